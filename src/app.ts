@@ -11,6 +11,7 @@ import type { FhirServices } from './fhir/services.js';
 import { openHimTransactionIdOf } from './openhim/transaction-id.js';
 import { registerAuth, type AuthSettings } from './platform/auth.js';
 import { fhirClientErrorHandler } from './platform/client-errors.js';
+import { answerRefusedUrl } from './platform/refused-url.js';
 import { registerResponseRedaction } from './platform/response-redaction.js';
 import { registerClosingAnswer } from './platform/closing.js';
 import { registerCompression } from './platform/compression.js';
@@ -82,6 +83,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ...timeouts.fastify,
     http: timeouts.node,
     clientErrorHandler: fhirClientErrorHandler,
+    // a path the router refuses (%zz, a segment past maxParamLength): an OperationOutcome or the console's page
+    frameworkErrors: answerRefusedUrl,
     // OpenHIM's transaction id becomes the request id, so every log line of a request carries it;
     // a value core never sends (not an ObjectId) is not taken as one: Fastify's own ids instead
     requestIdHeader: false,

@@ -161,7 +161,8 @@ export const locationParams: SearchParamDef[] = [
     name: 'name',
     type: 'string',
     expression: 'Location.name | Location.alias',
-    description: 'Name or alias: it or a word in it starts with the value (case- and accent-insensitive)',
+    description:
+      "Name or alias: it or a word in it starts with the value (case- and accent-insensitive). A Location has an alias where its system keeps a second name (DHIS2's short name); OpenLMIS, Open mSupply and OpenMRS keep none",
     official: official('Location', 'name'),
     apply: (v, c) => {
       c.name = v[0];

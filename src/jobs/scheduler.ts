@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
-import type { JobRun, Store } from '../store/types.js';
+import type { JobRun, JobRunEnd, Store } from '../store/types.js';
 import { redact } from '../platform/redaction.js';
 import { isDatabaseAway } from '../store/database-away.js';
+import { AdvisoryLockLost } from '../store/pg-held-lock.js';
 import { nextFire } from './cron.js';
 
 /** What a job reports: counts of what it did, or why it did nothing. */
@@ -61,6 +62,8 @@ export type TickStatus = 'ran' | 'failed' | 'skipped' | 'locked' | 'already-run'
 export interface TickOutcome {
   status: TickStatus;
   run?: JobRun;
+  /** A scheduled run stopped by the database going away: its tick was given back, to be tried again. */
+  storeWentAway?: true;
 }
 
 export interface JobView {
@@ -83,6 +86,21 @@ const ERROR_LIMIT = 500;
 /** A run's detail is a list (one line per held item): longer than an error, still bounded per run. */
 const DETAIL_LIMIT = 2000;
 export const ABANDONED = 'abandoned: the instance running it stopped before the run ended';
+
+/** Said with a run the database's outage stopped (its error first). */
+export const AWAY_MID_RUN =
+  ' (the database went away mid-run: the tick is tried again once it is back, unless the next tick comes first)';
+
+/**
+ * Whether a run failed because the mediator's own database went away: a store call of the job
+ * failed so (or its cause), or its lock could not be taken again while the database stayed away.
+ * Lost to another instance is not: that one holds the tick now.
+ */
+function stoppedByStoreOutage(err: unknown, signal: AbortSignal): boolean {
+  const reason: unknown = signal.aborted ? signal.reason : undefined;
+  if (reason instanceof AdvisoryLockLost) return reason.databaseAway;
+  return isDatabaseAway(err) || isDatabaseAway((err as { cause?: unknown } | null)?.cause);
+}
 
 /** A run's recorded detail: why it skipped, else what it left behind; masked like errors and bounded. */
 function runDetail(result: JobResult): string | undefined {
@@ -200,23 +218,43 @@ export class Scheduler {
   }
 
   private async execute(job: ScheduledJob, run: JobRun, signal: AbortSignal): Promise<TickOutcome> {
-    const { logger } = this.options;
-    let end: Pick<JobRun, 'outcome' | 'detail' | 'counts'>;
+    let end: JobRunEnd;
     try {
       const result = (await job.run(signal)) ?? {};
       // the lock went mid-run: whatever the job says, it stopped (or should have) part way
       signal.throwIfAborted();
       end = { outcome: result.skipped ? 'skipped' : 'ok', detail: runDetail(result), counts: result.counts };
     } catch (err) {
-      // stored and shown later: an upstream's echo of a credential is masked before it is kept
-      const message = redact(err instanceof Error ? err.message : String(err)).slice(0, ERROR_LIMIT);
-      end = { outcome: 'failed', detail: message };
-      logger?.error({ job: job.name, err: message }, 'scheduled job failed');
+      end = this.failedEnd(job, run, err, signal);
     }
-    const finished: JobRun = { ...run, ...end, endedAt: Date.now() };
+    const finished: JobRun & JobRunEnd = { ...run, ...end, endedAt: Date.now() };
     await this.recordEnd(finished);
     const status = end.outcome === 'ok' ? 'ran' : (end.outcome as 'failed' | 'skipped');
-    return { status, run: finished };
+    const { givesBackTick, tickAt, ...recorded } = finished;
+    return givesBackTick
+      ? { status, run: recorded, storeWentAway: true }
+      : { status, run: { ...recorded, ...(tickAt !== undefined ? { tickAt } : {}) } };
+  }
+
+  /**
+   * A failed run's end, said in the log. A scheduled run the database's outage stopped is the
+   * tick's failure, not the job's: it gives its tick back, to be tried again as one that could
+   * not start (wake), not put off a whole period.
+   */
+  private failedEnd(job: ScheduledJob, run: JobRun, err: unknown, signal: AbortSignal): JobRunEnd {
+    const { logger } = this.options;
+    // stored and shown later: an upstream's echo of a credential is masked before it is kept
+    const message = redact(err instanceof Error ? err.message : String(err));
+    if (run.tickAt === undefined || !stoppedByStoreOutage(err, signal)) {
+      logger?.error({ job: job.name, err: message.slice(0, ERROR_LIMIT) }, 'scheduled job failed');
+      return { outcome: 'failed', detail: message.slice(0, ERROR_LIMIT) };
+    }
+    logger?.warn(
+      { job: job.name, err: message.slice(0, ERROR_LIMIT) },
+      'scheduled run stopped by the database going away',
+    );
+    const detail = `${message.slice(0, ERROR_LIMIT - AWAY_MID_RUN.length)}${AWAY_MID_RUN}`;
+    return { outcome: 'failed', detail, givesBackTick: true };
   }
 
   /**
@@ -224,7 +262,7 @@ export class Scheduler {
    * stopped by one) is recorded as it ended, not left `running` until a later tick calls it
    * abandoned by an instance that never stopped. Given up only when the scheduler stops.
    */
-  private async recordEnd(finished: JobRun): Promise<void> {
+  private async recordEnd(finished: JobRun & JobRunEnd): Promise<void> {
     for (;;) {
       try {
         return await this.options.store.finishJobRun(finished.id, finished);
@@ -282,6 +320,10 @@ export class Scheduler {
     let again = false;
     const p = this.tick(job, armed.next)
       .then((o) => {
+        if (o.storeWentAway) {
+          again = this.tryAgainLater(job, armed, 'the database went away mid-run');
+          if (again) return;
+        }
         if (armed.awaySince !== undefined)
           this.options.logger?.info?.(
             { job: job.name, tickAt: armed.next, status: o.status },
@@ -291,7 +333,7 @@ export class Scheduler {
         this.options.logger?.warn({ job: job.name, tickAt: armed.next }, 'previous run still going: tick left out');
       })
       .catch((err) => {
-        again = this.tryAgainLater(job, armed, err);
+        again = isDatabaseAway(err) && this.tryAgainLater(job, armed, redact(String(err)));
         if (!again) this.options.logger?.error({ job: job.name, err: redact(String(err)) }, 'scheduler tick failed');
       })
       .finally(() => {
@@ -305,17 +347,18 @@ export class Scheduler {
   }
 
   /**
-   * Whether a tick that failed with `err` is tried again in awayRetryMs: only for the database
-   * away (nothing was locked or recorded, so another instance may still run it; the tick's record
-   * keeps it once), and only while the next tick is further off than that retry.
+   * Whether a tick the database was away for is tried again in awayRetryMs (the caller knows it
+   * was: a tick that could not start, or a run it stopped, which gave its tick back): nothing of
+   * the tick is locked or recorded, so another instance may still run it (the tick's record keeps
+   * it once); only while the next tick is further off than that retry.
    */
-  private tryAgainLater(job: ScheduledJob, armed: Armed, err: unknown): boolean {
+  private tryAgainLater(job: ScheduledJob, armed: Armed, err: string): boolean {
     const following = nextFire(armed.expression, armed.next);
-    if (!isDatabaseAway(err) || following === undefined || Date.now() + this.awayRetryMs >= following) return false;
+    if (following === undefined || Date.now() + this.awayRetryMs >= following) return false;
     if (armed.awaySince === undefined) {
       armed.awaySince = Date.now();
       this.options.logger?.warn(
-        { job: job.name, tickAt: armed.next, err: redact(String(err)), retryMs: this.awayRetryMs },
+        { job: job.name, tickAt: armed.next, err, retryMs: this.awayRetryMs },
         'the database is away: the tick is tried again until it is back',
       );
     }

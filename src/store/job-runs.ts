@@ -1,4 +1,4 @@
-import type { JobRun } from './types.js';
+import type { JobRun, JobRunEnd } from './types.js';
 import { json, num, toJson } from './rows.js';
 
 /**
@@ -11,8 +11,9 @@ import { json, num, toJson } from './rows.js';
 export const INSERT_JOB_RUN_SQL = `INSERT INTO job_runs (name, tick_at, trigger, instance, started_at, outcome)
   VALUES ($1, $2, $3, $4, $5, 'running') ON CONFLICT DO NOTHING RETURNING *`;
 
-export const FINISH_JOB_RUN_SQL =
-  'UPDATE job_runs SET ended_at = $1, outcome = $2, detail = $3, counts = $4 WHERE id = $5';
+/** $5 = 1 gives the run's tick back (JobRunEnd.givesBackTick): a later run may claim that tick. */
+export const FINISH_JOB_RUN_SQL = `UPDATE job_runs SET ended_at = $1, outcome = $2, detail = $3, counts = $4,
+  tick_at = CASE WHEN $5 = 1 THEN NULL ELSE tick_at END WHERE id = $6`;
 
 /** Runs of a job still marked running, closed as failed (their instance stopped during the run). */
 export const ABANDON_JOB_RUNS_SQL = `UPDATE job_runs SET ended_at = $1, outcome = 'failed', detail = $2 WHERE name = $3 AND outcome = 'running'`;
@@ -23,11 +24,8 @@ export function jobRunValues(run: Pick<JobRun, 'name' | 'tickAt' | 'trigger' | '
   return [run.name, run.tickAt ?? null, run.trigger, run.instance ?? null, run.startedAt];
 }
 
-export function finishJobRunValues(
-  id: number,
-  end: Pick<JobRun, 'endedAt' | 'outcome' | 'detail' | 'counts'>,
-): unknown[] {
-  return [end.endedAt ?? null, end.outcome, end.detail ?? null, toJson(end.counts), id];
+export function finishJobRunValues(id: number, end: JobRunEnd): unknown[] {
+  return [end.endedAt ?? null, end.outcome, end.detail ?? null, toJson(end.counts), end.givesBackTick ? 1 : 0, id];
 }
 
 export function jobRunFromRow(r: Record<string, unknown>): JobRun {

@@ -14,7 +14,12 @@ export const LOCK_RETAKE_WITHIN_MS = 60_000;
 
 /** Why a scheduled run was stopped: its lock's session died and another instance holds the lock now. */
 export class AdvisoryLockLost extends Error {
-  constructor(name: string, why: string) {
+  constructor(
+    name: string,
+    why: string,
+    /** Lost because the database stayed away, not to another instance: nobody ran the rest. */
+    readonly databaseAway = false,
+  ) {
     super(`the lock ${name} was lost mid-run (${why}): the run was stopped so that two never overlap`);
     this.name = 'AdvisoryLockLost';
   }
@@ -105,6 +110,7 @@ export class HeldAdvisoryLock {
         if (!away || Date.now() + this.checkMs > giveUpAt)
           return this.stop(
             `${why}; it could not be taken again${away ? `, the database away for ${this.retakeWithinMs} ms` : ''}`,
+            away,
           );
       }
       await new Promise((resolve) => setTimeout(resolve, this.checkMs));
@@ -132,7 +138,7 @@ export class HeldAdvisoryLock {
     }
   }
 
-  private stop(why: string): void {
-    this.controller.abort(new AdvisoryLockLost(this.name, why));
+  private stop(why: string, databaseAway = false): void {
+    this.controller.abort(new AdvisoryLockLost(this.name, why, databaseAway));
   }
 }

@@ -303,7 +303,13 @@ export interface JobRun {
 }
 
 export type NewJobRun = Pick<JobRun, 'name' | 'tickAt' | 'trigger' | 'instance' | 'startedAt'>;
-export type JobRunEnd = Pick<JobRun, 'endedAt' | 'outcome' | 'detail' | 'counts'>;
+export type JobRunEnd = Pick<JobRun, 'endedAt' | 'outcome' | 'detail' | 'counts'> & {
+  /**
+   * The run no longer holds its tick (its tickAt is cleared): a run stopped by the database going
+   * away, whose tick the scheduler tries again as it does a tick that could not start.
+   */
+  givesBackTick?: boolean;
+};
 
 /** The last version of a registry Location the mediator has seen (src/registry/). */
 export interface RegistryRecordRow {

@@ -9,9 +9,12 @@ import path from 'node:path';
 import { ADMIN_PASSWORD, startOpenMrsSandbox } from '../../sandbox/openmrs/index.js';
 import { loadSettings } from '../../src/config/load.js';
 import { startMediator, type RunningMediator } from '../../src/main.js';
+import type { EngineCase } from './outbox-engines.js';
 
-const INBOUND = 'e2e-inbound-secret';
-const AUTH = `Basic ${Buffer.from(`openhim:${INBOUND}`).toString('base64')}`;
+/** The password the rig's mediator takes from OpenHIM (Basic `openhim:`) and, as no admin token is set, on /admin. */
+export const OPENMRS_RIG_PASSWORD = 'e2e-inbound-secret';
+/** The Authorization header of a call the rig's mediator takes. */
+export const OPENMRS_RIG_AUTH = `Basic ${Buffer.from(`openhim:${OPENMRS_RIG_PASSWORD}`).toString('base64')}`;
 export const GTIN = 'https://www.gs1.org/gtin';
 /** The stock party of Kilima Health Centre (the facility that orders and receives). */
 export const KILIMA_PARTY = 'e5d4c3b2-0003-4a1b-8c2d-3e4f50617283';
@@ -40,7 +43,7 @@ export async function startOpenMrsRig(name: string, env: Record<string, string> 
       PORT: '0',
       DATA_DIR: dir,
       LOG_LEVEL: 'silent',
-      AUTH_PASSWORD: INBOUND,
+      AUTH_PASSWORD: OPENMRS_RIG_PASSWORD,
       OPENMRS_BASE_URL: sb.url,
       OPENMRS_USERNAME: 'admin',
       OPENMRS_PASSWORD: ADMIN_PASSWORD,
@@ -59,7 +62,7 @@ export async function startOpenMrsRig(name: string, env: Record<string, string> 
       const res = await fetch(`${mediator.url}${url}`, {
         method,
         body: body ? JSON.stringify(body) : undefined,
-        headers: { authorization: AUTH, 'content-type': 'application/fhir+json', ...headers },
+        headers: { authorization: OPENMRS_RIG_AUTH, 'content-type': 'application/fhir+json', ...headers },
       });
       const text = await res.text();
       return { status: res.status, text, body: text ? JSON.parse(text) : undefined, headers: res.headers };
@@ -70,6 +73,22 @@ export async function startOpenMrsRig(name: string, env: Record<string, string> 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The rig on a fresh database of `engine`, closed and the database dropped when `t` ends. */
+export async function startOpenMrsRigOn(
+  t: { teardown(fn: () => unknown): void },
+  engine: EngineCase,
+  name: string,
+  env: Record<string, string> = {},
+): Promise<OpenMrsRig> {
+  const db = await engine.freshDatabase();
+  const rig = await startOpenMrsRig(name, { DATABASE_URL: db.databaseUrl, ...env });
+  t.teardown(async () => {
+    await rig.close();
+    await db.drop();
+  });
+  return rig;
 }
 
 /** A short reason for an assertion message: the first OperationOutcome diagnostics, or the status. */

@@ -1,8 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { JobSummary } from '../../outbox/operator.js';
 import type { Facility } from '../../domain/facility.js';
-import { processRedactor } from '../../platform/redaction.js';
-import { markRedacted } from '../../platform/redacted-payload.js';
 import { describeError } from '../../outbox/errors.js';
 import { isDatabaseAway } from '../../store/database-away.js';
 import type { ReadinessCheck } from '../../platform/health.js';
@@ -38,6 +36,7 @@ import {
 } from './session.js';
 import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter, type SignInLimits } from './sign-in-limit.js';
 import { systemRows } from './system-rows.js';
+import { sendPage as send } from './send-page.js';
 import { systemsBody } from './systems-page.js';
 
 export interface OperatorConsoleOptions {
@@ -55,31 +54,7 @@ export interface OperatorConsoleOptions {
   now?: () => number;
 }
 
-// No script or style from anywhere but the mediator, no framing: the console is an admin surface.
-const CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
 const ACTIONS = new Set(['accept', 'reject', 'no-match', 'flag', 'break']);
-
-/**
- * Every value in a console page was masked as it was inserted (html.ts), so the page is marked as
- * redacted: the response hook's pass over the whole text would mask the console's own words too.
- */
-function send(reply: FastifyReply, body: Html, status = 200) {
-  markRedacted(reply, body.value, processRedactor);
-  return (
-    reply
-      .code(status)
-      .type('text/html; charset=utf-8')
-      .header('content-security-policy', CSP)
-      // frame-ancestors for browsers (and proxies) that predate it
-      .header('x-frame-options', 'DENY')
-      .header('cache-control', 'no-store')
-      .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'same-origin')
-      .send(body.value)
-  );
-}
 
 /** Only paths inside the console are followed after sign-in (no open redirect). */
 function safeNext(next: unknown): string {

@@ -1,8 +1,9 @@
 import type { Facility } from '../../domain/index.js';
-import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
+import type { FacilityCapability, StepJournal, WriteResult } from '../../routing/ports.js';
 import { BusinessRuleError } from '../../domain/errors.js';
 import { NS } from '../../domain/namespace.js';
-import { nameMatches } from '../../domain/name-search.js';
+// one match for every system; stores and names have no parent Location, so a `partof` search finds none
+import { facilityMatches as matches } from '../../domain/facility-search.js';
 import type { MsupplyApi, NameRow, StoreRow } from './api.js';
 import { MSUPPLY, NAME_CODE_SYSTEM, STORE_CODE_SYSTEM } from './identifiers.js';
 import type { StoreDirectory } from './stores.js';
@@ -56,18 +57,6 @@ export function decodeName(name: NameRow): Facility {
     ...(roles.length ? { types: roles.map((code) => ({ system: NAME_ROLE_SYSTEM, code })) } : {}),
     source: { system: MSUPPLY, id: name.id },
   };
-}
-
-function matches(f: Facility, c: SearchCriteria): boolean {
-  if (c.name && !nameMatches(f.name, c.name)) return false;
-  if (c.status && f.status !== c.status) return false;
-  if (c.partOf) return false; // neither stores nor names have a parent Location here
-  if (c.type && !f.types?.some((t) => t.code === c.type)) return false;
-  if (c.identifier) {
-    const { system, value } = c.identifier;
-    if (!f.identifiers.some((i) => i.value === value && (!system || i.system === system))) return false;
-  }
-  return true;
 }
 
 export function createFacilityCapability(api: MsupplyApi, stores: StoreDirectory): FacilityCapability {

@@ -2,7 +2,9 @@
  * An unknown console path, against the real mediator (startMediator, whose app answers unknown
  * routes with a FHIR OperationOutcome): the console answers its own HTML 404 page (its headers,
  * the path escaped, links home), signed in or not and for any method; the admin JSON API keeps its
- * JSON. In headless Chromium: the page passes axe and its link leads home.
+ * JSON. A path Fastify's router refuses (a %-escape that is no character, a segment past 100
+ * characters) is the console's page too, and an OperationOutcome elsewhere, not Fastify's JSON.
+ * In headless Chromium: the page passes axe and its link leads home.
  */
 import t from 'tap';
 import { mediatorDataDir, startConsoleMediator } from '../../support/console-mediator.js';
@@ -33,6 +35,38 @@ t.test('unknown console paths answer the console 404 page', async (t) => {
       t.notMatch(body, /<img/, 'the path is escaped');
       t.notMatch(body, /x=1/, 'the query is not echoed');
     }
+  });
+
+  await t.test('a path the router refuses: the console page, else an OperationOutcome', async (t) => {
+    const long = 'J'.repeat(300);
+    for (const [url, status] of [
+      ['/admin/ui/outbox/jobs/%zz', 400],
+      [`/admin/ui/outbox/jobs/${long}`, 414],
+    ] as const) {
+      const res = await fetch(`${base}${url}`, { redirect: 'manual' });
+      t.equal(res.status, status, `${url.slice(0, 40)}: ${status}`);
+      t.match(res.headers.get('content-type'), /^text\/html/, "the console's page, not Fastify's JSON");
+      t.match(res.headers.get('content-security-policy'), /default-src 'none'/, "the console's CSP");
+      const body = await res.text();
+      t.match(body, /<title>Page not found · Mediator console<\/title>/);
+      t.notMatch(body, new RegExp(long), 'the path is cut, not echoed whole');
+    }
+    for (const [url, status] of [
+      ['/admin/outbox/jobs/%zz', 400],
+      [`/admin/outbox/jobs/${long}`, 414],
+      ['/fhir/Location/%E0%A4%A', 400],
+      [`/fhir/R5/Location/${long}`, 414],
+    ] as const) {
+      const res = await fetch(`${base}${url}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      t.equal(res.status, status, `${url.slice(0, 40)}: ${status}`);
+      t.match(await res.json(), {
+        resourceType: 'OperationOutcome',
+        issue: [{ code: 'invalid', expression: ['url'], diagnostics: status === 414 ? /longer than 100/ : /%-escape/ }],
+      });
+    }
+    // no route, so no response hook: the answer masks the admin token a path repeats itself
+    const echoed = await fetch(`${base}/fhir/Location/${TOKEN}%zz`);
+    t.notMatch(await echoed.text(), TOKEN, 'a secret in the path is masked');
   });
 
   await t.test('the admin JSON API keeps its JSON not-found', async (t) => {

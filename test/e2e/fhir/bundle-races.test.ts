@@ -4,20 +4,12 @@
  * and written as one step with a PUT's (no lost update), and the loser of two changes of one
  * order from one revision is told so in FHIR terms, not in the outbox's.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t, { type Test } from 'tap';
-import { ADMIN_PASSWORD, startOpenMrsSandbox, type OpenMrsSandbox } from '../../../sandbox/openmrs/index.js';
-import { loadSettings } from '../../../src/config/load.js';
-import { startMediator } from '../../../src/main.js';
 import { DEFAULT_REGISTRY_CODE_SYSTEM as CODE } from '../../../src/systems/openmrs/settings.js';
-import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
+import { engineCases } from '../../support/outbox-engines.js';
 import { orderLine, startRigOn, why } from '../../support/openlmis-e2e.js';
 import { until } from '../../support/net.js';
-
-const INBOUND = 'e2e-inbound-secret';
-const AUTH = `Basic ${Buffer.from(`openhim:${INBOUND}`).toString('base64')}`;
+import { startOpenMrsRigOn } from '../../support/openmrs-e2e.js';
 
 type Fhir = (
   method: string,
@@ -25,49 +17,6 @@ type Fhir = (
   body?: unknown,
   headers?: Record<string, string>,
 ) => Promise<{ status: number; body: any; headers: Headers }>;
-
-/** The mediator against the OpenMRS sandbox, on a fresh database of this engine. */
-async function openMrsRig(t: Test, engine: EngineCase, sb: OpenMrsSandbox): Promise<Fhir> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'bundle-races-'));
-  const db = await engine.freshDatabase();
-  const mediator = await startMediator(
-    loadSettings({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dir,
-      DATABASE_URL: db.databaseUrl,
-      LOG_LEVEL: 'silent',
-      AUTH_PASSWORD: INBOUND,
-      OPENMRS_BASE_URL: sb.url,
-      OPENMRS_USERNAME: 'admin',
-      OPENMRS_PASSWORD: ADMIN_PASSWORD,
-      OPENMRS_TIMEOUT_MS: '3000',
-      OUTBOX_DEADLINE_MS: '2000',
-      OUTBOX_SETTLE_MS: '100',
-      OUTBOX_BACKOFF_BASE_MS: '50',
-      OUTBOX_BACKOFF_CAP_MS: '200',
-    } as NodeJS.ProcessEnv),
-  );
-  t.teardown(async () => {
-    await mediator.stop();
-    await db.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return async (method, url, body, headers = {}) => {
-    const res = await fetch(`${mediator.url}${url}`, {
-      method,
-      body: body ? JSON.stringify(body) : undefined,
-      headers: {
-        authorization: AUTH,
-        accept: 'application/fhir+json',
-        ...(body ? { 'content-type': 'application/fhir+json' } : {}),
-        ...headers,
-      },
-    });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
-  };
-}
 
 const location = (id: string, value: string, over: Record<string, unknown> = {}) => ({
   resourceType: 'Location',
@@ -126,9 +75,7 @@ const FACILITY: Record<string, string> = { 'RACE-1': 'LK-HC-102', 'RACE-2': 'LK-
 
 for (const engine of engineCases()) {
   t.test(`If-Match inside transactions (${engine.name})`, { skip: engine.skip }, async (t) => {
-    const sb = await startOpenMrsSandbox();
-    t.teardown(() => sb.close());
-    const fhir = await openMrsRig(t, engine, sb);
+    const { sb, fhir } = await startOpenMrsRigOn(t, engine, 'bundle-races', { OUTBOX_DEADLINE_MS: '2000' });
 
     t.test('two transactions from the same version at once: one 200, one 412', async (t) => {
       const id = 'race-tx-1';

@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import { startMsupplyRigOn } from '../../support/msupply-e2e.js';
-import { startOpenMrsRig } from '../../support/openmrs-e2e.js';
+import { startOpenMrsRigOn } from '../../support/openmrs-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
 const STORE = 'store-hc-north';
@@ -63,12 +63,7 @@ for (const engine of engineCases()) {
   );
 
   t.test(`OpenMRS: an unchanged inventory reads as one version (${engine.name})`, { skip: engine.skip }, async (t) => {
-    const db = await engine.freshDatabase();
-    const rig = await startOpenMrsRig('live-stock-version', { DATABASE_URL: db.databaseUrl });
-    t.teardown(async () => {
-      await rig.close();
-      await db.drop();
-    });
+    const rig = await startOpenMrsRigOn(t, engine, 'live-stock-version');
     const first = await versionOf(rig.fhir, OPENMRS_LOCATION);
     await pause(30);
     t.same(await versionOf(rig.fhir, OPENMRS_LOCATION), first);

@@ -9,7 +9,7 @@ import { LOC } from '../../../../sandbox/openmrs/index.js';
 import { columnCannotBeNull, deadlock, type SandboxError } from '../../../../sandbox/openmrs/errors.js';
 import { EXT, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { GTIN, startOpenMrsRig, why, type OpenMrsRig } from '../../../support/openmrs-e2e.js';
+import { GTIN, startOpenMrsRigOn, why, type OpenMrsRig } from '../../../support/openmrs-e2e.js';
 
 const count = (id: string) => ({
   resourceType: 'InventoryReport',
@@ -42,15 +42,7 @@ const createAnswers = (rig: OpenMrsRig, answer: SandboxError, times?: number) =>
 
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
-    const start = async () => {
-      const db = await engine.freshDatabase();
-      const rig = await startOpenMrsRig(`openmrs-constraint-${engine.name}`, { DATABASE_URL: db.databaseUrl });
-      t.teardown(async () => {
-        await rig.close();
-        await db.drop();
-      });
-      return rig;
-    };
+    const start = () => startOpenMrsRigOn(t, engine, `openmrs-constraint-${engine.name}`);
 
     t.test('a NOT NULL column left empty: 422 naming the column, nothing written, not retried', async (t) => {
       const rig = await start();

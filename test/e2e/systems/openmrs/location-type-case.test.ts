@@ -4,45 +4,17 @@
  * whatever its case, so `type=login location` listed what OpenLMIS, DHIS2 and Open mSupply would
  * never list for a code differing only in case. Through the real mediator and the OpenMRS sandbox.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { ADMIN_PASSWORD, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
-import { loadSettings } from '../../../../src/config/load.js';
-import { startMediator } from '../../../../src/main.js';
 import { LOCATION_TAG_SYSTEM } from '../../../../src/systems/openmrs/location-codec.js';
-
-const INBOUND = 'e2e-inbound-secret';
-const AUTH = `Basic ${Buffer.from(`openhim:${INBOUND}`).toString('base64')}`;
+import { startOpenMrsRig } from '../../../support/openmrs-e2e.js';
 
 t.test('a location tag is matched as spelt, with or without its system', async (t) => {
-  const sb = await startOpenMrsSandbox();
-  const dir = mkdtempSync(path.join(tmpdir(), 'openmrs-type-case-'));
-  const mediator = await startMediator(
-    loadSettings({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dir,
-      LOG_LEVEL: 'silent',
-      AUTH_PASSWORD: INBOUND,
-      OPENMRS_BASE_URL: sb.url,
-      OPENMRS_USERNAME: 'admin',
-      OPENMRS_PASSWORD: ADMIN_PASSWORD,
-      OPENMRS_TIMEOUT_MS: '3000',
-    } as NodeJS.ProcessEnv),
-  );
-  t.teardown(async () => {
-    await mediator.stop();
-    await sb.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const rig = await startOpenMrsRig('openmrs-type-case');
+  t.teardown(() => rig.close());
   const names = async (query: string): Promise<string[]> => {
-    const res = await fetch(`${mediator.url}/fhir/Location?_count=200&${query}`, {
-      headers: { authorization: AUTH, accept: 'application/fhir+json' },
-    });
+    const res = await rig.fhir('GET', `/fhir/Location?_count=200&${query}`);
     t.equal(res.status, 200, query);
-    const body = (await res.json()) as { entry?: { resource: { name: string } }[] };
+    const body = res.body as { entry?: { resource: { name: string } }[] };
     return (body.entry ?? []).map((e) => e.resource.name).sort();
   };
   const tagged = await names(`type=${encodeURIComponent('Login Location')}`);

@@ -6,62 +6,26 @@
  * the rename across an expired session and a lost answer; a wrong password is reported by /ready
  * and on the first write instead of succeeding anonymously.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t, { type Test } from 'tap';
-import { ADMIN_PASSWORD, LOC, startOpenMrsSandbox, type OpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
-import { loadSettings } from '../../../../src/config/load.js';
-import { startMediator } from '../../../../src/main.js';
+import { ADMIN_PASSWORD, LOC } from '../../../../sandbox/openmrs/index.js';
 import { DEFAULT_REGISTRY_CODE_SYSTEM as CODE } from '../../../../src/systems/openmrs/settings.js';
 import { until } from '../../../support/net.js';
+import { OPENMRS_RIG_AUTH as AUTH, OPENMRS_RIG_PASSWORD, startOpenMrsRig } from '../../../support/openmrs-e2e.js';
 
-const INBOUND = 'e2e-inbound-secret';
-const AUTH = `Basic ${Buffer.from(`openhim:${INBOUND}`).toString('base64')}`;
-
-async function rig(t: Test, sb: OpenMrsSandbox, password = ADMIN_PASSWORD) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'openmrs-e2e-'));
-  const mediator = await startMediator(
-    loadSettings({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dir,
-      LOG_LEVEL: 'silent',
-      AUTH_PASSWORD: INBOUND,
-      OPENMRS_BASE_URL: sb.url,
-      OPENMRS_USERNAME: 'admin',
-      OPENMRS_PASSWORD: password,
-      OPENMRS_TIMEOUT_MS: '3000',
-      OUTBOX_DEADLINE_MS: '4000',
-      OUTBOX_SETTLE_MS: '100',
-      OUTBOX_BACKOFF_BASE_MS: '50',
-      OUTBOX_BACKOFF_CAP_MS: '200',
-    } as NodeJS.ProcessEnv),
-  );
-  t.teardown(async () => {
-    await mediator.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const fhir = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${mediator.url}${url}`, {
-      method,
-      body: body ? JSON.stringify(body) : undefined,
-      headers: {
-        authorization: AUTH,
-        accept: 'application/fhir+json',
-        ...(body ? { 'content-type': 'application/fhir+json' } : {}),
-      },
-    });
-    const text = await res.text();
-    return { status: res.status, text, body: text ? JSON.parse(text) : undefined };
-  };
+/** The mediator on an OpenMRS sandbox of its own, signed in as admin with `password`; both go with `t`. */
+async function rig(t: Test, password = ADMIN_PASSWORD) {
+  const started = await startOpenMrsRig('openmrs-e2e', { OPENMRS_PASSWORD: password });
+  t.teardown(() => started.close());
+  const { sb, mediator, fhir } = started;
   /** Every outbox job delivered (a write whose answer was lost is retried by the worker). */
   const settled = async () => {
-    const res = await fetch(`${mediator.url}/admin/outbox/jobs`, { headers: { authorization: `Bearer ${INBOUND}` } });
+    const res = await fetch(`${mediator.url}/admin/outbox/jobs`, {
+      headers: { authorization: `Bearer ${OPENMRS_RIG_PASSWORD}` },
+    });
     const jobs = ((await res.json()) as { jobs: { status: string }[] }).jobs;
     return jobs.length > 0 && jobs.every((j) => j.status === 'done');
   };
-  return { mediator, fhir, settled };
+  return { sb, mediator, fhir, settled };
 }
 
 const why = (res: { status: number; body?: any }) => res.body?.issue?.[0]?.diagnostics ?? `status ${res.status}`;
@@ -70,9 +34,7 @@ const codeOf = (r: any) => r.identifier?.find((i: any) => i.system === CODE)?.va
 t.test(
   'reads: registry code as identifier, negative coordinates intact, a retirement seen by _lastUpdated',
   async (t) => {
-    const sb = await startOpenMrsSandbox();
-    t.teardown(() => sb.close());
-    const { mediator, fhir } = await rig(t, sb);
+    const { sb, mediator, fhir } = await rig(t);
     const ready = await fetch(`${mediator.url}/ready`, { headers: { authorization: AUTH } });
     t.equal(ready.status, 200);
     t.ok(
@@ -120,9 +82,7 @@ t.test(
 
 t.test('name search: the start of the name or of any word in it, as the other systems answer it', async (t) => {
   // OpenMRS matched only the start of the whole name: "Azul" found nothing, DHIS2 and OpenLMIS found their "Rio Azul"
-  const sb = await startOpenMrsSandbox();
-  t.teardown(() => sb.close());
-  const { fhir } = await rig(t, sb);
+  const { fhir } = await rig(t);
   const names = async (value: string) => {
     const res = await fhir('GET', `/fhir/Location?name=${encodeURIComponent(value)}`);
     t.equal(res.status, 200, why(res));
@@ -136,9 +96,7 @@ t.test('name search: the start of the name or of any word in it, as the other sy
 });
 
 t.test('create, rename (expired session, lost answer), retire, reactivate: each reaches OpenMRS once', async (t) => {
-  const sb = await startOpenMrsSandbox();
-  t.teardown(() => sb.close());
-  const { fhir, settled } = await rig(t, sb);
+  const { sb, fhir, settled } = await rig(t);
   const id = 'registry-esperanza-1';
   const location = (over: Record<string, unknown> = {}) => ({
     resourceType: 'Location',
@@ -209,10 +167,8 @@ t.test('create, rename (expired session, lost answer), retire, reactivate: each 
 });
 
 t.test('a wrong password: /ready and the first write say so; nothing is written anonymously', async (t) => {
-  const sb = await startOpenMrsSandbox();
-  t.teardown(() => sb.close());
   const wrong = 'Wrong-Pass-123';
-  const { mediator, fhir } = await rig(t, sb, wrong);
+  const { sb, mediator, fhir } = await rig(t, wrong);
   const ready = await fetch(`${mediator.url}/ready`, { headers: { authorization: AUTH } });
   const readyText = await ready.text();
   t.equal(ready.status, 200, 'degraded, not out of service');

@@ -8,7 +8,7 @@ import t from 'tap';
 import { LOC } from '../../../../sandbox/openmrs/index.js';
 import { ORDER_NUMBER_TYPE, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { GTIN, startOpenMrsRig, why } from '../../../support/openmrs-e2e.js';
+import { GTIN, startOpenMrsRigOn, why } from '../../../support/openmrs-e2e.js';
 
 const ORDERS = 'https://app.example.org/orders';
 const AMOXICILLIN = '10860012300058';
@@ -28,12 +28,7 @@ const line = (order: string, priority: string) => ({
 
 for (const engine of engineCases())
   t.test(`${engine.name}: the needed-by date reads back`, { skip: engine.skip }, async (t) => {
-    const db = await engine.freshDatabase();
-    const rig = await startOpenMrsRig('openmrs-needed-by-e2e', { DATABASE_URL: db.databaseUrl });
-    t.teardown(async () => {
-      await rig.close();
-      await db.drop();
-    });
+    const rig = await startOpenMrsRigOn(t, engine, 'openmrs-needed-by-e2e');
     const { sb, fhir } = rig;
 
     const posted = await fhir('POST', '/fhir/SupplyRequest', line('OMRS-NEED-1', 'stat'));

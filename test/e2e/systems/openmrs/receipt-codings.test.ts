@@ -8,19 +8,14 @@ import t from 'tap';
 import { DRUGS, LOC } from '../../../../sandbox/openmrs/index.js';
 import { until } from '../../../support/net.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { GTIN, KILIMA_PARTY, startOpenMrsRig, why } from '../../../support/openmrs-e2e.js';
+import { GTIN, KILIMA_PARTY, startOpenMrsRigOn, why } from '../../../support/openmrs-e2e.js';
 
 const SUPPLIER_PARTY = 'e5d4c3b2-0000-4a1b-8c2d-3e4f50617280';
 const AMOXICILLIN = '10860012300058';
 
 for (const engine of engineCases())
   t.test(`${engine.name}: a receipt confirmed under the app's own coding first`, { skip: engine.skip }, async (t) => {
-    const db = await engine.freshDatabase();
-    const rig = await startOpenMrsRig('openmrs-codings-e2e', { DATABASE_URL: db.databaseUrl });
-    t.teardown(async () => {
-      await rig.close();
-      await db.drop();
-    });
+    const rig = await startOpenMrsRigOn(t, engine, 'openmrs-codings-e2e');
     const { sb, fhir } = rig;
     const item = [...sb.stock.items.values()].find((i) => i.drugUuid === DRUGS.amoxicillin)!.uuid;
     const receipt = sb.stock.create(

@@ -8,7 +8,7 @@
 import t from 'tap';
 import { DRUGS, LOC } from '../../../../sandbox/openmrs/index.js';
 import { until } from '../../../support/net.js';
-import { startOpenMrsRig, why } from '../../../support/openmrs-e2e.js';
+import { startOpenMrsRigOn, why } from '../../../support/openmrs-e2e.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 import { MWANGAZA_PARTY, damagedAtMwangazaReport } from '../../../support/openmrs-damaged-stock.js';
 
@@ -24,13 +24,7 @@ for (const engine of engineCases()) {
     `${engine.name}: a SUBMIT refused after the stock moved leaves the operation CANCELLED`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      t.teardown(() => db.drop());
-      const rig = await startOpenMrsRig('openmrs-submit-refused', {
-        DATABASE_URL: db.databaseUrl,
-        OUTBOX_DEADLINE_MS: '1500',
-      });
-      t.teardown(() => rig.close());
+      const rig = await startOpenMrsRigOn(t, engine, 'openmrs-submit-refused', { OUTBOX_DEADLINE_MS: '1500' });
       const { sb } = rig;
       sb.faults.add({
         method: 'POST',
