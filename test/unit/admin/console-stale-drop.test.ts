@@ -11,8 +11,8 @@ import Fastify from 'fastify';
 import formbody from '@fastify/formbody';
 import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
+import { claimedJob } from '../../support/claimed-job.js';
 import { consoleOptions } from '../../support/console-options.js';
-import { newJob } from '../../support/new-job.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
 const TOKEN = 'stale-drop-token';
@@ -33,17 +33,7 @@ for (const engine of engineCases()) {
     /** A dead letter: recorded, claimed by a worker, given up on. */
     const deadJob = async (id: string) => {
       // a system of its own: an earlier test's pending job is not claimed in its place
-      await store.recordWrite(newJob(id, { system: `sys-${id}`, idempotencyKey: `order|app|${id}` }));
-      const claim = async () =>
-        store.claimJobs({
-          system: `sys-${id}`,
-          flows: ['order'],
-          limit: 1,
-          leaseOwner: 'w1',
-          leaseMs: 60_000,
-          now: Date.now(),
-        });
-      t.equal((await claim())[0]?.id, id);
+      const claim = await claimedJob(store, id);
       const error = { name: 'UpstreamError', status: 502, issues: [{ code: 'transient', diagnostics: 'down' }] };
       await store.finishJob(id, 'w1', { status: 'dead', error }, Date.now());
       return claim;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { Order, OrderLine, ProductRef, Quantity } from '../../../../src/domain/index.js';
-import type { StepJournal } from '../../../../src/routing/ports.js';
 import type {
   LmisClient,
   LmisRequest,
@@ -42,17 +41,7 @@ export interface FlowHarness extends ClientHarness {
   facility(code: string): { id: string; identifier: { system: string; value: string } };
 }
 
-export class MemoryJournal implements StepJournal {
-  readonly steps = new Map<string, unknown>();
-  constructor(readonly idempotencyKey: string = randomUUID()) {}
-  async run<T>(step: string, action: () => Promise<T>): Promise<T> {
-    if (this.steps.has(step)) return this.steps.get(step) as T;
-    const result = await action();
-    // stored as the outbox stores it: JSON
-    this.steps.set(step, JSON.parse(JSON.stringify(result ?? null)));
-    return this.steps.get(step) as T;
-  }
-}
+export { MemoryJournal } from '../../../support/memory-journal.js';
 
 function spy(inner: LmisClient, calls: Recorded[], crash: { method: string; path: RegExp }[]): LmisClient {
   const after = <T>(req: LmisRequest, value: T): T => {
