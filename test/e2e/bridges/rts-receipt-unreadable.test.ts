@@ -11,19 +11,17 @@
 import t from 'tap';
 import { CONSIGNMENT } from '../../../sandbox/dhis2/index.js';
 import type { RtsRunResult } from '../../../src/bridges/rts-to-msupply.js';
-import { openStore } from '../../../src/store/index.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import {
   PRODUCTS,
   drain,
   hospitalInbounds,
-  instanceOn,
+  instanceAOn,
   postEvents,
   raiseRequisitions,
   responses,
   rtsEvents,
   shipAll,
-  startRtsSandboxes,
 } from './rts-rig.js';
 
 for (const engine of engineCases()) {
@@ -31,16 +29,7 @@ for (const engine of engineCases()) {
     `${engine.name}: a consignment completed without a quantity is not received`,
     { skip: engine.skip },
     async (t) => {
-      const sb = await startRtsSandboxes();
-      const db = await engine.freshDatabase();
-      const store = await openStore({ databaseUrl: db.databaseUrl });
-      const a = instanceOn(store, sb.settings);
-      t.teardown(async () => {
-        await a.close();
-        await store.close();
-        await db.drop();
-        await sb.close();
-      });
+      const { sb, store, a } = await instanceAOn(t, engine);
       const raised = await raiseRequisitions(sb.dhis2, 10);
       await a.job.run();
       await drain(a.outbox, store);

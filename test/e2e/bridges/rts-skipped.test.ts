@@ -6,22 +6,12 @@
  * which facility's requisition was never fulfilled, or why.
  */
 import t from 'tap';
-import { openStore } from '../../../src/store/index.js';
 import { engineCases } from '../../support/outbox-engines.js';
-import { drain, instanceOn, orgUnitOf, postRequisitions, responses, startRtsSandboxes } from './rts-rig.js';
+import { drain, instanceAOn, orgUnitOf, postRequisitions, responses } from './rts-rig.js';
 
 for (const engine of engineCases()) {
   t.test(`${engine.name}: requisitions that are no order are named with why`, { skip: engine.skip }, async (t) => {
-    const sb = await startRtsSandboxes();
-    const db = await engine.freshDatabase();
-    const store = await openStore({ databaseUrl: db.databaseUrl });
-    const a = instanceOn(store, sb.settings);
-    t.teardown(async () => {
-      await a.close();
-      await store.close();
-      await db.drop();
-      await sb.close();
-    });
+    const { sb, store, a } = await instanceAOn(t, engine);
     await postRequisitions(sb.dhis2, [
       { event: 'LkGoodReq01', facility: 'LK-HC-101', lines: { EM_ORS: 50 } },
       { event: 'LkZeroReq01', facility: 'LK-HC-102', lines: { EM_ORS: 0 } },
