@@ -309,6 +309,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
             settings: () => settings,
             connectors: () => connectors.list(),
             registry: propagation.registry,
+            store,
           });
           const registry = async () => [...(await directory.registry()).values()];
           await scope.register(reviewRoutes, {

@@ -2,7 +2,8 @@ import { statSync } from 'node:fs';
 import type { Settings } from '../config/settings.js';
 import type { Facility } from '../domain/facility.js';
 import type { RegistryClient } from '../registry/mfr/types.js';
-import { readRegistryServer, registrySource } from '../registry/registry-facilities.js';
+import { readRegistryFile, readRegistryServer, registrySource } from '../registry/registry-facilities.js';
+import type { Store } from '../store/types.js';
 import type { Connector } from '../routing/ports.js';
 
 /**
@@ -31,19 +32,29 @@ const byId = async (list: (Facility | { facility: Facility })[]) => {
   return out;
 };
 
+/** Without a store, no crosswalk: the list's own ids (list-ids.ts). */
+const NO_CROSSWALK: Pick<Store, 'listCrosswalk'> = { listCrosswalk: () => Promise.resolve([]) };
+
 export function mediatorDirectory(deps: {
   settings: () => Settings;
   connectors: () => Connector[];
   /** The mediator's registry client (registry.url); without it a read makes its own. */
   registry?: () => RegistryClient | undefined;
+  /** The stored crosswalk: whether the reconcile job reads registry.file by row numbers. */
+  store?: Pick<Store, 'listCrosswalk'>;
   ttlMs?: number;
   now?: () => number;
 }): FacilityDirectory {
   const ttl = deps.ttlMs ?? 60_000;
   const now = deps.now ?? Date.now;
-  let fileCache: { file: string; mtime: number; map: Map<string, Facility> } | undefined;
+  let fileCache: { file: string; mtime: number; at: number; map: Map<string, Facility> } | undefined;
   let serverCache: { url: string; at: number; map: Promise<Map<string, Facility>> } | undefined;
   const systemCache = new Map<string, { at: number; map: Promise<Map<string, Facility>> }>();
+  const reconciled = () =>
+    deps
+      .connectors()
+      .filter((c) => c.facilities?.listAll)
+      .map((c) => c.system);
   return {
     async registry() {
       const settings = deps.settings();
@@ -61,12 +72,14 @@ export function mediatorDirectory(deps: {
         return map;
       }
       const mtime = statSync(source.file).mtimeMs;
-      if (!fileCache || fileCache.file !== source.file || fileCache.mtime !== mtime) {
-        const { loadFacilityList } = await import('../registry/facility-list.js');
-        const map = await byId(loadFacilityList(source.file, { system: 'registry' }).records);
-        fileCache = { file: source.file, mtime, map };
+      // the ids the reconcile job gives the file's records (row numbers while its crosswalk has
+      // them), read again when the file changes, and after the TTL: a run may store a crosswalk
+      const fresh = fileCache?.file === source.file && fileCache.mtime === mtime && now() - fileCache.at < ttl;
+      if (!fresh) {
+        const list = await readRegistryFile(source.file, deps.store ?? NO_CROSSWALK, reconciled());
+        fileCache = { file: source.file, mtime, at: now(), map: await byId(list.records) };
       }
-      return fileCache.map;
+      return fileCache!.map;
     },
     async system(name) {
       const connector = deps.connectors().find((c) => c.system === name && c.facilities?.listAll);
@@ -79,11 +92,6 @@ export function mediatorDirectory(deps: {
       map.catch(() => systemCache.delete(name));
       return map;
     },
-    systems() {
-      return deps
-        .connectors()
-        .filter((c) => c.facilities?.listAll)
-        .map((c) => c.system);
-    },
+    systems: reconciled,
   };
 }

@@ -1,6 +1,6 @@
 import type { Settings } from '../config/settings.js';
 import type { RegistryClient } from '../registry/mfr/types.js';
-import { readRegistryServer, registrySource } from '../registry/registry-facilities.js';
+import { readRegistryFile, readRegistryServer, registrySource } from '../registry/registry-facilities.js';
 import type { Connector } from '../routing/ports.js';
 import type { Store } from '../store/types.js';
 import type { JobResult, ScheduledJob } from './scheduler.js';
@@ -37,21 +37,14 @@ export async function reconcileAll(
   if (source.kind === 'none') return { skipped: NO_REGISTRY };
   const systems = deps.connectors().filter((c) => c.facilities?.listAll);
   if (systems.length === 0) return { skipped: NO_SYSTEM };
-  // the matcher and the list reader are imported by the first run, not at start-up (issue 18)
-  const [{ reconcileIntoStore }, { loadFacilityList }, { isRowNumberId }] = await Promise.all([
-    import('../registry/reconcile-run.js'),
-    import('../registry/facility-list.js'),
-    import('../registry/list-ids.js'),
-  ]);
+  // the matcher (and in readRegistryFile the list reader) is imported by the first run, not at start-up (issue 18)
+  const { reconcileIntoStore } = await import('../registry/reconcile-run.js');
+  const names = systems.map((c) => c.system);
   // read once per run: a registry change (or a replaced file) is picked up at the next one
   const registry =
     source.kind === 'url'
       ? await readRegistryServer(settings, deps.registry)
-      : loadFacilityList(source.file, {
-          system: 'registry',
-          // a registry file read before code columns gave ids: the stored links name its row numbers
-          rowIds: await registryKeyedByRow(deps.store, systems, isRowNumberId),
-        }).records;
+      : (await readRegistryFile(source.file, deps.store, names)).records;
   const counts: Record<string, number> = { registry: registry.length };
   for (const connector of systems) {
     // zones are areas, not facilities: the registry list holds facilities only
@@ -69,17 +62,6 @@ export async function reconcileAll(
     });
   }
   return { counts };
-}
-
-/** Whether a stored crosswalk links registry ids that are row numbers (registry/list-ids.ts). */
-async function registryKeyedByRow(
-  store: Store,
-  systems: { system: string }[],
-  isRowNumberId: (id: string | undefined) => boolean,
-): Promise<boolean> {
-  for (const { system } of systems)
-    if ((await store.listCrosswalk(system)).some((r) => isRowNumberId(r.registryId))) return true;
-  return false;
 }
 
 export function reconcileJob(deps: ReconcileJobDeps): ScheduledJob {

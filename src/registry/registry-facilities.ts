@@ -1,5 +1,7 @@
 import type { Settings } from '../config/settings.js';
 import type { Facility } from '../domain/facility.js';
+import type { Store } from '../store/types.js';
+import type { LoadedList } from './facility-list.js';
 import type { RegistryClient } from './mfr/types.js';
 
 /**
@@ -38,4 +40,29 @@ export async function readRegistryServer(
   } finally {
     if (!own) await client.close();
   }
+}
+
+/**
+ * The `registry.file` list, its records given the ids the reconcile job stores (list-ids.ts: the
+ * id column, else an id-like header, else the first complete unique code column, else row
+ * numbers), the same for the job and the console that names the job's suggestions: a crosswalk
+ * stored while the list was read by row numbers keeps them, so its decisions keep their records
+ * and the console finds the facility each one names. `systems`: those reconciled against it.
+ */
+export async function readRegistryFile(
+  file: string,
+  store: Pick<Store, 'listCrosswalk'>,
+  systems: string[],
+): Promise<LoadedList> {
+  // the list reader is imported by the first read, not at start-up (issue 18)
+  const { loadFacilityList } = await import('./facility-list.js');
+  return loadFacilityList(file, { system: 'registry', rowIds: await keyedByRow(store, systems) });
+}
+
+/** Whether a stored crosswalk links registry ids that are row numbers (a list read before code columns gave ids). */
+async function keyedByRow(store: Pick<Store, 'listCrosswalk'>, systems: string[]): Promise<boolean> {
+  const { isRowNumberId } = await import('./list-ids.js');
+  for (const system of systems)
+    if ((await store.listCrosswalk(system)).some((r) => isRowNumberId(r.registryId))) return true;
+  return false;
 }
