@@ -90,7 +90,8 @@ async function lockHeld(databaseUrl: string): Promise<boolean> {
   await c.connect();
   try {
     const { rows } = await c.query(
-      `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND pid <> pg_backend_pid()`,
+      `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND pid <> pg_backend_pid()
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
     );
     return rows.length > 0;
   } finally {

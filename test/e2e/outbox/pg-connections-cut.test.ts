@@ -29,7 +29,8 @@ const CUT_AT = [8, 30];
 /** The sessions holding a (one-key) advisory lock. */
 async function lockHolders(admin: { query(sql: string): Promise<{ rows: { pid: number }[] }> }): Promise<number[]> {
   const { rows } = await admin.query(
-    `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND pid <> pg_backend_pid()`,
+    `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND pid <> pg_backend_pid()
+      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
   );
   return rows.map((r) => r.pid);
 }

@@ -20,7 +20,8 @@ async function cutLockSession(databaseUrl: string): Promise<number[]> {
   try {
     const { rows } = await admin.query(
       `SELECT pid, pg_terminate_backend(pid) AS cut FROM pg_locks
-        WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND pid <> pg_backend_pid()`,
+        WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND pid <> pg_backend_pid()
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
     );
     return rows.map((r) => r.pid as number);
   } finally {
@@ -34,7 +35,8 @@ async function advisoryLocks(databaseUrl: string): Promise<{ holders: number[]; 
   await admin.connect();
   try {
     const { rows } = await admin.query(
-      `SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND pid <> pg_backend_pid()`,
+      `SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND pid <> pg_backend_pid()
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
     );
     return {
       holders: rows.filter((r) => r.granted).map((r) => r.pid),

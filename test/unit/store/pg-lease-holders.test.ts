@@ -28,7 +28,7 @@ async function holderLocks(url: string): Promise<number> {
   await c.connect();
   try {
     const { rows } = await c.query(
-      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = 1279607123 AND granted",
+      "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = 1279607123 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
     );
     return rows[0].n;
   } finally {

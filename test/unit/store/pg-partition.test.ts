@@ -94,7 +94,11 @@ t.test(
     const waiting = store.withLock('ledger:R-1', async () => 'ran', { waitMs: 3_000 });
     // the partition comes once the wait is in PostgreSQL, on a connection of the lock pool
     const waitsInPostgres = async () =>
-      (await look.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rowCount === 1;
+      (
+        await look.query(
+          "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+      ).rowCount === 1;
     while (!(await waitsInPostgres())) await new Promise((r) => setTimeout(r, 20));
     proxy.partition();
     const outcome = await within(waiting, 15_000);

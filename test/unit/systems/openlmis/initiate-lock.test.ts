@@ -137,7 +137,9 @@ t.test(
       .withLock('crash-me', async () => {
         const c = new pg.Client({ connectionString: databaseUrl });
         await c.connect();
-        const { rows } = await c.query("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted LIMIT 1");
+        const { rows } = await c.query(
+          "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1",
+        );
         pid = rows[0].pid;
         await c.query('SELECT pg_terminate_backend($1)', [pid]);
         await c.end();
