@@ -50,6 +50,19 @@ export function bridgePeriod(input: string, where = 'period'): BridgePeriod {
   };
 }
 
+/**
+ * A period asked for by hand must be over: before its last day ends its stock on hand at the
+ * period's end, stock-out days and months of stock are not known (days still to come would count
+ * as they stand now), and a DHIS2 data set open for the current or future periods would take them.
+ */
+export function checkEnded(period: BridgePeriod, now: Date, where = 'period'): void {
+  if (Date.parse(period.end) < now.getTime()) return;
+  throw new BusinessRuleError(
+    `${period.id} has not ended (its last day is ${period.days.to}): its stock indicators are known once it is over; the last complete ${period.type.toLowerCase()} period is ${previousPeriod(period.type, now).id}`,
+    where,
+  );
+}
+
 /** The last complete period of a type before `now`: what the scheduled run sends. */
 export function previousPeriod(type: string, now: Date): BridgePeriod {
   if (!TYPES.some(([t]) => t === type))

@@ -2,7 +2,7 @@ import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { rtsToMsupplyCommand } from '../bridges/rts-cli.js';
 import { stockBridgeDeps } from '../bridges/stock-to-dhis2-job.js';
-import { bridgePeriod, previousPeriod, type BridgePeriod } from '../bridges/stock-period.js';
+import { bridgePeriod, checkEnded, previousPeriod, type BridgePeriod } from '../bridges/stock-period.js';
 import { unreadLine } from '../bridges/stock-run-detail.js';
 import {
   dhis2PeriodType,
@@ -28,6 +28,8 @@ export interface BridgeCliDeps {
   out?: NodeJS.WritableStream;
   /** Where the progress bar goes (default stderr). */
   err?: NodeJS.WritableStream;
+  /** The clock a `--period` must have ended by (default the system's). */
+  now?: () => Date;
 }
 
 interface StockOptions {
@@ -108,6 +110,7 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
       let given: BridgePeriod | undefined;
       try {
         given = o.period ? bridgePeriod(o.period, '--period') : undefined;
+        if (given) checkEnded(given, (deps.now ?? (() => new Date()))(), '--period');
       } catch (e) {
         err.write(`${(e as Error).message}\n`);
         process.exitCode = 2;

@@ -12,7 +12,7 @@ import { storeMadeIn } from '../../support/existing-store.js';
 import { SEED_API_TOKEN } from '../../../sandbox/dhis2/index.js';
 import { bridgeCommand } from '../../../src/cli/bridge.js';
 import { loadSettings } from '../../../src/config/load.js';
-import { dhis2Value, startStockRig, type StockRig } from './stock-rig.js';
+import { dhis2Value, startStockRig, TODAY, type StockRig } from './stock-rig.js';
 
 function collect() {
   const stream = new PassThrough();
@@ -41,7 +41,9 @@ async function cli(rig: StockRig, dir: string, ...args: string[]) {
       DHIS2_DATA_SET: 'LkStockMnth',
     } as NodeJS.ProcessEnv);
   process.exitCode = undefined;
-  await bridgeCommand({ settings, out: out.stream, err: err.stream }).parseAsync(['stock-to-dhis2', ...args], {
+  // the sandboxes' day: their months up to January 2027 are over
+  const now = () => new Date(`${TODAY}T12:00:00Z`);
+  await bridgeCommand({ settings, out: out.stream, err: err.stream, now }).parseAsync(['stock-to-dhis2', ...args], {
     from: 'user',
   });
   const code = process.exitCode;
@@ -92,6 +94,21 @@ t.test('the dry run prints old → new and writes nothing; the run sends it', as
   const bad = await cli(rig, dir, '--period', '2027-13');
   t.equal(bad.code, 2);
   t.match(bad.err, /2027-13 is not a period: give a month \(2026-11\) or a DHIS2 period/);
+  // a period not over yet (this month, a future one): refused before anything is read or written
+  const thisMonth = TODAY.slice(0, 7);
+  const imports = rig.dhis2.state.imports.length;
+  for (const period of [thisMonth, '2099-01']) {
+    const early = await cli(rig, dir, '--period', period);
+    t.equal(early.code, 2, period);
+    t.match(
+      early.err,
+      new RegExp(
+        `^${period.replace('-', '')} has not ended \\(its last day is ${period}-\\d\\d\\): .* the last complete monthly period is \\d{6}$`,
+        'm',
+      ),
+    );
+  }
+  t.equal(rig.dhis2.state.imports.length, imports, 'nothing sent for them');
   // a DHIS2 id of the right shape naming no such period: refused, not run for January 2028's days
   for (const id of ['202713', '2027W53']) {
     const none = await cli(rig, dir, '--period', id, '--dry-run');

@@ -1,5 +1,11 @@
 import t from 'tap';
-import { bridgePeriod, checkPeriodType, previousPeriod, recentPeriods } from '../../../src/bridges/stock-period.js';
+import {
+  bridgePeriod,
+  checkEnded,
+  checkPeriodType,
+  previousPeriod,
+  recentPeriods,
+} from '../../../src/bridges/stock-period.js';
 
 t.test('a month as typed, or a DHIS2 period id, with its days', async (t) => {
   t.match(bridgePeriod('2026-11'), { id: '202611', type: 'Monthly', days: { from: '2026-11-01', to: '2026-11-30' } });
@@ -55,4 +61,17 @@ t.test('a period of another type than the data set’s is refused, naming both',
     message: 'DHIS2 data set W takes Weekly periods; 202611 is Monthly',
   });
   t.doesNotThrow(() => checkPeriodType(bridgePeriod('2026W45'), 'Weekly'));
+});
+
+t.test('a period asked for by hand must be over by its last day', async (t) => {
+  const now = new Date('2026-12-06T10:00:00Z');
+  t.doesNotThrow(() => checkEnded(bridgePeriod('2026-11'), now), 'last month');
+  t.doesNotThrow(() => checkEnded(bridgePeriod('2026W48'), now), 'a week over (23-29 November)');
+  t.throws(() => checkEnded(bridgePeriod('2026-12'), now, '--period'), {
+    message:
+      '202612 has not ended (its last day is 2026-12-31): its stock indicators are known once it is over; the last complete monthly period is 202611',
+  });
+  t.throws(() => checkEnded(bridgePeriod('2026Q4'), now), /2026Q4 has not ended .* quarterly period is 2026Q3$/);
+  t.throws(() => checkEnded(bridgePeriod('2099'), now), /2099 has not ended/);
+  t.doesNotThrow(() => checkEnded(bridgePeriod('2026-11'), new Date('2026-12-01T00:00:00Z')), 'over at midnight');
 });
