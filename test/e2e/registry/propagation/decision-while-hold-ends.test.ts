@@ -8,30 +8,16 @@
  * sandbox are real. Both store engines.
  */
 import t from 'tap';
-import Fastify from 'fastify';
 import { facilityId } from '../../../../sandbox/mfr/index.js';
-import { reviewRoutes } from '../../../../src/registry/review-routes.js';
-import { reviewUndoRoutes } from '../../../../src/admin/review-undo-routes.js';
 import { propagateChanges } from '../../../../src/jobs/propagate-job.js';
-import type { OutboxJob, Propagation } from '../../../../src/store/types.js';
+import type { Propagation } from '../../../../src/store/types.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { startPropagationRigOn, type PropagationRig } from '../../../support/propagation-rig.js';
+import { startPropagationRigOn } from '../../../support/propagation-rig.js';
 import { connectorOf, idByCode } from '../../../support/linked-facility.js';
+import { jobsEnd, reviewDecisions } from '../../../support/review-decisions.js';
 
 const CODE = 'LK-HC-101';
 const REGISTRY_ID = facilityId(CODE);
-const TOKEN = 'decision-while-hold-ends-token';
-
-/** Until every job of `key` has ended (none pending or in flight). */
-async function jobsEnd(rig: PropagationRig, key: string): Promise<OutboxJob[]> {
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const jobs = await rig.store.findJobsByKey(key);
-    if (jobs.length && jobs.every((j) => j.status !== 'pending' && j.status !== 'in-flight')) return jobs;
-    if (Date.now() > until) throw new Error(`jobs of ${key}: ${jobs.map((j) => j.status).join(', ')}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 for (const engine of engineCases())
   t.test(
@@ -44,18 +30,8 @@ for (const engine of engineCases())
       await rig.link('openlmis', lmisId, REGISTRY_ID, 'auto-match');
       await rig.pull();
 
-      const app = Fastify();
-      const onDecision = (system: string) => rig.side.propagator.releaseHeld(system);
-      await app.register(reviewRoutes, { prefix: '/admin', store: rig.store, adminToken: TOKEN, onDecision });
-      await app.register(reviewUndoRoutes, { prefix: '/admin', store: rig.store, adminToken: TOKEN, onDecision });
-      t.teardown(() => app.close());
-      const decide = (op: string) =>
-        app.inject({
-          method: 'POST',
-          url: `/admin/reconcile/openlmis/${lmisId}/${op}`,
-          headers: { authorization: `Bearer ${TOKEN}`, 'x-actor': 'amina' },
-          payload: {},
-        });
+      const decideOn = await reviewDecisions(t, rig, 'openlmis');
+      const decide = (op: string) => decideOn(lmisId, op);
 
       // 1. the reject lands just before the rename's update is recorded (as in review-reject-follows)
       // 2. its job writes the row held, and the undo starts then

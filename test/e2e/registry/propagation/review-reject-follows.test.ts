@@ -12,31 +12,17 @@
  * its code). Real review routes, connectors and the OpenLMIS sandbox, both store engines.
  */
 import t from 'tap';
-import Fastify from 'fastify';
 import { facilityId } from '../../../../sandbox/mfr/index.js';
-import { reviewRoutes } from '../../../../src/registry/review-routes.js';
-import { reviewUndoRoutes } from '../../../../src/admin/review-undo-routes.js';
 import { propagateChanges } from '../../../../src/jobs/propagate-job.js';
 import type { OutboxJob, Propagation } from '../../../../src/store/types.js';
 import { propagationStatus } from '../../../../src/registry/propagation/status.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 import { startPropagationRigOn, type PropagationRig } from '../../../support/propagation-rig.js';
 import { connectorOf, idByCode } from '../../../support/linked-facility.js';
+import { jobsEnd, reviewDecisions } from '../../../support/review-decisions.js';
 
 const CODE = 'LK-HC-101';
 const REGISTRY_ID = facilityId(CODE);
-const TOKEN = 'review-follows-token';
-
-/** The jobs of `key` once none is pending or in flight. */
-async function jobsEnd(rig: PropagationRig, key: string): Promise<OutboxJob[]> {
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const jobs = await rig.store.findJobsByKey(key);
-    if (jobs.length && jobs.every((j) => j.status !== 'pending' && j.status !== 'in-flight')) return jobs;
-    if (Date.now() > until) throw new Error(`jobs ${key} are ${jobs.map((j) => j.status).join(', ')}, still waiting`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The one job of `key` once it is neither pending nor in flight. */
 const jobEnds = async (rig: PropagationRig, key: string): Promise<OutboxJob> => (await jobsEnd(rig, key))[0];
@@ -65,18 +51,8 @@ for (const engine of engineCases())
       t.match(await rig.store.getPropagation(REGISTRY_ID, 'openlmis'), { state: 'done', systemId: lmisId });
       const before = (await lmis.facilities!.get(lmisId))!.name;
 
-      const app = Fastify();
-      const onDecision = (system: string) => rig.side.propagator.releaseHeld(system);
-      await app.register(reviewRoutes, { prefix: '/admin', store: rig.store, adminToken: TOKEN, onDecision });
-      await app.register(reviewUndoRoutes, { prefix: '/admin', store: rig.store, adminToken: TOKEN, onDecision });
-      t.teardown(() => app.close());
-      const decide = (op: string) =>
-        app.inject({
-          method: 'POST',
-          url: `/admin/reconcile/openlmis/${lmisId}/${op}`,
-          headers: { authorization: `Bearer ${TOKEN}`, 'x-actor': 'amina' },
-          payload: {},
-        });
+      const decideOn = await reviewDecisions(t, rig, 'openlmis');
+      const decide = (op: string) => decideOn(lmisId, op);
 
       // the registry renames the facility; its update of the linked record is planned, and the
       // data manager rejects the automatic match just before that plan is recorded
