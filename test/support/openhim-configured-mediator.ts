@@ -13,6 +13,7 @@ import { DEFAULT_OPENHIM_USER, startOpenHimSandbox, type OpenHimSandbox } from '
 import { startOpenLmisSandbox, type OpenLmisSandbox } from '../../sandbox/openlmis/index.js';
 import { loadSettings } from '../../src/config/load.js';
 import { startMediator, type RunningMediator } from '../../src/main.js';
+import { openLmisEnv } from './openlmis-e2e.js';
 
 /** A log line of the mediator's, as pino wrote it (level as pino's number: 30 info, 40 warn). */
 export interface MediatorLogLine {
@@ -63,10 +64,7 @@ export async function startConfiguredMediator(
       OPENHIM_API_URL: openhim.url,
       OPENHIM_PASSWORD: DEFAULT_OPENHIM_USER.password,
       OPENHIM_HEARTBEAT_MS: '40',
-      OPENLMIS_BASE_URL: lmis.url,
-      OPENLMIS_USERNAME: 'mediator',
-      OPENLMIS_PASSWORD: 'password',
-      OPENLMIS_CLIENT_SECRET: 'changeme',
+      ...openLmisEnv(lmis.url),
       ...o.env,
     } as NodeJS.ProcessEnv),
     { logger: pino({ level: o.logLevel }, sink) },

@@ -39,6 +39,17 @@ export interface Rig {
   close(): Promise<void>;
 }
 
+/**
+ * The settings that sign the mediator in to the OpenLMIS sandbox at `url` as its seeded API user
+ * (mediator / password, through the user-client OAuth2 client).
+ */
+export const openLmisEnv = (url: string): Record<string, string> => ({
+  OPENLMIS_BASE_URL: url,
+  OPENLMIS_USERNAME: 'mediator',
+  OPENLMIS_PASSWORD: 'password',
+  OPENLMIS_CLIENT_SECRET: 'changeme',
+});
+
 /** `start`: the mediator's start options (a test's own logger, to read its lines). */
 export async function startRig(env: Record<string, string> = {}, start: StartOptions = {}): Promise<Rig> {
   const lmis = await startHarness();
@@ -52,10 +63,7 @@ export async function startRig(env: Record<string, string> = {}, start: StartOpt
         DATA_DIR: dir,
         LOG_LEVEL: 'silent',
         AUTH_PASSWORD: PASSWORD,
-        OPENLMIS_BASE_URL: lmis.sb.url,
-        OPENLMIS_USERNAME: 'mediator',
-        OPENLMIS_PASSWORD: 'password',
-        OPENLMIS_CLIENT_SECRET: 'changeme',
+        ...openLmisEnv(lmis.sb.url),
         OUTBOX_DEADLINE_MS: '8000',
         OUTBOX_BACKOFF_BASE_MS: '50',
         OUTBOX_BACKOFF_CAP_MS: '200',

@@ -61,6 +61,7 @@ import {
   type Write,
 } from './openlmis-faults-workload.js';
 import { startHarness } from '../unit/sandbox/openlmis/helpers.js';
+import { openLmisEnv } from './openlmis-e2e.js';
 
 const SEED = Number(process.env.OPENLMIS_FAULTS_SEED ?? 20261202);
 const PASSWORD = 'lmis-faults-Kp4';
@@ -99,10 +100,7 @@ function mediatorEnv(lmisUrl: string, store: { databaseUrl?: string; dataDir: st
     DATABASE_URL: store.databaseUrl ?? '',
     LOG_LEVEL: process.env.OPENLMIS_FAULTS_LOG_LEVEL ?? 'warn',
     AUTH_PASSWORD: PASSWORD,
-    OPENLMIS_BASE_URL: lmisUrl,
-    OPENLMIS_USERNAME: 'mediator',
-    OPENLMIS_PASSWORD: 'password',
-    OPENLMIS_CLIENT_SECRET: 'changeme',
+    ...openLmisEnv(lmisUrl),
     OPENLMIS_TIMEOUT_MS: String(OPENLMIS_TIMEOUT_MS),
     OPENLMIS_AUTHORIZE_STEP: 'true',
     OUTBOX_DEADLINE_MS: '2500',

@@ -6,17 +6,14 @@
  */
 import t from 'tap';
 import { startHarness } from '../../unit/sandbox/openlmis/helpers.js';
-import { orderLine, why } from '../../support/openlmis-e2e.js';
+import { openLmisEnv, orderLine, why } from '../../support/openlmis-e2e.js';
 import { answerOf, startMediatorProcess } from '../../support/mediator-process.js';
 import { until } from '../../support/net.js';
 
 t.test('SIGKILL during the PUT of an amendment: applied once after restart', async (t) => {
   const lmis = await startHarness();
   const mediator = await startMediatorProcess('amend-crash', {
-    OPENLMIS_BASE_URL: lmis.sb.url,
-    OPENLMIS_USERNAME: 'mediator',
-    OPENLMIS_PASSWORD: 'password',
-    OPENLMIS_CLIENT_SECRET: 'changeme',
+    ...openLmisEnv(lmis.sb.url),
     OUTBOX_DEADLINE_MS: '1500',
   });
   t.teardown(async () => {

@@ -16,6 +16,7 @@ import { startOpenHimSandbox, openhimAdmin, DEFAULT_OPENHIM_USER } from '../../.
 import { startOpenLmisSandbox } from '../../../sandbox/openlmis/index.js';
 import { loadSettings } from '../../../src/config/load.js';
 import { startMediator } from '../../../src/main.js';
+import { openLmisEnv } from '../../support/openlmis-e2e.js';
 
 const ADMIN = 'jobs-admin-token-7731';
 const registration = JSON.parse(readFileSync(new URL('../../../mediator-config.json', import.meta.url), 'utf8')) as {
@@ -69,10 +70,7 @@ t.test('scheduler in the running mediator', async (t) => {
     AUTH_MODE: 'off',
     ADMIN_TOKEN: ADMIN,
     REGISTRY_FILE: registryFile,
-    OPENLMIS_BASE_URL: lmis.url,
-    OPENLMIS_USERNAME: 'mediator',
-    OPENLMIS_PASSWORD: 'password',
-    OPENLMIS_CLIENT_SECRET: 'changeme',
+    ...openLmisEnv(lmis.url),
   };
   const mediator = await startMediator(
     loadSettings({

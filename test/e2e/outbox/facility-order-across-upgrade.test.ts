@@ -19,7 +19,7 @@ import { loadSettings } from '../../../src/config/load.js';
 import { startMediator, type RunningMediator } from '../../../src/main.js';
 import { startHarness } from '../../unit/sandbox/openlmis/helpers.js';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
-import { RIG_AUTH, why } from '../../support/openlmis-e2e.js';
+import { openLmisEnv, RIG_AUTH, why } from '../../support/openlmis-e2e.js';
 import { until } from '../../support/net.js';
 import { namesWritten } from '../../support/names-written.js';
 
@@ -72,10 +72,7 @@ for (const engine of engineCases())
           DATABASE_URL: db.databaseUrl,
           LOG_LEVEL: 'silent',
           AUTH_PASSWORD: 'e2e-secret-Qw3', // RIG_AUTH's
-          OPENLMIS_BASE_URL: lmis.sb.url,
-          OPENLMIS_USERNAME: 'mediator',
-          OPENLMIS_PASSWORD: 'password',
-          OPENLMIS_CLIENT_SECRET: 'changeme',
+          ...openLmisEnv(lmis.sb.url),
           OUTBOX_DEADLINE_MS: '1000',
           OUTBOX_BACKOFF_BASE_MS: '60000',
           OUTBOX_BACKOFF_CAP_MS: '60000',

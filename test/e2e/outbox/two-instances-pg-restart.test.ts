@@ -9,7 +9,7 @@ import t from 'tap';
 import { startHarness } from '../../unit/sandbox/openlmis/helpers.js';
 import { startMediatorProcess, type MediatorProcess } from '../../support/mediator-process.js';
 import { openStore } from '../../../src/store/index.js';
-import type { Rig } from '../../support/openlmis-e2e.js';
+import { openLmisEnv, type Rig } from '../../support/openlmis-e2e.js';
 import {
   acknowledged,
   deadOrders,
@@ -40,10 +40,7 @@ t.test('PostgreSQL restarted under two instances', { skip: PG_SKIP, timeout: 400
   t.teardown(() => lmis.sb.close());
   const env = {
     DATABASE_URL: server.url,
-    OPENLMIS_BASE_URL: lmis.sb.url,
-    OPENLMIS_USERNAME: 'mediator',
-    OPENLMIS_PASSWORD: 'password',
-    OPENLMIS_CLIENT_SECRET: 'changeme',
+    ...openLmisEnv(lmis.sb.url),
     OUTBOX_DEADLINE_MS: '8000',
     OUTBOX_ATTEMPT_TIMEOUT_MS: '8000',
     OUTBOX_LEASE_MS: '10000',

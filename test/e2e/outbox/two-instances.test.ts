@@ -14,7 +14,7 @@
  */
 import t from 'tap';
 import { startHarness } from '../../unit/sandbox/openlmis/helpers.js';
-import { orderLine, transactionOf, why } from '../../support/openlmis-e2e.js';
+import { openLmisEnv, orderLine, transactionOf, why } from '../../support/openlmis-e2e.js';
 import { answerOf, startMediatorProcess } from '../../support/mediator-process.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
@@ -31,10 +31,7 @@ t.test('two instances on one PostgreSQL database', { skip: pg.skip }, async (t) 
   // the helper's short timings: a lease only 1 s longer than an attempt (5 s, 4 s)
   const env = {
     DATABASE_URL: db.databaseUrl,
-    OPENLMIS_BASE_URL: lmis.sb.url,
-    OPENLMIS_USERNAME: 'mediator',
-    OPENLMIS_PASSWORD: 'password',
-    OPENLMIS_CLIENT_SECRET: 'changeme',
+    ...openLmisEnv(lmis.sb.url),
   };
   const a = await startMediatorProcess('two-a', env);
   const b = await startMediatorProcess('two-b', env, { clockAheadMs: 3_000 });

@@ -14,7 +14,7 @@ import { startOpenLmisSandbox } from '../../../sandbox/openlmis/index.js';
 import { loadSettings } from '../../../src/config/load.js';
 import { startMediator } from '../../../src/main.js';
 import { openStore } from '../../../src/store/index.js';
-import { orderLine } from '../../support/openlmis-e2e.js';
+import { openLmisEnv, orderLine } from '../../support/openlmis-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
 const PASSWORD = 'shutdown-runs-Kp2';
@@ -35,10 +35,7 @@ for (const engine of engineCases())
         DATABASE_URL: db.databaseUrl,
         LOG_LEVEL: 'silent',
         AUTH_PASSWORD: PASSWORD,
-        OPENLMIS_BASE_URL: lmis.url,
-        OPENLMIS_USERNAME: 'mediator',
-        OPENLMIS_PASSWORD: 'password',
-        OPENLMIS_CLIENT_SECRET: 'changeme',
+        ...openLmisEnv(lmis.url),
         OUTBOX_DEADLINE_MS: '200',
         SCHEDULE_RECONCILE: '* * * * * *',
       } as NodeJS.ProcessEnv),

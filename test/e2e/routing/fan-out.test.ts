@@ -15,7 +15,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import { startHarness } from '../../unit/sandbox/openlmis/helpers.js';
-import { gtinOf, orderLine, transactionOf, why } from '../../support/openlmis-e2e.js';
+import { gtinOf, openLmisEnv, orderLine, transactionOf, why } from '../../support/openlmis-e2e.js';
 import { freePort, until } from '../../support/net.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -108,10 +108,7 @@ t.test('orders routed by facility; a stock report fans out to both systems, each
     DATABASE_URL: '',
     MAPPINGS_DIR: mappings,
     ROUTING_TEST_SYSTEM_URL: recorderUrl,
-    OPENLMIS_BASE_URL: lmis.sb.url,
-    OPENLMIS_USERNAME: 'mediator',
-    OPENLMIS_PASSWORD: 'password',
-    OPENLMIS_CLIENT_SECRET: 'changeme',
+    ...openLmisEnv(lmis.sb.url),
     OUTBOX_DEADLINE_MS: '8000',
     OUTBOX_ATTEMPT_TIMEOUT_MS: '4000',
     OUTBOX_LEASE_MS: '5000',

@@ -7,17 +7,14 @@
 import t from 'tap';
 import { why } from '../../../support/openlmis-e2e.js';
 import { startHarness } from '../../../unit/sandbox/openlmis/helpers.js';
-import { orderLine, startRig, transactionOf } from '../../../support/openlmis-e2e.js';
+import { openLmisEnv, orderLine, startRig, transactionOf } from '../../../support/openlmis-e2e.js';
 import { answerOf, startMediatorProcess } from '../../../support/mediator-process.js';
 import { until } from '../../../support/net.js';
 
 t.test('SIGKILL between initiate and submit: one submitted requisition after restart', async (t) => {
   const lmis = await startHarness();
   const mediator = await startMediatorProcess('lmis-crash', {
-    OPENLMIS_BASE_URL: lmis.sb.url,
-    OPENLMIS_USERNAME: 'mediator',
-    OPENLMIS_PASSWORD: 'password',
-    OPENLMIS_CLIENT_SECRET: 'changeme',
+    ...openLmisEnv(lmis.sb.url),
     OUTBOX_DEADLINE_MS: '1500',
   });
   t.teardown(async () => {
