@@ -6,29 +6,13 @@
  */
 import t from 'tap';
 import { startDhis2Rig } from '../../../support/dhis2-e2e.js';
+import { marchStockCount } from '../../../support/march-stock-count.js';
 
-const GTIN = 'https://www.gs1.org/gtin';
-const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
-const CONDOM = '10860012300034';
-
+/** The March count of condoms (support/march-stock-count.ts), reported from UTC+3 for `reportingPeriod`. */
 const report = (id: string, location: string, value: number, reportingPeriod: { start: string; end: string }) => ({
-  resourceType: 'InventoryReport',
-  identifier: [{ system: 'https://hmis.example.org/stock-reports', value: id }],
-  status: 'active',
-  countType: 'snapshot',
+  ...marchStockCount(location, id, value),
   reportedDateTime: '2024-04-02T09:00:00+03:00',
   reportingPeriod,
-  inventoryListing: [
-    {
-      location: { reference: `Location/${location}` },
-      item: [
-        {
-          item: { concept: { coding: [{ system: GTIN, code: CONDOM }] } },
-          quantity: { value, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
-        },
-      ],
-    },
-  ],
 });
 
 t.test('a report lands in the period of the facility calendar; two periods are refused', async (t) => {
