@@ -4,8 +4,13 @@
  * table priced out, since a test table of a few rows is read whole whatever its indexes: the
  * question is whether an index can answer.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { SQLITE_MIGRATIONS } from '../../src/store/migrations.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 
 /** The plan of `sql` on the database at `databaseUrl` (`sqlite:` file or PostgreSQL), one line a step. */
 export async function queryPlan(databaseUrl: string, sql: string): Promise<string> {
@@ -26,4 +31,23 @@ export async function queryPlan(databaseUrl: string, sql: string): Promise<strin
   } finally {
     await client.end();
   }
+}
+
+/**
+ * SQLite's plan of a query with its parameters, one detail a step, on a database file migrated to
+ * the newest schema (no rows): open read-only for the test, then removed.
+ */
+export async function sqlitePlanner(t: {
+  teardown(fn: () => unknown): void;
+}): Promise<(sql: string, ...args: unknown[]) => string[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'query-plan-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'mediator.db');
+  const store = new SqliteStore(file);
+  store.migrate(SQLITE_MIGRATIONS);
+  await store.close();
+  const db = new Database(file, { readonly: true });
+  t.teardown(() => db.close());
+  return (sql, ...args) =>
+    (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail);
 }

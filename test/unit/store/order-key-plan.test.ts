@@ -5,14 +5,9 @@
  * (rowid) in the search; waitingWriteOf searches the first. PostgreSQL's plans read the same
  * indexes. Plans, not timings.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import Database from 'better-sqlite3';
 import pg from 'pg';
 import { SqliteStore } from '../../../src/store/sqlite.js';
-import { SQLITE_MIGRATIONS } from '../../../src/store/migrations.js';
 import {
   PG_EARLIER_WAITING_SQL,
   PG_WAITING_WRITE_SQL,
@@ -20,23 +15,14 @@ import {
   sqliteWaitingWriteSql,
 } from '../../../src/store/resource-order.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { sqlitePlanner } from '../../support/query-plan.js';
 
 /** The earlier jobs of the record, by key and by payload id: the rowid (acceptance order) is in each entry. */
 const BY_KEY = /USING INDEX outbox_jobs_order_waiting \(system=\? AND flow=\? AND order_key=\? AND rowid<\?\)/;
 const BY_ID = /USING INDEX outbox_jobs_resource_id_waiting \(system=\? AND flow=\? AND resource_id=\? AND rowid<\?\)/;
 
 t.test('SQLite: the order lookups search the order-key index', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'order-key-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'mediator.db');
-  const store = new SqliteStore(file);
-  store.migrate(SQLITE_MIGRATIONS);
-  await store.close();
-  const db = new Database(file, { readonly: true });
-  t.teardown(() => db.close());
-  const plan = (sql: string, ...args: unknown[]) =>
-    (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail);
-
+  const plan = await sqlitePlanner(t);
   const range = ['openlmis', 'facility', 1, 'facility', 20];
   const claim = plan(SqliteStore.claimCandidatesSql(1, 1), ...range, ...range, 20);
   const lookups = claim.filter((d) => d.startsWith('SEARCH e '));

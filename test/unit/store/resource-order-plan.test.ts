@@ -3,31 +3,14 @@
  * waiting job: SQLite's plan of the claim searches outbox_jobs_resource_waiting for each candidate,
  * and PostgreSQL can answer the same lookup from it. Plans, not timings.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import Database from 'better-sqlite3';
 import { SqliteStore } from '../../../src/store/sqlite.js';
-import { SQLITE_MIGRATIONS } from '../../../src/store/migrations.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
-import { queryPlan } from '../../support/query-plan.js';
+import { queryPlan, sqlitePlanner } from '../../support/query-plan.js';
 
 t.test('SQLite: the claim of a flow delivered in order searches the resource index', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'resource-order-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'mediator.db');
-  const store = new SqliteStore(file);
-  store.migrate(SQLITE_MIGRATIONS);
-  await store.close();
-  const db = new Database(file, { readonly: true });
-  t.teardown(() => db.close());
   const range = ['openlmis', 'facility', 1, 'facility', 20];
-  const plan = (
-    db.prepare(`EXPLAIN QUERY PLAN ${SqliteStore.claimCandidatesSql(1, 1)}`).all(...range, ...range, 20) as {
-      detail: string;
-    }[]
-  ).map((r) => r.detail);
+  const plan = (await sqlitePlanner(t))(SqliteStore.claimCandidatesSql(1, 1), ...range, ...range, 20);
   const lookups = plan.filter((d) => d.startsWith('SEARCH e '));
   t.ok(lookups.length >= 1, plan.join('\n'));
   for (const d of lookups)
