@@ -38,7 +38,10 @@ async function view(store: Store, row: Propagation): Promise<PropagationView> {
     ...(record?.facility ? { name: record.facility.name } : {}),
   };
   if (row.state !== 'queued') return named;
-  const [job] = await store.findJobsByKey(propagationKey(row.registryId, row.version, row.system));
+  // the job holding the key: a refused job's key is taken over by the next (a change held since
+  // its link was taken back, then released), and the refused one is kept, oldest first
+  const jobs = await store.findJobsByKey(propagationKey(row.registryId, row.version, row.system));
+  const job = jobs.find((j) => !j.supersededBy) ?? jobs[0];
   if (!job) return named;
   const failed = job.status === 'dead' || job.status === 'rejected';
   return {

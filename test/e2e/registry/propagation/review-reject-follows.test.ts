@@ -27,6 +27,17 @@ const REGISTRY_ID = facilityId(CODE);
 /** The one job of `key` once it is neither pending nor in flight. */
 const jobEnds = async (rig: PropagationRig, key: string): Promise<OutboxJob> => (await jobsEnd(rig, key))[0];
 
+/** The job that took over `key` once an attempt of it has failed (it waits to retry). */
+async function newJobTried(rig: PropagationRig, key: string): Promise<OutboxJob> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const job = (await rig.store.findJobsByKey(key)).find((j) => !j.supersededBy && j.status === 'pending');
+    if (job && job.attempts > 0) return job;
+    if (Date.now() > until) throw new Error(`no retrying job of ${key}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Until the OpenLMIS row of the facility matches `wanted` (the worker delivers in the background). */
 async function rowBecomes(rig: PropagationRig, wanted: Partial<Propagation>): Promise<Propagation | undefined> {
   const until = Date.now() + 30_000;
@@ -107,9 +118,30 @@ for (const engine of engineCases())
       t.equal((await lmis.facilities!.get(lmisId))?.name, before, 'the rejected record is still not written');
       t.match(await rig.store.getPropagation(REGISTRY_ID, 'openlmis'), { state: 'held' });
 
+      // OpenLMIS is down when the undo sends the change: its new job retries
+      const down = rig.openlmis.faults.add({
+        method: 'PUT',
+        path: `/api/facilities/${lmisId}`,
+        action: { type: 'status', status: 503 },
+      });
       const undone = await decide('undo');
       t.equal(undone.statusCode, 200, undone.body);
       t.match(undone.json().row, { state: 'auto-match', registryId: REGISTRY_ID }, 'the undo links it again');
+      const retrying = await newJobTried(rig, key);
+      const queued = (await propagationStatus(rig.store, { system: 'openlmis' })).items.find(
+        (i) => i.registryId === REGISTRY_ID,
+      );
+      t.match(
+        queued,
+        { state: 'queued', jobId: retrying.id, jobStatus: /^(pending|in-flight)$/ },
+        'listed with its new job, retrying, not as the ended one (failed)',
+      );
+      rig.openlmis.faults.remove(down.id);
+      await rig.store.requeueJob(
+        retrying.id,
+        { actor: 'op', action: 'outbox.retry', subject: `outbox/${retrying.id}` },
+        Date.now(),
+      );
       await rowBecomes(rig, { state: 'done', version: held!.version });
       t.match(await rig.store.getPropagation(REGISTRY_ID, 'openlmis'), { action: 'update', systemId: lmisId });
       t.equal((await lmis.facilities!.get(lmisId))?.name, 'Mberewa HC (renamed)', 'then the change is written to it');
