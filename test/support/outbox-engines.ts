@@ -78,3 +78,22 @@ export async function freshStore(
   t.teardown(() => store.close());
   return { store, databaseUrl: db.databaseUrl };
 }
+
+/**
+ * Two stores on one fresh database of this engine, as two mediator instances share it; closed and
+ * the database dropped at the test's end.
+ */
+export async function twoStoresOn(
+  engine: EngineCase,
+  t: { teardown(fn: () => unknown): void },
+): Promise<{ a: Store; b: Store; databaseUrl: string }> {
+  const db = await engine.freshDatabase();
+  t.teardown(db.drop);
+  const a = await openStore({ databaseUrl: db.databaseUrl });
+  const b = await openStore({ databaseUrl: db.databaseUrl });
+  t.teardown(async () => {
+    await a.close();
+    await b.close();
+  });
+  return { a, b, databaseUrl: db.databaseUrl };
+}

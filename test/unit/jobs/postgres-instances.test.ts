@@ -7,7 +7,7 @@ import t from 'tap';
 import pg from 'pg';
 import { Scheduler, type ScheduledJob } from '../../../src/jobs/scheduler.js';
 import { openStore } from '../../../src/store/index.js';
-import { engineCases } from '../../support/outbox-engines.js';
+import { engineCases, twoStoresOn } from '../../support/outbox-engines.js';
 import { waitFor } from '../../support/wait-for.js';
 
 const pgCase = engineCases().find((e) => e.name === 'postgres')!;
@@ -69,21 +69,9 @@ function overlapJob(name: string, runMs: number) {
   return { job, seen };
 }
 
-async function twoInstances(t: { teardown(fn: () => unknown): void }) {
-  const db = await pgCase.freshDatabase();
-  t.teardown(db.drop);
-  const a = await openStore({ databaseUrl: db.databaseUrl });
-  const b = await openStore({ databaseUrl: db.databaseUrl });
-  t.teardown(async () => {
-    await a.close();
-    await b.close();
-  });
-  return { a, b };
-}
-
 t.test('two instances on PostgreSQL', { skip: pgCase.skip }, async (t) => {
   t.test('a tick both reach at once runs on one of them, and never again', async (t) => {
-    const { a, b } = await twoInstances(t);
+    const { a, b } = await twoStoresOn(pgCase, t);
     let runs = 0;
     const job: ScheduledJob = {
       name: 'race',
@@ -114,7 +102,7 @@ t.test('two instances on PostgreSQL', { skip: pgCase.skip }, async (t) => {
   });
 
   t.test('both armed on a per-second schedule: each tick runs exactly once', async (t) => {
-    const { a, b } = await twoInstances(t);
+    const { a, b } = await twoStoresOn(pgCase, t);
     const ranBy: { tick: number; instance: string }[] = [];
     const jobFor = (instance: string): ScheduledJob => ({
       name: 'sync',
@@ -153,25 +141,18 @@ t.test('two instances on PostgreSQL', { skip: pgCase.skip }, async (t) => {
   });
 
   t.test('the lock session killed mid-run: the holder takes it again, no second run beside it', async (t) => {
-    const db = await pgCase.freshDatabase();
-    t.teardown(db.drop);
-    const a = await openStore({ databaseUrl: db.databaseUrl });
-    const b = await openStore({ databaseUrl: db.databaseUrl });
-    t.teardown(async () => {
-      await a.close();
-      await b.close();
-    });
+    const { a, b, databaseUrl } = await twoStoresOn(pgCase, t);
     const { job, seen } = overlapJob('cut', 2000);
     const one = new Scheduler({ store: a, jobs: [job], expression: () => undefined, instance: 'A' });
     const two = new Scheduler({ store: b, jobs: [job], expression: () => undefined, instance: 'B' });
     const first = one.tick(job, 1_800_000_000_000);
     await waitFor("A's run to begin (its lock held)", () => seen.active === 1);
-    const cut = await cutLockSession(db.databaseUrl);
+    const cut = await cutLockSession(databaseUrl);
     t.equal(cut.length, 1, "A's lock session terminated");
     // A takes the lock again on a new session; B's tick comes after that (one that came in between
     // would take the free lock itself and A would stop: the next case)
     await waitFor('A to hold the lock again on a new session', async () => {
-      const { holders } = await advisoryLocks(db.databaseUrl);
+      const { holders } = await advisoryLocks(databaseUrl);
       return holders.length === 1 && holders[0] !== cut[0];
     });
     const second = await two.tick(job, 1_800_000_060_000);

@@ -4,8 +4,7 @@
  */
 import t from 'tap';
 import { LockWaitTimeout } from '../../../src/store/keyed-mutex.js';
-import { openStore } from '../../../src/store/index.js';
-import { engineCases } from '../../support/outbox-engines.js';
+import { engineCases, twoStoresOn } from '../../support/outbox-engines.js';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,14 +28,7 @@ function holdLocks(take: (fn: () => Promise<void>) => Promise<void>) {
 
 for (const engine of engineCases()) {
   t.test(`withLocks (${engine.name})`, { skip: engine.skip }, async (t) => {
-    const db = await engine.freshDatabase();
-    t.teardown(db.drop);
-    const a = await openStore({ databaseUrl: db.databaseUrl });
-    const b = await openStore({ databaseUrl: db.databaseUrl });
-    t.teardown(async () => {
-      await a.close();
-      await b.close();
-    });
+    const { a, b } = await twoStoresOn(engine, t);
 
     t.test('overlapping sets named in opposite orders at once: both run, one after the other', async (t) => {
       const held: string[] = [];
