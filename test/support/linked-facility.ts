@@ -38,15 +38,19 @@ export async function linkInThreeSystems(
   return ids;
 }
 
-/** The facility's OpenLMIS record (found by `code`) linked to `registryId`: the connector and the record's id. */
+/**
+ * The facility's OpenLMIS record (found by `code`) linked to `registryId` (a person's match, or
+ * with `state` the matcher's, which a reviewer may reject): the connector and the record's id.
+ */
 export async function linkInOpenLmis(
   rig: PropagationRig,
   code: string,
   registryId: string,
+  state?: 'auto-match',
 ): Promise<{ lmis: Connector; lmisId: string }> {
   const lmis = connectorOf(rig, 'openlmis');
   const lmisId = (await idByCode(lmis, code))!;
-  await rig.link('openlmis', lmisId, registryId);
+  await rig.link('openlmis', lmisId, registryId, state);
   return { lmis, lmisId };
 }
 

@@ -13,7 +13,7 @@ import { propagateChanges } from '../../../../src/jobs/propagate-job.js';
 import type { Propagation } from '../../../../src/store/types.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 import { startPropagationRigOn } from '../../../support/propagation-rig.js';
-import { connectorOf, idByCode } from '../../../support/linked-facility.js';
+import { linkInOpenLmis } from '../../../support/linked-facility.js';
 import { jobsEnd, reviewDecisions } from '../../../support/review-decisions.js';
 
 const CODE = 'LK-HC-101';
@@ -25,9 +25,7 @@ for (const engine of engineCases())
     { skip: engine.skip },
     async (t) => {
       const rig = await startPropagationRigOn(t, engine);
-      const lmis = connectorOf(rig, 'openlmis');
-      const lmisId = (await idByCode(lmis, CODE))!;
-      await rig.link('openlmis', lmisId, REGISTRY_ID, 'auto-match');
+      const { lmis, lmisId } = await linkInOpenLmis(rig, CODE, REGISTRY_ID, 'auto-match');
       await rig.pull();
 
       const decideOn = await reviewDecisions(t, rig, 'openlmis');

@@ -18,7 +18,7 @@ import type { OutboxJob, Propagation } from '../../../../src/store/types.js';
 import { propagationStatus } from '../../../../src/registry/propagation/status.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 import { startPropagationRigOn, type PropagationRig } from '../../../support/propagation-rig.js';
-import { connectorOf, idByCode } from '../../../support/linked-facility.js';
+import { linkInOpenLmis } from '../../../support/linked-facility.js';
 import { jobsEnd, reviewDecisions } from '../../../support/review-decisions.js';
 
 const CODE = 'LK-HC-101';
@@ -55,9 +55,7 @@ for (const engine of engineCases())
     { skip: engine.skip },
     async (t) => {
       const rig = await startPropagationRigOn(t, engine);
-      const lmis = connectorOf(rig, 'openlmis');
-      const lmisId = (await idByCode(lmis, CODE))!;
-      await rig.link('openlmis', lmisId, REGISTRY_ID, 'auto-match');
+      const { lmis, lmisId } = await linkInOpenLmis(rig, CODE, REGISTRY_ID, 'auto-match');
       await rig.pull();
       t.match(await rig.store.getPropagation(REGISTRY_ID, 'openlmis'), { state: 'done', systemId: lmisId });
       const before = (await lmis.facilities!.get(lmisId))!.name;
