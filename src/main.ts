@@ -17,6 +17,7 @@ import type { TransactionUpdaterOptions } from './openhim/transaction-updates.js
 import { createTransactionReporter, type SendTransactionUpdate } from './openhim/transaction-update-sweep.js';
 import { registerTransactionUpdateMetrics } from './openhim/update-metrics.js';
 import { FinalAttemptCalls } from './openhim/final-attempts.js';
+import { orchestrationBodyLimit, storedFinalCalls } from './openhim/stored-final-calls.js';
 import { Outbox, registerOutboxMetrics } from './outbox/index.js';
 import { outboxAdminRoutes } from './outbox/admin-routes.js';
 import { breakerOptionsFrom } from './outbox/breaker-settings.js';
@@ -197,6 +198,13 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
       job.transactionId !== undefined && openhimConfigured(settings)
         ? finalAttempts.record(job.id, attempt)
         : attempt(),
+    // stored with the end that owes the update: it then survives a restart (migration v46)
+    finalCallsOf: (job) =>
+      storedFinalCalls(finalAttempts.callsOf([job.id]), {
+        urn: mediatorConfig.urn,
+        bodyLimitBytes: orchestrationBodyLimit(settings),
+        secretValues: secrets(),
+      }),
     metrics: outboxMetrics,
     logger: {
       debug: (o, m) => logger.debug(o, m),

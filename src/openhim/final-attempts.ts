@@ -2,9 +2,10 @@
  * The upstream calls of each job's latest delivery attempt, kept in memory until the OpenHIM
  * transaction update that job owes has gone: the update carries them as orchestrations, so
  * OpenHIM's console shows how a write answered 202 was finally delivered (or refused, or given
- * up), as the envelope shows a write delivered at once. Only this process's attempts are known:
- * an update sent after a restart, or by another instance, carries none. Bounded: the oldest job's
- * calls go first.
+ * up), as the envelope shows a write delivered at once. Only this process's attempts are known
+ * here: the job's end stores the calls with its debt (stored-final-calls.ts, store v46), so an
+ * update sent after a restart, or by another instance, reads them from the job; this memory is
+ * what a job ended before v46 has. Bounded: the oldest job's calls go first.
  */
 import { runNestedRecording, type UpstreamCall } from '../platform/call-recording.js';
 

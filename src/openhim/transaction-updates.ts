@@ -21,10 +21,11 @@ import { GivenUpError, reviveError } from '../outbox/errors.js';
 import { INTERNAL_ERROR } from '../outbox/failures.js';
 import { informational, operationOutcome } from '../fhir/outcome.js';
 import { processRedactor, type Redactor } from '../platform/redaction.js';
-import { buildOpenHimEnvelope, mediatorStatusFor, type MediatorStatus } from './envelope.js';
+import { buildOpenHimEnvelope, mediatorStatusFor, type MediatorStatus, type Orchestration } from './envelope.js';
 import type { UpdateAnswer } from './transaction-update-sweep.js';
 import type { FinalAttemptCalls } from './final-attempts.js';
 import { isOpenHimTransactionId } from './transaction-id.js';
+import { orchestrationBodyLimit } from './stored-final-calls.js';
 import { orchestrationKey, readOwnership } from './transaction-ownership.js';
 import { routedWritesOf, type RoutedWrites } from './routed-writes.js';
 
@@ -290,18 +291,19 @@ export function createTransactionUpdater(
     stored: Set<string>,
   ): string {
     const final = finalTransactionResponseOf(jobs, entries);
-    const bodyLimit = Number(s['openhim.orchestrationBodyLimitBytes']);
     const envelope = buildOpenHimEnvelope({
       urn: opts.urn,
       status: final.mediatorStatus,
       response: { status: final.status, headers: { 'content-type': 'application/fhir+json' }, body: final.body },
-      orchestrations: opts.finalAttempts?.callsOf(jobs.map((j) => j.id)),
-      bodyLimitBytes: Number.isFinite(bodyLimit) && bodyLimit >= 0 ? bodyLimit : undefined,
+      orchestrations: opts.finalAttempts?.callsOf(jobs.filter((j) => !j.openhimFinalCalls).map((j) => j.id)),
+      bodyLimitBytes: orchestrationBodyLimit(s),
       secretValues: opts.secretValues(),
       redactor: opts.redactor,
     });
     const { status, response } = envelope;
-    const orchestrations = envelope.orchestrations.filter((o) => !stored.has(orchestrationKey(o)));
+    // stored with the job's end (v46), built then as here; this process's memory for an end before v46
+    const kept = jobs.flatMap((j) => (j.openhimFinalCalls ?? []) as Orchestration[]);
+    const orchestrations = [...kept, ...envelope.orchestrations].filter((o) => !stored.has(orchestrationKey(o)));
     const update = orchestrations.length
       ? { status, response, $push: { orchestrations: { $each: orchestrations } } }
       : { status, response };

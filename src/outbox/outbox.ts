@@ -4,7 +4,7 @@ import { BrokenCircuitError, IsolatedCircuitError } from 'cockatiel';
 import { ConflictError, InvalidInputError, MediatorError, NotConfiguredError } from '../domain/errors.js';
 import { withinDeadline } from '../platform/deadline.js';
 import { RERUN_UPDATES_PER_JOB } from '../store/rerun-updates.js';
-import { PayloadConflict, type JobAttempt, type OutboxJob, type Store } from '../store/types.js';
+import { PayloadConflict, type JobAttempt, type JobOutcome, type OutboxJob, type Store } from '../store/types.js';
 import { retryDelayMs } from './backoff.js';
 import { BreakerSet } from './breakers.js';
 import {
@@ -75,6 +75,12 @@ export interface OutboxDeps {
    * the attempt that ended a job, its upstream calls, is recorded here (src/openhim/final-attempts.ts).
    */
   aroundAttempt?: <T>(job: OutboxJob, attempt: () => Promise<T>) => Promise<T>;
+  /**
+   * The calls of the attempt that ends a job owing its transaction an update, as the JSON text the
+   * job's end stores with the debt (migration v46), so an update sent after a restart, or by
+   * another instance, still shows them; undefined: none to keep.
+   */
+  finalCallsOf?: (job: OutboxJob) => string | undefined;
   options?: OutboxSettings;
   metrics?: OutboxMetrics;
   logger?: OutboxLogger;
@@ -294,9 +300,11 @@ export class Outbox {
   private readonly owesTransactionUpdate?: OutboxDeps['owesTransactionUpdate'];
   private readonly transactionUpdateGraceMs: number;
   private readonly aroundAttempt: NonNullable<OutboxDeps['aroundAttempt']>;
+  private readonly finalCallsOf?: OutboxDeps['finalCallsOf'];
 
   constructor(deps: OutboxDeps) {
     this.aroundAttempt = deps.aroundAttempt ?? ((_job, attempt) => attempt());
+    this.finalCallsOf = deps.finalCallsOf;
     this.onSettled = deps.onSettled;
     this.owesTransactionUpdate = deps.owesTransactionUpdate;
     this.transactionUpdateGraceMs = deps.transactionUpdateGraceMs ?? 30_000;
@@ -630,6 +638,16 @@ export class Outbox {
    * configured. Due to a sweep after the grace onSettled has to send it from here. Otherwise the
    * waiting client is answered with this end, and deliverNow no longer answers it 202 meanwhile.
    */
+  /** What the end of `job` records of the update it owes (none: empty): when due, and its final calls. */
+  private owedUpdate(job: OutboxJob): Pick<JobOutcome, 'transactionUpdateDue' | 'openhimFinalCalls'> {
+    const due = this.transactionUpdateDue(job);
+    if (due === undefined) return {};
+    const calls = this.finalCallsOf?.(job);
+    return calls === undefined
+      ? { transactionUpdateDue: due }
+      : { transactionUpdateDue: due, openhimFinalCalls: calls };
+  }
+
   private transactionUpdateDue(job: OutboxJob): number | undefined {
     if (!this.owesTransactionUpdate?.(job)) return undefined;
     if (this.answeredEarly.has(job.id)) return Date.now() + this.transactionUpdateGraceMs;
@@ -689,7 +707,7 @@ export class Outbox {
       const finished = await end.finishJob(
         job.id,
         leaseOwner,
-        { status: 'done', result, transactionUpdateDue: this.transactionUpdateDue(job) },
+        { status: 'done', result, ...this.owedUpdate(job) },
         Date.now(),
         attemptRecord(job, startedAt, done),
       );
@@ -804,7 +822,7 @@ export class Outbox {
           await this.store.finishJob(
             job.id,
             leaseOwner,
-            { status: 'rejected', error: toStoredError(error), transactionUpdateDue: this.transactionUpdateDue(job) },
+            { status: 'rejected', error: toStoredError(error), ...this.owedUpdate(job) },
             Date.now(),
           )
         ) {
@@ -912,7 +930,7 @@ export class Outbox {
       status: 'dead' as const,
       error: toStoredError(err),
       audit,
-      transactionUpdateDue: this.transactionUpdateDue(job),
+      ...this.owedUpdate(job),
     };
     if (!(await this.store.finishJob(job.id, leaseOwner, ended, Date.now()))) return this.currentOutcome(job.id);
     this.metrics.deadLetter(job.system);
@@ -962,7 +980,7 @@ export class Outbox {
       status: 'dead' as const,
       error: toStoredError(error),
       audit,
-      transactionUpdateDue: this.transactionUpdateDue(job),
+      ...this.owedUpdate(job),
     };
     if (!(await this.store.finishJob(job.id, leaseOwner, ended, Date.now()))) return this.currentOutcome(job.id);
     this.metrics.deadLetter(job.system);

@@ -27,6 +27,7 @@ import { TRANSACTION_ENTRIES, transactionEntriesRecordedAt } from './transaction
 import { FINISHED_JOBS_INDEX } from './retention.js';
 import { POSTGRES_REPEATED_ATTEMPTS, SQLITE_REPEATED_ATTEMPTS } from './repeated-attempts.js';
 import { OPERATOR_RETRIES } from './operator-retries.js';
+import { POSTGRES_OPENHIM_FINAL_CALLS, SQLITE_OPENHIM_FINAL_CALLS } from './openhim-final-calls.js';
 
 /**
  * Versioned schema migrations, one list per engine, applied in order at start-up. A migration is
@@ -398,6 +399,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   SQLITE_RESOURCE_ID,
   SQLITE_REPEATED_ATTEMPTS,
   OPERATOR_RETRIES,
+  SQLITE_OPENHIM_FINAL_CALLS,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -431,4 +433,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   POSTGRES_RESOURCE_ID,
   POSTGRES_REPEATED_ATTEMPTS,
   OPERATOR_RETRIES,
+  POSTGRES_OPENHIM_FINAL_CALLS,
 ];

@@ -94,6 +94,8 @@ export interface JobEnd {
   audit?: AuditInput;
   /** The end owes its OpenHIM transaction an update, due then (outcome.transactionUpdateDue). */
   updateDue?: number;
+  /** With updateDue: the final attempt's orchestrations, JSON text (outcome.openhimFinalCalls, v46). */
+  finalCalls?: string;
 }
 
 /** What the audited form of the ends' statement adds: four input columns and the audit insert. */
@@ -106,11 +108,14 @@ const AUDIT_CTE = `
     WHERE i.au_action IS NOT NULL AND i.id IN (SELECT id FROM finished)),`;
 
 /**
- * What the owing form adds: one input column, the time an owed OpenHIM transaction update is due
- * (NULL for the batch's ends that owe none), and its setting on the job (v16).
+ * What the owing form adds: two input columns, the time an owed OpenHIM transaction update is due
+ * (NULL for the batch's ends that owe none) and the final attempt's calls (v46), and their setting
+ * on the job (v16): in the end's own statement, so the calls commit with the debt.
  */
-const OWING_NAMES = ', update_due';
+const OWING_NAMES = ', update_due, final_calls';
+const OWING_TYPES = ['bigint', 'text'];
 const OWING_SET = `,
+      openhim_final_calls = CASE WHEN i.update_due IS NULL THEN j.openhim_final_calls ELSE i.final_calls::jsonb END,
       openhim_update = CASE WHEN i.update_due IS NULL THEN j.openhim_update ELSE 'owed' END,
       openhim_update_due = COALESCE(i.update_due, j.openhim_update_due),
       openhim_update_attempts = CASE WHEN i.update_due IS NULL THEN j.openhim_update_attempts ELSE 0 END,
@@ -140,7 +145,7 @@ interface EndsForm {
 }
 
 function endsColumnTypes({ audited, owing }: EndsForm): string[] {
-  return [...BASE_TYPES, ...(owing ? ['bigint'] : []), ...(audited ? AUDIT_TYPES : [])];
+  return [...BASE_TYPES, ...(owing ? OWING_TYPES : []), ...(audited ? AUDIT_TYPES : [])];
 }
 
 /**
@@ -198,7 +203,7 @@ export async function finishJobs(q: Queryable, ends: JobEnd[]): Promise<boolean[
     e.upstreamId,
     e.now,
     ...(e.attempt ? jobAttemptValues(e.attempt) : [null, null, null, null, null, null]),
-    ...(owing ? [e.updateDue ?? null] : []),
+    ...(owing ? [e.updateDue ?? null, e.updateDue === undefined ? null : (e.finalCalls ?? null)] : []),
     ...(audited ? auditValues(e.audit) : []),
   ]);
   const form = ENDS_FORMS.get(`${audited}/${owing}`)!;

@@ -8,6 +8,8 @@ import {
   settleTransactionValues,
   transactionJobRow,
   settleUpdateValues,
+  RELEASE_FINAL_CALLS_SQL,
+  releaseFinalCallsValues,
   updateCountsOf,
 } from './transaction-updates.js';
 import { PG_LINKS_TO_UPSTREAM_SQL } from './upstream-links.js';
@@ -886,6 +888,7 @@ export class PostgresStore implements Store {
       attempt,
       audit: outcome.status === 'done' ? undefined : outcome.audit,
       updateDue: outcome.transactionUpdateDue,
+      finalCalls: outcome.openhimFinalCalls,
     });
   }
 
@@ -896,7 +899,21 @@ export class PostgresStore implements Store {
 
   async settleTransactionUpdate(id: string, end: TransactionUpdateEnd): Promise<boolean> {
     const r = await this.pool.query(SETTLE_UPDATE_SQL, settleUpdateValues(id, end));
-    return (r.rowCount ?? 0) > 0;
+    return this.released(end, { jobId: id }, r.rowCount ?? 0);
+  }
+
+  /**
+   * After a settle of `settled` debts: the final calls no debt needs any more let go (a statement
+   * of its own, see RELEASE_FINAL_CALLS_SQL; once per settled update, not per write).
+   */
+  private async released(
+    end: TransactionUpdateEnd,
+    of: { jobId?: string; transactionId?: string },
+    settled: number,
+  ): Promise<boolean> {
+    if (settled > 0 && end.state !== 'owed')
+      await this.pool.query(RELEASE_FINAL_CALLS_SQL, releaseFinalCallsValues(of));
+    return settled > 0;
   }
 
   async oweRerunUpdate(jobId: string, transactionId: string, now: number, bound: number): Promise<RerunDebt> {
@@ -914,7 +931,7 @@ export class PostgresStore implements Store {
 
   async settleRerunUpdate(jobId: string, transactionId: string, end: TransactionUpdateEnd): Promise<boolean> {
     const r = await this.pool.query(SETTLE_RERUN_SQL, settleRerunValues(jobId, transactionId, end));
-    return (r.rowCount ?? 0) > 0;
+    return this.released(end, { jobId }, r.rowCount ?? 0);
   }
 
   async jobsOfTransaction(transactionId: string): Promise<OutboxJob[]> {
@@ -923,6 +940,7 @@ export class PostgresStore implements Store {
 
   async settleTransactionUpdates(transactionId: string, end: TransactionUpdateEnd, readUpTo: number): Promise<number> {
     const [r] = await this.rows(PG_SETTLE_TRANSACTION_SQL, settleTransactionValues(transactionId, end, readUpTo));
+    await this.released(end, { transactionId }, Number(r.n));
     return Number(r.n);
   }
 

@@ -57,6 +57,7 @@ export function jobFromRow(r: Row): OutboxJob {
     ...(r.superseded_by != null ? { supersededBy: String(r.superseded_by) } : {}),
     ...(num(r.requeues) ? { requeues: num(r.requeues) } : {}),
     ...(r.openhim_update != null ? { transactionUpdate: transactionUpdateFromRow(r) } : {}),
+    ...(r.openhim_final_calls != null ? { openhimFinalCalls: json<object[]>(r.openhim_final_calls) } : {}),
     createdAt: num(r.created_at) ?? 0,
     updatedAt: num(r.updated_at) ?? 0,
   };

@@ -17,6 +17,8 @@ import {
   settleTransactionValues,
   transactionJobRow,
   settleUpdateValues,
+  RELEASE_FINAL_CALLS_SQL,
+  releaseFinalCallsValues,
   updateCountsOf,
 } from './transaction-updates.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
@@ -200,9 +202,12 @@ const CLAIM_SQL = `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = ?,
 const LEASE_BEFORE_CLAIM_SQL = 'SELECT status, lease_owner FROM outbox_jobs WHERE id = ?';
 const FINISH_SQL = `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?
   WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
-/** FINISH_SQL for an end that owes its OpenHIM transaction an update (v16): due at the 6th parameter. */
+/**
+ * FINISH_SQL for an end that owes its OpenHIM transaction an update (v16): due at the 6th
+ * parameter, the final attempt's calls (v46) at the 7th.
+ */
 const FINISH_OWING_SQL = `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?,
-  openhim_update = 'owed', openhim_update_due = ?, openhim_update_attempts = 0, openhim_update_error = NULL
+  openhim_update = 'owed', openhim_update_due = ?, openhim_update_attempts = 0, openhim_update_error = NULL, openhim_final_calls = ?
   WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
 /** The links a finished write's job holds learn the upstream id in the same transaction (see linkedUpstreamId). */
 const LINK_UPSTREAM_SQL =
@@ -215,6 +220,7 @@ const GET_LINK_SQLITE = sqliteParams(GET_LINK_SQL);
 const STORED_LINK_SQLITE = sqliteParams(STORED_LINK_SQL);
 const SETTLE_UPDATE_SQLITE = sqliteParams(SETTLE_UPDATE_SQL);
 const SETTLE_RERUN_SQLITE = sqliteParams(SETTLE_RERUN_SQL);
+const RELEASE_FINAL_CALLS_SQLITE = sqlitePositional(RELEASE_FINAL_CALLS_SQL);
 const OWE_RERUN_SQLITE = sqlitePositional(OWE_RERUN_UPDATE_SQL);
 const RERUN_STATE_SQLITE = sqlitePositional(RERUN_DEBT_STATE_SQL);
 // the hot statements' SQLite spelling, made once rather than by a regex on every call
@@ -760,10 +766,11 @@ export class SqliteStore implements Store {
     const upstreamId = outcome.status === 'done' ? linkedUpstreamId(outcome.result) : undefined;
     return write(() => {
       const due = outcome.transactionUpdateDue;
+      const calls = outcome.openhimFinalCalls ?? null;
       const end =
         due === undefined
           ? this.sql(FINISH_SQL).run(outcome.status, result, error, lastError, now, id, leaseOwner)
-          : this.sql(FINISH_OWING_SQL).run(outcome.status, result, error, lastError, now, due, id, leaseOwner);
+          : this.sql(FINISH_OWING_SQL).run(outcome.status, result, error, lastError, now, due, calls, id, leaseOwner);
       const finished = end.changes > 0;
       if (finished && upstreamId !== undefined) {
         this.linkWriteCount++;
@@ -803,7 +810,18 @@ export class SqliteStore implements Store {
 
   async settleTransactionUpdate(id: string, end: TransactionUpdateEnd): Promise<boolean> {
     const settle = this.sql(SETTLE_UPDATE_SQLITE);
-    return this.write(() => settle.run(...settleUpdateValues(id, end)).changes > 0);
+    return this.write(() => this.released(end, { jobId: id }, settle.run(...settleUpdateValues(id, end)).changes));
+  }
+
+  /** After a settle (in its write): the final calls no debt needs any more let go; whether it settled. */
+  private released(
+    end: TransactionUpdateEnd,
+    of: { jobId?: string; transactionId?: string },
+    settled: number,
+  ): boolean {
+    if (settled > 0 && end.state !== 'owed')
+      this.sql(RELEASE_FINAL_CALLS_SQLITE.sql).run(...RELEASE_FINAL_CALLS_SQLITE.bind(releaseFinalCallsValues(of)));
+    return settled > 0;
   }
 
   async oweRerunUpdate(jobId: string, transactionId: string, now: number, bound: number): Promise<RerunDebt> {
@@ -833,7 +851,9 @@ export class SqliteStore implements Store {
 
   async settleRerunUpdate(jobId: string, transactionId: string, end: TransactionUpdateEnd): Promise<boolean> {
     const settle = this.sql(SETTLE_RERUN_SQLITE);
-    return this.write(() => settle.run(...settleRerunValues(jobId, transactionId, end)).changes > 0);
+    return this.write(() =>
+      this.released(end, { jobId }, settle.run(...settleRerunValues(jobId, transactionId, end)).changes),
+    );
   }
 
   async jobsOfTransaction(transactionId: string): Promise<OutboxJob[]> {
@@ -848,7 +868,11 @@ export class SqliteStore implements Store {
     const own = this.sql(sqliteParams(SETTLE_TRANSACTION_SQL));
     const reruns = this.sql(sqliteParams(SETTLE_TRANSACTION_RERUNS_SQL));
     const values = settleTransactionValues(transactionId, end, readUpTo);
-    return this.write(() => own.run(...values).changes + reruns.run(...values).changes);
+    return this.write(() => {
+      const n = own.run(...values).changes + reruns.run(...values).changes;
+      this.released(end, { transactionId }, n);
+      return n;
+    });
   }
 
   async countTransactionUpdates(): Promise<TransactionUpdateCounts> {

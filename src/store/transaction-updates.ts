@@ -188,6 +188,23 @@ export const PG_CLAIM_UPDATES_SQL = `UPDATE outbox_jobs SET openhim_update_due =
   WHERE id IN (${DUE} FOR UPDATE OF j SKIP LOCKED) RETURNING *`;
 
 /**
+ * Let go of the final calls (v46) of the jobs no debt of which is owed any more, their own and
+ * their reruns' (a dead letter is never pruned: its calls would stay for good). Run after a send's
+ * answer settled a debt, in a statement of its own: on PostgreSQL a statement's CTEs share one
+ * snapshot, so one settling the debts could not see them settled. A crash between the two only
+ * keeps the calls longer. Its job ($1), or the jobs a transaction's update settled ($2).
+ */
+export const RELEASE_FINAL_CALLS_SQL = `UPDATE outbox_jobs SET openhim_final_calls = NULL
+  WHERE (id = $1 OR transaction_id = $2 OR id IN (SELECT job_id FROM openhim_rerun_updates WHERE transaction_id = $2))
+    AND openhim_final_calls IS NOT NULL AND openhim_update <> 'owed'
+    AND NOT EXISTS (SELECT 1 FROM openhim_rerun_updates r WHERE r.job_id = outbox_jobs.id AND r.state = 'owed')`;
+
+/** RELEASE_FINAL_CALLS_SQL's values: after job `jobId`'s debt settled, or transaction `transactionId`'s. */
+export function releaseFinalCallsValues(of: { jobId?: string; transactionId?: string }): unknown[] {
+  return [of.jobId ?? null, of.transactionId ?? null];
+}
+
+/**
  * One send's answer, applied only while the update is still owed: a late answer to a send that
  * another sweep repeated cannot bring a sent update back.
  */

@@ -65,6 +65,12 @@ export interface OutboxJob {
   requeues?: number;
   /** The OpenHIM transaction update this job owes or owed (migration v16); absent: none ever. */
   transactionUpdate?: TransactionUpdate;
+  /**
+   * The orchestrations (masked, cut) of the attempt that ended the job, written with the end that
+   * owes its OpenHIM transaction an update (migration v46, openhim-final-calls.ts); absent: none
+   * written (no update owed, or an end before v46).
+   */
+  openhimFinalCalls?: object[];
   createdAt: number;
   updatedAt: number;
 }
@@ -261,6 +267,11 @@ export type JobOutcome = (
    * own statement, only when the lease still held the job.
    */
   transactionUpdateDue?: number;
+  /**
+   * With transactionUpdateDue only: the final attempt's orchestrations as JSON text (an array),
+   * written in the same statement (v46), so the calls and the debt commit together.
+   */
+  openhimFinalCalls?: string;
 };
 
 export interface JournalStep {

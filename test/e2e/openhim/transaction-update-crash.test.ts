@@ -4,15 +4,26 @@
  * it to DHIS2, and cannot tell OpenHIM, which is down (every API call a 503); it is killed with the
  * update still owed. OpenHIM comes back, the mediator restarts on the same database, and its sweep
  * updates the transaction: once, Successful, without the OpenHIM password. Before this, the update
- * lived in memory only and the transaction stayed Processing. SQLite always, PostgreSQL when
- * TEST_DATABASE_URL is set.
+ * lived in memory only and the transaction stayed Processing. It carries the calls of the killed
+ * process's delivering attempt, stored with the job's end (migration v46): each once, the DHIS2
+ * token masked; before v46 they lived in that process's memory and the update carried none.
+ * SQLite always, PostgreSQL when TEST_DATABASE_URL is set.
  */
 import t from 'tap';
 import { DEFAULT_OPENHIM_USER } from '../../../sandbox/openhim/index.js';
+import { SEED_API_TOKEN } from '../../../sandbox/dhis2/index.js';
 import { startProcessThroughOpenHim } from '../../support/openhim-rig.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { until } from '../../support/net.js';
 import { marchStockCount } from '../../support/march-stock-count.js';
+
+type Orchestration = {
+  name: string;
+  request: { method: string; path: string; headers: Record<string, string>; timestamp: string };
+  response?: { status: number };
+};
+
+const keyOf = (o: Orchestration) => `${o.name} ${o.request.method} ${o.request.path} ${o.request.timestamp}`;
 
 for (const engine of engineCases()) {
   t.test(
@@ -35,6 +46,7 @@ for (const engine of engineCases()) {
         },
       );
       t.match(answer, { status: 202 }, 'answered 202: OpenHIM shows the transaction Processing');
+      const left = openhim.state.transactions.get(tx)!.orchestrations.length;
       const puts = () => openhim.state.calls.filter((c) => c.method === 'PUT' && c.url === `/transactions/${tx}`);
       // each try reads the transaction first (is it ours to update?): refused at that read while core is down
       const tries = () => openhim.state.calls.filter((c) => c.url.startsWith(`/transactions/${tx}`));
@@ -49,6 +61,18 @@ for (const engine of engineCases()) {
       const updates = openhim.state.transactionUpdates.get(tx) as { status?: string; response?: { status?: number } }[];
       t.match(updates, [{ status: 'Successful', response: { status: 201 } }], 'the final state reaches OpenHIM');
       t.notMatch(JSON.stringify(updates), DEFAULT_OPENHIM_USER.password, 'without the OpenHIM password');
+      t.notOk(JSON.stringify(updates).includes(SEED_API_TOKEN), 'nor the DHIS2 token');
+      const pushed =
+        (updates[0] as { $push?: { orchestrations: { $each: Orchestration[] } } }).$push?.orchestrations.$each ?? [];
+      t.ok(
+        pushed.some((o) => o.request.method === 'POST' && o.request.path === '/api/dataValueSets' && o.response),
+        `the killed process's delivering POST is among the ${pushed.length} calls sent after the restart`,
+      );
+      t.equal(new Set(pushed.map(keyOf)).size, pushed.length, 'each call once');
+      for (const o of pushed)
+        for (const [name, value] of Object.entries(o.request.headers))
+          if (name.toLowerCase() === 'authorization') t.match(value, /\*{10}/, `${o.name}: its credential masked`);
+      t.equal(openhim.state.transactions.get(tx)!.orchestrations.length, left + pushed.length, 'core keeps each once');
       const taken = puts().filter((c) => c.status === 200).length;
       await new Promise((r) => setTimeout(r, 600)); // past a claim and several sweeps
       t.equal(puts().filter((c) => c.status === 200).length, taken, 'and once: nothing sent after OpenHIM took it');
