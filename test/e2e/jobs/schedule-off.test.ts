@@ -7,36 +7,21 @@
  * Through the running mediator (SQLite), with a setting given in the environment and one from a
  * live OpenHIM-style change path (loadSettings overrides).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import pino from 'pino';
 import t from 'tap';
 import { loadSettings } from '../../../src/config/load.js';
-import { startMediator } from '../../../src/main.js';
+import { startMediatorIn } from '../../support/in-process-mediator.js';
 
 const ADMIN = 'schedule-off-admin-token-5521';
 
 type JobsBody = { jobs: { name: string; schedule: string | null; nextRun: string | null }[] };
 
 t.test('a schedule set to off never fires; an empty one keeps the default', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'schedule-off-'));
-  const mediator = await startMediator(
-    loadSettings({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dir,
-      AUTH_MODE: 'off',
-      ADMIN_TOKEN: ADMIN,
-      SCHEDULE_OUTBOX_PRUNE: 'off',
-      SCHEDULE_PROPAGATE: ' OFF ',
-      SCHEDULE_STOCK_TO_DHIS2: '',
-    } as NodeJS.ProcessEnv),
-    { logger: pino({ level: 'silent' }) },
-  );
-  t.teardown(async () => {
-    await mediator.stop();
-    rmSync(dir, { recursive: true, force: true });
+  const mediator = await startMediatorIn(t, 'schedule-off-', {
+    AUTH_MODE: 'off',
+    ADMIN_TOKEN: ADMIN,
+    SCHEDULE_OUTBOX_PRUNE: 'off',
+    SCHEDULE_PROPAGATE: ' OFF ',
+    SCHEDULE_STOCK_TO_DHIS2: '',
   });
   const admin = (method: string, url: string) =>
     fetch(`${mediator.url}${url}`, { method, headers: { authorization: `Bearer ${ADMIN}` } });

@@ -4,30 +4,13 @@
  * "admin authentication required" to every token the operator tried. A wrong token still gets
  * the plain refusal (nothing about the token expected).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { loadSettings } from '../../../src/config/load.js';
-import { startMediator } from '../../../src/main.js';
+import { startMediatorIn } from '../../support/in-process-mediator.js';
 
 type Outcome = { resourceType: string; issue: { code: string; diagnostics: string }[] };
 
 t.test('no admin token configured: the 401 says to set ADMIN_TOKEN', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'admin-no-token-'));
-  const mediator = await startMediator(
-    loadSettings({
-      HOST: '127.0.0.1',
-      PORT: '0',
-      DATA_DIR: dir,
-      LOG_LEVEL: 'silent',
-      AUTH_MODE: 'off',
-    } as NodeJS.ProcessEnv),
-  );
-  t.teardown(async () => {
-    await mediator.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const mediator = await startMediatorIn(t, 'admin-no-token-', { AUTH_MODE: 'off' });
   for (const authorization of ['Bearer some-guess', '']) {
     const res = await fetch(`${mediator.url}/admin/outbox/jobs?status=dead`, {
       headers: authorization ? { authorization } : {},
