@@ -343,9 +343,10 @@ export class Dhis2State {
   private readonly orgUnitCodes = new Map<string, OrgUnit>();
   private readonly dataElementCodes = new Map<string, DataElement>();
 
-  /** The org unit as the API shows it: stored fields plus level, path, parent, children, ancestors. */
+  /** The org unit as the API shows it: stored fields plus level, path, parent, children, leaf, ancestors. */
   orgUnitView(ou: OrgUnit): Json {
     const ancestors = this.ancestorsOf(ou);
+    const children = [...this.orgUnits.values()].filter((c) => c.parentId === ou.id).map((c) => ({ id: c.id }));
     const view: Json = {
       id: ou.id,
       code: ou.code,
@@ -361,7 +362,9 @@ export class Dhis2State {
       closedDate: ou.closedDate,
       description: ou.description,
       parent: ou.parentId ? { id: ou.parentId } : undefined,
-      children: [...this.orgUnits.values()].filter((c) => c.parentId === ou.id).map((c) => ({ id: c.id })),
+      children,
+      // computed by DHIS2 (OrganisationUnit.isLeaf: no children), read by dhis2-fhir-adapter
+      leaf: children.length === 0,
       ancestors: ancestors.map((a) => ({ id: a.id, name: a.name, displayName: a.name, code: a.code })),
       dataSets: [...this.dataSets.values()]
         .filter((d) => d.organisationUnits.includes(ou.id))

@@ -11,6 +11,11 @@ export function crosswalkLookup(store: Store, system: string): (registryId: stri
       ?.systemId;
 }
 
+/** Whether the crosswalk links the system's record of this id to a registry facility. */
+export function crosswalkLinked(store: Store, system: string): (systemId: string) => Promise<boolean> {
+  return async (systemId) => LINKED.has((await store.getCrosswalk(system, systemId))?.state ?? '');
+}
+
 /** How a system's connector is made from the settings, and whether the settings turn it on. */
 export interface ConnectorFactory {
   system: string;
@@ -62,7 +67,11 @@ const FACTORIES: ConnectorFactory[] = [
   builtIn('dhis2', async () => {
     const { createDhis2Connector, storePeriodLock } = await import('./dhis2/index.js');
     return (s, store) =>
-      createDhis2Connector(s, { crosswalk: crosswalkLookup(store, 'dhis2'), periodLock: storePeriodLock(store) });
+      createDhis2Connector(s, {
+        crosswalk: crosswalkLookup(store, 'dhis2'),
+        linked: crosswalkLinked(store, 'dhis2'),
+        periodLock: storePeriodLock(store),
+      });
   }),
   builtIn('openmrs', async () => {
     const { createOpenMrsConnector } = await import('./openmrs/index.js');

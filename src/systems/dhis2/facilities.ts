@@ -7,7 +7,14 @@ import type { UpstreamRequest } from '../../upstream/client.js';
 import { getOrAbsent } from '../../upstream/lookup.js';
 import type { Dhis2Client } from './client.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_ID_SYSTEM, DHIS2_SYSTEM, deterministicUid, isUid } from './identifiers.js';
-import { decodeOrgUnit, encodeOrgUnit, orgUnitCodeOf, orgUnitFields, type DecodeContext } from './orgunit-codec.js';
+import {
+  decodeOrgUnit,
+  encodeOrgUnit,
+  leafAboveLevel,
+  orgUnitCodeOf,
+  orgUnitFields,
+  type DecodeContext,
+} from './orgunit-codec.js';
 import { OrgUnitLists } from './org-unit-lists.js';
 
 /**
@@ -60,6 +67,8 @@ function filtersFor(c: SearchCriteria): string[][] | undefined {
 export interface FacilityOptions {
   /** Registry (MFR) id → DHIS2 org unit UID, from the crosswalk. */
   crosswalk?: (registryId: string) => Promise<string | undefined>;
+  /** Whether the crosswalk links this org unit UID to a registry facility. */
+  linked?: (uid: string) => Promise<boolean>;
   /** Today as yyyy-MM-dd (tests fix it). */
   today?: () => string;
   /** The lists searches read, kept for their next pages (the connector's, cleared on a reconfigure). */
@@ -116,9 +125,17 @@ export function createFacilityCapability(
   opts: FacilityOptions = {},
 ): FacilityCapability {
   const today = opts.today ?? (() => new Date().toISOString().slice(0, 10));
+  // only a leaf above facilityLevel needs the crosswalk (few: a store moved under its region)
+  const linkedAmong = async (list: Json[], facilityLevel: number): Promise<Set<string>> => {
+    const asked = list.filter((ou) => leafAboveLevel(ou, facilityLevel)).map((ou) => String(ou.id));
+    if (!opts.linked || asked.length === 0) return new Set();
+    const answers = await Promise.all(asked.map(opts.linked));
+    return new Set(asked.filter((_, i) => answers[i]));
+  };
   const decodeAll = async (list: Json[]) => {
     const ctx = await reader.decodeContext();
-    return list.map((ou) => decodeOrgUnit(ou, ctx));
+    const linked = await linkedAmong(list, ctx.facilityLevel);
+    return list.map((ou) => decodeOrgUnit(ou, { ...ctx, linked }));
   };
   const lists = opts.lists ?? new OrgUnitLists(client);
   // the pages of one search after its first reuse its list while DHIS2 says it is unchanged

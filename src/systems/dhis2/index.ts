@@ -26,6 +26,8 @@ import {
 export interface Dhis2ConnectorOptions extends Dhis2ClientOptions {
   /** Registry (MFR) id → DHIS2 org unit UID, from the crosswalk. */
   crosswalk?: (registryId: string) => Promise<string | undefined>;
+  /** Whether the crosswalk links this org unit UID to a registry facility. */
+  linked?: (uid: string) => Promise<boolean>;
   /** The store's lock of an org unit and period across instances (period-lock.ts); without it, one process's turn. */
   periodLock?: PeriodLock;
 }
@@ -118,7 +120,11 @@ export function createDhis2Connector(
   let requisitioned = requisitionCapabilities(requisitions);
   return {
     system: DHIS2,
-    facilities: createFacilityCapability(client, orgUnits, { crosswalk: opts.crosswalk, lists: orgUnitLists }),
+    facilities: createFacilityCapability(client, orgUnits, {
+      crosswalk: opts.crosswalk,
+      linked: opts.linked,
+      lists: orgUnitLists,
+    }),
     stock: createStockCapability({
       client,
       reader: orgUnits,

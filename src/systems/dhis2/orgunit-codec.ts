@@ -19,7 +19,7 @@ const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFi
 /** The org unit fields the connector reads: never more (a national tree is large), never `:all`. */
 export function orgUnitFields(geometry: boolean): string {
   const shape = geometry ? 'geometry' : 'featureType,coordinates';
-  return `id,code,name,shortName,level,path,parent[id],ancestors[id,name],${shape},openingDate,closedDate,lastUpdated`;
+  return `id,code,name,shortName,level,path,parent[id],ancestors[id,name],${shape},openingDate,closedDate,lastUpdated,leaf`;
 }
 
 /** A DHIS2 timestamp (no zone: the server's clock, by convention UTC; or `+0000`) as an ISO instant. */
@@ -54,6 +54,12 @@ function pointOf(ou: Json): GeoPoint | undefined {
 
 export interface DecodeContext {
   facilityLevel: number;
+  /**
+   * UIDs of org units the crosswalk links to a registry facility. One of them above facilityLevel
+   * with no children (DHIS2's `leaf`) is still a facility: propagation moved it where the
+   * registry places it (a regional store directly under its region).
+   */
+  linked?: ReadonlySet<string>;
   /** Level number → its name (organisationUnitLevels), for the type's display. */
   levelNames?: Map<number, string>;
 }
@@ -62,6 +68,23 @@ function levelOf(ou: Json): number | undefined {
   if (finite(ou.level)) return ou.level;
   const path = str(ou.path);
   return path ? path.split('/').filter(Boolean).length : undefined;
+}
+
+/**
+ * Facility at facilityLevel or below; above it an area (the FHIR adapter's rule), unless it is a
+ * leaf the crosswalk links to a registry facility. The level alone would turn a facility moved up
+ * into an area and drop its link; the leaf alone would turn an area that has no children yet
+ * into a facility (no place for propagation to put the first one).
+ */
+export function kindOf(ou: Json, level: number | undefined, ctx: DecodeContext): Facility['kind'] {
+  if (level === undefined || level >= ctx.facilityLevel) return 'facility';
+  return ou.leaf === true && ctx.linked?.has(String(ou.id)) ? 'facility' : 'area';
+}
+
+/** Org units above facilityLevel with no children: those whose kind the crosswalk decides. */
+export function leafAboveLevel(ou: Json, facilityLevel: number): boolean {
+  const level = levelOf(ou);
+  return ou.leaf === true && level !== undefined && level < facilityLevel;
 }
 
 export function decodeOrgUnit(dto: unknown, ctx: DecodeContext): Facility {
@@ -86,7 +109,7 @@ export function decodeOrgUnit(dto: unknown, ctx: DecodeContext): Facility {
     aliases: shortName && shortName !== name ? [shortName] : undefined,
     // closedDate set = closed (the FHIR adapter's rule); DHIS2 has no suspended state
     status: str(ou.closedDate) ? 'inactive' : 'active',
-    kind: level !== undefined && level < ctx.facilityLevel ? 'area' : 'facility',
+    kind: kindOf(ou, level, ctx),
     types:
       level !== undefined
         ? [{ system: ORG_UNIT_LEVEL_SYSTEM, code: String(level), display: ctx.levelNames?.get(level) }]
@@ -152,6 +175,7 @@ export function encodeOrgUnit(facility: Facility, w: OrgUnitWrite, existing?: Js
   }
   if (facility.description !== undefined) body.description = facility.description;
   // read-only views the GET answered with: not part of what PUT takes
-  for (const k of ['level', 'path', 'ancestors', 'lastUpdated', 'created', 'displayName', 'href']) delete body[k];
+  for (const k of ['level', 'path', 'ancestors', 'leaf', 'lastUpdated', 'created', 'displayName', 'href'])
+    delete body[k];
   return body;
 }
