@@ -23,3 +23,14 @@ export async function claimedJob(store: Store, id: string): Promise<() => Promis
   if ((await claim())[0]?.id !== id) throw new Error(`job ${id} was not claimed`);
   return claim;
 }
+
+/**
+ * A job that failed for good: recorded and claimed as claimedJob does, its one attempt dead (a
+ * 502 that outlived its retries). Returns the claim, to try it again later.
+ */
+export async function deadJob(store: Store, id: string): Promise<() => Promise<OutboxJob[]>> {
+  const claim = await claimedJob(store, id);
+  const error = { name: 'UpstreamError', status: 502, issues: [{ code: 'transient', diagnostics: 'down' }] };
+  await store.finishJob(id, 'w1', { status: 'dead', error }, Date.now());
+  return claim;
+}

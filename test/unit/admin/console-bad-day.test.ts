@@ -15,6 +15,7 @@ import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
 import { reviewRoutes } from '../../../src/registry/review-routes.js';
 import { reconcileIntoStore } from '../../../src/registry/reconcile-run.js';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
+import { deadJob } from '../../support/claimed-job.js';
 import { consoleClient, formFields } from '../../support/console-client.js';
 import { consoleOptions } from '../../support/console-options.js';
 import { newJob } from '../../support/new-job.js';
@@ -69,18 +70,7 @@ for (const engine of engineCases()) {
     const { signIn, get, post } = consoleClient(app, TOKEN, t);
 
     await t.test('a retry confirmed twice retries once and says who moved the job on', async (t) => {
-      await store.recordWrite(newJob('J1', { system: 'sys-J1', idempotencyKey: 'order|app|J1' }));
-      const claimed = await store.claimJobs({
-        system: 'sys-J1',
-        flows: ['order'],
-        limit: 1,
-        leaseOwner: 'w1',
-        leaseMs: 60_000,
-        now: Date.now(),
-      });
-      t.equal(claimed[0]?.id, 'J1');
-      const error = { name: 'UpstreamError', status: 502, issues: [{ code: 'transient', diagnostics: 'down' }] };
-      await store.finishJob('J1', 'w1', { status: 'dead', error }, Date.now());
+      await deadJob(store, 'J1');
       const cookie = await signIn('Olu Operator');
       const confirm = await get('/admin/ui/outbox/jobs/J1/confirm?action=retry', cookie);
       const { url, fields } = formFields(confirm.body, /\/retry$/);

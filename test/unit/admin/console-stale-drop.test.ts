@@ -11,7 +11,7 @@ import Fastify from 'fastify';
 import formbody from '@fastify/formbody';
 import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
-import { claimedJob } from '../../support/claimed-job.js';
+import { deadJob } from '../../support/claimed-job.js';
 import { consoleOptions } from '../../support/console-options.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
@@ -30,14 +30,6 @@ for (const engine of engineCases()) {
       }),
     );
     t.teardown(() => app.close());
-    /** A dead letter: recorded, claimed by a worker, given up on. */
-    const deadJob = async (id: string) => {
-      // a system of its own: an earlier test's pending job is not claimed in its place
-      const claim = await claimedJob(store, id);
-      const error = { name: 'UpstreamError', status: 502, issues: [{ code: 'transient', diagnostics: 'down' }] };
-      await store.finishJob(id, 'w1', { status: 'dead', error }, Date.now());
-      return claim;
-    };
     const login = await app.inject({
       method: 'POST',
       url: '/admin/ui/login',
@@ -69,7 +61,7 @@ for (const engine of engineCases()) {
     };
 
     await t.test('a dead job retried by a colleague meanwhile is not dropped', async (t) => {
-      await deadJob('J1');
+      await deadJob(store, 'J1');
       const shown = await dropFromView('J1', () =>
         store.requeueJob('J1', { actor: 'colleague', action: 'outbox.retry', subject: 'J1' }, Date.now()),
       );
@@ -83,7 +75,7 @@ for (const engine of engineCases()) {
     });
 
     await t.test('a job delivered meanwhile keeps its key: a resend is still the same write', async (t) => {
-      const claim = await deadJob('J2');
+      const claim = await deadJob(store, 'J2');
       await dropFromView('J2', async () => {
         await store.requeueJob('J2', { actor: 'colleague', action: 'outbox.retry', subject: 'J2' }, Date.now());
         const claimed = await claim();
@@ -112,7 +104,7 @@ for (const engine of engineCases()) {
     });
 
     await t.test('a job still as the operator saw it is dropped', async (t) => {
-      await deadJob('J3');
+      await deadJob(store, 'J3');
       const shown = await dropFromView('J3', async () => undefined);
       t.equal(await store.getJob('J3'), undefined);
       t.match(shown.body, /Job J3 dropped/);

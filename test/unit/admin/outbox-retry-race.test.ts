@@ -13,21 +13,13 @@ import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
 import type { Store } from '../../../src/store/types.js';
 import { consoleOptions } from '../../support/console-options.js';
-import { claimedJob } from '../../support/claimed-job.js';
+import { claimedJob, deadJob } from '../../support/claimed-job.js';
 import { newJob } from '../../support/new-job.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
 const TOKEN = 'race-token';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-
-/** A job that failed for good: claimed once, its one attempt dead. */
-async function deadJob(store: Store, id: string) {
-  const claim = await claimedJob(store, id);
-  const error = { name: 'UpstreamError', status: 502, issues: [{ code: 'transient', diagnostics: 'down' }] };
-  await store.finishJob(id, 'w1', { status: 'dead', error }, Date.now());
-  return claim;
-}
 
 /** A job that failed once and waits in backoff (pending, one attempt spent, due in 10 minutes). */
 async function pendingInBackoff(store: Store, id: string) {
