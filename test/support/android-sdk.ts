@@ -4,8 +4,9 @@
  * (`_lastUpdated=gt…`, `_sort=_lastUpdated`, following `next`), a JSON Patch's content type, and
  * a transaction entry whose PATCH travels as a Binary holding the base64 JSON Patch.
  */
+import { randomUUID } from 'node:crypto';
 import type { Rig } from './openlmis-e2e.js';
-import { why } from './openlmis-e2e.js';
+import { orderLine, transactionOf, why } from './openlmis-e2e.js';
 
 export const patchHeaders = { 'content-type': 'application/json-patch+json' };
 
@@ -71,4 +72,19 @@ export function putTransaction(resources: { resourceType: string; id: string }[]
       request: { method: 'PUT', url: `${r.resourceType}/${r.id}` },
     })),
   };
+}
+
+/**
+ * The SDK's upload of a two-line order made on the device at the facility (FP01: FP-LNG30 84,
+ * FP-CNDM 144), each line PUT under the id the device gave it; a test may push more entries.
+ */
+export function twoLineOrderUpload(order: string, facilityId: string): { bundle: any; lineIds: [string, string] } {
+  const lineIds: [string, string] = [randomUUID(), randomUUID()];
+  const lines = [
+    { productCode: 'FP-LNG30', qty: 84 },
+    { productCode: 'FP-CNDM', qty: 144 },
+  ].map((l, i) => ({ ...orderLine({ order, facilityId, program: 'FP01', ...l }), id: lineIds[i] }));
+  const bundle = transactionOf(lines, 'PUT');
+  lineIds.forEach((id, i) => (bundle.entry[i].request.url = `SupplyRequest/${id}`));
+  return { bundle, lineIds };
 }

@@ -11,8 +11,8 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { startMediator, type RunningMediator } from '../../../src/main.js';
-import { binary, download, patchHeaders } from '../../support/android-sdk.js';
-import { orderLine, RIG_AUTH, startRigOn, transactionOf, why } from '../../support/openlmis-e2e.js';
+import { binary, download, patchHeaders, twoLineOrderUpload } from '../../support/android-sdk.js';
+import { orderLine, RIG_AUTH, startRigOn, why } from '../../support/openlmis-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
 async function call(
@@ -71,34 +71,10 @@ for (const engine of engineCases()) {
         }),
         id: lineA,
       };
-      const [lineB, lineC] = [randomUUID(), randomUUID()];
-      const bundle = transactionOf(
-        [
-          {
-            ...orderLine({
-              order: 'SDK-R-2',
-              facilityId: fac('LK-HC-101'),
-              program: 'FP01',
-              productCode: 'FP-LNG30',
-              qty: 84,
-            }),
-            id: lineB,
-          },
-          {
-            ...orderLine({
-              order: 'SDK-R-2',
-              facilityId: fac('LK-HC-101'),
-              program: 'FP01',
-              productCode: 'FP-CNDM',
-              qty: 144,
-            }),
-            id: lineC,
-          },
-        ],
-        'PUT',
-      );
-      bundle.entry[0].request.url = `SupplyRequest/${lineB}`;
-      bundle.entry[1].request.url = `SupplyRequest/${lineC}`;
+      const {
+        bundle,
+        lineIds: [lineB, lineC],
+      } = twoLineOrderUpload('SDK-R-2', fac('LK-HC-101'));
       const loc = await call(first, 'GET', `/fhir/Location/${fac('LK-HC-103')}`);
       bundle.entry.push({
         fullUrl: `${first.url}/fhir/Location/${fac('LK-HC-103')}`,

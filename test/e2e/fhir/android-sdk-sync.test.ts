@@ -9,8 +9,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
-import { binary, download, patchHeaders } from '../../support/android-sdk.js';
-import { orderLine, startRig, transactionOf, why } from '../../support/openlmis-e2e.js';
+import { binary, download, patchHeaders, twoLineOrderUpload } from '../../support/android-sdk.js';
+import { orderLine, startRig, why } from '../../support/openlmis-e2e.js';
 
 t.test('a day of Android FHIR SDK sync against OpenLMIS', async (t) => {
   const rig = await startRig();
@@ -52,34 +52,7 @@ t.test('a day of Android FHIR SDK sync against OpenLMIS', async (t) => {
   t.same(midday.ids, [fac('LK-HC-102')], 'the renamed facility and nothing else');
 
   // bundle upload: a two-line order (PUT entries), a rename (PATCH as a Binary), a closure (DELETE)
-  const [lineB, lineC] = [randomUUID(), randomUUID()];
-  const bundle = transactionOf(
-    [
-      {
-        ...orderLine({
-          order: 'SDK-DAY-2',
-          facilityId: fac('LK-HC-101'),
-          program: 'FP01',
-          productCode: 'FP-LNG30',
-          qty: 84,
-        }),
-        id: lineB,
-      },
-      {
-        ...orderLine({
-          order: 'SDK-DAY-2',
-          facilityId: fac('LK-HC-101'),
-          program: 'FP01',
-          productCode: 'FP-CNDM',
-          qty: 144,
-        }),
-        id: lineC,
-      },
-    ],
-    'PUT',
-  );
-  bundle.entry[0].request.url = `SupplyRequest/${lineB}`;
-  bundle.entry[1].request.url = `SupplyRequest/${lineC}`;
+  const { bundle } = twoLineOrderUpload('SDK-DAY-2', fac('LK-HC-101'));
   bundle.entry.push(
     {
       fullUrl: `${rig.mediator.url}/fhir/Location/${fac('LK-HC-103')}`,
