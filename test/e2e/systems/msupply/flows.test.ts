@@ -6,15 +6,11 @@
  * and an adjustment become finalised stocktakes and the stock reads back equal, with Open
  * mSupply's average monthly consumption and months of stock on each line.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { startMsupplySandbox } from '../../../../sandbox/msupply/index.js';
-import { gtinOf, orderLine, startRig, transactionOf, why } from '../../../support/openlmis-e2e.js';
+import { startMsupplyRig } from '../../../support/msupply-e2e.js';
+import { gtinOf, orderLine, transactionOf, why } from '../../../support/openlmis-e2e.js';
 import { until } from '../../../support/net.js';
 
-const root = path.resolve(import.meta.dirname, '../../../..');
 const STORE = 'store-hc-north';
 const rule = {
   rules: [{ name: 'Open mSupply stores', when: { facility: [STORE] }, system: 'msupply' }],
@@ -22,28 +18,14 @@ const rule = {
 };
 
 t.test('ship, read, confirm one line short; count and adjust stock', async (t) => {
-  const ms = await startMsupplySandbox();
-  const mappings = mkdtempSync(path.join(tmpdir(), 'msupply-flows-'));
-  cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
-  writeFileSync(
-    path.join(mappings, 'routing.json'),
-    JSON.stringify({ flows: { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } } }),
-  );
   // OpenLMIS off: a stock search names the facility to every system, and the OpenLMIS connector
   // answers a facility it does not know with a 422 instead of no match (see the closing note)
-  const rig = await startRig({
-    OPENLMIS_BASE_URL: '',
-    MAPPINGS_DIR: mappings,
-    MSUPPLY_BASE_URL: ms.url,
-    MSUPPLY_USERNAME: 'mediator',
-    MSUPPLY_PASSWORD: 'password',
-    MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
-  });
-  t.teardown(async () => {
-    await rig.close();
-    await ms.close();
-    rmSync(mappings, { recursive: true, force: true });
-  });
+  const rig = await startMsupplyRig(
+    { orders: rule, deliveries: rule, stock: rule, facilities: { default: 'msupply' } },
+    { OPENLMIS_BASE_URL: '' },
+  );
+  t.teardown(() => rig.close());
+  const { ms } = rig;
 
   await t.test('the warehouse ships; the facility confirms one line short', async (t) => {
     const posted = await rig.fhir(
