@@ -11,9 +11,16 @@ export function crosswalkLookup(store: Store, system: string): (registryId: stri
       ?.systemId;
 }
 
-/** Whether the crosswalk links the system's record of this id to a registry facility. */
+/**
+ * Crosswalk states that hold a record as a registry facility's: linked, or a pair waiting for a
+ * reviewer (`review`, `flagged`). A waiting pair counts: a DHIS2 leaf above facilityLevel read as
+ * an area left the facility list, and the next reconcile run retired the pair from the queue.
+ */
+const HELD = new Set([...LINKED, 'review', 'flagged']);
+
+/** Whether the crosswalk holds the system's record of this id as a registry facility's (HELD). */
 export function crosswalkLinked(store: Store, system: string): (systemId: string) => Promise<boolean> {
-  return async (systemId) => LINKED.has((await store.getCrosswalk(system, systemId))?.state ?? '');
+  return async (systemId) => HELD.has((await store.getCrosswalk(system, systemId))?.state ?? '');
 }
 
 /** How a system's connector is made from the settings, and whether the settings turn it on. */

@@ -67,7 +67,7 @@ function filtersFor(c: SearchCriteria): string[][] | undefined {
 export interface FacilityOptions {
   /** Registry (MFR) id → DHIS2 org unit UID, from the crosswalk. */
   crosswalk?: (registryId: string) => Promise<string | undefined>;
-  /** Whether the crosswalk links this org unit UID to a registry facility. */
+  /** Whether the crosswalk links this org unit UID to a registry facility (or holds the pair for review). */
   linked?: (uid: string) => Promise<boolean>;
   /** Today as yyyy-MM-dd (tests fix it). */
   today?: () => string;

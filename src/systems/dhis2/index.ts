@@ -26,7 +26,7 @@ import {
 export interface Dhis2ConnectorOptions extends Dhis2ClientOptions {
   /** Registry (MFR) id → DHIS2 org unit UID, from the crosswalk. */
   crosswalk?: (registryId: string) => Promise<string | undefined>;
-  /** Whether the crosswalk links this org unit UID to a registry facility. */
+  /** Whether the crosswalk links this org unit UID to a registry facility (or holds the pair for review). */
   linked?: (uid: string) => Promise<boolean>;
   /** The store's lock of an org unit and period across instances (period-lock.ts); without it, one process's turn. */
   periodLock?: PeriodLock;

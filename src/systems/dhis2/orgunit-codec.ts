@@ -55,7 +55,8 @@ function pointOf(ou: Json): GeoPoint | undefined {
 export interface DecodeContext {
   facilityLevel: number;
   /**
-   * UIDs of org units the crosswalk links to a registry facility. One of them above facilityLevel
+   * UIDs of org units the crosswalk links to a registry facility, or holds paired with one for
+   * review (a pair retired from the queue is a reviewer's question lost). One above facilityLevel
    * with no children (DHIS2's `leaf`) is still a facility: propagation moved it where the
    * registry places it (a regional store directly under its region).
    */

@@ -62,6 +62,43 @@ for (const engine of engineCases()) {
     },
   );
 
+  t.test(
+    `${engine.name}: a store in the review queue moved under its region is not retired`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startPropagationRigOn(t, engine);
+      const dhis2 = connectorOf(rig, 'dhis2');
+      const reconcile = async () =>
+        (await reconcileAll({ store: rig.store, settings: () => rig.settings, connectors: () => [dhis2] })).counts!;
+      const region = [...rig.dhis2.state.orgUnits.values()].find((o) => o.code === 'LKL-N')!;
+      await reconcile();
+      const linked = (await rig.store.getCrosswalk('dhis2', UID))!;
+      // a pair the matcher could not decide alone: waiting for a reviewer, linking nothing yet
+      await rig.store.upsertCrosswalk({
+        ...linked,
+        state: 'review',
+        zone: 'review',
+        registryId: undefined,
+        suggestions: [{ registryId: REGISTRY_ID, score: linked.score ?? 0, reasons: [] }],
+      });
+      // DHIS2's own maintenance places the store under its region while the pair waits
+      const orgUnit = rig.dhis2.state.orgUnits.get(UID)!;
+      orgUnit.parentId = region.id;
+      orgUnit.lastUpdated = new Date().toISOString().slice(0, 23);
+      t.equal(rig.dhis2.state.orgUnitView(orgUnit).level, 3, 'now above dhis2.facilityLevel (4)');
+      t.equal((await dhis2.facilities!.get(UID))?.kind, 'facility', 'still served as a facility');
+
+      const after = await reconcile();
+      t.equal(after['dhis2.retired'], 0, 'reconcile retires no row');
+      const row = (await rig.store.getCrosswalk('dhis2', UID))!;
+      t.not(row.state, 'no-match', 'the pair is not dropped as a record gone from the list');
+      t.ok(
+        row.registryId === REGISTRY_ID || row.suggestions.some((s) => s.registryId === REGISTRY_ID),
+        'the registry facility is still on offer to the reviewer',
+      );
+    },
+  );
+
   t.test(`${engine.name}: an area with no children yet stays an area`, { skip: engine.skip }, async (t) => {
     const rig = await startPropagationRigOn(t, engine);
     const dhis2 = connectorOf(rig, 'dhis2');
