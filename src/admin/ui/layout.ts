@@ -15,7 +15,11 @@ export interface Flash {
   text: string;
 }
 
-/** A whole console page: title, the console's stylesheet and script, the body. */
+/**
+ * A whole console page: title, the console's stylesheet and script, the body. The empty icon keeps
+ * the browser from asking for /favicon.ico, which the mediator answers 401 (an error line in the
+ * browser's console on every page).
+ */
 export function document(title: string, body: Html): Html {
   return html`<!doctype html>
 <html lang="en">
@@ -23,6 +27,7 @@ export function document(title: string, body: Html): Html {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Mediator console</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="${UI_PREFIX}/assets/console.css">
 <script src="${UI_PREFIX}/assets/console.js" defer></script>
 </head>
