@@ -39,7 +39,7 @@ export function systemsBody(rows: SystemRow[], settings: SettingInForce[]): Html
 <td>${r.calls ? `${Math.round(r.calls.errorRate * 100)} %` : ''}</td></tr>`,
   )}</tbody></table>
 <h2>Settings in force</h2>
-<p class="muted">Secrets are masked. Source: default, file (CONFIG_FILE), env (environment), OpenHIM (console, applied live).</p>
+<p class="muted">Secrets are masked. Source: default, file (CONFIG_FILE), env (environment), OpenHIM (console, applied live), overrides (set by the command that started the mediator, such as the demo).</p>
 ${groups.map(
   (
     g,
