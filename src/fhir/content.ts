@@ -71,6 +71,14 @@ export function answerMediaType(type: string, version: FhirVersion | undefined):
   return `${type}; fhirVersion=${release}; charset=utf-8`;
 }
 
+/**
+ * Whether a media range is plain `application/json`. Not a prefix test: `application/json+fhir`
+ * (the FHIR JSON type before R4, which older clients still send) is FHIR JSON, as it is for `_format`.
+ */
+function isPlainJson(range: string): boolean {
+  return range.split(';')[0].trim() === 'application/json';
+}
+
 function acceptsJson(range: string): boolean {
   const type = range.split(';')[0].trim();
   return (
@@ -121,16 +129,15 @@ export function responseMediaType(request: FastifyRequest, version?: FhirVersion
       expression: ['Accept'],
     });
   }
-  if (/^application\/json\b/.test(accept)) return 'application/json';
-  if (version && ranges.some((r) => /^application\/json\b/.test(r)) && !takesFhirJsonOf(ranges, version))
-    return 'application/json';
+  if (isPlainJson(ranges[0] ?? '')) return 'application/json';
+  if (version && ranges.some(isPlainJson) && !takesFhirJsonOf(ranges, version)) return 'application/json';
   return 'application/fhir+json';
 }
 
 /** Whether a range of these takes FHIR JSON of this version (no fhirVersion, or this one). */
 function takesFhirJsonOf(ranges: string[], version: FhirVersion): boolean {
   return ranges.some((range) => {
-    if (!acceptsJson(range) || /^application\/json\b/.test(range)) return false;
+    if (!acceptsJson(range) || isPlainJson(range)) return false;
     const asked = fhirVersionOf(range);
     return asked === undefined || sameVersion(asked, fhirVersionNumber[version]);
   });
@@ -161,7 +168,9 @@ function otherBase(asked: string, version: FhirVersion): string {
  */
 export function assertFhirVersion(request: FastifyRequest, version: FhirVersion): void {
   const served = fhirVersionNumber[version];
-  const contentType = request.headers['content-type'];
+  // Content-Type describes a body: a read sent without one (an R4 client's default headers on the
+  // R5 base, passed on by an OpenHIM channel) has nothing in the other release to refuse
+  const contentType = request.body === undefined ? undefined : request.headers['content-type'];
   const sent = contentType === undefined ? undefined : fhirVersionOf(String(contentType));
   if (sent !== undefined && !sameVersion(sent, served))
     throw new MediatorError(415, {

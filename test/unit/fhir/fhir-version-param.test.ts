@@ -119,6 +119,9 @@ t.test('an answer in FHIR JSON names the release of its base; plain JSON stays p
       'application/json; charset=utf-8',
     ],
     ['/fhir/R5/Location', { accept: 'application/fhir+json, application/json' }, 200, r5],
+    // the older FHIR JSON type (DSTU2/STU3 clients) is FHIR JSON, by Accept as by _format
+    ['/fhir/Location', { accept: 'application/json+fhir' }, 200, r4],
+    ['/fhir/R5/Location?_format=application/json%2Bfhir', {}, 200, r5],
   ];
   for (const [url, headers, status, type] of cases) {
     const res = await get(url, headers);
@@ -127,4 +130,24 @@ t.test('an answer in FHIR JSON names the release of its base; plain JSON stays p
   }
   const admin = await get('/admin/no-such-page');
   t.notMatch(String(admin.headers['content-type']), /fhirVersion/, 'the admin API speaks no FHIR release');
+});
+
+t.test('a read without a body is not refused for the fhirVersion of a Content-Type it did not use', async (t) => {
+  const { app } = await testApp();
+  t.teardown(() => app.close());
+  // an R4 client's default headers (or an OpenHIM channel passing them on) reading the R5 base:
+  // Content-Type describes a body, and a GET sends none
+  const res = await app.inject({
+    url: '/fhir/R5/Location',
+    headers: { authorization: basicAuth, 'content-type': 'application/fhir+json; fhirVersion=4.0' },
+  });
+  t.equal(res.statusCode, 200, res.body.slice(0, 200));
+  t.equal(res.headers['content-type'], 'application/fhir+json; fhirVersion=5.0; charset=utf-8');
+  const post = await app.inject({
+    method: 'POST',
+    url: '/fhir/R5/Location',
+    headers: { authorization: basicAuth, 'content-type': 'application/fhir+json; fhirVersion=4.0' },
+    payload: JSON.stringify(location),
+  });
+  t.equal(post.statusCode, 415, 'a body in the other release is still refused');
 });
