@@ -38,6 +38,7 @@ import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import { migratePostgres } from './pg-migrations.js';
 import { PG_KEY_WAITING_JOB_SQL } from './legacy-order-keys.js';
 import { StoreClient } from './pg-connection.js';
+import { JOB_COLUMNS, jobColumns } from './job-columns.js';
 import { isDatabaseAway } from './database-away.js';
 import {
   auditFromRow,
@@ -646,7 +647,7 @@ export class PostgresStore implements Store {
       // them). A prune holding it first makes this wait, then skip the row it deleted: no row,
       // the key is gone with it, and the next round claims it for this write.
       const [row] = await this.rows(
-        `SELECT j.* FROM idempotency_keys k JOIN outbox_jobs j ON j.id = k.job_id
+        `SELECT ${jobColumns('j')} FROM idempotency_keys k JOIN outbox_jobs j ON j.id = k.job_id
          WHERE k.flow = $1 AND k.system = $2 AND k.key = $3 FOR KEY SHARE OF j`,
         [job.flow, job.system, job.idempotencyKey],
         c,
@@ -691,7 +692,7 @@ export class PostgresStore implements Store {
     const [inserted] = await this.rows(
       `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
          next_attempt_at, lease_owner, lease_until, transaction_id, created_at, order_key, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13) RETURNING *`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13) RETURNING ${JOB_COLUMNS}`,
       this.inServerTime(newJobValues(job)),
       c,
     );
@@ -773,14 +774,16 @@ export class PostgresStore implements Store {
   }
 
   async getJob(id: string): Promise<OutboxJob | undefined> {
-    const [r] = await this.rows('SELECT * FROM outbox_jobs WHERE id = $1', [id]);
+    const [r] = await this.rows(`SELECT ${JOB_COLUMNS} FROM outbox_jobs WHERE id = $1`, [id]);
     // shown as this process measures time: the console's "next attempt in", a linked parent's wait
     return r ? this.jobInOwnTime(r) : undefined;
   }
 
   async findJobsByKey(idempotencyKey: string): Promise<OutboxJob[]> {
     return (
-      await this.rows('SELECT * FROM outbox_jobs WHERE idempotency_key = $1 ORDER BY created_at, id', [idempotencyKey])
+      await this.rows(`SELECT ${JOB_COLUMNS} FROM outbox_jobs WHERE idempotency_key = $1 ORDER BY created_at, id`, [
+        idempotencyKey,
+      ])
     ).map((r) => this.jobInOwnTime(r));
   }
 
@@ -795,7 +798,7 @@ export class PostgresStore implements Store {
     if (filter.system) add('system', filter.system);
     if (filter.flow) add('flow', filter.flow);
     args.push(filter.limit ?? 100, filter.offset ?? 0);
-    const sql = `SELECT * FROM outbox_jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+    const sql = `SELECT ${JOB_COLUMNS} FROM outbox_jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
       ORDER BY created_at, id LIMIT $${args.length - 1} OFFSET $${args.length}`;
     return (await this.rows(sql, args)).map((r) => this.jobInOwnTime(r));
   }
@@ -820,7 +823,7 @@ export class PostgresStore implements Store {
          FOR UPDATE SKIP LOCKED)
        UPDATE outbox_jobs o SET status = 'in-flight', lease_owner = $1, lease_until = $2, attempts = o.attempts + 1, updated_at = $3
        FROM due WHERE o.id = due.id
-       RETURNING o.*, due.was_status, due.was_owner`,
+       RETURNING ${jobColumns('o')}, due.was_status, due.was_owner`,
       [
         req.leaseOwner,
         req.now + req.leaseMs - this.clockAheadMs,
@@ -1008,7 +1011,7 @@ export class PostgresStore implements Store {
            -- a given-up write of a resource written again since: delivered now, it would put the
            -- older version back over the later one (a pending one still goes first: claim order)
            AND NOT (status IN ('dead', 'rejected') AND ${PG_LATER_WRITE_EXISTS})
-           RETURNING *`,
+           RETURNING ${JOB_COLUMNS}`,
         // due now in the server's time, as every instance claims (clockAheadMs)
         [now, id, expectedStatus ?? null, now - this.clockAheadMs, this.clockAheadMs, checkedAt, LEASE_SKEW_IGNORED_MS],
         c,

@@ -1,4 +1,5 @@
 import type { Migration } from './migrations.js';
+import { jobColumns } from './job-columns.js';
 import type { RerunUpdate, TransactionUpdateEnd } from './types.js';
 
 /**
@@ -135,8 +136,11 @@ const DUE_RERUNS = `SELECT r.job_id, r.transaction_id FROM openhim_rerun_updates
     AND ${siblingsSettled('r.transaction_id')}
   ORDER BY r.due LIMIT $2`;
 
-export const RERUN_AS_JOB = `j.*, r.transaction_id AS rerun_transaction_id, r.state AS rerun_state, r.due AS rerun_due,
+/** The rerun's debt beside its job's columns (rerunAsJobRow). */
+export const RERUN_DEBT = `r.transaction_id AS rerun_transaction_id, r.state AS rerun_state, r.due AS rerun_due,
   r.attempts AS rerun_attempts, r.error AS rerun_error`;
+/** The claimed rerun debt as its job (j) reads, without the final calls only the update's build reads. */
+const RERUN_AS_JOB = `${jobColumns('j')}, ${RERUN_DEBT}`;
 
 /** The rerun's debt in the columns jobFromRow reads for the job's own. */
 export function rerunAsJobRow(row: Record<string, unknown>): Record<string, unknown> {

@@ -104,6 +104,7 @@ import {
   jobRunValues,
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
+import { JOB_COLUMNS } from './job-columns.js';
 import {
   INSERT_TRANSACTION_ENTRY_SQL,
   TRANSACTION_ENTRIES_SQL,
@@ -198,7 +199,7 @@ const INSERT_JOB_SQL = `INSERT INTO outbox_jobs (id, flow, system, idempotency_k
  * sqlite-owner.ts) may have claimed one meanwhile; taking it again would send it twice.
  */
 const CLAIM_SQL = `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
-  WHERE id = ? AND ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'in-flight' AND lease_until < ?)) RETURNING *`;
+  WHERE id = ? AND ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'in-flight' AND lease_until < ?)) RETURNING ${JOB_COLUMNS}`;
 const LEASE_BEFORE_CLAIM_SQL = 'SELECT status, lease_owner FROM outbox_jobs WHERE id = ?';
 const FINISH_SQL = `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?
   WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
@@ -215,7 +216,7 @@ const LINK_UPSTREAM_SQL =
 const RESCHEDULE_SQL = `UPDATE outbox_jobs SET status = 'pending', next_attempt_at = ?, last_error = COALESCE(?, last_error),
   attempts = attempts - ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
   WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
-const JOB_BY_ID_SQL = 'SELECT * FROM outbox_jobs WHERE id = ?';
+const JOB_BY_ID_SQL = `SELECT ${JOB_COLUMNS} FROM outbox_jobs WHERE id = ?`;
 const GET_LINK_SQLITE = sqliteParams(GET_LINK_SQL);
 const STORED_LINK_SQLITE = sqliteParams(STORED_LINK_SQL);
 const SETTLE_UPDATE_SQLITE = sqliteParams(SETTLE_UPDATE_SQL);
@@ -643,7 +644,7 @@ export class SqliteStore implements Store {
   async findJobsByKey(idempotencyKey: string): Promise<OutboxJob[]> {
     return this.read(() =>
       (
-        this.sql('SELECT * FROM outbox_jobs WHERE idempotency_key = ? ORDER BY created_at, id').all(
+        this.sql(`SELECT ${JOB_COLUMNS} FROM outbox_jobs WHERE idempotency_key = ? ORDER BY created_at, id`).all(
           idempotencyKey,
         ) as Row[]
       ).map(jobFromRow),
@@ -665,7 +666,7 @@ export class SqliteStore implements Store {
       where.push('flow = ?');
       args.push(filter.flow);
     }
-    const sql = `SELECT * FROM outbox_jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, id LIMIT ? OFFSET ?`;
+    const sql = `SELECT ${JOB_COLUMNS} FROM outbox_jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at, id LIMIT ? OFFSET ?`;
     return this.read(() =>
       (this.sql(sql).all(...args, filter.limit ?? 100, filter.offset ?? 0) as Row[]).map(jobFromRow),
     );
@@ -902,7 +903,7 @@ export class SqliteStore implements Store {
            -- a given-up write of a resource written again since: delivered now, it would put the
            -- older version back over the later one (a pending one still goes first: claim order)
            AND NOT (status IN ('dead', 'rejected') AND ${SQLITE_LATER_WRITE_EXISTS})
-           RETURNING *`,
+           RETURNING ${JOB_COLUMNS}`,
       ).get(now, now, id, expectedStatus ?? null, expectedStatus ?? null) as Row | undefined;
       if (r) this.insertAudit(audit, now);
       return r ? jobFromRow(r) : undefined;
@@ -912,7 +913,7 @@ export class SqliteStore implements Store {
   async dropJob(id: string, audit: AuditInput, expectedStatus?: JobStatus): Promise<boolean> {
     return this.write(() => {
       const job = this.sql(
-        "SELECT * FROM outbox_jobs WHERE id = ? AND status NOT IN ('in-flight', 'done') AND (? IS NULL OR status = ?)",
+        `SELECT ${JOB_COLUMNS} FROM outbox_jobs WHERE id = ? AND status NOT IN ('in-flight', 'done') AND (? IS NULL OR status = ?)`,
       ).get(id, expectedStatus ?? null, expectedStatus ?? null) as Row | undefined;
       if (!job) return false;
       this.sql('DELETE FROM step_journal WHERE job_id = ?').run(id);

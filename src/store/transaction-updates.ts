@@ -1,5 +1,6 @@
+import { JOB_COLUMNS } from './job-columns.js';
 import type { Migration } from './migrations.js';
-import { ANSWERED, RERUN_AS_JOB, rerunAsJobRow, siblingsSettled } from './rerun-updates.js';
+import { ANSWERED, RERUN_DEBT, rerunAsJobRow, siblingsSettled } from './rerun-updates.js';
 import type { TransactionUpdateCounts, TransactionUpdateEnd } from './types.js';
 
 /**
@@ -97,13 +98,14 @@ const DUE = `SELECT j.id FROM outbox_jobs j
 /**
  * Every job of one OpenHIM transaction, in the order they were accepted ($1 transaction id): its
  * own, and those it was answered from (a rerun of a Bundle, v17), each of those with the rerun's
- * debt in place of the job's own (transactionJobRow).
+ * debt in place of the job's own (transactionJobRow). All columns (j.*): the update is built from
+ * these rows, with the final calls (v46) no other read of a job carries (job-columns.ts).
  */
 export const TRANSACTION_JOBS_SQL = `SELECT j.*, NULL AS rerun_transaction_id, NULL AS rerun_state, NULL AS rerun_due,
     NULL AS rerun_attempts, NULL AS rerun_error
   FROM outbox_jobs j WHERE j.transaction_id = $1
   UNION ALL
-  SELECT ${RERUN_AS_JOB} FROM openhim_rerun_updates r JOIN outbox_jobs j ON j.id = r.job_id WHERE r.transaction_id = $1
+  SELECT j.*, ${RERUN_DEBT} FROM openhim_rerun_updates r JOIN outbox_jobs j ON j.id = r.job_id WHERE r.transaction_id = $1
   ORDER BY created_at, id`;
 
 /**
@@ -181,11 +183,11 @@ export function updateCountsOf(rows: Record<string, unknown>[]): TransactionUpda
 
 /** SQLite: the due ids, then each claimed (one process owns the file: nothing claims in between). */
 export const SQLITE_DUE_UPDATES_SQL = DUE.replace(/\$\d+/g, '?');
-export const SQLITE_CLAIM_UPDATE_SQL = 'UPDATE outbox_jobs SET openhim_update_due = ? WHERE id = ? RETURNING *';
+export const SQLITE_CLAIM_UPDATE_SQL = `UPDATE outbox_jobs SET openhim_update_due = ? WHERE id = ? RETURNING ${JOB_COLUMNS}`;
 
 /** PostgreSQL: claimed in one statement; rows another instance is claiming are skipped ($3 claimed until). */
 export const PG_CLAIM_UPDATES_SQL = `UPDATE outbox_jobs SET openhim_update_due = $3
-  WHERE id IN (${DUE} FOR UPDATE OF j SKIP LOCKED) RETURNING *`;
+  WHERE id IN (${DUE} FOR UPDATE OF j SKIP LOCKED) RETURNING ${JOB_COLUMNS}`;
 
 /**
  * Let go of the final calls (v46) of the jobs no debt of which is owed any more, their own and

@@ -12,6 +12,8 @@ import { inFlightJob } from '../../support/new-job.js';
 const NOW = 1_700_000_000_000;
 const TX = '65f0c0ffee0000000000c046';
 const RERUN_TX = '65f0c0ffee0000000000d046';
+const BARE_TX = '65f0c0ffee0000000000e046';
+const ANSWERED_TX = '65f0c0ffee0000000000f046';
 const OLD = `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, next_attempt_at,
   created_at, updated_at, transaction_id, openhim_update, openhim_update_due, openhim_update_attempts)
   VALUES ('old', 'stock', 'dhis2', 'stock|old', 'h', '{"id":"old"}', 'done', 0, 0, 0, '65f0c0ffee0000000000b046', 'owed', 0, 0)`;
@@ -21,13 +23,18 @@ const RESULT = { system: 'dhis2', ids: { dataValueSet: 'imported' } };
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
     const { store } = await storeMigratedFrom(t, engine, 46, OLD);
+    /** The stored calls of job `id` as the update of `transactionId` is built from them. */
+    const callsOf = async (id: string, transactionId: string) =>
+      (await store.jobsOfTransaction(transactionId)).find((j) => j.id === id)?.openhimFinalCalls;
     t.ok((await store.migrationVersions()).includes(46), 'v46 applied');
     const old = await store.getJob('old');
     t.match(old, { status: 'done', transactionUpdate: { state: 'owed' } }, 'a debt from before v46 is kept');
     t.notOk(old && 'openhimFinalCalls' in old, 'with no calls stored');
 
     const at = { now: NOW - 5_000, leaseUntil: NOW + 60_000 };
-    for (const id of ['owing', 'owing-bare', 'answered']) await store.recordWrite(inFlightJob(id, 'w', at));
+    await store.recordWrite(inFlightJob('owing', 'w', at));
+    await store.recordWrite({ ...inFlightJob('owing-bare', 'w', at), transactionId: BARE_TX });
+    await store.recordWrite({ ...inFlightJob('answered', 'w', at), transactionId: ANSWERED_TX });
     await store.recordWrite({ ...inFlightJob('owing-tx', 'w', at), transactionId: TX });
     // an OpenHIM rerun answered 202 from the queued job: owed the same update, with the same calls
     t.equal(await store.oweRerunUpdate('owing', RERUN_TX, NOW - 4_000, 20), 'owed');
@@ -57,23 +64,35 @@ for (const engine of engineCases()) {
     t.same(ended, [true, true, true, true]);
     const owing = await store.getJob('owing');
     t.match(owing, { transactionUpdate: { state: 'owed', dueAt: NOW } });
-    t.same(owing?.openhimFinalCalls, CALLS, 'the calls stored with the debt, read back as written');
+    t.same(await callsOf('owing', RERUN_TX), CALLS, 'the calls stored with the debt, read back as written');
+    // up to 64 KiB a job: only the update's build reads them (job-columns.ts)
+    for (const [what, jobs] of [
+      ['getJob', [owing]],
+      ['findJobsByKey', await store.findJobsByKey('stock|owing')],
+      ['listJobs', await store.listJobs()],
+      ['a replay of the write', [(await store.recordWrite(inFlightJob('owing', 'w', at))).job]],
+    ] as const)
+      t.notOk(
+        jobs.some((j) => j && 'openhimFinalCalls' in j),
+        `${what} reads no calls (${jobs.length} job(s))`,
+      );
+    t.notOk(await callsOf('owing-bare', BARE_TX), 'a debt without calls stores none');
     const bare = await store.getJob('owing-bare');
     t.match(bare, { transactionUpdate: { state: 'owed' } });
-    t.notOk(bare && 'openhimFinalCalls' in bare, 'a debt without calls stores none');
     const answered = await store.getJob('answered');
     t.notOk(answered?.transactionUpdate, 'an end owing nothing records no debt');
-    t.notOk(answered && 'openhimFinalCalls' in answered, 'nor calls');
+    t.notOk(await callsOf('answered', ANSWERED_TX), 'nor calls');
 
     const [claimed] = await store
       .claimTransactionUpdates(NOW + 1, 10, NOW + 10_000)
       .then((jobs) => jobs.filter((j) => j.id === 'owing'));
-    t.same(claimed?.openhimFinalCalls, CALLS, 'the sweep claims the job with its calls');
+    t.ok(claimed && !('openhimFinalCalls' in claimed), "the sweep claims the job's debt without its calls");
     const [rerun] = (await store.claimRerunUpdates(NOW + 1, 10, NOW + 10_000)).filter((j) => j.id === 'owing');
-    t.same(rerun?.openhimFinalCalls, CALLS, "and the rerun's debt with the same calls");
+    t.ok(rerun && !('openhimFinalCalls' in rerun), "and the rerun's debt");
+    t.same(await callsOf('owing', RERUN_TX), CALLS, "the update's build reads the job with its calls");
 
     t.ok(await store.settleTransactionUpdate('owing', { state: 'sent' }));
-    t.same((await store.getJob('owing'))?.openhimFinalCalls, CALLS, 'kept while the rerun still owes its update');
+    t.same(await callsOf('owing', RERUN_TX), CALLS, 'kept while the rerun still owes its update');
     t.ok(
       await store.settleRerunUpdate('owing', RERUN_TX, {
         state: 'owed',
@@ -81,13 +100,13 @@ for (const engine of engineCases()) {
         error: 'OpenHIM answered 503',
       }),
     );
-    t.same((await store.getJob('owing'))?.openhimFinalCalls, CALLS, 'kept while it is retried');
+    t.same(await callsOf('owing', RERUN_TX), CALLS, 'kept while it is retried');
     t.ok(await store.settleRerunUpdate('owing', RERUN_TX, { state: 'sent' }));
-    t.notOk((await store.getJob('owing'))?.openhimFinalCalls, 'let go once no debt of the job is owed');
+    t.notOk(await callsOf('owing', RERUN_TX), 'let go once no debt of the job is owed');
 
     t.equal(await store.settleTransactionUpdates(TX, { state: 'refused', error: 'OpenHIM answered 400' }, NOW), 1);
     const settled = await store.getJob('owing-tx');
     t.match(settled, { transactionUpdate: { state: 'refused' } });
-    t.notOk(settled?.openhimFinalCalls, "let go when its transaction's update settles");
+    t.notOk(await callsOf('owing-tx', TX), "let go when its transaction's update settles");
   });
 }
