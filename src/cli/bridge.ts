@@ -14,6 +14,7 @@ import {
 import { loadOperatorSettings } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
 import { withCliRuntime } from './runtime.js';
+import { refusedBesideDemo } from './demo-data.js';
 import { MediatorError } from '../domain/errors.js';
 import { terminalText } from './terminal-text.js';
 
@@ -30,6 +31,21 @@ export interface BridgeCliDeps {
   err?: NodeJS.WritableStream;
   /** The clock a `--period` must have ended by (default the system's). */
   now?: () => Date;
+  /** Where a running demo records itself (demo-data.ts); default the working directory. */
+  cwd?: string;
+}
+
+/**
+ * withCliRuntime, refused beside a running demo with no store named, as `jobs run` is: the run
+ * would use this shell's settings (no connectors, ./data), not the demo's sandboxes and database,
+ * and answer "no DHIS2 connector configured" or "no mediator database" to a newcomer who ran the
+ * README's command beside the demo. Exit 2, naming the demo's job to run instead.
+ */
+function runtimeBesideDemo(job: string, cwd?: string): typeof withCliRuntime {
+  return (settings, fn) =>
+    refusedBesideDemo(settings, job, cwd, 'DATA_DIR or DATABASE_URL')
+      ? Promise.resolve(2)
+      : withCliRuntime(settings, fn);
 }
 
 interface StockOptions {
@@ -116,7 +132,7 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
         process.exitCode = 2;
         return;
       }
-      process.exitCode = await withCliRuntime(settings(), async (runtime) => {
+      process.exitCode = await runtimeBesideDemo('stockToDhis2', deps.cwd)(settings(), async (runtime) => {
         const bridge = stockBridgeDeps({ ...runtime, settings, connectors: () => runtime.connectors });
         if ('skipped' in bridge) {
           err.write(`${bridge.skipped}\n`);
@@ -178,7 +194,7 @@ export function bridgeCommand(deps: BridgeCliDeps = {}): Command {
       settings: deps.settings ?? (() => loadOperatorSettings()),
       out: deps.out ?? process.stdout,
       err: deps.err ?? process.stderr,
-      withRuntime: withCliRuntime,
+      withRuntime: runtimeBesideDemo('rtsToMsupply', deps.cwd),
     }),
   );
   return cmd;

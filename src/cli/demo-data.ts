@@ -9,6 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Settings } from '../config/settings.js';
 
 export const DEMO_DATA_DIR = './data/demo';
 const MARKER = path.join('data', 'demo-running.json');
@@ -82,4 +83,30 @@ export function demoDataDirNoted(cwd = process.cwd()): string | undefined {
   const demo = runningDemoDataDir(cwd);
   if (demo) process.stderr.write(`(the running demo's database: ${demo}; pass --data-dir or DATA_DIR for another)\n`);
   return demo;
+}
+
+/** No store configured: neither DATABASE_URL nor a data directory other than serve's default. */
+export function storeUnconfigured(settings: Settings): boolean {
+  return !settings['store.databaseUrl'] && !process.env.DATA_DIR && settings['store.dataDir'] === './data';
+}
+
+/**
+ * `jobs run` and the bridges run by hand are not pointed at the demo's database: they would run
+ * with this shell's connectors and registry, not the demo's sandboxes. Nor do they run on ./data
+ * instead, where no server keeps anything (refused there as no database, or a run nobody reads):
+ * with a demo running here and no store named they run nothing, exit 2, and say how to run the
+ * demo's job. `storeNamedBy`: how this command is given a database. True when it refused.
+ */
+export function refusedBesideDemo(
+  settings: Settings,
+  name: string,
+  cwd?: string,
+  storeNamedBy = '--data-dir or --database-url',
+): boolean {
+  const demo = storeUnconfigured(settings) ? runningDemo(cwd) : undefined;
+  if (demo)
+    process.stderr.write(
+      `not run: a demo runs from this directory, and this command runs with this shell's settings, not the demo's; run the demo's job with POST ${demo.url}/admin/jobs/${name}/run, or name a database with ${storeNamedBy}\n`,
+    );
+  return demo !== undefined;
 }

@@ -8,7 +8,7 @@ import type { Store } from '../store/types.js';
 import { knownSystems } from '../systems/index.js';
 import { withCliRuntime } from './runtime.js';
 import { registrySide } from '../registry/propagation/index.js';
-import { demoDataDirNoted, runningDemo } from './demo-data.js';
+import { demoDataDirNoted, refusedBesideDemo, storeUnconfigured } from './demo-data.js';
 import { terminalText } from './terminal-text.js';
 import { countOption } from './count-option.js';
 
@@ -23,11 +23,6 @@ export interface JobsCliDeps {
   cwd?: string;
 }
 
-/** No store configured: neither DATABASE_URL nor a data directory other than serve's default. */
-function storeUnconfigured(settings: Settings): boolean {
-  return !settings['store.databaseUrl'] && !process.env.DATA_DIR && settings['store.dataDir'] === './data';
-}
-
 /**
  * `jobs list` reads runs from the store: with no store configured, a demo running from here has
  * them (as `outbox` finds it), said on stderr. The schedules are still this configuration's.
@@ -36,22 +31,6 @@ function listingSettings(settings: Settings, cwd?: string): Settings {
   if (!storeUnconfigured(settings)) return settings;
   const demo = demoDataDirNoted(cwd);
   return demo ? { ...settings, 'store.dataDir': demo } : settings;
-}
-
-/**
- * `jobs run` is not pointed at the demo's database: it would run with this shell's connectors
- * and registry, not the demo's sandboxes. Nor does it run on ./data instead, where no server
- * keeps anything (refused there as no database, or a run nobody reads): with a demo running
- * here and no store named it runs nothing, exit 2, and says how to run the demo's job.
- * True when it refused.
- */
-function refusedBesideDemo(settings: Settings, name: string, cwd?: string): boolean {
-  const demo = storeUnconfigured(settings) ? runningDemo(cwd) : undefined;
-  if (demo)
-    process.stderr.write(
-      `not run: a demo runs from this directory, and this command runs with this shell's settings, not the demo's; run the demo's job with POST ${demo.url}/admin/jobs/${name}/run, or name a database with --data-dir or --database-url\n`,
-    );
-  return demo !== undefined;
 }
 
 type Overview = Awaited<ReturnType<typeof jobsOverview>>;

@@ -1,7 +1,8 @@
 /**
  * The operator CLI beside a running demo (s18-X1): `jobs list` needs no inbound credentials (it
  * serves no client) and reads the demo's database, found by its marker as `outbox` finds it;
- * `jobs run` says it does not run the demo's job; `propagation` reads the demo's database too.
+ * `jobs run` and the bridges say they do not run the demo's job; `propagation` reads the demo's
+ * database too.
  * `serve` still refuses to start without inbound credentials.
  */
 import { execFile } from 'node:child_process';
@@ -87,6 +88,21 @@ t.test('jobs list and jobs run beside a running demo, without AUTH_PASSWORD', as
   );
   t.notOk(existsSync(path.join(cwd, 'data', 'mediator.db')), 'nor run on ./data instead');
   t.notMatch(ran.stderr, /AUTH_PASSWORD/, 'and needs no inbound credentials either');
+  for (const [args, job] of [
+    [['bridge', 'stock-to-dhis2', '--dry-run'], 'stockToDhis2'],
+    [['bridge', 'rts-to-msupply'], 'rtsToMsupply'],
+  ] as const) {
+    const bridge = await cli(cwd, [...args]);
+    t.equal(bridge.code, 2, `${args.join(' ')}: not run (exit 2)`);
+    t.match(
+      bridge.stderr,
+      new RegExp(
+        `^not run: a demo runs from this directory, .* POST http://127\\.0\\.0\\.1:3917/admin/jobs/${job}/run, or name a database with DATA_DIR or DATABASE_URL\n$`,
+      ),
+      `${args.join(' ')}: names the demo's job, not this shell's missing DHIS2`,
+    );
+  }
+  t.notOk(existsSync(path.join(cwd, 'data', 'mediator.db')), 'no bridge ran on ./data either');
   const propagation = await cli(cwd, ['propagation']);
   t.equal(propagation.code, 0, propagation.stderr);
   t.match(propagation.stderr, /the running demo's database/, '`propagation` reads it too');
