@@ -3,7 +3,7 @@ import type { Store } from '../store/types.js';
 import type { Connector } from './ports.js';
 import type { FacilityFacts } from './rules.js';
 
-/** Crosswalk states that link a registry facility to a system's record (as src/systems/index.ts reads them). */
+/** Crosswalk states that link a registry facility to a system's record (src/systems/index.ts reads them too). */
 export const LINKED = new Set(['auto-match', 'manual-match']);
 
 /**

@@ -1,8 +1,6 @@
 import type { Store } from '../store/types.js';
 import type { Connector } from '../routing/ports.js';
-
-/** Crosswalk states that link a registry facility to a system's record. */
-const LINKED = new Set(['auto-match', 'manual-match']);
+import { LINKED } from '../routing/facility-facts.js';
 
 /** Registry id → the system's own id, from the crosswalk the reconciliation keeps. */
 export function crosswalkLookup(store: Store, system: string): (registryId: string) => Promise<string | undefined> {

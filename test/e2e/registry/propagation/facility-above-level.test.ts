@@ -12,7 +12,7 @@ import t from 'tap';
 import { facilityId } from '../../../../sandbox/mfr/index.js';
 import { seedUid } from '../../../../sandbox/dhis2/index.js';
 import { reconcileAll } from '../../../../src/jobs/reconcile-job.js';
-import { engineCases } from '../../../support/outbox-engines.js';
+import { engineCases, type EngineCase } from '../../../support/outbox-engines.js';
 import { connectorOf } from '../../../support/linked-facility.js';
 import { startPropagationRigOn } from '../../../support/propagation-rig.js';
 
@@ -20,17 +20,23 @@ const CODE = 'LK-WH-301';
 const REGISTRY_ID = facilityId(CODE);
 const UID = seedUid(`orgUnit:${CODE}`);
 
+/** The propagation rig, its DHIS2 connector, a reconcile run of it alone, and the northern region. */
+async function northernRig(t: Parameters<typeof startPropagationRigOn>[0], engine: EngineCase) {
+  const rig = await startPropagationRigOn(t, engine);
+  const dhis2 = connectorOf(rig, 'dhis2');
+  const reconcile = async () =>
+    (await reconcileAll({ store: rig.store, settings: () => rig.settings, connectors: () => [dhis2] })).counts!;
+  const region = [...rig.dhis2.state.orgUnits.values()].find((o) => o.code === 'LKL-N')!;
+  return { rig, dhis2, reconcile, region };
+}
+
 for (const engine of engineCases()) {
   t.test(
     `${engine.name}: a store moved under its region keeps its link and stays a facility`,
     { skip: engine.skip },
     async (t) => {
-      const rig = await startPropagationRigOn(t, engine);
-      const dhis2 = connectorOf(rig, 'dhis2');
-      const reconcile = async () =>
-        (await reconcileAll({ store: rig.store, settings: () => rig.settings, connectors: () => [dhis2] })).counts!;
+      const { rig, dhis2, reconcile, region } = await northernRig(t, engine);
       const orgUnit = () => rig.dhis2.state.orgUnits.get(UID)!;
-      const region = [...rig.dhis2.state.orgUnits.values()].find((o) => o.code === 'LKL-N')!;
 
       await reconcile();
       const linked = await rig.store.getCrosswalk('dhis2', UID);
@@ -66,11 +72,7 @@ for (const engine of engineCases()) {
     `${engine.name}: a store in the review queue moved under its region is not retired`,
     { skip: engine.skip },
     async (t) => {
-      const rig = await startPropagationRigOn(t, engine);
-      const dhis2 = connectorOf(rig, 'dhis2');
-      const reconcile = async () =>
-        (await reconcileAll({ store: rig.store, settings: () => rig.settings, connectors: () => [dhis2] })).counts!;
-      const region = [...rig.dhis2.state.orgUnits.values()].find((o) => o.code === 'LKL-N')!;
+      const { rig, dhis2, reconcile, region } = await northernRig(t, engine);
       await reconcile();
       const linked = (await rig.store.getCrosswalk('dhis2', UID))!;
       // a pair the matcher could not decide alone: waiting for a reviewer, linking nothing yet
