@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
-import { mergeSettings, publicBaseUrl, validateSettings } from './config/load.js';
+import { mergeSettings, validateSettings } from './config/load.js';
 import { assertRoutingSystems, useCheckedMappings } from './config/mapping-files.js';
 import { secretKeys, settingDefs, type Settings } from './config/settings.js';
 import type { FhirServices } from './fhir/services.js';
@@ -367,7 +367,10 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
   });
 
   const address = await app.listen({ host: String(settings['server.host']), port: Number(settings['server.port']) });
-  logger.info({ address, publicBaseUrl: publicBaseUrl(settings) }, 'mediator listening');
+  // unset, links use the address each client used (app.ts): no URL to name here
+  const linksBase =
+    (settings['server.publicBaseUrl'] as string | undefined) ?? 'unset: links use the address each client used';
+  logger.info({ address, publicBaseUrl: linksBase }, 'mediator listening');
   outbox.startWorker();
   if (openhimConfigured(settings)) transactionUpdates.start();
   scheduler.start();

@@ -230,7 +230,3 @@ function validateCrossFields(s: Settings): void {
       );
   }
 }
-
-export function publicBaseUrl(s: Settings): string {
-  return String(s['server.publicBaseUrl'] ?? `http://localhost:${s['server.port']}`);
-}
