@@ -118,11 +118,12 @@ export function responseMediaType(request: FastifyRequest, version?: FhirVersion
   // no Accept (most machine clients, OpenHIM forwarding theirs): FHIR JSON, with nothing to split
   if (header === undefined || header === '' || header === '*/*') return 'application/fhir+json';
   const accept = String(header).toLowerCase();
-  const ranges = accept
+  const listed = accept
     .split(',')
     .map((r) => r.trim())
     .filter(Boolean);
-  if (ranges.length && !ranges.some(acceptsJson)) {
+  const ranges = byPreference(listed);
+  if (listed.length && !ranges.some(acceptsJson)) {
     throw new MediatorError(406, {
       code: 'not-supported',
       diagnostics: `Accept '${accept.slice(0, 100)}' names no JSON type: this server speaks FHIR JSON only (application/fhir+json)`,
@@ -132,6 +133,24 @@ export function responseMediaType(request: FastifyRequest, version?: FhirVersion
   if (isPlainJson(ranges[0] ?? '')) return 'application/json';
   if (version && ranges.some(isPlainJson) && !takesFhirJsonOf(ranges, version)) return 'application/json';
   return 'application/fhir+json';
+}
+
+/** A media range's quality (RFC 9110 §12.4.2): `q`, 1 when not given. */
+function qualityOf(range: string): number {
+  const q = /;\s*q\s*=\s*([0-9.]+)/.exec(range)?.[1];
+  return q === undefined ? 1 : Number(q);
+}
+
+/**
+ * The ranges a client takes, most preferred first (the order sent among equals): a range at q=0
+ * is one it refuses, and `application/json;q=0.1, application/fhir+json` prefers FHIR JSON.
+ */
+function byPreference(ranges: string[]): string[] {
+  return ranges
+    .map((range) => ({ range, q: qualityOf(range) }))
+    .filter(({ q }) => q > 0)
+    .sort((a, b) => b.q - a.q)
+    .map(({ range }) => range);
 }
 
 /** Whether a range of these takes FHIR JSON of this version (no fhirVersion, or this one). */

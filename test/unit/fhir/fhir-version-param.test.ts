@@ -122,6 +122,14 @@ t.test('an answer in FHIR JSON names the release of its base; plain JSON stays p
     // the older FHIR JSON type (DSTU2/STU3 clients) is FHIR JSON, by Accept as by _format
     ['/fhir/Location', { accept: 'application/json+fhir' }, 200, r4],
     ['/fhir/R5/Location?_format=application/json%2Bfhir', {}, 200, r5],
+    // the client's preference (q) chooses among the types it takes, not their order
+    ['/fhir/R5/Location', { accept: 'application/json;q=0.1, application/fhir+json; fhirVersion=5.0' }, 200, r5],
+    [
+      '/fhir/Location',
+      { accept: 'application/fhir+json;q=0.5, application/json' },
+      200,
+      'application/json; charset=utf-8',
+    ],
   ];
   for (const [url, headers, status, type] of cases) {
     const res = await get(url, headers);
@@ -150,4 +158,15 @@ t.test('a read without a body is not refused for the fhirVersion of a Content-Ty
     payload: JSON.stringify(location),
   });
   t.equal(post.statusCode, 415, 'a body in the other release is still refused');
+});
+
+t.test('an Accept that refuses every JSON type (q=0) is a 406', async (t) => {
+  const { app } = await testApp();
+  t.teardown(() => app.close());
+  const res = await app.inject({
+    url: '/fhir/Location',
+    headers: { authorization: basicAuth, accept: 'application/fhir+json;q=0, application/json;q=0, text/html' },
+  });
+  t.equal(res.statusCode, 406, res.body.slice(0, 200));
+  t.same(res.json().issue[0].expression, ['Accept']);
 });
