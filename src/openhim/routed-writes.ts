@@ -19,7 +19,8 @@ import { writeTag } from './transaction-id.js';
 
 /** The writes the update is built from, and the debts of those it is not owed to (job ids). */
 export type RoutedWrites =
-  { kind: 'owed'; jobs: OutboxJob[]; foreign: string[] } | Extract<UpdateAnswer, { kind: 'refused' }>;
+  | { kind: 'owed'; jobs: OutboxJob[]; entries: TransactionEntry[]; foreign: string[] }
+  | Extract<UpdateAnswer, { kind: 'refused' }>;
 
 const owes = (job: OutboxJob) => job.transactionUpdate?.state === 'owed';
 
@@ -33,7 +34,7 @@ export function routedWritesOf(
   entries: TransactionEntry[],
   named: ReadonlySet<string> | undefined,
 ): RoutedWrites {
-  if (!named) return { kind: 'owed', jobs, foreign: [] };
+  if (!named) return { kind: 'owed', jobs, entries, foreign: [] };
   const routed = jobs.filter((j) => named.has(writeTag(j.id)));
   const foreign = jobs.filter((j) => !named.has(writeTag(j.id)) && owes(j)).map((j) => j.id);
   if (!routed.some(owes))
@@ -41,12 +42,29 @@ export function routedWritesOf(
       kind: 'refused',
       reason: `OpenHIM transaction ${transactionId} awaits no update of these writes: they came with its id in a request OpenHIM did not route to the mediator (not updated)`,
     };
-  // a Bundle's entry map is the first request's (store v24): one of another's cannot be told apart from it
-  const count = entries[0]?.count;
-  if (entries.some((e) => (e.jobId !== undefined && !named.has(writeTag(e.jobId))) || e.count !== count))
+  const own = routedEntries(entries, named);
+  if (!own)
     return {
       kind: 'refused',
       reason: `OpenHIM transaction ${transactionId}: a request OpenHIM did not route recorded Bundle entries under its id too (not updated)`,
     };
-  return { kind: 'owed', jobs: routed, foreign };
+  return { kind: 'owed', jobs: routed, entries: own, foreign };
+}
+
+/**
+ * The Bundle entries of the routed request, or undefined when whose are whose cannot be told. The
+ * entry map keeps the first request's entry at each position (store v24), so a request under the
+ * same id after the routed one adds only positions past the routed Bundle's count (the count its
+ * entries naming routed writes were recorded with): those are dropped, as their jobs are. Below
+ * that count every entry must be of that count and name no other write: one that does came first,
+ * and the routed request's entry at its position was never kept.
+ */
+function routedEntries(entries: TransactionEntry[], named: ReadonlySet<string>): TransactionEntry[] | undefined {
+  const ours = (e: TransactionEntry) => e.jobId === undefined || named.has(writeTag(e.jobId));
+  const counts = new Set(entries.filter((e) => e.jobId !== undefined && ours(e)).map((e) => e.count));
+  // no entry names a routed write (a Bundle of reads, its writes a fan-out): one map, all of it ours
+  const count = counts.size === 0 ? entries[0]?.count : counts.size === 1 ? [...counts][0] : undefined;
+  if (count === undefined) return entries.length ? undefined : entries;
+  const own = counts.size === 0 ? entries : entries.filter((e) => e.entry < count);
+  return own.every((e) => e.count === count && ours(e)) ? own : undefined;
 }

@@ -256,7 +256,7 @@ export function createTransactionUpdater(
         method: 'PUT',
         dispatcher: agent,
         headers: { ...auth, 'content-type': 'application/json' },
-        body: updateBody(routed.jobs, send.entries, s, known.stored),
+        body: updateBody(routed.jobs, routed.entries, s, known.stored),
         headersTimeout: 10_000,
         bodyTimeout: 10_000,
         signal: signal(),

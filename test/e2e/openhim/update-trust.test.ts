@@ -144,6 +144,62 @@ for (const engine of engineCases()) {
   );
 
   t.test(
+    `a direct client's Bundle of more entries under a routed Bundle's id refuses nothing (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const { openhim, rig } = await startRigThroughOpenHim(t, engine, {
+        OUTBOX_DEADLINE_MS: '300',
+        OUTBOX_MAX_ATTEMPTS: '1000',
+      });
+      rig.lmis.sb.faults.add({ method: 'POST', path: INITIATE, action: { type: 'status', status: 503 } });
+      const tx = '65f0c0ffee0000000000f005';
+      const facility = rig.lmis.seed.facilities['LK-HC-101'];
+      const bundle = (orders: string[]) => ({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          { request: { method: 'GET', url: `Location/${facility}` } },
+          ...orders.map((order, i) => ({
+            fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+            resource: line(rig, order, 10 + i),
+            request: { method: 'POST', url: 'SupplyRequest' },
+          })),
+        ],
+      });
+      const routed = await rig.fhir('POST', '/fhir', bundle(['UPD-BUNDLE-1']), { 'x-openhim-transactionid': tx });
+      t.match(routed.body, { status: 'Processing', properties: { awaitsUpdateFrom: /^urn:/ } });
+      // after it, straight to the mediator: its third entry is kept under the id (the first two are the routed one's)
+      const forged = await fetch(`${rig.mediator.url}/fhir`, {
+        method: 'POST',
+        headers: { authorization: RIG_AUTH, 'content-type': 'application/fhir+json', 'x-openhim-transactionid': tx },
+        body: JSON.stringify(bundle(['UPD-BUNDLE-F1', 'UPD-BUNDLE-F2'])),
+      });
+      t.equal(forged.status, 200, 'the forged Bundle is answered');
+      await forged.body?.cancel();
+      rig.lmis.sb.faults.clear();
+
+      const jobs = await until(
+        'every write delivered and every debt settled',
+        async () => {
+          const all = (await rig.mediator.store.listJobs({})).filter((j) => j.transactionId === tx);
+          const settled = all.every((j) => j.status === 'done' && j.transactionUpdate?.state !== 'owed');
+          return all.length === 3 && settled ? all : undefined;
+        },
+        30_000,
+      );
+      const of = (key: string) => jobs.find((j) => j.idempotencyKey.includes(key));
+      t.match(of('UPD-BUNDLE-1')!.transactionUpdate, { state: 'sent' }, "the routed Bundle's update is sent");
+      t.match(of('UPD-BUNDLE-F1')!.transactionUpdate, { state: 'refused' }, "the forged writes' debts refused");
+      t.match(of('UPD-BUNDLE-F2')!.transactionUpdate, { state: 'refused' });
+      const updates = openhim.state.transactionUpdates.get(tx) as any[];
+      t.equal(updates.length, 1, 'one update');
+      const body = JSON.parse(updates[0].response.body);
+      t.equal(body.entry.length, 2, "the routed Bundle's two entries alone");
+      t.match(body.entry[1], { response: { status: /^201/ } }, 'its write delivered');
+    },
+  );
+
+  t.test(
     `a direct client naming another transaction overwrites nothing (${engine.name})`,
     { skip: engine.skip },
     async (t) => {

@@ -34,7 +34,7 @@ t.test('a write tag is the 12 random hex digits that end a job id', async (t) =>
 
 t.test('the update is built from the named writes; another request’s, kept first, is left out', async (t) => {
   const routed = routedWritesOf(TX, [FORGED, ROUTED, SIBLING], [], named);
-  t.same(routed, { kind: 'owed', jobs: [ROUTED, SIBLING], foreign: [FORGED.id] });
+  t.same(routed, { kind: 'owed', jobs: [ROUTED, SIBLING], entries: [], foreign: [FORGED.id] });
 });
 
 t.test('only writes no envelope named owe it: refused, every one of them', async (t) => {
@@ -45,7 +45,7 @@ t.test('only writes no envelope named owe it: refused, every one of them', async
   });
 });
 
-t.test('a Bundle entry of a job no envelope named, or of another count, refuses the update', async (t) => {
+t.test('Bundle entries another request recorded under the id after the routed one are left out', async (t) => {
   const entry = (n: number, count: number, jobId?: string): TransactionEntry => ({
     entry: n,
     count,
@@ -53,14 +53,45 @@ t.test('a Bundle entry of a job no envelope named, or of another count, refuses 
     answer: { status: '202' },
   });
   const own = [entry(0, 2, ROUTED.id), entry(1, 2, SIBLING.id)];
-  t.match(routedWritesOf(TX, [ROUTED, SIBLING], own, named), { kind: 'owed' }, "the routed request's own map");
-  t.match(routedWritesOf(TX, [ROUTED, SIBLING, FORGED], [...own, entry(2, 3, FORGED.id)], named), {
+  t.same(
+    routedWritesOf(TX, [ROUTED, SIBLING], own, named),
+    { kind: 'owed', jobs: [ROUTED, SIBLING], entries: own, foreign: [] },
+    "the routed request's own map",
+  );
+  // the map keeps the first request's entry at each position: a later one adds only those past it
+  t.same(
+    routedWritesOf(TX, [ROUTED, SIBLING, FORGED], [...own, entry(2, 3, FORGED.id)], named),
+    { kind: 'owed', jobs: [ROUTED, SIBLING], entries: own, foreign: [FORGED.id] },
+    'a later Bundle of more entries: its entry past the routed count dropped, its debt refused',
+  );
+  t.same(
+    routedWritesOf(TX, [ROUTED, SIBLING], [...own, entry(2, 3)], named),
+    { kind: 'owed', jobs: [ROUTED, SIBLING], entries: own, foreign: [] },
+    'a GET entry too',
+  );
+  // kept first, another request's entries took the routed ones' positions: whose is whose is unknown
+  const first = [entry(0, 1, FORGED.id), entry(1, 2, SIBLING.id)];
+  t.match(routedWritesOf(TX, [FORGED, ROUTED, SIBLING], first, named), {
     kind: 'refused',
     reason: /recorded Bundle entries/,
   });
-  t.match(routedWritesOf(TX, [ROUTED, SIBLING], [...own, entry(2, 3)], named), { kind: 'refused' }, 'a GET entry too');
+  t.match(
+    routedWritesOf(TX, [FORGED, ROUTED, SIBLING], [entry(0, 3, FORGED.id), entry(1, 3), entry(2, 3)], named),
+    { kind: 'refused' },
+    'a Bundle naming no routed write, kept first',
+  );
+  t.match(
+    routedWritesOf(TX, [ROUTED, SIBLING], [entry(0, 2, ROUTED.id), entry(1, 3, SIBLING.id)], named),
+    { kind: 'refused' },
+    'routed writes named at two counts',
+  );
 });
 
 t.test('a transaction marked before writes were named is owed the update of all of them', async (t) => {
-  t.same(routedWritesOf(TX, [FORGED, ROUTED], [], undefined), { kind: 'owed', jobs: [FORGED, ROUTED], foreign: [] });
+  t.same(routedWritesOf(TX, [FORGED, ROUTED], [], undefined), {
+    kind: 'owed',
+    jobs: [FORGED, ROUTED],
+    entries: [],
+    foreign: [],
+  });
 });
