@@ -195,10 +195,33 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
   }
 
   /**
+   * Sends under way, by transaction. Jobs of one transaction ending together (a Bundle's writes) each
+   * report it, and each report builds the one update: sent at once, both PUTs carried the same
+   * calls ($push, read before either was applied) and core kept them twice. The next send of a
+   * transaction starts once this process's last one is answered, and reads its debts again.
+   */
+  const sending = new Map<string, Promise<void>>();
+
+  async function sendTransaction(job: OutboxJob, until: (owed: OutboxJob[]) => number): Promise<void> {
+    const transactionId = job.transactionId;
+    if (job.transactionUpdate?.state !== 'owed' || !transactionId) return;
+    const before = sending.get(transactionId);
+    const run = (before ?? Promise.resolve())
+      .catch(() => undefined) // the one before reported its own failure
+      .then(() => sendTransactionAlone(job, until));
+    sending.set(transactionId, run);
+    try {
+      await run;
+    } finally {
+      if (sending.get(transactionId) === run) sending.delete(transactionId);
+    }
+  }
+
+  /**
    * The update of `job`'s whole transaction, once every job of it has settled (until then the last
    * one to settle sends it, or a sweep): sent once for all of them, their debts settled together.
    */
-  async function sendTransaction(job: OutboxJob, until: (owed: OutboxJob[]) => number): Promise<void> {
+  async function sendTransactionAlone(job: OutboxJob, until: (owed: OutboxJob[]) => number): Promise<void> {
     if (job.transactionUpdate?.state !== 'owed' || !job.transactionId) return;
     const transactionId = job.transactionId;
     const jobs = await opts.store.jobsOfTransaction(transactionId);
