@@ -11,7 +11,7 @@
  */
 import t from 'tap';
 import { startRigThroughOpenHim } from '../../support/openhim-rig.js';
-import { engineCases } from '../../support/outbox-engines.js';
+import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
 import { orderLine, RIG_AUTH, type Rig } from '../../support/openlmis-e2e.js';
 import { until } from '../../support/net.js';
 
@@ -32,6 +32,13 @@ type Orchestration = {
   request: { path: string; headers: Record<string, string> };
   response?: { status: number };
 };
+
+/** The rig through OpenHIM with OpenLMIS's initiate down (503) until the test clears it: writes answered 202. */
+async function rigInitiateDown(t: Parameters<typeof startRigThroughOpenHim>[0], engine: EngineCase) {
+  const started = await startRigThroughOpenHim(t, engine, { OUTBOX_DEADLINE_MS: '300', OUTBOX_MAX_ATTEMPTS: '1000' });
+  started.rig.lmis.sb.faults.add({ method: 'POST', path: INITIATE, action: { type: 'status', status: 503 } });
+  return started;
+}
 
 for (const engine of engineCases()) {
   t.test(`a 202's update shows the delivering attempt (${engine.name})`, { skip: engine.skip }, async (t) => {
@@ -97,12 +104,8 @@ for (const engine of engineCases()) {
     `a direct client naming a transaction that awaits our update gets nothing into it (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const { openhim, rig } = await startRigThroughOpenHim(t, engine, {
-        OUTBOX_DEADLINE_MS: '300',
-        OUTBOX_MAX_ATTEMPTS: '1000',
-      });
       // OpenLMIS down until both writes are in: each is answered 202 and waits for the worker
-      rig.lmis.sb.faults.add({ method: 'POST', path: INITIATE, action: { type: 'status', status: 503 } });
+      const { openhim, rig } = await rigInitiateDown(t, engine);
       const tx = '65f0c0ffee0000000000f004';
       const routed = await rig.fhir('POST', '/fhir/SupplyRequest', line(rig, 'UPD-OWED-1', 10), {
         'x-openhim-transactionid': tx,
@@ -147,11 +150,7 @@ for (const engine of engineCases()) {
     `a direct client's Bundle of more entries under a routed Bundle's id refuses nothing (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const { openhim, rig } = await startRigThroughOpenHim(t, engine, {
-        OUTBOX_DEADLINE_MS: '300',
-        OUTBOX_MAX_ATTEMPTS: '1000',
-      });
-      rig.lmis.sb.faults.add({ method: 'POST', path: INITIATE, action: { type: 'status', status: 503 } });
+      const { openhim, rig } = await rigInitiateDown(t, engine);
       const tx = '65f0c0ffee0000000000f005';
       const facility = rig.lmis.seed.facilities['LK-HC-101'];
       const bundle = (orders: string[]) => ({
