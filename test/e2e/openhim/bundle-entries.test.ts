@@ -168,12 +168,13 @@ for (const engine of engineCases()) {
       const { openhim, rig } = await rigThroughOpenHim(t, engine);
       const [a, b, c] = ['LK-HC-101', 'LK-HC-102', 'LK-DH-201'].map((code) => rig.lmis.seed.facilities[code]);
       // both writes answered 202 (a 503 each), delivered on retry while the last entry, a read of a
-      // third facility, still waits for OpenLMIS: the writes end before the batch is answered
+      // third facility, still waits for OpenLMIS: the writes end before the batch is answered. The
+      // read's wait is generous: under CI's load two retries took longer than 1.5 s
       initiateUnavailable(rig, 2);
       rig.lmis.sb.faults.add({
         method: 'GET',
         path: `/api/facilities/${c}`,
-        action: { type: 'delay', ms: 1_500 },
+        action: { type: 'delay', ms: 6_000 },
         times: 1,
       });
       const batch = {
