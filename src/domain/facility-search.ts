@@ -1,6 +1,17 @@
-import type { SearchCriteria } from '../routing/ports.js';
 import type { Facility } from './facility.js';
 import { nameMatches } from './name-search.js';
+
+/**
+ * The criteria of a facility search this match reads: the part of routing's SearchCriteria every
+ * system keeps (named here so the domain depends on nothing outside it, DESIGN §3).
+ */
+export interface FacilityCriteria {
+  name?: string;
+  status?: string;
+  partOf?: string;
+  type?: string;
+  identifier?: { system?: string; value: string };
+}
 
 /**
  * Does a facility a connector read meet the search's criteria on what every system keeps of it:
@@ -9,7 +20,7 @@ import { nameMatches } from './name-search.js';
  * unless its code system says otherwise, and none of these says anything). The time criteria are
  * each connector's own: only some systems keep when a facility last changed.
  */
-export function facilityMatches(f: Facility, c: SearchCriteria): boolean {
+export function facilityMatches(f: Facility, c: FacilityCriteria): boolean {
   if (c.name && !nameMatches(f.name, c.name) && !f.aliases?.some((a) => nameMatches(a, c.name!))) return false;
   if (c.status && f.status !== c.status) return false;
   if (c.partOf && f.partOf !== c.partOf) return false;
