@@ -44,15 +44,24 @@ export function storedFinalCalls(calls: readonly UpstreamCall[], opts: StoredCal
   return withinLimit(orchestrations, opts.limitBytes ?? STORED_FINAL_CALLS_LIMIT_BYTES);
 }
 
+/**
+ * The whole list when it fits, else the longest run of first calls without bodies that does: one
+ * pass with a running byte total (each call's JSON, a comma between, the brackets), so a list of
+ * many calls is not serialized again per call dropped.
+ */
 function withinLimit(orchestrations: Orchestration[], limit: number): string | undefined {
-  let text = JSON.stringify(orchestrations);
+  const text = JSON.stringify(orchestrations);
   if (Buffer.byteLength(text) <= limit) return text;
-  const bare = orchestrations.map(withoutBodies);
-  for (let kept = bare.length; kept > 0; kept--) {
-    text = JSON.stringify(bare.slice(0, kept));
-    if (Buffer.byteLength(text) <= limit) return text;
+  const kept: string[] = [];
+  let bytes = 2; // []
+  for (const o of orchestrations) {
+    const json = JSON.stringify(withoutBodies(o));
+    const more = Buffer.byteLength(json) + (kept.length ? 1 : 0);
+    if (bytes + more > limit) break;
+    kept.push(json);
+    bytes += more;
   }
-  return undefined;
+  return kept.length ? `[${kept.join(',')}]` : undefined;
 }
 
 /** The call without its bodies: each says it was cut, as a body over the limit does. */

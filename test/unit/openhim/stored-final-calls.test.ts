@@ -64,6 +64,27 @@ t.test('over the per-job limit: bodies go first, then the last calls', async (t)
   t.equal(storedFinalCalls(big, { ...opts, limitBytes: 10 }), undefined, 'none when not even one fits');
 });
 
+t.test('many calls over the limit: the longest first run that fits, to the byte', async (t) => {
+  // multi-byte paths: the limit counts bytes, not characters
+  const many = Array.from({ length: 400 }, (_, n) => ({
+    ...call(n, 'c'.repeat(200)),
+    url: `https://dhis2.example/ä/${n}`,
+  }));
+  const all = parse(storedFinalCalls(many, { ...opts, limitBytes: 1_000_000 }));
+  t.equal(all.length, 400, 'all fit a large limit, bodies kept');
+  const bare = parse(storedFinalCalls(many, { ...opts, limitBytes: 30_000 }));
+  t.ok(bare.length > 1 && bare.length < 400, `some of the calls kept (${bare.length})`);
+  t.ok(
+    bare.every((o) => o.request.body === TRUNCATION_MARK),
+    'without their bodies',
+  );
+  const exact = Buffer.byteLength(JSON.stringify(bare.slice(0, 37)));
+  const fits = storedFinalCalls(many, { ...opts, limitBytes: exact });
+  t.equal(parse(fits).length, 37, 'a limit of exactly 37 calls keeps 37');
+  t.equal(Buffer.byteLength(fits!), exact, 'as one JSON array of them');
+  t.equal(parse(storedFinalCalls(many, { ...opts, limitBytes: exact - 1 })).length, 36, 'a byte less keeps 36');
+});
+
 t.test('openhim.orchestrationBodyLimitBytes read as the updater reads it', async (t) => {
   t.equal(orchestrationBodyLimit({ 'openhim.orchestrationBodyLimitBytes': 2048 }), 2048);
   t.equal(orchestrationBodyLimit({ 'openhim.orchestrationBodyLimitBytes': 0 }), 0);
