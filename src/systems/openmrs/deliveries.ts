@@ -122,14 +122,14 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
    */
   const receivedUnits = (line: DeliveryLine, i: number): number | undefined =>
     line.quantityAccepted &&
-    deps.products().units(line.product, line.quantityAccepted, `SupplyDelivery.lines[${i}].quantityAccepted`);
+    deps.products().units(line.product, line.quantityAccepted, `Delivery.lines[${i}].quantityAccepted`);
 
   /**
    * The drug a confirmed line names, by any of its codings (as every write resolves a product), so
    * a line naming it by the app's own code first and the GTIN after is still the shipped drug's.
    */
   const drugOf = (line: DeliveryLine, i: number): string =>
-    deps.products().drugUuid(line.product, `SupplyDelivery.lines[${i}].product`);
+    deps.products().drugUuid(line.product, `Delivery.lines[${i}].product`);
 
   /** The receipt's lines received short: the operation item's uuid and the quantity received. */
   const shortLines = async (op: Json, delivery: Delivery): Promise<{ uuid: string; quantity: number }[]> => {
@@ -211,7 +211,7 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
         if (!sent)
           throw new BusinessRuleError(
             `product ${l.product.code} was not shipped in ${delivery.identifier.value}`,
-            `SupplyDelivery.lines[${i}]`,
+            `Delivery.lines[${i}]`,
           );
         checkReceived(op, receivedUnits(l, i), sent.quantityShipped!.value, i);
       }
@@ -244,7 +244,7 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
  */
 function checkReceived(op: Json, received: number | undefined, sent: number, i: number): void {
   if (received === undefined || received === sent) return;
-  const where = `SupplyDelivery.lines[${i}].quantityAccepted`;
+  const where = `Delivery.lines[${i}].quantityAccepted`;
   if (received < 0) throw new BusinessRuleError(`a received quantity cannot be negative (${received})`, where);
   if (op.operationType === 'receipt') {
     if (received > sent)

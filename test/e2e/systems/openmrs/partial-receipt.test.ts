@@ -56,6 +56,14 @@ t.test('a SupplyDelivery confirming fewer than sent', async (t) => {
     const before = sb.stock.quantity(KILIMA_PARTY, itemOf(DRUGS.amoxicillin));
     const [delivery] = (await inProgress()).filter((d: any) => JSON.stringify(d).includes(receipt.operationNumber));
     t.ok(delivery, `the receipt ${receipt.operationNumber} reads as an in-progress SupplyDelivery`);
+    const over = await fhir('PUT', `/fhir/R5/SupplyDelivery/${delivery.id}`, confirmShort(delivery, [-10]));
+    t.equal(over.status, 422, why(over));
+    t.match(over.body.issue, [
+      {
+        diagnostics: /cannot receive more than was sent on a receipt \(310 received, 300 sent\)/,
+        expression: ['SupplyDelivery.suppliedItem[0].quantity'],
+      },
+    ]);
     const confirmed = confirmShort(delivery, [45]);
 
     const put = await fhir('PUT', `/fhir/R5/SupplyDelivery/${delivery.id}`, confirmed);
@@ -109,10 +117,24 @@ t.test('a SupplyDelivery confirming fewer than sent', async (t) => {
         {
           severity: 'error',
           diagnostics: /completes a transfer as shipped .*QUANTITY_RECEIVED/,
-          expression: [/quantity/i],
+          expression: ['SupplyDelivery.suppliedItem[0].quantity'],
         },
       ],
     });
+    // a line for a product the transfer did not carry is named by its own item
+    const unsent = confirmShort(delivery, [0]);
+    unsent.suppliedItem.push({
+      ...structuredClone(unsent.suppliedItem[0]),
+      itemCodeableConcept: { coding: [{ system: 'https://www.gs1.org/gtin', code: '10860012300072' }] },
+    });
+    const notShipped = await fhir('PUT', `/fhir/R5/SupplyDelivery/${delivery.id}`, unsent);
+    t.equal(notShipped.status, 422, why(notShipped));
+    t.match(notShipped.body.issue, [
+      {
+        diagnostics: new RegExp(`product 10860012300072 was not shipped in ${transfer.operationNumber}`),
+        expression: ['SupplyDelivery.suppliedItem[1]'],
+      },
+    ]);
     t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'DISPATCHED', 'still on its way');
     t.notOk(sb.store.writes['stockoperation.complete.stockissue'], 'not completed');
   });
