@@ -18,10 +18,9 @@ import {
   hospitalInbounds,
   instanceAOn,
   postEvents,
-  raiseRequisitions,
-  responses,
+  raiseAndShip,
   rtsEvents,
-  shipAll,
+  shipmentFor,
 } from './rts-rig.js';
 
 for (const engine of engineCases()) {
@@ -30,17 +29,9 @@ for (const engine of engineCases()) {
     { skip: engine.skip },
     async (t) => {
       const { sb, store, a } = await instanceAOn(t, engine);
-      const raised = await raiseRequisitions(sb.dhis2, 10);
-      await a.job.run();
-      await drain(a.outbox, store);
-      shipAll(sb.ms);
-      await a.job.run();
-      await drain(a.outbox, store);
+      const raised = await raiseAndShip(sb, a, store, 10);
       const [hospital] = raised.filter((r) => r.facility === 'LK-DH-201');
-      const resp = responses(sb.ms).find((x) => x.theirReference === hospital.event)!;
-      const outbound = [...sb.ms.state.invoices.values()].find(
-        (i) => i.type === 'OUTBOUND_SHIPMENT' && i.requisitionId === resp.id,
-      )!;
+      const outbound = shipmentFor(sb.ms, hospital.event);
       const [emptyItem, fullItem] = Object.keys(hospital.lines);
       // the facility completes the consignment, the first item's quantity received left empty
       const events = [...sb.dhis2.tracker.events.values()].filter(

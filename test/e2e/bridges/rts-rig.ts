@@ -271,6 +271,16 @@ export function instanceOn(
   };
 }
 
+/** How `instanceAOn` varies the rig: the DHIS2 version, the settings, the supplying-store rules. */
+export interface InstanceAOptions {
+  /** The DHIS2 version the sandbox answers as (see `startRtsSandboxes`). */
+  version?: string;
+  /** The instance's settings, from the sandboxes' own (`sb.settings` when not given). */
+  settings?: (sb: RtsSandboxes) => Record<string, string>;
+  /** The routing rules, read at each run (so a test can change them between runs). */
+  supplyingStores?: () => SupplyingStores | undefined;
+}
+
 /**
  * The sandboxes, a store on a fresh database of `engine` and instance A on it, closed (and the
  * database dropped) at the test's end.
@@ -278,11 +288,12 @@ export function instanceOn(
 export async function instanceAOn(
   t: { teardown(fn: () => unknown): void },
   engine: EngineCase,
+  options: InstanceAOptions = {},
 ): Promise<{ sb: RtsSandboxes; store: Store; a: Instance }> {
   const db = await engine.freshDatabase();
-  const sb = await startRtsSandboxes();
+  const sb = await startRtsSandboxes(options.version);
   const store = await openStore({ databaseUrl: db.databaseUrl });
-  const a = instanceOn(store, sb.settings, 'A');
+  const a = instanceOn(store, options.settings?.(sb) ?? sb.settings, 'A', options.supplyingStores);
   t.teardown(async () => {
     await a.close();
     await store.close();
@@ -290,6 +301,21 @@ export async function instanceAOn(
     await db.drop();
   });
   return { sb, store, a };
+}
+
+/**
+ * `n` requisitions raised and taken through one cycle: a run answers them (response requisitions),
+ * the warehouse ships them all, a second run consigns the shipments at their facilities; the
+ * outbox drained after each run.
+ */
+export async function raiseAndShip(sb: RtsSandboxes, a: Instance, store: Store, n: number): Promise<Requisition[]> {
+  const raised = await raiseRequisitions(sb.dhis2, n);
+  await a.job.run();
+  await drain(a.outbox, store);
+  shipAll(sb.ms);
+  await a.job.run();
+  await drain(a.outbox, store);
+  return raised;
 }
 
 /** Changes the consignment program in the DHIS2 sandbox (its `/_sandbox` control: sharing, org units). */
@@ -327,6 +353,15 @@ export function hospitalInbounds(ms: MsupplySandbox) {
   return [...ms.state.invoices.values()]
     .filter((i) => i.type === 'INBOUND_SHIPMENT' && i.storeId === HOSPITAL_STORE)
     .map((i) => ({ ...i, lines: ms.state.invoiceLinesOf(i.id) }));
+}
+
+/** The outbound shipment the supplying store made against its response to the RTS requisition `event`. */
+export function shipmentFor(ms: MsupplySandbox, event: string) {
+  const resp = responses(ms).find((r) => r.theirReference === event);
+  const shipment =
+    resp && [...ms.state.invoices.values()].find((i) => i.type === 'OUTBOUND_SHIPMENT' && i.requisitionId === resp.id);
+  if (!shipment) throw new Error(`no outbound shipment against the response to ${event}`);
+  return shipment;
 }
 
 /** The warehouse ships every response requisition not shipped yet (supply what was requested, SHIPPED). */

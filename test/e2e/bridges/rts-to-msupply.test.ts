@@ -8,15 +8,11 @@
  * have, is held with the reason and sent once the rules cover it; a facility that is itself an Open
  * mSupply store has its inbound shipment confirmed, once.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 import { runView } from '../../../src/admin/jobs-routes.js';
 import { Scheduler } from '../../../src/jobs/scheduler.js';
 import { RTS_REQUISITIONS_CURSOR, type RtsRunResult } from '../../../src/bridges/rts-to-msupply.js';
 import type { SupplyingStores } from '../../../src/bridges/rts-supplier.js';
-import { openStore } from '../../../src/store/index.js';
 import { CONSIGNMENT, REQUISITION, RTS } from '../../../sandbox/dhis2/index.js';
 import {
   HOSPITAL_STORE,
@@ -34,26 +30,22 @@ import {
   consignments,
   shipAll,
   drain,
-  instanceOn,
+  instanceAOn,
+  raiseAndShip,
+  shipmentFor,
   postRequisitions,
   raiseRequisitions,
   responses,
-  startRtsSandboxes,
 } from './rts-rig.js';
+import { engineCases } from '../../support/outbox-engines.js';
+
+/** These run on SQLite; the rts-* tests that take an engine run on both. */
+const sqlite = engineCases()[0];
 
 const itemCodeOf = new Map(PRODUCTS.map(([dhis2, msupply]) => [dhis2, msupply]));
 
 t.test('ten RTS requisitions at five facilities → ten response requisitions, once', async (t) => {
-  const sb = await startRtsSandboxes();
-  const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
-  const store = await openStore({ dataDir: dir });
-  const a = instanceOn(store, sb.settings);
-  t.teardown(async () => {
-    await a.close();
-    await store.close();
-    await sb.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { sb, store, a } = await instanceAOn(t, sqlite);
 
   const raised = await raiseRequisitions(sb.dhis2, 10);
   const first = await a.job.run();
@@ -120,16 +112,7 @@ t.test('ten RTS requisitions at five facilities → ten response requisitions, o
 t.test(
   'a facility Open mSupply does not know: the write is refused with the reason, the rest go through',
   async (t) => {
-    const sb = await startRtsSandboxes();
-    const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
-    const store = await openStore({ dataDir: dir });
-    const a = instanceOn(store, sb.settings);
-    t.teardown(async () => {
-      await a.close();
-      await store.close();
-      await sb.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const { sb, store, a } = await instanceAOn(t, sqlite);
     await postRequisitions(sb.dhis2, [
       { event: 'LkUnknownF1', facility: 'LK-WH-302', lines: { EM_ORS: 50 } },
       { event: 'LkKnownFac1', facility: 'LK-HC-103', lines: { EM_ORS: 100 } },
@@ -150,17 +133,8 @@ t.test(
 );
 
 t.test('shipments made against those requisitions → consignment events at each facility, once', async (t) => {
-  const sb = await startRtsSandboxes();
-  const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
-  const store = await openStore({ dataDir: dir });
   let rules: SupplyingStores = SUPPLYING_STORES;
-  const a = instanceOn(store, sb.settings, 'A', () => rules);
-  t.teardown(async () => {
-    await a.close();
-    await store.close();
-    await sb.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { sb, store, a } = await instanceAOn(t, sqlite, { supplyingStores: () => rules });
   const raised = await raiseRequisitions(sb.dhis2, 10);
   await a.job.run();
   await drain(a.outbox, store);
@@ -181,8 +155,7 @@ t.test('shipments made against those requisitions → consignment events at each
   const made = consignments(sb.dhis2);
   t.equal(made.size, 10, 'one consignment per shipment');
   for (const r of raised) {
-    const resp = responses(sb.ms).find((x) => x.theirReference === r.event)!;
-    const shipment = [...sb.ms.state.invoices.values()].find((i) => i.requisitionId === resp.id)!;
+    const shipment = shipmentFor(sb.ms, r.event);
     const c = made.get(shipment.id);
     t.ok(c, `shipment ${shipment.id} consigned`);
     if (!c) continue;
@@ -205,25 +178,13 @@ t.test('shipments made against those requisitions → consignment events at each
 });
 
 t.test('consignments the facilities complete → their stock written back to RTS, once', async (t) => {
-  const sb = await startRtsSandboxes();
-  const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
-  const store = await openStore({ dataDir: dir });
-  const a = instanceOn(store, sb.settings);
-  t.teardown(async () => {
-    await a.close();
-    await store.close();
-    await sb.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { sb, store, a } = await instanceAOn(t, sqlite);
   const raised = await raiseRequisitions(sb.dhis2, 10);
   await a.job.run();
   shipAll(sb.ms);
   await a.job.run();
   await drain(a.outbox, store);
-  const shipmentOf = (r: (typeof raised)[number]) => {
-    const resp = responses(sb.ms).find((x) => x.theirReference === r.event)!;
-    return [...sb.ms.state.invoices.values()].find((i) => i.requisitionId === resp.id)!.id;
-  };
+  const shipmentOf = (r: (typeof raised)[number]) => shipmentFor(sb.ms, r.event).id;
   const [first, second, third] = raised;
   const [firstItem, secondItem] = Object.keys(second.lines);
   // the facility of the second counted 40 units of its first item before the goods came
@@ -260,24 +221,17 @@ t.test('consignments the facilities complete → their stock written back to RTS
 });
 
 t.test('dhis2.rtsItemCode=msupply: RTS names items by Open mSupply codes; the same cycle, once', async (t) => {
-  const sb = await startRtsSandboxes();
+  const { sb, store, a } = await instanceAOn(t, sqlite, {
+    settings: (sb) => ({
+      ...sb.settings,
+      'dhis2.rtsItemCode': 'msupply',
+      'dhis2.requisitionDataElements': PRODUCTS.map(([d, m]) => `${m}=${REQUISITION.quantities[d]}`).join(','),
+    }),
+  });
   // this DHIS2's RTS items are named by their mSupply codes, as mSupply's preference can have it
   for (const te of sb.dhis2.tracker.trackedEntities.values())
-    for (const a of te.attributes) if (a.attribute === RTS.itemCode) a.value = itemCodeOf.get(a.value) ?? a.value;
-  const settings = {
-    ...sb.settings,
-    'dhis2.rtsItemCode': 'msupply',
-    'dhis2.requisitionDataElements': PRODUCTS.map(([d, m]) => `${m}=${REQUISITION.quantities[d]}`).join(','),
-  };
-  const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
-  const store = await openStore({ dataDir: dir });
-  const a = instanceOn(store, settings);
-  t.teardown(async () => {
-    await a.close();
-    await store.close();
-    await sb.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+    for (const attr of te.attributes)
+      if (attr.attribute === RTS.itemCode) attr.value = itemCodeOf.get(attr.value) ?? attr.value;
   const raised = await raiseRequisitions(sb.dhis2, 10);
   t.match(await a.job.run(), { counts: { read: 10, created: 10, skipped: 0 } }, 'the mSupply-keyed quantities read');
   shipAll(sb.ms);
@@ -295,9 +249,7 @@ t.test('dhis2.rtsItemCode=msupply: RTS names items by Open mSupply codes; the sa
   );
 
   const first = raised[0];
-  const resp = responses(sb.ms).find((x) => x.theirReference === first.event)!;
-  const shipment = [...sb.ms.state.invoices.values()].find((i) => i.requisitionId === resp.id)!.id;
-  await completeConsignment(sb.dhis2, shipment);
+  await completeConsignment(sb.dhis2, shipmentFor(sb.ms, first.event).id);
   const run = await a.job.run();
   await drain(a.outbox, store);
   t.match(run, { counts: { 'receipts.received': 1, 'receipts.written': 1 } }, 'the receipt written back');
@@ -310,16 +262,7 @@ t.test('dhis2.rtsItemCode=msupply: RTS names items by Open mSupply codes; the sa
 });
 
 t.test('DHIS2 2.39 (tracker exports paged as `instances`): the same ten, the same once', async (t) => {
-  const sb = await startRtsSandboxes('2.39.2');
-  const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
-  const store = await openStore({ dataDir: dir });
-  const a = instanceOn(store, sb.settings);
-  t.teardown(async () => {
-    await a.close();
-    await store.close();
-    await sb.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { sb, store, a } = await instanceAOn(t, sqlite, { version: '2.39.2' });
   await raiseRequisitions(sb.dhis2, 10);
   t.match(await a.job.run(), { counts: { read: 10, created: 10 } });
   shipAll(sb.ms);
@@ -332,9 +275,6 @@ t.test('DHIS2 2.39 (tracker exports paged as `instances`): the same ten, the sam
 t.test(
   'a facility no rule covers, or a store Open mSupply lacks: held with the reason, sent once covered',
   async (t) => {
-    const sb = await startRtsSandboxes();
-    const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
-    const store = await openStore({ dataDir: dir });
     // no default store: only Mberewa district is covered, and Tsangano by a store Open mSupply lacks
     let rules: SupplyingStores = {
       rules: [
@@ -343,13 +283,7 @@ t.test(
       ],
       default: null,
     };
-    const a = instanceOn(store, sb.settings, 'A', () => rules);
-    t.teardown(async () => {
-      await a.close();
-      await store.close();
-      await sb.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const { sb, store, a } = await instanceAOn(t, sqlite, { supplyingStores: () => rules });
     const raised = await raiseRequisitions(sb.dhis2, 10);
     // those no rule will cover were completed an hour before the rest: beyond the re-read overlap
     const heldEvents = raised.filter((r) => ['LK-HC-103', 'LK-HC-104'].includes(r.facility)).map((r) => r.event);
@@ -433,22 +367,8 @@ t.test(
 t.test(
   'a facility that is itself an Open mSupply store: its inbound shipment confirmed as received, once',
   async (t) => {
-    const sb = await startRtsSandboxes();
-    const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
-    const store = await openStore({ dataDir: dir });
-    const a = instanceOn(store, sb.settings);
-    t.teardown(async () => {
-      await a.close();
-      await store.close();
-      await sb.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    const raised = await raiseRequisitions(sb.dhis2, 10);
-    await a.job.run();
-    await drain(a.outbox, store);
-    shipAll(sb.ms);
-    await a.job.run();
-    await drain(a.outbox, store);
+    const { sb, store, a } = await instanceAOn(t, sqlite);
+    const raised = await raiseAndShip(sb, a, store, 10);
     const inbounds = hospitalInbounds(sb.ms);
     t.equal(inbounds.length, 2, "Open mSupply's transfer made the hospital store two inbound shipments");
     t.ok(
@@ -457,12 +377,7 @@ t.test(
     );
     const hospital = raised.filter((r) => r.facility === 'LK-DH-201');
     t.equal(hospital.length, 2);
-    const shipmentOf = (r: (typeof raised)[number]) => {
-      const resp = responses(sb.ms).find((x) => x.theirReference === r.event)!;
-      return [...sb.ms.state.invoices.values()].find(
-        (i) => i.type === 'OUTBOUND_SHIPMENT' && i.requisitionId === resp.id,
-      )!;
-    };
+    const shipmentOf = (r: (typeof raised)[number]) => shipmentFor(sb.ms, r.event);
     // of the first (two packs of its first item), one pack is missing; the second arrives whole
     const [short, whole] = hospital;
     const [shortItem] = Object.keys(short.lines);
@@ -511,17 +426,8 @@ t.test(
 t.test(
   'fromCrosswalk: the district the crosswalk links to an Open mSupply store supplies its facilities',
   async (t) => {
-    const sb = await startRtsSandboxes();
-    const dir = mkdtempSync(path.join(tmpdir(), 'rts-bridge-'));
-    const store = await openStore({ dataDir: dir });
     // no rule: Mberewa district and the regional store were reconciled to one registry facility
-    const a = instanceOn(store, sb.settings, 'A', () => ({ fromCrosswalk: true }));
-    t.teardown(async () => {
-      await a.close();
-      await store.close();
-      await sb.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const { sb, store, a } = await instanceAOn(t, sqlite, { supplyingStores: () => ({ fromCrosswalk: true }) });
     const link = (system: string, systemId: string, state: 'manual-match' | 'review') =>
       store.upsertCrosswalk({
         system,
