@@ -10,8 +10,11 @@ import type { Store } from '../store/types.js';
  * 2. the facility code: an org unit whose code is the LMIS facility's code (the demo sandboxes
  *    share national codes LK-HC-101 …, as openlmis-dhis2-integration's shared_facilities does;
  *    DHIS2 keeps codes unique among all org units).
- * Either at any level: a regional store sits under its region, above `dhis2.facilityLevel`.
- * No answer: the facility is skipped and counted, never guessed.
+ * Either only a facility org unit, as the DHIS2 connector decides it: at `dhis2.facilityLevel` or
+ * below, or a leaf above it the crosswalk holds (a regional store propagation moved under its
+ * region). An area is never one: a district whose code equals an LMIS facility's would otherwise
+ * take that facility's stock as the district's own figures.
+ * No answer: the facility is skipped and counted, never guessed, with why when an area was named.
  */
 export interface OrgUnitTarget {
   uid: string;
@@ -21,13 +24,22 @@ export interface OrgUnitTarget {
   by: 'crosswalk' | 'code';
 }
 
-export type OrgUnitFinder = (system: string, facility: FacilityRef) => Promise<OrgUnitTarget | undefined>;
+/** The finder's answer: the org unit, or none and (when an area was named) why not. */
+export type OrgUnitLookup = { target: OrgUnitTarget } | { target?: undefined; why?: string };
+
+export type OrgUnitFinder = (system: string, facility: FacilityRef) => Promise<OrgUnitLookup>;
 
 const CODE_SYSTEM = 'http://dhis2.org/identifiertypes#code';
 
+const codeOf = (f: Facility) => f.identifiers.find((i) => i.system === CODE_SYSTEM)?.value;
+
 function targetOf(f: Facility, by: OrgUnitTarget['by']): OrgUnitTarget {
-  return { uid: f.id!, code: f.identifiers.find((i) => i.system === CODE_SYSTEM)?.value, name: f.name, by };
+  return { uid: f.id!, code: codeOf(f), name: f.name, by };
 }
+
+/** Why an area the crosswalk or the code names is not taken, for the run's result. */
+const areaNamed = (how: string, area: Facility) =>
+  `${how} names the DHIS2 area ${area.name}${codeOf(area) ? ` (${codeOf(area)})` : ''}, not a facility org unit`;
 
 /** One finder per run: DHIS2's org units listed once (by code and UID), the crosswalk read per facility. */
 export function orgUnitFinder(store: Store, dhis2: Connector): OrgUnitFinder {
@@ -38,11 +50,10 @@ export function orgUnitFinder(store: Store, dhis2: Connector): OrgUnitFinder {
       const byCode = new Map<string, Facility>();
       const byUid = new Map<string, Facility>();
       for (const f of all) {
-        // whatever its level: a store directly under its region is above dhis2.facilityLevel (the
-        // connector serves it as an area Location), yet the crosswalk and its code name it all the same
+        // areas too, so a code or link that names one is reported as such, never taken
         if (!f.id) continue;
         byUid.set(f.id, f);
-        const code = f.identifiers.find((i) => i.system === CODE_SYSTEM)?.value;
+        const code = codeOf(f);
         if (code) byCode.set(code, f);
       }
       return { byCode, byUid };
@@ -59,9 +70,11 @@ export function orgUnitFinder(store: Store, dhis2: Connector): OrgUnitFinder {
 
   return async (system, facility) => {
     const linked = facility.id ? await viaCrosswalk(system, facility.id) : undefined;
-    if (linked) return targetOf(linked, 'crosswalk');
+    if (linked?.kind === 'facility') return { target: targetOf(linked, 'crosswalk') };
     const code = facility.identifier?.value;
     const byCode = code ? (await load()).byCode.get(code) : undefined;
-    return byCode ? targetOf(byCode, 'code') : undefined;
+    if (byCode?.kind === 'facility') return { target: targetOf(byCode, 'code') };
+    if (byCode) return { why: areaNamed(`its code ${code}`, byCode) };
+    return linked ? { why: areaNamed('the crosswalk', linked) } : {};
   };
 }

@@ -22,7 +22,7 @@ import {
   type ValueChange,
 } from './stock-changes.js';
 import { facilityIndicators, ledgerWindow, type Indicator } from './stock-indicators.js';
-import { orgUnitFinder, type OrgUnitTarget } from './stock-org-units.js';
+import { orgUnitFinder, type OrgUnitLookup, type OrgUnitTarget } from './stock-org-units.js';
 import { checkPeriodType, type BridgePeriod } from './stock-period.js';
 
 /**
@@ -225,10 +225,11 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
     return undefined;
   };
 
-  const one = async (system: string, ledger: FacilityLedger, orgUnit?: OrgUnitTarget): Promise<FacilityOutcome> => {
+  const one = async (system: string, ledger: FacilityLedger, lookup: OrgUnitLookup): Promise<FacilityOutcome> => {
     const facility = ledger.facility.identifier?.value ?? ledger.facility.id ?? '?';
     const base = { system, facility, changes: [] as ValueChange[], dataElements: [] as string[] };
-    if (!orgUnit) return { ...base, status: 'no-org-unit' };
+    const orgUnit = lookup.target;
+    if (!orgUnit) return { ...base, status: 'no-org-unit', ...(lookup.why ? { error: lookup.why } : {}) };
     const holder = claim(orgUnit, `${system} ${facility}`);
     if (holder)
       return {
@@ -343,11 +344,11 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
       for await (const ledger of ledgersOrUnread(source, ledgerWindow(period.days), result.unread)) {
         if (failure) break;
         // the org unit is found here, in ledger order, so which facility feeds a shared one does not depend on timing
-        const orgUnit = await findOrgUnit(source.system, ledger.facility);
+        const found = await findOrgUnit(source.system, ledger.facility);
         // DHIS2's read of the org unit's period, handed to the write of what differs from it (its first
         // attempt keeps the notes that read found, not asking again: upstream/handed-reads.ts)
-        const task: Promise<void> = withHandedReads(() => one(source.system, ledger, orgUnit))
-          .catch((error: unknown) => refusedHere(source.system, ledger, orgUnit, error))
+        const task: Promise<void> = withHandedReads(() => one(source.system, ledger, found))
+          .catch((error: unknown) => refusedHere(source.system, ledger, found.target, error))
           .then(record, (error: unknown) => {
             failure ??= { error };
           });

@@ -17,6 +17,7 @@ import { openStore } from '../../../src/store/index.js';
 import type { Store } from '../../../src/store/types.js';
 import { createDhis2Connector } from '../../../src/systems/dhis2/index.js';
 import { loadDhis2Products } from '../../../src/systems/dhis2/products.js';
+import { crosswalkLinked, crosswalkLookup } from '../../../src/systems/index.js';
 import { createOpenLmisConnector } from '../../../src/systems/openlmis/index.js';
 import type { EngineCase } from '../../support/outbox-engines.js';
 
@@ -92,7 +93,12 @@ export async function startStockRig(dataSet = 'LkStockMnth', options: StockRigOp
     'dhis2.dataSet': dataSet,
     ...options.settings,
   };
-  const connectors = [createOpenLmisConnector(settings), createDhis2Connector(settings)];
+  // the crosswalk as `serve` hands it to DHIS2's connector: a linked leaf above facilityLevel is a facility
+  const dhis2Connector = createDhis2Connector(settings, {
+    crosswalk: crosswalkLookup(store, 'dhis2'),
+    linked: crosswalkLinked(store, 'dhis2'),
+  });
+  const connectors = [createOpenLmisConnector(settings), dhis2Connector];
   const outbox = new Outbox({
     store,
     options: { deadlineMs: 5_000, backoff: { baseMs: 50, capMs: 200 }, attemptTimeoutMs: 4_000, leaseMs: 5_000 },
