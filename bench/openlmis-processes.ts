@@ -9,6 +9,7 @@ import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { openLmisEnv } from '../test/support/openlmis-e2e.js';
 
 export const BENCH_PASSWORD = 'bench-secret-Lm1';
 const PASSWORD = BENCH_PASSWORD;
@@ -125,10 +126,7 @@ export async function startMediatorProcess(
       LOG_LEVEL: 'info',
       AUTH_PASSWORD: PASSWORD,
       DATABASE_URL: '',
-      OPENLMIS_BASE_URL: sandboxUrl,
-      OPENLMIS_USERNAME: 'mediator',
-      OPENLMIS_PASSWORD: 'password',
-      OPENLMIS_CLIENT_SECRET: 'changeme',
+      ...openLmisEnv(sandboxUrl),
       OUTBOX_DEADLINE_MS: '30000',
     },
     [...profileArgs(), ...nodeFlags(dist)],

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
+import { openLmisEnv } from '../test/support/openlmis-e2e.js';
 import { startHarness } from '../test/unit/sandbox/openlmis/helpers.js';
 
 const PUTS = Number(process.env.BENCH_PUTS ?? 200);
@@ -99,10 +100,7 @@ async function main(): Promise<void> {
       DATABASE_URL: databaseUrl,
       LOG_LEVEL: 'silent',
       AUTH_PASSWORD: 'bench-secret-Qw3',
-      OPENLMIS_BASE_URL: lmis.sb.url,
-      OPENLMIS_USERNAME: 'mediator',
-      OPENLMIS_PASSWORD: 'password',
-      OPENLMIS_CLIENT_SECRET: 'changeme',
+      ...openLmisEnv(lmis.sb.url),
     } as NodeJS.ProcessEnv),
   );
   const fhir = async (method: string, url: string, body?: unknown) => {

@@ -24,6 +24,7 @@ import { startDhis2Sandbox, SEED_API_TOKEN } from '../../sandbox/dhis2/index.js'
 import { startOpenMrsSandbox, ADMIN_PASSWORD } from '../../sandbox/openmrs/index.js';
 import { startMsupplySandbox } from '../../sandbox/msupply/index.js';
 import type { EngineCase } from './outbox-engines.js';
+import { openLmisEnv } from './openlmis-e2e.js';
 
 export interface PropagationRig {
   mfr: MfrSandbox;
@@ -60,10 +61,7 @@ export function upstreamEnv(s: {
     REGISTRY_URL: s.mfr.url,
     REGISTRY_USERNAME: DEFAULT_MFR_AUTH.username,
     REGISTRY_PASSWORD: DEFAULT_MFR_AUTH.password,
-    OPENLMIS_BASE_URL: s.openlmis.url,
-    OPENLMIS_USERNAME: 'mediator',
-    OPENLMIS_PASSWORD: 'password',
-    OPENLMIS_CLIENT_SECRET: 'changeme',
+    ...openLmisEnv(s.openlmis.url),
     DHIS2_BASE_URL: s.dhis2.url,
     DHIS2_API_TOKEN: SEED_API_TOKEN,
     OPENMRS_BASE_URL: s.openmrs.url,

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { storeMadeIn } from '../../support/existing-store.js';
+import { openLmisEnv } from '../../support/openlmis-e2e.js';
 import { SEED_API_TOKEN } from '../../../sandbox/dhis2/index.js';
 import { bridgeCommand } from '../../../src/cli/bridge.js';
 import { loadSettings } from '../../../src/config/load.js';
@@ -30,10 +31,7 @@ async function cli(rig: StockRig, dir: string, ...args: string[]) {
       LOG_LEVEL: 'silent',
       AUTH_PASSWORD: 'stock-cli-Xy9',
       DATABASE_URL: '',
-      OPENLMIS_BASE_URL: rig.lmis.url,
-      OPENLMIS_USERNAME: 'mediator',
-      OPENLMIS_PASSWORD: 'password',
-      OPENLMIS_CLIENT_SECRET: 'changeme',
+      ...openLmisEnv(rig.lmis.url),
       MSUPPLY_BASE_URL: '',
       OPENMRS_BASE_URL: '',
       DHIS2_BASE_URL: rig.dhis2.url,
