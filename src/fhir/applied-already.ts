@@ -1,5 +1,6 @@
 import { canonicalJson } from '../domain/ids.js';
 import type { Json } from './codecs/common.js';
+import { EXT } from './conventions.js';
 
 /**
  * Whether what an update asks for is already what the resource holds: carried out, it would
@@ -20,14 +21,23 @@ import type { Json } from './codecs/common.js';
  *   order reads cancelled and the line sent is that line: the same order number, facility,
  *   program, priority, product and quantity (`cancelledLine`). A cancel naming another quantity or product
  *   is not "this cancel again" and keeps its 412.
+ * - SupplyDelivery with status completed: a confirmation is in place when the delivery reads
+ *   completed with, line for line, the same products (and lots) accepted and rejected in the same
+ *   quantities (and, where rejected, for the same reason). The read adds what the system recorded
+ *   with the receipt (the date received, the receiver, a rejected quantity of 0 on each line), so
+ *   the content never matches exactly; yet a system holds one confirmation per delivery and the
+ *   connectors answer the same quantities sent again as that confirmation applied
+ *   (`holdsSameConfirmation` for OpenLMIS), so with If-Match the retry is told the same (`confirmedDelivery`).
  * Anything else (a status, a quantity, a name that differs; a resource that does not exist) is a
  * mismatch, and the caller answers 412 as before.
  */
 export function alreadyInPlace(type: string, current: Json, requested: Json): boolean {
   if (sameContent(current, requested)) return true;
-  return type === 'SupplyRequest' && isCancelled(current) && isCancelled(requested)
-    ? canonicalJson(cancelledLine(current)) === canonicalJson(cancelledLine(requested))
-    : false;
+  if (type === 'SupplyRequest' && isCancelled(current) && isCancelled(requested))
+    return canonicalJson(cancelledLine(current)) === canonicalJson(cancelledLine(requested));
+  if (type === 'SupplyDelivery' && isCompleted(current) && isCompleted(requested))
+    return canonicalJson(confirmedDelivery(current)) === canonicalJson(confirmedDelivery(requested));
+  return false;
 }
 
 /** Equal apart from meta (versionId and lastUpdated are the server's, not content). */
@@ -38,6 +48,40 @@ export function sameContent(a: Json, b: Json): boolean {
 }
 
 const isCancelled = (r: Json) => r?.status === 'cancelled';
+const isCompleted = (r: Json) => r?.status === 'completed';
+
+const codesOf = (concept: Json) =>
+  ((concept?.coding ?? []) as Json[]).map((c) => `${c.system ?? ''}|${c.code ?? ''}`).sort();
+const countOf = (q: Json) => ({ value: q?.value, code: q?.code, system: q?.system });
+const extensionOf = (element: Json, url: string): Json | undefined =>
+  ((element?.extension ?? []) as Json[]).find((e) => e?.url === url);
+
+/**
+ * What a delivery confirmation states, in the client's terms: which delivery, and for each line its
+ * product codes, lot, accepted quantity and, when it rejects any, the rejected quantity and reason
+ * (a rejected 0 and no rejection alike). Not the displays, dates and receiver a read adds. R4
+ * carries one suppliedItem per resource, R5 a list.
+ */
+function confirmedDelivery(r: Json) {
+  const items = (Array.isArray(r.suppliedItem) ? r.suppliedItem : [r.suppliedItem]).filter(Boolean) as Json[];
+  const lines = items.map((item) => {
+    const rejected = extensionOf(item, EXT.quantityRejected)?.valueQuantity;
+    const rejects = typeof rejected?.value === 'number' && rejected.value > 0;
+    return {
+      item: codesOf(item.itemCodeableConcept ?? item.item?.concept),
+      itemReference: item.itemReference?.reference ?? item.item?.reference?.reference,
+      lot: extensionOf(item, EXT.lotNumber)?.valueString,
+      accepted: countOf(item.quantity),
+      rejected: rejects ? countOf(rejected) : undefined,
+      reason: rejects ? extensionOf(item, EXT.rejectionReason)?.valueString : undefined,
+    };
+  });
+  return {
+    identifier: ((r.identifier ?? []) as Json[]).map((i) => `${i.system ?? ''}|${i.value ?? ''}`).sort(),
+    destination: r.destination?.reference,
+    lines: lines.map((l) => canonicalJson(l)).sort(),
+  };
+}
 
 /**
  * What identifies a cancelled order line, in the client's terms: codes and values, not the
@@ -45,15 +89,13 @@ const isCancelled = (r: Json) => r?.status === 'cancelled';
  * requisition carried while it existed (its period, the connector's default explanation).
  */
 function cancelledLine(r: Json) {
-  const codes = (concept: Json) =>
-    ((concept?.coding ?? []) as Json[]).map((c) => `${c.system ?? ''}|${c.code ?? ''}`).sort();
   return {
     identifier: ((r.identifier ?? []) as Json[]).map((i) => `${i.system ?? ''}|${i.value ?? ''}`).sort(),
     deliverTo: r.deliverTo?.reference,
-    category: codes(r.category),
+    category: codesOf(r.category),
     priority: r.priority,
     // R4 itemCodeableConcept / itemReference; R5 item (a CodeableReference)
-    item: codes(r.itemCodeableConcept ?? r.item?.concept),
+    item: codesOf(r.itemCodeableConcept ?? r.item?.concept),
     itemReference: r.itemReference?.reference ?? r.item?.reference?.reference,
     quantity: { value: r.quantity?.value, code: r.quantity?.code, system: r.quantity?.system },
   };

@@ -9,7 +9,16 @@
  */
 import t, { type Test } from 'tap';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
-import { orderLine, requisitionsAt, startRig, why, writesSince, type Rig } from '../../support/openlmis-e2e.js';
+import { EXT } from '../../../src/fhir/conventions.js';
+import {
+  orderLine,
+  requisitionsAt,
+  startRig,
+  transactionOf,
+  why,
+  writesSince,
+  type Rig,
+} from '../../support/openlmis-e2e.js';
 
 type Resource = Record<string, any>;
 
@@ -40,7 +49,98 @@ async function orderRead(rig: Rig, facility: string, order: string, id: string) 
   return { read: read.body as Resource, etag: read.headers.get('etag')! };
 }
 
+/**
+ * A two-line order of `facility` released and shipped in OpenLMIS, read as the in-progress R5
+ * SupplyDelivery a client confirms, with its ETag and the proof of delivery's id.
+ */
+async function shippedDelivery(rig: Rig, facility: string, order: string) {
+  const facilityId = rig.lmis.seed.facilities[facility];
+  const lines = [
+    { productCode: 'EM-AMX250', qty: 300 },
+    { productCode: 'EM-ORS', qty: 100 },
+  ].map((l) => orderLine({ order, facilityId, program: 'EM01', ...l }));
+  const posted = await rig.fhir('POST', '/fhir', transactionOf(lines));
+  if (posted.status !== 200) throw new Error(`order ${order}: ${why(posted)}`);
+  const [requisition] = requisitionsAt(rig, facility);
+  const { orderId } = rig.lmis.sb.state.releaseRequisition(requisition.id);
+  const podId: string = rig.lmis.sb.state.shipOrder(orderId).proofOfDeliveryId;
+  const read = await rig.fhir('GET', `/fhir/R5/SupplyDelivery/${podId}`);
+  if (read.status !== 200) throw new Error(`read delivery ${podId}: ${why(read)}`);
+  return { read: read.body as Resource, etag: read.headers.get('etag')!, podId };
+}
+
+/** The delivery confirmed as a client does: completed, each line accepted as shipped less `rejected[i]`. */
+function confirmed(read: Resource, rejected: number[] = []): Resource {
+  const { meta: _meta, ...delivery } = structuredClone(read);
+  delivery.status = 'completed';
+  delivery.suppliedItem.forEach((item: Resource, i: number) => {
+    const shipped = item.extension.find((e: Resource) => e.url.endsWith('/quantity-shipped')).valueQuantity;
+    item.quantity = { ...shipped, value: shipped.value - (rejected[i] ?? 0) };
+    if (rejected[i])
+      item.extension.push(
+        { url: EXT.quantityRejected, valueQuantity: { ...shipped, value: rejected[i] } },
+        { url: EXT.rejectionReason, valueString: 'Damaged on arrival' },
+      );
+  });
+  return delivery;
+}
+
 for (const engine of engineCases()) {
+  t.test(
+    `a delivery confirmation with If-Match sent again after it applied (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await rigOn(t, engine);
+      const { read, etag, podId } = await shippedDelivery(rig, 'LK-HC-105', 'RETRY-POD');
+      const confirmation = confirmed(read, [1]);
+
+      const first = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${podId}`, confirmation, { 'if-match': etag });
+      t.equal(first.status, 200, why(first));
+      t.equal(first.body.status, 'completed');
+      const confirmedTag = first.headers.get('etag');
+      t.not(confirmedTag, etag, 'the confirmation is a new version');
+      const admin = await rig.lmis.login();
+      const pod = async () => (await rig.lmis.call('GET', `/api/proofsOfDelivery/${podId}`, admin)).body;
+      t.equal((await pod()).status, 'CONFIRMED');
+
+      // the answer was lost: the app sends the same PUT with the If-Match it had; the read now
+      // carries the date received, the receiver and a rejected 0 on the other line, yet it is in place
+      const before = rig.lmis.sb.state.requestCount();
+      const again = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${podId}`, confirmation, { 'if-match': etag });
+      t.equal(again.status, 200, `the same confirmation again, its If-Match now stale: ${why(again)}`);
+      t.equal(again.body.status, 'completed', 'answered with the delivery as it is');
+      t.equal(again.headers.get('etag'), confirmedTag, "with the current version's ETag");
+      t.same(writesSince(rig, before), [], 'nothing reaches OpenLMIS');
+
+      // other quantities, or another reason, from the same stale version: a real conflict
+      for (const [label, other] of [
+        ['one more pack rejected', confirmed(read, [2])],
+        ['nothing rejected', confirmed(read)],
+        [
+          'another rejection reason',
+          (() => {
+            const c = confirmed(read, [1]);
+            c.suppliedItem[0].extension.at(-1).valueString = 'Expired';
+            return c;
+          })(),
+        ],
+      ] as const) {
+        const stale = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${podId}`, other, { 'if-match': etag });
+        t.equal(stale.status, 412, `${label}: ${why(stale)}`);
+        t.same(stale.body.issue[0].expression, ['If-Match']);
+      }
+      t.same(writesSince(rig, before), [], 'none of them reaches OpenLMIS');
+      t.same(
+        (await pod()).lineItems.map((l: Resource) => [l.quantityAccepted, l.quantityRejected]).sort(),
+        [
+          [2, 1],
+          [2, 0],
+        ].sort(),
+        'the proof of delivery keeps the first confirmation',
+      );
+    },
+  );
+
   t.test(
     `an order cancel with If-Match sent again after it applied (${engine.name})`,
     { skip: engine.skip },

@@ -93,3 +93,80 @@ t.test('R5: the product as item.concept', async (t) => {
     'another product',
   );
 });
+
+t.test(
+  'a delivery sent completed: the same lines accepted and rejected of a delivery that reads completed',
+  async (t) => {
+    const packs = (value: number) => ({ value, unit: 'pack', system: 'urn:unit', code: 'pack' });
+    const ext = (name: string, value: Record<string, unknown>) => ({
+      url: `http://fhir-supply-mediator.org/fhir/StructureDefinition/${name}`,
+      ...value,
+    });
+    const line = (code: string, accepted: number, rejected?: number, reason?: string, lot?: string) => ({
+      extension: [
+        ext('quantity-shipped', { valueQuantity: packs(3) }),
+        ...(rejected !== undefined ? [ext('quantity-rejected', { valueQuantity: packs(rejected) })] : []),
+        ...(reason ? [ext('rejection-reason', { valueString: reason })] : []),
+        ...(lot ? [ext('lot-number', { valueString: lot })] : []),
+      ],
+      quantity: packs(accepted),
+      itemCodeableConcept: { coding: [{ system: GTIN, code }] },
+    });
+    const delivery = (status: string, items: unknown[], extra: Record<string, unknown> = {}) => ({
+      resourceType: 'SupplyDelivery',
+      id: 'pod-1',
+      identifier: [{ system: 'urn:pod', value: 'pod-1' }],
+      status,
+      destination: { reference: 'Location/f1' },
+      suppliedItem: items,
+      ...extra,
+    });
+    // as it reads once confirmed: the date received, the receiver, a rejected 0 on the whole line
+    const current = delivery('completed', [line('A', 2, 1, 'Damaged'), line('B', 3, 0)], {
+      meta: { versionId: 'v2' },
+      occurrenceDateTime: '2026-12-06',
+      receiver: [{ display: 'Health Centre' }],
+    });
+    const sentAgain = delivery('completed', [line('B', 3), line('A', 2, 1, 'Damaged')], {
+      occurrenceDateTime: '2026-12-06T04:27:12Z',
+    });
+    t.ok(alreadyInPlace('SupplyDelivery', current, sentAgain), 'the same confirmation, lines in any order');
+    t.notOk(
+      alreadyInPlace('SupplyDelivery', current, delivery('completed', [line('A', 1, 2, 'Damaged'), line('B', 3)])),
+      'other quantities',
+    );
+    t.notOk(
+      alreadyInPlace('SupplyDelivery', current, delivery('completed', [line('A', 2, 1, 'Expired'), line('B', 3)])),
+      'another rejection reason',
+    );
+    t.notOk(
+      alreadyInPlace('SupplyDelivery', current, delivery('completed', [line('A', 2, 1, 'Damaged')])),
+      'a line fewer',
+    );
+    t.notOk(
+      alreadyInPlace(
+        'SupplyDelivery',
+        current,
+        delivery('completed', [line('A', 2, 1, 'Damaged', 'L1'), line('B', 3)]),
+      ),
+      'another lot',
+    );
+    t.notOk(
+      alreadyInPlace('SupplyDelivery', { ...current, status: 'in-progress' }, sentAgain),
+      'a delivery not confirmed yet',
+    );
+    t.notOk(
+      alreadyInPlace('SupplyDelivery', current, { ...sentAgain, identifier: [{ system: 'urn:pod', value: 'pod-2' }] }),
+      'another delivery',
+    );
+    // R4: one line per resource, suppliedItem a single element
+    t.ok(
+      alreadyInPlace(
+        'SupplyDelivery',
+        { ...current, suppliedItem: line('A', 2, 1, 'Damaged') },
+        { ...sentAgain, suppliedItem: line('A', 2, 1, 'Damaged') },
+      ),
+      'an R4 line',
+    );
+  },
+);
