@@ -80,8 +80,13 @@ function loadLists(
 ): Loaded {
   const mappings: { left?: ColumnMapping; right?: ColumnMapping } = o.mapping ? loadColumnMappingFile(o.mapping) : {};
   const system = systemOf(o);
-  const left = loadFacilityList(o.left, { mapping: mappings.left, system, rowIds: rowIds.left });
-  const right = loadFacilityList(o.right, { mapping: mappings.right, system: 'registry', rowIds: rowIds.right });
+  const left = loadFacilityList(o.left, { mapping: mappings.left, system, rowIds: rowIds.left, checked: true });
+  const right = loadFacilityList(o.right, {
+    mapping: mappings.right,
+    system: 'registry',
+    rowIds: rowIds.right,
+    checked: true,
+  });
   for (const [file, list, kept] of [
     [o.left, left, rowIds.left],
     [o.right, right, rowIds.right],

@@ -8,6 +8,7 @@ import { FACILITY_COLUMNS_FILE, type HeaderSynonyms } from './facility-columns.j
 import { parseCsvObjects } from './csv.js';
 import type { MatchRecord } from './match/prepare.js';
 import { codeIdColumn } from './list-ids.js';
+import { csvRecordLines, missingKeyColumns, rowKeyProblems, utf8ListText, type RowPlace } from './list-checks.js';
 
 /** Which column holds what, for one facility list (CSV or JSON rows). */
 export interface ColumnMapping {
@@ -47,12 +48,13 @@ const GENERIC_ID_HEADERS = new Set(['code', 'id']);
  * ("code") get a list-specific identifier system, so two lists' unrelated code spaces are never
  * compared with each other (GOFR's identifier rule ignores systems; we do not).
  */
-function inferColumnMapping(headers: string[], listLabel = 'list'): ColumnMapping {
+function inferColumnMapping(headers: string[], listLabel = 'list', file = listLabel): ColumnMapping {
   const syn = headerSynonyms();
   const byKey = new Map(headers.map((h) => [headerKey(h), h]));
   const first = (names: string[]) => names.map((n) => byKey.get(n)).find((h) => h !== undefined);
   const name = first(syn.name);
-  if (!name) throw new InvalidInputError(`${listLabel}: no facility name column among ${headers.join(', ')}`);
+  // named by its file: the label of a registry list is `registry`, whatever file it came from
+  if (!name) throw new InvalidInputError(`${file}: line 1: no facility name column among ${headers.join(', ')}`);
   const id = first(syn.id);
   const used = new Set([name, id].filter(Boolean));
   const identifiers = syn.identifiers
@@ -152,9 +154,9 @@ function parseCsv(text: string, file: string): Record<string, string>[] {
  * The list's text. A directory fails in read(2), whose error carries no path, so the CLI could
  * not name the file and printed a stack trace instead of its one line.
  */
-function readListText(file: string): string {
+function readListText(file: string, checked = false): string {
   try {
-    return readFileSync(file, 'utf8');
+    return checked ? utf8ListText(readFileSync(file), path.basename(file)) : readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EISDIR')
       throw new InvalidInputError(`cannot read ${file}: it is a directory, not a facility list`);
@@ -183,8 +185,17 @@ function jsonRows(text: string, file: string): Record<string, string>[] {
 
 /** Reads rows from a CSV file or a JSON array of objects. */
 export function readRows(file: string): Record<string, string>[] {
-  const text = readListText(file);
-  return /\.json$/i.test(file) ? jsonRows(text, file) : parseCsv(text, file);
+  return readList(file).rows;
+}
+
+/** The rows, and where each is in the file for a message (`checked`: the text must be UTF-8). */
+function readList(file: string, checked = false): { rows: Record<string, string>[]; place: RowPlace } {
+  const text = readListText(file, checked);
+  if (/\.json$/i.test(file)) return { rows: jsonRows(text, file), place: (i) => `entry ${i + 1}` };
+  const rows = parseCsv(text, file);
+  // the header is the first record; a BOM is no line of its own
+  const lines = checked ? csvRecordLines(text.replace(/^\ufeff/, '')) : [];
+  return { rows, place: (i) => `line ${lines[i + 1] ?? i + 2}` };
 }
 
 export interface LoadOptions {
@@ -198,16 +209,26 @@ export interface LoadOptions {
    * is keyed by them, and its decisions would otherwise attach to nothing (list-ids.ts).
    */
   rowIds?: boolean;
+  /**
+   * Refuse, naming the line and column, what would be taken wrong without a word (list-checks.ts):
+   * bytes that are not UTF-8, a key column the mapping names that the file lacks, a blank or
+   * repeated id, a blank name. The CLI and the reconcile job check; the benchmark reads as is.
+   */
+  checked?: boolean;
 }
 
 /** Loads a facility list from CSV or JSON rows with an explicit or inferred column mapping. */
 export function loadFacilityList(file: string, options: LoadOptions = {}): LoadedList {
   const system = options.system ?? path.basename(file).replace(/\.[^.]+$/, '');
   const drop = new Set(options.dropColumns ?? []);
-  const rows = readRows(file);
+  const { rows, place } = readList(file, options.checked);
   for (const r of rows) for (const k of drop) delete r[k];
   const headers = rows.length ? Object.keys(rows[0]) : [];
-  let mapping = options.mapping ?? inferColumnMapping(headers, system);
+  let mapping = options.mapping ?? inferColumnMapping(headers, system, path.basename(file));
+  if (options.checked) {
+    missingKeyColumns(path.basename(file), headers, mapping, rows.length);
+    rowKeyProblems(path.basename(file), rows, mapping, place);
+  }
   let ids: LoadedList['ids'] = mapping.id ? 'column' : 'row';
   const code = !mapping.id && !options.mapping && !options.rowIds ? codeIdColumn(rows, mapping) : undefined;
   if (code) {

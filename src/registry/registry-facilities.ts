@@ -56,7 +56,7 @@ export async function readRegistryFile(
 ): Promise<LoadedList> {
   // the list reader is imported by the first read, not at start-up (issue 18)
   const { loadFacilityList } = await import('./facility-list.js');
-  return loadFacilityList(file, { system: 'registry', rowIds: await keyedByRow(store, systems) });
+  return loadFacilityList(file, { system: 'registry', rowIds: await keyedByRow(store, systems), checked: true });
 }
 
 /** Whether a stored crosswalk links registry ids that are row numbers (a list read before code columns gave ids). */

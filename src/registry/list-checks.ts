@@ -1,0 +1,110 @@
+import { InvalidInputError } from '../domain/errors.js';
+
+/**
+ * Checks on a facility list a data manager hands the reconcile CLI, the reconcile job
+ * (`registry.file`) or the console: what would otherwise be taken without a word and come out
+ * wrong. Each refusal names the file, the line (a JSON list: the entry) and the column, and
+ * nothing is read. The benchmark reads its lists without them (facility-list.ts `checked`).
+ */
+
+/**
+ * The text of a list that must be UTF-8. Node's decoder turns every byte that is not UTF-8 into
+ * U+FFFD without a word, so a Latin-1 export (`H\xf4pital`) reconciled as `H\ufffdpital`, an
+ * unmatchable name. The first such byte is named by line and column.
+ */
+export function utf8ListText(bytes: Buffer, name: string): string {
+  const text = bytes.toString('utf8');
+  for (let at = text.indexOf('\ufffd'); at >= 0; at = text.indexOf('\ufffd', at + 1)) {
+    const offset = Buffer.byteLength(text.slice(0, at));
+    // a U+FFFD written in the file as such is a character like any other
+    if (bytes[offset] === 0xef && bytes[offset + 1] === 0xbf && bytes[offset + 2] === 0xbd) continue;
+    const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+    const line = text.slice(0, at).split('\n').length;
+    const hex = `0x${bytes[offset].toString(16).toUpperCase().padStart(2, '0')}`;
+    throw new InvalidInputError(
+      `${name}: line ${line}, column ${at - lineStart + 1}: byte ${hex} is not UTF-8 (a Latin-1 or Windows export?); save the list as UTF-8 (Excel: CSV UTF-8); nothing was read`,
+    );
+  }
+  return text;
+}
+
+/**
+ * The line each CSV record starts on (1-based; the header's first), blank lines skipped as the
+ * parser skips them. A line break inside a quoted cell does not end a record. Called only on text
+ * the parser took (csv.ts listProblem refuses the stray quotes that would throw this off).
+ */
+export function csvRecordLines(text: string): number[] {
+  const lines: number[] = [];
+  let line = 1;
+  let quoted = false;
+  let empty = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (empty && c !== '\n' && c !== '\r') {
+      lines.push(line);
+      empty = false;
+    }
+    if (c === '"') quoted = !quoted;
+    else if (c === '\n') {
+      line += 1;
+      if (!quoted) empty = true;
+    }
+  }
+  return lines;
+}
+
+/** Where a row is, for a message: `line 7` (CSV) or `entry 6` (JSON). */
+export type RowPlace = (index: number) => string;
+
+/**
+ * The key columns a list's mapping names that its header lacks: an explicit `--mapping` naming
+ * an id or name column the file does not have gave every record a row number for an id and a
+ * blank name, matching nothing, without a word.
+ */
+export function missingKeyColumns(
+  name: string,
+  headers: string[],
+  mapping: { id?: string; name: string },
+  rows: number,
+): void {
+  if (rows === 0) return;
+  const have = new Set(headers);
+  for (const [key, column] of [
+    ['id', mapping.id],
+    ['name', mapping.name],
+  ] as const)
+    if (column !== undefined && !have.has(column))
+      throw new InvalidInputError(
+        `${name}: the ${key} column "${column}" is not in the header (${headers.join(', ')}); nothing was read`,
+      );
+}
+
+/**
+ * Ids and names every record must have. A duplicate id put two records on one crosswalk row (the
+ * second's decisions overwrote the first's); a blank id in the id column fell back to a row
+ * number; a blank name matched nothing and sent the record to no-match as if decided.
+ */
+export function rowKeyProblems(
+  name: string,
+  rows: Record<string, string>[],
+  mapping: { id?: string; name: string },
+  place: RowPlace,
+): void {
+  const seen = new Map<string, number>();
+  const cell = (row: Record<string, string>, column: string) => (row[column] ?? '').toString().trim();
+  rows.forEach((row, i) => {
+    if (mapping.id !== undefined) {
+      const id = cell(row, mapping.id);
+      if (!id) refuse(name, place(i), mapping.id, 'no id (every record needs one: the crosswalk keeps it)');
+      const first = seen.get(id);
+      if (first !== undefined)
+        refuse(name, place(i), mapping.id, `id ${JSON.stringify(id)} again (first on ${place(first)})`);
+      seen.set(id, i);
+    }
+    if (!cell(row, mapping.name)) refuse(name, place(i), mapping.name, 'no facility name');
+  });
+}
+
+function refuse(name: string, where: string, column: string, why: string): never {
+  throw new InvalidInputError(`${name}: ${where}, column ${column}: ${why}; nothing was read`);
+}

@@ -1,0 +1,158 @@
+/**
+ * A data manager's facility lists as they come out of spreadsheets, through the real CLI: what
+ * reconcile used to take without a word and get wrong is refused in one line naming the file, the
+ * line and the column, exit 1, nothing written to --out and nothing to the stored crosswalk (both
+ * store engines). Before: a Latin-1 file reconciled `H\ufffdpital` (no match), two rows with one
+ * id landed on one crosswalk key, a blank id became `row-3` beside real ids, a blank name went to
+ * no-match as if decided, and a --mapping naming an id column the file lacks gave every record a
+ * row number. What the CSV reader takes right is still taken: a BOM with CRLF, semicolons, a line
+ * break inside a quoted name.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { engineCases } from '../../support/outbox-engines.js';
+import { openStore } from '../../../src/store/index.js';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '../../..');
+const cliPath = path.join(root, 'src/cli/index.ts');
+const tsx = path.join(root, 'node_modules/.bin/tsx');
+
+async function reconcile(args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  return run(tsx, [cliPath, 'reconcile', ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+    timeout: 60_000,
+  }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (err: { code: number | null; stdout: string; stderr: string }) => ({
+      code: err.code ?? 'signal',
+      stdout: err.stdout,
+      stderr: err.stderr,
+    }),
+  );
+}
+
+const REGISTRY =
+  'id,name,county\nR1,Kaumu Dispensary,Kitui\nR2,Kasikeu Health Centre,Makueni\nR3,Mutomo Hospital,Kitui\n';
+
+/** name, file bytes, what the one line must say. */
+const BAD: [string, string | Buffer, RegExp][] = [
+  [
+    'latin1.csv',
+    Buffer.from('id,name,county\nL1,Kaumu Dispensary,Kitui\nL2,H\xf4pital Mutomo,Kitui\n', 'latin1'),
+    /^error: latin1\.csv: line 3, column 5: byte 0xF4 is not UTF-8 .*nothing was read$/,
+  ],
+  [
+    'dup.csv',
+    // the quoted line breaks and the blank line count: the repeat is on line 7 of the file
+    'id,name,county\nL1,"Kaumu\nDispensary\nNorth",Kitui\n\nL2,"Kasikeu ""HC""",Makueni\nL1,Mutomo,Kitui\n',
+    /^error: dup\.csv: line 7, column id: id "L1" again \(first on line 2\); nothing was read$/,
+  ],
+  [
+    'blankid.csv',
+    'id,name,county\r\nL1,Kaumu Dispensary,Kitui\r\n ,Kasikeu Health Centre,Makueni\r\n',
+    /^error: blankid\.csv: line 3, column id: no id .*nothing was read$/,
+  ],
+  [
+    'blankname.csv',
+    '\ufeffid;name;county\nL1;Kaumu Dispensary;Kitui\nL2;;Makueni\n',
+    /^error: blankname\.csv: line 3, column name: no facility name; nothing was read$/,
+  ],
+  ['noname.csv', 'id,county\nL1,Kitui\n', /^error: noname\.csv: line 1: no facility name column among id, county$/],
+];
+
+t.test('lists reconcile would take wrong: refused naming file, line and column, nothing written', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'reconcile-list-checks-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const right = path.join(dir, 'registry.csv');
+  writeFileSync(right, REGISTRY);
+  for (const [name, bytes, said] of BAD) {
+    writeFileSync(path.join(dir, name), bytes);
+    const out = path.join(dir, `out-${name}`);
+    const r = await reconcile(['--left', path.join(dir, name), '--right', right, '--out', out]);
+    t.equal(r.code, 1, `${name}: exit 1`);
+    t.match(r.stderr.trim(), said, `${name}: one line naming file, line and column`);
+    t.equal(r.stdout, '', `${name}: no summary`);
+    t.notOk(existsSync(out), `${name}: nothing written`);
+  }
+  // the same as the registry list (--right), where the label would otherwise be `registry`
+  const r = await reconcile(['--left', right, '--right', path.join(dir, 'dup.csv'), '--out', path.join(dir, 'o-r')]);
+  t.equal(r.code, 1);
+  t.match(r.stderr, /^error: dup\.csv: line 7, column id/, 'the registry list is checked the same');
+
+  writeFileSync(path.join(dir, 'map.json'), JSON.stringify({ id: 'facility_code', name: 'name' }));
+  writeFileSync(path.join(dir, 'emr.csv'), 'id,name,county\nL1,Kaumu Dispensary,Kitui\n');
+  const mapped = await reconcile([
+    ...['--left', path.join(dir, 'emr.csv'), '--right', right],
+    ...['--mapping', path.join(dir, 'map.json'), '--out', path.join(dir, 'o-m')],
+  ]);
+  t.equal(mapped.code, 1, 'a --mapping id column the file lacks: exit 1');
+  t.match(mapped.stderr, /^error: emr\.csv: the id column "facility_code" is not in the header \(id, name, county\)/);
+});
+
+t.test('what the CSV reader takes right is still taken', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'reconcile-list-ok-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const right = path.join(dir, 'registry.csv');
+  writeFileSync(right, REGISTRY);
+  const lists: [string, string][] = [
+    ['bom-crlf.csv', '\ufeffid,name,county\r\nL1,Kaumu Dispensary,Kitui\r\nL2,Kasikeu Health Centre,Makueni\r\n'],
+    ['semicolons.csv', 'id;name;county\nL1;Kaumu Dispensary;Kitui\nL2;Kasikeu Health Centre;Makueni\n'],
+    ['quoted.csv', 'id,name,county\nL1,"Kaumu\nDispensary",Kitui\nL2,"Kasikeu Health Centre",Makueni\n'],
+    // a U+FFFD written as such is a character, not a bad byte
+    ['replacement.csv', 'id,name,county\nL1,Kaumu Dispensary \ufffd,Kitui\nL2,Kasikeu Health Centre,Makueni\n'],
+  ];
+  for (const [name, text] of lists) {
+    writeFileSync(path.join(dir, name), text);
+    const out = path.join(dir, `out-${name}`);
+    const r = await reconcile(['--left', path.join(dir, name), '--right', right, '--out', out]);
+    t.equal(r.code, 0, `${name}: taken (${r.stderr.trim()})`);
+    const csv = readFileSync(path.join(out, 'crosswalk.csv'), 'utf8');
+    t.match(csv, /,L1,R1,auto-match,/, `${name}: L1 linked to R1`);
+    t.match(csv, /,L2,R2,auto-match,/, `${name}: L2 linked to R2`);
+  }
+});
+
+for (const engine of engineCases())
+  t.test(`${engine.name}: a refused list leaves the stored crosswalk as it was`, { skip: engine.skip }, async (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'reconcile-list-store-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const db = await engine.freshDatabase();
+    t.teardown(db.drop);
+    const right = path.join(dir, 'registry.csv');
+    writeFileSync(right, REGISTRY);
+    writeFileSync(path.join(dir, 'emr.csv'), 'id,name,county\nL1,Kaumu Dispensary,Kitui\nL2,Kasikeu HC,Makueni\n');
+    const store = ['--store', '--database-url', db.databaseUrl, '--system', 'emr'];
+    const first = await reconcile([
+      '--left',
+      path.join(dir, 'emr.csv'),
+      '--right',
+      right,
+      '--out',
+      dir + '/o',
+      ...store,
+    ]);
+    t.equal(first.code, 0, `the first run stores the crosswalk (${first.stderr.trim()})`);
+    const before = await storedRows(db.databaseUrl);
+    t.equal(before.length, 2);
+    for (const [name, bytes, said] of BAD) {
+      writeFileSync(path.join(dir, name), bytes);
+      const r = await reconcile(['--left', path.join(dir, name), '--right', right, '--out', dir + '/o2', ...store]);
+      t.equal(r.code, 1, `${name}: exit 1`);
+      t.match(r.stderr.trim(), said, `${name}: says where`);
+    }
+    t.same(await storedRows(db.databaseUrl), before, 'the stored crosswalk is as it was');
+  });
+
+async function storedRows(databaseUrl: string) {
+  const store = await openStore({ databaseUrl });
+  try {
+    return (await store.listCrosswalk('emr')).map((r) => [r.systemId, r.registryId, r.state, r.decidedAt]);
+  } finally {
+    await store.close();
+  }
+}
