@@ -3,26 +3,36 @@
  * code. The registry's next change of that facility is not written into the rejected record, and
  * no record is created beside it: each system finds the record a write is for by that code (the
  * OpenLMIS facility code; DHIS2's org unit code, unique), so a create would land in the rejected
- * record or be refused. It is held, and the reason says who rejected the record, when, and what a
- * data manager can do; before, it said "a person must link it or say no-match", though the person
+ * record or be refused; OpenMRS finds a location by its registry code attribute, and a create
+ * sends that attribute, so the situation arises there too once a location carries the code (the
+ * sandbox's seeded ones carry codes of their own: a data manager typed this one in). It is held,
+ * and the reason says who rejected the record, when, and what a data manager can do; before, it said "a person must link it or say no-match", though the person
  * had just said no. Once the record's code is changed in the system, the next run creates the
  * facility there and links it, and the rejected record keeps its own name. Real review routes,
- * connectors and the OpenLMIS and DHIS2 sandboxes, both store engines.
+ * connectors and the OpenLMIS, DHIS2 and OpenMRS sandboxes, both store engines.
  */
 import t from 'tap';
 import Fastify from 'fastify';
 import { facilityId } from '../../../../sandbox/mfr/index.js';
 import { stamp } from '../../../../sandbox/dhis2/state.js';
+import { LOC } from '../../../../sandbox/openmrs/index.js';
 import { reviewRoutes } from '../../../../src/registry/review-routes.js';
 import { propagationStatus } from '../../../../src/registry/propagation/status.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { startPropagationRigOn } from '../../../support/propagation-rig.js';
+import { startPropagationRigOn, type PropagationRig } from '../../../support/propagation-rig.js';
 import { connectorOf, idByCode } from '../../../support/linked-facility.js';
 
 const CODE = 'LK-HC-101';
 const REGISTRY_ID = facilityId(CODE);
 const TOKEN = 'rejected-same-code-token';
-const SYSTEMS = ['openlmis', 'dhis2'];
+const SYSTEMS = ['openlmis', 'dhis2', 'openmrs'];
+
+/** Gives the OpenMRS location this registry code, in the attribute the mediator reads it from. */
+function setOpenMrsCode(rig: PropagationRig, location: string, code: string): void {
+  const loc = rig.openmrs.store.locations.get(location)!;
+  loc.attributes.find((a) => !a.voided)!.value = code;
+  loc.audit.dateChanged = Date.now();
+}
 
 for (const engine of engineCases())
   t.test(
@@ -30,6 +40,7 @@ for (const engine of engineCases())
     { skip: engine.skip },
     async (t) => {
       const rig = await startPropagationRigOn(t, engine);
+      setOpenMrsCode(rig, LOC.mwangaza, CODE);
       const ids: Record<string, string> = {};
       for (const system of SYSTEMS) {
         ids[system] = (await idByCode(connectorOf(rig, system), CODE))!;
@@ -78,6 +89,7 @@ for (const engine of engineCases())
       rig.openlmis.state.store.facilities.get(ids.openlmis)!.code = 'LK-HC-101-OLD';
       // edited through DHIS2, which stamps the change (its lists are read again when one is stamped)
       Object.assign(rig.dhis2.state.orgUnits.get(ids.dhis2)!, { code: 'LK-HC-101-OLD', lastUpdated: stamp() });
+      setOpenMrsCode(rig, ids.openmrs, 'LK-HC-101-OLD');
       await rig.pull();
       for (const system of SYSTEMS) {
         const row = await rig.store.getPropagation(REGISTRY_ID, system);
