@@ -11,34 +11,24 @@
  */
 import t from 'tap';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { until } from '../../../support/net.js';
 import { facilityId } from '../../../../sandbox/mfr/index.js';
 import { seedUid } from '../../../../sandbox/dhis2/index.js';
 import type { Connector } from '../../../../src/routing/ports.js';
-import type { UpstreamCall } from '../../../../src/platform/call-recording.js';
-import { clientRenameWhileDhis2Down, dhis2NamesSent } from '../../../support/dhis2-client-write.js';
-import { startPropagationRig } from '../../../support/propagation-rig.js';
+import { queueClientRename, registryRenameWaits } from '../../../support/dhis2-client-write.js';
+import { startPropagationRigOn } from '../../../support/propagation-rig.js';
 
 const CODE = 'LK-HC-101';
 const REGISTRY_ID = facilityId(CODE);
 const ORG_UNIT = seedUid(`orgUnit:${CODE}`);
-
-const namesSent = (writes: UpstreamCall[]) => dhis2NamesSent(writes, ORG_UNIT);
 
 for (const engine of engineCases()) {
   t.test(
     `a registry change waits for a DHIS2 client write neither the crosswalk nor a link names (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      const rig = await startPropagationRig({
+      const rig = await startPropagationRigOn(t, engine, {
         routing: { default: null },
-        env: { DATABASE_URL: db.databaseUrl },
         maxAttempts: 1_000, // the client's DHIS2 job outlives the outage
-      });
-      t.teardown(async () => {
-        await rig.close();
-        await db.drop();
       });
       const lmis = rig.connectors.list().find((c) => c.system === 'openlmis') as Connector;
       const { items } = await lmis.facilities!.search({ identifier: { value: CODE } });
@@ -46,39 +36,14 @@ for (const engine of engineCases()) {
       t.ok(rig.dhis2.state.orgUnits.get(ORG_UNIT), 'DHIS2 has the facility as a seeded org unit');
       await rig.link('dhis2', ORG_UNIT, REGISTRY_ID);
       await rig.pull(); // the registry as it is
-      const { fault, written } = await clientRenameWhileDhis2Down(rig, lmisId, ORG_UNIT, 'Client name');
-      t.not(written.status, 'rejected', 'the client write is taken');
-      const queued = (await rig.store.listJobs({ flow: 'facility' })).filter((j) => j.system === 'dhis2');
-      t.match(
-        queued,
-        [{ status: /^(pending|in-flight)$/, payload: { id: lmisId } }],
-        "DHIS2's job, queued under the FHIR id",
-      );
+      const fault = await queueClientRename(t, rig, lmisId, ORG_UNIT);
       const known = [
         ...(await rig.store.listCrosswalkByRegistryId(REGISTRY_ID)).map((c) => c.systemId),
         ...(await rig.store.linksToUpstream('facilities', 'dhis2', [ORG_UNIT])).map((l) => l.fhirId),
       ];
       t.notOk(known.includes(lmisId), `the FHIR id is in neither the crosswalk nor a link: ${known}`);
 
-      rig.mfr.state.rename(CODE, 'Registry name');
-      const pulled = rig.pull();
-      await until(
-        'the propagation to DHIS2 tried',
-        async () =>
-          (await rig.store.listJobs({ flow: 'propagate' })).some((j) => j.system === 'dhis2' && j.attempts > 0) ||
-          undefined,
-        20_000,
-      );
-      await new Promise((r) => setTimeout(r, 1_000)); // room for a propagation that does not wait
-      t.notOk(namesSent(rig.writes).includes('Registry name'), 'no registry write while the client write waits');
-      rig.dhis2.faults.remove(fault.id);
-      await pulled;
-
-      const sent = namesSent(rig.writes);
-      const lastClient = sent.lastIndexOf('Client name');
-      t.ok(lastClient >= 0 && sent.indexOf('Registry name') > lastClient, `client write, then registry: ${sent}`);
-      t.equal(rig.dhis2.state.orgUnits.get(ORG_UNIT)!.name, 'Registry name', 'DHIS2 holds the registry change');
-      t.match(await rig.store.getPropagation(REGISTRY_ID, 'dhis2'), { state: 'done' });
+      await registryRenameWaits(t, rig, { code: CODE, registryId: REGISTRY_ID, orgUnit: ORG_UNIT }, fault);
     },
   );
 }
