@@ -310,6 +310,13 @@ export class RoutedFlow<T> implements FlowService<T> {
       const upstreamId = await this.upstreamIdIn(system, id);
       if (upstreamId !== id) asked = { ...asked, [key]: upstreamId };
     }
+    // a delivery's order line by an id the client read it under (its write's, an app's PUT; or one
+    // a delivery named), as a read of that line finds it: by its order's upstream id, which each
+    // system's deliveries match too (OpenLMIS's requisition, Open mSupply's request requisition)
+    if (criteria.basedOn) {
+      const order = await this.upstreamIdIn(system, criteria.basedOn, 'orders');
+      if (order !== criteria.basedOn) asked = { ...asked, basedOn: order };
+    }
     return asked;
   }
 

@@ -6,7 +6,7 @@ import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } fro
 import type { MsupplyApi, ShipmentLineRow, ShipmentRow, StoreRow } from './api.js';
 import { MSUPPLY, SHIPMENT_SYSTEM, deliveryLineId, otherPartyRef, storeRef } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
-import { orderOfShipment } from './shipment-order.js';
+import { basedOnMatches, orderOfShipment } from './shipment-order.js';
 import { packsAsQuantity, tidy } from './packs.js';
 import type { StoreDirectory } from './stores.js';
 
@@ -289,15 +289,16 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
         ),
       );
       return {
-        items: found.flat().filter(
-          (d) =>
-            (!criteria.status || d.status === criteria.status) &&
-            inRanges(d.occurredAt, criteria.date) &&
-            inRanges(d.lastUpdated, criteria.lastUpdated) &&
-            // an order line (SupplyRequest id), as the orders flow names it (shipment-order.ts)
-            (!criteria.basedOn || !!d.basedOn?.lineIds?.includes(criteria.basedOn)) &&
-            (!outboundOf || !criteria.facility || d.destination.id === criteria.facility),
-        ),
+        items: found
+          .flat()
+          .filter(
+            (d) =>
+              (!criteria.status || d.status === criteria.status) &&
+              inRanges(d.occurredAt, criteria.date) &&
+              inRanges(d.lastUpdated, criteria.lastUpdated) &&
+              (!criteria.basedOn || basedOnMatches(d, criteria.basedOn)) &&
+              (!outboundOf || !criteria.facility || d.destination.id === criteria.facility),
+          ),
       };
     },
     formerIds: formerOutboundIds,
