@@ -56,3 +56,14 @@ export function holdsRegistryId(state: CrosswalkState): boolean {
 export function isHumanDecision(row: Pick<CrosswalkRow, 'decidedBy'>): boolean {
   return row.decidedBy !== 'auto';
 }
+
+/** The inputHash a reconcile run gives the automatic row of a record gone from its system's list. */
+export const GONE_FROM_LIST = 'gone';
+
+/**
+ * Whether a run retired the row: its record is no longer in the system's list. Nothing there to
+ * link or to check, until the record is listed again (the next run re-scores it then).
+ */
+export function isGoneFromList(row: Pick<CrosswalkRow, 'decidedBy' | 'inputHash'>): boolean {
+  return !isHumanDecision(row) && row.inputHash === GONE_FROM_LIST;
+}

@@ -1,7 +1,13 @@
 import type { Facility } from '../domain/facility.js';
 import type { Store } from '../store/types.js';
 import { canonicalJson, stableId } from '../domain/ids.js';
-import { holdsRegistryId, isHumanDecision, type CrosswalkRow, type MatchZone } from './crosswalk-types.js';
+import {
+  GONE_FROM_LIST,
+  holdsRegistryId,
+  isHumanDecision,
+  type CrosswalkRow,
+  type MatchZone,
+} from './crosswalk-types.js';
 import { toCrosswalkRows } from './crosswalk.js';
 import { blockedRightIndices, matchFacilities, type MatchOptions, type MatchResult } from './match/matcher.js';
 import { toMatchRecord, type MatchRecord } from './match/prepare.js';
@@ -260,7 +266,7 @@ export async function reconcileIntoStore(
   });
   // Records gone from the system's list: their automatic rows stop linking anything.
   const gone = [...stored.values()]
-    .filter((row) => !leftIds.has(row.systemId) && !isHumanDecision(row) && row.inputHash !== 'gone')
+    .filter((row) => !leftIds.has(row.systemId) && !isHumanDecision(row) && row.inputHash !== GONE_FROM_LIST)
     .map((row) => ({
       ...row,
       state: 'no-match' as const,
@@ -268,7 +274,7 @@ export async function reconcileIntoStore(
       registryId: undefined,
       suggestions: [],
       comment: 'record no longer in the list',
-      inputHash: 'gone',
+      inputHash: GONE_FROM_LIST,
       decidedAt: at,
     }));
   const zones = zonesAfter(stored, changed, leftIds);

@@ -6,7 +6,7 @@ import { describeError } from '../outbox/errors.js';
 import type { Store } from '../store/types.js';
 import type { CrosswalkStateCount } from '../store/crosswalk-query.js';
 import { crosswalkToCsv, crosswalkToLocationBundle } from './crosswalk.js';
-import { holdsRegistryId, type CrosswalkRow } from './crosswalk-types.js';
+import { holdsRegistryId, isGoneFromList, type CrosswalkRow } from './crosswalk-types.js';
 import { applyReview, type ReviewOperation } from './review.js';
 import { oneReviewAtATime } from './review-lock.js';
 import { StoreCrosswalkRepository } from './store-crosswalk.js';
@@ -113,6 +113,20 @@ async function assertKnownRegistryId(
     `registryId ${registryId} is neither a candidate of ${row.system}/${row.systemId} nor a facility the registry lists`,
     'registryId',
   );
+}
+
+/**
+ * An accept or a flag of a record its system no longer lists (a reconcile run retired the row) is
+ * refused: the link would point at nothing, hold its registry facility against every other record,
+ * and the registry changes planned over it would be written to a record that is not there (a
+ * script deciding from an old review.csv, a page shown before the run). Taking a link back, a
+ * no-match or an ignore of it stays allowed: they link nothing.
+ */
+function assertStillListed(row: CrosswalkRow, op: Op): void {
+  if ((op === 'accept' || op === 'flag') && isGoneFromList(row))
+    throw new ConflictError(
+      `${row.system}/${row.systemId} is no longer in ${row.system}'s facility list (the reconcile run at ${row.decidedAt} retired it): there is no record to ${op === 'accept' ? 'link' : 'check'}; nothing was decided`,
+    );
 }
 
 const systemParams = {
@@ -329,6 +343,7 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
             throw new ConflictError(
               `${system}/${systemId} changed since it was shown: now '${row.state}', by ${row.decidedBy ?? 'nobody'} at ${row.decidedAt ?? 'no time'}; look at it again (nothing was decided)`,
             );
+          assertStillListed(row, operation.op);
           if (operation.op === 'accept' && operation.registryId) await assertFree(repo, row, operation.registryId);
           const decision = applyReview(row, operation, { user: actor, at: now().toISOString() });
           await repo.put(decision, {

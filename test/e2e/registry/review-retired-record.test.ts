@@ -1,0 +1,102 @@
+/**
+ * A decision on a record its system no longer lists. The data manager reconciles the EMR's list
+ * with `reconcile --store`, the EMR then drops two facilities and the next run retires their rows
+ * ("record no longer in the list"); a script deciding from the first run's review.csv accepts one
+ * of them. Before, the accept was taken (200): the crosswalk linked a registry facility to a record
+ * that is not there, holding that facility against every other record, and registry changes
+ * planned over the link would be written to nothing. Now an accept or a flag of a retired row is a
+ * 409 naming the run that retired it, nothing changed; a no-match or an ignore (which link nothing)
+ * is still taken, and once the record is listed again the next run re-scores it and it can be
+ * accepted. Real CLI runs and a real mediator process over HTTP, both store engines.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { engineCases } from '../../support/outbox-engines.js';
+import { startMediatorProcess } from '../../support/mediator-process.js';
+
+const run = promisify(execFile);
+const root = path.resolve(import.meta.dirname, '../../..');
+const TOKEN = 'retired-record-admin-token';
+
+const REGISTRY = [
+  'id,name,county',
+  'R1,Kaumu Dispensary,Kitui',
+  'R2,Kasikeu Health Centre,Makueni',
+  'R3,Mutomo Hospital,Kitui',
+  'R5,Ikutha Dispensary,Kitui',
+  'R6,Kyuso Health Centre,Mwingi',
+].join('\n');
+const EMR = ['id,name,county', 'L1,Kaumu Dispensary,Kitui', 'L2,Kasikeu Health Centre,Makueni'];
+const DROPPED = ['L4,Ikutha Dispensary,Kitui', 'L5,Kyuso Dispensary,Kitui'];
+
+for (const engine of engineCases())
+  t.test(`${engine.name}: a record no longer listed is not linked by a review`, { skip: engine.skip }, async (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'review-retired-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const db = await engine.freshDatabase();
+    t.teardown(db.drop);
+    const registry = path.join(dir, 'registry.csv');
+    const emr = path.join(dir, 'emr.csv');
+    writeFileSync(registry, `${REGISTRY}\n`);
+    const reconcile = async (lines: string[]) => {
+      writeFileSync(emr, `${lines.join('\n')}\n`);
+      const args = ['--left', emr, '--right', registry, '--out', path.join(dir, 'out'), '--system', 'emr'];
+      const { stdout } = await run(
+        process.execPath,
+        ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'reconcile', ...args, '--store'],
+        { cwd: root, env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.databaseUrl }, timeout: 60_000 },
+      );
+      return (JSON.parse(stdout) as { store: { retired: number } }).store;
+    };
+    await reconcile([...EMR, ...DROPPED]);
+    t.equal((await reconcile(EMR)).retired, 2, 'the second run retires the two rows the list dropped');
+
+    const mediator = await startMediatorProcess('review-retired', {
+      DATABASE_URL: db.databaseUrl,
+      ADMIN_TOKEN: TOKEN,
+      REGISTRY_FILE: registry,
+      SCHEDULE_RECONCILE: 'off',
+    });
+    t.teardown(() => mediator.close());
+    const api = async (method: string, url: string, body?: unknown) => {
+      const res = await fetch(`${mediator.base}/admin/reconcile/emr${url}`, {
+        method,
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'x-actor': 'amina' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const rowOf = async (id: string) =>
+      ((await api('GET', '/crosswalk')).body.rows as { systemId: string }[]).find((r) => r.systemId === id);
+
+    const before = await rowOf('L5');
+    t.match(before, { state: 'no-match', comment: 'record no longer in the list' });
+    const accepted = await api('POST', '/L5/accept', { registryId: 'R6' });
+    t.equal(accepted.status, 409, 'an accept of a retired record is refused');
+    t.match(accepted.body, {
+      resourceType: 'OperationOutcome',
+      issue: [
+        {
+          code: 'conflict',
+          diagnostics:
+            /^emr\/L5 is no longer in emr's facility list \(the reconcile run at .+ retired it\): there is no record to link; nothing was decided$/,
+        },
+      ],
+    });
+    const flagged = await api('POST', '/L4/flag', { comment: 'is this Ikutha?' });
+    t.equal(flagged.status, 409, 'a flag of one too');
+    t.same(await rowOf('L5'), before, 'the row is as the run left it');
+    t.equal((await api('POST', '/L4/ignore')).status, 200, 'an ignore links nothing: taken');
+
+    // listed again: the next run re-scores it and a person can link it
+    await reconcile([...EMR, DROPPED[1]]);
+    t.match(await rowOf('L5'), { decidedBy: 'auto' });
+    t.notMatch(await rowOf('L5'), { comment: 'record no longer in the list' });
+    const again = await api('POST', '/L5/accept', { registryId: 'R6' });
+    t.equal(again.status, 200, 'listed again, it is accepted');
+    t.match(again.body, { row: { state: 'manual-match', registryId: 'R6', decidedBy: 'amina' } });
+  });
