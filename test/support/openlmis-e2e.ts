@@ -50,6 +50,31 @@ export const openLmisEnv = (url: string): Record<string, string> => ({
   OPENLMIS_CLIENT_SECRET: 'changeme',
 });
 
+/**
+ * One FHIR call to the mediator at `baseUrl` as the rig's client (RIG_AUTH), the body parsed
+ * (undefined when empty). For a test that restarts its mediator, so has no one `Rig.fhir`.
+ */
+export async function fhirAt(
+  baseUrl: string,
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(`${baseUrl}${url}`, {
+    method,
+    headers: {
+      authorization: RIG_AUTH,
+      accept: 'application/fhir+json',
+      ...(body ? { 'content-type': 'application/fhir+json' } : {}),
+      ...headers,
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
 /** `start`: the mediator's start options (a test's own logger, to read its lines). */
 export async function startRig(env: Record<string, string> = {}, start: StartOptions = {}): Promise<Rig> {
   const lmis = await startHarness();
@@ -80,20 +105,7 @@ export async function startRig(env: Record<string, string> = {}, start: StartOpt
   return {
     lmis,
     mediator,
-    async fhir(method, url, body, headers = {}) {
-      const res = await fetch(`${mediator.url}${url}`, {
-        method,
-        headers: {
-          authorization: RIG_AUTH,
-          accept: 'application/fhir+json',
-          ...(body ? { 'content-type': 'application/fhir+json' } : {}),
-          ...headers,
-        },
-        body: body ? JSON.stringify(body) : undefined,
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-    },
+    fhir: (method, url, body, headers) => fhirAt(mediator.url, method, url, body, headers),
     async close() {
       await mediator.stop();
       await lmis.sb.close();

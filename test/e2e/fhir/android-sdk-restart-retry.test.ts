@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { startMediator, type RunningMediator } from '../../../src/main.js';
 import { binary, download, patchHeaders, twoLineOrderUpload } from '../../support/android-sdk.js';
-import { orderLine, RIG_AUTH, startRigOn, why } from '../../support/openlmis-e2e.js';
+import { fhirAt, orderLine, startRigOn, why } from '../../support/openlmis-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
 async function call(
@@ -22,18 +22,8 @@ async function call(
   body?: unknown,
   headers: Record<string, string> = {},
 ) {
-  const res = await fetch(`${m.url}${url}`, {
-    method,
-    headers: {
-      authorization: RIG_AUTH,
-      accept: 'application/fhir+json',
-      ...(body ? { 'content-type': 'application/fhir+json' } : {}),
-      ...headers,
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, etag: res.headers.get('etag') };
+  const res = await fhirAt(m.url, method, url, body, headers);
+  return { ...res, etag: res.headers.get('etag') };
 }
 
 const withoutMeta = (r: any): any => {

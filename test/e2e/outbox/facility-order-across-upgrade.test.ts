@@ -19,7 +19,7 @@ import { loadSettings } from '../../../src/config/load.js';
 import { startMediator, type RunningMediator } from '../../../src/main.js';
 import { startHarness } from '../../unit/sandbox/openlmis/helpers.js';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
-import { openLmisEnv, RIG_AUTH, why } from '../../support/openlmis-e2e.js';
+import { fhirAt, openLmisEnv, why } from '../../support/openlmis-e2e.js';
 import { namesOfTwoWrites, namesWritten } from '../../support/names-written.js';
 
 const FACILITY = 'LK-HC-104';
@@ -78,18 +78,7 @@ for (const engine of engineCases())
         } as NodeJS.ProcessEnv);
       let mediator: RunningMediator = await startMediator(settings());
       t.teardown(() => mediator.stop());
-      const fhir = async (method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> => {
-        const res = await fetch(`${mediator.url}${url}`, {
-          method,
-          headers: {
-            authorization: RIG_AUTH,
-            accept: 'application/fhir+json',
-            ...(body ? { 'content-type': 'application/fhir+json' } : {}),
-          },
-          body: body ? JSON.stringify(body) : undefined,
-        });
-        return { status: res.status, body: await res.json() };
-      };
+      const fhir = (method: string, url: string, body?: unknown) => fhirAt(mediator.url, method, url, body);
 
       const id = lmis.seed.facilities[FACILITY];
       const history = namesWritten(lmis.sb.state.store.facilities, id);
