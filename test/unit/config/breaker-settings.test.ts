@@ -13,6 +13,7 @@ import { ConfigError, defaultSettings, loadSettings, mergeSettings } from '../..
 import { MAX_TIMER_MS, MIN_EXCHANGE_MS } from '../../../src/config/settings.js';
 import { breakerOptionsFrom } from '../../../src/outbox/breaker-settings.js';
 import { OPENHIM_SETTINGS } from '../../../src/openhim/config-defs.js';
+import { assertEnvRefused, type RefusedEnv } from '../../support/refused-env.js';
 
 const base = { AUTH_MODE: 'off', DATA_DIR: tmpdir() };
 
@@ -46,7 +47,7 @@ t.test('the environment and the config file set them, and the outbox gets them',
 });
 
 t.test('a value that cannot work stops start-up, naming the setting, where it came from and the bound', async (t) => {
-  const refused: [string, string, string, string][] = [
+  const refused: RefusedEnv[] = [
     ['OUTBOX_BREAKER_FAILURES', 'outbox.breakerFailures', '0', 'at least 1'],
     ['OUTBOX_BREAKER_FAILURES', 'outbox.breakerFailures', '-3', 'at least 1'],
     ['OUTBOX_BREAKER_FAILURES', 'outbox.breakerFailures', '2.5', 'a whole number'],
@@ -54,13 +55,7 @@ t.test('a value that cannot work stops start-up, naming the setting, where it ca
     ['OUTBOX_BREAKER_OPEN_MS', 'outbox.breakerOpenMs', '0', `at least ${MIN_EXCHANGE_MS}`],
     ['OUTBOX_BREAKER_OPEN_MS', 'outbox.breakerOpenMs', '3000000000', `at most ${MAX_TIMER_MS}`],
   ];
-  for (const [env, key, value, bound] of refused) {
-    t.throws(
-      () => loadSettings({ ...base, [env]: value }),
-      new ConfigError(`environment: ${key} must be ${bound}, got '${value}'`),
-      `${env}=${value}`,
-    );
-  }
+  assertEnvRefused(t, base, refused);
   t.throws(
     () => loadSettings({ ...base, OUTBOX_BREAKER_FAILURES: 'five' }),
     { message: /^environment: outbox\.breakerFailures .*'five'/ },

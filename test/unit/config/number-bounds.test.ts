@@ -16,6 +16,7 @@ import {
   validateSettings,
 } from '../../../src/config/load.js';
 import { MAX_TIMER_MS, MIN_EXCHANGE_MS, MIN_INTERVAL_MS, settingDefs } from '../../../src/config/settings.js';
+import { assertEnvRefused, type RefusedEnv } from '../../support/refused-env.js';
 
 const base = { AUTH_MODE: 'off', DATA_DIR: tmpdir() };
 
@@ -56,7 +57,7 @@ t.test('concurrency, attempts, lease and the other numbers that cannot work are 
   // quietly 1, 0 attempts dead-lettered at the first failure, a 0 ms lease or per-call timeout is
   // over when it starts, a 0 ms request or idle timeout is Node's "no timeout" (a slow client
   // holds a connection), a 0 chunk or poll cannot progress, 3e9 ms overflows Node's timer (1 ms)
-  const refused: [string, string, string, string][] = [
+  const refused: RefusedEnv[] = [
     ['OPENLMIS_CONCURRENCY', 'openlmis.concurrency', '0', 'at least 1'],
     ['DHIS2_CONCURRENCY', 'dhis2.concurrency', '-2', 'at least 1'],
     ['MSUPPLY_CONCURRENCY', 'msupply.concurrency', '0', 'at least 1'],
@@ -76,13 +77,7 @@ t.test('concurrency, attempts, lease and the other numbers that cannot work are 
     ['REGISTRY_PAGE_SIZE', 'registry.pageSize', '2.5', 'a whole number'],
     ['PORT', 'server.port', '70000', 'at most 65535'],
   ];
-  for (const [env, key, value, bound] of refused) {
-    t.throws(
-      () => loadSettings({ ...base, [env]: value }),
-      new ConfigError(`environment: ${key} must be ${bound}, got '${value}'`),
-      `${env}=${value}`,
-    );
-  }
+  assertEnvRefused(t, base, refused);
   t.throws(
     () => mergeSettings(defaultSettings(), { 'outbox.maxAttempts': 0 }, 'OpenHIM config'),
     new ConfigError(`OpenHIM config: outbox.maxAttempts must be at least 1, got '0'`),
