@@ -1,4 +1,5 @@
 import { BusinessRuleError } from '../../domain/errors.js';
+import { orderLineId } from '../../domain/line-ids.js';
 import { firstRepeatedLine } from '../../domain/repeated-lines.js';
 import type { Delivery, DeliveryLine, DeliveryStatus } from '../../domain/index.js';
 import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
@@ -110,9 +111,30 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
     );
   };
 
+  /**
+   * The operations into the delivery's facility that fulfil the order it is `basedOn`: by the
+   * order number, or by the id of any order line shipped (ids derive from the order number and
+   * product, whoever made the order), so an app confirms under its own delivery number, as it can
+   * in OpenLMIS.
+   */
+  const ofOrder = async (d: Delivery): Promise<Json[]> => {
+    const { orderNumber, lineIds } = d.basedOn ?? {};
+    if (!orderNumber && !lineIds?.length) return [];
+    const found: Json[] = [];
+    for (const op of await transfers(d.destination.id)) {
+      const shipped = await decode(op);
+      const order = shipped.basedOn?.orderNumber;
+      if (!order) continue;
+      const sameNumber = orderNumber?.system === order.system && orderNumber.value === order.value;
+      if (sameNumber || shipped.lines.some((l) => lineIds?.includes(orderLineId(order, l.product)))) found.push(op);
+    }
+    return found;
+  };
+
   const find = async (d: Delivery): Promise<Json | undefined> => {
-    if (d.identifier.system !== OPERATION_NUMBER_SYSTEM) return undefined;
-    return (await transfers()).find((o) => String(o.operationNumber) === d.identifier.value);
+    if (d.identifier.system === OPERATION_NUMBER_SYSTEM)
+      return (await transfers()).find((o) => String(o.operationNumber) === d.identifier.value);
+    return oneOf(await ofOrder(d));
   };
 
   /**
@@ -190,11 +212,7 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
     },
     async precheck(delivery) {
       const op = await find(delivery);
-      if (!op)
-        throw new BusinessRuleError(
-          `delivery ${delivery.identifier.system}|${delivery.identifier.value} is not an OpenMRS transfer`,
-          'SupplyDelivery.identifier',
-        );
+      if (!op) throw notFound(delivery);
       const shipped = await decode(op);
       // one received quantity per sent line: a second line for it would be read past (the first wins)
       const repeat = firstRepeatedLine(delivery.lines, (l, i) => `${drugOf(l, i)}|${l.lot?.number ?? ''}`);
@@ -236,6 +254,40 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
       };
     },
   };
+}
+
+/**
+ * Several operations fulfil one order (shipped in parts): the one still on its way is meant; one
+ * already completed is only the target of a retry when it is the only one.
+ */
+function oneOf(ops: Json[]): Json | undefined {
+  if (ops.length <= 1) return ops[0];
+  const open = ops.filter((o) => statusOf(o) === 'in-progress');
+  if (open.length === 1) return open[0];
+  throw new BusinessRuleError(
+    `the order was shipped in ${ops.length} operations (${ops.map((o) => o.operationNumber).join(', ')}): name one in SupplyDelivery.identifier as a SupplyDelivery search reads it`,
+    'Delivery.identifier',
+  );
+}
+
+/** Why no operation is the delivery, and what the client can do: what it named, and where. */
+function notFound(d: Delivery): BusinessRuleError {
+  const named = `${d.identifier.system}|${d.identifier.value}`;
+  if (d.identifier.system === OPERATION_NUMBER_SYSTEM)
+    return new BusinessRuleError(
+      `delivery ${named} is not an OpenMRS transfer or receipt: take the identifier from the delivery as read (SupplyDelivery?destination=…)`,
+      'Delivery.identifier',
+    );
+  const order = d.basedOn?.orderNumber?.value ?? (d.basedOn?.lineIds?.length ? 'named in basedOn' : undefined);
+  if (order)
+    return new BusinessRuleError(
+      `no OpenMRS transfer or receipt into ${d.destination.display ?? d.destination.id ?? 'the destination'} fulfils the order ${order}: it has not been shipped (an order still queued has not reached OpenMRS); confirm it once a SupplyDelivery search lists it`,
+      'Delivery.basedOn',
+    );
+  return new BusinessRuleError(
+    `delivery ${named} names no OpenMRS transfer: take the identifier from the delivery as read (SupplyDelivery?destination=…, system ${OPERATION_NUMBER_SYSTEM}), or base it on the order it delivers`,
+    'Delivery.identifier',
+  );
 }
 
 /**

@@ -1,0 +1,108 @@
+/**
+ * A mobile app confirms an OpenMRS delivery under its own delivery number, based on the order it
+ * posted (by the order line's id or by the order number), as it can in OpenLMIS: the transfer
+ * that fulfils that order is completed, once, however often the confirmation is sent. Before the
+ * order has been shipped (still queued for OpenMRS, or not yet fulfilled) the confirmation is a
+ * 422 at SupplyDelivery.basedOn saying so; it used to be "is not an OpenMRS transfer" at
+ * identifier, whatever the delivery was based on. Through the real mediator and the OpenMRS
+ * sandbox, both store engines.
+ */
+import t from 'tap';
+import { LOC } from '../../../../sandbox/openmrs/index.js';
+import { ORDER_NUMBER_TYPE, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
+import { until } from '../../../support/net.js';
+import { engineCases } from '../../../support/outbox-engines.js';
+import { GTIN, startOpenMrsRigOn, why } from '../../../support/openmrs-e2e.js';
+
+const ORDERS = 'https://app.example.org/orders';
+const DELIVERIES = 'https://app.example.org/deliveries';
+const AMOXICILLIN = '10860012300058';
+const units = (value: number) => ({ value, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' });
+
+const order = (number: string, qty: number) => ({
+  resourceType: 'SupplyRequest',
+  status: 'active',
+  priority: 'routine',
+  identifier: [{ type: { coding: [ORDER_NUMBER_TYPE] }, system: ORDERS, value: number }],
+  itemCodeableConcept: { coding: [{ system: GTIN, code: AMOXICILLIN }] },
+  quantity: units(qty),
+  authoredOn: '2026-12-01T08:00:00Z',
+  deliverTo: { reference: `Location/${LOC.kilima}` },
+  deliverFrom: { reference: `Location/${LOC.mwangaza}` },
+});
+
+/** The app's own confirmation (R4: one line), received in full. */
+const delivery = (number: string, basedOn: Record<string, unknown>, qty: number) => ({
+  resourceType: 'SupplyDelivery',
+  status: 'completed',
+  identifier: [{ system: DELIVERIES, value: number }],
+  basedOn: [basedOn],
+  destination: { reference: `Location/${LOC.kilima}` },
+  suppliedItem: { quantity: units(qty), itemCodeableConcept: { coding: [{ system: GTIN, code: AMOXICILLIN }] } },
+});
+
+for (const engine of engineCases())
+  t.test(
+    `a delivery confirmed under the app's own number, based on its order (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startOpenMrsRigOn(t, engine, 'openmrs-based-on');
+      const { sb, fhir } = rig;
+      const requisitionOf = (number: string) =>
+        [...sb.stock.operations.values()].find(
+          (o) => o.operationType === 'requisition' && String(o.externalReference).endsWith(`|${number}`),
+        );
+
+      const byLine = await fhir('POST', '/fhir/SupplyRequest', order('APP-1', 200));
+      t.equal(byLine.status, 201, why(byLine));
+      const lineBased = delivery('DL-1', { reference: `SupplyRequest/${byLine.body.id}` }, 200);
+
+      const early = await fhir('POST', '/fhir/SupplyDelivery', lineBased);
+      t.equal(early.status, 422, `before it is shipped: ${why(early)}`);
+      t.match(early.body.issue, [
+        {
+          diagnostics: /no OpenMRS transfer or receipt into .* fulfils the order .*: it has not been shipped/,
+          expression: ['SupplyDelivery.basedOn'],
+        },
+      ]);
+
+      const transfer = sb.stock.fulfil(requisitionOf('APP-1')!.uuid);
+      const confirmed = await fhir('POST', '/fhir/SupplyDelivery', lineBased);
+      t.equal(confirmed.status, 201, why(confirmed));
+      t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'COMPLETED', 'the transfer fulfilling it is completed');
+      const again = await fhir('POST', '/fhir/SupplyDelivery', lineBased);
+      t.equal(again.status, 200, `sent again: ${why(again)}`);
+      t.equal(again.body.id, confirmed.body.id, 'answered as the same delivery');
+      t.equal(sb.store.writes['stockoperation.complete.stockissue'], 1, 'completed once');
+
+      // by the order number, an order still queued for OpenMRS: not shipped, said so
+      sb.faults.add({
+        method: 'POST',
+        path: '/openmrs/ws/rest/v1/stockmanagement/stockoperation',
+        action: { type: 'status', status: 503 },
+      });
+      const queued = await fhir('POST', '/fhir/SupplyRequest', order('APP-2', 30));
+      t.equal(queued.status, 202, why(queued));
+      const numberBased = delivery(
+        'DL-2',
+        { identifier: { type: { coding: [ORDER_NUMBER_TYPE] }, system: ORDERS, value: 'APP-2' } },
+        30,
+      );
+      const notYet = await fhir('POST', '/fhir/SupplyDelivery', numberBased);
+      t.equal(notYet.status, 422, why(notYet));
+      t.match(notYet.body.issue, [
+        { diagnostics: /fulfils the order APP-2: it has not been shipped/, expression: ['SupplyDelivery.basedOn'] },
+      ]);
+      sb.faults.clear();
+      await until(
+        'the queued order reaches OpenMRS',
+        async () => requisitionOf('APP-2')?.status === 'SUBMITTED',
+        30_000,
+      );
+      const second = sb.stock.fulfil(requisitionOf('APP-2')!.uuid);
+      const byNumber = await fhir('POST', '/fhir/SupplyDelivery', numberBased);
+      t.equal(byNumber.status, 201, why(byNumber));
+      t.equal(sb.stock.operations.get(second.uuid)!.status, 'COMPLETED', 'its transfer is completed');
+      t.equal(sb.store.writes['stockoperation.complete.stockissue'], 2, 'each transfer completed once');
+    },
+  );
