@@ -99,8 +99,9 @@ async function assertKnownRegistryId(
   registryId: string,
   known: { registry?: () => Promise<Facility[]>; store: Store },
 ): Promise<void> {
-  if (row.suggestions.some((s) => s.registryId === registryId)) return;
   const kept = (await known.store.getRegistryRecord(registryId))?.record as { facility?: Facility } | undefined;
+  if (row.suggestions.some((s) => s.registryId === registryId))
+    return assertStillInRegistry(row, registryId, known, kept);
   // the pull keeps every registry Location, its jurisdictions too: a district is no facility to link
   if (kept?.facility?.kind === 'area')
     throw new InvalidInputError(
@@ -127,6 +128,27 @@ function assertStillListed(row: CrosswalkRow, op: Op): void {
     throw new ConflictError(
       `${row.system}/${row.systemId} is no longer in ${row.system}'s facility list (the reconcile run at ${row.decidedAt} retired it): there is no record to ${op === 'accept' ? 'link' : 'check'}; nothing was decided`,
     );
+}
+
+/**
+ * A candidate the registry has since dropped (a facility removed from `registry.file`, the run
+ * that proposed it older than the removal) is no facility to link: the link would hold a registry
+ * id nothing names, and the console showed the suggestion as a bare id. Refused (409) when the
+ * registry list reads and lacks it and the registry pull keeps no record of it; a registry that
+ * cannot be read, or lists nothing (none configured), does not stop a review: taken as before.
+ */
+async function assertStillInRegistry(
+  row: CrosswalkRow,
+  registryId: string,
+  known: { registry?: () => Promise<Facility[]> },
+  kept: unknown,
+): Promise<void> {
+  if (kept || !known.registry) return;
+  const listed = await known.registry().catch(() => undefined);
+  if (!listed?.length || listed.some((f) => f.id === registryId)) return;
+  throw new ConflictError(
+    `registry facility ${registryId}, a candidate of ${row.system}/${row.systemId}, is no longer in the registry's list: link another or wait for the next reconcile run; nothing was decided`,
+  );
 }
 
 const systemParams = {

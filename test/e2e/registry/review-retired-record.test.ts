@@ -7,7 +7,9 @@
  * planned over the link would be written to nothing. Now an accept or a flag of a retired row is a
  * 409 naming the run that retired it, nothing changed; a no-match or an ignore (which link nothing)
  * is still taken, and once the record is listed again the next run re-scores it and it can be
- * accepted. Real CLI runs and a real mediator process over HTTP, both store engines.
+ * accepted. The same from the registry's side: a candidate the registry list has since dropped
+ * was linked (200) to an id nothing names; now a 409, while another candidate is still taken.
+ * Real CLI runs and a real mediator process over HTTP, both store engines.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -99,4 +101,64 @@ for (const engine of engineCases())
     const again = await api('POST', '/L5/accept', { registryId: 'R6' });
     t.equal(again.status, 200, 'listed again, it is accepted');
     t.match(again.body, { row: { state: 'manual-match', registryId: 'R6', decidedBy: 'amina' } });
+  });
+
+for (const engine of engineCases())
+  t.test(`${engine.name}: a candidate the registry dropped is not linked`, { skip: engine.skip }, async (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'review-dropped-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const db = await engine.freshDatabase();
+    t.teardown(db.drop);
+    const registry = path.join(dir, 'registry.csv');
+    const emr = path.join(dir, 'emr.csv');
+    writeFileSync(registry, `${REGISTRY}\nR4,Mutomo Health Centre,Kitui\n`);
+    writeFileSync(emr, 'id,name,county\nL9,Mutomo,Kitui\n');
+    const args = ['--left', emr, '--right', registry, '--out', path.join(dir, 'out'), '--system', 'emr', '--store'];
+    await run(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'reconcile', ...args], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.databaseUrl },
+      timeout: 60_000,
+    });
+    // the registry drops Mutomo Hospital after the run that proposed it
+    writeFileSync(registry, `${REGISTRY.replace('R3,Mutomo Hospital,Kitui\n', '')}\nR4,Mutomo Health Centre,Kitui\n`);
+    const mediator = await startMediatorProcess('review-dropped', {
+      DATABASE_URL: db.databaseUrl,
+      ADMIN_TOKEN: TOKEN,
+      REGISTRY_FILE: registry,
+      SCHEDULE_RECONCILE: 'off',
+    });
+    t.teardown(() => mediator.close());
+    const post = async (url: string, body: unknown) => {
+      const res = await fetch(`${mediator.base}/admin/reconcile/emr${url}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'x-actor': 'amina' },
+        body: JSON.stringify(body),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const queue = await fetch(`${mediator.base}/admin/reconcile/emr/review`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    const items = ((await queue.json()) as { items: { systemId: string; suggestions: { registryId: string }[] }[] })
+      .items;
+    t.same(
+      items.map((i) => [i.systemId, i.suggestions.map((s) => s.registryId).sort()]),
+      [['L9', ['R3', 'R4']]],
+      'the run proposed both',
+    );
+    const dropped = await post('/L9/accept', { registryId: 'R3' });
+    t.equal(dropped.status, 409, 'the dropped candidate is refused');
+    t.match(dropped.body, {
+      resourceType: 'OperationOutcome',
+      issue: [
+        {
+          code: 'conflict',
+          diagnostics:
+            /^registry facility R3, a candidate of emr\/L9, is no longer in the registry's list: .*nothing was decided$/,
+        },
+      ],
+    });
+    const other = await post('/L9/accept', { registryId: 'R4' });
+    t.equal(other.status, 200, 'a candidate still listed is linked');
+    t.match(other.body, { row: { state: 'manual-match', registryId: 'R4' } });
   });
