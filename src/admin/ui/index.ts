@@ -38,6 +38,7 @@ import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter, type SignInLimits } from './sign
 import { systemRows } from './system-rows.js';
 import { sendPage as send } from './send-page.js';
 import { systemsBody } from './systems-page.js';
+import { shownId } from './shown-id.js';
 
 export interface OperatorConsoleOptions {
   /** The admin token now (read per request: a rotated token ends every session opened with the old one). */
@@ -492,7 +493,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     return answer.status === 200 ? answer.body : undefined;
   };
   const noJob = (reply: FastifyReply, session: Session, id: string) =>
-    refused(reply, session, 'outbox', 404, 'No such job', html`<h1>No job ${id}</h1>${backToOutbox}`);
+    refused(reply, session, 'outbox', 404, 'No such job', html`<h1>No job ${shownId(id)}</h1>${backToOutbox}`);
 
   app.get(`${UI_PREFIX}/outbox/jobs/:id`, async (req, reply) => {
     const session = await signedIn(req, reply);
@@ -515,7 +516,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
         'outbox',
         400,
         'Unknown action',
-        html`<h1>Unknown action</h1><p role="alert" class="flash error">Unknown action '${action}': retry or drop.</p>${backToOutbox}`,
+        html`<h1>Unknown action</h1><p role="alert" class="flash error">Unknown action '${shownId(action)}': retry or drop.</p>${backToOutbox}`,
       );
     const detail = await jobOf(session, id);
     if (!detail) return noJob(reply, session, id);

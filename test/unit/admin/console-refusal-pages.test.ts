@@ -27,6 +27,15 @@ t.test('refusals are console pages', async (t) => {
     ['/admin/ui/review/export.json?system=nowhere', 404, 'review', /The review API answered 404/, '/admin/ui/review'],
     ['/admin/ui/outbox/jobs/J1/confirm?action=explode', 400, 'outbox', /Unknown action 'explode'/, '/admin/ui/outbox'],
     ['/admin/ui/outbox/jobs/J1', 404, 'outbox', /No job J1/, '/admin/ui/outbox'],
+    // a control character typed into the path is shown as it was typed, not put in the page raw
+    ['/admin/ui/outbox/jobs/J%001', 404, 'outbox', /<h1>No job J%001<\/h1>/, '/admin/ui/outbox'],
+    [
+      '/admin/ui/outbox/jobs/J1/confirm?action=x%1b%5B2J',
+      400,
+      'outbox',
+      /Unknown action 'x%1B\[2J'/,
+      '/admin/ui/outbox',
+    ],
   ] as const) {
     const res = await get(url, cookie);
     t.equal(res.statusCode, status, `${url}: ${status}`);
@@ -38,5 +47,7 @@ t.test('refusals are console pages', async (t) => {
     t.match(res.body, /<h1>/, 'a heading');
     t.match(res.body, words, 'the reason');
     t.match(res.body, `<a href="${back}">Back to`, 'a way back');
+    // eslint-disable-next-line no-control-regex -- no control character reaches the page
+    t.notMatch(res.body, /[\u0000-\u0008\u000b-\u001f]/, 'no control character in the page');
   }
 });
