@@ -8,6 +8,7 @@
  */
 import t, { type Test } from 'tap';
 import { CONSIGNMENT, SEED_API_TOKEN } from '../../../sandbox/dhis2/index.js';
+import { consignmentEvents } from '../../support/dhis2-consignment-events.js';
 import { startDhis2Rig } from '../../support/dhis2-e2e.js';
 import { startOpenMrsRig } from '../../support/openmrs-e2e.js';
 
@@ -33,32 +34,14 @@ t.test('DHIS2 consignments: identifier, based-on and supplier narrow the facilit
   );
   t.teardown(() => rig.close());
   const ou = rig.dhis2.state.summary().orgUnits['LK-HC-102'];
-  for (const [uid, reference] of [
-    ['WcSrchEvtA1', 'SHP-A'],
-    ['WcSrchEvtB1', 'SHP-B'],
-  ]) {
+  for (const tag of ['A', 'B']) {
     const res = await fetch(`${rig.dhis2.url}/api/tracker?async=false`, {
       method: 'POST',
       headers: { authorization: `ApiToken ${SEED_API_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        events: [
-          {
-            event: uid,
-            program: CONSIGNMENT.program,
-            programStage: CONSIGNMENT.stage,
-            orgUnit: ou,
-            occurredAt: '2024-04-10T14:00:00.000',
-            status: 'COMPLETED',
-            dataValues: [
-              { dataElement: CONSIGNMENT.item, value: 'FP_CNDM' },
-              { dataElement: CONSIGNMENT.quantity, value: '12' },
-              { dataElement: CONSIGNMENT.reference, value: reference },
-            ],
-          },
-        ],
-      }),
+      // one consignment event at LK-HC-102, its shipment reference SHP-<tag>
+      body: JSON.stringify({ events: consignmentEvents({ sandbox: rig.dhis2 }, 1, tag) }),
     });
-    t.equal(res.status, 200, `event ${reference} stored in DHIS2`);
+    t.equal(res.status, 200, `event SHP-${tag} stored in DHIS2`);
   }
   t.same(await deliveriesOf(t, rig.fhir, ou), ['SHP-A', 'SHP-B']);
   t.same(await deliveriesOf(t, rig.fhir, ou, '&identifier=SHP-A'), ['SHP-A'], 'one identifier, one delivery');
