@@ -93,6 +93,24 @@ function unknownPod(d: Delivery): BusinessRuleError {
   );
 }
 
+/**
+ * No proof of delivery for the delivery: based on an order, that order has not been shipped (a
+ * POD opens with the shipment; an order still queued has not reached OpenLMIS), so the answer
+ * points at basedOn and says so; based on nothing, it says how to name one.
+ */
+function noPodFor(d: Delivery): BusinessRuleError {
+  const order = d.basedOn?.orderNumber?.value ?? (d.basedOn?.lineIds?.length ? 'named in basedOn' : undefined);
+  if (order)
+    return new BusinessRuleError(
+      `no proof of delivery for the order ${order} at this facility: it has not been shipped (an order still queued has not reached OpenLMIS); confirm it once a SupplyDelivery search lists it`,
+      'Delivery.basedOn',
+    );
+  return new BusinessRuleError(
+    `no proof of delivery found for delivery ${d.identifier.value}: give the proof-of-delivery id (identifier system ${PROOF_OF_DELIVERY_SYSTEM}) or base the delivery on a shipped order`,
+    'Delivery.identifier',
+  );
+}
+
 export async function findPodFor(deps: OpenLmisDeps, d: Delivery, facilityId: string): Promise<ProofOfDeliveryDto> {
   const direct = await byIdentifier(deps.client, d);
   if (direct) return direct;
@@ -105,11 +123,6 @@ export async function findPodFor(deps: OpenLmisDeps, d: Delivery, facilityId: st
     );
   else if (d.basedOn?.lineIds?.length)
     pod = single(await podsOfLineIds(deps, d.basedOn.lineIds, facilityId), 'the order lines named in basedOn');
-  if (!pod) {
-    throw new BusinessRuleError(
-      `no proof of delivery found for delivery ${d.identifier.value}: give the proof-of-delivery id (identifier system ${PROOF_OF_DELIVERY_SYSTEM}) or base the delivery on a shipped order`,
-      'Delivery.identifier',
-    );
-  }
+  if (!pod) throw noPodFor(d);
   return pod;
 }
