@@ -165,7 +165,7 @@ function readListText(file: string, checked = false): string {
 }
 
 /** A JSON list: an array of flat objects; anything else is refused naming the file and the entry. */
-function jsonRows(text: string, file: string): Record<string, string>[] {
+function jsonRows(text: string, file: string, checked = false): Record<string, string>[] {
   const name = path.basename(file);
   let data: unknown;
   try {
@@ -179,7 +179,16 @@ function jsonRows(text: string, file: string): Record<string, string>[] {
       throw new InvalidInputError(
         `${name}: entry ${i + 1} is ${o === null ? 'null' : Array.isArray(o) ? 'an array' : `a ${typeof o}`}, not a facility object; nothing was read`,
       );
-    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v === null || v === undefined ? '' : String(v)]));
+    return Object.fromEntries(
+      Object.entries(o).map(([k, v]) => {
+        // String() of an object is `[object Object]`: a name no facility has, taken without a word
+        if (checked && v !== null && typeof v === 'object')
+          throw new InvalidInputError(
+            `${name}: entry ${i + 1}, column ${k}: ${Array.isArray(v) ? 'an array' : 'an object'}, not a value (a list's cells are text or numbers); nothing was read`,
+          );
+        return [k, v === null || v === undefined ? '' : String(v)];
+      }),
+    );
   });
 }
 
@@ -191,7 +200,7 @@ export function readRows(file: string): Record<string, string>[] {
 /** The rows, and where each is in the file for a message (`checked`: the text must be UTF-8). */
 function readList(file: string, checked = false): { rows: Record<string, string>[]; place: RowPlace } {
   const text = readListText(file, checked);
-  if (/\.json$/i.test(file)) return { rows: jsonRows(text, file), place: (i) => `entry ${i + 1}` };
+  if (/\.json$/i.test(file)) return { rows: jsonRows(text, file, checked), place: (i) => `entry ${i + 1}` };
   const rows = parseCsv(text, file);
   // the header is the first record; a BOM is no line of its own
   const lines = checked ? csvRecordLines(text.replace(/^\ufeff/, '')) : [];

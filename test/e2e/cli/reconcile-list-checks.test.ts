@@ -62,6 +62,16 @@ const BAD: [string, string | Buffer, RegExp][] = [
     '\ufeffid;name;county\nL1;Kaumu Dispensary;Kitui\nL2;;Makueni\n',
     /^error: blankname\.csv: line 3, column name: no facility name; nothing was read$/,
   ],
+  [
+    'nested.json',
+    '[{"id":"L1","name":"Kaumu Dispensary"},{"id":"L2","name":{"en":"Kasikeu Health Centre"}}]',
+    /^error: nested\.json: entry 2, column name: an object, not a value .*nothing was read$/,
+  ],
+  [
+    'dup.json',
+    '[{"id":"L1","name":"Kaumu Dispensary"},{"id":"L1","name":"Kasikeu Health Centre"}]',
+    /^error: dup\.json: entry 2, column id: id "L1" again \(first on entry 1\); nothing was read$/,
+  ],
   ['noname.csv', 'id,county\nL1,Kitui\n', /^error: noname\.csv: line 1: no facility name column among id, county$/],
 ];
 
