@@ -23,7 +23,7 @@ import { outboxAdminRoutes } from './outbox/admin-routes.js';
 import { breakerOptionsFrom } from './outbox/breaker-settings.js';
 import { reviewRoutes } from './registry/review-routes.js';
 import { createLogger } from './platform/logger.js';
-import { learnSecrets } from './platform/redaction.js';
+import { learnSecrets, redact } from './platform/redaction.js';
 import { liveAdminToken } from './platform/admin-auth.js';
 import { liveLogLevel } from './platform/live-log-level.js';
 import { packagePath } from './platform/package-root.js';
@@ -53,7 +53,22 @@ export interface RunningMediator {
   outbox: Outbox;
   scheduler: Scheduler;
   settings: () => Settings;
-  stop(): Promise<void>;
+  /** `reason`: what stopped it (SIGTERM, SIGINT), said with any job run the stop interrupted. */
+  stop(reason?: string): Promise<void>;
+}
+
+/**
+ * Runs an earlier process left "running" (SIGKILLed mid-run: no stop could record their end) are
+ * closed as abandoned at start, not at their job's next run. A store that fails here is said and
+ * start-up goes on: the next run of each job closes them as before.
+ */
+async function closeAbandonedRuns(scheduler: Scheduler, logger: Logger): Promise<void> {
+  try {
+    const closed = await scheduler.closeAbandonedRuns();
+    if (closed) logger.warn({ runs: closed }, 'job runs left running by a stopped instance closed as abandoned');
+  } catch (err) {
+    logger.warn({ err: redact(String(err)) }, 'job runs left running were not checked at start');
+  }
 }
 
 export const packageVersion: string = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')).version;
@@ -296,6 +311,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
           urn: mediatorConfig.urn,
           secretValues: secrets,
           bodyLimitBytes: () => Number(settings['openhim.orchestrationBodyLimitBytes']),
+          recordRequest: (r) => store.recordTransactionRequest(r),
         });
       },
       async (a) => {
@@ -366,6 +382,8 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     ],
   });
 
+  // before it answers: the console and GET /admin/jobs never show a dead process's run running
+  await closeAbandonedRuns(scheduler, logger);
   const address = await app.listen({ host: String(settings['server.host']), port: Number(settings['server.port']) });
   // unset, links use the address each client used (app.ts): no URL to name here
   const linksBase =
@@ -405,11 +423,12 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     outbox,
     scheduler,
     settings: () => settings,
-    async stop() {
+    async stop(reason?: string) {
       openhim?.stop();
       // no tick from now on: a run begun while the server closes and the outbox drains would
-      // prolong the shutdown, or be cut by the SIGKILL that follows it
-      const jobsStopped = scheduler.stop();
+      // prolong the shutdown, or be cut by the SIGKILL that follows it; a run under way is asked
+      // to stop and recorded interrupted
+      const jobsStopped = scheduler.stop(reason);
       await app.close();
       await outbox.stop();
       await transactionUpdates.stop();

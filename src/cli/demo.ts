@@ -308,14 +308,19 @@ export function demoCommand(): Command {
           'Ctrl-C stops everything.',
         ].join('\n'),
       );
-      const stopAll = async () => {
-        await mediator.stop();
+      // Ctrl-C reaches every process of the terminal's group: npm and tsx pass it on, so it comes
+      // twice; a second stop would end the process while the first still waits for a job's run
+      let stopping = false;
+      const stopAll = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        await mediator.stop(signal);
         for (const s of sandboxes) await s.handle.close();
         process.exit(0);
       };
       process.removeAllListeners('SIGINT');
       process.removeAllListeners('SIGTERM');
-      process.on('SIGINT', () => void stopAll());
-      process.on('SIGTERM', () => void stopAll());
+      process.on('SIGINT', () => void stopAll('SIGINT'));
+      process.on('SIGTERM', () => void stopAll('SIGTERM'));
     });
 }

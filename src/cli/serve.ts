@@ -25,9 +25,9 @@ export async function serve(settings: Settings, owned?: StoreOwnership): Promise
     throw err;
   }
   const stop = mediator.stop.bind(mediator);
-  mediator.stop = async () => {
+  mediator.stop = async (reason?: string) => {
     try {
-      await stop();
+      await stop(reason);
     } finally {
       ownership.release();
     }
@@ -45,7 +45,7 @@ export async function serve(settings: Settings, owned?: StoreOwnership): Promise
     stopping = true;
     release.cancel();
     mediator.app.log.info({ signal }, 'shutting down');
-    await mediator.stop();
+    await mediator.stop(signal);
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

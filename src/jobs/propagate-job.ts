@@ -2,7 +2,7 @@ import type { Settings } from '../config/settings.js';
 import type { RegistryClient } from '../registry/mfr/types.js';
 import type { IntakeCounts, Propagator } from '../registry/propagation/propagator.js';
 import type { Store } from '../store/types.js';
-import type { JobResult, ScheduledJob } from './scheduler.js';
+import { StoppedPartWay, type JobResult, type ScheduledJob } from './scheduler.js';
 
 export interface PropagateJobDeps {
   store: Store;
@@ -35,18 +35,22 @@ export async function propagateChanges(
   const totals: IntakeCounts = { read: 0, changed: 0, queued: 0, held: 0, skipped: 0, refused: 0 };
   const refusals: string[] = [];
   let pages = 0;
+  // stopped (the job's lock lost to another instance, or the mediator stopping): the next run
+  // takes over from the stored cursor; the run says how many pages it got through first
+  const stopIfAsked = () => {
+    if (signal.aborted) throw new StoppedPartWay(signal.reason, { pages, ...totals });
+  };
   for await (const page of client.changesSince(await deps.store.getCursor(CHANGES_CURSOR))) {
-    // the job's lock lost to another instance: its run takes over from the stored cursor
-    signal.throwIfAborted();
+    stopIfAsked();
     const counts = await deps.propagator.intake(page.records);
     for (const k of Object.keys(totals) as (keyof IntakeCounts)[]) totals[k] += counts[k];
     refusals.push(...counts.refusals);
     await deps.store.setCursor(CHANGES_CURSOR, page.cursor);
     pages++;
   }
-  signal.throwIfAborted();
+  stopIfAsked();
   const released = await deps.propagator.releaseHeld();
-  signal.throwIfAborted();
+  stopIfAsked();
   const { absent, relisted } = (await fullReadDue(deps))
     ? await confirmAbsent(deps, client)
     : { absent: 0, relisted: 0 };

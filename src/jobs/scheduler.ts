@@ -49,6 +49,11 @@ export interface SchedulerOptions {
   maxSleepMs?: number;
   /** How soon a tick the database was away for is tried again (default 5 s). */
   awayRetryMs?: number;
+  /**
+   * How long stop() waits for a run it asked to stop (default 5 s): one held in an upstream call
+   * is recorded as interrupted then, so the shutdown ends before an orchestrator's SIGKILL would.
+   */
+  stopGraceMs?: number;
 }
 
 /**
@@ -86,6 +91,45 @@ const ERROR_LIMIT = 500;
 /** A run's detail is a list (one line per held item): longer than an error, still bounded per run. */
 const DETAIL_LIMIT = 2000;
 export const ABANDONED = 'abandoned: the instance running it stopped before the run ended';
+
+/**
+ * Why a run ended when the mediator stopped during it (SIGTERM, SIGINT): said instead of leaving
+ * it "running" until the job's next run calls it abandoned. Its writes before the stop are kept
+ * (each job stores its progress as it goes), so the next run goes on from there.
+ */
+export function interruptedDetail(reason: string, cutAfterMs?: number): string {
+  const how =
+    cutAfterMs === undefined
+      ? 'it stopped before its next write'
+      : `it had not stopped ${cutAfterMs} ms later and was cut`;
+  return `interrupted: the mediator was stopped (${reason}) during the run; ${how} (what it did before is kept: the next run goes on from there)`;
+}
+
+/** The abort reason a run's signal carries when the scheduler stops (shutdown), not a lost lock. */
+export class SchedulerStopped extends Error {
+  constructor(readonly why: string) {
+    super(`the scheduler was stopped (${why})`);
+    this.name = 'SchedulerStopped';
+  }
+}
+
+/** A run stop() stopped waiting for: its end is recorded without it. */
+class CutByStop extends Error {}
+
+/**
+ * Thrown by a job its signal stopped part way, with the counts of what it had done: kept with
+ * the run, so an interrupted run says how far it got, as a finished one does.
+ */
+export class StoppedPartWay extends Error {
+  constructor(
+    stoppedBy: unknown,
+    readonly counts: Record<string, number>,
+  ) {
+    // the cause is what stopped it (a lost lock, the database away): read as the job's own error
+    super(stoppedBy instanceof Error ? stoppedBy.message : String(stoppedBy), { cause: stoppedBy });
+    this.name = 'StoppedPartWay';
+  }
+}
 
 /** Said with a run the database's outage stopped (its error first). */
 export const AWAY_MID_RUN =
@@ -146,9 +190,14 @@ export class Scheduler {
   private readonly armed = new Map<string, Armed>();
   private readonly busy = new Set<string>();
   private readonly running = new Set<Promise<unknown>>();
+  /** Runs of this process under way (scheduled or by hand): what stop() cuts once its grace is over. */
+  private readonly underWay = new Set<() => void>();
+  /** Aborted by stop(): every run's signal follows it, so a job stops before its next write. */
+  private halt = new AbortController();
   private readonly instance: string;
   private readonly maxSleepMs: number;
   private readonly awayRetryMs: number;
+  private readonly stopGraceMs: number;
   private started = false;
   /** Set by stop() (not merely "never started": a tick called directly still runs). */
   private stopped = false;
@@ -157,6 +206,7 @@ export class Scheduler {
     this.instance = options.instance ?? `${hostname()}:${process.pid}`;
     this.maxSleepMs = options.maxSleepMs ?? 60_000;
     this.awayRetryMs = options.awayRetryMs ?? 5_000;
+    this.stopGraceMs = options.stopGraceMs ?? 5_000;
   }
 
   get jobs(): ScheduledJob[] {
@@ -214,18 +264,51 @@ export class Scheduler {
   /** Run a job now, outside its schedule (admin API, CLI). Undefined for an unknown name. */
   async runNow(name: string): Promise<TickOutcome | undefined> {
     const job = this.job(name);
-    return job ? this.tick(job) : undefined;
+    if (!job) return undefined;
+    // stop() waits for (and stops) a run by hand as it does a scheduled one
+    const p = this.tick(job);
+    this.running.add(p);
+    return p.finally(() => this.running.delete(p));
   }
 
-  private async execute(job: ScheduledJob, run: JobRun, signal: AbortSignal): Promise<TickOutcome> {
+  /**
+   * At start-up: close the runs still marked running whose instance is gone (SIGKILLed, or its
+   * host lost), for every job whose lock no instance holds, instead of showing them running until
+   * that job's next run (a monthly bridge's: a month). Returns how many were closed.
+   */
+  async closeAbandonedRuns(now = Date.now()): Promise<number> {
+    const { store } = this.options;
+    let closed = 0;
+    for (const job of this.options.jobs) {
+      if (this.busy.has(job.name)) continue;
+      const locked = await store.withAdvisoryLock(`schedule:${job.name}`, () =>
+        store.abandonJobRuns(job.name, now, ABANDONED),
+      );
+      if (locked.ran) closed += locked.value;
+    }
+    return closed;
+  }
+
+  private async execute(job: ScheduledJob, run: JobRun, lockSignal: AbortSignal): Promise<TickOutcome> {
+    const signal = AbortSignal.any([lockSignal, this.halt.signal]);
+    let cut!: () => void;
+    const cutOff = new Promise<never>((_resolve, reject) => (cut = () => reject(new CutByStop())));
+    this.underWay.add(cut);
     let end: JobRunEnd;
     try {
-      const result = (await job.run(signal)) ?? {};
-      // the lock went mid-run: whatever the job says, it stopped (or should have) part way
-      signal.throwIfAborted();
+      const work = job.run(signal);
+      // a run cut by stop() (held in an upstream call past the grace) is recorded by this call
+      // now; what it does after is not waited for, and its end is no one's to hear
+      work.catch(() => undefined);
+      const result = (await Promise.race([work, cutOff])) ?? {};
+      // the lock went mid-run: whatever the job says, it stopped (or should have) part way; a job
+      // that ended its work although asked to stop (the stop came after its last write) did it all
+      if (!(signal.reason instanceof SchedulerStopped)) signal.throwIfAborted();
       end = { outcome: result.skipped ? 'skipped' : 'ok', detail: runDetail(result), counts: result.counts };
     } catch (err) {
       end = this.failedEnd(job, run, err, signal);
+    } finally {
+      this.underWay.delete(cut);
     }
     const finished: JobRun & JobRunEnd = { ...run, ...end, endedAt: Date.now() };
     await this.recordEnd(finished);
@@ -245,16 +328,23 @@ export class Scheduler {
     const { logger } = this.options;
     // stored and shown later: an upstream's echo of a credential is masked before it is kept
     const message = redact(err instanceof Error ? err.message : String(err));
+    const counts = err instanceof StoppedPartWay ? { counts: err.counts } : {};
+    if (signal.reason instanceof SchedulerStopped) {
+      const { why } = signal.reason;
+      const cutAfterMs = err instanceof CutByStop ? this.stopGraceMs : undefined;
+      logger?.warn({ job: job.name, reason: why, cutAfterMs }, 'scheduled job interrupted by the stop');
+      return { outcome: 'failed', detail: interruptedDetail(why, cutAfterMs), ...counts };
+    }
     if (run.tickAt === undefined || !stoppedByStoreOutage(err, signal)) {
       logger?.error({ job: job.name, err: message.slice(0, ERROR_LIMIT) }, 'scheduled job failed');
-      return { outcome: 'failed', detail: message.slice(0, ERROR_LIMIT) };
+      return { outcome: 'failed', detail: message.slice(0, ERROR_LIMIT), ...counts };
     }
     logger?.warn(
       { job: job.name, err: message.slice(0, ERROR_LIMIT) },
       'scheduled run stopped by the database going away',
     );
     const detail = `${message.slice(0, ERROR_LIMIT - AWAY_MID_RUN.length)}${AWAY_MID_RUN}`;
-    return { outcome: 'failed', detail, givesBackTick: true };
+    return { outcome: 'failed', detail, givesBackTick: true, ...counts };
   }
 
   /**
@@ -277,6 +367,7 @@ export class Scheduler {
   start(): void {
     this.started = true;
     this.stopped = false;
+    if (this.halt.signal.aborted) this.halt = new AbortController();
     for (const job of this.options.jobs) this.arm(job, Date.now());
   }
 
@@ -365,12 +456,25 @@ export class Scheduler {
     return true;
   }
 
-  /** Stop arming and wait for runs in progress. */
-  async stop(): Promise<void> {
+  /**
+   * Stop arming and stop the runs in progress: each is asked to stop before its next write (its
+   * signal) and waited for up to stopGraceMs; one still going then (held in an upstream call) is
+   * recorded interrupted here, so none is left "running" by a shutdown. `reason`: what stopped
+   * the mediator (SIGTERM, SIGINT), said with the runs it interrupted.
+   */
+  async stop(reason = 'shutdown'): Promise<void> {
     this.started = false;
     this.stopped = true;
     for (const a of this.armed.values()) clearTimeout(a.timer);
     this.armed.clear();
-    await Promise.allSettled([...this.running]);
+    this.halt.abort(new SchedulerStopped(reason));
+    const settled = Promise.allSettled([...this.running]);
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.stopGraceMs)));
+    const ended = await Promise.race([settled, graceOver]);
+    clearTimeout(timer);
+    if (ended !== 'late') return;
+    for (const cut of this.underWay) cut();
+    await settled;
   }
 }

@@ -62,6 +62,23 @@ export class MediatorProcess {
     await killHard(this.child);
   }
 
+  /**
+   * A graceful stop (SIGTERM, SIGINT: what an orchestrator or Ctrl-C sends), waiting up to
+   * `withinMs` for the process to exit; its exit code, or 'still running' then (left running).
+   */
+  async stop(signal: NodeJS.Signals, withinMs = 60_000): Promise<number | string | 'still running'> {
+    const child = this.child;
+    this.url = undefined;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? 'not running';
+    const exited = new Promise<number | string>((r) => child.once('exit', (code, sig) => r(code ?? String(sig))));
+    child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'still running'>((r) => (timer = setTimeout(() => r('still running'), withinMs)));
+    const ended = await Promise.race([exited, late]);
+    clearTimeout(timer);
+    return ended;
+  }
+
   /** Still answering after its kill would mean the signal hit a wrapper, not the mediator. */
   async answersAt(base: string): Promise<boolean> {
     return fetch(`${base}/health`, { signal: AbortSignal.timeout(1_000) }).then(

@@ -12,7 +12,13 @@ import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { runView } from '../../../src/admin/jobs-routes.js';
 import { printTable } from '../../../src/cli/jobs.js';
-import { ABANDONED, Scheduler, type ScheduledJob } from '../../../src/jobs/scheduler.js';
+import {
+  ABANDONED,
+  interruptedDetail,
+  Scheduler,
+  StoppedPartWay,
+  type ScheduledJob,
+} from '../../../src/jobs/scheduler.js';
 import { MASK, processRedactor } from '../../../src/platform/redaction.js';
 import { openStore } from '../../../src/store/index.js';
 import type { Store } from '../../../src/store/types.js';
@@ -165,6 +171,57 @@ t.test('a run left "running" by an instance that stopped is closed as abandoned 
     'the dead run is closed, not left running',
   );
   t.ok(old.endedAt! >= done!.run!.startedAt - 1000, 'closed when the next run started');
+});
+
+t.test('stop() asks a run under way to stop and records it interrupted, with how far it got', async (t) => {
+  const store = await tempStore(t);
+  let began = false;
+  // a job that writes page by page and checks its signal between pages (as propagate does)
+  const j = job('paged', async (signal) => {
+    began = true;
+    let pages = 0;
+    for (;;) {
+      if (signal!.aborted) throw new StoppedPartWay(signal!.reason, { pages });
+      await sleep(20);
+      pages++;
+    }
+  });
+  const scheduler = new Scheduler({ store, jobs: [j], expression: () => undefined });
+  const outcome = scheduler.runNow('paged');
+  await waitFor('the run to begin', () => began);
+  await scheduler.stop('SIGTERM');
+  t.equal((await outcome)?.status, 'failed', 'the run by hand answers once stopped');
+  const [run] = await store.listJobRuns('paged');
+  t.equal(run.outcome, 'failed');
+  t.equal(run.detail, interruptedDetail('SIGTERM'), 'said the stop ended it, before its next write');
+  t.same(Object.keys(run.counts ?? {}), ['pages'], 'with the counts it had reached');
+
+  // a job held where it cannot look at its signal (an upstream call): cut once the grace is over
+  const held = job('held', () => new Promise(() => undefined));
+  const cutting = new Scheduler({ store, jobs: [held], expression: () => undefined, stopGraceMs: 200 });
+  const cut = cutting.runNow('held');
+  await waitFor('the held run to be recorded', async () => (await store.listJobRuns('held')).length > 0);
+  await cutting.stop('SIGINT');
+  t.equal((await cut)?.status, 'failed');
+  const [cutRun] = await store.listJobRuns('held');
+  t.equal(cutRun.detail, interruptedDetail('SIGINT', 200), 'said it was cut, and after how long');
+});
+
+t.test("closeAbandonedRuns closes every job's runs a dead process left running, at once", async (t) => {
+  const store = await tempStore(t);
+  const left = [];
+  for (const name of ['monthly', 'daily'])
+    left.push(await store.startJobRun({ name, trigger: 'manual', instance: 'gone:2', startedAt: 1_000 }));
+  const scheduler = new Scheduler({
+    store,
+    jobs: [job('monthly', async () => undefined), job('daily', async () => undefined)],
+    expression: () => '0 0 1 * *',
+  });
+  t.equal(await scheduler.closeAbandonedRuns(5_000), 2, 'both closed');
+  for (const name of ['monthly', 'daily'])
+    t.match(await store.listJobRuns(name), [{ outcome: 'failed', detail: ABANDONED, endedAt: 5_000 }], name);
+  t.equal(await scheduler.closeAbandonedRuns(), 0, 'nothing left to close');
+  t.ok(left.every(Boolean));
 });
 
 t.test('an ok run that left something behind keeps why: masked, bounded, shown by /admin/jobs', async (t) => {
