@@ -34,7 +34,9 @@ export function bearerLoginAuth(opts: BearerLoginOptions): AuthStrategy {
   const scheme = opts.scheme ?? 'Bearer';
   return {
     async authorize(ctx) {
-      loginCtx = ctx;
+      // the login is shared by every caller waiting on it (single flight): one caller giving up
+      // (its signal) must not fail it for the others; the exchange's own timeout still bounds it
+      loginCtx = { ...ctx, signal: undefined };
       const issued = await cache.get();
       return {
         headers: { [opts.header ?? 'authorization']: scheme ? `${scheme} ${issued.value}` : issued.value },

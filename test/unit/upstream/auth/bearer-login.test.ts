@@ -102,3 +102,32 @@ t.test('the token never appears in recorded calls, and the redactor knows it', a
   );
   t.notOk(processRedactor.redact(`x ${newToken} y`).includes(newToken), 'every issued token is taught to the redactor');
 });
+
+t.test('one caller giving up does not fail the login others wait on (single flight)', async (t) => {
+  let release!: (token: string) => void;
+  let logins = 0;
+  const auth = bearerLoginAuth({
+    credentials: () => 'alice',
+    // a login that honours the context's signal, as Open mSupply's GraphQL exchange does
+    login: (ctx) => {
+      logins += 1;
+      return new Promise((resolve, reject) => {
+        ctx.signal?.addEventListener('abort', () => reject(new Error('login aborted')));
+        release = (value) => resolve({ value });
+      });
+    },
+  });
+  const ctx = { dispatcher: undefined as never, system: 'test', baseUrl: 'http://upstream', timeoutMs: 1000 };
+  const leaving = new AbortController();
+  const first = auth.authorize({ ...ctx, signal: leaving.signal });
+  const second = auth.authorize({ ...ctx, signal: new AbortController().signal });
+  const firstSettled = first.then(
+    () => 'authorized',
+    () => 'failed',
+  );
+  leaving.abort();
+  release('token-1');
+  t.equal((await second).credential, 'token-1', 'the caller still waiting gets the token');
+  t.equal(logins, 1, 'one login for both');
+  t.equal(await firstSettled, 'authorized', 'the login went on: the caller that left is not failed by itself');
+});
