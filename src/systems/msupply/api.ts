@@ -1,4 +1,7 @@
+import { malformedAnswer } from '../../upstream/errors.js';
 import type { MsupplyClient } from './client.js';
+import { makeMsupplyError } from './errors.js';
+import { MSUPPLY } from './identifiers.js';
 import * as Q from './operations.js';
 
 /**
@@ -181,10 +184,35 @@ const PAGE = 500;
 
 type Connector<T> = { __typename: string; totalCount: number; nodes: T[] };
 
-async function allPages<T>(fetch: (page: { first: number; offset: number }) => Promise<Connector<T>>): Promise<T[]> {
+/**
+ * The list (`nodes`) `field` answered, as Open mSupply's schema promises one. A gateway or a
+ * server of another version answering JSON of another shape is the upstream's fault, said as a
+ * 502 naming the field, not a TypeError further on (a 500 "internal error" of ours).
+ */
+/** A JSON value's shape in words, never its text (it may carry what an upstream should not have sent). */
+function shapeOf(value: unknown): string {
+  if (value === null || value === undefined) return 'nothing';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object without its nodes' : `a ${typeof value}`;
+}
+
+function listOf<T>(field: string, value: unknown): Connector<T> {
+  const list = value as Connector<T> | null | undefined;
+  if (list && typeof list === 'object' && Array.isArray(list.nodes)) return list;
+  throw malformedAnswer(
+    MSUPPLY,
+    `${field} answered ${shapeOf(value)} where Open mSupply's schema has a list (nodes)`,
+    makeMsupplyError,
+  );
+}
+
+async function allPages<T>(
+  field: string,
+  fetch: (page: { first: number; offset: number }) => Promise<Connector<T>>,
+): Promise<T[]> {
   const out: T[] = [];
   for (let offset = 0; ; offset += PAGE) {
-    const page = await fetch({ first: PAGE, offset });
+    const page = listOf<T>(field, await fetch({ first: PAGE, offset }));
     out.push(...page.nodes);
     if (page.nodes.length < PAGE || out.length >= page.totalCount) return out;
   }
@@ -211,6 +239,7 @@ export function createMsupplyApi(client: MsupplyClient) {
     },
     stores(filter: Record<string, unknown> = {}): Promise<StoreRow[]> {
       return allPages(
+        'stores',
         async (page) =>
           (await client.request<{ stores: Connector<StoreRow> }>({ query: Q.STORES, variables: { filter, page } }))
             .stores,
@@ -218,6 +247,7 @@ export function createMsupplyApi(client: MsupplyClient) {
     },
     names(storeId: string, filter: Record<string, unknown> = {}): Promise<NameRow[]> {
       return allPages(
+        'names',
         async (page) =>
           (
             await client.request<{ names: Connector<NameRow> }>({
@@ -229,6 +259,7 @@ export function createMsupplyApi(client: MsupplyClient) {
     },
     items(storeId: string, filter: Record<string, unknown> = {}): Promise<ItemRow[]> {
       return allPages(
+        'items',
         async (page) =>
           (
             await client.request<{ items: Connector<ItemRow> }>({
@@ -242,6 +273,7 @@ export function createMsupplyApi(client: MsupplyClient) {
     async itemStats(storeId: string, itemIds: string[]): Promise<Map<string, ItemStatsRow['stats']>> {
       if (!itemIds.length) return new Map();
       const rows = await allPages(
+        'itemStats',
         async (page) =>
           (
             await client.request<{ items: Connector<ItemStatsRow> }>({
@@ -261,11 +293,19 @@ export function createMsupplyApi(client: MsupplyClient) {
         query: Q.REQUISITION,
         variables: { storeId, id, linked },
       });
+      const answer = data.requisition as unknown;
+      if (!answer || typeof answer !== 'object' || Array.isArray(answer))
+        throw malformedAnswer(
+          MSUPPLY,
+          `requisition answered ${shapeOf(answer)} where Open mSupply's schema has a requisition or its error`,
+          makeMsupplyError,
+        );
       return data.requisition.__typename === 'RequisitionNode' ? data.requisition : undefined;
     },
     /** A store's requisitions; `linked` as for `requisition`. */
     requisitions(storeId: string, filter: Record<string, unknown> = {}, linked = false): Promise<RequisitionRow[]> {
       return allPages(
+        'requisitions',
         async (page) =>
           (
             await client.request<{ requisitions: Connector<RequisitionRow> }>({
@@ -379,6 +419,7 @@ export function createMsupplyApi(client: MsupplyClient) {
     /** A store's shipments; `linked`: each with the shipment linked to it, as `linkedShipment`. */
     shipments(storeId: string, filter: Record<string, unknown> = {}, linked = false): Promise<ShipmentRow[]> {
       return allPages(
+        'shipments',
         async (page) =>
           (
             await client.request<{ invoices: Connector<ShipmentRow> }>({
@@ -408,6 +449,7 @@ export function createMsupplyApi(client: MsupplyClient) {
     },
     stockLines(storeId: string, filter: Record<string, unknown> = {}): Promise<StockLineRow[]> {
       return allPages(
+        'stockLines',
         async (page) =>
           (
             await client.request<{ stockLines: Connector<StockLineRow> }>({
@@ -423,14 +465,14 @@ export function createMsupplyApi(client: MsupplyClient) {
         query: Q.LEDGER,
         variables: { storeId, filter },
       });
-      return data.ledger.nodes;
+      return listOf<LedgerRow>('ledger', data.ledger).nodes;
     },
     async stocktake(storeId: string, id: string): Promise<StocktakeRow | undefined> {
       const data = await client.request<{ stocktakes: Connector<StocktakeRow> }>({
         query: Q.STOCKTAKES,
         variables: { storeId, filter: { id: { equalTo: id } } },
       });
-      return data.stocktakes.nodes.find((x) => x.id === id);
+      return listOf<StocktakeRow>('stocktakes', data.stocktakes).nodes.find((x) => x.id === id);
     },
     async insertStocktake(
       storeId: string,
@@ -490,12 +532,11 @@ export function createMsupplyApi(client: MsupplyClient) {
         isActive: true,
         type: { equalAny: ['POSITIVE_INVENTORY_ADJUSTMENT', 'NEGATIVE_INVENTORY_ADJUSTMENT'] },
       };
-      return (
-        await client.request<{ reasonOptions: Connector<AdjustmentReasonRow> }>({
-          query: Q.REASON_OPTIONS,
-          variables: { filter },
-        })
-      ).reasonOptions.nodes;
+      const data = await client.request<{ reasonOptions: Connector<AdjustmentReasonRow> }>({
+        query: Q.REASON_OPTIONS,
+        variables: { filter },
+      });
+      return listOf<AdjustmentReasonRow>('reasonOptions', data.reasonOptions).nodes;
     },
   };
 }

@@ -1,0 +1,46 @@
+/**
+ * Open mSupply (or a gateway before it) answering JSON of another shape than its schema's: a list
+ * without its `nodes`, a requisition that is neither one nor its error. A TypeError further on
+ * made it a 500 "internal error" of the mediator's, saying nothing of Open mSupply; it is the
+ * upstream's fault, a 502 naming the operation and the shape (never its text), not retried as
+ * an outage (asking again gets the same). Connector + sandbox faults.
+ */
+import t from 'tap';
+import { UpstreamError } from '../../../../src/domain/errors.js';
+import { failure, startRig } from './harness.js';
+
+const STORE = 'store-hc-north';
+
+t.test('a list answered without its nodes is a 502 naming the operation', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  rig.sb.faults.add({
+    operation: 'invoices',
+    action: { type: 'status', status: 200, body: { data: { invoices: { totalCount: 1, nodes: 'SECRET-ECHO' } } } },
+  });
+  const err = await failure(rig.connector.deliveries!.search({ facility: STORE }));
+  t.ok(err instanceof UpstreamError, String(err));
+  t.equal(err.status, 502, 'the upstream answered wrongly');
+  t.equal(err.transient, false, 'asking again gets the same');
+  t.match(err.message, /shipments answered an object without its nodes where Open mSupply's schema has a list/);
+  t.notMatch(err.message, /SECRET-ECHO/, "the answer's text is not repeated");
+
+  rig.sb.faults.clear();
+  rig.sb.faults.add({ operation: 'invoices', action: { type: 'status', status: 200, body: { data: {} } } });
+  const none = await failure(rig.connector.deliveries!.search({ facility: STORE }));
+  t.equal(none.status, 502, String(none));
+  t.match(none.message, /shipments answered nothing where/);
+});
+
+t.test('a requisition read answered null is a 502, not "no such order"', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  rig.sb.faults.add({
+    operation: 'requisition',
+    action: { type: 'status', status: 200, body: { data: { requisition: null } } },
+  });
+  const err = await failure(rig.connector.orders!.get('req-anything'));
+  t.ok(err instanceof UpstreamError, String(err));
+  t.equal(err.status, 502);
+  t.match(err.message, /requisition answered nothing where Open mSupply's schema has a requisition or its error/);
+});
