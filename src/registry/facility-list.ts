@@ -98,9 +98,16 @@ function statusFromValue(value: string | undefined): FacilityStatus {
   return 'active';
 }
 
+/**
+ * A coordinate cell as a number. A decimal comma (`-1,2346`, as a French or Portuguese spreadsheet
+ * writes it in a `;`-separated export) is read as a decimal point: `Number` gave NaN, and every
+ * record of such a list lost its position without a word. Only one comma between digits: a
+ * thousands separator has no place in a latitude or a longitude.
+ */
 function num(v: string | undefined): number | undefined {
   if (v === undefined || v.trim() === '') return undefined;
-  const n = Number(v);
+  const text = v.trim();
+  const n = Number(/^[-+]?\d+,\d+$/.test(text) ? text.replace(',', '.') : text);
   return Number.isFinite(n) ? n : undefined;
 }
 

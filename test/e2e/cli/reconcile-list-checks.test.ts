@@ -166,3 +166,24 @@ async function storedRows(databaseUrl: string) {
     await store.close();
   }
 }
+
+// a `;`-separated export from a French or Portuguese spreadsheet writes coordinates with a decimal
+// comma: they were read as NaN and every record lost its position (no distance evidence) silently
+t.test('a decimal comma in coordinates is a decimal point', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'reconcile-list-comma-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const right = path.join(dir, 'registry.csv');
+  writeFileSync(right, 'id,name,county,latitude,longitude\nR1,Kaumu Dispensary,Kitui,-1.2345,38.1234\n');
+  const left = path.join(dir, 'emr.csv');
+  writeFileSync(left, 'id;name;county;latitude;longitude\nL1;Kaumu Disp;Kitui;-1,2346;38,1235\n');
+  const r = await reconcile(['--left', left, '--right', right, '--out', path.join(dir, 'out')]);
+  t.equal(r.code, 0, r.stderr);
+  const [row] = JSON.parse(readFileSync(path.join(dir, 'out', 'crosswalk.json'), 'utf8')) as {
+    reasons: { field: string; detail: string }[];
+  }[];
+  t.match(
+    row.reasons.find((x) => x.field === 'distance'),
+    { detail: /0\.02 km/ },
+    'the two positions are compared: 0.02 km apart',
+  );
+});
