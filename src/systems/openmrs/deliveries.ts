@@ -87,6 +87,7 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
               system: OPERATION_NUMBER_SYSTEM,
               value: String(requisition.operationNumber),
             },
+            orderId: String(requisition.uuid),
           }
         : undefined,
       destination: { id: destination?.locationUuid ?? undefined, display: destination?.name },
@@ -206,7 +207,8 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
           (d) =>
             (!criteria.status || d.status === criteria.status) &&
             (!criteria.facility || d.destination.id === criteria.facility) &&
-            deliveryMatches(d, criteria),
+            deliveryMatches(d, { ...criteria, basedOn: undefined }) &&
+            (!criteria.basedOn || fulfils(d, criteria.basedOn)),
         ),
       };
     },
@@ -254,6 +256,18 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
       };
     },
   };
+}
+
+/**
+ * Whether the delivery fulfils the order a `based-on` search names: by the id of one of its lines
+ * shipped (derived from the order number and product, as the order reads), or by the requisition's
+ * uuid (routing asks by it for a line an app wrote under its own id). An OpenMRS delivery names
+ * its order by number, not by line ids, so the shared match (line ids) found none of them.
+ */
+function fulfils(d: Delivery, basedOn: string): boolean {
+  const order = d.basedOn?.orderNumber;
+  if (!order) return false;
+  return d.basedOn?.orderId === basedOn || d.lines.some((l) => orderLineId(order, l.product) === basedOn);
 }
 
 /**

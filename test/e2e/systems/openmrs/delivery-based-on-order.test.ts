@@ -4,8 +4,10 @@
  * that fulfils that order is completed, once, however often the confirmation is sent. Before the
  * order has been shipped (still queued for OpenMRS, or not yet fulfilled) the confirmation is a
  * 422 at SupplyDelivery.basedOn saying so; it used to be "is not an OpenMRS transfer" at
- * identifier, whatever the delivery was based on. Through the real mediator and the OpenMRS
- * sandbox, both store engines.
+ * identifier, whatever the delivery was based on. And a `based-on` search lists the deliveries of
+ * that order only, by the line id the order reads under or by the id an app PUT the line under:
+ * it listed none, as an OpenMRS delivery names its order by number, not by line ids. Through the
+ * real mediator and the OpenMRS sandbox, both store engines.
  */
 import t from 'tap';
 import { LOC } from '../../../../sandbox/openmrs/index.js';
@@ -104,5 +106,42 @@ for (const engine of engineCases())
       t.equal(byNumber.status, 201, why(byNumber));
       t.equal(sb.stock.operations.get(second.uuid)!.status, 'COMPLETED', 'its transfer is completed');
       t.equal(sb.store.writes['stockoperation.complete.stockissue'], 2, 'each transfer completed once');
+    },
+  );
+
+for (const engine of engineCases())
+  t.test(
+    `a based-on search lists the deliveries of that order only (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startOpenMrsRigOn(t, engine, 'openmrs-based-on-search');
+      const { sb, fhir } = rig;
+      const requisitionOf = (number: string) =>
+        [...sb.stock.operations.values()].find(
+          (o) => o.operationType === 'requisition' && String(o.externalReference).endsWith(`|${number}`),
+        )!;
+      const posted = await fhir('POST', '/fhir/SupplyRequest', order('APP-3', 40));
+      t.equal(posted.status, 201, why(posted));
+      // the Android FHIR SDK's way: PUT under an id of the app's own
+      const own = await fhir('PUT', '/fhir/SupplyRequest/app-line-4', { ...order('APP-4', 50), id: 'app-line-4' });
+      t.equal(own.status, 201, why(own));
+      for (const number of ['APP-3', 'APP-4']) sb.stock.fulfil(requisitionOf(number).uuid);
+
+      const orderOf = (d: any) => d.basedOn.map((b: any) => b.identifier?.value ?? b.reference);
+      for (const [label, id, number] of [
+        ['the line id the order reads under', posted.body.id, 'APP-3'],
+        ["the app's own id", 'app-line-4', 'APP-4'],
+      ]) {
+        const found = await fhir(
+          'GET',
+          `/fhir/R5/SupplyDelivery?based-on=${encodeURIComponent(`SupplyRequest/${id}`)}`,
+        );
+        t.equal(found.status, 200, why(found));
+        t.same(
+          (found.body.entry ?? []).map((e: any) => orderOf(e.resource)),
+          [[number]],
+          `by ${label}: the delivery of ${number} only`,
+        );
+      }
     },
   );
