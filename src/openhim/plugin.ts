@@ -29,6 +29,7 @@ import {
 } from '../platform/call-recording.js';
 import { markRedacted } from '../platform/redacted-payload.js';
 import { processRedactor } from '../platform/redaction.js';
+import type { TransactionRequest } from '../store/types.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -61,6 +62,11 @@ export interface OpenHimPluginOptions {
   secretValues?: () => readonly string[];
   /** Overrides the status derived from the HTTP status. */
   status?: (request: FastifyRequest, reply: FastifyReply) => MediatorStatus | undefined;
+  /**
+   * Keeps a request whose transaction awaits our update (Store.recordTransactionRequest, v47),
+   * before its answer leaves: its update is judged due, and built, from its writes alone.
+   */
+  recordRequest?: (request: TransactionRequest) => Promise<void>;
 }
 
 const STORE = Symbol('openhimOrchestrations');
@@ -122,6 +128,13 @@ function awaitsOurUpdate(request: FastifyRequest, store: OrchestrationStore): bo
   return !!request.openhimTransactionId && writeAcceptedIn(store);
 }
 
+/** How many entries the request's Bundle has (transaction or batch), undefined when it is no Bundle. */
+function bundleEntryCount(body: unknown): number | undefined {
+  const b = body as { resourceType?: unknown; type?: unknown; entry?: unknown } | null;
+  if (b?.resourceType !== 'Bundle' || (b.type !== 'transaction' && b.type !== 'batch')) return undefined;
+  return Array.isArray(b.entry) ? b.entry.length : 0;
+}
+
 const isSuccess = (status: number) => status >= 200 && status < 300;
 
 const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options, done) => {
@@ -151,6 +164,31 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
     if (!store) return next();
     runWithOrchestrations(next, store);
   });
+
+  /**
+   * The request kept as its transaction's (v47) when it awaits our update: its writes, the type it
+   * was answered with (read before the envelope replaces it) and its Bundle's size. A failure to
+   * keep it is logged, not answered: its update is then judged as before v47.
+   */
+  const recordRequest = async (request: FastifyRequest, reply: FastifyReply, store: OrchestrationStore) => {
+    const record = options.recordRequest;
+    if (!record || !awaitsOurUpdate(request, store)) return;
+    const contentType = headerText(reply.getHeader('content-type'));
+    const entries = bundleEntryCount(request.body);
+    try {
+      await record({
+        transactionId: request.openhimTransactionId!,
+        jobIds: [...new Set(transactionJobsIn(store))],
+        ...(contentType ? { contentType } : {}),
+        ...(entries === undefined ? {} : { entries }),
+      });
+    } catch (err) {
+      request.log.warn(
+        { err: processRedactor.redact(String(err)) },
+        'OpenHIM: the request under its transaction id not kept',
+      );
+    }
+  };
 
   /** The reply as the envelope's text, its headers set for OpenHIM. */
   const envelopeOf = (request: FastifyRequest, reply: FastifyReply, store: OrchestrationStore, body: string) => {
@@ -194,6 +232,16 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
     const contentType = headerText(reply.getHeader('content-type'));
     if (contentType?.includes(OPENHIM_CONTENT_TYPE)) return done(null, payload); // the handler built its own envelope
     const encoding = headerText(reply.getHeader('content-encoding'));
+    if (options.recordRequest && awaitsOurUpdate(request, store)) {
+      recordRequest(request, reply, store)
+        .then(() => payloadToText(payload, encoding))
+        .then((body) => envelopeOf(request, reply, store, body))
+        .then(
+          (envelope) => done(null, envelope),
+          (err: Error) => done(err),
+        );
+      return;
+    }
     if (typeof payload === 'string' && !encoding) {
       let envelope: string;
       try {

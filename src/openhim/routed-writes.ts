@@ -13,42 +13,86 @@
  * before or after it, are left out and their debts refused. A transaction marked by a release that
  * named no writes is owed the update of all its writes, as then.
  */
-import type { OutboxJob, TransactionEntry } from '../store/types.js';
-import type { UpdateAnswer } from './transaction-update-sweep.js';
+import type { OutboxJob, TransactionEntry, TransactionRequest } from '../store/types.js';
+import type { UpdateAnswer, Waiting } from './transaction-update-sweep.js';
 import { writeTag } from './transaction-id.js';
 
-/** The writes the update is built from, and the debts of those it is not owed to (job ids). */
+/**
+ * The writes the update is built from, and the debts of those it is not owed to (job ids);
+ * `contentType`: the type the routed request was answered with (v47), its FHIR release.
+ */
 export type RoutedWrites =
-  | { kind: 'owed'; jobs: OutboxJob[]; entries: TransactionEntry[]; foreign: string[] }
-  | Extract<UpdateAnswer, { kind: 'refused' }>;
+  | {
+      kind: 'owed';
+      jobs: OutboxJob[];
+      entries: TransactionEntry[];
+      foreign: string[];
+      contentType?: string;
+      /** The routed request was a Bundle whose entry map is not kept: its writes make a Bundle alone. */
+      bundle?: boolean;
+    }
+  | Extract<UpdateAnswer, { kind: 'refused' }>
+  | Waiting;
 
 const owes = (job: OutboxJob) => job.transactionUpdate?.state === 'owed';
+const unfinished = (job: OutboxJob) => job.status === 'pending' || job.status === 'in-flight';
 
 /**
  * `jobs` (and `entries`) of transaction `transactionId` split by `named`, the write tags core keeps
- * for it (undefined: a transaction marked before writes were named; every write is owed).
+ * for it (undefined: a transaction marked before writes were named; every write is owed). Waiting
+ * while a routed write has not ended. `requests`: those kept under the id (v47); the one naming
+ * the routed writes tells which entries are its, and its type.
  */
 export function routedWritesOf(
   transactionId: string,
   jobs: OutboxJob[],
   entries: TransactionEntry[],
   named: ReadonlySet<string> | undefined,
+  requests: readonly TransactionRequest[] = [],
 ): RoutedWrites {
-  if (!named) return { kind: 'owed', jobs, entries, foreign: [] };
+  if (!named) return jobs.some(unfinished) ? { kind: 'waiting' } : { kind: 'owed', jobs, entries, foreign: [] };
   const routed = jobs.filter((j) => named.has(writeTag(j.id)));
+  if (routed.some(unfinished)) return { kind: 'waiting' };
   const foreign = jobs.filter((j) => !named.has(writeTag(j.id)) && owes(j)).map((j) => j.id);
   if (!routed.some(owes))
     return {
       kind: 'refused',
       reason: `OpenHIM transaction ${transactionId} awaits no update of these writes: they came with its id in a request OpenHIM did not route to the mediator (not updated)`,
     };
-  const own = routedEntries(entries, named);
+  const request = requests.find((r) => r.jobIds.some((id) => named.has(writeTag(id))));
+  const own = request ? entriesOfRequest(entries, named, request) : routedEntries(entries, named);
   if (!own)
     return {
       kind: 'refused',
       reason: `OpenHIM transaction ${transactionId}: a request OpenHIM did not route recorded Bundle entries under its id too (not updated)`,
     };
-  return { kind: 'owed', jobs: routed, entries: own, foreign };
+  const bundle = request?.entries !== undefined && own.length === 0;
+  return {
+    kind: 'owed',
+    jobs: routed,
+    entries: own,
+    foreign,
+    ...(request?.contentType ? { contentType: request.contentType } : {}),
+    ...(bundle ? { bundle } : {}),
+  };
+}
+
+/**
+ * The routed request's entries, its request kept (v47): none when it was no Bundle (a Bundle's
+ * map under the id is another request's). Of a Bundle, those below its entry count when each is
+ * of that count and names no other write; else another request's map came first and the routed
+ * one's was never kept: none, the update a Bundle of its writes alone (not refused, not another's).
+ */
+function entriesOfRequest(
+  entries: TransactionEntry[],
+  named: ReadonlySet<string>,
+  request: TransactionRequest,
+): TransactionEntry[] {
+  const count = request.entries;
+  if (count === undefined) return [];
+  const own = entries.filter((e) => e.entry < count);
+  const ours = (e: TransactionEntry) => e.jobId === undefined || named.has(writeTag(e.jobId));
+  return own.every((e) => e.count === count && ours(e)) ? own : [];
 }
 
 /**

@@ -14,14 +14,23 @@
  */
 import { StoreOutageLog, type OutageWords } from '../outbox/store-outage-log.js';
 import { processRedactor } from '../platform/redaction.js';
-import type { OutboxJob, Store, TransactionEntry, TransactionUpdateEnd } from '../store/types.js';
+import type { OutboxJob, Store, TransactionEntry, TransactionRequest, TransactionUpdateEnd } from '../store/types.js';
 
 /**
  * How OpenHIM answered one send. `notOwed`: jobs of the transaction owing its update that it was
  * not built from, as they came in a request OpenHIM did not route (routed-writes.ts): refused.
  */
 export type UpdateAnswer =
-  { kind: 'sent'; notOwed?: string[] } | { kind: 'retry'; reason: string } | { kind: 'refused'; reason: string };
+  | { kind: 'sent'; notOwed?: string[] }
+  | { kind: 'retry'; reason: string }
+  | { kind: 'refused'; reason: string }
+  | Waiting;
+
+/**
+ * Not sent, nothing recorded: a write of the request core routed has not ended yet (the writes of
+ * another request under its id had). That write's end sends the update.
+ */
+export type Waiting = { kind: 'waiting' };
 
 export interface TransactionUpdateTimings {
   /** Wait before the first retry of a send that failed; doubled per failure (default 2 s). */
@@ -53,7 +62,7 @@ export interface TransactionUpdateLogger {
 /** One send of `job`'s transaction: built from `jobs` (all of it), cut off at `until` (epoch ms). */
 export type SendTransactionUpdate = (
   job: OutboxJob,
-  send: { jobs: OutboxJob[]; until: number; entries?: TransactionEntry[] },
+  send: { jobs: OutboxJob[]; until: number; entries?: TransactionEntry[]; requests?: TransactionRequest[] },
 ) => Promise<UpdateAnswer>;
 
 export interface TransactionReporterOptions {
@@ -86,7 +95,7 @@ export function retryDelay(failures: number, t: Pick<TransactionUpdateTimings, '
  */
 export function debtAfter(
   job: Pick<OutboxJob, 'updatedAt' | 'transactionUpdate'>,
-  answer: UpdateAnswer,
+  answer: Exclude<UpdateAnswer, Waiting>,
   now: number,
   t: TransactionUpdateTimings,
 ): TransactionUpdateEnd {
@@ -124,6 +133,21 @@ function describe(err: unknown): string {
  */
 export const BATCH_ANSWER_WAIT_MS = 300_000;
 
+const unfinished = (j: OutboxJob) => j.status === 'pending' || j.status === 'in-flight';
+
+/**
+ * Whether the update may be due: every job of the transaction has ended, or, with its requests
+ * kept (v47), the writes of one of them have all ended and every unfinished job is a write of a
+ * request kept (one kept by no request, before v47, holds the update back as it did).
+ */
+export function someRequestEnded(jobs: OutboxJob[], requests: TransactionRequest[]): boolean {
+  const open = new Set(jobs.filter(unfinished).map((j) => j.id));
+  if (open.size === 0) return true;
+  const kept = new Set(requests.flatMap((r) => r.jobIds));
+  if ([...open].some((id) => !kept.has(id))) return false;
+  return requests.some((r) => r.jobIds.every((id) => !open.has(id)));
+}
+
 /** Whether the transaction is a batch still being answered: its update waits for every entry. */
 export function stillAnswering(entries: TransactionEntry[], jobs: OutboxJob[], now: number): boolean {
   if (entries.length === 0 || entries.length >= entries[0].count) return false;
@@ -153,10 +177,12 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
     settle: (end: TransactionUpdateEnd) => Promise<boolean>,
     basis: Pick<OutboxJob, 'updatedAt' | 'transactionUpdate'> = job,
     entries: TransactionEntry[] = [],
+    sent: { requests?: TransactionRequest[] } = {},
   ): Promise<void> {
     if (job.transactionUpdate?.state !== 'owed' || !job.transactionId) return;
     if (until <= now()) return; // too late to send before a sweep may: the sweep sends it
-    const answer = await opts.send(job, { jobs, until, ...(entries.length ? { entries } : {}) });
+    const answer = await opts.send(job, { jobs, until, ...(entries.length ? { entries } : {}), ...sent });
+    if (answer.kind === 'waiting') return;
     if (answer.kind === 'sent' && answer.notOwed?.length) await refuseNotOwed(job.transactionId, answer.notOwed);
     const end = debtAfter(basis, answer, now(), t);
     const recorded = await settle(end);
@@ -218,14 +244,17 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
   }
 
   /**
-   * The update of `job`'s whole transaction, once every job of it has settled (until then the last
-   * one to settle sends it, or a sweep): sent once for all of them, their debts settled together.
+   * The update of `job`'s whole transaction, once the writes of one request under its id have all
+   * settled (until then the last of them to settle sends it, or a sweep): sent once for all of
+   * them, their debts settled together. The update reads which request core routed and waits for
+   * that one's writes (routed-writes.ts); another request's unfinished write holds nothing back.
    */
   async function sendTransactionAlone(job: OutboxJob, until: (owed: OutboxJob[]) => number): Promise<void> {
     if (job.transactionUpdate?.state !== 'owed' || !job.transactionId) return;
     const transactionId = job.transactionId;
     const jobs = await opts.store.jobsOfTransaction(transactionId);
-    if (jobs.some((j) => j.status === 'pending' || j.status === 'in-flight')) return;
+    const requests = await opts.store.requestsOfTransaction(transactionId);
+    if (!someRequestEnded(jobs, requests)) return;
     const entries = await opts.store.entriesOfTransaction(transactionId);
     if (stillAnswering(entries, jobs, now())) return; // a sweep sends it once the batch is answered
     const answeredFrom = await settledJobsNamed(entries, jobs);
@@ -246,6 +275,7 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
       async (end) => (await opts.store.settleTransactionUpdates(transactionId, end, lastEnd)) > 0,
       basis,
       entries,
+      requests.length ? { requests } : {},
     );
   }
 

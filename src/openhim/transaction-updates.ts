@@ -16,7 +16,7 @@
  */
 import { Agent, request } from 'undici';
 import { mediatorUtils } from './mediator-utils.js';
-import type { OutboxJob, TransactionEntry } from '../store/types.js';
+import type { OutboxJob, TransactionEntry, TransactionRequest } from '../store/types.js';
 import { GivenUpError, reviveError } from '../outbox/errors.js';
 import { INTERNAL_ERROR } from '../outbox/failures.js';
 import { informational, operationOutcome } from '../fhir/outcome.js';
@@ -101,13 +101,14 @@ function entryResponseOf(final: { status: number; body: unknown }): { status: st
 export function finalTransactionResponseOf(
   jobs: OutboxJob[],
   entries: TransactionEntry[] = [],
+  bundle = false,
 ): {
   status: number;
   mediatorStatus: MediatorStatus;
   body: unknown;
 } {
   if (entries.length) return followingEntries(jobs, entries);
-  if (jobs.length === 1) {
+  if (jobs.length === 1 && !bundle) {
     const final = finalResponseOf(jobs[0]);
     return { ...final, mediatorStatus: mediatorStatusFor(final.status) };
   }
@@ -179,6 +180,8 @@ export interface TransactionUpdateSend {
   jobs?: OutboxJob[];
   /** How the transaction's Bundle entries were answered (store v24): the update follows them. */
   entries?: TransactionEntry[];
+  /** The requests kept under the transaction's id (store v47): the routed one's entries and type. */
+  requests?: TransactionRequest[];
   /**
    * When the debt may be claimed again (epoch ms; transaction-update-sweep.ts): the request is cut
    * off then, and not made at all once it has passed.
@@ -247,7 +250,7 @@ export function createTransactionUpdater(
         known = { stored: ownership.stored, named: ownership.named };
         remember(transactionId, known);
       }
-      const writes = routedWritesOf(transactionId, jobs, send.entries ?? [], known.named);
+      const writes = routedWritesOf(transactionId, jobs, send.entries ?? [], known.named, send.requests);
       if (writes.kind !== 'owed') return writes;
       routed = writes;
       if ((left() ?? 1) <= 0) return { kind: 'retry', reason: 'its claim ran out before the request' };
@@ -256,7 +259,7 @@ export function createTransactionUpdater(
         method: 'PUT',
         dispatcher: agent,
         headers: { ...auth, 'content-type': 'application/json' },
-        body: updateBody(routed.jobs, routed.entries, s, known.stored),
+        body: updateBody(routed, s, known.stored),
         headersTimeout: 10_000,
         bodyTimeout: 10_000,
         signal: signal(),
@@ -285,16 +288,15 @@ export function createTransactionUpdater(
    * applied, its answer lost). Redacted as the envelope is, and cut to the same body limits.
    */
   function updateBody(
-    jobs: OutboxJob[],
-    entries: TransactionEntry[] | undefined,
+    { jobs, entries, contentType, bundle }: Extract<RoutedWrites, { kind: 'owed' }>,
     s: Record<string, unknown>,
     stored: Set<string>,
   ): string {
-    const final = finalTransactionResponseOf(jobs, entries);
+    const final = finalTransactionResponseOf(jobs, entries, bundle);
     const envelope = buildOpenHimEnvelope({
       urn: opts.urn,
       status: final.mediatorStatus,
-      response: { status: final.status, headers: { 'content-type': 'application/fhir+json' }, body: final.body },
+      response: { status: final.status, headers: { 'content-type': updateContentType(contentType) }, body: final.body },
       orchestrations: opts.finalAttempts?.callsOf(jobs.filter((j) => !j.openhimFinalCalls).map((j) => j.id)),
       bodyLimitBytes: orchestrationBodyLimit(s),
       secretValues: opts.secretValues(),
@@ -310,4 +312,15 @@ export function createTransactionUpdater(
     // the last step before the bytes leave: a stored error written before a secret was known is masked too
     return redactor().redact(JSON.stringify(update));
   }
+}
+
+/**
+ * The update's Content-Type: the JSON type and FHIR release the routed request was answered in
+ * (its kept type, v47), as every other answer says it; plain FHIR JSON when not known.
+ */
+export function updateContentType(answeredWith: string | undefined): string {
+  const release = /;\s*fhirVersion=([0-9.]+)/i.exec(answeredWith ?? '')?.[1];
+  const type = answeredWith?.split(';')[0].trim().toLowerCase();
+  const json = type?.endsWith('json') ? type : 'application/fhir+json';
+  return release ? `${json}; fhirVersion=${release}; charset=utf-8` : 'application/fhir+json';
 }

@@ -28,6 +28,7 @@ import { FINISHED_JOBS_INDEX } from './retention.js';
 import { POSTGRES_REPEATED_ATTEMPTS, SQLITE_REPEATED_ATTEMPTS } from './repeated-attempts.js';
 import { OPERATOR_RETRIES } from './operator-retries.js';
 import { POSTGRES_OPENHIM_FINAL_CALLS, SQLITE_OPENHIM_FINAL_CALLS } from './openhim-final-calls.js';
+import { transactionRequests } from './transaction-requests.js';
 
 /**
  * Versioned schema migrations, one list per engine, applied in order at start-up. A migration is
@@ -400,6 +401,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   SQLITE_REPEATED_ATTEMPTS,
   OPERATOR_RETRIES,
   SQLITE_OPENHIM_FINAL_CALLS,
+  transactionRequests(SQLITE_TYPES.epochMs),
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -434,4 +436,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   POSTGRES_REPEATED_ATTEMPTS,
   OPERATOR_RETRIES,
   POSTGRES_OPENHIM_FINAL_CALLS,
+  transactionRequests(POSTGRES_TYPES.epochMs),
 ];

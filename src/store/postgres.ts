@@ -1,5 +1,11 @@
 import { POSTGRES_PRUNE, pruneBatch, runPrune, type PruneBatch, type PruneResult } from './retention.js';
 import {
+  INSERT_TRANSACTION_REQUEST_SQL,
+  TRANSACTION_REQUESTS_SQL,
+  transactionRequestOf,
+  transactionRequestValues,
+} from './transaction-requests.js';
+import {
   PG_CLAIM_UPDATES_SQL,
   PG_SETTLE_TRANSACTION_SQL,
   SETTLE_UPDATE_SQL,
@@ -80,6 +86,7 @@ import type {
   TransactionUpdateCounts,
   TransactionEntries,
   TransactionEntry,
+  TransactionRequest,
   RerunUpdate,
   JobRun,
   JobRunEnd,
@@ -595,6 +602,15 @@ export class PostgresStore implements Store {
 
   async entriesOfTransaction(transactionId: string): Promise<TransactionEntry[]> {
     return (await this.rows(TRANSACTION_ENTRIES_SQL, [transactionId])).map(transactionEntryOf);
+  }
+  async recordTransactionRequest(request: TransactionRequest): Promise<void> {
+    await this.pool.query(INSERT_TRANSACTION_REQUEST_SQL, transactionRequestValues(request));
+  }
+
+  async requestsOfTransaction(transactionId: string): Promise<TransactionRequest[]> {
+    return (await this.rows(TRANSACTION_REQUESTS_SQL, [transactionId])).map((r) =>
+      transactionRequestOf(transactionId, r),
+    );
   }
 
   /**

@@ -156,6 +156,16 @@ const PRUNE_ENTRIES_SQL = (txs: string) => `DELETE FROM openhim_transaction_entr
       WHERE r.transaction_id = openhim_transaction_entries.transaction_id)`;
 
 /**
+ * The requests kept under the pruned jobs' transactions (v47), once no job of the transaction and
+ * no rerun row naming it is left: every one names jobs of its transaction, so none outlives them.
+ */
+const PRUNE_REQUESTS_SQL = (txs: string) => `DELETE FROM openhim_transaction_requests
+  WHERE transaction_id IN (${txs})
+    AND NOT EXISTS (SELECT 1 FROM outbox_jobs o WHERE o.transaction_id = openhim_transaction_requests.transaction_id)
+    AND NOT EXISTS (SELECT 1 FROM openhim_rerun_updates r
+      WHERE r.transaction_id = openhim_transaction_requests.transaction_id)`;
+
+/**
  * The next entry map rows recorded before $1, after the cursor ($2 recorded_at, $3 transaction,
  * $4 entry), at most $5: a range of the v30 index. Paged like the jobs, so the maps kept (their
  * transaction's jobs are kept) are read once a run, not once a batch.
@@ -313,7 +323,10 @@ export function* pruneBatch(batch: PruneBatch, d: PruneDialect): PruneSteps<Prun
     );
     for (const [table, sql] of Object.entries(PRUNE_JOB_ROWS_SQL))
       counts[table as keyof typeof PRUNE_JOB_ROWS_SQL] = yield* count(sql(d.listOf(1)), [d.bindList(gone)]);
-    if (txs.length) counts.entries = yield* count(PRUNE_ENTRIES_SQL(d.listOf(1)), [d.bindList(txs)]);
+    if (txs.length) {
+      counts.entries = yield* count(PRUNE_ENTRIES_SQL(d.listOf(1)), [d.bindList(txs)]);
+      yield* count(PRUNE_REQUESTS_SQL(d.listOf(1)), [d.bindList(txs)]);
+    }
   }
   yield* count(STAMP_UNKNOWN_ENTRIES_SQL, [batch.now ?? Date.now(), batch.limit]);
   const entryRows = yield* rows(ENTRY_CANDIDATES_SQL, entryCandidateArgs(batch));

@@ -1,5 +1,11 @@
 import { sqliteLinksToUpstreamSql } from './upstream-links.js';
 import {
+  INSERT_TRANSACTION_REQUEST_SQL,
+  TRANSACTION_REQUESTS_SQL,
+  transactionRequestOf,
+  transactionRequestValues,
+} from './transaction-requests.js';
+import {
   SQLITE_EARLIER_WAITING_SQL as EARLIER_WAITING_SQL,
   SQLITE_LATER_WRITE_EXISTS,
   SQLITE_RESOURCE_ID_VALUE,
@@ -81,6 +87,7 @@ import type {
   TransactionUpdateCounts,
   TransactionEntries,
   TransactionEntry,
+  TransactionRequest,
   RerunUpdate,
   JobRun,
   JobRunEnd,
@@ -451,6 +458,18 @@ export class SqliteStore implements Store {
   async entriesOfTransaction(transactionId: string): Promise<TransactionEntry[]> {
     return this.read(() =>
       (this.sql(sqliteParams(TRANSACTION_ENTRIES_SQL)).all(transactionId) as Row[]).map(transactionEntryOf),
+    );
+  }
+  async recordTransactionRequest(request: TransactionRequest): Promise<void> {
+    const values = transactionRequestValues(request);
+    await this.write(() => this.sql(sqliteParams(INSERT_TRANSACTION_REQUEST_SQL)).run(...values));
+  }
+
+  async requestsOfTransaction(transactionId: string): Promise<TransactionRequest[]> {
+    return this.read(() =>
+      (this.sql(sqliteParams(TRANSACTION_REQUESTS_SQL)).all(transactionId) as Row[]).map((r) =>
+        transactionRequestOf(transactionId, r),
+      ),
     );
   }
 

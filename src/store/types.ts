@@ -183,6 +183,18 @@ export interface TransactionEntry {
   answer: EntryAnswer;
 }
 
+/**
+ * One request answered under an OpenHIM transaction id that awaits our update (v47): the jobs its
+ * writes were recorded as or answered from, the Content-Type it was answered with, and its Bundle's
+ * entry count (none when it was no Bundle).
+ */
+export interface TransactionRequest {
+  transactionId: string;
+  jobIds: string[];
+  contentType?: string;
+  entries?: number;
+}
+
 /** recordWrites found a key already used with another payload; nothing was recorded. */
 export class PayloadConflict extends Error {
   override readonly name = 'PayloadConflict';
@@ -662,6 +674,10 @@ export interface Store {
   recordTransactionEntries(entries: TransactionEntries): Promise<void>;
   /** How a Bundle's entries were answered through OpenHIM transaction `transactionId` (v24), in order. */
   entriesOfTransaction(transactionId: string): Promise<TransactionEntry[]>;
+  /** Records a request answered under an OpenHIM transaction id awaiting our update (v47); a replay keeps the first. */
+  recordTransactionRequest(request: TransactionRequest): Promise<void>;
+  /** The requests recorded under OpenHIM transaction `transactionId` (v47), oldest first. */
+  requestsOfTransaction(transactionId: string): Promise<TransactionRequest[]>;
   /** Every job of one OpenHIM transaction (v18), in the order they were accepted. */
   jobsOfTransaction(transactionId: string): Promise<OutboxJob[]>;
   /**

@@ -12,7 +12,7 @@
 import t from 'tap';
 import { startRigThroughOpenHim } from '../../support/openhim-rig.js';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
-import { orderLine, RIG_AUTH, type Rig } from '../../support/openlmis-e2e.js';
+import { damagedStock, orderLine, RIG_AUTH, type Rig } from '../../support/openlmis-e2e.js';
 import { until } from '../../support/net.js';
 
 const INITIATE = '/api/requisitions/initiate';
@@ -38,6 +38,36 @@ async function rigInitiateDown(t: Parameters<typeof startRigThroughOpenHim>[0], 
   const started = await startRigThroughOpenHim(t, engine, { OUTBOX_DEADLINE_MS: '300', OUTBOX_MAX_ATTEMPTS: '1000' });
   started.rig.lmis.sb.faults.add({ method: 'POST', path: INITIATE, action: { type: 'status', status: 503 } });
   return started;
+}
+
+/** A transaction Bundle: a GET of the facility, then one order line per order. */
+function bundleOf(rig: Rig, orders: string[]) {
+  const facility = rig.lmis.seed.facilities['LK-HC-101'];
+  return {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: [
+      { request: { method: 'GET', url: `Location/${facility}` } },
+      ...orders.map((order, i) => ({
+        fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        resource: line(rig, order, 10 + i),
+        request: { method: 'POST', url: 'SupplyRequest' },
+      })),
+    ],
+  };
+}
+
+/** The `count` jobs of transaction `tx`, once each is delivered and its update debt settled. */
+function everyDebtSettled(rig: Rig, tx: string, count: number) {
+  return until(
+    'every write delivered and every debt settled',
+    async () => {
+      const all = (await rig.mediator.store.listJobs({})).filter((j) => j.transactionId === tx);
+      const settled = all.every((j) => j.status === 'done' && j.transactionUpdate?.state !== 'owed');
+      return all.length === count && settled ? all : undefined;
+    },
+    30_000,
+  );
 }
 
 for (const engine of engineCases()) {
@@ -147,24 +177,60 @@ for (const engine of engineCases()) {
   );
 
   t.test(
+    `a forged write still queued under the id holds the routed write's update back no longer (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const { openhim, rig } = await rigInitiateDown(t, engine);
+      const stockDown = rig.lmis.sb.faults.add({ path: '**/stockEvents', action: { type: 'status', status: 503 } });
+      const tx = '65f0c0ffee0000000000f006';
+      const routed = await rig.fhir('POST', '/fhir/SupplyRequest', line(rig, 'UPD-AHEAD-1', 10), {
+        'x-openhim-transactionid': tx,
+      });
+      t.match(routed.body, { status: 'Processing', properties: { awaitsUpdateFrom: /^urn:/ } });
+      // straight to the mediator under its id: a stock write, its OpenLMIS endpoint kept down
+      const facility = rig.lmis.seed.facilities['LK-HC-101'];
+      const forged = await fetch(`${rig.mediator.url}/fhir/R5/InventoryReport`, {
+        method: 'POST',
+        headers: { authorization: RIG_AUTH, 'content-type': 'application/fhir+json', 'x-openhim-transactionid': tx },
+        body: JSON.stringify(damagedStock(facility, 'UPD-AHEAD-F1', 1)),
+      });
+      t.match(await forged.json(), { response: { status: 202 } }, 'the forged write is queued under the same id');
+      // OpenLMIS takes the routed write; the forged one's endpoint stays down
+      for (const f of rig.lmis.sb.faults.list()) if (f.id !== stockDown.id) rig.lmis.sb.faults.remove(f.id);
+
+      await until("the routed write's update", async () => openhim.state.transactionUpdates.has(tx), 30_000);
+      const jobs = (await rig.mediator.store.listJobs({})).filter((j) => j.transactionId === tx);
+      const of = (key: string) => jobs.find((j) => j.idempotencyKey.includes(key));
+      t.not(of('UPD-AHEAD-F1')?.status, 'done', 'sent while the forged write is still queued');
+      const [update] = openhim.state.transactionUpdates.get(tx) as any[];
+      t.match(update, { status: 'Successful', response: { status: 201 } }, 'the routed write alone');
+      t.match(
+        update.response.headers,
+        { 'Content-Type': 'application/fhir+json; fhirVersion=4.0; charset=utf-8' },
+        'in the FHIR release the routed request was answered in',
+      );
+
+      rig.lmis.sb.faults.clear();
+      const foreign = await until(
+        'the forged write delivered and its debt settled',
+        async () => {
+          const job = (await rig.mediator.store.listJobs({})).find((j) => j.idempotencyKey.includes('UPD-AHEAD-F1'));
+          return job?.status === 'done' && job.transactionUpdate?.state !== 'owed' ? job : undefined;
+        },
+        30_000,
+      );
+      t.match(foreign.transactionUpdate, { state: 'refused' }, "the forged write's debt is refused");
+      t.equal((openhim.state.transactionUpdates.get(tx) as any[]).length, 1, 'one update');
+    },
+  );
+
+  t.test(
     `a direct client's Bundle of more entries under a routed Bundle's id refuses nothing (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
       const { openhim, rig } = await rigInitiateDown(t, engine);
       const tx = '65f0c0ffee0000000000f005';
-      const facility = rig.lmis.seed.facilities['LK-HC-101'];
-      const bundle = (orders: string[]) => ({
-        resourceType: 'Bundle',
-        type: 'transaction',
-        entry: [
-          { request: { method: 'GET', url: `Location/${facility}` } },
-          ...orders.map((order, i) => ({
-            fullUrl: `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-            resource: line(rig, order, 10 + i),
-            request: { method: 'POST', url: 'SupplyRequest' },
-          })),
-        ],
-      });
+      const bundle = (orders: string[]) => bundleOf(rig, orders);
       const routed = await rig.fhir('POST', '/fhir', bundle(['UPD-BUNDLE-1']), { 'x-openhim-transactionid': tx });
       t.match(routed.body, { status: 'Processing', properties: { awaitsUpdateFrom: /^urn:/ } });
       // after it, straight to the mediator: its third entry is kept under the id (the first two are the routed one's)
@@ -177,15 +243,7 @@ for (const engine of engineCases()) {
       await forged.body?.cancel();
       rig.lmis.sb.faults.clear();
 
-      const jobs = await until(
-        'every write delivered and every debt settled',
-        async () => {
-          const all = (await rig.mediator.store.listJobs({})).filter((j) => j.transactionId === tx);
-          const settled = all.every((j) => j.status === 'done' && j.transactionUpdate?.state !== 'owed');
-          return all.length === 3 && settled ? all : undefined;
-        },
-        30_000,
-      );
+      const jobs = await everyDebtSettled(rig, tx, 3);
       const of = (key: string) => jobs.find((j) => j.idempotencyKey.includes(key));
       t.match(of('UPD-BUNDLE-1')!.transactionUpdate, { state: 'sent' }, "the routed Bundle's update is sent");
       t.match(of('UPD-BUNDLE-F1')!.transactionUpdate, { state: 'refused' }, "the forged writes' debts refused");
@@ -195,6 +253,38 @@ for (const engine of engineCases()) {
       const body = JSON.parse(updates[0].response.body);
       t.equal(body.entry.length, 2, "the routed Bundle's two entries alone");
       t.match(body.entry[1], { response: { status: /^201/ } }, 'its write delivered');
+    },
+  );
+
+  t.test(
+    `a direct client's Bundle kept before a routed Bundle under its id neither refuses nor shapes its update (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const { openhim, rig } = await rigInitiateDown(t, engine);
+      const tx = '65f0c0ffee0000000000f007';
+      const bundle = (orders: string[]) => bundleOf(rig, orders);
+      // first, straight to the mediator: its entry map is the one kept under the id
+      const forged = await fetch(`${rig.mediator.url}/fhir`, {
+        method: 'POST',
+        headers: { authorization: RIG_AUTH, 'content-type': 'application/fhir+json', 'x-openhim-transactionid': tx },
+        body: JSON.stringify(bundle(['UPD-FIRST-F1', 'UPD-FIRST-F2'])),
+      });
+      t.equal(forged.status, 200, 'the forged Bundle is answered');
+      await forged.body?.cancel();
+      const routed = await rig.fhir('POST', '/fhir', bundle(['UPD-FIRST-1']), { 'x-openhim-transactionid': tx });
+      t.match(routed.body, { status: 'Processing', properties: { awaitsUpdateFrom: /^urn:/ } });
+      rig.lmis.sb.faults.clear();
+
+      const jobs = await everyDebtSettled(rig, tx, 3);
+      const of = (key: string) => jobs.find((j) => j.idempotencyKey.includes(key));
+      t.match(of('UPD-FIRST-1')!.transactionUpdate, { state: 'sent' }, "the routed Bundle's update is sent");
+      t.match(of('UPD-FIRST-F1')!.transactionUpdate, { state: 'refused' }, "the forged writes' debts refused");
+      const updates = openhim.state.transactionUpdates.get(tx) as any[];
+      t.equal(updates.length, 1, 'one update');
+      const body = JSON.parse(updates[0].response.body);
+      t.match(body, { resourceType: 'Bundle', type: 'transaction-response' });
+      t.equal(body.entry.length, 1, "the routed write's answer alone, none of the forged Bundle's");
+      t.match(body.entry[0], { response: { status: /^201/ } }, 'its write delivered');
     },
   );
 

@@ -95,3 +95,47 @@ t.test('a transaction marked before writes were named is owed the update of all 
     foreign: [],
   });
 });
+
+t.test('with the requests kept (v47), only the routed request shapes the update', async (t) => {
+  const entry = (n: number, count: number, jobId?: string): TransactionEntry => ({
+    entry: n,
+    count,
+    ...(jobId ? { jobId } : {}),
+    answer: { status: n === 0 ? '200' : '202' },
+  });
+  const FORGED_2 = job('0190c0de-0000-7001-8000-fffffffffff2', true, 1);
+  const forgedMap = [entry(0, 3), entry(1, 3, FORGED.id), entry(2, 3, FORGED_2.id)];
+  const forgedRequest = { transactionId: TX, jobIds: [FORGED.id, FORGED_2.id], entries: 3 };
+  const contentType = 'application/fhir+json; fhirVersion=4.0; charset=utf-8';
+
+  // a forged Bundle kept first holds the positions the routed Bundle's map would have had
+  const bundleRequest = { transactionId: TX, jobIds: [ROUTED.id], entries: 2, contentType };
+  const first = routedWritesOf(TX, [FORGED, FORGED_2, ROUTED], forgedMap, named, [forgedRequest, bundleRequest]);
+  t.same(
+    first,
+    { kind: 'owed', jobs: [ROUTED], entries: [], foreign: [FORGED.id, FORGED_2.id], contentType, bundle: true },
+    'a forged Bundle kept first: not refused, a Bundle of the routed writes alone',
+  );
+
+  // the routed request was one write: no Bundle map under the id is its
+  const single = { transactionId: TX, jobIds: [ROUTED.id], contentType };
+  t.same(
+    routedWritesOf(TX, [FORGED, FORGED_2, ROUTED], forgedMap, named, [forgedRequest, single]),
+    { kind: 'owed', jobs: [ROUTED], entries: [], foreign: [FORGED.id, FORGED_2.id], contentType },
+    "a routed write alone: the forged Bundle's answers are not its update",
+  );
+
+  // the routed Bundle's own map, kept first, is still followed
+  const own = [entry(0, 2), entry(1, 2, ROUTED.id), entry(2, 3, FORGED.id)];
+  t.same(
+    routedWritesOf(TX, [ROUTED, FORGED], own, named, [bundleRequest, forgedRequest]),
+    { kind: 'owed', jobs: [ROUTED], entries: own.slice(0, 2), foreign: [FORGED.id], contentType },
+    "the routed Bundle's own entries",
+  );
+});
+
+t.test('a routed write not ended yet: waiting, whatever else has ended', async (t) => {
+  const unfinished = { ...ROUTED, status: 'pending' as const, transactionUpdate: undefined };
+  t.same(routedWritesOf(TX, [FORGED, unfinished, SIBLING], [], named), { kind: 'waiting' });
+  t.same(routedWritesOf(TX, [FORGED, unfinished], [], undefined), { kind: 'waiting' }, 'nor when none is named');
+});
