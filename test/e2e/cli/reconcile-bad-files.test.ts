@@ -8,31 +8,13 @@
  * cut short or holding a null printed a stack trace (EISDIR, SyntaxError, TypeError) before.
  * Separate processes, as a data manager runs them.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import t from 'tap';
+import { reconcileCli } from '../../support/reconcile-cli.js';
 
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../../..');
-const cliPath = path.join(root, 'src/cli/index.ts');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
-
-async function reconcile(args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  return run(tsx, [cliPath, 'reconcile', ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-    timeout: 60_000,
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number | null; stdout: string; stderr: string }) => ({
-      code: err.code ?? 'signal',
-      stdout: err.stdout,
-      stderr: err.stderr,
-    }),
-  );
-}
+const reconcile = (args: string[]) => reconcileCli(args);
 
 t.test('files reconcile cannot use: one line, exit 1', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'reconcile-bad-files-'));

@@ -8,33 +8,15 @@
  * row number. What the CSV reader takes right is still taken: a BOM with CRLF, semicolons, a line
  * break inside a quoted name.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import t from 'tap';
+import { reconcileCli } from '../../support/reconcile-cli.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { openStore } from '../../../src/store/index.js';
 
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../../..');
-const cliPath = path.join(root, 'src/cli/index.ts');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
-
-async function reconcile(args: string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
-  return run(tsx, [cliPath, 'reconcile', ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
-    timeout: 60_000,
-  }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number | null; stdout: string; stderr: string }) => ({
-      code: err.code ?? 'signal',
-      stdout: err.stdout,
-      stderr: err.stderr,
-    }),
-  );
-}
+const reconcile = (args: string[]) => reconcileCli(args);
 
 const REGISTRY =
   'id,name,county\nR1,Kaumu Dispensary,Kitui\nR2,Kasikeu Health Centre,Makueni\nR3,Mutomo Hospital,Kitui\n';

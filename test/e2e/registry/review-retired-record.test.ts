@@ -11,17 +11,14 @@
  * was linked (200) to an id nothing names; now a 409, while another candidate is still taken.
  * Real CLI runs and a real mediator process over HTTP, both store engines.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import t from 'tap';
+import t, { type Test as Tap } from 'tap';
 import { engineCases } from '../../support/outbox-engines.js';
 import { startMediatorProcess } from '../../support/mediator-process.js';
+import { reconcileCli } from '../../support/reconcile-cli.js';
 
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../../..');
 const TOKEN = 'retired-record-admin-token';
 
 const REGISTRY = [
@@ -35,6 +32,40 @@ const REGISTRY = [
 const EMR = ['id,name,county', 'L1,Kaumu Dispensary,Kitui', 'L2,Kasikeu Health Centre,Makueni'];
 const DROPPED = ['L4,Ikutha Dispensary,Kitui', 'L5,Kyuso Dispensary,Kitui'];
 
+/** `reconcile --store` of `emr` in its own process; its stored-run summary. */
+async function storeRun(t: Tap, left: string, registry: string, databaseUrl: string) {
+  const out = path.join(path.dirname(left), 'out');
+  const args = ['--left', left, '--right', registry, '--out', out, '--system', 'emr', '--store'];
+  const r = await reconcileCli(args, { DATABASE_URL: databaseUrl });
+  t.equal(r.code, 0, `reconcile --store ran (${r.stderr.trim()})`);
+  return (JSON.parse(r.stdout) as { store: { retired: number } }).store;
+}
+
+/** A mediator serving the review API on that database, and amina's calls to it for `emr`. */
+async function reviewServer(t: Tap, name: string, databaseUrl: string, registry: string) {
+  const mediator = await startMediatorProcess(name, {
+    DATABASE_URL: databaseUrl,
+    ADMIN_TOKEN: TOKEN,
+    REGISTRY_FILE: registry,
+    SCHEDULE_RECONCILE: 'off',
+  });
+  t.teardown(() => mediator.close());
+  return async (method: string, url: string, body?: unknown) => {
+    const res = await fetch(`${mediator.base}/admin/reconcile/emr${url}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'x-actor': 'amina' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+}
+
+/** A 409 OperationOutcome saying why, as a data manager's script reads it. */
+function refused(t: Tap, answer: { status: number; body: unknown }, why: RegExp, what: string): void {
+  t.equal(answer.status, 409, what);
+  t.match(answer.body, { resourceType: 'OperationOutcome', issue: [{ code: 'conflict', diagnostics: why }] }, what);
+}
+
 for (const engine of engineCases())
   t.test(`${engine.name}: a record no longer listed is not linked by a review`, { skip: engine.skip }, async (t) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'review-retired-'));
@@ -46,49 +77,24 @@ for (const engine of engineCases())
     writeFileSync(registry, `${REGISTRY}\n`);
     const reconcile = async (lines: string[]) => {
       writeFileSync(emr, `${lines.join('\n')}\n`);
-      const args = ['--left', emr, '--right', registry, '--out', path.join(dir, 'out'), '--system', 'emr'];
-      const { stdout } = await run(
-        process.execPath,
-        ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'reconcile', ...args, '--store'],
-        { cwd: root, env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.databaseUrl }, timeout: 60_000 },
-      );
-      return (JSON.parse(stdout) as { store: { retired: number } }).store;
+      return storeRun(t, emr, registry, db.databaseUrl);
     };
     await reconcile([...EMR, ...DROPPED]);
     t.equal((await reconcile(EMR)).retired, 2, 'the second run retires the two rows the list dropped');
 
-    const mediator = await startMediatorProcess('review-retired', {
-      DATABASE_URL: db.databaseUrl,
-      ADMIN_TOKEN: TOKEN,
-      REGISTRY_FILE: registry,
-      SCHEDULE_RECONCILE: 'off',
-    });
-    t.teardown(() => mediator.close());
-    const api = async (method: string, url: string, body?: unknown) => {
-      const res = await fetch(`${mediator.base}/admin/reconcile/emr${url}`, {
-        method,
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'x-actor': 'amina' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-    };
+    const api = await reviewServer(t, 'review-retired', db.databaseUrl, registry);
     const rowOf = async (id: string) =>
       ((await api('GET', '/crosswalk')).body.rows as { systemId: string }[]).find((r) => r.systemId === id);
 
     const before = await rowOf('L5');
     t.match(before, { state: 'no-match', comment: 'record no longer in the list' });
     const accepted = await api('POST', '/L5/accept', { registryId: 'R6' });
-    t.equal(accepted.status, 409, 'an accept of a retired record is refused');
-    t.match(accepted.body, {
-      resourceType: 'OperationOutcome',
-      issue: [
-        {
-          code: 'conflict',
-          diagnostics:
-            /^emr\/L5 is no longer in emr's facility list \(the reconcile run at .+ retired it\): there is no record to link; nothing was decided$/,
-        },
-      ],
-    });
+    refused(
+      t,
+      accepted,
+      /^emr\/L5 is no longer in emr's facility list \(the reconcile run at .+ retired it\): there is no record to link; nothing was decided$/,
+      'an accept of a retired record is refused',
+    );
     const flagged = await api('POST', '/L4/flag', { comment: 'is this Ikutha?' });
     t.equal(flagged.status, 409, 'a flag of one too');
     t.same(await rowOf('L5'), before, 'the row is as the run left it');
@@ -113,52 +119,25 @@ for (const engine of engineCases())
     const emr = path.join(dir, 'emr.csv');
     writeFileSync(registry, `${REGISTRY}\nR4,Mutomo Health Centre,Kitui\n`);
     writeFileSync(emr, 'id,name,county\nL9,Mutomo,Kitui\n');
-    const args = ['--left', emr, '--right', registry, '--out', path.join(dir, 'out'), '--system', 'emr', '--store'];
-    await run(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'reconcile', ...args], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: db.databaseUrl },
-      timeout: 60_000,
-    });
+    await storeRun(t, emr, registry, db.databaseUrl);
     // the registry drops Mutomo Hospital after the run that proposed it
     writeFileSync(registry, `${REGISTRY.replace('R3,Mutomo Hospital,Kitui\n', '')}\nR4,Mutomo Health Centre,Kitui\n`);
-    const mediator = await startMediatorProcess('review-dropped', {
-      DATABASE_URL: db.databaseUrl,
-      ADMIN_TOKEN: TOKEN,
-      REGISTRY_FILE: registry,
-      SCHEDULE_RECONCILE: 'off',
-    });
-    t.teardown(() => mediator.close());
-    const post = async (url: string, body: unknown) => {
-      const res = await fetch(`${mediator.base}/admin/reconcile/emr${url}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', 'x-actor': 'amina' },
-        body: JSON.stringify(body),
-      });
-      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-    };
-    const queue = await fetch(`${mediator.base}/admin/reconcile/emr/review`, {
-      headers: { authorization: `Bearer ${TOKEN}` },
-    });
-    const items = ((await queue.json()) as { items: { systemId: string; suggestions: { registryId: string }[] }[] })
-      .items;
+    const api = await reviewServer(t, 'review-dropped', db.databaseUrl, registry);
+    const queue = await api('GET', '/review');
+    const items = queue.body.items as { systemId: string; suggestions: { registryId: string }[] }[];
     t.same(
       items.map((i) => [i.systemId, i.suggestions.map((s) => s.registryId).sort()]),
       [['L9', ['R3', 'R4']]],
       'the run proposed both',
     );
-    const dropped = await post('/L9/accept', { registryId: 'R3' });
-    t.equal(dropped.status, 409, 'the dropped candidate is refused');
-    t.match(dropped.body, {
-      resourceType: 'OperationOutcome',
-      issue: [
-        {
-          code: 'conflict',
-          diagnostics:
-            /^registry facility R3, a candidate of emr\/L9, is no longer in the registry's list: .*nothing was decided$/,
-        },
-      ],
-    });
-    const other = await post('/L9/accept', { registryId: 'R4' });
+    const dropped = await api('POST', '/L9/accept', { registryId: 'R3' });
+    refused(
+      t,
+      dropped,
+      /^registry facility R3, a candidate of emr\/L9, is no longer in the registry's list: .*nothing was decided$/,
+      'the dropped candidate is refused',
+    );
+    const other = await api('POST', '/L9/accept', { registryId: 'R4' });
     t.equal(other.status, 200, 'a candidate still listed is linked');
     t.match(other.body, { row: { state: 'manual-match', registryId: 'R4' } });
   });
