@@ -14,7 +14,7 @@ import { LOC } from '../../../../sandbox/openmrs/index.js';
 import { ORDER_NUMBER_TYPE, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
 import { until } from '../../../support/net.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { GTIN, startOpenMrsRigOn, why } from '../../../support/openmrs-e2e.js';
+import { GTIN, startOpenMrsRigOn, why, type OpenMrsRig } from '../../../support/openmrs-e2e.js';
 
 const ORDERS = 'https://app.example.org/orders';
 const DELIVERIES = 'https://app.example.org/deliveries';
@@ -43,6 +43,12 @@ const delivery = (number: string, basedOn: Record<string, unknown>, qty: number)
   suppliedItem: { quantity: units(qty), itemCodeableConcept: { coding: [{ system: GTIN, code: AMOXICILLIN }] } },
 });
 
+/** The requisition OpenMRS holds for this order number (its external reference ends in it). */
+const requisitionIn = (rig: OpenMrsRig, number: string) =>
+  [...rig.sb.stock.operations.values()].find(
+    (o) => o.operationType === 'requisition' && String(o.externalReference).endsWith(`|${number}`),
+  );
+
 for (const engine of engineCases())
   t.test(
     `a delivery confirmed under the app's own number, based on its order (${engine.name})`,
@@ -50,10 +56,7 @@ for (const engine of engineCases())
     async (t) => {
       const rig = await startOpenMrsRigOn(t, engine, 'openmrs-based-on');
       const { sb, fhir } = rig;
-      const requisitionOf = (number: string) =>
-        [...sb.stock.operations.values()].find(
-          (o) => o.operationType === 'requisition' && String(o.externalReference).endsWith(`|${number}`),
-        );
+      const requisitionOf = (number: string) => requisitionIn(rig, number);
 
       const byLine = await fhir('POST', '/fhir/SupplyRequest', order('APP-1', 200));
       t.equal(byLine.status, 201, why(byLine));
@@ -116,10 +119,7 @@ for (const engine of engineCases())
     async (t) => {
       const rig = await startOpenMrsRigOn(t, engine, 'openmrs-based-on-search');
       const { sb, fhir } = rig;
-      const requisitionOf = (number: string) =>
-        [...sb.stock.operations.values()].find(
-          (o) => o.operationType === 'requisition' && String(o.externalReference).endsWith(`|${number}`),
-        )!;
+      const requisitionOf = (number: string) => requisitionIn(rig, number)!;
       const posted = await fhir('POST', '/fhir/SupplyRequest', order('APP-3', 40));
       t.equal(posted.status, 201, why(posted));
       // the Android FHIR SDK's way: PUT under an id of the app's own
