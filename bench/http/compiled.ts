@@ -31,9 +31,10 @@ export interface SideScript {
 /** Package data the compiled code reads at run time, linked from the tree. */
 const PACKAGE_DATA = ['package.json', 'fhir-mappings', 'mediator-config.json', 'generated', 'node_modules'];
 
-export async function compileSides(tree: string): Promise<SideScript> {
-  if (runsThroughTsx)
-    return { script: path.join(tree, 'bench', 'http', 'side.ts'), execArgv: ['--import', 'tsx'], remove() {} };
+/** `entry` (default bench/http/side.ts) is the script compiled with all it imports: bench/openlmis-instructions.ts compiles src/cli/index.ts. */
+export async function compileSides(tree: string, entry = 'bench/http/side.ts'): Promise<SideScript> {
+  if (runsThroughTsx) return { script: path.join(tree, entry), execArgv: ['--import', 'tsx'], remove() {} };
+  const built = entry.replace(/\.ts$/, '.js');
   const out = mkdtempSync(path.join(tmpdir(), 'bench-sides-'));
   const config = path.join(out, 'tsconfig.json');
   writeFileSync(
@@ -41,19 +42,19 @@ export async function compileSides(tree: string): Promise<SideScript> {
     JSON.stringify({
       extends: path.join(tree, 'tsconfig.json'),
       compilerOptions: { noEmit: false, rootDir: tree, outDir: out, sourceMap: false, incremental: false },
-      files: [path.join(tree, 'bench', 'http', 'side.ts')],
+      files: [path.join(tree, entry)],
       include: [],
     }),
   );
   const tsc = path.join(tree, 'node_modules', 'typescript', 'bin', 'tsc');
   // type errors elsewhere in a tree being worked on do not stop tsc from writing the JavaScript
   await run(process.execPath, [tsc, '-p', config], { cwd: tree, maxBuffer: 64 << 20 }).catch((err: unknown) => {
-    if (!existsSync(path.join(out, 'bench', 'http', 'side.js'))) throw err;
+    if (!existsSync(path.join(out, built))) throw err;
   });
   for (const name of PACKAGE_DATA)
     if (existsSync(path.join(tree, name))) symlinkSync(path.join(tree, name), path.join(out, name));
   return {
-    script: path.join(out, 'bench', 'http', 'side.js'),
+    script: path.join(out, built),
     execArgv: [],
     remove: () => rmSync(out, { recursive: true, force: true }),
   };
