@@ -3,7 +3,7 @@ import { throwOnPageAnswer } from './page-answer.js';
 import { staticTokenAuth } from '../../upstream/auth/static-token.js';
 import type { AuthStrategy } from '../../upstream/auth/types.js';
 import { createUpstreamClient, type UpstreamRequest, type UpstreamResponse } from '../../upstream/client.js';
-import { asRecord } from '../../upstream/errors.js';
+import { asRecord, malformedAnswer } from '../../upstream/errors.js';
 import { collectAllPages } from '../../upstream/paging.js';
 import type { Query } from '../../upstream/http.js';
 import { AccountHold, accountRefusalOf } from './account-hold.js';
@@ -128,6 +128,14 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
             const b = asRecord(body);
             const items = b?.[key];
             if (!Array.isArray(items)) return undefined;
+            // every DHIS2 collection lists objects: another item (null, a number) would fail the
+            // decoding further on as a TypeError of ours (a 500); it is the answer that is wrong
+            if (!items.every((i) => asRecord(i)))
+              throw malformedAnswer(
+                DHIS2,
+                `GET ${path} answered ${key} whose items are not all objects`,
+                makeDhis2Error,
+              );
             const pager = asRecord(b!.pager);
             // no pager: the server sent the whole list (an old server or a short list)
             const last = !pager || Number(pager.page ?? 1) >= Number(pager.pageCount ?? 1);
