@@ -66,7 +66,8 @@ export function routedWritesOf(
       kind: 'refused',
       reason: `OpenHIM transaction ${transactionId}: a request OpenHIM did not route recorded Bundle entries under its id too (not updated)`,
     };
-  const bundle = request?.entries !== undefined && own.length === 0;
+  // a Bundle of one entry keeps no map (fhir/bundle.ts): its update is that write's answer, as before
+  const bundle = (request?.entries ?? 0) > 1 && own.length === 0;
   return {
     kind: 'owed',
     jobs: routed,

@@ -139,3 +139,8 @@ t.test('a routed write not ended yet: waiting, whatever else has ended', async (
   t.same(routedWritesOf(TX, [FORGED, unfinished, SIBLING], [], named), { kind: 'waiting' });
   t.same(routedWritesOf(TX, [FORGED, unfinished], [], undefined), { kind: 'waiting' }, 'nor when none is named');
 });
+
+t.test('a routed Bundle of one entry keeps no map: its update is its write’s answer, as before v47', async (t) => {
+  const one = { transactionId: TX, jobIds: [ROUTED.id], entries: 1 };
+  t.same(routedWritesOf(TX, [ROUTED], [], named, [one]), { kind: 'owed', jobs: [ROUTED], entries: [], foreign: [] });
+});
