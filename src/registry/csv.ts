@@ -1,5 +1,6 @@
 import Papa from 'papaparse';
 import { InvalidInputError } from '../domain/errors.js';
+import { csvRecordLines } from './list-checks.js';
 
 /**
  * Facility lists as CSV (RFC 4180: quoted fields with commas, line breaks and doubled quotes;
@@ -39,7 +40,9 @@ function listProblem(text: string, errors: Papa.ParseError[], rows: Record<strin
   if (extra) {
     const counts = /expected (\d+) fields but parsed (\d+)/.exec(extra.message);
     const cells = counts ? `${counts[2]} cells for the ${counts[1]} columns of the header` : extra.message;
-    return `row ${(extra.row ?? 0) + 1}: ${cells} (a comma inside a value needs the cell in quotes)`;
+    // by its line in the file, as an editor shows it (a quoted line break or a blank line before it moves it)
+    const line = csvRecordLines(text)[(extra.row ?? 0) + 1] ?? (extra.row ?? 0) + 2;
+    return `line ${line} (row ${(extra.row ?? 0) + 1}): ${cells} (a comma inside a value needs the cell in quotes)`;
   }
   return undefined;
 }

@@ -54,6 +54,12 @@ const BAD: [string, string | Buffer, RegExp][] = [
     '[{"id":"L1","name":"Kaumu Dispensary"},{"id":"L1","name":"Kasikeu Health Centre"}]',
     /^error: dup\.json: entry 2, column id: id "L1" again \(first on entry 1\); nothing was read$/,
   ],
+  [
+    // a comma in an unquoted name, after a blank line and a quoted line break: named by its line
+    'extra.csv',
+    'id,name\n\nL0,"Kaumu\nDispensary"\nL1,Kasikeu, Health Centre\n',
+    /^error: extra\.csv: line 5 \(row 2\): 3 cells for the 2 columns of the header .*nothing was read$/,
+  ],
   ['noname.csv', 'id,county\nL1,Kitui\n', /^error: noname\.csv: line 1: no facility name column among id, county$/],
 ];
 

@@ -21,5 +21,5 @@ t.test('a value past the header is still refused, naming the row', async (t) => 
     err = e;
   }
   t.ok(err instanceof InvalidInputError);
-  t.match(String((err as Error).message), /^list\.csv: row 1: 3 cells for the 2 columns/);
+  t.match(String((err as Error).message), /^list\.csv: line 2 \(row 1\): 3 cells for the 2 columns/);
 });
