@@ -319,7 +319,7 @@ export function createTransactionUpdater(
  * (its kept type, v47), as every other answer says it; plain FHIR JSON when not known.
  */
 export function updateContentType(answeredWith: string | undefined): string {
-  const release = /;\s*fhirVersion=([0-9.]+)/i.exec(answeredWith ?? '')?.[1];
+  const release = /;\s*fhirVersion="?([0-9.]+)/i.exec(answeredWith ?? '')?.[1];
   const type = answeredWith?.split(';')[0].trim().toLowerCase();
   const json = type?.endsWith('json') ? type : 'application/fhir+json';
   return release ? `${json}; fhirVersion=${release}; charset=utf-8` : 'application/fhir+json';

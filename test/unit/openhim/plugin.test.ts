@@ -3,8 +3,10 @@ import zlib from 'node:zlib';
 import Fastify from 'fastify';
 import t from 'tap';
 import type { OpenHimEnvelope } from '../../../src/openhim/envelope.js';
-import { recordUpstreamCall } from '../../../src/platform/call-recording.js';
+import { noteTransactionJobs, noteWriteAccepted, recordUpstreamCall } from '../../../src/platform/call-recording.js';
 import openhimPlugin from '../../../src/openhim/plugin.js';
+import { updateContentType } from '../../../src/openhim/transaction-updates.js';
+import type { TransactionRequest } from '../../../src/store/types.js';
 
 const urn = 'urn:mediator:fhir-supply-mediator';
 const TX = { 'x-openhim-transactionid': '65a0c0ffee0000000000abcd' };
@@ -165,3 +167,49 @@ t.test('custom decider, 204 and compressed payloads', async (t) => {
   const head = await app.inject({ method: 'HEAD', url: '/fhir/Location/x', headers: TX });
   t.notMatch(String(head.headers['content-type']), /openhim/, 'HEAD has no body to wrap');
 });
+
+t.test(
+  'a request awaiting our update is kept with its writes before its answer; a store failure only logged',
+  async (t) => {
+    const kept: TransactionRequest[] = [];
+    let fail = false;
+    const app = Fastify();
+    await app.register(openhimPlugin, {
+      urn,
+      recordRequest: async (r) => {
+        if (fail) throw new Error('database away');
+        kept.push(r);
+      },
+    });
+    app.post('/fhir', async (_request, reply) => {
+      noteWriteAccepted();
+      noteTransactionJobs(['0190c0de-0001-7000-8000-aaaaaaaaaaa1', '0190c0de-0001-7000-8000-aaaaaaaaaaa1']);
+      return reply.code(200).type('application/fhir+json; fhirVersion=4.0').send({ resourceType: 'Bundle' });
+    });
+    app.post('/fhir/Answered', async (_request, reply) => reply.code(201).send({}));
+    t.teardown(() => app.close());
+    const bundle = { resourceType: 'Bundle', type: 'transaction', entry: [{}, {}, {}] };
+    const res = await app.inject({ method: 'POST', url: '/fhir', headers: TX, payload: bundle });
+    t.match(JSON.parse(res.body), { status: 'Processing', properties: { awaitsUpdateOfWrites: 'aaaaaaaaaaa1' } });
+    t.same(kept, [
+      {
+        transactionId: TX['x-openhim-transactionid'],
+        jobIds: ['0190c0de-0001-7000-8000-aaaaaaaaaaa1'],
+        contentType: 'application/fhir+json; fhirversion="4.0"; charset=utf-8',
+        entries: 3,
+      },
+    ]);
+    t.equal(
+      updateContentType(kept[0].contentType),
+      'application/fhir+json; fhirVersion=4.0; charset=utf-8',
+      'its release read back',
+    );
+    t.equal(updateContentType(undefined), 'application/fhir+json', 'none kept: plain FHIR JSON');
+    await app.inject({ method: 'POST', url: '/fhir/Answered', headers: TX, payload: {} });
+    t.equal(kept.length, 1, 'a request answered in full awaits nothing: not kept');
+    fail = true;
+    const still = await app.inject({ method: 'POST', url: '/fhir', headers: TX, payload: bundle });
+    t.equal(still.statusCode, 200, 'answered all the same');
+    t.match(JSON.parse(still.body), { status: 'Processing', response: { status: 200 } });
+  },
+);
