@@ -15,3 +15,15 @@ export function deliveryMatches(d: Delivery, c: SearchCriteria): boolean {
   if (c.supplier && d.supplier?.id !== c.supplier) return false;
   return true;
 }
+
+/**
+ * Whether a delivery written under the identifier a search names meets the rest of it, in its
+ * system's terms (RoutedFlow.inSystemTerms: the facility's and the order's upstream ids): its
+ * system listed it under its own identifier, so the connector's filters never saw it.
+ */
+export function writtenDeliveryMatches(d: Delivery, c: SearchCriteria): boolean {
+  if (c.status && !c.status.split(',').includes(d.status)) return false;
+  if (c.facility && d.destination.id !== c.facility) return false;
+  if (c.basedOn && d.basedOn?.orderId !== c.basedOn && !d.basedOn?.lineIds?.includes(c.basedOn)) return false;
+  return deliveryMatches(d, { ...c, identifier: undefined, basedOn: undefined });
+}

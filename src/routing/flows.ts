@@ -4,6 +4,7 @@ import type { FacilityRef } from '../domain/identifiers.js';
 import type { JobStatus } from '../store/types.js';
 import type { Connector, Page, SearchCriteria, StepJournal, WriteResult } from './ports.js';
 import type { Flow, WriteContext } from '../fhir/services.js';
+import { writtenDeliveryMatches } from './delivery-match.js';
 import { orderRevision, type WrittenOrder } from './order-revision.js';
 import { precheckOrderWrite, writeOrder } from './order-writes.js';
 import { writeUnderLinkedParent, writeUnderSystemParent, type ParentDeps } from './facility-parent.js';
@@ -71,6 +72,24 @@ export interface FlowSpec<T> {
    * by id although no search of that flow has listed it yet.
    */
   namedRecords?(value: T): NamedRecord[];
+  /**
+   * The business key writes of a value with this identifier are recorded under, and whether such a
+   * value meets the rest of a search (in its system's terms): a search by the identifier a client
+   * wrote under finds what it wrote, though its system lists it under its own (an app's delivery
+   * number confirming an OpenMRS transfer or an OpenLMIS proof of delivery). Without a system the
+   * key is unknown and only the system's own identifiers are matched.
+   */
+  writtenUnder?: {
+    key(identifier: { system?: string; value: string }): string | undefined;
+    matches(value: T, criteria: SearchCriteria): boolean;
+  };
+  /**
+   * The order lines a write names by id (a delivery's basedOn), and the value naming the order
+   * one of them was written to (its link's upstream id): a line an app PUT under its own id is
+   * held upstream under ids the system derives, so a write is matched by its order, as a
+   * based-on search is (RoutedFlow.inSystemTerms).
+   */
+  orderLines?: { ids(value: T): string[]; withOrder(value: T, orderId: string): T };
   /**
    * Ids a connector served values of this flow under before (OrderCapability.formerIds,
    * DeliveryCapability.formerIds): for the
@@ -225,6 +244,14 @@ export const DELIVERIES: FlowSpec<Delivery> = {
     d.basedOn?.orderId
       ? (d.basedOn.lineIds ?? []).map((fhirId) => ({ flow: 'orders', fhirId, upstreamId: d.basedOn!.orderId! }))
       : [],
+  writtenUnder: {
+    key: ({ system, value }) => (system ? keyOf('delivery', { system, value }) : undefined),
+    matches: writtenDeliveryMatches,
+  },
+  orderLines: {
+    ids: (d) => (d.basedOn?.orderId ? [] : (d.basedOn?.lineIds ?? [])),
+    withOrder: (d, orderId) => ({ ...d, basedOn: { ...d.basedOn, orderId } }),
+  },
   formerIds: (c) => c.deliveries?.formerIds && ((upstreamId, d) => c.deliveries!.formerIds!(upstreamId, d)),
   formerIdsWhy: (c) => c.deliveries?.formerIdsWhy,
   linksOwnIds: (c) => !!c.deliveries?.listsThroughCopies,

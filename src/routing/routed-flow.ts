@@ -272,7 +272,8 @@ export class RoutedFlow<T> implements FlowService<T> {
         if (page instanceof SearchNeedsParameterError) return page;
         const items = await this.withWrittenIds(c.system, page.items);
         await this.remember(c.system, items, !!asked.supplier && !!this.spec.linksOwnIds?.(c));
-        return { ...page, items: await this.stampSeen(items) };
+        const written = await this.writtenUnderIdentifier(c.system, await this.inSystemTerms(c.system, asked), items);
+        return { ...page, items: [...(await this.stampSeen(items)), ...written] };
       }),
     );
     // a system that cannot answer the search as asked (stock without a location) adds nothing,
@@ -287,6 +288,29 @@ export class RoutedFlow<T> implements FlowService<T> {
     if (pages.length === 1 && searchers.length === 1) return pages[0];
     const leftOut = answers.flatMap((a) => (a instanceof SearchNeedsParameterError ? a.issues : []));
     return { items: pages.flatMap((p) => p.items), ...(leftOut.length ? { leftOut } : {}) };
+  }
+
+  /**
+   * What writes to `system` recorded under the identifier a search names (FlowSpec.writtenUnder),
+   * read by the id each write's answer gave, less those the system listed already: the system
+   * lists them under its own identifier, so a client searching by its own (an app that lost the
+   * answer, a conditional create) found nothing and would write again. A refused write is not one.
+   */
+  private async writtenUnderIdentifier(system: string, criteria: SearchCriteria, listed: T[]): Promise<T[]> {
+    const key = criteria.identifier && this.spec.writtenUnder?.key(criteria.identifier);
+    if (!key) return [];
+    const have = new Set(listed.map((v) => (v as { id?: string }).id));
+    const found: T[] = [];
+    for (const job of await this.store.findJobsByKey(key)) {
+      if (job.system !== system || job.status === 'rejected' || job.status === 'dead') continue;
+      const id = this.spec.fhirIds(job.payload as T)[0];
+      if (!id || have.has(id)) continue;
+      const value = await this.read(id);
+      if (!value || !this.spec.writtenUnder!.matches(value, criteria)) continue;
+      found.push(value);
+      have.add(id);
+    }
+    return found;
   }
 
   /**
@@ -372,13 +396,27 @@ export class RoutedFlow<T> implements FlowService<T> {
    * The value as the write it is: an update changing what was written is its next revision
    * (FlowSpec.revise), from the outbox's last write of it. Unchanged for flows without revisions.
    */
-  async revise(value: T, context: WriteContext, lookups: LookupsAhead = this.store): Promise<T> {
+  async revise(sent: T, context: WriteContext, lookups: LookupsAhead = this.store): Promise<T> {
+    const value = await this.withWrittenOrder(sent, lookups);
     if (!this.spec.revise) return value;
     const id = this.spec.fhirIds(value)[0];
     const link = id ? await lookups.getLink(this.spec.flow, id) : undefined;
     const job = link?.jobId ? await lookups.getJob(link.jobId) : undefined;
     const written = job && { value: job.payload as T, status: job.status, system: job.system };
     return this.spec.revise(value, context, written);
+  }
+  /**
+   * A write naming order lines by ids their writes came under (an app's PUT of a line under its
+   * own id) names the order they were written to (FlowSpec.orderLines): its system holds the
+   * lines under ids it derives, and matches the order by its upstream id, as a based-on search.
+   */
+  private async withWrittenOrder(value: T, lookups: LookupsAhead): Promise<T> {
+    const lines = this.spec.orderLines;
+    for (const id of lines?.ids(value) ?? []) {
+      const link = await lookups.getLink('orders', id);
+      if (link?.upstreamId) return lines!.withOrder(value, link.upstreamId);
+    }
+    return value;
   }
 
   /**

@@ -115,19 +115,21 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
   /**
    * The operations into the delivery's facility that fulfil the order it is `basedOn`: by the
    * order number, or by the id of any order line shipped (ids derive from the order number and
-   * product, whoever made the order), so an app confirms under its own delivery number, as it can
-   * in OpenLMIS.
+   * product, whoever made the order), or by the requisition's uuid (routing names it for a line an
+   * app wrote under its own id), so an app confirms under its own delivery number, as it can in
+   * OpenLMIS.
    */
   const ofOrder = async (d: Delivery): Promise<Json[]> => {
-    const { orderNumber, lineIds } = d.basedOn ?? {};
-    if (!orderNumber && !lineIds?.length) return [];
+    const { orderNumber, lineIds, orderId } = d.basedOn ?? {};
+    if (!orderNumber && !lineIds?.length && !orderId) return [];
     const found: Json[] = [];
     for (const op of await transfers(d.destination.id)) {
       const shipped = await decode(op);
       const order = shipped.basedOn?.orderNumber;
       if (!order) continue;
       const sameNumber = orderNumber?.system === order.system && orderNumber.value === order.value;
-      if (sameNumber || shipped.lines.some((l) => lineIds?.includes(orderLineId(order, l.product)))) found.push(op);
+      if (sameNumber || (orderId && shipped.basedOn?.orderId === orderId)) found.push(op);
+      else if (shipped.lines.some((l) => lineIds?.includes(orderLineId(order, l.product)))) found.push(op);
     }
     return found;
   };

@@ -79,6 +79,15 @@ for (const engine of engineCases())
       t.equal(again.status, 200, `sent again: ${why(again)}`);
       t.equal(again.body.id, confirmed.body.id, 'answered as the same delivery');
       t.equal(sb.store.writes['stockoperation.complete.stockissue'], 1, 'completed once');
+      const byOwnNumber = await fhir(
+        'GET',
+        `/fhir/SupplyDelivery?identifier=${encodeURIComponent(`${DELIVERIES}|DL-1`)}`,
+      );
+      t.same(
+        (byOwnNumber.body.entry ?? []).map((e: any) => e.resource.id),
+        [confirmed.body.id],
+        'a search by its own delivery number finds it',
+      );
 
       // by the order number, an order still queued for OpenMRS: not shipped, said so
       sb.faults.add({
@@ -143,5 +152,43 @@ for (const engine of engineCases())
           `by ${label}: the delivery of ${number} only`,
         );
       }
+    },
+  );
+
+for (const engine of engineCases())
+  t.test(
+    `a delivery based on a line the app PUT under its own id, found by its own number (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startOpenMrsRigOn(t, engine, 'openmrs-own-ids');
+      const { sb, fhir } = rig;
+      const own = await fhir('PUT', '/fhir/SupplyRequest/app-line-5', { ...order('APP-5', 60), id: 'app-line-5' });
+      t.equal(own.status, 201, why(own));
+      const transfer = sb.stock.fulfil(requisitionIn(rig, 'APP-5')!.uuid);
+
+      // the write matches the order as a based-on search does: by the line's id, the app's own
+      const confirmed = await fhir(
+        'POST',
+        '/fhir/SupplyDelivery',
+        delivery('DL-5', { reference: 'SupplyRequest/app-line-5' }, 60),
+      );
+      t.equal(confirmed.status, 201, why(confirmed));
+      t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'COMPLETED', 'the transfer fulfilling it is completed');
+
+      // an app that lost the answer finds what it wrote by its own delivery number
+      const found = await fhir('GET', `/fhir/SupplyDelivery?identifier=${encodeURIComponent(`${DELIVERIES}|DL-5`)}`);
+      t.equal(found.status, 200, why(found));
+      t.same(
+        (found.body.entry ?? []).map((e: any) => [e.resource.id, e.resource.identifier[0].value]),
+        [[confirmed.body.id, 'DL-5']],
+        'the delivery it confirmed, once',
+      );
+      const elsewhere = await fhir(
+        'GET',
+        `/fhir/SupplyDelivery?identifier=${encodeURIComponent(`${DELIVERIES}|DL-5`)}&destination=Location/${LOC.mwangaza}`,
+      );
+      t.same(elsewhere.body.entry ?? [], [], 'not at another destination');
+      const other = await fhir('GET', `/fhir/SupplyDelivery?identifier=${encodeURIComponent(`${DELIVERIES}|DL-6`)}`);
+      t.same(other.body.entry ?? [], [], 'nor under another number');
     },
   );
