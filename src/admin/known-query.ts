@@ -11,9 +11,29 @@ export function knownQueryOnly(properties: Record<string, unknown>) {
   return knownOnly(properties, 'query parameter', (request) => request.query);
 }
 
-/** The same for a search sent as a JSON body (`POST …/review/_search`). */
+/**
+ * The same for a search sent as a JSON body (`POST …/review/_search`). A body of another type
+ * (a form, as FHIR's `POST _search` takes) was read by the form parser into one odd element and
+ * answered "body element '{…}' is not one this list takes"; it is a 415 naming the content type.
+ */
 export function knownBodyOnly(properties: Record<string, unknown>) {
-  return knownOnly(properties, 'body element', (request) => request.body);
+  const known = knownOnly(properties, 'body element', (request) => request.body);
+  return async (request: FastifyRequest): Promise<void> => {
+    assertJsonBody(request);
+    await known(request);
+  };
+}
+
+function assertJsonBody(request: FastifyRequest): void {
+  if (request.body === undefined) return; // no body: the schema says what it lacks
+  const type = request.headers['content-type'];
+  if (/^application\/(fhir\+)?json\s*(;|$)/i.test(type ?? '')) return;
+  throw new InvalidInputError(
+    `this search takes a JSON body (Content-Type: application/json), not ${type ? JSON.stringify(type) : 'a body without a Content-Type'}; nothing was read`,
+    'Content-Type',
+    415,
+    'not-supported',
+  );
 }
 
 function knownOnly(properties: Record<string, unknown>, what: string, of: (request: FastifyRequest) => unknown) {
@@ -27,5 +47,22 @@ function knownOnly(properties: Record<string, unknown>, what: string, of: (reque
         `${what} '${unknown}' is not one this list takes (${known.join(', ')}); nothing was read`,
         unknown,
       );
+    assertWholeNumbers(properties, given as Record<string, unknown>, what);
   };
+}
+
+/**
+ * A number parameter given as text that is no number. The schema coerces text to a number
+ * before it checks, and a blank (`limit=%20`) coerces to 0: the answer said "must be >= 1"
+ * of a value the caller never sent. Checked here, on the value as sent, and quoted.
+ */
+function assertWholeNumbers(properties: Record<string, unknown>, given: Record<string, unknown>, what: string): void {
+  for (const [name, value] of Object.entries(given)) {
+    const type = (properties[name] as { type?: unknown } | undefined)?.type;
+    if (type !== 'integer' || typeof value !== 'string' || /^\s*-?\d+\s*$/.test(value)) continue;
+    throw new InvalidInputError(
+      `${what} '${name}' is ${JSON.stringify(value)}, ${value.trim() ? 'not a whole number' : 'blank'}: give a whole number`,
+      name,
+    );
+  }
 }
