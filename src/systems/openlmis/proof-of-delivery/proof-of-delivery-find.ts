@@ -60,11 +60,20 @@ async function podsOfOrderNumber(
   return pods;
 }
 
-/** Line ids are hashes of the order number and product, so they are matched on the decoded deliveries (whose PODs are already read). */
-async function podsOfLineIds(deps: OpenLmisDeps, lineIds: string[], facilityId: string): Promise<ProofOfDeliveryDto[]> {
+/**
+ * Line ids are hashes of the order number and product, so they are matched on the decoded
+ * deliveries (whose PODs are already read); a line an app wrote under its own id is matched by
+ * its order's id (its requisition's), which routing names (Delivery.basedOn.orderId).
+ */
+async function podsOfLines(deps: OpenLmisDeps, d: Delivery, facilityId: string): Promise<ProofOfDeliveryDto[]> {
+  const { lineIds = [], orderId } = d.basedOn ?? {};
   const deliveries = await deliveriesOf(deps, facilityId);
   return deliveries
-    .filter(({ delivery }) => delivery.basedOn?.lineIds?.some((l) => lineIds.includes(l)))
+    .filter(
+      ({ delivery }) =>
+        delivery.basedOn?.lineIds?.some((l) => lineIds.includes(l)) ||
+        (!!orderId && delivery.basedOn?.orderId === orderId),
+    )
     .flatMap(({ src }) => (src.pod ? [src.pod] : []));
 }
 
@@ -122,7 +131,7 @@ export async function findPodFor(deps: OpenLmisDeps, d: Delivery, facilityId: st
       `order ${d.basedOn.orderNumber.value}`,
     );
   else if (d.basedOn?.lineIds?.length)
-    pod = single(await podsOfLineIds(deps, d.basedOn.lineIds, facilityId), 'the order lines named in basedOn');
+    pod = single(await podsOfLines(deps, d, facilityId), 'the order lines named in basedOn');
   if (!pod) throw noPodFor(d);
   return pod;
 }
