@@ -49,13 +49,19 @@ interface ReviewBody {
   seenDecidedAt?: string;
 }
 
+/**
+ * The operation a body asks for. A registryId is trimmed, as the actor and the comment are: no
+ * registry id has spaces around it (a list's cells are trimmed when read, a FHIR id has none), so
+ * " R4 " (a value pasted from a spreadsheet) means R4 and was refused as a registry id unknown.
+ */
 function operationOf(op: Op, body: ReviewBody): ReviewOperation {
+  const registryId = body.registryId?.trim() || undefined;
   switch (op) {
     case 'accept':
-      if (!body.registryId) throw new InvalidInputError('accept needs the registryId to link', 'registryId');
-      return { op, registryId: body.registryId };
+      if (!registryId) throw new InvalidInputError('accept needs the registryId to link', 'registryId');
+      return { op, registryId };
     case 'reject':
-      return { op, registryId: body.registryId };
+      return { op, registryId };
     case 'flag':
       if (!body.comment?.trim()) throw new InvalidInputError('flag needs a comment saying what to check', 'comment');
       return { op, comment: body.comment.trim() };
@@ -105,13 +111,13 @@ async function assertKnownRegistryId(
   // the pull keeps every registry Location, its jurisdictions too: a district is no facility to link
   if (kept?.facility?.kind === 'area')
     throw new InvalidInputError(
-      `registryId ${registryId} is a registry jurisdiction (${kept.facility.name}), not a facility: link ${row.system}/${row.systemId} to a facility`,
+      `registryId ${JSON.stringify(registryId)} is a registry jurisdiction (${kept.facility.name}), not a facility: link ${row.system}/${row.systemId} to a facility`,
       'registryId',
     );
   if (kept) return;
   if ((await known.registry?.())?.some((f) => f.id === registryId)) return;
   throw new InvalidInputError(
-    `registryId ${registryId} is neither a candidate of ${row.system}/${row.systemId} nor a facility the registry lists`,
+    `registryId ${JSON.stringify(registryId)} is neither a candidate of ${row.system}/${row.systemId} nor a facility the registry lists`,
     'registryId',
   );
 }

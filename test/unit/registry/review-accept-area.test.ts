@@ -49,7 +49,7 @@ for (const engine of engineCases())
       issue: [
         {
           expression: ['registryId'],
-          diagnostics: /registryId jur-kilome is a registry jurisdiction .*not a facility/,
+          diagnostics: /registryId "jur-kilome" is a registry jurisdiction .*not a facility/,
         },
       ],
     });

@@ -193,7 +193,7 @@ for (const engine of engineCases()) {
         issue: [
           {
             expression: ['registryId'],
-            diagnostics: /registryId R33 is neither a candidate of emr\/L5 nor a facility the registry lists/,
+            diagnostics: /registryId "R33" is neither a candidate of emr\/L5 nor a facility the registry lists/,
           },
         ],
       });
@@ -217,7 +217,7 @@ for (const engine of engineCases()) {
       t.equal(r.statusCode, 400, r.body);
       t.match(r.json().issue[0], {
         expression: ['registryId'],
-        diagnostics: /registryId R44 is neither a candidate of lab\/L\d nor a facility the registry lists/,
+        diagnostics: /registryId "R44" is neither a candidate of lab\/L\d nor a facility the registry lists/,
       });
       t.same(await store.getCrosswalk('lab', open!.systemId), open, 'the record is as it was');
     });
