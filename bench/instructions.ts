@@ -48,6 +48,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Pool, type Dispatcher } from 'undici';
 import { supplyRequest } from '../test/support/samples.js';
+import { compileInstructions } from './callgrind-compile.js';
 import { compileSides, runsThroughTsx, type SideScript } from './http/compiled.js';
 
 const run = promisify(execFile);
@@ -182,30 +183,6 @@ function collect(server: Instrumented): Promise<void> {
 interface Counts {
   total: number;
   compile: number;
-}
-
-/**
- * V8's runtime entries into its compilers (lazy bytecode, Sparkplug, TurboFan, on-stack
- * replacement). Session 17: after 3,000 warm-up creates TurboFan still took ~25 % of a window's
- * instructions, re-marking hot Fastify and Node functions at random, so two trees' windows
- * differed by more than a 5 % change; the count without these entries' inclusive cost (what they
- * call: parsing, graph building, code generation, the GCs they trigger) shows the request's own
- * work. None of them runs JavaScript, so no entry's inclusive cost holds another's.
- */
-const COMPILE_ENTRIES =
-  /^\s*([\d,]+) .*v8::internal::Runtime_(CompileLazy|CompileBaseline|InstallBaselineCode|CompileOptimized|CompileOptimizedOSR|CompileOptimizedOSRFromMaglev)\(/;
-
-/** The inclusive instructions of COMPILE_ENTRIES in one dump (callgrind_annotate reads it). */
-async function compileInstructions(file: string): Promise<number> {
-  const { stdout } = await run('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], {
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  let sum = 0;
-  for (const line of stdout.split('\n')) {
-    const match = COMPILE_ENTRIES.exec(line);
-    if (match) sum += Number(match[1].replaceAll(',', ''));
-  }
-  return sum;
 }
 
 /** Dumps the counters and reads the new dump's instruction total and compile share. */

@@ -26,15 +26,15 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Pool } from 'undici';
 import { orderLine, transactionOf } from '../test/support/openlmis-e2e.js';
+import { compileInstructions } from './callgrind-compile.js';
 import { compileSides, type SideScript } from './http/compiled.js';
-import { BENCH_PASSWORD, json, startSandbox, stopProcess } from './openlmis-processes.js';
+import { BENCH_PASSWORD, freePort, json, startSandbox, stopProcess } from './openlmis-processes.js';
 
 const run = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -67,10 +67,6 @@ const nodeFlags = [
   ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
 ];
 
-/** V8's runtime entries into its compilers (bench/instructions.ts says why they are taken out). */
-const COMPILE_ENTRIES =
-  /^\s*([\d,]+) .*v8::internal::Runtime_(CompileLazy|CompileBaseline|InstallBaselineCode|CompileOptimized|CompileOptimizedOSR|CompileOptimizedOSRFromMaglev)\(/;
-
 interface Mediator {
   label: string;
   child: ChildProcess;
@@ -79,17 +75,6 @@ interface Mediator {
   facilities: string[];
   next: number;
   tag: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 /** `cli serve` of a compiled tree under callgrind, instrumentation off, once /health answers. */
@@ -221,19 +206,6 @@ function collect(m: Mediator): Promise<void> {
     m.child.once('message', () => resolve());
     m.child.send({ gc: 'minor' });
   });
-}
-
-/** The inclusive instructions of COMPILE_ENTRIES in one dump. */
-async function compileInstructions(file: string): Promise<number> {
-  const { stdout } = await run('callgrind_annotate', ['--inclusive=yes', '--threshold=100', file], {
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  let sum = 0;
-  for (const line of stdout.split('\n')) {
-    const match = COMPILE_ENTRIES.exec(line);
-    if (match) sum += Number(match[1].replaceAll(',', ''));
-  }
-  return sum;
 }
 
 /** Dumps the counters; the new dump's instruction total and compile share. */

@@ -42,7 +42,7 @@ export function mainThreadCpuMs(pid: number | undefined): number {
   return pid ? statCpuMs(`/proc/${pid}/task/${pid}/stat`) : 0;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.listen(0, '127.0.0.1', () => {
