@@ -55,6 +55,8 @@ export interface RunningMediator {
   settings: () => Settings;
   /** `reason`: what stopped it (SIGTERM, SIGINT), said with any job run the stop interrupted. */
   stop(reason?: string): Promise<void>;
+  /** While stop() runs: what it waits for (the database, a delivery), for a stop that overstays. */
+  stopStage?: string;
 }
 
 /**
@@ -415,6 +417,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
   });
 
   registration.openhim = openhim;
+  let stopStage: string | undefined;
 
   return {
     app,
@@ -423,21 +426,33 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     outbox,
     scheduler,
     settings: () => settings,
+    get stopStage() {
+      return stopStage;
+    },
     async stop(reason?: string) {
+      // what the stop waits for now: said by serve when it gives up waiting (a database that drops packets)
+      const stage = (what: string) => (stopStage = what);
       openhim?.stop();
       // no tick from now on: a run begun while the server closes and the outbox drains would
       // prolong the shutdown, or be cut by the SIGKILL that follows it; a run under way is asked
       // to stop and recorded interrupted
       const jobsStopped = scheduler.stop(reason);
+      stage('requests in flight to be answered');
       await app.close();
+      stage('the outbox deliveries under way to end and be recorded');
       await outbox.stop();
+      stage('the OpenHIM transaction updates to be recorded');
       await transactionUpdates.stop();
+      stage('the job run under way to end and be recorded');
       await jobsStopped; // a run in progress finishes and is recorded before the store closes
+      stage('registry propagation and the connectors to close');
       await propagation.close();
       await connectors.close();
       stopObserving();
       callStats.close();
+      stage('the database to close');
       await store.close();
+      stage('nothing: stopped');
     },
   };
 }

@@ -5,6 +5,27 @@ import { ownSqliteStore, type StoreOwnership } from '../store/sqlite-owner.js';
 import { releaseStartUpMemoryLater } from './start-up-memory.js';
 
 /**
+ * How long a stop may take before the process exits without it: past the longest drain of
+ * deliveries a slow upstream makes (about 20 s), within compose's 30 s grace. A database that
+ * drops packets (no refusal, no answer) held the stop for as long as it stayed so (minutes:
+ * every store call waits out its timeout and is tried again); nothing more can be recorded then,
+ * and what was under way is taken over by its lease, as after a SIGKILL.
+ */
+export const STOP_LIMIT_MS = 25_000;
+
+/** Exit 1, saying what the stop still waited for, once it has taken STOP_LIMIT_MS. */
+function exitIfStopOverstays(mediator: RunningMediator, signal: string): void {
+  const limitMs = STOP_LIMIT_MS;
+  setTimeout(() => {
+    mediator.app.log.error(
+      { signal, limitMs, waitingFor: mediator.stopStage },
+      `stop not done within ${limitMs} ms, still waiting for ${mediator.stopStage ?? 'its first step'}: exiting without it (what was under way is taken over when its lease ends)`,
+    );
+    process.exit(1);
+  }, limitMs).unref();
+}
+
+/**
  * Runs until SIGINT/SIGTERM, then stops cleanly (in-flight requests finish, the worker drains).
  * `owned`: the SQLite file's ownership, already taken by a caller that had to hold it before
  * touching the file (the demo, which deletes the previous run's database first).
@@ -45,6 +66,7 @@ export async function serve(settings: Settings, owned?: StoreOwnership): Promise
     stopping = true;
     release.cancel();
     mediator.app.log.info({ signal }, 'shutting down');
+    exitIfStopOverstays(mediator, signal);
     await mediator.stop(signal);
     process.exit(0);
   };

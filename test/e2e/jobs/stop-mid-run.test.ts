@@ -37,7 +37,7 @@ async function propagateRuns(base: string): Promise<RunView[]> {
 for (const engine of engineCases())
   t.test(
     `a run under way when the process stops is not left running (${engine.name})`,
-    { skip: engine.skip },
+    { skip: engine.skip, timeout: 240_000 },
     async (t) => {
       const mfr = await startMfrSandbox({ port: 0 });
       t.teardown(() => mfr.close());

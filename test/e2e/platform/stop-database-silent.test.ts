@@ -1,0 +1,100 @@
+/**
+ * A SIGTERM while the mediator's PostgreSQL has gone silent (a host that drops packets: the TCP
+ * connections stay open, nothing answers, nothing is refused). The stop used to wait on the
+ * outbox's store calls for as long as the database stayed so (each waits out its timeout and is
+ * tried again): over ten minutes when tried by hand. Now the process exits once STOP_LIMIT_MS is
+ * over, code 1, its log saying what the stop still waited for. Through the real `serve` process
+ * and a TCP relay in front of the test PostgreSQL that stops relaying (PostgreSQL tier only).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { STOP_LIMIT_MS } from '../../../src/cli/serve.js';
+import { freePort, MediatorProcess } from '../../support/openlmis-faults-mediators.js';
+import { engineCases } from '../../support/outbox-engines.js';
+
+/** A relay to `target` that, once silenced, passes nothing on either way and answers no new connection. */
+async function silenceableRelay(target: URL): Promise<{ port: number; silence(): void; close(): Promise<void> }> {
+  const pairs = new Set<[net.Socket, net.Socket]>();
+  let silent = false;
+  const server = net.createServer((client) => {
+    client.on('error', () => undefined);
+    if (silent) return; // accepted, never answered
+    const upstream = net.connect(Number(target.port), target.hostname);
+    upstream.on('error', () => undefined);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    pairs.add([client, upstream]);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    silence() {
+      silent = true;
+      for (const [a, b] of pairs) {
+        a.unpipe(b);
+        b.unpipe(a);
+        a.pause();
+        b.pause();
+      }
+    },
+    async close() {
+      for (const [a, b] of pairs) {
+        a.destroy();
+        b.destroy();
+      }
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+const engine = engineCases().find((e) => e.name === 'postgres')!;
+
+t.test(
+  'a SIGTERM with the database silent ends the process within the stop limit',
+  { skip: engine.skip, timeout: 240_000 },
+  async (t) => {
+    const db = await engine.freshDatabase();
+    t.teardown(db.drop);
+    const target = new URL(db.databaseUrl);
+    const relay = await silenceableRelay(target);
+    t.teardown(() => relay.close());
+    const viaRelay = new URL(db.databaseUrl);
+    viaRelay.host = `127.0.0.1:${relay.port}`;
+    const dir = mkdtempSync(path.join(tmpdir(), 'stop-db-silent-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const log = path.join(dir, 'mediator.log');
+    const mediator = new MediatorProcess(
+      'stop-db-silent',
+      {
+        DATA_DIR: dir,
+        DATABASE_URL: viaRelay.href,
+        LOG_LEVEL: 'info',
+        AUTH_MODE: 'off',
+        OPENLMIS_BASE_URL: '',
+        MSUPPLY_BASE_URL: '',
+        OPENMRS_BASE_URL: '',
+        DHIS2_BASE_URL: '',
+      },
+      await freePort(),
+      log,
+    );
+    t.teardown(() => mediator.kill());
+    await mediator.start();
+    relay.silence();
+    // generous: the limit, plus a loaded host's slack; before, the stop outlasted minutes
+    const code = await mediator.stop('SIGTERM', STOP_LIMIT_MS + 30_000);
+    t.equal(code, 1, 'the process exits, code 1: its stop was cut');
+    const said = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('stop not done within'));
+    t.equal(said.length, 1, 'the log says the stop was cut');
+    t.match(
+      JSON.parse(said[0]),
+      { level: 50, signal: 'SIGTERM', limitMs: STOP_LIMIT_MS, waitingFor: /\w/ },
+      'and what it waited for',
+    );
+  },
+);
