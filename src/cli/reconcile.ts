@@ -78,6 +78,13 @@ function loadLists(
   stderr: NodeJS.WritableStream,
   rowIds: { left?: boolean; right?: boolean } = {},
 ): Loaded {
+  const loaded = readLists(o, rowIds);
+  noteRowIds(o, loaded, rowIds, stderr);
+  return loaded;
+}
+
+/** Both lists read and checked (a refused one throws, naming its file and line), without a word. */
+function readLists(o: ReconcileOptions, rowIds: { left?: boolean; right?: boolean } = {}): Loaded {
   const mappings: { left?: ColumnMapping; right?: ColumnMapping } = o.mapping ? loadColumnMappingFile(o.mapping) : {};
   const system = systemOf(o);
   const left = loadFacilityList(o.left, { mapping: mappings.left, system, rowIds: rowIds.left, checked: true });
@@ -87,12 +94,20 @@ function loadLists(
     rowIds: rowIds.right,
     checked: true,
   });
+  return { system, left, right };
+}
+
+function noteRowIds(
+  o: ReconcileOptions,
+  { left, right }: Loaded,
+  rowIds: { left?: boolean; right?: boolean },
+  stderr: NodeJS.WritableStream,
+): void {
   for (const [file, list, kept] of [
     [o.left, left, rowIds.left],
     [o.right, right, rowIds.right],
   ] as const)
     if (list.ids === 'row') stderr.write(`${rowIdsNote(file, kept === true)}\n`);
-  return { system, left, right };
 }
 
 /** Why a list's ids are row numbers, which a re-sort of the file moves (registry/list-ids.ts). */
@@ -316,6 +331,9 @@ export function reconcileCommand(open?: () => Promise<Store>): Command {
           process.stdout.write(`${JSON.stringify(runReconcile(opts))}\n`);
           return;
         }
+        // the lists are read and checked before the store is opened: a refused first run must not
+        // leave an empty database behind (the next run, or a server, would take it as the one meant)
+        readLists(opts);
         const settings: StoreSettings = configuredStore(opts);
         if (!open) noteNewDatabase(settings);
         const store = open ? await open() : await openStore(settings);
