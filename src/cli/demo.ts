@@ -210,7 +210,12 @@ export function demoCommand(): Command {
         REGISTRY_TOKEN: mfrToken,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
       });
-      const mediator = await serve(settings, ownership);
+      // the sandboxes close once the mediator has stopped (Ctrl-C): serve's own signal handlers, as
+      // the demo's replacing them removed tsx's too, whose loss made tsx SIGKILL the process
+      // 30 ms after a Ctrl-C, mid-stop (a job run left "running", the lock files left behind)
+      const mediator = await serve(settings, ownership, async () => {
+        for (const s of sandboxes) await s.handle.close();
+      });
       // the sandboxes are seeded: link their facilities to the registry's, so changes propagate
       const reconciled = await reconcileDemoAtStart(mediator.scheduler);
       const base = `http://127.0.0.1:${port}`;
@@ -308,19 +313,5 @@ export function demoCommand(): Command {
           'Ctrl-C stops everything.',
         ].join('\n'),
       );
-      // Ctrl-C reaches every process of the terminal's group: npm and tsx pass it on, so it comes
-      // twice; a second stop would end the process while the first still waits for a job's run
-      let stopping = false;
-      const stopAll = async (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        await mediator.stop(signal);
-        for (const s of sandboxes) await s.handle.close();
-        process.exit(0);
-      };
-      process.removeAllListeners('SIGINT');
-      process.removeAllListeners('SIGTERM');
-      process.on('SIGINT', () => void stopAll('SIGINT'));
-      process.on('SIGTERM', () => void stopAll('SIGTERM'));
     });
 }

@@ -27,10 +27,17 @@ function exitIfStopOverstays(mediator: RunningMediator, signal: string): void {
 
 /**
  * Runs until SIGINT/SIGTERM, then stops cleanly (in-flight requests finish, the worker drains).
+ * Its handlers are added beside any already there (tsx's, which tell the tsx parent the signal
+ * was handled): a caller must not remove them, or tsx SIGKILLs the process mid-stop.
  * `owned`: the SQLite file's ownership, already taken by a caller that had to hold it before
  * touching the file (the demo, which deletes the previous run's database first).
  */
-export async function serve(settings: Settings, owned?: StoreOwnership): Promise<RunningMediator> {
+export async function serve(
+  settings: Settings,
+  owned?: StoreOwnership,
+  /** Run after the mediator stopped on a signal, before the process exits (the demo's sandboxes). */
+  afterStop?: () => Promise<void>,
+): Promise<RunningMediator> {
   // before the store opens: a second server on one SQLite file is refused, not started beside it
   const ownership =
     owned ??
@@ -68,6 +75,7 @@ export async function serve(settings: Settings, owned?: StoreOwnership): Promise
     mediator.app.log.info({ signal }, 'shutting down');
     exitIfStopOverstays(mediator, signal);
     await mediator.stop(signal);
+    await afterStop?.();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
