@@ -1,4 +1,5 @@
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
+import { InvalidInputError } from '../domain/errors.js';
 import { sqliteParams } from './rows.js';
 type Row = Record<string, unknown>;
 
@@ -136,6 +137,35 @@ function orderOf(engine: Engine, view: CrosswalkQuery['view']): string {
   return view === 'linked' ? `${score} ASC, system_id` : `${score} DESC NULLS LAST, system_id`;
 }
 
+/**
+ * Where a page starting at record `q.at` starts: its place in the view, or, for a record the
+ * filters do not keep (decided since a script was given it as `next`, another state or band),
+ * where it would sort: the page goes on after it and shows no record twice. A paging script
+ * (`at=<next>`) decides as it goes, so its `next` has often just left the view; starting at
+ * `offset` instead showed page 1 again. A record the system has not (a typo) is a 400.
+ */
+async function offsetOfAt(engine: Engine, system: string, q: CrosswalkQuery, w: Where, run: All): Promise<number> {
+  const at = q.at as string;
+  const score = scoreOf(engine, q.view);
+  const [record] = await run(`SELECT ${score} AS s FROM crosswalk WHERE system = $1 AND system_id = $2`, [system, at]);
+  if (!record)
+    throw new InvalidInputError(
+      `at ${JSON.stringify(at)} is no record of ${system}: give a systemId of this queue (a page's next)`,
+      'at',
+    );
+  const s = record.s === null || record.s === undefined ? null : Number(record.s);
+  // each use its own placeholder: SQLite binds them as ? in order (statementsOf)
+  const params = [...w.params];
+  const p = (value: unknown) => `$${params.push(value)}`;
+  // the view's order (orderOf): waiting by score descending, no score last; linked ascending
+  const sortsBefore =
+    s === null
+      ? `(${score} IS NOT NULL OR system_id < ${p(at)})`
+      : `(${score} ${q.view === 'linked' ? '<' : '>'} ${p(s)} OR (${score} = ${p(s)} AND system_id < ${p(at)}))`;
+  const [counted] = await run(`SELECT COUNT(*) AS n FROM crosswalk WHERE ${w.sql} AND ${sortsBefore}`, params);
+  return Number(counted.n);
+}
+
 /** Count, find `at`, then read one page: three small statements, whatever the queue's size. */
 export async function queryCrosswalk(
   engine: Engine,
@@ -148,16 +178,7 @@ export async function queryCrosswalk(
   const w = await filtered(engine, system, q, run);
   const order = orderOf(engine, q.view);
   const [counted] = await run(`SELECT COUNT(*) AS n FROM crosswalk WHERE ${w.sql}`, w.params);
-  let offset = q.offset;
-  if (q.at !== undefined) {
-    const at = w.plus(q.at);
-    const [found] = await run(
-      `SELECT rn FROM (SELECT system_id, ROW_NUMBER() OVER (ORDER BY ${order}) AS rn FROM crosswalk WHERE ${w.sql}) r
-       WHERE system_id = ${at.marks[0]}`,
-      at.params,
-    );
-    if (found) offset = Number(found.rn) - 1;
-  }
+  const offset = q.at === undefined ? q.offset : await offsetOfAt(engine, system, q, w, run);
   // one row more than the page: the first of the next page, named as `next`
   const page = w.plus(q.limit + 1, offset);
   const rows = await run(
