@@ -125,7 +125,30 @@ export function versionHeaders(ctx: FhirContext, resource: Json): Record<string,
 export async function readResource(ctx: FhirContext, route: ResourceRoute, id: string): Promise<Json | undefined> {
   const value = await serviceFor(ctx, route).read(id);
   if (!value) return undefined;
-  return adapters[route.type].encode(ctx.version, value).find((r) => r.id === id);
+  const adapter = adapters[route.type];
+  const resources = adapter.encode(ctx.version, value);
+  return (
+    resources.find((r) => r.id === id) ??
+    servedWhole(ctx, id, resources, () => adapter.encode(otherRelease(ctx), value))
+  );
+}
+
+const otherRelease = (ctx: FhirContext): FhirVersion => (ctx.version === 'r4' ? 'r5' : 'r4');
+
+/**
+ * A read on one base by the id of a resource the other release cuts the value into (R4's one
+ * SupplyDelivery per line, a line id the mediator gave a POSTed delivery) finds the value, which
+ * this base serves as one resource under another id (R5's one SupplyDelivery for the delivery):
+ * it is that resource, not an unknown one (a 404 made a client that wrote on R4 think its R5 read
+ * had lost the delivery). KnownAsError: the read redirects there. Only an id of the other
+ * release's rendering (not a line since removed from an order), and only to one resource (an R5
+ * delivery's id on R4, whose lines are several resources, stays a 404).
+ */
+function servedWhole(ctx: FhirContext, id: string, resources: Json[], other: () => Json[]): undefined {
+  const [whole] = resources;
+  if (resources.length !== 1 || typeof whole.id !== 'string' || !other().some((r) => r.id === id)) return undefined;
+  const base = ctx.version === 'r4' ? 'R5 base /fhir/R5' : 'R4 base /fhir';
+  throw new KnownAsError(id, whole.id, `is its id on the ${base}, which serves it as other resources; here it is one`);
 }
 
 /** What an update changes: the flow object (an order), the resource read, and every id it holds (its lines). */

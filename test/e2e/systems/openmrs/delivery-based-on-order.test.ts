@@ -192,3 +192,67 @@ for (const engine of engineCases())
       t.same(other.body.entry ?? [], [], 'nor under another number');
     },
   );
+
+/** The confirmation on R5: one resource, its lines in suppliedItem. */
+const deliveryR5 = (number: string, basedOn: Record<string, unknown>, qty: number) => {
+  const r4 = delivery(number, basedOn, qty);
+  return { ...r4, suppliedItem: [r4.suppliedItem] };
+};
+
+for (const engine of engineCases())
+  t.test(
+    `a delivery confirmed on one FHIR release reads by its id on the other (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startOpenMrsRigOn(t, engine, 'openmrs-cross-release');
+      const { sb, fhir } = rig;
+      const shipped = async (number: string) => {
+        const posted = await fhir('POST', '/fhir/SupplyRequest', order(number, 70));
+        t.equal(posted.status, 201, why(posted));
+        sb.stock.fulfil(requisitionIn(rig, number)!.uuid);
+        return posted.body.id as string;
+      };
+      /** The delivery read on `base` by `id`, following a redirect (fetch does) to the id it has there. */
+      const readOn = async (base: string, id: string) => {
+        const read = await fhir('GET', `${base}/SupplyDelivery/${id}`);
+        t.equal(read.status, 200, `${base}/SupplyDelivery/${id}: ${why(read)}`);
+        return read.body;
+      };
+      const searchOn = async (base: string, number: string) => {
+        const found = await fhir(
+          'GET',
+          `${base}/SupplyDelivery?identifier=${encodeURIComponent(`${DELIVERIES}|${number}`)}`,
+        );
+        return (found.body.entry ?? []).map((e: any) => e.resource.id);
+      };
+
+      // on R4, a line id the mediator gave it; on R5 the delivery is one resource under its own id
+      const r4Line = await shipped('APP-7');
+      const onR4 = await fhir(
+        'POST',
+        '/fhir/SupplyDelivery',
+        delivery('DL-7', { reference: `SupplyRequest/${r4Line}` }, 70),
+      );
+      t.equal(onR4.status, 201, why(onR4));
+      const r5Ids = await searchOn('/fhir/R5', 'DL-7');
+      t.equal(r5Ids.length, 1, 'R5 lists it once');
+      const r5 = await readOn('/fhir/R5', onR4.body.id);
+      t.equal(r5.id, r5Ids[0], 'the R4 id reads on R5 as the delivery R5 lists');
+      t.equal(r5.suppliedItem.length, 1);
+      t.equal(r5.suppliedItem[0].quantity.value, 70);
+
+      // the reverse: posted on R5, read on R4 by the id the POST answered
+      const r5Line = await shipped('APP-8');
+      const onR5 = await fhir(
+        'POST',
+        '/fhir/R5/SupplyDelivery',
+        deliveryR5('DL-8', { reference: `SupplyRequest/${r5Line}` }, 70),
+      );
+      t.equal(onR5.status, 201, why(onR5));
+      const r4Ids = await searchOn('/fhir', 'DL-8');
+      t.equal(r4Ids.length, 1, 'R4 lists its one line');
+      const r4 = await readOn('/fhir', onR5.body.id);
+      t.equal(r4.id, r4Ids[0], 'the R5 id reads on R4 as the line R4 lists');
+      t.equal(r4.suppliedItem.quantity.value, 70);
+    },
+  );
