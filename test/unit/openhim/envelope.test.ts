@@ -314,3 +314,34 @@ t.test('the fast path for bodies without credential names does not miss escaped 
     'a percent-encoded first letter',
   );
 });
+
+t.test('a credential-like name holding only a flag keeps the body as the upstream sent it', async (t) => {
+  // an OpenLMIS requisition names its program's skipAuthorization flag: nothing to mask, so the
+  // recorded body is the upstream's own text (spacing and key order), not a re-serialized copy
+  const requisition =
+    '{ "id": "r1", "program": { "code": "EM01", "skipAuthorization": false }, "status": "INITIATED" }';
+  t.equal(maskBodyText(requisition, 'application/json'), requisition, 'kept byte for byte');
+  const flags = '[{"skipAuthorization": true}, {"tokenRequired":null}, {"hasSecret" : false }]';
+  t.equal(maskBodyText(flags), flags, 'every flag kept, byte for byte');
+  t.equal(
+    maskBodyText('{ "skipAuthorization": false, "token": "t7" }'),
+    `{"skipAuthorization":false,"token":"${MASK}"}`,
+    'a flag beside a real credential: the credential still masked',
+  );
+  t.equal(maskBodyText('{"secret": 1234}'), `{"secret":"${MASK}"}`, 'a number (a PIN) under the name: masked');
+  t.equal(
+    maskBodyText('{"note":"token","flag":true,"pwd":"p8"}'),
+    `{"note":"token","flag":true,"pwd":"${MASK}"}`,
+    'the name as a value, then a flag: still parsed, the credential masked',
+  );
+  t.equal(
+    maskBodyText('{"a":"x token\\": true","pass":"p9"}'),
+    `{"a":"x token\\": true","pass":"${MASK}"}`,
+    'an escaped quote that looks like a key ending: still parsed',
+  );
+  t.equal(
+    maskBodyText('{"skipAuthorization":false,"user":"s3cr3t-value"}', 'application/json', ['s3cr3t-value']),
+    `{"skipAuthorization":false,"user":"${MASK}"}`,
+    'known secret values still scrubbed on the fast path',
+  );
+});
