@@ -1,0 +1,61 @@
+/**
+ * npx tsx bench/masking.ts — what masking one recorded OpenLMIS answer costs the OpenHIM envelope
+ * (issue 18): the fulfillment order of ../shared/fixtures (13.8 KB, its program's
+ * `skipAuthorization` flag its only credential-like name, as in every requisition an order's calls
+ * return), through this tree's maskBodyText beside the same text with a real credential in it (the
+ * parse-walk-serialize path every such answer took before session 29). BENCH_BASE_DIR=tree also
+ * runs that tree's maskBodyText on the answer. Interleaved, BENCH_ROUNDS (7) rounds; CPU per call and
+ * the ratios to the answer through this tree, min/median/max.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { maskBodyText } from '../src/openhim/masking.js';
+
+type Mask = (text: string, contentType?: string) => string;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
+const N = Number(process.env.BENCH_N ?? 3_000);
+const answer = readFileSync(
+  path.join(here, '../../shared/fixtures/openlmis/examples/fulfillment/GET-api-orders-id.response.json'),
+  'utf8',
+);
+const withCredential = answer.replace('"externalId"', '"token": "t0", "externalId"');
+
+async function sides(): Promise<Record<string, () => string>> {
+  const out: Record<string, () => string> = {
+    'answer (this tree)': () => maskBodyText(answer, 'application/json'),
+    'answer with a token (slow path)': () => maskBodyText(withCredential, 'application/json'),
+  };
+  const base = process.env.BENCH_BASE_DIR;
+  if (base) {
+    const old = (await import(path.resolve(base, 'src/openhim/masking.ts'))) as { maskBodyText: Mask };
+    out['answer (base tree)'] = () => old.maskBodyText(answer, 'application/json');
+  }
+  return out;
+}
+
+let sink = 0;
+function microsPerCall(run: () => string): number {
+  const start = process.cpuUsage();
+  for (let i = 0; i < N; i++) sink += run().length;
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / N;
+}
+
+const cases = await sides();
+for (const run of Object.values(cases)) microsPerCall(run); // warm-up: V8 tiers every side up
+const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+for (let r = 0; r < rounds; r++)
+  for (const [name, run] of Object.entries(cases)) samples[name].push(microsPerCall(run));
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const reference = samples['answer (this tree)'];
+console.log(`${answer.length} bytes, ${N} calls per round, ${rounds} rounds (sink ${sink > 0})`);
+for (const [name, xs] of Object.entries(samples)) {
+  const ratios = xs.map((x, i) => x / reference[i]).sort((a, b) => a - b);
+  console.log(
+    `${name.padEnd(34)} ${median(xs).toFixed(2)} µs CPU per call; ÷ this tree's answer ` +
+      `${median(ratios).toFixed(2)}× (${ratios[0].toFixed(2)}-${ratios[ratios.length - 1].toFixed(2)}×)`,
+  );
+}
