@@ -138,12 +138,12 @@ const ESCAPE_THAT_CAN_HIDE_A_NAME = /\\u|%[0-9a-f]{2}/i;
 const EACH_SENSITIVE = new RegExp(SENSITIVE_ANYWHERE.source, 'gi');
 
 /**
- * The rest of a JSON key (no quote, no escape) and a flag as its value: a name that only looks like
- * a credential's. In valid JSON a `"` followed by `:` ends a key, never a string value, whose
- * quotes are escaped; text that is not JSON gains nothing from the slow path here either, whose
- * inline scan would only mask the word `true`.
+ * The rest of a name (letters, digits, `_`, `-`) closing a JSON key, and a flag as its value: a
+ * name that only looks like a credential's. In valid JSON a `"` followed by `:` ends a key, never a
+ * string value, whose quotes are escaped. Only name characters may sit between: in text that is not
+ * JSON, `token=abc": true` would otherwise pass with `abc` unmasked, which the inline scan masks.
  */
-const FLAG_AFTER_NAME = /[^"\\]*"\s*:\s*(?:true|false|null)\s*[,}\]]/y;
+const FLAG_AFTER_NAME = /[\w-]*"\s*:\s*(?:true|false|null)\s*[,}\]]/y;
 
 /**
  * Does every credential-like name in the text hold a flag? OpenLMIS's `skipAuthorization` sits in

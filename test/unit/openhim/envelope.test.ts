@@ -340,6 +340,11 @@ t.test('a credential-like name holding only a flag keeps the body as the upstrea
     'an escaped quote that looks like a key ending: still parsed',
   );
   t.equal(
+    maskBodyText('error: token=abc9": true}', 'text/plain'),
+    `error: token=${MASK}": true}`,
+    'text that is not JSON, a value between the name and a flag: still scanned and masked',
+  );
+  t.equal(
     maskBodyText('{"skipAuthorization":false,"user":"s3cr3t-value"}', 'application/json', ['s3cr3t-value']),
     `{"skipAuthorization":false,"user":"${MASK}"}`,
     'known secret values still scrubbed on the fast path',
