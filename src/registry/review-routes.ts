@@ -103,11 +103,13 @@ export async function assertFree(repo: StoreCrosswalkRepository, row: CrosswalkR
 async function assertKnownRegistryId(
   row: CrosswalkRow,
   registryId: string,
+  op: 'accept' | 'reject',
   known: { registry?: () => Promise<Facility[]>; store: Store },
 ): Promise<void> {
   const kept = (await known.store.getRegistryRecord(registryId))?.record as { facility?: Facility } | undefined;
+  // a candidate the registry dropped is no facility to link, but rejecting it is the right answer
   if (row.suggestions.some((s) => s.registryId === registryId))
-    return assertStillInRegistry(row, registryId, known, kept);
+    return op === 'accept' ? assertStillInRegistry(row, registryId, known, kept) : undefined;
   // the pull keeps every registry Location, its jurisdictions too: a district is no facility to link
   if (kept?.facility?.kind === 'area')
     throw new InvalidInputError(
@@ -361,7 +363,10 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
         // may ask the registry server: checked before the lock, which it would otherwise hold
         // a reject of a typo was recorded as rejected while the candidate meant stayed proposed
         if ((operation.op === 'accept' || operation.op === 'reject') && operation.registryId)
-          await assertKnownRegistryId(shown, operation.registryId, { registry: opts.registry, store: opts.store });
+          await assertKnownRegistryId(shown, operation.registryId, operation.op, {
+            registry: opts.registry,
+            store: opts.store,
+          });
         const next = await oneReviewAtATime(opts.store, system, async () => {
           const row = await repo.get(system, systemId);
           if (!row) throw new NotFoundError(`no crosswalk record ${system}/${systemId}`);

@@ -137,6 +137,15 @@ for (const engine of engineCases())
       /^registry facility R3, a candidate of emr\/L9, is no longer in the registry's list: .*nothing was decided$/,
       'the dropped candidate is refused',
     );
+    // rejecting it is the right answer to a dropped candidate: not refused with it
+    const rejected = await api('POST', '/L9/reject', { registryId: 'R3' });
+    t.equal(rejected.status, 200, 'the dropped candidate can be rejected');
+    t.match(rejected.body, { row: { state: 'review', rejectedRegistryIds: ['R3'] } });
+    t.same(
+      (rejected.body.row as { suggestions: { registryId: string }[] }).suggestions.map((s) => s.registryId),
+      ['R4'],
+      'only the candidate still listed is left',
+    );
     const other = await api('POST', '/L9/accept', { registryId: 'R4' });
     t.equal(other.status, 200, 'a candidate still listed is linked');
     t.match(other.body, { row: { state: 'manual-match', registryId: 'R4' } });
