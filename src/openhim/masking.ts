@@ -144,14 +144,21 @@ const EACH_SENSITIVE = new RegExp(SENSITIVE_ANYWHERE.source, 'gi');
  * JSON, `token=abc": true` would otherwise pass with `abc` unmasked, which the inline scan masks.
  */
 const FLAG_AFTER_NAME = /[\w-]*"\s*:\s*(?:true|false|null)\s*[,}\]]/y;
+const NAME_CHAR = /[\w-]$/;
+const JSON_OBJECT_OR_ARRAY = /^\s*[{[]/;
 
 /**
- * Does every credential-like name in the text hold a flag? OpenLMIS's `skipAuthorization` sits in
- * every requisition 4 of an order's 5 calls return: parsing, walking and re-serializing each to keep
- * a boolean cost ~10M instructions per order through OpenHIM, a quarter of the order (issue 18).
+ * Does every credential-like name in a JSON text hold a flag? OpenLMIS's `skipAuthorization` sits
+ * in every requisition 4 of an order's 5 calls return: parsing, walking and re-serializing each to
+ * keep a boolean cost ~10M instructions per order through OpenHIM, a quarter of the order (issue 18).
+ * Only a text that opens as JSON and is not sent as a form qualifies, and a match must end on a
+ * name character (`pass=`, `pass"` end on another): a form such as `pass=hunter2":true}` or
+ * `{token":true,=hunter2` is masked as a form, where hunter2 is the value.
  */
-function onlyFlagsUnderSensitiveNames(text: string): boolean {
+function onlyFlagsUnderSensitiveNames(text: string, contentType: string): boolean {
+  if (!JSON_OBJECT_OR_ARRAY.test(text) || /x-www-form-urlencoded/i.test(contentType)) return false;
   for (const match of text.matchAll(EACH_SENSITIVE)) {
+    if (!NAME_CHAR.test(match[0])) return false;
     FLAG_AFTER_NAME.lastIndex = match.index + match[0].length;
     if (!FLAG_AFTER_NAME.test(text)) return false;
   }
@@ -162,7 +169,10 @@ function onlyFlagsUnderSensitiveNames(text: string): boolean {
 export function maskBodyText(text: string, contentType = '', secretValues: readonly string[] = []): string {
   // Fast path: most upstream bodies (FHIR, stock, facility lists) name no credential at all, or
   // name one only as a flag; kept as the upstream sent them.
-  if (!ESCAPE_THAT_CAN_HIDE_A_NAME.test(text) && (!SENSITIVE_ANYWHERE.test(text) || onlyFlagsUnderSensitiveNames(text)))
+  if (
+    !ESCAPE_THAT_CAN_HIDE_A_NAME.test(text) &&
+    (!SENSITIVE_ANYWHERE.test(text) || onlyFlagsUnderSensitiveNames(text, contentType))
+  )
     return scrubSecretValues(text, secretValues);
   let masked: string;
   const trimmed = text.trim();

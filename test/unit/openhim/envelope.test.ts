@@ -344,6 +344,17 @@ t.test('a credential-like name holding only a flag keeps the body as the upstrea
     `error: token=${MASK}": true}`,
     'text that is not JSON, a value between the name and a flag: still scanned and masked',
   );
+  t.equal(maskBodyText('pass=hunter2":true}'), `pass=${MASK}`, 'a form whose value looks like a flag: masked');
+  t.equal(
+    maskBodyText('user=bob&pass=hunter2":null]'),
+    `user=bob&pass=${MASK}`,
+    'a form with a credential whose value ends like a flag: masked',
+  );
+  t.equal(
+    maskBodyText('token":true,=hunter2', 'application/x-www-form-urlencoded'),
+    `token":true,=${MASK}`,
+    'a form whose field name ends like a flag: masked as a form',
+  );
   t.equal(
     maskBodyText('{"skipAuthorization":false,"user":"s3cr3t-value"}', 'application/json', ['s3cr3t-value']),
     `{"skipAuthorization":false,"user":"${MASK}"}`,
