@@ -305,7 +305,7 @@ export class RoutedFlow<T> implements FlowService<T> {
       if (job.system !== system || job.status === 'rejected' || job.status === 'dead') continue;
       const id = this.spec.fhirIds(job.payload as T)[0];
       if (!id || have.has(id)) continue;
-      const value = await this.read(id);
+      const value = await this.read(id).catch(undefinedIfGone);
       if (!value || !this.spec.writtenUnder!.matches(value, criteria)) continue;
       found.push(value);
       have.add(id);
@@ -834,6 +834,15 @@ export class RoutedFlow<T> implements FlowService<T> {
  * A linked id the write its link points at no longer holds: that write took it away (an order
  * line cancelled while the rest of the order goes on). FHIR reads a deleted resource as 410 Gone.
  */
+/**
+ * A write the system no longer has (purged upstream: 404) or that was removed since (410) is not
+ * one a search lists: read alone it answers so, but it must not fail the search it sits in.
+ */
+function undefinedIfGone(err: unknown): undefined {
+  if (err instanceof NotFoundError || err instanceof GoneError) return undefined;
+  throw err;
+}
+
 function removed(flow: string, link: ResourceLink, status: JobStatus): GoneError {
   const when = status === 'done' ? `in ${link.system}` : `(the change is queued for ${link.system})`;
   return new GoneError(
