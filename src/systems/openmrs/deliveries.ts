@@ -193,6 +193,47 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
     await journal.run('resubmit-receipt', () => actOn(client, uuid, 'SUBMIT', ['RETURNED']));
   };
 
+  /** Everything the confirmation of `op` would refuse, known without writing. */
+  const checkLines = async (op: Json, delivery: Delivery): Promise<void> => {
+    const shipped = await decode(op);
+    // one received quantity per sent line: a second line for it would be read past (the first wins)
+    const repeat = firstRepeatedLine(delivery.lines, (l, i) => `${drugOf(l, i)}|${l.lot?.number ?? ''}`);
+    for (const [i, l] of delivery.lines.entries()) {
+      if (repeat?.index === i)
+        throw new BusinessRuleError(
+          `product ${l.product.code}${l.lot?.number ? ` lot ${l.lot.number}` : ''} is confirmed twice (also Delivery.lines[${repeat.earlier}]): send one line with the quantity received`,
+          `Delivery.lines[${i}].product`,
+        );
+      const drug = drugOf(l, i);
+      const sent = shipped.lines.find(
+        (s, j) => drugOf(s, j) === drug && (s.lot?.number ?? '') === (l.lot?.number ?? ''),
+      );
+      if (!sent)
+        throw new BusinessRuleError(
+          `product ${l.product.code} was not shipped in ${delivery.identifier.value}`,
+          `Delivery.lines[${i}]`,
+        );
+      checkReceived(op, receivedUnits(l, i), sent.quantityShipped!.value, i);
+    }
+  };
+
+  /**
+   * The operation this confirmation acts on, chosen once and journaled: a retry acts on the
+   * transfer the first attempt chose, not on whichever one is open now (an order shipped in parts:
+   * part 1 completed by an attempt whose answer was lost, part 2 dispatched since, must not be
+   * completed by the retry of part 1's confirmation).
+   */
+  const pinned = async (delivery: Delivery, journal: StepJournal): Promise<Json> => {
+    const uuid = await journal.run('find-operation', async () => {
+      const op = await find(delivery);
+      if (!op) throw notFound(delivery);
+      return String(op.uuid);
+    });
+    const op = (await transfers()).find((o) => String(o.uuid) === uuid);
+    if (!op) throw notFound(delivery);
+    return op;
+  };
+
   return {
     async get(id) {
       for (const op of await transfers()) {
@@ -217,30 +258,11 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
     async precheck(delivery) {
       const op = await find(delivery);
       if (!op) throw notFound(delivery);
-      const shipped = await decode(op);
-      // one received quantity per sent line: a second line for it would be read past (the first wins)
-      const repeat = firstRepeatedLine(delivery.lines, (l, i) => `${drugOf(l, i)}|${l.lot?.number ?? ''}`);
-      for (const [i, l] of delivery.lines.entries()) {
-        if (repeat?.index === i)
-          throw new BusinessRuleError(
-            `product ${l.product.code}${l.lot?.number ? ` lot ${l.lot.number}` : ''} is confirmed twice (also Delivery.lines[${repeat.earlier}]): send one line with the quantity received`,
-            `Delivery.lines[${i}].product`,
-          );
-        const drug = drugOf(l, i);
-        const sent = shipped.lines.find(
-          (s, j) => drugOf(s, j) === drug && (s.lot?.number ?? '') === (l.lot?.number ?? ''),
-        );
-        if (!sent)
-          throw new BusinessRuleError(
-            `product ${l.product.code} was not shipped in ${delivery.identifier.value}`,
-            `Delivery.lines[${i}]`,
-          );
-        checkReceived(op, receivedUnits(l, i), sent.quantityShipped!.value, i);
-      }
+      await checkLines(op, delivery);
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
-      await this.precheck!(delivery);
-      const op = (await find(delivery))!;
+      const op = await pinned(delivery, journal);
+      await checkLines(op, delivery);
       const receipt = op.operationType === 'receipt';
       const short = receipt ? await shortLines(op, delivery) : [];
       // corrected by an earlier attempt whose answer was lost: still to be submitted again
@@ -274,7 +296,8 @@ function fulfils(d: Delivery, basedOn: string): boolean {
 
 /**
  * Several operations fulfil one order (shipped in parts): the one still on its way is meant; one
- * already completed is only the target of a retry when it is the only one.
+ * already completed only when it is the only one. A retry does not come here again: it acts on
+ * the operation its first attempt chose (journaled), so it never moves on to a later part.
  */
 function oneOf(ops: Json[]): Json | undefined {
   if (ops.length <= 1) return ops[0];

@@ -14,7 +14,7 @@ import { LOC } from '../../../../sandbox/openmrs/index.js';
 import { ORDER_NUMBER_TYPE, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
 import { until } from '../../../support/net.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { GTIN, startOpenMrsRigOn, why, type OpenMrsRig } from '../../../support/openmrs-e2e.js';
+import { GTIN, OPENMRS_RIG_PASSWORD, startOpenMrsRigOn, why, type OpenMrsRig } from '../../../support/openmrs-e2e.js';
 
 const ORDERS = 'https://app.example.org/orders';
 const DELIVERIES = 'https://app.example.org/deliveries';
@@ -190,6 +190,56 @@ for (const engine of engineCases())
       t.same(elsewhere.body.entry ?? [], [], 'not at another destination');
       const other = await fhir('GET', `/fhir/SupplyDelivery?identifier=${encodeURIComponent(`${DELIVERIES}|DL-6`)}`);
       t.same(other.body.entry ?? [], [], 'nor under another number');
+    },
+  );
+
+/**
+ * An order shipped in two parts: the confirmation of part 1 completes it, its answer is lost, the
+ * storekeeper dispatches part 2 before the outbox retries. The retry acts on the transfer the
+ * first attempt chose (part 1, already completed: answered as applied); it used to look the order
+ * up again, find part 2 the only one open and complete it too (stock never received booked).
+ */
+for (const engine of engineCases())
+  t.test(
+    `a retried confirmation completes the part it chose, not a part shipped since (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      // the lost answer is a hang: the attempt waits this long, the test dispatches part 2 meanwhile
+      const rig = await startOpenMrsRigOn(t, engine, 'openmrs-parts-retry', { OPENMRS_TIMEOUT_MS: '15000' });
+      const { sb, fhir } = rig;
+      const posted = await fhir('POST', '/fhir/SupplyRequest', order('APP-9', 200));
+      t.equal(posted.status, 201, why(posted));
+      const requisition = requisitionIn(rig, 'APP-9')!;
+      const item = requisition.items[0].stockItemUuid;
+      const part1 = sb.stock.fulfil(requisition.uuid, { [item]: 100 });
+
+      sb.faults.add({
+        method: 'POST',
+        path: '/openmrs/ws/rest/v1/stockmanagement/stockoperationaction',
+        action: { type: 'afterApply', answer: { type: 'hang' } },
+        times: 1,
+      });
+      const dl1 = delivery(
+        'DL-9',
+        { identifier: { type: { coding: [ORDER_NUMBER_TYPE] }, system: ORDERS, value: 'APP-9' } },
+        100,
+      );
+      const confirming = fhir('POST', '/fhir/SupplyDelivery', dl1);
+      await until('part 1 completed', async () => sb.stock.operations.get(part1.uuid)!.status === 'COMPLETED', 30_000);
+      const part2 = sb.stock.fulfil(requisition.uuid, { [item]: 100 });
+      const accepted = await confirming;
+      t.ok([201, 202].includes(accepted.status), why(accepted));
+
+      const jobs = async () => {
+        const res = await fetch(`${rig.mediator.url}/admin/outbox/jobs`, {
+          headers: { authorization: `Bearer ${OPENMRS_RIG_PASSWORD}` },
+        });
+        return ((await res.json()) as { jobs: { status: string }[] }).jobs;
+      };
+      await until('the confirmation delivered', async () => (await jobs()).every((j) => j.status === 'done'), 60_000);
+      t.equal(sb.stock.operations.get(part1.uuid)!.status, 'COMPLETED', 'part 1 completed');
+      t.equal(sb.stock.operations.get(part2.uuid)!.status, 'DISPATCHED', 'part 2 still on its way');
+      t.equal(sb.store.writes['stockoperation.complete.stockissue'], 1, 'completed once');
     },
   );
 
