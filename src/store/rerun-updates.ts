@@ -126,14 +126,27 @@ export function siblingsSettled(tx: string): string {
 }
 
 /**
+ * Whether the sweep may take a debt of transaction `tx` (an SQL expression): every job of it has
+ * settled, or a request under its id was kept (v47). Then the send judges it (someRequestEnded):
+ * a forged request's job left pending for days must not keep the sweep from the routed one's
+ * update once its first send failed. A transaction not due yet is claimed anyway, once per claim
+ * window (the claim moves its due time on; nothing is recorded while it waits). Read by the
+ * table's primary key (transaction_id, writes).
+ */
+export function sweepMayTake(tx: string): string {
+  return `(EXISTS (SELECT 1 FROM openhim_transaction_requests q WHERE q.transaction_id = ${tx})
+    OR (${siblingsSettled(tx)}))`;
+}
+
+/**
  * The settled jobs' rerun debts due at $1, oldest first, at most $2, once every job of the rerun's
- * transaction has settled (a rerun of a Bundle is one update, after its last job): each as the
- * job's row with the rerun's transaction id and debt in the v16 columns, so the sweep sends it as
- * a transaction's own.
+ * transaction has settled (a rerun of a Bundle is one update, after its last job) or a request
+ * under its id was kept (sweepMayTake): each as the job's row with the rerun's transaction id and
+ * debt in the v16 columns, so the sweep sends it as a transaction's own.
  */
 const DUE_RERUNS = `SELECT r.job_id, r.transaction_id FROM openhim_rerun_updates r JOIN outbox_jobs j ON j.id = r.job_id
   WHERE r.state = 'owed' AND r.due <= $1 AND j.status IN ('done', 'rejected', 'dead')
-    AND ${siblingsSettled('r.transaction_id')}
+    AND ${sweepMayTake('r.transaction_id')}
   ORDER BY r.due LIMIT $2`;
 
 /** The rerun's debt beside its job's columns (rerunAsJobRow). */

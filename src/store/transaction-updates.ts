@@ -1,6 +1,6 @@
 import { JOB_COLUMNS } from './job-columns.js';
 import type { Migration } from './migrations.js';
-import { ANSWERED, RERUN_DEBT, rerunAsJobRow, siblingsSettled } from './rerun-updates.js';
+import { ANSWERED, RERUN_DEBT, rerunAsJobRow, sweepMayTake } from './rerun-updates.js';
 import type { TransactionUpdateCounts, TransactionUpdateEnd } from './types.js';
 
 /**
@@ -87,12 +87,13 @@ export const RERUN_TRANSACTION_INDEX: Migration = {
 };
 
 /**
- * The settled jobs whose owed update is due, oldest debt first ($1 now, $2 limit): only once every
- * job of the same transaction has settled too (the last one's end owes the update as well).
+ * The settled jobs whose owed update is due, oldest debt first ($1 now, $2 limit): once every job
+ * of the same transaction has settled too (the last one's end owes the update as well), or a
+ * request under its id was kept (v47; sweepMayTake), the send judging whether it is due.
  */
 const DUE = `SELECT j.id FROM outbox_jobs j
   WHERE j.openhim_update = 'owed' AND j.openhim_update_due <= $1 AND j.status IN ('done', 'rejected', 'dead')
-    AND ${siblingsSettled('j.transaction_id')}
+    AND ${sweepMayTake('j.transaction_id')}
   ORDER BY j.openhim_update_due LIMIT $2`;
 
 /**

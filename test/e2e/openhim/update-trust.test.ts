@@ -225,6 +225,49 @@ for (const engine of engineCases()) {
   );
 
   t.test(
+    `the sweep sends the routed write's update a failed first send left, a forged write still queued (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const { openhim, rig } = await rigInitiateDown(t, engine);
+      const stockDown = rig.lmis.sb.faults.add({ path: '**/stockEvents', action: { type: 'status', status: 503 } });
+      const tx = '65f0c0ffee0000000000f009';
+      const routed = await rig.fhir('POST', '/fhir/SupplyRequest', line(rig, 'UPD-SWEEP-1', 10), {
+        'x-openhim-transactionid': tx,
+      });
+      t.match(routed.body, { status: 'Processing', properties: { awaitsUpdateFrom: /^urn:/ } });
+      const facility = rig.lmis.seed.facilities['LK-HC-101'];
+      const forged = await fetch(`${rig.mediator.url}/fhir/R5/InventoryReport`, {
+        method: 'POST',
+        headers: { authorization: RIG_AUTH, 'content-type': 'application/fhir+json', 'x-openhim-transactionid': tx },
+        body: JSON.stringify(damagedStock(facility, 'UPD-SWEEP-F1', 1)),
+      });
+      t.match(await forged.json(), { response: { status: 202 } }, 'the forged write is queued under the same id');
+      // core down when the routed write ends: the update its end sends fails
+      openhim.state.unavailable = true;
+      for (const f of rig.lmis.sb.faults.list()) if (f.id !== stockDown.id) rig.lmis.sb.faults.remove(f.id);
+      await until(
+        "the routed write's first update failed",
+        async () => {
+          const job = (await rig.mediator.store.listJobs({})).find((j) => j.idempotencyKey.includes('UPD-SWEEP-1'));
+          return job?.status === 'done' && (job.transactionUpdate?.attempts ?? 0) > 0 ? job : undefined;
+        },
+        30_000,
+      );
+      openhim.state.unavailable = false;
+
+      await until(
+        "the routed write's update, sent by the sweep",
+        async () => openhim.state.transactionUpdates.has(tx),
+        30_000,
+      );
+      const forgedJob = (await rig.mediator.store.listJobs({})).find((j) => j.idempotencyKey.includes('UPD-SWEEP-F1'));
+      t.not(forgedJob?.status, 'done', 'sent while the forged write is still queued');
+      const [update] = openhim.state.transactionUpdates.get(tx) as any[];
+      t.match(update, { status: 'Successful', response: { status: 201 } }, 'the routed write alone');
+    },
+  );
+
+  t.test(
     `a direct client's Bundle of more entries under a routed Bundle's id refuses nothing (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
