@@ -59,7 +59,7 @@ export function routedWritesOf(
       kind: 'refused',
       reason: `OpenHIM transaction ${transactionId} awaits no update of these writes: they came with its id in a request OpenHIM did not route to the mediator (not updated)`,
     };
-  const request = requests.find((r) => r.jobIds.some((id) => named.has(writeTag(id))));
+  const request = routedRequestOf(requests, named);
   const own = request ? entriesOfRequest(entries, named, request) : routedEntries(entries, named);
   if (!own)
     return {
@@ -76,6 +76,23 @@ export function routedWritesOf(
     ...(request?.contentType ? { contentType: request.contentType } : {}),
     ...(bundle ? { bundle } : {}),
   };
+}
+
+/**
+ * The kept request (v47) core routed: the one whose writes are exactly those the envelope named.
+ * Only when none is, the first sharing a write with them: a forged Bundle kept first can share
+ * the routed single write's job (its entry carried that write's idempotency key) and must not
+ * make that write's update its Bundle, in its Content-Type.
+ */
+function routedRequestOf(
+  requests: readonly TransactionRequest[],
+  named: ReadonlySet<string>,
+): TransactionRequest | undefined {
+  const exact = (r: TransactionRequest) => {
+    const tags = new Set(r.jobIds.map(writeTag));
+    return tags.size === named.size && [...tags].every((tag) => named.has(tag));
+  };
+  return requests.find(exact) ?? requests.find((r) => r.jobIds.some((id) => named.has(writeTag(id))));
 }
 
 /**

@@ -134,6 +134,29 @@ t.test('with the requests kept (v47), only the routed request shapes the update'
   );
 });
 
+t.test('a forged Bundle kept first sharing the routed single write’s job does not shape its update', async (t) => {
+  // its entry carried the routed write's idempotency key: answered from the same job
+  const OTHER = job('0190c0de-0000-7002-8000-fffffffffff3', true, 1);
+  const forgedMap: TransactionEntry[] = [
+    { entry: 0, count: 2, jobId: ROUTED.id, answer: { status: '202' } },
+    { entry: 1, count: 2, jobId: OTHER.id, answer: { status: '202' } },
+  ];
+  const forgedRequest = {
+    transactionId: TX,
+    jobIds: [ROUTED.id, OTHER.id],
+    entries: 2,
+    contentType: 'application/fhir+json; fhirVersion=5.0',
+  };
+  const contentType = 'application/fhir+json; fhirVersion=4.0; charset=utf-8';
+  const single = { transactionId: TX, jobIds: [ROUTED.id], contentType };
+  const routedOnly = new Set([writeTag(ROUTED.id)]);
+  t.same(
+    routedWritesOf(TX, [ROUTED, OTHER], forgedMap, routedOnly, [forgedRequest, single]),
+    { kind: 'owed', jobs: [ROUTED], entries: [], foreign: [OTHER.id], contentType },
+    'the request naming exactly the routed writes: its write alone, in its Content-Type',
+  );
+});
+
 t.test('a routed write not ended yet: waiting, whatever else has ended', async (t) => {
   const unfinished = { ...ROUTED, status: 'pending' as const, transactionUpdate: undefined };
   t.same(routedWritesOf(TX, [FORGED, unfinished, SIBLING], [], named), { kind: 'waiting' });
