@@ -9,7 +9,7 @@
  * One naming a transaction that does await our update gets its write delivered, its debt refused,
  * and nothing of it into that update.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { startRigThroughOpenHim } from '../../support/openhim-rig.js';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
 import { damagedStock, orderLine, RIG_AUTH, type Rig } from '../../support/openlmis-e2e.js';
@@ -38,6 +38,28 @@ async function rigInitiateDown(t: Parameters<typeof startRigThroughOpenHim>[0], 
   const started = await startRigThroughOpenHim(t, engine, { OUTBOX_DEADLINE_MS: '300', OUTBOX_MAX_ATTEMPTS: '1000' });
   started.rig.lmis.sb.faults.add({ method: 'POST', path: INITIATE, action: { type: 'status', status: 503 } });
   return started;
+}
+
+/**
+ * The rig with a routed order line (`<key>-1`) answered 202 under `tx`, then a client straight to
+ * the mediator under the same id: a stock write (`<key>-F1`), its OpenLMIS endpoint kept down
+ * (stockDown) while the test lets the routed write through.
+ */
+async function routedThenForgedStock(t: Test, engine: EngineCase, tx: string, key: string) {
+  const { openhim, rig } = await rigInitiateDown(t, engine);
+  const stockDown = rig.lmis.sb.faults.add({ path: '**/stockEvents', action: { type: 'status', status: 503 } });
+  const routed = await rig.fhir('POST', '/fhir/SupplyRequest', line(rig, `${key}-1`, 10), {
+    'x-openhim-transactionid': tx,
+  });
+  t.match(routed.body, { status: 'Processing', properties: { awaitsUpdateFrom: /^urn:/ } });
+  const facility = rig.lmis.seed.facilities['LK-HC-101'];
+  const forged = await fetch(`${rig.mediator.url}/fhir/R5/InventoryReport`, {
+    method: 'POST',
+    headers: { authorization: RIG_AUTH, 'content-type': 'application/fhir+json', 'x-openhim-transactionid': tx },
+    body: JSON.stringify(damagedStock(facility, `${key}-F1`, 1)),
+  });
+  t.match(await forged.json(), { response: { status: 202 } }, 'the forged write is queued under the same id');
+  return { openhim, rig, stockDown };
 }
 
 /** A transaction Bundle: a GET of the facility, then one order line per order. */
@@ -180,21 +202,8 @@ for (const engine of engineCases()) {
     `a forged write still queued under the id holds the routed write's update back no longer (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const { openhim, rig } = await rigInitiateDown(t, engine);
-      const stockDown = rig.lmis.sb.faults.add({ path: '**/stockEvents', action: { type: 'status', status: 503 } });
       const tx = '65f0c0ffee0000000000f006';
-      const routed = await rig.fhir('POST', '/fhir/SupplyRequest', line(rig, 'UPD-AHEAD-1', 10), {
-        'x-openhim-transactionid': tx,
-      });
-      t.match(routed.body, { status: 'Processing', properties: { awaitsUpdateFrom: /^urn:/ } });
-      // straight to the mediator under its id: a stock write, its OpenLMIS endpoint kept down
-      const facility = rig.lmis.seed.facilities['LK-HC-101'];
-      const forged = await fetch(`${rig.mediator.url}/fhir/R5/InventoryReport`, {
-        method: 'POST',
-        headers: { authorization: RIG_AUTH, 'content-type': 'application/fhir+json', 'x-openhim-transactionid': tx },
-        body: JSON.stringify(damagedStock(facility, 'UPD-AHEAD-F1', 1)),
-      });
-      t.match(await forged.json(), { response: { status: 202 } }, 'the forged write is queued under the same id');
+      const { openhim, rig, stockDown } = await routedThenForgedStock(t, engine, tx, 'UPD-AHEAD');
       // OpenLMIS takes the routed write; the forged one's endpoint stays down
       for (const f of rig.lmis.sb.faults.list()) if (f.id !== stockDown.id) rig.lmis.sb.faults.remove(f.id);
 
@@ -228,20 +237,8 @@ for (const engine of engineCases()) {
     `the sweep sends the routed write's update a failed first send left, a forged write still queued (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const { openhim, rig } = await rigInitiateDown(t, engine);
-      const stockDown = rig.lmis.sb.faults.add({ path: '**/stockEvents', action: { type: 'status', status: 503 } });
       const tx = '65f0c0ffee0000000000f009';
-      const routed = await rig.fhir('POST', '/fhir/SupplyRequest', line(rig, 'UPD-SWEEP-1', 10), {
-        'x-openhim-transactionid': tx,
-      });
-      t.match(routed.body, { status: 'Processing', properties: { awaitsUpdateFrom: /^urn:/ } });
-      const facility = rig.lmis.seed.facilities['LK-HC-101'];
-      const forged = await fetch(`${rig.mediator.url}/fhir/R5/InventoryReport`, {
-        method: 'POST',
-        headers: { authorization: RIG_AUTH, 'content-type': 'application/fhir+json', 'x-openhim-transactionid': tx },
-        body: JSON.stringify(damagedStock(facility, 'UPD-SWEEP-F1', 1)),
-      });
-      t.match(await forged.json(), { response: { status: 202 } }, 'the forged write is queued under the same id');
+      const { openhim, rig, stockDown } = await routedThenForgedStock(t, engine, tx, 'UPD-SWEEP');
       // core down when the routed write ends: the update its end sends fails
       openhim.state.unavailable = true;
       for (const f of rig.lmis.sb.faults.list()) if (f.id !== stockDown.id) rig.lmis.sb.faults.remove(f.id);
