@@ -45,6 +45,8 @@ export async function propagateChanges(
     const counts = await deps.propagator.intake(page.records);
     for (const k of Object.keys(totals) as (keyof IntakeCounts)[]) totals[k] += counts[k];
     refusals.push(...counts.refusals);
+    // a page taken in but its cursor not stored is read again next run (the keys make it harmless)
+    stopIfAsked();
     await deps.store.setCursor(CHANGES_CURSOR, page.cursor);
     pages++;
   }
@@ -52,7 +54,7 @@ export async function propagateChanges(
   const released = await deps.propagator.releaseHeld();
   stopIfAsked();
   const { absent, relisted } = (await fullReadDue(deps))
-    ? await confirmAbsent(deps, client)
+    ? await confirmAbsent(deps, client, stopIfAsked)
     : { absent: 0, relisted: 0 };
   return {
     counts: { pages, ...totals, released, absent, relisted },
@@ -68,8 +70,11 @@ async function fullReadDue(deps: PropagateJobDeps): Promise<boolean> {
   return Date.now() - last >= hours * 3_600_000;
 }
 
-async function confirmAbsent(deps: PropagateJobDeps, client: RegistryClient) {
-  const found = await deps.propagator.confirmAbsent(await client.listAll());
+async function confirmAbsent(deps: PropagateJobDeps, client: RegistryClient, stopIfAsked: () => void) {
+  const listed = await client.listAll();
+  // a full read is long: a stop that came during it writes no absences and no cursor
+  stopIfAsked();
+  const found = await deps.propagator.confirmAbsent(listed);
   await deps.store.setCursor(FULL_READ_CURSOR, String(Date.now()));
   return found;
 }

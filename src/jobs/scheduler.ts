@@ -232,33 +232,45 @@ export class Scheduler {
     });
   }
 
-  /** Run `job` for the tick `tickAt` (absent: a run by hand) if no instance has, and record it. */
+  /**
+   * Run `job` for the tick `tickAt` (absent: a run by hand) if no instance has, and record it.
+   * Answers once the lock is released, except for a run stop() cut: once its end is recorded,
+   * before its work has stopped; the job stays locked (and busy here) until it has.
+   */
   async tick(job: ScheduledJob, tickAt?: number): Promise<TickOutcome> {
     if (this.busy.has(job.name)) return { status: 'busy' };
     this.busy.add(job.name);
-    try {
-      const { store } = this.options;
-      const locked = await store.withAdvisoryLock(`schedule:${job.name}`, async (signal): Promise<TickOutcome> => {
-        // holding the lock, with this process not running the job: a run still marked running
-        // belongs to an instance that stopped during it (a crash, a kill); say so instead of "running" forever
-        await store.abandonJobRuns(job.name, Date.now(), ABANDONED);
-        // the lock and the write above wait (another instance, a group commit): a shutdown begun
-        // meanwhile must not see a run start after it, which it would then wait for or a SIGKILL cut
-        if (tickAt !== undefined && this.stopped) return { status: 'stopped' };
-        const run = await store.startJobRun({
-          name: job.name,
-          tickAt,
-          trigger: tickAt === undefined ? 'manual' : 'schedule',
-          instance: this.instance,
-          startedAt: Date.now(),
-        });
-        if (!run) return { status: 'already-run' };
-        return this.execute(job, run, signal);
+    let answer!: (outcome: TickOutcome) => void;
+    const recorded = new Promise<TickOutcome>((resolve) => (answer = resolve));
+    const whole = this.lockedTick(job, tickAt, answer).finally(() => this.busy.delete(job.name));
+    // a failure after the answer (the lock's release once the store closed) has no one to hear it
+    return Promise.race([whole, recorded]);
+  }
+
+  private async lockedTick(
+    job: ScheduledJob,
+    tickAt: number | undefined,
+    answer: (outcome: TickOutcome) => void,
+  ): Promise<TickOutcome> {
+    const { store } = this.options;
+    const locked = await store.withAdvisoryLock(`schedule:${job.name}`, async (signal): Promise<TickOutcome> => {
+      // holding the lock, with this process not running the job: a run still marked running
+      // belongs to an instance that stopped during it (a crash, a kill); say so instead of "running" forever
+      await store.abandonJobRuns(job.name, Date.now(), ABANDONED);
+      // the lock and the write above wait (another instance, a group commit): a shutdown begun
+      // meanwhile must not see a run start after it, which it would then wait for or a SIGKILL cut
+      if (tickAt !== undefined && this.stopped) return { status: 'stopped' };
+      const run = await store.startJobRun({
+        name: job.name,
+        tickAt,
+        trigger: tickAt === undefined ? 'manual' : 'schedule',
+        instance: this.instance,
+        startedAt: Date.now(),
       });
-      return locked.ran ? locked.value : { status: 'locked' };
-    } finally {
-      this.busy.delete(job.name);
-    }
+      if (!run) return { status: 'already-run' };
+      return this.execute(job, run, signal, answer);
+    });
+    return locked.ran ? locked.value : { status: 'locked' };
   }
 
   /** Run a job now, outside its schedule (admin API, CLI). Undefined for an unknown name. */
@@ -289,23 +301,31 @@ export class Scheduler {
     return closed;
   }
 
-  private async execute(job: ScheduledJob, run: JobRun, lockSignal: AbortSignal): Promise<TickOutcome> {
+  private async execute(
+    job: ScheduledJob,
+    run: JobRun,
+    lockSignal: AbortSignal,
+    answer: (outcome: TickOutcome) => void,
+  ): Promise<TickOutcome> {
     const signal = AbortSignal.any([lockSignal, this.halt.signal]);
     let cut!: () => void;
     const cutOff = new Promise<never>((_resolve, reject) => (cut = () => reject(new CutByStop())));
     this.underWay.add(cut);
     let end: JobRunEnd;
+    let work: Promise<unknown> = Promise.resolve();
+    let wasCut = false;
     try {
-      const work = job.run(signal);
+      const running = job.run(signal);
       // a run cut by stop() (held in an upstream call past the grace) is recorded by this call
-      // now; what it does after is not waited for, and its end is no one's to hear
-      work.catch(() => undefined);
-      const result = (await Promise.race([work, cutOff])) ?? {};
+      // now; its end is no one's to hear, but the lock is kept until it has really stopped
+      work = running.catch(() => undefined);
+      const result = (await Promise.race([running, cutOff])) ?? {};
       // the lock went mid-run: whatever the job says, it stopped (or should have) part way; a job
       // that ended its work although asked to stop (the stop came after its last write) did it all
       if (!(signal.reason instanceof SchedulerStopped)) signal.throwIfAborted();
       end = { outcome: result.skipped ? 'skipped' : 'ok', detail: runDetail(result), counts: result.counts };
     } catch (err) {
+      wasCut = err instanceof CutByStop;
       end = this.failedEnd(job, run, err, signal);
     } finally {
       this.underWay.delete(cut);
@@ -314,9 +334,15 @@ export class Scheduler {
     await this.recordEnd(finished);
     const status = end.outcome === 'ok' ? 'ran' : (end.outcome as 'failed' | 'skipped');
     const { givesBackTick, tickAt, ...recorded } = finished;
-    return givesBackTick
+    const outcome: TickOutcome = givesBackTick
       ? { status, run: recorded, storeWentAway: true }
       : { status, run: { ...recorded, ...(tickAt !== undefined ? { tickAt } : {}) } };
+    if (!wasCut) return outcome;
+    // stop() and a run by hand hear a cut run's end now; returning would unlock the job
+    // (PostgreSQL) while its work goes on writing, and another instance's tick could run it alongside
+    answer(outcome);
+    await work;
+    return outcome;
   }
 
   /**
@@ -475,6 +501,7 @@ export class Scheduler {
     clearTimeout(timer);
     if (ended !== 'late') return;
     for (const cut of this.underWay) cut();
+    // a cut run's tick answers once its end is recorded (it keeps the job locked until its work stops)
     await settled;
   }
 }

@@ -197,14 +197,38 @@ t.test('stop() asks a run under way to stop and records it interrupted, with how
   t.same(Object.keys(run.counts ?? {}), ['pages'], 'with the counts it had reached');
 
   // a job held where it cannot look at its signal (an upstream call): cut once the grace is over
-  const held = job('held', () => new Promise(() => undefined));
+  let upstreamAnswers!: () => void;
+  let wroteLocked: boolean | undefined;
+  const held = job('held', async () => {
+    await new Promise<void>((resolve) => (upstreamAnswers = resolve));
+    wroteLocked = lockHeld; // the write it makes after its upstream call
+    return {};
+  });
+  // the job's advisory lock observable (PostgreSQL's is another instance's way in once released)
+  let lockHeld = false;
+  const withAdvisoryLock = store.withAdvisoryLock.bind(store);
+  store.withAdvisoryLock = (async (name: string, fn: (signal: AbortSignal) => Promise<unknown>) =>
+    withAdvisoryLock(name, async (signal) => {
+      lockHeld = true;
+      try {
+        return await fn(signal);
+      } finally {
+        lockHeld = false;
+      }
+    })) as Store['withAdvisoryLock'];
   const cutting = new Scheduler({ store, jobs: [held], expression: () => undefined, stopGraceMs: 200 });
   const cut = cutting.runNow('held');
   await waitFor('the held run to be recorded', async () => (await store.listJobRuns('held')).length > 0);
   await cutting.stop('SIGINT');
-  t.equal((await cut)?.status, 'failed');
+  t.equal((await cut)?.status, 'failed', 'stop() and the run by hand hear the end without waiting for the work');
   const [cutRun] = await store.listJobRuns('held');
   t.equal(cutRun.detail, interruptedDetail('SIGINT', 200), 'said it was cut, and after how long');
+  t.ok(lockHeld, "the cut run keeps its job's lock while its work goes on");
+  t.equal((await cutting.runNow('held'))?.status, 'busy', 'and the job stays busy here');
+  upstreamAnswers();
+  await waitFor('the work to end', () => wroteLocked !== undefined);
+  t.equal(wroteLocked, true, 'its late write is made with the lock still held');
+  await waitFor('the lock to go once the work has stopped', () => !lockHeld);
 });
 
 t.test("closeAbandonedRuns closes every job's runs a dead process left running, at once", async (t) => {
