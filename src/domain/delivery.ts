@@ -40,3 +40,12 @@ export interface Delivery {
   source?: SourceRef;
   lastUpdated?: string;
 }
+
+/**
+ * Whether a delivery is based on `basedOn`: one of its order lines by the id the orders flow gives
+ * it (a SupplyRequest search's), or its order by the id its system reads it under (`orderId`),
+ * which routing asks by for a line an app wrote under its own id (RoutedFlow.inSystemTerms).
+ */
+export function basedOnMatches(d: Pick<Delivery, 'basedOn'>, basedOn: string): boolean {
+  return !!d.basedOn?.lineIds?.includes(basedOn) || (!!d.basedOn?.orderId && d.basedOn.orderId === basedOn);
+}

@@ -172,7 +172,7 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
    */
   const recordRequest = async (request: FastifyRequest, reply: FastifyReply, store: OrchestrationStore) => {
     const record = options.recordRequest;
-    if (!record || !awaitsOurUpdate(request, store)) return;
+    if (!record) return; // called only for a request that awaits our update (onSend)
     const contentType = headerText(reply.getHeader('content-type'));
     const entries = bundleEntryCount(request.body);
     try {

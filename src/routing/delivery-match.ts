@@ -1,4 +1,4 @@
-import type { Delivery } from '../domain/index.js';
+import { basedOnMatches, type Delivery } from '../domain/index.js';
 import type { SearchCriteria } from './ports.js';
 
 /**
@@ -24,6 +24,6 @@ export function deliveryMatches(d: Delivery, c: SearchCriteria): boolean {
 export function writtenDeliveryMatches(d: Delivery, c: SearchCriteria): boolean {
   if (c.status && !c.status.split(',').includes(d.status)) return false;
   if (c.facility && d.destination.id !== c.facility) return false;
-  if (c.basedOn && d.basedOn?.orderId !== c.basedOn && !d.basedOn?.lineIds?.includes(c.basedOn)) return false;
+  if (c.basedOn && !basedOnMatches(d, c.basedOn)) return false;
   return deliveryMatches(d, { ...c, identifier: undefined, basedOn: undefined });
 }

@@ -405,6 +405,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     const written = job && { value: job.payload as T, status: job.status, system: job.system };
     return this.spec.revise(value, context, written);
   }
+
   /**
    * A write naming order lines by ids their writes came under (an app's PUT of a line under its
    * own id) names the order they were written to (FlowSpec.orderLines): its system holds the
@@ -831,10 +832,6 @@ export class RoutedFlow<T> implements FlowService<T> {
 }
 
 /**
- * A linked id the write its link points at no longer holds: that write took it away (an order
- * line cancelled while the rest of the order goes on). FHIR reads a deleted resource as 410 Gone.
- */
-/**
  * A write the system no longer has (purged upstream: 404) or that was removed since (410) is not
  * one a search lists: read alone it answers so, but it must not fail the search it sits in.
  */
@@ -843,6 +840,10 @@ function undefinedIfGone(err: unknown): undefined {
   throw err;
 }
 
+/**
+ * A linked id the write its link points at no longer holds: that write took it away (an order
+ * line cancelled while the rest of the order goes on). FHIR reads a deleted resource as 410 Gone.
+ */
 function removed(flow: string, link: ResourceLink, status: JobStatus): GoneError {
   const when = status === 'done' ? `in ${link.system}` : `(the change is queued for ${link.system})`;
   return new GoneError(

@@ -603,6 +603,7 @@ export class PostgresStore implements Store {
   async entriesOfTransaction(transactionId: string): Promise<TransactionEntry[]> {
     return (await this.rows(TRANSACTION_ENTRIES_SQL, [transactionId])).map(transactionEntryOf);
   }
+
   async recordTransactionRequest(request: TransactionRequest): Promise<void> {
     await this.pool.query(INSERT_TRANSACTION_REQUEST_SQL, transactionRequestValues(request));
   }

@@ -460,6 +460,7 @@ export class SqliteStore implements Store {
       (this.sql(sqliteParams(TRANSACTION_ENTRIES_SQL)).all(transactionId) as Row[]).map(transactionEntryOf),
     );
   }
+
   async recordTransactionRequest(request: TransactionRequest): Promise<void> {
     const values = transactionRequestValues(request);
     await this.write(() => this.sql(sqliteParams(INSERT_TRANSACTION_REQUEST_SQL)).run(...values));

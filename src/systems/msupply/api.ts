@@ -184,11 +184,6 @@ const PAGE = 500;
 
 type Connector<T> = { __typename: string; totalCount: number; nodes: T[] };
 
-/**
- * The list (`nodes`) `field` answered, as Open mSupply's schema promises one. A gateway or a
- * server of another version answering JSON of another shape is the upstream's fault, said as a
- * 502 naming the field, not a TypeError further on (a 500 "internal error" of ours).
- */
 /** A JSON value's shape in words, never its text (it may carry what an upstream should not have sent). */
 function shapeOf(value: unknown): string {
   if (value === null || value === undefined) return 'nothing';
@@ -196,6 +191,11 @@ function shapeOf(value: unknown): string {
   return typeof value === 'object' ? 'an object without its nodes' : `a ${typeof value}`;
 }
 
+/**
+ * The list (`nodes`) `field` answered, as Open mSupply's schema promises one. A gateway or a
+ * server of another version answering JSON of another shape is the upstream's fault, said as a
+ * 502 naming the field, not a TypeError further on (a 500 "internal error" of ours).
+ */
 function listOf<T>(field: string, value: unknown): Connector<T> {
   const list = value as Connector<T> | null | undefined;
   if (list && typeof list === 'object' && Array.isArray(list.nodes)) return list;

@@ -1,12 +1,18 @@
 import { BusinessRuleError, ConflictError } from '../../domain/errors.js';
 import { inRanges } from '../../domain/instant-range.js';
 import { lineKeys } from '../../domain/repeated-lines.js';
-import type { Delivery, DeliveryLine, DeliveryStatus, Quantity } from '../../domain/index.js';
+import {
+  basedOnMatches,
+  type Delivery,
+  type DeliveryLine,
+  type DeliveryStatus,
+  type Quantity,
+} from '../../domain/index.js';
 import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { MsupplyApi, ShipmentLineRow, ShipmentRow, StoreRow } from './api.js';
 import { MSUPPLY, SHIPMENT_SYSTEM, deliveryLineId, otherPartyRef, storeRef } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
-import { basedOnMatches, orderOfShipment } from './shipment-order.js';
+import { orderOfShipment } from './shipment-order.js';
 import { packsAsQuantity, tidy } from './packs.js';
 import type { StoreDirectory } from './stores.js';
 

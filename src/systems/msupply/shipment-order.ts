@@ -39,13 +39,3 @@ function basedOnRequest(
   const orderNumber = orderNumberOf(request, store);
   return { orderNumber, lineIds: products.map((p) => orderLineId(orderNumber, p)), orderId: request.id };
 }
-
-/**
- * Whether a delivery is based on `basedOn`: one of its order lines by the id the orders flow gives
- * it (a SupplyRequest search's), or its order's requisition id, which routing asks by for a line
- * an app wrote under its own id (its link's upstream id, as a read of that line finds it; OpenLMIS
- * deliveries match their requisition id alike).
- */
-export function basedOnMatches(d: Pick<Delivery, 'basedOn'>, basedOn: string): boolean {
-  return !!d.basedOn?.lineIds?.includes(basedOn) || (!!d.basedOn?.orderId && d.basedOn.orderId === basedOn);
-}
