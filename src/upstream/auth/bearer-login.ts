@@ -35,9 +35,10 @@ export function bearerLoginAuth(opts: BearerLoginOptions): AuthStrategy {
   return {
     async authorize(ctx) {
       // the login is shared by every caller waiting on it (single flight): one caller giving up
-      // (its signal) must not fail it for the others; the exchange's own timeout still bounds it
+      // (its signal) must not fail it for the others; the exchange's own timeout still bounds it,
+      // and the caller's signal ends only its own wait
       loginCtx = { ...ctx, signal: undefined };
-      const issued = await cache.get();
+      const issued = await cache.get(ctx.signal);
       return {
         headers: { [opts.header ?? 'authorization']: scheme ? `${scheme} ${issued.value}` : issued.value },
         credential: issued.value,

@@ -44,6 +44,23 @@ export function isLoginRefusal(err: unknown): boolean {
 /** Renew a little before the server would forget the credential, to save a refused round trip. */
 export const EXPIRY_MARGIN_MS = 5_000;
 
+/**
+ * Wait for a login shared by several callers, unless this caller gives up first: it then stops
+ * waiting at once with its own abort reason, while the login goes on for the others (and fills the
+ * cache for the next caller).
+ */
+function waitUnlessAborted<T>(shared: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return shared;
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  // a caller that left must not leave the login's failure unhandled when no one else waits on it
+  shared.catch(() => undefined);
+  return new Promise<T>((resolve, reject) => {
+    const leave = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', leave, { once: true });
+    void shared.then(resolve, reject).finally(() => signal.removeEventListener('abort', leave));
+  });
+}
+
 export class CredentialCache<C extends Issued> {
   private cached: (C & { since: number; fingerprint: string }) | undefined;
   private pending: Promise<C> | undefined;
@@ -65,15 +82,18 @@ export class CredentialCache<C extends Issued> {
     return c.expiresInMs === undefined || this.now() - c.since < c.expiresInMs - EXPIRY_MARGIN_MS;
   }
 
-  /** The cached credential, or one fresh login shared by every concurrent caller. */
-  get(): Promise<C> {
+  /**
+   * The cached credential, or one fresh login shared by every concurrent caller; `signal` ends only
+   * this caller's wait, never the shared login.
+   */
+  get(signal?: AbortSignal): Promise<C> {
     const fingerprint = this.options.fingerprint();
     if (this.cached && this.cached.fingerprint !== fingerprint) this.reset(); // changed live
     if (this.fresh(fingerprint)) {
       if (this.options.expiry === 'sliding') this.cached!.since = this.now();
       return Promise.resolve(this.cached!);
     }
-    if (this.pending) return this.pending;
+    if (this.pending) return waitUnlessAborted(this.pending, signal);
     const held = this.refusal;
     if (held && held.fingerprint === fingerprint && this.now() < held.until) return Promise.reject(held.error);
     const mine = this.generation;
@@ -96,7 +116,7 @@ export class CredentialCache<C extends Issued> {
         if (this.pending === pending) this.pending = undefined;
       });
     this.pending = pending;
-    return pending;
+    return waitUnlessAborted(pending, signal);
   }
 
   /** What the last login gave, without logging in (undefined before the first or after a reset). */

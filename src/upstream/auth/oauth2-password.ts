@@ -120,7 +120,7 @@ export function oauth2PasswordAuth(opts: PasswordGrantOptions): PasswordGrantStr
   });
   const token = (ctx: AuthContext) => {
     loginCtx = ctx;
-    return cache.get();
+    return cache.get(ctx.signal); // the caller's signal ends only its own wait, not the shared login
   };
   return {
     token,

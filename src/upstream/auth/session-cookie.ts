@@ -82,7 +82,7 @@ export function sessionCookieAuth(opts: SessionCookieOptions): AuthStrategy {
   return {
     async authorize(ctx) {
       loginCtx = ctx;
-      const session = await cache.get();
+      const session = await cache.get(ctx.signal); // the caller's signal ends only its own wait
       return { headers: { cookie: `${name}=${session.value}` }, credential: session.value };
     },
     refused(credential) {

@@ -66,3 +66,42 @@ t.test(
     t.notOk(processRedactor.redact(JSON.stringify(calls)).includes(session));
   },
 );
+
+t.test('a call that gives up stops waiting for the shared session login, which goes on for the others', async (t) => {
+  let openSession!: () => void;
+  const sessionHeld = new Promise<void>((resolve) => (openSession = resolve));
+  let sessionAsked!: () => void;
+  const asked = new Promise<void>((resolve) => (sessionAsked = resolve));
+  const u = await startUpstream((app) =>
+    app.addHook('preHandler', async (req) => {
+      if (!req.url.startsWith('/ws/rest/v1/session')) return;
+      sessionAsked();
+      await sessionHeld;
+    }),
+  );
+  const settings: Settings = {
+    baseUrl: u.url,
+    timeoutMs: 20_000,
+    concurrency: 2,
+    username: 'alice',
+    password: 'wonderland',
+  };
+  const client = clientFor(settings, cookieAuth);
+  t.teardown(async () => {
+    openSession();
+    await client.close();
+    await u.close();
+  });
+  const leaving = new AbortController();
+  const first = client.call({ ...get, signal: leaving.signal });
+  const second = client.call<{ ok: boolean }>(get);
+  await asked;
+  const gaveUp = new Error('the client went away');
+  leaving.abort(gaveUp);
+  // the session login is still held by the upstream: the call that left is not kept until it ends
+  await t.rejects(first, gaveUp, 'the call that left ends with its own reason');
+  openSession();
+  t.same(await second, { ok: true }, 'the call still waiting gets the session');
+  t.same(await client.call(get), { ok: true });
+  t.equal(u.hits('GET /ws/rest/v1/session'), 1, 'one session login for all three');
+});
