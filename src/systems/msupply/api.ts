@@ -230,11 +230,18 @@ export function createMsupplyApi(client: MsupplyClient) {
           stores: { nodes: UserStore[] };
         };
       }>({ query: Q.ME, signal });
+      const me = data.me as unknown;
+      if (!me || typeof me !== 'object' || Array.isArray(me))
+        throw malformedAnswer(
+          MSUPPLY,
+          `me answered ${shapeOf(me)} where Open mSupply's schema has the user`,
+          makeMsupplyError,
+        );
       return {
         userId: data.me.userId,
         username: data.me.username,
         defaultStore: data.me.defaultStore,
-        stores: data.me.stores.nodes,
+        stores: listOf<UserStore>('me.stores', data.me.stores).nodes,
       };
     },
     stores(filter: Record<string, unknown> = {}): Promise<StoreRow[]> {

@@ -44,3 +44,24 @@ t.test('a requisition read answered null is a 502, not "no such order"', async (
   t.equal(err.status, 502);
   t.match(err.message, /requisition answered nothing where Open mSupply's schema has a requisition or its error/);
 });
+
+t.test("the user's answer (me) without its store list, or none at all, is a 502 naming it", async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const me = { __typename: 'UserNode', userId: 'u-1', username: 'mediator', defaultStore: null };
+  rig.sb.faults.add({ operation: 'me', action: { type: 'status', status: 200, body: { data: { me } } } });
+  const err = await failure(rig.connector.ping!());
+  t.ok(err instanceof UpstreamError, String(err));
+  t.equal(err.status, 502, 'the upstream answered wrongly');
+  t.match(err.message, /me\.stores answered nothing where Open mSupply's schema has a list \(nodes\)/);
+
+  rig.sb.faults.clear();
+  rig.sb.faults.add({
+    operation: 'me',
+    action: { type: 'status', status: 200, body: { data: { me: 'SECRET-ECHO' } } },
+  });
+  const odd = await failure(rig.connector.ping!());
+  t.equal(odd.status, 502, String(odd));
+  t.match(odd.message, /me answered a string where Open mSupply's schema has the user/);
+  t.notMatch(odd.message, /SECRET-ECHO/, "the answer's text is not repeated");
+});
