@@ -11,7 +11,8 @@ import { knownQueryOnly } from '../../admin/known-query.js';
 const PROPAGATION_QUERY = {
   state: { type: 'string', enum: [...PROPAGATION_STATES] },
   system: { type: 'string', minLength: 1, maxLength: 100 },
-  registryId: { type: 'string', minLength: 1, maxLength: 500 },
+  // no minLength: an empty one is refused as a blank one is (registryIdFilter), in the same words
+  registryId: { type: 'string', maxLength: 500 },
   limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
   offset: offsetSchema,
 };
@@ -51,7 +52,8 @@ export const propagationRoutes: FastifyPluginAsync<PropagationRoutesOptions> = a
       },
     },
     async (req) => {
-      const filter = req.query as PropagationFilter;
+      const query = req.query as PropagationFilter;
+      const filter = { ...query, registryId: registryIdFilter(query.registryId) };
       const status = await propagationStatus(opts.store, filter);
       if (filter.system) assertKnownSystem(filter.system, opts.systems?.() ?? [], status.counts);
       return status;
@@ -79,6 +81,22 @@ function assertKnownSystem(system: string, configured: string[], counts: Record<
     diagnostics: `no system '${system}' to propagate to: ${configured.length ? `configured: ${configured.join(', ')}` : 'none is configured'}; no change is stored for that name`,
     expression: ['system'],
   });
+}
+
+/**
+ * The `registryId` filter, trimmed as the review's accept trims its registryId: no registry id has
+ * spaces around it (a list's cells are trimmed when read, a FHIR id has none), so " R4 " pasted
+ * from a spreadsheet means R4. A blank one is refused, not read as "every change".
+ */
+function registryIdFilter(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const id = value.trim();
+  if (!id)
+    throw new InvalidInputError(
+      `registryId ${JSON.stringify(value)} is blank: give the registry id whose changes to list, or leave registryId out`,
+      'registryId',
+    );
+  return id;
 }
 
 /** Who releases: the X-Actor header, required (an unaudited release is refused before anything is done). */
