@@ -28,6 +28,9 @@ import { EXT } from './conventions.js';
  *   the content never matches exactly; yet a system holds one confirmation per delivery and the
  *   connectors answer the same quantities sent again as that confirmation applied
  *   (`holdsSameConfirmation` for OpenLMIS), so with If-Match the retry is told the same (`confirmedDelivery`).
+ *   Its date received and receiver must be those the system keeps, where it keeps them
+ *   (`keepsReceipt`): a resend naming another is a change of a completed delivery, which the
+ *   connector refuses (409), not "this confirmation again".
  * Anything else (a status, a quantity, a name that differs; a resource that does not exist) is a
  * mismatch, and the caller answers 412 as before.
  */
@@ -36,7 +39,10 @@ export function alreadyInPlace(type: string, current: Json, requested: Json): bo
   if (type === 'SupplyRequest' && isCancelled(current) && isCancelled(requested))
     return canonicalJson(cancelledLine(current)) === canonicalJson(cancelledLine(requested));
   if (type === 'SupplyDelivery' && isCompleted(current) && isCompleted(requested))
-    return canonicalJson(confirmedDelivery(current)) === canonicalJson(confirmedDelivery(requested));
+    return (
+      canonicalJson(confirmedDelivery(current)) === canonicalJson(confirmedDelivery(requested)) &&
+      keepsReceipt(current, requested)
+    );
   return false;
 }
 
@@ -82,6 +88,24 @@ function confirmedDelivery(r: Json) {
     lines: lines.map((l) => canonicalJson(l)).sort(),
   };
 }
+
+/**
+ * Whether the date received and the receiver a completed delivery is sent with are what the read
+ * holds, compared where the system keeps the client's: OpenLMIS keeps the day received (a read
+ * holds a date, so any time of that day is the same) and the receiver's name. A read's dateTime is
+ * the system's own stamp of its receipt (Open mSupply, OpenMRS keep neither the client's date nor
+ * a receiver), which no confirmation sets, so it is not compared; nor is what the client leaves out.
+ */
+function keepsReceipt(current: Json, requested: Json): boolean {
+  const kept: unknown = current.occurrenceDateTime;
+  const asked: unknown = requested.occurrenceDateTime;
+  if (typeof kept === 'string' && DAY.test(kept) && typeof asked === 'string' && asked.slice(0, 10) !== kept)
+    return false;
+  const receiver = (r: Json): string | undefined => r.receiver?.[0]?.display?.trim() || undefined;
+  return !receiver(requested) || !receiver(current) || receiver(requested) === receiver(current);
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
  * What identifies a cancelled order line, in the client's terms: codes and values, not the

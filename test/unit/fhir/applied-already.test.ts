@@ -159,6 +159,27 @@ t.test(
       alreadyInPlace('SupplyDelivery', current, { ...sentAgain, identifier: [{ system: 'urn:pod', value: 'pod-2' }] }),
       'another delivery',
     );
+    // the date received and the receiver, where the system keeps the client's (a date: OpenLMIS)
+    t.notOk(
+      alreadyInPlace('SupplyDelivery', current, { ...sentAgain, occurrenceDateTime: '2026-12-05T23:10:00Z' }),
+      'another day received than the one kept',
+    );
+    t.notOk(
+      alreadyInPlace('SupplyDelivery', current, { ...sentAgain, receiver: [{ display: 'Clerk' }] }),
+      'another receiver than the one kept',
+    );
+    t.ok(
+      alreadyInPlace('SupplyDelivery', current, { ...sentAgain, receiver: [{ display: ' Health Centre ' }] }),
+      'the receiver kept',
+    );
+    t.ok(
+      alreadyInPlace(
+        'SupplyDelivery',
+        { ...current, occurrenceDateTime: '2026-12-06T05:01:02.345Z', receiver: undefined },
+        { ...sentAgain, occurrenceDateTime: '2026-12-01T09:00:00Z', receiver: [{ display: 'Clerk' }] },
+      ),
+      "a system's own stamp of its receipt and no receiver kept: neither compared",
+    );
     // R4: one line per resource, suppliedItem a single element
     t.ok(
       alreadyInPlace(

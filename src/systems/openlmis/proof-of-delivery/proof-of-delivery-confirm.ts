@@ -1,4 +1,4 @@
-import { BusinessRuleError } from '../../../domain/index.js';
+import { BusinessRuleError, ConflictError, type Delivery } from '../../../domain/index.js';
 import type { PodLineDto, ProofOfDeliveryDto, ShipmentDto } from './shipment-dto.js';
 
 /**
@@ -139,4 +139,32 @@ export function holdsSameConfirmation(pod: ProofOfDeliveryDto, matched: Map<PodL
     if (line.vvmStatus && p.vvmStatus !== line.vvmStatus) return false;
   }
   return true;
+}
+
+/**
+ * What a confirmation sent again states of its receipt that differs from what the confirmed POD
+ * keeps: the day received (OpenLMIS keeps a date, so a time of that day is the same) or the
+ * receiver. A confirmed POD is not changed again, so this is a 409 naming the element, not the
+ * "same confirmation" answer that would tell the client its new date or receiver had landed. What
+ * the confirmation leaves out (the first one's defaults: today, the facility) asks for no change.
+ */
+export function receiptChange(
+  pod: ProofOfDeliveryDto,
+  d: Pick<Delivery, 'occurredAt' | 'receivedBy'>,
+): ConflictError | undefined {
+  const day = d.occurredAt?.slice(0, 10);
+  if (day && pod.receivedDate && day !== pod.receivedDate)
+    return completedWith(pod, `received date ${pod.receivedDate}`, `received on ${day}`, 'Delivery.occurredAt');
+  const receiver = d.receivedBy?.trim();
+  if (receiver && pod.receivedBy && receiver !== pod.receivedBy.trim())
+    return completedWith(pod, `receiver "${pod.receivedBy}"`, `received by "${receiver}"`, 'Delivery.receivedBy');
+  return undefined;
+}
+
+function completedWith(pod: ProofOfDeliveryDto, kept: string, asked: string, where: string): ConflictError {
+  return new ConflictError(
+    `proof of delivery ${pod.id} is confirmed (the delivery is completed) with ${kept}; a completed delivery cannot be changed, so it is not ${asked}`,
+    409,
+    [where],
+  );
 }

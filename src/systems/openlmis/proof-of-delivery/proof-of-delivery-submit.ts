@@ -6,6 +6,7 @@ import {
   buildConfirmBody,
   holdsSameConfirmation,
   matchReceivedLines,
+  receiptChange,
   type ConfirmMeta,
   type ReceivedLine,
 } from './proof-of-delivery-confirm.js';
@@ -168,8 +169,15 @@ async function prepareConfirm(
   const lines: ReceivedLine[] = [];
   for (let i = 0; i < d.lines.length; i++) lines.push(await receivedLine(deps, ctx, reasons, d.lines[i], i));
   const matched = matchReceivedLines(ctx.pod, ctx.shipment, lines, describer(ctx));
-  if (ctx.pod.status === 'CONFIRMED' && !holdsSameConfirmation(ctx.pod, matched)) throw alreadyConfirmed(podId);
+  if (ctx.pod.status === 'CONFIRMED') sameConfirmationOrRefuse(ctx.pod, d, matched);
   return { ctx, lines, matched };
+}
+
+/** A confirmed POD: this delivery is its confirmation sent again (same quantities, date, receiver), or refused 409. */
+function sameConfirmationOrRefuse(pod: ProofOfDeliveryDto, d: Delivery, matched: Map<PodLineDto, ReceivedLine>): void {
+  if (!holdsSameConfirmation(pod, matched)) throw alreadyConfirmed(pod.id);
+  const change = receiptChange(pod, d);
+  if (change) throw change;
 }
 
 async function confirm(
@@ -181,8 +189,8 @@ async function confirm(
 ): Promise<string> {
   const { ctx, lines, matched } = await prepareConfirm(deps, d, podId, facilityId, known);
   if (ctx.pod.status === 'CONFIRMED') {
-    if (holdsSameConfirmation(ctx.pod, matched)) return 'CONFIRMED';
-    throw alreadyConfirmed(podId);
+    sameConfirmationOrRefuse(ctx.pod, d, matched);
+    return 'CONFIRMED';
   }
   try {
     const saved = await api.confirmProofOfDelivery(
@@ -195,9 +203,9 @@ async function confirm(
     if (lmisMessageKey(err) !== ALREADY_CONFIRMED) throw err;
     // confirmed by someone (or an attempt whose answer was lost) between our read and our write
     const now = await readPod(deps.client, podId);
-    if (now && holdsSameConfirmation(now, matchReceivedLines(now, ctx.shipment, lines, describer(ctx))))
-      return 'CONFIRMED';
-    throw alreadyConfirmed(podId);
+    if (!now) throw alreadyConfirmed(podId);
+    sameConfirmationOrRefuse(now, d, matchReceivedLines(now, ctx.shipment, lines, describer(ctx)));
+    return 'CONFIRMED';
   }
 }
 

@@ -1,0 +1,116 @@
+/**
+ * A completed delivery sent again: the confirmation a client resends after a lost answer is in
+ * place (200, unchanged) only when it states what the system keeps of it: the same lines and the
+ * same received date and receiver, at the precision the system keeps them (OpenLMIS keeps the day
+ * received and the receiver's name on the proof of delivery). One that states another date or
+ * receiver is a change of a completed delivery: 409 naming the element, nothing written; an app
+ * told "unchanged" would believe its new date had landed. Through the real mediator, the OpenLMIS
+ * connector and its sandbox, on both store engines.
+ */
+import t, { type Test } from 'tap';
+import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
+import {
+  orderLine,
+  requisitionsAt,
+  startRig,
+  transactionOf,
+  why,
+  writesSince,
+  type Rig,
+} from '../../support/openlmis-e2e.js';
+
+type Resource = Record<string, any>;
+
+async function rigOn(t: Test, engine: EngineCase): Promise<Rig> {
+  const db = await engine.freshDatabase();
+  const rig = await startRig({ DATABASE_URL: db.databaseUrl });
+  t.teardown(async () => {
+    await rig.close();
+    await db.drop();
+  });
+  return rig;
+}
+
+/** A one-line order of `facility` released and shipped in OpenLMIS, read as the R5 delivery a client confirms. */
+async function shippedDelivery(rig: Rig, facility: string, order: string) {
+  const facilityId = rig.lmis.seed.facilities[facility];
+  const line = orderLine({ order, facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 100 });
+  const posted = await rig.fhir('POST', '/fhir', transactionOf([line]));
+  if (posted.status !== 200) throw new Error(`order ${order}: ${why(posted)}`);
+  const [requisition] = requisitionsAt(rig, facility);
+  const { orderId } = rig.lmis.sb.state.releaseRequisition(requisition.id);
+  const podId: string = rig.lmis.sb.state.shipOrder(orderId).proofOfDeliveryId;
+  const read = await rig.fhir('GET', `/fhir/R5/SupplyDelivery/${podId}`);
+  if (read.status !== 200) throw new Error(`read delivery ${podId}: ${why(read)}`);
+  return { read: read.body as Resource, podId };
+}
+
+/** The delivery confirmed as a client does: completed, everything accepted, received that day by that person. */
+function confirmed(read: Resource, occurrenceDateTime: string, receiver: string): Resource {
+  const { meta: _meta, ...delivery } = structuredClone(read);
+  delivery.status = 'completed';
+  delivery.occurrenceDateTime = occurrenceDateTime;
+  delivery.receiver = [{ display: receiver }];
+  for (const item of delivery.suppliedItem as Resource[])
+    item.quantity = { ...item.extension.find((e: Resource) => e.url.endsWith('/quantity-shipped')).valueQuantity };
+  return delivery;
+}
+
+for (const engine of engineCases()) {
+  t.test(
+    `a completed delivery sent again with another date or receiver (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await rigOn(t, engine);
+      const { read, podId } = await shippedDelivery(rig, 'LK-HC-105', 'RESEND-POD');
+      const path = `/fhir/R5/SupplyDelivery/${podId}`;
+      const confirmation = confirmed(read, '2026-11-30T09:15:00Z', 'Nurse Achieng');
+      const first = await rig.fhir('PUT', path, confirmation);
+      t.equal(first.status, 200, why(first));
+      const admin = await rig.lmis.login();
+      const pod = async () => (await rig.lmis.call('GET', `/api/proofsOfDelivery/${podId}`, admin)).body;
+      const kept = await pod();
+      t.match(kept, { status: 'CONFIRMED', receivedDate: '2026-11-30', receivedBy: 'Nurse Achieng' });
+
+      const before = rig.lmis.sb.state.requestCount();
+      const again = await rig.fhir('PUT', path, confirmation);
+      t.equal(again.status, 200, `the same confirmation again is in place: ${why(again)}`);
+      const sameDay = await rig.fhir('PUT', path, { ...confirmation, occurrenceDateTime: '2026-11-30T16:40:00Z' });
+      t.equal(sameDay.status, 200, `another time of the same day (OpenLMIS keeps the day): ${why(sameDay)}`);
+
+      for (const [label, change, expression] of [
+        ['another received date', { occurrenceDateTime: '2026-12-01T09:15:00Z' }, 'SupplyDelivery.occurrenceDateTime'],
+        ['another receiver', { receiver: [{ display: 'Clerk Otieno' }] }, 'SupplyDelivery.receiver'],
+      ] as const) {
+        const changed = await rig.fhir('PUT', path, { ...confirmation, ...change });
+        t.equal(changed.status, 409, `${label}: ${why(changed)}`);
+        t.same(changed.body.issue[0].expression, [expression], `${label}: the element named`);
+        t.match(changed.body.issue[0].diagnostics, /completed/, `${label}: says why`);
+      }
+      // the same resend as a create (an app that confirms by POST), and as a transaction entry
+      const posted: Resource = { ...confirmation, occurrenceDateTime: '2026-12-01' };
+      delete posted.id;
+      const create = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', posted);
+      t.equal(create.status, 409, `POST with another received date: ${why(create)}`);
+      t.same(create.body.issue?.[0]?.expression, ['SupplyDelivery.occurrenceDateTime']);
+      const bundle = await rig.fhir('POST', '/fhir/R5', {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          {
+            resource: { ...confirmation, receiver: [{ display: 'Clerk Otieno' }] },
+            request: { method: 'PUT', url: `SupplyDelivery/${podId}` },
+          },
+        ],
+      });
+      t.equal(bundle.status, 409, `a transaction with another receiver: ${why(bundle)}`);
+      t.same(bundle.body.issue?.[0]?.expression, ['Bundle.entry[0].resource.receiver']);
+      t.same(writesSince(rig, before), [], 'nothing reaches OpenLMIS');
+      t.match(
+        await pod(),
+        { status: 'CONFIRMED', receivedDate: '2026-11-30', receivedBy: 'Nurse Achieng' },
+        'the proof of delivery keeps the first confirmation',
+      );
+    },
+  );
+}
