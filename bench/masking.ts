@@ -6,13 +6,20 @@
  * parse-walk-serialize path every such answer took before session 29). BENCH_BASE_DIR=tree also
  * runs that tree's maskBodyText on the answer. Interleaved, BENCH_ROUNDS (7) rounds; CPU per call and
  * the ratios to the answer through this tree, min/median/max.
+ * The redactor's pass over the answer as the envelope carries it (a JSON string, every configured
+ * secret's forms and an OpenLMIS access token known, as the bench mediator's) is timed beside it,
+ * and, with BENCH_BASE_DIR, that tree's redactor; its ratios are to this tree's redaction.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { maskBodyText } from '../src/openhim/masking.js';
+import { Redactor } from '../src/platform/redaction.js';
+import { openLmisEnv } from '../test/support/openlmis-e2e.js';
+import { BENCH_PASSWORD } from './openlmis-processes.js';
 
 type Mask = (text: string, contentType?: string) => string;
+type RedactorClass = new () => Redactor;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
 const N = Number(process.env.BENCH_N ?? 3_000);
@@ -21,16 +28,34 @@ const answer = readFileSync(
   'utf8',
 );
 const withCredential = answer.replace('"externalId"', '"token": "t0", "externalId"');
+const carried = JSON.stringify(answer);
+const { OPENLMIS_PASSWORD, OPENLMIS_CLIENT_SECRET } = openLmisEnv('http://openlmis');
+const SECRETS = [BENCH_PASSWORD, OPENLMIS_PASSWORD, OPENLMIS_CLIENT_SECRET];
+
+/** A redactor as the bench mediator's: its secrets, and the access token its OpenLMIS login got. */
+function benchRedactor(Class: RedactorClass): Redactor {
+  const redactor = new Class();
+  for (const secret of SECRETS) redactor.learn(secret);
+  redactor.learnEphemeral('6f1c0a3e-2b7d-4c1e-9a55-0d3b2f4e8a71');
+  return redactor;
+}
 
 async function sides(): Promise<Record<string, () => string>> {
+  const redactor = benchRedactor(Redactor);
   const out: Record<string, () => string> = {
     'answer (this tree)': () => maskBodyText(answer, 'application/json'),
     'answer with a token (slow path)': () => maskBodyText(withCredential, 'application/json'),
+    'redact carried answer (this tree)': () => redactor.redact(carried),
   };
   const base = process.env.BENCH_BASE_DIR;
   if (base) {
     const old = (await import(path.resolve(base, 'src/openhim/masking.ts'))) as { maskBodyText: Mask };
     out['answer (base tree)'] = () => old.maskBodyText(answer, 'application/json');
+    const oldRedaction = (await import(path.resolve(base, 'src/platform/redaction.ts'))) as {
+      Redactor: RedactorClass;
+    };
+    const oldRedactor = benchRedactor(oldRedaction.Redactor);
+    out['redact carried answer (base tree)'] = () => oldRedactor.redact(carried);
   }
   return out;
 }
@@ -50,12 +75,13 @@ for (let r = 0; r < rounds; r++)
   for (const [name, run] of Object.entries(cases)) samples[name].push(microsPerCall(run));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const reference = samples['answer (this tree)'];
 console.log(`${answer.length} bytes, ${N} calls per round, ${rounds} rounds (sink ${sink > 0})`);
 for (const [name, xs] of Object.entries(samples)) {
+  const ownReference = name.startsWith('redact') ? 'redact carried answer (this tree)' : 'answer (this tree)';
+  const reference = samples[ownReference];
   const ratios = xs.map((x, i) => x / reference[i]).sort((a, b) => a - b);
   console.log(
-    `${name.padEnd(34)} ${median(xs).toFixed(2)} µs CPU per call; ÷ this tree's answer ` +
+    `${name.padEnd(34)} ${median(xs).toFixed(2)} µs CPU per call; ÷ ${ownReference} ` +
       `${median(ratios).toFixed(2)}× (${ratios[0].toFixed(2)}-${ratios[ratios.length - 1].toFixed(2)}×)`,
   );
 }

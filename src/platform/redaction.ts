@@ -10,6 +10,7 @@
  */
 import type { Settings } from '../config/settings.js';
 import { secretKeys, settingDefs } from '../config/settings.js';
+import { FormFinder } from './form-finder.js';
 import { isOwnWord } from './own-words.js';
 
 export const MASK = '**********';
@@ -164,8 +165,11 @@ export class Redactor {
   /** Access tokens issued to us at run time, newest last; bounded, as a token is replaced every login. */
   private readonly ephemeral: string[] = [];
   private pattern: RegExp | undefined;
-  /** `pattern` without the global flag: whether a text holds a known form at all (see HAS_SCHEME_CREDENTIAL). */
-  private holds: RegExp | undefined;
+  /**
+   * Whether a text holds a known form at all, asked before `pattern` replaces (see
+   * HAS_SCHEME_CREDENTIAL): a skipping scan, about twice as fast as the alternation's test.
+   */
+  private finder: FormFinder | undefined;
   private formWithQuote = false;
   private rebuilds = 0;
   /** (setting, value) pairs learnSettings has reported: the same value applied again is not news. */
@@ -258,13 +262,13 @@ export class Redactor {
    */
   redact(text: string): string {
     const out = maskUrlPasswords(maskSchemeCredentials(text));
-    return this.pattern && this.holds!.test(out) ? out.replace(this.pattern, MASK) : out;
+    return this.pattern && this.finder!.holds(out) ? out.replace(this.pattern, MASK) : out;
   }
 
   /** True when the text carries a known secret form (a cheap check before rebuilding a body). */
   leaks(text: string): boolean {
     return (
-      (this.holds !== undefined && this.holds.test(text)) ||
+      (this.finder !== undefined && this.finder.holds(text)) ||
       maskSchemeCredentials(text) !== text ||
       hasUrlPassword(text)
     );
@@ -296,7 +300,7 @@ export class Redactor {
     // Longest first: alternation takes the first alternative that matches at a position.
     const forms = this.knownForms();
     this.pattern = forms.length ? new RegExp(forms.map(escapeRegExp).join('|'), 'g') : undefined;
-    this.holds = this.pattern ? new RegExp(this.pattern.source) : undefined;
+    this.finder = forms.length ? new FormFinder(forms) : undefined;
     this.formWithQuote = forms.some((form) => form.includes('"'));
     this.rebuilds += 1;
   }
