@@ -67,7 +67,8 @@ const matchThresholds = () => defaultWeights().thresholds;
 /** Long runs only: below this many left records the bar would just flicker. */
 const PROGRESS_MIN_RECORDS = 2000;
 
-type Loaded = { system: string; left: LoadedList; right: LoadedList };
+/** Both lists as read and checked, under the system name the run stores its rows under. */
+export type Loaded = { system: string; left: LoadedList; right: LoadedList };
 
 /** The system name a run stores its rows under: --system, else the left file's name. */
 const systemOf = (o: ReconcileOptions) => o.system ?? path.basename(o.left).replace(/\.[^.]+$/, '');
@@ -81,6 +82,24 @@ function loadLists(
   const loaded = readLists(o, rowIds);
   noteRowIds(o, loaded, rowIds, stderr);
   return loaded;
+}
+
+/**
+ * The lists read with the stored crosswalk's row-id rule (storedRowIds). `checked`, the read made
+ * before the store was opened (with no rule), is used as it is where the rule reads it the same:
+ * the rule changes only a list whose ids a code column gave, so a 50k-row list is not parsed twice.
+ */
+function listsWithStoredRule(
+  o: ReconcileOptions,
+  rowIds: { left: boolean; right: boolean },
+  stderr: NodeJS.WritableStream,
+  checked: Loaded | undefined,
+): Loaded {
+  const readTheSame = (list: LoadedList, kept: boolean) => !kept || list.ids !== 'code';
+  if (!checked || !readTheSame(checked.left, rowIds.left) || !readTheSame(checked.right, rowIds.right))
+    return loadLists(o, stderr, rowIds);
+  noteRowIds(o, checked, rowIds, stderr);
+  return checked;
 }
 
 /** Both lists read and checked (a refused one throws, naming its file and line), without a word. */
@@ -227,15 +246,18 @@ function isListDate(value: string): boolean {
 
 /**
  * The same, persisted: re-scores only what changed since the last run into the store's crosswalk
- * (human decisions kept), then writes the stored crosswalk for this system into `out`.
+ * (human decisions kept), then writes the stored crosswalk for this system into `out`. `checked`:
+ * the lists as readLists gave them before the store was opened, reused where the stored rule
+ * reads them the same.
  */
 export async function runReconcileIntoStore(
   o: StoreReconcileCliOptions,
   store: Store,
   stderr: NodeJS.WritableStream = process.stderr,
+  checked?: Loaded,
 ): Promise<ReconcileSummary> {
   const started = performance.now();
-  const loaded = loadLists(o, stderr, await storedRowIds(store, systemOf(o)));
+  const loaded = listsWithStoredRule(o, await storedRowIds(store, systemOf(o)), stderr, checked);
   const bar = progressBar(o, loaded.left.records.length, stderr);
   const run = await reconcileIntoStore(store, loaded.system, loaded.left.records, loaded.right.records, {
     full: o.full,
@@ -333,12 +355,14 @@ export function reconcileCommand(open?: () => Promise<Store>): Command {
         }
         // the lists are read and checked before the store is opened: a refused first run must not
         // leave an empty database behind (the next run, or a server, would take it as the one meant)
-        readLists(opts);
+        const checked = readLists(opts);
         const settings: StoreSettings = configuredStore(opts);
         if (!open) noteNewDatabase(settings);
         const store = open ? await open() : await openStore(settings);
         try {
-          process.stdout.write(`${JSON.stringify(await runReconcileIntoStore(opts, store))}\n`);
+          process.stdout.write(
+            `${JSON.stringify(await runReconcileIntoStore(opts, store, process.stderr, checked))}\n`,
+          );
         } finally {
           await store.close();
         }
