@@ -173,7 +173,7 @@ export function fhirErrorHandler(err: unknown, request: FastifyRequest, reply: F
     };
   }
   // a write given up is settled until an operator retries it: an OpenHIM rerun would meet it again;
-  // so would a permanent upstream failure (a refused login, an unusable answer: 502 too) and a
+  // so would a permanent upstream failure (a refused login, a redirect: 502 too) and a
   // transaction refused without a transient failure among its refusals
   if (neverRetried(err) && 'openhimTransientError' in request)
     (request as FastifyRequest & { openhimTransientError: false | null }).openhimTransientError = false;

@@ -11,7 +11,9 @@ import { AttemptTimeoutError } from './errors.js';
  *   neither the upstream's breaker nor the job's attempts: the upstream did nothing wrong, and a
  *   database restart must not dead-letter the writes that were in flight.
  * - `refused`: a MediatorError that is not transient (the upstream's 4xx, a business rule); the
- *   job is rejected and the client gets that error.
+ *   job is rejected and the client gets that error. An upstream's answer of another shape than
+ *   its API promises is transient (upstream/errors.ts malformedAnswer), not a refusal: the
+ *   client's input is not at fault, and the write may be half applied.
  * - `internal`: anything else, a bug of ours (TypeError, ReferenceError, RangeError, SyntaxError,
  *   an unexpected throw). Retrying cannot fix it, so it fails the job once, visibly (dead letter,
  *   error log with the stack, audit), replayable by an operator after the fix.

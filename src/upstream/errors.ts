@@ -183,12 +183,22 @@ export function unknownWriteOutcome<E extends UpstreamError>(opts: {
   return make({ system, transient: true, status: 502, code: 'transient', upstreamStatus, diagnostics });
 }
 
-/** An answer the transport could not use (not a page, no data): permanent, the upstream's fault. */
+/**
+ * A 2xx answer of another shape than the API promises (a list without its items, a page without
+ * its events, GraphQL `data` without the field asked for), or a pager that never ends: the
+ * upstream's (or a gateway's) fault, never the client's. A 502 naming the operation, with `code`
+ * kept informative ('exception', or 'too-costly' past the paging limit), and transient: a write
+ * already accepted (202) that meets it mid-write is retried with backoff, its steps looking
+ * before they write again, and ends as a dead letter an operator sees when attempts run out,
+ * never rejected as if its input were at fault (possibly half applied). Asking again may well get
+ * the same; the cost of that is bounded: a read's own retry asks at most `retries` more times
+ * (client.ts), a write at most `outbox.maxAttempts`, each within `outbox.attemptTimeoutMs`.
+ */
 export function malformedAnswer(
   system: string,
   diagnostics: string,
   make: ErrorFactory = defaultErrorFactory,
   code: IssueType = 'exception',
 ): UpstreamError {
-  return make({ system, transient: false, status: 502, code, diagnostics });
+  return make({ system, transient: true, status: 502, code, diagnostics });
 }

@@ -122,7 +122,8 @@ function entriesOf(body: unknown): GraphQLErrorEntry[] {
  * proxy's page, a body cut short) to a mutation leaves unknown whether the server applied it, as
  * a dropped connection does: transient, so the write's retry looks before writing again. To a
  * query, a page (or nothing) is transient too, since the write the query serves would otherwise
- * be refused on a proxy's blip; JSON of another shape is permanent (asking again gets the same).
+ * be refused on a proxy's blip; and so is JSON of another shape (malformedAnswer: the upstream's
+ * fault, never the client's), said as such rather than as a blip.
  */
 export function decodeGraphQLAnswer<T>(
   status: number,

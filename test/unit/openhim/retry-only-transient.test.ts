@@ -1,6 +1,6 @@
 // OpenHIM auto-retries a transaction whose envelope carries `error` (reference/openhim.md §1.4):
 // the mediator sets it only when sending the request again can end differently. A permanent
-// upstream failure answered 502 (a refused login, an unusable answer), a write given up, and a
+// upstream failure answered 502 (a refused login, a redirect), a write given up, and a
 // transaction Bundle refused with no transient failure among its refusals would meet the same end.
 import Fastify from 'fastify';
 import t from 'tap';

@@ -72,7 +72,8 @@ t.test('the paging loop stops at the last page and refuses an answer that is not
     [1, 2, 3, 4, 5],
   );
   const err = await failure(collectAllPages(async () => 'oops', 2, { system: 's', what: 'GET /x', readPage: read }));
-  t.equal(err.transient, false);
+  t.equal(err.transient, true, "the upstream's fault, never the client's: a write meeting it is retried");
+  t.equal(err.status, 502);
   t.match(err.message, /GET \/x answered neither a page nor an array/);
   const endless = await failure(
     collectAllPages(async () => [1], 1, {
@@ -83,6 +84,8 @@ t.test('the paging loop stops at the last page and refuses an answer that is not
     }),
   );
   t.match(endless.message, /kept paging past 5 pages/);
+  t.equal(endless.transient, true, 'nor is a pager that never ends: a write meeting it is retried, then dead-lettered');
+  t.equal(endless.issues[0].code, 'too-costly');
 });
 
 t.test('the record keeps the answer as its text, and its headers masked when read', async (t) => {

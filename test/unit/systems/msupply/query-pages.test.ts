@@ -2,7 +2,8 @@
  * A query within a write answered by a proxy's page in place of GraphQL JSON (the `requisition`
  * lookup an order makes before it inserts): that says nothing about the write, so it is transient
  * and the order lands on a later attempt, instead of being refused and dropped on a proxy's blip.
- * An answer that is JSON but neither data nor errors stays permanent. Connector + sandbox.
+ * An answer that is JSON but neither data nor errors is transient too (the upstream's fault, never
+ * the client's), said as an answer of another shape. Connector + sandbox.
  */
 import t from 'tap';
 import { UpstreamError } from '../../../../src/domain/errors.js';
@@ -26,11 +27,13 @@ t.test("an order's lookup answered by a login page: transient, then one SENT req
   t.equal(requests[0].status, 'SENT');
 });
 
-t.test('a query answered with JSON that is neither data nor errors: permanent', async (t) => {
+t.test('a query answered with JSON that is neither data nor errors: transient, said so', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
   await rig.connector.ping!();
   rig.sb.faults.add({ operation: 'me', action: { type: 'status', status: 200, body: { result: 'ok' } } });
   const err = await failure(rig.connector.ping!());
-  t.equal(err.transient, false, err.message);
+  t.equal(err.transient, true, err.message);
+  t.equal(err.status, 502);
+  t.match(err.message, /me answered neither data nor errors$/);
 });
