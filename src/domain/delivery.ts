@@ -49,3 +49,11 @@ export interface Delivery {
 export function basedOnMatches(d: Pick<Delivery, 'basedOn'>, basedOn: string): boolean {
   return !!d.basedOn?.lineIds?.includes(basedOn) || (!!d.basedOn?.orderId && d.basedOn.orderId === basedOn);
 }
+
+/**
+ * The order a delivery names, in a client's words: its order number, else "named in basedOn" (it
+ * names order lines); undefined when it names no order. Said where no delivery fulfils that order.
+ */
+export function orderNamedBy(d: Pick<Delivery, 'basedOn'>): string | undefined {
+  return d.basedOn?.orderNumber?.value ?? (d.basedOn?.lineIds?.length ? 'named in basedOn' : undefined);
+}

@@ -1,4 +1,5 @@
 import { BusinessRuleError } from '../../domain/errors.js';
+import { orderNamedBy } from '../../domain/delivery.js';
 import { orderLineId } from '../../domain/line-ids.js';
 import { firstRepeatedLine } from '../../domain/repeated-lines.js';
 import type { Delivery, DeliveryLine, DeliveryStatus } from '../../domain/index.js';
@@ -317,7 +318,7 @@ function notFound(d: Delivery): BusinessRuleError {
       `delivery ${named} is not an OpenMRS transfer or receipt: take the identifier from the delivery as read (SupplyDelivery?destination=…)`,
       'Delivery.identifier',
     );
-  const order = d.basedOn?.orderNumber?.value ?? (d.basedOn?.lineIds?.length ? 'named in basedOn' : undefined);
+  const order = orderNamedBy(d);
   if (order)
     return new BusinessRuleError(
       `no OpenMRS transfer or receipt into ${d.destination.display ?? d.destination.id ?? 'the destination'} fulfils the order ${order}: it has not been shipped (an order still queued has not reached OpenMRS); confirm it once a SupplyDelivery search lists it`,

@@ -1,4 +1,4 @@
-import { BusinessRuleError, type Delivery, type Identifier } from '../../../domain/index.js';
+import { BusinessRuleError, orderNamedBy, type Delivery, type Identifier } from '../../../domain/index.js';
 import type { LmisClient, OpenLmisDeps } from '../types.js';
 import { isUuid, PROOF_OF_DELIVERY_SYSTEM, REQUISITION_SYSTEM } from '../identifiers.js';
 import { SHIPMENT_SYSTEM } from './proof-of-delivery-decode.js';
@@ -108,7 +108,7 @@ function unknownPod(d: Delivery): BusinessRuleError {
  * points at basedOn and says so; based on nothing, it says how to name one.
  */
 function noPodFor(d: Delivery): BusinessRuleError {
-  const order = d.basedOn?.orderNumber?.value ?? (d.basedOn?.lineIds?.length ? 'named in basedOn' : undefined);
+  const order = orderNamedBy(d);
   if (order)
     return new BusinessRuleError(
       `no proof of delivery for the order ${order} at this facility: it has not been shipped (an order still queued has not reached OpenLMIS); confirm it once a SupplyDelivery search lists it`,
