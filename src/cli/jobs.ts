@@ -11,6 +11,7 @@ import { registrySide } from '../registry/propagation/index.js';
 import { demoDataDirNoted, refusedBesideDemo, storeUnconfigured } from './demo-data.js';
 import { terminalText } from './terminal-text.js';
 import { countOption } from './count-option.js';
+import { stopRunOnSignal, type RunStopOnSignal } from './run-stop-signal.js';
 
 export interface JobsCliDeps {
   /**
@@ -137,17 +138,26 @@ export function jobsCommand(deps: JobsCliDeps = {}): Command {
         process.exitCode = 2;
         return;
       }
-      process.exitCode = await withScheduler(current, async (scheduler) => {
-        const outcome = await scheduler.runNow(name);
-        if (!outcome) {
-          process.stderr.write(`no job named ${name}; jobs: ${scheduler.jobs.map((j) => j.name).join(', ')}\n`);
-          return 2;
-        }
-        const answer = manualRunAnswer(name, outcome);
-        out.write(JSON.stringify(answer.body, null, 2) + '\n');
-        if (answer.status !== 200) return 2;
-        return outcome.status === 'failed' ? 1 : 0;
-      });
+      let stopper: RunStopOnSignal | undefined;
+      try {
+        process.exitCode = await withScheduler(current, async (scheduler) => {
+          stopper = stopRunOnSignal(scheduler);
+          const outcome = await scheduler.runNow(name);
+          if (!outcome) {
+            process.stderr.write(`no job named ${name}; jobs: ${scheduler.jobs.map((j) => j.name).join(', ')}\n`);
+            return 2;
+          }
+          const answer = manualRunAnswer(name, outcome);
+          out.write(JSON.stringify(answer.body, null, 2) + '\n');
+          if (answer.status !== 200) return 2;
+          return outcome.status === 'failed' ? 1 : 0;
+        });
+      } finally {
+        if (!stopper?.signal) stopper?.dispose();
+      }
+      // a run cut by the stop may still wait in an upstream call, keeping the process up: its end
+      // is recorded and the store closed, so it exits now (the job's lock goes with it)
+      if (stopper?.signal) process.exit(process.exitCode);
     });
   return cmd;
 }

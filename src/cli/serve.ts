@@ -3,15 +3,9 @@ import type { Settings } from '../config/settings.js';
 import { startMediator, type RunningMediator } from '../main.js';
 import { ownSqliteStore, type StoreOwnership } from '../store/sqlite-owner.js';
 import { releaseStartUpMemoryLater } from './start-up-memory.js';
+import { STOP_LIMIT_MS } from './stop-limit.js';
 
-/**
- * How long a stop may take before the process exits without it: past the longest drain of
- * deliveries a slow upstream makes (about 20 s), within compose's 30 s grace. A database that
- * drops packets (no refusal, no answer) held the stop for as long as it stayed so (minutes:
- * every store call waits out its timeout and is tried again); nothing more can be recorded then,
- * and what was under way is taken over by its lease, as after a SIGKILL.
- */
-export const STOP_LIMIT_MS = 25_000;
+export { STOP_LIMIT_MS } from './stop-limit.js';
 
 /** Exit 1, saying what the stop still waited for, once it has taken STOP_LIMIT_MS. */
 function exitIfStopOverstays(mediator: RunningMediator, signal: string): void {

@@ -178,13 +178,14 @@ function boundedLines(text: string, limit: number): string {
 
 /**
  * Runs the jobs on their cron schedules, each tick once across all instances: a tick takes the
- * job's advisory lock (PostgreSQL; on SQLite one process owns the store and the in-process guard
- * is the lock) and then records the run under (job, tick), which the store accepts once. The
- * lock stops two instances running the job at the same time; the recorded tick stops an instance
- * that comes late (its clock behind, or the first run already over) from running that tick again.
- * A tick missed while no instance was up is not caught up: the next one runs. A tick met by the
- * database away (PostgreSQL restarting: no lock, no record) is tried again every `awayRetryMs`
- * until the next tick is due, so a monthly bridge is not put off a month by a restart at 03:00.
+ * job's advisory lock (PostgreSQL; on SQLite a lock file every process on the file sees, the
+ * server and a CLI's `jobs run`) and then records the run under (job, tick), which the store
+ * accepts once. The lock stops two instances running the job at the same time; the recorded
+ * tick stops an instance that comes late (its clock behind, or the first run already over) from
+ * running that tick again. A tick missed while no instance was up is not caught up: the next
+ * one runs. A tick met by the database away (PostgreSQL restarting: no lock, no record) is tried
+ * again every `awayRetryMs` until the next tick is due, so a monthly bridge is not put off a
+ * month by a restart at 03:00.
  */
 export class Scheduler {
   private readonly armed = new Map<string, Armed>();

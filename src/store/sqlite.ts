@@ -134,6 +134,7 @@ import {
   type CrosswalkStateCount,
 } from './crosswalk-query.js';
 import { inOrder, mutexFor } from './keyed-mutex.js';
+import { tryJobLock } from './sqlite-job-lock.js';
 import {
   consoleSessionFromRow,
   consoleSessionValues,
@@ -1025,11 +1026,19 @@ export class SqliteStore implements Store {
   // scheduled jobs: advisory lock, job runs --------------------------------------------------
 
   async withAdvisoryLock<T>(
-    _name: string,
+    name: string,
     fn: (signal: AbortSignal) => Promise<T>,
   ): Promise<{ ran: true; value: T } | { ran: false }> {
-    // one process owns the file: nothing can take the lock from under the run
-    return { ran: true, value: await fn(new AbortController().signal) };
+    // a CLI's `jobs run` beside the server runs jobs too: a lock file every process sees
+    // (sqlite-job-lock.ts); once held, nothing can take it from under the run
+    const inMemory = this.file === ':memory:' || this.file === '';
+    const release = inMemory ? () => undefined : tryJobLock(this.file, name);
+    if (!release) return { ran: false };
+    try {
+      return { ran: true, value: await fn(new AbortController().signal) };
+    } finally {
+      release();
+    }
   }
 
   /** One process owns the file: a mutex shared by every store object on this file in the process is the lock. */

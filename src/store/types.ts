@@ -576,9 +576,10 @@ export interface Store {
   // scheduled jobs
   /**
    * Run `fn` only while holding a cluster-wide lock named `name` (PostgreSQL advisory lock; on
-   * SQLite, one process owns the file, so no lock is needed). Returns ran=false if another
-   * instance holds it. `fn`'s signal aborts if the lock is lost while it runs (its PostgreSQL
-   * session died and another instance took the lock): `fn` must stop writing then.
+   * SQLite a lock file beside the database, which a CLI's `jobs run` beside the server sees too:
+   * sqlite-job-lock.ts). Returns ran=false if another instance or process holds it. `fn`'s
+   * signal aborts if the lock is lost while it runs (its PostgreSQL session died and another
+   * instance took the lock, or the store closed under it): `fn` must stop writing then.
    */
   withAdvisoryLock<T>(
     name: string,

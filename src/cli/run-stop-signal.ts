@@ -1,0 +1,43 @@
+import type { Scheduler } from '../jobs/index.js';
+import { STOP_LIMIT_MS } from './stop-limit.js';
+
+export interface RunStopOnSignal {
+  /** The signal that stopped the run, once one came. */
+  readonly signal: string | undefined;
+  /** Removes the handlers: the command ended without a signal. */
+  dispose(): void;
+}
+
+/**
+ * `jobs run`'s SIGINT (Ctrl-C) and SIGTERM, handled as serve's: the run is asked to stop before its
+ * next write and, still going after the scheduler's grace (held in an upstream call), cut; either
+ * way it is recorded failed, `interrupted: … (SIGINT) …`, with its counts so far, and the command
+ * exits 1. Without this the process died on the signal and its run stayed "running" until a
+ * server's start or the job's next run called it abandoned. A second signal is ignored (Ctrl-C
+ * reaches npm, tsx and node: it comes twice). A stop not over within STOP_LIMIT_MS (the database
+ * silent) exits 1 without it: the job's lock goes with the process.
+ */
+export function stopRunOnSignal(scheduler: Scheduler, err: NodeJS.WritableStream = process.stderr): RunStopOnSignal {
+  let signal: string | undefined;
+  const onSignal = (s: NodeJS.Signals) => {
+    if (signal) return;
+    signal = s;
+    err.write(`${s}: stopping the run; it is recorded as interrupted\n`);
+    setTimeout(() => {
+      err.write(`the stop was not done within ${STOP_LIMIT_MS} ms: exiting without it\n`);
+      process.exit(1);
+    }, STOP_LIMIT_MS).unref();
+    void scheduler.stop(s);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    get signal() {
+      return signal;
+    },
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
