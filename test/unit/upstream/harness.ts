@@ -129,14 +129,15 @@ export function clientFor(
 /**
  * The upstream and a client of it signing in as alice (password 'wonderland') through `auth`,
  * `concurrency` calls at a time, 2 s timeout; both closed when `t` ends. `settings` is the live
- * object the client reads, so a test can change a credential under it.
+ * object the client reads, so a test can change a credential under it. `extra` as startUpstream's.
  */
 export async function upstreamAsAlice(
   t: { teardown(fn: () => unknown): void },
   auth: (s: () => Settings) => AuthStrategy,
   concurrency: number,
+  extra?: (app: FastifyInstance, u: Upstream) => void,
 ): Promise<{ u: Upstream; settings: Settings; client: UpstreamClient<Settings> }> {
-  const u = await startUpstream();
+  const u = await startUpstream(extra);
   const settings: Settings = {
     baseUrl: u.url,
     timeoutMs: 2_000,

@@ -72,26 +72,15 @@ t.test('a call that gives up stops waiting for the shared session login, which g
   const sessionHeld = new Promise<void>((resolve) => (openSession = resolve));
   let sessionAsked!: () => void;
   const asked = new Promise<void>((resolve) => (sessionAsked = resolve));
-  const u = await startUpstream((app) =>
+  const { settings, client, u } = await upstreamAsAlice(t, cookieAuth, 2, (app) =>
     app.addHook('preHandler', async (req) => {
       if (!req.url.startsWith('/ws/rest/v1/session')) return;
       sessionAsked();
       await sessionHeld;
     }),
   );
-  const settings: Settings = {
-    baseUrl: u.url,
-    timeoutMs: 20_000,
-    concurrency: 2,
-    username: 'alice',
-    password: 'wonderland',
-  };
-  const client = clientFor(settings, cookieAuth);
-  t.teardown(async () => {
-    openSession();
-    await client.close();
-    await u.close();
-  });
+  settings.timeoutMs = 20_000; // the login is held here, never timed out
+  t.teardown(openSession);
   const leaving = new AbortController();
   const first = client.call({ ...get, signal: leaving.signal });
   const second = client.call<{ ok: boolean }>(get);
