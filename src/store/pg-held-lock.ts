@@ -75,6 +75,21 @@ export class HeldAdvisoryLock {
     }
   }
 
+  /**
+   * The store closes while the run still holds the lock (a run the stop cut, held in an upstream
+   * call): its session is destroyed, and the lock with it, rather than the close (pool.end, which
+   * waits for every client given out) waiting for the run, up to the stop's limit. The run can
+   * write nothing more (the pool is closed), so the lock guards nothing; its signal aborts.
+   */
+  drop(): void {
+    if (this.stopped || this.controller.signal.aborted) return; // released, or its session lost already
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.unlisten(this.client);
+    this.stop('the store was closed with the run still going');
+    this.client.release(new Error('advisory lock dropped: the store closed'));
+  }
+
   private listen(client: pg.PoolClient): void {
     client.on('error', this.onGone);
     client.on('end', this.onGone);

@@ -353,6 +353,8 @@ export class PostgresStore implements Store {
   private readonly sharedLocks: SharedLockSession;
   /** The outboxes of this process taking leases here, each holding its lock (pg-lease-holders.ts). */
   private readonly leaseHolders: PgLeaseHolders;
+  /** The scheduler's locks held now (withAdvisoryLock): dropped by close(), not waited for. */
+  private readonly advisoryLocks = new Set<HeldAdvisoryLock>();
 
   /** The outbox's hot statements, batched per turn across concurrent writes (turn-batcher.ts). */
   /** Whether each new write was created (its key was free). */
@@ -492,6 +494,8 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    // a job run still holding its lock (one a stop cut) would hold pool.end until its work ends
+    for (const held of this.advisoryLocks) held.drop();
     await this.leaseHolders.close();
     await this.sharedLocks.close();
     await this.locks?.end();
@@ -1160,10 +1164,12 @@ export class PostgresStore implements Store {
       return { ran: false };
     }
     const held = new HeldAdvisoryLock(this.pool, client, name);
+    this.advisoryLocks.add(held);
     let value: T;
     try {
       value = await fn(held.signal);
     } finally {
+      this.advisoryLocks.delete(held);
       await held.release();
     }
     return { ran: true, value };

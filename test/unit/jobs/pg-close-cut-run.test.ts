@@ -1,0 +1,50 @@
+/**
+ * PostgreSQL: a run the stop cut (its work held past the grace, ignoring its signal) keeps its
+ * job's lock on a connection of the store's pool until the work stops. Closing the store then
+ * used to wait for that connection (pool.end waits for every client given out), so a stop with
+ * such a run waited out serve's 25 s limit and exited 1. Now close() drops the lock's session: it
+ * ends without the run, and the lock is free to another instance at once. Needs TEST_DATABASE_URL.
+ */
+import t from 'tap';
+import { Scheduler, type ScheduledJob } from '../../../src/jobs/scheduler.js';
+import { openStore } from '../../../src/store/index.js';
+import { engineCases } from '../../support/outbox-engines.js';
+import { waitFor } from '../../support/wait-for.js';
+
+const pgCase = engineCases().find((e) => e.name === 'postgres')!;
+
+t.test('closing the store does not wait for a cut run that still holds its lock', { skip: pgCase.skip }, async (t) => {
+  const db = await pgCase.freshDatabase();
+  t.teardown(db.drop);
+  const store = await openStore({ databaseUrl: db.databaseUrl });
+  const other = await openStore({ databaseUrl: db.databaseUrl });
+  t.teardown(() => other.close());
+  let endWork!: () => void;
+  const workHeld = new Promise<void>((resolve) => (endWork = resolve));
+  t.teardown(() => endWork());
+  let started = false;
+  const job: ScheduledJob = {
+    name: 'stuck',
+    setting: 'schedules.stuck',
+    description: 'a run held in a call that does not hear its signal',
+    run: async () => {
+      started = true;
+      await workHeld;
+      return {};
+    },
+  };
+  const scheduler = new Scheduler({ store, jobs: [job], expression: () => undefined, stopGraceMs: 100 });
+  const ran = scheduler.runNow('stuck');
+  await waitFor('the run under way', () => started);
+  await scheduler.stop('SIGTERM');
+  t.match(await ran, { status: 'failed', run: { detail: /^interrupted: .*was cut/ } }, 'the run was cut');
+  t.same(await other.withAdvisoryLock('schedule:stuck', async () => 'ran'), { ran: false }, 'its lock still held');
+
+  const closed = store.close().then(() => 'closed');
+  let timer: NodeJS.Timeout | undefined;
+  const stillWaiting = new Promise<string>((r) => (timer = setTimeout(() => r('still waiting'), 20_000)));
+  t.equal(await Promise.race([closed, stillWaiting]), 'closed', 'the close does not wait for the run');
+  clearTimeout(timer);
+  await waitFor('the lock free', async () => (await other.withAdvisoryLock('schedule:stuck', async () => 1)).ran);
+  t.pass('another instance takes the lock: the dropped session took it with it');
+});
