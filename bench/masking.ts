@@ -6,9 +6,10 @@
  * parse-walk-serialize path every such answer took before session 29). BENCH_BASE_DIR=tree also
  * runs that tree's maskBodyText on the answer. Interleaved, BENCH_ROUNDS (7) rounds; CPU per call and
  * the ratios to the answer through this tree, min/median/max.
- * The redactor's pass over the answer as the envelope carries it (a JSON string, every configured
- * secret's forms and an OpenLMIS access token known, as the bench mediator's) is timed beside it,
- * and, with BENCH_BASE_DIR, that tree's redactor; its ratios are to this tree's redaction.
+ * Beside them: the answer masked with the bench mediator's secrets (its configured ones and the
+ * OpenLMIS access token its call carried, as the envelope passes them), and the redactor's pass
+ * over the answer as the envelope carries it (a JSON string; the redactor knowing those secrets'
+ * forms); with BENCH_BASE_DIR, each also through that tree, its ratio to this tree's same side.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,7 +19,7 @@ import { Redactor } from '../src/platform/redaction.js';
 import { openLmisEnv } from '../test/support/openlmis-e2e.js';
 import { BENCH_PASSWORD } from './openlmis-processes.js';
 
-type Mask = (text: string, contentType?: string) => string;
+type Mask = (text: string, contentType?: string, secretValues?: readonly string[]) => string;
 type RedactorClass = new () => Redactor;
 const here = path.dirname(fileURLToPath(import.meta.url));
 const rounds = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -31,12 +32,14 @@ const withCredential = answer.replace('"externalId"', '"token": "t0", "externalI
 const carried = JSON.stringify(answer);
 const { OPENLMIS_PASSWORD, OPENLMIS_CLIENT_SECRET } = openLmisEnv('http://openlmis');
 const SECRETS = [BENCH_PASSWORD, OPENLMIS_PASSWORD, OPENLMIS_CLIENT_SECRET];
+const ACCESS_TOKEN = '6f1c0a3e-2b7d-4c1e-9a55-0d3b2f4e8a71';
+const CALL_SECRETS = [...SECRETS, ACCESS_TOKEN];
 
 /** A redactor as the bench mediator's: its secrets, and the access token its OpenLMIS login got. */
 function benchRedactor(Class: RedactorClass): Redactor {
   const redactor = new Class();
   for (const secret of SECRETS) redactor.learn(secret);
-  redactor.learnEphemeral('6f1c0a3e-2b7d-4c1e-9a55-0d3b2f4e8a71');
+  redactor.learnEphemeral(ACCESS_TOKEN);
   return redactor;
 }
 
@@ -45,12 +48,14 @@ async function sides(): Promise<Record<string, () => string>> {
   const out: Record<string, () => string> = {
     'answer (this tree)': () => maskBodyText(answer, 'application/json'),
     'answer with a token (slow path)': () => maskBodyText(withCredential, 'application/json'),
+    'answer with secrets (this tree)': () => maskBodyText(answer, 'application/json', CALL_SECRETS),
     'redact carried answer (this tree)': () => redactor.redact(carried),
   };
   const base = process.env.BENCH_BASE_DIR;
   if (base) {
     const old = (await import(path.resolve(base, 'src/openhim/masking.ts'))) as { maskBodyText: Mask };
     out['answer (base tree)'] = () => old.maskBodyText(answer, 'application/json');
+    out['answer with secrets (base tree)'] = () => old.maskBodyText(answer, 'application/json', CALL_SECRETS);
     const oldRedaction = (await import(path.resolve(base, 'src/platform/redaction.ts'))) as {
       Redactor: RedactorClass;
     };
@@ -77,7 +82,8 @@ for (let r = 0; r < rounds; r++)
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`${answer.length} bytes, ${N} calls per round, ${rounds} rounds (sink ${sink > 0})`);
 for (const [name, xs] of Object.entries(samples)) {
-  const ownReference = name.startsWith('redact') ? 'redact carried answer (this tree)' : 'answer (this tree)';
+  const sameSide = name.replace('(base tree)', '(this tree)');
+  const ownReference = name.endsWith('(base tree)') && sameSide in samples ? sameSide : 'answer (this tree)';
   const reference = samples[ownReference];
   const ratios = xs.map((x, i) => x / reference[i]).sort((a, b) => a - b);
   console.log(
