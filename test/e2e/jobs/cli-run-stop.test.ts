@@ -12,11 +12,12 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { DEFAULT_MFR_AUTH, startMfrSandbox } from '../../../sandbox/mfr/index.js';
+import { startMfrSandbox } from '../../../sandbox/mfr/index.js';
 import { openStore } from '../../../src/store/index.js';
 import { killHard, until } from '../../support/net.js';
 import { freePort, MediatorProcess } from '../../support/openlmis-faults-mediators.js';
 import { engineCases } from '../../support/outbox-engines.js';
+import { registryOnlyEnv } from '../../support/registry-only-env.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const ADMIN = 'cli-run-stop-admin-Wd8';
@@ -45,25 +46,12 @@ for (const engine of engineCases())
       t.teardown(() => rmSync(dir, { recursive: true, force: true }));
       const db = await engine.freshDatabase();
       t.teardown(db.drop);
-      const env = {
-        DATA_DIR: dir,
-        DATABASE_URL: db.databaseUrl,
-        LOG_LEVEL: 'warn',
-        AUTH_MODE: 'off',
-        ADMIN_TOKEN: ADMIN,
-        REGISTRY_URL: mfr.url,
-        REGISTRY_USERNAME: DEFAULT_MFR_AUTH.username,
-        REGISTRY_PASSWORD: DEFAULT_MFR_AUTH.password,
-        OPENLMIS_BASE_URL: '',
-        MSUPPLY_BASE_URL: '',
-        OPENMRS_BASE_URL: '',
-        DHIS2_BASE_URL: '',
-        SCHEDULE_PROPAGATE: 'off',
-        SCHEDULE_RECONCILE: 'off',
-        SCHEDULE_RTS_TO_MSUPPLY: 'off',
-        SCHEDULE_STOCK_TO_DHIS2: 'off',
-        SCHEDULE_OUTBOX_PRUNE: 'off',
-      };
+      const env = registryOnlyEnv({
+        dataDir: dir,
+        databaseUrl: db.databaseUrl,
+        registryUrl: mfr.url,
+        adminToken: ADMIN,
+      });
       const store = await openStore({ dataDir: dir, databaseUrl: db.databaseUrl }); // the CLI needs it made
       t.teardown(() => store.close());
 

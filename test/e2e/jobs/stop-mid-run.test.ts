@@ -17,7 +17,7 @@ import { openStore } from '../../../src/store/index.js';
 import { until } from '../../support/net.js';
 import { freePort, MediatorProcess } from '../../support/openlmis-faults-mediators.js';
 import { engineCases } from '../../support/outbox-engines.js';
-import { DEFAULT_MFR_AUTH } from '../../../sandbox/mfr/index.js';
+import { registryOnlyEnv } from '../../support/registry-only-env.js';
 
 const ADMIN = 'stop-mid-run-admin-Qe4';
 
@@ -49,25 +49,7 @@ for (const engine of engineCases())
       t.teardown(db.drop);
       const mediator = new MediatorProcess(
         'stop-mid-run',
-        {
-          DATA_DIR: dir,
-          DATABASE_URL: db.databaseUrl,
-          LOG_LEVEL: 'warn',
-          AUTH_MODE: 'off',
-          ADMIN_TOKEN: ADMIN,
-          REGISTRY_URL: mfr.url,
-          REGISTRY_USERNAME: DEFAULT_MFR_AUTH.username,
-          REGISTRY_PASSWORD: DEFAULT_MFR_AUTH.password,
-          OPENLMIS_BASE_URL: '',
-          MSUPPLY_BASE_URL: '',
-          OPENMRS_BASE_URL: '',
-          DHIS2_BASE_URL: '',
-          SCHEDULE_PROPAGATE: 'off',
-          SCHEDULE_RECONCILE: 'off',
-          SCHEDULE_RTS_TO_MSUPPLY: 'off',
-          SCHEDULE_STOCK_TO_DHIS2: 'off',
-          SCHEDULE_OUTBOX_PRUNE: 'off',
-        },
+        registryOnlyEnv({ dataDir: dir, databaseUrl: db.databaseUrl, registryUrl: mfr.url, adminToken: ADMIN }),
         await freePort(),
         path.join(dir, 'mediator.log'),
       );
