@@ -22,6 +22,7 @@ import {
 import {
   callsOf,
   createOrchestrationStore,
+  requestKeyOf,
   runWithOrchestrations,
   transactionJobsIn,
   writeAcceptedIn,
@@ -179,6 +180,7 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
       await record({
         transactionId: request.openhimTransactionId!,
         jobIds: [...new Set(transactionJobsIn(store))],
+        requestKey: requestKeyOf(store), // its Bundle entry answers' (v48)
         ...(contentType ? { contentType } : {}),
         ...(entries === undefined ? {} : { entries }),
       });

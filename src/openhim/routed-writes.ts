@@ -15,6 +15,7 @@
  */
 import type { OutboxJob, TransactionEntry, TransactionRequest } from '../store/types.js';
 import type { UpdateAnswer, Waiting } from './transaction-update-sweep.js';
+import { mapsByRequest } from './entry-maps.js';
 import { writeTag } from './transaction-id.js';
 
 /**
@@ -97,9 +98,11 @@ function routedRequestOf(
 
 /**
  * The routed request's entries, its request kept (v47): none when it was no Bundle (a Bundle's
- * map under the id is another request's). Of a Bundle, those below its entry count when each is
- * of that count and names no other write; else another request's map came first and the routed
- * one's was never kept: none, the update a Bundle of its writes alone (not refused, not another's).
+ * map under the id is another request's). Of a Bundle kept with its key (v48), the map recorded
+ * under that key, whatever other requests recorded under the id before or after it. Kept before
+ * v48, of the maps of before: those below its entry count when each is of that count and names
+ * no other write; else another request's map came first and the routed one's was never kept:
+ * none, the update a Bundle of its writes alone (not refused, not another's).
  */
 function entriesOfRequest(
   entries: TransactionEntry[],
@@ -108,21 +111,29 @@ function entriesOfRequest(
 ): TransactionEntry[] {
   const count = request.entries;
   if (count === undefined) return [];
-  const own = entries.filter((e) => e.entry < count);
+  if (request.requestKey !== undefined) return entries.filter((e) => e.requestKey === request.requestKey);
+  const own = entries.filter((e) => e.requestKey === undefined && e.entry < count);
   const ours = (e: TransactionEntry) => e.jobId === undefined || named.has(writeTag(e.jobId));
   return own.every((e) => e.count === count && ours(e)) ? own : [];
 }
 
 /**
- * The Bundle entries of the routed request, or undefined when whose are whose cannot be told. The
- * entry map keeps the first request's entry at each position (store v24), so a request under the
- * same id after the routed one adds only positions past the routed Bundle's count (the count its
- * entries naming routed writes were recorded with): those are dropped, as their jobs are. Below
- * that count every entry must be of that count and name no other write: one that does came first,
- * and the routed request's entry at its position was never kept.
+ * The Bundle entries of the routed request, no request kept for it, or undefined when whose are
+ * whose cannot be told. Each request's map has its own key (v48; the maps of before share one):
+ * the one map naming a routed write, else the only map. Within a map of before v48, which kept the
+ * first request's entry at each position (store v24), a request under the same id after the routed
+ * one adds only positions past the routed Bundle's count (the count its entries naming routed
+ * writes were recorded with): those are dropped, as their jobs are. Below that count every entry
+ * must be of that count and name no other write: one that does came first, and the routed
+ * request's entry at its position was never kept.
  */
-function routedEntries(entries: TransactionEntry[], named: ReadonlySet<string>): TransactionEntry[] | undefined {
+function routedEntries(all: TransactionEntry[], named: ReadonlySet<string>): TransactionEntry[] | undefined {
   const ours = (e: TransactionEntry) => e.jobId === undefined || named.has(writeTag(e.jobId));
+  const maps = mapsByRequest(all);
+  const naming = maps.filter((m) => m.some((e) => e.jobId !== undefined && ours(e)));
+  const entries =
+    naming.length === 1 ? naming[0] : naming.length === 0 && maps.length <= 1 ? (maps[0] ?? []) : undefined;
+  if (!entries) return undefined;
   const counts = new Set(entries.filter((e) => e.jobId !== undefined && ours(e)).map((e) => e.count));
   // no entry names a routed write (a Bundle of reads, its writes a fan-out): one map, all of it ours
   const count = counts.size === 0 ? entries[0]?.count : counts.size === 1 ? [...counts][0] : undefined;

@@ -13,6 +13,7 @@
  * not appended again (transaction-updates.ts).
  */
 import { StoreOutageLog, type OutageWords } from '../outbox/store-outage-log.js';
+import { mapsByRequest } from './entry-maps.js';
 import { processRedactor } from '../platform/redaction.js';
 import type { OutboxJob, Store, TransactionEntry, TransactionRequest, TransactionUpdateEnd } from '../store/types.js';
 
@@ -148,9 +149,13 @@ export function someRequestEnded(jobs: OutboxJob[], requests: TransactionRequest
   return requests.some((r) => r.jobIds.every((id) => !open.has(id)));
 }
 
-/** Whether the transaction is a batch still being answered: its update waits for every entry. */
+/**
+ * Whether the transaction is a batch still being answered: its update waits for every entry. Each
+ * request's map (v48) is judged on its own: another request's complete map under the id does not
+ * make the routed batch's incomplete one look done.
+ */
 export function stillAnswering(entries: TransactionEntry[], jobs: OutboxJob[], now: number): boolean {
-  if (entries.length === 0 || entries.length >= entries[0].count) return false;
+  if (!mapsByRequest(entries).some((map) => map.length < map[0].count)) return false;
   return now - Math.max(...jobs.map((j) => j.updatedAt)) < BATCH_ANSWER_WAIT_MS;
 }
 

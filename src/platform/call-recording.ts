@@ -5,6 +5,7 @@
  * Raw values are recorded; masking and truncation happen once, when the envelope is built.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 
 export type HeaderValues = Record<string, string | string[] | number | undefined>;
 
@@ -39,6 +40,8 @@ interface OrchestrationStore {
   writeAccepted?: boolean;
   /** The outbox jobs the request's writes under its OpenHIM transaction id are (noteTransactionJobs). */
   transactionJobs?: string[];
+  /** Names the request among others under the same OpenHIM transaction id (requestKeyOf). */
+  requestKey?: string;
 }
 
 const storage = new AsyncLocalStorage<OrchestrationStore>();
@@ -117,6 +120,24 @@ export function noteTransactionJobs(jobIds: readonly string[]): void {
 /** The jobs noted by noteTransactionJobs in the request the store records, in order noted. */
 export function transactionJobsIn(store: OrchestrationStore): readonly string[] {
   return store.transactionJobs ?? [];
+}
+
+/**
+ * The key of the request `store` records, made on first use: a client can send the id of a real
+ * OpenHIM transaction, so the Bundle entry answers and the request kept for that transaction's
+ * update (store v48) say which request they are of, and the update takes the routed one's alone.
+ * A nested store (runNestedRecording) is its outermost request's.
+ */
+export function requestKeyOf(store: OrchestrationStore): string {
+  let request = store;
+  while (request.outer) request = request.outer;
+  return (request.requestKey ??= randomUUID());
+}
+
+/** The key of the request being handled (requestKeyOf), undefined outside a request. */
+export function currentRequestKey(): string | undefined {
+  const store = storage.getStore();
+  return store && requestKeyOf(store);
 }
 
 /** The calls recorded so far in the current context, in order of recording (a copy). */

@@ -29,6 +29,7 @@ import { POSTGRES_REPEATED_ATTEMPTS, SQLITE_REPEATED_ATTEMPTS } from './repeated
 import { OPERATOR_RETRIES } from './operator-retries.js';
 import { POSTGRES_OPENHIM_FINAL_CALLS, SQLITE_OPENHIM_FINAL_CALLS } from './openhim-final-calls.js';
 import { transactionRequests } from './transaction-requests.js';
+import { POSTGRES_REQUEST_KEYS, SQLITE_REQUEST_KEYS } from './request-keys.js';
 
 /**
  * Versioned schema migrations, one list per engine, applied in order at start-up. A migration is
@@ -402,6 +403,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   OPERATOR_RETRIES,
   SQLITE_OPENHIM_FINAL_CALLS,
   transactionRequests(SQLITE_TYPES.epochMs),
+  SQLITE_REQUEST_KEYS,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -437,4 +439,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   OPERATOR_RETRIES,
   POSTGRES_OPENHIM_FINAL_CALLS,
   transactionRequests(POSTGRES_TYPES.epochMs),
+  POSTGRES_REQUEST_KEYS,
 ];

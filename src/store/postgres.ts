@@ -127,6 +127,7 @@ import {
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
 import {
+  ofThisRequest,
   PG_INSERT_TRANSACTION_ENTRIES_SQL,
   TRANSACTION_ENTRIES_SQL,
   transactionEntryOf,
@@ -562,7 +563,8 @@ export class PostgresStore implements Store {
     entries?: TransactionEntries,
   ): Promise<RecordWriteResult[]> {
     // the usual case, a new key: one statement, one round trip (issue 18: 4 + one per link before)
-    if (jobs.length === 1 && distinctLinks(links) && !entries) {
+    const map = ofThisRequest(entries);
+    if (jobs.length === 1 && distinctLinks(links) && !map) {
       const created = await this.recordNewWrite(jobs[0], links);
       if (created) return [created];
     }
@@ -581,14 +583,15 @@ export class PostgresStore implements Store {
         links.map((l) => ({ ...l, jobId: l.jobId && jobIdFor(l.jobId, jobs, results) })),
         c,
       );
-      if (entries) await this.insertTransactionEntries(entries, c, results);
+      if (map) await this.insertTransactionEntries(map, c, results);
       return results;
     });
   }
 
   async recordTransactionEntries(entries: TransactionEntries): Promise<void> {
     // one statement: a transaction of its own
-    if (entries.entries.length) await this.insertTransactionEntries(entries, this.pool);
+    const map = ofThisRequest(entries);
+    if (map.entries.length) await this.insertTransactionEntries(map, this.pool);
   }
 
   /** A Bundle's entries in one statement (unnest of each column), whatever their number. */
@@ -600,7 +603,7 @@ export class PostgresStore implements Store {
     const rows = transactionEntryValues(entries, results);
     await c.query(
       PG_INSERT_TRANSACTION_ENTRIES_SQL,
-      [0, 1, 2, 3, 4, 5].map((k) => rows.map((r) => r[k])),
+      [0, 1, 2, 3, 4, 5, 6].map((k) => rows.map((r) => r[k])),
     );
   }
 

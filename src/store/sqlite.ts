@@ -114,6 +114,7 @@ import { PayloadConflict } from './types.js';
 import { JOB_COLUMNS } from './job-columns.js';
 import {
   INSERT_TRANSACTION_ENTRY_SQL,
+  ofThisRequest,
   TRANSACTION_ENTRIES_SQL,
   transactionEntryOf,
   transactionEntryValues,
@@ -434,6 +435,7 @@ export class SqliteStore implements Store {
     links: ResourceLink[],
     entries?: TransactionEntries,
   ): Promise<RecordWriteResult[]> {
+    const map = ofThisRequest(entries);
     return this.write(() => {
       const results = jobs.map((job) => {
         const r = this.insertWrite(job);
@@ -442,13 +444,14 @@ export class SqliteStore implements Store {
         return r;
       });
       this.insertLinks(links.map((l) => ({ ...l, jobId: l.jobId && jobIdFor(l.jobId, jobs, results) })));
-      if (entries) this.insertTransactionEntries(entries, results);
+      if (map) this.insertTransactionEntries(map, results);
       return results;
     });
   }
 
   async recordTransactionEntries(entries: TransactionEntries): Promise<void> {
-    if (entries.entries.length) await this.write(() => this.insertTransactionEntries(entries));
+    const map = ofThisRequest(entries);
+    if (map.entries.length) await this.write(() => this.insertTransactionEntries(map));
   }
 
   private insertTransactionEntries(entries: TransactionEntries, results?: RecordWriteResult[]): void {

@@ -1,3 +1,4 @@
+import { currentRequestKey } from '../platform/call-recording.js';
 import type { Migration } from './migrations.js';
 import type { EntryAnswer, RecordWriteResult, TransactionEntries, TransactionEntry } from './types.js';
 
@@ -53,19 +54,33 @@ export function transactionEntriesRecordedAt(epochMsType: 'INTEGER' | 'BIGINT'):
 }
 
 /**
- * One entry ($1 transaction, $2 entry, $3 entries, $4 job, $5 answer, $6 recorded at). A repeat
- * of the same transaction id (a client resending under it) keeps the first answer's map.
+ * One entry ($1 transaction, $2 entry, $3 entries, $4 job, $5 answer, $6 recorded at, $7 request
+ * key, v48). Each request under the id keeps its own map; an entry recorded twice keeps the first.
  */
 export const INSERT_TRANSACTION_ENTRY_SQL = `INSERT INTO openhim_transaction_entries
-  (transaction_id, entry, entries, job_id, answer, recorded_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`;
+  (transaction_id, entry, entries, job_id, answer, recorded_at, request_key)
+  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`;
 
-/** PostgreSQL: every entry in one statement, $1..$6 one array per column. */
+/** PostgreSQL: every entry in one statement, $1..$7 one array per column. */
 export const PG_INSERT_TRANSACTION_ENTRIES_SQL = `INSERT INTO openhim_transaction_entries
-  (transaction_id, entry, entries, job_id, answer, recorded_at)
-  SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::bigint[]) ON CONFLICT DO NOTHING`;
+  (transaction_id, entry, entries, job_id, answer, recorded_at, request_key)
+  SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::bigint[], $7::text[])
+  ON CONFLICT DO NOTHING`;
 
-export const TRANSACTION_ENTRIES_SQL =
-  'SELECT entry, entries, job_id, answer FROM openhim_transaction_entries WHERE transaction_id = $1 ORDER BY entry';
+export const TRANSACTION_ENTRIES_SQL = `SELECT entry, entries, job_id, answer, request_key FROM openhim_transaction_entries
+  WHERE transaction_id = $1 ORDER BY request_key, entry`;
+
+/**
+ * `map` with the key of the request being handled (v48) when it names none: read as the store
+ * method is called, in the request's async context (the write itself may run in another's turn).
+ */
+export function ofThisRequest(map: TransactionEntries): TransactionEntries;
+export function ofThisRequest(map: TransactionEntries | undefined): TransactionEntries | undefined;
+export function ofThisRequest(map: TransactionEntries | undefined): TransactionEntries | undefined {
+  if (!map || map.requestKey !== undefined) return map;
+  const requestKey = currentRequestKey();
+  return requestKey === undefined ? map : { ...map, requestKey };
+}
 
 /**
  * The rows to insert, recorded `now`: each entry's job named by the id recordWrites gave it (a
@@ -83,6 +98,7 @@ export function transactionEntryValues(
     e.job === undefined ? null : (results[e.job]?.job.id ?? null),
     JSON.stringify(e.answer),
     now,
+    map.requestKey ?? '',
   ]);
 }
 
@@ -92,5 +108,6 @@ export function transactionEntryOf(row: Record<string, unknown>): TransactionEnt
     count: Number(row.entries),
     ...(row.job_id == null ? {} : { jobId: String(row.job_id) }),
     answer: JSON.parse(String(row.answer)) as EntryAnswer,
+    ...(row.request_key ? { requestKey: String(row.request_key) } : {}),
   };
 }

@@ -33,21 +33,26 @@ CREATE TABLE openhim_transaction_requests (
   };
 }
 
-/** One request ($1 transaction, $2 writes, $3 content type, $4 entries, $5 recorded at); a replay keeps the first. */
+/**
+ * One request ($1 transaction, $2 writes, $3 content type, $4 entries, $5 recorded at, $6 the key
+ * its entry map is recorded under, v48); a replay keeps the first.
+ */
 export const INSERT_TRANSACTION_REQUEST_SQL = `INSERT INTO openhim_transaction_requests
-  (transaction_id, writes, content_type, entries, recorded_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`;
+  (transaction_id, writes, content_type, entries, recorded_at, request_key) VALUES ($1, $2, $3, $4, $5, $6)
+  ON CONFLICT DO NOTHING`;
 
-export const TRANSACTION_REQUESTS_SQL = `SELECT writes, content_type, entries FROM openhim_transaction_requests
+export const TRANSACTION_REQUESTS_SQL = `SELECT writes, content_type, entries, request_key FROM openhim_transaction_requests
   WHERE transaction_id = $1 ORDER BY recorded_at, writes`;
 
 /** The row's values, recorded `now`. */
 export function transactionRequestValues(r: TransactionRequest, now = Date.now()): unknown[] {
-  return [r.transactionId, r.jobIds.join(' '), r.contentType ?? null, r.entries ?? null, now];
+  return [r.transactionId, r.jobIds.join(' '), r.contentType ?? null, r.entries ?? null, now, r.requestKey ?? null];
 }
 
 export function transactionRequestOf(transactionId: string, row: Record<string, unknown>): TransactionRequest {
   const r: TransactionRequest = { transactionId, jobIds: String(row.writes).split(' ').filter(Boolean) };
   if (typeof row.content_type === 'string') r.contentType = row.content_type;
   if (row.entries !== null && row.entries !== undefined) r.entries = Number(row.entries);
+  if (typeof row.request_key === 'string') r.requestKey = row.request_key;
   return r;
 }

@@ -173,14 +173,17 @@ export interface TransactionEntries {
   /** How many entries the request has. */
   count: number;
   entries: { entry: number; job?: number; answer: EntryAnswer }[];
+  /** The request's key (v48); by default the request being handled's (platform/call-recording.ts). */
+  requestKey?: string;
 }
 
-/** A recorded entry: `jobId` the write whose end decides it, if any. */
+/** A recorded entry: `jobId` the write whose end decides it, if any; `requestKey` its request's (v48). */
 export interface TransactionEntry {
   entry: number;
   count: number;
   jobId?: string;
   answer: EntryAnswer;
+  requestKey?: string;
 }
 
 /**
@@ -193,6 +196,8 @@ export interface TransactionRequest {
   jobIds: string[];
   contentType?: string;
   entries?: number;
+  /** The key its Bundle entry answers were recorded under (v48); none when kept before v48. */
+  requestKey?: string;
 }
 
 /** recordWrites found a key already used with another payload; nothing was recorded. */

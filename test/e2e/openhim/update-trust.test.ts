@@ -33,9 +33,17 @@ type Orchestration = {
   response?: { status: number };
 };
 
-/** The rig through OpenHIM with OpenLMIS's initiate down (503) until the test clears it: writes answered 202. */
+/**
+ * The rig through OpenHIM with OpenLMIS's initiate down (503) until the test clears it: writes
+ * answered 202. Its circuit breaker never opens: retried every 200 ms at most, a few writes fail
+ * five times before the test clears the fault, and an open breaker would hold them 30 s.
+ */
 async function rigInitiateDown(t: Parameters<typeof startRigThroughOpenHim>[0], engine: EngineCase) {
-  const started = await startRigThroughOpenHim(t, engine, { OUTBOX_DEADLINE_MS: '300', OUTBOX_MAX_ATTEMPTS: '1000' });
+  const started = await startRigThroughOpenHim(t, engine, {
+    OUTBOX_DEADLINE_MS: '300',
+    OUTBOX_MAX_ATTEMPTS: '1000',
+    OUTBOX_BREAKER_FAILURES: '1000',
+  });
   started.rig.lmis.sb.faults.add({ method: 'POST', path: INITIATE, action: { type: 'status', status: 503 } });
   return started;
 }
@@ -90,6 +98,13 @@ function everyDebtSettled(rig: Rig, tx: string, count: number) {
     },
     30_000,
   );
+}
+
+/** The response body of the one update OpenHIM got for `tx` (asserted one). */
+function theOneUpdateBody(t: Test, openhim: { state: { transactionUpdates: Map<string, unknown> } }, tx: string) {
+  const updates = openhim.state.transactionUpdates.get(tx) as any[];
+  t.equal(updates.length, 1, 'one update');
+  return JSON.parse(updates[0].response.body);
 }
 
 for (const engine of engineCases()) {
@@ -288,9 +303,7 @@ for (const engine of engineCases()) {
       t.match(of('UPD-BUNDLE-1')!.transactionUpdate, { state: 'sent' }, "the routed Bundle's update is sent");
       t.match(of('UPD-BUNDLE-F1')!.transactionUpdate, { state: 'refused' }, "the forged writes' debts refused");
       t.match(of('UPD-BUNDLE-F2')!.transactionUpdate, { state: 'refused' });
-      const updates = openhim.state.transactionUpdates.get(tx) as any[];
-      t.equal(updates.length, 1, 'one update');
-      const body = JSON.parse(updates[0].response.body);
+      const body = theOneUpdateBody(t, openhim, tx);
       t.equal(body.entry.length, 2, "the routed Bundle's two entries alone");
       t.match(body.entry[1], { response: { status: /^201/ } }, 'its write delivered');
     },
@@ -319,12 +332,51 @@ for (const engine of engineCases()) {
       const of = (key: string) => jobs.find((j) => j.idempotencyKey.includes(key));
       t.match(of('UPD-FIRST-1')!.transactionUpdate, { state: 'sent' }, "the routed Bundle's update is sent");
       t.match(of('UPD-FIRST-F1')!.transactionUpdate, { state: 'refused' }, "the forged writes' debts refused");
-      const updates = openhim.state.transactionUpdates.get(tx) as any[];
-      t.equal(updates.length, 1, 'one update');
-      const body = JSON.parse(updates[0].response.body);
+      const body = theOneUpdateBody(t, openhim, tx);
       t.match(body, { resourceType: 'Bundle', type: 'transaction-response' });
-      t.equal(body.entry.length, 1, "the routed write's answer alone, none of the forged Bundle's");
-      t.match(body.entry[0], { response: { status: /^201/ } }, 'its write delivered');
+      t.equal(body.entry.length, 2, "the routed Bundle's own two entries (v48), none of the forged Bundle's");
+      t.match(body.entry[0], { response: { status: /^200/ } }, 'its read as answered');
+      t.match(body.entry[1], { response: { status: /^201/, location: /\/SupplyRequest\// } }, 'its write delivered');
+    },
+  );
+
+  t.test(
+    `a direct client's Bundle of only reads kept first lends the routed Bundle none of its answers (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const { openhim, rig } = await rigInitiateDown(t, engine);
+      const tx = '65f0c0ffee0000000000f008';
+      const facility = rig.lmis.seed.facilities['LK-HC-101'];
+      // first, straight to the mediator: as many entries as the routed Bundle, every one a read
+      const reads = {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          { request: { method: 'GET', url: `Location/${facility}` } },
+          { request: { method: 'GET', url: `Location/${facility}` } },
+        ],
+      };
+      const forged = await fetch(`${rig.mediator.url}/fhir`, {
+        method: 'POST',
+        headers: { authorization: RIG_AUTH, 'content-type': 'application/fhir+json', 'x-openhim-transactionid': tx },
+        body: JSON.stringify(reads),
+      });
+      t.equal(forged.status, 200, 'the forged Bundle is answered');
+      await forged.body?.cancel();
+      const routed = await rig.fhir('POST', '/fhir', bundleOf(rig, ['UPD-READS-1']), { 'x-openhim-transactionid': tx });
+      t.match(routed.body, { status: 'Processing', properties: { awaitsUpdateFrom: /^urn:/ } });
+      rig.lmis.sb.faults.clear();
+
+      const [job] = await everyDebtSettled(rig, tx, 1);
+      t.match(job.transactionUpdate, { state: 'sent' }, "the routed Bundle's update is sent");
+      const body = theOneUpdateBody(t, openhim, tx);
+      t.equal(body.entry.length, 2, 'its two entries');
+      t.match(body.entry[0], { response: { status: /^200/ } }, 'its read');
+      t.match(
+        body.entry[1],
+        { response: { status: /^201/, location: /\/SupplyRequest\// } },
+        "its write's answer, not the forged read's",
+      );
     },
   );
 

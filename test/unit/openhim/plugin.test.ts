@@ -3,7 +3,12 @@ import zlib from 'node:zlib';
 import Fastify from 'fastify';
 import t from 'tap';
 import type { OpenHimEnvelope } from '../../../src/openhim/envelope.js';
-import { noteTransactionJobs, noteWriteAccepted, recordUpstreamCall } from '../../../src/platform/call-recording.js';
+import {
+  currentRequestKey,
+  noteTransactionJobs,
+  noteWriteAccepted,
+  recordUpstreamCall,
+} from '../../../src/platform/call-recording.js';
 import openhimPlugin from '../../../src/openhim/plugin.js';
 import { updateContentType } from '../../../src/openhim/transaction-updates.js';
 import type { TransactionRequest } from '../../../src/store/types.js';
@@ -181,9 +186,11 @@ t.test(
         kept.push(r);
       },
     });
+    const keys: (string | undefined)[] = [];
     app.post('/fhir', async (_request, reply) => {
       noteWriteAccepted();
       noteTransactionJobs(['0190c0de-0001-7000-8000-aaaaaaaaaaa1', '0190c0de-0001-7000-8000-aaaaaaaaaaa1']);
+      keys.push(currentRequestKey()); // the key its entry map is recorded under (v48)
       return reply.code(200).type('application/fhir+json; fhirVersion=4.0').send({ resourceType: 'Bundle' });
     });
     app.post('/fhir/Answered', async (_request, reply) => reply.code(201).send({}));
@@ -197,8 +204,10 @@ t.test(
         jobIds: ['0190c0de-0001-7000-8000-aaaaaaaaaaa1'],
         contentType: 'application/fhir+json; fhirversion="4.0"; charset=utf-8',
         entries: 3,
+        requestKey: keys[0],
       },
     ]);
+    t.match(keys[0], /^[0-9a-f-]{36}$/, 'kept with the key its handler records entries under');
     t.equal(
       updateContentType(kept[0].contentType),
       'application/fhir+json; fhirVersion=4.0; charset=utf-8',

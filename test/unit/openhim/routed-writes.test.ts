@@ -167,3 +167,35 @@ t.test('a routed Bundle of one entry keeps no map: its update is its write’s a
   const one = { transactionId: TX, jobIds: [ROUTED.id], entries: 1 };
   t.same(routedWritesOf(TX, [ROUTED], [], named, [one]), { kind: 'owed', jobs: [ROUTED], entries: [], foreign: [] });
 });
+
+t.test('each request keeps its own entry map (v48): a forged map of reads kept first lends none', async (t) => {
+  const contentType = 'application/fhir+json; fhirVersion=4.0; charset=utf-8';
+  const read = (n: number, requestKey: string): TransactionEntry => ({
+    entry: n,
+    count: 2,
+    answer: { status: '200 OK' },
+    requestKey,
+  });
+  // as many entries as the routed Bundle, every one a read: no job names it to any request
+  const forgedMap = [read(0, 'forged'), read(1, 'forged')];
+  const routedMap = [
+    read(0, 'routed'),
+    { entry: 1, count: 2, jobId: ROUTED.id, answer: { status: '201 Created' }, requestKey: 'routed' },
+  ];
+  const routed = { transactionId: TX, jobIds: [ROUTED.id], entries: 2, contentType, requestKey: 'routed' };
+  t.same(
+    routedWritesOf(TX, [ROUTED], [...forgedMap, ...routedMap], named, [routed]),
+    { kind: 'owed', jobs: [ROUTED], entries: routedMap, foreign: [], contentType },
+    "the routed request's own map, by its key",
+  );
+  t.same(
+    routedWritesOf(TX, [ROUTED], [...forgedMap, ...routedMap], named),
+    { kind: 'owed', jobs: [ROUTED], entries: routedMap, foreign: [] },
+    'no request kept for it: the one map naming a routed write',
+  );
+  t.same(
+    routedWritesOf(TX, [ROUTED], forgedMap, named, [routed]),
+    { kind: 'owed', jobs: [ROUTED], entries: [], foreign: [], contentType, bundle: true },
+    'its own map missing: a Bundle of its writes alone, not the forged answers',
+  );
+});
