@@ -232,10 +232,17 @@ export class UpstreamError extends MediatorError {
   readonly upstreamStatus?: number;
   /** When the upstream said to ask again (its Retry-After, epoch ms): no try before then. */
   notBefore?: number;
+  /**
+   * A 2xx answer of another shape than the API promises (upstream/errors.ts malformedAnswer): the
+   * server did answer, so the outcome of the (read) request is known, and one odd endpoint or
+   * record says nothing of the system's health (see isUnknownUpstreamOutcome, countsAgainstSystem).
+   */
+  readonly otherShape: boolean;
   constructor(opts: {
     system: string;
     transient: boolean;
     diagnostics: string;
+    otherShape?: boolean;
     upstreamStatus?: number;
     status?: number;
     code?: IssueType;
@@ -251,6 +258,7 @@ export class UpstreamError extends MediatorError {
     this.system = opts.system;
     this.transient = opts.transient;
     this.upstreamStatus = opts.upstreamStatus;
+    this.otherShape = opts.otherShape === true;
   }
 }
 
@@ -281,6 +289,6 @@ export class TransactionRefusedError extends MediatorError {
  * (503, 429, 500 …) means the server has finished with the request.
  */
 export function isUnknownUpstreamOutcome(err: unknown): boolean {
-  if (!(err instanceof UpstreamError) || !err.transient) return false;
+  if (!(err instanceof UpstreamError) || !err.transient || err.otherShape) return false;
   return err.upstreamStatus === undefined || err.upstreamStatus === 502 || err.upstreamStatus === 504;
 }

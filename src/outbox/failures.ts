@@ -69,12 +69,15 @@ export function credentialsRefusedRetryAt(err: unknown, now = Date.now()): numbe
  * it) failing. A refusal means the system is healthy; a bug of ours or our database being away
  * says nothing about the system, and must not stall every other write to it. Nor does a system
  * that said when to come back (retryAtOf): its jobs already wait until then, and counting the
- * wait would open the breaker after it, holding the system's writes back for nothing.
+ * wait would open the breaker after it, holding the system's writes back for nothing. Nor does an
+ * answer of another shape (a list without its items, a pager that never ends): the system
+ * answered, and one odd endpoint or record would otherwise stall its healthy writes.
  */
 export function countsAgainstSystem(err: unknown, system?: string): boolean {
   return (
     classifyFailure(err) === 'transient' &&
     !waitsForOwnWrite(err) &&
+    !(err instanceof UpstreamError && err.otherShape) &&
     retryAtOf(err) === undefined &&
     !(system !== undefined && ofAnotherSystem(err, system))
   );

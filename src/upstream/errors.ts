@@ -193,6 +193,8 @@ export function unknownWriteOutcome<E extends UpstreamError>(opts: {
  * never rejected as if its input were at fault (possibly half applied). Asking again may well get
  * the same; the cost of that is bounded: a read's own retry asks at most `retries` more times
  * (client.ts), a write at most `outbox.maxAttempts`, each within `outbox.attemptTimeoutMs`.
+ * Marked `otherShape`: a retry needs no settling wait (the server answered), and it does not count
+ * toward the system's breaker (one poisoned endpoint or record must not hold back every write).
  */
 export function malformedAnswer(
   system: string,
@@ -200,5 +202,5 @@ export function malformedAnswer(
   make: ErrorFactory = defaultErrorFactory,
   code: IssueType = 'exception',
 ): UpstreamError {
-  return make({ system, transient: true, status: 502, code, diagnostics });
+  return make({ system, transient: true, otherShape: true, status: 502, code, diagnostics });
 }

@@ -1,8 +1,9 @@
-import { BusinessRuleError, MediatorError, UpstreamError } from '../../domain/errors.js';
+import { BusinessRuleError, UpstreamError } from '../../domain/errors.js';
 import { stableUuid } from '../../domain/ids.js';
 import type { Delivery, DeliveryLine, Order } from '../../domain/index.js';
 import type { DeliveryCapability, StepJournal, WriteResult } from '../../routing/ports.js';
-import type { MsupplyApi, NameRow, RequisitionRow, ShipmentRow, StoreRow } from './api.js';
+import type { MsupplyApi, NameRow, ShipmentRow, StoreRow } from './api.js';
+import { createdRequisition } from './created-requisition.js';
 import { msupplyReason } from './errors.js';
 import { MSUPPLY, NAME_CODE_SYSTEM, SHIPMENT_SYSTEM, STORE_CODE_SYSTEM, deliveryLineId } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
@@ -136,16 +137,6 @@ export function createFulfilmentCapability(deps: FulfilmentDeps): FulfilmentCapa
     ]);
     const lines = requisitionLines(order, codes, items, store, products);
     return { store, customer, lines };
-  };
-
-  const requisitionOrFail = async (storeId: string, id: string): Promise<RequisitionRow> => {
-    const r = await api.requisition(storeId, id);
-    if (!r)
-      throw new MediatorError(502, {
-        code: 'exception',
-        diagnostics: `msupply: response requisition ${id} was created but store ${storeId} no longer finds it`,
-      });
-    return r;
   };
 
   /** An outbound shipment as the delivery of the order its requisition carries, or undefined (not ours). */
@@ -304,7 +295,7 @@ export function createFulfilmentCapability(deps: FulfilmentDeps): FulfilmentCapa
       });
       for (const line of p.lines) {
         await journal.run(`line:${line.itemCode}`, async () => {
-          const current = await requisitionOrFail(storeId, id);
+          const current = await createdRequisition(api, storeId, id, 'response requisition');
           if (current.status === 'FINALISED') return { skipped: current.status };
           let lineId = current.lines.nodes.find((l) => l.itemId === line.item.id)?.id;
           if (!lineId) {
@@ -313,14 +304,16 @@ export function createFulfilmentCapability(deps: FulfilmentDeps): FulfilmentCapa
               await api.insertResponseRequisitionLine(storeId, { id: lineId, itemId: line.item.id, requisitionId: id });
             } catch (err) {
               if (msupplyReason(err) !== 'RequisitionLineWithItemIdExists') throw err;
-              lineId = (await requisitionOrFail(storeId, id)).lines.nodes.find((l) => l.itemId === line.item.id)!.id;
+              lineId = (await createdRequisition(api, storeId, id, 'response requisition')).lines.nodes.find(
+                (l) => l.itemId === line.item.id,
+              )!.id;
             }
           }
           await api.updateResponseRequisitionLine(storeId, { id: lineId, requestedQuantity: line.units });
           return { lineId };
         });
       }
-      const now = await requisitionOrFail(storeId, id);
+      const now = await createdRequisition(api, storeId, id, 'response requisition');
       return { system: MSUPPLY, ids: { requisition: id }, status: orderStatusOf(now.status) };
     },
     async precheck(order) {

@@ -1,8 +1,9 @@
-import { BusinessRuleError, MediatorError } from '../../domain/errors.js';
+import { BusinessRuleError } from '../../domain/errors.js';
 import { inRanges } from '../../domain/instant-range.js';
 import type { Order } from '../../domain/index.js';
 import type { OrderCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { MsupplyApi, NameRow, RequisitionRow, StoreRow } from './api.js';
+import { createdRequisition } from './created-requisition.js';
 import { msupplyReason } from './errors.js';
 import { MSUPPLY, requisitionIdFor, requisitionLineIdFor } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
@@ -89,16 +90,6 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     return { store, supplier, lines };
   };
 
-  const requisitionOrFail = async (storeId: string, id: string): Promise<RequisitionRow> => {
-    const r = await api.requisition(storeId, id);
-    if (!r)
-      throw new MediatorError(502, {
-        code: 'exception',
-        diagnostics: `msupply: requisition ${id} was created but store ${storeId} no longer finds it`,
-      });
-    return r;
-  };
-
   const submit = async (order: Order, journal: StepJournal): Promise<WriteResult> => {
     const p = await plan(order);
     const storeId = p.store.id;
@@ -120,7 +111,7 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     // p.lines are the order's lines, in order (requisitionLines)
     for (const [i, line] of p.lines.entries()) {
       await journal.run(`line:${line.itemCode}`, async () => {
-        const current = await requisitionOrFail(storeId, id);
+        const current = await createdRequisition(api, storeId, id, 'requisition');
         if (current.status !== 'DRAFT') return { skipped: current.status };
         let lineId = current.lines.nodes.find((l) => l.itemId === line.item.id)?.id;
         if (!lineId) {
@@ -130,7 +121,9 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
           } catch (err) {
             if (msupplyReason(err) !== 'RequisitionLineWithItemIdExists')
               throw lineRefused(err, `Order.lines[${i}]`, line.itemCode, p.store);
-            lineId = (await requisitionOrFail(storeId, id)).lines.nodes.find((l) => l.itemId === line.item.id)!.id;
+            lineId = (await createdRequisition(api, storeId, id, 'requisition')).lines.nodes.find(
+              (l) => l.itemId === line.item.id,
+            )!.id;
           }
         }
         await api.updateRequestRequisitionLine(storeId, { id: lineId, requestedQuantity: line.units });
@@ -138,7 +131,7 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
       });
     }
     const status = await journal.run('send', async () => {
-      const current = await requisitionOrFail(storeId, id);
+      const current = await createdRequisition(api, storeId, id, 'requisition');
       if (current.status !== 'DRAFT') return current.status;
       return (await api.updateRequestRequisition(storeId, { id, status: 'SENT' })).status;
     });

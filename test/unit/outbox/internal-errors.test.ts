@@ -6,7 +6,8 @@
  * failures (ECONNRESET, fetch's wrapped cause) stay transient and do open the breaker.
  */
 import t from 'tap';
-import { UpstreamError } from '../../../src/domain/errors.js';
+import { UpstreamError, isUnknownUpstreamOutcome } from '../../../src/domain/errors.js';
+import { defaultErrorFactory, malformedAnswer, unknownWriteOutcome } from '../../../src/upstream/errors.js';
 import { faultyUpstreamHandlers } from '../../../sandbox/faulty-upstream/handlers.js';
 import { AttemptTimeoutError } from '../../../src/outbox/errors.js';
 import { classifyFailure, countsAgainstSystem } from '../../../src/outbox/failures.js';
@@ -36,6 +37,20 @@ t.test('failure classification', async (t) => {
     ['a thrown string', 'boom', 'internal', false],
     ['undici invalid argument (our request)', sysErr('UND_ERR_INVALID_ARG'), 'internal', false],
     ['ECONNRESET', sysErr('ECONNRESET', 'socket hang up'), 'transient', true],
+    // one odd endpoint or record must not open the breaker on the system's healthy writes
+    [
+      'an answer of another shape',
+      malformedAnswer('msupply', 'requisition answered no lines page'),
+      'transient',
+      false,
+    ],
+    ['a pager past its limit', malformedAnswer('openmrs', 'kept paging', undefined, 'too-costly'), 'transient', false],
+    [
+      'a lost answer (a proxy page)',
+      unknownWriteOutcome({ system: 'x', diagnostics: 'a page', make: defaultErrorFactory }),
+      'transient',
+      true,
+    ],
     ['ECONNREFUSED', sysErr('ECONNREFUSED'), 'transient', true],
     ['EPIPE', sysErr('EPIPE'), 'transient', true],
     ['ETIMEDOUT', sysErr('ETIMEDOUT'), 'transient', true],
@@ -115,6 +130,12 @@ t.test('failure classification', async (t) => {
     t.equal(classifyFailure(err), kind, `${label}: ${kind}`);
     t.equal(countsAgainstSystem(err), counts, `${label}: ${counts ? 'counts' : 'does not count'} toward the breaker`);
   }
+});
+
+// the server answered: a retry after an odd answer does not wait outbox.settleMs for a write in flight
+t.test('an answer of another shape is a known outcome', async (t) => {
+  t.notOk(isUnknownUpstreamOutcome(malformedAnswer('dhis2', 'GET /api/tracker/events answered no events page')));
+  t.ok(isUnknownUpstreamOutcome(unknownWriteOutcome({ system: 'x', diagnostics: 'cut', make: defaultErrorFactory })));
 });
 
 // a request that failed on the database answers 503, not 500 (fhir/outcome.ts)

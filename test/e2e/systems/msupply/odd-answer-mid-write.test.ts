@@ -23,14 +23,17 @@ const ENV = {
 };
 
 /** The requisition read answers as its schema has it once (the look before the insert), then `times` odd shapes. */
-function oddRequisitionReads(rig: MsupplyRig, times?: number): void {
+function oddRequisitionReads(rig: MsupplyRig, times?: number, requisition: unknown = null): void {
   rig.ms.faults.add({ operation: 'requisition', action: { type: 'delay', ms: 0 }, times: 1 });
   rig.ms.faults.add({
     operation: 'requisition',
-    action: { type: 'status', status: 200, body: { data: { requisition: null } } },
+    action: { type: 'status', status: 200, body: { data: { requisition } } },
     times,
   });
 }
+
+/** Open mSupply's error node for a requisition it does not find (schema: RecordNotFound). */
+const NOT_FOUND = { __typename: 'RecordNotFound', description: 'Record not found' };
 
 async function postOrder(t: Test, rig: MsupplyRig, order: string) {
   const posted = await rig.fhir(
@@ -70,6 +73,27 @@ for (const engine of engineCases()) {
         1,
         'its one line, written once',
       );
+    },
+  );
+
+  // the requisition it just made not found by the next step (a read not yet seeing the insert):
+  // Open mSupply's answer, not the client's fault, so retried, not refused half made
+  t.test(
+    `${engine.name}: the requisition made not found once by the next step is retried, delivered once`,
+    { skip: engine.skip, timeout: 60_000 },
+    async (t) => {
+      const rig = await startMsupplyRigOn(t, engine, FLOWS, ENV);
+      oddRequisitionReads(rig, 1, NOT_FOUND);
+      await postOrder(t, rig, 'MS-ODD-3');
+      const job = await until('the order delivered', async () => {
+        const j = await orderJob(rig);
+        return j && ['done', 'rejected', 'dead'].includes(j.status) ? j : undefined;
+      });
+      t.equal(job.status, 'done', `delivered (${job.status}; last error: ${job.lastError ?? 'none'})`);
+      t.ok(job.attempts >= 2, `retried (${job.attempts} attempts)`);
+      const requests = requestsOf(rig, 'MS-ODD-3');
+      t.equal(requests.length, 1, 'one requisition');
+      t.equal(requests[0]?.status, 'SENT', 'sent, its lines added');
     },
   );
 
