@@ -124,7 +124,14 @@ export function versionHeaders(ctx: FhirContext, resource: Json): Record<string,
 /** The current resource with this id, or undefined (a read: no update's bookkeeping, see readCurrent). */
 export async function readResource(ctx: FhirContext, route: ResourceRoute, id: string): Promise<Json | undefined> {
   const value = await serviceFor(ctx, route).read(id);
-  if (!value) return undefined;
+  return value ? resourceOf(ctx, route, id, value) : undefined;
+}
+
+/**
+ * The resource with this id among those this base serves `value` as; by the id the other release
+ * serves it under, OtherReleaseId (servedWhole); else undefined.
+ */
+function resourceOf(ctx: FhirContext, route: ResourceRoute, id: string, value: unknown): Json | undefined {
   const adapter = adapters[route.type];
   const resources = adapter.encode(ctx.version, value);
   return (
@@ -148,7 +155,28 @@ function servedWhole(ctx: FhirContext, id: string, resources: Json[], other: () 
   const [whole] = resources;
   if (resources.length !== 1 || typeof whole.id !== 'string' || !other().some((r) => r.id === id)) return undefined;
   const base = ctx.version === 'r4' ? 'R5 base /fhir/R5' : 'R4 base /fhir';
-  throw new KnownAsError(id, whole.id, `is its id on the ${base}, which serves it as other resources; here it is one`);
+  throw new OtherReleaseId(
+    id,
+    whole.id,
+    `is its id on the ${base}, which serves it as other resources; here it is one`,
+  );
+}
+
+/**
+ * servedWhole's finding: the id is the other release's for a resource this base serves under
+ * another. A PUT or PATCH by it is answered as its read is, 301 to the id this base serves
+ * (`changedAt`): taken as an unknown id, a PUT created a second resource with the client's id, or
+ * wrote the delivery through an id this base does not serve. A transaction entry, which cannot be
+ * redirected, gets the KnownAsError's 409 and nothing of the transaction is written.
+ */
+class OtherReleaseId extends KnownAsError {}
+
+/** A change by the other release's id: 301 to the id this base serves, nothing written; else rethrown. */
+function changedAt(ctx: FhirContext, type: string) {
+  return (err: unknown): FhirResult => {
+    if (err instanceof OtherReleaseId) return movedTo(ctx, type, err);
+    throw err;
+  };
 }
 
 /** What an update changes: the flow object (an order), the resource read, and every id it holds (its lines). */
@@ -162,7 +190,7 @@ export async function readCurrent(ctx: FhirContext, route: ResourceRoute, id: st
   const value = await serviceFor(ctx, route).read(id);
   if (!value) return undefined;
   const resources = adapters[route.type].encode(ctx.version, value);
-  const resource = resources.find((r) => r.id === id);
+  const resource = resourceOf(ctx, route, id, value);
   return resource ? { value: stripLastUpdated(value), resource, ids: resources.map((r) => String(r.id)) } : undefined;
 }
 
@@ -427,7 +455,7 @@ export async function update(
   const conditions = { ifMatch, ifNoneMatch };
   return exclusively(ctx, writeLocks(ctx, route, id, resource), () =>
     updateChecked(ctx, route, service, resource, conditions),
-  );
+  ).catch(changedAt(ctx, type));
 }
 
 /**
@@ -478,9 +506,7 @@ async function updateChecked(
   } catch (err) {
     return updateOfDeleted(type, id, resource, err);
   }
-  const current = currentValue
-    ? adapters[route.type].encode(ctx.version, currentValue).find((r) => r.id === id)
-    : undefined;
+  const current = currentValue ? resourceOf(ctx, route, id, currentValue) : undefined;
   // what is asked for is there already (a read sent back unedited; a change sent again after its
   // answer was lost, its If-Match now naming an older version): 200 with the resource as it is,
   // not a 412 nor a second write. Not while a write to it is queued or given up: the outbox
@@ -587,7 +613,10 @@ export async function patch(
   body: unknown,
   ifMatch?: string,
 ): Promise<FhirResult> {
-  return update(ctx, type, id, ...(await patchedResource(ctx, type, id, body, ifMatch, 'PATCH')));
+  return patchedResource(ctx, type, id, body, ifMatch, 'PATCH').then(
+    (change) => update(ctx, type, id, ...change),
+    changedAt(ctx, type),
+  );
 }
 
 /** The resource a JSON Patch makes of the current one, and the If-Match that guards its write. */
@@ -688,6 +717,9 @@ export function unreadableForChange(ref: string, err: unknown): unknown {
  * is a 409, as a change of a cancelled whole order is: the line is not put back into its order.
  */
 export function updateOfDeleted(type: string, id: string, resource: Json, err: unknown, where = type): FhirResult {
+  // a transaction entry by the other release's id (readCurrent): its 409 names the entry's id
+  if (err instanceof OtherReleaseId)
+    throw new ConflictError(err.issues[0].diagnostics ?? err.message, 409, [`${where}.id`]);
   if (!(err instanceof GoneError)) throw unreadableForChange(`${type}/${id}`, err);
   if (resource?.status === DELETED_STATUS[type]) return alreadyDeleted(type, id)(err);
   throw new ConflictError(

@@ -134,7 +134,7 @@ export class RoutedFlow<T> implements FlowService<T> {
         const links = this.spec.keepsWritten === true ? undefined : await this.linksOf(c.system, [value]);
         // `id` may be the upstream id of an object that now reads as another (formerIds)
         await this.refuseSecondId(c.system, id, value, links, this.formerIdIn(c, id, id, value));
-        await this.rememberNamed(c.system, value);
+        await this.rememberNamed(c.system, value, id === (value as { id?: string }).id);
         return this.withWrittenRefs(c.system, value, links);
       }
     }
@@ -142,11 +142,20 @@ export class RoutedFlow<T> implements FlowService<T> {
   }
 
   /**
-   * A read by id links the records of other flows the value names (FlowSpec.namedRecords): one
-   * store write, none when the links are stored already (a read again: Store.putLinks).
+   * A read by id links the records of other flows the value names (FlowSpec.namedRecords). One
+   * `bySystemId` (read by its system's own id, no link to it) also links each other id it is served
+   * under that has no link yet, as a search listing it does (an OpenLMIS delivery's line ids: the
+   * R4 id a read by its R5 id on R4 redirects to, unreadable until a search had listed it). A link
+   * stored (a write's) is never replaced. One store write, none when nothing is new.
    */
-  private async rememberNamed(system: string, value: T): Promise<void> {
-    const links = this.namedLinks(system, [value]);
+  private async rememberNamed(system: string, value: T, bySystemId = false): Promise<void> {
+    const upstreamId = (value as { id?: string }).id;
+    const ids = bySystemId && upstreamId ? this.spec.fhirIds(value).filter((id) => id !== upstreamId) : [];
+    const stored = await Promise.all(ids.map((id) => this.store.getLink(this.spec.flow, id)));
+    const links: ResourceLink[] = ids
+      .filter((_, i) => !stored[i])
+      .map((fhirId) => ({ flow: this.spec.flow, fhirId, system, upstreamId: upstreamId! }));
+    links.push(...this.namedLinks(system, [value]));
     if (links.length) await this.store.putLinks(links);
   }
 
