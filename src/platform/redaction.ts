@@ -35,9 +35,18 @@ export const BASIC_PAIRS: readonly (readonly [user: string, secret: string])[] =
   ['openmrs.username', 'openmrs.password'],
 ];
 
+/**
+ * Base64 text as it appears in a URL or a form: `+`, `/` and `=` percent-encoded (a Basic header
+ * repeated in a login page's redirect Location, `?from=…`). Only the forms that change.
+ */
+function urlEncodedBase64(forms: string[]): string[] {
+  return forms.filter((f) => /[+/=]/.test(f)).flatMap((f) => urlEncoded(f));
+}
+
 function base64Forms(bytes: Buffer): string[] {
   const std = bytes.toString('base64');
-  return [std, std.replace(/=+$/, ''), bytes.toString('base64url')];
+  const forms = [std, std.replace(/=+$/, ''), bytes.toString('base64url')];
+  return [...forms, ...urlEncodedBase64(forms)];
 }
 
 /**
@@ -54,7 +63,7 @@ function base64Cores(bytes: Buffer): string[] {
     const std = whole.toString('base64');
     if (std.length >= MIN_BASE64_CORE) cores.push(std, whole.toString('base64url'));
   }
-  return cores;
+  return [...cores, ...urlEncodedBase64(cores)];
 }
 
 /**
@@ -75,10 +84,34 @@ function urlEncoded(text: string): string[] {
   return [...forms, ...forms.map((f) => f.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()))];
 }
 
+/**
+ * Percent-encoding twice: a URL that carried the secret in its query, itself carried in another
+ * URL's query (a login page's redirect `?from=<the refused URL>`). Only when once changed it.
+ */
+function urlEncodedTwice(text: string): string[] {
+  return urlEncoded(text)
+    .filter((once) => once !== text)
+    .flatMap((once) => urlEncoded(once));
+}
+
+/** A JSON body percent-encoded into a URL (a login page's `?from=` repeating the login's body). */
+function urlEncodedJson(text: string): string[] {
+  const once = JSON.stringify(text).slice(1, -1);
+  return once === text ? [] : urlEncoded(once);
+}
+
 /** Every text form a secret takes on the wire, in a URL, in a form, in JSON and in Basic auth. */
 export function secretForms(secret: string): string[] {
   const bytes = Buffer.from(secret, 'utf8');
-  const forms = [secret, ...jsonEscaped(secret), ...urlEncoded(secret), ...base64Forms(bytes), ...base64Cores(bytes)];
+  const forms = [
+    secret,
+    ...jsonEscaped(secret),
+    ...urlEncoded(secret),
+    ...urlEncodedTwice(secret),
+    ...urlEncodedJson(secret),
+    ...base64Forms(bytes),
+    ...base64Cores(bytes),
+  ];
   return forms;
 }
 

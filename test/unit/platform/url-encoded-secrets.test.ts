@@ -1,0 +1,54 @@
+/**
+ * A secret carried in a URL that is itself carried in another URL (a login page's redirect
+ * `?from=…` repeating the refused request), a Basic header or a JSON login body percent-encoded
+ * into one: the redactor masks these forms too, so a redirect, a page or an error message that
+ * repeats them leaks nothing (found by test/e2e/secrets-echo: Open mSupply's login body in a
+ * redirect reached an OperationOutcome and the log).
+ */
+import t from 'tap';
+import { loadSettings } from '../../../src/config/load.js';
+import { MASK, Redactor } from '../../../src/platform/redaction.js';
+
+// its Basic pair's base64 holds `+` and `/`, which percent-encoding changes
+const PASSWORD = 'cnryKKdhis2 pw"&+/%?>????';
+
+function redactor(): Redactor {
+  const r = new Redactor();
+  r.learnSettings(
+    loadSettings({ AUTH_MODE: 'off', DHIS2_USERNAME: 'mediator', DHIS2_PASSWORD: PASSWORD } as NodeJS.ProcessEnv),
+  );
+  return r;
+}
+
+const basic = Buffer.from(`mediator:${PASSWORD}`).toString('base64');
+
+t.test('a Basic header percent-encoded into a URL is masked', async (t) => {
+  t.match(basic, /\+/, 'the base64 holds +');
+  t.match(basic, /\//, 'and /');
+  const r = redactor();
+  for (const text of [
+    `/login?said=Basic%20${encodeURIComponent(basic)}%3B`,
+    `/login?said=Basic%20${encodeURIComponent(basic).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())}`,
+    `/login?${new URLSearchParams({ said: `Basic ${basic}` }).toString()}`,
+  ]) {
+    const out = r.redact(text);
+    t.notMatch(out, encodeURIComponent(basic.replace(/=+$/, '')), `masked: ${out}`);
+    t.match(out, MASK);
+  }
+});
+
+t.test('a password percent-encoded twice (a URL inside a URL) is masked', async (t) => {
+  const r = redactor();
+  const inner = `/api/login?password=${encodeURIComponent(PASSWORD)}`;
+  const out = r.redact(`/login?from=${encodeURIComponent(inner)}`);
+  t.notMatch(out, encodeURIComponent(encodeURIComponent(PASSWORD)), out);
+  t.match(out, `from=%2Fapi%2Flogin%3Fpassword%3D${MASK}`, 'the rest of the URL kept');
+});
+
+t.test('a JSON login body percent-encoded into a URL is masked', async (t) => {
+  const r = redactor();
+  const body = JSON.stringify({ variables: { username: 'mediator', password: PASSWORD } });
+  const out = r.redact(`/login?from=%2Fgraphql&body=${encodeURIComponent(body)}`);
+  t.notMatch(out, encodeURIComponent(JSON.stringify(PASSWORD).slice(1, -1)), out);
+  t.match(out, MASK);
+});
