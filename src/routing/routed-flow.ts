@@ -116,9 +116,9 @@ export class RoutedFlow<T> implements FlowService<T> {
       // a link a read made (a search listed it, a delivery named it), not a write's: the record
       // may be one a write made under other ids, which are its ids (refuseSecondId)
       const links = await this.linksOf(link.system, [linked]);
-      await this.refuseSecondId(link.system, id, linked, links, this.formerId(link, linked));
+      const own = await this.refuseSecondId(link.system, id, linked, links, this.formerId(link, linked));
       await this.rememberNamed(link.system, linked);
-      return this.withWrittenRefs(link.system, linked, links);
+      return own === linked ? this.withWrittenRefs(link.system, linked, links) : own;
     }
     if (linked) {
       await this.rememberNamed(link.system, linked);
@@ -133,9 +133,9 @@ export class RoutedFlow<T> implements FlowService<T> {
         // ids the records it names were written under
         const links = this.spec.keepsWritten === true ? undefined : await this.linksOf(c.system, [value]);
         // `id` may be the upstream id of an object that now reads as another (formerIds)
-        await this.refuseSecondId(c.system, id, value, links, this.formerIdIn(c, id, id, value));
+        const own = await this.refuseSecondId(c.system, id, value, links, this.formerIdIn(c, id, id, value));
         await this.rememberNamed(c.system, value, id === (value as { id?: string }).id);
-        return this.withWrittenRefs(c.system, value, links);
+        return own === value ? this.withWrittenRefs(c.system, value, links) : own;
       }
     }
     return undefined;
@@ -162,7 +162,10 @@ export class RoutedFlow<T> implements FlowService<T> {
   /**
    * A record read by its system's own id (an org unit's UID) that a write made under another id
    * is that other id, as a search lists it (withWrittenIds): a client must not get it under two
-   * ids, and store it twice. `id` is then a second id: KnownAsError names the first.
+   * ids, and store it twice. `id` is then a second id: KnownAsError names the first. Otherwise
+   * the value with what its write gave it where the record keeps its own id (an OpenMRS delivery
+   * read on R5 by its operation's uuid: the app's delivery number, as a search lists it, not the
+   * operation's), else `value`.
    */
   private async refuseSecondId(
     system: string,
@@ -171,13 +174,14 @@ export class RoutedFlow<T> implements FlowService<T> {
     links?: readonly ResourceLink[],
     /** The id the value now has for `id`, when `id` is one it was served under before (formerId). */
     now?: string,
-  ): Promise<void> {
-    if (this.spec.keepsWritten === true) return;
+  ): Promise<T> {
+    if (this.spec.keepsWritten === true) return value;
     const [own] = await this.withWrittenIds(system, [value], links);
-    if (own === value && now === undefined) return;
+    if (own === value && now === undefined) return value;
     const ids = this.spec.fhirIds(own);
     const known = ids[this.spec.fhirIds(value).indexOf(now ?? id)];
-    if (known === undefined || known === id || ids.includes(id)) return;
+    if (ids.includes(id)) return ids[0] === this.spec.fhirIds(value)[0] ? own : value;
+    if (known === undefined) return value;
     // an id it had before (formerIds): the redirect says what it was, not that it is a system's own
     const connector = now === undefined ? undefined : this.connectors.find((c) => c.system === system);
     throw new KnownAsError(id, known, connector && this.spec.formerIdsWhy?.(connector));

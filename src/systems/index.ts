@@ -79,8 +79,12 @@ const FACTORIES: ConnectorFactory[] = [
       });
   }),
   builtIn('openmrs', async () => {
-    const { createOpenMrsConnector } = await import('./openmrs/index.js');
-    return (s, store) => createOpenMrsConnector(s, { crosswalk: crosswalkLookup(store, 'openmrs') });
+    const { createOpenMrsConnector, storeConfirmations } = await import('./openmrs/index.js');
+    return (s, store) =>
+      createOpenMrsConnector(s, {
+        crosswalk: crosswalkLookup(store, 'openmrs'),
+        confirmedBy: storeConfirmations(store),
+      });
   }),
 ];
 

@@ -10,7 +10,8 @@ import type { OpenMrsRequest } from './client.js';
 import { OPENMRS, answered } from './errors.js';
 import { OPERATION_NUMBER_SYSTEM, actOn, deliveryLineId, identifierOf, listOperations } from './operations.js';
 import { SM } from './stock-reference.js';
-import type { StockDeps } from './stock.js';
+import { UUID, type StockDeps } from './stock.js';
+import { refuseCompletedByAnother, type ConfirmedBy } from './confirmed-by.js';
 
 /**
  * Deliveries ↔ stock operations into a location: a `stockissue` from another store (DISPATCHED:
@@ -46,14 +47,21 @@ const RECEIPT_STATUS: Record<string, DeliveryStatus> = { ...STATUS, SUBMITTED: '
 /** The remark a corrected receipt carries: how a retry knows the correction was made. */
 const CORRECTION_REMARK = 'received less than sent: quantities corrected to those received';
 const CORRECTED = /^received less than sent: /;
+/** The operation's own number: the identifier its delivery reads under. */
+const numberOf = (op: Json) => ({ system: OPERATION_NUMBER_SYSTEM, value: String(op.operationNumber) });
 const statusOf = (op: Json): DeliveryStatus | undefined =>
   (op.operationType === 'receipt' ? RECEIPT_STATUS : STATUS)[op.status];
 
-export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
+export interface DeliveryDeps extends StockDeps {
+  /** Who completed an operation, where a delivery written through the mediator did (confirmed-by.ts). */
+  confirmedBy?: ConfirmedBy;
+}
+
+export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability {
   const { client, reference } = deps;
 
   const decode = async (op: Json): Promise<Delivery> => {
-    const identifier = { system: OPERATION_NUMBER_SYSTEM, value: String(op.operationNumber) };
+    const identifier = numberOf(op);
     const [source, destination] = await Promise.all([
       reference.party(op.sourceUuid),
       reference.party(op.destinationUuid),
@@ -111,6 +119,24 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
     return [...issues, ...transfersOut, ...receipts.map((o): Json => ({ ...o, operationType: 'receipt' }))].filter(
       (o) => statusOf(o) !== undefined,
     );
+  };
+
+  /**
+   * The delivery operation with this uuid, read alone (a read by id, or the operation a
+   * confirmation pinned, needs one, not the three lists); undefined when OpenMRS has none or it
+   * is no delivery (another type, or a transfer that has not left), as `transfers` would list it.
+   */
+  const transfer = async (uuid: string): Promise<Json | undefined> => {
+    if (!UUID.test(uuid)) return undefined;
+    const op = await getOrAbsent<Json, OpenMrsRequest>(client, { path: `${SM}/stockoperation/${uuid}` });
+    if (!op) return undefined;
+    const [issue, transferOut, receipt] = await Promise.all(
+      ['stockissue', 'transferout', 'receipt'].map((type) => reference.operationType(type)),
+    );
+    const type = String(op.operationTypeUuid);
+    if (type === receipt)
+      return statusOf({ ...op, operationType: 'receipt' }) ? { ...op, operationType: 'receipt' } : undefined;
+    return (type === issue || type === transferOut) && statusOf(op) ? op : undefined;
   };
 
   /**
@@ -228,15 +254,22 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
     const uuid = await journal.run('find-operation', async () => {
       const op = await find(delivery);
       if (!op) throw notFound(delivery);
+      // a first attempt: completed already, it was not by this job (its journal would hold the choice)
+      await refuseCompletedByAnother(op, delivery, numberOf(op), deps.confirmedBy);
       return String(op.uuid);
     });
-    const op = (await transfers()).find((o) => String(o.uuid) === uuid);
+    const op = await transfer(uuid);
     if (!op) throw notFound(delivery);
     return op;
   };
 
   return {
     async get(id) {
+      // a delivery's own id is its operation's uuid: read alone; a line id is found in the lists
+      if (UUID.test(id)) {
+        const op = await transfer(id);
+        return op && decode(op);
+      }
       for (const op of await transfers()) {
         const d = await decode(op);
         if (d.id === id || d.lines.some((l) => l.lineId === id)) return d;
@@ -244,7 +277,10 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
       return undefined;
     },
     async search(criteria: SearchCriteria) {
-      const ops = await transfers(criteria.facility);
+      // by number, before decoding: each decode reads the operation's requisition
+      const ops = (await transfers(criteria.facility)).filter(
+        (o) => !criteria.identifier || String(o.operationNumber) === criteria.identifier.value,
+      );
       const all = await Promise.all(ops.map(decode));
       return {
         items: all.filter(
@@ -259,6 +295,7 @@ export function createDeliveryCapability(deps: StockDeps): DeliveryCapability {
     async precheck(delivery) {
       const op = await find(delivery);
       if (!op) throw notFound(delivery);
+      await refuseCompletedByAnother(op, delivery, numberOf(op), deps.confirmedBy);
       await checkLines(op, delivery);
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {

@@ -2,6 +2,7 @@ import type { Connector } from '../../routing/ports.js';
 import { createOpenMrsClient, REST, type OpenMrsClientOptions } from './client.js';
 import { OPENMRS, makeOpenMrsError } from './errors.js';
 import { createDeliveryCapability } from './deliveries.js';
+import type { ConfirmedBy } from './confirmed-by.js';
 import { createFacilityCapability } from './facilities.js';
 import { createOrderCapability } from './orders.js';
 import { loadOpenMrsProducts } from './products.js';
@@ -17,6 +18,8 @@ import { openmrsSettingsFrom, type OpenMrsSettings } from './settings.js';
 export interface OpenMrsConnectorOptions extends OpenMrsClientOptions {
   /** Registry (MFR) id → OpenMRS location uuid, from the crosswalk. */
   crosswalk?: (registryId: string) => Promise<string | undefined>;
+  /** Which delivery completed an operation, from the store's written deliveries (storeConfirmations). */
+  confirmedBy?: ConfirmedBy;
   /** A product catalogue file other than products.json in mappings.dir. */
   productMapFile?: string;
 }
@@ -44,7 +47,7 @@ export function createOpenMrsConnector(
     facilities,
     stock: createStockCapability(stockDeps),
     orders: createOrderCapability(stockDeps),
-    deliveries: createDeliveryCapability(stockDeps),
+    deliveries: createDeliveryCapability({ ...stockDeps, confirmedBy: options.confirmedBy }),
     async ping() {
       // the session answer says whether OpenMRS knows us: a 200 with authenticated:false is a wrong password
       const session = await client.call<{ authenticated?: unknown }>({
@@ -78,3 +81,4 @@ export function createOpenMrsConnector(
 
 export { createOpenMrsClient } from './client.js';
 export { openmrsSettingsFrom, colonProblem } from './settings.js';
+export { storeConfirmations } from './confirmed-by.js';

@@ -31,7 +31,8 @@ import { firstRepeatedLine } from '../../domain/repeated-lines.js';
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenMRS REST JSON, read field by field with checks
 type Json = Record<string, any>;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** An OpenMRS uuid: what a read by id can ask OpenMRS for directly. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const MAX_INVENTORY_ROWS = 5_000;
 /** Inventory reads in flight at once for one location (one per catalogue drug). */
 const INVENTORY_CONCURRENCY = 4;

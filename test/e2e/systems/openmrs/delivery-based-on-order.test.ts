@@ -11,27 +11,11 @@
  */
 import t from 'tap';
 import { LOC } from '../../../../sandbox/openmrs/index.js';
-import { ORDER_NUMBER_TYPE, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
+import { ORDER_NUMBER_TYPE } from '../../../../src/fhir/conventions.js';
+import { AMOXICILLIN, DELIVERIES, ORDERS, order, units } from '../../../support/openmrs-app-orders.js';
 import { until } from '../../../support/net.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 import { GTIN, OPENMRS_RIG_PASSWORD, startOpenMrsRigOn, why, type OpenMrsRig } from '../../../support/openmrs-e2e.js';
-
-const ORDERS = 'https://app.example.org/orders';
-const DELIVERIES = 'https://app.example.org/deliveries';
-const AMOXICILLIN = '10860012300058';
-const units = (value: number) => ({ value, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' });
-
-const order = (number: string, qty: number) => ({
-  resourceType: 'SupplyRequest',
-  status: 'active',
-  priority: 'routine',
-  identifier: [{ type: { coding: [ORDER_NUMBER_TYPE] }, system: ORDERS, value: number }],
-  itemCodeableConcept: { coding: [{ system: GTIN, code: AMOXICILLIN }] },
-  quantity: units(qty),
-  authoredOn: '2026-12-01T08:00:00Z',
-  deliverTo: { reference: `Location/${LOC.kilima}` },
-  deliverFrom: { reference: `Location/${LOC.mwangaza}` },
-});
 
 /** The app's own confirmation (R4: one line), received in full. */
 const delivery = (number: string, basedOn: Record<string, unknown>, qty: number) => ({

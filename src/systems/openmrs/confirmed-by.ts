@@ -1,0 +1,56 @@
+import { ConflictError } from '../../domain/errors.js';
+import { sameIdentifier, type Delivery, type Identifier } from '../../domain/index.js';
+import type { Store } from '../../store/types.js';
+import { OPENMRS } from './errors.js';
+
+/**
+ * The delivery number whose confirmation, written through the mediator, completed the stock
+ * operation with this uuid; undefined when none did (completed in OpenMRS's own UI, or by a
+ * write this store does not hold).
+ */
+export type ConfirmedBy = (operationUuid: string) => Promise<Identifier | undefined>;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenMRS REST JSON, read field by field with checks
+type Json = Record<string, any>;
+
+/**
+ * ConfirmedBy from the store: the link a finished delivery write leaves from its FHIR ids to the
+ * operation it acted on (Store.linksToUpstream, newest first), and that write's outbox job, whose
+ * payload is the delivery as the client sent it. A refused write completed nothing.
+ */
+export function storeConfirmations(store: Pick<Store, 'linksToUpstream' | 'getJob'>): ConfirmedBy {
+  return async (operationUuid) => {
+    for (const link of await store.linksToUpstream('deliveries', OPENMRS, [operationUuid])) {
+      const job = link.jobId ? await store.getJob(link.jobId) : undefined;
+      if (job?.status === 'done') return (job.payload as Delivery).identifier;
+    }
+    return undefined;
+  };
+}
+
+const named = (id: Identifier) => `${id.system}|${id.value}`;
+
+/**
+ * A confirmation under the app's own delivery number of an operation OpenMRS holds completed
+ * already is refused (409) unless that completion was this very number's: another number
+ * confirming it applied nothing (the stock came in with the first), and answering it "completed"
+ * told its app it had. The same number again is a resend, answered as applied; so is the
+ * operation's own number (`ownNumber`): it names that delivery itself, whoever completed it. Who
+ * completed it is named where the mediator wrote it: an app that lost DL-1's answer and sent it
+ * again as DL-2 learns that DL-1 stands.
+ */
+export async function refuseCompletedByAnother(
+  op: Json,
+  delivery: Delivery,
+  ownNumber: Identifier,
+  confirmedBy: ConfirmedBy | undefined,
+): Promise<void> {
+  if (op.status !== 'COMPLETED' || sameIdentifier(ownNumber, delivery.identifier)) return;
+  const by = await confirmedBy?.(String(op.uuid));
+  if (sameIdentifier(by, delivery.identifier)) return;
+  const what = `OpenMRS stock operation ${ownNumber.value} (${String(op.uuid)})`;
+  const who = by
+    ? `by delivery ${named(by)}: this delivery (${named(delivery.identifier)}) applies nothing more; if it is that delivery sent again, read it by its number instead`
+    : `in OpenMRS, not by a delivery confirmed through the mediator: the stock was received there, this delivery (${named(delivery.identifier)}) applies nothing more`;
+  throw new ConflictError(`${what} was already completed ${who}`, 409, ['Delivery.identifier']);
+}

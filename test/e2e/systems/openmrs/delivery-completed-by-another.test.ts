@@ -1,0 +1,165 @@
+/**
+ * A transfer OpenMRS holds completed is confirmed once. Another delivery number confirming it
+ * (a second app, or an app that lost DL-1's answer and sent it again as DL-2) is a 409 naming the
+ * operation and who completed it, and changes nothing: it used to be answered "completed" as if
+ * it had applied. DL-1 sent again is answered as before, and so is the operation's own number
+ * (it names that delivery itself). A search by the app's number reads the operations once and
+ * the delivery it wrote by its uuid (it read the three lists again, and every operation's order,
+ * per delivery written under the number); the delivery reads under the app's number on R5 as on
+ * R4 (R5 read the operation's number). Through the real mediator and the OpenMRS sandbox, both
+ * store engines.
+ */
+import t, { type Test } from 'tap';
+import { LOC } from '../../../../sandbox/openmrs/index.js';
+import { ORDER_NUMBER_TYPE } from '../../../../src/fhir/conventions.js';
+import { AMOXICILLIN, DELIVERIES, ORDERS, order, units } from '../../../support/openmrs-app-orders.js';
+import { engineCases } from '../../../support/outbox-engines.js';
+import { GTIN, startOpenMrsRigOn, why, type OpenMrsRig } from '../../../support/openmrs-e2e.js';
+
+const OPERATION_NUMBERS = 'http://fhir-supply-mediator.org/fhir/identifier/openmrs-stock-operation';
+const SM = '/openmrs/ws/rest/v1/stockmanagement';
+
+/** A confirmation (R4: one line) received in full, under `identifier`, based on the order number. */
+const delivery = (identifier: { system: string; value: string }, orderNumber: string, qty: number) => ({
+  resourceType: 'SupplyDelivery',
+  status: 'completed',
+  identifier: [identifier],
+  basedOn: [{ identifier: { type: { coding: [ORDER_NUMBER_TYPE] }, system: ORDERS, value: orderNumber } }],
+  destination: { reference: `Location/${LOC.kilima}` },
+  suppliedItem: { quantity: units(qty), itemCodeableConcept: { coding: [{ system: GTIN, code: AMOXICILLIN }] } },
+});
+const app = (value: string) => ({ system: DELIVERIES, value });
+
+/** An order posted and shipped in full: the transfer that fulfils it, dispatched. */
+async function shipped(t: Test, rig: OpenMrsRig, number: string, qty: number) {
+  const posted = await rig.fhir('POST', '/fhir/SupplyRequest', order(number, qty));
+  t.equal(posted.status, 201, why(posted));
+  const requisition = [...rig.sb.stock.operations.values()].find(
+    (o) => o.operationType === 'requisition' && String(o.externalReference).endsWith(`|${number}`),
+  )!;
+  return rig.sb.stock.fulfil(requisition.uuid);
+}
+
+for (const engine of engineCases())
+  t.test(
+    `a completed transfer confirmed under another number: 409, nothing changed (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startOpenMrsRigOn(t, engine, 'cb-openmrs-completed');
+      const { sb, fhir } = rig;
+      const transfer = await shipped(t, rig, 'APP-1', 120);
+      const dl1 = delivery(app('DL-1'), 'APP-1', 120);
+      const first = await fhir('POST', '/fhir/SupplyDelivery', dl1);
+      t.equal(first.status, 201, why(first));
+      t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'COMPLETED');
+      const stock = () => JSON.stringify([sb.store.writes, [...sb.stock.operations.values()].map((o) => o.status)]);
+      const before = stock();
+
+      const dl2 = await fhir('POST', '/fhir/SupplyDelivery', delivery(app('DL-2'), 'APP-1', 120));
+      t.equal(dl2.status, 409, why(dl2));
+      t.match(dl2.body.issue, [
+        {
+          code: 'conflict',
+          diagnostics: new RegExp(
+            `OpenMRS stock operation ${transfer.operationNumber} \\(${transfer.uuid}\\) was already completed by delivery ${DELIVERIES}\\|DL-1: this delivery \\(${DELIVERIES}\\|DL-2\\) applies nothing more`,
+          ),
+          expression: ['SupplyDelivery.identifier'],
+        },
+      ]);
+      t.equal(stock(), before, 'nothing changed in OpenMRS');
+      const underDl2 = await fhir('GET', `/fhir/SupplyDelivery?identifier=${encodeURIComponent(`${DELIVERIES}|DL-2`)}`);
+      t.same(underDl2.body.entry ?? [], [], 'nothing recorded under DL-2');
+
+      const again = await fhir('POST', '/fhir/SupplyDelivery', dl1);
+      t.equal(again.status, 200, `DL-1 sent again: ${why(again)}`);
+      t.equal(again.body.id, first.body.id, 'answered as the same delivery');
+      const own = await fhir(
+        'POST',
+        '/fhir/SupplyDelivery',
+        delivery({ system: OPERATION_NUMBERS, value: transfer.operationNumber }, 'APP-1', 120),
+      );
+      t.ok([200, 201].includes(own.status), `by the operation's own number: ${why(own)}`);
+      t.equal(stock(), before, 'completed once');
+      t.equal(sb.store.writes['stockoperation.complete.stockissue'], 1);
+    },
+  );
+
+for (const engine of engineCases())
+  t.test(
+    `a transfer completed in OpenMRS itself, then confirmed by an app: 409 saying so (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startOpenMrsRigOn(t, engine, 'cb-openmrs-ui-completed');
+      const { sb, fhir } = rig;
+      const transfer = await shipped(t, rig, 'APP-3', 80);
+      // the storekeeper receives it in the OpenMRS stock management UI
+      sb.stock.act({ name: 'COMPLETE', uuid: transfer.uuid });
+      const before = JSON.stringify(sb.store.writes);
+
+      const late = await fhir('POST', '/fhir/SupplyDelivery', delivery(app('DL-3'), 'APP-3', 80));
+      t.equal(late.status, 409, why(late));
+      t.match(late.body.issue, [
+        {
+          code: 'conflict',
+          diagnostics: new RegExp(
+            `stock operation ${transfer.operationNumber} .* was already completed in OpenMRS, not by a delivery confirmed through the mediator`,
+          ),
+          expression: ['SupplyDelivery.identifier'],
+        },
+      ]);
+      t.equal(JSON.stringify(sb.store.writes), before, 'nothing changed in OpenMRS');
+    },
+  );
+
+for (const engine of engineCases())
+  t.test(
+    `a search by the app's number lists the operations once and reads its delivery by uuid (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startOpenMrsRigOn(t, engine, 'cb-openmrs-search-cost');
+      const { sb, fhir } = rig;
+      // other deliveries into the facility: each one an order the old search read per written delivery
+      for (const number of ['APP-5', 'APP-6', 'APP-7']) await shipped(t, rig, number, 10);
+      const transfer = await shipped(t, rig, 'APP-4', 60);
+      const confirmed = await fhir('POST', '/fhir/SupplyDelivery', delivery(app('DL-4'), 'APP-4', 60));
+      t.equal(confirmed.status, 201, why(confirmed));
+
+      const lists = sb.faults.add({ method: 'GET', path: `${SM}/stockoperation`, action: { type: 'delay', ms: 0 } });
+      const single = sb.faults.add({ method: 'GET', path: `${SM}/stockoperation/*`, action: { type: 'delay', ms: 0 } });
+      const hits = (id: string) => sb.faults.list().find((r) => r.id === id)!.hits;
+      for (const base of ['/fhir', '/fhir/R5']) {
+        const [listsBefore, singleBefore] = [hits(lists.id), hits(single.id)];
+        const found = await fhir(
+          'GET',
+          `${base}/SupplyDelivery?identifier=${encodeURIComponent(`${DELIVERIES}|DL-4`)}`,
+        );
+        t.equal(found.status, 200, why(found));
+        t.same(
+          (found.body.entry ?? []).map((e: any) => e.resource.identifier[0].value),
+          ['DL-4'],
+          `${base}: the delivery it wrote`,
+        );
+        t.equal(
+          hits(lists.id) - listsBefore,
+          3,
+          `${base}: each list of deliveries read once (issues, transfers out, receipts)`,
+        );
+        t.equal(hits(single.id) - singleBefore, 2, `${base}: the delivery read by its uuid, and its order`);
+      }
+
+      // read by id on either release: the app's number, as the search lists it
+      const r5 = await fhir('GET', `/fhir/R5/SupplyDelivery/${transfer.uuid}`);
+      t.equal(r5.status, 200, why(r5));
+      const r4 = await fhir('GET', `/fhir/SupplyDelivery/${confirmed.body.id}`);
+      t.equal(r4.status, 200, why(r4));
+      for (const [release, read] of [
+        ['R5', r5],
+        ['R4', r4],
+      ] as const)
+        t.same(
+          read.body.identifier.map((i: any) => [i.system, i.value]),
+          [[DELIVERIES, 'DL-4']],
+          `${release}: the app's number`,
+        );
+    },
+  );
