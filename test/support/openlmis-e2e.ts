@@ -129,6 +129,32 @@ export async function startRigOn(
   return rig;
 }
 
+/**
+ * An order of `facility` with these lines (product code, dispensing units), released and shipped
+ * in OpenLMIS, read as the in-progress R5 SupplyDelivery a client confirms, with its ETag and the
+ * proof of delivery's id.
+ */
+export async function shippedDelivery(
+  rig: Rig,
+  facility: string,
+  order: string,
+  lines: { productCode: string; qty: number }[],
+): Promise<{ read: any; etag: string; podId: string }> {
+  const facilityId = rig.lmis.seed.facilities[facility];
+  const posted = await rig.fhir(
+    'POST',
+    '/fhir',
+    transactionOf(lines.map((l) => orderLine({ order, facilityId, program: 'EM01', ...l }))),
+  );
+  if (posted.status !== 200) throw new Error(`order ${order}: ${why(posted)}`);
+  const [requisition] = requisitionsAt(rig, facility);
+  const { orderId } = rig.lmis.sb.state.releaseRequisition(requisition.id);
+  const podId: string = rig.lmis.sb.state.shipOrder(orderId).proofOfDeliveryId;
+  const read = await rig.fhir('GET', `/fhir/R5/SupplyDelivery/${podId}`);
+  if (read.status !== 200) throw new Error(`read delivery ${podId}: ${why(read)}`);
+  return { read: read.body, etag: read.headers.get('etag')!, podId };
+}
+
 /** One SupplyRequest line of an order: quantity in dispensing units unless `packs`. */
 export function orderLine(opts: {
   order: string;

@@ -7,43 +7,11 @@
  * told "unchanged" would believe its new date had landed. Through the real mediator, the OpenLMIS
  * connector and its sandbox, on both store engines.
  */
-import t, { type Test } from 'tap';
-import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
-import {
-  orderLine,
-  requisitionsAt,
-  startRig,
-  transactionOf,
-  why,
-  writesSince,
-  type Rig,
-} from '../../support/openlmis-e2e.js';
+import t from 'tap';
+import { engineCases } from '../../support/outbox-engines.js';
+import { shippedDelivery, startRigOn, why, writesSince } from '../../support/openlmis-e2e.js';
 
 type Resource = Record<string, any>;
-
-async function rigOn(t: Test, engine: EngineCase): Promise<Rig> {
-  const db = await engine.freshDatabase();
-  const rig = await startRig({ DATABASE_URL: db.databaseUrl });
-  t.teardown(async () => {
-    await rig.close();
-    await db.drop();
-  });
-  return rig;
-}
-
-/** A one-line order of `facility` released and shipped in OpenLMIS, read as the R5 delivery a client confirms. */
-async function shippedDelivery(rig: Rig, facility: string, order: string) {
-  const facilityId = rig.lmis.seed.facilities[facility];
-  const line = orderLine({ order, facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 100 });
-  const posted = await rig.fhir('POST', '/fhir', transactionOf([line]));
-  if (posted.status !== 200) throw new Error(`order ${order}: ${why(posted)}`);
-  const [requisition] = requisitionsAt(rig, facility);
-  const { orderId } = rig.lmis.sb.state.releaseRequisition(requisition.id);
-  const podId: string = rig.lmis.sb.state.shipOrder(orderId).proofOfDeliveryId;
-  const read = await rig.fhir('GET', `/fhir/R5/SupplyDelivery/${podId}`);
-  if (read.status !== 200) throw new Error(`read delivery ${podId}: ${why(read)}`);
-  return { read: read.body as Resource, podId };
-}
 
 /** The delivery confirmed as a client does: completed, everything accepted, received that day by that person. */
 function confirmed(read: Resource, occurrenceDateTime: string, receiver: string): Resource {
@@ -61,8 +29,10 @@ for (const engine of engineCases()) {
     `a completed delivery sent again with another date or receiver (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const rig = await rigOn(t, engine);
-      const { read, podId } = await shippedDelivery(rig, 'LK-HC-105', 'RESEND-POD');
+      const rig = await startRigOn(t, engine);
+      const { read, podId } = await shippedDelivery(rig, 'LK-HC-105', 'RESEND-POD', [
+        { productCode: 'EM-ORS', qty: 100 },
+      ]);
       const path = `/fhir/R5/SupplyDelivery/${podId}`;
       const confirmation = confirmed(read, '2026-11-30T09:15:00Z', 'Nurse Achieng');
       const first = await rig.fhir('PUT', path, confirmation);

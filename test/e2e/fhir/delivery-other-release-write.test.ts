@@ -13,15 +13,7 @@ import { LOC } from '../../../sandbox/openmrs/index.js';
 import { ORDER_NUMBER_TYPE, UNIT_SYSTEM } from '../../../src/fhir/conventions.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { GTIN, OPENMRS_RIG_AUTH, startOpenMrsRigOn } from '../../support/openmrs-e2e.js';
-import {
-  RIG_AUTH,
-  orderLine,
-  requisitionsAt,
-  startRig,
-  transactionOf,
-  why,
-  writesSince,
-} from '../../support/openlmis-e2e.js';
+import { RIG_AUTH, shippedDelivery, startRigOn, why, writesSince } from '../../support/openlmis-e2e.js';
 
 type Resource = Record<string, any>;
 const ORDERS = 'https://app.example.org/orders';
@@ -126,21 +118,10 @@ for (const engine of engineCases()) {
     `OpenLMIS: a shipped delivery confirmed on R4 by its R5 id (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const db = await engine.freshDatabase();
-      const rig = await startRig({ DATABASE_URL: db.databaseUrl });
-      t.teardown(async () => {
-        await rig.close();
-        await db.drop();
-      });
+      const rig = await startRigOn(t, engine);
       const send = (method: string, url: string, body?: unknown) =>
         unfollowed(rig.mediator.url, RIG_AUTH, method, url, body);
-      const facilityId = rig.lmis.seed.facilities['LK-HC-105'];
-      const line = orderLine({ order: 'OTHER-ID-POD', facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 100 });
-      const posted = await rig.fhir('POST', '/fhir', transactionOf([line]));
-      t.equal(posted.status, 200, why(posted));
-      const [requisition] = requisitionsAt(rig, 'LK-HC-105');
-      const { orderId } = rig.lmis.sb.state.releaseRequisition(requisition.id);
-      const podId: string = rig.lmis.sb.state.shipOrder(orderId).proofOfDeliveryId;
+      const { podId } = await shippedDelivery(rig, 'LK-HC-105', 'OTHER-ID-POD', [{ productCode: 'EM-ORS', qty: 100 }]);
 
       // R5 serves the proof of delivery under its id; R4 its one line under a line id
       const read = await send('GET', `/fhir/SupplyDelivery/${podId}`);

@@ -13,8 +13,8 @@ import { EXT } from '../../../src/fhir/conventions.js';
 import {
   orderLine,
   requisitionsAt,
+  shippedDelivery,
   startRig,
-  transactionOf,
   why,
   writesSince,
   type Rig,
@@ -49,26 +49,6 @@ async function orderRead(rig: Rig, facility: string, order: string, id: string) 
   return { read: read.body as Resource, etag: read.headers.get('etag')! };
 }
 
-/**
- * A two-line order of `facility` released and shipped in OpenLMIS, read as the in-progress R5
- * SupplyDelivery a client confirms, with its ETag and the proof of delivery's id.
- */
-async function shippedDelivery(rig: Rig, facility: string, order: string) {
-  const facilityId = rig.lmis.seed.facilities[facility];
-  const lines = [
-    { productCode: 'EM-AMX250', qty: 300 },
-    { productCode: 'EM-ORS', qty: 100 },
-  ].map((l) => orderLine({ order, facilityId, program: 'EM01', ...l }));
-  const posted = await rig.fhir('POST', '/fhir', transactionOf(lines));
-  if (posted.status !== 200) throw new Error(`order ${order}: ${why(posted)}`);
-  const [requisition] = requisitionsAt(rig, facility);
-  const { orderId } = rig.lmis.sb.state.releaseRequisition(requisition.id);
-  const podId: string = rig.lmis.sb.state.shipOrder(orderId).proofOfDeliveryId;
-  const read = await rig.fhir('GET', `/fhir/R5/SupplyDelivery/${podId}`);
-  if (read.status !== 200) throw new Error(`read delivery ${podId}: ${why(read)}`);
-  return { read: read.body as Resource, etag: read.headers.get('etag')!, podId };
-}
-
 /** The delivery confirmed as a client does: completed, each line accepted as shipped less `rejected[i]`. */
 function confirmed(read: Resource, rejected: number[] = []): Resource {
   const { meta: _meta, ...delivery } = structuredClone(read);
@@ -91,7 +71,10 @@ for (const engine of engineCases()) {
     { skip: engine.skip },
     async (t) => {
       const rig = await rigOn(t, engine);
-      const { read, etag, podId } = await shippedDelivery(rig, 'LK-HC-105', 'RETRY-POD');
+      const { read, etag, podId } = await shippedDelivery(rig, 'LK-HC-105', 'RETRY-POD', [
+        { productCode: 'EM-AMX250', qty: 300 },
+        { productCode: 'EM-ORS', qty: 100 },
+      ]);
       const confirmation = confirmed(read, [1]);
 
       const first = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${podId}`, confirmation, { 'if-match': etag });
