@@ -78,9 +78,14 @@ function jsonEscaped(text: string): string[] {
   return [once, twice, slashes, ascii];
 }
 
-/** Percent-encoding as browsers and servers write it (upper case) and as some clients do (lower). */
+/**
+ * Percent-encoding as browsers and servers write it (upper case) and as some clients do (lower).
+ * A lone surrogate (a `\ud800` escape in a JSON settings file) is encoded as U+FFFD, as URL and
+ * form encoders write it; encodeURIComponent would throw on it and the settings fail to load.
+ */
 function urlEncoded(text: string): string[] {
-  const forms = [encodeURIComponent(text), new URLSearchParams({ s: text }).toString().slice(2)]; // form: space as +
+  const wellFormed = text.replace(/[\ud800-\udfff]/gu, '\ufffd');
+  const forms = [encodeURIComponent(wellFormed), new URLSearchParams({ s: text }).toString().slice(2)]; // form: space as +
   return [...forms, ...forms.map((f) => f.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()))];
 }
 

@@ -52,3 +52,15 @@ t.test('a JSON login body percent-encoded into a URL is masked', async (t) => {
   t.notMatch(out, encodeURIComponent(JSON.stringify(PASSWORD).slice(1, -1)), out);
   t.match(out, MASK);
 });
+
+// a `\ud800` escape in a JSON settings file gives a lone surrogate, which encodeURIComponent
+// refuses: learning such a secret must not throw (the settings would fail to load), and its
+// form-encoded text (U+FFFD, as URL encoders write it) is masked
+t.test('a secret holding a lone surrogate is learnt and masked', async (t) => {
+  const secret = 'pw-\ud800-lonely-42';
+  const r = new Redactor();
+  t.equal(r.learn(secret), true, 'learnt');
+  const encoded = encodeURIComponent(secret.replace(/[\ud800-\udfff]/gu, '\ufffd'));
+  t.equal(r.redact(`said ${encoded} once`).includes(encoded), false, 'its percent-encoded form masked');
+  t.equal(r.redact(`said ${secret} once`).includes(secret), false, 'the secret masked');
+});
