@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { markEchoSecrets, registerEchoSecrets } from '../openlmis/echo-secrets.js';
 import { FaultController, type AfterApplyAnswer, type FaultAction, type FaultRuleInput } from '../openlmis/faults.js';
 import { IMPORT_OPTIONS, ImportJobs, exportDataValues, importDataValues } from './datavalues.js';
 import { failedTaskSummary } from './import-failures.js';
@@ -95,6 +96,9 @@ async function applyFault(
     case 'afterApply':
       lostAnswers.set(request.raw, action.answer);
       return;
+    case 'echoSecrets':
+      markEchoSecrets(request, action.status);
+      return;
     default:
       return;
   }
@@ -162,6 +166,11 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
     if (action) await applyFault(action, request, reply, hung);
     if (reply.sent || action?.type === 'hang' || action?.type === 'reset') return;
     if (!OPEN.has(path)) users.set(request.raw, authenticate(state, request));
+  });
+  registerEchoSecrets(app, {
+    realm: 'DHIS2',
+    shape: (status, _path, said) => webMessage(status, status < 400 ? 'OK' : 'ERROR', said),
+    loginPath: '/dhis-web-login/',
   });
   app.addHook('onSend', async (request, reply, payload) => {
     const answer = lostAnswers.get(request.raw);

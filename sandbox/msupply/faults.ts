@@ -8,6 +8,9 @@
  * - `reset`: drop the connection without an answer;
  * - `expireToken`: forget the caller's bearer first, so the call is "Unauthenticated";
  * - `afterApply`: execute (the write is applied), then lose the answer: `hang` or `reset`.
+ * - `echoSecrets`: answer `status` without executing, repeating the caller's credentials (bearer
+ *   token, refresh cookie, the login mutation's variables) in errors[].message and extensions, in
+ *   a `WWW-Authenticate` challenge and, for a 3xx, in the `Location` (sandbox/openlmis/echo-secrets.ts).
  */
 export type MsupplyFaultAction =
   | { type: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
@@ -16,7 +19,8 @@ export type MsupplyFaultAction =
   | { type: 'hang' }
   | { type: 'reset' }
   | { type: 'expireToken' }
-  | { type: 'afterApply'; answer: 'hang' | 'reset' };
+  | { type: 'afterApply'; answer: 'hang' | 'reset' }
+  | { type: 'echoSecrets'; status: number };
 
 export interface MsupplyFaultInput {
   operation: string;
@@ -29,7 +33,16 @@ export interface MsupplyFault extends MsupplyFaultInput {
   hits: number;
 }
 
-const ACTIONS: string[] = ['status', 'graphqlError', 'delay', 'hang', 'reset', 'expireToken', 'afterApply'];
+const ACTIONS: string[] = [
+  'status',
+  'graphqlError',
+  'delay',
+  'hang',
+  'reset',
+  'expireToken',
+  'afterApply',
+  'echoSecrets',
+];
 
 export class MsupplyFaults {
   private rules: MsupplyFault[] = [];

@@ -9,6 +9,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
+import { echoedChallenge, echoedFields, echoedLocation, echoedText } from '../openlmis/echo-secrets.js';
 import { MsupplyFaults, type MsupplyFaultInput } from './faults.js';
 import { rootValue, type RequestContext } from './resolvers.js';
 import { loadMsupplySchema } from './schema.js';
@@ -57,6 +58,22 @@ async function bodyOf(req: IncomingMessage): Promise<string> {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/** The echoSecrets fault: everything the caller sent that could be a credential, said back. */
+function sendEcho(req: IncomingMessage, res: ServerResponse, payload: unknown, status: number): void {
+  const sent = {
+    url: req.url ?? '/',
+    authorization: req.headers.authorization,
+    cookie: req.headers.cookie,
+    body: payload,
+  };
+  const said = `${echoedText(sent)}; sign in again at ${echoedLocation(sent, '/login')}`;
+  res.setHeader('www-authenticate', echoedChallenge(sent, 'open-msupply'));
+  const location = status >= 300 && status < 400 ? echoedLocation(sent, '/login') : undefined;
+  if (location) res.setHeader('location', location);
+  const extensions = { details: said, ...echoedFields(sent), ...(location ? { redirect: location } : {}) };
+  send(res, status, { data: null, errors: [{ message: said, extensions }] });
 }
 
 export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): Promise<MsupplySandbox> {
@@ -115,6 +132,7 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
       for (const [k, v] of Object.entries(fault.headers ?? {})) res.setHeader(k, v);
       return send(res, fault.status, fault.body ?? { errors: [{ message: `HTTP ${fault.status}` }] });
     }
+    if (fault?.type === 'echoSecrets') return sendEcho(req, res, payload, fault.status);
     if (fault?.type === 'graphqlError')
       return send(res, 200, {
         data: null,

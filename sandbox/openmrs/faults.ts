@@ -12,6 +12,10 @@ import { randomUUID } from 'node:crypto';
  *   `answer.status` (and `answer.body`, text sent as it is: a proxy's login page, a body cut
  *   short), drop the connection (`reset`) or never send it (`hang`: the caller is still waiting
  *   when it dies, the write applied and not yet recorded by it).
+ * - `echoSecrets`: after authenticating the caller, answer `status` without running the handler,
+ *   repeating its credentials (Basic header and pair, JSESSIONID cookie, query, body) in the
+ *   error's message and detail (where OpenMRS puts a stack trace), in a `WWW-Authenticate`
+ *   challenge and, for a 3xx, in the login page's `Location` (see sandbox/openlmis/echo-secrets.ts).
  */
 export type FaultAction =
   | { type: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
@@ -19,6 +23,7 @@ export type FaultAction =
   | { type: 'hang' }
   | { type: 'reset' }
   | { type: 'expireSession' }
+  | { type: 'echoSecrets'; status: number }
   | {
       type: 'afterApply';
       answer: { type: 'status'; status: number; body?: string } | { type: 'reset' } | { type: 'hang' };
@@ -36,7 +41,7 @@ export interface FaultRule extends FaultRuleInput {
   hits: number;
 }
 
-const ACTIONS: string[] = ['status', 'delay', 'hang', 'reset', 'expireSession', 'afterApply'];
+const ACTIONS: string[] = ['status', 'delay', 'hang', 'reset', 'expireSession', 'afterApply', 'echoSecrets'];
 
 /** An afterApply's answer: `{type: "status", status, body?}`, `{type: "reset"}` or `{type: "hang"}`. */
 function checkLostAnswer(answer: unknown): void {

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { SandboxError, notFound, restError } from './errors.js';
+import { markEchoSecrets, registerEchoSecrets } from '../openlmis/echo-secrets.js';
 import { FaultController, type FaultAction, type FaultRuleInput } from './faults.js';
 import { searchFhirLocations, toFhirLocation } from './fhir2.js';
 import { LocationService } from './locations.js';
@@ -117,11 +118,26 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
         case 'afterApply':
           request.afterApply = action.answer;
           break;
+        case 'echoSecrets':
+          markEchoSecrets(request, action.status);
+          break;
       }
     }
     const caller = store.authenticate(request.headers.cookie, request.headers.authorization);
     if (caller.newCookie) reply.header('set-cookie', caller.newCookie);
     request.caller = caller;
+  });
+  registerEchoSecrets(app, {
+    realm: 'OpenMRS',
+    // OpenMRS's REST error: the message in brackets, a stack trace in `detail`
+    shape: (_status, path, said) => ({
+      error: {
+        message: `[${said}]`,
+        code: 'sandbox:echo',
+        detail: `java.lang.IllegalStateException: ${said}\n\tat ${path}`,
+      },
+    }),
+    loginPath: '/openmrs/login.htm',
   });
   app.addHook('onSend', async (request, reply, payload) => {
     const lost = request.afterApply;

@@ -29,6 +29,7 @@ import {
 import { startHarness, type Harness } from '../unit/sandbox/openlmis/helpers.js';
 import { orderLine } from '../support/openlmis-e2e.js';
 import { engineCases } from '../support/outbox-engines.js';
+import { Emitted, wireForms } from '../support/secret-forms.js';
 
 const MASK = '**********';
 
@@ -55,46 +56,6 @@ const USER = {
   lmisClient: 'canary-client',
   other: 'integration',
 };
-
-/** The forms a secret takes on the wire, computed here independently of src/platform/redaction.ts. */
-function wireForms(secret: string, user?: string): string[] {
-  const b64 = (s: string) => [Buffer.from(s).toString('base64'), Buffer.from(s).toString('base64url')];
-  const json = JSON.stringify(secret).slice(1, -1);
-  const forms = [
-    secret,
-    json,
-    JSON.stringify(json).slice(1, -1),
-    encodeURIComponent(secret),
-    new URLSearchParams({ s: secret }).toString().slice(2),
-    ...b64(secret),
-  ];
-  if (user !== undefined) forms.push(...b64(`${user}:${secret}`));
-  // the marker alone: a secret cut in half (truncation) still leaks its start
-  const marker = /^cnry[A-Z]{4}/.exec(secret)?.[0];
-  if (marker) forms.push(marker);
-  return forms.filter((f) => f.length >= 6);
-}
-
-interface Leak {
-  where: string;
-  form: string;
-}
-
-class Emitted {
-  readonly items: { where: string; text: string }[] = [];
-  add(where: string, value: unknown): void {
-    this.items.push({ where, text: typeof value === 'string' ? value : JSON.stringify(value) });
-  }
-  leaks(forms: string[]): Leak[] {
-    const found: Leak[] = [];
-    for (const item of this.items)
-      for (const form of forms) if (item.text.includes(form)) found.push({ where: item.where, form });
-    return found;
-  }
-  count(where: RegExp): number {
-    return this.items.filter((i) => where.test(i.where)).length;
-  }
-}
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
@@ -516,12 +477,7 @@ for (const engine of engineCases()) {
       [],
       'no canary in any form anywhere',
     );
-    if (leaks.length)
-      for (const l of leaks.slice(0, 5))
-        t.comment(
-          l.where,
-          emitted.items.find((i) => i.where === l.where && i.text.includes(l.form))!.text.slice(0, 3000),
-        );
+    if (leaks.length) for (const l of leaks.slice(0, 5)) t.comment(l.where, emitted.sample(l));
     t.ok(
       emitted.count(/^envelope/) >= 7 && emitted.count(/^log line$/) > 20,
       `scanned ${emitted.items.length} outputs (${emitted.count(/^envelope/)} envelopes, ${emitted.count(/^log line$/)} log lines at trace) for ${forms.length} forms`,

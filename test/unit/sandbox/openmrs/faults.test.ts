@@ -32,7 +32,7 @@ t.test('a fault the sandbox cannot fire is refused with what it takes; a good on
   t.equal(unknown.status, 400, 'an action type the sandbox does not perform');
   t.match(
     unknown.body.error,
-    /action type is one of status, delay, hang, reset, expireSession, afterApply, not "drop"/,
+    /action type is one of status, delay, hang, reset, expireSession, afterApply, echoSecrets, not "drop"/,
   );
 
   const pathMethod = await add({ method: '**', path, action: { type: 'reset' } });
