@@ -64,3 +64,13 @@ t.test('a body naming a credential only through an escape still takes the maskin
   const flags = `{"skipAuthorization":false,"note":"100% \\"done\\"","a":"${long}"}`;
   t.equal(maskBodyText(flags, 'application/json', SECRETS), flags, 'a bare % and quote escapes keep the fast path');
 });
+
+// found by review RC: lists keyed by their secrets joined with NUL made ['a\u0000b'] and ['a', 'b'] one
+// key, so the second list's scan reused the first's finder and `a` was left in the body
+t.test('two secret lists that join to the same text each find their own secrets', async (t) => {
+  const body = filler(600);
+  const joined = ['abcd-secret-1\u0000efgh-secret-2'];
+  const apart = ['abcd-secret-1', 'efgh-secret-2'];
+  t.equal(scrubSecretValues(`${body}abcd-secret-1`, joined), `${body}abcd-secret-1`, 'not a secret of the first list');
+  t.equal(scrubSecretValues(`${body}abcd-secret-1`, apart), `${body}${MASK}`, 'a secret of the second list, masked');
+});
