@@ -41,14 +41,17 @@ export class HeldAdvisoryLock {
   private moving?: Promise<void>;
   private stopped = false;
   private readonly onGone = () => this.lost(this.client, 'its connection ended');
+  /** The session holding the lock; undefined while it is taken again (the old one given back) or dropped. */
+  private client: pg.PoolClient | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
-    private client: pg.PoolClient,
+    client: pg.PoolClient,
     private readonly name: string,
     private readonly checkMs = LOCK_CHECK_MS,
     private readonly retakeWithinMs = LOCK_RETAKE_WITHIN_MS,
   ) {
+    this.client = client;
     this.listen(client);
     this.timer = setInterval(() => this.check(), checkMs);
     this.timer.unref();
@@ -64,8 +67,9 @@ export class HeldAdvisoryLock {
     clearInterval(this.timer);
     await this.moving;
     const client = this.client;
+    // its client was destroyed when the lock was lost (or the store closed)
+    if (this.controller.signal.aborted || !client) return;
     this.unlisten(client);
-    if (this.controller.signal.aborted) return; // its client was destroyed when the lock was lost
     try {
       await client.query('SELECT pg_advisory_unlock(hashtext($1))', [this.name]);
       client.release();
@@ -80,14 +84,20 @@ export class HeldAdvisoryLock {
    * call): its session is destroyed, and the lock with it, rather than the close (pool.end, which
    * waits for every client given out) waiting for the run, up to the stop's limit. The run can
    * write nothing more (the pool is closed), so the lock guards nothing; its signal aborts.
+   * While the lock is being taken again (its session cut) there is no session to give back (the
+   * old one was, and giving it again throws in the pool): a session that takes it after this is
+   * destroyed by lockOnNewSession, else its lock would be held by nobody's run until the pool's end.
    */
   drop(): void {
     if (this.stopped || this.controller.signal.aborted) return; // released, or its session lost already
     this.stopped = true;
     clearInterval(this.timer);
-    this.unlisten(this.client);
     this.stop('the store was closed with the run still going');
-    this.client.release(new Error('advisory lock dropped: the store closed'));
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    this.unlisten(client);
+    client.release(dropped());
   }
 
   private listen(client: pg.PoolClient): void {
@@ -101,19 +111,20 @@ export class HeldAdvisoryLock {
   }
 
   private check(): void {
-    if (this.stopped || this.moving || this.controller.signal.aborted) return;
     const client = this.client;
+    if (!client || this.stopped || this.moving || this.controller.signal.aborted) return;
     client.query('SELECT 1').catch(() => this.lost(client, 'its session stopped answering'));
   }
 
-  private lost(client: pg.PoolClient, why: string): void {
-    if (client !== this.client || this.moving || this.stopped || this.controller.signal.aborted) return;
+  private lost(client: pg.PoolClient | undefined, why: string): void {
+    if (!client || client !== this.client || this.moving || this.stopped || this.controller.signal.aborted) return;
     this.moving = this.takeAgain(client, why).finally(() => (this.moving = undefined));
   }
 
   /** The old session is destroyed (the server dropped its lock, or will); the lock asked for on a new one. */
   private async takeAgain(old: pg.PoolClient, why: string): Promise<void> {
     this.unlisten(old);
+    this.client = undefined;
     old.release(new Error('advisory lock session lost'));
     const giveUpAt = Date.now() + this.retakeWithinMs;
     for (;;) {
@@ -144,6 +155,10 @@ export class HeldAdvisoryLock {
         next.release();
         return false;
       }
+      if (this.controller.signal.aborted) {
+        next.release(dropped()); // the store closed meanwhile (drop): the lock goes with the session
+        return true;
+      }
       this.client = next;
       this.listen(next);
       return true;
@@ -154,6 +169,12 @@ export class HeldAdvisoryLock {
   }
 
   private stop(why: string, databaseAway = false): void {
+    if (this.controller.signal.aborted) return; // the first reason stands
     this.controller.abort(new AdvisoryLockLost(this.name, why, databaseAway));
   }
+}
+
+/** Why a dropped lock's session was destroyed, not pooled (its lock goes with it). */
+function dropped(): Error {
+  return new Error('advisory lock dropped: the store closed');
 }

@@ -495,12 +495,17 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
-    // a job run still holding its lock (one a stop cut) would hold pool.end until its work ends
-    for (const held of this.advisoryLocks) held.drop();
-    await this.leaseHolders.close();
-    await this.sharedLocks.close();
-    await this.locks?.end();
-    await this.pool.end();
+    // the pools stop giving out connections first: a run the stop cut (still going in an upstream
+    // call) cannot connect and write once its lock below is dropped; they end once all are back
+    const ended = Promise.all([this.pool.end(), this.locks?.end()]);
+    try {
+      // a job run still holding its lock would hold pool.end until its work ends
+      for (const held of this.advisoryLocks) held.drop();
+      await this.leaseHolders.close();
+      await this.sharedLocks.close();
+    } finally {
+      await ended;
+    }
   }
 
   // crosswalk ---------------------------------------------------------------------------------

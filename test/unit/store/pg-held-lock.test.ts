@@ -23,6 +23,8 @@ class FakeSession extends EventEmitter {
     return { rows: [{ locked: true }] };
   }
   release(err?: unknown): void {
+    // as pg-pool: a client given back twice is a bug it throws on
+    if (this.released !== undefined) throw new Error('Release called on client which has already been released');
     this.released = err ?? 'pooled';
   }
 }
@@ -91,3 +93,27 @@ t.test('the run ends while the database is away: release gives nothing back and 
     'no unlock on the dead session',
   );
 });
+
+t.test(
+  'the store closes while the lock is taken again: nothing given back twice, the new session destroyed',
+  async (t) => {
+    let give: ((s: FakeSession) => void) | undefined;
+    const pool = { connect: () => new Promise<FakeSession>((resolve) => (give = resolve)) };
+    const first = new FakeSession();
+    const lock = new HeldAdvisoryLock(pool as unknown as pg.Pool, first as unknown as pg.PoolClient, 'schedule:x', 10);
+    first.emit('end'); // a restart cut the session: a new one is asked for, the database not answering yet
+    await waitFor('a new session asked for', () => give !== undefined);
+    t.ok(first.released instanceof Error, 'the dead session destroyed');
+    t.doesNotThrow(() => lock.drop(), 'the store closes without giving the dead session back again');
+    t.match(String(lock.signal.reason), /the store was closed with the run still going/);
+    const second = new FakeSession();
+    give!(second); // the database back: the new session takes the lock
+    await waitFor('the new session given back', () => second.released !== undefined);
+    t.ok(second.released instanceof Error, 'destroyed, its lock with it: no session left holding it for nobody');
+    await lock.release();
+    t.notOk(
+      second.queries.some((q) => /unlock/.test(q)),
+      'nothing more asked of it',
+    );
+  },
+);
