@@ -1,30 +1,47 @@
 import { ConflictError } from '../../domain/errors.js';
 import { sameIdentifier, type Delivery, type Identifier } from '../../domain/index.js';
-import type { Store } from '../../store/types.js';
+import { DELIVERIES } from '../../routing/flows.js';
+import type { JobStatus, Store } from '../../store/types.js';
 import { OPENMRS } from './errors.js';
 
 /**
- * The delivery number whose confirmation, written through the mediator, completed the stock
- * operation with this uuid; undefined when none did (completed in OpenMRS's own UI, or by a
- * write this store does not hold).
+ * What the store knows of deliveries confirmed through the mediator: the number whose
+ * confirmation completed an operation (`completedBy`: undefined when none did, completed in
+ * OpenMRS's own UI or by a write this store does not hold), and whether a write under a number is
+ * recorded already (`recorded`: its job waiting, in flight or done).
  */
-export type ConfirmedBy = (operationUuid: string) => Promise<Identifier | undefined>;
+export interface ConfirmedBy {
+  completedBy(operationUuid: string): Promise<Identifier | undefined>;
+  recorded(delivery: Delivery): Promise<boolean>;
+}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenMRS REST JSON, read field by field with checks
 type Json = Record<string, any>;
 
+/** A recorded write that still stands: a refused one does not keep its key (the outbox). */
+const STANDS: readonly JobStatus[] = ['pending', 'in-flight', 'done'];
+
 /**
- * ConfirmedBy from the store: the link a finished delivery write leaves from its FHIR ids to the
- * operation it acted on (Store.linksToUpstream, newest first), and that write's outbox job, whose
- * payload is the delivery as the client sent it. A refused write completed nothing.
+ * ConfirmedBy from the store. completedBy: the link a finished delivery write leaves from its FHIR
+ * ids to the operation it acted on (Store.linksToUpstream, newest first), and that write's outbox
+ * job, whose payload is the delivery as the client sent it; a refused write completed nothing.
+ * recorded: a job to OpenMRS standing under the delivery's outbox key (routing's DELIVERIES.key).
  */
-export function storeConfirmations(store: Pick<Store, 'linksToUpstream' | 'getJob'>): ConfirmedBy {
-  return async (operationUuid) => {
-    for (const link of await store.linksToUpstream('deliveries', OPENMRS, [operationUuid])) {
-      const job = link.jobId ? await store.getJob(link.jobId) : undefined;
-      if (job?.status === 'done') return (job.payload as Delivery).identifier;
-    }
-    return undefined;
+export function storeConfirmations(store: Pick<Store, 'linksToUpstream' | 'getJob' | 'findJobsByKey'>): ConfirmedBy {
+  return {
+    async completedBy(operationUuid) {
+      for (const link of await store.linksToUpstream('deliveries', OPENMRS, [operationUuid])) {
+        const job = link.jobId ? await store.getJob(link.jobId) : undefined;
+        if (job?.status === 'done') return (job.payload as Delivery).identifier;
+      }
+      return undefined;
+    },
+    async recorded(delivery) {
+      const key = DELIVERIES.key(delivery);
+      if (!key) return false;
+      const jobs = await store.findJobsByKey(key);
+      return jobs.some((job) => job.system === OPENMRS && STANDS.includes(job.status));
+    },
   };
 }
 
@@ -46,7 +63,7 @@ export async function refuseCompletedByAnother(
   confirmedBy: ConfirmedBy | undefined,
 ): Promise<void> {
   if (op.status !== 'COMPLETED' || sameIdentifier(ownNumber, delivery.identifier)) return;
-  const by = await confirmedBy?.(String(op.uuid));
+  const by = await confirmedBy?.completedBy(String(op.uuid));
   if (sameIdentifier(by, delivery.identifier)) return;
   const what = `OpenMRS stock operation ${ownNumber.value} (${String(op.uuid)})`;
   const who = by

@@ -295,7 +295,10 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     async precheck(delivery) {
       const op = await find(delivery);
       if (!op) throw notFound(delivery);
-      await refuseCompletedByAnother(op, delivery, numberOf(op), deps.confirmedBy);
+      // sent again while its write is recorded: the outbox answers it as that write (de-duplicated).
+      // Its job may have completed the operation with the answer lost, and waits to learn so.
+      if (!(await deps.confirmedBy?.recorded(delivery)))
+        await refuseCompletedByAnother(op, delivery, numberOf(op), deps.confirmedBy);
       await checkLines(op, delivery);
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {

@@ -6,7 +6,8 @@
  * (it names that delivery itself). A search by the app's number reads the operations once and
  * the delivery it wrote by its uuid (it read the three lists again, and every operation's order,
  * per delivery written under the number); the delivery reads under the app's number on R5 as on
- * R4 (R5 read the operation's number). Through the real mediator and the OpenMRS sandbox, both
+ * R4 (R5 read the operation's number). DL-1 sent again while its own write waits for a retry (its
+ * COMPLETE applied, the answer lost) is that write, not a 409 "completed in OpenMRS". Through the real mediator and the OpenMRS sandbox, both
  * store engines.
  */
 import t, { type Test } from 'tap';
@@ -14,8 +15,11 @@ import { LOC } from '../../../../sandbox/openmrs/index.js';
 import { ORDER_NUMBER_TYPE } from '../../../../src/fhir/conventions.js';
 import { AMOXICILLIN, DELIVERIES, ORDERS, order, units } from '../../../support/openmrs-app-orders.js';
 import { engineCases } from '../../../support/outbox-engines.js';
+import { adminCall } from '../../../support/march-stock-count.js';
+import { until } from '../../../support/net.js';
 import { GTIN, startOpenMrsRigOn, why, type OpenMrsRig } from '../../../support/openmrs-e2e.js';
 
+const ADMIN = 'cb-openmrs-admin-token-Xq7';
 const OPERATION_NUMBERS = 'http://fhir-supply-mediator.org/fhir/identifier/openmrs-stock-operation';
 const SM = '/openmrs/ws/rest/v1/stockmanagement';
 
@@ -81,6 +85,70 @@ for (const engine of engineCases())
       t.ok([200, 201].includes(own.status), `by the operation's own number: ${why(own)}`);
       t.equal(stock(), before, 'completed once');
       t.equal(sb.store.writes['stockoperation.complete.stockissue'], 1);
+    },
+  );
+
+for (const engine of engineCases())
+  t.test(
+    `DL-1 sent again while its write waits, its COMPLETE applied and the answer lost: the same write (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      // the retry waits for the operator (a long backoff): the resends come while the job waits
+      const rig = await startOpenMrsRigOn(t, engine, 'cb-openmrs-resend-waiting', {
+        ADMIN_TOKEN: ADMIN,
+        OUTBOX_BACKOFF_BASE_MS: '600000',
+        OUTBOX_BACKOFF_CAP_MS: '600000',
+      });
+      const { sb, fhir } = rig;
+      const transfer = await shipped(t, rig, 'APP-8', 90);
+      sb.faults.add({
+        method: 'POST',
+        path: `${SM}/stockoperationaction`,
+        action: { type: 'afterApply', answer: { type: 'status', status: 502 } },
+        times: 1,
+      });
+      const dl1 = delivery(app('DL-8'), 'APP-8', 90);
+      const first = await fhir('POST', '/fhir/SupplyDelivery', dl1);
+      t.equal(first.status, 202, `the answer lost, the write queued: ${why(first)}`);
+      t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'COMPLETED', 'OpenMRS applied it');
+      const jobs = await adminCall(rig.mediator.url, ADMIN, 'GET', '/outbox/jobs?status=pending&system=openmrs');
+      // the order's write is done: the one waiting is the delivery's
+      t.equal(jobs.body.jobs.length, 1, 'its job waits for a retry');
+      const job = jobs.body.jobs[0].id;
+
+      const bundle = {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [{ resource: dl1, request: { method: 'POST', url: 'SupplyDelivery' } }],
+      };
+      const answers = [
+        ['POST', await fhir('POST', '/fhir/SupplyDelivery', dl1)],
+        ['a transaction Bundle', await fhir('POST', '/fhir', bundle)],
+      ] as const;
+      for (const [how, again] of answers) {
+        const status = again.body.resourceType === 'Bundle' ? again.body.entry[0].response.status : again.status;
+        t.equal(String(status).slice(0, 3), '202', `${how}: answered as the waiting write, not a 409: ${why(again)}`);
+      }
+      const still = await adminCall(rig.mediator.url, ADMIN, 'GET', '/outbox/jobs?system=openmrs');
+      t.same(
+        still.body.jobs.filter((j: any) => j.flow === 'delivery').map((j: any) => j.id),
+        [job],
+        'the resends recorded no other write',
+      );
+
+      const retried = await adminCall(rig.mediator.url, ADMIN, 'POST', `/outbox/jobs/${job}/retry?status=pending`);
+      t.equal(retried.status, 200, 'the operator retries it now');
+      await until(
+        'the retried write done',
+        async () =>
+          (await adminCall(rig.mediator.url, ADMIN, 'GET', `/outbox/jobs/${job}`)).body.job?.status === 'done' ||
+          undefined,
+        20_000,
+      );
+      const after = await fhir('POST', '/fhir/SupplyDelivery', dl1);
+      t.equal(after.status, 200, `DL-8 sent again once done: ${why(after)}`);
+      t.equal(after.body.status, 'completed');
+      t.equal(sb.store.writes['stockoperation.complete.stockissue'], 1, 'completed once');
     },
   );
 
