@@ -41,8 +41,9 @@ const unfinished = (job: OutboxJob) => job.status === 'pending' || job.status ==
 /**
  * `jobs` (and `entries`) of transaction `transactionId` split by `named`, the write tags core keeps
  * for it (undefined: a transaction marked before writes were named; every write is owed). Waiting
- * while a routed write has not ended. `requests`: those kept under the id (v47); the one naming
- * the routed writes tells which entries are its, and its type.
+ * while a routed write has not ended, or while `stillAnswering` says the routed request's own map
+ * is a batch still being answered. `requests`: those kept under the id (v47); the one naming the
+ * routed writes tells which entries are its, and its type.
  */
 export function routedWritesOf(
   transactionId: string,
@@ -50,8 +51,12 @@ export function routedWritesOf(
   entries: TransactionEntry[],
   named: ReadonlySet<string> | undefined,
   requests: readonly TransactionRequest[] = [],
+  stillAnswering?: (map: TransactionEntry[]) => boolean,
 ): RoutedWrites {
-  if (!named) return jobs.some(unfinished) ? { kind: 'waiting' } : { kind: 'owed', jobs, entries, foreign: [] };
+  if (!named) {
+    if (jobs.some(unfinished)) return { kind: 'waiting' };
+    return answered({ kind: 'owed', jobs, entries: mapOfUnnamed(entries), foreign: [] }, stillAnswering);
+  }
   const routed = jobs.filter((j) => named.has(writeTag(j.id)));
   if (routed.some(unfinished)) return { kind: 'waiting' };
   const foreign = jobs.filter((j) => !named.has(writeTag(j.id)) && owes(j)).map((j) => j.id);
@@ -69,14 +74,41 @@ export function routedWritesOf(
     };
   // a Bundle of one entry keeps no map (fhir/bundle.ts): its update is that write's answer, as before
   const bundle = (request?.entries ?? 0) > 1 && own.length === 0;
-  return {
-    kind: 'owed',
-    jobs: routed,
-    entries: own,
-    foreign,
-    ...(request?.contentType ? { contentType: request.contentType } : {}),
-    ...(bundle ? { bundle } : {}),
-  };
+  return answered(
+    {
+      kind: 'owed',
+      jobs: routed,
+      entries: own,
+      foreign,
+      ...(request?.contentType ? { contentType: request.contentType } : {}),
+      ...(bundle ? { bundle } : {}),
+    },
+    stillAnswering,
+  );
+}
+
+/**
+ * Waiting while the routed request's own map is short of its entries (a batch still being
+ * answered: transaction-update-sweep.ts stillAnswering); another request's map under the id, short
+ * or whole, holds nothing back.
+ */
+function answered(
+  writes: Extract<RoutedWrites, { kind: 'owed' }>,
+  stillAnswering: ((map: TransactionEntry[]) => boolean) | undefined,
+): RoutedWrites {
+  return writes.entries.length && stillAnswering?.(writes.entries) ? { kind: 'waiting' } : writes;
+}
+
+/**
+ * The entry map of a transaction marked before writes were named: its routed request was answered
+ * by a release of then, its map kept without a key (before v48, or by such a release running on
+ * during the upgrade: key ''). Every map under the id passed on would repeat entry positions, one
+ * per request after the upgrade: the only map, else the one of then, else none (its writes alone).
+ */
+function mapOfUnnamed(entries: TransactionEntry[]): TransactionEntry[] {
+  const maps = mapsByRequest(entries);
+  if (maps.length <= 1) return maps[0] ?? [];
+  return maps.find((map) => map[0].requestKey === undefined) ?? [];
 }
 
 /**

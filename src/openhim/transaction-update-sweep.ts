@@ -63,7 +63,13 @@ export interface TransactionUpdateLogger {
 /** One send of `job`'s transaction: built from `jobs` (all of it), cut off at `until` (epoch ms). */
 export type SendTransactionUpdate = (
   job: OutboxJob,
-  send: { jobs: OutboxJob[]; until: number; entries?: TransactionEntry[]; requests?: TransactionRequest[] },
+  send: {
+    jobs: OutboxJob[];
+    until: number;
+    entries?: TransactionEntry[];
+    requests?: TransactionRequest[];
+    stillAnswering?: (map: TransactionEntry[]) => boolean;
+  },
 ) => Promise<UpdateAnswer>;
 
 export interface TransactionReporterOptions {
@@ -152,7 +158,9 @@ export function someRequestEnded(jobs: OutboxJob[], requests: TransactionRequest
 /**
  * Whether the transaction is a batch still being answered: its update waits for every entry. Each
  * request's map (v48) is judged on its own: another request's complete map under the id does not
- * make the routed batch's incomplete one look done.
+ * make the routed batch's incomplete one look done. The send applies it to the routed request's
+ * map alone, once it is known (routed-writes.ts): another request's batch still being answered
+ * under the id does not hold the routed update back.
  */
 export function stillAnswering(entries: TransactionEntry[], jobs: OutboxJob[], now: number): boolean {
   if (!mapsByRequest(entries).some((map) => map.length < map[0].count)) return false;
@@ -182,7 +190,7 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
     settle: (end: TransactionUpdateEnd) => Promise<boolean>,
     basis: Pick<OutboxJob, 'updatedAt' | 'transactionUpdate'> = job,
     entries: TransactionEntry[] = [],
-    sent: { requests?: TransactionRequest[] } = {},
+    sent: Pick<Parameters<SendTransactionUpdate>[1], 'requests' | 'stillAnswering'> = {},
   ): Promise<void> {
     if (job.transactionUpdate?.state !== 'owed' || !job.transactionId) return;
     if (until <= now()) return; // too late to send before a sweep may: the sweep sends it
@@ -261,7 +269,6 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
     const requests = await opts.store.requestsOfTransaction(transactionId);
     if (!someRequestEnded(jobs, requests)) return;
     const entries = await opts.store.entriesOfTransaction(transactionId);
-    if (stillAnswering(entries, jobs, now())) return; // a sweep sends it once the batch is answered
     const answeredFrom = await settledJobsNamed(entries, jobs);
     const owed = jobs.filter((j) => j.transactionUpdate?.state === 'owed');
     if (owed.length === 0) return; // another process sent it meanwhile
@@ -280,7 +287,11 @@ export function createTransactionReporter(opts: TransactionReporterOptions): Tra
       async (end) => (await opts.store.settleTransactionUpdates(transactionId, end, lastEnd)) > 0,
       basis,
       entries,
-      requests.length ? { requests } : {},
+      {
+        ...(requests.length ? { requests } : {}),
+        // a sweep sends it once the routed batch is answered
+        stillAnswering: (map) => stillAnswering(map, jobs, now()),
+      },
     );
   }
 

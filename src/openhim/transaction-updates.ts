@@ -183,6 +183,11 @@ export interface TransactionUpdateSend {
   /** The requests kept under the transaction's id (store v47): the routed one's entries and type. */
   requests?: TransactionRequest[];
   /**
+   * Whether the routed request's entry map is a batch still being answered (the sweep's word:
+   * transaction-update-sweep.ts stillAnswering): then not sent yet, waiting.
+   */
+  stillAnswering?: (map: TransactionEntry[]) => boolean;
+  /**
    * When the debt may be claimed again (epoch ms; transaction-update-sweep.ts): the request is cut
    * off then, and not made at all once it has passed.
    */
@@ -250,7 +255,8 @@ export function createTransactionUpdater(
         known = { stored: ownership.stored, named: ownership.named };
         remember(transactionId, known);
       }
-      const writes = routedWritesOf(transactionId, jobs, send.entries ?? [], known.named, send.requests);
+      const entries = send.entries ?? [];
+      const writes = routedWritesOf(transactionId, jobs, entries, known.named, send.requests, send.stillAnswering);
       if (writes.kind !== 'owed') return writes;
       routed = writes;
       if ((left() ?? 1) <= 0) return { kind: 'retry', reason: 'its claim ran out before the request' };

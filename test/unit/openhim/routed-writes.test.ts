@@ -199,3 +199,46 @@ t.test('each request keeps its own entry map (v48): a forged map of reads kept f
     'its own map missing: a Bundle of its writes alone, not the forged answers',
   );
 });
+
+t.test('a transaction marked before writes were named, maps of several requests: its own alone', async (t) => {
+  const at = (n: number, requestKey?: string): TransactionEntry => ({
+    entry: n,
+    count: 2,
+    answer: { status: '200 OK' },
+    ...(requestKey ? { requestKey } : {}),
+  });
+  const ofThen = [at(0), { ...at(1), jobId: ROUTED.id }]; // kept before v48: no key
+  const later = [at(0, 'later'), at(1, 'later')];
+  const owed = (entries: TransactionEntry[]) => ({ kind: 'owed', jobs: [ROUTED], entries, foreign: [] });
+  t.same(routedWritesOf(TX, [ROUTED], [...ofThen, ...later], undefined), owed(ofThen), 'the map of then');
+  t.same(routedWritesOf(TX, [ROUTED], later, undefined), owed(later), 'the only map, as before v48');
+  t.same(
+    routedWritesOf(TX, [ROUTED], [...later, at(0, 'other'), at(1, 'other')], undefined),
+    owed([]),
+    'maps of requests after the upgrade only: none, its writes alone',
+  );
+});
+
+t.test("only the routed request's map is judged still being answered", async (t) => {
+  const at = (n: number, count: number, requestKey: string, jobId?: string): TransactionEntry => ({
+    entry: n,
+    count,
+    answer: { status: '200 OK' },
+    requestKey,
+    ...(jobId ? { jobId } : {}),
+  });
+  const routedMap = [at(0, 2, 'routed'), at(1, 2, 'routed', ROUTED.id)];
+  const shortBatch = [at(0, 3, 'forged')];
+  const routed = { transactionId: TX, jobIds: [ROUTED.id], entries: 2, requestKey: 'routed' };
+  const short = (map: TransactionEntry[]) => map.length < map[0].count;
+  t.match(
+    routedWritesOf(TX, [ROUTED], [...shortBatch, ...routedMap], named, [routed], short),
+    { kind: 'owed', entries: routedMap },
+    "another request's batch still being answered holds nothing back",
+  );
+  t.same(
+    routedWritesOf(TX, [ROUTED], routedMap.slice(1), named, [routed], short),
+    { kind: 'waiting' },
+    'its own, short: waiting',
+  );
+});
