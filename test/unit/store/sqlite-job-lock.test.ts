@@ -1,0 +1,112 @@
+/**
+ * The SQLite job lock (sqlite-job-lock.ts) with real files and processes. A lock file this process
+ * may not write (a `sudo jobs run` left it root's) was opened read-only by SQLite without a word,
+ * and its "exclusive" lock then taken by every such process at once; one it may not read failed
+ * with SQLITE_CANTOPEN, naming no file. Both are now a configuration error naming the lock file.
+ * And an attempt meeting a lock that is being given back at that moment waits for it, rather than
+ * being refused (the tick dropped, `jobs run` told "running elsewhere" while nothing runs).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { jobLockFile, tryJobLock } from '../../../src/store/sqlite-job-lock.js';
+
+const lockModule = new URL('../../../src/store/sqlite-job-lock.ts', import.meta.url).pathname;
+const NOBODY = 65534;
+
+/**
+ * `node` as a user other than the lock file's: root's file and `nobody` when we are root (root may
+ * write any file), else ourselves on a file whose mode denies us. Undefined when that cannot be had.
+ */
+function otherUserNode(): string[] | undefined {
+  if (process.getuid?.() !== 0) return [process.execPath];
+  const setpriv = ['--reuid', String(NOBODY), '--regid', String(NOBODY), '--clear-groups'];
+  if (spawnSync('setpriv', [...setpriv, 'true']).status !== 0) return undefined;
+  return ['setpriv', ...setpriv, process.execPath];
+}
+
+/** tryJobLock in another process, as that user: whether it got the lock, or the error it threw. */
+function tryInOtherProcess(node: string[], dbFile: string): { got?: boolean; error?: string; kind?: string } {
+  const code = `import(process.argv[1]).then((m) => {
+    try { console.log(JSON.stringify({ got: !!m.tryJobLock(process.argv[2], 'schedule:x') })); }
+    catch (e) { console.log(JSON.stringify({ error: e.message, kind: e.constructor.name })); }
+  });`;
+  const r = spawnSync(node[0], [...node.slice(1), '--import', 'tsx', '-e', code, lockModule, dbFile], {
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`the other process failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** A directory every user may enter, with a lock file of `mode` for job schedule:x in it. */
+function lockFileOfMode(t: { teardown(fn: () => unknown): void }, mode: number): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'job-lock-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.chmodSync(dir, 0o755);
+  const dbFile = path.join(dir, 'mediator.db');
+  fs.writeFileSync(jobLockFile(dbFile, 'schedule:x'), '');
+  fs.chmodSync(jobLockFile(dbFile, 'schedule:x'), mode);
+  return dbFile;
+}
+
+const otherUser = otherUserNode();
+
+t.test(
+  'a lock file this process may not use: a configuration error naming it',
+  { skip: otherUser ? false : 'running as root without setpriv: no other user to try it as' },
+  async (t) => {
+    const node = otherUser!;
+
+    const usable = lockFileOfMode(t, 0o666);
+    t.same(tryInOtherProcess(node, usable), { got: true }, 'a file it may write: the lock is taken');
+
+    for (const [mode, what] of [
+      [0o444, 'readable, not writable (root 0644 after a sudo run)'],
+      [0o000, 'not readable (root 0600)'],
+    ] as const) {
+      const dbFile = lockFileOfMode(t, mode);
+      const file = jobLockFile(dbFile, 'schedule:x');
+      const answer = tryInOtherProcess(node, dbFile);
+      t.equal(answer.kind, 'ConfigError', `${what}: refused as a configuration error`);
+      t.match(answer.error, file, `${what}: the lock file named`);
+      t.match(answer.error, /chown/, `${what}: what to do said`);
+    }
+  },
+);
+
+t.test('a lock given back while another attempt meets it: that attempt waits and takes it', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'job-lock-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dbFile = path.join(dir, 'mediator.db');
+  // a few rounds: a holder's release can be late on a loaded machine; one round taken is the proof
+  let taken = 0;
+  for (let round = 0; round < 3 && !taken; round++) {
+    // another process holds the lock and gives it back a moment after saying so
+    const holder = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import(process.argv[1]).then((m) => {
+           const release = m.tryJobLock(process.argv[2], 'schedule:x');
+           console.log(release ? 'held' : 'refused');
+           setTimeout(() => release?.(), 20);
+         });`,
+        lockModule,
+        dbFile,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    const said = await new Promise<string>((resolve) => holder.stdout!.once('data', (d) => resolve(String(d).trim())));
+    t.equal(said, 'held', 'the other process holds the lock');
+    const release = tryJobLock(dbFile, 'schedule:x');
+    if (release) taken++;
+    release?.();
+    await exited;
+  }
+  t.equal(taken, 1, 'the lock was taken once its holder gave it back, not refused at once');
+});
