@@ -164,17 +164,19 @@ function servedWhole(ctx: FhirContext, id: string, resources: Json[], other: () 
 
 /**
  * servedWhole's finding: the id is the other release's for a resource this base serves under
- * another. A PUT or PATCH by it is answered as its read is, 301 to the id this base serves
- * (`changedAt`): taken as an unknown id, a PUT created a second resource with the client's id, or
- * wrote the delivery through an id this base does not serve. A transaction entry, which cannot be
- * redirected, gets the KnownAsError's 409 and nothing of the transaction is written.
+ * another. A read redirects (301); a PUT, PATCH or transaction entry by it is a 409 naming the id
+ * to change it as, nothing written (KnownAsError's rule). Not a 301: a client following it
+ * (OkHttp, the Android FHIR SDK) turns the PUT or PATCH into a GET without its body, reads the
+ * resource unchanged and takes the change as uploaded. Taken as an unknown id, a PUT created a
+ * second resource with the client's id, or wrote the delivery through an id this base does not serve.
  */
 class OtherReleaseId extends KnownAsError {}
 
-/** A change by the other release's id: 301 to the id this base serves, nothing written; else rethrown. */
-function changedAt(ctx: FhirContext, type: string) {
-  return (err: unknown): FhirResult => {
-    if (err instanceof OtherReleaseId) return movedTo(ctx, type, err);
+/** A change by the other release's id (OtherReleaseId): the 409 at `where`.id, else rethrown. */
+function changedAt(type: string, where = type) {
+  return (err: unknown): never => {
+    if (err instanceof OtherReleaseId)
+      throw new ConflictError(err.issues[0].diagnostics ?? err.message, 409, [`${where}.id`]);
     throw err;
   };
 }
@@ -455,7 +457,7 @@ export async function update(
   const conditions = { ifMatch, ifNoneMatch };
   return exclusively(ctx, writeLocks(ctx, route, id, resource), () =>
     updateChecked(ctx, route, service, resource, conditions),
-  ).catch(changedAt(ctx, type));
+  ).catch(changedAt(type));
 }
 
 /**
@@ -615,7 +617,7 @@ export async function patch(
 ): Promise<FhirResult> {
   return patchedResource(ctx, type, id, body, ifMatch, 'PATCH').then(
     (change) => update(ctx, type, id, ...change),
-    changedAt(ctx, type),
+    changedAt(type),
   );
 }
 
@@ -718,8 +720,7 @@ export function unreadableForChange(ref: string, err: unknown): unknown {
  */
 export function updateOfDeleted(type: string, id: string, resource: Json, err: unknown, where = type): FhirResult {
   // a transaction entry by the other release's id (readCurrent): its 409 names the entry's id
-  if (err instanceof OtherReleaseId)
-    throw new ConflictError(err.issues[0].diagnostics ?? err.message, 409, [`${where}.id`]);
+  if (err instanceof OtherReleaseId) changedAt(type, where)(err);
   if (!(err instanceof GoneError)) throw unreadableForChange(`${type}/${id}`, err);
   if (resource?.status === DELETED_STATUS[type]) return alreadyDeleted(type, id)(err);
   throw new ConflictError(

@@ -2,10 +2,11 @@
  * A delivery changed by the id the other FHIR release serves it under: R4 serves a delivery as one
  * SupplyDelivery per line (a line id the mediator gives a delivery POSTed there), R5 as one
  * resource under the delivery's id. A read by the other release's id redirects (301) to the id
- * this base serves; so does a PUT or PATCH by it, writing nothing: it used to be taken as a write
- * of an unknown id (PUT creates with the client's id). A client following the redirect sends its
- * change to the resource this base serves. DELETE is not served for SupplyDelivery (405) either
- * way. Through the real mediator, the OpenMRS and OpenLMIS connectors and sandboxes, both store
+ * this base serves; a PUT, PATCH or transaction entry by it is a 409 naming that id, writing
+ * nothing: it used to be taken as a write of an unknown id (PUT creates with the client's id), and
+ * then answered a 301 that OkHttp (the Android FHIR SDK) follows as a GET without the body, reading
+ * the resource unchanged and marking the change uploaded. The client sends its change again by the
+ * id named and it is applied. DELETE is not served for SupplyDelivery (405) either way. Through the real mediator, the OpenMRS and OpenLMIS connectors and sandboxes, both store
  * engines.
  */
 import t from 'tap';
@@ -81,18 +82,24 @@ for (const engine of engineCases()) {
       const changed: Resource = { ...structuredClone(content), id: r4Id };
       changed.suppliedItem[0].quantity = units(60);
       const put = await send('PUT', `/fhir/R5/SupplyDelivery/${r4Id}`, changed);
-      t.equal(put.status, 301, `PUT by the R4 id: ${why(put)}`);
-      t.equal(put.location, read.location, 'to the id R5 serves it under, as the read');
-      t.match(put.body?.issue?.[0]?.diagnostics, new RegExp(`SupplyDelivery/${r5Id}`), 'the outcome names it');
+      t.equal(put.status, 409, `PUT by the R4 id: ${why(put)}`);
+      t.equal(put.location, null, 'no redirect to follow');
+      t.match(put.body?.issue?.[0], { code: 'conflict', expression: ['SupplyDelivery.id'] });
+      t.match(
+        put.body?.issue?.[0]?.diagnostics,
+        new RegExp(`change it as ${r5Id}`),
+        'the outcome names the id R5 serves',
+      );
       const patch = await send(
         'PATCH',
         `/fhir/R5/SupplyDelivery/${r4Id}`,
         [{ op: 'replace', path: '/suppliedItem/0/quantity/value', value: 60 }],
         'application/json-patch+json',
       );
-      t.equal(patch.status, 301, `PATCH by the R4 id: ${why(patch)}`);
-      t.equal(patch.location, read.location);
-      // a transaction entry cannot be redirected: 409 naming the id to use, nothing of it written
+      t.equal(patch.status, 409, `PATCH by the R4 id: ${why(patch)}`);
+      t.equal(patch.location, null);
+      t.match(patch.body?.issue?.[0]?.diagnostics, new RegExp(`change it as ${r5Id}`));
+      // a transaction entry likewise: 409 naming the id to use, nothing of it written
       const entry = await fhir('POST', '/fhir/R5', {
         resourceType: 'Bundle',
         type: 'transaction',
@@ -144,8 +151,10 @@ for (const engine of engineCases()) {
         },
       };
       const put = await send('PUT', `/fhir/SupplyDelivery/${podId}`, confirmation);
-      t.equal(put.status, 301, `PUT by the R5 id: ${why(put)}`);
-      t.equal(put.location, read.location, 'to the id R4 serves it under');
+      t.equal(put.status, 409, `PUT by the R5 id: ${why(put)}`);
+      t.equal(put.location, null, 'no redirect to follow');
+      const r4Id = new URL(read.location!).pathname.split('/').at(-1)!;
+      t.match(put.body?.issue?.[0]?.diagnostics, new RegExp(`change it as ${r4Id}`), 'naming the id R4 serves');
       t.same(writesSince(rig, before), [], 'nothing reaches OpenLMIS');
       const admin = await rig.lmis.login();
       const pod = (await rig.lmis.call('GET', `/api/proofsOfDelivery/${podId}`, admin)).body;
@@ -153,8 +162,7 @@ for (const engine of engineCases()) {
       const r5 = await rig.fhir('GET', `/fhir/R5/SupplyDelivery/${podId}`);
       t.equal(r5.body.status, 'in-progress');
 
-      // following the redirect, the client sends it as the resource R4 serves: confirmed there
-      const r4Id = new URL(read.location!).pathname.split('/').at(-1)!;
+      // sent again by the id named, as the resource R4 serves: confirmed there
       const followed = await rig.fhir('PUT', `/fhir/SupplyDelivery/${r4Id}`, { ...confirmation, id: r4Id });
       t.equal(followed.status, 200, `PUT by the R4 id: ${why(followed)}`);
       t.equal(followed.body.status, 'completed');
