@@ -35,6 +35,12 @@ export interface Delivery {
   destination: FacilityRef;
   supplier?: FacilityRef;
   occurredAt?: string;
+  /**
+   * A read's word that its system keeps the client's date received as the instant sent and takes
+   * another (DHIS2's consignment events): a completed delivery sent again at another instant is a
+   * change to write, not "this confirmation again" (fhir/applied-already.ts).
+   */
+  dateReceivedKept?: 'instant';
   receivedBy?: string;
   lines: DeliveryLine[];
   source?: SourceRef;

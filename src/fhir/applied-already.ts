@@ -1,5 +1,6 @@
 import { canonicalJson } from '../domain/ids.js';
 import type { Json } from './codecs/common.js';
+import type { Delivery } from '../domain/delivery.js';
 import { EXT } from './conventions.js';
 
 /**
@@ -32,16 +33,17 @@ import { EXT } from './conventions.js';
  *   (`keepsReceipt`): a resend naming another is a change of a completed delivery, which the
  *   connector refuses (409), not "this confirmation again".
  * Anything else (a status, a quantity, a name that differs; a resource that does not exist) is a
- * mismatch, and the caller answers 412 as before.
+ * mismatch, and the caller answers 412 as before. `held`: the value the system read, where the
+ * caller has it (what it keeps of a delivery's date received is not in its FHIR).
  */
-export function alreadyInPlace(type: string, current: Json, requested: Json): boolean {
+export function alreadyInPlace(type: string, current: Json, requested: Json, held?: unknown): boolean {
   if (sameContent(current, requested)) return true;
   if (type === 'SupplyRequest' && isCancelled(current) && isCancelled(requested))
     return canonicalJson(cancelledLine(current)) === canonicalJson(cancelledLine(requested));
   if (type === 'SupplyDelivery' && isCompleted(current) && isCompleted(requested))
     return (
       canonicalJson(confirmedDelivery(current)) === canonicalJson(confirmedDelivery(requested)) &&
-      keepsReceipt(current, requested)
+      keepsReceipt(current, requested, keepsClientInstant(held))
     );
   return false;
 }
@@ -92,20 +94,33 @@ function confirmedDelivery(r: Json) {
 /**
  * Whether the date received and the receiver a completed delivery is sent with are what the read
  * holds, compared where the system keeps the client's: OpenLMIS keeps the day received (a read
- * holds a date, so any time of that day is the same) and the receiver's name. A read's dateTime is
- * the system's own stamp of its receipt (Open mSupply, OpenMRS keep neither the client's date nor
- * a receiver), which no confirmation sets, so it is not compared; nor is what the client leaves out.
+ * holds a date, so any time of that day is the same) and the receiver's name; DHIS2 keeps the
+ * client's date as its consignment events' occurredAt, an instant to the millisecond (the same
+ * instant in another zone is the same). Any other read's dateTime is the system's own stamp of its
+ * receipt (Open mSupply, OpenMRS keep neither the client's date nor a receiver), which no
+ * confirmation sets, so it is not compared; nor is what the client leaves out.
  */
-function keepsReceipt(current: Json, requested: Json): boolean {
+function keepsReceipt(current: Json, requested: Json, instant: boolean): boolean {
   const kept: unknown = current.occurrenceDateTime;
   const asked: unknown = requested.occurrenceDateTime;
-  if (typeof kept === 'string' && DAY.test(kept) && typeof asked === 'string' && asked.slice(0, 10) !== kept)
-    return false;
+  if (typeof kept === 'string' && typeof asked === 'string') {
+    if (DAY.test(kept) && asked.slice(0, 10) !== kept) return false;
+    if (instant && Date.parse(asked) !== Date.parse(kept)) return false;
+  }
   const receiver = (r: Json): string | undefined => r.receiver?.[0]?.display?.trim() || undefined;
   return !receiver(requested) || !receiver(current) || receiver(requested) === receiver(current);
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Whether the system keeps the client's date received as the instant sent (a DHIS2 consignment's
+ * events: domain Delivery.dateReceivedKept), so a resend naming another instant is a change, which
+ * the connector refuses. The read's FHIR cannot tell: a written delivery reads with the client's
+ * identifier, and a dateTime there may be the system's own stamp.
+ */
+const keepsClientInstant = (held: unknown) =>
+  (held as Pick<Delivery, 'dateReceivedKept'> | undefined)?.dateReceivedKept === 'instant';
 
 /**
  * What identifies a cancelled order line, in the client's terms: codes and values, not the

@@ -772,7 +772,8 @@ async function groupEntry(
   const key = `${e.type}|${part.groupKey}`;
   assertNewResource(groups, e, part);
   const group = groups.get(key) ?? { type: e.type, parts: [] };
-  const inPlace = e.method === 'PUT' && (await inPlaceNow(ctx, route, e.id!, current?.resource, e.resource!));
+  const inPlace =
+    e.method === 'PUT' && (await inPlaceNow(ctx, route, e.id!, current?.resource, e.resource!, current?.value));
   group.parts.push({ entry: e, part, current, inPlace });
   if (!group.current && current && sameGroup(ctx, route, current.resource, part)) group.current = current;
   groups.set(key, group);

@@ -108,8 +108,11 @@ export async function inPlaceNow(
   id: string,
   current: Json | undefined,
   resource: Json,
+  held?: unknown,
 ): Promise<boolean> {
-  return !!current && alreadyInPlace(route.type, current, resource) && (await settledNow(serviceFor(ctx, route), id));
+  return (
+    !!current && alreadyInPlace(route.type, current, resource, held) && (await settledNow(serviceFor(ctx, route), id))
+  );
 }
 
 export function versionHeaders(ctx: FhirContext, resource: Json): Record<string, string> {
@@ -513,7 +516,12 @@ async function updateChecked(
   // answer was lost, its If-Match now naming an older version): 200 with the resource as it is,
   // not a 412 nor a second write. Not while a write to it is queued or given up: the outbox
   // answers that, and the If-Match is checked as always.
-  if (current && currentValue && alreadyInPlace(type, current, resource) && (await settledNow(service, id))) {
+  if (
+    current &&
+    currentValue &&
+    alreadyInPlace(type, current, resource, currentValue) &&
+    (await settledNow(service, id))
+  ) {
     checkIfNoneMatch(current, ifNoneMatch, `${type}/${id}`);
     return writeResult(ctx, type, id, { status: 'unchanged', value: currentValue });
   }

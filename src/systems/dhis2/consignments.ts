@@ -1,5 +1,5 @@
 import { deliveryLineId } from '../../domain/line-ids.js';
-import { BusinessRuleError } from '../../domain/errors.js';
+import { BusinessRuleError, ConflictError } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
 import type { Delivery, DeliveryLine } from '../../domain/index.js';
 import { NS } from '../../domain/namespace.js';
@@ -119,6 +119,8 @@ export async function consignmentDeliveries(
         display: ou?.name,
       },
       occurredAt: at,
+      // the client's date, kept to the millisecond: another is a change (receiptChange)
+      dateReceivedKept: 'instant',
       lines,
       source: { system: DHIS2_SYSTEM, id: `${orgUnit}~${ref}` },
       lastUpdated: list
@@ -129,6 +131,23 @@ export async function consignmentDeliveries(
     });
   }
   return out;
+}
+
+/**
+ * A completed consignment confirmed again at another instant than the one its events keep (DHIS2
+ * keeps occurredAt to the millisecond, so the same instant in another zone is the same): a 409
+ * naming the date, as a confirmed OpenLMIS proof of delivery answers. Its events are written under
+ * the delivery's key once (the outbox's idempotency), so the change would never be written; told
+ * "unchanged" instead, the app would believe its corrected date had landed.
+ */
+export function receiptChange(kept: Delivery, occurredAt: string): ConflictError | undefined {
+  if (kept.status !== 'completed' || !kept.occurredAt) return undefined;
+  if (Date.parse(occurredAt) === Date.parse(kept.occurredAt)) return undefined;
+  return new ConflictError(
+    `consignment ${kept.identifier.value} is completed in DHIS2, received at ${kept.occurredAt}; a completed delivery cannot be changed, so it is not received at ${occurredAt}`,
+    409,
+    ['Delivery.occurredAt'],
+  );
 }
 
 export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapability {
@@ -159,8 +178,12 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       return { items: deliveries.filter((d) => deliveryMatches(d, criteria)) };
     },
     async precheck(delivery) {
-      await deps.resolveOrgUnit(delivery.destination, 'Delivery.destination');
+      const ou = await deps.resolveOrgUnit(delivery.destination, 'Delivery.destination');
       delivery.lines.forEach((l, i) => deps.products().itemCode(l.product, `Delivery.lines[${i}].product`));
+      if (delivery.status !== 'completed' || !delivery.occurredAt) return;
+      const kept = await byKey(String(ou.id), delivery.identifier.value);
+      const change = kept && receiptChange(kept, delivery.occurredAt);
+      if (change) throw change;
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
       const p = deps.program();

@@ -180,6 +180,26 @@ t.test(
       ),
       "a system's own stamp of its receipt and no receiver kept: neither compared",
     );
+    // a system keeping the client's instant (DHIS2's consignment events), as its read says
+    const keptAt = { ...current, occurrenceDateTime: '2026-12-01T09:15:00.000Z' };
+    const dhis2 = { dateReceivedKept: 'instant' };
+    t.notOk(
+      alreadyInPlace('SupplyDelivery', keptAt, { ...sentAgain, occurrenceDateTime: '2026-12-09' }, dhis2),
+      'another instant than the one kept',
+    );
+    t.notOk(
+      alreadyInPlace('SupplyDelivery', keptAt, { ...sentAgain, occurrenceDateTime: '2026-12-01T09:15:00.001Z' }, dhis2),
+      'a millisecond apart: DHIS2 keeps milliseconds',
+    );
+    t.ok(
+      alreadyInPlace(
+        'SupplyDelivery',
+        keptAt,
+        { ...sentAgain, occurrenceDateTime: '2026-12-01T11:15:00+02:00' },
+        dhis2,
+      ),
+      'the same instant in another zone',
+    );
     // R4: one line per resource, suppliedItem a single element
     t.ok(
       alreadyInPlace(
