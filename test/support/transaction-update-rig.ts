@@ -171,3 +171,12 @@ export async function deliveredAfter202(
     return !settled || job.transactionUpdate?.state !== 'owed' ? job : undefined;
   });
 }
+
+/** An update OpenHIM was sent, as the sandbox keeps it. */
+export type SentUpdate = { status?: string; response?: { status?: number; body?: string } };
+
+/** The status of each entry of the transaction-response Bundle an update carries (undefined: no Bundle). */
+export const entryStatusesOf = (u: SentUpdate): string[] | undefined =>
+  (JSON.parse(u.response?.body ?? '{}') as { entry?: { response: { status: string } }[] }).entry?.map(
+    (e) => e.response.status,
+  );

@@ -21,11 +21,13 @@ import type { OutboxJob } from '../../../src/store/types.js';
 import { DEFAULT_OPENHIM_USER, type OpenHimSandbox } from '../../../sandbox/openhim/index.js';
 import { engineCases, freshStore, type EngineCase } from '../../support/outbox-engines.js';
 import {
+  entryStatusesOf,
   FAST_UPDATE_TIMINGS,
   openhimSandbox,
   pollUntil,
   sandboxUpdater,
   txId,
+  type SentUpdate,
 } from '../../support/transaction-update-rig.js';
 
 /** The OpenHIM transactions these tests send through, as core keeps them once answered 202 (txId). */
@@ -133,14 +135,11 @@ const dhis2RefusesOnce = (released: Promise<void>, diagnostics: string) =>
 /** This file's waits allow 15 s (the rig's default is 10 s). */
 const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) => pollUntil(what, probe, 15_000);
 
-type Update = { status?: string; response?: { status?: number; body?: string } };
+type Update = SentUpdate;
 const updatesOf = (openhim: OpenHimSandbox, tx: string) => (openhim.state.transactionUpdates.get(tx) ?? []) as Update[];
 const putsOf = (openhim: OpenHimSandbox, tx: string) =>
   openhim.state.calls.filter((c) => c.method === 'PUT' && c.url === `/transactions/${tx}`);
-const entriesOf = (u: Update) =>
-  (JSON.parse(u.response?.body ?? '{}') as { entry?: { response: { status: string } }[] }).entry?.map(
-    (e) => e.response.status,
-  );
+const entriesOf = entryStatusesOf;
 
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {

@@ -11,11 +11,13 @@ import type { Store } from '../../../src/store/index.js';
 import type { TransactionEntries } from '../../../src/store/types.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 import {
+  entryStatusesOf,
   openhimSandbox,
   outboxFailingOnce,
   pollUntil,
   reporterFor,
   txId,
+  type SentUpdate,
 } from '../../support/transaction-update-rig.js';
 
 /** The routed Bundle of then: a read, then an order line (its answer once delivered), its map kept with no key. */
@@ -47,12 +49,6 @@ async function routedBundleThenLater(t: Test, store: Store, tx: string, later: T
   await pollUntil('the write delivered', async () => (await store.jobsOfTransaction(tx))[0]?.status === 'done');
 }
 
-type Update = { response?: { body?: string } };
-const entriesOf = (update: Update) =>
-  (JSON.parse(update.response?.body ?? '{}') as { entry?: { response: { status: string } }[] }).entry?.map(
-    (e) => e.response.status,
-  );
-
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
     t.test("a transaction marked before writes were named: its update is its own map's entries", async (t) => {
@@ -64,10 +60,10 @@ for (const engine of engineCases()) {
 
       const [update] = await pollUntil('the update', async () => {
         await reporter.sweepOnce();
-        return openhim.state.transactionUpdates.get(tx) as Update[] | undefined;
+        return openhim.state.transactionUpdates.get(tx) as SentUpdate[] | undefined;
       });
       t.same(
-        entriesOf(update),
+        entryStatusesOf(update),
         ['200 OK', '201 Created'],
         "the routed Bundle's two entries, in order (before: four, each position twice)",
       );
@@ -83,9 +79,9 @@ for (const engine of engineCases()) {
 
       const [update] = await pollUntil('the update', async () => {
         await reporter.sweepOnce();
-        return openhim.state.transactionUpdates.get(tx) as Update[] | undefined;
+        return openhim.state.transactionUpdates.get(tx) as SentUpdate[] | undefined;
       });
-      t.same(entriesOf(update), ['200 OK', '201 Created'], 'sent with its own map (before: held back 5 minutes)');
+      t.same(entryStatusesOf(update), ['200 OK', '201 Created'], 'sent with its own map (before: held back 5 minutes)');
     });
 
     t.test('the routed batch itself still being answered: its update waits', async (t) => {
