@@ -18,7 +18,8 @@ import { allOf, journalAccepted, postTrackerEvents, trackerRejection } from './t
  * an event program named in the settings: one event per delivered line at the destination org
  * unit, carrying the item code, the quantity received, the delivery's reference and the lot.
  * Events are written under UIDs derived from the delivery identifier and the line, so a retry
- * after a lost answer updates the same events (CREATE_AND_UPDATE) and never adds twins.
+ * after a lost answer updates the same events (CREATE_AND_UPDATE) and never adds twins; an event
+ * DHIS2 already holds for the consignment's item and lot (entered by its users) keeps its own UID.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- DHIS2 JSON, read field by field with checks
 type Json = Record<string, any>;
@@ -150,6 +151,28 @@ export function receiptChange(kept: Delivery, occurredAt: string): ConflictError
   );
 }
 
+/** An event's place in a consignment: its item and lot (one event each). */
+const eventKey = (code: string, lot: string | undefined) => JSON.stringify([code, lot ?? '']);
+
+/**
+ * The events DHIS2 already holds for a consignment, by item and lot. A consignment its users
+ * entered themselves has events under DHIS2's own UIDs: a confirmation through the mediator
+ * completes those, where events under UIDs of its own would sit beside them as twins and DHIS2
+ * would count the consignment's quantities twice. The mediator's own events are found too, under
+ * the UIDs it would derive anyway.
+ */
+function keptEventUids(events: Json[], p: ConsignmentProgram): Map<string, string> {
+  const value = (e: Json, de?: string) =>
+    de ? (e.dataValues as Json[] | undefined)?.find((d) => d.dataElement === de)?.value : undefined;
+  const kept = new Map<string, string>();
+  for (const e of events) {
+    const code = value(e, p.item);
+    const key = eventKey(String(code ?? ''), value(e, p.lot) ? String(value(e, p.lot)) : undefined);
+    if (code && typeof e.event === 'string' && !kept.has(key)) kept.set(key, e.event);
+  }
+  return kept;
+}
+
 export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapability {
   const eventsWhere = async (query: Json): Promise<Json[]> => {
     const p = deps.program();
@@ -190,6 +213,7 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       const ou = await deps.resolveOrgUnit(delivery.destination, 'Delivery.destination');
       const products = deps.products();
       const ref = delivery.identifier.value;
+      const kept = keptEventUids(await eventsWhere({ orgUnit: String(ou.id), filter: `${p.reference}:eq:${ref}` }), p);
       // one event per item and lot (its UID says so): lines sharing both are one event of their
       // sum, else the later line's event would overwrite the earlier's quantity in DHIS2
       const byEvent = new Map<string, { line: number; code: string; lot?: string; units: number }>();
@@ -208,7 +232,9 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
             `product ${code} is counted in packs but products.json gives no packSize to count it in units`,
             `Delivery.lines[${i}].quantityAccepted`,
           );
-        const uid = deterministicUid('consignment', delivery.identifier.system, ref, code, line.lot?.number ?? '');
+        const uid =
+          kept.get(eventKey(code, line.lot?.number)) ??
+          deterministicUid('consignment', delivery.identifier.system, ref, code, line.lot?.number ?? '');
         const seen = byEvent.get(uid);
         if (seen) seen.units += q.value * packSize;
         else byEvent.set(uid, { line: i, code, lot: line.lot?.number, units: q.value * packSize });
