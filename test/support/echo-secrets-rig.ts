@@ -47,6 +47,8 @@ export interface EchoRig {
   transactionIdOf(name: string): string;
   /** Waits for a job to be dead-lettered and OpenHIM told the outcome of the request named `name`. */
   deadLetterReported(name: string): Promise<void>;
+  /** An admin API view (`/admin…` path) as an operator reads it, kept to be scanned. */
+  adminView(path: string): Promise<any>;
   /** Gathers what operators and OpenHIM see at the end: admin outbox views, updates sent, the log. */
   gatherTheRest(): Promise<number>;
 }
@@ -168,6 +170,12 @@ export async function startEchoRig(
       await until('the transaction update', async () =>
         openhim.state.transactionUpdates.get(transactionIdOf(name))?.find(Boolean),
       );
+    },
+    async adminView(path) {
+      const res = await fetch(`${running.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const text = await res.text();
+      emitted.add(`admin ${path}`, text);
+      return parsed(text);
     },
     async gatherTheRest() {
       const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };

@@ -1,20 +1,22 @@
 /**
  * DHIS2 repeating the mediator's credentials back on its write paths beyond data values: tracker
- * imports (an RTS stock count as an event, a consignment as events: `POST /api/tracker?async=true`
- * and its job polled at `/api/tracker/jobs/{id}`) and metadata (an org unit created or updated
- * from a registry Location: `POST`/`PUT /api/organisationUnits`). Each path meets the sandbox's
+ * imports (an RTS stock count as an event, a consignment as events: `POST /api/tracker`, and as
+ * an async job polled at `/api/tracker/jobs/{id}`) and metadata (an org unit created or updated,
+ * `POST`/`PUT /api/organisationUnits`, from a Location pushed to the FHIR API or to the registry
+ * feed, whose propagation state and admin view say why it failed). Each path meets the sandbox's
  * `echoSecrets` fault (the Basic header and its decoded pair in the WebMessage, a WWW-Authenticate
  * challenge, a redirect's Location) refused at once, accepted (202) and then retried or
  * dead-lettered, and mid-flow, on the job poll after DHIS2 took the import. No form of the password
- * may reach a direct answer, an OpenHIM envelope or transaction update, the log, the admin outbox
- * views or the stored jobs, and the masked echo must have reached each of them.
+ * or token may reach a direct answer, an OpenHIM envelope or transaction update, the log, the
+ * admin outbox and propagation views or the stored jobs, and the masked echo must have reached each.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { CONSIGNMENT, RTS, startDhis2Sandbox, type Dhis2Sandbox } from '../../../sandbox/dhis2/index.js';
 import { assertNoLeak, startEchoRig } from '../../support/echo-secrets-rig.js';
 import { CONDOM_GTIN as CONDOM, marchStockCount } from '../../support/march-stock-count.js';
+import { linkAsDataManager } from '../../support/linked-facility.js';
 import { until } from '../../support/net.js';
-import { engineCases } from '../../support/outbox-engines.js';
+import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
 import { wireForms } from '../../support/secret-forms.js';
 
 const USER = 'mediator';
@@ -64,34 +66,42 @@ function facility(id: string, code: string, name: string, parent: string) {
   };
 }
 
+/** The RTS program (stock counts written as its events) and the consignment program, as settings. */
+const PROGRAMS = {
+  DHIS2_DATA_SET: '',
+  DHIS2_RTS_PROGRAM: RTS.program,
+  DHIS2_STOCK_TARGET: 'rts',
+  DHIS2_CONSIGNMENT_PROGRAM: CONSIGNMENT.program,
+  DHIS2_CONSIGNMENT_STAGE: CONSIGNMENT.stage,
+  DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`,
+};
+const WRITES = { stock: { default: 'dhis2' }, deliveries: { default: 'dhis2' }, facilities: { default: 'dhis2' } };
+
+/** A fresh DHIS2 sandbox whose mediator user has PASSWORD, and the echo rig on it with Basic auth. */
+async function basicRig(t: Test, engine: EngineCase, flows: Record<string, unknown>, env: Record<string, string>) {
+  const sb = await startDhis2Sandbox();
+  t.teardown(sb.close);
+  sb.state.users.find((u) => u.username === USER)!.password = PASSWORD;
+  const rig = await startEchoRig(t, engine, flows, {
+    DHIS2_BASE_URL: sb.url,
+    DHIS2_USERNAME: USER,
+    DHIS2_PASSWORD: PASSWORD,
+    OUTBOX_MAX_ATTEMPTS: '3',
+    ...env,
+  });
+  return { sb, rig, ids: sb.state.summary().orgUnits };
+}
+
 for (const engine of engineCases()) {
   t.test(
     `DHIS2 tracker and metadata writes echoing Basic credentials (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const sb = await startDhis2Sandbox();
-      t.teardown(sb.close);
-      sb.state.users.find((u) => u.username === USER)!.password = PASSWORD;
-      const rig = await startEchoRig(
-        t,
-        engine,
-        { stock: { default: 'dhis2' }, deliveries: { default: 'dhis2' }, facilities: { default: 'dhis2' } },
-        {
-          DHIS2_BASE_URL: sb.url,
-          DHIS2_USERNAME: USER,
-          DHIS2_PASSWORD: PASSWORD,
-          DHIS2_DATA_SET: '',
-          DHIS2_RTS_PROGRAM: RTS.program,
-          DHIS2_STOCK_TARGET: 'rts',
-          DHIS2_CONSIGNMENT_PROGRAM: CONSIGNMENT.program,
-          DHIS2_CONSIGNMENT_STAGE: CONSIGNMENT.stage,
-          DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`,
-          DHIS2_JOB_POLL_MS: '20',
-          DHIS2_TRACKER_ASYNC_THRESHOLD: '1',
-          OUTBOX_MAX_ATTEMPTS: '3',
-        },
-      );
-      const ids = sb.state.summary().orgUnits;
+      const { sb, rig, ids } = await basicRig(t, engine, WRITES, {
+        ...PROGRAMS,
+        DHIS2_JOB_POLL_MS: '20',
+        DHIS2_TRACKER_ASYNC_THRESHOLD: '1',
+      });
       const shipment = (ref: string) =>
         [...sb.tracker.events.values()].filter((e) =>
           e.dataValues.some((d) => d.dataElement === CONSIGNMENT.reference && d.value === ref),
@@ -207,21 +217,7 @@ t.test('DHIS2 tracker and metadata writes echoing the personal access token neve
   const sb = await startDhis2Sandbox();
   t.teardown(sb.close);
   sb.state.tokens.set(TOKEN, USER);
-  const rig = await startEchoRig(
-    t,
-    engine,
-    { stock: { default: 'dhis2' }, deliveries: { default: 'dhis2' }, facilities: { default: 'dhis2' } },
-    {
-      DHIS2_BASE_URL: sb.url,
-      DHIS2_API_TOKEN: TOKEN,
-      DHIS2_DATA_SET: '',
-      DHIS2_RTS_PROGRAM: RTS.program,
-      DHIS2_STOCK_TARGET: 'rts',
-      DHIS2_CONSIGNMENT_PROGRAM: CONSIGNMENT.program,
-      DHIS2_CONSIGNMENT_STAGE: CONSIGNMENT.stage,
-      DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`,
-    },
-  );
+  const rig = await startEchoRig(t, engine, WRITES, { DHIS2_BASE_URL: sb.url, DHIS2_API_TOKEN: TOKEN, ...PROGRAMS });
   const ids = sb.state.summary().orgUnits;
   const refused = echo(sb, 'POST', '/api/tracker', 400);
   const count = await rig.direct(
@@ -250,3 +246,64 @@ t.test('DHIS2 tracker and metadata writes echoing the personal access token neve
   await rig.gatherTheRest();
   assertNoLeak(t, rig, wireForms(TOKEN), ['direct', 'envelope', 'log']);
 });
+
+for (const engine of engineCases()) {
+  t.test(
+    `DHIS2 echoing Basic credentials to registry propagation (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const { sb, rig, ids } = await basicRig(t, engine, { facilities: { default: 'dhis2' } }, {});
+      await linkAsDataManager(rig.mediator.store, 'dhis2', ids['LK-HC-104'], 'mfr-echo-prop-1');
+      await linkAsDataManager(rig.mediator.store, 'dhis2', ids['LK-HC-103'], 'mfr-echo-prop-2');
+      const pushed = (id: string, name: string) => ({
+        resourceType: 'Location',
+        id,
+        identifier: [{ system: 'https://mfr.example.org/facility', value: id.toUpperCase() }],
+        status: 'active',
+        name,
+      });
+      const stateOf = async (registryId: string) =>
+        (await rig.mediator.store.getPropagation(registryId, 'dhis2'))?.state;
+
+      // a change DHIS2 refuses with an echo: failed, the reason shown to operators
+      const refused = echo(sb, 'PUT', '/api/organisationUnits/*', 400);
+      const taken = await rig.direct(
+        'PUT',
+        '/registry/Location/mfr-echo-prop-1',
+        pushed('mfr-echo-prop-1', 'Echo One'),
+      );
+      t.equal(taken.status, 200, 'the feed took the change');
+      await until(
+        'the refused change failed',
+        async () => (await stateOf('mfr-echo-prop-1')) === 'failed' || undefined,
+      );
+      t.equal(hits(sb, refused.id), 1, 'the org unit update echoed');
+
+      // a change DHIS2 keeps failing with an echo: its job dead-lettered, its last error shown
+      const down = echo(sb, 'PUT', '/api/organisationUnits/*', 503, 100);
+      await rig.direct('PUT', '/registry/Location/mfr-echo-prop-2', pushed('mfr-echo-prop-2', 'Echo Two'));
+      await until(
+        'the change dead-lettered',
+        async () => (await rig.mediator.store.listJobs({ status: 'dead' })).length || undefined,
+        30_000,
+      );
+      t.ok(hits(sb, down.id) >= 3, `dead after ${hits(sb, down.id)} echoed attempts`);
+      const status = await rig.adminView('/admin/propagation');
+      t.same(
+        status.items.map((i: any) => i.state),
+        ['failed', 'failed'],
+        'both changes read as failed, each with why',
+      );
+      for (const item of status.items)
+        t.match(item.reason, /answered (400|503) refused Authorization: Basic \*+; user mediator password \*+/);
+      t.match(
+        status.items.find((i: any) => i.registryId === 'mfr-echo-prop-2'),
+        { jobStatus: 'dead', lastError: /\*{4}/ },
+      );
+      for (const id of ['mfr-echo-prop-1', 'mfr-echo-prop-2'])
+        rig.emitted.add(`store propagation ${id}`, await rig.mediator.store.getPropagation(id, 'dhis2'));
+      await rig.gatherTheRest();
+      assertNoLeak(t, rig, wireForms(PASSWORD, USER), ['log', 'admin', 'store']);
+    },
+  );
+}
