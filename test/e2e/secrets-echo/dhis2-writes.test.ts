@@ -18,13 +18,12 @@ import { linkAsDataManager } from '../../support/linked-facility.js';
 import { until } from '../../support/net.js';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
 import { wireForms } from '../../support/secret-forms.js';
+import { CONSIGNMENT_ENV, consignmentDelivery } from '../../support/dhis2-consignments.js';
 
 const USER = 'mediator';
 // its Basic pair's base64 holds `+` and `/`, which a URL percent-encodes
 const PASSWORD = 'cnryWWdhis2 pw"&+/%?>????';
 const TOKEN = 'd2pat_cnryVVdhis2Token0000000000B7654321098';
-const GTIN = 'https://www.gs1.org/gtin';
-const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
 const DMPA = '10860012300027';
 
 const echo = (sb: Dhis2Sandbox, method: string, path: string, status: number, times = 1) =>
@@ -34,24 +33,9 @@ const hits = (sb: Dhis2Sandbox, id: string) => sb.faults.list().find((f) => f.id
 
 /** A consignment received at `location`: events of the consignment program. */
 function consignment(shipment: string, location: string, packs: number) {
-  return {
-    resourceType: 'SupplyDelivery',
-    status: 'completed',
-    occurrenceDateTime: '2024-04-10T14:00:00Z',
-    identifier: [
-      {
-        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'FILL' }] },
-        system: 'https://msupply.example.org/shipments',
-        value: shipment,
-      },
-    ],
-    destination: { reference: `Location/${location}` },
-    // two lines, two events: more than dhis2.trackerAsyncThreshold, an async job polled
-    suppliedItem: [CONDOM, DMPA].map((code) => ({
-      itemCodeableConcept: { coding: [{ system: GTIN, code }] },
-      quantity: { value: packs, unit: 'pack', system: UNIT, code: 'pack' },
-    })),
-  };
+  // two lines, two events: more than dhis2.trackerAsyncThreshold, an async job polled
+  const lines = [CONDOM, DMPA].map((gtin) => ({ gtin, value: packs, unit: 'pack' as const }));
+  return consignmentDelivery({ shipment, location, lines });
 }
 
 /** A registry facility under `parent`: an org unit created (POST) or updated (PUT). */
@@ -71,9 +55,7 @@ const PROGRAMS = {
   DHIS2_DATA_SET: '',
   DHIS2_RTS_PROGRAM: RTS.program,
   DHIS2_STOCK_TARGET: 'rts',
-  DHIS2_CONSIGNMENT_PROGRAM: CONSIGNMENT.program,
-  DHIS2_CONSIGNMENT_STAGE: CONSIGNMENT.stage,
-  DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`,
+  ...CONSIGNMENT_ENV,
 };
 const WRITES = { stock: { default: 'dhis2' }, deliveries: { default: 'dhis2' }, facilities: { default: 'dhis2' } };
 

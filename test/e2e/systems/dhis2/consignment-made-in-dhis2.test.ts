@@ -9,14 +9,10 @@ import { CONSIGNMENT } from '../../../../sandbox/dhis2/index.js';
 import { startDhis2RigOn } from '../../../support/dhis2-e2e.js';
 import { why } from '../../../support/openlmis-e2e.js';
 import { engineCases } from '../../../support/outbox-engines.js';
+import { CONSIGNMENT_ENV } from '../../../support/dhis2-consignments.js';
 
 type Resource = Record<string, any>;
 
-const CONSIGNMENT_ENV = {
-  DHIS2_CONSIGNMENT_PROGRAM: CONSIGNMENT.program,
-  DHIS2_CONSIGNMENT_STAGE: CONSIGNMENT.stage,
-  DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`,
-};
 const CONDOM_CODE = 'FP_CNDM';
 
 for (const engine of engineCases()) {

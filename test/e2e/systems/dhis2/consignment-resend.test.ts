@@ -12,40 +12,16 @@ import { CONSIGNMENT } from '../../../../sandbox/dhis2/index.js';
 import { startDhis2RigOn } from '../../../support/dhis2-e2e.js';
 import { why } from '../../../support/openlmis-e2e.js';
 import { engineCases } from '../../../support/outbox-engines.js';
+import { CONSIGNMENT_ENV, consignmentDelivery } from '../../../support/dhis2-consignments.js';
 
 type Resource = Record<string, any>;
 
-const GTIN = 'https://www.gs1.org/gtin';
-const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
 const CONDOM = '10860012300034';
-
-const CONSIGNMENT_ENV = {
-  DHIS2_CONSIGNMENT_PROGRAM: CONSIGNMENT.program,
-  DHIS2_CONSIGNMENT_STAGE: CONSIGNMENT.stage,
-  DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`,
-};
 
 /** A completed consignment of 10 packs of condoms received at `facility` on `at`. */
 function consignment(facility: string, at: string): Resource {
-  return {
-    resourceType: 'SupplyDelivery',
-    status: 'completed',
-    occurrenceDateTime: at,
-    identifier: [
-      {
-        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'FILL' }] },
-        system: 'https://msupply.example.org/shipments',
-        value: 'SHP-RESEND-1',
-      },
-    ],
-    destination: { reference: `Location/${facility}` },
-    suppliedItem: [
-      {
-        itemCodeableConcept: { coding: [{ system: GTIN, code: CONDOM }] },
-        quantity: { value: 10, unit: 'pack', system: UNIT, code: 'pack' },
-      },
-    ],
-  };
+  const lines = [{ gtin: CONDOM, value: 10, unit: 'pack' as const }];
+  return consignmentDelivery({ shipment: 'SHP-RESEND-1', location: facility, lines, at });
 }
 
 for (const engine of engineCases()) {

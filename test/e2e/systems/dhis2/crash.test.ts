@@ -21,36 +21,21 @@ import { engineCases } from '../../../support/outbox-engines.js';
 import { startDhis2Process } from '../../../support/dhis2-process.js';
 import { until } from '../../../support/net.js';
 import { marchDistribution, marchStockCountOf } from '../../../support/march-stock-count.js';
+import { CONSIGNMENT_ENV, consignmentDelivery } from '../../../support/dhis2-consignments.js';
 
-const GTIN = 'https://www.gs1.org/gtin';
-const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
 const CONDOM = '10860012300034';
 const DMPA = '10860012300027';
 const ZINC = '10860012300089';
 
-const consignment = (location: string) => ({
-  resourceType: 'SupplyDelivery',
-  status: 'completed',
-  occurrenceDateTime: '2024-04-10T14:00:00Z',
-  identifier: [
-    {
-      type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'FILL' }] },
-      system: 'https://msupply.example.org/shipments',
-      value: 'SHP-CRASH-1',
-    },
-  ],
-  destination: { reference: `Location/${location}` },
-  suppliedItem: [
-    {
-      itemCodeableConcept: { coding: [{ system: GTIN, code: CONDOM }] },
-      quantity: { value: 10, unit: 'pack', system: UNIT, code: 'pack' },
-    },
-    {
-      itemCodeableConcept: { coding: [{ system: GTIN, code: DMPA }] },
-      quantity: { value: 30, unit: 'dispensing unit', system: UNIT, code: 'dispensing-unit' },
-    },
-  ],
-});
+const consignment = (location: string) =>
+  consignmentDelivery({
+    shipment: 'SHP-CRASH-1',
+    location,
+    lines: [
+      { gtin: CONDOM, value: 10, unit: 'pack' },
+      { gtin: DMPA, value: 30, unit: 'dispensing-unit' },
+    ],
+  });
 
 for (const engine of engineCases()) {
   t.test(`${engine.name}: DHIS2 writes killed mid-way end applied once`, { skip: engine.skip }, async (t) => {
@@ -156,9 +141,7 @@ for (const engine of engineCases()) {
       const db = await engine.freshDatabase();
       t.teardown(db.drop);
       const { sb, mediator } = await startDhis2Process(t, 'dhis2-crash-consignment', db.databaseUrl, {
-        DHIS2_CONSIGNMENT_PROGRAM: CONSIGNMENT.program,
-        DHIS2_CONSIGNMENT_STAGE: CONSIGNMENT.stage,
-        DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`,
+        ...CONSIGNMENT_ENV,
       });
       const hc = sb.state.summary().orgUnits['LK-HC-103'];
       const consignments = () => [...sb.tracker.events.values()].filter((e) => e.program === CONSIGNMENT.program);

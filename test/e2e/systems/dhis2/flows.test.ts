@@ -21,6 +21,7 @@ import {
 import { deterministicUid } from '../../../../src/systems/dhis2/identifiers.js';
 import { answerOf, startMediatorProcess } from '../../../support/mediator-process.js';
 import { until } from '../../../support/net.js';
+import { CONSIGNMENT_ENV, consignmentDelivery } from '../../../support/dhis2-consignments.js';
 
 const root = path.resolve(import.meta.dirname, '../../../..');
 const GTIN = 'https://www.gs1.org/gtin';
@@ -356,9 +357,7 @@ for (const version of VERSIONS)
       t.teardown(sb.close);
       const hc = sb.state.summary().orgUnits['LK-HC-103'];
       const { fhir } = await mediatorFor(t, sb, {
-        DHIS2_CONSIGNMENT_PROGRAM: CONSIGNMENT.program,
-        DHIS2_CONSIGNMENT_STAGE: CONSIGNMENT.stage,
-        DHIS2_CONSIGNMENT_DATA_ELEMENTS: `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`,
+        ...CONSIGNMENT_ENV,
       });
       const events = sb.tracker.events.size;
       sb.faults.add({
@@ -367,25 +366,11 @@ for (const version of VERSIONS)
         times: 1,
         action: { type: 'afterApply', answer: { type: 'reset' } },
       });
-      const delivery = {
-        resourceType: 'SupplyDelivery',
-        status: 'completed',
-        occurrenceDateTime: '2024-04-10T14:00:00Z',
-        identifier: [
-          {
-            type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v2-0203', code: 'FILL' }] },
-            system: 'https://msupply.example.org/shipments',
-            value: 'SHP-7',
-          },
-        ],
-        destination: { reference: `Location/${hc}` },
-        suppliedItem: [
-          {
-            itemCodeableConcept: { coding: [{ system: GTIN, code: CONDOM }] },
-            quantity: { value: 10, unit: 'pack', system: UNIT, code: 'pack' },
-          },
-        ],
-      };
+      const delivery = consignmentDelivery({
+        shipment: 'SHP-7',
+        location: hc,
+        lines: [{ gtin: CONDOM, value: 10, unit: 'pack' }],
+      });
       const posted = await fhir('POST', '/fhir/R5/SupplyDelivery', delivery);
       t.ok([201, 202].includes(posted.status), JSON.stringify(posted.body).slice(0, 400));
       await until('the consignment event', async () => sb.tracker.events.size > events || undefined, 20_000);
