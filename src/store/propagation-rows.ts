@@ -70,7 +70,29 @@ export function settlePropagationValues(p: Propagation): unknown[] {
 
 export const GET_PROPAGATION_SQL = 'SELECT * FROM propagations WHERE registry_id = $1 AND system = $2';
 
-export const COUNT_PROPAGATIONS_SQL = 'SELECT system, state, COUNT(*) AS n FROM propagations GROUP BY system, state';
+/** The outbox key of one version's propagation to one system: it reaches that system once. */
+export function propagationKey(registryId: string, version: string, system: string): string {
+  return `propagate|${registryId}|${version}|${system}`;
+}
+
+/** propagationKey of a `propagations p` row, in SQL (both engines concatenate with ||). */
+const ROW_KEY_SQL = `'propagate|' || p.registry_id || '|' || p.version || '|' || p.system`;
+
+/** The status of the job holding a row's key: the first not superseded, else the first (status.ts). */
+const keyJobStatusSql = (notSuperseded: boolean) =>
+  `(SELECT j.status FROM outbox_jobs j WHERE j.idempotency_key = ${ROW_KEY_SQL}` +
+  `${notSuperseded ? ' AND j.superseded_by IS NULL' : ''} ORDER BY j.created_at, j.id LIMIT 1)`;
+
+/**
+ * A row's state as operators are shown it (registry/propagation/status.ts): a queued change whose
+ * outbox job gave up (dead) or was refused is failed. The counts and the `state` filter use it
+ * too, so `/admin/propagation` never counts as queued what its items list as failed.
+ */
+const SHOWN_STATE_SQL =
+  `CASE WHEN p.state = 'queued' AND COALESCE(${keyJobStatusSql(true)}, ${keyJobStatusSql(false)}) ` +
+  `IN ('dead', 'rejected') THEN 'failed' ELSE p.state END`;
+
+export const COUNT_PROPAGATIONS_SQL = `SELECT p.system AS system, ${SHOWN_STATE_SQL} AS state, COUNT(*) AS n FROM propagations p GROUP BY 1, 2`;
 
 export function registryRecordValues(r: RegistryRecordRow): unknown[] {
   return [r.registryId, r.version, r.changedAt, toJson(r.record), r.seenAt];
@@ -124,13 +146,13 @@ export function listPropagationsSql(filter: PropagationFilter): { sql: string; a
     args.push(value);
     where.push(`${column} = $${args.length}`);
   };
-  add('state', filter.state);
-  add('system', filter.system);
-  add('registry_id', filter.registryId);
+  add(SHOWN_STATE_SQL, filter.state);
+  add('p.system', filter.system);
+  add('p.registry_id', filter.registryId);
   args.push(filter.limit ?? 100, filter.offset ?? 0);
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
   return {
-    sql: `SELECT * FROM propagations ${clause} ORDER BY updated_at DESC, registry_id, system LIMIT $${args.length - 1} OFFSET $${args.length}`,
+    sql: `SELECT p.* FROM propagations p ${clause} ORDER BY p.updated_at DESC, p.registry_id, p.system LIMIT $${args.length - 1} OFFSET $${args.length}`,
     args,
   };
 }

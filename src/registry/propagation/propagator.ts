@@ -6,6 +6,7 @@ import { describeError } from '../../outbox/errors.js';
 import type { Connector, FacilityCapability, StepJournal, WriteResult } from '../../routing/ports.js';
 import { facilityWriteLocks, withWriteLocks } from '../../routing/write-locks.js';
 import { LockWaitTimeout } from '../../store/keyed-mutex.js';
+import { propagationKey } from '../../store/propagation-rows.js';
 import { afterQueuedClientCreate, afterQueuedClientWrite } from './queued-client-write.js';
 import type { FlowRouting } from '../../routing/rules.js';
 import type { OutboxJob, Propagation, RegistryRecordRow, Store } from '../../store/types.js';
@@ -39,10 +40,8 @@ import { LINKED } from '../../routing/facility-facts.js';
  */
 export const PROPAGATE_FLOW = 'propagate';
 
-/** The outbox key of one version's propagation to one system: it reaches that system once. */
-export function propagationKey(registryId: string, version: string, system: string): string {
-  return `propagate|${registryId}|${version}|${system}`;
-}
+// kept beside the SQL that builds the same key (the shown state's job lookup)
+export { propagationKey };
 
 export interface PropagationPayload {
   registryId: string;
