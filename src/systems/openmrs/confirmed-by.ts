@@ -8,7 +8,7 @@ import { OPENMRS } from './errors.js';
  * What the store knows of deliveries confirmed through the mediator: the number whose
  * confirmation completed an operation (`completedBy`: undefined when none did, completed in
  * OpenMRS's own UI or by a write this store does not hold), and whether a write under a number is
- * recorded already (`recorded`: its job waiting, in flight or done).
+ * recorded already (`recorded`: its job waiting, in flight, done or dead).
  */
 export interface ConfirmedBy {
   completedBy(operationUuid: string): Promise<Identifier | undefined>;
@@ -18,8 +18,11 @@ export interface ConfirmedBy {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenMRS REST JSON, read field by field with checks
 type Json = Record<string, any>;
 
-/** A recorded write that still stands: a refused one does not keep its key (the outbox). */
-const STANDS: readonly JobStatus[] = ['pending', 'in-flight', 'done'];
+/**
+ * A recorded write that still stands: every one but a refused one, which alone gives up its key
+ * (the outbox); a dead one keeps it, and a resend is that write, for an operator to retry.
+ */
+const stands = (status: JobStatus) => status !== 'rejected';
 
 /**
  * ConfirmedBy from the store. completedBy: the link a finished delivery write leaves from its FHIR
@@ -40,7 +43,7 @@ export function storeConfirmations(store: Pick<Store, 'linksToUpstream' | 'getJo
       const key = DELIVERIES.key(delivery);
       if (!key) return false;
       const jobs = await store.findJobsByKey(key);
-      return jobs.some((job) => job.system === OPENMRS && STANDS.includes(job.status));
+      return jobs.some((job) => job.system === OPENMRS && stands(job.status));
     },
   };
 }

@@ -88,6 +88,44 @@ for (const engine of engineCases())
     },
   );
 
+// found by review RD: a dead job keeps its key (only a refused one gives it up), so DL-1 sent again
+// is that write for an operator to retry, not "completed in OpenMRS, not by a delivery"
+for (const engine of engineCases())
+  t.test(
+    `DL-1 sent again after its write went dead, its COMPLETE applied: not refused as another's (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startOpenMrsRigOn(t, engine, 'cb-openmrs-resend-dead', {
+        ADMIN_TOKEN: ADMIN,
+        OUTBOX_MAX_ATTEMPTS: '1',
+      });
+      const { sb, fhir } = rig;
+      const transfer = await shipped(t, rig, 'APP-9', 90);
+      sb.faults.add({
+        method: 'POST',
+        path: `${SM}/stockoperationaction`,
+        action: { type: 'afterApply', answer: { type: 'status', status: 502 } },
+        times: 1,
+      });
+      const dl1 = delivery(app('DL-9'), 'APP-9', 90);
+      await fhir('POST', '/fhir/SupplyDelivery', dl1);
+      t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'COMPLETED', 'OpenMRS applied it');
+      const dead = await until(
+        'its write dead',
+        async () => {
+          const jobs = await adminCall(rig.mediator.url, ADMIN, 'GET', '/outbox/jobs?status=dead&system=openmrs');
+          return jobs.body.jobs.length ? jobs.body.jobs : undefined;
+        },
+        20_000,
+      );
+      t.equal(dead.length, 1, 'one dead write, for an operator');
+      const again = await fhir('POST', '/fhir/SupplyDelivery', dl1);
+      t.not(again.status, 409, `DL-9 sent again is its own write, not another's: ${why(again)}`);
+      t.notMatch(JSON.stringify(again.body), /completed in OpenMRS/, 'not told OpenMRS completed it');
+      t.equal(sb.store.writes['stockoperation.complete.stockissue'], 1, 'completed once');
+    },
+  );
+
 for (const engine of engineCases())
   t.test(
     `DL-1 sent again while its write waits, its COMPLETE applied and the answer lost: the same write (${engine.name})`,
