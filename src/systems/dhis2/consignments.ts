@@ -18,8 +18,8 @@ import { allOf, journalAccepted, postTrackerEvents, trackerRejection } from './t
  * an event program named in the settings: one event per delivered line at the destination org
  * unit, carrying the item code, the quantity received, the delivery's reference and the lot.
  * Events are written under UIDs derived from the delivery identifier and the line, so a retry
- * after a lost answer updates the same events (CREATE_AND_UPDATE) and never adds twins; an event
- * DHIS2 already holds for the consignment's item and lot (entered by its users) keeps its own UID.
+ * after a lost answer updates the same events (CREATE_AND_UPDATE) and never adds twins; a
+ * consignment entered by DHIS2's users, confirmed as read, keeps its events' own UIDs.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- DHIS2 JSON, read field by field with checks
 type Json = Record<string, any>;
@@ -151,6 +151,17 @@ export function receiptChange(kept: Delivery, occurredAt: string): ConflictError
   );
 }
 
+/**
+ * The instant received, as DHIS2 takes an event's occurredAt: UTC wall time without a zone. DHIS2
+ * reads a zone-less time in its server's zone and exports it so, as the reader takes it back
+ * (dhis2Instant: UTC); an offset (`+02:00`) would be converted to the server's zone and read back
+ * as another instant, so a genuine resend would be refused as a changed date (receiptChange).
+ */
+function dhis2WallTime(occurredAt: string | undefined): string {
+  const at = occurredAt === undefined ? Date.now() : Date.parse(occurredAt);
+  return Number.isFinite(at) ? new Date(at).toISOString().replace(/Z$/, '') : occurredAt!.replace(/Z$/, '');
+}
+
 /** An event's place in a consignment: its item and lot (one event each). */
 const eventKey = (code: string, lot: string | undefined) => JSON.stringify([code, lot ?? '']);
 
@@ -158,8 +169,7 @@ const eventKey = (code: string, lot: string | undefined) => JSON.stringify([code
  * The events DHIS2 already holds for a consignment, by item and lot. A consignment its users
  * entered themselves has events under DHIS2's own UIDs: a confirmation through the mediator
  * completes those, where events under UIDs of its own would sit beside them as twins and DHIS2
- * would count the consignment's quantities twice. The mediator's own events are found too, under
- * the UIDs it would derive anyway.
+ * would count the consignment's quantities twice.
  */
 function keptEventUids(events: Json[], p: ConsignmentProgram): Map<string, string> {
   const value = (e: Json, de?: string) =>
@@ -213,7 +223,13 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       const ou = await deps.resolveOrgUnit(delivery.destination, 'Delivery.destination');
       const products = deps.products();
       const ref = delivery.identifier.value;
-      const kept = keptEventUids(await eventsWhere({ orgUnit: String(ou.id), filter: `${p.reference}:eq:${ref}` }), p);
+      // a consignment read as DHIS2 holds it (its own identifier system: entered by DHIS2's users)
+      // completes its own events; another system's delivery keeps the UIDs derived from its key, so
+      // two apps' deliveries sharing a reference value never write over each other's events
+      const kept =
+        delivery.identifier.system === CONSIGNMENT_SYSTEM
+          ? keptEventUids(await eventsWhere({ orgUnit: String(ou.id), filter: `${p.reference}:eq:${ref}` }), p)
+          : new Map<string, string>();
       // one event per item and lot (its UID says so): lines sharing both are one event of their
       // sum, else the later line's event would overwrite the earlier's quantity in DHIS2
       const byEvent = new Map<string, { line: number; code: string; lot?: string; units: number }>();
@@ -245,7 +261,7 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
         program: p.program,
         programStage: p.stage,
         orgUnit: String(ou.id),
-        occurredAt: (delivery.occurredAt ?? new Date().toISOString()).replace(/Z$/, ''),
+        occurredAt: dhis2WallTime(delivery.occurredAt),
         status: delivery.status === 'completed' ? 'COMPLETED' : 'ACTIVE',
         dataValues: [
           { dataElement: p.item, value: e.code },
