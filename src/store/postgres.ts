@@ -498,6 +498,9 @@ export class PostgresStore implements Store {
     // the pools stop giving out connections first: a run the stop cut (still going in an upstream
     // call) cannot connect and write once its lock below is dropped; they end once all are back
     const ended = Promise.all([this.pool.end(), this.locks?.end()]);
+    // a second close() is refused by pg at once ("end on pool more than once"): handled here so the
+    // rejection is not unhandled while the closes below wait; the finally still throws it
+    ended.catch(() => undefined);
     try {
       // a job run still holding its lock would hold pool.end until its work ends
       for (const held of this.advisoryLocks) held.drop();
