@@ -165,6 +165,7 @@ import { TurnBatcher } from './turn-batcher.js';
 import { firstSeen, UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
 import { linkKey, linksToWrite, PG_STORED_LINKS_SQL } from './links-to-write.js';
 import {
+  COUNT_GAVE_UP_SQL,
   COUNT_PROPAGATIONS_SQL,
   GET_CURSOR_SQL,
   GET_PROPAGATION_SQL,
@@ -1361,7 +1362,8 @@ export class PostgresStore implements Store {
   }
 
   async countPropagations(): Promise<Record<string, Partial<Record<PropagationState, number>>>> {
-    return propagationCounts(await this.rows(COUNT_PROPAGATIONS_SQL));
+    const [rows, gaveUp] = await Promise.all([this.rows(COUNT_PROPAGATIONS_SQL), this.rows(COUNT_GAVE_UP_SQL)]);
+    return propagationCounts(rows, gaveUp);
   }
 
   async putConsoleSession(row: ConsoleSessionRow): Promise<void> {

@@ -168,6 +168,7 @@ import { UPSERT_SEEN_SQL, type SeenRow } from './content-seen.js';
 import { linksToWrite, STORED_LINK_SQL, type StoredLink } from './links-to-write.js';
 import { pruneBatch, runPruneSync, SQLITE_PRUNE, type PruneBatch, type PruneResult } from './retention.js';
 import {
+  COUNT_GAVE_UP_SQL,
   COUNT_PROPAGATIONS_SQL,
   GET_CURSOR_SQL,
   GET_PROPAGATION_SQL,
@@ -1127,7 +1128,9 @@ export class SqliteStore implements Store {
   }
 
   async countPropagations(): Promise<Record<string, Partial<Record<PropagationState, number>>>> {
-    return this.read(() => propagationCounts(this.sql(COUNT_PROPAGATIONS_SQL).all() as Row[]));
+    return this.read(() =>
+      propagationCounts(this.sql(COUNT_PROPAGATIONS_SQL).all() as Row[], this.sql(COUNT_GAVE_UP_SQL).all() as Row[]),
+    );
   }
 
   async putConsoleSession(row: ConsoleSessionRow): Promise<void> {

@@ -159,7 +159,7 @@ function countsTable(d: PropagationPageData): Html {
     return html`<td data-testid="count-${system}-${state}">${n ? html`<a href="${UI_PREFIX}/propagation${query({ system, state })}" aria-label="${count(n)} ${STATE_LABELS[state].toLowerCase()} in ${system}">${count(n)}</a>` : '0'}</td>`;
   };
   return html`<div class="scroll" role="region" aria-labelledby="counts-title" tabindex="0">
-<table data-testid="propagation-counts"><caption class="muted">Latest change of each registry facility, per system and state. A number opens those changes. A queued change whose delivery job gave up is counted as queued and listed as failed, with the job's reason.</caption>
+<table data-testid="propagation-counts"><caption class="muted">Latest change of each registry facility, per system and state. A number opens those changes. A queued change whose delivery job gave up is counted, listed and filtered as failed, with the job's reason.</caption>
 <thead><tr><th scope="col">System</th>${STATE_ORDER.map((s) => html`<th scope="col">${STATE_LABELS[s]}</th>`)}</tr></thead>
 <tbody>${systems.map((sys) => html`<tr><th scope="row">${sys}</th>${STATE_ORDER.map((s) => cell(sys, s))}</tr>`)}</tbody></table></div>`;
 }

@@ -46,5 +46,28 @@ for (const engine of engineCases()) {
       'the failed filter lists it',
     );
     t.same((await propagationStatus(rig.store, { state: 'queued' })).items, [], 'the queued filter does not');
+
+    // a queued change whose job is not made yet (no job holds its key) stays queued
+    await rig.store.putPropagation({
+      registryId: 'reg-no-job-yet',
+      system: 'openlmis',
+      version: '1',
+      action: 'update',
+      state: 'queued',
+      updatedAt: Date.now(),
+    });
+    const queued = await propagationStatus(rig.store, { state: 'queued' });
+    t.same(
+      queued.items.map((i) => i.registryId),
+      ['reg-no-job-yet'],
+      'the queued filter lists a change with no job',
+    );
+    t.equal(queued.counts.openlmis?.queued, 1, 'counted queued');
+    t.equal(queued.counts.openlmis?.failed, 1, 'beside the failed one');
+    t.same(
+      (await propagationStatus(rig.store, { state: 'done' })).items.map((i) => i.system),
+      ['dhis2'],
+      'other states filter as stored',
+    );
   });
 }
