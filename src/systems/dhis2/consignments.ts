@@ -73,6 +73,10 @@ export interface ConsignmentDeps {
   resolveOrgUnit: (ref: Delivery['destination'], where: string) => Promise<Json>;
 }
 
+/** An event's value of a data element (undefined when the program names none). */
+const valueOf = (e: Json, de?: string) =>
+  de ? (e.dataValues as Json[] | undefined)?.find((d) => d.dataElement === de)?.value : undefined;
+
 /** Events of one consignment (same reference, same org unit) → one Delivery. */
 export async function consignmentDeliveries(
   deps: Pick<ConsignmentDeps, 'reader' | 'products' | 'program'>,
@@ -81,10 +85,8 @@ export async function consignmentDeliveries(
   const p = deps.program();
   const products = deps.products();
   const groups = new Map<string, Json[]>();
-  const value = (e: Json, de?: string) =>
-    de ? (e.dataValues as Json[] | undefined)?.find((d) => d.dataElement === de)?.value : undefined;
   for (const e of events) {
-    const ref = value(e, p.reference);
+    const ref = valueOf(e, p.reference);
     if (ref) groups.set(`${e.orgUnit}|${ref}`, [...(groups.get(`${e.orgUnit}|${ref}`) ?? []), e]);
   }
   const out: Delivery[] = [];
@@ -93,10 +95,10 @@ export async function consignmentDeliveries(
     const ou = await deps.reader.byId(orgUnit);
     const identifier = { system: CONSIGNMENT_SYSTEM, value: ref };
     const lines = list.flatMap((e): DeliveryLine[] => {
-      const product = products.productOf(String(value(e, p.item) ?? ''));
-      const q = Number(value(e, p.quantity));
+      const product = products.productOf(String(valueOf(e, p.item) ?? ''));
+      const q = Number(valueOf(e, p.quantity));
       if (!product || !Number.isFinite(q)) return [];
-      const lot = value(e, p.lot);
+      const lot = valueOf(e, p.lot);
       return [
         {
           lineId: lineId(identifier, product, lot),
@@ -172,12 +174,11 @@ const eventKey = (code: string, lot: string | undefined) => JSON.stringify([code
  * would count the consignment's quantities twice.
  */
 function keptEventUids(events: Json[], p: ConsignmentProgram): Map<string, string> {
-  const value = (e: Json, de?: string) =>
-    de ? (e.dataValues as Json[] | undefined)?.find((d) => d.dataElement === de)?.value : undefined;
   const kept = new Map<string, string>();
   for (const e of events) {
-    const code = value(e, p.item);
-    const key = eventKey(String(code ?? ''), value(e, p.lot) ? String(value(e, p.lot)) : undefined);
+    const code = valueOf(e, p.item);
+    const lot = valueOf(e, p.lot);
+    const key = eventKey(String(code ?? ''), lot ? String(lot) : undefined);
     if (code && typeof e.event === 'string' && !kept.has(key)) kept.set(key, e.event);
   }
   return kept;
@@ -196,8 +197,11 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
 
   const toDeliveries = (events: Json[]) => consignmentDeliveries(deps, events);
 
-  const byKey = async (orgUnit: string, ref: string) =>
-    (await toDeliveries(await eventsWhere({ orgUnit, filter: `${deps.program().reference}:eq:${ref}` })))[0];
+  /** The events of one consignment: its reference at one org unit. */
+  const eventsOf = (orgUnit: string, ref: string) =>
+    eventsWhere({ orgUnit, filter: `${deps.program().reference}:eq:${ref}` });
+
+  const byKey = async (orgUnit: string, ref: string) => (await toDeliveries(await eventsOf(orgUnit, ref)))[0];
 
   return {
     async get(id) {
@@ -228,7 +232,7 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       // two apps' deliveries sharing a reference value never write over each other's events
       const kept =
         delivery.identifier.system === CONSIGNMENT_SYSTEM
-          ? keptEventUids(await eventsWhere({ orgUnit: String(ou.id), filter: `${p.reference}:eq:${ref}` }), p)
+          ? keptEventUids(await eventsOf(String(ou.id), ref), p)
           : new Map<string, string>();
       // one event per item and lot (its UID says so): lines sharing both are one event of their
       // sum, else the later line's event would overwrite the earlier's quantity in DHIS2
