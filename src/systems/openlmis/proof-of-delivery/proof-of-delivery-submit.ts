@@ -188,10 +188,8 @@ async function confirm(
   known?: ProofOfDeliveryDto,
 ): Promise<string> {
   const { ctx, lines, matched } = await prepareConfirm(deps, d, podId, facilityId, known);
-  if (ctx.pod.status === 'CONFIRMED') {
-    sameConfirmationOrRefuse(ctx.pod, d, matched);
-    return 'CONFIRMED';
-  }
+  // prepareConfirm refused a confirmed POD unless this is its confirmation sent again
+  if (ctx.pod.status === 'CONFIRMED') return 'CONFIRMED';
   try {
     const saved = await api.confirmProofOfDelivery(
       deps.client,
