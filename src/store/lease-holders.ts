@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { lockExclusively } from './lock-file.js';
 
 /**
  * Which processes holding outbox leases on a SQLite file are still running. Each outbox that
@@ -32,8 +33,7 @@ export class LeaseHolderLocks {
     if (this.held.has(holder)) return;
     const db = new Database(this.fileOf(holder), { timeout: 0 });
     try {
-      db.pragma('journal_mode = MEMORY'); // no -journal file beside it
-      db.exec('BEGIN EXCLUSIVE');
+      lockExclusively(db);
     } catch (err) {
       db.close();
       throw err;
@@ -58,8 +58,7 @@ export class LeaseHolderLocks {
     }
     try {
       try {
-        db.pragma('journal_mode = MEMORY');
-        db.exec('BEGIN EXCLUSIVE');
+        lockExclusively(db);
       } catch {
         return false; // held (SQLITE_BUSY): running; or a file that is no lock: not known to have ended
       }
@@ -112,8 +111,7 @@ function removeIfFree(file: string): void {
     return;
   }
   try {
-    db.pragma('journal_mode = MEMORY');
-    db.exec('BEGIN EXCLUSIVE');
+    lockExclusively(db);
     fs.rmSync(file, { force: true });
   } catch {
     // held: its holder runs

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../config/load.js';
+import { lockExclusively } from './lock-file.js';
 
 /**
  * How long an attempt waits for the lock file while another process is taking or giving back its
@@ -32,8 +33,7 @@ export function tryJobLock(dbFile: string, name: string): (() => void) | undefin
   try {
     db = new Database(file, { timeout: JOB_LOCK_WAIT_MS });
     assertReadWrite(file);
-    db.pragma('journal_mode = MEMORY'); // no -journal file beside it
-    db.exec('BEGIN EXCLUSIVE');
+    lockExclusively(db);
   } catch (err) {
     db?.close();
     if ((err as { code?: unknown }).code === 'SQLITE_BUSY') return undefined; // a live process holds it

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { lockExclusively } from './lock-file.js';
 import { ConfigError } from '../config/load.js';
 import { unusablePathError } from '../config/unusable-path.js';
 import { resolveStoreTarget, type StoreSettings } from './index.js';
@@ -34,8 +35,7 @@ export function ownSqliteStore(settings: StoreSettings): StoreOwnership {
     fs.mkdirSync(path.dirname(lockFile), { recursive: true });
     // timeout 0: a lock held by another server is a refusal now, not a wait
     db = new Database(lockFile, { timeout: 0 });
-    db.pragma('journal_mode = MEMORY'); // no -journal file left beside it
-    db.exec('BEGIN EXCLUSIVE');
+    lockExclusively(db);
   } catch (err) {
     db?.close();
     if ((err as { code?: unknown }).code !== 'SQLITE_BUSY') {
