@@ -66,13 +66,16 @@ function base64Cores(bytes: Buffer): string[] {
   return [...cores, ...urlEncodedBase64(cores)];
 }
 
+/** A text as it stands inside a JSON string (escaped once, without the quotes). */
+const jsonStringBody = (text: string) => JSON.stringify(text).slice(1, -1);
+
 /**
  * JSON string escaping, once and twice (a JSON body carried as a string in an envelope), and as
  * other serialisers write it: `/` as `\/` (PHP, some Java), non-ASCII as `\uXXXX`.
  */
 function jsonEscaped(text: string): string[] {
-  const once = JSON.stringify(text).slice(1, -1);
-  const twice = JSON.stringify(once).slice(1, -1);
+  const once = jsonStringBody(text);
+  const twice = jsonStringBody(once);
   const slashes = once.replace(/\//g, '\\/');
   const ascii = once.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return [once, twice, slashes, ascii];
@@ -101,7 +104,7 @@ function urlEncodedTwice(text: string): string[] {
 
 /** A JSON body percent-encoded into a URL (a login page's `?from=` repeating the login's body). */
 function urlEncodedJson(text: string): string[] {
-  const once = JSON.stringify(text).slice(1, -1);
+  const once = jsonStringBody(text);
   return once === text ? [] : urlEncoded(once);
 }
 
