@@ -61,6 +61,7 @@ import {
   toJson,
   UPSERT_LINK_SQL,
   GET_LINK_SQL,
+  LINKED_FHIR_IDS_PG,
   systemOfRecord,
   newJobValues,
   jobInserted,
@@ -357,6 +358,8 @@ export class PostgresStore implements Store {
   private readonly leaseHolders: PgLeaseHolders;
   /** The scheduler's locks held now (withAdvisoryLock): dropped by close(), not waited for. */
   private readonly advisoryLocks = new Set<HeldAdvisoryLock>();
+  /** The one close (close()): every call shares it. */
+  private closing?: Promise<void>;
 
   /** The outbox's hot statements, batched per turn across concurrent writes (turn-batcher.ts). */
   /** Whether each new write was created (its key was free). */
@@ -495,12 +498,22 @@ export class PostgresStore implements Store {
     return (await this.rows('SELECT version FROM schema_migrations ORDER BY version')).map((r) => Number(r.version));
   }
 
-  async close(): Promise<void> {
+  /**
+   * Ends the pools once: a second close(), during the first or after it, shares the first's end
+   * (as SQLite's returns), where pg refuses ending a pool twice ("end on pool more than once"), so
+   * a caller closing on two paths (a stop signal, the run's end) failed on this engine only.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     // the pools stop giving out connections first: a run the stop cut (still going in an upstream
     // call) cannot connect and write once its lock below is dropped; they end once all are back
     const ended = Promise.all([this.pool.end(), this.locks?.end()]);
-    // a second close() is refused by pg at once ("end on pool more than once"): handled here so the
-    // rejection is not unhandled while the closes below wait; the finally still throws it
+    // handled here so a failed end is not an unhandled rejection while the closes below wait; the
+    // finally still throws it
     ended.catch(() => undefined);
     try {
       // a job run still holding its lock would hold pool.end until its work ends
@@ -765,6 +778,12 @@ export class PostgresStore implements Store {
   async getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined> {
     const [r] = await this.rows(GET_LINK_SQL, [flow, fhirId]);
     return r ? linkFromRow(r) : undefined;
+  }
+
+  async linkedFhirIds(flow: string, fhirIds: string[]): Promise<Set<string>> {
+    if (!fhirIds.length) return new Set();
+    const rows = await this.rows(LINKED_FHIR_IDS_PG, [flow, fhirIds]);
+    return new Set(rows.map((r) => r.fhir_id as string));
   }
 
   async linksToUpstream(flow: string, system: string, upstreamIds: string[]): Promise<ResourceLink[]> {
