@@ -117,3 +117,71 @@ t.test(
     );
   },
 );
+
+/** A session whose lock try finds the lock held by `holders` the first `busy` times, then free. */
+class BusyLockSession extends FakeSession {
+  constructor(
+    private readonly tries: { busy: number; holders: number[] },
+    readonly processID?: number,
+  ) {
+    super();
+  }
+  override async query(sql: string): Promise<{ rows: Record<string, unknown>[] }> {
+    this.queries.push(sql);
+    if (/pg_locks/.test(sql)) return { rows: this.tries.holders.map((pid) => ({ pid })) };
+    if (/pg_try_advisory_lock/.test(sql) && this.tries.busy > 0) {
+      this.tries.busy--;
+      return { rows: [{ locked: false }] };
+    }
+    return { rows: [{ locked: true }] };
+  }
+}
+
+function poolOf(tries: { busy: number; holders: number[] }) {
+  const sessions: BusyLockSession[] = [];
+  const pool = {
+    async connect() {
+      const s = new BusyLockSession(tries, 900 + sessions.length);
+      sessions.push(s);
+      return s;
+    },
+  };
+  return { pool: pool as unknown as pg.Pool, sessions };
+}
+
+t.test('the cut session still holds the lock as its backend exits: asked again, the run goes on', async (t) => {
+  // pg_terminate_backend: the client hears of the cut before the backend has let go of its locks
+  const tries = { busy: 2, holders: [4242] };
+  const { pool, sessions } = poolOf(tries);
+  const first = new BusyLockSession({ busy: 0, holders: [] }, 4242);
+  const lock = new HeldAdvisoryLock(pool, first as unknown as pg.PoolClient, 'schedule:x', 10_000, 5_000);
+  first.emit('error', new Error('terminating connection due to administrator command'));
+  await waitFor('the lock taken on a third session', () => sessions.length === 3 && sessions[2].released === undefined);
+  t.equal(tries.busy, 0, 'asked until the old session let go');
+  t.match(sessions[0].queries, [/pg_try_advisory_lock/, /pg_locks/], 'who holds it was asked');
+  t.notOk(lock.signal.aborted, 'the run was not stopped: nobody else holds the lock');
+  await lock.release();
+  t.match(sessions[2].queries.at(-1), /pg_advisory_unlock/, 'given back on the session that holds it');
+});
+
+t.test('another backend holds the lock after the cut: the run is stopped at once', async (t) => {
+  const tries = { busy: 1, holders: [5151] };
+  const { pool, sessions } = poolOf(tries);
+  const first = new BusyLockSession({ busy: 0, holders: [] }, 4242);
+  const lock = new HeldAdvisoryLock(pool, first as unknown as pg.PoolClient, 'schedule:x', 10_000, 5_000);
+  first.emit('end');
+  await waitFor('the run stopped', () => lock.signal.aborted);
+  t.equal(sessions.length, 1, 'not asked again');
+  t.match(String(lock.signal.reason), /another instance holds it now/);
+  await lock.release();
+});
+
+t.test('the old session never lets go within the bound: the run is stopped naming it', async (t) => {
+  const { pool } = poolOf({ busy: Infinity, holders: [4242] });
+  const first = new BusyLockSession({ busy: 0, holders: [] }, 4242);
+  const lock = new HeldAdvisoryLock(pool, first as unknown as pg.PoolClient, 'schedule:x', 10_000, 200);
+  first.emit('end');
+  await waitFor('the run stopped', () => lock.signal.aborted);
+  t.match(String(lock.signal.reason), /the old session still held it after 200 ms/);
+  await lock.release();
+});
