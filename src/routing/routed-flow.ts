@@ -151,9 +151,10 @@ export class RoutedFlow<T> implements FlowService<T> {
   private async rememberNamed(system: string, value: T, bySystemId = false): Promise<void> {
     const upstreamId = (value as { id?: string }).id;
     const ids = bySystemId && upstreamId ? this.spec.fhirIds(value).filter((id) => id !== upstreamId) : [];
-    const stored = await Promise.all(ids.map((id) => this.store.getLink(this.spec.flow, id)));
+    // one look-up for every id (a 50-line proof of delivery was 50 reads of the store)
+    const stored = ids.length ? await this.store.linkedFhirIds(this.spec.flow, ids) : new Set<string>();
     const links: ResourceLink[] = ids
-      .filter((_, i) => !stored[i])
+      .filter((id) => !stored.has(id))
       .map((fhirId) => ({ flow: this.spec.flow, fhirId, system, upstreamId: upstreamId! }));
     links.push(...this.namedLinks(system, [value]));
     if (links.length) await this.store.putLinks(links);

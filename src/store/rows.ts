@@ -224,6 +224,11 @@ export const systemOfRecord = (l: ResourceLink): number => (l.primary === false 
 export const GET_LINK_SQL =
   'SELECT * FROM resource_links WHERE flow = $1 AND fhir_id = $2 ORDER BY system_of_record DESC, updated_at DESC LIMIT 1';
 
+/** The FHIR ids among some that have a link in a flow (Store.linkedFhirIds): one statement for any count. */
+export const LINKED_FHIR_IDS_SQLITE =
+  'SELECT DISTINCT fhir_id FROM resource_links WHERE flow = ? AND fhir_id IN (SELECT value FROM json_each(?))';
+export const LINKED_FHIR_IDS_PG = 'SELECT DISTINCT fhir_id FROM resource_links WHERE flow = $1 AND fhir_id = ANY($2)';
+
 /**
  * The upstream object a delivered write's links stand for: its first id (routing's primaryId).
  * finishJob writes it into the job's links in the same transaction as the job's end, so a read by

@@ -47,6 +47,7 @@ import {
   toJson,
   UPSERT_LINK_SQL,
   GET_LINK_SQL,
+  LINKED_FHIR_IDS_SQLITE,
   systemOfRecord,
   newJobValues,
   jobInserted,
@@ -545,6 +546,14 @@ export class SqliteStore implements Store {
 
   async getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined> {
     return this.read(() => this.linkOf(flow, fhirId));
+  }
+
+  async linkedFhirIds(flow: string, fhirIds: string[]): Promise<Set<string>> {
+    if (!fhirIds.length) return new Set();
+    const rows = await this.read(
+      () => this.sql(LINKED_FHIR_IDS_SQLITE).all(flow, JSON.stringify(fhirIds)) as { fhir_id: string }[],
+    );
+    return new Set(rows.map((r) => r.fhir_id));
   }
 
   private linkOf(flow: string, fhirId: string): ResourceLink | undefined {

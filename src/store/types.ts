@@ -529,6 +529,8 @@ export interface Store {
    */
   putLinks(links: ResourceLink[]): Promise<void>;
   getLink(flow: string, fhirId: string): Promise<ResourceLink | undefined>;
+  /** Which of these FHIR ids have a link in the flow (any system): one look-up, for a read naming many. */
+  linkedFhirIds(flow: string, fhirIds: string[]): Promise<Set<string>>;
   /** Links of writes to these upstream objects of one system (with a job), newest first. */
   linksToUpstream(flow: string, system: string, upstreamIds: string[]): Promise<ResourceLink[]>;
   /**
