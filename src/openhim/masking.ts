@@ -5,6 +5,7 @@
  * its value replaced; known secret values are scrubbed wherever they still appear.
  */
 import { FormFinder } from '../platform/form-finder.js';
+import { literalSpans, maskSpans } from '../platform/mask-spans.js';
 import { MASK, MIN_SECRET_LENGTH } from '../platform/redaction.js';
 import type { HeaderValues } from '../platform/call-recording.js';
 
@@ -230,9 +231,7 @@ function holdsNoSecret(text: string, secretValues: readonly string[]): boolean {
 export function scrubSecretValues(text: string, secretValues: readonly string[]): string {
   // a text holding none is the answer as it is: the loop below would replace nothing
   if (text.length >= FINDER_FROM_LENGTH && holdsNoSecret(text, secretValues)) return text;
-  let out = text;
-  for (const secret of secretValues) {
-    if (secret.length >= MIN_SECRET_LENGTH && out.includes(secret)) out = out.split(secret).join(MASK);
-  }
-  return out;
+  const present = secretValues.filter((secret) => secret.length >= MIN_SECRET_LENGTH && text.includes(secret));
+  // the union of every occurrence: one secret's mask must not hide the start of another's
+  return present.length === 0 ? text : maskSpans(text, literalSpans(text, present), MASK);
 }

@@ -10,7 +10,9 @@
  */
 import type { Settings } from '../config/settings.js';
 import { secretKeys, settingDefs } from '../config/settings.js';
+import { widenToEscapes } from './escape-bounds.js';
 import { FormFinder } from './form-finder.js';
+import { maskSpans, patternSpans } from './mask-spans.js';
 import { isOwnWord } from './own-words.js';
 
 export const MASK = '**********';
@@ -69,27 +71,58 @@ function base64Cores(bytes: Buffer): string[] {
 /** A text as it stands inside a JSON string (escaped once, without the quotes). */
 const jsonStringBody = (text: string) => JSON.stringify(text).slice(1, -1);
 
-/**
- * JSON string escaping, once and twice (a JSON body carried as a string in an envelope), and as
- * other serialisers write it: `/` as `\/` (PHP, some Java), non-ASCII as `\uXXXX`.
- */
-function jsonEscaped(text: string): string[] {
-  const once = jsonStringBody(text);
-  const twice = jsonStringBody(once);
-  const slashes = once.replace(/\//g, '\\/');
-  const ascii = once.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return [once, twice, slashes, ascii];
-}
+const asciiEscaped = (text: string) =>
+  text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /**
- * Percent-encoding as browsers and servers write it (upper case) and as some clients do (lower).
- * A lone surrogate (a `\ud800` escape in a JSON settings file) is encoded as U+FFFD, as URL and
- * form encoders write it; encodeURIComponent would throw on it and the settings fail to load.
+ * A text inside a JSON string as serialisers write it: JSON.stringify's, `/` as `\/` (some Java),
+ * non-ASCII as `\uXXXX` (Python's json.dumps), and both (PHP's json_encode, by default).
+ */
+function jsonVariants(text: string): string[] {
+  const once = jsonStringBody(text);
+  const slashes = once.replace(/\//g, '\\/');
+  return [once, slashes, asciiEscaped(once), asciiEscaped(slashes)];
+}
+
+/** JSON string escaping in its variants, and twice (a JSON body carried as a string in an envelope). */
+function jsonEscaped(text: string): string[] {
+  const variants = jsonVariants(text);
+  return [...variants, jsonStringBody(variants[0])];
+}
+
+/** The forms with their percent escapes in lower case too, as some clients write them. */
+function withLowerHex(forms: string[]): string[] {
+  return [...forms, ...forms.map((f) => f.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()))];
+}
+
+/** A lone surrogate (a `\ud800` escape in a JSON settings file) as URL and form encoders write it: U+FFFD. */
+const wellFormed = (text: string) => text.replace(/[\ud800-\udfff]/gu, '\ufffd');
+
+/**
+ * Percent-encoding of every reserved character, as browsers and servers write a query value or a
+ * form field; encodeURIComponent would throw on a lone surrogate and the settings fail to load.
  */
 function urlEncoded(text: string): string[] {
-  const wellFormed = text.replace(/[\ud800-\udfff]/gu, '\ufffd');
-  const forms = [encodeURIComponent(wellFormed), new URLSearchParams({ s: text }).toString().slice(2)]; // form: space as +
-  return [...forms, ...forms.map((f) => f.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()))];
+  const forms = [encodeURIComponent(wellFormed(text)), new URLSearchParams({ s: text }).toString().slice(2)]; // form: space as +
+  return withLowerHex(forms);
+}
+
+/** What a URL parser percent-encodes in a query (WHATWG's special-query set): the rest stays. */
+// eslint-disable-next-line no-control-regex -- the C0 controls are in the set
+const URL_QUERY_ENCODED = /[\u0000-\u0020"#<>'\u007f-\u{10ffff}]/gu;
+
+/** Each UTF-8 byte of a character as `%XX` (encodeURIComponent would keep `'`). */
+const percentEncodedBytes = (c: string) => Buffer.from(c, 'utf8').toString('hex').toUpperCase().replace(/../g, '%$&');
+
+/**
+ * Percent-encoding of only some characters: a secret concatenated into a URL (a redirect Location,
+ * a query string) that a URL parser then normalises (fetch, undici, WHATWG URL: space, quotes,
+ * `<>` and non-ASCII encoded, `&=+;/?` kept), or that encodeURI encoded.
+ */
+function partlyUrlEncoded(text: string): string[] {
+  const whole = wellFormed(text);
+  const parsed = whole.replace(URL_QUERY_ENCODED, percentEncodedBytes);
+  return withLowerHex([encodeURI(whole), parsed]);
 }
 
 /**
@@ -102,10 +135,14 @@ function urlEncodedTwice(text: string): string[] {
     .flatMap((once) => urlEncoded(once));
 }
 
-/** A JSON body percent-encoded into a URL (a login page's `?from=` repeating the login's body). */
+/**
+ * A JSON body (in each serialiser's escaping) percent-encoded into a URL: a login page's `?from=`
+ * repeating the login's body, wholly or partly encoded.
+ */
 function urlEncodedJson(text: string): string[] {
-  const once = jsonStringBody(text);
-  return once === text ? [] : urlEncoded(once);
+  return jsonVariants(text)
+    .filter((variant) => variant !== text)
+    .flatMap((variant) => [...urlEncoded(variant), ...partlyUrlEncoded(variant)]);
 }
 
 /** Every text form a secret takes on the wire, in a URL, in a form, in JSON and in Basic auth. */
@@ -115,6 +152,7 @@ export function secretForms(secret: string): string[] {
     secret,
     ...jsonEscaped(secret),
     ...urlEncoded(secret),
+    ...partlyUrlEncoded(secret),
     ...urlEncodedTwice(secret),
     ...urlEncodedJson(secret),
     ...base64Forms(bytes),
@@ -303,7 +341,16 @@ export class Redactor {
    */
   redact(text: string): string {
     const out = maskUrlPasswords(maskSchemeCredentials(text));
-    return this.pattern && this.finder!.holds(out) ? out.replace(this.pattern, MASK) : out;
+    return this.pattern && this.finder!.holds(out) ? this.maskForms(out) : out;
+  }
+
+  /**
+   * Every known form masked as the union of all its matches (see mask-spans), each widened so that
+   * no JSON escape is cut (see escape-bounds).
+   */
+  private maskForms(text: string): string {
+    const spans = patternSpans(text, this.pattern!).map((span) => widenToEscapes(text, span));
+    return maskSpans(text, spans, MASK);
   }
 
   /** True when the text carries a known secret form (a cheap check before rebuilding a body). */

@@ -38,10 +38,11 @@ t.test('short secrets stay unmasked, and lists of secrets past those remembered 
   t.equal(scrubSecretValues(`${body}${SECRETS[0]}`, SECRETS), `${body}${MASK}`, 'the first list again');
 });
 
-t.test('secrets overlapping each other are masked one after another, as listed', async (t) => {
+// one after another left the end of the second in clear (`${MASK}gh`): masked as their union
+t.test('secrets overlapping each other are masked as one, whatever the order listed', async (t) => {
   const body = filler(700);
-  t.equal(scrubSecretValues(`${body}abcdefgh`, ['abcdef', 'cdefgh']), `${body}${MASK}gh`);
-  t.equal(scrubSecretValues(`${body}abcdefgh`, ['cdefgh', 'abcdef']), `${body}ab${MASK}`);
+  t.equal(scrubSecretValues(`${body}abcdefgh`, ['abcdef', 'cdefgh']), `${body}${MASK}`);
+  t.equal(scrubSecretValues(`${body}abcdefgh`, ['cdefgh', 'abcdef']), `${body}${MASK}`);
 });
 
 t.test('a body naming a credential only through an escape still takes the masking path', async (t) => {

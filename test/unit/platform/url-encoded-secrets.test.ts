@@ -64,3 +64,48 @@ t.test('a secret holding a lone surrogate is learnt and masked', async (t) => {
   t.equal(r.redact(`said ${encoded} once`).includes(encoded), false, 'its percent-encoded form masked');
   t.equal(r.redact(`said ${secret} once`).includes(secret), false, 'the secret masked');
 });
+
+// a secret with characters a URL parser and encodeURI leave as they are (& = + ; / ?) and ones
+// they encode (space, quote, < >, non-ASCII): neither encoding is encodeURIComponent's
+const PARTLY = `Pa ss"w<rd>'é&=+;/?x`;
+
+t.test('a secret concatenated into a URL and normalised by a URL parser is masked', async (t) => {
+  const r = new Redactor();
+  r.learn(PARTLY);
+  // a redirect Location built by concatenation, then parsed (WHATWG URL, as fetch and undici do)
+  const location = new URL(`https://login.example/sso?from=${PARTLY}`).href;
+  t.notOk(location.includes(encodeURIComponent(PARTLY)), 'not the component encoding');
+  const out = r.redact(`redirected to ${location}`);
+  t.equal(out, `redirected to https://login.example/sso?from=${MASK}`);
+});
+
+t.test('a secret encoded with encodeURI (only some characters) is masked', async (t) => {
+  const r = new Redactor();
+  r.learn(PARTLY);
+  for (const encoded of [encodeURI(PARTLY), encodeURI(PARTLY).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())]) {
+    t.equal(r.redact(`/next?u=${encoded}#top`), `/next?u=${MASK}#top`, encoded);
+  }
+});
+
+const UNICODE = 'Sécret-pässwörd/01';
+
+t.test('a JSON body escaped to ASCII (\\uXXXX), then percent-encoded into a URL, is masked', async (t) => {
+  const r = new Redactor();
+  r.learn(UNICODE);
+  // Python's json.dumps (ensure_ascii) and PHP's json_encode (also `/` as `\/`)
+  const python = JSON.stringify({ password: UNICODE }).replace(
+    /[\u0080-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  const php = python.replace(/\//g, '\\/');
+  for (const body of [python, php]) {
+    t.notOk(r.redact(body).includes('cret'), `raw: ${r.redact(body)}`);
+    for (const encoded of [encodeURIComponent(body), new URLSearchParams({ b: body }).toString().slice(2)]) {
+      const out = r.redact(`/login?body=${encoded}`);
+      t.notOk(out.includes('cret'), out);
+      t.match(out, MASK);
+    }
+    const parsed = new URL(`https://x.example/login?body=${body}`).href;
+    t.notOk(r.redact(parsed).includes('cret'), `normalised by a URL parser: ${r.redact(parsed)}`);
+  }
+});

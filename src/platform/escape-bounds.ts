@@ -1,0 +1,41 @@
+/**
+ * A mask must not cut a JSON escape (`\n`, `\"`, `\\`, `\u00e9`) in two: a form matched from an
+ * escape's letter on (a secret starting with `n` after a newline's `\n`) masked as `\**********`
+ * is not valid JSON, and the OpenHIM envelope, a log line or a FHIR answer redacted as text must
+ * stay parseable. A span that starts or ends inside an escape is widened to the whole escape:
+ * masking a little more is safe, and a `*` is valid anywhere in a JSON string.
+ */
+import type { Span } from './mask-spans.js';
+
+const BACKSLASH = 0x5c;
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+/** The longest escape, `\uXXXX`, reaches this far past its backslash. */
+const LONGEST_ESCAPE = 6;
+
+/** Whether the backslash at `at` starts an escape: an even run of backslashes stands before it. */
+function startsEscape(text: string, at: number): boolean {
+  let run = 0;
+  for (let i = at - 1; i >= 0 && text.charCodeAt(i) === BACKSLASH; i--) run++;
+  return run % 2 === 0;
+}
+
+/**
+ * The escape that holds both the characters before and at `at` (a cut at `at` would split it), or
+ * undefined.
+ */
+function escapeAcross(text: string, at: number): Span | undefined {
+  for (let k = at - 1; k >= 0 && k > at - LONGEST_ESCAPE; k--) {
+    if (text.charCodeAt(k) !== BACKSLASH || !startsEscape(text, k)) continue;
+    // escapes never overlap: the nearest one starting before `at` is the only one that may cover it
+    const length = text[k + 1] === 'u' && HEX4.test(text.slice(k + 2, k + 6)) ? LONGEST_ESCAPE : 2;
+    return k + length > at ? [k, Math.min(k + length, text.length)] : undefined;
+  }
+  return undefined;
+}
+
+/** The span widened so that neither of its ends cuts an escape. */
+export function widenToEscapes(text: string, [start, end]: Span): Span {
+  const head = escapeAcross(text, start);
+  const tail = escapeAcross(text, end);
+  return [head ? head[0] : start, tail ? tail[1] : end];
+}
