@@ -619,6 +619,10 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
           return typedError('UpdateInboundShipmentError', 'CannotEditInvoice', 'Cannot edit invoice');
         state.moveInbound(invoice, input.status);
       }
+      // the date the store says it received the goods, in place of the moment it was marked so
+      // (UpdateInboundShipmentInput.receivedDatetime); a DateTime, answered in UTC
+      if (input.receivedDatetime !== undefined && input.receivedDatetime !== null)
+        invoice.receivedDatetime = new Date(input.receivedDatetime).toISOString();
       if (input.theirReference !== undefined && input.theirReference !== null)
         invoice.theirReference = input.theirReference;
       state.applied.push({ mutation: 'updateInboundShipment', id: invoice.id });

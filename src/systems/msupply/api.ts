@@ -436,7 +436,10 @@ export function createMsupplyApi(client: MsupplyClient) {
           ).invoices,
       );
     },
-    async updateInboundShipment(storeId: string, input: { id: string; status: 'DELIVERED' | 'RECEIVED' | 'VERIFIED' }) {
+    async updateInboundShipment(
+      storeId: string,
+      input: { id: string; status: 'DELIVERED' | 'RECEIVED' | 'VERIFIED'; receivedDatetime?: string },
+    ) {
       return (
         await client.request<{ updateInboundShipment: { id: string; status: string } }>({
           query: Q.UPDATE_INBOUND_SHIPMENT,

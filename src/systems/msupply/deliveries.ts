@@ -27,7 +27,8 @@ import type { StoreDirectory } from './stores.js';
  * units). A warehouse's outbound shipments read as deliveries too, when a search names the supplier
  * (each shipped one as the inbound shipment made from it). Each step is journaled and looks before it writes; a
  * delivery already received before the first attempt is a 409, not a second receipt, unless it was
- * received with exactly these quantities: the same confirmation again, answered as done.
+ * received with exactly these quantities (and date received, where the confirmation gives one:
+ * it is sent as the shipment's receivedDatetime): the same confirmation again, answered as done.
  */
 export interface DeliveryDeps {
   api: MsupplyApi;
@@ -89,6 +90,8 @@ export function decodeShipment(
     destination: outbound ? other : here,
     supplier: outbound ? here : other,
     occurredAt: s.receivedDatetime ?? s.deliveredDatetime ?? s.shippedDatetime ?? undefined,
+    // received: the date is the one the confirmation gave (receivedDatetime), kept as that instant
+    ...(received(s.status) && s.receivedDatetime ? { dateReceivedKept: 'instant' as const } : {}),
     lines,
     source: { system: MSUPPLY, id: s.id },
     lastUpdated:
@@ -148,6 +151,15 @@ function acceptedPacks(q: Quantity, line: ShipmentLineRow, where: string): numbe
       where,
     );
   return tidy(q.value / line.packSize);
+}
+
+/**
+ * The instant a confirmation says the goods were received (its occurredAt: a FHIR dateTime, a bare
+ * day at its start in UTC), as Open mSupply's receivedDatetime takes it; none when it gives none.
+ */
+function receivedDatetimeOf(delivery: Pick<Delivery, 'occurredAt'>): string | undefined {
+  const at = delivery.occurredAt ? Date.parse(delivery.occurredAt) : NaN;
+  return Number.isNaN(at) ? undefined : new Date(at).toISOString();
 }
 
 export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability {
@@ -233,6 +245,22 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       return false;
     }
   };
+  /**
+   * A received shipment keeps the date received the confirmation gave (receivedDatetime), to the
+   * instant: the same confirmation sent again with another is a change of a completed delivery,
+   * refused (409 naming the date), not answered as done. No receiver is kept (Open mSupply has no
+   * place for one), so none is compared.
+   */
+  const receiptChange = (delivery: Delivery, shipment: ShipmentRow): ConflictError | undefined => {
+    const asked = receivedDatetimeOf(delivery);
+    if (!asked || !shipment.receivedDatetime || Date.parse(asked) === Date.parse(shipment.receivedDatetime))
+      return undefined;
+    return new ConflictError(
+      `shipment ${shipment.invoiceNumber} was received (${shipment.status}) in Open mSupply at ${shipment.receivedDatetime}; a completed delivery cannot be changed, so it is not received at ${delivery.occurredAt}`,
+      409,
+      ['Delivery.occurredAt'],
+    );
+  };
   const alreadyReceived = (shipment: ShipmentRow) =>
     new ConflictError(
       `shipment ${shipment.invoiceNumber} was already received (${shipment.status}) in Open mSupply with other quantities; a delivery is confirmed once`,
@@ -314,6 +342,8 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     async precheck(delivery) {
       const { shipment } = await locate(delivery);
       if (received(shipment.status) && !sameConfirmation(delivery, shipment)) throw alreadyReceived(shipment);
+      const changed = received(shipment.status) ? receiptChange(delivery, shipment) : undefined;
+      if (changed) throw changed;
       plan(delivery, shipment);
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
@@ -321,8 +351,10 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       // only the first attempt may find it received: after that, a retry resumes its own work
       const found = await journal.run('not-yet-received', async () => {
         if (!received(shipment.status)) return shipment.status;
-        if (sameConfirmation(delivery, shipment)) return 'same-confirmation';
-        throw alreadyReceived(shipment);
+        if (!sameConfirmation(delivery, shipment)) throw alreadyReceived(shipment);
+        const changed = receiptChange(delivery, shipment);
+        if (changed) throw changed;
+        return 'same-confirmation';
       });
       if (found === 'same-confirmation')
         return { system: MSUPPLY, ids: { shipment: shipment.id }, status: deliveryStatusOf(shipment.status) };
@@ -342,7 +374,13 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       let status = await journal.run('received', async () => {
         const now = await currentShipment(store, shipment);
         if (received(now.status)) return now.status;
-        return (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status;
+        const receivedDatetime = receivedDatetimeOf(delivery);
+        const input = {
+          id: shipment.id,
+          status: 'RECEIVED' as const,
+          ...(receivedDatetime ? { receivedDatetime } : {}),
+        };
+        return (await api.updateInboundShipment(store.id, input)).status;
       });
       if (deps.verify() && status !== 'VERIFIED') {
         // looks first, as 'received' does: a retry after a lost answer finds it VERIFIED, which
