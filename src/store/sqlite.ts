@@ -136,7 +136,7 @@ import {
   type CrosswalkStateCount,
 } from './crosswalk-query.js';
 import { inOrder, mutexFor } from './keyed-mutex.js';
-import { tryJobLock } from './sqlite-job-lock.js';
+import { takeJobLock } from './sqlite-job-lock.js';
 import {
   consoleSessionFromRow,
   consoleSessionValues,
@@ -1045,7 +1045,7 @@ export class SqliteStore implements Store {
     // a CLI's `jobs run` beside the server runs jobs too: a lock file every process sees
     // (sqlite-job-lock.ts); once held, nothing can take it from under the run
     const inMemory = this.file === ':memory:' || this.file === '';
-    const release = inMemory ? () => undefined : tryJobLock(this.file, name);
+    const release = inMemory ? () => undefined : await takeJobLock(this.file, name);
     if (!release) return { ran: false };
     try {
       return { ran: true, value: await fn(new AbortController().signal) };

@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { jobLockFile, tryJobLock } from '../../../src/store/sqlite-job-lock.js';
+import { openStore } from '../../../src/store/index.js';
+import { jobLockFile, takeJobLock } from '../../../src/store/sqlite-job-lock.js';
 
 const lockModule = new URL('../../../src/store/sqlite-job-lock.ts', import.meta.url).pathname;
 const NOBODY = 65534;
@@ -27,12 +28,12 @@ function otherUserNode(): string[] | undefined {
   return ['setpriv', ...setpriv, process.execPath];
 }
 
-/** tryJobLock in another process, as that user: whether it got the lock, or the error it threw. */
+/** takeJobLock in another process, as that user: whether it got the lock, or the error it threw. */
 function tryInOtherProcess(node: string[], dbFile: string): { got?: boolean; error?: string; kind?: string } {
-  const code = `import(process.argv[1]).then((m) => {
-    try { console.log(JSON.stringify({ got: !!m.tryJobLock(process.argv[2], 'schedule:x') })); }
-    catch (e) { console.log(JSON.stringify({ error: e.message, kind: e.constructor.name })); }
-  });`;
+  const code = `import(process.argv[1]).then((m) => m.takeJobLock(process.argv[2], 'schedule:x')).then(
+    (release) => console.log(JSON.stringify({ got: !!release })),
+    (e) => console.log(JSON.stringify({ error: e.message, kind: e.constructor.name })),
+  );`;
   const r = spawnSync(node[0], [...node.slice(1), '--import', 'tsx', '-e', code, lockModule, dbFile], {
     encoding: 'utf8',
   });
@@ -73,6 +74,18 @@ t.test(
       t.match(answer.error, file, `${what}: the lock file named`);
       t.match(answer.error, /chown/, `${what}: what to do said`);
     }
+
+    // a directory it may not write, no lock file in it yet: the directory is the problem, named
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'job-lock-'));
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    // root's 0755 keeps nobody out; as ourselves, a mode that keeps us out
+    fs.chmodSync(dir, process.getuid?.() === 0 ? 0o755 : 0o555);
+    t.teardown(() => fs.chmodSync(dir, 0o755));
+    const answer = tryInOtherProcess(node, path.join(dir, 'mediator.db'));
+    const what = 'a directory not writable, no lock file yet';
+    t.equal(answer.kind, 'ConfigError', `${what}: refused as a configuration error`);
+    t.match(answer.error, `the directory ${dir} is not writable`, `${what}: the directory named as the problem`);
+    t.notMatch(answer.error, /cannot be read and written|chown/, `${what}: not told to chown a file that is not there`);
   },
 );
 
@@ -90,8 +103,7 @@ t.test('a lock given back while another attempt meets it: that attempt waits and
         '--import',
         'tsx',
         '-e',
-        `import(process.argv[1]).then((m) => {
-           const release = m.tryJobLock(process.argv[2], 'schedule:x');
+        `import(process.argv[1]).then((m) => m.takeJobLock(process.argv[2], 'schedule:x')).then((release) => {
            console.log(release ? 'held' : 'refused');
            setTimeout(() => release?.(), 20);
          });`,
@@ -103,10 +115,59 @@ t.test('a lock given back while another attempt meets it: that attempt waits and
     const exited = new Promise((resolve) => holder.once('exit', resolve));
     const said = await new Promise<string>((resolve) => holder.stdout!.once('data', (d) => resolve(String(d).trim())));
     t.equal(said, 'held', 'the other process holds the lock');
-    const release = tryJobLock(dbFile, 'schedule:x');
+    const release = await takeJobLock(dbFile, 'schedule:x');
     if (release) taken++;
     release?.();
     await exited;
   }
   t.equal(taken, 1, 'the lock was taken once its holder gave it back, not refused at once');
+});
+
+t.test('a lock another process holds: the wait for it lets the event loop turn, and is refused', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'job-lock-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dbFile = path.join(dir, 'mediator.db');
+  const store = await openStore({ databaseUrl: `sqlite:${dbFile}` });
+  t.teardown(() => store.close());
+  // another process (a `jobs run`) holds the job's lock until its stdin ends
+  const holder = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import(process.argv[1]).then((m) => m.takeJobLock(process.argv[2], 'schedule:x')).then((release) => {
+         console.log(release ? 'held' : 'refused');
+         process.stdin.resume().on('end', () => release?.());
+       });`,
+      lockModule,
+      dbFile,
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise((resolve) => holder.once('exit', resolve));
+  t.teardown(async () => {
+    holder.stdin!.end();
+    await exited;
+  });
+  const said = await new Promise<string>((resolve) => holder.stdout!.once('data', (d) => resolve(String(d).trim())));
+  t.equal(said, 'held', 'the other process holds the lock');
+
+  // turns of the event loop while this process waits for the lock: none when the wait blocks it
+  let turns = 0;
+  let waiting = true;
+  const turn = (): void => {
+    if (!waiting) return;
+    turns++;
+    setImmediate(turn);
+  };
+  setImmediate(turn);
+  let ran = false;
+  const result = await store.withAdvisoryLock('schedule:x', async () => {
+    ran = true;
+  });
+  waiting = false;
+  t.same(result, { ran: false }, 'refused: the other process runs the job');
+  t.notOk(ran, 'the job did not run here');
+  t.ok(turns > 0, `the event loop turned while it waited (${turns} turns)`);
 });
