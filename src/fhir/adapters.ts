@@ -257,6 +257,9 @@ const supplyDelivery: ResourceAdapter<Delivery> = {
         const lineIds = [...(previous.basedOn?.lineIds ?? []), ...(delivery.basedOn?.lineIds ?? [])];
         return {
           ...previous,
+          // the status sent: the delivery as read may be a queued write's pending view (in
+          // progress), and a resend building on it differed from the write it resends
+          status: delivery.status,
           basedOn:
             previous.basedOn || delivery.basedOn
               ? {

@@ -57,17 +57,23 @@ const named = (id: Identifier) => `${id.system}|${id.value}`;
  * told its app it had. The same number again is a resend, answered as applied; so is the
  * operation's own number (`ownNumber`): it names that delivery itself, whoever completed it. Who
  * completed it is named where the mediator wrote it: an app that lost DL-1's answer and sent it
- * again as DL-2 learns that DL-1 stands.
+ * again as DL-2 learns that DL-1 stands. `sentBefore`: this write's own earlier attempt sent the
+ * completing action (checked inside the write, at that action: deliveries.ts completeOnce).
  */
 export async function refuseCompletedByAnother(
   op: Json,
   delivery: Delivery,
   ownNumber: Identifier,
   confirmedBy: ConfirmedBy | undefined,
+  sentBefore = false,
 ): Promise<void> {
   if (op.status !== 'COMPLETED' || sameIdentifier(ownNumber, delivery.identifier)) return;
   const by = await confirmedBy?.completedBy(String(op.uuid));
   if (sameIdentifier(by, delivery.identifier)) return;
+  // this write sent its action before (its answer lost) and no other delivery is known to have
+  // completed it: it is taken as this write's own, as a retry must (a UI completion in between
+  // cannot be told from it)
+  if (sentBefore && !by) return;
   const what = `OpenMRS stock operation ${ownNumber.value} (${String(op.uuid)})`;
   const who = by
     ? `by delivery ${named(by)}: this delivery (${named(delivery.identifier)}) applies nothing more; if it is that delivery sent again, read it by its number instead`

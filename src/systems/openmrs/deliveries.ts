@@ -263,6 +263,26 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     return op;
   };
 
+  /**
+   * The action that completes the operation (`name` from `from`), once, journaled as `step`. Found
+   * completed already, it is this write's own completion only if an earlier attempt of it sent the
+   * action (its answer lost), journaled as `step`-sent just before sending; else another delivery
+   * or OpenMRS's UI completed it since the operation was chosen (two confirmations racing: DL-2
+   * completes the transfer while DL-1's write waits for a retry), and this write is refused naming
+   * who did, as the precheck refuses it at the edge, never answered as a second completion.
+   */
+  const completeOnce = (op: Json, delivery: Delivery, journal: StepJournal, step: string, name: string, from: string) =>
+    journal.run(step, () =>
+      actOn(client, String(op.uuid), name, [from], undefined, {
+        sending: () => journal.run(`${step}-sent`, async () => true).then(() => undefined),
+        async past(status) {
+          if (status !== 'COMPLETED') return;
+          const sent = await journal.run(`${step}-sent`, async () => false);
+          await refuseCompletedByAnother({ ...op, status }, delivery, numberOf(op), deps.confirmedBy, sent);
+        },
+      }),
+    );
+
   return {
     async get(id) {
       // a delivery's own id is its operation's uuid: read alone; a line id is found in the lists
@@ -309,11 +329,9 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       // corrected by an earlier attempt whose answer was lost: still to be submitted again
       const corrected = receipt && op.status === 'RETURNED' && CORRECTED.test(String(op.remarks ?? ''));
       if (short.length || corrected) await correctReceipt(String(op.uuid), short, delivery, journal);
-      const status = await journal.run(receipt ? 'approve-receipt' : 'complete-transfer', () =>
-        receipt
-          ? actOn(client, String(op.uuid), 'APPROVE', ['SUBMITTED'])
-          : actOn(client, String(op.uuid), 'COMPLETE', ['DISPATCHED']),
-      );
+      const status = receipt
+        ? await completeOnce(op, delivery, journal, 'approve-receipt', 'APPROVE', 'SUBMITTED')
+        : await completeOnce(op, delivery, journal, 'complete-transfer', 'COMPLETE', 'DISPATCHED');
       return {
         system: OPENMRS,
         ids: { [receipt ? 'receipt' : 'transfer']: String(op.uuid) },

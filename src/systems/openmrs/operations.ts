@@ -97,6 +97,16 @@ const statusOf = async (client: OpenMrsClient, uuid: string, when: string) =>
   );
 
 /**
+ * What an action's caller checks around it: `sending`, just before the action is sent (to record
+ * that it was); `past`, when the operation is found past the statuses the action applies to, which
+ * may throw (acted on by someone else, not by an earlier attempt of this write).
+ */
+export interface ActionGuard {
+  sending(): Promise<void>;
+  past(status: string): Promise<void>;
+}
+
+/**
  * Runs `name` on the operation if its status is one of `from` (with its reason: RETURN needs one);
  * returns the status it ends in, read back from the operation: the module answers the action
  * with the action itself (`{name, uuid, reason, lineItems}`, StockOperationActionResource.save),
@@ -109,9 +119,14 @@ export async function actOn(
   name: string,
   from: string[],
   reason?: string,
+  guard?: ActionGuard,
 ): Promise<string> {
   const before = await statusOf(client, uuid, `before ${name}`);
-  if (!from.includes(before)) return before;
+  if (!from.includes(before)) {
+    await guard?.past(before);
+    return before;
+  }
+  await guard?.sending();
   const body = { name, uuid, ...(reason ? { reason } : {}) };
   // its answer is not read (the status is read back below), so an answer that is not JSON is no error
   await client.call<unknown>({

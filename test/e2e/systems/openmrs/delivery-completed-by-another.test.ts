@@ -7,8 +7,12 @@
  * the delivery it wrote by its uuid (it read the three lists again, and every operation's order,
  * per delivery written under the number); the delivery reads under the app's number on R5 as on
  * R4 (R5 read the operation's number). DL-1 sent again while its own write waits for a retry (its
- * COMPLETE applied, the answer lost) is that write, not a 409 "completed in OpenMRS". Through the real mediator and the OpenMRS sandbox, both
- * store engines.
+ * COMPLETE applied, the answer lost) is that write, not a 409 "completed in OpenMRS", also when
+ * resent by an R4 PUT of its line (that PUT built on the pending view, "in progress", and was
+ * refused as another payload for the identifier). Two confirmations racing (DL-2 completes the
+ * transfer while DL-1's write waits for a retry): DL-1's retry is refused naming DL-2, not ended
+ * "completed" a second time. Through the real mediator and the OpenMRS sandbox, both store
+ * engines.
  */
 import t, { type Test } from 'tap';
 import { LOC } from '../../../../sandbox/openmrs/index.js';
@@ -159,9 +163,13 @@ for (const engine of engineCases())
         type: 'transaction',
         entry: [{ resource: dl1, request: { method: 'POST', url: 'SupplyDelivery' } }],
       };
+      // the id the 202 named: an app resending by PUT sends it in the body (and maybe meta)
+      const id = /SupplyDelivery\/([^/]+)/.exec(first.headers.get('location') ?? '')![1];
       const answers = [
         ['POST', await fhir('POST', '/fhir/SupplyDelivery', dl1)],
         ['a transaction Bundle', await fhir('POST', '/fhir', bundle)],
+        ['PUT', await fhir('PUT', `/fhir/SupplyDelivery/${id}`, { ...dl1, id })],
+        ['PUT with meta', await fhir('PUT', `/fhir/SupplyDelivery/${id}`, { ...dl1, id, meta: { versionId: '1' } })],
       ] as const;
       for (const [how, again] of answers) {
         const status = again.body.resourceType === 'Bundle' ? again.body.entry[0].response.status : again.status;
@@ -187,6 +195,108 @@ for (const engine of engineCases())
       t.equal(after.status, 200, `DL-8 sent again once done: ${why(after)}`);
       t.equal(after.body.status, 'completed');
       t.equal(sb.store.writes['stockoperation.complete.stockissue'], 1, 'completed once');
+    },
+  );
+
+// two confirmations racing: DL-1's write waits for a retry (its COMPLETE never reached OpenMRS)
+// while DL-2 completes the transfer; DL-1's retry found it completed and ended "completed" too
+for (const engine of engineCases())
+  t.test(
+    `DL-1 waits for a retry while DL-2 completes the transfer: DL-1's retry is refused, naming DL-2 (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startOpenMrsRigOn(t, engine, 'cb-openmrs-racing', {
+        ADMIN_TOKEN: ADMIN,
+        OUTBOX_BACKOFF_BASE_MS: '600000',
+        OUTBOX_BACKOFF_CAP_MS: '600000',
+      });
+      const { sb, fhir } = rig;
+      const transfer = await shipped(t, rig, 'APP-10', 100);
+      // refused before it applied: the transfer stays open
+      sb.faults.add({
+        method: 'POST',
+        path: `${SM}/stockoperationaction`,
+        action: { type: 'status', status: 502 },
+        times: 1,
+      });
+      const first = await fhir('POST', '/fhir/SupplyDelivery', delivery(app('DL-10'), 'APP-10', 100));
+      t.equal(first.status, 202, `queued for a retry: ${why(first)}`);
+      t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'DISPATCHED', 'still open');
+      const pending = await adminCall(rig.mediator.url, ADMIN, 'GET', '/outbox/jobs?status=pending&system=openmrs');
+      t.equal(pending.body.jobs.length, 1, "DL-10's write waits");
+      const job = pending.body.jobs[0].id;
+
+      const second = await fhir('POST', '/fhir/SupplyDelivery', delivery(app('DL-11'), 'APP-10', 100));
+      t.equal(second.status, 201, `DL-11 completes the open transfer: ${why(second)}`);
+      t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'COMPLETED');
+
+      const retried = await adminCall(rig.mediator.url, ADMIN, 'POST', `/outbox/jobs/${job}/retry?status=pending`);
+      t.equal(retried.status, 200, 'the operator retries DL-10 now');
+      const ended = await until(
+        "DL-10's write ended",
+        async () => {
+          const got = (await adminCall(rig.mediator.url, ADMIN, 'GET', `/outbox/jobs/${job}`)).body.job;
+          return ['done', 'rejected', 'dead'].includes(got?.status) ? got : undefined;
+        },
+        20_000,
+      );
+      t.equal(ended.status, 'rejected', 'refused, not a second completion');
+      t.match(
+        JSON.stringify(ended.error ?? ended.lastError),
+        new RegExp(
+          `OpenMRS stock operation ${transfer.operationNumber} \\(${transfer.uuid}\\) was already completed by delivery ${DELIVERIES}\\|DL-11`,
+        ),
+        'naming who completed it',
+      );
+      t.equal(sb.store.writes['stockoperation.complete.stockissue'], 1, 'completed once');
+    },
+  );
+
+// the other order: DL-12's write chose the transfer while it was open, and it was completed in
+// OpenMRS's UI before that write's COMPLETE; the write completed nothing and ended "completed"
+for (const engine of engineCases())
+  t.test(
+    `a transfer completed in OpenMRS after DL-12's write chose it: refused at its COMPLETE (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startOpenMrsRigOn(t, engine, 'cb-openmrs-completed-meanwhile', {
+        ADMIN_TOKEN: ADMIN,
+        OUTBOX_BACKOFF_BASE_MS: '600000',
+        OUTBOX_BACKOFF_CAP_MS: '600000',
+      });
+      const { sb, fhir } = rig;
+      const transfer = await shipped(t, rig, 'APP-12', 100);
+      // the write's read of the transfer it chose fails (each read again too): it waits, its
+      // COMPLETE not sent
+      const down = sb.faults.add({
+        method: 'GET',
+        path: `${SM}/stockoperation/${transfer.uuid}`,
+        action: { type: 'status', status: 502 },
+      });
+      const first = await fhir('POST', '/fhir/SupplyDelivery', delivery(app('DL-12'), 'APP-12', 100));
+      t.equal(first.status, 202, `queued for a retry: ${why(first)}`);
+      sb.faults.remove(down.id);
+      const pending = await adminCall(rig.mediator.url, ADMIN, 'GET', '/outbox/jobs?status=pending&system=openmrs');
+      t.equal(pending.body.jobs.length, 1, "DL-12's write waits");
+      const job = pending.body.jobs[0].id;
+      // the storekeeper receives it in the OpenMRS stock management UI meanwhile
+      sb.stock.act({ name: 'COMPLETE', uuid: transfer.uuid });
+
+      await adminCall(rig.mediator.url, ADMIN, 'POST', `/outbox/jobs/${job}/retry?status=pending`);
+      const ended = await until(
+        "DL-12's write ended",
+        async () => {
+          const got = (await adminCall(rig.mediator.url, ADMIN, 'GET', `/outbox/jobs/${job}`)).body.job;
+          return ['done', 'rejected', 'dead'].includes(got?.status) ? got : undefined;
+        },
+        20_000,
+      );
+      t.equal(ended.status, 'rejected', 'refused: it completed nothing');
+      t.match(
+        JSON.stringify(ended.error ?? ended.lastError),
+        /was already completed in OpenMRS, not by a delivery confirmed through the mediator/,
+      );
+      t.equal(sb.store.writes['stockoperation.complete.stockissue'], 1, 'completed once, in the UI');
     },
   );
 
