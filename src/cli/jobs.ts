@@ -129,7 +129,7 @@ export function jobsCommand(deps: JobsCliDeps = {}): Command {
   cmd
     .command('run')
     .description(
-      'Run a job now and record the run (exit 1 if it failed, 2 if it did not run: no such job, running elsewhere, or beside a demo)',
+      'Run a job now and record the run (exit 1 if it failed, 2 if it did not run: no such job, running elsewhere, or beside a demo; 130/143 if stopped by SIGINT/SIGTERM)',
     )
     .argument('<name>', 'job name (see jobs list)')
     .action(async (name: string) => {
@@ -156,8 +156,9 @@ export function jobsCommand(deps: JobsCliDeps = {}): Command {
         if (!stopper?.signal) stopper?.dispose();
       }
       // a run cut by the stop may still wait in an upstream call, keeping the process up: its end
-      // is recorded and the store closed, so it exits now (the job's lock goes with it)
-      if (stopper?.signal) process.exit(process.exitCode);
+      // is recorded and the store closed, so it exits now (the job's lock goes with it), as a
+      // shell says of a command the signal ended (130, 143), not as a failed run (1)
+      if (stopper?.exitCode !== undefined) process.exit(stopper.exitCode);
     });
   return cmd;
 }

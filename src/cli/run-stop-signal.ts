@@ -1,9 +1,12 @@
+import os from 'node:os';
 import type { Scheduler } from '../jobs/index.js';
 import { STOP_LIMIT_MS } from './stop-limit.js';
 
 export interface RunStopOnSignal {
   /** The signal that stopped the run, once one came. */
   readonly signal: string | undefined;
+  /** The command's exit code once a signal came: a shell's for a command that signal ended. */
+  readonly exitCode: number | undefined;
   /** Removes the handlers: the command ended without a signal. */
   dispose(): void;
 }
@@ -12,7 +15,9 @@ export interface RunStopOnSignal {
  * `jobs run`'s SIGINT (Ctrl-C) and SIGTERM, handled as serve's: the run is asked to stop before its
  * next write and, still going after the scheduler's grace (held in an upstream call), cut; either
  * way it is recorded failed, `interrupted: … (SIGINT) …`, with its counts so far, and the command
- * exits 1. Without this the process died on the signal and its run stayed "running" until a
+ * exits 128 + the signal's number (130, 143), as a shell reports a command the signal ended, so a
+ * script tells a stopped run from a failed one (1). A server exits 0 on these (serve.ts): stopping
+ * is how it ends, where a run stopped is a run not done. Without this the process died on the signal and its run stayed "running" until a
  * server's start or the job's next run called it abandoned. A second signal is ignored (Ctrl-C
  * reaches npm, tsx and node: it comes twice). A stop not over within STOP_LIMIT_MS (the database
  * silent) exits 1 without it: the job's lock goes with the process.
@@ -35,9 +40,17 @@ export function stopRunOnSignal(scheduler: Scheduler, err: NodeJS.WritableStream
     get signal() {
       return signal;
     },
+    get exitCode() {
+      return signal ? signalExitCode(signal) : undefined;
+    },
     dispose() {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/** A shell's exit status for a command a signal ended: 128 + its number (SIGINT 130, SIGTERM 143). */
+export function signalExitCode(signal: string): number {
+  return 128 + (os.constants.signals[signal as NodeJS.Signals] ?? 0);
 }

@@ -3,9 +3,10 @@
  * both store engines, through real processes (`node --import tsx src/cli/index.ts`, so the
  * signal hits the command itself). A server started beside it on the same database leaves the
  * live run alone (on SQLite its start-up used to close it as abandoned, the run's end later
- * overwriting that). Then Ctrl-C (SIGINT): the command records the run interrupted and exits 1
- * without waiting for the registry (it used to die with the run left "running"), and the job's
- * lock is free once it has exited.
+ * overwriting that). Then Ctrl-C (SIGINT): the command records the run interrupted and exits 130,
+ * as a shell reports a command Ctrl-C ended (it exited 1, as a failed run), without waiting for
+ * the registry (it used to die with the run left "running"), and the job's lock is free once it
+ * has exited.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -87,7 +88,7 @@ for (const engine of engineCases())
 
       cli.kill('SIGINT');
       // an exit that waited for the run would wait for the registry's answer, or its client's timeout
-      t.equal(await exitOf(cli, 60_000), 1, `the command exits 1 (${readFileSync(logFile, 'utf8').slice(-2000)})`);
+      t.equal(await exitOf(cli, 60_000), 130, `the command exits 130 (${readFileSync(logFile, 'utf8').slice(-2000)})`);
       const [stopped] = await store.listJobRuns('propagate');
       t.equal(stopped.id, held.id);
       t.equal(stopped.outcome, 'failed', 'the run is over');
