@@ -6,7 +6,7 @@
  * And an attempt meeting a lock that is being given back at that moment waits for it, rather than
  * being refused (the tick dropped, `jobs run` told "running elsewhere" while nothing runs).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +39,26 @@ function tryInOtherProcess(node: string[], dbFile: string): { got?: boolean; err
   });
   if (r.status !== 0) throw new Error(`the other process failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
+}
+
+/**
+ * Another process taking the job lock of schedule:x, then running `release` (JavaScript with
+ * `release` in scope) to give it back: what it said (held, refused), once it has said it.
+ */
+async function holdInOtherProcess(
+  dbFile: string,
+  release: string,
+): Promise<{ process: ChildProcess; said: string; exited: Promise<unknown> }> {
+  const code = `import(process.argv[1]).then((m) => m.takeJobLock(process.argv[2], 'schedule:x')).then((release) => {
+    console.log(release ? 'held' : 'refused');
+    ${release};
+  });`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', code, lockModule, dbFile], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const said = await new Promise<string>((resolve) => child.stdout!.once('data', (d) => resolve(String(d).trim())));
+  return { process: child, said, exited };
 }
 
 /** A directory every user may enter, with a lock file of `mode` for job schedule:x in it. */
@@ -97,28 +117,12 @@ t.test('a lock given back while another attempt meets it: that attempt waits and
   let taken = 0;
   for (let round = 0; round < 3 && !taken; round++) {
     // another process holds the lock and gives it back a moment after saying so
-    const holder = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '-e',
-        `import(process.argv[1]).then((m) => m.takeJobLock(process.argv[2], 'schedule:x')).then((release) => {
-           console.log(release ? 'held' : 'refused');
-           setTimeout(() => release?.(), 20);
-         });`,
-        lockModule,
-        dbFile,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const exited = new Promise((resolve) => holder.once('exit', resolve));
-    const said = await new Promise<string>((resolve) => holder.stdout!.once('data', (d) => resolve(String(d).trim())));
-    t.equal(said, 'held', 'the other process holds the lock');
+    const holder = await holdInOtherProcess(dbFile, 'setTimeout(() => release?.(), 20)');
+    t.equal(holder.said, 'held', 'the other process holds the lock');
     const release = await takeJobLock(dbFile, 'schedule:x');
     if (release) taken++;
     release?.();
-    await exited;
+    await holder.exited;
   }
   t.equal(taken, 1, 'the lock was taken once its holder gave it back, not refused at once');
 });
@@ -130,28 +134,12 @@ t.test('a lock another process holds: the wait for it lets the event loop turn, 
   const store = await openStore({ databaseUrl: `sqlite:${dbFile}` });
   t.teardown(() => store.close());
   // another process (a `jobs run`) holds the job's lock until its stdin ends
-  const holder = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '-e',
-      `import(process.argv[1]).then((m) => m.takeJobLock(process.argv[2], 'schedule:x')).then((release) => {
-         console.log(release ? 'held' : 'refused');
-         process.stdin.resume().on('end', () => release?.());
-       });`,
-      lockModule,
-      dbFile,
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const exited = new Promise((resolve) => holder.once('exit', resolve));
+  const holder = await holdInOtherProcess(dbFile, "process.stdin.resume().on('end', () => release?.())");
   t.teardown(async () => {
-    holder.stdin!.end();
-    await exited;
+    holder.process.stdin!.end();
+    await holder.exited;
   });
-  const said = await new Promise<string>((resolve) => holder.stdout!.once('data', (d) => resolve(String(d).trim())));
-  t.equal(said, 'held', 'the other process holds the lock');
+  t.equal(holder.said, 'held', 'the other process holds the lock');
 
   // turns of the event loop while this process waits for the lock: none when the wait blocks it
   let turns = 0;
