@@ -141,7 +141,8 @@ export const commonParams = (resource: string): SearchParamDef[] => [
     official: official(resource, 'identifier'),
     apply: (v, c) => {
       const t = valuedToken('identifier', v[0]);
-      c.identifier = { system: t.system, value: t.code };
+      // `|value`: an identifier with no system (search.html, token), '' here; `value`: any system
+      c.identifier = { system: v[0].startsWith('|') ? '' : t.system, value: t.code };
     },
   },
   {

@@ -161,9 +161,19 @@ function toCriteria(
  */
 const IDENTIFIER_AT_THE_EDGE = new Set(['InventoryReport']);
 
+/**
+ * An identifier searched as `|value` (system ''): one with no system (search.html, token). The
+ * systems take '' as no system at all (any), so it is matched here on every type.
+ */
+function identifierAtTheEdge(criteria: SearchCriteria, type: string | undefined): SearchCriteria['identifier'] {
+  const identifier = criteria.identifier;
+  return identifier?.system === '' || (type && IDENTIFIER_AT_THE_EDGE.has(type)) ? identifier : undefined;
+}
+
 function carriesIdentifier(resource: Json, wanted: NonNullable<SearchCriteria['identifier']>): boolean {
   const ids = ([] as Json[]).concat(resource.identifier ?? []);
-  return ids.some((i) => i?.value === wanted.value && (!wanted.system || i?.system === wanted.system));
+  const inSystem = (i: Json) => (wanted.system === '' ? !i?.system : !wanted.system || i?.system === wanted.system);
+  return ids.some((i) => i?.value === wanted.value && inSystem(i));
 }
 
 /**
@@ -226,7 +236,7 @@ interface EdgeChecks {
  * status, a Location's type token (location-type-token.ts), an InventoryReport's item.
  */
 function edgeFilter(resources: Json[], criteria: SearchCriteria, checks: EdgeChecks, type?: string): Json[] {
-  const identifier = type && IDENTIFIER_AT_THE_EDGE.has(type) ? criteria.identifier : undefined;
+  const identifier = identifierAtTheEdge(criteria, type);
   const { statuses, locationType, item, supplier, reportDate } = checks;
   return resources.filter((r) => {
     if (criteria.ids && !criteria.ids.includes(r.id)) return false;

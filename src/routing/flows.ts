@@ -77,9 +77,11 @@ export interface FlowSpec<T> {
    * value meets the rest of a search (in its system's terms): a search by the identifier a client
    * wrote under finds what it wrote, though its system lists it under its own (an app's delivery
    * number confirming an OpenMRS transfer or an OpenLMIS proof of delivery). Without a system the
-   * key is unknown and only the system's own identifiers are matched.
+   * key is unknown: the writes under that value in any system are found by `kind`, the key's first
+   * part (Store.findJobsByKeyValue).
    */
   writtenUnder?: {
+    kind: string;
     key(identifier: { system?: string; value: string }): string | undefined;
     matches(value: T, criteria: SearchCriteria): boolean;
   };
@@ -245,6 +247,7 @@ export const DELIVERIES: FlowSpec<Delivery> = {
       ? (d.basedOn.lineIds ?? []).map((fhirId) => ({ flow: 'orders', fhirId, upstreamId: d.basedOn!.orderId! }))
       : [],
   writtenUnder: {
+    kind: 'delivery',
     key: ({ system, value }) => (system ? keyOf('delivery', { system, value }) : undefined),
     matches: writtenDeliveryMatches,
   },

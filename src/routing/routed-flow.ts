@@ -311,11 +311,11 @@ export class RoutedFlow<T> implements FlowService<T> {
    * answer, a conditional create) found nothing and would write again. A refused write is not one.
    */
   private async writtenUnderIdentifier(system: string, criteria: SearchCriteria, listed: T[]): Promise<T[]> {
-    const key = criteria.identifier && this.spec.writtenUnder?.key(criteria.identifier);
-    if (!key) return [];
+    const jobs = await this.jobsWrittenUnder(criteria.identifier);
+    if (!jobs.length) return [];
     const have = new Set(listed.map((v) => (v as { id?: string }).id));
     const found: T[] = [];
-    for (const job of await this.store.findJobsByKey(key)) {
+    for (const job of jobs) {
       if (job.system !== system || job.status === 'rejected' || job.status === 'dead') continue;
       const id = this.spec.fhirIds(job.payload as T)[0];
       if (!id || have.has(id)) continue;
@@ -325,6 +325,19 @@ export class RoutedFlow<T> implements FlowService<T> {
       have.add(id);
     }
     return found;
+  }
+
+  /**
+   * The writes recorded under a searched identifier: by its key; without a system (FHIR: the value
+   * in any system), by the value in any system (Store.findJobsByKeyValue). `|value` (system ''),
+   * an identifier with no system, names no write: every key has one.
+   */
+  private async jobsWrittenUnder(identifier: SearchCriteria['identifier']): Promise<OutboxJob[]> {
+    const under = this.spec.writtenUnder;
+    if (!identifier || !under) return [];
+    const key = under.key(identifier);
+    if (key) return this.store.findJobsByKey(key);
+    return identifier.system === undefined ? this.store.findJobsByKeyValue(under.kind, identifier.value) : [];
   }
 
   /**

@@ -30,6 +30,7 @@ import { OPERATOR_RETRIES } from './operator-retries.js';
 import { POSTGRES_OPENHIM_FINAL_CALLS, SQLITE_OPENHIM_FINAL_CALLS } from './openhim-final-calls.js';
 import { transactionRequests } from './transaction-requests.js';
 import { POSTGRES_REQUEST_KEYS, SQLITE_REQUEST_KEYS } from './request-keys.js';
+import { POSTGRES_KEY_VALUES, SQLITE_KEY_VALUES } from './key-values.js';
 
 /**
  * Versioned schema migrations, one list per engine, applied in order at start-up. A migration is
@@ -404,6 +405,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   SQLITE_OPENHIM_FINAL_CALLS,
   transactionRequests(SQLITE_TYPES.epochMs),
   SQLITE_REQUEST_KEYS,
+  SQLITE_KEY_VALUES,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -440,4 +442,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   POSTGRES_OPENHIM_FINAL_CALLS,
   transactionRequests(POSTGRES_TYPES.epochMs),
   POSTGRES_REQUEST_KEYS,
+  POSTGRES_KEY_VALUES,
 ];

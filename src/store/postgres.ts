@@ -45,6 +45,7 @@ import { migratePostgres } from './pg-migrations.js';
 import { PG_KEY_WAITING_JOB_SQL } from './legacy-order-keys.js';
 import { StoreClient } from './pg-connection.js';
 import { JOB_COLUMNS, jobColumns } from './job-columns.js';
+import { jobsByKeyValueArgs, jobsByKeyValueSql } from './key-values.js';
 import { isDatabaseAway } from './database-away.js';
 import {
   auditFromRow,
@@ -837,6 +838,11 @@ export class PostgresStore implements Store {
         idempotencyKey,
       ])
     ).map((r) => this.jobInOwnTime(r));
+  }
+
+  async findJobsByKeyValue(kind: string, value: string): Promise<OutboxJob[]> {
+    const rows = await this.rows(jobsByKeyValueSql('postgres', JOB_COLUMNS), jobsByKeyValueArgs(kind, value));
+    return rows.map((r) => this.jobInOwnTime(r));
   }
 
   async listJobs(filter: JobListFilter = {}): Promise<OutboxJob[]> {

@@ -113,6 +113,7 @@ import {
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
 import { JOB_COLUMNS } from './job-columns.js';
+import { jobsByKeyValueArgs, jobsByKeyValueSql } from './key-values.js';
 import {
   INSERT_TRANSACTION_ENTRY_SQL,
   ofThisRequest,
@@ -683,6 +684,11 @@ export class SqliteStore implements Store {
         ) as Row[]
       ).map(jobFromRow),
     );
+  }
+
+  async findJobsByKeyValue(kind: string, value: string): Promise<OutboxJob[]> {
+    const sql = sqliteParams(jobsByKeyValueSql('sqlite', JOB_COLUMNS));
+    return this.read(() => (this.sql(sql).all(...jobsByKeyValueArgs(kind, value)) as Row[]).map(jobFromRow));
   }
 
   async listJobs(filter: JobListFilter = {}): Promise<OutboxJob[]> {

@@ -438,6 +438,11 @@ export interface Store {
   getJob(id: string): Promise<OutboxJob | undefined>;
   /** Jobs created under a business idempotency key (one per flow/system it fanned out to). */
   findJobsByKey(idempotencyKey: string): Promise<OutboxJob[]>;
+  /**
+   * Jobs whose key is `kind|<any system>|value` (v49): a search by an identifier without a system
+   * finds what was written under that value in any system (key-values.ts).
+   */
+  findJobsByKeyValue(kind: string, value: string): Promise<OutboxJob[]>;
   listJobs(filter?: JobListFilter): Promise<OutboxJob[]>;
   /** Take due pending jobs and in-flight jobs whose lease expired; attempts += 1. */
   claimJobs(req: ClaimRequest): Promise<OutboxJob[]>;

@@ -4,8 +4,9 @@
  * based on the line by that id: OpenLMIS names the line by an id derived from the order number
  * and product, so the confirmation was a 422 "not shipped", though a based-on search by the same
  * id listed the delivery. And an app that lost the answer finds what it confirmed by its own
- * delivery number (`identifier=[system]|[number]`), which OpenLMIS, listing the proof of
- * delivery under its own id, never matched. Through the OpenLMIS sandbox, both engines.
+ * delivery number (`identifier=[system]|[number]`, or its number alone: any system), which
+ * OpenLMIS, listing the proof of delivery under its own id, never matched. Through the OpenLMIS
+ * sandbox, both engines.
  */
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
@@ -63,5 +64,27 @@ for (const engine of engineCases())
       );
       const other = await search(`identifier=${encodeURIComponent(`${DELIVERIES}|DL-OWN-2`)}`);
       t.same(other.body.entry ?? [], [], 'not under another number');
+
+      // FHIR: a token without a system matches the value in any system; `|value`, one with none
+      const anySystem = await search('identifier=DL-OWN-1');
+      t.equal(anySystem.status, 200, why(anySystem));
+      t.same(
+        (anySystem.body.entry ?? []).map((e: any) => [e.resource.id, e.resource.identifier[0].value]),
+        [[confirmed.body.id, 'DL-OWN-1']],
+        'by its number without a system: the same delivery, once (before: none)',
+      );
+      t.same((await search('identifier=DL-OWN-2')).body.entry ?? [], [], 'not under another number in any system');
+      const noSystem = await search(`identifier=${encodeURIComponent('|DL-OWN-1')}`);
+      t.equal(noSystem.status, 200, why(noSystem));
+      t.same(noSystem.body.entry ?? [], [], '`|DL-OWN-1`: an identifier with no system, which it has not');
+      const byPod = await search(`identifier=${podId}`);
+      t.same(
+        (byPod.body.entry ?? []).map((e: any) => e.resource.id),
+        [confirmed.body.id],
+        "by OpenLMIS's own number without a system: found",
+      );
+      const byPodNoSystem = await search(`identifier=${encodeURIComponent(`|${podId}`)}`);
+      t.equal(byPodNoSystem.status, 200, why(byPodNoSystem));
+      t.same(byPodNoSystem.body.entry ?? [], [], "`|[its number]`: OpenLMIS's number has a system (before: found)");
     },
   );

@@ -1,0 +1,55 @@
+/**
+ * Store.findJobsByKeyValue (v49, key-values.ts): the writes whose business key is
+ * `kind|<any system>|value`, for a search by an identifier without a system (FHIR: the value in
+ * any system). Found on both engines, none of another kind or value; and read from v49's index on
+ * the key's value, not by a suffix match over every job (plans, not timings).
+ */
+import t from 'tap';
+import { jobsByKeyValueArgs, jobsByKeyValueSql } from '../../../src/store/key-values.js';
+import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { newJob } from '../../support/new-job.js';
+import { queryPlan, sqlitePlanner } from '../../support/query-plan.js';
+
+const APP = 'https://mobile.example.org/deliveries';
+
+for (const engine of engineCases()) {
+  t.test(`${engine.name}: writes under a value in any system`, { skip: engine.skip }, async (t) => {
+    const { store } = await freshStore(engine, t);
+    const delivery = (id: string, key: string) => newJob(id, { flow: 'delivery', idempotencyKey: key });
+    await store.recordWrite(delivery('d1', `delivery|${APP}|DL-1`));
+    await store.recordWrite(delivery('d2', 'delivery|urn:other:app|DL-1'));
+    await store.recordWrite(delivery('d3', `delivery|${APP}|DL-10`));
+    await store.recordWrite(delivery('d4', `delivery|${APP}|X|DL-1`));
+    await store.recordWrite(delivery('d5', `delivery|${APP}|A|B`));
+    await store.recordWrite(newJob('o1', { idempotencyKey: `order|${APP}|DL-1` }));
+    await store.recordWrite(newJob('o2', { idempotencyKey: `deliveryx|${APP}|DL-1` }));
+
+    const ids = async (kind: string, value: string) =>
+      (await store.findJobsByKeyValue(kind, value)).map((j) => j.id).sort();
+    t.same(await ids('delivery', 'DL-1'), ['d1', 'd2'], 'the value in each system; no other value, kind or prefix');
+    t.same(await ids('delivery', 'A|B'), ['d5'], 'a value with a bar: what follows the second');
+    t.same(await ids('delivery', 'dl-1'), [], 'values match exactly (case too)');
+    t.same(await ids('order', 'DL-1'), ['o1'], 'by kind');
+  });
+}
+
+t.test('SQLite: the lookup searches the key-value index', async (t) => {
+  const plan = await sqlitePlanner(t);
+  const sql = jobsByKeyValueSql('sqlite', 'id').replace(/\$\d+/g, '?');
+  const steps = plan(sql, ...jobsByKeyValueArgs('delivery', 'DL-1'));
+  t.ok(
+    steps.some((d) => /SEARCH outbox_jobs USING INDEX outbox_jobs_key_value \(<expr>=\?\)/.test(d)),
+    steps.join('\n'),
+  );
+});
+
+const pgCase = engineCases().find((e) => e.name === 'postgres')!;
+t.test('PostgreSQL: the lookup can be read from the key-value index', { skip: pgCase.skip }, async (t) => {
+  const { databaseUrl } = await freshStore(pgCase, t);
+  const [value, length, prefix] = jobsByKeyValueArgs('delivery', 'DL-1');
+  const sql = jobsByKeyValueSql('postgres', 'id')
+    .replace('$1', `'${value}'`)
+    .replace('$2', String(length))
+    .replace('$3', `'${prefix}'`);
+  t.match(await queryPlan(databaseUrl, sql), /outbox_jobs_key_value/);
+});
