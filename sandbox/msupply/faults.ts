@@ -11,6 +11,8 @@
  * - `echoSecrets`: answer `status` without executing, repeating the caller's credentials (bearer
  *   token, refresh cookie, the login mutation's variables) in errors[].message and extensions, in
  *   a `WWW-Authenticate` challenge and, for a 3xx, in the `Location` (sandbox/openlmis/echo-secrets.ts).
+ * With `variablesInclude`, a rule matches only calls whose variables (as JSON) contain that text:
+ * one record's answers made odd (an item code, a requisition id), the others' left as they are.
  */
 export type MsupplyFaultAction =
   | { type: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
@@ -26,6 +28,7 @@ export interface MsupplyFaultInput {
   operation: string;
   action: MsupplyFaultAction;
   times?: number;
+  variablesInclude?: string;
 }
 
 export interface MsupplyFault extends MsupplyFaultInput {
@@ -67,9 +70,12 @@ export class MsupplyFaults {
   }
 
   /** The action for this operation now, counting the hit; undefined when no rule applies. */
-  take(operation: string | undefined): MsupplyFaultAction | undefined {
+  take(operation: string | undefined, variables?: unknown): MsupplyFaultAction | undefined {
     const rule = this.rules.find(
-      (r) => (r.operation === '*' || r.operation === operation) && (r.times === undefined || r.hits < r.times),
+      (r) =>
+        (r.operation === '*' || r.operation === operation) &&
+        (r.times === undefined || r.hits < r.times) &&
+        (r.variablesInclude === undefined || JSON.stringify(variables ?? null).includes(r.variablesInclude)),
     );
     if (!rule) return undefined;
     rule.hits++;

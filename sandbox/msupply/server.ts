@@ -127,7 +127,7 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
     const token = /^Bearer (.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1];
     const operation = firstRootField(payload.query, payload.operationName);
     calls.push({ operation, authorized: !!token });
-    const fault = faults.take(operation);
+    const fault = faults.take(operation, payload.variables);
     if (fault?.type === 'status') {
       for (const [k, v] of Object.entries(fault.headers ?? {})) res.setHeader(k, v);
       return send(res, fault.status, fault.body ?? { errors: [{ message: `HTTP ${fault.status}` }] });

@@ -263,7 +263,7 @@ export const settingDefs: SettingDef[] = [
     integer: true,
     min: 1,
     description:
-      'Failed delivery attempts in a row, counted against a system (it is down, times out or answers 5xx), that open its circuit breaker: its writes then wait uncharged',
+      'Failed delivery attempts in a row, counted against a system (it is down, times out, answers 5xx, or answers several writes in another shape than its API promises), that open its circuit breaker: its writes then wait uncharged',
   },
   {
     key: 'outbox.breakerOpenMs',

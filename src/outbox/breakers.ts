@@ -10,8 +10,9 @@ import {
   type IBreaker,
 } from 'cockatiel';
 import { AttemptTimeoutError } from './errors.js';
-import { countsAgainstSystem } from './failures.js';
-import type { OutboxLogger } from './types.js';
+import { countsAgainstSystem, otherShapeAnswer } from './failures.js';
+import { OtherShapeStreak } from './other-shape-streak.js';
+import { DEFAULT_OUTBOX_OPTIONS, type OutboxLogger } from './types.js';
 
 /** What the worker may do against a system right now. */
 export type BreakerGate = 'closed' | 'probe' | 'open';
@@ -51,11 +52,17 @@ function liveOpenTime(opts: BreakerOptions): IBackoffFactory<unknown> {
   return { next };
 }
 
+/** How far back an answer of another shape joins a streak when no window is given: outbox.backoffCapMs's default. */
+const OTHER_SHAPE_WINDOW_MS = DEFAULT_OUTBOX_OPTIONS.backoff.capMs;
+
 /**
  * A cockatiel circuit breaker for one system. Only the system failing counts (countsAgainstSystem):
  * an upstream that rejects bad payloads is healthy, and a bug of ours or our database being away
  * must not stop every write to it. Errors the filter does not handle pass through uncounted. cockatiel moves from Open to HalfOpen lazily, on the next
  * call after `halfOpenAfter`, so `gate()` tells the worker when to let one probe job through.
+ * An answer of another shape counts only when it is the system's (other-shape-streak.ts: met by
+ * several jobs since the last success), or when it answers the probe of an open breaker: the
+ * system has not yet shown itself healthy, and cockatiel would close on an error it does not count.
  */
 export class SystemBreaker {
   readonly policy: CircuitBreakerPolicy;
@@ -65,6 +72,9 @@ export class SystemBreaker {
   /** The one attempt let through an open breaker is running (gate() is 'open' for the others). */
   private probing = false;
   private readonly counter: LiveConsecutiveBreaker;
+  private readonly otherShapes: OtherShapeStreak;
+  /** Answers of another shape judged the system's (judgeOtherShape), for the policy's filter. */
+  private readonly systemic = new WeakSet<object>();
 
   constructor(
     private readonly opts: BreakerOptions,
@@ -72,10 +82,13 @@ export class SystemBreaker {
     private readonly system?: string,
     /** Its openings, probes and closing are said: otherwise only /metrics and the console show them. */
     private readonly logger?: OutboxLogger,
+    /** How far back another job's answer of another shape still counts with this one's (outbox.backoffCapMs). */
+    otherShapeWindowMs: () => number = () => OTHER_SHAPE_WINDOW_MS,
   ) {
     this.counter = new LiveConsecutiveBreaker(opts);
+    this.otherShapes = new OtherShapeStreak(otherShapeWindowMs);
     this.policy = circuitBreaker(
-      handleWhen((err) => countsAgainstSystem(err, system)),
+      handleWhen((err) => countsAgainstSystem(err, system) || this.systemic.has(err as object)),
       {
         halfOpenAfter: liveOpenTime(opts),
         breaker: this.counter,
@@ -129,9 +142,10 @@ export class SystemBreaker {
    * waiting for its parent, a write our own check refused) proved nothing either way: run
    * inside the policy, it closed an open breaker although the system was still down (every queued
    * write then went out at once and was charged an attempt). As a probe it ends without a
-   * decision, and the next job is let through in its place.
+   * decision, and the next job is let through in its place. `job` names the attempt's job, which
+   * tells one record's answers of another shape from the system's (judgeOtherShape).
    */
-  async run<T>(attempt: () => Promise<T>, called: () => boolean): Promise<T> {
+  async run<T>(attempt: () => Promise<T>, called: () => boolean, job = ''): Promise<T> {
     const gate = this.gate();
     if (gate === 'open') {
       throw this.policy.state === CircuitState.Isolated ? new IsolatedCircuitError() : new BrokenCircuitError();
@@ -143,14 +157,30 @@ export class SystemBreaker {
     }
     try {
       const result = await attempt();
-      if (called()) await this.decide(() => Promise.resolve(result));
+      if (called()) {
+        this.otherShapes.clear();
+        await this.decide(() => Promise.resolve(result));
+      }
       return result;
     } catch (err) {
-      if (called() || failedOnTheWay(err, this.system)) await this.decide(() => Promise.reject(err));
+      const systemic = this.judgeOtherShape(err, job, probe);
+      if (called() || systemic || failedOnTheWay(err, this.system)) await this.decide(() => Promise.reject(err));
       throw err;
     } finally {
       if (probe) this.probing = false;
     }
+  }
+
+  /**
+   * Whether `err` is an answer of another shape that counts against the system: met by several
+   * jobs since its last success, or by the probe of an open breaker. Such an error is marked for
+   * the policy's filter; one record's own (one job, again and again) passes through uncounted.
+   */
+  private judgeOtherShape(err: unknown, job: string, probe: boolean): boolean {
+    if (!otherShapeAnswer(err, this.system)) return false;
+    const systemic = this.otherShapes.note(job, Date.now()) || probe;
+    if (systemic) this.systemic.add(err);
+    return systemic;
   }
 
   /** The policy counts the outcome (closed), or takes it as its half-open test (open, due a probe). */
@@ -179,6 +209,8 @@ export class BreakerSet {
   constructor(
     private readonly opts: BreakerOptions,
     private readonly logger?: OutboxLogger,
+    /** The outbox's live backoff options: its cap is how far back answers of another shape join (other-shape-streak.ts). */
+    private readonly backoff?: { capMs: number },
   ) {}
 
   /** Each system seen so far with its gate now (the operator console shows them). */
@@ -186,9 +218,11 @@ export class BreakerSet {
     return Object.fromEntries([...this.breakers].map(([system, b]) => [system, b.gate(now)]));
   }
 
+  private readonly otherShapeWindowMs = (): number => this.backoff?.capMs ?? OTHER_SHAPE_WINDOW_MS;
+
   for(system: string): SystemBreaker {
     let b = this.breakers.get(system);
-    if (!b) this.breakers.set(system, (b = new SystemBreaker(this.opts, system, this.logger)));
+    if (!b) this.breakers.set(system, (b = new SystemBreaker(this.opts, system, this.logger, this.otherShapeWindowMs)));
     return b;
   }
 }

@@ -69,15 +69,28 @@ export function credentialsRefusedRetryAt(err: unknown, now = Date.now()): numbe
  * it) failing. A refusal means the system is healthy; a bug of ours or our database being away
  * says nothing about the system, and must not stall every other write to it. Nor does a system
  * that said when to come back (retryAtOf): its jobs already wait until then, and counting the
- * wait would open the breaker after it, holding the system's writes back for nothing. Nor does an
- * answer of another shape (a list without its items, a pager that never ends): the system
- * answered, and one odd endpoint or record would otherwise stall its healthy writes.
+ * wait would open the breaker after it, holding the system's writes back for nothing. Nor, by
+ * itself, does an answer of another shape (a list without its items, a pager that never ends):
+ * the system answered, and one odd endpoint or record would otherwise stall its healthy writes.
+ * The breaker counts those only when they are the system's (otherShapeAnswer, breakers.ts).
  */
 export function countsAgainstSystem(err: unknown, system?: string): boolean {
+  return failsSystem(err, system) && !(err instanceof UpstreamError && err.otherShape);
+}
+
+/**
+ * An answer of another shape from the system (upstream/errors.ts malformedAnswer) that would
+ * otherwise count against it: the breaker counts it only when such answers are the system's,
+ * not one record's (met by several jobs since its last success, or by its probe).
+ */
+export function otherShapeAnswer(err: unknown, system?: string): err is UpstreamError {
+  return err instanceof UpstreamError && err.otherShape && failsSystem(err, system);
+}
+
+function failsSystem(err: unknown, system?: string): boolean {
   return (
     classifyFailure(err) === 'transient' &&
     !waitsForOwnWrite(err) &&
-    !(err instanceof UpstreamError && err.otherShape) &&
     retryAtOf(err) === undefined &&
     !(system !== undefined && ofAnotherSystem(err, system))
   );

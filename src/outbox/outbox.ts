@@ -314,7 +314,7 @@ export class Outbox {
     this.logger = deps.logger ?? SILENT;
     this.deliveryLog = new DeliveryLog(this.logger);
     this.leaseHolding = new LeaseHolding(this.store, this.options.instanceId, this.logger, this.options);
-    this.breakers = new BreakerSet(this.options.breaker, this.logger);
+    this.breakers = new BreakerSet(this.options.breaker, this.logger, this.options.backoff);
   }
 
   /**
@@ -691,6 +691,7 @@ export class Outbox {
             scope,
           ),
         () => scope.systemsCalled.has(job.system),
+        job.id,
       );
     } catch (err) {
       const outcome = await this.recordFailure(job, leaseOwner, err);

@@ -193,8 +193,10 @@ export function unknownWriteOutcome<E extends UpstreamError>(opts: {
  * never rejected as if its input were at fault (possibly half applied). Asking again may well get
  * the same; the cost of that is bounded: a read's own retry asks at most `retries` more times
  * (client.ts), a write at most `outbox.maxAttempts`, each within `outbox.attemptTimeoutMs`.
- * Marked `otherShape`: a retry needs no settling wait (the server answered), and it does not count
- * toward the system's breaker (one poisoned endpoint or record must not hold back every write).
+ * Marked `otherShape`: a retry needs no settling wait (the server answered), and one write meeting
+ * it again and again does not count toward the system's breaker (one poisoned endpoint or record
+ * must not hold back every write); several writes meeting it with no success between do, as a
+ * gateway answering every call so is the system down (outbox/other-shape-streak.ts).
  */
 export function malformedAnswer(
   system: string,

@@ -37,3 +37,14 @@ t.test('a fault the sandbox cannot perform is refused with what it takes; a good
   t.equal(good.status, 201, 'the documented form is taken');
   t.equal((await list()).length, 1);
 });
+
+t.test('a fault with variablesInclude answers only the calls whose variables hold that text', async (t) => {
+  const { MsupplyFaults } = await import('../../../../sandbox/msupply/faults.js');
+  const faults = new MsupplyFaults();
+  const odd = { type: 'status' as const, status: 200, body: { data: { items: null } } };
+  faults.add({ operation: 'items', variablesInclude: 'PCM500T', action: odd });
+  t.equal(faults.take('items', { filter: { code: { equalTo: 'AMX250T' } } }), undefined, 'another item: as it is');
+  t.same(faults.take('items', { filter: { code: { equalTo: 'PCM500T' } } }), odd, 'that item: the fault');
+  t.same(faults.take('items', { filter: { code: { equalTo: 'PCM500T' } } }), odd, 'every time');
+  t.equal(faults.take('stores', { filter: 'PCM500T' }), undefined, 'another operation: as it is');
+});

@@ -1,0 +1,93 @@
+/**
+ * Answers of another shape (malformedAnswer) and a system's circuit breaker (SystemBreaker.run,
+ * other-shape-streak.ts): one job meeting them again and again (a poisoned record) never opens
+ * it; several jobs meeting them with no success between (a gateway answering every call so) open
+ * it as a down system does; an open breaker's probe meeting one keeps it open. The end-to-end
+ * cases, through Open mSupply, are test/e2e/systems/msupply/other-shape-breaker.test.ts.
+ */
+import t from 'tap';
+import { SystemBreaker } from '../../../src/outbox/breakers.js';
+import { malformedAnswer } from '../../../src/upstream/errors.js';
+
+const OPTS = { consecutiveFailures: 3, halfOpenAfterMs: 20 };
+const odd = (system = 'msupply') => malformedAnswer(system, 'items answered nothing where a list (nodes) is');
+
+async function failOnce(b: SystemBreaker, job: string, err = odd()): Promise<void> {
+  await b
+    .run(
+      () => Promise.reject(err),
+      () => true,
+      job,
+    )
+    .catch(() => undefined);
+}
+
+async function succeed(b: SystemBreaker, job: string): Promise<void> {
+  await b.run(
+    async () => 'delivered',
+    () => true,
+    job,
+  );
+}
+
+t.test('one job meeting answers of another shape on every try never opens the breaker', async (t) => {
+  const b = new SystemBreaker(OPTS, 'msupply');
+  for (let i = 0; i < 20; i++) await failOnce(b, 'job-poisoned');
+  t.equal(b.gate(), 'closed', 'twenty odd answers to one record: still closed');
+});
+
+t.test('several jobs meeting them with no success between open it, as a down system does', async (t) => {
+  const b = new SystemBreaker(OPTS, 'msupply');
+  await failOnce(b, 'job-a');
+  t.equal(b.gate(), 'closed', "one job's: not counted");
+  await failOnce(b, 'job-b');
+  await failOnce(b, 'job-a');
+  t.equal(b.gate(), 'closed', 'two counted of three');
+  await failOnce(b, 'job-c');
+  t.equal(b.gate(), 'open', 'the third counted opens it');
+});
+
+t.test('a success between clears the streak: a poisoned record beside healthy writes', async (t) => {
+  const b = new SystemBreaker(OPTS, 'msupply');
+  for (let i = 0; i < 10; i++) {
+    await failOnce(b, 'job-poisoned');
+    await failOnce(b, `job-poisoned-too-${i % 2}`);
+    await succeed(b, `job-healthy-${i}`);
+  }
+  t.equal(b.gate(), 'closed', 'two poisoned records, each followed by a healthy write: closed');
+});
+
+t.test("another system's odd answer met on the way is not this system's", async (t) => {
+  const b = new SystemBreaker(OPTS, 'msupply');
+  for (let i = 0; i < 6; i++) await failOnce(b, `job-${i}`, odd('openlmis'));
+  t.equal(b.gate(), 'closed');
+});
+
+t.test("an odd answer met long ago by another job does not join this job's", async (t) => {
+  let windowMs = 60_000;
+  const b = new SystemBreaker(OPTS, 'msupply', undefined, () => windowMs);
+  await failOnce(b, 'job-days-ago');
+  windowMs = 0; // everything before now is out of the window
+  for (let i = 0; i < 6; i++) await failOnce(b, 'job-poisoned');
+  t.equal(b.gate(), 'closed', 'one record within the window: closed');
+});
+
+t.test(
+  "an open breaker's probe meeting an answer of another shape keeps it open; a delivered one closes it",
+  async (t) => {
+    const b = new SystemBreaker(OPTS, 'msupply');
+    for (const job of ['a', 'b', 'c', 'd']) await failOnce(b, job);
+    t.equal(b.gate(), 'open');
+    await new Promise((r) => setTimeout(r, OPTS.halfOpenAfterMs + 5));
+    t.equal(b.gate(), 'probe');
+    await failOnce(b, 'a');
+    t.equal(b.gate(), 'open', 'not closed by the probe the gateway answered oddly');
+    await new Promise((r) => setTimeout(r, OPTS.halfOpenAfterMs + 5));
+    await succeed(b, 'b');
+    t.equal(b.gate(), 'closed', 'recovered: closed');
+    await failOnce(b, 'c');
+    await failOnce(b, 'c');
+    await failOnce(b, 'c');
+    t.equal(b.gate(), 'closed', 'the streak began again at the success: one job, not counted');
+  },
+);
