@@ -7,33 +7,64 @@
  * compression: onSend hooks run in registration order.
  */
 import { pipeline, Readable, Transform } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isRedactedBy } from './redacted-payload.js';
 import { processRedactor, type Redactor } from './redaction.js';
 import { TextMemo } from './text-memo.js';
 
+/** Past this much text held back without a clean cut, the head is let go as redacted in the whole. */
+const MAX_HELD = 1 << 20;
+
 /**
- * Redacts a streamed body chunk by chunk. A secret can straddle two chunks, so the tail that could
- * hold the start of one is kept back until the next chunk (or the end) arrives.
+ * Redacts a streamed body chunk by chunk, each emitted piece as one redaction of the whole would
+ * write it. A secret can straddle two chunks, so a tail that could hold the start of one is kept
+ * back, unredacted, until the next chunk (or the end) arrives: kept redacted, a form starting
+ * inside a masked one and running into the next chunk lost its start to the mask and its end
+ * went out in clear. Bytes are decoded across chunks, so a character split between two is whole.
  */
 export function redactingStream(redactor: Redactor): Transform {
   const holdBack = Math.max(0, ...redactor.knownForms().map((f) => f.length)) + 256;
+  const decoder = new StringDecoder('utf8');
   let pending = '';
   return new Transform({
     transform(chunk: Buffer | string, _encoding, done) {
-      pending += Buffer.isBuffer(chunk) ? chunk.toString('utf8') : chunk;
+      pending += Buffer.isBuffer(chunk) ? decoder.write(chunk) : chunk;
       if (pending.length <= holdBack * 2) return done();
+      const cut = cutBetweenCharacters(pending, pending.length - holdBack);
+      const head = cleanHead(redactor, pending, cut);
+      if (head !== undefined) {
+        pending = pending.slice(cut);
+        return done(null, head);
+      }
+      if (pending.length <= MAX_HELD) return done(); // a mask crosses the cut: wait for more text
+      // bounded memory over exactness: the old way, the tail kept as redacted
       const redacted = redactor.redact(pending);
-      // keep the tail unredacted text: redacting it now could cut a secret in two
-      const cut = Math.max(0, redacted.length - holdBack);
-      const head = redacted.slice(0, cut);
-      pending = redacted.slice(cut);
-      done(null, head);
+      const at = cutBetweenCharacters(redacted, redacted.length - holdBack);
+      pending = redacted.slice(at);
+      done(null, redacted.slice(0, at));
     },
     flush(done) {
-      done(null, redactor.redact(pending));
+      done(null, redactor.redact(pending + decoder.end()));
     },
   });
+}
+
+/** `at`, or one before it when it would split a surrogate pair (each half would be written as U+FFFD). */
+function cutBetweenCharacters(text: string, at: number): number {
+  const before = text.charCodeAt(at - 1);
+  return before >= 0xd800 && before <= 0xdbff ? at - 1 : at;
+}
+
+/**
+ * The redaction of the text's first `cut` characters when no mask crosses the cut (redacting the
+ * two sides apart gives what redacting the whole gives), else undefined.
+ */
+function cleanHead(redactor: Redactor, text: string, cut: number): string | undefined {
+  const whole = redactor.redact(text);
+  if (whole === text) return text.slice(0, cut); // nothing masked at all: no match crosses the cut
+  const head = redactor.redact(text.slice(0, cut));
+  return whole === head + redactor.redact(text.slice(cut)) ? head : undefined;
 }
 
 function redactHeaders(reply: FastifyReply, redactor: Redactor): void {

@@ -1,0 +1,70 @@
+/**
+ * A streamed reply is redacted chunk by chunk as one pass over the whole body would be: a form
+ * that starts inside another secret's masked form and runs into the next chunk is masked to its
+ * end, and a character split between two chunks arrives whole.
+ */
+import { Readable } from 'node:stream';
+import Fastify from 'fastify';
+import t from 'tap';
+import { MASK, Redactor } from '../../../src/platform/redaction.js';
+import { redactingStream, registerResponseRedaction } from '../../../src/platform/response-redaction.js';
+
+const FIRST = 'alpha-Pass-shared9';
+const SECOND = 'shared9-omega-Word';
+
+function redactorOf(...secrets: string[]): Redactor {
+  const r = new Redactor();
+  for (const secret of secrets) r.learn(secret);
+  return r;
+}
+
+async function streamed(r: Redactor, chunks: (string | Buffer)[]): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const part of Readable.from(chunks).pipe(redactingStream(r))) parts.push(Buffer.from(part));
+  return Buffer.concat(parts).toString('utf8');
+}
+
+function chunked(text: string, size: number): Buffer[] {
+  const bytes = Buffer.from(text, 'utf8');
+  const out: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += size) out.push(bytes.subarray(i, i + size));
+  return out;
+}
+
+t.test('overlapping secrets across chunk edges: masked as one pass masks them', async (t) => {
+  const r = redactorOf(FIRST, SECOND);
+  let compared = 0;
+  for (let pad = 0; pad < 300; pad += 3) {
+    const text = `${'x'.repeat(600 + pad)}alpha-Pass-shared9-omega-Word${'y'.repeat(50)}`;
+    const out = await streamed(r, chunked(text, 331));
+    if (out !== r.redact(text)) {
+      t.equal(out, r.redact(text), `padding ${pad}`);
+      return;
+    }
+    compared += 1;
+  }
+  t.equal(compared, 100, 'every placement equals one pass');
+  t.notMatch(await streamed(r, chunked(`${'x'.repeat(700)}alpha-Pass-shared9-omega-Word`, 331)), 'omega');
+});
+
+t.test('a character split between two chunks arrives whole', async (t) => {
+  const r = redactorOf(FIRST);
+  const text = `${'é€😀 '.repeat(400)}${FIRST} ${'😀'.repeat(500)}`;
+  for (const size of [331, 1000, 4099]) {
+    t.equal(await streamed(r, chunked(text, size)), text.replace(FIRST, MASK), `chunks of ${size} bytes`);
+  }
+});
+
+t.test('a reply streamed through the response hook', async (t) => {
+  const r = redactorOf(FIRST, SECOND);
+  const body = `${'é'.repeat(1500)} alpha-Pass-shared9-omega-Word ${'z'.repeat(1500)}`;
+  const app = Fastify();
+  registerResponseRedaction(app, r);
+  app.get('/stream', (_request, reply) => {
+    reply.type('text/plain; charset=utf-8');
+    return reply.send(Readable.from(chunked(body, 997)));
+  });
+  const res = await app.inject({ method: 'GET', url: '/stream' });
+  t.equal(res.body, body.replace('alpha-Pass-shared9-omega-Word', MASK));
+  await app.close();
+});
