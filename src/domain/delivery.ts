@@ -36,11 +36,13 @@ export interface Delivery {
   supplier?: FacilityRef;
   occurredAt?: string;
   /**
-   * A read's word that its system keeps the client's date received as the instant sent and takes
-   * another (DHIS2's consignment events): a completed delivery sent again at another instant is a
-   * change to write, not "this confirmation again" (fhir/applied-already.ts).
+   * A read's word on how its system keeps the client's date received: as the instant sent (DHIS2's
+   * consignment events, an Open mSupply inbound shipment's receivedDatetime) or as its day (an
+   * OpenLMIS proof of delivery's receivedDate). A completed delivery sent again with another one at
+   * that precision is a change to write, not "this confirmation again"; none: the system keeps no
+   * date of the client's, so none is compared (fhir/applied-already.ts).
    */
-  dateReceivedKept?: 'instant';
+  dateReceivedKept?: 'instant' | 'day';
   receivedBy?: string;
   lines: DeliveryLine[];
   source?: SourceRef;

@@ -43,7 +43,7 @@ export function alreadyInPlace(type: string, current: Json, requested: Json, hel
   if (type === 'SupplyDelivery' && isCompleted(current) && isCompleted(requested))
     return (
       canonicalJson(confirmedDelivery(current)) === canonicalJson(confirmedDelivery(requested)) &&
-      keepsReceipt(current, requested, keepsClientInstant(held))
+      keepsReceipt(current, requested, dateKept(held))
     );
   return false;
 }
@@ -93,34 +93,35 @@ function confirmedDelivery(r: Json) {
 
 /**
  * Whether the date received and the receiver a completed delivery is sent with are what the read
- * holds, compared where the system keeps the client's: OpenLMIS keeps the day received (a read
- * holds a date, so any time of that day is the same) and the receiver's name; DHIS2 keeps the
- * client's date as its consignment events' occurredAt, an instant to the millisecond (the same
- * instant in another zone is the same). Any other read's dateTime is the system's own stamp of its
- * receipt (Open mSupply, OpenMRS keep neither the client's date nor a receiver), which no
- * confirmation sets, so it is not compared; nor is what the client leaves out.
+ * holds, compared at the precision the read says its system keeps the client's date
+ * (Delivery.dateReceivedKept, one rule for every system, never guessed from the dateTime's form):
+ * OpenLMIS keeps the day received (any time of that day, in any form, is the same day) and the
+ * receiver's name; DHIS2 and Open mSupply keep the instant, to the millisecond (the same instant
+ * in another zone is the same). A read that keeps no date of the client's (OpenMRS: its time is
+ * its own stamp of the receipt), which no confirmation sets, is not compared; nor is what the
+ * client leaves out.
  */
-function keepsReceipt(current: Json, requested: Json, instant: boolean): boolean {
-  const kept: unknown = current.occurrenceDateTime;
+function keepsReceipt(current: Json, requested: Json, kept: Delivery['dateReceivedKept']): boolean {
+  const held: unknown = current.occurrenceDateTime;
   const asked: unknown = requested.occurrenceDateTime;
-  if (typeof kept === 'string' && typeof asked === 'string') {
-    if (DAY.test(kept) && asked.slice(0, 10) !== kept) return false;
-    if (instant && Date.parse(asked) !== Date.parse(kept)) return false;
+  if (kept && typeof held === 'string' && typeof asked === 'string') {
+    if (kept === 'day' && dayOf(asked) !== dayOf(held)) return false;
+    if (kept === 'instant' && Date.parse(asked) !== Date.parse(held)) return false;
   }
   const receiver = (r: Json): string | undefined => r.receiver?.[0]?.display?.trim() || undefined;
   return !receiver(requested) || !receiver(current) || receiver(requested) === receiver(current);
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** The day a FHIR date or dateTime names, as written (the client's local day, as OpenLMIS was sent it). */
+const dayOf = (dateTime: string): string => dateTime.slice(0, 10);
 
 /**
- * Whether the system keeps the client's date received as the instant sent (a DHIS2 consignment's
- * events: domain Delivery.dateReceivedKept), so a resend naming another instant is a change, which
- * the connector refuses. The read's FHIR cannot tell: a written delivery reads with the client's
+ * How the system keeps the client's date received (domain Delivery.dateReceivedKept), from the
+ * value it read (`held`); the read's FHIR cannot tell: a written delivery reads with the client's
  * identifier, and a dateTime there may be the system's own stamp.
  */
-const keepsClientInstant = (held: unknown) =>
-  (held as Pick<Delivery, 'dateReceivedKept'> | undefined)?.dateReceivedKept === 'instant';
+const dateKept = (held: unknown): Delivery['dateReceivedKept'] =>
+  (held as Pick<Delivery, 'dateReceivedKept'> | undefined)?.dateReceivedKept;
 
 /**
  * What identifies a cancelled order line, in the client's terms: codes and values, not the

@@ -160,9 +160,25 @@ t.test(
       'another delivery',
     );
     // the date received and the receiver, where the system keeps the client's (a date: OpenLMIS)
+    const openlmis = { dateReceivedKept: 'day' };
     t.notOk(
-      alreadyInPlace('SupplyDelivery', current, { ...sentAgain, occurrenceDateTime: '2026-12-05T23:10:00Z' }),
+      alreadyInPlace('SupplyDelivery', current, { ...sentAgain, occurrenceDateTime: '2026-12-05T23:10:00Z' }, openlmis),
       'another day received than the one kept',
+    );
+    // the precision is the read's word (Delivery.dateReceivedKept), not the form of its dateTime
+    const dayAsInstant = { ...current, occurrenceDateTime: '2026-12-06T00:00:00Z' };
+    for (const sameDay of ['2026-12-06', '2026-12-06T23:59:00-05:00', '2026-12-06T08:00:00.123+03:00'])
+      t.ok(
+        alreadyInPlace('SupplyDelivery', dayAsInstant, { ...sentAgain, occurrenceDateTime: sameDay }, openlmis),
+        `the day kept, read in another form, sent as ${sameDay}`,
+      );
+    t.notOk(
+      alreadyInPlace('SupplyDelivery', dayAsInstant, { ...sentAgain, occurrenceDateTime: '2026-12-07' }, openlmis),
+      'the day kept, read in another form: another day is a change',
+    );
+    t.ok(
+      alreadyInPlace('SupplyDelivery', current, { ...sentAgain, occurrenceDateTime: '2026-12-05T23:10:00Z' }),
+      "a bare day a system stamped itself (it keeps no date of the client's): not compared",
     );
     t.notOk(
       alreadyInPlace('SupplyDelivery', current, { ...sentAgain, receiver: [{ display: 'Clerk' }] }),

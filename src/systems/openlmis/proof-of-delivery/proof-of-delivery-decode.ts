@@ -96,6 +96,8 @@ export function decodeDelivery(src: DeliverySources, lookups: DeliveryLookups): 
     supplier: facilityRefOf(src.order.supplyingFacility),
     occurredAt: (confirmed ? src.pod?.receivedDate : src.shipment.shippedDate) ?? src.shipment.shippedDate ?? undefined,
     receivedBy: confirmed ? (src.pod?.receivedBy ?? undefined) : undefined,
+    // confirmed: the date read is the day the confirmation gave (receivedDate, a date)
+    ...(confirmed && src.pod?.receivedDate ? { dateReceivedKept: 'day' as const } : {}),
     lines,
     source: { system: LMIS_SYSTEM, id: src.pod?.id ?? src.shipment.id },
     lastUpdated: src.order.lastUpdatedDate ?? undefined,

@@ -1,0 +1,46 @@
+/**
+ * A confirmed OpenLMIS proof of delivery keeps the day received (receivedDate, a date): its read
+ * says so (Delivery.dateReceivedKept = 'day', the one rule the in-place check follows for every
+ * system, never the form of the read's dateTime). The confirmation sent again with that day in any
+ * form (a bare day, a time of it in another zone, with milliseconds), even under the If-Match of
+ * the version it confirmed, is in place: 200, nothing written. Another day is a change of a
+ * completed delivery, refused. Through the real mediator, the OpenLMIS connector and sandbox, both
+ * store engines.
+ */
+import t from 'tap';
+import { engineCases } from '../../support/outbox-engines.js';
+import { shippedDelivery, startRigOn, why, writesSince } from '../../support/openlmis-e2e.js';
+
+type Resource = Record<string, any>;
+
+/** The delivery confirmed as a client does: completed, everything accepted, on that day. */
+function confirmed(read: Resource, occurrenceDateTime: string): Resource {
+  const { meta: _meta, ...delivery } = structuredClone(read);
+  delivery.status = 'completed';
+  delivery.occurrenceDateTime = occurrenceDateTime;
+  for (const item of delivery.suppliedItem as Resource[])
+    item.quantity = { ...item.extension.find((e: Resource) => e.url.endsWith('/quantity-shipped')).valueQuantity };
+  return delivery;
+}
+
+for (const engine of engineCases())
+  t.test(`a confirmed delivery's day sent again in another form (${engine.name})`, { skip: engine.skip }, async (t) => {
+    const rig = await startRigOn(t, engine);
+    const { read, etag, podId } = await shippedDelivery(rig, 'LK-HC-105', 'DAY-FORMS', [
+      { productCode: 'EM-ORS', qty: 100 },
+    ]);
+    const path = `/fhir/R5/SupplyDelivery/${podId}`;
+    const first = await rig.fhir('PUT', path, confirmed(read, '2026-11-30T10:00:00+01:00'), { 'if-match': etag });
+    t.equal(first.status, 200, why(first));
+
+    const before = rig.lmis.sb.state.requestCount();
+    for (const sameDay of ['2026-11-30', '2026-11-30T23:30:00-05:00', '2026-11-30T00:05:00.250+03:00']) {
+      const again = await rig.fhir('PUT', path, confirmed(read, sameDay), { 'if-match': etag });
+      t.equal(again.status, 200, `the day kept, sent as ${sameDay}: ${why(again)}`);
+      t.equal(again.body.occurrenceDateTime, '2026-11-30');
+    }
+    t.same(writesSince(rig, before), [], 'nothing written to OpenLMIS');
+    const otherDay = await rig.fhir('PUT', path, confirmed(read, '2026-12-01'));
+    t.equal(otherDay.status, 409, `another day: ${why(otherDay)}`);
+    t.same(otherDay.body.issue?.[0]?.expression, ['SupplyDelivery.occurrenceDateTime']);
+  });
