@@ -18,7 +18,7 @@ import t, { type Test } from 'tap';
 import { LOC } from '../../../../sandbox/openmrs/index.js';
 import { ORDER_NUMBER_TYPE } from '../../../../src/fhir/conventions.js';
 import { AMOXICILLIN, DELIVERIES, ORDERS, order, units } from '../../../support/openmrs-app-orders.js';
-import { engineCases } from '../../../support/outbox-engines.js';
+import { engineCases, type EngineCase } from '../../../support/outbox-engines.js';
 import { adminCall } from '../../../support/march-stock-count.js';
 import { until } from '../../../support/net.js';
 import { GTIN, startOpenMrsRigOn, why, type OpenMrsRig } from '../../../support/openmrs-e2e.js';
@@ -46,6 +46,35 @@ async function shipped(t: Test, rig: OpenMrsRig, number: string, qty: number) {
     (o) => o.operationType === 'requisition' && String(o.externalReference).endsWith(`|${number}`),
   )!;
   return rig.sb.stock.fulfil(requisition.uuid);
+}
+
+/** The rig with an admin token; a retry waits for the operator (a long backoff). */
+const waitingRig = (t: Test, engine: EngineCase, name: string) =>
+  startOpenMrsRigOn(t, engine, name, {
+    ADMIN_TOKEN: ADMIN,
+    OUTBOX_BACKOFF_BASE_MS: '600000',
+    OUTBOX_BACKOFF_CAP_MS: '600000',
+  });
+
+/** The id of the one write to OpenMRS waiting for a retry. */
+async function waitingJob(t: Test, rig: OpenMrsRig): Promise<string> {
+  const pending = await adminCall(rig.mediator.url, ADMIN, 'GET', '/outbox/jobs?status=pending&system=openmrs');
+  t.equal(pending.body.jobs.length, 1, 'one write waits for a retry');
+  return pending.body.jobs[0].id;
+}
+
+/** The operator retries the job now; the job once it has ended (done, rejected or dead). */
+async function retriedEnd(t: Test, rig: OpenMrsRig, job: string) {
+  const retried = await adminCall(rig.mediator.url, ADMIN, 'POST', `/outbox/jobs/${job}/retry?status=pending`);
+  t.equal(retried.status, 200, 'the operator retries it now');
+  return until(
+    'the retried write ended',
+    async () => {
+      const got = (await adminCall(rig.mediator.url, ADMIN, 'GET', `/outbox/jobs/${job}`)).body.job;
+      return ['done', 'rejected', 'dead'].includes(got?.status) ? got : undefined;
+    },
+    20_000,
+  );
 }
 
 for (const engine of engineCases())
@@ -136,11 +165,7 @@ for (const engine of engineCases())
     { skip: engine.skip },
     async (t) => {
       // the retry waits for the operator (a long backoff): the resends come while the job waits
-      const rig = await startOpenMrsRigOn(t, engine, 'cb-openmrs-resend-waiting', {
-        ADMIN_TOKEN: ADMIN,
-        OUTBOX_BACKOFF_BASE_MS: '600000',
-        OUTBOX_BACKOFF_CAP_MS: '600000',
-      });
+      const rig = await waitingRig(t, engine, 'cb-openmrs-resend-waiting');
       const { sb, fhir } = rig;
       const transfer = await shipped(t, rig, 'APP-8', 90);
       sb.faults.add({
@@ -153,10 +178,8 @@ for (const engine of engineCases())
       const first = await fhir('POST', '/fhir/SupplyDelivery', dl1);
       t.equal(first.status, 202, `the answer lost, the write queued: ${why(first)}`);
       t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'COMPLETED', 'OpenMRS applied it');
-      const jobs = await adminCall(rig.mediator.url, ADMIN, 'GET', '/outbox/jobs?status=pending&system=openmrs');
       // the order's write is done: the one waiting is the delivery's
-      t.equal(jobs.body.jobs.length, 1, 'its job waits for a retry');
-      const job = jobs.body.jobs[0].id;
+      const job = await waitingJob(t, rig);
 
       const bundle = {
         resourceType: 'Bundle',
@@ -182,15 +205,7 @@ for (const engine of engineCases())
         'the resends recorded no other write',
       );
 
-      const retried = await adminCall(rig.mediator.url, ADMIN, 'POST', `/outbox/jobs/${job}/retry?status=pending`);
-      t.equal(retried.status, 200, 'the operator retries it now');
-      await until(
-        'the retried write done',
-        async () =>
-          (await adminCall(rig.mediator.url, ADMIN, 'GET', `/outbox/jobs/${job}`)).body.job?.status === 'done' ||
-          undefined,
-        20_000,
-      );
+      t.equal((await retriedEnd(t, rig, job)).status, 'done', 'the retried write done');
       const after = await fhir('POST', '/fhir/SupplyDelivery', dl1);
       t.equal(after.status, 200, `DL-8 sent again once done: ${why(after)}`);
       t.equal(after.body.status, 'completed');
@@ -205,11 +220,7 @@ for (const engine of engineCases())
     `DL-1 waits for a retry while DL-2 completes the transfer: DL-1's retry is refused, naming DL-2 (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const rig = await startOpenMrsRigOn(t, engine, 'cb-openmrs-racing', {
-        ADMIN_TOKEN: ADMIN,
-        OUTBOX_BACKOFF_BASE_MS: '600000',
-        OUTBOX_BACKOFF_CAP_MS: '600000',
-      });
+      const rig = await waitingRig(t, engine, 'cb-openmrs-racing');
       const { sb, fhir } = rig;
       const transfer = await shipped(t, rig, 'APP-10', 100);
       // refused before it applied: the transfer stays open
@@ -222,24 +233,13 @@ for (const engine of engineCases())
       const first = await fhir('POST', '/fhir/SupplyDelivery', delivery(app('DL-10'), 'APP-10', 100));
       t.equal(first.status, 202, `queued for a retry: ${why(first)}`);
       t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'DISPATCHED', 'still open');
-      const pending = await adminCall(rig.mediator.url, ADMIN, 'GET', '/outbox/jobs?status=pending&system=openmrs');
-      t.equal(pending.body.jobs.length, 1, "DL-10's write waits");
-      const job = pending.body.jobs[0].id;
+      const job = await waitingJob(t, rig);
 
       const second = await fhir('POST', '/fhir/SupplyDelivery', delivery(app('DL-11'), 'APP-10', 100));
       t.equal(second.status, 201, `DL-11 completes the open transfer: ${why(second)}`);
       t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'COMPLETED');
 
-      const retried = await adminCall(rig.mediator.url, ADMIN, 'POST', `/outbox/jobs/${job}/retry?status=pending`);
-      t.equal(retried.status, 200, 'the operator retries DL-10 now');
-      const ended = await until(
-        "DL-10's write ended",
-        async () => {
-          const got = (await adminCall(rig.mediator.url, ADMIN, 'GET', `/outbox/jobs/${job}`)).body.job;
-          return ['done', 'rejected', 'dead'].includes(got?.status) ? got : undefined;
-        },
-        20_000,
-      );
+      const ended = await retriedEnd(t, rig, job);
       t.equal(ended.status, 'rejected', 'refused, not a second completion');
       t.match(
         JSON.stringify(ended.error ?? ended.lastError),
@@ -259,11 +259,7 @@ for (const engine of engineCases())
     `a transfer completed in OpenMRS after DL-12's write chose it: refused at its COMPLETE (${engine.name})`,
     { skip: engine.skip },
     async (t) => {
-      const rig = await startOpenMrsRigOn(t, engine, 'cb-openmrs-completed-meanwhile', {
-        ADMIN_TOKEN: ADMIN,
-        OUTBOX_BACKOFF_BASE_MS: '600000',
-        OUTBOX_BACKOFF_CAP_MS: '600000',
-      });
+      const rig = await waitingRig(t, engine, 'cb-openmrs-completed-meanwhile');
       const { sb, fhir } = rig;
       const transfer = await shipped(t, rig, 'APP-12', 100);
       // the write's read of the transfer it chose fails (each read again too): it waits, its
@@ -276,21 +272,11 @@ for (const engine of engineCases())
       const first = await fhir('POST', '/fhir/SupplyDelivery', delivery(app('DL-12'), 'APP-12', 100));
       t.equal(first.status, 202, `queued for a retry: ${why(first)}`);
       sb.faults.remove(down.id);
-      const pending = await adminCall(rig.mediator.url, ADMIN, 'GET', '/outbox/jobs?status=pending&system=openmrs');
-      t.equal(pending.body.jobs.length, 1, "DL-12's write waits");
-      const job = pending.body.jobs[0].id;
+      const job = await waitingJob(t, rig);
       // the storekeeper receives it in the OpenMRS stock management UI meanwhile
       sb.stock.act({ name: 'COMPLETE', uuid: transfer.uuid });
 
-      await adminCall(rig.mediator.url, ADMIN, 'POST', `/outbox/jobs/${job}/retry?status=pending`);
-      const ended = await until(
-        "DL-12's write ended",
-        async () => {
-          const got = (await adminCall(rig.mediator.url, ADMIN, 'GET', `/outbox/jobs/${job}`)).body.job;
-          return ['done', 'rejected', 'dead'].includes(got?.status) ? got : undefined;
-        },
-        20_000,
-      );
+      const ended = await retriedEnd(t, rig, job);
       t.equal(ended.status, 'rejected', 'refused: it completed nothing');
       t.match(
         JSON.stringify(ended.error ?? ended.lastError),
