@@ -73,7 +73,7 @@ export function routedWritesOf(
       reason: `OpenHIM transaction ${transactionId}: a request OpenHIM did not route recorded Bundle entries under its id too (not updated)`,
     };
   // a Bundle of one entry keeps no map (fhir/bundle.ts): its update is that write's answer, as before
-  const bundle = (request?.entries ?? 0) > 1 && own.length === 0;
+  const bundle = !request?.shared && (request?.entries ?? 0) > 1 && own.length === 0;
   return answered(
     {
       kind: 'owed',
@@ -130,7 +130,9 @@ function routedRequestOf(
 
 /**
  * The routed request's entries, its request kept (v47): none when it was no Bundle (a Bundle's
- * map under the id is another request's). Of a Bundle kept with its key (v48), the map recorded
+ * map under the id is another request's), or when another request had exactly its writes (store
+ * SHARED_REQUEST_KEY): which of the two core routed is not known, so the update is its writes'
+ * answers alone, never the other's entries, and no short map of the other's holds it back. Of a Bundle kept with its key (v48), the map recorded
  * under that key, whatever other requests recorded under the id before or after it. Kept before
  * v48, of the maps of before: those below its entry count when each is of that count and names
  * no other write; else another request's map came first and the routed one's was never kept:
@@ -141,6 +143,8 @@ function entriesOfRequest(
   named: ReadonlySet<string>,
   request: TransactionRequest,
 ): TransactionEntry[] {
+  // two requests had these writes: no map is known to be the routed one's, none shapes or holds it
+  if (request.shared) return [];
   const count = request.entries;
   if (count === undefined) return [];
   if (request.requestKey !== undefined) return entries.filter((e) => e.requestKey === request.requestKey);

@@ -34,12 +34,25 @@ CREATE TABLE openhim_transaction_requests (
 }
 
 /**
- * One request ($1 transaction, $2 writes, $3 content type, $4 entries, $5 recorded at, $6 the key
- * its entry map is recorded under, v48); a replay keeps the first.
+ * The request key of a row two requests with the same writes were recorded as: which of them core
+ * routed is not known. A client reaching the mediator directly can repeat the routed request's
+ * writes (their idempotency keys answer it from the same jobs) under its transaction id, before or
+ * after it; the row kept first was then its, and the update took its Bundle's entry map and type
+ * (another's entries on OpenHIM's record, or a short map holding the update back as a batch still
+ * being answered). No UUID (platform/call-recording.ts requestKeyOf) is this.
  */
-export const INSERT_TRANSACTION_REQUEST_SQL = `INSERT INTO openhim_transaction_requests
+export const SHARED_REQUEST_KEY = '*';
+
+/**
+ * One request ($1 transaction, $2 writes, $3 content type, $4 entries, $5 recorded at, $6 the key
+ * its entry map is recorded under, v48). A replay (the same key) keeps the first; another request
+ * with the same writes makes the row SHARED_REQUEST_KEY's, its type kept only when both agree.
+ */
+export const INSERT_TRANSACTION_REQUEST_SQL = `INSERT INTO openhim_transaction_requests AS kept
   (transaction_id, writes, content_type, entries, recorded_at, request_key) VALUES ($1, $2, $3, $4, $5, $6)
-  ON CONFLICT DO NOTHING`;
+  ON CONFLICT (transaction_id, writes) DO UPDATE SET request_key = '${SHARED_REQUEST_KEY}',
+    content_type = CASE WHEN kept.content_type = excluded.content_type THEN kept.content_type END
+  WHERE kept.request_key IS DISTINCT FROM excluded.request_key`;
 
 export const TRANSACTION_REQUESTS_SQL = `SELECT writes, content_type, entries, request_key FROM openhim_transaction_requests
   WHERE transaction_id = $1 ORDER BY recorded_at, writes`;
@@ -53,6 +66,7 @@ export function transactionRequestOf(transactionId: string, row: Record<string, 
   const r: TransactionRequest = { transactionId, jobIds: String(row.writes).split(' ').filter(Boolean) };
   if (typeof row.content_type === 'string') r.contentType = row.content_type;
   if (row.entries !== null && row.entries !== undefined) r.entries = Number(row.entries);
-  if (typeof row.request_key === 'string') r.requestKey = row.request_key;
+  if (row.request_key === SHARED_REQUEST_KEY) r.shared = true;
+  else if (typeof row.request_key === 'string') r.requestKey = row.request_key;
   return r;
 }

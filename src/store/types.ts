@@ -198,6 +198,8 @@ export interface TransactionRequest {
   entries?: number;
   /** The key its Bundle entry answers were recorded under (v48); none when kept before v48. */
   requestKey?: string;
+  /** Two requests under the id had exactly these writes (transaction-requests.ts SHARED_REQUEST_KEY). */
+  shared?: boolean;
 }
 
 /** recordWrites found a key already used with another payload; nothing was recorded. */
@@ -687,7 +689,10 @@ export interface Store {
   recordTransactionEntries(entries: TransactionEntries): Promise<void>;
   /** How a Bundle's entries were answered through OpenHIM transaction `transactionId` (v24), in order. */
   entriesOfTransaction(transactionId: string): Promise<TransactionEntry[]>;
-  /** Records a request answered under an OpenHIM transaction id awaiting our update (v47); a replay keeps the first. */
+  /**
+   * Records a request answered under an OpenHIM transaction id awaiting our update (v47); a replay
+   * keeps the first, another request with the same writes makes the row shared (SHARED_REQUEST_KEY).
+   */
   recordTransactionRequest(request: TransactionRequest): Promise<void>;
   /** The requests recorded under OpenHIM transaction `transactionId` (v47), oldest first. */
   requestsOfTransaction(transactionId: string): Promise<TransactionRequest[]>;
