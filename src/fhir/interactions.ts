@@ -175,10 +175,14 @@ function servedWhole(ctx: FhirContext, id: string, resources: Json[], other: () 
  */
 class OtherReleaseId extends KnownAsError {}
 
-/** A change by the other release's id (OtherReleaseId): the 409 at `where`.id, else rethrown. */
+/**
+ * A change by an id the record is not served under here (the other release's, OtherReleaseId; a
+ * system's own or former one, routing's KnownAsError): the 409 at `where`.id naming the id to
+ * change it as, as a read's 301 names it; else rethrown.
+ */
 function changedAt(type: string, where = type) {
   return (err: unknown): never => {
-    if (err instanceof OtherReleaseId)
+    if (err instanceof KnownAsError)
       throw new ConflictError(err.issues[0].diagnostics ?? err.message, 409, [`${where}.id`]);
     throw err;
   };
@@ -727,8 +731,8 @@ export function unreadableForChange(ref: string, err: unknown): unknown {
  * is a 409, as a change of a cancelled whole order is: the line is not put back into its order.
  */
 export function updateOfDeleted(type: string, id: string, resource: Json, err: unknown, where = type): FhirResult {
-  // a transaction entry by the other release's id (readCurrent): its 409 names the entry's id
-  if (err instanceof OtherReleaseId) changedAt(type, where)(err);
+  // a transaction entry by an id served as another (readCurrent): its 409 names the entry's id
+  if (err instanceof KnownAsError) changedAt(type, where)(err);
   if (!(err instanceof GoneError)) throw unreadableForChange(`${type}/${id}`, err);
   if (resource?.status === DELETED_STATUS[type]) return alreadyDeleted(type, id)(err);
   throw new ConflictError(

@@ -104,6 +104,38 @@ for (const engine of engineCases())
       );
     };
     await moved('/fhir/R5', outbound.id, inbound!.id);
+    // a change by that former id: a 409 naming the id to change it as, at the resource's id, and
+    // nothing written; not the read's 301, which OkHttp follows as a GET without the body
+    const applied = rig.ms.state.applied.length;
+    const { meta: _meta, ...content } = (await rig.fhir('GET', `/fhir/R5/SupplyDelivery/${inbound!.id}`)).body;
+    const changes: [string, unknown, string][] = [
+      ['PUT', { ...content, id: outbound.id }, 'application/fhir+json'],
+      ['PATCH', [{ op: 'replace', path: '/status', value: 'completed' }], 'application/json-patch+json'],
+    ];
+    for (const [method, body, type] of changes) {
+      const res = await fetch(`${rig.mediator.url}/fhir/R5/SupplyDelivery/${outbound.id}`, {
+        method,
+        body: JSON.stringify(body),
+        headers: { authorization: RIG_AUTH, accept: 'application/fhir+json', 'content-type': type },
+        redirect: 'manual',
+      });
+      const said = JSON.parse(await res.text());
+      t.equal(res.status, 409, `${method} by the former id: ${JSON.stringify(said)}`);
+      t.equal(res.headers.get('location'), null, `${method}: no redirect to follow`);
+      t.match(said.issue?.[0]?.diagnostics, `change it as ${inbound!.id}`, `${method}: names the id to use`);
+      t.same(said.issue?.[0]?.expression, ['SupplyDelivery.id'], `${method}: at the resource's id`);
+    }
+    const entry = await rig.fhir('POST', '/fhir/R5', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { resource: { ...content, id: outbound.id }, request: { method: 'PUT', url: `SupplyDelivery/${outbound.id}` } },
+      ],
+    });
+    t.equal(entry.status, 409, `a transaction entry by the former id: ${why(entry)}`);
+    t.match(entry.body.issue?.[0]?.diagnostics, `change it as ${inbound!.id}`);
+    t.same(entry.body.issue?.[0]?.expression, ['Bundle.entry[0].resource.id'], "at the entry's resource.id");
+    t.equal(rig.ms.state.applied.length, applied, 'nothing sent to Open mSupply');
     // an R4 line id of the outbound shipment, linked to it as the old search linked it
     const line = [...r4.values()][0];
     const coding = line.suppliedItem.itemCodeableConcept.coding[0];
