@@ -6,14 +6,9 @@
 import t from 'tap';
 import { wholeEnvelopeText, type EnvelopeInput } from '../../../src/openhim/envelope.js';
 import { openHimEnvelopeText } from '../../../src/openhim/envelope-text.js';
-import { MASK, Redactor } from '../../../src/platform/redaction.js';
+import { MASK, type Redactor } from '../../../src/platform/redaction.js';
+import { redactorOf } from '../../support/overlapping-secrets.js';
 import { random } from '../../support/seeded-random.js';
-
-function redactorOf(...secrets: string[]): Redactor {
-  const r = new Redactor();
-  for (const secret of secrets) r.learn(secret);
-  return r;
-}
 
 /** The JSON text of `value` redacted, parsed back (throws when the redaction broke it). */
 function redactedJson(r: Redactor, value: unknown): unknown {

@@ -5,16 +5,8 @@
  */
 import t from 'tap';
 import { scrubSecretValues } from '../../../src/openhim/masking.js';
-import { MASK, Redactor } from '../../../src/platform/redaction.js';
-
-const FIRST = 'alpha-Pass-shared9';
-const SECOND = 'shared9-omega-Word';
-
-function redactorOf(...secrets: string[]): Redactor {
-  const r = new Redactor();
-  for (const secret of secrets) r.learn(secret);
-  return r;
-}
+import { MASK } from '../../../src/platform/redaction.js';
+import { FIRST, redactorOf, SECOND } from '../../support/overlapping-secrets.js';
 
 t.test('a secret starting inside another is masked to its end', async (t) => {
   const r = redactorOf(FIRST, SECOND);

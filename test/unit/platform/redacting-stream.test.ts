@@ -6,17 +6,9 @@
 import { Readable } from 'node:stream';
 import Fastify from 'fastify';
 import t from 'tap';
-import { MASK, Redactor } from '../../../src/platform/redaction.js';
+import { MASK, type Redactor } from '../../../src/platform/redaction.js';
+import { FIRST, OVERLAPPING, redactorOf, SECOND } from '../../support/overlapping-secrets.js';
 import { redactingStream, registerResponseRedaction } from '../../../src/platform/response-redaction.js';
-
-const FIRST = 'alpha-Pass-shared9';
-const SECOND = 'shared9-omega-Word';
-
-function redactorOf(...secrets: string[]): Redactor {
-  const r = new Redactor();
-  for (const secret of secrets) r.learn(secret);
-  return r;
-}
 
 async function streamed(r: Redactor, chunks: (string | Buffer)[]): Promise<string> {
   const parts: Buffer[] = [];
@@ -35,7 +27,7 @@ t.test('overlapping secrets across chunk edges: masked as one pass masks them', 
   const r = redactorOf(FIRST, SECOND);
   let compared = 0;
   for (let pad = 0; pad < 300; pad += 3) {
-    const text = `${'x'.repeat(600 + pad)}alpha-Pass-shared9-omega-Word${'y'.repeat(50)}`;
+    const text = `${'x'.repeat(600 + pad)}${OVERLAPPING}${'y'.repeat(50)}`;
     const out = await streamed(r, chunked(text, 331));
     if (out !== r.redact(text)) {
       t.equal(out, r.redact(text), `padding ${pad}`);
@@ -44,7 +36,7 @@ t.test('overlapping secrets across chunk edges: masked as one pass masks them', 
     compared += 1;
   }
   t.equal(compared, 100, 'every placement equals one pass');
-  t.notMatch(await streamed(r, chunked(`${'x'.repeat(700)}alpha-Pass-shared9-omega-Word`, 331)), 'omega');
+  t.notMatch(await streamed(r, chunked(`${'x'.repeat(700)}${OVERLAPPING}`, 331)), 'omega');
 });
 
 t.test('a character split between two chunks arrives whole', async (t) => {
@@ -57,7 +49,7 @@ t.test('a character split between two chunks arrives whole', async (t) => {
 
 t.test('a reply streamed through the response hook', async (t) => {
   const r = redactorOf(FIRST, SECOND);
-  const body = `${'é'.repeat(1500)} alpha-Pass-shared9-omega-Word ${'z'.repeat(1500)}`;
+  const body = `${'é'.repeat(1500)} ${OVERLAPPING} ${'z'.repeat(1500)}`;
   const app = Fastify();
   registerResponseRedaction(app, r);
   app.get('/stream', (_request, reply) => {
@@ -65,6 +57,6 @@ t.test('a reply streamed through the response hook', async (t) => {
     return reply.send(Readable.from(chunked(body, 997)));
   });
   const res = await app.inject({ method: 'GET', url: '/stream' });
-  t.equal(res.body, body.replace('alpha-Pass-shared9-omega-Word', MASK));
+  t.equal(res.body, body.replace(OVERLAPPING, MASK));
   await app.close();
 });
