@@ -7,8 +7,9 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startMsupplySandbox } from '../../sandbox/msupply/index.js';
-import { startRig, type Rig } from './openlmis-e2e.js';
+import { orderLine, startRig, transactionOf, why, type Rig } from './openlmis-e2e.js';
 import type { EngineCase } from './outbox-engines.js';
+import { until } from './net.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -105,3 +106,26 @@ export const packCountAt = (o: { id: string; value: string; store: string; gtin:
     },
   ],
 });
+
+/**
+ * An order of `store` for `qty` of `productCode` (program EM01) posted through the mediator, its
+ * response requisition shipped by the supplying store: the inbound shipment a delivery confirms.
+ */
+export async function shippedToStore(
+  rig: MsupplyRig,
+  o: { order: string; store: string; productCode: string; qty: number },
+): Promise<{ id: string }> {
+  const line = orderLine({
+    order: o.order,
+    facilityId: o.store,
+    program: 'EM01',
+    productCode: o.productCode,
+    qty: o.qty,
+  });
+  const posted = await rig.fhir('POST', '/fhir', transactionOf([line]));
+  if (posted.status !== 200) throw new Error(`order ${o.order}: ${why(posted)}`);
+  const response = await until('the response requisition', async () =>
+    [...rig.ms.state.requisitions.values()].find((r) => r.type === 'RESPONSE' && r.theirReference === o.order),
+  );
+  return rig.ms.state.shipResponseRequisition(response.id).inbound;
+}

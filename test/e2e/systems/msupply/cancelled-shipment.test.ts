@@ -4,10 +4,9 @@
  * a line update), and the shipment stays as it was. Through the real mediator, both store engines.
  */
 import t from 'tap';
-import { orderLine, transactionOf, why } from '../../../support/openlmis-e2e.js';
-import { startMsupplyRigOn, toStore } from '../../../support/msupply-e2e.js';
+import { why } from '../../../support/openlmis-e2e.js';
+import { shippedToStore, startMsupplyRigOn, toStore } from '../../../support/msupply-e2e.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { until } from '../../../support/net.js';
 
 const STORE = 'store-hc-north';
 const rule = { ...toStore(STORE), default: null };
@@ -17,18 +16,7 @@ for (const engine of engineCases())
   t.test(`${engine.name}: a cancelled shipment is not received`, { skip: engine.skip }, async (t) => {
     const rig = await startMsupplyRigOn(t, engine, FLOWS, { OPENLMIS_BASE_URL: '' });
     const { ms } = rig;
-    const posted = await rig.fhir(
-      'POST',
-      '/fhir',
-      transactionOf([
-        orderLine({ order: 'MS-CXL-1', facilityId: STORE, program: 'EM01', productCode: 'EM-AMX250', qty: 300 }),
-      ]),
-    );
-    t.equal(posted.status, 200, why(posted));
-    const response = await until('the response requisition', async () =>
-      [...ms.state.requisitions.values()].find((r) => r.type === 'RESPONSE' && r.theirReference === 'MS-CXL-1'),
-    );
-    const { inbound } = ms.state.shipResponseRequisition(response.id);
+    const inbound = await shippedToStore(rig, { order: 'MS-CXL-1', store: STORE, productCode: 'EM-AMX250', qty: 300 });
     const delivery = (await rig.fhir('GET', `/fhir/R5/SupplyDelivery/${inbound.id}`)).body;
     ms.state.invoices.get(inbound.id)!.status = 'CANCELLED';
     const mutations = ms.state.applied.length;

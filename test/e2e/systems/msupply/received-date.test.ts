@@ -8,10 +8,9 @@
  * store engines.
  */
 import t from 'tap';
-import { orderLine, transactionOf, why } from '../../../support/openlmis-e2e.js';
-import { startMsupplyRigOn, toStore } from '../../../support/msupply-e2e.js';
+import { why } from '../../../support/openlmis-e2e.js';
+import { shippedToStore, startMsupplyRigOn, toStore } from '../../../support/msupply-e2e.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { until } from '../../../support/net.js';
 
 const STORE = 'store-hc-north';
 const rule = { ...toStore(STORE), default: null };
@@ -22,18 +21,7 @@ for (const engine of engineCases())
   t.test(`${engine.name}: the date received is kept, and not changed after`, { skip: engine.skip }, async (t) => {
     const rig = await startMsupplyRigOn(t, engine, FLOWS, { OPENLMIS_BASE_URL: '' });
     const { ms } = rig;
-    const posted = await rig.fhir(
-      'POST',
-      '/fhir',
-      transactionOf([
-        orderLine({ order: 'MS-RCV-1', facilityId: STORE, program: 'EM01', productCode: 'EM-AMX250', qty: 300 }),
-      ]),
-    );
-    t.equal(posted.status, 200, why(posted));
-    const response = await until('the response requisition', async () =>
-      [...ms.state.requisitions.values()].find((r) => r.type === 'RESPONSE' && r.theirReference === 'MS-RCV-1'),
-    );
-    const { inbound } = ms.state.shipResponseRequisition(response.id);
+    const inbound = await shippedToStore(rig, { order: 'MS-RCV-1', store: STORE, productCode: 'EM-AMX250', qty: 300 });
     const delivery = (await rig.fhir('GET', `/fhir/R5/SupplyDelivery/${inbound.id}`)).body;
 
     const { meta: _meta, ...confirm } = structuredClone(delivery);
