@@ -52,6 +52,13 @@ const numberOf = (op: Json) => ({ system: OPERATION_NUMBER_SYSTEM, value: String
 const statusOf = (op: Json): DeliveryStatus | undefined =>
   (op.operationType === 'receipt' ? RECEIPT_STATUS : STATUS)[op.status];
 
+/** The operation a confirmation acts on, as journaled: its uuid, and whether its sending is marked. */
+type Chosen = string | { uuid: string; marksSent: boolean };
+interface Pinned {
+  op: Json;
+  marksSent: boolean;
+}
+
 export interface DeliveryDeps extends StockDeps {
   /** Who completed an operation, where a delivery written through the mediator did (confirmed-by.ts). */
   confirmedBy?: ConfirmedBy;
@@ -250,17 +257,19 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
    * part 1 completed by an attempt whose answer was lost, part 2 dispatched since, must not be
    * completed by the retry of part 1's confirmation).
    */
-  const pinned = async (delivery: Delivery, journal: StepJournal): Promise<Json> => {
-    const uuid = await journal.run('find-operation', async () => {
+  const pinned = async (delivery: Delivery, journal: StepJournal): Promise<Pinned> => {
+    const chosen = await journal.run('find-operation', async (): Promise<Chosen> => {
       const op = await find(delivery);
       if (!op) throw notFound(delivery);
       // a first attempt: completed already, it was not by this job (its journal would hold the choice)
       await refuseCompletedByAnother(op, delivery, numberOf(op), deps.confirmedBy);
-      return String(op.uuid);
+      return { uuid: String(op.uuid), marksSent: true };
     });
+    // a write journaled before completeOnce recorded its sending chose a bare uuid
+    const { uuid, marksSent } = typeof chosen === 'string' ? { uuid: chosen, marksSent: false } : chosen;
     const op = await transfer(uuid);
     if (!op) throw notFound(delivery);
-    return op;
+    return { op, marksSent };
   };
 
   /**
@@ -270,14 +279,22 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
    * or OpenMRS's UI completed it since the operation was chosen (two confirmations racing: DL-2
    * completes the transfer while DL-1's write waits for a retry), and this write is refused naming
    * who did, as the precheck refuses it at the edge, never answered as a second completion.
+   * `marksSent`: false for a write journaled before this marker existed (an upgrade with writes
+   * waiting), whose sending is unknown: taken as sent, as before, never refused for lack of it.
    */
-  const completeOnce = (op: Json, delivery: Delivery, journal: StepJournal, step: string, name: string, from: string) =>
+  const completeOnce = (
+    op: Json,
+    delivery: Delivery,
+    journal: StepJournal,
+    marksSent: boolean,
+    [step, name, from]: [string, string, string],
+  ) =>
     journal.run(step, () =>
       actOn(client, String(op.uuid), name, [from], undefined, {
         sending: () => journal.run(`${step}-sent`, async () => true).then(() => undefined),
         async past(status) {
           if (status !== 'COMPLETED') return;
-          const sent = await journal.run(`${step}-sent`, async () => false);
+          const sent = !marksSent || (await journal.run(`${step}-sent`, async () => false));
           await refuseCompletedByAnother({ ...op, status }, delivery, numberOf(op), deps.confirmedBy, sent);
         },
       }),
@@ -322,7 +339,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       await checkLines(op, delivery);
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
-      const op = await pinned(delivery, journal);
+      const { op, marksSent } = await pinned(delivery, journal);
       await checkLines(op, delivery);
       const receipt = op.operationType === 'receipt';
       const short = receipt ? await shortLines(op, delivery) : [];
@@ -330,8 +347,8 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       const corrected = receipt && op.status === 'RETURNED' && CORRECTED.test(String(op.remarks ?? ''));
       if (short.length || corrected) await correctReceipt(String(op.uuid), short, delivery, journal);
       const status = receipt
-        ? await completeOnce(op, delivery, journal, 'approve-receipt', 'APPROVE', 'SUBMITTED')
-        : await completeOnce(op, delivery, journal, 'complete-transfer', 'COMPLETE', 'DISPATCHED');
+        ? await completeOnce(op, delivery, journal, marksSent, ['approve-receipt', 'APPROVE', 'SUBMITTED'])
+        : await completeOnce(op, delivery, journal, marksSent, ['complete-transfer', 'COMPLETE', 'DISPATCHED']);
       return {
         system: OPENMRS,
         ids: { [receipt ? 'receipt' : 'transfer']: String(op.uuid) },

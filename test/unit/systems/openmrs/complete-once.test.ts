@@ -1,0 +1,71 @@
+/**
+ * A confirmation that finds its transfer completed at its COMPLETE step completed it only if it
+ * sent that COMPLETE itself (journaled as `complete-transfer-sent` just before sending, its answer
+ * lost); otherwise another delivery or OpenMRS's UI did, and it is refused (409), never answered
+ * "completed" a second time. A write journaled before that marker existed (its choice of
+ * operation a bare uuid: writes waiting across an upgrade) is taken as having sent it, as before,
+ * not refused for the marker it never had. Through the connector and the OpenMRS sandbox.
+ */
+import t, { type Test } from 'tap';
+import { LOC } from '../../../../sandbox/openmrs/index.js';
+import type { Delivery, Order } from '../../../../src/domain/index.js';
+import { MemoryJournal } from '../../../support/memory-journal.js';
+import { failure, sandboxConnector } from './rig.js';
+
+const GTIN = 'https://www.gs1.org/gtin';
+const order: Order = {
+  orderNumber: { system: 'https://app.example.org/orders', value: 'ORD-91' },
+  status: 'active',
+  priority: 'routine',
+  facility: { id: LOC.kilima },
+  supplier: { id: LOC.mwangaza },
+  authoredOn: '2026-12-01T08:00:00Z',
+  lines: [{ product: { system: GTIN, code: '10860012300058' }, quantity: { value: 60, unit: 'dispensing-unit' } }],
+};
+
+/**
+ * The order shipped, then completed in OpenMRS (its UI, or this write's own COMPLETE whose answer
+ * was lost): the connector, the transfer, and the app's confirmation of it under its own number.
+ */
+async function completedTransfer(t: Test) {
+  const { sb, c } = await sandboxConnector(t);
+  const journal = new MemoryJournal();
+  const r = await c.orders!.submit(order, journal);
+  const transfer = sb.stock.fulfil(r.ids.requisition);
+  const [d] = (await c.deliveries!.search({ facility: LOC.kilima, status: 'in-progress' })).items;
+  const confirmation: Delivery = {
+    ...d,
+    id: undefined,
+    identifier: { system: 'https://app.example.org/deliveries', value: 'DL-91' },
+    status: 'completed',
+    lines: d.lines.map((l) => ({ ...l, quantityAccepted: l.quantityShipped })),
+  };
+  sb.stock.act({ name: 'COMPLETE', uuid: transfer.uuid });
+  return { sb, c, uuid: transfer.uuid, confirmation };
+}
+
+t.test('chose the transfer, never sent its COMPLETE, found it completed: refused', async (t) => {
+  const { c, uuid, confirmation } = await completedTransfer(t);
+  const journal = new MemoryJournal();
+  journal.steps.set('find-operation', { uuid, marksSent: true });
+  const err = await failure(c.deliveries!.confirm(confirmation, journal));
+  t.match(err, {
+    status: 409,
+    message: /was already completed in OpenMRS, not by a delivery confirmed through the mediator/,
+  });
+});
+
+t.test('sent its COMPLETE (the answer lost), found it completed: its own completion', async (t) => {
+  const { c, uuid, confirmation } = await completedTransfer(t);
+  const journal = new MemoryJournal();
+  journal.steps.set('find-operation', { uuid, marksSent: true });
+  journal.steps.set('complete-transfer-sent', true);
+  t.equal((await c.deliveries!.confirm(confirmation, journal)).status, 'completed');
+});
+
+t.test('journaled before the marker existed (a bare uuid): taken as sent, not refused', async (t) => {
+  const { c, uuid, confirmation } = await completedTransfer(t);
+  const journal = new MemoryJournal();
+  journal.steps.set('find-operation', uuid);
+  t.equal((await c.deliveries!.confirm(confirmation, journal)).status, 'completed');
+});
