@@ -2,7 +2,14 @@
  * DHIS2 consignments in tests: the settings naming the sandbox's consignment program, and a
  * completed SupplyDelivery received at an org unit (each line an event of that program).
  */
-import { CONSIGNMENT } from '../../sandbox/dhis2/index.js';
+import { CONSIGNMENT, type Dhis2Sandbox } from '../../sandbox/dhis2/index.js';
+import type { TrackerEvent } from '../../sandbox/dhis2/tracker.js';
+import { webMessage } from '../../sandbox/dhis2/webmessage.js';
+import type { Dhis2Client } from '../../src/systems/dhis2/client.js';
+import { createConsignmentCapability, parseConsignmentElements } from '../../src/systems/dhis2/consignments.js';
+import { createOrgUnitReader } from '../../src/systems/dhis2/facilities.js';
+import { loadDhis2Products } from '../../src/systems/dhis2/products.js';
+import { orgUnitResolver } from '../../src/systems/dhis2/stock.js';
 
 /** dhis2.consignmentProgram, its stage and data elements, as the sandbox serves them. */
 export const CONSIGNMENT_ENV = {
@@ -50,4 +57,53 @@ export function consignmentDelivery(opts: {
       },
     })),
   };
+}
+
+/** The connector's consignment capability on `client`, with the catalogue under `settings`. */
+export function consignmentCapability(client: Dhis2Client, settings: Record<string, string> = {}) {
+  const products = loadDhis2Products(settings);
+  const reader = createOrgUnitReader(client);
+  const program = parseConsignmentElements(
+    CONSIGNMENT.program,
+    CONSIGNMENT.stage,
+    CONSIGNMENT_ENV.DHIS2_CONSIGNMENT_DATA_ELEMENTS,
+  );
+  return createConsignmentCapability({
+    client,
+    reader,
+    products: () => products,
+    program: () => program,
+    resolveOrgUnit: orgUnitResolver(reader),
+  });
+}
+
+/** An event DHIS2's users entered for consignment `ref` at `orgUnit` (ACTIVE: not yet received). */
+export function nativeEvent(uid: string, orgUnit: string, ref: string, item: string, quantity: string): TrackerEvent {
+  const now = new Date().toISOString();
+  return {
+    event: uid,
+    program: CONSIGNMENT.program,
+    programStage: CONSIGNMENT.stage,
+    orgUnit,
+    occurredAt: '2026-12-01T09:15:00',
+    status: 'ACTIVE',
+    dataValues: [
+      { dataElement: CONSIGNMENT.item, value: item },
+      { dataElement: CONSIGNMENT.quantity, value: quantity },
+      { dataElement: CONSIGNMENT.reference, value: ref },
+    ],
+    notes: [],
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** The next tracker import answered 409 with a plain WebMessage saying `words` (no import report). */
+export function trackerConflictOnce(sb: Dhis2Sandbox, words: string): void {
+  sb.faults.add({
+    method: 'POST',
+    path: '/api/tracker',
+    times: 1,
+    action: { type: 'status', status: 409, body: webMessage(409, 'ERROR', words) },
+  });
 }

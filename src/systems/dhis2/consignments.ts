@@ -7,8 +7,9 @@ import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } fro
 import { deliveryMatches } from '../../routing/delivery-match.js';
 import type { Dhis2Client } from './client.js';
 import type { OrgUnitReader } from './facilities.js';
-import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, deterministicUid, isUid } from './identifiers.js';
+import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, isUid } from './identifiers.js';
 import { dhis2Instant } from './orgunit-codec.js';
+import { heldEvents, otherConsignment, planEvents, valueOf, type HeldEvent } from './consignment-events.js';
 import type { Dhis2ProductMap } from './products.js';
 import { allOf, journalAccepted, postTrackerEvents, trackerRejection } from './tracker-report.js';
 
@@ -73,9 +74,7 @@ export interface ConsignmentDeps {
   resolveOrgUnit: (ref: Delivery['destination'], where: string) => Promise<Json>;
 }
 
-/** An event's value of a data element (undefined when the program names none). */
-const valueOf = (e: Json, de?: string) =>
-  de ? (e.dataValues as Json[] | undefined)?.find((d) => d.dataElement === de)?.value : undefined;
+const byUid = (a: Json, b: Json) => (String(a.event) < String(b.event) ? -1 : 1);
 
 /** Events of one consignment (same reference, same org unit) → one Delivery. */
 export async function consignmentDeliveries(
@@ -94,7 +93,9 @@ export async function consignmentDeliveries(
     const [orgUnit, ref] = key.split('|');
     const ou = await deps.reader.byId(orgUnit);
     const identifier = { system: CONSIGNMENT_SYSTEM, value: ref };
-    const lines = list.flatMap((e): DeliveryLine[] => {
+    // in the order of their UIDs: a confirmation as read pairs the lines of one item and lot
+    // with its events in that order (consignment-events.ts)
+    const lines = [...list].sort(byUid).flatMap((e): DeliveryLine[] => {
       const product = products.productOf(String(valueOf(e, p.item) ?? ''));
       const q = Number(valueOf(e, p.quantity));
       if (!product || !Number.isFinite(q)) return [];
@@ -145,7 +146,7 @@ export async function consignmentDeliveries(
  */
 export function receiptChange(kept: Delivery, occurredAt: string): ConflictError | undefined {
   if (kept.status !== 'completed' || !kept.occurredAt) return undefined;
-  if (Date.parse(occurredAt) === Date.parse(kept.occurredAt)) return undefined;
+  if (receivedInstant(occurredAt) === Date.parse(kept.occurredAt)) return undefined;
   return new ConflictError(
     `consignment ${kept.identifier.value} is completed in DHIS2, received at ${kept.occurredAt}; a completed delivery cannot be changed, so it is not received at ${occurredAt}`,
     409,
@@ -160,28 +161,22 @@ export function receiptChange(kept: Delivery, occurredAt: string): ConflictError
  * as another instant, so a genuine resend would be refused as a changed date (receiptChange).
  */
 function dhis2WallTime(occurredAt: string | undefined): string {
-  const at = occurredAt === undefined ? Date.now() : Date.parse(occurredAt);
-  return Number.isFinite(at) ? new Date(at).toISOString().replace(/Z$/, '') : occurredAt!.replace(/Z$/, '');
+  const at = occurredAt === undefined ? Date.now() : receivedInstant(occurredAt);
+  return new Date(at).toISOString().replace(/Z$/, '');
 }
 
-/** An event's place in a consignment: its item and lot (one event each). */
-const eventKey = (code: string, lot: string | undefined) => JSON.stringify([code, lot ?? '']);
-
 /**
- * The events DHIS2 already holds for a consignment, by item and lot. A consignment its users
- * entered themselves has events under DHIS2's own UIDs: a confirmation through the mediator
- * completes those, where events under UIDs of its own would sit beside them as twins and DHIS2
- * would count the consignment's quantities twice.
+ * The instant a delivery was received. A time without a zone never comes from a client (the FHIR
+ * edge refuses one: FHIR requires a zone with a time, though R4's regex does not); it comes from
+ * an upstream's clock (Open mSupply's and DHIS2's datetimes carry none, and are UTC) through a
+ * bridge, so it is read as UTC: read in the process's zone, the same delivery would name another
+ * instant on a host in another zone. A date alone is its day in UTC, as JavaScript reads it.
  */
-function keptEventUids(events: Json[], p: ConsignmentProgram): Map<string, string> {
-  const kept = new Map<string, string>();
-  for (const e of events) {
-    const code = valueOf(e, p.item);
-    const lot = valueOf(e, p.lot);
-    const key = eventKey(String(code ?? ''), lot ? String(lot) : undefined);
-    if (code && typeof e.event === 'string' && !kept.has(key)) kept.set(key, e.event);
-  }
-  return kept;
+function receivedInstant(occurredAt: string): number {
+  const at = Date.parse(/T[^Zz+-]*$/.test(occurredAt) ? `${occurredAt}Z` : occurredAt);
+  if (!Number.isFinite(at))
+    throw new BusinessRuleError(`the time received '${occurredAt}' is not a date-time`, 'Delivery.occurredAt');
+  return at;
 }
 
 export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapability {
@@ -203,6 +198,47 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
 
   const byKey = async (orgUnit: string, ref: string) => (await toDeliveries(await eventsOf(orgUnit, ref)))[0];
 
+  /** Each line's item code and quantity in dispensing units (RTS counts units; packs by the catalogue's pack size). */
+  const lineUnits = (delivery: Delivery) => {
+    const products = deps.products();
+    const codes: string[] = [];
+    const units: number[] = [];
+    delivery.lines.forEach((line, i) => {
+      const code = products.itemCode(line.product, `Delivery.lines[${i}].product`);
+      const q = line.quantityAccepted ?? line.quantityShipped;
+      if (!q)
+        throw new BusinessRuleError(
+          'a consignment line needs the quantity received (or shipped)',
+          `Delivery.lines[${i}].quantityAccepted`,
+        );
+      const packSize = q.unit === 'pack' ? products.packSizeOf(code) : 1;
+      if (!packSize)
+        throw new BusinessRuleError(
+          `product ${code} is counted in packs but products.json gives no packSize to count it in units`,
+          `Delivery.lines[${i}].quantityAccepted`,
+        );
+      codes.push(code);
+      units.push(q.value * packSize);
+    });
+    return { codes, units };
+  };
+
+  /**
+   * The event each line writes: a delivery under another system's identifier only where no other
+   * consignment uses its reference; one read as DHIS2 holds it (its own identifier system: entered
+   * by DHIS2's users) completes the events DHIS2 holds for it (consignment-events.ts).
+   */
+  const plan = (delivery: Delivery, codes: string[], units: number[], held: HeldEvent[], ou: Json) => {
+    const asRead = delivery.identifier.system === CONSIGNMENT_SYSTEM;
+    if (!asRead) {
+      const readAs = stableId(DHIS2_SYSTEM, 'consignment', String(ou.id), delivery.identifier.value);
+      const where = { orgUnit: ou.code ? `${ou.code} (${ou.id})` : String(ou.id), readAs };
+      const other = otherConsignment(delivery, codes, held, where);
+      if (other) throw other;
+    }
+    return planEvents(delivery, codes, units, asRead ? held : undefined, deps.products());
+  };
+
   return {
     async get(id) {
       // the upstream id a write reports (org unit ~ reference), or a Delivery id read before
@@ -216,56 +252,33 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
     },
     async precheck(delivery) {
       const ou = await deps.resolveOrgUnit(delivery.destination, 'Delivery.destination');
-      delivery.lines.forEach((l, i) => deps.products().itemCode(l.product, `Delivery.lines[${i}].product`));
+      const { codes, units } = lineUnits(delivery);
+      if (delivery.occurredAt !== undefined) receivedInstant(delivery.occurredAt);
+      const events = await eventsOf(String(ou.id), delivery.identifier.value);
+      plan(delivery, codes, units, heldEvents(events, deps.program()), ou);
       if (delivery.status !== 'completed' || !delivery.occurredAt) return;
-      const kept = await byKey(String(ou.id), delivery.identifier.value);
+      const kept = (await toDeliveries(events))[0];
       const change = kept && receiptChange(kept, delivery.occurredAt);
       if (change) throw change;
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
       const p = deps.program();
       const ou = await deps.resolveOrgUnit(delivery.destination, 'Delivery.destination');
-      const products = deps.products();
       const ref = delivery.identifier.value;
-      // a consignment read as DHIS2 holds it (its own identifier system: entered by DHIS2's users)
-      // completes its own events; another system's delivery keeps the UIDs derived from its key, so
-      // two apps' deliveries sharing a reference value never write over each other's events
-      const kept =
-        delivery.identifier.system === CONSIGNMENT_SYSTEM
-          ? keptEventUids(await eventsOf(String(ou.id), ref), p)
-          : new Map<string, string>();
-      // one event per item and lot (its UID says so): lines sharing both are one event of their
-      // sum, else the later line's event would overwrite the earlier's quantity in DHIS2
-      const byEvent = new Map<string, { line: number; code: string; lot?: string; units: number }>();
-      delivery.lines.forEach((line, i) => {
-        const code = products.itemCode(line.product, `Delivery.lines[${i}].product`);
-        const q = line.quantityAccepted ?? line.quantityShipped;
-        if (!q)
-          throw new BusinessRuleError(
-            'a consignment line needs the quantity received (or shipped)',
-            `Delivery.lines[${i}].quantityAccepted`,
-          );
-        // RTS counts dispensing units; packs are converted with the catalogue's pack size
-        const packSize = q.unit === 'pack' ? products.packSizeOf(code) : 1;
-        if (!packSize)
-          throw new BusinessRuleError(
-            `product ${code} is counted in packs but products.json gives no packSize to count it in units`,
-            `Delivery.lines[${i}].quantityAccepted`,
-          );
-        const uid =
-          kept.get(eventKey(code, line.lot?.number)) ??
-          deterministicUid('consignment', delivery.identifier.system, ref, code, line.lot?.number ?? '');
-        const seen = byEvent.get(uid);
-        if (seen) seen.units += q.value * packSize;
-        else byEvent.set(uid, { line: i, code, lot: line.lot?.number, units: q.value * packSize });
-      });
-      const merged = [...byEvent.entries()];
+      const { codes, units } = lineUnits(delivery);
+      const occurredAt = dhis2WallTime(delivery.occurredAt);
+      // the events DHIS2 held before this write, journalled: a retry after the write landed plans
+      // the same UIDs from them, and a read failing then does not fail the attempt
+      const held = await journal.run('consignment-held-events', async () =>
+        heldEvents(await eventsOf(String(ou.id), ref), p),
+      );
+      const merged = [...plan(delivery, codes, units, held, ou).entries()];
       const events = merged.map(([uid, e]) => ({
         event: uid,
         program: p.program,
         programStage: p.stage,
         orgUnit: String(ou.id),
-        occurredAt: dhis2WallTime(delivery.occurredAt),
+        occurredAt,
         status: delivery.status === 'completed' ? 'COMPLETED' : 'ACTIVE',
         dataValues: [
           { dataElement: p.item, value: e.code },

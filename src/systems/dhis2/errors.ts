@@ -167,8 +167,9 @@ export class Dhis2RejectionError extends Dhis2Error {
  * An import answered without its summary or report (`what`). A 2xx one (a proxy's login page, a
  * body cut short) leaves unknown whether DHIS2 imported it, as a dropped connection does, and the
  * client's input is not at fault: transient, and the import is safe to send again (the same
- * values are ignored, the same event UIDs updated). Anything else (a 409 WebMessage) is DHIS2
- * saying no: a rejection.
+ * values are ignored, the same event UIDs updated). Anything else (a data value import's 409
+ * WebMessage) is DHIS2 saying no: a rejection; a tracker 409 without its report is read apart
+ * (tracker-report.ts: a conflict inside DHIS2, retried, unless it names an event).
  */
 export function importWithout(call: string, status: number, what: string): Dhis2Error {
   if (status >= 200 && status < 300)

@@ -1,7 +1,7 @@
 import { asRecord, malformedAnswer } from '../../upstream/errors.js';
 import type { Dhis2Client } from './client.js';
 import type { Issue } from '../../domain/errors.js';
-import { DHIS2, Dhis2RejectionError, importFailed, importWithout, makeDhis2Error } from './errors.js';
+import { DHIS2, Dhis2RejectionError, importFailed, importWithout, makeDhis2Error, webMessageReason } from './errors.js';
 import { LANDED, awaitTrackerImport } from './jobs.js';
 import { eventsLanded } from './landed-events.js';
 import { trackerRefusalWords, type TrackerPlace } from './tracker-refusals.js';
@@ -95,6 +95,7 @@ export async function postTrackerEvents(client: Dhis2Client, events: unknown[]):
   if (body === LANDED)
     return { status: 'OK', created: 0, updated: events.length, ignored: 0, errors: [], message: FOUND_WITHOUT_REPORT };
   const report = decodeTrackerReport(body);
+  if (!report && res.status === 409) return conflictWithoutReport(body, events);
   if (!report) throw importWithout('POST /api/tracker', res.status, 'an import report');
   // ERROR with no refused object: the import failed inside DHIS2, not on an event (errors.ts)
   if (report.status === 'ERROR' && !report.errors.length)
@@ -106,6 +107,45 @@ export async function postTrackerEvents(client: Dhis2Client, events: unknown[]):
     ...report,
     errors: report.errors.map((e) => (e.index === undefined && e.uid ? { ...e, index: sentAt.get(e.uid) } : e)),
   };
+}
+
+/**
+ * A 409 without an import report. DHIS2 answers 409 for a refused import (its answer is then the
+ * report) and for any ConflictException as a WebMessage (dhis2-core `WebMessageUtils.conflict`,
+ * `CrudControllerAdvice`): a clash with another writer, an import of the same objects running, a
+ * lock. None of those blames the events: the write is sent again later (the same UIDs,
+ * CREATE_AND_UPDATE) and ends as a dead letter an operator sees when the attempts run out. Only
+ * words naming an event sent (its UID) or one of its data elements refuse it, as a report would.
+ */
+function conflictWithoutReport(body: unknown, events: unknown[]): TrackerResult {
+  const said = webMessageReason(body, 409);
+  const words = said.message ?? '';
+  const sent = events.map((e) => asRecord(e) ?? {});
+  const named = sent.findIndex(
+    (e) =>
+      (typeof e.event === 'string' && words.includes(e.event)) ||
+      (Array.isArray(e.dataValues) &&
+        e.dataValues.some(
+          (dv) => typeof asRecord(dv)?.dataElement === 'string' && words.includes(String(asRecord(dv)!.dataElement)),
+        )),
+  );
+  if (named >= 0 && words)
+    return {
+      status: 'ERROR',
+      created: 0,
+      updated: 0,
+      ignored: events.length,
+      errors: [{ errorCode: said.code, message: words, uid: String(sent[named].event ?? ''), index: named }],
+    };
+  throw makeDhis2Error({
+    system: DHIS2,
+    transient: true,
+    status: 502,
+    code: 'transient',
+    upstreamStatus: 409,
+    reason: said,
+    diagnostics: `POST /api/tracker answered 409 without an import report${words ? ` (${words.length > 300 ? `${words.slice(0, 300)}…` : words})` : ''}: a conflict in DHIS2 naming none of the events, not a refusal of them; sent again later`,
+  });
 }
 
 /**

@@ -107,3 +107,17 @@ for (const engine of engineCases()) {
     );
   });
 }
+
+// a time without a zone names no instant: the edge refuses it (FHIR requires a zone with a time),
+// so a client's time never reaches the connector's reading of a zone-less time as UTC
+for (const engine of engineCases()) {
+  t.test(`a consignment received at a time without a zone (${engine.name})`, { skip: engine.skip }, async (t) => {
+    const rig = await startDhis2RigOn(t, engine, { deliveries: { default: 'dhis2' } }, CONSIGNMENT_ENV);
+    const facility = rig.dhis2.state.summary().orgUnits['LK-HC-103'];
+    const posted = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', consignment(facility, '2026-12-01T09:15:00'));
+    t.equal(posted.status, 400, why(posted));
+    const issue = posted.body.issue?.find((i: Resource) => /timezone/.test(i.diagnostics ?? ''));
+    t.same(issue?.expression, ['SupplyDelivery.occurrenceDateTime'], 'the element named');
+    t.equal(rig.dhis2.state.count('POST', '/api/tracker'), 0, 'nothing written');
+  });
+}

@@ -1,33 +1,16 @@
 import t from 'tap';
 import { BusinessRuleError } from '../../../../src/domain/errors.js';
 import type { Delivery } from '../../../../src/domain/index.js';
-import {
-  CONSIGNMENT_SYSTEM,
-  createConsignmentCapability,
-  parseConsignmentElements,
-} from '../../../../src/systems/dhis2/consignments.js';
-import { createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js';
+import { CONSIGNMENT_SYSTEM, parseConsignmentElements } from '../../../../src/systems/dhis2/consignments.js';
 import { createDhis2Connector } from '../../../../src/systems/dhis2/index.js';
-import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
-import { orgUnitResolver } from '../../../../src/systems/dhis2/stock.js';
 import { CONSIGNMENT, SEED_API_TOKEN } from '../../../../sandbox/dhis2/index.js';
+import { consignmentCapability } from '../../../support/dhis2-consignments.js';
 import { amnesiacJournal, memoryJournal, startHarness, type Harness, loginPageOnce, LOGIN_PAGE } from './harness.js';
 
 const elements = `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference},lot=${CONSIGNMENT.lot}`;
 const GTIN = 'https://www.gs1.org/gtin';
 
-function capability(h: Harness, settings: Record<string, string> = {}) {
-  const products = loadDhis2Products(settings);
-  const reader = createOrgUnitReader(h.client);
-  const program = parseConsignmentElements(CONSIGNMENT.program, CONSIGNMENT.stage, elements);
-  return createConsignmentCapability({
-    client: h.client,
-    reader,
-    products: () => products,
-    program: () => program,
-    resolveOrgUnit: orgUnitResolver(reader),
-  });
-}
+const capability = (h: Harness, settings: Record<string, string> = {}) => consignmentCapability(h.client, settings);
 
 t.test('settings: the data elements are named, or start-up says which is missing', async (t) => {
   t.same(parseConsignmentElements('LkConsignmt', 'LkConsStage', elements), {

@@ -1,0 +1,121 @@
+/**
+ * DHIS2 consignments on a bad day, through the real connector and the DHIS2 sandbox: a read failing
+ * on the retry of a write that landed, a tracker 409 that is no import report, a time received
+ * without a zone.
+ */
+import t from 'tap';
+import type { Delivery } from '../../../../src/domain/index.js';
+import { CONSIGNMENT_SYSTEM } from '../../../../src/systems/dhis2/consignments.js';
+import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
+import { CONSIGNMENT } from '../../../../sandbox/dhis2/index.js';
+import { consignmentCapability, nativeEvent, trackerConflictOnce } from '../../../support/dhis2-consignments.js';
+import { memoryJournal, startHarness, type Harness } from './harness.js';
+
+const GTIN = 'https://www.gs1.org/gtin';
+const CONDOM = '10860012300034';
+const capability = (h: Harness) => consignmentCapability(h.client);
+
+/** A consignment of condoms received at LK-HC-102 under `identifier`. */
+const delivery = (identifier: Delivery['identifier'], occurredAt = '2026-12-01T09:15:00Z'): Delivery => ({
+  identifier,
+  status: 'completed',
+  occurredAt,
+  destination: { identifier: { system: 'http://dhis2.org/identifiertypes#code', value: 'LK-HC-102' } },
+  lines: [{ product: { system: GTIN, code: CONDOM }, quantityAccepted: { value: 1440, unit: 'dispensing-unit' } }],
+});
+
+const consignmentEvents = (h: Harness) =>
+  [...h.sandbox.tracker.events.values()].filter((e) => e.program === CONSIGNMENT.program);
+
+t.test('a retry after the write landed does not read again: a failing read does not fail it', async (t) => {
+  const h = await startHarness();
+  t.teardown(h.close);
+  const caps = capability(h);
+  const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
+  h.sandbox.tracker.events.set('NativeEvt09', nativeEvent('NativeEvt09', hc, 'WAYBILL-9', 'FP_CNDM', '1440'));
+  const asRead = delivery({ system: CONSIGNMENT_SYSTEM, value: 'WAYBILL-9' });
+  const journal = memoryJournal('bad-day-1');
+  await caps.confirm(asRead, journal);
+  t.same(
+    consignmentEvents(h).map((e) => [e.event, e.status]),
+    [['NativeEvt09', 'COMPLETED']],
+  );
+  // the attempt failed after the POST was journalled (the outbox's own write, a timeout): rerun
+  // while DHIS2 cannot answer reads of events
+  const reads = h.sandbox.faults.add({
+    method: 'GET',
+    path: '/api/tracker/events',
+    action: { type: 'status', status: 400 },
+  });
+  const posts = h.sandbox.state.count('POST', '/api/tracker');
+  const again = await caps.confirm(asRead, journal).catch((e) => e);
+  t.notOk(again instanceof Error, `the rerun completes from its journal (before: the read failed it): ${again}`);
+  t.equal(h.sandbox.state.count('POST', '/api/tracker'), posts, 'nothing sent again');
+  t.equal(h.sandbox.faults.list().find((f) => f.id === reads.id)?.hits ?? 0, 0, 'no read asked');
+});
+
+t.test('a tracker 409 without an import report: sent again later, unless it names an event', async (t) => {
+  const h = await startHarness();
+  t.teardown(h.close);
+  const caps = capability(h);
+  trackerConflictOnce(h.sandbox, 'An import of the same objects is already running');
+  const err = await caps
+    .confirm(delivery({ system: 'https://msupply.example.org/shipments', value: 'SHP-409' }), memoryJournal())
+    .catch((e) => e);
+  t.ok(err instanceof Error, 'the attempt fails');
+  t.equal(err.transient, true, `transient, not a refusal of the events (before: a final 422): ${err.message}`);
+  t.not(err.status, 422);
+  t.match(err.message, /already running/, "DHIS2's words kept");
+  t.equal(consignmentEvents(h).length, 0, 'nothing written');
+  const retried = await caps.confirm(
+    delivery({ system: 'https://msupply.example.org/shipments', value: 'SHP-409' }),
+    memoryJournal(),
+  );
+  t.match(retried.status, /created 1/, 'the retry lands');
+
+  const event = {
+    event: 'Abcdefghij1',
+    program: CONSIGNMENT.program,
+    dataValues: [{ dataElement: CONSIGNMENT.quantity, value: 'x' }],
+  };
+  trackerConflictOnce(h.sandbox, 'Event Abcdefghij1 has an invalid value');
+  const named = await postTrackerEvents(h.client, [event]);
+  t.same(
+    named.errors.map((e) => [e.index, e.uid]),
+    [[0, 'Abcdefghij1']],
+    'words naming the event sent are its refusal',
+  );
+});
+
+// the FHIR edge refuses a time without a zone (consignment-resend.test.ts); one reaching the
+// connector comes from an upstream's UTC clock through a bridge
+t.test('a time received without a zone is UTC, whatever the zone of the process', async (t) => {
+  const zone = process.env.TZ;
+  process.env.TZ = 'Asia/Colombo';
+  t.teardown(() => {
+    if (zone === undefined) delete process.env.TZ;
+    else process.env.TZ = zone;
+  });
+  const h = await startHarness();
+  t.teardown(h.close);
+  const caps = capability(h);
+  const zoneless = delivery(
+    { system: 'https://msupply.example.org/shipments', value: 'SHP-TZ' },
+    '2026-12-01T09:15:00',
+  );
+  await caps.precheck!(zoneless);
+  await caps.confirm(zoneless, memoryJournal());
+  t.same(
+    consignmentEvents(h).map((e) => e.occurredAt),
+    ['2026-12-01T09:15:00.000'],
+    'written at 09:15 UTC (before: 03:45, read at +05:30)',
+  );
+  await caps.precheck!(zoneless);
+  t.pass('sent again, the same instant: in place');
+  const later = await caps.precheck!(delivery(zoneless.identifier, '2026-12-01T09:15:00.001Z')).catch((e) => e);
+  t.equal(later?.status, 409, 'another instant is a change');
+  const bad = await caps
+    .confirm(delivery(zoneless.identifier, '2026-13-45T09:15:00Z'), memoryJournal())
+    .catch((e) => e);
+  t.same(bad?.issues?.[0]?.expression, ['Delivery.occurredAt'], 'no date-time: refused at the element');
+});
