@@ -50,6 +50,8 @@ export class HeldAdvisoryLock {
     private readonly name: string,
     private readonly checkMs = LOCK_CHECK_MS,
     private readonly retakeWithinMs = LOCK_RETAKE_WITHIN_MS,
+    /** The backend holding the lock (TAKE_LOCK_SQL's answer): told apart from another with its pid later. */
+    private session?: LockSession,
   ) {
     this.client = client;
     this.listen(client);
@@ -123,20 +125,24 @@ export class HeldAdvisoryLock {
 
   /** The old session is destroyed (the server dropped its lock, or will); the lock asked for on a new one. */
   private async takeAgain(old: pg.PoolClient, why: string): Promise<void> {
-    const oldPid = sessionPid(old);
+    const oldSession = this.session;
     this.unlisten(old);
     this.client = undefined;
     old.release(new Error('advisory lock session lost'));
     const giveUpAt = Date.now() + this.retakeWithinMs;
+    let leavingWaitMs = LEAVING_WAIT_MS;
     for (;;) {
       let waitMs = this.checkMs;
       try {
-        const taken = await this.lockOnNewSession(oldPid);
+        const taken = await this.lockOnNewSession(oldSession);
         if (taken === 'held') return;
         if (taken === 'elsewhere') return this.stop(`${why}; another instance holds it now`);
-        if (Date.now() + LEAVING_WAIT_MS > giveUpAt)
+        if (Date.now() + leavingWaitMs > giveUpAt)
           return this.stop(`${why}; the old session still held it after ${this.retakeWithinMs} ms`);
-        waitMs = LEAVING_WAIT_MS;
+        // an exit takes milliseconds; a backend whose client vanished unseen (a NAT dropped it) can hold on
+        // until TCP gives up: asked less and less often, up to every checkMs
+        waitMs = leavingWaitMs;
+        leavingWaitMs = Math.min(leavingWaitMs * 2, this.checkMs);
       } catch (err) {
         const away = isDatabaseAway(err);
         if (!away || Date.now() + this.checkMs > giveUpAt)
@@ -157,20 +163,23 @@ export class HeldAdvisoryLock {
    * pg_terminate_backend (or a restart's shutdown) closes its socket before its backend has
    * exited and let go of its locks: the client hears of the cut first, and asking at once finds
    * the lock held, by the dead session (3 % of 200 cuts on an idle host). That is no other
-   * instance, and stopping the run for it stopped a run nobody else was running.
+   * instance, and stopping the run for it stopped a run nobody else was running. The old backend
+   * is known by its pid and its start: after a restart (a container's fresh pid namespace) another
+   * instance's session can have the old pid, and must not be waited for as ours.
    */
-  private async lockOnNewSession(oldPid: number | undefined): Promise<'held' | 'elsewhere' | 'leaving'> {
+  private async lockOnNewSession(old: LockSession | undefined): Promise<'held' | 'elsewhere' | 'leaving'> {
     let next: pg.PoolClient | undefined;
     try {
       next = await this.pool.connect();
-      const { rows } = await next.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.name]);
+      const { rows } = await next.query(TAKE_LOCK_SQL, [this.name]);
       if (!rows[0].locked) {
         const holders = await lockHolders(next, this.name);
         next.release();
         // nobody (let go since the try) or the old session only: ask again shortly
-        const leaving = holders.length === 0 || (oldPid !== undefined && holders.every((pid) => pid === oldPid));
+        const leaving = holders.length === 0 || (old !== undefined && holders.every((h) => sameSession(h, old)));
         return leaving ? 'leaving' : 'elsewhere';
       }
+      this.session = lockSessionOf(rows[0]);
       if (this.controller.signal.aborted) {
         next.release(dropped()); // the store closed meanwhile (drop): the lock goes with the session
         return 'held';
@@ -193,23 +202,34 @@ export class HeldAdvisoryLock {
 /** How soon the lock is asked for again while the cut session's backend is still letting go of it. */
 const LEAVING_WAIT_MS = 25;
 
-/** The backend process of a pooled client (pg sets it once connected; a fake session has none). */
-function sessionPid(client: pg.PoolClient): number | undefined {
-  const pid = (client as pg.PoolClient & { processID?: unknown }).processID;
-  return typeof pid === 'number' ? pid : undefined;
+/** A backend as PostgreSQL names it: its pid, and when it started (a pid can be another's after a restart). */
+export interface LockSession {
+  pid: number;
+  since: string;
 }
 
+/** The lock asked for, and which backend asked (for telling its own cut session from another later). */
+export const TAKE_LOCK_SQL = `SELECT pg_try_advisory_lock(hashtext($1)) AS locked, pg_backend_pid() AS pid,
+  (SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()) AS since`;
+
+/** The session TAKE_LOCK_SQL's row names, when it said who asked. */
+export function lockSessionOf(row: Record<string, unknown>): LockSession | undefined {
+  return typeof row.since === 'string' ? { pid: Number(row.pid), since: row.since } : undefined;
+}
+
+const sameSession = (a: LockSession, b: LockSession) => a.pid === b.pid && a.since === b.since;
+
 /** The backends holding the session advisory lock `name` in this database, as pg_locks lists them. */
-async function lockHolders(client: pg.PoolClient, name: string): Promise<number[]> {
+async function lockHolders(client: pg.PoolClient, name: string): Promise<LockSession[]> {
   const { rows } = await client.query(
-    `SELECT pid FROM pg_locks
-      WHERE locktype = 'advisory' AND objsubid = 1 AND granted
-        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-        AND classid = ((hashtext($1)::bigint >> 32) & 4294967295)::oid
-        AND objid = (hashtext($1)::bigint & 4294967295)::oid`,
+    `SELECT l.pid, a.backend_start::text AS since FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND l.classid = ((hashtext($1)::bigint >> 32) & 4294967295)::oid
+        AND l.objid = (hashtext($1)::bigint & 4294967295)::oid`,
     [name],
   );
-  return rows.map((r) => Number(r.pid));
+  return rows.map((r) => ({ pid: Number(r.pid), since: String(r.since) }));
 }
 
 /** Why a dropped lock's session was destroyed, not pooled (its lock goes with it). */

@@ -154,7 +154,14 @@ import { KeyedMutex, LockWaitTimeout, inOrder } from './keyed-mutex.js';
 import { PgLeaseHolders } from './pg-lease-holders.js';
 import type { ReleasedLeases } from './lease-holders.js';
 import { SharedLockSession } from './pg-shared-locks.js';
-import { HeldAdvisoryLock } from './pg-held-lock.js';
+import {
+  HeldAdvisoryLock,
+  LOCK_CHECK_MS,
+  LOCK_RETAKE_WITHIN_MS,
+  TAKE_LOCK_SQL,
+  lockSessionOf,
+  type LockSession,
+} from './pg-held-lock.js';
 import {
   finishJobs,
   putSteps,
@@ -1188,9 +1195,11 @@ export class PostgresStore implements Store {
   ): Promise<{ ran: true; value: T } | { ran: false }> {
     const client = await this.pool.connect();
     let locked: boolean;
+    let session: LockSession | undefined;
     try {
-      const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [name]);
+      const { rows } = await client.query(TAKE_LOCK_SQL, [name]);
       locked = rows[0].locked;
+      session = lockSessionOf(rows[0]);
     } catch (err) {
       // its connection lost or silent: destroyed (the lock goes with it), not pooled (see tx)
       client.release(isDatabaseAway(err) ? (err instanceof Error ? err : true) : undefined);
@@ -1200,7 +1209,7 @@ export class PostgresStore implements Store {
       client.release();
       return { ran: false };
     }
-    const held = new HeldAdvisoryLock(this.pool, client, name);
+    const held = new HeldAdvisoryLock(this.pool, client, name, LOCK_CHECK_MS, LOCK_RETAKE_WITHIN_MS, session);
     this.advisoryLocks.add(held);
     let value: T;
     try {

@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import t from 'tap';
-import { HeldAdvisoryLock } from '../../../src/store/pg-held-lock.js';
+import { HeldAdvisoryLock, type LockSession } from '../../../src/store/pg-held-lock.js';
 import { waitFor } from '../../support/wait-for.js';
 
 /** What PostgreSQL answers a connection while it starts up (SQLSTATE 57P03). */
@@ -121,27 +121,27 @@ t.test(
 /** A session whose lock try finds the lock held by `holders` the first `busy` times, then free. */
 class BusyLockSession extends FakeSession {
   constructor(
-    private readonly tries: { busy: number; holders: number[] },
-    readonly processID?: number,
+    private readonly tries: { busy: number; holders: LockSession[] },
+    private readonly own?: LockSession,
   ) {
     super();
   }
   override async query(sql: string): Promise<{ rows: Record<string, unknown>[] }> {
     this.queries.push(sql);
-    if (/pg_locks/.test(sql)) return { rows: this.tries.holders.map((pid) => ({ pid })) };
+    if (/pg_locks/.test(sql)) return { rows: this.tries.holders.map((h) => ({ ...h })) };
     if (/pg_try_advisory_lock/.test(sql) && this.tries.busy > 0) {
       this.tries.busy--;
-      return { rows: [{ locked: false }] };
+      return { rows: [{ locked: false, ...this.own }] };
     }
-    return { rows: [{ locked: true }] };
+    return { rows: [{ locked: true, ...this.own }] };
   }
 }
 
-function poolOf(tries: { busy: number; holders: number[] }) {
+function poolOf(tries: { busy: number; holders: LockSession[] }) {
   const sessions: BusyLockSession[] = [];
   const pool = {
     async connect() {
-      const s = new BusyLockSession(tries, 900 + sessions.length);
+      const s = new BusyLockSession(tries, { pid: 900 + sessions.length, since: `t${sessions.length}` });
       sessions.push(s);
       return s;
     },
@@ -149,26 +149,37 @@ function poolOf(tries: { busy: number; holders: number[] }) {
   return { pool: pool as unknown as pg.Pool, sessions };
 }
 
+/** The lock held on a fake session of backend `old`, watched with the timings given. */
+function heldOn(pool: pg.Pool, old: LockSession, retakeWithinMs: number) {
+  const first = new BusyLockSession({ busy: 0, holders: [] });
+  const lock = new HeldAdvisoryLock(pool, first as unknown as pg.PoolClient, 'schedule:x', 1_000, retakeWithinMs, old);
+  return { first, lock };
+}
+
+const OLD: LockSession = { pid: 4242, since: '2026-12-06 11:00:00.123456+00' };
+
 t.test('the cut session still holds the lock as its backend exits: asked again, the run goes on', async (t) => {
   // pg_terminate_backend: the client hears of the cut before the backend has let go of its locks
-  const tries = { busy: 2, holders: [4242] };
+  const tries = { busy: 2, holders: [OLD] };
   const { pool, sessions } = poolOf(tries);
-  const first = new BusyLockSession({ busy: 0, holders: [] }, 4242);
-  const lock = new HeldAdvisoryLock(pool, first as unknown as pg.PoolClient, 'schedule:x', 10_000, 5_000);
+  const { first, lock } = heldOn(pool, OLD, 5_000);
   first.emit('error', new Error('terminating connection due to administrator command'));
   await waitFor('the lock taken on a third session', () => sessions.length === 3 && sessions[2].released === undefined);
   t.equal(tries.busy, 0, 'asked until the old session let go');
   t.match(sessions[0].queries, [/pg_try_advisory_lock/, /pg_locks/], 'who holds it was asked');
   t.notOk(lock.signal.aborted, 'the run was not stopped: nobody else holds the lock');
+  // cut again: the session now holding it is the one to wait for, not the first
+  tries.busy = 1;
+  tries.holders = [OLD];
+  sessions[2].emit('end');
+  await waitFor('the run stopped', () => lock.signal.aborted);
+  t.match(String(lock.signal.reason), /another instance holds it now/, 'the first backend is no longer ours');
   await lock.release();
-  t.match(sessions[2].queries.at(-1), /pg_advisory_unlock/, 'given back on the session that holds it');
 });
 
 t.test('another backend holds the lock after the cut: the run is stopped at once', async (t) => {
-  const tries = { busy: 1, holders: [5151] };
-  const { pool, sessions } = poolOf(tries);
-  const first = new BusyLockSession({ busy: 0, holders: [] }, 4242);
-  const lock = new HeldAdvisoryLock(pool, first as unknown as pg.PoolClient, 'schedule:x', 10_000, 5_000);
+  const { pool, sessions } = poolOf({ busy: 1, holders: [{ pid: 5151, since: OLD.since }] });
+  const { first, lock } = heldOn(pool, OLD, 5_000);
   first.emit('end');
   await waitFor('the run stopped', () => lock.signal.aborted);
   t.equal(sessions.length, 1, 'not asked again');
@@ -176,12 +187,23 @@ t.test('another backend holds the lock after the cut: the run is stopped at once
   await lock.release();
 });
 
-t.test('the old session never lets go within the bound: the run is stopped naming it', async (t) => {
-  const { pool } = poolOf({ busy: Infinity, holders: [4242] });
-  const first = new BusyLockSession({ busy: 0, holders: [] }, 4242);
-  const lock = new HeldAdvisoryLock(pool, first as unknown as pg.PoolClient, 'schedule:x', 10_000, 200);
+t.test('after a restart another instance holds it on a backend with the old pid: stopped at once', async (t) => {
+  // a container's fresh pid namespace hands the same low pids out again
+  const { pool, sessions } = poolOf({ busy: 1, holders: [{ pid: OLD.pid, since: '2026-12-06 11:05:00.5+00' }] });
+  const { first, lock } = heldOn(pool, OLD, 5_000);
   first.emit('end');
   await waitFor('the run stopped', () => lock.signal.aborted);
-  t.match(String(lock.signal.reason), /the old session still held it after 200 ms/);
+  t.equal(sessions.length, 1, 'not waited for as ours');
+  t.match(String(lock.signal.reason), /another instance holds it now/);
+  await lock.release();
+});
+
+t.test('the old session never lets go within the bound: the run is stopped naming it', async (t) => {
+  const { pool, sessions } = poolOf({ busy: Infinity, holders: [OLD] });
+  const { first, lock } = heldOn(pool, OLD, 400);
+  first.emit('end');
+  await waitFor('the run stopped', () => lock.signal.aborted);
+  t.match(String(lock.signal.reason), /the old session still held it after 400 ms/);
+  t.ok(sessions.length < 12, `asked less and less often (${sessions.length} asks in 400 ms)`);
   await lock.release();
 });
