@@ -158,7 +158,8 @@ export function jobsCommand(deps: JobsCliDeps = {}): Command {
       // a run cut by the stop may still wait in an upstream call, keeping the process up: its end
       // is recorded and the store closed, so it exits now (the job's lock goes with it), as a
       // shell says of a command the signal ended (130, 143), not as a failed run (1)
-      if (stopper?.exitCode !== undefined) process.exit(stopper.exitCode);
+      const stopped = stopper?.exitAfter(Number(process.exitCode ?? 0));
+      if (stopped !== undefined) process.exit(stopped);
     });
   return cmd;
 }

@@ -7,6 +7,13 @@ export interface RunStopOnSignal {
   readonly signal: string | undefined;
   /** The command's exit code once a signal came: a shell's for a command that signal ended. */
   readonly exitCode: number | undefined;
+  /**
+   * The code to exit with once the run answered `runCode`, undefined when no signal came (the
+   * command ends as usual). Only a failed run (1) is the signal's doing: a run that ended ok, or
+   * did not run (2), before the stop reached it says so, or a wrapper retrying on 130/143 would run
+   * again a manual run that had done it all.
+   */
+  exitAfter(runCode: number): number | undefined;
   /** Removes the handlers: the command ended without a signal. */
   dispose(): void;
 }
@@ -42,6 +49,10 @@ export function stopRunOnSignal(scheduler: Scheduler, err: NodeJS.WritableStream
     },
     get exitCode() {
       return signal ? signalExitCode(signal) : undefined;
+    },
+    exitAfter(runCode: number) {
+      if (!signal) return undefined;
+      return runCode === 1 ? signalExitCode(signal) : runCode;
     },
     dispose() {
       process.off('SIGINT', onSignal);

@@ -37,3 +37,14 @@ for (const [signal, code] of [
     t.match(err.said, new RegExp(`^${signal}: stopping the run`), 'said on stderr');
   });
 }
+
+t.test('a signal after the run was done: the run decides the code, not the signal', async (t) => {
+  const { scheduler } = recordingScheduler();
+  const stopper = stopRunOnSignal(scheduler, sink());
+  t.teardown(() => stopper.dispose());
+  t.equal(stopper.exitAfter(0), undefined, 'no signal: the command ends as usual');
+  process.emit('SIGTERM', 'SIGTERM');
+  t.equal(stopper.exitAfter(1), 143, 'the run recorded failed (interrupted): 143');
+  t.equal(stopper.exitAfter(0), 0, 'the run ended ok before the stop reached it: 0, nothing to run again');
+  t.equal(stopper.exitAfter(2), 2, 'it did not run (running elsewhere): 2');
+});
