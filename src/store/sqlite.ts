@@ -1053,6 +1053,11 @@ export class SqliteStore implements Store {
     const inMemory = this.file === ':memory:' || this.file === '';
     const release = inMemory ? () => undefined : await takeJobLock(this.file, name);
     if (!release) return { ran: false };
+    if (this.closed) {
+      // closed during the wait for the lock (it lets the event loop turn): nothing may run on it
+      release();
+      throw new Error(`the store was closed while the lock ${name} was awaited: the job was not run`);
+    }
     try {
       return { ran: true, value: await fn(new AbortController().signal) };
     } finally {

@@ -159,3 +159,29 @@ t.test('a lock another process holds: the wait for it lets the event loop turn, 
   t.notOk(ran, 'the job did not run here');
   t.ok(turns > 0, `the event loop turned while it waited (${turns} turns)`);
 });
+
+t.test('the store closed while the lock was awaited: the job is not run on it, the lock given back', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'job-lock-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dbFile = path.join(dir, 'mediator.db');
+  const store = await openStore({ databaseUrl: `sqlite:${dbFile}` });
+  // another process holds the lock a moment; this store closes while it waits for it
+  const holder = await holdInOtherProcess(dbFile, 'setTimeout(() => release?.(), 40)');
+  t.equal(holder.said, 'held', 'the other process holds the lock');
+  let ran = false;
+  const waited = store
+    .withAdvisoryLock('schedule:x', async () => {
+      ran = true;
+    })
+    .catch((err: Error) => err);
+  await store.close();
+  const outcome = await waited;
+  await holder.exited;
+  if (outcome instanceof Error) {
+    t.match(outcome.message, /the store was closed while the lock schedule:x was awaited/);
+    const again = await takeJobLock(dbFile, 'schedule:x');
+    t.ok(again, 'the lock was given back');
+    again?.();
+  } else t.same(outcome, { ran: false }, 'or it was refused while the other process held it');
+  t.notOk(ran, 'the job did not run on a closed store');
+});
