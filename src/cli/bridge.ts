@@ -13,6 +13,7 @@ import {
 } from '../bridges/stock-to-dhis2.js';
 import { loadOperatorSettings } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
+import { maskedStream } from './masked-stream.js';
 import { withCliRuntime } from './runtime.js';
 import { refusedBesideDemo } from './demo-data.js';
 import { MediatorError } from '../domain/errors.js';
@@ -186,14 +187,20 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
 }
 
 /** `bridge stock-to-dhis2 …` (and further bridges as subcommands). */
-export function bridgeCommand(deps: BridgeCliDeps = {}): Command {
+export function bridgeCommand(given: BridgeCliDeps = {}): Command {
+  // what a run prints quotes upstreams' refusals, which may echo a credential back
+  const deps = {
+    ...given,
+    out: maskedStream(given.out ?? process.stdout),
+    err: maskedStream(given.err ?? process.stderr),
+  };
   const cmd = new Command('bridge').description('Run a bridge between systems by hand, as its scheduled job does');
   cmd.addCommand(stockToDhis2Command(deps));
   cmd.addCommand(
     rtsToMsupplyCommand({
       settings: deps.settings ?? (() => loadOperatorSettings()),
-      out: deps.out ?? process.stdout,
-      err: deps.err ?? process.stderr,
+      out: deps.out,
+      err: deps.err,
       withRuntime: runtimeBesideDemo('rtsToMsupply', deps.cwd),
     }),
   );
