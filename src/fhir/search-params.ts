@@ -79,10 +79,29 @@ function implicitRange(value: string): [number, number] {
   return [start, start + width - 1];
 }
 
+/**
+ * A token `[system|]code`, split at its first unescaped `|` and each part unescaped (FHIR search
+ * escaping: `\|`, `\$`, `\,`, `\\`), so `DL\|1` is the code `DL|1` (any system), not the code
+ * `1` in the system `DL\`.
+ */
 export function parseToken(raw: string): { system?: string; code: string } {
-  const bar = raw.indexOf('|');
-  if (bar < 0) return { code: raw };
-  return { system: raw.slice(0, bar) || undefined, code: raw.slice(bar + 1) };
+  const bar = unescapedBar(raw);
+  if (bar < 0) return { code: unescapeSearch(raw) };
+  return { system: unescapeSearch(raw.slice(0, bar)) || undefined, code: unescapeSearch(raw.slice(bar + 1)) };
+}
+
+/** Where the first `|` no backslash escapes stands, -1 if none (a backslash escapes the next character). */
+function unescapedBar(raw: string): number {
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === '\\') i++;
+    else if (raw[i] === '|') return i;
+  }
+  return -1;
+}
+
+/** A search value's escapes undone: `\|`, `\$`, `\,` and `\\` stand for the character itself. */
+function unescapeSearch(value: string): string {
+  return value.replace(/\\([|$,\\])/g, '$1');
 }
 
 /**

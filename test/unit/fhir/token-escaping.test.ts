@@ -1,0 +1,36 @@
+/**
+ * FHIR search escaping in a token (search.html §2.1.1.7): `\|`, `\$`, `\,` and `\\` stand for the
+ * character. A token splits at its first unescaped `|`, so `ORD\|7` is the value `ORD|7` in any
+ * system, never the value `7` in the system `ORD\`, and the escapes are undone in both parts.
+ */
+import t from 'tap';
+import { parseToken } from '../../../src/fhir/search-params.js';
+import { fhirJson, testApp } from '../../support/app.js';
+import { supplyRequest } from '../../support/samples.js';
+
+t.test('a token splits at its first unescaped bar and each part is unescaped', async (t) => {
+  t.same(parseToken('DL\\|1'), { code: 'DL|1' });
+  t.same(parseToken('https://app|DL\\|1'), { system: 'https://app', code: 'DL|1' });
+  t.same(parseToken('https://app|DL|1'), { system: 'https://app', code: 'DL|1' });
+  t.same(parseToken('urn:a\\|b|c\\$d\\,e\\\\f'), { system: 'urn:a|b', code: 'c$d,e\\f' });
+  t.same(parseToken('DL\\\\|1'), { system: 'DL\\', code: '1' }, 'an escaped backslash escapes no bar');
+  t.same(parseToken('|DL-1'), { system: undefined, code: 'DL-1' });
+  t.same(parseToken('DL-1'), { code: 'DL-1' });
+});
+
+t.test('an order number with a bar is found by its escaped value, with and without its system', async (t) => {
+  const { app } = await testApp();
+  const created = await app.inject({
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    headers: fhirJson,
+    payload: supplyRequest({ order: 'ORD|7' }),
+  });
+  t.equal(created.statusCode, 201, created.body);
+  for (const q of ['https://app.example.org/orders|ORD\\|7', 'ORD\\|7']) {
+    const url = `/fhir/SupplyRequest?identifier=${encodeURIComponent(q)}`;
+    const res = await app.inject({ method: 'GET', url, headers: fhirJson });
+    t.equal(res.statusCode, 200);
+    t.equal(res.json().total, 1, q);
+  }
+});
