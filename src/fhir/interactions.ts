@@ -649,16 +649,20 @@ export async function patchedResource(
     notFound: `${type}/${id} is not known: a patch needs the resource it changes`,
     // a patch sent again after it applied (the SDK's upload retried): applied to the current
     // version it changes nothing. One that fails there (a `test`) is not in place: its 412 stands
-    inPlace: async (c) =>
-      patchLeaves(c, body, where, type) && (await settledNow(serviceFor(ctx, requireRoute(ctx, type)), id)),
+    inPlace: async (c, held) =>
+      patchLeaves(c, body, where, type, held) && (await settledNow(serviceFor(ctx, requireRoute(ctx, type)), id)),
   });
   return [applyJsonPatch(current, body, where), guard];
 }
 
-/** Whether this patch, applied to `current`, leaves what it asks for in place (alreadyInPlace). */
-function patchLeaves(current: Json, patch: unknown, where: string, type: string): boolean {
+/**
+ * Whether this patch, applied to `current`, leaves what it asks for in place (alreadyInPlace),
+ * judged with the value the system read (`held`) as a PUT's is: what it keeps of a delivery's
+ * date received is there, not in the FHIR.
+ */
+function patchLeaves(current: Json, patch: unknown, where: string, type: string, held: unknown): boolean {
   try {
-    return alreadyInPlace(type, current, applyJsonPatch(current, patch, where));
+    return alreadyInPlace(type, current, applyJsonPatch(current, patch, where), held);
   } catch {
     return false;
   }
@@ -670,7 +674,8 @@ function patchLeaves(current: Json, patch: unknown, where: string, type: string)
  * changed or cancelled upstream as far as its system allows); other types say what they allow.
  */
 export async function remove(ctx: FhirContext, type: string, id: string, ifMatch?: string): Promise<FhirResult> {
-  const deleted = await deletedResource(ctx, type, id, ifMatch).catch(alreadyDeleted(type, id));
+  // by an id the record is not served under here: the 409 at its id, as a PUT's or PATCH's
+  const deleted = await deletedResource(ctx, type, id, ifMatch).catch(alreadyDeleted(type, id)).catch(changedAt(type));
   if ('status' in deleted) return deleted;
   return deleteAnswer(type, id, await update(ctx, type, id, ...deleted));
 }
@@ -776,21 +781,24 @@ async function currentToChange(
     interaction: 'patch' | 'delete';
     notAllowed: string;
     notFound: string;
-    /** Whether the change is already in place in this current resource (then a stale If-Match is no 412). */
-    inPlace?: (current: Json) => Promise<boolean>;
+    /**
+     * Whether the change is already in place in this current resource (then a stale If-Match is
+     * no 412); `held`: the value its system read.
+     */
+    inPlace?: (current: Json, held: unknown) => Promise<boolean>;
   },
 ): Promise<[Json, string]> {
   const route = requireRoute(ctx, type);
   if (!route.interactions.includes(refusals.interaction)) {
     throw new MethodNotAllowedError(refusals.notAllowed, allowedMethods(route, 'instance'), [at.method]);
   }
-  const current = await readResource(ctx, route, id).catch((err: unknown) => {
+  const read = await readCurrent(ctx, route, id).catch((err: unknown) => {
     throw unreadableForChange(`${type}/${id}`, err);
   });
-  if (!current)
-    throw new MediatorError(404, { code: 'not-found', diagnostics: refusals.notFound, expression: [at.id] });
+  if (!read) throw new MediatorError(404, { code: 'not-found', diagnostics: refusals.notFound, expression: [at.id] });
+  const current = read.resource;
   // in place already: the update of the current version that follows writes nothing (updateChecked)
-  if (!ifMatch || !(await refusals.inPlace?.(current))) checkIfMatch(current, ifMatch, `${type}/${id}`);
+  if (!ifMatch || !(await refusals.inPlace?.(current, read.value))) checkIfMatch(current, ifMatch, `${type}/${id}`);
   // the version changed, not the If-Match as sent: an If-Match * must not let a change made in
   // between be written over
   return [current, `W/"${current.meta?.versionId}"`];

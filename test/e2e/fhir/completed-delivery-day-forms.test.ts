@@ -39,6 +39,18 @@ for (const engine of engineCases())
       t.equal(again.status, 200, `the day kept, sent as ${sameDay}: ${why(again)}`);
       t.equal(again.body.occurrenceDateTime, '2026-11-30');
     }
+    // a PATCH is judged as that PUT is: the same day in place under the stale If-Match; another day
+    // under it is the 412 the If-Match asks for (the version it names is not the one it changes)
+    const patchDay = (value: string) =>
+      rig.fhir('PATCH', path, [{ op: 'replace', path: '/occurrenceDateTime', value }], {
+        'if-match': etag,
+        'content-type': 'application/json-patch+json',
+      });
+    const samePatched = await patchDay('2026-11-30T23:30:00-05:00');
+    t.equal(samePatched.status, 200, `the day kept, patched in another form: ${why(samePatched)}`);
+    const otherPatched = await patchDay('2026-12-01');
+    t.equal(otherPatched.status, 412, `another day patched under a stale If-Match: ${why(otherPatched)}`);
+    t.same(otherPatched.body.issue?.[0]?.expression, ['If-Match']);
     t.same(writesSince(rig, before), [], 'nothing written to OpenLMIS');
     const otherDay = await rig.fhir('PUT', path, confirmed(read, '2026-12-01'));
     t.equal(otherDay.status, 409, `another day: ${why(otherDay)}`);

@@ -101,4 +101,19 @@ for (const engine of engineCases())
     const followed = await rig.fhir('GET', `/fhir/SupplyRequest/${CLIENT_ID}`);
     t.equal(followed.status, 200, why(followed));
     t.equal(followed.body.meta.versionId, warehouse.get('ONE-ID-2')?.meta?.versionId, 'the version listed');
+
+    // a DELETE by that former id is a change by it: the 409 at the resource's id naming the id to
+    // use, as a PUT's or PATCH's, and the order is not cancelled
+    const deleted = await fetch(`${rig.mediator.url}/fhir/SupplyRequest/${former}`, {
+      method: 'DELETE',
+      headers: { authorization: RIG_AUTH, accept: 'application/fhir+json' },
+      redirect: 'manual',
+    });
+    const refusal = JSON.parse(await deleted.text());
+    t.equal(deleted.status, 409, `DELETE by the former id: ${JSON.stringify(refusal)}`);
+    t.equal(deleted.headers.get('location'), null, 'DELETE: no redirect to follow');
+    t.match(refusal.issue?.[0]?.diagnostics, `change it as ${CLIENT_ID}`, 'DELETE: names the id to use');
+    t.same(refusal.issue?.[0]?.expression, ['SupplyRequest.id'], "DELETE: at the resource's id");
+    const after = await rig.fhir('GET', `/fhir/SupplyRequest/${CLIENT_ID}`);
+    t.equal(after.body.meta.versionId, followed.body.meta.versionId, 'the order is as it was');
   });
