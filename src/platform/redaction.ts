@@ -71,17 +71,32 @@ function base64Cores(bytes: Buffer): string[] {
 /** A text as it stands inside a JSON string (escaped once, without the quotes). */
 const jsonStringBody = (text: string) => JSON.stringify(text).slice(1, -1);
 
-const asciiEscaped = (text: string) =>
-  text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+/** A character as a JSON `\uXXXX` escape, in lower-case hex (most serialisers) or upper (.NET, Jackson). */
+const unicodeEscape = (c: string, upper = false) => {
+  const hex = c.charCodeAt(0).toString(16).padStart(4, '0');
+  return `\\u${upper ? hex.toUpperCase() : hex}`;
+};
+
+const asciiEscaped = (text: string, upper = false) => text.replace(/[\u0080-\uffff]/g, (c) => unicodeEscape(c, upper));
 
 /**
  * A text inside a JSON string as serialisers write it: JSON.stringify's, `/` as `\/` (some Java),
- * non-ASCII as `\uXXXX` (Python's json.dumps), and both (PHP's json_encode, by default).
+ * non-ASCII as `\uXXXX` (Python's json.dumps), and both (PHP's json_encode, by default); the
+ * HTML-safe escapes of `<>&` (Go's encoding/json), of `<>&='` too (Gson's default), and .NET's
+ * System.Text.Json default (those and `+` and a backtick, `"` as `\u0022`, non-ASCII, upper-case
+ * hex), and non-ASCII in upper-case hex (Jackson's ESCAPE_NON_ASCII). Only a secret holding such a
+ * character gets a form more.
  */
 function jsonVariants(text: string): string[] {
   const once = jsonStringBody(text);
   const slashes = once.replace(/\//g, '\\/');
-  return [once, slashes, asciiEscaped(once), asciiEscaped(slashes)];
+  const go = once.replace(/[<>&\u2028\u2029]/g, (c) => unicodeEscape(c));
+  const gson = once.replace(/[<>&=']/g, (c) => unicodeEscape(c));
+  const dotnet = asciiEscaped(
+    once.replace(/\\"/g, '\\u0022').replace(/[<>&'+`]/g, (c) => unicodeEscape(c, true)),
+    true,
+  );
+  return [once, slashes, asciiEscaped(once), asciiEscaped(slashes), go, gson, dotnet, asciiEscaped(once, true)];
 }
 
 /** JSON string escaping in its variants, and twice (a JSON body carried as a string in an envelope). */
