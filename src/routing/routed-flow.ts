@@ -10,6 +10,7 @@ import {
   isTransient,
 } from '../domain/errors.js';
 import { KeyTakenError } from '../outbox/errors.js';
+import { hashPayload } from '../outbox/hash.js';
 import type { Flow, FlowService, WriteContext, WriteOutcome } from '../fhir/services.js';
 import { systemsForFlow } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -287,13 +288,15 @@ export class RoutedFlow<T> implements FlowService<T> {
         const items = await this.withWrittenIds(c.system, page.items);
         await this.remember(c.system, items, !!asked.supplier && !!this.spec.linksOwnIds?.(c));
         const written = await this.writtenUnderIdentifier(c.system, await this.inSystemTerms(c.system, asked), items);
-        return { ...page, items: [...(await this.stampSeen(items)), ...written] };
+        return { ...page, items: await this.stampSeen(items), written };
       }),
     );
     // a system that cannot answer the search as asked (stock without a location) adds nothing,
     // and the answer says which were left out and what they need (Page.leftOut); with none that
     // can, each says what it needs in a 422
-    const pages = answers.filter((a): a is Page<T> => !(a instanceof SearchNeedsParameterError));
+    const pages = withWrittenOnce(
+      answers.filter((a): a is Page<T> & { written: T[] } => !(a instanceof SearchNeedsParameterError)),
+    );
     if (!pages.length)
       throw new MediatorError(
         422,
@@ -407,6 +410,7 @@ export class RoutedFlow<T> implements FlowService<T> {
       await this.store.durable();
       throw this.lostRace(err, value!, context);
     }
+    if (primary.kind === 'duplicate' && this.spec.sameWriteOf) value = await this.heldWrite(primary.jobId, value);
     const ahead = this.store.writesAhead();
     // taken now, after the end's COMMIT: the sync of that end, not of what commits later
     const onDisk = ahead.onDisk();
@@ -417,6 +421,15 @@ export class RoutedFlow<T> implements FlowService<T> {
       // nobody is answered before the write's end is on disk
       await onDisk;
     }
+  }
+
+  /**
+   * A write found the same as one held (FlowSpec.sameWriteOf) is answered as that write, under
+   * the ids it was made and is read under: the way this one came may have named it otherwise (a
+   * POST's derived id, which no read serves, after a PUT by the delivery's id).
+   */
+  private async heldWrite(jobId: string, value: T): Promise<T> {
+    return ((await this.store.getJob(jobId))?.payload as T | undefined) ?? value;
   }
 
   /**
@@ -555,6 +568,7 @@ export class RoutedFlow<T> implements FlowService<T> {
       system,
       idempotencyKey: of ? key : secondaryKey(key, system),
       payload: value,
+      ...(this.spec.sameWriteOf ? { payloadHash: hashPayload(this.spec.sameWriteOf(value)) } : {}),
       transactionId: context.transactionId,
       links: linked.map((fhirId) => ({ flow: this.spec.flow, fhirId, ...(of ? {} : { primary: false }) })),
       ...(of ? {} : { deadlineMs: SECONDARY_DEADLINE_MS }),
@@ -878,6 +892,21 @@ function removed(flow: string, link: ResourceLink, status: JobStatus): GoneError
       ? `${link.fhirId} was an order line that has been cancelled ${when}: the rest of its order goes on without it`
       : `${link.fhirId} has been removed ${when}`,
   );
+}
+
+/**
+ * Each system's page with the writes found under the searched identifier (writtenUnderIdentifier)
+ * that no page lists yet: a delivery fanned out to a second system that lists it under the app's
+ * number is one record by one FHIR id, which each system's answer alone would add again.
+ */
+function withWrittenOnce<T>(pages: (Page<T> & { written: T[] })[]): Page<T>[] {
+  const idOf = (v: T) => (v as { id?: string }).id;
+  const have = new Set(pages.flatMap((p) => p.items.map(idOf)));
+  return pages.map(({ written, ...page }) => {
+    const fresh = written.filter((v) => !have.has(idOf(v)));
+    for (const v of fresh) have.add(idOf(v));
+    return { ...page, items: [...page.items, ...fresh] };
+  });
 }
 
 /** The business key of a secondary target's job: the write's own, for that system. */
