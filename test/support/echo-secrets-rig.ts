@@ -47,8 +47,8 @@ export interface EchoRig {
   transactionIdOf(name: string): string;
   /** Waits for a job to be dead-lettered and OpenHIM told the outcome of the request named `name`. */
   deadLetterReported(name: string): Promise<void>;
-  /** An admin API view (`/admin…` path) as an operator reads it, kept to be scanned. */
-  adminView(path: string): Promise<any>;
+  /** An admin API view (`/admin…` path) as an operator reads it (or POSTs to it), kept to be scanned. */
+  adminView(path: string, method?: 'GET' | 'POST'): Promise<any>;
   /** Gathers what operators and OpenHIM see at the end: admin outbox views, updates sent, the log. */
   gatherTheRest(): Promise<number>;
 }
@@ -171,8 +171,11 @@ export async function startEchoRig(
         openhim.state.transactionUpdates.get(transactionIdOf(name))?.find(Boolean),
       );
     },
-    async adminView(path) {
-      const res = await fetch(`${running.url}${path}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    async adminView(path, method = 'GET') {
+      const res = await fetch(`${running.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
       const text = await res.text();
       emitted.add(`admin ${path}`, text);
       return parsed(text);
