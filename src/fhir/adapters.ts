@@ -224,6 +224,13 @@ function sameDay(a: string, b: string): boolean {
 
 const deliveryGroupKey = (identifier: Identifier) => `delivery|${identifier.system}|${identifier.value}`;
 
+/**
+ * The id R5 serves a delivery the client wrote under, whichever release it was written on: an R4
+ * write without it read on R5 while queued as `SupplyDelivery/undefined`, and a resend by the R5
+ * id differed from it by the id (another payload for its identifier, a 409).
+ */
+const deliveryId = (identifier: Identifier) => stableId('SupplyDelivery', identifier.system, identifier.value);
+
 const supplyDelivery: ResourceAdapter<Delivery> = {
   groupKeyOf(resource) {
     const { identifier } = deliveryNumberOf(resource);
@@ -238,11 +245,12 @@ const supplyDelivery: ResourceAdapter<Delivery> = {
     const { delivery, lines, explicitNumber } = decodeSupplyDelivery(version, resource, path);
     const key = deliveryGroupKey(delivery.identifier);
     if (version === 'r5') {
-      const id =
-        mode === 'update'
-          ? String(resource.id)
-          : stableId('SupplyDelivery', delivery.identifier.system, delivery.identifier.value);
-      return { id, groupKey: key, explicitGroup: true, build: () => withMembers(delivery, { id, lines }) };
+      const id = mode === 'update' ? String(resource.id) : deliveryId(delivery.identifier);
+      // each line under the id R4 gives it: a write is one payload whichever release it came on
+      const withIds = lines.map((l) =>
+        l.lineId ? l : withMembers(l, { lineId: deliveryLineId(delivery.identifier, l.product, l.lot?.number) }),
+      );
+      return { id, groupKey: key, explicitGroup: true, build: () => withMembers(delivery, { id, lines: withIds }) };
     }
     const line = lines[0];
     const id =
@@ -253,13 +261,16 @@ const supplyDelivery: ResourceAdapter<Delivery> = {
       groupKey: key,
       explicitGroup: explicitNumber,
       build(previous) {
-        if (!previous) return withMembers(delivery, { id: undefined, lines: [withId] });
+        if (!previous) return withMembers(delivery, { id: deliveryId(delivery.identifier), lines: [withId] });
         const lineIds = [...(previous.basedOn?.lineIds ?? []), ...(delivery.basedOn?.lineIds ?? [])];
         return {
           ...previous,
           // the status sent: the delivery as read may be a queued write's pending view (in
           // progress), and a resend building on it differed from the write it resends
           status: delivery.status,
+          // likewise the date received and receiver sent, not the read's: a change of them was dropped
+          occurredAt: delivery.occurredAt ?? previous.occurredAt,
+          receivedBy: delivery.receivedBy ?? previous.receivedBy,
           basedOn:
             previous.basedOn || delivery.basedOn
               ? {
