@@ -5,11 +5,11 @@
  * a requisition no rule covers is printed as held, with why, one that is no order as skipped, with
  * why; without a requisition program it says what to set.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { cliProcess, envOf } from '../../support/cli-process.js';
 import { storeMadeIn } from '../../support/existing-store.js';
 import {
   SUPPLIER_OF,
@@ -22,31 +22,7 @@ import {
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
-/** The settings as environment variables (dhis2.requisitionProgram → DHIS2_REQUISITION_PROGRAM …). */
-const envOf = (settings: Record<string, string>) =>
-  Object.fromEntries(
-    Object.entries(settings).map(([k, v]) => [
-      k
-        .replace(/([a-z])([A-Z])/g, '$1_$2')
-        .replace('.', '_')
-        .toUpperCase(),
-      v,
-    ]),
-  );
-
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), ...args], {
-      cwd: root,
-      env: { ...process.env, ...env },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
+const cli = cliProcess;
 
 t.test('bridge rts-to-msupply: ten requisitions, then nothing new', async (t) => {
   const sb = await startRtsSandboxes();

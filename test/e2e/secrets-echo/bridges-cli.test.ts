@@ -8,7 +8,6 @@
  * or stderr, text or `--json`, and the masked echo must be there (the test cannot pass for want
  * of an echo).
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -16,6 +15,7 @@ import t, { type Test } from 'tap';
 import type { Dhis2Sandbox } from '../../../sandbox/dhis2/index.js';
 import type { MsupplySandbox } from '../../../sandbox/msupply/index.js';
 import { MASK } from '../../../src/platform/redaction.js';
+import { cliProcess, envOf, type CliRun } from '../../support/cli-process.js';
 import { storeMadeIn } from '../../support/existing-store.js';
 import { openLmisEnv } from '../../support/openlmis-e2e.js';
 import { Emitted, wireForms } from '../../support/secret-forms.js';
@@ -29,29 +29,12 @@ const DHIS2_PASSWORD = 'cnryBBdhis2 pw"&+/%?>????';
 const DHIS2_TOKEN = 'd2pat_cnryBTdhis2Token0000000000B1234567890';
 const MSUPPLY_PASSWORD = 'cnryBMmsupply pw"&+/%??>???';
 
-interface CliRun {
-  code: number | null;
-  out: string;
-  err: string;
-}
-
 /** `cli …` as its own process, its stdout and stderr kept under `label` in `emitted`. */
-function cli(emitted: Emitted, label: string, args: string[], env: Record<string, string>): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), ...args], {
-      cwd: root,
-      env: { ...process.env, ...env },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => {
-      emitted.add(`stdout ${label}`, out);
-      emitted.add(`stderr ${label}`, err);
-      resolve({ code, out, err });
-    });
-  });
+async function cli(emitted: Emitted, label: string, args: string[], env: Record<string, string>): Promise<CliRun> {
+  const run = await cliProcess(args, env);
+  emitted.add(`stdout ${label}`, run.out);
+  emitted.add(`stderr ${label}`, run.err);
+  return run;
 }
 
 /** The operator's environment beside a store made in a fresh directory. */
@@ -154,15 +137,7 @@ t.test('bridge rts-to-msupply: DHIS2 and Open mSupply echoing their credentials'
   const routing = JSON.parse(readFileSync(path.join(mappings, 'routing.json'), 'utf8')) as Record<string, unknown>;
   writeFileSync(path.join(mappings, 'routing.json'), JSON.stringify({ ...routing, supplyingStores: SUPPLYING_STORES }));
   const env: Record<string, string> = {
-    ...Object.fromEntries(
-      Object.entries(sb.settings).map(([k, v]) => [
-        k
-          .replace(/([a-z])([A-Z])/g, '$1_$2')
-          .replace('.', '_')
-          .toUpperCase(),
-        v,
-      ]),
-    ),
+    ...envOf(sb.settings),
     DHIS2_API_TOKEN: DHIS2_TOKEN,
     MSUPPLY_PASSWORD,
     MAPPINGS_DIR: mappings,

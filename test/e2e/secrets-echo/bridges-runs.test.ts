@@ -11,6 +11,7 @@
 import t from 'tap';
 import type { Dhis2Sandbox } from '../../../sandbox/dhis2/index.js';
 import type { MsupplySandbox } from '../../../sandbox/msupply/index.js';
+import { envOf } from '../../support/cli-process.js';
 import { assertNoLeak, startEchoRig, type EchoRig } from '../../support/echo-secrets-rig.js';
 import { openLmisEnv } from '../../support/openlmis-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
@@ -78,17 +79,8 @@ for (const engine of engineCases()) {
       t.teardown(sb.close);
       sb.dhis2.state.tokens.set(DHIS2_TOKEN, USER);
       sb.ms.state.users.get(USER)!.password = MSUPPLY_PASSWORD;
-      const env = Object.fromEntries(
-        Object.entries(sb.settings).map(([k, v]) => [
-          k
-            .replace(/([a-z])([A-Z])/g, '$1_$2')
-            .replace('.', '_')
-            .toUpperCase(),
-          v,
-        ]),
-      );
       const rig = await startEchoRig(t, engine, undefined, {
-        ...env,
+        ...envOf(sb.settings),
         DHIS2_API_TOKEN: DHIS2_TOKEN,
         MSUPPLY_PASSWORD,
         SCHEDULE_RTS_TO_MSUPPLY: 'off',
