@@ -1,5 +1,6 @@
 import { ConflictError } from '../../domain/errors.js';
-import type { Delivery } from '../../domain/index.js';
+import { stableId } from '../../domain/ids.js';
+import type { Delivery, Identifier, ProductRef } from '../../domain/index.js';
 import { deterministicUid } from './identifiers.js';
 import type { Dhis2ProductMap } from './products.js';
 
@@ -16,16 +17,18 @@ import type { Dhis2ProductMap } from './products.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- DHIS2 JSON, read field by field with checks
 type Json = Record<string, any>;
 
-/** An event DHIS2 holds for a consignment: its UID, item code and lot (as journalled). */
+/** An event DHIS2 holds for a consignment: its UID, item code, lot and quantity (none: not a number). */
 export interface HeldEvent {
   uid: string;
   code?: string;
   lot?: string;
+  quantity?: number;
 }
 
-/** The data elements a consignment event carries its item and lot in. */
+/** The data elements a consignment event carries its item, quantity and lot in. */
 export interface ItemElements {
   item: string;
+  quantity: string;
   lot?: string;
 }
 
@@ -41,14 +44,41 @@ export interface PlannedEvent {
 export const valueOf = (e: Json, de?: string) =>
   de ? (e.dataValues as Json[] | undefined)?.find((d) => d.dataElement === de)?.value : undefined;
 
-/** The consignment's events as read, reduced to what the plan needs (and a journal keeps). */
+/**
+ * An event's quantity received, when it is a number: the reader and the planner must agree on
+ * which events are lines (an event read as no line, paired by position, would shift quantities).
+ */
+export function quantityOf(e: Json, de: string): number | undefined {
+  const v = valueOf(e, de);
+  const q = typeof v === 'string' && v.trim() === '' ? NaN : Number(v ?? NaN);
+  return Number.isFinite(q) ? q : undefined;
+}
+
+/** The consignment's events as read, reduced to what the plan needs. */
 export function heldEvents(events: Json[], p: ItemElements): HeldEvent[] {
   return events.flatMap((e): HeldEvent[] => {
     if (typeof e.event !== 'string') return [];
     const code = valueOf(e, p.item);
     const lot = valueOf(e, p.lot);
-    return [{ uid: e.event, code: code ? String(code) : undefined, lot: lot ? String(lot) : undefined }];
+    return [
+      {
+        uid: e.event,
+        code: code ? String(code) : undefined,
+        lot: lot ? String(lot) : undefined,
+        quantity: quantityOf(e, p.quantity),
+      },
+    ];
   });
+}
+
+/**
+ * The id of the line read from one of several events of one item and lot in a consignment: it
+ * carries the event's UID, so a confirmation pairs each line with its event whatever the order of
+ * its lines (and R4, one SupplyDelivery per line, gives each its own id). A line alone for its
+ * item and lot keeps the id every delivery line has (deliveryLineId).
+ */
+export function eventLineId(identifier: Identifier, product: ProductRef, lot: string | undefined, uid: string) {
+  return stableId('SupplyDelivery', identifier.system, identifier.value, product.system, product.code, lot ?? '', uid);
 }
 
 /** An event's place in a consignment: its item and lot. */
@@ -91,11 +121,13 @@ export function otherConsignment(
 function heldByItem(held: HeldEvent[], products: Dhis2ProductMap) {
   const byKey = new Map<string, HeldEvent[]>();
   const unknown: HeldEvent[] = [];
+  const uncounted: HeldEvent[] = [];
   for (const e of held) {
     if (!e.code || !products.productOf(e.code)) unknown.push(e);
+    else if (e.quantity === undefined) uncounted.push(e);
     else byKey.set(eventKey(e.code, e.lot), [...(byKey.get(eventKey(e.code, e.lot)) ?? []), e]);
   }
-  return { byKey, unknown };
+  return { byKey, unknown, uncounted };
 }
 
 /**
@@ -112,7 +144,17 @@ export function planEvents(
   held: HeldEvent[] | undefined,
   products: Dhis2ProductMap,
 ): Map<string, PlannedEvent> {
-  const kept = held ? heldByItem(held, products) : { byKey: new Map<string, HeldEvent[]>(), unknown: [] };
+  const kept = held
+    ? heldByItem(held, products)
+    : { byKey: new Map<string, HeldEvent[]>(), unknown: [], uncounted: [] };
+  // whatever the status: read back, such an event is no line, so lines paired with the events by
+  // position would write one line's quantity into another's event
+  if (kept.uncounted.length)
+    throw new ConflictError(
+      `DHIS2 holds events of consignment ${delivery.identifier.value} without a quantity: ${named(kept.uncounted)}; read back they are no line, so the confirmation cannot be paired with its events. A DHIS2 user enters the quantity of each, then read the consignment and confirm it again`,
+      409,
+      ['Delivery.lines'],
+    );
   const completing = delivery.status === 'completed';
   if (completing && kept.unknown.length)
     throw new ConflictError(
@@ -139,10 +181,8 @@ export function planEvents(
         409,
         [`Delivery.lines[${lines[0]}]`],
       );
-    const sorted = [...events].sort((a, b) => (a.uid < b.uid ? -1 : 1));
-    lines.forEach((i, n) =>
-      add(sorted[events.length > 1 ? n : 0]?.uid ?? derivedUid(delivery, codes[i], delivery.lines[i].lot?.number), i),
-    );
+    if (events.length > 1) pairedByLineId(delivery, lines, events, products).forEach((uid, n) => add(uid, lines[n]));
+    else lines.forEach((i) => add(events[0]?.uid ?? derivedUid(delivery, codes[i], delivery.lines[i].lot?.number), i));
   }
   const untaken = completing
     ? [...kept.byKey.entries()].filter(([key]) => !linesOf.has(key)).flatMap(([, events]) => events)
@@ -154,4 +194,22 @@ export function planEvents(
       ['Delivery.lines'],
     );
   return out;
+}
+
+/**
+ * The event each of `lines` (one item and lot, as many as `events`) writes: the one its line id
+ * names (eventLineId, as read), the others in the order read (by UID) to the lines that carry no
+ * such id (an R5 confirmation's lines of one item and lot, which it sends without ids).
+ */
+function pairedByLineId(delivery: Delivery, lines: number[], events: HeldEvent[], products: Dhis2ProductMap) {
+  const byLineId = new Map(
+    events.map((e) => [eventLineId(delivery.identifier, products.productOf(e.code!)!, e.lot, e.uid), e.uid]),
+  );
+  const named = lines.map((i) => byLineId.get(delivery.lines[i].lineId ?? ''));
+  const taken = new Set(named.filter((uid): uid is string => !!uid));
+  const rest = events
+    .map((e) => e.uid)
+    .filter((uid) => !taken.has(uid))
+    .sort();
+  return named.map((uid) => (uid && taken.delete(uid) ? uid : rest.shift()!));
 }

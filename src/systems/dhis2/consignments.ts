@@ -9,7 +9,16 @@ import type { Dhis2Client } from './client.js';
 import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, isUid } from './identifiers.js';
 import { dhis2Instant } from './orgunit-codec.js';
-import { heldEvents, otherConsignment, planEvents, valueOf, type HeldEvent } from './consignment-events.js';
+import {
+  eventLineId,
+  heldEvents,
+  otherConsignment,
+  quantityOf,
+  planEvents,
+  valueOf,
+  type HeldEvent,
+  type PlannedEvent,
+} from './consignment-events.js';
 import type { Dhis2ProductMap } from './products.js';
 import { allOf, journalAccepted, postTrackerEvents, trackerRejection } from './tracker-report.js';
 
@@ -94,20 +103,25 @@ export async function consignmentDeliveries(
     const ou = await deps.reader.byId(orgUnit);
     const identifier = { system: CONSIGNMENT_SYSTEM, value: ref };
     // in the order of their UIDs: a confirmation as read pairs the lines of one item and lot
-    // with its events in that order (consignment-events.ts)
-    const lines = [...list].sort(byUid).flatMap((e): DeliveryLine[] => {
+    // with its events by line id, else in that order (consignment-events.ts)
+    const read = [...list].sort(byUid).flatMap((e) => {
       const product = products.productOf(String(valueOf(e, p.item) ?? ''));
-      const q = Number(valueOf(e, p.quantity));
-      if (!product || !Number.isFinite(q)) return [];
+      const q = quantityOf(e, p.quantity);
       const lot = valueOf(e, p.lot);
-      return [
-        {
-          lineId: lineId(identifier, product, lot),
-          product,
-          quantityAccepted: { value: q, unit: 'dispensing-unit' },
-          lot: lot ? { number: String(lot) } : undefined,
-        },
-      ];
+      return product && q !== undefined ? [{ e, product, q, lot, key: JSON.stringify([product, lot ?? '']) }] : [];
+    });
+    const perKey = new Map<string, number>();
+    for (const r of read) perKey.set(r.key, (perKey.get(r.key) ?? 0) + 1);
+    const lines = read.map(({ e, product, q, lot, key }): DeliveryLine => {
+      return {
+        lineId:
+          (perKey.get(key) ?? 0) > 1
+            ? eventLineId(identifier, product, lot, String(e.event))
+            : lineId(identifier, product, lot),
+        product,
+        quantityAccepted: { value: q, unit: 'dispensing-unit' },
+        lot: lot ? { number: String(lot) } : undefined,
+      };
     });
     const at = list
       .map((e) => dhis2Instant(e.occurredAt))
@@ -177,6 +191,32 @@ function receivedInstant(occurredAt: string): number {
   if (!Number.isFinite(at))
     throw new BusinessRuleError(`the time received '${occurredAt}' is not a date-time`, 'Delivery.occurredAt');
   return at;
+}
+
+/** The tracker event one planned line of a consignment is written as. */
+function consignmentEvent(
+  p: ConsignmentProgram,
+  uid: string,
+  e: PlannedEvent,
+  orgUnit: string,
+  ref: string,
+  occurredAt: string,
+  delivery: Delivery,
+): Json {
+  return {
+    event: uid,
+    program: p.program,
+    programStage: p.stage,
+    orgUnit,
+    occurredAt,
+    status: delivery.status === 'completed' ? 'COMPLETED' : 'ACTIVE',
+    dataValues: [
+      { dataElement: p.item, value: e.code },
+      { dataElement: p.quantity, value: String(Math.round(e.units)) },
+      { dataElement: p.reference, value: ref },
+      ...(p.lot && e.lot ? [{ dataElement: p.lot, value: e.lot }] : []),
+    ],
+  };
 }
 
 export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapability {
@@ -267,32 +307,23 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       const ref = delivery.identifier.value;
       const { codes, units } = lineUnits(delivery);
       const occurredAt = dhis2WallTime(delivery.occurredAt);
-      // the events DHIS2 held before this write, journalled: a retry after the write landed plans
-      // the same UIDs from them, and a read failing then does not fail the attempt
-      const held = await journal.run('consignment-held-events', async () =>
-        heldEvents(await eventsOf(String(ou.id), ref), p),
-      );
-      const merged = [...plan(delivery, codes, units, held, ou).entries()];
-      const events = merged.map(([uid, e]) => ({
-        event: uid,
-        program: p.program,
-        programStage: p.stage,
-        orgUnit: String(ou.id),
-        occurredAt,
-        status: delivery.status === 'completed' ? 'COMPLETED' : 'ACTIVE',
-        dataValues: [
-          { dataElement: p.item, value: e.code },
-          { dataElement: p.quantity, value: String(Math.round(e.units)) },
-          { dataElement: p.reference, value: ref },
-          ...(p.lot && e.lot ? [{ dataElement: p.lot, value: e.lot }] : []),
-        ],
-      }));
-      // a refusal is not journalled: the job's retry after a DHIS2 administrator's fix asks again
-      const r = await journalAccepted(journal, 'consignment-events', () => postTrackerEvents(deps.client, events));
+      // the events DHIS2 holds are read and planned inside the journalled write: a replay after the
+      // POST was recorded neither reads nor plans (a failing read cannot fail it), and an attempt
+      // that recorded nothing (a refusal, a transient failure) reads live again, so it never writes
+      // from a list a DHIS2 user has changed since, nor repeats a refusal the user has remedied
+      let merged: [string, PlannedEvent][] = [];
+      let sent = 0;
+      const r = await journalAccepted(journal, 'consignment-events', async () => {
+        const held = heldEvents(await eventsOf(String(ou.id), ref), p);
+        merged = [...plan(delivery, codes, units, held, ou).entries()];
+        const events = merged.map(([uid, e]) => consignmentEvent(p, uid, e, String(ou.id), ref, occurredAt, delivery));
+        sent = events.length;
+        return postTrackerEvents(deps.client, events);
+      });
       if (r.errors.length)
         throw trackerRejection(
           r.errors,
-          `DHIS2 refused ${r.errors.length} of ${events.length} consignment events`,
+          `DHIS2 refused ${r.errors.length} of ${sent} consignment events`,
           (i) => (i === undefined ? 'Delivery.lines' : `Delivery.lines[${merged[i]?.[1].line ?? i}]`),
           {
             orgUnit: { id: String(ou.id), code: ou.code ? String(ou.code) : undefined },
