@@ -72,8 +72,9 @@ export function routedWritesOf(
       kind: 'refused',
       reason: `OpenHIM transaction ${transactionId}: a request OpenHIM did not route recorded Bundle entries under its id too (not updated)`,
     };
-  // a Bundle of one entry keeps no map (fhir/bundle.ts): its update is that write's answer, as before
-  const bundle = !request?.shared && (request?.entries ?? 0) > 1 && own.length === 0;
+  // a Bundle of one entry keeps no map (fhir/bundle.ts): its update is that write's answer, as before;
+  // a shared row keeps a count both requests had (store SHARED_REQUEST_KEY): a Bundle either way
+  const bundle = (request?.entries ?? 0) > 1 && own.length === 0;
   return answered(
     {
       kind: 'owed',

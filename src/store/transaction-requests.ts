@@ -46,12 +46,14 @@ export const SHARED_REQUEST_KEY = '*';
 /**
  * One request ($1 transaction, $2 writes, $3 content type, $4 entries, $5 recorded at, $6 the key
  * its entry map is recorded under, v48). A replay (the same key) keeps the first; another request
- * with the same writes makes the row SHARED_REQUEST_KEY's, its type kept only when both agree.
+ * with the same writes makes the row SHARED_REQUEST_KEY's, its type and entry count kept only when
+ * both agree (the count says the update is a Bundle: routed-writes.ts).
  */
 export const INSERT_TRANSACTION_REQUEST_SQL = `INSERT INTO openhim_transaction_requests AS kept
   (transaction_id, writes, content_type, entries, recorded_at, request_key) VALUES ($1, $2, $3, $4, $5, $6)
   ON CONFLICT (transaction_id, writes) DO UPDATE SET request_key = '${SHARED_REQUEST_KEY}',
-    content_type = CASE WHEN kept.content_type = excluded.content_type THEN kept.content_type END
+    content_type = CASE WHEN kept.content_type = excluded.content_type THEN kept.content_type END,
+    entries = CASE WHEN kept.entries = excluded.entries THEN kept.entries END
   WHERE kept.request_key IS DISTINCT FROM excluded.request_key`;
 
 export const TRANSACTION_REQUESTS_SQL = `SELECT writes, content_type, entries, request_key FROM openhim_transaction_requests

@@ -31,6 +31,30 @@ const R4_JSON = 'application/fhir+json; fhirVersion=4.0';
  * forged batch of `count` entries with the same write, `answered` of them recorded; then delivered.
  */
 async function forgedFirstThenRouted(t: Test, store: Store, tx: string, count: number, answered: number) {
+  return updateAfter(t, store, tx, async (jobId) => {
+    const reads = Array.from({ length: answered }, (_, entry) => ({ entry, answer: { status: '200 OK' } }));
+    await store.recordTransactionEntries({ transactionId: tx, count, entries: reads, requestKey: 'forged' });
+    await store.recordTransactionRequest({
+      transactionId: tx,
+      jobIds: [jobId],
+      requestKey: 'forged',
+      entries: count,
+      contentType: R4_JSON,
+    });
+    await store.recordTransactionRequest({
+      transactionId: tx,
+      jobIds: [jobId],
+      requestKey: 'routed',
+      contentType: R4_JSON,
+    });
+  });
+}
+
+/**
+ * The routed request's one write under `tx`, answered 202, core's copy naming it; `record` keeps
+ * the requests under the id (and their entry maps); then delivered and the update swept.
+ */
+async function updateAfter(t: Test, store: Store, tx: string, record: (jobId: string) => Promise<void>) {
   const openhim = await openhimSandbox(t);
   const reporter = reporterFor(t, store, openhim.url);
   const outbox = outboxFailingOnce(t, store);
@@ -42,21 +66,7 @@ async function forgedFirstThenRouted(t: Test, store: Store, tx: string, count: n
   const envelope = { status: 'Processing' as const, response: { status: 202 }, properties };
   openhim.state.transactions.set(tx, routedTransaction(tx, { method: 'POST', path: '/fhir/SupplyRequest' }, envelope));
 
-  const reads = Array.from({ length: answered }, (_, entry) => ({ entry, answer: { status: '200 OK' } }));
-  await store.recordTransactionEntries({ transactionId: tx, count, entries: reads, requestKey: 'forged' });
-  await store.recordTransactionRequest({
-    transactionId: tx,
-    jobIds: [job.id],
-    requestKey: 'forged',
-    entries: count,
-    contentType: R4_JSON,
-  });
-  await store.recordTransactionRequest({
-    transactionId: tx,
-    jobIds: [job.id],
-    requestKey: 'routed',
-    contentType: R4_JSON,
-  });
+  await record(job.id);
   outbox.startWorker();
   await pollUntil('the write delivered', async () => (await store.getJob(job.id))?.status === 'done');
   const [update] = await pollUntil('the update', async () => {
@@ -83,6 +93,24 @@ for (const engine of engineCases()) {
       t.equal(entryStatusesOf(update), undefined, "no Bundle (before: the forged reads' ['200 OK', '200 OK'])");
     });
 
+    t.test('a forged request after the routed Bundle, of its count, leaves its update a Bundle', async (t) => {
+      const { store } = await freshStore(engine, t);
+      const tx = txId('tx-shared-after');
+      const R5_JSON = 'application/fhir+json; fhirVersion=5.0';
+      // the routed Bundle: its write and a read (2 entries); then a forger's Bundle of 2 entries with
+      // that write. Which is core's is not known (one row, SHARED_REQUEST_KEY): the read's answer
+      // is left out, but both were Bundles of 2, so the update is a Bundle of the write's answer
+      const update = await updateAfter(t, store, tx, async (jobId) => {
+        const routed = { transactionId: tx, jobIds: [jobId], requestKey: 'routed', entries: 2, contentType: R5_JSON };
+        const entries = [{ entry: 1, answer: { status: '200 OK' } }];
+        await store.recordTransactionEntries({ transactionId: tx, count: 2, entries, requestKey: 'routed' });
+        await store.recordTransactionRequest(routed);
+        await store.recordTransactionRequest({ ...routed, requestKey: 'forged' });
+      });
+      t.same(entryStatusesOf(update), ['201 Created'], "a Bundle of its write's answer (before: the bare 201)");
+      t.equal(update.response?.status, 200, 'a transaction-response');
+    });
+
     t.test('the kept row says two requests had these writes; a replay keeps the first', async (t) => {
       const { store } = await freshStore(engine, t);
       const tx = txId('tx-shared-rows');
@@ -95,6 +123,10 @@ for (const engine of engineCases()) {
       t.equal(shared.shared, true, 'another request with these writes: shared');
       t.equal(shared.requestKey, undefined, "neither request's key");
       t.equal(shared.contentType, undefined, 'their types differ: none');
+      t.equal(shared.entries, 2, 'their counts agree: kept');
+      await store.recordTransactionRequest({ ...one, requestKey: 'c', entries: 3 });
+      const [third] = await store.requestsOfTransaction(tx);
+      t.equal(third.entries, undefined, "a third request's count differs: none (whose Bundle it was is not known)");
     });
   });
 }
