@@ -118,6 +118,12 @@ export interface FlowSpec<T> {
    * and cancellations); `written` is the outbox's last write of it. Absent: writes are not revised.
    */
   revise?(value: T, context: WriteContext, written: { value: T; status: JobStatus; system: string } | undefined): T;
+  /**
+   * What of a value makes two writes under one key the same write (the outbox's payload
+   * identity, Outbox.acceptWrites): what differs elsewhere is not a different payload. Absent: the
+   * whole value.
+   */
+  sameWriteOf?(value: T): unknown;
   /** A change of something already upstream: its refusal leaves that in place (reads go on to the upstream). */
   isChange?(value: T): boolean;
   /** What routing.json rules look at: the facility the write is for, its program, the domain path of that facility. */
@@ -258,6 +264,10 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   formerIds: (c) => c.deliveries?.formerIds && ((upstreamId, d) => c.deliveries!.formerIds!(upstreamId, d)),
   formerIdsWhy: (c) => c.deliveries?.formerIdsWhy,
   linksOwnIds: (c) => !!c.deliveries?.listsThroughCopies,
+  // a confirmation is its delivery (the key: its identifier) and what it states; its FHIR id is
+  // the way it came (a PUT's URL id, the id a POST's identifier derives): a PUT and then a POST of
+  // one confirmation (an app that lost the PUT's answer falls back to POST) are one write
+  sameWriteOf: ({ id: _id, ...confirmation }) => confirmation,
   routeBy: (d) => ({ facility: d.destination, facilityPath: 'Delivery.destination' }),
 };
 

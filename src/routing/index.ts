@@ -90,8 +90,10 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
       const i = requests.findIndex((r) => r.some((req) => req.idempotencyKey === err.idempotencyKey));
       throw i < 0 ? err : flows[writes[i].flow].lostRace(err, writes[i].value, writes[i].context);
     });
+    // a write found the same as one held is answered as that write (FlowSpec.sameWriteOf)
+    const values = await Promise.all(writes.map((w, i) => flows[w.flow].asWritten(w.value, outcomes[firsts[i]])));
     const answers = settleTransaction(writes, (i) =>
-      flows[writes[i].flow].toWriteOutcome(writes[i].value, outcomes[firsts[i]]),
+      flows[writes[i].flow].toWriteOutcome(values[i], outcomes[firsts[i]]),
     );
     return Promise.all(answers.map((a, i) => flows[writes[i].flow].asStored(a)));
   };

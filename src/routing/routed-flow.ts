@@ -10,6 +10,7 @@ import {
   isTransient,
 } from '../domain/errors.js';
 import { KeyTakenError } from '../outbox/errors.js';
+import { hashPayload } from '../outbox/hash.js';
 import type { Flow, FlowService, WriteContext, WriteOutcome } from '../fhir/services.js';
 import { systemsForFlow } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -409,6 +410,7 @@ export class RoutedFlow<T> implements FlowService<T> {
       await this.store.durable();
       throw this.lostRace(err, value!, context);
     }
+    value = await this.asWritten(value, primary);
     const ahead = this.store.writesAhead();
     // taken now, after the end's COMMIT: the sync of that end, not of what commits later
     const onDisk = ahead.onDisk();
@@ -419,6 +421,16 @@ export class RoutedFlow<T> implements FlowService<T> {
       // nobody is answered before the write's end is on disk
       await onDisk;
     }
+  }
+
+  /**
+   * A write found the same as one held (FlowSpec.sameWriteOf) is answered as that write, under
+   * the ids it was made and is read under: the way this one came may have named it otherwise (a
+   * POST's derived id, which no read serves, after a PUT by the delivery's id).
+   */
+  async asWritten(value: T, outcome: OutboxOutcome): Promise<T> {
+    if (outcome.kind !== 'duplicate' || !this.spec.sameWriteOf) return value;
+    return ((await this.store.getJob(outcome.jobId))?.payload as T | undefined) ?? value;
   }
 
   /**
@@ -557,6 +569,7 @@ export class RoutedFlow<T> implements FlowService<T> {
       system,
       idempotencyKey: of ? key : secondaryKey(key, system),
       payload: value,
+      ...(this.spec.sameWriteOf ? { payloadHash: hashPayload(this.spec.sameWriteOf(value)) } : {}),
       transactionId: context.transactionId,
       links: linked.map((fhirId) => ({ flow: this.spec.flow, fhirId, ...(of ? {} : { primary: false }) })),
       ...(of ? {} : { deadlineMs: SECONDARY_DEADLINE_MS }),
