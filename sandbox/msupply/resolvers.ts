@@ -3,6 +3,7 @@ import type { InvoiceStatus, Requisition, RequisitionLine, Stocktake, StocktakeL
 import type { MsupplyState } from './state.js';
 import { ledgerRows } from './ledger.js';
 import { itemStatsNode } from './item-stats.js';
+import { backdateRefusal } from './backdating.js';
 import {
   connector,
   invoiceLineNode,
@@ -607,6 +608,11 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       if (!invoice) return { __typename: 'UpdateInboundShipmentError', error: recordNotFound() };
       if (invoice.storeId !== storeId) throw badUserInput('NotThisStoreInvoice');
       if (invoice.type !== 'INBOUND_SHIPMENT') throw badUserInput('NotAnInboundShipment');
+      // backdating, judged on the shipment as it was before this update (validate.rs checks first)
+      const backdate = input.receivedDatetime ?? undefined;
+      const refused =
+        backdate === undefined ? undefined : backdateRefusal(invoice, backdate, state.backdating, state.now());
+      if (refused) throw badUserInput(refused);
       if (input.status) {
         const order: InvoiceStatus[] = ['NEW', 'SHIPPED', 'DELIVERED', 'RECEIVED', 'VERIFIED'];
         if (order.indexOf(input.status) < order.indexOf(invoice.status))
@@ -619,10 +625,8 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
           return typedError('UpdateInboundShipmentError', 'CannotEditInvoice', 'Cannot edit invoice');
         state.moveInbound(invoice, input.status);
       }
-      // the date the store says it received the goods, in place of the moment it was marked so
-      // (UpdateInboundShipmentInput.receivedDatetime); a DateTime, answered in UTC
-      if (input.receivedDatetime !== undefined && input.receivedDatetime !== null)
-        invoice.receivedDatetime = new Date(input.receivedDatetime).toISOString();
+      // a received shipment backdated (UpdateInboundShipmentInput.receivedDatetime); answered in UTC
+      if (backdate !== undefined) invoice.receivedDatetime = new Date(backdate).toISOString();
       if (input.theirReference !== undefined && input.theirReference !== null)
         invoice.theirReference = input.theirReference;
       state.applied.push({ mutation: 'updateInboundShipment', id: invoice.id });

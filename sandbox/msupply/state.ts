@@ -19,6 +19,7 @@ import type {
 import { buildSeed, type Seed } from './seed.js';
 import { adjustmentType, OPENING_DATETIME, StockLedger } from './ledger.js';
 import { seedBulkStock, type BulkStock } from './bulk-stock.js';
+import { NO_BACKDATING, type Backdating } from './backdating.js';
 
 /**
  * The sandbox's in-memory database and the rules that are not about GraphQL: logins and tokens
@@ -41,6 +42,12 @@ export interface StateOptions {
    */
   adjustmentReasons?: AdjustmentReason[];
   now?: () => number;
+  /**
+   * The backdating preference (Open mSupply's BackdatingNode: shipmentsEnabled, maxDays; off by
+   * default, as on a fresh server): whether a received inbound shipment's receivedDatetime may be
+   * moved earlier (backdating.ts).
+   */
+  backdating?: Backdating;
   /** Benchmarks: a national sandbox of stores, items and three months of movements (bulk-stock.ts). */
   bulk?: BulkStock;
 }
@@ -61,6 +68,8 @@ export class MsupplyState {
   readonly stocktakes = new Map<string, Stocktake>();
   readonly stocktakeLines = new Map<string, StocktakeLine>();
   readonly adjustmentReasons: AdjustmentReason[];
+  /** The backdating preference; tests may change it (StateOptions.backdating). */
+  backdating: Backdating;
   readonly invoiceLines = new Map<string, InvoiceLine>();
   /** Every stock movement, for the `ledger` query (ledger.ts). */
   readonly ledger = new StockLedger();
@@ -75,6 +84,7 @@ export class MsupplyState {
   constructor(private readonly options: StateOptions = {}) {
     this.seed = buildSeed();
     this.adjustmentReasons = (options.adjustmentReasons ?? []).map((r) => ({ ...r }));
+    this.backdating = { ...NO_BACKDATING, ...options.backdating };
     for (const u of this.seed.users) this.users.set(u.username, structuredClone(u));
     if (options.mediatorPassword) this.users.get('mediator')!.password = options.mediatorPassword;
     for (const s of this.seed.stores) this.stores.set(s.id, { ...s });

@@ -436,10 +436,7 @@ export function createMsupplyApi(client: MsupplyClient) {
           ).invoices,
       );
     },
-    async updateInboundShipment(
-      storeId: string,
-      input: { id: string; status: 'DELIVERED' | 'RECEIVED' | 'VERIFIED'; receivedDatetime?: string },
-    ) {
+    async updateInboundShipment(storeId: string, input: { id: string; status: 'DELIVERED' | 'RECEIVED' | 'VERIFIED' }) {
       return (
         await client.request<{ updateInboundShipment: { id: string; status: string } }>({
           query: Q.UPDATE_INBOUND_SHIPMENT,

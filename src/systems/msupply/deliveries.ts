@@ -27,8 +27,15 @@ import type { StoreDirectory } from './stores.js';
  * units). A warehouse's outbound shipments read as deliveries too, when a search names the supplier
  * (each shipped one as the inbound shipment made from it). Each step is journaled and looks before it writes; a
  * delivery already received before the first attempt is a 409, not a second receipt, unless it was
- * received with exactly these quantities (and date received, where the confirmation gives one:
- * it is sent as the shipment's receivedDatetime): the same confirmation again, answered as done.
+ * received with exactly these quantities: the same confirmation again, answered as done.
+ *
+ * The confirmation's date received is not kept: Open mSupply stamps receivedDatetime itself when
+ * the shipment is marked RECEIVED. Its UpdateInboundShipmentInput.receivedDatetime is backdating
+ * (server/service/src/invoice/inbound_shipment/update/validate.rs): refused unless the store's
+ * backdating preference is on, the shipment is already received, the date is earlier than the one
+ * it has and within the preference's maximum days; sent with the RECEIVED update it is refused
+ * outright, and the stock never received. A delivery therefore reads with Open mSupply's own
+ * stamp and says it keeps no date of the client's (no dateReceivedKept).
  */
 export interface DeliveryDeps {
   api: MsupplyApi;
@@ -89,9 +96,8 @@ export function decodeShipment(
     ...(basedOn ? { basedOn } : {}),
     destination: outbound ? other : here,
     supplier: outbound ? here : other,
+    // Open mSupply's own stamps, never a client's date received (no dateReceivedKept: see above)
     occurredAt: s.receivedDatetime ?? s.deliveredDatetime ?? s.shippedDatetime ?? undefined,
-    // received: the date is the one the confirmation gave (receivedDatetime), kept as that instant
-    ...(received(s.status) && s.receivedDatetime ? { dateReceivedKept: 'instant' as const } : {}),
     lines,
     source: { system: MSUPPLY, id: s.id },
     lastUpdated:
@@ -151,15 +157,6 @@ function acceptedPacks(q: Quantity, line: ShipmentLineRow, where: string): numbe
       where,
     );
   return tidy(q.value / line.packSize);
-}
-
-/**
- * The instant a confirmation says the goods were received (its occurredAt: a FHIR dateTime, a bare
- * day at its start in UTC), as Open mSupply's receivedDatetime takes it; none when it gives none.
- */
-function receivedDatetimeOf(delivery: Pick<Delivery, 'occurredAt'>): string | undefined {
-  const at = delivery.occurredAt ? Date.parse(delivery.occurredAt) : NaN;
-  return Number.isNaN(at) ? undefined : new Date(at).toISOString();
 }
 
 export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability {
@@ -245,22 +242,6 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       return false;
     }
   };
-  /**
-   * A received shipment keeps the date received the confirmation gave (receivedDatetime), to the
-   * instant: the same confirmation sent again with another is a change of a completed delivery,
-   * refused (409 naming the date), not answered as done. No receiver is kept (Open mSupply has no
-   * place for one), so none is compared.
-   */
-  const receiptChange = (delivery: Delivery, shipment: ShipmentRow): ConflictError | undefined => {
-    const asked = receivedDatetimeOf(delivery);
-    if (!asked || !shipment.receivedDatetime || Date.parse(asked) === Date.parse(shipment.receivedDatetime))
-      return undefined;
-    return new ConflictError(
-      `shipment ${shipment.invoiceNumber} was received (${shipment.status}) in Open mSupply at ${shipment.receivedDatetime}; a completed delivery cannot be changed, so it is not received at ${delivery.occurredAt}`,
-      409,
-      ['Delivery.occurredAt'],
-    );
-  };
   const alreadyReceived = (shipment: ShipmentRow) =>
     new ConflictError(
       `shipment ${shipment.invoiceNumber} was already received (${shipment.status}) in Open mSupply with other quantities; a delivery is confirmed once`,
@@ -342,8 +323,6 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     async precheck(delivery) {
       const { shipment } = await locate(delivery);
       if (received(shipment.status) && !sameConfirmation(delivery, shipment)) throw alreadyReceived(shipment);
-      const changed = received(shipment.status) ? receiptChange(delivery, shipment) : undefined;
-      if (changed) throw changed;
       plan(delivery, shipment);
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
@@ -352,8 +331,6 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       const found = await journal.run('not-yet-received', async () => {
         if (!received(shipment.status)) return shipment.status;
         if (!sameConfirmation(delivery, shipment)) throw alreadyReceived(shipment);
-        const changed = receiptChange(delivery, shipment);
-        if (changed) throw changed;
         return 'same-confirmation';
       });
       if (found === 'same-confirmation')
@@ -374,13 +351,8 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       let status = await journal.run('received', async () => {
         const now = await currentShipment(store, shipment);
         if (received(now.status)) return now.status;
-        const receivedDatetime = receivedDatetimeOf(delivery);
-        const input = {
-          id: shipment.id,
-          status: 'RECEIVED' as const,
-          ...(receivedDatetime ? { receivedDatetime } : {}),
-        };
-        return (await api.updateInboundShipment(store.id, input)).status;
+        // no receivedDatetime: that is backdating, refused on a shipment not yet received
+        return (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status;
       });
       if (deps.verify() && status !== 'VERIFIED') {
         // looks first, as 'received' does: a retry after a lost answer finds it VERIFIED, which

@@ -6,23 +6,14 @@
  */
 import t from 'tap';
 import { AMOXICILLIN, MemoryJournal, order, startRig } from '../../systems/msupply/harness.js';
+import { mediatorGql } from './gql.js';
 
 t.test('supply, create the shipment, allocate, pick, ship: the facility sees the inbound shipment', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
   await rig.connector.orders!.submit(order('SHIP-1', [{ gtin: AMOXICILLIN, qty: 300 }]), new MemoryJournal());
   const response = [...rig.sb.state.requisitions.values()].find((r) => r.type === 'RESPONSE')!;
-  let token = '';
-  const gql = async (query: string, variables: Record<string, unknown> = {}) => {
-    const res = await fetch(`${rig.sb.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await res.json()) as any;
-  };
-  token = (await gql('query { authToken(username: "mediator", password: "password") { ... on AuthToken { token } } }'))
-    .data.authToken.token;
+  const gql = await mediatorGql(rig.sb.url);
   const store = 'store-wh-central';
   const create =
     'mutation c($storeId: String!, $id: String!) { createRequisitionShipment(storeId: $storeId, input: { responseRequisitionId: $id }) { __typename ... on InvoiceNode { id status lines { nodes { numberOfPacks batch } } } ... on CreateRequisitionShipmentError { error { __typename description } } } }';
