@@ -37,8 +37,8 @@ export interface Delivery {
   occurredAt?: string;
   /**
    * A read's word on how its system keeps the client's date received: as the instant sent (DHIS2's
-   * consignment events, an Open mSupply inbound shipment's receivedDatetime) or as its day (an
-   * OpenLMIS proof of delivery's receivedDate). A completed delivery sent again with another one at
+   * consignment events) or as its day (an OpenLMIS proof of delivery's receivedDate); Open
+   * mSupply's receivedDatetime is its own stamp (setting it is backdating, refused on a receipt). A completed delivery sent again with another one at
    * that precision is a change to write, not "this confirmation again"; none: the system keeps no
    * date of the client's, so none is compared (fhir/applied-already.ts).
    */

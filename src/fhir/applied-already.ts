@@ -96,9 +96,9 @@ function confirmedDelivery(r: Json) {
  * holds, compared at the precision the read says its system keeps the client's date
  * (Delivery.dateReceivedKept, one rule for every system, never guessed from the dateTime's form):
  * OpenLMIS keeps the day received (any time of that day, in any form, is the same day) and the
- * receiver's name; DHIS2 and Open mSupply keep the instant, to the millisecond (the same instant
- * in another zone is the same). A read that keeps no date of the client's (OpenMRS: its time is
- * its own stamp of the receipt), which no confirmation sets, is not compared; nor is what the
+ * receiver's name; DHIS2 keeps the instant, to the millisecond (the same instant in another zone
+ * is the same). A read that keeps no date of the client's (OpenMRS and Open mSupply: their time is
+ * their own stamp of the receipt), which no confirmation sets, is not compared; nor is what the
  * client leaves out.
  */
 function keepsReceipt(current: Json, requested: Json, kept: Delivery['dateReceivedKept']): boolean {
