@@ -2,7 +2,9 @@ import { ConflictError } from '../../domain/errors.js';
 import { sameIdentifier, type Delivery, type Identifier } from '../../domain/index.js';
 import { DELIVERIES } from '../../routing/flows.js';
 import type { JobStatus, Store } from '../../store/types.js';
-import { OPENMRS } from './errors.js';
+import { unknownWriteOutcome } from '../../upstream/errors.js';
+import { OPENMRS, makeOpenMrsError } from './errors.js';
+import { laterSender, type SenderStore } from './later-senders.js';
 
 /**
  * What the store knows of deliveries confirmed through the mediator: the number whose
@@ -13,6 +15,12 @@ import { OPENMRS } from './errors.js';
 export interface ConfirmedBy {
   completedBy(operationUuid: string): Promise<Identifier | undefined>;
   recorded(delivery: Delivery): Promise<boolean>;
+  /**
+   * Whether another delivery's write, still to run, sent its completing action to this operation
+   * after this delivery's write sent its own (later-senders.ts): until it ends, who completed the
+   * operation is not known. Absent: none is known.
+   */
+  laterSender?(operationUuid: string, delivery: Delivery): Promise<boolean>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- OpenMRS REST JSON, read field by field with checks
@@ -30,7 +38,7 @@ const stands = (status: JobStatus) => status !== 'rejected';
  * job, whose payload is the delivery as the client sent it; a refused write completed nothing.
  * recorded: a job to OpenMRS standing under the delivery's outbox key (routing's DELIVERIES.key).
  */
-export function storeConfirmations(store: Pick<Store, 'linksToUpstream' | 'getJob' | 'findJobsByKey'>): ConfirmedBy {
+export function storeConfirmations(store: Pick<Store, 'linksToUpstream' | 'getJob'> & SenderStore): ConfirmedBy {
   return {
     async completedBy(operationUuid) {
       for (const link of await store.linksToUpstream('deliveries', OPENMRS, [operationUuid])) {
@@ -45,6 +53,7 @@ export function storeConfirmations(store: Pick<Store, 'linksToUpstream' | 'getJo
       const jobs = await store.findJobsByKey(key);
       return jobs.some((job) => job.system === OPENMRS && stands(job.status));
     },
+    laterSender: (operationUuid, delivery) => laterSender(store, operationUuid, delivery),
   };
 }
 
@@ -72,8 +81,16 @@ export async function refuseCompletedByAnother(
   if (sameIdentifier(by, delivery.identifier)) return;
   // this write sent its action before (its answer lost) and no other delivery is known to have
   // completed it: it is taken as this write's own, as a retry must (a UI completion in between
-  // cannot be told from it)
-  if (sentBefore && !by) return;
+  // cannot be told from it), unless another delivery's write that sent its action later is still
+  // to run: its action may be the one that landed, so this write waits for it to end (transient)
+  if (sentBefore && !by) {
+    if (!(await confirmedBy?.laterSender?.(String(op.uuid), delivery))) return;
+    throw unknownWriteOutcome({
+      system: OPENMRS,
+      make: makeOpenMrsError,
+      diagnostics: `OpenMRS stock operation ${ownNumber.value} (${String(op.uuid)}) is completed and another delivery's write that sent its completing action after this one has not ended: who completed it is known when it does; retried`,
+    });
+  }
   const what = `OpenMRS stock operation ${ownNumber.value} (${String(op.uuid)})`;
   const who = by
     ? `by delivery ${named(by)}: this delivery (${named(delivery.identifier)}) applies nothing more; if it is that delivery sent again, read it by its number instead`

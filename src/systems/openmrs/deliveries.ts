@@ -52,7 +52,10 @@ const numberOf = (op: Json) => ({ system: OPERATION_NUMBER_SYSTEM, value: String
 const statusOf = (op: Json): DeliveryStatus | undefined =>
   (op.operationType === 'receipt' ? RECEIPT_STATUS : STATUS)[op.status];
 
-/** The operation a confirmation acts on, as journaled: its uuid, and whether its sending is marked. */
+/**
+ * The operation a confirmation acts on, as journaled: its uuid (whether its sending is marked is
+ * the step `find-operation-marks`), or, written by 1770052 only, both in one object, still read.
+ */
 type Chosen = string | { uuid: string; marksSent: boolean };
 interface Pinned {
   op: Json;
@@ -258,15 +261,21 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
    * completed by the retry of part 1's confirmation).
    */
   const pinned = async (delivery: Delivery, journal: StepJournal): Promise<Pinned> => {
+    let chosenNow = false;
     const chosen = await journal.run('find-operation', async (): Promise<Chosen> => {
       const op = await find(delivery);
       if (!op) throw notFound(delivery);
       // a first attempt: completed already, it was not by this job (its journal would hold the choice)
       await refuseCompletedByAnother(op, delivery, numberOf(op), deps.confirmedBy);
-      return { uuid: String(op.uuid), marksSent: true };
+      chosenNow = true;
+      // a bare uuid, as every release reads it (instances of two releases share a PostgreSQL store)
+      return String(op.uuid);
     });
-    // a write journaled before completeOnce recorded its sending chose a bare uuid
-    const { uuid, marksSent } = typeof chosen === 'string' ? { uuid: chosen, marksSent: false } : chosen;
+    // whether completeOnce marks its sending, in a step of its own that a release before ignores:
+    // true only when chosen in this attempt; a choice journaled before the marker existed (an
+    // upgrade with writes waiting) never had it, and its sending is unknown
+    const marks = await journal.run('find-operation-marks', async () => chosenNow);
+    const { uuid, marksSent } = typeof chosen === 'string' ? { uuid: chosen, marksSent: marks } : chosen;
     const op = await transfer(uuid);
     if (!op) throw notFound(delivery);
     return { op, marksSent };
@@ -292,9 +301,10 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     journal.run(step, () =>
       actOn(client, String(op.uuid), name, [from], undefined, {
         sending: () => journal.run(`${step}-sent`, async () => true).then(() => undefined),
-        async past(status) {
+        async past(status, raced = false) {
           if (status !== 'COMPLETED') return;
-          const sent = !marksSent || (await journal.run(`${step}-sent`, async () => false));
+          // raced: its own action refused just now, so whoever completed it, this write did not
+          const sent = !raced && (!marksSent || (await journal.run(`${step}-sent`, async () => false)));
           await refuseCompletedByAnother({ ...op, status }, delivery, numberOf(op), deps.confirmedBy, sent);
         },
       }),

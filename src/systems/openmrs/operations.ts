@@ -103,8 +103,13 @@ const statusOf = async (client: OpenMrsClient, uuid: string, when: string) =>
  */
 export interface ActionGuard {
   sending(): Promise<void>;
-  past(status: string): Promise<void>;
+  /** `raced`: found past after its own action was refused, so another's action landed first. */
+  past(status: string, raced?: boolean): Promise<void>;
 }
+
+/** The module refusing the action itself (its 400 "action not allowed"), not an outage or a timeout. */
+const refusedAction = (err: unknown): err is OpenMrsError =>
+  err instanceof OpenMrsError && !err.transient && err.upstreamStatus === 400;
 
 /**
  * Runs `name` on the operation if its status is one of `from` (with its reason: RETURN needs one);
@@ -128,13 +133,23 @@ export async function actOn(
   }
   await guard?.sending();
   const body = { name, uuid, ...(reason ? { reason } : {}) };
-  // its answer is not read (the status is read back below), so an answer that is not JSON is no error
-  await client.call<unknown>({
-    method: 'POST',
-    path: `${SM}/stockoperationaction`,
-    body,
-    decodeAnswer: () => undefined,
-  });
+  try {
+    // its answer is not read (the status is read back below), so an answer that is not JSON is no error
+    await client.call<unknown>({
+      method: 'POST',
+      path: `${SM}/stockoperationaction`,
+      body,
+      decodeAnswer: () => undefined,
+    });
+  } catch (err) {
+    // two instances acting at the same moment: the loser's action is refused (400 "COMPLETE on a
+    // COMPLETED …"); with a guard, the operation as it now stands says who won, as before sending
+    if (!guard || !refusedAction(err)) throw err;
+    const now = await statusOf(client, uuid, `after ${name} was refused`);
+    if (from.includes(now)) throw err;
+    await guard.past(now, true);
+    return now;
+  }
   const status = await statusOf(client, uuid, `after ${name}`);
   if (from.includes(status))
     throw unknownWriteOutcome({
@@ -156,8 +171,7 @@ interface SubmitRefusal {
  * "…nocompatibleuom". Anything else (5xx, a timeout, 403, 404) is not the module saying no to
  * this operation's content.
  */
-const isSubmitRefusal = (err: unknown): err is OpenMrsError =>
-  err instanceof OpenMrsError && !err.transient && err.upstreamStatus === 400;
+const isSubmitRefusal = refusedAction;
 
 const submitting = async (client: OpenMrsClient, uuid: string): Promise<string | SubmitRefusal> => {
   try {

@@ -11,8 +11,9 @@
  * resent by an R4 PUT of its line (that PUT built on the pending view, "in progress", and was
  * refused as another payload for the identifier). Two confirmations racing (DL-2 completes the
  * transfer while DL-1's write waits for a retry): DL-1's retry is refused naming DL-2, not ended
- * "completed" a second time. Through the real mediator and the OpenMRS sandbox, both store
- * engines.
+ * "completed" a second time; when DL-2's COMPLETE applied but its write has not ended (its answer
+ * lost too), DL-1's retry waits for it, then is refused naming DL-2. Through the real mediator and
+ * the OpenMRS sandbox, both store engines.
  */
 import t, { type Test } from 'tap';
 import { LOC } from '../../../../sandbox/openmrs/index.js';
@@ -247,6 +248,66 @@ for (const engine of engineCases())
           `OpenMRS stock operation ${transfer.operationNumber} \\(${transfer.uuid}\\) was already completed by delivery ${DELIVERIES}\\|DL-11`,
         ),
         'naming who completed it',
+      );
+      t.equal(sb.store.writes['stockoperation.complete.stockissue'], 1, 'completed once');
+    },
+  );
+
+// both answers lost: DL-14's COMPLETE never reached OpenMRS (502), DL-15's applied and its answer
+// was lost too, so DL-15's job still waits when DL-14's retry finds the transfer completed. DL-14
+// claimed the completion ("completed"), and DL-15 then did too: credit for one completion twice
+for (const engine of engineCases())
+  t.test(
+    `DL-14's COMPLETE lost, DL-15's applied, its job not ended: DL-14 waits, then is refused naming DL-15 (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await waitingRig(t, engine, 'cb-openmrs-racing-waits');
+      const { sb, fhir } = rig;
+      const transfer = await shipped(t, rig, 'APP-14', 100);
+      sb.faults.add({
+        method: 'POST',
+        path: `${SM}/stockoperationaction`,
+        action: { type: 'status', status: 502 },
+        times: 1,
+      });
+      const first = await fhir('POST', '/fhir/SupplyDelivery', delivery(app('DL-14'), 'APP-14', 100));
+      t.equal(first.status, 202, `queued for a retry: ${why(first)}`);
+      t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'DISPATCHED', 'still open');
+      const dl14 = await waitingJob(t, rig);
+
+      sb.faults.add({
+        method: 'POST',
+        path: `${SM}/stockoperationaction`,
+        action: { type: 'afterApply', answer: { type: 'status', status: 502 } },
+        times: 1,
+      });
+      const second = await fhir('POST', '/fhir/SupplyDelivery', delivery(app('DL-15'), 'APP-14', 100));
+      t.equal(second.status, 202, `DL-15 applied, its answer lost: ${why(second)}`);
+      t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'COMPLETED');
+      const pending = await adminCall(rig.mediator.url, ADMIN, 'GET', '/outbox/jobs?status=pending&system=openmrs');
+      const dl15 = pending.body.jobs.map((j: { id: string }) => j.id).find((id: string) => id !== dl14);
+      t.ok(dl15, "DL-15's write waits too");
+
+      const retried = await adminCall(rig.mediator.url, ADMIN, 'POST', `/outbox/jobs/${dl14}/retry?status=pending`);
+      t.equal(retried.status, 200, 'the operator retries DL-14 now');
+      const waits = await until(
+        "DL-14's retry ended",
+        async () => {
+          const got = (await adminCall(rig.mediator.url, ADMIN, 'GET', `/outbox/jobs/${dl14}`)).body.job;
+          const ended = ['done', 'rejected', 'dead'].includes(got?.status);
+          return ended || (got?.status === 'pending' && /has not ended/.test(got.lastError)) ? got : undefined;
+        },
+        20_000,
+      );
+      t.equal(waits.status, 'pending', 'DL-14 waits for DL-15 to end: not answered completed');
+      t.match(String(waits.lastError), /has not ended: who completed it is known when it does/);
+
+      t.equal((await retriedEnd(t, rig, dl15)).status, 'done', "DL-15's write done: its completion");
+      const ended = await retriedEnd(t, rig, dl14);
+      t.equal(ended.status, 'rejected', 'refused, not a second completion');
+      t.match(
+        JSON.stringify(ended.error ?? ended.lastError),
+        new RegExp(`completed by delivery ${DELIVERIES}\\|DL-15`),
       );
       t.equal(sb.store.writes['stockoperation.complete.stockissue'], 1, 'completed once');
     },

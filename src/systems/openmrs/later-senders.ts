@@ -1,0 +1,62 @@
+import type { Delivery } from '../../domain/index.js';
+import { DELIVERIES } from '../../routing/flows.js';
+import type { JournalStep, OutboxJob, Store } from '../../store/types.js';
+import { OPENMRS } from './errors.js';
+
+/** What later-senders reads of the store: the jobs still to run and their journals. */
+export type SenderStore = Pick<Store, 'findJobsByKey' | 'listJobs' | 'listSteps'>;
+
+/** A job still to run: waiting for a retry or in flight, its outcome not recorded. */
+const STILL_TO_RUN = ['pending', 'in-flight'] as const;
+const PAGE = 500;
+/** The step naming the operation a confirmation chose (deliveries.ts pinned): a uuid, or {uuid} (1770052). */
+const CHOICE = 'find-operation';
+/** `complete-transfer-sent`, `approve-receipt-sent`: journaled just before the completing action is sent. */
+const SENT = /^(complete-transfer|approve-receipt)-sent$/;
+
+const chosenUuid = (steps: JournalStep[]): unknown => {
+  const chosen = steps.find((s) => s.step === CHOICE)?.result;
+  return typeof chosen === 'string' ? chosen : (chosen as { uuid?: unknown } | null)?.uuid;
+};
+const sentStep = (steps: JournalStep[]) => steps.find((s) => SENT.test(s.step) && s.result === true);
+
+/** Marks ordered by when they were journaled, then by job id: two marks never tie. */
+const after = (a: { at: number; id: string }, b: { at: number; id: string }) =>
+  a.at > b.at || (a.at === b.at && a.id > b.id);
+
+async function stillToRun(store: SenderStore): Promise<OutboxJob[]> {
+  const jobs: OutboxJob[] = [];
+  for (const status of STILL_TO_RUN)
+    for (let offset = 0; ; offset += PAGE) {
+      const page = await store.listJobs({ status, system: OPENMRS, flow: DELIVERIES.outboxFlow, limit: PAGE, offset });
+      jobs.push(...page);
+      if (page.length < PAGE) break;
+    }
+  return jobs;
+}
+
+/**
+ * Whether another delivery's write, still to run, sent the action completing this operation after
+ * this write sent its own (both marks journaled, neither outcome recorded): that later one may be
+ * the action that landed (DL-1's COMPLETE lost on the way, 502, DL-2's applied, its job not yet
+ * done), so who completed the operation is not known yet. Only a later sender counts, so that of
+ * two writes whose answers were both lost exactly one waits for the other, never both. A write
+ * journaled before marks existed has none and is taken as the earliest. Read only where a write
+ * finds its operation completed after sending (confirmed-by.ts), so the listing is rare.
+ */
+export async function laterSender(store: SenderStore, operationUuid: string, delivery: Delivery): Promise<boolean> {
+  const key = DELIVERIES.key(delivery);
+  const own = (await store.findJobsByKey(key ?? '')).find(
+    (j) => j.system === OPENMRS && (STILL_TO_RUN as readonly string[]).includes(j.status),
+  );
+  const ownSent = own && sentStep(await store.listSteps(own.id));
+  const mine = { at: ownSent?.completedAt ?? -Infinity, id: own?.id ?? '' };
+  for (const job of await stillToRun(store)) {
+    if (job.idempotencyKey === key) continue;
+    const steps = await store.listSteps(job.id);
+    if (chosenUuid(steps) !== operationUuid) continue;
+    const sent = sentStep(steps);
+    if (sent && after({ at: sent.completedAt, id: job.id }, mine)) return true;
+  }
+  return false;
+}
