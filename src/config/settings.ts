@@ -263,7 +263,7 @@ export const settingDefs: SettingDef[] = [
     integer: true,
     min: 1,
     description:
-      'Failed delivery attempts in a row, counted against a system (it is down, times out, answers 5xx, or answers several writes in another shape than its API promises), that open its circuit breaker: its writes then wait uncharged',
+      "Failed delivery attempts in a row, counted against a system (it is down, times out, answers 5xx, or answers several writes in another shape than its API promises, on different requests), that open its circuit breaker: its writes then wait uncharged, a failed probe's too. Writes are held only once it opens: a few queued writes with `outbox.maxAttempts` not above this (2 writes, 3 attempts, 5 here) may all be dead-lettered first",
   },
   {
     key: 'outbox.breakerOpenMs',

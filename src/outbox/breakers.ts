@@ -10,6 +10,8 @@ import {
   type IBreaker,
 } from 'cockatiel';
 import { AttemptTimeoutError } from './errors.js';
+import type { UpstreamError } from '../domain/errors.js';
+import { askedOf } from '../upstream/errors.js';
 import { countsAgainstSystem, otherShapeAnswer } from './failures.js';
 import { OtherShapeStreak } from './other-shape-streak.js';
 import { DEFAULT_OUTBOX_OPTIONS, type OutboxLogger } from './types.js';
@@ -61,8 +63,9 @@ const OTHER_SHAPE_WINDOW_MS = DEFAULT_OUTBOX_OPTIONS.backoff.capMs;
  * must not stop every write to it. Errors the filter does not handle pass through uncounted. cockatiel moves from Open to HalfOpen lazily, on the next
  * call after `halfOpenAfter`, so `gate()` tells the worker when to let one probe job through.
  * An answer of another shape counts only when it is the system's (other-shape-streak.ts: met by
- * several jobs since the last success), or when it answers the probe of an open breaker: the
- * system has not yet shown itself healthy, and cockatiel would close on an error it does not count.
+ * different jobs on different requests since the last success), a probe's included; a probe
+ * meeting one that is not (one poisoned request) ends without a decision, as one that sent
+ * nothing does: cockatiel would close on an error it does not count.
  */
 export class SystemBreaker {
   readonly policy: CircuitBreakerPolicy;
@@ -75,6 +78,8 @@ export class SystemBreaker {
   private readonly otherShapes: OtherShapeStreak;
   /** Answers of another shape judged the system's (judgeOtherShape), for the policy's filter. */
   private readonly systemic = new WeakSet<object>();
+  /** Failures of probes that opened the breaker again (probeFailed). */
+  private readonly failedProbes = new WeakSet<object>();
 
   constructor(
     private readonly opts: BreakerOptions,
@@ -142,8 +147,9 @@ export class SystemBreaker {
    * waiting for its parent, a write our own check refused) proved nothing either way: run
    * inside the policy, it closed an open breaker although the system was still down (every queued
    * write then went out at once and was charged an attempt). As a probe it ends without a
-   * decision, and the next job is let through in its place. `job` names the attempt's job, which
-   * tells one record's answers of another shape from the system's (judgeOtherShape).
+   * decision, and the next job is let through in its place; so does a probe meeting an answer of
+   * another shape that is not the system's. `job` names the attempt's job, which with what it
+   * asked tells one record's answers of another shape from the system's (judgeOtherShape).
    */
   async run<T>(attempt: () => Promise<T>, called: () => boolean, job = ''): Promise<T> {
     const gate = this.gate();
@@ -163,8 +169,17 @@ export class SystemBreaker {
       }
       return result;
     } catch (err) {
-      const systemic = this.judgeOtherShape(err, job, probe);
-      if (called() || systemic || failedOnTheWay(err, this.system)) await this.decide(() => Promise.reject(err));
+      const otherShape = otherShapeAnswer(err, this.system);
+      const systemic = otherShape && this.judgeOtherShape(err as UpstreamError, job);
+      // one request's odd answer says nothing of the system: the next job is let through instead
+      if (probe && otherShape && !systemic) throw err;
+      if (called() || systemic || failedOnTheWay(err, this.system)) {
+        await this.decide(() => Promise.reject(err));
+        // the probe's failure counted: open again
+        if (probe && this.policy.state === CircuitState.Open && typeof err === 'object' && err !== null) {
+          this.failedProbes.add(err);
+        }
+      }
       throw err;
     } finally {
       if (probe) this.probing = false;
@@ -172,15 +187,23 @@ export class SystemBreaker {
   }
 
   /**
-   * Whether `err` is an answer of another shape that counts against the system: met by several
-   * jobs since its last success, or by the probe of an open breaker. Such an error is marked for
-   * the policy's filter; one record's own (one job, again and again) passes through uncounted.
+   * Whether `err`, an answer of another shape, counts against the system: different jobs met such
+   * answers on different requests since its last success. Such an error is marked for the
+   * policy's filter; one request's (a poisoned record, however many jobs ask it) passes uncounted.
    */
-  private judgeOtherShape(err: unknown, job: string, probe: boolean): boolean {
-    if (!otherShapeAnswer(err, this.system)) return false;
-    const systemic = this.otherShapes.note(job, Date.now()) || probe;
+  private judgeOtherShape(err: UpstreamError, job: string): boolean {
+    const systemic = this.otherShapes.note(job, askedOf(err), Date.now());
     if (systemic) this.systemic.add(err);
     return systemic;
+  }
+
+  /**
+   * Whether `err` ended a probe that opened the breaker again (the system still failing): the
+   * probe's job then waits uncharged like the writes it held back. Charged, each probe cost one
+   * held write an attempt, and an outage outlasting outbox.maxAttempts probes dead-lettered them.
+   */
+  probeFailed(err: unknown): boolean {
+    return typeof err === 'object' && err !== null && this.failedProbes.has(err);
   }
 
   /** The policy counts the outcome (closed), or takes it as its half-open test (open, due a probe). */

@@ -810,6 +810,11 @@ export class Outbox {
           `${job.system} is failing (circuit open); the write is queued and will be retried`,
         );
       }
+      // a probe the system failed waits uncharged for the next, as the writes it was let through
+      // for do (charged, an outage outlasting maxAttempts probes dead-lettered every held write);
+      // its error kept as the last one, so its retry looks before it writes again
+      const breaker = this.breakers.for(job.system);
+      if (breaker.probeFailed(err)) return await this.waitAsAsked(job, leaseOwner, breaker.reopensAt(), err);
       // the system said when, or refused our own credentials (the write waits for the settings)
       const retryAt = retryAtOf(err) ?? this.waitForCredentials(job, err);
       if (retryAt !== undefined) return await this.waitAsAsked(job, leaseOwner, retryAt, err);

@@ -70,3 +70,28 @@ export function outsideAttempt<T>(fn: () => T): T {
   const shared: AttemptScope = { abandonedBy: undefined, calling: (system) => starter.calling?.(system) };
   return storage.run(shared, fn);
 }
+
+/**
+ * What each system was last asked in each attempt (or shared load), as a key made when read
+ * (askedKey): an answer of another shape is told apart by it, one poisoned request met by many
+ * jobs from a gateway answering every request so (outbox/other-shape-streak.ts).
+ */
+const lastAsked = new WeakMap<AttemptScope, Map<string, () => string>>();
+
+/** `system` answered `key()` for the current attempt, if any; made only if an odd answer asks. */
+export function noteAsked(system: string, key: () => string): void {
+  const scope = storage.getStore();
+  if (!scope) return;
+  let bySystem = lastAsked.get(scope);
+  if (!bySystem) lastAsked.set(scope, (bySystem = new Map()));
+  bySystem.set(system, key);
+}
+
+/**
+ * The request `system` last answered in the current attempt: the one whose answer is being read
+ * when it is asked right after it came (its decoding runs before any other answer's I/O).
+ */
+export function askedOfAttempt(system: string): string | undefined {
+  const scope = storage.getStore();
+  return scope ? lastAsked.get(scope)?.get(system)?.() : undefined;
+}

@@ -1,4 +1,5 @@
 import { UpstreamError, type IssueType } from '../domain/errors.js';
+import { askedOfAttempt } from './attempt-scope.js';
 
 /**
  * Upstream failures decoded into the mediator's one `UpstreamError` (domain/errors.ts): the HTTP
@@ -193,10 +194,11 @@ export function unknownWriteOutcome<E extends UpstreamError>(opts: {
  * never rejected as if its input were at fault (possibly half applied). Asking again may well get
  * the same; the cost of that is bounded: a read's own retry asks at most `retries` more times
  * (client.ts), a write at most `outbox.maxAttempts`, each within `outbox.attemptTimeoutMs`.
- * Marked `otherShape`: a retry needs no settling wait (the server answered), and one write meeting
- * it again and again does not count toward the system's breaker (one poisoned endpoint or record
- * must not hold back every write); several writes meeting it with no success between do, as a
- * gateway answering every call so is the system down (outbox/other-shape-streak.ts).
+ * Marked `otherShape`: a retry needs no settling wait (the server answered), and it does not count
+ * toward the system's breaker while one request is answered so, however many writes ask it (one
+ * poisoned endpoint or record must not hold back every write); different writes meeting it on
+ * different requests with no success between do, as a gateway answering every request so is the
+ * system down (outbox/other-shape-streak.ts). What was asked is kept for that (askedOf).
  */
 export function malformedAnswer(
   system: string,
@@ -204,5 +206,33 @@ export function malformedAnswer(
   make: ErrorFactory = defaultErrorFactory,
   code: IssueType = 'exception',
 ): UpstreamError {
-  return make({ system, transient: true, otherShape: true, status: 502, code, diagnostics });
+  const err = make({ system, transient: true, otherShape: true, status: 502, code, diagnostics });
+  asked.set(err, askedOfAttempt(system) ?? diagnostics);
+  return err;
+}
+
+/** The request each answer of another shape answered (malformedAnswer), for askedOf. */
+const asked = new WeakMap<object, string>();
+let unasked = 0;
+
+/**
+ * `err` (malformedAnswer) is not the system's word on what was asked: an answer without even its
+ * protocol's envelope (GraphQL's `data` or `errors`), as a gateway's `{"message":"maintenance"}`
+ * answers any request. Every write begins with the same request (Open mSupply's store list), so
+ * keyed by it, a gateway's answers would look like one poisoned request: each such answer is
+ * keyed as a request of its own instead, and two jobs meeting them are the system's.
+ */
+export function answeredWhateverAsked<E extends UpstreamError>(err: E): E {
+  asked.set(err, `${err.message} (answer ${++unasked}, whatever was asked)`);
+  return err;
+}
+
+/**
+ * What was asked when an answer of another shape came (malformedAnswer): the request the system
+ * last answered in the attempt (attempt-scope.ts askedOfAttempt: method, path, query, body
+ * digest), or, outside an attempt, what the error says. The breaker counts such answers as the
+ * system's only when different jobs met them on different requests (outbox/other-shape-streak.ts).
+ */
+export function askedOf(err: UpstreamError): string {
+  return asked.get(err) ?? err.message;
 }

@@ -3,6 +3,7 @@ import {
   decodeHttpError,
   defaultErrorFactory,
   malformedAnswer,
+  answeredWhateverAsked,
   textReason,
   unknownWriteOutcome,
   type ErrorFactory,
@@ -172,7 +173,8 @@ export function decodeGraphQLAnswer<T>(
         upstreamStatus: status,
         diagnostics: `${diagnostics}: asked again later`,
       });
-    throw malformedAnswer(opts.system, diagnostics, make);
+    // JSON without GraphQL's envelope: a gateway's, not the server's word on this query
+    throw answeredWhateverAsked(malformedAnswer(opts.system, diagnostics, make));
   }
   const inData = (opts.findDataErrors ?? typenameErrors)(data);
   if (inData.length) {

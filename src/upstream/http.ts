@@ -1,7 +1,8 @@
 import type { Dispatcher } from 'undici';
 import { recordUpstreamCall, type HeaderValues, type UpstreamCall } from '../platform/call-recording.js';
 import { ExchangeDeadline } from './deadline.js';
-import { noteUpstreamCall } from './attempt-scope.js';
+import { createHash } from 'node:crypto';
+import { noteAsked, noteUpstreamCall } from './attempt-scope.js';
 import { transportError, type ErrorFactory } from './errors.js';
 import { ReusedParse } from './reused-parse.js';
 
@@ -159,6 +160,19 @@ function lazilyMasked(raw: HeaderValues): () => HeaderValues {
   return () => (masked ??= maskedHeaders(raw));
 }
 
+/**
+ * What a request asked (method, path and query, and a digest of its body: a GraphQL operation
+ * and its variables), made once and only when an answer of another shape asks (attempt-scope.ts
+ * noteAsked): the same lookup asked by two jobs is one key, whatever job asked it.
+ */
+function askedKey(method: string, target: URL, body?: string): () => string {
+  let key: string | undefined;
+  return () =>
+    (key ??= `${method} ${target.pathname}${target.search}${
+      body ? ` #${createHash('sha256').update(body).digest('base64url').slice(0, 22)}` : ''
+    }`);
+}
+
 export async function exchange(dispatcher: Dispatcher, req: RawRequest): Promise<RawResponse> {
   noteUpstreamCall(req.system);
   const target = targetUrl(req.baseUrl, req.path, req.query);
@@ -208,6 +222,7 @@ export async function exchange(dispatcher: Dispatcher, req: RawRequest): Promise
         },
       }),
     );
+    noteAsked(req.system, askedKey(req.method, target, req.body));
     return { status: res.statusCode, headers: res.headers, body };
   } catch (err) {
     if (req.signal?.aborted) throw err; // the caller gave up: not an upstream failure

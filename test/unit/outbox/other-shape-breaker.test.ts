@@ -1,18 +1,23 @@
 /**
  * Answers of another shape (malformedAnswer) and a system's circuit breaker (SystemBreaker.run,
- * other-shape-streak.ts): one job meeting them again and again (a poisoned record) never opens
- * it; several jobs meeting them with no success between (a gateway answering every call so) open
- * it as a down system does; an open breaker's probe meeting one keeps it open. The end-to-end
- * cases, through Open mSupply, are test/e2e/systems/msupply/other-shape-breaker.test.ts.
+ * other-shape-streak.ts): one request answered so (a poisoned record), whichever and however many
+ * jobs ask it, never opens it; different jobs meeting them on different requests with no success
+ * between (a gateway answering every request so) open it as a down system does; an open
+ * breaker's probe meeting one of those keeps it open, one meeting the poisoned request hands the
+ * probe on. Outside an attempt what was asked is the error's words (askedOf), so each request is
+ * named by them here. The end-to-end cases, through Open mSupply, are
+ * test/e2e/systems/msupply/other-shape-breaker.test.ts.
  */
 import t from 'tap';
+import { UpstreamError } from '../../../src/domain/errors.js';
 import { SystemBreaker } from '../../../src/outbox/breakers.js';
 import { malformedAnswer } from '../../../src/upstream/errors.js';
 
 const OPTS = { consecutiveFailures: 3, halfOpenAfterMs: 20 };
-const odd = (system = 'msupply') => malformedAnswer(system, 'items answered nothing where a list (nodes) is');
+const odd = (system = 'msupply', asked = 'items') =>
+  malformedAnswer(system, `${asked} answered nothing where a list is`);
 
-async function failOnce(b: SystemBreaker, job: string, err = odd()): Promise<void> {
+async function failOnce(b: SystemBreaker, job: string, err = odd('msupply', `lookup for ${job}`)): Promise<void> {
   await b
     .run(
       () => Promise.reject(err),
@@ -91,3 +96,33 @@ t.test(
     t.equal(b.gate(), 'closed', 'the streak began again at the success: one job, not counted');
   },
 );
+
+t.test('jobs meeting one poisoned request (two orders naming one item, a Bundle) never open it', async (t) => {
+  const b = new SystemBreaker(OPTS, 'msupply');
+  for (let i = 0; i < 12; i++) await failOnce(b, `line-${i % 6}`, odd('msupply', 'items PCM500T'));
+  t.equal(b.gate(), 'closed', 'six jobs, one request, twelve odd answers: closed');
+});
+
+t.test('one job meeting them on a new request each try (a fresh id) never opens it', async (t) => {
+  const b = new SystemBreaker(OPTS, 'msupply');
+  for (let i = 0; i < 8; i++) await failOnce(b, 'job-a', odd('msupply', `requisition ${i}`));
+  t.equal(b.gate(), 'closed');
+});
+
+t.test('a probe meeting the poisoned request hands the probe on: not reopened, not closed', async (t) => {
+  const b = new SystemBreaker(OPTS, 'msupply');
+  // a system down (a transient 5xx counts): open
+  const outage = () =>
+    new UpstreamError({ system: 'msupply', transient: true, upstreamStatus: 503, diagnostics: 'down' });
+  for (let i = 0; i < OPTS.consecutiveFailures; i++) await failOnce(b, `held-${i}`, outage());
+  t.equal(b.gate(), 'open');
+  await new Promise((r) => setTimeout(r, OPTS.halfOpenAfterMs + 5));
+  const poisoned = odd('msupply', 'items PCM500T');
+  await failOnce(b, 'poisoned', poisoned);
+  t.notOk(b.probeFailed(poisoned), 'its job is charged as usual (it dies after its attempts)');
+  t.equal(b.gate(), 'probe', 'the next job is let through in its place');
+  const again = outage();
+  await failOnce(b, 'held-0', again);
+  t.ok(b.probeFailed(again), 'a probe the system failed opened it again: its job waits uncharged');
+  t.equal(b.gate(), 'open');
+});
