@@ -107,3 +107,20 @@ export function trackerConflictOnce(sb: Dhis2Sandbox, words: string): void {
     action: { type: 'status', status: 409, body: webMessage(409, 'ERROR', words) },
   });
 }
+
+/** The events of consignment `ref` the sandbox holds: UID, status, item and quantity, by UID. */
+export function consignmentEventsOf(sb: Dhis2Sandbox, ref: string): (string | undefined)[][] {
+  return [...sb.tracker.events.values()]
+    .filter(
+      (e) =>
+        e.program === CONSIGNMENT.program &&
+        e.dataValues.some((d) => d.dataElement === CONSIGNMENT.reference && d.value === ref),
+    )
+    .map((e) => [
+      e.event,
+      e.status,
+      e.dataValues.find((d) => d.dataElement === CONSIGNMENT.item)?.value,
+      e.dataValues.find((d) => d.dataElement === CONSIGNMENT.quantity)?.value,
+    ])
+    .sort();
+}

@@ -114,6 +114,25 @@ export function otherConsignment(
 }
 
 /**
+ * This delivery's own events (under the UIDs its key derives) of an item and lot its completing
+ * confirmation no longer has (sent in progress with more items, or another lot): left ACTIVE,
+ * RTS would never take the consignment as received, and DHIS2 would count them beside the
+ * lines sent. A 409 naming them, not a quantity of 0 written for them: what was not received is
+ * the client's to say (a line of 0), as a confirmation as read must.
+ */
+export function ownEventsLeft(delivery: Delivery, codes: string[], held: HeldEvent[]): ConflictError | undefined {
+  if (delivery.status !== 'completed') return undefined;
+  const mine = new Set(delivery.lines.map((l, i) => derivedUid(delivery, codes[i], l.lot?.number)));
+  const left = held.filter((e) => !mine.has(e.uid) && e.uid === derivedUid(delivery, e.code ?? '', e.lot));
+  if (!left.length) return undefined;
+  return new ConflictError(
+    `the delivery has no line for events it wrote to DHIS2 before in consignment ${delivery.identifier.value}: ${named(left)}; completed without them, they would stay ACTIVE. Send every line sent before (a quantity of 0 for what was not received)`,
+    409,
+    ['Delivery.lines'],
+  );
+}
+
+/**
  * The events of a consignment read as DHIS2 holds it, by item and lot, and those whose item the
  * catalogue does not know: read back, such an event is no line (no product to name), so no
  * confirmation could complete it.

@@ -13,6 +13,7 @@ import {
   eventLineId,
   heldEvents,
   otherConsignment,
+  ownEventsLeft,
   quantityOf,
   planEvents,
   valueOf,
@@ -273,7 +274,7 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
     if (!asRead) {
       const readAs = stableId(DHIS2_SYSTEM, 'consignment', String(ou.id), delivery.identifier.value);
       const where = { orgUnit: ou.code ? `${ou.code} (${ou.id})` : String(ou.id), readAs };
-      const other = otherConsignment(delivery, codes, held, where);
+      const other = otherConsignment(delivery, codes, held, where) ?? ownEventsLeft(delivery, codes, held);
       if (other) throw other;
     }
     return planEvents(delivery, codes, units, asRead ? held : undefined, deps.products());

@@ -6,8 +6,12 @@
 import t from 'tap';
 import type { Delivery } from '../../../../src/domain/index.js';
 import { CONSIGNMENT_SYSTEM } from '../../../../src/systems/dhis2/consignments.js';
-import { CONSIGNMENT } from '../../../../sandbox/dhis2/index.js';
-import { consignmentCapability, nativeEvent, trackerConflictOnce } from '../../../support/dhis2-consignments.js';
+import {
+  consignmentCapability,
+  consignmentEventsOf,
+  nativeEvent,
+  trackerConflictOnce,
+} from '../../../support/dhis2-consignments.js';
 import { memoryJournal, startHarness, type Harness } from './harness.js';
 
 const GTIN = 'https://www.gs1.org/gtin';
@@ -32,20 +36,7 @@ const delivery = (
 });
 
 /** The consignment `ref`'s events: UID, status, item and quantity. */
-const eventsOf = (h: Harness, ref: string) =>
-  [...h.sandbox.tracker.events.values()]
-    .filter(
-      (e) =>
-        e.program === CONSIGNMENT.program &&
-        e.dataValues.some((d) => d.dataElement === CONSIGNMENT.reference && d.value === ref),
-    )
-    .map((e) => [
-      e.event,
-      e.status,
-      e.dataValues.find((d) => d.dataElement === CONSIGNMENT.item)?.value,
-      e.dataValues.find((d) => d.dataElement === CONSIGNMENT.quantity)?.value,
-    ])
-    .sort();
+const eventsOf = (h: Harness, ref: string) => consignmentEventsOf(h.sandbox, ref);
 
 t.test('a retry after a transient failure reads again: never written beside a consignment entered since', async (t) => {
   const h = await startHarness();

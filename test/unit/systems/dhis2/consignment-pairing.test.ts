@@ -4,20 +4,12 @@
  */
 import t from 'tap';
 import type { Delivery } from '../../../../src/domain/index.js';
-import { CONSIGNMENT } from '../../../../sandbox/dhis2/index.js';
-import { consignmentCapability, nativeEvent } from '../../../support/dhis2-consignments.js';
+import { consignmentCapability, consignmentEventsOf, nativeEvent } from '../../../support/dhis2-consignments.js';
 import { memoryJournal, startHarness, type Harness } from './harness.js';
 
 /** The consignment `ref`'s events: UID, status and quantity. */
 const eventsOf = (h: Harness, ref: string) =>
-  [...h.sandbox.tracker.events.values()]
-    .filter(
-      (e) =>
-        e.program === CONSIGNMENT.program &&
-        e.dataValues.some((d) => d.dataElement === CONSIGNMENT.reference && d.value === ref),
-    )
-    .map((e) => [e.event, e.status, e.dataValues.find((d) => d.dataElement === CONSIGNMENT.quantity)?.value])
-    .sort();
+  consignmentEventsOf(h.sandbox, ref).map(([uid, status, , quantity]) => [uid, status, quantity]);
 
 /** The consignment as read, confirmed received. */
 const received = (read: Delivery, lines = read.lines): Delivery => ({
@@ -108,4 +100,47 @@ t.test('two events of one item and lot, lines without ids: paired in the order r
     ['NatP4aaaa01', 'COMPLETED', '1000'],
     ['NatP4bbbb02', 'COMPLETED', '440'],
   ]);
+});
+
+t.test('a delivery completed with fewer items than it sent in progress: a 409 naming what it leaves', async (t) => {
+  const h = await startHarness();
+  t.teardown(h.close);
+  const caps = consignmentCapability(h.client);
+  const line = (code: string, value: number, lot?: string) => ({
+    product: { system: 'https://www.gs1.org/gtin', code },
+    quantityAccepted: { value, unit: 'dispensing-unit' as const },
+    ...(lot ? { lot: { number: lot } } : {}),
+  });
+  const sent = (status: Delivery['status'], lines: Delivery['lines']): Delivery => ({
+    identifier: { system: 'urn:app-a', value: 'W-P5' },
+    status,
+    occurredAt: '2026-12-01T09:15:00Z',
+    destination: { identifier: { system: 'http://dhis2.org/identifiertypes#code', value: 'LK-HC-102' } },
+    lines,
+  });
+  const CONDOM = '10860012300034';
+  const DMPA = '10860012300027';
+  await caps.confirm(sent('in-progress', [line(CONDOM, 100), line(DMPA, 9)]), memoryJournal());
+  const before = eventsOf(h, 'W-P5');
+  const dmpaEvent = before.find(([, , q]) => q === '9')![0];
+  for (const [label, lines] of [
+    ['an item left out', [line(CONDOM, 100)]],
+    ['another lot', [line(CONDOM, 100), line(DMPA, 9, 'LOT-2')]],
+  ] as const) {
+    const completed = sent('completed', [...lines]);
+    const pre = await caps.precheck!(completed).catch((e) => e);
+    t.equal(pre?.status, 409, `${label}: refused before it is accepted (before: accepted): ${pre}`);
+    t.match(pre?.message, String(dmpaEvent), `${label}: names the event it would leave ACTIVE`);
+    const err = await caps.confirm(completed, memoryJournal()).catch((e) => e);
+    t.equal(err?.status, 409, `${label}: the write refused too`);
+    t.same(eventsOf(h, 'W-P5'), before, `${label}: nothing written`);
+  }
+  await caps.confirm(sent('completed', [line(CONDOM, 100), line(DMPA, 0)]), memoryJournal());
+  t.same(
+    eventsOf(h, 'W-P5')
+      .map(([, status, q]) => `${status} ${q}`)
+      .sort(),
+    ['COMPLETED 0', 'COMPLETED 100'],
+    'a line of 0 for what was not received completes it',
+  );
 });
