@@ -119,9 +119,9 @@ export interface FlowSpec<T> {
    */
   revise?(value: T, context: WriteContext, written: { value: T; status: JobStatus; system: string } | undefined): T;
   /**
-   * What of a value makes two writes under one key the same write (the outbox's payload
-   * identity, Outbox.acceptWrites): what differs elsewhere is not a different payload. Absent: the
-   * whole value.
+   * What of a value makes two writes under one key the same write: a write whose key the outbox
+   * holds for another payload is that write when this is equal for both (acceptAsHeld), and is
+   * answered as it. Absent: only the same payload is.
    */
   sameWriteOf?(value: T): unknown;
   /** A change of something already upstream: its refusal leaves that in place (reads go on to the upstream). */

@@ -5,6 +5,7 @@ import type { Store, TransactionEntries } from '../store/types.js';
 import type { Connector } from './ports.js';
 import { DELIVERIES, FACILITIES, ORDERS, STOCK, type FlowSpec } from './flows.js';
 import { RoutedFlow } from './routed-flow.js';
+import { acceptAsHeld } from './same-write.js';
 import { activeMapping } from '../config/mappings.js';
 import { ROUTING_FILE, type RoutingRules, type Targets } from './rules.js';
 import { checkOnly, precheckAll, settleTransaction } from './transaction.js';
@@ -85,7 +86,13 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     const firsts = requests.map((_, i) => requests.slice(0, i).reduce((n, r) => n + r.length, 0));
     // recorded together, all or none; each write answers with its system of record's (first) job
     const entries = bundle && recordsEntries() ? entriesOfBundle(bundle, writes, firsts) : undefined;
-    const outcomes = await deps.outbox.acceptWrites(requests.flat(), { entries }).catch((err: unknown) => {
+    const owner = new Map(requests.flatMap((r, i) => r.map((req) => [req.idempotencyKey, flows[writes[i].flow]])));
+    const outcomes = await acceptAsHeld(
+      (reqs) => deps.outbox.acceptWrites(reqs, { entries }),
+      requests.flat(),
+      (id) => deps.store.getJob(id),
+      (req) => owner.get(req.idempotencyKey)?.sameWrite(),
+    ).catch((err: unknown) => {
       if (!(err instanceof KeyTakenError)) throw err;
       const i = requests.findIndex((r) => r.some((req) => req.idempotencyKey === err.idempotencyKey));
       throw i < 0 ? err : flows[writes[i].flow].lostRace(err, writes[i].value, writes[i].context);

@@ -10,11 +10,12 @@ import {
   isTransient,
 } from '../domain/errors.js';
 import { KeyTakenError } from '../outbox/errors.js';
-import { hashPayload } from '../outbox/hash.js';
+import { acceptAsHeld } from './same-write.js';
 import type { Flow, FlowService, WriteContext, WriteOutcome } from '../fhir/services.js';
 import { systemsForFlow } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type {
+  AcceptOptions,
   AcceptWriteRequest,
   DeliveryContext,
   FirstOutcome,
@@ -401,10 +402,8 @@ export class RoutedFlow<T> implements FlowService<T> {
       });
       // the answer is the system of record's; secondary targets are their own jobs (admin API)
       // the job's end settles at its COMMIT (endAhead): the read-back below overlaps its sync
-      [primary] = await this.outbox.acceptWrites(await this.acceptRequests(value, context, targets), {
-        endAhead: true,
-        entries: this.recordsEntries() ? context.entries : undefined,
-      });
+      const options = { endAhead: true, entries: this.recordsEntries() ? context.entries : undefined };
+      [primary] = await this.acceptAsHeld(await this.acceptRequests(value, context, targets), options);
     } catch (err) {
       // a refusal may rest on what those lookups saw: it is answered once that is on disk
       await this.store.durable();
@@ -421,6 +420,23 @@ export class RoutedFlow<T> implements FlowService<T> {
       // nobody is answered before the write's end is on disk
       await onDisk;
     }
+  }
+
+  /** Outbox.acceptWrites, a write the same as the one holding its key answered as it (acceptAsHeld). */
+  acceptAsHeld(requests: AcceptWriteRequest[], options: AcceptOptions = {}): Promise<OutboxOutcome[]> {
+    const same = this.sameWrite();
+    return acceptAsHeld(
+      (reqs) => this.outbox.acceptWrites(reqs, options),
+      requests,
+      (id) => this.store.getJob(id),
+      () => same,
+    );
+  }
+
+  /** FlowSpec.sameWriteOf, for the payload of one of this flow's outbox jobs. */
+  sameWrite(): ((payload: unknown) => unknown) | undefined {
+    const same = this.spec.sameWriteOf;
+    return same && ((payload) => same(payload as T));
   }
 
   /**
@@ -569,7 +585,6 @@ export class RoutedFlow<T> implements FlowService<T> {
       system,
       idempotencyKey: of ? key : secondaryKey(key, system),
       payload: value,
-      ...(this.spec.sameWriteOf ? { payloadHash: hashPayload(this.spec.sameWriteOf(value)) } : {}),
       transactionId: context.transactionId,
       links: linked.map((fhirId) => ({ flow: this.spec.flow, fhirId, ...(of ? {} : { primary: false }) })),
       ...(of ? {} : { deadlineMs: SECONDARY_DEADLINE_MS }),

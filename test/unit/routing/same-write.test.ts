@@ -1,0 +1,69 @@
+/**
+ * acceptAsHeld: a write whose key the outbox holds for another payload is accepted as that write
+ * only when what FlowSpec.sameWriteOf keeps of both is equal; anything else keeps the outbox's 409.
+ */
+import t from 'tap';
+import { acceptAsHeld } from '../../../src/routing/same-write.js';
+import { KeyTakenError } from '../../../src/outbox/errors.js';
+import type { AcceptWriteRequest, WriteOutcome } from '../../../src/outbox/types.js';
+import type { OutboxJob } from '../../../src/store/types.js';
+
+const held = { id: 'job-1', payloadHash: 'held-hash', payload: { id: 'pod-1', qty: 2 } } as unknown as OutboxJob;
+const withoutId = (v: unknown) => ({ ...(v as object), id: undefined });
+
+/** An outbox holding `delivery|1` under held-hash: any other hash for it is a KeyTakenError. */
+function outbox() {
+  const seen: AcceptWriteRequest[][] = [];
+  const accept = async (reqs: AcceptWriteRequest[]): Promise<WriteOutcome[]> => {
+    seen.push(reqs);
+    if (reqs.some((r) => r.idempotencyKey === 'delivery|1' && r.payloadHash !== 'held-hash'))
+      throw new KeyTakenError('delivery|1', 'job-1', 'delivery');
+    return reqs.map(() => ({ kind: 'duplicate', jobId: 'job-1' }) as unknown as WriteOutcome);
+  };
+  return { seen, accept };
+}
+const request = (payload: unknown): AcceptWriteRequest => ({
+  flow: 'delivery',
+  system: 'openlmis',
+  idempotencyKey: 'delivery|1',
+  payload,
+});
+
+t.test('the same write by another id is accepted under the held hash', async (t) => {
+  const o = outbox();
+  const outcomes = await acceptAsHeld(
+    o.accept,
+    [request({ id: 'derived', qty: 2 })],
+    async () => held,
+    () => withoutId,
+  );
+  t.equal(outcomes.length, 1);
+  t.equal(o.seen.at(-1)![0].payloadHash, 'held-hash');
+});
+
+t.test('other content keeps the 409', async (t) => {
+  const o = outbox();
+  await t.rejects(
+    acceptAsHeld(
+      o.accept,
+      [request({ id: 'derived', qty: 1 })],
+      async () => held,
+      () => withoutId,
+    ),
+    KeyTakenError,
+  );
+  t.equal(o.seen.length, 1, 'tried once');
+});
+
+t.test('a flow without sameWriteOf keeps the 409', async (t) => {
+  const o = outbox();
+  await t.rejects(
+    acceptAsHeld(
+      o.accept,
+      [request({ id: 'derived', qty: 2 })],
+      async () => held,
+      () => undefined,
+    ),
+    KeyTakenError,
+  );
+});
