@@ -16,6 +16,7 @@ import {
   inPlaceNow,
   alreadyDeleted,
   deleteAnswer,
+  changedByOtherId,
   deletedResource,
   patchedResource,
   read,
@@ -216,11 +217,13 @@ async function asPut(ctx: FhirContext, e: Entry): Promise<Entry> {
       e.ifMatch,
       where,
       at,
-    );
+    ).catch(changedByOtherId(at.id));
     return { ...e, method: 'PUT', resource, ifMatch, sent: { ifMatch: e.ifMatch } };
   }
   if (e.method === 'DELETE') {
-    const deleted = await deletedResource(ctx, e.type, e.id!, e.ifMatch, at).catch(alreadyDeleted(e.type, e.id!));
+    const deleted = await deletedResource(ctx, e.type, e.id!, e.ifMatch, at)
+      .catch(alreadyDeleted(e.type, e.id!))
+      .catch(changedByOtherId(at.id));
     if ('status' in deleted) return { ...e, done: deleted };
     const [resource, ifMatch] = deleted;
     return { ...e, method: 'PUT', resource, ifMatch, deleted: true, sent: { ifMatch: e.ifMatch } };

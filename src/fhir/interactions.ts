@@ -181,9 +181,14 @@ class OtherReleaseId extends KnownAsError {}
  * change it as, as a read's 301 names it; else rethrown.
  */
 function changedAt(type: string, where = type) {
+  return changedByOtherId(`${where}.id`);
+}
+
+/** changedAt, the 409 at `expression` (a transaction's PATCH or DELETE entry: its request.url). */
+export function changedByOtherId(expression: string) {
   return (err: unknown): never => {
     if (err instanceof KnownAsError)
-      throw new ConflictError(err.issues[0].diagnostics ?? err.message, 409, [`${where}.id`]);
+      throw new ConflictError(err.issues[0].diagnostics ?? err.message, 409, [expression]);
     throw err;
   };
 }

@@ -114,6 +114,14 @@ for (const engine of engineCases())
     t.equal(deleted.headers.get('location'), null, 'DELETE: no redirect to follow');
     t.match(refusal.issue?.[0]?.diagnostics, `change it as ${CLIENT_ID}`, 'DELETE: names the id to use');
     t.same(refusal.issue?.[0]?.expression, ['SupplyRequest.id'], "DELETE: at the resource's id");
+    const entry = await rig.fhir('POST', '/fhir', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [{ request: { method: 'DELETE', url: `SupplyRequest/${former}` } }],
+    });
+    t.equal(entry.status, 409, `a transaction DELETE entry by the former id: ${why(entry)}`);
+    t.match(entry.body.issue?.[0]?.diagnostics, `change it as ${CLIENT_ID}`);
+    t.same(entry.body.issue?.[0]?.expression, ['Bundle.entry[0].request.url'], "at the entry's request.url");
     const after = await rig.fhir('GET', `/fhir/SupplyRequest/${CLIENT_ID}`);
     t.equal(after.body.meta.versionId, followed.body.meta.versionId, 'the order is as it was');
   });
