@@ -224,11 +224,7 @@ function sameDay(a: string, b: string): boolean {
 
 const deliveryGroupKey = (identifier: Identifier) => `delivery|${identifier.system}|${identifier.value}`;
 
-/**
- * The id R5 serves a delivery the client wrote under, whichever release it was written on: an R4
- * write without it read on R5 while queued as `SupplyDelivery/undefined`, and a resend by the R5
- * id differed from it by the id (another payload for its identifier, a 409).
- */
+/** The id an R5 create of a delivery gets: its number's, so a resend of the create is the same write. */
 const deliveryId = (identifier: Identifier) => stableId('SupplyDelivery', identifier.system, identifier.value);
 
 const supplyDelivery: ResourceAdapter<Delivery> = {
@@ -246,11 +242,7 @@ const supplyDelivery: ResourceAdapter<Delivery> = {
     const key = deliveryGroupKey(delivery.identifier);
     if (version === 'r5') {
       const id = mode === 'update' ? String(resource.id) : deliveryId(delivery.identifier);
-      // each line under the id R4 gives it: a write is one payload whichever release it came on
-      const withIds = lines.map((l) =>
-        l.lineId ? l : withMembers(l, { lineId: deliveryLineId(delivery.identifier, l.product, l.lot?.number) }),
-      );
-      return { id, groupKey: key, explicitGroup: true, build: () => withMembers(delivery, { id, lines: withIds }) };
+      return { id, groupKey: key, explicitGroup: true, build: () => withMembers(delivery, { id, lines }) };
     }
     const line = lines[0];
     const id =
@@ -261,7 +253,10 @@ const supplyDelivery: ResourceAdapter<Delivery> = {
       groupKey: key,
       explicitGroup: explicitNumber,
       build(previous) {
-        if (!previous) return withMembers(delivery, { id: deliveryId(delivery.identifier), lines: [withId] });
+        // no id of ours: a delivery already upstream (an OpenLMIS proof of delivery) keeps the
+        // upstream's id on R5 (withClientIds), which R5 clients may already hold (a69f218 gave it
+        // the number's id: an R5 PUT by the proof of delivery's id became a 409)
+        if (!previous) return withMembers(delivery, { id: undefined, lines: [withId] });
         const lineIds = [...(previous.basedOn?.lineIds ?? []), ...(delivery.basedOn?.lineIds ?? [])];
         return {
           ...previous,
