@@ -370,8 +370,6 @@ export class Outbox {
         system: req.system,
         idempotencyKey: req.idempotencyKey,
         payloadHash: req.payloadHash ?? hashPayload(req.payload),
-        // a flow hashing only what makes it the same write hashed the whole payload before
-        ...(req.payloadHash ? { formerPayloadHashes: [hashPayload(req.payload)] } : {}),
         payload: req.payload,
         status: 'in-flight' as const,
         attempts: 1,

@@ -127,7 +127,7 @@ import {
   jobRunFromRow,
   jobRunValues,
 } from './job-runs.js';
-import { PayloadConflict, samePayloadAs } from './types.js';
+import { PayloadConflict } from './types.js';
 import {
   ofThisRequest,
   PG_INSERT_TRANSACTION_ENTRIES_SQL,
@@ -605,7 +605,8 @@ export class PostgresStore implements Store {
       for (const i of keyOrder(jobs)) {
         const job = jobs[i];
         const r = await this.insertWrite(job, c);
-        if (!r.created && !samePayloadAs(r.job, job)) throw new PayloadConflict(job.idempotencyKey, r.job.id);
+        if (!r.created && r.job.payloadHash !== job.payloadHash)
+          throw new PayloadConflict(job.idempotencyKey, r.job.id);
         results[i] = r;
       }
       await this.insertLinks(

@@ -111,7 +111,7 @@ import {
   jobRunFromRow,
   jobRunValues,
 } from './job-runs.js';
-import { PayloadConflict, samePayloadAs } from './types.js';
+import { PayloadConflict } from './types.js';
 import { JOB_COLUMNS } from './job-columns.js';
 import { jobsByKeyValueArgs, jobsByKeyValueSql } from './key-values.js';
 import {
@@ -442,7 +442,8 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const results = jobs.map((job) => {
         const r = this.insertWrite(job);
-        if (!r.created && !samePayloadAs(r.job, job)) throw new PayloadConflict(job.idempotencyKey, r.job.id);
+        if (!r.created && r.job.payloadHash !== job.payloadHash)
+          throw new PayloadConflict(job.idempotencyKey, r.job.id);
         return r;
       });
       this.insertLinks(links.map((l) => ({ ...l, jobId: l.jobId && jobIdFor(l.jobId, jobs, results) })));

@@ -129,17 +129,7 @@ export interface NewJob extends Pick<
   status: 'pending' | 'in-flight';
   /** AcceptWriteRequest.orderKey: jobs of one system, flow and key (or payload id) are claimed in the order accepted. */
   orderKey?: string;
-  /**
-   * Hashes a job held under the key may carry for this same write, as releases before its flow
-   * hashed only what makes it the same write (FlowSpec.sameWriteOf) computed them (the whole
-   * payload): a resend after the upgrade of a write held from before is that write, not a conflict.
-   */
-  formerPayloadHashes?: string[];
 }
-
-/** Whether the job held under a key is this write: its payload hash, or one an earlier release gave it. */
-export const samePayloadAs = (held: { payloadHash: string }, job: NewJob): boolean =>
-  held.payloadHash === job.payloadHash || (job.formerPayloadHashes ?? []).includes(held.payloadHash);
 
 export type RecordWriteResult =
   /** A new job; `supersedes` names the rejected job whose key it took over. */

@@ -5,7 +5,6 @@
  */
 import t from 'tap';
 import { ConflictError } from '../../../src/domain/errors.js';
-import { hashPayload } from '../../../src/outbox/hash.js';
 import type { WriteOutcome } from '../../../src/outbox/types.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { outboxFixture, waitFor } from '../../support/outbox-fixture.js';
@@ -99,22 +98,6 @@ for (const engine of engineCases()) {
       t.match((err as ConflictError).issues, [{ code: 'conflict', diagnostics: /SR-6.*different write payload/ }]);
       t.equal(f.upstream.state.applied.get('SR-6')?.count, 1);
       t.same((await f.outbox.findByKey('SR-6'))[0].payload, { data: { qty: 5 } }, 'the stored payload is untouched');
-    });
-
-    t.test('a write held from before its flow hashed only what makes it the same: the resend is it', async (t) => {
-      // a release before FlowSpec.sameWriteOf hashed the whole payload; the same resend after the
-      // upgrade hashes its identity only, and is still that write, not a 409
-      const f = await outboxFixture(t, engine);
-      const first = await f.outbox.acceptWrite(write('SR-8', { qty: 5, id: 'a' }));
-      t.equal(first.kind, 'done');
-      const identity = hashPayload({ data: { qty: 5 } });
-      const again = await f.outbox.acceptWrite(write('SR-8', { qty: 5, id: 'a' }, { payloadHash: identity }));
-      t.equal(again.kind, 'duplicate', 'the same payload under the new hash is that write');
-      t.equal(f.calls.write, 1, 'written once');
-      const other = await f.outbox
-        .acceptWrite(write('SR-8', { qty: 6, id: 'a' }, { payloadHash: hashPayload({ data: { qty: 6 } }) }))
-        .catch((e: unknown) => e);
-      t.ok(other instanceof ConflictError, 'another payload is still a conflict');
     });
 
     t.test('a permanent rejection is returned, recorded and never retried', async (t) => {
