@@ -10,9 +10,9 @@ import {
   type IBreaker,
 } from 'cockatiel';
 import { AttemptTimeoutError } from './errors.js';
-import type { UpstreamError } from '../domain/errors.js';
+import { UpstreamError } from '../domain/errors.js';
 import { askedOf } from '../upstream/errors.js';
-import { countsAgainstSystem, otherShapeAnswer } from './failures.js';
+import { classifyFailure, countsAgainstSystem, otherShapeAnswer } from './failures.js';
 import { OtherShapeStreak } from './other-shape-streak.js';
 import { DEFAULT_OUTBOX_OPTIONS, type OutboxLogger } from './types.js';
 
@@ -54,6 +54,9 @@ function liveOpenTime(opts: BreakerOptions): IBackoffFactory<unknown> {
   return { next };
 }
 
+/** Failing jobs remembered per system: enough to know whether any other than a probe's failed. */
+const MAX_FAILING_JOBS = 16;
+
 /** How far back an answer of another shape joins a streak when no window is given: outbox.backoffCapMs's default. */
 const OTHER_SHAPE_WINDOW_MS = DEFAULT_OUTBOX_OPTIONS.backoff.capMs;
 
@@ -80,6 +83,8 @@ export class SystemBreaker {
   private readonly systemic = new WeakSet<object>();
   /** Failures of probes that opened the breaker again (probeFailed). */
   private readonly failedProbes = new WeakSet<object>();
+  /** Jobs whose failures the breaker counted since the system's last success (a few suffice). */
+  private readonly failingJobs = new Set<string>();
 
   constructor(
     private readonly opts: BreakerOptions,
@@ -165,6 +170,7 @@ export class SystemBreaker {
       const result = await attempt();
       if (called()) {
         this.otherShapes.clear();
+        this.failingJobs.clear();
         await this.decide(() => Promise.resolve(result));
       }
       return result;
@@ -175,8 +181,12 @@ export class SystemBreaker {
       if (probe && otherShape && !systemic) throw err;
       if (called() || systemic || failedOnTheWay(err, this.system)) {
         await this.decide(() => Promise.reject(err));
-        // the probe's failure counted: open again
-        if (probe && this.policy.state === CircuitState.Open && typeof err === 'object' && err !== null) {
+        const theSystems = this.othersFailing(job) || notServing(err);
+        if (systemic || countsAgainstSystem(err, this.system)) this.noteFailing(job);
+        // the probe's failure counted: open again; its job waits uncharged when the failure is the
+        // system's (others failed too, or it serves nobody), not this one write's (alone and
+        // answered 500 every time: charged, it dies after its attempts)
+        if (probe && theSystems && this.policy.state === CircuitState.Open && typeof err === 'object' && err !== null) {
           this.failedProbes.add(err);
         }
       }
@@ -197,10 +207,24 @@ export class SystemBreaker {
     return systemic;
   }
 
+  /** Whether a job other than `job` failed against the system since its last success (unknown job: yes). */
+  private othersFailing(job: string): boolean {
+    if (!job) return true;
+    for (const other of this.failingJobs) if (other !== job) return true;
+    return false;
+  }
+
+  private noteFailing(job: string): void {
+    if (job && this.failingJobs.size < MAX_FAILING_JOBS) this.failingJobs.add(job);
+  }
+
   /**
-   * Whether `err` ended a probe that opened the breaker again (the system still failing): the
-   * probe's job then waits uncharged like the writes it held back. Charged, each probe cost one
-   * held write an attempt, and an outage outlasting outbox.maxAttempts probes dead-lettered them.
+   * Whether `err` ended a probe that opened the breaker again while other jobs failed too (the
+   * system still failing): the probe's job then waits uncharged like the writes it held back.
+   * Charged, each probe cost one held write an attempt, and an outage outlasting
+   * outbox.maxAttempts probes dead-lettered them. A job failing alone (one write a healthy system
+   * answers 500 every time) is charged: uncharged, it was every probe, kept the breaker open and
+   * was sent again every breakerOpenMs for ever.
    */
   probeFailed(err: unknown): boolean {
     return typeof err === 'object' && err !== null && this.failedProbes.has(err);
@@ -215,6 +239,16 @@ export class SystemBreaker {
   reopensAt(): number {
     return (this.openedAt ?? Date.now()) + this.openForMs;
   }
+}
+
+/**
+ * A failure that says the system serves nobody, whichever write asked: no answer at all (refused,
+ * reset, timed out) or a gateway's 502/503/504. A 500 may be one write's own doing.
+ */
+function notServing(err: unknown): boolean {
+  if (err instanceof UpstreamError)
+    return err.upstreamStatus === undefined || [502, 503, 504].includes(err.upstreamStatus);
+  return classifyFailure(err) === 'transient';
 }
 
 /**

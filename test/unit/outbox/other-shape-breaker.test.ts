@@ -126,3 +126,34 @@ t.test('a probe meeting the poisoned request hands the probe on: not reopened, n
   t.ok(b.probeFailed(again), 'a probe the system failed opened it again: its job waits uncharged');
   t.equal(b.gate(), 'open');
 });
+
+t.test(
+  'a probe failing alone (one write a healthy system answers 500) is charged; with others, uncharged',
+  async (t) => {
+    const b = new SystemBreaker(OPTS, 'msupply');
+    const broken = () =>
+      new UpstreamError({
+        system: 'msupply',
+        transient: true,
+        upstreamStatus: 500,
+        diagnostics: 'NullPointerException',
+      });
+    for (let i = 0; i < OPTS.consecutiveFailures; i++) await failOnce(b, 'poisoned', broken());
+    t.equal(b.gate(), 'open', 'its own failures opened it');
+    await new Promise((r) => setTimeout(r, OPTS.halfOpenAfterMs + 5));
+    const alone = broken();
+    await failOnce(b, 'poisoned', alone);
+    t.equal(b.gate(), 'open', 'the probe failed: open again');
+    t.notOk(b.probeFailed(alone), 'no other job failed: charged, so it dies after its attempts');
+    // another job fails too (a system down): the probe's job then waits uncharged
+    await new Promise((r) => setTimeout(r, OPTS.halfOpenAfterMs + 5));
+    await failOnce(b, 'other', broken());
+    await new Promise((r) => setTimeout(r, OPTS.halfOpenAfterMs + 5));
+    const withOthers = broken();
+    await failOnce(b, 'poisoned', withOthers);
+    t.ok(b.probeFailed(withOthers), 'another job failed since the last success: uncharged');
+    await new Promise((r) => setTimeout(r, OPTS.halfOpenAfterMs + 5));
+    await succeed(b, 'healthy');
+    t.equal(b.gate(), 'closed', 'a success closes it and forgets the failing jobs');
+  },
+);
