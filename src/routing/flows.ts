@@ -328,3 +328,8 @@ export const FACILITIES: FlowSpec<Facility> = {
     facilityPath: 'Location',
   }),
 };
+
+/** The business key of a secondary target's job: the write's own, for that system. */
+export function secondaryKey(key: string, system: string): string {
+  return `${key}|${system}`;
+}

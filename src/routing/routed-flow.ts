@@ -31,7 +31,7 @@ import type {
   WritesAhead,
 } from '../store/types.js';
 import type { Connector, Page, SearchCriteria, WriteResult } from './ports.js';
-import type { FlowSpec } from './flows.js';
+import { secondaryKey, type FlowSpec } from './flows.js';
 import { facilityFacts } from './facility-facts.js';
 import { readOnlyReason, readOnlyReasons, refuseReadOnlyWrite } from './read-only.js';
 import { resolveTargets, type FlowRouting, type Targets } from './rules.js';
@@ -923,11 +923,6 @@ function withWrittenOnce<T>(pages: (Page<T> & { written: T[] })[]): Page<T>[] {
     for (const v of fresh) have.add(idOf(v));
     return { ...page, items: [...page.items, ...fresh] };
   });
-}
-
-/** The business key of a secondary target's job: the write's own, for that system. */
-function secondaryKey(key: string, system: string): string {
-  return `${key}|${system}`;
 }
 
 /** A secondary target's job (a write's own key ends in a version or a job id, never a system). */

@@ -1,5 +1,5 @@
 import type { Delivery } from '../../domain/index.js';
-import { DELIVERIES } from '../../routing/flows.js';
+import { DELIVERIES, secondaryKey } from '../../routing/flows.js';
 import type { JournalStep, OutboxJob, Store } from '../../store/types.js';
 import { OPENMRS } from './errors.js';
 
@@ -46,13 +46,16 @@ async function stillToRun(store: SenderStore): Promise<OutboxJob[]> {
  */
 export async function laterSender(store: SenderStore, operationUuid: string, delivery: Delivery): Promise<boolean> {
   const key = DELIVERIES.key(delivery);
-  const own = (await store.findJobsByKey(key ?? '')).find(
-    (j) => j.system === OPENMRS && (STILL_TO_RUN as readonly string[]).includes(j.status),
-  );
+  // this write's own job: under the delivery's key, or (OpenMRS a secondary target) that key for
+  // OpenMRS; missed, the write took its own mark for a later sender and waited on itself until dead
+  const ownKeys = key ? [key, secondaryKey(key, OPENMRS)] : [];
+  const own = (await Promise.all(ownKeys.map((k) => store.findJobsByKey(k))))
+    .flat()
+    .find((j) => j.system === OPENMRS && (STILL_TO_RUN as readonly string[]).includes(j.status));
   const ownSent = own && sentStep(await store.listSteps(own.id));
   const mine = { at: ownSent?.completedAt ?? -Infinity, id: own?.id ?? '' };
   for (const job of await stillToRun(store)) {
-    if (job.idempotencyKey === key) continue;
+    if (ownKeys.includes(job.idempotencyKey)) continue;
     const steps = await store.listSteps(job.id);
     if (chosenUuid(steps) !== operationUuid) continue;
     const sent = sentStep(steps);
