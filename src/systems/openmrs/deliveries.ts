@@ -297,18 +297,26 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     journal: StepJournal,
     marksSent: boolean,
     [step, name, from]: [string, string, string],
-  ) =>
-    journal.run(step, () =>
+  ) => {
+    // whether this attempt marked the sending first: a mark found from an earlier attempt means
+    // that attempt sent the action too, and it may be the one that landed (its answer lost)
+    let markedNow = false;
+    const mark = async () => ((markedNow = true), true);
+    return journal.run(step, () =>
       actOn(client, String(op.uuid), name, [from], undefined, {
-        sending: () => journal.run(`${step}-sent`, async () => true).then(() => undefined),
+        sending: () => journal.run(`${step}-sent`, mark).then(() => undefined),
         async past(status, raced = false) {
           if (status !== 'COMPLETED') return;
-          // raced: its own action refused just now, so whoever completed it, this write did not
-          const sent = !raced && (!marksSent || (await journal.run(`${step}-sent`, async () => false)));
+          // raced: its own action refused just now; another's completed it, unless an earlier
+          // attempt of this write sent it too (timed out on our side, applied late)
+          const sent = raced
+            ? !marksSent || !markedNow
+            : !marksSent || (await journal.run(`${step}-sent`, async () => false));
           await refuseCompletedByAnother({ ...op, status }, delivery, numberOf(op), deps.confirmedBy, sent);
         },
       }),
     );
+  };
 
   return {
     async get(id) {

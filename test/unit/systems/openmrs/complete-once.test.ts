@@ -115,3 +115,25 @@ t.test('another instance completes the transfer just before this COMPLETE lands:
   t.ok(raced);
   t.match(err, { status: 409, message: /was already completed in OpenMRS, not by a delivery confirmed/ });
 });
+
+t.test("an earlier attempt's COMPLETE lands just before this attempt's: its own completion", async (t) => {
+  const { sb, c, uuid, confirmation } = await dispatchedTransfer(t, 'DL-94');
+  // attempt 1 marked and sent its COMPLETE and timed out on our side; OpenMRS applies it late,
+  // between attempt 2's read (still dispatched) and attempt 2's own COMPLETE (refused, 400)
+  const journal = new MemoryJournal();
+  journal.steps.set('find-operation', uuid);
+  journal.steps.set('find-operation-marks', true);
+  journal.steps.set('complete-transfer-sent', true);
+  const act = sb.stock.act.bind(sb.stock);
+  let late = false;
+  sb.stock.act = (body, seeding) => {
+    if (!late && body?.name === 'COMPLETE') {
+      late = true;
+      act({ name: 'COMPLETE', uuid });
+    }
+    return act(body, seeding);
+  };
+  const done = await c.deliveries!.confirm(confirmation, journal);
+  t.ok(late, 'the earlier COMPLETE landed first');
+  t.match(done, { status: 'completed' }, 'taken as this write\'s own completion, not "completed in OpenMRS"');
+});
