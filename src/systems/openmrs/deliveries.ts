@@ -261,20 +261,20 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
    * completed by the retry of part 1's confirmation).
    */
   const pinned = async (delivery: Delivery, journal: StepJournal): Promise<Pinned> => {
-    let chosenNow = false;
     const chosen = await journal.run('find-operation', async (): Promise<Chosen> => {
       const op = await find(delivery);
       if (!op) throw notFound(delivery);
       // a first attempt: completed already, it was not by this job (its journal would hold the choice)
       await refuseCompletedByAnother(op, delivery, numberOf(op), deps.confirmedBy);
-      chosenNow = true;
+      // completeOnce marks its sending: journaled before the choice, so a choice on record always
+      // has it (journaled after, a crash between the two steps left a choice "never marked")
+      await journal.run('find-operation-marks', async () => true);
       // a bare uuid, as every release reads it (instances of two releases share a PostgreSQL store)
       return String(op.uuid);
     });
-    // whether completeOnce marks its sending, in a step of its own that a release before ignores:
-    // true only when chosen in this attempt; a choice journaled before the marker existed (an
-    // upgrade with writes waiting) never had it, and its sending is unknown
-    const marks = await journal.run('find-operation-marks', async () => chosenNow);
+    // a step of its own, which a release before ignores; a choice journaled before the marker
+    // existed (an upgrade with writes waiting) has none, and its sending is unknown
+    const marks = await journal.run('find-operation-marks', async () => false);
     const { uuid, marksSent } = typeof chosen === 'string' ? { uuid: chosen, marksSent: marks } : chosen;
     const op = await transfer(uuid);
     if (!op) throw notFound(delivery);

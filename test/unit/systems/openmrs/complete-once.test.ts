@@ -88,6 +88,13 @@ t.test('a first attempt journals its choice as a bare uuid, which a release befo
   t.equal(journal.steps.get('find-operation'), uuid);
   t.equal(journal.steps.get('find-operation-marks'), true);
   t.equal(journal.steps.get('complete-transfer-sent'), true);
+  const order = [...journal.steps.keys()];
+  // a crash between the two steps must never leave a choice on record without its mark (such a
+  // write is taken as having sent, and would claim a completion another delivery made)
+  t.ok(
+    order.indexOf('find-operation-marks') < order.indexOf('find-operation'),
+    `the mark journaled before the choice (${order.join(', ')})`,
+  );
 });
 
 t.test('a bare uuid with its sending marked, never sent, found completed: refused', async (t) => {
