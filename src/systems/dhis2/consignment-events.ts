@@ -1,5 +1,6 @@
 import { ConflictError } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
+import { deliveryLineId } from '../../domain/line-ids.js';
 import type { Delivery, Identifier, ProductRef } from '../../domain/index.js';
 import { deterministicUid } from './identifiers.js';
 import type { Dhis2ProductMap } from './products.js';
@@ -200,6 +201,12 @@ export function planEvents(
         409,
         [`Delivery.lines[${lines[0]}]`],
       );
+    if (events.length <= 1 && namesEventsGone(delivery, lines))
+      throw new ConflictError(
+        `consignment ${delivery.identifier.value} changed since it was read: the delivery's lines ${lines.map((i) => `[${i}]`).join(', ')} were read from ${lines.length} events of one item and lot, and DHIS2 holds ${events.length} now${events.length ? ` (${named(events)})` : ''}; summed into one event, their quantities would be a receipt nobody made. Read the consignment again and confirm it as read`,
+        409,
+        [`Delivery.lines[${lines[1]}]`],
+      );
     if (events.length > 1) pairedByLineId(delivery, lines, events, products).forEach((uid, n) => add(uid, lines[n]));
     else lines.forEach((i) => add(events[0]?.uid ?? derivedUid(delivery, codes[i], delivery.lines[i].lot?.number), i));
   }
@@ -213,6 +220,20 @@ export function planEvents(
       ['Delivery.lines'],
     );
   return out;
+}
+
+/**
+ * Whether lines of one item and lot carry the ids a read gives the lines of several events
+ * (eventLineId: distinct, none the plain line id) while DHIS2 holds one event or none for them
+ * now: a DHIS2 user deleted one since the read. A delivery's own lines of one item and lot carry
+ * no id (R5) or the one plain id (R4), and are one event of their sum.
+ */
+function namesEventsGone(delivery: Delivery, lines: number[]): boolean {
+  if (lines.length < 2) return false;
+  const ids = lines.map((i) => delivery.lines[i].lineId);
+  const l = delivery.lines[lines[0]];
+  const plain = deliveryLineId(delivery.identifier, l.product, l.lot?.number);
+  return ids.every((id) => id && id !== plain) && new Set(ids).size === ids.length;
 }
 
 /**

@@ -144,3 +144,17 @@ t.test('a delivery completed with fewer items than it sent in progress: a 409 na
     'a line of 0 for what was not received completes it',
   );
 });
+
+t.test('one of two events of an item and lot deleted since the read: a 409, not their sum on one', async (t) => {
+  const h = await startHarness();
+  t.teardown(h.close);
+  const caps = consignmentCapability(h.client);
+  const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
+  h.sandbox.tracker.events.set('NatP5aaaa01', nativeEvent('NatP5aaaa01', hc, 'W-P5', 'FP_CNDM', '10'));
+  h.sandbox.tracker.events.set('NatP5bbbb02', nativeEvent('NatP5bbbb02', hc, 'W-P5', 'FP_CNDM', '5'));
+  const read = (await caps.get(`${hc}~W-P5`))!;
+  h.sandbox.tracker.events.delete('NatP5bbbb02'); // a DHIS2 user deletes one
+  const err = await caps.confirm(received(read), memoryJournal()).catch((e: unknown) => e);
+  t.match(err, { status: 409, message: /changed since it was read/ });
+  t.same(eventsOf(h, 'W-P5'), [['NatP5aaaa01', 'ACTIVE', '10']], 'nothing written (before: 15 on the one left)');
+});
