@@ -814,7 +814,14 @@ export class Outbox {
       // for do (charged, an outage outlasting maxAttempts probes dead-lettered every held write);
       // its error kept as the last one, so its retry looks before it writes again
       const breaker = this.breakers.for(job.system);
-      if (breaker.probeFailed(err)) return await this.waitAsAsked(job, leaseOwner, breaker.reopensAt(), err);
+      if (breaker.probeFailed(err)) {
+        // no sooner than a probe whose answer was lost may still land (settleMs), nor than the
+        // system's Retry-After: with breakerOpenMs below settleMs its retry looked too early,
+        // found nothing, and wrote again
+        const settled = isUnknownOutcome(err) ? Date.now() + this.options.settleMs : 0;
+        const at = Math.max(breaker.reopensAt(), settled, notBeforeOf(err) ?? 0);
+        return await this.waitAsAsked(job, leaseOwner, at, err);
+      }
       // the system said when, or refused our own credentials (the write waits for the settings)
       const retryAt = retryAtOf(err) ?? this.waitForCredentials(job, err);
       if (retryAt !== undefined) return await this.waitAsAsked(job, leaseOwner, retryAt, err);

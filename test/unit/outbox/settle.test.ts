@@ -96,3 +96,49 @@ t.test('a known failure (503 answered) retries on the backoff alone', async (t) 
   t.equal(job.status, 'pending');
   t.ok(job.nextAttemptAt < before + SETTLE_MS, 'due on the ordinary backoff');
 });
+
+t.test('a probe that timed out waits settleMs too, not only until the breaker reopens', async (t) => {
+  const store = await openStore({ databaseUrl: 'sqlite::memory:' });
+  const timedOut = () =>
+    new UpstreamError({
+      system: 'lmis',
+      transient: true,
+      code: 'timeout',
+      diagnostics: 'did not answer within 30000 ms',
+    });
+  const outbox = new Outbox({
+    store,
+    options: {
+      deadlineMs: 1_000,
+      attemptTimeoutMs: 100,
+      leaseMs: 500,
+      settleMs: SETTLE_MS,
+      backoff: { baseMs: 10, capMs: 20, maxAttempts: 5 },
+      // breakerOpenMs far below settleMs: the probe's retry would look before its write could land
+      breaker: { consecutiveFailures: 1, halfOpenAfterMs: 20 },
+    },
+  });
+  outbox.register('order', 'lmis', async () => {
+    throw timedOut();
+  });
+  t.teardown(async () => {
+    await outbox.stop();
+    await store.close();
+  });
+  await outbox.acceptWrite({ flow: 'order', system: 'lmis', idempotencyKey: 'o-a', payload: {} }); // opens it
+  const held = await outbox.acceptWrite({ flow: 'order', system: 'lmis', idempotencyKey: 'o-b', payload: {} });
+  t.equal(held.kind, 'queued', 'the second write is held by the open breaker');
+  await new Promise((r) => setTimeout(r, 40));
+  const before = Date.now();
+  await outbox.runOnce(); // o-b is the probe, and times out too
+  let probe = (await store.findJobsByKey('o-b'))[0];
+  for (let i = 0; i < 500 && probe.status === 'in-flight'; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+    probe = (await store.findJobsByKey('o-b'))[0];
+  }
+  t.equal(probe.attempts, 0, `the probe ran and was not charged (${probe.attempts}, ${probe.lastError})`);
+  t.ok(
+    probe.nextAttemptAt >= before + SETTLE_MS - 50,
+    `its retry not before the settle time (due in ${probe.nextAttemptAt - before} ms)`,
+  );
+});
