@@ -11,7 +11,11 @@ import { openStore } from '../../../src/store/index.js';
 
 const SETTLE_MS = 60_000;
 
-async function setup(t: { teardown(fn: () => Promise<void>): void }, fail: (signal: AbortSignal) => Promise<never>) {
+async function setup(
+  t: { teardown(fn: () => Promise<void>): void },
+  fail: (signal: AbortSignal) => Promise<never>,
+  breaker?: { consecutiveFailures: number; halfOpenAfterMs: number },
+) {
   const store = await openStore({ databaseUrl: 'sqlite::memory:' });
   const outbox = new Outbox({
     store,
@@ -21,6 +25,7 @@ async function setup(t: { teardown(fn: () => Promise<void>): void }, fail: (sign
       leaseMs: 500,
       settleMs: SETTLE_MS,
       backoff: { baseMs: 10, capMs: 20, maxAttempts: 5 },
+      ...(breaker ? { breaker } : {}),
     },
   });
   outbox.register('order', 'lmis', (_job, _journal, ctx) => fail(ctx.signal));
@@ -98,33 +103,19 @@ t.test('a known failure (503 answered) retries on the backoff alone', async (t) 
 });
 
 t.test('a probe that timed out waits settleMs too, not only until the breaker reopens', async (t) => {
-  const store = await openStore({ databaseUrl: 'sqlite::memory:' });
-  const timedOut = () =>
-    new UpstreamError({
-      system: 'lmis',
-      transient: true,
-      code: 'timeout',
-      diagnostics: 'did not answer within 30000 ms',
-    });
-  const outbox = new Outbox({
-    store,
-    options: {
-      deadlineMs: 1_000,
-      attemptTimeoutMs: 100,
-      leaseMs: 500,
-      settleMs: SETTLE_MS,
-      backoff: { baseMs: 10, capMs: 20, maxAttempts: 5 },
-      // breakerOpenMs far below settleMs: the probe's retry would look before its write could land
-      breaker: { consecutiveFailures: 1, halfOpenAfterMs: 20 },
+  // breakerOpenMs far below settleMs: the probe's retry would look before its write could land
+  const { outbox, store } = await setup(
+    t,
+    async () => {
+      throw new UpstreamError({
+        system: 'lmis',
+        transient: true,
+        code: 'timeout',
+        diagnostics: 'did not answer within 30000 ms',
+      });
     },
-  });
-  outbox.register('order', 'lmis', async () => {
-    throw timedOut();
-  });
-  t.teardown(async () => {
-    await outbox.stop();
-    await store.close();
-  });
+    { consecutiveFailures: 1, halfOpenAfterMs: 20 },
+  );
   await outbox.acceptWrite({ flow: 'order', system: 'lmis', idempotencyKey: 'o-a', payload: {} }); // opens it
   const held = await outbox.acceptWrite({ flow: 'order', system: 'lmis', idempotencyKey: 'o-b', payload: {} });
   t.equal(held.kind, 'queued', 'the second write is held by the open breaker');
