@@ -49,6 +49,13 @@ export interface FlowSpec<T> {
   writeKey?(c: Connector): ((value: T) => string | undefined) | undefined;
   /** FHIR ids of the resources the value is served as (one per line for orders and R4 deliveries). */
   fhirIds(value: T): string[];
+  /**
+   * The upstream id the connector reads the value back by, when it gives one other than the
+   * value's id: a DHIS2 consignment's id is a one-way hash of its org unit and reference, which
+   * its get() cannot read; its source id is them. A search links the ids it lists to this one
+   * (RoutedFlow.remember). Absent or undefined: the value's id.
+   */
+  upstreamId?(value: T): string | undefined;
   /** The value as read while its write waits in the outbox (or failed there). */
   pendingView(value: T, status: JobStatus): T;
   /**
@@ -239,6 +246,7 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   precheck: (c) => c.deliveries?.precheck && ((v, earlier) => c.deliveries!.precheck!(v, earlier)),
   key: (d) => keyOf('delivery', d.identifier),
   fhirIds: (d) => [...(d.id ? [d.id] : []), ...d.lines.map((l) => l.lineId).filter((id): id is string => !!id)],
+  upstreamId: (d) => d.source?.id,
   // A confirmation not yet applied upstream leaves the delivery in progress.
   pendingView: (d, s) => ({ ...d, status: failed(s) ? 'entered-in-error' : 'in-progress' }),
   withClientIds: (u, w) => ({

@@ -151,7 +151,7 @@ export class RoutedFlow<T> implements FlowService<T> {
    * stored (a write's) is never replaced. One store write, none when nothing is new.
    */
   private async rememberNamed(system: string, value: T, bySystemId = false): Promise<void> {
-    const upstreamId = (value as { id?: string }).id;
+    const upstreamId = this.readBackId(value);
     const ids = bySystemId && upstreamId ? this.spec.fhirIds(value).filter((id) => id !== upstreamId) : [];
     // one look-up for every id (a 50-line proof of delivery was 50 reads of the store)
     const stored = ids.length ? await this.store.linkedFhirIds(this.spec.flow, ids) : new Set<string>();
@@ -859,7 +859,7 @@ export class RoutedFlow<T> implements FlowService<T> {
    */
   private async remember(system: string, items: T[], ownIds = false): Promise<void> {
     const links: ResourceLink[] = items.flatMap((item) => {
-      const upstreamId = (item as { id?: string }).id;
+      const upstreamId = this.readBackId(item);
       return upstreamId
         ? this.spec
             .fhirIds(item)
@@ -869,6 +869,11 @@ export class RoutedFlow<T> implements FlowService<T> {
     });
     links.push(...this.namedLinks(system, items));
     if (links.length) await this.store.putLinks(links);
+  }
+
+  /** The upstream id a link to this value names: what its connector reads it back by (FlowSpec.upstreamId). */
+  private readBackId(value: T): string | undefined {
+    return this.spec.upstreamId?.(value) ?? upstreamIdOf(value);
   }
 
   /**
