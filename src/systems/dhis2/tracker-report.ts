@@ -1,3 +1,4 @@
+import { escapeRegExp } from '../../platform/form-automaton.js';
 import { asRecord, malformedAnswer } from '../../upstream/errors.js';
 import type { Dhis2Client } from './client.js';
 import type { Issue } from '../../domain/errors.js';
@@ -115,20 +116,13 @@ export async function postTrackerEvents(client: Dhis2Client, events: unknown[]):
  * `CrudControllerAdvice`): a clash with another writer, an import of the same objects running, a
  * lock. None of those blames the events: the write is sent again later (the same UIDs,
  * CREATE_AND_UPDATE) and ends as a dead letter an operator sees when the attempts run out. Only
- * words naming an event sent (its UID) or one of its data elements refuse it, as a report would.
+ * words that tie the conflict to what one event sent refuse it, as a report would (namedEvent).
  */
 function conflictWithoutReport(body: unknown, events: unknown[]): TrackerResult {
   const said = webMessageReason(body, 409);
   const words = said.message ?? '';
   const sent = events.map((e) => asRecord(e) ?? {});
-  const named = sent.findIndex(
-    (e) =>
-      (typeof e.event === 'string' && words.includes(e.event)) ||
-      (Array.isArray(e.dataValues) &&
-        e.dataValues.some(
-          (dv) => typeof asRecord(dv)?.dataElement === 'string' && words.includes(String(asRecord(dv)!.dataElement)),
-        )),
-  );
+  const named = namedEvent(words, sent);
   if (named >= 0 && words)
     return {
       status: 'ERROR',
@@ -147,6 +141,30 @@ function conflictWithoutReport(body: unknown, events: unknown[]): TrackerResult 
     diagnostics: `POST /api/tracker answered 409 without an import report${words ? ` (${words.length > 300 ? `${words.slice(0, 300)}…` : words})` : ''}: a conflict in DHIS2 naming none of the events, not a refusal of them; sent again later`,
   });
 }
+
+/**
+ * The event sent that words name: by its UID, or by one of its data elements together with the
+ * value it sent for it. A data element alone names none: every event of a write carries the same
+ * elements (a consignment's item, quantity and reference), so words naming the reference element
+ * (a lock on it, another import of it) would match the first event of any write. Each is matched
+ * as a whole word, so a value `1` is not found inside `12` or a UID. -1: none.
+ */
+function namedEvent(words: string, sent: Record<string, unknown>[]): number {
+  const said = (token: unknown) => typeof token === 'string' && token !== '' && wholeWord(token).test(words);
+  const byUid = sent.findIndex((e) => said(e.event));
+  if (byUid >= 0) return byUid;
+  return sent.findIndex(
+    (e) =>
+      Array.isArray(e.dataValues) &&
+      e.dataValues.some((dv) => {
+        const v = asRecord(dv);
+        return !!v && said(v.dataElement) && said(String(v.value ?? ''));
+      }),
+  );
+}
+
+/** `token` as a whole word: not next to a letter or digit on either side. */
+const wholeWord = (token: string) => new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(token)}(?![\\p{L}\\p{N}])`, 'u');
 
 /**
  * Events a tracker import refused, as the client's error (409): one issue per refused event, at

@@ -87,6 +87,39 @@ t.test('a tracker 409 without an import report: sent again later, unless it name
   );
 });
 
+// every consignment event names the item, quantity and reference data elements: words naming one
+// of them are no refusal of an event unless they name the value it was sent with too
+t.test('a tracker 409 naming a data element sent, but no value of it sent: sent again later', async (t) => {
+  const h = await startHarness();
+  t.teardown(h.close);
+  const caps = capability(h);
+  const mine = delivery({ system: 'https://msupply.example.org/shipments', value: 'SHP-409-DE' });
+  trackerConflictOnce(h.sandbox, `Data element ${CONSIGNMENT.reference} is being updated by another import`);
+  const err = await caps.confirm(mine, memoryJournal()).catch((e) => e);
+  t.equal(err?.transient, true, `transient (before: a final refusal of the first event): ${err?.message}`);
+  t.equal(consignmentEvents(h).length, 0, 'nothing written');
+  t.match((await caps.confirm(mine, memoryJournal())).status, /created 1/, 'the retry lands');
+
+  const events = ['Abcdefghij2', 'Abcdefghij3'].map((event, i) => ({
+    event,
+    program: CONSIGNMENT.program,
+    dataValues: [
+      { dataElement: CONSIGNMENT.reference, value: 'SHP-2' },
+      { dataElement: CONSIGNMENT.quantity, value: ['12', 'x1'][i] },
+    ],
+  }));
+  trackerConflictOnce(h.sandbox, `Value 'x1' is not a valid number for data element ${CONSIGNMENT.quantity}`);
+  const valued = await postTrackerEvents(h.client, events);
+  t.same(
+    valued.errors.map((e) => [e.index, e.uid]),
+    [[1, 'Abcdefghij3']],
+    'the element with the value one event sent for it: that event refused',
+  );
+  trackerConflictOnce(h.sandbox, `Value 1 is not valid for data element ${CONSIGNMENT.quantity}`);
+  const inside = await postTrackerEvents(h.client, events).catch((e) => e);
+  t.equal(inside?.transient, true, `a value sent only inside another word is not named: ${inside?.message}`);
+});
+
 // the FHIR edge refuses a time without a zone (consignment-resend.test.ts); one reaching the
 // connector comes from an upstream's UTC clock through a bridge
 t.test('a time received without a zone is UTC, whatever the zone of the process', async (t) => {
