@@ -42,6 +42,8 @@ import { retriedWrite } from './applied-already.js';
 import { operationOutcome, toMediatorError } from './outcome.js';
 import { assertBundleShape, entryShapeIssues } from './bundle-shape.js';
 import { EntryProblems } from './entry-problems.js';
+import { assertDeliveryLinesAgree } from './bundle-delivery-lines.js';
+import type { Delivery } from '../domain/index.js';
 import { assertNoEntryReference, entryReferences } from './bundle-references.js';
 import { fhirPathTranslator, inPostedTerms, transactionTranslator } from './domain-paths.js';
 import { parseQuery } from './query.js';
@@ -653,6 +655,7 @@ async function acceptAll(
   // an entry refused does not stop the others' checks: every problem is answered at once
   for (const e of entries.filter((x) => x.method !== 'GET' && !x.done))
     await problems.check(() => groupEntry(ctx, e, groups, existed, results));
+  refuseDisagreeingDeliveries(groups, problems);
   await problems.check(() => inPlaceOrStale(ctx, groups, results));
   const writes = [...groups.values()].map((g) => ({ group: g, value: groupValue(g) }));
   const planned = writes.map((w) => {
@@ -710,6 +713,23 @@ async function acceptAll(
         planned.flatMap((w) => w.group.parts),
       );
     throw inPostedTerms(err, posted);
+  }
+}
+
+/**
+ * The lines of one delivery that disagree on what the delivery says (bundle-delivery-lines.ts):
+ * refused, and their write taken out of `groups`, so the other writes' checks do not check a
+ * merge of them that no client sent.
+ */
+function refuseDisagreeingDeliveries(groups: Map<string, Group>, problems: EntryProblems): void {
+  for (const [key, g] of groups) {
+    if (g.type !== 'SupplyDelivery') continue;
+    try {
+      assertDeliveryLinesAgree(g.parts.map((p) => ({ index: p.entry.index, part: p.part as Part<Delivery> })));
+    } catch (err) {
+      problems.add(err);
+      groups.delete(key);
+    }
   }
 }
 
