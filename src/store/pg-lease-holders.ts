@@ -1,10 +1,11 @@
 import type pg from 'pg';
 import { holderOf, type ReleasedLeases } from './lease-holders.js';
+import { LEAVING_WAIT_MS } from './pg-held-lock.js';
 
 /** The advisory key space of lease holders (first key of the two-key form): 'LEAS'. */
 const HOLDER_SPACE = 0x4c454153;
 
-/** How often a holder whose lock session ended (a PostgreSQL restart, a cut connection) asks for it again. */
+/** How often, at most, a holder whose lock session ended (a PostgreSQL restart, a cut connection) asks for it again. */
 export const HOLDER_RETAKE_MS = 1_000;
 
 const TRY_LOCK_SQL = 'SELECT pg_try_advisory_lock($1, hashtext($2)) AS got';
@@ -99,11 +100,20 @@ export class PgLeaseHolders {
   }
 }
 
-/** One holder's lock on its own session, taken again whenever that session ends. */
+/**
+ * One holder's lock on its own session, taken again whenever that session ends: at once, then
+ * after pauses growing from LEAVING_WAIT_MS to retakeMs while it fails. Nobody else keeps this
+ * lock (a peer only checks it for a moment), but a cut session's backend still holds it for a
+ * moment after its client heard of the cut (pg-held-lock.ts): asked again only retakeMs later,
+ * the lock stayed free that long after the dying backend let go, and a peer looking then ended
+ * this live holder's leases.
+ */
 class HolderSession {
   private client?: pg.Client;
   private timer?: NodeJS.Timeout;
   private closed = false;
+  /** The next pause after a failed ask; back to the shortest once the lock is held. */
+  private pauseMs = LEAVING_WAIT_MS;
 
   constructor(
     private readonly holder: string,
@@ -144,16 +154,18 @@ class HolderSession {
       return;
     }
     this.client = client;
+    this.pauseMs = LEAVING_WAIT_MS;
     client.once('end', () => {
       if (this.client !== client) return;
       this.client = undefined;
-      this.later();
+      if (!this.closed) this.take();
     });
   }
 
   private later(): void {
     if (this.closed) return;
-    this.timer = setTimeout(() => this.take(), this.retakeMs);
+    this.timer = setTimeout(() => this.take(), this.pauseMs);
     this.timer.unref();
+    this.pauseMs = Math.min(this.pauseMs * 2, this.retakeMs);
   }
 }

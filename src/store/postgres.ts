@@ -158,8 +158,7 @@ import {
   HeldAdvisoryLock,
   LOCK_CHECK_MS,
   LOCK_RETAKE_WITHIN_MS,
-  TAKE_LOCK_SQL,
-  lockSessionOf,
+  takeLockWaiting,
   type LockSession,
 } from './pg-held-lock.js';
 import {
@@ -1186,8 +1185,9 @@ export class PostgresStore implements Store {
 
   /**
    * Session-level advisory lock on a dedicated connection, released (or dropped with the
-   * connection) after `fn`. The session is watched while `fn` runs (pg-held-lock.ts): if it dies the
-   * lock is taken again on a new one, and `fn`'s signal aborts only when another instance took it.
+   * connection) after `fn`; one found held is asked for again briefly (takeLockWaiting). The
+   * session is watched while `fn` runs (pg-held-lock.ts): if it dies the lock is taken again on a
+   * new one, and `fn`'s signal aborts only when another instance took it.
    */
   async withAdvisoryLock<T>(
     name: string,
@@ -1197,9 +1197,7 @@ export class PostgresStore implements Store {
     let locked: boolean;
     let session: LockSession | undefined;
     try {
-      const { rows } = await client.query(TAKE_LOCK_SQL, [name]);
-      locked = rows[0].locked;
-      session = lockSessionOf(rows[0]);
+      ({ locked, session } = await takeLockWaiting(client, name));
     } catch (err) {
       // its connection lost or silent: destroyed (the lock goes with it), not pooled (see tx)
       client.release(isDatabaseAway(err) ? (err instanceof Error ? err : true) : undefined);
