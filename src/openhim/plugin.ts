@@ -15,6 +15,7 @@ import { isTransientStatus, OPENHIM_CONTENT_TYPE, type MediatorStatus } from './
 import { openHimEnvelopeText } from './envelope-text.js';
 import {
   AWAITS_UPDATE_OF_PROPERTY,
+  AWAITS_UPDATE_OF_REQUEST_PROPERTY,
   AWAITS_UPDATE_PROPERTY,
   openHimTransactionIdOf,
   writeTagsOf,
@@ -209,6 +210,8 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
             ...request.openhimProperties,
             [AWAITS_UPDATE_PROPERTY]: options.urn,
             [AWAITS_UPDATE_OF_PROPERTY]: writeTagsOf(transactionJobsIn(store)),
+            // the key its row and entry map are kept under: core hands it back, a forger's has another
+            [AWAITS_UPDATE_OF_REQUEST_PROPERTY]: requestKeyOf(store),
           }
         : request.openhimProperties,
       transientError: decide(request, reply, body),

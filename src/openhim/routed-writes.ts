@@ -10,8 +10,10 @@
  * directly never reaches core. So the envelope of a request whose transaction awaits our update
  * names its writes (transaction-id.ts AWAITS_UPDATE_OF_PROPERTY, the random end of each job id),
  * and the update is built from those writes alone: another request's writes under the same id,
- * before or after it, are left out and their debts refused. A transaction marked by a release that
- * named no writes is owed the update of all its writes, as then.
+ * before or after it, are left out and their debts refused. The envelope names the routed
+ * request's key too (transaction-id.ts AWAITS_UPDATE_OF_REQUEST_PROPERTY): another request with
+ * exactly the same writes is told apart by it, and shapes nothing of the update. A transaction
+ * marked by a release that named no writes is owed the update of all its writes, as then.
  */
 import type { OutboxJob, TransactionEntry, TransactionRequest } from '../store/types.js';
 import type { UpdateAnswer, Waiting } from './transaction-update-sweep.js';
@@ -42,8 +44,10 @@ const unfinished = (job: OutboxJob) => job.status === 'pending' || job.status ==
  * `jobs` (and `entries`) of transaction `transactionId` split by `named`, the write tags core keeps
  * for it (undefined: a transaction marked before writes were named; every write is owed). Waiting
  * while a routed write has not ended, or while `stillAnswering` says the routed request's own map
- * is a batch still being answered. `requests`: those kept under the id (v47); the one naming the
- * routed writes tells which entries are its, and its type.
+ * is a batch still being answered. `requests`: those kept under the id (v47); `routedKey`: the key
+ * core keeps of the routed request (transaction-id.ts AWAITS_UPDATE_OF_REQUEST_PROPERTY), whose row
+ * and map alone are its; without it (marked by an earlier release), the one naming the routed
+ * writes tells which entries are its, and its type.
  */
 export function routedWritesOf(
   transactionId: string,
@@ -52,6 +56,7 @@ export function routedWritesOf(
   named: ReadonlySet<string> | undefined,
   requests: readonly TransactionRequest[] = [],
   stillAnswering?: (map: TransactionEntry[]) => boolean,
+  routedKey?: string,
 ): RoutedWrites {
   if (!named) {
     if (jobs.some(unfinished)) return { kind: 'waiting' };
@@ -65,8 +70,8 @@ export function routedWritesOf(
       kind: 'refused',
       reason: `OpenHIM transaction ${transactionId} awaits no update of these writes: they came with its id in a request OpenHIM did not route to the mediator (not updated)`,
     };
-  const request = routedRequestOf(requests, named);
-  const own = request ? entriesOfRequest(entries, named, request) : routedEntries(entries, named);
+  const { request, own } =
+    routedKey === undefined ? unkeyedRequestOf(entries, named, requests) : keyedRequestOf(entries, requests, routedKey);
   if (!own)
     return {
       kind: 'refused',
@@ -112,21 +117,75 @@ function mapOfUnnamed(entries: TransactionEntry[]): TransactionEntry[] {
   return maps.find((map) => map[0].requestKey === undefined) ?? [];
 }
 
+/** The routed request's row and entries, and whether they can be told (undefined: refused). */
+interface RoutedRequest {
+  request?: TransactionRequest;
+  own?: TransactionEntry[];
+}
+
+/**
+ * The routed request named by its key (core's copy): its row and the map recorded under its key,
+ * whatever other requests under the id recorded, before or after it. Its row not kept (the store
+ * failed as it was answered): its map alone, else its writes' own answers, its type not known
+ * (plain FHIR JSON); never a row or map of another request, which may share all its writes.
+ */
+function keyedRequestOf(
+  entries: TransactionEntry[],
+  requests: readonly TransactionRequest[],
+  routedKey: string,
+): RoutedRequest {
+  const request = requests.find((r) => r.requestKey === routedKey);
+  return { ...(request ? { request } : {}), own: entries.filter((e) => e.requestKey === routedKey) };
+}
+
+/** The routed request of a transaction marked before core kept its key: told by its writes. */
+function unkeyedRequestOf(
+  entries: TransactionEntry[],
+  named: ReadonlySet<string>,
+  requests: readonly TransactionRequest[],
+): RoutedRequest {
+  const request = routedRequestOf(requests, named);
+  return {
+    ...(request ? { request } : {}),
+    own: request ? entriesOfRequest(entries, named, request) : routedEntries(entries, named),
+  };
+}
+
 /**
  * The kept request (v47) core routed: the one whose writes are exactly those the envelope named.
  * Only when none is, the first sharing a write with them: a forged Bundle kept first can share
  * the routed single write's job (its entry carried that write's idempotency key) and must not
- * make that write's update its Bundle, in its Content-Type.
+ * make that write's update its Bundle, in its Content-Type. Several with exactly those writes
+ * (kept apart since v50, the transaction marked by an earlier release): which is core's is not
+ * known, so they are read as one shared row, as that release kept them (sharedRequestOf).
  */
 function routedRequestOf(
   requests: readonly TransactionRequest[],
   named: ReadonlySet<string>,
 ): TransactionRequest | undefined {
-  const exact = (r: TransactionRequest) => {
+  const exact = requests.filter((r) => {
     const tags = new Set(r.jobIds.map(writeTag));
     return tags.size === named.size && [...tags].every((tag) => named.has(tag));
+  });
+  if (exact.length > 1) return sharedRequestOf(exact);
+  return exact[0] ?? requests.find((r) => r.jobIds.some((id) => named.has(writeTag(id))));
+}
+
+/**
+ * Requests with the same writes read as one row of store SHARED_REQUEST_KEY: a type and an entry
+ * count only where all agree, and no map of any (entriesOfRequest).
+ */
+function sharedRequestOf(same: TransactionRequest[]): TransactionRequest {
+  const [first] = same;
+  const agreed = <K extends 'contentType' | 'entries'>(k: K) =>
+    same.every((r) => r[k] === first[k]) && first[k] !== undefined ? { [k]: first[k] } : {};
+  return {
+    transactionId: first.transactionId,
+    jobIds: first.jobIds,
+    shared: true,
+    ...agreed('contentType'),
+    ...agreed('entries'),
   };
-  return requests.find(exact) ?? requests.find((r) => r.jobIds.some((id) => named.has(writeTag(id))));
 }
 
 /**

@@ -35,6 +35,16 @@ export const AWAITS_UPDATE_PROPERTY = 'awaitsUpdateFrom';
 export const AWAITS_UPDATE_OF_PROPERTY = 'awaitsUpdateOfWrites';
 
 /**
+ * The `properties` key that names, beside the writes, the request OpenHIM routed: the key its
+ * Bundle entry answers and its kept row are recorded under (platform/call-recording.ts
+ * requestKeyOf, a random UUID made by the mediator). A request sent directly with the same
+ * transaction id and the same writes (their idempotency keys answer it from the same jobs) has
+ * another key, which core never keeps: the update is shaped by the rows of this one alone
+ * (routed-writes.ts), in whatever order the two were recorded.
+ */
+export const AWAITS_UPDATE_OF_REQUEST_PROPERTY = 'awaitsUpdateOfRequest';
+
+/**
  * A job id's random end: the last 12 hex digits (48 random bits of a version 7 UUID, job-id.ts;
  * of a version 4 one, as older jobs have, random too). Unguessable for a job a client cannot see.
  */

@@ -17,14 +17,19 @@
 import type { Dispatcher } from 'undici';
 import { request } from 'undici';
 import type { UpdateAnswer } from './transaction-update-sweep.js';
-import { AWAITS_UPDATE_OF_PROPERTY, AWAITS_UPDATE_PROPERTY } from './transaction-id.js';
+import {
+  AWAITS_UPDATE_OF_PROPERTY,
+  AWAITS_UPDATE_OF_REQUEST_PROPERTY,
+  AWAITS_UPDATE_PROPERTY,
+} from './transaction-id.js';
 
 /**
  * What a transaction read from core tells about the update: send it (`stored`: the orchestrations
  * core already keeps, as orchestrationKey gives them; `named`: the writes it is owed to, as
- * routed-writes.ts reads them), or the answer instead.
+ * routed-writes.ts reads them; `request`: the key of the request core routed, none when marked by
+ * a release that named none), or the answer instead.
  */
-export type Ownership = { kind: 'owed'; stored: Set<string>; named?: Set<string> } | UpdateAnswer;
+export type Ownership = { kind: 'owed'; stored: Set<string>; named?: Set<string>; request?: string } | UpdateAnswer;
 
 /** The parts of a stored transaction the check reads (model/transactions.js). */
 interface StoredTransaction {
@@ -93,11 +98,18 @@ export async function readOwnership(read: OwnershipRead): Promise<Ownership> {
   return ownershipOf(stored, read.transactionId, read.urn);
 }
 
-/** The writes the mark names (absent: marked by a release that named none); anything else names none. */
-function namedWrites(properties: Record<string, unknown>): { named?: Set<string> } {
+/**
+ * The writes the mark names (absent: marked by a release that named none; anything else names
+ * none), and the routed request's key beside them (absent or not a key: marked before keys were).
+ */
+function namedWrites(properties: Record<string, unknown>): { named?: Set<string>; request?: string } {
   const tags = properties[AWAITS_UPDATE_OF_PROPERTY];
   if (tags === undefined) return {};
-  return { named: new Set(typeof tags === 'string' ? tags.split(' ').filter(Boolean) : []) };
+  const key = properties[AWAITS_UPDATE_OF_REQUEST_PROPERTY];
+  return {
+    named: new Set(typeof tags === 'string' ? tags.split(' ').filter(Boolean) : []),
+    ...(typeof key === 'string' && key ? { request: key } : {}),
+  };
 }
 
 /** The decision on a transaction as core stored it. */

@@ -194,10 +194,14 @@ export interface TransactionUpdateSend {
   until?: number;
 }
 
-/** What a read of the transaction from core told: the orchestrations it keeps, the writes it names. */
+/**
+ * What a read of the transaction from core told: the orchestrations it keeps, the writes it names,
+ * the key of the request it routed.
+ */
 interface Read {
   stored: Set<string>;
   named?: Set<string>;
+  request?: string;
 }
 
 /** Sends one transaction's final state to OpenHIM once, and says how OpenHIM answered. */
@@ -252,11 +256,12 @@ export function createTransactionUpdater(
         const read = { url, transactionId, urn: opts.urn, headers: auth, dispatcher: agent, retried: retriedStatus };
         const ownership = await readOwnership({ ...read, signal: signal() });
         if (ownership.kind !== 'owed') return ownership;
-        known = { stored: ownership.stored, named: ownership.named };
+        known = { stored: ownership.stored, named: ownership.named, request: ownership.request };
         remember(transactionId, known);
       }
       const entries = send.entries ?? [];
-      const writes = routedWritesOf(transactionId, jobs, entries, known.named, send.requests, send.stillAnswering);
+      const { named, request: routedKey } = known;
+      const writes = routedWritesOf(transactionId, jobs, entries, named, send.requests, send.stillAnswering, routedKey);
       if (writes.kind !== 'owed') return writes;
       routed = writes;
       if ((left() ?? 1) <= 0) return { kind: 'retry', reason: 'its claim ran out before the request' };

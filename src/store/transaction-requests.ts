@@ -34,34 +34,78 @@ CREATE TABLE openhim_transaction_requests (
 }
 
 /**
- * The request key of a row two requests with the same writes were recorded as: which of them core
- * routed is not known. A client reaching the mediator directly can repeat the routed request's
- * writes (their idempotency keys answer it from the same jobs) under its transaction id, before or
- * after it; the row kept first was then its, and the update took its Bundle's entry map and type
- * (another's entries on OpenHIM's record, or a short map holding the update back as a batch still
- * being answered). No UUID (platform/call-recording.ts requestKeyOf) is this.
+ * The request key of a row two requests with the same writes were recorded as by a release before
+ * v50, which kept one row per writes: which of them core routed is not known. A client reaching
+ * the mediator directly can repeat the routed request's writes (their idempotency keys answer it
+ * from the same jobs) under its transaction id, before or after it. Read back as such (`shared`);
+ * no longer written. No UUID (platform/call-recording.ts requestKeyOf) is this.
  */
 export const SHARED_REQUEST_KEY = '*';
 
 /**
- * One request ($1 transaction, $2 writes, $3 content type, $4 entries, $5 recorded at, $6 the key
- * its entry map is recorded under, v48). A replay (the same key) keeps the first; another request
- * with the same writes makes the row SHARED_REQUEST_KEY's, its type and entry count kept only when
- * both agree (the count says the update is a Bundle: routed-writes.ts).
+ * v50: each request kept apart, also when another had exactly its writes. Core keeps the routed
+ * request's key (openhim/transaction-id.ts AWAITS_UPDATE_OF_REQUEST_PROPERTY), so the update is
+ * shaped by its row alone; keyed by writes, a forger's row with the same writes was merged into it
+ * (SHARED_REQUEST_KEY), its type and count lost unless both agreed, its entry map dropped.
+ *
+ * Rows of before keep their key: none (before v48) becomes '' (read back as none), a shared row
+ * stays SHARED_REQUEST_KEY's. An instance of the previous release still running during the upgrade
+ * names the old key in its ON CONFLICT: its insert fails and is logged (openhim/plugin.ts), its
+ * update then judged without its row. SQLite rebuilds the table for the new key; PostgreSQL swaps
+ * the primary key in place (the table holds only the transactions still owed an update).
  */
-export const INSERT_TRANSACTION_REQUEST_SQL = `INSERT INTO openhim_transaction_requests AS kept
+export const REQUESTS_APART_VERSION = 50;
+
+const REQUESTS_APART_NAME = 'openhim: each request under a transaction id kept apart, by its key';
+
+export const SQLITE_REQUESTS_APART: Migration = {
+  version: REQUESTS_APART_VERSION,
+  name: REQUESTS_APART_NAME,
+  sql: `
+CREATE TABLE openhim_transaction_requests_v50 (
+  transaction_id TEXT NOT NULL,
+  writes TEXT NOT NULL,
+  request_key TEXT NOT NULL DEFAULT '',
+  content_type TEXT,
+  entries INTEGER,
+  recorded_at INTEGER NOT NULL,
+  PRIMARY KEY (transaction_id, writes, request_key)
+);
+INSERT INTO openhim_transaction_requests_v50 (transaction_id, writes, request_key, content_type, entries, recorded_at)
+  SELECT transaction_id, writes, COALESCE(request_key, ''), content_type, entries, recorded_at
+  FROM openhim_transaction_requests;
+DROP TABLE openhim_transaction_requests;
+ALTER TABLE openhim_transaction_requests_v50 RENAME TO openhim_transaction_requests;
+`,
+};
+
+export const POSTGRES_REQUESTS_APART: Migration = {
+  version: REQUESTS_APART_VERSION,
+  name: REQUESTS_APART_NAME,
+  sql: `
+UPDATE openhim_transaction_requests SET request_key = '' WHERE request_key IS NULL;
+ALTER TABLE openhim_transaction_requests ALTER COLUMN request_key SET DEFAULT '';
+ALTER TABLE openhim_transaction_requests ALTER COLUMN request_key SET NOT NULL;
+ALTER TABLE openhim_transaction_requests DROP CONSTRAINT openhim_transaction_requests_pkey;
+ALTER TABLE openhim_transaction_requests ADD PRIMARY KEY (transaction_id, writes, request_key);
+`,
+};
+
+/**
+ * One request ($1 transaction, $2 writes, $3 content type, $4 entries, $5 recorded at, $6 its key,
+ * v48; '' when none). Kept apart from any other request's row (v50); the same request again (a
+ * replay, the same key) keeps the first.
+ */
+export const INSERT_TRANSACTION_REQUEST_SQL = `INSERT INTO openhim_transaction_requests
   (transaction_id, writes, content_type, entries, recorded_at, request_key) VALUES ($1, $2, $3, $4, $5, $6)
-  ON CONFLICT (transaction_id, writes) DO UPDATE SET request_key = '${SHARED_REQUEST_KEY}',
-    content_type = CASE WHEN kept.content_type = excluded.content_type THEN kept.content_type END,
-    entries = CASE WHEN kept.entries = excluded.entries THEN kept.entries END
-  WHERE kept.request_key IS DISTINCT FROM excluded.request_key`;
+  ON CONFLICT (transaction_id, writes, request_key) DO NOTHING`;
 
 export const TRANSACTION_REQUESTS_SQL = `SELECT writes, content_type, entries, request_key FROM openhim_transaction_requests
   WHERE transaction_id = $1 ORDER BY recorded_at, writes`;
 
 /** The row's values, recorded `now`. */
 export function transactionRequestValues(r: TransactionRequest, now = Date.now()): unknown[] {
-  return [r.transactionId, r.jobIds.join(' '), r.contentType ?? null, r.entries ?? null, now, r.requestKey ?? null];
+  return [r.transactionId, r.jobIds.join(' '), r.contentType ?? null, r.entries ?? null, now, r.requestKey ?? ''];
 }
 
 export function transactionRequestOf(transactionId: string, row: Record<string, unknown>): TransactionRequest {
@@ -69,6 +113,6 @@ export function transactionRequestOf(transactionId: string, row: Record<string, 
   if (typeof row.content_type === 'string') r.contentType = row.content_type;
   if (row.entries !== null && row.entries !== undefined) r.entries = Number(row.entries);
   if (row.request_key === SHARED_REQUEST_KEY) r.shared = true;
-  else if (typeof row.request_key === 'string') r.requestKey = row.request_key;
+  else if (typeof row.request_key === 'string' && row.request_key) r.requestKey = row.request_key;
   return r;
 }

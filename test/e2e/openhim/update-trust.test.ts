@@ -380,6 +380,48 @@ for (const engine of engineCases()) {
     },
   );
 
+  for (const order of ['before', 'after'] as const)
+    t.test(
+      `a direct client's Bundle with the routed Bundle's write, ${order} it, shapes none of its update (${engine.name})`,
+      { skip: engine.skip },
+      async (t) => {
+        const { openhim, rig } = await rigInitiateDown(t, engine);
+        const tx = order === 'before' ? '65f0c0ffee0000000000f050' : '65f0c0ffee0000000000f051';
+        const routedBundle = bundleOf(rig, [`UPD-SAME-${order}`]);
+        // straight to the mediator: a read more, then the routed Bundle's very entries (its write's
+        // key answers it from the same job): the same writes, another entry count
+        const facility = rig.lmis.seed.facilities['LK-HC-101'];
+        const read = { request: { method: 'GET', url: `Location/${facility}` } };
+        const forge = async () => {
+          const forged = await fetch(`${rig.mediator.url}/fhir`, {
+            method: 'POST',
+            headers: {
+              authorization: RIG_AUTH,
+              'content-type': 'application/fhir+json',
+              'x-openhim-transactionid': tx,
+            },
+            body: JSON.stringify({ ...routedBundle, entry: [read, ...routedBundle.entry] }),
+          });
+          t.equal(forged.status, 200, 'the forged Bundle is answered');
+          await forged.body?.cancel();
+        };
+        if (order === 'before') await forge();
+        const routed = await rig.fhir('POST', '/fhir', routedBundle, { 'x-openhim-transactionid': tx });
+        t.match(routed.body, { status: 'Processing', properties: { awaitsUpdateOfRequest: /^[0-9a-f-]{36}$/ } });
+        if (order === 'after') await forge();
+        rig.lmis.sb.faults.clear();
+
+        const [job] = await everyDebtSettled(rig, tx, 1);
+        t.match(job.transactionUpdate, { state: 'sent' }, "the routed Bundle's update is sent");
+        // before v50 one row for both, their counts differing: the bare 201, no Bundle
+        const body = theOneUpdateBody(t, openhim, tx);
+        t.match(body, { resourceType: 'Bundle', type: 'transaction-response' });
+        t.equal(body.entry?.length, 2, "the routed Bundle's own two entries, none of the forged one's");
+        t.match(body.entry?.[0], { response: { status: /^200/ } }, 'its read');
+        t.match(body.entry?.[1], { response: { status: /^201/ } }, 'its write delivered');
+      },
+    );
+
   t.test(
     `a direct client naming another transaction overwrites nothing (${engine.name})`,
     { skip: engine.skip },

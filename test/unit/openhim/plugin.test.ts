@@ -209,6 +209,11 @@ t.test(
     ]);
     t.match(keys[0], /^[0-9a-f-]{36}$/, 'kept with the key its handler records entries under');
     t.equal(
+      JSON.parse(res.body).properties.awaitsUpdateOfRequest,
+      keys[0],
+      'the envelope names that key: core keeps it for the update to find its row (v50)',
+    );
+    t.equal(
       updateContentType(kept[0].contentType),
       'application/fhir+json; fhirVersion=4.0; charset=utf-8',
       'its release read back',

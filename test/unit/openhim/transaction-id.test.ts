@@ -13,6 +13,7 @@ import type { WriteContext } from '../../../src/fhir/services.js';
 import openhimPlugin from '../../../src/openhim/plugin.js';
 import {
   AWAITS_UPDATE_OF_PROPERTY,
+  AWAITS_UPDATE_OF_REQUEST_PROPERTY,
   AWAITS_UPDATE_PROPERTY,
   isOpenHimTransactionId,
 } from '../../../src/openhim/transaction-id.js';
@@ -114,11 +115,13 @@ t.test('the envelope marks a transaction whose write was answered before it ende
   const queued = await mediator(t, 'accepted');
   const accepted = (await queued.post({ 'x-openhim-transactionid': CORE_ID })).json();
   t.equal(accepted.response.status, 202);
+  const { [AWAITS_UPDATE_OF_REQUEST_PROPERTY]: requestKey, ...marks } = accepted.properties;
   t.same(
-    accepted.properties,
+    marks,
     { [AWAITS_UPDATE_PROPERTY]: URN, [AWAITS_UPDATE_OF_PROPERTY]: 'a1b2c3d4e5f6' },
     "awaits an update from this mediator, of the request's write (its job id's random end)",
   );
+  t.match(requestKey, /^[0-9a-f-]{36}$/, 'and of this request (its key, kept with its row)');
   const done = await mediator(t, 'created');
   const created = (await done.post({ 'x-openhim-transactionid': CORE_ID })).json();
   t.equal(created.response.status, 201);
