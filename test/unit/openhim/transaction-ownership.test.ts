@@ -11,6 +11,7 @@ import t from 'tap';
 import { UpstreamError } from '../../../src/domain/errors.js';
 import { FinalAttemptCalls } from '../../../src/openhim/final-attempts.js';
 import { createTransactionReporter } from '../../../src/openhim/transaction-update-sweep.js';
+import { ownershipOf } from '../../../src/openhim/transaction-ownership.js';
 import { createTransactionUpdater } from '../../../src/openhim/transaction-updates.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { recordUpstreamCall } from '../../../src/platform/call-recording.js';
@@ -177,4 +178,18 @@ t.test('the update appends the delivering attempt to the orchestrations, credent
     'appended to what the 202 left, not replacing it',
   );
   t.equal(finalAttempts.size, 0, 'the calls are forgotten once the update went');
+});
+
+t.test("the mark's read names the routed request's key beside its writes (v50), only as a key", async (t) => {
+  const marked = (extra: Record<string, unknown>) => ({
+    properties: { awaitsUpdateFrom: TEST_URN, awaitsUpdateOfWrites: 'a1b2c3d4e5f6', ...extra },
+    response: { status: 202 },
+  });
+  const tx = newTransactionId();
+  t.match(ownershipOf(marked({ awaitsUpdateOfRequest: 'k-1' }), tx, TEST_URN), { kind: 'owed', request: 'k-1' });
+  for (const odd of [undefined, '', 7, { key: 'k-1' }])
+    t.notOk(
+      (ownershipOf(marked({ awaitsUpdateOfRequest: odd }), tx, TEST_URN) as { request?: unknown }).request,
+      `${JSON.stringify(odd)}: no key (marked before v50, or not one we made)`,
+    );
 });
