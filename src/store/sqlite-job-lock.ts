@@ -45,12 +45,21 @@ export async function takeJobLock(
   const deadline = Date.now() + waitMs;
   for (;;) {
     const release = tryJobLockOnce(dbFile, name);
-    if (release || Date.now() >= deadline) return release;
+    const left = deadline - Date.now();
+    if (release || left <= 0) return release;
     // asked again after a pause, not waited for inside SQLite (its busy timeout sleeps in the
     // call): that blocked the event loop, requests and all, up to 100 ms each time a tick met
     // a `jobs run` holding the lock
-    await sleep(RETRY_MS.min + Math.random() * (RETRY_MS.max - RETRY_MS.min));
+    await sleep(pauseWithin(left));
   }
+}
+
+/**
+ * The next pause, never past the deadline `left` ms away: the last ask is at the deadline, so the
+ * wait is `waitMs` and one ask, not up to a whole pause more (~118 ms where 100 ms was said).
+ */
+export function pauseWithin(left: number, draw = Math.random()): number {
+  return Math.min(left, RETRY_MS.min + draw * (RETRY_MS.max - RETRY_MS.min));
 }
 
 /** One attempt at the lock, refused at once (undefined) while another connection holds it. */

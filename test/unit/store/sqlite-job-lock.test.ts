@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { openStore } from '../../../src/store/index.js';
-import { jobLockFile, takeJobLock } from '../../../src/store/sqlite-job-lock.js';
+import { jobLockFile, pauseWithin, takeJobLock } from '../../../src/store/sqlite-job-lock.js';
 
 const lockModule = new URL('../../../src/store/sqlite-job-lock.ts', import.meta.url).pathname;
 const NOBODY = 65534;
@@ -184,4 +184,11 @@ t.test('the store closed while the lock was awaited: the job is not run on it, t
     again?.();
   } else t.same(outcome, { ran: false }, 'or it was refused while the other process held it');
   t.notOk(ran, 'the job did not run on a closed store');
+});
+
+t.test('the pauses between asks never run past the wait: the last ask is at its end', async (t) => {
+  // the longest pause drawn (10 ms) with 3 ms left: the wait ended ~118 ms in, not 100, before
+  t.equal(pauseWithin(3, 0.999), 3, 'cut to what is left of the wait');
+  t.ok(pauseWithin(50, 0.999) <= 10, 'a whole pause while there is time');
+  t.ok(pauseWithin(50, 0) >= 2, 'never a busy spin');
 });
