@@ -1,4 +1,5 @@
 import { asRecord } from '../../upstream/errors.js';
+import { escapeRegExp } from '../../platform/escape-regexp.js';
 
 /**
  * What the OpenHIM orchestrations keep of DHIS2's answers: everything but the integration user.
@@ -58,8 +59,6 @@ const ME_IDENTITY = new Set([
  * Not E2020 "… not in the hierarchy of the current user: `<org unit>`", which quotes an org unit.
  */
 const QUOTED_USER = /(?<!the )\b(current user|User):?\s*`([^`]*)`/g;
-
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** An identifier as a whole token, not inside a longer word ("admin" not in "administrator"). */
 const asToken = (value: string) => `(?<![\\w.@-])${escapeRegExp(value)}(?![\\w.@-])`;

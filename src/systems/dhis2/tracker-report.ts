@@ -1,4 +1,4 @@
-import { escapeRegExp } from '../../platform/form-automaton.js';
+import { escapeRegExp } from '../../platform/escape-regexp.js';
 import { asRecord, malformedAnswer } from '../../upstream/errors.js';
 import type { Dhis2Client } from './client.js';
 import type { Issue } from '../../domain/errors.js';
