@@ -81,8 +81,11 @@ export class SystemBreaker {
   private readonly otherShapes: OtherShapeStreak;
   /** Answers of another shape judged the system's (judgeOtherShape), for the policy's filter. */
   private readonly systemic = new WeakSet<object>();
-  /** Failures of probes that opened the breaker again (probeFailed). */
-  private readonly failedProbes = new WeakSet<object>();
+  /**
+   * Failures of probes that opened the breaker again (probeFailed), each with whether its job
+   * failed alone (probeFailedAlone): held only because the system served nobody.
+   */
+  private readonly failedProbes = new WeakMap<object, boolean>();
   /** Jobs whose failures the breaker counted since the system's last success (a few suffice). */
   private readonly failingJobs = new Set<string>();
 
@@ -181,13 +184,19 @@ export class SystemBreaker {
       if (probe && otherShape && !systemic) throw err;
       if (called() || systemic || failedOnTheWay(err, this.system)) {
         await this.decide(() => Promise.reject(err));
-        const theSystems = this.othersFailing(job) || notServing(err);
+        const others = this.othersFailing(job);
         if (systemic || countsAgainstSystem(err, this.system)) this.noteFailing(job);
         // the probe's failure counted: open again; its job waits uncharged when the failure is the
         // system's (others failed too, or it serves nobody), not this one write's (alone and
         // answered 500 every time: charged, it dies after its attempts)
-        if (probe && theSystems && this.policy.state === CircuitState.Open && typeof err === 'object' && err !== null) {
-          this.failedProbes.add(err);
+        if (
+          probe &&
+          (others || notServing(err)) &&
+          this.policy.state === CircuitState.Open &&
+          typeof err === 'object' &&
+          err !== null
+        ) {
+          this.failedProbes.set(err, !others);
         }
       }
       throw err;
@@ -230,6 +239,17 @@ export class SystemBreaker {
     return typeof err === 'object' && err !== null && this.failedProbes.has(err);
   }
 
+  /**
+   * Whether `err` ended such a probe with no other job failing since the system's last success:
+   * held only because the system served nobody (no answer, a 502/503/504). That is a system down
+   * on a quiet night, or one write a healthy system's proxy times out on every time (a poisoned
+   * record): nothing here tells them apart, so the outbox holds it only for a while
+   * (heldAloneLimitMs), then charges it again.
+   */
+  probeFailedAlone(err: unknown): boolean {
+    return typeof err === 'object' && err !== null && this.failedProbes.get(err) === true;
+  }
+
   /** The policy counts the outcome (closed), or takes it as its half-open test (open, due a probe). */
   private async decide(outcome: () => Promise<unknown>): Promise<void> {
     await this.policy.execute(outcome).catch(() => undefined);
@@ -239,6 +259,17 @@ export class SystemBreaker {
   reopensAt(): number {
     return (this.openedAt ?? Date.now()) + this.openForMs;
   }
+}
+
+/**
+ * How long a write failing alone is held uncharged (probeFailedAlone), counted from its
+ * acceptance: outbox.maxAttempts × outbox.backoffCapMs (2.5 h at the defaults), as long as its
+ * charged retries would at most have lasted. Longer, it is charged again and dead-lettered after its
+ * remaining attempts: a poisoned record answered 504 every time was re-sent every breakerOpenMs
+ * for ever. A system down with several writes failing holds them all, however long.
+ */
+export function heldAloneLimitMs(backoff: { capMs: number; maxAttempts: number }): number {
+  return backoff.maxAttempts * backoff.capMs;
 }
 
 /**

@@ -6,7 +6,7 @@ import { withinDeadline } from '../platform/deadline.js';
 import { RERUN_UPDATES_PER_JOB } from '../store/rerun-updates.js';
 import { PayloadConflict, type JobAttempt, type JobOutcome, type OutboxJob, type Store } from '../store/types.js';
 import { retryDelayMs } from './backoff.js';
-import { BreakerSet } from './breakers.js';
+import { BreakerSet, heldAloneLimitMs, type SystemBreaker } from './breakers.js';
 import {
   AttemptTimeoutError,
   GivenUpError,
@@ -814,7 +814,7 @@ export class Outbox {
       // for do (charged, an outage outlasting maxAttempts probes dead-lettered every held write);
       // its error kept as the last one, so its retry looks before it writes again
       const breaker = this.breakers.for(job.system);
-      if (breaker.probeFailed(err)) {
+      if (breaker.probeFailed(err) && !this.heldAloneTooLong(job, err, breaker)) {
         // no sooner than a probe whose answer was lost may still land (settleMs), nor than the
         // system's Retry-After: with breakerOpenMs below settleMs its retry looked too early,
         // found nothing, and wrote again
@@ -869,6 +869,16 @@ export class Outbox {
     } catch (storeErr) {
       return this.recordingFailed(job, storeErr);
     }
+  }
+
+  /**
+   * Whether `job`, a probe held only because the system served nobody while no other write failed
+   * (SystemBreaker.probeFailedAlone), has waited past heldAloneLimitMs since it was accepted: it
+   * is then charged like any failure, so one write a proxy times out on every time ends as a dead
+   * letter with its reason instead of being sent every breakerOpenMs for ever.
+   */
+  private heldAloneTooLong(job: OutboxJob, err: unknown, breaker: SystemBreaker): boolean {
+    return breaker.probeFailedAlone(err) && Date.now() - job.createdAt > heldAloneLimitMs(this.options.backoff);
   }
 
   /**

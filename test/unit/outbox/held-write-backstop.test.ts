@@ -1,0 +1,135 @@
+/**
+ * How long a failed probe's write waits uncharged (SystemBreaker.probeFailed, Outbox.recordFailure),
+ * at the default settings, on a fake clock (Date.now, which the outbox, its store calls and
+ * cockatiel all read): the worker is run pass by pass, the clock moved to the next due job.
+ * A system down for two hours holds every write, one alone included, and delivers each once when
+ * it recovers. One write a healthy system answers 504 every time on its own (a poisoned record
+ * behind a proxy that times out on it) is held only for outbox.maxAttempts × outbox.backoffCapMs,
+ * then charged again and dead-lettered with its reason: it was re-sent every breakerOpenMs for ever.
+ */
+import t from 'tap';
+import { UpstreamError } from '../../../src/domain/errors.js';
+import { Outbox } from '../../../src/outbox/outbox.js';
+import { DEFAULT_OUTBOX_OPTIONS } from '../../../src/outbox/types.js';
+import { openStore } from '../../../src/store/index.js';
+import type { Store } from '../../../src/store/types.js';
+import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
+
+const HOUR = 3_600_000;
+const { backoff, breaker } = DEFAULT_OUTBOX_OPTIONS;
+const BOUND_MS = backoff.maxAttempts * backoff.capMs;
+
+const gatewayTimeout = () =>
+  new UpstreamError({ system: 'lmis', transient: true, upstreamStatus: 504, diagnostics: 'Gateway Timeout' });
+
+interface Rig {
+  outbox: Outbox;
+  store: Store;
+  /** Upstream calls per idempotency key. */
+  calls: Map<string, number>;
+  /** Delivered writes per idempotency key. */
+  delivered: Map<string, number>;
+  /** When the rig was made (ms). */
+  start: number;
+  now(): number;
+  /** Runs the worker pass by pass, the clock moved to the next due job, until `until` (fake ms). */
+  runUntil(until: number, keys: string[]): Promise<void>;
+}
+
+async function rig(
+  t: { teardown(fn: () => Promise<void>): void },
+  engine: EngineCase,
+  /** The system's answer to `key`, `elapsed` ms after the rig was made. */
+  answer: (key: string, elapsed: number) => 'ok' | Error,
+): Promise<Rig> {
+  const db = await engine.freshDatabase();
+  // opened before the clock is moved: PostgreSQL's store refuses a clock off the server's
+  const store = await openStore({ databaseUrl: db.databaseUrl });
+  // real time moves on (loops waiting on the clock end), shifted by jumps to each due job
+  const realNow = Date.now;
+  let skew = 0;
+  const clock = () => realNow() + skew;
+  const start = clock();
+  Date.now = clock;
+  const outbox = new Outbox({ store, options: { ...DEFAULT_OUTBOX_OPTIONS, pollMs: 60_000 } });
+  const calls = new Map<string, number>();
+  const delivered = new Map<string, number>();
+  outbox.register('order', 'lmis', async (job) => {
+    const key = job.idempotencyKey;
+    calls.set(key, (calls.get(key) ?? 0) + 1);
+    const a = answer(key, clock() - start);
+    if (a !== 'ok') throw a;
+    delivered.set(key, (delivered.get(key) ?? 0) + 1);
+    return { system: 'lmis', ids: { order: key } };
+  });
+  t.teardown(async () => {
+    await outbox.stop();
+    await store.close();
+    Date.now = realNow;
+    await db.drop();
+  });
+  const jobsOf = async (keys: string[]) => (await Promise.all(keys.map((k) => store.findJobsByKey(k)))).flat();
+  const idle = async (keys: string[]) => {
+    for (let i = 0; i < 2_000; i++) {
+      if (!(await jobsOf(keys)).some((j) => j.status === 'in-flight')) return;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    throw new Error('an attempt did not end');
+  };
+  return {
+    outbox,
+    store,
+    calls,
+    delivered,
+    start,
+    now: clock,
+    async runUntil(until, keys) {
+      while (clock() < until) {
+        await outbox.runOnce();
+        await idle(keys);
+        const pending = (await jobsOf(keys)).filter((j) => j.status === 'pending');
+        if (pending.length === 0) return;
+        const next = Math.min(...pending.map((j) => j.nextAttemptAt));
+        skew += Math.max(1, next - clock());
+        // due already but held by the open breaker: on to when its probe is due
+        while (outbox.breakerGates(clock()).lmis === 'open') skew += 1_000;
+      }
+    },
+  };
+}
+
+async function accept(r: Rig, key: string): Promise<void> {
+  await r.outbox.acceptWrite({ flow: 'order', system: 'lmis', idempotencyKey: key, payload: {} });
+}
+
+for (const engine of engineCases()) {
+  t.test(engine.name, { skip: engine.skip }, async (t) => {
+    for (const keys of [['o-a', 'o-b', 'o-c'], ['o-alone']]) {
+      t.test(`a two-hour outage holds ${keys.length} write(s), each delivered once after it`, async (t) => {
+        const r = await rig(t, engine, (_key, elapsed) => (elapsed < 2 * HOUR ? gatewayTimeout() : 'ok'));
+        for (const k of keys) await accept(r, k);
+        await r.runUntil(r.start + 3 * HOUR, keys);
+        for (const k of keys) {
+          const [job] = await r.store.findJobsByKey(k);
+          t.equal(job.status, 'done', `${k}: delivered after the outage (${job.attempts}, ${job.lastError})`);
+          t.equal(r.delivered.get(k), 1, `${k}: once`);
+        }
+      });
+    }
+
+    t.test('one write a healthy system answers 504 every time is charged after the bound, then dead', async (t) => {
+      const r = await rig(t, engine, (key) => (key === 'o-poisoned' ? gatewayTimeout() : 'ok'));
+      await accept(r, 'o-poisoned');
+      await r.runUntil(r.start + BOUND_MS - breaker.halfOpenAfterMs, ['o-poisoned']);
+      t.equal((await r.store.findJobsByKey('o-poisoned'))[0].status, 'pending', 'held within the bound');
+      await r.runUntil(r.start + 12 * HOUR, ['o-poisoned']);
+      const [job] = await r.store.findJobsByKey('o-poisoned');
+      t.equal(job.status, 'dead', `dead-lettered (${job.attempts} attempts, ${r.calls.get('o-poisoned')} calls)`);
+      t.match(job.lastError, /Gateway Timeout/, 'with its reason');
+      t.ok(
+        r.now() < r.start + BOUND_MS + 2 * HOUR,
+        `dead ${((r.now() - r.start) / HOUR).toFixed(1)} h after it was accepted`,
+      );
+    });
+  });
+}
