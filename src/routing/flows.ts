@@ -128,9 +128,10 @@ export interface FlowSpec<T> {
   /**
    * What of a value makes two writes under one key the same write: a write whose key the outbox
    * holds for another payload is that write when this is equal for both (acceptAsHeld), and is
-   * answered as it. Absent: only the same payload is.
+   * answered as it. `sent` is the write being accepted: what it does not carry (the line ids an
+   * R5 delivery has none of) is not compared. Absent: only the same payload is.
    */
-  sameWriteOf?(value: T): unknown;
+  sameWriteOf?(value: T, sent: T): unknown;
   /** A change of something already upstream: its refusal leaves that in place (reads go on to the upstream). */
   isChange?(value: T): boolean;
   /** What routing.json rules look at: the facility the write is for, its program, the domain path of that facility. */
@@ -208,6 +209,16 @@ function clientSpelling(upstream: string | undefined, written: string | undefine
   return Date.parse(upstream) === Date.parse(written) ? written : upstream;
 }
 
+/**
+ * What a delivery write states (sameWriteOf), as `sent` states it: without the FHIR id, and
+ * without line ids when `sent` has none (an R5 resend of an R4 write, whose lines R5 serves
+ * without the ids R4 gave them, or an SDK chose). Lines are still compared item, lot and quantity.
+ */
+function confirmationOf({ id: _id, ...confirmation }: Delivery, sent: Delivery): unknown {
+  if (sent.lines.some((l) => l.lineId)) return confirmation;
+  return { ...confirmation, lines: confirmation.lines.map(({ lineId: _lineId, ...line }) => line) };
+}
+
 export const ORDERS: FlowSpec<Order> = {
   flow: 'orders',
   outboxFlow: 'order',
@@ -247,8 +258,15 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   key: (d) => keyOf('delivery', d.identifier),
   fhirIds: (d) => [...(d.id ? [d.id] : []), ...d.lines.map((l) => l.lineId).filter((id): id is string => !!id)],
   upstreamId: (d) => d.source?.id,
-  // A confirmation not yet applied upstream leaves the delivery in progress.
-  pendingView: (d, s) => ({ ...d, status: failed(s) ? 'entered-in-error' : 'in-progress' }),
+  // A confirmation not yet applied upstream leaves the delivery in progress. An R4 write carries
+  // no delivery id (the upstream's is kept once delivered: withClientIds), yet R5 serves it as one
+  // resource: under its first line's id, the id its write came under, never none (a searchset's
+  // fullUrl `SupplyDelivery/undefined`); once delivered that id redirects to the upstream's
+  pendingView: (d, s) => ({
+    ...d,
+    id: d.id ?? d.lines[0]?.lineId,
+    status: failed(s) ? 'entered-in-error' : 'in-progress',
+  }),
   withClientIds: (u, w) => ({
     ...u,
     id: w.id ?? u.id,
@@ -275,7 +293,7 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   // a confirmation is its delivery (the key: its identifier) and what it states; its FHIR id is
   // the way it came (a PUT's URL id, the id a POST's identifier derives): a PUT and then a POST of
   // one confirmation (an app that lost the PUT's answer falls back to POST) are one write
-  sameWriteOf: ({ id: _id, ...confirmation }) => confirmation,
+  sameWriteOf: confirmationOf,
   routeBy: (d) => ({ facility: d.destination, facilityPath: 'Delivery.destination' }),
 };
 

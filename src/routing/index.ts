@@ -87,7 +87,7 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     // recorded together, all or none; each write answers with its system of record's (first) job
     const entries = bundle && recordsEntries() ? entriesOfBundle(bundle, writes, firsts) : undefined;
     const owner = new Map(requests.flatMap((r, i) => r.map((req) => [req.idempotencyKey, flows[writes[i].flow]])));
-    const outcomes = await acceptAsHeld(
+    const { outcomes, sameAs } = await acceptAsHeld(
       (reqs) => deps.outbox.acceptWrites(reqs, { entries }),
       requests.flat(),
       (id) => deps.store.getJob(id),
@@ -98,7 +98,7 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
       throw i < 0 ? err : flows[writes[i].flow].lostRace(err, writes[i].value, writes[i].context);
     });
     // a write found the same as one held is answered as that write (FlowSpec.sameWriteOf)
-    const values = await Promise.all(writes.map((w, i) => flows[w.flow].asWritten(w.value, outcomes[firsts[i]])));
+    const values = writes.map((w, i) => flows[w.flow].asWritten(w.value, outcomes[firsts[i]], sameAs.get(firsts[i])));
     const answers = settleTransaction(writes, (i) =>
       flows[writes[i].flow].toWriteOutcome(values[i], outcomes[firsts[i]]),
     );

@@ -10,7 +10,7 @@ import {
   isTransient,
 } from '../domain/errors.js';
 import { KeyTakenError } from '../outbox/errors.js';
-import { acceptAsHeld } from './same-write.js';
+import { acceptAsHeld, type HeldOutcomes } from './same-write.js';
 import type { Flow, FlowService, WriteContext, WriteOutcome } from '../fhir/services.js';
 import { systemsForFlow } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -317,7 +317,9 @@ export class RoutedFlow<T> implements FlowService<T> {
   private async writtenUnderIdentifier(system: string, criteria: SearchCriteria, listed: T[]): Promise<T[]> {
     const jobs = await this.jobsWrittenUnder(criteria.identifier);
     if (!jobs.length) return [];
-    const have = new Set(listed.map((v) => (v as { id?: string }).id));
+    // every id a listed item is served under: a write confirming what the system lists (its proof
+    // of delivery, under the ids the write gave its lines) is listed already
+    const have = new Set(listed.flatMap((v) => [(v as { id?: string }).id, ...this.spec.fhirIds(v)]));
     const found: T[] = [];
     for (const job of jobs) {
       if (job.system !== system || job.status === 'rejected' || job.status === 'dead') continue;
@@ -388,6 +390,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     const lookups = this.store.lookupsAhead();
     let value: T;
     let primary: OutboxOutcome;
+    let held: OutboxJob | undefined;
     try {
       value = await this.revise(sent, context, lookups);
       // its facility's targets are looked up once, for the precheck and for the outbox jobs
@@ -403,13 +406,15 @@ export class RoutedFlow<T> implements FlowService<T> {
       // the answer is the system of record's; secondary targets are their own jobs (admin API)
       // the job's end settles at its COMMIT (endAhead): the read-back below overlaps its sync
       const options = { endAhead: true, entries: this.recordsEntries() ? context.entries : undefined };
-      [primary] = await this.acceptAsHeld(await this.acceptRequests(value, context, targets), options);
+      const accepted = await this.acceptAsHeld(await this.acceptRequests(value, context, targets), options);
+      [primary] = accepted.outcomes;
+      held = accepted.sameAs.get(0);
     } catch (err) {
       // a refusal may rest on what those lookups saw: it is answered once that is on disk
       await this.store.durable();
       throw this.lostRace(err, value!, context);
     }
-    value = await this.asWritten(value, primary);
+    value = this.asWritten(value, primary, held);
     const ahead = this.store.writesAhead();
     // taken now, after the end's COMMIT: the sync of that end, not of what commits later
     const onDisk = ahead.onDisk();
@@ -423,7 +428,7 @@ export class RoutedFlow<T> implements FlowService<T> {
   }
 
   /** Outbox.acceptWrites, a write the same as the one holding its key answered as it (acceptAsHeld). */
-  acceptAsHeld(requests: AcceptWriteRequest[], options: AcceptOptions = {}): Promise<OutboxOutcome[]> {
+  acceptAsHeld(requests: AcceptWriteRequest[], options: AcceptOptions = {}): Promise<HeldOutcomes> {
     const same = this.sameWrite();
     return acceptAsHeld(
       (reqs) => this.outbox.acceptWrites(reqs, options),
@@ -434,19 +439,19 @@ export class RoutedFlow<T> implements FlowService<T> {
   }
 
   /** FlowSpec.sameWriteOf, for the payload of one of this flow's outbox jobs. */
-  sameWrite(): ((payload: unknown) => unknown) | undefined {
+  sameWrite(): ((payload: unknown, sent: unknown) => unknown) | undefined {
     const same = this.spec.sameWriteOf;
-    return same && ((payload) => same(payload as T));
+    return same && ((payload, sent) => same(payload as T, sent as T));
   }
 
   /**
-   * A write found the same as one held (FlowSpec.sameWriteOf) is answered as that write, under
-   * the ids it was made and is read under: the way this one came may have named it otherwise (a
-   * POST's derived id, which no read serves, after a PUT by the delivery's id).
+   * A write found the same as one held (FlowSpec.sameWriteOf; `held`, as acceptAsHeld reported
+   * it, so its job is not read again) is answered as that write, under the ids it was made and is
+   * read under: the way this one came may have named it otherwise (a POST's derived id, which no
+   * read serves, after a PUT by the delivery's id; an R5 resend of an R4 write).
    */
-  async asWritten(value: T, outcome: OutboxOutcome): Promise<T> {
-    if (outcome.kind !== 'duplicate' || !this.spec.sameWriteOf) return value;
-    return ((await this.store.getJob(outcome.jobId))?.payload as T | undefined) ?? value;
+  asWritten(value: T, outcome: OutboxOutcome, held?: OutboxJob): T {
+    return outcome.kind === 'duplicate' && held ? (held.payload as T) : value;
   }
 
   /**

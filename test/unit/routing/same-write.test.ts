@@ -31,14 +31,46 @@ const request = (payload: unknown): AcceptWriteRequest => ({
 
 t.test('the same write by another id is accepted under the held hash', async (t) => {
   const o = outbox();
-  const outcomes = await acceptAsHeld(
+  const { outcomes, sameAs } = await acceptAsHeld(
     o.accept,
-    [request({ id: 'derived', qty: 2 })],
+    [{ ...request({ id: 'derived', qty: 2 }), links: [{ flow: 'deliveries', fhirId: 'derived' }] }],
     async () => held,
     () => withoutId,
   );
   t.equal(outcomes.length, 1);
   t.equal(o.seen.at(-1)![0].payloadHash, 'held-hash');
+  t.same(o.seen.at(-1)![0].links, [], 'the id it came by is not linked to the held write');
+  t.same([...sameAs], [[0, held]], 'reports the held job it was answered as');
+});
+
+t.test('a write of the held payload itself reports no held job', async (t) => {
+  const o = outbox();
+  const { sameAs } = await acceptAsHeld(
+    o.accept,
+    [{ ...request({ id: 'pod-1', qty: 2 }), payloadHash: 'held-hash' }],
+    async () => held,
+    () => withoutId,
+  );
+  t.equal(sameAs.size, 0);
+});
+
+t.test('what sameWriteOf keeps is taken as the write being accepted states it', async (t) => {
+  const o = outbox();
+  const asked: unknown[] = [];
+  const sent = { id: 'derived', qty: 2 };
+  await acceptAsHeld(
+    o.accept,
+    [request(sent)],
+    async () => held,
+    () => (value, by) => {
+      asked.push([value, by]);
+      return withoutId(value);
+    },
+  );
+  t.same(asked, [
+    [held.payload, sent],
+    [sent, sent],
+  ]);
 });
 
 t.test('other content keeps the 409', async (t) => {
