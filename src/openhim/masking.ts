@@ -4,8 +4,9 @@
  * Rule: a header, query parameter, form field or JSON key whose name looks like a credential has
  * its value replaced; known secret values are scrubbed wherever they still appear.
  */
+import { FormAutomaton } from '../platform/form-automaton.js';
 import { FormFinder } from '../platform/form-finder.js';
-import { literalSpans, maskSpans } from '../platform/mask-spans.js';
+import { literalSpans, maskSpans, SpanUnion } from '../platform/mask-spans.js';
 import { MASK, MIN_SECRET_LENGTH } from '../platform/redaction.js';
 import type { HeaderValues } from '../platform/call-recording.js';
 
@@ -202,36 +203,58 @@ export function maskBodyText(text: string, contentType = '', secretValues: reado
 const FINDER_FROM_LENGTH = 512;
 /** Secret lists a finder is kept for: the configured secrets with each call's credential. */
 const KEEP_FINDERS = 8;
-const findersBySecrets = new Map<string, FormFinder>();
+
+/** A secret list's scan for any of them and its automaton for where they are (built on first need). */
+interface Scanners {
+  finder: FormFinder;
+  automaton?: FormAutomaton | 'too large';
+}
+const scannersBySecrets = new Map<string, Scanners>();
 
 /**
  * One scan for all of a list's maskable secrets, made once per distinct list. Nearly every
  * recorded body holds none, and a String.includes per secret (each configured secret and the
  * call's token) cost ~5 µs each on a 13.8 KB OpenLMIS answer (issue 18).
  */
-function finderOf(maskable: readonly string[]): FormFinder {
+function scannersOf(maskable: readonly string[]): Scanners {
   // JSON, not a joined text: a secret holding the separator must not make two lists one key
   const key = JSON.stringify(maskable);
-  let finder = findersBySecrets.get(key);
-  if (!finder) {
-    finder = new FormFinder(maskable);
-    if (findersBySecrets.size >= KEEP_FINDERS) findersBySecrets.delete(findersBySecrets.keys().next().value!);
-    findersBySecrets.set(key, finder);
+  let scanners = scannersBySecrets.get(key);
+  if (!scanners) {
+    scanners = { finder: new FormFinder(maskable) };
+    if (scannersBySecrets.size >= KEEP_FINDERS) scannersBySecrets.delete(scannersBySecrets.keys().next().value!);
+    scannersBySecrets.set(key, scanners);
   }
-  return finder;
+  return scanners;
 }
 
-/** Whether the text holds none of the secrets that are masked, in one scan. */
-function holdsNoSecret(text: string, secretValues: readonly string[]): boolean {
-  const maskable = secretValues.filter((secret) => secret.length >= MIN_SECRET_LENGTH);
-  return maskable.length === 0 || !finderOf(maskable).holds(text);
+/**
+ * The long text with every occurrence of the secrets masked as their union, read once by the
+ * list's automaton: one indexOf per occurrence of a weak secret (`0000` in a megabyte of `0`)
+ * gathered and sorted a million spans.
+ */
+function maskLongText(text: string, scanners: Scanners, present: readonly string[]): string {
+  scanners.automaton ??= FormAutomaton.of(scanners.finder.forms) ?? 'too large';
+  if (scanners.automaton === 'too large') return maskSpans(text, literalSpans(text, present), MASK);
+  const union = new SpanUnion();
+  scanners.automaton.scan(text, (start, end) => union.add(start, end));
+  return maskSpans(
+    text,
+    union.spans((span) => span),
+    MASK,
+  );
 }
 
 /** Replaces literal occurrences of configured secrets (short values are skipped: they would mask ordinary words). */
 export function scrubSecretValues(text: string, secretValues: readonly string[]): string {
-  // a text holding none is the answer as it is: the loop below would replace nothing
-  if (text.length >= FINDER_FROM_LENGTH && holdsNoSecret(text, secretValues)) return text;
-  const present = secretValues.filter((secret) => secret.length >= MIN_SECRET_LENGTH && text.includes(secret));
+  const maskable = secretValues.filter((secret) => secret.length >= MIN_SECRET_LENGTH);
+  if (maskable.length === 0) return text;
+  if (text.length >= FINDER_FROM_LENGTH) {
+    // a text holding none is the answer as it is
+    const scanners = scannersOf(maskable);
+    return scanners.finder.holds(text) ? maskLongText(text, scanners, maskable) : text;
+  }
+  const present = maskable.filter((secret) => text.includes(secret));
   // the union of every occurrence: one secret's mask must not hide the start of another's
   return present.length === 0 ? text : maskSpans(text, literalSpans(text, present), MASK);
 }

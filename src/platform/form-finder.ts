@@ -31,7 +31,7 @@ export class FormFinder {
   private readonly endingIn = new Map<number, string[]>();
 
   /** `forms`: non-empty strings of at least two characters. */
-  constructor(forms: readonly string[]) {
+  constructor(readonly forms: readonly string[]) {
     const shortest = Math.min(...forms.map((form) => form.length));
     if (forms.length === 0 || shortest < 2) throw new Error('FormFinder needs forms of two characters or more');
     this.window = Math.min(shortest, MAX_WINDOW);

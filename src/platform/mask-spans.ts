@@ -25,6 +25,32 @@ export function patternSpans(text: string, pattern: RegExp): Span[] {
   return spans;
 }
 
+/**
+ * The unions of spans given in order of their end (FormAutomaton.scan's order), kept as they come:
+ * a span overlapping the last union joins it, and any before it that it reaches back into. A run
+ * of a million overlapping matches is one union, not a million spans to sort.
+ */
+export class SpanUnion {
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+
+  add(start: number, end: number): void {
+    const { starts, ends } = this;
+    // ends only grow, so a union this span overlaps ends after its start: the last ones
+    while (ends.length > 0 && ends[ends.length - 1] > start) {
+      ends.pop();
+      start = Math.min(start, starts.pop()!);
+    }
+    starts.push(start);
+    ends.push(end);
+  }
+
+  /** The unions, in order; each `widen`ed (see maskSpans, which joins those that then overlap). */
+  spans(widen: (span: Span) => Span): Span[] {
+    return this.starts.map((start, i) => widen([start, this.ends[i]]));
+  }
+}
+
 /** Every occurrence of each literal (overlapping ones too), in no particular order. */
 export function literalSpans(text: string, literals: readonly string[]): Span[] {
   const spans: Span[] = [];

@@ -11,8 +11,9 @@
 import type { Settings } from '../config/settings.js';
 import { secretKeys, settingDefs } from '../config/settings.js';
 import { widenToEscapes } from './escape-bounds.js';
+import { escapeRegExp, FormAutomaton } from './form-automaton.js';
 import { FormFinder } from './form-finder.js';
-import { maskSpans, patternSpans } from './mask-spans.js';
+import { maskSpans, patternSpans, SpanUnion, type Span } from './mask-spans.js';
 import { isOwnWord } from './own-words.js';
 
 export const MASK = '**********';
@@ -235,10 +236,6 @@ function urlPassword(value: string): string | undefined {
   }
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
  * What is new to warn about: a setting reported once with a value is not reported again with it
  * (OpenHIM's first heartbeat applies the console's settings, the same values, right after start).
@@ -264,6 +261,8 @@ export class Redactor {
    * HAS_SCHEME_CREDENTIAL): a skipping scan, about twice as fast as the alternation's test.
    */
   private finder: FormFinder | undefined;
+  /** Where the forms are in a text that holds one, in one pass; built on first use (see maskForms). */
+  private automaton: FormAutomaton | 'unbuilt' | 'too large' = 'unbuilt';
   private formWithQuote = false;
   private rebuilds = 0;
   /** (setting, value) pairs learnSettings has reported: the same value applied again is not news. */
@@ -361,11 +360,21 @@ export class Redactor {
 
   /**
    * Every known form masked as the union of all its matches (see mask-spans), each widened so that
-   * no JSON escape is cut (see escape-bounds).
+   * no JSON escape is cut (see escape-bounds). The automaton reads the text once, however many
+   * matches overlap; the regex scan is kept for a set of forms whose table would be too large.
    */
   private maskForms(text: string): string {
-    const spans = patternSpans(text, this.pattern!).map((span) => widenToEscapes(text, span));
-    return maskSpans(text, spans, MASK);
+    const widen = (span: Span) => widenToEscapes(text, span);
+    const automaton = this.formAutomaton();
+    if (automaton === undefined) return maskSpans(text, patternSpans(text, this.pattern!).map(widen), MASK);
+    const union = new SpanUnion();
+    automaton.scan(text, (start, end) => union.add(start, end));
+    return maskSpans(text, union.spans(widen), MASK);
+  }
+
+  private formAutomaton(): FormAutomaton | undefined {
+    if (this.automaton === 'unbuilt') this.automaton = FormAutomaton.of(this.knownForms()) ?? 'too large';
+    return this.automaton === 'too large' ? undefined : this.automaton;
   }
 
   /** True when the text carries a known secret form (a cheap check before rebuilding a body). */
@@ -404,6 +413,7 @@ export class Redactor {
     const forms = this.knownForms();
     this.pattern = forms.length ? new RegExp(forms.map(escapeRegExp).join('|'), 'g') : undefined;
     this.finder = forms.length ? new FormFinder(forms) : undefined;
+    this.automaton = 'unbuilt';
     this.formWithQuote = forms.some((form) => form.includes('"'));
     this.rebuilds += 1;
   }
