@@ -130,6 +130,32 @@ function otherConfirmations(whole: Resource): [string, Resource, number, RegExp]
   ];
 }
 
+/**
+ * The confirmation resent on R5 by PUT (`putAs`) and by POST: each the waiting write (202, the
+ * POST answered under the id the queued write reads as), another one refused (by `refuseBy`), and
+ * no job but the write's own.
+ */
+async function resentOnR5(
+  t: Test,
+  rig: Rig,
+  whole: Resource,
+  at: { putAs: string; queuedAs: string; refuseBy: 'PUT' | 'POST'; jobId: string },
+) {
+  const put = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${at.putAs}`, whole);
+  t.equal(put.status, 202, `an R5 PUT of it is the waiting write: ${why(put)}`);
+  const { id: _id, ...created } = whole;
+  const post = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', created);
+  t.equal(post.status, 202, `an R5 POST of it is the waiting write: ${why(post)}`);
+  t.match(post.headers.get('location'), new RegExp(`/SupplyDelivery/${at.queuedAs}/`), 'answered as the queued write');
+  const url = at.refuseBy === 'PUT' ? `/fhir/R5/SupplyDelivery/${at.putAs}` : '/fhir/R5/SupplyDelivery';
+  await refusedOnR5(t, rig, at.refuseBy, url, whole);
+  t.same(
+    (await deliveryJobs(rig)).map((j) => j.id),
+    [at.jobId],
+    'the resends recorded no other write',
+  );
+}
+
 /** The operator retries the job with OpenLMIS back: it is delivered. */
 async function deliveredOnRetry(t: Test, rig: Rig, jobId: string, down: { id: string }) {
   rig.lmis.sb.faults.remove(down.id);
@@ -175,24 +201,9 @@ for (const engine of engineCases()) {
       const read = await rig.fhir('GET', `/fhir/R5/SupplyDelivery/${podId}`);
       t.equal(read.status, 200, why(read));
 
-      // an R5 client resends the confirmation, by PUT and by POST: the waiting write
+      // an R5 client resends the confirmation, by PUT (by the id it read) and by POST
       const whole = confirmedWhole(read.body);
-      const put = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${podId}`, whole);
-      t.equal(put.status, 202, `an R5 PUT of it is the waiting write: ${why(put)}`);
-      const { id: _id, ...created } = whole;
-      const post = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', created);
-      t.equal(post.status, 202, `an R5 POST of it is the waiting write: ${why(post)}`);
-      t.match(
-        post.headers.get('location'),
-        new RegExp(`/SupplyDelivery/${r4Id}/`),
-        'answered as the queued write, by the id it reads under',
-      );
-      await refusedOnR5(t, rig, 'PUT', `/fhir/R5/SupplyDelivery/${podId}`, whole);
-      t.same(
-        (await deliveryJobs(rig)).map((j) => j.id),
-        [job.id],
-        'the resends recorded no other write',
-      );
+      await resentOnR5(t, rig, whole, { putAs: podId, queuedAs: r4Id, refuseBy: 'PUT', jobId: job.id });
 
       await deliveredOnRetry(t, rig, job.id, down);
       t.same(
@@ -238,23 +249,7 @@ for (const engine of engineCases()) {
         t.equal(read.body.status, 'in-progress', 'not yet applied in OpenLMIS');
 
         const whole = confirmedWhole(read.body);
-        const put = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${r4Id}`, whole);
-        t.equal(put.status, 202, `an R5 PUT of it is the waiting write: ${why(put)}`);
-        t.equal(put.body?.id ?? r4Id, r4Id);
-        const { id: _id, ...created } = whole;
-        const post = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', created);
-        t.equal(post.status, 202, `an R5 POST of it is the waiting write: ${why(post)}`);
-        t.match(
-          post.headers.get('location'),
-          new RegExp(`/SupplyDelivery/${r4Id}/`),
-          'answered under the id it reads as',
-        );
-        await refusedOnR5(t, rig, 'POST', '/fhir/R5/SupplyDelivery', whole);
-        t.same(
-          (await deliveryJobs(rig)).map((j) => j.id),
-          [job.id],
-          'the resends recorded no other write',
-        );
+        await resentOnR5(t, rig, whole, { putAs: r4Id, queuedAs: r4Id, refuseBy: 'POST', jobId: job.id });
         await deliveredOnRetry(t, rig, job.id, down);
       },
     );
