@@ -3,6 +3,7 @@ import type { Settings } from '../config/settings.js';
 import { startMediator, type RunningMediator } from '../main.js';
 import { ownSqliteStore, type StoreOwnership } from '../store/sqlite-owner.js';
 import { releaseStartUpMemoryLater } from './start-up-memory.js';
+import { holdSignalsDuringStartUp } from './start-up-signal.js';
 import { STOP_LIMIT_MS } from './stop-limit.js';
 
 export { STOP_LIMIT_MS } from './stop-limit.js';
@@ -32,17 +33,25 @@ export async function serve(
   /** Run after the mediator stopped on a signal, before the process exits (the demo's sandboxes). */
   afterStop?: () => Promise<void>,
 ): Promise<RunningMediator> {
-  // before the store opens: a second server on one SQLite file is refused, not started beside it
-  const ownership =
-    owned ??
-    ownSqliteStore({
-      databaseUrl: settings['store.databaseUrl'] as string | undefined,
-      dataDir: String(settings['store.dataDir']),
-    });
+  const startUp = holdSignalsDuringStartUp();
+  let ownership: StoreOwnership;
   let mediator: RunningMediator;
+  try {
+    // before the store opens: a second server on one SQLite file is refused, not started beside it
+    ownership =
+      owned ??
+      ownSqliteStore({
+        databaseUrl: settings['store.databaseUrl'] as string | undefined,
+        dataDir: String(settings['store.dataDir']),
+      });
+  } catch (err) {
+    startUp.dispose();
+    throw err;
+  }
   try {
     mediator = await startMediator(settings);
   } catch (err) {
+    startUp.dispose();
     ownership.release();
     throw err;
   }
@@ -74,5 +83,6 @@ export async function serve(
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  startUp.started((signal) => void shutdown(signal));
   return mediator;
 }
