@@ -672,7 +672,9 @@ async function acceptAll(
         entry.method === 'PUT'
           ? { ...outcome, status: updateStatus(outcome.status, existed.has(entry.index)) }
           : outcome;
-      const result = writeResult({ ...ctx, preferReturn: undefined }, w.group.type, part.id, answered);
+      // a PUT is answered under the id it named, whatever write it was found the same as
+      const sent = entry.method === 'PUT' ? w.value : undefined;
+      const result = writeResult({ ...ctx, preferReturn: undefined }, w.group.type, part.id, answered, sent);
       results.set(entry.index, entry.deleted ? deleteAnswer(w.group.type, part.id, result) : result);
     }
   };

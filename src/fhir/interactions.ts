@@ -298,9 +298,14 @@ export function checkIfNoneMatch(
 }
 
 /** Shapes the reply of a write from the service outcome and the client's Prefer header. */
-export function writeResult(ctx: FhirContext, type: string, id: string, outcome: WriteOutcome<unknown>): FhirResult {
-  const resources = adapters[type as keyof typeof adapters].encode(ctx.version, outcome.value);
-  const resource = resources.find((r) => r.id === id) ?? resources[0];
+export function writeResult(
+  ctx: FhirContext,
+  type: string,
+  id: string,
+  outcome: WriteOutcome<unknown>,
+  sent?: unknown,
+): FhirResult {
+  const resource = answeredResource(ctx.version, type, id, outcome.value, sent);
   const headers = versionHeaders(ctx, resource);
   if (outcome.status === 'accepted') {
     return {
@@ -316,6 +321,21 @@ export function writeResult(ctx: FhirContext, type: string, id: string, outcome:
   if (ctx.preferReturn === 'OperationOutcome')
     return { status, headers, body: informational(`${type}/${id} ${outcome.status}`) };
   return { status, headers, body: resource };
+}
+
+/**
+ * The resource a write is answered with: the one under `id` of the value written. A PUT (`sent`:
+ * what it asked for) found the same as a write held under other ids (a queued POST of the same
+ * delivery confirmation, under the id its number derives: RoutedFlow.asWritten) is answered with
+ * what it sent, under the id its client chose, not as a resource it never named.
+ */
+function answeredResource(version: FhirVersion, type: string, id: string, value: unknown, sent: unknown): Json {
+  const adapter = adapters[type as keyof typeof adapters];
+  const resources = adapter.encode(version, value);
+  const mine = resources.find((r) => r.id === id);
+  if (mine || sent === undefined) return mine ?? resources[0];
+  const asked = adapter.encode(version, sent);
+  return asked.find((r) => r.id === id) ?? resources[0];
 }
 
 /** Decodes a validated resource into a part of its flow object (the path is for error expressions). */
@@ -561,7 +581,7 @@ async function updateChecked(
         fhirPathTranslator(ctx.version, route.type, value, [{ id: part.id, path: route.type, resource }]),
       );
     });
-  return writeResult(ctx, type, id, { ...outcome, status: updateStatus(outcome.status, !!currentValue) });
+  return writeResult(ctx, type, id, { ...outcome, status: updateStatus(outcome.status, !!currentValue) }, value);
 }
 
 /**
