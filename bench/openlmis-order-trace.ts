@@ -1,8 +1,8 @@
 /**
  * npx tsx bench/openlmis-order-trace.ts — where one OpenLMIS order's time goes, as counts that do
  * not drift with the machine's load (issue 18): the upstream calls, the store commits and fsyncs,
- * and how many of those fsyncs the order waited for with no upstream call in flight (the serial
- * store waits that add to its latency). Orders run one at a time through the real mediator
+ * and how many of those fsyncs the order waited for with no upstream call in flight at any moment
+ * of them (serial fsync waits, which add to its latency; storeWaits). Orders run one at a time through the real mediator
  * (in-process, SQLite store) against the OpenLMIS sandbox; the last TRACE_ORDERS (default 5)
  * after a warm-up order are traced and the timeline of the last one is printed.
  */
@@ -22,12 +22,19 @@ interface Event {
 let events: Event[] = [];
 const now = () => performance.now();
 
+/** The operations a batch carried: those settled at its sync, and those settled at its COMMIT (written ahead). */
+const opsOf = (batch: { waiters: unknown[]; committed: unknown[] }) => batch.waiters.length + batch.committed.length;
+
 /** Store side: a batch committed, and the fsync that made it durable. */
 function traceStore(): void {
   const proto = GroupCommit.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
   const finish = proto.finish;
   proto.finish = function (this: GroupCommit, ...args: unknown[]) {
-    events.push({ at: now(), kind: 'commit', what: `${(args[0] as { waiters: unknown[] }).waiters.length} op(s)` });
+    events.push({
+      at: now(),
+      kind: 'commit',
+      what: `${opsOf(args[0] as { waiters: unknown[]; committed: unknown[] })} op(s)`,
+    });
     return finish.apply(this, args);
   };
   const synced = proto.synced;
@@ -55,37 +62,45 @@ function traceUpstream(origin: string): void {
 }
 
 /**
- * Stretches of the order spent waiting for the store with no upstream call in flight: a commit
- * is pending until the fsync that covers it ends (one fsync at a time; it covers the commits made
- * before it started). Each stretch is one serial store wait.
+ * The order's fsyncs and how many of them it waited for serially: a commit is pending until the
+ * fsync that covers it ends (one fsync at a time; it covers the commits made before it started).
+ * An fsync during which an upstream call of the order was in flight at any moment overlapped it
+ * (the accept's, since its delivery's first reads run during it); one with none was waited for
+ * in series. `ms`: time with an fsync pending and no upstream call in flight (that includes the
+ * mediator's own CPU between a commit and the next call, so it drifts with load; the count does not).
  */
-function serialStoreWaits(trace: Event[]): { waits: number; ms: number } {
+function storeWaits(trace: Event[]): { serialSyncs: number; ms: number } {
   let inFlight = 0;
   let syncing = 0;
   let unsynced = 0;
+  let overlapped = false;
   let waitingSince: number | undefined;
-  let waits = 0;
+  let serialSyncs = 0;
   let ms = 0;
   for (const e of trace) {
-    if (e.kind === 'call') inFlight++;
-    else if (e.kind === 'answer') inFlight--;
+    if (e.kind === 'call') {
+      inFlight++;
+      overlapped = true;
+    } else if (e.kind === 'answer') inFlight--;
     else if (e.kind === 'commit') {
-      if (syncing === 0) syncing = 1;
-      else unsynced++;
+      if (syncing === 0) {
+        syncing = 1;
+        overlapped = inFlight > 0;
+      } else unsynced++;
     } else {
+      if (!overlapped) serialSyncs++;
       syncing = unsynced;
       unsynced = 0;
+      overlapped = inFlight > 0;
     }
     const waiting = inFlight === 0 && syncing + unsynced > 0;
-    if (waiting && waitingSince === undefined) {
-      waitingSince = e.at;
-      waits++;
-    } else if (!waiting && waitingSince !== undefined) {
+    if (waiting && waitingSince === undefined) waitingSince = e.at;
+    else if (!waiting && waitingSince !== undefined) {
       ms += e.at - waitingSince;
       waitingSince = undefined;
     }
   }
-  return { waits, ms };
+  return { serialSyncs, ms };
 }
 
 async function main() {
@@ -119,14 +134,14 @@ async function main() {
       const calls = events.filter((e) => e.kind === 'call').length;
       const commits = events.filter((e) => e.kind === 'commit').length;
       const syncs = events.filter((e) => e.kind === 'synced').length;
-      const serial = serialStoreWaits(events);
+      const waits = storeWaits(events);
       rows.push({
         ms: Number(total.toFixed(1)),
         calls,
         commits,
         syncs,
-        serialStoreWaits: serial.waits,
-        serialStoreMs: Number(serial.ms.toFixed(1)),
+        serialSyncs: waits.serialSyncs,
+        storeOnlyMs: Number(waits.ms.toFixed(1)),
       });
       last = events.map((e) => ({ ...e, at: e.at - t0 }));
     }

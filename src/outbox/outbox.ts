@@ -29,6 +29,7 @@ import { outboxOptionProblems } from './option-bounds.js';
 import { Semaphore } from './semaphore.js';
 import { noteTransactionJobs, noteWriteAccepted } from '../platform/call-recording.js';
 import { AttemptSlot } from './attempt-slot.js';
+import { acceptOnDisk } from './accept-on-disk.js';
 import { DeliveryLog } from './delivery-log.js';
 import { StoreOutageLog } from './store-outage-log.js';
 import { LeaseHolding } from './lease-holding.js';
@@ -132,6 +133,9 @@ class LazyAbort implements AttemptScope {
   private reason?: unknown;
   /** The systems the attempt sent a request (its breaker decides only on an attempt that called it). */
   readonly systemsCalled = new Set<string>();
+
+  /** `writesAfter`: the accept's sync, when it was not on disk as the attempt began (accept-on-disk.ts). */
+  constructor(readonly writesAfter?: Promise<void>) {}
 
   calling(system: string): void {
     this.systemsCalled.add(system);
@@ -384,16 +388,21 @@ export class Outbox {
     const links = reqs.flatMap((req, i) =>
       (req.links ?? []).map((l) => ({ ...l, system: req.system, jobId: jobs[i].id })),
     );
+    // settled at its COMMIT: the deliveries' first reads overlap its sync (accept-on-disk.ts)
+    const ahead = this.store.writesAhead();
     let recorded;
     try {
-      recorded = await this.store.recordWrites(jobs, links, options.entries);
+      recorded = await ahead.recordWrites(jobs, links, options.entries);
     } catch (err) {
+      // a conflict may rest on a row not on disk yet: answered once it is
+      await ahead.onDisk();
       if (err instanceof PayloadConflict) {
         const req = reqs.find((r) => r.idempotencyKey === err.idempotencyKey)!;
         throw new KeyTakenError(err.idempotencyKey, err.jobId, req.flow);
       }
       throw err;
     }
+    const accepted = acceptOnDisk(ahead);
     // the jobs an update of the request's OpenHIM transaction is built from: its envelope names them
     noteTransactionJobs(recorded.flatMap((r, i) => (reqs[i].transactionId === undefined ? [] : [r.job.id])));
     const outcomes = await Promise.all(
@@ -422,9 +431,11 @@ export class Outbox {
           );
         // the lease as recorded: the attempt must end inside it (attemptBudgetMs)
         const job = { ...r.job, leaseUntil: jobs[i].leaseUntil };
-        return this.deliverNow(job, jobs[i].leaseOwner, deadlineAt, options.endAhead === true);
+        return this.deliverNow(job, jobs[i].leaseOwner, deadlineAt, options.endAhead === true, accepted.writesAfter);
       }),
     );
+    // nobody is answered before the accept is on disk, whatever the outcome
+    await accepted.answered;
     // one answered before its end (202) leaves its OpenHIM transaction awaiting an update from us
     if (outcomes.some((o, k) => reqs[k].transactionId !== undefined && answeredUnfinished(o))) noteWriteAccepted();
     return outcomes;
@@ -528,6 +539,7 @@ export class Outbox {
     leaseOwner: string,
     deadlineAt: number,
     endAhead: boolean,
+    writesAfter: Promise<void>,
   ): Promise<FirstOutcome> {
     const breaker = this.breakers.for(job.system);
     if (breaker.gate() === 'open') {
@@ -547,7 +559,7 @@ export class Outbox {
       sem.release();
       return this.defer(job, leaseOwner, Date.now(), `${job.system} is busy (concurrency limit); the write is queued`);
     }
-    const tracked = this.track(job, leaseOwner, sem, 'now', endAhead);
+    const tracked = this.track(job, leaseOwner, sem, 'now', endAhead, writesAfter);
     let outcome = await withinDeadline(tracked, deadlineAt - Date.now());
     // its end is being recorded as this client's answer, owing OpenHIM nothing: it is the answer
     if (!outcome && this.endingForClient.has(job.id)) outcome = await tracked;
@@ -577,13 +589,21 @@ export class Outbox {
     sem: Semaphore,
     origin: 'now' | 'worker',
     endAhead = false,
+    writesAfter?: Promise<void>,
   ): Promise<FirstOutcome> {
     // 'now': the job was recorded by this acceptWrites call a moment ago, so it has no journal yet
     // given up while the attempt waits for another job (awaitJob), so a worker short of one looks again
     const slot = new AttemptSlot(sem, () => {
       if (this.mayHaveDue.has(job.system)) this.worker?.wake();
     });
-    const p: Promise<FirstOutcome> = this.attempt(job, leaseOwner, origin === 'now', endAhead, slot).finally(() => {
+    const p: Promise<FirstOutcome> = this.attempt(
+      job,
+      leaseOwner,
+      origin === 'now',
+      endAhead,
+      slot,
+      writesAfter,
+    ).finally(() => {
       slot.end();
       if (this.running.get(job.id) === p) {
         this.running.delete(job.id);
@@ -661,6 +681,7 @@ export class Outbox {
     fresh: boolean,
     endAhead: boolean,
     slot: AttemptSlot,
+    writesAfter?: Promise<void>,
   ): Promise<FirstOutcome> {
     const handler = this.handlers.get(job.flow, job.system)!;
     const breaker = this.breakers.for(job.system);
@@ -668,7 +689,7 @@ export class Outbox {
     const timeoutMs = attemptBudgetMs(job, this.options, startedAt);
     const awaitJob = (id: string, ms: number) => this.awaitJob(slot, job.system, id, ms, startedAt + timeoutMs);
     const journal = new StoreStepJournal(this.store, job, fresh, { at: startedAt + timeoutMs, timeoutMs });
-    const scope = new LazyAbort();
+    const scope = new LazyAbort(writesAfter);
     let result;
     try {
       result = await breaker.run(
@@ -872,13 +893,13 @@ export class Outbox {
   }
 
   /**
-   * Whether `job`, a probe held only because the system served nobody while no other write failed
-   * (SystemBreaker.probeFailedAlone), has waited past heldAloneLimitMs since it was accepted: it
-   * is then charged like any failure, so one write a proxy times out on every time ends as a dead
-   * letter with its reason instead of being sent every breakerOpenMs for ever.
+   * Whether `job`, a probe held only for a while (SystemBreaker.probeHeldForAWhile: failing alone
+   * with no answer or a 502/503/504, or on odd answers), has waited past heldAloneLimitMs since it
+   * was accepted: it is then charged like any failure, so one write a proxy times out on every
+   * time ends as a dead letter with its reason instead of being sent every breakerOpenMs for ever.
    */
   private heldAloneTooLong(job: OutboxJob, err: unknown, breaker: SystemBreaker): boolean {
-    return breaker.probeFailedAlone(err) && Date.now() - job.createdAt > heldAloneLimitMs(this.options.backoff);
+    return breaker.probeHeldForAWhile(err) && Date.now() - job.createdAt > heldAloneLimitMs(this.options.backoff);
   }
 
   /**

@@ -778,6 +778,7 @@ export class PostgresStore implements Store {
     return {
       finishJob: (...args) => this.finishJob(...args),
       firstSeen: (...args) => this.firstSeen(...args),
+      recordWrites: (...args) => this.recordWrites(...args),
       onDisk: async () => undefined,
     };
   }

@@ -438,8 +438,18 @@ export class SqliteStore implements Store {
     links: ResourceLink[],
     entries?: TransactionEntries,
   ): Promise<RecordWriteResult[]> {
+    return this.insertWrites((fn) => this.write(fn), jobs, links, entries);
+  }
+
+  /** recordWrites, in a batch `within` runs (settled on disk, or at its COMMIT: writesAhead). */
+  private insertWrites(
+    within: <T>(fn: () => T) => Promise<T>,
+    jobs: NewJob[],
+    links: ResourceLink[],
+    entries?: TransactionEntries,
+  ): Promise<RecordWriteResult[]> {
     const map = ofThisRequest(entries);
-    return this.write(() => {
+    return within(() => {
       const results = jobs.map((job) => {
         const r = this.insertWrite(job);
         if (!r.created && r.job.payloadHash !== job.payloadHash)
@@ -586,6 +596,7 @@ export class SqliteStore implements Store {
       finishJob: (id, leaseOwner, outcome, now, attempt) =>
         this.endJob(atCommit, id, leaseOwner, outcome, now, attempt),
       firstSeen: (flow, versions, now) => this.recordSightings(behind, readNow, flow, versions, now),
+      recordWrites: (jobs, links, entries) => this.insertWrites(atCommit, jobs, links, entries),
       onDisk: () => commits.onDisk(),
     });
   }

@@ -723,8 +723,11 @@ export interface Store {
   pruneFinished(batch: PruneBatch): Promise<PruneResult>;
 }
 
-/** Store.writesAhead: writes settled at their COMMIT, and the wait for the sync after it. */
-export interface WritesAhead extends Pick<Store, 'finishJob' | 'firstSeen'> {
+/**
+ * Store.writesAhead: writes settled at their COMMIT, and the wait for the sync after it. Also the
+ * accept (recordWrites), whose delivery's first reads overlap its sync (outbox/accept-on-disk.ts).
+ */
+export interface WritesAhead extends Pick<Store, 'finishJob' | 'firstSeen' | 'recordWrites'> {
   /** Resolves once every write committed so far is on disk (not a batch still open). */
   onDisk(): Promise<void>;
 }

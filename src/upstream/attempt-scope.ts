@@ -16,6 +16,11 @@ export interface AttemptScope {
   readonly signal?: AbortSignal;
   /** Told of each request the attempt sends a system (noteUpstreamCall). */
   calling?(system: string): void;
+  /**
+   * Settles once the attempt's write is durably accepted (its outbox record on disk); until then
+   * its reads go out but no write does (writesMayGo). Rejects if that record failed to reach disk.
+   */
+  readonly writesAfter?: Promise<void>;
 }
 
 const storage = new AsyncLocalStorage<AttemptScope>();
@@ -32,6 +37,17 @@ export function runInAttempt<T>(scope: AttemptScope, fn: () => Promise<T>): Prom
 export function refuseIfAbandoned(): void {
   const scope = storage.getStore();
   if (scope?.abandonedBy !== undefined) throw scope.abandonedBy;
+}
+
+/**
+ * Waits, before a write goes out, until the write the current attempt delivers is durably
+ * accepted (AttemptScope.writesAfter; issue 18: the accept's fsync overlaps the attempt's first
+ * reads). A write sent earlier could land upstream for an accept a power cut then loses, and
+ * the client's resend would be a new write: applied twice. Undefined (nothing to wait for)
+ * outside such an attempt (a worker's retry, a precheck).
+ */
+export function writesMayGo(): Promise<void> | undefined {
+  return storage.getStore()?.writesAfter;
 }
 
 /**

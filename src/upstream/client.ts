@@ -6,7 +6,7 @@ import { exchange, type Query, type RawResponse } from './http.js';
 import { Pools, type Pool, type TransportSettings } from './pool.js';
 import { isUnauthorized, type AuthContext, type AuthStrategy } from './auth/types.js';
 import { honouringRetryAfter, notBeforeOf, withRetryAfter } from './retry-after.js';
-import { attemptReadSignal, refuseIfAbandoned } from './attempt-scope.js';
+import { attemptReadSignal, refuseIfAbandoned, writesMayGo } from './attempt-scope.js';
 
 /**
  * The shared upstream client: keep-alive pool, per-call deadline, a concurrency limit, one fresh
@@ -146,6 +146,9 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
   };
 
   const send = async <T>(req: UpstreamRequest<K>): Promise<UpstreamResponse<T>> => {
+    // a write (anything but a GET or a request marked as a read) waits for its attempt's accept to be on disk
+    const accepted = req.method === 'GET' || req.read ? undefined : writesMayGo();
+    if (accepted) await accepted;
     const idempotent = req.retry ?? req.method === 'GET';
     // a read ends with the delivery attempt it is made for (attempt-scope.ts); a write never does
     const signal = req.signal ?? (req.method === 'GET' || req.read ? attemptReadSignal() : undefined);

@@ -2,8 +2,8 @@
  * The store work of one validated create through the routing layer (issue 18), on a real SQLite
  * store: its own lookups go through Store.lookupsAhead, its answer is read back from the upstream
  * object the delivery made (no link or job lookup), and it costs three writes (record, end,
- * first sighting). The end and the sighting settle at their COMMIT (Store.writesAhead): the
- * read-back overlaps the end's fsync, and the answer still waits for it. A later read by id
+ * first sighting). All three settle at their COMMIT (Store.writesAhead): the delivery's reads
+ * overlap the record's fsync and the read-back the end's, and the answer still waits for both. A later read by id
  * still finds it through the link.
  */
 import fs from 'node:fs';
@@ -98,15 +98,19 @@ t.test('a create: lookups ahead, three writes, the answer read back from the ups
   t.equal(calls.getJob ?? 0, 0, 'no job lookup that waits for the disk');
   t.ok((calls['ahead.getLink'] ?? 0) >= 1, "the revision's link lookup went ahead");
   t.same(
-    [calls.recordWrites, calls['ahead.finishJob'], calls['ahead.firstSeen']],
+    [calls['ahead.recordWrites'], calls['ahead.finishJob'], calls['ahead.firstSeen']],
     [1, 1, 1],
-    'record, end, first sighting: one call each, the end settled at its COMMIT, the sighting at once',
+    'record, end, first sighting: one call each, record and end settled at their COMMIT, the sighting at once',
   );
-  t.same([calls.finishJob ?? 0, calls.firstSeen ?? 0], [0, 0], 'none of them waiting for the disk on their own');
+  t.same(
+    [calls.recordWrites ?? 0, calls.finishJob ?? 0, calls.firstSeen ?? 0],
+    [0, 0, 0],
+    'none of them waiting for the disk on their own',
+  );
   t.equal(
     calls['ahead.onDisk'],
-    2,
-    "after the end: the answer's wait for the disk, and the outbox's start of that sync",
+    3,
+    "the accept's sync (before the delivery writes upstream and before the answer); after the end: the answer's wait for the disk, and the outbox's start of that sync",
   );
   // the sighting commits with whatever batch comes next (GroupCommit.writeBehind)
   await real.durable();

@@ -1,0 +1,95 @@
+/**
+ * Issue 18: an OpenLMIS order's accept settles at its COMMIT, so the order's first read (the
+ * requisition search under the initiate lock) goes out while the fsync that makes the accept
+ * durable runs, instead of after it: one serial wait for the disk fewer per order. Through the
+ * real mediator, connector and OpenLMIS sandbox on SQLite, with every fsync held: OpenLMIS is
+ * read, but nothing is written to it and the client has no answer until the accept is on disk.
+ * (PostgreSQL commits to disk before the accept settles: nothing to overlap there.)
+ */
+import fs from 'node:fs';
+import t, { type Test } from 'tap';
+import { orderLine, startRig, transactionOf, writesSince, why, type Rig } from '../../../support/openlmis-e2e.js';
+
+const PRODUCTS = ['EM-AMX250', 'EM-ORS', 'EM-ZNC20'];
+
+type FsyncCallback = (err: NodeJS.ErrnoException | null) => void;
+
+/** Every fsync from now on waits until `release` (restored at teardown too). */
+function holdFsyncs(t: Test): { held: () => number; release(): void } {
+  const real = fs.fsync;
+  const queue: { fd: number; cb: FsyncCallback }[] = [];
+  fs.fsync = ((fd: number, cb: FsyncCallback) => queue.push({ fd, cb })) as unknown as typeof fs.fsync;
+  const restore = () => {
+    fs.fsync = real;
+  };
+  t.teardown(restore);
+  return {
+    held: () => queue.length,
+    release() {
+      restore();
+      for (const h of queue.splice(0)) real(h.fd, h.cb);
+    },
+  };
+}
+
+function order(rig: Rig, number: string, facilityCode: string) {
+  const facilityId = rig.lmis.seed.facilities[facilityCode];
+  return transactionOf(
+    PRODUCTS.map((productCode) => orderLine({ order: number, facilityId, program: 'EM01', productCode, qty: 120 })),
+  );
+}
+
+/** "METHOD path" of each request OpenLMIS received since `from`, ids as {id}. */
+function callsSince(rig: Rig, from: number): string[] {
+  return rig.lmis.sb.state
+    .requestLog(from)
+    .map(
+      (r: { method: string; path: string }) =>
+        `${r.method} ${r.path.split('?')[0].replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '{id}')}`,
+    );
+}
+
+t.test("an order reads OpenLMIS during its accept's fsync, and writes nothing before it", async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  // logins and reference data first, so the held order makes only its own calls
+  const warm = await rig.fhir('POST', '/fhir', order(rig, 'OVERLAP-0', 'LK-HP-401'));
+  t.equal(warm.body.entry?.[0]?.response?.status, '201 Created', why(warm));
+
+  const from = rig.lmis.sb.state.requestCount();
+  const fsyncs = holdFsyncs(t);
+  let answered = false;
+  const res = rig.fhir('POST', '/fhir', order(rig, 'OVERLAP-1', 'LK-HP-402')).finally(() => (answered = true));
+  const deadline = Date.now() + 30_000;
+  while (!callsSince(rig, from).includes('GET /api/requisitions/search')) {
+    if (Date.now() > deadline) throw new Error(`no search while the accept's fsync was held: ${callsSince(rig, from)}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  t.ok(fsyncs.held() >= 1, "OpenLMIS was read while the accept's fsync was held");
+  t.same(writesSince(rig, from), [], 'nothing written to OpenLMIS before the accept is on disk');
+  t.notOk(answered, 'the client has no answer before the accept is on disk');
+  const atRelease = rig.lmis.sb.state.requestCount();
+  fsyncs.release();
+
+  const done = await res;
+  t.equal(done.body.entry?.[0]?.response?.status, '201 Created', why(done));
+  t.same(writesSince(rig, from), writesSince(rig, atRelease), 'every write to OpenLMIS came after the release');
+  t.same(
+    callsSince(rig, from),
+    [
+      'GET /api/requisitions/periodsForInitiate',
+      'GET /api/requisitions/search',
+      'POST /api/requisitions/initiate',
+      'PUT /api/requisitions/{id}',
+      'POST /api/requisitions/{id}/submit',
+    ],
+    'the same five calls as an order whose accept waited for the disk',
+  );
+  const submitted = rig.lmis.sb.state
+    .submittedRequisitions()
+    .filter(
+      (r: { extraData?: { fhirOrderNumber?: { value?: unknown } } }) =>
+        r.extraData?.fhirOrderNumber?.value === 'OVERLAP-1',
+    );
+  t.equal(submitted.length, 1, 'one requisition submitted for the order');
+});
