@@ -3,7 +3,8 @@
  * escape's letter on (a secret starting with `n` after a newline's `\n`) masked as `\**********`
  * is not valid JSON, and the OpenHIM envelope, a log line or a FHIR answer redacted as text must
  * stay parseable. A span that starts or ends inside an escape is widened to the whole escape:
- * masking a little more is safe, and a `*` is valid anywhere in a JSON string.
+ * masking a little more is safe, and a `*` is valid anywhere in a JSON string; but a span
+ * starting on the escaped backslash of `\\` starts after it (see ownStart).
  */
 import type { Span } from './mask-spans.js';
 
@@ -33,9 +34,20 @@ function escapeAcross(text: string, at: number): Span | undefined {
   return undefined;
 }
 
-/** The span widened so that neither of its ends cuts an escape. */
+/**
+ * Where a span starting at `start` starts in the text's own terms: after the backslash there when
+ * it is the escaped one of `\\`. That backslash is the text's (a real backslash), not the `\` of
+ * an escape in the form (a form `\/secret` matched in `\\/secret`, a backslash before the
+ * secret): masked, it would take the text's backslash with it.
+ */
+export function ownStart(text: string, start: number): number {
+  return text.charCodeAt(start) === BACKSLASH && !startsEscape(text, start) ? start + 1 : start;
+}
+
+/** The span widened so that neither of its ends cuts an escape (its start first taken as ownStart). */
 export function widenToEscapes(text: string, [start, end]: Span): Span {
-  const head = escapeAcross(text, start);
+  const from = ownStart(text, start);
+  const head = escapeAcross(text, from);
   const tail = escapeAcross(text, end);
-  return [head ? head[0] : start, tail ? tail[1] : end];
+  return [head ? head[0] : from, tail ? tail[1] : end];
 }

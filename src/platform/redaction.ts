@@ -10,7 +10,7 @@
  */
 import type { Settings } from '../config/settings.js';
 import { secretKeys, settingDefs } from '../config/settings.js';
-import { widenToEscapes } from './escape-bounds.js';
+import { ownStart, widenToEscapes } from './escape-bounds.js';
 import { escapeRegExp, FormAutomaton } from './form-automaton.js';
 import { FormFinder } from './form-finder.js';
 import { maskSpans, patternSpans, SpanUnion, type Span } from './mask-spans.js';
@@ -368,7 +368,9 @@ export class Redactor {
     const automaton = this.formAutomaton();
     if (automaton === undefined) return maskSpans(text, patternSpans(text, this.pattern!).map(widen), MASK);
     const union = new SpanUnion();
-    automaton.scan(text, (start, end) => union.add(start, end));
+    // each span's own start before the union: a span that starts on an escaped backslash
+    // does not join one ending there
+    automaton.scan(text, (start, end) => union.add(ownStart(text, start), end));
     return maskSpans(text, union.spans(widen), MASK);
   }
 

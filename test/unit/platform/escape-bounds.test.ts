@@ -36,6 +36,16 @@ t.test('a form starting inside a \\uXXXX escape masks the whole escape', async (
   t.same(JSON.parse(out), { v: `a${MASK} b` });
 });
 
+t.test("a real backslash before a secret keeps its escape: only the form's own escape is masked", async (t) => {
+  const r = redactorOf('/Secret-Path9', 'é-Pw1-secret');
+  const out = r.redact(JSON.stringify({ v: 'C:\\/Secret-Path9 end' }));
+  t.same(JSON.parse(out), { v: `C:\\${MASK} end` }, 'the backslash before the secret stays');
+  const twice = r.redact(JSON.stringify({ v: 'lit \\\\u00e9-Pw1-secret' }));
+  t.same(JSON.parse(twice), { v: `lit \\\\${MASK}` }, 'both backslashes before a \\u form stay');
+  // a Java serialiser's `\/`: the escape is the secret's form, masked with it
+  t.equal(r.redact('{"v":"x\\/Secret-Path9"}'), `{"v":"x${MASK}"}`);
+});
+
 const ESCAPE_LETTERS = ['n', 't', 'r', 'b', 'f', 'u', '"', '\\', '/'];
 
 t.test('random JSON holding secrets built on escape letters stays parseable', async (t) => {

@@ -90,6 +90,8 @@ const SECRETS = [
   'alpha-Pass-shared9',
   'shared9-omega-Word',
   'u00e9-Pw1',
+  '/Path-Secret',
+  'é-Pw2x',
 ];
 const PIECES = ['0', '00', 'ab', 'a', 'b', '\n', '"', '\\', '/', 'é', ' ', 'x', 'shared9', '\u001f'];
 
