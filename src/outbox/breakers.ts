@@ -82,8 +82,8 @@ export class SystemBreaker {
   /** Answers of another shape judged the system's (judgeOtherShape), for the policy's filter. */
   private readonly systemic = new WeakSet<object>();
   /**
-   * Failures of probes that opened the breaker again (probeFailed), each with whether its job
-   * failed alone (probeFailedAlone): held only because the system served nobody.
+   * Failures of probes that opened the breaker again (probeFailed), each with whether its job is
+   * held only for a while (probeHeldForAWhile).
    */
   private readonly failedProbes = new WeakMap<object, boolean>();
   /** Jobs whose failures the breaker counted since the system's last success (a few suffice). */
@@ -196,7 +196,7 @@ export class SystemBreaker {
           typeof err === 'object' &&
           err !== null
         ) {
-          this.failedProbes.set(err, !others);
+          this.failedProbes.set(err, !others || systemic);
         }
       }
       throw err;
@@ -240,13 +240,17 @@ export class SystemBreaker {
   }
 
   /**
-   * Whether `err` ended such a probe with no other job failing since the system's last success:
-   * held only because the system served nobody (no answer, a 502/503/504). That is a system down
-   * on a quiet night, or one write a healthy system's proxy times out on every time (a poisoned
-   * record): nothing here tells them apart, so the outbox holds it only for a while
-   * (heldAloneLimitMs), then charges it again.
+   * Whether `err` ended such a probe with a hold the outbox keeps only for a while
+   * (heldAloneLimitMs), then charges again:
+   * - no other job failed since the system's last success, and the system served nobody (no
+   *   answer, a 502/503/504): a system down on a quiet night, or one write a healthy system's
+   *   proxy times out on every time (a poisoned record); nothing here tells them apart;
+   * - an answer of another shape judged the system's: a gateway in maintenance, or one poisoned
+   *   REST read that several writes name (other-shape-streak.ts sharedRead), which would
+   *   otherwise hold them for ever on a quiet system.
+   * A system failing several writes otherwise (down, 5xx) holds them however long.
    */
-  probeFailedAlone(err: unknown): boolean {
+  probeHeldForAWhile(err: unknown): boolean {
     return typeof err === 'object' && err !== null && this.failedProbes.get(err) === true;
   }
 
@@ -262,11 +266,12 @@ export class SystemBreaker {
 }
 
 /**
- * How long a write failing alone is held uncharged (probeFailedAlone), counted from its
- * acceptance: outbox.maxAttempts × outbox.backoffCapMs (2.5 h at the defaults), as long as its
- * charged retries would at most have lasted. Longer, it is charged again and dead-lettered after its
- * remaining attempts: a poisoned record answered 504 every time was re-sent every breakerOpenMs
- * for ever. A system down with several writes failing holds them all, however long.
+ * How long a failed probe's write is held uncharged when held only for a while
+ * (probeHeldForAWhile), counted from its acceptance: outbox.maxAttempts × outbox.backoffCapMs
+ * (2.5 h at the defaults), as long as its charged retries would at most have lasted. Longer, it
+ * is charged again and dead-lettered after its remaining attempts: a poisoned record answered 504
+ * every time was re-sent every breakerOpenMs for ever. A system down with several writes failing
+ * holds them all, however long.
  */
 export function heldAloneLimitMs(backoff: { capMs: number; maxAttempts: number }): number {
   return backoff.maxAttempts * backoff.capMs;

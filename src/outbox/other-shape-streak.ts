@@ -7,10 +7,22 @@
  * amendment. It must not open the breaker, or it would hold back every healthy write to the
  * system. Different jobs meeting them on different requests with no success between is the
  * system answering so, as a gateway's `200 {"message":"maintenance"}` or a login page does to
- * every request: such answers then count toward the breaker as a down system's do, so the queue
+ * every request (so are different jobs meeting one REST read, sharedRead): such answers then count toward the breaker as a down system's do, so the queue
  * is held, uncharged, instead of each job being dead-lettered on its own. Nor does one job alone
  * make it the system's (its retry may ask for a requisition of a new id each time).
  */
+
+/**
+ * A REST read (askedKey: `GET path?query`) that another job met answered so too. Behind a REST
+ * system's gateway in maintenance every write's first request is the same read (OpenMRS's cached
+ * party list): keyed by it alone, the gateway looked like one poisoned request and each write was
+ * dead-lettered. A read is the system's to serve to every write that needs it, so different jobs
+ * meeting it count. A write (POST, PUT: one poisoned record's) and a GraphQL query (posted:
+ * one poisoned item's look-up that several orders name) stay one request's.
+ */
+function sharedRead(asked: string): boolean {
+  return asked.startsWith('GET ');
+}
 
 /** Odd answers remembered at most: a flood of them cannot grow memory without bound. */
 const MAX_MET = 1_000;
@@ -45,7 +57,7 @@ export class OtherShapeStreak {
     this.lastMet.set(entry, now);
     for (const e of this.lastMet.keys()) {
       const cut = e.indexOf('\n');
-      if (e.slice(0, cut) !== job && e.slice(cut + 1) !== asked) return true;
+      if (e.slice(0, cut) !== job && (e.slice(cut + 1) !== asked || sharedRead(asked))) return true;
     }
     return false;
   }

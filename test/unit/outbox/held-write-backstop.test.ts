@@ -9,6 +9,7 @@
  */
 import t from 'tap';
 import { UpstreamError } from '../../../src/domain/errors.js';
+import { malformedAnswer } from '../../../src/upstream/errors.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { DEFAULT_OUTBOX_OPTIONS } from '../../../src/outbox/types.js';
 import { openStore } from '../../../src/store/index.js';
@@ -21,6 +22,9 @@ const BOUND_MS = backoff.maxAttempts * backoff.capMs;
 
 const gatewayTimeout = () =>
   new UpstreamError({ system: 'lmis', transient: true, upstreamStatus: 504, diagnostics: 'Gateway Timeout' });
+
+/** A GET look-up answered without its list (a gateway's, or one poisoned item's). */
+const oddRead = () => malformedAnswer('lmis', 'GET /api/items?code=PCM500T answered without a results list');
 
 interface Rig {
   outbox: Outbox;
@@ -130,6 +134,28 @@ for (const engine of engineCases()) {
         r.now() < r.start + BOUND_MS + 2 * HOUR,
         `dead ${((r.now() - r.start) / HOUR).toFixed(1)} h after it was accepted`,
       );
+    });
+
+    t.test('two writes meeting one GET answered oddly for two hours: held, each delivered after it', async (t) => {
+      const keys = ['o-x', 'o-y'];
+      const gateway = await rig(t, engine, (_key, elapsed) => (elapsed < 2 * HOUR ? oddRead() : 'ok'));
+      for (const k of keys) await accept(gateway, k);
+      await gateway.runUntil(gateway.start + 3 * HOUR, keys);
+      for (const k of keys) {
+        const [job] = await gateway.store.findJobsByKey(k);
+        t.equal(job.status, 'done', `a 2-hour maintenance: ${k} delivered after it (${job.attempts})`);
+      }
+    });
+
+    t.test('two writes meeting one GET answered oddly for ever: dead-lettered after the bound', async (t) => {
+      const keys = ['o-x', 'o-y'];
+      const poisoned = await rig(t, engine, () => oddRead());
+      for (const k of keys) await accept(poisoned, k);
+      await poisoned.runUntil(poisoned.start + 12 * HOUR, keys);
+      for (const k of keys) {
+        const [job] = await poisoned.store.findJobsByKey(k);
+        t.equal(job.status, 'dead', `a poisoned read for ever: ${k} dead-lettered (${job.attempts} attempts)`);
+      }
     });
   });
 }
