@@ -1,3 +1,4 @@
+import { wallTime, zoneDisplayName } from './server-zone.js';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { markEchoSecrets, registerEchoSecrets } from '../openlmis/echo-secrets.js';
@@ -34,6 +35,11 @@ export interface Dhis2SandboxOptions {
   random?: () => number;
   /** How long an async import (data values task, tracker job) runs before it is done (default 20 ms). */
   jobDelayMs?: number;
+  /**
+   * The server's time zone (an IANA id, default `Etc/UTC`): `system/info` reports it, and tracker
+   * events keep and export their times as wall time in it (server-zone.ts).
+   */
+  timeZone?: string;
 }
 
 export interface Dhis2Sandbox {
@@ -143,6 +149,7 @@ function listAnswer(state: Dhis2State, request: FastifyRequest, key: string, all
 
 export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Promise<Dhis2Sandbox> {
   const state = new Dhis2State(options.version ?? '2.41.3', options.bulk);
+  if (options.timeZone) state.timeZone = options.timeZone;
   const tracker = new TrackerState(state);
   const faults = new FaultController(options.random);
   for (const f of options.faults ?? []) faults.add(f);
@@ -212,9 +219,9 @@ export async function startDhis2Sandbox(options: Dhis2SandboxOptions = {}): Prom
     userAgent: 'sandbox',
     calendar: 'iso8601',
     dateFormat: 'yyyy-mm-dd',
-    serverDate: state.now().toISOString().replace(/Z$/, ''),
-    serverTimeZoneId: 'Etc/UTC',
-    serverTimeZoneDisplayName: 'Coordinated Universal Time',
+    serverDate: wallTime(state.now(), state.timeZone),
+    serverTimeZoneId: state.timeZone,
+    serverTimeZoneDisplayName: zoneDisplayName(state.timeZone),
     version: state.version,
     revision: 'sandbox',
     buildTime: '2024-01-01T00:00:00.000',

@@ -195,6 +195,8 @@ export class Dhis2State {
   pagingFalse = 0;
   /** Imports (data values, tracker) that fail on their own next, as a database outage makes them. */
   readonly importFailures = new ImportFailures();
+  /** The server's time zone: what system/info reports, the zone tracker events keep their times in. */
+  timeZone = 'Etc/UTC';
   /** Added to Date.now() for data entry timeliness (tests say "today is the 20th"): now(). */
   clockOffsetMs = 0;
   /** dataValueSets requests and the data values they carried, for the "exactly once" checks. */

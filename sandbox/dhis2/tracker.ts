@@ -1,3 +1,5 @@
+import { serverWallTime } from '../../src/systems/dhis2/server-time.js';
+import { wallTime } from './server-zone.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SEED_PRODUCT_CODES, seedUid } from './seed.js';
 import { stamp, type Dhis2State } from './state.js';
@@ -347,7 +349,7 @@ export class TrackerState {
         const te = e.enrollment
           ? [...this.trackedEntities.values()].find((t) => t.enrollment === e.enrollment)
           : undefined;
-        const now = stamp();
+        const now = wallTime(new Date(), this.state.timeZone);
         this.events.set(e.event, {
           event: e.event,
           program: e.program,
@@ -355,7 +357,7 @@ export class TrackerState {
           enrollment: e.enrollment,
           trackedEntity: te?.trackedEntity,
           orgUnit: e.orgUnit,
-          occurredAt: String(e.occurredAt).replace(/Z$/, ''),
+          occurredAt: serverWallTime(String(e.occurredAt), this.state.timeZone),
           status: e.status ?? 'ACTIVE',
           dataValues: (e.dataValues ?? []).map((d: Json) => ({ dataElement: d.dataElement, value: String(d.value) })),
           notes: e.notes ?? [],

@@ -10,6 +10,7 @@ import { AccountHold, accountRefusalOf } from './account-hold.js';
 import { DHIS2, Dhis2Error, decodeDhis2Error, loginRefusal, makeDhis2Error } from './errors.js';
 import type { Dhis2Settings } from './settings.js';
 import { UserTraces } from './recorded-answers.js';
+import { serverZoneOf } from './server-time.js';
 import { featuresOf, parseVersion, type Dhis2Version, type VersionFeatures } from './version.js';
 
 /**
@@ -25,6 +26,11 @@ export interface Dhis2Client {
   list<T>(path: string, key: string, query?: Query, pageSize?: number): Promise<T[]>;
   /** The server's version (GET /api/system/info once; asked again after a failure or a reconfigure). */
   version(): Promise<Dhis2Version | undefined>;
+  /**
+   * The server's time zone (`serverTimeZoneId`, from the same system/info answer as the version):
+   * DHIS2's times without a zone are wall time in it (server-time.ts).
+   */
+  serverZone(): Promise<string>;
   features(): Promise<VersionFeatures>;
   settings(): Dhis2Settings;
   reconfigure(next: Dhis2Settings): void;
@@ -62,7 +68,9 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     retries: options.retries,
     retryDelayMs: options.retryDelayMs,
   });
-  let known: Promise<Dhis2Version | undefined> | undefined;
+  let known: Promise<Record<string, unknown>> | undefined;
+  /** The version read from `known` (one promise, so every caller is given the same value). */
+  let knownVersion: Promise<Dhis2Version | undefined> | undefined;
   const hold = new AccountHold(options.now);
   const traces = new UserTraces(() => upstream.settings().username);
   /** Every answer is recorded for OpenHIM without the integration user (recorded-answers.ts); a read's page is no answer (page-answer.ts). */
@@ -83,6 +91,26 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
       const refusal = accountRefusalOf(err);
       throw refusal ? hold.start(refusal) : loginRefusal(err);
     }
+  };
+
+  /** GET /api/system/info, asked once: the version and the time zone are read from the one answer. */
+  const systemInfo = (): Promise<Record<string, unknown>> => {
+    if (!known) {
+      // recorded(): a login page answered here is transient like any read's, never "no version"
+      // (taken as the newest server, for the life of the process)
+      const asked = held(() => upstream.call<unknown>(recorded({ method: 'GET', path: '/api/system/info' }))).then(
+        (info) => asRecord(info) ?? {},
+      );
+      // a failed question is asked again next time (unless a newer one replaced it meanwhile)
+      asked.catch(() => {
+        if (known === asked) known = undefined;
+      });
+      known = asked;
+      knownVersion = asked.then((info) => parseVersion(info.version));
+      // its failure is the caller's of version(); asked only for the zone, it is no unhandled rejection
+      knownVersion.catch(() => undefined);
+    }
+    return known;
   };
 
   /**
@@ -145,19 +173,11 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
       );
     },
     version() {
-      if (!known) {
-        // recorded(): a login page answered here is transient like any read's, never "no version"
-        // (taken as the newest server, for the life of the process)
-        const asked = held(() => upstream.call<unknown>(recorded({ method: 'GET', path: '/api/system/info' }))).then(
-          (info) => parseVersion(asRecord(info)?.version),
-        );
-        // a failed question is asked again next time (unless a newer one replaced it meanwhile)
-        asked.catch(() => {
-          if (known === asked) known = undefined;
-        });
-        known = asked;
-      }
-      return known;
+      void systemInfo();
+      return knownVersion!;
+    },
+    serverZone() {
+      return systemInfo().then((info) => serverZoneOf(info.serverTimeZoneId));
     },
     async features() {
       return featuresOf(await client.version());

@@ -9,6 +9,7 @@ import type { Dhis2Client } from './client.js';
 import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, isUid } from './identifiers.js';
 import { dhis2Instant } from './orgunit-codec.js';
+import { UTC, wallTimeIn } from './server-time.js';
 import {
   eventLineId,
   heldEvents,
@@ -86,10 +87,11 @@ export interface ConsignmentDeps {
 
 const byUid = (a: Json, b: Json) => (String(a.event) < String(b.event) ? -1 : 1);
 
-/** Events of one consignment (same reference, same org unit) → one Delivery. */
+/** Events of one consignment (same reference, same org unit) → one Delivery; their times in the server's `zone`. */
 export async function consignmentDeliveries(
   deps: Pick<ConsignmentDeps, 'reader' | 'products' | 'program'>,
   events: Json[],
+  zone: string = UTC,
 ): Promise<Delivery[]> {
   const p = deps.program();
   const products = deps.products();
@@ -125,7 +127,7 @@ export async function consignmentDeliveries(
       };
     });
     const at = list
-      .map((e) => dhis2Instant(e.occurredAt))
+      .map((e) => dhis2Instant(e.occurredAt, zone))
       .filter((x): x is string => !!x)
       .sort()[0];
     out.push({
@@ -143,7 +145,7 @@ export async function consignmentDeliveries(
       lines,
       source: { system: DHIS2_SYSTEM, id: `${orgUnit}~${ref}` },
       lastUpdated: list
-        .map((e) => dhis2Instant(e.updatedAt))
+        .map((e) => dhis2Instant(e.updatedAt, zone))
         .filter((x): x is string => !!x)
         .sort()
         .at(-1),
@@ -170,14 +172,13 @@ export function receiptChange(kept: Delivery, occurredAt: string): ConflictError
 }
 
 /**
- * The instant received, as DHIS2 takes an event's occurredAt: UTC wall time without a zone. DHIS2
- * reads a zone-less time in its server's zone and exports it so, as the reader takes it back
- * (dhis2Instant: UTC); an offset (`+02:00`) would be converted to the server's zone and read back
- * as another instant, so a genuine resend would be refused as a changed date (receiptChange).
+ * The instant received, as DHIS2 keeps an event's occurredAt: wall time without a zone in the
+ * server's `zone` (server-time.ts), as it exports it and the reader takes it back (dhis2Instant);
+ * written as UTC wall time, a server in another zone would keep another instant, and a genuine
+ * resend would be refused as a changed date (receiptChange).
  */
-function dhis2WallTime(occurredAt: string | undefined): string {
-  const at = occurredAt === undefined ? Date.now() : receivedInstant(occurredAt);
-  return new Date(at).toISOString().replace(/Z$/, '');
+function dhis2WallTime(occurredAt: string | undefined, zone: string): string {
+  return wallTimeIn(occurredAt === undefined ? Date.now() : receivedInstant(occurredAt), zone);
 }
 
 /**
@@ -231,7 +232,8 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
     });
   };
 
-  const toDeliveries = (events: Json[]) => consignmentDeliveries(deps, events);
+  const toDeliveries = async (events: Json[]) =>
+    consignmentDeliveries(deps, events, events.length ? await deps.client.serverZone() : UTC);
 
   /** The events of one consignment: its reference at one org unit. */
   const eventsOf = (orgUnit: string, ref: string) =>
@@ -307,7 +309,7 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       const ou = await deps.resolveOrgUnit(delivery.destination, 'Delivery.destination');
       const ref = delivery.identifier.value;
       const { codes, units } = lineUnits(delivery);
-      const occurredAt = dhis2WallTime(delivery.occurredAt);
+      if (delivery.occurredAt !== undefined) receivedInstant(delivery.occurredAt);
       // the events DHIS2 holds are read and planned inside the journalled write: a replay after the
       // POST was recorded neither reads nor plans (a failing read cannot fail it), and an attempt
       // that recorded nothing (a refusal, a transient failure) reads live again, so it never writes
@@ -317,6 +319,7 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       const r = await journalAccepted(journal, 'consignment-events', async () => {
         const held = heldEvents(await eventsOf(String(ou.id), ref), p);
         merged = [...plan(delivery, codes, units, held, ou).entries()];
+        const occurredAt = dhis2WallTime(delivery.occurredAt, await deps.client.serverZone());
         const events = merged.map(([uid, e]) => consignmentEvent(p, uid, e, String(ou.id), ref, occurredAt, delivery));
         sent = events.length;
         return postTrackerEvents(deps.client, events);

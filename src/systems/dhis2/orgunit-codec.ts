@@ -1,3 +1,4 @@
+import { instantOfWallTime, UTC } from './server-time.js';
 import type { Facility, GeoPoint } from '../../domain/index.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_ID_SYSTEM, DHIS2_SYSTEM, ORG_UNIT_LEVEL_SYSTEM } from './identifiers.js';
 
@@ -22,16 +23,20 @@ export function orgUnitFields(geometry: boolean): string {
   return `id,code,name,shortName,level,path,parent[id],ancestors[id,name],${shape},openingDate,closedDate,lastUpdated,leaf`;
 }
 
-/** A DHIS2 timestamp (no zone: the server's clock, by convention UTC; or `+0000`) as an ISO instant. */
-export function dhis2Instant(v: unknown): string | undefined {
+/**
+ * A DHIS2 timestamp as an ISO instant: one without a zone is wall time in the server's `zone`
+ * (server-time.ts; UTC where the caller has not asked the server), or with `+0000`.
+ */
+export function dhis2Instant(v: unknown, zone: string = UTC): string | undefined {
   const s = str(v);
   if (!s) return undefined;
-  const normalised = /[zZ]$|[+-]\d\d:\d\d$/.test(s)
-    ? s
-    : /[+-]\d{4}$/.test(s)
-      ? `${s.slice(0, -2)}:${s.slice(-2)}`
-      : `${s}Z`;
-  const t = Date.parse(normalised);
+  const zoned = /[zZ]$|[+-]\d\d:\d\d$/.test(s);
+  const offset = !zoned && /[+-]\d{4}$/.test(s);
+  const t = zoned
+    ? Date.parse(s)
+    : offset
+      ? Date.parse(`${s.slice(0, -2)}:${s.slice(-2)}`)
+      : instantOfWallTime(s, zone);
   return Number.isNaN(t) ? undefined : new Date(t).toISOString();
 }
 

@@ -1,3 +1,4 @@
+import { wallTimeIn } from './server-time.js';
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { Delivery } from '../../domain/index.js';
 import type { StepJournal, WriteResult } from '../../routing/ports.js';
@@ -131,7 +132,8 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
           filter: `${p.reference}:eq:${ref}`,
           fields,
         });
-        for (const delivery of await consignmentDeliveries({ ...deps, program: deps.consignments }, events)) {
+        const zone = await deps.client.serverZone();
+        for (const delivery of await consignmentDeliveries({ ...deps, program: deps.consignments }, events, zone)) {
           if (delivery.status !== 'completed') continue;
           const reason = unreadableReason(events, p, deps.products());
           if (!reason) deliveries.push(delivery);
@@ -156,8 +158,10 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
         );
       const orgUnit = delivery.destination.id;
       if (!isUid(orgUnit)) throw new BusinessRuleError('the consignment names no org unit', 'Delivery.destination');
-      const at = (delivery.lastUpdated ?? delivery.occurredAt ?? '').replace(/Z$/, '');
-      if (!at) throw new BusinessRuleError('the consignment has no receipt time', 'Delivery');
+      // the receipt's instant as the server keeps a time: wall time in its zone (server-time.ts)
+      const when = Date.parse(delivery.lastUpdated ?? delivery.occurredAt ?? '');
+      if (!Number.isFinite(when)) throw new BusinessRuleError('the consignment has no receipt time', 'Delivery');
+      const at = wallTimeIn(when, await deps.client.serverZone());
       const corrected = uc.corrected;
       const products = deps.products();
       const received = new Map<string, number>();

@@ -1,3 +1,4 @@
+import { serverFilterTime } from './server-time.js';
 import { InvalidInputError, MediatorError } from '../../domain/errors.js';
 import { inRanges, narrowest } from '../../domain/instant-range.js';
 import { orderLineId } from '../../domain/line-ids.js';
@@ -72,9 +73,6 @@ type Bounds = { none: true } | { none?: false; query: Json; orgUnit?: Json };
 /** FHIR SupplyRequest status → the requisition event status it reads from. */
 const EVENT_STATUS: Record<string, string> = { active: 'COMPLETED', draft: 'ACTIVE' };
 
-/** A DHIS2 timestamp (server time, no zone) from an instant, as the order times are read. */
-const plain = (iso: string | undefined) => iso?.replace(/Z$/, '');
-
 /** The refusal of a search nothing bounds: which parameters would bound it (FHIR issue type too-costly). */
 export function tooCostly(): MediatorError {
   return new MediatorError(422, {
@@ -106,7 +104,7 @@ export function createRequisitionOrders(deps: RequisitionOrderDeps): OrderCapabi
     for (const e of events) {
       const uid = String(e.orgUnit);
       if (!orgUnits.has(uid)) orgUnits.set(uid, deps.reader.byId(uid));
-      const o = toOrder(e, await orgUnits.get(uid), p, products);
+      const o = toOrder(e, await orgUnits.get(uid), p, products, await deps.client.serverZone());
       // an event that is no order (no quantity, an unknown product) is not served as one
       if (!('orderNumber' in o)) continue;
       const event = String(e.event);
@@ -152,12 +150,13 @@ export function createRequisitionOrders(deps: RequisitionOrderDeps): OrderCapabi
     }
     if (!orgUnit && !events && !occurred.from && !updated.from) throw tooCostly();
     const v41 = (await deps.client.features()).trackerFilters41;
+    const zone = await deps.client.serverZone();
     const query: Json = {
       status,
-      occurredAfter: plain(occurred.from),
-      occurredBefore: plain(occurred.to),
-      updatedAfter: plain(updated.from),
-      updatedBefore: plain(updated.to),
+      occurredAfter: serverFilterTime(occurred.from, zone),
+      occurredBefore: serverFilterTime(occurred.to, zone),
+      updatedAfter: serverFilterTime(updated.from, zone),
+      updatedBefore: serverFilterTime(updated.to, zone),
     };
     if (orgUnit) Object.assign(query, { orgUnit: String(orgUnit.id), [v41 ? 'orgUnitMode' : 'ouMode']: 'SELECTED' });
     if (events) query[v41 ? 'events' : 'event'] = events.join(v41 ? ',' : ';');

@@ -1,3 +1,4 @@
+import { UTC } from './server-time.js';
 import { stableId } from '../../domain/ids.js';
 import type { Order, OrderLine } from '../../domain/index.js';
 import { malformedAnswer } from '../../upstream/errors.js';
@@ -85,6 +86,7 @@ export function toOrder(
   ou: Json | undefined,
   p: RequisitionProgram,
   products: Dhis2ProductMap,
+  zone: string = UTC,
 ): Order | SkippedRequisition {
   const event = String(e.event);
   if (!ou?.code)
@@ -129,10 +131,10 @@ export function toOrder(
       identifier: { system: DHIS2_CODE_SYSTEM, value: String(ou.code) },
       display: ou.name ? String(ou.name) : undefined,
     },
-    authoredOn: dhis2Instant(e.occurredAt),
+    authoredOn: dhis2Instant(e.occurredAt, zone),
     lines,
     source: { system: DHIS2_SYSTEM, id: event },
-    lastUpdated: dhis2Instant(e.updatedAt),
+    lastUpdated: dhis2Instant(e.updatedAt, zone),
   };
 }
 
@@ -180,7 +182,7 @@ export function createRequisitionFeed(deps: RequisitionDeps): RequisitionFeed {
         for (const e of fresh) {
           // an event program can still hold an ACTIVE event when a server ignores the status filter
           if (e.status !== 'COMPLETED') continue;
-          const o = toOrder(e, await orgUnit(String(e.orgUnit)), p, products);
+          const o = toOrder(e, await orgUnit(String(e.orgUnit)), p, products, await deps.client.serverZone());
           if ('orderNumber' in o) out.orders.push(o);
           else out.skipped.push(o);
         }

@@ -1,3 +1,4 @@
+import { serverFilterTime, serverWallTime } from './server-time.js';
 import { codeCandidates } from '../../domain/identifiers.js';
 import { BusinessRuleError } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
@@ -104,14 +105,14 @@ export async function readTransactions(
   dates: { from?: string; to?: string },
 ): Promise<StockReport[]> {
   const uc = await deps.useCase();
-  const plain = (iso?: string) => iso?.replace(/Z$/, '');
+  const zone = await deps.client.serverZone();
   const [events, items] = await Promise.all([
     allOf<Json>(deps.client, '/api/tracker/events', 'events', {
       program: uc.program,
       programStage: uc.stage,
       orgUnit: ou.id,
-      occurredAfter: plain(dates.from),
-      occurredBefore: plain(dates.to),
+      occurredAfter: serverFilterTime(dates.from, zone),
+      occurredBefore: serverFilterTime(dates.to, zone),
       fields: 'event,status,orgUnit,trackedEntity,enrollment,occurredAt,updatedAt,dataValues[dataElement,value]',
     }),
     itemsAt(deps, uc, String(ou.id)),
@@ -131,7 +132,7 @@ export async function readTransactions(
     const [kind, raw] = kinds.find(([, v]) => v !== undefined) ?? [];
     if (!kind || !Number.isFinite(Number(raw))) return [];
     const q = Number(raw);
-    const at = dhis2Instant(e.occurredAt) ?? new Date().toISOString();
+    const at = dhis2Instant(e.occurredAt, zone) ?? new Date().toISOString();
     const to = value(uc.distributed?.to);
     return [
       {
@@ -235,6 +236,7 @@ export async function writeTransactions(
 ): Promise<WriteResult> {
   const uc = await deps.useCase();
   const items = await itemsAt(deps, uc, String(ou.id));
+  const zone = await deps.client.serverZone();
   const products = deps.products();
   const planned = report.lines.map((line, i) => {
     const kind = transactionOf(report, i);
@@ -267,7 +269,7 @@ export async function writeTransactions(
         programStage: uc.stage,
         enrollment,
         orgUnit: String(ou.id),
-        occurredAt: (line.countedAt ?? report.reportedAt).replace(/Z$/, ''),
+        occurredAt: serverWallTime(line.countedAt ?? report.reportedAt, zone),
         status: 'COMPLETED',
         // stockOnHand is the program rules' to assign (E1307 otherwise)
         dataValues: [{ dataElement: target.quantity, value: String(quantity) }, ...to],

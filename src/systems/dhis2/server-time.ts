@@ -1,0 +1,78 @@
+/**
+ * DHIS2's times without a zone are wall time in its server's zone: it keeps and exports tracker
+ * timestamps (`occurredAt`, `updatedAt`: `2026-12-01T14:45:00.000`) in the zone of the JVM, which
+ * `GET /api/system/info` reports as `serverTimeZoneId` (dhis2-core `SystemInfo`; the data entry
+ * and capture apps read it there to show times). Read as UTC, a server in Colombo (+05:30) would
+ * put every receipt five and a half hours late, and a time written as UTC wall time would land
+ * that much early.
+ */
+
+/** The zone a server reports (`serverTimeZoneId`), UTC when it reports none or one unknown here. */
+export function serverZoneOf(id: unknown): string {
+  if (typeof id !== 'string' || !id.trim()) return UTC;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: id });
+    return id;
+  } catch {
+    return UTC;
+  }
+}
+
+export const UTC = 'Etc/UTC';
+
+const isUtc = (zone: string) => zone === UTC || zone === 'UTC';
+
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+/** Year … second of an instant in `zone`, read back as if UTC: the zone's offset is that minus the instant. */
+function wallAsUtc(at: number, zone: string): number {
+  let f = formats.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formats.set(zone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, Number(x.value)]));
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) + (((at % 1000) + 1000) % 1000);
+}
+
+/** The wall time without a zone (`yyyy-MM-ddTHH:mm:ss.SSS`) of instant `at` in `zone`: how DHIS2 keeps it. */
+export function wallTimeIn(at: number, zone: string): string {
+  const wall = isUtc(zone) ? at : wallAsUtc(at, zone);
+  return new Date(wall).toISOString().replace(/Z$/, '');
+}
+
+/**
+ * The instant a wall time without a zone names in `zone` (ms since the epoch; NaN when it is no
+ * time). A wall time a clock change skips or repeats takes the offset in force just before it.
+ */
+export function instantOfWallTime(wall: string, zone: string): number {
+  const asUtc = Date.parse(`${wall}Z`);
+  if (!Number.isFinite(asUtc) || isUtc(zone)) return asUtc;
+  const first = asUtc - (wallAsUtc(asUtc, zone) - asUtc);
+  const offset = wallAsUtc(first, zone) - first;
+  return asUtc - offset;
+}
+
+/**
+ * A time as DHIS2 is to keep it or compare it (`occurredAt`, `occurredAfter=`): a date-time with a
+ * zone or offset as its instant's wall time in the server's `zone`; a date, or a time already
+ * without a zone, as sent (`Z` dropped).
+ */
+export function serverWallTime(v: string, zone: string): string {
+  if (!/T.*([zZ]|[+-]\d\d:?\d\d)$/.test(v)) return v;
+  const at = Date.parse(v);
+  return Number.isFinite(at) ? wallTimeIn(at, zone) : v.replace(/Z$/, '');
+}
+
+/** serverWallTime of a filter bound, when there is one. */
+export const serverFilterTime = (v: string | undefined, zone: string) =>
+  v === undefined ? undefined : serverWallTime(v, zone);
