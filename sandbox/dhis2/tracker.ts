@@ -653,9 +653,15 @@ export function registerTrackerRoutes(
     if ((v41 && q.events !== undefined) || (old && q.event !== undefined))
       list = list.filter((e) => uids.includes(e.event));
     for (const f of q.filter === undefined ? [] : Array.isArray(q.filter) ? q.filter : [q.filter]) {
-      const [de, op, ...rest] = String(f).split(':');
-      if (op !== 'eq') throw errorMessage(400, `Operator not supported in event filters here: ${op}`);
-      list = list.filter((e) => e.dataValues.some((d) => d.dataElement === de && d.value === rest.join(':')));
+      for (const [de, ...parts] of trackerFilterItems(String(f))) {
+        if (parts.length < 2 || parts.length % 2)
+          throw errorMessage(400, `Query item or filter is invalid: ${[de, ...parts].join(':')}`);
+        for (let i = 0; i < parts.length; i += 2) {
+          const [op, value] = [parts[i].toLowerCase(), parts[i + 1]];
+          if (op !== 'eq') throw errorMessage(400, `Operator not supported in event filters here: ${parts[i]}`);
+          list = list.filter((e) => e.dataValues.some((d) => d.dataElement === de && d.value === value));
+        }
+      }
     }
     list.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.event.localeCompare(b.event));
     // `order=<field>:asc|desc` (docs.dhis2.org developer/web-api tracker.md "Events" ordering): the
@@ -726,4 +732,30 @@ export function registerTrackerRoutes(
     if (!report) throw errorMessage(404, `Job report for ${request.params.id} not found`);
     return report;
   });
+}
+
+/**
+ * A tracker `filter` parameter as DHIS2 reads it (docs.dhis2.org developer/web-api tracker.md,
+ * events `filter`: "Characters such as `:` or `,`, as part of the filter value, need to be escaped
+ * by `/`. Likewise, `/` needs to be escaped"): items at each unescaped `,`, each item's parts at
+ * each unescaped `:`, and `/x` read as `x`.
+ */
+export function trackerFilterItems(raw: string): string[][] {
+  const items: string[][] = [];
+  let item: string[] = [];
+  let part = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (c === '/' && i + 1 < raw.length) part += raw[++i];
+    else if (c === ':') {
+      item.push(part);
+      part = '';
+    } else if (c === ',') {
+      items.push([...item, part]);
+      item = [];
+      part = '';
+    } else part += c;
+  }
+  items.push([...item, part]);
+  return items;
 }

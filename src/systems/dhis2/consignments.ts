@@ -1,3 +1,4 @@
+import { eqFilter } from './tracker-filter.js';
 import { deliveryLineId } from '../../domain/line-ids.js';
 import { BusinessRuleError, ConflictError } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
@@ -237,7 +238,7 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
 
   /** The events of one consignment: its reference at one org unit. */
   const eventsOf = (orgUnit: string, ref: string) =>
-    eventsWhere({ orgUnit, filter: `${deps.program().reference}:eq:${ref}` });
+    eventsWhere({ orgUnit, filter: eqFilter(deps.program().reference, ref) });
 
   const byKey = async (orgUnit: string, ref: string) => (await toDeliveries(await eventsOf(orgUnit, ref)))[0];
 

@@ -1,3 +1,4 @@
+import { eqFilter } from './tracker-filter.js';
 import { wallTimeIn } from './server-time.js';
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { Delivery } from '../../domain/index.js';
@@ -129,7 +130,7 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
           program: p.program,
           programStage: p.stage,
           orgUnit,
-          filter: `${p.reference}:eq:${ref}`,
+          filter: eqFilter(p.reference, ref),
           fields,
         });
         const zone = await deps.client.serverZone();

@@ -120,6 +120,29 @@ t.test('a tracker 409 naming a data element sent, but no value of it sent: sent 
   t.equal(inside?.transient, true, `a value sent only inside another word is not named: ${inside?.message}`);
 });
 
+// DHIS2 reads a tracker filter's `,` and `:` as its own syntax and `/` as its escape
+t.test("a reference with DHIS2's filter characters finds its own consignment, and no other", async (t) => {
+  const h = await startHarness();
+  t.teardown(h.close);
+  const caps = capability(h);
+  const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
+  h.sandbox.tracker.events.set('NatSlash001', nativeEvent('NatSlash001', hc, 'PO/17', 'FP_CNDM', '100'));
+  const beside = await caps.precheck!(delivery({ system: 'urn:app-a', value: 'PO/17' })).catch((e) => e);
+  t.equal(beside?.status, 409, `the DHIS2 consignment PO/17 is seen (before: read as PO17, written beside): ${beside}`);
+  t.match(beside?.message, /another consignment uses this reference/);
+
+  const mine = delivery({ system: 'urn:app-a', value: 'PO:18,B' });
+  await caps.precheck!(mine);
+  const first = await caps.confirm(mine, memoryJournal('ref-1')).catch((e) => e);
+  t.notOk(first instanceof Error, `written (before: a filter DHIS2 refuses): ${first}`);
+  const listed = (await caps.search({ facility: hc })).items.filter((d) => d.identifier.value === 'PO:18,B');
+  t.equal(listed.length, 1, 'read back as one consignment');
+  await caps.precheck!(mine);
+  const again = await caps.confirm(mine, memoryJournal('ref-2'));
+  t.match(again.status, /updated 1/, 'sent again: its own event updated');
+  t.equal(consignmentEvents(h).filter((e) => e.dataValues.some((d) => d.value === 'PO:18,B')).length, 1, 'no twin');
+});
+
 // the FHIR edge refuses a time without a zone (consignment-resend.test.ts); one reaching the
 // connector comes from an upstream's UTC clock through a bridge
 t.test('a time received without a zone is UTC, whatever the zone of the process', async (t) => {
