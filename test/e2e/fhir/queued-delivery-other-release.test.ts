@@ -13,9 +13,8 @@
  * sandbox, both store engines.
  */
 import t, { type Test } from 'tap';
-import { adminCall } from '../../support/march-stock-count.js';
-import { until } from '../../support/net.js';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
+import { deliveredOnRetry, deliveryJobs } from '../../support/queued-deliveries.js';
 import {
   gtinOf,
   RIG_AUTH,
@@ -87,12 +86,6 @@ async function unfollowed(rig: Rig, url: string) {
   return { status: res.status, location: res.headers.get('location') };
 }
 
-/** The delivery jobs the outbox holds for OpenLMIS. */
-async function deliveryJobs(rig: Rig): Promise<Resource[]> {
-  const jobs = await adminCall(rig.mediator.url, ADMIN, 'GET', '/outbox/jobs?system=openlmis');
-  return jobs.body.jobs.filter((j: Resource) => j.flow === 'delivery');
-}
-
 /** Another confirmation on R5 of the same delivery: refused as it was before it was queued. */
 async function refusedOnR5(t: Test, rig: Rig, method: string, url: string, whole: Resource) {
   for (const [label, body, status, said] of otherConfirmations(whole)) {
@@ -150,26 +143,10 @@ async function resentOnR5(
   const url = at.refuseBy === 'PUT' ? `/fhir/R5/SupplyDelivery/${at.putAs}` : '/fhir/R5/SupplyDelivery';
   await refusedOnR5(t, rig, at.refuseBy, url, whole);
   t.same(
-    (await deliveryJobs(rig)).map((j) => j.id),
+    (await deliveryJobs(rig, ADMIN)).map((j) => j.id),
     [at.jobId],
     'the resends recorded no other write',
   );
-}
-
-/** The operator retries the job with OpenLMIS back: it is delivered. */
-async function deliveredOnRetry(t: Test, rig: Rig, jobId: string, down: { id: string }) {
-  rig.lmis.sb.faults.remove(down.id);
-  const retried = await adminCall(rig.mediator.url, ADMIN, 'POST', `/outbox/jobs/${jobId}/retry?status=pending`);
-  t.equal(retried.status, 200, 'the operator retries it now');
-  const ended = await until(
-    'the retried write ended',
-    async () => {
-      const got = (await adminCall(rig.mediator.url, ADMIN, 'GET', `/outbox/jobs/${jobId}`)).body.job;
-      return ['done', 'rejected', 'dead'].includes(got?.status) ? got : undefined;
-    },
-    30_000,
-  );
-  t.equal(ended.status, 'done', 'delivered');
 }
 
 for (const engine of engineCases()) {
@@ -182,7 +159,7 @@ for (const engine of engineCases()) {
       const posted = await rig.fhir('POST', '/fhir/SupplyDelivery', confirmedLine(r4));
       t.equal(posted.status, 202, `queued, OpenLMIS down: ${why(posted)}`);
       const r4Id = /SupplyDelivery\/([^/]+)/.exec(posted.headers.get('location') ?? '')![1];
-      const [job, ...others] = await deliveryJobs(rig);
+      const [job, ...others] = await deliveryJobs(rig, ADMIN);
       t.equal(job?.status, 'pending', 'the write waits for a retry');
       t.same(others, []);
 
@@ -205,7 +182,7 @@ for (const engine of engineCases()) {
       const whole = confirmedWhole(read.body);
       await resentOnR5(t, rig, whole, { putAs: podId, queuedAs: r4Id, refuseBy: 'PUT', jobId: job.id });
 
-      await deliveredOnRetry(t, rig, job.id, down);
+      await deliveredOnRetry(t, rig, ADMIN, job.id, down);
       t.same(
         writesSince(rig, before).filter((w) => w.startsWith('PUT /api/proofsOfDelivery/')),
         [`PUT /api/proofsOfDelivery/${podId}`, `PUT /api/proofsOfDelivery/${podId}`],
@@ -237,7 +214,7 @@ for (const engine of engineCases()) {
         t.equal(written.status, 202, `queued, OpenLMIS down: ${why(written)}`);
         const r4Id = /SupplyDelivery\/([^/]+)/.exec(written.headers.get('location') ?? '')![1];
         if (lineId) t.equal(r4Id, lineId, 'under the id the SDK chose');
-        const [job] = await deliveryJobs(rig);
+        const [job] = await deliveryJobs(rig, ADMIN);
 
         const [entry, ...more] = await onR5(t, rig, number);
         t.same(more, [], 'one delivery under its number');
@@ -250,7 +227,7 @@ for (const engine of engineCases()) {
 
         const whole = confirmedWhole(read.body);
         await resentOnR5(t, rig, whole, { putAs: r4Id, queuedAs: r4Id, refuseBy: 'POST', jobId: job.id });
-        await deliveredOnRetry(t, rig, job.id, down);
+        await deliveredOnRetry(t, rig, ADMIN, job.id, down);
       },
     );
 }

@@ -8,11 +8,10 @@
  * answered under the id it named, alone or as a transaction's entry. Through the real mediator, the OpenLMIS connector and its
  * sandbox, both store engines.
  */
-import t, { type Test } from 'tap';
-import { adminCall } from '../../support/march-stock-count.js';
-import { until } from '../../support/net.js';
+import t from 'tap';
 import { engineCases } from '../../support/outbox-engines.js';
-import { shippedDelivery, startRigOn, why, writesSince, type Rig } from '../../support/openlmis-e2e.js';
+import { deliveredOnRetry, deliveryJobs } from '../../support/queued-deliveries.js';
+import { shippedDelivery, startRigOn, why, writesSince } from '../../support/openlmis-e2e.js';
 
 type Resource = Record<string, any>;
 const ADMIN = 'gc-queued-put-after-post-admin-Zr4';
@@ -26,31 +25,9 @@ function confirmed(read: Resource): Resource {
   return { ...content, status: 'completed', occurrenceDateTime: '2026-11-30T09:15:00Z' };
 }
 
-/** The delivery jobs the outbox holds for OpenLMIS. */
-async function deliveryJobs(rig: Rig): Promise<Resource[]> {
-  const jobs = await adminCall(rig.mediator.url, ADMIN, 'GET', '/outbox/jobs?system=openlmis');
-  return jobs.body.jobs.filter((j: Resource) => j.flow === 'delivery');
-}
-
 /** The id a write's answer names in its Location. */
 function answeredId(res: { headers: Headers }): string | undefined {
   return /\/SupplyDelivery\/([^/]+)/.exec(res.headers.get('location') ?? '')?.[1];
-}
-
-/** OpenLMIS back, the operator retries the job now: it is delivered. */
-async function deliveredOnRetry(t: Test, rig: Rig, jobId: string, down: { id: string }) {
-  rig.lmis.sb.faults.remove(down.id);
-  const retried = await adminCall(rig.mediator.url, ADMIN, 'POST', `/outbox/jobs/${jobId}/retry?status=pending`);
-  t.equal(retried.status, 200, 'the operator retries it now');
-  const ended = await until(
-    'the retried write ended',
-    async () => {
-      const got = (await adminCall(rig.mediator.url, ADMIN, 'GET', `/outbox/jobs/${jobId}`)).body.job;
-      return ['done', 'rejected', 'dead'].includes(got?.status) ? got : undefined;
-    },
-    60_000,
-  );
-  t.equal(ended.status, 'done', 'delivered');
 }
 
 for (const engine of engineCases())
@@ -81,7 +58,7 @@ for (const engine of engineCases())
         const { id: _id, ...created } = confirmation;
         const post = await rig.fhir('POST', `${base}/SupplyDelivery`, created);
         t.equal(post.status, 202, `queued, OpenLMIS down: ${why(post)}`);
-        const [job, ...others] = await deliveryJobs(rig);
+        const [job, ...others] = await deliveryJobs(rig, ADMIN);
         t.equal(job?.status, 'pending', 'the write waits');
         t.same(others, []);
 
@@ -101,12 +78,12 @@ for (const engine of engineCases())
         t.match(entry?.response?.status, /^202/, `the entry: ${JSON.stringify(entry?.response)}`);
         t.match(entry?.response?.location, new RegExp(`SupplyDelivery/${id}(/|$)`), 'the entry under the id it named');
         t.same(
-          (await deliveryJobs(rig)).map((j) => j.id),
+          (await deliveryJobs(rig, ADMIN)).map((j) => j.id),
           [job.id],
           'the PUTs recorded no other write',
         );
 
-        await deliveredOnRetry(t, rig, job.id, down);
+        await deliveredOnRetry(t, rig, ADMIN, job.id, down);
         t.same(
           writesSince(rig, before).filter((w) => w.startsWith('PUT /api/proofsOfDelivery/')),
           [`PUT /api/proofsOfDelivery/${podId}`, `PUT /api/proofsOfDelivery/${podId}`],
