@@ -4,9 +4,10 @@
  * Rule: a header, query parameter, form field or JSON key whose name looks like a credential has
  * its value replaced; known secret values are scrubbed wherever they still appear.
  */
+import { ownStart, widenToEscapes } from '../platform/escape-bounds.js';
 import { FormAutomaton } from '../platform/form-automaton.js';
 import { FormFinder } from '../platform/form-finder.js';
-import { literalSpans, maskSpans, SpanUnion } from '../platform/mask-spans.js';
+import { literalSpans, maskSpans, SpanUnion, type Span } from '../platform/mask-spans.js';
 import { MASK, MIN_SECRET_LENGTH } from '../platform/redaction.js';
 import type { HeaderValues } from '../platform/call-recording.js';
 
@@ -235,14 +236,21 @@ function scannersOf(maskable: readonly string[]): Scanners {
  */
 function maskLongText(text: string, scanners: Scanners, present: readonly string[]): string {
   scanners.automaton ??= FormAutomaton.of(scanners.finder.forms) ?? 'too large';
-  if (scanners.automaton === 'too large') return maskSpans(text, literalSpans(text, present), MASK);
+  if (scanners.automaton === 'too large') return maskLiterals(text, present);
   const union = new SpanUnion();
-  scanners.automaton.scan(text, (start, end) => union.add(start, end));
-  return maskSpans(
-    text,
-    union.spans((span) => span),
-    MASK,
-  );
+  scanners.automaton.scan(text, (start, end) => union.add(ownStart(text, start), end));
+  return maskSpans(text, union.spans(wholeEscapesIn(text)), MASK);
+}
+
+const wholeEscapesIn = (text: string) => (span: Span) => widenToEscapes(text, span);
+
+/**
+ * Every occurrence masked as their union, each widened to whole JSON escapes as the redactor does
+ * (escape-bounds): a body is scrubbed as text, and a secret after a newline's `\n` or before a
+ * `\"` masked as `\**********` or `**********\"` left the JSON body it was in unparseable.
+ */
+function maskLiterals(text: string, present: readonly string[]): string {
+  return maskSpans(text, literalSpans(text, present).map(wholeEscapesIn(text)), MASK);
 }
 
 /** Replaces literal occurrences of configured secrets (short values are skipped: they would mask ordinary words). */
@@ -256,5 +264,5 @@ export function scrubSecretValues(text: string, secretValues: readonly string[])
   }
   const present = maskable.filter((secret) => text.includes(secret));
   // the union of every occurrence: one secret's mask must not hide the start of another's
-  return present.length === 0 ? text : maskSpans(text, literalSpans(text, present), MASK);
+  return present.length === 0 ? text : maskLiterals(text, present);
 }

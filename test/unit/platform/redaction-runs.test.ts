@@ -22,11 +22,13 @@ function bruteForce(r: Redactor, text: string): string {
   return maskSpans(text, spans, MASK);
 }
 
-/** Every occurrence of every secret, masked as their union. */
+/** Every occurrence of every secret, widened to whole escapes, masked as their union. */
 function bruteForceScrub(text: string, secrets: readonly string[]): string {
   const spans: Span[] = [];
   for (let at = 0; at < text.length; at++) {
-    for (const secret of secrets) if (text.startsWith(secret, at)) spans.push([at, at + secret.length]);
+    for (const secret of secrets) {
+      if (text.startsWith(secret, at)) spans.push(widenToEscapes(text, [at, at + secret.length]));
+    }
   }
   return maskSpans(text, spans, MASK);
 }
