@@ -98,6 +98,29 @@ export function nativeEvent(uid: string, orgUnit: string, ref: string, item: str
   };
 }
 
+/** A native event of a consignment: its UID, item code and quantity (as DHIS2's users typed it). */
+export type NativeLine = [uid: string, item: string, quantity: string];
+
+/**
+ * Consignment `ref` as DHIS2's users entered it at LK-HC-102 (each of `events` ACTIVE), and the
+ * connector's capability on `h`: `caps`, the org unit `hc`, `read()` the consignment as the
+ * connector reads it, and `enter()` for events a user adds or changes later.
+ */
+export function nativeConsignment(
+  h: { sandbox: Dhis2Sandbox; client: Dhis2Client },
+  ref: string,
+  events: NativeLine[],
+) {
+  const caps = consignmentCapability(h.client);
+  const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
+  const enter = (...more: NativeLine[]) => {
+    for (const [uid, item, quantity] of more)
+      h.sandbox.tracker.events.set(uid, nativeEvent(uid, hc, ref, item, quantity));
+  };
+  enter(...events);
+  return { caps, hc, enter, read: async () => (await caps.get(`${hc}~${ref}`))! };
+}
+
 /** The next tracker import answered 409 with a plain WebMessage saying `words` (no import report). */
 export function trackerConflictOnce(sb: Dhis2Sandbox, words: string): void {
   sb.faults.add({

@@ -8,7 +8,7 @@ import type { Delivery } from '../../../../src/domain/index.js';
 import { CONSIGNMENT_SYSTEM } from '../../../../src/systems/dhis2/consignments.js';
 import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
 import { CONSIGNMENT } from '../../../../sandbox/dhis2/index.js';
-import { consignmentCapability, nativeEvent, trackerConflictOnce } from '../../../support/dhis2-consignments.js';
+import { consignmentCapability, nativeConsignment, trackerConflictOnce } from '../../../support/dhis2-consignments.js';
 import { memoryJournal, startHarness, type Harness } from './harness.js';
 
 const GTIN = 'https://www.gs1.org/gtin';
@@ -30,9 +30,7 @@ const consignmentEvents = (h: Harness) =>
 t.test('a retry after the write landed does not read again: a failing read does not fail it', async (t) => {
   const h = await startHarness();
   t.teardown(h.close);
-  const caps = capability(h);
-  const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
-  h.sandbox.tracker.events.set('NativeEvt09', nativeEvent('NativeEvt09', hc, 'WAYBILL-9', 'FP_CNDM', '1440'));
+  const { caps } = nativeConsignment(h, 'WAYBILL-9', [['NativeEvt09', 'FP_CNDM', '1440']]);
   const asRead = delivery({ system: CONSIGNMENT_SYSTEM, value: 'WAYBILL-9' });
   const journal = memoryJournal('bad-day-1');
   await caps.confirm(asRead, journal);
@@ -124,9 +122,7 @@ t.test('a tracker 409 naming a data element sent, but no value of it sent: sent 
 t.test("a reference with DHIS2's filter characters finds its own consignment, and no other", async (t) => {
   const h = await startHarness();
   t.teardown(h.close);
-  const caps = capability(h);
-  const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
-  h.sandbox.tracker.events.set('NatSlash001', nativeEvent('NatSlash001', hc, 'PO/17', 'FP_CNDM', '100'));
+  const { caps, hc } = nativeConsignment(h, 'PO/17', [['NatSlash001', 'FP_CNDM', '100']]);
   const beside = await caps.precheck!(delivery({ system: 'urn:app-a', value: 'PO/17' })).catch((e) => e);
   t.equal(beside?.status, 409, `the DHIS2 consignment PO/17 is seen (before: read as PO17, written beside): ${beside}`);
   t.match(beside?.message, /another consignment uses this reference/);

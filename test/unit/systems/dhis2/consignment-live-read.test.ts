@@ -9,7 +9,7 @@ import { CONSIGNMENT_SYSTEM } from '../../../../src/systems/dhis2/consignments.j
 import {
   consignmentCapability,
   consignmentEventsOf,
-  nativeEvent,
+  nativeConsignment,
   trackerConflictOnce,
 } from '../../../support/dhis2-consignments.js';
 import { memoryJournal, startHarness, type Harness } from './harness.js';
@@ -41,15 +41,14 @@ const eventsOf = (h: Harness, ref: string) => consignmentEventsOf(h.sandbox, ref
 t.test('a retry after a transient failure reads again: never written beside a consignment entered since', async (t) => {
   const h = await startHarness();
   t.teardown(h.close);
-  const caps = consignmentCapability(h.client);
-  const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
+  const { caps, enter } = nativeConsignment(h, 'W-L1', []);
   const mine = delivery({ system: 'urn:app-a', value: 'W-L1' }, [line(200)], 'in-progress');
   const journal = memoryJournal('live-1');
   trackerConflictOnce(h.sandbox, 'An import of the same objects is already running');
   const first = await caps.confirm(mine, journal).catch((e) => e);
   t.equal(first?.transient, true, 'the first attempt fails, to be retried');
   // meanwhile a DHIS2 user enters a consignment under the same reference at the same org unit
-  h.sandbox.tracker.events.set('NatL1othr01', nativeEvent('NatL1othr01', hc, 'W-L1', 'FP_DMPA', '7'));
+  enter(['NatL1othr01', 'FP_DMPA', '7']);
   const retry = await caps.confirm(mine, journal).catch((e) => e);
   t.equal(retry?.status, 409, `the retry is refused as the precheck would be (before: written beside it): ${retry}`);
   t.match(retry?.message, /another consignment uses this reference/);
@@ -59,14 +58,12 @@ t.test('a retry after a transient failure reads again: never written beside a co
 t.test('a retry after a transient failure does not leave an event a DHIS2 user added since ACTIVE', async (t) => {
   const h = await startHarness();
   t.teardown(h.close);
-  const caps = consignmentCapability(h.client);
-  const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
-  h.sandbox.tracker.events.set('NatL2ctn001', nativeEvent('NatL2ctn001', hc, 'W-L2', 'FP_CNDM', '100'));
+  const { caps, enter } = nativeConsignment(h, 'W-L2', [['NatL2ctn001', 'FP_CNDM', '100']]);
   const asRead = delivery({ system: CONSIGNMENT_SYSTEM, value: 'W-L2' }, [line(100)]);
   const journal = memoryJournal('live-2');
   trackerConflictOnce(h.sandbox, 'An import of the same objects is already running');
   await caps.confirm(asRead, journal).catch(() => undefined);
-  h.sandbox.tracker.events.set('NatL2dmpa02', nativeEvent('NatL2dmpa02', hc, 'W-L2', 'FP_DMPA', '9'));
+  enter(['NatL2dmpa02', 'FP_DMPA', '9']);
   const retry = await caps.confirm(asRead, journal).catch((e) => e);
   t.equal(retry?.status, 409, `refused naming the event it has no line for (before: left ACTIVE for ever): ${retry}`);
   t.match(retry?.message, /NatL2dmpa02/);
@@ -83,10 +80,10 @@ t.test('a retry after a transient failure does not leave an event a DHIS2 user a
 t.test('a refusal remedied by a DHIS2 user is not repeated on the operator retry', async (t) => {
   const h = await startHarness();
   t.teardown(h.close);
-  const caps = consignmentCapability(h.client);
-  const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
-  h.sandbox.tracker.events.set('NatL3ctn001', nativeEvent('NatL3ctn001', hc, 'W-L3', 'FP_CNDM', '100'));
-  h.sandbox.tracker.events.set('NatL3unkn01', nativeEvent('NatL3unkn01', hc, 'W-L3', 'XX_UNMAPPED', '5'));
+  const { caps } = nativeConsignment(h, 'W-L3', [
+    ['NatL3ctn001', 'FP_CNDM', '100'],
+    ['NatL3unkn01', 'XX_UNMAPPED', '5'],
+  ]);
   const asRead = delivery({ system: CONSIGNMENT_SYSTEM, value: 'W-L3' }, [line(100)]);
   // the outbox keeps a job's step journal when an operator requeues it
   const journal = memoryJournal('live-3');

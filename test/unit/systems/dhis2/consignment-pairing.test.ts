@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import type { Delivery } from '../../../../src/domain/index.js';
-import { consignmentCapability, consignmentEventsOf, nativeEvent } from '../../../support/dhis2-consignments.js';
+import { consignmentCapability, consignmentEventsOf, nativeConsignment } from '../../../support/dhis2-consignments.js';
 import { memoryJournal, startHarness, type Harness } from './harness.js';
 
 /** The consignment `ref`'s events: UID, status and quantity. */
@@ -22,11 +22,15 @@ const received = (read: Delivery, lines = read.lines): Delivery => ({
 t.test('an event without a quantity: a 409 naming it, never quantities paired by position', async (t) => {
   const h = await startHarness();
   t.teardown(h.close);
-  const caps = consignmentCapability(h.client);
-  const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
-  h.sandbox.tracker.events.set('NatP2aaaa01', nativeEvent('NatP2aaaa01', hc, 'W-P2', 'FP_CNDM', 'a box'));
-  h.sandbox.tracker.events.set('NatP2bbbb02', nativeEvent('NatP2bbbb02', hc, 'W-P2', 'FP_CNDM', '500'));
-  const read = (await caps.get(`${hc}~W-P2`))!;
+  const {
+    caps,
+    enter,
+    read: reread,
+  } = nativeConsignment(h, 'W-P2', [
+    ['NatP2aaaa01', 'FP_CNDM', 'a box'],
+    ['NatP2bbbb02', 'FP_CNDM', '500'],
+  ]);
+  const read = await reread();
   t.same(
     read.lines.map((l) => l.quantityAccepted?.value),
     [500],
@@ -48,8 +52,8 @@ t.test('an event without a quantity: a 409 naming it, never quantities paired by
     'nothing written',
   );
   // a DHIS2 user enters the quantity: read again, confirmed as read
-  h.sandbox.tracker.events.set('NatP2aaaa01', nativeEvent('NatP2aaaa01', hc, 'W-P2', 'FP_CNDM', '20'));
-  await caps.confirm(received((await caps.get(`${hc}~W-P2`))!), memoryJournal());
+  enter(['NatP2aaaa01', 'FP_CNDM', '20']);
+  await caps.confirm(received(await reread()), memoryJournal());
   t.same(eventsOf(h, 'W-P2'), [
     ['NatP2aaaa01', 'COMPLETED', '20'],
     ['NatP2bbbb02', 'COMPLETED', '500'],
@@ -59,11 +63,11 @@ t.test('an event without a quantity: a 409 naming it, never quantities paired by
 t.test('two events of one item and lot: each line names its event, whatever their order', async (t) => {
   const h = await startHarness();
   t.teardown(h.close);
-  const caps = consignmentCapability(h.client);
-  const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
-  h.sandbox.tracker.events.set('NatP3aaaa01', nativeEvent('NatP3aaaa01', hc, 'W-P3', 'FP_CNDM', '1000'));
-  h.sandbox.tracker.events.set('NatP3bbbb02', nativeEvent('NatP3bbbb02', hc, 'W-P3', 'FP_CNDM', '440'));
-  const read = (await caps.get(`${hc}~W-P3`))!;
+  const { caps, read: reread } = nativeConsignment(h, 'W-P3', [
+    ['NatP3aaaa01', 'FP_CNDM', '1000'],
+    ['NatP3bbbb02', 'FP_CNDM', '440'],
+  ]);
+  const read = await reread();
   const ids = read.lines.map((l) => l.lineId);
   t.equal(new Set(ids).size, 2, `each line its own id (R4: its own SupplyDelivery; before: one id for both): ${ids}`);
   // the client sorts its lines by quantity, and receives 10 fewer of the smaller
@@ -78,9 +82,8 @@ t.test('two events of one item and lot: each line names its event, whatever thei
     ],
     'each quantity on its own event (before: swapped by position)',
   );
-  const reread = (await caps.get(`${hc}~W-P3`))!;
   t.same(
-    reread.lines.map((l) => l.lineId),
+    (await reread()).lines.map((l) => l.lineId),
     ids,
     'read back under the same line ids',
   );
@@ -89,11 +92,11 @@ t.test('two events of one item and lot: each line names its event, whatever thei
 t.test('two events of one item and lot, lines without ids: paired in the order read', async (t) => {
   const h = await startHarness();
   t.teardown(h.close);
-  const caps = consignmentCapability(h.client);
-  const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
-  h.sandbox.tracker.events.set('NatP4aaaa01', nativeEvent('NatP4aaaa01', hc, 'W-P4', 'FP_CNDM', '1000'));
-  h.sandbox.tracker.events.set('NatP4bbbb02', nativeEvent('NatP4bbbb02', hc, 'W-P4', 'FP_CNDM', '440'));
-  const read = (await caps.get(`${hc}~W-P4`))!;
+  const { caps, read: reread } = nativeConsignment(h, 'W-P4', [
+    ['NatP4aaaa01', 'FP_CNDM', '1000'],
+    ['NatP4bbbb02', 'FP_CNDM', '440'],
+  ]);
+  const read = await reread();
   const lines = read.lines.map(({ lineId: _, ...l }) => l);
   await caps.confirm(received(read, lines), memoryJournal());
   t.same(eventsOf(h, 'W-P4'), [
@@ -148,11 +151,11 @@ t.test('a delivery completed with fewer items than it sent in progress: a 409 na
 t.test('one of two events of an item and lot deleted since the read: a 409, not their sum on one', async (t) => {
   const h = await startHarness();
   t.teardown(h.close);
-  const caps = consignmentCapability(h.client);
-  const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
-  h.sandbox.tracker.events.set('NatP5aaaa01', nativeEvent('NatP5aaaa01', hc, 'W-P5', 'FP_CNDM', '10'));
-  h.sandbox.tracker.events.set('NatP5bbbb02', nativeEvent('NatP5bbbb02', hc, 'W-P5', 'FP_CNDM', '5'));
-  const read = (await caps.get(`${hc}~W-P5`))!;
+  const { caps, read: reread } = nativeConsignment(h, 'W-P5', [
+    ['NatP5aaaa01', 'FP_CNDM', '10'],
+    ['NatP5bbbb02', 'FP_CNDM', '5'],
+  ]);
+  const read = await reread();
   h.sandbox.tracker.events.delete('NatP5bbbb02'); // a DHIS2 user deletes one
   const err = await caps.confirm(received(read), memoryJournal()).catch((e: unknown) => e);
   t.match(err, { status: 409, message: /changed since it was read/ });
