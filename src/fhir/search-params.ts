@@ -85,22 +85,25 @@ function implicitRange(value: string): [number, number] {
  * `1` in the system `DL\`.
  */
 export function parseToken(raw: string): { system?: string; code: string } {
-  const bar = unescapedBar(raw);
+  const bar = unescapedAt(raw, '|');
   if (bar < 0) return { code: unescapeSearch(raw) };
   return { system: unescapeSearch(raw.slice(0, bar)) || undefined, code: unescapeSearch(raw.slice(bar + 1)) };
 }
 
-/** Where the first `|` no backslash escapes stands, -1 if none (a backslash escapes the next character). */
-function unescapedBar(raw: string): number {
-  for (let i = 0; i < raw.length; i++) {
+/**
+ * Where the first `char` no backslash escapes stands at or after `from`, -1 if none (a backslash
+ * escapes the next character).
+ */
+export function unescapedAt(raw: string, char: string, from = 0): number {
+  for (let i = from; i < raw.length; i++) {
     if (raw[i] === '\\') i++;
-    else if (raw[i] === '|') return i;
+    else if (raw[i] === char) return i;
   }
   return -1;
 }
 
 /** A search value's escapes undone: `\|`, `\$`, `\,` and `\\` stand for the character itself. */
-function unescapeSearch(value: string): string {
+export function unescapeSearch(value: string): string {
   return value.replace(/\\([|$,\\])/g, '$1');
 }
 

@@ -11,7 +11,7 @@ import { leftOutEntry } from './left-out-entry.js';
 import type { Issue } from '../domain/errors.js';
 import { requireRoute, serviceFor } from './interactions.js';
 import type { ResourceRoute } from './routes.js';
-import { parseToken } from './search-params.js';
+import { parseToken, unescapedAt, unescapeSearch } from './search-params.js';
 import { checkedAtTheEdge, hasTypeCoding, type TypeToken } from './location-type-token.js';
 import { reportDateMatches } from './report-date.js';
 
@@ -66,9 +66,21 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   return Number(raw);
 }
 
-/** One parameter value as its OR list: FHIR splits on commas, and `\,` is a comma of the value. */
-function orList(value: string): string[] {
-  return value.split(/(?<!\\),/).map((v) => v.replace(/\\,/g, ','));
+/**
+ * One parameter value as its OR list, split at each comma no backslash escapes (`\,` is a comma of
+ * the value, `\\,` a backslash and then the split) and left escaped: each value's escapes are
+ * undone once, after a token is split at its bar (parseToken), or whole for other types. Undone
+ * here, `a\\,b|c` was one token `a\,b|c` in the system `a,b`.
+ */
+export function orList(value: string): string[] {
+  const parts: string[] = [];
+  let from = 0;
+  for (let comma = unescapedAt(value, ','); comma >= 0; comma = unescapedAt(value, ',', from)) {
+    parts.push(value.slice(from, comma));
+    from = comma + 1;
+  }
+  parts.push(value.slice(from));
+  return parts;
 }
 
 /**
@@ -141,7 +153,10 @@ function toCriteria(
     // dates: a repeat is AND and each value one range (a comma is refused as not a date); _id: a comma list
     if (def.name === 'status') statuses = applyStatus(values, criteria);
     else if (def.type === 'date' || def.name === '_id') def.apply(values, criteria);
-    else def.apply([oneValue(name, values)], criteria);
+    else {
+      const value = oneValue(name, values);
+      def.apply([def.type === 'token' ? value : unescapeSearch(value)], criteria);
+    }
     if (route.type === 'Location' && def.name === 'type') {
       const token = parseToken(values[0]);
       if (checkedAtTheEdge(token)) type = token;

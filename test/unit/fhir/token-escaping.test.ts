@@ -4,6 +4,7 @@
  * system, never the value `7` in the system `ORD\`, and the escapes are undone in both parts.
  */
 import t from 'tap';
+import { orList } from '../../../src/fhir/search.js';
 import { parseToken } from '../../../src/fhir/search-params.js';
 import { fhirJson, testApp } from '../../support/app.js';
 import { supplyRequest } from '../../support/samples.js';
@@ -33,4 +34,35 @@ t.test('an order number with a bar is found by its escaped value, with and witho
     t.equal(res.statusCode, 200);
     t.equal(res.json().total, 1, q);
   }
+});
+
+t.test('an OR list splits at unescaped commas and leaves each token escaped for its bar', async (t) => {
+  t.same(orList('a\\,b|c'), ['a\\,b|c'], 'an escaped comma is the value’s');
+  t.same(parseToken(orList('a\\,b|c')[0]), { system: 'a,b', code: 'c' });
+  t.same(orList('a\\\\,b|c'), ['a\\\\', 'b|c'], 'an escaped backslash escapes no comma');
+  t.same(
+    orList('x\\|y,z').map((v) => parseToken(v).code),
+    ['x|y', 'z'],
+    'unescaped once, after the bar',
+  );
+  t.same(orList('urn:s|a\\\\\\,b'), ['urn:s|a\\\\\\,b']);
+  t.same(parseToken(orList('urn:s|a\\\\\\,b')[0]), { system: 'urn:s', code: 'a\\,b' });
+});
+
+t.test('an escaped backslash before a comma ends the value: a comma list, not a comma', async (t) => {
+  const { app } = await testApp();
+  const created = await app.inject({
+    method: 'POST',
+    url: '/fhir/SupplyRequest',
+    headers: fhirJson,
+    payload: supplyRequest({ order: 'ORD,8' }),
+  });
+  t.equal(created.statusCode, 201, created.body);
+  const search = (q: string) =>
+    app.inject({ method: 'GET', url: `/fhir/SupplyRequest?identifier=${encodeURIComponent(q)}`, headers: fhirJson });
+  const found = await search('ORD\\,8');
+  t.equal(found.json().total, 1, 'ORD\\,8 is the value ORD,8');
+  const listed = await search('ORD\\\\,8');
+  t.equal(listed.statusCode, 400, 'ORD\\\\,8 is the values ORD\\ and 8');
+  t.match(listed.body, /comma list/);
 });
