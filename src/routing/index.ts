@@ -63,46 +63,68 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     services[name] = flows[name];
   }
   services.writeAll = async (sent: PlannedWrite[], bundle?: BundleEntries): Promise<WriteOutcome<unknown>[]> => {
-    // an entry changing what was written is its next revision (orders: amendments, cancellations)
-    const writes = await Promise.all(
-      sent.map(async (w) => ({
-        ...w,
-        value: await flows[w.flow].revise(w.value, w.context).catch((err: unknown) => {
-          throw w.posted ? w.posted(err) : err;
-        }),
-      })),
-    );
-    // every entry checked before any is recorded: one bad entry leaves upstream and store untouched
-    // each entry's targets are looked up once, for its precheck and for its outbox jobs
-    const targets = new Map<PlannedWrite, Targets>();
-    await precheckAll(writes, async (w, earlier) => {
-      const known = await flows[w.flow].targets(w.value);
-      targets.set(w, known);
-      await flows[w.flow].precheck(w.value, earlier, known);
+    // the store lookups before the writes are recorded only feed them, and the record's own sync
+    // covers what they saw: they need not wait for the disk (Store.lookupsAhead), as a single write's
+    const lookups = deps.store.lookupsAhead();
+    const recordAll = async () => {
+      // an entry changing what was written is its next revision (orders: amendments, cancellations)
+      const writes = await Promise.all(
+        sent.map(async (w) => ({
+          ...w,
+          value: await flows[w.flow].revise(w.value, w.context, lookups).catch((err: unknown) => {
+            throw w.posted ? w.posted(err) : err;
+          }),
+        })),
+      );
+      // every entry checked before any is recorded: one bad entry leaves upstream and store untouched
+      // each entry's targets are looked up once, for its precheck and for its outbox jobs
+      const targets = new Map<PlannedWrite, Targets>();
+      await precheckAll(writes, async (w, earlier) => {
+        const known = await flows[w.flow].targets(w.value, lookups);
+        targets.set(w, known);
+        await flows[w.flow].precheck(w.value, earlier, known);
+      });
+      const requests = await Promise.all(
+        writes.map((w) => flows[w.flow].acceptRequests(w.value, w.context, targets.get(w))),
+      );
+      const firsts = requests.map((_, i) => requests.slice(0, i).reduce((n, r) => n + r.length, 0));
+      // recorded together, all or none; each write answers with its system of record's (first) job
+      const entries = bundle && recordsEntries() ? entriesOfBundle(bundle, writes, firsts) : undefined;
+      const owner = new Map(requests.flatMap((r, i) => r.map((req) => [req.idempotencyKey, flows[writes[i].flow]])));
+      // each job's end settles at its COMMIT (endAhead): the read-backs below overlap its sync
+      const { outcomes, sameAs } = await acceptAsHeld(
+        (reqs) => deps.outbox.acceptWrites(reqs, { entries, endAhead: true }),
+        requests.flat(),
+        (id) => deps.store.getJob(id),
+        (req) => owner.get(req.idempotencyKey)?.sameWrite(),
+      ).catch((err: unknown) => {
+        if (!(err instanceof KeyTakenError)) throw err;
+        const i = requests.findIndex((r) => r.some((req) => req.idempotencyKey === err.idempotencyKey));
+        throw i < 0 ? err : flows[writes[i].flow].lostRace(err, writes[i].value, writes[i].context);
+      });
+      return { writes, firsts, outcomes, sameAs };
+    };
+    const { writes, firsts, outcomes, sameAs } = await recordAll().catch(async (err: unknown) => {
+      // a refusal may rest on what those lookups saw: it is answered once that is on disk
+      await deps.store.durable();
+      throw err;
     });
-    const requests = await Promise.all(
-      writes.map((w) => flows[w.flow].acceptRequests(w.value, w.context, targets.get(w))),
-    );
-    const firsts = requests.map((_, i) => requests.slice(0, i).reduce((n, r) => n + r.length, 0));
-    // recorded together, all or none; each write answers with its system of record's (first) job
-    const entries = bundle && recordsEntries() ? entriesOfBundle(bundle, writes, firsts) : undefined;
-    const owner = new Map(requests.flatMap((r, i) => r.map((req) => [req.idempotencyKey, flows[writes[i].flow]])));
-    const { outcomes, sameAs } = await acceptAsHeld(
-      (reqs) => deps.outbox.acceptWrites(reqs, { entries }),
-      requests.flat(),
-      (id) => deps.store.getJob(id),
-      (req) => owner.get(req.idempotencyKey)?.sameWrite(),
-    ).catch((err: unknown) => {
-      if (!(err instanceof KeyTakenError)) throw err;
-      const i = requests.findIndex((r) => r.some((req) => req.idempotencyKey === err.idempotencyKey));
-      throw i < 0 ? err : flows[writes[i].flow].lostRace(err, writes[i].value, writes[i].context);
-    });
-    // a write found the same as one held is answered as that write (FlowSpec.sameWriteOf)
-    const values = writes.map((w, i) => flows[w.flow].asWritten(w.value, outcomes[firsts[i]], sameAs.get(firsts[i])));
-    const answers = settleTransaction(writes, (i) =>
-      flows[writes[i].flow].toWriteOutcome(values[i], outcomes[firsts[i]]),
-    );
-    return Promise.all(answers.map((a, i) => flows[writes[i].flow].asStored(a)));
+    const ahead = deps.store.writesAhead();
+    // taken now, after the ends' COMMITs: their sync, not that of what commits later
+    const onDisk = ahead.onDisk();
+    onDisk.catch(() => undefined); // awaited below; a failure is not "unhandled" meanwhile
+    try {
+      // a write found the same as one held is answered as that write (FlowSpec.sameWriteOf)
+      const values = writes.map((w, i) => flows[w.flow].asWritten(w.value, outcomes[firsts[i]], sameAs.get(firsts[i])));
+      const answers = settleTransaction(writes, (i) =>
+        flows[writes[i].flow].toWriteOutcome(values[i], outcomes[firsts[i]]),
+      );
+      // the read-backs' first sightings are written ahead too (Store.writesAhead)
+      return await Promise.all(answers.map((a, i) => flows[writes[i].flow].asStored(a, ahead)));
+    } finally {
+      // nobody is answered before the writes' ends are on disk
+      await onDisk;
+    }
   };
   services.checkAll = (sent: PlannedWrite[]) =>
     checkOnly(

@@ -123,6 +123,55 @@ t.test('a create: lookups ahead, three writes, the answer read back from the ups
   t.ok((calls.getLink ?? 0) >= 1, 'the read looked the link up');
 });
 
+t.test("a transaction Bundle's writes go through the store as a single create's do", async (t) => {
+  const { store: real } = await freshStore(engineCases()[0], t);
+  const { store, calls } = counted(real);
+  const outbox = new Outbox({ store, options: { ...FAST, deadlineMs: 2_000 } });
+  const fake = lmis();
+  const services = createRoutingServices({ connectors: [fake.connector], outbox, store });
+  const { app } = await testApp({ services });
+  t.teardown(async () => {
+    await outbox.stop();
+    await app.close();
+  });
+  const entry = (order: string, n: number) => ({
+    fullUrl: `urn:uuid:0b6c8a3e-5d1f-4f7a-9c2e-00000000000${n}`,
+    resource: supplyRequest({ order }),
+    request: { method: 'POST', url: 'SupplyRequest' },
+  });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/fhir',
+    headers: fhirJson,
+    payload: { resourceType: 'Bundle', type: 'transaction', entry: [entry('CP-B1', 1), entry('CP-B2', 2)] },
+  });
+  t.equal(res.statusCode, 200, res.body);
+  t.same(
+    res.json().entry.map((e: { response: { status: string } }) => e.response.status),
+    ['201 Created', '201 Created'],
+    'both entries created',
+  );
+  t.equal(fake.gets(), 2, 'each read back once from the upstream');
+  t.equal(calls.getLink ?? 0, 0, 'no revision lookup that waits for the disk');
+  t.ok((calls['ahead.getLink'] ?? 0) >= 2, 'the revisions looked their links up ahead');
+  t.same(
+    [calls['ahead.recordWrites'], calls['ahead.finishJob'], calls['ahead.firstSeen']],
+    [1, 2, 2],
+    'one record of both, each end and each first sighting settled at their COMMIT (or at once)',
+  );
+  t.same(
+    [calls.recordWrites ?? 0, calls.finishJob ?? 0, calls.firstSeen ?? 0],
+    [0, 0, 0],
+    'none of them waiting for the disk on their own',
+  );
+  await real.durable();
+  t.same(
+    (await real.listJobs({})).map((j) => j.status),
+    ['done', 'done'],
+    'both ends are stored',
+  );
+});
+
 t.test('a refusal made after lookups ahead is answered once what they saw is on disk', async (t) => {
   const { store: real } = await freshStore(engineCases()[0], t);
   const { store, calls } = counted(real);
