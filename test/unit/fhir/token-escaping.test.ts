@@ -3,7 +3,7 @@
  * character. A token splits at its first unescaped `|`, so `ORD\|7` is the value `ORD|7` in any
  * system, never the value `7` in the system `ORD\`, and the escapes are undone in both parts.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { orList } from '../../../src/fhir/search.js';
 import { parseToken } from '../../../src/fhir/search-params.js';
 import { fhirJson, testApp } from '../../support/app.js';
@@ -19,15 +19,21 @@ t.test('a token splits at its first unescaped bar and each part is unescaped', a
   t.same(parseToken('DL-1'), { code: 'DL-1' });
 });
 
-t.test('an order number with a bar is found by its escaped value, with and without its system', async (t) => {
-  const { app } = await testApp();
+type App = Awaited<ReturnType<typeof testApp>>['app'];
+
+async function createOrder(t: Test, app: App, order: string): Promise<void> {
   const created = await app.inject({
     method: 'POST',
     url: '/fhir/SupplyRequest',
     headers: fhirJson,
-    payload: supplyRequest({ order: 'ORD|7' }),
+    payload: supplyRequest({ order }),
   });
   t.equal(created.statusCode, 201, created.body);
+}
+
+t.test('an order number with a bar is found by its escaped value, with and without its system', async (t) => {
+  const { app } = await testApp();
+  await createOrder(t, app, 'ORD|7');
   for (const q of ['https://app.example.org/orders|ORD\\|7', 'ORD\\|7']) {
     const url = `/fhir/SupplyRequest?identifier=${encodeURIComponent(q)}`;
     const res = await app.inject({ method: 'GET', url, headers: fhirJson });
@@ -51,13 +57,7 @@ t.test('an OR list splits at unescaped commas and leaves each token escaped for 
 
 t.test('an escaped backslash before a comma ends the value: a comma list, not a comma', async (t) => {
   const { app } = await testApp();
-  const created = await app.inject({
-    method: 'POST',
-    url: '/fhir/SupplyRequest',
-    headers: fhirJson,
-    payload: supplyRequest({ order: 'ORD,8' }),
-  });
-  t.equal(created.statusCode, 201, created.body);
+  await createOrder(t, app, 'ORD,8');
   const search = (q: string) =>
     app.inject({ method: 'GET', url: `/fhir/SupplyRequest?identifier=${encodeURIComponent(q)}`, headers: fhirJson });
   const found = await search('ORD\\,8');
