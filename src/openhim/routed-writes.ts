@@ -134,17 +134,27 @@ function keyedRequestOf(
   requests: readonly TransactionRequest[],
   routedKey: string,
 ): RoutedRequest {
-  const request = requests.find((r) => r.requestKey === routedKey);
+  const request = requests.find((r) => r.apart && r.requestKey === routedKey);
   return { ...(request ? { request } : {}), own: entries.filter((e) => e.requestKey === routedKey) };
 }
 
-/** The routed request of a transaction marked before core kept its key: told by its writes. */
+/**
+ * The routed request of a transaction marked without its key: answered before v50, or by an
+ * instance of an earlier release still running during the upgrade; told by its writes among the
+ * rows such a release kept (v47's table), by the rules of then. The rows this release keeps
+ * (`apart`) and their maps are other requests': this release names the key of every request it
+ * marks, so none of them is the one core routed (a forger's Bundle with its writes, answered
+ * here, would otherwise be taken for it while the earlier release's row is missing).
+ */
 function unkeyedRequestOf(
-  entries: TransactionEntry[],
+  all: TransactionEntry[],
   named: ReadonlySet<string>,
   requests: readonly TransactionRequest[],
 ): RoutedRequest {
-  const request = routedRequestOf(requests, named);
+  const apart = new Set(requests.filter((r) => r.apart).map((r) => r.requestKey));
+  const entries = all.filter((e) => e.requestKey === undefined || !apart.has(e.requestKey));
+  const earlier = requests.filter((r) => !r.apart);
+  const request = routedRequestOf(earlier, named);
   return {
     ...(request ? { request } : {}),
     own: request ? entriesOfRequest(entries, named, request) : routedEntries(entries, named),
@@ -155,37 +165,18 @@ function unkeyedRequestOf(
  * The kept request (v47) core routed: the one whose writes are exactly those the envelope named.
  * Only when none is, the first sharing a write with them: a forged Bundle kept first can share
  * the routed single write's job (its entry carried that write's idempotency key) and must not
- * make that write's update its Bundle, in its Content-Type. Several with exactly those writes
- * (kept apart since v50, the transaction marked by an earlier release): which is core's is not
- * known, so they are read as one shared row, as that release kept them (sharedRequestOf).
+ * make that write's update its Bundle, in its Content-Type. At most one has exactly those writes
+ * (v47's table is keyed by them: a second request's made the row SHARED_REQUEST_KEY's).
  */
 function routedRequestOf(
   requests: readonly TransactionRequest[],
   named: ReadonlySet<string>,
 ): TransactionRequest | undefined {
-  const exact = requests.filter((r) => {
+  const exact = (r: TransactionRequest) => {
     const tags = new Set(r.jobIds.map(writeTag));
     return tags.size === named.size && [...tags].every((tag) => named.has(tag));
-  });
-  if (exact.length > 1) return sharedRequestOf(exact);
-  return exact[0] ?? requests.find((r) => r.jobIds.some((id) => named.has(writeTag(id))));
-}
-
-/**
- * Requests with the same writes read as one row of store SHARED_REQUEST_KEY: a type and an entry
- * count only where all agree, and no map of any (entriesOfRequest).
- */
-function sharedRequestOf(same: TransactionRequest[]): TransactionRequest {
-  const [first] = same;
-  const agreed = <K extends 'contentType' | 'entries'>(k: K) =>
-    same.every((r) => r[k] === first[k]) && first[k] !== undefined ? { [k]: first[k] } : {};
-  return {
-    transactionId: first.transactionId,
-    jobIds: first.jobIds,
-    shared: true,
-    ...agreed('contentType'),
-    ...agreed('entries'),
   };
+  return requests.find(exact) ?? requests.find((r) => r.jobIds.some((id) => named.has(writeTag(id))));
 }
 
 /**

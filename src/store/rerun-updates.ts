@@ -130,11 +130,12 @@ export function siblingsSettled(tx: string): string {
  * settled, or a request under its id was kept (v47). Then the send judges it (someRequestEnded):
  * a forged request's job left pending for days must not keep the sweep from the routed one's
  * update once its first send failed. A transaction not due yet is claimed anyway, once per claim
- * window (the claim moves its due time on; nothing is recorded while it waits). Read by the
- * table's primary key (transaction_id, writes).
+ * window (the claim moves its due time on; nothing is recorded while it waits). Read by each
+ * table's primary key (v50's, then v47's, which an earlier release still running may write).
  */
 export function sweepMayTake(tx: string): string {
-  return `(EXISTS (SELECT 1 FROM openhim_transaction_requests q WHERE q.transaction_id = ${tx})
+  return `(EXISTS (SELECT 1 FROM openhim_request_rows q WHERE q.transaction_id = ${tx})
+    OR EXISTS (SELECT 1 FROM openhim_transaction_requests q WHERE q.transaction_id = ${tx})
     OR (${siblingsSettled(tx)}))`;
 }
 

@@ -156,14 +156,17 @@ const PRUNE_ENTRIES_SQL = (txs: string) => `DELETE FROM openhim_transaction_entr
       WHERE r.transaction_id = openhim_transaction_entries.transaction_id)`;
 
 /**
- * The requests kept under the pruned jobs' transactions (v47), once no job of the transaction and
+ * The requests kept under the pruned jobs' transactions (v47, v50), once no job of the transaction and
  * no rerun row naming it is left: every one names jobs of its transaction, so none outlives them.
  */
-const PRUNE_REQUESTS_SQL = (txs: string) => `DELETE FROM openhim_transaction_requests
+const PRUNE_REQUESTS_SQL = (table: string) => (txs: string) => `DELETE FROM ${table}
   WHERE transaction_id IN (${txs})
-    AND NOT EXISTS (SELECT 1 FROM outbox_jobs o WHERE o.transaction_id = openhim_transaction_requests.transaction_id)
+    AND NOT EXISTS (SELECT 1 FROM outbox_jobs o WHERE o.transaction_id = ${table}.transaction_id)
     AND NOT EXISTS (SELECT 1 FROM openhim_rerun_updates r
-      WHERE r.transaction_id = openhim_transaction_requests.transaction_id)`;
+      WHERE r.transaction_id = ${table}.transaction_id)`;
+
+/** Both tables of requests: v47's (an earlier release's rows) and v50's, each request apart. */
+const PRUNE_REQUEST_TABLES_SQL = ['openhim_transaction_requests', 'openhim_request_rows'].map(PRUNE_REQUESTS_SQL);
 
 /**
  * The next entry map rows recorded before $1, after the cursor ($2 recorded_at, $3 transaction,
@@ -325,7 +328,7 @@ export function* pruneBatch(batch: PruneBatch, d: PruneDialect): PruneSteps<Prun
       counts[table as keyof typeof PRUNE_JOB_ROWS_SQL] = yield* count(sql(d.listOf(1)), [d.bindList(gone)]);
     if (txs.length) {
       counts.entries = yield* count(PRUNE_ENTRIES_SQL(d.listOf(1)), [d.bindList(txs)]);
-      yield* count(PRUNE_REQUESTS_SQL(d.listOf(1)), [d.bindList(txs)]);
+      for (const sql of PRUNE_REQUEST_TABLES_SQL) yield* count(sql(d.listOf(1)), [d.bindList(txs)]);
     }
   }
   yield* count(STAMP_UNKNOWN_ENTRIES_SQL, [batch.now ?? Date.now(), batch.limit]);

@@ -43,65 +43,76 @@ CREATE TABLE openhim_transaction_requests (
 export const SHARED_REQUEST_KEY = '*';
 
 /**
- * v50: each request kept apart, also when another had exactly its writes. Core keeps the routed
- * request's key (openhim/transaction-id.ts AWAITS_UPDATE_OF_REQUEST_PROPERTY), so the update is
- * shaped by its row alone; keyed by writes, a forger's row with the same writes was merged into it
+ * v50: each request kept apart, also when another had exactly its writes, in a table of its own
+ * keyed by the request (openhim_request_rows). Core keeps the routed request's key
+ * (openhim/transaction-id.ts AWAITS_UPDATE_OF_REQUEST_PROPERTY), so the update is shaped by its
+ * row alone; keyed by writes, a forger's row with the same writes was merged into it
  * (SHARED_REQUEST_KEY), its type and count lost unless both agreed, its entry map dropped.
  *
- * Rows of before keep their key: none (before v48) becomes '' (read back as none), a shared row
- * stays SHARED_REQUEST_KEY's. An instance of the previous release still running during the upgrade
- * names the old key in its ON CONFLICT: its insert fails and is logged (openhim/plugin.ts), its
- * update then judged without its row. SQLite rebuilds the table for the new key; PostgreSQL swaps
- * the primary key in place (the table holds only the transactions still owed an update).
+ * The table of v47 is left as it is: an instance of the previous release still running during a
+ * rolling upgrade keeps writing and reading it exactly as before (its ON CONFLICT names its key;
+ * it never sees a row of this release, so never takes a forger's kept here as the routed one),
+ * and transactions it marked (no key named) are read from it by the rules of then. Created empty,
+ * the new table costs the upgrade nothing: no rows copied, no lock held on the old table.
  */
 export const REQUESTS_APART_VERSION = 50;
 
+/**
+ * Rows kept per transaction and writes: a request repeating a routed request's writes (their
+ * idempotency keys) adds a row under a key of its own each time; past this many, none. The routed
+ * request's own row is then not kept either, if it comes last: its update is built from its map,
+ * else its writes' answers (routed-writes.ts), never from another's row.
+ */
+export const REQUESTS_PER_WRITES = 8;
+
 const REQUESTS_APART_NAME = 'openhim: each request under a transaction id kept apart, by its key';
 
-export const SQLITE_REQUESTS_APART: Migration = {
-  version: REQUESTS_APART_VERSION,
-  name: REQUESTS_APART_NAME,
-  sql: `
-CREATE TABLE openhim_transaction_requests_v50 (
+function requestsApart(epochMsType: 'INTEGER' | 'BIGINT'): Migration {
+  return {
+    version: REQUESTS_APART_VERSION,
+    name: REQUESTS_APART_NAME,
+    sql: `
+CREATE TABLE openhim_request_rows (
   transaction_id TEXT NOT NULL,
   writes TEXT NOT NULL,
-  request_key TEXT NOT NULL DEFAULT '',
+  request_key TEXT NOT NULL,
   content_type TEXT,
   entries INTEGER,
-  recorded_at INTEGER NOT NULL,
+  recorded_at ${epochMsType} NOT NULL,
   PRIMARY KEY (transaction_id, writes, request_key)
 );
-INSERT INTO openhim_transaction_requests_v50 (transaction_id, writes, request_key, content_type, entries, recorded_at)
-  SELECT transaction_id, writes, COALESCE(request_key, ''), content_type, entries, recorded_at
-  FROM openhim_transaction_requests;
-DROP TABLE openhim_transaction_requests;
-ALTER TABLE openhim_transaction_requests_v50 RENAME TO openhim_transaction_requests;
 `,
-};
+  };
+}
 
-export const POSTGRES_REQUESTS_APART: Migration = {
-  version: REQUESTS_APART_VERSION,
-  name: REQUESTS_APART_NAME,
-  sql: `
-UPDATE openhim_transaction_requests SET request_key = '' WHERE request_key IS NULL;
-ALTER TABLE openhim_transaction_requests ALTER COLUMN request_key SET DEFAULT '';
-ALTER TABLE openhim_transaction_requests ALTER COLUMN request_key SET NOT NULL;
-ALTER TABLE openhim_transaction_requests DROP CONSTRAINT openhim_transaction_requests_pkey;
-ALTER TABLE openhim_transaction_requests ADD PRIMARY KEY (transaction_id, writes, request_key);
-`,
-};
+export const SQLITE_REQUESTS_APART = requestsApart('INTEGER');
+export const POSTGRES_REQUESTS_APART = requestsApart('BIGINT');
 
 /**
- * One request ($1 transaction, $2 writes, $3 content type, $4 entries, $5 recorded at, $6 its key,
- * v48; '' when none). Kept apart from any other request's row (v50); the same request again (a
- * replay, the same key) keeps the first.
+ * One request ($1 transaction, $2 writes, $3 content type, $4 entries, $5 recorded at, $6 its key;
+ * '' when none) in the table of v50 alone, kept apart from any other request's row; the same
+ * request again (a replay, the same key) keeps the first; none past REQUESTS_PER_WRITES rows with
+ * its writes. Each value bound once (store/rows.ts sqliteParams numbers them in order).
  */
-export const INSERT_TRANSACTION_REQUEST_SQL = `INSERT INTO openhim_transaction_requests
-  (transaction_id, writes, content_type, entries, recorded_at, request_key) VALUES ($1, $2, $3, $4, $5, $6)
+export const INSERT_TRANSACTION_REQUEST_SQL = `WITH p (tx, writes, content_type, entries, recorded_at, request_key) AS
+  (SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS INTEGER), CAST($5 AS BIGINT), CAST($6 AS TEXT))
+INSERT INTO openhim_request_rows (transaction_id, request_key, writes, content_type, entries, recorded_at)
+  SELECT tx, request_key, writes, content_type, entries, recorded_at FROM p
+  WHERE (SELECT COUNT(*) FROM openhim_request_rows r WHERE r.transaction_id = p.tx AND r.writes = p.writes)
+    < ${REQUESTS_PER_WRITES}
   ON CONFLICT (transaction_id, writes, request_key) DO NOTHING`;
 
-export const TRANSACTION_REQUESTS_SQL = `SELECT writes, content_type, entries, request_key FROM openhim_transaction_requests
-  WHERE transaction_id = $1 ORDER BY recorded_at, writes`;
+/**
+ * The requests kept under transaction $1, oldest first: those of the v47 table (recorded before
+ * v50, or by an instance of an earlier release since), and those of v50 (`apart` 1).
+ */
+export const TRANSACTION_REQUESTS_SQL = `WITH p (tx) AS (SELECT CAST($1 AS TEXT))
+SELECT writes, content_type, entries, request_key, 0 AS apart, recorded_at FROM openhim_transaction_requests, p
+  WHERE transaction_id = p.tx
+UNION ALL
+SELECT writes, content_type, entries, request_key, 1 AS apart, recorded_at FROM openhim_request_rows, p
+  WHERE transaction_id = p.tx
+ORDER BY recorded_at, writes`;
 
 /** The row's values, recorded `now`. */
 export function transactionRequestValues(r: TransactionRequest, now = Date.now()): unknown[] {
@@ -112,7 +123,8 @@ export function transactionRequestOf(transactionId: string, row: Record<string, 
   const r: TransactionRequest = { transactionId, jobIds: String(row.writes).split(' ').filter(Boolean) };
   if (typeof row.content_type === 'string') r.contentType = row.content_type;
   if (row.entries !== null && row.entries !== undefined) r.entries = Number(row.entries);
-  if (row.request_key === SHARED_REQUEST_KEY) r.shared = true;
-  else if (typeof row.request_key === 'string' && row.request_key) r.requestKey = row.request_key;
+  if (Number(row.apart) === 1) r.apart = true;
+  else if (row.request_key === SHARED_REQUEST_KEY) r.shared = true;
+  if (!r.shared && typeof row.request_key === 'string' && row.request_key) r.requestKey = row.request_key;
   return r;
 }

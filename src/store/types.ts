@@ -200,6 +200,8 @@ export interface TransactionRequest {
   requestKey?: string;
   /** Two requests under the id had exactly these writes (transaction-requests.ts SHARED_REQUEST_KEY). */
   shared?: boolean;
+  /** Kept by v50 or later, apart from every other request (transaction-requests.ts openhim_request_rows). */
+  apart?: boolean;
 }
 
 /** recordWrites found a key already used with another payload; nothing was recorded. */
@@ -690,8 +692,8 @@ export interface Store {
   /** How a Bundle's entries were answered through OpenHIM transaction `transactionId` (v24), in order. */
   entriesOfTransaction(transactionId: string): Promise<TransactionEntry[]>;
   /**
-   * Records a request answered under an OpenHIM transaction id awaiting our update (v47); a replay
-   * keeps the first, another request with the same writes makes the row shared (SHARED_REQUEST_KEY).
+   * Records a request answered under an OpenHIM transaction id awaiting our update (v50: apart from
+   * any other, by its key); a replay keeps the first.
    */
   recordTransactionRequest(request: TransactionRequest): Promise<void>;
   /** The requests recorded under OpenHIM transaction `transactionId` (v47), oldest first. */

@@ -1,16 +1,20 @@
 /**
  * Migration v50 (transaction-requests.ts): each request under an OpenHIM transaction id is kept
- * apart, also when another had exactly its writes. From a v49 database with rows the previous
- * release wrote (one shared by two requests, one of before v48 with no key, one with its key and
- * its map) and their writes in flight: each reads back as it was kept, and each update, sent
- * through the real updater to the OpenHIM sandbox whose copies name the writes but no request (as
- * that release's envelopes did), is what that release sent. A forger's request recorded after the
- * upgrade, with the keyed row's writes, gets its own row and shapes nothing of that update.
+ * apart, also when another had exactly its writes, in a table of its own; v47's is left as it is.
+ * From a v49 database with rows the previous release wrote (one shared by two requests, one of
+ * before v48 with no key, one with its key and its map) and their writes in flight: each reads
+ * back as it was kept, and each update, sent through the real updater to the OpenHIM sandbox whose
+ * copies name the writes but no request (as that release's envelopes did), is what that release
+ * sent. An instance of that release still running after v50 (a rolling upgrade) keeps its rows
+ * with its own SQL and reads them alone; a forger's request recorded here with the same writes
+ * gets its own row and shapes nothing of those updates.
  */
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import t from 'tap';
 import { routedTransaction } from '../../../sandbox/openhim/index.js';
 import { AWAITS_UPDATE_OF_PROPERTY, AWAITS_UPDATE_PROPERTY, writeTag } from '../../../src/openhim/transaction-id.js';
-import { engineCases } from '../../support/outbox-engines.js';
+import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
 import { storeMigratedFrom } from '../../support/old-database.js';
 import {
   entryStatusesOf,
@@ -31,7 +35,9 @@ const UNKEYED = { tx: txId('v50-unkeyed'), job: '0190c0de-0001-7000-8000-aaaaaaa
 const KEYED = { tx: txId('v50-keyed'), job: '0190c0de-0001-7000-8000-aaaaaaaa050c' };
 /** A keyed row and its map no forger joins after the upgrade. */
 const ALONE = { tx: txId('v50-alone'), job: '0190c0de-0001-7000-8000-aaaaaaaa050d' };
-const ALL = [SHARED, UNKEYED, KEYED, ALONE];
+/** A transaction an instance of the previous release answers after v50 ran. */
+const LATE = { tx: txId('v50-late'), job: '0190c0de-0001-7000-8000-aaaaaaaa050e' };
+const ALL = [SHARED, UNKEYED, KEYED, ALONE, LATE];
 
 const jobRow = ({ tx, job }: { tx: string; job: string }) =>
   `('${job}', 'order', 'openlmis', 'order|${job}', 'h', '{}', 'in-flight', 0, 0, 0, '${tx}', 'w', ${NOW + 60_000}, 1)`;
@@ -49,9 +55,40 @@ INSERT INTO openhim_transaction_entries (transaction_id, request_key, entry, ent
   ('${ALONE.tx}', 'k-alone', 0, 2, '${ALONE.job}', '{"status":"201 Created"}', ${NOW}),
   ('${ALONE.tx}', 'k-alone', 1, 2, NULL, '{"status":"200 OK"}', ${NOW});`;
 
+/** The previous release's SQL (v49, transaction-requests.ts before v50), as its instances run it. */
+const V49_INSERT = `INSERT INTO openhim_transaction_requests AS kept
+  (transaction_id, writes, content_type, entries, recorded_at, request_key) VALUES ($1, $2, $3, $4, $5, $6)
+  ON CONFLICT (transaction_id, writes) DO UPDATE SET request_key = '*',
+    content_type = CASE WHEN kept.content_type = excluded.content_type THEN kept.content_type END,
+    entries = CASE WHEN kept.entries = excluded.entries THEN kept.entries END
+  WHERE kept.request_key IS DISTINCT FROM excluded.request_key`;
+const V49_READ = `SELECT writes, content_type, entries, request_key FROM openhim_transaction_requests
+  WHERE transaction_id = $1 ORDER BY recorded_at, writes`;
+
+/** Runs `sql` with `values` on the database at `url` as another process would; its rows. */
+async function runOnDatabase(engine: EngineCase, url: string, sql: string, values: unknown[]): Promise<unknown[]> {
+  if (engine.name === 'sqlite') {
+    const db = new Database(url.slice('sqlite:'.length));
+    try {
+      const statement = db.prepare(sql.replace(/\$\d+/g, '?'));
+      return statement.reader ? statement.all(...values) : (statement.run(...values), []);
+    } finally {
+      db.close();
+    }
+  }
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(sql, values)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
-    const { store } = await storeMigratedFrom(t, engine, 50, V49);
+    const { store, databaseUrl } = await storeMigratedFrom(t, engine, 50, V49);
+    const run = (sql: string, values: unknown[]) => runOnDatabase(engine, databaseUrl, sql, values);
     t.ok((await store.migrationVersions()).includes(50), 'v50 applied');
     t.same(
       await store.requestsOfTransaction(SHARED.tx),
@@ -66,12 +103,34 @@ for (const engine of engineCases()) {
     const keyed = { transactionId: KEYED.tx, jobIds: [KEYED.job], contentType: R5, entries: 2, requestKey: 'k-routed' };
     t.same(await store.requestsOfTransaction(KEYED.tx), [keyed], 'the keyed row with its key');
 
-    // after the upgrade, a forger repeats the keyed request's write under its id: its own row
-    const forged = { ...keyed, requestKey: 'k-forged', entries: 3, contentType: R4 };
+    // before: '' (an instance of the previous release read it as a key)
+    t.same(
+      await run('SELECT request_key FROM openhim_transaction_requests WHERE transaction_id = $1', [UNKEYED.tx]),
+      [{ request_key: null }],
+      'the row of before v48 left as it was',
+    );
+
+    // an instance of the previous release answers LATE after v50 (before: its insert failed, the
+    // ON CONFLICT target gone), its map kept as that release kept it
+    const lateMap = `INSERT INTO openhim_transaction_entries (transaction_id, request_key, entry, entries, job_id, answer,
+      recorded_at) VALUES ($1, 'k-late', 0, 2, $2, '{"status":"201 Created"}', $3), ($4, 'k-late', 1, 2, NULL, '{"status":"200 OK"}', $5)`;
+    await run(lateMap, [LATE.tx, LATE.job, NOW, LATE.tx, NOW]);
+    await run(V49_INSERT, [LATE.tx, LATE.job, R5, 2, NOW + 1, 'k-late']);
+
+    // a forger repeats the write of KEYED and of LATE under their ids, answered here: its own rows
+    const keyedForged = { ...keyed, requestKey: 'k-forged', entries: 3, contentType: R4, apart: true };
     const reads = [0, 1, 2].map((entry) => ({ entry, answer: { status: '200 OK' } }));
-    await store.recordTransactionEntries({ transactionId: KEYED.tx, count: 3, entries: reads, requestKey: 'k-forged' });
-    await store.recordTransactionRequest(forged);
-    t.same(await store.requestsOfTransaction(KEYED.tx), [keyed, forged], 'kept apart from the routed row');
+    for (const { tx, job } of [KEYED, LATE]) {
+      await store.recordTransactionEntries({ transactionId: tx, count: 3, entries: reads, requestKey: 'k-forged' });
+      await store.recordTransactionRequest({ ...keyedForged, transactionId: tx, jobIds: [job] });
+    }
+    t.same(await store.requestsOfTransaction(KEYED.tx), [keyed, keyedForged], 'kept apart from the routed row');
+    // before: both rows in one table, the previous release's sweep taking the first with the writes
+    t.same(
+      await run(V49_READ, [LATE.tx]),
+      [{ writes: LATE.job, content_type: R5, entries: 2, request_key: 'k-late' }],
+      'the previous release reads its own row alone',
+    );
 
     const openhim = await openhimSandbox(t);
     for (const { tx, job } of ALL) {
@@ -100,10 +159,16 @@ for (const engine of engineCases()) {
       { 'Content-Type': /fhirVersion=5\.0/ },
       'in its release',
     );
-    const both = await updateOf(KEYED.tx);
-    // two rows with its writes and no request named by core: read as one shared row (their counts
-    // differ: none), as that release would have kept them; never the forger's entries
-    t.equal(both.response?.status, 201, "its write's own answer");
-    t.equal(entryStatusesOf(both), undefined, "none of the forger's entries");
+    // the routed row of then, and its map: the forger's row and map kept here shape nothing
+    // (before: read as one shared row with the forger's, its Bundle lost: the bare 201)
+    for (const { tx } of [KEYED, LATE]) {
+      const update = await updateOf(tx);
+      t.same(entryStatusesOf(update), ['201 Created', '200 OK'], `${tx}: the Bundle of the routed request's map`);
+      t.match(
+        (update.response as { headers?: Record<string, string> }).headers,
+        { 'Content-Type': /fhirVersion=5\.0/ },
+        'in its release',
+      );
+    }
   });
 }

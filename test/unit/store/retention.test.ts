@@ -116,8 +116,17 @@ for (const engine of engineCases()) {
       t.equal(await store.oweRerunUpdate('RERUN', 'tx-rerun', OLD - 100, 20), 'owed');
       await store.finishJob('RERUN', 'A', { status: 'done', result: RESULT }, OLD);
 
+      // the requests kept under the transactions (v50's table): they go with the last job
+      for (const [transactionId, job] of [
+        ['tx-old', 'OLD'],
+        ['tx-live', 'SIBLING'],
+      ])
+        await store.recordTransactionRequest({ transactionId, jobIds: [job], requestKey: `k-${job}` });
+
       const batches = await pruneAll(store, CUTOFF);
       const total = (k: keyof PruneResult) => batches.reduce((n, b) => n + Number(b[k] ?? 0), 0);
+      t.same(await store.requestsOfTransaction('tx-old'), [], "OLD's transaction's request went");
+      t.equal((await store.requestsOfTransaction('tx-live')).length, 1, 'a transaction with a job left keeps its own');
       t.equal(total('jobs'), 4, 'OLD, REFUSED, SENT and ANSWERED went');
       t.equal(total('keys'), 4, 'with their keys');
       t.equal(total('attempts'), 5, "their attempts, and the kept LINKED job's");

@@ -43,8 +43,8 @@ for (const engine of engineCases()) {
     t.same(
       await store.requestsOfTransaction(TX),
       [
-        { transactionId: TX, jobIds: ['a', 'b'], contentType: TYPE, entries: 3 },
-        { transactionId: TX, jobIds: ['c'] },
+        { transactionId: TX, jobIds: ['a', 'b'], contentType: TYPE, entries: 3, apart: true },
+        { transactionId: TX, jobIds: ['c'], apart: true },
       ],
       'each request as recorded, a replay keeping the first',
     );
