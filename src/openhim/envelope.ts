@@ -57,6 +57,13 @@ export interface EnvelopeInput {
   response: { status: number; headers?: HeaderValues; body?: unknown; timestamp?: Date | number };
   orchestrations?: UpstreamCall[];
   properties?: Record<string, string | number | boolean> | null;
+  /**
+   * Properties the mediator makes itself (the marks of a transaction awaiting our update:
+   * transaction-id.ts), after `properties`. Never secret, and read back as written: set past
+   * redaction (BodyFields.mark), so a configured secret matching part of one (a "2024" inside a
+   * request key) cannot alter it.
+   */
+  marks?: Record<string, string>;
   /** Set only for transient failures (OpenHIM will auto-retry the transaction). */
   transientError?: { message: string } | null;
   /** Overrides the status derived from the HTTP status. */
@@ -149,6 +156,11 @@ export interface BodyFields {
   response(text: string): string;
   /** An upstream call's body: masked, redacted, then cut to the budget. */
   orchestration(text: string, contentType: string | undefined, secrets: readonly string[], budget: BodyBudget): string;
+  /**
+   * A mark's value (EnvelopeInput.marks), left out of redaction where the text is assembled from
+   * pieces (envelope-text.ts); without (one whole pass: a secret holding a `"`), redacted with the rest.
+   */
+  mark?(value: string): string;
 }
 
 export function plainBodyFields(redactor: Redactor): BodyFields {
@@ -291,7 +303,9 @@ export function unredactedEnvelope(input: EnvelopeInput, bodies: BodyFields): Op
     },
     orchestrations: (input.orchestrations ?? []).map((call) => toOrchestration(call, budget, secrets, bodies, now)),
   };
-  if (input.properties && Object.keys(input.properties).length > 0) envelope.properties = { ...input.properties };
+  const marks = Object.entries(input.marks ?? {}).map(([k, v]) => [k, bodies.mark?.(v) ?? v]);
+  const properties = { ...input.properties, ...Object.fromEntries(marks) };
+  if (Object.keys(properties).length > 0) envelope.properties = properties;
   if (input.transientError) envelope.error = { message: scrubSecretValues(input.transientError.message, secrets) };
   return envelope;
 }

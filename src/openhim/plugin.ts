@@ -205,15 +205,19 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
         body,
       },
       orchestrations: callsOf(store),
-      properties: owed
+      properties: request.openhimProperties,
+      // set past redaction: a secret matching part of a key or a write tag would leave a mark that
+      // names no request or no write (its update refused, never sent)
+      ...(owed
         ? {
-            ...request.openhimProperties,
-            [AWAITS_UPDATE_PROPERTY]: options.urn,
-            [AWAITS_UPDATE_OF_PROPERTY]: writeTagsOf(transactionJobsIn(store)),
-            // the key its row and entry map are kept under: core hands it back, a forger's has another
-            [AWAITS_UPDATE_OF_REQUEST_PROPERTY]: requestKeyOf(store),
+            marks: {
+              [AWAITS_UPDATE_PROPERTY]: options.urn,
+              [AWAITS_UPDATE_OF_PROPERTY]: writeTagsOf(transactionJobsIn(store)),
+              // the key its row and entry map are kept under: core hands it back, a forger's has another
+              [AWAITS_UPDATE_OF_REQUEST_PROPERTY]: requestKeyOf(store),
+            },
           }
-        : request.openhimProperties,
+        : {}),
       transientError: decide(request, reply, body),
       status: options.status?.(request, reply) ?? (owed && isSuccess(reply.statusCode) ? 'Processing' : undefined),
       bodyLimitBytes: bodyLimit(),
