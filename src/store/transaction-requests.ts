@@ -38,7 +38,8 @@ CREATE TABLE openhim_transaction_requests (
  * v50, which kept one row per writes: which of them core routed is not known. A client reaching
  * the mediator directly can repeat the routed request's writes (their idempotency keys answer it
  * from the same jobs) under its transaction id, before or after it. Read back as such (`shared`);
- * no longer written. No UUID (platform/call-recording.ts requestKeyOf) is this.
+ * written only by such a release (in v47's table, by an instance still running during the
+ * upgrade). No UUID (platform/call-recording.ts requestKeyOf) is this.
  */
 export const SHARED_REQUEST_KEY = '*';
 
