@@ -308,11 +308,13 @@ export function writeResult(
   const resource = answeredResource(ctx.version, type, id, outcome.value, sent);
   const headers = versionHeaders(ctx, resource);
   if (outcome.status === 'accepted') {
+    // the id Location names: a POST found the same as a queued write is that write, under its id
+    const readAs = resource.id ?? id;
     return {
       status: 202,
       headers: { Location: headers.Location },
       body: informational(
-        `Accepted and queued: ${outcome.message ?? 'the upstream system did not answer in time'}. It will be delivered exactly once; read ${type}/${id} for its state.`,
+        `Accepted and queued: ${outcome.message ?? 'the upstream system did not answer in time'}. It will be delivered exactly once; read ${type}/${readAs} for its state.`,
       ),
     };
   }

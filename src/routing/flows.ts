@@ -1,4 +1,4 @@
-import { contentVersion } from '../domain/ids.js';
+import { canonicalJson, contentVersion } from '../domain/ids.js';
 import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
 import type { FacilityRef } from '../domain/identifiers.js';
 import type { JobStatus } from '../store/types.js';
@@ -212,11 +212,14 @@ function clientSpelling(upstream: string | undefined, written: string | undefine
 /**
  * What a delivery write states (sameWriteOf), as `sent` states it: without the FHIR id, and
  * without line ids when `sent` has none (an R5 resend of an R4 write, whose lines R5 serves
- * without the ids R4 gave them, or an SDK chose). Lines are still compared item, lot and quantity.
+ * without the ids R4 gave them, or an SDK chose). Lines are still compared item, lot and quantity;
+ * without ids, in no order: an R4 write keeps its client's entry order (a PUT line goes last),
+ * while R5 serves the lines in the proof of delivery's order.
  */
 function confirmationOf({ id: _id, ...confirmation }: Delivery, sent: Delivery): unknown {
   if (sent.lines.some((l) => l.lineId)) return confirmation;
-  return { ...confirmation, lines: confirmation.lines.map(({ lineId: _lineId, ...line }) => line) };
+  const lines = confirmation.lines.map(({ lineId: _lineId, ...line }) => canonicalJson(line));
+  return { ...confirmation, lines: lines.sort() };
 }
 
 export const ORDERS: FlowSpec<Order> = {
@@ -258,10 +261,12 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   key: (d) => keyOf('delivery', d.identifier),
   fhirIds: (d) => [...(d.id ? [d.id] : []), ...d.lines.map((l) => l.lineId).filter((id): id is string => !!id)],
   upstreamId: (d) => d.source?.id,
-  // A confirmation not yet applied upstream leaves the delivery in progress. An R4 write carries
-  // no delivery id (the upstream's is kept once delivered: withClientIds), yet R5 serves it as one
-  // resource: under its first line's id, the id its write came under, never none (a searchset's
-  // fullUrl `SupplyDelivery/undefined`); once delivered that id redirects to the upstream's
+  // A confirmation not yet applied upstream leaves the delivery in progress. An R4 write has the
+  // id of what it built on (an R4 line PUT of a proof of delivery: the POD's), else none (a POST,
+  // a PUT under an app's id: the upstream's is kept once delivered, withClientIds), yet R5 serves
+  // it as one resource: then under its first line's id, the id its write came under, never none
+  // (a searchset's fullUrl `SupplyDelivery/undefined`); once delivered that id redirects to the
+  // upstream's. (Its lines are in its client's entry order: an R5 resend is compared in any order.)
   pendingView: (d, s) => ({
     ...d,
     id: d.id ?? d.lines[0]?.lineId,

@@ -1,5 +1,6 @@
 import {
   ChangedMeanwhileError,
+  ConflictError,
   GoneError,
   KnownAsError,
   MediatorError,
@@ -10,7 +11,7 @@ import {
   isTransient,
 } from '../domain/errors.js';
 import { KeyTakenError } from '../outbox/errors.js';
-import { acceptAsHeld, type HeldOutcomes } from './same-write.js';
+import { acceptAsHeld, type HeldOutcomes, type SameWrite } from './same-write.js';
 import type { Flow, FlowService, WriteContext, WriteOutcome } from '../fhir/services.js';
 import { systemsForFlow } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -58,6 +59,8 @@ export class RoutedFlow<T> implements FlowService<T> {
   private readonly seenVersions: SeenVersions;
   /** What a search's upstream objects are linked to by writes, read again only after a link write. */
   private readonly writtenLinks: WrittenLinks;
+  /** How each value acceptRequests made requests of came (a PUT's `current`), for sameWrite's answerable. */
+  private readonly sentWith = new WeakMap<object, WriteContext>();
 
   constructor(
     private readonly spec: FlowSpec<T>,
@@ -438,20 +441,46 @@ export class RoutedFlow<T> implements FlowService<T> {
     );
   }
 
-  /** FlowSpec.sameWriteOf, for the payload of one of this flow's outbox jobs. */
-  sameWrite(): ((payload: unknown, sent: unknown) => unknown) | undefined {
+  /** FlowSpec.sameWriteOf, for the payload of one of this flow's outbox jobs (acceptAsHeld). */
+  sameWrite(): SameWrite | undefined {
     const same = this.spec.sameWriteOf;
-    return same && ((payload, sent) => same(payload as T, sent as T));
+    return (
+      same && {
+        of: (payload, sent) => same(payload as T, sent as T),
+        answerable: (sent, held) => this.answerableAs(sent as T, held),
+        relink: (request, jobId) =>
+          this.store.putLinks((request.links ?? []).map((l) => ({ ...l, system: request.system, jobId }))),
+      }
+    );
+  }
+
+  /**
+   * A PUT found the same as a held write is answered as it only when its id reads: one of the
+   * held write's ids, or the id its delivery reads under (an R5 PUT by the proof of delivery's
+   * id). Under any other id (a fresh UUID) it stays the 409 it was: answered as the held write,
+   * its client would keep an id that never reads, queued, delivered or given up.
+   */
+  private async answerableAs(sent: T, held: OutboxJob): Promise<void> {
+    const context = this.sentWith.get(sent as object);
+    const id = this.spec.fhirIds(sent)[0];
+    const heldIds = this.spec.fhirIds(held.payload as T);
+    if (context?.mode !== 'update' || !id || heldIds.includes(id)) return;
+    const reads = context.current ? context.current.value : await this.read(id).catch(() => undefined);
+    if (reads !== undefined) return;
+    throw new ConflictError(
+      `${id} is not an id this delivery is read under: the same confirmation is already waiting to be delivered (outbox job ${held.id}), read under ${heldIds[0]}; read it there, and send it again by PUT under that id or by POST`,
+    );
   }
 
   /**
    * A write found the same as one held (FlowSpec.sameWriteOf; `held`, as acceptAsHeld reported
    * it, so its job is not read again) is answered as that write, under the ids it was made and is
    * read under: the way this one came may have named it otherwise (a POST's derived id, which no
-   * read serves, after a PUT by the delivery's id; an R5 resend of an R4 write).
+   * read serves, after a PUT by the delivery's id; an R5 resend of an R4 write). Only when the
+   * outbox answered it as that job: one that ended meanwhile leaves this write a job of its own.
    */
   asWritten(value: T, outcome: OutboxOutcome, held?: OutboxJob): T {
-    return outcome.kind === 'duplicate' && held ? (held.payload as T) : value;
+    return outcome.kind === 'duplicate' && held && outcome.jobId === held.id ? (held.payload as T) : value;
   }
 
   /**
@@ -585,6 +614,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     // more write of the same content at most, an idempotent upsert, then duplicates)
     const { primary, secondary } = known ?? (await this.targets(value));
     const linked = [...this.spec.fhirIds(value), ...(await this.removedIds(value))];
+    this.sentWith.set(value as object, context);
     const job = (system: string, of: boolean): AcceptWriteRequest => ({
       flow: this.spec.outboxFlow,
       system,
@@ -806,7 +836,7 @@ export class RoutedFlow<T> implements FlowService<T> {
   private async withWrittenIds(system: string, items: T[], known?: readonly ResourceLink[]): Promise<T[]> {
     // a flow whose writes are events (a stock count) lists live objects that are not what was written
     if (this.spec.keepsWritten === true) return items;
-    const upstreamIds = new Set(items.map(upstreamIdOf).filter((id): id is string => !!id));
+    const upstreamIds = new Set(items.map((i) => this.readBackId(i)).filter((id): id is string => !!id));
     const refs = this.spec.writtenRefs;
     const links = known ?? (await this.linksOf(system, items));
     if (!links.length) return items;
@@ -821,7 +851,7 @@ export class RoutedFlow<T> implements FlowService<T> {
       await Promise.all([...new Set(newestJob.values())].map(async (id) => [id, await this.store.getJob(id)] as const)),
     );
     return items.map((item) => {
-      const job = jobs.get(newestJob.get(upstreamIdOf(item) ?? '') ?? '');
+      const job = jobs.get(newestJob.get(this.readBackId(item) ?? '') ?? '');
       const own = job ? this.spec.withClientIds(item, job.payload as T) : item;
       return refs ? refs.with(own, (id) => fhirIds.get(id)) : own;
     });
@@ -848,7 +878,7 @@ export class RoutedFlow<T> implements FlowService<T> {
 
   /** The links writes gave these items' upstream objects and the records they name: one look-up. */
   private async linksOf(system: string, items: T[]): Promise<readonly ResourceLink[]> {
-    const upstreamIds = items.map(upstreamIdOf).filter((id): id is string => !!id);
+    const upstreamIds = items.map((i) => this.readBackId(i)).filter((id): id is string => !!id);
     const refs = this.spec.writtenRefs;
     const named = refs ? items.flatMap((item) => refs.ids(item)) : [];
     if (!upstreamIds.length && !named.length) return [];

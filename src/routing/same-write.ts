@@ -9,6 +9,23 @@ export interface HeldOutcomes {
   sameAs: Map<number, OutboxJob>;
 }
 
+/** The job holding a key, as the store has it now. */
+type HeldJob = (jobId: string) => Promise<OutboxJob | undefined>;
+
+/** A flow's test of a write against the one holding its key (RoutedFlow.sameWrite). */
+export interface SameWrite {
+  /** FlowSpec.sameWriteOf: what of a value is compared; `sent` is the write being accepted. */
+  of(value: unknown, sent: unknown): unknown;
+  /**
+   * Throws when `sent`, found the same as `held`, may still not be answered as it: a PUT under
+   * an id nothing reads (neither its delivery's nor one of the held write's) would leave its
+   * client an id that never reads.
+   */
+  answerable?(sent: unknown, held: OutboxJob): Promise<void>;
+  /** Links the ids `sent` came by to `jobId`: its own job after all (the held one ended meanwhile). */
+  relink?(request: AcceptWriteRequest, jobId: string): Promise<void>;
+}
+
 /**
  * Accepts the writes, a write whose key is held for another payload that is the same write all
  * the same (FlowSpec.sameWriteOf: a delivery confirmed by PUT, then POSTed under the id its
@@ -19,26 +36,54 @@ export interface HeldOutcomes {
 export async function acceptAsHeld(
   accept: (requests: AcceptWriteRequest[]) => Promise<WriteOutcome[]>,
   requests: AcceptWriteRequest[],
-  held: (jobId: string) => Promise<OutboxJob | undefined>,
-  sameWriteOf: (request: AcceptWriteRequest) => ((value: unknown, sent: unknown) => unknown) | undefined,
+  held: HeldJob,
+  sameWriteOf: (request: AcceptWriteRequest) => SameWrite | undefined,
 ): Promise<HeldOutcomes> {
   // reported, so the answer is that write's without reading its job again (RoutedFlow.asWritten)
   const sameAs = new Map<number, OutboxJob>();
+  const sent = requests;
   for (let tries = 0; ; tries++) {
     try {
-      return { outcomes: await accept(requests), sameAs };
+      const outcomes = await accept(requests);
+      await ownJobsKept(outcomes, sent, sameAs, { held, sameWriteOf });
+      return { outcomes, sameAs };
     } catch (err) {
       // each try settles one key (a write's secondary targets hold keys of their own)
       if (!(err instanceof KeyTakenError) || tries >= requests.length) throw err;
       const i = requests.findIndex((r) => r.idempotencyKey === err.idempotencyKey);
       const same = i < 0 ? undefined : sameWriteOf(requests[i]);
       const job = same && (await held(err.jobId));
-      const sent = requests[i].payload;
-      if (!job || canonicalJson(same(job.payload, sent)) !== canonicalJson(same(sent, sent))) throw err;
+      const payload = requests[i].payload;
+      if (!job || canonicalJson(same.of(job.payload, payload)) !== canonicalJson(same.of(payload, payload))) throw err;
+      await same.answerable?.(payload, job);
       // the ids it came by are not the held write's (a POST's derived id, an R5 id of an R4
       // write): linked to that write, whose payload does not name them, they read as removed (410)
       requests = requests.map((r, k) => (k === i ? { ...r, payloadHash: job.payloadHash, links: [] } : r));
       sameAs.set(i, job);
+    }
+  }
+}
+
+/**
+ * A request found the same as a held job, then answered as another job: the held one ended
+ * (refused, given up) just before. Recorded as a job of its own, it is not that write: its answer
+ * is its own job's, and the ids it came by are linked to that job. A duplicate of another job (a
+ * resend that raced it the same way) is answered as that job, read now.
+ */
+async function ownJobsKept(
+  outcomes: WriteOutcome[],
+  sent: AcceptWriteRequest[],
+  sameAs: Map<number, OutboxJob>,
+  by: { held: HeldJob; sameWriteOf: (request: AcceptWriteRequest) => SameWrite | undefined },
+): Promise<void> {
+  for (const [i, job] of sameAs) {
+    const outcome = outcomes[i];
+    if (outcome.jobId === job.id && outcome.kind === 'duplicate') continue;
+    const other = outcome.kind === 'duplicate' ? await by.held(outcome.jobId) : undefined;
+    if (other) sameAs.set(i, other);
+    else {
+      sameAs.delete(i);
+      await by.sameWriteOf(sent[i])?.relink?.(sent[i], outcome.jobId);
     }
   }
 }

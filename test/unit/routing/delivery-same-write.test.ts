@@ -73,3 +73,13 @@ t.test('a different confirmation stays another write', async (t) => {
   ];
   for (const [label, sent] of cases) t.notOk(same(held, sent), label);
 });
+
+t.test('an R5 resend lists the lines in another order than the R4 write: the same write', async (t) => {
+  // R4 keeps its client's entry order (a PUT line goes last); R5 reads the proof of delivery's
+  const held = delivery(undefined, [line('line-b', '10860012300058', 1), line('line-a')]);
+  t.ok(same(held, delivery('r5', [line(undefined), line(undefined, '10860012300058', 1)])), 'lines reordered');
+  t.notOk(
+    same(held, delivery('r5', [line(undefined, undefined, 1), line(undefined, '10860012300058', 2)])),
+    'quantities swapped between two items: another confirmation',
+  );
+});

@@ -4,6 +4,7 @@
  */
 import t from 'tap';
 import { acceptAsHeld } from '../../../src/routing/same-write.js';
+import { ConflictError } from '../../../src/domain/errors.js';
 import { KeyTakenError } from '../../../src/outbox/errors.js';
 import type { AcceptWriteRequest, WriteOutcome } from '../../../src/outbox/types.js';
 import type { OutboxJob } from '../../../src/store/types.js';
@@ -35,7 +36,7 @@ t.test('the same write by another id is accepted under the held hash', async (t)
     o.accept,
     [{ ...request({ id: 'derived', qty: 2 }), links: [{ flow: 'deliveries', fhirId: 'derived' }] }],
     async () => held,
-    () => withoutId,
+    () => ({ of: withoutId }),
   );
   t.equal(outcomes.length, 1);
   t.equal(o.seen.at(-1)![0].payloadHash, 'held-hash');
@@ -49,7 +50,7 @@ t.test('a write of the held payload itself reports no held job', async (t) => {
     o.accept,
     [{ ...request({ id: 'pod-1', qty: 2 }), payloadHash: 'held-hash' }],
     async () => held,
-    () => withoutId,
+    () => ({ of: withoutId }),
   );
   t.equal(sameAs.size, 0);
 });
@@ -62,10 +63,12 @@ t.test('what sameWriteOf keeps is taken as the write being accepted states it', 
     o.accept,
     [request(sent)],
     async () => held,
-    () => (value, by) => {
-      asked.push([value, by]);
-      return withoutId(value);
-    },
+    () => ({
+      of: (value, by) => {
+        asked.push([value, by]);
+        return withoutId(value);
+      },
+    }),
   );
   t.same(asked, [
     [held.payload, sent],
@@ -80,7 +83,7 @@ t.test('other content keeps the 409', async (t) => {
       o.accept,
       [request({ id: 'derived', qty: 1 })],
       async () => held,
-      () => withoutId,
+      () => ({ of: withoutId }),
     ),
     KeyTakenError,
   );
@@ -98,4 +101,58 @@ t.test('a flow without sameWriteOf keeps the 409', async (t) => {
     ),
     KeyTakenError,
   );
+});
+
+t.test('the same write that may not be answered as the held one keeps a refusal', async (t) => {
+  const o = outbox();
+  const refusal = new ConflictError('u-1 is not an id this delivery is read under');
+  await t.rejects(
+    acceptAsHeld(
+      o.accept,
+      [request({ id: 'u-1', qty: 2 })],
+      async () => held,
+      () => ({
+        of: withoutId,
+        answerable: async () => {
+          throw refusal;
+        },
+      }),
+    ),
+    refusal,
+  );
+  t.equal(o.seen.length, 1, 'nothing recorded under the held hash');
+});
+
+t.test('the held job ended meanwhile: the write is its own job, under its own ids', async (t) => {
+  // the outbox took the key as free (held job refused just before): a job of its own
+  const accept = async (reqs: AcceptWriteRequest[]): Promise<WriteOutcome[]> => {
+    if (reqs[0].payloadHash !== 'held-hash') throw new KeyTakenError('delivery|1', 'job-1', 'delivery');
+    return [{ kind: 'queued', jobId: 'job-2' } as unknown as WriteOutcome];
+  };
+  const relinked: unknown[] = [];
+  const links = [{ flow: 'deliveries', fhirId: 'pod-1' }];
+  const { outcomes, sameAs } = await acceptAsHeld(
+    accept,
+    [{ ...request({ id: 'r5-pod', qty: 2 }), links }],
+    async () => held,
+    () => ({ of: withoutId, relink: async (req, jobId) => void relinked.push([req.links, jobId]) }),
+  );
+  t.equal(outcomes[0].jobId, 'job-2');
+  t.equal(sameAs.size, 0, 'not answered as the held job');
+  t.same(relinked, [[links, 'job-2']], 'the ids it came by read as its own job');
+});
+
+t.test('answered as a duplicate of another job: answered as that job', async (t) => {
+  const other = { ...held, id: 'job-3' } as OutboxJob;
+  const accept = async (reqs: AcceptWriteRequest[]): Promise<WriteOutcome[]> => {
+    if (reqs[0].payloadHash !== 'held-hash') throw new KeyTakenError('delivery|1', 'job-1', 'delivery');
+    return [{ kind: 'duplicate', jobId: 'job-3' } as unknown as WriteOutcome];
+  };
+  const { sameAs } = await acceptAsHeld(
+    accept,
+    [request({ id: 'pod-1', qty: 2 })],
+    async (id) => (id === 'job-3' ? other : held),
+    () => ({ of: withoutId, relink: async () => void t.fail('not relinked') }),
+  );
+  t.same([...sameAs], [[0, other]]);
 });
