@@ -15,31 +15,8 @@ import { Outbox } from '../../../src/outbox/outbox.js';
 import type { WriteOutcome } from '../../../src/outbox/types.js';
 import { openStore, type Store } from '../../../src/store/index.js';
 import { basicAuth } from '../../../src/upstream/auth/basic.js';
+import { holdFsyncs } from '../../support/held-fsyncs.js';
 import { upstreamAsAlice, type Upstream } from '../upstream/harness.js';
-
-type FsyncCallback = (err: NodeJS.ErrnoException | null) => void;
-
-/** Every fsync from now on waits until the test lets it go (`release`) or fails it (`fail`). */
-function holdFsyncs(t: Test): { held: () => number; release(): void; fail(err: Error): void } {
-  const real = fs.fsync;
-  let queue: { fd: number; cb: FsyncCallback }[] = [];
-  fs.fsync = ((fd: number, cb: FsyncCallback) => queue.push({ fd, cb })) as unknown as typeof fs.fsync;
-  const restore = () => {
-    fs.fsync = real;
-  };
-  t.teardown(restore);
-  const drain = (each: (h: { fd: number; cb: FsyncCallback }) => void) => {
-    restore();
-    const pending = queue;
-    queue = [];
-    for (const h of pending) each(h);
-  };
-  return {
-    held: () => queue.length,
-    release: () => drain((h) => real(h.fd, h.cb)),
-    fail: (err) => drain((h) => process.nextTick(h.cb, err)),
-  };
-}
 
 async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
   const deadline = Date.now() + ms;

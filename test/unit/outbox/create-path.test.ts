@@ -7,7 +7,7 @@
  * still finds it through the link.
  */
 import fs from 'node:fs';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { BusinessRuleError } from '../../../src/domain/errors.js';
 import type { Order } from '../../../src/domain/index.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
@@ -73,7 +73,8 @@ function counted(store: Store) {
   return { store: proxy, calls };
 }
 
-t.test('a create: lookups ahead, three writes, the answer read back from the upstream object', async (t) => {
+/** The app over routing, an outbox and a real SQLite store whose calls are counted, delivering to lmis(). */
+async function countedApp(t: Test) {
   const { store: real } = await freshStore(engineCases()[0], t);
   const { store, calls } = counted(real);
   const outbox = new Outbox({ store, options: { ...FAST, deadlineMs: 2_000 } });
@@ -84,6 +85,11 @@ t.test('a create: lookups ahead, three writes, the answer read back from the ups
     await outbox.stop();
     await app.close();
   });
+  return { real, calls, fake, app };
+}
+
+t.test('a create: lookups ahead, three writes, the answer read back from the upstream object', async (t) => {
+  const { real, calls, fake, app } = await countedApp(t);
   const before = (real as SqliteStore).commitStats();
   const res = await app.inject({
     method: 'POST',
@@ -124,16 +130,7 @@ t.test('a create: lookups ahead, three writes, the answer read back from the ups
 });
 
 t.test("a transaction Bundle's writes go through the store as a single create's do", async (t) => {
-  const { store: real } = await freshStore(engineCases()[0], t);
-  const { store, calls } = counted(real);
-  const outbox = new Outbox({ store, options: { ...FAST, deadlineMs: 2_000 } });
-  const fake = lmis();
-  const services = createRoutingServices({ connectors: [fake.connector], outbox, store });
-  const { app } = await testApp({ services });
-  t.teardown(async () => {
-    await outbox.stop();
-    await app.close();
-  });
+  const { real, calls, fake, app } = await countedApp(t);
   const entry = (order: string, n: number) => ({
     fullUrl: `urn:uuid:0b6c8a3e-5d1f-4f7a-9c2e-00000000000${n}`,
     resource: supplyRequest({ order }),

@@ -6,31 +6,11 @@
  * read, but nothing is written to it and the client has no answer until the accept is on disk.
  * (PostgreSQL commits to disk before the accept settles: nothing to overlap there.)
  */
-import fs from 'node:fs';
-import t, { type Test } from 'tap';
+import t from 'tap';
+import { holdFsyncs } from '../../../support/held-fsyncs.js';
 import { orderLine, startRig, transactionOf, writesSince, why, type Rig } from '../../../support/openlmis-e2e.js';
 
 const PRODUCTS = ['EM-AMX250', 'EM-ORS', 'EM-ZNC20'];
-
-type FsyncCallback = (err: NodeJS.ErrnoException | null) => void;
-
-/** Every fsync from now on waits until `release` (restored at teardown too). */
-function holdFsyncs(t: Test): { held: () => number; release(): void } {
-  const real = fs.fsync;
-  const queue: { fd: number; cb: FsyncCallback }[] = [];
-  fs.fsync = ((fd: number, cb: FsyncCallback) => queue.push({ fd, cb })) as unknown as typeof fs.fsync;
-  const restore = () => {
-    fs.fsync = real;
-  };
-  t.teardown(restore);
-  return {
-    held: () => queue.length,
-    release() {
-      restore();
-      for (const h of queue.splice(0)) real(h.fd, h.cb);
-    },
-  };
-}
 
 function order(rig: Rig, number: string, facilityCode: string) {
   const facilityId = rig.lmis.seed.facilities[facilityCode];
