@@ -11,6 +11,7 @@
  * size is bounded (MAX_TABLE_CELLS); the caller falls back to the regex scan past it.
  */
 import type { Span } from './mask-spans.js';
+import { escapeRegExp } from './escape-regexp.js';
 
 /** Cells of the next-state table (4 bytes each): 16 MiB. */
 export const MAX_TABLE_CELLS = 4 * 1024 * 1024;
@@ -20,10 +21,6 @@ export const MAX_TABLE_CELLS = 4 * 1024 * 1024;
  * again: the search skips plain text about ten times faster, the automaton never rereads a run.
  */
 const QUIET = 64;
-
-export function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 export class FormAutomaton {
   /** Column of each UTF-16 code unit; 0 for a character no form holds. */

@@ -11,7 +11,8 @@
 import type { Settings } from '../config/settings.js';
 import { secretKeys, settingDefs } from '../config/settings.js';
 import { ownStart, widenToEscapes } from './escape-bounds.js';
-import { escapeRegExp, FormAutomaton } from './form-automaton.js';
+import { FormAutomaton } from './form-automaton.js';
+import { escapeRegExp } from './escape-regexp.js';
 import { FormFinder } from './form-finder.js';
 import { maskSpans, patternSpans, SpanUnion, type Span } from './mask-spans.js';
 import { isOwnWord } from './own-words.js';

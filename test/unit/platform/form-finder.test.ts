@@ -1,6 +1,7 @@
 // The redactor's skipping scan for known secret forms answers exactly as the alternation regex did.
 import t from 'tap';
 import { FormFinder } from '../../../src/platform/form-finder.js';
+import { escapeRegExp } from '../../../src/platform/escape-regexp.js';
 import { basicPairForms, MASK, Redactor, secretForms } from '../../../src/platform/redaction.js';
 
 const SECRETS = ['bench-secret-Lm1', 'pässwörd/ü"x', 'ab12', '6f1c0a3e-2b7d-4c1e-9a55-0d3b2f4e8a71'];
@@ -8,7 +9,6 @@ const FORMS = [
   ...new Set([...SECRETS.flatMap((s) => secretForms(s)), ...basicPairForms('mediator', SECRETS[0])]),
 ].filter((form) => form.length >= 4);
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const ALTERNATION = new RegExp(FORMS.map(escapeRegExp).join('|'));
 
 /** A deterministic generator (mulberry32), so a failing text can be found again. */
