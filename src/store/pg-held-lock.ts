@@ -134,14 +134,14 @@ export class HeldAdvisoryLock {
     for (;;) {
       let waitMs = this.checkMs;
       try {
-        const taken = await this.lockOnNewSession(oldSession);
+        const taken = await this.lockOnNewSession(oldSession, leavingWaitMs);
         if (taken === 'held') return;
         if (taken === 'elsewhere') return this.stop(`${why}; another instance holds it now`);
         if (Date.now() + leavingWaitMs > giveUpAt)
           return this.stop(`${why}; the old session still held it after ${this.retakeWithinMs} ms`);
         // an exit takes milliseconds; a backend whose client vanished unseen (a NAT dropped it) can hold on
-        // until TCP gives up: asked less and less often, up to every checkMs
-        waitMs = leavingWaitMs;
+        // until TCP gives up: waited for longer and longer, up to checkMs (the ask itself waited)
+        waitMs = 0;
         leavingWaitMs = Math.min(leavingWaitMs * 2, this.checkMs);
       } catch (err) {
         const away = isDatabaseAway(err);
@@ -158,8 +158,10 @@ export class HeldAdvisoryLock {
   }
 
   /**
-   * The lock on a new session: 'held' when held there (that session kept), 'elsewhere' when
-   * another instance has it, 'leaving' when the old session has it still. A session cut by
+   * The lock on a new session, queued for up to `waitMs` (takeLockQueued: granted as the old
+   * backend lets go, before another instance's try-lock): 'held' when held there (that session
+   * kept), 'elsewhere' when another instance has it, 'leaving' when the old session has it
+   * still. A session cut by
    * pg_terminate_backend (or a restart's shutdown) closes its socket before its backend has
    * exited and let go of its locks: the client hears of the cut first, and asking at once finds
    * the lock held, by the dead session (3 % of 200 cuts on an idle host). That is no other
@@ -167,19 +169,22 @@ export class HeldAdvisoryLock {
    * is known by its pid and its start: after a restart (a container's fresh pid namespace) another
    * instance's session can have the old pid, and must not be waited for as ours.
    */
-  private async lockOnNewSession(old: LockSession | undefined): Promise<'held' | 'elsewhere' | 'leaving'> {
+  private async lockOnNewSession(
+    old: LockSession | undefined,
+    waitMs: number,
+  ): Promise<'held' | 'elsewhere' | 'leaving'> {
     let next: pg.PoolClient | undefined;
     try {
       next = await this.pool.connect();
-      const { rows } = await next.query(TAKE_LOCK_SQL, [this.name]);
-      if (!rows[0].locked) {
+      const taken = await takeLockQueued(next, this.name, waitMs);
+      if (!taken.locked) {
         const holders = await lockHolders(next, this.name);
         next.release();
         // nobody (let go since the try) or the old session only: ask again shortly
         const leaving = holders.length === 0 || (old !== undefined && holders.every((h) => sameSession(h, old)));
         return leaving ? 'leaving' : 'elsewhere';
       }
-      this.session = lockSessionOf(rows[0]);
+      this.session = taken.session;
       if (this.controller.signal.aborted) {
         next.release(dropped()); // the store closed meanwhile (drop): the lock goes with the session
         return 'held';
@@ -202,12 +207,8 @@ export class HeldAdvisoryLock {
 /** How soon the lock is asked for again while the cut session's backend is still letting go of it. */
 export const LEAVING_WAIT_MS = 25;
 
-/**
- * How long a lock found held at the start of a run (a scheduled tick, `jobs run`) is asked for
- * again before the run is refused as running elsewhere; the SQLite job lock's wait
- * (sqlite-job-lock.ts JOB_LOCK_WAIT_MS) is the same. A live holder keeps it longer.
- */
-export const FIRST_TAKE_WAIT_MS = 100;
+/** How many times a run's first ask is made while pg_locks names nobody holding the lock. */
+const FREE_ASKS = 3;
 
 /** What a session answers to the lock asked for: whether it got it, and who asked. */
 export interface LockTake {
@@ -216,27 +217,47 @@ export interface LockTake {
 }
 
 /**
- * The lock asked for on `client` at the start of a run, and again for up to `waitMs` while it is
- * held, then refused. A session cut (pg_terminate_backend, a killed `jobs run`'s connection)
- * keeps its locks for a moment after its client heard of the cut (3 % of cuts, 42616e7): asked
- * once, the next run was refused "running elsewhere" while nothing ran, and a server's tick was
- * dropped. Which backend is the cut one is not known here (the cutter was another process), so
- * every holder is given the same short wait; pg_locks naming none (let go since the ask) is asked
- * again at once.
+ * The lock asked for on `client` at the start of a run (a scheduled tick, `jobs run`): refused
+ * at once while pg_locks names a holder, asked again when it names none (given back since the
+ * ask). A holder is not waited for, even a session just cut whose backend is still letting go:
+ * from here a dying backend looks as a live one (idle, same pid and start), and a run waiting
+ * for it took the lock before the cut instance's own retake (97ee20e: that instance's live run
+ * stopped in 35-82 % of cuts). That instance asks for it queued (HeldAdvisoryLock), so it wins.
  */
-export async function takeLockWaiting(client: Queryable, name: string, waitMs = FIRST_TAKE_WAIT_MS): Promise<LockTake> {
-  const deadline = Date.now() + waitMs;
-  let pauseMs = LEAVING_WAIT_MS;
-  for (;;) {
+export async function takeLockUnlessHeld(client: Queryable, name: string): Promise<LockTake> {
+  for (let ask = 1; ; ask++) {
     const { rows } = await client.query(TAKE_LOCK_SQL, [name]);
     if (rows[0].locked) return { locked: true, session: lockSessionOf(rows[0]) };
-    const left = deadline - Date.now();
-    if (left <= 0) return { locked: false };
-    if ((await lockHolders(client, name)).length === 0) continue;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pauseMs, left)));
-    pauseMs *= 2;
+    if (ask >= FREE_ASKS || (await lockHolders(client, name)).length > 0) return { locked: false };
   }
 }
+
+/**
+ * The lock asked for queued behind its holder for up to `waitMs`, not locked when still held
+ * then. PostgreSQL grants a queued ask when the holder lets go, before any later
+ * try-lock (another instance's tick): a try-lock loop of the cut instance lost that race.
+ */
+export async function takeLockQueued(client: Queryable, name: string, waitMs: number): Promise<LockTake> {
+  // lock_timeout for this transaction only; the session-level lock outlives its COMMIT
+  await client.query(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.round(waitMs))}`);
+  let rows: Record<string, unknown>[];
+  try {
+    ({ rows } = await client.query(QUEUED_LOCK_SQL, [name]));
+  } catch (err) {
+    if ((err as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw err;
+    await client.query('ROLLBACK');
+    return { locked: false };
+  }
+  await client.query('COMMIT');
+  return { locked: true, session: lockSessionOf(rows[0]) };
+}
+
+/** SQLSTATE of a lock not granted within lock_timeout. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/** The lock waited for, and which backend asked (as TAKE_LOCK_SQL). */
+const QUEUED_LOCK_SQL = `SELECT pg_advisory_lock(hashtext($1)), pg_backend_pid() AS pid,
+  (SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()) AS since`;
 
 /** What the lock functions need of a session: a pooled client or one of its own. */
 export type Queryable = Pick<pg.ClientBase, 'query'>;

@@ -33,8 +33,8 @@ const END_OVER_LEASES_SQL = `UPDATE outbox_jobs SET lease_until = $1 - 1
  * claim takes its jobs over before the lease runs out.
  *
  * A free lock is not always a dead holder: PostgreSQL restarted or the holder's connection was cut,
- * and the holder, alive, still works upstream while it takes its lock again (every
- * HOLDER_RETAKE_MS). So a free lock ends only a lease whose attempt is over by its timeout
+ * and the holder, alive, still works upstream while it takes its lock again (at once, then after
+ * pauses growing to HOLDER_RETAKE_MS). So a free lock ends only a lease whose attempt is over by its timeout
  * (outbox.attemptTimeoutMs from the lease's start, as outbox.ts guarantees): no two attempts of a
  * job ever run at once, however long the holder is away; what a holder back after that time
  * loses is the end of an attempt it had not recorded, which a lapsed lease would have cost too.

@@ -158,7 +158,7 @@ import {
   HeldAdvisoryLock,
   LOCK_CHECK_MS,
   LOCK_RETAKE_WITHIN_MS,
-  takeLockWaiting,
+  takeLockUnlessHeld,
   type LockSession,
 } from './pg-held-lock.js';
 import {
@@ -1186,7 +1186,7 @@ export class PostgresStore implements Store {
 
   /**
    * Session-level advisory lock on a dedicated connection, released (or dropped with the
-   * connection) after `fn`; one found held is asked for again briefly (takeLockWaiting). The
+   * connection) after `fn`; one found held is refused at once (takeLockUnlessHeld). The
    * session is watched while `fn` runs (pg-held-lock.ts): if it dies the lock is taken again on a
    * new one, and `fn`'s signal aborts only when another instance took it.
    */
@@ -1198,7 +1198,7 @@ export class PostgresStore implements Store {
     let locked: boolean;
     let session: LockSession | undefined;
     try {
-      ({ locked, session } = await takeLockWaiting(client, name));
+      ({ locked, session } = await takeLockUnlessHeld(client, name));
     } catch (err) {
       // its connection lost or silent: destroyed (the lock goes with it), not pooled (see tx)
       client.release(isDatabaseAway(err) ? (err instanceof Error ? err : true) : undefined);

@@ -53,7 +53,7 @@ t.test('the database back within the bound: the lock is taken again and the run 
   await waitFor('a session after three refused connects', () => sessions.length === 1);
   t.equal(connects(), 4, 'asked again after each refusal');
   t.notOk(lock.signal.aborted, 'the run was not stopped');
-  t.match(sessions[0].queries, [/pg_try_advisory_lock/], 'the lock asked for on the new session');
+  t.match(sessions[0].queries, [/lock_timeout/, /pg_advisory_lock\(/], 'the lock asked for on the new session');
   await lock.release();
   t.match(sessions[0].queries.at(-1), /pg_advisory_unlock/, 'given back on the session that holds it');
   t.ok(first.released instanceof Error, 'the dead session destroyed, not pooled');
@@ -118,7 +118,7 @@ t.test(
   },
 );
 
-/** A session whose lock try finds the lock held by `holders` the first `busy` times, then free. */
+/** A session whose queued ask finds the lock held by `holders` the first `busy` times, then free. */
 class BusyLockSession extends FakeSession {
   constructor(
     private readonly tries: { busy: number; holders: LockSession[] },
@@ -126,12 +126,17 @@ class BusyLockSession extends FakeSession {
   ) {
     super();
   }
+  private lockTimeoutMs = 0;
   override async query(sql: string): Promise<{ rows: Record<string, unknown>[] }> {
     this.queries.push(sql);
     if (/pg_locks/.test(sql)) return { rows: this.tries.holders.map((h) => ({ ...h })) };
-    if (/pg_try_advisory_lock/.test(sql) && this.tries.busy > 0) {
+    const timeout = /lock_timeout = (\d+)/.exec(sql);
+    if (timeout) this.lockTimeoutMs = Number(timeout[1]);
+    if (/pg_advisory_lock\(/.test(sql) && this.tries.busy > 0) {
       this.tries.busy--;
-      return { rows: [{ locked: false, ...this.own }] };
+      // as PostgreSQL: queued behind the holder until lock_timeout, then refused
+      await new Promise((resolve) => setTimeout(resolve, this.lockTimeoutMs));
+      throw Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' });
     }
     return { rows: [{ locked: true, ...this.own }] };
   }
@@ -166,7 +171,11 @@ t.test('the cut session still holds the lock as its backend exits: asked again, 
   first.emit('error', new Error('terminating connection due to administrator command'));
   await waitFor('the lock taken on a third session', () => sessions.length === 3 && sessions[2].released === undefined);
   t.equal(tries.busy, 0, 'asked until the old session let go');
-  t.match(sessions[0].queries, [/pg_try_advisory_lock/, /pg_locks/], 'who holds it was asked');
+  t.match(
+    sessions[0].queries,
+    [/lock_timeout/, /pg_advisory_lock\(/, /ROLLBACK/, /pg_locks/],
+    'who holds it was asked',
+  );
   t.notOk(lock.signal.aborted, 'the run was not stopped: nobody else holds the lock');
   // cut again: the session now holding it is the one to wait for, not the first
   tries.busy = 1;

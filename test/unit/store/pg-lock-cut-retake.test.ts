@@ -1,17 +1,24 @@
 /**
  * A PostgreSQL session cut (pg_terminate_backend, a killed process's connection) keeps its
  * advisory locks for a moment after its client heard of the cut (42616e7: 3 % of cuts). The
- * lock asked for once then was found held by nobody alive: a scheduled tick or `jobs run` was
- * refused "running elsewhere", and a lease holder asked for its own lock again only a second
- * later, its leases open to a peer meanwhile. Now both ask again briefly. Fake sessions: the
- * moment the dying backend lets go is the test's to choose (the real cut:
- * test/unit/store/postgres-instances.test.ts).
+ * cut instance takes its lock again queued behind the dying backend (granted as it lets go,
+ * before another instance's try-lock); another instance's run asks once, and again only when
+ * pg_locks names nobody (97ee20e's wait let it take a live run's lock first); a lease holder
+ * asks again at once, then after growing pauses. Fake sessions where the moment the dying
+ * backend lets go is the test's to choose, and real PostgreSQL for the queue.
  */
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import pgLib from 'pg';
 import t from 'tap';
-import { takeLockWaiting, type Queryable } from '../../../src/store/pg-held-lock.js';
+import {
+  HeldAdvisoryLock,
+  TAKE_LOCK_SQL,
+  lockHolders,
+  lockSessionOf,
+  takeLockUnlessHeld,
+  type Queryable,
+} from '../../../src/store/pg-held-lock.js';
 import { PgLeaseHolders } from '../../../src/store/pg-lease-holders.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 import { waitFor } from '../../support/wait-for.js';
@@ -32,24 +39,30 @@ function fakeSession(locked: boolean[], holders: (typeof DYING)[][] = []) {
   return Object.assign(session as unknown as Queryable, { asked });
 }
 
-t.test('a run: a lock its dying holder lets go of a moment later is taken, not refused', async (t) => {
+t.test('a run: a lock held, by a live backend or a dying one, is refused at once', async (t) => {
+  // from another instance a dying backend looks as a live one: waiting for it took the cut
+  // instance's lock before its own retake, and stopped its live run
   const session = fakeSession([false, false], [[DYING], [DYING]]);
-  const take = await takeLockWaiting(session, 'schedule:x', 10_000);
-  t.same(take, { locked: true, session: { pid: 7, since: '2026-12-06 10:00:01+00' } });
-  t.equal(session.asked.filter((q) => /pg_try_advisory_lock/.test(q)).length, 3, 'asked three times');
+  t.same(await takeLockUnlessHeld(session, 'schedule:x'), { locked: false });
+  t.equal(session.asked.filter((q) => /pg_try_advisory_lock/.test(q)).length, 1, 'asked once');
+  t.equal(session.asked.filter((q) => /pg_locks/.test(q)).length, 1, 'who holds it asked once');
 });
 
 t.test('a run: held by nobody by the time pg_locks is read, asked again at once', async (t) => {
   const session = fakeSession([false], [[]]);
-  t.same((await takeLockWaiting(session, 'schedule:x', 10_000)).locked, true);
+  t.same(await takeLockUnlessHeld(session, 'schedule:x'), {
+    locked: true,
+    session: { pid: 7, since: '2026-12-06 10:00:01+00' },
+  });
 });
 
-t.test('a run: a lock still held after the wait is refused', async (t) => {
+t.test('a run: a lock given back and taken again at every look is refused after a few asks', async (t) => {
   const session = fakeSession(
-    Array.from({ length: 1000 }, () => false),
-    Array.from({ length: 1000 }, () => [DYING]),
+    Array.from({ length: 10 }, () => false),
+    Array.from({ length: 10 }, () => []),
   );
-  t.same(await takeLockWaiting(session, 'schedule:x', 30), { locked: false });
+  t.same(await takeLockUnlessHeld(session, 'schedule:x'), { locked: false });
+  t.equal(session.asked.filter((q) => /pg_try_advisory_lock/.test(q)).length, 3);
 });
 
 /** Lease-holder sessions: each answers its lock ask with the next of `answers` (then true). */
@@ -87,25 +100,48 @@ t.test('a lease holder whose session was cut takes its lock again once the dying
 });
 
 t.test(
-  'PostgreSQL: a run meeting a lock given back a moment later waits and takes it',
+  "PostgreSQL: the cut instance's retake waits in PostgreSQL's queue and wins over a polling run",
   { skip: engineCases().find((e) => e.name === 'postgres')!.skip },
   async (t) => {
-    const { store, databaseUrl } = await freshStore(
+    const { databaseUrl } = await freshStore(
       engineCases().find((e) => e.name === 'postgres')!,
       t,
     );
-    const other = new pgLib.Client({ connectionString: databaseUrl });
-    await other.connect();
-    t.teardown(() => other.end());
-    // a few rounds: the holder's give-back can land before this run's ask on a loaded machine
-    let taken = 0;
-    for (let round = 0; round < 3 && !taken; round++) {
-      await other.query("SELECT pg_advisory_lock(hashtext('schedule:x'))");
-      const run = store.withAdvisoryLock('schedule:x', async () => 'ran');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      await other.query("SELECT pg_advisory_unlock(hashtext('schedule:x'))");
-      if ((await run).ran) taken++;
-    }
-    t.equal(taken, 1, 'the lock was taken once its holder gave it back, not refused at once');
+    const connect = async () => {
+      const c = new pgLib.Client({ connectionString: databaseUrl });
+      await c.connect();
+      t.teardown(() => c.end());
+      return c;
+    };
+    // the cut session's backend, still holding the lock as it exits: given back when the test says
+    const dying = await connect();
+    const old = lockSessionOf((await dying.query(TAKE_LOCK_SQL, ['schedule:x'])).rows[0])!;
+    const watch = await connect();
+    const pool = new pgLib.Pool({ connectionString: databaseUrl, max: 2 });
+    t.teardown(() => pool.end());
+    const cut = Object.assign(new EventEmitter(), { release() {} });
+    const lock = new HeldAdvisoryLock(pool, cut as unknown as pg.PoolClient, 'schedule:x', 1_000, 60_000, old);
+    // another instance's run asking for the lock as often as it can
+    const other = await connect();
+    let polling = true;
+    let otherGot = false;
+    const poll = (async () => {
+      while (polling && !otherGot)
+        otherGot = (await other.query('SELECT pg_try_advisory_lock(hashtext($1)) AS got', ['schedule:x'])).rows[0].got;
+    })();
+    cut.emit('end'); // the client heard of the cut
+    const waiting = async () =>
+      (await watch.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rowCount! > 0;
+    let queued = true;
+    await waitFor('the retake queued behind the dying backend', waiting, 5_000).catch(() => (queued = false));
+    t.ok(queued, 'the retake waits in the lock queue');
+    await dying.query('SELECT pg_advisory_unlock(hashtext($1))', ['schedule:x']); // the backend lets go
+    const holders = async () => lockHolders(watch, 'schedule:x');
+    await waitFor('the lock held again', async () => (await holders()).length > 0);
+    polling = false;
+    await poll;
+    t.notOk(otherGot, "the polling run never got the cut instance's lock");
+    t.notOk(lock.signal.aborted, 'the live run goes on');
+    await lock.release();
   },
 );
