@@ -8,8 +8,11 @@ import { STOP_LIMIT_MS } from './stop-limit.js';
 
 export { STOP_LIMIT_MS } from './stop-limit.js';
 
-/** Exit 1, saying what the stop still waited for, once it has taken STOP_LIMIT_MS. */
-function exitIfStopOverstays(mediator: RunningMediator, signal: string): void {
+/**
+ * Exit 1, saying what the stop still waited for, once STOP_LIMIT_MS has passed since the signal
+ * (`leftMs` of it left: less for a signal that came during start-up).
+ */
+function exitIfStopOverstays(mediator: RunningMediator, signal: string, leftMs = STOP_LIMIT_MS): void {
   const limitMs = STOP_LIMIT_MS;
   setTimeout(() => {
     mediator.app.log.error(
@@ -17,7 +20,7 @@ function exitIfStopOverstays(mediator: RunningMediator, signal: string): void {
       `stop not done within ${limitMs} ms, still waiting for ${mediator.stopStage ?? 'its first step'}: exiting without it (what was under way is taken over when its lease ends)`,
     );
     process.exit(1);
-  }, limitMs).unref();
+  }, leftMs).unref();
 }
 
 /**
@@ -71,18 +74,21 @@ export async function serve(
       `environment variable ${given} is not a setting and is ignored: did you mean ${meant}?`,
     );
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: string, leftMs?: number) => {
     if (stopping) return;
     stopping = true;
     release.cancel();
     mediator.app.log.info({ signal }, 'shutting down');
-    exitIfStopOverstays(mediator, signal);
+    exitIfStopOverstays(mediator, signal, leftMs);
     await mediator.stop(signal);
     await afterStop?.();
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  startUp.started((signal) => void shutdown(signal));
+  // a signal during start-up: stopped now, never returned to a caller that would go on (the demo's
+  // reconcile and banner); the process exits at the stop's end
+  const pending = startUp.started();
+  if (pending) await shutdown(pending.signal, pending.leftMs);
   return mediator;
 }
