@@ -101,14 +101,14 @@ export function otherConsignment(
   delivery: Delivery,
   codes: string[],
   held: HeldEvent[],
-  where: { orgUnit: string; readAs: string },
+  where: { orgUnit: string; listedBy: string },
 ): ConflictError | undefined {
   const mine = new Set(delivery.lines.map((l, i) => derivedUid(delivery, codes[i], l.lot?.number)));
   const others = held.filter((e) => !mine.has(e.uid) && e.uid !== derivedUid(delivery, e.code ?? '', e.lot));
   if (!others.length) return undefined;
   const ref = delivery.identifier.value;
   return new ConflictError(
-    `another consignment uses this reference: DHIS2 holds consignment ${ref} at org unit ${where.orgUnit} (SupplyDelivery/${where.readAs}, events ${named(others)}), not written for ${delivery.identifier.system}|${ref}; nothing was written. Confirm that consignment as read, or send this delivery under a reference of its own`,
+    `another consignment uses this reference: DHIS2 holds consignment ${ref} at org unit ${where.orgUnit} (listed by ${where.listedBy}, events ${named(others)}), not written for ${delivery.identifier.system}|${ref}; nothing was written. Confirm that consignment as read, or send this delivery under a reference of its own`,
     409,
     ['Delivery.identifier'],
   );

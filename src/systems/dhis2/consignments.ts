@@ -2,7 +2,7 @@ import { eqFilter } from './tracker-filter.js';
 import { deliveryLineId } from '../../domain/line-ids.js';
 import { BusinessRuleError, ConflictError } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
-import type { Delivery, DeliveryLine } from '../../domain/index.js';
+import type { Delivery, DeliveryLine, Identifier, ProductRef } from '../../domain/index.js';
 import { NS } from '../../domain/namespace.js';
 import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import { deliveryMatches } from '../../routing/delivery-match.js';
@@ -75,8 +75,16 @@ export function parseConsignmentElements(
   };
 }
 
-/** The same line id the FHIR edge gives a delivery line. */
-const lineId = deliveryLineId;
+/**
+ * The R4 id of a consignment's line read from DHIS2: its org unit, reference, item and lot. A
+ * waybill number is unique only within a facility (the R5 id carries the org unit too): without
+ * it, two facilities' lines of one reference shared an id, each search linked it to its own
+ * consignment, and a PUT of one facility's line changed the other's events. A consignment the
+ * mediator wrote keeps the line ids its write came with (withClientIds).
+ */
+function consignmentLineId(orgUnit: string, identifier: Identifier, product: ProductRef, lot: string | undefined) {
+  return stableId('SupplyDelivery', DHIS2_SYSTEM, orgUnit, deliveryLineId(identifier, product, lot));
+}
 
 export interface ConsignmentDeps {
   client: Dhis2Client;
@@ -121,7 +129,7 @@ export async function consignmentDeliveries(
         lineId:
           (perKey.get(key) ?? 0) > 1
             ? eventLineId(identifier, product, lot, String(e.event))
-            : lineId(identifier, product, lot),
+            : consignmentLineId(orgUnit, identifier, product, lot),
         product,
         quantityAccepted: { value: q, unit: 'dispensing-unit' },
         lot: lot ? { number: String(lot) } : undefined,
@@ -275,8 +283,10 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
   const plan = (delivery: Delivery, codes: string[], units: number[], held: HeldEvent[], ou: Json) => {
     const asRead = delivery.identifier.system === CONSIGNMENT_SYSTEM;
     if (!asRead) {
-      const readAs = stableId(DHIS2_SYSTEM, 'consignment', String(ou.id), delivery.identifier.value);
-      const where = { orgUnit: ou.code ? `${ou.code} (${ou.id})` : String(ou.id), readAs };
+      // named by the search that lists it: its id is its writer's when the mediator wrote it
+      // (withWrittenIds), which the connector does not know; DHIS2's own id does not read then
+      const listedBy = `SupplyDelivery?destination=Location/${String(ou.id)}`;
+      const where = { orgUnit: ou.code ? `${ou.code} (${ou.id})` : String(ou.id), listedBy };
       const other = otherConsignment(delivery, codes, held, where) ?? ownEventsLeft(delivery, codes, held);
       if (other) throw other;
     }

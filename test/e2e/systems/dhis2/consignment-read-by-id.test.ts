@@ -69,4 +69,51 @@ for (const engine of engineCases()) {
       );
     },
   );
+
+  t.test(
+    `one waybill number at two facilities: each facility's lines read and change its own (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startDhis2RigOn(t, engine, { deliveries: { default: 'dhis2' } }, CONSIGNMENT_ENV);
+      const sb = rig.dhis2;
+      const a = sb.state.summary().orgUnits['LK-HC-103'];
+      const b = sb.state.summary().orgUnits['LK-HC-102'];
+      sb.tracker.events.set('NatColA0001', nativeEvent('NatColA0001', a, 'WB-1001', 'FP_CNDM', '1440'));
+      sb.tracker.events.set('NatColB0001', nativeEvent('NatColB0001', b, 'WB-1001', 'FP_CNDM', '500'));
+      const linesAt = async (facility: string) => {
+        const r4 = await rig.fhir('GET', `/fhir/SupplyDelivery?destination=Location/${facility}`);
+        t.equal(r4.status, 200, why(r4));
+        return (r4.body.entry ?? [])
+          .map((e: Resource) => e.resource)
+          .filter((r: Resource) => r.identifier?.[0]?.value === 'WB-1001');
+      };
+      const [lineA] = await linesAt(a);
+      const [lineB] = await linesAt(b);
+      t.not(lineA.id, lineB.id, "the two facilities' lines have ids of their own (before: one id)");
+
+      const readA = await rig.fhir('GET', `/fhir/SupplyDelivery/${lineA.id}`);
+      t.equal(readA.status, 200, why(readA));
+      t.equal(readA.body.suppliedItem?.quantity?.value, 1440, "A's line reads A's quantity");
+      t.equal(readA.body.destination?.reference, `Location/${a}`, "and A's destination");
+
+      const { meta: _meta, ...line } = lineA;
+      const put = await rig.fhir('PUT', `/fhir/SupplyDelivery/${line.id}`, {
+        ...line,
+        suppliedItem: { ...line.suppliedItem, quantity: { ...line.suppliedItem.quantity, value: 1400 } },
+      });
+      t.match(put.status, /^20[01]$/, `a PUT of A's line lands: ${why(put)}`);
+      const events = [...sb.tracker.events.values()]
+        .filter((e) => e.dataValues.some((d) => d.value === 'WB-1001'))
+        .map((e) => [e.event, e.orgUnit === a ? 'A' : e.orgUnit === b ? 'B' : e.orgUnit, e.dataValues[1]?.value])
+        .sort();
+      t.same(
+        events,
+        [
+          ['NatColA0001', 'A', '1400'],
+          ['NatColB0001', 'B', '500'],
+        ],
+        "A's event changed, B's left as it was (before: B's changed)",
+      );
+    },
+  );
 }
