@@ -12,8 +12,8 @@ import {
 import { AttemptTimeoutError } from './errors.js';
 import { UpstreamError } from '../domain/errors.js';
 import { askedOf } from '../upstream/errors.js';
-import { classifyFailure, countsAgainstSystem, otherShapeAnswer } from './failures.js';
-import { OtherShapeStreak } from './other-shape-streak.js';
+import { ambiguousFailure, classifyFailure, countsAgainstSystem, otherShapeAnswer } from './failures.js';
+import { OtherShapeStreak, type OtherShapeVerdict } from './other-shape-streak.js';
 import { DEFAULT_OUTBOX_OPTIONS, type OutboxLogger } from './types.js';
 
 /** What the worker may do against a system right now. */
@@ -179,7 +179,8 @@ export class SystemBreaker {
       return result;
     } catch (err) {
       const otherShape = otherShapeAnswer(err, this.system);
-      const systemic = otherShape && this.judgeOtherShape(err as UpstreamError, job);
+      const verdict = otherShape ? this.judgeOtherShape(err as UpstreamError, job) : false;
+      const systemic = verdict !== false;
       // one request's odd answer says nothing of the system: the next job is let through instead
       if (probe && otherShape && !systemic) throw err;
       if (called() || systemic || failedOnTheWay(err, this.system)) {
@@ -188,7 +189,8 @@ export class SystemBreaker {
         if (systemic || countsAgainstSystem(err, this.system)) this.noteFailing(job);
         // the probe's failure counted: open again; its job waits uncharged when the failure is the
         // system's (others failed too, or it serves nobody), not this one write's (alone and
-        // answered 500 every time: charged, it dies after its attempts)
+        // answered 500 every time: charged, it dies after its attempts); only for a while when
+        // the failure may be one write's all the same (heldForAWhile)
         if (
           probe &&
           (others || notServing(err)) &&
@@ -196,7 +198,7 @@ export class SystemBreaker {
           typeof err === 'object' &&
           err !== null
         ) {
-          this.failedProbes.set(err, !others || systemic);
+          this.failedProbes.set(err, heldForAWhile(err, verdict, others));
         }
       }
       throw err;
@@ -210,10 +212,10 @@ export class SystemBreaker {
    * answers on different requests since its last success. Such an error is marked for the
    * policy's filter; one request's (a poisoned record, however many jobs ask it) passes uncounted.
    */
-  private judgeOtherShape(err: UpstreamError, job: string): boolean {
-    const systemic = this.otherShapes.note(job, askedOf(err), Date.now());
-    if (systemic) this.systemic.add(err);
-    return systemic;
+  private judgeOtherShape(err: UpstreamError, job: string): OtherShapeVerdict {
+    const verdict = this.otherShapes.note(job, askedOf(err), Date.now());
+    if (verdict) this.systemic.add(err);
+    return verdict;
   }
 
   /** Whether a job other than `job` failed against the system since its last success (unknown job: yes). */
@@ -225,6 +227,15 @@ export class SystemBreaker {
 
   private noteFailing(job: string): void {
     if (job && this.failingJobs.size < MAX_FAILING_JOBS) this.failingJobs.add(job);
+  }
+
+  /**
+   * `job` ended (done, dead-lettered, refused): it no longer fails against the system. Kept, a
+   * dead letter counted as "another job failing" and held a lone write's probe as a down
+   * system's (othersFailing), and filled the few places MAX_FAILING_JOBS keeps.
+   */
+  jobEnded(job: string): void {
+    this.failingJobs.delete(job);
   }
 
   /**
@@ -241,14 +252,7 @@ export class SystemBreaker {
 
   /**
    * Whether `err` ended such a probe with a hold the outbox keeps only for a while
-   * (heldAloneLimitMs), then charges again:
-   * - no other job failed since the system's last success, and the system served nobody (no
-   *   answer, a 502/503/504): a system down on a quiet night, or one write a healthy system's
-   *   proxy times out on every time (a poisoned record); nothing here tells them apart;
-   * - an answer of another shape judged the system's: a gateway in maintenance, or one poisoned
-   *   REST read that several writes name (other-shape-streak.ts sharedRead), which would
-   *   otherwise hold them for ever on a quiet system.
-   * A system failing several writes otherwise (down, 5xx) holds them however long.
+   * (heldAloneLimitMs), then charges again (heldForAWhile): a failure that may be one write's.
    */
   probeHeldForAWhile(err: unknown): boolean {
     return typeof err === 'object' && err !== null && this.failedProbes.get(err) === true;
@@ -267,14 +271,33 @@ export class SystemBreaker {
 
 /**
  * How long a failed probe's write is held uncharged when held only for a while
- * (probeHeldForAWhile), counted from its acceptance: outbox.maxAttempts × outbox.backoffCapMs
- * (2.5 h at the defaults), as long as its charged retries would at most have lasted. Longer, it
- * is charged again and dead-lettered after its remaining attempts: a poisoned record answered 504
- * every time was re-sent every breakerOpenMs for ever. A system down with several writes failing
- * holds them all, however long.
+ * (probeHeldForAWhile), counted from its first failed attempt (outbox.ts failingSince):
+ * outbox.maxAttempts × outbox.backoffCapMs (2.0 h at the shipped settings), as long as its
+ * charged retries would at most have lasted. Longer, it is charged again and dead-lettered after
+ * its remaining attempts: a poisoned record answered 504 every time was re-sent every
+ * breakerOpenMs for ever. A system down with several writes failing, or refusing connections,
+ * or answering 503, holds them all, however long.
  */
 export function heldAloneLimitMs(backoff: { capMs: number; maxAttempts: number }): number {
   return backoff.maxAttempts * backoff.capMs;
+}
+
+/**
+ * Whether a failed probe's hold lasts only for a while (heldAloneLimitMs), the failure possibly
+ * one write's rather than the system's:
+ * - odd answers judged the system's only because different writes met one REST read
+ *   (other-shape-streak.ts sharedRead): a gateway in maintenance, or one poisoned look-up several
+ *   writes name, which would otherwise hold them for ever on a quiet system;
+ * - no other job failing since the system's last success, and an ambiguous failure
+ *   (failures.ts ambiguousFailure: a 502/504, or no answer in time to a sent request): a
+ *   system down on a quiet night, or one write a healthy system's proxy times out on every time.
+ * A system that refuses or drops connections, answers 503, or answers different requests of
+ * different writes oddly (a maintenance page) holds its writes however long: an outage of any
+ * length dead-letters none of them.
+ */
+function heldForAWhile(err: unknown, verdict: OtherShapeVerdict, others: boolean): boolean {
+  if (verdict) return verdict === 'shared-read';
+  return !others && ambiguousFailure(err);
 }
 
 /**

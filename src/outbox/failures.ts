@@ -135,6 +135,26 @@ const NETWORK_CODES = new Set([
 ]);
 
 /**
+ * A failure that may be one write's own as well as the system's: a gateway's 502 or 504, or no
+ * answer in time to a request that went out (a proxy timing out on one poisoned record). A
+ * connection refused, reset or unreachable (NETWORK_CODES) and a 503 say the system serves
+ * nobody, whatever was asked: a write held on those is held however long (breakers.ts).
+ */
+export function ambiguousFailure(err: unknown): boolean {
+  if (err instanceof UpstreamError) {
+    if (err.upstreamStatus !== undefined) return err.upstreamStatus === 502 || err.upstreamStatus === 504;
+    return err.issues.some((i) => i.code === 'timeout');
+  }
+  return causes(err).some(
+    (e) =>
+      e instanceof AttemptTimeoutError ||
+      e.name === 'TimeoutError' ||
+      e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+      e.code === 'UND_ERR_BODY_TIMEOUT',
+  );
+}
+
+/**
  * undici's transport failures (undici/lib/core/errors.js). Its other codes (UND_ERR_INVALID_ARG,
  * UND_ERR_NOT_SUPPORTED, UND_ERR_REQ_CONTENT_LENGTH_MISMATCH …) are requests we built wrong.
  */

@@ -24,6 +24,14 @@ function sharedRead(asked: string): boolean {
   return asked.startsWith('GET ');
 }
 
+/**
+ * Why odd answers are the system's (OtherShapeStreak.note): different jobs met them on different
+ * requests (a gateway answering every request so: held however long), or only on one shared REST
+ * read (sharedRead: a gateway, or one poisoned look-up several writes name; the outbox holds
+ * those writes only for a while, breakers.ts probeHeldForAWhile). False: one request's.
+ */
+export type OtherShapeVerdict = false | 'requests' | 'shared-read';
+
 /** Odd answers remembered at most: a flood of them cannot grow memory without bound. */
 const MAX_MET = 1_000;
 
@@ -44,9 +52,10 @@ export class OtherShapeStreak {
    * met one on another request within the window (two of each, the fewest that are not one
    * record). Any success in between (a healthy write) clears the streak (clear), so poisoned
    * records beside healthy traffic never count; two poisoned records with no other traffic may
-   * open the breaker, and its first probe that is a healthy write closes it again.
+   * open the breaker, and its first probe that is a healthy write closes it again. Different
+   * requests outrank a shared read: they are the stronger sign of the system.
    */
-  note(job: string, asked: string, now: number): boolean {
+  note(job: string, asked: string, now: number): OtherShapeVerdict {
     const since = now - this.windowMs();
     const entry = `${job}\n${asked}`;
     this.lastMet.delete(entry);
@@ -55,11 +64,14 @@ export class OtherShapeStreak {
       this.lastMet.delete(e);
     }
     this.lastMet.set(entry, now);
+    let verdict: OtherShapeVerdict = false;
     for (const e of this.lastMet.keys()) {
       const cut = e.indexOf('\n');
-      if (e.slice(0, cut) !== job && (e.slice(cut + 1) !== asked || sharedRead(asked))) return true;
+      if (e.slice(0, cut) === job) continue;
+      if (e.slice(cut + 1) !== asked) return 'requests';
+      if (sharedRead(asked)) verdict = 'shared-read';
     }
-    return false;
+    return verdict;
   }
 
   /** The system answered as its API promises: what came before was not the system's. */

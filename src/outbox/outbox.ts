@@ -734,6 +734,7 @@ export class Outbox {
         attemptRecord(job, startedAt, done),
       );
       if (finished) {
+        this.breakers.for(job.system).jobEnded(job.id);
         this.deliveryLog.ended(job.id);
         return done;
       }
@@ -835,7 +836,7 @@ export class Outbox {
       // for do (charged, an outage outlasting maxAttempts probes dead-lettered every held write);
       // its error kept as the last one, so its retry looks before it writes again
       const breaker = this.breakers.for(job.system);
-      if (breaker.probeFailed(err) && !this.heldAloneTooLong(job, err, breaker)) {
+      if (breaker.probeFailed(err) && !(await this.heldAloneTooLong(job, err, breaker))) {
         // no sooner than a probe whose answer was lost may still land (settleMs), nor than the
         // system's Retry-After: with breakerOpenMs below settleMs its retry looked too early,
         // found nothing, and wrote again
@@ -860,6 +861,7 @@ export class Outbox {
             Date.now(),
           )
         ) {
+          this.breakers.for(job.system).jobEnded(job.id);
           if (this.answeredEarly.has(job.id)) this.deliveryLog.rejectedAfterAnswer(job, describeError(error));
           else this.deliveryLog.ended(job.id);
           return { kind: 'rejected', jobId: job.id, error };
@@ -894,12 +896,16 @@ export class Outbox {
 
   /**
    * Whether `job`, a probe held only for a while (SystemBreaker.probeHeldForAWhile: failing alone
-   * with no answer or a 502/503/504, or on odd answers), has waited past heldAloneLimitMs since it
-   * was accepted: it is then charged like any failure, so one write a proxy times out on every
-   * time ends as a dead letter with its reason instead of being sent every breakerOpenMs for ever.
+   * with a 502/504 or no answer in time, or on one shared read's odd answers), has been failing
+   * longer than heldAloneLimitMs: it is then charged like any failure, so one write a proxy times
+   * out on every time ends as a dead letter with its reason instead of being sent every
+   * breakerOpenMs for ever. Counted from its first failed attempt (failingSince), not its
+   * acceptance: a write that first waited behind a backlog, or was retried by an operator, is
+   * given the whole bound again.
    */
-  private heldAloneTooLong(job: OutboxJob, err: unknown, breaker: SystemBreaker): boolean {
-    return breaker.probeHeldForAWhile(err) && Date.now() - job.createdAt > heldAloneLimitMs(this.options.backoff);
+  private async heldAloneTooLong(job: OutboxJob, err: unknown, breaker: SystemBreaker): Promise<boolean> {
+    if (!breaker.probeHeldForAWhile(err)) return false;
+    return Date.now() - failingSince(await this.store.listJobAttempts(job.id)) > heldAloneLimitMs(this.options.backoff);
   }
 
   /**
@@ -977,6 +983,7 @@ export class Outbox {
       ...this.owedUpdate(job),
     };
     if (!(await this.store.finishJob(job.id, leaseOwner, ended, Date.now()))) return this.currentOutcome(job.id);
+    this.breakers.for(job.system).jobEnded(job.id);
     this.metrics.deadLetter(job.system);
     this.deliveryLog.ended(job.id);
     this.logger.warn(
@@ -1166,6 +1173,24 @@ export class Outbox {
       });
     }
   }
+}
+
+/**
+ * When a job began failing in its current attempt budget, from its timeline (job_attempts, stored:
+ * it holds across restarts): the start of the first failed attempt ('retry') since the budget
+ * began, after its last dead letter or an operator's retry (the attempt numbers start over).
+ * Rows of waits behind an open breaker ('deferred') are not its failures. None: now.
+ */
+export function failingSince(timeline: JobAttempt[], now = Date.now()): number {
+  let since: number | undefined;
+  let previous = 0;
+  for (const row of timeline) {
+    if (row.outcome !== 'retry' && row.outcome !== 'deferred') since = undefined;
+    else if (row.attempt < previous) since = undefined;
+    if (row.outcome === 'retry') since ??= row.firstStartedAt ?? row.startedAt;
+    previous = row.outcome === 'retry' || row.outcome === 'deferred' ? row.attempt : 0;
+  }
+  return since ?? now;
 }
 
 /** A write answered before it ended (queued, not given up): its end is still to be reported. */

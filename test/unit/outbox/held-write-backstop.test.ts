@@ -1,30 +1,60 @@
 /**
  * How long a failed probe's write waits uncharged (SystemBreaker.probeFailed, Outbox.recordFailure),
- * at the default settings, on a fake clock (Date.now, which the outbox, its store calls and
- * cockatiel all read): the worker is run pass by pass, the clock moved to the next due job.
- * A system down for two hours holds every write, one alone included, and delivers each once when
- * it recovers. One write a healthy system answers 504 every time on its own (a poisoned record
- * behind a proxy that times out on it) is held only for outbox.maxAttempts × outbox.backoffCapMs,
- * then charged again and dead-lettered with its reason: it was re-sent every breakerOpenMs for ever.
+ * at the shipped settings (src/config/settings.ts: outbox.maxAttempts 12, so the bound is 2.0 h),
+ * on a fake clock (Date.now, which the outbox, its store calls and cockatiel all read): the worker
+ * is run pass by pass, the clock moved to the next due job. A system down however long holds every
+ * write, one alone included (connections refused, 503, a maintenance page answering every request),
+ * and delivers each once when it recovers. One write a healthy system answers 504 every time on
+ * its own (a poisoned record behind a proxy that times out on it) is held only for
+ * outbox.maxAttempts × outbox.backoffCapMs from its first failure, then charged again and
+ * dead-lettered with its reason: it was re-sent every breakerOpenMs for ever.
  */
 import t from 'tap';
 import { UpstreamError } from '../../../src/domain/errors.js';
-import { malformedAnswer } from '../../../src/upstream/errors.js';
-import { Outbox } from '../../../src/outbox/outbox.js';
-import { DEFAULT_OUTBOX_OPTIONS } from '../../../src/outbox/types.js';
+import { malformedAnswer, transportError } from '../../../src/upstream/errors.js';
+import { Outbox, type OutboxSettings } from '../../../src/outbox/outbox.js';
+import { breakerOptionsFrom } from '../../../src/outbox/breaker-settings.js';
+import { retryOutboxJob } from '../../../src/outbox/operator.js';
+import { defaultSettings } from '../../../src/config/load.js';
 import { openStore } from '../../../src/store/index.js';
 import type { Store } from '../../../src/store/types.js';
 import { engineCases, type EngineCase } from '../../support/outbox-engines.js';
 
 const HOUR = 3_600_000;
-const { backoff, breaker } = DEFAULT_OUTBOX_OPTIONS;
-const BOUND_MS = backoff.maxAttempts * backoff.capMs;
+const SHIPPED = defaultSettings();
+/** The outbox as the server makes it from the shipped settings (main.ts applyOutboxSettings). */
+const OPTIONS: OutboxSettings = {
+  pollMs: 60_000,
+  backoff: {
+    baseMs: Number(SHIPPED['outbox.backoffBaseMs']),
+    capMs: Number(SHIPPED['outbox.backoffCapMs']),
+    maxAttempts: Number(SHIPPED['outbox.maxAttempts']),
+  },
+  breaker: breakerOptionsFrom(SHIPPED),
+};
+const BOUND_MS = OPTIONS.backoff!.maxAttempts! * OPTIONS.backoff!.capMs!;
+const OPEN_MS = OPTIONS.breaker!.halfOpenAfterMs!;
 
 const gatewayTimeout = () =>
   new UpstreamError({ system: 'lmis', transient: true, upstreamStatus: 504, diagnostics: 'Gateway Timeout' });
+const unavailable = () =>
+  new UpstreamError({ system: 'lmis', transient: true, upstreamStatus: 503, diagnostics: 'Service Unavailable' });
+const serverError = () =>
+  new UpstreamError({ system: 'lmis', transient: true, upstreamStatus: 500, diagnostics: 'Internal Server Error' });
+/** What the connector makes of a connection refused (upstream/errors.ts transportError). */
+const refused = (key: string) =>
+  transportError(
+    'lmis',
+    Object.assign(new Error('connect ECONNREFUSED 10.0.0.9:443'), { code: 'ECONNREFUSED' }),
+    'POST',
+    `/api/orders/${key}`,
+    30_000,
+  );
 
 /** A GET look-up answered without its list (a gateway's, or one poisoned item's). */
 const oddRead = () => malformedAnswer('lmis', 'GET /api/items?code=PCM500T answered without a results list');
+/** A gateway in maintenance answers each write's own request `200 {"message":"maintenance"}`. */
+const maintenance = (key: string) => malformedAnswer('lmis', `POST /api/orders/${key} answered {"message"}, no order`);
 
 interface Rig {
   outbox: Outbox;
@@ -55,7 +85,7 @@ async function rig(
   const clock = () => realNow() + skew;
   const start = clock();
   Date.now = clock;
-  const outbox = new Outbox({ store, options: { ...DEFAULT_OUTBOX_OPTIONS, pollMs: 60_000 } });
+  const outbox = new Outbox({ store, options: OPTIONS });
   const calls = new Map<string, number>();
   const delivered = new Map<string, number>();
   outbox.register('order', 'lmis', async (job) => {
@@ -108,11 +138,17 @@ async function accept(r: Rig, key: string): Promise<void> {
 
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
-    for (const keys of [['o-a', 'o-b', 'o-c'], ['o-alone']]) {
-      t.test(`a two-hour outage holds ${keys.length} write(s), each delivered once after it`, async (t) => {
-        const r = await rig(t, engine, (_key, elapsed) => (elapsed < 2 * HOUR ? gatewayTimeout() : 'ok'));
+    const outages: [string, string[], number, (key: string) => Error][] = [
+      ['answering 504 for two hours', ['o-a', 'o-b', 'o-c'], 2 * HOUR, gatewayTimeout],
+      ['refusing connections for six hours', ['o-alone'], 6 * HOUR, refused],
+      ['answering 503 for six hours', ['o-alone'], 6 * HOUR, unavailable],
+      ['in maintenance for five hours (every request answered oddly)', ['o-a', 'o-b', 'o-c'], 5 * HOUR, maintenance],
+    ];
+    for (const [what, keys, lasts, failure] of outages) {
+      t.test(`a system ${what} holds ${keys.length} write(s), each delivered once after it`, async (t) => {
+        const r = await rig(t, engine, (key, elapsed) => (elapsed < lasts ? failure(key) : 'ok'));
         for (const k of keys) await accept(r, k);
-        await r.runUntil(r.start + 3 * HOUR, keys);
+        await r.runUntil(r.start + lasts + HOUR, keys);
         for (const k of keys) {
           const [job] = await r.store.findJobsByKey(k);
           t.equal(job.status, 'done', `${k}: delivered after the outage (${job.attempts}, ${job.lastError})`);
@@ -124,7 +160,7 @@ for (const engine of engineCases()) {
     t.test('one write a healthy system answers 504 every time is charged after the bound, then dead', async (t) => {
       const r = await rig(t, engine, (key) => (key === 'o-poisoned' ? gatewayTimeout() : 'ok'));
       await accept(r, 'o-poisoned');
-      await r.runUntil(r.start + BOUND_MS - breaker.halfOpenAfterMs, ['o-poisoned']);
+      await r.runUntil(r.start + BOUND_MS - OPEN_MS, ['o-poisoned']);
       t.equal((await r.store.findJobsByKey('o-poisoned'))[0].status, 'pending', 'held within the bound');
       await r.runUntil(r.start + 12 * HOUR, ['o-poisoned']);
       const [job] = await r.store.findJobsByKey('o-poisoned');
@@ -156,6 +192,40 @@ for (const engine of engineCases()) {
         const [job] = await poisoned.store.findJobsByKey(k);
         t.equal(job.status, 'dead', `a poisoned read for ever: ${k} dead-lettered (${job.attempts} attempts)`);
       }
+    });
+
+    t.test('a write retried by an operator after its dead letter is held the whole bound again', async (t) => {
+      const r = await rig(t, engine, (key) => (key === 'o-poisoned' ? gatewayTimeout() : 'ok'));
+      await accept(r, 'o-poisoned');
+      await r.runUntil(r.start + BOUND_MS + 2 * HOUR, ['o-poisoned']);
+      const [dead] = await r.store.findJobsByKey('o-poisoned');
+      t.equal(dead.status, 'dead', 'dead-lettered first');
+      t.ok((await retryOutboxJob(r.store, dead.id, 'operator', 'dead')).ok, 'retried');
+      const retriedAt = r.now();
+      const callsBefore = r.calls.get('o-poisoned') ?? 0;
+      await r.runUntil(retriedAt + BOUND_MS - OPEN_MS, ['o-poisoned']);
+      const [job] = await r.store.findJobsByKey('o-poisoned');
+      const tried = (r.calls.get('o-poisoned') ?? 0) - callsBefore;
+      t.equal(job.status, 'pending', `held again within the bound from the retry (tried ${tried} times)`);
+      t.ok(tried > 1, 'its probes were sent meanwhile');
+      await r.runUntil(retriedAt + BOUND_MS + 2 * HOUR, ['o-poisoned']);
+      t.equal((await r.store.findJobsByKey('o-poisoned'))[0].status, 'dead', 'then dead again');
+    });
+
+    t.test('a dead-lettered write no longer counts as another one failing', async (t) => {
+      const r = await rig(t, engine, (key) => (key === 'o-500' ? serverError() : gatewayTimeout()));
+      await accept(r, 'o-500');
+      await r.runUntil(r.start + 12 * HOUR, ['o-500']);
+      t.equal((await r.store.findJobsByKey('o-500'))[0].status, 'dead', 'a write answered 500 alone dies');
+      const from = r.now();
+      await accept(r, 'o-504');
+      await r.runUntil(from + 12 * HOUR, ['o-504']);
+      const [job] = await r.store.findJobsByKey('o-504');
+      t.equal(job.status, 'dead', `the next write answered 504 alone dies after the bound (${job.attempts})`);
+      t.ok(
+        r.now() < from + BOUND_MS + 2 * HOUR,
+        `dead ${((r.now() - from) / HOUR).toFixed(1)} h after it was accepted`,
+      );
     });
   });
 }

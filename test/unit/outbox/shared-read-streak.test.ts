@@ -36,3 +36,13 @@ t.test('the same GET met long ago by another job does not join', async (t) => {
   streak.clear();
   t.notOk(streak.note('job-b', PARTIES, 1), 'a success between');
 });
+
+t.test('the streak says why: a shared read, or different requests (held however long)', async (t) => {
+  const streak = new OtherShapeStreak(() => WINDOW_MS);
+  streak.note('job-a', PARTIES, 0);
+  t.equal(streak.note('job-b', PARTIES, 1), 'shared-read', 'one GET two jobs met: held only for a while');
+  t.equal(streak.note('job-c', 'POST /api/orders #c', 2), 'requests', 'another request of another job');
+  const fresh = new OtherShapeStreak(() => WINDOW_MS);
+  fresh.note('job-a', 'POST /api/orders #a', 0);
+  t.equal(fresh.note('job-b', 'POST /api/orders #b', 1), 'requests', 'different writes: the system');
+});
