@@ -217,7 +217,7 @@ function occurrenceToAdopt(
 }
 
 /** Equal, or one a date and the other a time on that day (a system that keeps only the day). */
-function sameDay(a: string, b: string): boolean {
+export function sameDay(a: string, b: string): boolean {
   if (a === b) return true;
   return (a.length === 10 || b.length === 10) && a.slice(0, 10) === b.slice(0, 10);
 }

@@ -1,7 +1,8 @@
 import { MediatorError, type Issue } from '../domain/errors.js';
-import type { Delivery } from '../domain/index.js';
+import type { Delivery, DeliveryStatus } from '../domain/index.js';
 import type { FacilityRef, Identifier } from '../domain/identifiers.js';
-import type { Part } from './adapters.js';
+import type { Json } from './codecs/common.js';
+import { sameDay, type Part } from './adapters.js';
 
 /**
  * A transaction's SupplyDelivery entries of one delivery number are one delivery (R4 has one
@@ -11,8 +12,15 @@ import type { Part } from './adapters.js';
  * progress" was confirmed by the next. The lines of one order refuse such a disagreement (422,
  * adapters.ts assertSameOrder); so do these, each disagreeing entry named at its element, before
  * anything is recorded. A line that leaves a field unsaid agrees with the others (the merge takes
- * the said one); a status unsaid is "completed", as the delivery is decoded.
+ * the said one, deliveryOfLines), its status too (decoded alone it would be "completed").
+ *
+ * On R5 a delivery is one SupplyDelivery with all its lines: two entries of one delivery number
+ * are two writes of one delivery, and the merge kept only the later one's lines while answering
+ * the earlier under its own id. They are refused (assertOneR5Delivery), as two creates of one are.
  */
+
+/** How many other entries an issue names before "and N more": a 500-line delivery's answer stays small. */
+const OTHERS_NAMED = 3;
 
 /** One field of the delivery every line of it states, as FHIR names it and as its value compares. */
 interface SharedField {
@@ -20,13 +28,28 @@ interface SharedField {
   what: string;
   /** The value as shown in the answer, or undefined when the line leaves it unsaid. */
   valueOf(d: Delivery): string | undefined;
+  /** Whether the entry states it, when its decoded value has a default (status). */
+  said?(resource: Json): boolean;
   /** Whether two said values are the same statement (equal text unless given). */
   same?(a: string, b: string): boolean;
 }
 
+const STATUS: SharedField = {
+  element: 'status',
+  what: 'status',
+  valueOf: (d) => d.status,
+  said: (r) => r.status !== undefined,
+};
+const RECEIVED: SharedField = {
+  element: 'occurrenceDateTime',
+  what: 'date received',
+  valueOf: (d) => d.occurredAt,
+  same: sameReceivedDay,
+};
+
 const SHARED: SharedField[] = [
-  { element: 'status', what: 'status', valueOf: (d) => d.status },
-  { element: 'occurrenceDateTime', what: 'date received', valueOf: (d) => d.occurredAt, same: sameDateTime },
+  STATUS,
+  RECEIVED,
   { element: 'receiver', what: 'receiver', valueOf: (d) => d.receivedBy },
   { element: 'destination', what: 'destination', valueOf: (d) => facilityOf(d.destination), same: sameFacility },
   { element: 'supplier', what: 'supplier', valueOf: (d) => d.supplier?.display },
@@ -37,6 +60,27 @@ const SHARED: SharedField[] = [
 export interface DeliveryLineEntry {
   index: number;
   part: Part<Delivery>;
+  /** The entry's resource as sent: what it states, before decoding fills defaults. */
+  resource: Json;
+}
+
+/**
+ * Throws a 400 naming every entry of an R5 delivery after its first: on R5 a delivery is one
+ * SupplyDelivery, so a second entry of its number is a second write of it (by another id), which
+ * would be merged away silently.
+ */
+export function assertOneR5Delivery(lines: DeliveryLineEntry[]): void {
+  if (lines.length < 2) return;
+  const [first, ...later] = lines;
+  const number = first.part.build(undefined).identifier.value;
+  throw new MediatorError(
+    400,
+    later.map(({ index }) => ({
+      code: 'invalid' as const,
+      diagnostics: `Bundle.entry[${index}] is delivery ${number}, as Bundle.entry[${first.index}] is: on R5 a delivery is one SupplyDelivery: send it as one entry, with all its lines in suppliedItem`,
+      expression: [`Bundle.entry[${index}].resource.identifier`],
+    })),
+  );
 }
 
 /**
@@ -46,23 +90,20 @@ export interface DeliveryLineEntry {
  */
 export function assertDeliveryLinesAgree(lines: DeliveryLineEntry[]): void {
   if (lines.length < 2) return;
-  const decoded = lines.map(({ index, part }) => ({ index, delivery: part.build(undefined) }));
+  const decoded = decodedLines(lines);
   const issues = SHARED.flatMap((field) => disagreements(field, decoded));
   if (issues.length) throw new MediatorError(422, issues);
 }
 
 /** The issues of one field: none when every line stating it says the same. */
-function disagreements(field: SharedField, lines: { index: number; delivery: Delivery }[]): Issue[] {
-  const said = lines.flatMap(({ index, delivery }) => {
-    const value = field.valueOf(delivery);
-    return value === undefined ? [] : [{ index, value }];
-  });
+function disagreements(field: SharedField, lines: DecodedLine[]): Issue[] {
+  const said = saidBy(field, lines);
   const same = field.same ?? ((a: string, b: string) => a === b);
   const number = lines[0].delivery.identifier.value;
   return said.flatMap(({ index, value }) => {
     const differing = said.filter((o) => !same(o.value, value));
     if (!differing.length) return [];
-    const others = differing.map((o) => `Bundle.entry[${o.index}] '${o.value}'`).join(', ');
+    const others = listed(differing.map((o) => `Bundle.entry[${o.index}] '${o.value}'`));
     return [
       {
         code: 'business-rule' as const,
@@ -73,14 +114,63 @@ function disagreements(field: SharedField, lines: { index: number; delivery: Del
   });
 }
 
+interface DecodedLine {
+  index: number;
+  resource: Json;
+  delivery: Delivery;
+}
+
+/** Each line decoded alone, as a delivery of its own. */
+function decodedLines(lines: DeliveryLineEntry[]): DecodedLine[] {
+  return lines.map(({ index, part, resource }) => ({ index, resource, delivery: part.build(undefined) }));
+}
+
+/** The lines stating `field`, with the value each states. */
+function saidBy(field: SharedField, lines: DecodedLine[]): { index: number; value: string }[] {
+  return lines.flatMap(({ index, resource, delivery }) => {
+    const value = field.valueOf(delivery);
+    return value === undefined || field.said?.(resource) === false ? [] : [{ index, value }];
+  });
+}
+
+/** The first few of `items`, then how many more. */
+function listed(items: string[]): string {
+  const more = items.length - OTHERS_NAMED;
+  return items.slice(0, OTHERS_NAMED).join(', ') + (more > 0 ? ` and ${more} more` : '');
+}
+
 /**
- * Equal, or one a date and the other a time on that day (the lines agree on the day), or two
- * spellings of one instant (another zone offset).
+ * Lines received on one day agree, as an order's lines agree on when the goods are needed
+ * (adapters.ts sameDay): an app stamps each line as it is scanned, 09:15, 09:16, … The day is
+ * each value's own, in the offset it is written in, so the comparison is one day equal to another
+ * (an instant written in two zones may be two days: the client said two days).
  */
-function sameDateTime(a: string, b: string): boolean {
-  if (a === b) return true;
-  if (a.length === 10 || b.length === 10) return a.slice(0, 10) === b.slice(0, 10);
-  return Date.parse(a) === Date.parse(b);
+function sameReceivedDay(a: string, b: string): boolean {
+  return sameDay(a.slice(0, 10), b);
+}
+
+/**
+ * The delivery lines that agree (assertDeliveryLinesAgree) amount to, merged (`merged`, built line
+ * after line) as they say: the status a line states, not a later line's decoded default; and when
+ * received, the latest time a line states (the last line scanned), else the day stated.
+ */
+export function deliveryOfLines(merged: Delivery, lines: DeliveryLineEntry[]): Delivery {
+  if (lines.length < 2) return merged;
+  const decoded = decodedLines(lines);
+  const [status] = saidBy(STATUS, decoded);
+  const received = saidBy(RECEIVED, decoded).map((s) => s.value);
+  return {
+    ...merged,
+    status: (status?.value as DeliveryStatus | undefined) ?? merged.status,
+    occurredAt: latestReceived(received) ?? merged.occurredAt,
+  };
+}
+
+/** The latest instant among times (a date only when no line states a time). */
+function latestReceived(values: string[]): string | undefined {
+  const times = values.filter((v) => v.length > 10);
+  if (!times.length) return values[0];
+  return times.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
 }
 
 /** A facility as told in the answer: its reference, else its identifier. */

@@ -42,8 +42,14 @@ import { retriedWrite } from './applied-already.js';
 import { operationOutcome, toMediatorError } from './outcome.js';
 import { assertBundleShape, entryShapeIssues } from './bundle-shape.js';
 import { EntryProblems } from './entry-problems.js';
-import { assertDeliveryLinesAgree } from './bundle-delivery-lines.js';
+import {
+  assertDeliveryLinesAgree,
+  assertOneR5Delivery,
+  deliveryOfLines,
+  type DeliveryLineEntry,
+} from './bundle-delivery-lines.js';
 import type { Delivery } from '../domain/index.js';
+import type { FhirVersion } from './versions.js';
 import { assertNoEntryReference, entryReferences } from './bundle-references.js';
 import { fhirPathTranslator, inPostedTerms, transactionTranslator } from './domain-paths.js';
 import { parseQuery } from './query.js';
@@ -655,9 +661,9 @@ async function acceptAll(
   // an entry refused does not stop the others' checks: every problem is answered at once
   for (const e of entries.filter((x) => x.method !== 'GET' && !x.done))
     await problems.check(() => groupEntry(ctx, e, groups, existed, results));
-  refuseDisagreeingDeliveries(groups, problems);
+  refuseDisagreeingDeliveries(ctx.version, groups, problems);
   await problems.check(() => inPlaceOrStale(ctx, groups, results));
-  const writes = [...groups.values()].map((g) => ({ group: g, value: groupValue(g) }));
+  const writes = [...groups.values()].map((g) => ({ group: g, value: mergedValue(g) }));
   const planned = writes.map((w) => {
     const route = requireRoute(ctx, w.group.type);
     const mode: 'create' | 'update' = w.group.parts.every((p) => p.entry.method === 'PUT') ? 'update' : 'create';
@@ -719,20 +725,32 @@ async function acceptAll(
 }
 
 /**
- * The lines of one delivery that disagree on what the delivery says (bundle-delivery-lines.ts):
- * refused, and their write taken out of `groups`, so the other writes' checks do not check a
- * merge of them that no client sent.
+ * The lines of one delivery that disagree on what the delivery says (bundle-delivery-lines.ts), or
+ * on R5 two entries of one delivery: refused, and their write taken out of `groups`, so the other
+ * writes' checks do not check a merge of them that no client sent.
  */
-function refuseDisagreeingDeliveries(groups: Map<string, Group>, problems: EntryProblems): void {
+function refuseDisagreeingDeliveries(version: FhirVersion, groups: Map<string, Group>, problems: EntryProblems): void {
   for (const [key, g] of groups) {
     if (g.type !== 'SupplyDelivery') continue;
     try {
-      assertDeliveryLinesAgree(g.parts.map((p) => ({ index: p.entry.index, part: p.part as Part<Delivery> })));
+      if (version === 'r5') assertOneR5Delivery(deliveryLines(g));
+      else assertDeliveryLinesAgree(deliveryLines(g));
     } catch (err) {
       problems.add(err);
       groups.delete(key);
     }
   }
+}
+
+/** A delivery's entries as bundle-delivery-lines.ts checks and merges them. */
+function deliveryLines(g: Group): DeliveryLineEntry[] {
+  return g.parts.map((p) => ({ index: p.entry.index, part: p.part as Part<Delivery>, resource: p.entry.resource! }));
+}
+
+/** A group's write; a delivery's lines merged as they say (bundle-delivery-lines.ts deliveryOfLines). */
+function mergedValue(g: Group): unknown {
+  const value = groupValue(g);
+  return g.type === 'SupplyDelivery' ? deliveryOfLines(value as Delivery, deliveryLines(g)) : value;
 }
 
 /**

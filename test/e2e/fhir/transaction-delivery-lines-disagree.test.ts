@@ -5,14 +5,31 @@
  * transaction whose first line said "in progress" confirmed the whole proof of delivery. The lines
  * of one order already refuse such a disagreement (422); now the lines of one delivery do too,
  * each disagreeing entry named at its element, and nothing is recorded or sent. Lines that agree
- * (or leave a field unsaid) still confirm the delivery. Through the real mediator, the OpenLMIS
- * connector and its sandbox, on both store engines.
+ * (or leave a field unsaid, status too) still confirm the delivery, and lines received on one day
+ * at different times agree (an app stamps each line as scanned). The 422 of a long delivery names a
+ * few other lines, not all of them in every issue. On R5 a delivery is one SupplyDelivery: two
+ * entries of one delivery number are a 400 naming the later, nothing written (the earlier was
+ * dropped silently). Through the real mediator, the OpenLMIS connector and its sandbox, on both
+ * store engines.
  */
-import t from 'tap';
+import { randomUUID } from 'node:crypto';
+import t, { type Test } from 'tap';
 import { engineCases } from '../../support/outbox-engines.js';
-import { shippedDelivery, startRigOn, why, writesSince } from '../../support/openlmis-e2e.js';
+import { shippedDelivery, startRigOn, why, writesSince, type Rig } from '../../support/openlmis-e2e.js';
 
 type Resource = Record<string, any>;
+
+/** The R4 lines of the proof of delivery `podId` at `facility`, as a client lists them. */
+async function r4Lines(t: Test, rig: Rig, facility: string, podId: string): Promise<Resource[]> {
+  const listed = await rig.fhir(
+    'GET',
+    `/fhir/SupplyDelivery?destination=Location/${rig.lmis.seed.facilities[facility]}`,
+  );
+  t.equal(listed.status, 200, why(listed));
+  return (listed.body.entry ?? [])
+    .map((e: Resource) => e.resource)
+    .filter((r: Resource) => r.identifier?.some((i: Resource) => i.value === podId));
+}
 
 /** A line as read, confirmed as a client does: completed, everything accepted, that day, by that person. */
 function confirmedLine(read: Resource): Resource {
@@ -46,13 +63,8 @@ for (const engine of engineCases())
         { productCode: 'EM-AMX250', qty: 300 },
         { productCode: 'EM-PCM500', qty: 200 },
       ]);
-      const facilityId = rig.lmis.seed.facilities['LK-HC-105'];
       const elsewhere = rig.lmis.seed.facilities['LK-HC-101'];
-      const listed = await rig.fhir('GET', `/fhir/SupplyDelivery?destination=Location/${facilityId}`);
-      t.equal(listed.status, 200, why(listed));
-      const read: Resource[] = (listed.body.entry ?? [])
-        .map((e: Resource) => e.resource)
-        .filter((r: Resource) => r.identifier?.some((i: Resource) => i.value === podId));
+      const read = await r4Lines(t, rig, 'LK-HC-105', podId);
       t.equal(read.length, 3, 'the proof of delivery reads as three R4 lines');
       const lines = read.map(confirmedLine);
       const admin = await rig.lmis.login();
@@ -100,5 +112,113 @@ for (const engine of engineCases())
       const ok = await rig.fhir('POST', '/fhir', putAll([lines[0], quiet, lines[2]]));
       t.equal(ok.status, 200, `lines that agree: ${why(ok)}`);
       t.match(await pod(), { status: 'CONFIRMED', receivedDate: '2026-11-30', receivedBy: 'Nurse Achieng' });
+
+      await t.test('a long delivery: each issue names a few others', (t) => longDelivery(t, rig));
+      await t.test('lines received one day at different times agree', (t) => sameDayTimes(t, rig));
+      await t.test('a line leaving its status unsaid agrees', (t) => statusUnsaid(t, rig));
+      await t.test('R5: two entries of one delivery are a 400', (t) => twoR5Entries(t, rig));
     },
   );
+
+const FIVE = ['EM-ORS', 'EM-AMX250', 'EM-PCM500', 'EM-CTX480', 'EM-ZNC20'].map((productCode) => ({
+  productCode,
+  qty: 100,
+}));
+
+/** Five lines, the first in progress: its issue names three of the four others and "1 more". */
+async function longDelivery(t: Test, rig: Rig): Promise<void> {
+  const { podId } = await shippedDelivery(rig, 'LK-HC-102', 'LINES-LONG', FIVE);
+  const lines = (await r4Lines(t, rig, 'LK-HC-102', podId)).map(confirmedLine);
+  t.equal(lines.length, 5);
+  const res = await rig.fhir('POST', '/fhir', putAll([{ ...lines[0], status: 'in-progress' }, ...lines.slice(1)]));
+  t.equal(res.status, 422, why(res));
+  const first = res.body.issue[0];
+  t.same(first.expression, ['Bundle.entry[0].resource.status']);
+  t.match(
+    first.diagnostics,
+    /Bundle\.entry\[1\] 'completed', Bundle\.entry\[2\] 'completed', Bundle\.entry\[3\] 'completed' and 1 more\)/,
+  );
+  t.notMatch(first.diagnostics, /Bundle\.entry\[4\]/, 'the fourth other is counted, not named');
+}
+
+/**
+ * Lines stamped as scanned, one a date only and one in another zone's offset, all on 30 November
+ * in their own offsets: one delivery received that day, its time the latest stated (09:17Z).
+ */
+async function sameDayTimes(t: Test, rig: Rig): Promise<void> {
+  const { podId } = await shippedDelivery(rig, 'LK-HC-104', 'LINES-SAME-DAY', FIVE.slice(0, 3));
+  const [a, b, c] = (await r4Lines(t, rig, 'LK-HC-104', podId)).map(confirmedLine);
+  const jobs = new Set((await rig.mediator.store.listJobs()).map((j) => j.id));
+  const res = await rig.fhir(
+    'POST',
+    '/fhir',
+    putAll([
+      { ...a, occurrenceDateTime: '2026-11-30T09:15:00Z' },
+      { ...b, occurrenceDateTime: '2026-11-30T12:17:00+03:00' },
+      { ...c, occurrenceDateTime: '2026-11-30' },
+    ]),
+  );
+  t.equal(res.status, 200, `times of one day: ${why(res)}`);
+  const admin = await rig.lmis.login();
+  const pod = (await rig.lmis.call('GET', `/api/proofsOfDelivery/${podId}`, admin)).body;
+  t.match(pod, { status: 'CONFIRMED', receivedDate: '2026-11-30' });
+  const written = (await rig.mediator.store.listJobs()).filter((j) => !jobs.has(j.id));
+  t.equal(written.length, 1, 'one delivery written');
+  t.equal((written[0]?.payload as { occurredAt?: string }).occurredAt, '2026-11-30T12:17:00+03:00', 'the latest time');
+}
+
+/**
+ * Lines in progress, the last leaving its status unsaid: it agrees, and the delivery written is in
+ * progress (the status the lines state, not the last line's decoded default "completed").
+ */
+async function statusUnsaid(t: Test, rig: Rig): Promise<void> {
+  const { podId } = await shippedDelivery(rig, 'LK-HC-103', 'LINES-UNSAID', FIVE.slice(0, 3));
+  const [a, b, c] = (await r4Lines(t, rig, 'LK-HC-103', podId)).map(confirmedLine);
+  const { status: _s, ...unsaid } = c;
+  const jobs = new Set((await rig.mediator.store.listJobs()).map((j) => j.id));
+  const res = await rig.fhir(
+    'POST',
+    '/fhir',
+    putAll([{ ...a, status: 'in-progress' }, { ...b, status: 'in-progress' }, unsaid]),
+  );
+  t.equal(res.status, 200, `a status unsaid is no disagreement: ${why(res)}`);
+  const written = (await rig.mediator.store.listJobs()).filter((j) => !jobs.has(j.id));
+  t.equal(written.length, 1, 'one delivery written');
+  t.equal((written[0]?.payload as { status?: string }).status, 'in-progress', 'the status the lines state');
+}
+
+/**
+ * R5: two entries of one delivery number under two ids (PUT and PUT, POST and PUT) are a 400
+ * naming the later at its identifier; nothing reaches OpenLMIS.
+ */
+async function twoR5Entries(t: Test, rig: Rig): Promise<void> {
+  const { podId, read } = await shippedDelivery(rig, 'LK-HC-101', 'R5-TWO-ENTRIES', FIVE.slice(0, 2));
+  const { meta: _m, ...content } = structuredClone(read);
+  const items: Resource[] = content.suppliedItem;
+  for (const item of items)
+    item.quantity = { ...item.extension.find((e: Resource) => e.url.endsWith('/quantity-shipped')).valueQuantity };
+  const confirmed = { ...content, status: 'completed', occurrenceDateTime: '2026-11-30T09:15:00Z' };
+  const other = randomUUID();
+  const first = { ...confirmed, suppliedItem: [items[0]] };
+  const second = { ...confirmed, id: other, suppliedItem: [items[1]] };
+  const { id: _id, ...created } = first;
+  const before = rig.lmis.sb.state.requestCount();
+  for (const [label, entry0] of [
+    ['PUT, PUT', { resource: first, request: { method: 'PUT', url: `SupplyDelivery/${podId}` } }],
+    ['POST, PUT', { resource: created, request: { method: 'POST', url: 'SupplyDelivery' } }],
+  ] as const) {
+    const res = await rig.fhir('POST', '/fhir/R5', {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [entry0, { resource: second, request: { method: 'PUT', url: `SupplyDelivery/${other}` } }],
+    });
+    t.equal(res.status, 400, `${label}: ${why(res)}`);
+    t.same(
+      (res.body.issue ?? []).map((i: Resource) => [i.code, i.expression]),
+      [['invalid', ['Bundle.entry[1].resource.identifier']]],
+      `${label}: the later entry named`,
+    );
+    t.match(res.body.issue?.[0]?.diagnostics, /as Bundle\.entry\[0\] is: on R5 a delivery is one SupplyDelivery/);
+  }
+  t.same(writesSince(rig, before), [], 'nothing reaches OpenLMIS');
+}
