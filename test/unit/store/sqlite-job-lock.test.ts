@@ -192,3 +192,41 @@ t.test('the pauses between asks never run past the wait: the last ask is at its 
   t.ok(pauseWithin(50, 0.999) <= 10, 'a whole pause while there is time');
   t.ok(pauseWithin(50, 0) >= 2, 'never a busy spin');
 });
+
+t.test('a lock held throughout: refused at the end of the wait, the last ask there, no pause past it', async (t) => {
+  // a fake clock: each pause moves it on by what was asked, at once; the wait itself, not
+  // pauseWithin alone
+  let clock = 1_000_000;
+  const pauses: number[] = [];
+  const { takeJobLock: takeOnFakeClock, JOB_LOCK_WAIT_MS } = await t.mockImport<
+    typeof import('../../../src/store/sqlite-job-lock.js')
+  >('../../../src/store/sqlite-job-lock.js', {
+    'node:timers/promises': {
+      setTimeout: async (ms: number) => {
+        pauses.push(ms);
+        clock += ms;
+      },
+    },
+  });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'job-lock-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const dbFile = path.join(dir, 'mediator.db');
+  const held = await takeJobLock(dbFile, 'schedule:x'); // another connection holds it (SQLite: BUSY)
+  t.ok(held, 'held');
+  const realNow = Date.now;
+  const realRandom = Math.random;
+  Date.now = () => clock;
+  Math.random = () => 0.999; // the longest pauses: a whole one from near the end ran past the wait
+  let refused: unknown;
+  try {
+    refused = await takeOnFakeClock(dbFile, 'schedule:x');
+  } finally {
+    Date.now = realNow;
+    Math.random = realRandom;
+    held!();
+  }
+  t.equal(refused, undefined, 'refused');
+  const waited = pauses.reduce((a, b) => a + b, 0);
+  t.equal(Math.round(waited), JOB_LOCK_WAIT_MS, `the wait is ${JOB_LOCK_WAIT_MS} ms, then one last ask`);
+  t.ok(pauses.length >= JOB_LOCK_WAIT_MS / 10, `asked throughout (${pauses.length + 1} asks)`);
+});
