@@ -12,7 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
+import { REPEAT_AFTER_MS } from '../../../src/cli/start-up-signal.js';
 import { freePort } from '../../support/net.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { waitFor } from '../../support/wait-for.js';
@@ -56,53 +57,82 @@ async function holdingRelay(target: URL) {
 
 const engine = engineCases().find((e) => e.name === 'postgres')!;
 
+/** `serve` started on a fresh PostgreSQL database through a holding relay, and what it says. */
+async function serveHeld(t: Test) {
+  const db = await engine.freshDatabase();
+  t.teardown(db.drop);
+  const relay = await holdingRelay(new URL(db.databaseUrl));
+  t.teardown(() => relay.close());
+  const viaRelay = new URL(db.databaseUrl);
+  viaRelay.host = `127.0.0.1:${relay.port}`;
+  const dir = mkdtempSync(path.join(tmpdir(), 'serve-start-signal-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      DATA_DIR: dir,
+      DATABASE_URL: viaRelay.href,
+      HOST: '127.0.0.1',
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+      AUTH_MODE: 'off',
+      OPENLMIS_BASE_URL: '',
+      MSUPPLY_BASE_URL: '',
+      OPENMRS_BASE_URL: '',
+      DHIS2_BASE_URL: '',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  let gone = false;
+  void exited.then(() => (gone = true));
+  t.teardown(() => {
+    if (!gone) child.kill('SIGKILL');
+  });
+  await waitFor('the store connecting (held by the relay)', () => relay.held() > 0 || gone, 60_000);
+  return { child, relay, exited, out: () => out, gone: () => gone };
+}
+
 t.test(
   'a SIGTERM while serve starts: it starts, then stops as a running server does, exit 0',
   { skip: engine.skip, timeout: 120_000 },
   async (t) => {
-    const db = await engine.freshDatabase();
-    t.teardown(db.drop);
-    const relay = await holdingRelay(new URL(db.databaseUrl));
-    t.teardown(() => relay.close());
-    const viaRelay = new URL(db.databaseUrl);
-    viaRelay.host = `127.0.0.1:${relay.port}`;
-    const dir = mkdtempSync(path.join(tmpdir(), 'serve-start-signal-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'], {
-      cwd: root,
-      env: {
-        ...process.env,
-        DATA_DIR: dir,
-        DATABASE_URL: viaRelay.href,
-        HOST: '127.0.0.1',
-        PORT: String(await freePort()),
-        LOG_LEVEL: 'info',
-        AUTH_MODE: 'off',
-        OPENLMIS_BASE_URL: '',
-        MSUPPLY_BASE_URL: '',
-        OPENMRS_BASE_URL: '',
-        DHIS2_BASE_URL: '',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
+    const serve = await serveHeld(t);
+    serve.child.kill('SIGTERM');
+    await waitFor(
+      'the signal heard, or the process gone',
+      () => /during start-up/.test(serve.out()) || serve.gone(),
+      30_000,
     );
-    let gone = false;
-    void exited.then(() => (gone = true));
-    t.teardown(() => {
-      if (!gone) child.kill('SIGKILL');
-    });
-
-    await waitFor('the store connecting (held by the relay)', () => relay.held() > 0 || gone, 60_000);
-    child.kill('SIGTERM');
-    await waitFor('the signal heard, or the process gone', () => /during start-up/.test(out) || gone, 30_000);
-    relay.go();
-    const { code, signal } = await exited;
+    serve.relay.go();
+    const { code, signal } = await serve.exited;
     t.same({ code, signal }, { code: 0, signal: null }, 'exit 0, as a running server stopped so');
-    t.match(out, /"msg":"shutting down"/, 'stopped as a running server is');
+    t.match(serve.out(), /"msg":"shutting down"/, 'stopped as a running server is');
+  },
+);
+
+t.test(
+  'a second signal while serve still starts, over a second after the first: exit 1 at once',
+  { skip: engine.skip, timeout: 120_000 },
+  async (t) => {
+    const serve = await serveHeld(t);
+    serve.child.kill('SIGINT');
+    await waitFor(
+      'the signal heard, or the process gone',
+      () => /during start-up/.test(serve.out()) || serve.gone(),
+      30_000,
+    );
+    // the operator's second Ctrl-C, not the first passed on twice: a second is the least it takes
+    await new Promise((resolve) => setTimeout(resolve, REPEAT_AFTER_MS + 200));
+    serve.child.kill('SIGINT');
+    const { code, signal } = await serve.exited; // the relay still holds the start
+    t.same({ code, signal }, { code: 1, signal: null }, 'exit 1, not left to finish its start');
+    t.match(serve.out(), /SIGINT again during start-up: exiting at once/);
   },
 );
