@@ -266,6 +266,17 @@ export const listProofsOfDelivery = (client: LmisClient, shipmentId: string) =>
 export const getProofOfDelivery = (client: LmisClient, id: string) =>
   getOrAbsent<ProofOfDeliveryDto>(client, { path: `/api/proofsOfDelivery/${id}` });
 
+/** PUT /api/proofsOfDelivery/{id} without status CONFIRMED: the draft saved (quantities, receiver, date). */
+export const saveProofOfDeliveryDraft = (client: LmisClient, id: string, body: unknown) =>
+  // the same draft again is the same draft: safe to retry
+  client.call<ProofOfDeliveryDto>({
+    method: 'PUT',
+    path: `/api/proofsOfDelivery/${id}`,
+    body,
+    retry: true,
+    carries: ['id', 'status'],
+  });
+
 /** PUT /api/proofsOfDelivery/{id} with status CONFIRMED: the confirmation (no /confirm endpoint exists). */
 export const confirmProofOfDelivery = (client: LmisClient, id: string, body: unknown) =>
   client.call<ProofOfDeliveryDto>({

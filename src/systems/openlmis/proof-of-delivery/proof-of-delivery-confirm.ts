@@ -105,14 +105,16 @@ export function matchReceivedLines(
   return matched;
 }
 
+/** `status`: CONFIRMED confirms; the POD's own status (INITIATED) saves the draft (same PUT, reference §3.3). */
 export function buildConfirmBody(
   pod: ProofOfDeliveryDto,
   matched: Map<PodLineDto, ReceivedLine>,
   meta: ConfirmMeta,
+  status = 'CONFIRMED',
 ): ProofOfDeliveryDto {
   return {
     ...pod,
-    status: 'CONFIRMED',
+    status,
     receivedBy: meta.receivedBy,
     deliveredBy: meta.deliveredBy,
     receivedDate: meta.receivedDate,

@@ -18,7 +18,8 @@ import { toUnit } from '../product/units.js';
 import * as api from '../api.js';
 
 /**
- * Delivery received → proof of delivery CONFIRMED (reference §3.3). Steps: find-pod, confirm.
+ * Delivery received → proof of delivery CONFIRMED (reference §3.3); in-progress → its draft saved.
+ * Steps: find-pod, confirm.
  * Confirm reads the POD first, so a retry after a lost answer finds it CONFIRMED: with exactly the
  * same quantities that is success without a second write; with other quantities it is a 409 —
  * and so is the upstream's own 400 alreadyConfirmed, which a client should never see as a 400.
@@ -180,6 +181,27 @@ function sameConfirmationOrRefuse(pod: ProofOfDeliveryDto, d: Delivery, matched:
   if (change) throw change;
 }
 
+/**
+ * Only a received (completed) delivery confirms: confirming is irreversible in OpenLMIS (stock
+ * received, order RECEIVED). An in-progress one (counted, not received yet) saves the POD draft,
+ * the same PUT without CONFIRMED. A POD has no abandoned or cancelled state: such a write is refused.
+ */
+function checkWritableStatus(d: Delivery): void {
+  if (d.status === 'completed' || d.status === 'in-progress') return;
+  throw new BusinessRuleError(
+    `a delivery cannot be written ${d.status} to OpenLMIS: a proof of delivery is only saved as a draft (in-progress) or confirmed (completed), and has no ${d.status} state`,
+    'Delivery.status',
+  );
+}
+
+/** The in-progress write: the POD draft saved with these quantities, receiver and date; its status kept. */
+async function saveDraft(deps: OpenLmisDeps, prepared: PreparedConfirm, d: Delivery): Promise<string> {
+  const { ctx, matched } = prepared;
+  const body = buildConfirmBody(ctx.pod, matched, metaOf(d, ctx.order), ctx.pod.status ?? 'INITIATED');
+  const saved = await api.saveProofOfDeliveryDraft(deps.client, ctx.pod.id, body);
+  return saved.status ?? 'INITIATED';
+}
+
 async function confirm(
   deps: OpenLmisDeps,
   d: Delivery,
@@ -187,9 +209,11 @@ async function confirm(
   facilityId: string,
   known?: ProofOfDeliveryDto,
 ): Promise<string> {
-  const { ctx, lines, matched } = await prepareConfirm(deps, d, podId, facilityId, known);
+  const prepared = await prepareConfirm(deps, d, podId, facilityId, known);
+  const { ctx, lines, matched } = prepared;
   // prepareConfirm refused a confirmed POD unless this is its confirmation sent again
   if (ctx.pod.status === 'CONFIRMED') return 'CONFIRMED';
+  if (d.status === 'in-progress') return saveDraft(deps, prepared, d);
   try {
     const saved = await api.confirmProofOfDelivery(
       deps.client,
@@ -208,6 +232,7 @@ async function confirm(
 }
 
 export async function confirmDelivery(deps: OpenLmisDeps, d: Delivery, journal: StepJournal): Promise<WriteResult> {
+  checkWritableStatus(d);
   if (!d.lines.length) throw new BusinessRuleError('the delivery has no lines', 'Delivery.lines');
   const facility = await deps.resolveFacility(d.destination, 'Delivery.destination');
   let found: ProofOfDeliveryDto | undefined;
@@ -222,6 +247,7 @@ export async function confirmDelivery(deps: OpenLmisDeps, d: Delivery, journal: 
 
 /** The delivery's precheck: its POD found and every line matched and converted, nothing written. */
 export async function precheckDelivery(deps: OpenLmisDeps, d: Delivery): Promise<void> {
+  checkWritableStatus(d);
   if (!d.lines.length) throw new BusinessRuleError('the delivery has no lines', 'Delivery.lines');
   const facility = await deps.resolveFacility(d.destination, 'Delivery.destination');
   const pod = await findPodFor(deps, d, facility.id);
