@@ -653,7 +653,7 @@ export function registerTrackerRoutes(
     if ((v41 && q.events !== undefined) || (old && q.event !== undefined))
       list = list.filter((e) => uids.includes(e.event));
     for (const f of q.filter === undefined ? [] : Array.isArray(q.filter) ? q.filter : [q.filter]) {
-      for (const [de, ...parts] of trackerFilterItems(String(f))) {
+      for (const [de, ...parts] of trackerFilterItems(String(f), filterEscapes(state.version))) {
         if (parts.length < 2 || parts.length % 2)
           throw errorMessage(400, `Query item or filter is invalid: ${[de, ...parts].join(':')}`);
         for (let i = 0; i < parts.length; i += 2) {
@@ -735,18 +735,29 @@ export function registerTrackerRoutes(
 }
 
 /**
+ * Whether a server of `version` reads `/` in a tracker filter as an escape: from 2.40.1 and 2.41
+ * (dhis2-core DHIS2-15298, PR #13981); before, `/` is an ordinary character.
+ */
+function filterEscapes(version: string): boolean {
+  const [, major, patch] = /^2\.(\d+)(?:\.(\d+))?/.exec(version) ?? [];
+  if (major === undefined) return true;
+  return Number(major) > 40 || (Number(major) === 40 && Number(patch ?? 0) >= 1);
+}
+
+/**
  * A tracker `filter` parameter as DHIS2 reads it (docs.dhis2.org developer/web-api tracker.md,
  * events `filter`: "Characters such as `:` or `,`, as part of the filter value, need to be escaped
  * by `/`. Likewise, `/` needs to be escaped"): items at each unescaped `,`, each item's parts at
- * each unescaped `:`, and `/x` read as `x`.
+ * each unescaped `:`, and `/x` read as `x` when the server takes escapes (`escapes`, 2.40.1+),
+ * else `/` as itself.
  */
-export function trackerFilterItems(raw: string): string[][] {
+export function trackerFilterItems(raw: string, escapes = true): string[][] {
   const items: string[][] = [];
   let item: string[] = [];
   let part = '';
   for (let i = 0; i < raw.length; i++) {
     const c = raw[i];
-    if (c === '/' && i + 1 < raw.length) part += raw[++i];
+    if (escapes && c === '/' && i + 1 < raw.length) part += raw[++i];
     else if (c === ':') {
       item.push(part);
       part = '';

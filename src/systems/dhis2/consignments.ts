@@ -1,4 +1,4 @@
-import { eqFilter } from './tracker-filter.js';
+import { eqFilter, withValue } from './tracker-filter.js';
 import { deliveryLineId } from '../../domain/line-ids.js';
 import { BusinessRuleError, ConflictError } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
@@ -245,8 +245,11 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
     consignmentDeliveries(deps, events, events.length ? await deps.client.serverZone() : UTC);
 
   /** The events of one consignment: its reference at one org unit. */
-  const eventsOf = (orgUnit: string, ref: string) =>
-    eventsWhere({ orgUnit, filter: eqFilter(deps.program().reference, ref) });
+  const eventsOf = async (orgUnit: string, ref: string) => {
+    const de = deps.program().reference;
+    const filter = eqFilter(de, ref, (await deps.client.features()).trackerFilterEscapes);
+    return withValue(await eventsWhere({ orgUnit, ...(filter ? { filter } : {}) }), de, ref);
+  };
 
   const byKey = async (orgUnit: string, ref: string) => (await toDeliveries(await eventsOf(orgUnit, ref)))[0];
 

@@ -1,4 +1,4 @@
-import { eqFilter } from './tracker-filter.js';
+import { eqFilter, withValue } from './tracker-filter.js';
 import { wallTimeIn } from './server-time.js';
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { Delivery } from '../../domain/index.js';
@@ -126,13 +126,18 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
       const deliveries: Delivery[] = [];
       const unreadable: UnreadableReceipt[] = [];
       for (const { orgUnit, ref } of keys.values()) {
-        const events = await allOf<Json>(deps.client, '/api/tracker/events', 'events', {
-          program: p.program,
-          programStage: p.stage,
-          orgUnit,
-          filter: eqFilter(p.reference, ref),
-          fields,
-        });
+        const filter = eqFilter(p.reference, ref, (await deps.client.features()).trackerFilterEscapes);
+        const events = withValue(
+          await allOf<Json>(deps.client, '/api/tracker/events', 'events', {
+            program: p.program,
+            programStage: p.stage,
+            orgUnit,
+            ...(filter ? { filter } : {}),
+            fields,
+          }),
+          p.reference,
+          ref,
+        );
         const zone = await deps.client.serverZone();
         for (const delivery of await consignmentDeliveries({ ...deps, program: deps.consignments }, events, zone)) {
           if (delivery.status !== 'completed') continue;

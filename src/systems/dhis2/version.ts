@@ -40,6 +40,11 @@ export interface VersionFeatures {
    */
   trackerFilters41: boolean;
   /**
+   * A tracker export `filter` value takes `/` as an escape (`//`, `/:`, `/,`) from 2.40.1 and 2.41
+   * (dhis2-core DHIS2-15298, PR #13981); before, `/` is an ordinary character (tracker-filter.ts).
+   */
+  trackerFilterEscapes: boolean;
+  /**
    * Tracker exports order by the tracker names (`createdAt`, `updatedAt`, `occurredAt`) from 2.38;
    * 2.36–2.37 take the stored names (`created`, `lastUpdated`, `eventDate`) and silently drop any
    * other (dhis2-core tag 2.36.0 `RequestToSearchParamsMapper.getOrderParams`: filteredBySchema;
@@ -70,6 +75,7 @@ export function featuresOf(v: Dhis2Version | undefined): VersionFeatures {
     sqlDataEntry: major >= 43,
     indexedConflicts: major >= 38,
     trackerFilters41: major >= 41,
+    trackerFilterEscapes: major > 40 || (major === 40 && (v?.patch ?? 0) >= 1),
     trackerOrderNames: major >= 38,
   };
 }

@@ -61,6 +61,7 @@ t.test(
       sqlDataEntry: false,
       indexedConflicts: true,
       trackerFilters41: false,
+      trackerFilterEscapes: false,
       trackerOrderNames: true,
     });
     t.equal(h.sandbox.state.count('GET', '/api/system/info'), 1, 'one call for many questions');
