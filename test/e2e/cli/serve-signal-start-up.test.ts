@@ -96,7 +96,12 @@ async function serveHeld(t: Test) {
     if (!gone) child.kill('SIGKILL');
   });
   await waitFor('the store connecting (held by the relay)', () => relay.held() > 0 || gone, 60_000);
-  return { child, relay, exited, out: () => out, gone: () => gone };
+  /** `signal` sent while it starts, once it has said so (or ended). */
+  const signalled = async (signal: NodeJS.Signals) => {
+    child.kill(signal);
+    await waitFor('the signal heard, or the process gone', () => /during start-up/.test(out) || gone, 30_000);
+  };
+  return { child, relay, exited, signalled, out: () => out, gone: () => gone };
 }
 
 t.test(
@@ -104,12 +109,7 @@ t.test(
   { skip: engine.skip, timeout: 120_000 },
   async (t) => {
     const serve = await serveHeld(t);
-    serve.child.kill('SIGTERM');
-    await waitFor(
-      'the signal heard, or the process gone',
-      () => /during start-up/.test(serve.out()) || serve.gone(),
-      30_000,
-    );
+    await serve.signalled('SIGTERM');
     serve.relay.go();
     const { code, signal } = await serve.exited;
     t.same({ code, signal }, { code: 0, signal: null }, 'exit 0, as a running server stopped so');
@@ -122,12 +122,7 @@ t.test(
   { skip: engine.skip, timeout: 120_000 },
   async (t) => {
     const serve = await serveHeld(t);
-    serve.child.kill('SIGINT');
-    await waitFor(
-      'the signal heard, or the process gone',
-      () => /during start-up/.test(serve.out()) || serve.gone(),
-      30_000,
-    );
+    await serve.signalled('SIGINT');
     // the operator's second Ctrl-C, not the first passed on twice: a second is the least it takes
     await new Promise((resolve) => setTimeout(resolve, REPEAT_AFTER_MS + 200));
     serve.child.kill('SIGINT');
