@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { WalSync } from './wal-sync.js';
+import { markDatabaseAway } from './database-away.js';
 
 /** What GroupCommit needs of a WalSync (tests pass their own). */
 export type DurabilitySync = Pick<WalSync, 'sync' | 'syncNow'>;
@@ -451,6 +452,10 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 function settleGroup(group: SyncGroup, result: unknown): void {
   if (group.settled) return;
   group.settled = true;
+  // a failed fsync (a raw EIO from fs, no SQLITE_ code) is the database's failure, retried later
+  // like one: an attempt reading the store while an accept's sync ran (accept-on-disk.ts) would
+  // otherwise take it for a bug of ours and dead-letter the write
+  if (result !== NO_ERROR) markDatabaseAway(result);
   for (const w of group.waiters) w.settle(result);
 }
 

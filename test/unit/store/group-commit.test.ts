@@ -12,6 +12,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
 import { GroupCommit } from '../../../src/store/group-commit.js';
+import { isDatabaseAway } from '../../../src/store/database-away.js';
 import { openStore, PayloadConflict, type NewJob } from '../../../src/store/index.js';
 import { SqliteStore } from '../../../src/store/sqlite.js';
 
@@ -295,6 +296,10 @@ t.test('a failed fsync rejects every operation it covered', async (t) => {
     'both writes of the batch reject: their durability is unknown, so no client is told they are accepted',
   );
   t.match(String((outcomes[0] as PromiseRejectedResult).reason), /EIO/);
+  t.ok(
+    isDatabaseAway((outcomes[0] as PromiseRejectedResult).reason),
+    "the raw EIO is the database's failure (retried later), not a bug of ours (dead-lettered)",
+  );
   t.equal((await store.recordWrite(newJob('after'))).created, true, 'the next write works again');
 });
 
