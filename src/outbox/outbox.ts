@@ -405,35 +405,42 @@ export class Outbox {
     const accepted = acceptOnDisk(ahead);
     // the jobs an update of the request's OpenHIM transaction is built from: its envelope names them
     noteTransactionJobs(recorded.flatMap((r, i) => (reqs[i].transactionId === undefined ? [] : [r.job.id])));
-    const outcomes = await Promise.all(
-      recorded.map(async (r, i): Promise<WriteOutcome> => {
-        const deadlineAt = now + (reqs[i].deadlineMs ?? this.options.deadlineMs);
-        if (!r.created)
-          return this.answerDuplicate(r.job, reqs[i].transactionId, deadlineAt, sharesTransaction(reqs, i));
-        // a refused write does not keep its key: this one is evaluated afresh (the store audits it)
-        if (r.supersedes)
-          this.logger.info(
-            { jobId: r.job.id, supersedes: r.supersedes, flow: r.job.flow, system: r.job.system },
-            'outbox: a write takes over the key of a refused one',
-          );
-        // behind an earlier write of its resource: not attempted before it (the claim keeps the order).
-        // The caller knows of the system of record's last job; a secondary target's earlier job
-        // (in backoff at DHIS2 while OpenLMIS took it) only the store sees.
-        if (
-          reqs[i].behind ||
-          (this.handlers.isInOrder(r.job.flow, r.job.system) && (await this.store.waitsBehind(r.job.id)))
-        )
-          return this.defer(
-            r.job,
-            jobs[i].leaseOwner,
-            now,
-            `an earlier write of it is still waiting to be delivered to ${r.job.system}; this one is delivered after it`,
-          );
-        // the lease as recorded: the attempt must end inside it (attemptBudgetMs)
-        const job = { ...r.job, leaseUntil: jobs[i].leaseUntil };
-        return this.deliverNow(job, jobs[i].leaseOwner, deadlineAt, options.endAhead === true, accepted.writesAfter);
-      }),
-    );
+    let outcomes: WriteOutcome[];
+    try {
+      outcomes = await Promise.all(
+        recorded.map(async (r, i): Promise<WriteOutcome> => {
+          const deadlineAt = now + (reqs[i].deadlineMs ?? this.options.deadlineMs);
+          if (!r.created)
+            return this.answerDuplicate(r.job, reqs[i].transactionId, deadlineAt, sharesTransaction(reqs, i));
+          // a refused write does not keep its key: this one is evaluated afresh (the store audits it)
+          if (r.supersedes)
+            this.logger.info(
+              { jobId: r.job.id, supersedes: r.supersedes, flow: r.job.flow, system: r.job.system },
+              'outbox: a write takes over the key of a refused one',
+            );
+          // behind an earlier write of its resource: not attempted before it (the claim keeps the order).
+          // The caller knows of the system of record's last job; a secondary target's earlier job
+          // (in backoff at DHIS2 while OpenLMIS took it) only the store sees.
+          if (
+            reqs[i].behind ||
+            (this.handlers.isInOrder(r.job.flow, r.job.system) && (await this.store.waitsBehind(r.job.id)))
+          )
+            return this.defer(
+              r.job,
+              jobs[i].leaseOwner,
+              now,
+              `an earlier write of it is still waiting to be delivered to ${r.job.system}; this one is delivered after it`,
+            );
+          // the lease as recorded: the attempt must end inside it (attemptBudgetMs)
+          const job = { ...r.job, leaseUntil: jobs[i].leaseUntil };
+          return this.deliverNow(job, jobs[i].leaseOwner, deadlineAt, options.endAhead === true, accepted.writesAfter);
+        }),
+      );
+    } catch (err) {
+      // an error answer too waits for the accept's sync: it may already be on disk (a resend is then a duplicate)
+      await accepted.answered.catch(() => undefined);
+      throw err;
+    }
     // nobody is answered before the accept is on disk, whatever the outcome
     await accepted.answered;
     // one answered before its end (202) leaves its OpenHIM transaction awaiting an update from us

@@ -106,3 +106,21 @@ t.test(
     t.equal(u.hits('POST /stock'), 2, 'written upstream once, by the retry');
   },
 );
+
+t.test("an error answer too waits for the accept's sync", async (t) => {
+  const { outbox } = await rig(t);
+  const fsyncs = holdFsyncs(t);
+  // a failure of the outbox's own after the record (a store read refusing, say), before any attempt
+  (outbox as unknown as { deliverNow: () => Promise<never> }).deliverNow = () =>
+    Promise.reject(new Error('the store refused a read'));
+  let settled = false;
+  const outcome = outbox
+    .acceptWrite({ flow: 'stock', system: 'lmis', idempotencyKey: 'count-err', payload: { n: 3 } })
+    .finally(() => (settled = true));
+  outcome.catch(() => undefined);
+  await until("the accept's fsync to be asked for", () => fsyncs.held() >= 1);
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(settled, false, 'the error is not answered while the accept may still be lost');
+  fsyncs.release();
+  await t.rejects(outcome, /the store refused a read/, 'answered with its error once on disk');
+});
