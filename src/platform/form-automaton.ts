@@ -135,7 +135,9 @@ export class FormAutomaton {
         state = next[state * columns + columnOf[text.charCodeAt(i)]];
         const length = longest[state];
         if (length > 0) {
-          found(i + 1 - length, i + 1);
+          // a form ending at or before `reported` was found in an earlier round: reporting it again
+          // would break the order of ends SpanUnion relies on (its union is right only by luck then)
+          if (i + 1 > reported) found(i + 1 - length, i + 1);
           lastEnd = i + 1;
         }
       }

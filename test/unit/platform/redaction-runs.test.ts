@@ -7,6 +7,7 @@
 import t from 'tap';
 import { scrubSecretValues } from '../../../src/openhim/masking.js';
 import { widenToEscapes } from '../../../src/platform/escape-bounds.js';
+import { FormAutomaton } from '../../../src/platform/form-automaton.js';
 import { maskSpans, type Span } from '../../../src/platform/mask-spans.js';
 import { MASK, type Redactor } from '../../../src/platform/redaction.js';
 import { redactorOf } from '../../support/overlapping-secrets.js';
@@ -141,4 +142,18 @@ t.test('long random texts: the automaton hands back to the search and reads on a
     if (r.redact(text) !== bruteForce(r, text)) differences += 1;
   }
   t.equal(differences, 0, 'no difference from the reference');
+});
+
+t.test('the automaton reports each form end once, in order of its end (SpanUnion relies on it)', async (t) => {
+  // a round restarting at a match that begins before the last reported end used to report spans
+  // again with smaller ends (the union was right only because a covering match came later)
+  const long = 'ab' + 'z'.repeat(5) + 'cc' + 'z'.repeat(70) + 'Q';
+  const automaton = FormAutomaton.of(['ab', 'yab' + 'z'.repeat(4), 'cc', long])!;
+  const ends: number[] = [];
+  automaton.scan('y' + long + 'zzz', (_start, end) => ends.push(end));
+  t.ok(
+    ends.every((end, i) => i === 0 || end > ends[i - 1]),
+    `ends strictly grow: ${ends.join(', ')}`,
+  );
+  t.equal(ends[ends.length - 1], 1 + long.length, 'the long form is found');
 });
