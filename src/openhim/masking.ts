@@ -253,9 +253,19 @@ function maskLiterals(text: string, present: readonly string[]): string {
   return maskSpans(text, literalSpans(text, present).map(wholeEscapesIn(text)), MASK);
 }
 
+/**
+ * The secrets and, for one holding `\` or `"`, its JSON-escaped form: in a JSON body such a secret
+ * stands escaped, and its raw form matched from the escaped backslash of `\\` starts after it
+ * (escape-bounds ownStart), leaving its first character in clear.
+ */
+function withJsonForms(secrets: readonly string[]): string[] {
+  const forms = secrets.flatMap((s) => (/[\\"]/.test(s) ? [s, JSON.stringify(s).slice(1, -1)] : [s]));
+  return [...new Set(forms)];
+}
+
 /** Replaces literal occurrences of configured secrets (short values are skipped: they would mask ordinary words). */
 export function scrubSecretValues(text: string, secretValues: readonly string[]): string {
-  const maskable = secretValues.filter((secret) => secret.length >= MIN_SECRET_LENGTH);
+  const maskable = withJsonForms(secretValues.filter((secret) => secret.length >= MIN_SECRET_LENGTH));
   if (maskable.length === 0) return text;
   if (text.length >= FINDER_FROM_LENGTH) {
     // a text holding none is the answer as it is

@@ -73,3 +73,14 @@ t.test('random JSON bodies stay JSON once scrubbed, short and long, no secret le
   t.equal(broken, 0, 'every scrubbed body parses');
   t.equal(kept, 0, 'no secret left in a parsed body');
 });
+
+t.test('a secret starting with a backslash is masked whole in a JSON body, its first character too', async (t) => {
+  const secret = '\\Pw-secret9';
+  const redactor = new Redactor([secret]);
+  for (const body of [JSON.stringify({ note: secret }), JSON.stringify({ note: `${'y'.repeat(600)} ${secret}` })]) {
+    const shown = redactor.redact(maskBodyText(body, 'application/json', [secret]));
+    const note = String((JSON.parse(shown) as { note: string }).note);
+    t.notOk(note.includes('\\'), `no backslash of the secret left in clear: ${note.slice(-20)}`);
+    t.ok(note.endsWith(MASK), 'the secret masked');
+  }
+});
