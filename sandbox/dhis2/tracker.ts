@@ -1,5 +1,4 @@
-import { serverWallTime } from '../../src/systems/dhis2/server-time.js';
-import { wallTime } from './server-zone.js';
+import { keptWallTime, wallTime } from './server-zone.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SEED_PRODUCT_CODES, seedUid } from './seed.js';
 import { stamp, type Dhis2State } from './state.js';
@@ -357,7 +356,7 @@ export class TrackerState {
           enrollment: e.enrollment,
           trackedEntity: te?.trackedEntity,
           orgUnit: e.orgUnit,
-          occurredAt: serverWallTime(String(e.occurredAt), this.state.timeZone),
+          occurredAt: keptWallTime(String(e.occurredAt), this.state.timeZone),
           status: e.status ?? 'ACTIVE',
           dataValues: (e.dataValues ?? []).map((d: Json) => ({ dataElement: d.dataElement, value: String(d.value) })),
           notes: e.notes ?? [],

@@ -50,16 +50,25 @@ export function wallTimeIn(at: number, zone: string): string {
   return new Date(wall).toISOString().replace(/Z$/, '');
 }
 
+const DAY = 86_400_000;
+
+/** The offset of `zone` at instant `at` (ms). */
+const offsetAt = (at: number, zone: string) => wallAsUtc(at, zone) - at;
+
 /**
  * The instant a wall time without a zone names in `zone` (ms since the epoch; NaN when it is no
- * time). A wall time a clock change skips or repeats takes the offset in force just before it.
+ * time), as java.time's LocalDateTime.atZone does (DHIS2 is a JVM): a wall time a clock change
+ * repeats is the earlier instant (the offset in force before it), one a change skips is moved
+ * later by the gap (read with the offset before it). The offsets a day either side are the
+ * candidates: no zone changes twice within a day.
  */
 export function instantOfWallTime(wall: string, zone: string): number {
   const asUtc = Date.parse(`${wall}Z`);
   if (!Number.isFinite(asUtc) || isUtc(zone)) return asUtc;
-  const first = asUtc - (wallAsUtc(asUtc, zone) - asUtc);
-  const offset = wallAsUtc(first, zone) - first;
-  return asUtc - offset;
+  const before = offsetAt(asUtc - DAY, zone);
+  const after = offsetAt(asUtc + DAY, zone);
+  const fits = [asUtc - before, asUtc - after].filter((at) => offsetAt(at, zone) === asUtc - at);
+  return fits.length ? Math.min(...fits) : asUtc - before;
 }
 
 /**

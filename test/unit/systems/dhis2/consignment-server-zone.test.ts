@@ -9,6 +9,7 @@ import type { Delivery } from '../../../../src/domain/index.js';
 import { instantOfWallTime, wallTimeIn } from '../../../../src/systems/dhis2/server-time.js';
 import { consignmentCapability, nativeEvent } from '../../../support/dhis2-consignments.js';
 import { CONSIGNMENT } from '../../../../sandbox/dhis2/index.js';
+import { wallTime as sandboxWallTime } from '../../../../sandbox/dhis2/server-zone.js';
 import { memoryJournal, startHarness } from './harness.js';
 
 const GTIN = 'https://www.gs1.org/gtin';
@@ -59,4 +60,34 @@ t.test('wall time in a zone and back, across a clock change', async (t) => {
   t.equal(instantOfWallTime('2026-07-01T12:00:00', 'America/Sao_Paulo'), Date.parse('2026-07-01T15:00:00Z'));
   t.equal(instantOfWallTime('2026-07-01T12:00:00', 'Etc/UTC'), Date.parse('2026-07-01T12:00:00Z'));
   t.equal(wallTimeIn(Date.parse('2026-12-31T20:00:00Z'), 'Asia/Kathmandu'), '2027-01-01T01:45:00.000');
+});
+
+// java.time's LocalDateTime.atZone, as the JVM DHIS2 runs on reads its wall times
+t.test('a repeated hour is its earlier instant, a skipped one moved on by the gap, as java.time', async (t) => {
+  t.equal(
+    instantOfWallTime('2026-10-25T02:30:00', 'Europe/Berlin'),
+    Date.parse('2026-10-25T00:30:00Z'),
+    '02:30 repeated: the earlier, summer-time instant (before: 01:30Z, the later)',
+  );
+  t.equal(instantOfWallTime('2026-10-25T03:30:00', 'Europe/Berlin'), Date.parse('2026-10-25T02:30:00Z'));
+  t.equal(instantOfWallTime('2026-10-25T01:30:00', 'Europe/Berlin'), Date.parse('2026-10-24T23:30:00Z'));
+  t.equal(
+    instantOfWallTime('2026-03-29T02:30:00', 'Europe/Berlin'),
+    Date.parse('2026-03-29T01:30:00Z'),
+    '02:30 skipped: 03:30 summer time',
+  );
+  t.equal(instantOfWallTime('2026-11-01T01:30:00', 'America/New_York'), Date.parse('2026-11-01T05:30:00Z'));
+});
+
+t.test("the sandbox's own wall time agrees with the mediator's", async (t) => {
+  for (const [at, zone] of [
+    ['2026-10-25T00:30:00.007Z', 'Europe/Berlin'],
+    ['2026-10-25T01:30:00.007Z', 'Europe/Berlin'],
+    ['2026-12-31T20:00:00Z', 'Asia/Kathmandu'],
+    ['2026-07-01T15:00:00Z', 'America/Sao_Paulo'],
+  ]) {
+    const d = new Date(at);
+    t.equal(sandboxWallTime(d, zone), wallTimeIn(d.getTime(), zone), `${at} in ${zone}`);
+  }
+  t.equal(sandboxWallTime(new Date('2026-10-25T00:30:00.007Z'), 'Europe/Berlin'), '2026-10-25T02:30:00.007');
 });
