@@ -193,9 +193,10 @@ function dhis2WallTime(occurredAt: string | undefined, zone: string): string {
 /**
  * The instant a delivery was received. A time without a zone never comes from a client (the FHIR
  * edge refuses one: FHIR requires a zone with a time, though R4's regex does not); it comes from
- * an upstream's clock (Open mSupply's and DHIS2's datetimes carry none, and are UTC) through a
- * bridge, so it is read as UTC: read in the process's zone, the same delivery would name another
- * instant on a host in another zone. A date alone is its day in UTC, as JavaScript reads it.
+ * an upstream's clock through a bridge (Open mSupply's datetimes carry none and are UTC; DHIS2's
+ * are its server's wall time, which its reader turns into instants: dhis2Instant), so it is read
+ * as UTC: read in the process's zone, the same delivery would name another instant on a host in
+ * another zone. A date alone is its day in UTC, as JavaScript reads it.
  */
 function receivedInstant(occurredAt: string): number {
   const at = Date.parse(/T[^Zz+-]*$/.test(occurredAt) ? `${occurredAt}Z` : occurredAt);
