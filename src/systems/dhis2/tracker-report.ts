@@ -144,22 +144,28 @@ function conflictWithoutReport(body: unknown, events: unknown[]): TrackerResult 
 
 /**
  * The event sent that words name: by its UID, or by one of its data elements together with the
- * value it sent for it. A data element alone names none: every event of a write carries the same
- * elements (a consignment's item, quantity and reference), so words naming the reference element
- * (a lock on it, another import of it) would match the first event of any write. Each is matched
- * as a whole word, so a value `1` is not found inside `12` or a UID. -1: none.
+ * value it sent for it, when no other event sent carries that pair. A data element alone names
+ * none: every event of a write carries the same elements (a consignment's item, quantity and
+ * reference), so words naming the reference element (a lock on it, another import of it) would
+ * match the first event of any write; nor does a pair every event of a consignment carries (its
+ * reference and the value). Each is matched as a whole word, so a value `1` is not found inside
+ * `12` or a UID. -1: none.
  */
 function namedEvent(words: string, sent: Record<string, unknown>[]): number {
   const said = (token: unknown) => typeof token === 'string' && token !== '' && wholeWord(token).test(words);
   const byUid = sent.findIndex((e) => said(e.event));
   if (byUid >= 0) return byUid;
-  return sent.findIndex(
-    (e) =>
-      Array.isArray(e.dataValues) &&
-      e.dataValues.some((dv) => {
-        const v = asRecord(dv);
-        return !!v && said(v.dataElement) && said(String(v.value ?? ''));
-      }),
+  const pairs = sent.map((e) =>
+    (Array.isArray(e.dataValues) ? e.dataValues : []).flatMap((dv) => {
+      const v = asRecord(dv);
+      return v ? [[v.dataElement, String(v.value ?? '')] as const] : [];
+    }),
+  );
+  const carriers = new Map<string, number>();
+  for (const keys of pairs.map((p) => new Set(p.map((pair) => JSON.stringify(pair)))))
+    for (const k of keys) carriers.set(k, (carriers.get(k) ?? 0) + 1);
+  return pairs.findIndex((p) =>
+    p.some((pair) => carriers.get(JSON.stringify(pair)) === 1 && said(pair[0]) && said(pair[1])),
   );
 }
 

@@ -116,6 +116,13 @@ t.test('a tracker 409 naming a data element sent, but no value of it sent: sent 
   trackerConflictOnce(h.sandbox, `Value 1 is not valid for data element ${CONSIGNMENT.quantity}`);
   const inside = await postTrackerEvents(h.client, events).catch((e) => e);
   t.equal(inside?.transient, true, `a value sent only inside another word is not named: ${inside?.message}`);
+  trackerConflictOnce(h.sandbox, `Value SHP-2 of data element ${CONSIGNMENT.reference} is locked by another import`);
+  const shared = await postTrackerEvents(h.client, events).catch((e) => e);
+  t.equal(
+    shared?.transient,
+    true,
+    `a pair every event sent carries names none of them (before: the first refused): ${shared?.message}`,
+  );
 });
 
 // DHIS2 reads a tracker filter's `,` and `:` as its own syntax, and `/` as its escape from 2.40.1
