@@ -51,6 +51,20 @@ export function deliveryStatusOf(status: ShipmentRow['status']): DeliveryStatus 
   return 'in-progress';
 }
 
+/**
+ * Writing a delivery receives its inbound shipment (RECEIVED: the stock is in the store), which
+ * only a received (completed) delivery may do. The reference names no state a receiver saves a
+ * receipt in without receiving it, so an in-progress, abandoned or entered-in-error write is
+ * refused, nothing sent.
+ */
+function onlyReceived(d: Delivery): void {
+  if (d.status === 'completed') return;
+  throw new BusinessRuleError(
+    `a delivery written ${d.status} is not sent to Open mSupply: writing a delivery receives its inbound shipment (stock into the store), so only a completed (received) delivery is written; send it completed once received`,
+    'Delivery.status',
+  );
+}
+
 const received = (s: ShipmentRow['status']) => s === 'RECEIVED' || s === 'VERIFIED';
 
 /**
@@ -321,11 +335,13 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       "was an id of the warehouse's copy of the shipment (its Open mSupply outbound shipment, once listed under ids of its own); the same shipment now reads as the facility's inbound shipment, under the id every search gives it",
     listsThroughCopies: true,
     async precheck(delivery) {
+      onlyReceived(delivery);
       const { shipment } = await locate(delivery);
       if (received(shipment.status) && !sameConfirmation(delivery, shipment)) throw alreadyReceived(shipment);
       plan(delivery, shipment);
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
+      onlyReceived(delivery);
       const { shipment, store } = await locate(delivery);
       // only the first attempt may find it received: after that, a retry resumes its own work
       const found = await journal.run('not-yet-received', async () => {

@@ -49,6 +49,19 @@ const CORRECTION_REMARK = 'received less than sent: quantities corrected to thos
 const CORRECTED = /^received less than sent: /;
 /** The operation's own number: the identifier its delivery reads under. */
 const numberOf = (op: Json) => ({ system: OPERATION_NUMBER_SYSTEM, value: String(op.operationNumber) });
+/**
+ * Writing a delivery COMPLETEs its transfer or APPROVEs its receipt (stock into the location),
+ * which only a received (completed) delivery may do: the stock management module keeps no draft
+ * of a receipt, so an in-progress, abandoned or entered-in-error write is refused, nothing sent.
+ */
+function onlyReceived(d: Delivery): void {
+  if (d.status === 'completed') return;
+  throw new BusinessRuleError(
+    `a delivery written ${d.status} is not sent to OpenMRS: writing a delivery completes its stock operation (stock into the location), so only a completed (received) delivery is written; send it completed once received`,
+    'Delivery.status',
+  );
+}
+
 const statusOf = (op: Json): DeliveryStatus | undefined =>
   (op.operationType === 'receipt' ? RECEIPT_STATUS : STATUS)[op.status];
 
@@ -348,6 +361,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       };
     },
     async precheck(delivery) {
+      onlyReceived(delivery);
       const op = await find(delivery);
       if (!op) throw notFound(delivery);
       // sent again while its write is recorded: the outbox answers it as that write (de-duplicated).
@@ -357,6 +371,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       await checkLines(op, delivery);
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
+      onlyReceived(delivery);
       const { op, marksSent } = await pinned(delivery, journal);
       await checkLines(op, delivery);
       const receipt = op.operationType === 'receipt';

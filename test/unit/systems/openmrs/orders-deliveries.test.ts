@@ -97,6 +97,7 @@ t.test(
 
     const partial = {
       ...d,
+      status: 'completed' as const,
       lines: d.lines.map((l, i) => ({
         ...l,
         quantityAccepted: {
