@@ -7,15 +7,41 @@
  * that much early.
  */
 
-/** The zone a server reports (`serverTimeZoneId`), UTC when it reports none or one unknown here. */
+/**
+ * The zone a server reports (`serverTimeZoneId`), UTC when it reports none or one unknown here (said
+ * once per id: its times would read shifted). Java's custom ids (`GMT+05:30`, `UTC+3`, `UT-02`,
+ * `+05:30`: java.time ZoneId.of), which Intl does not know, are the fixed offset they name
+ * (`+05:30`, read by offsetOf).
+ */
 export function serverZoneOf(id: unknown): string {
   if (typeof id !== 'string' || !id.trim()) return UTC;
+  const fixed = /^(?:GMT|UTC|UT)?([+-])(\d{1,2})(?::?(\d{2}))?$/.exec(id.trim());
+  if (fixed) {
+    const [, sign, h, m = '00'] = fixed;
+    return Number(h) > 18 || Number(m) > 59 ? unknownZone(id) : `${sign}${h.padStart(2, '0')}:${m}`;
+  }
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: id });
     return id;
   } catch {
-    return UTC;
+    return unknownZone(id);
   }
+}
+
+const warned = new Set<string>();
+
+function unknownZone(id: string): string {
+  if (!warned.has(id)) {
+    warned.add(id);
+    process.emitWarning(`DHIS2 serverTimeZoneId '${id}' is a zone unknown here: its times are read as UTC`);
+  }
+  return UTC;
+}
+
+/** The offset (ms) of a fixed-offset zone `+05:30`, undefined for a named zone. */
+function fixedOffsetOf(zone: string): number | undefined {
+  const m = /^([+-])(\d\d):(\d\d)$/.exec(zone);
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60_000 : undefined;
 }
 
 export const UTC = 'Etc/UTC';
@@ -26,6 +52,8 @@ const formats = new Map<string, Intl.DateTimeFormat>();
 
 /** Year … second of an instant in `zone`, read back as if UTC: the zone's offset is that minus the instant. */
 function wallAsUtc(at: number, zone: string): number {
+  const fixed = fixedOffsetOf(zone);
+  if (fixed !== undefined) return at + fixed;
   let f = formats.get(zone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {

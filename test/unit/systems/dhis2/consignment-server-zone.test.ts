@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import type { Delivery } from '../../../../src/domain/index.js';
-import { instantOfWallTime, wallTimeIn } from '../../../../src/systems/dhis2/server-time.js';
+import { instantOfWallTime, serverZoneOf, wallTimeIn } from '../../../../src/systems/dhis2/server-time.js';
 import { consignmentCapability, nativeEvent } from '../../../support/dhis2-consignments.js';
 import { CONSIGNMENT } from '../../../../sandbox/dhis2/index.js';
 import { wallTime as sandboxWallTime } from '../../../../sandbox/dhis2/server-zone.js';
@@ -90,4 +90,26 @@ t.test("the sandbox's own wall time agrees with the mediator's", async (t) => {
     t.equal(sandboxWallTime(d, zone), wallTimeIn(d.getTime(), zone), `${at} in ${zone}`);
   }
   t.equal(sandboxWallTime(new Date('2026-10-25T00:30:00.007Z'), 'Europe/Berlin'), '2026-10-25T02:30:00.007');
+});
+
+t.test("Java's custom zone ids are the fixed offsets they name; an unknown zone is UTC, said once", async (t) => {
+  const zones = ['GMT+05:30', 'UTC+3', 'UT-02', '+05:30', 'GMT+0530'].map(serverZoneOf);
+  t.same(zones, ['+05:30', '+03:00', '-02:00', '+05:30', '+05:30'], 'before: all UTC');
+  const at = Date.parse('2026-12-01T10:00:00Z');
+  t.equal(wallTimeIn(at, serverZoneOf('GMT+05:30')), '2026-12-01T15:30:00.000');
+  t.equal(instantOfWallTime('2026-12-01T15:30:00', serverZoneOf('GMT+05:30')), at);
+  t.equal(instantOfWallTime('2026-12-01T08:00:00', serverZoneOf('UT-02')), at);
+  t.equal(serverZoneOf('Asia/Colombo'), 'Asia/Colombo');
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  t.teardown(() => process.off('warning', onWarning));
+  t.equal(serverZoneOf('Mars/Olympus'), 'Etc/UTC');
+  t.equal(serverZoneOf('Mars/Olympus'), 'Etc/UTC');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(
+    warnings,
+    ["DHIS2 serverTimeZoneId 'Mars/Olympus' is a zone unknown here: its times are read as UTC"],
+    'said once',
+  );
 });
