@@ -76,7 +76,8 @@ t.test('random JSON bodies stay JSON once scrubbed, short and long, no secret le
 
 t.test('a secret starting with a backslash is masked whole in a JSON body, its first character too', async (t) => {
   const secret = '\\Pw-secret9';
-  const redactor = new Redactor([secret]);
+  // the call's own credential: the redactor knows no setting of it, only the scrub has it
+  const redactor = new Redactor();
   for (const body of [JSON.stringify({ note: secret }), JSON.stringify({ note: `${'y'.repeat(600)} ${secret}` })]) {
     const shown = redactor.redact(maskBodyText(body, 'application/json', [secret]));
     const note = String((JSON.parse(shown) as { note: string }).note);
