@@ -246,7 +246,12 @@ export async function takeLockQueued(client: Queryable, name: string, waitMs: nu
   } catch (err) {
     if ((err as { code?: string }).code !== LOCK_NOT_AVAILABLE) throw err;
     await client.query('ROLLBACK');
-    return { locked: false };
+    // the timer can fire just after the grant (between the grant and the waiter's timers off):
+    // the lock is held here all the same (a session lock outlives the ROLLBACK), and taken for
+    // refused it would stay with this session, pooled, holding the job for nobody
+    const me = lockSessionOf((await client.query(OWN_SESSION_SQL)).rows[0]);
+    const held = me !== undefined && (await lockHolders(client, name)).some((h) => sameSession(h, me));
+    return held ? { locked: true, session: me } : { locked: false };
   }
   await client.query('COMMIT');
   return { locked: true, session: lockSessionOf(rows[0]) };
@@ -254,6 +259,10 @@ export async function takeLockQueued(client: Queryable, name: string, waitMs: nu
 
 /** SQLSTATE of a lock not granted within lock_timeout. */
 const LOCK_NOT_AVAILABLE = '55P03';
+
+/** Which backend this session is (as TAKE_LOCK_SQL names it). */
+const OWN_SESSION_SQL = `SELECT pg_backend_pid() AS pid,
+  (SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()) AS since`;
 
 /** The lock waited for, and which backend asked (as TAKE_LOCK_SQL). */
 const QUEUED_LOCK_SQL = `SELECT pg_advisory_lock(hashtext($1)), pg_backend_pid() AS pid,

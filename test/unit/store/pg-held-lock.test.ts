@@ -173,7 +173,7 @@ t.test('the cut session still holds the lock as its backend exits: asked again, 
   t.equal(tries.busy, 0, 'asked until the old session let go');
   t.match(
     sessions[0].queries,
-    [/lock_timeout/, /pg_advisory_lock\(/, /ROLLBACK/, /pg_locks/],
+    [/lock_timeout/, /pg_advisory_lock\(/, /ROLLBACK/, /pg_backend_pid/, /pg_locks/],
     'who holds it was asked',
   );
   t.notOk(lock.signal.aborted, 'the run was not stopped: nobody else holds the lock');
@@ -183,6 +183,21 @@ t.test('the cut session still holds the lock as its backend exits: asked again, 
   sessions[2].emit('end');
   await waitFor('the run stopped', () => lock.signal.aborted);
   t.match(String(lock.signal.reason), /another instance holds it now/, 'the first backend is no longer ours');
+  await lock.release();
+});
+
+t.test('the lock timeout fires just after the grant: the lock is held, not refused and pooled', async (t) => {
+  // PostgreSQL can cancel a queued pg_advisory_lock for lock_timeout right after granting it: the
+  // session lock outlives the ROLLBACK, and pg_locks names the asking session as its holder
+  const tries = { busy: 1, holders: [{ pid: 900, since: 't0' }] };
+  const { pool, sessions } = poolOf(tries);
+  const { first, lock } = heldOn(pool, OLD, 5_000);
+  first.emit('end');
+  await waitFor('the retake settled', () => sessions[0].queries.some((q) => /pg_locks/.test(q)));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  t.notOk(lock.signal.aborted, 'the run goes on: its own new session holds the lock');
+  t.equal(sessions.length, 1, 'no other session asked');
+  t.equal(sessions[0].released, undefined, 'the session holding it is kept, not given back to the pool');
   await lock.release();
 });
 
