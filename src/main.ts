@@ -95,6 +95,26 @@ function tlsOptions(s: Settings) {
   };
 }
 
+/** How long a system's readiness check may take before it counts as not answering. */
+const PING_TIMEOUT_MS = 10_000;
+
+/** Whether the connector's readiness check (its ping) passes now; false without one, or past PING_TIMEOUT_MS. */
+async function pingAnswers(connector: Connector | undefined): Promise<boolean> {
+  if (!connector?.ping) return false;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer')), PING_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([connector.ping(), late]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The services the FHIR edge calls: routing over the configured connectors and the outbox. */
 export function servicesFrom(
   connectors: ConnectorSet,
@@ -211,6 +231,8 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     onSettled: (job) => transactionUpdates.report(job),
     owesTransactionUpdate: (job) => job.transactionId !== undefined && openhimConfigured(settings),
     transactionUpdateGraceMs: Number(settings['openhim.updateClaimMs']),
+    // a write held for a while is charged past its bound only while its system answers /ready's check
+    systemAnswers: (system) => pingAnswers(connectors.list().find((c) => c.system === system)),
     aroundAttempt: (job, attempt) =>
       job.transactionId !== undefined && openhimConfigured(settings)
         ? finalAttempts.record(job.id, attempt)

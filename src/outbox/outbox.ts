@@ -82,6 +82,14 @@ export interface OutboxDeps {
    * another instance, still shows them; undefined: none to keep.
    */
   finalCallsOf?: (job: OutboxJob) => string | undefined;
+  /**
+   * Whether `system` answers its readiness check now (a connector's ping). Asked only before a
+   * write held for a while (heldAloneTooLong) is charged past the bound: a write failing while its
+   * system answers is its own failure; while the system does not (nginx's 502 with the backend
+   * down, a maintenance page, a host unreachable), it is an outage, held however long. Absent:
+   * such a write is held however long, as a down system's.
+   */
+  systemAnswers?: (system: string) => Promise<boolean>;
   options?: OutboxSettings;
   metrics?: OutboxMetrics;
   logger?: OutboxLogger;
@@ -305,10 +313,12 @@ export class Outbox {
   private readonly transactionUpdateGraceMs: number;
   private readonly aroundAttempt: NonNullable<OutboxDeps['aroundAttempt']>;
   private readonly finalCallsOf?: OutboxDeps['finalCallsOf'];
+  private readonly systemAnswers?: OutboxDeps['systemAnswers'];
 
   constructor(deps: OutboxDeps) {
     this.aroundAttempt = deps.aroundAttempt ?? ((_job, attempt) => attempt());
     this.finalCallsOf = deps.finalCallsOf;
+    this.systemAnswers = deps.systemAnswers;
     this.onSettled = deps.onSettled;
     this.owesTransactionUpdate = deps.owesTransactionUpdate;
     this.transactionUpdateGraceMs = deps.transactionUpdateGraceMs ?? 30_000;
@@ -912,7 +922,10 @@ export class Outbox {
    */
   private async heldAloneTooLong(job: OutboxJob, err: unknown, breaker: SystemBreaker): Promise<boolean> {
     if (!breaker.probeHeldForAWhile(err)) return false;
-    return Date.now() - failingSince(await this.store.listJobAttempts(job.id)) > heldAloneLimitMs(this.options.backoff);
+    const since = failingSince(await this.store.listJobAttempts(job.id));
+    if (Date.now() - since <= heldAloneLimitMs(this.options.backoff)) return false;
+    // past the bound, charged only while its system answers: else an outage, however long
+    return (await this.systemAnswers?.(job.system).catch(() => false)) === true;
   }
 
   /**
@@ -1041,6 +1054,8 @@ export class Outbox {
       ...this.owedUpdate(job),
     };
     if (!(await this.store.finishJob(job.id, leaseOwner, ended, Date.now()))) return this.currentOutcome(job.id);
+    // ended: no longer "another write failing" beside a write its system fails alone
+    this.breakers.for(job.system).jobEnded(job.id);
     this.metrics.deadLetter(job.system);
     return { kind: 'rejected', jobId: job.id, error };
   }

@@ -37,6 +37,8 @@ const OPEN_MS = OPTIONS.breaker!.halfOpenAfterMs!;
 
 const gatewayTimeout = () =>
   new UpstreamError({ system: 'lmis', transient: true, upstreamStatus: 504, diagnostics: 'Gateway Timeout' });
+const badGateway = () =>
+  new UpstreamError({ system: 'lmis', transient: true, upstreamStatus: 502, diagnostics: 'Bad Gateway' });
 const unavailable = () =>
   new UpstreamError({ system: 'lmis', transient: true, upstreamStatus: 503, diagnostics: 'Service Unavailable' });
 const serverError = () =>
@@ -75,6 +77,8 @@ async function rig(
   engine: EngineCase,
   /** The system's answer to `key`, `elapsed` ms after the rig was made. */
   answer: (key: string, elapsed: number) => 'ok' | Error,
+  /** Whether the system answers its readiness check `elapsed` ms after the rig was made (default: it does). */
+  answers: (elapsed: number) => boolean = () => true,
 ): Promise<Rig> {
   const db = await engine.freshDatabase();
   // opened before the clock is moved: PostgreSQL's store refuses a clock off the server's
@@ -85,7 +89,7 @@ async function rig(
   const clock = () => realNow() + skew;
   const start = clock();
   Date.now = clock;
-  const outbox = new Outbox({ store, options: OPTIONS });
+  const outbox = new Outbox({ store, options: OPTIONS, systemAnswers: async () => answers(clock() - start) });
   const calls = new Map<string, number>();
   const delivered = new Map<string, number>();
   outbox.register('order', 'lmis', async (job) => {
@@ -143,10 +147,20 @@ for (const engine of engineCases()) {
       ['refusing connections for six hours', ['o-alone'], 6 * HOUR, refused],
       ['answering 503 for six hours', ['o-alone'], 6 * HOUR, unavailable],
       ['in maintenance for five hours (every request answered oddly)', ['o-a', 'o-b', 'o-c'], 5 * HOUR, maintenance],
+      // nginx in front of a backend that is down: the most common outage behind a proxy
+      ['behind a proxy answering 502 for six hours', ['o-alone'], 6 * HOUR, badGateway],
+      ['behind a proxy answering 504 for six hours', ['o-alone'], 6 * HOUR, gatewayTimeout],
+      ['behind a gateway answering one shared read oddly for four hours', ['o-x', 'o-y', 'o-z'], 4 * HOUR, oddRead],
     ];
     for (const [what, keys, lasts, failure] of outages) {
       t.test(`a system ${what} holds ${keys.length} write(s), each delivered once after it`, async (t) => {
-        const r = await rig(t, engine, (key, elapsed) => (elapsed < lasts ? failure(key) : 'ok'));
+        // its readiness check fails as long as the outage lasts, as /ready's would
+        const r = await rig(
+          t,
+          engine,
+          (key, elapsed) => (elapsed < lasts ? failure(key) : 'ok'),
+          (elapsed) => elapsed >= lasts,
+        );
         for (const k of keys) await accept(r, k);
         await r.runUntil(r.start + lasts + HOUR, keys);
         for (const k of keys) {
@@ -174,7 +188,12 @@ for (const engine of engineCases()) {
 
     t.test('two writes meeting one GET answered oddly for two hours: held, each delivered after it', async (t) => {
       const keys = ['o-x', 'o-y'];
-      const gateway = await rig(t, engine, (_key, elapsed) => (elapsed < 2 * HOUR ? oddRead() : 'ok'));
+      const gateway = await rig(
+        t,
+        engine,
+        (_key, elapsed) => (elapsed < 2 * HOUR ? oddRead() : 'ok'),
+        (elapsed) => elapsed >= 2 * HOUR,
+      );
       for (const k of keys) await accept(gateway, k);
       await gateway.runUntil(gateway.start + 3 * HOUR, keys);
       for (const k of keys) {
