@@ -266,6 +266,8 @@ const supplyDelivery: ResourceAdapter<Delivery> = {
           // likewise the date received and receiver sent, not the read's: a change of them was dropped
           occurredAt: delivery.occurredAt ?? previous.occurredAt,
           receivedBy: delivery.receivedBy ?? previous.receivedBy,
+          // a supplier stated on a later line only is kept too (the lines agree: bundle-delivery-lines)
+          supplier: previous.supplier ?? delivery.supplier,
           basedOn:
             previous.basedOn || delivery.basedOn
               ? {

@@ -219,7 +219,11 @@ function clientSpelling(upstream: string | undefined, written: string | undefine
 function confirmationOf({ id: _id, ...confirmation }: Delivery, sent: Delivery): unknown {
   if (sent.lines.some((l) => l.lineId)) return confirmation;
   const lines = confirmation.lines.map(({ lineId: _lineId, ...line }) => canonicalJson(line));
-  return { ...confirmation, lines: lines.sort() };
+  // the order lines it is based on, too: each R4 line names its own, in the client's entry order
+  const basedOn = confirmation.basedOn?.lineIds
+    ? { ...confirmation.basedOn, lineIds: [...confirmation.basedOn.lineIds].sort() }
+    : confirmation.basedOn;
+  return { ...confirmation, basedOn, lines: lines.sort() };
 }
 
 export const ORDERS: FlowSpec<Order> = {

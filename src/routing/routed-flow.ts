@@ -465,7 +465,15 @@ export class RoutedFlow<T> implements FlowService<T> {
     const id = this.spec.fhirIds(sent)[0];
     const heldIds = this.spec.fhirIds(held.payload as T);
     if (context?.mode !== 'update' || !id || heldIds.includes(id)) return;
-    const reads = context.current ? context.current.value : await this.read(id).catch(() => undefined);
+    // only "not known" or "removed" mean the id does not read: a redirect reads (as the id it
+    // names), and a transient failure is the answer (retried), not a 409 for good
+    const reads = context.current
+      ? context.current.value
+      : await this.read(id).catch((err: unknown) => {
+          if (err instanceof KnownAsError) return sent;
+          if (err instanceof NotFoundError || err instanceof GoneError) return undefined;
+          throw err;
+        });
     if (reads !== undefined) return;
     throw new ConflictError(
       `${id} is not an id this delivery is read under: the same confirmation is already waiting to be delivered (outbox job ${held.id}), read under ${heldIds[0]}; read it there, and send it again by PUT under that id or by POST`,

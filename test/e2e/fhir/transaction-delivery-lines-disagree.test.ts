@@ -117,6 +117,7 @@ for (const engine of engineCases())
       await t.test('lines received one day at different times agree', (t) => sameDayTimes(t, rig));
       await t.test('a line leaving its status unsaid agrees', (t) => statusUnsaid(t, rig));
       await t.test('R5: two entries of one delivery are a 400', (t) => twoR5Entries(t, rig));
+      await t.test('a supplier a later line states is kept', (t) => supplierLater(t, rig));
     },
   );
 
@@ -185,6 +186,23 @@ async function statusUnsaid(t: Test, rig: Rig): Promise<void> {
   const written = (await rig.mediator.store.listJobs()).filter((j) => !jobs.has(j.id));
   t.equal(written.length, 1, 'one delivery written');
   t.equal((written[0]?.payload as { status?: string }).status, 'in-progress', 'the status the lines state');
+}
+
+/** A supplier only a later line states is the delivery's (the merge kept the first line's none). */
+async function supplierLater(t: Test, rig: Rig): Promise<void> {
+  const { podId } = await shippedDelivery(rig, 'LK-HP-406', 'LINES-SUPPLIER', FIVE.slice(0, 2));
+  const [a, b] = (await r4Lines(t, rig, 'LK-HP-406', podId)).map(confirmedLine);
+  const { supplier: _a, ...first } = a;
+  const { supplier: _b, ...second } = b;
+  const jobs = new Set((await rig.mediator.store.listJobs()).map((j) => j.id));
+  const res = await rig.fhir('POST', '/fhir', putAll([first, { ...second, supplier: { display: 'Driver Banda' } }]));
+  t.equal(res.status, 200, why(res));
+  const written = (await rig.mediator.store.listJobs()).filter((j) => !jobs.has(j.id));
+  t.equal(
+    (written[0]?.payload as { supplier?: { display?: string } }).supplier?.display,
+    'Driver Banda',
+    'the supplier the later line states',
+  );
 }
 
 /**

@@ -83,3 +83,20 @@ t.test('an R5 resend lists the lines in another order than the R4 write: the sam
     'quantities swapped between two items: another confirmation',
   );
 });
+
+t.test('an R5 resend names the order lines in another order than the R4 entries did: the same write', async (t) => {
+  // each R4 line's basedOn names its own order line, in the client's entry order; R5 lists them
+  // in the proof of delivery's
+  const basedOn = (lineIds: string[]) => ({ orderNumber: { system: 'urn:o', value: 'RQ-1' }, lineIds });
+  const held = {
+    ...delivery(undefined, [line('line-b', '10860012300058'), line('line-a')]),
+    basedOn: basedOn(['order-line-b', 'order-line-a']),
+  } as Delivery;
+  const r5 = {
+    ...delivery('pod-1', [line(undefined), line(undefined, '10860012300058')]),
+    basedOn: basedOn(['order-line-a', 'order-line-b']),
+  } as Delivery;
+  t.ok(same(held, r5), 'order lines compared in no order, as the lines are');
+  const other = { ...r5, basedOn: basedOn(['order-line-a', 'order-line-c']) } as Delivery;
+  t.notOk(same(held, other), 'other order lines stay another write');
+});
