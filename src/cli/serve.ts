@@ -17,7 +17,7 @@ function exitIfStopOverstays(mediator: RunningMediator, signal: string, leftMs =
   setTimeout(() => {
     mediator.app.log.error(
       { signal, limitMs, waitingFor: mediator.stopStage },
-      `stop not done within ${limitMs} ms, still waiting for ${mediator.stopStage ?? 'its first step'}: exiting without it (what was under way is taken over when its lease ends)`,
+      `stop not done within ${limitMs} ms of the signal, still waiting for ${mediator.stopStage ?? 'its first step'}: exiting without it (what was under way is taken over when its lease ends)`,
     );
     process.exit(1);
   }, leftMs).unref();
