@@ -4,26 +4,14 @@
 // (500, dead-lettered for an operator).
 import t from 'tap';
 import { holdFsyncs } from '../../../support/held-fsyncs.js';
-import { orderLine, startRig, transactionOf, writesSince, why, type Rig } from '../../../support/openlmis-e2e.js';
-
-const PRODUCTS = ['EM-AMX250', 'EM-ORS', 'EM-ZNC20'];
-
-function order(rig: Rig, number: string, facilityCode: string) {
-  const facilityId = rig.lmis.seed.facilities[facilityCode];
-  return transactionOf(
-    PRODUCTS.map((productCode) => orderLine({ order: number, facilityId, program: 'EM01', productCode, qty: 120 })),
-  );
-}
-
-/** The sandbox's calls since `from`, as `METHOD /path` with ids folded. */
-function callsSince(rig: Rig, from: number): string[] {
-  return rig.lmis.sb.state
-    .requestLog(from)
-    .map(
-      (r: { method: string; path: string }) =>
-        `${r.method} ${r.path.split('?')[0].replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '{id}')}`,
-    );
-}
+import {
+  lmisCallsSince,
+  startRig,
+  threeProductOrder,
+  writesSince,
+  why,
+  type Rig,
+} from '../../../support/openlmis-e2e.js';
 
 const submittedFor = (rig: Rig, n: string) =>
   rig.lmis.sb.state
@@ -42,19 +30,23 @@ async function until(what: string, done: () => boolean, ms: number): Promise<voi
 t.test('an accept whose fsync fails after its reads: 503, nothing written, retried and applied once', async (t) => {
   const rig = await startRig({ LOG_LEVEL: 'warn' });
   t.teardown(() => rig.close());
-  const warm = await rig.fhir('POST', '/fhir', order(rig, 'EIO-0', 'LK-HP-401'));
+  const warm = await rig.fhir('POST', '/fhir', threeProductOrder(rig, 'EIO-0', 'LK-HP-401'));
   t.equal(warm.body.entry?.[0]?.response?.status, '201 Created', why(warm));
   const from = rig.lmis.sb.state.requestCount();
   const fsyncs = holdFsyncs(t);
-  const answer = rig.fhir('POST', '/fhir', order(rig, 'EIO-1', 'LK-HP-402'));
-  await until('the requisition search', () => callsSince(rig, from).includes('GET /api/requisitions/search'), 60_000);
+  const answer = rig.fhir('POST', '/fhir', threeProductOrder(rig, 'EIO-1', 'LK-HP-402'));
+  await until(
+    'the requisition search',
+    () => lmisCallsSince(rig, from).includes('GET /api/requisitions/search'),
+    60_000,
+  );
   t.same(writesSince(rig, from), [], 'nothing written before the sync');
   fsyncs.fail(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO', errno: -5, syscall: 'fsync' }));
   const res = await answer;
   t.equal(res.status, 503, `the database's failure, to retry: ${why(res)}`);
   await until('the worker to deliver the order', () => submittedFor(rig, 'EIO-1') === 1, 180_000);
-  const again = await rig.fhir('POST', '/fhir', order(rig, 'EIO-1', 'LK-HP-402'));
+  const again = await rig.fhir('POST', '/fhir', threeProductOrder(rig, 'EIO-1', 'LK-HP-402'));
   t.ok(again.status < 300, `the client's resend is that write: ${why(again)}`);
   t.equal(submittedFor(rig, 'EIO-1'), 1, 'one requisition for the order');
-  t.equal(callsSince(rig, from).filter((c) => c === 'POST /api/requisitions/initiate').length, 1, 'initiated once');
+  t.equal(lmisCallsSince(rig, from).filter((c) => c === 'POST /api/requisitions/initiate').length, 1, 'initiated once');
 });

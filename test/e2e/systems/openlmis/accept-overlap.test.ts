@@ -8,41 +8,25 @@
  */
 import t from 'tap';
 import { holdFsyncs } from '../../../support/held-fsyncs.js';
-import { orderLine, startRig, transactionOf, writesSince, why, type Rig } from '../../../support/openlmis-e2e.js';
-
-const PRODUCTS = ['EM-AMX250', 'EM-ORS', 'EM-ZNC20'];
-
-function order(rig: Rig, number: string, facilityCode: string) {
-  const facilityId = rig.lmis.seed.facilities[facilityCode];
-  return transactionOf(
-    PRODUCTS.map((productCode) => orderLine({ order: number, facilityId, program: 'EM01', productCode, qty: 120 })),
-  );
-}
-
-/** "METHOD path" of each request OpenLMIS received since `from`, ids as {id}. */
-function callsSince(rig: Rig, from: number): string[] {
-  return rig.lmis.sb.state
-    .requestLog(from)
-    .map(
-      (r: { method: string; path: string }) =>
-        `${r.method} ${r.path.split('?')[0].replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '{id}')}`,
-    );
-}
+import { lmisCallsSince, startRig, threeProductOrder, writesSince, why } from '../../../support/openlmis-e2e.js';
 
 t.test("an order reads OpenLMIS during its accept's fsync, and writes nothing before it", async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
   // logins and reference data first, so the held order makes only its own calls
-  const warm = await rig.fhir('POST', '/fhir', order(rig, 'OVERLAP-0', 'LK-HP-401'));
+  const warm = await rig.fhir('POST', '/fhir', threeProductOrder(rig, 'OVERLAP-0', 'LK-HP-401'));
   t.equal(warm.body.entry?.[0]?.response?.status, '201 Created', why(warm));
 
   const from = rig.lmis.sb.state.requestCount();
   const fsyncs = holdFsyncs(t);
   let answered = false;
-  const res = rig.fhir('POST', '/fhir', order(rig, 'OVERLAP-1', 'LK-HP-402')).finally(() => (answered = true));
+  const res = rig
+    .fhir('POST', '/fhir', threeProductOrder(rig, 'OVERLAP-1', 'LK-HP-402'))
+    .finally(() => (answered = true));
   const deadline = Date.now() + 30_000;
-  while (!callsSince(rig, from).includes('GET /api/requisitions/search')) {
-    if (Date.now() > deadline) throw new Error(`no search while the accept's fsync was held: ${callsSince(rig, from)}`);
+  while (!lmisCallsSince(rig, from).includes('GET /api/requisitions/search')) {
+    if (Date.now() > deadline)
+      throw new Error(`no search while the accept's fsync was held: ${lmisCallsSince(rig, from)}`);
     await new Promise((r) => setTimeout(r, 5));
   }
   t.ok(fsyncs.held() >= 1, "OpenLMIS was read while the accept's fsync was held");
@@ -55,7 +39,7 @@ t.test("an order reads OpenLMIS during its accept's fsync, and writes nothing be
   t.equal(done.body.entry?.[0]?.response?.status, '201 Created', why(done));
   t.same(writesSince(rig, from), writesSince(rig, atRelease), 'every write to OpenLMIS came after the release');
   t.same(
-    callsSince(rig, from),
+    lmisCallsSince(rig, from),
     [
       'GET /api/requisitions/periodsForInitiate',
       'GET /api/requisitions/search',
