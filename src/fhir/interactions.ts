@@ -305,14 +305,17 @@ export function writeResult(
   outcome: WriteOutcome<unknown>,
   sent?: unknown,
 ): FhirResult {
-  const resource = answeredResource(ctx.version, type, id, outcome.value, sent);
+  const { resource, held } = answeredResource(ctx.version, type, id, outcome.value, sent);
   const headers = versionHeaders(ctx, resource);
   if (outcome.status === 'accepted') {
-    // the id Location names: a POST found the same as a queued write is that write, under its id
-    const readAs = resource.id ?? id;
+    // the id Location names: a POST found the same as a queued write is that write, under its id.
+    // A PUT answered with what it sent names no version of it (none was ever served: a vread of
+    // it was a 410), and its state is read under the held write's id
+    const readAs = held?.id ?? resource.id ?? id;
+    const location = held ? `${ctx.baseUrl}/${type}/${resource.id ?? id}` : headers.Location;
     return {
       status: 202,
-      headers: { Location: headers.Location },
+      headers: { Location: location },
       body: informational(
         `Accepted and queued: ${outcome.message ?? 'the upstream system did not answer in time'}. It will be delivered exactly once; read ${type}/${readAs} for its state.`,
       ),
@@ -331,13 +334,20 @@ export function writeResult(
  * delivery confirmation, under the id its number derives: RoutedFlow.asWritten) is answered with
  * what it sent, under the id its client chose, not as a resource it never named.
  */
-function answeredResource(version: FhirVersion, type: string, id: string, value: unknown, sent: unknown): Json {
+function answeredResource(
+  version: FhirVersion,
+  type: string,
+  id: string,
+  value: unknown,
+  sent: unknown,
+): { resource: Json; held?: Json } {
   const adapter = adapters[type as keyof typeof adapters];
   const resources = adapter.encode(version, value);
   const mine = resources.find((r) => r.id === id);
-  if (mine || sent === undefined) return mine ?? resources[0];
-  const asked = adapter.encode(version, sent);
-  return asked.find((r) => r.id === id) ?? resources[0];
+  if (mine || sent === undefined) return { resource: mine ?? resources[0] };
+  const asked = adapter.encode(version, sent).find((r) => r.id === id);
+  // `held`: the write it was found the same as, read under its own id
+  return asked ? { resource: asked, held: resources[0] } : { resource: resources[0] };
 }
 
 /** Decodes a validated resource into a part of its flow object (the path is for error expressions). */

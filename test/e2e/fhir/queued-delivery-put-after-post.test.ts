@@ -67,6 +67,15 @@ for (const engine of engineCases())
         t.equal(answeredId(put), id, `answered under the id the PUT named (the POST's: ${answeredId(post)})`);
         if (put.body?.resourceType === 'SupplyDelivery') t.equal(put.body.id, id, "the body's id too");
         t.match(put.headers.get('location'), new RegExp(`${base}/SupplyDelivery/${id}(/|$)`));
+        if (answeredId(post) !== id) {
+          // answered with what it sent: no version of that was ever served (a vread of one was a 410)
+          t.notMatch(put.headers.get('location'), /_history/, 'its Location names no version');
+          t.match(
+            JSON.stringify(put.body),
+            `read SupplyDelivery/${answeredId(post)} for its state`,
+            'its state read under the waiting write',
+          );
+        }
         // the same as a transaction's PUT entry
         const bundle = await rig.fhir('POST', base, {
           resourceType: 'Bundle',
