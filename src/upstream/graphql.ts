@@ -196,7 +196,12 @@ function operationName(op: GraphQLOperation<string>): string {
   return op.operationName ?? /^\s*(query|mutation)\s+(\w+)/.exec(op.query)?.[2] ?? 'GraphQL operation';
 }
 
-const isMutation = (query: string) => /^\s*mutation\b/.test(query);
+/**
+ * Whether the document may change data: any `mutation` word outside comments, not only a leading
+ * one (a mutation after a comment or a fragment was taken for a read, and a read goes out before
+ * the accept is on disk: accept-on-disk.ts). Erring towards a write costs only a wait.
+ */
+const isMutation = (query: string) => /\bmutation\b/.test(query.replace(/#[^\n\r]*/g, ''));
 
 function maskPaths(value: unknown, paths: string[] | undefined): unknown {
   if (!paths?.length || !asRecord(value)) return value;

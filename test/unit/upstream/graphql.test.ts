@@ -113,6 +113,14 @@ t.test('a 503 and an "Internal error" are transient and retried; a mutation is n
   const m = await failure(gql.request({ query: INSERT, variables: { id: 'r1' } }));
   t.equal(m.transient, true, 'transient, so the outbox retries it');
   t.equal(u.hits('POST /graphql') - before, 1, 'but the client itself does not resend a mutation');
+
+  // a mutation after a comment or a fragment is one too (it was taken for a query: resent, and
+  // sent as a read before the accept was on disk)
+  for (const query of [`# insert a requisition\n${INSERT}`, `fragment F on X { id }\n${INSERT}`]) {
+    const from = u.hits('POST /graphql');
+    await failure(gql.request({ query, variables: { id: 'r1' } }));
+    t.equal(u.hits('POST /graphql') - from, 1, `not resent: ${query.split('\n')[0]}`);
+  }
 });
 
 t.test('union-typed errors inside data are permanent with their __typename; the detector is a parameter', async (t) => {
