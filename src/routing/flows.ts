@@ -262,7 +262,9 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   search: (c) => c.deliveries && ((q) => c.deliveries!.search(q)),
   write: (c) => c.deliveries && ((v, j) => c.deliveries!.confirm(v, j)),
   precheck: (c) => c.deliveries?.precheck && ((v, earlier) => c.deliveries!.precheck!(v, earlier)),
-  key: (d) => keyOf('delivery', d.identifier),
+  // an in-progress write (a proof of delivery's draft saved, DHIS2's events left active) is a write
+  // of its own: the confirmation of the same delivery after it is not "another payload" (409)
+  key: (d) => keyOf('delivery', d.identifier) + (d.status === 'in-progress' ? '|in-progress' : ''),
   fhirIds: (d) => [...(d.id ? [d.id] : []), ...d.lines.map((l) => l.lineId).filter((id): id is string => !!id)],
   upstreamId: (d) => d.source?.id,
   // A confirmation not yet applied upstream leaves the delivery in progress. An R4 write has the
