@@ -1,6 +1,7 @@
 import type { Connector } from '../../routing/ports.js';
 import { createDhis2Client, type Dhis2ClientOptions } from './client.js';
-import { DHIS2 } from './errors.js';
+import { DHIS2, makeDhis2Error } from './errors.js';
+import { asRecord, malformedAnswer } from '../../upstream/errors.js';
 import { createFacilityCapability, createOrgUnitReader } from './facilities.js';
 import { OrgUnitLists } from './org-unit-lists.js';
 import { loadDhis2Products } from './products.js';
@@ -148,7 +149,11 @@ export function createDhis2Connector(
     },
     async ping() {
       // /api/me answers for any valid credential: the documented way to test them
-      await client.call({ method: 'GET', path: '/api/me', query: { fields: 'id,username' }, retry: false });
+      const me = await client.call({ method: 'GET', path: '/api/me', query: { fields: 'id,username' }, retry: false });
+      // a gateway's page answered 200 ({"message": "maintenance"}) is no DHIS2 that answers: the
+      // outbox charges a held write only while this passes (Outbox systemAnswers)
+      if (typeof asRecord(me)?.id !== 'string')
+        throw malformedAnswer(DHIS2, "GET /api/me answered without the user's id", makeDhis2Error);
       await client.version();
     },
     checkSetup: zeroSetupCheck(

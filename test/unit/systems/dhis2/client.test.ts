@@ -94,6 +94,17 @@ t.test('connector ping: GET /api/me (and the version), failures surface', async 
   });
   const refused = await failure(connector.ping!());
   t.equal(refused.upstreamStatus, 401, 'a live credential change applies to the next ping');
+  connector.reconfigure!({ 'dhis2.baseUrl': h.sandbox.url, 'dhis2.apiToken': SEED_API_TOKEN });
+  // a gateway's maintenance page answered 200: not a DHIS2 that answers (the outbox holds its writes)
+  h.sandbox.faults.add({
+    method: 'GET',
+    path: '/api/me',
+    times: 1,
+    action: { type: 'status', status: 200, body: { message: 'maintenance' } },
+  });
+  const page = await failure(connector.ping!());
+  t.match(page.message, /without the user's id/, 'a page without the user fails the ping');
+  await connector.ping!();
 });
 
 t.test('WebMessage errors: the upstream message and error code reach the UpstreamError', async (t) => {
