@@ -398,11 +398,16 @@ export class Outbox {
     const links = reqs.flatMap((req, i) =>
       (req.links ?? []).map((l) => ({ ...l, system: req.system, jobId: jobs[i].id })),
     );
-    // settled at its COMMIT: the deliveries' first reads overlap its sync (accept-on-disk.ts)
+    // Recorded on disk before its delivery starts. 181e534 settled it at its COMMIT so the first
+    // reads overlapped its fsync (one serial wait fewer per OpenLMIS order), but that reordering
+    // lost a registry change: a review undo planned while the held change's job was ending found
+    // the job's end and its own plan in another order, and the change was never written
+    // (decision-while-hold-ends, 1 run in 3). The waits on the sync stay (accept-on-disk.ts): they
+    // resolve at once for a write already on disk.
     const ahead = this.store.writesAhead();
     let recorded;
     try {
-      recorded = await ahead.recordWrites(jobs, links, options.entries);
+      recorded = await this.store.recordWrites(jobs, links, options.entries);
     } catch (err) {
       // a conflict may rest on a row not on disk yet: answered once it is
       await ahead.onDisk();

@@ -241,23 +241,3 @@ export function requisitionsAt(rig: Rig, facilityCode: string): any[] {
 export function why(res: { status: number; body?: any }): string {
   return res.body?.issue?.[0]?.diagnostics ?? res.body?.messageKey ?? `status ${res.status}`;
 }
-
-/** An order of three EM01 products, 120 each, for `facilityCode`: a transaction Bundle. */
-export function threeProductOrder(rig: Rig, number: string, facilityCode: string) {
-  const facilityId = rig.lmis.seed.facilities[facilityCode];
-  return transactionOf(
-    ['EM-AMX250', 'EM-ORS', 'EM-ZNC20'].map((productCode) =>
-      orderLine({ order: number, facilityId, program: 'EM01', productCode, qty: 120 }),
-    ),
-  );
-}
-
-/** "METHOD path" of each request OpenLMIS received since `from`, ids as {id}. */
-export function lmisCallsSince(rig: Rig, from: number): string[] {
-  return rig.lmis.sb.state
-    .requestLog(from)
-    .map(
-      (r: { method: string; path: string }) =>
-        `${r.method} ${r.path.split('?')[0].replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '{id}')}`,
-    );
-}

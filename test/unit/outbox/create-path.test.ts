@@ -104,14 +104,14 @@ t.test('a create: lookups ahead, three writes, the answer read back from the ups
   t.equal(calls.getJob ?? 0, 0, 'no job lookup that waits for the disk');
   t.ok((calls['ahead.getLink'] ?? 0) >= 1, "the revision's link lookup went ahead");
   t.same(
-    [calls['ahead.recordWrites'], calls['ahead.finishJob'], calls['ahead.firstSeen']],
+    [calls.recordWrites ?? 0, calls['ahead.finishJob'], calls['ahead.firstSeen']],
     [1, 1, 1],
-    'record, end, first sighting: one call each, record and end settled at their COMMIT, the sighting at once',
+    'record on disk before the delivery starts; end settled at its COMMIT, the sighting at once',
   );
   t.same(
-    [calls.recordWrites ?? 0, calls.finishJob ?? 0, calls.firstSeen ?? 0],
+    [calls['ahead.recordWrites'] ?? 0, calls.finishJob ?? 0, calls.firstSeen ?? 0],
     [0, 0, 0],
-    'none of them waiting for the disk on their own',
+    'neither the end nor the sighting waiting for the disk on their own',
   );
   t.equal(
     calls['ahead.onDisk'],
@@ -152,14 +152,14 @@ t.test("a transaction Bundle's writes go through the store as a single create's 
   t.equal(calls.getLink ?? 0, 0, 'no revision lookup that waits for the disk');
   t.ok((calls['ahead.getLink'] ?? 0) >= 2, 'the revisions looked their links up ahead');
   t.same(
-    [calls['ahead.recordWrites'], calls['ahead.finishJob'], calls['ahead.firstSeen']],
+    [calls.recordWrites ?? 0, calls['ahead.finishJob'], calls['ahead.firstSeen']],
     [1, 2, 2],
-    'one record of both, each end and each first sighting settled at their COMMIT (or at once)',
+    'one record of both on disk; each end and each first sighting settled at their COMMIT (or at once)',
   );
   t.same(
-    [calls.recordWrites ?? 0, calls.finishJob ?? 0, calls.firstSeen ?? 0],
+    [calls['ahead.recordWrites'] ?? 0, calls.finishJob ?? 0, calls.firstSeen ?? 0],
     [0, 0, 0],
-    'none of them waiting for the disk on their own',
+    'neither the ends nor the sightings waiting for the disk on their own',
   );
   await real.durable();
   t.same(
