@@ -11,7 +11,7 @@ import { observeUpstreamCalls } from './platform/call-recording.js';
 import openhimPlugin from './openhim/plugin.js';
 import { startOpenHimFromSettings } from './openhim/lifecycle.js';
 import type { OpenHimHandle } from './openhim/registration.js';
-import type { ReadinessCheck } from './platform/health.js';
+import { checkWithin, type ReadinessCheck } from './platform/health.js';
 import { loadMediatorConfig } from './openhim/mediator-config.js';
 import type { TransactionUpdaterOptions } from './openhim/transaction-updates.js';
 import { createTransactionReporter, type SendTransactionUpdate } from './openhim/transaction-update-sweep.js';
@@ -101,18 +101,10 @@ const PING_TIMEOUT_MS = 10_000;
 /** Whether the connector's readiness check (its ping) passes now; false without one, or past PING_TIMEOUT_MS. */
 async function pingAnswers(connector: Connector | undefined): Promise<boolean> {
   if (!connector?.ping) return false;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('no answer')), PING_TIMEOUT_MS);
-  });
-  try {
-    await Promise.race([connector.ping(), late]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
+  return checkWithin(connector.ping(), PING_TIMEOUT_MS).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The services the FHIR edge calls: routing over the configured connectors and the outbox. */

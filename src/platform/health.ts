@@ -32,6 +32,23 @@ function overall(results: { essential?: boolean; status: string }[]): { code: nu
 }
 
 /**
+ * A check's outcome, or a rejection "no answer in N ms" once `timeoutMs` has passed: /ready, and
+ * the outbox asking whether a system answers before it charges a held write (main.ts).
+ */
+export async function checkWithin(check: Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+    timer.unref();
+  });
+  try {
+    await Promise.race([check, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * /health: the process answers. /ready: the store answers (else 503), and each configured upstream
  * (one down is reported 'down' with its reason, the whole 'degraded', still 200).
  */
@@ -41,12 +58,7 @@ export function registerHealthRoutes(app: FastifyInstance, checks: () => Readine
     const results = await Promise.all(
       checks().map(async (c) => {
         try {
-          await Promise.race([
-            c.check(),
-            new Promise((_, reject) =>
-              setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref(),
-            ),
-          ]);
+          await checkWithin(c.check(), timeoutMs);
           return { result: { name: c.name, status: 'ok' }, essential: c.essential };
         } catch (err) {
           const status = c.advisory ? 'degraded' : 'down';
