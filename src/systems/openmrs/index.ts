@@ -1,5 +1,7 @@
 import type { Connector } from '../../routing/ports.js';
 import { createOpenMrsClient, REST, type OpenMrsClientOptions } from './client.js';
+import { sessionVerdict } from '../../upstream/auth/session-cookie.js';
+import { malformedAnswer } from '../../upstream/errors.js';
 import { OPENMRS, makeOpenMrsError } from './errors.js';
 import { createDeliveryCapability } from './deliveries.js';
 import type { ConfirmedBy } from './confirmed-by.js';
@@ -50,12 +52,13 @@ export function createOpenMrsConnector(
     deliveries: createDeliveryCapability({ ...stockDeps, confirmedBy: options.confirmedBy }),
     async ping() {
       // the session answer says whether OpenMRS knows us: a 200 with authenticated:false is a wrong password
-      const session = await client.call<{ authenticated?: unknown }>({
-        method: 'GET',
-        path: `${REST}/session`,
-        retry: false,
-      });
-      if (session?.authenticated !== true) {
+      const session = await client.call<unknown>({ method: 'GET', path: `${REST}/session`, retry: false });
+      const verdict = sessionVerdict(session);
+      // a gateway's 200 {"message": "maintenance"} is no OpenMRS that answers, and no wrong password:
+      // the outbox charges a held write only while this passes (Outbox systemAnswers)
+      if (verdict === undefined)
+        throw malformedAnswer(OPENMRS, `GET ${REST}/session answered without 'authenticated'`, makeOpenMrsError);
+      if (!verdict) {
         throw makeOpenMrsError({
           system: OPENMRS,
           transient: false,

@@ -45,6 +45,8 @@ export function loginAnsweredByPage(opts: {
   status: number;
   login: string;
   expected: string;
+  /** What came instead, in words (never its text); default a page. */
+  answered?: string;
   make?: ErrorFactory;
 }): UpstreamError {
   return (opts.make ?? defaultErrorFactory)({
@@ -53,6 +55,6 @@ export function loginAnsweredByPage(opts: {
     status: 502,
     code: 'transient',
     upstreamStatus: opts.status,
-    diagnostics: `${opts.login} answered ${opts.status} with a page, not ${opts.expected} (a gateway's login page?): tried again later`,
+    diagnostics: `${opts.login} answered ${opts.status} with ${opts.answered ?? 'a page'}, not ${opts.expected} (a gateway's login or maintenance page?): tried again later`,
   });
 }

@@ -19,8 +19,11 @@ export interface SessionCookieOptions {
   cookieName?: string;
   missing?: string;
   refused?: (code: string) => string;
-  /** Does the session answer say the login worked? Default: OpenMRS's `{authenticated: true}`. */
-  authenticated?: (body: unknown) => boolean;
+  /**
+   * Does the session answer say the login worked? Undefined when the answer is no session answer
+   * at all. Default: OpenMRS's `authenticated` boolean (sessionVerdict).
+   */
+  authenticated?: (body: unknown) => boolean | undefined;
 }
 
 function cookieFrom(setCookie: string | string[] | undefined, name: string): string | undefined {
@@ -31,8 +34,15 @@ function cookieFrom(setCookie: string | string[] | undefined, name: string): str
   return undefined;
 }
 
-const openmrsAuthenticated = (body: unknown) =>
-  (body as { authenticated?: unknown } | undefined)?.authenticated === true;
+/**
+ * OpenMRS's session answer always carries the `authenticated` boolean (SessionController1_9:
+ * `{sessionId, authenticated, ...}`, false for a wrong password). A 2xx without it, a gateway's
+ * `{"message": "maintenance"}`, is not OpenMRS answering: it says nothing about the credentials.
+ */
+export function sessionVerdict(body: unknown): boolean | undefined {
+  const said = asRecord(body)?.authenticated;
+  return typeof said === 'boolean' ? said : undefined;
+}
 
 async function sessionLogin(ctx: AuthContext, opts: SessionCookieOptions, name: string): Promise<Issued> {
   const { username, password } = opts.credentials();
@@ -52,13 +62,16 @@ async function sessionLogin(ctx: AuthContext, opts: SessionCookieOptions, name: 
     headers: { authorization: basicHeader(username, password), accept: 'application/json' },
   });
   const cookie = cookieFrom(res.headers['set-cookie'], name);
-  if (res.status === 200 && cookie && (opts.authenticated ?? openmrsAuthenticated)(res.body)) return { value: cookie };
-  if (res.status >= 200 && res.status < 300 && !asRecord(res.body))
+  const verdict = (opts.authenticated ?? sessionVerdict)(res.body);
+  if (res.status === 200 && cookie && verdict === true) return { value: cookie };
+  // a page, or JSON that is no session answer: only the session JSON's own false is a refusal
+  if (res.status >= 200 && res.status < 300 && verdict === undefined)
     throw loginAnsweredByPage({
       system: ctx.system,
       status: res.status,
       login: `the session login (GET ${opts.sessionPath ?? '/ws/rest/v1/session'})`,
       expected: 'the session JSON',
+      answered: asRecord(res.body) ? "JSON without 'authenticated'" : undefined,
       make: ctx.makeError,
     });
   // OpenMRS answers 200 {authenticated: false} to a wrong password
