@@ -2,7 +2,7 @@ import { MediatorError, type Issue } from '../domain/errors.js';
 import type { Delivery, DeliveryStatus } from '../domain/index.js';
 import type { FacilityRef, Identifier } from '../domain/identifiers.js';
 import type { Json } from './codecs/common.js';
-import { sameDay, type Part } from './adapters.js';
+import type { Part } from './adapters.js';
 
 /**
  * A transaction's SupplyDelivery entries of one delivery number are one delivery (R4 has one
@@ -32,6 +32,8 @@ interface SharedField {
   said?(resource: Json): boolean;
   /** Whether two said values are the same statement (equal text unless given). */
   same?(a: string, b: string): boolean;
+  /** The value as the answer shows it, when its text alone does not say what was compared. */
+  shown?(value: string): string;
 }
 
 const STATUS: SharedField = {
@@ -44,12 +46,10 @@ const RECEIVED: SharedField = {
   element: 'occurrenceDateTime',
   what: 'date received',
   valueOf: (d) => d.occurredAt,
-  same: sameReceivedDay,
 };
 
 const SHARED: SharedField[] = [
   STATUS,
-  RECEIVED,
   { element: 'receiver', what: 'receiver', valueOf: (d) => d.receivedBy },
   { element: 'destination', what: 'destination', valueOf: (d) => facilityOf(d.destination), same: sameFacility },
   { element: 'supplier', what: 'supplier', valueOf: (d) => d.supplier?.display },
@@ -91,7 +91,8 @@ export function assertOneR5Delivery(lines: DeliveryLineEntry[]): void {
 export function assertDeliveryLinesAgree(lines: DeliveryLineEntry[]): void {
   if (lines.length < 2) return;
   const decoded = decodedLines(lines);
-  const issues = SHARED.flatMap((field) => disagreements(field, decoded));
+  const received = receivedField(saidBy(RECEIVED, decoded).map((s) => s.value));
+  const issues = [...SHARED, received].flatMap((field) => disagreements(field, decoded));
   if (issues.length) throw new MediatorError(422, issues);
 }
 
@@ -103,11 +104,12 @@ function disagreements(field: SharedField, lines: DecodedLine[]): Issue[] {
   return said.flatMap(({ index, value }) => {
     const differing = said.filter((o) => !same(o.value, value));
     if (!differing.length) return [];
-    const others = listed(differing.map((o) => `Bundle.entry[${o.index}] '${o.value}'`));
+    const shown = field.shown ?? ((v: string) => `'${v}'`);
+    const others = listed(differing.map((o) => `Bundle.entry[${o.index}] ${shown(o.value)}`));
     return [
       {
         code: 'business-rule' as const,
-        diagnostics: `Bundle.entry[${index}] is a line of delivery ${number} with ${field.what} '${value}', but other lines of it say otherwise (${others}): a delivery has one ${field.what}, which each of its lines states; send every line of it with the same ${field.what} (the lines of another delivery go under that delivery's own number)`,
+        diagnostics: `Bundle.entry[${index}] is a line of delivery ${number} with ${field.what} (${field.element}) ${shown(value)}, but other lines of it say otherwise (${others}): a delivery has one ${field.what}, which each of its lines states; send every line of it with the same ${field.what} (the lines of another delivery go under that delivery's own number)`,
         expression: [`Bundle.entry[${index}].resource.${field.element}`],
       },
     ];
@@ -141,12 +143,41 @@ function listed(items: string[]): string {
 
 /**
  * Lines received on one day agree, as an order's lines agree on when the goods are needed
- * (adapters.ts sameDay): an app stamps each line as it is scanned, 09:15, 09:16, … The day is
- * each value's own, in the offset it is written in, so the comparison is one day equal to another
- * (an instant written in two zones may be two days: the client said two days).
+ * (adapters.ts sameDay): an app stamps each line as it is scanned, 09:15, 09:16, … Which day a
+ * time is on depends on the zone it is read in, and the upstream keeps the day (OpenLMIS's
+ * receivedDate) of the time the delivery is written with, the latest stated (latestReceived), in
+ * that time's own offset: every line's time is read in that offset, so one instant written in two
+ * offsets across midnight is one day, and so are 23:30-02:00 and 01:30Z the next day. A date
+ * without a time is that day as said. The answer shows each value with the day it was read as.
  */
-function sameReceivedDay(a: string, b: string): boolean {
-  return sameDay(a.slice(0, 10), b);
+function receivedField(values: string[]): SharedField {
+  const offset = offsetOf(latestReceived(values));
+  return {
+    ...RECEIVED,
+    same: (a, b) => dayIn(a, offset) === dayIn(b, offset),
+    shown: (v) => (v.length > 10 ? `'${v}' (${dayIn(v, offset)} at ${offsetText(offset)})` : `'${v}'`),
+  };
+}
+
+/** A time's offset from UTC in minutes (`Z`, `±hh:mm`); undefined for a date or a time without one. */
+function offsetOf(value: string | undefined): number | undefined {
+  const m = value && /(Z|([+-])(\d{2}):(\d{2}))$/i.exec(value);
+  if (!m || value!.length <= 10) return undefined;
+  if (m[1].toUpperCase() === 'Z') return 0;
+  return (m[2] === '-' ? -1 : 1) * (Number(m[3]) * 60 + Number(m[4]));
+}
+
+function offsetText(minutes: number | undefined): string {
+  if (!minutes) return 'UTC';
+  const abs = Math.abs(minutes);
+  return `${minutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
+
+/** The day `value` is on at `offset` minutes from UTC: a date as said, a time as its instant there. */
+function dayIn(value: string, offset: number | undefined): string {
+  const at = Date.parse(value);
+  if (value.length <= 10 || offsetOf(value) === undefined || Number.isNaN(at)) return value.slice(0, 10);
+  return new Date(at + (offset ?? 0) * 60_000).toISOString().slice(0, 10);
 }
 
 /**

@@ -115,6 +115,7 @@ for (const engine of engineCases())
 
       await t.test('a long delivery: each issue names a few others', (t) => longDelivery(t, rig));
       await t.test('lines received one day at different times agree', (t) => sameDayTimes(t, rig));
+      await t.test('one instant in two offsets across midnight agrees', (t) => acrossMidnight(t, rig));
       await t.test('a line leaving its status unsaid agrees', (t) => statusUnsaid(t, rig));
       await t.test('R5: two entries of one delivery are a 400', (t) => twoR5Entries(t, rig));
       await t.test('a supplier a later line states is kept', (t) => supplierLater(t, rig));
@@ -166,6 +167,52 @@ async function sameDayTimes(t: Test, rig: Rig): Promise<void> {
   const written = (await rig.mediator.store.listJobs()).filter((j) => !jobs.has(j.id));
   t.equal(written.length, 1, 'one delivery written');
   t.equal((written[0]?.payload as { occurredAt?: string }).occurredAt, '2026-11-30T12:17:00+03:00', 'the latest time');
+}
+
+/**
+ * One instant written in two offsets across midnight (23:30 at -02:00 is 01:30Z the next day), and
+ * a date only: one day in the offset of the time written (the first of the equal instants, the
+ * latest stated), 30 November, which OpenLMIS receives. Times on two days in that offset are a 422
+ * naming each line at occurrenceDateTime with the day each was read as.
+ */
+async function acrossMidnight(t: Test, rig: Rig): Promise<void> {
+  const { podId } = await shippedDelivery(rig, 'LK-HP-407', 'LINES-MIDNIGHT', FIVE.slice(0, 3));
+  const [a, b, c] = (await r4Lines(t, rig, 'LK-HP-407', podId)).map(confirmedLine);
+  const before = rig.lmis.sb.state.requestCount();
+  const apart = await rig.fhir(
+    'POST',
+    '/fhir',
+    putAll([
+      { ...a, occurrenceDateTime: '2026-11-30T23:30:00-02:00' },
+      { ...b, occurrenceDateTime: '2026-12-02T00:10:00+01:00' },
+      c,
+    ]),
+  );
+  t.equal(apart.status, 422, `two days in the offset of the time written: ${why(apart)}`);
+  t.same(
+    (apart.body.issue ?? []).map((i: Resource) => i.expression),
+    [0, 1, 2].map((i) => [`Bundle.entry[${i}].resource.occurrenceDateTime`]),
+  );
+  t.match(
+    apart.body.issue?.[0]?.diagnostics,
+    /Bundle\.entry\[0\] is a line of delivery .* with date received \(occurrenceDateTime\) '2026-11-30T23:30:00-02:00' \(2026-12-01 at \+01:00\), but .*Bundle\.entry\[1\] '2026-12-02T00:10:00\+01:00' \(2026-12-02 at \+01:00\)/,
+    'names the lines, the field and the day each is on',
+  );
+  t.same(writesSince(rig, before), [], 'nothing reaches OpenLMIS');
+
+  const res = await rig.fhir(
+    'POST',
+    '/fhir',
+    putAll([
+      { ...a, occurrenceDateTime: '2026-11-30T23:30:00-02:00' },
+      { ...b, occurrenceDateTime: '2026-12-01T01:30:00Z' },
+      { ...c, occurrenceDateTime: '2026-11-30' },
+    ]),
+  );
+  t.equal(res.status, 200, `one instant in two offsets: ${why(res)}`);
+  const admin = await rig.lmis.login();
+  const pod = (await rig.lmis.call('GET', `/api/proofsOfDelivery/${podId}`, admin)).body;
+  t.match(pod, { status: 'CONFIRMED', receivedDate: '2026-11-30' }, 'the day of the time written, in its offset');
 }
 
 /**
