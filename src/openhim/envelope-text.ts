@@ -10,7 +10,8 @@
  * text because no match can cross a `"` while no known secret form holds one (Redactor
  * .hasFormWithQuote; a Bearer/Basic credential is made of token characters), and the text next
  * to a piece is `:` before it and `,` or `}` after it, which no look-ahead reads past. With a
- * secret that holds a `"`, the whole text is redacted in one pass, as before.
+ * secret that holds a `"`, the whole text is redacted in one pass, but for the marks of an update
+ * owed (marksApartText).
  */
 import { randomUUID } from 'node:crypto';
 import { processRedactor, type Redactor } from '../platform/redaction.js';
@@ -113,10 +114,41 @@ function assemble(skeleton: string, pieces: readonly string[], redactor: Redacto
   return out + redactor.redact(skeleton.slice(from));
 }
 
+/**
+ * The envelope in one redaction pass but for its marks (EnvelopeInput.marks), for a secret holding
+ * a `"`: everything else is redacted as in wholeEnvelopeText (the text between two marks at once),
+ * and the marks, made by the mediator, are put back unredacted, so the update they name is not
+ * refused. A secret form that spans a mark and the text beside it would then be left whole: such
+ * a text is not sent, the whole pass is (its marks masked, as before).
+ */
+function marksApartText(input: EnvelopeInput, redactor: Redactor): string {
+  const marks: string[] = [];
+  const bodies = {
+    ...plainBodyFields(redactor),
+    mark(value: string) {
+      marks.push(JSON.stringify(value));
+      return markOf(marks.length - 1);
+    },
+  };
+  const skeleton = JSON.stringify(unredactedEnvelope(input, bodies));
+  const text = assemble(skeleton, marks, redactor);
+  // one pass over the text masks only inside the marks (what the mediator made) when no form
+  // spans a mark's bounds: the same as each mark redacted alone in its place
+  const spans =
+    text === undefined ||
+    redactor.redact(text) !==
+      assemble(
+        skeleton,
+        marks.map((m) => redactor.redact(m)),
+        redactor,
+      );
+  return spans ? wholeEnvelopeText(input) : text;
+}
+
 /** The envelope as the JSON text sent to OpenHIM, every configured secret masked. */
 export function openHimEnvelopeText(input: EnvelopeInput): string {
   const redactor = input.redactor ?? processRedactor;
-  if (redactor.hasFormWithQuote) return wholeEnvelopeText(input);
+  if (redactor.hasFormWithQuote) return input.marks ? marksApartText(input, redactor) : wholeEnvelopeText(input);
   const pieces = new Pieces(redactor, memosOf(redactor));
   const skeleton = JSON.stringify(unredactedEnvelope(input, pieces));
   return assemble(skeleton, pieces.list, redactor) ?? wholeEnvelopeText(input);
