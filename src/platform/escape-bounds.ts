@@ -51,3 +51,22 @@ export function widenToEscapes(text: string, [start, end]: Span): Span {
   const tail = escapeAcross(text, end);
   return [head ? head[0] : from, tail ? tail[1] : end];
 }
+
+/**
+ * The last place at or before `at` where a text may be cut in two that are then read apart (a
+ * streamed reply held back in pieces): not inside an escape, and after an even run of backslashes
+ * only. Cut after an odd run, the second piece read alone would take its first character for an
+ * escape's letter (`\n`) or lose one (`\\`); a run longer than a piece changes nothing, as each
+ * piece read alone then counts the run from the same parity. The text must itself start at such
+ * a place.
+ */
+export function cleanCut(text: string, at: number): number {
+  for (;;) {
+    let run = 0;
+    while (run < at && text.charCodeAt(at - 1 - run) === BACKSLASH) run++;
+    if (run % 2 === 1) at -= 1;
+    const across = escapeAcross(text, at);
+    if (across === undefined) return at;
+    at = across[0];
+  }
+}

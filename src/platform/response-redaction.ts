@@ -9,6 +9,7 @@
 import { pipeline, Readable, Transform } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { cleanCut } from './escape-bounds.js';
 import { isRedactedBy } from './redacted-payload.js';
 import { processRedactor, type Redactor } from './redaction.js';
 import { TextMemo } from './text-memo.js';
@@ -36,7 +37,7 @@ export function redactingStream(redactor: Redactor): Transform {
       pending += Buffer.isBuffer(chunk) ? decoder.write(chunk) : chunk;
       if (pending.length <= holdBack * 2) return done();
       if (pending.length < retryAt && pending.length <= MAX_HELD) return done();
-      const cut = cutBetweenCharacters(pending, pending.length - holdBack);
+      const cut = pieceCut(pending, pending.length - holdBack);
       const head = cleanHead(redactor, pending, cut);
       if (head !== undefined) {
         pending = pending.slice(cut);
@@ -49,7 +50,7 @@ export function redactingStream(redactor: Redactor): Transform {
       // redacted text is shorter than the hold: a negative cut sent the start of a secret still
       // to come)
       const redacted = redactor.redact(pending);
-      const at = cutBetweenCharacters(redacted, Math.max(0, redacted.length - holdBack));
+      const at = pieceCut(redacted, Math.max(0, redacted.length - holdBack));
       pending = redacted.slice(at);
       retryAt = 0;
       done(null, redacted.slice(0, at));
@@ -64,6 +65,20 @@ export function redactingStream(redactor: Redactor): Transform {
 function cutBetweenCharacters(text: string, at: number): number {
   const before = text.charCodeAt(at - 1);
   return before >= 0xd800 && before <= 0xdbff ? at - 1 : at;
+}
+
+/**
+ * Where the held text is cut, at or before `at`: between two characters, and where the rest read
+ * alone sees the escapes the whole has (escape-bounds cleanCut). Cut inside a run of backslashes
+ * longer than the hold, the rest was read from the wrong parity: a secret after `\\` masked with
+ * the last backslash (`\**********`, no longer JSON).
+ */
+function pieceCut(text: string, at: number): number {
+  for (;;) {
+    const cut = cutBetweenCharacters(text, cleanCut(text, at));
+    if (cut === at) return cut;
+    at = cut;
+  }
 }
 
 /**
