@@ -263,10 +263,58 @@ function withJsonForms(secrets: readonly string[]): string[] {
   return [...new Set(forms)];
 }
 
-/** Replaces literal occurrences of configured secrets (short values are skipped: they would mask ordinary words). */
+/**
+ * Replaces literal occurrences of configured secrets (short values are skipped: they would mask
+ * ordinary words). In a JSON text, a secret holding `"` is looked for inside each string and
+ * between them, never across a string's bounds (see scrubBetweenQuotes).
+ */
 export function scrubSecretValues(text: string, secretValues: readonly string[]): string {
   const maskable = withJsonForms(secretValues.filter((secret) => secret.length >= MIN_SECRET_LENGTH));
   if (maskable.length === 0) return text;
+  const scrubbed = scrubLiterals(text, maskable);
+  if (scrubbed === text || !maskable.some((form) => form.includes('"')) || !isJson(text)) return scrubbed;
+  return scrubBetweenQuotes(text, maskable);
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const BACKSLASH = 0x5c;
+
+/**
+ * The JSON text scrubbed piece by piece between its own quotes (those that open or close a
+ * string: in JSON a quote inside a string is always escaped). A secret holding `"` (`a","b`)
+ * matched as text across two strings (the end of one value, the start of the next key): masked
+ * there, it took the quotes with it and the body was no longer JSON, or its mask ran into the
+ * one of the secret's escaped form and cut it short. Each string's own text is searched alone, so
+ * only the escaped form of such a secret, inside a string, is masked.
+ */
+function scrubBetweenQuotes(text: string, maskable: readonly string[]): string {
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf('"'); at >= 0; at = text.indexOf('"', at + 1)) {
+    if (isEscaped(text, at)) continue;
+    out += `${scrubLiterals(text.slice(from, at), maskable)}"`;
+    from = at + 1;
+  }
+  return out + scrubLiterals(text.slice(from), maskable);
+}
+
+/** Whether the character at `at` is escaped: an odd run of backslashes stands before it. */
+function isEscaped(text: string, at: number): boolean {
+  let run = 0;
+  for (let i = at - 1; i >= 0 && text.charCodeAt(i) === BACKSLASH; i--) run++;
+  return run % 2 === 1;
+}
+
+/** Every occurrence of the forms in the text masked, with no regard for JSON strings. */
+function scrubLiterals(text: string, maskable: readonly string[]): string {
   if (text.length >= FINDER_FROM_LENGTH) {
     // a text holding none is the answer as it is
     const scanners = scannersOf(maskable);
