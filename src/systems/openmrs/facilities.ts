@@ -16,6 +16,7 @@ import {
   registryCodeOf,
   type CodecSettings,
 } from './location-codec.js';
+import { objectAnswer } from './object-answer.js';
 import type { OpenMrsReference } from './reference.js';
 
 /**
@@ -53,10 +54,14 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
   const codec = (): CodecSettings => client.settings();
   const rep = { v: LOCATION_REP };
 
-  /** A location by uuid. OpenMRS falls back to a lookup by name when no uuid matches, so the answer's uuid is checked. */
+  /**
+   * A location by uuid. OpenMRS falls back to a lookup by name when no uuid matches, so the
+   * answer's uuid is checked; an answer with none is no location (objectAnswer: transient).
+   */
   const fetchLocation = async (uuid: string): Promise<Json | undefined> => {
     if (!UUID.test(uuid)) return undefined;
-    const loc = await getOrAbsent<Json, OpenMrsRequest>(client, { path: `${REST}/location/${uuid}`, query: rep });
+    const path = `${REST}/location/${uuid}`;
+    const loc = objectAnswer(await getOrAbsent<Json, OpenMrsRequest>(client, { path, query: rep }), path);
     return loc && loc.uuid === uuid ? loc : undefined;
   };
 
