@@ -38,7 +38,7 @@ export interface AcceptWriteRequest {
   /** Recorded on the job for tracing (OpenHIM X-OpenHIM-TransactionID). */
   transactionId?: string;
   /** FHIR ids this write answers for, recorded with the job so a read finds it before and after delivery. */
-  links?: { flow: string; fhirId: string; primary?: boolean }[];
+  links?: { flow: string; fhirId: string; primary?: boolean; whenCreated?: boolean }[];
   /**
    * The job of an earlier write of the same resource that is still pending or in flight, for a
    * flow registered `inOrder`: this write is recorded and answered as queued, not attempted now,

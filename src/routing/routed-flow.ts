@@ -448,8 +448,6 @@ export class RoutedFlow<T> implements FlowService<T> {
       same && {
         of: (payload, sent) => same(payload as T, sent as T),
         answerable: (sent, held) => this.answerableAs(sent as T, held),
-        relink: (request, jobId) =>
-          this.store.putLinks((request.links ?? []).map((l) => ({ ...l, system: request.system, jobId }))),
       }
     );
   }

@@ -22,8 +22,6 @@ export interface SameWrite {
    * client an id that never reads.
    */
   answerable?(sent: unknown, held: OutboxJob): Promise<void>;
-  /** Links the ids `sent` came by to `jobId`: its own job after all (the held one ended meanwhile). */
-  relink?(request: AcceptWriteRequest, jobId: string): Promise<void>;
 }
 
 /**
@@ -41,11 +39,10 @@ export async function acceptAsHeld(
 ): Promise<HeldOutcomes> {
   // reported, so the answer is that write's without reading its job again (RoutedFlow.asWritten)
   const sameAs = new Map<number, OutboxJob>();
-  const sent = requests;
   for (let tries = 0; ; tries++) {
     try {
       const outcomes = await accept(requests);
-      await ownJobsKept(outcomes, sent, sameAs, { held, sameWriteOf });
+      await ownJobsKept(outcomes, sameAs, held);
       return { outcomes, sameAs };
     } catch (err) {
       // each try settles one key (a write's secondary targets hold keys of their own)
@@ -57,8 +54,13 @@ export async function acceptAsHeld(
       if (!job || canonicalJson(same.of(job.payload, payload)) !== canonicalJson(same.of(payload, payload))) throw err;
       await same.answerable?.(payload, job);
       // the ids it came by are not the held write's (a POST's derived id, an R5 id of an R4
-      // write): linked to that write, whose payload does not name them, they read as removed (410)
-      requests = requests.map((r, k) => (k === i ? { ...r, payloadHash: job.payloadHash, links: [] } : r));
+      // write): linked to that write, whose payload does not name them, they would read as
+      // removed (410). Linked only if it is recorded as a job of its own (the held one ended
+      // just before), in the accept's own transaction: a link written after its COMMIT was lost
+      // by a crash between, and the resend then matched that job and linked nothing either.
+      requests = requests.map((r, k) =>
+        k === i ? { ...r, payloadHash: job.payloadHash, links: r.links?.map((l) => ({ ...l, whenCreated: true })) } : r,
+      );
       sameAs.set(i, job);
     }
   }
@@ -67,23 +69,15 @@ export async function acceptAsHeld(
 /**
  * A request found the same as a held job, then answered as another job: the held one ended
  * (refused, given up) just before. Recorded as a job of its own, it is not that write: its answer
- * is its own job's, and the ids it came by are linked to that job. A duplicate of another job (a
- * resend that raced it the same way) is answered as that job, read now.
+ * is its own job's (the ids it came by were linked to that job with it: `whenCreated`). A
+ * duplicate of another job (a resend that raced it the same way) is answered as that job, read now.
  */
-async function ownJobsKept(
-  outcomes: WriteOutcome[],
-  sent: AcceptWriteRequest[],
-  sameAs: Map<number, OutboxJob>,
-  by: { held: HeldJob; sameWriteOf: (request: AcceptWriteRequest) => SameWrite | undefined },
-): Promise<void> {
+async function ownJobsKept(outcomes: WriteOutcome[], sameAs: Map<number, OutboxJob>, held: HeldJob): Promise<void> {
   for (const [i, job] of sameAs) {
     const outcome = outcomes[i];
     if (outcome.jobId === job.id && outcome.kind === 'duplicate') continue;
-    const other = outcome.kind === 'duplicate' ? await by.held(outcome.jobId) : undefined;
+    const other = outcome.kind === 'duplicate' ? await held(outcome.jobId) : undefined;
     if (other) sameAs.set(i, other);
-    else {
-      sameAs.delete(i);
-      await by.sameWriteOf(sent[i])?.relink?.(sent[i], outcome.jobId);
-    }
+    else sameAs.delete(i);
   }
 }

@@ -1,3 +1,4 @@
+import { linksOfWrites } from './links-of-writes.js';
 import { POSTGRES_PRUNE, pruneBatch, runPrune, type PruneBatch, type PruneResult } from './retention.js';
 import {
   INSERT_TRANSACTION_REQUEST_SQL,
@@ -53,7 +54,6 @@ import {
   crosswalkValues,
   jobFromRow,
   json,
-  jobIdFor,
   linkFromRow,
   linkedUpstreamId,
   UPSERT_CROSSWALK_SQL,
@@ -608,10 +608,7 @@ export class PostgresStore implements Store {
           throw new PayloadConflict(job.idempotencyKey, r.job.id);
         results[i] = r;
       }
-      await this.insertLinks(
-        links.map((l) => ({ ...l, jobId: l.jobId && jobIdFor(l.jobId, jobs, results) })),
-        c,
-      );
+      await this.insertLinks(linksOfWrites(links, jobs, results), c);
       if (map) await this.insertTransactionEntries(map, c, results);
       return results;
     });

@@ -1,3 +1,4 @@
+import { linksOfWrites } from './links-of-writes.js';
 import { sqliteLinksToUpstreamSql } from './upstream-links.js';
 import {
   INSERT_TRANSACTION_REQUEST_SQL,
@@ -37,7 +38,6 @@ import {
   crosswalkValues,
   jobFromRow,
   json,
-  jobIdFor,
   linkFromRow,
   linkedUpstreamId,
   sqliteParams,
@@ -456,7 +456,7 @@ export class SqliteStore implements Store {
           throw new PayloadConflict(job.idempotencyKey, r.job.id);
         return r;
       });
-      this.insertLinks(links.map((l) => ({ ...l, jobId: l.jobId && jobIdFor(l.jobId, jobs, results) })));
+      this.insertLinks(linksOfWrites(links, jobs, results));
       if (map) this.insertTransactionEntries(map, results);
       return results;
     });

@@ -152,6 +152,12 @@ export interface ResourceLink {
   system: string;
   upstreamId?: string;
   jobId?: string;
+  /**
+   * recordWrites only: written only if that call created the job it names (linksOfWrites), in its
+   * transaction. A write accepted as the one holding its key (acceptAsHeld) comes by ids that write
+   * does not name: they are its own only when the held job ended just before and it took the key.
+   */
+  whenCreated?: boolean;
   /** false: a secondary target of a fanned-out write; reads go to the system of record (default true). */
   primary?: boolean;
 }

@@ -40,7 +40,11 @@ t.test('the same write by another id is accepted under the held hash', async (t)
   );
   t.equal(outcomes.length, 1);
   t.equal(o.seen.at(-1)![0].payloadHash, 'held-hash');
-  t.same(o.seen.at(-1)![0].links, [], 'the id it came by is not linked to the held write');
+  t.same(
+    o.seen.at(-1)![0].links,
+    [{ flow: 'deliveries', fhirId: 'derived', whenCreated: true }],
+    'the id it came by is linked only if it becomes a job of its own, not to the held write',
+  );
   t.same([...sameAs], [[0, held]], 'reports the held job it was answered as');
 });
 
@@ -124,22 +128,21 @@ t.test('the same write that may not be answered as the held one keeps a refusal'
 });
 
 t.test('the held job ended meanwhile: the write is its own job, under its own ids', async (t) => {
-  // the outbox took the key as free (held job refused just before): a job of its own
+  // the outbox took the key as free (held job refused just before): a job of its own, whose
+  // links it wrote with it (whenCreated; the store side: test/unit/store/links-when-created)
   const accept = async (reqs: AcceptWriteRequest[]): Promise<WriteOutcome[]> => {
     if (reqs[0].payloadHash !== 'held-hash') throw new KeyTakenError('delivery|1', 'job-1', 'delivery');
     return [{ kind: 'queued', jobId: 'job-2' } as unknown as WriteOutcome];
   };
-  const relinked: unknown[] = [];
   const links = [{ flow: 'deliveries', fhirId: 'pod-1' }];
   const { outcomes, sameAs } = await acceptAsHeld(
     accept,
     [{ ...request({ id: 'r5-pod', qty: 2 }), links }],
     async () => held,
-    () => ({ of: withoutId, relink: async (req, jobId) => void relinked.push([req.links, jobId]) }),
+    () => ({ of: withoutId }),
   );
   t.equal(outcomes[0].jobId, 'job-2');
   t.equal(sameAs.size, 0, 'not answered as the held job');
-  t.same(relinked, [[links, 'job-2']], 'the ids it came by read as its own job');
 });
 
 t.test('answered as a duplicate of another job: answered as that job', async (t) => {
@@ -152,7 +155,7 @@ t.test('answered as a duplicate of another job: answered as that job', async (t)
     accept,
     [request({ id: 'pod-1', qty: 2 })],
     async (id) => (id === 'job-3' ? other : held),
-    () => ({ of: withoutId, relink: async () => void t.fail('not relinked') }),
+    () => ({ of: withoutId }),
   );
   t.same([...sameAs], [[0, other]]);
 });
