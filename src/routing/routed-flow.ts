@@ -160,7 +160,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     const stored = ids.length ? await this.store.linkedFhirIds(this.spec.flow, ids) : new Set<string>();
     const links: ResourceLink[] = ids
       .filter((id) => !stored.has(id))
-      .map((fhirId) => ({ flow: this.spec.flow, fhirId, system, upstreamId: upstreamId! }));
+      .map((fhirId) => ({ flow: this.spec.flow, fhirId, system, upstreamId: upstreamId!, fromRead: true }));
     links.push(...this.namedLinks(system, [value]));
     if (links.length) await this.store.putLinks(links);
   }
@@ -905,7 +905,7 @@ export class RoutedFlow<T> implements FlowService<T> {
         ? this.spec
             .fhirIds(item)
             .filter((id) => ownIds || id !== upstreamId)
-            .map((fhirId) => ({ flow: this.spec.flow, fhirId, system, upstreamId }))
+            .map((fhirId) => ({ flow: this.spec.flow, fhirId, system, upstreamId, fromRead: true }))
         : [];
     });
     links.push(...this.namedLinks(system, items));
@@ -929,7 +929,13 @@ export class RoutedFlow<T> implements FlowService<T> {
     const links = new Map<string, ResourceLink>();
     for (const item of items)
       for (const r of named(item))
-        links.set(`${r.flow}|${r.fhirId}`, { flow: r.flow, fhirId: r.fhirId, system, upstreamId: r.upstreamId });
+        links.set(`${r.flow}|${r.fhirId}`, {
+          flow: r.flow,
+          fhirId: r.fhirId,
+          system,
+          upstreamId: r.upstreamId,
+          fromRead: true,
+        });
     return [...links.values()];
   }
 }

@@ -42,6 +42,7 @@ export function linksToWrite(links: readonly ResourceLink[], stored: (l: Resourc
     if (!row) return true;
     if (l.upstreamId != null && l.upstreamId !== row.upstream_id) return true;
     if (l.jobId != null && l.jobId !== row.job_id) return true;
-    return systemOfRecord(l) !== Number(row.system_of_record);
+    // a read's link keeps the stored mark (ResourceLink.fromRead): nothing to change there
+    return !l.fromRead && systemOfRecord(l) !== Number(row.system_of_record);
   });
 }

@@ -60,7 +60,7 @@ import {
   stepFromRow,
   supersedeAudit,
   toJson,
-  UPSERT_LINK_SQL,
+  upsertLinkSql,
   GET_LINK_SQL,
   LINKED_FHIR_IDS_PG,
   systemOfRecord,
@@ -819,7 +819,7 @@ export class PostgresStore implements Store {
   private async insertLinks(links: ResourceLink[], c: pg.PoolClient): Promise<void> {
     const now = Date.now();
     for (const l of links)
-      await c.query(UPSERT_LINK_SQL, [
+      await c.query(upsertLinkSql(l), [
         l.flow,
         l.fhirId,
         l.system,

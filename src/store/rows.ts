@@ -190,6 +190,20 @@ export const UPSERT_LINK_SQL = `INSERT INTO resource_links (flow, fhir_id, syste
     upstream_id = COALESCE(EXCLUDED.upstream_id, resource_links.upstream_id),
     job_id = COALESCE(EXCLUDED.job_id, resource_links.job_id), updated_at = EXCLUDED.updated_at`;
 
+/**
+ * UPSERT_LINK_SQL for a link a read makes (ResourceLink.fromRead): the same, except that a stored
+ * link keeps its system-of-record mark. A search on a fanned-out write's secondary system lists
+ * the same FHIR id; re-marking that link of record made GET_LINK_SQL send reads by it there.
+ */
+export const UPSERT_READ_LINK_SQL = `INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, updated_at, system_of_record)
+  VALUES ($1, $2, $3, $4, $5, $6, $7)
+  ON CONFLICT (flow, fhir_id, system) DO UPDATE SET
+    upstream_id = COALESCE(EXCLUDED.upstream_id, resource_links.upstream_id),
+    job_id = COALESCE(EXCLUDED.job_id, resource_links.job_id), updated_at = EXCLUDED.updated_at`;
+
+/** The upsert a link is written by: a read's keeps the stored mark (UPSERT_READ_LINK_SQL). */
+export const upsertLinkSql = (l: ResourceLink): string => (l.fromRead ? UPSERT_READ_LINK_SQL : UPSERT_LINK_SQL);
+
 export function linkFromRow(r: Row): ResourceLink {
   return {
     flow: String(r.flow),

@@ -46,6 +46,7 @@ import {
   supersedeAudit,
   toJson,
   UPSERT_LINK_SQL,
+  UPSERT_READ_LINK_SQL,
   GET_LINK_SQL,
   LINKED_FHIR_IDS_SQLITE,
   systemOfRecord,
@@ -239,6 +240,7 @@ const RERUN_STATE_SQLITE = sqlitePositional(RERUN_DEBT_STATE_SQL);
 // the hot statements' SQLite spelling, made once rather than by a regex on every call
 const UPSERT_SEEN_SQLITE = sqliteParams(UPSERT_SEEN_SQL);
 const UPSERT_LINK_SQLITE = sqliteParams(UPSERT_LINK_SQL);
+const UPSERT_READ_LINK_SQLITE = sqliteParams(UPSERT_READ_LINK_SQL);
 const INSERT_JOB_ATTEMPT_SQLITE = sqliteParams(INSERT_JOB_ATTEMPT_SQL);
 const REPEAT_NEWEST_ATTEMPT_SQLITE = sqlitePositional(REPEAT_NEWEST_ATTEMPT_SQL);
 const INSERT_APPENDED_ATTEMPT_SQLITE = sqliteParams(INSERT_APPENDED_ATTEMPT_SQL);
@@ -672,10 +674,19 @@ export class SqliteStore implements Store {
 
   private insertLinks(links: ResourceLink[]): void {
     this.linkWriteCount++;
-    const stmt = this.sql(UPSERT_LINK_SQLITE);
+    const write = this.sql(UPSERT_LINK_SQLITE);
+    const read = this.sql(UPSERT_READ_LINK_SQLITE);
     const now = Date.now();
     for (const l of links)
-      stmt.run(l.flow, l.fhirId, l.system, l.upstreamId ?? null, l.jobId ?? null, now, systemOfRecord(l));
+      (l.fromRead ? read : write).run(
+        l.flow,
+        l.fhirId,
+        l.system,
+        l.upstreamId ?? null,
+        l.jobId ?? null,
+        now,
+        systemOfRecord(l),
+      );
   }
 
   async getJob(id: string): Promise<OutboxJob | undefined> {

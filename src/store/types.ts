@@ -160,6 +160,11 @@ export interface ResourceLink {
   whenCreated?: boolean;
   /** false: a secondary target of a fanned-out write; reads go to the system of record (default true). */
   primary?: boolean;
+  /**
+   * true: linked by a read (a search, a read by id), which knows nothing of which system a write
+   * went to first: a stored link keeps its system-of-record mark (`primary` counts only when new).
+   */
+  fromRead?: boolean;
 }
 
 /** One entry's answer as a transaction-response Bundle gives it (Bundle.entry.response), no resource. */
