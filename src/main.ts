@@ -166,6 +166,13 @@ export interface StartOptions {
   logger?: Logger;
   /** Connectors composed in beside the configured ones (bench/http.ts's no-op upstream). */
   connectors?: Connector[];
+  /**
+   * Whether a stop was asked for while starting (serve: a signal during start-up). Asked once
+   * it listens: then no background work starts (outbox worker, transaction updates, schedules,
+   * OpenHIM registration), as the stop follows at once and a job claimed in that moment would
+   * be delivered by a server on its way out.
+   */
+  stopAsked?: () => boolean;
 }
 
 export async function startMediator(initial: Settings, opts: StartOptions = {}): Promise<RunningMediator> {
@@ -181,6 +188,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
   const store = await openStore({
     databaseUrl: settings['store.databaseUrl'] as string | undefined,
     dataDir: String(settings['store.dataDir']),
+    onWarning: (message) => logger.warn({ database: 'sqlite' }, `store: ${message}`),
   });
   const metrics = createMetrics(true);
   registerTransactionUpdateMetrics(metrics.registry, store); // owed, refused, abandoned: read when scraped
@@ -405,30 +413,35 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
   const linksBase =
     (settings['server.publicBaseUrl'] as string | undefined) ?? 'unset: links use the address each client used';
   logger.info({ address, publicBaseUrl: linksBase }, 'mediator listening');
-  outbox.startWorker();
-  if (openhimConfigured(settings)) transactionUpdates.start();
-  scheduler.start();
+  const working = !opts.stopAsked?.();
+  if (working) {
+    outbox.startWorker();
+    if (openhimConfigured(settings)) transactionUpdates.start();
+    scheduler.start();
+  } else logger.info('a stop was asked for while starting: no background work started');
 
-  const openhim = startOpenHimFromSettings(settings, {
-    mediatorConfig: { ...mediatorConfig, version: packageVersion },
-    logger: logLevel.child({ component: 'openhim' }),
-    knownSetting: (key) => settingDefs.some((d) => d.key === key && !d.restart),
-    applySettings: async (layer) => {
-      learnSecrets({ ...settings, ...layer } as Settings, logger); // new values join the old ones, which stay masked
-      const next = mergeSettings(baseSettings, layer, 'OpenHIM config');
-      validateSettings(next);
-      openhimKeys = Object.keys(layer);
-      await connectors.apply(next); // a newly configured system's code is imported here
-      const previous = settings;
-      settings = next;
-      services = servicesFrom(connectors, outbox, store, opts.connectors, () => openhimConfigured(settings));
-      applyOutboxSettings(outbox.options, settings);
-      scheduler.refresh();
-      // only a changed setting moves the level (a logger handed in by a caller keeps its own otherwise)
-      if (settings['log.level'] !== previous['log.level']) logLevel.set(String(settings['log.level']));
-      logger.info({ keys: Object.keys(layer) }, 'configuration from OpenHIM applied');
-    },
-  });
+  const openhim = !working
+    ? undefined
+    : startOpenHimFromSettings(settings, {
+        mediatorConfig: { ...mediatorConfig, version: packageVersion },
+        logger: logLevel.child({ component: 'openhim' }),
+        knownSetting: (key) => settingDefs.some((d) => d.key === key && !d.restart),
+        applySettings: async (layer) => {
+          learnSecrets({ ...settings, ...layer } as Settings, logger); // new values join the old ones, which stay masked
+          const next = mergeSettings(baseSettings, layer, 'OpenHIM config');
+          validateSettings(next);
+          openhimKeys = Object.keys(layer);
+          await connectors.apply(next); // a newly configured system's code is imported here
+          const previous = settings;
+          settings = next;
+          services = servicesFrom(connectors, outbox, store, opts.connectors, () => openhimConfigured(settings));
+          applyOutboxSettings(outbox.options, settings);
+          scheduler.refresh();
+          // only a changed setting moves the level (a logger handed in by a caller keeps its own otherwise)
+          if (settings['log.level'] !== previous['log.level']) logLevel.set(String(settings['log.level']));
+          logger.info({ keys: Object.keys(layer) }, 'configuration from OpenHIM applied');
+        },
+      });
 
   registration.openhim = openhim;
   let stopStage: string | undefined;

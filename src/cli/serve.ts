@@ -52,7 +52,7 @@ export async function serve(
     throw err;
   }
   try {
-    mediator = await startMediator(settings);
+    mediator = await startMediator(settings, { stopAsked: () => startUp.signalled });
   } catch (err) {
     startUp.dispose();
     ownership.release();

@@ -14,6 +14,8 @@ export interface PendingSignal {
 }
 
 export interface StartUpSignal {
+  /** Whether a signal came so far: the start then starts no background work (main.ts stopAsked). */
+  readonly signalled: boolean;
   /**
    * The start is over: the early handlers go, and a signal that came meanwhile is returned, for
    * the server to stop now (serve's shutdown: exit 0), as it would have once it was running.
@@ -70,6 +72,9 @@ export function holdSignalsDuringStartUp(
     clearTimeout(limit);
   };
   return {
+    get signalled() {
+      return pending !== undefined;
+    },
     started() {
       dispose();
       if (!pending) return undefined;

@@ -3,9 +3,10 @@
  * installed only once it had started, so the signal ended the process at once (killed by it, as a
  * shell reports 143), where a running server stopped so exits 0: a supervisor stopping a server
  * still starting read a crash. Now the signal is kept, the start finishes and the server stops
- * as it does once running: exit 0, its log saying so. Through the real `serve` process and a
- * relay in front of the test PostgreSQL that holds the store's first connections until told
- * (PostgreSQL tier only: a SQLite start gives no moment to hold).
+ * as it does once running: exit 0, its log saying so. Nothing starts after the signal: the
+ * outbox worker, which claimed a due job in the moment before the stop, is not started. Through
+ * the real `serve` process and a relay in front of the test PostgreSQL that holds the store's
+ * first connections until told (PostgreSQL tier only: a SQLite start gives no moment to hold).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { REPEAT_AFTER_MS } from '../../../src/cli/start-up-signal.js';
+import { openStore } from '../../../src/store/index.js';
 import { freePort } from '../../support/net.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { waitFor } from '../../support/wait-for.js';
@@ -57,10 +59,42 @@ async function holdingRelay(target: URL) {
 
 const engine = engineCases().find((e) => e.name === 'postgres')!;
 
+/** A job due now in the database: a started worker claims it at once (a propagation is known to every system). */
+async function dueJob(databaseUrl: string): Promise<void> {
+  const store = await openStore({ databaseUrl });
+  try {
+    await store.recordWrite({
+      id: 'job-due',
+      flow: 'propagate',
+      system: 'openlmis',
+      idempotencyKey: 'propagate|due',
+      payloadHash: 'h',
+      payload: { registryId: 'r-1', version: 1 },
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: Date.now() - 1_000,
+      createdAt: Date.now(),
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+/** The due job as the database has it now. */
+async function dueJobNow(databaseUrl: string) {
+  const store = await openStore({ databaseUrl });
+  try {
+    return await store.getJob('job-due');
+  } finally {
+    await store.close();
+  }
+}
+
 /** `serve` started on a fresh PostgreSQL database through a holding relay, and what it says. */
 async function serveHeld(t: Test) {
   const db = await engine.freshDatabase();
   t.teardown(db.drop);
+  await dueJob(db.databaseUrl);
   const relay = await holdingRelay(new URL(db.databaseUrl));
   t.teardown(() => relay.close());
   const viaRelay = new URL(db.databaseUrl);
@@ -101,7 +135,7 @@ async function serveHeld(t: Test) {
     child.kill(signal);
     await waitFor('the signal heard, or the process gone', () => /during start-up/.test(out) || gone, 30_000);
   };
-  return { child, relay, exited, signalled, out: () => out, gone: () => gone };
+  return { child, relay, exited, signalled, out: () => out, gone: () => gone, databaseUrl: db.databaseUrl };
 }
 
 t.test(
@@ -114,6 +148,9 @@ t.test(
     const { code, signal } = await serve.exited;
     t.same({ code, signal }, { code: 0, signal: null }, 'exit 0, as a running server stopped so');
     t.match(serve.out(), /"msg":"shutting down"/, 'stopped as a running server is');
+    const job = await dueJobNow(serve.databaseUrl);
+    t.match(job, { status: 'pending', attempts: 0 }, 'the due job untouched: no worker started after the signal');
+    t.notOk(job?.leaseOwner, 'and never leased');
   },
 );
 
