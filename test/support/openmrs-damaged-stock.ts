@@ -1,6 +1,6 @@
 import { DRUGS, LOC, type OpenMrsSandbox } from '../../sandbox/openmrs/index.js';
 import type { StockReport } from '../../src/domain/index.js';
-import { EXT, UNIT_SYSTEM } from '../../src/fhir/conventions.js';
+import { openmrsInventoryReport } from './openmrs-inventory-report.js';
 
 /** The OpenMRS stock party of the Mwangaza location (sandbox seed). */
 export const MWANGAZA_PARTY = 'e5d4c3b2-0001-4a1b-8c2d-3e4f50617281';
@@ -46,26 +46,13 @@ export function damagedAtMwangazaReport(o: {
   lot: string;
   quantity: number;
 }) {
-  return {
-    resourceType: 'InventoryReport',
-    identifier: [o.identifier],
-    status: 'active',
+  return openmrsInventoryReport({
+    identifier: o.identifier,
     countType: 'difference',
-    operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
-    operationTypeReason: { coding: [{ code: 'Damaged', display: 'Damaged' }] },
-    reportedDateTime: '2026-12-01T09:00:00Z',
-    inventoryListing: [
-      {
-        location: { reference: `Location/${LOC.mwangaza}` },
-        countingDateTime: '2026-12-01T08:30:00Z',
-        item: [
-          {
-            extension: [{ url: EXT.lotNumber, valueString: o.lot }],
-            quantity: { value: o.quantity, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
-            item: { concept: { coding: [{ system: 'https://www.gs1.org/gtin', code: o.gtin }] } },
-          },
-        ],
-      },
-    ],
-  };
+    subtraction: true,
+    reason: 'Damaged',
+    gtin: o.gtin,
+    lot: o.lot,
+    quantity: o.quantity,
+  });
 }

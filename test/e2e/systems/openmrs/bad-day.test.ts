@@ -5,9 +5,10 @@
  */
 import t from 'tap';
 import { LOC } from '../../../../sandbox/openmrs/index.js';
-import { EXT, ORDER_NUMBER_TYPE, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
+import { ORDER_NUMBER_TYPE, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
 import { DEFAULT_REGISTRY_CODE_SYSTEM as CODE } from '../../../../src/systems/openmrs/settings.js';
 import { GTIN, startOpenMrsRig, why } from '../../../support/openmrs-e2e.js';
+import { openmrsInventoryReport } from '../../../support/openmrs-inventory-report.js';
 
 const NOWHERE = '0d3c2b1a-1111-4a2b-8c3d-0000000000ff';
 
@@ -50,27 +51,8 @@ t.test('a Location whose partOf OpenMRS does not have: refused at Location.partO
 // 44 characters: with "|" and a 15-character count number, 60 (OpenMRS keeps 50)
 const MOH_COUNTS = 'http://moh.example.go.ke/fhir/id/stock-count';
 
-const count = (system: string, value: string, note?: string) => ({
-  resourceType: 'InventoryReport',
-  identifier: [{ system, value }],
-  status: 'active',
-  countType: 'snapshot',
-  reportedDateTime: '2026-12-01T09:00:00Z',
-  ...(note ? { note: [{ text: note }] } : {}),
-  inventoryListing: [
-    {
-      location: { reference: `Location/${LOC.mwangaza}` },
-      countingDateTime: '2026-12-01T08:30:00Z',
-      item: [
-        {
-          extension: [{ url: EXT.lotNumber, valueString: 'AMX-2401' }],
-          quantity: { value: 930, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
-          item: { concept: { coding: [{ system: GTIN, code: '10860012300058' }] } },
-        },
-      ],
-    },
-  ],
-});
+const count = (system: string, value: string, note?: string) =>
+  openmrsInventoryReport({ identifier: { system, value }, note });
 
 t.test('an identifier or note longer than OpenMRS keeps: refused in words, not retried as an outage', async (t) => {
   const rig = await startOpenMrsRig('openmrs-bad-day-lengths');

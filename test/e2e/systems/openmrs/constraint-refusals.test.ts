@@ -5,32 +5,12 @@
  * way, not "in progress"); a deadlock is retried and the count lands once.
  */
 import t from 'tap';
-import { LOC } from '../../../../sandbox/openmrs/index.js';
 import { columnCannotBeNull, deadlock, type SandboxError } from '../../../../sandbox/openmrs/errors.js';
-import { EXT, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { GTIN, startOpenMrsRigOn, why, type OpenMrsRig } from '../../../support/openmrs-e2e.js';
+import { startOpenMrsRigOn, why, type OpenMrsRig } from '../../../support/openmrs-e2e.js';
+import { appCount } from '../../../support/openmrs-inventory-report.js';
 
-const count = (id: string) => ({
-  resourceType: 'InventoryReport',
-  identifier: [{ system: 'https://app.example.org/counts', value: id }],
-  status: 'active',
-  countType: 'snapshot',
-  reportedDateTime: '2026-12-01T09:00:00Z',
-  inventoryListing: [
-    {
-      location: { reference: `Location/${LOC.mwangaza}` },
-      countingDateTime: '2026-12-01T08:30:00Z',
-      item: [
-        {
-          extension: [{ url: EXT.lotNumber, valueString: 'AMX-2401' }],
-          quantity: { value: 930, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
-          item: { concept: { coding: [{ system: GTIN, code: '10860012300058' }] } },
-        },
-      ],
-    },
-  ],
-});
+const count = (id: string) => appCount(id);
 
 const createAnswers = (rig: OpenMrsRig, answer: SandboxError, times?: number) =>
   rig.sb.faults.add({

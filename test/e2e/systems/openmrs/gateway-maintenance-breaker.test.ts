@@ -9,10 +9,9 @@
  * is delivered once when the gateway recovers.
  */
 import t, { type Test } from 'tap';
-import { LOC } from '../../../../sandbox/openmrs/index.js';
-import { EXT, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
 import { until } from '../../../support/net.js';
-import { GTIN, startOpenMrsRigOn, why, type OpenMrsRig } from '../../../support/openmrs-e2e.js';
+import { startOpenMrsRigOn, why, type OpenMrsRig } from '../../../support/openmrs-e2e.js';
+import { appCount } from '../../../support/openmrs-inventory-report.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 
 const MAX_ATTEMPTS = 4;
@@ -32,26 +31,7 @@ const COUNTS = [
   ['CNT-GW-2', '10860012300065', 'PCM-2401', 1990],
 ] as const;
 
-const count = (id: string, gtin: string, lot: string, qty: number) => ({
-  resourceType: 'InventoryReport',
-  identifier: [{ system: 'https://app.example.org/counts', value: id }],
-  status: 'active',
-  countType: 'snapshot',
-  reportedDateTime: '2026-12-01T09:00:00Z',
-  inventoryListing: [
-    {
-      location: { reference: `Location/${LOC.mwangaza}` },
-      countingDateTime: '2026-12-01T08:30:00Z',
-      item: [
-        {
-          extension: [{ url: EXT.lotNumber, valueString: lot }],
-          quantity: { value: qty, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
-          item: { concept: { coding: [{ system: GTIN, code: gtin }] } },
-        },
-      ],
-    },
-  ],
-});
+const count = (id: string, gtin: string, lot: string, quantity: number) => appCount(id, { gtin, lot, quantity });
 
 const stockJobs = async (rig: OpenMrsRig) =>
   (await rig.mediator.store.listJobs({})).filter((j) => j.system === 'openmrs');

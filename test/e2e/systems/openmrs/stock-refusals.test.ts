@@ -4,35 +4,20 @@
  * the item's stock-reason extension), and nothing reaches OpenMRS.
  */
 import t from 'tap';
-import { LOC } from '../../../../sandbox/openmrs/index.js';
-import { EXT, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
-import { GTIN, startOpenMrsRig, why } from '../../../support/openmrs-e2e.js';
+import { startOpenMrsRig, why } from '../../../support/openmrs-e2e.js';
+import { PARACETAMOL_GTIN, openmrsInventoryReport } from '../../../support/openmrs-inventory-report.js';
 
-const adjustment = (id: string, reason: { report?: string; item?: string }) => ({
-  resourceType: 'InventoryReport',
-  identifier: [{ system: 'https://app.example.org/adjustments', value: id }],
-  status: 'active',
-  countType: 'difference',
-  operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] },
-  ...(reason.report ? { operationTypeReason: { coding: [{ code: reason.report, display: reason.report }] } } : {}),
-  reportedDateTime: '2026-12-01T09:00:00Z',
-  inventoryListing: [
-    {
-      location: { reference: `Location/${LOC.mwangaza}` },
-      countingDateTime: '2026-12-01T08:30:00Z',
-      item: [
-        {
-          extension: [
-            { url: EXT.lotNumber, valueString: 'PCM-2401' },
-            ...(reason.item ? [{ url: EXT.stockReason, valueCoding: { code: reason.item } }] : []),
-          ],
-          quantity: { value: 5, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
-          item: { concept: { coding: [{ system: GTIN, code: '10860012300065' }] } },
-        },
-      ],
-    },
-  ],
-});
+const adjustment = (id: string, reason: { report?: string; item?: string }) =>
+  openmrsInventoryReport({
+    identifier: { system: 'https://app.example.org/adjustments', value: id },
+    countType: 'difference',
+    subtraction: true,
+    reason: reason.report,
+    itemReason: reason.item,
+    gtin: PARACETAMOL_GTIN,
+    lot: 'PCM-2401',
+    quantity: 5,
+  });
 
 t.test('an unknown adjustment reason is refused at the element it was sent in; nothing written', async (t) => {
   const rig = await startOpenMrsRig('openmrs-stock-refusals');

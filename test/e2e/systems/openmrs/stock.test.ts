@@ -6,9 +6,9 @@
  */
 import t from 'tap';
 import { LOC } from '../../../../sandbox/openmrs/index.js';
-import { EXT, UNIT_SYSTEM } from '../../../../src/fhir/conventions.js';
 import { until } from '../../../support/net.js';
-import { GTIN, startOpenMrsRig, why } from '../../../support/openmrs-e2e.js';
+import { startOpenMrsRig, why } from '../../../support/openmrs-e2e.js';
+import { appCount } from '../../../support/openmrs-inventory-report.js';
 
 const report = (opts: {
   id: string;
@@ -18,28 +18,7 @@ const report = (opts: {
   qty: number;
   subtraction?: boolean;
   reason?: string;
-}) => ({
-  resourceType: 'InventoryReport',
-  identifier: [{ system: 'https://app.example.org/counts', value: opts.id }],
-  status: 'active',
-  countType: opts.countType,
-  ...(opts.subtraction ? { operationType: { coding: [{ code: 'subtraction', display: 'subtraction' }] } } : {}),
-  ...(opts.reason ? { operationTypeReason: { coding: [{ code: opts.reason, display: opts.reason }] } } : {}),
-  reportedDateTime: '2026-12-01T09:00:00Z',
-  inventoryListing: [
-    {
-      location: { reference: `Location/${LOC.mwangaza}` },
-      countingDateTime: '2026-12-01T08:30:00Z',
-      item: [
-        {
-          extension: [{ url: EXT.lotNumber, valueString: opts.lot }],
-          quantity: { value: opts.qty, unit: 'dispensing unit', system: UNIT_SYSTEM, code: 'dispensing-unit' },
-          item: { concept: { coding: [{ system: GTIN, code: opts.gtin }] } },
-        },
-      ],
-    },
-  ],
-});
+}) => appCount(opts.id, { ...opts, quantity: opts.qty });
 
 t.test('a count and an adjustment become stock operations once; the inventory reads back equal', async (t) => {
   const rig = await startOpenMrsRig('openmrs-stock-e2e');
