@@ -5,10 +5,11 @@
  * its value replaced; known secret values are scrubbed wherever they still appear.
  */
 import { ownStart, widenToEscapes } from '../platform/escape-bounds.js';
-import { FormAutomaton } from '../platform/form-automaton.js';
+import type { FormScanner } from '../platform/form-automaton.js';
 import { FormFinder } from '../platform/form-finder.js';
 import { literalSpans, maskSpans, SpanUnion, type Span } from '../platform/mask-spans.js';
 import { MASK, MIN_SECRET_LENGTH } from '../platform/redaction.js';
+import { formScanner } from '../platform/sparse-form-automaton.js';
 import type { HeaderValues } from '../platform/call-recording.js';
 
 export { MASK };
@@ -208,7 +209,7 @@ const KEEP_FINDERS = 8;
 /** A secret list's scan for any of them and its automaton for where they are (built on first need). */
 interface Scanners {
   finder: FormFinder;
-  automaton?: FormAutomaton | 'too large';
+  automaton?: FormScanner;
 }
 const scannersBySecrets = new Map<string, Scanners>();
 
@@ -231,12 +232,12 @@ function scannersOf(maskable: readonly string[]): Scanners {
 
 /**
  * The long text with every occurrence of the secrets masked as their union, read once by the
- * list's automaton: one indexOf per occurrence of a weak secret (`0000` in a megabyte of `0`)
- * gathered and sorted a million spans.
+ * list's automaton (past its table's cap, the sparse one: a long secret of many distinct characters): one
+ * indexOf per occurrence of a weak secret (`0000` in a megabyte of `0`) gathered and sorted a
+ * million spans.
  */
-function maskLongText(text: string, scanners: Scanners, present: readonly string[]): string {
-  scanners.automaton ??= FormAutomaton.of(scanners.finder.forms) ?? 'too large';
-  if (scanners.automaton === 'too large') return maskLiterals(text, present);
+function maskLongText(text: string, scanners: Scanners): string {
+  scanners.automaton ??= formScanner(scanners.finder.forms);
   const union = new SpanUnion();
   scanners.automaton.scan(text, (start, end) => union.add(ownStart(text, start), end));
   return maskSpans(text, union.spans(wholeEscapesIn(text)), MASK);
@@ -318,7 +319,7 @@ function scrubLiterals(text: string, maskable: readonly string[]): string {
   if (text.length >= FINDER_FROM_LENGTH) {
     // a text holding none is the answer as it is
     const scanners = scannersOf(maskable);
-    return scanners.finder.holds(text) ? maskLongText(text, scanners, maskable) : text;
+    return scanners.finder.holds(text) ? maskLongText(text, scanners) : text;
   }
   const present = maskable.filter((secret) => text.includes(secret));
   // the union of every occurrence: one secret's mask must not hide the start of another's

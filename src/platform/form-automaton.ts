@@ -8,7 +8,8 @@
  * match of every form (a shorter form ending at the same place lies inside the longest one).
  *
  * The table holds a row per trie node and a column per distinct character of the forms, so its
- * size is bounded (MAX_TABLE_CELLS); the caller falls back to the regex scan past it.
+ * size is bounded (MAX_TABLE_CELLS); past it the caller takes the sparse automaton
+ * (sparse-form-automaton.ts), as linear, which reads every character.
  */
 import type { Span } from './mask-spans.js';
 import { escapeRegExp } from './escape-regexp.js';
@@ -22,7 +23,12 @@ export const MAX_TABLE_CELLS = 4 * 1024 * 1024;
  */
 const QUIET = 64;
 
-export class FormAutomaton {
+/** What finds the forms in a text: `found(start, end)` for the longest form ending at each place, in order of end. */
+export interface FormScanner {
+  scan(text: string, found: (start: number, end: number) => void): void;
+}
+
+export class FormAutomaton implements FormScanner {
   /** Column of each UTF-16 code unit; 0 for a character no form holds. */
   private readonly columnOf = new Uint16Array(0x10000);
   private readonly columns: number;
@@ -47,15 +53,26 @@ export class FormAutomaton {
 
   /** The automaton of `forms` (non-empty strings), or undefined when its table would be too large. */
   static of(forms: readonly string[]): FormAutomaton | undefined {
+    const { states, columns } = FormAutomaton.tableOf(forms);
+    if (states * columns > MAX_TABLE_CELLS) return undefined;
+    return new FormAutomaton(forms, columns, states);
+  }
+
+  /** Whether the table of `forms` stays within MAX_TABLE_CELLS (else `of` gives none). */
+  static fits(forms: readonly string[]): boolean {
+    const { states, columns } = FormAutomaton.tableOf(forms);
+    return states * columns <= MAX_TABLE_CELLS;
+  }
+
+  /** The table's rows (at most one state per character of the forms, and the root) and columns. */
+  private static tableOf(forms: readonly string[]): { states: number; columns: number } {
     const characters = new Set<number>();
     let states = 1;
     for (const form of forms) {
       states += form.length;
       for (let i = 0; i < form.length; i++) characters.add(form.charCodeAt(i));
     }
-    const columns = characters.size + 1;
-    if (states * columns > MAX_TABLE_CELLS) return undefined;
-    return new FormAutomaton(forms, columns, states);
+    return { states, columns: characters.size + 1 };
   }
 
   private build(forms: readonly string[], maxStates: number): void {

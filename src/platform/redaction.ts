@@ -11,17 +11,18 @@
 import type { Settings } from '../config/settings.js';
 import { secretKeys, settingDefs } from '../config/settings.js';
 import { ownStart, widenToEscapes } from './escape-bounds.js';
-import { FormAutomaton } from './form-automaton.js';
+import { FormAutomaton, MAX_TABLE_CELLS, type FormScanner } from './form-automaton.js';
 import { escapeRegExp } from './escape-regexp.js';
 import { FormFinder } from './form-finder.js';
 import { maskSpans, patternSpans, SpanUnion, type Span } from './mask-spans.js';
 import { isOwnWord } from './own-words.js';
+import { formScanner } from './sparse-form-automaton.js';
 
 export const MASK = '**********';
 
 /** Shorter secrets are not masked: they would blank ordinary words and digits everywhere. */
 export const MIN_SECRET_LENGTH = 4;
-/** Texts shorter than this are masked by a regex search per match, longer ones by the automaton (linear). */
+/** Texts shorter than this are masked by a regex search per match, longer ones by an automaton (linear). */
 const SEARCHED_PER_MATCH_BELOW = 512;
 
 /** A shifted base64 core shorter than this would match unrelated base64 text. */
@@ -265,7 +266,10 @@ export class Redactor {
    */
   private finder: FormFinder | undefined;
   /** Where the forms are in a text that holds one, in one pass; built on first use (see maskForms). */
-  private automaton: FormAutomaton | 'unbuilt' | 'too large' = 'unbuilt';
+  private automaton: FormScanner | 'unbuilt' = 'unbuilt';
+  /** Told once that the forms passed the automaton's table cap (see onTableCap). */
+  private tableCapListener: ((forms: number) => void) | undefined;
+  private tableCapTold = false;
   private formWithQuote = false;
   private rebuilds = 0;
   /** (setting, value) pairs learnSettings has reported: the same value applied again is not news. */
@@ -364,14 +368,16 @@ export class Redactor {
   /**
    * Every known form masked as the union of all its matches (see mask-spans), each widened so that
    * no JSON escape is cut (see escape-bounds). The automaton reads the text once, however many
-   * matches overlap; the regex scan is kept for a set of forms whose table would be too large.
+   * matches overlap: its table, or past the table's cap the sparse automaton, slower per
+   * character but linear too (a regex search per match cost a search per character of a run).
    */
   private maskForms(text: string): string {
     const widen = (span: Span) => widenToEscapes(text, span);
     // a short text (a log line) is searched per match: it holds few, and the automaton's walk from
     // each costs more there (1.7-2x on a 200-character line), its table built at the first use
-    const automaton = text.length < SEARCHED_PER_MATCH_BELOW ? undefined : this.formAutomaton();
-    if (automaton === undefined) return maskSpans(text, patternSpans(text, this.pattern!).map(widen), MASK);
+    if (text.length < SEARCHED_PER_MATCH_BELOW)
+      return maskSpans(text, patternSpans(text, this.pattern!).map(widen), MASK);
+    const automaton = this.formAutomaton();
     const union = new SpanUnion();
     // each span's own start before the union: a span that starts on an escaped backslash
     // does not join one ending there
@@ -379,9 +385,25 @@ export class Redactor {
     return maskSpans(text, union.spans(widen), MASK);
   }
 
-  private formAutomaton(): FormAutomaton | undefined {
-    if (this.automaton === 'unbuilt') this.automaton = FormAutomaton.of(this.knownForms()) ?? 'too large';
-    return this.automaton === 'too large' ? undefined : this.automaton;
+  private formAutomaton(): FormScanner {
+    if (this.automaton === 'unbuilt') this.automaton = formScanner(this.knownForms());
+    return this.automaton;
+  }
+
+  /**
+   * `listener` is told, once, when the known forms pass the automaton's table cap (its count of
+   * forms, never a form): long texts are then masked by the sparse automaton, linear but slower,
+   * which an operator seeing slower masking should know of.
+   */
+  onTableCap(listener: (forms: number) => void): void {
+    this.tableCapListener = listener;
+    if (!this.tableCapTold) this.tellTableCap(this.knownForms());
+  }
+
+  private tellTableCap(forms: readonly string[]): void {
+    if (this.tableCapTold || !this.tableCapListener || forms.length === 0 || FormAutomaton.fits(forms)) return;
+    this.tableCapTold = true;
+    this.tableCapListener(forms.length);
   }
 
   /** True when the text carries a known secret form (a cheap check before rebuilding a body). */
@@ -423,6 +445,7 @@ export class Redactor {
     this.automaton = 'unbuilt';
     this.formWithQuote = forms.some((form) => form.includes('"'));
     this.rebuilds += 1;
+    this.tellTableCap(forms);
   }
 }
 
@@ -439,6 +462,14 @@ export function learnSecrets(
   log?: { warn(obj: object, msg?: string): void },
   redactor: Redactor = processRedactor,
 ): void {
+  if (log) {
+    redactor.onTableCap((forms) =>
+      log.warn(
+        { forms, maxTableCells: MAX_TABLE_CELLS },
+        "the secrets' forms pass the redaction table's cap: long texts are masked by a slower scan (still linear)",
+      ),
+    );
+  }
   const { tooShort, ownWords } = redactor.learnSettings(settings);
   if (tooShort.length > 0) {
     log?.warn(
