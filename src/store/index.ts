@@ -5,6 +5,7 @@ import type { Store } from './types.js';
 import { ConfigError } from '../config/load.js';
 import { unusablePathError } from '../config/unusable-path.js';
 import { assertPostgresSchema, assertSqliteFile, settingOf } from './missing-store.js';
+import { restoredBesideOldWal } from './wal-after-restore.js';
 
 export * from './types.js';
 
@@ -24,6 +25,11 @@ export interface StoreSettings {
    * --data-dir would otherwise create one and report "nothing to do" (missing-store.ts).
    */
   existing?: boolean;
+  /**
+   * Told, before a SQLite file is opened, why it may have been restored beside the WAL of the
+   * database it replaced (wal-after-restore.ts): the server logs it as a warning.
+   */
+  onWarning?: (message: string) => void;
 }
 
 export type StoreTarget = { engine: 'postgres'; url: string } | { engine: 'sqlite'; file: string };
@@ -77,6 +83,8 @@ export async function openStore(settings: StoreSettings = {}): Promise<Store> {
     return store;
   }
   if (settings.existing) assertSqliteFile(target.file, settingOf(settings));
+  const restored = settings.onWarning && restoredBesideOldWal(target.file);
+  if (restored) settings.onWarning?.(restored);
   const store = openSqlite(target.file, settings.databaseUrl ? 'store.databaseUrl' : 'store.dataDir');
   store.migrate();
   return store;

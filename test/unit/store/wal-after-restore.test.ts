@@ -1,0 +1,91 @@
+/**
+ * A SQLite database put back from a backup beside the WAL of the database it replaced: SQLite
+ * applies that WAL on open (nothing ties a WAL to its file), so a write made after the backup comes
+ * back. The store tells why before it opens such a file (wal-after-restore.ts; the server logs it
+ * as a warning); a WAL a crash left beside its own database, and a restore that deleted the old
+ * WAL as the README says, are not told. SQLite only: PostgreSQL keeps no such file.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t, { type Test } from 'tap';
+import { createLogger } from '../../../src/platform/logger.js';
+import { openStore } from '../../../src/store/index.js';
+import { startMediatorIn } from '../../support/in-process-mediator.js';
+
+const root = path.resolve(import.meta.dirname, '../../..');
+const KEY = 'stock|after-backup';
+
+/** A store file with a backup of it taken before the child's write, and that write left in the WAL by a SIGKILL. */
+async function crashedAfterBackup(t: Test): Promise<{ file: string; backup: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wal-restore-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'mediator.db');
+  const backup = path.join(dir, 'backup.db');
+  await (await openStore({ databaseUrl: `sqlite:${file}` })).close();
+  fs.copyFileSync(file, backup); // the mediator stopped: the file alone is the whole database
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/unit/store/wal-left-child.ts')], {
+    cwd: root,
+    env: { ...process.env, DATABASE_URL: `sqlite:${file}` },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const signal = await new Promise((resolve) => child.once('exit', (_code, s) => resolve(s)));
+  t.equal(signal, 'SIGKILL', 'the writing process was killed');
+  t.ok(fs.statSync(`${file}-wal`).size > 32, 'its write is in the WAL beside the database');
+  // the crash was a while before the restore below: its WAL was last written then
+  const crashed = new Date(Date.now() - 10 * 60_000);
+  fs.utimesSync(`${file}-wal`, crashed, crashed);
+  fs.utimesSync(file, crashed, crashed);
+  return { file, backup };
+}
+
+/** Opens the store as the server does, the warnings it was told, and whether the later write is in it. */
+async function open(file: string) {
+  const warnings: string[] = [];
+  const store = await openStore({ databaseUrl: `sqlite:${file}`, onWarning: (m) => warnings.push(m) });
+  try {
+    return { warnings, laterWrite: (await store.findJobsByKey(KEY)).length };
+  } finally {
+    await store.close();
+  }
+}
+
+t.test('a backup copied over the database beside the old WAL is told before it opens', async (t) => {
+  const { file, backup } = await crashedAfterBackup(t);
+  fs.copyFileSync(backup, file);
+  const { warnings, laterWrite } = await open(file);
+  t.equal(laterWrite, 1, 'SQLite applied the old WAL: the write made after the backup came back');
+  t.equal(warnings.length, 1);
+  t.ok(warnings[0].startsWith(`${file} was written `), 'names the database');
+  t.match(warnings[0], `after the last write of ${file}-wal beside it, which SQLite now applies to it`);
+  t.match(warnings[0], `delete ${file}-wal and ${file}-shm`, 'says what to do');
+});
+
+t.test('the server logs it as a warning at start', async (t) => {
+  const { file, backup } = await crashedAfterBackup(t);
+  fs.copyFileSync(backup, file);
+  const lines: string[] = [];
+  const logger = createLogger('warn', { write: (line: string) => void lines.push(line) });
+  await startMediatorIn(t, 'wal-restore-server-', { DATABASE_URL: `sqlite:${file}`, AUTH_MODE: 'off' }, { logger });
+  const warned = lines.map((l) => JSON.parse(l)).filter((l) => l.msg?.startsWith(`store: ${file} was written `));
+  t.equal(warned.length, 1, 'one warning naming the database');
+  t.equal(warned[0].level, 40, 'at warn level');
+});
+
+t.test('a WAL a crash left beside its own database is not told', async (t) => {
+  const { file } = await crashedAfterBackup(t);
+  const { warnings, laterWrite } = await open(file);
+  t.equal(laterWrite, 1, 'the crashed write is kept');
+  t.same(warnings, []);
+});
+
+t.test('a restore that deleted the old WAL and shm, as the README says, is not told', async (t) => {
+  const { file, backup } = await crashedAfterBackup(t);
+  fs.copyFileSync(backup, file);
+  fs.rmSync(`${file}-wal`);
+  fs.rmSync(`${file}-shm`, { force: true });
+  const { warnings, laterWrite } = await open(file);
+  t.equal(laterWrite, 0, 'the database is the backup');
+  t.same(warnings, []);
+});
