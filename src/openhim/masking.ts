@@ -232,9 +232,9 @@ function scannersOf(maskable: readonly string[]): Scanners {
 
 /**
  * The long text with every occurrence of the secrets masked as their union, read once by the
- * list's automaton (past its table's cap, the sparse one: a long secret of many distinct characters): one
- * indexOf per occurrence of a weak secret (`0000` in a megabyte of `0`) gathered and sorted a
- * million spans.
+ * list's automaton (past its table's cap, the sparse one: a long secret of many distinct
+ * characters): one indexOf per occurrence of a weak secret (`0000` in a megabyte of `0`)
+ * gathered and sorted a million spans.
  */
 function maskLongText(text: string, scanners: Scanners): string {
   scanners.automaton ??= formScanner(scanners.finder.forms);
