@@ -43,6 +43,15 @@ async function stillToRun(store: SenderStore): Promise<OutboxJob[]> {
  * two writes whose answers were both lost exactly one waits for the other, never both. A write
  * journaled before marks existed has none and is taken as the earliest. Read only where a write
  * finds its operation completed after sending (confirmed-by.ts), so the listing is rare.
+ *
+ * Why crediting the later sender is safe, though its action may be the one that did not land
+ * (DL-1's COMPLETE applied, DL-2's sent after it refused, both answers lost: OpenMRS records no
+ * caller that tells them apart, both come as the integration user): the module completes an
+ * operation once (its action only from DISPATCHED or SUBMITTED), so nothing is applied twice; both
+ * writes chose this operation (its uuid journaled), so the credit links the right object; and the
+ * retry that takes the credit has checked the write's lines against the operation as it read it
+ * (deliveries.ts checkLines: a transfer's received as shipped, a receipt's no more than it holds).
+ * The other number is refused naming it (409).
  */
 export async function laterSender(store: SenderStore, operationUuid: string, delivery: Delivery): Promise<boolean> {
   const key = DELIVERIES.key(delivery);
