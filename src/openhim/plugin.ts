@@ -66,9 +66,10 @@ export interface OpenHimPluginOptions {
   status?: (request: FastifyRequest, reply: FastifyReply) => MediatorStatus | undefined;
   /**
    * Keeps a request whose transaction awaits our update (Store.recordTransactionRequest, v47),
-   * before its answer leaves: its update is judged due, and built, from its writes alone.
+   * before its answer leaves: its update is judged due, and built, from its writes alone. Returns
+   * how many rows of other requests with its writes were dropped to keep its own (v50's bound).
    */
-  recordRequest?: (request: TransactionRequest) => Promise<void>;
+  recordRequest?: (request: TransactionRequest) => Promise<number | void>;
 }
 
 const STORE = Symbol('openhimOrchestrations');
@@ -139,6 +140,18 @@ function bundleEntryCount(body: unknown): number | undefined {
 
 const isSuccess = (status: number) => status >= 200 && status < 300;
 
+/**
+ * Rows of other requests with these writes dropped to keep this one's (store REQUESTS_PER_WRITES):
+ * many requests repeating one routed request's writes under its id, a forger's work. Told by the
+ * transaction id and the write tags, which the envelope carries too: no key, body or secret.
+ */
+function logDropped(request: FastifyRequest, jobIds: readonly string[], dropped: number): void {
+  request.log.warn(
+    { openhimTransactionId: request.openhimTransactionId, writes: writeTagsOf(jobIds), dropped },
+    'OpenHIM: rows of other requests with these writes under the transaction id dropped to keep this one',
+  );
+}
+
 const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options, done) => {
   const decide = options.transientError ?? defaultTransientError;
   const bodyLimit = () =>
@@ -178,13 +191,15 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
     const contentType = headerText(reply.getHeader('content-type'));
     const entries = bundleEntryCount(request.body);
     try {
-      await record({
+      const jobIds = [...new Set(transactionJobsIn(store))];
+      const dropped = await record({
         transactionId: request.openhimTransactionId!,
-        jobIds: [...new Set(transactionJobsIn(store))],
+        jobIds,
         requestKey: requestKeyOf(store), // its Bundle entry answers' (v48)
         ...(contentType ? { contentType } : {}),
         ...(entries === undefined ? {} : { entries }),
       });
+      if (dropped) logDropped(request, jobIds, dropped);
     } catch (err) {
       request.log.warn(
         { err: processRedactor.redact(String(err)) },

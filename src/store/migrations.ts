@@ -28,7 +28,13 @@ import { FINISHED_JOBS_INDEX } from './retention.js';
 import { POSTGRES_REPEATED_ATTEMPTS, SQLITE_REPEATED_ATTEMPTS } from './repeated-attempts.js';
 import { OPERATOR_RETRIES } from './operator-retries.js';
 import { POSTGRES_OPENHIM_FINAL_CALLS, SQLITE_OPENHIM_FINAL_CALLS } from './openhim-final-calls.js';
-import { POSTGRES_REQUESTS_APART, SQLITE_REQUESTS_APART, transactionRequests } from './transaction-requests.js';
+import {
+  POSTGRES_REQUEST_ROWS_ENSURED,
+  POSTGRES_REQUESTS_APART,
+  SQLITE_REQUEST_ROWS_ENSURED,
+  SQLITE_REQUESTS_APART,
+  transactionRequests,
+} from './transaction-requests.js';
 import { POSTGRES_REQUEST_KEYS, SQLITE_REQUEST_KEYS } from './request-keys.js';
 import { POSTGRES_KEY_VALUES, SQLITE_KEY_VALUES } from './key-values.js';
 
@@ -407,6 +413,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   SQLITE_REQUEST_KEYS,
   SQLITE_KEY_VALUES,
   SQLITE_REQUESTS_APART,
+  SQLITE_REQUEST_ROWS_ENSURED,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -445,4 +452,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   POSTGRES_REQUEST_KEYS,
   POSTGRES_KEY_VALUES,
   POSTGRES_REQUESTS_APART,
+  POSTGRES_REQUEST_ROWS_ENSURED,
 ];

@@ -1,6 +1,8 @@
 import { linksOfWrites } from './links-of-writes.js';
 import { POSTGRES_PRUNE, pruneBatch, runPrune, type PruneBatch, type PruneResult } from './retention.js';
 import {
+  EVICT_TRANSACTION_REQUESTS_SQL,
+  evictionValues,
   INSERT_TRANSACTION_REQUEST_SQL,
   TRANSACTION_REQUESTS_SQL,
   transactionRequestOf,
@@ -637,8 +639,14 @@ export class PostgresStore implements Store {
     return (await this.rows(TRANSACTION_ENTRIES_SQL, [transactionId])).map(transactionEntryOf);
   }
 
-  async recordTransactionRequest(request: TransactionRequest): Promise<void> {
-    await this.pool.query(INSERT_TRANSACTION_REQUEST_SQL, transactionRequestValues(request));
+  async recordTransactionRequest(request: TransactionRequest): Promise<number> {
+    const values = transactionRequestValues(request);
+    // one transaction: a concurrent request's eviction sees this row only once it is kept, and
+    // this one's sees its row only once its eviction ran, so no two drop each other's
+    return this.tx(async (c) => {
+      await c.query(INSERT_TRANSACTION_REQUEST_SQL, values);
+      return (await c.query(EVICT_TRANSACTION_REQUESTS_SQL, evictionValues(values))).rowCount ?? 0;
+    });
   }
 
   async requestsOfTransaction(transactionId: string): Promise<TransactionRequest[]> {

@@ -1,6 +1,8 @@
 import { linksOfWrites } from './links-of-writes.js';
 import { sqliteLinksToUpstreamSql } from './upstream-links.js';
 import {
+  EVICT_TRANSACTION_REQUESTS_SQL,
+  evictionValues,
   INSERT_TRANSACTION_REQUEST_SQL,
   TRANSACTION_REQUESTS_SQL,
   transactionRequestOf,
@@ -480,9 +482,12 @@ export class SqliteStore implements Store {
     );
   }
 
-  async recordTransactionRequest(request: TransactionRequest): Promise<void> {
+  async recordTransactionRequest(request: TransactionRequest): Promise<number> {
     const values = transactionRequestValues(request);
-    await this.write(() => this.sql(sqliteParams(INSERT_TRANSACTION_REQUEST_SQL)).run(...values));
+    return this.write(() => {
+      this.sql(sqliteParams(INSERT_TRANSACTION_REQUEST_SQL)).run(...values);
+      return this.sql(sqliteParams(EVICT_TRANSACTION_REQUESTS_SQL)).all(...evictionValues(values)).length;
+    });
   }
 
   async requestsOfTransaction(transactionId: string): Promise<TransactionRequest[]> {

@@ -60,20 +60,20 @@ export const REQUESTS_APART_VERSION = 50;
 
 /**
  * Rows kept per transaction and writes: a request repeating a routed request's writes (their
- * idempotency keys) adds a row under a key of its own each time; past this many, none. The routed
- * request's own row is then not kept either, if it comes last: its update is built from its map,
- * else its writes' answers (routed-writes.ts), never from another's row.
+ * idempotency keys) adds a row under a key of its own each time. Past this many, the request being
+ * answered keeps its row (its envelope names its key: it may be the one core routed) and the newest
+ * of the others is dropped (EVICT_TRANSACTION_REQUESTS_SQL, logged by openhim/plugin.ts): the
+ * oldest REQUESTS_PER_WRITES - 1 stay, among them the routed request's when it came first, as it
+ * does unless a forger knew its transaction's id before core routed it.
  */
 export const REQUESTS_PER_WRITES = 8;
 
 const REQUESTS_APART_NAME = 'openhim: each request under a transaction id kept apart, by its key';
 
-function requestsApart(epochMsType: 'INTEGER' | 'BIGINT'): Migration {
-  return {
-    version: REQUESTS_APART_VERSION,
-    name: REQUESTS_APART_NAME,
-    sql: `
-CREATE TABLE openhim_request_rows (
+/** v50's table; `IF NOT EXISTS` for v52, which creates it where an early build of v50 did not. */
+function requestRowsTable(epochMsType: 'INTEGER' | 'BIGINT', ifNotExists = ''): string {
+  return `
+CREATE TABLE ${ifNotExists}openhim_request_rows (
   transaction_id TEXT NOT NULL,
   writes TEXT NOT NULL,
   request_key TEXT NOT NULL,
@@ -82,26 +82,77 @@ CREATE TABLE openhim_request_rows (
   recorded_at ${epochMsType} NOT NULL,
   PRIMARY KEY (transaction_id, writes, request_key)
 );
-`,
-  };
+`;
+}
+
+function requestsApart(epochMsType: 'INTEGER' | 'BIGINT'): Migration {
+  return { version: REQUESTS_APART_VERSION, name: REQUESTS_APART_NAME, sql: requestRowsTable(epochMsType) };
 }
 
 export const SQLITE_REQUESTS_APART = requestsApart('INTEGER');
 export const POSTGRES_REQUESTS_APART = requestsApart('BIGINT');
 
 /**
+ * v52: v50's table created where it is missing. A development database migrated by an early build
+ * of v50 (commit 1ccacd1, never released) recorded v50 with v47's table altered in place instead
+ * (its key widened to the request's): the table of v50 was never made, so every request under a
+ * transaction id failed to be kept (logged) and each update was judged without its row. Nothing
+ * else of that build is undone: this release only reads v47's table, which its columns still fit.
+ * A database of any other history has the table: nothing done, no lock taken.
+ */
+export const REQUEST_ROWS_ENSURED_VERSION = 52;
+
+function requestRowsEnsured(epochMsType: 'INTEGER' | 'BIGINT'): Migration {
+  return {
+    version: REQUEST_ROWS_ENSURED_VERSION,
+    name: 'openhim: the table of v50 created where an early build of v50 left it out',
+    sql: requestRowsTable(epochMsType, 'IF NOT EXISTS '),
+  };
+}
+
+export const SQLITE_REQUEST_ROWS_ENSURED = requestRowsEnsured('INTEGER');
+export const POSTGRES_REQUEST_ROWS_ENSURED = requestRowsEnsured('BIGINT');
+
+/**
  * One request ($1 transaction, $2 writes, $3 content type, $4 entries, $5 recorded at, $6 its key;
  * '' when none) in the table of v50 alone, kept apart from any other request's row; the same
- * request again (a replay, the same key) keeps the first; none past REQUESTS_PER_WRITES rows with
- * its writes. Each value bound once (store/rows.ts sqliteParams numbers them in order).
+ * request again (a replay, the same key) keeps the first. Each value bound once (store/rows.ts
+ * sqliteParams numbers them in order). Bounded by EVICT_TRANSACTION_REQUESTS_SQL, in the same
+ * transaction.
  */
 export const INSERT_TRANSACTION_REQUEST_SQL = `WITH p (tx, writes, content_type, entries, recorded_at, request_key) AS
   (SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS INTEGER), CAST($5 AS BIGINT), CAST($6 AS TEXT))
 INSERT INTO openhim_request_rows (transaction_id, request_key, writes, content_type, entries, recorded_at)
   SELECT tx, request_key, writes, content_type, entries, recorded_at FROM p
-  WHERE (SELECT COUNT(*) FROM openhim_request_rows r WHERE r.transaction_id = p.tx AND r.writes = p.writes)
-    < ${REQUESTS_PER_WRITES}
+  WHERE true -- SQLite reads ON after a FROM without it as a join's
   ON CONFLICT (transaction_id, writes, request_key) DO NOTHING`;
+
+/**
+ * After request $3's row ($1 transaction, $2 its writes) is kept: the rows of other requests with
+ * these writes past the oldest REQUESTS_PER_WRITES - 1 dropped, never its own (REQUESTS_PER_WRITES);
+ * their keys returned. Deletes all such rows, not one: a row recorded concurrently is bounded too.
+ */
+export const EVICT_TRANSACTION_REQUESTS_SQL = `DELETE FROM openhim_request_rows
+  WHERE transaction_id = $1 AND writes = $2 AND request_key <> $3
+    AND request_key NOT IN (SELECT o.request_key FROM openhim_request_rows o
+      WHERE o.transaction_id = $4 AND o.writes = $5 AND o.request_key <> $6
+      ORDER BY o.recorded_at, o.request_key LIMIT ${REQUESTS_PER_WRITES - 1})
+  RETURNING request_key`;
+
+/** EVICT_TRANSACTION_REQUESTS_SQL's values (each bound once) for a row of transactionRequestValues. */
+export function evictionValues(values: readonly unknown[]): unknown[] {
+  const [tx, writes, , , , key] = values;
+  return [tx, writes, key, tx, writes, key];
+}
+
+/**
+ * The writes of a request as kept and counted: each job once, in one order, one space apart. The
+ * same jobs answered in another order (a Bundle's entries reordered) are the same writes, so the
+ * bound counts them together; no reader takes their order from the row (routed-writes.ts).
+ */
+export function canonicalWrites(jobIds: readonly string[]): string {
+  return [...new Set(jobIds.flatMap((id) => id.split(/\s+/)).filter(Boolean))].sort().join(' ');
+}
 
 /**
  * The requests kept under transaction $1, oldest first: those of the v47 table (recorded before
@@ -117,11 +168,18 @@ ORDER BY recorded_at, writes`;
 
 /** The row's values, recorded `now`. */
 export function transactionRequestValues(r: TransactionRequest, now = Date.now()): unknown[] {
-  return [r.transactionId, r.jobIds.join(' '), r.contentType ?? null, r.entries ?? null, now, r.requestKey ?? ''];
+  return [
+    r.transactionId,
+    canonicalWrites(r.jobIds),
+    r.contentType ?? null,
+    r.entries ?? null,
+    now,
+    r.requestKey ?? '',
+  ];
 }
 
 export function transactionRequestOf(transactionId: string, row: Record<string, unknown>): TransactionRequest {
-  const r: TransactionRequest = { transactionId, jobIds: String(row.writes).split(' ').filter(Boolean) };
+  const r: TransactionRequest = { transactionId, jobIds: String(row.writes).split(/\s+/).filter(Boolean) };
   if (typeof row.content_type === 'string') r.contentType = row.content_type;
   if (row.entries !== null && row.entries !== undefined) r.entries = Number(row.entries);
   if (Number(row.apart) === 1) r.apart = true;

@@ -704,9 +704,10 @@ export interface Store {
   entriesOfTransaction(transactionId: string): Promise<TransactionEntry[]>;
   /**
    * Records a request answered under an OpenHIM transaction id awaiting our update (v50: apart from
-   * any other, by its key); a replay keeps the first.
+   * any other, by its key); a replay keeps the first. Its row is always kept: past
+   * REQUESTS_PER_WRITES rows with its writes, the newest other is dropped; returns how many were.
    */
-  recordTransactionRequest(request: TransactionRequest): Promise<void>;
+  recordTransactionRequest(request: TransactionRequest): Promise<number>;
   /** The requests recorded under OpenHIM transaction `transactionId` (v47), oldest first. */
   requestsOfTransaction(transactionId: string): Promise<TransactionRequest[]>;
   /** Every job of one OpenHIM transaction (v18), in the order they were accepted. */

@@ -174,7 +174,7 @@ for (const engine of engineCases()) {
       await store.recordTransactionRequest(row('other', ['j2']));
       const kept = await store.requestsOfTransaction(tx);
       // before: one row per request, without end
-      t.equal(kept.filter((r) => r.jobIds[0] === 'j1').length, REQUESTS_PER_WRITES, 'the first ones kept');
+      t.equal(kept.filter((r) => r.jobIds[0] === 'j1').length, REQUESTS_PER_WRITES, 'at most the bound');
       t.ok(
         kept.some((r) => r.requestKey === 'other'),
         'a request with other writes still kept',
