@@ -1,4 +1,5 @@
-import { stamp, type Dhis2State, type OrgUnit } from './state.js';
+import { type Dhis2State, type OrgUnit } from './state.js';
+import { wallTime } from './server-zone.js';
 import { SandboxError, objectReport, webMessage, type ErrorReport } from './webmessage.js';
 
 /**
@@ -24,6 +25,9 @@ function newUid(state: Dhis2State): string {
 }
 
 const toTimestamp = (d: string) => (d.includes('T') ? d : `${d}T00:00:00.000`);
+
+/** An org unit's created/lastUpdated: wall time in the server's zone, as DHIS2 keeps every timestamp. */
+const stamp = (state: Dhis2State) => wallTime(new Date(), state.timeZone);
 
 function validate(state: Dhis2State, body: Json, id: string, self?: OrgUnit): ErrorReport[] {
   const errors: ErrorReport[] = [];
@@ -138,7 +142,7 @@ export function createOrgUnit(state: Dhis2State, body: Json): Json {
       value: id,
     });
   if (errors.length) throw refused(id, errors);
-  const now = stamp();
+  const now = stamp(state);
   state.orgUnits.set(id, {
     id,
     code: body.code ?? undefined,
@@ -174,7 +178,7 @@ export function replaceOrgUnit(state: Dhis2State, id: string, body: Json): Json 
     closedDate: body.closedDate ? toTimestamp(body.closedDate) : undefined,
     geometry: geometryFrom(state, body),
     description: body.description ?? undefined,
-    lastUpdated: stamp(),
+    lastUpdated: stamp(state),
   });
   return webMessage(200, 'OK', undefined, { response: objectReport(KLASS, id) });
 }

@@ -47,6 +47,11 @@ export interface Delivery {
   lines: DeliveryLine[];
   source?: SourceRef;
   lastUpdated?: string;
+  /**
+   * Which of the in-progress writes (drafts) of this delivery this one is, from 2 on: a draft
+   * saved again with other counts is a write of its own, keyed apart (routing/delivery-drafts.ts).
+   */
+  draft?: number;
 }
 
 /**

@@ -21,13 +21,14 @@ export class KeyTakenError extends ConflictError {
 
 /**
  * The identifier as the client sent it (`system|value`, FHIR's token form) from the outbox's key
- * (`order|system|value|rev:2`): the flow prefix and revision are the outbox's own terms, which a
+ * (`order|system|value|rev:2`, a delivery's draft `…|in-progress:2`): the flow prefix, revision
+ * and draft mark are the outbox's own terms, which a
  * client answered 409 had never seen and could not match against its payload. A key of another
  * form is shown whole.
  */
 function clientIdentifierOf(idempotencyKey: string, flow: string): string {
   if (!idempotencyKey.startsWith(`${flow}|`)) return idempotencyKey;
-  return idempotencyKey.slice(flow.length + 1).replace(/\|rev:\d+$/, '');
+  return idempotencyKey.slice(flow.length + 1).replace(/\|(rev:\d+|in-progress(:\d+)?)$/, '');
 }
 
 /**

@@ -1,10 +1,11 @@
 import { canonicalJson, contentVersion } from '../domain/ids.js';
 import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
 import type { FacilityRef } from '../domain/identifiers.js';
-import type { JobStatus } from '../store/types.js';
+import type { JobStatus, OutboxJob } from '../store/types.js';
 import type { Connector, Page, SearchCriteria, StepJournal, WriteResult } from './ports.js';
 import type { Flow, WriteContext } from '../fhir/services.js';
 import { writtenDeliveryMatches } from './delivery-match.js';
+import { draftJobs, draftMark, numberedDraft } from './delivery-drafts.js';
 import { orderRevision, type WrittenOrder } from './order-revision.js';
 import { precheckOrderWrite, writeOrder } from './order-writes.js';
 import { writeUnderLinkedParent, writeUnderSystemParent, type ParentDeps } from './facility-parent.js';
@@ -91,7 +92,18 @@ export interface FlowSpec<T> {
     kind: string;
     key(identifier: { system?: string; value: string }): string | undefined;
     matches(value: T, criteria: SearchCriteria): boolean;
+    /**
+     * The jobs of other writes recorded under the identifier's key with a mark after it (a
+     * delivery's drafts, `|in-progress`…), `jobsUnder(mark)` giving those under one mark.
+     */
+    alsoUnder?(jobsUnder: (mark: string) => Promise<OutboxJob[]>): Promise<OutboxJob[]>;
   };
+  /**
+   * Writes saved again and again before they are final (an in-progress delivery's drafts, each of
+   * other content a write of its own): the value numbered as the write it is, from the jobs under
+   * a key (`jobsUnder`) and the outbox's same-write comparison (`same`). Absent: not numbered.
+   */
+  drafts?(value: T, jobsUnder: (key: string) => Promise<OutboxJob[]>, same: (held: T, sent: T) => boolean): Promise<T>;
   /**
    * The order lines a write names by id (a delivery's basedOn), and the value naming the order
    * one of them was written to (its link's upstream id): a line an app PUT under its own id is
@@ -263,8 +275,10 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   write: (c) => c.deliveries && ((v, j) => c.deliveries!.confirm(v, j)),
   precheck: (c) => c.deliveries?.precheck && ((v, earlier) => c.deliveries!.precheck!(v, earlier)),
   // an in-progress write (a proof of delivery's draft saved, DHIS2's events left active) is a write
-  // of its own: the confirmation of the same delivery after it is not "another payload" (409)
-  key: (d) => keyOf('delivery', d.identifier) + (d.status === 'in-progress' ? '|in-progress' : ''),
+  // of its own: the confirmation of the same delivery after it is not "another payload" (409);
+  // so is each draft of other content (numbered, delivery-drafts.ts)
+  key: (d) => keyOf('delivery', d.identifier) + (d.status === 'in-progress' ? draftMark(d.draft) : ''),
+  drafts: (d, jobsUnder, same) => numberedDraft(d, (mark) => jobsUnder(keyOf('delivery', d.identifier) + mark), same),
   fhirIds: (d) => [...(d.id ? [d.id] : []), ...d.lines.map((l) => l.lineId).filter((id): id is string => !!id)],
   upstreamId: (d) => d.source?.id,
   // A confirmation not yet applied upstream leaves the delivery in progress. An R4 write has the
@@ -293,6 +307,7 @@ export const DELIVERIES: FlowSpec<Delivery> = {
     kind: 'delivery',
     key: ({ system, value }) => (system ? keyOf('delivery', { system, value }) : undefined),
     matches: writtenDeliveryMatches,
+    alsoUnder: draftJobs,
   },
   orderLines: {
     ids: (d) => (d.basedOn?.orderId ? [] : (d.basedOn?.lineIds ?? [])),

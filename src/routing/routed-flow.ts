@@ -37,7 +37,7 @@ import { facilityFacts } from './facility-facts.js';
 import { readOnlyReason, readOnlyReasons, refuseReadOnlyWrite } from './read-only.js';
 import { resolveTargets, type FlowRouting, type Targets } from './rules.js';
 import { withinDeadline } from '../platform/deadline.js';
-import { contentVersion } from '../domain/ids.js';
+import { canonicalJson, contentVersion } from '../domain/ids.js';
 import { isWholeSecond, refinedStamp } from './whole-second-stamp.js';
 import { SeenVersions, sightingTrustMs, type Sighting } from './seen-versions.js';
 import { WrittenLinks } from './written-links.js';
@@ -345,8 +345,14 @@ export class RoutedFlow<T> implements FlowService<T> {
     const under = this.spec.writtenUnder;
     if (!identifier || !under) return [];
     const key = under.key(identifier);
-    if (key) return this.store.findJobsByKey(key);
-    return identifier.system === undefined ? this.store.findJobsByKeyValue(under.kind, identifier.value) : [];
+    // the key's value is the identifier's with the mark after it (`DL-1|in-progress`)
+    const jobsUnder = key
+      ? (mark: string) => this.store.findJobsByKey(key + mark)
+      : identifier.system === undefined
+        ? (mark: string) => this.store.findJobsByKeyValue(under.kind, identifier.value + mark)
+        : undefined;
+    if (!jobsUnder) return [];
+    return [...(await jobsUnder('')), ...((await under.alsoUnder?.(jobsUnder)) ?? [])];
   }
 
   /**
@@ -494,13 +500,25 @@ export class RoutedFlow<T> implements FlowService<T> {
    * (FlowSpec.revise), from the outbox's last write of it. Unchanged for flows without revisions.
    */
   async revise(sent: T, context: WriteContext, lookups: LookupsAhead = this.store): Promise<T> {
-    const value = await this.withWrittenOrder(sent, lookups);
+    const value = await this.numberedDraft(await this.withWrittenOrder(sent, lookups));
     if (!this.spec.revise) return value;
     const id = this.spec.fhirIds(value)[0];
     const link = id ? await lookups.getLink(this.spec.flow, id) : undefined;
     const job = link?.jobId ? await lookups.getJob(link.jobId) : undefined;
     const written = job && { value: job.payload as T, status: job.status, system: job.system };
     return this.spec.revise(value, context, written);
+  }
+
+  /**
+   * A draft (FlowSpec.drafts) numbered as the write it is: the draft it is the same write as
+   * (acceptAsHeld's comparison), else the next, so a draft saved again with other content is a
+   * write of its own and one sent again is the one it equals.
+   */
+  private async numberedDraft(value: T): Promise<T> {
+    const same = this.sameWrite();
+    if (!this.spec.drafts || !same) return value;
+    const equal = (held: T, sent: T) => canonicalJson(same.of(held, sent)) === canonicalJson(same.of(sent, sent));
+    return this.spec.drafts(value, (key) => this.store.findJobsByKey(key), equal);
   }
 
   /**

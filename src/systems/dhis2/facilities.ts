@@ -16,6 +16,7 @@ import {
   type DecodeContext,
 } from './orgunit-codec.js';
 import { OrgUnitLists } from './org-unit-lists.js';
+import { serverWallTime, wallTimeIn } from './server-time.js';
 
 /**
  * Locations served from DHIS2 organisation units: read and searched live with the server's own
@@ -31,15 +32,12 @@ const PATH = '/api/organisationUnits';
 const matches = (f: Facility, c: SearchCriteria): boolean =>
   facilityMatches(f, c) && inRanges(f.lastUpdated, c.lastUpdated);
 
-/** An instant as DHIS2 filters take it (server-local timestamp without a zone; UTC by convention). */
-const filterInstant = (iso: string) => iso.replace(/Z$/, '').replace(/\+00:00$/, '');
-
 /**
  * The server-side filters whose result is a superset of the FHIR matches; undefined when no org
  * unit can match (an identifier system or a partOf DHIS2 cannot hold). Several for an identifier
  * without a system: it may be a UID or a code.
  */
-function filtersFor(c: SearchCriteria): string[][] | undefined {
+function filtersFor(c: SearchCriteria, zone: string): string[][] | undefined {
   // the name is matched here only: DHIS2's `name:ilike:` keeps accents ("Hopital" misses
   // "Hôpital") and sees neither the shortName (an alias) nor word starts, so it is no superset
   const base: string[] = [];
@@ -52,8 +50,9 @@ function filtersFor(c: SearchCriteria): string[][] | undefined {
   else if (c.status) return undefined;
   if (c.type && /^\d+$/.test(c.type)) base.push(`level:eq:${c.type}`);
   const { from, to } = narrowest(c.lastUpdated);
-  if (from) base.push(`lastUpdated:ge:${filterInstant(from)}`);
-  if (to) base.push(`lastUpdated:le:${filterInstant(to)}`);
+  // DHIS2 compares them with its wall time in the server's zone (serverWallTime)
+  if (from) base.push(`lastUpdated:ge:${serverWallTime(from, zone)}`);
+  if (to) base.push(`lastUpdated:le:${serverWallTime(to, zone)}`);
   if (!c.identifier) return [base];
   const { system, value } = c.identifier;
   const byId = isUid(value) ? [[...base, `id:eq:${value}`]] : [];
@@ -69,7 +68,7 @@ export interface FacilityOptions {
   crosswalk?: (registryId: string) => Promise<string | undefined>;
   /** Whether the crosswalk links this org unit UID to a registry facility (or holds the pair for review). */
   linked?: (uid: string) => Promise<boolean>;
-  /** Today as yyyy-MM-dd (tests fix it). */
+  /** Today as yyyy-MM-dd (tests fix it); else the server's date, in its zone. */
   today?: () => string;
   /** The lists searches read, kept for their next pages (the connector's, cleared on a reconfigure). */
   lists?: OrgUnitLists;
@@ -111,7 +110,11 @@ export function createOrgUnitReader(client: Dhis2Client): OrgUnitReader {
         });
         levels = asked;
       }
-      return { facilityLevel: client.settings().facilityLevel, levelNames: await levels };
+      return {
+        facilityLevel: client.settings().facilityLevel,
+        levelNames: await levels,
+        zone: await client.serverZone(),
+      };
     },
     clear() {
       levels = undefined;
@@ -124,7 +127,8 @@ export function createFacilityCapability(
   reader: OrgUnitReader,
   opts: FacilityOptions = {},
 ): FacilityCapability {
-  const today = opts.today ?? (() => new Date().toISOString().slice(0, 10));
+  // the server's date: DHIS2 keeps openingDate and closedDate as its wall time (a date at 00:00)
+  const today = async () => opts.today?.() ?? wallTimeIn(Date.now(), await client.serverZone()).slice(0, 10);
   // only a leaf above facilityLevel needs the crosswalk (few: a store moved under its region)
   const linkedAmong = async (list: Json[], facilityLevel: number): Promise<Set<string>> => {
     const asked = list.filter((ou) => leafAboveLevel(ou, facilityLevel)).map((ou) => String(ou.id));
@@ -205,7 +209,7 @@ export function createFacilityCapability(
         const found = (await Promise.all(criteria.ids.map(get))).filter((f): f is Facility => !!f);
         return { items: found.filter((f) => matches(f, { ...criteria, ids: undefined })) };
       }
-      const queries = filtersFor(criteria);
+      const queries = filtersFor(criteria, await client.serverZone());
       if (!queries) return { items: [] };
       const seen = new Set<string>();
       const raw = (await Promise.all(queries.map(listWhere)))
@@ -237,7 +241,7 @@ export function createFacilityCapability(
             id: uid,
             code,
             parentId: await parentOf(facility, existing),
-            today: today(),
+            today: await today(),
             geometry: (await client.features()).geometry,
           },
           existing,

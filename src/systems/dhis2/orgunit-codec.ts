@@ -68,6 +68,11 @@ export interface DecodeContext {
   linked?: ReadonlySet<string>;
   /** Level number → its name (organisationUnitLevels), for the type's display. */
   levelNames?: Map<number, string>;
+  /**
+   * The server's zone (system/info serverTimeZoneId): DHIS2 keeps an org unit's lastUpdated, as
+   * its tracker times, as wall time in it (server-time.ts). UTC when not given.
+   */
+  zone?: string;
 }
 
 function levelOf(ou: Json): number | undefined {
@@ -124,7 +129,7 @@ export function decodeOrgUnit(dto: unknown, ctx: DecodeContext): Facility {
     areaPath: areaPath.length ? areaPath : undefined,
     position: pointOf(ou),
     source: { system: DHIS2_SYSTEM, id },
-    lastUpdated: dhis2Instant(ou.lastUpdated),
+    lastUpdated: dhis2Instant(ou.lastUpdated, ctx.zone),
   };
 }
 

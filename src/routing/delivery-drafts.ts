@@ -1,0 +1,78 @@
+import { ConflictError } from '../domain/errors.js';
+import type { Delivery } from '../domain/index.js';
+import type { OutboxJob } from '../store/types.js';
+
+/**
+ * An in-progress delivery is a draft (OpenLMIS's proof of delivery saved, not confirmed; DHIS2's
+ * events left active), and an app saves its draft as often as it counts again. Each draft of
+ * other content is a write of its own, keyed after the delivery's own key: the first
+ * `|in-progress`, the next `|in-progress:2`, and so on. A draft sent again is the draft it equals
+ * (answered as that write, nothing written again), whichever it was; one of new content is the
+ * next number, and replaces the earlier upstream. The key of a completed write has no mark, so the
+ * confirmation after the drafts is a write of its own too.
+ */
+const IN_PROGRESS = '|in-progress';
+
+/** How many drafts of one delivery are looked through: a bound on the lookups, not a limit an app meets. */
+const MOST_DRAFTS = 1000;
+
+/** The mark of draft `n` (absent: the first) after the delivery's key. */
+export function draftMark(n: number | undefined): string {
+  return IN_PROGRESS + (n && n > 1 ? `:${n}` : '');
+}
+
+/**
+ * The jobs under every draft of a key (`jobsUnder(mark)`: the jobs whose key is the delivery's
+ * key with that mark), drafts in order, until the first number no job has: a search by the
+ * delivery's number finds its drafts as it finds its confirmation.
+ */
+export async function draftJobs(jobsUnder: (mark: string) => Promise<OutboxJob[]>): Promise<OutboxJob[]> {
+  const found: OutboxJob[] = [];
+  for (let n = 1; n <= MOST_DRAFTS; n++) {
+    const jobs = await jobsUnder(draftMark(n));
+    if (!jobs.length) break;
+    found.push(...jobs);
+  }
+  return found;
+}
+
+/**
+ * The in-progress delivery `d` numbered as the draft it is (others unchanged): the number of the
+ * draft it equals (`same`: the outbox's same-write comparison of a held payload and `d`), else the
+ * one after the last. A new draft while the last is still waiting to be delivered (or being
+ * delivered) is a 409: delivered in either order, the earlier could end up over the later.
+ * `jobsUnder(mark)`: the jobs under the delivery's key with that mark.
+ */
+export async function numberedDraft(
+  d: Delivery,
+  jobsUnder: (mark: string) => Promise<OutboxJob[]>,
+  same: (held: Delivery, sent: Delivery) => boolean,
+): Promise<Delivery> {
+  if (d.status !== 'in-progress') return d;
+  let last: OutboxJob | undefined;
+  let n = 1;
+  for (; n <= MOST_DRAFTS; n++) {
+    const [job] = await jobsUnder(draftMark(n));
+    if (!job) break;
+    const held = job.payload as Delivery;
+    if (same(held, { ...d, draft: held.draft })) return withDraft(d, n);
+    last = job;
+  }
+  if (last && (last.status === 'pending' || last.status === 'in-flight'))
+    throw new ConflictError(earlierDraftWaiting(d, last), 409, ['SupplyDelivery.status']);
+  return withDraft(d, n);
+}
+
+function withDraft(d: Delivery, n: number): Delivery {
+  const { draft: _draft, ...rest } = d;
+  return n > 1 ? { ...rest, draft: n } : rest;
+}
+
+/** Why a new draft waits for the one before it, in a client's words. */
+function earlierDraftWaiting(d: Delivery, last: OutboxJob): string {
+  const where =
+    last.status === 'in-flight'
+      ? `is being delivered to ${last.system} right now`
+      : `is waiting to be delivered to ${last.system} (it is retried until ${last.system} takes it)`;
+  return `delivery ${d.identifier.value} was not saved: its earlier draft (in-progress) ${where}, and drafts are saved one after another, the later replacing the earlier. Nothing of this draft was written or queued; send it again once the earlier draft is delivered`;
+}
