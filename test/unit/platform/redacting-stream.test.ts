@@ -116,3 +116,22 @@ t.test('random bodies of backslash runs, escapes and secrets: streamed as one pa
   }
   t.equal(wrong, 0, 'every streamed body equals its one-pass redaction');
 });
+
+t.test('random secrets and bodies over a small alphabet with long backslash runs: as one pass', async (t) => {
+  const alphabet = ['\\', 'n', 'a', '"', 'u'];
+  const next = random(37);
+  const pick = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+  let wrong = 0;
+  for (let i = 0; i < 40; i++) {
+    const secrets = [pick(4 + Math.floor(next() * 3)), pick(5)];
+    const r = redactorOf(...secrets);
+    let value = '';
+    while (value.length < 2500)
+      value += next() < 0.1 ? '\\'.repeat(Math.floor(next() * 900)) : pick(1 + Math.floor(next() * 8));
+    for (const body of [value, JSON.stringify({ value })]) {
+      const out = await streamed(r, chunked(body, 100 + Math.floor(next() * 300)));
+      if (out !== r.redact(body) && ++wrong < 3) t.equal(out, r.redact(body), `${JSON.stringify(secrets)}, body ${i}`);
+    }
+  }
+  t.equal(wrong, 0, 'every streamed body equals its one-pass redaction');
+});
