@@ -271,7 +271,7 @@ export class SystemBreaker {
 
 /**
  * How long a failed probe's write is held uncharged when held only for a while
- * (probeHeldForAWhile), counted from its first failed attempt (outbox.ts failingSince):
+ * (probeHeldForAWhile), counted from its first failure (OutboxJob.failingSince, stored):
  * outbox.maxAttempts × outbox.backoffCapMs (2.0 h at the shipped settings), as long as its
  * charged retries would at most have lasted. Longer, it is charged again and dead-lettered after
  * its remaining attempts: a poisoned record answered 504 every time was re-sent every

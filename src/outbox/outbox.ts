@@ -29,6 +29,7 @@ import { outboxOptionProblems } from './option-bounds.js';
 import { Semaphore } from './semaphore.js';
 import { noteTransactionJobs, noteWriteAccepted } from '../platform/call-recording.js';
 import { AttemptSlot } from './attempt-slot.js';
+import { lastAttemptHold } from './last-attempt-hold.js';
 import { acceptOnDisk } from './accept-on-disk.js';
 import { DeliveryLog } from './delivery-log.js';
 import { StoreOutageLog } from './store-outage-log.js';
@@ -87,7 +88,9 @@ export interface OutboxDeps {
    * write held for a while (heldAloneTooLong) is charged past the bound: a write failing while its
    * system answers is its own failure; while the system does not (nginx's 502 with the backend
    * down, a maintenance page, a host unreachable), it is an outage, held however long. Absent:
-   * such a write is held however long, as a down system's.
+   * such a write is held however long, as a down system's. Asked too before a write whose last
+   * attempt failed so is dead-lettered (heldAtLastAttempt): another instance's breaker, or this
+   * one's before a restart, may have charged attempts an open breaker would have held.
    */
   systemAnswers?: (system: string) => Promise<boolean>;
   options?: OutboxSettings;
@@ -891,7 +894,11 @@ export class Outbox {
         return await this.currentOutcome(job.id);
       }
       const reason = describeError(err);
-      if (job.attempts >= this.options.backoff.maxAttempts) return await this.deadLetter(job, leaseOwner, err, reason);
+      if (job.attempts >= this.options.backoff.maxAttempts) {
+        if (await this.heldAtLastAttempt(job, err))
+          return await this.waitAsAsked(job, leaseOwner, this.heldUntil(job, err), err);
+        return await this.deadLetter(job, leaseOwner, err, reason);
+      }
       this.metrics.attempt(job.system, 'retry');
       // after a timeout the last request may still land upstream: give it time before looking again;
       // and never sooner than the upstream's Retry-After asked (charged: a gateway that keeps
@@ -921,16 +928,38 @@ export class Outbox {
    * with a 502/504 or no answer in time, or on one shared read's odd answers), has been failing
    * longer than heldAloneLimitMs: it is then charged like any failure, so one write a proxy times
    * out on every time ends as a dead letter with its reason instead of being sent every
-   * breakerOpenMs for ever. Counted from its first failed attempt (failingSince), not its
+   * breakerOpenMs for ever. Counted from its first failure (OutboxJob.failingSince), not its
    * acceptance: a write that first waited behind a backlog, or was retried by an operator, is
    * given the whole bound again.
    */
   private async heldAloneTooLong(job: OutboxJob, err: unknown, breaker: SystemBreaker): Promise<boolean> {
     if (!breaker.probeHeldForAWhile(err)) return false;
-    const since = failingSince(await this.store.listJobAttempts(job.id));
-    if (Date.now() - since <= heldAloneLimitMs(this.options.backoff)) return false;
+    if (failingForMs(job) <= heldAloneLimitMs(this.options.backoff)) return false;
     // past the bound, charged only while its system answers: else an outage, however long
     return (await this.systemAnswers?.(job.system).catch(() => false)) === true;
+  }
+
+  /**
+   * Whether `job`, failed at its last attempt, is held uncharged rather than dead-lettered
+   * (last-attempt-hold.ts): its failure may be its system's and it has failed for less than
+   * heldAloneLimitMs, or longer while the system fails its readiness check. Instances' breakers
+   * count apart, and a restarted one starts closed: attempts an open breaker would have held may
+   * have been charged, and an outage must dead-letter nothing however many instances charge it.
+   * Without a check (the CLI's one process, whose breaker holds a down system's writes),
+   * dead-lettered as before.
+   */
+  private async heldAtLastAttempt(job: OutboxJob, err: unknown): Promise<boolean> {
+    if (!this.systemAnswers) return false;
+    const hold = lastAttemptHold(err, job.system, failingForMs(job), heldAloneLimitMs(this.options.backoff));
+    if (hold !== 'ask') return hold === 'held';
+    return (await this.systemAnswers(job.system).catch(() => false)) === false;
+  }
+
+  /** When a write held at its last attempt is tried again: after the longest backoff, no sooner than it may land or was asked. */
+  private heldUntil(job: OutboxJob, err: unknown): number {
+    const settled = isUnknownOutcome(err) ? this.options.settleMs : 0;
+    const wait = Math.max(retryDelayMs(job.attempts, this.options.backoff), settled);
+    return Math.max(Date.now() + wait, notBeforeOf(err) ?? 0);
   }
 
   /**
@@ -1203,21 +1232,12 @@ export class Outbox {
 }
 
 /**
- * When a job began failing in its current attempt budget, from its timeline (job_attempts, stored:
- * it holds across restarts): the start of the first failed attempt ('retry') since the budget
- * began, after its last dead letter or an operator's retry (the attempt numbers start over).
- * Rows of waits behind an open breaker ('deferred') are not its failures. None: now.
+ * How long `job` has been failing in its attempt budget: since its first failure recorded
+ * (OutboxJob.failingSince, stored: the same for every instance and across restarts). None: 0,
+ * this attempt is its first failure.
  */
-export function failingSince(timeline: JobAttempt[], now = Date.now()): number {
-  let since: number | undefined;
-  let previous = 0;
-  for (const row of timeline) {
-    if (row.outcome !== 'retry' && row.outcome !== 'deferred') since = undefined;
-    else if (row.attempt < previous) since = undefined;
-    if (row.outcome === 'retry') since ??= row.firstStartedAt ?? row.startedAt;
-    previous = row.outcome === 'retry' || row.outcome === 'deferred' ? row.attempt : 0;
-  }
-  return since ?? now;
+function failingForMs(job: Pick<OutboxJob, 'failingSince'>, now = Date.now()): number {
+  return job.failingSince === undefined ? 0 : now - job.failingSince;
 }
 
 /** A write answered before it ended (queued, not given up): its end is still to be reported. */

@@ -29,6 +29,7 @@ const COLUMNS = [
   'openhim_update_attempts',
   'openhim_update_error',
   'requeues',
+  'failing_since',
 ] as const;
 
 /**

@@ -37,6 +37,7 @@ import {
 } from './transaction-requests.js';
 import { POSTGRES_REQUEST_KEYS, SQLITE_REQUEST_KEYS } from './request-keys.js';
 import { POSTGRES_KEY_VALUES, SQLITE_KEY_VALUES } from './key-values.js';
+import { POSTGRES_FAILING_SINCE, SQLITE_FAILING_SINCE } from './failing-since.js';
 
 /**
  * Versioned schema migrations, one list per engine, applied in order at start-up. A migration is
@@ -413,6 +414,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   SQLITE_REQUEST_KEYS,
   SQLITE_KEY_VALUES,
   SQLITE_REQUESTS_APART,
+  SQLITE_FAILING_SINCE,
   SQLITE_REQUEST_ROWS_ENSURED,
 ];
 
@@ -452,5 +454,6 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   POSTGRES_REQUEST_KEYS,
   POSTGRES_KEY_VALUES,
   POSTGRES_REQUESTS_APART,
+  POSTGRES_FAILING_SINCE,
   POSTGRES_REQUEST_ROWS_ENSURED,
 ];

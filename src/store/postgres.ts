@@ -1035,7 +1035,9 @@ export class PostgresStore implements Store {
   ): Promise<boolean> {
     const r = await this.pool.query(
       `UPDATE outbox_jobs SET status = 'pending', next_attempt_at = $1, last_error = COALESCE($2, last_error),
-         attempts = attempts - $3, lease_owner = NULL, lease_until = NULL, updated_at = $4
+         attempts = attempts - $3, lease_owner = NULL, lease_until = NULL, updated_at = $4,
+         -- a reason given is a failure: the first one since the budget began is kept (failing-since.ts)
+         failing_since = CASE WHEN $2::text IS NULL THEN failing_since ELSE COALESCE(failing_since, $4) END
        WHERE id = $5 AND status = 'in-flight' AND lease_owner = $6`,
       [nextAttemptAt - this.clockAheadMs, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner],
     );
@@ -1071,7 +1073,8 @@ export class PostgresStore implements Store {
       const checkedAt = now + (Date.now() - called) - this.clockAheadMs;
       const [r] = await this.rows(
         `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = $4, error = NULL, updated_at = $1,
-           requeues = requeues + 1 -- a new budget: no timeline row counts on across it (operator-retries.ts)
+           requeues = requeues + 1, -- a new budget: no timeline row counts on across it (operator-retries.ts)
+           failing_since = NULL -- nor its failing age (failing-since.ts)
          WHERE id = $2 AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
            AND ($3::text IS NULL OR status = $3)
            -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to

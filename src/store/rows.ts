@@ -56,6 +56,7 @@ export function jobFromRow(r: Row): OutboxJob {
     transactionId: str(r.transaction_id),
     ...(r.superseded_by != null ? { supersededBy: String(r.superseded_by) } : {}),
     ...(num(r.requeues) ? { requeues: num(r.requeues) } : {}),
+    ...(r.failing_since != null ? { failingSince: num(r.failing_since) } : {}),
     ...(r.openhim_update != null ? { transactionUpdate: transactionUpdateFromRow(r) } : {}),
     ...(r.openhim_final_calls != null ? { openhimFinalCalls: json<object[]>(r.openhim_final_calls) } : {}),
     createdAt: num(r.created_at) ?? 0,

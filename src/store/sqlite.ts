@@ -228,8 +228,10 @@ const FINISH_OWING_SQL = `UPDATE outbox_jobs SET status = ?, result = ?, error =
 /** The links a finished write's job holds learn the upstream id in the same transaction (see linkedUpstreamId). */
 const LINK_UPSTREAM_SQL =
   'UPDATE resource_links SET upstream_id = ?, updated_at = ? WHERE job_id = ? AND upstream_id IS NULL';
+// a reason given is a failure: the first one since the budget began is kept (failing-since.ts)
 const RESCHEDULE_SQL = `UPDATE outbox_jobs SET status = 'pending', next_attempt_at = ?, last_error = COALESCE(?, last_error),
-  attempts = attempts - ?, lease_owner = NULL, lease_until = NULL, updated_at = ?
+  attempts = attempts - ?, lease_owner = NULL, lease_until = NULL, updated_at = ?,
+  failing_since = CASE WHEN ? IS NULL THEN failing_since ELSE COALESCE(failing_since, ?) END
   WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
 const JOB_BY_ID_SQL = `SELECT ${JOB_COLUMNS} FROM outbox_jobs WHERE id = ?`;
 const GET_LINK_SQLITE = sqliteParams(GET_LINK_SQL);
@@ -861,8 +863,16 @@ export class SqliteStore implements Store {
   ): Promise<boolean> {
     return this.writeStatement(
       () =>
-        this.sql(RESCHEDULE_SQL).run(nextAttemptAt, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner).changes >
-        0,
+        this.sql(RESCHEDULE_SQL).run(
+          nextAttemptAt,
+          lastError ?? null,
+          uncount ? 1 : 0,
+          now,
+          lastError ?? null,
+          now,
+          id,
+          leaseOwner,
+        ).changes > 0,
     );
   }
 
@@ -962,7 +972,8 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const r = this.sql(
         `UPDATE outbox_jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, error = NULL, updated_at = ?,
-           requeues = requeues + 1 -- a new budget: no timeline row counts on across it (operator-retries.ts)
+           requeues = requeues + 1, -- a new budget: no timeline row counts on across it (operator-retries.ts)
+           failing_since = NULL -- nor its failing age (failing-since.ts)
          WHERE id = ? AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
            AND (? IS NULL OR status = ?)
            -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to retry

@@ -63,6 +63,12 @@ export interface OutboxJob {
    * budget; absent: never (or only before v45).
    */
   requeues?: number;
+  /**
+   * Epoch ms: when it began failing in its attempt budget, its first failure recorded
+   * (rescheduleJob with a reason; migration v51, failing-since.ts); absent: no failure since it was
+   * accepted or retried by an operator.
+   */
+  failingSince?: number;
   /** The OpenHIM transaction update this job owes or owed (migration v16); absent: none ever. */
   transactionUpdate?: TransactionUpdate;
   /**
