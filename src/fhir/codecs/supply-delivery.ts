@@ -1,5 +1,6 @@
 import { managedFacilityRef } from './managed-facility.js';
 import { productOfItem } from './item-reference.js';
+import { receiverName, supplierName } from './delivery-parties.js';
 import type { Delivery, DeliveryLine } from '../../domain/delivery.js';
 import type { Identifier } from '../../domain/identifiers.js';
 import { InvalidInputError } from '../../domain/errors.js';
@@ -235,9 +236,9 @@ export function decodeSupplyDelivery(version: FhirVersion, r: Json, path = 'Supp
           ? compact({ lineIds: lineIds.length ? lineIds : undefined, orderNumber })
           : undefined,
       destination: requireFacility(managedFacilityRef(r, r.destination, `${path}.destination`), `${path}.destination`),
-      supplier: r.supplier?.display ? { display: r.supplier.display } : undefined,
+      supplier: r.supplier ? { display: supplierName(r, path) } : undefined,
       occurredAt: r.occurrenceDateTime,
-      receivedBy: r.receiver?.[0]?.display,
+      receivedBy: receiverName(r, path),
     }) as Omit<Delivery, 'lines'>,
   };
 }
