@@ -86,6 +86,26 @@ function consignmentLineId(orgUnit: string, identifier: Identifier, product: Pro
   return stableId('SupplyDelivery', DHIS2_SYSTEM, orgUnit, deliveryLineId(identifier, product, lot));
 }
 
+/**
+ * The R4 ids a consignment's lines read from DHIS2 had before their org unit was in them (the
+ * plain deliveryLineId, which two facilities' consignments of one waybill number shared), each to
+ * the id the line has now. Only a line of one event had it (several of one item and lot are read
+ * by their event, eventLineId, as before); a consignment the mediator wrote keeps its client's ids.
+ * A read by one is redirected to the line's id now, a change by one is a 409 naming it (routing's
+ * formerIds): the link a search stored for it names the one consignment it was last listed in.
+ */
+export function formerConsignmentLineIds(_upstreamId: string, delivery: Delivery): Map<string, string> {
+  if (delivery.identifier.system !== CONSIGNMENT_SYSTEM || !delivery.destination.id) return new Map();
+  const orgUnit = delivery.destination.id;
+  return new Map(
+    delivery.lines.flatMap((l) => {
+      const lot = l.lot?.number;
+      const now = consignmentLineId(orgUnit, delivery.identifier, l.product, lot);
+      return l.lineId === now ? [[deliveryLineId(delivery.identifier, l.product, lot), now] as const] : [];
+    }),
+  );
+}
+
 export interface ConsignmentDeps {
   client: Dhis2Client;
   reader: OrgUnitReader;
@@ -298,6 +318,9 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
   };
 
   return {
+    formerIds: formerConsignmentLineIds,
+    formerIdsWhy:
+      'was its id before the line ids of a consignment made in DHIS2 carried its org unit (one waybill number may be used at several facilities); the same line is served under the id every search gives it now',
     async get(id) {
       // the upstream id a write reports (org unit ~ reference), or a Delivery id read before
       const [orgUnit, ref] = id.split('~');
