@@ -7,7 +7,7 @@ import t from 'tap';
 import type { Delivery } from '../../../../src/domain/index.js';
 import { DELIVERIES, secondaryKey } from '../../../../src/routing/flows.js';
 import type { JournalStep, OutboxJob } from '../../../../src/store/types.js';
-import { laterSender, type SenderStore } from '../../../../src/systems/openmrs/later-senders.js';
+import { JOURNAL_READS, laterSender, type SenderStore } from '../../../../src/systems/openmrs/later-senders.js';
 
 const OP = 'op-uuid-1';
 const deliveryOf = (value: string) =>
@@ -54,3 +54,31 @@ t.test("the delivery's own job (OpenMRS the target) neither", async (t) => {
   const dl1 = deliveryOf('DL-1');
   t.notOk(await laterSender(storeOf([{ id: 'job-1', key: DELIVERIES.key(dl1)!, sentAt: 2 }]), OP, dl1));
 });
+
+t.test(
+  'the journals of many waiting deliveries are read a few at a time, and a later sender among them is found',
+  async (t) => {
+    const dl1 = deliveryOf('DL-1');
+    // 40 other deliveries waiting on other operations' sends, before this one's: none counts
+    const jobs = [
+      { id: 'job-own', key: DELIVERIES.key(dl1)!, sentAt: 100 },
+      ...Array.from({ length: 40 }, (_, i) => ({ id: `job-${i}`, key: `other-${i}`, sentAt: 50 })),
+    ];
+    let inFlight = 0;
+    let most = 0;
+    const counting = (store: SenderStore): SenderStore => ({
+      ...store,
+      listSteps: async (id: string) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setImmediate(r)); // a round trip to the database
+        inFlight--;
+        return store.listSteps(id);
+      },
+    });
+    t.notOk(await laterSender(counting(storeOf(jobs)), OP, dl1), 'all sent before this one: no later sender');
+    t.ok(most > 1, `read concurrently (${most} at once)`);
+    t.ok(most <= JOURNAL_READS, `never more than ${JOURNAL_READS} at once (${most})`);
+    const withLater = [...jobs, { id: 'job-late', key: 'other-late', sentAt: 200 }];
+    t.ok(await laterSender(counting(storeOf(withLater)), OP, dl1), 'the one that sent later is found');
+  },
+);
