@@ -14,6 +14,8 @@ export interface ReceivedLine {
   lotId?: string | null;
   accepted: number;
   rejected: number;
+  /** A draft's line not counted yet (no quantity): saved without quantities (accepted, rejected 0 here). */
+  uncounted?: boolean;
   rejectionReasonId?: string;
   vvmStatus?: string;
   /** Where the line is in the domain object (error expressions) and how to name it (product code, lot). */
@@ -50,7 +52,12 @@ function shippedOf(shipment: ShipmentDto, podLine: PodLineDto): number {
   return s?.quantityShipped ?? 0;
 }
 
-function checkLine(line: ReceivedLine, shipped: number, podLine: PodLineDto): void {
+/**
+ * The checks OpenLMIS makes of a line when it confirms. A draft (`draft`) is saved unchecked by
+ * OpenLMIS, which checks at the confirmation: a count in progress (half a line counted, a
+ * rejection whose reason is not chosen yet) is saved as it is; only its numbers must be packs.
+ */
+function checkLine(line: ReceivedLine, shipped: number, podLine: PodLineDto, draft: boolean): void {
   for (const [name, v] of [
     ['accepted', line.accepted],
     ['rejected', line.rejected],
@@ -61,6 +68,7 @@ function checkLine(line: ReceivedLine, shipped: number, podLine: PodLineDto): vo
         line.where,
       );
   }
+  if (draft) return;
   if (line.accepted + line.rejected !== shipped) {
     throw new BusinessRuleError(
       `${line.label}: accepted ${line.accepted} + rejected ${line.rejected} packs must equal the ${shipped} packs shipped`,
@@ -80,20 +88,26 @@ function checkLine(line: ReceivedLine, shipped: number, podLine: PodLineDto): vo
   }
 }
 
-/** POD line → the received line that confirms it; every shipped POD line must be accounted for. */
+/**
+ * POD line → the received line that confirms it; every shipped POD line must be accounted for.
+ * A draft's (`draft`: an in-progress delivery, the POD saved, not confirmed) need not: OpenLMIS
+ * saves a draft with lines not counted yet, and checks every line when it is confirmed.
+ */
 export function matchReceivedLines(
   pod: ProofOfDeliveryDto,
   shipment: ShipmentDto,
   lines: ReceivedLine[],
   describe: (podLine: PodLineDto) => string,
+  draft = false,
 ): Map<PodLineDto, ReceivedLine> {
   const matched = new Map<PodLineDto, ReceivedLine>();
   for (const line of lines) {
     const podLine = matchPodLine(pod, line);
     if (matched.has(podLine)) throw new BusinessRuleError(`${line.label} is given twice`, line.where);
-    checkLine(line, shippedOf(shipment, podLine), podLine);
+    checkLine(line, shippedOf(shipment, podLine), podLine, draft);
     matched.set(podLine, line);
   }
+  if (draft) return matched;
   // a line the client left out is not silently accepted: it may simply not have been counted yet
   const missing = (pod.lineItems ?? []).filter((p) => !matched.has(p) && shippedOf(shipment, p) > 0);
   if (missing.length) {
@@ -120,6 +134,9 @@ export function buildConfirmBody(
     receivedDate: meta.receivedDate,
     lineItems: (pod.lineItems ?? []).map((p) => {
       const line = matched.get(p);
+      // a draft's line not counted yet is saved without quantities (a later draft replaces what an earlier said)
+      if (status !== 'CONFIRMED' && (!line || line.uncounted))
+        return { ...p, quantityAccepted: null, quantityRejected: null, rejectionReasonId: null };
       // lines shipped with 0 packs still need both quantities on confirm
       if (!line) return { ...p, quantityAccepted: 0, quantityRejected: 0, rejectionReasonId: null };
       return {

@@ -96,10 +96,22 @@ async function receivedLine(
   reasons: LmisReason[],
   line: DeliveryLine,
   i: number,
+  draft: boolean,
 ): Promise<ReceivedLine> {
   const where = `Delivery.lines[${i}]`;
   const productCode = deps.products.toProductCode(line.product, `${where}.product`);
   const orderable = await orderableOf(deps, ctx, productCode, `${where}.product`);
+  // a draft's line not counted yet: its product still one of the POD's (matched), saved uncounted
+  if (!line.quantityAccepted && draft)
+    return {
+      orderableId: orderable.id,
+      lotId: await lotIdOf(deps, orderable, line),
+      accepted: 0,
+      rejected: 0,
+      uncounted: true,
+      where,
+      label: line.lot?.number ? `${productCode} lot ${line.lot.number}` : productCode,
+    };
   if (!line.quantityAccepted)
     throw new BusinessRuleError(
       `${productCode}: give the accepted quantity (0 when nothing was accepted)`,
@@ -168,8 +180,9 @@ async function prepareConfirm(
   }
   const reasons = d.lines.some((l) => l.rejectionReason) ? await reasonsFor(deps, ctx.order) : [];
   const lines: ReceivedLine[] = [];
-  for (let i = 0; i < d.lines.length; i++) lines.push(await receivedLine(deps, ctx, reasons, d.lines[i], i));
-  const matched = matchReceivedLines(ctx.pod, ctx.shipment, lines, describer(ctx));
+  const draft = d.status === 'in-progress';
+  for (let i = 0; i < d.lines.length; i++) lines.push(await receivedLine(deps, ctx, reasons, d.lines[i], i, draft));
+  const matched = matchReceivedLines(ctx.pod, ctx.shipment, lines, describer(ctx), draft);
   if (ctx.pod.status === 'CONFIRMED') sameConfirmationOrRefuse(ctx.pod, d, matched);
   return { ctx, lines, matched };
 }

@@ -153,3 +153,43 @@ for (const engine of engineCases()) {
     },
   );
 }
+
+for (const engine of engineCases()) {
+  t.test(
+    `a draft with lines not counted yet is saved; a confirmation still needs them all (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startRigOn(t, engine);
+      const { read, podId } = await shippedDelivery(rig, 'LK-HC-105', 'DRAFT-PARTIAL', [
+        { productCode: 'EM-ORS', qty: 100 },
+        { productCode: 'EM-AMX250', qty: 300 },
+      ]);
+      const pod = () => rig.lmis.sb.state.store.pods.get(podId)!;
+      const partial = draft(read);
+      const { quantity: _q, ...uncounted } = partial.suppliedItem[1];
+      partial.suppliedItem[1] = uncounted;
+      // half the first line counted so far: a count in progress, checked when confirmed
+      partial.suppliedItem[0].quantity.value = 1;
+
+      const saved = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', partial);
+      t.equal(saved.status, 201, `a partial draft: ${why(saved)}`);
+      t.equal(pod().status, 'INITIATED', 'not confirmed');
+      t.same(
+        pod().lineItems.map((l: Resource) => [l.quantityAccepted, l.quantityRejected]),
+        [
+          [1, 0],
+          [null, null],
+        ],
+        'the counted line saved, the other without quantities',
+      );
+
+      const before = rig.lmis.sb.state.requestCount();
+      const { id: _id, ...confirmation } = { ...partial, status: 'completed' };
+      confirmation.identifier = [{ system: APP, value: 'DL-PARTIAL-DONE' }];
+      const done = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', confirmation);
+      t.equal(done.status, 422, `a confirmation with a line not counted: ${why(done)}`);
+      t.same(writesSince(rig, before), [], 'nothing written');
+      t.equal(pod().status, 'INITIATED');
+    },
+  );
+}
