@@ -25,7 +25,7 @@ const MAX_HELD = 1 << 20;
  * went out in clear. Bytes are decoded across chunks, so a character split between two is whole.
  */
 export function redactingStream(redactor: Redactor): Transform {
-  const holdBack = Math.max(0, ...redactor.knownForms().map((f) => f.length)) + 256;
+  const holdBackNow = holdBackOf(redactor);
   const decoder = new StringDecoder('utf8');
   let pending = '';
   // after a mask crossed the cut, no new try until the held text has doubled: trying at every
@@ -35,6 +35,7 @@ export function redactingStream(redactor: Redactor): Transform {
   return new Transform({
     transform(chunk: Buffer | string, _encoding, done) {
       pending += Buffer.isBuffer(chunk) ? decoder.write(chunk) : chunk;
+      const holdBack = holdBackNow();
       if (pending.length <= holdBack * 2) return done();
       if (pending.length < retryAt && pending.length <= MAX_HELD) return done();
       const cut = pieceCut(pending, pending.length - holdBack);
@@ -59,6 +60,24 @@ export function redactingStream(redactor: Redactor): Transform {
       done(null, redactor.redact(pending + decoder.end()));
     },
   });
+}
+
+/**
+ * How much text is held back: the longest known form and a margin, asked again whenever the
+ * redactor learns (its generation changes). A token learnt while a reply streams (a login on
+ * another request) may have forms longer than the hold taken at the start: held by that, such a
+ * token never stood whole in the held text, and went out in clear piece by piece.
+ */
+function holdBackOf(redactor: Redactor): () => number {
+  let generation = -1;
+  let holdBack = 0;
+  return () => {
+    if (redactor.generation !== generation) {
+      generation = redactor.generation;
+      holdBack = Math.max(0, ...redactor.knownForms().map((f) => f.length)) + 256;
+    }
+    return holdBack;
+  };
 }
 
 /** `at`, or one before it when it would split a surrogate pair (each half would be written as U+FFFD). */
