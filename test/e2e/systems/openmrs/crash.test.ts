@@ -22,9 +22,9 @@ import { startMediatorProcess } from '../../../support/mediator-process.js';
 import { until } from '../../../support/net.js';
 import { GTIN, KILIMA_PARTY } from '../../../support/openmrs-e2e.js';
 import { MWANGAZA_PARTY, damagedAtMwangazaReport } from '../../../support/openmrs-damaged-stock.js';
+import { submittedReceipt } from '../../../support/openmrs-receipts.js';
 
 const SM = '/openmrs/ws/rest/v1/stockmanagement';
-const SUPPLIER_PARTY = 'e5d4c3b2-0000-4a1b-8c2d-3e4f50617280';
 const PARACETAMOL_GTIN = '10860012300065';
 
 const adjustment = (id: string, qty: number) =>
@@ -175,18 +175,7 @@ for (const engine of engineCases()) {
       t.teardown(db.drop);
       const { sb, mediator } = await rig(t, 'openmrs-crash-rcpt', db.databaseUrl);
       const item = itemOf(sb, DRUGS.amoxicillin);
-      const receipt = sb.stock.create(
-        {
-          operationTypeUuid: sb.stock.typeUuid('receipt'),
-          sourceUuid: SUPPLIER_PARTY,
-          destinationUuid: KILIMA_PARTY,
-          operationDate: '2026-12-01T07:00:00.000+0000',
-          stockOperationItems: [{ stockItemUuid: item, batchNo: 'AMX-9', expiration: '2028-06-30', quantity: 300 }],
-        },
-        sb.store.userByName('admin')!,
-        true,
-      );
-      sb.stock.act({ name: 'SUBMIT', uuid: receipt.uuid }, true);
+      const receipt = submittedReceipt(sb, [{ drug: DRUGS.amoxicillin, batchNo: 'AMX-9', quantity: 300 }]);
       const before = sb.stock.quantity(KILIMA_PARTY, item);
       const search = await mediator.fhir(
         'GET',

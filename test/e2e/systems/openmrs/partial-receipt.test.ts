@@ -11,8 +11,7 @@ import { DRUGS, LOC } from '../../../../sandbox/openmrs/index.js';
 import { until } from '../../../support/net.js';
 import { drain } from '../../../support/propagation-rig.js';
 import { KILIMA_PARTY, startOpenMrsRig, why } from '../../../support/openmrs-e2e.js';
-
-const SUPPLIER_PARTY = 'e5d4c3b2-0000-4a1b-8c2d-3e4f50617280';
+import { submittedReceipt } from '../../../support/openmrs-receipts.js';
 
 t.test('a SupplyDelivery confirming fewer than sent', async (t) => {
   const rig = await startOpenMrsRig('openmrs-partial-e2e');
@@ -39,20 +38,7 @@ t.test('a SupplyDelivery confirming fewer than sent', async (t) => {
   };
 
   await t.test('a receipt: recorded with the quantities received, once', async (t) => {
-    const receipt = sb.stock.create(
-      {
-        operationTypeUuid: sb.stock.typeUuid('receipt'),
-        sourceUuid: SUPPLIER_PARTY,
-        destinationUuid: KILIMA_PARTY,
-        operationDate: '2026-12-01T07:00:00.000+0000',
-        stockOperationItems: [
-          { stockItemUuid: itemOf(DRUGS.amoxicillin), batchNo: 'AMX-9', expiration: '2028-06-30', quantity: 300 },
-        ],
-      },
-      sb.store.userByName('admin')!,
-      true,
-    );
-    sb.stock.act({ name: 'SUBMIT', uuid: receipt.uuid }, true);
+    const receipt = submittedReceipt(sb, [{ drug: DRUGS.amoxicillin, batchNo: 'AMX-9', quantity: 300 }]);
     const before = sb.stock.quantity(KILIMA_PARTY, itemOf(DRUGS.amoxicillin));
     const [delivery] = (await inProgress()).filter((d: any) => JSON.stringify(d).includes(receipt.operationNumber));
     t.ok(delivery, `the receipt ${receipt.operationNumber} reads as an in-progress SupplyDelivery`);

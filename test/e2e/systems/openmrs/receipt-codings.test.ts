@@ -8,28 +8,16 @@ import t from 'tap';
 import { DRUGS, LOC } from '../../../../sandbox/openmrs/index.js';
 import { until } from '../../../support/net.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { GTIN, KILIMA_PARTY, startOpenMrsRigOn, why } from '../../../support/openmrs-e2e.js';
+import { GTIN, startOpenMrsRigOn, why } from '../../../support/openmrs-e2e.js';
+import { submittedReceipt } from '../../../support/openmrs-receipts.js';
 
-const SUPPLIER_PARTY = 'e5d4c3b2-0000-4a1b-8c2d-3e4f50617280';
 const AMOXICILLIN = '10860012300058';
 
 for (const engine of engineCases())
   t.test(`${engine.name}: a receipt confirmed under the app's own coding first`, { skip: engine.skip }, async (t) => {
     const rig = await startOpenMrsRigOn(t, engine, 'openmrs-codings-e2e');
     const { sb, fhir } = rig;
-    const item = [...sb.stock.items.values()].find((i) => i.drugUuid === DRUGS.amoxicillin)!.uuid;
-    const receipt = sb.stock.create(
-      {
-        operationTypeUuid: sb.stock.typeUuid('receipt'),
-        sourceUuid: SUPPLIER_PARTY,
-        destinationUuid: KILIMA_PARTY,
-        operationDate: '2026-12-01T07:00:00.000+0000',
-        stockOperationItems: [{ stockItemUuid: item, batchNo: 'AMX-C1', expiration: '2028-06-30', quantity: 300 }],
-      },
-      sb.store.userByName('admin')!,
-      true,
-    );
-    sb.stock.act({ name: 'SUBMIT', uuid: receipt.uuid }, true);
+    const receipt = submittedReceipt(sb, [{ drug: DRUGS.amoxicillin, batchNo: 'AMX-C1', quantity: 300 }]);
     const search = await fhir(
       'GET',
       `/fhir/R5/SupplyDelivery?destination=${encodeURIComponent(`Location/${LOC.kilima}`)}&status=in-progress`,

@@ -8,27 +8,15 @@ import t from 'tap';
 import { DRUGS, LOC } from '../../../../sandbox/openmrs/index.js';
 import { until } from '../../../support/net.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { KILIMA_PARTY, startOpenMrsRig, why, type OpenMrsRig } from '../../../support/openmrs-e2e.js';
+import { startOpenMrsRig, why, type OpenMrsRig } from '../../../support/openmrs-e2e.js';
+import { submittedReceipt } from '../../../support/openmrs-receipts.js';
 
-const SUPPLIER_PARTY = 'e5d4c3b2-0000-4a1b-8c2d-3e4f50617280';
 const UNIT = 'http://fhir-supply-mediator.org/fhir/CodeSystem/quantity-unit';
 
 /** A submitted receipt of `units` amoxicillin (100 a pack, products.json) at Kilima, and its SupplyDelivery. */
 async function receiptOf(rig: OpenMrsRig, batchNo: string, units: number) {
   const { sb, fhir } = rig;
-  const item = [...sb.stock.items.values()].find((i) => i.drugUuid === DRUGS.amoxicillin)!.uuid;
-  const receipt = sb.stock.create(
-    {
-      operationTypeUuid: sb.stock.typeUuid('receipt'),
-      sourceUuid: SUPPLIER_PARTY,
-      destinationUuid: KILIMA_PARTY,
-      operationDate: '2026-12-01T07:00:00.000+0000',
-      stockOperationItems: [{ stockItemUuid: item, batchNo, expiration: '2028-06-30', quantity: units }],
-    },
-    sb.store.userByName('admin')!,
-    true,
-  );
-  sb.stock.act({ name: 'SUBMIT', uuid: receipt.uuid }, true);
+  const receipt = submittedReceipt(sb, [{ drug: DRUGS.amoxicillin, batchNo, quantity: units }]);
   const search = await fhir(
     'GET',
     `/fhir/R5/SupplyDelivery?destination=${encodeURIComponent(`Location/${LOC.kilima}`)}&status=in-progress`,

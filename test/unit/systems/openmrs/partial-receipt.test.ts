@@ -10,9 +10,9 @@ import { LOC } from '../../../../sandbox/openmrs/index.js';
 import type { Delivery } from '../../../../src/domain/index.js';
 import { memoryJournal } from './journal.js';
 import { failure, sandboxConnector } from './rig.js';
+import { submittedReceipt as receiptIntoKilima } from '../../../support/openmrs-receipts.js';
 
 const KILIMA_PARTY = 'e5d4c3b2-0003-4a1b-8c2d-3e4f50617283';
-const SUPPLIER_PARTY = 'e5d4c3b2-0000-4a1b-8c2d-3e4f50617280';
 const ZINC = '3f2a1b0c-0004-4d5e-8f70-a1b2c3d4e504';
 const AMOXICILLIN = '3f2a1b0c-0001-4d5e-8f70-a1b2c3d4e501';
 const ACTION = '/openmrs/ws/rest/v1/stockmanagement/stockoperationaction';
@@ -21,24 +21,11 @@ async function setup(t: Test) {
   const { sb, c } = await sandboxConnector(t);
   const itemOf = (drug: string) => [...sb.stock.items.values()].find((i) => i.drugUuid === drug)!.uuid;
   /** A receipt from an external supplier into Kilima, submitted for approval (as the O3 stock app leaves it). */
-  const submittedReceipt = () => {
-    const receipt = sb.stock.create(
-      {
-        operationTypeUuid: sb.stock.typeUuid('receipt'),
-        sourceUuid: SUPPLIER_PARTY,
-        destinationUuid: KILIMA_PARTY,
-        operationDate: '2026-12-01T07:00:00.000+0000',
-        stockOperationItems: [
-          { stockItemUuid: itemOf(ZINC), batchNo: 'ZNC-2611', expiration: '2028-01-31', quantity: 500 },
-          { stockItemUuid: itemOf(AMOXICILLIN), batchNo: 'AMX-77', expiration: '2028-06-30', quantity: 120 },
-        ],
-      },
-      sb.store.userByName('admin')!,
-      true,
-    );
-    sb.stock.act({ name: 'SUBMIT', uuid: receipt.uuid }, true);
-    return receipt;
-  };
+  const submittedReceipt = () =>
+    receiptIntoKilima(sb, [
+      { drug: ZINC, batchNo: 'ZNC-2611', expiration: '2028-01-31', quantity: 500 },
+      { drug: AMOXICILLIN, batchNo: 'AMX-77', quantity: 120 },
+    ]);
   const onHand = (drug: string) => sb.stock.quantity(KILIMA_PARTY, itemOf(drug));
   return { sb, c, submittedReceipt, onHand };
 }
