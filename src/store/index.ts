@@ -27,7 +27,9 @@ export interface StoreSettings {
   existing?: boolean;
   /**
    * Told, before a SQLite file is opened, why it may have been restored beside the WAL of the
-   * database it replaced (wal-after-restore.ts): the server logs it as a warning.
+   * database it replaced (wal-after-restore.ts): the server logs it as a warning. Unset (an
+   * operator command), it goes to stderr: a command run first after a restore applies that WAL
+   * and, closing, deletes it, so the server started next has nothing left to warn about.
    */
   onWarning?: (message: string) => void;
 }
@@ -83,11 +85,16 @@ export async function openStore(settings: StoreSettings = {}): Promise<Store> {
     return store;
   }
   if (settings.existing) assertSqliteFile(target.file, settingOf(settings));
-  const restored = settings.onWarning && restoredBesideOldWal(target.file);
-  if (restored) settings.onWarning?.(restored);
+  const restored = restoredBesideOldWal(target.file);
+  if (restored) (settings.onWarning ?? warnOnStderr)(restored);
   const store = openSqlite(target.file, settings.databaseUrl ? 'store.databaseUrl' : 'store.dataDir');
   store.migrate();
   return store;
+}
+
+/** A store warning of an operator command, which has no logger: one line on stderr. */
+function warnOnStderr(message: string): void {
+  process.stderr.write(`store: ${message}\n`);
 }
 
 /**

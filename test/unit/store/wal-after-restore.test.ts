@@ -5,47 +5,19 @@
  * as a warning); a WAL a crash left beside its own database, and a restore that deleted the old
  * WAL as the README says, are not told. SQLite only: PostgreSQL keeps no such file.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { createLogger } from '../../../src/platform/logger.js';
 import { openStore } from '../../../src/store/index.js';
 import { startMediatorIn } from '../../support/in-process-mediator.js';
-
-const root = path.resolve(import.meta.dirname, '../../..');
-const KEY = 'stock|after-backup';
-
-/** A store file with a backup of it taken before the child's write, and that write left in the WAL by a SIGKILL. */
-async function crashedAfterBackup(t: Test): Promise<{ file: string; backup: string }> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wal-restore-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'mediator.db');
-  const backup = path.join(dir, 'backup.db');
-  await (await openStore({ databaseUrl: `sqlite:${file}` })).close();
-  fs.copyFileSync(file, backup); // the mediator stopped: the file alone is the whole database
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/unit/store/wal-left-child.ts')], {
-    cwd: root,
-    env: { ...process.env, DATABASE_URL: `sqlite:${file}` },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const signal = await new Promise((resolve) => child.once('exit', (_code, s) => resolve(s)));
-  t.equal(signal, 'SIGKILL', 'the writing process was killed');
-  t.ok(fs.statSync(`${file}-wal`).size > 32, 'its write is in the WAL beside the database');
-  // the crash was a while before the restore below: its WAL was last written then
-  const crashed = new Date(Date.now() - 10 * 60_000);
-  fs.utimesSync(`${file}-wal`, crashed, crashed);
-  fs.utimesSync(file, crashed, crashed);
-  return { file, backup };
-}
+import { LATER_WRITE_KEY, crashedAfterBackup } from '../../support/wal-left-behind.js';
 
 /** Opens the store as the server does, the warnings it was told, and whether the later write is in it. */
 async function open(file: string) {
   const warnings: string[] = [];
   const store = await openStore({ databaseUrl: `sqlite:${file}`, onWarning: (m) => warnings.push(m) });
   try {
-    return { warnings, laterWrite: (await store.findJobsByKey(KEY)).length };
+    return { warnings, laterWrite: (await store.findJobsByKey(LATER_WRITE_KEY)).length };
   } finally {
     await store.close();
   }
