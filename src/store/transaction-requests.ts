@@ -118,12 +118,19 @@ export const POSTGRES_REQUEST_ROWS_ENSURED = requestRowsEnsured('BIGINT');
  * '' when none) in the table of v50 alone, kept apart from any other request's row; the same
  * request again (a replay, the same key) keeps the first. Each value bound once (store/rows.ts
  * sqliteParams numbers them in order). Bounded by EVICT_TRANSACTION_REQUESTS_SQL, in the same
- * transaction.
+ * transaction, which keeps the oldest: so its time is never before that of a row already kept
+ * with its writes (the latest + 1 ms when the clock says earlier). Instances' clocks differ (and
+ * one may be stepped back): a forged request answered by an instance whose clock is behind would
+ * otherwise be stamped before the routed request's row and have it dropped as the newest other.
  */
 export const INSERT_TRANSACTION_REQUEST_SQL = `WITH p (tx, writes, content_type, entries, recorded_at, request_key) AS
-  (SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS INTEGER), CAST($5 AS BIGINT), CAST($6 AS TEXT))
+  (SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS INTEGER), CAST($5 AS BIGINT), CAST($6 AS TEXT)),
+latest (at) AS (SELECT MAX(r.recorded_at) FROM openhim_request_rows r, p
+  WHERE r.transaction_id = p.tx AND r.writes = p.writes)
 INSERT INTO openhim_request_rows (transaction_id, request_key, writes, content_type, entries, recorded_at)
-  SELECT tx, request_key, writes, content_type, entries, recorded_at FROM p
+  SELECT tx, request_key, writes, content_type, entries,
+    CASE WHEN latest.at >= p.recorded_at THEN latest.at + 1 ELSE p.recorded_at END
+  FROM p, latest
   WHERE true -- SQLite reads ON after a FROM without it as a join's
   ON CONFLICT (transaction_id, writes, request_key) DO NOTHING`;
 
