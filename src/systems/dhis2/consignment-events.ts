@@ -2,7 +2,7 @@ import { ConflictError } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
 import { deliveryLineId } from '../../domain/line-ids.js';
 import type { Delivery, Identifier, ProductRef } from '../../domain/index.js';
-import { deterministicUid } from './identifiers.js';
+import { DHIS2_SYSTEM, deterministicUid } from './identifiers.js';
 import type { Dhis2ProductMap } from './products.js';
 
 /**
@@ -80,6 +80,22 @@ export function heldEvents(events: Json[], p: ItemElements): HeldEvent[] {
  */
 export function eventLineId(identifier: Identifier, product: ProductRef, lot: string | undefined, uid: string) {
   return stableId('SupplyDelivery', identifier.system, identifier.value, product.system, product.code, lot ?? '', uid);
+}
+
+/**
+ * The R4 id of a consignment's line read from DHIS2: its org unit, reference, item and lot. A
+ * waybill number is unique only within a facility (the R5 id carries the org unit too): without
+ * it, two facilities' lines of one reference shared an id, each search linked it to its own
+ * consignment, and a PUT of one facility's line changed the other's events. A consignment the
+ * mediator wrote keeps the line ids its write came with (withClientIds).
+ */
+export function consignmentLineId(
+  orgUnit: string,
+  identifier: Identifier,
+  product: ProductRef,
+  lot: string | undefined,
+) {
+  return stableId('SupplyDelivery', DHIS2_SYSTEM, orgUnit, deliveryLineId(identifier, product, lot));
 }
 
 /** An event's place in a consignment: its item and lot. */
@@ -163,6 +179,7 @@ export function planEvents(
   units: number[],
   held: HeldEvent[] | undefined,
   products: Dhis2ProductMap,
+  orgUnit: string,
 ): Map<string, PlannedEvent> {
   const kept = held
     ? heldByItem(held, products)
@@ -201,7 +218,7 @@ export function planEvents(
         409,
         [`Delivery.lines[${lines[0]}]`],
       );
-    if (events.length <= 1 && namesEventsGone(delivery, lines))
+    if (events.length <= 1 && held && namesEventsGone(delivery, lines, orgUnit))
       throw new ConflictError(
         `consignment ${delivery.identifier.value} changed since it was read: the delivery's lines ${lines.map((i) => `[${i}]`).join(', ')} were read from ${lines.length} events of one item and lot, and DHIS2 holds ${events.length} now${events.length ? ` (${named(events)})` : ''}; summed into one event, their quantities would be a receipt nobody made. Read the consignment again and confirm it as read`,
         409,
@@ -223,17 +240,26 @@ export function planEvents(
 }
 
 /**
- * Whether lines of one item and lot carry the ids a read gives the lines of several events
- * (eventLineId: distinct, none the plain line id) while DHIS2 holds one event or none for them
- * now: a DHIS2 user deleted one since the read. A delivery's own lines of one item and lot carry
- * no id (R5) or the one plain id (R4), and are one event of their sum.
+ * Whether lines of one item and lot of a consignment confirmed as read name an event (eventLineId:
+ * a read of several events of them) while DHIS2 holds one event or none for them now: a DHIS2
+ * user deleted one since that read, and their sum on the one left would be a receipt nobody made.
+ * A line of one event read so carries the id a read gives it (consignmentLineId, with the org
+ * unit; before 2026-12-06 the plain deliveryLineId, which a client may still hold), as does a line
+ * the edge added (the plain id): those name no event. A delivery's own lines (not read as DHIS2
+ * holds them: `held` undefined in planEvents) name none either, whatever ids its client gave them.
  */
-function namesEventsGone(delivery: Delivery, lines: number[]): boolean {
+function namesEventsGone(delivery: Delivery, lines: number[], orgUnit: string): boolean {
   if (lines.length < 2) return false;
-  const ids = lines.map((i) => delivery.lines[i].lineId);
   const l = delivery.lines[lines[0]];
-  const plain = deliveryLineId(delivery.identifier, l.product, l.lot?.number);
-  return ids.every((id) => id && id !== plain) && new Set(ids).size === ids.length;
+  const lot = l.lot?.number;
+  const ofOneEvent = new Set([
+    deliveryLineId(delivery.identifier, l.product, lot),
+    consignmentLineId(orgUnit, delivery.identifier, l.product, lot),
+  ]);
+  return lines.some((i) => {
+    const id = delivery.lines[i].lineId;
+    return !!id && !ofOneEvent.has(id);
+  });
 }
 
 /**

@@ -2,7 +2,7 @@ import { eqFilter, withValue } from './tracker-filter.js';
 import { deliveryLineId } from '../../domain/line-ids.js';
 import { BusinessRuleError, ConflictError } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
-import type { Delivery, DeliveryLine, Identifier, ProductRef } from '../../domain/index.js';
+import type { Delivery, DeliveryLine } from '../../domain/index.js';
 import { NS } from '../../domain/namespace.js';
 import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import { deliveryMatches } from '../../routing/delivery-match.js';
@@ -12,6 +12,7 @@ import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, isUid } from './identifiers.js';
 import { dhis2Instant } from './orgunit-codec.js';
 import { UTC, wallTimeIn } from './server-time.js';
 import {
+  consignmentLineId,
   eventLineId,
   heldEvents,
   otherConsignment,
@@ -73,17 +74,6 @@ export function parseConsignmentElements(
     reference: pairs.get('reference')!,
     lot: pairs.get('lot'),
   };
-}
-
-/**
- * The R4 id of a consignment's line read from DHIS2: its org unit, reference, item and lot. A
- * waybill number is unique only within a facility (the R5 id carries the org unit too): without
- * it, two facilities' lines of one reference shared an id, each search linked it to its own
- * consignment, and a PUT of one facility's line changed the other's events. A consignment the
- * mediator wrote keeps the line ids its write came with (withClientIds).
- */
-function consignmentLineId(orgUnit: string, identifier: Identifier, product: ProductRef, lot: string | undefined) {
-  return stableId('SupplyDelivery', DHIS2_SYSTEM, orgUnit, deliveryLineId(identifier, product, lot));
 }
 
 /**
@@ -314,7 +304,7 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       const other = otherConsignment(delivery, codes, held, where) ?? ownEventsLeft(delivery, codes, held);
       if (other) throw other;
     }
-    return planEvents(delivery, codes, units, asRead ? held : undefined, deps.products());
+    return planEvents(delivery, codes, units, asRead ? held : undefined, deps.products(), String(ou.id));
   };
 
   return {
