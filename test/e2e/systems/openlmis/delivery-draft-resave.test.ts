@@ -184,8 +184,11 @@ for (const engine of engineCases()) {
       );
 
       const before = rig.lmis.sb.state.requestCount();
-      const { id: _id, ...confirmation } = { ...partial, status: 'completed' };
-      confirmation.identifier = [{ system: APP, value: 'DL-PARTIAL-DONE' }];
+      const confirmation: Resource = {
+        ...partial,
+        status: 'completed',
+        identifier: [{ system: APP, value: 'DL-PARTIAL-DONE' }],
+      };
       const done = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', confirmation);
       t.equal(done.status, 422, `a confirmation with a line not counted: ${why(done)}`);
       t.same(writesSince(rig, before), [], 'nothing written');
