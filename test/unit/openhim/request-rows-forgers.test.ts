@@ -89,6 +89,22 @@ for (const engine of engineCases()) {
       t.equal(kept.length, REQUESTS_PER_WRITES, 'bounded');
     });
 
+    t.test('forged requests answered within the same millisecond never drop it', async (t) => {
+      const { store } = await freshStore(engine, t);
+      const send = await instanceOn(t, store);
+      const tx = '65a0c0ffee0000000000c004';
+      const realNow = Date.now;
+      const frozen = realNow();
+      Date.now = () => frozen; // a fast forger: its requests kept within the routed one's millisecond
+      t.teardown(() => (Date.now = realNow));
+      const routed = await send(tx, [JOB]);
+      // before: a tie ordered by the random keys, the routed row kept only if its key was among
+      // the smallest (7 in 65 here)
+      for (let i = 0; i < 8 * REQUESTS_PER_WRITES; i++) await send(tx, [JOB]);
+      Date.now = realNow;
+      t.ok((await keysOf(store, tx)).includes(routed), "the routed request's row kept");
+    });
+
     t.test('forged requests answered at once by two instances never drop it', async (t) => {
       const { store, databaseUrl } = await freshStore(engine, t);
       const other = await openStore({ databaseUrl });
