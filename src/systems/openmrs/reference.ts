@@ -1,8 +1,10 @@
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
-import type { OpenMrsClient } from './client.js';
+import { getOrAbsent } from '../../upstream/lookup.js';
+import type { OpenMrsClient, OpenMrsRequest } from './client.js';
 import { REST } from './client.js';
 import { OPENMRS, makeOpenMrsError } from './errors.js';
 import { isRegistryCodeType } from './location-codec.js';
+import { objectAnswer } from './object-answer.js';
 
 /**
  * Metadata the location flows look up by name: the location attribute type that holds the
@@ -26,15 +28,11 @@ export function createReference(client: OpenMrsClient, ttlMs = 300_000): OpenMrs
     registryCodeType() {
       const wanted = client.settings().registryCodeAttributeType;
       return cache.get(`attribute-type|${wanted}`, async () => {
+        // by uuid: a 404 is none, an answer without a uuid is no OpenMRS answer (objectAnswer:
+        // transient), not "OpenMRS has no such type" told to an operator during an outage
+        const path = `${REST}/locationattributetype/${wanted}`;
         const types = UUID.test(wanted)
-          ? [
-              await client.call<Json>({
-                method: 'GET',
-                path: `${REST}/locationattributetype/${wanted}`,
-                query: { v: 'default' },
-                accept: [404],
-              }),
-            ]
+          ? [objectAnswer(await getOrAbsent<Json, OpenMrsRequest>(client, { path, query: { v: 'default' } }), path)]
           : await client.all<Json>({ path: `${REST}/locationattributetype`, query: { q: wanted, v: 'default' } });
         const found = types.find((t) => t && t.retired !== true && isRegistryCodeType(t, wanted));
         if (!found) {

@@ -1,6 +1,12 @@
 import t from 'tap';
 import type { Test } from 'tap';
-import { ADMIN_PASSWORD, LOC, startOpenMrsSandbox, type OpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
+import {
+  ADMIN_PASSWORD,
+  LOC,
+  MASTER_FACILITY_CODE,
+  startOpenMrsSandbox,
+  type OpenMrsSandbox,
+} from '../../../../sandbox/openmrs/index.js';
 import type { Facility } from '../../../../src/domain/index.js';
 import type { UpstreamError } from '../../../../src/domain/errors.js';
 import { createOpenMrsConnector } from '../../../../src/systems/openmrs/index.js';
@@ -322,3 +328,30 @@ t.test("a name search finds an accented name whatever OpenMRS's own name match d
   );
   t.same((await facilities.search({ name: 'ilima' })).items, [], 'not the middle of a word');
 });
+
+t.test(
+  "a gateway's 200 maintenance page in place of a location or the attribute type: transient, nothing written",
+  async (t) => {
+    const MAINTENANCE = { type: 'status', status: 200, body: { message: 'maintenance' } } as const;
+    const { sb, facilities } = await setup(t, { 'openmrs.registryCodeAttributeType': MASTER_FACILITY_CODE });
+    const page = sb.faults.add({
+      method: 'GET',
+      path: `/openmrs/ws/rest/v1/location/${LOC.kilima}`,
+      action: MAINTENANCE,
+    });
+    const read = await failure(facilities.get(LOC.kilima));
+    t.equal(read.transient, true, `not "no such location": ${read.message}`);
+    sb.faults.remove(page.id);
+    t.equal((await facilities.get(LOC.kilima))?.id, LOC.kilima, 'read once OpenMRS answers');
+
+    sb.faults.add({
+      method: 'GET',
+      path: `/openmrs/ws/rest/v1/locationattributetype/${MASTER_FACILITY_CODE}`,
+      action: MAINTENANCE,
+    });
+    const written = await failure(facilities.upsert!(newClinic(), memoryJournal()));
+    t.equal(written.transient, true, `retried, not refused: ${written.message}`);
+    t.notMatch(written.message, /has no location attribute type/, 'no wrong diagnosis');
+    t.same(sb.store.writes, {});
+  },
+);
