@@ -942,7 +942,7 @@ export class Outbox {
   /**
    * Whether `job`, failed at its last attempt, is held uncharged rather than dead-lettered
    * (last-attempt-hold.ts): its failure may be its system's and it has failed for less than
-   * heldAloneLimitMs, or longer while the system fails its readiness check. Instances' breakers
+   * heldAloneLimitMs, or the system fails its readiness check. Instances' breakers
    * count apart, and a restarted one starts closed: attempts an open breaker would have held may
    * have been charged, and an outage must dead-letter nothing however many instances charge it.
    * Without a check (the CLI's one process, whose breaker holds a down system's writes),
@@ -950,7 +950,11 @@ export class Outbox {
    */
   private async heldAtLastAttempt(job: OutboxJob, err: unknown): Promise<boolean> {
     if (!this.systemAnswers) return false;
-    const hold = lastAttemptHold(err, job.system, failingForMs(job), heldAloneLimitMs(this.options.backoff));
+    const hold = lastAttemptHold(err, job.system, {
+      failingForMs: failingForMs(job),
+      limitMs: heldAloneLimitMs(this.options.backoff),
+      opensFirst: this.options.backoff.maxAttempts > this.options.breaker.consecutiveFailures,
+    });
     if (hold !== 'ask') return hold === 'held';
     return (await this.systemAnswers(job.system).catch(() => false)) === false;
   }

@@ -13,7 +13,7 @@
  */
 import t from 'tap';
 import { UpstreamError } from '../../../src/domain/errors.js';
-import { transportError } from '../../../src/upstream/errors.js';
+import { malformedAnswer, transportError } from '../../../src/upstream/errors.js';
 import { Outbox, type OutboxSettings } from '../../../src/outbox/outbox.js';
 import { breakerOptionsFrom } from '../../../src/outbox/breaker-settings.js';
 import { defaultSettings } from '../../../src/config/load.js';
@@ -50,6 +50,9 @@ const refused = (key: string) =>
     `/api/orders/${key}`,
     30_000,
   );
+
+/** A gateway in maintenance answers each write's own request `200 {"message":"maintenance"}`. */
+const maintenance = (key: string) => malformedAnswer('lmis', `POST /api/orders/${key} answered {"message"}, no order`);
 
 /** How the mediator runs: `instances` outboxes on one store; `restarting`: each made anew before every pass. */
 interface Deployment {
@@ -156,12 +159,18 @@ for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
     for (const [how, deployment] of deployments) {
       t.test(how, async (t) => {
-        const outages: [string, number, (key: string) => Error][] = [
-          ['refusing connections for six hours', 6 * HOUR, refused],
-          ['behind a proxy answering 502 for six hours', 6 * HOUR, badGateway],
+        const outages: [string, string[], number, (key: string) => Error][] = [
+          ['refusing connections for six hours', ['o-alone'], 6 * HOUR, refused],
+          ['behind a proxy answering 502 for six hours', ['o-alone'], 6 * HOUR, badGateway],
+          [
+            'in maintenance for five hours (every request answered oddly)',
+            ['o-a', 'o-b', 'o-c'],
+            5 * HOUR,
+            maintenance,
+          ],
         ];
-        for (const [what, lasts, failure] of outages) {
-          t.test(`a system ${what} holds a lone write, delivered once after it`, async (t) => {
+        for (const [what, keys, lasts, failure] of outages) {
+          t.test(`a system ${what} holds ${keys.length} write(s), each delivered once after it`, async (t) => {
             // its readiness check fails as long as the outage lasts, as /ready's would
             const r = await rig(
               t,
@@ -170,11 +179,13 @@ for (const engine of engineCases()) {
               (key, elapsed) => (elapsed < lasts ? failure(key) : 'ok'),
               (elapsed) => elapsed >= lasts,
             );
-            await r.accept('o-alone');
-            await r.runUntil(r.start + lasts + HOUR, ['o-alone']);
-            const [job] = await r.store.findJobsByKey('o-alone');
-            t.equal(job.status, 'done', `delivered after the outage (${job.attempts} attempts, ${job.lastError})`);
-            t.equal(r.delivered.get('o-alone'), 1, 'once');
+            for (const k of keys) await r.accept(k);
+            await r.runUntil(r.start + lasts + HOUR, keys);
+            for (const k of keys) {
+              const [job] = await r.store.findJobsByKey(k);
+              t.equal(job.status, 'done', `${k}: delivered after the outage (${job.attempts}, ${job.lastError})`);
+              t.equal(r.delivered.get(k), 1, `${k}: once`);
+            }
           });
         }
 
