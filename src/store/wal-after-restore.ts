@@ -5,8 +5,10 @@ const WAL_HEADER_BYTES = 32;
 
 /**
  * How much later than its WAL's last write a database file may have been written and still be
- * the one that WAL belongs to. SQLite writes the database only when it checkpoints, which copies
- * frames just written to the WAL (a COMMIT's autocheckpoint, a close): a few milliseconds after.
+ * the one that WAL belongs to. SQLite writes the database only when it checkpoints: a COMMIT's
+ * autocheckpoint copies frames it just wrote, a few milliseconds after. A close's checkpoint may
+ * copy frames written long before (a server idle, then stopped), but the close then deletes the
+ * WAL: only a process killed between the two leaves such a pair (the message names it).
  */
 export const WAL_GAP_MS = 60_000;
 
@@ -30,7 +32,7 @@ export function restoredBesideOldWal(file: string): string | undefined {
     `${file} was written ${Math.round(gapMs / 1000)} s after the last write of ${file}-wal beside it, which SQLite now applies to it. ` +
     `If ${file} was put back from a backup, that WAL is the replaced database's: rows written after the backup come back, or the file is damaged. ` +
     `Then stop the mediator, put the backup in place again, delete ${file}-wal and ${file}-shm, and start it. ` +
-    `A database copied after its WAL following a crash shows this too: then nothing is wrong`
+    `A database copied after its WAL following a crash, or a mediator killed while it stopped, shows this too: then nothing is wrong`
   );
 }
 

@@ -32,6 +32,7 @@ t.test('a backup copied over the database beside the old WAL is told before it o
   t.ok(warnings[0].startsWith(`${file} was written `), 'names the database');
   t.match(warnings[0], `after the last write of ${file}-wal beside it, which SQLite now applies to it`);
   t.match(warnings[0], `delete ${file}-wal and ${file}-shm`, 'says what to do');
+  t.match(warnings[0], 'or a mediator killed while it stopped, shows this too', 'and when nothing is wrong');
 });
 
 t.test('the server logs it as a warning at start', async (t) => {
