@@ -211,8 +211,8 @@ function facilityOf(f: FacilityRef): string | undefined {
 }
 
 /**
- * Equal, or one named by id and the other by identifier: those may be one facility (the crosswalk
- * knows, and the write resolves both), so they are not told to disagree here.
+ * Equal, or one named by id and the other by identifier: those may be one facility, which only a
+ * read of the Location tells (assertDestinationFormsAgree, after these synchronous checks).
  */
 function sameFacility(a: string, b: string): boolean {
   return a === b || a.startsWith('Location/') !== b.startsWith('Location/');
@@ -220,4 +220,47 @@ function sameFacility(a: string, b: string): boolean {
 
 function identifierText(i: Identifier | undefined): string | undefined {
   return i ? `${i.system}|${i.value}` : undefined;
+}
+
+/**
+ * The identifiers of the facility a Location id names, as the facilities flow reads it: [] when
+ * no facility has that id, undefined when that cannot be told now (no facility service, its
+ * system not answering).
+ */
+export type LocationIdentifiers = (locationId: string) => Promise<Identifier[] | undefined>;
+
+/**
+ * Throws a 422 when lines of one delivery name its destination one by id (`Location/X`), another
+ * by identifier, and Location X does not carry that identifier: the merge kept one of the two
+ * forms, and the write resolved only that one, so a pair naming two facilities passed. An
+ * identifier without a system matches one of X's in any system. Lines naming it one way only
+ * were compared already (assertDeliveryLinesAgree); when X cannot be read now, the lines are not
+ * told to disagree (the write resolves the form kept, as before).
+ */
+export async function assertDestinationFormsAgree(
+  lines: DeliveryLineEntry[],
+  identifiersOf: LocationIdentifiers,
+): Promise<void> {
+  if (lines.length < 2) return;
+  const decoded = decodedLines(lines);
+  const byId = decoded.filter((l) => l.delivery.destination.id);
+  const byIdentifier = decoded.filter((l) => !l.delivery.destination.id && l.delivery.destination.identifier);
+  if (!byId.length || !byIdentifier.length) return;
+  const number = decoded[0].delivery.identifier.value;
+  const issues: Issue[] = [];
+  for (const id of new Set(byId.map((l) => l.delivery.destination.id!))) {
+    const carried = await identifiersOf(id);
+    if (!carried) continue;
+    const named = byId.find((l) => l.delivery.destination.id === id)!;
+    for (const line of byIdentifier) {
+      const wanted = line.delivery.destination.identifier!;
+      if (carried.some((c) => c.value === wanted.value && (!wanted.system || c.system === wanted.system))) continue;
+      issues.push({
+        code: 'business-rule',
+        diagnostics: `Bundle.entry[${line.index}] is a line of delivery ${number} with destination '${identifierText(wanted)}', but Bundle.entry[${named.index}] names it Location/${id}, ${carried.length ? 'which does not carry that identifier' : 'which is no facility here'}: a delivery has one destination, which each of its lines states; name the same facility on every line (by the same reference is simplest)`,
+        expression: [`Bundle.entry[${line.index}].resource.destination`],
+      });
+    }
+  }
+  if (issues.length) throw new MediatorError(422, issues);
 }

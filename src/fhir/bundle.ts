@@ -1,4 +1,10 @@
-import { ChangedMeanwhileError, MediatorError, MethodNotAllowedError, type Issue } from '../domain/errors.js';
+import {
+  ChangedMeanwhileError,
+  MediatorError,
+  MethodNotAllowedError,
+  isTransient,
+  type Issue,
+} from '../domain/errors.js';
 import type { Part } from './adapters.js';
 import type { Json } from './codecs/common.js';
 import type { BundleEntries, WriteOutcome } from './services.js';
@@ -44,11 +50,13 @@ import { assertBundleShape, entryShapeIssues } from './bundle-shape.js';
 import { EntryProblems } from './entry-problems.js';
 import {
   assertDeliveryLinesAgree,
+  assertDestinationFormsAgree,
   assertOneR5Delivery,
   deliveryOfLines,
   type DeliveryLineEntry,
 } from './bundle-delivery-lines.js';
 import type { Delivery } from '../domain/index.js';
+import type { Identifier } from '../domain/identifiers.js';
 import type { FhirVersion } from './versions.js';
 import { assertNoEntryReference, entryReferences } from './bundle-references.js';
 import { fhirPathTranslator, inPostedTerms, transactionTranslator } from './domain-paths.js';
@@ -662,6 +670,7 @@ async function acceptAll(
   for (const e of entries.filter((x) => x.method !== 'GET' && !x.done))
     await problems.check(() => groupEntry(ctx, e, groups, existed, results));
   refuseDisagreeingDeliveries(ctx.version, groups, problems);
+  await refuseOtherDestinations(ctx, groups, problems);
   await problems.check(() => inPlaceOrStale(ctx, groups, results));
   const writes = [...groups.values()].map((g) => ({ group: g, value: mergedValue(g) }));
   const planned = writes.map((w) => {
@@ -745,6 +754,35 @@ function refuseDisagreeingDeliveries(version: FhirVersion, groups: Map<string, G
 /** A delivery's entries as bundle-delivery-lines.ts checks and merges them. */
 function deliveryLines(g: Group): DeliveryLineEntry[] {
   return g.parts.map((p) => ({ index: p.entry.index, part: p.part as Part<Delivery>, resource: p.entry.resource! }));
+}
+
+/**
+ * R4 lines of one delivery naming its destination by id and by identifier, as two facilities
+ * (bundle-delivery-lines.ts assertDestinationFormsAgree): refused, their write taken out.
+ */
+async function refuseOtherDestinations(ctx: FhirContext, groups: Map<string, Group>, problems: EntryProblems) {
+  if (ctx.version === 'r5') return;
+  for (const [key, g] of groups) {
+    if (g.type !== 'SupplyDelivery') continue;
+    try {
+      await assertDestinationFormsAgree(deliveryLines(g), (id) => locationIdentifiers(ctx, id));
+    } catch (err) {
+      problems.add(err);
+      groups.delete(key);
+    }
+  }
+}
+
+/** LocationIdentifiers through the facilities flow: a read refused is no facility; one not answered, unknown. */
+async function locationIdentifiers(ctx: FhirContext, id: string): Promise<Identifier[] | undefined> {
+  const facilities = ctx.services.facilities;
+  if (!facilities) return undefined;
+  try {
+    return (await facilities.read(id))?.identifiers ?? [];
+  } catch (err) {
+    if (err instanceof MediatorError && err.status < 500 && !isTransient(err)) return [];
+    return undefined;
+  }
 }
 
 /** A group's write; a delivery's lines merged as they say (bundle-delivery-lines.ts deliveryOfLines). */

@@ -19,6 +19,8 @@ import { shippedDelivery, startRigOn, why, writesSince, type Rig } from '../../s
 
 type Resource = Record<string, any>;
 
+const NS = 'http://fhir-supply-mediator.org/fhir';
+
 /** The R4 lines of the proof of delivery `podId` at `facility`, as a client lists them. */
 async function r4Lines(t: Test, rig: Rig, facility: string, podId: string): Promise<Resource[]> {
   const listed = await rig.fhir(
@@ -119,6 +121,7 @@ for (const engine of engineCases())
       await t.test('a line leaving its status unsaid agrees', (t) => statusUnsaid(t, rig));
       await t.test('R5: two entries of one delivery are a 400', (t) => twoR5Entries(t, rig));
       await t.test('a supplier a later line states is kept', (t) => supplierLater(t, rig));
+      await t.test('a destination by id and by identifier is compared', (t) => destinationForms(t, rig));
     },
   );
 
@@ -286,4 +289,45 @@ async function twoR5Entries(t: Test, rig: Rig): Promise<void> {
     t.match(res.body.issue?.[0]?.diagnostics, /as Bundle\.entry\[0\] is: on R5 a delivery is one SupplyDelivery/);
   }
   t.same(writesSince(rig, before), [], 'nothing reaches OpenLMIS');
+}
+
+/**
+ * One line names the destination by reference, the next by identifier (its OpenLMIS code): the
+ * merge kept one form, so another facility's code passed. Now another facility's code is a 422 at
+ * the identifier line's destination, nothing written; the facility's own code agrees.
+ */
+async function destinationForms(t: Test, rig: Rig): Promise<void> {
+  const { podId } = await shippedDelivery(rig, 'LK-HP-408', 'LINES-DEST-FORMS', FIVE.slice(0, 2));
+  const [a, b] = (await r4Lines(t, rig, 'LK-HP-408', podId)).map(confirmedLine);
+  const here = { reference: `Location/${rig.lmis.seed.facilities['LK-HP-408']}` };
+  const code = (value: string) => ({ identifier: { system: `${NS}/identifier/openlmis-facility-code`, value } });
+  const before = rig.lmis.sb.state.requestCount();
+  const other = await rig.fhir(
+    'POST',
+    '/fhir',
+    putAll([
+      { ...a, destination: here },
+      { ...b, destination: code('LK-HC-101') },
+    ]),
+  );
+  t.equal(other.status, 422, `another facility's code: ${why(other)}`);
+  t.same(
+    (other.body.issue ?? []).map((i: Resource) => i.expression),
+    [['Bundle.entry[1].resource.destination']],
+  );
+  t.match(other.body.issue?.[0]?.diagnostics, /LK-HC-101'.*Bundle\.entry\[0\] names it Location\//);
+  t.same(writesSince(rig, before), [], 'nothing reaches OpenLMIS');
+
+  const same = await rig.fhir(
+    'POST',
+    '/fhir',
+    putAll([
+      { ...a, destination: here },
+      { ...b, destination: code('LK-HP-408') },
+    ]),
+  );
+  t.equal(same.status, 200, `the facility's own code: ${why(same)}`);
+  const admin = await rig.lmis.login();
+  const pod = (await rig.lmis.call('GET', `/api/proofsOfDelivery/${podId}`, admin)).body;
+  t.match(pod, { status: 'CONFIRMED' });
 }
