@@ -105,11 +105,13 @@ function disagreements(field: SharedField, lines: DecodedLine[]): Issue[] {
     const differing = said.filter((o) => !same(o.value, value));
     if (!differing.length) return [];
     const shown = field.shown ?? ((v: string) => `'${v}'`);
+    // the element where its name is not the element's (occurrenceDateTime, basedOn)
+    const named = field.what === field.element ? field.what : `${field.what} (${field.element})`;
     const others = listed(differing.map((o) => `Bundle.entry[${o.index}] ${shown(o.value)}`));
     return [
       {
         code: 'business-rule' as const,
-        diagnostics: `Bundle.entry[${index}] is a line of delivery ${number} with ${field.what} (${field.element}) ${shown(value)}, but other lines of it say otherwise (${others}): a delivery has one ${field.what}, which each of its lines states; send every line of it with the same ${field.what} (the lines of another delivery go under that delivery's own number)`,
+        diagnostics: `Bundle.entry[${index}] is a line of delivery ${number} with ${named} ${shown(value)}, but other lines of it say otherwise (${others}): a delivery has one ${field.what}, which each of its lines states; send every line of it with the same ${field.what} (the lines of another delivery go under that delivery's own number)`,
         expression: [`Bundle.entry[${index}].resource.${field.element}`],
       },
     ];
