@@ -1,7 +1,9 @@
 import { BusinessRuleError } from '../../domain/errors.js';
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
-import { REST, type OpenMrsClient } from './client.js';
+import { getOrAbsent } from '../../upstream/lookup.js';
+import { REST, type OpenMrsClient, type OpenMrsRequest } from './client.js';
 import { OPENMRS, makeOpenMrsError } from './errors.js';
+import { objectAnswer } from './object-answer.js';
 
 /**
  * Stock management module metadata, looked up live and cached a few minutes: the stock party of
@@ -61,11 +63,13 @@ export function createStockReference(client: OpenMrsClient, ttlMs = 300_000): St
       return item;
     },
     async stockItem(uuid) {
-      return cache.get(`item-by-uuid|${uuid}`, () =>
-        client
-          .call<Json>({ method: 'GET', path: `${SM}/stockitem/${uuid}`, accept: [404] })
-          .then((x) => (x?.uuid === uuid ? x : undefined)),
-      );
+      // a 404 is none; an answer without a uuid (a gateway's page) is no answer (objectAnswer:
+      // transient), never cached as none: a line read past for it was a delivery without that line
+      const path = `${SM}/stockitem/${uuid}`;
+      return cache.get(`item-by-uuid|${uuid}`, async () => {
+        const item = objectAnswer(await getOrAbsent<Json, OpenMrsRequest>(client, { path }), path);
+        return item?.uuid === uuid ? item : undefined;
+      });
     },
     // not cached: a receipt makes a batch, and a count of it may follow at once
     async batchOf(item, batchNo, where, expiry) {

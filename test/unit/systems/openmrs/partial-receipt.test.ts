@@ -188,3 +188,33 @@ t.test('a product and lot confirmed on two lines is refused at the second; nothi
   t.match(err.message, /confirmed twice \(also Delivery\.lines\[0\]\)/);
   t.equal(sb.stock.operations.get(receipt.uuid)!.status, 'SUBMITTED', 'nothing changed');
 });
+
+t.test(
+  "a stock item answered by a gateway's page: the confirmation is retried, not refused or approved in full",
+  async (t) => {
+    const { sb, c, submittedReceipt, onHand } = await setup(t);
+    const receipt = submittedReceipt();
+    const before = onHand(ZINC);
+    const [d] = (await c.deliveries!.search({ facility: LOC.kilima, status: 'in-progress' })).items;
+    const confirmed = receivedShort(d, 20);
+    // a connector that has not read the stock items yet (c's cache would answer them)
+    const later = (await sandboxConnector(t, sb)).c;
+    const page = sb.faults.add({
+      method: 'GET',
+      path: '/openmrs/ws/rest/v1/stockmanagement/stockitem/*',
+      action: { type: 'status', status: 200, body: { message: 'maintenance' } },
+    });
+    const journal = memoryJournal();
+    const err = await failure(later.deliveries!.confirm(confirmed, journal));
+    t.equal(err.transient, true, `an outage, not a refusal: ${err.message}`);
+    t.equal(sb.stock.operations.get(receipt.uuid)!.status, 'SUBMITTED', 'nothing approved meanwhile');
+    sb.faults.remove(page.id);
+    t.equal((await later.deliveries!.confirm(confirmed, journal)).status, 'completed');
+    t.same(
+      sb.stock.operations.get(receipt.uuid)!.items.map((i) => i.quantity),
+      [480, 120],
+      'recorded as received, short',
+    );
+    t.equal(onHand(ZINC) - before, 480);
+  },
+);

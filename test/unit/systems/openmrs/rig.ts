@@ -1,11 +1,14 @@
 import type { Test } from 'tap';
-import { ADMIN_PASSWORD, startOpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
+import { ADMIN_PASSWORD, startOpenMrsSandbox, type OpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
 import type { UpstreamError } from '../../../../src/domain/errors.js';
 import { createOpenMrsConnector } from '../../../../src/systems/openmrs/index.js';
 
-/** The OpenMRS sandbox and a connector to it (short timeouts and retry delays), closed with the test. */
-export async function sandboxConnector(t: Test) {
-  const sb = await startOpenMrsSandbox();
+/**
+ * The OpenMRS sandbox and a connector to it (short timeouts and retry delays), closed with the
+ * test. `existing`: another connector (a cache of its own) to that sandbox, which stays open.
+ */
+export async function sandboxConnector(t: Test, existing?: OpenMrsSandbox) {
+  const sb = existing ?? (await startOpenMrsSandbox());
   const c = createOpenMrsConnector(
     {
       'openmrs.baseUrl': sb.url,
@@ -17,7 +20,7 @@ export async function sandboxConnector(t: Test) {
   );
   t.teardown(async () => {
     await c.close?.();
-    await sb.close();
+    if (!existing) await sb.close();
   });
   return { sb, c };
 }
