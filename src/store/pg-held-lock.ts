@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { isDatabaseAway } from './database-away.js';
+import { poolHasRoom, queueStandby, type LockStandby } from './pg-lock-standby.js';
 
 /** How often the lock's session is asked whether it still lives while nothing else is heard from it. */
 export const LOCK_CHECK_MS = 1_000;
@@ -43,6 +44,10 @@ export class HeldAdvisoryLock {
   private readonly onGone = () => this.lost(this.client, 'its connection ended');
   /** The session holding the lock; undefined while it is taken again (the old one given back) or dropped. */
   private client: pg.PoolClient | undefined;
+  /** A session of this instance queued for the lock behind `client`, granted it when that one is cut. */
+  private standby: LockStandby | undefined;
+  /** A standby being queued (release waits for it: queued after the unlock, it would hold the lock). */
+  private queueing: Promise<void> | undefined;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -57,6 +62,12 @@ export class HeldAdvisoryLock {
     this.listen(client);
     this.timer = setInterval(() => this.check(), checkMs);
     this.timer.unref();
+    this.keepStandby();
+  }
+
+  /** Whether a session of this instance waits for the lock behind the holder's (tests). */
+  get standbyQueued(): boolean {
+    return this.standby !== undefined;
   }
 
   get signal(): AbortSignal {
@@ -68,17 +79,26 @@ export class HeldAdvisoryLock {
     this.stopped = true;
     clearInterval(this.timer);
     await this.moving;
+    await this.queueing;
+    const standby = this.standby;
+    this.standby = undefined;
     const client = this.client;
     // its client was destroyed when the lock was lost (or the store closed)
-    if (this.controller.signal.aborted || !client) return;
+    if (this.controller.signal.aborted || !client) {
+      if (standby) destroyStandby(standby);
+      return;
+    }
     this.unlisten(client);
     try {
-      await client.query('SELECT pg_advisory_unlock(hashtext($1))', [this.name]);
+      await client.query(UNLOCK_SQL, [this.name]);
       client.release();
     } catch (err) {
       client.release(err instanceof Error ? err : true);
+      if (standby) destroyStandby(standby);
       throw err;
     }
+    // granted the lock the moment it was given back: given back in turn
+    if (standby) await this.giveBackStandby(standby);
   }
 
   /**
@@ -95,6 +115,9 @@ export class HeldAdvisoryLock {
     this.stopped = true;
     clearInterval(this.timer);
     this.stop('the store was closed with the run still going');
+    const standby = this.standby;
+    this.standby = undefined;
+    if (standby) destroyStandby(standby); // the pool's end waits for every client given out
     const client = this.client;
     this.client = undefined;
     if (!client) return;
@@ -112,7 +135,65 @@ export class HeldAdvisoryLock {
     client.removeListener('end', this.onGone);
   }
 
+  /**
+   * A standby queued, in the background, when there is none and the pool gives a connection at
+   * once (never waited for: a busy pool's queries come first; then a cut is retaken as before).
+   */
+  private keepStandby(): void {
+    // not while a retake asks on new sessions: a standby granted meanwhile would read as another holder
+    if (this.standby || this.queueing || this.moving || this.stopped || this.controller.signal.aborted) return;
+    if (!poolHasRoom(this.pool)) return;
+    this.queueing = queueStandby(this.pool, this.name)
+      .then(
+        (standby) => {
+          if (!standby) return;
+          this.standby = standby;
+          void standby.granted.then((session) => this.standbyGranted(standby, session));
+        },
+        () => undefined, // the database away: asked again at the next check
+      )
+      .finally(() => (this.queueing = undefined));
+  }
+
+  /**
+   * The standby's wait ended: granted, the holder's session is gone (only release gives the lock
+   * back, and it takes the standby first), so the standby holds the run's lock from now on.
+   */
+  private standbyGranted(standby: LockStandby, session: LockSession | undefined): void {
+    if (this.standby !== standby) return; // taken by release or drop, which give it back
+    this.standby = undefined;
+    if (!session) return destroyStandby(standby); // cut too, or timed out: queued again at the next check
+    const old = this.client;
+    if (old) {
+      this.unlisten(old);
+      old.release(new Error('advisory lock session lost'));
+    }
+    standby.unwatch();
+    this.client = standby.client;
+    this.session = session;
+    this.listen(standby.client);
+    this.keepStandby();
+  }
+
+  /** After the unlock: the standby's wait ends (granted the lock just given back, or failed); unlocked, pooled. */
+  private async giveBackStandby(standby: LockStandby): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.checkMs)));
+    const got = await Promise.race([standby.granted, late]);
+    clearTimeout(timer);
+    if (got === 'late') return destroyStandby(standby); // a silent connection: its lock goes with it
+    try {
+      if (got) await standby.client.query(UNLOCK_SQL, [this.name]);
+      standby.unwatch();
+      standby.client.release();
+    } catch (err) {
+      standby.unwatch();
+      standby.client.release(err instanceof Error ? err : true);
+    }
+  }
+
   private check(): void {
+    this.keepStandby();
     const client = this.client;
     if (!client || this.stopped || this.moving || this.controller.signal.aborted) return;
     client.query('SELECT 1').catch(() => this.lost(client, 'its session stopped answering'));
@@ -120,7 +201,10 @@ export class HeldAdvisoryLock {
 
   private lost(client: pg.PoolClient | undefined, why: string): void {
     if (!client || client !== this.client || this.moving || this.stopped || this.controller.signal.aborted) return;
-    this.moving = this.takeAgain(client, why).finally(() => (this.moving = undefined));
+    this.moving = this.takeAgain(client, why).finally(() => {
+      this.moving = undefined;
+      this.keepStandby(); // for the next cut
+    });
   }
 
   /** The old session is destroyed (the server dropped its lock, or will); the lock asked for on a new one. */
@@ -129,6 +213,10 @@ export class HeldAdvisoryLock {
     this.unlisten(old);
     this.client = undefined;
     old.release(new Error('advisory lock session lost'));
+    if (this.queueing) await this.queueing; // a standby on its way is queued by now
+    const standby = this.standby;
+    // granted as the old backend lets go (standbyGranted); failed with it (a restart): asked again below
+    if (standby && (await this.awaitStandby(standby, oldSession, why)) !== 'failed') return;
     const giveUpAt = Date.now() + this.retakeWithinMs;
     let leavingWaitMs = LEAVING_WAIT_MS;
     for (;;) {
@@ -154,6 +242,40 @@ export class HeldAdvisoryLock {
       await new Promise((resolve) => setTimeout(resolve, waitMs));
       // released meanwhile (the run ended): there is no lock to give back, and none to take
       if (this.stopped) return this.stop(`${why}; the run ended before it was taken again`);
+    }
+  }
+
+  /**
+   * The standby's grant waited for after a cut: 'held' once it holds the lock, 'stopped' when
+   * another instance holds it (queued before the standby) or the old session still does after
+   * retakeWithinMs, 'failed' when its wait ended without the lock (cut too).
+   */
+  private async awaitStandby(
+    standby: LockStandby,
+    old: LockSession | undefined,
+    why: string,
+  ): Promise<'held' | 'stopped' | 'failed'> {
+    const giveUpAt = Date.now() + this.retakeWithinMs;
+    let pauseMs = LEAVING_WAIT_MS;
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise((resolve) => (timer = setTimeout(resolve, pauseMs)));
+      await Promise.race([standby.granted, late]);
+      clearTimeout(timer);
+      if (this.client) return 'held';
+      if (this.standby !== standby) return 'failed';
+      const holders = await lockHolders(this.pool, this.name).catch(() => undefined);
+      if (this.client) return 'held';
+      const others = holders?.filter((h) => !sameSession(h, standby.session) && !(old && sameSession(h, old)));
+      if (others && others.length > 0) {
+        this.stop(`${why}; another instance holds it now`);
+        return 'stopped';
+      }
+      if (Date.now() > giveUpAt) {
+        this.stop(`${why}; the old session still held it after ${this.retakeWithinMs} ms`);
+        return 'stopped';
+      }
+      pauseMs = Math.min(pauseMs * 2, this.checkMs);
     }
   }
 
@@ -299,6 +421,15 @@ export async function lockHolders(client: Queryable, name: string): Promise<Lock
     [name],
   );
   return rows.map((r) => ({ pid: Number(r.pid), since: String(r.since) }));
+}
+
+const UNLOCK_SQL = 'SELECT pg_advisory_unlock(hashtext($1))';
+
+/** A standby not kept: its connection destroyed, and its wait (or lock) with its session. */
+function destroyStandby(standby: LockStandby): void {
+  standby.unwatch();
+  standby.client.on('error', () => undefined); // its end may still report
+  standby.client.release(new Error('advisory lock standby given up'));
 }
 
 /** Why a dropped lock's session was destroyed, not pooled (its lock goes with it). */

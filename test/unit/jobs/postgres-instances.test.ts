@@ -29,6 +29,17 @@ async function cutLockSession(databaseUrl: string): Promise<number[]> {
   }
 }
 
+/** One backend ended, as pg_terminate_backend ends it. */
+async function terminate(databaseUrl: string, pid: number): Promise<void> {
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  try {
+    await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+  } finally {
+    await admin.end();
+  }
+}
+
 /** The sessions holding and the sessions waiting for a (one-key) advisory lock, as PostgreSQL sees them. */
 async function advisoryLocks(databaseUrl: string): Promise<{ holders: number[]; waiting: number[] }> {
   const admin = new pg.Client({ connectionString: databaseUrl });
@@ -177,14 +188,22 @@ t.test('two instances on PostgreSQL', { skip: pgCase.skip }, async (t) => {
     const one = new Scheduler({ store: a, jobs: [job], expression: () => undefined, instance: 'A' });
     const first = one.tick(job, 1_800_000_000_000);
     await waitFor("A's run to begin (its lock held)", () => seen.active === 1);
-    // another instance already waiting for the lock gets it the moment A's session dies
+    // A keeps a session of its own queued behind its lock (its standby): granted the lock when
+    // A's session dies, before anyone else; here it is cut too, after another instance queued
+    // behind it, so that one gets the lock the moment A's session dies
+    await waitFor("A's standby waiting for the lock", async () => {
+      return (await advisoryLocks(db.databaseUrl)).waiting.length === 1;
+    });
+    const [standby] = (await advisoryLocks(db.databaseUrl)).waiting;
     const other = new pg.Client({ connectionString: db.databaseUrl });
     await other.connect();
     t.teardown(() => other.end());
+    const otherPid = (await other.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     const waiting = other.query("SELECT pg_advisory_lock(hashtext('schedule:taken'))");
     await waitFor('the other session to wait for the lock', async () => {
-      return (await advisoryLocks(db.databaseUrl)).waiting.length === 1;
+      return (await advisoryLocks(db.databaseUrl)).waiting.includes(otherPid);
     });
+    await terminate(db.databaseUrl, standby);
     t.equal((await cutLockSession(db.databaseUrl)).length, 1, "A's lock session terminated");
     await waiting;
     const started = Date.now();

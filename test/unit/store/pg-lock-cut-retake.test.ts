@@ -145,3 +145,72 @@ t.test(
     await lock.release();
   },
 );
+
+/** A client whose connection opens `delayMs` late: a loaded host, a remote database. */
+function slowClient(delayMs: number): typeof pgLib.Client {
+  class SlowClient extends pgLib.Client {
+    // the pool connects with a callback
+    connectLate(callback: (err: Error | null) => void): void {
+      setTimeout(() => super.connect().then(() => callback(null), callback), delayMs);
+    }
+  }
+  const connect = function (this: SlowClient, callback?: (err: Error | null) => void) {
+    if (callback) return this.connectLate(callback);
+    return new Promise<void>((resolve, reject) => this.connectLate((err) => (err ? reject(err) : resolve())));
+  };
+  Object.defineProperty(SlowClient.prototype, 'connect', { value: connect });
+  return SlowClient;
+}
+
+t.test(
+  'PostgreSQL: the retake is queued before the cut, so a backend letting go at once is no window',
+  { skip: engineCases().find((e) => e.name === 'postgres')!.skip },
+  async (t) => {
+    const { databaseUrl } = await freshStore(
+      engineCases().find((e) => e.name === 'postgres')!,
+      t,
+    );
+    const connect = async () => {
+      const c = new pgLib.Client({ connectionString: databaseUrl });
+      await c.connect();
+      t.teardown(() => c.end());
+      return c;
+    };
+    // the holder's session: cut, its backend lets go at once
+    const dying = await connect();
+    const old = lockSessionOf((await dying.query(TAKE_LOCK_SQL, ['schedule:x'])).rows[0])!;
+    const watch = await connect();
+    // this instance's pool opens a connection in 1.5 s: a retake opening one after the cut is far too late
+    const pool = new pgLib.Pool({ connectionString: databaseUrl, max: 2, Client: slowClient(1_500) });
+    t.teardown(() => pool.end());
+    const cut = Object.assign(new EventEmitter(), { release() {} });
+    const lock = new HeldAdvisoryLock(pool, cut as unknown as pg.PoolClient, 'schedule:x', 60_000, 60_000, old);
+    const waiting = async () =>
+      (await watch.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rowCount! > 0;
+    // queued as the run goes on, in the background
+    let queued = true;
+    await waitFor('a session of this instance queued behind the holder', waiting, 10_000).catch(() => (queued = false));
+    t.ok(queued, 'a session of this instance waits for the lock behind the holder while the run goes on');
+    const other = await connect();
+    const otherPid = (await other.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    let polling = true;
+    let otherGot = false;
+    const poll = (async () => {
+      while (polling && !otherGot)
+        otherGot = (await other.query('SELECT pg_try_advisory_lock(hashtext($1)) AS got', ['schedule:x'])).rows[0].got;
+    })();
+    await dying.query('SELECT pg_advisory_unlock(hashtext($1))', ['schedule:x']); // the backend lets go
+    cut.emit('end'); // and the client hears of the cut
+    await waitFor('the lock held again, or lost', async () => {
+      const holders = await lockHolders(watch, 'schedule:x');
+      return otherGot || lock.signal.aborted || holders.some((h) => h.pid !== otherPid);
+    });
+    polling = false;
+    await poll;
+    t.notOk(otherGot, "another instance's polling run never got the cut instance's lock");
+    t.notOk(lock.signal.aborted, 'the live run goes on');
+    await lock.release();
+    t.same(await lockHolders(watch, 'schedule:x'), [], 'given back at the end, the standby too');
+    t.equal(pool.totalCount - pool.idleCount, 0, 'every connection back in the pool');
+  },
+);
