@@ -119,6 +119,8 @@ export interface FlowSpec<T> {
   formerIds?(c: Connector): ((upstreamId: string, value: T) => Map<string, string>) | undefined;
   /** What a former id of the connector's was (OrderCapability.formerIdsWhy), for the redirect. */
   formerIdsWhy?(c: Connector): string | undefined;
+  /** Every id a former id stands for now (DeliveryCapability.formerIdNow): several, no redirect. */
+  formerIdNow?(c: Connector): ((value: T, formerId: string) => Promise<string[]>) | undefined;
   /**
    * A supplier search of the connector links every id it lists, its upstream object's own too
    * (DeliveryCapability.listsThroughCopies): a read by one is then behind a link, which lets the
@@ -315,6 +317,7 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   },
   formerIds: (c) => c.deliveries?.formerIds && ((upstreamId, d) => c.deliveries!.formerIds!(upstreamId, d)),
   formerIdsWhy: (c) => c.deliveries?.formerIdsWhy,
+  formerIdNow: (c) => c.deliveries?.formerIdNow && ((d, id) => c.deliveries!.formerIdNow!(d, id)),
   linksOwnIds: (c) => !!c.deliveries?.listsThroughCopies,
   // a confirmation is its delivery (the key: its identifier) and what it states; its FHIR id is
   // the way it came (a PUT's URL id, the id a POST's identifier derives): a PUT and then a POST of

@@ -194,6 +194,13 @@ export interface DeliveryCapability {
   /** As OrderCapability.formerIdsWhy. */
   formerIdsWhy?: string;
   /**
+   * Every id a former id (formerIds) of `delivery` stands for now, where it was one of several
+   * upstream objects' (a DHIS2 consignment line's plain id, shared by consignments of one waybill
+   * number at several facilities): with more than one, a read or change by it is a 409 naming
+   * them, not a redirect to the one whose link was stored last.
+   */
+  formerIdNow?(delivery: Delivery, formerId: string): Promise<string[]>;
+  /**
    * A supplier search lists deliveries the user may reach only through the supplier's copy (Open
    * mSupply: the outbound shipment of an inbound one), some under their upstream object's own id
    * (an R5 delivery): it links those too, so a read by one is behind a link (get's `listed`).

@@ -190,7 +190,16 @@ export class RoutedFlow<T> implements FlowService<T> {
     if (known === undefined) return value;
     // an id it had before (formerIds): the redirect says what it was, not that it is a system's own
     const connector = now === undefined ? undefined : this.connectors.find((c) => c.system === system);
-    throw new KnownAsError(id, known, connector && this.spec.formerIdsWhy?.(connector));
+    const why = connector && this.spec.formerIdsWhy?.(connector);
+    // one several records had: its link names the last one listed, maybe not the client's
+    const all = connector ? ((await this.spec.formerIdNow?.(connector)?.(value, id)) ?? []) : [];
+    if (all.length > 1)
+      throw new ConflictError(
+        `${id} was an id of ${all.length} records, which have their own ids now: ${all.join(', ')}; it names none of them alone: read and change the one meant by its id`,
+        409,
+        ['id'],
+      );
+    throw new KnownAsError(id, known, why);
   }
 
   /**

@@ -311,6 +311,15 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
     formerIds: formerConsignmentLineIds,
     formerIdsWhy:
       'was its id before the line ids of a consignment made in DHIS2 carried its org unit (one waybill number may be used at several facilities); the same line is served under the id every search gives it now',
+    async formerIdNow(delivery, formerId) {
+      if (delivery.identifier.system !== CONSIGNMENT_SYSTEM) return [];
+      // the reference's consignments at every org unit the user reaches (no orgUnit: ACCESSIBLE)
+      const de = deps.program().reference;
+      const ref = delivery.identifier.value;
+      const filter = eqFilter(de, ref, (await deps.client.features()).trackerFilterEscapes);
+      const all = await toDeliveries(withValue(await eventsWhere(filter ? { filter } : {}), de, ref));
+      return all.map((d) => formerConsignmentLineIds('', d).get(formerId)).filter((id): id is string => !!id);
+    },
     async get(id) {
       // the upstream id a write reports (org unit ~ reference), or a Delivery id read before
       const [orgUnit, ref] = id.split('~');

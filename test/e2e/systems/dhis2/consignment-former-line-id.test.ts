@@ -68,3 +68,58 @@ for (const engine of engineCases()) {
     },
   );
 }
+
+for (const engine of engineCases()) {
+  t.test(
+    `a line's former id two facilities' consignments shared: a 409 naming both ids, no redirect (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startDhis2RigOn(t, engine, { deliveries: { default: 'dhis2' } }, CONSIGNMENT_ENV);
+      const sb = rig.dhis2;
+      const [a, b] = ['LK-HC-102', 'LK-HC-103'].map((code) => sb.state.summary().orgUnits[code]);
+      sb.tracker.events.set('NatOldA0001', nativeEvent('NatOldA0001', a, 'WAYBILL-92', 'FP_CNDM', '100'));
+      sb.tracker.events.set('NatOldB0001', nativeEvent('NatOldB0001', b, 'WAYBILL-92', 'FP_CNDM', '200'));
+      const lineAt = async (ou: string) => {
+        const r4 = await rig.fhir('GET', `/fhir/SupplyDelivery?destination=Location/${ou}`);
+        t.equal(r4.status, 200, why(r4));
+        return (r4.body.entry ?? [])
+          .map((e: Resource) => e.resource)
+          .find((r: Resource) => r.identifier?.[0]?.value === 'WAYBILL-92');
+      };
+      const [atA, atB] = [await lineAt(a), await lineAt(b)];
+      t.not(atA.id, atB.id, 'each facility its own line id');
+      const coding = atA.suppliedItem.itemCodeableConcept.coding[0];
+      const former = deliveryLineId({ system: CONSIGNMENT_SYSTEM, value: 'WAYBILL-92' }, coding);
+      // the one link both searches wrote before the upgrade: the last one listed, B's
+      await rig.mediator.store.putLinks([
+        { flow: 'deliveries', fhirId: former, system: 'dhis2', upstreamId: `${b}~WAYBILL-92` },
+      ]);
+
+      const read = await fetch(`${rig.mediator.url}/fhir/SupplyDelivery/${former}`, {
+        headers: { authorization: RIG_AUTH, accept: 'application/fhir+json' },
+        redirect: 'manual',
+      });
+      const said = JSON.parse(await read.text());
+      t.equal(read.status, 409, `a read by it is a 409, not a redirect to B's line: ${JSON.stringify(said)}`);
+      for (const id of [atA.id, atB.id]) t.match(said.issue?.[0]?.diagnostics, id, `naming ${id}`);
+
+      const { meta: _meta, ...content } = atA;
+      const events = JSON.stringify([...sb.tracker.events.values()]);
+      const put = await fetch(`${rig.mediator.url}/fhir/SupplyDelivery/${former}`, {
+        method: 'PUT',
+        body: JSON.stringify({
+          ...content,
+          id: former,
+          suppliedItem: { ...content.suppliedItem, quantity: { ...content.suppliedItem.quantity, value: 90 } },
+        }),
+        headers: { authorization: RIG_AUTH, accept: 'application/fhir+json', 'content-type': 'application/fhir+json' },
+        redirect: 'manual',
+      });
+      const refused = JSON.parse(await put.text());
+      t.equal(put.status, 409, `a PUT by it is refused: ${JSON.stringify(refused)}`);
+      for (const id of [atA.id, atB.id]) t.match(refused.issue?.[0]?.diagnostics, id, `naming ${id}`);
+      t.same(await rig.mediator.store.listJobs({ flow: 'deliveries' }), [], 'no write accepted');
+      t.equal(JSON.stringify([...sb.tracker.events.values()]), events, 'nothing written to DHIS2');
+    },
+  );
+}
