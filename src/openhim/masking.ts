@@ -7,7 +7,8 @@
 import { ownStart, widenToEscapes } from '../platform/escape-bounds.js';
 import type { FormScanner } from '../platform/form-automaton.js';
 import { FormFinder } from '../platform/form-finder.js';
-import { literalSpans, maskSpans, SpanUnion, type Span } from '../platform/mask-spans.js';
+import { maskSpansInJson, type JsonPlace } from '../platform/json-bare-masks.js';
+import { literalSpans, SpanUnion, type Span } from '../platform/mask-spans.js';
 import { MASK, MIN_SECRET_LENGTH } from '../platform/redaction.js';
 import { formScanner } from '../platform/sparse-form-automaton.js';
 import type { HeaderValues } from '../platform/call-recording.js';
@@ -236,11 +237,11 @@ function scannersOf(maskable: readonly string[]): Scanners {
  * characters): one indexOf per occurrence of a weak secret (`0000` in a megabyte of `0`)
  * gathered and sorted a million spans.
  */
-function maskLongText(text: string, scanners: Scanners): string {
+function maskLongText(text: string, scanners: Scanners, place: JsonPlace): string {
   scanners.automaton ??= formScanner(scanners.finder.forms);
   const union = new SpanUnion();
   scanners.automaton.scan(text, (start, end) => union.add(ownStart(text, start), end));
-  return maskSpans(text, union.spans(wholeEscapesIn(text)), MASK);
+  return maskSpansInJson(text, union.spans(wholeEscapesIn(text)), MASK, place);
 }
 
 const wholeEscapesIn = (text: string) => (span: Span) => widenToEscapes(text, span);
@@ -250,8 +251,8 @@ const wholeEscapesIn = (text: string) => (span: Span) => widenToEscapes(text, sp
  * (escape-bounds): a body is scrubbed as text, and a secret after a newline's `\n` or before a
  * `\"` masked as `\**********` or `**********\"` left the JSON body it was in unparseable.
  */
-function maskLiterals(text: string, present: readonly string[]): string {
-  return maskSpans(text, literalSpans(text, present).map(wholeEscapesIn(text)), MASK);
+function maskLiterals(text: string, present: readonly string[], place: JsonPlace): string {
+  return maskSpansInJson(text, literalSpans(text, present).map(wholeEscapesIn(text)), MASK, place);
 }
 
 /**
@@ -272,7 +273,7 @@ function withJsonForms(secrets: readonly string[]): string[] {
 export function scrubSecretValues(text: string, secretValues: readonly string[]): string {
   const maskable = withJsonForms(secretValues.filter((secret) => secret.length >= MIN_SECRET_LENGTH));
   if (maskable.length === 0) return text;
-  const scrubbed = scrubLiterals(text, maskable);
+  const scrubbed = scrubLiterals(text, maskable, 'whole');
   if (scrubbed === text || !maskable.some((form) => form.includes('"')) || !isJson(text)) return scrubbed;
   return scrubBetweenQuotes(text, maskable);
 }
@@ -299,12 +300,15 @@ const BACKSLASH = 0x5c;
 function scrubBetweenQuotes(text: string, maskable: readonly string[]): string {
   let out = '';
   let from = 0;
+  // the text is JSON: it starts outside a string, and each unescaped quote opens or closes one
+  let place: JsonPlace = 'outside';
   for (let at = text.indexOf('"'); at >= 0; at = text.indexOf('"', at + 1)) {
     if (isEscaped(text, at)) continue;
-    out += `${scrubLiterals(text.slice(from, at), maskable)}"`;
+    out += `${scrubLiterals(text.slice(from, at), maskable, place)}"`;
+    place = place === 'outside' ? 'inside' : 'outside';
     from = at + 1;
   }
-  return out + scrubLiterals(text.slice(from), maskable);
+  return out + scrubLiterals(text.slice(from), maskable, place);
 }
 
 /** Whether the character at `at` is escaped: an odd run of backslashes stands before it. */
@@ -314,14 +318,17 @@ function isEscaped(text: string, at: number): boolean {
   return run % 2 === 1;
 }
 
-/** Every occurrence of the forms in the text masked, with no regard for JSON strings. */
-function scrubLiterals(text: string, maskable: readonly string[]): string {
+/**
+ * Every occurrence of the forms in the text masked, with no regard for JSON strings' bounds; a
+ * mask outside strings (a PIN as a JSON number) written as a string (json-bare-masks).
+ */
+function scrubLiterals(text: string, maskable: readonly string[], place: JsonPlace): string {
   if (text.length >= FINDER_FROM_LENGTH) {
     // a text holding none is the answer as it is
     const scanners = scannersOf(maskable);
-    return scanners.finder.holds(text) ? maskLongText(text, scanners) : text;
+    return scanners.finder.holds(text) ? maskLongText(text, scanners, place) : text;
   }
   const present = maskable.filter((secret) => text.includes(secret));
   // the union of every occurrence: one secret's mask must not hide the start of another's
-  return present.length === 0 ? text : maskLiterals(text, present);
+  return present.length === 0 ? text : maskLiterals(text, present, place);
 }

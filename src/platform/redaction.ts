@@ -14,7 +14,8 @@ import { ownStart, widenToEscapes } from './escape-bounds.js';
 import { FormAutomaton, MAX_TABLE_CELLS, type FormScanner } from './form-automaton.js';
 import { escapeRegExp } from './escape-regexp.js';
 import { FormFinder } from './form-finder.js';
-import { maskSpans, patternSpans, SpanUnion, type Span } from './mask-spans.js';
+import { maskSpansInJson } from './json-bare-masks.js';
+import { patternSpans, SpanUnion, type Span } from './mask-spans.js';
 import { isOwnWord } from './own-words.js';
 import { formScanner } from './sparse-form-automaton.js';
 
@@ -367,7 +368,7 @@ export class Redactor {
 
   /**
    * Every known form masked as the union of all its matches (see mask-spans), each widened so that
-   * no JSON escape is cut (see escape-bounds). The automaton reads the text once, however many
+   * no JSON escape is cut (see escape-bounds), one outside JSON strings as a string (json-bare-masks). The automaton reads the text once, however many
    * matches overlap: its table, or past the table's cap the sparse automaton, slower per
    * character but linear too (a regex search per match cost a search per character of a run).
    */
@@ -376,13 +377,13 @@ export class Redactor {
     // a short text (a log line) is searched per match: it holds few, and the automaton's walk from
     // each costs more there (1.7-2x on a 200-character line), its table built at the first use
     if (text.length < SEARCHED_PER_MATCH_BELOW)
-      return maskSpans(text, patternSpans(text, this.pattern!).map(widen), MASK);
+      return maskSpansInJson(text, patternSpans(text, this.pattern!).map(widen), MASK, 'whole');
     const automaton = this.formAutomaton();
     const union = new SpanUnion();
     // each span's own start before the union: a span that starts on an escaped backslash
     // does not join one ending there
     automaton.scan(text, (start, end) => union.add(ownStart(text, start), end));
-    return maskSpans(text, union.spans(widen), MASK);
+    return maskSpansInJson(text, union.spans(widen), MASK, 'whole');
   }
 
   private formAutomaton(): FormScanner {
