@@ -8,6 +8,7 @@ import { deliveryMatches } from '../../routing/delivery-match.js';
 import { getOrAbsent } from '../../upstream/lookup.js';
 import type { OpenMrsRequest } from './client.js';
 import { OPENMRS, answered } from './errors.js';
+import { objectAnswer } from './object-answer.js';
 import { OPERATION_NUMBER_SYSTEM, actOn, deliveryLineId, identifierOf, listOperations } from './operations.js';
 import { SM } from './stock-reference.js';
 import { UUID, type StockDeps } from './stock.js';
@@ -90,10 +91,9 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       reference.party(op.destinationUuid),
     ]);
     // absent (404) is no order to name; an outage is an error, not a delivery read without its order
+    const requisitionPath = `${SM}/stockoperation/${String(op.requisitionStockOperationUuid)}`;
     const requisition = op.requisitionStockOperationUuid
-      ? await getOrAbsent<Json, OpenMrsRequest>(client, {
-          path: `${SM}/stockoperation/${String(op.requisitionStockOperationUuid)}`,
-        })
+      ? objectAnswer(await getOrAbsent<Json, OpenMrsRequest>(client, { path: requisitionPath }), requisitionPath)
       : undefined;
     const lines: DeliveryLine[] = [];
     for (const it of op.stockOperationItems ?? []) {
@@ -151,7 +151,9 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
    */
   const transfer = async (uuid: string): Promise<Json | undefined> => {
     if (!UUID.test(uuid)) return undefined;
-    const op = await getOrAbsent<Json, OpenMrsRequest>(client, { path: `${SM}/stockoperation/${uuid}` });
+    // an answer without a uuid (a gateway's page) is an outage, not "no such delivery" (objectAnswer)
+    const path = `${SM}/stockoperation/${uuid}`;
+    const op = objectAnswer(await getOrAbsent<Json, OpenMrsRequest>(client, { path }), path);
     if (!op) return undefined;
     const [issue, transferOut, receipt] = await Promise.all(
       ['stockissue', 'transferout', 'receipt'].map((type) => reference.operationType(type)),

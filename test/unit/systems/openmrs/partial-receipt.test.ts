@@ -218,3 +218,17 @@ t.test(
     t.equal(onHand(ZINC) - before, 480);
   },
 );
+
+t.test("a delivery read by its uuid answered by a gateway's page: an outage, not absent", async (t) => {
+  const { sb, c, submittedReceipt } = await setup(t);
+  const receipt = submittedReceipt();
+  const page = sb.faults.add({
+    method: 'GET',
+    path: `/openmrs/ws/rest/v1/stockmanagement/stockoperation/${receipt.uuid}`,
+    action: { type: 'status', status: 200, body: { message: 'maintenance' } },
+  });
+  const err = await failure(c.deliveries!.get(receipt.uuid));
+  t.equal(err.transient, true, `not "no such delivery": ${err.message}`);
+  sb.faults.remove(page.id);
+  t.equal((await c.deliveries!.get(receipt.uuid))?.identifier.value, receipt.operationNumber, 'read once it answers');
+});
