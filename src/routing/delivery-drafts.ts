@@ -1,5 +1,6 @@
 import { ConflictError } from '../domain/errors.js';
 import type { Delivery } from '../domain/index.js';
+import { KeyTakenError } from '../outbox/errors.js';
 import type { OutboxJob } from '../store/types.js';
 
 /**
@@ -68,11 +69,29 @@ function withDraft(d: Delivery, n: number): Delivery {
   return n > 1 ? { ...rest, draft: n } : rest;
 }
 
-/** Why a new draft waits for the one before it, in a client's words. */
+/**
+ * Why a new draft waits for the one before it, in a client's words, with the job it waits for:
+ * the handle its operator finds it by (GET /outbox/jobs/{id}) when it keeps waiting.
+ */
 function earlierDraftWaiting(d: Delivery, last: OutboxJob): string {
   const where =
     last.status === 'in-flight'
       ? `is being delivered to ${last.system} right now`
       : `is waiting to be delivered to ${last.system} (it is retried until ${last.system} takes it)`;
-  return `delivery ${d.identifier.value} was not saved: its earlier draft (in-progress) ${where}, and drafts are saved one after another, the later replacing the earlier. Nothing of this draft was written or queued; send it again once the earlier draft is delivered`;
+  return `delivery ${d.identifier.value} was not saved: its earlier draft (in-progress, outbox job ${last.id}) ${where}, and drafts are saved one after another, the later replacing the earlier. Nothing of this draft was written or queued; send it again once the earlier draft is delivered`;
+}
+
+/**
+ * A draft whose number the outbox holds for other content lost a race: another draft of the
+ * delivery (another instance's request, an app's double tap) was numbered alike and queued first.
+ * Told as that, not as the outbox's reused-identifier conflict, which would have the app pick a
+ * new number for the same delivery; sent again, this draft is the next (or waits for that one).
+ */
+export function draftSavedMeanwhile(err: unknown, d: Delivery): unknown {
+  if (!(err instanceof KeyTakenError) || d.status !== 'in-progress') return err;
+  return new ConflictError(
+    `delivery ${d.identifier.value} was not saved: another draft of it was saved at the same time (outbox job ${err.jobId}), under the draft number this one was to take. Nothing of this draft was written or queued; send it again: it is then saved after that one (or answered as it, if it is the same)`,
+    409,
+    ['SupplyDelivery.status'],
+  );
 }

@@ -5,7 +5,7 @@ import type { JobStatus, OutboxJob } from '../store/types.js';
 import type { Connector, Page, SearchCriteria, StepJournal, WriteResult } from './ports.js';
 import type { Flow, WriteContext } from '../fhir/services.js';
 import { writtenDeliveryMatches } from './delivery-match.js';
-import { draftJobs, draftMark, numberedDraft } from './delivery-drafts.js';
+import { draftJobs, draftMark, draftSavedMeanwhile, numberedDraft } from './delivery-drafts.js';
 import { orderRevision, type WrittenOrder } from './order-revision.js';
 import { precheckOrderWrite, writeOrder } from './order-writes.js';
 import { writeUnderLinkedParent, writeUnderSystemParent, type ParentDeps } from './facility-parent.js';
@@ -104,6 +104,11 @@ export interface FlowSpec<T> {
    * a key (`jobsUnder`) and the outbox's same-write comparison (`same`). Absent: not numbered.
    */
   drafts?(value: T, jobsUnder: (key: string) => Promise<OutboxJob[]>, same: (held: T, sent: T) => boolean): Promise<T>;
+  /**
+   * A numbered draft's key found taken for other content when queued (`err`, the outbox's
+   * KeyTakenError): another draft took the number meanwhile, told as that (else `err` unchanged).
+   */
+  draftTaken?(err: unknown, value: T): unknown;
   /**
    * The order lines a write names by id (a delivery's basedOn), and the value naming the order
    * one of them was written to (its link's upstream id): a line an app PUT under its own id is
@@ -281,6 +286,7 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   // so is each draft of other content (numbered, delivery-drafts.ts)
   key: (d) => keyOf('delivery', d.identifier) + (d.status === 'in-progress' ? draftMark(d.draft) : ''),
   drafts: (d, jobsUnder, same) => numberedDraft(d, (mark) => jobsUnder(keyOf('delivery', d.identifier) + mark), same),
+  draftTaken: draftSavedMeanwhile,
   fhirIds: (d) => [...(d.id ? [d.id] : []), ...d.lines.map((l) => l.lineId).filter((id): id is string => !!id)],
   upstreamId: (d) => d.source?.id,
   // A confirmation not yet applied upstream leaves the delivery in progress. An R4 write has the

@@ -549,8 +549,11 @@ export class RoutedFlow<T> implements FlowService<T> {
    * made from the same revision was accepted first (FlowSpec.revise numbers both alike). Told as
    * that, not as the outbox's reused-identifier conflict, which would tell the client to resend
    * or pick a new order number. A create keeps that conflict: its number is taken by another order.
+   * A draft (FlowSpec.drafts) numbered alike with another is told so (FlowSpec.draftTaken).
    */
   lostRace(err: unknown, value: T, context: WriteContext): unknown {
+    const told = this.spec.draftTaken?.(err, value) ?? err;
+    if (told !== err) return told;
     if (!(err instanceof KeyTakenError) || !this.spec.revise || context.mode !== 'update') return err;
     return new ChangedMeanwhileError(this.spec.fhirIds(value));
   }
