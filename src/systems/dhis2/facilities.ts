@@ -16,7 +16,7 @@ import {
   type DecodeContext,
 } from './orgunit-codec.js';
 import { OrgUnitLists } from './org-unit-lists.js';
-import { serverWallTime, wallTimeIn } from './server-time.js';
+import { serverWallTime, serverWallTimeUpTo, wallTimeIn } from './server-time.js';
 
 /**
  * Locations served from DHIS2 organisation units: read and searched live with the server's own
@@ -50,9 +50,10 @@ function filtersFor(c: SearchCriteria, zone: string): string[][] | undefined {
   else if (c.status) return undefined;
   if (c.type && /^\d+$/.test(c.type)) base.push(`level:eq:${c.type}`);
   const { from, to } = narrowest(c.lastUpdated);
-  // DHIS2 compares them with its wall time in the server's zone (serverWallTime)
+  // DHIS2 compares them with its wall time in the server's zone (serverWallTime); an upper bound
+  // in an hour a clock change repeats takes in the whole hour (serverWallTimeUpTo)
   if (from) base.push(`lastUpdated:ge:${serverWallTime(from, zone)}`);
-  if (to) base.push(`lastUpdated:le:${serverWallTime(to, zone)}`);
+  if (to) base.push(`lastUpdated:le:${serverWallTimeUpTo(to, zone)}`);
   if (!c.identifier) return [base];
   const { system, value } = c.identifier;
   const byId = isUid(value) ? [[...base, `id:eq:${value}`]] : [];

@@ -1,4 +1,4 @@
-import { serverFilterTime } from './server-time.js';
+import { serverFilterTime, serverFilterTimeUpTo } from './server-time.js';
 import { InvalidInputError, MediatorError } from '../../domain/errors.js';
 import { inRanges, narrowest } from '../../domain/instant-range.js';
 import { orderLineId } from '../../domain/line-ids.js';
@@ -154,9 +154,9 @@ export function createRequisitionOrders(deps: RequisitionOrderDeps): OrderCapabi
     const query: Json = {
       status,
       occurredAfter: serverFilterTime(occurred.from, zone),
-      occurredBefore: serverFilterTime(occurred.to, zone),
+      occurredBefore: serverFilterTimeUpTo(occurred.to, zone),
       updatedAfter: serverFilterTime(updated.from, zone),
-      updatedBefore: serverFilterTime(updated.to, zone),
+      updatedBefore: serverFilterTimeUpTo(updated.to, zone),
     };
     if (orgUnit) Object.assign(query, { orgUnit: String(orgUnit.id), [v41 ? 'orgUnitMode' : 'ouMode']: 'SELECTED' });
     if (events) query[v41 ? 'events' : 'event'] = events.join(v41 ? ',' : ';');

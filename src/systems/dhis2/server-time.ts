@@ -113,3 +113,22 @@ export function serverWallTime(v: string, zone: string): string {
 /** serverWallTime of a filter bound, when there is one. */
 export const serverFilterTime = (v: string | undefined, zone: string) =>
   v === undefined ? undefined : serverWallTime(v, zone);
+
+/**
+ * serverWallTime of an upper bound (`lastUpdated:le:`, `updatedBefore=`), which DHIS2 compares
+ * with its wall times. Every wall time of an hour a clock change repeats is read as its earlier
+ * pass (instantOfWallTime), before any instant of the later pass: a bound in the later pass, sent
+ * as its own wall time, left out the rest of the hour, which reads as before the bound. It is
+ * moved on by the hour's length (a wider list, which the FHIR match narrows).
+ */
+export function serverWallTimeUpTo(v: string, zone: string): string {
+  const wall = serverWallTime(v, zone);
+  const at = Date.parse(v);
+  if (wall === v || !Number.isFinite(at)) return wall;
+  const readAs = instantOfWallTime(wall, zone);
+  return readAs < at ? new Date(Date.parse(`${wall}Z`) + (at - readAs)).toISOString().replace(/Z$/, '') : wall;
+}
+
+/** serverWallTimeUpTo of a filter's upper bound, when there is one. */
+export const serverFilterTimeUpTo = (v: string | undefined, zone: string) =>
+  v === undefined ? undefined : serverWallTimeUpTo(v, zone);
