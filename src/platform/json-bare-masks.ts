@@ -3,8 +3,9 @@
  * spelling a literal, masked as a bare `**********` left the JSON text it was in unparseable (a
  * FHIR answer, a log line, the body an OpenHIM orchestration shows). There the whole token (the
  * number or literal holding the match) is replaced by the mask as a JSON string: the value reads
- * as masked, the text stays JSON. A text that is not JSON, and every mask inside a string, is
- * masked as before.
+ * as masked, the text stays JSON. So is a mask across a string's bounds (a secret holding `"`):
+ * masked in each string it touches, the quotes and punctuation kept. A text that is not JSON, and
+ * every mask inside one string, is masked as before.
  */
 import { maskSpans, type Span } from './mask-spans.js';
 
@@ -15,6 +16,7 @@ import { maskSpans, type Span } from './mask-spans.js';
 export type JsonPlace = 'whole' | 'outside' | 'inside';
 
 const BACKSLASH = 0x5c;
+const QUOTE = 0x22;
 const OPENS_JSON = /^\s*[{[]/;
 
 /** A span and whether its mask is written as a JSON string. */
@@ -26,10 +28,11 @@ export function maskSpansInJson(text: string, spans: readonly Span[], mask: stri
     return maskSpans(text, spans, mask);
   // nearly every match lies inside a string, beside a quote or a letter of it: told apart here
   // without a walk, an allocation or a sort per span
-  if (!spans.some(([start, end]) => mayBeBare(text, start, end))) return maskSpans(text, spans, mask);
-  const masks = bareTokens(text, unions(spans), place === 'outside' ? () => false : stringState(text));
-  if (!masks.some(([, , quoted]) => quoted) || (place === 'whole' && !parses(text)))
+  const whole = place === 'whole';
+  if (!spans.some(([start, end]) => mayBeBare(text, start, end) || (whole && holdsQuote(text, start, end))))
     return maskSpans(text, spans, mask);
+  const masks = jsonMasks(text, unions(spans), whole ? stringState(text) : () => false);
+  if (masks === undefined || (whole && !parses(text))) return maskSpans(text, spans, mask);
   return written(text, masks, mask);
 }
 
@@ -68,26 +71,73 @@ function escaped(text: string, at: number): boolean {
 }
 
 /**
- * Each union, one outside strings made only of a token's characters widened to the whole token
- * and marked to be quoted; widened, a union may take in the next ones. Only a token standing
- * between JSON's punctuation or spaces can be outside strings (one beside a quote or a backslash
- * is inside one): the walk over the quotes is made for those alone.
+ * Each union as it is masked in JSON, or undefined when every one is masked as plain text would
+ * be. One outside strings made only of a token's characters is widened to the whole token and
+ * quoted; one crossing a string's bounds (a secret holding `"`, matched at the end of one string
+ * and the start of the next) is split there (see acrossBounds). Widened, a union may take in the
+ * next ones. Only a token standing between JSON's punctuation or spaces can be outside strings
+ * (one beside a quote or a backslash is inside one): the walk over the quotes is made for those.
  */
-function bareTokens(text: string, spans: readonly Span[], inString: (at: number) => boolean): Mask[] {
+function jsonMasks(text: string, spans: readonly Span[], inString: (at: number) => boolean): Mask[] | undefined {
   const out: Mask[] = [];
+  let differs = false;
   let token: Span = [0, 0];
-  for (const [start, end] of spans) {
-    let mask: Mask = [start, end, false];
-    if (allTokenChars(text, start, end)) {
-      // unions are in order: one starting inside the last token lies in that token
-      if (start >= token[1]) token = [tokenStart(text, start), tokenEnd(text, end)];
-      if (standsAlone(text, token) && !inString(start)) mask = [token[0], token[1], true];
-    }
+  const add = (mask: Mask) => {
     const last = out[out.length - 1];
     if (last && mask[0] < last[1]) out[out.length - 1] = [last[0], Math.max(last[1], mask[1]), last[2] && mask[2]];
     else out.push(mask);
+  };
+  for (const [start, end] of spans) {
+    if (allTokenChars(text, start, end)) {
+      // unions are in order: one starting inside the last token lies in that token
+      if (start >= token[1]) token = [tokenStart(text, start), tokenEnd(text, end)];
+      const bare = standsAlone(text, token) && !inString(start);
+      add(bare ? [token[0], token[1], true] : [start, end, false]);
+      differs ||= bare;
+    } else if (holdsQuote(text, start, end)) {
+      const parts = acrossBounds(text, [start, end], inString(start));
+      parts.forEach(add);
+      differs ||= parts.length !== 1 || parts[0][0] !== start || parts[0][1] !== end || parts[0][2];
+    } else add([start, end, false]);
+  }
+  return differs ? out : undefined;
+}
+
+/**
+ * A union crossing a string's bounds in a JSON text, cut at each quote that opens or closes a
+ * string: the part inside a string masked, each number or literal outside one masked as a
+ * string, the quotes and JSON's punctuation kept. Masked as one, the mask took the quotes with
+ * it and the text was no longer JSON; looked for only inside strings, a secret concatenated
+ * into JSON by an upstream (`["bad a","b"]` for `a","b`) would stand there in clear.
+ */
+function acrossBounds(text: string, [start, end]: Span, startsInString: boolean): Mask[] {
+  const out: Mask[] = [];
+  let inString = startsInString;
+  let from = start;
+  for (let quote = text.indexOf('"', start); quote >= 0 && quote < end; quote = text.indexOf('"', quote + 1)) {
+    if (inString && escaped(text, quote)) continue;
+    out.push(...partMasks(text, from, quote, inString));
+    inString = !inString;
+    from = quote + 1;
+  }
+  return [...out, ...partMasks(text, from, end, inString)];
+}
+
+/** A part of a union between two of its text's own quotes, as masks (see acrossBounds). */
+function partMasks(text: string, from: number, to: number, inString: boolean): Mask[] {
+  if (inString) return from < to ? [[from, to, false]] : [];
+  const out: Mask[] = [];
+  for (let at = from; at < to; at++) {
+    if (!isTokenChar(text.charCodeAt(at))) continue;
+    out.push([tokenStart(text, at), tokenEnd(text, at), true]);
+    at = out[out.length - 1][1];
   }
   return out;
+}
+
+function holdsQuote(text: string, start: number, end: number): boolean {
+  for (let at = start; at < end; at++) if (text.charCodeAt(at) === QUOTE) return true;
+  return false;
 }
 
 /** JSON's punctuation and spaces: what a value outside strings stands between. */

@@ -34,6 +34,20 @@ t.test('a PIN as a JSON number: masked as a string, the text still JSON', async 
   });
 });
 
+t.test('a secret holding a quote across two strings: masked in each, the text still JSON', async (t) => {
+  const r = new Redactor();
+  r.learn('a","b');
+  // coincidence: the end of one value and the start of the next key
+  t.equal(r.redact('{"x":"a","b":"c"}'), `{"x":"${MASK}","${MASK}":"c"}`);
+  // an upstream concatenating the secret into JSON: not a character of it left
+  t.equal(r.redact('["bad a","b"]'), `["bad ${MASK}","${MASK}"]`);
+  const long = JSON.stringify({ pad: 'p'.repeat(600), x: 'za', b: 1 });
+  t.same(JSON.parse(r.redact(long)), { pad: 'p'.repeat(600), x: `z${MASK}`, [MASK]: 1 }, 'a long text');
+  r.learn('1","q');
+  t.equal(r.redact('[1,"q"]'), '[1,"q"]', 'no quote before the comma: no match');
+  t.equal(r.redact('[11","q"]'), `[1${MASK}"]`, 'not JSON: as before');
+});
+
 t.test('text that is not JSON is masked as before', async (t) => {
   const r = new Redactor();
   r.learn(PIN);
@@ -102,13 +116,45 @@ t.test('fuzz: random JSON with random secrets, redactor and OpenHIM scrub', asyn
         const why = whatIsWrong(text, out, secrets, forms);
         if (why) failures.push(`${who} ${JSON.stringify(secrets)} ${why}: ${text} -> ${out}`);
       }
+      // the redactor masks a secret holding a quote across strings' bounds too (a secret an
+      // upstream concatenated into JSON): the text stays JSON and holds no form of it
+      const q = new Redactor();
+      const across = next() < 0.6 ? windowWithQuote(text, next) : quoted;
+      for (const s of [...numeric, across]) q.learn(s);
+      const out = q.redact(text);
+      checked += 1;
+      if (!parses(out)) failures.push(`redactor, quote ${JSON.stringify(across)} not JSON: ${text} -> ${out}`);
+      // one made only of JSON's punctuation and spaces stays: masked, the text would not be JSON;
+      // a mask's own quotes (a number masked as a string) make no form
+      else if (q.knownForms().some((f) => /[0-9a-z]/i.test(f) && out.replaceAll(`"${MASK}"`, '#').includes(f)))
+        failures.push(`redactor, quote ${JSON.stringify(across)} a form left: ${text} -> ${out}`);
+      if (q.knownForms().some((f) => f.includes('"') && text.includes(f))) crossed += 1;
     }
   }
   t.same(failures.slice(0, 3), [], `${failures.length} of ${checked} outputs wrong`);
   t.ok(numbersMasked > 500, `numbers holding a secret masked: ${numbersMasked}`);
+  t.ok(crossed > 50, `texts holding a form with a quote: ${crossed}`);
 });
 
 let numbersMasked = 0;
+let crossed = 0;
+
+/** Four to six characters of the text around one of its quotes: a secret matched across bounds. */
+function windowWithQuote(text: string, next: () => number): string {
+  const quotes = [...text.matchAll(/"/g)].map((m) => m.index);
+  const at = quotes[Math.floor(next() * quotes.length)];
+  const start = Math.max(0, at - Math.floor(next() * 4));
+  return text.slice(start, start + 4 + Math.floor(next() * 3)).padEnd(4, 'a');
+}
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Why `out` is not a right masking of the JSON `text`, or undefined. */
 function whatIsWrong(text: string, out: string, secrets: string[], forms: string[]): string | undefined {
