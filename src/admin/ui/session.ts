@@ -228,9 +228,14 @@ export class SessionStore {
   }
 }
 
+/**
+ * The cookie is set once, at sign-in, so it lives as long as the session can (MAX_AGE_MS): with the
+ * idle time as its Max-Age the browser dropped it 8 h after sign-in however busy its holder was.
+ * The idle end is the server's (the row's lastSeen).
+ */
 export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, session: Session | undefined): void {
   const secure = request.protocol === 'https' ? '; Secure' : '';
-  const value = session ? `${COOKIE}=${session.id}; Max-Age=${IDLE_MS / 1000}` : `${COOKIE}=; Max-Age=0`;
+  const value = session ? `${COOKIE}=${session.id}; Max-Age=${MAX_AGE_MS / 1000}` : `${COOKIE}=; Max-Age=0`;
   reply.header('set-cookie', `${value}; Path=${UI_PREFIX}; HttpOnly; SameSite=Strict${secure}`);
 }
 
