@@ -199,11 +199,27 @@ export function deliveryOfLines(merged: Delivery, lines: DeliveryLineEntry[]): D
   };
 }
 
-/** The latest instant among times (a date only when no line states a time). */
+/**
+ * The latest instant among times (a date only when no line states a time). Of one instant spelt
+ * in two offsets, the spelling taken must not hang on the lines' order (its offset sets the day
+ * every line is read on, and the day OpenLMIS keeps): one in a local offset before UTC's (`Z`,
+ * `+00:00`, usually a time normalised on the way, not the wall time where the goods arrived), then
+ * the least text (the earlier day as written).
+ */
 function latestReceived(values: string[]): string | undefined {
   const times = values.filter((v) => v.length > 10);
   if (!times.length) return values[0];
-  return times.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
+  return times.reduce((a, b) => (takenBefore(b, a) ? b : a));
+}
+
+/** Whether time `b` is taken as the delivery's over `a` (latestReceived). */
+function takenBefore(b: string, a: string): boolean {
+  const later = Date.parse(b) - Date.parse(a);
+  if (Number.isNaN(later)) return false;
+  if (later) return later > 0;
+  const utc = (v: string) => (offsetOf(v) === 0 ? 1 : 0);
+  if (utc(b) !== utc(a)) return utc(b) < utc(a);
+  return b < a;
 }
 
 /** A facility as told in the answer: its reference, else its identifier. */

@@ -118,6 +118,7 @@ for (const engine of engineCases())
       await t.test('a long delivery: each issue names a few others', (t) => longDelivery(t, rig));
       await t.test('lines received one day at different times agree', (t) => sameDayTimes(t, rig));
       await t.test('one instant in two offsets across midnight agrees', (t) => acrossMidnight(t, rig));
+      await t.test('one instant in two offsets: the same verdict in any line order', (t) => instantAnyOrder(t, rig));
       await t.test('a line leaving its status unsaid agrees', (t) => statusUnsaid(t, rig));
       await t.test('R5: two entries of one delivery are a 400', (t) => twoR5Entries(t, rig));
       await t.test('a supplier a later line states is kept', (t) => supplierLater(t, rig));
@@ -216,6 +217,30 @@ async function acrossMidnight(t: Test, rig: Rig): Promise<void> {
   const admin = await rig.lmis.login();
   const pod = (await rig.lmis.call('GET', `/api/proofsOfDelivery/${podId}`, admin)).body;
   t.match(pod, { status: 'CONFIRMED', receivedDate: '2026-11-30' }, 'the day of the time written, in its offset');
+}
+
+/**
+ * The lines of acrossMidnight that agree, the UTC spelling of the instant first: which of two
+ * spellings of one instant the delivery is written with (its day, OpenLMIS's receivedDate) was the
+ * first line's, so this order read the date-only line against UTC's day (1 December) and was a 422.
+ * Now the spelling in a local offset is taken whatever the order: 200, received 30 November.
+ */
+async function instantAnyOrder(t: Test, rig: Rig): Promise<void> {
+  const { podId } = await shippedDelivery(rig, 'LK-HP-409', 'LINES-ANY-ORDER', FIVE.slice(0, 3));
+  const [a, b, c] = (await r4Lines(t, rig, 'LK-HP-409', podId)).map(confirmedLine);
+  const res = await rig.fhir(
+    'POST',
+    '/fhir',
+    putAll([
+      { ...b, occurrenceDateTime: '2026-12-01T01:30:00Z' },
+      { ...a, occurrenceDateTime: '2026-11-30T23:30:00-02:00' },
+      { ...c, occurrenceDateTime: '2026-11-30' },
+    ]),
+  );
+  t.equal(res.status, 200, `one instant in two offsets, UTC's first: ${why(res)}`);
+  const admin = await rig.lmis.login();
+  const pod = (await rig.lmis.call('GET', `/api/proofsOfDelivery/${podId}`, admin)).body;
+  t.match(pod, { status: 'CONFIRMED', receivedDate: '2026-11-30' }, 'the day in the local offset');
 }
 
 /**
