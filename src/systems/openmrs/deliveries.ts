@@ -93,7 +93,11 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     // absent (404) is no order to name; an outage is an error, not a delivery read without its order
     const requisitionPath = `${SM}/stockoperation/${String(op.requisitionStockOperationUuid)}`;
     const requisition = op.requisitionStockOperationUuid
-      ? objectAnswer(await getOrAbsent<Json, OpenMrsRequest>(client, { path: requisitionPath }), requisitionPath)
+      ? objectAnswer(
+          await getOrAbsent<Json, OpenMrsRequest>(client, { path: requisitionPath }),
+          requisitionPath,
+          String(op.requisitionStockOperationUuid),
+        )
       : undefined;
     const lines: DeliveryLine[] = [];
     for (const it of op.stockOperationItems ?? []) {
@@ -153,7 +157,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     if (!UUID.test(uuid)) return undefined;
     // an answer without a uuid (a gateway's page) is an outage, not "no such delivery" (objectAnswer)
     const path = `${SM}/stockoperation/${uuid}`;
-    const op = objectAnswer(await getOrAbsent<Json, OpenMrsRequest>(client, { path }), path);
+    const op = objectAnswer(await getOrAbsent<Json, OpenMrsRequest>(client, { path }), path, uuid);
     if (!op) return undefined;
     const [issue, transferOut, receipt] = await Promise.all(
       ['stockissue', 'transferout', 'receipt'].map((type) => reference.operationType(type)),

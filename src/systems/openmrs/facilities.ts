@@ -61,7 +61,7 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
   const fetchLocation = async (uuid: string): Promise<Json | undefined> => {
     if (!UUID.test(uuid)) return undefined;
     const path = `${REST}/location/${uuid}`;
-    const loc = objectAnswer(await getOrAbsent<Json, OpenMrsRequest>(client, { path, query: rep }), path);
+    const loc = objectAnswer(await getOrAbsent<Json, OpenMrsRequest>(client, { path, query: rep }), path, uuid);
     return loc && loc.uuid === uuid ? loc : undefined;
   };
 

@@ -32,7 +32,13 @@ export function createReference(client: OpenMrsClient, ttlMs = 300_000): OpenMrs
         // transient), not "OpenMRS has no such type" told to an operator during an outage
         const path = `${REST}/locationattributetype/${wanted}`;
         const types = UUID.test(wanted)
-          ? [objectAnswer(await getOrAbsent<Json, OpenMrsRequest>(client, { path, query: { v: 'default' } }), path)]
+          ? [
+              objectAnswer(
+                await getOrAbsent<Json, OpenMrsRequest>(client, { path, query: { v: 'default' } }),
+                path,
+                wanted,
+              ),
+            ]
           : await client.all<Json>({ path: `${REST}/locationattributetype`, query: { q: wanted, v: 'default' } });
         const found = types.find((t) => t && t.retired !== true && isRegistryCodeType(t, wanted));
         if (!found) {

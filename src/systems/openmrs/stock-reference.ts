@@ -67,7 +67,7 @@ export function createStockReference(client: OpenMrsClient, ttlMs = 300_000): St
       // transient), never cached as none: a line read past for it was a delivery without that line
       const path = `${SM}/stockitem/${uuid}`;
       return cache.get(`item-by-uuid|${uuid}`, async () => {
-        const item = objectAnswer(await getOrAbsent<Json, OpenMrsRequest>(client, { path }), path);
+        const item = objectAnswer(await getOrAbsent<Json, OpenMrsRequest>(client, { path }), path, uuid);
         return item?.uuid === uuid ? item : undefined;
       });
     },

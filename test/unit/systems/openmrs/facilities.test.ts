@@ -355,3 +355,45 @@ t.test(
     t.same(sb.store.writes, {});
   },
 );
+
+// found by review RB: a gateway's page may carry a uuid of its own (a request id); only OpenMRS's
+// name fallback (a location named as the uuid asked) answers another uuid and means "none"
+t.test(
+  "a gateway's page with a uuid of its own, in place of a location or the attribute type: transient",
+  async (t) => {
+    const PAGE_WITH_ID = {
+      type: 'status',
+      status: 200,
+      body: { message: 'maintenance', uuid: 'f47ac10b-58cc-4372-a567-0e02b2c3d479' },
+    } as const;
+    const { sb, facilities } = await setup(t, { 'openmrs.registryCodeAttributeType': MASTER_FACILITY_CODE });
+    const page = sb.faults.add({
+      method: 'GET',
+      path: `/openmrs/ws/rest/v1/location/${LOC.kilima}`,
+      action: PAGE_WITH_ID,
+    });
+    const read = await failure(facilities.get(LOC.kilima));
+    t.equal(read.transient, true, `not "no such location": ${read.message}`);
+    t.match(read.message, /answered another uuid/);
+    t.notMatch(read.message, /f47ac10b/, "the page's own text not repeated");
+    sb.faults.remove(page.id);
+    t.equal((await facilities.get(LOC.kilima))?.id, LOC.kilima, 'read once OpenMRS answers');
+
+    sb.faults.add({
+      method: 'GET',
+      path: `/openmrs/ws/rest/v1/locationattributetype/${MASTER_FACILITY_CODE}`,
+      action: PAGE_WITH_ID,
+    });
+    const written = await failure(facilities.upsert!(newClinic(), memoryJournal()));
+    t.equal(written.transient, true, `retried, not refused: ${written.message}`);
+    t.notMatch(written.message, /has no location attribute type/, 'no wrong diagnosis');
+    t.same(sb.store.writes, {});
+  },
+);
+
+t.test('a location named as the uuid asked (OpenMRS falls back to the name) is none, not an outage', async (t) => {
+  const { sb, facilities } = await setup(t);
+  const asked = '0b9e4c57-7f1e-4d8a-9c55-3a1b2c3d4e5f';
+  sb.store.locations.get(LOC.rioAzul)!.name = asked;
+  t.equal(await facilities.get(asked), undefined, 'OpenMRS answered Rio Azul by its name: no location with that uuid');
+});

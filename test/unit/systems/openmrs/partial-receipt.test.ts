@@ -232,3 +232,50 @@ t.test("a delivery read by its uuid answered by a gateway's page: an outage, not
   sb.faults.remove(page.id);
   t.equal((await c.deliveries!.get(receipt.uuid))?.identifier.value, receipt.operationNumber, 'read once it answers');
 });
+
+// found by review RB: a gateway's page carrying a uuid of its own (a request id) was a stock item
+// "not found" (cached so) and an operation read from the page
+const PAGE_WITH_ID = {
+  type: 'status',
+  status: 200,
+  body: { message: 'maintenance', uuid: 'f47ac10b-58cc-4372-a567-0e02b2c3d479' },
+} as const;
+
+t.test("a stock item answered by a gateway's page with a uuid of its own: retried, then recorded short", async (t) => {
+  const { sb, c, submittedReceipt, onHand } = await setup(t);
+  const receipt = submittedReceipt();
+  const before = onHand(ZINC);
+  const [d] = (await c.deliveries!.search({ facility: LOC.kilima, status: 'in-progress' })).items;
+  const confirmed = receivedShort(d, 20);
+  const later = (await sandboxConnector(t, sb)).c;
+  const page = sb.faults.add({
+    method: 'GET',
+    path: '/openmrs/ws/rest/v1/stockmanagement/stockitem/*',
+    action: PAGE_WITH_ID,
+  });
+  const journal = memoryJournal();
+  const err = await failure(later.deliveries!.confirm(confirmed, journal));
+  t.equal(err.transient, true, `an outage, not "not shipped": ${err.message}`);
+  t.equal(sb.stock.operations.get(receipt.uuid)!.status, 'SUBMITTED', 'nothing approved meanwhile');
+  sb.faults.remove(page.id);
+  t.equal((await later.deliveries!.confirm(confirmed, journal)).status, 'completed', 'not "not shipped" from a cache');
+  t.same(
+    sb.stock.operations.get(receipt.uuid)!.items.map((i) => i.quantity),
+    [480, 120],
+  );
+  t.equal(onHand(ZINC) - before, 480);
+});
+
+t.test('a delivery read by its uuid answered by a page with a uuid of its own: an outage', async (t) => {
+  const { sb, c, submittedReceipt } = await setup(t);
+  const receipt = submittedReceipt();
+  const page = sb.faults.add({
+    method: 'GET',
+    path: `/openmrs/ws/rest/v1/stockmanagement/stockoperation/${receipt.uuid}`,
+    action: PAGE_WITH_ID,
+  });
+  const err = await failure(c.deliveries!.get(receipt.uuid));
+  t.equal(err.transient, true, `not "no such delivery": ${err.message}`);
+  sb.faults.remove(page.id);
+  t.equal((await c.deliveries!.get(receipt.uuid))?.identifier.value, receipt.operationNumber, 'read once it answers');
+});
