@@ -38,6 +38,7 @@ import {
 import { POSTGRES_REQUEST_KEYS, SQLITE_REQUEST_KEYS } from './request-keys.js';
 import { POSTGRES_KEY_VALUES, SQLITE_KEY_VALUES } from './key-values.js';
 import { POSTGRES_FAILING_SINCE, SQLITE_FAILING_SINCE } from './failing-since.js';
+import { SECONDARY_LINKS } from './secondary-links.js';
 
 /**
  * Versioned schema migrations, one list per engine, applied in order at start-up. A migration is
@@ -416,6 +417,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   SQLITE_REQUESTS_APART,
   SQLITE_FAILING_SINCE,
   SQLITE_REQUEST_ROWS_ENSURED,
+  SECONDARY_LINKS,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -456,4 +458,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   POSTGRES_REQUESTS_APART,
   POSTGRES_FAILING_SINCE,
   POSTGRES_REQUEST_ROWS_ENSURED,
+  SECONDARY_LINKS,
 ];
