@@ -7,8 +7,8 @@ import { InvalidInputError } from '../domain/errors.js';
  * list as if it were the one asked for; it is a 400 naming the parameter and the ones the list
  * takes instead.
  */
-export function knownQueryOnly(properties: Record<string, unknown>) {
-  return knownOnly(properties, 'query parameter', (request) => request.query);
+export function knownQueryOnly(properties: Record<string, unknown>, route: 'list' | 'action' = 'list') {
+  return knownOnly(properties, 'query parameter', (request) => request.query, route);
 }
 
 /**
@@ -36,7 +36,12 @@ function assertJsonBody(request: FastifyRequest): void {
   );
 }
 
-function knownOnly(properties: Record<string, unknown>, what: string, of: (request: FastifyRequest) => unknown) {
+function knownOnly(
+  properties: Record<string, unknown>,
+  what: string,
+  of: (request: FastifyRequest) => unknown,
+  route: 'list' | 'action' = 'list',
+) {
   const known = Object.keys(properties);
   return async (request: FastifyRequest): Promise<void> => {
     const given = of(request);
@@ -44,7 +49,7 @@ function knownOnly(properties: Record<string, unknown>, what: string, of: (reque
     const unknown = Object.keys(given).find((k) => !known.includes(k));
     if (unknown !== undefined)
       throw new InvalidInputError(
-        `${what} '${unknown}' is not one this list takes (${known.join(', ')}); nothing was read`,
+        `${what} '${unknown}' is not one this ${route} takes (${known.join(', ')}); nothing was ${route === 'list' ? 'read' : 'done'}`,
         unknown,
       );
     assertWholeNumbers(properties, given as Record<string, unknown>, what);

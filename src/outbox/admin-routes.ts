@@ -176,13 +176,16 @@ export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (
   // `?status=dead`: act only while the job is still as the caller saw it (409 with its status now
   // and what moved it); checked inside the store's write, so two sends at once act once
   const actOn = { params: idParams, querystring: statusQuery };
-  app.post('/outbox/jobs/:id/retry', { schema: actOn }, async (req, reply) => {
+  // a misspelt guard (`?stauts=dead`) is a 400, not dropped by the schema: the action would go
+  // ahead unguarded (a drop meant for a dead job dropping the one a colleague had just retried)
+  const guarded = knownQueryOnly(statusQuery.properties, 'action');
+  app.post('/outbox/jobs/:id/retry', { schema: actOn, preValidation: guarded }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const { status } = req.query as { status?: JobStatus };
     return sendOperatorResult(reply, id, await retryOutboxJob(opts.store, id, actorOf(req), status));
   });
 
-  app.delete('/outbox/jobs/:id', { schema: actOn }, async (req, reply) => {
+  app.delete('/outbox/jobs/:id', { schema: actOn, preValidation: guarded }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const { status } = req.query as { status?: JobStatus };
     return sendOperatorResult(reply, id, await dropOutboxJob(opts.store, id, actorOf(req), status));
