@@ -4,13 +4,14 @@ import type { Delivery, DeliveryLine, Order } from '../../domain/index.js';
 import type { DeliveryCapability, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { MsupplyApi, NameRow, ShipmentRow, StoreRow } from './api.js';
 import { createdRequisition } from './created-requisition.js';
-import { msupplyReason } from './errors.js';
 import { MSUPPLY, NAME_CODE_SYSTEM, SHIPMENT_SYSTEM, STORE_CODE_SYSTEM, deliveryLineId } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { orderComment, orderStatusOf, taggedOrderNumber } from './requisition-codec.js';
 import type { MsupplySettings } from './settings.js';
 import type { StoreDirectory } from './stores.js';
-import { itemsByCode, requisitionLines, type RequisitionLine } from './requisition-lines.js';
+import { itemsByCode, lineRefused, requisitionLines, type RequisitionLine } from './requisition-lines.js';
+import { writeOrLanded } from './landed-meanwhile.js';
+import { settleLine } from './requisition-line-step.js';
 import { tidy } from './packs.js';
 
 /**
@@ -275,15 +276,19 @@ export function createFulfilmentCapability(deps: FulfilmentDeps): FulfilmentCapa
       const storeId = p.store.id;
       const id = responseRequisitionIdFor(order, storeId);
       const s = deps.settings();
+      const there = async () => ((await api.requisition(storeId, id)) ? { id } : undefined);
       await journal.run('insert-response', async () => {
-        if (await api.requisition(storeId, id)) return { id };
-        await api.insertResponseRequisition(storeId, {
-          id,
-          otherPartyId: p.customer.id,
-          maxMonthsOfStock: s.maxMonthsOfStock,
-          minMonthsOfStock: s.minMonthsOfStock,
-        });
-        return { id };
+        if (await there()) return { id };
+        // refused because another attempt's insert landed first: that is this write (landed-meanwhile.ts)
+        return writeOrLanded(async () => {
+          await api.insertResponseRequisition(storeId, {
+            id,
+            otherPartyId: p.customer.id,
+            maxMonthsOfStock: s.maxMonthsOfStock,
+            minMonthsOfStock: s.minMonthsOfStock,
+          });
+          return { id };
+        }, there);
       });
       await journal.run('reference', async () => {
         await api.updateResponseRequisition(storeId, {
@@ -293,25 +298,20 @@ export function createFulfilmentCapability(deps: FulfilmentDeps): FulfilmentCapa
         });
         return { id };
       });
-      for (const line of p.lines) {
-        await journal.run(`line:${line.itemCode}`, async () => {
-          const current = await createdRequisition(api, storeId, id, 'response requisition');
-          if (current.status === 'FINALISED') return { skipped: current.status };
-          let lineId = current.lines.nodes.find((l) => l.itemId === line.item.id)?.id;
-          if (!lineId) {
-            lineId = responseLineIdFor(id, line.item.id);
-            try {
-              await api.insertResponseRequisitionLine(storeId, { id: lineId, itemId: line.item.id, requisitionId: id });
-            } catch (err) {
-              if (msupplyReason(err) !== 'RequisitionLineWithItemIdExists') throw err;
-              lineId = (await createdRequisition(api, storeId, id, 'response requisition')).lines.nodes.find(
-                (l) => l.itemId === line.item.id,
-              )!.id;
-            }
-          }
-          await api.updateResponseRequisitionLine(storeId, { id: lineId, requestedQuantity: line.units });
-          return { lineId };
-        });
+      for (const [i, line] of p.lines.entries()) {
+        await journal.run(`line:${line.itemCode}`, () =>
+          settleLine(api, storeId, id, {
+            kind: 'response requisition',
+            itemId: line.item.id,
+            newId: responseLineIdFor(id, line.item.id),
+            editable: (status) => status !== 'FINALISED',
+            insert: (lineId) =>
+              api.insertResponseRequisitionLine(storeId, { id: lineId, itemId: line.item.id, requisitionId: id }),
+            update: (lineId) =>
+              api.updateResponseRequisitionLine(storeId, { id: lineId, requestedQuantity: line.units }),
+            refused: (err) => lineRefused(err, `Order.lines[${i}]`, line.itemCode, p.store),
+          }),
+        );
       }
       const now = await createdRequisition(api, storeId, id, 'response requisition');
       return { system: MSUPPLY, ids: { requisition: id }, status: orderStatusOf(now.status) };

@@ -4,7 +4,6 @@ import type { Order } from '../../domain/index.js';
 import type { OrderCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { MsupplyApi, NameRow, RequisitionRow, StoreRow } from './api.js';
 import { createdRequisition } from './created-requisition.js';
-import { msupplyReason } from './errors.js';
 import { MSUPPLY, requisitionIdFor, requisitionLineIdFor } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { decodeRequisition, formerResponseLineIds, orderComment, orderStatusOf } from './requisition-codec.js';
@@ -12,6 +11,8 @@ import type { MsupplySettings } from './settings.js';
 import type { StoreDirectory } from './stores.js';
 import { orderChanges } from './order-change.js';
 import { itemsByCode, lineRefused, requisitionLines, type RequisitionLine } from './requisition-lines.js';
+import { writeOrLanded } from './landed-meanwhile.js';
+import { settleLine } from './requisition-line-step.js';
 
 /**
  * SupplyRequest → an Open mSupply request requisition (an internal order from the facility's
@@ -95,45 +96,49 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     const storeId = p.store.id;
     const id = requisitionIdFor(order.orderNumber, storeId);
     const s = deps.settings();
+    const there = async () => ((await api.requisition(storeId, id)) ? { id } : undefined);
     await journal.run('insert-requisition', async () => {
-      if (await api.requisition(storeId, id)) return { id };
-      await api.insertRequestRequisition(storeId, {
-        id,
-        otherPartyId: p.supplier.id,
-        maxMonthsOfStock: s.maxMonthsOfStock,
-        minMonthsOfStock: s.minMonthsOfStock,
-        theirReference: order.orderNumber.value,
-        comment: orderComment(order.orderNumber, order.authoredOn, order.priority),
-        ...expectedDelivery(order),
-      });
-      return { id };
+      if (await there()) return { id };
+      // refused because another attempt's insert landed first: that is this write (landed-meanwhile.ts)
+      return writeOrLanded(async () => {
+        await api.insertRequestRequisition(storeId, {
+          id,
+          otherPartyId: p.supplier.id,
+          maxMonthsOfStock: s.maxMonthsOfStock,
+          minMonthsOfStock: s.minMonthsOfStock,
+          theirReference: order.orderNumber.value,
+          comment: orderComment(order.orderNumber, order.authoredOn, order.priority),
+          ...expectedDelivery(order),
+        });
+        return { id };
+      }, there);
     });
     // p.lines are the order's lines, in order (requisitionLines)
     for (const [i, line] of p.lines.entries()) {
-      await journal.run(`line:${line.itemCode}`, async () => {
-        const current = await createdRequisition(api, storeId, id, 'requisition');
-        if (current.status !== 'DRAFT') return { skipped: current.status };
-        let lineId = current.lines.nodes.find((l) => l.itemId === line.item.id)?.id;
-        if (!lineId) {
-          lineId = requisitionLineIdFor(id, line.item.id);
-          try {
-            await api.insertRequestRequisitionLine(storeId, { id: lineId, itemId: line.item.id, requisitionId: id });
-          } catch (err) {
-            if (msupplyReason(err) !== 'RequisitionLineWithItemIdExists')
-              throw lineRefused(err, `Order.lines[${i}]`, line.itemCode, p.store);
-            lineId = (await createdRequisition(api, storeId, id, 'requisition')).lines.nodes.find(
-              (l) => l.itemId === line.item.id,
-            )!.id;
-          }
-        }
-        await api.updateRequestRequisitionLine(storeId, { id: lineId, requestedQuantity: line.units });
-        return { lineId };
-      });
+      await journal.run(`line:${line.itemCode}`, () =>
+        settleLine(api, storeId, id, {
+          kind: 'requisition',
+          itemId: line.item.id,
+          newId: requisitionLineIdFor(id, line.item.id),
+          editable: (status) => status === 'DRAFT',
+          insert: (lineId) =>
+            api.insertRequestRequisitionLine(storeId, { id: lineId, itemId: line.item.id, requisitionId: id }),
+          update: (lineId) => api.updateRequestRequisitionLine(storeId, { id: lineId, requestedQuantity: line.units }),
+          refused: (err) => lineRefused(err, `Order.lines[${i}]`, line.itemCode, p.store),
+        }),
+      );
     }
     const status = await journal.run('send', async () => {
       const current = await createdRequisition(api, storeId, id, 'requisition');
       if (current.status !== 'DRAFT') return current.status;
-      return (await api.updateRequestRequisition(storeId, { id, status: 'SENT' })).status;
+      // refused (CannotEditRequisition) because another attempt sent it first: sent is sent
+      return writeOrLanded(
+        async () => (await api.updateRequestRequisition(storeId, { id, status: 'SENT' })).status,
+        async () => {
+          const now = await createdRequisition(api, storeId, id, 'requisition');
+          return now.status !== 'DRAFT' ? now.status : undefined;
+        },
+      );
     });
     return { system: MSUPPLY, ids: { requisition: id }, status: orderStatusOf(status as RequisitionRow['status']) };
   };

@@ -1,0 +1,65 @@
+import type { MsupplyApi, RequisitionRow } from './api.js';
+import { createdRequisition } from './created-requisition.js';
+import { writeOrLanded } from './landed-meanwhile.js';
+
+/**
+ * One line of a requisition the mediator makes (a facility's request, orders.ts; a warehouse's
+ * response, fulfilment.ts), as a journaled step: the item's line inserted unless there, then its
+ * quantity set. Open mSupply keeps one line per item, so a line found is the one to set; an insert
+ * or an edit refused because another attempt of the same job got there first (landed-meanwhile.ts)
+ * ends as that attempt left it: the line there, or the requisition past editing (sent, finalised).
+ */
+export interface LineWrites {
+  kind: 'requisition' | 'response requisition';
+  itemId: string;
+  /** The id a new line gets (derived, so two attempts insert the same line). */
+  newId: string;
+  /** May lines still change in this status? */
+  editable(status: RequisitionRow['status']): boolean;
+  insert(lineId: string): Promise<unknown>;
+  update(lineId: string): Promise<unknown>;
+  /** An insert refused for good, worded for the client (lineRefused). */
+  refused(err: unknown): unknown;
+}
+
+type Settled = { lineId: string } | { skipped: string };
+
+const lineOf = (r: RequisitionRow, itemId: string) => r.lines.nodes.find((l) => l.itemId === itemId)?.id;
+
+export async function settleLine(
+  api: MsupplyApi,
+  storeId: string,
+  requisitionId: string,
+  w: LineWrites,
+): Promise<Settled> {
+  const reread = () => createdRequisition(api, storeId, requisitionId, w.kind);
+  const current = await reread();
+  if (!w.editable(current.status)) return { skipped: current.status };
+  const found = lineOf(current, w.itemId);
+  const line: Settled = found
+    ? { lineId: found }
+    : await writeOrLanded<Settled>(
+        async () => {
+          await w.insert(w.newId);
+          return { lineId: w.newId };
+        },
+        async () => {
+          const now = await reread();
+          if (!w.editable(now.status)) return { skipped: now.status };
+          const there = lineOf(now, w.itemId);
+          return there ? { lineId: there } : undefined;
+        },
+        w.refused,
+      );
+  if (!('lineId' in line)) return line;
+  return writeOrLanded<Settled>(
+    async () => {
+      await w.update(line.lineId);
+      return line;
+    },
+    async () => {
+      const now = await reread();
+      return w.editable(now.status) ? undefined : { skipped: now.status };
+    },
+  );
+}
