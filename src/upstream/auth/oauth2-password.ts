@@ -89,13 +89,16 @@ async function passwordLogin(ctx: AuthContext, opts: PasswordGrantOptions): Prom
       expiresInMs: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn * 1000 : undefined,
     };
   }
-  // a page in place of the token JSON (a gateway's login form) says nothing about the credentials
-  if (res.status >= 200 && res.status < 300 && !body)
+  // a page in place of the token JSON (a gateway's login form), or JSON without a token (its
+  // maintenance JSON), says nothing about the credentials: a refusal is a 4xx {error} (RFC 6749
+  // 5.2); read as one, a gateway's blip refused the login, and the writes, until reconfigured
+  if (res.status >= 200 && res.status < 300)
     throw loginAnsweredByPage({
       system: ctx.system,
       status: res.status,
       login: 'the token endpoint',
       expected: 'the token JSON',
+      answered: body ? "JSON without 'access_token'" : undefined,
       make: ctx.makeError,
     });
   throw withRetryAfter(

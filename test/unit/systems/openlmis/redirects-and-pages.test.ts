@@ -64,3 +64,22 @@ t.test('the token endpoint answered 200 by a login page: transient, not a wrong 
   h.sb.faults.remove(rule.id);
   t.equal((await h.client.call<unknown[]>({ method: 'GET', path: '/api/programs' })).length, 3);
 });
+
+// found by review RB: the token endpoint's 2xx JSON without access_token (a gateway's maintenance
+// JSON) was 'login refused (HTTP 200): check the credentials', permanent, as OpenMRS's session was
+t.test("the token endpoint answered 200 by a gateway's JSON page: transient, not a wrong password", async (t) => {
+  const h = await startClientHarness({}, { retryDelayMs: 5 });
+  t.teardown(h.close);
+  const rule = h.sb.faults.add({
+    method: 'POST',
+    path: '/api/oauth/token',
+    action: { type: 'status', status: 200, body: { message: 'maintenance until 14:00, ref 7f3a' } },
+  });
+  const err = await failure(h.client.call({ method: 'GET', path: '/api/programs' }));
+  t.equal(err.transient, true, `not a refused login: ${err.message}`);
+  t.notMatch(err.message, /check openlmis\.(username|password|clientSecret)|HTTP 200/, 'no wrong diagnosis');
+  t.match(err.message, /JSON without 'access_token'/, 'says what came instead');
+  t.notMatch(err.message, /maintenance until|7f3a/, "the page's text is not quoted");
+  h.sb.faults.remove(rule.id);
+  t.equal((await h.client.call<unknown[]>({ method: 'GET', path: '/api/programs' })).length, 3);
+});
