@@ -1,4 +1,4 @@
-import { MediatorError, type Issue } from '../domain/errors.js';
+import { MediatorError, UpstreamError, isTransient, type Issue } from '../domain/errors.js';
 import type { Delivery, DeliveryStatus } from '../domain/index.js';
 import type { FacilityRef, Identifier } from '../domain/identifiers.js';
 import type { Json } from './codecs/common.js';
@@ -242,8 +242,8 @@ function identifierText(i: Identifier | undefined): string | undefined {
 
 /**
  * The identifiers of the facility a Location id names, as the facilities flow reads it: [] when
- * no facility has that id, undefined when that cannot be told now (no facility service, its
- * system not answering).
+ * no facility has that id, undefined when there is no facility service to ask; its system not
+ * answering now is its transient error, thrown.
  */
 export type LocationIdentifiers = (locationId: string) => Promise<Identifier[] | undefined>;
 
@@ -252,8 +252,9 @@ export type LocationIdentifiers = (locationId: string) => Promise<Identifier[] |
  * by identifier, and Location X does not carry that identifier: the merge kept one of the two
  * forms, and the write resolved only that one, so a pair naming two facilities passed. An
  * identifier without a system matches one of X's in any system. Lines naming it one way only
- * were compared already (assertDeliveryLinesAgree); when X cannot be read now, the lines are not
- * told to disagree (the write resolves the form kept, as before).
+ * were compared already (assertDeliveryLinesAgree). When X cannot be read now the transaction is
+ * that transient error, naming the lines, nothing written: let through, the write (or its queued
+ * delivery) would resolve the one form the merge kept and never compare the other.
  */
 export async function assertDestinationFormsAgree(
   lines: DeliveryLineEntry[],
@@ -267,9 +268,11 @@ export async function assertDestinationFormsAgree(
   const number = decoded[0].delivery.identifier.value;
   const issues: Issue[] = [];
   for (const id of new Set(byId.map((l) => l.delivery.destination.id!))) {
-    const carried = await identifiersOf(id);
-    if (!carried) continue;
     const named = byId.find((l) => l.delivery.destination.id === id)!;
+    const carried = await identifiersOf(id).catch((err: unknown) => {
+      throw isTransient(err) ? unreadNow(err as UpstreamError, number, named, byIdentifier) : err;
+    });
+    if (!carried) continue;
     for (const line of byIdentifier) {
       const wanted = line.delivery.destination.identifier!;
       if (carried.some((c) => c.value === wanted.value && (!wanted.system || c.system === wanted.system))) continue;
@@ -281,4 +284,28 @@ export async function assertDestinationFormsAgree(
     }
   }
   if (issues.length) throw new MediatorError(422, issues);
+}
+
+/**
+ * Location X (named by `byId`'s line) unread now, so whether it is the facility the `others` lines
+ * name by identifier cannot be told: the read's transient error (retried by OpenHIM as it is),
+ * saying which lines and what to do.
+ */
+function unreadNow(err: UpstreamError, number: string, byId: DecodedLine, others: DecodedLine[]): UpstreamError {
+  const named = listed(
+    others.map((l) => `Bundle.entry[${l.index}] '${identifierText(l.delivery.destination.identifier)}'`),
+  );
+  // the read's own words, without the system's name UpstreamError puts before them again
+  const why = (err.issues[0]?.diagnostics ?? err.message).replace(`${err.system}: `, '');
+  const held = new UpstreamError({
+    system: err.system,
+    transient: true,
+    status: err.status,
+    code: err.issues[0]?.code,
+    upstreamStatus: err.upstreamStatus,
+    diagnostics: `Location/${byId.delivery.destination.id}, which Bundle.entry[${byId.index}] names as the destination of delivery ${number}, cannot be read now (${why}), so whether it is the facility ${named} names by identifier cannot be told: nothing was written or queued; send the transaction again later, or name the destination the same way on every line`,
+    expression: others.map((l) => `Bundle.entry[${l.index}].resource.destination`),
+  });
+  held.notBefore = err.notBefore;
+  return held;
 }

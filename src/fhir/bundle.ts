@@ -773,14 +773,18 @@ async function refuseOtherDestinations(ctx: FhirContext, groups: Map<string, Gro
   }
 }
 
-/** LocationIdentifiers through the facilities flow: a read refused is no facility; one not answered, unknown. */
+/**
+ * LocationIdentifiers through the facilities flow: a read refused is no facility; one not
+ * answered now is its transient error (the lines are not let through unchecked); any other, unknown.
+ */
 async function locationIdentifiers(ctx: FhirContext, id: string): Promise<Identifier[] | undefined> {
   const facilities = ctx.services.facilities;
   if (!facilities) return undefined;
   try {
     return (await facilities.read(id))?.identifiers ?? [];
   } catch (err) {
-    if (err instanceof MediatorError && err.status < 500 && !isTransient(err)) return [];
+    if (isTransient(err)) throw err;
+    if (err instanceof MediatorError && err.status < 500) return [];
     return undefined;
   }
 }

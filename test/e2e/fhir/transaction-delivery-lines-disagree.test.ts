@@ -123,6 +123,7 @@ for (const engine of engineCases())
       await t.test('R5: two entries of one delivery are a 400', (t) => twoR5Entries(t, rig));
       await t.test('a supplier a later line states is kept', (t) => supplierLater(t, rig));
       await t.test('a destination by id and by identifier is compared', (t) => destinationForms(t, rig));
+      await t.test('a destination by id not readable now is held, not passed', (t) => destinationUnread(t, rig));
     },
   );
 
@@ -355,4 +356,47 @@ async function destinationForms(t: Test, rig: Rig): Promise<void> {
   const admin = await rig.lmis.login();
   const pod = (await rig.lmis.call('GET', `/api/proofsOfDelivery/${podId}`, admin)).body;
   t.match(pod, { status: 'CONFIRMED' });
+}
+
+/**
+ * destinationForms when Location X cannot be read now (OpenLMIS's facility answers 503): the pair
+ * was let through unchecked, and the merge kept one form, so the write (or its queued delivery,
+ * which never sees the other line) could confirm at a facility the other line contradicts. Now
+ * the transaction is a transient error naming both lines, nothing written or queued; once X
+ * reads, the pair is compared as usual.
+ */
+async function destinationUnread(t: Test, rig: Rig): Promise<void> {
+  const { podId } = await shippedDelivery(rig, 'LK-HP-410', 'LINES-DEST-UNREAD', FIVE.slice(0, 2));
+  const [a, b] = (await r4Lines(t, rig, 'LK-HP-410', podId)).map(confirmedLine);
+  const id = rig.lmis.seed.facilities['LK-HP-410'];
+  const bundle = putAll([
+    { ...a, destination: { reference: `Location/${id}` } },
+    { ...b, destination: { identifier: { system: `${NS}/identifier/openlmis-facility-code`, value: 'LK-HC-101' } } },
+  ]);
+  const jobs = new Set((await rig.mediator.store.listJobs()).map((j) => j.id));
+  const before = rig.lmis.sb.state.requestCount();
+  const down = rig.lmis.sb.faults.add({
+    method: 'GET',
+    path: '/api/facilities/**',
+    action: { type: 'status', status: 503 },
+  });
+  const held = await rig.fhir('POST', '/fhir', bundle);
+  rig.lmis.sb.faults.remove(down.id);
+  t.ok(held.status >= 500, `Location X unread: a transient error, ${why(held)}`);
+  t.match(
+    held.body.issue?.[0]?.diagnostics,
+    /Location\/.*cannot be read now.*Bundle\.entry\[1\].*LK-HC-101/,
+    'names the lines and why',
+  );
+  t.same(writesSince(rig, before), [], 'nothing reaches OpenLMIS');
+  t.same(
+    (await rig.mediator.store.listJobs()).filter((j) => !jobs.has(j.id)),
+    [],
+    'nothing queued',
+  );
+  const admin = await rig.lmis.login();
+  t.match((await rig.lmis.call('GET', `/api/proofsOfDelivery/${podId}`, admin)).body, { status: 'INITIATED' });
+
+  const again = await rig.fhir('POST', '/fhir', bundle);
+  t.equal(again.status, 422, `read now, the pair is compared: ${why(again)}`);
 }
