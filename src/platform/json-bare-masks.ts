@@ -29,11 +29,17 @@ export function maskSpansInJson(text: string, spans: readonly Span[], mask: stri
   // nearly every match lies inside a string, beside a quote or a letter of it: told apart here
   // without a walk, an allocation or a sort per span
   const whole = place === 'whole';
-  if (!spans.some(([start, end]) => mayBeBare(text, start, end) || (whole && holdsQuote(text, start, end))))
-    return maskSpans(text, spans, mask);
-  const masks = jsonMasks(text, unions(spans), whole ? stringState(text) : () => false);
-  if (masks === undefined || (whole && !parses(text))) return maskSpans(text, spans, mask);
-  return written(text, masks, mask);
+  if (!mayMaskInJson(text, spans, whole)) return maskSpans(text, spans, mask);
+  const merged = unions(spans);
+  const masks = jsonMasks(text, merged, whole ? stringState(text) : () => false);
+  // the unions written as they are, where nothing differs or the text is not JSON after all
+  const plain = () =>
+    written(
+      text,
+      merged.map(([start, end]): Mask => [start, end, false]),
+      mask,
+    );
+  return masks === undefined || (whole && !parses(text)) ? plain() : written(text, masks, mask);
 }
 
 /** The spans' unions, in order. */
@@ -135,13 +141,45 @@ function partMasks(text: string, from: number, to: number, inString: boolean): M
   return out;
 }
 
+/**
+ * Whether the span holds a quote that may open or close a string: one after an even run of
+ * backslashes (a backslash stands only inside strings, so one after an odd run is inside one:
+ * the JSON-escaped form of a secret holding `"` costs no walk).
+ */
 function holdsQuote(text: string, start: number, end: number): boolean {
-  for (let at = start; at < end; at++) if (text.charCodeAt(at) === QUOTE) return true;
+  for (let at = start; at < end; at++) if (text.charCodeAt(at) === QUOTE && !escaped(text, at)) return true;
   return false;
 }
 
 /** JSON's punctuation and spaces: what a value outside strings stands between. */
 const BESIDE_VALUE = /[\s,:[\]{}]/;
+
+/**
+ * Whether any span may be masked otherwise in JSON: a token standing between JSON's punctuation
+ * or spaces, or (in a whole text) a span holding a string's own quote. Spans in order (the
+ * automaton's, the regex's) have each token looked at once; out of order (a literal search's),
+ * a span's token is looked at only near it (mayBeBare).
+ */
+function mayMaskInJson(text: string, spans: readonly Span[], whole: boolean): boolean {
+  let token: Span = [-1, -1];
+  let alone = false;
+  let last = -1;
+  for (const [start, end] of spans) {
+    if (whole && holdsQuote(text, start, end)) return true;
+    if (!allTokenChars(text, start, end)) continue;
+    if (start < last) {
+      if (mayBeBare(text, start, end)) return true;
+      continue;
+    }
+    last = start;
+    if (start >= token[1]) {
+      token = [tokenStart(text, start), tokenEnd(text, end)];
+      alone = standsAlone(text, token);
+    }
+    if (alone) return true;
+  }
+  return false;
+}
 
 /** How far the quick look for a token's bounds goes each side (a longer token is looked at whole). */
 const LOOK = 32;
