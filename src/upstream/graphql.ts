@@ -176,6 +176,13 @@ export function decodeGraphQLAnswer<T>(
     // JSON without GraphQL's envelope: a gateway's, not the server's word on this query
     throw answeredWhateverAsked(malformedAnswer(opts.system, diagnostics, make));
   }
+  if (kind === 'mutation' && !answersEveryField(data))
+    throw unknownWriteOutcome({
+      system: opts.system,
+      make,
+      upstreamStatus: status,
+      diagnostics: `${operation} answered no node: whether it was applied is looked up on the retry`,
+    });
   const inData = (opts.findDataErrors ?? typenameErrors)(data);
   if (inData.length) {
     const first = inData[0].reason;
@@ -190,6 +197,18 @@ export function decodeGraphQLAnswer<T>(
     });
   }
   return data as T;
+}
+
+/**
+ * Does a mutation's `data` answer each field asked? A GraphQL server answers every root field of a
+ * document (null only beside errors[], handled above), and Open mSupply's mutations answer
+ * non-null unions (a node or its typed error): `{}` or a null field without errors is a gateway's
+ * rewrite or another server's answer, which says nothing of the write. Taken for done, the step
+ * was journaled as applied and never made.
+ */
+function answersEveryField(data: unknown): boolean {
+  const fields = Object.values(asRecord(data) ?? {});
+  return fields.length > 0 && fields.every((v) => v !== null && v !== undefined);
 }
 
 function operationName(op: GraphQLOperation<string>): string {
