@@ -7,7 +7,10 @@ import { InvalidInputError } from '../domain/errors.js';
  * list as if it were the one asked for; it is a 400 naming the parameter and the ones the list
  * takes instead.
  */
-export function knownQueryOnly(properties: Record<string, unknown>, route: 'list' | 'action' = 'list') {
+/** What a route is, as its refusal names it: a list reads (nothing was read), the others act (nothing was done). */
+type RouteKind = 'list' | 'action' | 'decision' | 'undo';
+
+export function knownQueryOnly(properties: Record<string, unknown>, route: RouteKind = 'list') {
   return knownOnly(properties, 'query parameter', (request) => request.query, route);
 }
 
@@ -22,6 +25,14 @@ export function knownBodyOnly(properties: Record<string, unknown>) {
     assertJsonBody(request);
     await known(request);
   };
+}
+
+/**
+ * The fields of an action's body, and no others: a guard misspelt (`seenDecidedAT`) was dropped
+ * by the schema and the action went ahead unguarded. The content type is left to the parsers.
+ */
+export function knownFieldsOnly(properties: Record<string, unknown>, route: Exclude<RouteKind, 'list'>) {
+  return knownOnly(properties, 'body element', (request) => request.body, route);
 }
 
 function assertJsonBody(request: FastifyRequest): void {
@@ -40,7 +51,7 @@ function knownOnly(
   properties: Record<string, unknown>,
   what: string,
   of: (request: FastifyRequest) => unknown,
-  route: 'list' | 'action' = 'list',
+  route: RouteKind = 'list',
 ) {
   const known = Object.keys(properties);
   return async (request: FastifyRequest): Promise<void> => {

@@ -8,6 +8,7 @@ import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import type { AuditEntry, Store } from '../store/types.js';
 import { oneReviewAtATime } from '../registry/review-lock.js';
 import { assertShownInstant, sameInstant } from '../registry/shown-instant.js';
+import { knownFieldsOnly } from './known-query.js';
 
 export interface ReviewUndoOptions {
   store: Store;
@@ -44,6 +45,15 @@ function undoOf(reviews: AuditEntry[], decidedAt: string): AuditEntry | undefine
   );
 }
 
+const undoBody = {
+  type: ['object', 'null'],
+  properties: {
+    decidedBy: { type: 'string', minLength: 1, maxLength: 200 },
+    decidedAt: { type: 'string', minLength: 1, maxLength: 100 },
+  },
+  additionalProperties: false,
+} as const;
+
 export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (app, opts) => {
   const repo = new StoreCrosswalkRepository(opts.store);
   const now = opts.now ?? (() => new Date());
@@ -62,15 +72,10 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
             systemId: { type: 'string', minLength: 1, maxLength: 500 },
           },
         },
-        body: {
-          type: ['object', 'null'],
-          properties: {
-            decidedBy: { type: 'string', minLength: 1, maxLength: 200 },
-            decidedAt: { type: 'string', minLength: 1, maxLength: 100 },
-          },
-          additionalProperties: false,
-        },
+        body: undoBody,
       },
+      // a misspelt decidedAt or decidedBy is a 400, not dropped: the undo would take back another decision
+      preValidation: knownFieldsOnly(undoBody.properties, 'undo'),
     },
     async (req) => {
       const { system, systemId } = req.params as { system: string; systemId: string };

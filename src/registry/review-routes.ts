@@ -13,7 +13,7 @@ import { StoreCrosswalkRepository } from './store-crosswalk.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import { offsetSchema } from '../admin/offset-schema.js';
 import { assertShownInstant, sameInstant } from './shown-instant.js';
-import { knownBodyOnly, knownQueryOnly } from '../admin/known-query.js';
+import { knownBodyOnly, knownFieldsOnly, knownQueryOnly } from '../admin/known-query.js';
 
 export interface ReviewRoutesOptions {
   store: Store;
@@ -351,7 +351,11 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
   for (const op of OPS) {
     app.post(
       `/reconcile/:system/:systemId/${op}`,
-      { schema: { params: recordParams, body: reviewBody } },
+      // a misspelt seenDecidedAt is a 400, not dropped: the decision would overrule unseen work
+      {
+        schema: { params: recordParams, body: reviewBody },
+        preValidation: knownFieldsOnly(reviewBody.properties, 'decision'),
+      },
       async (req) => {
         const { system, systemId } = req.params as { system: string; systemId: string };
         const body = (req.body ?? {}) as ReviewBody;
