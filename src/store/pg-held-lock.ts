@@ -162,7 +162,8 @@ export class HeldAdvisoryLock {
   private standbyGranted(standby: LockStandby, session: LockSession | undefined): void {
     if (this.standby !== standby) return; // taken by release or drop, which give it back
     this.standby = undefined;
-    if (!session) return destroyStandby(standby); // cut too, or timed out: queued again at the next check
+    // a run stopped (its lock lost) holds nothing: kept, its release would give back neither the lock nor the connection
+    if (!session || this.controller.signal.aborted) return destroyStandby(standby); // cut too: queued again at the next check
     const old = this.client;
     if (old) {
       this.unlisten(old);
@@ -267,16 +268,25 @@ export class HeldAdvisoryLock {
       const holders = await lockHolders(this.pool, this.name).catch(() => undefined);
       if (this.client) return 'held';
       const others = holders?.filter((h) => !sameSession(h, standby.session) && !(old && sameSession(h, old)));
-      if (others && others.length > 0) {
-        this.stop(`${why}; another instance holds it now`);
-        return 'stopped';
-      }
-      if (Date.now() > giveUpAt) {
-        this.stop(`${why}; the old session still held it after ${this.retakeWithinMs} ms`);
-        return 'stopped';
-      }
+      if (others && others.length > 0) return this.stopStandingBy(standby, `${why}; another instance holds it now`);
+      if (Date.now() > giveUpAt)
+        return this.stopStandingBy(standby, `${why}; the old session still held it after ${this.retakeWithinMs} ms`);
       pauseMs = Math.min(pauseMs * 2, this.checkMs);
     }
+  }
+
+  /**
+   * The run stopped with its standby still queued: the standby leaves the queue (its connection
+   * destroyed), else granted later, once the other holder lets go, it would hold the job's lock
+   * for a run that no longer goes on, refusing every instance's next run.
+   */
+  private stopStandingBy(standby: LockStandby, why: string): 'stopped' {
+    this.stop(why);
+    if (this.standby === standby) {
+      this.standby = undefined;
+      destroyStandby(standby);
+    }
+    return 'stopped';
   }
 
   /**

@@ -1,0 +1,55 @@
+/**
+ * The standby session a running job keeps queued for its own lock (pg-lock-standby.ts): it may
+ * hold the lock only for the run it stands by. A run stopped (its lock lost) whose standby is
+ * granted later must not keep that lock, nor its connection: every other instance's next run of
+ * the job would be refused until the process ends. Real PostgreSQL for the lock queue.
+ */
+import { EventEmitter } from 'node:events';
+import type pg from 'pg';
+import pgLib from 'pg';
+import t from 'tap';
+import { HeldAdvisoryLock, TAKE_LOCK_SQL, lockHolders, lockSessionOf } from '../../../src/store/pg-held-lock.js';
+import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { waitFor } from '../../support/wait-for.js';
+
+const postgres = engineCases().find((e) => e.name === 'postgres')!;
+
+t.test(
+  'PostgreSQL: a run stopped while its standby waits keeps neither the lock nor the connection',
+  { skip: postgres.skip },
+  async (t) => {
+    const { databaseUrl } = await freshStore(postgres, t);
+    const connect = async () => {
+      const c = new pgLib.Client({ connectionString: databaseUrl });
+      await c.connect();
+      t.teardown(() => c.end());
+      return c;
+    };
+    // the cut session's backend, lingering (a client that vanished unseen): it keeps the lock
+    const dying = await connect();
+    const old = lockSessionOf((await dying.query(TAKE_LOCK_SQL, ['schedule:x'])).rows[0])!;
+    const watch = await connect();
+    const pool = new pgLib.Pool({ connectionString: databaseUrl, max: 3 });
+    // a client never given back would hold the pool's end for good
+    t.teardown(() => Promise.race([pool.end(), new Promise((resolve) => setTimeout(resolve, 2_000))]));
+    const cut = Object.assign(new EventEmitter(), { release() {} });
+    // the old session's lingering is waited for 300 ms only: then the run is stopped
+    const lock = new HeldAdvisoryLock(pool, cut as unknown as pg.PoolClient, 'schedule:x', 100, 300, old);
+    await waitFor('the standby queued', () => lock.standbyQueued, 5_000);
+    cut.emit('end'); // the client heard of the cut
+    await waitFor('the run stopped', () => lock.signal.aborted, 5_000);
+    // the lingering backend lets go at last, while the stopped run is still winding down
+    await dying.query('SELECT pg_advisory_unlock(hashtext($1))', ['schedule:x']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await lock.release(); // the run ends
+    await waitFor('the lock free', async () => (await lockHolders(watch, 'schedule:x')).length === 0, 3_000).catch(
+      () => undefined,
+    );
+    t.same(await lockHolders(watch, 'schedule:x'), [], 'no session of the stopped run holds the lock');
+    const other = await connect();
+    const got = (await other.query('SELECT pg_try_advisory_lock(hashtext($1)) AS got', ['schedule:x'])).rows[0].got;
+    t.ok(got, "another instance's next run gets the lock");
+    await waitFor('every connection back', () => pool.totalCount === pool.idleCount, 3_000).catch(() => undefined);
+    t.equal(pool.totalCount - pool.idleCount, 0, 'no connection kept out of the pool');
+  },
+);
