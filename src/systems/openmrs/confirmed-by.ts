@@ -60,6 +60,14 @@ export function storeConfirmations(store: Pick<Store, 'linksToUpstream' | 'getJo
 const named = (id: Identifier) => `${id.system}|${id.value}`;
 
 /**
+ * Whether another delivery's write still to run sent its completing action to `op` (later than
+ * this write's own, if any: laterSender): the operation may be that write's, its answer lost, so
+ * the refusal must not say "completed in OpenMRS, not through the mediator".
+ */
+const otherWriteSent = async (op: Json, delivery: Delivery, confirmedBy: ConfirmedBy | undefined) =>
+  (await confirmedBy?.laterSender?.(String(op.uuid), delivery)) === true;
+
+/**
  * A confirmation under the app's own delivery number of an operation OpenMRS holds completed
  * already is refused (409) unless that completion was this very number's: another number
  * confirming it applied nothing (the stock came in with the first), and answering it "completed"
@@ -94,6 +102,8 @@ export async function refuseCompletedByAnother(
   const what = `OpenMRS stock operation ${ownNumber.value} (${String(op.uuid)})`;
   const who = by
     ? `by delivery ${named(by)}: this delivery (${named(delivery.identifier)}) applies nothing more; if it is that delivery sent again, read it by its number instead`
-    : `in OpenMRS, not by a delivery confirmed through the mediator: the stock was received there, this delivery (${named(delivery.identifier)}) applies nothing more`;
+    : (await otherWriteSent(op, delivery, confirmedBy))
+      ? `either by another delivery's write through the mediator, which sent its completing action and has not ended (its answer lost, retried), or in OpenMRS: this delivery (${named(delivery.identifier)}) applies nothing more`
+      : `in OpenMRS, not by a delivery confirmed through the mediator: the stock was received there, this delivery (${named(delivery.identifier)}) applies nothing more`;
   throw new ConflictError(`${what} was already completed ${who}`, 409, ['Delivery.identifier']);
 }

@@ -426,3 +426,34 @@ for (const engine of engineCases())
         );
     },
   );
+
+// found by review RB: DL-21 confirming a transfer whose completion DL-20's write sent (applied, the
+// answer lost, its job waiting) was told "completed in OpenMRS, not by a delivery confirmed
+// through the mediator": an operator looked in OpenMRS's UI for a completion the mediator made
+for (const engine of engineCases())
+  t.test(
+    `DL-21 confirms a transfer DL-20's waiting write completed, its answer lost: 409 not "in OpenMRS" (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await waitingRig(t, engine, 'cb-openmrs-other-waiting');
+      const { sb, fhir } = rig;
+      const transfer = await shipped(t, rig, 'APP-20', 100);
+      sb.faults.add({
+        method: 'POST',
+        path: `${SM}/stockoperationaction`,
+        action: { type: 'afterApply', answer: { type: 'status', status: 502 } },
+        times: 1,
+      });
+      const first = await fhir('POST', '/fhir/SupplyDelivery', delivery(app('DL-20'), 'APP-20', 100));
+      t.equal(first.status, 202, `DL-20 applied, its answer lost: ${why(first)}`);
+      t.equal(sb.stock.operations.get(transfer.uuid)!.status, 'COMPLETED');
+      await waitingJob(t, rig);
+
+      const second = await fhir('POST', '/fhir/SupplyDelivery', delivery(app('DL-21'), 'APP-20', 100));
+      t.equal(second.status, 409, `DL-21 applies nothing: ${why(second)}`);
+      const said = JSON.stringify(second.body);
+      t.notMatch(said, /not by a delivery confirmed through the mediator/, 'not told OpenMRS alone completed it');
+      t.match(said, /another delivery's write through the mediator/, "DL-20's waiting write named as maybe its");
+      t.equal(sb.store.writes['stockoperation.complete.stockissue'], 1, 'completed once');
+    },
+  );
