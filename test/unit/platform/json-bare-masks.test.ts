@@ -11,6 +11,7 @@
  */
 import t from 'tap';
 import { maskBodyText, scrubSecretValues } from '../../../src/openhim/masking.js';
+import { createLogger } from '../../../src/platform/logger.js';
 import { MASK, Redactor } from '../../../src/platform/redaction.js';
 import { random } from '../../support/seeded-random.js';
 
@@ -32,6 +33,16 @@ t.test('a PIN as a JSON number: masked as a string, the text still JSON', async 
     n: MASK,
     s: MASK,
   });
+});
+
+t.test('a log line holding the PIN as a number: masked, still a JSON line', async (t) => {
+  const r = new Redactor();
+  r.learn(PIN);
+  const lines: string[] = [];
+  const logger = createLogger('info', { write: (line: string) => lines.push(line) }, r);
+  logger.info({ upstreamAnswer: { pin: 20481024, attempts: 3 } }, 'mSupply answered');
+  t.equal(lines.length, 1);
+  t.same(JSON.parse(lines[0]).upstreamAnswer, { pin: MASK, attempts: 3 });
 });
 
 t.test('a secret holding a quote across two strings: masked in each, the text still JSON', async (t) => {
