@@ -30,6 +30,7 @@ import { Semaphore } from './semaphore.js';
 import { noteTransactionJobs, noteWriteAccepted } from '../platform/call-recording.js';
 import { AttemptSlot } from './attempt-slot.js';
 import { lastAttemptHold } from './last-attempt-hold.js';
+import { sharedAnswers } from './shared-answers.js';
 import { acceptOnDisk } from './accept-on-disk.js';
 import { DeliveryLog } from './delivery-log.js';
 import { StoreOutageLog } from './store-outage-log.js';
@@ -90,7 +91,8 @@ export interface OutboxDeps {
    * down, a maintenance page, a host unreachable), it is an outage, held however long. Absent:
    * such a write is held however long, as a down system's. Asked too before a write whose last
    * attempt failed so is dead-lettered (heldAtLastAttempt): another instance's breaker, or this
-   * one's before a restart, may have charged attempts an open breaker would have held.
+   * one's before a restart, may have charged attempts an open breaker would have held. One check
+   * per system at a time, its answer shared for ANSWER_FRESH_MS (shared-answers.ts).
    */
   systemAnswers?: (system: string) => Promise<boolean>;
   options?: OutboxSettings;
@@ -321,7 +323,8 @@ export class Outbox {
   constructor(deps: OutboxDeps) {
     this.aroundAttempt = deps.aroundAttempt ?? ((_job, attempt) => attempt());
     this.finalCallsOf = deps.finalCallsOf;
-    this.systemAnswers = deps.systemAnswers;
+    // one check per system shared by every held write asking (shared-answers.ts), not one each
+    this.systemAnswers = deps.systemAnswers && sharedAnswers(deps.systemAnswers);
     this.onSettled = deps.onSettled;
     this.owesTransactionUpdate = deps.owesTransactionUpdate;
     this.transactionUpdateGraceMs = deps.transactionUpdateGraceMs ?? 30_000;
