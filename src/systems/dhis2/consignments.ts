@@ -175,14 +175,18 @@ export async function consignmentDeliveries(
 
 /**
  * A completed consignment confirmed again at another instant than the one its events keep (DHIS2
- * keeps occurredAt to the millisecond, so the same instant in another zone is the same): a 409
+ * keeps occurredAt to the millisecond, so the same instant in another zone is the same; as its
+ * wall time, so an instant in the later pass of an hour a clock change repeats is the one it
+ * reads back as the earlier pass, compared in the server's `zone`): a 409
  * naming the date, as a confirmed OpenLMIS proof of delivery answers. Its events are written under
  * the delivery's key once (the outbox's idempotency), so the change would never be written; told
  * "unchanged" instead, the app would believe its corrected date had landed.
  */
-export function receiptChange(kept: Delivery, occurredAt: string): ConflictError | undefined {
+export function receiptChange(kept: Delivery, occurredAt: string, zone: string = UTC): ConflictError | undefined {
   if (kept.status !== 'completed' || !kept.occurredAt) return undefined;
-  if (receivedInstant(occurredAt) === Date.parse(kept.occurredAt)) return undefined;
+  const sent = receivedInstant(occurredAt);
+  const held = Date.parse(kept.occurredAt);
+  if (sent === held || wallTimeIn(sent, zone) === wallTimeIn(held, zone)) return undefined;
   return new ConflictError(
     `consignment ${kept.identifier.value} is completed in DHIS2, received at ${kept.occurredAt}; a completed delivery cannot be changed, so it is not received at ${occurredAt}`,
     409,
@@ -338,7 +342,7 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       plan(delivery, codes, units, heldEvents(events, deps.program()), ou);
       if (delivery.status !== 'completed' || !delivery.occurredAt) return;
       const kept = (await toDeliveries(events))[0];
-      const change = kept && receiptChange(kept, delivery.occurredAt);
+      const change = kept && receiptChange(kept, delivery.occurredAt, await deps.client.serverZone());
       if (change) throw change;
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
