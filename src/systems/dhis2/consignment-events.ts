@@ -150,6 +150,24 @@ export function ownEventsLeft(delivery: Delivery, codes: string[], held: HeldEve
 }
 
 /**
+ * An in-progress write (a draft: its events written ACTIVE) of a consignment DHIS2 holds events
+ * of as COMPLETED: written, it would reopen a delivery received (RTS no longer takes it as
+ * received, its quantities changed), which a completed write may not even change the date of
+ * (receiptChange). A 409 naming them, nothing written, as OpenLMIS refuses a draft of a confirmed
+ * proof of delivery. A draft of an open consignment is written as before.
+ */
+export function reopening(delivery: Delivery, events: Json[]): ConflictError | undefined {
+  if (delivery.status === 'completed') return undefined;
+  const completed = events.filter((e) => e.status === 'COMPLETED').map((e) => String(e.event));
+  if (!completed.length) return undefined;
+  return new ConflictError(
+    `consignment ${delivery.identifier.value} is completed in DHIS2 (events ${completed.join(', ')}); a delivery received cannot be saved in progress again, which would reopen it, so nothing was written. Read the consignment as DHIS2 holds it`,
+    409,
+    ['Delivery.status'],
+  );
+}
+
+/**
  * The events of a consignment read as DHIS2 holds it, by item and lot, and those whose item the
  * catalogue does not know: read back, such an event is no line (no product to name), so no
  * confirmation could complete it.

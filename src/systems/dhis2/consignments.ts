@@ -18,6 +18,7 @@ import {
   otherConsignment,
   ownEventsLeft,
   quantityOf,
+  reopening,
   planEvents,
   valueOf,
   type HeldEvent,
@@ -339,6 +340,8 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       const { codes, units } = lineUnits(delivery);
       if (delivery.occurredAt !== undefined) receivedInstant(delivery.occurredAt);
       const events = await eventsOf(String(ou.id), delivery.identifier.value);
+      const reopened = reopening(delivery, events);
+      if (reopened) throw reopened;
       plan(delivery, codes, units, heldEvents(events, deps.program()), ou);
       if (delivery.status !== 'completed' || !delivery.occurredAt) return;
       const kept = (await toDeliveries(events))[0];
@@ -358,8 +361,10 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       let merged: [string, PlannedEvent][] = [];
       let sent = 0;
       const r = await journalAccepted(journal, 'consignment-events', async () => {
-        const held = heldEvents(await eventsOf(String(ou.id), ref), p);
-        merged = [...plan(delivery, codes, units, held, ou).entries()];
+        const listed = await eventsOf(String(ou.id), ref);
+        const reopened = reopening(delivery, listed);
+        if (reopened) throw reopened;
+        merged = [...plan(delivery, codes, units, heldEvents(listed, p), ou).entries()];
         const occurredAt = dhis2WallTime(delivery.occurredAt, await deps.client.serverZone());
         const events = merged.map(([uid, e]) => consignmentEvent(p, uid, e, String(ou.id), ref, occurredAt, delivery));
         sent = events.length;
