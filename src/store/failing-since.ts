@@ -12,24 +12,19 @@ import type { Migration } from './migrations.js';
  * retry was told only by the attempt number starting over. One column, in the job's own row,
  * read with the claim that starts the attempt: no query more per failure.
  *
- * Unfinished jobs failing as the migration runs take the start of their first failed attempt
- * ('retry') in their current budget (same `requeues`) since their last row of another outcome
- * (done, dead, rejected); rows of waits behind an open breaker ('deferred') do not break it. A
- * job with none keeps NULL: its next failure sets it.
+ * Nothing is backfilled: jobs failing as the migration runs keep NULL, and their next failure
+ * starts their age, so each is given the whole bound once more (held longer, never dead-lettered
+ * sooner: a job without one reads as failing for 0 ms). Read from their timelines in the
+ * migration's transaction, the ALTER's ACCESS EXCLUSIVE lock on outbox_jobs was held through an
+ * UPDATE of every failing job: 8 s with 100,000 of them (an outage's backlog) over 1.9M attempt
+ * rows, every instance's accepts, claims and reads waiting meanwhile. ADD COLUMN without a default
+ * alone rewrites nothing (both engines): its lock is held for an instant.
  */
 function failingSince(epochMs: 'INTEGER' | 'BIGINT'): Migration {
   return {
     version: 51,
     name: 'outbox_jobs: when the job began failing in its attempt budget (failing_since)',
-    sql: `
-ALTER TABLE outbox_jobs ADD COLUMN failing_since ${epochMs};
-UPDATE outbox_jobs SET failing_since = (
-  SELECT MIN(COALESCE(a.first_started_at, a.started_at)) FROM job_attempts a
-  WHERE a.job_id = outbox_jobs.id AND a.outcome = 'retry' AND a.requeues = outbox_jobs.requeues
-    AND a.started_at > COALESCE((SELECT MAX(b.started_at) FROM job_attempts b
-      WHERE b.job_id = outbox_jobs.id AND b.outcome NOT IN ('retry', 'deferred')), -1))
-WHERE status IN ('pending', 'in-flight') AND last_error IS NOT NULL;
-`,
+    sql: `ALTER TABLE outbox_jobs ADD COLUMN failing_since ${epochMs};`,
   };
 }
 

@@ -2,8 +2,9 @@
  * Migration v51 and outbox_jobs.failing_since (failing-since.ts): when a job began failing in its
  * attempt budget, set by the first reschedule with a reason, kept by the later ones, untouched by
  * a reschedule without one (a wait behind an open breaker), cleared by an operator's retry. Jobs
- * failing as the migration runs take it from their timeline: the first failed attempt of their
- * current budget since their last end. On both engines, from a database written before v51.
+ * failing as the migration runs are not rewritten (an UPDATE of every one of them held outbox_jobs
+ * locked, every instance waiting): none until their next failure, which starts it. On both
+ * engines, from a database written before v51.
  */
 import t, { type Test } from 'tap';
 import type { Store } from '../../../src/store/index.js';
@@ -51,10 +52,15 @@ for (const engine of engineCases()) {
     const { store } = await storeMigratedFrom(t, engine, 51, OLD);
     const since = async (id: string) => (await store.getJob(id))?.failingSince;
 
-    t.equal(await since('failing'), 250, "a failing job's first failure of its budget, its row's first start");
-    t.equal(await since('never-failed'), undefined, 'a job that never failed: none');
-    t.equal(await since('ended'), undefined, 'an ended job: none');
-    t.equal(await since('after-dead'), 700, 'only failures after its last end count');
+    for (const id of ['failing', 'never-failed', 'ended', 'after-dead'])
+      t.equal(await since(id), undefined, `${id}: none, its row left as it was`);
+    const due = await store.claimJobs({ ...CLAIM, limit: 10, now: 900_000 });
+    t.ok(
+      due.some((j) => j.id === 'failing'),
+      'a job failing before the upgrade claimed',
+    );
+    await store.rescheduleJob('failing', 'w', 1_000_000, 'Bad Gateway', true, 900_100);
+    t.equal(await since('failing'), 900_100, 'its next failure starts its age: the whole bound again, never less');
 
     await store.recordWrites(
       [
