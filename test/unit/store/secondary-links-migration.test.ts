@@ -21,12 +21,16 @@ INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payloa
   ${job('p-1', 'openlmis', 'delivery|https://app.example.org/deliveries|DL-1')},
   ${job('s-1', 'dhis2', 'delivery|https://app.example.org/deliveries|DL-1|dhis2')},
   ${job('solo-2', 'dhis2', 'delivery|https://app.example.org/deliveries|DL-2')},
-  ${job('lone-4', 'dhis2', 'delivery|https://app.example.org/deliveries|DL-4|dhis2')};
+  ${job('lone-4', 'dhis2', 'delivery|https://app.example.org/deliveries|DL-4|dhis2')},
+  ${job('prop-5', 'dhis2', 'propagate|reg-5|v1|dhis2')},
+  ${job('prop-5b', 'openlmis', 'propagate|reg-5|v1|openlmis')};
 INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, system_of_record, updated_at) VALUES
   ${link('d1', 'openlmis', 'p-1', 1000)},
   ${link('d1', 'dhis2', 's-1', 2000)},
   ${link('d2', 'dhis2', 'solo-2', 1000)},
-  ${link('d4', 'dhis2', 'lone-4', 1000)};
+  ${link('d4', 'dhis2', 'lone-4', 1000)},
+  ${link('loc5', 'dhis2', 'prop-5', 1000)},
+  ${link('loc5', 'openlmis', 'prop-5b', 2000)};
 `;
 
 for (const engine of engineCases()) {
@@ -41,5 +45,8 @@ for (const engine of engineCases()) {
     t.equal((await store.getLink('delivery', 'd1'))?.primary, undefined, "d1's link read is the primary's");
     // a key that ends as a secondary's, but no job under the rest of it: not told, kept
     t.not((await store.getLink('delivery', 'd4'))?.primary, false, 'a job with no primary beside it: kept of record');
+    // registry propagation keys every system's job `…|<system>`, none the bare key: all kept
+    const propagated = await store.linksToUpstream('delivery', 'dhis2', ['up-loc5-dhis2']);
+    t.not(propagated[0]?.primary, false, "a propagation job's link (each system's key ends in it): kept");
   });
 }
