@@ -482,6 +482,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       dead: (dead.body?.jobs ?? []) as JobSummary[],
       listed: page.slice(0, JOB_PAGE),
       page: { offset, size: JOB_PAGE, more: page.length > JOB_PAGE },
+      ...(listed.status === 200 ? {} : { listRefused: { status: listed.status, problem: problemOf(listed) } }),
       filters,
       now: now(),
     };

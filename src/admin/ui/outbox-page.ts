@@ -30,6 +30,11 @@ export interface OutboxData {
   listed: JobSummary[];
   /** where the list starts, its page size, and whether more jobs follow */
   page: { offset: number; size: number; more: boolean };
+  /**
+   * Why the admin API refused the list (a filter naming no system: 404), when it did: said in
+   * place of the list, never drawn as an empty one ("No job matches" reads as nothing queued).
+   */
+  listRefused?: { status: number; problem: string };
   filters: { status?: string; system?: string };
   now: number;
 }
@@ -112,10 +117,19 @@ ${(d.counts.dead ?? 0) > d.dead.length ? html`<p data-testid="more-dead">The ${c
   <div><label for="o-system">System</label><select id="o-system" name="system">${opt('', 'Any system', d.filters.system)}${systems.map((s) => opt(s, s, d.filters.system))}</select></div>
   <button type="submit" class="secondary">Show</button>
 </form>
-<table aria-labelledby="list-title"><thead><tr><th scope="col">Job</th><th scope="col">State</th><th scope="col">Flow</th><th scope="col">System</th><th scope="col">Business key</th><th scope="col">Attempts</th><th scope="col">Created</th><th scope="col">Last error</th></tr></thead>
+${d.listRefused ? listRefusal(d.listRefused) : jobList(d)}`;
+}
+
+/** One page of the job list, with its pager. */
+function jobList(d: OutboxData): Html {
+  return html`<table aria-labelledby="list-title"><thead><tr><th scope="col">Job</th><th scope="col">State</th><th scope="col">Flow</th><th scope="col">System</th><th scope="col">Business key</th><th scope="col">Attempts</th><th scope="col">Created</th><th scope="col">Last error</th></tr></thead>
 <tbody>${d.listed.map((j) => html`<tr><td>${jobLink(j)}</td><td class="${statusClass(j.status)}">${j.status}</td><td>${j.flow}</td><td>${j.system}</td><td class="long">${j.idempotencyKey}</td><td>${j.attempts}</td><td>${j.createdAt}</td><td class="long">${j.lastError ?? ''}</td></tr>`)}</tbody></table>
 ${pager(d)}`;
 }
+
+/** The list the admin API refused, in its words (what it lacks or names wrongly). */
+const listRefusal = (r: { status: number; problem: string }) =>
+  html`<p role="alert" class="flash error" data-testid="list-refused">The job list was refused (${r.status}): ${r.problem}</p>`;
 
 /** "Jobs 101–200", with the previous and next pages (filters kept), oldest first. */
 function pager(d: OutboxData): Html | string {
