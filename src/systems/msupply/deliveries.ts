@@ -10,6 +10,7 @@ import {
 } from '../../domain/index.js';
 import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { MsupplyApi, ShipmentLineRow, ShipmentRow, StoreRow } from './api.js';
+import { writeOrLanded } from './landed-meanwhile.js';
 import { MSUPPLY, SHIPMENT_SYSTEM, deliveryLineId, otherPartyRef, storeRef } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { orderOfShipment } from './shipment-order.js';
@@ -354,21 +355,40 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       const steps = plan(delivery, shipment);
       await journal.run('delivered', async () => {
         const now = await currentShipment(store, shipment);
-        if (now.status === 'SHIPPED' || now.status === 'NEW')
-          await api.updateInboundShipment(store.id, { id: shipment.id, status: 'DELIVERED' });
-        return 'DELIVERED';
+        const due = (x: ShipmentRow) => x.status === 'SHIPPED' || x.status === 'NEW';
+        if (!due(now)) return 'DELIVERED';
+        // refused because another attempt moved it on first (landed-meanwhile.ts): it is delivered
+        return writeOrLanded(
+          async () => {
+            await api.updateInboundShipment(store.id, { id: shipment.id, status: 'DELIVERED' });
+            return 'DELIVERED';
+          },
+          async () => (due(await currentShipment(store, shipment)) ? undefined : 'DELIVERED'),
+        );
       });
       for (const step of steps) {
         await journal.run(`line:${step.line.id}`, async () => {
-          await api.updateInboundShipmentLine(store.id, { id: step.line.id, numberOfPacks: step.packs });
-          return step.packs;
+          // refused (CannotEditInvoice) once another attempt received it: with these same packs
+          return writeOrLanded(
+            async () => {
+              await api.updateInboundShipmentLine(store.id, { id: step.line.id, numberOfPacks: step.packs });
+              return step.packs;
+            },
+            async () => (received((await currentShipment(store, shipment)).status) ? step.packs : undefined),
+          );
         });
       }
       let status = await journal.run('received', async () => {
         const now = await currentShipment(store, shipment);
         if (received(now.status)) return now.status;
         // no receivedDatetime: that is backdating, refused on a shipment not yet received
-        return (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status;
+        return writeOrLanded(
+          async () => (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status,
+          async () => {
+            const later = await currentShipment(store, shipment);
+            return received(later.status) ? later.status : undefined;
+          },
+        );
       });
       if (deps.verify() && status !== 'VERIFIED') {
         // looks first, as 'received' does: a retry after a lost answer finds it VERIFIED, which
@@ -376,7 +396,10 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
         status = await journal.run('verified', async () => {
           const now = await currentShipment(store, shipment);
           if (now.status === 'VERIFIED') return now.status;
-          return (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'VERIFIED' })).status;
+          return writeOrLanded(
+            async () => (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'VERIFIED' })).status,
+            async () => ((await currentShipment(store, shipment)).status === 'VERIFIED' ? 'VERIFIED' : undefined),
+          );
         });
       }
       return {

@@ -7,6 +7,7 @@ import type { SearchCriteria, StepJournal, StockCapability, WriteResult } from '
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
 import type { AdjustmentReasonRow, ItemRow, ItemStatsRow, MsupplyApi, StockLineRow, StoreRow } from './api.js';
 import { makeMsupplyError, msupplyReason } from './errors.js';
+import { refusedWrite, writeOrLanded } from './landed-meanwhile.js';
 import { MSUPPLY, STORE_CODE_SYSTEM } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { msupplyLedgers } from './stock-ledger.js';
@@ -314,15 +315,18 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       if (existing?.status === 'FINALISED') return { system: MSUPPLY, ids: { stocktake: id }, status: 'active' };
       const p = await plan(report);
       await journal.run('insert-stocktake', async () => {
-        if (!(await api.stocktake(store.id, id))) {
+        const there = async () => ((await api.stocktake(store.id, id)) ? { id } : undefined);
+        if (await there()) return { id };
+        // refused because another attempt's insert landed first: that is this write (landed-meanwhile.ts)
+        return writeOrLanded(async () => {
           await api.insertStocktake(store.id, {
             id,
             createBlankStocktake: true,
             description: report.identifier ? `FHIR report ${key}` : 'FHIR report',
             comment: report.note,
           });
-        }
-        return { id };
+          return { id };
+        }, there);
       });
       for (const [i, line] of p.lines.entries()) {
         await journal.run(`line:${i}`, async () => {
@@ -330,28 +334,39 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
           const current = await api.stocktake(store.id, id);
           if (current?.lines.nodes.some((l) => l.id === lineId)) return { lineId };
           const reason = line.reasonId ? { reasonOptionId: line.reasonId } : {};
-          await api.insertStocktakeLine(
-            store.id,
-            line.stockLine
-              ? {
-                  id: lineId,
-                  stocktakeId: id,
-                  stockLineId: line.stockLine.id,
-                  countedNumberOfPacks: line.counted,
-                  ...reason,
-                }
-              : {
-                  id: lineId,
-                  stocktakeId: id,
-                  itemId: line.item.id,
-                  countedNumberOfPacks: line.counted,
-                  packSize: line.item.defaultPackSize,
-                  ...(line.batch ? { batch: line.batch } : {}),
-                  ...(line.expiry ? { expiryDate: line.expiry.slice(0, 10) } : {}),
-                  ...reason,
-                },
-          );
-          return { lineId };
+          // refused because another attempt inserted it, or finalised the stocktake, first
+          const landed = async () => {
+            const now = await api.stocktake(store.id, id);
+            return now?.status === 'FINALISED' || now?.lines.nodes.some((l) => l.id === lineId)
+              ? { lineId }
+              : undefined;
+          };
+          const insert = () =>
+            api.insertStocktakeLine(
+              store.id,
+              line.stockLine
+                ? {
+                    id: lineId,
+                    stocktakeId: id,
+                    stockLineId: line.stockLine.id,
+                    countedNumberOfPacks: line.counted,
+                    ...reason,
+                  }
+                : {
+                    id: lineId,
+                    stocktakeId: id,
+                    itemId: line.item.id,
+                    countedNumberOfPacks: line.counted,
+                    packSize: line.item.defaultPackSize,
+                    ...(line.batch ? { batch: line.batch } : {}),
+                    ...(line.expiry ? { expiryDate: line.expiry.slice(0, 10) } : {}),
+                    ...reason,
+                  },
+            );
+          return writeOrLanded(async () => {
+            await insert();
+            return { lineId };
+          }, landed);
         });
       }
       await journal.run('finalise', async () => {
@@ -361,6 +376,8 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         try {
           await finalise();
         } catch (err) {
+          // refused (CannotEditStocktake) because another attempt finalised it first: finalised is finalised
+          if (refusedWrite(err) && (await api.stocktake(store.id, id))?.status === 'FINALISED') return 'FINALISED';
           if (msupplyReason(err) !== SNAPSHOT_MISMATCH) throw err;
           // the stock moved between a line's snapshot and now (dispensed meanwhile, or a retry long
           // after its lines went in): Open mSupply refuses to finalise on a stale snapshot, so every
