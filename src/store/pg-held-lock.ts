@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { isDatabaseAway } from './database-away.js';
-import { poolHasRoom, queueStandby, type LockStandby } from './pg-lock-standby.js';
+import { queueStandby, type LockStandby } from './pg-lock-standby.js';
 
 /** How often the lock's session is asked whether it still lives while nothing else is heard from it. */
 export const LOCK_CHECK_MS = 1_000;
@@ -117,7 +117,7 @@ export class HeldAdvisoryLock {
     this.stop('the store was closed with the run still going');
     const standby = this.standby;
     this.standby = undefined;
-    if (standby) destroyStandby(standby); // the pool's end waits for every client given out
+    if (standby) destroyStandby(standby); // on a connection of its own: closed with the store
     const client = this.client;
     this.client = undefined;
     if (!client) return;
@@ -136,17 +136,19 @@ export class HeldAdvisoryLock {
   }
 
   /**
-   * A standby queued, in the background, when there is none and the pool gives a connection at
-   * once (never waited for: a busy pool's queries come first; then a cut is retaken as before).
+   * A standby queued, in the background, when there is none: on a connection of its own, never
+   * one of the pool's (pg-lock-standby.ts); one that cannot be opened is asked for at the next check.
    */
   private keepStandby(): void {
     // not while a retake asks on new sessions: a standby granted meanwhile would read as another holder
     if (this.standby || this.queueing || this.moving || this.stopped || this.controller.signal.aborted) return;
-    if (!poolHasRoom(this.pool)) return;
     this.queueing = queueStandby(this.pool, this.name)
       .then(
         (standby) => {
           if (!standby) return;
+          // dropped (the store closed) or stopped while it was opened: nobody would give it back
+          // (release waits for it instead, and gives it back after the holder's unlock)
+          if (this.controller.signal.aborted) return destroyStandby(standby);
           this.standby = standby;
           void standby.granted.then((session) => this.standbyGranted(standby, session));
         },
@@ -176,7 +178,7 @@ export class HeldAdvisoryLock {
     this.keepStandby();
   }
 
-  /** After the unlock: the standby's wait ends (granted the lock just given back, or failed); unlocked, pooled. */
+  /** After the unlock: the standby's wait ends (granted the lock just given back, or failed); unlocked, closed. */
   private async giveBackStandby(standby: LockStandby): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.checkMs)));

@@ -1,5 +1,6 @@
 /**
- * The standby session a running job keeps queued for its own lock (pg-lock-standby.ts): it may
+ * The standby session a running job keeps queued for its own lock (pg-lock-standby.ts): on a
+ * connection of its own, never one of the store's pool (it waits for the whole run), and it may
  * hold the lock only for the run it stands by. A run stopped (its lock lost) whose standby is
  * granted later must not keep that lock, nor its connection: every other instance's next run of
  * the job would be refused until the process ends. Real PostgreSQL for the lock queue.
@@ -8,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import type pg from 'pg';
 import pgLib from 'pg';
 import t from 'tap';
+import { PostgresStore } from '../../../src/store/postgres.js';
 import { HeldAdvisoryLock, TAKE_LOCK_SQL, lockHolders, lockSessionOf } from '../../../src/store/pg-held-lock.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 import { waitFor } from '../../support/wait-for.js';
@@ -51,5 +53,40 @@ t.test(
     t.ok(got, "another instance's next run gets the lock");
     await waitFor('every connection back', () => pool.totalCount === pool.idleCount, 3_000).catch(() => undefined);
     t.equal(pool.totalCount - pool.idleCount, 0, 'no connection kept out of the pool');
+  },
+);
+
+t.test(
+  "PostgreSQL: running jobs' standbys take no connection of the store's pool",
+  { skip: postgres.skip },
+  async (t) => {
+    const { databaseUrl } = await freshStore(postgres, t);
+    const store = new PostgresStore(databaseUrl, 4);
+    t.teardown(() => store.close());
+    const pool = (store as unknown as { pool: pg.Pool }).pool;
+    const watch = new pgLib.Client({ connectionString: databaseUrl });
+    await watch.connect();
+    t.teardown(() => watch.end());
+    const waiting = async () =>
+      (await watch.query("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rowCount;
+    // two jobs running at once, each with its standby queued behind its lock
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const runs = ['schedule:a', 'schedule:b'].map((name) => store.withAdvisoryLock(name, () => finished));
+    await waitFor('both standbys queued', async () => (await waiting()) === 2, 10_000);
+    t.equal(pool.totalCount - pool.idleCount, 2, 'the pool lends the two holders only');
+    // two requests at once: each gets a connection without waiting for a run to end
+    const requests = [0, 1].map(() => pool.query('SELECT pg_sleep(0.3)'));
+    await new Promise((resolve) => setImmediate(resolve));
+    t.equal(pool.waitingCount, 0, 'no request waits for a connection');
+    await Promise.all(requests);
+    finish();
+    const ends = await Promise.all(runs);
+    t.same(
+      ends.map((e) => e.ran),
+      [true, true],
+    );
+    t.same(await lockHolders(watch, 'schedule:a'), [], 'given back, the standby too');
+    t.equal(await waiting(), 0, 'no standby left waiting');
   },
 );
