@@ -1,4 +1,4 @@
-import { serverFilterTime, serverWallTime } from './server-time.js';
+import { serverFilterTime, serverFilterTimeUpTo, serverWallTime } from './server-time.js';
 import { codeCandidates } from '../../domain/identifiers.js';
 import { BusinessRuleError } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
@@ -98,6 +98,10 @@ export async function itemsAt(deps: RtsDeps, uc: RtsUseCase, orgUnit: string) {
   return { codeOf, enrollmentOf };
 }
 
+/** Whether an instant is in the dates asked (what DHIS2's occurredAfter/occurredBefore listed may exceed). */
+const within = (at: string, dates: { from?: string; to?: string }) =>
+  (!dates.from || Date.parse(at) >= Date.parse(dates.from)) && (!dates.to || Date.parse(at) <= Date.parse(dates.to));
+
 /** RTS transactions at a facility → stock reports: distributions and discards as subtractions, corrections as counts. */
 export async function readTransactions(
   deps: RtsDeps,
@@ -112,7 +116,8 @@ export async function readTransactions(
       programStage: uc.stage,
       orgUnit: ou.id,
       occurredAfter: serverFilterTime(dates.from, zone),
-      occurredBefore: serverFilterTime(dates.to, zone),
+      // its end in an hour a clock change repeats takes in the whole hour, narrowed below (within)
+      occurredBefore: serverFilterTimeUpTo(dates.to, zone),
       fields: 'event,status,orgUnit,trackedEntity,enrollment,occurredAt,updatedAt,dataValues[dataElement,value]',
     }),
     itemsAt(deps, uc, String(ou.id)),
@@ -133,6 +138,7 @@ export async function readTransactions(
     if (!kind || !Number.isFinite(Number(raw))) return [];
     const q = Number(raw);
     const at = dhis2Instant(e.occurredAt, zone) ?? new Date().toISOString();
+    if (!within(at, dates)) return [];
     const to = value(uc.distributed?.to);
     return [
       {
@@ -157,7 +163,7 @@ export async function readTransactions(
           },
         ],
         source: { system: DHIS2_SYSTEM, id: String(e.event) },
-        lastUpdated: dhis2Instant(e.updatedAt),
+        lastUpdated: dhis2Instant(e.updatedAt, zone),
       },
     ];
   });
