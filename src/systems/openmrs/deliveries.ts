@@ -1,4 +1,4 @@
-import { BusinessRuleError } from '../../domain/errors.js';
+import { BusinessRuleError, ConflictError } from '../../domain/errors.js';
 import { orderNamedBy } from '../../domain/delivery.js';
 import { orderLineId } from '../../domain/line-ids.js';
 import { firstRepeatedLine } from '../../domain/repeated-lines.js';
@@ -227,15 +227,37 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     return short;
   };
 
+  /**
+   * The receipt approved already when its correction is due (OpenMRS's approver, in full, after
+   * this write chose it): it can no longer be returned, and its update is OpenMRS's bare 400 "can
+   * not be modified". A 409 naming the completion instead: who did it (refuseCompletedByAnother),
+   * or, the operation's own number, that the quantities it holds stand. Nothing is changed.
+   */
+  const refuseApprovedReceipt = async (op: Json, delivery: Delivery): Promise<void> => {
+    const completed = { ...op, status: 'COMPLETED' };
+    await refuseCompletedByAnother(completed, delivery, numberOf(op), deps.confirmedBy);
+    throw new ConflictError(
+      `OpenMRS stock operation ${numberOf(op).value} (${String(op.uuid)}) was approved with the quantities sent before the quantities received could be recorded: this delivery (${delivery.identifier.value}) applies nothing more; a correction is OpenMRS's (an adjustment)`,
+      409,
+      ['Delivery.lines'],
+    );
+  };
+
   /** RETURN, change the lines to the quantities received, SUBMIT again: each step once, journaled. */
   const correctReceipt = async (
-    uuid: string,
+    op: Json,
     short: { uuid: string; quantity: number }[],
     delivery: Delivery,
     journal: StepJournal,
   ) => {
+    const uuid = String(op.uuid);
     await journal.run('return-receipt', () =>
-      actOn(client, uuid, 'RETURN', ['SUBMITTED'], `received less than sent (${delivery.identifier.value})`),
+      actOn(client, uuid, 'RETURN', ['SUBMITTED'], `received less than sent (${delivery.identifier.value})`, {
+        sending: async () => {},
+        past: async (status) => {
+          if (status === 'COMPLETED') await refuseApprovedReceipt(op, delivery);
+        },
+      }),
     );
     await journal.run('correct-receipt', async () => {
       if (!short.length) return 'RETURNED';
@@ -384,7 +406,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       const short = receipt ? await shortLines(op, delivery) : [];
       // corrected by an earlier attempt whose answer was lost: still to be submitted again
       const corrected = receipt && op.status === 'RETURNED' && CORRECTED.test(String(op.remarks ?? ''));
-      if (short.length || corrected) await correctReceipt(String(op.uuid), short, delivery, journal);
+      if (short.length || corrected) await correctReceipt(op, short, delivery, journal);
       const status = receipt
         ? await completeOnce(op, delivery, journal, marksSent, ['approve-receipt', 'APPROVE', 'SUBMITTED'])
         : await completeOnce(op, delivery, journal, marksSent, ['complete-transfer', 'COMPLETE', 'DISPATCHED']);

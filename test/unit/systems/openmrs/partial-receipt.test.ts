@@ -279,3 +279,29 @@ t.test('a delivery read by its uuid answered by a page with a uuid of its own: a
   sb.faults.remove(page.id);
   t.equal((await c.deliveries!.get(receipt.uuid))?.identifier.value, receipt.operationNumber, 'read once it answers');
 });
+
+// found by review RB: the receipt approved in full in OpenMRS (its UI) between this write's choice
+// and its correction: the RETURN step found it completed and passed on, and the correction was
+// OpenMRS's 400 "can not be modified", a refusal naming no completion
+t.test('a receipt approved in OpenMRS before the correction: 409 naming the completion, nothing changed', async (t) => {
+  const { sb, c, submittedReceipt, onHand } = await setup(t);
+  const receipt = submittedReceipt();
+  const [d] = (await c.deliveries!.search({ facility: LOC.kilima, status: 'in-progress' })).items;
+  const journal = memoryJournal();
+  const lost = sb.faults.add({ method: 'POST', path: ACTION, action: { type: 'status', status: 502 }, times: 1 });
+  const first = await failure(c.deliveries!.confirm(receivedShort(d, 20), journal));
+  t.equal(first.transient, true, `the RETURN not sent: ${first.message}`);
+  sb.faults.remove(lost.id);
+  t.equal(sb.stock.operations.get(receipt.uuid)!.status, 'SUBMITTED');
+  sb.stock.act({ name: 'APPROVE', uuid: receipt.uuid }); // OpenMRS's approver, in full
+  const after = onHand(ZINC);
+  const err = await failure(c.deliveries!.confirm(receivedShort(d, 20), journal));
+  t.match(
+    err,
+    { status: 409, message: /OP-\d+ \(\S+\) was approved with the quantities sent before the quantities received/ },
+    `names the completion: ${err.message}`,
+  );
+  t.notMatch(err.message, /can not be modified/, "not OpenMRS's bare refusal of the update");
+  t.equal(onHand(ZINC), after, 'nothing changed');
+  t.equal(sb.stock.operations.get(receipt.uuid)!.status, 'COMPLETED');
+});
