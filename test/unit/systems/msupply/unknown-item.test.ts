@@ -99,3 +99,25 @@ t.test("a line insert refused for the user's permission keeps its own words, not
   t.notMatch(err.message, /refused the line for item/, 'not blamed on the line');
   t.notSame(err.issues[0].expression, ['Order.lines[0].product'], "nor pointing at the line's product");
 });
+
+t.test("a DHIS2 requisition's item gone before its response line insert: refused naming the line", async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  rig.sb.faults.add({ operation: 'insertResponseRequisitionLine', action: { type: 'delay', ms: 400 }, times: 1 });
+  const rts = {
+    ...order('RTS-UNKNOWN-1', [{ gtin: ORS, qty: 20 }]),
+    facility: { identifier: { system: 'https://dhis2.example.org/orgUnit-code', value: 'CL-WEST' } },
+  };
+  const responded = failure(rig.connector.fulfilment.respond(rts, new MemoryJournal()));
+  while (!rig.sb.calls.some((c) => c.operation === 'insertResponseRequisitionLine'))
+    await new Promise((r) => setTimeout(r, 5));
+  rig.sb.state.items.delete('item-ors');
+  const err = await responded;
+  t.equal(err.transient, false, `not retried: ${err.message}`);
+  t.equal(err.status, 422);
+  t.match(
+    err.message,
+    /Order\.lines\[0\]: Open mSupply refused the line for item ORS205S in store WH-CENTRAL \(insertResponseRequisitionLine answered errors: Bad user input/,
+  );
+  t.same(err.issues[0].expression, ['Order.lines[0].product']);
+});
