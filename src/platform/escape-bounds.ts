@@ -21,6 +21,17 @@ function startsEscape(text: string, at: number): boolean {
 }
 
 /**
+ * 1 when the character at `at` is the low half of a surrogate pair: a backslash before an astral
+ * character (`\😀` in text that is not JSON) is taken with the whole character, as a mask that
+ * ended between the halves left a lone half, written out as U+FFFD.
+ */
+function lowHalf(text: string, at: number): number {
+  const code = text.charCodeAt(at);
+  const before = text.charCodeAt(at - 1);
+  return code >= 0xdc00 && code <= 0xdfff && before >= 0xd800 && before <= 0xdbff ? 1 : 0;
+}
+
+/**
  * The escape that holds both the characters before and at `at` (a cut at `at` would split it), or
  * undefined.
  */
@@ -28,7 +39,8 @@ function escapeAcross(text: string, at: number): Span | undefined {
   for (let k = at - 1; k >= 0 && k > at - LONGEST_ESCAPE; k--) {
     if (text.charCodeAt(k) !== BACKSLASH || !startsEscape(text, k)) continue;
     // escapes never overlap: the nearest one starting before `at` is the only one that may cover it
-    const length = text[k + 1] === 'u' && HEX4.test(text.slice(k + 2, k + 6)) ? LONGEST_ESCAPE : 2;
+    const length =
+      text[k + 1] === 'u' && HEX4.test(text.slice(k + 2, k + 6)) ? LONGEST_ESCAPE : 2 + lowHalf(text, k + 2);
     return k + length > at ? [k, Math.min(k + length, text.length)] : undefined;
   }
   return undefined;

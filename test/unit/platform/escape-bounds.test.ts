@@ -94,3 +94,15 @@ t.test('the OpenHIM envelope stays JSON, assembled or in one pass', async (t) =>
   t.equal(openHimEnvelopeText(input), whole, 'assembled from pieces: byte-equal');
   t.notMatch(whole, 'imda-Secret9');
 });
+
+t.test('a mask ending on a backslash before an astral character takes it whole', async (t) => {
+  // not JSON (there such a backslash is escaped): a mask widened by one code unit split the pair,
+  // and the lone low half went out as U+FFFD
+  const r = redactorOf('u00e9-Pwa\\');
+  const lone = /(?<![\ud800-\udbff])[\udc00-\udfff]|[\ud800-\udbff](?![\udc00-\udfff])/;
+  for (const pad of ['', 'p'.repeat(600)]) {
+    const out = r.redact(`${pad}said u00e9-Pwa\\😀 then`);
+    t.equal(out, `${pad}said ${MASK} then`, `${pad.length + 24} characters`);
+    t.notMatch(out, lone, 'no half of a pair alone');
+  }
+});
