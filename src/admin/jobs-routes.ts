@@ -3,6 +3,7 @@ import { operationOutcome } from '../fhir/outcome.js';
 import type { JobView, Scheduler, TickOutcome } from '../jobs/index.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import type { JobRun, Store } from '../store/types.js';
+import { knownQueryOnly } from './known-query.js';
 
 export interface JobsAdminOptions {
   store: Store;
@@ -59,6 +60,8 @@ export function manualRunAnswer(name: string, outcome: TickOutcome): { status: n
   };
 }
 
+const JOBS_QUERY = { limit: { type: 'integer', minimum: 1, maximum: 200, default: 10 } } as const;
+
 const nameParams = {
   type: 'object',
   required: ['name'],
@@ -72,12 +75,9 @@ export const jobsAdminRoutes: FastifyPluginAsync<JobsAdminOptions> = async (app,
   app.get(
     '/jobs',
     {
-      schema: {
-        querystring: {
-          type: 'object',
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 10 } },
-        },
-      },
+      // a typo (`?limt=1`) is a 400 naming it, as every admin list answers, not the default page
+      preValidation: knownQueryOnly(JOBS_QUERY),
+      schema: { querystring: { type: 'object', properties: JOBS_QUERY } },
     },
     async (req) => ({ jobs: await jobsOverview(opts.store, opts.scheduler, (req.query as { limit: number }).limit) }),
   );
