@@ -7,9 +7,9 @@ import type { OutboxJob } from '../store/types.js';
  * An in-progress delivery is a draft (OpenLMIS's proof of delivery saved, not confirmed; DHIS2's
  * events left active), and an app saves its draft as often as it counts again. Each draft of
  * other content is a write of its own, keyed after the delivery's own key: the first
- * `|in-progress`, the next `|in-progress:2`, and so on. A draft sent again is the draft it equals
- * (answered as that write, nothing written again), whichever it was; one of new content is the
- * next number, and replaces the earlier upstream. The key of a completed write has no mark, so the
+ * `|in-progress`, the next `|in-progress:2`, and so on. The last draft sent again is that draft
+ * (answered as that write, nothing written again); one of other content than the last (new, or
+ * an earlier one's counted back) is the next number, and replaces the earlier upstream. The key of a completed write has no mark, so the
  * confirmation after the drafts is a write of its own too.
  */
 const IN_PROGRESS = '|in-progress';
@@ -38,10 +38,13 @@ export async function draftJobs(jobsUnder: (mark: string) => Promise<OutboxJob[]
 }
 
 /**
- * The in-progress delivery `d` numbered as the draft it is (others unchanged): the number of the
- * draft it equals (`same`: the outbox's same-write comparison of a held payload and `d`), else the
- * one after the last. A new draft while the last is still waiting to be delivered (or being
- * delivered) is a 409: delivered in either order, the earlier could end up over the later.
+ * The in-progress delivery `d` numbered as the draft it is (others unchanged): the last draft's
+ * number when it equals that one (`same`: the outbox's same-write comparison of a held payload
+ * and `d`), a draft sent again; else the one after the last. Only the last: the upstream holds the
+ * last draft, so one equal to an earlier draft (counted back: A, B, then A again) is a new draft,
+ * saved again; answered as that earlier write, the upstream would keep B while the app was told
+ * A is saved. A new draft while the last is still waiting to be delivered (or being delivered) is
+ * a 409: delivered in either order, the earlier could end up over the later.
  * `jobsUnder(mark)`: the jobs under the delivery's key with that mark.
  */
 export async function numberedDraft(
@@ -55,10 +58,10 @@ export async function numberedDraft(
   for (; n <= MOST_DRAFTS; n++) {
     const [job] = await jobsUnder(draftMark(n));
     if (!job) break;
-    const held = job.payload as Delivery;
-    if (same(held, { ...d, draft: held.draft })) return withDraft(d, n);
     last = job;
   }
+  const held = last?.payload as Delivery | undefined;
+  if (held && same(held, { ...d, draft: held.draft })) return withDraft(d, n - 1);
   if (last && (last.status === 'pending' || last.status === 'in-flight'))
     throw new ConflictError(earlierDraftWaiting(d, last), 409, ['SupplyDelivery.status']);
   return withDraft(d, n);

@@ -9,7 +9,7 @@
  */
 import t from 'tap';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { shippedDelivery, startRigOn, why } from '../../../support/openlmis-e2e.js';
+import { shippedDelivery, startRigOn, why, writesSince } from '../../../support/openlmis-e2e.js';
 import { deliveryJobs } from '../../../support/queued-deliveries.js';
 
 type Resource = Record<string, any>;
@@ -107,6 +107,34 @@ for (const engine of engineCases()) {
       const resent = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', draft(read, saved === a ? 1 : 0));
       t.equal(resent.status, 201, why(resent));
       t.equal(rig.lmis.sb.state.store.pods.get(podId)!.lineItems[0].quantityRejected, saved === a ? 1 : 0);
+    },
+  );
+}
+
+for (const engine of engineCases()) {
+  t.test(
+    `a draft counted back to an earlier one is saved again, not answered as it (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startRigOn(t, engine, { ADMIN_TOKEN: ADMIN });
+      const { read, podId } = await shippedDelivery(rig, 'LK-HC-105', 'RF-DRAFT-ABA', [
+        { productCode: 'EM-ORS', qty: 100 },
+      ]);
+      const rejected = () => rig.lmis.sb.state.store.pods.get(podId)!.lineItems[0].quantityRejected;
+      for (const [label, less] of [
+        ['a draft', 0],
+        ['corrected: a pack damaged', 1],
+        ['corrected back: none damaged after all', 0],
+      ] as const) {
+        const saved = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', draft(read, less));
+        t.equal(saved.status, 201, `${label}: ${why(saved)}`);
+        t.equal(rejected(), less, `${label}: the proof of delivery holds it`);
+      }
+      const before = rig.lmis.sb.state.requestCount();
+      const again = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', draft(read, 0));
+      t.equal(again.status, 200, `the latest sent again: ${why(again)}`);
+      t.same(writesSince(rig, before), [], 'nothing written again');
+      t.equal((await deliveryJobs(rig, ADMIN)).length, 3, 'three drafts, each written once');
     },
   );
 }

@@ -85,15 +85,11 @@ for (const engine of engineCases()) {
       t.same(correctedCounts.slice(1), counts.slice(1), 'and the others as counted');
       t.equal(pod().status, 'INITIATED', 'still a draft');
 
-      // each draft sent again is that draft: nothing written again, the latest counts kept
+      // the last draft sent again is that draft: nothing written again, its counts kept (one
+      // equal to an earlier draft is saved again: delivery-draft-races.test.ts)
       const before = rig.lmis.sb.state.requestCount();
-      for (const [label, less] of [
-        ['the corrected draft', 1],
-        ['the first draft', 0],
-      ] as const) {
-        const again = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', draft(read, less));
-        t.ok(again.status === 200 || again.status === 201, `${label} sent again: ${why(again)}`);
-      }
+      const again = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', draft(read, 1));
+      t.ok(again.status === 200 || again.status === 201, `the corrected draft sent again: ${why(again)}`);
       t.same(writesSince(rig, before), [], 'nothing written again');
       t.same(accepted(), correctedCounts, 'the corrected counts kept');
 
