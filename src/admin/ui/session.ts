@@ -106,10 +106,16 @@ function sameSecret(presented: string, current: string): boolean {
   return sameText(sha256(presented), sha256(current));
 }
 
+/** A cookie's value; undefined when absent or no valid %-encoding (a cut cookie is no session, not a 500). */
 export function cookieValue(request: FastifyRequest, name: string): string | undefined {
   for (const part of (request.headers.cookie ?? '').split(';')) {
     const [k, ...v] = part.trim().split('=');
-    if (k === name) return decodeURIComponent(v.join('='));
+    if (k !== name) continue;
+    try {
+      return decodeURIComponent(v.join('='));
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }
