@@ -343,6 +343,24 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       return requisitionLineNode(state, line);
     },
 
+    // request_requisition_line/delete.rs: the line must exist (RecordNotFound), be of this store's
+    // request requisition (NotThisStoreRequisition, NotARequestRequisition: "Bad user input") and
+    // that requisition a DRAFT (CannotEditRequisition)
+    deleteRequestRequisitionLine: ({ storeId, input }, ctx) => {
+      inStore(ctx, storeId);
+      const { state } = ctx;
+      const line = state.requisitionLines.get(input.id);
+      if (!line) return { __typename: 'DeleteRequestRequisitionLineError', error: recordNotFound() };
+      const r = state.requisitions.get(line.requisitionId)!;
+      if (r.storeId !== storeId) throw badUserInput('NotThisStoreRequisition');
+      if (r.type !== 'REQUEST') throw badUserInput('NotARequestRequisition');
+      if (r.status !== 'DRAFT')
+        return typedError('DeleteRequestRequisitionLineError', 'CannotEditRequisition', 'Cannot edit requisition');
+      state.requisitionLines.delete(line.id);
+      state.applied.push({ mutation: 'deleteRequestRequisitionLine', id: line.id });
+      return { __typename: 'DeleteResponse', id: line.id };
+    },
+
     updateRequestRequisition: ({ storeId, input }, ctx) => {
       inStore(ctx, storeId);
       const { state } = ctx;

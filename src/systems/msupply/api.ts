@@ -362,6 +362,14 @@ export function createMsupplyApi(client: MsupplyClient) {
         })
       ).updateRequestRequisitionLine;
     },
+    async deleteRequestRequisitionLine(storeId: string, input: { id: string }) {
+      return (
+        await client.request<{ deleteRequestRequisitionLine: { id: string } }>({
+          query: Q.DELETE_REQUEST_REQUISITION_LINE,
+          variables: { storeId, input },
+        })
+      ).deleteRequestRequisitionLine;
+    },
     async updateRequestRequisition(
       storeId: string,
       input: { id: string; status?: 'SENT'; theirReference?: string; comment?: string },

@@ -281,6 +281,24 @@ export const INSERT_REQUEST_REQUISITION_LINE = /* GraphQL */ `
   }
 `;
 
+/** Only while the requisition is DRAFT (CannotEditRequisition after). */
+export const DELETE_REQUEST_REQUISITION_LINE = /* GraphQL */ `
+  mutation deleteRequestRequisitionLine($storeId: String!, $input: DeleteRequestRequisitionLineInput!) {
+    deleteRequestRequisitionLine(storeId: $storeId, input: $input) {
+      __typename
+      ... on DeleteResponse {
+        id
+      }
+      ... on DeleteRequestRequisitionLineError {
+        error {
+          __typename
+          description
+        }
+      }
+    }
+  }
+`;
+
 export const UPDATE_REQUEST_REQUISITION_LINE = /* GraphQL */ `
   mutation updateRequestRequisitionLine($storeId: String!, $input: UpdateRequestRequisitionLineInput!) {
     updateRequestRequisitionLine(storeId: $storeId, input: $input) {

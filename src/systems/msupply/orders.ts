@@ -13,6 +13,7 @@ import { orderChanges } from './order-change.js';
 import { itemsByCode, lineRefused, requisitionLines, type RequisitionLine } from './requisition-lines.js';
 import { writeOrLanded } from './landed-meanwhile.js';
 import { settleLine } from './requisition-line-step.js';
+import { dropFormerLines } from './former-lines.js';
 
 /**
  * SupplyRequest → an Open mSupply request requisition (an internal order from the facility's
@@ -128,6 +129,8 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
         }),
       );
     }
+    // a change of an order whose first write stopped before the send drops lines too
+    await journal.run('former-lines', () => dropFormerLines(api, storeId, id, p.lines));
     const status = await journal.run('send', async () => {
       const current = await createdRequisition(api, storeId, id, 'requisition');
       if (current.status !== 'DRAFT') return current.status;

@@ -119,7 +119,7 @@ t.test('a crash between the lines and SENT: the journal resumes at SENT', async 
   await failure(rig.connector.orders!.submit(o, journal));
   t.same(
     [...journal.steps.keys()],
-    ['insert-requisition', 'line:AMX250T', 'line:ORS205S'],
+    ['insert-requisition', 'line:AMX250T', 'line:ORS205S', 'former-lines'],
     'insert and lines done, SENT not',
   );
   const lineWrites = rig.sb.state.applied.filter((a) => a.mutation.includes('Line')).length;
