@@ -267,10 +267,22 @@ export class HeldAdvisoryLock {
       clearTimeout(timer);
       if (this.client) return 'held';
       if (this.standby !== standby) return 'failed';
-      const holders = await lockHolders(this.pool, this.name).catch(() => undefined);
+      let away = false;
+      const holders = await lockHolders(this.pool, this.name).catch((err: unknown) => {
+        away = isDatabaseAway(err);
+        return undefined;
+      });
       if (this.client) return 'held';
       const others = holders?.filter((h) => !sameSession(h, standby.session) && !(old && sameSession(h, old)));
       if (others && others.length > 0) return this.stopStandingBy(standby, `${why}; another instance holds it now`);
+      // nobody seen holding it, the database silent (its standby not cut): an outage, as the retake's
+      // (the tick tried again once it is back), not a lingering old session
+      if (Date.now() > giveUpAt && away)
+        return this.stopStandingBy(
+          standby,
+          `${why}; it could not be taken again, the database away for ${this.retakeWithinMs} ms`,
+          true,
+        );
       if (Date.now() > giveUpAt)
         return this.stopStandingBy(standby, `${why}; the old session still held it after ${this.retakeWithinMs} ms`);
       pauseMs = Math.min(pauseMs * 2, this.checkMs);
@@ -282,8 +294,8 @@ export class HeldAdvisoryLock {
    * destroyed), else granted later, once the other holder lets go, it would hold the job's lock
    * for a run that no longer goes on, refusing every instance's next run.
    */
-  private stopStandingBy(standby: LockStandby, why: string): 'stopped' {
-    this.stop(why);
+  private stopStandingBy(standby: LockStandby, why: string, databaseAway = false): 'stopped' {
+    this.stop(why, databaseAway);
     if (this.standby === standby) {
       this.standby = undefined;
       destroyStandby(standby);

@@ -3,7 +3,9 @@
  * connection of its own, never one of the store's pool (it waits for the whole run), and it may
  * hold the lock only for the run it stands by. A run stopped (its lock lost) whose standby is
  * granted later must not keep that lock, nor its connection: every other instance's next run of
- * the job would be refused until the process ends. Real PostgreSQL for the lock queue.
+ * the job would be refused until the process ends. A database gone silent (the standby neither
+ * granted nor cut) stops the run as an outage, as the retake without a standby did. Real
+ * PostgreSQL for the lock queue; fakes for the silent database.
  */
 import { EventEmitter } from 'node:events';
 import type pg from 'pg';
@@ -88,5 +90,52 @@ t.test(
     );
     t.same(await lockHolders(watch, 'schedule:a'), [], 'given back, the standby too');
     t.equal(await waiting(), 0, 'no standby left waiting');
+  },
+);
+
+/** A standby's client that connects and names its backend, then waits for the lock for ever (a silent server). */
+class SilentStandbyClient extends EventEmitter {
+  async connect() {}
+  query(sql: string | { text: string }): Promise<{ rows: Record<string, unknown>[] }> {
+    const text = typeof sql === 'string' ? sql : sql.text;
+    if (/pg_advisory_lock/.test(text)) return new Promise(() => undefined);
+    return Promise.resolve({ rows: [{ pid: 77, since: '2026-12-06 10:00:02+00' }] });
+  }
+  async end() {}
+}
+
+t.test(
+  'the database silent after the cut: the run is stopped as for the database away, not another holder',
+  async (t) => {
+    // pg's own words for a pool that cannot open a connection in time: the database away
+    const silent = () => new Error('timeout exceeded when trying to connect');
+    const pool = {
+      Client: SilentStandbyClient,
+      options: {},
+      async connect() {
+        throw silent();
+      },
+      async query() {
+        throw silent();
+      },
+    };
+    const cut = Object.assign(new EventEmitter(), { release() {} });
+    const old = { pid: 4242, since: '2026-12-06 10:00:00+00' };
+    const lock = new HeldAdvisoryLock(
+      pool as unknown as pg.Pool,
+      cut as unknown as pg.PoolClient,
+      'schedule:x',
+      20,
+      200,
+      old,
+    );
+    await waitFor('the standby queued', () => lock.standbyQueued, 5_000);
+    cut.emit('end'); // the holder's session stopped answering
+    await waitFor('the run stopped', () => lock.signal.aborted, 5_000);
+    const reason = lock.signal.reason as { databaseAway?: boolean; message?: string };
+    t.equal(reason.databaseAway, true, 'lost to the database away: the tick is tried again once it is back');
+    t.match(reason.message, /could not be taken again, the database away/);
+    t.notMatch(reason.message, /old session/, 'no old session was seen holding it');
+    await lock.release();
   },
 );
