@@ -9,6 +9,7 @@ import type { AuditEntry, Store } from '../store/types.js';
 import { oneReviewAtATime } from '../registry/review-lock.js';
 import { assertShownInstant, sameInstant } from '../registry/shown-instant.js';
 import { knownFieldsOnly } from './known-query.js';
+import { checkedActor } from './actor-name.js';
 
 export interface ReviewUndoOptions {
   store: Store;
@@ -82,7 +83,7 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
       const header = req.headers['x-actor'];
       const actor = (Array.isArray(header) ? header[0] : header)?.trim();
       if (!actor) throw new InvalidInputError('say who undoes: X-Actor header', 'actor');
-      if (actor === 'auto') throw new InvalidInputError('"auto" is reserved for the matcher', 'actor');
+      checkedActor(actor, 'actor');
       const subject = `${system}/${systemId}`;
       const { decidedBy: expected, decidedAt: decision } = (req.body ?? {}) as {
         decidedBy?: string;

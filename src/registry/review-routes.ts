@@ -14,6 +14,7 @@ import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import { offsetSchema } from '../admin/offset-schema.js';
 import { assertShownInstant, sameInstant } from './shown-instant.js';
 import { knownBodyOnly, knownFieldsOnly, knownQueryOnly } from '../admin/known-query.js';
+import { checkedActor } from '../admin/actor-name.js';
 
 export interface ReviewRoutesOptions {
   store: Store;
@@ -75,8 +76,7 @@ function actorOf(request: FastifyRequest, body: ReviewBody): string {
   const header = request.headers['x-actor'];
   const actor = (Array.isArray(header) ? header[0] : header)?.trim() || body.actor?.trim();
   if (!actor) throw new InvalidInputError('say who decides: X-Actor header or body "actor"', 'actor');
-  if (actor === 'auto') throw new InvalidInputError('"auto" is reserved for the matcher', 'actor');
-  return actor;
+  return checkedActor(actor, 'actor');
 }
 
 /**

@@ -6,6 +6,7 @@ import { PROPAGATION_STATES, type PropagationFilter, type Store } from '../../st
 import type { Propagator } from './propagator.js';
 import { propagationStatus } from './status.js';
 import { offsetSchema } from '../../admin/offset-schema.js';
+import { checkedActor } from '../../admin/actor-name.js';
 import { knownQueryOnly } from '../../admin/known-query.js';
 
 const PROPAGATION_QUERY = {
@@ -103,6 +104,5 @@ function registryIdFilter(value: string | undefined): string | undefined {
 function actorOf(header: string | string[] | undefined): string {
   const actor = (Array.isArray(header) ? header[0] : header)?.trim();
   if (!actor) throw new InvalidInputError('say who releases held changes: X-Actor header', 'actor');
-  if (actor === 'auto') throw new InvalidInputError('"auto" is reserved for the matcher', 'actor');
-  return actor;
+  return checkedActor(actor, 'actor');
 }
