@@ -78,7 +78,9 @@ export function decodeDelivery(src: DeliverySources, lookups: DeliveryLookups): 
       product,
       quantityShipped: { value: s.quantityShipped ?? 0, unit: 'pack' },
       ...(lot ? { lot } : {}),
-      ...(confirmed && podLine ? confirmedFields(podLine, lookups) : {}),
+      // a draft's counts too (the POD saved, not confirmed): read without them, a client saving
+      // the draft back as read (another device, a changed receiver) would save it uncounted
+      ...(podLine ? confirmedFields(podLine, lookups) : {}),
     };
   });
   const productKeys = new Map(lines.map((l) => [`${l.product.system}|${l.product.code}`, l.product]));

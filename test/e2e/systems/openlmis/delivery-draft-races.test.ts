@@ -138,3 +138,36 @@ for (const engine of engineCases()) {
     },
   );
 }
+
+for (const engine of engineCases()) {
+  t.test(
+    `a saved draft reads with its counts, and is saved back with them (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startRigOn(t, engine, { ADMIN_TOKEN: ADMIN });
+      const { read, podId } = await shippedDelivery(rig, 'LK-HC-105', 'RF-DRAFT-READ', [
+        { productCode: 'EM-ORS', qty: 100 },
+      ]);
+      const pod = () => rig.lmis.sb.state.store.pods.get(podId)!.lineItems[0];
+      const saved = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', draft(read, 1));
+      t.equal(saved.status, 201, why(saved));
+      const counted = pod().quantityAccepted;
+      t.ok((counted ?? 0) > 0, 'the draft counted');
+
+      const got = await rig.fhir('GET', `/fhir/R5/SupplyDelivery/${podId}`);
+      t.equal(got.status, 200, why(got));
+      t.equal(got.body.status, 'in-progress');
+      t.equal(got.body.suppliedItem?.[0]?.quantity?.value, counted, 'the draft read with its count');
+
+      // another device reads the draft and saves it again, only the receiver changed
+      const { meta: _meta, ...asRead } = got.body;
+      const resaved = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${got.body.id}`, {
+        ...asRead,
+        receiver: [{ display: 'Nurse Wanjiru' }],
+      });
+      t.ok(resaved.status < 300, why(resaved));
+      t.equal(pod().quantityAccepted, counted, 'the count kept, not wiped');
+      t.equal(pod().quantityRejected, 1);
+    },
+  );
+}
