@@ -7,7 +7,7 @@
 import { ownStart, widenToEscapes } from '../platform/escape-bounds.js';
 import type { FormScanner } from '../platform/form-automaton.js';
 import { FormFinder } from '../platform/form-finder.js';
-import { maskSpansInJson, type JsonPlace } from '../platform/json-bare-masks.js';
+import { maskSpansInJson } from '../platform/json-bare-masks.js';
 import { literalSpans, SpanUnion, type Span } from '../platform/mask-spans.js';
 import { MASK, MIN_SECRET_LENGTH } from '../platform/redaction.js';
 import { formScanner } from '../platform/sparse-form-automaton.js';
@@ -237,22 +237,35 @@ function scannersOf(maskable: readonly string[]): Scanners {
  * characters): one indexOf per occurrence of a weak secret (`0000` in a megabyte of `0`)
  * gathered and sorted a million spans.
  */
-function maskLongText(text: string, scanners: Scanners, place: JsonPlace): string {
+function maskLongText(text: string, scanners: Scanners, raw: ReadonlySet<string>): string {
   scanners.automaton ??= formScanner(scanners.finder.forms);
   const union = new SpanUnion();
-  scanners.automaton.scan(text, (start, end) => union.add(ownStart(text, start), end));
-  return maskSpansInJson(text, union.spans(wholeEscapesIn(text)), MASK, place);
+  scanners.automaton.scan(text, (start, end) => union.add(matchStart(text, start, end, raw), end));
+  return maskSpansInJson(text, union.spans(wholeEscapesIn(text)), MASK, 'whole');
 }
 
 const wholeEscapesIn = (text: string) => (span: Span) => widenToEscapes(text, span);
+
+/**
+ * Where a match starts in the text's own terms (escape-bounds ownStart): after the escaped
+ * backslash of `\\` for an escaped form, whose `\` is an escape's and not the text's. A secret as
+ * given that starts with `\` matched there is the text's backslash, the string's last character
+ * when the rest crosses its closing quote (`\":{` in `"n1\\":{`): the whole escape is masked with
+ * it, else that character of the secret stood in clear.
+ */
+function matchStart(text: string, start: number, end: number, raw: ReadonlySet<string>): number {
+  const own = ownStart(text, start);
+  return own !== start && raw.has(text.slice(start, end)) ? start - 1 : own;
+}
 
 /**
  * Every occurrence masked as their union, each widened to whole JSON escapes as the redactor does
  * (escape-bounds): a body is scrubbed as text, and a secret after a newline's `\n` or before a
  * `\"` masked as `\**********` or `**********\"` left the JSON body it was in unparseable.
  */
-function maskLiterals(text: string, present: readonly string[], place: JsonPlace): string {
-  return maskSpansInJson(text, literalSpans(text, present).map(wholeEscapesIn(text)), MASK, place);
+function maskLiterals(text: string, present: readonly string[], raw: ReadonlySet<string>): string {
+  const spans = literalSpans(text, present).map(([start, end]): Span => [matchStart(text, start, end, raw), end]);
+  return maskSpansInJson(text, spans.map(wholeEscapesIn(text)), MASK, 'whole');
 }
 
 /**
@@ -267,68 +280,29 @@ function withJsonForms(secrets: readonly string[]): string[] {
 
 /**
  * Replaces literal occurrences of configured secrets (short values are skipped: they would mask
- * ordinary words). In a JSON text, a secret holding `"` is looked for inside each string and
- * between them, never across a string's bounds (see scrubBetweenQuotes).
+ * ordinary words). In a JSON text, a match across strings' bounds (a secret holding `"`, also one
+ * an upstream concatenated into JSON: `["bad a","b"]` for `a","b`) is masked in each string it
+ * touches, the quotes and punctuation kept (json-bare-masks): nothing of the secret but its
+ * punctuation stays, and the body stays JSON.
  */
 export function scrubSecretValues(text: string, secretValues: readonly string[]): string {
-  const maskable = withJsonForms(secretValues.filter((secret) => secret.length >= MIN_SECRET_LENGTH));
-  if (maskable.length === 0) return text;
-  const scrubbed = scrubLiterals(text, maskable, 'whole');
-  if (scrubbed === text || !maskable.some((form) => form.includes('"')) || !isJson(text)) return scrubbed;
-  return scrubBetweenQuotes(text, maskable);
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const BACKSLASH = 0x5c;
-
-/**
- * The JSON text scrubbed piece by piece between its own quotes (those that open or close a
- * string: in JSON a quote inside a string is always escaped). A secret holding `"` (`a","b`)
- * matched as text across two strings (the end of one value, the start of the next key): masked
- * there, it took the quotes with it and the body was no longer JSON, or its mask ran into the
- * one of the secret's escaped form and cut it short. Each string's own text is searched alone, so
- * only the escaped form of such a secret, inside a string, is masked.
- */
-function scrubBetweenQuotes(text: string, maskable: readonly string[]): string {
-  let out = '';
-  let from = 0;
-  // the text is JSON: it starts outside a string, and each unescaped quote opens or closes one
-  let place: JsonPlace = 'outside';
-  for (let at = text.indexOf('"'); at >= 0; at = text.indexOf('"', at + 1)) {
-    if (isEscaped(text, at)) continue;
-    out += `${scrubLiterals(text.slice(from, at), maskable, place)}"`;
-    place = place === 'outside' ? 'inside' : 'outside';
-    from = at + 1;
-  }
-  return out + scrubLiterals(text.slice(from), maskable, place);
-}
-
-/** Whether the character at `at` is escaped: an odd run of backslashes stands before it. */
-function isEscaped(text: string, at: number): boolean {
-  let run = 0;
-  for (let i = at - 1; i >= 0 && text.charCodeAt(i) === BACKSLASH; i--) run++;
-  return run % 2 === 1;
+  const raw = secretValues.filter((secret) => secret.length >= MIN_SECRET_LENGTH);
+  const maskable = withJsonForms(raw);
+  return maskable.length === 0 ? text : scrubLiterals(text, maskable, new Set(raw));
 }
 
 /**
- * Every occurrence of the forms in the text masked, with no regard for JSON strings' bounds; a
- * mask outside strings (a PIN as a JSON number) written as a string (json-bare-masks).
+ * Every occurrence of the forms in the text masked; in a JSON text, a mask outside strings (a PIN
+ * as a JSON number) written as a string and one across strings' bounds cut at them
+ * (json-bare-masks).
  */
-function scrubLiterals(text: string, maskable: readonly string[], place: JsonPlace): string {
+function scrubLiterals(text: string, maskable: readonly string[], raw: ReadonlySet<string>): string {
   if (text.length >= FINDER_FROM_LENGTH) {
     // a text holding none is the answer as it is
     const scanners = scannersOf(maskable);
-    return scanners.finder.holds(text) ? maskLongText(text, scanners, place) : text;
+    return scanners.finder.holds(text) ? maskLongText(text, scanners, raw) : text;
   }
   const present = maskable.filter((secret) => text.includes(secret));
   // the union of every occurrence: one secret's mask must not hide the start of another's
-  return present.length === 0 ? text : maskLiterals(text, present, place);
+  return present.length === 0 ? text : maskLiterals(text, present, raw);
 }

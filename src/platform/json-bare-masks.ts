@@ -17,7 +17,12 @@ export type JsonPlace = 'whole' | 'outside' | 'inside';
 
 const BACKSLASH = 0x5c;
 const QUOTE = 0x22;
-const OPENS_JSON = /^\s*[{[]/;
+/**
+ * An object, an array or a string (an OpenHIM body may be a JSON string alone: a secret holding
+ * `"` matched across its own quotes took them with it). Texts opening otherwise are not looked at
+ * as JSON: a plain-text answer of a PIN alone stays as it was masked.
+ */
+const OPENS_JSON = /^\s*[{["]/;
 
 /** A span and whether its mask is written as a JSON string. */
 type Mask = [start: number, end: number, quoted: boolean];
