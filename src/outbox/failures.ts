@@ -102,8 +102,13 @@ function failsSystem(err: unknown, system?: string): boolean {
  * source). That system being away is not this one failing, and must not open this one's breaker.
  */
 function ofAnotherSystem(err: unknown, system: string): boolean {
+  return otherSystemOf(err, system) !== undefined;
+}
+
+/** The system an error of another system than `system` names (UpstreamError.system), if it is one. */
+export function otherSystemOf(err: unknown, system: string): string | undefined {
   const of = (err as { system?: unknown } | null)?.system;
-  return typeof of === 'string' && of !== system;
+  return typeof of === 'string' && of !== system ? of : undefined;
 }
 
 /**

@@ -945,9 +945,10 @@ export class Outbox {
   /**
    * Whether `job`, failed at its last attempt, is held uncharged rather than dead-lettered
    * (last-attempt-hold.ts): its failure may be its system's and it has failed for less than
-   * heldAloneLimitMs, or the system fails its readiness check. Instances' breakers
-   * count apart, and a restarted one starts closed: attempts an open breaker would have held may
-   * have been charged, and an outage must dead-letter nothing however many instances charge it.
+   * heldAloneLimitMs, or the system it failed on (its own, or another met on the way) fails its
+   * readiness check. Instances' breakers count apart, and a restarted one starts closed: attempts
+   * an open breaker would have held may have been charged, and an outage must dead-letter nothing
+   * however many instances charge it; no breaker holds one failing on another system at all.
    * Without a check (the CLI's one process, whose breaker holds a down system's writes),
    * dead-lettered as before.
    */
@@ -958,8 +959,8 @@ export class Outbox {
       limitMs: heldAloneLimitMs(this.options.backoff),
       opensFirst: this.options.backoff.maxAttempts > this.options.breaker.consecutiveFailures,
     });
-    if (hold !== 'ask') return hold === 'held';
-    return (await this.systemAnswers(job.system).catch(() => false)) === false;
+    if (typeof hold === 'string') return hold === 'held';
+    return (await this.systemAnswers(hold.ask).catch(() => false)) === false;
   }
 
   /** When a write held at its last attempt is tried again: after the longest backoff, no sooner than it may land or was asked. */
