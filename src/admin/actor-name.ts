@@ -7,16 +7,46 @@ export const ACTOR_MAX = 200;
  * Who acts, as the audit trail, a crosswalk row's decidedBy and the console keep it: a name
  * given by an API caller (X-Actor, X-Admin-User, a body's `actor`), trimmed. A control character
  * (a line break, a tab, an escape) or a name of thousands of characters is refused (400 at
- * `where`) before anything is done, rather than stored with every decision it signs.
+ * `where`) before anything is done, rather than stored with every decision it signs. The length
+ * is counted in characters (code points), as the body schema's maxLength counts them, so a name
+ * in a script outside the Basic Multilingual Plane is not refused at half the length.
  */
 export function checkedActor(actor: string, where: string): string {
   if (actor === 'auto') throw new InvalidInputError('"auto" is reserved for the matcher', where);
-  if (actor.length > ACTOR_MAX)
-    throw new InvalidInputError(`${where} is ${actor.length} characters long; a name is at most ${ACTOR_MAX}`, where);
+  const length = [...actor].length;
+  if (length > ACTOR_MAX)
+    throw new InvalidInputError(`${where} is ${length} characters long; a name is at most ${ACTOR_MAX}`, where);
   if (/\p{Cc}/u.test(actor))
     throw new InvalidInputError(
       `${where} holds a control character (a line break, a tab, an escape); give the name on one line`,
       where,
     );
   return actor;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A name header (X-Actor, X-Admin-User) as its sender wrote it: the first value, trimmed. Node
+ * reads a header's bytes as Latin-1, so "Nguyễn" sent by curl as UTF-8 arrived as "Nguyá»\x85n":
+ * stored garbled, and since 0x85 reads as a control character, refused by checkedActor (as were
+ * most Arabic and many Polish or Vietnamese names). Bytes that are valid UTF-8 are read as
+ * UTF-8; anything else (plain ASCII, a Latin-1 sender, the console's in-process call, which
+ * passes the name as text) is left as it came.
+ */
+export function actorHeader(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined) return undefined;
+  return utf8Read(value).trim();
+}
+
+function utf8Read(value: string): string {
+  // only bytes (each unit ≤ 0xFF), and at least one non-ASCII: else there is nothing to reread
+  const codes = [...value].map((c) => c.codePointAt(0) ?? 0);
+  if (codes.every((c) => c < 0x80) || codes.some((c) => c > 0xff)) return value;
+  try {
+    return UTF8.decode(Buffer.from(value, 'latin1'));
+  } catch {
+    return value; // not UTF-8: a Latin-1 sender's name, kept as read
+  }
 }

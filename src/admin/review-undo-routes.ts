@@ -9,7 +9,7 @@ import type { AuditEntry, Store } from '../store/types.js';
 import { oneReviewAtATime } from '../registry/review-lock.js';
 import { assertShownInstant, sameInstant } from '../registry/shown-instant.js';
 import { knownFieldsOnly } from './known-query.js';
-import { checkedActor } from './actor-name.js';
+import { actorHeader, checkedActor } from './actor-name.js';
 
 export interface ReviewUndoOptions {
   store: Store;
@@ -80,10 +80,9 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
     },
     async (req) => {
       const { system, systemId } = req.params as { system: string; systemId: string };
-      const header = req.headers['x-actor'];
-      const actor = (Array.isArray(header) ? header[0] : header)?.trim();
-      if (!actor) throw new InvalidInputError('say who undoes: X-Actor header', 'actor');
-      checkedActor(actor, 'actor');
+      const given = actorHeader(req.headers['x-actor']);
+      if (!given) throw new InvalidInputError('say who undoes: X-Actor header', 'actor');
+      const actor = checkedActor(given, 'actor');
       const subject = `${system}/${systemId}`;
       const { decidedBy: expected, decidedAt: decision } = (req.body ?? {}) as {
         decidedBy?: string;

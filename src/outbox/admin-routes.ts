@@ -14,7 +14,7 @@ import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import { operationOutcome } from '../fhir/outcome.js';
 import { offsetSchema } from '../admin/offset-schema.js';
 import { knownQueryOnly } from '../admin/known-query.js';
-import { checkedActor } from '../admin/actor-name.js';
+import { actorHeader, checkedActor } from '../admin/actor-name.js';
 
 const JOBS_QUERY = {
   status: { type: 'string', enum: [...JOB_STATUSES] },
@@ -136,7 +136,7 @@ const statusQuery = {
 export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (app, opts) => {
   const guard = opts.preHandler ?? (opts.adminToken ? bearerCheck(opts.adminToken) : undefined);
   if (!guard) throw new Error('outboxAdminRoutes needs a preHandler or an adminToken');
-  const given = opts.actorOf ?? ((req: FastifyRequest) => String(req.headers['x-admin-user'] ?? 'admin'));
+  const given = opts.actorOf ?? ((req: FastifyRequest) => actorHeader(req.headers['x-admin-user']) ?? 'admin');
   // audited with the job: a name with a control character or thousands long is a 400, nothing done
   const actorOf = (req: FastifyRequest) => checkedActor(given(req).trim() || 'admin', 'X-Admin-User');
   app.addHook('preHandler', guard);

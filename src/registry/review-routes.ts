@@ -14,7 +14,7 @@ import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import { offsetSchema } from '../admin/offset-schema.js';
 import { assertShownInstant, sameInstant } from './shown-instant.js';
 import { knownBodyOnly, knownFieldsOnly, knownQueryOnly } from '../admin/known-query.js';
-import { checkedActor } from '../admin/actor-name.js';
+import { actorHeader, checkedActor } from '../admin/actor-name.js';
 
 export interface ReviewRoutesOptions {
   store: Store;
@@ -73,8 +73,7 @@ function operationOf(op: Op, body: ReviewBody): ReviewOperation {
 
 /** The reviewer: the `X-Actor` header, else the body's `actor`; required, and never 'auto'. */
 function actorOf(request: FastifyRequest, body: ReviewBody): string {
-  const header = request.headers['x-actor'];
-  const actor = (Array.isArray(header) ? header[0] : header)?.trim() || body.actor?.trim();
+  const actor = actorHeader(request.headers['x-actor']) || body.actor?.trim();
   if (!actor) throw new InvalidInputError('say who decides: X-Actor header or body "actor"', 'actor');
   return checkedActor(actor, 'actor');
 }

@@ -6,7 +6,7 @@ import { PROPAGATION_STATES, type PropagationFilter, type Store } from '../../st
 import type { Propagator } from './propagator.js';
 import { propagationStatus } from './status.js';
 import { offsetSchema } from '../../admin/offset-schema.js';
-import { checkedActor } from '../../admin/actor-name.js';
+import { actorHeader, checkedActor } from '../../admin/actor-name.js';
 import { knownQueryOnly } from '../../admin/known-query.js';
 
 const PROPAGATION_QUERY = {
@@ -102,7 +102,7 @@ function registryIdFilter(value: string | undefined): string | undefined {
 
 /** Who releases: the X-Actor header, required (an unaudited release is refused before anything is done). */
 function actorOf(header: string | string[] | undefined): string {
-  const actor = (Array.isArray(header) ? header[0] : header)?.trim();
+  const actor = actorHeader(header);
   if (!actor) throw new InvalidInputError('say who releases held changes: X-Actor header', 'actor');
   return checkedActor(actor, 'actor');
 }

@@ -1,0 +1,126 @@
+/**
+ * A person's name as who acts, over real HTTP: curl sends a header's UTF-8 bytes as they are and
+ * Node reads them as Latin-1, so "Nguyễn" arrived as "Nguyá»\x85n". Since 0x85 reads as a control
+ * character, checkedActor refused such names (most Arabic names, many Vietnamese and Polish ones)
+ * as "holds a control character"; the others were stored garbled. They are now read as UTF-8 and
+ * stored as written. A body's `actor` is counted in characters, as its schema counts them: a
+ * name in an astral script is not refused at half its length. Both store engines.
+ */
+import t from 'tap';
+import Fastify from 'fastify';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { fhirErrorHandler } from '../../../src/fhir/outcome.js';
+import { reviewRoutes } from '../../../src/registry/review-routes.js';
+import { reviewUndoRoutes } from '../../../src/admin/review-undo-routes.js';
+import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
+import { propagationRoutes } from '../../../src/registry/propagation/routes.js';
+import type { Propagator } from '../../../src/registry/propagation/propagator.js';
+import { reconcileIntoStore } from '../../../src/registry/reconcile-run.js';
+import { deadJob } from '../../support/claimed-job.js';
+import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { countyFacility as fac } from '../../support/match-facilities.js';
+
+const TOKEN = 'actor-name-utf8-token';
+const VIETNAMESE = 'Nguyễn Văn An';
+const ARABIC = 'محمد الأمين';
+const POLISH = 'Łukasz Wójcik';
+
+/** A header value carrying `name`'s UTF-8 bytes, as curl -H 'X-Actor: …' sends them from a UTF-8 terminal. */
+const utf8Bytes = (name: string) => Buffer.from(name, 'utf8').toString('latin1');
+
+for (const engine of engineCases()) {
+  t.test(engine.name, { skip: engine.skip }, async (t) => {
+    const { store } = await freshStore(engine, t);
+    await reconcileIntoStore(
+      store,
+      'emr',
+      [fac('L4', 'Kasikeu', 'Kilome', 'Makueni')],
+      [fac('R4', 'Kasikeu Dispensary', 'Kilome', 'Makueni'), fac('R5', 'Kasikeu Health Centre', 'Kilome', 'Makueni')],
+    );
+    await deadJob(store, 'A1');
+    // the route is real; the propagator only counts (its planning has its own tests)
+    const propagator = { releaseHeld: async () => 0 } as unknown as Propagator;
+    const app = Fastify();
+    app.setErrorHandler(fhirErrorHandler);
+    await app.register(reviewRoutes, { prefix: '/admin', store, adminToken: TOKEN });
+    await app.register(reviewUndoRoutes, { prefix: '/admin', store, adminToken: TOKEN });
+    await app.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: TOKEN });
+    await app.register(propagationRoutes, { prefix: '/admin', store, propagator, adminToken: () => TOKEN });
+    t.teardown(() => app.close());
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const send = async (method: 'POST', path: string, headers: Record<string, string>, body?: object) => {
+      const r = await request(`${base}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${TOKEN}`,
+          ...headers,
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: r.statusCode, json: (await r.body.json()) as Record<string, unknown> };
+    };
+    const said = (r: { json: Record<string, unknown> }) => JSON.stringify(r.json.issue ?? 'done');
+
+    await t.test('a decision by a Vietnamese name in X-Actor is stored as written', async (t) => {
+      const r = await send(
+        'POST',
+        '/admin/reconcile/emr/L4/flag',
+        { 'x-actor': utf8Bytes(VIETNAMESE) },
+        { comment: 'check' },
+      );
+      t.equal(r.status, 200, said(r));
+      t.equal((await store.getCrosswalk('emr', 'L4'))?.decidedBy, VIETNAMESE);
+      t.match(await store.listAudit({ subject: 'emr/L4' }), [{ actor: VIETNAMESE, action: 'review.flag' }]);
+    });
+
+    await t.test('its undo by the same name, given in X-Actor and as decidedBy', async (t) => {
+      const r = await send(
+        'POST',
+        '/admin/reconcile/emr/L4/undo',
+        { 'x-actor': utf8Bytes(VIETNAMESE) },
+        { decidedBy: VIETNAMESE },
+      );
+      t.equal(r.status, 200, said(r));
+      const undone = (await store.listAudit({ subject: 'emr/L4' })).filter((a) => a.action === 'review.undo');
+      t.match(undone, [{ actor: VIETNAMESE }], 'the undo is audited by that name');
+      t.equal((await store.getCrosswalk('emr', 'L4'))?.state, 'review', 'the flag is taken back');
+    });
+
+    await t.test('an outbox retry by an Arabic name in X-Admin-User', async (t) => {
+      const r = await send('POST', '/admin/outbox/jobs/A1/retry', { 'x-admin-user': utf8Bytes(ARABIC) });
+      t.equal(r.status, 200, said(r));
+      t.match(await store.listAudit({ subject: 'A1' }), [{ actor: ARABIC, action: 'outbox.retry' }]);
+    });
+
+    await t.test('a release by a Polish name in X-Actor', async (t) => {
+      const r = await send('POST', '/admin/propagation/release', { 'x-actor': utf8Bytes(POLISH) });
+      t.equal(r.status, 200, said(r));
+      t.match(await store.listAudit({ subject: 'propagation' }), [{ actor: POLISH }]);
+    });
+
+    await t.test('a line break sent as UTF-8 bytes is still a control character', async (t) => {
+      const before = await store.getCrosswalk('emr', 'L4');
+      const r = await send(
+        'POST',
+        '/admin/reconcile/emr/L4/flag',
+        {},
+        { comment: 'check', actor: `${VIETNAMESE}\u0085forged` },
+      );
+      t.equal(r.status, 400);
+      t.match(r.json, { issue: [{ expression: ['actor'], diagnostics: /control character/ }] });
+      t.same(await store.getCrosswalk('emr', 'L4'), before, 'nothing decided');
+    });
+
+    await t.test("a body's actor of 150 astral characters is 150 long, not 300", async (t) => {
+      const name = '𞤀'.repeat(150); // Adlam, written for Fula
+      const r = await send('POST', '/admin/reconcile/emr/L4/flag', {}, { comment: 'check', actor: name });
+      t.equal(r.status, 200, said(r));
+      t.equal((await store.getCrosswalk('emr', 'L4'))?.decidedBy, name);
+      const long = await send('POST', '/admin/reconcile/emr/L4/flag', {}, { comment: 'check', actor: '𞤀'.repeat(201) });
+      t.equal(long.status, 400, 'past 200 characters it is refused');
+    });
+  });
+}
