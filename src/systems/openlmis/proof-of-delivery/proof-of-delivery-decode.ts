@@ -68,7 +68,6 @@ function confirmedFields(line: PodLineDto, lookups: DeliveryLookups): Partial<De
 
 export function decodeDelivery(src: DeliverySources, lookups: DeliveryLookups): Delivery {
   const identifier = deliveryIdentifierOf(src);
-  const confirmed = src.pod?.status === 'CONFIRMED';
   const lines: DeliveryLine[] = (src.shipment.lineItems ?? []).map((s) => {
     const product = productOf(s.orderable.id, lookups);
     const lot = lotOf(s.lot?.id, lookups);
@@ -96,10 +95,12 @@ export function decodeDelivery(src: DeliverySources, lookups: DeliveryLookups): 
     },
     destination: facilityRefOf(src.order.receivingFacility ?? src.order.requestingFacility) ?? {},
     supplier: facilityRefOf(src.order.supplyingFacility),
-    occurredAt: (confirmed ? src.pod?.receivedDate : src.shipment.shippedDate) ?? src.shipment.shippedDate ?? undefined,
-    receivedBy: confirmed ? (src.pod?.receivedBy ?? undefined) : undefined,
-    // confirmed: the date read is the day the confirmation gave (receivedDate, a date)
-    ...(confirmed && src.pod?.receivedDate ? { dateReceivedKept: 'day' as const } : {}),
+    // a draft's date and receiver too, once saved: read as shipped and unnamed, a draft saved
+    // back as read would replace them
+    occurredAt: src.pod?.receivedDate ?? src.shipment.shippedDate ?? undefined,
+    receivedBy: src.pod?.receivedBy ?? undefined,
+    // the date read is the day the confirmation (or the draft) gave (receivedDate, a date)
+    ...(src.pod?.receivedDate ? { dateReceivedKept: 'day' as const } : {}),
     lines,
     source: { system: LMIS_SYSTEM, id: src.pod?.id ?? src.shipment.id },
     lastUpdated: src.order.lastUpdatedDate ?? undefined,

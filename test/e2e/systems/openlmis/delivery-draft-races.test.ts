@@ -158,6 +158,10 @@ for (const engine of engineCases()) {
       t.equal(got.status, 200, why(got));
       t.equal(got.body.status, 'in-progress');
       t.equal(got.body.suppliedItem?.[0]?.quantity?.value, counted, 'the draft read with its count');
+      t.same(got.body.receiver, [{ display: 'Nurse Achieng' }], 'and its receiver');
+      t.match(got.body.occurrenceDateTime, /^2026-11-30/, 'and its date received');
+      const whole = rig.lmis.sb.state.store.pods.get(podId)!;
+      t.equal(whole.receivedBy, 'Nurse Achieng');
 
       // another device reads the draft and saves it again, only the receiver changed
       const { meta: _meta, ...asRead } = got.body;
@@ -168,6 +172,17 @@ for (const engine of engineCases()) {
       t.ok(resaved.status < 300, why(resaved));
       t.equal(pod().quantityAccepted, counted, 'the count kept, not wiped');
       t.equal(pod().quantityRejected, 1);
+
+      // saved back as read, unchanged but for a recount: its receiver and date kept
+      const again = await rig.fhir('GET', `/fhir/R5/SupplyDelivery/${podId}`);
+      const { meta: _m, ...reread } = again.body;
+      reread.suppliedItem[0].quantity.value -= 1;
+      const recounted = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${again.body.id}`, reread);
+      t.ok(recounted.status < 300, why(recounted));
+      const now = rig.lmis.sb.state.store.pods.get(podId)!;
+      t.equal(now.lineItems[0].quantityAccepted, (counted ?? 0) - 1, 'the recount saved');
+      t.equal(now.receivedBy, 'Nurse Wanjiru', 'the receiver as read kept');
+      t.equal(now.receivedDate, '2026-11-30', 'the date as read kept');
     },
   );
 }
