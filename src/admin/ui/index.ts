@@ -218,7 +218,8 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
   );
   app.post(`${UI_PREFIX}/login`, async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const user = str(body.user);
+    // composed (NFC): a name typed decomposed is the same person, with the same name in the audit
+    const user = str(body.user).normalize('NFC');
     const next = safeNext(body.next);
     const problem = userNameProblem(user);
     if (problem) return send(reply, loginPage({ next, error: problem, user }), 400);

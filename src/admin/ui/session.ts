@@ -120,12 +120,18 @@ export function cookieValue(request: FastifyRequest, name: string): string | und
   return undefined;
 }
 
-/** A user name as recorded in the audit trail: letters, digits, spaces and . _ @ - only. */
+/**
+ * A user name as recorded in the audit trail: letters with their marks, digits, spaces and
+ * . _ @ - ' only. Marks count as part of a letter: a Devanagari, Bengali or Thai name is written
+ * with vowel signs and viramas (\p{M}), and a name typed decomposed carries its accents as marks
+ * (the sign-in composes it, NFC); an apostrophe is part of N'Diaye or O'Brien.
+ */
 export function userNameProblem(name: string): string | undefined {
   if (!name) return 'say who you are: your name is recorded with every decision';
   if (name.length > 100) return 'the name is longer than 100 characters';
   if (name === 'auto') return '"auto" is reserved for the matcher';
-  if (!/^[\p{L}\p{N} ._@-]+$/u.test(name)) return 'the name may hold letters, digits, spaces and . _ @ - only';
+  if (!/^(?!\p{M})[\p{L}\p{M}\p{N} ._@'\u2019-]+$/u.test(name))
+    return "the name may hold letters, digits, spaces and . _ @ - ' only";
   return undefined;
 }
 
