@@ -263,6 +263,23 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     );
 
   /**
+   * After a step refused because the shipment was received meanwhile: the shipment, if it was
+   * received with this delivery's packs on every line (another attempt of this confirmation did
+   * it); received with other packs (a storekeeper received it by hand) is a conflict, never this
+   * write done; not received, undefined (the refusal stands).
+   */
+  const receivedAsThis = async (
+    delivery: Delivery,
+    store: Pick<StoreRow, 'id' | 'code'>,
+    shipment: ShipmentRow,
+  ): Promise<ShipmentRow | undefined> => {
+    const now = await currentShipment(store, shipment);
+    if (!received(now.status)) return undefined;
+    if (!sameConfirmation(delivery, now)) throw alreadyReceived(now);
+    return now;
+  };
+
+  /**
    * The inbound shipment as it is now, read again between a confirmation's steps. One deleted in
    * Open mSupply meanwhile (a store user removed it) is refused for good, as locate refuses it: no
    * retry can bring it back, and reading on would fail as a bug of ours.
@@ -368,13 +385,13 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       });
       for (const step of steps) {
         await journal.run(`line:${step.line.id}`, async () => {
-          // refused (CannotEditInvoice) once another attempt received it: with these same packs
+          // refused (CannotEditInvoice) once another attempt received it: done if with these same packs
           return writeOrLanded(
             async () => {
               await api.updateInboundShipmentLine(store.id, { id: step.line.id, numberOfPacks: step.packs });
               return step.packs;
             },
-            async () => (received((await currentShipment(store, shipment)).status) ? step.packs : undefined),
+            async () => ((await receivedAsThis(delivery, store, shipment)) ? step.packs : undefined),
           );
         });
       }
@@ -384,10 +401,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
         // no receivedDatetime: that is backdating, refused on a shipment not yet received
         return writeOrLanded(
           async () => (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status,
-          async () => {
-            const later = await currentShipment(store, shipment);
-            return received(later.status) ? later.status : undefined;
-          },
+          async () => (await receivedAsThis(delivery, store, shipment))?.status,
         );
       });
       if (deps.verify() && status !== 'VERIFIED') {

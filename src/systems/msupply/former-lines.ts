@@ -10,7 +10,8 @@ import type { RequisitionLine } from './requisition-lines.js';
  * finished as the first write would have been, with the changed lines, and a line it dropped must
  * not go to the supplier with it. Open mSupply deletes a request line only while DRAFT
  * (request_requisition_line/delete.rs in msupply-foundation/open-msupply). A delete refused
- * because another attempt deleted it, or sent the requisition, first ends as that attempt left it.
+ * because another attempt deleted it first is done; refused because the requisition was sent with
+ * the line still in it, it is not.
  */
 export async function dropFormerLines(
   api: MsupplyApi,
@@ -27,8 +28,10 @@ export async function dropFormerLines(
     await writeOrLanded(
       () => api.deleteRequestRequisitionLine(storeId, { id: line.id }),
       async () => {
+        // gone is done; sent with it still there is another write's send (this one deletes before
+        // it sends): the supplier has the line, and the refusal stands
         const now = await reread();
-        return now.status !== 'DRAFT' || !now.lines.nodes.some((l) => l.id === line.id) ? { id: line.id } : undefined;
+        return now.lines.nodes.some((l) => l.id === line.id) ? undefined : { id: line.id };
       },
     );
   return { dropped: former.map((l) => l.id) };

@@ -309,6 +309,7 @@ export function createFulfilmentCapability(deps: FulfilmentDeps): FulfilmentCapa
               api.insertResponseRequisitionLine(storeId, { id: lineId, itemId: line.item.id, requisitionId: id }),
             update: (lineId) =>
               api.updateResponseRequisitionLine(storeId, { id: lineId, requestedQuantity: line.units }),
+            quantity: line.units,
             refused: (err) => lineRefused(err, `Order.lines[${i}]`, line.itemCode, p.store),
           }),
         );

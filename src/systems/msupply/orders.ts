@@ -125,6 +125,7 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
           insert: (lineId) =>
             api.insertRequestRequisitionLine(storeId, { id: lineId, itemId: line.item.id, requisitionId: id }),
           update: (lineId) => api.updateRequestRequisitionLine(storeId, { id: lineId, requestedQuantity: line.units }),
+          quantity: line.units,
           refused: (err) => lineRefused(err, `Order.lines[${i}]`, line.itemCode, p.store),
         }),
       );

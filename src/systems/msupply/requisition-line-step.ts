@@ -7,7 +7,8 @@ import { writeOrLanded } from './landed-meanwhile.js';
  * response, fulfilment.ts), as a journaled step: the item's line inserted unless there, then its
  * quantity set. Open mSupply keeps one line per item, so a line found is the one to set; an insert
  * or an edit refused because another attempt of the same job got there first (landed-meanwhile.ts)
- * ends as that attempt left it: the line there, or the requisition past editing (sent, finalised).
+ * ends as that attempt left it: the line there, or the requisition past editing (sent, finalised)
+ * with this line's quantity (pastEditingAsThis).
  */
 export interface LineWrites {
   kind: 'requisition' | 'response requisition';
@@ -18,6 +19,8 @@ export interface LineWrites {
   editable(status: RequisitionRow['status']): boolean;
   insert(lineId: string): Promise<unknown>;
   update(lineId: string): Promise<unknown>;
+  /** The quantity `update` sets: a requisition past editing that holds it is this write done. */
+  quantity: number;
   /** An insert refused for good, worded for the client (lineRefused). */
   refused(err: unknown): unknown;
 }
@@ -25,6 +28,18 @@ export interface LineWrites {
 type Settled = { lineId: string } | { skipped: string };
 
 const lineOf = (r: RequisitionRow, itemId: string) => r.lines.nodes.find((l) => l.itemId === itemId)?.id;
+
+/**
+ * After a write refused because the requisition moved past editing: skipped if it holds this
+ * line as this write sets it (another attempt of the same write got there first, and sends only
+ * once its lines are set), else undefined, so the refusal stands: another write (an earlier
+ * revision of the order, a user) sent or finalised it with other quantities, and this change is
+ * not in Open mSupply.
+ */
+const pastEditingAsThis = (now: RequisitionRow, w: LineWrites): Settled | undefined =>
+  !w.editable(now.status) && now.lines.nodes.some((l) => l.itemId === w.itemId && l.requestedQuantity === w.quantity)
+    ? { skipped: now.status }
+    : undefined;
 
 export async function settleLine(
   api: MsupplyApi,
@@ -45,7 +60,7 @@ export async function settleLine(
         },
         async () => {
           const now = await reread();
-          if (!w.editable(now.status)) return { skipped: now.status };
+          if (!w.editable(now.status)) return pastEditingAsThis(now, w);
           const there = lineOf(now, w.itemId);
           return there ? { lineId: there } : undefined;
         },
@@ -57,9 +72,6 @@ export async function settleLine(
       await w.update(line.lineId);
       return line;
     },
-    async () => {
-      const now = await reread();
-      return w.editable(now.status) ? undefined : { skipped: now.status };
-    },
+    async () => pastEditingAsThis(await reread(), w),
   );
 }

@@ -334,12 +334,12 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
           const current = await api.stocktake(store.id, id);
           if (current?.lines.nodes.some((l) => l.id === lineId)) return { lineId };
           const reason = line.reasonId ? { reasonOptionId: line.reasonId } : {};
-          // refused because another attempt inserted it, or finalised the stocktake, first
+          // refused because another attempt inserted it first (and may have finalised since): the
+          // line is there. A stocktake finalised without it (by hand in Open mSupply) never counted
+          // this line: the refusal stands, not this write done
           const landed = async () => {
             const now = await api.stocktake(store.id, id);
-            return now?.status === 'FINALISED' || now?.lines.nodes.some((l) => l.id === lineId)
-              ? { lineId }
-              : undefined;
+            return now?.lines.nodes.some((l) => l.id === lineId) ? { lineId } : undefined;
           };
           const insert = () =>
             api.insertStocktakeLine(
