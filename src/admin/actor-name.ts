@@ -11,14 +11,23 @@ export const ACTOR_MAX = 200;
  * is counted in characters (code points), as the body schema's maxLength counts them, so a name
  * in a script outside the Basic Multilingual Plane is not refused at half the length.
  */
+/**
+ * What may not stand in a name: control characters (\p{Cc}: a line break, a tab, an escape, NEL),
+ * Unicode's own line and paragraph separators (U+2028, U+2029: a line break to a log viewer or an
+ * editor), and the direction embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069),
+ * which show a name's letters in an order other than stored ("Trojan Source"). The marks an
+ * Arabic or Hebrew name may carry (LRM, RLM) and the joiners of Persian and Indic names stay.
+ */
+const LINE_BREAKING = /[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]/u;
+
 export function checkedActor(actor: string, where: string): string {
   if (actor === 'auto') throw new InvalidInputError('"auto" is reserved for the matcher', where);
   const length = [...actor].length;
   if (length > ACTOR_MAX)
     throw new InvalidInputError(`${where} is ${length} characters long; a name is at most ${ACTOR_MAX}`, where);
-  if (/\p{Cc}/u.test(actor))
+  if (LINE_BREAKING.test(actor))
     throw new InvalidInputError(
-      `${where} holds a control character (a line break, a tab, an escape); give the name on one line`,
+      `${where} holds a control character (a line break, a tab, an escape, a direction override); give the name on one line`,
       where,
     );
   return actor;

@@ -114,6 +114,24 @@ for (const engine of engineCases()) {
       t.same(await store.getCrosswalk('emr', 'L4'), before, 'nothing decided');
     });
 
+    await t.test('a line or paragraph separator or a direction override is refused too', async (t) => {
+      const before = await store.getCrosswalk('emr', 'L4');
+      // labels, not the names, in the messages: a raw U+2028 would break the TAP stream's lines
+      for (const [label, actor, header] of [
+        ['a line separator in the body', 'ann\u2028review.accept by bob', false],
+        ['a paragraph separator in X-Actor', 'ann\u2029bob', true],
+        ['a right-to-left override in the body', '\u202Ebob', false],
+        ['a left-to-right isolate in X-Actor', 'ann\u2066bob\u2069', true],
+      ] as const) {
+        const r = header
+          ? await send('POST', '/admin/reconcile/emr/L4/flag', { 'x-actor': utf8Bytes(actor) }, { comment: 'check' })
+          : await send('POST', '/admin/reconcile/emr/L4/flag', {}, { comment: 'check', actor });
+        t.equal(r.status, 400, label);
+        t.match(r.json, { issue: [{ expression: ['actor'], diagnostics: /control character/ }] }, label);
+      }
+      t.same(await store.getCrosswalk('emr', 'L4'), before, 'nothing decided');
+    });
+
     await t.test("a body's actor of 150 astral characters is 150 long, not 300", async (t) => {
       const name = '𞤀'.repeat(150); // Adlam, written for Fula
       const r = await send('POST', '/admin/reconcile/emr/L4/flag', {}, { comment: 'check', actor: name });
