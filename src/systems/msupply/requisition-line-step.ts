@@ -1,3 +1,4 @@
+import { ConflictError } from '../../domain/errors.js';
 import type { MsupplyApi, RequisitionRow } from './api.js';
 import { createdRequisition } from './created-requisition.js';
 import { writeOrLanded } from './landed-meanwhile.js';
@@ -41,6 +42,18 @@ const pastEditingAsThis = (now: RequisitionRow, w: LineWrites): Settled | undefi
     ? { skipped: now.status }
     : undefined;
 
+/**
+ * A requisition found past editing before this line was written, without this line as it sets
+ * it: another write sent or finalised it (an attempt of this write sends only after its lines),
+ * so this line can no longer go in. Said, not skipped: skipping reported the change applied.
+ */
+function sentWithOther(now: RequisitionRow, w: LineWrites): never {
+  const there = now.lines.nodes.find((l) => l.itemId === w.itemId);
+  throw new ConflictError(
+    `${w.kind} ${now.id} is ${now.status} in Open mSupply ${there ? `asking ${there.requestedQuantity} of item ${there.item.code}` : `without item ${w.itemId}`}, not the ${w.quantity} this write sets; Open mSupply edits a ${w.kind} line no longer (CannotEditRequisition)`,
+  );
+}
+
 export async function settleLine(
   api: MsupplyApi,
   storeId: string,
@@ -49,7 +62,7 @@ export async function settleLine(
 ): Promise<Settled> {
   const reread = () => createdRequisition(api, storeId, requisitionId, w.kind);
   const current = await reread();
-  if (!w.editable(current.status)) return { skipped: current.status };
+  if (!w.editable(current.status)) return pastEditingAsThis(current, w) ?? sentWithOther(current, w);
   const found = lineOf(current, w.itemId);
   const line: Settled = found
     ? { lineId: found }

@@ -174,3 +174,31 @@ t.test('a dropped line whose delete is refused because the DRAFT was sent with i
   t.ok(err, `the change is not reported applied: ${err?.message}`);
   t.equal(rig.sb.state.linesOf(draft.id).length, 2, 'the supplier was sent the dropped line');
 });
+
+t.test('a change that finds its DRAFT sent by another write with other quantities is a conflict', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  rig.sb.faults.add({
+    operation: 'updateRequestRequisition',
+    action: { type: 'graphqlError', message: 'Internal error' },
+  });
+  await failure(
+    rig.connector.orders!.submit(order('BYHAND-ORD-3', [{ gtin: AMOXICILLIN, qty: 300 }]), new MemoryJournal()),
+  );
+  rig.sb.faults.clear();
+  const [draft] = [...rig.sb.state.requisitions.values()].filter((r) => r.type === 'REQUEST');
+  // sent as it is (300) after the change was let in, before its line step
+  const journal = journalWith((step) => {
+    if (step.startsWith('line:')) draft.status = 'SENT';
+  });
+  const err = await failure(
+    rig.connector.orders!.amend!(order('BYHAND-ORD-3', [{ gtin: AMOXICILLIN, qty: 200 }]), journal),
+  );
+  t.equal(err?.name, 'ConflictError', `a conflict: ${err?.message}`);
+  t.match(String(err?.message), /is SENT in Open mSupply asking 300 .* not the 200 this write sets/);
+  t.same(
+    rig.sb.state.linesOf(draft.id).map((l) => l.requestedQuantity),
+    [300],
+    'Open mSupply still asks for 300',
+  );
+});
