@@ -40,7 +40,8 @@ for (const engine of engineCases()) {
     );
     await deadJob(store, 'A1');
     // the route is real; the propagator only counts (its planning has its own tests)
-    const propagator = { releaseHeld: async () => 0 } as unknown as Propagator;
+    let releases = 0;
+    const propagator = { releaseHeld: async () => ((releases += 1), 0) } as unknown as Propagator;
     const app = Fastify();
     app.setErrorHandler(fhirErrorHandler);
     await app.register(reviewRoutes, { prefix: '/admin', store, adminToken: TOKEN });
@@ -101,7 +102,22 @@ for (const engine of engineCases()) {
       t.match(await store.listAudit({ subject: 'propagation' }), [{ actor: POLISH }]);
     });
 
-    await t.test('a line break sent as UTF-8 bytes is still a control character', async (t) => {
+    await t.test('a release by a name with a tab or a line separator is refused, nothing audited', async (t) => {
+      const audited = (await store.listAudit({ subject: 'propagation' })).length;
+      const released = releases;
+      for (const [label, actor] of [
+        ['a tab', 'ann\tbob'],
+        ['a line separator', 'ann\u2028bob'],
+      ] as const) {
+        const r = await send('POST', '/admin/propagation/release', { 'x-actor': utf8Bytes(actor) });
+        t.equal(r.status, 400, label);
+        t.match(r.json, { issue: [{ expression: ['actor'], diagnostics: /control character/ }] }, label);
+      }
+      t.equal((await store.listAudit({ subject: 'propagation' })).length, audited, 'no release audited');
+      t.equal(releases, released, 'nothing released');
+    });
+
+    await t.test("a NEL (U+0085) in a body's actor is still a control character", async (t) => {
       const before = await store.getCrosswalk('emr', 'L4');
       const r = await send(
         'POST',
