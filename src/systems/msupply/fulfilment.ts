@@ -1,4 +1,4 @@
-import { BusinessRuleError, UpstreamError } from '../../domain/errors.js';
+import { BusinessRuleError } from '../../domain/errors.js';
 import { stableUuid } from '../../domain/ids.js';
 import type { Delivery, DeliveryLine, Order } from '../../domain/index.js';
 import type { DeliveryCapability, StepJournal, WriteResult } from '../../routing/ports.js';
@@ -13,6 +13,7 @@ import { itemsByCode, lineRefused, requisitionLines, type RequisitionLine } from
 import { writeOrLanded } from './landed-meanwhile.js';
 import { settleLine } from './requisition-line-step.js';
 import { tidy } from './packs.js';
+import { awaitingTransfer } from './awaiting-transfer.js';
 
 /**
  * An order raised outside Open mSupply (a facility's DHIS2 requisition) as a customer (response)
@@ -226,9 +227,8 @@ export function createFulfilmentCapability(deps: FulfilmentDeps): FulfilmentCapa
           `the customer of shipment ${receipt.identifier.value} is no Open mSupply store: there is no inbound shipment to confirm`,
           'Delivery.destination',
         );
-      if (receiving.waiting)
-        // the transfer runs on the receiving store's site after sync: the outbox retries
-        throw new UpstreamError({ system: MSUPPLY, transient: true, diagnostics: receiving.reason! });
+      // the transfer runs on the receiving store's site after sync: the outbox holds it, uncharged, for a bound
+      if (receiving.waiting) throw await awaitingTransfer(journal, receiving.reason!);
       if (receiving.reason) throw new BusinessRuleError(receiving.reason, 'Delivery.destination');
       return deps.deliveries().confirm(
         {
