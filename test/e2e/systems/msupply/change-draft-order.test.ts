@@ -38,7 +38,7 @@ for (const engine of engineCases())
         entry: [put(lineOf('EM-AMX250', 'ms-draft-1a')), put(lineOf('EM-ORS', 'ms-draft-1b'))],
       });
       // given up within the request's deadline: the client is told so (a 502 naming the outbox job)
-    t.comment(`first write: ${first.status} ${why(first)}`);
+      t.comment(`first write: ${first.status} ${why(first)}`);
       await until('the first write given up', async () => {
         const jobs = await rig.mediator.store.listJobs({});
         return jobs.find((j) => j.system === 'msupply' && ['dead', 'rejected', 'done'].includes(j.status));
