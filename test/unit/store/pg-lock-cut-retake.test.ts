@@ -23,6 +23,10 @@ import { PgLeaseHolders } from '../../../src/store/pg-lease-holders.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 import { waitFor } from '../../support/wait-for.js';
 
+/** Sessions waiting for an advisory lock of this test's database (another test's, on the same server, are not ours). */
+const WAITING_HERE_SQL = `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+
 const DYING = { pid: 4242, since: '2026-12-06 10:00:00+00' };
 
 /** A session answering the lock asks with `locked` in turn (then true), pg_locks with `holders`. */
@@ -130,8 +134,7 @@ t.test(
         otherGot = (await other.query('SELECT pg_try_advisory_lock(hashtext($1)) AS got', ['schedule:x'])).rows[0].got;
     })();
     cut.emit('end'); // the client heard of the cut
-    const waiting = async () =>
-      (await watch.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rowCount! > 0;
+    const waiting = async () => (await watch.query(WAITING_HERE_SQL)).rowCount! > 0;
     let queued = true;
     await waitFor('the retake queued behind the dying backend', waiting, 5_000).catch(() => (queued = false));
     t.ok(queued, 'the retake waits in the lock queue');
@@ -185,8 +188,7 @@ t.test(
     t.teardown(() => pool.end());
     const cut = Object.assign(new EventEmitter(), { release() {} });
     const lock = new HeldAdvisoryLock(pool, cut as unknown as pg.PoolClient, 'schedule:x', 60_000, 60_000, old);
-    const waiting = async () =>
-      (await watch.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rowCount! > 0;
+    const waiting = async () => (await watch.query(WAITING_HERE_SQL)).rowCount! > 0;
     // queued as the run goes on, in the background
     let queued = true;
     await waitFor('a session of this instance queued behind the holder', waiting, 10_000).catch(() => (queued = false));

@@ -16,6 +16,10 @@ import { HeldAdvisoryLock, TAKE_LOCK_SQL, lockHolders, lockSessionOf } from '../
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 import { waitFor } from '../../support/wait-for.js';
 
+/** Sessions waiting for an advisory lock of this test's database (another test's, on the same server, are not ours). */
+const WAITING_HERE_SQL = `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+
 const postgres = engineCases().find((e) => e.name === 'postgres')!;
 
 t.test(
@@ -69,8 +73,7 @@ t.test(
     const watch = new pgLib.Client({ connectionString: databaseUrl });
     await watch.connect();
     t.teardown(() => watch.end());
-    const waiting = async () =>
-      (await watch.query("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")).rowCount;
+    const waiting = async () => (await watch.query(WAITING_HERE_SQL)).rowCount;
     // two jobs running at once, each with its standby queued behind its lock
     let finish!: () => void;
     const finished = new Promise<void>((resolve) => (finish = resolve));
