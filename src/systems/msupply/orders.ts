@@ -1,4 +1,4 @@
-import { BusinessRuleError } from '../../domain/errors.js';
+import { BusinessRuleError, ConflictError } from '../../domain/errors.js';
 import { inRanges } from '../../domain/instant-range.js';
 import type { Order } from '../../domain/index.js';
 import type { OrderCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
@@ -134,13 +134,13 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     await journal.run('former-lines', () => dropFormerLines(api, storeId, id, p.lines));
     const status = await journal.run('send', async () => {
       const current = await createdRequisition(api, storeId, id, 'requisition');
-      if (current.status !== 'DRAFT') return current.status;
-      // refused (CannotEditRequisition) because another attempt sent it first: sent is sent
+      if (current.status !== 'DRAFT') return sentAsThis(current, p.lines);
+      // refused (CannotEditRequisition) because another attempt sent it first: sent is sent, with these lines
       return writeOrLanded(
         async () => (await api.updateRequestRequisition(storeId, { id, status: 'SENT' })).status,
         async () => {
           const now = await createdRequisition(api, storeId, id, 'requisition');
-          return now.status !== 'DRAFT' ? now.status : undefined;
+          return now.status !== 'DRAFT' ? sentAsThis(now, p.lines) : undefined;
         },
       );
     });
@@ -210,6 +210,23 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     // a changed or cancelled order: only while its request requisition is a DRAFT (order-change.ts)
     ...orderChanges(deps, submit),
   };
+}
+
+/**
+ * A request requisition found sent: this write's send when it holds exactly this write's lines
+ * (an attempt of this write sends only once they are set and former lines dropped). Sent with
+ * other lines or quantities, it is another write's (an earlier revision's late attempt, a user):
+ * this order is not what the supplier was sent, said as a conflict rather than reported applied.
+ */
+function sentAsThis(now: RequisitionRow, lines: RequisitionLine[]): RequisitionRow['status'] {
+  // lines of 0 left aside: Open mSupply may trim them from a request requisition it sends
+  const wanted = new Map(lines.filter((l) => l.units !== 0).map((l) => [l.item.id, l.units]));
+  const there = now.lines.nodes.filter((l) => l.requestedQuantity !== 0);
+  const same = there.length === wanted.size && there.every((l) => wanted.get(l.itemId) === l.requestedQuantity);
+  if (same) return now.status;
+  throw new ConflictError(
+    `request requisition ${now.id} was ${now.status} in Open mSupply by another write, with lines other than this order's (${now.lines.nodes.map((l) => `${l.item.code} ${l.requestedQuantity}`).join(', ')}); Open mSupply changes a request requisition only while it is DRAFT (CannotEditRequisition)`,
+  );
 }
 
 /**

@@ -202,3 +202,39 @@ t.test('a change that finds its DRAFT sent by another write with other quantitie
     'Open mSupply still asks for 300',
   );
 });
+
+t.test('a change whose send is refused because another write sent other quantities is a conflict', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  rig.sb.faults.add({
+    operation: 'updateRequestRequisition',
+    action: { type: 'graphqlError', message: 'Internal error' },
+  });
+  await failure(
+    rig.connector.orders!.submit(order('BYHAND-ORD-4', [{ gtin: AMOXICILLIN, qty: 300 }]), new MemoryJournal()),
+  );
+  rig.sb.faults.clear();
+  const [draft] = [...rig.sb.state.requisitions.values()].filter((r) => r.type === 'REQUEST');
+  // the change's send is held back; meanwhile the earlier revision's late attempt sets 300 again and sends
+  rig.sb.faults.add({ operation: 'updateRequestRequisition', action: { type: 'delay', ms: 300 }, times: 1 });
+  const sends = () => rig.sb.calls.filter((c) => c.operation === 'updateRequestRequisition').length;
+  const before = sends();
+  const change = rig.connector.orders!.amend!(
+    order('BYHAND-ORD-4', [{ gtin: AMOXICILLIN, qty: 200 }]),
+    new MemoryJournal(),
+  );
+  while (sends() === before) await new Promise((r) => setTimeout(r, 5));
+  t.same(
+    rig.sb.state.linesOf(draft.id).map((l) => l.requestedQuantity),
+    [200],
+    'the change set its quantity',
+  );
+  for (const l of rig.sb.state.linesOf(draft.id)) l.requestedQuantity = 300;
+  draft.status = 'SENT';
+  const err = await failure(change);
+  t.equal(err?.name, 'ConflictError', `a conflict: ${err?.message}`);
+  t.match(
+    String(err?.message),
+    /SENT in Open mSupply by another write, with lines other than this order's \(AMX250T 300\)/,
+  );
+});
