@@ -396,8 +396,9 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
         });
       }
       let status = await journal.run('received', async () => {
-        const now = await currentShipment(store, shipment);
-        if (received(now.status)) return now.status;
+        // received by hand meanwhile: this receipt only with its packs (receivedAsThis)
+        const now = await receivedAsThis(delivery, store, shipment);
+        if (now) return now.status;
         // no receivedDatetime: that is backdating, refused on a shipment not yet received
         return writeOrLanded(
           async () => (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status,

@@ -83,6 +83,24 @@ t.test('a receipt received by hand with the same counts mid-way is done', async 
   t.equal(done.status, 'completed', 'what Open mSupply holds is this receipt');
 });
 
+t.test('a receipt received by hand with other counts just before its own receive is a conflict', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const receipt = await shippedDelivery(rig);
+  const inbound = rig.sb.state.invoices.get(receipt.id!)!;
+  let byHand = false;
+  const journal = journalWith((step) => {
+    if (step !== 'received') return;
+    byHand = true;
+    const [line] = rig.sb.state.invoiceLinesOf(inbound.id);
+    line.numberOfPacks += 1;
+    rig.sb.state.moveInbound(inbound, 'RECEIVED');
+  });
+  const err = await failure(rig.connector.deliveries!.confirm(receipt, journal));
+  t.ok(byHand, 'its lines set, then received by hand with one line other');
+  t.match(String(err?.message), /already received .* with other quantities/, `said as such: ${err?.message}`);
+});
+
 const count: StockReport = {
   identifier: { system: 'https://mobile.example.org/counts', value: 'BYHAND-ADJ-1' },
   status: 'active',
