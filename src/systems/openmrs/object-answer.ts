@@ -8,6 +8,9 @@ type Json = Record<string, any>;
 const namedAsAsked = (record: Json, asked: string) =>
   [record.name, record.display].some((n) => typeof n === 'string' && n.toLowerCase() === asked.toLowerCase());
 
+/** OpenMRS finds a uuid whatever its case (MySQL's collation) and answers the object's own spelling. */
+const sameUuid = (uuid: string, asked: string) => uuid.toLowerCase() === asked.toLowerCase();
+
 /**
  * The 2xx answer to a GET of one OpenMRS object by uuid (a location, a stock item), or an error
  * when it is no object of OpenMRS's. Every REST representation carries the object's `uuid`
@@ -26,7 +29,7 @@ export function objectAnswer(body: unknown, path: string, asked: string): Json |
   if (body === undefined || body === null) return undefined;
   const record = asRecord(body);
   const uuid: unknown = record?.uuid;
-  if (record && typeof uuid === 'string' && uuid && (uuid === asked || namedAsAsked(record, asked)))
+  if (record && typeof uuid === 'string' && uuid && (sameUuid(uuid, asked) || namedAsAsked(record, asked)))
     return record as Json;
   throw malformedAnswer(
     OPENMRS,

@@ -397,3 +397,21 @@ t.test('a location named as the uuid asked (OpenMRS falls back to the name) is n
   sb.store.locations.get(LOC.rioAzul)!.name = asked;
   t.equal(await facilities.get(asked), undefined, 'OpenMRS answered Rio Azul by its name: no location with that uuid');
 });
+
+// found by review S6: OpenMRS finds a uuid whatever its case (MySQL's collation), and answers the
+// object's own, lower-case uuid; taken for a gateway's page, a location asked in capitals was an
+// outage retried without end rather than OpenMRS's answer
+t.test('a location asked by its uuid in capitals, answered with its own: not an outage', async (t) => {
+  const { sb, facilities } = await setup(t);
+  const asked = LOC.kilima.toUpperCase();
+  sb.faults.add({
+    method: 'GET',
+    path: `/openmrs/ws/rest/v1/location/${asked}`,
+    action: { type: 'status', status: 200, body: { uuid: LOC.kilima, display: 'Kilima', name: 'Kilima' } },
+  });
+  const read = await facilities.get(asked).then(
+    () => undefined,
+    (e: UpstreamError) => e,
+  );
+  t.equal(read, undefined, `OpenMRS's answer, not "another uuid": ${read?.message}`);
+});
