@@ -20,6 +20,8 @@ t.test('outbox list on a backup put back beside the old WAL warns on stderr', as
   const r = await outboxList(file);
   t.equal(r.code, 0, 'exit 0');
   t.match(r.out, LATER_WRITE_KEY, 'SQLite applied the old WAL: the write made after the backup is listed');
+  // a script reading --json must still parse it: the warning goes to stderr alone
+  t.ok(Array.isArray(JSON.parse(r.out)), 'stdout is the JSON list alone');
   const warned = r.err.split('\n').filter((l) => l.startsWith(`store: ${file} was written `));
   t.equal(warned.length, 1, 'one line naming the database');
   t.match(warned[0], `delete ${file}-wal and ${file}-shm`, 'says what to do');
