@@ -59,7 +59,12 @@ export async function queueStandby(pool: pg.Pool, name: string): Promise<LockSta
 /** A client as `pool` would make it, outside the pool (pg-pool makes them `new Client(options)`). */
 function ownClientOf(pool: pg.Pool): pg.Client {
   const { Client } = pool as unknown as { Client: new (options: unknown) => pg.Client };
-  return new Client((pool as unknown as { options: unknown }).options);
+  const client = new Client((pool as unknown as { options: unknown }).options);
+  // for life, as the store's pool gives its clients (hearEveryError): adopted as the holder, its
+  // watch is off while release unlocks; its connection ending then emitted an 'error' nobody
+  // heard, an uncaught exception that ended the process (the failed unlock says it)
+  client.on('error', () => undefined);
+  return client;
 }
 
 /** Closed, whatever its connection says meanwhile: a session's locks and waits end with it. */

@@ -1,0 +1,69 @@
+/**
+ * A standby adopted as the run's holder (its holder's session was cut) is a client of its own,
+ * outside the store's pool (pg-lock-standby.ts): the pool's clients keep an error listener for
+ * life (hearEveryError), this one must too. Without it, its connection ending while the run's
+ * release asks it to unlock (the holder's watch already off) was an 'error' event with no
+ * listener: an uncaught exception, the whole mediator down. Real PostgreSQL.
+ */
+import type pg from 'pg';
+import pgLib from 'pg';
+import t from 'tap';
+import { HeldAdvisoryLock, TAKE_LOCK_SQL, lockHolders, lockSessionOf } from '../../../src/store/pg-held-lock.js';
+import { engineCases } from '../../support/outbox-engines.js';
+import { waitFor } from '../../support/wait-for.js';
+
+const postgres = engineCases().find((e) => e.name === 'postgres')!;
+
+t.test(
+  'PostgreSQL: an adopted standby whose connection ends during the release does not crash the process',
+  { skip: postgres.skip },
+  async (t) => {
+    const db = await postgres.freshDatabase();
+    t.teardown(db.drop);
+    const watch = new pgLib.Client({ connectionString: db.databaseUrl });
+    await watch.connect();
+    t.teardown(() => watch.end());
+    const pool = new pgLib.Pool({ connectionString: db.databaseUrl, max: 3 });
+    pool.on('error', () => undefined);
+    t.teardown(() => Promise.race([pool.end(), new Promise((resolve) => setTimeout(resolve, 2_000))]));
+    const holder = await pool.connect();
+    holder.on('error', () => undefined); // as the store's pool does for its clients (hearEveryError)
+    const session = lockSessionOf((await holder.query(TAKE_LOCK_SQL, ['schedule:z'])).rows[0])!;
+    const lock = new HeldAdvisoryLock(pool, holder, 'schedule:z', 100, 5_000, session);
+    await waitFor('the standby queued', () => lock.standbyQueued, 5_000);
+    // the holder's session cut: its standby, granted the lock, holds it for the run from now on
+    await watch.query('SELECT pg_terminate_backend($1)', [session.pid]);
+    const current = () => (lock as unknown as { client?: pg.PoolClient }).client;
+    await waitFor('the standby adopted', () => current() !== undefined && current() !== holder, 5_000);
+    t.notOk(lock.signal.aborted, 'the run goes on');
+    const adopted = current()!;
+    const [{ pid }] = await lockHolders(watch, 'schedule:z');
+    // the adopted session ends (a restart, an administrator) just as the run ends and gives it back
+    const query = adopted.query.bind(adopted) as (...args: unknown[]) => Promise<unknown>;
+    Object.assign(adopted, {
+      query: async (...args: unknown[]) => {
+        const text = typeof args[0] === 'string' ? args[0] : '';
+        if (/pg_advisory_unlock/.test(text)) {
+          await watch.query('SELECT pg_terminate_backend($1)', [pid]);
+          const gone = async () =>
+            (await watch.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 0;
+          await waitFor('the adopted backend gone', gone, 5_000);
+          await new Promise((resolve) => setTimeout(resolve, 100)); // its end heard by the client
+        }
+        return query(...args);
+      },
+    });
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    process.prependListener('uncaughtException', onUncaught);
+    t.teardown(() => process.removeListener('uncaughtException', onUncaught));
+    await lock.release().catch(() => undefined); // its unlock failed: the lock went with the session
+    process.removeListener('uncaughtException', onUncaught);
+    t.same(
+      uncaught.map((e) => String(e)),
+      [],
+      'no uncaught error',
+    );
+    t.same(await lockHolders(watch, 'schedule:z'), [], 'the lock went with the session');
+  },
+);
