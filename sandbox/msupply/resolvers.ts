@@ -390,6 +390,10 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       if (input.status === 'SENT') {
         r.status = 'SENT';
         r.sentDatetime = state.iso();
+        // the lines asking for 0 are deleted on send (request_requisition/update/generate.rs
+        // empty_lines_to_trim), unless the store's preference keeps them
+        for (const line of state.linesOf(r.id))
+          if (line.requestedQuantity === 0) state.requisitionLines.delete(line.id);
         state.transferRequest(r);
       }
       state.applied.push({ mutation: 'updateRequestRequisition', id: r.id });

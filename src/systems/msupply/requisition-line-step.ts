@@ -38,9 +38,17 @@ const lineOf = (r: RequisitionRow, itemId: string) => r.lines.nodes.find((l) => 
  * not in Open mSupply.
  */
 const pastEditingAsThis = (now: RequisitionRow, w: LineWrites): Settled | undefined =>
-  !w.editable(now.status) && now.lines.nodes.some((l) => l.itemId === w.itemId && l.requestedQuantity === w.quantity)
-    ? { skipped: now.status }
-    : undefined;
+  !w.editable(now.status) && holdsThisLine(now, w) ? { skipped: now.status } : undefined;
+
+/**
+ * The requisition asks this line's quantity: its line says so, or, for a quantity of 0, it has no
+ * line of the item (Open mSupply deletes the lines asking for 0 when it sends a request
+ * requisition, request_requisition/update/generate.rs empty_lines_to_trim).
+ */
+function holdsThisLine(now: RequisitionRow, w: LineWrites): boolean {
+  const line = now.lines.nodes.find((l) => l.itemId === w.itemId);
+  return line ? line.requestedQuantity === w.quantity : w.quantity === 0;
+}
 
 /**
  * A requisition found past editing before this line was written, without this line as it sets
