@@ -53,6 +53,16 @@ const oauthError = (body: unknown): string | undefined => {
   return typeof error === 'string' ? error : undefined;
 };
 
+/** The token endpoint's refusals (RFC 6749 5.2). */
+const OAUTH_REFUSALS = new Set([
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+]);
+
 async function passwordLogin(ctx: AuthContext, opts: PasswordGrantOptions): Promise<IssuedToken> {
   const creds = opts.credentials();
   if (!creds.username || !creds.password) throw missingCredentials(ctx.system, opts.missing, ctx.makeError);
@@ -91,8 +101,11 @@ async function passwordLogin(ctx: AuthContext, opts: PasswordGrantOptions): Prom
   }
   // a page in place of the token JSON (a gateway's login form), or JSON without a token (its
   // maintenance JSON), says nothing about the credentials: a refusal is a 4xx {error} (RFC 6749
-  // 5.2); read as one, a gateway's blip refused the login, and the writes, until reconfigured
-  if (res.status >= 200 && res.status < 300)
+  // 5.2); read as one, a gateway's blip refused the login, and the writes, until reconfigured.
+  // A 2xx carrying an OAuth error code is a refusal still (a server that answers every call 200):
+  // read as a page, a wrong password was sent again and again, the failed logins counting up.
+  // Only RFC 6749's codes: Spring's error JSON ({"error": "Bad Gateway"}) stays a page
+  if (res.status >= 200 && res.status < 300 && !OAUTH_REFUSALS.has(oauthError(res.body) ?? ''))
     throw loginAnsweredByPage({
       system: ctx.system,
       status: res.status,

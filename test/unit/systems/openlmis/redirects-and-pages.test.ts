@@ -83,3 +83,33 @@ t.test("the token endpoint answered 200 by a gateway's JSON page: transient, not
   h.sb.faults.remove(rule.id);
   t.equal((await h.client.call<unknown[]>({ method: 'GET', path: '/api/programs' })).length, 3);
 });
+
+// found by review S6: a 2xx carrying an OAuth error (a server or gateway that answers every call
+// 200) is still the token endpoint's refusal; read as a page, a wrong password was tried again and
+// again, the account's failed logins counting up, each write waiting out its retries in vain
+t.test('the token endpoint answered 200 with an OAuth error: still a refused login', async (t) => {
+  const h = await startClientHarness({}, { retryDelayMs: 5 });
+  t.teardown(h.close);
+  h.sb.faults.add({
+    method: 'POST',
+    path: '/api/oauth/token',
+    action: { type: 'status', status: 200, body: { error: 'invalid_grant', error_description: 'Bad credentials' } },
+  });
+  const err = await failure(h.client.call({ method: 'GET', path: '/api/programs' }));
+  t.equal(err.transient, false, `a refusal, not a page: ${err.message}`);
+  t.match(err.message, /invalid_grant/, "names OpenLMIS's error code");
+  t.notMatch(err.message, /JSON without 'access_token'|gateway/, 'not read as a page');
+});
+
+t.test("the token endpoint answered 200 with Spring's error JSON: a page still, transient", async (t) => {
+  const h = await startClientHarness({}, { retryDelayMs: 5 });
+  t.teardown(h.close);
+  h.sb.faults.add({
+    method: 'POST',
+    path: '/api/oauth/token',
+    action: { type: 'status', status: 200, body: { status: 502, error: 'Bad Gateway', path: '/api/oauth/token' } },
+  });
+  const err = await failure(h.client.call({ method: 'GET', path: '/api/programs' }));
+  t.equal(err.transient, true, `no refusal: ${err.message}`);
+  t.notMatch(err.message, /check openlmis/, 'no wrong diagnosis');
+});
