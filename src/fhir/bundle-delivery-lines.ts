@@ -243,7 +243,7 @@ function identifierText(i: Identifier | undefined): string | undefined {
 /**
  * The identifiers of the facility a Location id names, as the facilities flow reads it: [] when
  * no facility has that id, undefined when there is no facility service to ask; its system not
- * answering now is its transient error, thrown.
+ * answering now, or refusing the mediator the read, is that UpstreamError, thrown.
  */
 export type LocationIdentifiers = (locationId: string) => Promise<Identifier[] | undefined>;
 
@@ -252,9 +252,10 @@ export type LocationIdentifiers = (locationId: string) => Promise<Identifier[] |
  * by identifier, and Location X does not carry that identifier: the merge kept one of the two
  * forms, and the write resolved only that one, so a pair naming two facilities passed. An
  * identifier without a system matches one of X's in any system. Lines naming it one way only
- * were compared already (assertDeliveryLinesAgree). When X cannot be read now the transaction is
- * that transient error, naming the lines, nothing written: let through, the write (or its queued
- * delivery) would resolve the one form the merge kept and never compare the other.
+ * were compared already (assertDeliveryLinesAgree). When X cannot be read (now, or by the
+ * mediator at all: a 403) the transaction is that error, naming the lines, nothing written: let
+ * through, the write (or its queued delivery) would resolve the one form the merge kept and never
+ * compare the other.
  */
 export async function assertDestinationFormsAgree(
   lines: DeliveryLineEntry[],
@@ -270,7 +271,7 @@ export async function assertDestinationFormsAgree(
   for (const id of new Set(byId.map((l) => l.delivery.destination.id!))) {
     const named = byId.find((l) => l.delivery.destination.id === id)!;
     const carried = await identifiersOf(id).catch((err: unknown) => {
-      throw isTransient(err) ? unreadNow(err as UpstreamError, number, named, byIdentifier) : err;
+      throw err instanceof UpstreamError ? unreadNow(err, number, named, byIdentifier) : err;
     });
     if (!carried) continue;
     for (const line of byIdentifier) {
@@ -287,9 +288,9 @@ export async function assertDestinationFormsAgree(
 }
 
 /**
- * Location X (named by `byId`'s line) unread now, so whether it is the facility the `others` lines
- * name by identifier cannot be told: the read's transient error (retried by OpenHIM as it is),
- * saying which lines and what to do.
+ * Location X (named by `byId`'s line) unread, so whether it is the facility the `others` lines
+ * name by identifier cannot be told: the read's error, transient (retried by OpenHIM as it is) or
+ * not (a 403: the mediator's user may not read it), saying which lines and what to do.
  */
 function unreadNow(err: UpstreamError, number: string, byId: DecodedLine, others: DecodedLine[]): UpstreamError {
   const named = listed(
@@ -299,11 +300,11 @@ function unreadNow(err: UpstreamError, number: string, byId: DecodedLine, others
   const why = (err.issues[0]?.diagnostics ?? err.message).replace(`${err.system}: `, '');
   const held = new UpstreamError({
     system: err.system,
-    transient: true,
+    transient: isTransient(err),
     status: err.status,
     code: err.issues[0]?.code,
     upstreamStatus: err.upstreamStatus,
-    diagnostics: `Location/${byId.delivery.destination.id}, which Bundle.entry[${byId.index}] names as the destination of delivery ${number}, cannot be read now (${why}), so whether it is the facility ${named} names by identifier cannot be told: nothing was written or queued; send the transaction again later, or name the destination the same way on every line`,
+    diagnostics: `Location/${byId.delivery.destination.id}, which Bundle.entry[${byId.index}] names as the destination of delivery ${number}, cannot be read ${isTransient(err) ? 'now' : 'by the mediator'} (${why}), so whether it is the facility ${named} names by identifier cannot be told: nothing was written or queued; send the transaction again ${isTransient(err) ? 'later' : 'once it can be read'}, or name the destination the same way on every line`,
     expression: others.map((l) => `Bundle.entry[${l.index}].resource.destination`),
   });
   held.notBefore = err.notBefore;

@@ -2,6 +2,7 @@ import {
   ChangedMeanwhileError,
   MediatorError,
   MethodNotAllowedError,
+  UpstreamError,
   isTransient,
   type Issue,
 } from '../domain/errors.js';
@@ -775,7 +776,9 @@ async function refuseOtherDestinations(ctx: FhirContext, groups: Map<string, Gro
 
 /**
  * LocationIdentifiers through the facilities flow: a read refused is no facility; one not
- * answered now is its transient error (the lines are not let through unchecked); any other, unknown.
+ * answered now is its transient error, and one its system refuses for good (a 403: the mediator's
+ * user may not read facilities; a login page) is that error: either way the lines are not let
+ * through unchecked. Any other, unknown.
  */
 async function locationIdentifiers(ctx: FhirContext, id: string): Promise<Identifier[] | undefined> {
   const facilities = ctx.services.facilities;
@@ -783,7 +786,7 @@ async function locationIdentifiers(ctx: FhirContext, id: string): Promise<Identi
   try {
     return (await facilities.read(id))?.identifiers ?? [];
   } catch (err) {
-    if (isTransient(err)) throw err;
+    if (err instanceof UpstreamError && (isTransient(err) || err.status >= 500)) throw err;
     if (err instanceof MediatorError && err.status < 500) return [];
     return undefined;
   }

@@ -124,6 +124,9 @@ for (const engine of engineCases())
       await t.test('a supplier a later line states is kept', (t) => supplierLater(t, rig));
       await t.test('a destination by id and by identifier is compared', (t) => destinationForms(t, rig));
       await t.test('a destination by id not readable now is held, not passed', (t) => destinationUnread(t, rig));
+      await t.test('a destination by id the mediator may not read is refused, not passed', (t) =>
+        destinationForbidden(t, rig),
+      );
     },
   );
 
@@ -399,4 +402,43 @@ async function destinationUnread(t: Test, rig: Rig): Promise<void> {
 
   const again = await rig.fhir('POST', '/fhir', bundle);
   t.equal(again.status, 422, `read now, the pair is compared: ${why(again)}`);
+}
+
+/**
+ * Location X read refused for good (OpenLMIS answers 403: the mediator's user lacks the right): as
+ * unread now, whether X is the facility another line names by identifier cannot be told, so the
+ * pair is not let through unchecked (the write would resolve the one form the merge kept); the
+ * read's failure, naming the lines, nothing written or queued.
+ */
+async function destinationForbidden(t: Test, rig: Rig): Promise<void> {
+  const { podId } = await shippedDelivery(rig, 'LK-HP-411', 'LINES-DEST-FORBIDDEN', FIVE.slice(0, 2));
+  const [a, b] = (await r4Lines(t, rig, 'LK-HP-411', podId)).map(confirmedLine);
+  const id = rig.lmis.seed.facilities['LK-HP-411'];
+  const bundle = putAll([
+    { ...a, destination: { reference: `Location/${id}` } },
+    { ...b, destination: { identifier: { system: `${NS}/identifier/openlmis-facility-code`, value: 'LK-HC-101' } } },
+  ]);
+  const jobs = new Set((await rig.mediator.store.listJobs()).map((j) => j.id));
+  const before = rig.lmis.sb.state.requestCount();
+  const refused = rig.lmis.sb.faults.add({
+    method: 'GET',
+    path: '/api/facilities/**',
+    action: { type: 'status', status: 403 },
+  });
+  const res = await rig.fhir('POST', '/fhir', bundle);
+  rig.lmis.sb.faults.remove(refused.id);
+  t.ok(res.status >= 500, `Location X read refused: ${why(res)}`);
+  t.match(
+    res.body.issue?.[0]?.diagnostics,
+    /Location\/.*cannot be read.*Bundle\.entry\[1\].*LK-HC-101/,
+    'names the lines and why',
+  );
+  t.same(writesSince(rig, before), [], 'nothing reaches OpenLMIS');
+  t.same(
+    (await rig.mediator.store.listJobs()).filter((j) => !jobs.has(j.id)),
+    [],
+    'nothing queued',
+  );
+  const admin = await rig.lmis.login();
+  t.match((await rig.lmis.call('GET', `/api/proofsOfDelivery/${podId}`, admin)).body, { status: 'INITIATED' });
 }
