@@ -105,7 +105,7 @@ function jsonMasks(text: string, spans: readonly Span[], inString: (at: number) 
       const bare = standsAlone(text, token) && !inString(start);
       add(bare ? [token[0], token[1], true] : [start, end, false]);
       differs ||= bare;
-    } else if (holdsQuote(text, start, end)) {
+    } else if (holdsQuote(text, start, end) || (acrossValues(text, start, end) && !inString(start))) {
       const parts = acrossBounds(text, [start, end], inString(start));
       parts.forEach(add);
       differs ||= parts.length !== 1 || parts[0][0] !== start || parts[0][1] !== end || parts[0][2];
@@ -159,6 +159,28 @@ function holdsQuote(text: string, start: number, end: number): boolean {
 /** JSON's punctuation and spaces: what a value outside strings stands between. */
 const BESIDE_VALUE = /[\s,:[\]{}]/;
 
+/** A character of a number or of true, false, null. */
+const VALUE_CHAR = /[0-9+\-.eEtrufalsn]/;
+
+/**
+ * Whether a span may run over values outside strings (a secret `1234,5678` matched in
+ * `[1234,5678]`): a value's characters and JSON's punctuation or spaces only, one of each at
+ * least (`open 1234` is in a string, and costs no walk over the text's quotes). Masked as one,
+ * the mask took the comma and the text was no longer JSON; it is cut as a span across strings'
+ * bounds is (acrossBounds), each number or literal masked as a string.
+ */
+
+function acrossValues(text: string, start: number, end: number): boolean {
+  let punctuation = false;
+  let token = false;
+  for (let at = start; at < end; at++) {
+    if (VALUE_CHAR.test(text[at])) token = true;
+    else if (BESIDE_VALUE.test(text[at])) punctuation = true;
+    else return false;
+  }
+  return punctuation && token;
+}
+
 /**
  * Whether any span may be masked otherwise in JSON: a token standing between JSON's punctuation
  * or spaces, or (in a whole text) a span holding a string's own quote. Spans in order (the
@@ -170,7 +192,7 @@ function mayMaskInJson(text: string, spans: readonly Span[], whole: boolean): bo
   let alone = false;
   let last = -1;
   for (const [start, end] of spans) {
-    if (whole && holdsQuote(text, start, end)) return true;
+    if ((whole && holdsQuote(text, start, end)) || acrossValues(text, start, end)) return true;
     if (!allTokenChars(text, start, end)) continue;
     if (start < last) {
       if (mayBeBare(text, start, end)) return true;

@@ -59,6 +59,20 @@ t.test('a secret holding a quote across two strings: masked in each, the text st
   t.equal(r.redact('[11","q"]'), `[1${MASK}"]`, 'not JSON: as before');
 });
 
+t.test('a secret over values outside strings (`1234,5678`): each masked as a string, still JSON', async (t) => {
+  const secrets = ['1234,5678', 'true, false', '9999 '];
+  const r = new Redactor();
+  secrets.forEach((s) => r.learn(s));
+  const short = '{"pins":[1234,5678],"flags":[true, false],"n": 9999 ,"s":"1234,5678"}';
+  const expected = { pins: [MASK, MASK], flags: [MASK, MASK], n: MASK, s: MASK };
+  const long = JSON.stringify({ pad: 'p'.repeat(600), pins: [91234, 5678] });
+  t.same(JSON.parse(r.redact(short)), expected, 'redactor, a short text');
+  t.same(JSON.parse(r.redact(long)), { pad: 'p'.repeat(600), pins: [MASK, MASK] }, 'redactor, a long text');
+  t.same(JSON.parse(scrubSecretValues(short, secrets)), expected, 'OpenHIM scrub, a short text');
+  t.same(JSON.parse(scrubSecretValues(long, secrets)), { pad: 'p'.repeat(600), pins: [MASK, MASK] }, 'scrub, long');
+  t.equal(r.redact('pins 1234,5678 here'), `pins ${MASK} here`, 'not JSON: as before');
+});
+
 t.test('text that is not JSON is masked as before', async (t) => {
   const r = new Redactor();
   r.learn(PIN);
