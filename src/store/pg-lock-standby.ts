@@ -36,6 +36,7 @@ export async function queueStandby(pool: pg.Pool, name: string): Promise<LockSta
   let session: LockSession | undefined;
   try {
     await client.connect();
+    await client.query(NO_TIMEOUTS_SQL);
     session = lockSessionOf((await client.query(OWN_SESSION_SQL)).rows[0]);
   } catch {
     endQuietly(client);
@@ -77,5 +78,12 @@ function endQuietly(client: pg.Client): void {
 const OWN_SESSION_SQL = `SELECT pg_backend_pid() AS pid,
   (SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()) AS since`;
 
-/** The lock waited for without a time limit (lock_timeout is 0 outside takeLockQueued's transaction). */
+/**
+ * A DBA's lock_timeout or statement_timeout for the role or database (ALTER ROLE … SET) would
+ * cancel the wait every few seconds, leaving the run without a standby until the next check and
+ * opening a connection each time; this session is the standby's alone, never pooled.
+ */
+const NO_TIMEOUTS_SQL = 'SET lock_timeout = 0; SET statement_timeout = 0';
+
+/** The lock waited for without a time limit (NO_TIMEOUTS_SQL; the client's own timeout set to its maximum). */
 const WAIT_SQL = 'SELECT pg_advisory_lock(hashtext($1))';

@@ -3,11 +3,13 @@
  * outside the store's pool (pg-lock-standby.ts): the pool's clients keep an error listener for
  * life (hearEveryError), this one must too. Without it, its connection ending while the run's
  * release asks it to unlock (the holder's watch already off) was an 'error' event with no
- * listener: an uncaught exception, the whole mediator down. Real PostgreSQL.
+ * listener: an uncaught exception, the whole mediator down. Its wait lasts the run whatever
+ * lock_timeout or statement_timeout a DBA set for the role or database. Real PostgreSQL.
  */
 import type pg from 'pg';
 import pgLib from 'pg';
 import t from 'tap';
+import { PostgresStore } from '../../../src/store/postgres.js';
 import { HeldAdvisoryLock, TAKE_LOCK_SQL, lockHolders, lockSessionOf } from '../../../src/store/pg-held-lock.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { waitFor } from '../../support/wait-for.js';
@@ -64,6 +66,47 @@ t.test(
       [],
       'no uncaught error',
     );
-    t.same(await lockHolders(watch, 'schedule:z'), [], 'the lock went with the session');
+    // its standby (granted as the adopted session ended) is closed too, as its end reaches the server
+    const free = async () => (await lockHolders(watch, 'schedule:z')).length === 0;
+    await waitFor('the lock free', free, 3_000).catch(() => undefined);
+    t.same(await lockHolders(watch, 'schedule:z'), [], 'the lock went with the sessions');
+  },
+);
+
+t.test(
+  "PostgreSQL: the standby's wait lasts the run under a database's lock_timeout and statement_timeout",
+  { skip: postgres.skip },
+  async (t) => {
+    const db = await postgres.freshDatabase();
+    t.teardown(db.drop);
+    const watch = new pgLib.Client({ connectionString: db.databaseUrl });
+    await watch.connect();
+    t.teardown(() => watch.end());
+    const { rows } = await watch.query('SELECT current_database() AS name');
+    // a DBA's defaults for every session of the database (ALTER ROLE … SET does the same)
+    await watch.query(`ALTER DATABASE "${rows[0].name}" SET lock_timeout = '200ms'`);
+    await watch.query(`ALTER DATABASE "${rows[0].name}" SET statement_timeout = '300ms'`);
+    const store = new PostgresStore(db.databaseUrl, 2);
+    t.teardown(() => store.close());
+    const waiting = async () =>
+      (
+        await watch.query(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
+      ).rows.map((r) => Number(r.pid));
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const run = store.withAdvisoryLock('schedule:t', () => finished);
+    await waitFor('the standby queued', async () => (await waiting()).length === 1, 10_000);
+    const [first] = await waiting();
+    // past both timeouts several times over: the same standby still waits, never cancelled and replaced
+    const seen = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      seen.add(JSON.stringify(await waiting()));
+    }
+    t.same([...seen], [JSON.stringify([first])], 'one standby, waiting throughout');
+    finish();
+    t.same(await run, { ran: true, value: undefined });
+    t.same(await waiting(), [], 'no standby left waiting');
   },
 );
