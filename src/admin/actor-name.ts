@@ -20,7 +20,9 @@ export const ACTOR_MAX = 200;
  */
 const LINE_BREAKING = /[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]/u;
 
-export function checkedActor(actor: string, where: string): string {
+export function checkedActor(given: string, where: string): string {
+  // composed (NFC), as the console's sign-in composes its names: one person, one name in the audit
+  const actor = given.normalize('NFC');
   if (actor === 'auto') throw new InvalidInputError('"auto" is reserved for the matcher', where);
   const length = [...actor].length;
   if (length > ACTOR_MAX)
@@ -32,6 +34,9 @@ export function checkedActor(actor: string, where: string): string {
     );
   return actor;
 }
+
+/** Whether two names are one person's, however each was composed (names stored before NFC). */
+export const sameActor = (a: string, b: string) => a.normalize('NFC') === b.normalize('NFC');
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 

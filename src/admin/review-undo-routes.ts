@@ -9,7 +9,7 @@ import type { AuditEntry, Store } from '../store/types.js';
 import { oneReviewAtATime } from '../registry/review-lock.js';
 import { assertShownInstant, sameInstant } from '../registry/shown-instant.js';
 import { knownFieldsOnly } from './known-query.js';
-import { actorHeader, checkedActor } from './actor-name.js';
+import { actorHeader, checkedActor, sameActor } from './actor-name.js';
 
 export interface ReviewUndoOptions {
   store: Store;
@@ -105,7 +105,7 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
         if (!last) throw new ConflictError(`no review decision on ${subject} to undo`);
         if (last.action === 'review.undo')
           throw new ConflictError(`the last review action on ${subject} was already undone`);
-        if (expected !== undefined && last.actor !== expected)
+        if (expected !== undefined && !sameActor(last.actor, expected))
           throw new ConflictError(
             `the last decision on ${subject} is ${last.action} by ${last.actor}, not ${expected}: it stands; nothing was undone`,
           );

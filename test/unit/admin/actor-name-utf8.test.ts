@@ -156,5 +156,28 @@ for (const engine of engineCases()) {
       const long = await send('POST', '/admin/reconcile/emr/L4/flag', {}, { comment: 'check', actor: '𞤀'.repeat(201) });
       t.equal(long.status, 400, 'past 200 characters it is refused');
     });
+
+    // found by review S6: the console composes its names (NFC) since cb39bf63, the API did not, so
+    // José typed decomposed (a Mac's or a form's way) was two people in the audit trail
+    await t.test('a name sent decomposed is stored composed, as the console stores it', async (t) => {
+      const composed = 'José Muñoz';
+      const decomposed = composed.normalize('NFD');
+      const r = await send(
+        'POST',
+        '/admin/reconcile/emr/L4/flag',
+        { 'x-actor': utf8Bytes(decomposed) },
+        { comment: 'c' },
+      );
+      t.equal(r.status, 200, said(r));
+      t.equal((await store.getCrosswalk('emr', 'L4'))?.decidedBy, composed, 'one spelling for one person');
+      const undo = await send(
+        'POST',
+        '/admin/reconcile/emr/L4/undo',
+        { 'x-actor': utf8Bytes(composed) },
+        { decidedBy: decomposed },
+      );
+      t.equal(undo.status, 200, `the undo names the same person, however spelt: ${said(undo)}`);
+      t.match(await store.listAudit({ subject: 'emr/L4', limit: 1 }), [{ actor: composed, action: 'review.undo' }]);
+    });
   });
 }
