@@ -376,14 +376,33 @@ export class Redactor {
     const widen = (span: Span) => widenToEscapes(text, span);
     // a short text (a log line) is searched per match: it holds few, and the automaton's walk from
     // each costs more there (1.7-2x on a 200-character line), its table built at the first use
-    if (text.length < SEARCHED_PER_MATCH_BELOW)
-      return maskSpansInJson(text, patternSpans(text, this.pattern!).map(widen), MASK, 'whole');
+    if (text.length < SEARCHED_PER_MATCH_BELOW) {
+      const spans = patternSpans(text, this.pattern!).map(([start, end]): Span => [
+        this.matchStart(text, start, end),
+        end,
+      ]);
+      return maskSpansInJson(text, spans.map(widen), MASK, 'whole');
+    }
     const automaton = this.formAutomaton();
     const union = new SpanUnion();
     // each span's own start before the union: a span that starts on an escaped backslash
     // does not join one ending there
-    automaton.scan(text, (start, end) => union.add(ownStart(text, start), end));
+    automaton.scan(text, (start, end) => union.add(this.matchStart(text, start, end), end));
     return maskSpansInJson(text, union.spans(widen), MASK, 'whole');
+  }
+
+  /**
+   * Where a match starts in the text's own terms (escape-bounds ownStart), except for a secret as
+   * given (or a token) starting with `\` matched at the escaped backslash of `\\`: that backslash
+   * is the secret's first character, the string's last when the rest crosses its closing quote
+   * (`\":{` in `{"n1\\":{`), and the whole escape is masked with it, as OpenHIM masking does; else
+   * every character of such a secret stood in clear.
+   */
+  private matchStart(text: string, start: number, end: number): number {
+    const own = ownStart(text, start);
+    if (own === start) return own;
+    const match = text.slice(start, end);
+    return this.secrets.has(match) || this.ephemeral.includes(match) ? start - 1 : own;
   }
 
   private formAutomaton(): FormScanner {

@@ -73,6 +73,19 @@ t.test('a secret over values outside strings (`1234,5678`): each masked as a str
   t.equal(r.redact('pins 1234,5678 here'), `pins ${MASK} here`, 'not JSON: as before');
 });
 
+t.test('a secret starting with a backslash across a string end: the escape masked too', async (t) => {
+  // the key ends with a backslash (`\\` in the text): that is the secret's first character
+  const r = new Redactor();
+  r.learn('\\":{');
+  const short = '{"n1\\\\":{"a":1}}';
+  t.equal(r.redact(short), `{"n1${MASK}":{"a":1}}`, 'redactor, a short text');
+  t.equal(r.redact(short), scrubSecretValues(short, ['\\":{']), 'as OpenHIM masking writes it');
+  const long = `{"pad":"${'p'.repeat(600)}",${short.slice(1)}`;
+  t.same(JSON.parse(r.redact(long)), { pad: 'p'.repeat(600), [`n1${MASK}`]: { a: 1 } }, 'redactor, a long text');
+  r.learnEphemeral('\\tok"');
+  t.equal(r.redact('["x\\\\tok"]'), `["x${MASK}"]`, 'a token learnt at run time too');
+});
+
 t.test('text that is not JSON is masked as before', async (t) => {
   const r = new Redactor();
   r.learn(PIN);
