@@ -71,7 +71,8 @@ const sameName = (a: unknown, b: string) => typeof a === 'string' && a.trim().to
 
 /** Is this attribute type the one the settings name (by uuid or by name)? */
 export function isRegistryCodeType(type: Json | undefined, wanted: string): boolean {
-  return !!type && (type.uuid === wanted || sameName(type.name, wanted) || sameName(type.display, wanted));
+  // a uuid in any case: OpenMRS finds one so (MySQL's collation), and an operator may paste it in capitals
+  return !!type && (sameName(type.uuid, wanted) || sameName(type.name, wanted) || sameName(type.display, wanted));
 }
 
 /** The registry code attribute of a location (the first not voided), if any. */

@@ -415,3 +415,10 @@ t.test('a location asked by its uuid in capitals, answered with its own: not an 
   );
   t.equal(read, undefined, `OpenMRS's answer, not "another uuid": ${read?.message}`);
 });
+
+// found by review S6: OpenMRS finds a uuid whatever its case; the registry code's attribute type
+// configured by its uuid in capitals (pasted so) read every location without its code
+t.test("the registry code's attribute type set by its uuid in capitals: the code is read", async (t) => {
+  const { facilities } = await setup(t, { 'openmrs.registryCodeAttributeType': MASTER_FACILITY_CODE.toUpperCase() });
+  t.same((await facilities.get(LOC.rioAzul))?.identifiers, [{ system: CODE, value: 'SBX-30001' }]);
+});
