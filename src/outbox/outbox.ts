@@ -92,7 +92,7 @@ export interface OutboxDeps {
    * such a write is held however long, as a down system's. Asked too before a write whose last
    * attempt failed so is dead-lettered (heldAtLastAttempt): another instance's breaker, or this
    * one's before a restart, may have charged attempts an open breaker would have held. One check
-   * per system at a time, its answer shared for ANSWER_FRESH_MS (shared-answers.ts).
+   * per system at a time, a failing answer shared for ANSWER_FRESH_MS (shared-answers.ts).
    */
   systemAnswers?: (system: string) => Promise<boolean>;
   options?: OutboxSettings;
