@@ -267,6 +267,8 @@ export class HeldAdvisoryLock {
       clearTimeout(timer);
       if (this.client) return 'held';
       if (this.standby !== standby) return 'failed';
+      // released meanwhile (the run ended): nothing to take, and release waits for this (as the retake's loop)
+      if (this.stopped) return this.stopStandingBy(standby, `${why}; the run ended before it was taken again`);
       let away = false;
       const holders = await lockHolders(this.pool, this.name).catch((err: unknown) => {
         away = isDatabaseAway(err);

@@ -37,6 +37,8 @@ export async function queueStandby(pool: pg.Pool, name: string): Promise<LockSta
   try {
     await client.connect();
     await client.query(NO_TIMEOUTS_SQL);
+    // PostgreSQL 14+ on Linux, macOS, BSD; refused elsewhere, where a given-up wait stays queued until granted
+    await client.query(CHECK_CLIENT_SQL).catch(() => undefined);
     session = lockSessionOf((await client.query(OWN_SESSION_SQL)).rows[0]);
   } catch {
     endQuietly(client);
@@ -84,6 +86,13 @@ const OWN_SESSION_SQL = `SELECT pg_backend_pid() AS pid,
  * opening a connection each time; this session is the standby's alone, never pooled.
  */
 const NO_TIMEOUTS_SQL = 'SET lock_timeout = 0; SET statement_timeout = 0';
+
+/**
+ * A backend waiting for a lock never reads its socket: a standby given up (its connection closed)
+ * stayed in the lock's queue, a server connection held, until granted the lock, perhaps an hour
+ * later (another instance's run). Checked every second, it leaves the queue as its client goes.
+ */
+const CHECK_CLIENT_SQL = 'SET client_connection_check_interval = 1000';
 
 /** The lock waited for without a time limit (NO_TIMEOUTS_SQL; the client's own timeout set to its maximum). */
 const WAIT_SQL = 'SELECT pg_advisory_lock(hashtext($1))';

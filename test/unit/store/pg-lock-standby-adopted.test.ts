@@ -10,6 +10,7 @@ import type pg from 'pg';
 import pgLib from 'pg';
 import t from 'tap';
 import { PostgresStore } from '../../../src/store/postgres.js';
+import { EventEmitter } from 'node:events';
 import { HeldAdvisoryLock, TAKE_LOCK_SQL, lockHolders, lockSessionOf } from '../../../src/store/pg-held-lock.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { waitFor } from '../../support/wait-for.js';
@@ -108,5 +109,46 @@ t.test(
     finish();
     t.same(await run, { ran: true, value: undefined });
     t.same(await waiting(), [], 'no standby left waiting');
+  },
+);
+
+t.test(
+  'PostgreSQL: a run ending while its standby waits for a lingering old session is released at once',
+  { skip: postgres.skip },
+  async (t) => {
+    const db = await postgres.freshDatabase();
+    t.teardown(db.drop);
+    const connect = async () => {
+      const c = new pgLib.Client({ connectionString: db.databaseUrl });
+      await c.connect();
+      t.teardown(() => c.end());
+      return c;
+    };
+    // the cut session's backend, lingering (its client vanished unseen: the server holds on until TCP gives up)
+    const dying = await connect();
+    const old = lockSessionOf((await dying.query(TAKE_LOCK_SQL, ['schedule:l'])).rows[0])!;
+    const watch = await connect();
+    const pool = new pgLib.Pool({ connectionString: db.databaseUrl, max: 3 });
+    t.teardown(() => Promise.race([pool.end(), new Promise((resolve) => setTimeout(resolve, 2_000))]));
+    const cut = Object.assign(new EventEmitter(), { release() {} });
+    // the lingering is waited for up to a minute (the production retake window)
+    const lock = new HeldAdvisoryLock(pool, cut as unknown as pg.PoolClient, 'schedule:l', 100, 60_000, old);
+    await waitFor('the standby queued', () => lock.standbyQueued, 5_000);
+    cut.emit('end');
+    await new Promise((resolve) => setTimeout(resolve, 300)); // waiting for the old session to let go
+    let released = false;
+    const releasing = lock.release().then(() => (released = true));
+    await waitFor('the release done', () => released, 5_000).catch(() => undefined);
+    t.ok(released, 'the run ended: not held for the retake window (a minute) by a lock it no longer needs');
+    t.same(await lockHolders(watch, 'schedule:l'), [old], 'only the lingering session holds it');
+    const waiting = async () =>
+      (
+        await watch.query(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
+      ).rowCount;
+    await waitFor('no standby waiting', async () => (await waiting()) === 0, 3_000).catch(() => undefined);
+    t.equal(await waiting(), 0, 'its standby left the queue');
+    await dying.query('SELECT pg_advisory_unlock(hashtext($1))', ['schedule:l']);
+    await releasing;
   },
 );
