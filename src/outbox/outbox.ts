@@ -960,7 +960,16 @@ export class Outbox {
       opensFirst: this.options.backoff.maxAttempts > this.options.breaker.consecutiveFailures,
     });
     if (typeof hold === 'string') return hold === 'held';
-    return (await this.systemAnswers(hold.ask).catch(() => false)) === false;
+    // the check runs inside this attempt's claim, after an attempt of up to attemptTimeoutMs: one
+    // that outlasted the claim would let another instance take the job and send it again, so
+    // unanswered within half the claim's margin over the attempt the system counts as not
+    // answering (held: the safe side)
+    const margin = (this.options.leaseMs - this.options.attemptTimeoutMs) / 2;
+    const answers = await withinDeadline(
+      this.systemAnswers(hold.ask).catch(() => false),
+      margin,
+    );
+    return answers !== true;
   }
 
   /** When a write held at its last attempt is tried again: after the longest backoff, no sooner than it may land or was asked. */
