@@ -65,6 +65,7 @@ import {
   upsertLinkSql,
   GET_LINK_SQL,
   LINKED_FHIR_IDS_PG,
+  linkParams,
   systemOfRecord,
   newJobValues,
   jobInserted,
@@ -826,16 +827,7 @@ export class PostgresStore implements Store {
 
   private async insertLinks(links: ResourceLink[], c: pg.PoolClient): Promise<void> {
     const now = Date.now();
-    for (const l of links)
-      await c.query(upsertLinkSql(l), [
-        l.flow,
-        l.fhirId,
-        l.system,
-        l.upstreamId ?? null,
-        l.jobId ?? null,
-        now,
-        systemOfRecord(l),
-      ]);
+    for (const l of links) await c.query(upsertLinkSql(l), linkParams(l, now));
   }
 
   async getJob(id: string): Promise<OutboxJob | undefined> {

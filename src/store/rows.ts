@@ -235,6 +235,17 @@ export function supersedeAudit(old: OutboxJob, job: NewJob): AuditInput {
 /** The system_of_record column of a link: only a secondary target's link is not of record. */
 export const systemOfRecord = (l: ResourceLink): number => (l.primary === false ? 0 : 1);
 
+/** The parameters of one link's upsert, in the order both engines' upsert statements take them. */
+export const linkParams = (l: ResourceLink, now: number): unknown[] => [
+  l.flow,
+  l.fhirId,
+  l.system,
+  l.upstreamId ?? null,
+  l.jobId ?? null,
+  now,
+  systemOfRecord(l),
+];
+
 /** The system of record's link first, then the most recent (a FHIR id may be linked in several systems). */
 export const GET_LINK_SQL =
   'SELECT * FROM resource_links WHERE flow = $1 AND fhir_id = $2 ORDER BY system_of_record DESC, updated_at DESC LIMIT 1';

@@ -51,7 +51,7 @@ import {
   UPSERT_READ_LINK_SQL,
   GET_LINK_SQL,
   LINKED_FHIR_IDS_SQLITE,
-  systemOfRecord,
+  linkParams,
   newJobValues,
   jobInserted,
   PAYLOAD_VALUE,
@@ -684,16 +684,7 @@ export class SqliteStore implements Store {
     const write = this.sql(UPSERT_LINK_SQLITE);
     const read = this.sql(UPSERT_READ_LINK_SQLITE);
     const now = Date.now();
-    for (const l of links)
-      (l.fromRead ? read : write).run(
-        l.flow,
-        l.fhirId,
-        l.system,
-        l.upstreamId ?? null,
-        l.jobId ?? null,
-        now,
-        systemOfRecord(l),
-      );
+    for (const l of links) (l.fromRead ? read : write).run(...linkParams(l, now));
   }
 
   async getJob(id: string): Promise<OutboxJob | undefined> {
