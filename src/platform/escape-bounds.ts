@@ -13,12 +13,15 @@ const HEX4 = /^[0-9a-fA-F]{4}$/;
 /** The longest escape, `\uXXXX`, reaches this far past its backslash. */
 const LONGEST_ESCAPE = 6;
 
-/** Whether the backslash at `at` starts an escape: an even run of backslashes stands before it. */
-function startsEscape(text: string, at: number): boolean {
+/** Whether the character at `at` is escaped: an odd run of backslashes stands before it. */
+export function isEscaped(text: string, at: number): boolean {
   let run = 0;
   for (let i = at - 1; i >= 0 && text.charCodeAt(i) === BACKSLASH; i--) run++;
-  return run % 2 === 0;
+  return run % 2 === 1;
 }
+
+/** Whether the backslash at `at` starts an escape: it is not itself escaped. */
+const startsEscape = (text: string, at: number): boolean => !isEscaped(text, at);
 
 /**
  * 1 when the character at `at` is the low half of a surrogate pair: a backslash before an astral

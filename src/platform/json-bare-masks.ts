@@ -7,6 +7,7 @@
  * masked in each string it touches, the quotes and punctuation kept. A text that is not JSON, and
  * every mask inside one string, is masked as before.
  */
+import { isEscaped } from './escape-bounds.js';
 import { maskSpans, type Span } from './mask-spans.js';
 
 /**
@@ -15,7 +16,6 @@ import { maskSpans, type Span } from './mask-spans.js';
  */
 export type JsonPlace = 'whole' | 'outside' | 'inside';
 
-const BACKSLASH = 0x5c;
 const QUOTE = 0x22;
 /**
  * An object, an array or a string (an OpenHIM body may be a JSON string alone: a secret holding
@@ -69,16 +69,10 @@ function stringState(text: string): (at: number) => boolean {
   let inString = false;
   return (at) => {
     for (; quote >= 0 && quote < at; quote = text.indexOf('"', quote + 1)) {
-      if (!inString || !escaped(text, quote)) inString = !inString;
+      if (!inString || !isEscaped(text, quote)) inString = !inString;
     }
     return inString;
   };
-}
-
-function escaped(text: string, at: number): boolean {
-  let run = 0;
-  for (let i = at - 1; i >= 0 && text.charCodeAt(i) === BACKSLASH; i--) run++;
-  return run % 2 === 1;
 }
 
 /**
@@ -126,7 +120,7 @@ function acrossBounds(text: string, [start, end]: Span, startsInString: boolean)
   let inString = startsInString;
   let from = start;
   for (let quote = text.indexOf('"', start); quote >= 0 && quote < end; quote = text.indexOf('"', quote + 1)) {
-    if (inString && escaped(text, quote)) continue;
+    if (inString && isEscaped(text, quote)) continue;
     out.push(...partMasks(text, from, quote, inString));
     inString = !inString;
     from = quote + 1;
@@ -152,7 +146,7 @@ function partMasks(text: string, from: number, to: number, inString: boolean): M
  * the JSON-escaped form of a secret holding `"` costs no walk).
  */
 function holdsQuote(text: string, start: number, end: number): boolean {
-  for (let at = start; at < end; at++) if (text.charCodeAt(at) === QUOTE && !escaped(text, at)) return true;
+  for (let at = start; at < end; at++) if (text.charCodeAt(at) === QUOTE && !isEscaped(text, at)) return true;
   return false;
 }
 
