@@ -16,7 +16,7 @@ export const ACTOR_MAX = 200;
  * Unicode's own line and paragraph separators (U+2028, U+2029: a line break to a log viewer or an
  * editor), and the direction embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069),
  * which show a name's letters in an order other than stored ("Trojan Source"). The marks an
- * Arabic or Hebrew name may carry (LRM, RLM) and the joiners of Persian and Indic names stay.
+ * Arabic or Hebrew name may carry (LRM, RLM) stay; invisible characters are invisibleAt's.
  */
 const LINE_BREAKING = /[\p{Cc}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]/u;
 
@@ -32,7 +32,44 @@ export function checkedActor(given: string, where: string): string {
       `${where} holds a control character (a line break, a tab, an escape, a direction override); give the name on one line`,
       where,
     );
+  const hidden = invisibleAt(actor);
+  if (hidden)
+    throw new InvalidInputError(
+      `${where} holds an invisible character (${hidden.code}, ${hidden.name}) at character ${hidden.at}; type the name without it`,
+      where,
+    );
   return actor;
+}
+
+/**
+ * Characters that show nothing: "bob" and "b<U+200B>ob" look alike in the audit trail and on the
+ * console yet are two people to an undo's decidedBy and the per-name sign-in limit. The space,
+ * word joiner and byte order mark (U+200B, U+2060, U+FEFF) are never part of a name. The joiners
+ * (ZWNJ U+200C, ZWJ U+200D) are part of Persian and Indic spelling, so they stay between two
+ * letters or marks of such a script, and are refused anywhere else (at an end, beside a space, in
+ * a Latin, Greek or Cyrillic name where they only hide).
+ */
+const INVISIBLE: Record<string, string> = {
+  '\u200B': 'zero width space',
+  '\u200C': 'zero width non-joiner',
+  '\u200D': 'zero width joiner',
+  '\u2060': 'word joiner',
+  '\uFEFF': 'zero width no-break space',
+};
+const JOINERS = new Set(['\u200C', '\u200D']);
+/** A letter or mark a joiner may shape: not of a script written without joiners. */
+const JOINABLE = /^(?![\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}])[\p{L}\p{M}]$/u;
+
+function invisibleAt(name: string): { code: string; name: string; at: number } | undefined {
+  const chars = [...name];
+  const joinable = (c: string | undefined) => c !== undefined && JOINABLE.test(c);
+  const at = chars.findIndex(
+    (c, i) => c in INVISIBLE && !(JOINERS.has(c) && joinable(chars[i - 1]) && joinable(chars[i + 1])),
+  );
+  if (at < 0) return undefined;
+  const c = chars[at];
+  const code = `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  return { code, name: INVISIBLE[c], at: at + 1 };
 }
 
 /** Whether two names are one person's, however each was composed (names stored before NFC). */

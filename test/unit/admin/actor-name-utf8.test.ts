@@ -148,6 +148,54 @@ for (const engine of engineCases()) {
       t.same(await store.getCrosswalk('emr', 'L4'), before, 'nothing decided');
     });
 
+    // found by review S6: zero-width characters passed, so "bob" and "b<U+200B>ob" signed as two people
+    await t.test('an invisible character is refused, naming which and where', async (t) => {
+      const before = await store.getCrosswalk('emr', 'L4');
+      const job = await store.getJob('A1');
+      const audited = (await store.listAudit({})).length;
+      for (const [label, actor, header, diagnostics] of [
+        [
+          'a zero width space in X-Actor',
+          'b\u200Bob',
+          true,
+          /actor holds an invisible character \(U\+200B, zero width space\) at character 2/,
+        ],
+        [
+          'a zero width joiner at the end of the body',
+          'bob\u200D',
+          false,
+          /\(U\+200D, zero width joiner\) at character 4/,
+        ],
+        ['a non-joiner in a Latin name', 'An\u200Cn', true, /\(U\+200C, zero width non-joiner\) at character 3/],
+        ['a word joiner in the body', 'ann\u2060', false, /\(U\+2060, word joiner\) at character 4/],
+        [
+          'a byte order mark inside X-Actor',
+          'bo\uFEFFb',
+          true,
+          /\(U\+FEFF, zero width no-break space\) at character 3/,
+        ],
+      ] as const) {
+        const r = header
+          ? await send('POST', '/admin/reconcile/emr/L4/flag', { 'x-actor': utf8Bytes(actor) }, { comment: 'check' })
+          : await send('POST', '/admin/reconcile/emr/L4/flag', {}, { comment: 'check', actor });
+        t.equal(r.status, 400, label);
+        t.match(r.json, { issue: [{ expression: ['actor'], diagnostics }] }, label);
+      }
+      const retry = await send('POST', '/admin/outbox/jobs/A1/retry', { 'x-admin-user': utf8Bytes('ann\u200B') });
+      t.match(retry.json, { issue: [{ expression: ['X-Admin-User'], diagnostics: /U\+200B/ }] }, 'an outbox retry too');
+      t.same(await store.getCrosswalk('emr', 'L4'), before, 'nothing decided');
+      t.same(await store.getJob('A1'), job, 'nothing retried');
+      t.equal((await store.listAudit({})).length, audited, 'nothing audited');
+    });
+
+    await t.test('a Persian name with its non-joiner and a Hindi name with a joiner act', async (t) => {
+      for (const name of ['مهر\u200Cآفرین', 'क्\u200Dष']) {
+        const r = await send('POST', '/admin/reconcile/emr/L4/flag', { 'x-actor': utf8Bytes(name) }, { comment: 'c' });
+        t.equal(r.status, 200, said(r));
+        t.equal((await store.getCrosswalk('emr', 'L4'))?.decidedBy, name, 'stored as written');
+      }
+    });
+
     await t.test("a body's actor of 150 astral characters is 150 long, not 300", async (t) => {
       const name = '𞤀'.repeat(150); // Adlam, written for Fula
       const r = await send('POST', '/admin/reconcile/emr/L4/flag', {}, { comment: 'check', actor: name });
