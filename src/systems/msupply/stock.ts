@@ -12,6 +12,7 @@ import { MSUPPLY, STORE_CODE_SYSTEM } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { msupplyLedgers } from './stock-ledger.js';
 import { tidy } from './packs.js';
+import { countedNow, finalisedAsThis, lineCountsOf, stocktakeLineId } from './stocktake-counts.js';
 import type { StockLedgerReader } from '../../domain/stock-ledger.js';
 import type { StoreDirectory } from './stores.js';
 
@@ -266,7 +267,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
   const bringLinesUpToDate = async (storeId: string, stocktakeId: string, report: StockReport, lines: CountLine[]) => {
     const now = await api.stocktake(storeId, stocktakeId);
     for (const [i, line] of lines.entries()) {
-      const lineId = stableUuid(MSUPPLY, 'stocktake-line', stocktakeId, String(i));
+      const lineId = stocktakeLineId(stocktakeId, i);
       const row = now?.lines.nodes.find((l) => l.id === lineId);
       if (!row?.stockLine || row.stockLine.totalNumberOfPacks === row.snapshotNumberOfPacks) continue;
       const fresh = row.stockLine.totalNumberOfPacks;
@@ -311,9 +312,22 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       const key = report.identifier ? `${report.identifier.system}|${report.identifier.value}` : journal.idempotencyKey;
       const id = stableUuid(MSUPPLY, 'stocktake', store.id, key);
       const existing = await api.stocktake(store.id, id);
-      // finalised already (a retry after a lost answer): a difference re-planned now would count twice
-      if (existing?.status === 'FINALISED') return { system: MSUPPLY, ids: { stocktake: id }, status: 'active' };
-      const p = await plan(report);
+      // finalised already (a retry after a lost answer, or by hand): a difference re-planned now
+      // would count twice, so it is compared with the counts journaled before anything was written
+      if (existing?.status === 'FINALISED') {
+        finalisedAsThis(existing, await journal.run('counts', async () => countsOf(report, await plan(report))));
+        return { system: MSUPPLY, ids: { stocktake: id }, status: 'active' };
+      }
+      const planned = await plan(report);
+      const counts = await journal.run('counts', async () => countsOf(report, planned));
+      // the packs the first attempt planned, whatever pack size Open mSupply holds now (stocktake-counts.ts)
+      const p = {
+        ...planned,
+        lines: planned.lines.map((l, i) => ({
+          ...l,
+          counted: countedNow(counts[i], l.stockLine?.totalNumberOfPacks ?? 0),
+        })),
+      };
       await journal.run('insert-stocktake', async () => {
         const there = async () => ((await api.stocktake(store.id, id)) ? { id } : undefined);
         if (await there()) return { id };
@@ -330,7 +344,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       });
       for (const [i, line] of p.lines.entries()) {
         await journal.run(`line:${i}`, async () => {
-          const lineId = stableUuid(MSUPPLY, 'stocktake-line', id, String(i));
+          const lineId = stocktakeLineId(id, i);
           const current = await api.stocktake(store.id, id);
           if (current?.lines.nodes.some((l) => l.id === lineId)) return { lineId };
           const reason = line.reasonId ? { reasonOptionId: line.reasonId } : {};
@@ -371,13 +385,14 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       }
       await journal.run('finalise', async () => {
         const current = await api.stocktake(store.id, id);
-        if (current?.status === 'FINALISED') return 'FINALISED';
+        if (current?.status === 'FINALISED') return finalisedAsThis(current, counts);
         const finalise = () => api.updateStocktake(store.id, { id, status: 'FINALISED', ...countDay(report) });
         try {
           await finalise();
         } catch (err) {
-          // refused (CannotEditStocktake) because another attempt finalised it first: finalised is finalised
-          if (refusedWrite(err) && (await api.stocktake(store.id, id))?.status === 'FINALISED') return 'FINALISED';
+          // refused (CannotEditStocktake) because another attempt finalised it first: done if with these counts
+          const now = refusedWrite(err) ? await api.stocktake(store.id, id) : undefined;
+          if (now?.status === 'FINALISED') return finalisedAsThis(now, counts);
           if (msupplyReason(err) !== SNAPSHOT_MISMATCH) throw err;
           // the stock moved between a line's snapshot and now (dispensed meanwhile, or a retry long
           // after its lines went in): Open mSupply refuses to finalise on a stale snapshot, so every
@@ -395,6 +410,13 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
 }
 
 const SNAPSHOT_MISMATCH = 'SnapshotCountCurrentCountMismatch';
+
+/** The counts a planned report writes, to journal (stocktake-counts.ts). */
+const countsOf = (report: StockReport, p: { lines: CountLine[] }) =>
+  lineCountsOf(
+    report,
+    p.lines.map((l) => ({ itemCode: l.itemCode, counted: l.counted, before: l.stockLine?.totalNumberOfPacks ?? 0 })),
+  );
 
 /** The stock moved again while its lines were brought up to date: the outbox tries again later. */
 function stockStillMoving(stocktakeId: string) {
