@@ -88,7 +88,9 @@ async function passwordLogin(ctx: AuthContext, opts: PasswordGrantOptions): Prom
     },
   });
   const body = asRecord(res.body);
-  if (res.status === 200 && typeof body?.access_token === 'string') {
+  // RFC 6749 5.1 says 200, but a gateway may pass the token on as 201 or 203: the token is the
+  // answer whatever the 2xx (read as a page, each attempt logged in again and was held)
+  if (res.status >= 200 && res.status < 300 && typeof body?.access_token === 'string') {
     const expiresIn = Number(body.expires_in);
     const extras = Object.fromEntries(
       (opts.extras ?? []).map((k) => [k, typeof body[k] === 'string' && body[k] ? (body[k] as string) : undefined]),
