@@ -810,11 +810,36 @@ export class RoutedFlow<T> implements FlowService<T> {
   // internals ---------------------------------------------------------------------------------
 
   /**
+   * A job's write, or the result it ends with when a later write of its record made it moot
+   * (FlowSpec.overtaken): asked before writing, and again on a 409.
+   */
+  private async deliver(
+    job: OutboxJob,
+    write: (value: T) => Promise<WriteResult>,
+    awaitJob?: DeliveryContext['awaitJob'],
+  ): Promise<WriteResult> {
+    const overtaken = this.spec.overtaken;
+    if (!overtaken) return this.writeOf(job, write, awaitJob);
+    const jobsUnder = (key: string) => this.store.findJobsByKey(key);
+    const moot = await overtaken(job, jobsUnder);
+    if (moot) return moot;
+    try {
+      return await this.writeOf(job, write, awaitJob);
+    } catch (err) {
+      // refused, perhaps because the later write landed while this one was on its way
+      if (!(err instanceof ConflictError)) throw err;
+      const now = await overtaken(job, jobsUnder);
+      if (now) return now;
+      throw err;
+    }
+  }
+
+  /**
    * A job's write. A secondary target's goes through FlowSpec.deliverSecondary, on each attempt;
    * the system of record's is the write of what the client sent (the client addressed that
    * system, so the value is in its terms), through FlowSpec.deliverPrimary where a flow has one.
    */
-  private deliver(
+  private writeOf(
     job: OutboxJob,
     write: (value: T) => Promise<WriteResult>,
     awaitJob?: DeliveryContext['awaitJob'],

@@ -1,0 +1,37 @@
+import type { Delivery } from '../domain/index.js';
+import type { OutboxJob } from '../store/types.js';
+import type { WriteResult } from './ports.js';
+
+/**
+ * A draft (an in-progress delivery, delivery-drafts.ts) waits queued while its system is down; the
+ * app meanwhile posts the delivery completed, and that write lands first. Sent now, the draft
+ * would reopen or overwrite what was received (DHIS2 events ACTIVE again), or be refused as
+ * "already confirmed" (OpenLMIS) and show as a failure though nothing went wrong: a later write of
+ * the same delivery made it moot. Such a draft ends done and `superseded` (the word the outbox's
+ * propagation jobs end with when a newer version took their place), naming what the completion
+ * wrote, and nothing is sent.
+ *
+ * Later: the completion was accepted after the draft (its job created after the draft's, same
+ * system). A draft accepted after the completion is no such draft: the client saved a draft of a
+ * delivery it had completed, which its connector refuses (409), as before. Two jobs stamped in one
+ * millisecond are not told apart, so they are left to the connector too: a refusal, never a write.
+ */
+export const SUPERSEDED = 'superseded';
+
+/**
+ * The result standing for draft job `job` when a completion of its delivery (under `key`, the
+ * delivery's key without a draft mark) accepted after it was delivered to the same system; else
+ * undefined (the draft is written as usual).
+ */
+export async function draftOvertaken(
+  job: OutboxJob,
+  key: string | undefined,
+  findJobsByKey: (key: string) => Promise<OutboxJob[]>,
+): Promise<WriteResult | undefined> {
+  if ((job.payload as Delivery).status !== 'in-progress' || !key) return undefined;
+  const completion = (await findJobsByKey(key)).find(
+    (c) => c.system === job.system && c.status === 'done' && c.createdAt > job.createdAt,
+  );
+  if (!completion) return undefined;
+  return { system: job.system, ids: { ...completion.result?.ids }, status: SUPERSEDED };
+}

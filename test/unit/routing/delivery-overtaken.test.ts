@@ -1,0 +1,55 @@
+/**
+ * Which drafts a completion makes moot (routing/delivery-overtaken.ts): only one accepted before a
+ * completion delivered to the same system. A draft accepted after the completion (an app saving a
+ * draft of a delivery it completed), or in the same millisecond (not told apart), or a completion
+ * still waiting, or one to another system, leaves the draft to its connector, which refuses what
+ * would reopen a completed delivery. The end-to-end case is test/e2e/routing/delivery-draft-overtaken.test.ts.
+ */
+import t from 'tap';
+import { draftOvertaken } from '../../../src/routing/delivery-overtaken.js';
+import type { JobStatus, OutboxJob } from '../../../src/store/types.js';
+
+const KEY = 'delivery|https://app.example.org/deliveries|DL-1';
+
+function job(over: { status: JobStatus; createdAt: number; system?: string; deliveryStatus?: string }): OutboxJob {
+  return {
+    id: `job-${over.createdAt}-${over.status}`,
+    flow: 'delivery',
+    system: over.system ?? 'openlmis',
+    idempotencyKey: KEY,
+    payloadHash: 'h',
+    payload: { status: over.deliveryStatus ?? 'completed', identifier: { value: 'DL-1' } },
+    status: over.status,
+    attempts: 1,
+    nextAttemptAt: 0,
+    createdAt: over.createdAt,
+    updatedAt: over.createdAt,
+    result: { system: over.system ?? 'openlmis', ids: { proofOfDelivery: 'pod-1' }, status: 'completed' },
+  };
+}
+
+const draft = job({ status: 'in-flight', createdAt: 1000, deliveryStatus: 'in-progress' });
+const under = (jobs: OutboxJob[]) => async (key: string) => (key === KEY ? jobs : []);
+
+t.test('a completion accepted after the draft and delivered supersedes it', async (t) => {
+  const result = await draftOvertaken(draft, KEY, under([job({ status: 'done', createdAt: 1001 })]));
+  t.same(result, { system: 'openlmis', ids: { proofOfDelivery: 'pod-1' }, status: 'superseded' });
+});
+
+t.test('otherwise the draft is left to its write', async (t) => {
+  const cases: [string, OutboxJob[]][] = [
+    ['no completion', []],
+    ['the completion accepted before the draft', [job({ status: 'done', createdAt: 999 })]],
+    ['accepted in the same millisecond', [job({ status: 'done', createdAt: 1000 })]],
+    ['still waiting', [job({ status: 'pending', createdAt: 1001 })]],
+    ['refused', [job({ status: 'rejected', createdAt: 1001 })]],
+    ['delivered to another system', [job({ status: 'done', createdAt: 1001, system: 'dhis2' })]],
+  ];
+  for (const [label, jobs] of cases) t.equal(await draftOvertaken(draft, KEY, under(jobs)), undefined, label);
+  const completion = job({ status: 'in-flight', createdAt: 1000 });
+  t.equal(
+    await draftOvertaken(completion, KEY, under([job({ status: 'done', createdAt: 1001 })])),
+    undefined,
+    'a completion is never a draft overtaken',
+  );
+});
