@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RTS, SEED_API_TOKEN, startDhis2Sandbox } from '../../sandbox/dhis2/index.js';
+import type { Dhis2SandboxOptions } from '../../sandbox/dhis2/server.js';
 import type { FaultAction } from '../../sandbox/openlmis/faults.js';
 import type { Test } from 'tap';
 import { startRig, type Rig } from './openlmis-e2e.js';
@@ -25,8 +26,9 @@ export async function startDhis2Rig(
   flows: Record<string, unknown>,
   env: Record<string, string> = {},
   start: StartOptions = {},
+  sandbox: Dhis2SandboxOptions = {},
 ): Promise<Dhis2Rig> {
-  const dhis2 = await startDhis2Sandbox();
+  const dhis2 = await startDhis2Sandbox(sandbox);
   const mappings = mkdtempSync(path.join(tmpdir(), 'dhis2-e2e-'));
   cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
   writeFileSync(path.join(mappings, 'routing.json'), JSON.stringify({ flows }));
@@ -59,9 +61,10 @@ export async function startDhis2RigOn(
   flows: Record<string, unknown>,
   env: Record<string, string> = {},
   start: StartOptions = {},
+  sandbox: Dhis2SandboxOptions = {},
 ): Promise<Dhis2Rig> {
   const db = await engine.freshDatabase();
-  const rig = await startDhis2Rig(flows, { ...env, DATABASE_URL: db.databaseUrl }, start);
+  const rig = await startDhis2Rig(flows, { ...env, DATABASE_URL: db.databaseUrl }, start, sandbox);
   t.teardown(async () => {
     await rig.close();
     await db.drop();

@@ -10,7 +10,7 @@ import type { Dhis2Client } from './client.js';
 import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, isUid } from './identifiers.js';
 import { dhis2Instant } from './orgunit-codec.js';
-import { UTC, wallTimeIn } from './server-time.js';
+import { UTC, instantKeptAs, wallTimeIn } from './server-time.js';
 import {
   consignmentLineId,
   eventLineId,
@@ -176,22 +176,39 @@ export async function consignmentDeliveries(
 
 /**
  * A completed consignment confirmed again at another instant than the one its events keep (DHIS2
- * keeps occurredAt to the millisecond, so the same instant in another zone is the same; as its
- * wall time, so an instant in the later pass of an hour a clock change repeats is the one it
- * reads back as the earlier pass, compared in the server's `zone`): a 409
+ * keeps occurredAt to the millisecond, so the same instant in another zone is the same; one it
+ * cannot hold, in the later pass of a repeated hour, is refused before: unholdableReceipt): a 409
  * naming the date, as a confirmed OpenLMIS proof of delivery answers. Its events are written under
  * the delivery's key once (the outbox's idempotency), so the change would never be written; told
  * "unchanged" instead, the app would believe its corrected date had landed.
  */
-export function receiptChange(kept: Delivery, occurredAt: string, zone: string = UTC): ConflictError | undefined {
+export function receiptChange(kept: Delivery, occurredAt: string): ConflictError | undefined {
   if (kept.status !== 'completed' || !kept.occurredAt) return undefined;
-  const sent = receivedInstant(occurredAt);
-  const held = Date.parse(kept.occurredAt);
-  if (sent === held || wallTimeIn(sent, zone) === wallTimeIn(held, zone)) return undefined;
+  if (receivedInstant(occurredAt) === Date.parse(kept.occurredAt)) return undefined;
   return new ConflictError(
     `consignment ${kept.identifier.value} is completed in DHIS2, received at ${kept.occurredAt}; a completed delivery cannot be changed, so it is not received at ${occurredAt}`,
     409,
     ['Delivery.occurredAt'],
+  );
+}
+
+/**
+ * A date received DHIS2 cannot hold: an instant in the later pass of an hour its server's `zone`
+ * repeats when the clock goes back (Berlin, 2026-10-25T01:30Z: 02:30 winter time). DHIS2 keeps
+ * occurredAt as wall time without an offset and reads 02:30 as the earlier pass (00:30Z), so no
+ * write makes it hold the later one: written, the receipt would read an hour early to DHIS2 and
+ * every reader of it, and a correction from the earlier pass to the later (the same wall time)
+ * would change nothing yet read as done. A 422 naming the element, the zone and the instant DHIS2
+ * would hold instead, nothing written; the client sends the earlier pass or another time.
+ */
+export function unholdableReceipt(occurredAt: string, zone: string): BusinessRuleError | undefined {
+  const at = receivedInstant(occurredAt);
+  const readAs = instantKeptAs(at, zone);
+  if (readAs === at) return undefined;
+  const wall = wallTimeIn(at, zone);
+  return new BusinessRuleError(
+    `the time received ${occurredAt} is ${wall} in DHIS2's time zone ${zone}, in the hour its clock change repeats; DHIS2 keeps times without an offset and reads ${wall} as ${new Date(readAs).toISOString()}, an hour earlier, so it cannot hold ${occurredAt}: send ${new Date(readAs).toISOString()} or a time outside that hour`,
+    'Delivery.occurredAt',
   );
 }
 
@@ -338,14 +355,17 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
     async precheck(delivery) {
       const ou = await deps.resolveOrgUnit(delivery.destination, 'Delivery.destination');
       const { codes, units } = lineUnits(delivery);
-      if (delivery.occurredAt !== undefined) receivedInstant(delivery.occurredAt);
+      if (delivery.occurredAt !== undefined) {
+        const unholdable = unholdableReceipt(delivery.occurredAt, await deps.client.serverZone());
+        if (unholdable) throw unholdable;
+      }
       const events = await eventsOf(String(ou.id), delivery.identifier.value);
       const reopened = reopening(delivery, events);
       if (reopened) throw reopened;
       plan(delivery, codes, units, heldEvents(events, deps.program()), ou);
       if (delivery.status !== 'completed' || !delivery.occurredAt) return;
       const kept = (await toDeliveries(events))[0];
-      const change = kept && receiptChange(kept, delivery.occurredAt, await deps.client.serverZone());
+      const change = kept && receiptChange(kept, delivery.occurredAt);
       if (change) throw change;
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {

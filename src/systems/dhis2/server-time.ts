@@ -100,6 +100,16 @@ export function instantOfWallTime(wall: string, zone: string): number {
 }
 
 /**
+ * The instant DHIS2 reads back for instant `at` kept as its wall time in `zone`: `at` itself,
+ * except in the later pass of an hour an autumn clock change repeats, whose wall time DHIS2 (as
+ * java.time) reads as the earlier pass, an hour before. DHIS2 keeps no offset, so it cannot hold
+ * such an instant apart from the earlier one.
+ */
+export function instantKeptAs(at: number, zone: string): number {
+  return instantOfWallTime(wallTimeIn(at, zone), zone);
+}
+
+/**
  * A time as DHIS2 is to keep it or compare it (`occurredAt`, `occurredAfter=`): a date-time with a
  * zone or offset as its instant's wall time in the server's `zone`; a date, or a time already
  * without a zone, as sent (`Z` dropped).
