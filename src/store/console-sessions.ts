@@ -10,6 +10,20 @@ export const UPSERT_CONSOLE_SESSION_SQL = `INSERT INTO console_sessions (id_dige
   VALUES ($1, $2, $3, $4, $5)
   ON CONFLICT (id_digest) DO UPDATE SET data = excluded.data, last_seen = excluded.last_seen`;
 
+/**
+ * A session's data written over the data its request read, never over another request's: two tabs
+ * posting at once each read the row, and the second whole write dropped the first one's undo
+ * entry (session.ts merges and tries again when this changes nothing). An UPDATE, so a session
+ * signed out meanwhile is not brought back. PostgreSQL compares jsonb by value, SQLite the text
+ * written (toJson of the data read, which is the text it was parsed from).
+ */
+export const SWAP_CONSOLE_SESSION_SQL = `UPDATE console_sessions SET data = $1, last_seen = $2
+  WHERE id_digest = $3 AND data = $4`;
+
+export function swapConsoleSessionValues(row: ConsoleSessionRow, was: Record<string, unknown>): unknown[] {
+  return [toJson(row.data), row.lastSeen, row.idDigest, toJson(was)];
+}
+
 export const GET_CONSOLE_SESSION_SQL = 'SELECT * FROM console_sessions WHERE id_digest = $1';
 
 export const DELETE_CONSOLE_SESSION_SQL = 'DELETE FROM console_sessions WHERE id_digest = $1';

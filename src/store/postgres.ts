@@ -112,7 +112,9 @@ import {
   GET_CONSOLE_SESSION_SQL,
   jobAttemptFromRow,
   LIST_JOB_ATTEMPTS_SQL,
+  SWAP_CONSOLE_SESSION_SQL,
   SWEEP_CONSOLE_SESSIONS_SQL,
+  swapConsoleSessionValues,
   UPSERT_CONSOLE_SESSION_SQL,
 } from './console-sessions.js';
 import {
@@ -1401,6 +1403,10 @@ export class PostgresStore implements Store {
 
   async putConsoleSession(row: ConsoleSessionRow): Promise<void> {
     await this.pool.query(UPSERT_CONSOLE_SESSION_SQL, consoleSessionValues(row));
+  }
+
+  async swapConsoleSession(row: ConsoleSessionRow, was: Record<string, unknown>): Promise<boolean> {
+    return (await this.pool.query(SWAP_CONSOLE_SESSION_SQL, swapConsoleSessionValues(row, was))).rowCount === 1;
   }
 
   async getConsoleSession(idDigest: string): Promise<ConsoleSessionRow | undefined> {

@@ -150,7 +150,9 @@ import {
   jobAttemptFromRow,
   jobAttemptValues,
   LIST_JOB_ATTEMPTS_SQL,
+  SWAP_CONSOLE_SESSION_SQL,
   SWEEP_CONSOLE_SESSIONS_SQL,
+  swapConsoleSessionValues,
   UPSERT_CONSOLE_SESSION_SQL,
 } from './console-sessions.js';
 import { acquireConnection, releaseConnection, type SqliteConnection } from './sqlite-connection.js';
@@ -1184,6 +1186,12 @@ export class SqliteStore implements Store {
 
   async putConsoleSession(row: ConsoleSessionRow): Promise<void> {
     await this.write(() => this.sql(sqliteParams(UPSERT_CONSOLE_SESSION_SQL)).run(...consoleSessionValues(row)));
+  }
+
+  async swapConsoleSession(row: ConsoleSessionRow, was: Record<string, unknown>): Promise<boolean> {
+    return this.write(
+      () => this.sql(sqliteParams(SWAP_CONSOLE_SESSION_SQL)).run(...swapConsoleSessionValues(row, was)).changes === 1,
+    );
   }
 
   async getConsoleSession(idDigest: string): Promise<ConsoleSessionRow | undefined> {

@@ -677,6 +677,11 @@ export interface Store {
 
   /** Console sessions (v11): insert or replace the row of `idDigest`. */
   putConsoleSession(row: ConsoleSessionRow): Promise<void>;
+  /**
+   * Write `row`'s data and lastSeen only while the stored data is still `was` (as the caller read
+   * it); false when another request of the session wrote it meanwhile, or the session ended.
+   */
+  swapConsoleSession(row: ConsoleSessionRow, was: Record<string, unknown>): Promise<boolean>;
   getConsoleSession(idDigest: string): Promise<ConsoleSessionRow | undefined>;
   deleteConsoleSession(idDigest: string): Promise<void>;
   /** Delete sessions last seen before `before`; returns how many. */

@@ -33,6 +33,7 @@ import {
   type Session,
   type SessionBackend,
   type UndoEntry,
+  MAX_UNDO,
 } from './session.js';
 import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter, type SignInLimits } from './sign-in-limit.js';
 import { systemRows } from './system-rows.js';
@@ -365,7 +366,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     if (answer.status === 200) {
       const decidedAt = typeof answer.body.row?.decidedAt === 'string' ? answer.body.row.decidedAt : undefined;
       session.undo.push({ system: filters.system, systemId, decidedAt });
-      if (session.undo.length > 100) session.undo.shift();
+      if (session.undo.length > MAX_UNDO) session.undo.shift();
       const row = answer.body.row as { state: string; registryId?: string };
       session.flash = {
         kind: 'ok',

@@ -47,6 +47,8 @@ export interface Session {
 /** Where sessions are kept: the store (default in the mediator) or this process (tests, tools). */
 export interface SessionBackend {
   put(row: ConsoleSessionRow): Promise<void>;
+  /** Writes the row's data and lastSeen only while its stored data is still `was`; false otherwise. */
+  swap(row: ConsoleSessionRow, was: Record<string, unknown>): Promise<boolean>;
   get(idDigest: string): Promise<ConsoleSessionRow | undefined>;
   delete(idDigest: string): Promise<void>;
   sweep(before: number): Promise<number>;
@@ -54,12 +56,13 @@ export interface SessionBackend {
 
 type SessionStoreMethods = Pick<
   Store,
-  'putConsoleSession' | 'getConsoleSession' | 'deleteConsoleSession' | 'sweepConsoleSessions'
+  'putConsoleSession' | 'swapConsoleSession' | 'getConsoleSession' | 'deleteConsoleSession' | 'sweepConsoleSessions'
 >;
 
 export function storeSessions(store: SessionStoreMethods): SessionBackend {
   return {
     put: (row) => store.putConsoleSession(row),
+    swap: (row, was) => store.swapConsoleSession(row, was),
     get: (idDigest) => store.getConsoleSession(idDigest),
     delete: (idDigest) => store.deleteConsoleSession(idDigest),
     sweep: (before) => store.sweepConsoleSessions(before),
@@ -68,12 +71,21 @@ export function storeSessions(store: SessionStoreMethods): SessionBackend {
 
 export function memorySessions(): SessionBackend {
   const rows = new Map<string, ConsoleSessionRow>();
+  const put = (row: ConsoleSessionRow) => {
+    rows.delete(row.idDigest);
+    rows.set(row.idDigest, structuredClone(row));
+    // the least recently written go first
+    while (rows.size > MAX_MEMORY_SESSIONS) rows.delete(rows.keys().next().value as string);
+  };
   return {
     async put(row) {
-      rows.delete(row.idDigest);
-      rows.set(row.idDigest, structuredClone(row));
-      // the least recently written go first
-      while (rows.size > MAX_MEMORY_SESSIONS) rows.delete(rows.keys().next().value as string);
+      put(row);
+    },
+    async swap(row, was) {
+      const stored = rows.get(row.idDigest);
+      if (!stored || JSON.stringify(stored.data) !== JSON.stringify(was)) return false;
+      put({ ...stored, data: row.data, lastSeen: row.lastSeen });
+      return true;
     },
     async get(idDigest) {
       const row = rows.get(idDigest);
@@ -142,6 +154,39 @@ interface SessionData {
   flash?: Session['flash'];
 }
 
+/** How often save merges again when other requests of the session keep writing in between. */
+const MAX_MERGES = 20;
+/** The most decisions a session keeps to undo: the oldest go first. */
+export const MAX_UNDO = 100;
+
+const undoKey = (e: UndoEntry) => JSON.stringify([e.system, e.systemId, e.decidedAt ?? null]);
+
+/** `from` without one entry per entry of `taken` (the newest matching), as a multiset. */
+function without(from: UndoEntry[], taken: UndoEntry[]): UndoEntry[] {
+  const left = [...from];
+  for (const t of taken) {
+    const i = left.findLastIndex((e) => undoKey(e) === undoKey(t));
+    if (i >= 0) left.splice(i, 1);
+  }
+  return left;
+}
+
+/**
+ * The session data to write: the row as stored now (`base`), with this request's own changes
+ * since it read `read` applied to it: the undo entries it added (at the end, newest last) and
+ * took off, and its flash if it set or cleared one. What another request wrote meanwhile stays.
+ */
+function mergedSessionData(base: SessionData, read: SessionData, mine: SessionData): SessionData {
+  const baseUndo = Array.isArray(base.undo) ? base.undo : [];
+  const added = without(mine.undo, read.undo);
+  const taken = without(read.undo, mine.undo);
+  const undo = [...without(baseUndo, taken), ...added].slice(-MAX_UNDO);
+  const flashChanged = JSON.stringify(mine.flash) !== JSON.stringify(read.flash);
+  const flash = flashChanged ? mine.flash : base.flash;
+  const { flash: _dropped, ...rest } = base;
+  return { ...rest, undo, ...(flash ? { flash } : {}) };
+}
+
 /** What a session looked like when read: to write it back only when it changed. */
 const loaded = new WeakMap<Session, { data: string; lastSeen: number; tokenCheck: string }>();
 
@@ -204,15 +249,38 @@ export class SessionStore {
     return session;
   }
 
-  /** Writes the session back if the request changed it (flash, undo), or to keep it alive. */
+  /**
+   * Writes the session back if the request changed it (flash, undo), or to keep it alive. Two tabs
+   * of one session post at once: each read the row, and writing this request's copy whole dropped
+   * what the other wrote in between (its undo entry, so "undo" could no longer take that decision
+   * back). So only this request's own changes are written, over the row as it is now
+   * (mergedSessionData), and only while it is still as read (swap); else read again and merge again.
+   * A session signed out meanwhile stays signed out.
+   */
   async save(session: Session): Promise<void> {
     const before = loaded.get(session);
     if (!before) return;
-    const data = this.dataOf(session, before.tokenCheck);
-    const text = JSON.stringify(data);
-    if (text === before.data && session.lastSeen - before.lastSeen < TOUCH_MS) return;
-    await this.backend.put(this.rowOf(session, before.tokenCheck));
-    loaded.set(session, { data: text, lastSeen: session.lastSeen, tokenCheck: before.tokenCheck });
+    const mine = this.dataOf(session, before.tokenCheck);
+    if (JSON.stringify(mine) === before.data && session.lastSeen - before.lastSeen < TOUCH_MS) return;
+    const read = JSON.parse(before.data) as SessionData;
+    let base: Record<string, unknown> = JSON.parse(before.data) as Record<string, unknown>;
+    for (let attempt = 0; attempt < MAX_MERGES; attempt++) {
+      const merged = mergedSessionData(base as unknown as SessionData, read, mine);
+      const row = { ...this.rowOf(session, before.tokenCheck), data: merged as unknown as Record<string, unknown> };
+      if (await this.backend.swap(row, base)) {
+        session.undo = merged.undo;
+        loaded.set(session, {
+          data: JSON.stringify(merged),
+          lastSeen: session.lastSeen,
+          tokenCheck: before.tokenCheck,
+        });
+        return;
+      }
+      const now = await this.backend.get(idDigestOf(session.id));
+      if (!now) return; // signed out (or swept) meanwhile: not brought back
+      base = now.data;
+    }
+    throw new Error(`console session not written: changed by other requests ${MAX_MERGES} times in a row`);
   }
 
   async end(session: Session): Promise<void> {

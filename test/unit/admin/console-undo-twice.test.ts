@@ -37,6 +37,10 @@ for (const engine of engineCases()) {
         if (saveFails) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
         return memory.put(row);
       },
+      swap: async (...args: Parameters<typeof memory.swap>) => {
+        if (saveFails) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+        return memory.swap(...args);
+      },
     };
     const app = Fastify();
     app.setErrorHandler(fhirErrorHandler);

@@ -1,0 +1,143 @@
+/**
+ * Two tabs of one console session posting at once, through fastify.inject on both store engines
+ * with the sessions kept in the store. Each request reads the session row when it starts and
+ * writes it back when answered; the second whole write dropped what the first wrote in between,
+ * so one of two decisions made at once could not be undone. A request still running when its
+ * session was signed out in another tab brought the session back. The reads are held at a gate
+ * so both requests have read before either writes: the order the race needs, every run.
+ */
+import t from 'tap';
+import Fastify from 'fastify';
+import formbody from '@fastify/formbody';
+import { fhirErrorHandler } from '../../../src/fhir/outcome.js';
+import { reviewRoutes } from '../../../src/registry/review-routes.js';
+import { reviewUndoRoutes } from '../../../src/admin/review-undo-routes.js';
+import { reconcileIntoStore } from '../../../src/registry/reconcile-run.js';
+import { operatorConsole } from '../../../src/admin/ui/index.js';
+import { storeSessions, type SessionBackend } from '../../../src/admin/ui/session.js';
+import { consoleClient, formFields } from '../../support/console-client.js';
+import { consoleOptions } from '../../support/console-options.js';
+import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { REVIEW_REGISTRY, reviewFacility } from '../../support/review-facilities.js';
+
+const TOKEN = 'two-tabs-token';
+const fac = reviewFacility;
+const registry = REVIEW_REGISTRY;
+const records = [fac('L4', 'Kasikeu'), fac('L6', 'Kasikeu Annex Post')];
+
+/**
+ * Session reads held until `count` requests have read (then all go on together), once armed;
+ * `reached` resolves when they have. Later reads pass.
+ */
+function gatedReads(backend: SessionBackend) {
+  let gate: { count: number; arrived: number; open: () => void; opened: Promise<void> } | undefined;
+  return {
+    sessions: {
+      ...backend,
+      get: async (idDigest: string) => {
+        const row = await backend.get(idDigest);
+        const g = gate;
+        if (g) {
+          g.arrived += 1;
+          if (g.arrived === g.count) {
+            gate = undefined;
+            g.open();
+          }
+          await g.opened;
+        }
+        return row;
+      },
+    } satisfies SessionBackend,
+    /** The next `count` session reads wait for one another. */
+    arm(count: number): void {
+      let open = () => {};
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      gate = { count, arrived: 0, open, opened };
+    },
+  };
+}
+
+for (const engine of engineCases()) {
+  t.test(engine.name, { skip: engine.skip }, async (t) => {
+    const { store } = await freshStore(engine, t);
+    await reconcileIntoStore(store, 'emr', records, registry);
+    const reads = gatedReads(storeSessions(store));
+    const app = Fastify();
+    app.setErrorHandler(fhirErrorHandler);
+    await app.register(formbody);
+    await app.register(reviewRoutes, { prefix: '/admin', store, adminToken: () => TOKEN });
+    await app.register(reviewUndoRoutes, { prefix: '/admin', store, adminToken: () => TOKEN });
+    await app.register(
+      operatorConsole,
+      consoleOptions({
+        adminToken: () => TOKEN,
+        sessions: reads.sessions,
+        directory: {
+          registry: async () => new Map(registry.map((f) => [f.id!, f])),
+          system: async () => new Map(records.map((f) => [f.id!, f])),
+          systems: () => ['emr'],
+        },
+      }),
+    );
+    t.teardown(() => app.close());
+    const { signIn, get, post } = consoleClient(app, TOKEN, t);
+    /** The review page's decide form for a record, as a tab shows it. */
+    const decideForm = async (cookie: string, systemId: string, op: string) => {
+      const page = await get(`/admin/ui/review?system=emr&at=${systemId}`, cookie);
+      const form = formFields(page.body, /\/review\/decide$/);
+      t.equal(form.fields.get('systemId'), systemId);
+      form.fields.set('op', op);
+      return form;
+    };
+    const undoOnce = async (cookie: string) => {
+      const page = await get('/admin/ui/review?system=emr', cookie);
+      const { url, fields } = formFields(page.body, /\/review\/undo$/);
+      return post(url, cookie, fields);
+    };
+
+    await t.test('two decisions posted at once from two tabs can both be undone', async (t) => {
+      const cookie = await signIn('Ann Reviewer');
+      const first = await decideForm(cookie, 'L4', 'no-match');
+      const second = await decideForm(cookie, 'L6', 'no-match');
+      reads.arm(2);
+      const answers = await Promise.all([
+        post(first.url, cookie, first.fields),
+        post(second.url, cookie, second.fields),
+      ]);
+      t.same(
+        answers.map((a) => a.statusCode),
+        [303, 303],
+      );
+      t.match(await store.getCrosswalk('emr', 'L4'), { state: 'no-match', decidedBy: 'Ann Reviewer' });
+      t.match(await store.getCrosswalk('emr', 'L6'), { state: 'no-match', decidedBy: 'Ann Reviewer' });
+
+      for (let i = 0; i < 2; i++) t.equal((await undoOnce(cookie)).statusCode, 303, `undo ${i + 1}`);
+      t.equal((await store.getCrosswalk('emr', 'L4'))?.state, 'review', 'the decision on L4 is undone');
+      t.equal((await store.getCrosswalk('emr', 'L6'))?.state, 'review', 'the decision on L6 is undone');
+      const undone = (await store.listAudit({})).filter((e) => e.action === 'review.undo').map((e) => e.subject);
+      t.same(undone.sort(), ['emr/L4', 'emr/L6'], 'one undo each, audited');
+      const page = await get('/admin/ui/review?system=emr', cookie);
+      t.match(page.body, /data-key="u" disabled/, 'nothing more to undo');
+    });
+
+    await t.test('a decision still running when another tab signs out does not sign back in', async (t) => {
+      const cookie = await signIn('Bea Reviewer');
+      const form = await decideForm(cookie, 'L4', 'flag');
+      form.fields.set('comment', 'check the county');
+      const page = await get('/admin/ui/systems', cookie);
+      const signOut = formFields(page.body, /\/logout$/);
+      reads.arm(2);
+      const [decided, signedOut] = await Promise.all([
+        post(form.url, cookie, form.fields),
+        post(signOut.url, cookie, signOut.fields),
+      ]);
+      t.equal(signedOut.statusCode, 303);
+      t.equal(signedOut.headers.location, '/admin/ui/login');
+      t.equal(decided.statusCode, 303, 'the decision read its session before the sign-out');
+      t.match(await store.getCrosswalk('emr', 'L4'), { state: 'flagged', decidedBy: 'Bea Reviewer' });
+      const after = await get('/admin/ui/systems', cookie);
+      t.equal(after.statusCode, 303, 'signed out stays signed out');
+      t.match(String(after.headers.location), /^\/admin\/ui\/login/);
+    });
+  });
+}
