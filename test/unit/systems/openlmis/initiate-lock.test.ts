@@ -37,14 +37,20 @@ for (const engine of engineCases()) {
 
     // another name does not wait for a held one
     let release!: () => void;
+    let entered!: () => void;
+    // held once its function runs: a fixed sleep can end before the lock is taken under load
+    const holding = new Promise<void>((r) => {
+      entered = r;
+    });
     const held = a.withLock(
       'name-1',
       () =>
         new Promise<void>((r) => {
           release = r;
+          entered();
         }),
     );
-    await sleep(50);
+    await holding;
     const other = await b.withLock('name-2', async () => 'ran');
     t.equal(other, 'ran', 'a different name runs while name-1 is held');
 
