@@ -115,9 +115,10 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
       }, there);
     });
     // p.lines are the order's lines, in order (requisitionLines)
+    const sent = new Map<string, number>();
     for (const [i, line] of p.lines.entries()) {
-      await journal.run(`line:${line.itemCode}`, () =>
-        settleLine(api, storeId, id, {
+      const settled: { units?: number } = await journal.run(`line:${line.itemCode}`, async () => ({
+        ...(await settleLine(api, storeId, id, {
           kind: 'requisition',
           itemId: line.item.id,
           newId: requisitionLineIdFor(id, line.item.id),
@@ -127,20 +128,26 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
           update: (lineId) => api.updateRequestRequisitionLine(storeId, { id: lineId, requestedQuantity: line.units }),
           quantity: line.units,
           refused: (err) => lineRefused(err, `Order.lines[${i}]`, line.itemCode, p.store),
-        }),
-      );
+        })),
+        // the units this step set, journaled: packs become units by the item's pack size, which
+        // Open mSupply may change before a retry, whose send must compare what was set (absent
+        // in a journal written before this was kept: the units as planned now)
+        units: line.units,
+      }));
+      sent.set(line.item.id, settled.units ?? line.units);
     }
+    const asSent = p.lines.map((l) => ({ ...l, units: sent.get(l.item.id) ?? l.units }));
     // a change of an order whose first write stopped before the send drops lines too
     await journal.run('former-lines', () => dropFormerLines(api, storeId, id, p.lines));
     const status = await journal.run('send', async () => {
       const current = await createdRequisition(api, storeId, id, 'requisition');
-      if (current.status !== 'DRAFT') return sentAsThis(current, p.lines);
+      if (current.status !== 'DRAFT') return sentAsThis(current, asSent);
       // refused (CannotEditRequisition) because another attempt sent it first: sent is sent, with these lines
       return writeOrLanded(
         async () => (await api.updateRequestRequisition(storeId, { id, status: 'SENT' })).status,
         async () => {
           const now = await createdRequisition(api, storeId, id, 'requisition');
-          return now.status !== 'DRAFT' ? sentAsThis(now, p.lines) : undefined;
+          return now.status !== 'DRAFT' ? sentAsThis(now, asSent) : undefined;
         },
       );
     });
