@@ -10,7 +10,7 @@ import { pageOf } from './paging.js';
 import { DEFAULT, FULL, parseRep, render } from './representation.js';
 import { buildResources } from './resources.js';
 import { buildSeed } from './seed.js';
-import { OpenMrsStore, type Caller } from './state.js';
+import { OpenMrsStore, byUuid, type Caller } from './state.js';
 import { registerStockRoutes, StockService } from './stock.js';
 
 /**
@@ -385,7 +385,7 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
   });
   app.get(`${FHIR}/Location/:id`, async (req, reply) => {
     store.require(caller(req), 'Get Locations', true);
-    const l = store.locations.get((req.params as Q).id!);
+    const l = byUuid(store.locations, (req.params as Q).id!);
     if (!l)
       return reply
         .code(404)

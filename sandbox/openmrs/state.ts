@@ -108,18 +108,27 @@ export class OpenMrsStore {
   }
 
   tag(ref: string): LocationTag | undefined {
-    return this.tags.get(ref) ?? [...this.tags.values()].find((t) => t.name.toLowerCase() === ref.toLowerCase());
+    return byUuid(this.tags, ref) ?? [...this.tags.values()].find((t) => t.name.toLowerCase() === ref.toLowerCase());
   }
 
   attributeType(ref: string): LocationAttributeType | undefined {
     return (
-      this.attributeTypes.get(ref) ??
+      byUuid(this.attributeTypes, ref) ??
       [...this.attributeTypes.values()].find((t) => t.name.toLowerCase() === ref.toLowerCase())
     );
   }
 
   /** `getByUniqueId`: by uuid, else by name (LocationResource falls back to the name). */
   locationByUniqueId(ref: string): Location | undefined {
-    return this.locations.get(ref) ?? [...this.locations.values()].find((l) => l.name === ref);
+    return byUuid(this.locations, ref) ?? [...this.locations.values()].find((l) => l.name === ref);
   }
+}
+
+/**
+ * An object by uuid as OpenMRS's database finds it: `WHERE uuid = ?` under MySQL's default
+ * collation (utf8_general_ci, which OpenMRS's database is created with) ignores case, so
+ * `location/8D6C993E-…` finds the location `8d6c993e-…`, answered in its own (lower-case) spelling.
+ */
+export function byUuid<T extends { uuid: string }>(table: Map<string, T>, ref: string): T | undefined {
+  return table.get(ref) ?? [...table.values()].find((o) => o.uuid.toLowerCase() === ref.toLowerCase());
 }

@@ -139,7 +139,26 @@ function resourceOf(ctx: FhirContext, route: ResourceRoute, id: string, value: u
   const resources = adapter.encode(ctx.version, value);
   return (
     resources.find((r) => r.id === id) ??
+    otherCase(id, resources) ??
     servedWhole(ctx, id, resources, () => adapter.encode(otherRelease(ctx), value))
+  );
+}
+
+/**
+ * A read by an id its system found the record under whatever the case (OpenMRS's uuids, which
+ * MySQL's collation matches so: `Location/<UUID IN CAPITALS>`), which this base serves under the
+ * system's own spelling: that resource, redirected to (KnownAsError), not an unknown one. Only
+ * when the connector found the record by this id: a system whose ids tell case apart (DHIS2's)
+ * finds none, and no other record is served for it.
+ */
+function otherCase(id: string, resources: Json[]): undefined {
+  const lower = id.toLowerCase();
+  const same = resources.filter((r) => typeof r.id === 'string' && r.id.toLowerCase() === lower);
+  if (same.length !== 1) return undefined;
+  throw new KnownAsError(
+    id,
+    String(same[0].id),
+    'differs only in letter case from the id it is served under (its system ignores the case of ids)',
   );
 }
 

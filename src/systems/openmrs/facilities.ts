@@ -16,7 +16,7 @@ import {
   registryCodeOf,
   type CodecSettings,
 } from './location-codec.js';
-import { objectAnswer } from './object-answer.js';
+import { objectAnswer, sameUuid } from './object-answer.js';
 import type { OpenMrsReference } from './reference.js';
 
 /**
@@ -56,13 +56,15 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
 
   /**
    * A location by uuid. OpenMRS falls back to a lookup by name when no uuid matches, so the
-   * answer's uuid is checked; an answer with none is no location (objectAnswer: transient).
+   * answer's uuid is checked; an answer with none is no location (objectAnswer: transient). The
+   * check ignores case as OpenMRS's lookup does: `Location/<UUID IN CAPITALS>` is that location,
+   * answered with its own lower-case uuid, not "none".
    */
   const fetchLocation = async (uuid: string): Promise<Json | undefined> => {
     if (!UUID.test(uuid)) return undefined;
     const path = `${REST}/location/${uuid}`;
     const loc = objectAnswer(await getOrAbsent<Json, OpenMrsRequest>(client, { path, query: rep }), path, uuid);
-    return loc && loc.uuid === uuid ? loc : undefined;
+    return loc && sameUuid(String(loc.uuid), uuid) ? loc : undefined;
   };
 
   /** Every location, retired ones included, narrowed by name on the server when asked. */
@@ -177,7 +179,8 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
     writeKey: (facility) => {
       const code = registryCodeOf(facility, codec().registryCodeSystem);
       if (code) return `code|${code}`;
-      return facility.id && UUID.test(facility.id) ? `uuid|${facility.id}` : undefined;
+      // in lower case: OpenMRS finds one location under both spellings, so both are one writer's
+      return facility.id && UUID.test(facility.id) ? `uuid|${facility.id.toLowerCase()}` : undefined;
     },
     async upsert(facility: Facility, journal: StepJournal): Promise<WriteResult> {
       if (facility.kind === 'area')

@@ -9,7 +9,7 @@ const namedAsAsked = (record: Json, asked: string) =>
   [record.name, record.display].some((n) => typeof n === 'string' && n.toLowerCase() === asked.toLowerCase());
 
 /** OpenMRS finds a uuid whatever its case (MySQL's collation) and answers the object's own spelling. */
-const sameUuid = (uuid: string, asked: string) => uuid.toLowerCase() === asked.toLowerCase();
+export const sameUuid = (uuid: string, asked: string) => uuid.toLowerCase() === asked.toLowerCase();
 
 /**
  * The 2xx answer to a GET of one OpenMRS object by uuid (a location, a stock item), or an error

@@ -56,6 +56,17 @@ t.test(
     );
     const lumley = await fhir('GET', `/fhir/Location/${LOC.lumley}`);
     t.equal(lumley.body.position.longitude, -13.2317);
+    // a client may send OpenMRS's uuid in capitals: OpenMRS finds it so, and the mediator sends
+    // the client on to the id it serves it under (found by review S6: it was a 404)
+    const moved = await fetch(`${mediator.url}/fhir/Location/${LOC.lumley.toUpperCase()}`, {
+      headers: { authorization: AUTH },
+      redirect: 'manual',
+    });
+    t.equal(moved.status, 301);
+    t.equal(moved.headers.get('location'), `${mediator.url}/fhir/Location/${LOC.lumley}`);
+    const shouted = await fhir('GET', `/fhir/Location/${LOC.lumley.toUpperCase()}`);
+    t.equal(shouted.status, 200, why(shouted));
+    t.equal(shouted.body.id, LOC.lumley, "answered under OpenMRS's own spelling");
     const blank = await fhir('GET', `/fhir/Location/${LOC.blankCoords}`);
     t.equal(blank.body.position, undefined, 'blank coordinates: no position');
     t.notMatch(blank.text, /NaN|null/);

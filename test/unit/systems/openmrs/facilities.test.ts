@@ -422,3 +422,29 @@ t.test("the registry code's attribute type set by its uuid in capitals: the code
   const { facilities } = await setup(t, { 'openmrs.registryCodeAttributeType': MASTER_FACILITY_CODE.toUpperCase() });
   t.same((await facilities.get(LOC.rioAzul))?.identifiers, [{ system: CODE, value: 'SBX-30001' }]);
 });
+
+// found by review S6: `Location/<UUID IN CAPITALS>` read "none" (the answer's lower-case uuid was
+// compared exactly), and a write naming its parent or itself so was refused; OpenMRS finds a uuid
+// whatever its case (MySQL's default collation), as the sandbox now does
+t.test('a location asked, written and named as parent by its uuid in capitals: that location', async (t) => {
+  const { sb, facilities } = await setup(t);
+  const read = await facilities.get(LOC.kilima.toUpperCase());
+  t.equal(read?.id, LOC.kilima, "the location, under OpenMRS's own spelling of its uuid");
+  t.same(
+    (await facilities.search({ ids: [LOC.kilima.toUpperCase()] })).items.map((f) => f.id),
+    [LOC.kilima],
+  );
+
+  const created = await facilities.upsert!(newClinic({ partOf: LOC.nairobiCounty.toUpperCase() }), memoryJournal());
+  t.equal(created.status, 'created', 'the parent in capitals is an OpenMRS location');
+  const made = sb.store.locations.get(created.ids.location)!;
+  t.equal(made.parentUuid, LOC.nairobiCounty);
+
+  const renamed = await facilities.upsert!(
+    { ...(await facilities.get(LOC.kilima))!, id: LOC.kilima.toUpperCase(), name: 'Kilima Health Centre' },
+    memoryJournal(),
+  );
+  t.equal(renamed.ids.location, LOC.kilima, 'the location itself, not a refusal or a twin');
+  t.equal(sb.store.locations.get(LOC.kilima)!.name, 'Kilima Health Centre');
+  t.same(sb.store.writes, { 'location.create': 1, 'location.update': 1 }, 'each write once');
+});
