@@ -98,6 +98,11 @@ for (const engine of engineCases()) {
       t.same(writesSince(rig, before), [], 'nothing sent to OpenLMIS');
       t.equal(pod().status, 'CONFIRMED', 'the proof of delivery confirmed still');
       t.equal(pod().lineItems[0].quantityRejected, 0, "with the completion's counts");
+      // the draft's answer said where to read its state: there, the delivery completed
+      const id = /read SupplyDelivery\/(\S+) for its state/.exec(why(draft))?.[1];
+      const state = await rig.fhir('GET', `/fhir/R5/SupplyDelivery/${id}`);
+      t.equal(state.status, 200, why(state));
+      t.equal(state.body.status, 'completed', 'the draft reads as the delivery completed');
     },
   );
 }
