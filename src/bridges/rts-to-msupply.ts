@@ -9,6 +9,7 @@ import type { Dhis2Connector } from '../systems/dhis2/index.js';
 import type { UnreadableReceipt } from '../systems/dhis2/receipts.js';
 import type { SkippedRequisition } from '../systems/dhis2/requisitions.js';
 import { RTS_EVENT_SYSTEM } from '../systems/dhis2/rts.js';
+import { UTC, wallTimeIn } from '../systems/dhis2/server-time.js';
 import type { MsupplyConnector } from '../systems/msupply/index.js';
 import { SHIPMENT_SYSTEM } from '../systems/msupply/identifiers.js';
 import type { SupplyingStores } from './rts-supplier.js';
@@ -374,7 +375,9 @@ async function writeBackReceipts(
     counts[sent.kind === 'done' ? 'written' : sent.kind]++;
     if (sent.reasked) counts.reasked++;
     const at =
-      delivery.lastUpdated && read.highWater ? inMarkNotation(delivery.lastUpdated, read.highWater) : undefined;
+      delivery.lastUpdated && read.highWater
+        ? inMarkNotation(delivery.lastUpdated, read.highWater, read.zone)
+        : undefined;
     if (sent.readAgain && at && (!floor || at < floor)) floor = at;
     await confirmInbound(deps, msupply, delivery, consigned.payload as Delivery, inbounds);
   }
@@ -383,8 +386,15 @@ async function writeBackReceipts(
   return { receipts: counts, inbounds };
 }
 
-/** An instant as the feed's marks write it (DHIS2's have no zone). */
-const inMarkNotation = (iso: string, like: string) => (/[zZ]|[+-]\d\d:?\d\d$/.test(like) ? iso : iso.replace(/Z$/, ''));
+/**
+ * An instant as the feed's marks write it: DHIS2's have no zone and are wall time in its server's
+ * `zone` (server-time.ts). Written as UTC wall time, a receipt's mark on a server west of UTC
+ * (Bogotá, -05:00) read hours later than the feed's, so the floor of a receipt to ask again never
+ * held the mark back, and the next run, reading from the mark, never found that receipt again.
+ * Without a zone (the requisition feed gives none), UTC wall time.
+ */
+const inMarkNotation = (iso: string, like: string, zone: string = UTC) =>
+  /[zZ]|[+-]\d\d:?\d\d$/.test(like) ? iso : wallTimeIn(Date.parse(iso), zone);
 
 const withDetail = (detail: string | undefined) => (detail ? { detail } : {});
 

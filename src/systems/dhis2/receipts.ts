@@ -31,9 +31,13 @@ export interface ReceiptFeed {
    * Consignments every event of which the facility completed, among the events updated at or
    * after `updatedAfter` (a DHIS2 timestamp); and the latest `updatedAt` read (the next mark).
    */
-  completed(
-    updatedAfter?: string,
-  ): Promise<{ deliveries: Delivery[]; unreadable: UnreadableReceipt[]; highWater?: string }>;
+  completed(updatedAfter?: string): Promise<{
+    deliveries: Delivery[];
+    unreadable: UnreadableReceipt[];
+    highWater?: string;
+    /** The server's zone, whose wall time the marks (`highWater`, `updatedAfter`) are written in. */
+    zone: string;
+  }>;
   /** A received consignment as RTS stock counts, one per item (needs dhis2.rtsProgram). */
   record(delivery: Delivery, journal: StepJournal): Promise<WriteResult>;
 }
@@ -125,6 +129,7 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
       // a consignment is received when all its events are completed, not only those updated lately
       const deliveries: Delivery[] = [];
       const unreadable: UnreadableReceipt[] = [];
+      const zone = await deps.client.serverZone();
       for (const { orgUnit, ref } of keys.values()) {
         const filter = eqFilter(p.reference, ref, (await deps.client.features()).trackerFilterEscapes);
         const events = withValue(
@@ -138,7 +143,6 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
           p.reference,
           ref,
         );
-        const zone = await deps.client.serverZone();
         for (const delivery of await consignmentDeliveries({ ...deps, program: deps.consignments }, events, zone)) {
           if (delivery.status !== 'completed') continue;
           const reason = unreadableReason(events, p, deps.products());
@@ -147,7 +151,7 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
             unreadable.push({ consignment: ref, facility: delivery.destination.identifier?.value ?? orgUnit, reason });
         }
       }
-      return { deliveries, unreadable, highWater: done.length ? String(done.at(-1)!.updatedAt) : undefined };
+      return { deliveries, unreadable, highWater: done.length ? String(done.at(-1)!.updatedAt) : undefined, zone };
     },
 
     async record(delivery, journal) {

@@ -63,8 +63,8 @@ export interface RtsSandboxes {
 }
 
 /** `version`: the DHIS2 version the sandbox answers as (2.41+ pages tracker exports with `pager`, older with `instances`). */
-export async function startRtsSandboxes(version?: string): Promise<RtsSandboxes> {
-  const dhis2 = await startDhis2Sandbox(version ? { version } : {});
+export async function startRtsSandboxes(version?: string, timeZone?: string): Promise<RtsSandboxes> {
+  const dhis2 = await startDhis2Sandbox({ ...(version ? { version } : {}), ...(timeZone ? { timeZone } : {}) });
   const ms = await startMsupplySandbox();
   // (through the sandbox's control API, as the demo would set the stores up)
   const control = async (path: string, body: unknown) => {
@@ -275,6 +275,8 @@ export function instanceOn(
 export interface InstanceAOptions {
   /** The DHIS2 version the sandbox answers as (see `startRtsSandboxes`). */
   version?: string;
+  /** The DHIS2 server's zone (`serverTimeZoneId`): its times without a zone are wall time there. */
+  timeZone?: string;
   /** The instance's settings, from the sandboxes' own (`sb.settings` when not given). */
   settings?: (sb: RtsSandboxes) => Record<string, string>;
   /** The routing rules, read at each run (so a test can change them between runs). */
@@ -291,7 +293,7 @@ export async function instanceAOn(
   options: InstanceAOptions = {},
 ): Promise<{ sb: RtsSandboxes; store: Store; a: Instance }> {
   const db = await engine.freshDatabase();
-  const sb = await startRtsSandboxes(options.version);
+  const sb = await startRtsSandboxes(options.version, options.timeZone);
   const store = await openStore({ databaseUrl: db.databaseUrl });
   const a = instanceOn(store, options.settings?.(sb) ?? sb.settings, 'A', options.supplyingStores);
   t.teardown(async () => {
