@@ -396,6 +396,8 @@ export class Outbox {
         nextAttemptAt: now,
         leaseOwner,
         leaseUntil: now + this.options.leaseMs,
+        // this outbox's own attempt end: a peer with other settings judges the lease by it (attempt-ends.ts)
+        attemptEndsAt: now + this.options.attemptTimeoutMs,
         transactionId: req.transactionId,
         createdAt: now,
         orderKey: req.orderKey,
@@ -526,6 +528,7 @@ export class Outbox {
         limit,
         leaseOwner,
         leaseMs: this.options.leaseMs,
+        attemptTimeoutMs: this.options.attemptTimeoutMs,
         now,
       });
       // fewer than asked for: nothing else is due now; a freed slot need not look again before

@@ -39,6 +39,7 @@ import { POSTGRES_REQUEST_KEYS, SQLITE_REQUEST_KEYS } from './request-keys.js';
 import { POSTGRES_KEY_VALUES, SQLITE_KEY_VALUES } from './key-values.js';
 import { POSTGRES_FAILING_SINCE, SQLITE_FAILING_SINCE } from './failing-since.js';
 import { SECONDARY_LINKS } from './secondary-links.js';
+import { POSTGRES_ATTEMPT_ENDS, SQLITE_ATTEMPT_ENDS } from './attempt-ends.js';
 
 /**
  * Versioned schema migrations, one list per engine, applied in order at start-up. A migration is
@@ -418,6 +419,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   SQLITE_FAILING_SINCE,
   SQLITE_REQUEST_ROWS_ENSURED,
   SECONDARY_LINKS,
+  SQLITE_ATTEMPT_ENDS,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -459,4 +461,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   POSTGRES_FAILING_SINCE,
   POSTGRES_REQUEST_ROWS_ENSURED,
   SECONDARY_LINKS,
+  POSTGRES_ATTEMPT_ENDS,
 ];

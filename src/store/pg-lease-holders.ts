@@ -12,18 +12,29 @@ const TRY_LOCK_SQL = 'SELECT pg_try_advisory_lock($1, hashtext($2)) AS got';
 const UNLOCK_SQL = 'SELECT pg_advisory_unlock($1, hashtext($2))';
 
 /**
+ * A lease whose attempt is over: by the holder's own timeout, stored with its lease
+ * (attempt_ends_at before now, v61), and by this peer's settings (lease_until before the bound
+ * given). The holder's end alone decides when instances' settings differ (a rolling settings
+ * change: a peer with a wider margin took a live attempt for over); the peer's bound keeps a
+ * lease without an end (set before v61), or with a stale one (set by an older instance), to the
+ * judgement it had before. Never sooner than either.
+ */
+const ATTEMPT_OVER = (now: string, bound: string): string =>
+  `lease_until >= ${now} AND lease_until < ${bound} AND (attempt_ends_at IS NULL OR attempt_ends_at < ${now})`;
+
+/**
  * The owners of the leases still running (lease_until ≥ $1, server time) whose attempt is over
- * by its timeout (lease_until < $2): the only ones a free lock may end. The partial index of
+ * (ATTEMPT_OVER, the peer's bound $2): the only ones a free lock may end. The partial index of
  * waiting jobs holds them.
  */
 const OVER_LEASE_OWNERS_SQL = `SELECT DISTINCT lease_owner FROM outbox_jobs
   WHERE status IN ('pending', 'in-flight') AND status = 'in-flight' AND lease_owner IS NOT NULL
-    AND lease_until >= $1 AND lease_until < $2`;
+    AND ${ATTEMPT_OVER('$1', '$2')}`;
 
 /** Ends them for one holder (owners starting with $3, $2 characters long) at $1 - 1. */
 const END_OVER_LEASES_SQL = `UPDATE outbox_jobs SET lease_until = $1 - 1
   WHERE status IN ('pending', 'in-flight') AND status = 'in-flight' AND left(lease_owner, $2) = $3
-    AND lease_until >= $1 AND lease_until < $4`;
+    AND ${ATTEMPT_OVER('$1', '$4')}`;
 
 /**
  * Lease holders on PostgreSQL, as lease-holders.ts on SQLite: each outbox that takes leases holds
@@ -35,7 +46,8 @@ const END_OVER_LEASES_SQL = `UPDATE outbox_jobs SET lease_until = $1 - 1
  * A free lock is not always a dead holder: PostgreSQL restarted or the holder's connection was cut,
  * and the holder, alive, still works upstream while it takes its lock again (at once, then after
  * pauses growing to HOLDER_RETAKE_MS). So a free lock ends only a lease whose attempt is over by its timeout
- * (outbox.attemptTimeoutMs from the lease's start, as outbox.ts guarantees): no two attempts of a
+ * (the holder's outbox.attemptTimeoutMs from the lease's start, as outbox.ts guarantees, stored
+ * with the lease: attempt-ends.ts): no two attempts of a
  * job ever run at once, however long the holder is away; what a holder back after that time
  * loses is the end of an attempt it had not recorded, which a lapsed lease would have cost too.
  */

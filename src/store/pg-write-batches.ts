@@ -28,23 +28,24 @@ const LINK_UPSERT = UPSERT_LINK_SQL.slice(UPSERT_LINK_SQL.indexOf('ON CONFLICT')
  */
 const RECORD_NEW_WRITES_SQL = `WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-      $8::int[], $9::bigint[], $10::text[], $11::bigint[], $12::text[], $13::bigint[], $14::text[])
+      $8::int[], $9::bigint[], $10::text[], $11::bigint[], $12::text[], $13::bigint[], $14::text[], $15::bigint[])
     AS i(id, flow, system, key, payload_hash, payload, status, attempts, next_attempt_at, lease_owner,
-      lease_until, transaction_id, created_at, order_key)),
+      lease_until, transaction_id, created_at, order_key, attempt_ends_at)),
   claimed AS (
     INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at)
     SELECT flow, system, key, payload_hash, id, created_at FROM input ORDER BY flow, system, key
     ON CONFLICT DO NOTHING RETURNING job_id),
   job AS (
     INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
-      next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at, order_key)
+      next_attempt_at, lease_owner, lease_until, transaction_id, created_at, updated_at, order_key, attempt_ends_at)
     SELECT i.id, i.flow, i.system, i.key, i.payload_hash, i.payload::jsonb, i.status, i.attempts,
-      i.next_attempt_at, i.lease_owner, i.lease_until, i.transaction_id, i.created_at, i.created_at, i.order_key
+      i.next_attempt_at, i.lease_owner, i.lease_until, i.transaction_id, i.created_at, i.created_at, i.order_key,
+      i.attempt_ends_at
     FROM input i JOIN claimed c ON c.job_id = i.id RETURNING id),
   linked AS (
     INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, updated_at, system_of_record)
     SELECT l.flow, l.fhir_id, l.system, l.upstream_id, l.job_id, l.updated_at, l.system_of_record
-    FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::int[], $21::bigint[], $22::text[])
+    FROM unnest($16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::int[], $22::bigint[], $23::text[])
       AS l(flow, fhir_id, system, upstream_id, job_id, system_of_record, updated_at, owner)
     WHERE l.owner IN (SELECT id FROM job)
     ${LINK_UPSERT})
@@ -58,7 +59,7 @@ const RECORD_NEW_WRITES_SQL = `WITH input AS (
 export async function recordNewWrites(q: Queryable, writes: NewWrite[]): Promise<Set<string>> {
   const columns = columnsOf(
     writes.map((w) => w.values),
-    14,
+    15,
   );
   const links = writes.flatMap((w) =>
     w.links.map((l) => [

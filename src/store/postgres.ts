@@ -71,6 +71,7 @@ import {
   jobInserted,
   PAYLOAD_VALUE,
   LEASE_UNTIL_VALUE,
+  ATTEMPT_ENDS_VALUE,
   NEXT_ATTEMPT_VALUE,
 } from './rows.js';
 import type {
@@ -229,8 +230,8 @@ function distinctLinks(links: ResourceLink[]): boolean {
 const STEP_RESULT_SQL = 'SELECT result FROM step_journal WHERE job_id = $1 AND step = $2';
 
 /**
- * A new write in one statement: the key claimed ($1…$14 as newJobValues), the job inserted only
- * if the key was, and its links (arrays $15…$20, the link time $21) only if the job was. All
+ * A new write in one statement: the key claimed ($1…$15 as newJobValues), the job inserted only
+ * if the key was, and its links (arrays $16…$21, the link time $22) only if the job was. All
  * sub-statements see one snapshot and commit together. The link upsert is UPSERT_LINK_SQL's.
  */
 const RECORD_NEW_WRITE_SQL = `WITH claimed AS (
@@ -238,12 +239,12 @@ const RECORD_NEW_WRITE_SQL = `WITH claimed AS (
     VALUES ($2, $3, $4, $5, $1, $13) ON CONFLICT DO NOTHING RETURNING job_id),
   job AS (
     INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
-      next_attempt_at, lease_owner, lease_until, transaction_id, created_at, order_key, updated_at)
-    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13 FROM claimed RETURNING id),
+      next_attempt_at, lease_owner, lease_until, transaction_id, created_at, order_key, attempt_ends_at, updated_at)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $13 FROM claimed RETURNING id),
   linked AS (
     INSERT INTO resource_links (flow, fhir_id, system, upstream_id, job_id, updated_at, system_of_record)
-    SELECT l.flow, l.fhir_id, l.system, l.upstream_id, l.job_id, $21, l.system_of_record
-    FROM unnest($15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::int[])
+    SELECT l.flow, l.fhir_id, l.system, l.upstream_id, l.job_id, $22, l.system_of_record
+    FROM unnest($16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::int[])
       AS l(flow, fhir_id, system, upstream_id, job_id, system_of_record)
     WHERE EXISTS (SELECT 1 FROM job)
     ON CONFLICT (flow, fhir_id, system) DO UPDATE SET system_of_record = EXCLUDED.system_of_record,
@@ -483,11 +484,11 @@ export class PostgresStore implements Store {
     this.clockAheadMs = Math.abs(skewMs) < LEASE_SKEW_IGNORED_MS ? 0 : skewMs;
   }
 
-  /** A new job's values with its lease end and due time, in this process's time, as stored (server time). */
+  /** A new job's values with its lease end, attempt end and due time, in this process's time, as stored (server time). */
   private inServerTime(values: unknown[]): unknown[] {
     if (!this.clockAheadMs) return values;
     const stored = [...values];
-    for (const i of [LEASE_UNTIL_VALUE, NEXT_ATTEMPT_VALUE])
+    for (const i of [LEASE_UNTIL_VALUE, NEXT_ATTEMPT_VALUE, ATTEMPT_ENDS_VALUE])
       if (typeof stored[i] === 'number') stored[i] = (stored[i] as number) - this.clockAheadMs;
     return stored;
   }
@@ -752,8 +753,8 @@ export class PostgresStore implements Store {
   private async insertJob(job: NewJob, c: pg.PoolClient): Promise<OutboxJob> {
     const [inserted] = await this.rows(
       `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
-         next_attempt_at, lease_owner, lease_until, transaction_id, created_at, order_key, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $13) RETURNING ${JOB_COLUMNS}`,
+         next_attempt_at, lease_owner, lease_until, transaction_id, created_at, order_key, attempt_ends_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $13) RETURNING ${JOB_COLUMNS}`,
       this.inServerTime(newJobValues(job)),
       c,
     );
@@ -885,7 +886,8 @@ export class PostgresStore implements Store {
            AND (NOT (flow = ANY($7)) OR NOT EXISTS (${EARLIER_WAITING_SQL}))
          ORDER BY next_attempt_at LIMIT $6
          FOR UPDATE SKIP LOCKED)
-       UPDATE outbox_jobs o SET status = 'in-flight', lease_owner = $1, lease_until = $2, attempts = o.attempts + 1, updated_at = $3
+       UPDATE outbox_jobs o SET status = 'in-flight', lease_owner = $1, lease_until = $2, attempt_ends_at = $9,
+         attempts = o.attempts + 1, updated_at = $3
        FROM due WHERE o.id = due.id
        RETURNING ${jobColumns('o')}, due.was_status, due.was_owner`,
       [
@@ -897,6 +899,7 @@ export class PostgresStore implements Store {
         req.limit,
         req.inOrder ?? [],
         req.now - this.clockAheadMs,
+        req.attemptTimeoutMs === undefined ? null : req.now + req.attemptTimeoutMs - this.clockAheadMs,
       ],
     );
     return rows.map((r) => {

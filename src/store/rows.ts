@@ -287,9 +287,11 @@ export const PAYLOAD_VALUE = 5;
 /** Where newJobValues puts the due time and the lease end. */
 export const NEXT_ATTEMPT_VALUE = 8;
 export const LEASE_UNTIL_VALUE = 10;
+/** Where newJobValues puts the lease's attempt end (v61), after order_key. */
+export const ATTEMPT_ENDS_VALUE = 14;
 
 /**
- * The values of a new outbox_jobs row, in the INSERT's column order up to order_key (PostgreSQL
+ * The values of a new outbox_jobs row, in the INSERT's column order up to attempt_ends_at (PostgreSQL
  * uses $13, created_at, for updated_at too; SQLite binds created_at once more). One list for both
  * engines.
  */
@@ -310,5 +312,6 @@ export function newJobValues(job: NewJob): unknown[] {
     job.createdAt,
     // none for flows not delivered in order: outbox_jobs_order_waiting holds only keyed jobs
     job.orderKey ?? null,
+    job.attemptEndsAt ?? null,
   ];
 }

@@ -208,14 +208,14 @@ const SEEN_CHUNK = 500;
 const INSERT_KEY_SQL =
   'INSERT INTO idempotency_keys (flow, system, key, payload_hash, job_id, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING';
 const INSERT_JOB_SQL = `INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts,
-  next_attempt_at, lease_owner, lease_until, transaction_id, created_at, order_key, updated_at, resource_id)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${SQLITE_RESOURCE_ID_VALUE})`;
+  next_attempt_at, lease_owner, lease_until, transaction_id, created_at, order_key, attempt_ends_at, updated_at, resource_id)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${SQLITE_RESOURCE_ID_VALUE})`;
 /**
  * Takes a candidate only if it is still due when the write lock is ours: the candidates were read
  * before it, and another process (a second server started by mistake, refused at start since
  * sqlite-owner.ts) may have claimed one meanwhile; taking it again would send it twice.
  */
-const CLAIM_SQL = `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
+const CLAIM_SQL = `UPDATE outbox_jobs SET status = 'in-flight', lease_owner = ?, lease_until = ?, attempt_ends_at = ?, attempts = attempts + 1, updated_at = ?
   WHERE id = ? AND ((status = 'pending' AND next_attempt_at <= ?) OR (status = 'in-flight' AND lease_until < ?)) RETURNING ${JOB_COLUMNS}`;
 const LEASE_BEFORE_CLAIM_SQL = 'SELECT status, lease_owner FROM outbox_jobs WHERE id = ?';
 const FINISH_SQL = `UPDATE outbox_jobs SET status = ?, result = ?, error = ?, last_error = COALESCE(?, last_error), lease_owner = NULL, lease_until = NULL, updated_at = ?
@@ -773,12 +773,14 @@ export class SqliteStore implements Store {
     if (ids.length === 0) return this.read(() => []);
     // synchronous from the read above to here: nothing else can claim these rows in between
     const claim = this.sql(CLAIM_SQL);
+    const attemptEnd = req.attemptTimeoutMs === undefined ? null : req.now + req.attemptTimeoutMs;
     const before = this.sql(LEASE_BEFORE_CLAIM_SQL);
     return this.write(() =>
       ids.flatMap((id) => {
         // read in the claim's own transaction: the lease it may take over (OutboxJob.leaseTakenFrom)
         const was = before.get(id) as Row | undefined;
-        const row = claim.get(req.leaseOwner, req.now + req.leaseMs, req.now, id, req.now, req.now) as Row | undefined;
+        const row = claim.get(req.leaseOwner, req.now + req.leaseMs, attemptEnd, req.now, id, req.now, req.now) as
+          Row | undefined;
         if (!row) return [];
         const job = jobFromRow(row);
         return [was?.status === 'in-flight' ? { ...job, leaseTakenFrom: String(was.lease_owner) } : job];

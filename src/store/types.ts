@@ -135,6 +135,8 @@ export interface NewJob extends Pick<
   status: 'pending' | 'in-flight';
   /** AcceptWriteRequest.orderKey: jobs of one system, flow and key (or payload id) are claimed in the order accepted. */
   orderKey?: string;
+  /** With a lease: when its attempt is over by the holder's own attemptTimeoutMs (attempt-ends.ts, v61). */
+  attemptEndsAt?: number;
 }
 
 export type RecordWriteResult =
@@ -246,6 +248,11 @@ export interface ClaimRequest {
   limit: number;
   leaseOwner: string;
   leaseMs: number;
+  /**
+   * The claiming outbox's attemptTimeoutMs: stored with the lease as its attempt's end
+   * (attempt-ends.ts, v61), which a peer ending the leases of a free lock waits for.
+   */
+  attemptTimeoutMs?: number;
   now: number;
 }
 
