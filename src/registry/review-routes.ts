@@ -9,7 +9,7 @@ import { crosswalkToCsv, crosswalkToLocationBundle } from './crosswalk.js';
 import { holdsRegistryId, isGoneFromList, type CrosswalkRow } from './crosswalk-types.js';
 import { applyReview, type ReviewOperation } from './review.js';
 import { oneReviewAtATime } from './review-lock.js';
-import { StoreCrosswalkRepository } from './store-crosswalk.js';
+import { decodeRow, StoreCrosswalkRepository } from './store-crosswalk.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import { offsetSchema } from '../admin/offset-schema.js';
 import { assertShownInstant, sameInstant } from './shown-instant.js';
@@ -202,6 +202,18 @@ const queueQuery = {
   },
   additionalProperties: false,
 } as const;
+/** The most crosswalk rows one GET …/crosswalk answers, and how many when no limit is given. */
+export const CROSSWALK_PAGE = 1000;
+
+const crosswalkQuery = {
+  type: 'object',
+  properties: {
+    at: { type: 'string', minLength: 1, maxLength: 500 },
+    limit: { type: 'integer', minimum: 1, maximum: CROSSWALK_PAGE, default: CROSSWALK_PAGE },
+    offset: offsetSchema,
+  },
+  additionalProperties: false,
+} as const;
 const systemIds = {
   type: 'array',
   maxItems: 100_000,
@@ -223,7 +235,7 @@ function progressOf(states: CrosswalkStateCount[]) {
  *   GET  /reconcile/:system/review           queue (review + flagged) with ranked suggestions and reasons;
  *        ?state=review|flagged|matched&band=high|medium|low&at=<id>&limit&offset, filtered and paged in the store
  *   POST /reconcile/:system/review/_search   the same, with `systemIds` (only those records) in the body
- *   GET  /reconcile/:system/crosswalk        every row of the system
+ *   GET  /reconcile/:system/crosswalk        the system's rows by systemId, paged (?at&limit&offset)
  *   GET  /reconcile/:system/export.csv|json  crosswalk CSV / mCSD Location Bundle
  *   POST /reconcile/:system/:systemId/{accept,reject,no-match,flag,break,ignore}
  * Each decision is written with its audit entry in one transaction. Errors are OperationOutcomes:
@@ -329,10 +341,32 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
     return rows;
   };
 
-  app.get('/reconcile/:system/crosswalk', { schema: { params: systemParams } }, async (req) => {
-    const { system } = req.params as { system: string };
-    return { system, rows: await crosswalkOf(system) };
-  });
+  /**
+   * The stored crosswalk a page at a time, by systemId: a national list (10k+ facilities) came
+   * back whole, however slow to read, send and parse. Paged as the queue is (limit, offset, at
+   * and `next`); without them the first CROSSWALK_PAGE rows, `next` naming the record after.
+   * The exports (export.csv, export.json) still give the whole crosswalk as a file.
+   */
+  app.get(
+    '/reconcile/:system/crosswalk',
+    {
+      schema: { params: systemParams, querystring: crosswalkQuery },
+      preValidation: knownQueryOnly(crosswalkQuery.properties),
+    },
+    async (req) => {
+      const { system } = req.params as { system: string };
+      const q = req.query as { limit: number; offset: number; at?: string };
+      const page = await opts.store.queryCrosswalk(system, { view: 'all', ...q });
+      assertKnownSystem(system, page.total > 0);
+      return {
+        system,
+        total: page.total,
+        offset: page.offset,
+        next: page.next ?? null,
+        rows: page.rows.map(decodeRow),
+      };
+    },
+  );
 
   app.get('/reconcile/:system/export.csv', { schema: { params: systemParams } }, async (req, reply) => {
     const { system } = req.params as { system: string };

@@ -8,8 +8,11 @@ type Row = Record<string, unknown>;
  * console reaches any record of a queue of any size, and a view costs one page of rows.
  */
 export interface CrosswalkQuery {
-  /** waiting: review and flagged, best first candidate first; linked: matched rows, weakest link first. */
-  view: 'waiting' | 'linked';
+  /**
+   * waiting: review and flagged, best first candidate first; linked: matched rows, weakest link
+   * first; all: every row of the system by systemId (GET …/crosswalk, paged).
+   */
+  view: 'waiting' | 'linked' | 'all';
   /** One waiting state only. */
   state?: 'review' | 'flagged';
   /** A third of the view's scores: high is the best third (cuts over the whole view, as the queue's bands). */
@@ -86,6 +89,7 @@ function statementsOf(engine: Engine, all: All): All {
 function viewWhere(system: string, view: CrosswalkQuery['view']): Where {
   const w = new Where();
   w.add(`system = ${w.param(system)}`);
+  if (view === 'all') return w;
   return view === 'linked'
     ? w.add("state IN ('auto-match', 'manual-match') AND registry_id IS NOT NULL")
     : w.add("state IN ('review', 'flagged')");
@@ -133,6 +137,7 @@ async function filtered(engine: Engine, system: string, q: CrosswalkQuery, all: 
 }
 
 function orderOf(engine: Engine, view: CrosswalkQuery['view']): string {
+  if (view === 'all') return 'system_id';
   const score = scoreOf(engine, view);
   return view === 'linked' ? `${score} ASC, system_id` : `${score} DESC NULLS LAST, system_id`;
 }
@@ -157,11 +162,13 @@ async function offsetOfAt(engine: Engine, system: string, q: CrosswalkQuery, w: 
   // each use its own placeholder: SQLite binds them as ? in order (statementsOf)
   const params = [...w.params];
   const p = (value: unknown) => `$${params.push(value)}`;
-  // the view's order (orderOf): waiting by score descending, no score last; linked ascending
+  // the view's order (orderOf): waiting by score descending, no score last; linked ascending; all by id
   const sortsBefore =
-    s === null
-      ? `(${score} IS NOT NULL OR system_id < ${p(at)})`
-      : `(${score} ${q.view === 'linked' ? '<' : '>'} ${p(s)} OR (${score} = ${p(s)} AND system_id < ${p(at)}))`;
+    q.view === 'all'
+      ? `system_id < ${p(at)}`
+      : s === null
+        ? `(${score} IS NOT NULL OR system_id < ${p(at)})`
+        : `(${score} ${q.view === 'linked' ? '<' : '>'} ${p(s)} OR (${score} = ${p(s)} AND system_id < ${p(at)}))`;
   const [counted] = await run(`SELECT COUNT(*) AS n FROM crosswalk WHERE ${w.sql} AND ${sortsBefore}`, params);
   return Number(counted.n);
 }
