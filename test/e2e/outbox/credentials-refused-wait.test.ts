@@ -12,6 +12,9 @@ import { engineCases } from '../../support/outbox-engines.js';
 import { orderLine, requisitionsAt, startRigOn, why } from '../../support/openlmis-e2e.js';
 import { until } from '../../support/net.js';
 
+// each engine's case spends a minute idle in the login hold: both wait at once (own rig, own database)
+t.jobs = 2;
+
 for (const engine of engineCases()) {
   t.test(
     `an accepted write refused our credentials waits for them, uncharged, then lands once (${engine.name})`,
