@@ -122,6 +122,9 @@ const poisonItem = (rig: MsupplyRig) =>
     action: { type: 'status', status: 200, body: { data: { items: null } } },
   });
 
+// the cases mostly wait for probes and backoffs: two at a time (each its own rig and database)
+t.jobs = 2;
+
 for (const engine of engineCases()) {
   // a probe every 500 ms while held: the outage outlasts many of them in a few seconds
   const HELD_ENV = { ...ENV, OUTBOX_BREAKER_OPEN_MS: '500' };
