@@ -41,6 +41,29 @@ export async function lastDraftNumber(has: (n: number) => Promise<boolean>): Pro
   return held;
 }
 
+/**
+ * The last draft of a delivery: its number (0: none) and its jobs. `jobsOf(n)`: the jobs of draft
+ * n. Numbers have gaps only where the outbox's retention deleted old finished drafts (after
+ * outbox.retentionDays); their numbers are free again, so a delivery drafted for that long numbers
+ * its drafts from 1 anew below older ones kept. The search above may then land among the older:
+ * a draft 1 newer than the one found means so, and the last is then the end of the run from 1 (the
+ * first number free after it), as the look-up one by one always found it. Only on that: a draft
+ * stamped before the one before it (instances' clocks apart) is no gap, and the last stays found.
+ */
+export async function lastDraft(
+  jobsOf: (n: number) => Promise<OutboxJob[]>,
+): Promise<{ n: number; jobs: OutboxJob[] }> {
+  const seen = new Map<number, OutboxJob[]>();
+  const of = async (n: number) => seen.get(n) ?? seen.set(n, await jobsOf(n)).get(n)!;
+  const found = await lastDraftNumber(async (n) => (await of(n)).length > 0);
+  if (found <= 1) return { n: found, jobs: found ? await of(found) : [] };
+  const stamp = async (n: number) => Math.min(...(await of(n)).map((j) => j.createdAt));
+  if ((await stamp(1)) <= (await stamp(found))) return { n: found, jobs: await of(found) };
+  let n = 1;
+  while ((await of(n + 1)).length) n++;
+  return { n, jobs: await of(n) };
+}
+
 /** The jobs of draft `n` under a key (`jobsUnder(mark)`: those under the delivery's key with that mark). */
 const draftOf = (jobsUnder: (mark: string) => Promise<OutboxJob[]>, n: number) => jobsUnder(draftMark(n));
 
@@ -52,8 +75,9 @@ const draftOf = (jobsUnder: (mark: string) => Promise<OutboxJob[]>, n: number) =
  */
 export async function draftJobs(jobsUnder: (mark: string) => Promise<OutboxJob[]>): Promise<OutboxJob[]> {
   const found: OutboxJob[] = [];
-  for (let n = await lastDraftNumber(async (k) => (await draftOf(jobsUnder, k)).length > 0); n >= 1; n--) {
-    const jobs = await draftOf(jobsUnder, n);
+  const last = await lastDraft((n) => draftOf(jobsUnder, n));
+  for (let n = last.n; n >= 1; n--) {
+    const jobs = n === last.n ? last.jobs : await draftOf(jobsUnder, n);
     found.push(...jobs);
     if (jobs.some((j) => j.status !== 'rejected' && j.status !== 'dead')) break;
   }
@@ -76,8 +100,10 @@ export async function numberedDraft(
   same: (held: Delivery, sent: Delivery) => boolean,
 ): Promise<Delivery> {
   if (d.status !== 'in-progress') return d;
-  const n = await lastDraftNumber(async (k) => (await draftOf(jobsUnder, k)).length > 0);
-  const [last] = n ? await draftOf(jobsUnder, n) : [];
+  const {
+    n,
+    jobs: [last],
+  } = await lastDraft((k) => draftOf(jobsUnder, k));
   const held = last?.payload as Delivery | undefined;
   if (held && same(held, { ...d, draft: held.draft })) return withDraft(d, n);
   if (last && (last.status === 'pending' || last.status === 'in-flight'))

@@ -103,6 +103,11 @@ for (const engine of engineCases()) {
       const state = await rig.fhir('GET', `/fhir/R5/SupplyDelivery/${id}`);
       t.equal(state.status, 200, why(state));
       t.equal(state.body.status, 'completed', 'the draft reads as the delivery completed');
+      // sent again now, the draft is no longer one the completion overtook: OpenLMIS refuses it
+      const resent = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', counted(read, 'in-progress', 2));
+      t.equal(resent.status, 409, `the draft sent again after the completion is refused: ${why(resent)}`);
+      t.match(why(resent), /already confirmed/);
+      t.equal(pod().status, 'CONFIRMED', 'and changes nothing');
     },
   );
 }
