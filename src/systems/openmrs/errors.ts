@@ -166,10 +166,12 @@ function junkOf(body: unknown): string {
  * A read is transient (the client retries it). For a write, whether OpenMRS applied it is
  * unknown, as after a dropped connection: transient too, and each write's retry looks first
  * (externalReference, the location's code, the operation's status) before writing again.
- * Returns undefined for an answer that is JSON (or a DELETE's empty 204).
+ * Returns undefined for an answer that is JSON (or a write's empty 204: a DELETE's). A GET answered
+ * 204 is none of OpenMRS's (a found object is 200 with it, a missing one 404): read as "absent", an
+ * outage refused a write for an unknown facility and cached a stock item as missing; read again.
  */
 export function junkAnswer(status: number, body: unknown, method: string, path: string): OpenMrsError | undefined {
-  if (status < 200 || status >= 300 || status === 204) return undefined;
+  if (status < 200 || status >= 300 || (status === 204 && method !== 'GET')) return undefined;
   if (body !== null && typeof body === 'object') return undefined;
   if (method === 'DELETE' && body === undefined) return undefined;
   const what = `${method} ${path} answered ${status} with ${junkOf(body)}`;
