@@ -664,11 +664,19 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       if (invoice.storeId !== storeId) throw badUserInput('NotThisStoreInvoice');
       if (invoice.type !== 'INBOUND_SHIPMENT')
         return typedError('UpdateInboundShipmentLineError', 'NotAnInboundShipment', 'Not an inbound shipment');
-      // a transferred shipment is edited once its arrival is confirmed (DELIVERED), and not after it was received
-      if (invoice.status !== 'NEW' && invoice.status !== 'DELIVERED')
+      // a transferred shipment is edited once its arrival is confirmed (DELIVERED). A RECEIVED one
+      // still takes edits, its stock line following them, until it is VERIFIED (invoice/validate.rs
+      // check_invoice_is_editable: inbound editable NEW, SHIPPED, DELIVERED, RECEIVED; CannotEditFinalised
+      // is answered CannotEditInvoice), unless the received stock was used since (BatchIsReserved:
+      // stock_in_line/validate.rs check_batch, the line's packs no longer the batch's available packs)
+      if (!['NEW', 'DELIVERED', 'RECEIVED'].includes(invoice.status))
         return typedError('UpdateInboundShipmentLineError', 'CannotEditInvoice', 'Cannot edit invoice');
+      const batch = line.stockLineId ? state.stockLines.get(line.stockLineId) : undefined;
+      if (batch && batch.availableNumberOfPacks !== line.numberOfPacks)
+        return typedError('UpdateInboundShipmentLineError', 'BatchIsReserved', 'Batch is reserved');
       if (input.numberOfPacks !== undefined && input.numberOfPacks !== null) {
         if (input.numberOfPacks < 0) throw badUserInput('NumberOfPacksBelowZero');
+        if (batch) state.receivedAgain(batch, input.numberOfPacks - line.numberOfPacks);
         line.numberOfPacks = input.numberOfPacks;
       }
       if (input.batch !== undefined && input.batch !== null) line.batch = input.batch;

@@ -479,6 +479,14 @@ export class MsupplyState {
     return store;
   }
 
+  /** A received line's packs edited (RECEIVED, not yet VERIFIED): its stock line takes the difference. */
+  receivedAgain(stock: StockLine, delta: number): void {
+    if (!delta) return;
+    stock.totalNumberOfPacks += delta;
+    stock.availableNumberOfPacks += delta;
+    this.ledger.record(stock, delta, 'INBOUND_SHIPMENT', this.iso());
+  }
+
   /** Inbound status moves forward only; RECEIVED puts the received packs into the store's stock. */
   moveInbound(invoice: Invoice, status: InvoiceStatus): void {
     const order: InvoiceStatus[] = ['NEW', 'SHIPPED', 'DELIVERED', 'RECEIVED', 'VERIFIED'];

@@ -385,7 +385,12 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       });
       for (const step of steps) {
         await journal.run(`line:${step.line.id}`, async () => {
-          // refused (CannotEditInvoice) once another attempt received it: done if with these same packs
+          // received meanwhile (another attempt, or a storekeeper by hand): Open mSupply takes line
+          // edits until VERIFIED (invoice/validate.rs check_invoice_is_editable), its stock
+          // following them, so writing would overwrite what was received: done only if it holds these packs
+          if (await receivedAsThis(delivery, store, shipment)) return step.packs;
+          // refused (CannotEditInvoice once VERIFIED, BatchIsReserved once its stock is used) because
+          // it was received between that look and the write: done if with these same packs
           return writeOrLanded(
             async () => {
               await api.updateInboundShipmentLine(store.id, { id: step.line.id, numberOfPacks: step.packs });

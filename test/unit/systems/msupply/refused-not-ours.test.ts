@@ -61,9 +61,19 @@ t.test('a receipt: the shipment received by hand with other counts mid-way is a 
   const err = await failure(rig.connector.deliveries!.confirm(receipt, journal));
   t.ok(byHand, 'received by hand between the mediator’s steps');
   t.match(String(err?.message), /already received .* with other quantities/, `said as such: ${err?.message}`);
-  t.ok(
+  // Open mSupply takes line edits on a RECEIVED shipment (until VERIFIED): one sent would have
+  // overwritten the storekeeper's counts and the stock they received
+  t.notOk(
     rig.sb.calls.some((c) => c.operation === 'updateInboundShipmentLine'),
-    'the mediator’s line update was sent and refused',
+    'no line update sent over the received counts',
+  );
+  t.same(
+    rig.sb.state
+      .invoiceLinesOf(inbound.id)
+      .map((l) => rig.sb.state.stockLines.get(l.stockLineId!)?.totalNumberOfPacks)
+      .sort(),
+    receipt.lines.map((l) => l.quantityAccepted!.value - 1).sort(),
+    'the store holds what the storekeeper received',
   );
 });
 
