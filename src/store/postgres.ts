@@ -1075,8 +1075,9 @@ export class PostgresStore implements Store {
          WHERE id = $2 AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
            AND ($3::text IS NULL OR status = $3)
            -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to
-           -- retry. $6 is now as of the row lock; the row's own time counts up to $7 past it (above)
-           AND NOT (status = 'pending' AND attempts = 0
+           -- retry. $6 is now as of the row lock; the row's own time counts up to $7 past it (above).
+           -- Not one with a failing age: held uncharged, its budget is whole but its age is not
+           AND NOT (status = 'pending' AND attempts = 0 AND failing_since IS NULL
              AND next_attempt_at <= GREATEST($6::bigint, LEAST(updated_at - $5, $6::bigint + $7::bigint)))
            -- a given-up write of a resource written again since: delivered now, it would put the
            -- older version back over the later one (a pending one still goes first: claim order)

@@ -971,8 +971,9 @@ export class SqliteStore implements Store {
            failing_since = NULL -- nor its failing age (failing-since.ts)
          WHERE id = ? AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
            AND (? IS NULL OR status = ?)
-           -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to retry
-           AND NOT (status = 'pending' AND attempts = 0 AND next_attempt_at <= updated_at)
+           -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to
+           -- retry. Not one with a failing age: held uncharged, its budget is whole but its age is not
+           AND NOT (status = 'pending' AND attempts = 0 AND next_attempt_at <= updated_at AND failing_since IS NULL)
            -- a given-up write of a resource written again since: delivered now, it would put the
            -- older version back over the later one (a pending one still goes first: claim order)
            AND NOT (status IN ('dead', 'rejected') AND ${SQLITE_LATER_WRITE_EXISTS})

@@ -9,7 +9,8 @@
 import t, { type Test } from 'tap';
 import type { Store } from '../../../src/store/index.js';
 import type { OutboxJob } from '../../../src/store/types.js';
-import { engineCases } from '../../support/outbox-engines.js';
+import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { newJob } from '../../support/new-job.js';
 import { storeMigratedFrom } from '../../support/old-database.js';
 
 const CLAIM = { system: 'lmis', flows: ['order'], limit: 1, leaseOwner: 'w', leaseMs: 60_000 };
@@ -100,5 +101,27 @@ for (const engine of engineCases()) {
     job = await claimed(t, store, 4_300);
     await store.rescheduleJob(job.id, 'w', 6_000, 'Bad Gateway', false, 4_400);
     t.equal(await since('new'), 4_400, 'the next failure starts it again');
+  });
+}
+
+/**
+ * A write held uncharged has its whole attempt budget (attempts 0) but a failing age. Due now, an
+ * operator's retry of it was refused as "already due with a fresh attempt budget: nothing to
+ * retry", and its age stayed: the hold then measured from the first failure, not from the retry.
+ */
+for (const engine of engineCases()) {
+  t.test(`${engine.name}: a retry of a write held uncharged and due clears its failing age`, async (t) => {
+    if (engine.skip) return t.skip(engine.skip);
+    const { store } = await freshStore(engine, t);
+    await store.recordWrites([newJob('new', { system: 'lmis', idempotencyKey: 'key-new', payload: {} })], []);
+    let job = await claimed(t, store, 1_000);
+    await store.rescheduleJob(job.id, 'w', 2_000, 'Gateway Timeout', true, 1_100); // held, uncharged
+    job = await claimed(t, store, 2_000);
+    // its slot taken meanwhile (outbox.ts): given back due at once, uncharged, no failure
+    await store.rescheduleJob(job.id, 'w', 2_050, undefined, true, 2_050);
+    t.match(await store.getJob('new'), { status: 'pending', attempts: 0, failingSince: 1_100 }, 'due, budget whole');
+
+    t.match(await store.requeueJob('new', AUDIT, 2_100), { status: 'pending', requeues: 1 }, 'retried');
+    t.equal((await store.getJob('new'))?.failingSince, undefined, "the operator's retry cleared its failing age");
   });
 }
