@@ -391,7 +391,7 @@ async function writeBackReceipts(
  * `zone` (server-time.ts). Written as UTC wall time, a receipt's mark on a server west of UTC
  * (Bogotá, -05:00) read hours later than the feed's, so the floor of a receipt to ask again never
  * held the mark back, and the next run, reading from the mark, never found that receipt again.
- * Without a zone (the requisition feed gives none), UTC wall time.
+ * The same held a requisition held for want of a supplying store (its feed gives its zone too).
  */
 const inMarkNotation = (iso: string, like: string, zone: string = UTC) =>
   /[zZ]|[+-]\d\d:?\d\d$/.test(like) ? iso : wallTimeIn(Date.parse(iso), zone);
@@ -450,7 +450,10 @@ export async function runRtsToMsupply(
           facility: order.facility.identifier?.value ?? order.facility.id ?? '?',
           reason: choice.held,
         });
-        const at = order.lastUpdated && page.highWater ? inMarkNotation(order.lastUpdated, page.highWater) : undefined;
+        const at =
+          order.lastUpdated && page.highWater
+            ? inMarkNotation(order.lastUpdated, page.highWater, page.zone)
+            : undefined;
         if (at && (!floor || at < floor)) floor = at;
         continue;
       }

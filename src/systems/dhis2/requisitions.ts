@@ -66,6 +66,8 @@ export interface RequisitionPage {
   skipped: SkippedRequisition[];
   /** The DHIS2 `updatedAt` of the page's last event, as the server wrote it: the next high-water mark. */
   highWater?: string;
+  /** The server's zone, whose wall time the marks (`highWater`, `updatedAfter`) are written in. */
+  zone?: string;
 }
 
 export interface RequisitionFeed {
@@ -188,6 +190,7 @@ export function createRequisitionFeed(deps: RequisitionDeps): RequisitionFeed {
         }
         const last = read.items.at(-1);
         out.highWater = last ? String(last.updatedAt) : undefined;
+        out.zone = await deps.client.serverZone();
         if (fresh.length) yield out;
         if (read.last || !last) return;
         const lastAt = String(last.updatedAt);
