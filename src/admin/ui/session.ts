@@ -181,8 +181,10 @@ function mergedSessionData(base: SessionData, read: SessionData, mine: SessionDa
   const added = without(mine.undo, read.undo);
   const taken = without(read.undo, mine.undo);
   const undo = [...without(baseUndo, taken), ...added].slice(-MAX_UNDO);
-  const flashChanged = JSON.stringify(mine.flash) !== JSON.stringify(read.flash);
-  const flash = flashChanged ? mine.flash : base.flash;
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  // a page that showed (cleared) the flash it read clears only that one, not one set meanwhile
+  const cleared = mine.flash === undefined && same(base.flash, read.flash);
+  const flash = same(mine.flash, read.flash) ? base.flash : (mine.flash ?? (cleared ? undefined : base.flash));
   const { flash: _dropped, ...rest } = base;
   return { ...rest, undo, ...(flash ? { flash } : {}) };
 }

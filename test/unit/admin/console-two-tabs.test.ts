@@ -31,9 +31,22 @@ const records = [fac('L4', 'Kasikeu'), fac('L6', 'Kasikeu Annex Post')];
  */
 function gatedReads(backend: SessionBackend) {
   let gate: { count: number; arrived: number; open: () => void; opened: Promise<void> } | undefined;
+  let clearingWaits: { written: () => void; done: Promise<void> } | undefined;
   return {
     sessions: {
       ...backend,
+      swap: async (row: Parameters<SessionBackend['swap']>[0], was: Record<string, unknown>) => {
+        const hold = clearingWaits;
+        if (hold && row.data.flash === undefined) {
+          await hold.done;
+        } else if (hold) {
+          clearingWaits = undefined;
+          const wrote = await backend.swap(row, was);
+          hold.written();
+          return wrote;
+        }
+        return backend.swap(row, was);
+      },
       get: async (idDigest: string) => {
         const row = await backend.get(idDigest);
         const g = gate;
@@ -48,6 +61,12 @@ function gatedReads(backend: SessionBackend) {
         return row;
       },
     } satisfies SessionBackend,
+    /** The next write clearing the flash waits until another write is done. */
+    holdClearing(): void {
+      let written = () => {};
+      const done = new Promise<void>((resolve) => (written = resolve));
+      clearingWaits = { written, done };
+    },
     /** The next `count` session reads wait for one another. */
     arm(count: number): void {
       let open = () => {};
@@ -118,6 +137,25 @@ for (const engine of engineCases()) {
       t.same(undone.sort(), ['emr/L4', 'emr/L6'], 'one undo each, audited');
       const page = await get('/admin/ui/review?system=emr', cookie);
       t.match(page.body, /data-key="u" disabled/, 'nothing more to undo');
+    });
+
+    await t.test("a page shown while another tab decides does not clear that decision's message", async (t) => {
+      const cookie = await signIn('Cy Reviewer');
+      const first = await decideForm(cookie, 'L4', 'no-match');
+      const second = await decideForm(cookie, 'L6', 'no-match');
+      t.equal((await post(first.url, cookie, first.fields)).statusCode, 303, 'its message waits for the next page');
+      // both read the first message; the page shows and clears it, and writes after the decision
+      reads.arm(2);
+      reads.holdClearing();
+      const [shown, decided] = await Promise.all([
+        get('/admin/ui/systems', cookie),
+        post(second.url, cookie, second.fields),
+      ]);
+      t.match(shown.body, /No match: L4/, 'the page shows the first message');
+      t.equal(decided.statusCode, 303);
+      const next = await get('/admin/ui/systems', cookie);
+      t.match(next.body, /No match: L6/, "the second decision's message is shown next");
+      for (let i = 0; i < 2; i++) await undoOnce(cookie);
     });
 
     await t.test('a decision still running when another tab signs out does not sign back in', async (t) => {
