@@ -110,18 +110,21 @@ for (const engine of engineCases()) {
  * retry", and its age stayed: the hold then measured from the first failure, not from the retry.
  */
 for (const engine of engineCases()) {
-  t.test(`${engine.name}: a retry of a write held uncharged and due clears its failing age`, async (t) => {
-    if (engine.skip) return t.skip(engine.skip);
-    const { store } = await freshStore(engine, t);
-    await store.recordWrites([newJob('new', { system: 'lmis', idempotencyKey: 'key-new', payload: {} })], []);
-    let job = await claimed(t, store, 1_000);
-    await store.rescheduleJob(job.id, 'w', 2_000, 'Gateway Timeout', true, 1_100); // held, uncharged
-    job = await claimed(t, store, 2_000);
-    // its slot taken meanwhile (outbox.ts): given back due at once, uncharged, no failure
-    await store.rescheduleJob(job.id, 'w', 2_050, undefined, true, 2_050);
-    t.match(await store.getJob('new'), { status: 'pending', attempts: 0, failingSince: 1_100 }, 'due, budget whole');
+  t.test(
+    `${engine.name}: a retry of a write held uncharged and due clears its failing age`,
+    { skip: engine.skip },
+    async (t) => {
+      const { store } = await freshStore(engine, t);
+      await store.recordWrites([newJob('new', { system: 'lmis', idempotencyKey: 'key-new', payload: {} })], []);
+      let job = await claimed(t, store, 1_000);
+      await store.rescheduleJob(job.id, 'w', 2_000, 'Gateway Timeout', true, 1_100); // held, uncharged
+      job = await claimed(t, store, 2_000);
+      // its slot taken meanwhile (outbox.ts): given back due at once, uncharged, no failure
+      await store.rescheduleJob(job.id, 'w', 2_050, undefined, true, 2_050);
+      t.match(await store.getJob('new'), { status: 'pending', attempts: 0, failingSince: 1_100 }, 'due, budget whole');
 
-    t.match(await store.requeueJob('new', AUDIT, 2_100), { status: 'pending', requeues: 1 }, 'retried');
-    t.equal((await store.getJob('new'))?.failingSince, undefined, "the operator's retry cleared its failing age");
-  });
+      t.match(await store.requeueJob('new', AUDIT, 2_100), { status: 'pending', requeues: 1 }, 'retried');
+      t.equal((await store.getJob('new'))?.failingSince, undefined, "the operator's retry cleared its failing age");
+    },
+  );
 }
