@@ -90,6 +90,19 @@ export function loginPage(): SandboxError {
 }
 
 /**
+ * A gateway's JSON page answered 200 in place of the call ("maintenance"), served to a session it
+ * no longer knows until the cookie expires (see OpenMrsStore.expiredSessionAnswer). No `uuid`,
+ * `results` or `authenticated`: no answer of OpenMRS's.
+ */
+export function jsonPage(): SandboxError {
+  return new SandboxError(
+    200,
+    { message: 'Service under maintenance, please sign in again later', ref: 'gw-7f3a' },
+    'application/json;charset=utf-8',
+  );
+}
+
+/**
  * A 500 as the REST module of today answers an exception from the database: RestUtil
  * wrapErrorResponse joins the cause chain into `message` (" => "), leaves `detail` empty unless the
  * stack trace global property is on, and adds `rawMessage` (the top exception's) and

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { containerError, forbidden, loginPage, notLoggedIn } from './errors.js';
+import { containerError, forbidden, jsonPage, loginPage, notLoggedIn } from './errors.js';
 import type { Location, LocationAttributeType, LocationTag, Session, User } from './model.js';
 import type { Seed } from './seed.js';
 
@@ -28,9 +28,10 @@ export class OpenMrsStore {
   /**
    * What a call on an unknown or expired session gets: OpenMRS's own 401 "Session timed out", or
    * (`loginPage`) a 200 HTML login page, as from a single-sign-on gateway in front of OpenMRS that
-   * sends a caller whose session it no longer knows to its login form. Tests set it.
+   * sends a caller whose session it no longer knows to its login form, or (`jsonPage`) a 200 JSON
+   * page, a gateway's "maintenance" answer to that stale cookie. Tests set it.
    */
-  expiredSessionAnswer: '401' | 'loginPage' = '401';
+  expiredSessionAnswer: '401' | 'loginPage' | 'jsonPage' = '401';
   /** Counters of applied writes per kind, for exactly-once checks. */
   readonly writes: Record<string, number> = {};
 
@@ -67,6 +68,7 @@ export class OpenMrsStore {
       if (!session || this.now() - session.lastUsed > this.sessionTtlMs) {
         this.sessions.delete(requested);
         if (this.expiredSessionAnswer === 'loginPage') throw loginPage();
+        if (this.expiredSessionAnswer === 'jsonPage') throw jsonPage();
         throw containerError(401, 'Session timed out');
       }
     } else {

@@ -37,9 +37,11 @@ export interface UpstreamRequest<K extends string = string> {
   recordResponse?: (body: unknown, text: string) => unknown;
   /**
    * Reads a 2xx (or accepted) answer and throws when it is an error after all (GraphQL's errors in
-   * a 200), inside the retry loop so a transient one is retried like a 503.
+   * a 200), inside the retry loop so a transient one is retried like a 503. `credential` is the
+   * one the call went with (auth.refused forgets it, and only it: a page that says the session is
+   * stale costs one login however many calls met it).
    */
-  decodeAnswer?: (res: UpstreamResponse<unknown>) => void;
+  decodeAnswer?: (res: UpstreamResponse<unknown>, credential?: string) => void;
   /** An unchanged 2xx answer gives the same parsed value again, deep-frozen (http.ts RawRequest). */
   reuseParsed?: boolean;
 }
@@ -112,7 +114,7 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
     p: Pool,
     idempotent: boolean,
     signal: AbortSignal | undefined,
-  ): Promise<RawResponse> => {
+  ): Promise<RawResponse & { credential?: string }> => {
     // checked once a connection is ours: the wait for it may have outlasted the delivery attempt
     if (!idempotent) refuseIfAbandoned();
     // a login serves every call waiting for it: only the caller's own signal may end it
@@ -141,8 +143,10 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
     const first = await auth.authorize(ctx, req.credential);
     const res = await once(first.headers);
     // a refusal comes before the handler runs, so replaying even a POST once is safe
-    if (!refusal(res) || !auth.refused(first.credential, req.credential)) return res;
-    return once((await auth.authorize(ctx, req.credential)).headers);
+    if (!refusal(res) || !auth.refused(first.credential, req.credential))
+      return { ...res, credential: first.credential };
+    const second = await auth.authorize(ctx, req.credential);
+    return { ...(await once(second.headers)), credential: second.credential };
   };
 
   const send = async <T>(req: UpstreamRequest<K>): Promise<UpstreamResponse<T>> => {
@@ -158,7 +162,7 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
       const res = await p.limiter.execute(inCallersContext(p.limiter, () => attempt(req, s, p, idempotent, signal)));
       if ((res.status >= 200 && res.status < 300) || res.status === 304 || req.accept?.includes(res.status)) {
         const answer = { status: res.status, body: res.body as T, headers: res.headers };
-        req.decodeAnswer?.(answer);
+        req.decodeAnswer?.(answer, res.credential);
         return answer;
       }
       if (res.status >= 300 && res.status < 400)

@@ -54,22 +54,36 @@ export function nextStartIndex(page: RestPage): number | undefined {
 }
 
 /**
- * The request with OpenMRS's answer check: a 2xx that is not JSON is an error with its status
- * (errors.ts junkAnswer), thrown inside the client's retry loop so a read is read again. An HTML
- * page is also what a gateway in front of OpenMRS answers, with 200, to a session it no longer
- * knows (its login form): the session is dropped, so the next attempt (the client's retry of a
- * read, the outbox's of a write, which looks first) logs in afresh instead of showing the same
- * cookie until it gives up. The write itself is not replayed here: whether it applied is unknown.
+ * A 2xx JSON that no OpenMRS REST call answers: every representation carries its `uuid`
+ * (BaseDelegatingResource), every list its `results`, the session its `authenticated`. A gateway's
+ * `{"message": "maintenance"}` has none. The callers' own checks (object-answer.ts, answered, the
+ * results list) say why it is no answer; here it only tells that the session met a page.
  */
-function checkingJson(req: OpenMrsRequest, dropSession: () => void): OpenMrsRequest {
+function jsonPage(body: unknown): boolean {
+  const record = asRecord(body);
+  if (!record) return false;
+  return typeof record.uuid !== 'string' && !Array.isArray(record.results) && typeof record.authenticated !== 'boolean';
+}
+
+/**
+ * The request with OpenMRS's answer check: a 2xx that is not OpenMRS's JSON is an error with its
+ * status (errors.ts junkAnswer), thrown inside the client's retry loop so a read is read again. A
+ * gateway in front of OpenMRS answers so, with 200, a session it no longer knows (its login form,
+ * or its JSON "maintenance" page, which it serves to that cookie until the cookie expires): the
+ * session the call went with is dropped, so the next attempt (the client's retry of a read, the
+ * outbox's of a write, which looks first) logs in afresh instead of showing the same cookie until
+ * it gives up. Only that session: calls that met the page together share one new login. The write
+ * itself is not replayed here: whether it applied is unknown.
+ */
+function checkingJson(req: OpenMrsRequest, dropSession: (credential: string | undefined) => void): OpenMrsRequest {
   if (req.decodeAnswer) return req;
   return {
     ...req,
-    decodeAnswer: (res) => {
+    decodeAnswer: (res, credential) => {
+      const page = isHtmlPage(res.body, res.headers) || jsonPage(res.body);
+      if (page && res.status >= 200 && res.status < 300) dropSession(credential);
       const junk = junkAnswer(res.status, res.body, req.method, req.path);
-      if (!junk) return;
-      if (isHtmlPage(res.body, res.headers)) dropSession();
-      throw junk;
+      if (junk) throw junk;
     },
   };
 }
@@ -95,7 +109,10 @@ export function createOpenMrsClient(
     retryDelayMs: options.retryDelayMs,
   });
 
-  const send: OpenMrsClient['send'] = (req) => upstream.send(checkingJson(req, () => upstream.auth.reset()));
+  const dropSession = (credential: string | undefined) => {
+    if (credential) upstream.auth.refused(credential);
+  };
+  const send: OpenMrsClient['send'] = (req) => upstream.send(checkingJson(req, dropSession));
   const client: OpenMrsClient = {
     send,
     async call<T>(req: OpenMrsRequest): Promise<T> {

@@ -7,8 +7,10 @@
  * Connector + sandbox.
  */
 import t from 'tap';
+import { ADMIN_PASSWORD, LOC } from '../../../../sandbox/openmrs/index.js';
 import { amoxicillinCountAtMwangaza } from '../../../support/openmrs-amoxicillin-writes.js';
 import { memoryJournal } from './journal.js';
+import { recordUpstreamCalls } from './recording.js';
 import { failure, sandboxConnector } from './rig.js';
 
 const PAGE = '<!DOCTYPE html><html><head><title>Gateway login</title></head><body>Sign in</body></html>';
@@ -80,4 +82,51 @@ t.test('ping on an open session answered by the maintenance page: OpenMRS not an
   t.notMatch(err.message, /check openmrs\.username|not authenticated/);
   sb.faults.remove(rule.id);
   await c.ping!();
+});
+
+/**
+ * Found by review RB: a gateway that answers a session it no longer knows with its JSON page (not
+ * its HTML login form) kept getting the same stale cookie, and every write was held until the
+ * cookie expired. The page drops that session: the next attempt logs in afresh, once.
+ */
+t.test("a stale session answered by a gateway's JSON page: the next attempt logs in afresh", async (t) => {
+  const { sb, c } = await sandboxConnector(t);
+  await c.ping!(); // a session is open
+  sb.store.expiredSessionAnswer = 'jsonPage';
+  sb.store.expireSessions(); // the gateway no longer knows the cookie, and says so with its page
+  const journal = memoryJournal();
+  const err = await failure(c.stock!.report(amoxicillinCountAtMwangaza('SESSION-PAGE-5'), journal));
+  t.equal(err.transient, true, `held, not refused: ${err.message}`);
+  t.notMatch(err.message, /maintenance|gw-7f3a/, "the page's text is not quoted");
+  t.notOk(err.message.includes(ADMIN_PASSWORD), 'no password in the error');
+  t.equal(sb.store.writes['stockoperation.create.stocktake'] ?? 0, 0, 'nothing written meanwhile');
+
+  const { result: done, calls } = await recordUpstreamCalls(() =>
+    c.stock!.report(amoxicillinCountAtMwangaza('SESSION-PAGE-5'), journal),
+  );
+  t.equal(done.status, 'COMPLETED');
+  t.equal(sb.store.writes['stockoperation.create.stocktake'], 1);
+  const logins = calls.filter((x) => x.requestHeaders?.authorization);
+  t.equal(logins.length, 1, 'one login for the whole attempt');
+  t.notOk(JSON.stringify(calls).includes(ADMIN_PASSWORD), 'no password in the recorded calls');
+});
+
+t.test('reads that met the JSON page together share one new login (no login storm)', async (t) => {
+  const { sb, c } = await sandboxConnector(t);
+  await c.ping!();
+  sb.store.expiredSessionAnswer = 'jsonPage';
+  sb.store.expireSessions();
+  const uuids = [LOC.kilima, LOC.mwangaza, LOC.rioAzul, LOC.lumley];
+  const met = await Promise.all(uuids.map((u) => failure(c.facilities!.get(u))));
+  t.ok(
+    met.every((e) => e.transient),
+    'each read held: an outage, not "no such location"',
+  );
+  const { result: read, calls } = await recordUpstreamCalls(() => Promise.all(uuids.map((u) => c.facilities!.get(u))));
+  t.same(
+    read.map((f) => f?.id),
+    uuids,
+  );
+  t.equal(calls.filter((x) => x.requestHeaders?.authorization).length, 1, 'one login for the four');
+  t.equal(sb.store.sessions.size, 1, 'one live session');
 });
