@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { markEchoSecrets, registerEchoSecrets } from '../openlmis/echo-secrets.js';
 import { FaultController, type AfterApplyAnswer, type FaultAction, type FaultRuleInput } from '../openlmis/faults.js';
+import { faultDelay } from '../openlmis/fault-delay.js';
 import { IMPORT_OPTIONS, ImportJobs, exportDataValues, importDataValues } from './datavalues.js';
 import { failedTaskSummary } from './import-failures.js';
 import { createOrgUnit, replaceOrgUnit } from './orgunits.js';
@@ -88,7 +89,7 @@ async function applyFault(
         .send(action.body ?? webMessage(action.status, 'ERROR', `Sandbox fault: ${action.status}`));
       return;
     case 'delay':
-      await new Promise((r) => setTimeout(r, action.ms));
+      await faultDelay(action.ms);
       return;
     case 'hang':
       reply.hijack();

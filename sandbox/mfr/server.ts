@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FaultController, type FaultAction, type FaultRuleInput } from '../openlmis/faults.js';
+import { faultDelay } from '../openlmis/fault-delay.js';
 import { paging, search, type Query } from './search.js';
 import { MfrState, MfrStateError, type Json, type MfrStateOptions, type ResourceType, type Version } from './state.js';
 
@@ -109,7 +110,7 @@ async function applyFault(action: FaultAction, request: FastifyRequest, reply: F
         .send(action.body ?? outcome('error', 'transient', `Sandbox fault: ${action.status}`));
       return;
     case 'delay':
-      await new Promise((r) => setTimeout(r, action.ms));
+      await faultDelay(action.ms);
       return;
     case 'hang':
       reply.hijack();

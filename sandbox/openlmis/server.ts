@@ -8,6 +8,7 @@ import { makeAuth, type SandboxContext } from './context.js';
 import { Dto } from './dto.js';
 import { SandboxHttpError, springDefaultError } from './errors.js';
 import { FaultController, type FaultAction, type FaultRuleInput } from './faults.js';
+import { faultDelay } from './fault-delay.js';
 import { FulfillmentService } from './fulfillment.js';
 import { RequisitionService } from './requisitions.js';
 import { registerAdminRoutes } from './routes/admin.js';
@@ -92,7 +93,7 @@ async function applyFault(
       return;
     }
     case 'delay':
-      await new Promise((resolve) => setTimeout(resolve, action.ms));
+      await faultDelay(action.ms);
       return;
     case 'hang':
       reply.hijack();

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { SandboxError, notFound, restError } from './errors.js';
 import { markEchoSecrets, registerEchoSecrets } from '../openlmis/echo-secrets.js';
 import { FaultController, type FaultAction, type FaultRuleInput } from './faults.js';
+import { faultDelay } from '../openlmis/fault-delay.js';
 import { searchFhirLocations, toFhirLocation } from './fhir2.js';
 import { LocationService } from './locations.js';
 import { pageOf } from './paging.js';
@@ -100,7 +101,7 @@ export async function startOpenMrsSandbox(options: OpenMrsSandboxOptions = {}): 
             .code(action.status)
             .send(action.body ?? { error: { message: `[fault ${action.status}]`, code: 'sandbox:fault', detail: '' } });
         case 'delay':
-          await new Promise((r) => setTimeout(r, action.ms));
+          await faultDelay(action.ms);
           break;
         case 'hang':
           reply.hijack();
