@@ -7,18 +7,11 @@
  */
 import t from 'tap';
 import type { StockReport } from '../../../../src/domain/index.js';
-import type { StepJournal } from '../../../../src/routing/ports.js';
+import { DyingJournal } from '../../../support/dying-journal.js';
+import { HookedJournal } from '../../../support/hooked-journal.js';
 import { GTIN, MemoryJournal, ORS, failure, startRig } from './harness.js';
 
 type Rig = Awaited<ReturnType<typeof startRig>>;
-
-/** A journal that lets something happen in Open mSupply just before a step runs (or the attempt die there). */
-function journalWith(inner: MemoryJournal, before: (step: string) => void): StepJournal {
-  return {
-    idempotencyKey: inner.idempotencyKey,
-    run: (step, action) => inner.run(step, async () => (before(step), action())),
-  } as StepJournal;
-}
 
 /** 350 tablets of ORS counted: 7 of the seed's 10 packs of 50. */
 const count: StockReport = {
@@ -44,7 +37,7 @@ const orsPacks = (rig: Rig) =>
 t.test('finalised by hand with another count just before its own finalise is a 409 naming the line', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
-  const journal = journalWith(new MemoryJournal(), (step) => {
+  const journal = new HookedJournal((step) => {
     if (step === 'finalise') finaliseByHand(rig, 6);
   });
   const err = await failure(rig.connector.stock!.report(count, journal));
@@ -56,7 +49,7 @@ t.test('finalised by hand with another count just before its own finalise is a 4
 t.test('finalised by hand with the same count just before its own finalise is done', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
-  const journal = journalWith(new MemoryJournal(), (step) => {
+  const journal = new HookedJournal((step) => {
     if (step === 'finalise') finaliseByHand(rig);
   });
   const done = await rig.connector.stock!.report(count, journal);
@@ -67,17 +60,11 @@ t.test('finalised by hand with the same count just before its own finalise is do
 t.test('a retry finding its stocktake finalised by hand with another count is a 409', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
-  const inner = new MemoryJournal();
-  let died = false;
-  const dying = journalWith(inner, (step) => {
-    if (step !== 'finalise' || died) return;
-    died = true;
-    throw new Error('the process died before its finalise');
-  });
-  await failure(rig.connector.stock!.report(count, dying));
-  t.ok(died, 'the first attempt stopped with its line in');
+  const journal = new DyingJournal('finalise');
+  t.match(String((await failure(rig.connector.stock!.report(count, journal)))?.message), /died before finalise/);
+  t.equal(rig.sb.state.stocktakeLinesOf([...rig.sb.state.stocktakes.keys()][0]).length, 1, 'stopped with its line in');
   finaliseByHand(rig, 9);
-  const err = await failure(rig.connector.stock!.report(count, inner));
+  const err = await failure(rig.connector.stock!.report(count, journal));
   t.equal(err?.status, 409, `a conflict: ${err?.message}`);
   t.match(String(err?.message), /counted 9 packs, not 7/);
 });

@@ -1,4 +1,4 @@
-import type { Order } from '../../../../src/domain/index.js';
+import type { Delivery, Order } from '../../../../src/domain/index.js';
 import {
   createMsupplyConnector,
   type MsupplyConnector,
@@ -18,7 +18,9 @@ export const AMOXICILLIN = '10860012300058';
 export const PARACETAMOL = '10860012300065';
 export const ORS = '10860012300072';
 
-export { MemoryJournal } from '../../../support/memory-journal.js';
+import { MemoryJournal } from '../../../support/memory-journal.js';
+
+export { MemoryJournal };
 
 /** What `p` rejects with; a result is a failure of the test. */
 export async function failure(p: Promise<unknown>): Promise<any> {
@@ -78,5 +80,32 @@ export function order(
       product: { system: GTIN, code: l.gtin },
       quantity: { value: l.qty, unit: l.packs ? 'pack' : 'dispensing-unit' },
     })),
+  };
+}
+
+/**
+ * A receipt to confirm: `number` ordered (300 tablets of amoxicillin, 4 packs of ORS), the
+ * warehouse's response shipped, and the facility's inbound shipment read back as a completed
+ * delivery accepting every line as shipped, in packs.
+ */
+export async function shippedReceipt(rig: Rig, number: string): Promise<Delivery> {
+  await rig.connector.orders!.submit(
+    order(number, [
+      { gtin: AMOXICILLIN, qty: 300 },
+      { gtin: ORS, qty: 4, packs: true },
+    ]),
+    new MemoryJournal(),
+  );
+  const response = [...rig.sb.state.requisitions.values()].find(
+    (r) => r.type === 'RESPONSE' && r.theirReference === number,
+  )!;
+  const { inbound } = rig.sb.state.shipResponseRequisition(response.id);
+  const d = (await rig.connector.deliveries!.search({ facility: 'store-hc-north', status: 'in-progress' })).items.find(
+    (x) => x.id === inbound.id,
+  )!;
+  return {
+    ...d,
+    status: 'completed',
+    lines: d.lines.map((l) => ({ ...l, quantityAccepted: { value: l.quantityShipped!.value, unit: 'pack' } })),
   };
 }

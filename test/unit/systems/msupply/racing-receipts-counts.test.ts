@@ -8,8 +8,8 @@
  * with the one stocktake or receipt, each difference counted once, never a refusal.
  */
 import t from 'tap';
-import type { Delivery, StockReport } from '../../../../src/domain/index.js';
-import { AMOXICILLIN, GTIN, MemoryJournal, ORS, order, startRig } from './harness.js';
+import type { StockReport } from '../../../../src/domain/index.js';
+import { AMOXICILLIN, GTIN, MemoryJournal, ORS, shippedReceipt, startRig } from './harness.js';
 
 type Rig = Awaited<ReturnType<typeof startRig>>;
 
@@ -64,33 +64,11 @@ for (const operation of ['insertStocktake', 'insertStocktakeLine', 'updateStockt
   });
 }
 
-async function shippedDelivery(rig: Rig): Promise<Delivery> {
-  await rig.connector.orders!.submit(
-    order('RACE-DLV-1', [
-      { gtin: AMOXICILLIN, qty: 300 },
-      { gtin: ORS, qty: 4, packs: true },
-    ]),
-    new MemoryJournal(),
-  );
-  const response = [...rig.sb.state.requisitions.values()].find(
-    (r) => r.type === 'RESPONSE' && r.theirReference === 'RACE-DLV-1',
-  )!;
-  const { inbound } = rig.sb.state.shipResponseRequisition(response.id);
-  const d = (await rig.connector.deliveries!.search({ facility: 'store-hc-north', status: 'in-progress' })).items.find(
-    (x) => x.id === inbound.id,
-  )!;
-  return {
-    ...d,
-    status: 'completed',
-    lines: d.lines.map((l) => ({ ...l, quantityAccepted: { value: l.quantityShipped!.value, unit: 'pack' } })),
-  };
-}
-
 for (const operation of ['updateInboundShipment', 'updateInboundShipmentLine']) {
   t.test(`a receipt: the first ${operation} held back while a second attempt runs`, async (t) => {
     const rig = await startRig({ 'msupply.verifyDeliveries': true });
     t.teardown(() => rig.close());
-    const receipt = await shippedDelivery(rig);
+    const receipt = await shippedReceipt(rig, 'RACE-DLV-1');
     rig.sb.faults.add({ operation, action: { type: 'delay', ms: 400 }, times: 1 });
     const xs = await Promise.allSettled([
       rig.connector.deliveries!.confirm(receipt, new MemoryJournal()),

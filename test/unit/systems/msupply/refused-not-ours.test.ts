@@ -8,50 +8,17 @@
  * racing-attempts tests): that case stays done.
  */
 import t from 'tap';
-import type { Delivery, StockReport } from '../../../../src/domain/index.js';
-import type { StepJournal } from '../../../../src/routing/ports.js';
-import { AMOXICILLIN, GTIN, MemoryJournal, ORS, failure, order, startRig } from './harness.js';
-
-type Rig = Awaited<ReturnType<typeof startRig>>;
-
-/** A journal that lets something happen in Open mSupply just before a step runs. */
-function journalWith(before: (step: string) => void): StepJournal {
-  const inner = new MemoryJournal();
-  return {
-    idempotencyKey: inner.idempotencyKey,
-    run: (step, action) => inner.run(step, async () => (before(step), action())),
-  } as StepJournal;
-}
-
-async function shippedDelivery(rig: Rig): Promise<Delivery> {
-  await rig.connector.orders!.submit(
-    order('BYHAND-DLV-1', [
-      { gtin: AMOXICILLIN, qty: 300 },
-      { gtin: ORS, qty: 4, packs: true },
-    ]),
-    new MemoryJournal(),
-  );
-  const response = [...rig.sb.state.requisitions.values()].find(
-    (r) => r.type === 'RESPONSE' && r.theirReference === 'BYHAND-DLV-1',
-  )!;
-  const { inbound } = rig.sb.state.shipResponseRequisition(response.id);
-  const d = (await rig.connector.deliveries!.search({ facility: 'store-hc-north', status: 'in-progress' })).items.find(
-    (x) => x.id === inbound.id,
-  )!;
-  return {
-    ...d,
-    status: 'completed',
-    lines: d.lines.map((l) => ({ ...l, quantityAccepted: { value: l.quantityShipped!.value, unit: 'pack' } })),
-  };
-}
+import type { StockReport } from '../../../../src/domain/index.js';
+import { HookedJournal } from '../../../support/hooked-journal.js';
+import { AMOXICILLIN, GTIN, MemoryJournal, ORS, failure, order, shippedReceipt, startRig } from './harness.js';
 
 t.test('a receipt: the shipment received by hand with other counts mid-way is a conflict, not done', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
-  const receipt = await shippedDelivery(rig);
+  const receipt = await shippedReceipt(rig, 'BYHAND-DLV-1');
   const inbound = rig.sb.state.invoices.get(receipt.id!)!;
   let byHand = false;
-  const journal = journalWith((step) => {
+  const journal = new HookedJournal((step) => {
     if (byHand || !step.startsWith('line:')) return;
     byHand = true;
     // the storekeeper counts one pack short on every line and receives it in Open mSupply
@@ -80,10 +47,10 @@ t.test('a receipt: the shipment received by hand with other counts mid-way is a 
 t.test('a receipt received by hand with the same counts mid-way is done', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
-  const receipt = await shippedDelivery(rig);
+  const receipt = await shippedReceipt(rig, 'BYHAND-DLV-1');
   const inbound = rig.sb.state.invoices.get(receipt.id!)!;
   let byHand = false;
-  const journal = journalWith((step) => {
+  const journal = new HookedJournal((step) => {
     if (byHand || !step.startsWith('line:')) return;
     byHand = true;
     rig.sb.state.moveInbound(inbound, 'RECEIVED');
@@ -96,10 +63,10 @@ t.test('a receipt received by hand with the same counts mid-way is done', async 
 t.test('a receipt received by hand with other counts just before its own receive is a conflict', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
-  const receipt = await shippedDelivery(rig);
+  const receipt = await shippedReceipt(rig, 'BYHAND-DLV-1');
   const inbound = rig.sb.state.invoices.get(receipt.id!)!;
   let byHand = false;
-  const journal = journalWith((step) => {
+  const journal = new HookedJournal((step) => {
     if (step !== 'received') return;
     byHand = true;
     const [line] = rig.sb.state.invoiceLinesOf(inbound.id);
@@ -127,7 +94,7 @@ t.test('a stock count finalised by hand before its second line went in is not do
   const rig = await startRig();
   t.teardown(() => rig.close());
   let byHand = false;
-  const journal = journalWith((step) => {
+  const journal = new HookedJournal((step) => {
     if (step !== 'line:1') return;
     byHand = true;
     const [stocktake] = [...rig.sb.state.stocktakes.values()];
@@ -216,7 +183,7 @@ t.test('a change that finds its DRAFT sent by another write with other quantitie
   rig.sb.faults.clear();
   const [draft] = [...rig.sb.state.requisitions.values()].filter((r) => r.type === 'REQUEST');
   // sent as it is (300) after the change was let in, before its line step
-  const journal = journalWith((step) => {
+  const journal = new HookedJournal((step) => {
     if (step.startsWith('line:')) draft.status = 'SENT';
   });
   const err = await failure(
