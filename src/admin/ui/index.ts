@@ -82,17 +82,30 @@ const failedRequest = (request: FastifyRequest): FailedRequest => ({
   from: formPage(request),
 });
 
+/** The state each review action leaves a record in. */
+const STATE_AFTER: Record<string, string> = {
+  accept: 'manual-match',
+  reject: 'review',
+  'no-match': 'no-match',
+  flag: 'flagged',
+  break: 'match-broken',
+  ignore: 'ignored',
+};
+
 /**
  * A decision refused as stale (409) because the record's latest change is this person's own
- * last decision in this session: the same form sent twice, not a colleague's change.
+ * decision: the same form sent twice, not a colleague's change. Either it is their last decision
+ * in this session, or the record is now as this action leaves it, by them: a double click sends
+ * both forms before the first is answered, so the second read the session before the first's
+ * decision was in it, and was shown "Not decided" for a decision that was made.
  */
-function sentTwice(session: Session, system: string, systemId: string, answer: ApiAnswer): boolean {
+function sentTwice(session: Session, system: string, systemId: string, op: string, answer: ApiAnswer): boolean {
   const last = session.undo.at(-1);
+  const problem = problemOf(answer);
+  if (answer.status !== 409 || !problem.includes(`, by ${session.user} at `)) return false;
+  const lastOfSession = last?.system === system && last.systemId === systemId;
   return (
-    answer.status === 409 &&
-    last?.system === system &&
-    last.systemId === systemId &&
-    problemOf(answer).includes(`, by ${session.user} at `)
+    lastOfSession || problem.includes(`changed since it was shown: now '${STATE_AFTER[op]}', by ${session.user} at `)
   );
 }
 
@@ -372,7 +385,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
         kind: 'ok',
         text: `${op === 'no-match' ? 'No match' : op[0].toUpperCase() + op.slice(1)}: ${systemId}${row.registryId ? ` → ${row.registryId}` : ''} (now ${row.state}). Press u to undo.`,
       };
-    } else if (sentTwice(session, filters.system, systemId, answer)) {
+    } else if (sentTwice(session, filters.system, systemId, op, answer)) {
       // a double click: the first send decided, the second met its own decision; on to the next record
       session.flash = {
         kind: 'ok',

@@ -158,6 +158,26 @@ for (const engine of engineCases()) {
       for (let i = 0; i < 2; i++) await undoOnce(cookie);
     });
 
+    await t.test('a double click sends the form twice at once: one decision, no "Not decided"', async (t) => {
+      const cookie = await signIn('Dee Reviewer');
+      const form = await decideForm(cookie, 'L6', 'no-match');
+      reads.arm(2); // both sends read the session before either is answered, as a double click's do
+      const answers = await Promise.all([post(form.url, cookie, form.fields), post(form.url, cookie, form.fields)]);
+      t.same(
+        answers.map((a) => a.headers.location),
+        ['/admin/ui/review?system=emr', '/admin/ui/review?system=emr'],
+        'both go on to the queue, neither back to the record as refused',
+      );
+      t.match(await store.getCrosswalk('emr', 'L6'), { state: 'no-match', decidedBy: 'Dee Reviewer' });
+      const decided = (await store.listAudit({ subject: 'emr/L6' })).filter((e) => e.actor === 'Dee Reviewer');
+      t.equal(decided.length, 1, 'decided once');
+      const shown = await get('/admin/ui/systems', cookie);
+      t.notMatch(shown.body, /Not decided/);
+      t.match(shown.body, /No match: L6|Sent twice: your first send decided L6/);
+      await undoOnce(cookie);
+      t.equal((await store.getCrosswalk('emr', 'L6'))?.state, 'review', 'and it can be undone');
+    });
+
     await t.test('a decision still running when another tab signs out does not sign back in', async (t) => {
       const cookie = await signIn('Bea Reviewer');
       const form = await decideForm(cookie, 'L4', 'flag');
