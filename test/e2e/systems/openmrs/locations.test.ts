@@ -67,6 +67,15 @@ t.test(
     const shouted = await fhir('GET', `/fhir/Location/${LOC.lumley.toUpperCase()}`);
     t.equal(shouted.status, 200, why(shouted));
     t.equal(shouted.body.id, LOC.lumley, "answered under OpenMRS's own spelling");
+    // a change sent to the id in capitals names the id to change it as, nothing written
+    const putShouted = await fhir('PUT', `/fhir/Location/${LOC.lumley.toUpperCase()}`, {
+      ...shouted.body,
+      id: LOC.lumley.toUpperCase(),
+      name: 'Lumley Renamed',
+    });
+    t.equal(putShouted.status, 409, why(putShouted));
+    t.match(why(putShouted), new RegExp(`read and change it as ${LOC.lumley}`));
+    t.not(sb.store.locations.get(LOC.lumley)!.name, 'Lumley Renamed');
     const blank = await fhir('GET', `/fhir/Location/${LOC.blankCoords}`);
     t.equal(blank.body.position, undefined, 'blank coordinates: no position');
     t.notMatch(blank.text, /NaN|null/);
