@@ -15,6 +15,10 @@ import type { WriteResult } from './ports.js';
  * system). A draft accepted after the completion is no such draft: the client saved a draft of a
  * delivery it had completed, which its connector refuses (409), as before. Two jobs stamped in one
  * millisecond are not told apart, so they are left to the connector too: a refusal, never a write.
+ *
+ * Delivered: the completion's job done; or, once the draft's own write was refused 409 (`refused`),
+ * in flight too: the two were sent at the same time, and the refusal says the system holds the
+ * delivery completed already, while the completion's job has not yet recorded its end.
  */
 export const SUPERSEDED = 'superseded';
 
@@ -27,10 +31,12 @@ export async function draftOvertaken(
   job: OutboxJob,
   key: string | undefined,
   findJobsByKey: (key: string) => Promise<OutboxJob[]>,
+  refused = false,
 ): Promise<WriteResult | undefined> {
   if ((job.payload as Delivery).status !== 'in-progress' || !key) return undefined;
+  const delivered = (c: OutboxJob) => c.status === 'done' || (refused && c.status === 'in-flight');
   const completion = (await findJobsByKey(key)).find(
-    (c) => c.system === job.system && c.status === 'done' && c.createdAt > job.createdAt,
+    (c) => c.system === job.system && delivered(c) && c.createdAt > job.createdAt,
   );
   if (!completion) return undefined;
   return { system: job.system, ids: { ...completion.result?.ids }, status: SUPERSEDED };

@@ -109,9 +109,13 @@ export interface FlowSpec<T> {
    * A job made moot by a later write of the same record delivered before it (a queued draft whose
    * delivery was completed meanwhile, delivery-overtaken.ts): the result it ends done with, nothing
    * written; undefined: written as usual. Asked before the write, and again when the write is
-   * refused 409 (the later write may have landed while this one was on its way).
+   * refused 409 (`refused`: the later write may have landed while this one was on its way).
    */
-  overtaken?(job: OutboxJob, jobsUnder: (key: string) => Promise<OutboxJob[]>): Promise<WriteResult | undefined>;
+  overtaken?(
+    job: OutboxJob,
+    jobsUnder: (key: string) => Promise<OutboxJob[]>,
+    refused?: boolean,
+  ): Promise<WriteResult | undefined>;
   /**
    * A numbered draft's key found taken for other content when queued (`err`, the outbox's
    * KeyTakenError): another draft took the number meanwhile, told as that (else `err` unchanged).
@@ -295,8 +299,8 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   key: (d) => keyOf('delivery', d.identifier) + (d.status === 'in-progress' ? draftMark(d.draft) : ''),
   drafts: (d, jobsUnder, same) => numberedDraft(d, (mark) => jobsUnder(keyOf('delivery', d.identifier) + mark), same),
   draftTaken: draftSavedMeanwhile,
-  overtaken: (job, jobsUnder) =>
-    draftOvertaken(job, keyOf('delivery', (job.payload as Delivery).identifier), jobsUnder),
+  overtaken: (job, jobsUnder, refused) =>
+    draftOvertaken(job, keyOf('delivery', (job.payload as Delivery).identifier), jobsUnder, refused),
   fhirIds: (d) => [...(d.id ? [d.id] : []), ...d.lines.map((l) => l.lineId).filter((id): id is string => !!id)],
   upstreamId: (d) => d.source?.id,
   // A confirmation not yet applied upstream leaves the delivery in progress. An R4 write has the

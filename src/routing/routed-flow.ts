@@ -828,7 +828,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     } catch (err) {
       // refused, perhaps because the later write landed while this one was on its way
       if (!(err instanceof ConflictError)) throw err;
-      const now = await overtaken(job, jobsUnder);
+      const now = await overtaken(job, jobsUnder, true);
       if (now) return now;
       throw err;
     }

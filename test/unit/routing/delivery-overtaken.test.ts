@@ -53,3 +53,14 @@ t.test('otherwise the draft is left to its write', async (t) => {
     'a completion is never a draft overtaken',
   );
 });
+
+t.test('refused 409 while the completion is still in flight: superseded; before any refusal: written', async (t) => {
+  const racing = under([job({ status: 'in-flight', createdAt: 1001 })]);
+  t.equal(await draftOvertaken(draft, KEY, racing), undefined, 'before writing: the completion may yet fail');
+  t.match(await draftOvertaken(draft, KEY, racing, true), { status: 'superseded' }, 'after the 409: superseded');
+  t.equal(
+    await draftOvertaken(draft, KEY, under([job({ status: 'in-flight', createdAt: 999 })]), true),
+    undefined,
+    'a completion accepted before the draft: the refusal stands',
+  );
+});
