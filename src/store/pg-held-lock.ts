@@ -13,6 +13,18 @@ export const LOCK_CHECK_MS = 1_000;
  */
 export const LOCK_RETAKE_WITHIN_MS = 60_000;
 
+/**
+ * How long the lock's session may leave its liveness check unanswered, and then how long the
+ * lock may take to be taken again, before the run is stopped. A session gone silent (a network
+ * cut, a server that stopped answering: nothing refused, nothing reset) was noticed only at the
+ * pool's query_timeout (30 s), and then asked for again for up to LOCK_RETAKE_WITHIN_MS: meanwhile
+ * the server, or the network, may have dropped the session and its lock, and another instance's
+ * run of the job gone on beside this one's upstream calls. Unlike a refusal (a restart: nobody
+ * can hold the lock), silence says nothing of who holds it, so the run stops within about twice
+ * this, plus LOCK_CHECK_MS, and its tick is tried again as the database away.
+ */
+export const LOCK_SILENT_MS = 3_000;
+
 /** Why a scheduled run was stopped: its lock's session died and another instance holds the lock now. */
 export class AdvisoryLockLost extends Error {
   constructor(
@@ -41,6 +53,8 @@ export class HeldAdvisoryLock {
   private readonly timer: NodeJS.Timeout;
   private moving?: Promise<void>;
   private stopped = false;
+  /** A liveness check unanswered yet: the next waits for it (a slow server is not asked again and again). */
+  private probing = false;
   private readonly onGone = () => this.lost(this.client, 'its connection ended');
   /** The session holding the lock; undefined while it is taken again (the old one given back) or dropped. */
   private client: pg.PoolClient | undefined;
@@ -57,6 +71,8 @@ export class HeldAdvisoryLock {
     private readonly retakeWithinMs = LOCK_RETAKE_WITHIN_MS,
     /** The backend holding the lock (TAKE_LOCK_SQL's answer): told apart from another with its pid later. */
     private session?: LockSession,
+    /** LOCK_SILENT_MS unless given (tests shorten it). */
+    private readonly silentMs = LOCK_SILENT_MS,
   ) {
     this.client = client;
     this.listen(client);
@@ -198,13 +214,25 @@ export class HeldAdvisoryLock {
   private check(): void {
     this.keepStandby();
     const client = this.client;
-    if (!client || this.stopped || this.moving || this.controller.signal.aborted) return;
-    client.query('SELECT 1').catch(() => this.lost(client, 'its session stopped answering'));
+    if (!client || this.probing || this.stopped || this.moving || this.controller.signal.aborted) return;
+    this.probing = true;
+    answeredWithin(client.query('SELECT 1'), this.silentMs)
+      .then(
+        (answered) => answered || this.lost(client, `its session did not answer within ${this.silentMs} ms`, true),
+        () => this.lost(client, 'its session stopped answering'),
+      )
+      .finally(() => (this.probing = false));
   }
 
-  private lost(client: pg.PoolClient | undefined, why: string): void {
+  /** `silent`: its session went unanswered (not cut): the retake is bounded by silentMs, not retakeWithinMs. */
+  private lost(client: pg.PoolClient | undefined, why: string, silent = false): void {
     if (!client || client !== this.client || this.moving || this.stopped || this.controller.signal.aborted) return;
+    // silence says nothing of who holds the lock now: not taken again soon, the run stops as the database away
+    const deadline = silent
+      ? setTimeout(() => this.stop(`${why}; not taken again within ${this.silentMs} ms more`, true), this.silentMs)
+      : undefined;
     this.moving = this.takeAgain(client, why).finally(() => {
+      clearTimeout(deadline);
       this.moving = undefined;
       this.keepStandby(); // for the next cut
     });
@@ -223,6 +251,7 @@ export class HeldAdvisoryLock {
     const giveUpAt = Date.now() + this.retakeWithinMs;
     let leavingWaitMs = LEAVING_WAIT_MS;
     for (;;) {
+      if (this.controller.signal.aborted) return; // stopped meanwhile (a silent session's deadline)
       let waitMs = this.checkMs;
       try {
         const taken = await this.lockOnNewSession(oldSession, leavingWaitMs);
@@ -267,6 +296,8 @@ export class HeldAdvisoryLock {
       clearTimeout(timer);
       if (this.client) return 'held';
       if (this.standby !== standby) return 'failed';
+      // stopped meanwhile (a silent session's deadline): the standby leaves the queue
+      if (this.controller.signal.aborted) return this.stopStandingBy(standby, why);
       // released meanwhile (the run ended): nothing to take, and release waits for this (as the retake's loop)
       if (this.stopped) return this.stopStandingBy(standby, `${why}; the run ended before it was taken again`);
       let away = false;
@@ -349,6 +380,17 @@ export class HeldAdvisoryLock {
   private stop(why: string, databaseAway = false): void {
     if (this.controller.signal.aborted) return; // the first reason stands
     this.controller.abort(new AdvisoryLockLost(this.name, why, databaseAway));
+  }
+}
+
+/** Whether `answer` settles within `ms` (true), or not (false); its rejection passes through. */
+async function answeredWithin(answer: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([answer.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

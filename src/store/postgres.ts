@@ -164,6 +164,7 @@ import {
   HeldAdvisoryLock,
   LOCK_CHECK_MS,
   LOCK_RETAKE_WITHIN_MS,
+  LOCK_SILENT_MS,
   takeLockUnlessHeld,
   type LockSession,
 } from './pg-held-lock.js';
@@ -324,6 +325,8 @@ export interface ConnectionOptions {
   connectTimeoutMs?: number;
   /** QUERY_TIMEOUT_MS unless given (tests shorten it). */
   queryTimeoutMs?: number;
+  /** How soon a scheduled run's silent lock session stops it (LOCK_SILENT_MS unless given). */
+  lockSilentMs?: number;
 }
 
 /**
@@ -349,10 +352,14 @@ export class PostgresStore implements Store {
 
   /** Connections that wait for withLocks locks held elsewhere (created on first use). */
   private locks?: pg.Pool;
+  /** Connections of scheduled runs' locks (jobLockPool; created on first use). */
+  private jobLocks?: pg.Pool;
   /** The main pool's query_timeout, for the lock pool's statements too. */
   private readonly queryTimeoutMs: number;
   /** How long a connection may take to open, the lock pool's too. */
   private readonly connectTimeoutMs: number;
+  /** How soon a scheduled run's silent lock session stops it (pg-held-lock.ts). */
+  private readonly lockSilentMs: number;
   private readonly localLocks = new KeyedMutex();
   /**
    * How far this process's clock is ahead of the database server's (clockSkewMs, adopted at
@@ -399,6 +406,7 @@ export class PostgresStore implements Store {
   ) {
     this.queryTimeoutMs = connection.queryTimeoutMs ?? QUERY_TIMEOUT_MS;
     this.connectTimeoutMs = connection.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
+    this.lockSilentMs = connection.lockSilentMs ?? LOCK_SILENT_MS;
     this.pool = new pg.Pool({
       connectionString,
       max: poolSize,
@@ -524,7 +532,7 @@ export class PostgresStore implements Store {
   private async closeOnce(): Promise<void> {
     // the pools stop giving out connections first: a run the stop cut (still going in an upstream
     // call) cannot connect and write once its lock below is dropped; they end once all are back
-    const ended = Promise.all([this.pool.end(), this.locks?.end()]);
+    const ended = Promise.all([this.pool.end(), this.locks?.end(), this.jobLocks?.end()]);
     // handled here so a failed end is not an unhandled rejection while the closes below wait; the
     // finally still throws it
     ended.catch(() => undefined);
@@ -1200,7 +1208,8 @@ export class PostgresStore implements Store {
     name: string,
     fn: (signal: AbortSignal) => Promise<T>,
   ): Promise<{ ran: true; value: T } | { ran: false }> {
-    const client = await this.pool.connect();
+    const sessions = this.jobLockPool();
+    const client = await sessions.connect();
     let locked: boolean;
     let session: LockSession | undefined;
     try {
@@ -1214,7 +1223,15 @@ export class PostgresStore implements Store {
       client.release();
       return { ran: false };
     }
-    const held = new HeldAdvisoryLock(this.pool, client, name, LOCK_CHECK_MS, LOCK_RETAKE_WITHIN_MS, session);
+    const held = new HeldAdvisoryLock(
+      sessions,
+      client,
+      name,
+      LOCK_CHECK_MS,
+      LOCK_RETAKE_WITHIN_MS,
+      session,
+      this.lockSilentMs,
+    );
     this.advisoryLocks.add(held);
     let value: T;
     try {
@@ -1311,28 +1328,46 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * The sessions of scheduled runs' locks (withAdvisoryLock): the holder's, and those its watch
+   * asks on after a cut (the lock taken again, who holds it). Taken from the store's pool, they
+   * waited for a free client whenever requests and the outbox held all ten, and past
+   * connectTimeoutMs that wait's "timeout exceeded when trying to connect" read as the database
+   * away: a run cut for an outage that was a busy pool (and a tick refused as one). Bounded as
+   * lockPool's: opening a connection and every statement, never the wait for a free client; a
+   * handful of jobs each hold one session (two while taken again), far below its max.
+   */
+  private jobLockPool(): pg.Pool {
+    this.jobLocks ??= this.ownPool();
+    return this.jobLocks;
+  }
+
   private lockPool(): pg.Pool {
-    if (!this.locks) {
-      // no connectionTimeoutMillis on the pool: it would also bound the wait for a free client,
-      // which a holder keeps while it works upstream. Opening a connection is bounded as the main
-      // pool's (the client's own timeout: a silent server), and so are statements (query_timeout;
-      // the lock wait adds its own).
-      const connectTimeoutMs = this.connectTimeoutMs;
-      this.locks = new pg.Pool({
-        connectionString: this.connectionString,
-        max: 10,
-        Client: class LockClient extends StoreClient {
-          constructor(config?: pg.ClientConfig) {
-            super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
-          }
-        },
-        ...socketOptions,
-        query_timeout: this.queryTimeoutMs,
-      });
-      this.locks.on('error', () => undefined);
-      hearEveryError(this.locks);
-    }
+    this.locks ??= this.ownPool();
     return this.locks;
+  }
+
+  /** A pool beside the store's, for sessions held while their holder works upstream. */
+  private ownPool(): pg.Pool {
+    // no connectionTimeoutMillis on the pool: it would also bound the wait for a free client,
+    // which a holder keeps while it works upstream. Opening a connection is bounded as the main
+    // pool's (the client's own timeout: a silent server), and so are statements (query_timeout;
+    // the lock wait adds its own).
+    const connectTimeoutMs = this.connectTimeoutMs;
+    const pool = new pg.Pool({
+      connectionString: this.connectionString,
+      max: 10,
+      Client: class LockClient extends StoreClient {
+        constructor(config?: pg.ClientConfig) {
+          super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+        }
+      },
+      ...socketOptions,
+      query_timeout: this.queryTimeoutMs,
+    });
+    pool.on('error', () => undefined);
+    hearEveryError(pool);
+    return pool;
   }
 
   async startJobRun(run: NewJobRun): Promise<JobRun | undefined> {

@@ -40,7 +40,8 @@ t.test(
     const pool = new pgLib.Pool({ connectionString: databaseUrl, max: 3 });
     // a client never given back would hold the pool's end for good
     t.teardown(() => Promise.race([pool.end(), new Promise((resolve) => setTimeout(resolve, 2_000))]));
-    const cut = Object.assign(new EventEmitter(), { release() {} });
+    // answers its liveness check until cut: a check before the cut (a slow standby on a loaded host) found no query and threw
+    const cut = Object.assign(new EventEmitter(), { release() {}, query: async () => ({ rows: [] }) });
     // the old session's lingering is waited for 300 ms only: then the run is stopped
     const lock = new HeldAdvisoryLock(pool, cut as unknown as pg.PoolClient, 'schedule:x', 100, 300, old);
     await waitFor('the standby queued', () => lock.standbyQueued, 5_000);
@@ -79,7 +80,8 @@ t.test(
     const finished = new Promise<void>((resolve) => (finish = resolve));
     const runs = ['schedule:a', 'schedule:b'].map((name) => store.withAdvisoryLock(name, () => finished));
     await waitFor('both standbys queued', async () => (await waiting()) === 2, 10_000);
-    t.equal(pool.totalCount - pool.idleCount, 2, 'the pool lends the two holders only');
+    // the holders too have sessions of their own (PostgresStore.jobLockPool): a busy pool is no outage for them
+    t.equal(pool.totalCount - pool.idleCount, 0, 'the pool lends the runs nothing');
     // two requests at once: each gets a connection without waiting for a run to end
     const requests = [0, 1].map(() => pool.query('SELECT pg_sleep(0.3)'));
     await new Promise((resolve) => setImmediate(resolve));
@@ -122,7 +124,8 @@ t.test(
         throw silent();
       },
     };
-    const cut = Object.assign(new EventEmitter(), { release() {} });
+    // answers its liveness check until cut: a check before the cut (a slow standby on a loaded host) found no query and threw
+    const cut = Object.assign(new EventEmitter(), { release() {}, query: async () => ({ rows: [] }) });
     const old = { pid: 4242, since: '2026-12-06 10:00:00+00' };
     const lock = new HeldAdvisoryLock(
       pool as unknown as pg.Pool,
