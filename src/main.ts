@@ -11,7 +11,7 @@ import { observeUpstreamCalls } from './platform/call-recording.js';
 import openhimPlugin from './openhim/plugin.js';
 import { startOpenHimFromSettings } from './openhim/lifecycle.js';
 import type { OpenHimHandle } from './openhim/registration.js';
-import { checkWithin, type ReadinessCheck } from './platform/health.js';
+import type { ReadinessCheck } from './platform/health.js';
 import { loadMediatorConfig } from './openhim/mediator-config.js';
 import type { TransactionUpdaterOptions } from './openhim/transaction-updates.js';
 import { createTransactionReporter, type SendTransactionUpdate } from './openhim/transaction-update-sweep.js';
@@ -21,6 +21,7 @@ import { orchestrationBodyLimit, storedFinalCalls } from './openhim/stored-final
 import { Outbox, registerOutboxMetrics } from './outbox/index.js';
 import { outboxAdminRoutes } from './outbox/admin-routes.js';
 import { breakerOptionsFrom } from './outbox/breaker-settings.js';
+import { outboxOptionsFrom } from './outbox/settings-options.js';
 import { reviewRoutes } from './registry/review-routes.js';
 import { createLogger } from './platform/logger.js';
 import { learnSecrets, redact } from './platform/redaction.js';
@@ -33,6 +34,7 @@ import { unusablePathError } from './config/unusable-path.js';
 import { createRoutingServices, keyWaitingJobs } from './routing/index.js';
 import type { Connector } from './routing/ports.js';
 import { ConnectorSet, knownSystems } from './systems/index.js';
+import { systemAnswersOf } from './systems/system-answers.js';
 import { registrySide } from './registry/propagation/index.js';
 import { propagationRoutes } from './registry/propagation/routes.js';
 import { registryFeedRoutes } from './registry/propagation/feed-routes.js';
@@ -93,18 +95,6 @@ function tlsOptions(s: Settings) {
     key: settingFile(s, 'server.tlsKeyFile'),
     ...(ca ? { ca, requestCert: true, rejectUnauthorized: true } : {}),
   };
-}
-
-/** How long a system's readiness check may take before it counts as not answering. */
-const PING_TIMEOUT_MS = 10_000;
-
-/** Whether the connector's readiness check (its ping) passes now; false without one, or past PING_TIMEOUT_MS. */
-async function pingAnswers(connector: Connector | undefined): Promise<boolean> {
-  if (!connector?.ping) return false;
-  return checkWithin(connector.ping(), PING_TIMEOUT_MS).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** The services the FHIR edge calls: routing over the configured connectors and the outbox. */
@@ -232,7 +222,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     owesTransactionUpdate: (job) => job.transactionId !== undefined && openhimConfigured(settings),
     transactionUpdateGraceMs: Number(settings['openhim.updateClaimMs']),
     // a write held for a while is charged past its bound only while its system answers /ready's check
-    systemAnswers: (system) => pingAnswers(connectors.list().find((c) => c.system === system)),
+    systemAnswers: systemAnswersOf(() => connectors.list()),
     aroundAttempt: (job, attempt) =>
       job.transactionId !== undefined && openhimConfigured(settings)
         ? finalAttempts.record(job.id, attempt)
@@ -251,18 +241,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
       warn: (o, m) => logger.warn(o, m),
       error: (o, m) => logger.error(o, m),
     },
-    options: {
-      deadlineMs: Number(settings['outbox.deadlineMs']),
-      attemptTimeoutMs: Number(settings['outbox.attemptTimeoutMs']),
-      settleMs: Number(settings['outbox.settleMs']),
-      leaseMs: Number(settings['outbox.leaseMs']),
-      backoff: {
-        baseMs: Number(settings['outbox.backoffBaseMs']),
-        capMs: Number(settings['outbox.backoffCapMs']),
-        maxAttempts: Number(settings['outbox.maxAttempts']),
-      },
-      breaker: breakerOptionsFrom(settings),
-    },
+    options: outboxOptionsFrom(settings),
   });
   const connectors = await ConnectorSet.open(store, settings);
   // jobs an older release accepted, keyed as their writes are today, before this one accepts any

@@ -1,12 +1,13 @@
 import type { Settings } from '../config/settings.js';
-import { breakerOptionsFrom } from '../outbox/breaker-settings.js';
 import { Outbox } from '../outbox/outbox.js';
+import { outboxOptionsFrom } from '../outbox/settings-options.js';
 import { learnSecrets } from '../platform/redaction.js';
 import { createRoutingServices } from '../routing/index.js';
 import type { Connector } from '../routing/ports.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { ConnectorSet } from '../systems/index.js';
+import { systemAnswersOf } from '../systems/system-answers.js';
 
 export interface CliRuntime {
   store: Store;
@@ -32,9 +33,11 @@ export async function withCliRuntime(
     existing: true,
   });
   const connectors = await ConnectorSet.open(store, settings);
+  // the server's options and readiness checks: a write held at its last attempt is held here too
   const outbox = new Outbox({
     store,
-    options: { deadlineMs: Number(settings['outbox.deadlineMs']), breaker: breakerOptionsFrom(settings) },
+    systemAnswers: systemAnswersOf(() => connectors.list()),
+    options: outboxOptionsFrom(settings),
   });
   createRoutingServices({ connectors: connectors.list(), outbox, store });
   try {
