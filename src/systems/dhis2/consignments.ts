@@ -176,15 +176,16 @@ export async function consignmentDeliveries(
 
 /**
  * A completed consignment confirmed again at another instant than the one its events keep (DHIS2
- * keeps occurredAt to the millisecond, so the same instant in another zone is the same; one it
- * cannot hold, in the later pass of a repeated hour, is refused before: unholdableReceipt): a 409
+ * keeps occurredAt to the millisecond, so the same instant in another zone is the same): a 409
  * naming the date, as a confirmed OpenLMIS proof of delivery answers. Its events are written under
  * the delivery's key once (the outbox's idempotency), so the change would never be written; told
- * "unchanged" instead, the app would believe its corrected date had landed.
+ * "unchanged" instead, the app would believe its corrected date had landed. Compared as DHIS2 would
+ * hold what is sent (heldInstant): a receipt sent in the later pass of a repeated hour is held as
+ * the earlier, so its genuine resend (or a job accepted before DHIS2 could be asked) is the same.
  */
-export function receiptChange(kept: Delivery, occurredAt: string): ConflictError | undefined {
+export function receiptChange(kept: Delivery, occurredAt: string, zone: string = UTC): ConflictError | undefined {
   if (kept.status !== 'completed' || !kept.occurredAt) return undefined;
-  if (receivedInstant(occurredAt) === Date.parse(kept.occurredAt)) return undefined;
+  if (heldInstant(occurredAt, zone) === Date.parse(kept.occurredAt)) return undefined;
   return new ConflictError(
     `consignment ${kept.identifier.value} is completed in DHIS2, received at ${kept.occurredAt}; a completed delivery cannot be changed, so it is not received at ${occurredAt}`,
     409,
@@ -193,23 +194,16 @@ export function receiptChange(kept: Delivery, occurredAt: string): ConflictError
 }
 
 /**
- * A date received DHIS2 cannot hold: an instant in the later pass of an hour its server's `zone`
- * repeats when the clock goes back (Berlin, 2026-10-25T01:30Z: 02:30 winter time). DHIS2 keeps
- * occurredAt as wall time without an offset and reads 02:30 as the earlier pass (00:30Z), so no
- * write makes it hold the later one: written, the receipt would read an hour early to DHIS2 and
- * every reader of it, and a correction from the earlier pass to the later (the same wall time)
- * would change nothing yet read as done. A 422 naming the element, the zone and the instant DHIS2
- * would hold instead, nothing written; the client sends the earlier pass or another time.
+ * The instant DHIS2 holds for a date received: the instant itself, except in the later pass of an
+ * hour its server's `zone` repeats when the clock goes back (Berlin, 2026-10-25T01:30Z: 02:30
+ * winter time). DHIS2 keeps occurredAt as wall time without an offset and reads 02:30 as the
+ * earlier pass (00:30Z), as its own apps' receipts of that hour are. Such a receipt is accepted and
+ * held so, not refused: the client cannot change when the goods arrived, a refusal would keep the
+ * receipt out of DHIS2, and a write accepted while DHIS2 could not be asked (or before this rule)
+ * is written so anyway; the answer reads back the instant held.
  */
-export function unholdableReceipt(occurredAt: string, zone: string): BusinessRuleError | undefined {
-  const at = receivedInstant(occurredAt);
-  const readAs = instantKeptAs(at, zone);
-  if (readAs === at) return undefined;
-  const wall = wallTimeIn(at, zone);
-  return new BusinessRuleError(
-    `the time received ${occurredAt} is ${wall} in DHIS2's time zone ${zone}, in the hour its clock change repeats; DHIS2 keeps times without an offset and reads ${wall} as ${new Date(readAs).toISOString()}, an hour earlier, so it cannot hold ${occurredAt}: send ${new Date(readAs).toISOString()} or a time outside that hour`,
-    'Delivery.occurredAt',
-  );
+function heldInstant(occurredAt: string, zone: string): number {
+  return instantKeptAs(receivedInstant(occurredAt), zone);
 }
 
 /**
@@ -355,17 +349,14 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
     async precheck(delivery) {
       const ou = await deps.resolveOrgUnit(delivery.destination, 'Delivery.destination');
       const { codes, units } = lineUnits(delivery);
-      if (delivery.occurredAt !== undefined) {
-        const unholdable = unholdableReceipt(delivery.occurredAt, await deps.client.serverZone());
-        if (unholdable) throw unholdable;
-      }
+      if (delivery.occurredAt !== undefined) receivedInstant(delivery.occurredAt);
       const events = await eventsOf(String(ou.id), delivery.identifier.value);
       const reopened = reopening(delivery, events);
       if (reopened) throw reopened;
       plan(delivery, codes, units, heldEvents(events, deps.program()), ou);
       if (delivery.status !== 'completed' || !delivery.occurredAt) return;
       const kept = (await toDeliveries(events))[0];
-      const change = kept && receiptChange(kept, delivery.occurredAt);
+      const change = kept && receiptChange(kept, delivery.occurredAt, await deps.client.serverZone());
       if (change) throw change;
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
