@@ -197,7 +197,13 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
     };
   };
 
-  const plan = async (report: StockReport): Promise<{ store: StoreRow; lines: CountLine[] }> => {
+  /**
+   * Each report line as a stocktake line on the store's stock now. `applied`: the stock already
+   * holds this report (a finalised stocktake whose counts were never journaled, a write from before
+   * the 'counts' step): only the counts are wanted, so neither the stock a change would leave nor
+   * its reason is checked again (a change that took a batch's last packs would leave less than nothing).
+   */
+  const plan = async (report: StockReport, applied = false): Promise<{ store: StoreRow; lines: CountLine[] }> => {
     const store = await stores.resolve(report.facility, 'StockReport.facility');
     const products = deps.products();
     if (!report.lines.length)
@@ -226,7 +232,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       if (report.countType === 'difference') {
         if (report.operation === 'subtraction' && packs > 0) packs = -packs;
         const counted = tidy((stockLine?.totalNumberOfPacks ?? 0) + packs);
-        if (counted < 0)
+        if (counted < 0 && !applied)
           throw new BusinessRuleError(
             `${where}: taking ${-packs} packs of ${itemCode} would leave ${counted} in store ${store.code} (NotEnoughStockForReduction)`,
             `${where}.quantity`,
@@ -244,7 +250,9 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         );
       }
       const reason = line.reason ?? report.reason;
-      const reasonId = await reasonFor(packs - (stockLine?.totalNumberOfPacks ?? 0), reason, where);
+      const reasonId = applied
+        ? undefined
+        : await reasonFor(packs - (stockLine?.totalNumberOfPacks ?? 0), reason, where);
       lines.push({
         itemCode,
         item,
@@ -315,7 +323,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       // finalised already (a retry after a lost answer, or by hand): a difference re-planned now
       // would count twice, so it is compared with the counts journaled before anything was written
       if (existing?.status === 'FINALISED') {
-        finalisedAsThis(existing, await journal.run('counts', async () => countsOf(report, await plan(report))));
+        finalisedAsThis(existing, await journal.run('counts', async () => countsOf(report, await plan(report, true))));
         return { system: MSUPPLY, ids: { stocktake: id }, status: 'active' };
       }
       const planned = await plan(report);
