@@ -5,6 +5,7 @@ import { facilityMatches } from '../../domain/facility-search.js';
 import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import { getOrAbsent } from '../../upstream/lookup.js';
 import { REST, type OpenMrsClient, type OpenMrsRequest } from './client.js';
+import { checkChangeAnswer } from './change-answer.js';
 import { OPENMRS, answered } from './errors.js';
 import {
   LOCATION_REP,
@@ -115,18 +116,15 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
       ? String(typeof current.value === 'object' ? current.value?.display : current.value).trim()
       : undefined;
     if (value === code) return false;
-    if (current)
-      await client.call({
-        method: 'POST',
-        path: `${REST}/location/${loc.uuid}/attribute/${current.uuid}`,
-        body: { value: code },
-      });
-    else
-      await client.call({
-        method: 'POST',
-        path: `${REST}/location/${loc.uuid}/attribute`,
-        body: { attributeType: typeUuid, value: code },
-      });
+    if (current) {
+      const path = `${REST}/location/${loc.uuid}/attribute/${current.uuid}`;
+      const answer = await client.send({ method: 'POST', path, body: { value: code } });
+      checkChangeAnswer(answer, `POST ${path}`, String(current.uuid));
+    } else {
+      const path = `${REST}/location/${loc.uuid}/attribute`;
+      const answer = await client.send({ method: 'POST', path, body: { attributeType: typeUuid, value: code } });
+      checkChangeAnswer(answer, `POST ${path}`);
+    }
     return true;
   };
 
@@ -143,7 +141,8 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
       });
       return 'retired';
     }
-    await client.call({ method: 'POST', path: `${REST}/location/${uuid}`, body: { retired: false } });
+    const path = `${REST}/location/${uuid}`;
+    checkChangeAnswer(await client.send({ method: 'POST', path, body: { retired: false } }), `POST ${path}`, uuid);
     return 'unretired';
   };
 
@@ -220,7 +219,10 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
           return { uuid: answered(created, 'uuid', 'POST location'), status: 'created' };
         }
         const changed = !sameFields(body, existing);
-        if (changed) await client.call({ method: 'POST', path: `${REST}/location/${existing.uuid}`, body });
+        if (changed) {
+          const path = `${REST}/location/${existing.uuid}`;
+          checkChangeAnswer(await client.send({ method: 'POST', path, body }), `POST ${path}`, String(existing.uuid));
+        }
         const coded = code ? await ensureCode(existing, code, type!.uuid) : false;
         return { uuid: String(existing.uuid), status: changed || coded ? 'updated' : 'unchanged' };
       });
