@@ -48,10 +48,16 @@ export function consoleSessionFromRow(r: Record<string, unknown>): ConsoleSessio
 export const INSERT_JOB_ATTEMPT_SQL = `INSERT INTO job_attempts (job_id, started_at, ended_at, attempt, outcome, detail)
   VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`;
 
-/** A job's newest $2 rows, oldest first: a long history shows how it stands now, not how it began. */
+/**
+ * A job's newest $2 rows, oldest first: a long history shows how it stands now, not how it began.
+ * Attempts that start and end in one millisecond (fast refusals do) are ordered as they ran: an
+ * operator's retry (requeues) after the budget before it, a charged attempt after a lower number;
+ * the outcome last only so that both engines answer one order (PostgreSQL's heap has none).
+ */
 export const LIST_JOB_ATTEMPTS_SQL = `SELECT * FROM (
-    SELECT * FROM job_attempts WHERE job_id = $1 ORDER BY started_at DESC, ended_at DESC LIMIT $2
-  ) newest ORDER BY started_at, ended_at`;
+    SELECT * FROM job_attempts WHERE job_id = $1
+    ORDER BY started_at DESC, ended_at DESC, requeues DESC, attempt DESC, outcome DESC LIMIT $2
+  ) newest ORDER BY started_at, ended_at, requeues, attempt, outcome`;
 
 export function jobAttemptValues(a: JobAttempt): unknown[] {
   return [a.jobId, a.startedAt, a.endedAt, a.attempt, a.outcome, a.detail ?? null];
