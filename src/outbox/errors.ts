@@ -71,10 +71,20 @@ export class SlotTakenMeanwhile extends UpstreamError {
   }
 }
 
-/** The attempt ran past attemptTimeoutMs. */
+/**
+ * The attempt ran past attemptTimeoutMs. `system`: the system its latest request went to, where
+ * known (the one it was most likely waiting on). A delivery that asks another system on the way
+ * (a facility's parent) and hangs there is that system not answering: the last-attempt hold asks
+ * THAT system's readiness (last-attempt-hold.ts), and the job's own breaker does not count it
+ * (failures.ts ofAnotherSystem). Without it the timeout was the job's own system's, whose check
+ * passed, and the write was dead-lettered while the other system was down.
+ */
 export class AttemptTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`delivery attempt timed out after ${ms} ms`);
+  constructor(
+    ms: number,
+    readonly system?: string,
+  ) {
+    super(`delivery attempt timed out after ${ms} ms${system === undefined ? '' : ` waiting on ${system}`}`);
     this.name = 'AttemptTimeoutError';
   }
 }

@@ -146,12 +146,15 @@ class LazyAbort implements AttemptScope {
   private reason?: unknown;
   /** The systems the attempt sent a request (its breaker decides only on an attempt that called it). */
   readonly systemsCalled = new Set<string>();
+  /** The system of its latest request: the one a timed-out attempt names (AttemptTimeoutError). */
+  lastCalled?: string;
 
   /** `writesAfter`: the accept's sync, when it was not on disk as the attempt began (accept-on-disk.ts). */
   constructor(readonly writesAfter?: Promise<void>) {}
 
   calling(system: string): void {
     this.systemsCalled.add(system);
+    this.lastCalled = system;
   }
 
   get abandonedBy(): unknown {
@@ -176,7 +179,7 @@ class LazyAbort implements AttemptScope {
 function runWithTimeout<T>(fn: (abort: LazyAbort) => Promise<T>, ms: number, ac: LazyAbort): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      const err = new AttemptTimeoutError(ms);
+      const err = new AttemptTimeoutError(ms, ac.lastCalled);
       ac.abort(err);
       reject(err);
     }, ms);
