@@ -3,7 +3,7 @@ import { holderOf, type ReleasedLeases } from './lease-holders.js';
 import { LEAVING_WAIT_MS } from './pg-held-lock.js';
 
 /** The advisory key space of lease holders (first key of the two-key form): 'LEAS'. */
-const HOLDER_SPACE = 0x4c454153;
+export const HOLDER_SPACE = 0x4c454153;
 
 /** How often, at most, a holder whose lock session ended (a PostgreSQL restart, a cut connection) asks for it again. */
 export const HOLDER_RETAKE_MS = 1_000;

@@ -10,10 +10,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import t, { type Test } from 'tap';
 import { STOP_LIMIT_MS } from '../../../src/cli/serve.js';
+import { HOLDER_SPACE } from '../../../src/store/pg-lease-holders.js';
 import { freePort, MediatorProcess } from '../../support/openlmis-faults-mediators.js';
 import { engineCases } from '../../support/outbox-engines.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /** A relay to `target` that, once silenced, passes nothing on either way and answers no new connection. */
 async function silenceableRelay(target: URL): Promise<{ port: number; silence(): void; close(): Promise<void> }> {
@@ -63,6 +66,22 @@ async function silenceableRelay(target: URL): Promise<{ port: number; silence():
 
 const engine = engineCases().find((e) => e.name === 'postgres')!;
 
+/** Whether an outbox's lease-holder lock (pg-lease-holders.ts) is held in the database at `url`. */
+async function leaseHolderUp(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid = $1::oid
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      [HOLDER_SPACE],
+    );
+    return rows.length > 0;
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * A clean-up step whose failure is said, not thrown: the comment names which step and why. (The
  * "error thrown in teardown" seen since session 32 after every assertion had passed was no throw:
@@ -109,6 +128,11 @@ t.test(
     );
     cleanUp(t, 'kill the mediator', () => mediator.kill());
     await mediator.start();
+    // the outbox's lease-holder session is opened in the background after start: silenced while it
+    // still connected, it was never made, nothing was left for the close to wait on, and the stop
+    // ended by itself in ~17 s, code 0 (1 run in 12, session 33). Silenced once it is up, the
+    // close waits on it as on every session of a silent database.
+    await waitFor('the lease-holder session up', () => leaseHolderUp(target.href), 30_000);
     relay.silence();
     // generous: the limit, plus a loaded host's slack; before, the stop outlasted minutes
     const code = await mediator.stop('SIGTERM', STOP_LIMIT_MS + 30_000);
