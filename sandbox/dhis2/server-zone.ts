@@ -31,3 +31,21 @@ export function zoneDisplayName(zone: string): string {
       .find((x) => x.type === 'timeZoneName')?.value ?? zone
   );
 }
+
+/**
+ * A time bound sent without a zone (`updatedAfter=2027-03-28T02:55:00.000`) as DHIS2 compares it
+ * with the wall times it keeps: the JVM reads it as an instant in its zone (java.time's
+ * LocalDateTime.atZone) and takes that instant's wall time, so a wall time the spring clock change
+ * skips (02:00-03:00 in Berlin on 2027-03-28) is moved later by the gap (02:55 is 03:55); any
+ * other is itself. One with a zone or offset is compared as sent, as this sandbox always has.
+ */
+export function boundWallTime(v: string, zone: string): string {
+  if (/T.*([zZ]|[+-]\d\d:?\d\d)$/.test(v)) return v;
+  const asUtc = Date.parse(`${v}Z`);
+  if (!Number.isFinite(asUtc)) return v;
+  const offsetAt = (at: number) => Date.parse(`${wallTime(new Date(at), zone)}Z`) - at;
+  const wall = wallTime(new Date(asUtc), 'UTC');
+  const before = offsetAt(asUtc - 86_400_000);
+  const exists = [before, offsetAt(asUtc + 86_400_000)].some((o) => wallTime(new Date(asUtc - o), zone) === wall);
+  return exists ? v : wallTime(new Date(asUtc - before), zone);
+}

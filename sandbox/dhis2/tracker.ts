@@ -1,4 +1,4 @@
-import { keptWallTime, wallTime } from './server-zone.js';
+import { boundWallTime, keptWallTime, wallTime } from './server-zone.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SEED_PRODUCT_CODES, seedUid } from './seed.js';
 import { stamp, type Dhis2State } from './state.js';
@@ -640,10 +640,12 @@ export function registerTrackerRoutes(
           (mode === 'DESCENDANTS' && state.ancestorsOf(state.orgUnits.get(e.orgUnit)!).some((a) => a.id === ou.id)),
       );
     }
-    if (q.occurredAfter) list = list.filter((e) => e.occurredAt >= String(q.occurredAfter));
-    if (q.occurredBefore) list = list.filter((e) => e.occurredAt <= String(q.occurredBefore));
-    if (q.updatedAfter) list = list.filter((e) => e.updatedAt >= String(q.updatedAfter));
-    if (q.updatedBefore) list = list.filter((e) => e.updatedAt <= String(q.updatedBefore));
+    // a bound as the JVM reads it in the server's zone (one the spring change skips moves later)
+    const bound = (v: unknown) => boundWallTime(String(v), state.timeZone);
+    if (q.occurredAfter) list = list.filter((e) => e.occurredAt >= bound(q.occurredAfter));
+    if (q.occurredBefore) list = list.filter((e) => e.occurredAt <= bound(q.occurredBefore));
+    if (q.updatedAfter) list = list.filter((e) => e.updatedAt >= bound(q.updatedAfter));
+    if (q.updatedBefore) list = list.filter((e) => e.updatedAt <= bound(q.updatedBefore));
     if (q.status) list = list.filter((e) => e.status === String(q.status));
     const uids = [
       ...(v41 && q.events !== undefined ? String(q.events).split(',') : []),

@@ -1,5 +1,5 @@
 import { eqFilter, withValue } from './tracker-filter.js';
-import { wallTimeIn } from './server-time.js';
+import { serverWallTimeFrom, wallTimeIn } from './server-time.js';
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { Delivery } from '../../domain/index.js';
 import type { StepJournal, WriteResult } from '../../routing/ports.js';
@@ -112,13 +112,15 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
     async completed(updatedAfter) {
       const p = deps.consignments();
       const fields = 'event,status,orgUnit,occurredAt,updatedAt,dataValues[dataElement,value]';
+      const zone = await deps.client.serverZone();
       const done = await allOf<Json>(deps.client, '/api/tracker/events', 'events', {
         program: p.program,
         programStage: p.stage,
         status: 'COMPLETED',
         // the last event read is the next mark: oldest update first, as this server spells it
         order: trackerOrder(await deps.client.features(), 'updatedAt', 'asc'),
-        updatedAfter,
+        // a mark moved back into a spring clock change's gap is sent as the instant it means
+        updatedAfter: updatedAfter === undefined ? undefined : serverWallTimeFrom(updatedAfter, zone),
         fields,
       });
       const keys = new Map<string, { orgUnit: string; ref: string }>();
@@ -129,7 +131,6 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
       // a consignment is received when all its events are completed, not only those updated lately
       const deliveries: Delivery[] = [];
       const unreadable: UnreadableReceipt[] = [];
-      const zone = await deps.client.serverZone();
       for (const { orgUnit, ref } of keys.values()) {
         const filter = eqFilter(p.reference, ref, (await deps.client.features()).trackerFilterEscapes);
         const events = withValue(

@@ -1,4 +1,4 @@
-import { UTC } from './server-time.js';
+import { UTC, serverWallTimeFrom } from './server-time.js';
 import { stableId } from '../../domain/ids.js';
 import type { Order, OrderLine } from '../../domain/index.js';
 import { malformedAnswer } from '../../upstream/errors.js';
@@ -169,7 +169,8 @@ export function createRequisitionFeed(deps: RequisitionDeps): RequisitionFeed {
               status: 'COMPLETED',
               // oldest update first: a page finished is a high-water mark nothing older lies beyond
               order: trackerOrder(await deps.client.features(), 'updatedAt', 'asc'),
-              updatedAfter: since,
+              // a mark moved back into a spring clock change's gap: sent as the instant it means
+              updatedAfter: since === undefined ? undefined : serverWallTimeFrom(since, await deps.client.serverZone()),
               fields: 'event,status,orgUnit,occurredAt,updatedAt,dataValues[dataElement,value]',
               page,
               pageSize,

@@ -125,6 +125,22 @@ export const serverFilterTime = (v: string | undefined, zone: string) =>
   v === undefined ? undefined : serverWallTime(v, zone);
 
 /**
+ * A lower bound without a zone (`updatedAfter=`, a feed's mark moved back by its overlap) as DHIS2
+ * is to read it. A wall time a spring clock change skips (Berlin, 2027-03-28 02:00-03:00) DHIS2
+ * reads as java.time does, moved later by the gap (instantOfWallTime): a mark at 03:05 moved back
+ * ten minutes (02:55) asked from 03:55, and what was updated in between was never read. Such a
+ * bound is sent as the wall time of the instant it means, the gap's length before (01:55); any
+ * other as it is.
+ */
+export function serverWallTimeFrom(wall: string, zone: string): string {
+  const asUtc = Date.parse(`${wall}Z`);
+  if (!Number.isFinite(asUtc) || isUtc(zone)) return wall;
+  const readAs = instantOfWallTime(wall, zone);
+  if (Date.parse(`${wallTimeIn(readAs, zone)}Z`) === asUtc) return wall;
+  return wallTimeIn(asUtc - offsetAt(asUtc + DAY, zone), zone);
+}
+
+/**
  * serverWallTime of an upper bound (`lastUpdated:le:`, `updatedBefore=`), which DHIS2 compares
  * with its wall times. Every wall time of an hour a clock change repeats is read as its earlier
  * pass (instantOfWallTime), before any instant of the later pass: a bound in the later pass, sent
