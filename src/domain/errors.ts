@@ -196,6 +196,22 @@ export class ConflictError extends MediatorError {
 }
 
 /**
+ * A write refused because its upstream record (`upstreamId`) is completed already (a confirmed
+ * proof of delivery): routing finds the writes to it under any key, so a queued draft a
+ * completion overtook under another identifier is told superseded (routing/delivery-overtaken.ts).
+ */
+export class CompletedUpstreamError extends ConflictError {
+  constructor(
+    diagnostics: string,
+    readonly upstreamId: string,
+    expression?: string[],
+  ) {
+    super(diagnostics, 409, expression);
+    this.name = 'CompletedUpstreamError';
+  }
+}
+
+/**
  * A change made from a version another write replaced meanwhile: two changes of one order from
  * one revision, the other accepted first. `ids`: the FHIR ids of the write that lost. The FHIR
  * edge answers it as FHIR says for a version conflict (412 to an If-Match, else 409), naming the

@@ -23,21 +23,31 @@ import type { WriteResult } from './ports.js';
 export const SUPERSEDED = 'superseded';
 
 /**
- * The result standing for draft job `job` when a completion of its delivery (under `key`, the
- * delivery's key without a draft mark) accepted after it was delivered to the same system; else
- * undefined (the draft is written as usual).
+ * The result standing for draft job `job` when a completion of its delivery accepted after it was
+ * delivered to the same system; else undefined (the draft is written as usual). The completion is
+ * found under `key` (the delivery's key without a draft mark), or, once refused, among the writes
+ * to the record the refusal named (`writtenTo`, CompletedUpstreamError): an app may save its draft
+ * under its own identifier and complete the delivery by a PUT of it as read, under the proof of
+ * delivery's own identifier, another key, yet the same proof of delivery.
  */
 export async function draftOvertaken(
   job: OutboxJob,
   key: string | undefined,
   findJobsByKey: (key: string) => Promise<OutboxJob[]>,
   refused = false,
+  writtenTo: () => Promise<OutboxJob[]> = async () => [],
 ): Promise<WriteResult | undefined> {
   if ((job.payload as Delivery).status !== 'in-progress' || !key) return undefined;
   const delivered = (c: OutboxJob) => c.status === 'done' || (refused && c.status === 'in-flight');
-  const completion = (await findJobsByKey(key)).find(
-    (c) => c.system === job.system && delivered(c) && c.createdAt > job.createdAt,
-  );
+  const overtakes = (c: OutboxJob) =>
+    c.id !== job.id &&
+    c.flow === job.flow &&
+    c.system === job.system &&
+    (c.payload as Delivery).status !== 'in-progress' &&
+    delivered(c) &&
+    c.createdAt > job.createdAt;
+  const completion =
+    (await findJobsByKey(key)).find(overtakes) ?? (refused ? (await writtenTo()).find(overtakes) : undefined);
   if (!completion) return undefined;
   return { system: job.system, ids: { ...completion.result?.ids }, status: SUPERSEDED };
 }

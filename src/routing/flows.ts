@@ -110,11 +110,14 @@ export interface FlowSpec<T> {
    * delivery was completed meanwhile, delivery-overtaken.ts): the result it ends done with, nothing
    * written; undefined: written as usual. Asked before the write, and again when the write is
    * refused 409 (`refused`: the later write may have landed while this one was on its way).
+   * `writtenTo`: once refused, the writes to the upstream record the refusal named (a later write
+   * of the same record under another key).
    */
   overtaken?(
     job: OutboxJob,
     jobsUnder: (key: string) => Promise<OutboxJob[]>,
     refused?: boolean,
+    writtenTo?: () => Promise<OutboxJob[]>,
   ): Promise<WriteResult | undefined>;
   /**
    * A numbered draft's key found taken for other content when queued (`err`, the outbox's
@@ -299,8 +302,8 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   key: (d) => keyOf('delivery', d.identifier) + (d.status === 'in-progress' ? draftMark(d.draft) : ''),
   drafts: (d, jobsUnder, same) => numberedDraft(d, (mark) => jobsUnder(keyOf('delivery', d.identifier) + mark), same),
   draftTaken: draftSavedMeanwhile,
-  overtaken: (job, jobsUnder, refused) =>
-    draftOvertaken(job, keyOf('delivery', (job.payload as Delivery).identifier), jobsUnder, refused),
+  overtaken: (job, jobsUnder, refused, writtenTo) =>
+    draftOvertaken(job, keyOf('delivery', (job.payload as Delivery).identifier), jobsUnder, refused, writtenTo),
   fhirIds: (d) => [...(d.id ? [d.id] : []), ...d.lines.map((l) => l.lineId).filter((id): id is string => !!id)],
   upstreamId: (d) => d.source?.id,
   // A confirmation not yet applied upstream leaves the delivery in progress. An R4 write has the

@@ -1,5 +1,6 @@
 import {
   ChangedMeanwhileError,
+  CompletedUpstreamError,
   ConflictError,
   GoneError,
   KnownAsError,
@@ -828,10 +829,22 @@ export class RoutedFlow<T> implements FlowService<T> {
     } catch (err) {
       // refused, perhaps because the later write landed while this one was on its way
       if (!(err instanceof ConflictError)) throw err;
-      const now = await overtaken(job, jobsUnder, true);
+      const now = await overtaken(job, jobsUnder, true, () => this.jobsWrittenTo(job.system, err));
       if (now) return now;
       throw err;
     }
+  }
+
+  /**
+   * The writes linked to the upstream record a refusal named as completed already
+   * (CompletedUpstreamError), any key; none when it named none.
+   */
+  private async jobsWrittenTo(system: string, err: ConflictError): Promise<OutboxJob[]> {
+    if (!(err instanceof CompletedUpstreamError)) return [];
+    const links = await this.store.linksToUpstream(this.spec.flow, system, [err.upstreamId]);
+    const ids = [...new Set(links.map((l) => l.jobId).filter((id): id is string => !!id))];
+    const jobs = await Promise.all(ids.map((id) => this.store.getJob(id)));
+    return jobs.filter((j): j is OutboxJob => !!j);
   }
 
   /**

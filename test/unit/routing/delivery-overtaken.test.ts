@@ -64,3 +64,23 @@ t.test('refused 409 while the completion is still in flight: superseded; before 
     'a completion accepted before the draft: the refusal stands',
   );
 });
+
+t.test('refused, a completion under another key of the record the refusal named supersedes it', async (t) => {
+  const none = under([]);
+  const other = { ...job({ status: 'done', createdAt: 1001 }), id: 'put-as-read', idempotencyKey: 'delivery|pod|P-1' };
+  const writtenTo = (jobs: OutboxJob[]) => async () => jobs;
+  t.match(await draftOvertaken(draft, KEY, none, true, writtenTo([other])), {
+    status: 'superseded',
+    ids: { proofOfDelivery: 'pod-1' },
+  });
+  t.equal(await draftOvertaken(draft, KEY, none, false, writtenTo([other])), undefined, 'before any refusal: written');
+  const cases: [string, OutboxJob][] = [
+    ['accepted before the draft', { ...other, createdAt: 999 }],
+    ['another draft of that record', job({ status: 'done', createdAt: 1001, deliveryStatus: 'in-progress' })],
+    ['the draft itself', draft],
+    ['another flow', { ...other, flow: 'order' }],
+    ['another system', { ...other, system: 'dhis2' }],
+  ];
+  for (const [label, c] of cases)
+    t.equal(await draftOvertaken(draft, KEY, none, true, writtenTo([c])), undefined, label);
+});

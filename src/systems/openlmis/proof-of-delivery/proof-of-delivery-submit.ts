@@ -1,4 +1,10 @@
-import { BusinessRuleError, ConflictError, type Delivery, type DeliveryLine } from '../../../domain/index.js';
+import {
+  BusinessRuleError,
+  CompletedUpstreamError,
+  ConflictError,
+  type Delivery,
+  type DeliveryLine,
+} from '../../../domain/index.js';
 import type { StepJournal, WriteResult } from '../../../routing/ports.js';
 import type { LmisReason, OpenLmisDeps } from '../types.js';
 import { LMIS, lmisMessageKey } from '../errors.js';
@@ -33,9 +39,9 @@ interface PodContext {
 }
 
 function alreadyConfirmed(podId: string): ConflictError {
-  return new ConflictError(
+  return new CompletedUpstreamError(
     `proof of delivery ${podId} is already confirmed, with other quantities than this delivery`,
-    409,
+    podId,
     ['Delivery.identifier'],
   );
 }
