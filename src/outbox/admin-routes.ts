@@ -15,6 +15,7 @@ import { operationOutcome } from '../fhir/outcome.js';
 import { offsetSchema } from '../admin/offset-schema.js';
 import { knownQueryOnly } from '../admin/known-query.js';
 import { actorHeader, checkedActor } from '../admin/actor-name.js';
+import { seenUpdatedAt } from './seen-updated.js';
 
 const JOBS_QUERY = {
   status: { type: 'string', enum: [...JOB_STATUSES] },
@@ -50,9 +51,9 @@ export interface OutboxAdminOptions {
  */
 function refusal(
   code: 'not-found' | 'conflict',
-  expression: 'id' | 'status',
+  expression: 'id' | 'status' | 'updatedAt',
   diagnostics: string,
-  state: { status?: JobStatus; expected?: JobStatus; movedBy?: string } = {},
+  state: { status?: JobStatus; expected?: JobStatus; movedBy?: string; updatedAt?: string } = {},
 ) {
   return { ...operationOutcome([{ code, diagnostics, expression: [expression] }]), ...state };
 }
@@ -101,6 +102,20 @@ function sendOperatorResult(reply: FastifyReply, id: string, r: OperatorResult) 
           { status: r.status, movedBy: r.movedBy },
         ),
       );
+  if (r.reason === 'changed') {
+    // in the status the caller saw, but not the job it saw: retried (and dead again) since
+    const [seen, now] = [new Date(r.seenUpdatedAt).toISOString(), new Date(r.updatedAt).toISOString()];
+    return reply
+      .code(409)
+      .send(
+        refusal(
+          'conflict',
+          'updatedAt',
+          `job ${id} is ${r.status} but changed since it was shown (updated ${seen}): it was updated ${now}, after ${r.movedBy}; nothing was done`,
+          { status: r.status, movedBy: r.movedBy, updatedAt: now },
+        ),
+      );
+  }
   if (r.expected)
     // the caller acted on the job as it saw it; someone or something moved it on since
     return reply
@@ -124,14 +139,19 @@ const idParams = {
   properties: { id: { type: 'string', minLength: 1, maxLength: 100 } },
 } as const;
 
+// `updatedAt`: the job's updatedAt as shown; a status alone does not tell a dead job from the same
+// job retried and dead again (a drop from an old page deleting a write a colleague re-sent)
 const statusQuery = {
   type: 'object',
-  properties: { status: { type: 'string', enum: [...JOB_STATUSES] } },
+  properties: {
+    status: { type: 'string', enum: [...JOB_STATUSES] },
+    updatedAt: { type: 'string', maxLength: 40 },
+  },
 } as const;
 
 /**
- * Admin routes for the outbox: GET /outbox/jobs, GET /outbox/counts, GET /outbox/jobs/:id, POST …/:id/retry[?status=],
- * DELETE /outbox/jobs/:id[?status=]. Register under a prefix, e.g. `{ prefix: '/admin' }`.
+ * Admin routes for the outbox: GET /outbox/jobs, GET /outbox/counts, GET /outbox/jobs/:id, POST …/:id/retry[?status=&updatedAt=],
+ * DELETE /outbox/jobs/:id[?status=&updatedAt=]. Register under a prefix, e.g. `{ prefix: '/admin' }`.
  */
 export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (app, opts) => {
   const guard = opts.preHandler ?? (opts.adminToken ? bearerCheck(opts.adminToken) : undefined);
@@ -176,21 +196,23 @@ export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (
     return detail ?? reply.code(404).send(NO_SUCH_JOB);
   });
 
-  // `?status=dead`: act only while the job is still as the caller saw it (409 with its status now
-  // and what moved it); checked inside the store's write, so two sends at once act once
+  // `?status=dead&updatedAt=…`: act only while the job is still as the caller saw it (409 with its
+  // status now and what moved it); checked inside the store's write, so two sends at once act once
   const actOn = { params: idParams, querystring: statusQuery };
   // a misspelt guard (`?stauts=dead`) is a 400, not dropped by the schema: the action would go
   // ahead unguarded (a drop meant for a dead job dropping the one a colleague had just retried)
   const guarded = knownQueryOnly(statusQuery.properties, 'action');
   app.post('/outbox/jobs/:id/retry', { schema: actOn, preValidation: guarded }, async (req, reply) => {
     const { id } = req.params as { id: string };
-    const { status } = req.query as { status?: JobStatus };
-    return sendOperatorResult(reply, id, await retryOutboxJob(opts.store, id, actorOf(req), status));
+    const { status, updatedAt } = req.query as { status?: JobStatus; updatedAt?: string };
+    const seen = seenUpdatedAt(updatedAt);
+    return sendOperatorResult(reply, id, await retryOutboxJob(opts.store, id, actorOf(req), status, seen));
   });
 
   app.delete('/outbox/jobs/:id', { schema: actOn, preValidation: guarded }, async (req, reply) => {
     const { id } = req.params as { id: string };
-    const { status } = req.query as { status?: JobStatus };
-    return sendOperatorResult(reply, id, await dropOutboxJob(opts.store, id, actorOf(req), status));
+    const { status, updatedAt } = req.query as { status?: JobStatus; updatedAt?: string };
+    const seen = seenUpdatedAt(updatedAt);
+    return sendOperatorResult(reply, id, await dropOutboxJob(opts.store, id, actorOf(req), status, seen));
   });
 };

@@ -161,6 +161,11 @@ export type OperatorResult =
    * saw; `movedBy` says what last changed it (an operator's audited action, or a delivery attempt).
    */
   | { ok: false; reason: 'wrong-status'; status: JobStatus; expected?: JobStatus; movedBy?: string }
+  /**
+   * In the status the caller saw but changed since (`seenUpdatedAt`, epoch ms, is not its
+   * `updatedAt` now): a dead job retried and dead again is not the one an operator chose to drop.
+   */
+  | { ok: false; reason: 'changed'; status: JobStatus; seenUpdatedAt: number; updatedAt: number; movedBy: string }
   /** A rejected job whose key a later write took over: that write (`by`) answers for the key now. */
   | { ok: false; reason: 'superseded'; status: JobStatus; by: string }
   /**
@@ -195,6 +200,7 @@ async function refusal(
   id: string,
   expected: JobStatus | undefined,
   action: 'retry' | 'drop',
+  seenUpdatedAt?: number,
 ): Promise<OperatorResult> {
   const now = await store.getJob(id);
   if (!now) return { ok: false, reason: 'not-found' };
@@ -202,6 +208,15 @@ async function refusal(
     return { ok: false, reason: 'superseded', status: now.status, by: now.supersededBy };
   if (expected && now.status !== expected)
     return { ok: false, reason: 'wrong-status', status: now.status, expected, movedBy: await lastMoveOf(store, now) };
+  if (seenUpdatedAt !== undefined && now.updatedAt !== seenUpdatedAt)
+    return {
+      ok: false,
+      reason: 'changed',
+      status: now.status,
+      seenUpdatedAt,
+      updatedAt: now.updatedAt,
+      movedBy: await lastMoveOf(store, now),
+    };
   if (action === 'retry' && freshPending(now))
     return { ok: false, reason: 'already-due', status: 'pending', movedBy: await lastMoveOf(store, now) };
   // the one other job the store's requeue leaves alone (Store.requeueJob)
@@ -228,6 +243,7 @@ export async function retryOutboxJob(
   id: string,
   actor: string,
   expectedStatus?: JobStatus,
+  expectedUpdatedAt?: number,
 ): Promise<OperatorResult> {
   const before = await store.getJob(id);
   if (!before) return { ok: false, reason: 'not-found' };
@@ -237,22 +253,25 @@ export async function retryOutboxJob(
     { actor, action: 'outbox.retry', subject: id, details: { from: before.status, attempts: before.attempts } },
     Date.now(),
     expectedStatus,
+    expectedUpdatedAt,
   );
   if (job) return { ok: true, job };
   // superseded meanwhile (a new write took the key while we looked), or its status changed
-  return refusal(store, id, expectedStatus, 'retry');
+  return refusal(store, id, expectedStatus, 'retry', expectedUpdatedAt);
 }
 
 /**
  * Delete a job that is neither in flight nor done, with its journal and idempotency key: the same
  * business identifier can then be sent again as a new write. `expectedStatus` is the status the
- * operator saw: a job that changed since (a colleague retried it, it was delivered) is left alone.
+ * operator saw: a job that changed since (a colleague retried it, it was delivered) is left alone;
+ * `expectedUpdatedAt` its updatedAt as seen: one retried and dead again since is left alone too.
  */
 export async function dropOutboxJob(
   store: Store,
   id: string,
   actor: string,
   expectedStatus?: JobStatus,
+  expectedUpdatedAt?: number,
 ): Promise<OperatorResult> {
   const before = await store.getJob(id);
   if (!before) return { ok: false, reason: 'not-found' };
@@ -271,8 +290,9 @@ export async function dropOutboxJob(
       },
     },
     expectedStatus,
+    expectedUpdatedAt,
   );
   if (dropped) return { ok: true };
   // its status as it is now (it may have changed under the look above), else gone meanwhile
-  return refusal(store, id, expectedStatus, 'drop');
+  return refusal(store, id, expectedStatus, 'drop', expectedUpdatedAt);
 }

@@ -1069,6 +1069,7 @@ export class PostgresStore implements Store {
     audit: AuditInput,
     now: number,
     expectedStatus?: JobStatus,
+    expectedUpdatedAt?: number,
   ): Promise<OutboxJob | undefined> {
     const called = Date.now();
     return this.tx(async (c) => {
@@ -1082,6 +1083,7 @@ export class PostgresStore implements Store {
            failing_since = NULL -- nor its failing age (failing-since.ts)
          WHERE id = $2 AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
            AND ($3::text IS NULL OR status = $3)
+           AND ($8::bigint IS NULL OR updated_at = $8) -- unchanged since the operator saw it
            -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to
            -- retry. $6 is now as of the row lock; the row's own time counts up to $7 past it (above).
            -- Not one with a failing age: held uncharged, its budget is whole but its age is not
@@ -1092,7 +1094,16 @@ export class PostgresStore implements Store {
            AND NOT (status IN ('dead', 'rejected') AND ${PG_LATER_WRITE_EXISTS})
            RETURNING ${JOB_COLUMNS}`,
         // due now in the server's time, as every instance claims (clockAheadMs)
-        [now, id, expectedStatus ?? null, now - this.clockAheadMs, this.clockAheadMs, checkedAt, LEASE_SKEW_IGNORED_MS],
+        [
+          now,
+          id,
+          expectedStatus ?? null,
+          now - this.clockAheadMs,
+          this.clockAheadMs,
+          checkedAt,
+          LEASE_SKEW_IGNORED_MS,
+          expectedUpdatedAt ?? null,
+        ],
         c,
       );
       if (r) await this.insertAudit(audit, now, c);
@@ -1100,11 +1111,17 @@ export class PostgresStore implements Store {
     });
   }
 
-  async dropJob(id: string, audit: AuditInput, expectedStatus?: JobStatus): Promise<boolean> {
+  async dropJob(
+    id: string,
+    audit: AuditInput,
+    expectedStatus?: JobStatus,
+    expectedUpdatedAt?: number,
+  ): Promise<boolean> {
     return this.tx(async (c) => {
       const [job] = await this.rows(
-        "SELECT id FROM outbox_jobs WHERE id = $1 AND status NOT IN ('in-flight', 'done') AND ($2::text IS NULL OR status = $2) FOR UPDATE",
-        [id, expectedStatus ?? null],
+        `SELECT id FROM outbox_jobs WHERE id = $1 AND status NOT IN ('in-flight', 'done') AND ($2::text IS NULL OR status = $2)
+           AND ($3::bigint IS NULL OR updated_at = $3) FOR UPDATE`,
+        [id, expectedStatus ?? null, expectedUpdatedAt ?? null],
         c,
       );
       if (!job) return false;

@@ -963,6 +963,7 @@ export class SqliteStore implements Store {
     audit: AuditInput,
     now: number,
     expectedStatus?: JobStatus,
+    expectedUpdatedAt?: number,
   ): Promise<OutboxJob | undefined> {
     return this.write(() => {
       const r = this.sql(
@@ -971,6 +972,7 @@ export class SqliteStore implements Store {
            failing_since = NULL -- nor its failing age (failing-since.ts)
          WHERE id = ? AND status IN ('dead', 'rejected', 'pending') AND superseded_by IS NULL
            AND (? IS NULL OR status = ?)
+           AND (? IS NULL OR updated_at = ?) -- unchanged since the operator saw it
            -- already due with a fresh attempt budget (retried a moment ago, or never tried): nothing to
            -- retry. Not one with a failing age: held uncharged, its budget is whole but its age is not
            AND NOT (status = 'pending' AND attempts = 0 AND next_attempt_at <= updated_at AND failing_since IS NULL)
@@ -978,17 +980,37 @@ export class SqliteStore implements Store {
            -- older version back over the later one (a pending one still goes first: claim order)
            AND NOT (status IN ('dead', 'rejected') AND ${SQLITE_LATER_WRITE_EXISTS})
            RETURNING ${JOB_COLUMNS}`,
-      ).get(now, now, id, expectedStatus ?? null, expectedStatus ?? null) as Row | undefined;
+      ).get(
+        now,
+        now,
+        id,
+        expectedStatus ?? null,
+        expectedStatus ?? null,
+        expectedUpdatedAt ?? null,
+        expectedUpdatedAt ?? null,
+      ) as Row | undefined;
       if (r) this.insertAudit(audit, now);
       return r ? jobFromRow(r) : undefined;
     });
   }
 
-  async dropJob(id: string, audit: AuditInput, expectedStatus?: JobStatus): Promise<boolean> {
+  async dropJob(
+    id: string,
+    audit: AuditInput,
+    expectedStatus?: JobStatus,
+    expectedUpdatedAt?: number,
+  ): Promise<boolean> {
     return this.write(() => {
       const job = this.sql(
-        `SELECT ${JOB_COLUMNS} FROM outbox_jobs WHERE id = ? AND status NOT IN ('in-flight', 'done') AND (? IS NULL OR status = ?)`,
-      ).get(id, expectedStatus ?? null, expectedStatus ?? null) as Row | undefined;
+        `SELECT ${JOB_COLUMNS} FROM outbox_jobs WHERE id = ? AND status NOT IN ('in-flight', 'done') AND (? IS NULL OR status = ?)
+           AND (? IS NULL OR updated_at = ?)`,
+      ).get(
+        id,
+        expectedStatus ?? null,
+        expectedStatus ?? null,
+        expectedUpdatedAt ?? null,
+        expectedUpdatedAt ?? null,
+      ) as Row | undefined;
       if (!job) return false;
       this.sql('DELETE FROM step_journal WHERE job_id = ?').run(id);
       this.sql('DELETE FROM job_attempts WHERE job_id = ?').run(id);

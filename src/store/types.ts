@@ -535,14 +535,24 @@ export interface Store {
    * one (a pending one still goes first: claims keep a resource's order, ClaimRequest.inOrder).
    * With `expectedStatus`, only while the job is still in that status
    * (what the operator saw), checked in the same statement: of two retries at once, one requeues.
+   * With `expectedUpdatedAt` (epoch ms, the job's updatedAt as the operator saw it), only while the
+   * job has not changed since at all: a status alone does not tell a dead job from the same job
+   * retried and dead again.
    */
-  requeueJob(id: string, audit: AuditInput, now: number, expectedStatus?: JobStatus): Promise<OutboxJob | undefined>;
+  requeueJob(
+    id: string,
+    audit: AuditInput,
+    now: number,
+    expectedStatus?: JobStatus,
+    expectedUpdatedAt?: number,
+  ): Promise<OutboxJob | undefined>;
   /**
    * Operator: delete a job that is neither in flight nor done, with its journal and idempotency
    * key (a done job's key is what makes a resend of that write a no-op). With `expectedStatus`,
-   * only while the job is still in that status (what the operator saw). False when not dropped.
+   * only while the job is still in that status (what the operator saw); with `expectedUpdatedAt`,
+   * only while it has not changed since (not retried and dead again). False when not dropped.
    */
-  dropJob(id: string, audit: AuditInput, expectedStatus?: JobStatus): Promise<boolean>;
+  dropJob(id: string, audit: AuditInput, expectedStatus?: JobStatus, expectedUpdatedAt?: number): Promise<boolean>;
   countJobsByStatus(): Promise<Record<JobStatus, number>>;
   /**
    * Fails as a write would when the database takes reads but no writes (a PostgreSQL standby or

@@ -548,13 +548,24 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       // since is left alone. The admin API checks it inside the store's write, so a retry sent
       // twice (a double click, two operators) requeues once; the other answers 409 with who moved it.
       const seen = str((req.body as Record<string, unknown>).seen);
-      const target = `/admin/outbox/jobs/${enc(id)}${action === 'retry' ? '/retry' : ''}${seen ? query({ status: seen }) : ''}`;
+      // its updatedAt as shown too: a dead job retried and dead again since is not the one confirmed
+      const seenUpdated = str((req.body as Record<string, unknown>).seenUpdated);
+      const guard = { ...(seen ? { status: seen } : {}), ...(seenUpdated ? { updatedAt: seenUpdated } : {}) };
+      const target = `/admin/outbox/jobs/${enc(id)}${action === 'retry' ? '/retry' : ''}${query(guard)}`;
       const answer = action === 'retry' ? await api(session).post(target) : await api(session).delete(target);
       if (answer.status === 409 && answer.body?.expected) {
         const { status, expected, movedBy } = answer.body as { status: string; expected: string; movedBy: string };
         session.flash = {
           kind: 'error',
           text: `Not ${action === 'retry' ? 'retried' : 'dropped'}: job ${id} is ${status} now, not ${expected} as the page showed, after ${movedBy}; nothing was done.`,
+        };
+        return reply.redirect(`${UI_PREFIX}/outbox/jobs/${enc(id)}`, 303);
+      }
+      if (answer.status === 409 && answer.body?.updatedAt) {
+        const { status, movedBy } = answer.body as { status: string; movedBy: string };
+        session.flash = {
+          kind: 'error',
+          text: `Not ${action === 'retry' ? 'retried' : 'dropped'}: job ${id} changed since the page showed it (it is ${status} now, after ${movedBy}); nothing was done. Look at it again.`,
         };
         return reply.redirect(`${UI_PREFIX}/outbox/jobs/${enc(id)}`, 303);
       }

@@ -213,6 +213,7 @@ ${job.lastError ? html`<p>Last error: ${job.lastError}</p>` : ''}
 <form method="post" action="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(job.id)}/${action}" class="actions">
   <input type="hidden" name="_csrf" value="${session.csrf}">
   <input type="hidden" name="seen" value="${job.status}">
+  <input type="hidden" name="seenUpdated" value="${job.updatedAt}">
   <button type="submit"${action === 'drop' ? html` class="danger"` : ''} data-testid="confirm">Yes, ${action} this job</button>
   <a class="button secondary" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(job.id)}">Cancel</a>
 </form>`;

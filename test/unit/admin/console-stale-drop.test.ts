@@ -9,6 +9,7 @@
 import t from 'tap';
 import Fastify from 'fastify';
 import formbody from '@fastify/formbody';
+import { fhirErrorHandler } from '../../../src/fhir/outcome.js';
 import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
 import { deadJob } from '../../support/claimed-job.js';
@@ -21,6 +22,7 @@ for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {
     const { store } = await freshStore(engine, t);
     const app = Fastify();
+    app.setErrorHandler(fhirErrorHandler);
     await app.register(formbody);
     await app.register(outboxAdminRoutes, { prefix: '/admin', store, adminToken: TOKEN });
     await app.register(
@@ -72,6 +74,64 @@ for (const engine of engineCases()) {
         /Not dropped: job J1 is pending now, not dead as the page showed, after outbox.retry by colleague at \d{4}-/,
         'the console says what the job is now and who moved it',
       );
+    });
+
+    await t.test('a dead job retried and dead again meanwhile is not dropped', async (t) => {
+      // the status alone is as the page showed (dead), but the write is not the one confirmed: a
+      // colleague re-sent it and it failed again; it is theirs to look at, not deleted unseen
+      const claim = await deadJob(store, 'J4');
+      const seen = (await store.getJob('J4'))!.updatedAt;
+      const shown = await dropFromView('J4', async () => {
+        const retriedAt = Date.now();
+        await store.requeueJob('J4', { actor: 'colleague', action: 'outbox.retry', subject: 'J4' }, retriedAt);
+        t.equal((await claim())[0]?.id, 'J4');
+        const error = { name: 'UpstreamError', status: 502, issues: [{ code: 'transient', diagnostics: 'down' }] };
+        // ended after the page was shown and after the retry, whatever the clock's grain
+        await store.finishJob('J4', 'w1', { status: 'dead', error }, Math.max(Date.now(), seen + 1, retriedAt + 1));
+      });
+      t.match(await store.getJob('J4'), { status: 'dead', requeues: 1 }, 'the re-sent write is kept');
+      t.equal((await store.findJobsByKey('order|app|J4')).length, 1, 'with its key');
+      t.match(
+        shown.body,
+        /Not dropped: job J4 changed since the page showed it \(it is dead now, after outbox.retry by colleague at \d{4}-[^)]+\); nothing was done/,
+        'the console says the job changed and what moved it',
+      );
+    });
+
+    await t.test('the API refuses a drop or retry of a job changed since shown, naming updatedAt', async (t) => {
+      const claim = await deadJob(store, 'J5');
+      const shownAt = new Date((await store.getJob('J5'))!.updatedAt).toISOString();
+      await store.requeueJob('J5', { actor: 'colleague', action: 'outbox.retry', subject: 'J5' }, Date.now());
+      await claim();
+      const error = { name: 'UpstreamError', status: 502, issues: [{ code: 'transient', diagnostics: 'down' }] };
+      const endedAt = Math.max(Date.now(), Date.parse(shownAt) + 1);
+      await store.finishJob('J5', 'w1', { status: 'dead', error }, endedAt);
+      const auth = { authorization: `Bearer ${TOKEN}` };
+      for (const [method, url] of [
+        ['DELETE', '/admin/outbox/jobs/J5'],
+        ['POST', '/admin/outbox/jobs/J5/retry'],
+      ] as const) {
+        const stale = await app.inject({ method, url: `${url}?status=dead&updatedAt=${shownAt}`, headers: auth });
+        t.equal(stale.statusCode, 409, `${method} from the old view`);
+        t.match(stale.json(), {
+          resourceType: 'OperationOutcome',
+          status: 'dead',
+          updatedAt: new Date(endedAt).toISOString(),
+          issue: [{ code: 'conflict', expression: ['updatedAt'], diagnostics: /job J5 is dead but changed since/ }],
+        });
+        const bad = await app.inject({ method, url: `${url}?updatedAt=yesterday`, headers: auth });
+        t.equal(bad.statusCode, 400, `${method} with no instant`);
+        t.match(bad.json(), { issue: [{ expression: ['updatedAt'], diagnostics: /got 'yesterday'/ }] });
+      }
+      t.match(await store.getJob('J5'), { status: 'dead', requeues: 1, updatedAt: endedAt }, 'nothing was done');
+      const current = new Date(endedAt).toISOString();
+      const dropped = await app.inject({
+        method: 'DELETE',
+        url: `/admin/outbox/jobs/J5?status=dead&updatedAt=${current}`,
+        headers: auth,
+      });
+      t.equal(dropped.statusCode, 200, 'as it is now, it is dropped');
+      t.equal(await store.getJob('J5'), undefined);
     });
 
     await t.test('a job delivered meanwhile keeps its key: a resend is still the same write', async (t) => {
