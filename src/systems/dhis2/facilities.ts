@@ -16,6 +16,7 @@ import {
   type DecodeContext,
 } from './orgunit-codec.js';
 import { OrgUnitLists } from './org-unit-lists.js';
+import { noBodyAnswer } from './page-answer.js';
 import { serverWallTime, serverWallTimeUpTo, wallTimeIn } from './server-time.js';
 
 /**
@@ -89,7 +90,13 @@ export function createOrgUnitReader(client: Dhis2Client): OrgUnitReader {
   return {
     async byId(uid) {
       if (!isUid(uid)) return undefined;
-      return getOrAbsent<Json, UpstreamRequest>(client, { path: `${PATH}/${uid}`, query: { fields: await fields() } });
+      const path = `${PATH}/${uid}`;
+      return getOrAbsent<Json, UpstreamRequest>(
+        client,
+        { path, query: { fields: await fields() } },
+        [404],
+        noBodyAnswer(path),
+      );
     },
     async byCode(code) {
       const page = await client.call<Json>({
@@ -232,10 +239,12 @@ export function createFacilityCapability(
       // one step: look the UID up, then create or update. A create whose answer was lost is found
       // by its UID on the retry and updated instead of being made twice.
       const saved = await journal.run('upsert-org-unit', async () => {
-        const existing = await getOrAbsent<Json, UpstreamRequest>(client, {
-          path: `${PATH}/${uid}`,
-          query: { fields: ':owner' },
-        });
+        const existing = await getOrAbsent<Json, UpstreamRequest>(
+          client,
+          { path: `${PATH}/${uid}`, query: { fields: ':owner' } },
+          [404],
+          noBodyAnswer(`${PATH}/${uid}`),
+        );
         const body = encodeOrgUnit(
           facility,
           {

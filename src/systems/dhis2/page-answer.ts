@@ -20,3 +20,20 @@ export function throwOnPageAnswer(method: string, path: string, res: UpstreamRes
     diagnostics: `GET ${path} answered ${res.status} with ${HTML_PAGE}: asked again later`,
   });
 }
+
+/**
+ * The error for a read of one object answered 2xx without a body (a 204): DHIS2 answers a found
+ * object 200 with it and a missing one 404, so it says nothing about the object; transient, never
+ * "absent" (upstream/lookup.ts getOrAbsent).
+ */
+export const noBodyAnswer =
+  (path: string) =>
+  (status: number): Error =>
+    makeDhis2Error({
+      system: DHIS2,
+      transient: true,
+      status: 502,
+      code: 'transient',
+      upstreamStatus: status,
+      diagnostics: `GET ${path} answered ${status} without a body (not DHIS2's answer about the object): asked again later`,
+    });

@@ -14,6 +14,9 @@ import { RTS_EVENT_SYSTEM } from './rts.js';
 import { trackerPage } from './tracker-report.js';
 import { trackerOrder } from './version.js';
 import { malformedAnswer } from '../../upstream/errors.js';
+import type { UpstreamRequest } from '../../upstream/client.js';
+import { getOrAbsent } from '../../upstream/lookup.js';
+import { noBodyAnswer } from './page-answer.js';
 
 /**
  * The RTS order program's requisition events as orders to read (SupplyRequest search and read),
@@ -232,14 +235,15 @@ export function createRequisitionOrders(deps: RequisitionOrderDeps): OrderCapabi
       const event = eventOfId(id);
       // not an id of ours (another system's hash, a registry id): no DHIS2 call at all
       if (!event) return undefined;
-      const res = await deps.client.send<Json>({
-        method: 'GET',
-        path: `${EVENTS}/${event}`,
-        query: { fields: FIELDS },
-        accept: [404],
-      });
-      if (res.status === 404 || res.body.program !== deps.program().program) return undefined;
-      const [order] = await decode([res.body]);
+      const path = `${EVENTS}/${event}`;
+      const body = await getOrAbsent<Json, UpstreamRequest>(
+        deps.client,
+        { path, query: { fields: FIELDS } },
+        [404],
+        noBodyAnswer(path),
+      );
+      if (!body || body.program !== deps.program().program) return undefined;
+      const [order] = await decode([body]);
       // a line id names a product the event (still) orders
       return order && (id === event || order.lines.some((l) => l.lineId === id)) ? order : undefined;
     },
