@@ -12,7 +12,7 @@ import { MSUPPLY, STORE_CODE_SYSTEM } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { msupplyLedgers } from './stock-ledger.js';
 import { tidy } from './packs.js';
-import { countedNow, finalisedAsThis, lineCountsOf, stocktakeLineId } from './stocktake-counts.js';
+import { finalisedAsThis, lineCountsOf, stocktakeLineId, type LineCount } from './stocktake-counts.js';
 import type { StockLedgerReader } from '../../domain/stock-ledger.js';
 import type { StoreDirectory } from './stores.js';
 
@@ -320,22 +320,21 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       const key = report.identifier ? `${report.identifier.system}|${report.identifier.value}` : journal.idempotencyKey;
       const id = stableUuid(MSUPPLY, 'stocktake', store.id, key);
       const existing = await api.stocktake(store.id, id);
+      // the report's counts, journaled before anything is written: the counts of a line found
+      // there (its insert landed, its answer lost), whatever pack size Open mSupply holds by the retry
+      const journaledCounts = (lines: () => Promise<{ lines: CountLine[] }>) =>
+        journal.run('counts', async () => countsOf(report, await lines()));
       // finalised already (a retry after a lost answer, or by hand): a difference re-planned now
-      // would count twice, so it is compared with the counts journaled before anything was written
+      // would count twice, so it is compared with the counts this write's steps journaled
       if (existing?.status === 'FINALISED') {
-        finalisedAsThis(existing, await journal.run('counts', async () => countsOf(report, await plan(report, true))));
+        const journaled: LineStep[] = [];
+        for (const i of report.lines.keys())
+          journaled.push(await journal.run<LineStep>(`line:${i}`, async () => ({ lineId: stocktakeLineId(id, i) })));
+        finalisedAsThis(existing, await countsSent(journaled, () => journaledCounts(() => plan(report, true))));
         return { system: MSUPPLY, ids: { stocktake: id }, status: 'active' };
       }
-      const planned = await plan(report);
-      const counts = await journal.run('counts', async () => countsOf(report, planned));
-      // the packs the first attempt planned, whatever pack size Open mSupply holds now (stocktake-counts.ts)
-      const p = {
-        ...planned,
-        lines: planned.lines.map((l, i) => ({
-          ...l,
-          counted: countedNow(counts[i], l.stockLine?.totalNumberOfPacks ?? 0),
-        })),
-      };
+      const p = await plan(report);
+      await journaledCounts(async () => p);
       await journal.run('insert-stocktake', async () => {
         const there = async () => ((await api.stocktake(store.id, id)) ? { id } : undefined);
         if (await there()) return { id };
@@ -350,8 +349,9 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
           return { id };
         }, there);
       });
+      const steps: LineStep[] = [];
       for (const [i, line] of p.lines.entries()) {
-        await journal.run(`line:${i}`, async () => {
+        const step = await journal.run<LineStep>(`line:${i}`, async () => {
           const lineId = stocktakeLineId(id, i);
           const current = await api.stocktake(store.id, id);
           if (current?.lines.nodes.some((l) => l.id === lineId)) return { lineId };
@@ -385,12 +385,16 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
                     ...reason,
                   },
             );
-          return writeOrLanded(async () => {
+          // the count sent, in the packs of the pack size it was sent with (a crash between the
+          // 'counts' step and this insert, the pack size changed meanwhile: these packs, not those)
+          return writeOrLanded<LineStep>(async () => {
             await insert();
-            return { lineId };
+            return { lineId, count: countsOf(report, { lines: [line] })[0] };
           }, landed);
         });
+        steps.push(step);
       }
+      const counts = await countsSent(steps, () => journaledCounts(async () => p));
       await journal.run('finalise', async () => {
         const current = await api.stocktake(store.id, id);
         if (current?.status === 'FINALISED') return finalisedAsThis(current, counts);
@@ -425,6 +429,20 @@ const countsOf = (report: StockReport, p: { lines: CountLine[] }) =>
     report,
     p.lines.map((l) => ({ itemCode: l.itemCode, counted: l.counted, before: l.stockLine?.totalNumberOfPacks ?? 0 })),
   );
+
+/** A stocktake line step's journal: the line, with the count it inserted (absent: found there, or journaled before counts were). */
+type LineStep = { lineId: string; count?: LineCount };
+
+/**
+ * The count each line of this write's stocktake holds by this write: the one its line step sent,
+ * else (the line found there, its insert landed with the answer lost, or a step journaled before
+ * counts were kept with it) the report's counts journaled before the stocktake went in.
+ */
+async function countsSent(steps: LineStep[], journaled: () => Promise<LineCount[]>): Promise<LineCount[]> {
+  if (steps.every((s) => s.count)) return steps.map((s) => s.count!);
+  const counts = await journaled();
+  return steps.map((s, i) => s.count ?? counts[i]);
+}
 
 /** The stock moved again while its lines were brought up to date: the outbox tries again later. */
 function stockStillMoving(stocktakeId: string) {

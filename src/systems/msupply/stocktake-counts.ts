@@ -8,9 +8,10 @@ import { tidy } from './packs.js';
 /**
  * What each line of a report's stocktake holds once this write made it, in packs: a count its
  * counted packs, a change its packs over the line's snapshot (the stock the change applied to,
- * whatever it was when the line went in or was brought up to date). Journaled before the
- * stocktake is inserted: packs come from units by a pack size Open mSupply may change between an
- * attempt that landed and its retry, which would otherwise count or compare other packs.
+ * whatever it was when the line went in or was brought up to date). Journaled with the line step
+ * that sent it, and for every line before the stocktake is inserted (a line found there): packs
+ * come from units by a pack size Open mSupply may change between an attempt that landed and its
+ * retry, which would otherwise compare other packs.
  */
 export interface LineCount {
   /** The item's code, to name the line in a conflict. */
@@ -34,10 +35,6 @@ export function lineCountsOf(
       : { itemCode: l.itemCode, counted: l.counted },
   );
 }
-
-/** The packs a line counts now, by the journaled count: a change applies to the batch's packs now. */
-export const countedNow = (count: LineCount, packsNow: number) =>
-  count.change !== undefined ? tidy(packsNow + count.change) : (count.counted ?? 0);
 
 /**
  * A stocktake found FINALISED (a retry after a lost answer, another attempt, or a storekeeper in
