@@ -40,7 +40,7 @@ export function zoneDisplayName(zone: string): string {
  * other is itself. One with a zone or offset is compared as sent, as this sandbox always has.
  */
 export function boundWallTime(v: string, zone: string): string {
-  if (/T.*([zZ]|[+-]\d\d:?\d\d)$/.test(v)) return v;
+  if (zone === 'UTC' || zone === 'Etc/UTC' || /T.*([zZ]|[+-]\d\d:?\d\d)$/.test(v)) return v;
   const asUtc = Date.parse(`${v}Z`);
   if (!Number.isFinite(asUtc)) return v;
   const offsetAt = (at: number) => Date.parse(`${wallTime(new Date(at), zone)}Z`) - at;

@@ -642,10 +642,22 @@ export function registerTrackerRoutes(
     }
     // a bound as the JVM reads it in the server's zone (one the spring change skips moves later)
     const bound = (v: unknown) => boundWallTime(String(v), state.timeZone);
-    if (q.occurredAfter) list = list.filter((e) => e.occurredAt >= bound(q.occurredAfter));
-    if (q.occurredBefore) list = list.filter((e) => e.occurredAt <= bound(q.occurredBefore));
-    if (q.updatedAfter) list = list.filter((e) => e.updatedAt >= bound(q.updatedAfter));
-    if (q.updatedBefore) list = list.filter((e) => e.updatedAt <= bound(q.updatedBefore));
+    if (q.occurredAfter) {
+      const at = bound(q.occurredAfter);
+      list = list.filter((e) => e.occurredAt >= at);
+    }
+    if (q.occurredBefore) {
+      const at = bound(q.occurredBefore);
+      list = list.filter((e) => e.occurredAt <= at);
+    }
+    if (q.updatedAfter) {
+      const at = bound(q.updatedAfter);
+      list = list.filter((e) => e.updatedAt >= at);
+    }
+    if (q.updatedBefore) {
+      const at = bound(q.updatedBefore);
+      list = list.filter((e) => e.updatedAt <= at);
+    }
     if (q.status) list = list.filter((e) => e.status === String(q.status));
     const uids = [
       ...(v41 && q.events !== undefined ? String(q.events).split(',') : []),
