@@ -2,8 +2,8 @@
  * A stocktake found FINALISED is this report done only if it holds this report's counts: a
  * storekeeper who finalised the mediator's stocktake in Open mSupply with other counts (before its
  * finalise step, or before a retry after a lost answer) is a 409 naming the line, never the count
- * reported applied. The counts compared are the ones journaled before anything was written: a pack
- * size changed in Open mSupply between a landed attempt and its retry changes nothing.
+ * reported applied. The counts compared are the ones this write's steps journaled as they sent them:
+ * a pack size changed in Open mSupply between a landed attempt and its retry changes nothing.
  */
 import t from 'tap';
 import type { StockReport } from '../../../../src/domain/index.js';
