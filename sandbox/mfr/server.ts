@@ -112,6 +112,9 @@ async function applyFault(action: FaultAction, request: FastifyRequest, reply: F
     case 'delay':
       await faultDelay(action.ms);
       return;
+    case 'held':
+      await action.released;
+      return;
     case 'hang':
       reply.hijack();
       hung.add(request.raw.socket);

@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
  * with `probability` (default 1), does one thing:
  * - `status`: answer with that status (and `body`, default a Spring error body) without running the handler;
  * - `delay`: wait `ms`, then run the handler normally;
+ * - `held`: wait until `released` settles, then run the handler normally (a test in the same
+ *   process says when: what happens meanwhile is then an order of events, not a race with a timer);
  * - `hang`: never answer (until the sandbox closes) — a client timeout;
  * - `reset`: destroy the TCP connection without an answer;
  * - `expireToken`: expire the caller's bearer token first, so the handler answers 401 invalid_token;
@@ -20,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 export type FaultAction =
   | { type: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { type: 'delay'; ms: number }
+  | { type: 'held'; released: Promise<unknown> }
   | { type: 'hang' }
   | { type: 'reset' }
   | { type: 'expireToken' }

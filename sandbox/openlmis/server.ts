@@ -95,6 +95,9 @@ async function applyFault(
     case 'delay':
       await faultDelay(action.ms);
       return;
+    case 'held':
+      await action.released;
+      return;
     case 'hang':
       reply.hijack();
       hung.add(request.raw.socket);
