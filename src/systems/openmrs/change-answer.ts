@@ -21,3 +21,20 @@ export function checkChangeAnswer(answer: { status: number; body: unknown }, cal
     diagnostics: `${call} answered ${answer.status} ${typeof got === 'string' && got ? 'with another uuid' : "without the object's uuid"} (not OpenMRS's answer): whether OpenMRS applied it is looked up on the retry`,
   });
 }
+
+/**
+ * Checks the answer to a DELETE that retires an OpenMRS object: OpenMRS answers 204 No Content
+ * (MainResourceController's delete). A 2xx carrying JSON, a gateway's page to a stale session,
+ * is none of its answers and says nothing about whether the object was retired: read as done, the
+ * location was reported "retired" while still in use. An unknown outcome instead: the retry reads
+ * the location's state first.
+ */
+export function checkRetireAnswer(answer: { status: number; body: unknown }, call: string): void {
+  if (asRecord(answer.body) === undefined) return;
+  throw unknownWriteOutcome({
+    system: OPENMRS,
+    make: makeOpenMrsError,
+    upstreamStatus: answer.status,
+    diagnostics: `${call} answered ${answer.status} with JSON where OpenMRS answers no content (not OpenMRS's answer): whether OpenMRS applied it is looked up on the retry`,
+  });
+}

@@ -5,7 +5,7 @@ import { facilityMatches } from '../../domain/facility-search.js';
 import type { FacilityCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import { getOrAbsent } from '../../upstream/lookup.js';
 import { REST, type OpenMrsClient, type OpenMrsRequest } from './client.js';
-import { checkChangeAnswer } from './change-answer.js';
+import { checkChangeAnswer, checkRetireAnswer } from './change-answer.js';
 import { OPENMRS, answered } from './errors.js';
 import {
   LOCATION_REP,
@@ -134,11 +134,9 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
     const retire = facility.status !== 'active';
     if (!loc || (loc.retired === true) === retire) return undefined;
     if (retire) {
-      await client.call({
-        method: 'DELETE',
-        path: `${REST}/location/${uuid}`,
-        query: { reason: `${facility.status} in the facility registry` },
-      });
+      const path = `${REST}/location/${uuid}`;
+      const query = { reason: `${facility.status} in the facility registry` };
+      checkRetireAnswer(await client.send({ method: 'DELETE', path, query }), `DELETE ${path}`);
       return 'retired';
     }
     const path = `${REST}/location/${uuid}`;

@@ -88,3 +88,22 @@ t.test('a new registry code answered 200 by a JSON page: held, then written once
   t.same((await c.facilities!.get(uuid))?.identifiers, [{ system: DEFAULT_REGISTRY_CODE_SYSTEM, value: 'SBX-90302' }]);
   t.equal(sb.store.writes['attribute.update'], 1, 'written once');
 });
+
+t.test('a retirement answered 200 by a JSON page: held, then retired once', async (t) => {
+  const { sb, c } = await sandboxConnector(t);
+  const uuid = (await c.facilities!.upsert!(clinic(), memoryJournal())).ids.location;
+  const rule = sb.faults.add({
+    method: 'DELETE',
+    path: `/openmrs/ws/rest/v1/location/${uuid}`,
+    action: { type: 'status', status: 200, body: PAGE },
+  });
+  const journal = memoryJournal();
+  const err = await failure(c.facilities!.upsert!(clinic({ status: 'inactive' }), journal));
+  t.equal(err.transient, true, `held, not reported retired: ${err.message}`);
+  t.match(err.message, /with JSON where OpenMRS answers no content/);
+  t.equal(sb.store.locations.get(uuid)!.retired, false, 'still in use in OpenMRS');
+  sb.faults.remove(rule.id);
+  t.equal((await c.facilities!.upsert!(clinic({ status: 'inactive' }), journal)).status, 'retired');
+  t.equal(sb.store.locations.get(uuid)!.retired, true);
+  t.equal(sb.store.writes['location.retire'], 1, 'retired once');
+});
