@@ -72,8 +72,8 @@ export class SlotTakenMeanwhile extends UpstreamError {
 }
 
 /**
- * The attempt ran past attemptTimeoutMs. `system`: the system its latest request went to, where
- * known (the one it was most likely waiting on). A delivery that asks another system on the way
+ * The attempt ran past attemptTimeoutMs. `system`: the system it was waiting on, where known (a
+ * request to it unanswered: outbox.ts LazyAbort.waitedOn). A delivery that asks another system on the way
  * (a facility's parent) and hangs there is that system not answering: the last-attempt hold asks
  * THAT system's readiness (last-attempt-hold.ts), and the job's own breaker does not count it
  * (failures.ts ofAnotherSystem). Without it the timeout was the job's own system's, whose check

@@ -146,15 +146,39 @@ class LazyAbort implements AttemptScope {
   private reason?: unknown;
   /** The systems the attempt sent a request (its breaker decides only on an attempt that called it). */
   readonly systemsCalled = new Set<string>();
-  /** The system of its latest request: the one a timed-out attempt names (AttemptTimeoutError). */
-  lastCalled?: string;
+  /** The systems of its requests still waiting for an answer, oldest first (one entry a request). */
+  private readonly waiting: string[] = [];
 
-  /** `writesAfter`: the accept's sync, when it was not on disk as the attempt began (accept-on-disk.ts). */
-  constructor(readonly writesAfter?: Promise<void>) {}
+  /**
+   * `system`: the job's own. `writesAfter`: the accept's sync, when it was not on disk as the
+   * attempt began (accept-on-disk.ts).
+   */
+  constructor(
+    private readonly system: string,
+    readonly writesAfter?: Promise<void>,
+  ) {}
 
   calling(system: string): void {
     this.systemsCalled.add(system);
-    this.lastCalled = system;
+    this.waiting.push(system);
+  }
+
+  ended(system: string): void {
+    const i = this.waiting.indexOf(system);
+    if (i >= 0) this.waiting.splice(i, 1);
+  }
+
+  /**
+   * The system a timed-out attempt was waiting on (AttemptTimeoutError): its own while a request
+   * to it is unanswered, else the other system asked longest ago and still unanswered, else none
+   * (the own-system rule). Not merely the latest asked: a facility's parent is asked of every
+   * other system at once (routing/facility-parent.ts), and the last to be asked may have answered
+   * while the first hangs; a request of another system made beside the own one's hanging write
+   * would otherwise take the own system's outage for the other's (its breaker not counting it, its
+   * write dead-lettered while the other answers its check).
+   */
+  waitedOn(): string | undefined {
+    return this.waiting.includes(this.system) ? this.system : this.waiting[0];
   }
 
   get abandonedBy(): unknown {
@@ -179,7 +203,7 @@ class LazyAbort implements AttemptScope {
 function runWithTimeout<T>(fn: (abort: LazyAbort) => Promise<T>, ms: number, ac: LazyAbort): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
-      const err = new AttemptTimeoutError(ms, ac.lastCalled);
+      const err = new AttemptTimeoutError(ms, ac.waitedOn());
       ac.abort(err);
       reject(err);
     }, ms);
@@ -723,7 +747,7 @@ export class Outbox {
     const timeoutMs = attemptBudgetMs(job, this.options, startedAt);
     const awaitJob = (id: string, ms: number) => this.awaitJob(slot, job.system, id, ms, startedAt + timeoutMs);
     const journal = new StoreStepJournal(this.store, job, fresh, { at: startedAt + timeoutMs, timeoutMs });
-    const scope = new LazyAbort(writesAfter);
+    const scope = new LazyAbort(job.system, writesAfter);
     let result;
     try {
       result = await breaker.run(

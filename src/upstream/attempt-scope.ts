@@ -16,6 +16,8 @@ export interface AttemptScope {
   readonly signal?: AbortSignal;
   /** Told of each request the attempt sends a system (noteUpstreamCall). */
   calling?(system: string): void;
+  /** Told when such a request has its answer or its failure (noteUpstreamCall's end). */
+  ended?(system: string): void;
   /**
    * Settles once the attempt's write is durably accepted (its outbox record on disk); until then
    * its reads go out but no write does (writesMayGo). Rejects if that record failed to reach disk.
@@ -55,10 +57,14 @@ export function writesMayGo(): Promise<void> | undefined {
  * system nothing (a facility waiting for its parent, a check of ours that refused the write) says
  * nothing about that system's health, so its circuit breaker must not decide on it
  * (outbox/breakers.ts). A shared load's requests count for the attempt that started it
- * (outsideAttempt), not for those that join it.
+ * (outsideAttempt), not for those that join it. Call what it returns once the request has its
+ * answer or its failure.
  */
-export function noteUpstreamCall(system: string): void {
-  storage.getStore()?.calling?.(system);
+export function noteUpstreamCall(system: string): () => void {
+  const scope = storage.getStore();
+  scope?.calling?.(system);
+  // its end: a timed-out attempt names a system it is still waiting on, not one that answered
+  return () => scope?.ended?.(system);
 }
 
 /**
@@ -83,7 +89,11 @@ export function attemptReadSignal(): AbortSignal | undefined {
 export function outsideAttempt<T>(fn: () => T): T {
   const starter = storage.getStore();
   if (!starter?.calling) return storage.exit(fn);
-  const shared: AttemptScope = { abandonedBy: undefined, calling: (system) => starter.calling?.(system) };
+  const shared: AttemptScope = {
+    abandonedBy: undefined,
+    calling: (system) => starter.calling?.(system),
+    ended: (system) => starter.ended?.(system),
+  };
   return storage.run(shared, fn);
 }
 

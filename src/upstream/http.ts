@@ -174,7 +174,7 @@ function askedKey(method: string, target: URL, body?: string): () => string {
 }
 
 export async function exchange(dispatcher: Dispatcher, req: RawRequest): Promise<RawResponse> {
-  noteUpstreamCall(req.system);
+  const ended = noteUpstreamCall(req.system);
   const target = targetUrl(req.baseUrl, req.path, req.query);
   const url = target.toString();
   const startedAt = new Date();
@@ -236,5 +236,6 @@ export async function exchange(dispatcher: Dispatcher, req: RawRequest): Promise
     throw decoded;
   } finally {
     deadline.end();
+    ended();
   }
 }
