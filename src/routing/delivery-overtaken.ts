@@ -16,9 +16,10 @@ import type { WriteResult } from './ports.js';
  * delivery it had completed, which its connector refuses (409), as before. Two jobs stamped in one
  * millisecond are not told apart, so they are left to the connector too: a refusal, never a write.
  *
- * Delivered: the completion's job done; or, once the draft's own write was refused 409 (`refused`),
- * in flight too: the two were sent at the same time, and the refusal says the system holds the
- * delivery completed already, while the completion's job has not yet recorded its end.
+ * Delivered: the completion's job done; or, once the draft's own write was refused 409 as its
+ * record completed already (`refused`: a CompletedUpstreamError), in flight too: the two were sent
+ * at the same time, and the system holds the delivery completed, while the completion's job has
+ * not yet recorded its end. A refusal for another reason stands: the completion may yet fail.
  */
 export const SUPERSEDED = 'superseded';
 

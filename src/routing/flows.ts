@@ -109,7 +109,8 @@ export interface FlowSpec<T> {
    * A job made moot by a later write of the same record delivered before it (a queued draft whose
    * delivery was completed meanwhile, delivery-overtaken.ts): the result it ends done with, nothing
    * written; undefined: written as usual. Asked before the write, and again when the write is
-   * refused 409 (`refused`: the later write may have landed while this one was on its way).
+   * refused 409 (`refused`: refused as its record completed already, CompletedUpstreamError; the
+   * later write may have landed while this one was on its way).
    * `writtenTo`: once refused, the writes to the upstream record the refusal named (a later write
    * of the same record under another key).
    */

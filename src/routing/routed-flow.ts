@@ -827,9 +827,11 @@ export class RoutedFlow<T> implements FlowService<T> {
     try {
       return await this.writeOf(job, write, awaitJob);
     } catch (err) {
-      // refused, perhaps because the later write landed while this one was on its way
+      // refused, perhaps because the later write landed while this one was on its way; a later
+      // write still in flight counts only when the refusal says the record is completed already
       if (!(err instanceof ConflictError)) throw err;
-      const now = await overtaken(job, jobsUnder, true, () => this.jobsWrittenTo(job.system, err));
+      const completed = err instanceof CompletedUpstreamError;
+      const now = await overtaken(job, jobsUnder, completed, () => this.jobsWrittenTo(job.system, err));
       if (now) return now;
       throw err;
     }

@@ -1,4 +1,4 @@
-import { ConflictError } from '../../domain/errors.js';
+import { CompletedUpstreamError, ConflictError } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
 import { deliveryLineId } from '../../domain/line-ids.js';
 import type { Delivery, Identifier, ProductRef } from '../../domain/index.js';
@@ -154,15 +154,16 @@ export function ownEventsLeft(delivery: Delivery, codes: string[], held: HeldEve
  * of as COMPLETED: written, it would reopen a delivery received (RTS no longer takes it as
  * received, its quantities changed), which a completed write may not even change the date of
  * (receiptChange). A 409 naming them, nothing written, as OpenLMIS refuses a draft of a confirmed
- * proof of delivery. A draft of an open consignment is written as before.
+ * proof of delivery (CompletedUpstreamError: a queued draft its completion overtook is told
+ * superseded, routing/delivery-overtaken.ts). A draft of an open consignment is written as before.
  */
 export function reopening(delivery: Delivery, events: Json[]): ConflictError | undefined {
   if (delivery.status === 'completed') return undefined;
   const completed = events.filter((e) => e.status === 'COMPLETED').map((e) => String(e.event));
   if (!completed.length) return undefined;
-  return new ConflictError(
+  return new CompletedUpstreamError(
     `consignment ${delivery.identifier.value} is completed in DHIS2 (events ${completed.join(', ')}); a delivery received cannot be saved in progress again, which would reopen it, so nothing was written. Read the consignment as DHIS2 holds it`,
-    409,
+    completed[0],
     ['Delivery.status'],
   );
 }
