@@ -7,7 +7,7 @@ import type { ReadinessCheck } from '../../platform/health.js';
 import type { CallStats } from '../call-stats.js';
 import type { FacilityDirectory } from '../facility-directory.js';
 import type { SettingInForce } from '../settings-view.js';
-import { adminApi, DatabaseAwayAnswer, problemOf, type AdminApi, type ApiAnswer } from './api.js';
+import { adminApi, DatabaseAwayAnswer, problemOf, type AdminApi } from './api.js';
 import { CONSOLE_CSS, CONSOLE_JS } from './assets.js';
 import { count, html, query, type Html } from './html.js';
 import { loginPage, page, type View } from './layout.js';
@@ -40,6 +40,7 @@ import { systemRows } from './system-rows.js';
 import { sendPage as send } from './send-page.js';
 import { systemsBody } from './systems-page.js';
 import { shownId } from './shown-id.js';
+import { sentTwice } from './sent-twice.js';
 
 export interface OperatorConsoleOptions {
   /** The admin token now (read per request: a rotated token ends every session opened with the old one). */
@@ -81,33 +82,6 @@ const failedRequest = (request: FastifyRequest): FailedRequest => ({
   body: request.body,
   from: formPage(request),
 });
-
-/** The state each review action leaves a record in. */
-const STATE_AFTER: Record<string, string> = {
-  accept: 'manual-match',
-  reject: 'review',
-  'no-match': 'no-match',
-  flag: 'flagged',
-  break: 'match-broken',
-  ignore: 'ignored',
-};
-
-/**
- * A decision refused as stale (409) because the record's latest change is this person's own
- * decision: the same form sent twice, not a colleague's change. Either it is their last decision
- * in this session, or the record is now as this action leaves it, by them: a double click sends
- * both forms before the first is answered, so the second read the session before the first's
- * decision was in it, and was shown "Not decided" for a decision that was made.
- */
-function sentTwice(session: Session, system: string, systemId: string, op: string, answer: ApiAnswer): boolean {
-  const last = session.undo.at(-1);
-  const problem = problemOf(answer);
-  if (answer.status !== 409 || !problem.includes(`, by ${session.user} at `)) return false;
-  const lastOfSession = last?.system === system && last.systemId === systemId;
-  return (
-    lastOfSession || problem.includes(`changed since it was shown: now '${STATE_AFTER[op]}', by ${session.user} at `)
-  );
-}
 
 const str = (v: unknown) => (typeof v === 'string' ? v.trim() : '');
 
@@ -385,7 +359,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
         kind: 'ok',
         text: `${op === 'no-match' ? 'No match' : op[0].toUpperCase() + op.slice(1)}: ${systemId}${row.registryId ? ` → ${row.registryId}` : ''} (now ${row.state}). Press u to undo.`,
       };
-    } else if (sentTwice(session, filters.system, systemId, op, answer)) {
+    } else if (await sentTwice(api(session), session, { system: filters.system, systemId, op, payload }, answer)) {
       // a double click: the first send decided, the second met its own decision; on to the next record
       session.flash = {
         kind: 'ok',

@@ -178,6 +178,29 @@ for (const engine of engineCases()) {
       t.equal((await store.getCrosswalk('emr', 'L6'))?.state, 'review', 'and it can be undone');
     });
 
+    await t.test('another tab\'s other choice on the same record is "Not decided", not "Sent twice"', async (t) => {
+      // both tabs show L4 as it is; one accepts R4, then the other, still showing it, accepts R5
+      // or flags it: the record is not what that form asked for, though decided by the same name
+      const cookie = await signIn('Eve Reviewer');
+      const first = await decideForm(cookie, 'L4', 'accept');
+      first.fields.set('registryId', 'R4');
+      const other = await decideForm(cookie, 'L4', 'accept');
+      other.fields.set('registryId', 'R5');
+      const flagged = await decideForm(cookie, 'L4', 'flag');
+      flagged.fields.set('comment', 'check the county');
+      t.equal((await post(first.url, cookie, first.fields)).headers.location, '/admin/ui/review?system=emr');
+      for (const form of [other, flagged]) {
+        const answer = await post(form.url, cookie, form.fields);
+        t.equal(answer.headers.location, '/admin/ui/review?system=emr&at=L4', 'back to the record as it is');
+        const shown = await get('/admin/ui/systems', cookie);
+        t.match(shown.body, /Not decided \(409\): emr\/L4 changed since it was shown: now &#39;manual-match&#39;/);
+        t.notMatch(shown.body, /Sent twice/);
+      }
+      t.match(await store.getCrosswalk('emr', 'L4'), { state: 'manual-match', registryId: 'R4' });
+      await undoOnce(cookie);
+      t.equal((await store.getCrosswalk('emr', 'L4'))?.state, 'review');
+    });
+
     await t.test('a decision still running when another tab signs out does not sign back in', async (t) => {
       const cookie = await signIn('Bea Reviewer');
       const form = await decideForm(cookie, 'L4', 'flag');
