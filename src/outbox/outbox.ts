@@ -979,8 +979,8 @@ export class Outbox {
    * readiness check. Instances' breakers count apart, and a restarted one starts closed: attempts
    * an open breaker would have held may have been charged, and an outage must dead-letter nothing
    * however many instances charge it; no breaker holds one failing on another system at all.
-   * Without a check (the CLI's one process, whose breaker holds a down system's writes),
-   * dead-lettered as before.
+   * Without a check (an outbox made without systemAnswers: the server and a CLI command's both
+   * have one, systems/system-answers.ts), dead-lettered as before.
    */
   private async heldAtLastAttempt(job: OutboxJob, err: unknown): Promise<boolean> {
     if (!this.systemAnswers) return false;
