@@ -1,25 +1,17 @@
 import { getOrAbsent as getOrAbsentFrom } from '../../upstream/lookup.js';
-import { LMIS, makeLmisError } from './errors.js';
 import type { LmisClient, LmisRequest } from './types.js';
 
 /**
- * upstream/lookup.ts's getOrAbsent typed for the OpenLMIS client. A GET by id answered 2xx without
- * a body (a 204): OpenLMIS answers a found DTO 200 with it and a missing one 404, so it is no
- * answer about the object, held as an outage (transient), never read as "absent".
+ * upstream/lookup.ts's getOrAbsent typed for the OpenLMIS client. Every DTO read by id carries its
+ * `id`: a GET answered 2xx without it, a 204 or a gateway's JSON page ({"message": …}), is no
+ * answer about the object (OpenLMIS answers a found DTO 200 with it, a missing one 404), so it is
+ * read again and held as an outage (unreadable-answer.ts: transient), never "absent": taken as
+ * absent, a registry update of a facility found by code POSTed a second one, refused for good.
  */
 export function getOrAbsent<T>(
   client: LmisClient,
   req: Omit<LmisRequest, 'method' | 'accept'>,
   absentOn: number[] = [404],
 ): Promise<T | undefined> {
-  return getOrAbsentFrom<T, LmisRequest>(client, req, absentOn, (status) =>
-    makeLmisError({
-      system: LMIS,
-      transient: true,
-      status: 502,
-      code: 'transient',
-      upstreamStatus: status,
-      diagnostics: `GET ${req.path} answered ${status} without a body (not OpenLMIS's answer about the object): asked again later`,
-    }),
-  );
+  return getOrAbsentFrom<T, LmisRequest>(client, { ...req, carries: req.carries ?? ['id'] }, absentOn);
 }

@@ -27,7 +27,8 @@ function lacking(body: unknown, carries: string[]): string[] {
 
 /** What is wrong with the answer, or undefined when it reads as JSON (or as nothing, if allowed). */
 function defect(res: AnswerSeen, bodyDue: boolean, carries: string[]): string | undefined {
-  const shape = shapeDefect(res, bodyDue);
+  // a body missing where fields are due is told as that, not as JSON without them
+  const shape = shapeDefect(res, bodyDue || carries.length > 0);
   if (shape || !carries.length) return shape;
   const missing = lacking(res.body, carries);
   return missing.length ? `JSON without ${missing.map((f) => `'${f}'`).join(' or ')}` : undefined;

@@ -30,7 +30,7 @@ t.test('a facility read answered 204: held as an outage, not "no such facility"'
   const rule = h.sb.faults.add({ method: 'GET', path: `/api/facilities/${id}`, action: NO_CONTENT });
   const err = await failure(cap.get(id));
   t.ok(isTransient(err), `not absent: ${err.message}`);
-  t.match(err.message, /answered 204 without a body/);
+  t.match(err.message, /answered 204 with an empty body/);
   h.sb.faults.remove(rule.id);
   t.equal((await cap.get(id))?.id, id, 'read once OpenLMIS answers');
 });
@@ -56,4 +56,25 @@ t.test('a facility found by code, then answered 204: the update is held, no seco
   t.equal(done.status, 'updated');
   t.equal(h.sb.state.counts().facilities, before);
   t.equal(h.sb.state.store.facility(id)?.name, 'Mberewa Health Centre (renamed)');
+});
+
+t.test("a facility found by code, then answered by a gateway's JSON page: held, no second facility", async (t) => {
+  const { h, cap } = await setup(t);
+  const id = h.seed.facilities['LK-HC-101'];
+  const current = (await cap.get(id))!;
+  const renamed: Facility = { ...current, id: undefined, name: 'Mberewa Health Centre (renamed)' };
+  const before = h.sb.state.counts().facilities;
+  const rule = h.sb.faults.add({
+    method: 'GET',
+    path: `/api/facilities/${id}`,
+    action: { type: 'status', status: 200, body: { message: 'Service under maintenance' } },
+  });
+  const err = await failure(cap.upsert!(renamed, amnesiacJournal()));
+  t.ok(isTransient(err), `held, not refused or created: ${err.message}`);
+  t.match(err.message, /JSON without 'id'/);
+  t.notMatch(err.message, /maintenance/, 'the page is not quoted');
+  t.equal(h.sb.state.counts().facilities, before, 'no second facility');
+  h.sb.faults.remove(rule.id);
+  t.equal((await cap.upsert!(renamed, amnesiacJournal())).status, 'updated');
+  t.equal(h.sb.state.counts().facilities, before);
 });
