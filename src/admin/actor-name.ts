@@ -55,21 +55,35 @@ const INVISIBLE: Record<string, string> = {
   '\u200D': 'zero width joiner',
   '\u2060': 'word joiner',
   '\uFEFF': 'zero width no-break space',
+  '\u00AD': 'soft hyphen',
+  // as invisible, though a mark and letters (not \p{Cf}): the console's name pattern took them
+  '\u034F': 'combining grapheme joiner',
+  '\u115F': 'Hangul filler',
+  '\u1160': 'Hangul filler',
+  '\u3164': 'Hangul filler',
+  '\uFFA0': 'Hangul filler',
 };
+/**
+ * Every other format character (\p{Cf}: U+180E, the invisible operators U+2061-U+2064, tag
+ * characters, interlinear annotation marks) shows nothing either; only the direction marks an
+ * Arabic or Hebrew name may carry (LRM, RLM, ALM) stay.
+ */
+const FORMAT = /^(?![\u200E\u200F\u061C])\p{Cf}$/u;
+const invisibleName = (c: string) => INVISIBLE[c] ?? (FORMAT.test(c) ? 'invisible formatting character' : undefined);
 const JOINERS = new Set(['\u200C', '\u200D']);
 /** A letter or mark a joiner may shape: not of a script written without joiners. */
 const JOINABLE = /^(?![\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}])[\p{L}\p{M}]$/u;
 
-function invisibleAt(name: string): { code: string; name: string; at: number } | undefined {
+export function invisibleAt(name: string): { code: string; name: string; at: number } | undefined {
   const chars = [...name];
   const joinable = (c: string | undefined) => c !== undefined && JOINABLE.test(c);
   const at = chars.findIndex(
-    (c, i) => c in INVISIBLE && !(JOINERS.has(c) && joinable(chars[i - 1]) && joinable(chars[i + 1])),
+    (c, i) => invisibleName(c) !== undefined && !(JOINERS.has(c) && joinable(chars[i - 1]) && joinable(chars[i + 1])),
   );
   if (at < 0) return undefined;
   const c = chars[at];
   const code = `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
-  return { code, name: INVISIBLE[c], at: at + 1 };
+  return { code, name: invisibleName(c) as string, at: at + 1 };
 }
 
 /** Whether two names are one person's, however each was composed (names stored before NFC). */

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsoleSessionRow, Store } from '../../store/types.js';
+import { invisibleAt } from '../actor-name.js';
 
 /**
  * Sign-in for the console. A person signs in with their name and the admin token (the same
@@ -144,6 +145,9 @@ export function userNameProblem(name: string): string | undefined {
   if (name === 'auto') return '"auto" is reserved for the matcher';
   if (!/^(?!\p{M})[\p{L}\p{M}\p{N} ._@'\u2019-]+$/u.test(name))
     return "the name may hold letters, digits, spaces and . _ @ - ' only";
+  // a Hangul filler is a letter and a grapheme joiner a mark, yet both show nothing (actor-name.ts)
+  const hidden = invisibleAt(name);
+  if (hidden) return `the name holds an invisible character (${hidden.code}, ${hidden.name}) at character ${hidden.at}`;
   return undefined;
 }
 

@@ -174,6 +174,21 @@ for (const engine of engineCases()) {
           true,
           /\(U\+FEFF, zero width no-break space\) at character 3/,
         ],
+        // found by review RG: the other characters that show nothing passed
+        ['a soft hyphen in X-Actor', 'bo\u00ADb', true, /\(U\+00AD, soft hyphen\) at character 3/],
+        ['a Hangul filler in the body', 'ann\u3164', false, /\(U\+3164, Hangul filler\) at character 4/],
+        [
+          'a tag character in X-Actor',
+          'bob\u{E0041}',
+          true,
+          /\(U\+E0041, invisible formatting character\) at character 4/,
+        ],
+        [
+          'an invisible separator in the body',
+          'a\u2063nn',
+          false,
+          /\(U\+2063, invisible formatting character\) at character 2/,
+        ],
       ] as const) {
         const r = header
           ? await send('POST', '/admin/reconcile/emr/L4/flag', { 'x-actor': utf8Bytes(actor) }, { comment: 'check' })

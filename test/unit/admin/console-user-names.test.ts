@@ -79,5 +79,24 @@ for (const engine of engineCases()) {
         t.equal(login.statusCode, 400, JSON.stringify(user));
       }
     });
+
+    // found by review RG: a Hangul filler is a letter and a grapheme joiner a mark to the name
+    // pattern, so "ann<U+3164>" signed in as another person than "ann", and then every decision
+    // it made was refused by the admin API, which names them invisible
+    await t.test('a name with an invisible letter or mark is refused, naming it', async (t) => {
+      for (const [user, diagnostics] of [
+        ['ann\u3164', /invisible character \(U\+3164, Hangul filler\) at character 4/],
+        ['a\u034Fnn', /invisible character \(U\+034F, combining grapheme joiner\) at character 2/],
+      ] as const) {
+        const login = await app.inject({
+          method: 'POST',
+          url: '/admin/ui/login',
+          headers: form,
+          payload: new URLSearchParams({ user, token: TOKEN }).toString(),
+        });
+        t.equal(login.statusCode, 400, JSON.stringify(user));
+        t.match(login.body, diagnostics);
+      }
+    });
   });
 }
