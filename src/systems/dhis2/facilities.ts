@@ -16,7 +16,7 @@ import {
   type DecodeContext,
 } from './orgunit-codec.js';
 import { OrgUnitLists } from './org-unit-lists.js';
-import { noBodyAnswer } from './page-answer.js';
+import { noBodyAnswer, withIdAnswer } from './page-answer.js';
 import { serverWallTime, serverWallTimeUpTo, wallTimeIn } from './server-time.js';
 
 /**
@@ -93,7 +93,7 @@ export function createOrgUnitReader(client: Dhis2Client): OrgUnitReader {
       const path = `${PATH}/${uid}`;
       return getOrAbsent<Json, UpstreamRequest>(
         client,
-        { path, query: { fields: await fields() } },
+        { path, query: { fields: await fields() }, decodeAnswer: withIdAnswer(path, uid) },
         [404],
         noBodyAnswer(path),
       );
@@ -241,7 +241,7 @@ export function createFacilityCapability(
       const saved = await journal.run('upsert-org-unit', async () => {
         const existing = await getOrAbsent<Json, UpstreamRequest>(
           client,
-          { path: `${PATH}/${uid}`, query: { fields: ':owner' } },
+          { path: `${PATH}/${uid}`, query: { fields: ':owner' }, decodeAnswer: withIdAnswer(`${PATH}/${uid}`, uid) },
           [404],
           noBodyAnswer(`${PATH}/${uid}`),
         );

@@ -93,3 +93,25 @@ t.test('a requisition event read answered 204: held, not a crash, then read', as
   h.sandbox.faults.remove(rule.id);
   t.equal((await orders.get('ReqSent0001'))?.id, 'ReqSent0001');
 });
+
+t.test("an org unit update whose look-up is answered by a gateway's JSON page: held, then one update", async (t) => {
+  const { h, caps } = await rig(t);
+  const uid = h.sandbox.state.summary().orgUnits['LK-HC-102'];
+  const renamed = { ...(await caps.get(uid))!, name: 'Kasito Health Centre II' };
+  const rule = h.sandbox.faults.add({
+    method: 'GET',
+    path: `/api/organisationUnits/${uid}`,
+    action: { type: 'status', status: 200, body: { message: 'Service under maintenance' } },
+  });
+  const read = await failure(caps.get(uid));
+  t.ok(isTransient(read), `a read held, not the page as a facility: ${read.message}`);
+  const err = await failure(caps.upsert!(renamed, amnesiacJournal()));
+  t.ok(isTransient(err), `held: ${err.message}`);
+  t.match(err.message, /without the id asked/);
+  t.notMatch(err.message, /maintenance/, 'the page is not quoted');
+  t.equal(h.sandbox.state.count('PUT', `/api/organisationUnits/${uid}`), 0, 'nothing written over');
+  h.sandbox.faults.remove(rule.id);
+  t.equal((await caps.upsert!(renamed, amnesiacJournal())).status, 'updated');
+  t.equal(h.sandbox.state.count('PUT', `/api/organisationUnits/${uid}`), 1);
+  t.equal((await caps.get(uid))?.name, 'Kasito Health Centre II');
+});
