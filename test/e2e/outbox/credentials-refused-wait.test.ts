@@ -59,7 +59,12 @@ for (const engine of engineCases()) {
       });
       t.equal(waiting.status, 'pending', 'waiting, not rejected');
       t.equal(waiting.attempts, 1, 'the refused login charged nothing (one attempt: the 503)');
-      t.ok(waiting.nextAttemptAt - Date.now() > 30_000, 'tried again after the login hold, not at once');
+      // against the store's own stamps, not this process's clock: the hold is a minute
+      const [lastAttempt] = (await rig.mediator.store.listJobAttempts(job.id)).slice(-1);
+      t.ok(
+        waiting.nextAttemptAt - lastAttempt.endedAt > 30_000,
+        `tried again after the login hold, not at once (${waiting.nextAttemptAt - lastAttempt.endedAt} ms after its last attempt)`,
+      );
       t.equal(requisitionsAt(rig, 'LK-HC-101').length, before, 'nothing sent meanwhile');
 
       // the settings are fixed (here: OpenLMIS takes the login again); the next try delivers it
