@@ -201,6 +201,13 @@ ${actionable ? html`<p><a class="button" href="${UI_PREFIX}/outbox/jobs/${encode
 <p><a href="${UI_PREFIX}/outbox">Back to the outbox</a></p>`;
 }
 
+/**
+ * A dead or rejected job changes only by an operator's hand: shown so, its updatedAt names it
+ * exactly (one retried and dead again since is not it). A pending one's moves with every attempt
+ * and wait, so the confirmation guards it by its status alone, or it could never be acted on.
+ */
+const settled = (status: string) => status === 'dead' || status === 'rejected';
+
 export function confirmBody(job: JobView, action: 'retry' | 'drop', session: Session): Html {
   const what =
     action === 'retry'
@@ -213,7 +220,7 @@ ${job.lastError ? html`<p>Last error: ${job.lastError}</p>` : ''}
 <form method="post" action="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(job.id)}/${action}" class="actions">
   <input type="hidden" name="_csrf" value="${session.csrf}">
   <input type="hidden" name="seen" value="${job.status}">
-  <input type="hidden" name="seenUpdated" value="${job.updatedAt}">
+  ${settled(job.status) ? html`<input type="hidden" name="seenUpdated" value="${job.updatedAt}">` : ''}
   <button type="submit"${action === 'drop' ? html` class="danger"` : ''} data-testid="confirm">Yes, ${action} this job</button>
   <a class="button secondary" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(job.id)}">Cancel</a>
 </form>`;

@@ -12,7 +12,7 @@ import formbody from '@fastify/formbody';
 import { fhirErrorHandler } from '../../../src/fhir/outcome.js';
 import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
 import { operatorConsole } from '../../../src/admin/ui/index.js';
-import { deadJob } from '../../support/claimed-job.js';
+import { claimedJob, deadJob } from '../../support/claimed-job.js';
 import { consoleOptions } from '../../support/console-options.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
@@ -40,14 +40,14 @@ for (const engine of engineCases()) {
     });
     const cookie = String(login.headers['set-cookie']).split(';')[0];
     /** Opens the drop confirmation (the view), then lets `meanwhile` happen, then confirms. */
-    const dropFromView = async (id: string, meanwhile: () => Promise<unknown>) => {
+    const dropFromView = async (id: string, meanwhile: () => Promise<unknown>, shownAs = 'dead') => {
       const confirm = await app.inject({
         method: 'GET',
         url: `/admin/ui/outbox/jobs/${id}/confirm?action=drop`,
         headers: { cookie },
       });
       t.equal(confirm.statusCode, 200);
-      t.match(confirm.body, /state dead/, 'the operator sees a dead job');
+      t.match(confirm.body, new RegExp(`state ${shownAs}`), `the operator sees a ${shownAs} job`);
       const form = /<form method="post" action="([^"]+\/drop[^"]*)"[^>]*>([\s\S]*?)<\/form>/.exec(confirm.body)!;
       const fields = new URLSearchParams();
       for (const m of form[2].matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields.set(m[1], m[2]);
@@ -96,6 +96,23 @@ for (const engine of engineCases()) {
         /Not dropped: job J4 changed since the page showed it \(it is dead now, after outbox.retry by colleague at \d{4}-[^)]+\); nothing was done/,
         'the console says the job changed and what moved it',
       );
+    });
+
+    await t.test('a waiting job attempted again meanwhile is still dropped as shown', async (t) => {
+      // its updatedAt moves with every attempt and wait: guarded by it, it could never be dropped
+      const claim = await claimedJob(store, 'J6');
+      await store.rescheduleJob('J6', 'w1', Date.now(), 'down', false, Date.now());
+      const shown = await dropFromView(
+        'J6',
+        async () => {
+          t.equal((await claim())[0]?.id, 'J6');
+          const seen = (await store.getJob('J6'))!.updatedAt;
+          await store.rescheduleJob('J6', 'w1', Date.now(), 'down again', false, Math.max(Date.now(), seen + 1));
+        },
+        'pending',
+      );
+      t.equal(await store.getJob('J6'), undefined, 'the write the operator chose to drop is gone');
+      t.match(shown.body, /Job J6 dropped/);
     });
 
     await t.test('the API refuses a drop or retry of a job changed since shown, naming updatedAt', async (t) => {
