@@ -324,7 +324,9 @@ for (const engine of engineCases()) {
     );
 
     t.test('a result the store cannot record fails the job once instead of after every lease', async (t) => {
-      const f = await outboxFixture(t, engine, { options: { leaseMs: 300, attemptTimeoutMs: 200 } });
+      // a lease short enough to lapse within the wait below, an attempt long enough for a loaded CI
+      // machine's accept (a slower accept than 200 ms queued the write instead: 1 run in 7 under load)
+      const f = await outboxFixture(t, engine, { options: { leaseMs: 1_500, attemptTimeoutMs: 1_000 } });
       let calls = 0;
       f.outbox.register('unstorable', 'faulty', async () => {
         calls += 1;
@@ -339,7 +341,7 @@ for (const engine of engineCases()) {
       t.match(first, { kind: 'rejected', error: { status: 500, issues: [{ diagnostics: /\(TypeError\)/ }] } });
       t.match(await f.store.getJob(first.jobId), { status: 'dead', attempts: 1 });
       f.outbox.startWorker();
-      await new Promise((r) => setTimeout(r, 800));
+      await new Promise((r) => setTimeout(r, 2_000)); // past the lease and a poll
       t.equal(calls, 1, 'not re-run when the lease would have ended');
     });
 
