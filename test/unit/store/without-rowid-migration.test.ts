@@ -44,6 +44,8 @@ async function oldDatabase(engine: EngineCase, databaseUrl: string): Promise<voi
   await alterJobs(engine, databaseUrl, 'ADD COLUMN order_key TEXT');
   // and, on SQLite, its payload id (v43)
   if (engine.name === 'sqlite') await alterJobs(engine, databaseUrl, 'ADD COLUMN resource_id');
+  // and its lease holder's attempt end (v61)
+  await alterJobs(engine, databaseUrl, 'ADD COLUMN attempt_ends_at BIGINT');
   await old.recordWrites(
     [job('job-1', 'ORD-1', { orderNumber: 'ORD-1', lines: [1, 2] })],
     [{ flow: 'orders', fhirId: 'sr-1', system: 'openlmis', jobId: 'job-1' }],
@@ -67,6 +69,7 @@ async function oldDatabase(engine: EngineCase, databaseUrl: string): Promise<voi
   await old.close();
   await alterJobs(engine, databaseUrl, 'DROP COLUMN order_key');
   if (engine.name === 'sqlite') await alterJobs(engine, databaseUrl, 'DROP COLUMN resource_id');
+  await alterJobs(engine, databaseUrl, 'DROP COLUMN attempt_ends_at');
 }
 
 async function alterJobs(engine: EngineCase, databaseUrl: string, change: string): Promise<void> {
