@@ -1,6 +1,7 @@
 import { ConflictError } from '../domain/errors.js';
 import type { Delivery } from '../domain/index.js';
 import { KeyTakenError } from '../outbox/errors.js';
+import { keyNumber, type NumberedJobs } from '../store/numbered-keys.js';
 import type { OutboxJob } from '../store/types.js';
 
 /**
@@ -42,7 +43,10 @@ export async function lastDraftNumber(has: (n: number) => Promise<boolean>): Pro
 }
 
 /**
- * The last draft of a delivery: its number (0: none) and its jobs. `jobsOf(n)`: the jobs of draft
+ * The last draft of a delivery searched by its number, where its key is not known (a search by
+ * the delivery's number in any system, draftJobs): its number (0: none) and its jobs. Where the
+ * key is known the newest draft is read in one query instead (newestDraft): this search may land
+ * on an older draft when numbers were reused or dropped. `jobsOf(n)`: the jobs of draft
  * n. Numbers have gaps only where the outbox's retention deleted old finished drafts (after
  * outbox.retentionDays); their numbers are free again, so a delivery drafted for that long numbers
  * its drafts from 1 anew below older ones kept. The search above may then land among the older:
@@ -68,16 +72,41 @@ export async function lastDraft(
 const draftOf = (jobsUnder: (mark: string) => Promise<OutboxJob[]>, n: number) => jobsUnder(draftMark(n));
 
 /**
- * The jobs of a delivery's drafts a search by its number reads it through: the last draft's, and
- * earlier ones only while none found is a write not refused (a refused draft names no delivery
- * the system holds), so the search finds its drafts as it finds its confirmation, without
- * reading every draft of a delivery saved a thousand times.
+ * A delivery's newest draft, read in one query (Store.findNumberedJobs under the first draft's
+ * mark): the draft created last, whatever the numbers in use, and the highest number in use.
+ * `numberedUnder(mark)`: that query under the delivery's key with that mark.
  */
-export async function draftJobs(jobsUnder: (mark: string) => Promise<OutboxJob[]>): Promise<OutboxJob[]> {
+export async function newestDraft(
+  numberedUnder: (mark: string) => Promise<NumberedJobs | undefined>,
+): Promise<{ n: number; newest?: OutboxJob; highest: number }> {
+  const found = await numberedUnder(IN_PROGRESS);
+  if (!found) return { n: 0, highest: 0 };
+  return { n: draftNumber(found.newest.idempotencyKey), newest: found.newest, highest: found.highest };
+}
+
+/** The number of the draft whose key this is (it ends with `|in-progress` or `|in-progress:n`). */
+function draftNumber(key: string): number {
+  return keyNumber(IN_PROGRESS, key.slice(key.lastIndexOf(IN_PROGRESS)));
+}
+
+/**
+ * The jobs of a delivery's drafts a search by its number reads it through: the newest draft's,
+ * and earlier ones only while none found is a write not refused (a refused draft names no delivery
+ * the system holds), so the search finds its drafts as it finds its confirmation, without
+ * reading every draft of a delivery saved a thousand times. `numberedUnder`: the newest draft in
+ * one query (newestDraft), when the delivery's key is known; without it (a search by the number
+ * in any system) the last draft is searched by its number (lastDraft).
+ */
+export async function draftJobs(
+  jobsUnder: (mark: string) => Promise<OutboxJob[]>,
+  numberedUnder?: (mark: string) => Promise<NumberedJobs | undefined>,
+): Promise<OutboxJob[]> {
   const found: OutboxJob[] = [];
-  const last = await lastDraft((n) => draftOf(jobsUnder, n));
+  const last = numberedUnder
+    ? { n: (await newestDraft(numberedUnder)).n, jobs: undefined }
+    : await lastDraft((n) => draftOf(jobsUnder, n));
   for (let n = last.n; n >= 1; n--) {
-    const jobs = n === last.n ? last.jobs : await draftOf(jobsUnder, n);
+    const jobs = (n === last.n ? last.jobs : undefined) ?? (await draftOf(jobsUnder, n));
     found.push(...jobs);
     if (jobs.some((j) => j.status !== 'rejected' && j.status !== 'dead')) break;
   }
@@ -85,30 +114,28 @@ export async function draftJobs(jobsUnder: (mark: string) => Promise<OutboxJob[]
 }
 
 /**
- * The in-progress delivery `d` numbered as the draft it is (others unchanged): the last draft's
+ * The in-progress delivery `d` numbered as the draft it is (others unchanged): the newest draft's
  * number when it equals that one (`same`: the outbox's same-write comparison of a held payload
- * and `d`), a draft sent again; else the one after the last. Only the last: the upstream holds the
- * last draft, so one equal to an earlier draft (counted back: A, B, then A again) is a new draft,
- * saved again; answered as that earlier write, the upstream would keep B while the app was told
- * A is saved. A new draft while the last is still waiting to be delivered (or being delivered) is
- * a 409: delivered in either order, the earlier could end up over the later.
- * `jobsUnder(mark)`: the jobs under the delivery's key with that mark.
+ * and `d`), a draft sent again; else one past the highest number in use, never a used one. Only
+ * the newest (created last, newestDraft): the upstream holds the last draft, so one equal to an
+ * earlier draft (counted back: A, B, then A again) is a new draft, saved again; answered as that
+ * earlier write, the upstream would keep B while the app was told A is saved. A new draft while
+ * the newest is still waiting to be delivered (or being delivered) is a 409: delivered in either
+ * order, the earlier could end up over the later.
+ * `numberedUnder(mark)`: Store.findNumberedJobs under the delivery's key with that mark.
  */
 export async function numberedDraft(
   d: Delivery,
-  jobsUnder: (mark: string) => Promise<OutboxJob[]>,
+  numberedUnder: (mark: string) => Promise<NumberedJobs | undefined>,
   same: (held: Delivery, sent: Delivery) => boolean,
 ): Promise<Delivery> {
   if (d.status !== 'in-progress') return d;
-  const {
-    n,
-    jobs: [last],
-  } = await lastDraft((k) => draftOf(jobsUnder, k));
+  const { n, newest: last, highest } = await newestDraft(numberedUnder);
   const held = last?.payload as Delivery | undefined;
   if (held && same(held, { ...d, draft: held.draft })) return withDraft(d, n);
   if (last && (last.status === 'pending' || last.status === 'in-flight'))
     throw new ConflictError(earlierDraftWaiting(d, last), 409, ['SupplyDelivery.status']);
-  return withDraft(d, n + 1);
+  return withDraft(d, highest + 1);
 }
 
 function withDraft(d: Delivery, n: number): Delivery {

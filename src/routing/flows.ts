@@ -2,6 +2,7 @@ import { canonicalJson, contentVersion } from '../domain/ids.js';
 import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
 import type { FacilityRef } from '../domain/identifiers.js';
 import type { JobStatus, OutboxJob } from '../store/types.js';
+import type { NumberedJobs } from '../store/numbered-keys.js';
 import type { Connector, Page, SearchCriteria, StepJournal, WriteResult } from './ports.js';
 import type { Flow, WriteContext } from '../fhir/services.js';
 import { writtenDeliveryMatches } from './delivery-match.js';
@@ -95,16 +96,26 @@ export interface FlowSpec<T> {
     matches(value: T, criteria: SearchCriteria): boolean;
     /**
      * The jobs of other writes recorded under the identifier's key with a mark after it (a
-     * delivery's drafts, `|in-progress`…), `jobsUnder(mark)` giving those under one mark.
+     * delivery's drafts, `|in-progress`…), `jobsUnder(mark)` giving those under one mark and
+     * `numberedUnder(mark)` the newest numbered after it (Store.findNumberedJobs; absent when the
+     * identifier names no key: a search by its value in any system).
      */
-    alsoUnder?(jobsUnder: (mark: string) => Promise<OutboxJob[]>): Promise<OutboxJob[]>;
+    alsoUnder?(
+      jobsUnder: (mark: string) => Promise<OutboxJob[]>,
+      numberedUnder?: (mark: string) => Promise<NumberedJobs | undefined>,
+    ): Promise<OutboxJob[]>;
   };
   /**
    * Writes saved again and again before they are final (an in-progress delivery's drafts, each of
-   * other content a write of its own): the value numbered as the write it is, from the jobs under
-   * a key (`jobsUnder`) and the outbox's same-write comparison (`same`). Absent: not numbered.
+   * other content a write of its own): the value numbered as the write it is, from the newest job
+   * numbered under a key and the highest number in use (`numberedUnder`, Store.findNumberedJobs)
+   * and the outbox's same-write comparison (`same`). Absent: not numbered.
    */
-  drafts?(value: T, jobsUnder: (key: string) => Promise<OutboxJob[]>, same: (held: T, sent: T) => boolean): Promise<T>;
+  drafts?(
+    value: T,
+    numberedUnder: (key: string) => Promise<NumberedJobs | undefined>,
+    same: (held: T, sent: T) => boolean,
+  ): Promise<T>;
   /**
    * A job made moot by a later write of the same record delivered before it (a queued draft whose
    * delivery was completed meanwhile, delivery-overtaken.ts): the result it ends done with, nothing
@@ -301,7 +312,8 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   // of its own: the confirmation of the same delivery after it is not "another payload" (409);
   // so is each draft of other content (numbered, delivery-drafts.ts)
   key: (d) => keyOf('delivery', d.identifier) + (d.status === 'in-progress' ? draftMark(d.draft) : ''),
-  drafts: (d, jobsUnder, same) => numberedDraft(d, (mark) => jobsUnder(keyOf('delivery', d.identifier) + mark), same),
+  drafts: (d, numberedUnder, same) =>
+    numberedDraft(d, (mark) => numberedUnder(keyOf('delivery', d.identifier) + mark), same),
   draftTaken: draftSavedMeanwhile,
   overtaken: (job, jobsUnder, refused, writtenTo) =>
     draftOvertaken(job, keyOf('delivery', (job.payload as Delivery).identifier), jobsUnder, refused, writtenTo),

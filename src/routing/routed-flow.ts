@@ -362,7 +362,8 @@ export class RoutedFlow<T> implements FlowService<T> {
         ? (mark: string) => this.store.findJobsByKeyValue(under.kind, identifier.value + mark)
         : undefined;
     if (!jobsUnder) return [];
-    return [...(await jobsUnder('')), ...((await under.alsoUnder?.(jobsUnder)) ?? [])];
+    const numberedUnder = key ? (mark: string) => this.store.findNumberedJobs(key + mark) : undefined;
+    return [...(await jobsUnder('')), ...((await under.alsoUnder?.(jobsUnder, numberedUnder)) ?? [])];
   }
 
   /**
@@ -528,7 +529,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     const same = this.sameWrite();
     if (!this.spec.drafts || !same) return value;
     const equal = (held: T, sent: T) => canonicalJson(same.of(held, sent)) === canonicalJson(same.of(sent, sent));
-    return this.spec.drafts(value, (key) => this.store.findJobsByKey(key), equal);
+    return this.spec.drafts(value, (key) => this.store.findNumberedJobs(key), equal);
   }
 
   /**

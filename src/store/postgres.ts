@@ -49,6 +49,7 @@ import { PG_KEY_WAITING_JOB_SQL } from './legacy-order-keys.js';
 import { StoreClient } from './pg-connection.js';
 import { JOB_COLUMNS, jobColumns } from './job-columns.js';
 import { jobsByKeyValueArgs, jobsByKeyValueSql } from './key-values.js';
+import { keyNumber, postgresNumberedArgs, postgresNumberedSql, type NumberedJobs } from './numbered-keys.js';
 import { isDatabaseAway } from './database-away.js';
 import {
   auditFromRow,
@@ -858,6 +859,11 @@ export class PostgresStore implements Store {
   async findJobsByKeyValue(kind: string, value: string): Promise<OutboxJob[]> {
     const rows = await this.rows(jobsByKeyValueSql('postgres', JOB_COLUMNS), jobsByKeyValueArgs(kind, value));
     return rows.map((r) => this.jobInOwnTime(r));
+  }
+
+  async findNumberedJobs(key: string): Promise<NumberedJobs | undefined> {
+    const [r] = await this.rows(postgresNumberedSql(JOB_COLUMNS), postgresNumberedArgs(key));
+    return r && { newest: this.jobInOwnTime(r), highest: keyNumber(key, String(r.highest_key)) };
   }
 
   async listJobs(filter: JobListFilter = {}): Promise<OutboxJob[]> {

@@ -117,6 +117,7 @@ import {
 import { PayloadConflict } from './types.js';
 import { JOB_COLUMNS } from './job-columns.js';
 import { jobsByKeyValueArgs, jobsByKeyValueSql } from './key-values.js';
+import { keyNumber, sqliteNumberedArgs, sqliteNumberedSql, type NumberedJobs } from './numbered-keys.js';
 import {
   INSERT_TRANSACTION_ENTRY_SQL,
   ofThisRequest,
@@ -711,6 +712,13 @@ export class SqliteStore implements Store {
   async findJobsByKeyValue(kind: string, value: string): Promise<OutboxJob[]> {
     const sql = sqliteParams(jobsByKeyValueSql('sqlite', JOB_COLUMNS));
     return this.read(() => (this.sql(sql).all(...jobsByKeyValueArgs(kind, value)) as Row[]).map(jobFromRow));
+  }
+
+  async findNumberedJobs(key: string): Promise<NumberedJobs | undefined> {
+    return this.read(() => {
+      const r = this.sql(sqliteNumberedSql(JOB_COLUMNS)).get(...sqliteNumberedArgs(key)) as Row | undefined;
+      return r && { newest: jobFromRow(r), highest: keyNumber(key, String(r.highest_key)) };
+    });
   }
 
   async listJobs(filter: JobListFilter = {}): Promise<OutboxJob[]> {

@@ -4,6 +4,7 @@ import type { JobCountBySystem } from './job-counts.js';
 import type { CrosswalkPage, CrosswalkQuery, CrosswalkStateCount } from './crosswalk-query.js';
 import type { WriteResult } from '../routing/ports.js';
 import type { PruneBatch, PruneResult } from './retention.js';
+import type { NumberedJobs } from './numbered-keys.js';
 
 /**
  * The one store interface. Everything that is state lives behind it: crosswalk, outbox jobs,
@@ -471,6 +472,11 @@ export interface Store {
    * finds what was written under that value in any system (key-values.ts).
    */
   findJobsByKeyValue(kind: string, value: string): Promise<OutboxJob[]>;
+  /**
+   * Of the jobs under `key` and `key:<n>` (writes numbered under one key: a delivery's drafts),
+   * the newest and the highest number in use (`key` alone: 1); undefined: none (numbered-keys.ts).
+   */
+  findNumberedJobs(key: string): Promise<NumberedJobs | undefined>;
   listJobs(filter?: JobListFilter): Promise<OutboxJob[]>;
   /** Take due pending jobs and in-flight jobs whose lease expired; attempts += 1. */
   claimJobs(req: ClaimRequest): Promise<OutboxJob[]>;
