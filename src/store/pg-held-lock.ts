@@ -94,8 +94,10 @@ export class HeldAdvisoryLock {
   async release(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.moving;
-    await this.queueing;
+    // a run stopped meanwhile (a silent session's deadline) does not wait for its retake, which can
+    // hang on the silent server up to the connect or query timeout: it lets go of all it takes then
+    await untilStopped(this.moving, this.controller.signal);
+    await untilStopped(this.queueing, this.controller.signal);
     const standby = this.standby;
     this.standby = undefined;
     const client = this.client;
@@ -383,14 +385,35 @@ export class HeldAdvisoryLock {
   }
 }
 
-/** Whether `answer` settles within `ms` (true), or not (false); its rejection passes through. */
+/**
+ * Whether `answer` settles within `ms` (true), or not (false); its rejection passes through. An
+ * answer already in the socket when the time is up counts: after an event loop held up past `ms`
+ * (a long synchronous stretch, a GC pause) timers run before the poll reads what arrived meanwhile,
+ * so the verdict waits for that poll (setImmediate runs after it) rather than call a live session
+ * silent and cut it.
+ */
 async function answeredWithin(answer: Promise<unknown>, ms: number): Promise<boolean> {
+  let answered = false;
+  const settled = answer.then(() => (answered = true));
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => setImmediate(() => resolve(answered)), ms)));
   try {
-    return await Promise.race([answer.then(() => true as const), late]);
+    return await Promise.race([settled, late]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** `work` waited for, unless `signal` aborts first (a stopped run's leftovers settle by themselves). */
+async function untilStopped(work: Promise<void> | undefined, signal: AbortSignal): Promise<void> {
+  if (!work || signal.aborted) return;
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<void>((resolve) => (onAbort = () => resolve()));
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }
 
