@@ -39,8 +39,8 @@ export const noBodyAnswer =
     });
 
 /**
- * A decodeAnswer for a read of one object by its UID: a 2xx JSON object without that `id` (a
- * gateway's `{"message": …}`) is no answer about it. Taken as the object, an org unit update
+ * A decodeAnswer for a read of one object by its UID: a 2xx body other than a JSON object with
+ * that `id` (a gateway's `{"message": …}` or text/plain page) is no answer about it. Taken as the object, an org unit update
  * wrote over the real one from the page's (missing) owner fields, and a read served the page as a
  * facility: transient instead, read again.
  */
@@ -48,14 +48,16 @@ export const withIdAnswer =
   (path: string, uid: string) =>
   (res: UpstreamResponse<unknown>): void => {
     const body = res.body;
-    if (res.status < 200 || res.status >= 300 || !body || typeof body !== 'object' || Array.isArray(body)) return;
-    if ((body as Record<string, unknown>).id === uid) return;
+    // no body at all is told by noBodyAnswer; any other body (a JSON object without the id, a
+    // gateway's text/plain page, an array) is none of DHIS2's answers about the object
+    if (res.status < 200 || res.status >= 300 || body === undefined || body === null || body === '') return;
+    if (typeof body === 'object' && !Array.isArray(body) && (body as Record<string, unknown>).id === uid) return;
     throw makeDhis2Error({
       system: DHIS2,
       transient: true,
       status: 502,
       code: 'transient',
       upstreamStatus: res.status,
-      diagnostics: `GET ${path} answered ${res.status} with JSON without the id asked (not DHIS2's answer about the object): asked again later`,
+      diagnostics: `GET ${path} answered ${res.status} without the id asked (not DHIS2's answer about the object): asked again later`,
     });
   };

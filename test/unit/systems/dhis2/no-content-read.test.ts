@@ -115,3 +115,31 @@ t.test("an org unit update whose look-up is answered by a gateway's JSON page: h
   t.equal(h.sandbox.state.count('PUT', `/api/organisationUnits/${uid}`), 1);
   t.equal((await caps.get(uid))?.name, 'Kasito Health Centre II');
 });
+
+t.test('an org unit look-up answered 200 by a plain-text page: held, nothing written over', async (t) => {
+  // found by second review S2: withIdAnswer let every body that is not a JSON object through, so a
+  // gateway's text/plain 200 was taken as the org unit and the update PUT over the real one
+  const { h, caps } = await rig(t);
+  const uid = h.sandbox.state.summary().orgUnits['LK-HC-102'];
+  const renamed = { ...(await caps.get(uid))!, name: 'Kasito Health Centre II' };
+  const rule = h.sandbox.faults.add({
+    method: 'GET',
+    path: `/api/organisationUnits/${uid}`,
+    action: {
+      type: 'status',
+      status: 200,
+      body: 'Service temporarily unavailable',
+      headers: { 'content-type': 'text/plain' },
+    },
+  });
+  const read = await failure(caps.get(uid));
+  t.ok(isTransient(read), `a read held, not the text as a facility: ${read.message}`);
+  const err = await failure(caps.upsert!(renamed, amnesiacJournal()));
+  t.ok(isTransient(err), `held: ${err.message}`);
+  t.notMatch(err.message, /unavailable/, 'the page is not quoted');
+  t.equal(h.sandbox.state.count('PUT', `/api/organisationUnits/${uid}`), 0, 'nothing written over');
+  h.sandbox.faults.remove(rule.id);
+  t.equal((await caps.upsert!(renamed, amnesiacJournal())).status, 'updated');
+  t.equal(h.sandbox.state.count('PUT', `/api/organisationUnits/${uid}`), 1);
+  t.equal((await caps.get(uid))?.name, 'Kasito Health Centre II');
+});
