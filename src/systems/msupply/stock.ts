@@ -1,18 +1,33 @@
 import { codeCandidates, type Code } from '../../domain/identifiers.js';
-import { BusinessRuleError } from '../../domain/errors.js';
+import { BusinessRuleError, ConflictError } from '../../domain/errors.js';
 import { stableId, stableUuid } from '../../domain/ids.js';
 import { lineKeys } from '../../domain/repeated-lines.js';
 import type { ItemStats, Quantity, StockLine, StockReport } from '../../domain/index.js';
 import type { SearchCriteria, StepJournal, StockCapability, WriteResult } from '../../routing/ports.js';
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
-import type { AdjustmentReasonRow, ItemRow, ItemStatsRow, MsupplyApi, StockLineRow, StoreRow } from './api.js';
+import type {
+  AdjustmentReasonRow,
+  ItemRow,
+  ItemStatsRow,
+  MsupplyApi,
+  StockLineRow,
+  StocktakeRow,
+  StoreRow,
+} from './api.js';
 import { makeMsupplyError, msupplyReason } from './errors.js';
 import { refusedWrite, writeOrLanded } from './landed-meanwhile.js';
 import { MSUPPLY, STORE_CODE_SYSTEM } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { msupplyLedgers } from './stock-ledger.js';
 import { tidy } from './packs.js';
-import { finalisedAsThis, lineCountsOf, stocktakeLineId, type LineCount } from './stocktake-counts.js';
+import {
+  countedFor,
+  finalisedAsThis,
+  lineCountsOf,
+  lineHolds,
+  stocktakeLineId,
+  type LineCount,
+} from './stocktake-counts.js';
 import type { StockLedgerReader } from '../../domain/stock-ledger.js';
 import type { StoreDirectory } from './stores.js';
 
@@ -334,7 +349,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         return { system: MSUPPLY, ids: { stocktake: id }, status: 'active' };
       }
       const p = await plan(report);
-      await journaledCounts(async () => p);
+      const firstCounts = await journaledCounts(async () => p);
       await journal.run('insert-stocktake', async () => {
         const there = async () => ((await api.stocktake(store.id, id)) ? { id } : undefined);
         if (await there()) return { id };
@@ -354,8 +369,22 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         const step = await journal.run<LineStep>(`line:${i}`, async () => {
           const lineId = stocktakeLineId(id, i);
           const current = await api.stocktake(store.id, id);
-          if (current?.lines.nodes.some((l) => l.id === lineId)) return { lineId };
           const reason = line.reasonId ? { reasonOptionId: line.reasonId } : {};
+          const found = current?.lines.nodes.find((l) => l.id === lineId);
+          // found there: this write's own insert landed (its answer lost), or a stopped report's
+          // line under the same identifier that this corrected report takes over: that one is
+          // set to this report's count, or Open mSupply would finalise the stopped report's count
+          if (found) {
+            if (!sameStock(found, line)) throw takenByAnother(current!, i, line);
+            if (lineHolds(found, firstCounts[i])) return { lineId };
+            const count = countsOf(report, { lines: [line] })[0];
+            await api.updateStocktakeLine(store.id, {
+              id: lineId,
+              countedNumberOfPacks: countedFor(found, count),
+              ...reason,
+            });
+            return { lineId, count };
+          }
           // refused because another attempt inserted it first (and may have finalised since): the
           // line is there. A stocktake finalised without it (by hand in Open mSupply) never counted
           // this line: the refusal stands, not this write done
@@ -442,6 +471,20 @@ async function countsSent(steps: LineStep[], journaled: () => Promise<LineCount[
   if (steps.every((s) => s.count)) return steps.map((s) => s.count!);
   const counts = await journaled();
   return steps.map((s, i) => s.count ?? counts[i]);
+}
+
+/** Whether a stocktake line found there counts the stock this report's line counts. */
+const sameStock = (row: StocktakeRow['lines']['nodes'][number], line: CountLine) =>
+  row.itemId === line.item.id && (!row.stockLine || !line.stockLine || row.stockLine.id === line.stockLine.id);
+
+/**
+ * The stocktake (a stopped report's under this identifier) holds line i for other stock: Open
+ * mSupply has no way here to take a line out, and finalising would post that report's count.
+ */
+function takenByAnother(now: StocktakeRow, i: number, line: CountLine) {
+  return new ConflictError(
+    `stocktake ${now.stocktakeNumber} (not finalised) already holds a line for StockReport.lines[${i}] counting other stock than item ${line.itemCode}${line.batch ? ` batch ${line.batch}` : ''}: written by an earlier report under this identifier; finalise or delete it in Open mSupply, or send this report under a new identifier`,
+  );
 }
 
 /** The stock moved again while its lines were brought up to date: the outbox tries again later. */

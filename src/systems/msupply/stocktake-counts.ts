@@ -5,6 +5,8 @@ import type { StocktakeRow } from './api.js';
 import { MSUPPLY } from './identifiers.js';
 import { tidy } from './packs.js';
 
+type StocktakeLineRow = StocktakeRow['lines']['nodes'][number];
+
 /**
  * What each line of a report's stocktake holds once this write made it, in packs: a count its
  * counted packs, a change its packs over the line's snapshot (the stock the change applied to,
@@ -35,6 +37,18 @@ export function lineCountsOf(
       : { itemCode: l.itemCode, counted: l.counted },
   );
 }
+
+/** Whether a stocktake line holds a count (a change: its counted packs over its snapshot). */
+export function lineHolds(row: StocktakeLineRow, count: LineCount): boolean {
+  const counted = row.countedNumberOfPacks ?? row.snapshotNumberOfPacks;
+  return count.change !== undefined
+    ? tidy(counted - row.snapshotNumberOfPacks) === count.change
+    : counted === count.counted;
+}
+
+/** The packs a line counts to hold a count (a change applies to the line's snapshot). */
+export const countedFor = (row: StocktakeLineRow, count: LineCount) =>
+  count.change !== undefined ? tidy(row.snapshotNumberOfPacks + count.change) : (count.counted ?? 0);
 
 /**
  * A stocktake found FINALISED (a retry after a lost answer, another attempt, or a storekeeper in
