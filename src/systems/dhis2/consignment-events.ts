@@ -149,21 +149,29 @@ export function ownEventsLeft(delivery: Delivery, codes: string[], held: HeldEve
   );
 }
 
+/** A consignment's upstream id as its write reports it (consignments.ts) and its links hold it. */
+function consignmentId(orgUnit: string, ref: string): string {
+  return `${orgUnit}~${ref}`;
+}
+
 /**
  * An in-progress write (a draft: its events written ACTIVE) of a consignment DHIS2 holds events
  * of as COMPLETED: written, it would reopen a delivery received (RTS no longer takes it as
  * received, its quantities changed), which a completed write may not even change the date of
  * (receiptChange). A 409 naming them, nothing written, as OpenLMIS refuses a draft of a confirmed
  * proof of delivery (CompletedUpstreamError: a queued draft its completion overtook is told
- * superseded, routing/delivery-overtaken.ts). A draft of an open consignment is written as before.
+ * superseded, routing/delivery-overtaken.ts). It names the consignment as its writes are linked
+ * (`orgUnit~reference`, the id a write reports), not an event: routing finds a completion written
+ * under another identifier of the same consignment by that id (Store.linksToUpstream).
+ * A draft of an open consignment is written as before.
  */
-export function reopening(delivery: Delivery, events: Json[]): ConflictError | undefined {
+export function reopening(delivery: Delivery, events: Json[], orgUnit: string): ConflictError | undefined {
   if (delivery.status === 'completed') return undefined;
   const completed = events.filter((e) => e.status === 'COMPLETED').map((e) => String(e.event));
   if (!completed.length) return undefined;
   return new CompletedUpstreamError(
     `consignment ${delivery.identifier.value} is completed in DHIS2 (events ${completed.join(', ')}); a delivery received cannot be saved in progress again, which would reopen it, so nothing was written. Read the consignment as DHIS2 holds it`,
-    completed[0],
+    consignmentId(orgUnit, delivery.identifier.value),
     ['Delivery.status'],
   );
 }

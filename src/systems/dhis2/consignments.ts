@@ -351,7 +351,7 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       const { codes, units } = lineUnits(delivery);
       if (delivery.occurredAt !== undefined) receivedInstant(delivery.occurredAt);
       const events = await eventsOf(String(ou.id), delivery.identifier.value);
-      const reopened = reopening(delivery, events);
+      const reopened = reopening(delivery, events, String(ou.id));
       if (reopened) throw reopened;
       plan(delivery, codes, units, heldEvents(events, deps.program()), ou);
       if (delivery.status !== 'completed' || !delivery.occurredAt) return;
@@ -373,7 +373,7 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       let sent = 0;
       const r = await journalAccepted(journal, 'consignment-events', async () => {
         const listed = await eventsOf(String(ou.id), ref);
-        const reopened = reopening(delivery, listed);
+        const reopened = reopening(delivery, listed, String(ou.id));
         if (reopened) throw reopened;
         merged = [...plan(delivery, codes, units, heldEvents(listed, p), ou).entries()];
         const occurredAt = dhis2WallTime(delivery.occurredAt, await deps.client.serverZone());
