@@ -178,6 +178,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
   const store = await openStore({
     databaseUrl: settings['store.databaseUrl'] as string | undefined,
     dataDir: String(settings['store.dataDir']),
+    lockSilentMs: settings['store.lockSilentMs'] as number | undefined,
     onWarning: (message) => logger.warn({ database: 'sqlite' }, `store: ${message}`),
   });
   const metrics = createMetrics(true);

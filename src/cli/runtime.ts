@@ -29,6 +29,7 @@ export async function withCliRuntime(
   const store = await openStore({
     databaseUrl: settings['store.databaseUrl'] as string | undefined,
     dataDir: String(settings['store.dataDir']),
+    lockSilentMs: settings['store.lockSilentMs'] as number | undefined,
     // a job or bridge run works on the server's store: never on an empty one a typo made
     existing: true,
   });

@@ -220,6 +220,18 @@ export const settingDefs: SettingDef[] = [
     restart: true,
   },
   {
+    key: 'store.lockSilentMs',
+    env: 'STORE_LOCK_SILENT_MS',
+    type: 'number',
+    default: 3000,
+    integer: true,
+    min: 100,
+    max: MAX_TIMER_MS,
+    description:
+      "PostgreSQL: how long a scheduled run's lock session may leave its liveness check unanswered, and then how long the lock may take to be taken again, before the run stops as the database away",
+    restart: true,
+  },
+  {
     key: 'outbox.deadlineMs',
     env: 'OUTBOX_DEADLINE_MS',
     type: 'number',

@@ -19,6 +19,8 @@ export interface StoreSettings {
   dataDir?: string;
   /** PostgreSQL pool size per instance; default 10. */
   poolSize?: number;
+  /** PostgreSQL: how soon a scheduled run's silent lock session stops it (store.lockSilentMs; LOCK_SILENT_MS unless given). */
+  lockSilentMs?: number;
   /**
    * Refuse (ConfigError naming where) when no mediator database is there yet, instead of creating
    * an empty one: for operator commands that read or work on an existing store, where a typo in
@@ -66,7 +68,7 @@ export async function openStore(settings: StoreSettings = {}): Promise<Store> {
   if (target.engine === 'postgres') {
     // loaded only here: an instance on SQLite never loads the PostgreSQL driver (start-up time, memory)
     const { PostgresStore } = await import('./postgres.js');
-    const store = new PostgresStore(target.url, settings.poolSize);
+    const store = new PostgresStore(target.url, settings.poolSize, { lockSilentMs: settings.lockSilentMs });
     try {
       if (settings.existing) await assertPostgresSchema(store, target.url, settingOf(settings));
       await store.migrate();
