@@ -43,6 +43,12 @@ export interface Delivery {
    * date of the client's, so none is compared (fhir/applied-already.ts).
    */
   dateReceivedKept?: 'instant' | 'day';
+  /**
+   * Other instants the system holds as occurredAt (kept 'instant'): DHIS2 keeps a wall time without
+   * an offset, so the two passes of an hour an autumn clock change repeats are one to it; a receipt
+   * sent in the later pass and read back as the earlier is, sent so again, in place.
+   */
+  receivedAtAlso?: string[];
   receivedBy?: string;
   lines: DeliveryLine[];
   source?: SourceRef;

@@ -43,7 +43,7 @@ export function alreadyInPlace(type: string, current: Json, requested: Json, hel
   if (type === 'SupplyDelivery' && isCompleted(current) && isCompleted(requested))
     return (
       canonicalJson(confirmedDelivery(current)) === canonicalJson(confirmedDelivery(requested)) &&
-      keepsReceipt(current, requested, dateKept(held))
+      keepsReceipt(current, requested, held)
     );
   return false;
 }
@@ -97,16 +97,19 @@ function confirmedDelivery(r: Json) {
  * (Delivery.dateReceivedKept, one rule for every system, never guessed from the dateTime's form):
  * OpenLMIS keeps the day received (any time of that day, in any form, is the same day) and the
  * receiver's name; DHIS2 keeps the instant, to the millisecond (the same instant in another zone
- * is the same). A read that keeps no date of the client's (OpenMRS and Open mSupply: their time is
+ * is the same; and the later pass of an hour a clock change repeats, which it holds as the earlier:
+ * Delivery.receivedAtAlso). A read that keeps no date of the client's (OpenMRS and Open mSupply: their time is
  * their own stamp of the receipt), which no confirmation sets, is not compared; nor is what the
  * client leaves out.
  */
-function keepsReceipt(current: Json, requested: Json, kept: Delivery['dateReceivedKept']): boolean {
+function keepsReceipt(current: Json, requested: Json, read: unknown): boolean {
+  const kept = dateKept(read);
   const held: unknown = current.occurrenceDateTime;
   const asked: unknown = requested.occurrenceDateTime;
   if (kept && typeof held === 'string' && typeof asked === 'string') {
     if (kept === 'day' && dayOf(asked) !== dayOf(held)) return false;
-    if (kept === 'instant' && Date.parse(asked) !== Date.parse(held)) return false;
+    if (kept === 'instant' && ![held, ...alsoHeld(read)].some((at) => Date.parse(asked) === Date.parse(at)))
+      return false;
   }
   const receiver = (r: Json): string | undefined => r.receiver?.[0]?.display?.trim() || undefined;
   return !receiver(requested) || !receiver(current) || receiver(requested) === receiver(current);
@@ -122,6 +125,10 @@ const dayOf = (dateTime: string): string => dateTime.slice(0, 10);
  */
 const dateKept = (held: unknown): Delivery['dateReceivedKept'] =>
   (held as Pick<Delivery, 'dateReceivedKept'> | undefined)?.dateReceivedKept;
+
+/** The other instants the system holds as its date received (Delivery.receivedAtAlso). */
+const alsoHeld = (held: unknown): string[] =>
+  (held as Pick<Delivery, 'receivedAtAlso'> | undefined)?.receivedAtAlso ?? [];
 
 /**
  * What identifies a cancelled order line, in the client's terms: codes and values, not the

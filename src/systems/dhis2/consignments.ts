@@ -10,7 +10,7 @@ import type { Dhis2Client } from './client.js';
 import type { OrgUnitReader } from './facilities.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, isUid } from './identifiers.js';
 import { dhis2Instant } from './orgunit-codec.js';
-import { UTC, instantKeptAs, wallTimeIn } from './server-time.js';
+import { UTC, instantKeptAs, sameWallTimeAs, wallTimeIn } from './server-time.js';
 import {
   consignmentLineId,
   eventLineId,
@@ -162,6 +162,8 @@ export async function consignmentDeliveries(
       occurredAt: at,
       // the client's date, kept to the millisecond: another is a change (receiptChange)
       dateReceivedKept: 'instant',
+      // the later pass of a repeated hour, held as this earlier one: the client's own date is in place
+      ...receivedAlso(at, zone),
       lines,
       source: { system: DHIS2_SYSTEM, id: `${orgUnit}~${ref}` },
       lastUpdated: list
@@ -172,6 +174,12 @@ export async function consignmentDeliveries(
     });
   }
   return out;
+}
+
+/** Delivery.receivedAtAlso of a receipt read at `at`: the other pass of a repeated hour, if any. */
+function receivedAlso(at: string | undefined, zone: string): Pick<Delivery, 'receivedAtAlso'> {
+  const also = at ? sameWallTimeAs(Date.parse(at), zone) : [];
+  return also.length ? { receivedAtAlso: also.map((x) => new Date(x).toISOString()) } : {};
 }
 
 /**

@@ -100,6 +100,19 @@ export function instantOfWallTime(wall: string, zone: string): number {
 }
 
 /**
+ * The other instants whose wall time in `zone` is that of `at` (the other pass of an hour an
+ * autumn clock change repeats; none elsewhere): DHIS2, keeping no offset, holds them as `at`.
+ */
+export function sameWallTimeAs(at: number, zone: string): number[] {
+  if (isUtc(zone)) return [];
+  const asUtc = Date.parse(`${wallTimeIn(at, zone)}Z`);
+  const fits = [asUtc - offsetAt(asUtc - DAY, zone), asUtc - offsetAt(asUtc + DAY, zone)].filter(
+    (x) => x !== at && offsetAt(x, zone) === asUtc - x,
+  );
+  return [...new Set(fits)];
+}
+
+/**
  * The instant DHIS2 reads back for instant `at` kept as its wall time in `zone`: `at` itself,
  * except in the later pass of an hour an autumn clock change repeats, whose wall time DHIS2 (as
  * java.time) reads as the earlier pass, an hour before. DHIS2 keeps no offset, so it cannot hold

@@ -216,6 +216,22 @@ t.test(
       ),
       'the same instant in another zone',
     );
+    // a wall time a clock change repeats (Berlin 02:30, 2026-10-25): DHIS2 holds both passes as one
+    const foldKept = { ...current, occurrenceDateTime: '2026-10-25T00:30:00.000Z' };
+    const fold = { dateReceivedKept: 'instant', receivedAtAlso: ['2026-10-25T01:30:00.000Z'] };
+    t.ok(
+      alreadyInPlace('SupplyDelivery', foldKept, { ...sentAgain, occurrenceDateTime: '2026-10-25T01:30:00Z' }, fold),
+      'the later pass of the hour, which DHIS2 holds as the earlier',
+    );
+    t.notOk(
+      alreadyInPlace(
+        'SupplyDelivery',
+        foldKept,
+        { ...sentAgain, occurrenceDateTime: '2026-10-25T01:30:00.001Z' },
+        fold,
+      ),
+      'but not another instant',
+    );
     // R4: one line per resource, suppliedItem a single element
     t.ok(
       alreadyInPlace(
