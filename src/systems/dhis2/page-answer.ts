@@ -42,16 +42,17 @@ export const noBodyAnswer =
  * A decodeAnswer for a read of one object by its UID: a 2xx body other than a JSON object with
  * that `id` (a gateway's `{"message": …}` or text/plain page) is no answer about it. Taken as the object, an org unit update
  * wrote over the real one from the page's (missing) owner fields, and a read served the page as a
- * facility: transient instead, read again.
+ * facility: transient instead, read again. `idField`: where the object names its UID (a tracker
+ * event's is `event`).
  */
 export const withIdAnswer =
-  (path: string, uid: string) =>
+  (path: string, uid: string, idField = 'id') =>
   (res: UpstreamResponse<unknown>): void => {
     const body = res.body;
     // no body at all is told by noBodyAnswer; any other body (a JSON object without the id, a
     // gateway's text/plain page, an array) is none of DHIS2's answers about the object
     if (res.status < 200 || res.status >= 300 || body === undefined || body === null || body === '') return;
-    if (typeof body === 'object' && !Array.isArray(body) && (body as Record<string, unknown>).id === uid) return;
+    if (typeof body === 'object' && !Array.isArray(body) && (body as Record<string, unknown>)[idField] === uid) return;
     throw makeDhis2Error({
       system: DHIS2,
       transient: true,

@@ -16,7 +16,7 @@ import { trackerOrder } from './version.js';
 import { malformedAnswer } from '../../upstream/errors.js';
 import type { UpstreamRequest } from '../../upstream/client.js';
 import { getOrAbsent } from '../../upstream/lookup.js';
-import { noBodyAnswer } from './page-answer.js';
+import { noBodyAnswer, withIdAnswer } from './page-answer.js';
 
 /**
  * The RTS order program's requisition events as orders to read (SupplyRequest search and read),
@@ -238,7 +238,8 @@ export function createRequisitionOrders(deps: RequisitionOrderDeps): OrderCapabi
       const path = `${EVENTS}/${event}`;
       const body = await getOrAbsent<Json, UpstreamRequest>(
         deps.client,
-        { path, query: { fields: FIELDS } },
+        // a gateway's JSON page is no answer about the event: read again, never "no such order"
+        { path, query: { fields: FIELDS }, decodeAnswer: withIdAnswer(path, event, 'event') },
         [404],
         noBodyAnswer(path),
       );

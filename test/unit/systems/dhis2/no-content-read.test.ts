@@ -143,3 +143,41 @@ t.test('an org unit look-up answered 200 by a plain-text page: held, nothing wri
   t.equal(h.sandbox.state.count('PUT', `/api/organisationUnits/${uid}`), 1);
   t.equal((await caps.get(uid))?.name, 'Kasito Health Centre II');
 });
+
+t.test('a requisition event read answered by a gateway\'s JSON page: held, not "no such order"', async (t) => {
+  // found by second review S2: the page (no `program`) was read as no such event, a 404 to the client
+  const { h, reader } = await rig(t);
+  const products = loadDhis2Products({});
+  const program = parseRequisitionProgram(REQUISITION.program, REQUISITION.stage, REQUISITION_DATA_ELEMENTS);
+  const orders = createRequisitionOrders({
+    client: h.client,
+    reader,
+    products: () => products,
+    program: () => program,
+    crosswalk: async () => undefined,
+  });
+  await h.client.version();
+  const ous = h.sandbox.state.summary().orgUnits;
+  const posted = await postTrackerEvents(h.client, [
+    {
+      event: 'ReqSent0002',
+      program: REQUISITION.program,
+      programStage: REQUISITION.stage,
+      orgUnit: ous['LK-HC-101'],
+      occurredAt: '2024-06-03T08:00:00.000',
+      status: 'COMPLETED',
+      dataValues: [{ dataElement: REQUISITION.quantities.EM_ORS, value: '150' }],
+    },
+  ]);
+  t.equal(posted.created, 1);
+  const rule = h.sandbox.faults.add({
+    method: 'GET',
+    path: '/api/tracker/events/ReqSent0002',
+    action: { type: 'status', status: 200, body: { message: 'Service under maintenance' } },
+  });
+  const err = await failure(orders.get('ReqSent0002'));
+  t.ok(isTransient(err), `held: ${err.message}`);
+  t.match(err.message, /without the id asked/);
+  h.sandbox.faults.remove(rule.id);
+  t.equal((await orders.get('ReqSent0002'))?.id, 'ReqSent0002');
+});
