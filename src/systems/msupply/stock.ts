@@ -427,6 +427,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       await journal.run('finalise', async () => {
         const current = await api.stocktake(store.id, id);
         if (current?.status === 'FINALISED') return finalisedAsThis(current, counts);
+        if (current) refuseLinesBeyond(current, p.lines.length);
         const finalise = () => api.updateStocktake(store.id, { id, status: 'FINALISED', ...countDay(report) });
         try {
           await finalise();
@@ -485,6 +486,18 @@ function takenByAnother(now: StocktakeRow, i: number, line: CountLine) {
   return new ConflictError(
     `stocktake ${now.stocktakeNumber} (not finalised) already holds a line for StockReport.lines[${i}] counting other stock than item ${line.itemCode}${line.batch ? ` batch ${line.batch}` : ''}: written by an earlier report under this identifier; finalise or delete it in Open mSupply, or send this report under a new identifier`,
   );
+}
+
+/**
+ * A line of this stocktake under a derived id past this report's lines: an earlier report under
+ * this identifier that stopped before its finalise had more lines, and finalising would post them.
+ */
+function refuseLinesBeyond(now: StocktakeRow, count: number) {
+  for (let j = count; j < count + now.lines.nodes.length; j++)
+    if (now.lines.nodes.some((l) => l.id === stocktakeLineId(now.id, j)))
+      throw new ConflictError(
+        `stocktake ${now.stocktakeNumber} (not finalised) holds a line beyond this report's ${count} (line ${j}), written by an earlier report under this identifier: finalise or delete it in Open mSupply, or send this report under a new identifier`,
+      );
 }
 
 /** The stock moved again while its lines were brought up to date: the outbox tries again later. */

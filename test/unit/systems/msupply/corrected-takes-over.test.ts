@@ -49,3 +49,18 @@ t.test('a corrected report whose line is for other stock than the stopped one: a
   t.match(String(err?.message), /already holds a line for StockReport\.lines\[0\] counting other stock than item/);
   t.equal(rig.sb.state.counts().finalisedStocktakes, 0, "the stopped report's count is not posted");
 });
+
+t.test('a corrected report with fewer lines than the stopped one: a 409, the stopped line not posted', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const stopped = countOf(350);
+  stopped.lines.push({
+    product: { system: GTIN, code: PARACETAMOL },
+    quantity: { value: 100, unit: 'dispensing-unit' },
+  });
+  t.match(String((await failure(rig.connector.stock!.report(stopped, new DyingJournal('finalise'))))?.message), /died/);
+  const err = await failure(rig.connector.stock!.report(countOf(400), new MemoryJournal('corrected-key')));
+  t.ok(err instanceof ConflictError, 'refused as a conflict');
+  t.match(String(err?.message), /holds a line beyond this report's 1/);
+  t.equal(rig.sb.state.counts().finalisedStocktakes, 0, "the stopped report's second line is not posted");
+});
