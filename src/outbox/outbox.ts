@@ -163,6 +163,11 @@ class LazyAbort implements AttemptScope {
     this.waiting.push(system);
   }
 
+  /** A call waiting for a connection or a retry: waited on, though not sent (attempt-scope.ts noteAsking). */
+  asking(system: string): void {
+    this.waiting.push(system);
+  }
+
   ended(system: string): void {
     const i = this.waiting.indexOf(system);
     if (i >= 0) this.waiting.splice(i, 1);

@@ -16,6 +16,11 @@ export interface AttemptScope {
   readonly signal?: AbortSignal;
   /** Told of each request the attempt sends a system (noteUpstreamCall). */
   calling?(system: string): void;
+  /**
+   * Told of each call the attempt makes of a system, before it waits for a connection or between
+   * its retries (noteAsking): not yet sent, so not a call its breaker decides on, but a system it waits on.
+   */
+  asking?(system: string): void;
   /** Told when such a request has its answer or its failure (noteUpstreamCall's end). */
   ended?(system: string): void;
   /**
@@ -68,6 +73,19 @@ export function noteUpstreamCall(system: string): () => void {
 }
 
 /**
+ * A call of `system` (a connector's, client.ts) is waiting for its answer for the current attempt,
+ * if any, from before it waits for one of the system's connections until its last retry ends: a
+ * call queued behind a hung system's requests, or sleeping between retries, sends nothing for a
+ * while, yet a timed-out attempt was waiting on that system (outbox.ts LazyAbort.waitedOn). Call
+ * what it returns once the call has its answer or its failure.
+ */
+export function noteAsking(system: string): () => void {
+  const scope = storage.getStore();
+  scope?.asking?.(system);
+  return () => scope?.ended?.(system);
+}
+
+/**
  * The signal a read (a GET) made for a delivery attempt ends with: a read still waiting when the
  * attempt is abandoned would otherwise hold a connection of the system's pool until the
  * connector's own timeout (openlmis.timeoutMs, 30 s), for an answer nobody reads. Never for a
@@ -92,6 +110,7 @@ export function outsideAttempt<T>(fn: () => T): T {
   const shared: AttemptScope = {
     abandonedBy: undefined,
     calling: (system) => starter.calling?.(system),
+    asking: (system) => starter.asking?.(system),
     ended: (system) => starter.ended?.(system),
   };
   return storage.run(shared, fn);

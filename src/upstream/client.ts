@@ -6,7 +6,7 @@ import { exchange, type Query, type RawResponse } from './http.js';
 import { Pools, type Pool, type TransportSettings } from './pool.js';
 import { isUnauthorized, type AuthContext, type AuthStrategy } from './auth/types.js';
 import { honouringRetryAfter, notBeforeOf, withRetryAfter } from './retry-after.js';
-import { attemptReadSignal, refuseIfAbandoned, writesMayGo } from './attempt-scope.js';
+import { attemptReadSignal, noteAsking, refuseIfAbandoned, writesMayGo } from './attempt-scope.js';
 
 /**
  * The shared upstream client: keep-alive pool, per-call deadline, a concurrency limit, one fresh
@@ -176,7 +176,13 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
         });
       throw withRetryAfter(options.decodeError(res.status, res.body, req.method, req.path), res);
     };
-    return idempotent ? retryPolicy.execute(run, signal) : run();
+    // waited on from here until its last retry ends, queued for a connection or not (noteAsking)
+    const answered = noteAsking(options.system);
+    try {
+      return idempotent ? await retryPolicy.execute(run, signal) : await run();
+    } finally {
+      answered();
+    }
   };
 
   return {
