@@ -40,6 +40,7 @@ import { POSTGRES_KEY_VALUES, SQLITE_KEY_VALUES } from './key-values.js';
 import { POSTGRES_FAILING_SINCE, SQLITE_FAILING_SINCE } from './failing-since.js';
 import { SECONDARY_LINKS } from './secondary-links.js';
 import { POSTGRES_ATTEMPT_ENDS, SQLITE_ATTEMPT_ENDS } from './attempt-ends.js';
+import { POSTGRES_NUMBERED_KEYS, SQLITE_NUMBERED_KEYS } from './numbered-keys.js';
 
 /**
  * Versioned schema migrations, one list per engine, applied in order at start-up. A migration is
@@ -420,6 +421,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   SQLITE_REQUEST_ROWS_ENSURED,
   SECONDARY_LINKS,
   SQLITE_ATTEMPT_ENDS,
+  SQLITE_NUMBERED_KEYS,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -462,4 +464,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   POSTGRES_REQUEST_ROWS_ENSURED,
   SECONDARY_LINKS,
   POSTGRES_ATTEMPT_ENDS,
+  POSTGRES_NUMBERED_KEYS,
 ];

@@ -5,6 +5,7 @@
  * ones, an operator dropped one) and are reused (a rejected write's key is free again), so "is
  * number n held" is no monotone question and a search by halving lands on an old write.
  */
+import type { Migration } from './migrations.js';
 import type { OutboxJob } from './types.js';
 
 /** The newest job of a numbered key and the highest number in use (Store.findNumberedJobs). */
@@ -21,33 +22,59 @@ const HIGHEST_FIRST = 'length(idempotency_key) DESC, idempotency_key DESC';
 
 /**
  * SQLite compares text byte by byte (BINARY), so every `key:…` sorts after `key:` and before
- * `key;` (`;` follows `:`): one range of the key's index, then `key` itself or past `key:`.
- * Bound with sqliteNumberedArgs.
+ * `key;` (`;` follows `:`): `key` itself, or that range of the key's index (two index reads, a
+ * MULTI-INDEX OR). Not the one range from `key` on: it holds every longer key too (DL-1's would
+ * read DL-10's, DL-100's, … to filter them out). Bound with numberedArgs.
  */
-const SQLITE_UNDER = 'idempotency_key >= ? AND idempotency_key < ? AND (idempotency_key = ? OR idempotency_key > ?)';
+const SQLITE_UNDER = '(idempotency_key = ? OR (idempotency_key > ? AND idempotency_key < ?))';
 
 export function sqliteNumberedSql(columns: string): string {
   return numberedSql(columns, SQLITE_UNDER);
 }
 
 export function sqliteNumberedArgs(key: string): string[] {
-  const under = [key, `${key};`, key, `${key}:`];
-  return [...under, ...under];
+  return [...numberedArgs(key), ...numberedArgs(key)];
 }
 
 /**
  * PostgreSQL compares text by the database's collation, which need not be byte order (a locale's
- * weighs punctuation apart), so a range could miss keys: `key` itself or LIKE `key:%` (wildcards
- * in the key escaped), which the planner turns into a range of the key's index where the
- * collation allows it. Bound with postgresNumberedArgs ($1 the key, $2 the pattern).
+ * weighs punctuation apart), so `<` and `>` could miss keys, and a LIKE prefix is read from a
+ * collated index only under a C collation (elsewhere every key of the index was read: one full
+ * scan of outbox_jobs per draft saved). Its pattern operators (~>~, ~<~) compare bytes, as SQLite
+ * does, whatever the collation: the same range, read from v62's index built with the pattern
+ * operator class (POSTGRES_NUMBERED_KEYS). Bound with numberedArgs.
  */
+const POSTGRES_UNDER = '(idempotency_key = $1 OR (idempotency_key ~>~ $2 AND idempotency_key ~<~ $3))';
+
 export function postgresNumberedSql(columns: string): string {
-  return numberedSql(columns, `(idempotency_key = $1 OR idempotency_key LIKE $2 ESCAPE '\\')`);
+  return numberedSql(columns, POSTGRES_UNDER);
 }
 
 export function postgresNumberedArgs(key: string): string[] {
-  return [key, `${key.replace(/[\\%_]/g, (c) => `\\${c}`)}:%`];
+  return numberedArgs(key);
 }
+
+/** `key` itself, then the bounds of the range strictly between `key:` and `key;`. */
+function numberedArgs(key: string): string[] {
+  return [key, `${key}:`, `${key};`];
+}
+
+/**
+ * v62: outbox_jobs by key in byte order (text_pattern_ops), for the range above. Built
+ * CONCURRENTLY like every index on a table that grows (pg-migrations.ts): writes go on meanwhile.
+ * SQLite's key index is in byte order already: a version with nothing to do there.
+ */
+const NUMBERED_KEYS_VERSION = 62;
+const NUMBERED_KEYS_NAME = "outbox: jobs by key in byte order, for a delivery's drafts";
+
+export const SQLITE_NUMBERED_KEYS: Migration = { version: NUMBERED_KEYS_VERSION, name: NUMBERED_KEYS_NAME, sql: '' };
+
+export const POSTGRES_NUMBERED_KEYS: Migration = {
+  version: NUMBERED_KEYS_VERSION,
+  name: NUMBERED_KEYS_NAME,
+  sql: '',
+  indexes: [{ name: 'outbox_jobs_key_bytes', on: 'outbox_jobs (idempotency_key text_pattern_ops)' }],
+};
 
 /**
  * The newest job under the keys (created last; of one millisecond the higher number, then the
