@@ -11,9 +11,9 @@ import t from 'tap';
 import { CONSIGNMENT } from '../../../sandbox/dhis2/index.js';
 import { startDhis2RigOn } from '../../support/dhis2-e2e.js';
 import { CONSIGNMENT_ENV, consignmentDelivery } from '../../support/dhis2-consignments.js';
+import { retriedToItsEnd, waitingForRetry } from '../../support/counted-delivery.js';
 import { adminCall } from '../../support/march-stock-count.js';
-import { until } from '../../support/net.js';
-import { why, type Rig } from '../../support/openlmis-e2e.js';
+import { why } from '../../support/openlmis-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
 type Resource = Record<string, any>;
@@ -30,22 +30,8 @@ function consignment(facility: string, packs: number, status: string, system?: s
   return { ...d, status };
 }
 
-/** The operator retries the waiting draft now; its job as it ended. */
-async function retriedToItsEnd(rig: Rig, jobId: string): Promise<Resource> {
-  const retried = await adminCall(rig.mediator.url, ADMIN, 'POST', `/outbox/jobs/${jobId}/retry?status=pending`);
-  if (retried.status !== 200) throw new Error(`retry ${jobId}: ${JSON.stringify(retried.body)}`);
-  return until(
-    'the draft job ended',
-    async () => {
-      const got = (await adminCall(rig.mediator.url, ADMIN, 'GET', `/outbox/jobs/${jobId}`)).body.job;
-      return ['done', 'rejected', 'dead'].includes(got?.status) ? got : undefined;
-    },
-    60_000,
-  );
-}
-
 // the draft's first attempt fails and its next is far off: it waits until the operator's retry
-const WAITS = { ADMIN_TOKEN: ADMIN, OUTBOX_BACKOFF_BASE_MS: '600000', OUTBOX_BACKOFF_CAP_MS: '600000' };
+const WAITS = waitingForRetry(ADMIN);
 
 for (const engine of engineCases()) {
   t.test(
@@ -78,7 +64,7 @@ for (const engine of engineCases()) {
       t.equal(completed[0][0], 'COMPLETED');
 
       const posts = sb.state.count('POST', '/api/tracker');
-      const ended = await retriedToItsEnd(rig, job.id);
+      const ended = await retriedToItsEnd(rig.mediator.url, ADMIN, job.id);
       t.equal(ended.status, 'done', `the draft is no failure: ${ended.lastError ?? ''}`);
       t.equal(ended.result?.status, 'superseded', 'superseded by the completion');
       t.match(ended.result?.ids?.consignment, /~SHP-OWN-ID-1$/, 'naming what the completion wrote');

@@ -7,60 +7,18 @@
  * nothing sent, the proof of delivery confirmed with the completion's counts. Both engines.
  */
 import t from 'tap';
+import { appDelivery, countedDelivery, retriedToItsEnd, waitingForRetry } from '../../support/counted-delivery.js';
 import { adminCall } from '../../support/march-stock-count.js';
-import { until } from '../../support/net.js';
-import { shippedDelivery, startRigOn, why, writesSince, type Rig } from '../../support/openlmis-e2e.js';
+import { shippedDelivery, startRigOn, why, writesSince } from '../../support/openlmis-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
 type Resource = Record<string, any>;
 
 const APP = 'https://mobile.example.org/deliveries';
 const ADMIN = 'b2-draft-own-id-admin-Q4k';
-const SD = 'http://fhir-supply-mediator.org/fhir/StructureDefinition';
-
-/** The delivery as read, in `status`, every pack accepted but `rejected` of the first line's. */
-function counted(read: Resource, status: string, rejected: number): Resource {
-  const delivery = structuredClone(read);
-  delete delivery.meta;
-  delivery.status = status;
-  delivery.occurrenceDateTime = '2026-11-30T09:15:00Z';
-  delivery.receiver = [{ display: 'Nurse Achieng' }];
-  (delivery.suppliedItem as Resource[]).forEach((item, i) => {
-    const shipped = item.extension.find((e: Resource) => e.url.endsWith('/quantity-shipped')).valueQuantity;
-    const off = i === 0 ? rejected : 0;
-    item.quantity = { ...shipped, value: shipped.value - off };
-    item.extension = item.extension.filter((e: Resource) => !/quantity-rejected|rejection-reason/.test(e.url));
-    if (off)
-      item.extension.push(
-        { url: `${SD}/quantity-rejected`, valueQuantity: { ...shipped, value: off } },
-        { url: `${SD}/rejection-reason`, valueString: 'Damaged on arrival' },
-      );
-  });
-  return delivery;
-}
-
-/** The same, under the app's identifier and no id: a draft the app posts. */
-function appDraft(read: Resource, rejected: number): Resource {
-  const { id: _id, ...delivery } = counted(read, 'in-progress', rejected);
-  return { ...delivery, identifier: [{ system: APP, value: 'DL-OWN-ID-1' }] };
-}
-
-/** The operator retries the waiting job now; the job as it ended. */
-async function retriedToItsEnd(rig: Rig, jobId: string): Promise<Resource> {
-  const retried = await adminCall(rig.mediator.url, ADMIN, 'POST', `/outbox/jobs/${jobId}/retry?status=pending`);
-  if (retried.status !== 200) throw new Error(`retry ${jobId}: ${JSON.stringify(retried.body)}`);
-  return until(
-    'the draft job ended',
-    async () => {
-      const got = (await adminCall(rig.mediator.url, ADMIN, 'GET', `/outbox/jobs/${jobId}`)).body.job;
-      return ['done', 'rejected', 'dead'].includes(got?.status) ? got : undefined;
-    },
-    60_000,
-  );
-}
 
 // the draft's first attempt fails and its next is far off: it waits until the operator's retry
-const WAITS = { ADMIN_TOKEN: ADMIN, OUTBOX_BACKOFF_BASE_MS: '600000', OUTBOX_BACKOFF_CAP_MS: '600000' };
+const WAITS = waitingForRetry(ADMIN);
 
 for (const engine of engineCases()) {
   t.test(
@@ -77,18 +35,22 @@ for (const engine of engineCases()) {
         path: '/api/proofsOfDelivery/*',
         action: { type: 'status', status: 503 },
       });
-      const draft = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', appDraft(read, 2));
+      const draft = await rig.fhir(
+        'POST',
+        '/fhir/R5/SupplyDelivery',
+        appDelivery(read, { system: APP, value: 'DL-OWN-ID-1' }, 'in-progress', 2),
+      );
       t.equal(draft.status, 202, `the draft queued, OpenLMIS down: ${why(draft)}`);
       const jobs = await adminCall(rig.mediator.url, ADMIN, 'GET', '/outbox/jobs?system=openlmis');
       const [job] = jobs.body.jobs.filter((j: Resource) => j.flow === 'delivery');
 
       rig.lmis.sb.faults.remove(down.id);
-      const done = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${podId}`, counted(read, 'completed', 0));
+      const done = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${podId}`, countedDelivery(read, 'completed', 0));
       t.ok([200, 201].includes(done.status), `the completion lands first: ${done.status} ${why(done)}`);
       t.equal(pod().status, 'CONFIRMED');
 
       const before = rig.lmis.sb.state.requestCount();
-      const ended = await retriedToItsEnd(rig, job.id);
+      const ended = await retriedToItsEnd(rig.mediator.url, ADMIN, job.id);
       t.equal(ended.status, 'done', `the draft is no failure: ${ended.lastError ?? ''}`);
       t.equal(ended.result?.status, 'superseded', 'superseded by the completion');
       t.equal(ended.result?.ids?.proofOfDelivery, podId, 'naming what the completion wrote');
@@ -96,7 +58,11 @@ for (const engine of engineCases()) {
       t.equal(pod().status, 'CONFIRMED', 'the proof of delivery confirmed still');
       t.equal(pod().lineItems[0].quantityRejected, 0, "with the completion's counts");
       // a draft saved after the completion is no draft it overtook: refused, nothing changed
-      const late = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', appDraft(read, 1));
+      const late = await rig.fhir(
+        'POST',
+        '/fhir/R5/SupplyDelivery',
+        appDelivery(read, { system: APP, value: 'DL-OWN-ID-1' }, 'in-progress', 1),
+      );
       t.equal(late.status, 409, `a draft saved after the completion is refused: ${why(late)}`);
       t.match(why(late), /already confirmed/);
       t.equal(pod().lineItems[0].quantityRejected, 0, 'and changes nothing');

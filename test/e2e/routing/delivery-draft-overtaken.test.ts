@@ -12,7 +12,7 @@ import { CONSIGNMENT } from '../../../sandbox/dhis2/index.js';
 import { startDhis2RigOn } from '../../support/dhis2-e2e.js';
 import { CONSIGNMENT_ENV, consignmentDelivery } from '../../support/dhis2-consignments.js';
 import { adminCall } from '../../support/march-stock-count.js';
-import { until } from '../../support/net.js';
+import { appDelivery, retriedToItsEnd, waitingForRetry } from '../../support/counted-delivery.js';
 import { shippedDelivery, startRigOn, why, writesSince, type Rig } from '../../support/openlmis-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
@@ -20,28 +20,6 @@ type Resource = Record<string, any>;
 
 const APP = 'https://mobile.example.org/deliveries';
 const ADMIN = 'hb-draft-overtaken-admin-P7w';
-const SD = 'http://fhir-supply-mediator.org/fhir/StructureDefinition';
-
-/** The delivery as read, in `status`, every pack accepted but `rejected` of the first line's. */
-function counted(read: Resource, status: string, rejected: number): Resource {
-  const { meta: _meta, id: _id, ...delivery } = structuredClone(read);
-  delivery.identifier = [{ system: APP, value: 'DL-OVERTAKEN-1' }];
-  delivery.status = status;
-  delivery.occurrenceDateTime = '2026-11-30T09:15:00Z';
-  delivery.receiver = [{ display: 'Nurse Achieng' }];
-  (delivery.suppliedItem as Resource[]).forEach((item, i) => {
-    const shipped = item.extension.find((e: Resource) => e.url.endsWith('/quantity-shipped')).valueQuantity;
-    const off = i === 0 ? rejected : 0;
-    item.quantity = { ...shipped, value: shipped.value - off };
-    item.extension = item.extension.filter((e: Resource) => !/quantity-rejected|rejection-reason/.test(e.url));
-    if (off)
-      item.extension.push(
-        { url: `${SD}/quantity-rejected`, valueQuantity: { ...shipped, value: off } },
-        { url: `${SD}/rejection-reason`, valueString: 'Damaged on arrival' },
-      );
-  });
-  return delivery;
-}
 
 /** The delivery jobs the outbox holds for `system`. */
 async function deliveryJobs(rig: Rig, system: string): Promise<Resource[]> {
@@ -49,22 +27,8 @@ async function deliveryJobs(rig: Rig, system: string): Promise<Resource[]> {
   return jobs.body.jobs.filter((j: Resource) => j.flow === 'delivery');
 }
 
-/** The operator retries the waiting draft now; its job as it ended. */
-async function retriedToItsEnd(rig: Rig, jobId: string): Promise<Resource> {
-  const retried = await adminCall(rig.mediator.url, ADMIN, 'POST', `/outbox/jobs/${jobId}/retry?status=pending`);
-  if (retried.status !== 200) throw new Error(`retry ${jobId}: ${JSON.stringify(retried.body)}`);
-  return until(
-    'the draft job ended',
-    async () => {
-      const got = (await adminCall(rig.mediator.url, ADMIN, 'GET', `/outbox/jobs/${jobId}`)).body.job;
-      return ['done', 'rejected', 'dead'].includes(got?.status) ? got : undefined;
-    },
-    60_000,
-  );
-}
-
 // the draft's first attempt fails and its next is far off: it waits until the operator's retry
-const WAITS = { ADMIN_TOKEN: ADMIN, OUTBOX_BACKOFF_BASE_MS: '600000', OUTBOX_BACKOFF_CAP_MS: '600000' };
+const WAITS = waitingForRetry(ADMIN);
 
 for (const engine of engineCases()) {
   t.test(
@@ -81,17 +45,25 @@ for (const engine of engineCases()) {
         path: '/api/proofsOfDelivery/*',
         action: { type: 'status', status: 503 },
       });
-      const draft = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', counted(read, 'in-progress', 2));
+      const draft = await rig.fhir(
+        'POST',
+        '/fhir/R5/SupplyDelivery',
+        appDelivery(read, { system: APP, value: 'DL-OVERTAKEN-1' }, 'in-progress', 2),
+      );
       t.equal(draft.status, 202, `the draft queued, OpenLMIS down: ${why(draft)}`);
       const [job] = await deliveryJobs(rig, 'openlmis');
 
       rig.lmis.sb.faults.remove(down.id);
-      const done = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', counted(read, 'completed', 0));
+      const done = await rig.fhir(
+        'POST',
+        '/fhir/R5/SupplyDelivery',
+        appDelivery(read, { system: APP, value: 'DL-OVERTAKEN-1' }, 'completed', 0),
+      );
       t.equal(done.status, 201, `the completion lands first: ${why(done)}`);
       t.equal(pod().status, 'CONFIRMED');
 
       const before = rig.lmis.sb.state.requestCount();
-      const ended = await retriedToItsEnd(rig, job.id);
+      const ended = await retriedToItsEnd(rig.mediator.url, ADMIN, job.id);
       t.equal(ended.status, 'done', `the draft is no failure: ${ended.lastError ?? ''}`);
       t.equal(ended.result?.status, 'superseded', 'superseded by the completion');
       t.equal(ended.result?.ids?.proofOfDelivery, podId, 'naming what the completion wrote');
@@ -104,7 +76,11 @@ for (const engine of engineCases()) {
       t.equal(state.status, 200, why(state));
       t.equal(state.body.status, 'completed', 'the draft reads as the delivery completed');
       // sent again now, the draft is no longer one the completion overtook: OpenLMIS refuses it
-      const resent = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', counted(read, 'in-progress', 2));
+      const resent = await rig.fhir(
+        'POST',
+        '/fhir/R5/SupplyDelivery',
+        appDelivery(read, { system: APP, value: 'DL-OVERTAKEN-1' }, 'in-progress', 2),
+      );
       t.equal(resent.status, 409, `the draft sent again after the completion is refused: ${why(resent)}`);
       t.match(why(resent), /already confirmed/);
       t.equal(pod().status, 'CONFIRMED', 'and changes nothing');
@@ -148,7 +124,7 @@ for (const engine of engineCases()) {
       t.equal(completed[0][0], 'COMPLETED');
 
       const posts = sb.state.count('POST', '/api/tracker');
-      const ended = await retriedToItsEnd(rig, job.id);
+      const ended = await retriedToItsEnd(rig.mediator.url, ADMIN, job.id);
       t.equal(ended.status, 'done', `the draft is no failure: ${ended.lastError ?? ''}`);
       t.equal(ended.result?.status, 'superseded', 'superseded by the completion');
       t.equal(sb.state.count('POST', '/api/tracker'), posts, 'nothing sent to DHIS2');

@@ -9,6 +9,7 @@
  * mediator, the OpenLMIS connector and its sandbox, both engines.
  */
 import t from 'tap';
+import { appDelivery } from '../../../support/counted-delivery.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 import { shippedDelivery, startRigOn, why, writesSince } from '../../../support/openlmis-e2e.js';
 import { deliveredOnRetry, deliveryJobs } from '../../../support/queued-deliveries.js';
@@ -18,31 +19,9 @@ type Resource = Record<string, any>;
 const APP = 'https://mobile.example.org/deliveries';
 const ADMIN = 'hf-draft-resave-admin-Qx7';
 
-const SD = 'http://fhir-supply-mediator.org/fhir/StructureDefinition';
-
-/**
- * The delivery as read, saved as the app's draft under its own number: each line's shipped packs
- * accepted, but `rejected` of the first line's (damaged on arrival).
- */
-function draft(read: Resource, rejected = 0): Resource {
-  const { meta: _meta, id: _id, ...delivery } = structuredClone(read);
-  delivery.identifier = [{ system: APP, value: 'DL-RESAVE-1' }];
-  delivery.status = 'in-progress';
-  delivery.occurrenceDateTime = '2026-11-30T09:15:00Z';
-  delivery.receiver = [{ display: 'Nurse Achieng' }];
-  (delivery.suppliedItem as Resource[]).forEach((item, i) => {
-    const shipped = item.extension.find((e: Resource) => e.url.endsWith('/quantity-shipped')).valueQuantity;
-    const off = i === 0 ? rejected : 0;
-    item.quantity = { ...shipped, value: shipped.value - off };
-    item.extension = item.extension.filter((e: Resource) => !/quantity-rejected|rejection-reason/.test(e.url));
-    if (off)
-      item.extension.push(
-        { url: `${SD}/quantity-rejected`, valueQuantity: { ...shipped, value: off } },
-        { url: `${SD}/rejection-reason`, valueString: 'Damaged on arrival' },
-      );
-  });
-  return delivery;
-}
+/** The delivery as read, saved as the app's draft: every pack accepted but `rejected` of the first line's. */
+const draft = (read: Resource, rejected = 0) =>
+  appDelivery(read, { system: APP, value: 'DL-RESAVE-1' }, 'in-progress', rejected);
 
 for (const engine of engineCases()) {
   t.test(
