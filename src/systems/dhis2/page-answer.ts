@@ -11,13 +11,18 @@ import { DHIS2, makeDhis2Error } from './errors.js';
  */
 export function throwOnPageAnswer(method: string, path: string, res: UpstreamResponse<unknown>): void {
   if (method !== 'GET' || res.status < 200 || res.status >= 300 || !isHtmlPage(res.body, res.headers)) return;
-  throw makeDhis2Error({
+  throw askedAgainLater(res.status, `GET ${path} answered ${res.status} with ${HTML_PAGE}: asked again later`);
+}
+
+/** A 2xx read that is none of DHIS2's answers: transient (502), read again on the next attempt. */
+function askedAgainLater(upstreamStatus: number, diagnostics: string): Error {
+  return makeDhis2Error({
     system: DHIS2,
     transient: true,
     status: 502,
     code: 'transient',
-    upstreamStatus: res.status,
-    diagnostics: `GET ${path} answered ${res.status} with ${HTML_PAGE}: asked again later`,
+    upstreamStatus,
+    diagnostics,
   });
 }
 
@@ -29,21 +34,17 @@ export function throwOnPageAnswer(method: string, path: string, res: UpstreamRes
 export const noBodyAnswer =
   (path: string) =>
   (status: number): Error =>
-    makeDhis2Error({
-      system: DHIS2,
-      transient: true,
-      status: 502,
-      code: 'transient',
-      upstreamStatus: status,
-      diagnostics: `GET ${path} answered ${status} without a body (not DHIS2's answer about the object): asked again later`,
-    });
+    askedAgainLater(
+      status,
+      `GET ${path} answered ${status} without a body (not DHIS2's answer about the object): asked again later`,
+    );
 
 /**
  * A decodeAnswer for a read of one object by its UID: a 2xx body other than a JSON object with
- * that `id` (a gateway's `{"message": …}` or text/plain page) is no answer about it. Taken as the object, an org unit update
- * wrote over the real one from the page's (missing) owner fields, and a read served the page as a
- * facility: transient instead, read again. `idField`: where the object names its UID (a tracker
- * event's is `event`).
+ * that `id` (a gateway's `{"message": …}` or text/plain page) is no answer about it. Taken as the
+ * object, an org unit update wrote over the real one from the page's (missing) owner fields, and a
+ * read served the page as a facility: transient instead, read again. `idField`: where the object
+ * names its UID (a tracker event's is `event`).
  */
 export const withIdAnswer =
   (path: string, uid: string, idField = 'id') =>
@@ -53,12 +54,8 @@ export const withIdAnswer =
     // gateway's text/plain page, an array) is none of DHIS2's answers about the object
     if (res.status < 200 || res.status >= 300 || body === undefined || body === null || body === '') return;
     if (typeof body === 'object' && !Array.isArray(body) && (body as Record<string, unknown>)[idField] === uid) return;
-    throw makeDhis2Error({
-      system: DHIS2,
-      transient: true,
-      status: 502,
-      code: 'transient',
-      upstreamStatus: res.status,
-      diagnostics: `GET ${path} answered ${res.status} without the id asked (not DHIS2's answer about the object): asked again later`,
-    });
+    throw askedAgainLater(
+      res.status,
+      `GET ${path} answered ${res.status} without the id asked (not DHIS2's answer about the object): asked again later`,
+    );
   };
