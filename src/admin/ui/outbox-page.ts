@@ -190,11 +190,15 @@ export function jobBody(detail: Pick<JobDetail, 'job' | 'steps' | 'audit'> & Par
   ].sort((a, b) => a.at - b.at);
   const ids = j.result ? Object.entries(j.result.ids) : [];
   const actionable = j.status !== 'in-flight' && j.status !== 'done';
+  // a write made moot by a later one (a draft overtaken by its delivery's completion, an older
+  // registry version): done, but never sent, and the ids it carries are the later write's
+  const superseded = j.status === 'done' && j.result?.status === 'superseded';
   return html`<h1>Job <code>${j.id}</code></h1>
 <p>State: <strong class="${statusClass(j.status)}" data-testid="job-status">${j.status}</strong> · ${j.attempts} ${j.attempts === 1 ? 'attempt' : 'attempts'} in the current budget${j.status === 'pending' ? html` · next attempt ${nextAttemptAt <= now ? 'now' : `in ${age(nextAttemptAt - now)}`}` : ''}</p>
-${j.lastError ? html`<p>${j.status === 'done' ? 'Error of an earlier attempt (delivered since)' : 'Last error'}: <span data-testid="last-error">${j.lastError}</span></p>` : ''}
+${superseded ? html`<p data-testid="superseded">Superseded: not sent. A later write for the same record made it moot${ids.length ? '; the ids below are those of that write' : ''}.</p>` : ''}
+${j.lastError ? html`<p>${j.status === 'done' ? (superseded ? 'Error of an earlier attempt (superseded since)' : 'Error of an earlier attempt (delivered since)') : 'Last error'}: <span data-testid="last-error">${j.lastError}</span></p>` : ''}
 ${j.error ? html`<p>Upstream's answer${j.error.upstreamStatus ? ` (HTTP ${j.error.upstreamStatus})` : ''}: ${j.error.issues.map((i) => i.diagnostics).join('; ')}</p>` : ''}
-${ids.length ? html`<h2>Upstream ids</h2><dl class="facts" data-testid="upstream-ids">${ids.map(([k, v]) => html`<dt>${k}</dt><dd><code>${v}</code></dd>`)}</dl>` : ''}
+${ids.length ? html`<h2>${superseded ? 'Upstream ids (of the write that superseded it)' : 'Upstream ids'}</h2><dl class="facts" data-testid="upstream-ids">${ids.map(([k, v]) => html`<dt>${k}</dt><dd><code>${v}</code></dd>`)}</dl>` : ''}
 <h2>Timeline</h2>
 <ol class="timeline" data-testid="timeline">${events.map((e) => html`<li${e.attempt ? html` data-testid="attempt"` : ''}><time datetime="${iso(e.at)}">${iso(e.at)}</time>: ${e.text}</li>`)}</ol>
 ${actionable ? html`<p><a class="button" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(j.id)}/confirm?action=retry">Retry…</a> <a class="button secondary" href="${UI_PREFIX}/outbox/jobs/${encodeURIComponent(j.id)}/confirm?action=drop">Drop…</a></p>` : ''}

@@ -95,3 +95,18 @@ t.test("a job's next run is given in the started times' form", async (t) => {
   t.match(page, `<dt>Next run (UTC)</dt><dd><time datetime="${next}">2026-12-07 02:30:00</time></dd>`);
   t.notMatch(page, `<dd>${next}</dd>`, 'not the raw ISO string');
 });
+
+t.test('a superseded job says it was never sent, and whose ids it shows', async (t) => {
+  const d = detail('done', 1);
+  d.job.result = { system: 'openlmis', ids: { proofOfDelivery: 'POD-9' }, status: 'superseded' };
+  const page = jobBody(d, AT + 60_000).value;
+  t.match(
+    page,
+    /Superseded: not sent\. A later write for the same record made it moot; the ids below are those of that write\./,
+  );
+  t.match(page, /Error of an earlier attempt \(superseded since\)/, 'not "delivered since": it was never delivered');
+  t.notMatch(page, /delivered since/);
+  t.match(page, /Upstream ids \(of the write that superseded it\)<\/h2>/);
+  const delivered = jobBody(detail('done', 2), AT + 60_000).value;
+  t.notMatch(delivered, /Superseded/, 'a job delivered itself says nothing of it');
+});
