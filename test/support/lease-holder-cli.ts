@@ -8,9 +8,15 @@ const root = path.resolve(import.meta.dirname, '../..');
 /**
  * A CLI process (test/e2e/outbox/lease-holder-child.ts) on `databaseUrl` holding one stock write
  * to DHIS2 in flight under its own lease, its idempotency key `key`; the lines it printed so far.
- * Its attempt ends when a line is written to its stdin; killed at the end of `t`.
+ * Its attempt ends when a line is written to its stdin; killed at the end of `t`. `env`: its
+ * settings beyond the defaults (the CLI takes the server's: an attempt timeout, a lease).
  */
-export function cliHoldingLease(t: Test, databaseUrl: string, key = 'stock|cli|held-lease') {
+export function cliHoldingLease(
+  t: Test,
+  databaseUrl: string,
+  key = 'stock|cli|held-lease',
+  env: Record<string, string> = {},
+) {
   const lines: string[] = [];
   const child: ChildProcess = spawn(
     process.execPath,
@@ -23,6 +29,7 @@ export function cliHoldingLease(t: Test, databaseUrl: string, key = 'stock|cli|h
         DHIS2_BASE_URL: '', // no connection to the sandbox: its close would wait for it
         LOG_LEVEL: 'silent',
         HELD_LEASE_KEY: key,
+        ...env,
       },
       stdio: ['pipe', 'pipe', 'inherit'],
     },

@@ -3,7 +3,9 @@
  * lock is free and takes its job in flight over long before the CLI's lease (120 s, the default
  * kept here) runs out; a live CLI beside it keeps its lease. On both engines: SQLite tells by the
  * CLI's file lock, PostgreSQL by its session advisory lock (there only once the killed attempt is
- * over by its timeout, here the server's 1 s: a free lock may also be a live holder reconnecting).
+ * over by its holder's own timeout, here the killed CLI's 5 s: a free lock may also be a live
+ * holder reconnecting, whose attempt may run that long). The live CLI keeps the default attempt
+ * timeout (60 s), so its attempt outlasts the take-over.
  */
 import t from 'tap';
 import { openStore } from '../../../src/store/index.js';
@@ -32,7 +34,7 @@ for (const engine of engineCases()) {
         ))!;
       const live = cliHoldingLease(t, db.databaseUrl, 'stock|cli|live');
       const liveJobId = await jobOf(live);
-      const killed = cliHoldingLease(t, db.databaseUrl, 'stock|cli|killed');
+      const killed = cliHoldingLease(t, db.databaseUrl, 'stock|cli|killed', { OUTBOX_ATTEMPT_TIMEOUT_MS: '5000' });
       const killedJobId = await jobOf(killed);
       const liveLease = (await store.getJob(liveJobId))!;
       const killedLease = (await store.getJob(killedJobId))!;
