@@ -33,7 +33,10 @@ for (const engine of engineCases()) {
       const r = await act('DELETE', '/admin/outbox/jobs/Q1?stauts=dead');
       t.equal(r.statusCode, 400, 'refused');
       t.same(r.json().issue[0].expression, ['stauts'], 'naming the parameter');
-      t.match(r.json().issue[0].diagnostics, /'stauts' is not one this action takes \(status\); nothing was done/);
+      t.match(
+        r.json().issue[0].diagnostics,
+        /'stauts' is not one this action takes \(status, updatedAt\); nothing was done/,
+      );
       t.equal((await store.getJob('Q1'))?.status, 'pending', 'the retried job is still pending');
       t.same(await auditOf('Q1'), before, 'and nothing was audited');
     });
