@@ -14,6 +14,7 @@ import { demoDataDirNoted } from './demo-data.js';
 import { terminalText } from './terminal-text.js';
 import { countOption } from './count-option.js';
 import { configuredStore, type StoreOptions } from './configured-store.js';
+import { refusalText, updatedAtOption } from './outbox-refusal.js';
 
 /**
  * Nothing configured: the database of a demo running from this directory (it records where), else
@@ -103,48 +104,43 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
       }),
     );
 
-  cmd
-    .command('retry <id>')
+  // what the operator saw (`outbox show`): the action applies only while the job is still so,
+  // checked inside the store's write, as the admin API's `?status=&updatedAt=` and the console do
+  const guards = (c: Command) =>
+    c
+      .addOption(new Option('--status <status>', 'act only while the job is in this status').choices([...JOB_STATUSES]))
+      .addOption(
+        new Option(
+          '--updated-at <instant>',
+          "act only while the job's updatedAt is this one (as `outbox show` gave it)",
+        ).argParser(updatedAtOption),
+      );
+  type Guards = { status?: JobStatus; updatedAt?: number };
+
+  guards(cmd.command('retry <id>'))
     .description('Replay a dead or rejected job now, with a fresh attempt budget')
-    .action(async (id: string) =>
+    .action(async (id: string, o: Guards) =>
       withStore(async (store) => {
-        const r = await retryOutboxJob(store, id, actor());
+        const r = await retryOutboxJob(store, id, actor(), o.status, o.updatedAt);
         if (r.ok) {
           process.stdout.write(`job ${id} queued for retry\n`);
           return 0;
         }
-        process.stderr.write(
-          r.reason === 'not-found'
-            ? `no outbox job ${id}\n`
-            : r.reason === 'superseded'
-              ? `job ${id} was refused and its identifier then taken by job ${r.by}; act on that job\n`
-              : r.reason === 'overtaken'
-                ? `job ${id} is ${r.status}, and a later write of the same record (the same upstream object, by whatever id or code it was named) was accepted after it: retried, it would put the older version back; nothing was done\n`
-                : r.reason === 'already-due'
-                  ? `job ${id} is already pending and due now with a fresh attempt budget, after ${r.movedBy}; nothing to retry\n`
-                  : `job ${id} is ${r.status}; only dead, rejected or pending jobs can be retried\n`,
-        );
+        process.stderr.write(refusalText(id, r, 'retry') + '\n');
         return 1;
       }),
     );
 
-  cmd
-    .command('drop <id>')
+  guards(cmd.command('drop <id>'))
     .description('Delete a job that is neither in flight nor done (its identifier may then be sent again)')
-    .action(async (id: string) =>
+    .action(async (id: string, o: Guards) =>
       withStore(async (store) => {
-        const r = await dropOutboxJob(store, id, actor());
+        const r = await dropOutboxJob(store, id, actor(), o.status, o.updatedAt);
         if (r.ok) {
           process.stdout.write(`job ${id} dropped\n`);
           return 0;
         }
-        process.stderr.write(
-          r.reason === 'not-found'
-            ? `no outbox job ${id}\n`
-            : r.status === 'done'
-              ? `job ${id} is done: the upstream has the write, and its identifier stays taken so a resend is not applied twice\n`
-              : `job ${id} is in flight; wait for the attempt to end\n`,
-        );
+        process.stderr.write(refusalText(id, r, 'drop') + '\n');
         return 1;
       }),
     );
