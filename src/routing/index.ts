@@ -6,6 +6,7 @@ import type { Connector } from './ports.js';
 import { DELIVERIES, FACILITIES, ORDERS, STOCK, type FlowSpec } from './flows.js';
 import { RoutedFlow } from './routed-flow.js';
 import { acceptAsHeld } from './same-write.js';
+import { requestWroteUnder } from './batch-answers-gate.js';
 import { activeMapping } from '../config/mappings.js';
 import { ROUTING_FILE, type RoutingRules, type Targets } from './rules.js';
 import { checkOnly, precheckAll, settleTransaction } from './transaction.js';
@@ -134,7 +135,8 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     );
   services.exclusively = (names, fn) => exclusivelyForClient(deps.store, names, fn);
   services.recordEntries = async (entries) => {
-    if (recordsEntries()) await deps.store.recordTransactionEntries(entries);
+    if (recordsEntries() && (await requestWroteUnder(deps.store, entries)))
+      await deps.store.recordTransactionEntries(entries);
   };
   return services;
 }
