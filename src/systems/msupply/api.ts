@@ -165,6 +165,11 @@ export interface StocktakeRow {
     nodes: {
       id: string;
       itemId: string;
+      /** The batch the line counts (a stock line's own, or a new batch's as inserted). */
+      batch: string | null;
+      expiryDate: string | null;
+      /** The pack size the line counts in, kept as it went in (a stock line's may change after). */
+      packSize: number | null;
       /** The stock line's packs now: a snapshot that differs is refused at finalise. */
       stockLine: { id: string; totalNumberOfPacks: number } | null;
       snapshotNumberOfPacks: number;

@@ -631,6 +631,9 @@ export const STOCKTAKES = /* GraphQL */ `
               __typename
               id
               itemId
+              batch
+              expiryDate
+              packSize
               stockLine {
                 __typename
                 id

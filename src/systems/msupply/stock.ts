@@ -213,12 +213,17 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
   };
 
   /**
-   * Each report line as a stocktake line on the store's stock now. `applied`: the stock already
-   * holds this report (a finalised stocktake whose counts were never journaled, a write from before
-   * the 'counts' step): only the counts are wanted, so neither the stock a change would leave nor
-   * its reason is checked again (a change that took a batch's last packs would leave less than nothing).
+   * Each report line as a stocktake line on the store's stock now. `finalised`: the stock already
+   * holds this report (its stocktake, finalised, whose counts were never journaled: a write from
+   * before the 'counts' step): only the counts are wanted, so neither the stock a change would
+   * leave nor its reason is checked again (a change that took a batch's last packs would leave less
+   * than nothing), and each line's packs are of the pack size its stocktake line was made with.
    */
-  const plan = async (report: StockReport, applied = false): Promise<{ store: StoreRow; lines: CountLine[] }> => {
+  const plan = async (
+    report: StockReport,
+    finalised?: StocktakeRow,
+  ): Promise<{ store: StoreRow; lines: CountLine[] }> => {
+    const applied = finalised !== undefined;
     const store = await stores.resolve(report.facility, 'StockReport.facility');
     const products = deps.products();
     if (!report.lines.length)
@@ -242,7 +247,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         where,
         report.countType === 'snapshot',
       );
-      const packSize = stockLine?.packSize ?? item.defaultPackSize;
+      const packSize = (finalised && packSizeMadeWith(finalised, i)) ?? stockLine?.packSize ?? item.defaultPackSize;
       let packs = packsOf(line.quantity, packSize, `${where}.quantity`);
       if (report.countType === 'difference') {
         if (report.operation === 'subtraction' && packs > 0) packs = -packs;
@@ -345,7 +350,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         const journaled: LineStep[] = [];
         for (const i of report.lines.keys())
           journaled.push(await journal.run<LineStep>(`line:${i}`, async () => ({ lineId: stocktakeLineId(id, i) })));
-        finalisedAsThis(existing, await countsSent(journaled, () => journaledCounts(() => plan(report, true))));
+        finalisedAsThis(existing, await countsSent(journaled, () => journaledCounts(() => plan(report, existing))));
         return { system: MSUPPLY, ids: { stocktake: id }, status: 'active' };
       }
       const p = await plan(report);
@@ -472,6 +477,16 @@ async function countsSent(steps: LineStep[], journaled: () => Promise<LineCount[
   if (steps.every((s) => s.count)) return steps.map((s) => s.count!);
   const counts = await journaled();
   return steps.map((s, i) => s.count ?? counts[i]);
+}
+
+/**
+ * The pack size line i of a finalised stocktake counts in, as Open mSupply keeps it on the line
+ * (StocktakeLineNode.packSize): a storekeeper may change the stock line's pack size after the
+ * finalise, and a count re-planned on the new size reads the same tablets as other packs.
+ */
+function packSizeMadeWith(stocktake: StocktakeRow, i: number): number | undefined {
+  const size = stocktake.lines.nodes.find((l) => l.id === stocktakeLineId(stocktake.id, i))?.packSize;
+  return size && size > 0 ? size : undefined;
 }
 
 /** Whether a stocktake line found there counts the stock this report's line counts. */
