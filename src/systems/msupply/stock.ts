@@ -489,9 +489,19 @@ function packSizeMadeWith(stocktake: StocktakeRow, i: number): number | undefine
   return size && size > 0 ? size : undefined;
 }
 
-/** Whether a stocktake line found there counts the stock this report's line counts. */
-const sameStock = (row: StocktakeRow['lines']['nodes'][number], line: CountLine) =>
-  row.itemId === line.item.id && (!row.stockLine || !line.stockLine || row.stockLine.id === line.stockLine.id);
+/**
+ * Whether a stocktake line found there counts the stock this report's line counts: the same stock
+ * line, or where either has none (a new batch, inserted by item: a stock line only once
+ * finalised) the same item and batch, and the expiry this report gives. A stopped report's line
+ * for another batch taken as this one would be finalised with this report's count.
+ */
+function sameStock(row: StocktakeRow['lines']['nodes'][number], line: CountLine): boolean {
+  if (row.itemId !== line.item.id) return false;
+  if (row.stockLine && line.stockLine) return row.stockLine.id === line.stockLine.id;
+  const batch = line.stockLine ? line.stockLine.batch : line.batch;
+  const expiry = line.stockLine ? line.stockLine.expiryDate : line.expiry?.slice(0, 10);
+  return (row.batch ?? null) === (batch ?? null) && (!expiry || row.expiryDate === expiry);
+}
 
 /**
  * The stocktake (a stopped report's under this identifier) holds line i for other stock: Open

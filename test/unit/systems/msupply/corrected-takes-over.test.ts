@@ -64,3 +64,74 @@ t.test('a corrected report with fewer lines than the stopped one: a 409, the sto
   t.match(String(err?.message), /holds a line beyond this report's 1/);
   t.equal(rig.sb.state.counts().finalisedStocktakes, 0, "the stopped report's second line is not posted");
 });
+
+/** `tablets` of ORS counted in batch `lot` (a batch the store does not hold is a new one). */
+const lotCountOf = (tablets: number, lot: string, expiry?: string): StockReport => {
+  const report = countOf(tablets);
+  report.lines[0].lot = { number: lot, ...(expiry ? { expiry } : {}) };
+  return report;
+};
+
+const orsBatch = (rig: Awaited<ReturnType<typeof startRig>>, batch: string) =>
+  [...rig.sb.state.stockLines.values()].find((l) => l.storeId === 'store-hc-north' && l.batch === batch);
+
+/** The stopped report under the identifier: its stocktake NEW, its line in. */
+async function stopped(rig: Awaited<ReturnType<typeof startRig>>, report: StockReport) {
+  const err = await failure(rig.connector.stock!.report(report, new DyingJournal('finalise')));
+  if (!/died before finalise/.test(String(err?.message))) throw new Error(`not stopped: ${err?.message}`);
+}
+
+t.test('stopped counting a new batch, corrected counting another new batch: a 409', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  await stopped(rig, lotCountOf(350, 'NEW-A'));
+  const err = await failure(rig.connector.stock!.report(lotCountOf(400, 'NEW-B'), new MemoryJournal('corrected-key')));
+  t.ok(err instanceof ConflictError, `refused as a conflict: ${err?.message}`);
+  t.match(String(err?.message), /counting other stock than item .* batch NEW-B/);
+  t.equal(rig.sb.state.counts().finalisedStocktakes, 0, 'nothing finalised');
+  t.notOk(orsBatch(rig, 'NEW-A'), 'batch NEW-A never got the corrected count');
+});
+
+t.test('stopped counting a batch in stock, corrected counting a new batch: a 409', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  await stopped(rig, countOf(350));
+  const err = await failure(rig.connector.stock!.report(lotCountOf(400, 'NEW-C'), new MemoryJournal('corrected-key')));
+  t.ok(err instanceof ConflictError, `refused as a conflict: ${err?.message}`);
+  t.equal(rig.sb.state.counts().finalisedStocktakes, 0, 'nothing finalised');
+  t.equal(orsBatch(rig, 'N20262')!.totalNumberOfPacks, 10, 'batch N20262 keeps its 10 packs');
+});
+
+t.test('stopped counting a new batch, corrected with another expiry: a 409', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  await stopped(rig, lotCountOf(350, 'NEW-D', '2028-01-31'));
+  const err = await failure(
+    rig.connector.stock!.report(lotCountOf(400, 'NEW-D', '2029-01-31'), new MemoryJournal('corrected-key')),
+  );
+  t.ok(err instanceof ConflictError, `refused as a conflict: ${err?.message}`);
+  t.equal(rig.sb.state.counts().finalisedStocktakes, 0, 'nothing finalised');
+});
+
+t.test('stopped counting a new batch, corrected counting the same batch: its own count', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  await stopped(rig, lotCountOf(350, 'NEW-E', '2028-01-31'));
+  const done = await rig.connector.stock!.report(
+    lotCountOf(400, 'NEW-E', '2028-01-31'),
+    new MemoryJournal('corrected-key'),
+  );
+  t.equal(done.status, 'active', 'the corrected report is applied');
+  t.equal(orsBatch(rig, 'NEW-E')?.totalNumberOfPacks, 8, 'batch NEW-E holds the corrected 400 tablets');
+});
+
+t.test("a new batch's line insert landed, its answer lost: the retry finalises it", async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  rig.sb.faults.add({ operation: 'insertStocktakeLine', action: { type: 'afterApply', answer: 'reset' }, times: 1 });
+  const journal = new MemoryJournal();
+  await failure(rig.connector.stock!.report(lotCountOf(350, 'NEW-F', '2028-01-31'), journal));
+  const done = await rig.connector.stock!.report(lotCountOf(350, 'NEW-F', '2028-01-31'), journal);
+  t.equal(done.status, 'active', 'its own line, found there, is this write');
+  t.equal(orsBatch(rig, 'NEW-F')?.totalNumberOfPacks, 7, 'batch NEW-F holds the 350 tablets once');
+});
