@@ -41,6 +41,7 @@ import { POSTGRES_FAILING_SINCE, SQLITE_FAILING_SINCE } from './failing-since.js
 import { SECONDARY_LINKS } from './secondary-links.js';
 import { POSTGRES_ATTEMPT_ENDS, SQLITE_ATTEMPT_ENDS } from './attempt-ends.js';
 import { POSTGRES_NUMBERED_KEYS, SQLITE_NUMBERED_KEYS } from './numbered-keys.js';
+import { POSTGRES_ATTEMPT_BUDGET_KEY, SQLITE_ATTEMPT_BUDGET_KEY } from './attempt-budget-key.js';
 
 /**
  * Versioned schema migrations, one list per engine, applied in order at start-up. A migration is
@@ -422,6 +423,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   SECONDARY_LINKS,
   SQLITE_ATTEMPT_ENDS,
   SQLITE_NUMBERED_KEYS,
+  SQLITE_ATTEMPT_BUDGET_KEY,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -465,4 +467,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   SECONDARY_LINKS,
   POSTGRES_ATTEMPT_ENDS,
   POSTGRES_NUMBERED_KEYS,
+  POSTGRES_ATTEMPT_BUDGET_KEY,
 ];

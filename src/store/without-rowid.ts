@@ -16,6 +16,7 @@ import type { Migration } from './migrations.js';
  * attempts of one job identical in all five (started and ended in the same milliseconds, under
  * the same attempt number, which only an operator's reset repeats) are one line of the timeline:
  * the insert keeps the first (ON CONFLICT DO NOTHING) rather than fail the job's end.
+ * (That repeat was no record written twice: v63 puts the budget, `requeues`, in the key; attempt-budget-key.ts.)
  *
  * SQLite cannot change a table's storage in place, so each table is rebuilt: created under a new
  * name, filled from the old one, the old one dropped and the new one renamed, its indexes made
