@@ -16,7 +16,7 @@ import {
   type DecodeContext,
 } from './orgunit-codec.js';
 import { OrgUnitLists } from './org-unit-lists.js';
-import { noBodyAnswer, withIdAnswer } from './page-answer.js';
+import { listAnswer, noBodyAnswer, withIdAnswer } from './page-answer.js';
 import { serverWallTime, serverWallTimeUpTo, wallTimeIn } from './server-time.js';
 
 /**
@@ -103,6 +103,8 @@ export function createOrgUnitReader(client: Dhis2Client): OrgUnitReader {
         method: 'GET',
         path: PATH,
         query: { fields: await fields(), filter: [`code:eq:${code}`], pageSize: 2 },
+        // a page without the list is no answer: read as "no such code", a stock report was refused
+        decodeAnswer: listAnswer(PATH, 'organisationUnits'),
       });
       return (Array.isArray(page.organisationUnits) ? (page.organisationUnits as Json[]) : []).find(
         (o) => o.code === code,

@@ -1,6 +1,7 @@
 import { asRecord } from '../../upstream/errors.js';
 import type { Dhis2Client } from './client.js';
 import { DHIS2, Dhis2Error } from './errors.js';
+import { bodyAnswer, listAnswer } from './page-answer.js';
 
 /**
  * DHIS2's asynchronous imports, polled to their result. Both kinds answer the POST at once with a
@@ -69,7 +70,14 @@ export async function awaitJob(
   const deadline = started + jobTimeoutMs;
   let seen = false;
   for (;;) {
-    const res = await client.send<unknown>({ method: 'GET', path: notifications, accept: [404] });
+    // a 2xx that is no list (a 204, a gateway's page) is no answer, read again: taken as a list, it
+    // marked the job seen, and a later `[]` from a job not yet started read as a forgotten one
+    const res = await client.send<unknown>({
+      method: 'GET',
+      path: notifications,
+      accept: [404],
+      decodeAnswer: listAnswer(notifications),
+    });
     // a restart forgets jobs: a 404 (tracker), or no notifications where there were some (data values)
     const empty = Array.isArray(res.body) && res.body.length === 0;
     if (res.status === 404 || (empty && seen))
@@ -86,7 +94,14 @@ export async function awaitJob(
       throw transient(`${what}: the job was not done after ${jobTimeoutMs} ms (dhis2.jobTimeoutMs); sent again later`);
     await sleep(jobPollMs);
   }
-  const answer = await client.send<unknown>({ method: 'GET', path: result.path, query: result.query, accept: [404] });
+  // a 204 is read again, not taken as a finished job without its summary (which sent it again)
+  const answer = await client.send<unknown>({
+    method: 'GET',
+    path: result.path,
+    query: result.query,
+    accept: [404],
+    decodeAnswer: bodyAnswer(result.path),
+  });
   if (answer.status === 404) throw transient(`${what}: DHIS2 has no result for the finished job (${result.path})`);
   return answer.body;
 }

@@ -59,3 +59,52 @@ export const withIdAnswer =
       `GET ${path} answered ${res.status} without the id asked (not DHIS2's answer about the object): asked again later`,
     );
   };
+
+const noBody = (body: unknown) => body === undefined || body === null || body === '';
+const isSuccess = (status: number) => status >= 200 && status < 300;
+
+/**
+ * A decodeAnswer for a read whose answer is always a JSON body (a job's import summary or report):
+ * a 2xx without one (a 204) is none of DHIS2's answers, transient and read again by the client's
+ * retry (noBodyAnswer's words), never taken as "nothing there".
+ */
+export const bodyAnswer =
+  (path: string) =>
+  (res: UpstreamResponse<unknown>): void => {
+    if (isSuccess(res.status) && noBody(res.body)) throw noBodyAnswer(path)(res.status);
+  };
+
+/**
+ * A decodeAnswer for a read of one object by its UID that the caller reads without getOrAbsent
+ * (client.call, or send with its 404 accepted): a 2xx without a body or without the UID asked
+ * (bodyAnswer, withIdAnswer) is no answer about it. Taken as one, a data element without its
+ * option set let any destination through (refused by DHIS2 as E1125), and an RTS program without
+ * its stage refused every RTS write for good.
+ */
+export const objectAnswer =
+  (path: string, uid: string, idField = 'id') =>
+  (res: UpstreamResponse<unknown>): void => {
+    bodyAnswer(path)(res);
+    withIdAnswer(path, uid, idField)(res);
+  };
+
+/**
+ * A decodeAnswer for a read DHIS2 answers with a JSON array (a job's notifications, the RTS use
+ * cases in the datastore), or with an object listing them under `key` (a filtered metadata list):
+ * any other 2xx, a 204 or a gateway's JSON page, is no answer. Read as an empty list, a job looked
+ * forgotten (its import sent again), the RTS use cases looked gone and an org unit looked up by
+ * its code "not in DHIS2" (the write refused for good): transient instead, read again.
+ */
+export const listAnswer =
+  (path: string, key?: string) =>
+  (res: UpstreamResponse<unknown>): void => {
+    if (!isSuccess(res.status)) return;
+    const body = res.body;
+    const list = key && body && typeof body === 'object' ? (body as Record<string, unknown>)[key] : body;
+    if (Array.isArray(list)) return;
+    const what = noBody(body) ? 'without a body' : `without ${key ? `'${key}'` : 'a list'}`;
+    throw askedAgainLater(
+      res.status,
+      `GET ${path} answered ${res.status} ${what} (not DHIS2's answer): asked again later`,
+    );
+  };

@@ -3,6 +3,7 @@ import { BusinessRuleError } from '../../domain/errors.js';
 import type { Code } from '../../domain/index.js';
 import { asRecord } from '../../upstream/errors.js';
 import type { Dhis2Client } from './client.js';
+import { objectAnswer } from './page-answer.js';
 
 /**
  * Where an RTS distribution went. RTS's "deliver to" data element (`distributedTo` of the use
@@ -20,11 +21,15 @@ export interface Destination {
 
 /** The options of the data element's option set; undefined when it has none (any text is taken). */
 export async function loadDestinations(client: Dhis2Client, dataElement: string): Promise<Destination[] | undefined> {
+  const path = `/api/dataElements/${dataElement}`;
+  // a 204 or a page without the data element is no answer (transient): read as "no option set",
+  // any destination went through and DHIS2 refused the events (E1125)
   const res = await client.send<unknown>({
     method: 'GET',
-    path: `/api/dataElements/${dataElement}`,
+    path,
     query: { fields: 'id,optionSet[id,options[code,name]]' },
     accept: [404],
+    decodeAnswer: objectAnswer(path, dataElement),
   });
   // not readable as a data element: nothing to check against, DHIS2 says at the import
   if (res.status === 404) return undefined;

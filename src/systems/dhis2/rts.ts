@@ -10,6 +10,7 @@ import type { Dhis2Client } from './client.js';
 import { DHIS2 } from './errors.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_SYSTEM, deterministicUid } from './identifiers.js';
 import { dhis2Instant } from './orgunit-codec.js';
+import { listAnswer, objectAnswer } from './page-answer.js';
 import { destinationCode, loadDestinations, type Destination } from './rts-destinations.js';
 import type { Dhis2ProductMap } from './products.js';
 import { allOf, journalAccepted, postTrackerEvents, trackerRejection } from './tracker-report.js';
@@ -40,7 +41,9 @@ export interface RtsUseCase {
 }
 
 export async function loadUseCase(client: Dhis2Client, program: string): Promise<RtsUseCase> {
-  const cases = await client.call<unknown>({ method: 'GET', path: '/api/dataStore/USE_CASES/stockUseCases' });
+  const casesPath = '/api/dataStore/USE_CASES/stockUseCases';
+  // a 204 or a gateway's page is no answer: read as no use cases, every RTS write was refused for good
+  const cases = await client.call<unknown>({ method: 'GET', path: casesPath, decodeAnswer: listAnswer(casesPath) });
   const entry = (Array.isArray(cases) ? cases : []).map(asRecord).find((c) => c?.programUid === program);
   if (!entry)
     throw new BusinessRuleError(
@@ -48,10 +51,12 @@ export async function loadUseCase(client: Dhis2Client, program: string): Promise
     );
   const tx = (type: string) =>
     ((entry.transactions as unknown[]) ?? []).map(asRecord).find((t) => t?.transactionType === type);
+  const programPath = `/api/programs/${program}`;
   const p = await client.call<Json>({
     method: 'GET',
-    path: `/api/programs/${program}`,
+    path: programPath,
     query: { fields: 'id,programStages[id]' },
+    decodeAnswer: objectAnswer(programPath, program),
   });
   const stage = p.programStages?.[0]?.id;
   if (!stage) throw new BusinessRuleError(`RTS program ${program} has no program stage`);

@@ -17,6 +17,7 @@ import { handingReads, handRead, takeHandedReads } from '../../upstream/handed-r
 import { KeyedMutex } from '../../store/keyed-mutex.js';
 import type { PeriodLock } from './period-lock.js';
 import { dhis2Instant } from './orgunit-codec.js';
+import { bodyAnswer, objectAnswer } from './page-answer.js';
 import { periodOf, periodStart } from './periods.js';
 import { dataValueSetReportId, parseDataValueSetReportId } from './stock-report-id.js';
 import { MEASURES, type Dhis2ProductMap, type Measure } from './products.js';
@@ -203,7 +204,13 @@ export function createStockCapability(
     if (!ds) return settings().periodType;
     if (dataSetPeriodType?.dataSet !== ds) {
       const periodType = client
-        .call<Json>({ method: 'GET', path: `/api/dataSets/${ds}`, query: { fields: 'id,periodType' } })
+        .call<Json>({
+          method: 'GET',
+          path: `/api/dataSets/${ds}`,
+          query: { fields: 'id,periodType' },
+          // a page kept as the data set gave the period type "undefined" until a reconfigure
+          decodeAnswer: objectAnswer(`/api/dataSets/${ds}`, ds),
+        })
         .then((d) => String(d.periodType));
       const entry = { dataSet: ds, periodType };
       dataSetPeriodType = entry;
@@ -283,6 +290,7 @@ export function createStockCapability(
       method: 'GET',
       path: '/api/dataValueSets',
       query: { dataSet, orgUnit: ou.id, ...when, dataElementIdScheme: 'CODE' },
+      decodeAnswer: bodyAnswer('/api/dataValueSets'),
     });
     // the stock bridge writes what differs from this read next: its write keeps the notes read here
     if (handingReads())
@@ -593,6 +601,8 @@ export function createStockCapability(
         period: p.period,
         dataElementIdScheme: settings().dataElementIdScheme,
       },
+      // a 204 is read again (it failed as a TypeError on `dataValues`)
+      decodeAnswer: bodyAnswer('/api/dataValueSets'),
     });
     return heldOf(Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : [], p, valueAt);
   };
