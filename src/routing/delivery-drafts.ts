@@ -21,57 +21,6 @@ export function draftMark(n: number | undefined): string {
 }
 
 /**
- * The number of a delivery's last draft (0: none). Drafts are numbered 1, 2, … one after another,
- * so the last is found by doubling the number while a draft has it, then halving the gap: about
- * 2·log2(n) look-ups (20 for 1,000 drafts), not one per draft on every save, and no bound past
- * which a delivery saved very often was taken for new. `has(n)`: whether a job holds draft n.
- */
-export async function lastDraftNumber(has: (n: number) => Promise<boolean>): Promise<number> {
-  if (!(await has(1))) return 0;
-  let held = 1;
-  let free = 2;
-  while (await has(free)) {
-    held = free;
-    free *= 2;
-  }
-  while (free - held > 1) {
-    const mid = Math.floor((held + free) / 2);
-    if (await has(mid)) held = mid;
-    else free = mid;
-  }
-  return held;
-}
-
-/**
- * The last draft of a delivery searched by its number, where its key is not known (a search by
- * the delivery's number in any system, draftJobs): its number (0: none) and its jobs. Where the
- * key is known the newest draft is read in one query instead (newestDraft): this search may land
- * on an older draft when numbers were reused or dropped. `jobsOf(n)`: the jobs of draft
- * n. Numbers have gaps only where the outbox's retention deleted old finished drafts (after
- * outbox.retentionDays); their numbers are free again, so a delivery drafted for that long numbers
- * its drafts from 1 anew below older ones kept. The search above may then land among the older:
- * a draft 1 newer than the one found means so, and the last is then the end of the run from 1 (the
- * first number free after it), as the look-up one by one always found it. Only on that: a draft
- * stamped before the one before it (instances' clocks apart) is no gap, and the last stays found.
- */
-export async function lastDraft(
-  jobsOf: (n: number) => Promise<OutboxJob[]>,
-): Promise<{ n: number; jobs: OutboxJob[] }> {
-  const seen = new Map<number, OutboxJob[]>();
-  const of = async (n: number) => seen.get(n) ?? seen.set(n, await jobsOf(n)).get(n)!;
-  const found = await lastDraftNumber(async (n) => (await of(n)).length > 0);
-  if (found <= 1) return { n: found, jobs: found ? await of(found) : [] };
-  const stamp = async (n: number) => Math.min(...(await of(n)).map((j) => j.createdAt));
-  if ((await stamp(1)) <= (await stamp(found))) return { n: found, jobs: await of(found) };
-  let n = 1;
-  while ((await of(n + 1)).length) n++;
-  return { n, jobs: await of(n) };
-}
-
-/** The jobs of draft `n` under a key (`jobsUnder(mark)`: those under the delivery's key with that mark). */
-const draftOf = (jobsUnder: (mark: string) => Promise<OutboxJob[]>, n: number) => jobsUnder(draftMark(n));
-
-/**
  * A delivery's newest draft, read in one query (Store.findNumberedJobs under the first draft's
  * mark): the draft created last, whatever the numbers in use, and the highest number in use.
  * `numberedUnder(mark)`: that query under the delivery's key with that mark.
@@ -94,19 +43,17 @@ function draftNumber(key: string): number {
  * and earlier ones only while none found is a write not refused (a refused draft names no delivery
  * the system holds), so the search finds its drafts as it finds its confirmation, without
  * reading every draft of a delivery saved a thousand times. `numberedUnder`: the newest draft in
- * one query (newestDraft), when the delivery's key is known; without it (a search by the number
- * in any system) the last draft is searched by its number (lastDraft).
+ * one query under the delivery's key (newestDraft), or under each key of its number in any system
+ * (jobs-written-under.ts numberedInAnySystem); `jobsUnder(mark)`: the jobs of one draft.
  */
 export async function draftJobs(
   jobsUnder: (mark: string) => Promise<OutboxJob[]>,
-  numberedUnder?: (mark: string) => Promise<NumberedJobs | undefined>,
+  numberedUnder: (mark: string) => Promise<NumberedJobs | undefined>,
 ): Promise<OutboxJob[]> {
   const found: OutboxJob[] = [];
-  const last = numberedUnder
-    ? { n: (await newestDraft(numberedUnder)).n, jobs: undefined }
-    : await lastDraft((n) => draftOf(jobsUnder, n));
-  for (let n = last.n; n >= 1; n--) {
-    const jobs = (n === last.n ? last.jobs : undefined) ?? (await draftOf(jobsUnder, n));
+  const { n: last } = await newestDraft(numberedUnder);
+  for (let n = last; n >= 1; n--) {
+    const jobs = await jobsUnder(draftMark(n));
     found.push(...jobs);
     if (jobs.some((j) => j.status !== 'rejected' && j.status !== 'dead')) break;
   }

@@ -97,12 +97,12 @@ export interface FlowSpec<T> {
     /**
      * The jobs of other writes recorded under the identifier's key with a mark after it (a
      * delivery's drafts, `|in-progress`…), `jobsUnder(mark)` giving those under one mark and
-     * `numberedUnder(mark)` the newest numbered after it (Store.findNumberedJobs; absent when the
-     * identifier names no key: a search by its value in any system).
+     * `numberedUnder(mark)` the newest numbered after it (Store.findNumberedJobs; under each key of
+     * the value when the identifier names no key: jobs-written-under.ts).
      */
     alsoUnder?(
       jobsUnder: (mark: string) => Promise<OutboxJob[]>,
-      numberedUnder?: (mark: string) => Promise<NumberedJobs | undefined>,
+      numberedUnder: (mark: string) => Promise<NumberedJobs | undefined>,
     ): Promise<OutboxJob[]>;
   };
   /**

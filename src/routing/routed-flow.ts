@@ -35,6 +35,7 @@ import type {
 import type { Connector, Page, SearchCriteria, WriteResult } from './ports.js';
 import { secondaryKey, type FlowSpec } from './flows.js';
 import { facilityFacts } from './facility-facts.js';
+import { jobsWrittenUnder } from './jobs-written-under.js';
 import { readOnlyReason, readOnlyReasons, refuseReadOnlyWrite } from './read-only.js';
 import { resolveTargets, type FlowRouting, type Targets } from './rules.js';
 import { withinDeadline } from '../platform/deadline.js';
@@ -328,7 +329,7 @@ export class RoutedFlow<T> implements FlowService<T> {
    * answer, a conditional create) found nothing and would write again. A refused write is not one.
    */
   private async writtenUnderIdentifier(system: string, criteria: SearchCriteria, listed: T[]): Promise<T[]> {
-    const jobs = await this.jobsWrittenUnder(criteria.identifier);
+    const jobs = await jobsWrittenUnder(this.store, this.spec.writtenUnder, criteria.identifier);
     if (!jobs.length) return [];
     // every id a listed item is served under: a write confirming what the system lists (its proof
     // of delivery, under the ids the write gave its lines) is listed already
@@ -344,26 +345,6 @@ export class RoutedFlow<T> implements FlowService<T> {
       have.add(id);
     }
     return found;
-  }
-
-  /**
-   * The writes recorded under a searched identifier: by its key; without a system (FHIR: the value
-   * in any system), by the value in any system (Store.findJobsByKeyValue). `|value` (system ''),
-   * an identifier with no system, names no write: every key has one.
-   */
-  private async jobsWrittenUnder(identifier: SearchCriteria['identifier']): Promise<OutboxJob[]> {
-    const under = this.spec.writtenUnder;
-    if (!identifier || !under) return [];
-    const key = under.key(identifier);
-    // the key's value is the identifier's with the mark after it (`DL-1|in-progress`)
-    const jobsUnder = key
-      ? (mark: string) => this.store.findJobsByKey(key + mark)
-      : identifier.system === undefined
-        ? (mark: string) => this.store.findJobsByKeyValue(under.kind, identifier.value + mark)
-        : undefined;
-    if (!jobsUnder) return [];
-    const numberedUnder = key ? (mark: string) => this.store.findNumberedJobs(key + mark) : undefined;
-    return [...(await jobsUnder('')), ...((await under.alsoUnder?.(jobsUnder, numberedUnder)) ?? [])];
   }
 
   /**

@@ -5,13 +5,17 @@
  * operator dropped draft 8 of 1-10, or draft 8's key was taken again: the search landed on an
  * older draft, a save equal to it was answered as that old write and never sent (an accepted write
  * lost), and "an earlier draft is waiting" looked at the wrong job. Now the newest draft (created
- * last) is read in one store query, and a new draft takes one past the highest number in use.
- * Seeded directly in the store, on both engines.
+ * last) is read in one store query, and a new draft takes one past the highest number in use. A
+ * search by the delivery's number without a system (`identifier=DL-1`, any system) still probed
+ * draft numbers and read the delivery through an older draft: it reads the newest too, under each
+ * key of the number (routing/jobs-written-under.ts). Seeded directly in the store, on both engines.
  */
 import t from 'tap';
 import type { Delivery } from '../../../src/domain/index.js';
 import { canonicalJson } from '../../../src/domain/ids.js';
 import { draftJobs, draftMark, numberedDraft } from '../../../src/routing/delivery-drafts.js';
+import { DELIVERIES } from '../../../src/routing/flows.js';
+import { jobsWrittenUnder } from '../../../src/routing/jobs-written-under.js';
 import type { Store } from '../../../src/store/types.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 
@@ -30,12 +34,13 @@ function draft(accepted: number): Delivery {
 }
 
 /**
- * Draft number `n` recorded at `at` (epoch ms), counting `accepted` packs, under job `id`; ended
- * as `end` (done, or refused: rejected) unless still pending.
+ * Draft number `n` recorded at `at` (epoch ms), counting `accepted` packs, under job `id` (and
+ * the delivery's `key`, KEY unless given); ended as `end` (done, or refused: rejected) unless
+ * still pending.
  */
 async function seed(
   store: Store,
-  d: { n: number; at: number; accepted: number; id: string; end?: 'done' | 'rejected' },
+  d: { n: number; at: number; accepted: number; id: string; end?: 'done' | 'rejected'; key?: string },
 ): Promise<void> {
   const [r] = await store.recordWrites(
     [
@@ -43,7 +48,7 @@ async function seed(
         id: d.id,
         flow: 'delivery',
         system: 'openlmis',
-        idempotencyKey: KEY + draftMark(d.n),
+        idempotencyKey: (d.key ?? KEY) + draftMark(d.n),
         payloadHash: `hash-${d.id}`,
         payload: { ...draft(d.accepted), ...(d.n > 1 ? { draft: d.n } : {}) },
         status: d.end ? 'in-flight' : 'pending',
@@ -63,6 +68,9 @@ async function seed(
 const same = (held: Delivery, sent: Delivery) => canonicalJson(held) === canonicalJson(sent);
 const numberedUnder = (store: Store) => (mark: string) => store.findNumberedJobs(KEY + mark);
 const jobsUnder = (store: Store) => (mark: string) => store.findJobsByKey(KEY + mark);
+/** The jobs a search by the delivery's number alone (`identifier=DL-HOLES-1`, any system) reads. */
+const anySystem = async (store: Store) =>
+  (await jobsWrittenUnder(store, DELIVERIES.writtenUnder, { value: 'DL-HOLES-1' })).map((j) => j.id);
 
 for (const engine of engineCases()) {
   t.test(`drafts numbered anew after retention deleted 1-3 (${engine.name})`, { skip: engine.skip }, async (t) => {
@@ -83,6 +91,7 @@ for (const engine of engineCases()) {
       ['new-3'],
       'a search reads the delivery through the newest draft',
     );
+    t.same(await anySystem(store), ['new-3'], 'so does a search by its number without a system');
   });
 
   t.test(`an operator dropped refused draft 8 of 1-10 (${engine.name})`, { skip: engine.skip }, async (t) => {
@@ -97,6 +106,8 @@ for (const engine of engineCases()) {
       11,
       "counted back to draft 7's content: a new draft, not answered as draft 7",
     );
+
+    t.same(await anySystem(store), ['d-10'], 'a search by its number without a system reads it through draft 10');
 
     await seed(store, { n: 11, at: 20_000, accepted: 11, id: 'd-11' });
     await t.rejects(
@@ -124,7 +135,39 @@ for (const engine of engineCases()) {
       ['d-8', 'd-8-again'],
       "a search reads the delivery through draft 8's jobs",
     );
+    t.same(await anySystem(store), ['d-8', 'd-8-again'], 'so does a search by its number without a system');
   });
+
+  t.test(
+    `one number in two systems, one's first draft deleted, without a system (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const { store } = await freshStore(engine, t);
+      const other = 'delivery|https://other-app.example.org/deliveries|DL-HOLES-1';
+      for (let n = 1; n <= 2; n++) await seed(store, { n, at: 1_000 * n, accepted: n, id: `other-${n}`, key: other });
+      // KEY's draft 1 deleted by retention, drafts 2-3 kept: its key is known by its completion
+      for (let n = 2; n <= 3; n++) await seed(store, { n, at: 5_000 * n, accepted: n, id: `mine-${n}`, end: 'done' });
+      const [done] = await store.recordWrites(
+        [
+          {
+            id: 'mine-done',
+            flow: 'delivery',
+            system: 'openlmis',
+            idempotencyKey: KEY,
+            payloadHash: 'hash-mine-done',
+            payload: { ...draft(3), status: 'completed' },
+            status: 'pending',
+            attempts: 0,
+            nextAttemptAt: 20_000,
+            createdAt: 20_000,
+          },
+        ],
+        [],
+      );
+      t.ok(done.created, 'the completion recorded');
+      t.same(await anySystem(store), ['mine-done', 'mine-3'], 'the completion, and the newest draft of either key');
+    },
+  );
 
   t.test(`LIKE wildcards in a delivery's number match no other (${engine.name})`, { skip: engine.skip }, async (t) => {
     const { store } = await freshStore(engine, t);
