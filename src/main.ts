@@ -223,7 +223,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     owesTransactionUpdate: (job) => job.transactionId !== undefined && openhimConfigured(settings),
     transactionUpdateGraceMs: Number(settings['openhim.updateClaimMs']),
     // a write held for a while is charged past its bound only while its system answers /ready's check
-    systemAnswers: systemAnswersOf(() => connectors.list()),
+    systemAnswers: systemAnswersOf(() => [...connectors.list(), ...(opts.connectors ?? [])]),
     aroundAttempt: (job, attempt) =>
       job.transactionId !== undefined && openhimConfigured(settings)
         ? finalAttempts.record(job.id, attempt)
