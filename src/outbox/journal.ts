@@ -19,12 +19,14 @@ export class StoreStepJournal implements StepJournal {
    * after it, even when the attempt's timer has not fired yet: on a starved machine timers fire
    * late, and a step begun then could still be writing when the lease runs out and another
    * instance takes the job over. The clock is read at each step, so lateness cannot hide it.
+   * `waitedOn`: the system the attempt waits on then, which its timeout names (AttemptTimeoutError):
+   * the last-attempt hold asks that system's readiness, as for a timeout its timer raised.
    */
   constructor(
     private readonly store: Store,
     private readonly job: Pick<OutboxJob, 'id'>,
     fresh = false,
-    private readonly deadline?: { at: number; timeoutMs: number },
+    private readonly deadline?: { at: number; timeoutMs: number; waitedOn?: () => string | undefined },
   ) {
     this.idempotencyKey = job.id;
     if (fresh) this.completed = new Map();
@@ -33,7 +35,8 @@ export class StoreStepJournal implements StepJournal {
   async run<T>(step: string, action: () => Promise<T>): Promise<T> {
     const done = await this.load();
     if (done.has(step)) return done.get(step) as T;
-    if (this.deadline && Date.now() >= this.deadline.at) throw new AttemptTimeoutError(this.deadline.timeoutMs);
+    if (this.deadline && Date.now() >= this.deadline.at)
+      throw new AttemptTimeoutError(this.deadline.timeoutMs, this.deadline.waitedOn?.());
     const result = await action();
     const stored = await this.store.putStep(this.job.id, step, result, Date.now());
     done.set(step, stored);

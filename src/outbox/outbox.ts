@@ -751,8 +751,11 @@ export class Outbox {
     const startedAt = Date.now();
     const timeoutMs = attemptBudgetMs(job, this.options, startedAt);
     const awaitJob = (id: string, ms: number) => this.awaitJob(slot, job.system, id, ms, startedAt + timeoutMs);
-    const journal = new StoreStepJournal(this.store, job, fresh, { at: startedAt + timeoutMs, timeoutMs });
     const scope = new LazyAbort(job.system, writesAfter);
+    // a step not started for want of time names what the attempt waits on: a request of another
+    // system still unanswered, else its own system, which the step would have asked
+    const waitedOn = () => scope.waitedOn() ?? job.system;
+    const journal = new StoreStepJournal(this.store, job, fresh, { at: startedAt + timeoutMs, timeoutMs, waitedOn });
     let result;
     try {
       result = await breaker.run(
