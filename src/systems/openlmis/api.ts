@@ -215,17 +215,25 @@ export const deleteRequisition = (client: LmisClient, id: string): Promise<LmisR
 export const listOrders = (client: LmisClient, query: Query) =>
   client.all<FulfillmentOrderDto>({ path: '/api/orders', query });
 
-/** GET /api/orders/{id}, which must exist. */
+/**
+ * GET /api/orders/{id}, which must exist. An answer without the order's id (a gateway's JSON page)
+ * is held (transient): read as an order without a status, a requisition-less order never sent was
+ * reported ORDERED.
+ */
 export const readOrder = (client: LmisClient, id: string) =>
-  client.call<FulfillmentOrderDto>({ method: 'GET', path: `/api/orders/${id}` });
+  client.call<FulfillmentOrderDto>({ method: 'GET', path: `/api/orders/${id}`, carries: ['id'] });
 
 /** GET /api/orders/{id}, or undefined. */
 export const getOrder = (client: LmisClient, id: string) =>
   getOrAbsent<FulfillmentOrderDto>(client, { path: `/api/orders/${id}` });
 
-/** GET /api/orders/{id} answering 404 as a status (the undo reads what is left). */
+/**
+ * GET /api/orders/{id} for the undo, which reads what is left: undefined when OpenLMIS has no such
+ * order (404). An answer without the order's id (a 204, a gateway's JSON page) is no answer, held
+ * (lookup.ts): it crashed the undo, or kept a draft the undo should have deleted.
+ */
 export const probeOrder = (client: LmisClient, id: string) =>
-  client.send<{ status?: string }>({ method: 'GET', path: `/api/orders/${id}`, accept: [404] });
+  getOrAbsent<{ id: string; status?: string }>(client, { path: `/api/orders/${id}` });
 
 /** POST /api/orders/requisitionLess (packs); no Idempotency-Key exists here, so never retried blindly. */
 export const createRequisitionLessOrder = (client: LmisClient, body: unknown) =>

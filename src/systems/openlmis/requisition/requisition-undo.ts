@@ -60,8 +60,8 @@ export async function undoInitiate(client: LmisClient, id: string, orderNumber: 
  */
 export async function undoDraftOrder(client: LmisClient, id: string): Promise<UndoOutcome> {
   const current = await api.probeOrder(client, id);
-  if (current.status === 404) return 'absent';
-  if (current.body.status !== 'CREATING') return `kept: it is ${current.body.status}, which cannot be undone`;
+  if (!current) return 'absent';
+  if (current.status !== 'CREATING') return `kept: it is ${current.status}, which cannot be undone`;
   try {
     await api.deleteDraftOrders(client, [id]);
   } catch (err) {
