@@ -295,7 +295,8 @@ t.test('live OpenHIM settings', async (t) => {
     lmis.faults.add({ method: 'POST', path: '/api/requisitions/initiate', action: { type: 'delay', ms: 2500 } });
     await push({ ...DEFAULTS, deliveryDeadlineMs: 300 });
     await waitFor('deadline applied', () => mediator.outbox.options.deadlineMs === 300);
-    const started = Date.now();
+    // the upstream answers after 2.5 s: a 202 can only come from a deadline shorter than that, so
+    // from the pushed 300 ms (the env's 5,000 ms would have waited for the 201)
     const res = await fetch(`${mediator.url}/fhir/SupplyRequest`, {
       method: 'POST',
       headers: { authorization: basic('openhim', PASSWORD), 'content-type': 'application/fhir+json' },
@@ -303,10 +304,8 @@ t.test('live OpenHIM settings', async (t) => {
         orderLine({ order: 'LIVE-DEADLINE-1', facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 10 }),
       ),
     });
-    const elapsed = Date.now() - started;
     await res.text();
-    t.equal(res.status, 202, 'queued: the upstream is slower than the deadline');
-    t.ok(elapsed < 2000, `answered after ${elapsed} ms, near the pushed 300 ms (env said 5000)`);
+    t.equal(res.status, 202, 'queued: the upstream is slower than the pushed deadline (env said 5000 ms)');
     await push(DEFAULTS);
     await waitFor('deadline back', () => mediator.outbox.options.deadlineMs === 5000);
   });
