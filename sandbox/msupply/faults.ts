@@ -4,6 +4,8 @@
  * - `status`: answer that HTTP status (and `body`, and `headers`: a gateway's Retry-After) without executing;
  * - `graphqlError`: answer 200 with errors[] of that message (e.g. "Internal error") without executing;
  * - `delay`: wait `ms`, then execute;
+ * - `held`: wait until `released` settles, then execute (a test in the same process says when:
+ *   what happens meanwhile is then an order of events, not a race with a timer);
  * - `hang`: never answer (a client timeout);
  * - `reset`: drop the connection without an answer;
  * - `expireToken`: forget the caller's bearer first, so the call is "Unauthenticated";
@@ -18,6 +20,7 @@ export type MsupplyFaultAction =
   | { type: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   | { type: 'graphqlError'; message: string }
   | { type: 'delay'; ms: number }
+  | { type: 'held'; released: Promise<unknown> }
   | { type: 'hang' }
   | { type: 'reset' }
   | { type: 'expireToken' }
@@ -45,6 +48,7 @@ const ACTIONS: string[] = [
   'expireToken',
   'afterApply',
   'echoSecrets',
+  'held',
 ];
 
 export class MsupplyFaults {
@@ -64,6 +68,12 @@ export class MsupplyFaults {
       throw new TypeError(
         `an afterApply fault's answer is "hang" or "reset", not ${JSON.stringify((input.action as { answer?: unknown }).answer)}`,
       );
+    // a held rule sent as JSON (the control endpoint) has no promise: it would never be released
+    if (
+      input.action.type === 'held' &&
+      typeof (input.action as { released?: { then?: unknown } }).released?.then !== 'function'
+    )
+      throw new TypeError('a held fault needs `released`, a promise (a test in the same process)');
     const rule = { ...input, id: this.nextId++, hits: 0 };
     this.rules.push(rule);
     return rule;

@@ -141,6 +141,7 @@ export async function startMsupplySandbox(options: MsupplySandboxOptions = {}): 
     if (fault?.type === 'hang') return;
     if (fault?.type === 'reset') return req.socket.destroy();
     if (fault?.type === 'delay') await new Promise((r) => setTimeout(r, fault.ms));
+    if (fault?.type === 'held') await fault.released;
     if (fault?.type === 'expireToken') state.expireToken(token);
     const refreshCookie = /(?:^|;\s*)refresh_token=([^;]+)/.exec(String(req.headers.cookie ?? ''))?.[1];
     const context: RequestContext = { state, token, user: state.userOfToken(token), refreshCookie };

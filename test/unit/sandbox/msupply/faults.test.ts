@@ -48,3 +48,39 @@ t.test('a fault with variablesInclude answers only the calls whose variables hol
   t.same(faults.take('items', { filter: { code: { equalTo: 'PCM500T' } } }), odd, 'every time');
   t.equal(faults.take('stores', { filter: 'PCM500T' }), undefined, 'another operation: as it is');
 });
+
+t.test('a held fault answers only once the test releases it; sent as JSON it is refused', async (t) => {
+  const sb = await startMsupplySandbox();
+  t.teardown(() => sb.close());
+  const asJson = await fetch(`${sb.url}/_sandbox/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ operation: '*', action: { type: 'held' } }),
+  });
+  t.equal(asJson.status, 400, 'no promise to wait for: it would hold forever');
+  t.match(((await asJson.json()) as { error: string }).error, /held fault needs `released`, a promise/);
+  let release!: () => void;
+  sb.faults.add({
+    operation: '*',
+    times: 1,
+    action: { type: 'held', released: new Promise<void>((r) => (release = r)) },
+  });
+  const graphql = () =>
+    fetch(`${sb.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ apiVersion }' }),
+    });
+  let answered = false;
+  const call = graphql().then((res) => {
+    answered = true;
+    return res.status;
+  });
+  // the sandbox has taken the call (the rule hit); a later call (times: 1, not held) is answered first
+  while (sb.faults.list()[0].hits === 0) await new Promise((r) => setImmediate(r));
+  t.equal((await graphql()).status, 200, 'a later call is answered');
+  t.equal(answered, false, 'held: no answer before the release');
+  release();
+  t.equal(await call, 200, 'executed once released');
+  t.equal(answered, true);
+});
