@@ -19,7 +19,10 @@ import type { WriteResult } from './ports.js';
  * Delivered: the completion's job done; or, once the draft's own write was refused 409 as its
  * record completed already (`refused`: a CompletedUpstreamError), in flight too: the two were sent
  * at the same time, and the system holds the delivery completed, while the completion's job has
- * not yet recorded its end. A refusal for another reason stands: the completion may yet fail.
+ * not yet recorded its end. A refusal for another reason stands: the completion may yet fail. So
+ * does one while a completion accepted before the draft was delivered: that one completed the
+ * record (the draft came after it, refused as any such draft), not the one still in flight, which
+ * may yet fail as well.
  */
 export const SUPERSEDED = 'superseded';
 
@@ -40,15 +43,20 @@ export async function draftOvertaken(
 ): Promise<WriteResult | undefined> {
   if ((job.payload as Delivery).status !== 'in-progress' || !key) return undefined;
   const delivered = (c: OutboxJob) => c.status === 'done' || (refused && c.status === 'in-flight');
-  const overtakes = (c: OutboxJob) =>
+  const completes = (c: OutboxJob) =>
     c.id !== job.id &&
     c.flow === job.flow &&
     c.system === job.system &&
-    (c.payload as Delivery).status !== 'in-progress' &&
-    delivered(c) &&
-    c.createdAt > job.createdAt;
-  const completion =
-    (await findJobsByKey(key)).find(overtakes) ?? (refused ? (await writtenTo()).find(overtakes) : undefined);
+    (c.payload as Delivery).status !== 'in-progress';
+  const overtakes = (c: OutboxJob) => completes(c) && delivered(c) && c.createdAt > job.createdAt;
+  const underKey = await findJobsByKey(key);
+  let linked: OutboxJob[] | undefined;
+  const linkedJobs = async () => (linked ??= await writtenTo());
+  const completion = underKey.find(overtakes) ?? (refused ? (await linkedJobs()).find(overtakes) : undefined);
   if (!completion) return undefined;
+  if (completion.status === 'in-flight') {
+    const earlier = (c: OutboxJob) => completes(c) && c.status === 'done' && c.createdAt < job.createdAt;
+    if (underKey.some(earlier) || (await linkedJobs()).some(earlier)) return undefined;
+  }
   return { system: job.system, ids: { ...completion.result?.ids }, status: SUPERSEDED };
 }

@@ -3,7 +3,9 @@
  * RoutedFlow.deliver): superseded only when the refusal says the record is completed already
  * (CompletedUpstreamError: OpenLMIS's confirmed proof of delivery, DHIS2's completed events). A
  * refusal for another reason stands: the completion in flight may yet fail (refused alike), and a
- * draft told superseded by a completion that never landed would hide both failures. Through
+ * draft told superseded by a completion that never landed would hide both failures. Nor while a
+ * completion accepted before the draft was delivered: that one completed the record, and the one
+ * in flight (linked to the record under another key) is no cause of the refusal. Through
  * RoutedFlow's delivery handler over the real store, both engines.
  */
 import t from 'tap';
@@ -84,3 +86,60 @@ for (const engine of engineCases())
     const other = new ConflictError('the consignment holds events of another source');
     await t.rejects(handlerRefusing(store, other)(draft, journal, ctx), other, 'refused otherwise: the refusal stands');
   });
+
+const POD_KEY = 'delivery|https://lmis.example.org/proofs-of-delivery|P-1';
+
+/** A completion of DL-1 under `key`, accepted at `at`, linked to proof of delivery P-1, left in flight. */
+async function completionInFlight(store: any, id: string, key: string, at: number): Promise<void> {
+  const [r] = await store.recordWrites(
+    [
+      {
+        id,
+        flow: 'delivery',
+        system: 'a',
+        idempotencyKey: key,
+        payloadHash: `h-${id}`,
+        payload: delivery('completed'),
+        status: 'in-flight',
+        attempts: 1,
+        nextAttemptAt: at,
+        leaseOwner: 'w1',
+        leaseUntil: at + 3_600_000,
+        createdAt: at,
+      },
+    ],
+    [{ flow: 'deliveries', fhirId: `fhir-${id}`, system: 'a', upstreamId: 'P-1', jobId: id }],
+  );
+  if (!r.created) throw new Error(`${id} not recorded`);
+}
+
+for (const engine of engineCases())
+  t.test(
+    `${engine.name}: refused after an earlier completion, another in flight under the record's key`,
+    { skip: engine.skip },
+    async (t) => {
+      const { store } = await freshStore(engine, t);
+      const ctx = {} as Parameters<DeliveryHandler>[2];
+      const journal = {} as Parameters<DeliveryHandler>[1];
+      const completed = new CompletedUpstreamError('proof of delivery P-1 is already confirmed', 'P-1');
+      // a completion under the proof of delivery's own key, accepted after the draft, in flight
+      await completionInFlight(store, 'pod-completion', POD_KEY, 2_000);
+      t.match(
+        await handlerRefusing(store, completed)(draft, journal, ctx),
+        { status: 'superseded' },
+        'the only completion, in flight under the record: superseded',
+      );
+
+      // the delivery's own completion, accepted before the draft, delivered
+      await completionInFlight(store, 'earlier-completion', KEY, 500);
+      t.ok(
+        await store.finishJob('earlier-completion', 'w1', { status: 'done', result: { system: 'a', ids: {} } }, 600),
+        'the earlier completion delivered',
+      );
+      await t.rejects(
+        handlerRefusing(store, completed)(draft, journal, ctx),
+        completed,
+        'completed by the earlier one: the refusal stands, not superseded by the one in flight',
+      );
+    },
+  );
