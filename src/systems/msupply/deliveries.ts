@@ -248,11 +248,15 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
   /**
    * The shipment was received with exactly the packs this confirmation accepts: the same
    * confirmation sent again (an app re-uploading after a lost answer), answered as done. A
-   * different one is a second confirmation, refused: a delivery is received once.
+   * different one is a second confirmation, refused: a delivery is received once. `sent`: the
+   * packs this write's line steps journaled, also this confirmation's when a storekeeper changed
+   * a line's pack size since (accepted units are other packs now, the line still holds these).
    */
-  const sameConfirmation = (delivery: Delivery, shipment: ShipmentRow): boolean => {
+  const sameConfirmation = (delivery: Delivery, shipment: ShipmentRow, sent?: Map<string, number>): boolean => {
     try {
-      return plan(delivery, shipment).every((step) => step.line.numberOfPacks === step.packs);
+      return plan(delivery, shipment).every(
+        (step) => step.line.numberOfPacks === step.packs || step.line.numberOfPacks === sent?.get(step.line.id),
+      );
     } catch {
       return false;
     }
@@ -272,11 +276,23 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     delivery: Delivery,
     store: Pick<StoreRow, 'id' | 'code'>,
     shipment: ShipmentRow,
+    sent?: Map<string, number>,
   ): Promise<ShipmentRow | undefined> => {
     const now = await currentShipment(store, shipment);
     if (!received(now.status)) return undefined;
-    if (!sameConfirmation(delivery, now)) throw alreadyReceived(now);
+    if (!sameConfirmation(delivery, now, sent)) throw alreadyReceived(now);
     return now;
+  };
+
+  /**
+   * Each line not holding this confirmation's packs at its pack size now, written again before
+   * the shipment is received: a storekeeper who changed a line's pack size after its step (a retry
+   * replays the step's packs) would otherwise have other units received than were accepted.
+   */
+  const packsAsPlannedNow = async (delivery: Delivery, store: Pick<StoreRow, 'id' | 'code'>, shipment: ShipmentRow) => {
+    for (const step of plan(delivery, await currentShipment(store, shipment)))
+      if (step.line.numberOfPacks !== step.packs)
+        await api.updateInboundShipmentLine(store.id, { id: step.line.id, numberOfPacks: step.packs });
   };
 
   /**
@@ -383,12 +399,13 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
           async () => (due(await currentShipment(store, shipment)) ? undefined : 'DELIVERED'),
         );
       });
+      const sent = new Map<string, number>();
       for (const step of steps) {
-        await journal.run(`line:${step.line.id}`, async () => {
+        const packs = await journal.run(`line:${step.line.id}`, async () => {
           // received meanwhile (another attempt, or a storekeeper by hand): Open mSupply takes line
           // edits until VERIFIED (invoice/validate.rs check_invoice_is_editable), its stock
           // following them, so writing would overwrite what was received: done only if it holds these packs
-          if (await receivedAsThis(delivery, store, shipment)) return step.packs;
+          if (await receivedAsThis(delivery, store, shipment, sent)) return step.packs;
           // refused (CannotEditInvoice once VERIFIED, BatchIsReserved once its stock is used) because
           // it was received between that look and the write: done if with these same packs
           return writeOrLanded(
@@ -396,18 +413,20 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
               await api.updateInboundShipmentLine(store.id, { id: step.line.id, numberOfPacks: step.packs });
               return step.packs;
             },
-            async () => ((await receivedAsThis(delivery, store, shipment)) ? step.packs : undefined),
+            async () => ((await receivedAsThis(delivery, store, shipment, sent)) ? step.packs : undefined),
           );
         });
+        sent.set(step.line.id, packs);
       }
       let status = await journal.run('received', async () => {
         // received by hand meanwhile: this receipt only with its packs (receivedAsThis)
-        const now = await receivedAsThis(delivery, store, shipment);
+        const now = await receivedAsThis(delivery, store, shipment, sent);
         if (now) return now.status;
+        await packsAsPlannedNow(delivery, store, shipment);
         // no receivedDatetime: that is backdating, refused on a shipment not yet received
         return writeOrLanded(
           async () => (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status,
-          async () => (await receivedAsThis(delivery, store, shipment))?.status,
+          async () => (await receivedAsThis(delivery, store, shipment, sent))?.status,
         );
       });
       if (deps.verify() && status !== 'VERIFIED') {
