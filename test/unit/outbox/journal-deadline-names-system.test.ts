@@ -6,9 +6,9 @@
  * parent lookup in another system hung was held on, or dead-lettered by, its own system's
  * readiness check, and its error said no system. Both engines.
  *
- * The timer cannot win the race: the handler loads its journal, then blocks the event loop past
- * the attempt's time (no timer fires meanwhile), then starts a step; from there to the deadline
- * check there is no I/O (the journal is loaded), so the check, not the timer, ends the attempt.
+ * The timer cannot win the race: the handler runs a first step (its journal loaded), then blocks
+ * the event loop past the attempt's time (no timer fires meanwhile), then starts a second step;
+ * from there to the deadline check there is no I/O, so the check, not the timer, ends the attempt.
  */
 import t from 'tap';
 import { Outbox } from '../../../src/outbox/outbox.js';
@@ -43,9 +43,9 @@ for (const engine of engineCases()) {
             return false; // not answering: the write is held, and the check asked says which
           },
         });
-        let stepRan = false;
+        let stepRan = false; // the step started past the deadline
         outbox.register('facility', 'dhis2', async (_job, journal) => {
-          await journal.completedSteps(); // loaded: no I/O between the block below and the check
+          await journal.run('look', async () => 'seen'); // loads the journal
           for (const system of c.hung) noteUpstreamCall(system); // never answered
           const until = Date.now() + ATTEMPT_MS + 1;
           while (Date.now() < until); // a starved machine: the attempt's timer cannot fire
