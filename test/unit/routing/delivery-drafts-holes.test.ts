@@ -110,6 +110,7 @@ for (const engine of engineCases()) {
     t.same(await anySystem(store), ['d-10'], 'a search by its number without a system reads it through draft 10');
 
     await seed(store, { n: 11, at: 20_000, accepted: 11, id: 'd-11' });
+    t.same(await anySystem(store), ['d-11'], 'the queued draft 11 found by its number without a system');
     await t.rejects(
       numberedDraft(draft(12), numberedUnder(store), same),
       { status: 409, message: /outbox job d-11\)/ },
