@@ -31,7 +31,7 @@ export const listFacilities = (client: LmisClient, query: Query = {}) =>
 
 /** GET /api/facilities, one page (Spring page, or a plain array on servers that ignore paging). */
 export const facilitiesPage = (client: LmisClient, query: Query) =>
-  client.call<Json | Json[]>({ method: 'GET', path: '/api/facilities', query, token: 'service' });
+  client.call<Json | Json[]>({ method: 'GET', path: '/api/facilities', query, token: 'service', listed: true });
 
 /** GET /api/facilities/full: FacilityDto with location, operator and programs, every page. */
 export const listFullFacilities = (client: LmisClient, query: Query = {}) =>
@@ -50,6 +50,7 @@ export const fullFacilitiesPage = (client: LmisClient, query: Query) =>
     query,
     token: 'service',
     reuseParsed: true,
+    listed: true,
   });
 
 /** POST /api/facilities (needs FACILITIES_MANAGE: the user token). */
@@ -110,6 +111,7 @@ export const listValidReasons = (client: LmisClient, programId: string, facility
     path: '/api/validReasons',
     query: { program: programId, facilityType: facilityTypeId },
     token: 'user',
+    listed: true,
   });
 
 /** GET /api/v2/stockCardSummaries for a facility and program, every page. */
@@ -124,6 +126,7 @@ export const probePublicStockApi = (client: LmisClient, facilityCode: string, pr
     query: { facility: facilityCode, program: programCode, size: 1 },
     token: 'service',
     accept: [400, 403, 404],
+    listed: true,
   });
 
 /** POST /api/public/stockEvents (codes); the user token, since an API key needs a userId in the event. */
@@ -148,6 +151,7 @@ export const periodsForInitiate = (client: LmisClient, programId: string, facili
     method: 'GET',
     path: '/api/requisitions/periodsForInitiate',
     query: { programId, facilityId, emergency },
+    listed: true,
   });
 
 /** GET /api/requisitions/search, every page (BasicRequisitionDto: no line items). */

@@ -42,7 +42,7 @@ export function createLmisClient(settings: () => OpenLmisSettings, options: Lmis
       credential: req.token ?? 'user',
       headers: req.idempotencyKey ? { 'idempotency-key': req.idempotencyKey } : undefined,
       decodeAnswer: (res) => {
-        const err = unreadableAnswer(req.method, req.path, res, bodyDue, req.carries);
+        const err = unreadableAnswer(req.method, req.path, res, bodyDue, req.carries, req.listed);
         if (err) throw err;
       },
     });

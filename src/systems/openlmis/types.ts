@@ -31,6 +31,11 @@ export interface LmisRequest {
   reuseParsed?: boolean;
   /** Fields a 2xx answer must carry (`id`, `status`): one without them is unreadable (unreadable-answer.ts). */
   carries?: string[];
+  /**
+   * A 2xx answer is a list, a JSON array or a Spring page (`content`): one without it (a 204, a
+   * gateway's `{"message": …}`) is unreadable, never an empty list (unreadable-answer.ts).
+   */
+  listed?: boolean;
 }
 
 export interface LmisResponse<T> {

@@ -25,11 +25,18 @@ function lacking(body: unknown, carries: string[]): string[] {
   return carries.filter((f) => record[f] === undefined || record[f] === null);
 }
 
+/** A list as OpenLMIS answers one: a JSON array, or a Spring page's `content`. */
+function isList(body: unknown): boolean {
+  if (Array.isArray(body)) return true;
+  return !!body && typeof body === 'object' && Array.isArray((body as Record<string, unknown>).content);
+}
+
 /** What is wrong with the answer, or undefined when it reads as JSON (or as nothing, if allowed). */
-function defect(res: AnswerSeen, bodyDue: boolean, carries: string[]): string | undefined {
+function defect(res: AnswerSeen, bodyDue: boolean, carries: string[], listed: boolean): string | undefined {
   // a body missing where fields are due is told as that, not as JSON without them
-  const shape = shapeDefect(res, bodyDue || carries.length > 0);
-  if (shape || !carries.length) return shape;
+  const shape = shapeDefect(res, bodyDue || carries.length > 0 || listed);
+  if (shape) return shape;
+  if (listed && !isList(res.body)) return 'JSON without a list';
   const missing = lacking(res.body, carries);
   return missing.length ? `JSON without ${missing.map((f) => `'${f}'`).join(' or ')}` : undefined;
 }
@@ -48,9 +55,10 @@ export function unreadableAnswer(
   res: AnswerSeen,
   bodyDue: boolean,
   carries: string[] = [],
+  listed = false,
 ): UpstreamError | undefined {
   if (res.status < 200 || res.status >= 300) return undefined;
-  const what = defect(res, bodyDue, carries);
+  const what = defect(res, bodyDue, carries, listed);
   if (!what) return undefined;
   const said = `${method} ${path} answered ${res.status} with ${what}`;
   if (method === 'GET')
