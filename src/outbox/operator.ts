@@ -225,9 +225,18 @@ async function refusal(
   return { ok: false, reason: 'wrong-status', status: now.status };
 }
 
-/** Pending, never attempted since its last requeue, and due: what a retry would make of it already. */
+/**
+ * Pending, never attempted since its last requeue, due, and not failing: what a retry would make of
+ * it already (the store's check, Store.requeueJob). One with a failing age (held uncharged) has a
+ * whole budget but not a fresh one: a retry resets its age, so there is something to retry.
+ */
 function freshPending(job: OutboxJob): boolean {
-  return job.status === 'pending' && job.attempts === 0 && job.nextAttemptAt <= job.updatedAt;
+  return (
+    job.status === 'pending' &&
+    job.attempts === 0 &&
+    job.nextAttemptAt <= job.updatedAt &&
+    job.failingSince === undefined
+  );
 }
 
 /**
