@@ -1,5 +1,5 @@
 import { BusinessRuleError } from '../../domain/errors.js';
-import type { OpenMrsClient } from './client.js';
+import { resultsOf, type OpenMrsClient } from './client.js';
 import { SM, type StockBatch } from './stock-reference.js';
 
 /**
@@ -65,7 +65,7 @@ async function serverListsUnexpired(client: OpenMrsClient, counted: CountedBatch
       v: 'default',
     },
   });
-  const rows: Json[] = Array.isArray(body?.results) ? body.results : [];
+  const rows = resultsOf<Json>(body, `${SM}/stockiteminventory`);
   return rows.some(
     (r) =>
       r.stockBatchUuid === counted.batch.uuid || (counted.batchNo !== undefined && r.batchNumber === counted.batchNo),

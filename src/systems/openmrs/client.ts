@@ -54,6 +54,18 @@ export function nextStartIndex(page: RestPage): number | undefined {
 }
 
 /**
+ * The `results` of a REST list answer. A 2xx without them (a gateway's `{"message": …}`) is no
+ * list: read as none, an inventory read showed no stock, and an adjustment or a near-expiry
+ * count was refused for good as taking from a batch that "holds none". Transient instead.
+ */
+export function resultsOf<T>(body: unknown, path: string): T[] {
+  const results = asRecord(body)?.results;
+  if (!Array.isArray(results))
+    throw malformedAnswer(OPENMRS, `GET ${path} answered without a results list`, makeOpenMrsError);
+  return results as T[];
+}
+
+/**
  * A 2xx JSON that no OpenMRS REST call answers: every representation carries its `uuid`
  * (BaseDelegatingResource), every list its `results`, the session its `authenticated`. A gateway's
  * `{"message": "maintenance"}` has none. The callers' own checks (object-answer.ts, answered, the
@@ -126,11 +138,10 @@ export function createOpenMrsClient(
         const body = asRecord(
           await client.call<unknown>({ ...req, method: 'GET', query: { ...req.query, limit, startIndex } }),
         ) as RestPage | undefined;
-        if (!body || !Array.isArray(body.results))
-          throw malformedAnswer(OPENMRS, `GET ${req.path} answered without a results list`, makeOpenMrsError);
-        out.push(...(body.results as T[]));
-        const next = nextStartIndex(body);
-        if (next === undefined || body.results.length === 0) return out;
+        const results = resultsOf<T>(body, req.path);
+        out.push(...results);
+        const next = nextStartIndex(body!);
+        if (next === undefined || results.length === 0) return out;
         if (Number.isNaN(next) || next <= startIndex)
           throw malformedAnswer(
             OPENMRS,

@@ -8,7 +8,7 @@ import type {
   StockCapability,
   WriteResult,
 } from '../../routing/ports.js';
-import type { OpenMrsClient } from './client.js';
+import { resultsOf, type OpenMrsClient } from './client.js';
 import { OPENMRS, makeOpenMrsError, type OpenMrsError } from './errors.js';
 import type { OpenMrsProductMap } from './products.js';
 import { actOn, createOperation, operationReference, operationRemarks, submitOrCancel } from './operations.js';
@@ -97,7 +97,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
           v: 'default',
         },
       });
-      if (Array.isArray(body?.results)) rows.push(...body.results);
+      rows.push(...resultsOf<Json>(body, `${SM}/stockiteminventory`));
     });
     return rows;
   };
@@ -165,7 +165,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
             v: 'default',
           },
         });
-        const rows: Json[] = Array.isArray(body?.results) ? body.results : [];
+        const rows = resultsOf<Json>(body, `${SM}/stockiteminventory`);
         const row = rows.find(
           (r) => r.stockBatchUuid === it.stockBatchUuid || (it.batchNo !== null && r.batchNumber === it.batchNo),
         );
