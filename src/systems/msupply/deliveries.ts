@@ -174,6 +174,19 @@ function acceptedPacks(q: Quantity, line: ShipmentLineRow, where: string): numbe
   return tidy(q.value / line.packSize);
 }
 
+/**
+ * A line of a shipment not yet received holds other packs than this confirmation's step set: a
+ * storekeeper counted it in Open mSupply since. Theirs is the later count; it stands.
+ */
+function countedSince(shipment: ShipmentRow, line: ShipmentLineRow, sent: number | undefined, i: number) {
+  const where = `Delivery.lines[${i}].quantityAccepted`;
+  return new ConflictError(
+    `${where}: the line of shipment ${shipment.invoiceNumber} for item ${line.itemCode}${line.batch ? ` batch ${line.batch}` : ''} holds ${tidy(line.numberOfPacks)} packs of ${tidy(line.packSize)} in Open mSupply, not the ${sent === undefined ? 'packs' : tidy(sent)} this confirmation set: counted there since; nothing was received, and the shipment is left as it is to receive in Open mSupply`,
+    409,
+    [where],
+  );
+}
+
 export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability {
   const { api, stores } = deps;
   const inbound = { type: { equalTo: 'INBOUND_SHIPMENT' } };
@@ -287,10 +300,23 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
   /**
    * Each line not holding this confirmation's packs at its pack size now, written again before
    * the shipment is received: a storekeeper who changed a line's pack size after its step (a retry
-   * replays the step's packs) would otherwise have other units received than were accepted.
+   * replays the step's packs) would otherwise have other units received than were accepted. A
+   * line holding neither those packs nor the ones its step sent (`sent`) was counted in Open
+   * mSupply after this write's step: their count is the later one, never written over nor received
+   * as this confirmation; a 409, checked on every line before any is written.
    */
-  const packsAsPlannedNow = async (delivery: Delivery, store: Pick<StoreRow, 'id' | 'code'>, shipment: ShipmentRow) => {
-    for (const step of plan(delivery, await currentShipment(store, shipment)))
+  const packsAsPlannedNow = async (
+    delivery: Delivery,
+    store: Pick<StoreRow, 'id' | 'code'>,
+    shipment: ShipmentRow,
+    sent: Map<string, number>,
+  ) => {
+    const now = await currentShipment(store, shipment);
+    const steps = plan(delivery, now);
+    for (const [i, step] of steps.entries())
+      if (step.line.numberOfPacks !== step.packs && step.line.numberOfPacks !== sent.get(step.line.id))
+        throw countedSince(now, step.line, sent.get(step.line.id), i);
+    for (const step of steps)
       if (step.line.numberOfPacks !== step.packs)
         await api.updateInboundShipmentLine(store.id, { id: step.line.id, numberOfPacks: step.packs });
   };
@@ -422,7 +448,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
         // received by hand meanwhile: this receipt only with its packs (receivedAsThis)
         const now = await receivedAsThis(delivery, store, shipment, sent);
         if (now) return now.status;
-        await packsAsPlannedNow(delivery, store, shipment);
+        await packsAsPlannedNow(delivery, store, shipment, sent);
         // no receivedDatetime: that is backdating, refused on a shipment not yet received
         return writeOrLanded(
           async () => (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status,
