@@ -129,7 +129,12 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
   const current = new WeakMap<FastifyRequest, Session>();
   app.addHook('onSend', async (request, _reply, payload) => {
     const session = current.get(request);
-    if (session) await sessions.save(session);
+    if (session && !(await sessions.save(session)))
+      // the answer stands: what it says was done is done (stored); only the session's note of it is lost
+      request.log.warn(
+        { user: session.user, url: request.url.split('?')[0] },
+        "console session not written: changed by other requests of the session under every merge; this request's message and undo entry are not kept",
+      );
     return payload;
   });
   // A person at a browser gets a page, not the admin API's OperationOutcome: the database away is

@@ -262,12 +262,17 @@ export class SessionStore {
    * back). So only this request's own changes are written, over the row as it is now
    * (mergedSessionData), and only while it is still as read (swap); else read again and merge again.
    * A session signed out meanwhile stays signed out.
+   *
+   * False when the row changed under every one of MAX_MERGES merges (other requests of the session
+   * writing without pause): this request's changes, its message and undo entry, are not kept. It
+   * does not throw: it runs once the request is answered, after the decision or action it answers
+   * was made, and an error page then would say that was not done (the caller logs it instead).
    */
-  async save(session: Session): Promise<void> {
+  async save(session: Session): Promise<boolean> {
     const before = loaded.get(session);
-    if (!before) return;
+    if (!before) return true;
     const mine = this.dataOf(session, before.tokenCheck);
-    if (JSON.stringify(mine) === before.data && session.lastSeen - before.lastSeen < TOUCH_MS) return;
+    if (JSON.stringify(mine) === before.data && session.lastSeen - before.lastSeen < TOUCH_MS) return true;
     const read = JSON.parse(before.data) as SessionData;
     let base: Record<string, unknown> = JSON.parse(before.data) as Record<string, unknown>;
     for (let attempt = 0; attempt < MAX_MERGES; attempt++) {
@@ -280,13 +285,13 @@ export class SessionStore {
           lastSeen: session.lastSeen,
           tokenCheck: before.tokenCheck,
         });
-        return;
+        return true;
       }
       const now = await this.backend.get(idDigestOf(session.id));
-      if (!now) return; // signed out (or swept) meanwhile: not brought back
+      if (!now) return true; // signed out (or swept) meanwhile: not brought back
       base = now.data;
     }
-    throw new Error(`console session not written: changed by other requests ${MAX_MERGES} times in a row`);
+    return false;
   }
 
   async end(session: Session): Promise<void> {
