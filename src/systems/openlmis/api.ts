@@ -137,10 +137,15 @@ export const postPublicStockEvent = (client: LmisClient, body: unknown) =>
 export const postStockEvent = (client: LmisClient, body: unknown) =>
   client.call<unknown>({ method: 'POST', path: '/api/stockEvents', body, token: 'user' });
 
-/** GET /api/stockCards/{id} (refuses API keys); `absentOn` statuses answer undefined. */
+/**
+ * GET /api/stockCards/{id} (refuses API keys); `absentOn` statuses answer undefined. A card always
+ * lists its `lineItems` (one per event that made it): an answer without them (a gateway's JSON
+ * page) is held, never a card without events, which made a stock event applied look unsent and
+ * sent it again (counted twice).
+ */
 export async function getStockCard(client: LmisClient, id: string, absentOn?: number[]): Promise<Json | undefined> {
-  if (!absentOn) return client.call<Json>({ method: 'GET', path: `/api/stockCards/${id}`, token: 'user' });
-  return client.call<Json>({ method: 'GET', path: `/api/stockCards/${id}`, token: 'user', accept: absentOn });
+  const path = `/api/stockCards/${id}`;
+  return client.call<Json>({ method: 'GET', path, token: 'user', carries: ['lineItems'], accept: absentOn });
 }
 
 // ---- requisition ------------------------------------------------------------------------------

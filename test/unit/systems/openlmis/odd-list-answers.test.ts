@@ -8,7 +8,9 @@
  *   list kept in the reference cache;
  * - the public stock API probe: taken as "the code API is there", for the life of the process;
  * - a page of facilities for the stock ledger: the ledger ended with no facility at all;
- * - a page of facilities for a Location search: a search answered without them.
+ * - a page of facilities for a Location search: a search answered without them;
+ * - a stock card read to tell whether an event landed (its `lineItems`): "not landed", so an
+ *   event applied whose answer was lost was sent again and counted twice.
  * Now each is held (transient, unreadable-answer.ts) and read again. Connector + sandbox.
  */
 import t from 'tap';
@@ -116,3 +118,35 @@ t.test(
     t.ok((await search()).items.length > 0, 'facilities once OpenLMIS answers');
   },
 );
+
+t.test('a stock card answered by a JSON page after a lost answer: held, the event is not sent twice', async (t) => {
+  const h = await startDepsHarness({ stockApi: 'code' });
+  t.teardown(h.close);
+  const stock = createStockCapability(h.deps);
+  const adjustment: StockReport = {
+    status: 'active',
+    countType: 'difference',
+    reportedAt: new Date().toISOString(),
+    facility: { identifier: { system: FACILITY_CODE_SYSTEM, value: 'LK-HC-101' } },
+    program: 'FP01',
+    identifier: { system: 'urn:test', value: 'ADJ-CARD-PAGE' },
+    lines: [line('FP-LNG30', -10, 'Damage')],
+  };
+  // the event is applied, its answer lost: the retry reads the stock card to tell
+  h.sb.faults.add({
+    method: 'POST',
+    path: '/api/public/stockEvents',
+    times: 1,
+    action: { type: 'afterApply', answer: { type: 'status', status: 502 } },
+  });
+  t.ok(isTransient(await failure(stock.report(adjustment, amnesiacJournal()))), 'the answer lost');
+  t.equal(h.sb.state.counts().stockEventsByKind.adjustment, 1, 'applied');
+  const odd = h.sb.faults.add({ method: 'GET', path: '/api/stockCards/*', action: GATEWAY_PAGE });
+  const err = await failure(stock.report(adjustment, amnesiacJournal()));
+  t.ok(isTransient(err), `held: ${err.message}`);
+  t.match(err.message, /JSON without 'lineItems'/);
+  t.equal(h.sb.state.counts().stockEventsByKind.adjustment, 1, 'not sent again');
+  h.sb.faults.remove(odd.id);
+  t.equal((await stock.report(adjustment, amnesiacJournal())).status, 'completed', 'found');
+  t.equal(h.sb.state.counts().stockEventsByKind.adjustment, 1, 'one event');
+});
