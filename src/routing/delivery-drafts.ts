@@ -43,8 +43,9 @@ function draftNumber(key: string): number {
  * and earlier ones only while none found is a write not refused (a refused draft names no delivery
  * the system holds), so the search finds its drafts as it finds its confirmation, without
  * reading every draft of a delivery saved a thousand times. `numberedUnder`: the newest draft in
- * one query under the delivery's key (newestDraft), or under each key of its number in any system
- * (jobs-written-under.ts numberedInAnySystem); `jobsUnder(mark)`: the jobs of one draft.
+ * one query under the delivery's key (newestDraft); `jobsUnder(mark)`: the jobs of one draft under
+ * it. Under one key only: without a system the search asks under each key of the number
+ * (jobs-written-under.ts), as one app's draft 3 is no draft of another app's delivery.
  */
 export async function draftJobs(
   jobsUnder: (mark: string) => Promise<OutboxJob[]>,

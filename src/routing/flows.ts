@@ -97,13 +97,18 @@ export interface FlowSpec<T> {
     /**
      * The jobs of other writes recorded under the identifier's key with a mark after it (a
      * delivery's drafts, `|in-progress`…), `jobsUnder(mark)` giving those under one mark and
-     * `numberedUnder(mark)` the newest numbered after it (Store.findNumberedJobs; under each key of
-     * the value when the identifier names no key: jobs-written-under.ts).
+     * `numberedUnder(mark)` the newest numbered after it (Store.findNumberedJobs); without a
+     * system, asked under each key of the value (jobs-written-under.ts).
      */
     alsoUnder?(
       jobsUnder: (mark: string) => Promise<OutboxJob[]>,
       numberedUnder: (mark: string) => Promise<NumberedJobs | undefined>,
     ): Promise<OutboxJob[]>;
+    /**
+     * The mark of the first write alsoUnder reads (a delivery's first draft): without a system, a
+     * key with no unmarked write yet (a delivery drafted, not completed) is known by that one.
+     */
+    firstMark?: string;
   };
   /**
    * Writes saved again and again before they are final (an in-progress delivery's drafts, each of
@@ -346,6 +351,7 @@ export const DELIVERIES: FlowSpec<Delivery> = {
     key: ({ system, value }) => (system ? keyOf('delivery', { system, value }) : undefined),
     matches: writtenDeliveryMatches,
     alsoUnder: draftJobs,
+    firstMark: draftMark(1),
   },
   orderLines: {
     ids: (d) => (d.basedOn?.orderId ? [] : (d.basedOn?.lineIds ?? [])),

@@ -166,7 +166,36 @@ for (const engine of engineCases()) {
         [],
       );
       t.ok(done.created, 'the completion recorded');
-      t.same(await anySystem(store), ['mine-done', 'mine-3'], 'the completion, and the newest draft of either key');
+      t.same(
+        await anySystem(store),
+        ['mine-done', 'mine-3', 'other-2'],
+        "the completion, and each key's newest draft: the other app's delivery of the number too",
+      );
+    },
+  );
+
+  t.test(
+    `two apps' deliveries of one number, each read through its own newest draft (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const { store } = await freshStore(engine, t);
+      const other = 'delivery|https://other-app.example.org/deliveries|DL-HOLES-1';
+      // the other app's drafts 1-4, the last queued; this app's 1-2 saved after them
+      for (let n = 1; n <= 4; n++)
+        await seed(store, {
+          n,
+          at: 1_000 * n,
+          accepted: n,
+          id: `other-${n}`,
+          key: other,
+          end: n < 4 ? 'done' : undefined,
+        });
+      for (let n = 1; n <= 2; n++) await seed(store, { n, at: 10_000 + n, accepted: n, id: `mine-${n}`, end: 'done' });
+      t.same(
+        await anySystem(store),
+        ['mine-2', 'other-4'],
+        "each delivery through its newest draft, the other's queued draft 4 (not its old draft 2)",
+      );
     },
   );
 

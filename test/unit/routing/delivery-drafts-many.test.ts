@@ -87,7 +87,7 @@ for (const engine of engineCases()) {
       // without a system: the keys of the number found by its first draft and its completion
       lookups = 0;
       const counted: Parameters<typeof jobsWrittenUnder>[0] = {
-        findJobsByKey: (k) => store.findJobsByKey(k),
+        findJobsByKey: (k) => (lookups++, store.findJobsByKey(k)),
         findJobsByKeyValue: (kind, value) => (lookups++, store.findJobsByKeyValue(kind, value)),
         findNumberedJobs: (k) => (lookups++, store.findNumberedJobs(k)),
       };
