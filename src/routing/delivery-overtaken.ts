@@ -55,7 +55,8 @@ export async function draftOvertaken(
   const completion = underKey.find(overtakes) ?? (refused ? (await linkedJobs()).find(overtakes) : undefined);
   if (!completion) return undefined;
   if (completion.status === 'in-flight') {
-    const earlier = (c: OutboxJob) => completes(c) && c.status === 'done' && c.createdAt < job.createdAt;
+    // of the draft's millisecond too: not told apart, so not later (as above), the refusal stands
+    const earlier = (c: OutboxJob) => completes(c) && c.status === 'done' && c.createdAt <= job.createdAt;
     if (underKey.some(earlier) || (await linkedJobs()).some(earlier)) return undefined;
   }
   return { system: job.system, ids: { ...completion.result?.ids }, status: SUPERSEDED };

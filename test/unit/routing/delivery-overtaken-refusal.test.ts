@@ -143,3 +143,28 @@ for (const engine of engineCases())
       );
     },
   );
+
+for (const engine of engineCases())
+  t.test(
+    `${engine.name}: refused after a completion stamped in the draft's millisecond, another in flight`,
+    { skip: engine.skip },
+    async (t) => {
+      const { store } = await freshStore(engine, t);
+      const ctx = {} as Parameters<DeliveryHandler>[2];
+      const journal = {} as Parameters<DeliveryHandler>[1];
+      const completed = new CompletedUpstreamError('proof of delivery P-1 is already confirmed', 'P-1');
+      // the delivery's own completion, stamped in the draft's millisecond (not told apart: never
+      // later than the draft), delivered; another under the record's key, accepted later, in flight
+      await completionInFlight(store, 'same-ms-completion', KEY, draft.createdAt);
+      t.ok(
+        await store.finishJob('same-ms-completion', 'w1', { status: 'done', result: { system: 'a', ids: {} } }, 1_100),
+        'the completion of the same millisecond delivered',
+      );
+      await completionInFlight(store, 'pod-completion', POD_KEY, 2_000);
+      await t.rejects(
+        handlerRefusing(store, completed)(draft, journal, ctx),
+        completed,
+        'the refusal stands, as it does without the one in flight: not superseded by it',
+      );
+    },
+  );
