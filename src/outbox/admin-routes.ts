@@ -4,6 +4,7 @@ import {
   dropOutboxJob,
   jobView,
   listOutboxJobs,
+  movedUnder,
   retryOutboxJob,
   showOutboxJob,
   transactionUpdatesView,
@@ -128,6 +129,11 @@ function sendOperatorResult(reply: FastifyReply, id: string, r: OperatorResult) 
           { status: r.status, expected: r.expected, movedBy: r.movedBy },
         ),
       );
+  if (r.movedBy)
+    // a retry of a job pending now, refused as it was in flight when the store wrote
+    return reply
+      .code(409)
+      .send(refusal('conflict', 'id', movedUnder(id, r.status, r.movedBy), { status: r.status, movedBy: r.movedBy }));
   return reply
     .code(409)
     .send(refusal('conflict', 'id', `job is ${r.status}; this action does not apply`, { status: r.status }));

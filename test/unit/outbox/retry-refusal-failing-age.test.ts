@@ -4,9 +4,12 @@
  * uncharged and due but with a failing age (a facility's parent not there yet), is no job "already
  * due with a fresh attempt budget": the store requeues such a job (its age is reset), so "nothing
  * to retry" was untrue; the refusal's check (freshPending) now leaves out a failing age as the
- * store's does. Both engines.
+ * store's does, and the refusal says what moved the job under the retry. Both engines.
  */
 import t from 'tap';
+import Fastify from 'fastify';
+import { fhirErrorHandler } from '../../../src/fhir/outcome.js';
+import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
 import { retryOutboxJob } from '../../../src/outbox/operator.js';
 import type { Store } from '../../../src/store/types.js';
 import { claimedJob } from '../../support/claimed-job.js';
@@ -40,10 +43,32 @@ for (const engine of engineCases()) {
     t.ok(now.failingSince !== undefined, 'with a failing age');
     t.match(r, { ok: false, status: 'pending' });
     t.not((r as { reason: string }).reason, 'already-due', 'not said to have nothing to retry');
+    t.match(r, { reason: 'wrong-status', movedBy: /^the outbox worker at / }, 'but what moved it under the retry');
 
     // what a retry makes of it now: it acts (its failing age reset), so there was something to retry
     const again = await retryOutboxJob(store, 'F1', 'ops');
     t.equal(again.ok, true);
     t.equal((await store.getJob('F1'))?.failingSince, undefined);
+
+    // the admin API's 409 says so, not that a retry does not apply to a pending job
+    await claimedJob(store, 'F2');
+    const app = Fastify();
+    app.setErrorHandler(fhirErrorHandler);
+    await app.register(outboxAdminRoutes, {
+      prefix: '/admin',
+      store: putBackAfterRefusal(store, 'F2'),
+      adminToken: 'tk',
+    });
+    t.teardown(() => app.close());
+    const answer = await app.inject({
+      method: 'POST',
+      url: '/admin/outbox/jobs/F2/retry',
+      headers: { authorization: 'Bearer tk' },
+    });
+    t.equal(answer.statusCode, 409);
+    t.match(
+      answer.json().issue[0].diagnostics,
+      /^job F2 is pending now, after the outbox worker at .*, but was not when the retry was made \(in flight, or changed under it\); nothing was done/,
+    );
   });
 }
