@@ -4,6 +4,7 @@ import { redact } from '../platform/redaction.js';
 import { isDatabaseAway } from '../store/database-away.js';
 import { AdvisoryLockLost } from '../store/pg-held-lock.js';
 import { nextFire } from './cron.js';
+import { cutRunOwed, giveTickBack } from './cut-run.js';
 
 /** What a job reports: counts of what it did, or why it did nothing. */
 export interface JobResult {
@@ -200,6 +201,7 @@ export class Scheduler {
   private readonly awayRetryMs: number;
   private readonly stopGraceMs: number;
   private started = false;
+  private resuming: Promise<void> = Promise.resolve();
   /** Set by stop() (not merely "never started": a tick called directly still runs). */
   private stopped = false;
 
@@ -396,6 +398,37 @@ export class Scheduler {
     this.stopped = false;
     if (this.halt.signal.aborted) this.halt = new AbortController();
     for (const job of this.options.jobs) this.arm(job, Date.now());
+    this.resuming = Promise.all(this.options.jobs.map((job) => this.resumeCut(job))).then(() => undefined);
+  }
+
+  /** Once start()'s look for cut runs is over, and any tick it owed has run (cut-run.ts). */
+  resumed(): Promise<void> {
+    return this.resuming;
+  }
+
+  /**
+   * A scheduled run a stop or a kill cut, whose next tick has not come, runs its tick again now
+   * (cut-run.ts): a restart during a monthly bridge does not put the rest of it off a month.
+   * Several instances starting at once run it once (the tick's record, as for any tick).
+   */
+  private resumeCut(job: ScheduledJob): Promise<void> {
+    const expression = this.options.expression(job.setting);
+    if (!expression) return Promise.resolve();
+    const { store } = this.options;
+    const p: Promise<void> = cutRunOwed(store, job.name, expression, ABANDONED, Date.now())
+      .then(async (cut) => {
+        if (!cut || !this.started) return;
+        const { tickAt } = cut;
+        this.options.logger?.warn({ job: job.name, tickAt }, 'a run cut by a stop or a kill: its tick is run again');
+        await giveTickBack(store, cut);
+        await this.tick(job, tickAt);
+      })
+      .catch((err) =>
+        this.options.logger?.error({ job: job.name, err: redact(String(err)) }, 'a cut run was not resumed'),
+      )
+      .finally(() => this.running.delete(p));
+    this.running.add(p);
+    return p;
   }
 
   /**
