@@ -1,5 +1,5 @@
 import { basicAuth } from '../../upstream/auth/basic.js';
-import { throwOnPageAnswer } from './page-answer.js';
+import { systemInfoAnswer, throwOnPageAnswer } from './page-answer.js';
 import { staticTokenAuth } from '../../upstream/auth/static-token.js';
 import type { AuthStrategy } from '../../upstream/auth/types.js';
 import { createUpstreamClient, type UpstreamRequest, type UpstreamResponse } from '../../upstream/client.js';
@@ -98,9 +98,10 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     if (!known) {
       // recorded(): a login page answered here is transient like any read's, never "no version"
       // (taken as the newest server, for the life of the process)
-      const asked = held(() => upstream.call<unknown>(recorded({ method: 'GET', path: '/api/system/info' }))).then(
-        (info) => asRecord(info) ?? {},
-      );
+      const path = '/api/system/info';
+      const asked = held(() =>
+        upstream.call<unknown>(recorded({ method: 'GET', path, decodeAnswer: systemInfoAnswer(path) })),
+      ).then((info) => asRecord(info) ?? {});
       // a failed question is asked again next time (unless a newer one replaced it meanwhile)
       asked.catch(() => {
         if (known === asked) known = undefined;

@@ -108,3 +108,22 @@ export const listAnswer =
       `GET ${path} answered ${res.status} ${what} (not DHIS2's answer): asked again later`,
     );
   };
+
+/**
+ * A decodeAnswer for GET /api/system/info: DHIS2 names its `version` there (SystemInfo, for every
+ * user). A 2xx without it, a gateway's JSON page, is no answer: taken as one, the server was the
+ * newest version in the UTC zone for the life of the process, and on a server west of UTC the
+ * feeds' filters on its wall time skipped its changes of those hours for good. Asked again instead.
+ */
+export const systemInfoAnswer =
+  (path: string) =>
+  (res: UpstreamResponse<unknown>): void => {
+    if (!isSuccess(res.status)) return;
+    const body = res.body;
+    if (body && typeof body === 'object' && typeof (body as Record<string, unknown>).version === 'string') return;
+    const what = noBody(body) ? 'without a body' : 'without the version';
+    throw askedAgainLater(
+      res.status,
+      `GET ${path} answered ${res.status} ${what} (not DHIS2's answer): asked again later`,
+    );
+  };

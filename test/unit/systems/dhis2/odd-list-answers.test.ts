@@ -10,7 +10,9 @@
  * - a job's report answered 204 sent the finished import again;
  * - an org unit looked up by its code answered by a page was "not in DHIS2";
  * - a data set answered by a page gave the period type "undefined" until a reconfigure;
- * - a data value read answered 204 failed as a TypeError.
+ * - a data value read answered 204 failed as a TypeError;
+ * - system/info answered by a JSON page: the newest version in the UTC zone, for the life of the
+ *   process (a server west of UTC had its feeds skip hours of changes).
  * Now each is transient and read again (page-answer.ts). Connector + sandbox.
  */
 import t, { type Test } from 'tap';
@@ -172,4 +174,16 @@ t.test('a data value read answered 204: held, not a crash', async (t) => {
   t.match(err.message, /GET \/api\/dataValueSets answered 204 without a body/);
   h.sandbox.faults.remove(rule.id);
   t.ok(Array.isArray((await search()).items), 'read once DHIS2 answers');
+});
+
+t.test('system/info answered by a JSON page: held, never "the newest server in UTC"', async (t) => {
+  const h = await startHarness({ version: '2.39.1', timeZone: 'America/Port-au-Prince' });
+  t.teardown(h.close);
+  const rule = h.sandbox.faults.add({ method: 'GET', path: '/api/system/info', action: GATEWAY_PAGE });
+  const err = await failure(h.client.serverZone());
+  t.ok(isTransient(err), `held: ${err.message}`);
+  t.match(err.message, /system\/info answered 200 without the version/);
+  h.sandbox.faults.remove(rule.id);
+  t.equal(await h.client.serverZone(), 'America/Port-au-Prince', 'asked again, not kept');
+  t.equal((await h.client.version())?.major, 39);
 });
