@@ -108,6 +108,15 @@ export function writeAcceptedIn(store: OrchestrationStore): boolean {
 }
 
 /**
+ * Whether the request being handled had a write accepted, not delivered (writeAcceptedIn): its
+ * OpenHIM transaction awaits our update. Undefined outside a recorded request (no OpenHIM envelope).
+ */
+export function currentWriteAccepted(): boolean | undefined {
+  const store = storage.getStore();
+  return store && writeAcceptedIn(store);
+}
+
+/**
  * Notes the outbox jobs the current request's writes were recorded as, or answered from, under its
  * OpenHIM transaction id: the update that transaction may be owed is built from those jobs, and
  * its envelope names them (openhim/routed-writes.ts). Nothing outside a request.

@@ -6,7 +6,7 @@ import type { Connector } from './ports.js';
 import { DELIVERIES, FACILITIES, ORDERS, STOCK, type FlowSpec } from './flows.js';
 import { RoutedFlow } from './routed-flow.js';
 import { acceptAsHeld } from './same-write.js';
-import { requestWroteUnder } from './batch-answers-gate.js';
+import { batchAnswersKept } from './batch-answers-gate.js';
 import { activeMapping } from '../config/mappings.js';
 import { ROUTING_FILE, type RoutingRules, type Targets } from './rules.js';
 import { checkOnly, precheckAll, settleTransaction } from './transaction.js';
@@ -135,7 +135,7 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     );
   services.exclusively = (names, fn) => exclusivelyForClient(deps.store, names, fn);
   services.recordEntries = async (entries) => {
-    if (recordsEntries() && (await requestWroteUnder(deps.store, entries)))
+    if (recordsEntries() && (await batchAnswersKept(deps.store, entries)))
       await deps.store.recordTransactionEntries(entries);
   };
   return services;

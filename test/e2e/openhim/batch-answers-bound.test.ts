@@ -1,9 +1,10 @@
 /**
- * A batch Bundle's entry map (store v24) is kept only for a batch that wrote something: a batch of
- * reads and refused entries is answered at once and owes OpenHIM no update, so nothing ever reads
- * its map. Before, each such batch kept one row per entry under its X-OpenHIM-TransactionID until
- * the retention prune aged it: a client choosing a new id per batch grew the table without bound.
- * A batch with a write still keeps its whole map, and its later update lists every entry.
+ * A batch Bundle's answered entries (store v24) are kept only for a batch that awaits OpenHIM's
+ * update (a write answered 202): a batch of reads and refused entries, or one whose write is
+ * answered at once (here from a write already delivered), owes no update, so nothing ever reads
+ * its answers. Before, each such batch kept one row per entry under its X-OpenHIM-TransactionID
+ * until the retention prune aged it: a client choosing a new id per batch grew the table without
+ * bound. A batch awaiting its update still keeps its whole map, and that update lists every entry.
  * FHIR client → mediator (in process) → OpenLMIS sandbox, OpenHIM sandbox taking the update;
  * SQLite always, PostgreSQL with TEST_DATABASE_URL.
  */
@@ -60,6 +61,42 @@ for (const engine of engineCases()) {
       t.same(await rig.mediator.store.entriesOfTransaction(tx), [], `no rows under ${tx} (before: 3)`);
     t.same(await rig.mediator.store.jobsOfTransaction(forged[0]), [], 'no write owes an update');
   });
+
+  t.test(
+    `${engine.name}: batches answered in full at once keep only their writes' own entries`,
+    { skip: engine.skip },
+    async (t) => {
+      const { rig } = await startRigThroughOpenHim(t, engine);
+      const facilityId = rig.lmis.seed.facilities['LK-HC-101'];
+      const line = orderLine({ order: 'HIM-GATE-DONE', facilityId, program: 'EM01', productCode: 'EM-ORS', qty: 10 });
+      // the write delivered first (directly, no transaction): each batch below is answered from it at once
+      const direct = await rig.fhir('POST', '/fhir/SupplyRequest', line);
+      t.ok([201, 202].includes(direct.status), why(direct));
+      const key = 'order|https://mobile.example.org/orders|HIM-GATE-DONE';
+      await until(
+        'the write delivered',
+        async () => (await rig.mediator.store.findJobsByKey(key))[0]?.status === 'done',
+      );
+      const batch = nothingWritten(facilityId);
+      batch.entry[1] = { resource: line, request: { method: 'POST', url: 'SupplyRequest' } };
+      const forged = Array.from({ length: 10 }, (_, i) => `65f0c0ffee0000000fd${String(i).padStart(5, '0')}`);
+      for (const tx of forged) {
+        const answer = await post(rig, batch, tx);
+        t.equal(answer.status, 200, why(answer));
+        t.match(
+          answer.body.entry.map((e: any) => e.response.status),
+          ['200 OK', /^20[01]/, '200 OK'],
+          'the write answered from the one delivered, the reads answered',
+        );
+      }
+      for (const tx of forged)
+        t.same(
+          (await rig.mediator.store.entriesOfTransaction(tx)).map((e) => [e.entry, e.jobId !== undefined]),
+          [[1, true]],
+          `${tx}: only the write's own entry (before: the reads' answers too, 3 rows)`,
+        );
+    },
+  );
 
   t.test(
     `${engine.name}: a batch with a write keeps its map and its update lists every entry`,
