@@ -25,14 +25,21 @@ const HIGHEST_FIRST = 'length(idempotency_key) DESC, idempotency_key DESC';
  * `key;` (`;` follows `:`): `key` itself, or that range of the key's index (two index reads, a
  * MULTI-INDEX OR). Not the one range from `key` on: it holds every longer key too (DL-1's would
  * read DL-10's, DL-100's, … to filter them out). Bound with numberedArgs.
+ *
+ * The range also holds a secondary target's jobs, `key:n|system` (routed-flow acceptRequests: a
+ * draft fanned out to a second system); they are no numbers of their own (read as one, draft 2's
+ * to DHIS2 was draft 1, and the highest number in use 1: the next draft took number 2, held, and
+ * was refused for ever). So a key in the range is one only when nothing after the number's
+ * position holds a bar (the position: numberedArgs' fourth).
  */
-const SQLITE_UNDER = '(idempotency_key = ? OR (idempotency_key > ? AND idempotency_key < ?))';
+const SQLITE_UNDER =
+  "(idempotency_key = ? OR (idempotency_key > ? AND idempotency_key < ? AND instr(substr(idempotency_key, ?), '|') = 0))";
 
 export function sqliteNumberedSql(columns: string): string {
   return numberedSql(columns, SQLITE_UNDER);
 }
 
-export function sqliteNumberedArgs(key: string): string[] {
+export function sqliteNumberedArgs(key: string): (string | number)[] {
   return [...numberedArgs(key), ...numberedArgs(key)];
 }
 
@@ -44,19 +51,23 @@ export function sqliteNumberedArgs(key: string): string[] {
  * does, whatever the collation: the same range, read from v62's index built with the pattern
  * operator class (POSTGRES_NUMBERED_KEYS). Bound with numberedArgs.
  */
-const POSTGRES_UNDER = '(idempotency_key = $1 OR (idempotency_key ~>~ $2 AND idempotency_key ~<~ $3))';
+const POSTGRES_UNDER =
+  "(idempotency_key = $1 OR (idempotency_key ~>~ $2 AND idempotency_key ~<~ $3 AND strpos(substr(idempotency_key, $4::int), '|') = 0))";
 
 export function postgresNumberedSql(columns: string): string {
   return numberedSql(columns, POSTGRES_UNDER);
 }
 
-export function postgresNumberedArgs(key: string): string[] {
+export function postgresNumberedArgs(key: string): (string | number)[] {
   return numberedArgs(key);
 }
 
-/** `key` itself, then the bounds of the range strictly between `key:` and `key;`. */
-function numberedArgs(key: string): string[] {
-  return [key, `${key}:`, `${key};`];
+/**
+ * `key` itself, then the bounds of the range strictly between `key:` and `key;`, and where a
+ * key's number starts (1-based, in characters as both engines count them: past `key:`).
+ */
+function numberedArgs(key: string): (string | number)[] {
+  return [key, `${key}:`, `${key};`, [...key].length + 2];
 }
 
 /**

@@ -40,15 +40,16 @@ function draft(accepted: number): Delivery {
  */
 async function seed(
   store: Store,
-  d: { n: number; at: number; accepted: number; id: string; end?: 'done' | 'rejected'; key?: string },
+  d: { n: number; at: number; accepted: number; id: string; end?: 'done' | 'rejected'; key?: string; to?: string },
 ): Promise<void> {
   const [r] = await store.recordWrites(
     [
       {
         id: d.id,
         flow: 'delivery',
-        system: 'openlmis',
-        idempotencyKey: (d.key ?? KEY) + draftMark(d.n),
+        system: d.to ?? 'openlmis',
+        // a secondary target's job (`to`) is under the key and its system (routed-flow acceptRequests)
+        idempotencyKey: (d.key ?? KEY) + draftMark(d.n) + (d.to ? `|${d.to}` : ''),
         payloadHash: `hash-${d.id}`,
         payload: { ...draft(d.accepted), ...(d.n > 1 ? { draft: d.n } : {}) },
         status: d.end ? 'in-flight' : 'pending',
@@ -198,6 +199,28 @@ for (const engine of engineCases()) {
       );
     },
   );
+
+  t.test(`drafts fanned out to a secondary system (${engine.name})`, { skip: engine.skip }, async (t) => {
+    const { store } = await freshStore(engine, t);
+    // each draft is a job to the system of record and one to the secondary target (dhis2), accepted together
+    for (let n = 1; n <= 2; n++) {
+      await seed(store, { n, at: 1_000 * n, accepted: n, id: `d-${n}`, end: 'done' });
+      await seed(store, { n, at: 1_000 * n, accepted: n, id: `d-${n}-dhis2`, end: 'done', to: 'dhis2' });
+    }
+    const found = await store.findNumberedJobs(KEY + draftMark(1));
+    t.same({ newest: found?.newest.id, highest: found?.highest }, { newest: 'd-2', highest: 2 }, "the drafts' own");
+    t.equal((await numberedDraft(draft(2), numberedUnder(store), same)).draft, 2, 'draft 2 sent again is draft 2');
+    t.equal(
+      (await numberedDraft(draft(3), numberedUnder(store), same)).draft,
+      3,
+      "a new draft is draft 3, not draft 2's number again (taken: refused for ever)",
+    );
+    t.same(
+      (await draftJobs(jobsUnder(store), numberedUnder(store))).map((j) => j.id),
+      ['d-2'],
+      'a search: draft 2',
+    );
+  });
 
   t.test(`LIKE wildcards in a delivery's number match no other (${engine.name})`, { skip: engine.skip }, async (t) => {
     const { store } = await freshStore(engine, t);
