@@ -136,7 +136,8 @@ export interface StocktakeLine {
   stockLineId: string | null;
   batch: string | null;
   expiryDate: string | null;
-  packSize: number;
+  /** As given on insert or update (none unless given): Open mSupply's stocktake_line.pack_size. */
+  packSize: number | null;
   snapshotNumberOfPacks: number;
   countedNumberOfPacks: number | null;
   reasonOptionId: string | null;

@@ -781,9 +781,11 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
           stocktakeId: stocktake.id,
           itemId: stock.itemId,
           stockLineId: stock.id,
-          batch: stock.batch,
-          expiryDate: stock.expiryDate,
-          packSize: stock.packSize,
+          // the line's own batch, expiry and pack size are the input's, none unless given
+          // (stocktake_line/insert/generate.rs): finalise falls back to the stock line's
+          batch: input.batch ?? null,
+          expiryDate: input.expiryDate ?? null,
+          packSize: input.packSize ?? null,
           snapshotNumberOfPacks: stock.totalNumberOfPacks,
           countedNumberOfPacks: input.countedNumberOfPacks ?? null,
           reasonOptionId: null,

@@ -561,7 +561,7 @@ export class MsupplyState {
           itemId: l.itemId,
           batch: l.batch,
           expiryDate: l.expiryDate,
-          packSize: l.packSize,
+          packSize: l.packSize ?? 0,
           totalNumberOfPacks: l.countedNumberOfPacks!,
           availableNumberOfPacks: l.countedNumberOfPacks!,
           onHold: false,

@@ -165,10 +165,10 @@ export interface StocktakeRow {
     nodes: {
       id: string;
       itemId: string;
-      /** The batch the line counts (a stock line's own, or a new batch's as inserted). */
+      /** The batch and expiry the line's insert gave (a new batch's); none for one by its stock line. */
       batch: string | null;
       expiryDate: string | null;
-      /** The pack size the line counts in, kept as it went in (a stock line's may change after). */
+      /** The pack size the line's insert gave (a new batch's); none for one inserted by its stock line. */
       packSize: number | null;
       /** The stock line's packs now: a snapshot that differs is refused at finalise. */
       stockLine: { id: string; totalNumberOfPacks: number } | null;

@@ -482,7 +482,9 @@ async function countsSent(steps: LineStep[], journaled: () => Promise<LineCount[
 /**
  * The pack size line i of a finalised stocktake counts in, as Open mSupply keeps it on the line
  * (StocktakeLineNode.packSize): a storekeeper may change the stock line's pack size after the
- * finalise, and a count re-planned on the new size reads the same tablets as other packs.
+ * finalise, and a count re-planned on the new size reads the same tablets as other packs. Open
+ * mSupply keeps only the pack size the line's insert gave (stocktake_line/insert/generate.rs):
+ * a new batch's line has it, one inserted by its stock line none (the stock line's size now).
  */
 function packSizeMadeWith(stocktake: StocktakeRow, i: number): number | undefined {
   const size = stocktake.lines.nodes.find((l) => l.id === stocktakeLineId(stocktake.id, i))?.packSize;
