@@ -294,6 +294,9 @@ export class RoutedFlow<T> implements FlowService<T> {
     // one system may page upstream; several each return every match, merged, sorted and paged by
     // the FHIR layer (cursors of two systems cannot make one page)
     const asked = searchers.length === 1 ? criteria : { ...criteria, page: undefined };
+    // the writes under the searched identifier, read once for every system (each takes its own)
+    let writes: Promise<OutboxJob[]> | undefined;
+    const writtenJobs = () => (writes ??= jobsWrittenUnder(this.store, this.spec.writtenUnder, asked.identifier));
     const answers = await Promise.all(
       searchers.map(async (c) => {
         const page = await this.spec.search(c)!(await this.inSystemTerms(c.system, asked)).catch((err: unknown) =>
@@ -302,7 +305,12 @@ export class RoutedFlow<T> implements FlowService<T> {
         if (page instanceof SearchNeedsParameterError) return page;
         const items = await this.withWrittenIds(c.system, page.items);
         await this.remember(c.system, items, !!asked.supplier && !!this.spec.linksOwnIds?.(c));
-        const written = await this.writtenUnderIdentifier(c.system, await this.inSystemTerms(c.system, asked), items);
+        const written = await this.writtenUnderIdentifier(
+          c.system,
+          await this.inSystemTerms(c.system, asked),
+          items,
+          writtenJobs,
+        );
         return { ...page, items: await this.stampSeen(items), written };
       }),
     );
@@ -327,9 +335,15 @@ export class RoutedFlow<T> implements FlowService<T> {
    * read by the id each write's answer gave, less those the system listed already: the system
    * lists them under its own identifier, so a client searching by its own (an app that lost the
    * answer, a conditional create) found nothing and would write again. A refused write is not one.
+   * `writtenJobs`: the jobs recorded under the identifier (jobsWrittenUnder), any system's.
    */
-  private async writtenUnderIdentifier(system: string, criteria: SearchCriteria, listed: T[]): Promise<T[]> {
-    const jobs = await jobsWrittenUnder(this.store, this.spec.writtenUnder, criteria.identifier);
+  private async writtenUnderIdentifier(
+    system: string,
+    criteria: SearchCriteria,
+    listed: T[],
+    writtenJobs: () => Promise<OutboxJob[]>,
+  ): Promise<T[]> {
+    const jobs = await writtenJobs();
     if (!jobs.length) return [];
     // every id a listed item is served under: a write confirming what the system lists (its proof
     // of delivery, under the ids the write gave its lines) is listed already

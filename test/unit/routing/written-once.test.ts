@@ -77,3 +77,26 @@ for (const engine of engineCases())
       );
     }
   });
+
+for (const engine of engineCases())
+  t.test(`${engine.name}: the writes under the number read once for every system`, { skip: engine.skip }, async (t) => {
+    const { store } = await freshStore(engine, t);
+    const outbox = new Outbox({ store, options: { deadlineMs: 2_000, pollMs: 20 } });
+    t.teardown(() => outbox.stop());
+    // each store look-up by the number (any system's key), counted
+    let lookups = 0;
+    const counted = new Proxy(store, {
+      get: (target, name, receiver) => {
+        const value = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        if (name === 'findJobsByKeyValue' || name === 'findNumberedJobs' || name === 'findJobsByKey')
+          return (...args: unknown[]) => (lookups++, value.apply(target, args));
+        return value.bind(target);
+      },
+    });
+    const systems = ['a', 'b', 'c'].map((s) => system(s, [], {}));
+    const flow = new RoutedFlow(DELIVERIES, systems, outbox, counted);
+    await flow.search({ identifier: { value: 'DL-1' } });
+    // by the number (completions), by its first draft's key value: no key found, nothing more
+    t.equal(lookups, 2, 'two look-ups for three systems, not two for each');
+  });
