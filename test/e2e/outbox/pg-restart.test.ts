@@ -30,8 +30,6 @@ const CLIENTS = 4;
 /** Answers before the stop. */
 const STOP_AT = 8;
 const DOWN_MS = 4_000;
-/** A write while the database is down must be refused at least this fast (pg's connect fails at once). */
-const REFUSED_WITHIN_MS = 5_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -97,11 +95,11 @@ t.test('database stopped and started under traffic', { skip: SKIP, timeout: 300_
   t.match(ready?.body?.checks, [{ name: 'store', status: 'down' }], '/ready names the store');
   t.ok(whileDown.length > 0, `${whileDown.length} orders were sent and answered while the database was down`);
   t.same(
-    whileDown
-      .filter((a) => !refusedAsUnavailable(a) || a.ms > REFUSED_WITHIN_MS)
-      .map((a) => `${a.order}: ${a.status} in ${a.ms} ms`),
+    whileDown.filter((a) => !refusedAsUnavailable(a)).map((a) => `${a.order}: ${a.status} in ${a.ms} ms`),
     [],
-    `each is refused with a 503 "database unavailable" within ${REFUSED_WITHIN_MS} ms`,
+    // answered while the database was still down: refused at once (pg's connect fails at once),
+    // not held until it came back; that some were is asserted above
+    'each is refused with a 503 "database unavailable" while the database is down',
   );
   t.same(badAnswers(answers), [], 'every client got the order accepted or a 503 "database unavailable"');
 
