@@ -44,10 +44,6 @@ export function consoleSessionFromRow(r: Record<string, unknown>): ConsoleSessio
   };
 }
 
-/** ON CONFLICT: an identical record is kept once on SQLite (v63's key, attempt-budget-key.ts); PostgreSQL has no key. */
-export const INSERT_JOB_ATTEMPT_SQL = `INSERT INTO job_attempts (job_id, started_at, ended_at, attempt, outcome, detail)
-  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`;
-
 /**
  * A job's newest $2 rows, oldest first: a long history shows how it stands now, not how it began.
  * Attempts that start and end in one millisecond (fast refusals do) are ordered as they ran: an

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { jobAttemptValues } from './console-sessions.js';
+import { appendedAttemptValues } from './repeated-attempts.js';
 import { systemOfRecord, toJson, UPSERT_LINK_SQL } from './rows.js';
 import type { AuditInput, JobAttempt, NewJob, ResourceLink } from './types.js';
 
@@ -137,6 +137,7 @@ const BASE_TYPES = [
   'int',
   'text',
   'text',
+  'int',
 ];
 
 /** The form of the ends' statement: with an audit insert, with owed transaction updates. */
@@ -153,7 +154,7 @@ function endsColumnTypes({ audited, owing }: EndsForm): string[] {
  * Jobs' ends with their links' upstream ids and their attempts (finishJob for many); `audited`
  * adds each finished end's audit row, `owing` the OpenHIM transaction update an end owes. Only a
  * batch that has one sends that form, so the ends of delivered writes answered in time (the hot
- * path) keep the plain statement and its 14 columns.
+ * path) keep the plain statement and its 15 columns.
  */
 function finishJobsSql(form: EndsForm): string {
   const params = endsColumnTypes(form)
@@ -162,7 +163,7 @@ function finishJobsSql(form: EndsForm): string {
   return `WITH input AS (
     SELECT * FROM unnest(${params})
     AS i(id, lease_owner, status, result, error, last_error, upstream_id, now,
-      a_job_id, a_started_at, a_ended_at, a_attempt, a_outcome, a_detail${form.owing ? OWING_NAMES : ''}${form.audited ? AUDIT_NAMES : ''})),
+      a_job_id, a_started_at, a_ended_at, a_attempt, a_outcome, a_detail, a_requeues${form.owing ? OWING_NAMES : ''}${form.audited ? AUDIT_NAMES : ''})),
   finished AS (
     UPDATE outbox_jobs j SET status = i.status, result = i.result::jsonb, error = i.error::jsonb,
       last_error = COALESCE(i.last_error, j.last_error), lease_owner = NULL, lease_until = NULL, updated_at = i.now${form.owing ? OWING_SET : ''}
@@ -172,8 +173,8 @@ function finishJobsSql(form: EndsForm): string {
     FROM input i WHERE i.upstream_id IS NOT NULL AND r.upstream_id IS NULL AND r.job_id = i.id
       AND i.id IN (SELECT id FROM finished)),${form.audited ? AUDIT_CTE : ''}
   noted AS (
-    INSERT INTO job_attempts (job_id, started_at, ended_at, attempt, outcome, detail)
-    SELECT a_job_id, a_started_at, a_ended_at, a_attempt, a_outcome, a_detail FROM input WHERE a_job_id IS NOT NULL)
+    INSERT INTO job_attempts (job_id, started_at, ended_at, attempt, outcome, detail, requeues)
+    SELECT a_job_id, a_started_at, a_ended_at, a_attempt, a_outcome, a_detail, a_requeues FROM input WHERE a_job_id IS NOT NULL)
   SELECT id FROM finished`;
 }
 
@@ -203,7 +204,8 @@ export async function finishJobs(q: Queryable, ends: JobEnd[]): Promise<boolean[
     e.lastError,
     e.upstreamId,
     e.now,
-    ...(e.attempt ? jobAttemptValues(e.attempt) : [null, null, null, null, null, null]),
+    // the attempt in the budget it ran in (requeues), as appendJobAttempt notes one
+    ...(e.attempt ? appendedAttemptValues(e.attempt) : [null, null, null, null, null, null, null]),
     ...(owing ? [e.updateDue ?? null, e.updateDue === undefined ? null : (e.finalCalls ?? null)] : []),
     ...(audited ? auditValues(e.audit) : []),
   ]);

@@ -52,7 +52,11 @@ export function appendedAttemptValues(attempt: JobAttempt): unknown[] {
   return [...jobAttemptValues(attempt), attempt.requeues ?? 0];
 }
 
-/** An appended attempt as a row of its own (values as appendedAttemptValues; ON CONFLICT as INSERT_JOB_ATTEMPT_SQL). */
+/**
+ * An attempt as a row of its own (values as appendedAttemptValues), appended or noted with its
+ * job's end. ON CONFLICT: an identical record is kept once on SQLite (v63's key,
+ * attempt-budget-key.ts); PostgreSQL has no key.
+ */
 export const INSERT_APPENDED_ATTEMPT_SQL = `INSERT INTO job_attempts (job_id, started_at, ended_at, attempt, outcome, detail, requeues)
   VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`;
 

@@ -147,9 +147,7 @@ import {
   consoleSessionValues,
   DELETE_CONSOLE_SESSION_SQL,
   GET_CONSOLE_SESSION_SQL,
-  INSERT_JOB_ATTEMPT_SQL,
   jobAttemptFromRow,
-  jobAttemptValues,
   LIST_JOB_ATTEMPTS_SQL,
   SWAP_CONSOLE_SESSION_SQL,
   SWEEP_CONSOLE_SESSIONS_SQL,
@@ -248,7 +246,6 @@ const RERUN_STATE_SQLITE = sqlitePositional(RERUN_DEBT_STATE_SQL);
 const UPSERT_SEEN_SQLITE = sqliteParams(UPSERT_SEEN_SQL);
 const UPSERT_LINK_SQLITE = sqliteParams(UPSERT_LINK_SQL);
 const UPSERT_READ_LINK_SQLITE = sqliteParams(UPSERT_READ_LINK_SQL);
-const INSERT_JOB_ATTEMPT_SQLITE = sqliteParams(INSERT_JOB_ATTEMPT_SQL);
 const REPEAT_NEWEST_ATTEMPT_SQLITE = sqlitePositional(REPEAT_NEWEST_ATTEMPT_SQL);
 const INSERT_APPENDED_ATTEMPT_SQLITE = sqliteParams(INSERT_APPENDED_ATTEMPT_SQL);
 /** A list of ids bound as one JSON array: one statement text whatever the batch's size. */
@@ -851,7 +848,9 @@ export class SqliteStore implements Store {
       }
       // in the end's savepoint: a refused audit row undoes the end too
       if (finished && outcome.status !== 'done' && outcome.audit) this.insertAudit(outcome.audit, now);
-      if (attempt) this.sql(INSERT_JOB_ATTEMPT_SQLITE).run(...jobAttemptValues(attempt));
+      // in the budget it ran in (requeues): an attempt after an operator's retry is no repeat of one
+      // before it (v63's key) and reads after that budget's other attempts of its milliseconds
+      if (attempt) this.sql(INSERT_APPENDED_ATTEMPT_SQLITE).run(...appendedAttemptValues(attempt));
       return finished;
     });
   }

@@ -292,9 +292,9 @@ export interface JobAttempt {
   repeats?: number;
   firstStartedAt?: number;
   /**
-   * Written only, by appendJobAttempt: its job's `requeues` when it was claimed, the budget it ran
-   * in. An attempt is counted only in a row of the same budget (operator-retries.ts); absent: 0.
-   * A job's end (finishJob) keeps 0 for its own attempt: a row that ended a job is never counted on.
+   * Written only, by appendJobAttempt and with a job's end (finishJob): its job's `requeues` when it
+   * was claimed, the budget it ran in. An attempt is counted only in a row of the same budget
+   * (operator-retries.ts), and it is part of SQLite's key (v63, attempt-budget-key.ts); absent: 0.
    */
   requeues?: number;
 }

@@ -4,12 +4,15 @@
  * attempts from 1 again; fast refusals take under a millisecond). SQLite's job_attempts key (v15)
  * left out the budget (`requeues`), so the later one was taken for the earlier one written twice
  * and dropped; v63 puts it in the key. PostgreSQL has no key there and always kept both. A record
- * written twice is still kept once; v63 keeps every row a database had. Both engines.
+ * written twice is still kept once; v63 keeps every row a database had. The attempt noted with a
+ * job's end (finishJob) is kept in its budget too: it was written as 0, so a delivery after a retry
+ * read before that budget's attempts of its milliseconds. Both engines.
  */
 import t from 'tap';
 import type { JobAttempt, Store } from '../../../src/store/types.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 import { storeMigratedFrom } from '../../support/old-database.js';
+import { newJob } from '../../support/new-job.js';
 
 const AT = 1_780_000_000_000;
 
@@ -47,6 +50,43 @@ for (const engine of engineCases()) {
       // PostgreSQL has no key on the table: it keeps what it is given (as before v63)
       const expected = engine.name === 'sqlite' ? ['1 dead x1'] : ['1 dead x1', '1 dead x1'];
       t.same(await budgets(store, 'job-twice'), expected);
+    });
+
+    t.test("a delivered attempt is kept in the budget it ran in (the job's end)", async (t) => {
+      const { store } = await freshStore(engine, t);
+      const claim = async () => {
+        const [job] = await store.claimJobs({
+          system: 'openlmis',
+          flows: ['order'],
+          limit: 1,
+          leaseOwner: 'w1',
+          leaseMs: 60_000,
+          now: AT,
+        });
+        return job!;
+      };
+      await store.recordWrite(newJob('job-done', { createdAt: AT, nextAttemptAt: AT }));
+      await claim();
+      await store.rescheduleJob('job-done', 'w1', AT, 'down', false, AT);
+      t.ok(await store.requeueJob('job-done', { actor: 'ops', action: 'outbox.retry', subject: 'job-done' }, AT));
+      t.equal((await claim()).requeues, 1, "claimed in the retry's budget");
+      await store.appendJobAttempt(first('job-done', 'retry', 1));
+      await store.rescheduleJob('job-done', 'w1', AT, 'down', false, AT);
+      await claim();
+      // finishJob notes the delivered attempt with the end (outbox.ts attemptRecord: its budget)
+      const done: JobAttempt = {
+        jobId: 'job-done',
+        startedAt: AT,
+        endedAt: AT,
+        attempt: 2,
+        outcome: 'done',
+        requeues: 1,
+      };
+      t.ok(
+        await store.finishJob('job-done', 'w1', { status: 'done', result: { system: 'openlmis', ids: {} } }, AT, done),
+      );
+      // the same milliseconds: the budget, then the number, order them as they ran
+      t.same(await budgets(store, 'job-done'), ['1 retry x1', '2 done x1'], 'the delivery after the retry it followed');
     });
 
     t.test('v63 keeps every row an older database had', async (t) => {
