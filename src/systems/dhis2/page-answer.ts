@@ -127,3 +127,46 @@ export const systemInfoAnswer =
       `GET ${path} answered ${res.status} ${what} (not DHIS2's answer): asked again later`,
     );
   };
+
+/**
+ * What DHIS2's data value export writes besides `dataValues` (its DataValueSet header and id
+ * schemes, dhis2-core StreamingJsonDataValueSet / DataValueSet FIELD_*).
+ */
+const DATA_VALUE_SET_FIELDS = new Set([
+  'dataSet',
+  'completeDate',
+  'period',
+  'orgUnit',
+  'attributeOptionCombo',
+  'attributeCategoryOptions',
+  'idScheme',
+  'dataElementIdScheme',
+  'orgUnitIdScheme',
+  'categoryOptionComboIdScheme',
+  'dataSetIdScheme',
+  'dryRun',
+  'strategy',
+]);
+
+/**
+ * A decodeAnswer for GET /api/dataValueSets. DHIS2 opens its `dataValues` list at the first value,
+ * so an export with none is `{}` or the header alone (no list): that is "no values". Any other 2xx,
+ * a 204, an array or text, or an object with a key no DataValueSet has (a gateway's
+ * `{"message": …}`), is no answer: read as no values, a difference report wrote its quantity over
+ * DHIS2's period total, and a search showed no stock. Transient instead, read again.
+ */
+export const dataValueSetAnswer =
+  (path: string) =>
+  (res: UpstreamResponse<unknown>): void => {
+    if (!isSuccess(res.status)) return;
+    bodyAnswer(path)(res);
+    const body = res.body;
+    const record = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+    const values = record.dataValues;
+    const foreign = Object.keys(record).some((k) => k !== 'dataValues' && !DATA_VALUE_SET_FIELDS.has(k));
+    if (record === body && (Array.isArray(values) || (values === undefined && !foreign))) return;
+    throw askedAgainLater(
+      res.status,
+      `GET ${path} answered ${res.status} without 'dataValues' (not DHIS2's data value set): asked again later`,
+    );
+  };

@@ -17,7 +17,7 @@ import { handingReads, handRead, takeHandedReads } from '../../upstream/handed-r
 import { KeyedMutex } from '../../store/keyed-mutex.js';
 import type { PeriodLock } from './period-lock.js';
 import { dhis2Instant } from './orgunit-codec.js';
-import { bodyAnswer, objectAnswer } from './page-answer.js';
+import { dataValueSetAnswer, objectAnswer } from './page-answer.js';
 import { periodOf, periodStart } from './periods.js';
 import { dataValueSetReportId, parseDataValueSetReportId } from './stock-report-id.js';
 import { MEASURES, type Dhis2ProductMap, type Measure } from './products.js';
@@ -290,7 +290,8 @@ export function createStockCapability(
       method: 'GET',
       path: '/api/dataValueSets',
       query: { dataSet, orgUnit: ou.id, ...when, dataElementIdScheme: 'CODE' },
-      decodeAnswer: bodyAnswer('/api/dataValueSets'),
+      // a 204 or a gateway's page is no answer: read as no values, a search showed no stock
+      decodeAnswer: dataValueSetAnswer('/api/dataValueSets'),
     });
     // the stock bridge writes what differs from this read next: its write keeps the notes read here
     if (handingReads())
@@ -601,8 +602,9 @@ export function createStockCapability(
         period: p.period,
         dataElementIdScheme: settings().dataElementIdScheme,
       },
-      // a 204 is read again (it failed as a TypeError on `dataValues`)
-      decodeAnswer: bodyAnswer('/api/dataValueSets'),
+      // a 204 or a gateway's page is read again: read as no totals, the difference was written
+      // over DHIS2's total (a 204 failed as a TypeError on `dataValues`)
+      decodeAnswer: dataValueSetAnswer('/api/dataValueSets'),
     });
     return heldOf(Array.isArray(answer.dataValues) ? (answer.dataValues as Json[]) : [], p, valueAt);
   };
