@@ -96,13 +96,17 @@ for (const engine of engineCases()) {
         63,
         `INSERT INTO job_attempts (job_id, started_at, ended_at, attempt, outcome, detail, repeats, first_started_at, requeues)
          VALUES ('job-old', ${AT - 9_000}, ${AT - 8_000}, 1, 'retry', 'looked', 3, ${AT - 20_000}, 0),
-                ('job-old', ${AT}, ${AT}, 1, 'dead', 'UpstreamError 503: down', 1, NULL, 0);`,
+                ('job-old', ${AT}, ${AT}, 1, 'dead', 'UpstreamError 503: down', 1, NULL, 0),
+                ('job-budget', ${AT}, ${AT}, 1, 'retry', 'UpstreamError 503: down', 1, NULL, 1);`,
       );
       const [repeated, dead] = await store.listJobAttempts('job-old');
       t.match(repeated, { startedAt: AT - 9_000, endedAt: AT - 8_000, repeats: 3, firstStartedAt: AT - 20_000 });
       t.match(dead, { startedAt: AT, outcome: 'dead', detail: 'UpstreamError 503: down' });
       await store.appendJobAttempt(first('job-old', 'dead', 1));
       t.same(await budgets(store, 'job-old'), ['1 retry x3', '1 dead x1', '1 dead x1'], 'and then the retried one');
+      // its budget kept: the same attempt in that budget is counted in its row, not one of its own
+      await store.appendJobAttempt(first('job-budget', 'retry', 1));
+      t.same(await budgets(store, 'job-budget'), ['1 retry x2'], "a row's budget is kept");
     });
   });
 }
