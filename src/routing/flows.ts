@@ -321,7 +321,7 @@ export const DELIVERIES: FlowSpec<Delivery> = {
     numberedDraft(d, (mark) => numberedUnder(keyOf('delivery', d.identifier) + mark), same),
   draftTaken: draftSavedMeanwhile,
   overtaken: (job, jobsUnder, refused, writtenTo) =>
-    draftOvertaken(job, keyOf('delivery', (job.payload as Delivery).identifier), jobsUnder, refused, writtenTo),
+    draftOvertaken(job, completionKey(job), jobsUnder, refused, writtenTo),
   fhirIds: (d) => [...(d.id ? [d.id] : []), ...d.lines.map((l) => l.lineId).filter((id): id is string => !!id)],
   upstreamId: (d) => d.source?.id,
   // A confirmation not yet applied upstream leaves the delivery in progress. An R4 write has the
@@ -425,6 +425,16 @@ export const FACILITIES: FlowSpec<Facility> = {
     facilityPath: 'Location',
   }),
 };
+
+/**
+ * The key a delivery job's completion is under: the delivery's; for a secondary target's job
+ * (key|system, a draft fanned out to DHIS2) that target's copy of the completion, the one that
+ * reaches the same system (under the delivery's own key it is the system of record's).
+ */
+function completionKey(job: OutboxJob): string | undefined {
+  const key = keyOf('delivery', (job.payload as Delivery).identifier);
+  return key && job.idempotencyKey.endsWith(secondaryKey('', job.system)) ? secondaryKey(key, job.system) : key;
+}
 
 /** The business key of a secondary target's job: the write's own, for that system. */
 export function secondaryKey(key: string, system: string): string {

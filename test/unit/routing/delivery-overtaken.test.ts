@@ -7,6 +7,7 @@
  */
 import t from 'tap';
 import { draftOvertaken } from '../../../src/routing/delivery-overtaken.js';
+import { DELIVERIES } from '../../../src/routing/flows.js';
 import type { JobStatus, OutboxJob } from '../../../src/store/types.js';
 
 const KEY = 'delivery|https://app.example.org/deliveries|DL-1';
@@ -83,4 +84,33 @@ t.test('refused, a completion under another key of the record the refusal named 
   ];
   for (const [label, c] of cases)
     t.equal(await draftOvertaken(draft, KEY, none, true, writtenTo([c])), undefined, label);
+});
+
+t.test("a secondary target's draft is overtaken by that target's copy of the completion", async (t) => {
+  // routed-flow acceptRequests: a secondary target's job is under the write's key and its system
+  const APP = 'https://app.example.org/deliveries';
+  const payload = (status: string) => ({ status, identifier: { system: APP, value: 'DL-1' } });
+  const toDhis2 = (id: string, key: string, status: JobStatus, createdAt: number, deliveryStatus: string) => ({
+    ...job({ status, createdAt, system: 'dhis2' }),
+    id,
+    idempotencyKey: key,
+    payload: payload(deliveryStatus),
+  });
+  const secondaryDraft = toDhis2('draft-dhis2', `${KEY}|in-progress|dhis2`, 'pending', 1000, 'in-progress');
+  const jobs: Record<string, OutboxJob[]> = {
+    [KEY]: [{ ...job({ status: 'done', createdAt: 1001 }), payload: payload('completed') }],
+    [`${KEY}|dhis2`]: [toDhis2('completion-dhis2', `${KEY}|dhis2`, 'done', 1001, 'completed')],
+  };
+  const byKey = async (key: string) => jobs[key] ?? [];
+  t.match(
+    await DELIVERIES.overtaken!(secondaryDraft, byKey),
+    { system: 'dhis2', status: 'superseded' },
+    'superseded: not sent after the completion, which it would reopen in DHIS2',
+  );
+  const primaryDraft = { ...draft, payload: payload('in-progress'), idempotencyKey: `${KEY}|in-progress` };
+  t.match(
+    await DELIVERIES.overtaken!(primaryDraft, byKey),
+    { system: 'openlmis', status: 'superseded' },
+    'as is the primary',
+  );
 });
