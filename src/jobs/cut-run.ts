@@ -4,17 +4,28 @@ import { nextFire } from './cron.js';
 /** How a run a stop recorded begins (scheduler.ts interruptedDetail). */
 const INTERRUPTED = 'interrupted: the mediator was stopped';
 
+/** How many of a job's latest runs are read to see whether its cut tick was run again already. */
+const RUNS_READ = 20;
+
 /** A run a stop (SIGTERM, SIGINT) or a SIGKILL ended part way, as recorded (abandoned: `abandoned`). */
 export function wasCut(run: JobRun, abandoned: string): boolean {
   return run.outcome === 'failed' && (run.detail === abandoned || !!run.detail?.startsWith(INTERRUPTED));
 }
 
 /**
+ * What start-up does about a job's last run: `owed`, its tick is run again; `cutAgain`, its tick
+ * was run again once already and that run was cut too, so it is left to the next tick.
+ */
+export type CutRun = { owed: JobRun & { tickAt: number } } | { cutAgain: JobRun & { tickAt: number } };
+
+/**
  * The cut run a job owes again: its last run, when a stop or a kill cut it (a deploy's restart at
  * 03:00) and the job's next tick has not come; it is owed as a tick the database was away for is.
  * Left alone, a monthly bridge would wait a month for the facilities the cut run never reached
  * (past DHIS2's entry deadline by then). A tick whose following one has come is not: that run
- * goes on from what the cut one stored, as every run does.
+ * goes on from what the cut one stored, as every run does. Nor a tick run again once already
+ * and cut again: a run that kills the process each time (out of memory on a national dataset)
+ * would otherwise kill every start until the next tick, the whole mediator down for a month.
  */
 export async function cutRunOwed(
   store: Store,
@@ -22,12 +33,22 @@ export async function cutRunOwed(
   expression: string,
   abandoned: string,
   now: number,
-): Promise<(JobRun & { tickAt: number }) | undefined> {
-  const [last] = await store.listJobRuns(name, 1);
+): Promise<CutRun | undefined> {
+  const [last, ...earlier] = await store.listJobRuns(name, RUNS_READ);
   if (!last || last.trigger !== 'schedule' || last.tickAt === undefined || !wasCut(last, abandoned)) return undefined;
   const following = nextFire(expression, last.tickAt);
   if (following === undefined || following <= now) return undefined;
-  return { ...last, tickAt: last.tickAt };
+  const run = { ...last, tickAt: last.tickAt };
+  return earlier.some((r) => ranThisTickBefore(r, run.tickAt, abandoned)) ? { cutAgain: run } : { owed: run };
+}
+
+/**
+ * An earlier run that was this tick's, cut and given back for the tick to be run again: only a
+ * given-back run has no tick, and a cut one (not the database away) gives it back only here. It
+ * started at or after the tick (an earlier tick's run had ended by then: that tick was busy).
+ */
+function ranThisTickBefore(run: JobRun, tickAt: number, abandoned: string): boolean {
+  return run.trigger === 'schedule' && run.tickAt === undefined && run.startedAt >= tickAt && wasCut(run, abandoned);
 }
 
 /** The cut run gives its tick back (it stays listed, without it): the store records the tick's run once more. */

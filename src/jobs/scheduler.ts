@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobRun, JobRunEnd, Store } from '../store/types.js';
 import { redact } from '../platform/redaction.js';
 import { isDatabaseAway } from '../store/database-away.js';
@@ -175,6 +176,12 @@ function boundedLines(text: string, limit: number): string {
   }
   if (!kept.length) return `${text.slice(0, limit - 1)}…`;
   return [...kept, `… ${lines.length - kept.length} more line(s) not kept with the run`].join('\n');
+}
+
+/** Why a tick a cut run gave back is tried again: it could not run (locked elsewhere) or gave its tick back too. */
+function whyTryAgain(o: TickOutcome): string | undefined {
+  if (o.status === 'locked') return 'the job is locked by another instance';
+  return o.storeWentAway ? 'the database went away mid-run' : undefined;
 }
 
 /**
@@ -414,21 +421,49 @@ export class Scheduler {
   private resumeCut(job: ScheduledJob): Promise<void> {
     const expression = this.options.expression(job.setting);
     if (!expression) return Promise.resolve();
-    const { store } = this.options;
+    const { store, logger } = this.options;
     const p: Promise<void> = cutRunOwed(store, job.name, expression, ABANDONED, Date.now())
       .then(async (cut) => {
         if (!cut || !this.started) return;
-        const { tickAt } = cut;
-        this.options.logger?.warn({ job: job.name, tickAt }, 'a run cut by a stop or a kill: its tick is run again');
-        await giveTickBack(store, cut);
-        await this.tick(job, tickAt);
+        if ('cutAgain' in cut) {
+          const { tickAt } = cut.cutAgain;
+          logger?.error(
+            { job: job.name, tickAt },
+            'a run cut again once its tick was run again: left to the next tick',
+          );
+          return;
+        }
+        const { tickAt } = cut.owed;
+        logger?.warn({ job: job.name, tickAt }, 'a run cut by a stop or a kill: its tick is run again');
+        await giveTickBack(store, cut.owed);
+        await this.runOwedTick(job, expression, tickAt);
       })
-      .catch((err) =>
-        this.options.logger?.error({ job: job.name, err: redact(String(err)) }, 'a cut run was not resumed'),
-      )
+      .catch((err) => logger?.error({ job: job.name, err: redact(String(err)) }, 'a cut run was not resumed'))
       .finally(() => this.running.delete(p));
     this.running.add(p);
     return p;
+  }
+
+  /**
+   * The tick a cut run gave back, tried again every awayRetryMs while the job is locked elsewhere
+   * (an instance starting alongside closes its abandoned runs, or runs this very tick) or the
+   * database is away: given back, no one else would run it before the next tick, which ends the
+   * tries, as a stop does. The tick's record keeps it to one run across instances.
+   */
+  private async runOwedTick(job: ScheduledJob, expression: string, tickAt: number): Promise<void> {
+    const following = nextFire(expression, tickAt);
+    let said = false;
+    for (;;) {
+      const why = await this.tick(job, tickAt).then(whyTryAgain, (err) => {
+        if (isDatabaseAway(err)) return redact(String(err));
+        throw err;
+      });
+      if (!why || !this.started || following === undefined || Date.now() + this.awayRetryMs >= following) return;
+      if (!said) this.options.logger?.warn({ job: job.name, tickAt, why }, 'the owed tick is tried again');
+      said = true;
+      const slept = await sleep(this.awayRetryMs, true, { signal: this.halt.signal }).catch(() => false);
+      if (!slept) return;
+    }
   }
 
   /**
