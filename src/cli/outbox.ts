@@ -78,7 +78,7 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
           for (const j of jobs) {
             process.stdout.write(
               terminalText(
-                `${j.id}  ${j.status.padEnd(9)} ${j.flow}/${j.system}  key=${j.idempotencyKey}  attempts=${j.attempts}${errorText(j)}`,
+                `${j.id}  ${j.status.padEnd(9)} ${j.flow}/${j.system}  key=${j.idempotencyKey}  attempts=${j.attempts}  updated=${j.updatedAt}${errorText(j)}`,
               ) + '\n',
             );
           }

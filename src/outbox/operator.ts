@@ -26,6 +26,12 @@ export interface JobSummary {
   attempts: number;
   nextAttemptAt: string;
   createdAt: string;
+  /**
+   * When it last changed, ISO 8601 to the millisecond as the store keeps it (epoch ms, both
+   * engines): the value a retry or drop takes back as its guard (`?updatedAt=`, `--updated-at`),
+   * so an operator acts from the list without opening each job.
+   */
+  updatedAt: string;
   /** Why it waits, was refused or died: the error of its latest attempt. Never on a done job. */
   lastError?: string;
   /**
@@ -57,6 +63,7 @@ export function summarizeJob(job: OutboxJob): JobSummary {
     attempts: job.attempts,
     nextAttemptAt: new Date(job.nextAttemptAt).toISOString(),
     createdAt: new Date(job.createdAt).toISOString(),
+    updatedAt: new Date(job.updatedAt).toISOString(),
     ...errorOf(job),
     ...(job.supersededBy ? { supersededBy: job.supersededBy } : {}),
   };
