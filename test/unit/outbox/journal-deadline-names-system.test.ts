@@ -6,9 +6,11 @@
  * parent lookup in another system hung was held on, or dead-lettered by, its own system's
  * readiness check, and its error said no system. Both engines.
  *
- * The timer cannot win the race: the handler runs a first step (its journal loaded), then blocks
- * the event loop past the attempt's time (no timer fires meanwhile), then starts a second step;
- * from there to the deadline check there is no I/O, so the check, not the timer, ends the attempt.
+ * The timer cannot win the race: the handler runs a first step (its journal loaded), then its
+ * clock jumps past the attempt's time, as a starved machine's does while no timer fires, and it
+ * starts a second step; from there to the deadline check there is no I/O, so the check, not the
+ * timer, ends the attempt. The attempt's time is long (its timer never fires in the test, however
+ * slow the accept and the first step under load) and nothing blocks the event loop.
  */
 import t from 'tap';
 import { Outbox } from '../../../src/outbox/outbox.js';
@@ -16,7 +18,18 @@ import { openStore } from '../../../src/store/index.js';
 import { noteUpstreamCall } from '../../../src/upstream/attempt-scope.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
-const ATTEMPT_MS = 2_000; // as timeout-names-system: a shorter one was deferred by a slow accept under load
+const ATTEMPT_MS = 60_000;
+
+/** `fn` run while the clock reads `ms` later than it is: a machine whose timers are that late. */
+async function lateBy<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  const now = Date.now;
+  Date.now = () => now() + ms;
+  try {
+    return await fn();
+  } finally {
+    Date.now = now;
+  }
+}
 
 const CASES = [
   { name: 'nothing unanswered: the step would have asked its own system', hung: [], asks: 'dhis2' },
@@ -34,7 +47,7 @@ for (const engine of engineCases()) {
           store,
           options: {
             pollMs: 60_000,
-            leaseMs: 10_000,
+            leaseMs: 2 * ATTEMPT_MS,
             attemptTimeoutMs: ATTEMPT_MS,
             backoff: { baseMs: 60_000, capMs: 60_000, maxAttempts: 1 }, // its first attempt is its last
           },
@@ -47,12 +60,13 @@ for (const engine of engineCases()) {
         outbox.register('facility', 'dhis2', async (_job, journal) => {
           await journal.run('look', async () => 'seen'); // loads the journal
           for (const system of c.hung) noteUpstreamCall(system); // never answered
-          const until = Date.now() + ATTEMPT_MS + 1;
-          while (Date.now() < until); // a starved machine: the attempt's timer cannot fire
-          await journal.run('post', async () => {
-            stepRan = true;
-            return 'posted';
-          });
+          // a starved machine: the attempt's time is up, its timer not fired
+          await lateBy(ATTEMPT_MS + 1, () =>
+            journal.run('post', async () => {
+              stepRan = true;
+              return 'posted';
+            }),
+          );
           return { system: 'dhis2', ids: {} };
         });
         t.teardown(async () => {
