@@ -167,9 +167,13 @@ export const searchRequisitions = (client: LmisClient, query: Query) =>
 export const getRequisition = (client: LmisClient, id: string) =>
   getOrAbsent<RequisitionDto>(client, { path: `/api/requisitions/${id}` });
 
-/** GET /api/requisitions/{id}, which must exist. */
+/**
+ * GET /api/requisitions/{id}, which must exist. Every RequisitionDto carries its `id` and `status`:
+ * an answer without them (a gateway's JSON page) is held (transient). Read as a requisition with
+ * no status, a resumed order's submit was skipped and the order reported done, still INITIATED.
+ */
 export const readRequisition = (client: LmisClient, id: string) =>
-  client.call<RequisitionDto>({ method: 'GET', path: `/api/requisitions/${id}` });
+  client.call<RequisitionDto>({ method: 'GET', path: `/api/requisitions/${id}`, carries: ['id', 'status'] });
 
 /** POST /api/requisitions/initiate with an Idempotency-Key; never retried by the client (not idempotent without the key's guarantee). */
 export const initiateRequisition = (
