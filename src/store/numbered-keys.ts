@@ -30,7 +30,7 @@ const HIGHEST_FIRST = 'length(idempotency_key) DESC, idempotency_key DESC';
  * draft fanned out to a second system); they are no numbers of their own (read as one, draft 2's
  * to DHIS2 was draft 1, and the highest number in use 1: the next draft took number 2, held, and
  * was refused for ever). So a key in the range is one only when nothing after the number's
- * position holds a bar (the position: numberedArgs' fourth).
+ * position holds a bar (the position: numberPosition, bound fourth).
  */
 const SQLITE_UNDER =
   "(idempotency_key = ? OR (idempotency_key > ? AND idempotency_key < ? AND instr(substr(idempotency_key, ?), '|') = 0))";
@@ -40,7 +40,13 @@ export function sqliteNumberedSql(columns: string): string {
 }
 
 export function sqliteNumberedArgs(key: string): (string | number)[] {
-  return [...numberedArgs(key), ...numberedArgs(key)];
+  const args = [...numberedArgs(key), numberPosition(key)];
+  return [...args, ...args];
+}
+
+/** Where a key's number starts under `key` (1-based, in characters as SQLite counts them: past `key:`). */
+function numberPosition(key: string): number {
+  return [...key].length + 2;
 }
 
 /**
@@ -49,25 +55,25 @@ export function sqliteNumberedArgs(key: string): (string | number)[] {
  * collated index only under a C collation (elsewhere every key of the index was read: one full
  * scan of outbox_jobs per draft saved). Its pattern operators (~>~, ~<~) compare bytes, as SQLite
  * does, whatever the collation: the same range, read from v62's index built with the pattern
- * operator class (POSTGRES_NUMBERED_KEYS). Bound with numberedArgs.
+ * operator class (POSTGRES_NUMBERED_KEYS). Bound with numberedArgs. The number's position is the
+ * key's length as the database counts it (length($1)), as substr does: in characters, or in
+ * bytes in a SQL_ASCII database, where a position counted in characters began inside a non-ASCII
+ * key, at its own bars, and no draft past the first counted.
  */
 const POSTGRES_UNDER =
-  "(idempotency_key = $1 OR (idempotency_key ~>~ $2 AND idempotency_key ~<~ $3 AND strpos(substr(idempotency_key, $4::int), '|') = 0))";
+  "(idempotency_key = $1 OR (idempotency_key ~>~ $2 AND idempotency_key ~<~ $3 AND strpos(substr(idempotency_key, length($1) + 2), '|') = 0))";
 
 export function postgresNumberedSql(columns: string): string {
   return numberedSql(columns, POSTGRES_UNDER);
 }
 
-export function postgresNumberedArgs(key: string): (string | number)[] {
+export function postgresNumberedArgs(key: string): string[] {
   return numberedArgs(key);
 }
 
-/**
- * `key` itself, then the bounds of the range strictly between `key:` and `key;`, and where a
- * key's number starts (1-based, in characters as both engines count them: past `key:`).
- */
-function numberedArgs(key: string): (string | number)[] {
-  return [key, `${key}:`, `${key};`, [...key].length + 2];
+/** `key` itself, then the bounds of the range strictly between `key:` and `key;`. */
+function numberedArgs(key: string): string[] {
+  return [key, `${key}:`, `${key};`];
 }
 
 /**
