@@ -16,6 +16,7 @@ import type { SupplyingStores } from './rts-supplier.js';
 import { rtsRunDetail, type RejectedWrite } from './rts-run-detail.js';
 import { supplierOf } from './rts-supplying-stores.js';
 import { planConsignment, readAgain, reaskUntil } from './rts-consign-reask.js';
+import { markOf, saveMark } from './rts-mark-zone.js';
 
 /**
  * DHIS2 RTS requisitions fulfilled by Open mSupply (issue 15; mSupply's "DHIS2 LMIS
@@ -106,6 +107,9 @@ export type InboundCounts = Record<'confirmed' | 'queued' | 'already' | 'rejecte
 export const confirmInboundKey = (shipmentId: string) => `confirm-inbound|${SHIPMENT_SYSTEM}|${shipmentId}`;
 
 export const NO_CONSIGNMENT_PROGRAM = 'no DHIS2 consignment program configured (dhis2.consignmentProgram)';
+
+/** The DHIS2 server's zone, whose wall time its feeds' marks are written in (rts-mark-zone.ts). */
+const dhis2ZoneOf = async (deps: RtsBridgeDeps) => (await dhis2Of(deps.connectors())?.serverZone()) ?? UTC;
 
 const dhis2Of = (cs: Connector[]) => cs.find((c) => c.system === 'dhis2') as Dhis2Connector | undefined;
 const msupplyOf = (cs: Connector[]) =>
@@ -354,7 +358,7 @@ async function writeBackReceipts(
     unreadable: 0,
   };
   const inbounds: InboundCounts = { confirmed: 0, queued: 0, already: 0, rejected: 0 };
-  const mark = await deps.store.getCursor(RTS_RECEIPTS_CURSOR);
+  const mark = await markOf(deps.store, RTS_RECEIPTS_CURSOR, await dhis2ZoneOf(deps));
   const read = await receipts.completed(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined);
   // only the bridge's own consignments: their shipment's consignment is in the outbox
   for (const u of read.unreadable) {
@@ -382,7 +386,7 @@ async function writeBackReceipts(
     await confirmInbound(deps, msupply, delivery, consigned.payload as Delivery, inbounds);
   }
   const next = floor && read.highWater && floor < read.highWater ? floor : read.highWater;
-  if (next && (!mark || next > mark)) await deps.store.setCursor(RTS_RECEIPTS_CURSOR, next);
+  if (next && (!mark || next > mark)) await saveMark(deps.store, RTS_RECEIPTS_CURSOR, next, read.zone);
   return { receipts: counts, inbounds };
 }
 
@@ -427,7 +431,8 @@ export async function runRtsToMsupply(
   const held: HeldRequisition[] = [];
   const skipped: SkippedRequisition[] = [];
   const suppliers = supplierOf(deps, msupply, dhis2);
-  let mark = await deps.store.getCursor(RTS_REQUISITIONS_CURSOR);
+  const zone = await dhis2.serverZone();
+  let mark = await markOf(deps.store, RTS_REQUISITIONS_CURSOR, zone);
   // the oldest held requisition's update time: the mark never passes it, so it is read again
   let floor: string | undefined;
   for await (const page of feed.completed(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined)) {
@@ -478,8 +483,7 @@ export async function runRtsToMsupply(
     // held one (never back: an overlapping run may be ahead)
     const next = floor && page.highWater && floor < page.highWater ? floor : page.highWater;
     if (next && (!mark || next > mark)) {
-      mark = next;
-      await deps.store.setCursor(RTS_REQUISITIONS_CURSOR, mark);
+      mark = await saveMark(deps.store, RTS_REQUISITIONS_CURSOR, next, page.zone ?? zone);
     }
   }
   const unreadStores: NonNullable<RtsRunResult['unreadStores']> = [];

@@ -39,6 +39,8 @@ export interface Dhis2Connector extends Connector {
   requisitions?: RequisitionFeed;
   /** Consignments the facilities completed, and their stock written back to RTS; absent without a consignment program. */
   receipts?: ReceiptFeed;
+  /** The server's zone (`serverTimeZoneId`), whose wall time the feeds' times and marks are in. */
+  serverZone(): Promise<string>;
 }
 
 /** Two parsed program settings alike (the same UIDs): the capabilities built on them can stay. */
@@ -178,6 +180,7 @@ export function createDhis2Connector(
       orgUnits.clear();
       orgUnitLists.clear();
     },
+    serverZone: () => client.serverZone(),
     close: () => client.close(),
   };
 }
