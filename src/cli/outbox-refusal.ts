@@ -37,7 +37,7 @@ export function refusalText(id: string, r: Refused, action: 'retry' | 'drop'): s
     case 'wrong-status':
       if (r.expected)
         return `job ${id} is ${r.status} now, not ${r.expected} as given with --status, after ${r.movedBy}; nothing was done`;
-      if (action === 'retry' && r.movedBy) return movedUnder(id, r.status, r.movedBy);
+      if (r.movedBy) return movedUnder(id, r.status, r.movedBy, action);
       if (action === 'retry') return `job ${id} is ${r.status}; only dead, rejected or pending jobs can be retried`;
       return r.status === 'done'
         ? `job ${id} is done: the upstream has the write, and its identifier stays taken so a resend is not applied twice`

@@ -73,7 +73,7 @@ function noSuchSystem(system: string, configured: string[]) {
   ]);
 }
 
-function sendOperatorResult(reply: FastifyReply, id: string, r: OperatorResult) {
+function sendOperatorResult(reply: FastifyReply, id: string, r: OperatorResult, action: 'retry' | 'drop') {
   // the job as the list and the detail give it: instants ISO 8601
   if (r.ok) return reply.send(r.job ? { ok: true, job: jobView(r.job) } : { ok: true });
   if (r.reason === 'not-found') return reply.code(404).send(NO_SUCH_JOB);
@@ -130,10 +130,15 @@ function sendOperatorResult(reply: FastifyReply, id: string, r: OperatorResult) 
         ),
       );
   if (r.movedBy)
-    // a retry of a job pending now, refused as it was in flight when the store wrote
+    // a retry or drop of a job it applies to now, refused as it was in flight when the store wrote
     return reply
       .code(409)
-      .send(refusal('conflict', 'id', movedUnder(id, r.status, r.movedBy), { status: r.status, movedBy: r.movedBy }));
+      .send(
+        refusal('conflict', 'id', movedUnder(id, r.status, r.movedBy, action), {
+          status: r.status,
+          movedBy: r.movedBy,
+        }),
+      );
   return reply
     .code(409)
     .send(refusal('conflict', 'id', `job is ${r.status}; this action does not apply`, { status: r.status }));
@@ -212,13 +217,13 @@ export const outboxAdminRoutes: FastifyPluginAsync<OutboxAdminOptions> = async (
     const { id } = req.params as { id: string };
     const { status, updatedAt } = req.query as { status?: JobStatus; updatedAt?: string };
     const seen = seenUpdatedAt(updatedAt);
-    return sendOperatorResult(reply, id, await retryOutboxJob(opts.store, id, actorOf(req), status, seen));
+    return sendOperatorResult(reply, id, await retryOutboxJob(opts.store, id, actorOf(req), status, seen), 'retry');
   });
 
   app.delete('/outbox/jobs/:id', { schema: actOn, preValidation: guarded }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const { status, updatedAt } = req.query as { status?: JobStatus; updatedAt?: string };
     const seen = seenUpdatedAt(updatedAt);
-    return sendOperatorResult(reply, id, await dropOutboxJob(opts.store, id, actorOf(req), status, seen));
+    return sendOperatorResult(reply, id, await dropOutboxJob(opts.store, id, actorOf(req), status, seen), 'drop');
   });
 };

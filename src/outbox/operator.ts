@@ -229,19 +229,28 @@ async function refusal(
   // the one other job the store's requeue leaves alone (Store.requeueJob)
   if (action === 'retry' && (now.status === 'dead' || now.status === 'rejected'))
     return { ok: false, reason: 'overtaken', status: now.status };
-  // pending, which a retry applies to, yet refused: it was not pending when the store wrote (in
-  // flight, put back since), so what moved it is said, not that a retry does not apply
-  if (action === 'retry' && now.status === 'pending')
+  // in a status the action applies to, yet refused: it was not when the store wrote (in flight,
+  // put back or ended since), so what moved it is said, not that the action does not apply
+  if (appliesTo(action, now.status))
     return { ok: false, reason: 'wrong-status', status: now.status, movedBy: await lastMoveOf(store, now) };
   return { ok: false, reason: 'wrong-status', status: now.status };
 }
 
 /**
- * A retry refused by a job a retry applies to now (pending): it was not when the store wrote (in
- * flight then). The admin API's and the CLI's words for it.
+ * Whether `action` applies to a job in `status` as refusal() reads it, past the store's other
+ * reasons to refuse (superseded, overtaken, already due): a retry to a pending job (a dead or
+ * rejected one refused is overtaken), a drop to any job neither in flight nor done (Store.dropJob).
  */
-export function movedUnder(id: string, status: string, movedBy: string): string {
-  return `job ${id} is ${status} now, after ${movedBy}, but was not when the retry was made (in flight, or changed under it); nothing was done: retry again if it is still wanted`;
+function appliesTo(action: 'retry' | 'drop', status: JobStatus): boolean {
+  return action === 'retry' ? status === 'pending' : status !== 'in-flight' && status !== 'done';
+}
+
+/**
+ * A retry or drop refused by a job it applies to now: it was not when the store wrote (in flight
+ * then). The admin API's and the CLI's words for it.
+ */
+export function movedUnder(id: string, status: string, movedBy: string, action: 'retry' | 'drop'): string {
+  return `job ${id} is ${status} now, after ${movedBy}, but was not when the ${action} was made (in flight, or changed under it); nothing was done: ${action} again if it is still wanted`;
 }
 
 /**
