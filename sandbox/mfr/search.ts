@@ -3,7 +3,8 @@ import { MfrStateError, type Json, type ResourceType } from './state.js';
 /**
  * The directory's search (mCSD ITI-90 as a FHIR R4 server answers it): `_id`, `identifier`,
  * `name` (starts-with, `:contains`, `:exact`), `partof`, `type`, `status`, `_lastUpdated` with
- * prefixes (repeatable, ANDed), `_sort` on `_lastUpdated` or `_id`, `_count`/`_offset` paging.
+ * prefixes (repeatable, ANDed), `_sort` on `_lastUpdated` or `_id`, `_count`/`_offset` paging,
+ * `_summary=count`.
  * An unknown parameter is refused with 400 as HAPI does by default, so a client's typo shows.
  */
 export type Query = Record<string, string | string[] | undefined>;
@@ -12,7 +13,7 @@ const PARAMS: Record<ResourceType, Set<string>> = {
   Location: new Set(['_id', 'identifier', 'name', 'partof', 'type', 'status', '_lastUpdated']),
   Organization: new Set(['_id', 'identifier', 'name', 'partof', 'type', '_lastUpdated']),
 };
-const CONTROL = new Set(['_count', '_offset', '_sort', '_format', '_pretty', '_total']);
+const CONTROL = new Set(['_count', '_offset', '_sort', '_format', '_pretty', '_total', '_summary']);
 
 const values = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const bad = (message: string) => new MfrStateError(400, message);
@@ -119,13 +120,28 @@ export interface SearchResult {
   count: number;
 }
 
-export function search(type: ResourceType, all: Json[], query: Query, pageSize: number, maxCount = 500): SearchResult {
+/**
+ * `ignoreSort`: answer in the directory's own order whatever `_sort` asks, as a registry that
+ * ignores it does (some HAPI configurations, custom mCSD servers).
+ */
+export function search(
+  type: ResourceType,
+  all: Json[],
+  query: Query,
+  pageSize: number,
+  maxCount = 500,
+  ignoreSort = false,
+): SearchResult {
   let items = all;
   for (const [param, raw] of Object.entries(query)) {
     if (CONTROL.has(param)) continue;
     for (const v of values(raw)) items = items.filter(predicate(type, param, v));
   }
-  const sort = values(query._sort)[0];
+  const summary = values(query._summary)[0];
+  if (summary !== undefined && summary !== 'count') throw bad(`_summary=${summary}: only count is supported`);
+  // `_summary=count`: the total alone, no entries
+  if (summary === 'count') return { total: items.length, page: [], offset: 0, count: 0 };
+  const sort = ignoreSort ? undefined : values(query._sort)[0];
   if (sort !== undefined) {
     const desc = sort.startsWith('-');
     const field = sort.replace(/^-/, '');

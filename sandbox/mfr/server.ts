@@ -28,6 +28,8 @@ export interface MfrSandboxOptions {
   deleteEntries?: 'full' | 'bare';
   /** Default `_count` (default 20, HAPI's default page size). */
   pageSize?: number;
+  /** Searches ignore `_sort` and answer in the directory's own order (default false). */
+  ignoreSort?: boolean;
   /** Credentials the directory accepts; false = no auth. Default: DEFAULT_MFR_AUTH. */
   auth?: MfrAuth | false;
   state?: MfrStateOptions;
@@ -321,7 +323,7 @@ export async function startMfrSandbox(options: MfrSandboxOptions = {}): Promise<
 
   app.get<{ Params: { type: string }; Querystring: Query }>('/fhir/:type', async (request, reply) => {
     const type = typeOf(request.params.type);
-    const r = search(type, state.visible(type), request.query, pageSize);
+    const r = search(type, state.visible(type), request.query, pageSize, undefined, options.ignoreSort);
     return fhir(reply, {
       resourceType: 'Bundle',
       type: 'searchset',

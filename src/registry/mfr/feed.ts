@@ -241,6 +241,27 @@ function ascending(records: RegistryRecord[]): boolean {
   return true;
 }
 
+/**
+ * Whether a page of the search from `since` holds every record the registry has from `since` up to
+ * (not at) the page's newest instant, as it does when the registry sorts by _lastUpdated. A page
+ * in order proves nothing: a registry that ignores `_sort` (some HAPI configurations, custom mCSD
+ * servers) lists in its own order, and a page of records that happen to ascend would move the
+ * search, and the mark, past older records on its later pages, for good. So the registry counts
+ * that range (`_summary=count`); more than the page holds, or no count, is a registry not sorting.
+ * A record changed meanwhile leaves the range (its instant is new), so it never counts extra.
+ */
+async function holdsAllBefore(
+  reader: PageReader,
+  since: string | undefined,
+  newest: string,
+  records: RegistryRecord[],
+): Promise<boolean> {
+  const range = since === undefined ? `lt${newest}` : [`ge${since}`, `lt${newest}`];
+  const { total } = await reader.get('/Location', { _lastUpdated: range, _summary: 'count' });
+  const held = records.filter((r) => instant(r.lastUpdated) < instant(newest)).length;
+  return total !== undefined && total <= held;
+}
+
 export async function* lastUpdatedFeed(reader: PageReader, cursor: string | undefined): AsyncGenerator<Batch> {
   const search = (since: string | undefined): Query => ({
     _lastUpdated: since === undefined ? undefined : `ge${since}`,
@@ -253,19 +274,20 @@ export async function* lastUpdatedFeed(reader: PageReader, cursor: string | unde
   for (let n = 0; n < MAX_PAGES; n++) {
     const page = next ? await reader.get(next) : await reader.get('/Location', search(since));
     const records = reader.records(page);
-    if (!ascending(records)) {
+    const fresh = records.filter((r) => !seen.has(keyOf(r)));
+    const newest = records.reduce<string | undefined>((m, r) => later(m, r.lastUpdated), since);
+    const jumps = !!page.next && fresh.length > 0 && (since === undefined || instant(newest!) > instant(since));
+    if (!ascending(records) || (jumps && !(await holdsAllBefore(reader, since, newest!, records)))) {
       // the server ignored _sort: keyset paging would skip, so read the whole answer and sort it
       const rest = page.next ? await readAllPages(reader, page.next, {}) : [];
       const all = [records, ...rest.map((p) => reader.records(p))].flat().filter((r) => !seen.has(keyOf(r)));
       yield* inBatches(inTimeOrder(all), reader.pageSize);
       return;
     }
-    const fresh = records.filter((r) => !seen.has(keyOf(r)));
     for (const r of fresh) seen.add(keyOf(r));
-    const newest = records.reduce<string | undefined>((m, r) => later(m, r.lastUpdated), since);
     if (fresh.length) yield { records: fresh, cursor: newest! };
     if (!page.next) return;
-    if (fresh.length && (since === undefined || instant(newest!) > instant(since))) {
+    if (jumps) {
       since = newest;
       next = undefined;
     } else next = page.next; // a page all at one instant already seen: page on through the ties

@@ -1,0 +1,58 @@
+/**
+ * A registry that ignores `_sort` on the `_lastUpdated` feed (some HAPI configurations, custom
+ * mCSD servers) answers in its own order. A first page that happens to ascend (its last Location
+ * renamed since, the rest in the order they were made) once moved the keyset search, and the
+ * high-water mark, to that page's newest instant: the older Locations on later pages were never
+ * read, then or after. The feed now has the registry count what it left behind before it moves.
+ */
+import t, { type Test } from 'tap';
+import { startMfrSandbox, type MfrSandbox, type MfrSandboxOptions } from '../../../../sandbox/mfr/index.js';
+import { createRegistryClient, type RegistryPage } from '../../../../src/registry/mfr/index.js';
+
+const TOKEN = 'mfr-sandbox-token';
+const PAGE = 7;
+
+async function sandbox(t: Test, options: MfrSandboxOptions): Promise<MfrSandbox> {
+  const s = await startMfrSandbox({ port: 0, pageSize: 6, ...options });
+  t.teardown(() => s.close());
+  return s;
+}
+
+async function drain(s: MfrSandbox, t: Test, cursor?: string): Promise<RegistryPage[]> {
+  const c = createRegistryClient(
+    {
+      'registry.url': s.url,
+      'registry.token': TOKEN,
+      'registry.pageSize': PAGE,
+      'registry.changeFeed': 'lastUpdated',
+    },
+    { retries: 0, retryDelayMs: 1 },
+  )!;
+  t.teardown(() => c.close());
+  const pages: RegistryPage[] = [];
+  for await (const p of c.changesSince(cursor)) pages.push(p);
+  return pages;
+}
+
+const ids = (pages: RegistryPage[]) => pages.flatMap((p) => p.records.map((r) => r.id)).sort();
+
+for (const ignoreSort of [true, false]) {
+  t.test(`a first page that ascends by chance (registry ${ignoreSort ? 'ignores' : 'honours'} _sort)`, async (t) => {
+    const s = await sandbox(t, { ignoreSort });
+    const listed = s.state.visible('Location');
+    t.ok(listed.length > 2 * PAGE, 'more Locations than two pages');
+    // the 7th in the directory's own order changes: its first page still ascends, now up to it
+    const renamed = s.state.rename(listed[PAGE - 1].id, 'Renamed since');
+
+    const pages = await drain(s, t);
+    t.same(ids(pages), listed.map((l) => l.id).sort(), 'every Location read, none skipped');
+    t.equal(pages.at(-1)!.cursor, renamed.lastUpdated, 'the mark: the newest instant');
+    for (const p of pages.slice(0, -1))
+      t.ok(Date.parse(p.cursor) <= Date.parse(renamed.lastUpdated), 'no batch marks past a later one');
+
+    // and from that mark, only what changed since
+    const later = s.state.rename(listed[2 * PAGE].id, 'Renamed later');
+    const next = await drain(s, t, pages.at(-1)!.cursor);
+    t.same(ids(next), [renamed.id, later.id].sort(), 'the mark re-reads its own instant and the new change');
+  });
+}
