@@ -7,6 +7,9 @@ const INTERRUPTED = 'interrupted: the mediator was stopped';
 /** How many of a job's latest runs are read to see whether its cut tick was run again already. */
 const RUNS_READ = 20;
 
+/** How many times a tick that stops cut is run again (one a kill cut: once): no start-up loop. */
+const MOST_RUNS_AGAIN = 3;
+
 /** A run a stop (SIGTERM, SIGINT) or a SIGKILL ended part way, as recorded (abandoned: `abandoned`). */
 export function wasCut(run: JobRun, abandoned: string): boolean {
   return run.outcome === 'failed' && (run.detail === abandoned || !!run.detail?.startsWith(INTERRUPTED));
@@ -14,7 +17,7 @@ export function wasCut(run: JobRun, abandoned: string): boolean {
 
 /**
  * What start-up does about a job's last run: `owed`, its tick is run again; `cutAgain`, its tick
- * was run again once already and that run was cut too, so it is left to the next tick.
+ * was run again as often as it may be and was cut again, so it is left to the next tick.
  */
 export type CutRun = { owed: JobRun & { tickAt: number } } | { cutAgain: JobRun & { tickAt: number } };
 
@@ -24,8 +27,10 @@ export type CutRun = { owed: JobRun & { tickAt: number } } | { cutAgain: JobRun 
  * Left alone, a monthly bridge would wait a month for the facilities the cut run never reached
  * (past DHIS2's entry deadline by then). A tick whose following one has come is not: that run
  * goes on from what the cut one stored, as every run does. Nor a tick run again once already
- * and cut again: a run that kills the process each time (out of memory on a national dataset)
- * would otherwise kill every start until the next tick, the whole mediator down for a month.
+ * and killed again (no stop recorded its end): a run that kills the process each time (out of
+ * memory on a national dataset) would otherwise kill every start until the next tick, the whole
+ * mediator down for a month. A run again that a stop cut (a second deploy) is run again, up to
+ * MOST_RUNS_AGAIN times (a health check failing under the run would restart it for ever too).
  */
 export async function cutRunOwed(
   store: Store,
@@ -39,7 +44,10 @@ export async function cutRunOwed(
   const following = nextFire(expression, last.tickAt);
   if (following === undefined || following <= now) return undefined;
   const run = { ...last, tickAt: last.tickAt };
-  return earlier.some((r) => ranThisTickBefore(r, run.tickAt, abandoned)) ? { cutAgain: run } : { owed: run };
+  const runsAgain = earlier.filter((r) => ranThisTickBefore(r, run.tickAt, abandoned)).length;
+  // a stop (a deploy) is the operator's, recorded by a process that was well: run it again, up to a limit
+  const enough = last.detail === abandoned ? runsAgain >= 1 : runsAgain >= MOST_RUNS_AGAIN;
+  return enough ? { cutAgain: run } : { owed: run };
 }
 
 /**

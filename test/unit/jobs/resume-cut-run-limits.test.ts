@@ -8,7 +8,14 @@
  */
 import t from 'tap';
 import { nextFire } from '../../../src/jobs/cron.js';
-import { ABANDONED, Scheduler, type ScheduledJob, type SchedulerLogger } from '../../../src/jobs/scheduler.js';
+import {
+  ABANDONED,
+  interruptedDetail,
+  Scheduler,
+  type ScheduledJob,
+  type SchedulerLogger,
+} from '../../../src/jobs/scheduler.js';
+import type { Store } from '../../../src/store/types.js';
 import { engineCases, freshStore, twoStoresOn } from '../../support/outbox-engines.js';
 import { waitFor } from '../../support/wait-for.js';
 
@@ -46,6 +53,17 @@ function recordingLogger(): SchedulerLogger & { lines: { level: string; obj: obj
     warn: (obj, msg) => lines.push({ level: 'warn', obj, msg }),
     error: (obj, msg) => lines.push({ level: 'error', obj, msg }),
   };
+}
+
+/** A cut run of `tick` the start after it gave back, for its tick to be run again. */
+async function givenBackCut(store: Store, startedAt: number): Promise<void> {
+  const run = await store.startJobRun({ name: 'stockToDhis2', tickAt: lastTick(), trigger: 'schedule', startedAt });
+  await store.finishJobRun(run!.id, {
+    endedAt: startedAt + 5000,
+    outcome: 'failed',
+    detail: ABANDONED,
+    givesBackTick: true,
+  });
 }
 
 for (const engine of engineCases())
@@ -92,6 +110,34 @@ for (const engine of engineCases())
       );
       const [last] = await store.listJobRuns('stockToDhis2');
       t.match(last, { tickAt: tick, outcome: 'failed', detail: ABANDONED }, 'the second cut run keeps its tick');
+    });
+
+    t.test('a tick run again and stopped again (a second deploy) is run again, three times at most', async (t) => {
+      for (const [given, runs] of [
+        [1, 1],
+        [3, 0],
+      ]) {
+        const { store } = await freshStore(engine, t);
+        for (let i = 0; i < given; i++) await givenBackCut(store, tick + 1000 + i * 10_000);
+        const last = await store.startJobRun({
+          name: 'stockToDhis2',
+          tickAt: tick,
+          trigger: 'schedule',
+          instance: 'gone:9',
+          startedAt: tick + 100_000,
+        });
+        await store.finishJobRun(last!.id, {
+          endedAt: tick + 200_000,
+          outcome: 'failed',
+          detail: interruptedDetail('SIGTERM'),
+        });
+        const job = bridge('stockToDhis2');
+        const scheduler = new Scheduler({ store, jobs: [job], expression: () => YEARLY });
+        scheduler.start();
+        await scheduler.resumed();
+        await scheduler.stop();
+        t.equal(job.calls, runs, `run again after ${given} earlier run(s) again: ${runs}`);
+      }
     });
 
     t.test('a cut tick of an earlier year given back does not stop this one running again', async (t) => {
