@@ -129,6 +129,20 @@ async function migrationWaiting(admin: pg.Client, ours: number[], settled: () =>
   return undefined;
 }
 
+/** Until `pid` waits for a lock it asked for, or `opened` has settled (it needed none). */
+async function queuedOrDone(admin: pg.Client, pid: number, opened: Promise<void>): Promise<void> {
+  let done = false;
+  opened.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  while (!done) {
+    const { rows } = await admin.query('SELECT 1 FROM pg_locks WHERE pid = $1 AND NOT granted', [pid]);
+    if (rows.length) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 interface Observed {
   /** Index builds seen waiting for a writer, while another writer's insert went through at once. */
   builds: Set<string>;
@@ -184,6 +198,10 @@ async function migrateUnderWrites(
         await writers[open].commit();
       } else {
         const waiting = writers[next].open(0);
+        // the next writer's lock asked for before the open one commits: asked after, the schema
+        // change could commit and the next version's index build start before any writer held the
+        // table again, and that build would then wait for no writer (v61's ALTER, then v62's build)
+        await queuedOrDone(admin, ours[next + 1], waiting);
         await writers[open].commit();
         await waiting;
       }
