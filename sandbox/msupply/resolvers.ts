@@ -871,6 +871,8 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
         ...line,
         snapshotNumberOfPacks: input.snapshotNumberOfPacks ?? line.snapshotNumberOfPacks,
         countedNumberOfPacks: counted ?? line.countedNumberOfPacks,
+        // the line's own pack size, kept if not given (stocktake_line/update/generate.rs)
+        packSize: input.packSize ?? line.packSize,
         reasonOptionId: givenId ?? line.reasonOptionId,
       };
       state.stocktakeLines.set(line.id, updated);

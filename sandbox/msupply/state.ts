@@ -551,14 +551,14 @@ export class MsupplyState {
       if (stock) {
         const delta = l.countedNumberOfPacks! - stock.totalNumberOfPacks;
         // unchanged or added to, the stock line takes the line's batch as it stands, none if the
-        // line has none, and its expiry and pack size where it has them
-        // (stocktake/update/generate.rs generate_stock_in_out_or_update: a StockUpdate or a
-        // stock-in line written over the stock line)
-        if (delta >= 0) {
-          stock.batch = l.batch;
-          stock.expiryDate = l.expiryDate ?? stock.expiryDate;
-          stock.packSize = l.packSize ?? stock.packSize;
-        }
+        // line has none (stocktake/update/generate.rs generate_stock_in_out_or_update: a
+        // StockUpdate or a stock-in line written over the stock line); taken from, the line's
+        // batch where it has one (a stock-out line: stock_out_line/insert/generate.rs
+        // generate_batch_update). Either way its expiry and pack size where it has them: the
+        // counted packs are the line's pack size's, whatever the stock line's is by now
+        stock.batch = delta >= 0 ? l.batch : (l.batch ?? stock.batch);
+        stock.expiryDate = l.expiryDate ?? stock.expiryDate;
+        stock.packSize = l.packSize ?? stock.packSize;
         stock.totalNumberOfPacks += delta;
         stock.availableNumberOfPacks += delta;
         this.ledger.record(stock, delta, adjustmentType(delta), this.iso(), 'Stocktake');

@@ -537,7 +537,13 @@ export function createMsupplyApi(client: MsupplyClient) {
     /** Fields left out keep their value (stocktake_line/update/generate.rs). */
     async updateStocktakeLine(
       storeId: string,
-      input: { id: string; snapshotNumberOfPacks?: number; countedNumberOfPacks?: number; reasonOptionId?: string },
+      input: {
+        id: string;
+        snapshotNumberOfPacks?: number;
+        countedNumberOfPacks?: number;
+        packSize?: number;
+        reasonOptionId?: string;
+      },
     ) {
       return (
         await client.request<{ updateStocktakeLine: { id: string } }>({

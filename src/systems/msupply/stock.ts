@@ -314,6 +314,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       await api.updateStocktakeLine(storeId, {
         id: lineId,
         countedNumberOfPacks: counted,
+        packSize: packSizeCounted(line),
         ...(reasonId ? { reasonOptionId: reasonId } : {}),
       });
     }
@@ -386,6 +387,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
             await api.updateStocktakeLine(store.id, {
               id: lineId,
               countedNumberOfPacks: countedFor(found, count),
+              packSize: packSizeCounted(line),
               ...reason,
             });
             return { lineId, count };
@@ -495,6 +497,14 @@ function stockLineAsItIs(s: StockLineRow): { batch?: string; expiryDate?: string
     packSize: s.packSize,
   };
 }
+
+/**
+ * The pack size a planned line's packs are counted in, set with a count on a line already there:
+ * Open mSupply finalises the counted packs in the line's pack size (its insert's, perhaps another
+ * than the stock line's now), so a count in packs of today's size on a line made with another
+ * would post other units (stocktake/update/generate.rs; stocktake_line/update keeps it if not given).
+ */
+const packSizeCounted = (line: CountLine) => line.stockLine?.packSize ?? line.item.defaultPackSize;
 
 /**
  * The pack size line i of a finalised stocktake counts in, as Open mSupply keeps it on the line
