@@ -94,12 +94,26 @@ export const POSTGRES_NUMBERED_KEYS: Migration = {
 };
 
 /**
- * The newest job under the keys (created last; of one millisecond the higher number, then the
- * greater id, so the answer is the same every time), with the highest key in use beside it.
+ * How far apart two instances' clocks may be: each up to 5 s off PostgreSQL's (store/index.ts
+ * MAX_CLOCK_SKEW_MS), so 10 s off each other. A job's created_at is its instance's own clock.
+ */
+const INSTANCES_SKEW_MS = 10_000;
+
+/**
+ * The newest job under the keys, with the highest key in use beside it. Newest: created last, but
+ * the highest number's jobs as if created INSTANCES_SKEW_MS later. A new draft is numbered one
+ * past the highest, so the highest is the last saved, unless a lower number was taken anew (a
+ * refused draft's, numbers retention freed) later than two clocks can differ: by created_at alone,
+ * draft 1 stamped by an instance ahead was newer than draft 2 stamped a second later by one behind,
+ * and draft 1's content sent again was answered as draft 1, nothing sent, while the upstream held
+ * draft 2. Of one instant the higher number, then the greater id: the same answer every time.
  */
 function numberedSql(columns: string, under: string): string {
-  return `SELECT ${columns}, (SELECT idempotency_key FROM outbox_jobs WHERE ${under} ORDER BY ${HIGHEST_FIRST} LIMIT 1) AS highest_key
-  FROM outbox_jobs WHERE ${under} ORDER BY created_at DESC, ${HIGHEST_FIRST}, id DESC LIMIT 1`;
+  return `SELECT ${columns}, h.highest_key FROM outbox_jobs,
+  (SELECT idempotency_key AS highest_key FROM outbox_jobs WHERE ${under} ORDER BY ${HIGHEST_FIRST} LIMIT 1) h
+  WHERE ${under}
+  ORDER BY created_at + CASE WHEN idempotency_key = h.highest_key THEN ${INSTANCES_SKEW_MS} ELSE 0 END DESC,
+    ${HIGHEST_FIRST}, id DESC LIMIT 1`;
 }
 
 /** The number of `numberedKey` under `key`: `key` itself 1, `key:n` n. */
