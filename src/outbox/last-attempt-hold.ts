@@ -48,6 +48,15 @@ export function lastAttemptHold(err: unknown, system: string, at: LastAttempt): 
   return at.opensFirst && at.failingForMs <= at.limitMs ? 'held' : { ask: system };
 }
 
+/**
+ * A failure of the job's own system serving nobody (no answer, a 502/503/504): the kind a write
+ * failing together with others of that system is held on (outbox.ts othersFailTogether), where
+ * one write's odd answers or a 500 are its own.
+ */
+export function ownSystemServesNobody(err: unknown, system: string): boolean {
+  return otherSystemOf(err, system) === undefined && notServing(err, system);
+}
+
 /** A failure that may be `system` down: it serves nobody, or answers in another shape. */
 function mayBeOutage(err: unknown, system: string): boolean {
   return otherShapeAnswer(err, system) || notServing(err, system);

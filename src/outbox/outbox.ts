@@ -29,7 +29,7 @@ import { outboxOptionProblems } from './option-bounds.js';
 import { Semaphore } from './semaphore.js';
 import { noteTransactionJobs, noteWriteAccepted } from '../platform/call-recording.js';
 import { AttemptSlot } from './attempt-slot.js';
-import { lastAttemptHold } from './last-attempt-hold.js';
+import { lastAttemptHold, ownSystemServesNobody } from './last-attempt-hold.js';
 import { sharedAnswers } from './shared-answers.js';
 import { acceptOnDisk } from './accept-on-disk.js';
 import { DeliveryLog } from './delivery-log.js';
@@ -976,8 +976,26 @@ export class Outbox {
   private async heldAloneTooLong(job: OutboxJob, err: unknown, breaker: SystemBreaker): Promise<boolean> {
     if (!breaker.probeHeldForAWhile(err)) return false;
     if (failingForMs(job) <= heldAloneLimitMs(this.options.backoff)) return false;
+    if (await this.othersFailTogether(job, err)) return false;
     // past the bound, charged only while its system answers: else an outage, however long
     return (await this.systemAnswers?.(job.system).catch(() => false)) === true;
+  }
+
+  /**
+   * Whether `job`, failing with its system serving nobody (a 502/503/504, no answer), fails
+   * together with other writes of the system since its last delivery, as the store tells every
+   * instance (others-failing.ts): held then, as one process's breaker holds a write failing with
+   * others (breakers.ts othersFailing), whatever the readiness check says. That memory is each
+   * process's own, so an instance restarted very often never held such a write, and one failing
+   * 504 with the others while the check passed was dead-lettered at the bound. Failed recently:
+   * within two of the longest backoff waits, so a job waiting long for something else (the
+   * credentials, a Retry-After) does not count. A store that fails to tell: not held (the check
+   * still asked).
+   */
+  private async othersFailTogether(job: OutboxJob, err: unknown): Promise<boolean> {
+    if (!ownSystemServesNobody(err, job.system)) return false;
+    const failedSince = Date.now() - 2 * this.options.backoff.capMs;
+    return this.store.othersFailingTogether(job.system, job.id, failedSince).catch(() => false);
   }
 
   /**
@@ -992,12 +1010,16 @@ export class Outbox {
    */
   private async heldAtLastAttempt(job: OutboxJob, err: unknown): Promise<boolean> {
     if (!this.systemAnswers) return false;
+    const opensFirst = this.options.backoff.maxAttempts > this.options.breaker.consecutiveFailures;
     const hold = lastAttemptHold(err, job.system, {
       failingForMs: failingForMs(job),
       limitMs: heldAloneLimitMs(this.options.backoff),
-      opensFirst: this.options.backoff.maxAttempts > this.options.breaker.consecutiveFailures,
+      opensFirst,
     });
     if (typeof hold === 'string') return hold === 'held';
+    // as one process's breaker, opened before this attempt, would hold it with the others failing
+    // (with no breaker opening first they may all be dead-lettered while the system answers)
+    if (opensFirst && hold.ask === job.system && (await this.othersFailTogether(job, err))) return true;
     // the check runs inside this attempt's claim, after an attempt of up to attemptTimeoutMs: one
     // that outlasted the claim would let another instance take the job and send it again, so
     // unanswered within half the claim's margin over the attempt the system counts as not

@@ -40,6 +40,7 @@ import { POSTGRES_KEY_VALUES, SQLITE_KEY_VALUES } from './key-values.js';
 import { POSTGRES_FAILING_SINCE, SQLITE_FAILING_SINCE } from './failing-since.js';
 import { SECONDARY_LINKS } from './secondary-links.js';
 import { POSTGRES_ATTEMPT_ENDS, SQLITE_ATTEMPT_ENDS } from './attempt-ends.js';
+import { DONE_BY_SYSTEM_INDEX } from './others-failing.js';
 import { POSTGRES_NUMBERED_KEYS, SQLITE_NUMBERED_KEYS } from './numbered-keys.js';
 import { POSTGRES_ATTEMPT_BUDGET_KEY, SQLITE_ATTEMPT_BUDGET_KEY } from './attempt-budget-key.js';
 
@@ -424,6 +425,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   SQLITE_ATTEMPT_ENDS,
   SQLITE_NUMBERED_KEYS,
   SQLITE_ATTEMPT_BUDGET_KEY,
+  DONE_BY_SYSTEM_INDEX,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -468,4 +470,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   POSTGRES_ATTEMPT_ENDS,
   POSTGRES_NUMBERED_KEYS,
   POSTGRES_ATTEMPT_BUDGET_KEY,
+  DONE_BY_SYSTEM_INDEX,
 ];

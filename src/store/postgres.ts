@@ -1,4 +1,5 @@
 import { linksOfWrites } from './links-of-writes.js';
+import { othersFailingTogetherValues, PG_OTHERS_FAILING_TOGETHER_SQL } from './others-failing.js';
 import { POSTGRES_PRUNE, pruneBatch, runPrune, type PruneBatch, type PruneResult } from './retention.js';
 import {
   EVICT_TRANSACTION_REQUESTS_SQL,
@@ -1034,6 +1035,11 @@ export class PostgresStore implements Store {
 
   async listRerunUpdates(jobId: string): Promise<RerunUpdate[]> {
     return (await this.rows(RERUN_UPDATES_OF_JOB_SQL, [jobId])).map(rerunUpdateFromRow);
+  }
+
+  async othersFailingTogether(system: string, jobId: string, failedSince: number): Promise<boolean> {
+    const values = othersFailingTogetherValues(system, jobId, failedSince);
+    return (await this.rows(PG_OTHERS_FAILING_TOGETHER_SQL, values)).length > 0;
   }
 
   async rescheduleJob(

@@ -1,4 +1,5 @@
 import { linksOfWrites } from './links-of-writes.js';
+import { othersFailingTogetherValues, SQLITE_OTHERS_FAILING_TOGETHER_SQL } from './others-failing.js';
 import { sqliteLinksToUpstreamSql } from './upstream-links.js';
 import {
   EVICT_TRANSACTION_REQUESTS_SQL,
@@ -853,6 +854,11 @@ export class SqliteStore implements Store {
       if (attempt) this.sql(INSERT_APPENDED_ATTEMPT_SQLITE).run(...appendedAttemptValues(attempt));
       return finished;
     });
+  }
+
+  async othersFailingTogether(system: string, jobId: string, failedSince: number): Promise<boolean> {
+    const values = othersFailingTogetherValues(system, jobId, failedSince);
+    return this.read(() => this.sql(SQLITE_OTHERS_FAILING_TOGETHER_SQL).get(...values) !== undefined);
   }
 
   async rescheduleJob(

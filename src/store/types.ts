@@ -522,6 +522,12 @@ export interface Store {
    * nothing: the job did not end so).
    */
   finishJob(id: string, leaseOwner: string, outcome: JobOutcome, now: number, attempt?: JobAttempt): Promise<boolean>;
+  /**
+   * Whether a job of `system` other than `jobId`, not ended, failed at or after `failedSince` and
+   * began failing after the system's latest delivery (others-failing.ts): writes failing together
+   * since the last success, as every instance sees them.
+   */
+  othersFailingTogether(system: string, jobId: string, failedSince: number): Promise<boolean>;
   /** Back to pending, due at `nextAttemptAt`; `uncount` undoes the claim's attempt (never started). */
   rescheduleJob(
     id: string,

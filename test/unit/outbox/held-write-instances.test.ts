@@ -216,6 +216,48 @@ for (const engine of engineCases()) {
       });
     }
 
+    // "others failing" lived only in each process's breaker: restarted before every pass, each
+    // instance charged the writes again, and one failing 504 with the others while the readiness
+    // check passed was dead-lettered at ~2 h; the store tells others failing since the last delivery
+    t.test('restarted before every pass: writes failing 504 together are held while the check passes', async (t) => {
+      const keys = ['o-a', 'o-b', 'o-c'];
+      const lasts = 6 * HOUR;
+      const r = await rig(t, engine, { instances: 1, restarting: true }, (_key, elapsed) =>
+        elapsed < lasts ? gatewayTimeout() : 'ok',
+      );
+      for (const k of keys) await r.accept(k);
+      await r.runUntil(r.start + lasts + HOUR, keys);
+      for (const k of keys) {
+        const [job] = await r.store.findJobsByKey(k);
+        t.equal(job.status, 'done', `${k}: delivered after the outage (${job.attempts}, ${job.lastError})`);
+        t.equal(r.delivered.get(k), 1, `${k}: once`);
+      }
+    });
+
+    t.test('restarted before every pass: two poisoned writes die at the bound while others deliver', async (t) => {
+      const poisoned = ['o-p1', 'o-p2'];
+      let fresh = 0;
+      const r = await rig(t, engine, { instances: 1, restarting: true }, (key) =>
+        poisoned.includes(key) ? gatewayTimeout() : 'ok',
+      );
+      for (const k of poisoned) await r.accept(k);
+      // the system delivers other writes all along: one accepted before every pass's clock step
+      while (r.now() < r.start + 12 * HOUR) {
+        const other = `o-ok-${++fresh}`;
+        await r.accept(other);
+        await r.runUntil(r.now() + 1, [...poisoned, other]);
+        const ended = await Promise.all(poisoned.map(async (k) => (await r.store.findJobsByKey(k))[0].status));
+        if (ended.every((s) => s === 'dead')) break;
+      }
+      for (const k of poisoned) {
+        const [job] = await r.store.findJobsByKey(k);
+        t.equal(job.status, 'dead', `${k}: dead-lettered (${job.attempts} attempts)`);
+        t.match(job.lastError, /Gateway Timeout/, `${k}: with its reason`);
+      }
+      t.ok(r.now() < r.start + BOUND_MS + HOUR, `dead ${((r.now() - r.start) / HOUR).toFixed(1)} h after accepted`);
+      t.ok(fresh > 1 && [...r.delivered.values()].every((n) => n === 1), 'the others delivered, each once');
+    });
+
     // each probe's 504 names its request, so each is a row of its timeline (none repeats the one
     // before): by the bound it has more rows than the newest 200 its age was read from, and was
     // held for ever, re-sent every breakerOpenMs
