@@ -1,6 +1,6 @@
 import type { Query } from '../../upstream/http.js';
 import { malformedAnswer } from '../../upstream/errors.js';
-import { REGISTRY, makeRegistryError } from './errors.js';
+import { REGISTRY, RegistryError, makeRegistryError } from './errors.js';
 import type { BundlePage } from './bundle.js';
 import { isUndated, type HistoryEntry } from './record.js';
 import type { RegistryRecord } from './types.js';
@@ -257,9 +257,22 @@ async function holdsAllBefore(
   records: RegistryRecord[],
 ): Promise<boolean> {
   const range = since === undefined ? `lt${newest}` : [`ge${since}`, `lt${newest}`];
-  const { total } = await reader.get('/Location', { _lastUpdated: range, _summary: 'count' });
+  const total = await countOf(reader, { _lastUpdated: range, _summary: 'count' });
   const held = records.filter((r) => instant(r.lastUpdated) < instant(newest)).length;
   return total !== undefined && total <= held;
+}
+
+/** Statuses of a registry refusing `_summary=count` itself (unknown or unsupported parameter). */
+const NO_COUNT = [400, 422, 501];
+
+/** A search's Bundle.total; undefined when the registry gives none or refuses to count. */
+async function countOf(reader: PageReader, query: Query): Promise<number | undefined> {
+  try {
+    return (await reader.get('/Location', query)).total;
+  } catch (err) {
+    if (err instanceof RegistryError && !err.transient && NO_COUNT.includes(err.upstreamStatus ?? 0)) return undefined;
+    throw err;
+  }
 }
 
 export async function* lastUpdatedFeed(reader: PageReader, cursor: string | undefined): AsyncGenerator<Batch> {

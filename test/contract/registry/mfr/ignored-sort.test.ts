@@ -56,3 +56,19 @@ for (const ignoreSort of [true, false]) {
     t.same(ids(next), [renamed.id, later.id].sort(), 'the mark re-reads its own instant and the new change');
   });
 }
+
+t.test('a registry that ignores _sort and refuses _summary=count is read whole', async (t) => {
+  const s = await sandbox(t, {
+    ignoreSort: true,
+    faults: [{ method: 'GET', path: '/fhir/Location?**_summary=count**', action: { type: 'status', status: 400 } }],
+  });
+  const listed = s.state.visible('Location');
+  const renamed = s.state.rename(listed[PAGE - 1].id, 'Renamed since');
+  const pages = await drain(s, t);
+  t.ok(
+    s.requests.some((r) => r.includes('_summary=count')),
+    'it was asked to count',
+  );
+  t.same(ids(pages), listed.map((l) => l.id).sort(), 'every Location read, none skipped');
+  t.equal(pages.at(-1)!.cursor, renamed.lastUpdated);
+});
