@@ -245,14 +245,15 @@ export class Scheduler {
   /**
    * Run `job` for the tick `tickAt` (absent: a run by hand) if no instance has, and record it.
    * Answers once the lock is released, except for a run stop() cut: once its end is recorded,
-   * before its work has stopped; the job stays locked (and busy here) until it has.
+   * before its work has stopped; the job stays locked (and busy here) until it has. `claim`, if
+   * given, runs holding the lock just before the tick is claimed (a cut run gives its tick back).
    */
-  async tick(job: ScheduledJob, tickAt?: number): Promise<TickOutcome> {
+  async tick(job: ScheduledJob, tickAt?: number, claim?: () => Promise<void>): Promise<TickOutcome> {
     if (this.busy.has(job.name)) return { status: 'busy' };
     this.busy.add(job.name);
     let answer!: (outcome: TickOutcome) => void;
     const recorded = new Promise<TickOutcome>((resolve) => (answer = resolve));
-    const whole = this.lockedTick(job, tickAt, answer).finally(() => this.busy.delete(job.name));
+    const whole = this.lockedTick(job, tickAt, answer, claim).finally(() => this.busy.delete(job.name));
     // a failure after the answer (the lock's release once the store closed) has no one to hear it
     return Promise.race([whole, recorded]);
   }
@@ -261,6 +262,7 @@ export class Scheduler {
     job: ScheduledJob,
     tickAt: number | undefined,
     answer: (outcome: TickOutcome) => void,
+    claim?: () => Promise<void>,
   ): Promise<TickOutcome> {
     const { store } = this.options;
     const locked = await store.withAdvisoryLock(`schedule:${job.name}`, async (signal): Promise<TickOutcome> => {
@@ -270,6 +272,7 @@ export class Scheduler {
       // the lock and the write above wait (another instance, a group commit): a shutdown begun
       // meanwhile must not see a run start after it, which it would then wait for or a SIGKILL cut
       if (tickAt !== undefined && this.stopped) return { status: 'stopped' };
+      await claim?.();
       const run = await store.startJobRun({
         name: job.name,
         tickAt,
@@ -435,8 +438,7 @@ export class Scheduler {
         }
         const { tickAt } = cut.owed;
         logger?.warn({ job: job.name, tickAt }, 'a run cut by a stop or a kill: its tick is run again');
-        await giveTickBack(store, cut.owed);
-        await this.runOwedTick(job, expression, tickAt);
+        await this.runOwedTick(job, expression, cut.owed);
       })
       .catch((err) => logger?.error({ job: job.name, err: redact(String(err)) }, 'a cut run was not resumed'))
       .finally(() => this.running.delete(p));
@@ -445,16 +447,20 @@ export class Scheduler {
   }
 
   /**
-   * The tick a cut run gave back, tried again every awayRetryMs while the job is locked elsewhere
+   * The tick a cut run gives back, tried again every awayRetryMs while the job is locked elsewhere
    * (an instance starting alongside closes its abandoned runs, or runs this very tick) or the
    * database is away: given back, no one else would run it before the next tick, which ends the
    * tries, as a stop does. The tick's record keeps it to one run across instances.
    */
-  private async runOwedTick(job: ScheduledJob, expression: string, tickAt: number): Promise<void> {
+  private async runOwedTick(job: ScheduledJob, expression: string, cut: JobRun & { tickAt: number }): Promise<void> {
+    const { tickAt } = cut;
+    // given back only holding the lock, about to claim the tick: met by the lock held elsewhere
+    // or by a stop, the cut run keeps its tick, and the next start still owes it
+    const claim = () => giveTickBack(this.options.store, cut);
     const following = nextFire(expression, tickAt);
     let said = false;
     for (;;) {
-      const why = await this.tick(job, tickAt).then(whyTryAgain, (err) => {
+      const why = await this.tick(job, tickAt, claim).then(whyTryAgain, (err) => {
         if (isDatabaseAway(err)) return redact(String(err));
         throw err;
       });

@@ -204,4 +204,39 @@ for (const engine of engineCases())
       t.equal(runs.filter((r) => r.tickAt === tick).length, 1, 'the tick recorded once');
       t.match(runs[0], { tickAt: tick, outcome: 'ok' });
     });
+
+    t.test('a stop while the owed tick waits for the lock leaves it owed to the next start', async (t) => {
+      const { a, b } = await twoStoresOn(engine, t);
+      await a.startJobRun({
+        name: 'stockToDhis2',
+        tickAt: tick,
+        trigger: 'schedule',
+        instance: 'gone:1',
+        startedAt: tick + 1000,
+      });
+      await a.abandonJobRuns('stockToDhis2', tick + 5000, ABANDONED);
+      const logger = recordingLogger();
+      const job = bridge('stockToDhis2');
+      const first = new Scheduler({ store: a, jobs: [job], expression: () => YEARLY, logger, awayRetryMs: 60_000 });
+      const tried = () => logger.lines.some((l) => l.msg === 'the owed tick is tried again');
+      let holding = false;
+      const held = b.withAdvisoryLock('schedule:stockToDhis2', async () => {
+        holding = true;
+        await waitFor('the tick found locked', tried);
+      });
+      await waitFor('the lock held by the other instance', () => holding);
+      first.start();
+      await held;
+      // stopped while it waits to try again (a deploy's second restart)
+      await first.stop('SIGTERM');
+      await first.resumed();
+      t.equal(job.calls, 0, 'not run before the stop');
+
+      const second = new Scheduler({ store: a, jobs: [job], expression: () => YEARLY });
+      t.teardown(() => second.stop());
+      second.start();
+      await second.resumed();
+      t.equal(job.calls, 1, 'the next start still runs the tick');
+      t.match((await a.listJobRuns('stockToDhis2'))[0], { tickAt: tick, outcome: 'ok' });
+    });
   });
