@@ -131,14 +131,12 @@ function sendOperatorResult(reply: FastifyReply, id: string, r: OperatorResult, 
       );
   if (r.movedBy)
     // a retry or drop of a job it applies to now, refused as it was in flight when the store wrote
-    return reply
-      .code(409)
-      .send(
-        refusal('conflict', 'id', movedUnder(id, r.status, r.movedBy, action), {
-          status: r.status,
-          movedBy: r.movedBy,
-        }),
-      );
+    return reply.code(409).send(
+      refusal('conflict', 'id', movedUnder(id, r.status, r.movedBy, action), {
+        status: r.status,
+        movedBy: r.movedBy,
+      }),
+    );
   return reply
     .code(409)
     .send(refusal('conflict', 'id', `job is ${r.status}; this action does not apply`, { status: r.status }));
