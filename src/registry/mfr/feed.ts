@@ -249,6 +249,9 @@ function ascending(records: RegistryRecord[]): boolean {
  * search, and the mark, past older records on its later pages, for good. So the registry counts
  * that range (`_summary=count`); more than the page holds, or no count, is a registry not sorting.
  * A record changed meanwhile leaves the range (its instant is new), so it never counts extra.
+ * `records` are every page of this one search so far, not just the last: paging on through a
+ * bulk import's ties left the range's older records on earlier pages, and a registry that sorts
+ * would otherwise be taken for one that does not and read by offset, which skips under changes.
  */
 async function holdsAllBefore(
   reader: PageReader,
@@ -258,7 +261,7 @@ async function holdsAllBefore(
 ): Promise<boolean> {
   const range = since === undefined ? `lt${newest}` : [`ge${since}`, `lt${newest}`];
   const total = await countOf(reader, { _lastUpdated: range, _summary: 'count' });
-  const held = records.filter((r) => instant(r.lastUpdated) < instant(newest)).length;
+  const held = new Set(records.filter((r) => instant(r.lastUpdated) < instant(newest)).map(keyOf)).size;
   return total !== undefined && total <= held;
 }
 
@@ -284,13 +287,15 @@ export async function* lastUpdatedFeed(reader: PageReader, cursor: string | unde
   const seen = new Set<string>();
   let since = cursor;
   let next: string | undefined;
+  let searched: RegistryRecord[] = []; // every page of the current search, for holdsAllBefore
   for (let n = 0; n < MAX_PAGES; n++) {
     const page = next ? await reader.get(next) : await reader.get('/Location', search(since));
     const records = reader.records(page);
+    searched = next ? [...searched, ...records] : records;
     const fresh = records.filter((r) => !seen.has(keyOf(r)));
     const newest = records.reduce<string | undefined>((m, r) => later(m, r.lastUpdated), since);
     const jumps = !!page.next && fresh.length > 0 && (since === undefined || instant(newest!) > instant(since));
-    if (!ascending(records) || (jumps && !(await holdsAllBefore(reader, since, newest!, records)))) {
+    if (!ascending(records) || (jumps && !(await holdsAllBefore(reader, since, newest!, searched)))) {
       // the server ignored _sort: keyset paging would skip, so read the whole answer and sort it
       const rest = page.next ? await readAllPages(reader, page.next, {}) : [];
       const all = [records, ...rest.map((p) => reader.records(p))].flat().filter((r) => !seen.has(keyOf(r)));

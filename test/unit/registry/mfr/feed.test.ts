@@ -238,6 +238,45 @@ t.test('lastUpdated: more Locations at one instant than a page holds (a bulk imp
   );
 });
 
+t.test('lastUpdated: a sorting registry paged through a tie is not taken for one ignoring _sort', async (t) => {
+  // HAPI gives every Location of one transaction the same instant: a bulk import of 5, then 5 more
+  // one by one. The registry sorts, pages by offset over the live list and counts (_summary=count).
+  let list = ['a', 'b', 'c', 'd', 'e'].map((id) => location(id, 1, at(1)));
+  list = [...list, ...['f', 'g', 'h', 'i', 'j'].map((id, i) => location(id, 1, at(2 + i)))];
+  const when = (l: Json) => Date.parse(l.meta.lastUpdated);
+  const matching = (range: string[]) =>
+    list
+      .filter((l) =>
+        range.every((r) => (r.startsWith('ge') ? when(l) >= Date.parse(r.slice(2)) : when(l) < Date.parse(r.slice(2)))),
+      )
+      .sort((x, y) => when(x) - when(y));
+  const { reader, calls } = fakeReader((path, query) => {
+    const q = path.startsWith('/Location?') ? Object.fromEntries(new URLSearchParams(path.split('?')[1])) : query!;
+    const range = [q._lastUpdated ?? []].flat().filter((r: string) => r !== '');
+    if (q._summary === 'count') return { entries: [], total: matching(range).length };
+    const offset = Number(q._offset ?? 0);
+    const page = matching(range).slice(offset, offset + 3);
+    // while the tie is paged through, Location d is renamed: it moves to the end of the list
+    if (offset === 3) list = [...list.filter((l) => l.id !== 'd'), location('d', 2, at(9), 'D renamed')];
+    const more = offset + 3 < matching(range).length;
+    return {
+      entries: page.map((resource) => ({ resource })),
+      next: more ? `/Location?_lastUpdated=${range[0] ?? ''}&_offset=${offset + 3}` : undefined,
+    };
+  });
+  const batches = await collect(lastUpdatedFeed(reader, undefined));
+  t.same(
+    [...new Set(batches.flatMap((b) => b.records.map((r) => r.id)))].sort(),
+    ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'],
+    'no Location skipped by the shift the rename made',
+  );
+  t.equal(batches.at(-1)!.cursor, at(9), 'the mark: the rename');
+  t.ok(
+    calls.some((c) => c.includes(`"_lastUpdated":"ge${at(2)}"`)),
+    'past the tie, a fresh search from its newest instant, not the rest by offset',
+  );
+});
+
 t.test('lastUpdated: a server that ignores _sort is read whole and sorted', async (t) => {
   const list = [location('c', 1, at(3)), location('a', 1, at(1)), location('b', 1, at(2))];
   const { reader } = fakeReader((path) =>
