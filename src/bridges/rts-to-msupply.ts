@@ -431,7 +431,9 @@ export async function runRtsToMsupply(
   const held: HeldRequisition[] = [];
   const skipped: SkippedRequisition[] = [];
   const suppliers = supplierOf(deps, msupply, dhis2);
-  const zone = await dhis2.serverZone();
+  // asked again each run: DHIS2 restarted in a zone west of its old one while the mediator ran
+  // on gave new events wall times before a mark read in the old zone, skipped for hours
+  const zone = await dhis2.serverZoneNow();
   let mark = await markOf(deps.store, RTS_REQUISITIONS_CURSOR, zone);
   // the oldest held requisition's update time: the mark never passes it, so it is read again
   let floor: string | undefined;

@@ -31,6 +31,12 @@ export interface Dhis2Client {
    * DHIS2's times without a zone are wall time in it (server-time.ts).
    */
   serverZone(): Promise<string>;
+  /**
+   * The server's zone asked again (system/info): DHIS2's zone is its JVM's, so it changes when
+   * DHIS2 restarts elsewhere, not when the mediator does. The answer replaces the known one for
+   * every later question; a failed question keeps the known one.
+   */
+  serverZoneNow(): Promise<string>;
   features(): Promise<VersionFeatures>;
   settings(): Dhis2Settings;
   reconfigure(next: Dhis2Settings): void;
@@ -114,6 +120,25 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     return known;
   };
 
+  /** system/info asked again: its answer, once come, is the known one (a failure leaves that as it was). */
+  const systemInfoAgain = async (): Promise<Record<string, unknown>> => {
+    const path = '/api/system/info';
+    const was = known;
+    const info = await held(() =>
+      upstream.call<unknown>(recorded({ method: 'GET', path, decodeAnswer: systemInfoAnswer(path) })),
+    ).then(
+      (answer) => asRecord(answer) ?? {},
+      () => undefined,
+    );
+    if (info === undefined) return systemInfo();
+    // unless a reconfigure dropped the known answer meanwhile (its server may be another)
+    if (known === was) {
+      known = Promise.resolve(info);
+      knownVersion = known.then((i) => parseVersion(i.version));
+    }
+    return info;
+  };
+
   /**
    * The tracker API came in 2.36 (before it only the legacy /api/events, /api/trackedEntityInstances,
    * which this connector does not speak): on an older server a tracker call is refused by name
@@ -179,6 +204,9 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     },
     serverZone() {
       return systemInfo().then((info) => serverZoneOf(info.serverTimeZoneId));
+    },
+    serverZoneNow() {
+      return systemInfoAgain().then((info) => serverZoneOf(info.serverTimeZoneId));
     },
     async features() {
       return featuresOf(await client.version());

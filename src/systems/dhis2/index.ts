@@ -41,6 +41,8 @@ export interface Dhis2Connector extends Connector {
   receipts?: ReceiptFeed;
   /** The server's zone (`serverTimeZoneId`), whose wall time the feeds' times and marks are in. */
   serverZone(): Promise<string>;
+  /** The server's zone asked again (a DHIS2 restarted in another zone while the mediator ran on). */
+  serverZoneNow(): Promise<string>;
 }
 
 /** Two parsed program settings alike (the same UIDs): the capabilities built on them can stay. */
@@ -181,6 +183,7 @@ export function createDhis2Connector(
       orgUnitLists.clear();
     },
     serverZone: () => client.serverZone(),
+    serverZoneNow: () => client.serverZoneNow(),
     close: () => client.close(),
   };
 }
