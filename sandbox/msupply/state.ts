@@ -554,10 +554,11 @@ export class MsupplyState {
         // line has none (stocktake/update/generate.rs generate_stock_in_out_or_update: a
         // StockUpdate or a stock-in line written over the stock line); taken from, the line's
         // batch where it has one (a stock-out line: stock_out_line/insert/generate.rs
-        // generate_batch_update). Either way its expiry and pack size where it has them: the
-        // counted packs are the line's pack size's, whatever the stock line's is by now
+        // generate_batch_update). Either way the line's expiry, none if it has none (cleared: a
+        // StockUpdate's or stock-in line's expiry_date, a stock-out line's NullableUpdate), and
+        // its pack size where it has one: the counted packs are that pack size's
         stock.batch = delta >= 0 ? l.batch : (l.batch ?? stock.batch);
-        stock.expiryDate = l.expiryDate ?? stock.expiryDate;
+        stock.expiryDate = l.expiryDate;
         stock.packSize = l.packSize ?? stock.packSize;
         stock.totalNumberOfPacks += delta;
         stock.availableNumberOfPacks += delta;

@@ -30,6 +30,8 @@ for (const [what, sachets, lot] of [
   ['a count that changes nothing', 500, undefined],
   ['a count that adds packs', 600, undefined],
   ['a count naming the lot', 600, 'N20262'],
+  // a stock-out line: its expiry is the line's, cleared if none (generate_batch_update's NullableUpdate)
+  ['a count that takes packs away', 400, undefined],
 ] as const) {
   t.test(`${what}: the batch keeps its number, expiry and pack size`, async (t) => {
     const rig = await startRig();
