@@ -72,3 +72,42 @@ t.test('a registry that ignores _sort and refuses _summary=count is read whole',
   t.same(ids(pages), listed.map((l) => l.id).sort(), 'every Location read, none skipped');
   t.equal(pages.at(-1)!.cursor, renamed.lastUpdated);
 });
+
+t.test('a count answered 503 fails the pull where it stood; the next pull from the mark reads the rest', async (t) => {
+  // the second count (the search from the first batch's mark) fails once, retries spent
+  const s = await sandbox(t, {
+    faults: [
+      {
+        method: 'GET',
+        path: '/fhir/Location?_lastUpdated=ge**_summary=count**',
+        action: { type: 'status', status: 503 },
+        times: 1,
+      },
+    ],
+  });
+  const listed = s.state.visible('Location');
+  const c = createRegistryClient(
+    { 'registry.url': s.url, 'registry.token': TOKEN, 'registry.pageSize': PAGE, 'registry.changeFeed': 'lastUpdated' },
+    { retries: 0, retryDelayMs: 1 },
+  )!;
+  t.teardown(() => c.close());
+  const first: RegistryPage[] = [];
+  const err = await (async () => {
+    for await (const p of c.changesSince(undefined)) first.push(p);
+  })().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.match(err, { name: 'RegistryError', transient: true, upstreamStatus: 503 }, 'the pull fails, transient');
+  t.equal(first.length, 1, 'only the batch counted before the 503 was given');
+  t.ok(
+    s.requests.some((r) => r.includes('_summary=count') && r.includes('_lastUpdated=ge')),
+    'the failing count was asked',
+  );
+  const rest = await drain(s, t, first[0].cursor);
+  t.same(
+    [...new Set(ids([...first, ...rest]))],
+    listed.map((l) => l.id).sort(),
+    'from the mark the batch left, every Location read',
+  );
+});
