@@ -348,7 +348,7 @@ export class TrackerState {
         const te = e.enrollment
           ? [...this.trackedEntities.values()].find((t) => t.enrollment === e.enrollment)
           : undefined;
-        const now = wallTime(new Date(), this.state.timeZone);
+        const now = wallTime(this.state.now(), this.state.timeZone);
         this.events.set(e.event, {
           event: e.event,
           program: e.program,

@@ -59,7 +59,9 @@ export async function markOf(
  * re-read meanwhile, adding nothing). The mark is written before the zone: a process that dies
  * between the two leaves a new mark beside the old zone, which markInZone reads at most further
  * back; the zone first would leave the old mark read in the new zone, hours late after a move
- * west. Returns the mark stored.
+ * west. `now` is DHIS2's clock (the bridge passes system/info's serverDate): a mark held at the
+ * mediator's wall time, ahead of DHIS2's by more than the feeds' overlap, passed what DHIS2 stamped
+ * after the run. Returns the mark stored.
  */
 export async function saveMark(
   store: Store,

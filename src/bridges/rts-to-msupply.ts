@@ -345,6 +345,7 @@ async function writeBackReceipts(
   msupply: MsupplyConnector,
   rejected: RejectedWrite[],
   unreadable: UnreadableReceipt[],
+  serverNow: number,
 ): Promise<{ receipts: ReceiptCounts; inbounds: InboundCounts } | undefined> {
   const receipts = dhis2Of(deps.connectors())?.receipts;
   if (!receipts) return undefined;
@@ -358,7 +359,7 @@ async function writeBackReceipts(
     unreadable: 0,
   };
   const inbounds: InboundCounts = { confirmed: 0, queued: 0, already: 0, rejected: 0 };
-  const mark = await markOf(deps.store, RTS_RECEIPTS_CURSOR, await dhis2ZoneOf(deps));
+  const mark = await markOf(deps.store, RTS_RECEIPTS_CURSOR, await dhis2ZoneOf(deps), serverNow);
   const read = await receipts.completed(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined);
   // only the bridge's own consignments: their shipment's consignment is in the outbox
   for (const u of read.unreadable) {
@@ -386,7 +387,7 @@ async function writeBackReceipts(
     await confirmInbound(deps, msupply, delivery, consigned.payload as Delivery, inbounds);
   }
   const next = floor && read.highWater && floor < read.highWater ? floor : read.highWater;
-  if (next && (!mark || next > mark)) await saveMark(deps.store, RTS_RECEIPTS_CURSOR, next, read.zone);
+  if (next && (!mark || next > mark)) await saveMark(deps.store, RTS_RECEIPTS_CURSOR, next, read.zone, serverNow);
   return { receipts: counts, inbounds };
 }
 
@@ -434,7 +435,10 @@ export async function runRtsToMsupply(
   // asked again each run: DHIS2 restarted in a zone west of its old one while the mediator ran
   // on gave new events wall times before a mark read in the old zone, skipped for hours
   const zone = await dhis2.serverZoneNow();
-  let mark = await markOf(deps.store, RTS_REQUISITIONS_CURSOR, zone);
+  // DHIS2's clock, not ours: after a move west a mark is held at its wall time now (rts-mark-zone.ts),
+  // and one taken from a clock ahead of DHIS2's passed what it stamped after the run
+  const serverNow = (await dhis2.serverNow()) ?? Date.now();
+  let mark = await markOf(deps.store, RTS_REQUISITIONS_CURSOR, zone, serverNow);
   // the oldest held requisition's update time: the mark never passes it, so it is read again
   let floor: string | undefined;
   for await (const page of feed.completed(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined)) {
@@ -485,7 +489,7 @@ export async function runRtsToMsupply(
     // held one (never back: an overlapping run may be ahead)
     const next = floor && page.highWater && floor < page.highWater ? floor : page.highWater;
     if (next && (!mark || next > mark)) {
-      mark = await saveMark(deps.store, RTS_REQUISITIONS_CURSOR, next, page.zone ?? zone);
+      mark = await saveMark(deps.store, RTS_REQUISITIONS_CURSOR, next, page.zone ?? zone, serverNow);
     }
   }
   const unreadStores: NonNullable<RtsRunResult['unreadStores']> = [];
@@ -500,7 +504,7 @@ export async function runRtsToMsupply(
       ...withDetail(rtsRunDetail({ held, skipped, unreadStores, consignSkipped: consigned })),
     };
   const unreadable: UnreadableReceipt[] = [];
-  const received = await writeBackReceipts(deps, msupply, rejected, unreadable);
+  const received = await writeBackReceipts(deps, msupply, rejected, unreadable, serverNow);
   const prefixed = (prefix: string, c: Record<string, number> | undefined) =>
     Object.fromEntries(Object.entries(c ?? {}).map(([k, v]) => [`${prefix}.${k}`, v]));
   return {

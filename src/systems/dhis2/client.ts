@@ -10,7 +10,7 @@ import { AccountHold, accountRefusalOf } from './account-hold.js';
 import { DHIS2, Dhis2Error, decodeDhis2Error, loginRefusal, makeDhis2Error } from './errors.js';
 import type { Dhis2Settings } from './settings.js';
 import { UserTraces } from './recorded-answers.js';
-import { serverZoneOf } from './server-time.js';
+import { instantOfWallTime, serverZoneOf } from './server-time.js';
 import { featuresOf, parseVersion, type Dhis2Version, type VersionFeatures } from './version.js';
 
 /**
@@ -37,6 +37,11 @@ export interface Dhis2Client {
    * every later question; a failed question keeps the known one.
    */
   serverZoneNow(): Promise<string>;
+  /**
+   * DHIS2's own clock (the instant of system/info's `serverDate`, as its latest answer gave it),
+   * undefined without one: what it stamps its times with, which the mediator's clock may not be.
+   */
+  serverNow(): Promise<number | undefined>;
   features(): Promise<VersionFeatures>;
   settings(): Dhis2Settings;
   reconfigure(next: Dhis2Settings): void;
@@ -208,6 +213,9 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     serverZoneNow() {
       return systemInfoAgain().then((info) => serverZoneOf(info.serverTimeZoneId));
     },
+    serverNow() {
+      return systemInfo().then((info) => serverInstantOf(info.serverDate, serverZoneOf(info.serverTimeZoneId)));
+    },
     async features() {
       return featuresOf(await client.version());
     },
@@ -220,4 +228,11 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     close: () => upstream.close(),
   };
   return client;
+}
+
+/** system/info's `serverDate` as an instant: without a zone, a wall time in the server's `zone`. */
+function serverInstantOf(date: unknown, zone: string): number | undefined {
+  if (typeof date !== 'string') return undefined;
+  const at = /[zZ]$|[+-]\d\d:?\d\d$/.test(date) ? Date.parse(date) : instantOfWallTime(date, zone);
+  return Number.isFinite(at) ? at : undefined;
 }

@@ -43,6 +43,8 @@ export interface Dhis2Connector extends Connector {
   serverZone(): Promise<string>;
   /** The server's zone asked again (a DHIS2 restarted in another zone while the mediator ran on). */
   serverZoneNow(): Promise<string>;
+  /** DHIS2's own clock, as its latest system/info answer gave it (undefined without `serverDate`). */
+  serverNow(): Promise<number | undefined>;
 }
 
 /** Two parsed program settings alike (the same UIDs): the capabilities built on them can stay. */
@@ -184,6 +186,7 @@ export function createDhis2Connector(
     },
     serverZone: () => client.serverZone(),
     serverZoneNow: () => client.serverZoneNow(),
+    serverNow: () => client.serverNow(),
     close: () => client.close(),
   };
 }
