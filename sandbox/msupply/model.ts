@@ -48,6 +48,23 @@ export interface StockLine {
   totalNumberOfPacks: number;
   availableNumberOfPacks: number;
   onHold: boolean;
+  /** Fields a stocktake's finalise writes over from its line (none unless set). */
+  more?: StockLineMore;
+}
+
+/**
+ * A stock line's location, manufacture date, volume per pack, donor, manufacturer, campaign and
+ * program: kept on a stocktake line only as its insert gives them (stocktake_line/insert/generate.rs)
+ * and written over the stock line's at finalise (stocktake/update/generate.rs).
+ */
+export interface StockLineMore {
+  locationId?: string | null;
+  manufactureDate?: string | null;
+  volumePerPack?: number;
+  donorId?: string | null;
+  manufacturerId?: string | null;
+  campaignId?: string | null;
+  programId?: string | null;
 }
 
 export type RequisitionType = 'REQUEST' | 'RESPONSE';
@@ -141,6 +158,7 @@ export interface StocktakeLine {
   snapshotNumberOfPacks: number;
   countedNumberOfPacks: number | null;
   reasonOptionId: string | null;
+  more?: StockLineMore;
 }
 
 /** A reason option of one of the two inventory adjustment types. */

@@ -4,6 +4,7 @@ import type { MsupplyState } from './state.js';
 import { ledgerRows } from './ledger.js';
 import { itemStatsNode } from './item-stats.js';
 import { backdateRefusal } from './backdating.js';
+import { stocktakeLineMore } from './stock-line-more.js';
 import {
   connector,
   invoiceLineNode,
@@ -789,6 +790,7 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
           snapshotNumberOfPacks: stock.totalNumberOfPacks,
           countedNumberOfPacks: input.countedNumberOfPacks ?? null,
           reasonOptionId: null,
+          more: stocktakeLineMore(input),
         };
       } else {
         const item = input.itemId ? state.items.get(input.itemId) : undefined;
@@ -805,6 +807,7 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
           snapshotNumberOfPacks: 0,
           countedNumberOfPacks: input.countedNumberOfPacks ?? null,
           reasonOptionId: null,
+          more: stocktakeLineMore(input),
         };
       }
       const change = (line.countedNumberOfPacks ?? line.snapshotNumberOfPacks) - line.snapshotNumberOfPacks;

@@ -20,6 +20,7 @@ import { buildSeed, type Seed } from './seed.js';
 import { adjustmentType, OPENING_DATETIME, StockLedger } from './ledger.js';
 import { seedBulkStock, type BulkStock } from './bulk-stock.js';
 import { NO_BACKDATING, type Backdating } from './backdating.js';
+import { moreAfterCount } from './stock-line-more.js';
 
 /**
  * The sandbox's in-memory database and the rules that are not about GraphQL: logins and tokens
@@ -560,6 +561,7 @@ export class MsupplyState {
         stock.batch = delta >= 0 ? l.batch : (l.batch ?? stock.batch);
         stock.expiryDate = l.expiryDate;
         stock.packSize = l.packSize ?? stock.packSize;
+        stock.more = moreAfterCount(stock.more, l.more, delta);
         stock.totalNumberOfPacks += delta;
         stock.availableNumberOfPacks += delta;
         this.ledger.record(stock, delta, adjustmentType(delta), this.iso(), 'Stocktake');
@@ -575,6 +577,7 @@ export class MsupplyState {
           totalNumberOfPacks: l.countedNumberOfPacks!,
           availableNumberOfPacks: l.countedNumberOfPacks!,
           onHold: false,
+          more: moreAfterCount({}, l.more, l.countedNumberOfPacks!),
         });
         l.stockLineId = id;
         this.ledger.record(

@@ -11,6 +11,7 @@ import type {
   Store,
 } from './model.js';
 import type { MsupplyState } from './state.js';
+import { moreNodeFields } from './stock-line-more.js';
 
 /**
  * Records → GraphQL objects. graphql-js's default resolver reads a property, or calls it with
@@ -292,12 +293,10 @@ export function stockLineNode(state: MsupplyState, l: StockLine): Obj {
     costPricePerPack: 0,
     sellPricePerPack: 0,
     totalVolume: 0,
-    volumePerPack: 0,
     barcode: null,
     note: null,
-    locationId: null,
     locationName: null,
-    location: null,
+    ...moreNodeFields(state, l.more),
     supplierName: null,
     vvmStatusId: null,
     vvmStatus: null,

@@ -139,6 +139,14 @@ export interface StockLineRow {
   totalNumberOfPacks: number;
   availableNumberOfPacks: number;
   onHold: boolean;
+  /** Kept by a count only if its stocktake line is given them (stock.ts stockLineAsItIs). */
+  locationId?: string | null;
+  manufactureDate?: string | null;
+  volumePerPack?: number;
+  donor?: { id: string } | null;
+  manufacturer?: { id: string } | null;
+  campaign?: { id: string } | null;
+  program?: { id: string } | null;
 }
 /** One stock movement (LedgerNode): signed units, the transaction kind, the batch it moved. */
 export interface LedgerRow {
@@ -515,6 +523,13 @@ export function createMsupplyApi(client: MsupplyClient) {
         batch?: string;
         expiryDate?: string;
         packSize?: number;
+        location?: { value: string };
+        manufactureDate?: string;
+        volumePerPack?: number;
+        donorId?: string;
+        manufacturerId?: string;
+        campaignId?: string;
+        programId?: string;
         countedNumberOfPacks: number;
         reasonOptionId?: string;
       },

@@ -573,6 +573,25 @@ export const STOCK_LINES = /* GraphQL */ `
           totalNumberOfPacks
           availableNumberOfPacks
           onHold
+          locationId
+          manufactureDate
+          volumePerPack
+          donor(storeId: $storeId) {
+            __typename
+            id
+          }
+          manufacturer(storeId: $storeId) {
+            __typename
+            id
+          }
+          campaign {
+            __typename
+            id
+          }
+          program {
+            __typename
+            id
+          }
         }
       }
     }

@@ -407,8 +407,9 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
                     id: lineId,
                     stocktakeId: id,
                     stockLineId: line.stockLine.id,
-                    // Open mSupply's finalise writes the line's batch over the stock line's (none
-                    // if not given) and keeps on the line only what this insert gives
+                    // Open mSupply's finalise writes the line's batch, location and the like over
+                    // the stock line's (none if not given) and keeps on the line only what this
+                    // insert gives
                     ...stockLineAsItIs(line.stockLine),
                     countedNumberOfPacks: line.counted,
                     ...reason,
@@ -485,16 +486,24 @@ async function countsSent(steps: LineStep[], journaled: () => Promise<LineCount[
 }
 
 /**
- * A stock line's batch, expiry and pack size, given with its stocktake line as Open mSupply's own
- * stocktake screen gives them: the line keeps only what its insert gave, and finalising a count
- * that changes nothing or adds packs writes the line's batch over the stock line's
- * (stocktake/update/generate.rs), which a line without one would leave without its number.
+ * A stock line's fields as it is, given with its stocktake line as Open mSupply's own stocktake
+ * screen gives them: the line keeps only what its insert gave (volume per pack 0 if not given),
+ * and finalising writes the line's batch, expiry, location, manufacture date, volume per pack,
+ * donor, manufacturer, campaign and program over the stock line's (stocktake/update/generate.rs
+ * generate_stock_in_out_or_update), which a line without them would leave without them.
  */
-function stockLineAsItIs(s: StockLineRow): { batch?: string; expiryDate?: string; packSize: number } {
+function stockLineAsItIs(s: StockLineRow) {
   return {
     ...(s.batch ? { batch: s.batch } : {}),
     ...(s.expiryDate ? { expiryDate: s.expiryDate } : {}),
     packSize: s.packSize,
+    ...(s.locationId ? { location: { value: s.locationId } } : {}),
+    ...(s.manufactureDate ? { manufactureDate: s.manufactureDate } : {}),
+    ...(s.volumePerPack ? { volumePerPack: s.volumePerPack } : {}),
+    ...(s.donor ? { donorId: s.donor.id } : {}),
+    ...(s.manufacturer ? { manufacturerId: s.manufacturer.id } : {}),
+    ...(s.campaign ? { campaignId: s.campaign.id } : {}),
+    ...(s.program ? { programId: s.program.id } : {}),
   };
 }
 
