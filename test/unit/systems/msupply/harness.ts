@@ -84,11 +84,10 @@ export function order(
 }
 
 /**
- * A receipt to confirm: `number` ordered (300 tablets of amoxicillin, 4 packs of ORS), the
- * warehouse's response shipped, and the facility's inbound shipment read back as a completed
- * delivery accepting every line as shipped, in packs.
+ * `number` ordered (300 tablets of amoxicillin, 4 packs of ORS) and the warehouse's response
+ * shipped: the facility's inbound shipment in the sandbox.
  */
-export async function shippedReceipt(rig: Rig, number: string): Promise<Delivery> {
+export async function shipOrder(rig: Rig, number: string) {
   await rig.connector.orders!.submit(
     order(number, [
       { gtin: AMOXICILLIN, qty: 300 },
@@ -99,7 +98,15 @@ export async function shippedReceipt(rig: Rig, number: string): Promise<Delivery
   const response = [...rig.sb.state.requisitions.values()].find(
     (r) => r.type === 'RESPONSE' && r.theirReference === number,
   )!;
-  const { inbound } = rig.sb.state.shipResponseRequisition(response.id);
+  return rig.sb.state.shipResponseRequisition(response.id).inbound;
+}
+
+/**
+ * A receipt to confirm: `number` ordered and shipped (shipOrder), and the facility's inbound
+ * shipment read back as a completed delivery accepting every line as shipped, in packs.
+ */
+export async function shippedReceipt(rig: Rig, number: string): Promise<Delivery> {
+  const inbound = await shipOrder(rig, number);
   const d = (await rig.connector.deliveries!.search({ facility: 'store-hc-north', status: 'in-progress' })).items.find(
     (x) => x.id === inbound.id,
   )!;

@@ -9,23 +9,13 @@
 import t from 'tap';
 import type { Delivery } from '../../../../src/domain/index.js';
 import { DyingJournal } from '../../../support/dying-journal.js';
-import { AMOXICILLIN, MemoryJournal, ORS, order, startRig, failure } from './harness.js';
+import { AMOXICILLIN, shipOrder, startRig, failure } from './harness.js';
 
 type Rig = Awaited<ReturnType<typeof startRig>>;
 
 /** Ordered and shipped: 3 packs of 100 amoxicillin (batch B20260), 4 packs of ORS. */
 async function shipped(rig: Rig, number: string) {
-  await rig.connector.orders!.submit(
-    order(number, [
-      { gtin: AMOXICILLIN, qty: 300 },
-      { gtin: ORS, qty: 4, packs: true },
-    ]),
-    new MemoryJournal(),
-  );
-  const response = [...rig.sb.state.requisitions.values()].find(
-    (r) => r.type === 'RESPONSE' && r.theirReference === number,
-  )!;
-  const { inbound } = rig.sb.state.shipResponseRequisition(response.id);
+  const inbound = await shipOrder(rig, number);
   const delivery = (await rig.connector.deliveries!.get(inbound.id))!;
   const lines = rig.sb.state.invoiceLinesOf(inbound.id);
   const amoxicillin = lines.find((l) => l.batch === 'B20260')!;
