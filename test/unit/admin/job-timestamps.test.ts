@@ -7,7 +7,7 @@ import t from 'tap';
 import Fastify from 'fastify';
 import { fhirErrorHandler } from '../../../src/fhir/outcome.js';
 import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
-import { outboxCommand } from '../../../src/cli/outbox.js';
+import { outboxCli } from '../../support/outbox-cli.js';
 import { jobBody } from '../../../src/admin/ui/outbox-page.js';
 import { newJob } from '../../support/new-job.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
@@ -18,18 +18,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /** What `cli outbox <args>` printed on stdout. */
-async function cli(databaseUrl: string, args: string[]): Promise<string> {
-  let out = '';
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof write;
-  try {
-    await outboxCommand().parseAsync(['--database-url', databaseUrl, ...args], { from: 'user' });
-  } finally {
-    process.stdout.write = write;
-    process.exitCode = undefined;
-  }
-  return out;
-}
+const cli = async (databaseUrl: string, args: string[]) => (await outboxCli(databaseUrl, args)).out;
 
 for (const engine of engineCases()) {
   t.test(engine.name, { skip: engine.skip }, async (t) => {

@@ -9,32 +9,17 @@ import t from 'tap';
 import Fastify from 'fastify';
 import { fhirErrorHandler } from '../../../src/fhir/outcome.js';
 import { outboxAdminRoutes } from '../../../src/outbox/admin-routes.js';
-import { outboxCommand } from '../../../src/cli/outbox.js';
 import { retryOutboxJob } from '../../../src/outbox/operator.js';
 import type { Store } from '../../../src/store/types.js';
 import { newJob } from '../../support/new-job.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { outboxCli } from '../../support/outbox-cli.js';
 
 const TOKEN = 'list-updated-token';
 // a millisecond part that a seconds- or microsecond-rounding form would not give back as it is
 const T0 = Date.UTC(2026, 11, 4, 9, 0, 0, 987);
 
-/** `cli outbox <args>`: its exit code, stdout and stderr. */
-async function cli(databaseUrl: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const [write, writeErr] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
-  process.stdout.write = ((chunk: string | Uint8Array) => ((out += String(chunk)), true)) as typeof write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((err += String(chunk)), true)) as typeof writeErr;
-  try {
-    await outboxCommand().parseAsync(['--database-url', databaseUrl, ...args], { from: 'user' });
-    return { code: Number(process.exitCode ?? 0), out, err };
-  } finally {
-    process.stdout.write = write;
-    process.stderr.write = writeErr;
-    process.exitCode = undefined;
-  }
-}
+const cli = outboxCli;
 
 /** The `updated=` of job `id`'s row in `outbox list`'s text, as an operator would copy it. */
 async function listedUpdatedAt(databaseUrl: string, id: string): Promise<string> {
