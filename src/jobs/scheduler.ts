@@ -450,7 +450,8 @@ export class Scheduler {
    * The tick a cut run gives back, tried again every awayRetryMs while the job is locked elsewhere
    * (an instance starting alongside closes its abandoned runs, or runs this very tick) or the
    * database is away: given back, no one else would run it before the next tick, which ends the
-   * tries, as a stop does. The tick's record keeps it to one run across instances.
+   * tries, as a stop or a change of the job's schedule does. The tick's record keeps it to one run
+   * across instances.
    */
   private async runOwedTick(job: ScheduledJob, expression: string, cut: JobRun & { tickAt: number }): Promise<void> {
     const { tickAt } = cut;
@@ -469,6 +470,9 @@ export class Scheduler {
       said = true;
       const slept = await sleep(this.awayRetryMs, true, { signal: this.halt.signal }).catch(() => false);
       if (!slept) return;
+      // a schedule changed or emptied meanwhile (refresh: the operator stopping a failing bridge)
+      // is followed, as armed ticks are: the old one's tries would run the job until its next tick
+      if (this.options.expression(job.setting) !== expression) return;
     }
   }
 
