@@ -247,22 +247,44 @@ function ascending(records: RegistryRecord[]): boolean {
  * in order proves nothing: a registry that ignores `_sort` (some HAPI configurations, custom mCSD
  * servers) lists in its own order, and a page of records that happen to ascend would move the
  * search, and the mark, past older records on its later pages, for good. So the registry counts
- * that range (`_summary=count`); more than the page holds, or no count, is a registry not sorting.
- * A record changed meanwhile leaves the range (its instant is new), so it never counts extra.
+ * that range (`_summary=count`); more than was read, or no count, is a registry not sorting.
  * `records` are every page of this one search so far, not just the last: paging on through a
  * bulk import's ties left the range's older records on earlier pages, and a registry that sorts
  * would otherwise be taken for one that does not and read by offset, which skips under changes.
+ * A record read and changed since has left the range (its instant is new), so the count alone
+ * can equal what was read while one record was never read (the change shifted the offset pages
+ * past it): the registry also counts how many of the records read are still in the range, and
+ * fewer is 'changed' (the search is issued again from `since`).
  */
 async function holdsAllBefore(
   reader: PageReader,
   since: string | undefined,
   newest: string,
   records: RegistryRecord[],
-): Promise<boolean> {
+): Promise<'holds' | 'changed' | 'unsorted'> {
   const range = since === undefined ? `lt${newest}` : [`ge${since}`, `lt${newest}`];
   const total = await countOf(reader, { _lastUpdated: range, _summary: 'count' });
-  const held = new Set(records.filter((r) => instant(r.lastUpdated) < instant(newest)).map(keyOf)).size;
-  return total !== undefined && total <= held;
+  const ids = [...new Set(records.filter((r) => instant(r.lastUpdated) < instant(newest)).map((r) => r.id))];
+  if (total === undefined || total > ids.length) return 'unsorted';
+  const still = await stillInRange(reader, range, ids);
+  if (still === undefined) return 'unsorted';
+  // every record in the range is one read and still there; else one read has left and one is unread
+  return total <= still ? 'holds' : 'changed';
+}
+
+/** Ids per `_id` count request: a URL stays well under a server's limit (8 KiB on Jetty). */
+const IDS_PER_COUNT = 50;
+
+/** How many of `ids` the registry still lists in `range`; undefined when it gives no count. */
+async function stillInRange(reader: PageReader, range: string | string[], ids: string[]): Promise<number | undefined> {
+  let n = 0;
+  for (let i = 0; i < ids.length; i += IDS_PER_COUNT) {
+    const part = ids.slice(i, i + IDS_PER_COUNT).join(',');
+    const total = await countOf(reader, { _id: part, _lastUpdated: range, _summary: 'count' });
+    if (total === undefined) return undefined;
+    n += total;
+  }
+  return n;
 }
 
 /** Statuses of a registry refusing `_summary=count` itself (unknown or unsupported parameter). */
@@ -295,7 +317,17 @@ export async function* lastUpdatedFeed(reader: PageReader, cursor: string | unde
     const fresh = records.filter((r) => !seen.has(keyOf(r)));
     const newest = records.reduce<string | undefined>((m, r) => later(m, r.lastUpdated), since);
     const jumps = !!page.next && fresh.length > 0 && (since === undefined || instant(newest!) > instant(since));
-    if (!ascending(records) || (jumps && !(await holdsAllBefore(reader, since, newest!, searched)))) {
+    const verdict = ascending(records)
+      ? jumps
+        ? await holdsAllBefore(reader, since, newest!, searched)
+        : 'holds'
+      : 'unsorted';
+    if (verdict === 'changed') {
+      // a record read has changed and shifted the offset pages: read this search again from its start
+      next = undefined;
+      continue;
+    }
+    if (verdict === 'unsorted') {
       // the server ignored _sort: keyset paging would skip, so read the whole answer and sort it
       const rest = page.next ? await readAllPages(reader, page.next, {}) : [];
       const all = [records, ...rest.map((p) => reader.records(p))].flat().filter((r) => !seen.has(keyOf(r)));

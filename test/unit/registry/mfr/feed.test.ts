@@ -277,6 +277,80 @@ t.test('lastUpdated: a sorting registry paged through a tie is not taken for one
   );
 });
 
+t.test('lastUpdated: a Location of an earlier page changed while a tie is paged skips no other', async (t) => {
+  // A bulk import of 5 at one instant, then 5 more one by one; the registry sorts, pages by offset
+  // over the live list and counts. Location a, read on the tie's first page, is renamed before the
+  // second page is read: it moves to the end, the list shifts by one and d is on no page. The count
+  // of [tie, newest) has lost a and not d: it equals what was read, yet d was never read.
+  let list = ['a', 'b', 'c', 'd', 'e'].map((id) => location(id, 1, at(1)));
+  list = [...list, ...['f', 'g', 'h', 'i', 'j'].map((id, i) => location(id, 1, at(2 + i)))];
+  const when = (l: Json) => Date.parse(l.meta.lastUpdated);
+  const matching = (range: string[]) =>
+    list
+      .filter((l) =>
+        range.every((r) => (r.startsWith('ge') ? when(l) >= Date.parse(r.slice(2)) : when(l) < Date.parse(r.slice(2)))),
+      )
+      .sort((x, y) => when(x) - when(y));
+  const { reader } = fakeReader((path, query) => {
+    const q = path.startsWith('/Location?') ? Object.fromEntries(new URLSearchParams(path.split('?')[1])) : query!;
+    const range = [q._lastUpdated ?? []].flat().filter((r: string) => r !== '');
+    const ids = q._id === undefined ? undefined : String(q._id).split(',');
+    if (q._summary === 'count')
+      return { entries: [], total: matching(range).filter((l) => !ids || ids.includes(l.id)).length };
+    const offset = Number(q._offset ?? 0);
+    if (offset === 3 && range.length)
+      list = [...list.filter((l) => l.id !== 'a'), location('a', 2, at(9), 'A renamed')];
+    const page = matching(range).slice(offset, offset + 3);
+    const more = offset + 3 < matching(range).length;
+    return {
+      entries: page.map((resource) => ({ resource })),
+      next: more ? `/Location?_lastUpdated=${range[0] ?? ''}&_offset=${offset + 3}` : undefined,
+    };
+  });
+  const batches = await collect(lastUpdatedFeed(reader, undefined));
+  t.same(
+    [...new Set(batches.flatMap((b) => b.records.map((r) => r.id)))].sort(),
+    ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'],
+    'no Location skipped by the shift the rename made',
+  );
+  t.equal(batches.at(-1)!.cursor, at(9), 'the mark: the rename');
+});
+
+t.test('lastUpdated: a registry ignoring _sort, a Location read changed before the count', async (t) => {
+  // Listed in the registry's own order; b, read on page 1, is renamed just before the count: the
+  // count of [start, page's newest) lost b and holds y (page 2), as many as page 1 read below it.
+  let list = [location('b', 1, at(2)), location('c', 1, at(3)), location('x', 1, at(4)), location('y', 1, at(1))];
+  const when = (l: Json) => Date.parse(l.meta.lastUpdated);
+  let renamed = false;
+  const { reader } = fakeReader((path, query) => {
+    const q = path.startsWith('/Location?') ? Object.fromEntries(new URLSearchParams(path.split('?')[1])) : query!;
+    const range = [q._lastUpdated ?? []].flat().filter((r: string) => r !== '');
+    const inRange = (l: Json) =>
+      range.every((r) => (r.startsWith('ge') ? when(l) >= Date.parse(r.slice(2)) : when(l) < Date.parse(r.slice(2))));
+    if (q._summary === 'count') {
+      if (!renamed) {
+        renamed = true;
+        list = [...list.filter((l) => l.id !== 'b'), location('b', 2, at(9), 'B renamed')];
+      }
+      const ids = q._id === undefined ? undefined : String(q._id).split(',');
+      return { entries: [], total: list.filter((l) => inRange(l) && (!ids || ids.includes(l.id))).length };
+    }
+    const offset = Number(q._offset ?? 0);
+    const matching = list.filter(inRange);
+    return {
+      entries: matching.slice(offset, offset + 3).map((resource) => ({ resource })),
+      next: offset + 3 < matching.length ? `/Location?_offset=${offset + 3}` : undefined,
+    };
+  });
+  const batches = await collect(lastUpdatedFeed(reader, undefined));
+  t.same(
+    [...new Set(batches.flatMap((b) => b.records.map((r) => r.id)))].sort(),
+    ['b', 'c', 'x', 'y'],
+    'y, listed after a page that ascends by chance, is read',
+  );
+  t.equal(batches.at(-1)!.cursor, at(9), 'the mark: the rename');
+});
+
 t.test('lastUpdated: a server that ignores _sort is read whole and sorted', async (t) => {
   const list = [location('c', 1, at(3)), location('a', 1, at(1)), location('b', 1, at(2))];
   const { reader } = fakeReader((path) =>
