@@ -328,9 +328,17 @@ export async function* lastUpdatedFeed(reader: PageReader, cursor: string | unde
       continue;
     }
     if (verdict === 'unsorted') {
-      // the server ignored _sort: keyset paging would skip, so read the whole answer and sort it
-      const rest = page.next ? await readAllPages(reader, page.next, {}) : [];
-      const all = [records, ...rest.map((p) => reader.records(p))].flat().filter((r) => !seen.has(keyOf(r)));
+      // the server ignored _sort: keyset paging would skip, so read the whole answer and sort it. Past
+      // the search's first page, from its start: a record changed meanwhile may have shifted the
+      // offset pages past one never read, and the count, higher than what was read, cannot tell.
+      const rest =
+        searched.length > records.length
+          ? await readAllPages(reader, '/Location', search(since))
+          : page.next
+            ? await readAllPages(reader, page.next, {})
+            : [];
+      const answer = [records, ...rest.map((p) => reader.records(p))].flat();
+      const all = [...new Map(answer.map((r) => [keyOf(r), r])).values()].filter((r) => !seen.has(keyOf(r)));
       yield* inBatches(inTimeOrder(all), reader.pageSize);
       return;
     }

@@ -316,6 +316,45 @@ t.test('lastUpdated: a Location of an earlier page changed while a tie is paged 
   t.equal(batches.at(-1)!.cursor, at(9), 'the mark: the rename');
 });
 
+t.test('lastUpdated: a Location of the tie changed to an instant inside the page skips no other', async (t) => {
+  // As above, but the rename of a (read on the tie's first page) lands before f: the next page holds
+  // it, the count is higher than what was read (d), and the whole search is read again, not the rest.
+  let list = ['a', 'b', 'c', 'd', 'e'].map((id) => location(id, 1, at(1)));
+  list = [...list, ...['f', 'g', 'h', 'i', 'j'].map((id, i) => location(id, 1, at(2 + i)))];
+  const when = (l: Json) => Date.parse(l.meta.lastUpdated);
+  const matching = (range: string[]) =>
+    list
+      .filter((l) =>
+        range.every((r) => (r.startsWith('ge') ? when(l) >= Date.parse(r.slice(2)) : when(l) < Date.parse(r.slice(2)))),
+      )
+      .sort((x, y) => when(x) - when(y));
+  const between = new Date(Date.parse(at(1)) + 500).toISOString();
+  const { reader } = fakeReader((path, query) => {
+    const q = path.startsWith('/Location?') ? Object.fromEntries(new URLSearchParams(path.split('?')[1])) : query!;
+    const range = [q._lastUpdated ?? []].flat().filter((r: string) => r !== '');
+    const ids = q._id === undefined ? undefined : String(q._id).split(',');
+    if (q._summary === 'count')
+      return { entries: [], total: matching(range).filter((l) => !ids || ids.includes(l.id)).length };
+    const offset = Number(q._offset ?? 0);
+    if (offset === 3 && range.length && !list.some((l) => l.meta.versionId === '2'))
+      list = [...list.filter((l) => l.id !== 'a'), location('a', 2, between, 'A renamed')];
+    const page = matching(range).slice(offset, offset + 3);
+    const more = offset + 3 < matching(range).length;
+    return {
+      entries: page.map((resource) => ({ resource })),
+      next: more ? `/Location?_lastUpdated=${range[0] ?? ''}&_offset=${offset + 3}` : undefined,
+    };
+  });
+  const batches = await collect(lastUpdatedFeed(reader, undefined));
+  const read = batches.flatMap((b) => b.records.map((r) => `${r.id}/${r.version}`));
+  t.same(
+    [...new Set(read)].sort(),
+    ['a/1', 'a/2', 'b/1', 'c/1', 'd/1', 'e/1', 'f/1', 'g/1', 'h/1', 'i/1', 'j/1'],
+    'no Location skipped by the shift the rename made',
+  );
+  t.equal(read.length, new Set(read).size, 'no version given twice');
+});
+
 t.test('lastUpdated: a registry ignoring _sort, a Location read changed before the count', async (t) => {
   // Listed in the registry's own order; b, read on page 1, is renamed just before the count: the
   // count of [start, page's newest) lost b and holds y (page 2), as many as page 1 read below it.
