@@ -112,7 +112,9 @@ t.test('ordered ids keep each commit on few pages (WAL bytes, the same work with
   t.comment(
     `WAL bytes, 30 commits of 4 writes: random ids ${random}, ordered ids ${ordered} (${(ordered / random).toFixed(2)}×)`,
   );
-  t.ok(ordered < random * 0.9, 'ordered ids write at least a tenth less WAL than random ones');
+  // 0.85-0.90× since v64's index of delivered jobs by time (the same pages for both kinds of id): a
+  // twentieth is the margin left that random ids' spread (1.15-1.22 MB over 8 runs) cannot reach
+  t.ok(ordered < random * 0.95, 'ordered ids write at least a twentieth less WAL than random ones');
 });
 
 t.test('the console shows a job id by its random end: two jobs of one millisecond read apart', async (t) => {
