@@ -46,6 +46,8 @@ async function oldDatabase(engine: EngineCase, databaseUrl: string): Promise<voi
   if (engine.name === 'sqlite') await alterJobs(engine, databaseUrl, 'ADD COLUMN resource_id');
   // and its lease holder's attempt end (v61)
   await alterJobs(engine, databaseUrl, 'ADD COLUMN attempt_ends_at BIGINT');
+  // and the budget an attempt ran in, at a job's end too (v63's key)
+  await alterJobs(engine, databaseUrl, 'ADD COLUMN requeues INTEGER NOT NULL DEFAULT 0', 'job_attempts');
   await old.recordWrites(
     [job('job-1', 'ORD-1', { orderNumber: 'ORD-1', lines: [1, 2] })],
     [{ flow: 'orders', fhirId: 'sr-1', system: 'openlmis', jobId: 'job-1' }],
@@ -70,10 +72,16 @@ async function oldDatabase(engine: EngineCase, databaseUrl: string): Promise<voi
   await alterJobs(engine, databaseUrl, 'DROP COLUMN order_key');
   if (engine.name === 'sqlite') await alterJobs(engine, databaseUrl, 'DROP COLUMN resource_id');
   await alterJobs(engine, databaseUrl, 'DROP COLUMN attempt_ends_at');
+  await alterJobs(engine, databaseUrl, 'DROP COLUMN requeues', 'job_attempts');
 }
 
-async function alterJobs(engine: EngineCase, databaseUrl: string, change: string): Promise<void> {
-  const sql = `ALTER TABLE outbox_jobs ${change}`;
+async function alterJobs(
+  engine: EngineCase,
+  databaseUrl: string,
+  change: string,
+  table = 'outbox_jobs',
+): Promise<void> {
+  const sql = `ALTER TABLE ${table} ${change}`;
   if (engine.name === 'sqlite') {
     const db = new Database(databaseUrl.slice('sqlite:'.length));
     db.exec(sql);
