@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { movedUnder, type OperatorResult } from '../outbox/operator.js';
+import { alreadyDueText, changedSinceText, movedUnder, type OperatorResult } from '../outbox/operator.js';
 import { seenUpdatedAt } from '../outbox/seen-updated.js';
 
 type Refused = Exclude<OperatorResult, { ok: true }>;
@@ -31,9 +31,9 @@ export function refusalText(id: string, r: Refused, action: 'retry' | 'drop'): s
     case 'overtaken':
       return `job ${id} is ${r.status}, and a later write of the same record (the same upstream object, by whatever id or code it was named) was accepted after it: retried, it would put the older version back; nothing was done`;
     case 'already-due':
-      return `job ${id} is already pending and due now with a fresh attempt budget, after ${r.movedBy}; nothing to retry`;
+      return alreadyDueText(id, r.movedBy);
     case 'changed':
-      return `job ${id} is ${r.status} but changed since it was shown (updated ${iso(r.seenUpdatedAt)}): it was updated ${iso(r.updatedAt)}, after ${r.movedBy}; nothing was done`;
+      return changedSinceText(id, r);
     case 'wrong-status':
       if (r.expected)
         return `job ${id} is ${r.status} now, not ${r.expected} as given with --status, after ${r.movedBy}; nothing was done`;
@@ -44,5 +44,3 @@ export function refusalText(id: string, r: Refused, action: 'retry' | 'drop'): s
         : `job ${id} is in flight; wait for the attempt to end`;
   }
 }
-
-const iso = (ms: number) => new Date(ms).toISOString();

@@ -2,6 +2,8 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { JOB_STATUSES, type JobStatus, type Store } from '../store/types.js';
 import {
   dropOutboxJob,
+  alreadyDueText,
+  changedSinceText,
   jobView,
   listOutboxJobs,
   movedUnder,
@@ -95,27 +97,17 @@ function sendOperatorResult(reply: FastifyReply, id: string, r: OperatorResult, 
   if (r.reason === 'already-due')
     return reply
       .code(409)
-      .send(
-        refusal(
-          'conflict',
-          'id',
-          `job ${id} is already pending and due now with a fresh attempt budget, after ${r.movedBy}; nothing to retry`,
-          { status: r.status, movedBy: r.movedBy },
-        ),
-      );
+      .send(refusal('conflict', 'id', alreadyDueText(id, r.movedBy), { status: r.status, movedBy: r.movedBy }));
   if (r.reason === 'changed') {
     // in the status the caller saw, but not the job it saw: retried (and dead again) since
-    const [seen, now] = [new Date(r.seenUpdatedAt).toISOString(), new Date(r.updatedAt).toISOString()];
-    return reply
-      .code(409)
-      .send(
-        refusal(
-          'conflict',
-          'updatedAt',
-          `job ${id} is ${r.status} but changed since it was shown (updated ${seen}): it was updated ${now}, after ${r.movedBy}; nothing was done`,
-          { status: r.status, movedBy: r.movedBy, updatedAt: now },
-        ),
-      );
+    const now = new Date(r.updatedAt).toISOString();
+    return reply.code(409).send(
+      refusal('conflict', 'updatedAt', changedSinceText(id, r), {
+        status: r.status,
+        movedBy: r.movedBy,
+        updatedAt: now,
+      }),
+    );
   }
   if (r.expected)
     // the caller acted on the job as it saw it; someone or something moved it on since

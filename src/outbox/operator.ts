@@ -245,6 +245,17 @@ function appliesTo(action: 'retry' | 'drop', status: JobStatus): boolean {
   return action === 'retry' ? status === 'pending' : status !== 'in-flight' && status !== 'done';
 }
 
+/** A retry of a job already due with a fresh budget: the admin API's and the CLI's words for it. */
+export function alreadyDueText(id: string, movedBy: string): string {
+  return `job ${id} is already pending and due now with a fresh attempt budget, after ${movedBy}; nothing to retry`;
+}
+
+/** A job in the status the caller saw but changed since: the admin API's and the CLI's words for it. */
+export function changedSinceText(id: string, r: Extract<OperatorResult, { reason: 'changed' }>): string {
+  const [seen, now] = [new Date(r.seenUpdatedAt).toISOString(), new Date(r.updatedAt).toISOString()];
+  return `job ${id} is ${r.status} but changed since it was shown (updated ${seen}): it was updated ${now}, after ${r.movedBy}; nothing was done`;
+}
+
 /**
  * A retry or drop refused by a job it applies to now: it was not when the store wrote (in flight
  * then). The admin API's and the CLI's words for it.
