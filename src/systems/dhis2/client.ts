@@ -104,15 +104,21 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     }
   };
 
+  /**
+   * GET /api/system/info. recorded(): a login page answered here is transient like any read's, never
+   * "no version" (taken as the newest server, for the life of the process).
+   */
+  const askSystemInfo = (): Promise<Record<string, unknown>> => {
+    const path = '/api/system/info';
+    return held(() =>
+      upstream.call<unknown>(recorded({ method: 'GET', path, decodeAnswer: systemInfoAnswer(path) })),
+    ).then((info) => asRecord(info) ?? {});
+  };
+
   /** GET /api/system/info, asked once: the version and the time zone are read from the one answer. */
   const systemInfo = (): Promise<Record<string, unknown>> => {
     if (!known) {
-      // recorded(): a login page answered here is transient like any read's, never "no version"
-      // (taken as the newest server, for the life of the process)
-      const path = '/api/system/info';
-      const asked = held(() =>
-        upstream.call<unknown>(recorded({ method: 'GET', path, decodeAnswer: systemInfoAnswer(path) })),
-      ).then((info) => asRecord(info) ?? {});
+      const asked = askSystemInfo();
       // a failed question is asked again next time (unless a newer one replaced it meanwhile)
       asked.catch(() => {
         if (known === asked) known = undefined;
@@ -127,14 +133,8 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
 
   /** system/info asked again: its answer, once come, is the known one (a failure leaves that as it was). */
   const systemInfoAgain = async (): Promise<Record<string, unknown>> => {
-    const path = '/api/system/info';
     const was = known;
-    const info = await held(() =>
-      upstream.call<unknown>(recorded({ method: 'GET', path, decodeAnswer: systemInfoAnswer(path) })),
-    ).then(
-      (answer) => asRecord(answer) ?? {},
-      () => undefined,
-    );
+    const info = await askSystemInfo().catch(() => undefined);
     if (info === undefined) return systemInfo();
     // unless a reconfigure dropped the known answer meanwhile (its server may be another)
     if (known === was) {
