@@ -58,6 +58,13 @@ interface CountLine {
   item: ItemRow;
   stockLine?: StockLineRow;
   counted: number;
+  /**
+   * The pack size `counted` is in, sent with every count set on a line already there: Open mSupply
+   * finalises the counted packs in the line's pack size (its insert's, perhaps another than the
+   * stock line's now), so a count in packs of today's size on a line made with another would post
+   * other units (stocktake/update/generate.rs; stocktake_line/update keeps it if not given).
+   */
+  packSize: number;
   batch?: string;
   expiry?: string;
   reasonId?: string;
@@ -278,6 +285,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         item,
         stockLine,
         counted: packs,
+        packSize,
         batch: line.lot?.number,
         expiry: line.lot?.expiry,
         reasonId,
@@ -314,7 +322,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
       await api.updateStocktakeLine(storeId, {
         id: lineId,
         countedNumberOfPacks: counted,
-        packSize: packSizeCounted(line),
+        packSize: line.packSize,
         ...(reasonId ? { reasonOptionId: reasonId } : {}),
       });
     }
@@ -387,7 +395,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
             await api.updateStocktakeLine(store.id, {
               id: lineId,
               countedNumberOfPacks: countedFor(found, count),
-              packSize: packSizeCounted(line),
+              packSize: line.packSize,
               ...reason,
             });
             return { lineId, count };
@@ -506,14 +514,6 @@ function stockLineAsItIs(s: StockLineRow) {
     ...(s.program ? { programId: s.program.id } : {}),
   };
 }
-
-/**
- * The pack size a planned line's packs are counted in, set with a count on a line already there:
- * Open mSupply finalises the counted packs in the line's pack size (its insert's, perhaps another
- * than the stock line's now), so a count in packs of today's size on a line made with another
- * would post other units (stocktake/update/generate.rs; stocktake_line/update keeps it if not given).
- */
-const packSizeCounted = (line: CountLine) => line.stockLine?.packSize ?? line.item.defaultPackSize;
 
 /**
  * The pack size line i of a finalised stocktake counts in, as Open mSupply keeps it on the line
