@@ -29,19 +29,20 @@ export const SUPERSEDED = 'superseded';
 /**
  * The result standing for draft job `job` when a completion of its delivery accepted after it was
  * delivered to the same system; else undefined (the draft is written as usual). The completion is
- * found under `key` (the delivery's key without a draft mark), or, once refused, among the writes
+ * found under `keys` (the delivery's key without a draft mark, and its copy for the draft's system
+ * as a secondary target: flows.ts completionKeys), or, once refused, among the writes
  * to the record the refusal named (`writtenTo`, CompletedUpstreamError): an app may save its draft
  * under its own identifier and complete the delivery by a PUT of it as read, under the proof of
  * delivery's own identifier, another key, yet the same proof of delivery.
  */
 export async function draftOvertaken(
   job: OutboxJob,
-  key: string | undefined,
+  keys: readonly string[],
   findJobsByKey: (key: string) => Promise<OutboxJob[]>,
   refused = false,
   writtenTo: () => Promise<OutboxJob[]> = async () => [],
 ): Promise<WriteResult | undefined> {
-  if ((job.payload as Delivery).status !== 'in-progress' || !key) return undefined;
+  if ((job.payload as Delivery).status !== 'in-progress' || !keys.length) return undefined;
   const delivered = (c: OutboxJob) => c.status === 'done' || (refused && c.status === 'in-flight');
   const completes = (c: OutboxJob) =>
     c.id !== job.id &&
@@ -49,7 +50,7 @@ export async function draftOvertaken(
     c.system === job.system &&
     (c.payload as Delivery).status !== 'in-progress';
   const overtakes = (c: OutboxJob) => completes(c) && delivered(c) && c.createdAt > job.createdAt;
-  const underKey = await findJobsByKey(key);
+  const underKey = (await Promise.all(keys.map(findJobsByKey))).flat();
   let linked: OutboxJob[] | undefined;
   const linkedJobs = async () => (linked ??= await writtenTo());
   const completion = underKey.find(overtakes) ?? (refused ? (await linkedJobs()).find(overtakes) : undefined);

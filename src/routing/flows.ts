@@ -321,7 +321,7 @@ export const DELIVERIES: FlowSpec<Delivery> = {
     numberedDraft(d, (mark) => numberedUnder(keyOf('delivery', d.identifier) + mark), same),
   draftTaken: draftSavedMeanwhile,
   overtaken: (job, jobsUnder, refused, writtenTo) =>
-    draftOvertaken(job, completionKey(job), jobsUnder, refused, writtenTo),
+    draftOvertaken(job, completionKeys(job), jobsUnder, refused, writtenTo),
   fhirIds: (d) => [...(d.id ? [d.id] : []), ...d.lines.map((l) => l.lineId).filter((id): id is string => !!id)],
   upstreamId: (d) => d.source?.id,
   // A confirmation not yet applied upstream leaves the delivery in progress. An R4 write has the
@@ -427,13 +427,17 @@ export const FACILITIES: FlowSpec<Facility> = {
 };
 
 /**
- * The key a delivery job's completion is under: the delivery's; for a secondary target's job
- * (key|system, a draft fanned out to DHIS2) that target's copy of the completion, the one that
- * reaches the same system (under the delivery's own key it is the system of record's).
+ * The keys a delivery job's completion to the job's system may be under: the delivery's (the
+ * system of record's job) and that system's secondary copy (key|system, a completion fanned out
+ * to DHIS2). Both, whatever the draft's own key: the facility's routing may change between the
+ * draft and its completion (DHIS2 the system of record for the draft, a secondary target for the
+ * completion, or the other way round), and a completion read under the draft's kind of key alone
+ * was missed, so the draft was sent after it and reopened what it completed. draftOvertaken keeps
+ * only the jobs to the draft's own system.
  */
-function completionKey(job: OutboxJob): string | undefined {
+function completionKeys(job: OutboxJob): string[] {
   const key = keyOf('delivery', (job.payload as Delivery).identifier);
-  return key && job.idempotencyKey.endsWith(secondaryKey('', job.system)) ? secondaryKey(key, job.system) : key;
+  return key ? [key, secondaryKey(key, job.system)] : [];
 }
 
 /** The business key of a secondary target's job: the write's own, for that system. */

@@ -33,7 +33,7 @@ const draft = job({ status: 'in-flight', createdAt: 1000, deliveryStatus: 'in-pr
 const under = (jobs: OutboxJob[]) => async (key: string) => (key === KEY ? jobs : []);
 
 t.test('a completion accepted after the draft and delivered supersedes it', async (t) => {
-  const result = await draftOvertaken(draft, KEY, under([job({ status: 'done', createdAt: 1001 })]));
+  const result = await draftOvertaken(draft, [KEY], under([job({ status: 'done', createdAt: 1001 })]));
   t.same(result, { system: 'openlmis', ids: { proofOfDelivery: 'pod-1' }, status: 'superseded' });
 });
 
@@ -46,10 +46,10 @@ t.test('otherwise the draft is left to its write', async (t) => {
     ['refused', [job({ status: 'rejected', createdAt: 1001 })]],
     ['delivered to another system', [job({ status: 'done', createdAt: 1001, system: 'dhis2' })]],
   ];
-  for (const [label, jobs] of cases) t.equal(await draftOvertaken(draft, KEY, under(jobs)), undefined, label);
+  for (const [label, jobs] of cases) t.equal(await draftOvertaken(draft, [KEY], under(jobs)), undefined, label);
   const completion = job({ status: 'in-flight', createdAt: 1000 });
   t.equal(
-    await draftOvertaken(completion, KEY, under([job({ status: 'done', createdAt: 1001 })])),
+    await draftOvertaken(completion, [KEY], under([job({ status: 'done', createdAt: 1001 })])),
     undefined,
     'a completion is never a draft overtaken',
   );
@@ -57,10 +57,10 @@ t.test('otherwise the draft is left to its write', async (t) => {
 
 t.test('refused 409 while the completion is still in flight: superseded; before any refusal: written', async (t) => {
   const racing = under([job({ status: 'in-flight', createdAt: 1001 })]);
-  t.equal(await draftOvertaken(draft, KEY, racing), undefined, 'before writing: the completion may yet fail');
-  t.match(await draftOvertaken(draft, KEY, racing, true), { status: 'superseded' }, 'after the 409: superseded');
+  t.equal(await draftOvertaken(draft, [KEY], racing), undefined, 'before writing: the completion may yet fail');
+  t.match(await draftOvertaken(draft, [KEY], racing, true), { status: 'superseded' }, 'after the 409: superseded');
   t.equal(
-    await draftOvertaken(draft, KEY, under([job({ status: 'in-flight', createdAt: 999 })]), true),
+    await draftOvertaken(draft, [KEY], under([job({ status: 'in-flight', createdAt: 999 })]), true),
     undefined,
     'a completion accepted before the draft: the refusal stands',
   );
@@ -70,11 +70,15 @@ t.test('refused, a completion under another key of the record the refusal named 
   const none = under([]);
   const other = { ...job({ status: 'done', createdAt: 1001 }), id: 'put-as-read', idempotencyKey: 'delivery|pod|P-1' };
   const writtenTo = (jobs: OutboxJob[]) => async () => jobs;
-  t.match(await draftOvertaken(draft, KEY, none, true, writtenTo([other])), {
+  t.match(await draftOvertaken(draft, [KEY], none, true, writtenTo([other])), {
     status: 'superseded',
     ids: { proofOfDelivery: 'pod-1' },
   });
-  t.equal(await draftOvertaken(draft, KEY, none, false, writtenTo([other])), undefined, 'before any refusal: written');
+  t.equal(
+    await draftOvertaken(draft, [KEY], none, false, writtenTo([other])),
+    undefined,
+    'before any refusal: written',
+  );
   const cases: [string, OutboxJob][] = [
     ['accepted before the draft', { ...other, createdAt: 999 }],
     ['another draft of that record', job({ status: 'done', createdAt: 1001, deliveryStatus: 'in-progress' })],
@@ -83,7 +87,7 @@ t.test('refused, a completion under another key of the record the refusal named 
     ['another system', { ...other, system: 'dhis2' }],
   ];
   for (const [label, c] of cases)
-    t.equal(await draftOvertaken(draft, KEY, none, true, writtenTo([c])), undefined, label);
+    t.equal(await draftOvertaken(draft, [KEY], none, true, writtenTo([c])), undefined, label);
 });
 
 t.test("a secondary target's draft is overtaken by that target's copy of the completion", async (t) => {
@@ -114,3 +118,43 @@ t.test("a secondary target's draft is overtaken by that target's copy of the com
     'as is the primary',
   );
 });
+
+t.test(
+  "a routing change between the draft and its completion still finds the completion to the draft's system",
+  async (t) => {
+    // the facility's routing changed: DHIS2 a secondary target for the draft and the system of
+    // record for the completion, or the other way round; the completion is under the other key
+    const APP = 'https://app.example.org/deliveries';
+    const payload = (status: string) => ({ status, identifier: { system: APP, value: 'DL-1' } });
+    const toDhis2 = (id: string, key: string, createdAt: number, deliveryStatus: string, status: JobStatus) => ({
+      ...job({ status, createdAt, system: 'dhis2' }),
+      id,
+      idempotencyKey: key,
+      payload: payload(deliveryStatus),
+    });
+    const cases: [string, OutboxJob, OutboxJob][] = [
+      [
+        'a secondary draft, the completion to DHIS2 as the system of record',
+        toDhis2('draft', `${KEY}|in-progress|dhis2`, 1000, 'in-progress', 'pending'),
+        toDhis2('completion', KEY, 1001, 'completed', 'done'),
+      ],
+      [
+        "DHIS2's own draft, the completion to DHIS2 as a secondary target",
+        toDhis2('draft', `${KEY}|in-progress`, 1000, 'in-progress', 'pending'),
+        toDhis2('completion', `${KEY}|dhis2`, 1001, 'completed', 'done'),
+      ],
+    ];
+    for (const [label, draftJob, completion] of cases) {
+      const byKey = async (key: string) => (key === completion.idempotencyKey ? [completion] : []);
+      t.match(await DELIVERIES.overtaken!(draftJob, byKey), { system: 'dhis2', status: 'superseded' }, label);
+      // a draft saved after the completion is no draft it overtook: left to DHIS2, which refuses it
+      const later = { ...draftJob, createdAt: 1002 };
+      t.equal(await DELIVERIES.overtaken!(later, byKey), undefined, `${label}: a later draft is refused upstream`);
+      t.equal(
+        await DELIVERIES.overtaken!(later, byKey, true),
+        undefined,
+        `${label}: refused as completed, the refusal stands`,
+      );
+    }
+  },
+);
