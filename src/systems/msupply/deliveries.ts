@@ -187,6 +187,31 @@ function countedSince(shipment: ShipmentRow, line: ShipmentLineRow, sent: number
   );
 }
 
+/**
+ * A line of the shipment this accepted confirmation planned on is gone, or now several (a
+ * storekeeper deleted or split it in Open mSupply; lines are editable until VERIFIED): which
+ * packs to receive is theirs to say now, not this confirmation's. A 409 naming the line, not a
+ * 422 (the delivery was right when accepted), nothing written or received by this write.
+ */
+function linesChangedSince(
+  shipment: ShipmentRow,
+  code: string,
+  batch: string | undefined,
+  candidates: ShipmentLineRow[],
+  i: number,
+) {
+  const where = `Delivery.lines[${i}]`;
+  const now = candidates.length ? `${candidates.length} lines` : 'no line';
+  const receipt = received(shipment.status)
+    ? `it is ${shipment.status} there with those lines, and this confirmation is not applied to it`
+    : 'nothing was received, and the shipment is left as it is to receive in Open mSupply';
+  return new ConflictError(
+    `${where}: shipment ${shipment.invoiceNumber} has ${now} for item ${code}${batch ? ` batch ${batch}` : ''} in Open mSupply, one when this delivery was accepted: its line was ${candidates.length ? 'split, or another added for the item,' : 'deleted'} there since; ${receipt}`,
+    409,
+    [`${where}.product`],
+  );
+}
+
 export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability {
   const { api, stores } = deps;
   const inbound = { type: { equalTo: 'INBOUND_SHIPMENT' } };
@@ -224,8 +249,12 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     return undefined;
   };
 
-  /** What the confirmation sets on each shipment line, checked against the shipment. */
-  const plan = (delivery: Delivery, shipment: ShipmentRow) => {
+  /**
+   * What the confirmation sets on each shipment line, checked against the shipment. `wasAccepted`:
+   * planned for a write already accepted (its precheck found one line for each), so a line with
+   * no match or several now was deleted or split in Open mSupply since (linesChangedSince).
+   */
+  const plan = (delivery: Delivery, shipment: ShipmentRow, wasAccepted = false) => {
     const products = deps.products();
     const confirmedBy = lineKeys();
     return delivery.lines.map((line, i) => {
@@ -234,6 +263,8 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       const candidates = shipment.lines.nodes.filter(
         (l) => l.itemCode === code && (!line.lot?.number || l.batch === line.lot.number),
       );
+      if (candidates.length !== 1 && wasAccepted)
+        throw linesChangedSince(shipment, code, line.lot?.number, candidates, i);
       if (candidates.length !== 1) {
         throw new BusinessRuleError(
           `${where}: ${candidates.length ? 'several lines' : 'no line'} of shipment ${shipment.invoiceNumber} for item ${code}${line.lot?.number ? ` batch ${line.lot.number}` : ''}${candidates.length ? ': name the lot' : ''}`,
@@ -312,7 +343,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     sent: Map<string, number>,
   ) => {
     const now = await currentShipment(store, shipment);
-    const steps = plan(delivery, now);
+    const steps = plan(delivery, now, true);
     for (const [i, step] of steps.entries())
       if (step.line.numberOfPacks !== step.packs && step.line.numberOfPacks !== sent.get(step.line.id))
         throw countedSince(now, step.line, sent.get(step.line.id), i);
@@ -411,7 +442,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       });
       if (found === 'same-confirmation')
         return { system: MSUPPLY, ids: { shipment: shipment.id }, status: deliveryStatusOf(shipment.status) };
-      const steps = plan(delivery, shipment);
+      const steps = plan(delivery, shipment, true);
       await journal.run('delivered', async () => {
         const now = await currentShipment(store, shipment);
         const due = (x: ShipmentRow) => x.status === 'SHIPPED' || x.status === 'NEW';
