@@ -33,6 +33,8 @@ export interface OpenMrsClient {
 export interface OpenMrsClientOptions {
   retries?: number;
   retryDelayMs?: number;
+  /** The clock of the session login's holds (a refused login, a login a gateway paged); tests move it. */
+  now?: () => number;
 }
 
 interface RestPage {
@@ -114,6 +116,7 @@ export function createOpenMrsClient(
         missing: 'no OpenMRS user configured (set openmrs.username and openmrs.password)',
         refused: (code) =>
           `login as '${current().username}' refused (${code}): OpenMRS did not authenticate the user, check openmrs.username and openmrs.password`,
+        now: options.now,
       }),
     decodeError: decodeOpenMrsError,
     makeError: makeOpenMrsError,

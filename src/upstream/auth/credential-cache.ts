@@ -1,5 +1,6 @@
 import { UpstreamError } from '../../domain/errors.js';
 import { processRedactor } from '../../platform/redaction.js';
+import { isLoginAnsweredByPage } from './login-error.js';
 
 /**
  * A credential got by logging in (an OAuth2 token, a bearer from a login mutation, a session
@@ -7,7 +8,8 @@ import { processRedactor } from '../../platform/redaction.js';
  * an expiry under load costs one login, not N; a login started before a reset or a credential
  * change never fills the cache afterwards; every credential is taught to the redactor, as an
  * upstream may echo it in an error body; a login refused for good is not sent again for a while
- * with the same settings (LOGIN_REFUSAL_HOLD_MS).
+ * with the same settings (LOGIN_REFUSAL_HOLD_MS), nor, where asked, one a gateway's page answered
+ * (LOGIN_PAGE_HOLD_MS).
  */
 export interface Issued {
   value: string;
@@ -24,6 +26,8 @@ export interface CredentialCacheOptions<C extends Issued> {
   now?: () => number;
   /** Which login failures are held (LOGIN_REFUSAL_HOLD_MS); default isLoginRefusal. */
   holdsRefusal?: (err: unknown) => boolean;
+  /** How long a login answered by a gateway's page is held (isLoginAnsweredByPage); default 0, not held. */
+  pageHoldMs?: number;
 }
 
 /**
@@ -35,6 +39,16 @@ export interface CredentialCacheOptions<C extends Issued> {
  * tried at once.
  */
 export const LOGIN_REFUSAL_HOLD_MS = 60_000;
+
+/**
+ * How long a login answered by a gateway's page (its login form, its maintenance JSON) is answered
+ * from memory for the same settings, where the strategy asks for it (sessionCookieAuth). The page
+ * says nothing about the credentials, so it is no refusal; but a gateway that pages every call
+ * pages the next login too, and without a hold every wave of calls (each /ready probe, each retry
+ * of each write) cost a login through it. Shorter than the refusal's hold: the gateway coming back
+ * is used within about one /ready interval.
+ */
+export const LOGIN_PAGE_HOLD_MS = 15_000;
 
 /** A login failure that says the credentials are refused or missing, not that the upstream is down. */
 export function isLoginRefusal(err: unknown): boolean {
@@ -68,7 +82,7 @@ export class CredentialCache<C extends Issued> {
   private last: C | undefined;
   // bumped by reset(): a login started with old credentials must not fill the cache afterwards
   private generation = 0;
-  // the last login refused for good, with the settings it was refused for
+  // the last login refused for good (or answered by a page, pageHoldMs), with the settings it was tried with
   private refusal: { fingerprint: string; until: number; error: unknown } | undefined;
   private readonly now: () => number;
 
@@ -108,8 +122,9 @@ export class CredentialCache<C extends Issued> {
         return issued;
       })
       .catch((err: unknown) => {
-        if (mine === this.generation && (this.options.holdsRefusal ?? isLoginRefusal)(err))
-          this.refusal = { fingerprint, until: this.now() + LOGIN_REFUSAL_HOLD_MS, error: err };
+        const holdMs = this.holdFor(err);
+        if (mine === this.generation && holdMs > 0)
+          this.refusal = { fingerprint, until: this.now() + holdMs, error: err };
         throw err;
       })
       .finally(() => {
@@ -117,6 +132,13 @@ export class CredentialCache<C extends Issued> {
       });
     this.pending = pending;
     return waitUnlessAborted(pending, signal);
+  }
+
+  /** How long this login failure is answered from memory: a refusal, a page where asked, else not at all. */
+  private holdFor(err: unknown): number {
+    if ((this.options.holdsRefusal ?? isLoginRefusal)(err)) return LOGIN_REFUSAL_HOLD_MS;
+    if (isLoginAnsweredByPage(err)) return this.options.pageHoldMs ?? 0;
+    return 0;
   }
 
   /** What the last login gave, without logging in (undefined before the first or after a reset). */

@@ -35,6 +35,15 @@ export function missingCredentials(
   return make({ system, transient: false, status: 502, code: 'login', diagnostics });
 }
 
+// the errors loginAnsweredByPage made: a page says nothing about the credentials, but a gateway
+// that pages the login pages the next one too (CredentialCache holds it, LOGIN_PAGE_HOLD_MS)
+const answeredByPage = new WeakSet<object>();
+
+/** Was this login failure a page in place of the login's answer (loginAnsweredByPage)? */
+export function isLoginAnsweredByPage(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && answeredByPage.has(err);
+}
+
 /**
  * A login answered 2xx with a page where its JSON was due (a gateway's login form): it says
  * nothing about the credentials, so it is transient; taken as a refusal, one blip of the gateway
@@ -49,7 +58,7 @@ export function loginAnsweredByPage(opts: {
   answered?: string;
   make?: ErrorFactory;
 }): UpstreamError {
-  return (opts.make ?? defaultErrorFactory)({
+  const err = (opts.make ?? defaultErrorFactory)({
     system: opts.system,
     transient: true,
     status: 502,
@@ -57,4 +66,6 @@ export function loginAnsweredByPage(opts: {
     upstreamStatus: opts.status,
     diagnostics: `${opts.login} answered ${opts.status} with ${opts.answered ?? 'a page'}, not ${opts.expected} (a gateway's login or maintenance page?): tried again later`,
   });
+  answeredByPage.add(err);
+  return err;
 }

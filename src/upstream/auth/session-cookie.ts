@@ -1,7 +1,8 @@
+import { isHtmlPage } from '../answer-shape.js';
 import { exchange } from '../http.js';
-import { asRecord } from '../errors.js';
+import { asRecord, isTransientStatus } from '../errors.js';
 import { basicHeader, type BasicCredentials } from './basic.js';
-import { CredentialCache, type Issued } from './credential-cache.js';
+import { CredentialCache, LOGIN_PAGE_HOLD_MS, type Issued } from './credential-cache.js';
 import { loginAnsweredByPage, loginError, missingCredentials } from './login-error.js';
 import type { AuthContext, AuthStrategy } from './types.js';
 
@@ -24,6 +25,8 @@ export interface SessionCookieOptions {
    * at all. Default: OpenMRS's `authenticated` boolean (sessionVerdict).
    */
   authenticated?: (body: unknown) => boolean | undefined;
+  /** The clock of the login holds (CredentialCache); tests move it. */
+  now?: () => number;
 }
 
 function cookieFrom(setCookie: string | string[] | undefined, name: string): string | undefined {
@@ -42,6 +45,22 @@ function cookieFrom(setCookie: string | string[] | undefined, name: string): str
 export function sessionVerdict(body: unknown): boolean | undefined {
   const said = asRecord(body)?.authenticated;
   return typeof said === 'boolean' ? said : undefined;
+}
+
+/**
+ * A login answered by something in front of the server: a 2xx without the session verdict (a
+ * login form, a maintenance JSON), or an HTML page with a gateway's 5xx (a proxy's "502 Bad
+ * Gateway"). Such a gateway pages the next login too: held (LOGIN_PAGE_HOLD_MS), not re-sent by
+ * every wave of calls.
+ */
+function answeredByPage(
+  status: number,
+  body: unknown,
+  headers: Record<string, string | string[] | undefined>,
+  verdict: boolean | undefined,
+): boolean {
+  if (status >= 200 && status < 300) return verdict === undefined;
+  return isTransientStatus(status) && isHtmlPage(body, headers);
 }
 
 async function sessionLogin(ctx: AuthContext, opts: SessionCookieOptions, name: string): Promise<Issued> {
@@ -65,7 +84,7 @@ async function sessionLogin(ctx: AuthContext, opts: SessionCookieOptions, name: 
   const verdict = (opts.authenticated ?? sessionVerdict)(res.body);
   if (res.status === 200 && cookie && verdict === true) return { value: cookie };
   // a page, or JSON that is no session answer: only the session JSON's own false is a refusal
-  if (res.status >= 200 && res.status < 300 && verdict === undefined)
+  if (answeredByPage(res.status, res.body, res.headers, verdict))
     throw loginAnsweredByPage({
       system: ctx.system,
       status: res.status,
@@ -91,6 +110,8 @@ export function sessionCookieAuth(opts: SessionCookieOptions): AuthStrategy {
   const cache = new CredentialCache<Issued>({
     login: () => sessionLogin(loginCtx!, opts, name),
     fingerprint: () => JSON.stringify(opts.credentials()),
+    pageHoldMs: LOGIN_PAGE_HOLD_MS,
+    now: opts.now,
   });
   return {
     async authorize(ctx) {

@@ -1,13 +1,14 @@
 import type { Test } from 'tap';
 import { ADMIN_PASSWORD, startOpenMrsSandbox, type OpenMrsSandbox } from '../../../../sandbox/openmrs/index.js';
 import type { UpstreamError } from '../../../../src/domain/errors.js';
-import { createOpenMrsConnector } from '../../../../src/systems/openmrs/index.js';
+import { createOpenMrsConnector, type OpenMrsConnectorOptions } from '../../../../src/systems/openmrs/index.js';
 
 /**
  * The OpenMRS sandbox and a connector to it (short timeouts and retry delays), closed with the
- * test. `existing`: another connector (a cache of its own) to that sandbox, which stays open.
+ * test. `existing`: another connector (a cache of its own) to that sandbox, which stays open;
+ * `options`: the connector's own (a clock for the login holds).
  */
-export async function sandboxConnector(t: Test, existing?: OpenMrsSandbox) {
+export async function sandboxConnector(t: Test, existing?: OpenMrsSandbox, options: OpenMrsConnectorOptions = {}) {
   const sb = existing ?? (await startOpenMrsSandbox());
   const c = createOpenMrsConnector(
     {
@@ -16,7 +17,7 @@ export async function sandboxConnector(t: Test, existing?: OpenMrsSandbox) {
       'openmrs.password': ADMIN_PASSWORD,
       'openmrs.timeoutMs': 3000,
     },
-    { retryDelayMs: 10 },
+    { retryDelayMs: 10, ...options },
   );
   t.teardown(async () => {
     await c.close?.();

@@ -8,6 +8,7 @@
  */
 import t from 'tap';
 import { ADMIN_PASSWORD, LOC } from '../../../../sandbox/openmrs/index.js';
+import { LOGIN_PAGE_HOLD_MS } from '../../../../src/upstream/auth/credential-cache.js';
 import { amoxicillinCountAtMwangaza } from '../../../support/openmrs-amoxicillin-writes.js';
 import { memoryJournal } from './journal.js';
 import { recordUpstreamCalls } from './recording.js';
@@ -16,7 +17,8 @@ import { failure, sandboxConnector } from './rig.js';
 const PAGE = '<!DOCTYPE html><html><head><title>Gateway login</title></head><body>Sign in</body></html>';
 
 t.test('the session answered by a login page: transient, then the count lands once', async (t) => {
-  const { sb, c } = await sandboxConnector(t);
+  let now = 1_000_000;
+  const { sb, c } = await sandboxConnector(t, undefined, { now: () => now });
   // the whole attempt meets the page (the client's own retries too), then the gateway is fine again
   const rule = sb.faults.add({
     method: 'GET',
@@ -29,6 +31,7 @@ t.test('the session answered by a login page: transient, then the count lands on
   t.notMatch(err.message, /check openmrs\.username/, 'no wrong diagnosis');
   t.notMatch(err.message, /Sign in|<html/, 'the page is not quoted');
   sb.faults.remove(rule.id);
+  now += LOGIN_PAGE_HOLD_MS; // a paged login is held that long (login-page-hold.test.ts)
   const done = await c.stock!.report(amoxicillinCountAtMwangaza('SESSION-PAGE-1'), journal);
   t.equal(done.status, 'COMPLETED');
   t.equal(sb.store.writes['stockoperation.create.stocktake'], 1);
@@ -50,7 +53,8 @@ t.test('authenticated: false is still a wrong password, permanent', async (t) =>
 const MAINTENANCE = { message: 'OpenMRS is down for maintenance, back soon' };
 
 t.test('the session login answered by a JSON maintenance page: transient, then the count lands once', async (t) => {
-  const { sb, c } = await sandboxConnector(t);
+  let now = 1_000_000;
+  const { sb, c } = await sandboxConnector(t, undefined, { now: () => now });
   const rule = sb.faults.add({
     method: 'GET',
     path: '/openmrs/ws/rest/v1/session',
@@ -64,6 +68,7 @@ t.test('the session login answered by a JSON maintenance page: transient, then t
   t.notMatch(err.message, /maintenance, back soon/, 'the page is not quoted');
   t.equal(sb.store.writes['stockoperation.create.stocktake'] ?? 0, 0, 'nothing written meanwhile');
   sb.faults.remove(rule.id);
+  now += LOGIN_PAGE_HOLD_MS; // a paged login is held that long (login-page-hold.test.ts)
   const done = await c.stock!.report(amoxicillinCountAtMwangaza('SESSION-PAGE-3'), journal);
   t.equal(done.status, 'COMPLETED');
   t.equal(sb.store.writes['stockoperation.create.stocktake'], 1);
