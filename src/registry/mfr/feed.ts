@@ -254,20 +254,23 @@ function ascending(records: RegistryRecord[]): boolean {
  * A record read and changed since has left the range (its instant is new), so the count alone
  * can equal what was read while one record was never read (the change shifted the offset pages
  * past it): the registry also counts how many of the records read are still in the range, and
- * fewer is 'changed' (the search is issued again from `since`).
+ * fewer is 'changed' (the search is issued again from `since`). A registry that gives no such
+ * count (it refuses `_id`, or ignores it and counts the whole range) is 'unproven': the search is
+ * read whole from `since`, as for one ignoring `_sort`.
  */
 async function holdsAllBefore(
   reader: PageReader,
   since: string | undefined,
   newest: string,
   records: RegistryRecord[],
-): Promise<'holds' | 'changed' | 'unsorted'> {
+): Promise<'holds' | 'changed' | 'unsorted' | 'unproven'> {
   const range = since === undefined ? `lt${newest}` : [`ge${since}`, `lt${newest}`];
   const total = await countOf(reader, { _lastUpdated: range, _summary: 'count' });
   const ids = [...new Set(records.filter((r) => instant(r.lastUpdated) < instant(newest)).map((r) => r.id))];
   if (total === undefined || total > ids.length) return 'unsorted';
   const still = await stillInRange(reader, range, ids);
-  if (still === undefined) return 'unsorted';
+  // no per-id count: a change that shifted the pages past an unread record cannot be ruled out
+  if (still === undefined) return 'unproven';
   // every record in the range is one read and still there; else one read has left and one is unread
   return total <= still ? 'holds' : 'changed';
 }
@@ -275,13 +278,22 @@ async function holdsAllBefore(
 /** Ids per `_id` count request: a URL stays well under a server's limit (8 KiB on Jetty). */
 const IDS_PER_COUNT = 50;
 
-/** How many of `ids` the registry still lists in `range`; undefined when it gives no count. */
+/**
+ * How many of `ids` the registry still lists in `range`; undefined when it gives no count or does
+ * not filter by `_id`. A registry ignoring `_id` counts the whole range, which is the very total
+ * this is checked against: the sum would hide a record that left the range. So it is first asked
+ * to count one of the ids alone: more than one is a registry that ignores `_id` (the search that
+ * came here had a `next` page, so it holds more than one), and so is a count above the ids asked.
+ */
 async function stillInRange(reader: PageReader, range: string | string[], ids: string[]): Promise<number | undefined> {
+  if (ids.length === 0) return 0;
+  const alone = await countOf(reader, { _id: ids[0], _summary: 'count' });
+  if (alone === undefined || alone > 1) return undefined;
   let n = 0;
   for (let i = 0; i < ids.length; i += IDS_PER_COUNT) {
-    const part = ids.slice(i, i + IDS_PER_COUNT).join(',');
-    const total = await countOf(reader, { _id: part, _lastUpdated: range, _summary: 'count' });
-    if (total === undefined) return undefined;
+    const part = ids.slice(i, i + IDS_PER_COUNT);
+    const total = await countOf(reader, { _id: part.join(','), _lastUpdated: range, _summary: 'count' });
+    if (total === undefined || total > part.length) return undefined;
     n += total;
   }
   return n;
@@ -300,6 +312,62 @@ async function countOf(reader: PageReader, query: Query): Promise<number | undef
   }
 }
 
+/**
+ * Searches issued again in a row from one mark, each finding a record read had changed, before
+ * the pull ends: a registry whose records keep changing (a sync job rewriting them) would otherwise
+ * repeat the search until MAX_PAGES, thousands of requests, and then fail with a misleading reason.
+ */
+const MAX_REREADS = 10;
+
+function keptChanging(since: string | undefined) {
+  const mark = since === undefined ? 'from the start' : `from ${since}`;
+  return malformedAnswer(
+    REGISTRY,
+    `GET /Location?_lastUpdated: Locations kept changing while they were read (the search ${mark} was issued ${MAX_REREADS} times in a row and each time a Location read had changed since, so one may have been skipped): the changes before that instant are taken, the high-water mark stays at it and the next run goes on from there`,
+    makeRegistryError,
+    'transient',
+  );
+}
+
+/** Full reads of an unsorted answer before the pull ends because the list changed under each. */
+const WHOLE_READS = 3;
+
+/**
+ * The whole answer of a search from `since` read by offset, when the registry does not sort: a
+ * Location changed (moved to the end), created or deleted during the read can shift the pages past
+ * one never read. So the registry counts the answer after the read (`_summary=count`); a count,
+ * or a Bundle.total of any page, other than the distinct Locations read is a list that moved, and
+ * it is read again. `started` is the first page already read, when the read may go on from it. A
+ * registry giving neither count nor total cannot tell, and its single read is taken.
+ */
+async function wholeAnswer(
+  reader: PageReader,
+  query: Query,
+  started: BundlePage | undefined,
+): Promise<RegistryRecord[]> {
+  for (let attempt = 1; attempt <= WHOLE_READS; attempt++) {
+    const pages =
+      attempt === 1 && started
+        ? [started, ...(started.next ? await readAllPages(reader, started.next, {}) : [])]
+        : await readAllPages(reader, '/Location', query);
+    const answer = pages.flatMap((p) => reader.records(p));
+    if (pages.length === 1 || (await steady(reader, query, pages, answer))) return answer;
+  }
+  throw malformedAnswer(
+    REGISTRY,
+    `GET /Location?_lastUpdated: the registry does not sort by _lastUpdated and its list changed during each of ${WHOLE_READS} whole reads (its count of the search differed from the Locations read): nothing of it is taken and the high-water mark stays`,
+    makeRegistryError,
+    'transient',
+  );
+}
+
+async function steady(reader: PageReader, query: Query, pages: BundlePage[], answer: RegistryRecord[]) {
+  const ids = new Set(answer.map((r) => r.id)).size;
+  const counts = pages.map((p) => p.total);
+  counts.push(await countOf(reader, { _lastUpdated: query._lastUpdated, _summary: 'count' }));
+  return counts.every((n) => n === undefined || n === ids);
+}
+
 export async function* lastUpdatedFeed(reader: PageReader, cursor: string | undefined): AsyncGenerator<Batch> {
   const search = (since: string | undefined): Query => ({
     _lastUpdated: since === undefined ? undefined : `ge${since}`,
@@ -309,11 +377,13 @@ export async function* lastUpdatedFeed(reader: PageReader, cursor: string | unde
   const seen = new Set<string>();
   let since = cursor;
   let next: string | undefined;
-  let searched: RegistryRecord[] = []; // every page of the current search, for holdsAllBefore
+  let rereads = 0; // searches issued again from `since` in a row
+  const searched: RegistryRecord[] = []; // every page of the current search, for holdsAllBefore
   for (let n = 0; n < MAX_PAGES; n++) {
     const page = next ? await reader.get(next) : await reader.get('/Location', search(since));
     const records = reader.records(page);
-    searched = next ? [...searched, ...records] : records;
+    if (!next) searched.length = 0;
+    for (const r of records) searched.push(r); // not a copy per page: a long tie stays linear
     const fresh = records.filter((r) => !seen.has(keyOf(r)));
     const newest = records.reduce<string | undefined>((m, r) => later(m, r.lastUpdated), since);
     const jumps = !!page.next && fresh.length > 0 && (since === undefined || instant(newest!) > instant(since));
@@ -324,20 +394,16 @@ export async function* lastUpdatedFeed(reader: PageReader, cursor: string | unde
       : 'unsorted';
     if (verdict === 'changed') {
       // a record read has changed and shifted the offset pages: read this search again from its start
+      if (++rereads >= MAX_REREADS) throw keptChanging(since);
       next = undefined;
       continue;
     }
-    if (verdict === 'unsorted') {
-      // the server ignored _sort: keyset paging would skip, so read the whole answer and sort it. Past
-      // the search's first page, from its start: a record changed meanwhile may have shifted the
-      // offset pages past one never read, and the count, higher than what was read, cannot tell.
-      const rest =
-        searched.length > records.length
-          ? await readAllPages(reader, '/Location', search(since))
-          : page.next
-            ? await readAllPages(reader, page.next, {})
-            : [];
-      const answer = [records, ...rest.map((p) => reader.records(p))].flat();
+    if (verdict === 'unsorted' || verdict === 'unproven') {
+      // the server ignored _sort, or cannot show nothing was skipped: keyset paging would skip, so
+      // read the whole answer and sort it. Past the search's first page (or unproven), from its
+      // start: a record changed meanwhile may have shifted the offset pages past one never read.
+      const fromStart = verdict === 'unproven' || searched.length > records.length;
+      const answer = await wholeAnswer(reader, search(since), fromStart ? undefined : page);
       const all = [...new Map(answer.map((r) => [keyOf(r), r])).values()].filter((r) => !seen.has(keyOf(r)));
       yield* inBatches(inTimeOrder(all), reader.pageSize);
       return;
@@ -347,6 +413,7 @@ export async function* lastUpdatedFeed(reader: PageReader, cursor: string | unde
     if (!page.next) return;
     if (jumps) {
       since = newest;
+      rereads = 0;
       next = undefined;
     } else next = page.next; // a page all at one instant already seen: page on through the ties
   }

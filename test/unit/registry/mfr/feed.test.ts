@@ -253,7 +253,9 @@ t.test('lastUpdated: a sorting registry paged through a tie is not taken for one
   const { reader, calls } = fakeReader((path, query) => {
     const q = path.startsWith('/Location?') ? Object.fromEntries(new URLSearchParams(path.split('?')[1])) : query!;
     const range = [q._lastUpdated ?? []].flat().filter((r: string) => r !== '');
-    if (q._summary === 'count') return { entries: [], total: matching(range).length };
+    const ids = q._id === undefined ? undefined : String(q._id).split(',');
+    if (q._summary === 'count')
+      return { entries: [], total: matching(range).filter((l) => !ids || ids.includes(l.id)).length };
     const offset = Number(q._offset ?? 0);
     const page = matching(range).slice(offset, offset + 3);
     // while the tie is paged through, Location d is renamed: it moves to the end of the list
@@ -456,4 +458,140 @@ t.test('CapabilityStatement probe', async (t) => {
   t.equal(declaresLocationHistory(cs(['read', 'search-type'])), false);
   t.equal(declaresLocationHistory({ resourceType: 'CapabilityStatement', rest: [{ resource: [] }] }), false);
   t.equal(declaresLocationHistory('<html>'), undefined, 'cannot tell');
+});
+
+/**
+ * A registry listing `_lastUpdated` searches sorted (or in its own order), paging by offset over
+ * its live list and counting (`_summary=count`). `ids`: 'filter' honours `_id`, 'ignore' counts the
+ * whole range as if `_id` were not there. `onPage(offset, range)` runs before a page is listed.
+ */
+function liveRegistry(
+  state: { list: Json[] },
+  opts: { sorted: boolean; ids: 'filter' | 'ignore'; onPage?: (offset: number, range: string[]) => void },
+) {
+  const when = (l: Json) => Date.parse(l.meta.lastUpdated);
+  const matching = (range: string[]) => {
+    const inRange = state.list.filter((l) =>
+      range.every((r) => (r.startsWith('ge') ? when(l) >= Date.parse(r.slice(2)) : when(l) < Date.parse(r.slice(2)))),
+    );
+    return opts.sorted ? inRange.sort((x, y) => when(x) - when(y)) : inRange;
+  };
+  return fakeReader((path, query) => {
+    const q = path.startsWith('/Location?') ? Object.fromEntries(new URLSearchParams(path.split('?')[1])) : query!;
+    const range = [q._lastUpdated ?? []].flat().filter((r: string) => r !== '');
+    const ids = q._id === undefined || opts.ids === 'ignore' ? undefined : String(q._id).split(',');
+    if (q._summary === 'count')
+      return { entries: [], total: matching(range).filter((l) => !ids || ids.includes(l.id)).length };
+    const offset = Number(q._offset ?? 0);
+    opts.onPage?.(offset, range);
+    const all = matching(range);
+    return {
+      entries: all.slice(offset, offset + 3).map((resource) => ({ resource })),
+      next: offset + 3 < all.length ? `/Location?_lastUpdated=${range[0] ?? ''}&_offset=${offset + 3}` : undefined,
+    };
+  });
+}
+
+const rename = (state: { list: Json[] }, id: string, version: number, instant: string) =>
+  (state.list = [...state.list.filter((l) => l.id !== id), location(id, version, instant, `${id} renamed`)]);
+
+t.test('lastUpdated: a registry ignoring _id gives no proof, and the search is read whole from the mark', async (t) => {
+  // As 'a Location of an earlier page changed while a tie is paged', but the registry ignores _id:
+  // its count of the Locations read still in the range is the whole range's, which hid that a left
+  // it (and that d, shifted past the tie's second page, was never read). A count above the ids
+  // asked is impossible: the search is read whole from the mark instead.
+  const state = {
+    list: [
+      ...['a', 'b', 'c', 'd', 'e'].map((id) => location(id, 1, at(1))),
+      ...['f', 'g', 'h', 'i', 'j'].map((id, i) => location(id, 1, at(2 + i))),
+    ],
+  };
+  let renamed = false;
+  const { reader, calls } = liveRegistry(state, {
+    sorted: true,
+    ids: 'ignore',
+    onPage: (offset, range) => {
+      if (offset !== 3 || !range.length || renamed) return;
+      renamed = true;
+      rename(state, 'a', 2, at(9));
+    },
+  });
+  const batches = await collect(lastUpdatedFeed(reader, undefined));
+  t.same(
+    [...new Set(batches.flatMap((b) => b.records.map((r) => r.id)))].sort(),
+    ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'],
+    'd, shifted past the page by the rename, is read',
+  );
+  t.equal(batches.at(-1)!.cursor, at(9), 'the mark: the rename');
+  t.ok(
+    calls.some((c) => c.includes('"_id"')),
+    'the registry was asked which Locations read are still there',
+  );
+});
+
+t.test('lastUpdated: Locations that keep changing end the pull soon, the mark where it is proven', async (t) => {
+  // A bulk import of 36 at one instant, then 5 more one by one; a sync job renames a Location of the
+  // import each time the page past it is read, so each search from the mark finds one read has
+  // changed and the pages shifted. The pull ends after a few searches, not 100,000 pages later.
+  const tie = Array.from({ length: 36 }, (_, i) => `t${String(i).padStart(2, '0')}`);
+  const state = {
+    list: [
+      ...tie.map((id) => location(id, 1, at(1))),
+      ...['f', 'g', 'h', 'i', 'j'].map((id, i) => location(id, 1, at(2 + i))),
+    ],
+  };
+  let renames = 0;
+  const { reader, calls } = liveRegistry(state, {
+    sorted: true,
+    ids: 'filter',
+    onPage: (offset, range) => {
+      // the page past the import: rename the Location listed first (read on the search's first page)
+      const imported = state.list.filter((l) => l.meta.lastUpdated === at(1));
+      if (range.length && offset > 0 && offset + 3 > imported.length)
+        rename(state, imported[0].id, 2, at(100 + ++renames));
+    },
+  });
+  const batches: { records: RegistryRecord[]; cursor: string }[] = [];
+  await t.rejects(
+    (async () => {
+      for await (const b of lastUpdatedFeed(reader, at(1))) batches.push(b);
+    })(),
+    { message: /kept changing while they were read .*issued 10 times in a row.*the high-water mark stays at it/ },
+  );
+  t.ok(batches.length > 0, 'what was read of the import is taken');
+  t.ok(
+    batches.every((b) => b.cursor === at(1)),
+    'the mark never moves past the import',
+  );
+  t.ok(calls.length < 200, `ended after ${calls.length} requests`);
+});
+
+t.test('lastUpdated: a registry ignoring _sort whose list changes during the whole read reads it again', async (t) => {
+  // Listed in the registry's own order (newest-changed last); y is listed on page 1 out of order,
+  // so the answer is read whole by offset. While page 2 is read, b (page 1) is renamed: it moves to
+  // the end, x shifts onto page 1's place and is on no page. The count after the read says 5
+  // Locations, 4 were read: the whole answer is read again.
+  const state = {
+    list: [location('y', 1, at(5)), location('a', 1, at(1)), location('b', 1, at(2))].concat([
+      location('c', 1, at(3)),
+      location('x', 1, at(4)),
+    ]),
+  };
+  let renamed = false;
+  const { reader } = liveRegistry(state, {
+    sorted: false,
+    ids: 'filter',
+    onPage: (offset) => {
+      if (offset !== 3 || renamed) return;
+      renamed = true;
+      rename(state, 'b', 2, at(9));
+    },
+  });
+  const batches = await collect(lastUpdatedFeed(reader, undefined));
+  t.same(
+    [...new Set(batches.flatMap((b) => b.records.map((r) => r.id)))].sort(),
+    ['a', 'b', 'c', 'x', 'y'],
+    'x, shifted past page 2 by the rename, is read',
+  );
+  t.equal(batches.at(-1)!.cursor, at(9), 'the mark: the rename');
 });
