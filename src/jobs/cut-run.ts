@@ -52,15 +52,10 @@ export async function cutRunOwed(
 
 /**
  * An earlier run that was this tick's, cut and given back for the tick to be run again: only a
- * given-back run has no tick, and a cut one (not the database away) gives it back only here. It
- * started at or after the tick (an earlier tick's run had ended by then: that tick was busy).
+ * given-back run has no tick, and a cut one (not the database away) gives it back only as its
+ * tick's run again starts (Store.startJobRun's takesTickOf). It started at or after the tick (an
+ * earlier tick's run had ended by then: that tick was busy).
  */
 function ranThisTickBefore(run: JobRun, tickAt: number, abandoned: string): boolean {
   return run.trigger === 'schedule' && run.tickAt === undefined && run.startedAt >= tickAt && wasCut(run, abandoned);
-}
-
-/** The cut run gives its tick back (it stays listed, without it): the store records the tick's run once more. */
-export async function giveTickBack(store: Store, run: JobRun): Promise<void> {
-  const { endedAt, outcome, detail, counts } = run;
-  await store.finishJobRun(run.id, { endedAt, outcome, detail, counts, givesBackTick: true });
 }

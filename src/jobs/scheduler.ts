@@ -5,7 +5,7 @@ import { redact } from '../platform/redaction.js';
 import { isDatabaseAway } from '../store/database-away.js';
 import { AdvisoryLockLost } from '../store/pg-held-lock.js';
 import { nextFire } from './cron.js';
-import { cutRunOwed, giveTickBack } from './cut-run.js';
+import { cutRunOwed, type CutRun } from './cut-run.js';
 
 /** What a job reports: counts of what it did, or why it did nothing. */
 export interface JobResult {
@@ -245,15 +245,15 @@ export class Scheduler {
   /**
    * Run `job` for the tick `tickAt` (absent: a run by hand) if no instance has, and record it.
    * Answers once the lock is released, except for a run stop() cut: once its end is recorded,
-   * before its work has stopped; the job stays locked (and busy here) until it has. `claim`, if
-   * given, runs holding the lock just before the tick is claimed (a cut run gives its tick back).
+   * before its work has stopped; the job stays locked (and busy here) until it has. `takesTickOf`:
+   * the id of a cut run that gives the tick back as this run starts, in one write (cut-run.ts).
    */
-  async tick(job: ScheduledJob, tickAt?: number, claim?: () => Promise<void>): Promise<TickOutcome> {
+  async tick(job: ScheduledJob, tickAt?: number, takesTickOf?: number): Promise<TickOutcome> {
     if (this.busy.has(job.name)) return { status: 'busy' };
     this.busy.add(job.name);
     let answer!: (outcome: TickOutcome) => void;
     const recorded = new Promise<TickOutcome>((resolve) => (answer = resolve));
-    const whole = this.lockedTick(job, tickAt, answer, claim).finally(() => this.busy.delete(job.name));
+    const whole = this.lockedTick(job, tickAt, answer, takesTickOf).finally(() => this.busy.delete(job.name));
     // a failure after the answer (the lock's release once the store closed) has no one to hear it
     return Promise.race([whole, recorded]);
   }
@@ -262,7 +262,7 @@ export class Scheduler {
     job: ScheduledJob,
     tickAt: number | undefined,
     answer: (outcome: TickOutcome) => void,
-    claim?: () => Promise<void>,
+    takesTickOf?: number,
   ): Promise<TickOutcome> {
     const { store } = this.options;
     const locked = await store.withAdvisoryLock(`schedule:${job.name}`, async (signal): Promise<TickOutcome> => {
@@ -272,10 +272,10 @@ export class Scheduler {
       // the lock and the write above wait (another instance, a group commit): a shutdown begun
       // meanwhile must not see a run start after it, which it would then wait for or a SIGKILL cut
       if (tickAt !== undefined && this.stopped) return { status: 'stopped' };
-      await claim?.();
       const run = await store.startJobRun({
         name: job.name,
         tickAt,
+        ...(takesTickOf !== undefined ? { takesTickOf } : {}),
         trigger: tickAt === undefined ? 'manual' : 'schedule',
         instance: this.instance,
         startedAt: Date.now(),
@@ -424,8 +424,8 @@ export class Scheduler {
   private resumeCut(job: ScheduledJob): Promise<void> {
     const expression = this.options.expression(job.setting);
     if (!expression) return Promise.resolve();
-    const { store, logger } = this.options;
-    const p: Promise<void> = cutRunOwed(store, job.name, expression, ABANDONED, Date.now())
+    const { logger } = this.options;
+    const p: Promise<void> = this.lookForCut(job, expression)
       .then(async (cut) => {
         if (!cut || !this.started) return;
         if ('cutAgain' in cut) {
@@ -447,6 +447,27 @@ export class Scheduler {
   }
 
   /**
+   * The look for a job's cut run, tried again every awayRetryMs while the database is away (a
+   * PostgreSQL restart as the mediator starts): given up, the cut run's tick would wait for the
+   * next start, which a deploy may not bring before the next tick. Each try reads the clock
+   * again, so one whose following tick has come meanwhile is no longer owed.
+   */
+  private async lookForCut(job: ScheduledJob, expression: string): Promise<CutRun | undefined> {
+    const { store, logger } = this.options;
+    for (let said = false; ; said = true) {
+      try {
+        return await cutRunOwed(store, job.name, expression, ABANDONED, Date.now());
+      } catch (err) {
+        if (!isDatabaseAway(err) || !this.started) throw err;
+        if (!said) logger?.warn({ job: job.name, err: redact(String(err)) }, 'the look for a cut run is tried again');
+      }
+      const slept = await sleep(this.awayRetryMs, true, { signal: this.halt.signal }).catch(() => false);
+      // a stop, or a schedule changed meanwhile (refresh), ends the tries as it ends an owed tick's
+      if (!slept || this.options.expression(job.setting) !== expression) return undefined;
+    }
+  }
+
+  /**
    * The tick a cut run gives back, tried again every awayRetryMs while the job is locked elsewhere
    * (an instance starting alongside closes its abandoned runs, or runs this very tick) or the
    * database is away: given back, no one else would run it before the next tick, which ends the
@@ -455,13 +476,13 @@ export class Scheduler {
    */
   private async runOwedTick(job: ScheduledJob, expression: string, cut: JobRun & { tickAt: number }): Promise<void> {
     const { tickAt } = cut;
-    // given back only holding the lock, about to claim the tick: met by the lock held elsewhere
-    // or by a stop, the cut run keeps its tick, and the next start still owes it
-    const claim = () => giveTickBack(this.options.store, cut);
+    // given back only as the tick's run starts, in the same write: met by the lock held elsewhere,
+    // by a stop or by a kill or a store failure at that write, the cut run keeps its tick, and the
+    // next start still owes it
     const following = nextFire(expression, tickAt);
     let said = false;
     for (;;) {
-      const why = await this.tick(job, tickAt, claim).then(whyTryAgain, (err) => {
+      const why = await this.tick(job, tickAt, cut.id).then(whyTryAgain, (err) => {
         if (isDatabaseAway(err)) return redact(String(err));
         throw err;
       });

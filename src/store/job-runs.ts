@@ -15,6 +15,9 @@ export const INSERT_JOB_RUN_SQL = `INSERT INTO job_runs (name, tick_at, trigger,
 export const FINISH_JOB_RUN_SQL = `UPDATE job_runs SET ended_at = $1, outcome = $2, detail = $3, counts = $4,
   tick_at = CASE WHEN $5 = 1 THEN NULL ELSE tick_at END WHERE id = $6`;
 
+/** A cut run gives its tick back to the run that takes it (NewJobRun.takesTickOf), in the same transaction. */
+export const GIVE_TICK_BACK_SQL = 'UPDATE job_runs SET tick_at = NULL WHERE id = $1';
+
 /** Runs of a job still marked running, closed as failed (their instance stopped during the run). */
 export const ABANDON_JOB_RUNS_SQL = `UPDATE job_runs SET ended_at = $1, outcome = 'failed', detail = $2 WHERE name = $3 AND outcome = 'running'`;
 

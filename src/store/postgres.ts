@@ -130,6 +130,7 @@ import {
   ABANDON_JOB_RUNS_SQL,
   FINISH_JOB_RUN_SQL,
   INSERT_JOB_RUN_SQL,
+  GIVE_TICK_BACK_SQL,
   LIST_JOB_RUNS_SQL,
   finishJobRunValues,
   jobRunFromRow,
@@ -1400,7 +1401,15 @@ export class PostgresStore implements Store {
   }
 
   async startJobRun(run: NewJobRun): Promise<JobRun | undefined> {
-    const [r] = await this.rows(INSERT_JOB_RUN_SQL, jobRunValues(run));
+    const { takesTickOf } = run;
+    const [r] =
+      takesTickOf === undefined
+        ? await this.rows(INSERT_JOB_RUN_SQL, jobRunValues(run))
+        : // the tick given back and the run's start are committed both or neither
+          await this.tx(async (c) => {
+            await c.query(GIVE_TICK_BACK_SQL, [takesTickOf]);
+            return this.rows(INSERT_JOB_RUN_SQL, jobRunValues(run), c);
+          });
     return r ? jobRunFromRow(r) : undefined;
   }
 

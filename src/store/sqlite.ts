@@ -110,6 +110,7 @@ import {
   ABANDON_JOB_RUNS_SQL,
   FINISH_JOB_RUN_SQL,
   INSERT_JOB_RUN_SQL,
+  GIVE_TICK_BACK_SQL,
   LIST_JOB_RUNS_SQL,
   finishJobRunValues,
   jobRunFromRow,
@@ -1144,7 +1145,9 @@ export class SqliteStore implements Store {
   }
 
   async startJobRun(run: NewJobRun): Promise<JobRun | undefined> {
+    // write(): one savepoint, so the tick given back and the run's start are kept both or neither
     return this.write(() => {
+      if (run.takesTickOf !== undefined) this.sql(sqliteParams(GIVE_TICK_BACK_SQL)).run(run.takesTickOf);
       const r = this.sql(sqliteParams(INSERT_JOB_RUN_SQL)).get(...jobRunValues(run)) as Row | undefined;
       return r ? jobRunFromRow(r) : undefined;
     });

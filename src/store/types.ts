@@ -359,7 +359,14 @@ export interface JobRun {
   counts?: Record<string, number>;
 }
 
-export type NewJobRun = Pick<JobRun, 'name' | 'tickAt' | 'trigger' | 'instance' | 'startedAt'>;
+export type NewJobRun = Pick<JobRun, 'name' | 'tickAt' | 'trigger' | 'instance' | 'startedAt'> & {
+  /**
+   * The id of a cut run whose tick this run takes (src/jobs/cut-run.ts): that run gives its tick
+   * back in the same transaction as this one starts, so no failure or kill between the two leaves
+   * the tick given back and not run (the next start would owe it no more).
+   */
+  takesTickOf?: number;
+};
 export type JobRunEnd = Pick<JobRun, 'endedAt' | 'outcome' | 'detail' | 'counts'> & {
   /**
    * The run no longer holds its tick (its tickAt is cleared): a run stopped by the database going
@@ -667,7 +674,8 @@ export interface Store {
   /**
    * Record the start of a run. A scheduled run (with `tickAt`) is recorded once per job and tick:
    * if the tick is already recorded, nothing is written and the result is undefined (the tick
-   * ran, or is running, elsewhere).
+   * ran, or is running, elsewhere). With `takesTickOf`, that run gives its tick back first, in
+   * the same transaction: both or neither.
    */
   startJobRun(run: NewJobRun): Promise<JobRun | undefined>;
   finishJobRun(id: number, end: JobRunEnd): Promise<void>;
