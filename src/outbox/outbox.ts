@@ -146,7 +146,11 @@ class LazyAbort implements AttemptScope {
   private reason?: unknown;
   /** The systems the attempt sent a request (its breaker decides only on an attempt that called it). */
   readonly systemsCalled = new Set<string>();
-  /** The systems of its requests still waiting for an answer, oldest first (one entry a request). */
+  /**
+   * The systems of its calls still waiting for an answer, oldest first (one entry a call, from
+   * before it waits for a connection to its last retry's end: attempt-scope.ts noteAsking; every
+   * request goes out inside one, so requests are not counted again).
+   */
   private readonly waiting: string[] = [];
 
   /**
@@ -160,10 +164,9 @@ class LazyAbort implements AttemptScope {
 
   calling(system: string): void {
     this.systemsCalled.add(system);
-    this.waiting.push(system);
   }
 
-  /** A call waiting for a connection or a retry: waited on, though not sent (attempt-scope.ts noteAsking). */
+  /** A call made: waited on until it ends, sent or still waiting for a connection or a retry (attempt-scope.ts noteAsking). */
   asking(system: string): void {
     this.waiting.push(system);
   }
@@ -949,7 +952,8 @@ export class Outbox {
         isUnknownOutcome(err) ? this.options.settleMs : 0,
       );
       const dueAt = Math.max(Date.now() + wait, notBeforeOf(err) ?? 0);
-      if (await this.store.rescheduleJob(job.id, leaseOwner, dueAt, reason, false, Date.now())) {
+      const ownOutage = ownSystemServesNobody(err, job.system);
+      if (await this.store.rescheduleJob(job.id, leaseOwner, dueAt, reason, false, Date.now(), ownOutage)) {
         this.deliveryLog.retrying(job, reason, dueAt);
         return {
           kind: 'queued',
@@ -983,8 +987,8 @@ export class Outbox {
 
   /**
    * Whether `job`, failing with its system serving nobody (a 502/503/504, no answer), fails
-   * together with other writes of the system since its last delivery, as the store tells every
-   * instance (others-failing.ts): held then, as one process's breaker holds a write failing with
+   * together with other writes of the system since its last delivery, failing so too (not on
+   * another system they read), as the store tells every instance (others-failing.ts): held then, as one process's breaker holds a write failing with
    * others (breakers.ts othersFailing), whatever the readiness check says. That memory is each
    * process's own, so an instance restarted very often never held such a write, and one failing
    * 504 with the others while the check passed was dead-lettered at the bound. Failed recently:
@@ -1058,7 +1062,9 @@ export class Outbox {
   private async waitAsAsked(job: OutboxJob, leaseOwner: string, retryAt: number, err: unknown): Promise<FirstOutcome> {
     this.metrics.attempt(job.system, 'deferred');
     const reason = describeError(err);
-    if (!(await this.store.rescheduleJob(job.id, leaseOwner, retryAt, reason, true, Date.now()))) {
+    // what othersFailTogether counts for the other writes of its system (others-failing.ts, v65)
+    const ownOutage = ownSystemServesNobody(err, job.system);
+    if (!(await this.store.rescheduleJob(job.id, leaseOwner, retryAt, reason, true, Date.now(), ownOutage))) {
       return this.currentOutcome(job.id);
     }
     this.deliveryLog.deferred(job, reason, retryAt);

@@ -40,7 +40,7 @@ import { POSTGRES_KEY_VALUES, SQLITE_KEY_VALUES } from './key-values.js';
 import { POSTGRES_FAILING_SINCE, SQLITE_FAILING_SINCE } from './failing-since.js';
 import { SECONDARY_LINKS } from './secondary-links.js';
 import { POSTGRES_ATTEMPT_ENDS, SQLITE_ATTEMPT_ENDS } from './attempt-ends.js';
-import { DONE_BY_SYSTEM_INDEX } from './others-failing.js';
+import { DONE_BY_SYSTEM_INDEX, POSTGRES_OUTAGE_FAILED_AT, SQLITE_OUTAGE_FAILED_AT } from './others-failing.js';
 import { POSTGRES_NUMBERED_KEYS, SQLITE_NUMBERED_KEYS } from './numbered-keys.js';
 import { POSTGRES_ATTEMPT_BUDGET_KEY, SQLITE_ATTEMPT_BUDGET_KEY } from './attempt-budget-key.js';
 
@@ -426,6 +426,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   SQLITE_NUMBERED_KEYS,
   SQLITE_ATTEMPT_BUDGET_KEY,
   DONE_BY_SYSTEM_INDEX,
+  SQLITE_OUTAGE_FAILED_AT,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -471,4 +472,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   POSTGRES_NUMBERED_KEYS,
   POSTGRES_ATTEMPT_BUDGET_KEY,
   DONE_BY_SYSTEM_INDEX,
+  POSTGRES_OUTAGE_FAILED_AT,
 ];

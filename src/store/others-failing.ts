@@ -8,12 +8,13 @@ import type { Migration } from './migrations.js';
  * the others while the readiness check passed reached its last attempt and was dead-lettered at
  * the bound (~2 h at the shipped settings).
  *
- * Another job of the system, not ended, that failed recently (its updated_at: each failure
- * reschedules it) and began failing (failing_since, v51) after the system's latest delivery: the
- * newest done job's end, read from v64's partial index. Two poisoned records failing 504 close
- * together while the system delivers other writes began failing before a delivery, so neither
- * holds the other. No store write more per delivery: a done job's end already sets its
- * updated_at; the index is kept only as a job becomes done.
+ * Another job of the system, not ended, whose latest failure was recent and its own system serving
+ * nobody (outage_failed_at, v65: a failure of another system it reads does not count), and which
+ * began failing (failing_since, v51) after the system's latest delivery: the newest done job's
+ * end, read from v64's partial index. Two poisoned records failing 504 close together while the
+ * system delivers other writes began failing before a delivery, so neither holds the other. No
+ * store write more per delivery: a done job's end already sets its updated_at; the index is kept
+ * only as a job becomes done.
  *
  * v64: done jobs by system and end time. PostgreSQL builds it CONCURRENTLY (pg-migrations.ts):
  * an upgrade over millions of done jobs holds back no instance's writes.
@@ -25,10 +26,47 @@ export const DONE_BY_SYSTEM_INDEX: Migration = {
   indexes: [{ name: 'outbox_jobs_done_by_system', on: "outbox_jobs (system, updated_at) WHERE status = 'done'" }],
 };
 
-const OTHERS_FAILING_TOGETHER = `SELECT 1 FROM outbox_jobs o
-  WHERE o.system = ? AND o.status IN ('pending', 'in-flight') AND o.id <> ?
-    AND o.failing_since IS NOT NULL AND o.updated_at >= ?
-    AND o.failing_since > COALESCE(
+/**
+ * v65: when a job last failed with its own system serving nobody (`outage_failed_at`: no answer, a
+ * 502/503/504 of the job's system; rescheduleJob's `ownOutage`), cleared by any other failure. v64
+ * counted any recent failure of another job of the system, so writes of system A failing because
+ * system B was down (a lookup in B) held A's poisoned write for as long as B's outage lasted.
+ * Indexed by system and that time over the jobs not ended, so the claim reads an index range.
+ * ADD COLUMN without a default rewrites nothing (both engines); nothing is backfilled (a job
+ * failing as it runs counts again from its next failure: a write is held less, never lost).
+ */
+function outageFailedAt(epochMs: 'INTEGER' | 'BIGINT'): Migration {
+  return {
+    version: 65,
+    name: 'outbox: when a job last failed with its own system serving nobody (outage_failed_at)',
+    sql: `ALTER TABLE outbox_jobs ADD COLUMN outage_failed_at ${epochMs};`,
+    indexes: [
+      {
+        name: 'outbox_jobs_outage_failed',
+        on: "outbox_jobs (system, outage_failed_at) WHERE status IN ('pending', 'in-flight') AND outage_failed_at IS NOT NULL",
+      },
+    ],
+  };
+}
+
+export const SQLITE_OUTAGE_FAILED_AT = outageFailedAt('INTEGER');
+export const POSTGRES_OUTAGE_FAILED_AT = outageFailedAt('BIGINT');
+
+/**
+ * How many of the system's latest own-outage failures are looked at: asked inside a claim, the
+ * read is a bounded range of v65's index however many writes an outage holds (a million pending
+ * jobs failing together); among the newest this many, one failing since the latest delivery is
+ * found whenever others fail together (poisoned writes are few, and each began before a delivery).
+ */
+export const OTHERS_FAILING_LOOKED_AT = 64;
+
+const OTHERS_FAILING_TOGETHER = `SELECT 1 FROM (
+    SELECT o.id, o.failing_since FROM outbox_jobs o
+    WHERE o.system = ? AND o.status IN ('pending', 'in-flight') AND o.outage_failed_at IS NOT NULL
+      AND o.outage_failed_at >= ?
+    ORDER BY o.outage_failed_at DESC LIMIT ${OTHERS_FAILING_LOOKED_AT}) f
+  WHERE f.id <> ? AND f.failing_since IS NOT NULL
+    AND f.failing_since > COALESCE(
       (SELECT MAX(d.updated_at) FROM outbox_jobs d WHERE d.system = ? AND d.status = 'done'), -1)
   LIMIT 1`;
 
@@ -41,5 +79,5 @@ export const PG_OTHERS_FAILING_TOGETHER_SQL = ['$1', '$2', '$3', '$4'].reduce(
 
 /** The statement's arguments, in order, for a job `jobId` of `system` and failures since `failedSince`. */
 export function othersFailingTogetherValues(system: string, jobId: string, failedSince: number): unknown[] {
-  return [system, jobId, failedSince, system];
+  return [system, failedSince, jobId, system];
 }

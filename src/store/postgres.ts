@@ -1050,14 +1050,17 @@ export class PostgresStore implements Store {
     lastError: string | undefined,
     uncount: boolean,
     now: number,
+    ownOutage = false,
   ): Promise<boolean> {
     const r = await this.pool.query(
       `UPDATE outbox_jobs SET status = 'pending', next_attempt_at = $1, last_error = COALESCE($2, last_error),
          attempts = attempts - $3, lease_owner = NULL, lease_until = NULL, updated_at = $4,
          -- a reason given is a failure: the first one since the budget began is kept (failing-since.ts)
-         failing_since = CASE WHEN $2::text IS NULL THEN failing_since ELSE COALESCE(failing_since, $4) END
+         failing_since = CASE WHEN $2::text IS NULL THEN failing_since ELSE COALESCE(failing_since, $4) END,
+         -- its latest failure, if its own system's serving nobody (others-failing.ts, v65)
+         outage_failed_at = CASE WHEN $2::text IS NULL THEN outage_failed_at WHEN $7 THEN $4 ELSE NULL END
        WHERE id = $5 AND status = 'in-flight' AND lease_owner = $6`,
-      [nextAttemptAt - this.clockAheadMs, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner],
+      [nextAttemptAt - this.clockAheadMs, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner, ownOutage],
     );
     return (r.rowCount ?? 0) > 0;
   }

@@ -535,7 +535,11 @@ export interface Store {
    * since the last success, as every instance sees them.
    */
   othersFailingTogether(system: string, jobId: string, failedSince: number): Promise<boolean>;
-  /** Back to pending, due at `nextAttemptAt`; `uncount` undoes the claim's attempt (never started). */
+  /**
+   * Back to pending, due at `nextAttemptAt`; `uncount` undoes the claim's attempt (never started).
+   * `ownOutage`: the failure (`lastError`) was the job's own system serving nobody, recorded for
+   * othersFailingTogether (v65); another failure clears it, a reschedule without one keeps it.
+   */
   rescheduleJob(
     id: string,
     leaseOwner: string,
@@ -543,6 +547,7 @@ export interface Store {
     lastError: string | undefined,
     uncount: boolean,
     now: number,
+    ownOutage?: boolean,
   ): Promise<boolean>;
   /**
    * Operator: a dead or rejected (or pending) job becomes pending and due now, attempts reset;

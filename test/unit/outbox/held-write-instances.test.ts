@@ -79,8 +79,8 @@ async function rig(
   deployment: Deployment,
   /** The system's answer to `key`, `elapsed` ms after the rig was made. */
   answer: (key: string, elapsed: number) => 'ok' | Error,
-  /** Whether the system answers its readiness check `elapsed` ms after the rig was made. */
-  answers: (elapsed: number) => boolean = () => true,
+  /** Whether `system` answers its readiness check `elapsed` ms after the rig was made. */
+  answers: (elapsed: number, system: string) => boolean = () => true,
 ): Promise<Rig> {
   const db = await engine.freshDatabase();
   // opened before the clock is moved: PostgreSQL's store refuses a clock off the server's
@@ -93,7 +93,11 @@ async function rig(
   const calls = new Map<string, number>();
   const delivered = new Map<string, number>();
   const instance = (): Outbox => {
-    const outbox = new Outbox({ store, options: OPTIONS, systemAnswers: async () => answers(clock() - start) });
+    const outbox = new Outbox({
+      store,
+      options: OPTIONS,
+      systemAnswers: async (system) => answers(clock() - start, system),
+    });
     outbox.register('order', 'lmis', async (job) => {
       const key = job.idempotencyKey;
       calls.set(key, (calls.get(key) ?? 0) + 1);
@@ -257,6 +261,44 @@ for (const engine of engineCases()) {
       t.ok(r.now() < r.start + BOUND_MS + HOUR, `dead ${((r.now() - r.start) / HOUR).toFixed(1)} h after accepted`);
       t.ok(fresh > 1 && [...r.delivered.values()].every((n) => n === 1), 'the others delivered, each once');
     });
+
+    // v64 counted another write's failure on any system: writes of lmis failing because the registry
+    // they read is down held lmis's poisoned write as long as the registry's outage lasted
+    t.test(
+      'restarted before every pass: a poisoned write dies at the bound while others fail on another system',
+      async (t) => {
+        const registryDown = () =>
+          new UpstreamError({
+            system: 'registry',
+            transient: true,
+            upstreamStatus: 503,
+            diagnostics: 'Service Unavailable',
+          });
+        const others = ['o-r1', 'o-r2'];
+        const r = await rig(
+          t,
+          engine,
+          { instances: 1, restarting: true },
+          (key) => (others.includes(key) ? registryDown() : gatewayTimeout()),
+          // the registry fails its check all along (its writes held), lmis answers it
+          (_elapsed, system) => system !== 'registry',
+        );
+        await r.accept('o-poisoned');
+        for (const k of others) await r.accept(k);
+        const keys = ['o-poisoned', ...others];
+        while (r.now() < r.start + 12 * HOUR) {
+          await r.runUntil(r.now() + 1, keys);
+          if ((await r.store.findJobsByKey('o-poisoned'))[0].status === 'dead') break;
+        }
+        const [job] = await r.store.findJobsByKey('o-poisoned');
+        t.equal(job.status, 'dead', `dead-lettered (${job.attempts} attempts, ${r.calls.get('o-poisoned')} calls)`);
+        t.ok(r.now() < r.start + BOUND_MS + HOUR, `dead ${((r.now() - r.start) / HOUR).toFixed(1)} h after accepted`);
+        for (const k of others) {
+          const [other] = await r.store.findJobsByKey(k);
+          t.equal(other.status, 'pending', `${k}: still held on the registry (${other.lastError})`);
+        }
+      },
+    );
 
     // each probe's 504 names its request, so each is a row of its timeline (none repeats the one
     // before): by the bound it has more rows than the newest 200 its age was read from, and was
