@@ -276,8 +276,11 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
     });
   };
 
-  const toDeliveries = async (events: Json[]) =>
-    consignmentDeliveries(deps, events, events.length ? await deps.client.serverZone() : UTC);
+  // each read or write (a run) asks the server's zone once: DHIS2's zone is its JVM's and changes
+  // when DHIS2 restarts, so the zone known to the process would read and write times hours off
+  const zoneNow = () => deps.client.serverZoneNow();
+  const toDeliveries = async (events: Json[], zone?: string) =>
+    consignmentDeliveries(deps, events, events.length ? (zone ?? (await zoneNow())) : UTC);
 
   /** The events of one consignment: its reference at one org unit. */
   const eventsOf = async (orgUnit: string, ref: string) => {
@@ -362,9 +365,10 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
       const reopened = reopening(delivery, events, String(ou.id));
       if (reopened) throw reopened;
       plan(delivery, codes, units, heldEvents(events, deps.program()), ou);
-      if (delivery.status !== 'completed' || !delivery.occurredAt) return;
-      const kept = (await toDeliveries(events))[0];
-      const change = kept && receiptChange(kept, delivery.occurredAt, await deps.client.serverZone());
+      if (delivery.status !== 'completed' || !delivery.occurredAt || !events.length) return;
+      const zone = await zoneNow();
+      const kept = (await toDeliveries(events, zone))[0];
+      const change = kept && receiptChange(kept, delivery.occurredAt, zone);
       if (change) throw change;
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
@@ -384,7 +388,7 @@ export function createConsignmentCapability(deps: ConsignmentDeps): DeliveryCapa
         const reopened = reopening(delivery, listed, String(ou.id));
         if (reopened) throw reopened;
         merged = [...plan(delivery, codes, units, heldEvents(listed, p), ou).entries()];
-        const occurredAt = dhis2WallTime(delivery.occurredAt, await deps.client.serverZone());
+        const occurredAt = dhis2WallTime(delivery.occurredAt, await zoneNow());
         const events = merged.map(([uid, e]) => consignmentEvent(p, uid, e, String(ou.id), ref, occurredAt, delivery));
         sent = events.length;
         return postTrackerEvents(deps.client, events);

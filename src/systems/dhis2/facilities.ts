@@ -146,19 +146,20 @@ export function createFacilityCapability(
     const answers = await Promise.all(asked.map(opts.linked));
     return new Set(asked.filter((_, i) => answers[i]));
   };
-  const decodeAll = async (list: Json[]) => {
+  /** `zone`: the one its run asked (a search's), else the one known to the process (a read). */
+  const decodeAll = async (list: Json[], zone?: string) => {
     const ctx = await reader.decodeContext();
     const linked = await linkedAmong(list, ctx.facilityLevel);
-    return list.map((ou) => decodeOrgUnit(ou, { ...ctx, linked }));
+    return list.map((ou) => decodeOrgUnit(ou, { ...ctx, ...(zone ? { zone } : {}), linked }));
   };
   const lists = opts.lists ?? new OrgUnitLists(client);
   // the pages of one search after its first reuse its list while DHIS2 says it is unchanged
   const listWhere = async (filter: string[]): Promise<Json[]> =>
     lists.list(orgUnitFields((await client.features()).geometry), filter, 'level:asc');
 
-  const get = async (id: string): Promise<Facility | undefined> => {
+  const get = async (id: string, zone?: string): Promise<Facility | undefined> => {
     const ou = await reader.byId(id);
-    return ou ? (await decodeAll([ou]))[0] : undefined;
+    return ou ? (await decodeAll([ou], zone))[0] : undefined;
   };
 
   /** The parent org unit of a write: a UID DHIS2 has, else the crosswalk's, else (an update) the current one. */
@@ -205,7 +206,7 @@ export function createFacilityCapability(
       code: 'DHIS2 keeps the org unit code it has (the registry code when the mediator created the org unit); a different registry code is not written',
     },
     createNeedsParent: 'DHIS2 needs a parent org unit for a new org unit',
-    get,
+    get: (id: string) => get(id),
     // upsert writes the org unit of this UID; a facility none can be derived for is refused there
     writeKey: (facility) => {
       try {
@@ -214,21 +215,26 @@ export function createFacilityCapability(
         return undefined;
       }
     },
+    // a search (a feed's run: `_lastUpdated` from its mark) asks the server's zone once, at its
+    // start: DHIS2's zone is its JVM's and changes when DHIS2 restarts, so the zone known to the
+    // process would put the mark at another wall time (a move west skipped what changed since)
     async search(criteria) {
+      const zone = await client.serverZoneNow();
       if (criteria.ids?.length) {
-        const found = (await Promise.all(criteria.ids.map(get))).filter((f): f is Facility => !!f);
+        const found = (await Promise.all(criteria.ids.map((id) => get(id, zone)))).filter((f): f is Facility => !!f);
         return { items: found.filter((f) => matches(f, { ...criteria, ids: undefined })) };
       }
-      const queries = filtersFor(criteria, await client.serverZone());
+      const queries = filtersFor(criteria, zone);
       if (!queries) return { items: [] };
       const seen = new Set<string>();
       const raw = (await Promise.all(queries.map(listWhere)))
         .flat()
         .filter((ou) => !seen.has(ou.id) && !!seen.add(ou.id));
-      return { items: (await decodeAll(raw)).filter((f) => matches(f, criteria)) };
+      return { items: (await decodeAll(raw, zone)).filter((f) => matches(f, criteria)) };
     },
     async listAll() {
-      return decodeAll(await listWhere([]));
+      const zone = await client.serverZoneNow();
+      return decodeAll(await listWhere([]), zone);
     },
     async upsert(facility: Facility, journal: StepJournal): Promise<WriteResult> {
       const uid = uidOf(facility);

@@ -172,7 +172,8 @@ export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
       // the receipt's instant as the server keeps a time: wall time in its zone (server-time.ts)
       const when = Date.parse(delivery.lastUpdated ?? delivery.occurredAt ?? '');
       if (!Number.isFinite(when)) throw new BusinessRuleError('the consignment has no receipt time', 'Delivery');
-      const at = wallTimeIn(when, await deps.client.serverZone());
+      // asked again for each write: DHIS2's zone changes when DHIS2 restarts, not when the mediator does
+      const at = wallTimeIn(when, await deps.client.serverZoneNow());
       const corrected = uc.corrected;
       const products = deps.products();
       const received = new Map<string, number>();

@@ -1,0 +1,155 @@
+/**
+ * DHIS2's zone is its JVM's: it changes when DHIS2 restarts elsewhere, not when the mediator does.
+ * The RTS marks ask system/info at the start of each run (9a3fe7e2); facility searches (a feed's
+ * `_lastUpdated` from its mark) and consignment reads and writes used the zone the process had
+ * asked first. Here DHIS2 restarts in Bogotá (-05:00) after the mediator met it in Colombo
+ * (+05:30), between two runs of the same process: each run asks the zone again (one system/info
+ * per run, not per call), so nothing is skipped, no time is written ten and a half hours off, and
+ * a resend applies nothing twice. Through the real connector and the DHIS2 sandbox.
+ */
+import t from 'tap';
+import type { Delivery } from '../../../../src/domain/index.js';
+import { createFacilityCapability, createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js';
+import { parseConsignmentElements } from '../../../../src/systems/dhis2/consignments.js';
+import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
+import { createReceiptFeed } from '../../../../src/systems/dhis2/receipts.js';
+import { loadUseCase } from '../../../../src/systems/dhis2/rts.js';
+import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
+import { consignmentCapability } from '../../../support/dhis2-consignments.js';
+import { CONSIGNMENT, RTS } from '../../../../sandbox/dhis2/index.js';
+import { wallTime as sandboxWallTime } from '../../../../sandbox/dhis2/server-zone.js';
+import { memoryJournal, startHarness } from './harness.js';
+
+const wallAt = (iso: string, zone: string) => sandboxWallTime(new Date(iso), zone);
+
+t.test('facility feed: an org unit changed after DHIS2 restarted in a zone west is read from the mark', async (t) => {
+  const h = await startHarness({ timeZone: 'Asia/Colombo' });
+  t.teardown(h.close);
+  const caps = createFacilityCapability(h.client, createOrgUnitReader(h.client));
+  const ids = h.sandbox.state.summary().orgUnits;
+  const [a, b] = [ids['LK-HC-102'], ids['LKL-N-TSG']];
+  t.ok(a && b && a !== b, 'two org units');
+  // run 1, DHIS2 in Colombo: a changed at 09:15 UTC (14:45 Colombo)
+  h.sandbox.state.orgUnits.get(a)!.lastUpdated = wallAt('2026-12-01T09:15:00Z', 'Asia/Colombo');
+  const first = (await caps.search({ lastUpdated: [{ from: '2026-12-01T09:00:00Z' }] })).items;
+  t.same(
+    first.map((f) => [f.id, f.lastUpdated]),
+    [[a, '2026-12-01T09:15:00.000Z']],
+    'run 1 reads a at its instant',
+  );
+  const mark = first[0].lastUpdated!;
+
+  // DHIS2 restarts in Bogotá; the mediator runs on. b changed at 09:30 UTC (04:30 Bogotá)
+  h.sandbox.state.timeZone = 'America/Bogota';
+  h.sandbox.state.orgUnits.get(b)!.lastUpdated = wallAt('2026-12-01T09:30:00Z', 'America/Bogota');
+  const asked = h.sandbox.state.count('GET', '/api/system/info');
+  const second = (await caps.search({ lastUpdated: [{ from: mark }] })).items;
+  t.same(
+    second.filter((f) => f.id === b).map((f) => f.lastUpdated),
+    ['2026-12-01T09:30:00.000Z'],
+    'run 2 reads b at its instant (before: skipped, the mark sent as 14:45 against 04:30)',
+  );
+  t.equal(h.sandbox.state.count('GET', '/api/system/info') - asked, 1, 'the zone asked once for the run');
+});
+
+const GTIN = 'https://www.gs1.org/gtin';
+const CONDOM = '10860012300034';
+const delivery = (value: string, occurredAt: string): Delivery => ({
+  identifier: { system: 'https://msupply.example.org/shipments', value },
+  status: 'completed',
+  occurredAt,
+  destination: { identifier: { system: 'http://dhis2.org/identifiertypes#code', value: 'LK-HC-102' } },
+  lines: [{ product: { system: GTIN, code: CONDOM }, quantityAccepted: { value: 1440, unit: 'dispensing-unit' } }],
+});
+
+t.test('consignment write after DHIS2 restarted in another zone: kept at the instant sent, once', async (t) => {
+  const h = await startHarness({ timeZone: 'Asia/Colombo' });
+  t.teardown(h.close);
+  const caps = consignmentCapability(h.client);
+  const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
+  const eventsOf = (ref: string) =>
+    [...h.sandbox.tracker.events.values()].filter(
+      (e) => e.program === CONSIGNMENT.program && e.dataValues.some((d) => d.value === ref),
+    );
+  // run 1, DHIS2 in Colombo
+  const before = delivery('SHP-RZ-1', '2026-12-02T10:00:00Z');
+  await caps.precheck!(before);
+  await caps.confirm(before, memoryJournal('rz-1'));
+  t.same(
+    eventsOf('SHP-RZ-1').map((e) => e.occurredAt),
+    ['2026-12-02T15:30:00.000'],
+    'kept at 15:30 Colombo time',
+  );
+
+  // DHIS2 restarts in Bogotá; the same connector writes on
+  h.sandbox.state.timeZone = 'America/Bogota';
+  const after = delivery('SHP-RZ-2', '2026-12-02T10:00:00Z');
+  await caps.precheck!(after);
+  await caps.confirm(after, memoryJournal('rz-2'));
+  t.same(
+    eventsOf('SHP-RZ-2').map((e) => e.occurredAt),
+    ['2026-12-02T05:00:00.000'],
+    'kept at 05:00 Bogotá time (before: 15:30, which DHIS2 reads as 20:30 UTC)',
+  );
+  const read = (await caps.search({ facility: hc })).items.find((d) => d.identifier.value === 'SHP-RZ-2');
+  t.equal(read?.occurredAt, '2026-12-02T10:00:00.000Z', 'read back as the instant sent');
+
+  // the same write again (a resend): not a changed date, nothing added
+  await caps.precheck!(after);
+  await caps.confirm(after, memoryJournal('rz-2-again'));
+  t.equal(eventsOf('SHP-RZ-2').length, 1, 'one event, not two');
+  t.same(
+    eventsOf('SHP-RZ-2').map((e) => e.occurredAt),
+    ['2026-12-02T05:00:00.000'],
+    'its date unchanged',
+  );
+  const other = await caps.precheck!(delivery('SHP-RZ-2', '2026-12-02T10:00:01Z')).catch((e) => e);
+  t.equal(other?.status, 409, 'another instant is still a change');
+});
+
+t.test('receipt count written after DHIS2 restarted in another zone: dated at the receipt instant', async (t) => {
+  const h = await startHarness({ timeZone: 'Asia/Colombo' });
+  t.teardown(h.close);
+  const hc = h.sandbox.state.summary().orgUnits['LK-HC-104'];
+  await postTrackerEvents(h.client, [
+    {
+      event: 'ConsZone001',
+      program: CONSIGNMENT.program,
+      programStage: CONSIGNMENT.stage,
+      orgUnit: hc,
+      occurredAt: '2026-12-02T10:00:00Z',
+      status: 'COMPLETED',
+      dataValues: [
+        { dataElement: CONSIGNMENT.item, value: 'EM_ORS' },
+        { dataElement: CONSIGNMENT.quantity, value: '40' },
+        { dataElement: CONSIGNMENT.reference, value: 'SHP-RZ-3' },
+      ],
+    },
+  ]);
+  const feed = createReceiptFeed({
+    client: h.client,
+    reader: createOrgUnitReader(h.client),
+    products: () => loadDhis2Products({}),
+    consignments: () =>
+      parseConsignmentElements(
+        CONSIGNMENT.program,
+        CONSIGNMENT.stage,
+        `item=${CONSIGNMENT.item},quantity=${CONSIGNMENT.quantity},reference=${CONSIGNMENT.reference}`,
+      ),
+    useCase: () => loadUseCase(h.client, RTS.program),
+  });
+  const receipt = (await feed.completed()).deliveries.find((d) => d.identifier.value === 'SHP-RZ-3');
+  const when = receipt?.lastUpdated ?? receipt?.occurredAt;
+  t.ok(when, 'the completed consignment, read in Colombo');
+
+  // DHIS2 restarts in Bogotá before the queued count is written
+  h.sandbox.state.timeZone = 'America/Bogota';
+  const before = new Set(h.sandbox.tracker.events.keys());
+  await feed.record(receipt!, memoryJournal('rz-3'));
+  const written = [...h.sandbox.tracker.events.values()].filter((e) => !before.has(e.event));
+  t.same(
+    written.map((e) => e.occurredAt),
+    [wallAt(when!, 'America/Bogota')],
+    'the count is dated at the receipt in Bogotá wall time (before: Colombo wall time, 10.5 h late)',
+  );
+});
