@@ -14,14 +14,14 @@ export interface AttemptScope {
   readonly abandonedBy: unknown;
   /** Aborted when the attempt is abandoned (made when first asked for). */
   readonly signal?: AbortSignal;
-  /** Told of each request the attempt sends a system (noteUpstreamCall). */
+  /** Told of each request the attempt sends a system (noteUpstreamCall): the systems its breaker decides on. */
   calling?(system: string): void;
   /**
    * Told of each call the attempt makes of a system, before it waits for a connection or between
    * its retries (noteAsking): not yet sent, so not a call its breaker decides on, but a system it waits on.
    */
   asking?(system: string): void;
-  /** Told when such a request has its answer or its failure (noteUpstreamCall's end). */
+  /** Told when such a call has its answer or its failure, after its last retry (noteAsking's end). */
   ended?(system: string): void;
   /**
    * Settles once the attempt's write is durably accepted (its outbox record on disk); until then
@@ -62,14 +62,12 @@ export function writesMayGo(): Promise<void> | undefined {
  * system nothing (a facility waiting for its parent, a check of ours that refused the write) says
  * nothing about that system's health, so its circuit breaker must not decide on it
  * (outbox/breakers.ts). A shared load's requests count for the attempt that started it
- * (outsideAttempt), not for those that join it. Call what it returns once the request has its
- * answer or its failure.
+ * (outsideAttempt), not for those that join it. Whether the attempt still waits on the system is
+ * noteAsking's: every request goes out inside a client's call (client.ts send, logins included,
+ * as they are asked for by its authorize), whose wait spans the request's.
  */
-export function noteUpstreamCall(system: string): () => void {
-  const scope = storage.getStore();
-  scope?.calling?.(system);
-  // its end: a timed-out attempt names a system it is still waiting on, not one that answered
-  return () => scope?.ended?.(system);
+export function noteUpstreamCall(system: string): void {
+  storage.getStore()?.calling?.(system);
 }
 
 /**

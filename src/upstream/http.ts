@@ -174,7 +174,7 @@ function askedKey(method: string, target: URL, body?: string): () => string {
 }
 
 export async function exchange(dispatcher: Dispatcher, req: RawRequest): Promise<RawResponse> {
-  const ended = noteUpstreamCall(req.system);
+  noteUpstreamCall(req.system);
   const target = targetUrl(req.baseUrl, req.path, req.query);
   const url = target.toString();
   const startedAt = new Date();
@@ -236,6 +236,5 @@ export async function exchange(dispatcher: Dispatcher, req: RawRequest): Promise
     throw decoded;
   } finally {
     deadline.end();
-    ended();
   }
 }

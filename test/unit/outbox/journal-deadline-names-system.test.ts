@@ -15,7 +15,7 @@
 import t from 'tap';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { openStore } from '../../../src/store/index.js';
-import { noteUpstreamCall } from '../../../src/upstream/attempt-scope.js';
+import { noteAsking, noteUpstreamCall } from '../../../src/upstream/attempt-scope.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
 const ATTEMPT_MS = 60_000;
@@ -59,7 +59,11 @@ for (const engine of engineCases()) {
         let stepRan = false; // the step started past the deadline
         outbox.register('facility', 'dhis2', async (_job, journal) => {
           await journal.run('look', async () => 'seen'); // loads the journal
-          for (const system of c.hung) noteUpstreamCall(system); // never answered
+          for (const system of c.hung) {
+            // as a client's call does (client.ts send): waited on, a request sent, never answered
+            noteAsking(system);
+            noteUpstreamCall(system);
+          }
           // a starved machine: the attempt's time is up, its timer not fired
           await lateBy(ATTEMPT_MS + 1, () =>
             journal.run('post', async () => {

@@ -10,7 +10,7 @@
 import t from 'tap';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { openStore } from '../../../src/store/index.js';
-import { noteUpstreamCall } from '../../../src/upstream/attempt-scope.js';
+import { noteAsking, noteUpstreamCall } from '../../../src/upstream/attempt-scope.js';
 import { staticTokenAuth } from '../../../src/upstream/auth/static-token.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { clientFor, startUpstream } from '../upstream/harness.js';
@@ -45,7 +45,10 @@ for (const engine of engineCases()) {
       },
     });
     outbox.register('facility', 'dhis2', async () => {
-      noteUpstreamCall('dhis2')(); // the write's own system read first, answered
+      // the write's own system read first, answered (as a client's call tells it: client.ts send)
+      const answered = noteAsking('dhis2');
+      noteUpstreamCall('dhis2');
+      answered();
       await lmis.call({ method: 'GET', path: '/parent' }); // queued behind the hung request
       return { system: 'dhis2', ids: {} };
     });

@@ -9,12 +9,12 @@
  * every other system at once (routing/facility-parent.ts), and the last asked may have answered
  * while the first hangs; a request of another system beside the own system's hanging write must
  * not take the own system's outage for the other's. Both engines. The handler tells its calls as
- * the upstream clients do (noteUpstreamCall, and its end when answered).
+ * the upstream clients do (noteAsking, its end when answered, and noteUpstreamCall for the request).
  */
 import t from 'tap';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { openStore } from '../../../src/store/index.js';
-import { noteUpstreamCall } from '../../../src/upstream/attempt-scope.js';
+import { noteAsking, noteUpstreamCall } from '../../../src/upstream/attempt-scope.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
 interface Case {
@@ -71,7 +71,8 @@ for (const engine of engineCases()) {
         const hung: Array<() => void> = [];
         outbox.register('facility', 'dhis2', async () => {
           for (const call of c.calls) {
-            const ended = noteUpstreamCall(call.system);
+            const ended = noteAsking(call.system);
+            noteUpstreamCall(call.system);
             if (!call.hangs) ended();
           }
           await new Promise<void>((resolve) => hung.push(resolve));

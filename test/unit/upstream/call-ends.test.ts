@@ -1,61 +1,96 @@
 /**
- * Each request an attempt sends is told to its scope as it goes out (calling) and again once it has
- * its answer or its failure (ended): a timed-out attempt names the system it is still waiting on,
- * not one that answered (outbox.ts LazyAbort.waitedOn, AttemptTimeoutError). A shared fill's
- * request ends for the attempt that started it, as it was noted for it.
+ * What an attempt is told of a client's call: the call once, from before it waits for a
+ * connection until its last retry ends (asking … ended: a timed-out attempt names the system it is
+ * still waiting on, not one that answered: outbox.ts LazyAbort.waitedOn, AttemptTimeoutError), and
+ * each request that went out (calling: the systems its breaker decides on). A request was told to
+ * the wait a second time too, with an end of its own (two entries a request, each removed by its
+ * end): one tracker now, each call waited on once, its retries inside it. A shared
+ * fill's call ends for the attempt that started it, as it was told to it. A real client
+ * (client.ts) of a real upstream.
  */
 import t from 'tap';
-import { Agent } from 'undici';
-import { exchange } from '../../../src/upstream/http.js';
 import { outsideAttempt, runInAttempt, type AttemptScope } from '../../../src/upstream/attempt-scope.js';
-import { failure, startUpstream } from './harness.js';
+import { basicAuth } from '../../../src/upstream/auth/basic.js';
+import { staticTokenAuth } from '../../../src/upstream/auth/static-token.js';
+import { clientFor, failure, startUpstream } from './harness.js';
 
 function recordingScope(events: string[], who = ''): AttemptScope {
   return {
     abandonedBy: undefined,
     calling: (system) => events.push(`${who}calling ${system}`),
+    asking: (system) => events.push(`${who}asking ${system}`),
     ended: (system) => events.push(`${who}ended ${system}`),
   };
 }
 
-t.test("a request's end is told once it answered, or failed", async (t) => {
-  const u = await startUpstream((app) => app.get('/ok', async () => ({ ok: true })));
-  const agent = new Agent();
-  t.teardown(async () => {
-    await agent.close();
-    await u.close();
+t.test('a call is waited on once, its retries inside it; each request is told as sent', async (t) => {
+  let flaky = 0;
+  const u = await startUpstream((app) => {
+    app.get('/ok', async () => ({ ok: true }));
+    // two 503s, then the answer: the client's retries of a read
+    app.get('/flaky', async (_req, reply) => (++flaky <= 2 ? reply.code(503).send({ error: 'busy' }) : { ok: true }));
   });
-  const base = { method: 'GET', baseUrl: u.url, headers: {}, timeoutMs: 5_000 };
+  t.teardown(() => u.close());
+  const lmis = clientFor(
+    { baseUrl: u.url, timeoutMs: 5_000, concurrency: 1, token: 'k' },
+    () => staticTokenAuth({ token: () => 'k', scheme: 'Bearer' }),
+    'lmis',
+  );
+  t.teardown(() => lmis.close());
 
   const events: string[] = [];
   let whileWaiting: string[] = [];
   await runInAttempt(recordingScope(events), async () => {
-    const answered = exchange(agent, { ...base, system: 'lmis', path: '/ok' });
+    const answered = lmis.call({ method: 'GET', path: '/ok' });
+    await new Promise((resolve) => setImmediate(resolve));
     whileWaiting = [...events];
     await answered;
-    // refused: no answer at all (port 1, as http.test.ts)
-    await failure(exchange(agent, { ...base, system: 'msupply', baseUrl: 'http://127.0.0.1:1', path: '/x' }));
+    await lmis.call({ method: 'GET', path: '/flaky' });
   });
-  t.same(whileWaiting, ['calling lmis'], 'unanswered while it waits');
+  t.same(whileWaiting.slice(0, 1), ['asking lmis'], 'waited on from the start of the call');
   t.same(
     events,
-    ['calling lmis', 'ended lmis', 'calling msupply', 'ended msupply'],
-    'each ended once, answered or failed',
+    [
+      'asking lmis',
+      'calling lmis',
+      'ended lmis',
+      'asking lmis',
+      'calling lmis',
+      'calling lmis',
+      'calling lmis',
+      'ended lmis',
+    ],
+    'one wait a call, ended once after its last retry; every request told as sent',
   );
 });
 
-t.test("a shared fill's request ends for the attempt that started it", async (t) => {
-  const u = await startUpstream((app) => app.get('/ok', async () => ({ ok: true })));
-  const agent = new Agent();
-  t.teardown(async () => {
-    await agent.close();
-    await u.close();
+t.test('a call that fails ends once', async (t) => {
+  // refused: no answer at all (port 1, as http.test.ts), a write (not retried)
+  const gone = clientFor(
+    { baseUrl: 'http://127.0.0.1:1', timeoutMs: 5_000, concurrency: 1, username: 'alice', password: 'wonderland' },
+    (s) => basicAuth(() => ({ username: s().username!, password: s().password! })),
+    'msupply',
+  );
+  t.teardown(() => gone.close());
+  const events: string[] = [];
+  await runInAttempt(recordingScope(events), async () => {
+    await failure(gone.call({ method: 'POST', path: '/x', body: {} }));
   });
+  t.same(events, ['asking msupply', 'calling msupply', 'ended msupply'], 'ended once, failed');
+});
+
+t.test("a shared fill's call ends for the attempt that started it", async (t) => {
+  const u = await startUpstream((app) => app.get('/ok', async () => ({ ok: true })));
+  t.teardown(() => u.close());
+  const lmis = clientFor(
+    { baseUrl: u.url, timeoutMs: 5_000, concurrency: 1, token: 'k' },
+    () => staticTokenAuth({ token: () => 'k', scheme: 'Bearer' }),
+    'lmis',
+  );
+  t.teardown(() => lmis.close());
   const events: string[] = [];
   await runInAttempt(recordingScope(events, 'starter '), () =>
-    outsideAttempt(() =>
-      exchange(agent, { system: 'lmis', method: 'GET', baseUrl: u.url, path: '/ok', headers: {}, timeoutMs: 5_000 }),
-    ),
+    outsideAttempt(() => lmis.call({ method: 'GET', path: '/ok' })),
   );
-  t.same(events, ['starter calling lmis', 'starter ended lmis']);
+  t.same(events, ['starter asking lmis', 'starter calling lmis', 'starter ended lmis']);
 });
