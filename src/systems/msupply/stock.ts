@@ -476,7 +476,12 @@ const SNAPSHOT_MISMATCH = 'SnapshotCountCurrentCountMismatch';
 const countsOf = (report: StockReport, p: { lines: CountLine[] }) =>
   lineCountsOf(
     report,
-    p.lines.map((l) => ({ itemCode: l.itemCode, counted: l.counted, before: l.stockLine?.totalNumberOfPacks ?? 0 })),
+    p.lines.map((l) => ({
+      itemCode: l.itemCode,
+      counted: l.counted,
+      before: l.stockLine?.totalNumberOfPacks ?? 0,
+      packSize: l.packSize,
+    })),
   );
 
 /** A stocktake line step's journal: the line, with the count it inserted (absent: found there, or journaled before counts were). */

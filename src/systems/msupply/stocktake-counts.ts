@@ -20,6 +20,11 @@ export interface LineCount {
   itemCode: string;
   counted?: number;
   change?: number;
+  /**
+   * The pack size these packs are in (absent in a journal from before it was kept): a line
+   * brought up to date after a pack size change holds the same units as other packs.
+   */
+  packSize?: number;
 }
 
 /** The stocktake line id of a report's line i (derived, so every attempt writes the same line). */
@@ -29,21 +34,34 @@ export const stocktakeLineId = (stocktakeId: string, i: number) =>
 /** Each planned line's count (`counted` is the packs the line counts; `before` the batch's packs it was planned on). */
 export function lineCountsOf(
   report: StockReport,
-  lines: { itemCode: string; counted: number; before: number }[],
+  lines: { itemCode: string; counted: number; before: number; packSize: number }[],
 ): LineCount[] {
   return lines.map((l) =>
     report.countType === 'difference'
-      ? { itemCode: l.itemCode, change: tidy(l.counted - l.before) }
-      : { itemCode: l.itemCode, counted: l.counted },
+      ? { itemCode: l.itemCode, change: tidy(l.counted - l.before), packSize: l.packSize }
+      : { itemCode: l.itemCode, counted: l.counted, packSize: l.packSize },
   );
+}
+
+/**
+ * Whether a line's packs are a count's: the same units where both pack sizes are known (a line
+ * brought up to date after a pack size change is set in today's packs, its count journaled in
+ * the old ones), else the same packs.
+ */
+function samePacks(row: StocktakeLineRow, rowPacks: number, count: LineCount, packs: number | undefined): boolean {
+  if (packs === undefined) return false;
+  const size = row.packSize && row.packSize > 0 ? row.packSize : undefined;
+  if (size === undefined || !count.packSize) return rowPacks === packs;
+  // packs are kept to 1e-9 (tidy): each side's units are off by at most half that per unit of pack size
+  return Math.abs(rowPacks * size - packs * count.packSize) <= 1e-9 * (size + count.packSize);
 }
 
 /** Whether a stocktake line holds a count (a change: its counted packs over its snapshot). */
 export function lineHolds(row: StocktakeLineRow, count: LineCount): boolean {
   const counted = row.countedNumberOfPacks ?? row.snapshotNumberOfPacks;
   return count.change !== undefined
-    ? tidy(counted - row.snapshotNumberOfPacks) === count.change
-    : counted === count.counted;
+    ? samePacks(row, tidy(counted - row.snapshotNumberOfPacks), count, count.change)
+    : samePacks(row, counted, count, count.counted);
 }
 
 /** The packs a line counts to hold a count (a change applies to the line's snapshot). */
@@ -61,16 +79,15 @@ export function finalisedAsThis(now: StocktakeRow, counts: LineCount[]): 'FINALI
     const row = now.lines.nodes.find((l) => l.id === stocktakeLineId(now.id, i));
     const what = `StockReport.lines[${i}] (item ${count.itemCode})`;
     if (!row) return [`no line for ${what}`];
+    if (lineHolds(row, count)) return [];
     const counted = row.countedNumberOfPacks ?? row.snapshotNumberOfPacks;
     if (count.change !== undefined) {
       const change = tidy(counted - row.snapshotNumberOfPacks);
-      return change === count.change
-        ? []
-        : [
-            `${what} changed by ${change} packs (${counted} counted over ${row.snapshotNumberOfPacks}), not ${count.change}`,
-          ];
+      return [
+        `${what} changed by ${change} packs (${counted} counted over ${row.snapshotNumberOfPacks}), not ${count.change}`,
+      ];
     }
-    return counted === count.counted ? [] : [`${what} counted ${counted} packs, not ${count.counted}`];
+    return [`${what} counted ${counted} packs, not ${count.counted}`];
   });
   if (!differences.length) return 'FINALISED';
   throw new ConflictError(
