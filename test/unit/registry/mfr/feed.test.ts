@@ -8,6 +8,7 @@ import t from 'tap';
 import type { BundlePage } from '../../../../src/registry/mfr/bundle.js';
 import { pathUnderBase, readBundle } from '../../../../src/registry/mfr/bundle.js';
 import { declaresLocationHistory } from '../../../../src/registry/mfr/client.js';
+import { decodeRegistryError } from '../../../../src/registry/mfr/errors.js';
 import { historyFeed, inTimeOrder, lastUpdatedFeed, type PageReader } from '../../../../src/registry/mfr/feed.js';
 import { locationKind } from '../../../../src/registry/mfr/location-kind.js';
 import { historyEntryOf, recordOf } from '../../../../src/registry/mfr/record.js';
@@ -592,6 +593,41 @@ t.test('lastUpdated: a registry ignoring _sort whose list changes during the who
     [...new Set(batches.flatMap((b) => b.records.map((r) => r.id)))].sort(),
     ['a', 'b', 'c', 'x', 'y'],
     'x, shifted past page 2 by the rename, is read',
+  );
+  t.equal(batches.at(-1)!.cursor, at(9), 'the mark: the rename');
+});
+
+t.test('lastUpdated: a registry refusing _id in a count gives no proof, and the search is read whole', async (t) => {
+  // Sorted, counting, but a 400 to `_id`: page 1 (a, b, c) moves the search past b, and a is renamed
+  // before page 2 is read, shifting d off it. No per-id count: the search is read again from the
+  // mark, not the rest by offset.
+  const state = { list: ['a', 'b', 'c', 'd', 'e'].map((id, i) => location(id, 1, at(1 + i))) };
+  let renamed = false;
+  const registry = liveRegistry(state, {
+    sorted: true,
+    ids: 'filter',
+    onPage: (offset) => {
+      if (offset !== 3 || renamed) return;
+      renamed = true;
+      rename(state, 'a', 2, at(9));
+    },
+  });
+  const get = registry.reader.get;
+  registry.reader.get = async (path, query) => {
+    if (query?._id !== undefined) {
+      const body = {
+        resourceType: 'OperationOutcome',
+        issue: [{ severity: 'error', code: 'processing', diagnostics: 'Unknown search parameter "_id"' }],
+      };
+      throw decodeRegistryError(400, body, 'GET', '/Location');
+    }
+    return get(path, query);
+  };
+  const batches = await collect(lastUpdatedFeed(registry.reader, undefined));
+  t.same(
+    [...new Set(batches.flatMap((b) => b.records.map((r) => r.id)))].sort(),
+    ['a', 'b', 'c', 'd', 'e'],
+    'd, shifted past page 2 by the rename, is read',
   );
   t.equal(batches.at(-1)!.cursor, at(9), 'the mark: the rename');
 });
