@@ -137,8 +137,12 @@ t.test(
     // the lingering is waited for up to a minute (the production retake window)
     const lock = new HeldAdvisoryLock(pool, cut as unknown as pg.PoolClient, 'schedule:l', 100, 60_000, old);
     await waitFor('the standby queued', () => lock.standbyQueued, 5_000);
+    // the retake under way, waiting for the old session to let go: it has asked who holds the lock
+    // (lockHolders, on one of the pool's clients; the standby's connection is its own, not pooled)
+    let asked = 0;
+    pool.on('acquire', () => asked++);
     cut.emit('end');
-    await new Promise((resolve) => setTimeout(resolve, 300)); // waiting for the old session to let go
+    await waitFor('the retake asking who holds the lock', () => asked > 0, 30_000);
     let released = false;
     const releasing = lock.release().then(() => (released = true));
     // a generous wait (a loaded host), still half the retake window it must not wait for
