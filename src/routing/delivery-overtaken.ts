@@ -1,5 +1,5 @@
 import type { Delivery } from '../domain/index.js';
-import type { OutboxJob } from '../store/types.js';
+import type { OutboxJob, Store } from '../store/types.js';
 import type { WriteResult } from './ports.js';
 
 /**
@@ -11,9 +11,10 @@ import type { WriteResult } from './ports.js';
  * propagation jobs end with when a newer version took their place), naming what the completion
  * wrote, and nothing is sent.
  *
- * Later: the completion was accepted after the draft (its job created after the draft's, same
- * system). A draft accepted after the completion is no such draft: the client saved a draft of a
- * delivery it had completed, which its connector refuses (409), as before. Two jobs stamped in one
+ * Later: the completion was accepted after the draft (its job taken by the database after the
+ * draft's, same system: AcceptedAfter). A draft accepted after the completion is no such draft:
+ * the client saved a draft of a delivery it had completed, which its connector refuses (409), as
+ * before. Where only the accepting instances' stamps tell (byCreatedAt), two jobs stamped in one
  * millisecond are not told apart, so they are left to the connector too: a refusal, never a write.
  *
  * Delivered: the completion's job done; or, once the draft's own write was refused 409 as its
@@ -25,6 +26,35 @@ import type { WriteResult } from './ports.js';
  * may yet fail as well.
  */
 export const SUPERSEDED = 'superseded';
+
+/**
+ * The ids of `others` accepted after `job`. The store's (Store.acceptedAfter) is the database's
+ * own order: created_at is each accepting instance's clock, and on PostgreSQL two instances may
+ * be seconds apart, so a completion accepted after the draft could read as earlier (the draft
+ * sent after it: DHIS2's events reopened) or a draft saved after the completion as earlier (an
+ * app's new draft superseded, never sent, where it should be refused).
+ */
+export type AcceptedAfter = (job: OutboxJob, others: OutboxJob[]) => Promise<Set<string>>;
+
+/** AcceptedAfter by the accepting instances' stamps, where the store has no order of its own. */
+export const byCreatedAt: AcceptedAfter = async (job, others) =>
+  new Set(others.filter((c) => c.createdAt > job.createdAt).map((c) => c.id));
+
+/**
+ * AcceptedAfter in the store's own order (Store.acceptedAfter); undefined where it has none. A
+ * job the store does not hold has nothing to be ordered by there: its stamp then, as before.
+ */
+export function storeOrder(store: Pick<Store, 'acceptedAfter'>): AcceptedAfter | undefined {
+  const acceptedAfter = store.acceptedAfter?.bind(store);
+  if (!acceptedAfter) return undefined;
+  return async (job, others) => {
+    const later = await acceptedAfter(
+      job.id,
+      others.map((o) => o.id),
+    );
+    return later ? new Set(later) : byCreatedAt(job, others);
+  };
+}
 
 /**
  * The result standing for draft job `job` when a completion of its delivery accepted after it was
@@ -41,6 +71,7 @@ export async function draftOvertaken(
   findJobsByKey: (key: string) => Promise<OutboxJob[]>,
   refused = false,
   writtenTo: () => Promise<OutboxJob[]> = async () => [],
+  acceptedAfter: AcceptedAfter = byCreatedAt,
 ): Promise<WriteResult | undefined> {
   if ((job.payload as Delivery).status !== 'in-progress' || !keys.length) return undefined;
   const delivered = (c: OutboxJob) => c.status === 'done' || (refused && c.status === 'in-flight');
@@ -49,16 +80,22 @@ export async function draftOvertaken(
     c.flow === job.flow &&
     c.system === job.system &&
     (c.payload as Delivery).status !== 'in-progress';
-  const overtakes = (c: OutboxJob) => completes(c) && delivered(c) && c.createdAt > job.createdAt;
+  const later = async (jobs: OutboxJob[]) => (jobs.length ? await acceptedAfter(job, jobs) : new Set<string>());
+  const overtaking = async (jobs: OutboxJob[]) => {
+    const found = jobs.filter((c) => completes(c) && delivered(c));
+    const after = await later(found);
+    return found.find((c) => after.has(c.id));
+  };
   const underKey = (await Promise.all(keys.map(findJobsByKey))).flat();
   let linked: OutboxJob[] | undefined;
   const linkedJobs = async () => (linked ??= await writtenTo());
-  const completion = underKey.find(overtakes) ?? (refused ? (await linkedJobs()).find(overtakes) : undefined);
+  const completion = (await overtaking(underKey)) ?? (refused ? await overtaking(await linkedJobs()) : undefined);
   if (!completion) return undefined;
   if (completion.status === 'in-flight') {
     // of the draft's millisecond too: not told apart, so not later (as above), the refusal stands
-    const earlier = (c: OutboxJob) => completes(c) && c.status === 'done' && c.createdAt <= job.createdAt;
-    if (underKey.some(earlier) || (await linkedJobs()).some(earlier)) return undefined;
+    const done = [...underKey, ...(await linkedJobs())].filter((c) => completes(c) && c.status === 'done');
+    const after = await later(done);
+    if (done.some((c) => !after.has(c.id))) return undefined;
   }
   return { system: job.system, ids: { ...completion.result?.ids }, status: SUPERSEDED };
 }

@@ -6,7 +6,7 @@ import type { NumberedJobs } from '../store/numbered-keys.js';
 import type { Connector, Page, SearchCriteria, StepJournal, WriteResult } from './ports.js';
 import type { Flow, WriteContext } from '../fhir/services.js';
 import { writtenDeliveryMatches } from './delivery-match.js';
-import { draftOvertaken } from './delivery-overtaken.js';
+import { draftOvertaken, type AcceptedAfter } from './delivery-overtaken.js';
 import { draftJobs, draftMark, draftSavedMeanwhile, numberedDraft } from './delivery-drafts.js';
 import { orderRevision, type WrittenOrder } from './order-revision.js';
 import { precheckOrderWrite, writeOrder } from './order-writes.js';
@@ -135,6 +135,7 @@ export interface FlowSpec<T> {
     jobsUnder: (key: string) => Promise<OutboxJob[]>,
     refused?: boolean,
     writtenTo?: () => Promise<OutboxJob[]>,
+    acceptedAfter?: AcceptedAfter,
   ): Promise<WriteResult | undefined>;
   /**
    * A numbered draft's key found taken for other content when queued (`err`, the outbox's
@@ -320,8 +321,8 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   drafts: (d, numberedUnder, same) =>
     numberedDraft(d, (mark) => numberedUnder(keyOf('delivery', d.identifier) + mark), same),
   draftTaken: draftSavedMeanwhile,
-  overtaken: (job, jobsUnder, refused, writtenTo) =>
-    draftOvertaken(job, completionKeys(job), jobsUnder, refused, writtenTo),
+  overtaken: (job, jobsUnder, refused, writtenTo, acceptedAfter) =>
+    draftOvertaken(job, completionKeys(job), jobsUnder, refused, writtenTo, acceptedAfter),
   fhirIds: (d) => [...(d.id ? [d.id] : []), ...d.lines.map((l) => l.lineId).filter((id): id is string => !!id)],
   upstreamId: (d) => d.source?.id,
   // A confirmation not yet applied upstream leaves the delivery in progress. An R4 write has the

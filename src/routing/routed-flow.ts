@@ -34,6 +34,7 @@ import type {
 } from '../store/types.js';
 import type { Connector, Page, SearchCriteria, WriteResult } from './ports.js';
 import { secondaryKey, type FlowSpec } from './flows.js';
+import { storeOrder } from './delivery-overtaken.js';
 import { facilityFacts } from './facility-facts.js';
 import { jobsWrittenUnder } from './jobs-written-under.js';
 import { readOnlyReason, readOnlyReasons, refuseReadOnlyWrite } from './read-only.js';
@@ -818,7 +819,8 @@ export class RoutedFlow<T> implements FlowService<T> {
     const overtaken = this.spec.overtaken;
     if (!overtaken) return this.writeOf(job, write, awaitJob);
     const jobsUnder = (key: string) => this.store.findJobsByKey(key);
-    const moot = await overtaken(job, jobsUnder);
+    const after = storeOrder(this.store);
+    const moot = await overtaken(job, jobsUnder, false, undefined, after);
     if (moot) return moot;
     try {
       return await this.writeOf(job, write, awaitJob);
@@ -827,7 +829,7 @@ export class RoutedFlow<T> implements FlowService<T> {
       // write still in flight counts only when the refusal says the record is completed already
       if (!(err instanceof ConflictError)) throw err;
       const completed = err instanceof CompletedUpstreamError;
-      const now = await overtaken(job, jobsUnder, completed, () => this.jobsWrittenTo(job.system, err));
+      const now = await overtaken(job, jobsUnder, completed, () => this.jobsWrittenTo(job.system, err), after);
       if (now) return now;
       throw err;
     }

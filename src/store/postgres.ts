@@ -850,6 +850,19 @@ export class PostgresStore implements Store {
     return r ? this.jobInOwnTime(r) : undefined;
   }
 
+  async acceptedAfter(id: string, ids: string[]): Promise<string[] | undefined> {
+    // accept_seq: one sequence for all instances (resource-order.ts); created_at only without it
+    const rows = await this.rows(
+      `SELECT l.id FROM outbox_jobs j LEFT JOIN outbox_jobs l ON l.id = ANY($2::text[])
+         AND CASE WHEN l.accept_seq IS NULL OR j.accept_seq IS NULL THEN l.created_at > j.created_at
+                  ELSE l.accept_seq > j.accept_seq END
+       WHERE j.id = $1`,
+      [id, ids],
+    );
+    // no row: no job `id`; one with no id: none of `ids` later
+    return rows.length ? rows.filter((r) => r.id != null).map((r) => String(r.id)) : undefined;
+  }
+
   async findJobsByKey(idempotencyKey: string): Promise<OutboxJob[]> {
     return (
       await this.rows(`SELECT ${JOB_COLUMNS} FROM outbox_jobs WHERE idempotency_key = $1 ORDER BY created_at, id`, [

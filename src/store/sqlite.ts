@@ -700,6 +700,18 @@ export class SqliteStore implements Store {
     return r ? jobFromRow(r) : undefined;
   }
 
+  async acceptedAfter(id: string, ids: string[]): Promise<string[] | undefined> {
+    // the rowid: an insert makes it larger than every row's (resource-order.ts)
+    return this.read(() => {
+      const at = this.sql('SELECT rowid AS n FROM outbox_jobs WHERE id = ?').get(id) as Row | undefined;
+      if (!at) return undefined;
+      const later = this.sql(
+        'SELECT id FROM outbox_jobs WHERE id IN (SELECT value FROM json_each(?)) AND rowid > ?',
+      ).all(JSON.stringify(ids), at.n) as Row[];
+      return later.map((r) => String(r.id));
+    });
+  }
+
   async findJobsByKey(idempotencyKey: string): Promise<OutboxJob[]> {
     return this.read(() =>
       (

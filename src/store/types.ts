@@ -480,6 +480,13 @@ export interface Store {
    */
   findJobsByKeyValue(kind: string, value: string): Promise<OutboxJob[]>;
   /**
+   * Which of jobs `ids` the database took after job `id`, in its own order, not by created_at
+   * (each accepting instance's clock): SQLite's rowid, PostgreSQL's accept_seq (v25; a job done
+   * before v25 has none, and is compared by created_at); undefined when job `id` is not in the
+   * store (routing/delivery-overtaken.ts).
+   */
+  acceptedAfter?(id: string, ids: string[]): Promise<string[] | undefined>;
+  /**
    * Of the jobs under `key` and `key:<n>` (writes numbered under one key: a delivery's drafts),
    * the newest and the highest number in use (`key` alone: 1); undefined: none (numbered-keys.ts).
    */
