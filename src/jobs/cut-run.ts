@@ -51,6 +51,18 @@ export async function cutRunOwed(
 }
 
 /**
+ * Whether a run of the job started after the cut one and did its work (a `jobs run` by hand while
+ * the owed tick waited for the job's lock): it went on from what the cut run stored, as the owed
+ * tick's run would, so running the tick too would be a second full run of it. A later run that
+ * failed or was cut does not: the tick is still owed.
+ */
+export async function ranSinceCut(store: Store, name: string, cutId: number): Promise<boolean> {
+  const runs = await store.listJobRuns(name, RUNS_READ);
+  // ids grow with each run on both engines: no reliance on two runs' start times
+  return runs.some((r) => r.id > cutId && (r.outcome === 'ok' || r.outcome === 'skipped'));
+}
+
+/**
  * An earlier run that was this tick's, cut and given back for the tick to be run again: only a
  * given-back run has no tick, and a cut one (not the database away) gives it back only as its
  * tick's run again starts (Store.startJobRun's takesTickOf). It started at or after the tick (an

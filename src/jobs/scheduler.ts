@@ -5,7 +5,7 @@ import { redact } from '../platform/redaction.js';
 import { isDatabaseAway } from '../store/database-away.js';
 import { AdvisoryLockLost } from '../store/pg-held-lock.js';
 import { nextFire } from './cron.js';
-import { cutRunOwed, type CutRun } from './cut-run.js';
+import { cutRunOwed, ranSinceCut, type CutRun } from './cut-run.js';
 
 /** What a job reports: counts of what it did, or why it did nothing. */
 export interface JobResult {
@@ -272,6 +272,10 @@ export class Scheduler {
       // the lock and the write above wait (another instance, a group commit): a shutdown begun
       // meanwhile must not see a run start after it, which it would then wait for or a SIGKILL cut
       if (tickAt !== undefined && this.stopped) return { status: 'stopped' };
+      if (takesTickOf !== undefined && (await ranSinceCut(store, job.name, takesTickOf))) {
+        this.options.logger?.info?.({ job: job.name, tickAt }, 'the owed tick was run meanwhile (by hand)');
+        return { status: 'already-run' };
+      }
       const run = await store.startJobRun({
         name: job.name,
         tickAt,

@@ -118,7 +118,7 @@ for (const engine of engineCases())
       t.teardown(() => scheduler.stop());
       scheduler.start();
       await scheduler.resumed();
-      t.equal(looks, 2, 'looked again once the database answered');
+      t.ok(looks > 1, 'looked again after the database was away');
       t.equal(job.calls, 1, 'the cut tick is run again');
       t.match((await store.listJobRuns('stockToDhis2'))[0], { tickAt: tick, outcome: 'ok' });
     });
