@@ -114,7 +114,8 @@ export async function readTransactions(
   dates: { from?: string; to?: string },
 ): Promise<StockReport[]> {
   const uc = await deps.useCase();
-  const zone = await deps.client.serverZone();
+  // asked again for each read: DHIS2's zone changes when DHIS2 restarts, not when the mediator does
+  const zone = await deps.client.serverZoneNow();
   const [events, items] = await Promise.all([
     allOf<Json>(deps.client, '/api/tracker/events', 'events', {
       program: uc.program,
@@ -247,7 +248,8 @@ export async function writeTransactions(
 ): Promise<WriteResult> {
   const uc = await deps.useCase();
   const items = await itemsAt(deps, uc, String(ou.id));
-  const zone = await deps.client.serverZone();
+  // asked again for each write (see readTransactions)
+  const zone = await deps.client.serverZoneNow();
   const products = deps.products();
   const planned = report.lines.map((line, i) => {
     const kind = transactionOf(report, i);

@@ -19,6 +19,7 @@ import { consignmentCapability } from '../../../support/dhis2-consignments.js';
 import { CONSIGNMENT, RTS } from '../../../../sandbox/dhis2/index.js';
 import { wallTime as sandboxWallTime } from '../../../../sandbox/dhis2/server-zone.js';
 import { memoryJournal, startHarness } from './harness.js';
+import { outreachDistribution, stockFor } from './rts-stock.js';
 
 const wallAt = (iso: string, zone: string) => sandboxWallTime(new Date(iso), zone);
 
@@ -151,5 +152,52 @@ t.test('receipt count written after DHIS2 restarted in another zone: dated at th
     written.map((e) => e.occurredAt),
     [wallAt(when!, 'America/Bogota')],
     'the count is dated at the receipt in Bogotá wall time (before: Colombo wall time, 10.5 h late)',
+  );
+});
+
+t.test('RTS stock written and read after DHIS2 restarted in another zone: at the instant reported', async (t) => {
+  const h = await startHarness(
+    { timeZone: 'Asia/Colombo' },
+    { 'dhis2.rtsProgram': RTS.program, 'dhis2.stockTarget': 'rts' },
+  );
+  t.teardown(h.close);
+  const stock = stockFor(h);
+  const hc = h.sandbox.state.summary().orgUnits['LK-HC-102'];
+  const rtsEvents = () => [...h.sandbox.tracker.events.values()].filter((e) => e.program === RTS.program);
+  // run 1, DHIS2 in Colombo: 09:00 UTC kept at 14:30
+  let before = new Set(rtsEvents().map((e) => e.event));
+  await stock.report(outreachDistribution(hc, -5), memoryJournal('rz-4'));
+  t.same(
+    rtsEvents()
+      .filter((e) => !before.has(e.event))
+      .map((e) => e.occurredAt),
+    ['2024-03-25T14:30:00.000'],
+    'kept at 14:30 Colombo time',
+  );
+
+  // DHIS2 restarts in Bogotá; the same connector writes and reads on
+  h.sandbox.state.timeZone = 'America/Bogota';
+  before = new Set(rtsEvents().map((e) => e.event));
+  await stock.report(outreachDistribution(hc, -7), memoryJournal('rz-5'));
+  const written = rtsEvents().filter((e) => !before.has(e.event));
+  t.same(
+    written.map((e) => e.occurredAt),
+    ['2024-03-25T04:00:00.000'],
+    'kept at 04:00 Bogotá time (before: 14:30, which DHIS2 reads as 19:30 UTC)',
+  );
+  // a DHIS2 user's distribution after the restart, stamped 09:30 UTC (04:30 Bogotá)
+  const typed = { ...written[0], event: 'RtsZoneUser', occurredAt: wallAt('2024-03-25T09:30:00Z', 'America/Bogota') };
+  h.sandbox.tracker.events.set(typed.event, typed);
+  const { items } = await stock.search({
+    facility: hc,
+    date: [{ from: '2024-03-25T08:00:00Z', to: '2024-03-25T10:00:00Z' }],
+  });
+  t.same(
+    items
+      .filter((r) => [written[0]?.event, typed.event].includes(String(r.source?.id)))
+      .map((r) => r.reportedAt)
+      .sort(),
+    ['2024-03-25T09:00:00.000Z', '2024-03-25T09:30:00.000Z'],
+    'both read at their instants (before: the range went as Colombo wall time, 13:30-15:30, and missed the user event)',
   );
 });
