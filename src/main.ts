@@ -316,6 +316,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
           secretValues: secrets,
           bodyLimitBytes: () => Number(settings['openhim.orchestrationBodyLimitBytes']),
           recordRequest: (r) => store.recordTransactionRequest(r),
+          releaseEntries: (tx, key) => store.releaseRequestEntries(tx, key),
         });
       },
       async (a) => {

@@ -70,6 +70,14 @@ export interface OpenHimPluginOptions {
    * how many rows of other requests with its writes were dropped to keep its own (v50's bound).
    */
   recordRequest?: (request: TransactionRequest) => Promise<number | void>;
+  /**
+   * Lets go of a Bundle request's entry map (Store.releaseRequestEntries) when its answer owes no
+   * update: its writes' entries were recorded with them before it was known that every one would
+   * be answered at once (a resent transaction Bundle answered from writes already done), and
+   * nothing reads the map but that update; kept, they lay in the store until retention, a new
+   * X-OpenHIM-TransactionID per resend adding a Bundle's writes each time.
+   */
+  releaseEntries?: (transactionId: string, requestKey: string) => Promise<number | void>;
 }
 
 const STORE = Symbol('openhimOrchestrations');
@@ -208,6 +216,29 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
     }
   };
 
+  /**
+   * A Bundle request under a transaction id whose writes were all answered at once (it owes no
+   * update) drops its entry map before its answer leaves. Only a Bundle that noted writes under
+   * the id: other requests recorded no map, and pay no store write. A failure is logged: the rows
+   * then stay until retention, as before.
+   */
+  const mapToRelease = (request: FastifyRequest, store: OrchestrationStore): boolean =>
+    !!options.releaseEntries &&
+    !!request.openhimTransactionId &&
+    !awaitsOurUpdate(request, store) &&
+    bundleEntryCount(request.body) !== undefined &&
+    transactionJobsIn(store).length > 0;
+  const releaseEntries = async (request: FastifyRequest, store: OrchestrationStore) => {
+    try {
+      await options.releaseEntries!(request.openhimTransactionId!, requestKeyOf(store));
+    } catch (err) {
+      request.log.warn(
+        { err: processRedactor.redact(String(err)) },
+        "OpenHIM: a request's entry map owing no update not let go",
+      );
+    }
+  };
+
   /** The reply as the envelope's text, its headers set for OpenHIM. */
   const envelopeOf = (request: FastifyRequest, reply: FastifyReply, store: OrchestrationStore, body: string) => {
     const redactor = processRedactor;
@@ -258,6 +289,16 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
     const encoding = headerText(reply.getHeader('content-encoding'));
     if (options.recordRequest && awaitsOurUpdate(request, store)) {
       recordRequest(request, reply, store)
+        .then(() => payloadToText(payload, encoding))
+        .then((body) => envelopeOf(request, reply, store, body))
+        .then(
+          (envelope) => done(null, envelope),
+          (err: Error) => done(err),
+        );
+      return;
+    }
+    if (mapToRelease(request, store)) {
+      releaseEntries(request, store)
         .then(() => payloadToText(payload, encoding))
         .then((body) => envelopeOf(request, reply, store, body))
         .then(

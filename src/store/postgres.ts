@@ -141,6 +141,7 @@ import {
   ofThisRequest,
   PG_INSERT_TRANSACTION_ENTRIES_SQL,
   TRANSACTION_ENTRIES_SQL,
+  RELEASE_REQUEST_ENTRIES_SQL,
   transactionEntryOf,
   transactionEntryValues,
 } from './transaction-entries.js';
@@ -648,6 +649,10 @@ export class PostgresStore implements Store {
       PG_INSERT_TRANSACTION_ENTRIES_SQL,
       [0, 1, 2, 3, 4, 5, 6].map((k) => rows.map((r) => r[k])),
     );
+  }
+
+  async releaseRequestEntries(transactionId: string, requestKey: string): Promise<number> {
+    return (await this.pool.query(RELEASE_REQUEST_ENTRIES_SQL, [transactionId, requestKey])).rowCount ?? 0;
   }
 
   async entriesOfTransaction(transactionId: string): Promise<TransactionEntry[]> {

@@ -124,6 +124,7 @@ import {
   INSERT_TRANSACTION_ENTRY_SQL,
   ofThisRequest,
   TRANSACTION_ENTRIES_SQL,
+  RELEASE_REQUEST_ENTRIES_SQL,
   transactionEntryOf,
   transactionEntryValues,
 } from './transaction-entries.js';
@@ -480,6 +481,12 @@ export class SqliteStore implements Store {
   private insertTransactionEntries(entries: TransactionEntries, results?: RecordWriteResult[]): void {
     const insert = this.sql(sqliteParams(INSERT_TRANSACTION_ENTRY_SQL));
     for (const values of transactionEntryValues(entries, results)) insert.run(...values);
+  }
+
+  async releaseRequestEntries(transactionId: string, requestKey: string): Promise<number> {
+    return this.writeStatement(
+      () => this.sql(sqliteParams(RELEASE_REQUEST_ENTRIES_SQL)).run(transactionId, requestKey).changes,
+    );
   }
 
   async entriesOfTransaction(transactionId: string): Promise<TransactionEntry[]> {

@@ -67,6 +67,14 @@ export const PG_INSERT_TRANSACTION_ENTRIES_SQL = `INSERT INTO openhim_transactio
   SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[], $6::bigint[], $7::text[])
   ON CONFLICT DO NOTHING`;
 
+/**
+ * One request's map under a transaction id, let go once its answer owes no update (a resent
+ * transaction Bundle answered in full from writes already done): nothing reads it any more
+ * (openhim/plugin.ts releaseEntries). Other requests' maps under the same id are kept.
+ */
+export const RELEASE_REQUEST_ENTRIES_SQL =
+  'DELETE FROM openhim_transaction_entries WHERE transaction_id = $1 AND request_key = $2';
+
 export const TRANSACTION_ENTRIES_SQL = `SELECT entry, entries, job_id, answer, request_key FROM openhim_transaction_entries
   WHERE transaction_id = $1 ORDER BY request_key, entry`;
 

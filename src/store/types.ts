@@ -760,6 +760,11 @@ export interface Store {
   settleRerunUpdate(jobId: string, transactionId: string, end: TransactionUpdateEnd): Promise<boolean>;
   /** Entries of a request answered without a write, recorded alone (a batch's after its last write). */
   recordTransactionEntries(entries: TransactionEntries): Promise<void>;
+  /**
+   * Drops request `requestKey`'s entry map under `transactionId`: its answer owes no update, so
+   * nothing reads it (transaction-entries.ts RELEASE_REQUEST_ENTRIES_SQL); how many rows went.
+   */
+  releaseRequestEntries(transactionId: string, requestKey: string): Promise<number>;
   /** How a Bundle's entries were answered through OpenHIM transaction `transactionId` (v24), in order. */
   entriesOfTransaction(transactionId: string): Promise<TransactionEntry[]>;
   /**
