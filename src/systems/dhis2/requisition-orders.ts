@@ -71,7 +71,8 @@ export function eventOfId(id: string): string | undefined {
 }
 
 /** What a search asks DHIS2 for; `none` when nothing can match (no call needed). */
-type Bounds = { none: true } | { none?: false; query: Json; orgUnit?: Json };
+/** `zone`: the server's, asked once at the search's start (DHIS2's changes when DHIS2 restarts). */
+type Bounds = { none: true } | { none?: false; query: Json; orgUnit?: Json; zone: string };
 
 /** FHIR SupplyRequest status → the requisition event status it reads from. */
 const EVENT_STATUS: Record<string, string> = { active: 'COMPLETED', draft: 'ACTIVE' };
@@ -97,7 +98,7 @@ export function createRequisitionOrders(deps: RequisitionOrderDeps): OrderCapabi
   };
 
   /** Events → orders (those that are orders), each org unit read once; `known` org units need no read. */
-  const decode = async (events: Json[], known: Json[] = []): Promise<Order[]> => {
+  const decode = async (events: Json[], known: Json[] = [], zone?: string): Promise<Order[]> => {
     const p = deps.program();
     const products = deps.products();
     const orgUnits = new Map<string, Promise<Json | undefined>>(
@@ -107,7 +108,7 @@ export function createRequisitionOrders(deps: RequisitionOrderDeps): OrderCapabi
     for (const e of events) {
       const uid = String(e.orgUnit);
       if (!orgUnits.has(uid)) orgUnits.set(uid, deps.reader.byId(uid));
-      const o = toOrder(e, await orgUnits.get(uid), p, products, await deps.client.serverZone());
+      const o = toOrder(e, await orgUnits.get(uid), p, products, zone ?? (await deps.client.serverZone()));
       // an event that is no order (no quantity, an unknown product) is not served as one
       if (!('orderNumber' in o)) continue;
       const event = String(e.event);
@@ -153,7 +154,7 @@ export function createRequisitionOrders(deps: RequisitionOrderDeps): OrderCapabi
     }
     if (!orgUnit && !events && !occurred.from && !updated.from) throw tooCostly();
     const v41 = (await deps.client.features()).trackerFilters41;
-    const zone = await deps.client.serverZone();
+    const zone = await deps.client.serverZoneNow();
     const query: Json = {
       status,
       occurredAfter: serverFilterTime(occurred.from, zone),
@@ -163,7 +164,7 @@ export function createRequisitionOrders(deps: RequisitionOrderDeps): OrderCapabi
     };
     if (orgUnit) Object.assign(query, { orgUnit: String(orgUnit.id), [v41 ? 'orgUnitMode' : 'ouMode']: 'SELECTED' });
     if (events) query[v41 ? 'events' : 'event'] = events.join(v41 ? ',' : ';');
-    return { query, orgUnit };
+    return { query, orgUnit, zone };
   };
 
   /** The exact FHIR meaning, on what the upstream filters returned (its bounds may be wider). */
@@ -204,7 +205,7 @@ export function createRequisitionOrders(deps: RequisitionOrderDeps): OrderCapabi
     if (count === 0) return { items: [], paged: true };
     const at = decodeCursor(c.page.cursor, count);
     const read = await eventsPage(b.query, at.page, at.size);
-    const orders = (await decode(read.items, b.orgUnit ? [b.orgUnit] : [])).filter((o) => matches(o, c));
+    const orders = (await decode(read.items, b.orgUnit ? [b.orgUnit] : [], b.zone)).filter((o) => matches(o, c));
     const lines = orders.flatMap((o) => o.lines.map((line) => ({ o, line })));
     const window = lines.slice(at.skip, at.skip + count);
     const next =
@@ -221,7 +222,7 @@ export function createRequisitionOrders(deps: RequisitionOrderDeps): OrderCapabi
     const out: Order[] = [];
     for (let page = 1; page <= MAX_PAGES; page++) {
       const read = await eventsPage(b.query, page, PAGE_SIZE);
-      out.push(...(await decode(read.items, b.orgUnit ? [b.orgUnit] : [])).filter((o) => matches(o, c)));
+      out.push(...(await decode(read.items, b.orgUnit ? [b.orgUnit] : [], b.zone)).filter((o) => matches(o, c)));
       if (read.last || !read.items.length) return out;
     }
     throw new MediatorError(422, {

@@ -13,10 +13,12 @@ import { createFacilityCapability, createOrgUnitReader } from '../../../../src/s
 import { parseConsignmentElements } from '../../../../src/systems/dhis2/consignments.js';
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
 import { createReceiptFeed } from '../../../../src/systems/dhis2/receipts.js';
+import { createRequisitionOrders } from '../../../../src/systems/dhis2/requisition-orders.js';
+import { parseRequisitionProgram } from '../../../../src/systems/dhis2/requisitions.js';
 import { loadUseCase } from '../../../../src/systems/dhis2/rts.js';
 import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
 import { consignmentCapability } from '../../../support/dhis2-consignments.js';
-import { CONSIGNMENT, RTS } from '../../../../sandbox/dhis2/index.js';
+import { CONSIGNMENT, REQUISITION, REQUISITION_DATA_ELEMENTS, RTS } from '../../../../sandbox/dhis2/index.js';
 import { wallTime as sandboxWallTime } from '../../../../sandbox/dhis2/server-zone.js';
 import { memoryJournal, startHarness } from './harness.js';
 import { outreachDistribution, stockFor } from './rts-stock.js';
@@ -199,5 +201,47 @@ t.test('RTS stock written and read after DHIS2 restarted in another zone: at the
       .sort(),
     ['2024-03-25T09:00:00.000Z', '2024-03-25T09:30:00.000Z'],
     'both read at their instants (before: the range went as Colombo wall time, 13:30-15:30, and missed the user event)',
+  );
+});
+
+t.test('requisition orders searched after DHIS2 restarted in another zone: at their instants', async (t) => {
+  const h = await startHarness({ timeZone: 'Asia/Colombo' });
+  t.teardown(h.close);
+  const ous = h.sandbox.state.summary().orgUnits;
+  const products = loadDhis2Products({});
+  const program = parseRequisitionProgram(REQUISITION.program, REQUISITION.stage, REQUISITION_DATA_ELEMENTS);
+  const orders = createRequisitionOrders({
+    client: h.client,
+    reader: createOrgUnitReader(h.client),
+    products: () => products,
+    program: () => program,
+  });
+  const requisition = (event: string, occurredAt: string) => ({
+    event,
+    program: REQUISITION.program,
+    programStage: REQUISITION.stage,
+    orgUnit: ous['LK-HC-101'],
+    occurredAt,
+    status: 'COMPLETED',
+    dataValues: [{ dataElement: REQUISITION.quantities.EM_ORS, value: '150' }],
+  });
+  const found = async () =>
+    (
+      await orders.search({
+        facility: ous['LK-HC-101'],
+        date: [{ from: '2024-06-03T08:00:00Z', to: '2024-06-03T10:00:00Z' }],
+      })
+    ).items.map((o) => [o.orderNumber.value, o.authoredOn]);
+  // run 1, DHIS2 in Colombo: entered at 09:00 UTC (14:30 Colombo)
+  await postTrackerEvents(h.client, [requisition('ReqZone0001', wallAt('2024-06-03T09:00:00Z', 'Asia/Colombo'))]);
+  t.same(await found(), [['ReqZone0001', '2024-06-03T09:00:00.000Z']], 'run 1 reads it at its instant');
+
+  // DHIS2 restarts in Bogotá: its users enter one at 09:30 UTC (04:30 Bogotá)
+  h.sandbox.state.timeZone = 'America/Bogota';
+  await postTrackerEvents(h.client, [requisition('ReqZone0002', wallAt('2024-06-03T09:30:00Z', 'America/Bogota'))]);
+  t.same(
+    (await found()).filter(([id]) => id === 'ReqZone0002'),
+    [['ReqZone0002', '2024-06-03T09:30:00.000Z']],
+    'run 2 reads the new one at its instant (before: the range went as Colombo wall time and missed it)',
   );
 });
