@@ -6,6 +6,7 @@ import { isDatabaseAway } from '../store/database-away.js';
 import { AdvisoryLockLost } from '../store/pg-held-lock.js';
 import { nextFire } from './cron.js';
 import { cutRunOwed, ranSinceCut, type CutRun } from './cut-run.js';
+import { cutElsewhere } from './cut-elsewhere.js';
 
 /** What a job reports: counts of what it did, or why it did nothing. */
 export interface JobResult {
@@ -56,6 +57,12 @@ export interface SchedulerOptions {
    * is recorded as interrupted then, so the shutdown ends before an orchestrator's SIGKILL would.
    */
   stopGraceMs?: number;
+  /**
+   * How often a running scheduler looks for a run another instance's stop or kill cut (default
+   * 60 s): in a rolling deploy the old instance is stopped after the new one has started and
+   * looked, so only an instance already running can run that tick again (cut-elsewhere.ts).
+   */
+  cutWatchMs?: number;
 }
 
 /**
@@ -209,6 +216,11 @@ export class Scheduler {
   private readonly stopGraceMs: number;
   private started = false;
   private resuming: Promise<void> = Promise.resolve();
+  /** Jobs whose cut run this process is looking at or running again (start, or the watch). */
+  private readonly resumingJobs = new Set<string>();
+  private watchTimer?: NodeJS.Timeout;
+  /** Per job, the cut run the watch last looked at. */
+  private readonly cutSeen = new Map<string, number>();
   /** Set by stop() (not merely "never started": a tick called directly still runs). */
   private stopped = false;
 
@@ -413,6 +425,42 @@ export class Scheduler {
     if (this.halt.signal.aborted) this.halt = new AbortController();
     for (const job of this.options.jobs) this.arm(job, Date.now());
     this.resuming = Promise.all(this.options.jobs.map((job) => this.resumeCut(job))).then(() => undefined);
+    this.watchCut();
+  }
+
+  /**
+   * Every cutWatchMs, each job whose last run another instance's stop or kill cut (cut-elsewhere.ts)
+   * is closed (a killed run, under the job's lock, as at start) and its tick run again as start()
+   * does; the tick's record keeps it to one run across the instances that notice it.
+   */
+  private watchCut(): void {
+    const every = this.options.cutWatchMs ?? 60_000;
+    this.watchTimer = setTimeout(() => {
+      const looks = this.options.jobs.map(async (job) => {
+        if (this.busy.has(job.name) || this.resumingJobs.has(job.name)) return;
+        const cut = await cutElsewhere(this.options.store, job.name, this.instance, ABANDONED);
+        // a cut run looked at once is not again (one left to its next tick would be logged each time)
+        if (!cut || this.cutSeen.get(job.name) === cut.id) return;
+        if (cut.outcome !== 'running') this.cutSeen.set(job.name, cut.id);
+        await this.closeAbandonedRunsOf(job);
+        await this.resumeCut(job);
+      });
+      const p = Promise.all(looks)
+        .catch((err) => this.options.logger?.warn({ err: redact(String(err)) }, 'the look for cut runs failed'))
+        .finally(() => {
+          this.running.delete(p);
+          if (this.started) this.watchCut();
+        });
+      this.running.add(p);
+    }, every);
+    // a process is kept up by its server, not by this look
+    this.watchTimer.unref();
+  }
+
+  /** The job's runs left running by an instance that is gone, closed holding its lock (as at start). */
+  private async closeAbandonedRunsOf(job: ScheduledJob): Promise<void> {
+    const { store } = this.options;
+    await store.withAdvisoryLock(`schedule:${job.name}`, () => store.abandonJobRuns(job.name, Date.now(), ABANDONED));
   }
 
   /** Once start()'s look for cut runs is over, and any tick it owed has run (cut-run.ts). */
@@ -427,7 +475,8 @@ export class Scheduler {
    */
   private resumeCut(job: ScheduledJob): Promise<void> {
     const expression = this.options.expression(job.setting);
-    if (!expression) return Promise.resolve();
+    if (!expression || this.resumingJobs.has(job.name)) return Promise.resolve();
+    this.resumingJobs.add(job.name);
     const { logger } = this.options;
     const p: Promise<void> = this.lookForCut(job, expression)
       .then(async (cut) => {
@@ -445,7 +494,10 @@ export class Scheduler {
         await this.runOwedTick(job, expression, cut.owed);
       })
       .catch((err) => logger?.error({ job: job.name, err: redact(String(err)) }, 'a cut run was not resumed'))
-      .finally(() => this.running.delete(p));
+      .finally(() => {
+        this.resumingJobs.delete(job.name);
+        this.running.delete(p);
+      });
     this.running.add(p);
     return p;
   }
@@ -596,6 +648,7 @@ export class Scheduler {
     this.started = false;
     this.stopped = true;
     for (const a of this.armed.values()) clearTimeout(a.timer);
+    clearTimeout(this.watchTimer);
     this.armed.clear();
     this.halt.abort(new SchedulerStopped(reason));
     const settled = Promise.allSettled([...this.running]);
