@@ -665,7 +665,10 @@ export class PostgresStore implements Store {
     // this one's sees its row only once its eviction ran, so no two drop each other's
     return this.tx(async (c) => {
       await c.query(INSERT_TRANSACTION_REQUEST_SQL, values);
-      return (await c.query(EVICT_TRANSACTION_REQUESTS_SQL, evictionValues(values))).rowCount ?? 0;
+      const evicted = (await c.query(EVICT_TRANSACTION_REQUESTS_SQL, evictionValues(values))).rows;
+      // a dropped request's entry map goes with its row: nothing reads it without the row
+      for (const r of evicted) await c.query(RELEASE_REQUEST_ENTRIES_SQL, [request.transactionId, r.request_key]);
+      return evicted.length;
     });
   }
 

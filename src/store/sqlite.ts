@@ -499,7 +499,11 @@ export class SqliteStore implements Store {
     const values = transactionRequestValues(request);
     return this.write(() => {
       this.sql(sqliteParams(INSERT_TRANSACTION_REQUEST_SQL)).run(...values);
-      return this.sql(sqliteParams(EVICT_TRANSACTION_REQUESTS_SQL)).all(...evictionValues(values)).length;
+      const evicted = this.sql(sqliteParams(EVICT_TRANSACTION_REQUESTS_SQL)).all(...evictionValues(values)) as Row[];
+      // a dropped request's entry map goes with its row: nothing reads it without the row
+      const release = this.sql(sqliteParams(RELEASE_REQUEST_ENTRIES_SQL));
+      for (const r of evicted) release.run(request.transactionId, String(r.request_key));
+      return evicted.length;
     });
   }
 

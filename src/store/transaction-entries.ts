@@ -70,7 +70,9 @@ export const PG_INSERT_TRANSACTION_ENTRIES_SQL = `INSERT INTO openhim_transactio
 /**
  * One request's map under a transaction id, let go once its answer owes no update (a resent
  * transaction Bundle answered in full from writes already done): nothing reads it any more
- * (openhim/plugin.ts releaseEntries). Other requests' maps under the same id are kept.
+ * (openhim/plugin.ts releaseEntries); or once its row is dropped past REQUESTS_PER_WRITES (a
+ * forger repeating a routed request's writes under its id): kept, every such map was read by the
+ * transaction's update, as many as were sent. Other requests' maps under the same id are kept.
  */
 export const RELEASE_REQUEST_ENTRIES_SQL =
   'DELETE FROM openhim_transaction_entries WHERE transaction_id = $1 AND request_key = $2';

@@ -33,7 +33,12 @@ async function appOn(t: Test, store: Store) {
   await app.register(openhimPlugin, { urn, recordRequest: (r) => store.recordTransactionRequest(r) });
   app.post('/fhir', async (request, reply) => {
     noteWriteAccepted();
-    noteTransactionJobs((request.body as { jobs: string[] }).jobs);
+    const { jobs } = request.body as { jobs: string[] };
+    noteTransactionJobs(jobs);
+    // its Bundle's entry map, under this request's key (as recordWrites keeps it)
+    const tx = request.headers['x-openhim-transactionid'] as string;
+    const entries = jobs.map((_, entry) => ({ entry, answer: { status: '202 Accepted' } }));
+    await store.recordTransactionEntries({ transactionId: tx, count: jobs.length, entries });
     return reply.code(202).type('application/fhir+json').send({ resourceType: 'Bundle', type: 'batch-response' });
   });
   t.teardown(() => app.close());
@@ -84,6 +89,19 @@ for (const engine of engineCases()) {
       const later = await send(tx, [JOB_A]);
       const now = (await store.requestsOfTransaction(tx)).map((r) => r.requestKey);
       t.ok(now.includes(later) && now.length === REQUESTS_PER_WRITES, 'the next one keeps its row as well');
+    });
+
+    // each forged request's map stayed when its row was dropped: the update of the transaction read
+    // every map under its id, as many as the forger sent
+    t.test("a dropped request's entry map goes with its row", async (t) => {
+      const { store } = await freshStore(engine, t);
+      const { send } = await appOn(t, store);
+      const tx = '65a0c0ffee0000000000b003';
+      for (let i = 0; i < 3 * REQUESTS_PER_WRITES; i++) await send(tx, [JOB_A, JOB_B]);
+      const kept = new Set((await store.requestsOfTransaction(tx)).map((r) => r.requestKey));
+      const mapped = new Set((await store.entriesOfTransaction(tx)).map((e) => e.requestKey));
+      t.equal(kept.size, REQUESTS_PER_WRITES, 'rows bounded');
+      t.same([...mapped].sort(), [...kept].sort(), `only the kept requests' maps (${mapped.size})`);
     });
 
     t.test('the same writes in another order are counted as the same writes', async (t) => {
