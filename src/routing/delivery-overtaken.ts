@@ -86,7 +86,9 @@ export async function draftOvertaken(
     const after = await later(found);
     return found.find((c) => after.has(c.id));
   };
-  const underKey = (await Promise.all(keys.map(findJobsByKey))).flat();
+  // of this delivery only: an identifier value may hold `|`, so another delivery's key can be one
+  // of `keys` (DL-1|dhis2's is DL-1's copy key for DHIS2), and its completion is not this one's
+  const underKey = (await Promise.all(keys.map(findJobsByKey))).flat().filter((c) => sameDelivery(c, job));
   let linked: OutboxJob[] | undefined;
   const linkedJobs = async () => (linked ??= await writtenTo());
   const completion = (await overtaking(underKey)) ?? (refused ? await overtaking(await linkedJobs()) : undefined);
@@ -98,4 +100,10 @@ export async function draftOvertaken(
     if (done.some((c) => !after.has(c.id))) return undefined;
   }
   return { system: job.system, ids: { ...completion.result?.ids }, status: SUPERSEDED };
+}
+
+/** Whether jobs `a` and `b` write one delivery: the same identifier, system and value. */
+function sameDelivery(a: OutboxJob, b: OutboxJob): boolean {
+  const [x, y] = [(a.payload as Delivery).identifier, (b.payload as Delivery).identifier];
+  return !!x && !!y && x.system === y.system && x.value === y.value;
 }
