@@ -263,12 +263,13 @@ async function holdsAllBefore(
   since: string | undefined,
   newest: string,
   records: RegistryRecord[],
+  idProbe: IdProbe,
 ): Promise<'holds' | 'changed' | 'unsorted' | 'unproven'> {
   const range = since === undefined ? `lt${newest}` : [`ge${since}`, `lt${newest}`];
   const total = await countOf(reader, { _lastUpdated: range, _summary: 'count' });
   const ids = [...new Set(records.filter((r) => instant(r.lastUpdated) < instant(newest)).map((r) => r.id))];
   if (total === undefined || total > ids.length) return 'unsorted';
-  const still = await stillInRange(reader, range, ids);
+  const still = await stillInRange(reader, range, ids, idProbe);
   // no per-id count: a change that shifted the pages past an unread record cannot be ruled out
   if (still === undefined) return 'unproven';
   // every record in the range is one read and still there; else one read has left and one is unread
@@ -278,17 +279,28 @@ async function holdsAllBefore(
 /** Ids per `_id` count request: a URL stays well under a server's limit (8 KiB on Jetty). */
 const IDS_PER_COUNT = 50;
 
+/** Whether the registry filters counts by `_id`: asked once a pull (its answer does not change meanwhile). */
+interface IdProbe {
+  filters?: boolean;
+}
+
 /**
  * How many of `ids` the registry still lists in `range`; undefined when it gives no count or does
  * not filter by `_id`. A registry ignoring `_id` counts the whole range, which is the very total
  * this is checked against: the sum would hide a record that left the range. So it is first asked
  * to count one of the ids alone: more than one is a registry that ignores `_id` (the search that
- * came here had a `next` page, so it holds more than one), and so is a count above the ids asked.
+ * came here had more than one page, so it holds more than one; 0 is an id deleted since, and
+ * proves nothing either way), and so is a count above the ids asked.
  */
-async function stillInRange(reader: PageReader, range: string | string[], ids: string[]): Promise<number | undefined> {
+async function stillInRange(
+  reader: PageReader,
+  range: string | string[],
+  ids: string[],
+  idProbe: IdProbe,
+): Promise<number | undefined> {
   if (ids.length === 0) return 0;
-  const alone = await countOf(reader, { _id: ids[0], _summary: 'count' });
-  if (alone === undefined || alone > 1) return undefined;
+  idProbe.filters ??= await filtersById(reader, ids[0]);
+  if (!idProbe.filters) return undefined;
   let n = 0;
   for (let i = 0; i < ids.length; i += IDS_PER_COUNT) {
     const part = ids.slice(i, i + IDS_PER_COUNT);
@@ -297,6 +309,11 @@ async function stillInRange(reader: PageReader, range: string | string[], ids: s
     n += total;
   }
   return n;
+}
+
+async function filtersById(reader: PageReader, id: string): Promise<boolean> {
+  const alone = await countOf(reader, { _id: id, _summary: 'count' });
+  return alone !== undefined && alone <= 1;
 }
 
 /** Statuses of a registry refusing `_summary=count` itself (unknown or unsupported parameter). */
@@ -378,6 +395,7 @@ export async function* lastUpdatedFeed(reader: PageReader, cursor: string | unde
   let since = cursor;
   let next: string | undefined;
   let rereads = 0; // searches issued again from `since` in a row
+  const idProbe: IdProbe = {}; // one request a pull, not one a page
   const searched: RegistryRecord[] = []; // every page of the current search, for holdsAllBefore
   for (let n = 0; n < MAX_PAGES; n++) {
     const page = next ? await reader.get(next) : await reader.get('/Location', search(since));
@@ -386,10 +404,13 @@ export async function* lastUpdatedFeed(reader: PageReader, cursor: string | unde
     for (const r of records) searched.push(r); // not a copy per page: a long tie stays linear
     const fresh = records.filter((r) => !seen.has(keyOf(r)));
     const newest = records.reduce<string | undefined>((m, r) => later(m, r.lastUpdated), since);
-    const jumps = !!page.next && fresh.length > 0 && (since === undefined || instant(newest!) > instant(since));
+    const moves = fresh.length > 0 && (since === undefined || instant(newest!) > instant(since));
+    // the mark moves past this page: before the next search, or at the end of a search paged on by
+    // offset through a tie, where a change during the paging may have shifted one off every page
+    const jumps = moves && (!!page.next || searched.length > records.length);
     const verdict = ascending(records)
       ? jumps
-        ? await holdsAllBefore(reader, since, newest!, searched)
+        ? await holdsAllBefore(reader, since, newest!, searched, idProbe)
         : 'holds'
       : 'unsorted';
     if (verdict === 'changed') {

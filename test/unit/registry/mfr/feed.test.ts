@@ -631,3 +631,51 @@ t.test('lastUpdated: a registry refusing _id in a count gives no proof, and the 
   );
   t.equal(batches.at(-1)!.cursor, at(9), 'the mark: the rename');
 });
+
+t.test('lastUpdated: the last page of a tie paged by offset moves the mark only once proven', async (t) => {
+  // A bulk import of 5 at one instant, then f. The search from the import's instant pages through
+  // the tie by offset; a (page 1) is renamed before page 2 is read: the list shifts by one, d is on
+  // no page, and page 2 (e, f, a renamed) is the last. Its newest instant is the mark only once the
+  // registry shows every Location before it was read: here one was not, and the search is read again.
+  const state = { list: [...['a', 'b', 'c', 'd', 'e'].map((id) => location(id, 1, at(1))), location('f', 1, at(2))] };
+  let renamed = false;
+  const { reader } = liveRegistry(state, {
+    sorted: true,
+    ids: 'filter',
+    onPage: (offset, range) => {
+      if (offset !== 3 || !range.length || renamed) return;
+      renamed = true;
+      rename(state, 'a', 2, at(9));
+    },
+  });
+  const batches = await collect(lastUpdatedFeed(reader, undefined));
+  const read = batches.flatMap((b) => b.records.map((r) => `${r.id}/${r.version}`));
+  t.same(
+    [...new Set(read)].sort(),
+    ['a/1', 'a/2', 'b/1', 'c/1', 'd/1', 'e/1', 'f/1'],
+    'd, shifted off page 2, is read',
+  );
+  t.equal(read.length, new Set(read).size, 'no version given twice');
+  const dAt = batches.findIndex((b) => b.records.some((r) => r.id === 'd'));
+  t.ok(
+    batches.slice(0, dAt).every((b) => Date.parse(b.cursor) <= Date.parse(at(1))),
+    'no mark past the import before d is read',
+  );
+  t.equal(batches.at(-1)!.cursor, at(9), 'the mark: the rename');
+});
+
+t.test('lastUpdated: whether the registry filters _id is asked once a pull, not once a page', async (t) => {
+  // A sorting registry, 10 Locations one by one, pages of 3: each page moving the search is proven by
+  // counts; the one-id count that tells a registry ignoring _id is asked once (it cannot change).
+  const state = { list: Array.from({ length: 10 }, (_, i) => location(`l${i}`, 1, at(1 + i))) };
+  const { reader, calls } = liveRegistry(state, { sorted: true, ids: 'filter' });
+  const batches = await collect(lastUpdatedFeed(reader, undefined));
+  t.same(
+    batches.flatMap((b) => b.records.map((r) => r.id)),
+    state.list.map((l) => l.id),
+  );
+  const alone = calls.filter((c) => c.includes('"_id"') && !c.includes('_lastUpdated'));
+  const counted = calls.filter((c) => c.includes('"_id"') && c.includes('_lastUpdated'));
+  t.ok(counted.length > 1, `several pages proven by a per-id count (${counted.length})`);
+  t.equal(alone.length, 1, 'one request asks whether _id filters');
+});
