@@ -64,7 +64,8 @@ export function writesMayGo(): Promise<void> | undefined {
  * (outbox/breakers.ts). A shared load's requests count for the attempt that started it
  * (outsideAttempt), not for those that join it. Whether the attempt still waits on the system is
  * noteAsking's: every request goes out inside a client's call (client.ts send, logins included,
- * as they are asked for by its authorize), whose wait spans the request's.
+ * as they are asked for by its authorize), whose wait spans the request's; a login asked for
+ * outside one (OpenLMIS's userId) tells noteAsking itself.
  */
 export function noteUpstreamCall(system: string): void {
   storage.getStore()?.calling?.(system);

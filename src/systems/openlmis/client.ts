@@ -1,3 +1,4 @@
+import { noteAsking } from '../../upstream/attempt-scope.js';
 import { createUpstreamClient } from '../../upstream/client.js';
 import { openLmisAuth, type OpenLmisAuth } from './auth.js';
 import { LMIS, decodeLmisError, makeLmisError } from './errors.js';
@@ -61,7 +62,17 @@ export function createLmisClient(settings: () => OpenLmisSettings, options: Lmis
         req.path,
       );
     },
-    userId: () => auth!.userId(upstream.authContext()),
+    // its login, when no call made the token yet, goes out outside the client's calls: a call of
+    // OpenLMIS the attempt waits on all the same (attempt-scope.ts noteAsking), or a hung login is
+    // nobody's and a timed-out attempt names another system still unanswered
+    async userId() {
+      const answered = noteAsking(LMIS);
+      try {
+        return await auth!.userId(upstream.authContext());
+      } finally {
+        answered();
+      }
+    },
     reconfigure: (next) => upstream.reconfigure(next),
     close: () => upstream.close(),
   };
