@@ -138,7 +138,8 @@ export function createFacilityCapability(
   opts: FacilityOptions = {},
 ): FacilityCapability {
   // the server's date: DHIS2 keeps openingDate and closedDate as its wall time (a date at 00:00)
-  const today = async () => opts.today?.() ?? wallTimeIn(Date.now(), await client.serverZone()).slice(0, 10);
+  // (asked again for each write: DHIS2's zone changes when DHIS2 restarts, not when the mediator does)
+  const today = async () => opts.today?.() ?? wallTimeIn(Date.now(), await client.serverZoneNow()).slice(0, 10);
   // only a leaf above facilityLevel needs the crosswalk (few: a store moved under its region)
   const linkedAmong = async (list: Json[], facilityLevel: number): Promise<Set<string>> => {
     const asked = list.filter((ou) => leafAboveLevel(ou, facilityLevel)).map((ou) => String(ou.id));

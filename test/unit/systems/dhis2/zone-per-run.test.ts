@@ -11,6 +11,7 @@ import t from 'tap';
 import type { Delivery } from '../../../../src/domain/index.js';
 import { createFacilityCapability, createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js';
 import { parseConsignmentElements } from '../../../../src/systems/dhis2/consignments.js';
+import { deterministicUid } from '../../../../src/systems/dhis2/identifiers.js';
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
 import { createReceiptFeed } from '../../../../src/systems/dhis2/receipts.js';
 import { createRequisitionOrders } from '../../../../src/systems/dhis2/requisition-orders.js';
@@ -243,5 +244,35 @@ t.test('requisition orders searched after DHIS2 restarted in another zone: at th
     (await found()).filter(([id]) => id === 'ReqZone0002'),
     [['ReqZone0002', '2024-06-03T09:30:00.000Z']],
     'run 2 reads the new one at its instant (before: the range went as Colombo wall time and missed it)',
+  );
+});
+
+// a day apart at every instant (+14:00 and -12:00): the test holds whenever it runs
+t.test('an org unit opened after DHIS2 restarted in another zone is dated on its new day', async (t) => {
+  const h = await startHarness({ timeZone: 'Pacific/Kiritimati' });
+  t.teardown(h.close);
+  const caps = createFacilityCapability(h.client, createOrgUnitReader(h.client));
+  const parent = h.sandbox.state.summary().orgUnits['LKL-N-TSG'];
+  const open = async (n: number) => {
+    const facility = {
+      id: `mfr-rz-${n}`,
+      identifiers: [{ system: 'https://mfr.example.org/facility', value: `MFR-RZ-${n}` }],
+      name: `Zone Dispensary ${n}`,
+      status: 'active' as const,
+      kind: 'facility' as const,
+      partOf: parent,
+    };
+    await caps.upsert!(facility, memoryJournal(`rz-open-${n}`));
+    return h.sandbox.state.orgUnits.get(deterministicUid('organisationUnit', facility.id))?.openingDate;
+  };
+  await open(1);
+  h.sandbox.state.timeZone = 'Etc/GMT+12';
+  const day = () => sandboxWallTime(new Date(), 'Etc/GMT+12').slice(0, 10);
+  const before = day();
+  const openingDate = await open(2);
+  // a write across the server's midnight may take the next day: either is the server's
+  t.ok(
+    [before, day()].some((d) => openingDate === `${d}T00:00:00.000`),
+    `opened on the server's day now, ${before} (got ${openingDate}; before: Kiritimati's, a day later)`,
   );
 });
