@@ -18,6 +18,7 @@ import {
   formRefusedPage,
   notFoundPage,
   RETRY_AFTER_S,
+  savedNoteLostPage,
   sessionEndedPage,
   unavailablePage,
   type FailedRequest,
@@ -37,7 +38,7 @@ import {
 } from './session.js';
 import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter, type SignInLimits } from './sign-in-limit.js';
 import { systemRows } from './system-rows.js';
-import { sendPage as send } from './send-page.js';
+import { sendPage as send, withPageHeaders } from './send-page.js';
 import { systemsBody } from './systems-page.js';
 import { shownId } from './shown-id.js';
 import { sentTwice } from './sent-twice.js';
@@ -127,9 +128,29 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
   const root = app as FastifyInstance;
   /** The session each request read: written back once the request is answered, if it changed. */
   const current = new WeakMap<FastifyRequest, Session>();
-  app.addHook('onSend', async (request, _reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
     const session = current.get(request);
-    if (session && !(await sessions.save(session)))
+    if (!session) return payload;
+    const saved = await sessions.save(session).catch((err: unknown) => {
+      // a form answered as done (stored before): the database failing now must not make its answer
+      // the unavailable page, which says it was most likely not saved and offers to send it again
+      if (!isDatabaseAway(err) || request.method !== 'POST' || reply.statusCode >= 400) throw err;
+      return 'database away' as const;
+    });
+    if (saved === 'database away') {
+      request.log.warn(
+        { user: session.user, url: request.url.split('?')[0] },
+        "console session not written: the mediator's database failed after the form was saved; its message and undo entry are not kept",
+      );
+      const location = reply.getHeader('location');
+      const next =
+        typeof location === 'string' && location.startsWith(`${UI_PREFIX}/`) ? location : `${UI_PREFIX}/review`;
+      reply.removeHeader('location');
+      const body = savedNoteLostPage(next);
+      withPageHeaders(reply, body, 200);
+      return body.value;
+    }
+    if (!saved)
       // the answer stands: what it says was done is done (stored); only the session's note of it is lost
       request.log.warn(
         { user: session.user, url: request.url.split('?')[0] },

@@ -73,6 +73,21 @@ ${isForm ? sentList(fields) : ''}`,
 }
 
 /**
+ * A form whose decision or action was stored, the database failing just after, as the session
+ * was written back (its message and undo entry): the unavailable page said "most likely not
+ * saved" and offered to send it again (refused then, not done twice, but misleading). It was
+ * saved: this says so, and where to go on.
+ */
+export function savedNoteLostPage(next: string): Html {
+  return notice(
+    'Saved',
+    html`<h1>What you sent was saved</h1>
+<p role="status" class="flash ok">It was recorded. The mediator's database failed just after, so the console could not keep its note of it (the message and the undo entry); do not send it again.</p>
+<p><a class="button" href="${next}">Go on</a></p>`,
+  );
+}
+
+/**
  * A form sent after the session ended (idle, signed out elsewhere, the admin token rotated):
  * nothing was done; what the form held is shown so nothing typed is lost, and signing in again
  * comes back to the page the form was on.

@@ -13,6 +13,11 @@ const CSP =
  * over the whole text would mask the console's own words too.
  */
 export function sendPage(reply: FastifyReply, body: Html, status = 200) {
+  return withPageHeaders(reply, body, status).send(body.value);
+}
+
+/** `reply` made a console page's answer (its status and headers), for a hook returning its text. */
+export function withPageHeaders(reply: FastifyReply, body: Html, status = 200): FastifyReply {
   markRedacted(reply, body.value, processRedactor);
   return (
     reply
@@ -24,6 +29,5 @@ export function sendPage(reply: FastifyReply, body: Html, status = 200) {
       .header('cache-control', 'no-store')
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'same-origin')
-      .send(body.value)
   );
 }
