@@ -11,6 +11,7 @@ import {
 import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { MsupplyApi, ShipmentLineRow, ShipmentRow, StoreRow } from './api.js';
 import { writeOrLanded } from './landed-meanwhile.js';
+import { recordedBefore } from './recorded-before.js';
 import { MSUPPLY, SHIPMENT_SYSTEM, deliveryLineId, otherPartyRef, storeRef } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { orderOfShipment } from './shipment-order.js';
@@ -67,6 +68,16 @@ function onlyReceived(d: Delivery): void {
 }
 
 const received = (s: ShipmentRow['status']) => s === 'RECEIVED' || s === 'VERIFIED';
+
+/**
+ * The step a receipt records just before it sends RECEIVED, once its lines are set and checked:
+ * a later attempt finding the shipment received after it may be finding its own receipt, whose
+ * answer was lost (a storekeeper may have edited its lines since: they are editable until
+ * VERIFIED), so it is done, never a 409 for a receipt that landed.
+ */
+const RECEIVE_SENT = 'receive-sent';
+/** Open mSupply refused that RECEIVED (it did not land): RECEIVE_SENT no longer says it may have. */
+const RECEIVE_REFUSED = 'receive-refused';
 
 /**
  * An inbound shipment is a delivery to its store from the other party. An outbound shipment (the
@@ -321,10 +332,12 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     store: Pick<StoreRow, 'id' | 'code'>,
     shipment: ShipmentRow,
     sent?: Map<string, number>,
+    sentBefore = false,
   ): Promise<ShipmentRow | undefined> => {
     const now = await currentShipment(store, shipment);
     if (!received(now.status)) return undefined;
-    if (!sameConfirmation(delivery, now, sent)) throw alreadyReceived(now);
+    // `sentBefore`: an earlier attempt sent RECEIVED (RECEIVE_SENT), so this may be its receipt
+    if (!sentBefore && !sameConfirmation(delivery, now, sent)) throw alreadyReceived(now);
     return now;
   };
 
@@ -390,6 +403,70 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     return found;
   };
 
+  /**
+   * A receipt's steps up to RECEIVED: the shipment DELIVERED, each line set to the packs accepted
+   * (planned on the shipment as it is now: a line a storekeeper split or deleted since acceptance
+   * is a 409, linesChangedSince), then RECEIVED. `sentBefore`: an earlier attempt sent RECEIVED.
+   */
+  const receiveAsPlanned = async (
+    delivery: Delivery,
+    store: Pick<StoreRow, 'id' | 'code'>,
+    shipment: ShipmentRow,
+    journal: StepJournal,
+    sentBefore: boolean,
+  ): Promise<string> => {
+    const steps = plan(delivery, shipment, true);
+    await journal.run('delivered', async () => {
+      const now = await currentShipment(store, shipment);
+      const due = (x: ShipmentRow) => x.status === 'SHIPPED' || x.status === 'NEW';
+      if (!due(now)) return 'DELIVERED';
+      // refused because another attempt moved it on first (landed-meanwhile.ts): it is delivered
+      return writeOrLanded(
+        async () => {
+          await api.updateInboundShipment(store.id, { id: shipment.id, status: 'DELIVERED' });
+          return 'DELIVERED';
+        },
+        async () => (due(await currentShipment(store, shipment)) ? undefined : 'DELIVERED'),
+      );
+    });
+    const sent = new Map<string, number>();
+    for (const step of steps) {
+      const packs = await journal.run(`line:${step.line.id}`, async () => {
+        // received meanwhile (another attempt, or a storekeeper by hand): Open mSupply takes line
+        // edits until VERIFIED (invoice/validate.rs check_invoice_is_editable), its stock
+        // following them, so writing would overwrite what was received: done only if it holds these packs
+        if (await receivedAsThis(delivery, store, shipment, sent)) return step.packs;
+        // refused (CannotEditInvoice once VERIFIED, BatchIsReserved once its stock is used) because
+        // it was received between that look and the write: done if with these same packs
+        return writeOrLanded(
+          async () => {
+            await api.updateInboundShipmentLine(store.id, { id: step.line.id, numberOfPacks: step.packs });
+            return step.packs;
+          },
+          async () => ((await receivedAsThis(delivery, store, shipment, sent)) ? step.packs : undefined),
+        );
+      });
+      sent.set(step.line.id, packs);
+    }
+    return journal.run('received', async () => {
+      // received by hand meanwhile: this receipt only with its packs (receivedAsThis), or after an
+      // earlier attempt sent RECEIVED
+      const now = await receivedAsThis(delivery, store, shipment, sent, sentBefore);
+      if (now) return now.status;
+      await packsAsPlannedNow(delivery, store, shipment, sent);
+      await journal.run(RECEIVE_SENT, async () => true);
+      // no receivedDatetime: that is backdating, refused on a shipment not yet received
+      return writeOrLanded(
+        async () => (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status,
+        async () => {
+          // refused: this one did not land, so an operator's replay after a conflict is no receipt of this write
+          await journal.run(RECEIVE_REFUSED, async () => true);
+          return (await receivedAsThis(delivery, store, shipment, sent, sentBefore))?.status;
+        },
+      );
+    });
+  };
+
   return {
     async get(id, listed) {
       // with its inbound shipment, should it be an outbound one shipped: it reads as that
@@ -442,50 +519,15 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       });
       if (found === 'same-confirmation')
         return { system: MSUPPLY, ids: { shipment: shipment.id }, status: deliveryStatusOf(shipment.status) };
-      const steps = plan(delivery, shipment, true);
-      await journal.run('delivered', async () => {
-        const now = await currentShipment(store, shipment);
-        const due = (x: ShipmentRow) => x.status === 'SHIPPED' || x.status === 'NEW';
-        if (!due(now)) return 'DELIVERED';
-        // refused because another attempt moved it on first (landed-meanwhile.ts): it is delivered
-        return writeOrLanded(
-          async () => {
-            await api.updateInboundShipment(store.id, { id: shipment.id, status: 'DELIVERED' });
-            return 'DELIVERED';
-          },
-          async () => (due(await currentShipment(store, shipment)) ? undefined : 'DELIVERED'),
-        );
-      });
-      const sent = new Map<string, number>();
-      for (const step of steps) {
-        const packs = await journal.run(`line:${step.line.id}`, async () => {
-          // received meanwhile (another attempt, or a storekeeper by hand): Open mSupply takes line
-          // edits until VERIFIED (invoice/validate.rs check_invoice_is_editable), its stock
-          // following them, so writing would overwrite what was received: done only if it holds these packs
-          if (await receivedAsThis(delivery, store, shipment, sent)) return step.packs;
-          // refused (CannotEditInvoice once VERIFIED, BatchIsReserved once its stock is used) because
-          // it was received between that look and the write: done if with these same packs
-          return writeOrLanded(
-            async () => {
-              await api.updateInboundShipmentLine(store.id, { id: step.line.id, numberOfPacks: step.packs });
-              return step.packs;
-            },
-            async () => ((await receivedAsThis(delivery, store, shipment, sent)) ? step.packs : undefined),
-          );
-        });
-        sent.set(step.line.id, packs);
-      }
-      let status = await journal.run('received', async () => {
-        // received by hand meanwhile: this receipt only with its packs (receivedAsThis)
-        const now = await receivedAsThis(delivery, store, shipment, sent);
-        if (now) return now.status;
-        await packsAsPlannedNow(delivery, store, shipment, sent);
-        // no receivedDatetime: that is backdating, refused on a shipment not yet received
-        return writeOrLanded(
-          async () => (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status,
-          async () => (await receivedAsThis(delivery, store, shipment, sent))?.status,
-        );
-      });
+      // looked up before this attempt records it: only an earlier attempt's RECEIVED may have landed
+      const sentBefore =
+        (await recordedBefore(journal, RECEIVE_SENT)) && !(await recordedBefore(journal, RECEIVE_REFUSED));
+      // received after this write's RECEIVED was sent (or recorded, by a release before the mark):
+      // its own receipt, whatever a storekeeper edited on its lines since; not planned again
+      const landed = received(shipment.status) && (sentBefore || (await recordedBefore(journal, 'received')));
+      let status = landed
+        ? await journal.run('received', async () => shipment.status)
+        : await receiveAsPlanned(delivery, store, shipment, journal, sentBefore);
       if (deps.verify() && status !== 'VERIFIED') {
         // looks first, as 'received' does: a retry after a lost answer finds it VERIFIED, which
         // Open mSupply no longer lets anyone update (CannotEditInvoice)
