@@ -679,3 +679,28 @@ t.test('lastUpdated: whether the registry filters _id is asked once a pull, not 
   t.ok(counted.length > 1, `several pages proven by a per-id count (${counted.length})`);
   t.equal(alone.length, 1, 'one request asks whether _id filters');
 });
+
+t.test('lastUpdated: the _id probe meeting a Location deleted since (count 0) keeps keyset paging', async (t) => {
+  // A sorting registry filtering _id; the Location the one-id count asks about was deleted after it
+  // was read. 0 is a legitimate count for one id, not a registry ignoring _id: no whole read.
+  const state = { list: Array.from({ length: 10 }, (_, i) => location(`l${i}`, 1, at(1 + i))) };
+  const ids = state.list.map((l) => l.id);
+  const registry = liveRegistry(state, { sorted: true, ids: 'filter' });
+  const get = registry.reader.get;
+  registry.reader.get = async (path, query) => {
+    if (query?._id !== undefined && query._lastUpdated === undefined)
+      state.list = state.list.filter((l) => l.id !== query._id);
+    return get(path, query);
+  };
+  const batches = await collect(lastUpdatedFeed(registry.reader, undefined));
+  t.same(
+    batches.flatMap((b) => b.records.map((r) => r.id)),
+    ids.slice(1),
+    'every Location still there once, in order (l0 deleted before it was taken)',
+  );
+  // a whole read follows next links (_offset); keyset paging issues a fresh search per page
+  t.notOk(
+    registry.calls.some((c) => c.includes('_offset')),
+    'no whole read by offset',
+  );
+});
