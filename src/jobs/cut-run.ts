@@ -54,12 +54,14 @@ export async function cutRunOwed(
  * Whether a run of the job started after the cut one and did its work (a `jobs run` by hand while
  * the owed tick waited for the job's lock): it went on from what the cut run stored, as the owed
  * tick's run would, so running the tick too would be a second full run of it. A later run that
- * failed or was cut does not: the tick is still owed.
+ * failed or was cut does not: the tick is still owed. Nor one that skipped: a shell's settings
+ * are not the server's (run without its CONFIG_FILE, no DHIS2 connector there), so its skip did
+ * none of the tick's work; the server's own run would skip too if that were the server's case.
  */
 export async function ranSinceCut(store: Store, name: string, cutId: number): Promise<boolean> {
   const runs = await store.listJobRuns(name, RUNS_READ);
   // ids grow with each run on both engines: no reliance on two runs' start times
-  return runs.some((r) => r.id > cutId && (r.outcome === 'ok' || r.outcome === 'skipped'));
+  return runs.some((r) => r.id > cutId && r.outcome === 'ok');
 }
 
 /**

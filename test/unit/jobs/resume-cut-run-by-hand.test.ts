@@ -2,7 +2,8 @@
  * A `jobs run` by hand while a cut run's owed tick waits for the job's lock (src/jobs/cut-run.ts),
  * real stores, both engines: the run by hand goes on from what the cut run stored, as the owed
  * tick's would, so the owed tick is satisfied and not run as a second full run once the lock is
- * free. A run by hand that failed leaves the tick owed.
+ * free. A run by hand that failed leaves the tick owed, and so does one that skipped: a shell
+ * without the server's settings (no DHIS2 connector there) did none of the tick's work.
  */
 import t from 'tap';
 import { nextFire } from '../../../src/jobs/cron.js';
@@ -22,8 +23,13 @@ function lastTick(now = Date.now()): number {
   return last;
 }
 
-/** The bridge; `before` runs first in each run (a run by hand waits there), `fails` makes it throw. */
-function bridge(before: () => Promise<void> = async () => undefined, fails = false): ScheduledJob & { calls: number } {
+type Ends = 'ok' | 'fails' | 'skips';
+
+/** The bridge; `before` runs first in each run (a run by hand waits there), then it `ends` so. */
+function bridge(
+  before: () => Promise<void> = async () => undefined,
+  ends: Ends = 'ok',
+): ScheduledJob & { calls: number } {
   const job = {
     name: 'stockToDhis2',
     setting: 'schedules.stockToDhis2',
@@ -32,7 +38,8 @@ function bridge(before: () => Promise<void> = async () => undefined, fails = fal
     run: async () => {
       job.calls += 1;
       await before();
-      if (fails) throw new Error('DHIS2 answered 500');
+      if (ends === 'fails') throw new Error('DHIS2 answered 500');
+      if (ends === 'skips') return { skipped: 'no DHIS2 connector configured' };
       return { counts: { facilities: 3 } };
     },
   };
@@ -61,9 +68,11 @@ for (const engine of engineCases())
   t.test(engine.name, { skip: engine.skip }, async (t) => {
     const tick = lastTick();
 
-    for (const [how, fails, owedRuns] of [
-      ['a run by hand that did its work satisfies the owed tick', false, 0],
-      ['a run by hand that failed leaves the tick owed', true, 1],
+    for (const [how, ends, status, owedRuns] of [
+      ['a run by hand that did its work satisfies the owed tick', 'ok', 'ran', 0],
+      ['a run by hand that failed leaves the tick owed', 'fails', 'failed', 1],
+      // the shell's settings are not the server's: its skip says nothing of what the server would do
+      ['a run by hand that skipped leaves the tick owed', 'skips', 'skipped', 1],
     ] as const)
       t.test(how, async (t) => {
         const { a, b } = await twoStoresOn(engine, t);
@@ -72,7 +81,7 @@ for (const engine of engineCases())
         const tried = () => logger.msgs.includes('the owed tick is tried again');
         // `jobs run` from the shell (another process: its own store), holding the job until the
         // server's owed tick has found it locked
-        const byHand = bridge(() => waitFor('the owed tick found locked', tried), fails);
+        const byHand = bridge(() => waitFor('the owed tick found locked', tried), ends);
         const shell = new Scheduler({ store: b, jobs: [byHand], expression: () => undefined });
         let manual: ReturnType<Scheduler['runNow']> | undefined;
         // the server's start has found the cut run (its first look) when the run by hand begins
@@ -95,7 +104,7 @@ for (const engine of engineCases())
         t.teardown(() => scheduler.stop());
         scheduler.start();
         await waitFor('the run by hand begun', () => manual !== undefined);
-        t.match(await manual, { status: fails ? 'failed' : 'ran' }, 'the run by hand ended');
+        t.match(await manual, { status }, 'the run by hand ended');
         await scheduler.resumed();
         t.equal(server.calls, owedRuns, `the owed tick run ${owedRuns} time(s) after it`);
         const runs = await a.listJobRuns('stockToDhis2');
