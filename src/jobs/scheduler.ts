@@ -435,7 +435,9 @@ export class Scheduler {
    */
   private watchCut(): void {
     const every = this.options.cutWatchMs ?? 60_000;
+    clearTimeout(this.watchTimer); // one watch, however often start() is called
     this.watchTimer = setTimeout(() => {
+      if (!this.started) return;
       const looks = this.options.jobs.map(async (job) => {
         if (this.busy.has(job.name) || this.resumingJobs.has(job.name)) return;
         const cut = await cutElsewhere(this.options.store, job.name, this.instance, ABANDONED);
@@ -443,7 +445,10 @@ export class Scheduler {
         if (!cut || this.cutSeen.get(job.name) === cut.id) return;
         if (cut.outcome !== 'running') this.cutSeen.set(job.name, cut.id);
         await this.closeAbandonedRunsOf(job);
-        await this.resumeCut(job);
+        // not waited for: the tick run again (a monthly bridge's hours) held the next look, and a run
+        // cut meanwhile of another job waited for it; stop() waits for it (running), and
+        // resumingJobs keeps the next looks off this job until it is over
+        void this.resumeCut(job);
       });
       const p = Promise.all(looks)
         .catch((err) => this.options.logger?.warn({ err: redact(String(err)) }, 'the look for cut runs failed'))

@@ -7,12 +7,18 @@ import t from 'tap';
 import { nextFire } from '../../../src/jobs/cron.js';
 import { ABANDONED, Scheduler, type ScheduledJob } from '../../../src/jobs/scheduler.js';
 import { openStore } from '../../../src/store/index.js';
+import type { Store } from '../../../src/store/types.js';
 import { engineCases, twoStoresOn } from '../../support/outbox-engines.js';
 import { waitFor } from '../../support/wait-for.js';
 
 /** Once a year (midnight, 1 January): the tick before now is this year's, the next one months off. */
 const YEARLY = '0 0 1 1 *';
 const DAY = 86_400_000;
+
+/** What a SIGKILL leaves of `name`'s run of `tick` on instance `instance`: still marked running, its lock gone. */
+async function killedMidRun(store: Store, name: string, tick: number, instance: string): Promise<void> {
+  await store.startJobRun({ name, tickAt: tick, trigger: 'schedule', instance, startedAt: tick + 1000 });
+}
 
 /** This year's tick of YEARLY: the latest at or before now. */
 function lastTick(now = Date.now()): number {
@@ -22,10 +28,10 @@ function lastTick(now = Date.now()): number {
 }
 
 /** The bridge; `hold`, while set, keeps a run going until its signal stops it (the stop's). */
-function bridge(): ScheduledJob & { calls: number; hold: boolean } {
+function bridge(name = 'stockToDhis2'): ScheduledJob & { calls: number; hold: boolean } {
   const job = {
-    name: 'stockToDhis2',
-    setting: 'schedules.stockToDhis2',
+    name,
+    setting: `schedules.${name}`,
     description: 'bridge',
     calls: 0,
     hold: false,
@@ -122,5 +128,72 @@ for (const engine of engineCases())
         { tickAt: tick, outcome: 'ok' },
         { outcome: 'failed', detail: ABANDONED },
       ]);
+    });
+
+    t.test("a job's tick run again by the watch does not keep it from the other jobs", async (t) => {
+      const { a, b } = await twoStoresOn(engine, t);
+      const long = bridge('stockToDhis2');
+      long.hold = true; // a monthly bridge's hours, run again
+      const other = bridge('reconcile');
+      const scheduler = new Scheduler({
+        store: b,
+        jobs: [long, other],
+        expression: () => YEARLY,
+        instance: 'new:1',
+        cutWatchMs: 20,
+        awayRetryMs: 20,
+      });
+      t.teardown(() => scheduler.stop());
+      scheduler.start();
+      await scheduler.resumed();
+      await killedMidRun(a, 'stockToDhis2', tick, 'old:1');
+      await waitFor('the bridge run again (still going)', () => long.calls === 1);
+      // later, another instance is killed mid-run of another job, the bridge's run again still going
+      await killedMidRun(a, 'reconcile', tick, 'old:2');
+      await waitFor('the other job run again meanwhile', async () => {
+        const [last] = await b.listJobRuns('reconcile', 1);
+        return last?.tickAt === tick && last.outcome === 'ok';
+      });
+      t.equal(other.calls, 1, 'the other job run again once');
+      t.equal(long.calls, 1, 'the bridge run again once, still going');
+      t.match(await b.listJobRuns('stockToDhis2', 1), [{ tickAt: tick, outcome: 'running', instance: 'new:1' }]);
+      await scheduler.stop('SIGTERM');
+    });
+
+    t.test('a run another instance is still running (its lock held) is left alone by the watch', async (t) => {
+      const { a, b } = await twoStoresOn(engine, t);
+      const old = bridge();
+      old.hold = true;
+      const oldOne = new Scheduler({ store: a, jobs: [old], expression: () => YEARLY, instance: 'old:1' });
+      const running = oldOne.tick(old, tick);
+      await waitFor('the old instance running the tick', () => old.calls === 1);
+      let looks = 0;
+      const watched = new Proxy(b, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop, target) as unknown;
+          if (prop === 'listJobRuns') looks += 1;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const job = bridge();
+      const scheduler = new Scheduler({
+        store: watched,
+        jobs: [job],
+        expression: () => YEARLY,
+        instance: 'new:1',
+        cutWatchMs: 20,
+        awayRetryMs: 20,
+      });
+      t.teardown(() => scheduler.stop());
+      scheduler.start();
+      await scheduler.resumed();
+      // each look reads the run going and asks for the job's lock, which the live run holds
+      const stillRunning = async () => (await a.listJobRuns('stockToDhis2', 1))[0]?.outcome === 'running';
+      await waitFor('ten looks (or the live run closed)', async () => looks >= 20 || !(await stillRunning()));
+      t.equal(job.calls, 0, 'not run again');
+      t.match(await a.listJobRuns('stockToDhis2'), [{ tickAt: tick, outcome: 'running', instance: 'old:1' }]);
+      await scheduler.stop();
+      await oldOne.stop('SIGTERM');
+      t.match(await running, { status: 'failed', run: { detail: /^interrupted/ } }, 'its run ended by its own stop');
     });
   });
