@@ -128,13 +128,19 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
   const root = app as FastifyInstance;
   /** The session each request read: written back once the request is answered, if it changed. */
   const current = new WeakMap<FastifyRequest, Session>();
+  /**
+   * The forms whose decision or action the admin API answered as done (stored): only these are
+   * said saved when the session write-back then meets the database away. Every other form is
+   * answered below 400 too (a redirect with "Not decided", "Nothing to undo"), nothing stored.
+   */
+  const stored = new WeakSet<FastifyRequest>();
   app.addHook('onSend', async (request, reply, payload) => {
     const session = current.get(request);
     if (!session) return payload;
     const saved = await sessions.save(session).catch((err: unknown) => {
       // a form answered as done (stored before): the database failing now must not make its answer
       // the unavailable page, which says it was most likely not saved and offers to send it again
-      if (!isDatabaseAway(err) || request.method !== 'POST' || reply.statusCode >= 400) throw err;
+      if (!isDatabaseAway(err) || !stored.has(request) || reply.statusCode >= 400) throw err;
       return 'database away' as const;
     });
     if (saved === 'database away') {
@@ -377,6 +383,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     if (typeof body.seen === 'string') payload.seenDecidedAt = body.seen;
     const answer = await api(session).post(`/admin/reconcile/${enc(filters.system)}/${enc(systemId)}/${op}`, payload);
     if (answer.status === 200) {
+      stored.add(req);
       const decidedAt = typeof answer.body.row?.decidedAt === 'string' ? answer.body.row.decidedAt : undefined;
       session.undo.push({ system: filters.system, systemId, decidedAt });
       if (session.undo.length > MAX_UNDO) session.undo.shift();
@@ -387,6 +394,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
       };
     } else if (await sentTwice(api(session), session, { system: filters.system, systemId, op, payload }, answer)) {
       // a double click: the first send decided, the second met its own decision; on to the next record
+      stored.add(req);
       session.flash = {
         kind: 'ok',
         text: `Sent twice: your first send decided ${systemId}; the second changed nothing (${problemOf(answer)}).`,
@@ -417,6 +425,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     });
     forget(session, target);
     const twice = answer.status === 409 && problemOf(answer).includes(`was already undone by ${session.user} at `);
+    if (answer.status === 200 || twice) stored.add(req);
     session.flash =
       answer.status === 200
         ? {
@@ -569,6 +578,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
         };
         return reply.redirect(`${UI_PREFIX}/outbox/jobs/${enc(id)}`, 303);
       }
+      if (answer.status === 200) stored.add(req);
       session.flash =
         answer.status === 200
           ? {
@@ -608,6 +618,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     // the admin API audits the release with the signed-in person (X-Actor), as for any caller
     const answer = await api(session).post('/admin/propagation/release');
     if (answer.status === 200) {
+      stored.add(req);
       const released = Number(answer.body.released);
       session.flash = {
         kind: 'ok',
