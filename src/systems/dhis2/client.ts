@@ -34,7 +34,8 @@ export interface Dhis2Client {
   /**
    * The server's zone asked again (system/info): DHIS2's zone is its JVM's, so it changes when
    * DHIS2 restarts elsewhere, not when the mediator does. The answer replaces the known one for
-   * every later question; a failed question keeps the known one.
+   * every later question; a failed question keeps the known one. An answer younger than
+   * ZONE_REUSE_MS is reused, and callers asking at once share one question.
    */
   serverZoneNow(): Promise<string>;
   /**
@@ -51,9 +52,17 @@ export interface Dhis2Client {
 export interface Dhis2ClientOptions {
   retries?: number;
   retryDelayMs?: number;
-  /** The clock of the account hold (account-hold.ts); tests move it past the hold. */
+  /** The client's clock: the account hold's (account-hold.ts) and the zone's reuse; tests move it on. */
   now?: () => number;
 }
+
+/**
+ * How long a system/info answer's zone is reused by serverZoneNow. The zone is the JVM's: it
+ * changes only when DHIS2 restarts, which takes minutes during which every call fails, so an
+ * answer younger than this cannot be from before a restart the next call meets; yet asking
+ * system/info for every search, read and write would double the calls of the hot paths.
+ */
+export const ZONE_REUSE_MS = 30_000;
 
 /** Token when configured, else the user's Basic pair: read per call, so a live change applies at once. */
 export function dhis2Auth(settings: () => Dhis2Settings): AuthStrategy {
@@ -79,10 +88,15 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     retries: options.retries,
     retryDelayMs: options.retryDelayMs,
   });
+  const clock = options.now ?? Date.now;
   let known: Promise<Record<string, unknown>> | undefined;
+  /** When `known` was answered (the client's clock); undefined while it is asked. */
+  let knownAt: number | undefined;
+  /** The one serverZoneNow question in flight, shared by every caller meanwhile. */
+  let zoneAsked: Promise<Record<string, unknown>> | undefined;
   /** The version read from `known` (one promise, so every caller is given the same value). */
   let knownVersion: Promise<Dhis2Version | undefined> | undefined;
-  const hold = new AccountHold(options.now);
+  const hold = new AccountHold(clock);
   const traces = new UserTraces(() => upstream.settings().username);
   /** Every answer is recorded for OpenHIM without the integration user (recorded-answers.ts); a read's page is no answer (page-answer.ts). */
   const recorded = (req: UpstreamRequest): UpstreamRequest => ({
@@ -119,10 +133,16 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
   const systemInfo = (): Promise<Record<string, unknown>> => {
     if (!known) {
       const asked = askSystemInfo();
+      knownAt = undefined;
       // a failed question is asked again next time (unless a newer one replaced it meanwhile)
-      asked.catch(() => {
-        if (known === asked) known = undefined;
-      });
+      asked.then(
+        () => {
+          if (known === asked) knownAt = clock();
+        },
+        () => {
+          if (known === asked) known = undefined;
+        },
+      );
       known = asked;
       knownVersion = asked.then((info) => parseVersion(info.version));
       // its failure is the caller's of version(); asked only for the zone, it is no unhandled rejection
@@ -139,9 +159,26 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     // unless a reconfigure dropped the known answer meanwhile (its server may be another)
     if (known === was) {
       known = Promise.resolve(info);
+      knownAt = clock();
       knownVersion = known.then((i) => parseVersion(i.version));
     }
     return info;
+  };
+
+  /**
+   * The answer serverZoneNow reads: the known one while fresh (or still asked: the first question
+   * of the process, whose failure is the caller's as before), else one question shared by every
+   * caller until it is answered. A failure is not reused: DHIS2 may be back, in another zone.
+   */
+  const freshSystemInfo = (): Promise<Record<string, unknown>> => {
+    if (!known || knownAt === undefined || clock() - knownAt < ZONE_REUSE_MS) return systemInfo();
+    if (!zoneAsked) {
+      const asked = systemInfoAgain().finally(() => {
+        if (zoneAsked === asked) zoneAsked = undefined;
+      });
+      zoneAsked = asked;
+    }
+    return zoneAsked;
   };
 
   /**
@@ -211,7 +248,7 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
       return systemInfo().then((info) => serverZoneOf(info.serverTimeZoneId));
     },
     serverZoneNow() {
-      return systemInfoAgain().then((info) => serverZoneOf(info.serverTimeZoneId));
+      return freshSystemInfo().then((info) => serverZoneOf(info.serverTimeZoneId));
     },
     serverNow() {
       return systemInfo().then((info) => serverInstantOf(info.serverDate, serverZoneOf(info.serverTimeZoneId)));
@@ -222,6 +259,8 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     settings: () => upstream.settings(),
     reconfigure(next) {
       known = undefined;
+      knownAt = undefined;
+      zoneAsked = undefined;
       hold.clear();
       upstream.reconfigure(next);
     },

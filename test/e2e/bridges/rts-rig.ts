@@ -237,6 +237,8 @@ export interface Instance {
   outbox: Outbox;
   job: ScheduledJob;
   deps: RtsBridgeDeps;
+  /** Moves its DHIS2 client's clock on (the zone's reuse, the account hold): e.g. past a DHIS2 restart. */
+  advance(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -247,7 +249,11 @@ export function instanceOn(
   name = 'A',
   supplyingStores: () => SupplyingStores | undefined = () => SUPPLYING_STORES,
 ): Instance {
-  const connectors = [createDhis2Connector(settings), createMsupplyConnector(settings)];
+  let offset = 0;
+  const connectors = [
+    createDhis2Connector(settings, { now: () => Date.now() + offset }),
+    createMsupplyConnector(settings),
+  ];
   const outbox = new Outbox({
     store,
     options: {
@@ -264,6 +270,9 @@ export function instanceOn(
     outbox,
     job: rtsToMsupplyJob(deps),
     deps,
+    advance: (ms) => {
+      offset += ms;
+    },
     async close() {
       await outbox.stop(1_000);
       await Promise.allSettled(connectors.map((c) => c.close?.()));

@@ -16,6 +16,8 @@ export interface Harness {
   sandbox: Dhis2Sandbox;
   client: Dhis2Client;
   settings: Dhis2Settings;
+  /** Moves the client's clock on (the account hold's, the zone's reuse): e.g. past a DHIS2 restart. */
+  advance(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -30,11 +32,15 @@ export async function startHarness(
     'dhis2.timeoutMs': 3_000,
     ...overrides,
   });
-  const client = createDhis2Client(() => settings, { retries: 1, retryDelayMs: 5 });
+  let offset = 0;
+  const client = createDhis2Client(() => settings, { retries: 1, retryDelayMs: 5, now: () => Date.now() + offset });
   return {
     sandbox,
     client,
     settings,
+    advance: (ms) => {
+      offset += ms;
+    },
     close: async () => {
       await client.close();
       await sandbox.close();

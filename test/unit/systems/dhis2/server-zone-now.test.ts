@@ -1,10 +1,17 @@
 /**
  * serverZoneNow asks system/info again (a DHIS2 restarted in another zone while the mediator ran
  * on: review RI of 36a5c1e8): its answer becomes the known one, and a failed question keeps the
- * known zone rather than failing the caller. Through the client and the DHIS2 sandbox.
+ * known zone rather than failing the caller. An answer younger than ZONE_REUSE_MS is reused and
+ * callers asking at once share one question (review RX: a search, read or write asking each time
+ * doubled the calls of the hot paths; a DHIS2 restart takes minutes). Through the client, the
+ * facility capability and the DHIS2 sandbox; the client's clock is moved, not waited on.
  */
 import t from 'tap';
-import { startHarness } from './harness.js';
+import { createDhis2Client, ZONE_REUSE_MS } from '../../../../src/systems/dhis2/client.js';
+import { createFacilityCapability, createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js';
+import { LOGIN_PAGE, startHarness } from './harness.js';
+
+const infoCalls = (h: Awaited<ReturnType<typeof startHarness>>) => h.sandbox.state.count('GET', '/api/system/info');
 
 t.test('serverZoneNow: a new zone is read and kept; a failure keeps the known one', async (t) => {
   const h = await startHarness({ timeZone: 'Asia/Colombo' });
@@ -12,13 +19,66 @@ t.test('serverZoneNow: a new zone is read and kept; a failure keeps the known on
   t.equal(await h.client.serverZone(), 'Asia/Colombo');
   h.sandbox.state.timeZone = 'America/Bogota';
   t.equal(await h.client.serverZone(), 'Asia/Colombo', 'asked once: the known answer');
+  h.advance(ZONE_REUSE_MS);
   t.equal(await h.client.serverZoneNow(), 'America/Bogota', 'asked again');
   t.equal(await h.client.serverZone(), 'America/Bogota', 'the new answer is the known one');
-  t.equal(h.sandbox.state.count('GET', '/api/system/info'), 2);
+  t.equal(infoCalls(h), 2);
 
   h.sandbox.state.timeZone = 'Asia/Kolkata';
+  h.advance(ZONE_REUSE_MS);
   h.sandbox.faults.failNext('GET', '/api/system/info', 503, 2);
   t.equal(await h.client.serverZoneNow(), 'America/Bogota', 'a failed question keeps the known zone');
-  t.equal(await h.client.serverZoneNow(), 'Asia/Kolkata', 'asked again next time');
+  t.equal(await h.client.serverZoneNow(), 'Asia/Kolkata', 'a failure is not reused: asked again next time');
   t.equal(await h.client.serverZone(), 'Asia/Kolkata');
+});
+
+t.test('serverZoneNow: an answer reused for ZONE_REUSE_MS, one question for callers at once', async (t) => {
+  const h = await startHarness({ timeZone: 'Asia/Colombo' });
+  t.teardown(h.close);
+  // a client whose clock stands still unless moved: the reuse is not left by a slow machine
+  let at = Date.now();
+  const client = createDhis2Client(() => h.settings, { retries: 1, retryDelayMs: 5, now: () => at });
+  t.teardown(() => client.close());
+  const caps = createFacilityCapability(client, createOrgUnitReader(client));
+  const searches = () => caps.search({ lastUpdated: [{ from: '2026-12-01T09:00:00Z' }] });
+
+  await searches();
+  const first = infoCalls(h);
+  t.equal(first, 1, 'the first search asks system/info once (version and zone)');
+  for (let i = 0; i < 20; i++) await searches();
+  await Promise.all(Array.from({ length: 10 }, searches));
+  t.equal(infoCalls(h), first, '30 more searches within the reuse: no more system/info');
+
+  h.sandbox.state.timeZone = 'America/Bogota';
+  at += ZONE_REUSE_MS;
+  const zones = await Promise.all(Array.from({ length: 10 }, () => client.serverZoneNow()));
+  t.same(new Set(zones), new Set(['America/Bogota']), 'past the reuse: the new zone');
+  t.equal(infoCalls(h), first + 1, 'ten callers at once share one question');
+  await Promise.all(Array.from({ length: 10 }, searches));
+  t.equal(infoCalls(h), first + 1, 'and its answer is reused by the searches after it');
+});
+
+t.test('a failing system/info: a search on a known zone works; the first of a process fails once', async (t) => {
+  const h = await startHarness({ timeZone: 'Asia/Colombo' });
+  t.teardown(h.close);
+  const caps = createFacilityCapability(h.client, createOrgUnitReader(h.client));
+  const search = () => caps.search({ lastUpdated: [{ from: '2026-12-01T09:00:00Z' }] });
+
+  // the first question of the process: no zone known, so the search cannot read times (as before)
+  h.sandbox.faults.failNext('GET', '/api/system/info', 503, 2);
+  const failed = await search().catch((e: unknown) => e);
+  t.ok(failed instanceof Error, 'the search fails: no zone is known yet');
+  t.equal(infoCalls(h), 2, 'asked once (the transport retry), not asked a second time by serverZoneNow');
+  await t.resolves(search(), 'asked again by the next search, which works');
+
+  // a zone known: a failing question (503, a proxy's login page) keeps it, the search works
+  const asked = infoCalls(h);
+  h.advance(ZONE_REUSE_MS);
+  h.sandbox.faults.failNext('GET', '/api/system/info', 503, 2);
+  await t.resolves(search(), 'a search while system/info answers 503 works on the known zone');
+  h.advance(ZONE_REUSE_MS);
+  const page = { type: 'status' as const, status: 200, body: LOGIN_PAGE };
+  h.sandbox.faults.add({ method: 'GET', path: '/api/system/info', action: page, times: 2 });
+  await t.resolves(search(), 'a search while system/info answers a login page works on the known zone');
+  t.equal(infoCalls(h), asked + 4, 'each asked (and retried) once');
 });

@@ -21,10 +21,17 @@ import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.
 import { consignmentCapability } from '../../../support/dhis2-consignments.js';
 import { CONSIGNMENT, REQUISITION, REQUISITION_DATA_ELEMENTS, RTS } from '../../../../sandbox/dhis2/index.js';
 import { wallTime as sandboxWallTime } from '../../../../sandbox/dhis2/server-zone.js';
-import { memoryJournal, startHarness } from './harness.js';
+import { ZONE_REUSE_MS } from '../../../../src/systems/dhis2/client.js';
+import { memoryJournal, startHarness, type Harness } from './harness.js';
 import { outreachDistribution, stockFor } from './rts-stock.js';
 
 const wallAt = (iso: string, zone: string) => sandboxWallTime(new Date(iso), zone);
+
+/** DHIS2 restarts in `zone`: a restart takes minutes, past the zone's reuse (ZONE_REUSE_MS). */
+const restartIn = (h: Harness, zone: string) => {
+  h.sandbox.state.timeZone = zone;
+  h.advance(ZONE_REUSE_MS);
+};
 
 t.test('facility feed: an org unit changed after DHIS2 restarted in a zone west is read from the mark', async (t) => {
   const h = await startHarness({ timeZone: 'Asia/Colombo' });
@@ -44,7 +51,7 @@ t.test('facility feed: an org unit changed after DHIS2 restarted in a zone west 
   const mark = first[0].lastUpdated!;
 
   // DHIS2 restarts in Bogotá; the mediator runs on. b changed at 09:30 UTC (04:30 Bogotá)
-  h.sandbox.state.timeZone = 'America/Bogota';
+  restartIn(h, 'America/Bogota');
   h.sandbox.state.orgUnits.get(b)!.lastUpdated = wallAt('2026-12-01T09:30:00Z', 'America/Bogota');
   const asked = h.sandbox.state.count('GET', '/api/system/info');
   const second = (await caps.search({ lastUpdated: [{ from: mark }] })).items;
@@ -86,7 +93,7 @@ t.test('consignment write after DHIS2 restarted in another zone: kept at the ins
   );
 
   // DHIS2 restarts in Bogotá; the same connector writes on
-  h.sandbox.state.timeZone = 'America/Bogota';
+  restartIn(h, 'America/Bogota');
   const after = delivery('SHP-RZ-2', '2026-12-02T10:00:00Z');
   await caps.precheck!(after);
   await caps.confirm(after, memoryJournal('rz-2'));
@@ -147,7 +154,7 @@ t.test('receipt count written after DHIS2 restarted in another zone: dated at th
   t.ok(when, 'the completed consignment, read in Colombo');
 
   // DHIS2 restarts in Bogotá before the queued count is written
-  h.sandbox.state.timeZone = 'America/Bogota';
+  restartIn(h, 'America/Bogota');
   const before = new Set(h.sandbox.tracker.events.keys());
   await feed.record(receipt!, memoryJournal('rz-3'));
   const written = [...h.sandbox.tracker.events.values()].filter((e) => !before.has(e.event));
@@ -179,7 +186,7 @@ t.test('RTS stock written and read after DHIS2 restarted in another zone: at the
   );
 
   // DHIS2 restarts in Bogotá; the same connector writes and reads on
-  h.sandbox.state.timeZone = 'America/Bogota';
+  restartIn(h, 'America/Bogota');
   before = new Set(rtsEvents().map((e) => e.event));
   await stock.report(outreachDistribution(hc, -7), memoryJournal('rz-5'));
   const written = rtsEvents().filter((e) => !before.has(e.event));
@@ -238,7 +245,7 @@ t.test('requisition orders searched after DHIS2 restarted in another zone: at th
   t.same(await found(), [['ReqZone0001', '2024-06-03T09:00:00.000Z']], 'run 1 reads it at its instant');
 
   // DHIS2 restarts in Bogotá: its users enter one at 09:30 UTC (04:30 Bogotá)
-  h.sandbox.state.timeZone = 'America/Bogota';
+  restartIn(h, 'America/Bogota');
   await postTrackerEvents(h.client, [requisition('ReqZone0002', wallAt('2024-06-03T09:30:00Z', 'America/Bogota'))]);
   t.same(
     (await found()).filter(([id]) => id === 'ReqZone0002'),
@@ -266,7 +273,7 @@ t.test('an org unit opened after DHIS2 restarted in another zone is dated on its
     return h.sandbox.state.orgUnits.get(deterministicUid('organisationUnit', facility.id))?.openingDate;
   };
   await open(1);
-  h.sandbox.state.timeZone = 'Etc/GMT+12';
+  restartIn(h, 'Etc/GMT+12');
   const day = () => sandboxWallTime(new Date(), 'Etc/GMT+12').slice(0, 10);
   const before = day();
   const openingDate = await open(2);
