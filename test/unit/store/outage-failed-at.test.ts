@@ -1,0 +1,57 @@
+/**
+ * Migration v65 and outbox_jobs.outage_failed_at (others-failing.ts): when a job last failed with
+ * its own system serving nobody, set by rescheduleJob's `ownOutage`, cleared by any other failure,
+ * kept by a reschedule without one; read by Store.othersFailingTogether for the other writes of the
+ * job's system only. Upgraded from a database written before v65 with jobs failing: nothing is
+ * backfilled (a job failing as the migration runs counts from its next failure). Both engines.
+ */
+import t from 'tap';
+import type { Store } from '../../../src/store/index.js';
+import { engineCases } from '../../support/outbox-engines.js';
+import { storeMigratedFrom } from '../../support/old-database.js';
+
+const job = (id: string, system: string, status: string, failingSince: number | null, updatedAt: number) =>
+  `('${id}', 'order', '${system}', 'key-${id}', 'hash-${id}', '{}', '${status}', 1, 900000, ${failingSince === null ? 'NULL' : "'Gateway Timeout'"}, 10, ${updatedAt}, 0, ${failingSince ?? 'NULL'})`;
+
+/** Jobs as v64 left them: lmis delivered last at 100; two of its writes failing since after it. */
+const OLD = `
+INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts, next_attempt_at,
+  last_error, created_at, updated_at, requeues, failing_since) VALUES
+  ${job('delivered', 'lmis', 'done', null, 100)},
+  ${job('held', 'lmis', 'pending', 200, 800)},
+  ${job('other', 'lmis', 'pending', 300, 800)},
+  ${job('registry-write', 'registry', 'pending', 300, 800)};
+`;
+
+/** `id` claimed at `now` and rescheduled with `reason` (none: a wait, not a failure), its own system's outage or not. */
+async function failed(store: Store, id: string, now: number, reason: string | undefined, ownOutage: boolean) {
+  const system = id === 'registry-write' ? 'registry' : 'lmis';
+  const claimed = await store.claimJobs({ system, flows: ['order'], limit: 10, leaseOwner: 'w', leaseMs: 60_000, now });
+  if (!claimed.some((j) => j.id === id)) throw new Error(`${id} not claimed at ${now}`);
+  for (const j of claimed) if (j.id !== id) await store.rescheduleJob(j.id, 'w', now + 100_000, undefined, true, now);
+  const done = await store.rescheduleJob(id, 'w', now + 100_000, reason, reason === undefined, now + 10, ownOutage);
+  if (!done) throw new Error(`${id} not rescheduled`);
+}
+
+for (const engine of engineCases()) {
+  t.test(engine.name, { skip: engine.skip }, async (t) => {
+    const { store } = await storeMigratedFrom(t, engine, 65, OLD);
+    const together = (id: string, since = 0) => store.othersFailingTogether('lmis', id, since);
+
+    t.notOk(await together('held'), 'nothing backfilled: the failing jobs count from their next failure');
+
+    await failed(store, 'other', 900_000, 'Gateway Timeout', true);
+    t.ok(await together('held'), 'another lmis write failing 504 since after the delivery holds it');
+    t.notOk(await together('other'), 'a job does not hold itself');
+    t.notOk(await together('held', 900_011), 'a failure before `failedSince` does not count');
+
+    await failed(store, 'other', 1_000_000, undefined, false);
+    t.ok(await together('held'), 'a reschedule without a failure keeps the mark');
+
+    await failed(store, 'other', 1_100_000, 'Internal Server Error', false);
+    t.notOk(await together('held'), 'a failure of another kind clears it');
+
+    await failed(store, 'registry-write', 1_200_000, 'Service Unavailable', true);
+    t.notOk(await together('held'), "another system's outage does not hold an lmis write");
+  });
+}
