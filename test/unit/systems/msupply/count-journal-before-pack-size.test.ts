@@ -4,7 +4,8 @@
  * journal: it compares packs as before. Its finalise landed with the answer lost: done when the
  * packs are the journal's; after a pack size change and a retry that brought the line up to date
  * in today's packs, the packs differ and it stays the 409 it was (which size the journal's packs
- * were in is not known), never the count applied again.
+ * were in is not known), never the count applied again. The same through this release's stored
+ * journal (each count with its pack size) compares units, and is done.
  */
 import t, { type Test } from 'tap';
 import type { StockReport } from '../../../../src/domain/index.js';
@@ -24,12 +25,13 @@ class BeforePackSizeJournal implements StepJournal {
   constructor(
     private readonly journal: StoreStepJournal,
     private readonly dieBeforeFinalise = false,
+    private readonly strip = true,
   ) {
     this.idempotencyKey = journal.idempotencyKey;
   }
   run<T>(step: string, action: () => Promise<T>): Promise<T> {
     if (step === 'finalise' && this.dieBeforeFinalise) return Promise.reject(new Error('process died before finalise'));
-    return this.journal.run(step, async () => withoutPackSize(await action()));
+    return this.journal.run(step, async () => (this.strip ? withoutPackSize(await action()) : action()));
   }
 }
 
@@ -86,15 +88,20 @@ async function resumedAndLost(
   engine: EngineCase,
   value: string,
   meanwhile: (rig: Rig) => 'stock moved' | undefined,
+  release: 'before' | 'this' = 'before',
 ) {
   const { store } = await freshStore(engine, t);
   const rig = await startRig();
   t.teardown(() => rig.close());
   await jobOf(store, value);
-  const old = new BeforePackSizeJournal(new StoreStepJournal(store, { id: value }), true);
+  const old = new BeforePackSizeJournal(new StoreStepJournal(store, { id: value }), true, release === 'before');
   t.match(String((await failure(rig.connector.stock!.report(report(value), old)))?.message), /died before finalise/);
   const counts = (await store.listSteps(value)).find((s) => s.step === 'counts')?.result;
-  t.same(counts, [{ itemCode: 'ORS205S', counted: 7 }], 'journaled as 7 packs, no pack size');
+  t.same(
+    counts,
+    [{ itemCode: 'ORS205S', counted: 7, ...(release === 'this' ? { packSize: 50 } : {}) }],
+    'journaled as 7 packs (of 50 by this release)',
+  );
   if (meanwhile(rig) === 'stock moved') loseTheFinaliseAfterUpToDate(rig);
   else rig.sb.faults.add({ operation: 'updateStocktake', action: { type: 'afterApply', answer: 'reset' } });
   const lost = await failure(rig.connector.stock!.report(report(value), new StoreStepJournal(store, { id: value })));
@@ -102,6 +109,15 @@ async function resumedAndLost(
   rig.sb.faults.clear();
   t.equal(rig.sb.state.counts().finalisedStocktakes, 1, 'finalised, the answer lost');
   return { rig, retry: () => rig.connector.stock!.report(report(value), new StoreStepJournal(store, { id: value })) };
+}
+
+/** A pack size of 70 (the 7 packs of 50 were 350 tablets), and one pack dispensed: the snapshot is stale. */
+function packSizeChanged(rig: Rig): 'stock moved' {
+  const ors = orsLine(rig);
+  ors.packSize = 70;
+  ors.totalNumberOfPacks -= 1;
+  ors.availableNumberOfPacks -= 1;
+  return 'stock moved';
 }
 
 for (const engine of engineCases()) {
@@ -115,18 +131,22 @@ for (const engine of engineCases()) {
     `${engine.name}: brought up to date in new packs: packs compared, a 409 as before`,
     { skip: engine.skip },
     async (t) => {
-      const { rig, retry } = await resumedAndLost(t, engine, 'BEFORE-SIZE-2', (rig) => {
-        const ors = orsLine(rig);
-        ors.packSize = 70;
-        ors.totalNumberOfPacks -= 1;
-        ors.availableNumberOfPacks -= 1;
-        return 'stock moved';
-      });
+      const { rig, retry } = await resumedAndLost(t, engine, 'BEFORE-SIZE-2', packSizeChanged);
       t.equal(orsLine(rig).totalNumberOfPacks * orsLine(rig).packSize, 350, 'the 350 tablets landed as 5 packs of 70');
       const err = await failure(retry());
       t.equal(err?.status, 409, `packs compared as before: ${err?.message}`);
       t.match(String(err?.message), /counted 5 packs, not 7/);
       t.equal(rig.sb.state.counts().finalisedStocktakes, 1, 'never finalised again');
+    },
+  );
+
+  t.test(
+    `${engine.name}: this release's journal, brought up to date in new packs: units compared, done`,
+    { skip: engine.skip },
+    async (t) => {
+      const { rig, retry } = await resumedAndLost(t, engine, 'BEFORE-SIZE-3', packSizeChanged, 'this');
+      t.equal((await retry()).status, 'active', 'the 350 tablets it journaled as 7 packs of 50 are the 5 of 70');
+      t.equal(rig.sb.state.counts().finalisedStocktakes, 1, 'finalised once');
     },
   );
 }
