@@ -326,6 +326,8 @@ export async function startMfrSandbox(options: MfrSandboxOptions = {}): Promise<
     const r = search(type, state.visible(type), request.query, pageSize, undefined, options.ignoreSort);
     return fhir(reply, {
       resourceType: 'Bundle',
+      // as HAPI: the search's time, so a client paging an unsorted list knows what changed during it
+      meta: { lastUpdated: state.now() },
       type: 'searchset',
       total: r.total,
       link: links(`/${type}`, request.query, r.offset, r.count, r.total),

@@ -85,6 +85,11 @@ export class MfrState {
     this.seed();
   }
 
+  /** The directory's instant now: no version yet written is before it (a search's Bundle.meta.lastUpdated). */
+  now(): string {
+    return new Date(Math.max(this.clock(), this.last)).toISOString();
+  }
+
   /** The next instant: strictly after the previous one, never before the wall clock. */
   tick(): string {
     this.last = Math.max(this.clock(), this.last + 1);

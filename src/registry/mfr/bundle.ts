@@ -15,6 +15,11 @@ export interface BundlePage {
   /** Path (with query) under the base URL, when there is a next page. */
   next?: string;
   total?: number;
+  /**
+   * The registry's instant when it made the search: Bundle.meta.lastUpdated (HAPI sets it to the
+   * search's time), else the HTTP Date header less its second's resolution, when the answer has one.
+   */
+  at?: string;
 }
 
 export function readBundle(body: unknown, what: string, baseUrl: string): BundlePage {
@@ -31,7 +36,18 @@ export function readBundle(body: unknown, what: string, baseUrl: string): Bundle
     entries,
     next: typeof link?.url === 'string' && link.url ? pathUnderBase(link.url, baseUrl) : undefined,
     total: typeof b.total === 'number' ? b.total : undefined,
+    at: instantOf(b.meta?.lastUpdated),
   };
+}
+
+function instantOf(raw: unknown): string | undefined {
+  return typeof raw === 'string' && !Number.isNaN(Date.parse(raw)) ? raw : undefined;
+}
+
+/** An HTTP Date header (second resolution, and sent after the search) as an instant no later than the search. */
+export function instantBeforeDate(date: unknown): string | undefined {
+  const t = typeof date === 'string' ? Date.parse(date) : NaN;
+  return Number.isNaN(t) ? undefined : new Date(t - 1000).toISOString();
 }
 
 /** `https://internal:8080/fhir/Location?_getpages=…` → `/Location?_getpages=…` (base `…/fhir`). */

@@ -6,7 +6,7 @@ import { createUpstreamClient } from '../../upstream/client.js';
 import { asRecord, malformedAnswer } from '../../upstream/errors.js';
 import type { Query } from '../../upstream/http.js';
 import { AreaDirectory } from './area-paths.js';
-import { readBundle, type BundlePage } from './bundle.js';
+import { instantBeforeDate, readBundle, type BundlePage } from './bundle.js';
 import { REGISTRY, decodeRegistryError, makeRegistryError } from './errors.js';
 import { historyFeed, lastUpdatedFeed, readAllPages, type PageReader } from './feed.js';
 import { historyEntryOf, recordOf } from './record.js';
@@ -93,8 +93,11 @@ export function createRegistryClient(
       accept,
       headers: { accept: 'application/fhir+json, application/json;q=0.9' },
     });
-  const page = async (path: string, query?: Query): Promise<BundlePage> =>
-    readBundle((await get(path, query)).body, `GET ${path.split('?')[0]}`, current.baseUrl);
+  const page = async (path: string, query?: Query): Promise<BundlePage> => {
+    const res = await get(path, query);
+    const bundle = readBundle(res.body, `GET ${path.split('?')[0]}`, current.baseUrl);
+    return { ...bundle, at: bundle.at ?? instantBeforeDate(res.headers.date) };
+  };
 
   const reader: PageReader = {
     get: page,

@@ -349,27 +349,54 @@ function keptChanging(since: string | undefined) {
 /** Full reads of an unsorted answer before the pull ends because the list changed under each. */
 const WHOLE_READS = 3;
 
+/** A whole answer, and the instant its batches' marks stop at (none: the newest instant read). */
+interface Whole {
+  records: RegistryRecord[];
+  cap?: string;
+}
+
 /**
- * The whole answer of a search from `since` read by offset, when the registry does not sort: a
- * Location changed (moved to the end), created or deleted during the read can shift the pages past
- * one never read. So the registry counts the answer after the read (`_summary=count`); a count,
- * or a Bundle.total of any page, other than the distinct Locations read is a list that moved, and
- * it is read again. `started` is the first page already read, when the read may go on from it. A
- * registry giving neither count nor total cannot tell, and its single read is taken.
+ * The whole answer of a search from `since` read by offset, when the registry does not sort. A
+ * Location changed during the read may keep its place (HAPI lists by its own key): read in its old
+ * version, then a later-listed one changes and is read, and a mark at the newest instant read would
+ * step over the first's new version. So when the registry tells the instant the search was made
+ * (`at`: its first page's Bundle.meta.lastUpdated, else its Date header), no mark of this read goes
+ * past it: whatever changed during the read is at or after it, and the next pull reads it again (a
+ * version read twice is applied as the same version). A Location changed, created or deleted
+ * during the read can also shift the pages past an unchanged one never read: that is ruled out by
+ * the registry counting the range before `at` against the Locations read there still in it (else,
+ * without `_id` counts, its count of the search against the distinct Locations read), and the
+ * answer is read again. Changes after `at` need no second read, so a busy registry makes progress;
+ * after WHOLE_READS moved lists what was read is taken and the mark stays at `since`. A registry
+ * telling no `at` keeps the count check alone, and fails the pull when the list moves each time.
+ * `started` is the first page already read, when the read may go on from it.
  */
 async function wholeAnswer(
   reader: PageReader,
   query: Query,
   started: BundlePage | undefined,
-): Promise<RegistryRecord[]> {
+  since: string | undefined,
+  idProbe: IdProbe,
+): Promise<Whole> {
+  let last: Whole | undefined;
   for (let attempt = 1; attempt <= WHOLE_READS; attempt++) {
     const pages =
       attempt === 1 && started
         ? [started, ...(started.next ? await readAllPages(reader, started.next, {}) : [])]
         : await readAllPages(reader, '/Location', query);
-    const answer = pages.flatMap((p) => reader.records(p));
-    if (pages.length === 1 || (await steady(reader, query, pages, answer))) return answer;
+    const records = pages.flatMap((p) => reader.records(p));
+    const at = pages[0].at;
+    if (at === undefined) {
+      if (pages.length === 1 || (await steady(reader, query, pages, records))) return { records };
+      continue;
+    }
+    const cap = since !== undefined && instant(at) < instant(since) ? since : at;
+    if (pages.length === 1 || (await nothingSkipped(reader, query, pages, records, since, at, idProbe)))
+      return { records, cap };
+    last = { records, cap: since };
   }
+  // the list moved under every read: what was read is applied, and the mark stays to read it again
+  if (last && since !== undefined) return last;
   throw malformedAnswer(
     REGISTRY,
     `GET /Location?_lastUpdated: the registry does not sort by _lastUpdated and its list changed during each of ${WHOLE_READS} whole reads (its count of the search differed from the Locations read): nothing of it is taken and the high-water mark stays`,
@@ -383,6 +410,34 @@ async function steady(reader: PageReader, query: Query, pages: BundlePage[], ans
   const counts = pages.map((p) => p.total);
   counts.push(await countOf(reader, { _lastUpdated: query._lastUpdated, _summary: 'count' }));
   return counts.every((n) => n === undefined || n === ids);
+}
+
+/**
+ * Whether a whole read holds every Location the registry lists from `since` up to (not at) `at`,
+ * the instant the search was made: those read there still in it are as many as the range counts.
+ * Locations changed or created after `at` leave or never enter the range and prove nothing either
+ * way (the next pull reads them from the mark). Without per-id counts, the count check alone.
+ */
+async function nothingSkipped(
+  reader: PageReader,
+  query: Query,
+  pages: BundlePage[],
+  records: RegistryRecord[],
+  since: string | undefined,
+  at: string,
+  idProbe: IdProbe,
+): Promise<boolean> {
+  const range = since === undefined ? `lt${at}` : [`ge${since}`, `lt${at}`];
+  const total = await countOf(reader, { _lastUpdated: range, _summary: 'count' });
+  const ids = [...new Set(records.filter((r) => instant(r.lastUpdated) < instant(at)).map((r) => r.id))];
+  const still = total === undefined ? undefined : await stillInRange(reader, range, ids, idProbe);
+  if (still === undefined) return steady(reader, query, pages, records);
+  return total! <= still;
+}
+
+/** Batches whose marks stop at `cap`: a record past it is applied, and read again by the next pull. */
+function* capped(batches: Iterable<Batch>, cap: string | undefined): Generator<Batch> {
+  for (const b of batches) yield cap !== undefined && instant(b.cursor) > instant(cap) ? { ...b, cursor: cap } : b;
 }
 
 export async function* lastUpdatedFeed(reader: PageReader, cursor: string | undefined): AsyncGenerator<Batch> {
@@ -424,9 +479,9 @@ export async function* lastUpdatedFeed(reader: PageReader, cursor: string | unde
       // read the whole answer and sort it. Past the search's first page (or unproven), from its
       // start: a record changed meanwhile may have shifted the offset pages past one never read.
       const fromStart = verdict === 'unproven' || searched.length > records.length;
-      const answer = await wholeAnswer(reader, search(since), fromStart ? undefined : page);
-      const all = [...new Map(answer.map((r) => [keyOf(r), r])).values()].filter((r) => !seen.has(keyOf(r)));
-      yield* inBatches(inTimeOrder(all), reader.pageSize);
+      const whole = await wholeAnswer(reader, search(since), fromStart ? undefined : page, since, idProbe);
+      const all = [...new Map(whole.records.map((r) => [keyOf(r), r])).values()].filter((r) => !seen.has(keyOf(r)));
+      yield* capped(inBatches(inTimeOrder(all), reader.pageSize), whole.cap);
       return;
     }
     for (const r of fresh) seen.add(keyOf(r));

@@ -111,3 +111,27 @@ t.test('a count answered 503 fails the pull where it stood; the next pull from t
     'from the mark the batch left, every Location read',
   );
 });
+
+t.test('a Location changed in place after it was read is read by the next pull', async (t) => {
+  // The sandbox ignoring _sort keeps a changed Location in its place (as HAPI's PID order). The
+  // first Location, renamed, puts page 1 out of order: the answer is read whole by offset. While page
+  // 2 is asked, the second Location (read on page 1) is renamed, then one on page 2: the count still
+  // matches, and a mark at page 2's new instant would step over the second's new version for good.
+  const s = await sandbox(t, { ignoreSort: true });
+  const listed = s.state.visible('Location');
+  s.state.rename(listed[0].id, 'Renamed first');
+  let early: { id: string; versionId: number } | undefined;
+  const push = s.requests.push.bind(s.requests);
+  s.requests.push = (...r: string[]) => {
+    if (!early && r.some((x) => x.includes(`_offset=${PAGE}`))) {
+      early = s.state.rename(listed[1].id, 'Renamed while read');
+      s.state.rename(listed[PAGE + 1].id, 'Renamed later in the list');
+    }
+    return push(...r);
+  };
+  const first = await drain(s, t);
+  t.ok(early, 'the registry changed during the whole read');
+  const next = await drain(s, t, first.at(-1)!.cursor);
+  const read = [...first, ...next].flatMap((p) => p.records.map((r) => `${r.id}/${r.version}`));
+  t.ok(read.includes(`${early!.id}/${early!.versionId}`), 'the version changed after it was read is read');
+});

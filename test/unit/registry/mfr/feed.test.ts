@@ -468,7 +468,13 @@ t.test('CapabilityStatement probe', async (t) => {
  */
 function liveRegistry(
   state: { list: Json[] },
-  opts: { sorted: boolean; ids: 'filter' | 'ignore'; onPage?: (offset: number, range: string[]) => void },
+  opts: {
+    sorted: boolean;
+    ids: 'filter' | 'ignore';
+    onPage?: (offset: number, range: string[]) => void;
+    /** The registry's time on each search page (Bundle.meta.lastUpdated), taken before onPage. */
+    at?: () => string;
+  },
 ) {
   const when = (l: Json) => Date.parse(l.meta.lastUpdated);
   const matching = (range: string[]) => {
@@ -484,9 +490,11 @@ function liveRegistry(
     if (q._summary === 'count')
       return { entries: [], total: matching(range).filter((l) => !ids || ids.includes(l.id)).length };
     const offset = Number(q._offset ?? 0);
+    const at = opts.at?.();
     opts.onPage?.(offset, range);
     const all = matching(range);
     return {
+      at,
       entries: all.slice(offset, offset + 3).map((resource) => ({ resource })),
       next: offset + 3 < all.length ? `/Location?_lastUpdated=${range[0] ?? ''}&_offset=${offset + 3}` : undefined,
     };
@@ -595,6 +603,104 @@ t.test('lastUpdated: a registry ignoring _sort whose list changes during the who
     'x, shifted past page 2 by the rename, is read',
   );
   t.equal(batches.at(-1)!.cursor, at(9), 'the mark: the rename');
+});
+
+/** A registry clock: a second after the newest Location it lists (every change is later). */
+const registryNow = (state: { list: Json[] }) => () =>
+  new Date(Math.max(...state.list.map((l) => Date.parse(l.meta.lastUpdated))) + 1000).toISOString();
+
+/** A registry ignoring _sort whose change keeps a Location's place in its list (HAPI's PID order). */
+const changeInPlace = (state: { list: Json[] }, id: string, version: number, instant: string) =>
+  (state.list = state.list.map((l) => (l.id === id ? location(id, version, instant, `${id} renamed`) : l)));
+
+t.test(
+  'lastUpdated: an unsorted whole read marks no later than the search, so a change kept in place is read',
+  async (t) => {
+    // Listed in creation order, y (page 1) out of order: read whole by offset. While page 2 is read,
+    // a (already read, page 1) changes at 8, then x (page 2, not yet read) at 9, both in place: the
+    // count still matches. The search was made at 6: no mark goes past it, and the next pull reads a v2.
+    const state = {
+      list: [location('y', 1, at(5)), ...['a', 'b', 'c', 'x'].map((id, i) => location(id, 1, at(1 + i)))],
+    };
+    let changed = false;
+    const { reader } = liveRegistry(state, {
+      sorted: false,
+      ids: 'filter',
+      at: registryNow(state),
+      onPage: (offset) => {
+        if (offset !== 3 || changed) return;
+        changed = true;
+        changeInPlace(state, 'a', 2, at(8));
+        changeInPlace(state, 'x', 2, at(9));
+      },
+    });
+    const first = await collect(lastUpdatedFeed(reader, undefined));
+    const mark = first.at(-1)!.cursor;
+    t.equal(mark, at(6), 'the mark: the instant the search was made, not x v2 read after it');
+    const second = await collect(lastUpdatedFeed(reader, mark));
+    const read = [...first, ...second].flatMap((b) => b.records.map((r) => `${r.id}/${r.version}`));
+    t.ok(read.includes('a/2'), 'a v2, changed after it was read, is read by the next pull');
+    t.equal(second.at(-1)!.cursor, at(9), 'the next mark: x v2');
+  },
+);
+
+t.test('lastUpdated: an unsorted registry changing during every whole read still moves the mark', async (t) => {
+  // Every whole read sees a Location created while its second page is read, listed first (the
+  // registry lists newest-created first): the pages shift, and the count never equals what was read. Those created after the search are not needed by it (the next pull reads
+  // them): the read is taken, the mark moves, and the next pull moves it on.
+  const state = { list: [location('y', 1, at(5)), ...['a', 'b', 'c', 'x'].map((id, i) => location(id, 1, at(1 + i)))] };
+  let n = 0;
+  const { reader } = liveRegistry(state, {
+    sorted: false,
+    ids: 'filter',
+    at: registryNow(state),
+    onPage: (offset) => {
+      if (offset !== 3) return;
+      n++;
+      state.list = [location(`new${n}`, 1, at(10 + 2 * n)), ...state.list];
+    },
+  });
+  const first = await collect(lastUpdatedFeed(reader, undefined));
+  t.same(
+    [...new Set(first.flatMap((b) => b.records.map((r) => r.id)))].sort(),
+    ['a', 'b', 'c', 'x', 'y'],
+    'the first pull applies what it read',
+  );
+  t.equal(first.at(-1)!.cursor, at(5), 'the mark: y, the newest read');
+  const second = await collect(lastUpdatedFeed(reader, first.at(-1)!.cursor));
+  t.ok(
+    second.flatMap((b) => b.records).some((r) => r.id === 'new1'),
+    'the next pull reads what was created',
+  );
+  t.ok(Date.parse(second.at(-1)!.cursor) > Date.parse(at(5)), 'and moves the mark on');
+});
+
+t.test('lastUpdated: an unsorted whole read that skipped an unchanged Location is read again', async (t) => {
+  // As 'a registry ignoring _sort whose list changes during the whole read', with the registry's
+  // time on each page: b moves to the end while page 2 is read and shifts x off every page. x is
+  // unchanged (before the search's instant), so the next pull would not read it: counted missing, read again.
+  const state = {
+    list: [location('y', 1, at(5)), location('a', 1, at(1)), location('b', 1, at(2)), location('c', 1, at(3))].concat([
+      location('x', 1, at(4)),
+    ]),
+  };
+  let renamed = false;
+  const { reader } = liveRegistry(state, {
+    sorted: false,
+    ids: 'filter',
+    at: registryNow(state),
+    onPage: (offset) => {
+      if (offset !== 3 || renamed) return;
+      renamed = true;
+      rename(state, 'b', 2, at(9));
+    },
+  });
+  const batches = await collect(lastUpdatedFeed(reader, undefined));
+  t.same(
+    [...new Set(batches.flatMap((b) => b.records.map((r) => r.id)))].sort(),
+    ['a', 'b', 'c', 'x', 'y'],
+    'x, shifted past page 2 by the rename, is read',
+  );
 });
 
 t.test('lastUpdated: a registry refusing _id in a count gives no proof, and the search is read whole', async (t) => {
