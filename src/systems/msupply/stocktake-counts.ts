@@ -56,6 +56,16 @@ function samePacks(row: StocktakeLineRow, rowPacks: number, count: LineCount, pa
   return Math.abs(rowPacks * size - packs * count.packSize) <= 1e-9 * (size + count.packSize);
 }
 
+/**
+ * The units of each side where their packs are of different sizes (a line brought up to date in
+ * today's packs): 6 packs against 7 reads as one pack off when it is 420 tablets against 350.
+ */
+function inUnits(row: StocktakeLineRow, rowPacks: number, count: LineCount, packs: number | undefined): string {
+  const size = row.packSize && row.packSize > 0 ? row.packSize : undefined;
+  if (size === undefined || !count.packSize || size === count.packSize || packs === undefined) return '';
+  return ` (packs of ${size} there, of ${count.packSize} in this report: ${tidy(rowPacks * size)} units, not ${tidy(packs * count.packSize)})`;
+}
+
 /** Whether a stocktake line holds a count (a change: its counted packs over its snapshot). */
 export function lineHolds(row: StocktakeLineRow, count: LineCount): boolean {
   const counted = row.countedNumberOfPacks ?? row.snapshotNumberOfPacks;
@@ -84,10 +94,10 @@ export function finalisedAsThis(now: StocktakeRow, counts: LineCount[]): 'FINALI
     if (count.change !== undefined) {
       const change = tidy(counted - row.snapshotNumberOfPacks);
       return [
-        `${what} changed by ${change} packs (${counted} counted over ${row.snapshotNumberOfPacks}), not ${count.change}`,
+        `${what} changed by ${change} packs (${counted} counted over ${row.snapshotNumberOfPacks}), not ${count.change}${inUnits(row, change, count, count.change)}`,
       ];
     }
-    return [`${what} counted ${counted} packs, not ${count.counted}`];
+    return [`${what} counted ${counted} packs, not ${count.counted}${inUnits(row, counted, count, count.counted)}`];
   });
   if (!differences.length) return 'FINALISED';
   throw new ConflictError(

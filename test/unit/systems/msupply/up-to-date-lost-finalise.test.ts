@@ -96,4 +96,5 @@ t.test('finalised by hand with other tablets after the pack size change: still a
   const err = await failure(rig.connector.stock!.report(report, journal));
   t.equal(err?.status, 409, `a conflict: ${err?.message}`);
   t.match(String(err?.message), /lines\[0\].*counted 6 packs, not 7/);
+  t.match(String(err?.message), /packs of 70 there, of 50 in this report: 420 units, not 350/, 'said in units too');
 });
