@@ -287,18 +287,16 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
     const contentType = headerText(reply.getHeader('content-type'));
     if (contentType?.includes(OPENHIM_CONTENT_TYPE)) return done(null, payload); // the handler built its own envelope
     const encoding = headerText(reply.getHeader('content-encoding'));
-    if (options.recordRequest && awaitsOurUpdate(request, store)) {
-      recordRequest(request, reply, store)
-        .then(() => payloadToText(payload, encoding))
-        .then((body) => envelopeOf(request, reply, store, body))
-        .then(
-          (envelope) => done(null, envelope),
-          (err: Error) => done(err),
-        );
-      return;
-    }
-    if (mapToRelease(request, store)) {
-      releaseEntries(request, store)
+    // the store's work for this request (its record kept, or its entry map released) before the
+    // envelope leaves, so OpenHIM never sees an answer the store does not reflect yet
+    const storeWork =
+      options.recordRequest && awaitsOurUpdate(request, store)
+        ? recordRequest(request, reply, store)
+        : mapToRelease(request, store)
+          ? releaseEntries(request, store)
+          : undefined;
+    if (storeWork) {
+      storeWork
         .then(() => payloadToText(payload, encoding))
         .then((body) => envelopeOf(request, reply, store, body))
         .then(
