@@ -27,6 +27,12 @@ const sentStep = (steps: JournalStep[]) => steps.find((s) => SENT.test(s.step) &
 const after = (a: { at: number; id: string }, b: { at: number; id: string }) =>
   a.at > b.at || (a.at === b.at && a.id > b.id);
 
+/** Whether job `job` writes `delivery`: its payload's identifier the same system and value. */
+function sameIdentifier(job: OutboxJob, delivery: Delivery): boolean {
+  const [x, y] = [(job.payload as Delivery | undefined)?.identifier, delivery.identifier];
+  return !!x && !!y && x.system === y.system && x.value === y.value;
+}
+
 async function stillToRun(store: SenderStore): Promise<OutboxJob[]> {
   const jobs: OutboxJob[] = [];
   for (const status of STILL_TO_RUN)
@@ -59,14 +65,17 @@ async function stillToRun(store: SenderStore): Promise<OutboxJob[]> {
 export async function laterSender(store: SenderStore, operationUuid: string, delivery: Delivery): Promise<boolean> {
   const key = DELIVERIES.key(delivery);
   // this write's own job: under the delivery's key, or (OpenMRS a secondary target) that key for
-  // OpenMRS; missed, the write took its own mark for a later sender and waited on itself until dead
+  // OpenMRS; missed, the write took its own mark for a later sender and waited on itself until dead.
+  // Of this delivery only: identifier values are not escaped in keys, so delivery `DL-1|openmrs`'s
+  // key is DL-1's copy key for OpenMRS, and its write is another's, a later sender like any other
   const ownKeys = key ? [key, secondaryKey(key, OPENMRS)] : [];
+  const isOwn = (j: OutboxJob) => ownKeys.includes(j.idempotencyKey) && sameIdentifier(j, delivery);
   const own = (await Promise.all(ownKeys.map((k) => store.findJobsByKey(k))))
     .flat()
-    .find((j) => j.system === OPENMRS && (STILL_TO_RUN as readonly string[]).includes(j.status));
+    .find((j) => j.system === OPENMRS && (STILL_TO_RUN as readonly string[]).includes(j.status) && isOwn(j));
   const ownSent = own && sentStep(await store.listSteps(own.id));
   const mine = { at: ownSent?.completedAt ?? -Infinity, id: own?.id ?? '' };
-  const others = (await stillToRun(store)).filter((job) => !ownKeys.includes(job.idempotencyKey));
+  const others = (await stillToRun(store)).filter((job) => !isOwn(job));
   let later = false;
   // a few journals read at once: one after the other, 1,000 waiting deliveries took about 1 s on
   // PostgreSQL (a round trip each), while this write's attempt waited

@@ -13,8 +13,11 @@ const OP = 'op-uuid-1';
 const deliveryOf = (value: string) =>
   ({ identifier: { system: 'urn:client', value }, lines: [] }) as unknown as Delivery;
 
-/** A store holding jobs still to run and their journals: each chose OP and marked its sending at `sentAt`. */
-function storeOf(jobs: { id: string; key: string; sentAt: number }[]): SenderStore {
+/**
+ * A store holding jobs still to run and their journals: each chose OP and marked its sending at
+ * `sentAt`; each writes delivery `of` (the job's id as its number unless given).
+ */
+function storeOf(jobs: { id: string; key: string; sentAt: number; of?: Delivery }[]): SenderStore {
   const held = jobs.map(
     (j) =>
       ({
@@ -23,6 +26,7 @@ function storeOf(jobs: { id: string; key: string; sentAt: number }[]): SenderSto
         flow: DELIVERIES.outboxFlow,
         status: 'in-flight',
         idempotencyKey: j.key,
+        payload: j.of ?? deliveryOf(j.id),
       }) as OutboxJob,
   );
   const steps = (job: { sentAt: number }): JournalStep[] =>
@@ -42,9 +46,12 @@ function storeOf(jobs: { id: string; key: string; sentAt: number }[]): SenderSto
 t.test("a secondary target's job never waits on itself", async (t) => {
   const dl1 = deliveryOf('DL-1');
   const own = secondaryKey(DELIVERIES.key(dl1)!, 'openmrs');
-  t.notOk(await laterSender(storeOf([{ id: 'job-1', key: own, sentAt: 2 }]), OP, dl1), 'alone: no later sender');
+  t.notOk(
+    await laterSender(storeOf([{ id: 'job-1', key: own, sentAt: 2, of: dl1 }]), OP, dl1),
+    'alone: no later sender',
+  );
   const withLater = storeOf([
-    { id: 'job-1', key: own, sentAt: 2 },
+    { id: 'job-1', key: own, sentAt: 2, of: dl1 },
     { id: 'job-2', key: DELIVERIES.key(deliveryOf('DL-2'))!, sentAt: 3 },
   ]);
   t.ok(await laterSender(withLater, OP, dl1), "another delivery's later sending still counts");
@@ -52,7 +59,7 @@ t.test("a secondary target's job never waits on itself", async (t) => {
 
 t.test("the delivery's own job (OpenMRS the target) neither", async (t) => {
   const dl1 = deliveryOf('DL-1');
-  t.notOk(await laterSender(storeOf([{ id: 'job-1', key: DELIVERIES.key(dl1)!, sentAt: 2 }]), OP, dl1));
+  t.notOk(await laterSender(storeOf([{ id: 'job-1', key: DELIVERIES.key(dl1)!, sentAt: 2, of: dl1 }]), OP, dl1));
 });
 
 t.test(
@@ -61,7 +68,7 @@ t.test(
     const dl1 = deliveryOf('DL-1');
     // 40 other deliveries waiting on other operations' sends, before this one's: none counts
     const jobs = [
-      { id: 'job-own', key: DELIVERIES.key(dl1)!, sentAt: 100 },
+      { id: 'job-own', key: DELIVERIES.key(dl1)!, sentAt: 100, of: dl1 },
       ...Array.from({ length: 40 }, (_, i) => ({ id: `job-${i}`, key: `other-${i}`, sentAt: 50 })),
     ];
     let inFlight = 0;
