@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import type { BundlePage } from '../../../../src/registry/mfr/bundle.js';
-import { pathUnderBase, readBundle } from '../../../../src/registry/mfr/bundle.js';
+import { instantBeforeDate, pathUnderBase, readBundle } from '../../../../src/registry/mfr/bundle.js';
 import { declaresLocationHistory } from '../../../../src/registry/mfr/client.js';
 import { decodeRegistryError } from '../../../../src/registry/mfr/errors.js';
 import { historyFeed, inTimeOrder, lastUpdatedFeed, type PageReader } from '../../../../src/registry/mfr/feed.js';
@@ -45,6 +45,18 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   for await (const x of it) out.push(x);
   return out;
 }
+
+t.test('the instant a search was made: Bundle.meta.lastUpdated, else the Date header less its second', async (t) => {
+  const bundle = (meta?: Json) => ({ resourceType: 'Bundle', type: 'searchset', meta, entry: [] });
+  const base = 'https://mfr.example.org/fhir';
+  t.equal(readBundle(bundle({ lastUpdated: at(6) }), 'GET /Location', base).at, at(6));
+  t.equal(readBundle(bundle({ lastUpdated: 'soon' }), 'GET /Location', base).at, undefined, 'not an instant');
+  t.equal(readBundle(bundle(), 'GET /Location', base).at, undefined, 'no meta');
+  // second resolution, and sent after the search: a change made in the search's second is not after it
+  t.equal(instantBeforeDate('Wed, 01 Jan 2025 00:00:07 GMT'), at(6));
+  t.equal(instantBeforeDate('yesterday'), undefined);
+  t.equal(instantBeforeDate(undefined), undefined);
+});
 
 t.test('next links: only path and query are kept, under the configured base', async (t) => {
   t.equal(
