@@ -44,10 +44,17 @@ function instantOf(raw: unknown): string | undefined {
   return typeof raw === 'string' && !Number.isNaN(Date.parse(raw)) ? raw : undefined;
 }
 
-/** An HTTP Date header (second resolution, and sent after the search) as an instant no later than the search. */
+/**
+ * An HTTP Date header as an instant no later than the search. Less a minute, not only its second's
+ * resolution: a reverse proxy in front of the registry (nginx by default) stamps Date with its own
+ * clock, which can run ahead of the registry's; an instant too late would let the mark step over
+ * a change made during the read, while one too early only reads a minute's changes again.
+ */
+const DATE_HEADER_MARGIN_MS = 60_000;
+
 export function instantBeforeDate(date: unknown): string | undefined {
   const t = typeof date === 'string' ? Date.parse(date) : NaN;
-  return Number.isNaN(t) ? undefined : new Date(t - 1000).toISOString();
+  return Number.isNaN(t) ? undefined : new Date(t - DATE_HEADER_MARGIN_MS).toISOString();
 }
 
 /** `https://internal:8080/fhir/Location?_getpages=…` → `/Location?_getpages=…` (base `…/fhir`). */

@@ -46,14 +46,14 @@ async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-t.test('the instant a search was made: Bundle.meta.lastUpdated, else the Date header less its second', async (t) => {
+t.test('the instant a search was made: Bundle.meta.lastUpdated, else the Date header less a minute', async (t) => {
   const bundle = (meta?: Json) => ({ resourceType: 'Bundle', type: 'searchset', meta, entry: [] });
   const base = 'https://mfr.example.org/fhir';
   t.equal(readBundle(bundle({ lastUpdated: at(6) }), 'GET /Location', base).at, at(6));
   t.equal(readBundle(bundle({ lastUpdated: 'soon' }), 'GET /Location', base).at, undefined, 'not an instant');
   t.equal(readBundle(bundle(), 'GET /Location', base).at, undefined, 'no meta');
-  // second resolution, and sent after the search: a change made in the search's second is not after it
-  t.equal(instantBeforeDate('Wed, 01 Jan 2025 00:00:07 GMT'), at(6));
+  // sent after the search, maybe by a proxy whose clock runs ahead of the registry's: a minute less
+  t.equal(instantBeforeDate('Wed, 01 Jan 2025 00:01:07 GMT'), at(7));
   t.equal(instantBeforeDate('yesterday'), undefined);
   t.equal(instantBeforeDate(undefined), undefined);
 });
