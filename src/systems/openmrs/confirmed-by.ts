@@ -4,7 +4,7 @@ import { DELIVERIES } from '../../routing/flows.js';
 import type { JobStatus, Store } from '../../store/types.js';
 import { unknownWriteOutcome } from '../../upstream/errors.js';
 import { OPENMRS, makeOpenMrsError } from './errors.js';
-import { laterSender, type SenderStore } from './later-senders.js';
+import { laterSender, writesDelivery, type SenderStore } from './later-senders.js';
 
 /**
  * What the store knows of deliveries confirmed through the mediator: the number whose
@@ -50,8 +50,10 @@ export function storeConfirmations(store: Pick<Store, 'linksToUpstream' | 'getJo
     async recorded(delivery) {
       const key = DELIVERIES.key(delivery);
       if (!key) return false;
+      // of this delivery: identifier values are not escaped in keys, so DL-1|openmrs's key is
+      // DL-1's copy key for OpenMRS, and that copy is not its write
       const jobs = await store.findJobsByKey(key);
-      return jobs.some((job) => job.system === OPENMRS && stands(job.status));
+      return jobs.some((job) => job.system === OPENMRS && stands(job.status) && writesDelivery(job, delivery));
     },
     laterSender: (operationUuid, delivery) => laterSender(store, operationUuid, delivery),
   };

@@ -1,4 +1,4 @@
-import type { Delivery } from '../../domain/index.js';
+import { sameIdentifier, type Delivery } from '../../domain/index.js';
 import { eachLimited } from '../../platform/each-limited.js';
 import { DELIVERIES, secondaryKey } from '../../routing/flows.js';
 import type { JournalStep, OutboxJob, Store } from '../../store/types.js';
@@ -28,10 +28,8 @@ const after = (a: { at: number; id: string }, b: { at: number; id: string }) =>
   a.at > b.at || (a.at === b.at && a.id > b.id);
 
 /** Whether job `job` writes `delivery`: its payload's identifier the same system and value. */
-function sameIdentifier(job: OutboxJob, delivery: Delivery): boolean {
-  const [x, y] = [(job.payload as Delivery | undefined)?.identifier, delivery.identifier];
-  return !!x && !!y && x.system === y.system && x.value === y.value;
-}
+export const writesDelivery = (job: OutboxJob, delivery: Delivery): boolean =>
+  sameIdentifier((job.payload as Delivery | undefined)?.identifier, delivery.identifier);
 
 async function stillToRun(store: SenderStore): Promise<OutboxJob[]> {
   const jobs: OutboxJob[] = [];
@@ -69,7 +67,7 @@ export async function laterSender(store: SenderStore, operationUuid: string, del
   // Of this delivery only: identifier values are not escaped in keys, so delivery `DL-1|openmrs`'s
   // key is DL-1's copy key for OpenMRS, and its write is another's, a later sender like any other
   const ownKeys = key ? [key, secondaryKey(key, OPENMRS)] : [];
-  const isOwn = (j: OutboxJob) => ownKeys.includes(j.idempotencyKey) && sameIdentifier(j, delivery);
+  const isOwn = (j: OutboxJob) => ownKeys.includes(j.idempotencyKey) && writesDelivery(j, delivery);
   const own = (await Promise.all(ownKeys.map((k) => store.findJobsByKey(k))))
     .flat()
     .find((j) => j.system === OPENMRS && (STILL_TO_RUN as readonly string[]).includes(j.status) && isOwn(j));
