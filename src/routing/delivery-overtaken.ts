@@ -1,4 +1,5 @@
 import type { Delivery } from '../domain/index.js';
+import { sameIdentifier } from '../domain/identifiers.js';
 import type { OutboxJob, Store } from '../store/types.js';
 import type { WriteResult } from './ports.js';
 
@@ -104,6 +105,5 @@ export async function draftOvertaken(
 
 /** Whether jobs `a` and `b` write one delivery: the same identifier, system and value. */
 function sameDelivery(a: OutboxJob, b: OutboxJob): boolean {
-  const [x, y] = [(a.payload as Delivery).identifier, (b.payload as Delivery).identifier];
-  return !!x && !!y && x.system === y.system && x.value === y.value;
+  return sameIdentifier((a.payload as Delivery).identifier, (b.payload as Delivery).identifier);
 }
