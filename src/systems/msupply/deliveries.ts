@@ -11,6 +11,7 @@ import {
 import type { DeliveryCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
 import type { MsupplyApi, ShipmentLineRow, ShipmentRow, StoreRow } from './api.js';
 import { writeOrLanded } from './landed-meanwhile.js';
+import { UpstreamCallError } from '../../upstream/errors.js';
 import { recordedBefore } from './recorded-before.js';
 import { MSUPPLY, SHIPMENT_SYSTEM, deliveryLineId, otherPartyRef, storeRef } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
@@ -78,6 +79,8 @@ const received = (s: ShipmentRow['status']) => s === 'RECEIVED' || s === 'VERIFI
 const RECEIVE_SENT = 'receive-sent';
 /** Open mSupply refused that RECEIVED (it did not land): RECEIVE_SENT no longer says it may have. */
 const RECEIVE_REFUSED = 'receive-refused';
+/** An answer that the call was not applied: any refusal, not only a 422 of the data. */
+const definitelyRefused = (err: unknown) => err instanceof UpstreamCallError && !err.transient;
 
 /**
  * An inbound shipment is a delivery to its store from the other party. An outbound shipment (the
@@ -457,12 +460,17 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       await journal.run(RECEIVE_SENT, async () => true);
       // no receivedDatetime: that is backdating, refused on a shipment not yet received
       return writeOrLanded(
-        async () => (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status,
         async () => {
-          // refused: this one did not land, so an operator's replay after a conflict is no receipt of this write
-          await journal.run(RECEIVE_REFUSED, async () => true);
-          return (await receivedAsThis(delivery, store, shipment, sent, sentBefore))?.status;
+          try {
+            return (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status;
+          } catch (err) {
+            // refused outright (a conflict, "Forbidden", a proxy's 403…): this one did not land, so
+            // an operator's replay is no receipt of this write; a failure without an answer may have
+            if (definitelyRefused(err)) await journal.run(RECEIVE_REFUSED, async () => true);
+            throw err;
+          }
         },
+        async () => (await receivedAsThis(delivery, store, shipment, sent, sentBefore))?.status,
       );
     });
   };
