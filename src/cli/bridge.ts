@@ -9,6 +9,7 @@ import {
   problems,
   runStockToDhis2,
   type FacilityOutcome,
+  type StockBridgeDeps,
   type StockBridgeResult,
 } from '../bridges/stock-to-dhis2.js';
 import { loadOperatorSettings } from '../config/load.js';
@@ -48,6 +49,9 @@ function runtimeBesideDemo(job: string, cwd?: string): typeof withCliRuntime {
       ? Promise.resolve(2)
       : withCliRuntime(settings, fn);
 }
+
+/** The job name, whose lock a run by hand takes as the scheduled run does (stock-to-dhis2-job.ts). */
+const STOCK_JOB = 'stockToDhis2';
 
 interface StockOptions {
   period?: string;
@@ -133,7 +137,7 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
         process.exitCode = 2;
         return;
       }
-      process.exitCode = await runtimeBesideDemo('stockToDhis2', deps.cwd)(settings(), async (runtime) => {
+      process.exitCode = await runtimeBesideDemo(STOCK_JOB, deps.cwd)(settings(), async (runtime) => {
         const bridge = stockBridgeDeps({ ...runtime, settings, connectors: () => runtime.connectors });
         if ('skipped' in bridge) {
           err.write(`${bridge.skipped}\n`);
@@ -148,42 +152,63 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
           err.write(`${e.message}\n`);
           return 2;
         }
-        const bar = progressBar(o, err);
-        const tally = { sent: 0, unchanged: 0, rejected: 0, queued: 0 };
-        bar?.start(0, 0, { period: period.id, ...tally, last: '' });
-        let result: StockBridgeResult;
-        try {
-          result = await runStockToDhis2(bridge, {
-            period,
-            dryRun: o.dryRun,
-            // a national month is streamed: lines are printed as each facility is done, only problems kept
-            keep: o.json ? undefined : problems,
-            onFacility: (f) => {
-              if (o.dryRun && !o.json) for (const line of changeLines(f, period.id)) out.write(`${line}\n`);
-              if (f.status === 'sent' || f.status === 'would-send') tally.sent++;
-              if (f.status === 'unchanged' || f.status === 'already-sent') tally.unchanged++;
-              if (f.status === 'rejected' || f.status === 'queued') tally[f.status]++;
-              bar?.setTotal(bar.getTotal() + 1);
-              bar?.increment(1, { ...tally, last: f.orgUnit?.code ?? f.facility });
-            },
-          });
-        } catch (e) {
-          bar?.stop();
-          if (!(e instanceof MediatorError)) throw e;
-          err.write(`${e.message}\n`);
-          return 2;
-        }
-        bar?.stop();
-        if (o.json) out.write(JSON.stringify(result, null, 2) + '\n');
-        else {
-          for (const f of result.outcomes.filter((x) => x.status === 'rejected' || x.status === 'queued'))
-            out.write(`${terminalText(`${f.orgUnit?.code ?? f.facility}: ${f.status}: ${f.error ?? ''}`)}\n`);
-          for (const u of result.unread) out.write(`${terminalText(unreadLine(result.period, u))}\n`);
-          out.write(summary(result, !!o.dryRun));
-        }
-        return result.counts.rejected || result.unread.length ? 1 : 0;
+        // a run sends (and retracts): not beside the scheduled job, whose values computed from an
+        // older read could reach DHIS2 after this run's; a dry run writes nothing and waits for no one
+        if (o.dryRun) return runStock(o, bridge, period, out, err);
+        const locked = await runtime.store.withAdvisoryLock(`schedule:${STOCK_JOB}`, () =>
+          runStock(o, bridge, period, out, err),
+        );
+        if (locked.ran) return locked.value;
+        err.write(
+          `${STOCK_JOB} is running elsewhere (a server's scheduled run or another bridge stock-to-dhis2): nothing sent; run it again once that run is over (npm run cli -- jobs list)\n`,
+        );
+        return 2;
       });
     });
+}
+
+/** One period sent (or, dry, listed) with its progress bar; the exit code. */
+async function runStock(
+  o: StockOptions,
+  bridge: StockBridgeDeps,
+  period: BridgePeriod,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  const bar = progressBar(o, err);
+  const tally = { sent: 0, unchanged: 0, rejected: 0, queued: 0 };
+  bar?.start(0, 0, { period: period.id, ...tally, last: '' });
+  let result: StockBridgeResult;
+  try {
+    result = await runStockToDhis2(bridge, {
+      period,
+      dryRun: o.dryRun,
+      // a national month is streamed: lines are printed as each facility is done, only problems kept
+      keep: o.json ? undefined : problems,
+      onFacility: (f) => {
+        if (o.dryRun && !o.json) for (const line of changeLines(f, period.id)) out.write(`${line}\n`);
+        if (f.status === 'sent' || f.status === 'would-send') tally.sent++;
+        if (f.status === 'unchanged' || f.status === 'already-sent') tally.unchanged++;
+        if (f.status === 'rejected' || f.status === 'queued') tally[f.status]++;
+        bar?.setTotal(bar.getTotal() + 1);
+        bar?.increment(1, { ...tally, last: f.orgUnit?.code ?? f.facility });
+      },
+    });
+  } catch (e) {
+    bar?.stop();
+    if (!(e instanceof MediatorError)) throw e;
+    err.write(`${e.message}\n`);
+    return 2;
+  }
+  bar?.stop();
+  if (o.json) out.write(JSON.stringify(result, null, 2) + '\n');
+  else {
+    for (const f of result.outcomes.filter((x) => x.status === 'rejected' || x.status === 'queued'))
+      out.write(`${terminalText(`${f.orgUnit?.code ?? f.facility}: ${f.status}: ${f.error ?? ''}`)}\n`);
+    for (const u of result.unread) out.write(`${terminalText(unreadLine(result.period, u))}\n`);
+    out.write(summary(result, !!o.dryRun));
+  }
+  return result.counts.rejected || result.unread.length ? 1 : 0;
 }
 
 /** `bridge stock-to-dhis2 …` (and further bridges as subcommands). */

@@ -12,6 +12,8 @@ import { storeMadeIn } from '../../support/existing-store.js';
 import { openLmisEnv } from '../../support/openlmis-e2e.js';
 import { SEED_API_TOKEN } from '../../../sandbox/dhis2/index.js';
 import { bridgeCommand } from '../../../src/cli/bridge.js';
+import { openStore } from '../../../src/store/index.js';
+import { engineCases } from '../../support/outbox-engines.js';
 import { loadSettings } from '../../../src/config/load.js';
 import { dhis2Value, startStockRig, TODAY, type StockRig } from './stock-rig.js';
 
@@ -23,6 +25,10 @@ function collect() {
 }
 
 async function cli(rig: StockRig, dir: string, ...args: string[]) {
+  return cliOn(rig, dir, '', ...args);
+}
+
+async function cliOn(rig: StockRig, dir: string, databaseUrl: string, ...args: string[]) {
   const out = collect();
   const err = collect();
   const settings = () =>
@@ -30,7 +36,7 @@ async function cli(rig: StockRig, dir: string, ...args: string[]) {
       DATA_DIR: dir,
       LOG_LEVEL: 'silent',
       AUTH_PASSWORD: 'stock-cli-Xy9',
-      DATABASE_URL: '',
+      DATABASE_URL: databaseUrl,
       ...openLmisEnv(rig.lmis.url),
       MSUPPLY_BASE_URL: '',
       OPENMRS_BASE_URL: '',
@@ -127,3 +133,41 @@ t.test('an LMIS that cannot be read is named on stdout and the exit is 1', async
   t.match(down.out, /^202701 openlmis: stock ledgers not read \(.*503.*\); its facilities wait for the next run$/m);
   t.match(down.out, /202701: 0 org units sent/);
 });
+
+for (const engine of engineCases())
+  t.test(
+    `${engine.name}: a run by hand while the job runs elsewhere sends nothing and exits 2; a dry run still lists`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startStockRig();
+      t.teardown(rig.close);
+      const dir = mkdtempSync(path.join(tmpdir(), 'stock-cli-'));
+      t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+      const db = await engine.freshDatabase();
+      t.teardown(db.drop);
+      const cli = (...args: string[]) => cliOn(rig, dir, db.databaseUrl, ...args);
+      // a server's scheduled stockToDhis2 run, holding the job's lock (PostgreSQL's advisory lock; on
+      // SQLite the lock file every process on the file sees)
+      const server = await openStore({ databaseUrl: db.databaseUrl });
+      t.teardown(() => server.close());
+      const held = await server.withAdvisoryLock('schedule:stockToDhis2', async () => {
+        const busy = await cli('--period', '2027-01');
+        const dry = await cli('--period', '2027-01', '--dry-run');
+        return { busy, dry };
+      });
+      if (!held.ran) throw new Error('the lock was free: nothing held it');
+      const { busy, dry } = held.value;
+      t.equal(busy.code, 2, busy.out);
+      t.match(busy.err, /^stockToDhis2 is running elsewhere .*: nothing sent/m);
+      t.equal(rig.dhis2.state.imports.length, 0, 'nothing sent to DHIS2 beside the running job');
+      t.equal(dry.code, 0, dry.err);
+      t.match(dry.out, /202701: 2 org units would change/, 'a dry run writes nothing: not refused');
+
+      // the job over: the same run sends, and leaves the lock free for the next tick
+      const run = await cli('--period', '2027-01');
+      t.equal(run.code, 0, run.err);
+      t.match(run.out, /202701: 2 org units sent/);
+      t.equal(dhis2Value(rig.dhis2, 'LK-HC-101', 'EM_ORS_SOH', '202701'), '150', 'the seeded stock on hand');
+      t.ok((await server.withAdvisoryLock('schedule:stockToDhis2', async () => true)).ran, 'the lock released');
+    },
+  );
