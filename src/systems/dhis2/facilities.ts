@@ -147,20 +147,24 @@ export function createFacilityCapability(
     const answers = await Promise.all(asked.map(opts.linked));
     return new Set(asked.filter((_, i) => answers[i]));
   };
-  /** `zone`: the one its run asked (a search's), else the one known to the process (a read). */
-  const decodeAll = async (list: Json[], zone?: string) => {
+  /** `zone`: the one its run (a search, a read) asked, not the one known to the process. */
+  const decodeAll = async (list: Json[], zone: string) => {
     const ctx = await reader.decodeContext();
     const linked = await linkedAmong(list, ctx.facilityLevel);
-    return list.map((ou) => decodeOrgUnit(ou, { ...ctx, ...(zone ? { zone } : {}), linked }));
+    return list.map((ou) => decodeOrgUnit(ou, { ...ctx, zone, linked }));
   };
   const lists = opts.lists ?? new OrgUnitLists(client);
   // the pages of one search after its first reuse its list while DHIS2 says it is unchanged
   const listWhere = async (filter: string[]): Promise<Json[]> =>
     lists.list(orgUnitFields((await client.features()).geometry), filter, 'level:asc');
 
+  /**
+   * `zone`: a search's; a read by id asks it now (reused ZONE_REUSE_MS): the zone known to the
+   * process would put lastUpdated hours off after DHIS2 restarted in another zone.
+   */
   const get = async (id: string, zone?: string): Promise<Facility | undefined> => {
     const ou = await reader.byId(id);
-    return ou ? (await decodeAll([ou], zone))[0] : undefined;
+    return ou ? (await decodeAll([ou], zone ?? (await client.serverZoneNow())))[0] : undefined;
   };
 
   /** The parent org unit of a write: a UID DHIS2 has, else the crosswalk's, else (an update) the current one. */

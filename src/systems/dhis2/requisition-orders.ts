@@ -97,8 +97,11 @@ export function createRequisitionOrders(deps: RequisitionOrderDeps): OrderCapabi
     return uid ? deps.reader.byId(uid) : undefined;
   };
 
-  /** Events → orders (those that are orders), each org unit read once; `known` org units need no read. */
-  const decode = async (events: Json[], known: Json[] = [], zone?: string): Promise<Order[]> => {
+  /**
+   * Events → orders (those that are orders), each org unit read once; `known` org units need no read.
+   * `zone`: the server's, asked at the read's or the search's start (DHIS2's changes when it restarts).
+   */
+  const decode = async (events: Json[], known: Json[], zone: string): Promise<Order[]> => {
     const p = deps.program();
     const products = deps.products();
     const orgUnits = new Map<string, Promise<Json | undefined>>(
@@ -108,7 +111,7 @@ export function createRequisitionOrders(deps: RequisitionOrderDeps): OrderCapabi
     for (const e of events) {
       const uid = String(e.orgUnit);
       if (!orgUnits.has(uid)) orgUnits.set(uid, deps.reader.byId(uid));
-      const o = toOrder(e, await orgUnits.get(uid), p, products, zone ?? (await deps.client.serverZone()));
+      const o = toOrder(e, await orgUnits.get(uid), p, products, zone);
       // an event that is no order (no quantity, an unknown product) is not served as one
       if (!('orderNumber' in o)) continue;
       const event = String(e.event);
@@ -245,7 +248,8 @@ export function createRequisitionOrders(deps: RequisitionOrderDeps): OrderCapabi
         noBodyAnswer(path),
       );
       if (!body || body.program !== deps.program().program) return undefined;
-      const [order] = await decode([body]);
+      // the zone asked now (reused ZONE_REUSE_MS), not the process's first: DHIS2 may have restarted elsewhere
+      const [order] = await decode([body], [], await deps.client.serverZoneNow());
       // a line id names a product the event (still) orders
       return order && (id === event || order.lines.some((l) => l.lineId === id)) ? order : undefined;
     },
