@@ -28,7 +28,10 @@ export const DONE_BY_SYSTEM_INDEX: Migration = {
 
 /**
  * v65: when a job last failed with its own system serving nobody (`outage_failed_at`: no answer, a
- * 502/503/504 of the job's system; rescheduleJob's `ownOutage`), cleared by any other failure. v64
+ * 502/503/504 of the job's system; rescheduleJob's `ownOutage`), cleared by any other failure,
+ * renewed by a reschedule without one: a job claimed and given back untried because its system's
+ * breaker opened (outbox.ts recordFailure's BrokenCircuitError) still fails so, and kept unrenewed
+ * its mark aged out of `failedSince` (two backoff caps) while others failed together. v64
  * counted any recent failure of another job of the system, so writes of system A failing because
  * system B was down (a lookup in B) held A's poisoned write for as long as B's outage lasted.
  * Indexed by system and that time over the jobs not ended, so the claim reads an index range.
@@ -53,22 +56,21 @@ export const SQLITE_OUTAGE_FAILED_AT = outageFailedAt('INTEGER');
 export const POSTGRES_OUTAGE_FAILED_AT = outageFailedAt('BIGINT');
 
 /**
- * How many of the system's latest own-outage failures are looked at: asked inside a claim, the
- * read is a bounded range of v65's index however many writes an outage holds (a million pending
- * jobs failing together); among the newest this many, one failing since the latest delivery is
- * found whenever others fail together (poisoned writes are few, and each began before a delivery).
+ * One range of v65's index, newest first: the system's jobs not ended whose own-outage failure is
+ * since `failedSince`, each kept only if it is another job and began failing after the latest
+ * delivery, and the first kept one answers. Those filters are inside the range read, not after a
+ * LIMIT over it: the newest marks may all be of jobs that began failing before a delivery (poisoned
+ * writes failing 504 among deliveries, or the job asking), and a cut taken before the filters hid
+ * the one that counts. The read stops at the first match, so in an outage (every job failing since
+ * the last delivery) it reads the first entries; it reads more only for recent own-outage failures
+ * of jobs that began before the latest delivery, bounded by the range (within two backoff caps).
  */
-export const OTHERS_FAILING_LOOKED_AT = 64;
-
-const OTHERS_FAILING_TOGETHER = `SELECT 1 FROM (
-    SELECT o.id, o.failing_since FROM outbox_jobs o
-    WHERE o.system = ? AND o.status IN ('pending', 'in-flight') AND o.outage_failed_at IS NOT NULL
-      AND o.outage_failed_at >= ?
-    ORDER BY o.outage_failed_at DESC LIMIT ${OTHERS_FAILING_LOOKED_AT}) f
-  WHERE f.id <> ? AND f.failing_since IS NOT NULL
-    AND f.failing_since > COALESCE(
+const OTHERS_FAILING_TOGETHER = `SELECT 1 FROM outbox_jobs o
+  WHERE o.system = ? AND o.status IN ('pending', 'in-flight') AND o.outage_failed_at IS NOT NULL
+    AND o.outage_failed_at >= ? AND o.id <> ? AND o.failing_since IS NOT NULL
+    AND o.failing_since > COALESCE(
       (SELECT MAX(d.updated_at) FROM outbox_jobs d WHERE d.system = ? AND d.status = 'done'), -1)
-  LIMIT 1`;
+  ORDER BY o.outage_failed_at DESC LIMIT 1`;
 
 export const SQLITE_OTHERS_FAILING_TOGETHER_SQL = OTHERS_FAILING_TOGETHER;
 

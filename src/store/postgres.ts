@@ -1078,8 +1078,10 @@ export class PostgresStore implements Store {
          attempts = attempts - $3, lease_owner = NULL, lease_until = NULL, updated_at = $4,
          -- a reason given is a failure: the first one since the budget began is kept (failing-since.ts)
          failing_since = CASE WHEN $2::text IS NULL THEN failing_since ELSE COALESCE(failing_since, $4) END,
-         -- its latest failure, if its own system's serving nobody (others-failing.ts, v65)
-         outage_failed_at = CASE WHEN $2::text IS NULL THEN outage_failed_at WHEN $7 THEN $4 ELSE NULL END
+         -- its latest failure, if its own system's serving nobody; a deferral (no reason: its breaker
+         -- open, its system busy) of a job so failing is as recent a sign of it (others-failing.ts, v65)
+         outage_failed_at = CASE WHEN $2::text IS NULL THEN CASE WHEN outage_failed_at IS NULL THEN NULL ELSE $4 END
+           WHEN $7 THEN $4 ELSE NULL END
        WHERE id = $5 AND status = 'in-flight' AND lease_owner = $6`,
       [nextAttemptAt - this.clockAheadMs, lastError ?? null, uncount ? 1 : 0, now, id, leaseOwner, ownOutage],
     );

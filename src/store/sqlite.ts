@@ -233,11 +233,13 @@ const FINISH_OWING_SQL = `UPDATE outbox_jobs SET status = ?, result = ?, error =
 const LINK_UPSTREAM_SQL =
   'UPDATE resource_links SET upstream_id = ?, updated_at = ? WHERE job_id = ? AND upstream_id IS NULL';
 // a reason given is a failure: the first one since the budget began is kept (failing-since.ts);
-// outage_failed_at: its latest, if its own system's serving nobody (others-failing.ts, v65)
+// outage_failed_at: its latest, if its own system's serving nobody; a deferral (no reason: its
+// breaker open, its system busy) of a job so failing is as recent a sign of it (others-failing.ts, v65)
 const RESCHEDULE_SQL = `UPDATE outbox_jobs SET status = 'pending', next_attempt_at = ?, last_error = COALESCE(?, last_error),
   attempts = attempts - ?, lease_owner = NULL, lease_until = NULL, updated_at = ?,
   failing_since = CASE WHEN ? IS NULL THEN failing_since ELSE COALESCE(failing_since, ?) END,
-  outage_failed_at = CASE WHEN ? IS NULL THEN outage_failed_at WHEN ? = 1 THEN ? ELSE NULL END
+  outage_failed_at = CASE WHEN ? IS NULL THEN CASE WHEN outage_failed_at IS NULL THEN NULL ELSE ? END
+    WHEN ? = 1 THEN ? ELSE NULL END
   WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
 const JOB_BY_ID_SQL = `SELECT ${JOB_COLUMNS} FROM outbox_jobs WHERE id = ?`;
 const GET_LINK_SQLITE = sqliteParams(GET_LINK_SQL);
@@ -906,6 +908,7 @@ export class SqliteStore implements Store {
           lastError ?? null,
           now,
           lastError ?? null,
+          now,
           ownOutage ? 1 : 0,
           now,
           id,

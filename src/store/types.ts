@@ -545,7 +545,8 @@ export interface Store {
   /**
    * Back to pending, due at `nextAttemptAt`; `uncount` undoes the claim's attempt (never started).
    * `ownOutage`: the failure (`lastError`) was the job's own system serving nobody, recorded for
-   * othersFailingTogether (v65); another failure clears it, a reschedule without one keeps it.
+   * othersFailingTogether (v65); another failure clears it, a reschedule without one (a deferral)
+   * renews one already set.
    */
   rescheduleJob(
     id: string,

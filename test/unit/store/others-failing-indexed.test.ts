@@ -2,8 +2,8 @@
  * Store.othersFailingTogether (others-failing.ts) is asked at a held write's bound, on a table of
  * millions of done jobs: the system's latest delivery is read from v64's partial index of done
  * jobs by system and end (the plan names it), the other failing jobs from v65's index of the jobs
- * not ended by system and own-outage failure, newest first and at most OTHERS_FAILING_LOOKED_AT of
- * them; no read of every job. Plans, not timings. SQLite and (with TEST_DATABASE_URL) PostgreSQL.
+ * not ended by system and own-outage failure, newest first, a range bounded by the failure time; no
+ * read of every job. Plans, not timings. SQLite and (with TEST_DATABASE_URL) PostgreSQL.
  */
 import t from 'tap';
 import {
@@ -25,7 +25,7 @@ for (const engine of engineCases()) {
         : PG_OTHERS_FAILING_TOGETHER_SQL.replace(/\$([0-9])/g, (_, n: string) => literals[Number(n) - 1]);
     const plan = await queryPlan(databaseUrl, sql);
     t.match(plan, /outbox_jobs_done_by_system/, `the latest delivery from the done jobs' index:\n${plan}`);
-    // a bounded range (LIMIT) of v65's index of the jobs not ended by system and own-outage failure
+    // a range of v65's index of the jobs not ended by system and own-outage failure
     t.match(plan, /outbox_jobs_outage_failed/, `the failing jobs from v65's index:\n${plan}`);
     t.notMatch(plan, /SCAN (TABLE )?outbox_jobs\b(?! USING)|Seq Scan on outbox_jobs/, 'no read of every job');
   });

@@ -1,7 +1,7 @@
 /**
  * Migration v65 and outbox_jobs.outage_failed_at (others-failing.ts): when a job last failed with
  * its own system serving nobody, set by rescheduleJob's `ownOutage`, cleared by any other failure,
- * kept by a reschedule without one; read by Store.othersFailingTogether for the other writes of the
+ * renewed by a reschedule without one (a job without one gets none); read by Store.othersFailingTogether for the other writes of the
  * job's system only. Upgraded from a database written before v65 with jobs failing: nothing is
  * backfilled (a job failing as the migration runs counts from its next failure). Both engines.
  */
@@ -45,13 +45,54 @@ for (const engine of engineCases()) {
     t.notOk(await together('other'), 'a job does not hold itself');
     t.notOk(await together('held', 900_011), 'a failure before `failedSince` does not count');
 
+    // its breaker opened with it in flight (BrokenCircuitError): given back untried, still failing so
     await failed(store, 'other', 1_000_000, undefined, false);
     t.ok(await together('held'), 'a reschedule without a failure keeps the mark');
+    t.ok(await together('held', 1_000_000), 'and renews it: a deferred job counts from its deferral');
 
     await failed(store, 'other', 1_100_000, 'Internal Server Error', false);
     t.notOk(await together('held'), 'a failure of another kind clears it');
 
     await failed(store, 'registry-write', 1_200_000, 'Service Unavailable', true);
     t.notOk(await together('held'), "another system's outage does not hold an lmis write");
+  });
+}
+
+/**
+ * lmis delivered last at 100; `held` and 64 poisoned writes (failing since 50, before it) pending,
+ * and `other` failing since after it.
+ */
+const POISONED = Array.from({ length: 64 }, (_, i) => `poisoned-${String(i).padStart(2, '0')}`);
+const CROWDED = `
+INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payload, status, attempts, next_attempt_at,
+  last_error, created_at, updated_at, requeues, failing_since) VALUES
+  ${job('delivered', 'lmis', 'done', null, 100)},
+  ${job('held', 'lmis', 'pending', 200, 800)},
+  ${job('other', 'lmis', 'pending', 300, 800)},
+  ${POISONED.map((id) => job(id, 'lmis', 'pending', 50, 800)).join(',\n  ')};
+`;
+
+for (const engine of engineCases()) {
+  t.test(`${engine.name}: newer marks that do not count hide none that does`, { skip: engine.skip }, async (t) => {
+    const { store } = await storeMigratedFrom(t, engine, 65, CROWDED);
+    const claimed = await store.claimJobs({
+      system: 'lmis',
+      flows: ['order'],
+      limit: 100,
+      leaseOwner: 'w',
+      leaseMs: 60_000,
+      now: 900_000,
+    });
+    t.equal(claimed.length, 66, 'every pending lmis job claimed');
+    // `other` fails 504 first; then, each a millisecond later, the 64 poisoned writes and last `held`
+    const fail = (id: string, at: number) =>
+      store.rescheduleJob(id, 'w', 2_000_000, 'Gateway Timeout', false, at, true);
+    t.ok(await fail('other', 900_001));
+    for (const [i, id] of POISONED.entries()) t.ok(await fail(id, 900_002 + i));
+    t.ok(await fail('held', 900_100));
+    t.ok(
+      await store.othersFailingTogether('lmis', 'held', 0),
+      '`other`, behind 64 newer marks of writes failing since before the delivery and `held` itself, holds it',
+    );
   });
 }
