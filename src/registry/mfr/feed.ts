@@ -349,6 +349,21 @@ function keptChanging(since: string | undefined) {
 /** Full reads of an unsorted answer before the pull ends because the list changed under each. */
 const WHOLE_READS = 3;
 
+/**
+ * A registry may keep its Locations' instants to the second while its search's instant has
+ * milliseconds (OpenMRS on MySQL `datetime`, which rounds): a change made just after the search,
+ * to a Location already read, can carry an instant before the search's. When every instant read
+ * is a whole second, a whole read's marks stop a second before the search: that second is read
+ * again, no such change is stepped over (a registry keeping milliseconds shows them).
+ */
+const INSTANT_RESOLUTION_MS = 1000;
+
+function searchInstant(at: string | undefined, records: RegistryRecord[]): string | undefined {
+  if (at === undefined) return undefined;
+  const toTheSecond = records.every((r) => instant(r.lastUpdated) % INSTANT_RESOLUTION_MS === 0);
+  return toTheSecond ? new Date(instant(at) - INSTANT_RESOLUTION_MS).toISOString() : at;
+}
+
 /** A whole answer, and the instant its batches' marks stop at (none: the newest instant read). */
 interface Whole {
   records: RegistryRecord[];
@@ -385,7 +400,7 @@ async function wholeAnswer(
         ? [started, ...(started.next ? await readAllPages(reader, started.next, {}) : [])]
         : await readAllPages(reader, '/Location', query);
     const records = pages.flatMap((p) => reader.records(p));
-    const at = pages[0].at;
+    const at = searchInstant(pages[0].at, records);
     if (at === undefined) {
       if (pages.length === 1 || (await steady(reader, query, pages, records))) return { records };
       continue;

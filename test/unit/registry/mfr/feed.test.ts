@@ -630,7 +630,7 @@ t.test(
   async (t) => {
     // Listed in creation order, y (page 1) out of order: read whole by offset. While page 2 is read,
     // a (already read, page 1) changes at 8, then x (page 2, not yet read) at 9, both in place: the
-    // count still matches. The search was made at 6: no mark goes past it, and the next pull reads a v2.
+    // count still matches. The search was made at 6: no mark goes past a second before it, and the next pull reads a v2.
     const state = {
       list: [location('y', 1, at(5)), ...['a', 'b', 'c', 'x'].map((id, i) => location(id, 1, at(1 + i)))],
     };
@@ -648,11 +648,41 @@ t.test(
     });
     const first = await collect(lastUpdatedFeed(reader, undefined));
     const mark = first.at(-1)!.cursor;
-    t.equal(mark, at(6), 'the mark: the instant the search was made, not x v2 read after it');
+    t.equal(mark, at(5), 'the mark: a second before the search was made (6), not x v2 read after it');
     const second = await collect(lastUpdatedFeed(reader, mark));
     const read = [...first, ...second].flatMap((b) => b.records.map((r) => `${r.id}/${r.version}`));
     t.ok(read.includes('a/2'), 'a v2, changed after it was read, is read by the next pull');
     t.equal(second.at(-1)!.cursor, at(9), 'the next mark: x v2');
+  },
+);
+
+t.test(
+  'lastUpdated: an unsorted whole read over instants kept to the second marks a second before the search',
+  async (t) => {
+    // A registry keeping Locations' instants to the second (OpenMRS on MySQL datetime, which
+    // rounds) makes the search at 5.4 s. Right after page 1 is read, a (on page 1) changes at 5.45 s,
+    // stored as 5 s, before the search's instant; x (page 2) changes at 7 and is read. A mark at 5.4
+    // would step over a v2 for good; a second before the search, the next pull reads it.
+    const state = {
+      list: [location('y', 1, at(5)), ...['a', 'b', 'c', 'x'].map((id, i) => location(id, 1, at(1 + i)))],
+    };
+    const newest = () => Math.max(...state.list.map((l) => Date.parse(l.meta.lastUpdated)));
+    let changed = false;
+    const { reader } = liveRegistry(state, {
+      sorted: false,
+      ids: 'filter',
+      at: () => new Date(newest() + 400).toISOString(),
+      onPage: (offset) => {
+        if (offset !== 3 || changed) return;
+        changed = true;
+        changeInPlace(state, 'a', 2, at(5));
+        changeInPlace(state, 'x', 2, at(7));
+      },
+    });
+    const first = await collect(lastUpdatedFeed(reader, undefined));
+    const second = await collect(lastUpdatedFeed(reader, first.at(-1)!.cursor));
+    const read = [...first, ...second].flatMap((b) => b.records.map((r) => `${r.id}/${r.version}`));
+    t.ok(read.includes('a/2'), 'a v2, stamped to the second before the search, is read by the next pull');
   },
 );
 
