@@ -171,7 +171,9 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
    * caller until it is answered. A failure is not reused: DHIS2 may be back, in another zone.
    */
   const freshSystemInfo = (): Promise<Record<string, unknown>> => {
-    if (!known || knownAt === undefined || clock() - knownAt < ZONE_REUSE_MS) return systemInfo();
+    // an age below 0 is the wall clock stepped back (NTP, a VM resumed): no telling how old it is
+    const age = knownAt === undefined ? undefined : clock() - knownAt;
+    if (!known || age === undefined || (age >= 0 && age < ZONE_REUSE_MS)) return systemInfo();
     if (!zoneAsked) {
       const asked = systemInfoAgain().finally(() => {
         if (zoneAsked === asked) zoneAsked = undefined;

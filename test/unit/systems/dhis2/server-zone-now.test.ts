@@ -82,3 +82,19 @@ t.test('a failing system/info: a search on a known zone works; the first of a pr
   await t.resolves(search(), 'a search while system/info answers a login page works on the known zone');
   t.equal(infoCalls(h), asked + 4, 'each asked (and retried) once');
 });
+
+// review T4: the client's clock is the wall clock (Date.now), which an NTP step or a VM resume can
+// move back; an answer "from the future" is no fresh one, or its zone was reused until the clock
+// caught up (an hour here), past a DHIS2 restart in another zone
+t.test('serverZoneNow: after the clock steps back, the answer is not reused', async (t) => {
+  const h = await startHarness({ timeZone: 'Asia/Colombo' });
+  t.teardown(h.close);
+  t.equal(await h.client.serverZoneNow(), 'Asia/Colombo');
+  h.advance(-3_600_000);
+  h.sandbox.state.timeZone = 'America/Bogota';
+  h.advance(ZONE_REUSE_MS);
+  t.equal(await h.client.serverZoneNow(), 'America/Bogota', 'asked again (before: Colombo for the hour)');
+  t.equal(infoCalls(h), 2);
+  t.equal(await h.client.serverZoneNow(), 'America/Bogota', 'the new answer reused from its own time');
+  t.equal(infoCalls(h), 2, 'not asked a third time');
+});
