@@ -441,10 +441,11 @@ export class Scheduler {
       const looks = this.options.jobs.map(async (job) => {
         if (this.busy.has(job.name) || this.resumingJobs.has(job.name)) return;
         const cut = await cutElsewhere(this.options.store, job.name, this.instance, ABANDONED);
-        // a cut run looked at once is not again (one left to its next tick would be logged each time)
+        // a cut run looked at once is not again (one left to its next tick would be logged each time);
+        // seen once closed, and unseen again by a look that failed (resumeCut): tried next minute
         if (!cut || this.cutSeen.get(job.name) === cut.id) return;
-        if (cut.outcome !== 'running') this.cutSeen.set(job.name, cut.id);
         await this.closeAbandonedRunsOf(job);
+        if (cut.outcome !== 'running') this.cutSeen.set(job.name, cut.id);
         // not waited for: the tick run again (a monthly bridge's hours) held the next look, and a run
         // cut meanwhile of another job waited for it; stop() waits for it (running), and
         // resumingJobs keeps the next looks off this job until it is over
@@ -498,7 +499,12 @@ export class Scheduler {
         logger?.warn({ job: job.name, tickAt }, 'a run cut by a stop or a kill: its tick is run again');
         await this.runOwedTick(job, expression, cut.owed);
       })
-      .catch((err) => logger?.error({ job: job.name, err: redact(String(err)) }, 'a cut run was not resumed'))
+      .catch((err) => {
+        // a store failure other than the database away (lookForCut's tries): the watch's next look
+        // takes the cut run up again, as the next start would, not only that start
+        this.cutSeen.delete(job.name);
+        logger?.error({ job: job.name, err: redact(String(err)) }, 'a cut run was not resumed');
+      })
       .finally(() => {
         this.resumingJobs.delete(job.name);
         this.running.delete(p);
