@@ -30,6 +30,13 @@ export interface MfrSandboxOptions {
   pageSize?: number;
   /** Searches ignore `_sort` and answer in the directory's own order (default false). */
   ignoreSort?: boolean;
+  /**
+   * As HAPI JPA's search cache (`reuseCachedSearchResultsForMillis`, 60 s by default): a search
+   * whose URL was asked within this many ms answers the same Locations, in their current versions,
+   * with the first search's Bundle.meta.lastUpdated; `Cache-Control: no-cache` asks a fresh one.
+   * Default: no reuse.
+   */
+  reuseSearchesMs?: number;
   /** Credentials the directory accepts; false = no auth. Default: DEFAULT_MFR_AUTH. */
   auth?: MfrAuth | false;
   state?: MfrStateOptions;
@@ -179,6 +186,13 @@ export async function startMfrSandbox(options: MfrSandboxOptions = {}): Promise<
   const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: true });
   const hung = new Set<Socket>();
   const requests: string[] = [];
+  /** HAPI's search cache (reuseSearchesMs): a URL's Locations and the instant it was searched. */
+  const searchCache = new Map<string, { at: string; ids: string[] }>();
+  const reusedSearch = (url: string, cacheControl: string | undefined) => {
+    const hit = searchCache.get(url);
+    if (!hit || options.reuseSearchesMs === undefined || /no-cache/i.test(cacheControl ?? '')) return undefined;
+    return Date.parse(state.now()) - Date.parse(hit.at) < options.reuseSearchesMs ? hit : undefined;
+  };
 
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0];
@@ -323,11 +337,18 @@ export async function startMfrSandbox(options: MfrSandboxOptions = {}): Promise<
 
   app.get<{ Params: { type: string }; Querystring: Query }>('/fhir/:type', async (request, reply) => {
     const type = typeOf(request.params.type);
-    const r = search(type, state.visible(type), request.query, pageSize, undefined, options.ignoreSort);
+    const fresh = search(type, state.visible(type), request.query, pageSize, undefined, options.ignoreSort);
+    const reused = reusedSearch(request.url, request.headers['cache-control']);
+    const r = reused
+      ? { ...fresh, page: reused.ids.map((id) => state.latest(type, id)?.resource).filter((x) => !!x) }
+      : fresh;
+    const made = reused?.at ?? state.now();
+    if (!reused && options.reuseSearchesMs !== undefined)
+      searchCache.set(request.url, { at: made, ids: fresh.page.map((x) => String(x.id)) });
     return fhir(reply, {
       resourceType: 'Bundle',
       // as HAPI: the search's time, so a client paging an unsorted list knows what changed during it
-      meta: { lastUpdated: state.now() },
+      meta: { lastUpdated: made },
       type: 'searchset',
       total: r.total,
       link: links(`/${type}`, request.query, r.offset, r.count, r.total),

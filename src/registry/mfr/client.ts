@@ -91,7 +91,10 @@ export function createRegistryClient(
       path,
       query,
       accept,
-      headers: { accept: 'application/fhir+json, application/json;q=0.9' },
+      // HAPI JPA answers a search asked again within a minute from its cache (the Locations of the
+      // first search, in their current versions): a feed asking the same search from an unmoved
+      // mark would miss one created since and move past it on a cached one changed later
+      headers: { accept: 'application/fhir+json, application/json;q=0.9', 'cache-control': 'no-cache' },
     });
   const page = async (path: string, query?: Query): Promise<BundlePage> => {
     const res = await get(path, query);
