@@ -13,6 +13,7 @@ import {
   type StockBridgeResult,
 } from '../bridges/stock-to-dhis2.js';
 import { loadOperatorSettings } from '../config/load.js';
+import { holdingJobLock } from './job-lock.js';
 import type { Settings } from '../config/settings.js';
 import { maskedStream } from './masked-stream.js';
 import { withCliRuntime } from './runtime.js';
@@ -155,14 +156,9 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
         // a run sends (and retracts): not beside the scheduled job, whose values computed from an
         // older read could reach DHIS2 after this run's; a dry run writes nothing and waits for no one
         if (o.dryRun) return runStock(o, bridge, period, out, err);
-        const locked = await runtime.store.withAdvisoryLock(`schedule:${STOCK_JOB}`, () =>
+        return holdingJobLock(runtime.store, STOCK_JOB, 'bridge stock-to-dhis2', err, () =>
           runStock(o, bridge, period, out, err),
         );
-        if (locked.ran) return locked.value;
-        err.write(
-          `${STOCK_JOB} is running elsewhere (a server's scheduled run or another bridge stock-to-dhis2): nothing sent; run it again once that run is over (npm run cli -- jobs list)\n`,
-        );
-        return 2;
       });
     });
 }

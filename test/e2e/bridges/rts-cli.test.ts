@@ -3,7 +3,8 @@
  * environment and its mappings directory (routing.json `supplyingStores`) as an operator would,
  * runs the bridge once against both sandboxes and prints the counts; run again, it writes nothing;
  * a requisition no rule covers is printed as held, with why, one that is no order as skipped, with
- * why; without a requisition program it says what to set.
+ * why; without a requisition program it says what to set; beside a running rtsToMsupply job it sends
+ * nothing and exits 2.
  */
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,8 @@ import path from 'node:path';
 import t from 'tap';
 import { cliProcess, envOf } from '../../support/cli-process.js';
 import { storeMadeIn } from '../../support/existing-store.js';
+import { engineCases } from '../../support/outbox-engines.js';
+import { openStore } from '../../../src/store/index.js';
 import {
   SUPPLIER_OF,
   SUPPLYING_STORES,
@@ -23,6 +26,25 @@ import {
 const root = path.resolve(import.meta.dirname, '../../..');
 
 const cli = cliProcess;
+
+/** The CLI's environment on `databaseUrl`: the shipped mappings with the rig's supplying stores in routing.json. */
+function rtsEnv(sb: Awaited<ReturnType<typeof startRtsSandboxes>>, dir: string, databaseUrl: string) {
+  const mappings = path.join(dir, 'mappings');
+  cpSync(path.join(root, 'fhir-mappings'), mappings, { recursive: true });
+  const routing = JSON.parse(readFileSync(path.join(mappings, 'routing.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(path.join(mappings, 'routing.json'), JSON.stringify({ ...routing, supplyingStores: SUPPLYING_STORES }));
+  return {
+    ...envOf(sb.settings),
+    MAPPINGS_DIR: mappings,
+    DATA_DIR: dir,
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: 'silent',
+    AUTH_MODE: 'off',
+    OPENLMIS_BASE_URL: '',
+    OPENMRS_BASE_URL: '',
+    OUTBOX_DEADLINE_MS: '10000',
+  };
+}
 
 t.test('bridge rts-to-msupply: ten requisitions, then nothing new', async (t) => {
   const sb = await startRtsSandboxes();
@@ -92,3 +114,41 @@ t.test('bridge rts-to-msupply: ten requisitions, then nothing new', async (t) =>
   t.equal(unset.code, 2);
   t.match(unset.err, 'dhis2.requisitionProgram');
 });
+
+for (const engine of engineCases())
+  t.test(
+    `${engine.name}: a run by hand while the rtsToMsupply job runs elsewhere sends nothing and exits 2`,
+    { skip: engine.skip },
+    async (t) => {
+      const sb = await startRtsSandboxes();
+      const dir = mkdtempSync(path.join(tmpdir(), 'rts-cli-'));
+      t.teardown(async () => {
+        await sb.close();
+        rmSync(dir, { recursive: true, force: true });
+      });
+      const db = await engine.freshDatabase();
+      t.teardown(db.drop);
+      const env = rtsEnv(sb, dir, db.databaseUrl);
+      await raiseRequisitions(sb.dhis2, 3);
+      // a server's scheduled rtsToMsupply run, holding the job's lock (PostgreSQL's advisory lock; on
+      // SQLite the lock file every process on the file sees)
+      const server = await openStore({ databaseUrl: db.databaseUrl });
+      t.teardown(() => server.close());
+      const held = await server.withAdvisoryLock('schedule:rtsToMsupply', () =>
+        cli(['bridge', 'rts-to-msupply', '--json'], env),
+      );
+      if (!held.ran) throw new Error('the lock was free: nothing held it');
+      const busy = held.value;
+      t.equal(busy.code, 2, busy.out);
+      t.match(busy.err, /^rtsToMsupply is running elsewhere .*bridge rts-to-msupply\): nothing sent/m);
+      t.equal(responses(sb.ms).length, 0, 'nothing sent to Open mSupply beside the running job');
+      t.equal(await server.getCursor('bridge.rtsToMsupply.requisitions'), undefined, 'its mark not moved');
+
+      // the job over: the same run sends, and leaves the lock free for the next tick
+      const run = await cli(['bridge', 'rts-to-msupply', '--json'], env);
+      t.equal(run.code, 0, run.err);
+      t.match(JSON.parse(run.out), { read: 3, created: 3, rejected: 0 });
+      t.equal(responses(sb.ms).length, 3);
+      t.ok((await server.withAdvisoryLock('schedule:rtsToMsupply', async () => true)).ran, 'the lock released');
+    },
+  );
