@@ -1089,7 +1089,9 @@ export class Outbox {
     // the driver's words (a host and port, a file path) are for the operator (lastError), not the client
     const lastError = `the mediator's database failed (${describeError(err)})`;
     const dueAt = Date.now() + retryDelayMs(job.attempts, this.options.backoff);
-    if (!(await this.store.rescheduleJob(job.id, leaseOwner, dueAt, lastError, true, Date.now()))) {
+    // not the upstream's failure: its outage mark and failing_since stay as they were ('keep'), so
+    // a blip of ours neither clears the mark othersFailingTogether reads nor starts its budget (v65)
+    if (!(await this.store.rescheduleJob(job.id, leaseOwner, dueAt, lastError, true, Date.now(), 'keep'))) {
       return this.currentOutcome(job.id);
     }
     this.deliveryLog.deferred(job, lastError, dueAt);

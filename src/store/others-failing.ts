@@ -28,8 +28,9 @@ export const DONE_BY_SYSTEM_INDEX: Migration = {
 
 /**
  * v65: when a job last failed with its own system serving nobody (`outage_failed_at`: no answer, a
- * 502/503/504 of the job's system; rescheduleJob's `ownOutage`), cleared by any other failure,
- * renewed by a reschedule without one: a job claimed and given back untried because its system's
+ * 502/503/504 of the job's system; rescheduleJob's `ownOutage`), cleared by any other failure of
+ * the attempt (not our own database's: outbox.ts retryAfterStoreFailure keeps it), renewed by a
+ * reschedule without one: a job claimed and given back untried because its system's
  * breaker opened (outbox.ts recordFailure's BrokenCircuitError) still fails so, and kept unrenewed
  * its mark aged out of `failedSince` (two backoff caps) while others failed together. v64
  * counted any recent failure of another job of the system, so writes of system A failing because

@@ -546,7 +546,8 @@ export interface Store {
    * Back to pending, due at `nextAttemptAt`; `uncount` undoes the claim's attempt (never started).
    * `ownOutage`: the failure (`lastError`) was the job's own system serving nobody, recorded for
    * othersFailingTogether (v65); another failure clears it, a reschedule without one (a deferral)
-   * renews one already set.
+   * renews one already set. `'keep'`: the failure was our own database's, not the upstream's: the
+   * mark and failing_since stay as they were (neither set, cleared nor renewed).
    */
   rescheduleJob(
     id: string,
@@ -555,7 +556,7 @@ export interface Store {
     lastError: string | undefined,
     uncount: boolean,
     now: number,
-    ownOutage?: boolean,
+    ownOutage?: boolean | 'keep',
   ): Promise<boolean>;
   /**
    * Operator: a dead or rejected (or pending) job becomes pending and due now, attempts reset;

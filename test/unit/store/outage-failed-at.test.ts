@@ -1,7 +1,8 @@
 /**
  * Migration v65 and outbox_jobs.outage_failed_at (others-failing.ts): when a job last failed with
  * its own system serving nobody, set by rescheduleJob's `ownOutage`, cleared by any other failure,
- * renewed by a reschedule without one (a job without one gets none); read by Store.othersFailingTogether for the other writes of the
+ * renewed by a reschedule without one (a job without one gets none), left as it was (with
+ * failing_since) by our own database's failure ('keep'); read by Store.othersFailingTogether for the other writes of the
  * job's system only. Upgraded from a database written before v65 with jobs failing: nothing is
  * backfilled (a job failing as the migration runs counts from its next failure). Both engines.
  */
@@ -24,7 +25,7 @@ INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payloa
 `;
 
 /** `id` claimed at `now` and rescheduled with `reason` (none: a wait, not a failure), its own system's outage or not. */
-async function failed(store: Store, id: string, now: number, reason: string | undefined, ownOutage: boolean) {
+async function failed(store: Store, id: string, now: number, reason: string | undefined, ownOutage: boolean | 'keep') {
   const system = id === 'registry-write' ? 'registry' : 'lmis';
   const claimed = await store.claimJobs({ system, flows: ['order'], limit: 10, leaseOwner: 'w', leaseMs: 60_000, now });
   if (!claimed.some((j) => j.id === id)) throw new Error(`${id} not claimed at ${now}`);
@@ -56,6 +57,40 @@ for (const engine of engineCases()) {
     await failed(store, 'registry-write', 1_200_000, 'Service Unavailable', true);
     t.notOk(await together('held'), "another system's outage does not hold an lmis write");
   });
+}
+
+/** OLD with one lmis write more, `fresh`: accepted after the delivery, never failed. */
+const WITH_FRESH = OLD.replace(/;\s*$/, `,\n  ${job('fresh', 'lmis', 'pending', null, 800)};\n`);
+
+for (const engine of engineCases()) {
+  t.test(
+    `${engine.name}: our database failing (outbox retryAfterStoreFailure, 'keep') leaves both marks as they were`,
+    { skip: engine.skip },
+    async (t) => {
+      const { store } = await storeMigratedFrom(t, engine, 65, WITH_FRESH);
+      const together = (id: string, since = 0) => store.othersFailingTogether('lmis', id, since);
+      const STORE_FAILED = "the mediator's database failed (Connection terminated unexpectedly)";
+
+      await failed(store, 'other', 900_000, 'Gateway Timeout', true);
+      t.ok(await together('held'), 'another lmis write failing 504 since after the delivery holds it');
+      await failed(store, 'other', 1_000_000, STORE_FAILED, 'keep');
+      t.ok(await together('held'), 'our database failing is no sign about lmis: the mark is not cleared');
+      t.notOk(await together('held', 900_011), 'nor renewed: it is still that of the 504');
+      t.equal((await store.getJob('other'))?.failingSince, 300, 'its failing_since unchanged');
+      t.equal((await store.getJob('other'))?.lastError, STORE_FAILED, 'the failure kept as its last error');
+
+      await failed(store, 'fresh', 1_100_000, STORE_FAILED, 'keep');
+      const fresh = await store.getJob('fresh');
+      t.equal(fresh?.failingSince, undefined, 'a write lmis never failed does not start failing for it');
+      t.equal(fresh?.lastError, STORE_FAILED, 'yet the next attempt is told one ran before');
+
+      // and the states either side still set and clear
+      await failed(store, 'fresh', 1_200_000, 'Service Unavailable', true);
+      t.ok(await together('other', 1_200_000), 'a 503 after it sets the mark');
+      await failed(store, 'fresh', 1_300_000, 'Internal Server Error', false);
+      t.notOk(await together('other', 1_200_000), 'another failure clears it');
+    },
+  );
 }
 
 /**
