@@ -37,6 +37,12 @@ export interface MfrSandboxOptions {
    * Default: no reuse.
    */
   reuseSearchesMs?: number;
+  /**
+   * Where a search tells its time: `meta` (default, as HAPI: Bundle.meta.lastUpdated) or `date`
+   * (no Bundle.meta, as a registry leaving it out: only the HTTP Date header, from the directory's
+   * clock, to the second).
+   */
+  searchTime?: 'meta' | 'date';
   /** Credentials the directory accepts; false = no auth. Default: DEFAULT_MFR_AUTH. */
   auth?: MfrAuth | false;
   state?: MfrStateOptions;
@@ -345,10 +351,12 @@ export async function startMfrSandbox(options: MfrSandboxOptions = {}): Promise<
     const made = reused?.at ?? state.now();
     if (!reused && options.reuseSearchesMs !== undefined)
       searchCache.set(request.url, { at: made, ids: fresh.page.map((x) => String(x.id)) });
+    const dated = options.searchTime === 'date';
+    if (dated) reply.header('date', new Date(made).toUTCString());
     return fhir(reply, {
       resourceType: 'Bundle',
       // as HAPI: the search's time, so a client paging an unsorted list knows what changed during it
-      meta: { lastUpdated: made },
+      ...(dated ? {} : { meta: { lastUpdated: made } }),
       type: 'searchset',
       total: r.total,
       link: links(`/${type}`, request.query, r.offset, r.count, r.total),
