@@ -35,6 +35,7 @@ import { createRoutingServices, keyWaitingJobs } from './routing/index.js';
 import type { Connector } from './routing/ports.js';
 import { ConnectorSet, knownSystems } from './systems/index.js';
 import { systemAnswersOf } from './systems/system-answers.js';
+import { markHeldReporter } from './registry/mfr/feed-held.js';
 import { registrySide } from './registry/propagation/index.js';
 import { propagationRoutes } from './registry/propagation/routes.js';
 import { registryFeedRoutes } from './registry/propagation/feed-routes.js';
@@ -257,6 +258,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     connectors: () => connectors.list(),
     settings: () => settings,
     systems: knownSystems(),
+    onMarkHeld: markHeldReporter(metrics.registry, logLevel.child({ component: 'registry' })),
   });
   const scheduler = createScheduler({
     store,

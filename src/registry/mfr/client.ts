@@ -8,6 +8,7 @@ import type { Query } from '../../upstream/http.js';
 import { AreaDirectory } from './area-paths.js';
 import { instantBeforeDate, readBundle, type BundlePage } from './bundle.js';
 import { REGISTRY, decodeRegistryError, makeRegistryError } from './errors.js';
+import { heldSinceTracker, registryName, type MarkHeldReport } from './feed-held.js';
 import { historyFeed, lastUpdatedFeed, readAllPages, type PageReader } from './feed.js';
 import { historyEntryOf, recordOf } from './record.js';
 import { registrySettingsFrom, type RegistrySettings } from './settings.js';
@@ -22,6 +23,8 @@ import type { RegistryClient, RegistryPage, RegistryRecord } from './types.js';
 export interface RegistryClientOptions {
   retries?: number;
   retryDelayMs?: number;
+  /** Told when a pull keeps the change feed's mark where it was (feed-held.ts: logged and counted). */
+  onMarkHeld?: (held: MarkHeldReport) => void;
 }
 
 /** Statuses with which a server says it has no type-level history (HAPI 405, others 404 or 501). */
@@ -102,6 +105,7 @@ export function createRegistryClient(
     return { ...bundle, at: bundle.at ?? instantBeforeDate(res.headers.date) };
   };
 
+  const heldSince = heldSinceTracker();
   const reader: PageReader = {
     get: page,
     records: (p) => p.entries.map((e) => recordOf(e, current.identifierSystem)).filter((r) => !!r),
@@ -109,6 +113,8 @@ export function createRegistryClient(
     get pageSize() {
       return current.pageSize;
     },
+    markHeld: (held) =>
+      options.onMarkHeld?.({ ...held, registry: registryName(current.baseUrl), heldSince: heldSince(held.mark) }),
   };
 
   /** Fetches the jurisdictions (and their parents) a batch refers to but no page has shown. */

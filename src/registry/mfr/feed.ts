@@ -30,6 +30,20 @@ export interface PageReader {
   /** A history page's entries, deletions without response.lastModified among them. */
   historyEntries(page: BundlePage): HistoryEntry[];
   pageSize: number;
+  /** Told when a pull ends with the high-water mark kept where it was (feed-held.ts reports it). */
+  markHeld?(held: MarkHeld): void;
+}
+
+/**
+ * A pull that takes what it read but keeps the mark: 'list-moved', a registry ignoring `_sort`
+ * whose list moved during each whole read; 'kept-changing', a search from one mark issued again
+ * MAX_REREADS times. A registry doing either on every pull never lets the mark move: unseen, its
+ * feed stalls while each run looks fine or fails as transient, so each one is logged and counted.
+ */
+export interface MarkHeld {
+  reason: 'list-moved' | 'kept-changing';
+  /** The mark kept (undefined: the first pull, nothing stored yet). */
+  mark: string | undefined;
 }
 
 export interface Batch {
@@ -411,6 +425,7 @@ async function wholeAnswer(
     last = { records, cap: since };
   }
   // the list moved under every read: what was read is applied, and the mark stays to read it again
+  reader.markHeld?.({ reason: 'list-moved', mark: since });
   if (last && since !== undefined) return last;
   throw malformedAnswer(
     REGISTRY,
@@ -485,7 +500,10 @@ export async function* lastUpdatedFeed(reader: PageReader, cursor: string | unde
       : 'unsorted';
     if (verdict === 'changed') {
       // a record read has changed and shifted the offset pages: read this search again from its start
-      if (++rereads >= MAX_REREADS) throw keptChanging(since);
+      if (++rereads >= MAX_REREADS) {
+        reader.markHeld?.({ reason: 'kept-changing', mark: since });
+        throw keptChanging(since);
+      }
       next = undefined;
       continue;
     }

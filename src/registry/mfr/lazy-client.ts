@@ -1,4 +1,5 @@
 import type { Settings } from '../../config/settings.js';
+import type { RegistryClientOptions } from './client.js';
 import { registrySettingsFrom } from './settings.js';
 import type { RegistryClient } from './types.js';
 
@@ -8,7 +9,10 @@ import type { RegistryClient } from './types.js';
  * registry only when a job, the console or /ready asks. The settings are checked at once, as the
  * client itself does, so a bad value is refused where it was before.
  */
-export function lazyRegistryClient(settings: Settings): RegistryClient | undefined {
+export function lazyRegistryClient(
+  settings: Settings,
+  options: RegistryClientOptions = {},
+): RegistryClient | undefined {
   if (!registrySettingsFrom(settings)) return undefined;
   let latest = settings;
   let real: RegistryClient | undefined;
@@ -16,7 +20,7 @@ export function lazyRegistryClient(settings: Settings): RegistryClient | undefin
   const client = (): Promise<RegistryClient> =>
     (loading ??= import('./client.js').then((m) => {
       // latest: a change that came while the code loaded is the one the client starts with
-      real = m.createRegistryClient(latest);
+      real = m.createRegistryClient(latest, options);
       if (!real) throw new Error('registry.url was removed: restart to stop reading the registry');
       return real;
     }));

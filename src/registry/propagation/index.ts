@@ -4,6 +4,7 @@ import type { Outbox } from '../../outbox/outbox.js';
 import type { Connector } from '../../routing/ports.js';
 import { ROUTING_FILE, type FlowRouting, type RoutingRules } from '../../routing/rules.js';
 import type { Store } from '../../store/types.js';
+import type { MarkHeldReport } from '../mfr/feed-held.js';
 import { lazyRegistryClient } from '../mfr/lazy-client.js';
 import type { RegistryClient } from '../mfr/types.js';
 import { Propagator } from './propagator.js';
@@ -21,6 +22,8 @@ export interface RegistrySideDeps {
   systems: string[];
   /** The `facilities` flow of routing.json; default: the checked mapping in force. */
   routing?: () => FlowRouting | undefined;
+  /** A pull that kept the feed's mark where it was (the server logs and counts it: feed-held.ts). */
+  onMarkHeld?: (held: MarkHeldReport) => void;
 }
 
 export interface RegistrySide {
@@ -45,7 +48,7 @@ export function registrySide(deps: RegistrySideDeps): RegistrySide {
     if (s['registry.url'] !== url) {
       void client?.close();
       url = s['registry.url'];
-      client = lazyRegistryClient(s);
+      client = lazyRegistryClient(s, { onMarkHeld: deps.onMarkHeld });
     } else client?.reconfigure?.(s);
     return client;
   };

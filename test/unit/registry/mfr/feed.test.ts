@@ -5,10 +5,12 @@
  * lastModified, and the CapabilityStatement probe.
  */
 import t from 'tap';
+import { Registry } from 'prom-client';
 import type { BundlePage } from '../../../../src/registry/mfr/bundle.js';
 import { instantBeforeDate, pathUnderBase, readBundle } from '../../../../src/registry/mfr/bundle.js';
 import { declaresLocationHistory } from '../../../../src/registry/mfr/client.js';
 import { decodeRegistryError } from '../../../../src/registry/mfr/errors.js';
+import { heldSinceTracker, markHeldReporter, registryName } from '../../../../src/registry/mfr/feed-held.js';
 import { historyFeed, inTimeOrder, lastUpdatedFeed, type PageReader } from '../../../../src/registry/mfr/feed.js';
 import { locationKind } from '../../../../src/registry/mfr/location-kind.js';
 import { historyEntryOf, recordOf } from '../../../../src/registry/mfr/record.js';
@@ -572,6 +574,17 @@ t.test('lastUpdated: Locations that keep changing end the pull soon, the mark wh
         rename(state, imported[0].id, 2, at(100 + ++renames));
     },
   });
+  // told as the client tells it (its base with credentials, held since a fixed instant): logged and counted
+  const warnings: { obj: Record<string, unknown>; msg: string }[] = [];
+  const metrics = new Registry();
+  const report = markHeldReporter(metrics, { warn: (obj, msg) => warnings.push({ obj: { ...obj }, msg }) });
+  const since = heldSinceTracker(() => new Date(Date.UTC(2025, 1, 1)));
+  reader.markHeld = (held) =>
+    report({
+      ...held,
+      registry: registryName('https://u:secret@mfr.example.org/fhir/?k=v'),
+      heldSince: since(held.mark),
+    });
   const batches: { records: RegistryRecord[]; cursor: string }[] = [];
   await t.rejects(
     (async () => {
@@ -585,6 +598,10 @@ t.test('lastUpdated: Locations that keep changing end the pull soon, the mark wh
     'the mark never moves past the import',
   );
   t.ok(calls.length < 200, `ended after ${calls.length} requests`);
+  t.match(warnings, [{ obj: { registry: 'https://mfr.example.org/fhir', reason: 'kept-changing', mark: at(1) } }]);
+  t.notMatch(JSON.stringify(warnings), 'secret', 'no credentials of the URL in the line');
+  t.match(warnings[0].msg, /held at 2025-01-01T00:00:01.000Z since 2025-02-01T00:00:00.000Z \(Locations read kept/);
+  t.match(await metrics.metrics(), /^mediator_registry_mark_held_total\{reason="kept_changing"\} 1$/m, 'counted');
 });
 
 t.test('lastUpdated: a registry ignoring _sort whose list changes during the whole read reads it again', async (t) => {
