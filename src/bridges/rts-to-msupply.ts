@@ -108,9 +108,6 @@ export const confirmInboundKey = (shipmentId: string) => `confirm-inbound|${SHIP
 
 export const NO_CONSIGNMENT_PROGRAM = 'no DHIS2 consignment program configured (dhis2.consignmentProgram)';
 
-/** The DHIS2 server's zone, whose wall time its feeds' marks are written in (rts-mark-zone.ts). */
-const dhis2ZoneOf = async (deps: RtsBridgeDeps) => (await dhis2Of(deps.connectors())?.serverZone()) ?? UTC;
-
 const dhis2Of = (cs: Connector[]) => cs.find((c) => c.system === 'dhis2') as Dhis2Connector | undefined;
 const msupplyOf = (cs: Connector[]) =>
   cs.find((c): c is MsupplyConnector => c.system === 'msupply' && 'fulfilment' in c);
@@ -345,7 +342,8 @@ async function writeBackReceipts(
   msupply: MsupplyConnector,
   rejected: RejectedWrite[],
   unreadable: UnreadableReceipt[],
-  serverNow: number,
+  /** DHIS2's clock and zone as the run asked them at its start (one question per run). */
+  { serverNow, zone }: { serverNow: number; zone: string },
 ): Promise<{ receipts: ReceiptCounts; inbounds: InboundCounts } | undefined> {
   const receipts = dhis2Of(deps.connectors())?.receipts;
   if (!receipts) return undefined;
@@ -359,8 +357,9 @@ async function writeBackReceipts(
     unreadable: 0,
   };
   const inbounds: InboundCounts = { confirmed: 0, queued: 0, already: 0, rejected: 0 };
-  const mark = await markOf(deps.store, RTS_RECEIPTS_CURSOR, await dhis2ZoneOf(deps), serverNow);
-  const read = await receipts.completed(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined);
+  // the run's zone, not the process's first: the mark is read and sent in the zone it asked
+  const mark = await markOf(deps.store, RTS_RECEIPTS_CURSOR, zone, serverNow);
+  const read = await receipts.completed(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined, zone);
   // only the bridge's own consignments: their shipment's consignment is in the outbox
   for (const u of read.unreadable) {
     const shipment = { identifier: { system: SHIPMENT_SYSTEM, value: u.consignment } };
@@ -441,7 +440,7 @@ export async function runRtsToMsupply(
   let mark = await markOf(deps.store, RTS_REQUISITIONS_CURSOR, zone, serverNow);
   // the oldest held requisition's update time: the mark never passes it, so it is read again
   let floor: string | undefined;
-  for await (const page of feed.completed(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined)) {
+  for await (const page of feed.completed(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined, undefined, zone)) {
     counts.pages++;
     counts.read += page.orders.length + page.skipped.length;
     counts.skipped += page.skipped.length;
@@ -504,7 +503,7 @@ export async function runRtsToMsupply(
       ...withDetail(rtsRunDetail({ held, skipped, unreadStores, consignSkipped: consigned })),
     };
   const unreadable: UnreadableReceipt[] = [];
-  const received = await writeBackReceipts(deps, msupply, rejected, unreadable, serverNow);
+  const received = await writeBackReceipts(deps, msupply, rejected, unreadable, { serverNow, zone });
   const prefixed = (prefix: string, c: Record<string, number> | undefined) =>
     Object.fromEntries(Object.entries(c ?? {}).map(([k, v]) => [`${prefix}.${k}`, v]));
   return {

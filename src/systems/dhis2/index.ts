@@ -39,9 +39,11 @@ export interface Dhis2Connector extends Connector {
   requisitions?: RequisitionFeed;
   /** Consignments the facilities completed, and their stock written back to RTS; absent without a consignment program. */
   receipts?: ReceiptFeed;
-  /** The server's zone (`serverTimeZoneId`), whose wall time the feeds' times and marks are in. */
-  serverZone(): Promise<string>;
-  /** The server's zone asked again (a DHIS2 restarted in another zone while the mediator ran on). */
+  /**
+   * The server's zone (`serverTimeZoneId`), whose wall time the feeds' times and marks are in, asked
+   * again (reused ZONE_REUSE_MS): DHIS2 restarted in another zone while the mediator ran on. The
+   * zone the process asked first is no connector's answer: a caller using it read hours off.
+   */
   serverZoneNow(): Promise<string>;
   /** DHIS2's own clock, as its latest system/info answer gave it (undefined without `serverDate`). */
   serverNow(): Promise<number | undefined>;
@@ -184,7 +186,6 @@ export function createDhis2Connector(
       orgUnits.clear();
       orgUnitLists.clear();
     },
-    serverZone: () => client.serverZone(),
     serverZoneNow: () => client.serverZoneNow(),
     serverNow: () => client.serverNow(),
     close: () => client.close(),

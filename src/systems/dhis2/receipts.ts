@@ -30,8 +30,13 @@ export interface ReceiptFeed {
   /**
    * Consignments every event of which the facility completed, among the events updated at or
    * after `updatedAfter` (a DHIS2 timestamp); and the latest `updatedAt` read (the next mark).
+   * `zone`: the server's zone the caller's mark was read in (the RTS run's one question); without
+   * it the zone is asked at the read's start (serverZoneNow), never the one the process asked first.
    */
-  completed(updatedAfter?: string): Promise<{
+  completed(
+    updatedAfter?: string,
+    zone?: string,
+  ): Promise<{
     deliveries: Delivery[];
     unreadable: UnreadableReceipt[];
     highWater?: string;
@@ -109,10 +114,11 @@ async function stockBefore(
 
 export function createReceiptFeed(deps: ReceiptDeps): ReceiptFeed {
   return {
-    async completed(updatedAfter) {
+    async completed(updatedAfter, asked?: string) {
       const p = deps.consignments();
       const fields = 'event,status,orgUnit,occurredAt,updatedAt,dataValues[dataElement,value]';
-      const zone = await deps.client.serverZone();
+      // DHIS2's zone changes when DHIS2 restarts: the mark's, or asked now, not the process's first
+      const zone = asked ?? (await deps.client.serverZoneNow());
       const done = await allOf<Json>(deps.client, '/api/tracker/events', 'events', {
         program: p.program,
         programStage: p.stage,

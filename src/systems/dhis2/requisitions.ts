@@ -71,8 +71,13 @@ export interface RequisitionPage {
 }
 
 export interface RequisitionFeed {
-  /** Completed requisition events updated at or after `updatedAfter` (a DHIS2 timestamp), page by page. */
-  completed(updatedAfter?: string, pageSize?: number): AsyncGenerator<RequisitionPage>;
+  /**
+   * Completed requisition events updated at or after `updatedAfter` (a DHIS2 timestamp), page by
+   * page. `zone`: the server's zone the caller's mark was read in (the RTS run's one question);
+   * without it the zone is asked at the read's start (serverZoneNow), never the one the process
+   * asked first: DHIS2's zone changes when DHIS2 restarts, not when the mediator does.
+   */
+  completed(updatedAfter?: string, pageSize?: number, zone?: string): AsyncGenerator<RequisitionPage>;
 }
 
 export interface RequisitionDeps {
@@ -142,8 +147,10 @@ export function toOrder(
 
 export function createRequisitionFeed(deps: RequisitionDeps): RequisitionFeed {
   return {
-    async *completed(updatedAfter, pageSize = 200) {
+    async *completed(updatedAfter, pageSize = 200, zone?: string) {
       const p = deps.program();
+      // one zone for the whole read: the mark sent, every event's times and the next mark agree
+      const serverZone = zone ?? (await deps.client.serverZoneNow());
       const orgUnits = new Map<string, Promise<Json | undefined>>();
       const orgUnit = (uid: string) => {
         if (!orgUnits.has(uid)) orgUnits.set(uid, deps.reader.byId(uid));
@@ -170,7 +177,7 @@ export function createRequisitionFeed(deps: RequisitionDeps): RequisitionFeed {
               // oldest update first: a page finished is a high-water mark nothing older lies beyond
               order: trackerOrder(await deps.client.features(), 'updatedAt', 'asc'),
               // a mark moved back into a spring clock change's gap: sent as the instant it means
-              updatedAfter: since === undefined ? undefined : serverWallTimeFrom(since, await deps.client.serverZone()),
+              updatedAfter: since === undefined ? undefined : serverWallTimeFrom(since, serverZone),
               fields: 'event,status,orgUnit,occurredAt,updatedAt,dataValues[dataElement,value]',
               page,
               pageSize,
@@ -185,13 +192,13 @@ export function createRequisitionFeed(deps: RequisitionDeps): RequisitionFeed {
         for (const e of fresh) {
           // an event program can still hold an ACTIVE event when a server ignores the status filter
           if (e.status !== 'COMPLETED') continue;
-          const o = toOrder(e, await orgUnit(String(e.orgUnit)), p, products, await deps.client.serverZone());
+          const o = toOrder(e, await orgUnit(String(e.orgUnit)), p, products, serverZone);
           if ('orderNumber' in o) out.orders.push(o);
           else out.skipped.push(o);
         }
         const last = read.items.at(-1);
         out.highWater = last ? String(last.updatedAt) : undefined;
-        out.zone = await deps.client.serverZone();
+        out.zone = serverZone;
         if (fresh.length) yield out;
         if (read.last || !last) return;
         const lastAt = String(last.updatedAt);

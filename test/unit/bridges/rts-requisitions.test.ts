@@ -77,7 +77,7 @@ t.test(
       // a current server: orders by the tracker names (2.36–2.37 take the stored ones)
       features: async () => featuresOf(parseVersion('2.41.3')),
       // its zone-less times are UTC wall time, as these events' are read
-      serverZone: async () => 'UTC',
+      serverZoneNow: async () => 'UTC',
     } as unknown as Dhis2Client;
     const reader = {
       byId: async (uid: string) =>
@@ -145,7 +145,7 @@ t.test("an events page that is none (a proxy's sign-in page): the upstream's fau
   const client = {
     call: async () => '<!DOCTYPE html><html><body>Sign in</body></html>',
     features: async () => featuresOf(parseVersion('2.41.3')),
-    serverZone: async () => 'UTC',
+    serverZoneNow: async () => 'UTC',
   } as unknown as Dhis2Client;
   const feed = createRequisitionFeed({
     client,
