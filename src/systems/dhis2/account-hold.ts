@@ -57,21 +57,28 @@ function heldWords(refusal: AccountRefusal, retryAt: number): string {
         `(Users app), or set another account or dhis2.apiToken; the mediator tries again at ${until}`;
 }
 
-/** The connector's hold: started by a refusal, over once HOLD_MS has passed or the settings change. */
+/**
+ * The connector's hold: started by a refusal, over once HOLD_MS has passed or the settings change.
+ * The clock is a wall clock: stepped back (NTP, a VM resumed) it would make the hold last the step
+ * longer (an hour's step: an hour of every DHIS2 call refused with the account long unlocked). A
+ * time before the hold's start ends it instead: the next call asks DHIS2, and a refusal starts a
+ * new hold from the clock as it is now (one more failed login at most).
+ */
 export class AccountHold {
-  private held?: { refusal: AccountRefusal; until: number };
+  private held?: { refusal: AccountRefusal; since: number; until: number };
 
   constructor(private readonly now: () => number = Date.now) {}
 
   /** Throws while held; a call may go to DHIS2 otherwise. */
   check(): void {
-    if (this.held && this.now() < this.held.until) throw new Dhis2AccountHeld(this.held.refusal, this.held.until);
+    if (this.held && this.holding(this.now())) throw new Dhis2AccountHeld(this.held.refusal, this.held.until);
     this.held = undefined;
   }
 
   /** A refusal from DHIS2 starts (or restarts) the hold; the caller throws what this returns. */
   start(refusal: AccountRefusal): Dhis2AccountHeld {
-    this.held = { refusal, until: this.now() + HOLD_MS };
+    const since = this.now();
+    this.held = { refusal, since, until: since + HOLD_MS };
     return new Dhis2AccountHeld(refusal, this.held.until);
   }
 
@@ -82,7 +89,13 @@ export class AccountHold {
 
   /** What a status page shows: the refusal and until when, or nothing. */
   state(): { refusal: AccountRefusal; until: string } | undefined {
-    if (!this.held || this.now() >= this.held.until) return undefined;
+    if (!this.held || !this.holding(this.now())) return undefined;
     return { refusal: this.held.refusal, until: new Date(this.held.until).toISOString() };
+  }
+
+  /** Whether the hold lasts at `now`: less than HOLD_MS since it started, and not before it started. */
+  private holding(now: number): boolean {
+    const elapsed = now - this.held!.since;
+    return elapsed >= 0 && elapsed < HOLD_MS;
   }
 }

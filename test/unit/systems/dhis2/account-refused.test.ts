@@ -44,7 +44,11 @@ async function rig(t: Test) {
     offset += ms;
     sandbox.state.logins.clockOffsetMs += ms;
   };
-  return { sandbox, client, me, hits, later };
+  /** The connector's wall clock alone steps back by `ms` (NTP, a VM resumed); DHIS2's runs on. */
+  const stepBack = (ms: number) => {
+    offset -= ms;
+  };
+  return { sandbox, client, me, hits, later, stepBack };
 }
 
 const refusedWith = async (p: Promise<unknown>) => {
@@ -116,6 +120,32 @@ t.test('a disabled account: the reason says an administrator must enable it; tri
   t.equal(hits(), 1, 'enabled meanwhile, but the hold lasts: nothing sent');
   later(HOLD_MS);
   t.match(await me(), { username: 'mediator' });
+});
+
+t.test("the connector's clock steps back during a hold: the hold ends, one call asks DHIS2", async (t) => {
+  const { sandbox, me, hits, later, stepBack } = await rig(t);
+  for (let i = 0; i < 4; i++) await statusOf(sandbox, 'wrong');
+  const before = hits();
+  await refusedWith(me());
+  t.equal(hits() - before, 1, 'refused: held');
+  stepBack(60 * 60_000);
+  // still locked in DHIS2: the one call it is asked starts a hold from the clock as it is now
+  t.ok((await refusedWith(me())) instanceof Dhis2AccountHeld, 'asked again, still locked: held again');
+  t.equal(hits() - before, 2, 'one call reached DHIS2 (before: none for the hour stepped plus the hold)');
+  for (let i = 0; i < 5; i++) await refusedWith(me());
+  t.equal(hits() - before, 2, 'five more calls during the new hold: none reached DHIS2');
+  later(HOLD_MS);
+  t.match(await me(), { username: 'mediator' }, 'after the new hold, DHIS2 had unlocked it');
+});
+
+t.test("a disabled account enabled, then the connector's clock steps back an hour: no hour's hold", async (t) => {
+  const { sandbox, me, hits, stepBack } = await rig(t);
+  sandbox.state.logins.disabled.add('mediator');
+  await refusedWith(me());
+  sandbox.state.logins.disabled.delete('mediator');
+  stepBack(60 * 60_000);
+  t.match(await me(), { username: 'mediator' }, 'the call goes through (before: refused for 1 h 16 min)');
+  t.equal(hits(), 2);
 });
 
 t.test('new settings end the hold at once', async (t) => {
