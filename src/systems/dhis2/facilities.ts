@@ -80,7 +80,11 @@ export interface OrgUnitReader {
   /** The org unit (raw JSON) with this UID, or undefined. */
   byId(uid: string): Promise<Json | undefined>;
   byCode(code: string): Promise<Json | undefined>;
-  decodeContext(): Promise<DecodeContext>;
+  /**
+   * What decoding an org unit needs besides the zone, which each read asks itself (serverZoneNow):
+   * the zone the process knew first puts lastUpdated hours off after DHIS2 restarted elsewhere.
+   */
+  decodeContext(): Promise<Omit<DecodeContext, 'zone'>>;
   clear(): void;
 }
 
@@ -123,7 +127,6 @@ export function createOrgUnitReader(client: Dhis2Client): OrgUnitReader {
       return {
         facilityLevel: client.settings().facilityLevel,
         levelNames: await levels,
-        zone: await client.serverZone(),
       };
     },
     clear() {
