@@ -40,9 +40,10 @@ export function rtsToMsupplyCommand(deps: RtsCliDeps): Command {
       // routing.json's supplying stores come from mappings.dir, checked as the server checks it at start-up
       useCheckedMappings(settings);
       process.exitCode = await deps.withRuntime(settings, ({ store, outbox, connectors }) =>
-        holdingJobLock(store, RTS_JOB, 'bridge rts-to-msupply', deps.err, async () => {
+        holdingJobLock(store, RTS_JOB, 'bridge rts-to-msupply', deps.err, async (signal) => {
           registerRtsHandlers(outbox, () => connectors);
-          const result = await runRtsToMsupply({ store, outbox, connectors: () => connectors });
+          // the lock lost mid-run: stopped before its next requisition, as the scheduled run is
+          const result = await runRtsToMsupply({ store, outbox, connectors: () => connectors }, signal);
           if (result.skipped) {
             deps.err.write(`${result.skipped}\n`);
             return 2;

@@ -48,7 +48,7 @@ export interface StockJobOptions {
   /** One period only (a run by hand); default the last LOOKBACK_PERIODS complete periods. */
   period?: BridgePeriod;
   now?: Date;
-  /** Aborts when the job's lock was lost to another instance: no period is started after. */
+  /** Aborts when the job's lock was lost to another instance: no period is started, no write queued after. */
   signal?: AbortSignal;
 }
 
@@ -69,7 +69,7 @@ export async function runStockJob(deps: StockJobDeps, options: StockJobOptions =
   const unread: Parameters<typeof stockRunDetail>[1] = [];
   for (const period of periods) {
     options.signal?.throwIfAborted();
-    const result = await runStockToDhis2(bridge, { period, keep: problems });
+    const result = await runStockToDhis2(bridge, { period, keep: problems, signal: options.signal });
     for (const [k, v] of Object.entries({ facilities: result.facilities, ...result.counts }))
       counts[k] = (counts[k] ?? 0) + v;
     counts.unreadSystems += result.unread.length;

@@ -59,6 +59,11 @@ export interface StockBridgeOptions {
   concurrency?: number;
   /** How long each write waits for DHIS2 before it is left to the outbox worker (default: the outbox's). */
   deadlineMs?: number;
+  /**
+   * Aborts when the job's lock was lost mid-run (another instance or process runs the job now):
+   * no write is queued after, so two runs never send one org unit's values in either order.
+   */
+  signal?: AbortSignal;
 }
 
 export type FacilityStatus =
@@ -274,6 +279,7 @@ export async function runStockToDhis2(deps: StockBridgeDeps, options: StockBridg
    */
   const queue = async (key: string, report: StockReport, readAt: number, orderKey: string): Promise<WriteOutcome> => {
     for (let idempotencyKey = key; ;) {
+      options.signal?.throwIfAborted(); // the job's lock lost: the run holding it now writes instead
       const outcome = await deps.outbox.acceptWrite({
         flow: STOCK.outboxFlow,
         system: dhis2.system,

@@ -36,6 +36,8 @@ export interface BridgeCliDeps {
   now?: () => Date;
   /** Where a running demo records itself (demo-data.ts); default the working directory. */
   cwd?: string;
+  /** The store, connectors and outbox of a configuration (default withCliRuntime). */
+  withRuntime?: typeof withCliRuntime;
 }
 
 /**
@@ -44,11 +46,9 @@ export interface BridgeCliDeps {
  * and answer "no DHIS2 connector configured" or "no mediator database" to a newcomer who ran the
  * README's command beside the demo. Exit 2, naming the demo's job to run instead.
  */
-function runtimeBesideDemo(job: string, cwd?: string): typeof withCliRuntime {
+function runtimeBesideDemo(job: string, cwd?: string, withRuntime = withCliRuntime): typeof withCliRuntime {
   return (settings, fn) =>
-    refusedBesideDemo(settings, job, cwd, 'DATA_DIR or DATABASE_URL')
-      ? Promise.resolve(2)
-      : withCliRuntime(settings, fn);
+    refusedBesideDemo(settings, job, cwd, 'DATA_DIR or DATABASE_URL') ? Promise.resolve(2) : withRuntime(settings, fn);
 }
 
 /** The job name, whose lock a run by hand takes as the scheduled run does (stock-to-dhis2-job.ts). */
@@ -138,7 +138,8 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
         process.exitCode = 2;
         return;
       }
-      process.exitCode = await runtimeBesideDemo(STOCK_JOB, deps.cwd)(settings(), async (runtime) => {
+      const withRuntime = runtimeBesideDemo(STOCK_JOB, deps.cwd, deps.withRuntime);
+      process.exitCode = await withRuntime(settings(), async (runtime) => {
         const bridge = stockBridgeDeps({ ...runtime, settings, connectors: () => runtime.connectors });
         if ('skipped' in bridge) {
           err.write(`${bridge.skipped}\n`);
@@ -156,8 +157,8 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
         // a run sends (and retracts): not beside the scheduled job, whose values computed from an
         // older read could reach DHIS2 after this run's; a dry run writes nothing and waits for no one
         if (o.dryRun) return runStock(o, bridge, period, out, err);
-        return holdingJobLock(runtime.store, STOCK_JOB, 'bridge stock-to-dhis2', err, () =>
-          runStock(o, bridge, period, out, err),
+        return holdingJobLock(runtime.store, STOCK_JOB, 'bridge stock-to-dhis2', err, (signal) =>
+          runStock(o, bridge, period, out, err, signal),
         );
       });
     });
@@ -170,6 +171,8 @@ async function runStock(
   period: BridgePeriod,
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
+  /** The job lock's (holdingJobLock): the run stops before its next write once it is lost. */
+  signal?: AbortSignal,
 ): Promise<number> {
   const bar = progressBar(o, err);
   const tally = { sent: 0, unchanged: 0, rejected: 0, queued: 0 };
@@ -179,6 +182,7 @@ async function runStock(
     result = await runStockToDhis2(bridge, {
       period,
       dryRun: o.dryRun,
+      signal,
       // a national month is streamed: lines are printed as each facility is done, only problems kept
       keep: o.json ? undefined : problems,
       onFacility: (f) => {
@@ -222,7 +226,7 @@ export function bridgeCommand(given: BridgeCliDeps = {}): Command {
       settings: deps.settings ?? (() => loadOperatorSettings()),
       out: deps.out,
       err: deps.err,
-      withRuntime: runtimeBesideDemo('rtsToMsupply', deps.cwd),
+      withRuntime: runtimeBesideDemo('rtsToMsupply', deps.cwd, deps.withRuntime),
     }),
   );
   return cmd;
