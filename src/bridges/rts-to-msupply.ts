@@ -189,6 +189,8 @@ async function consignShipments(
   storeCodes: string[],
   unread: NonNullable<RtsRunResult['unreadStores']>,
   rejected: RejectedWrite[],
+  /** The job's lock's: lost, no consignment nor mark is written after (runRtsToMsupply). */
+  signal: AbortSignal,
 ): Promise<ConsignCounts | string> {
   if (!dhis2Of(deps.connectors())?.deliveries) return NO_CONSIGNMENT_PROGRAM;
   const counts: ConsignCounts = { shipped: 0, consigned: 0, queued: 0, already: 0, rejected: 0, reasked: 0 };
@@ -209,10 +211,12 @@ async function consignShipments(
     for (const delivery of read.deliveries) {
       if (delivery.basedOn?.orderNumber?.system !== RTS_EVENT_SYSTEM) continue;
       counts.shipped++;
+      signal.throwIfAborted();
       const held = await consignOne(deps, delivery, counts, rejected);
       if (held && delivery.occurredAt && (!floor || delivery.occurredAt < floor)) floor = delivery.occurredAt;
     }
     const next = floor && read.highWater && floor < read.highWater ? floor : read.highWater;
+    signal.throwIfAborted();
     if (next && (!mark || next > mark)) await deps.store.setCursor(cursor, next);
   }
   return counts;
@@ -344,6 +348,8 @@ async function writeBackReceipts(
   unreadable: UnreadableReceipt[],
   /** DHIS2's clock and zone as the run asked them at its start (one question per run). */
   { serverNow, zone }: { serverNow: number; zone: string },
+  /** The job's lock's: lost, no receipt, confirmation nor mark is written after (runRtsToMsupply). */
+  signal: AbortSignal,
 ): Promise<{ receipts: ReceiptCounts; inbounds: InboundCounts } | undefined> {
   const receipts = dhis2Of(deps.connectors())?.receipts;
   if (!receipts) return undefined;
@@ -375,6 +381,7 @@ async function writeBackReceipts(
     if (!consigned) continue;
     counts.received++;
     const what = `receipt of consignment ${delivery.identifier.value} at ${placeOf(delivery)}`;
+    signal.throwIfAborted();
     const sent = await writeAskingAgain(deps, RTS_RECEIVE_FLOW, receiveKey(delivery), delivery, what, rejected);
     counts[sent.kind === 'done' ? 'written' : sent.kind]++;
     if (sent.reasked) counts.reasked++;
@@ -383,9 +390,11 @@ async function writeBackReceipts(
         ? inMarkNotation(delivery.lastUpdated, read.highWater, read.zone)
         : undefined;
     if (sent.readAgain && at && (!floor || at < floor)) floor = at;
+    signal.throwIfAborted();
     await confirmInbound(deps, msupply, delivery, consigned.payload as Delivery, inbounds);
   }
   const next = floor && read.highWater && floor < read.highWater ? floor : read.highWater;
+  signal.throwIfAborted();
   if (next && (!mark || next > mark)) await saveMark(deps.store, RTS_RECEIPTS_CURSOR, next, read.zone, serverNow);
   return { receipts: counts, inbounds };
 }
@@ -487,13 +496,15 @@ export async function runRtsToMsupply(
     // every order of the page is in the outbox or held: the mark moves past it, up to the oldest
     // held one (never back: an overlapping run may be ahead)
     const next = floor && page.highWater && floor < page.highWater ? floor : page.highWater;
+    signal.throwIfAborted(); // lost during the page's last write: its mark is the other run's to move
     if (next && (!mark || next > mark)) {
       mark = await saveMark(deps.store, RTS_REQUISITIONS_CURSOR, next, page.zone ?? zone, serverNow);
     }
   }
   const unreadStores: NonNullable<RtsRunResult['unreadStores']> = [];
   const rejected: RejectedWrite[] = [];
-  const consigned = await consignShipments(deps, msupply, await suppliers.stores(), unreadStores, rejected);
+  // the lock's signal goes on to every phase: each stops before its next write (consignments, receipts)
+  const consigned = await consignShipments(deps, msupply, await suppliers.stores(), unreadStores, rejected, signal);
   const left = skipped.length ? { skippedRequisitions: skipped } : {};
   if (typeof consigned === 'string')
     return {
@@ -503,7 +514,7 @@ export async function runRtsToMsupply(
       ...withDetail(rtsRunDetail({ held, skipped, unreadStores, consignSkipped: consigned })),
     };
   const unreadable: UnreadableReceipt[] = [];
-  const received = await writeBackReceipts(deps, msupply, rejected, unreadable, { serverNow, zone });
+  const received = await writeBackReceipts(deps, msupply, rejected, unreadable, { serverNow, zone }, signal);
   const prefixed = (prefix: string, c: Record<string, number> | undefined) =>
     Object.fromEntries(Object.entries(c ?? {}).map(([k, v]) => [`${prefix}.${k}`, v]));
   return {
