@@ -7,7 +7,6 @@
  * at its start, and then the feed asks nothing. Through the real connector and the DHIS2 sandbox.
  */
 import t, { type Test } from 'tap';
-import { ZONE_REUSE_MS } from '../../../../src/systems/dhis2/client.js';
 import { parseConsignmentElements } from '../../../../src/systems/dhis2/consignments.js';
 import { createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js';
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
@@ -16,17 +15,8 @@ import { createRequisitionFeed, parseRequisitionProgram } from '../../../../src/
 import { loadUseCase } from '../../../../src/systems/dhis2/rts.js';
 import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
 import { CONSIGNMENT, REQUISITION, REQUISITION_DATA_ELEMENTS, RTS } from '../../../../sandbox/dhis2/index.js';
-import { wallTime as sandboxWallTime } from '../../../../sandbox/dhis2/server-zone.js';
-import { startHarness, type Harness } from './harness.js';
-
-const wallAt = (iso: string, zone: string) => sandboxWallTime(new Date(iso), zone);
-const systemInfoAsked = (h: Harness) => h.sandbox.state.count('GET', '/api/system/info');
-
-/** DHIS2 restarts in `zone`: a restart takes minutes, past the zone's reuse. */
-const restartIn = (h: Harness, zone: string) => {
-  h.sandbox.state.timeZone = zone;
-  h.advance(ZONE_REUSE_MS);
-};
+import { startHarness } from './harness.js';
+import { wallAt, systemInfoAsked, restartIn, requisitionAt } from './zone-restart.js';
 
 async function requisitionRig(t: Test) {
   const h = await startHarness({ timeZone: 'Asia/Colombo' });
@@ -40,15 +30,7 @@ async function requisitionRig(t: Test) {
     products: () => products,
     program: () => program,
   });
-  const requisition = (event: string, occurredAt: string) => ({
-    event,
-    program: REQUISITION.program,
-    programStage: REQUISITION.stage,
-    orgUnit: hc,
-    occurredAt,
-    status: 'COMPLETED',
-    dataValues: [{ dataElement: REQUISITION.quantities.EM_ORS, value: '150' }],
-  });
+  const requisition = requisitionAt(hc);
   const read = async (zone?: string) => {
     const pages = [];
     for await (const page of feed.completed(undefined, 2, zone)) pages.push(page);

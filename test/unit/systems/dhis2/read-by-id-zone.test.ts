@@ -6,24 +6,14 @@
  * ZONE_REUSE_MS, so a burst of reads asks once). Through the real connector and the DHIS2 sandbox.
  */
 import t from 'tap';
-import { ZONE_REUSE_MS } from '../../../../src/systems/dhis2/client.js';
 import { createFacilityCapability, createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js';
 import { loadDhis2Products } from '../../../../src/systems/dhis2/products.js';
 import { createRequisitionOrders } from '../../../../src/systems/dhis2/requisition-orders.js';
 import { parseRequisitionProgram } from '../../../../src/systems/dhis2/requisitions.js';
 import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
 import { REQUISITION, REQUISITION_DATA_ELEMENTS } from '../../../../sandbox/dhis2/index.js';
-import { wallTime as sandboxWallTime } from '../../../../sandbox/dhis2/server-zone.js';
-import { startHarness, type Harness } from './harness.js';
-
-const wallAt = (iso: string, zone: string) => sandboxWallTime(new Date(iso), zone);
-const systemInfoAsked = (h: Harness) => h.sandbox.state.count('GET', '/api/system/info');
-
-/** DHIS2 restarts in `zone`: a restart takes minutes, past the zone's reuse. */
-const restartIn = (h: Harness, zone: string) => {
-  h.sandbox.state.timeZone = zone;
-  h.advance(ZONE_REUSE_MS);
-};
+import { startHarness } from './harness.js';
+import { wallAt, systemInfoAsked, restartIn, requisitionAt } from './zone-restart.js';
 
 t.test('a Location read by id after DHIS2 restarted in another zone: lastUpdated at its instant', async (t) => {
   const h = await startHarness({ timeZone: 'Asia/Colombo' });
@@ -58,15 +48,7 @@ t.test('a SupplyRequest read by id after DHIS2 restarted in another zone: author
     products: () => products,
     program: () => program,
   });
-  const requisition = (event: string, occurredAt: string) => ({
-    event,
-    program: REQUISITION.program,
-    programStage: REQUISITION.stage,
-    orgUnit: ous['LK-HC-101'],
-    occurredAt,
-    status: 'COMPLETED',
-    dataValues: [{ dataElement: REQUISITION.quantities.EM_ORS, value: '150' }],
-  });
+  const requisition = requisitionAt(ous['LK-HC-101']);
   // entered in Colombo at 09:00 UTC (14:30 Colombo)
   await postTrackerEvents(h.client, [requisition('ReqZoneRd01', wallAt('2024-06-03T09:00:00Z', 'Asia/Colombo'))]);
   t.equal((await orders.get('ReqZoneRd01'))?.authoredOn, '2024-06-03T09:00:00.000Z', 'read in Colombo at its instant');

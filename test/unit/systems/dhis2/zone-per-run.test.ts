@@ -20,18 +20,9 @@ import { loadUseCase } from '../../../../src/systems/dhis2/rts.js';
 import { postTrackerEvents } from '../../../../src/systems/dhis2/tracker-report.js';
 import { consignmentCapability } from '../../../support/dhis2-consignments.js';
 import { CONSIGNMENT, REQUISITION, REQUISITION_DATA_ELEMENTS, RTS } from '../../../../sandbox/dhis2/index.js';
-import { wallTime as sandboxWallTime } from '../../../../sandbox/dhis2/server-zone.js';
-import { ZONE_REUSE_MS } from '../../../../src/systems/dhis2/client.js';
-import { memoryJournal, startHarness, type Harness } from './harness.js';
+import { memoryJournal, startHarness } from './harness.js';
+import { wallAt, restartIn, requisitionAt } from './zone-restart.js';
 import { outreachDistribution, stockFor } from './rts-stock.js';
-
-const wallAt = (iso: string, zone: string) => sandboxWallTime(new Date(iso), zone);
-
-/** DHIS2 restarts in `zone`: a restart takes minutes, past the zone's reuse (ZONE_REUSE_MS). */
-const restartIn = (h: Harness, zone: string) => {
-  h.sandbox.state.timeZone = zone;
-  h.advance(ZONE_REUSE_MS);
-};
 
 t.test('facility feed: an org unit changed after DHIS2 restarted in a zone west is read from the mark', async (t) => {
   const h = await startHarness({ timeZone: 'Asia/Colombo' });
@@ -224,15 +215,7 @@ t.test('requisition orders searched after DHIS2 restarted in another zone: at th
     products: () => products,
     program: () => program,
   });
-  const requisition = (event: string, occurredAt: string) => ({
-    event,
-    program: REQUISITION.program,
-    programStage: REQUISITION.stage,
-    orgUnit: ous['LK-HC-101'],
-    occurredAt,
-    status: 'COMPLETED',
-    dataValues: [{ dataElement: REQUISITION.quantities.EM_ORS, value: '150' }],
-  });
+  const requisition = requisitionAt(ous['LK-HC-101']);
   const found = async () =>
     (
       await orders.search({
@@ -274,7 +257,7 @@ t.test('an org unit opened after DHIS2 restarted in another zone is dated on its
   };
   await open(1);
   restartIn(h, 'Etc/GMT+12');
-  const day = () => sandboxWallTime(new Date(), 'Etc/GMT+12').slice(0, 10);
+  const day = () => wallAt(new Date().toISOString(), 'Etc/GMT+12').slice(0, 10);
   const before = day();
   const openingDate = await open(2);
   // a write across the server's midnight may take the next day: either is the server's
