@@ -254,11 +254,19 @@ export class UpstreamError extends MediatorError {
    * record says nothing of the system's health (see isUnknownUpstreamOutcome, countsAgainstSystem).
    */
   readonly otherShape: boolean;
+  /**
+   * The request certainly never reached the server: it failed while connecting (upstream/errors.ts
+   * connectPhaseFailure), before a byte of it was written. False whenever it may have (a reset, a
+   * timeout after connecting, any answer, or an earlier try of the same call that may have: the
+   * client clears it then), so a write seeing it true knows its call did not land.
+   */
+  neverSent: boolean;
   constructor(opts: {
     system: string;
     transient: boolean;
     diagnostics: string;
     otherShape?: boolean;
+    neverSent?: boolean;
     upstreamStatus?: number;
     status?: number;
     code?: IssueType;
@@ -275,6 +283,7 @@ export class UpstreamError extends MediatorError {
     this.transient = opts.transient;
     this.upstreamStatus = opts.upstreamStatus;
     this.otherShape = opts.otherShape === true;
+    this.neverSent = opts.neverSent === true;
   }
 }
 

@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import { ExponentialBackoff, handleWhen, retry, type BulkheadPolicy, type RetryPolicy } from 'cockatiel';
-import { isTransient, type UpstreamError } from '../domain/errors.js';
+import { isTransient, UpstreamError } from '../domain/errors.js';
 import { redirectError, type ErrorFactory } from './errors.js';
 import { exchange, type Query, type RawResponse } from './http.js';
 import { Pools, type Pool, type TransportSettings } from './pool.js';
@@ -156,7 +156,21 @@ export function createUpstreamClient<S extends TransportSettings, K extends stri
     const idempotent = req.retry ?? req.method === 'GET';
     // a read ends with the delivery attempt it is made for (attempt-scope.ts); a write never does
     const signal = req.signal ?? (req.method === 'GET' || req.read ? attemptReadSignal() : undefined);
+    // once a try may have reached the server, a later try refused while connecting says nothing
+    // of whether this call landed (UpstreamError.neverSent)
+    let mayHaveReached = false;
     const run = async () => {
+      try {
+        return await tryOnce();
+      } catch (err) {
+        if (err instanceof UpstreamError) {
+          if (mayHaveReached) err.neverSent = false;
+          else if (!err.neverSent) mayHaveReached = true;
+        }
+        throw err;
+      }
+    };
+    const tryOnce = async () => {
       const s = current();
       const p = pools.for(s);
       const res = await p.limiter.execute(inCallersContext(p.limiter, () => attempt(req, s, p, idempotent, signal)));

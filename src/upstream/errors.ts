@@ -142,6 +142,27 @@ export function decodeHttpError(status: number, body: unknown, ctx: DecodeContex
   });
 }
 
+/**
+ * Errors undici raises only while connecting, before the request is written: refused, no such
+ * host (or DNS not answering), no route, the connect timeout. A reset, a socket closed or any other
+ * error may come after bytes went out, so it is never taken as not sent (a TLS handshake refusal
+ * has no code of its own that says when it came, so it is not either).
+ */
+const CONNECT_PHASE_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Did `err` (what undici threw) certainly come before the request was written? */
+export function connectPhaseFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && CONNECT_PHASE_CODES.has(code);
+}
+
 /** A failure without an HTTP answer (timeout, reset, refused): always transient. */
 export function transportError(
   system: string,
@@ -160,6 +181,7 @@ export function transportError(
   return make({
     system,
     transient: true,
+    neverSent: connectPhaseFailure(err),
     code: timedOut ? 'timeout' : 'transient',
     diagnostics: timedOut
       ? `${method} ${path} did not answer within ${timeoutMs} ms`

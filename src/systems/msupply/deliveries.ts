@@ -1,4 +1,4 @@
-import { BusinessRuleError, ConflictError } from '../../domain/errors.js';
+import { BusinessRuleError, ConflictError, UpstreamError } from '../../domain/errors.js';
 import { inRanges } from '../../domain/instant-range.js';
 import { lineKeys } from '../../domain/repeated-lines.js';
 import {
@@ -77,10 +77,17 @@ const received = (s: ShipmentRow['status']) => s === 'RECEIVED' || s === 'VERIFI
  * VERIFIED), so it is done, never a 409 for a receipt that landed.
  */
 const RECEIVE_SENT = 'receive-sent';
-/** Open mSupply refused that RECEIVED (it did not land): RECEIVE_SENT no longer says it may have. */
+/**
+ * That RECEIVED did not land: Open mSupply refused it, or it never reached Open mSupply (a site
+ * whose link is down may go on receiving by hand): RECEIVE_SENT no longer says it may have.
+ */
 const RECEIVE_REFUSED = 'receive-refused';
-/** An answer that the call was not applied: any refusal, not only a 422 of the data. */
-const definitelyRefused = (err: unknown) => err instanceof UpstreamCallError && !err.transient;
+/**
+ * An answer that the call was not applied (any refusal, not only a 422 of the data), or a call
+ * that failed while connecting, before a byte of it went out (UpstreamError.neverSent).
+ */
+const definitelyRefused = (err: unknown) =>
+  (err instanceof UpstreamCallError && !err.transient) || (err instanceof UpstreamError && err.neverSent);
 
 /**
  * An inbound shipment is a delivery to its store from the other party. An outbound shipment (the
@@ -464,8 +471,9 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
           try {
             return (await api.updateInboundShipment(store.id, { id: shipment.id, status: 'RECEIVED' })).status;
           } catch (err) {
-            // refused outright (a conflict, "Forbidden", a proxy's 403…): this one did not land, so
-            // an operator's replay is no receipt of this write; a failure without an answer may have
+            // refused outright (a conflict, "Forbidden", a proxy's 403…) or never sent (refused while
+            // connecting): this one did not land, so an operator's replay is no receipt of this
+            // write; any other failure without an answer may have
             if (definitelyRefused(err)) await journal.run(RECEIVE_REFUSED, async () => true);
             throw err;
           }
