@@ -13,6 +13,7 @@ import type { MsupplyApi, ShipmentLineRow, ShipmentRow, StoreRow } from './api.j
 import { writeOrLanded } from './landed-meanwhile.js';
 import { UpstreamCallError } from '../../upstream/errors.js';
 import { recordedBefore } from './recorded-before.js';
+import { receiveRefusedMark, receiveSentMark, receiveTries } from './receive-tries.js';
 import { MSUPPLY, SHIPMENT_SYSTEM, deliveryLineId, otherPartyRef, storeRef } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { orderOfShipment } from './shipment-order.js';
@@ -71,20 +72,14 @@ function onlyReceived(d: Delivery): void {
 const received = (s: ShipmentRow['status']) => s === 'RECEIVED' || s === 'VERIFIED';
 
 /**
- * The step a receipt records just before it sends RECEIVED, once its lines are set and checked:
- * a later attempt finding the shipment received after it may be finding its own receipt, whose
- * answer was lost (a storekeeper may have edited its lines since: they are editable until
- * VERIFIED), so it is done, never a 409 for a receipt that landed.
- */
-const RECEIVE_SENT = 'receive-sent';
-/**
- * That RECEIVED did not land: Open mSupply refused it, or it never reached Open mSupply (a site
- * whose link is down may go on receiving by hand): RECEIVE_SENT no longer says it may have.
- */
-const RECEIVE_REFUSED = 'receive-refused';
-/**
- * An answer that the call was not applied (any refusal, not only a 422 of the data), or a call
- * that failed while connecting, before a byte of it went out (UpstreamError.neverSent).
+ * A receipt records its try's mark just before it sends RECEIVED, once its lines are set and
+ * checked (receive-tries.ts): a later attempt finding the shipment received after a try that may
+ * have landed may be finding its own receipt, whose answer was lost (a storekeeper may have edited
+ * its lines since: they are editable until VERIFIED), so it is done, never a 409 for a receipt
+ * that landed. A try whose RECEIVED Open mSupply refused, or that never reached Open mSupply (a
+ * site whose link is down may go on receiving by hand), records its refusal: it did not land.
+ * Refused: an answer that the call was not applied (any refusal, not only a 422 of the data), or
+ * a call that failed while connecting, before a byte of it went out (UpstreamError.neverSent).
  */
 const definitelyRefused = (err: unknown) =>
   (err instanceof UpstreamCallError && !err.transient) || (err instanceof UpstreamError && err.neverSent);
@@ -346,7 +341,8 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
   ): Promise<ShipmentRow | undefined> => {
     const now = await currentShipment(store, shipment);
     if (!received(now.status)) return undefined;
-    // `sentBefore`: an earlier attempt sent RECEIVED (RECEIVE_SENT), so this may be its receipt
+    // `sentBefore`: an earlier attempt's RECEIVED may have landed (receive-tries.ts): this may be
+    // its receipt
     if (!sentBefore && !sameConfirmation(delivery, now, sent)) throw alreadyReceived(now);
     return now;
   };
@@ -416,7 +412,8 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
   /**
    * A receipt's steps up to RECEIVED: the shipment DELIVERED, each line set to the packs accepted
    * (planned on the shipment as it is now: a line a storekeeper split or deleted since acceptance
-   * is a 409, linesChangedSince), then RECEIVED. `sentBefore`: an earlier attempt sent RECEIVED.
+   * is a 409, linesChangedSince), then RECEIVED. `sentBefore`: an earlier attempt's RECEIVED
+   * may have landed; `thisTry`: the number this attempt's RECEIVED is recorded under.
    */
   const receiveAsPlanned = async (
     delivery: Delivery,
@@ -424,6 +421,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     shipment: ShipmentRow,
     journal: StepJournal,
     sentBefore: boolean,
+    thisTry: number,
   ): Promise<string> => {
     const steps = plan(delivery, shipment, true);
     await journal.run('delivered', async () => {
@@ -464,7 +462,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       const now = await receivedAsThis(delivery, store, shipment, sent, sentBefore);
       if (now) return now.status;
       await packsAsPlannedNow(delivery, store, shipment, sent);
-      await journal.run(RECEIVE_SENT, async () => true);
+      await journal.run(receiveSentMark(thisTry), async () => true);
       // no receivedDatetime: that is backdating, refused on a shipment not yet received
       return writeOrLanded(
         async () => {
@@ -474,7 +472,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
             // refused outright (a conflict, "Forbidden", a proxy's 403…) or never sent (refused while
             // connecting): this one did not land, so an operator's replay is no receipt of this
             // write; any other failure without an answer may have
-            if (definitelyRefused(err)) await journal.run(RECEIVE_REFUSED, async () => true);
+            if (definitelyRefused(err)) await journal.run(receiveRefusedMark(thisTry), async () => true);
             throw err;
           }
         },
@@ -536,14 +534,14 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       if (found === 'same-confirmation')
         return { system: MSUPPLY, ids: { shipment: shipment.id }, status: deliveryStatusOf(shipment.status) };
       // looked up before this attempt records it: only an earlier attempt's RECEIVED may have landed
-      const sentBefore =
-        (await recordedBefore(journal, RECEIVE_SENT)) && !(await recordedBefore(journal, RECEIVE_REFUSED));
+      const tries = await receiveTries(journal);
+      const sentBefore = tries.mayHaveLanded;
       // received after this write's RECEIVED was sent (or recorded, by a release before the mark):
       // its own receipt, whatever a storekeeper edited on its lines since; not planned again
       const landed = received(shipment.status) && (sentBefore || (await recordedBefore(journal, 'received')));
       let status = landed
         ? await journal.run('received', async () => shipment.status)
-        : await receiveAsPlanned(delivery, store, shipment, journal, sentBefore);
+        : await receiveAsPlanned(delivery, store, shipment, journal, sentBefore, tries.count + 1);
       if (deps.verify() && status !== 'VERIFIED') {
         // looks first, as 'received' does: a retry after a lost answer finds it VERIFIED, which
         // Open mSupply no longer lets anyone update (CannotEditInvoice)

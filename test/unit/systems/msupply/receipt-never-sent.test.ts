@@ -3,7 +3,8 @@
  * to the mediator is down), after its 'receive-sent' mark: that RECEIVED did not land. A
  * storekeeper then receives the shipment by hand with other quantities; the retry must be the 409
  * it was before the mark, never "done" with this write's quantities. A RECEIVED that did reach it
- * (applied, its answer lost) still ends done on the retry, whatever was edited since.
+ * (applied, its answer lost) still ends done on the retry, whatever was edited since, even after a
+ * try refused (tries are journaled each under its own number: receive-tries.ts).
  */
 import t, { type Test } from 'tap';
 import type { Delivery } from '../../../../src/domain/index.js';
@@ -94,6 +95,52 @@ t.test('RECEIVED applied, its answer lost, lines edited by hand since: the retry
   t.ok(result.ids, 'done: its own receipt');
   t.equal(amoxicillin.numberOfPacks, 1, "the storekeeper's edit stands");
 });
+
+/** Its RECEIVED never sent, then sent again and applied with its answer lost, lines edited: done. */
+async function neverSentThenLanded(t: Test, rig: Rig, number: string, journal: () => StepJournal) {
+  const inbound = await shipOrder(rig, number);
+  const delivery = confirmation((await rig.connector.deliveries!.get(inbound.id))!);
+  const err = await failure(rig.connector.deliveries!.confirm(delivery, linkDownAtReceive(rig, journal())));
+  t.equal(err?.neverSent, true, 'the first try never sent');
+  rig.connector.reconfigure!(rig.settings);
+  rig.sb.faults.add({
+    operation: 'updateInboundShipment',
+    variablesInclude: '"RECEIVED"',
+    action: { type: 'afterApply', answer: 'reset' },
+    times: 1,
+  });
+  const lost = await failure(rig.connector.deliveries!.confirm(delivery, journal()));
+  t.equal(lost?.neverSent, false, 'the second try may have been sent');
+  const shipment = rig.sb.state.invoices.get(inbound.id)!;
+  t.equal(shipment.status, 'RECEIVED', 'the second try landed');
+  const amoxicillin = rig.sb.state.invoiceLinesOf(inbound.id).find((l) => l.batch === 'B20260')!;
+  amoxicillin.numberOfPacks = 1;
+  const result = await rig.connector.deliveries!.confirm(delivery, journal());
+  t.equal(result.ids.shipment, inbound.id, 'done: its own receipt, the first try refused notwithstanding');
+  t.equal(amoxicillin.numberOfPacks, 1, "the storekeeper's edit stands");
+}
+
+t.test('RECEIVED refused while connecting, then applied with its answer lost, edited: the retry is done', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const journal = new MemoryJournal();
+  await neverSentThenLanded(t, rig, 'RCPT-NEVER-SENT-4', () => journal);
+});
+
+for (const engine of engineCases()) {
+  t.test(
+    `${engine.name}: RECEIVED refused while connecting, then landed unanswered: the stored journal's retry is done`,
+    { skip: engine.skip },
+    async (t) => {
+      const { store } = await freshStore(engine, t);
+      const rig = await startRig();
+      t.teardown(() => rig.close());
+      const id = 'receipt-never-sent-5';
+      await store.recordWrite(newJob(id, { flow: 'delivery', system: 'msupply', idempotencyKey: `delivery|${id}` }));
+      await neverSentThenLanded(t, rig, 'RCPT-NEVER-SENT-5', () => new StoreStepJournal(store, { id }));
+    },
+  );
+}
 
 for (const engine of engineCases()) {
   t.test(

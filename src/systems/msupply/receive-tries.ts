@@ -1,0 +1,31 @@
+import type { StepJournal } from '../../routing/ports.js';
+import { recordedBefore } from './recorded-before.js';
+
+/**
+ * A receipt's RECEIVED tries, as its journal holds them. Each try records its mark just before it
+ * sends RECEIVED ('receive-sent', then 'receive-sent-2'…), and its refusal when Open mSupply
+ * refused it or it never reached Open mSupply ('receive-refused', 'receive-refused-2'…). They are
+ * numbered so that a try refused (the link down) does not hide a later one that may have landed
+ * with its answer lost. The first try's names are the ones journals held before tries were
+ * numbered, so an older journal reads the same.
+ */
+export interface ReceiveTries {
+  /** Tries earlier attempts recorded: this attempt's, should it send, is the next. */
+  count: number;
+  /** One of them may have landed: sent, and not refused. */
+  mayHaveLanded: boolean;
+}
+
+export const receiveSentMark = (n: number): string => (n === 1 ? 'receive-sent' : `receive-sent-${n}`);
+export const receiveRefusedMark = (n: number): string => (n === 1 ? 'receive-refused' : `receive-refused-${n}`);
+
+/** The tries earlier attempts of this receipt recorded (looking records nothing). */
+export async function receiveTries(journal: StepJournal): Promise<ReceiveTries> {
+  let count = 0;
+  let mayHaveLanded = false;
+  while (await recordedBefore(journal, receiveSentMark(count + 1))) {
+    count += 1;
+    if (!(await recordedBefore(journal, receiveRefusedMark(count)))) mayHaveLanded = true;
+  }
+  return { count, mayHaveLanded };
+}
