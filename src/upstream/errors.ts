@@ -143,24 +143,29 @@ export function decodeHttpError(status: number, body: unknown, ctx: DecodeContex
 }
 
 /**
- * Errors undici raises only while connecting, before the request is written: refused, no such
- * host (or DNS not answering), no route, the connect timeout. A reset, a socket closed or any other
- * error may come after bytes went out, so it is never taken as not sent (a TLS handshake refusal
- * has no code of its own that says when it came, so it is not either).
+ * Errors raised only while connecting, before the request is written: refused, no such host (or
+ * DNS not answering), no route, the connect timeout. A reset, a socket closed or any other error
+ * may come after bytes went out, so it is never taken as not sent (a TLS handshake refusal has no
+ * code of its own that says when it came, so it is not either). The errno codes count only from
+ * the system call that connects or resolves: the kernel reports an ICMP error (host or network
+ * unreachable, even a port refused) on a connection already open once it gives up retransmitting,
+ * and undici hands that to the request as is, though the server may have read it all.
  */
-const CONNECT_PHASE_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
+const CONNECT_PHASE_CALLS = new Map([
+  ['ECONNREFUSED', 'connect'],
+  ['ENETUNREACH', 'connect'],
+  ['EHOSTUNREACH', 'connect'],
+  ['ENOTFOUND', 'getaddrinfo'],
+  ['EAI_AGAIN', 'getaddrinfo'],
 ]);
 
 /** Did `err` (what undici threw) certainly come before the request was written? */
 export function connectPhaseFailure(err: unknown): boolean {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' && CONNECT_PHASE_CODES.has(code);
+  // Node tries each address of a name in turn (happy eyeballs): all of them failed while connecting
+  if (err instanceof AggregateError) return err.errors.length > 0 && err.errors.every(connectPhaseFailure);
+  const e = err as { code?: unknown; syscall?: unknown } | undefined;
+  if (e?.code === 'UND_ERR_CONNECT_TIMEOUT') return true;
+  return typeof e?.code === 'string' && e.syscall !== undefined && CONNECT_PHASE_CALLS.get(e.code) === e.syscall;
 }
 
 /** A failure without an HTTP answer (timeout, reset, refused): always transient. */

@@ -57,18 +57,43 @@ t.test('a retried call refused while connecting after a try that reached the ser
 });
 
 t.test('only the errors undici raises while connecting count', async (t) => {
-  const withCode = (code: string) => Object.assign(new Error(code), { code });
-  for (const code of [
-    'ECONNREFUSED',
-    'ENOTFOUND',
-    'EAI_AGAIN',
-    'ENETUNREACH',
-    'EHOSTUNREACH',
-    'UND_ERR_CONNECT_TIMEOUT',
-  ])
-    t.equal(connectPhaseFailure(withCode(code)), true, code);
+  // as Node raises them: a system call's error names the call (net.connect, dns.lookup)
+  const withCode = (code: string, syscall?: string) => Object.assign(new Error(code), { code, syscall });
+  for (const code of ['ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH'])
+    t.equal(connectPhaseFailure(withCode(code, 'connect')), true, code);
+  for (const code of ['ENOTFOUND', 'EAI_AGAIN'])
+    t.equal(connectPhaseFailure(withCode(code, 'getaddrinfo')), true, code);
+  t.equal(connectPhaseFailure(withCode('UND_ERR_CONNECT_TIMEOUT')), true, 'the connect timeout');
   for (const code of ['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'])
     t.equal(connectPhaseFailure(withCode(code)), false, code);
   t.equal(connectPhaseFailure(Object.assign(new Error('timeout'), { name: 'TimeoutError' })), false, 'our deadline');
   t.equal(connectPhaseFailure(undefined), false);
+});
+
+t.test('an unreachable host or a refusal on a connection already made: may have been sent', async (t) => {
+  // a link that drops while a request is written: the kernel gives up retransmitting and reports
+  // the ICMP error it got (EHOSTUNREACH, ENETUNREACH, even ECONNREFUSED) on the open socket, which
+  // undici hands to the request as is; the server may have read the whole request by then
+  for (const code of ['ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH'])
+    for (const syscall of ['read', 'write', undefined])
+      t.equal(
+        connectPhaseFailure(Object.assign(new Error(`${syscall} ${code}`), { code, syscall })),
+        false,
+        `${code} from ${syscall ?? 'no system call'}`,
+      );
+});
+
+t.test('every address refused while connecting (Node tries each, happy eyeballs): never sent', async (t) => {
+  const refused = (address: string) =>
+    Object.assign(new Error(`connect ECONNREFUSED ${address}`), { code: 'ECONNREFUSED', syscall: 'connect' });
+  const all = Object.assign(new AggregateError([refused('::1:1'), refused('127.0.0.1:1')]), { code: 'ECONNREFUSED' });
+  t.equal(connectPhaseFailure(all), true);
+  const mixed = Object.assign(
+    new AggregateError([
+      refused('::1:1'),
+      Object.assign(new Error('read EHOSTUNREACH'), { code: 'EHOSTUNREACH', syscall: 'read' }),
+    ]),
+    { code: 'ECONNREFUSED' },
+  );
+  t.equal(connectPhaseFailure(mixed), false, 'one of them not while connecting');
 });
