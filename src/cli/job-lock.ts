@@ -19,7 +19,11 @@ export async function holdingJobLock(
 ): Promise<number> {
   const locked = await store.withAdvisoryLock(`schedule:${job}`, async (signal) => {
     try {
-      return await run(signal);
+      const code = await run(signal);
+      // lost after its last write, as the scheduler records such a run (failed): the loss is heard
+      // late, so those writes may have gone beside the instance that took the lock; never exit 0
+      signal.throwIfAborted();
+      return code;
     } catch (e) {
       if (!signal.aborted) throw e;
       err.write(`${command} stopped: ${reasonOf(signal)}; ${STOPPED}\n`);
