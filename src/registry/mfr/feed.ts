@@ -303,8 +303,9 @@ interface IdProbe {
  * not filter by `_id`. A registry ignoring `_id` counts the whole range, which is the very total
  * this is checked against: the sum would hide a record that left the range. So it is first asked
  * to count one of the ids alone: more than one is a registry that ignores `_id` (the search that
- * came here had more than one page, so it holds more than one; 0 is an id deleted since, and
- * proves nothing either way), and so is a count above the ids asked.
+ * came here had more than one page, so it holds more than one; 0 is an id deleted since, taken as
+ * filtering, since a registry ignoring `_id` would have counted the whole search), and so is a
+ * count above the ids asked.
  */
 async function stillInRange(
   reader: PageReader,
