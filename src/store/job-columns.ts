@@ -35,9 +35,16 @@ const COLUMNS = [
 /**
  * The columns a job's read leaves out: the final calls, and those only SQL compares (the order of a
  * resource's writes, v23-v26: order_key; resource_id on SQLite, accept_seq on PostgreSQL; a lease's
- * attempt end, v61: attempt_ends_at).
+ * attempt end, v61: attempt_ends_at; when its last failure was its system's outage, v65: outage_failed_at).
  */
-export const NOT_READ = ['openhim_final_calls', 'order_key', 'resource_id', 'accept_seq', 'attempt_ends_at'] as const;
+export const NOT_READ = [
+  'openhim_final_calls',
+  'order_key',
+  'resource_id',
+  'accept_seq',
+  'attempt_ends_at',
+  'outage_failed_at',
+] as const;
 
 /** The job's columns for a select list or RETURNING, each qualified by `alias` if given. */
 export function jobColumns(alias?: string): string {
