@@ -279,15 +279,25 @@ async function holdsAllBefore(
   records: RegistryRecord[],
   idProbe: IdProbe,
 ): Promise<'holds' | 'changed' | 'unsorted' | 'unproven'> {
-  const range = since === undefined ? `lt${newest}` : [`ge${since}`, `lt${newest}`];
-  const total = await countOf(reader, { _lastUpdated: range, _summary: 'count' });
-  const ids = [...new Set(records.filter((r) => instant(r.lastUpdated) < instant(newest)).map((r) => r.id))];
+  const { range, total, ids } = await rangeCount(reader, since, newest, records);
   if (total === undefined || total > ids.length) return 'unsorted';
   const still = await stillInRange(reader, range, ids, idProbe);
   // no per-id count: a change that shifted the pages past an unread record cannot be ruled out
   if (still === undefined) return 'unproven';
   // every record in the range is one read and still there; else one read has left and one is unread
   return total <= still ? 'holds' : 'changed';
+}
+
+/**
+ * The range from `since` up to (not at) `upTo`, what the registry counts in it, and the ids of the
+ * Locations read there: what holdsAllBefore and nothingSkipped each compare (their per-id counts
+ * asked by the caller, which knows when they are worth asking).
+ */
+async function rangeCount(reader: PageReader, since: string | undefined, upTo: string, records: RegistryRecord[]) {
+  const range = since === undefined ? `lt${upTo}` : [`ge${since}`, `lt${upTo}`];
+  const total = await countOf(reader, { _lastUpdated: range, _summary: 'count' });
+  const ids = [...new Set(records.filter((r) => instant(r.lastUpdated) < instant(upTo)).map((r) => r.id))];
+  return { range, total, ids };
 }
 
 /** Ids per `_id` count request: a URL stays well under a server's limit (8 KiB on Jetty). */
@@ -458,9 +468,7 @@ async function nothingSkipped(
   at: string,
   idProbe: IdProbe,
 ): Promise<boolean> {
-  const range = since === undefined ? `lt${at}` : [`ge${since}`, `lt${at}`];
-  const total = await countOf(reader, { _lastUpdated: range, _summary: 'count' });
-  const ids = [...new Set(records.filter((r) => instant(r.lastUpdated) < instant(at)).map((r) => r.id))];
+  const { range, total, ids } = await rangeCount(reader, since, at, records);
   const still = total === undefined ? undefined : await stillInRange(reader, range, ids, idProbe);
   if (still === undefined) return steady(reader, query, pages, records);
   return total! <= still;
