@@ -34,8 +34,8 @@ export interface Dhis2Client {
   /**
    * The server's zone asked again (system/info): DHIS2's zone is its JVM's, so it changes when
    * DHIS2 restarts elsewhere, not when the mediator does. The answer replaces the known one for
-   * every later question; a failed question keeps the known one. An answer younger than
-   * ZONE_REUSE_MS is reused, and callers asking at once share one question.
+   * every later question; a failed question keeps the known one (reused ZONE_REUSE_MS more). An
+   * answer younger than ZONE_REUSE_MS is reused, and callers asking at once share one question.
    */
   serverZoneNow(): Promise<string>;
   /**
@@ -151,11 +151,18 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     return known;
   };
 
-  /** system/info asked again: its answer, once come, is the known one (a failure leaves that as it was). */
+  /**
+   * system/info asked again: its answer, once come, is the known one. A failure keeps the known
+   * answer and puts the next question off ZONE_REUSE_MS: asked again at once, every wave of calls
+   * while system/info is slow or broken would first wait for it to fail (its timeout, its retries).
+   */
   const systemInfoAgain = async (): Promise<Record<string, unknown>> => {
     const was = known;
     const info = await askSystemInfo().catch(() => undefined);
-    if (info === undefined) return systemInfo();
+    if (info === undefined) {
+      if (known === was) knownAt = clock();
+      return systemInfo();
+    }
     // unless a reconfigure dropped the known answer meanwhile (its server may be another)
     if (known === was) {
       known = Promise.resolve(info);
@@ -168,7 +175,9 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
   /**
    * The answer serverZoneNow reads: the known one while fresh (or still asked: the first question
    * of the process, whose failure is the caller's as before), else one question shared by every
-   * caller until it is answered. A failure is not reused: DHIS2 may be back, in another zone.
+   * caller until it is answered. After a failure the known one is reused ZONE_REUSE_MS more
+   * (systemInfoAgain): a DHIS2 back from a restart within that time is read in its old zone until
+   * then, the price of not making every call wait for a failing system/info.
    */
   const freshSystemInfo = (): Promise<Record<string, unknown>> => {
     // an age below 0 is the wall clock stepped back (NTP, a VM resumed): no telling how old it is

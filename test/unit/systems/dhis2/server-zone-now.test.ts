@@ -28,8 +28,33 @@ t.test('serverZoneNow: a new zone is read and kept; a failure keeps the known on
   h.advance(ZONE_REUSE_MS);
   h.sandbox.faults.failNext('GET', '/api/system/info', 503, 2);
   t.equal(await h.client.serverZoneNow(), 'America/Bogota', 'a failed question keeps the known zone');
-  t.equal(await h.client.serverZoneNow(), 'Asia/Kolkata', 'a failure is not reused: asked again next time');
+  t.equal(await h.client.serverZoneNow(), 'America/Bogota', 'and reuses it ZONE_REUSE_MS more');
+  h.advance(ZONE_REUSE_MS);
+  t.equal(await h.client.serverZoneNow(), 'Asia/Kolkata', 'then asks again');
   t.equal(await h.client.serverZone(), 'Asia/Kolkata');
+});
+
+// s36 Left [Z1]: a failed question left the known answer stale, so every wave of calls after it
+// waited for system/info to fail again (its timeout and retries) before DHIS2 was called
+t.test('a failing system/info is asked once per ZONE_REUSE_MS, not once per wave of calls', async (t) => {
+  const h = await startHarness({ timeZone: 'Asia/Colombo' });
+  t.teardown(h.close);
+  const caps = createFacilityCapability(h.client, createOrgUnitReader(h.client));
+  const searches = () => caps.search({ lastUpdated: [{ from: '2026-12-01T09:00:00Z' }] });
+  await searches();
+  const asked = infoCalls(h);
+
+  h.advance(ZONE_REUSE_MS);
+  h.sandbox.faults.failNext('GET', '/api/system/info', 503, 1_000);
+  for (let wave = 0; wave < 5; wave++) {
+    await t.resolves(Promise.all(Array.from({ length: 3 }, searches)), `wave ${wave} works on the known zone`);
+    h.advance(ZONE_REUSE_MS / 10);
+  }
+  t.equal(infoCalls(h), asked + 2, 'five waves within ZONE_REUSE_MS: one question (and its retry)');
+
+  h.advance(ZONE_REUSE_MS);
+  await searches();
+  t.equal(infoCalls(h), asked + 4, 'past it: asked (and retried) once more');
 });
 
 t.test('serverZoneNow: an answer reused for ZONE_REUSE_MS, one question for callers at once', async (t) => {
