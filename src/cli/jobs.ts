@@ -8,6 +8,7 @@ import type { Store } from '../store/types.js';
 import { knownSystems } from '../systems/index.js';
 import { withCliRuntime } from './runtime.js';
 import { registrySide } from '../registry/propagation/index.js';
+import { markHeldWarner } from '../registry/mfr/feed-held.js';
 import { demoDataDirNoted, refusedBesideDemo, storeUnconfigured } from './demo-data.js';
 import { terminalText } from './terminal-text.js';
 import { countOption } from './count-option.js';
@@ -20,6 +21,8 @@ export interface JobsCliDeps {
    */
   settings?: () => Settings;
   out?: NodeJS.WritableStream;
+  /** Where warnings go (a held registry mark); default stderr. */
+  err?: NodeJS.WritableStream;
   /** Where a running demo records itself (demo-data.ts); default the working directory. */
   cwd?: string;
 }
@@ -58,12 +61,27 @@ export function printTable(jobs: Overview, out: NodeJS.WritableStream): void {
 }
 
 /**
+ * The CLI's logger for what the server logs as a warning: one line on stderr, the registry named
+ * (without credentials: feed-held.ts) and its own text made safe for a terminal.
+ */
+export function stderrWarnings(err: NodeJS.WritableStream): { warn(obj: object, msg: string): void } {
+  return {
+    warn: (obj, msg) => {
+      const registry = (obj as { registry?: unknown }).registry;
+      err.write(`warning: ${terminalText(msg)}${registry ? ` (registry ${terminalText(String(registry))})` : ''}\n`);
+    },
+  };
+}
+
+/**
  * The scheduler of this configuration (same store, connectors and jobs as `serve`), for one
- * command: nothing is armed, only listed or run by hand, under the same lock as the servers.
+ * command: nothing is armed, only listed or run by hand, under the same lock as the servers. A
+ * held registry mark is said on `err` as the server logs it (no /metrics here to count it on).
  */
 async function withScheduler(
   settings: Settings,
   fn: (scheduler: Scheduler, store: Store) => Promise<number>,
+  err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
   return withCliRuntime(settings, async ({ store, outbox, connectors }) => {
     const registry = registrySide({
@@ -72,6 +90,7 @@ async function withScheduler(
       connectors: () => connectors,
       settings: () => settings,
       systems: knownSystems(),
+      onMarkHeld: markHeldWarner(stderrWarnings(err)),
     });
     try {
       const scheduler = createScheduler({
@@ -106,6 +125,7 @@ function withStoreOptions(settings: Settings, o: { databaseUrl?: string; dataDir
 /** `jobs list [--json] [--limit N]` and `jobs run NAME`, each with `--database-url` / `--data-dir`. */
 export function jobsCommand(deps: JobsCliDeps = {}): Command {
   const out = deps.out ?? process.stdout;
+  const err = deps.err ?? process.stderr;
   const cmd = new Command('jobs').description('Scheduled jobs: their schedules and runs, or run one now');
   cmd.addOption(new Option('--database-url <url>', 'postgres://… or sqlite:PATH').env('DATABASE_URL'));
   cmd.addOption(new Option('--data-dir <dir>', 'directory of the default SQLite file').env('DATA_DIR'));
@@ -140,18 +160,22 @@ export function jobsCommand(deps: JobsCliDeps = {}): Command {
       }
       let stopper: RunStopOnSignal | undefined;
       try {
-        process.exitCode = await withScheduler(current, async (scheduler) => {
-          stopper = stopRunOnSignal(scheduler);
-          const outcome = await scheduler.runNow(name);
-          if (!outcome) {
-            process.stderr.write(`no job named ${name}; jobs: ${scheduler.jobs.map((j) => j.name).join(', ')}\n`);
-            return 2;
-          }
-          const answer = manualRunAnswer(name, outcome);
-          out.write(JSON.stringify(answer.body, null, 2) + '\n');
-          if (answer.status !== 200) return 2;
-          return outcome.status === 'failed' ? 1 : 0;
-        });
+        process.exitCode = await withScheduler(
+          current,
+          async (scheduler) => {
+            stopper = stopRunOnSignal(scheduler);
+            const outcome = await scheduler.runNow(name);
+            if (!outcome) {
+              process.stderr.write(`no job named ${name}; jobs: ${scheduler.jobs.map((j) => j.name).join(', ')}\n`);
+              return 2;
+            }
+            const answer = manualRunAnswer(name, outcome);
+            out.write(JSON.stringify(answer.body, null, 2) + '\n');
+            if (answer.status !== 200) return 2;
+            return outcome.status === 'failed' ? 1 : 0;
+          },
+          err,
+        );
       } finally {
         if (!stopper?.signal) stopper?.dispose();
       }

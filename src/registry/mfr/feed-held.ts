@@ -41,9 +41,22 @@ export function heldSinceTracker(now: () => Date = () => new Date()): (mark: str
 }
 
 /**
+ * Logs each held mark as a warning: a registry that holds the mark on every pull is a feed that has
+ * stopped. The server's reporter below also counts it; `jobs run propagate` by hand has no /metrics,
+ * so the CLI logs it alone (on stderr), and an operator running the pull learns the mark is held.
+ */
+export function markHeldWarner(logger: { warn(obj: object, msg: string): void }): (held: MarkHeldReport) => void {
+  return (held) =>
+    logger.warn(
+      { registry: held.registry, reason: held.reason, mark: held.mark ?? null, heldSince: held.heldSince },
+      `registry feed: the high-water mark is held at ${held.mark ?? 'the start'} since ${held.heldSince} (${WHY[held.reason]}): the next pull reads again from it, and a registry doing this on every pull never lets it move`,
+    );
+}
+
+/**
  * Counts each held mark on /metrics (`mediator_registry_mark_held_total`, by reason: list_moved,
- * kept_changing) and logs it as a warning: a registry that holds the mark on every pull is a
- * feed that has stopped, and an operator alerts on a counter that keeps rising.
+ * kept_changing) and logs it as a warning (markHeldWarner): an operator alerts on a counter that
+ * keeps rising.
  */
 export function markHeldReporter(
   registry: Registry,
@@ -56,11 +69,9 @@ export function markHeldReporter(
     labelNames: ['reason'],
     registers: [registry],
   });
+  const warn = markHeldWarner(logger);
   return (held) => {
     counter.inc({ reason: held.reason.replace('-', '_') });
-    logger.warn(
-      { registry: held.registry, reason: held.reason, mark: held.mark ?? null, heldSince: held.heldSince },
-      `registry feed: the high-water mark is held at ${held.mark ?? 'the start'} since ${held.heldSince} (${WHY[held.reason]}): the next pull reads again from it, and a registry doing this on every pull never lets it move`,
-    );
+    warn(held);
   };
 }
