@@ -614,6 +614,7 @@ export class Outbox {
         leaseOwner,
         breaker.reopensAt(),
         `${job.system} is failing (circuit open); the write is queued and will be retried`,
+        true,
       );
     }
     const sem = this.semaphore(job.system);
@@ -640,10 +641,22 @@ export class Outbox {
     );
   }
 
-  /** Give a job back without attempting it (the claim's attempt is not counted). */
-  private async defer(job: OutboxJob, leaseOwner: string, dueAt: number, reason: string): Promise<QueuedOutcome> {
+  /**
+   * Give a job back without attempting it (the claim's attempt is not counted). `breakerOpen`: its
+   * system is failing, so a job marked as failing with it stays marked as of now (rescheduleJob's
+   * 'renew', v65); a deferral for another cause (busy, behind an earlier write) is no sign of an
+   * outage and renews nothing, else a poisoned write was held as "failing together" for as long as
+   * others kept being deferred.
+   */
+  private async defer(
+    job: OutboxJob,
+    leaseOwner: string,
+    dueAt: number,
+    reason: string,
+    breakerOpen = false,
+  ): Promise<QueuedOutcome> {
     this.metrics.attempt(job.system, 'deferred');
-    await this.store.rescheduleJob(job.id, leaseOwner, dueAt, undefined, true, Date.now());
+    await this.store.rescheduleJob(job.id, leaseOwner, dueAt, undefined, true, Date.now(), breakerOpen && 'renew');
     this.deliveryLog.queued(job, reason, dueAt);
     this.worker?.wake();
     return { kind: 'queued', jobId: job.id, status: 'pending', reason };
@@ -899,6 +912,7 @@ export class Outbox {
           leaseOwner,
           this.breakers.for(job.system).reopensAt(),
           `${job.system} is failing (circuit open); the write is queued and will be retried`,
+          true,
         );
       }
       // a probe the system failed waits uncharged for the next, as the writes it was let through

@@ -30,9 +30,11 @@ export const DONE_BY_SYSTEM_INDEX: Migration = {
  * v65: when a job last failed with its own system serving nobody (`outage_failed_at`: no answer, a
  * 502/503/504 of the job's system; rescheduleJob's `ownOutage`), cleared by any other failure of
  * the attempt (not our own database's: outbox.ts retryAfterStoreFailure keeps it), renewed by a
- * reschedule without one: a job claimed and given back untried because its system's
- * breaker opened (outbox.ts recordFailure's BrokenCircuitError) still fails so, and kept unrenewed
- * its mark aged out of `failedSince` (two backoff caps) while others failed together. v64
+ * deferral because its system's breaker is open (rescheduleJob's 'renew'): a job claimed and given
+ * back untried so (outbox.ts recordFailure's BrokenCircuitError) still fails so, and kept unrenewed
+ * its mark aged out of `failedSince` (two backoff caps) while others failed together. Any other
+ * deferral (busy, behind an earlier write, a slot race) leaves it as it was: renewed by those too,
+ * a poisoned write was held longer than its last real failure warranted. v64
  * counted any recent failure of another job of the system, so writes of system A failing because
  * system B was down (a lookup in B) held A's poisoned write for as long as B's outage lasted.
  * Indexed by system and that time over the jobs not ended, so the claim reads an index range.

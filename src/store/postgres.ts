@@ -1071,7 +1071,7 @@ export class PostgresStore implements Store {
     lastError: string | undefined,
     uncount: boolean,
     now: number,
-    ownOutage: boolean | 'keep' = false,
+    ownOutage: boolean | 'keep' | 'renew' = false,
   ): Promise<boolean> {
     const r = await this.pool.query(
       `UPDATE outbox_jobs SET status = 'pending', next_attempt_at = $1, last_error = COALESCE($2, last_error),
@@ -1079,10 +1079,11 @@ export class PostgresStore implements Store {
          -- a reason given is a failure: the first one since the budget began is kept (failing-since.ts);
          -- our own database's failure ($8) is no sign of the upstream: both marks left as they were
          failing_since = CASE WHEN $8 OR $2::text IS NULL THEN failing_since ELSE COALESCE(failing_since, $4) END,
-         -- its latest failure, if its own system's serving nobody; a deferral (no reason: its breaker
-         -- open, its system busy) of a job so failing is as recent a sign of it (others-failing.ts, v65)
+         -- its latest failure, if its own system's serving nobody; a deferral (no reason) because its
+         -- breaker is open ($9) of a job so failing is as recent a sign of it, any other deferral
+         -- (busy, behind a write) none (others-failing.ts, v65)
          outage_failed_at = CASE WHEN $8 THEN outage_failed_at
-           WHEN $2::text IS NULL THEN CASE WHEN outage_failed_at IS NULL THEN NULL ELSE $4 END
+           WHEN $2::text IS NULL THEN CASE WHEN $9 AND outage_failed_at IS NOT NULL THEN $4 ELSE outage_failed_at END
            WHEN $7 THEN $4 ELSE NULL END
        WHERE id = $5 AND status = 'in-flight' AND lease_owner = $6`,
       [
@@ -1094,6 +1095,7 @@ export class PostgresStore implements Store {
         leaseOwner,
         ownOutage === true,
         ownOutage === 'keep',
+        ownOutage === 'renew',
       ],
     );
     return (r.rowCount ?? 0) > 0;

@@ -233,14 +233,15 @@ const FINISH_OWING_SQL = `UPDATE outbox_jobs SET status = ?, result = ?, error =
 const LINK_UPSTREAM_SQL =
   'UPDATE resource_links SET upstream_id = ?, updated_at = ? WHERE job_id = ? AND upstream_id IS NULL';
 // a reason given is a failure: the first one since the budget began is kept (failing-since.ts);
-// outage_failed_at: its latest, if its own system's serving nobody; a deferral (no reason: its
-// breaker open, its system busy) of a job so failing is as recent a sign of it (others-failing.ts, v65);
+// outage_failed_at: its latest, if its own system's serving nobody; a deferral (no reason) because
+// its breaker is open (renew = 1) of a job so failing is as recent a sign of it, any other deferral
+// (busy, behind a write) none (others-failing.ts, v65);
 // our own database's failure (keep = 1) is no sign of the upstream: both left as they were
 const RESCHEDULE_SQL = `UPDATE outbox_jobs SET status = 'pending', next_attempt_at = ?, last_error = COALESCE(?, last_error),
   attempts = attempts - ?, lease_owner = NULL, lease_until = NULL, updated_at = ?,
   failing_since = CASE WHEN ? = 1 OR ? IS NULL THEN failing_since ELSE COALESCE(failing_since, ?) END,
   outage_failed_at = CASE WHEN ? = 1 THEN outage_failed_at
-    WHEN ? IS NULL THEN CASE WHEN outage_failed_at IS NULL THEN NULL ELSE ? END
+    WHEN ? IS NULL THEN CASE WHEN ? = 1 AND outage_failed_at IS NOT NULL THEN ? ELSE outage_failed_at END
     WHEN ? = 1 THEN ? ELSE NULL END
   WHERE id = ? AND status = 'in-flight' AND lease_owner = ?`;
 const JOB_BY_ID_SQL = `SELECT ${JOB_COLUMNS} FROM outbox_jobs WHERE id = ?`;
@@ -898,7 +899,7 @@ export class SqliteStore implements Store {
     lastError: string | undefined,
     uncount: boolean,
     now: number,
-    ownOutage: boolean | 'keep' = false,
+    ownOutage: boolean | 'keep' | 'renew' = false,
   ): Promise<boolean> {
     const keep = ownOutage === 'keep' ? 1 : 0;
     return this.writeStatement(
@@ -913,6 +914,7 @@ export class SqliteStore implements Store {
           now,
           keep,
           lastError ?? null,
+          ownOutage === 'renew' ? 1 : 0,
           now,
           ownOutage === true ? 1 : 0,
           now,

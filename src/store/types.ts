@@ -545,9 +545,13 @@ export interface Store {
   /**
    * Back to pending, due at `nextAttemptAt`; `uncount` undoes the claim's attempt (never started).
    * `ownOutage`: the failure (`lastError`) was the job's own system serving nobody, recorded for
-   * othersFailingTogether (v65); another failure clears it, a reschedule without one (a deferral)
-   * renews one already set. `'keep'`: the failure was our own database's, not the upstream's: the
-   * mark and failing_since stay as they were (neither set, cleared nor renewed).
+   * othersFailingTogether (v65); another failure clears it. A reschedule without one (a deferral)
+   * leaves it as it was, unless `'renew'`: deferred because the job's system is failing (its
+   * breaker open), a sign as recent as a failure, so a mark already set is renewed. A deferral for
+   * another cause (behind an earlier write, busy, a slot race) renewed it too, and held a poisoned
+   * write as "failing together" longer than its last real failure warranted. `'keep'`: the failure
+   * was our own database's, not the upstream's: the mark and failing_since stay as they were
+   * (neither set, cleared nor renewed).
    */
   rescheduleJob(
     id: string,
@@ -556,7 +560,7 @@ export interface Store {
     lastError: string | undefined,
     uncount: boolean,
     now: number,
-    ownOutage?: boolean | 'keep',
+    ownOutage?: boolean | 'keep' | 'renew',
   ): Promise<boolean>;
   /**
    * Operator: a dead or rejected (or pending) job becomes pending and due now, attempts reset;

@@ -1,7 +1,8 @@
 /**
  * Migration v65 and outbox_jobs.outage_failed_at (others-failing.ts): when a job last failed with
  * its own system serving nobody, set by rescheduleJob's `ownOutage`, cleared by any other failure,
- * renewed by a reschedule without one (a job without one gets none), left as it was (with
+ * renewed by a deferral because its breaker is open ('renew'; a job without one gets none), not by
+ * a deferral for another cause (busy, behind a write), left as it was (with
  * failing_since) by our own database's failure ('keep'); read by Store.othersFailingTogether for the other writes of the
  * job's system only. Upgraded from a database written before v65 with jobs failing: nothing is
  * backfilled (a job failing as the migration runs counts from its next failure). Both engines.
@@ -25,7 +26,13 @@ INSERT INTO outbox_jobs (id, flow, system, idempotency_key, payload_hash, payloa
 `;
 
 /** `id` claimed at `now` and rescheduled with `reason` (none: a wait, not a failure), its own system's outage or not. */
-async function failed(store: Store, id: string, now: number, reason: string | undefined, ownOutage: boolean | 'keep') {
+async function failed(
+  store: Store,
+  id: string,
+  now: number,
+  reason: string | undefined,
+  ownOutage: boolean | 'keep' | 'renew',
+) {
   const system = id === 'registry-write' ? 'registry' : 'lmis';
   const claimed = await store.claimJobs({ system, flows: ['order'], limit: 10, leaseOwner: 'w', leaseMs: 60_000, now });
   if (!claimed.some((j) => j.id === id)) throw new Error(`${id} not claimed at ${now}`);
@@ -46,15 +53,20 @@ for (const engine of engineCases()) {
     t.notOk(await together('other'), 'a job does not hold itself');
     t.notOk(await together('held', 900_011), 'a failure before `failedSince` does not count');
 
-    // its breaker opened with it in flight (BrokenCircuitError): given back untried, still failing so
+    // busy (concurrency limit), behind an earlier write, a slot race: given back untried, no sign of lmis
     await failed(store, 'other', 1_000_000, undefined, false);
-    t.ok(await together('held'), 'a reschedule without a failure keeps the mark');
-    t.ok(await together('held', 1_000_000), 'and renews it: a deferred job counts from its deferral');
+    t.ok(await together('held'), 'a deferral for another cause keeps the mark');
+    t.notOk(await together('held', 1_000_000), 'but does not renew it: it is still that of the 504');
 
-    await failed(store, 'other', 1_100_000, 'Internal Server Error', false);
+    // its breaker opened with it in flight (BrokenCircuitError): given back untried, still failing so
+    await failed(store, 'other', 1_100_000, undefined, 'renew');
+    t.ok(await together('held'), 'a deferral because its breaker is open keeps the mark');
+    t.ok(await together('held', 1_100_000), 'and renews it: a deferred job counts from its deferral');
+
+    await failed(store, 'other', 1_200_000, 'Internal Server Error', false);
     t.notOk(await together('held'), 'a failure of another kind clears it');
 
-    await failed(store, 'registry-write', 1_200_000, 'Service Unavailable', true);
+    await failed(store, 'registry-write', 1_300_000, 'Service Unavailable', true);
     t.notOk(await together('held'), "another system's outage does not hold an lmis write");
   });
 }
