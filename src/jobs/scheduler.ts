@@ -50,7 +50,7 @@ export interface SchedulerOptions {
   instance?: string;
   /** Longest single timer: a far tick is reached in steps, so a changed clock is noticed. */
   maxSleepMs?: number;
-  /** How soon a tick the database was away for is tried again (default 5 s). */
+  /** How soon a tick the database was away for, or that met its job locked elsewhere, is tried again (default 5 s). */
   awayRetryMs?: number;
   /**
    * How long stop() waits for a run it asked to stop (default 5 s): one held in an upstream call
@@ -94,6 +94,8 @@ interface Armed {
   timer?: NodeJS.Timeout;
   /** Set while this tick is tried again because the database was away (said once, not each time). */
   awaySince?: number;
+  /** Set while this tick is tried again because its job's lock was held elsewhere (said once). */
+  lockedSince?: number;
 }
 
 const ERROR_LIMIT = 500;
@@ -200,7 +202,8 @@ function whyTryAgain(o: TickOutcome): string | undefined {
  * running that tick again. A tick missed while no instance was up is not caught up: the next
  * one runs. A tick met by the database away (PostgreSQL restarting: no lock, no record) is tried
  * again every `awayRetryMs` until the next tick is due, so a monthly bridge is not put off a
- * month by a restart at 03:00.
+ * month by a restart at 03:00; so is a tick that met the job's lock held by a run by hand (a CLI
+ * bridge) or another instance (which records the tick: then it is 'already-run').
  */
 export class Scheduler {
   private readonly armed = new Map<string, Armed>();
@@ -608,10 +611,19 @@ export class Scheduler {
           again = this.tryAgainLater(job, armed, 'the database went away mid-run');
           if (again) return;
         }
+        if (o.status === 'locked') {
+          again = this.tryAgainWhileLocked(job, armed);
+          if (again) return;
+        }
         if (armed.awaySince !== undefined)
           this.options.logger?.info?.(
             { job: job.name, tickAt: armed.next, status: o.status },
             'the database is back: the tick was taken up again',
+          );
+        if (armed.lockedSince !== undefined)
+          this.options.logger?.info?.(
+            { job: job.name, tickAt: armed.next, status: o.status },
+            'the job lock is free: the tick was taken up again',
           );
         if (o.status !== 'busy') return;
         this.options.logger?.warn({ job: job.name, tickAt: armed.next }, 'previous run still going: tick left out');
@@ -644,6 +656,26 @@ export class Scheduler {
       this.options.logger?.warn(
         { job: job.name, tickAt: armed.next, err, retryMs: this.awayRetryMs },
         'the database is away: the tick is tried again until it is back',
+      );
+    }
+    return true;
+  }
+
+  /**
+   * Whether a tick that met its job's lock held elsewhere is tried again in awayRetryMs: a run by
+   * hand (`cli bridge stock-to-dhis2`, `jobs run`) records no tick, so a tick dropped here waited
+   * for the next (a monthly bridge: a month for the periods only that tick reads). Another
+   * instance running this very tick records it, so once the lock frees the try is 'already-run'
+   * and the tick still runs once. Only while the next tick is further off than that retry.
+   */
+  private tryAgainWhileLocked(job: ScheduledJob, armed: Armed): boolean {
+    const following = nextFire(armed.expression, armed.next);
+    if (following === undefined || Date.now() + this.awayRetryMs >= following) return false;
+    if (armed.lockedSince === undefined) {
+      armed.lockedSince = Date.now();
+      this.options.logger?.warn(
+        { job: job.name, tickAt: armed.next, retryMs: this.awayRetryMs },
+        'the job is locked elsewhere (a run by hand or another instance): the tick is tried again until it is free',
       );
     }
     return true;
