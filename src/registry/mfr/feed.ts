@@ -405,8 +405,8 @@ interface Whole {
  * version read twice is applied as the same version). A Location changed, created or deleted
  * during the read can also shift the pages past an unchanged one never read: that is ruled out by
  * the registry counting the range before `at` against the Locations read there still in it (else,
- * without `_id` counts, its count of the search against the distinct Locations read), and the
- * answer is read again. Changes after `at` need no second read, so a busy registry makes progress;
+ * without `_id` counts, its count of the search against the distinct Locations read and a second
+ * read listing the same ones: steady()), and the answer is read again. Changes after `at` need no second read, so a busy registry makes progress;
  * after WHOLE_READS moved lists what was read is taken and the mark stays at `since`. A registry
  * telling no `at` keeps the count check alone, and fails the pull when the list moves each time.
  * `started` is the first page already read, when the read may go on from it.
@@ -419,6 +419,7 @@ async function wholeAnswer(
   idProbe: IdProbe,
 ): Promise<Whole> {
   let last: Whole | undefined;
+  let before: WholeRead | undefined; // the read before this one, for steady()
   for (let attempt = 1; attempt <= WHOLE_READS; attempt++) {
     const pages =
       attempt === 1 && started
@@ -426,13 +427,14 @@ async function wholeAnswer(
         : await readAllPages(reader, '/Location', query);
     const records = pages.flatMap((p) => reader.records(p));
     const at = searchInstant(pages[0].at, records);
+    const read: WholeRead = { pages, records, at, before };
+    before = read;
     if (at === undefined) {
-      if (pages.length === 1 || (await steady(reader, query, pages, records))) return { records };
+      if (pages.length === 1 || (await steady(reader, query, read))) return { records };
       continue;
     }
     const cap = since !== undefined && instant(at) < instant(since) ? since : at;
-    if (pages.length === 1 || (await nothingSkipped(reader, query, pages, records, since, at, idProbe)))
-      return { records, cap };
+    if (pages.length === 1 || (await nothingSkipped(reader, query, read, since, at, idProbe))) return { records, cap };
     last = { records, cap: since };
   }
   // the list moved under every read: what was read is applied, and the mark stays to read it again
@@ -446,31 +448,65 @@ async function wholeAnswer(
   );
 }
 
-async function steady(reader: PageReader, query: Query, pages: BundlePage[], answer: RegistryRecord[]) {
-  const ids = new Set(answer.map((r) => r.id)).size;
-  const counts = pages.map((p) => p.total);
-  counts.push(await countOf(reader, { _lastUpdated: query._lastUpdated, _summary: 'count' }));
-  return counts.every((n) => n === undefined || n === ids);
+/** One whole read of an unsorted answer, and the read before it in the same pull. */
+interface WholeRead {
+  pages: BundlePage[];
+  records: RegistryRecord[];
+  /** The instant the registry made the search, when it tells it. */
+  at?: string;
+  before?: WholeRead;
+}
+
+/**
+ * Whether a whole read is proven to hold every Location without per-id counts: the registry's
+ * counts (of each page, of the search) equal the distinct Locations read, and the read before it
+ * in this pull listed the same ones (sameLocations). The counts alone miss a deletion during the
+ * read: a Location of a page already read deleted shifts an unchanged one onto that page, never
+ * read, and the count drops by the one it hid. So the first read is never taken on counts alone.
+ */
+async function steady(reader: PageReader, query: Query, read: WholeRead) {
+  const ids = new Set(read.records.map((r) => r.id)).size;
+  const counts = read.pages.map((p) => p.total);
+  if (!counts.every((n) => n === undefined || n === ids)) return false;
+  if (!read.before || !sameLocations(read.before, read.records)) return false;
+  const total = await countOf(reader, { _lastUpdated: query._lastUpdated, _summary: 'count' });
+  return total === undefined || total === ids;
+}
+
+/**
+ * Whether two whole reads in a row list the same Locations: every one of the earlier read is in
+ * the later, and every one of the later listed before the earlier's search instant (all, when
+ * the registry tells none) was in the earlier (one created since proves nothing either way). A
+ * Location skipped by the later read was then skipped by the earlier too, which took a deletion
+ * during the earlier read of a Location it read: one the later read cannot list, so they differ.
+ */
+function sameLocations(earlier: WholeRead, later: RegistryRecord[]): boolean {
+  const laterIds = new Set(later.map((r) => r.id));
+  const earlierIds = new Set(earlier.records.map((r) => r.id));
+  const upTo = earlier.at === undefined ? Infinity : instant(earlier.at);
+  return (
+    [...earlierIds].every((id) => laterIds.has(id)) &&
+    later.every((r) => instant(r.lastUpdated) >= upTo || earlierIds.has(r.id))
+  );
 }
 
 /**
  * Whether a whole read holds every Location the registry lists from `since` up to (not at) `at`,
  * the instant the search was made: those read there still in it are as many as the range counts.
  * Locations changed or created after `at` leave or never enter the range and prove nothing either
- * way (the next pull reads them from the mark). Without per-id counts, the count check alone.
+ * way (the next pull reads them from the mark). Without per-id counts, steady().
  */
 async function nothingSkipped(
   reader: PageReader,
   query: Query,
-  pages: BundlePage[],
-  records: RegistryRecord[],
+  read: WholeRead,
   since: string | undefined,
   at: string,
   idProbe: IdProbe,
 ): Promise<boolean> {
-  const { range, total, ids } = await rangeCount(reader, since, at, records);
+  const { range, total, ids } = await rangeCount(reader, since, at, read.records);
   const still = total === undefined ? undefined : await stillInRange(reader, range, ids, idProbe);
-  if (still === undefined) return steady(reader, query, pages, records);
+  if (still === undefined) return steady(reader, query, read);
   return total! <= still;
 }
 

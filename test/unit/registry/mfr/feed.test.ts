@@ -869,3 +869,33 @@ t.test('lastUpdated: the _id probe meeting a Location deleted since (count 0) ke
     'no whole read by offset',
   );
 });
+
+t.test('lastUpdated: a deletion during an unsorted read of a registry ignoring _id skips no Location', async (t) => {
+  // Listed in creation order, y (page 1) out of order: read whole by offset. The registry ignores
+  // _id and gives no page totals, so only its count of the range shows a Location skipped. While
+  // page 2 is read, b (read on page 1) is deleted: c shifts onto page 1's place and is on no page.
+  // The count (y, a, c, x) equals the Locations read (y, a, b, x): taken as whole, the mark moved
+  // past c (unchanged, before the search) for good. A read is now taken only when the one before
+  // it listed the same Locations: a deletion during a read always makes the next read differ.
+  const state = {
+    list: [location('y', 1, at(5)), ...['a', 'b', 'c', 'x'].map((id, i) => location(id, 1, at(1 + i)))],
+  };
+  let deleted = false;
+  const { reader } = liveRegistry(state, {
+    sorted: false,
+    ids: 'ignore',
+    at: registryNow(state),
+    onPage: (offset) => {
+      if (offset !== 3 || deleted) return;
+      deleted = true;
+      state.list = state.list.filter((l) => l.id !== 'b');
+    },
+  });
+  const first = await collect(lastUpdatedFeed(reader, undefined));
+  const second = await collect(lastUpdatedFeed(reader, first.at(-1)!.cursor));
+  t.ok(deleted, 'b was deleted during the read');
+  t.ok(
+    [...first, ...second].flatMap((b) => b.records).some((r) => r.id === 'c'),
+    'c, shifted off the pages by the deletion, is read',
+  );
+});
