@@ -2,7 +2,7 @@ import type { OutboxJob, Store } from '../store/types.js';
 import type { FlowSpec } from './flows.js';
 import type { SearchCriteria } from './ports.js';
 
-type KeyLookups = Pick<Store, 'findJobsByKey' | 'findJobsByKeyValue' | 'findNumberedJobs'>;
+type KeyLookups = Pick<Store, 'findJobsByKey' | 'findJobsByKeyValue' | 'findKeysOfMarkedValue' | 'findNumberedJobs'>;
 type WrittenUnder<T> = NonNullable<FlowSpec<T>['writtenUnder']>;
 
 /**
@@ -41,12 +41,11 @@ async function markedUnder<T>(store: KeyLookups, under: WrittenUnder<T>, key: st
 
 /**
  * The keys `kind|<any system>|value` writes were recorded under, sorted (the same order every
- * time): those of its unmarked writes (a delivery's completion) and of its first marked one
- * (`firstMark`: a delivery's first draft), each one index look-up by the key's value (v49). Not
- * one query over the value's range: PostgreSQL's index on the key's value is in the database's
- * collation, which serves no byte range (numbered-keys.ts). So a key whose unmarked and first
- * marked writes are both gone (retention) while later marked ones are kept is not found without
- * a system; with its system it is.
+ * time): those of its unmarked writes (a delivery's completion) and of any marked one
+ * (`firstMark` and what is numbered after it: a delivery's drafts), the latter one range of the
+ * key's value in byte order (Store.findKeysOfMarkedValue, v66). Not the first marked write's key
+ * alone: once retention deleted a delivery's first draft and its completion, the drafts kept
+ * after them were found with its system and not without.
  */
 async function keysOfValue<T>(
   store: KeyLookups,
@@ -55,11 +54,7 @@ async function keysOfValue<T>(
   unmarked: OutboxJob[],
 ): Promise<string[]> {
   if (!under.alsoUnder) return [];
-  const mark = under.firstMark ?? '';
-  const first = mark ? await store.findJobsByKeyValue(under.kind, value + mark) : [];
-  const keys = new Set([
-    ...unmarked.map((j) => j.idempotencyKey),
-    ...first.map((j) => j.idempotencyKey.slice(0, j.idempotencyKey.length - mark.length)),
-  ]);
+  const marked = under.firstMark ? await store.findKeysOfMarkedValue(under.kind, value, under.firstMark) : [];
+  const keys = new Set([...unmarked.map((j) => j.idempotencyKey), ...marked]);
   return [...keys].sort();
 }

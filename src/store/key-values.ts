@@ -47,3 +47,47 @@ export function jobsByKeyValueSql(engine: 'sqlite' | 'postgres', columns: string
 export function jobsByKeyValueArgs(kind: string, value: string): [string, number, string] {
   return [value, kind.length + 1, `${kind}|`];
 }
+
+/**
+ * v66: a search without a system finds a delivery by its drafts too (routing/jobs-written-under.ts):
+ * the keys `kind|<any system>|value` that have a job under `value` + mark (`|in-progress`,
+ * `|in-progress:n`, a copy `…|system`), read as one range of the key's value in byte order. Its
+ * first draft and its completion alone (two equality look-ups) were not enough: once retention
+ * deleted both, the drafts kept after them named a delivery no search without a system found.
+ * PostgreSQL's v49 index is in the database's collation, which serves no byte range
+ * (numbered-keys.ts): the value indexed anew with the pattern operator class, whose ~>=~ and ~<~
+ * compare bytes as SQLite does, built CONCURRENTLY (pg-migrations.ts). SQLite's v49 index is in
+ * byte order (BINARY) already: a version with nothing to do there.
+ */
+const MARKED_VALUES_VERSION = 66;
+const MARKED_VALUES_NAME = 'outbox: jobs by the value of their business key in byte order, for drafts without a system';
+
+export const SQLITE_MARKED_VALUES: Migration = { version: MARKED_VALUES_VERSION, name: MARKED_VALUES_NAME, sql: '' };
+
+export const POSTGRES_MARKED_VALUES: Migration = {
+  version: MARKED_VALUES_VERSION,
+  name: MARKED_VALUES_NAME,
+  sql: '',
+  indexes: [{ name: 'outbox_jobs_key_value_bytes', on: `outbox_jobs ((${POSTGRES_KEY_VALUE}) text_pattern_ops)` }],
+};
+
+/**
+ * The distinct `kind|system|` of the jobs whose key's value is `value` + mark and anything below
+ * `;` after it (`:n`, then a copy's `|system`): the range [$1, $2) of the key's value in byte
+ * order, one index range holding the kept drafts of that value in every system (a few; retention
+ * deletes old ones). A character below `;` right after the mark (`|in-progress-x`) only names a
+ * key under which the caller then finds nothing more than a search with that system would.
+ * Bound with keysOfMarkedValueArgs.
+ */
+export function keysOfMarkedValueSql(engine: 'sqlite' | 'postgres'): string {
+  const value = engine === 'sqlite' ? SQLITE_KEY_VALUE : POSTGRES_KEY_VALUE;
+  const [from, below] = engine === 'sqlite' ? ['>=', '<'] : ['~>=~', '~<~'];
+  return `SELECT DISTINCT substr(idempotency_key, 1, length(idempotency_key) - length(${value})) AS prefix
+  FROM outbox_jobs WHERE ${value} ${from} $1 AND ${value} ${below} $2
+  AND substr(idempotency_key, 1, $3) = $4 ORDER BY prefix`;
+}
+
+/** $1 `value` + mark, $2 that and `;` (which follows `:` in byte order), $3 the length of $4, `kind|`. */
+export function keysOfMarkedValueArgs(kind: string, value: string, mark: string): [string, string, number, string] {
+  return [value + mark, `${value}${mark};`, kind.length + 1, `${kind}|`];
+}

@@ -36,7 +36,7 @@ import {
   transactionRequests,
 } from './transaction-requests.js';
 import { POSTGRES_REQUEST_KEYS, SQLITE_REQUEST_KEYS } from './request-keys.js';
-import { POSTGRES_KEY_VALUES, SQLITE_KEY_VALUES } from './key-values.js';
+import { POSTGRES_KEY_VALUES, POSTGRES_MARKED_VALUES, SQLITE_KEY_VALUES, SQLITE_MARKED_VALUES } from './key-values.js';
 import { POSTGRES_FAILING_SINCE, SQLITE_FAILING_SINCE } from './failing-since.js';
 import { SECONDARY_LINKS } from './secondary-links.js';
 import { POSTGRES_ATTEMPT_ENDS, SQLITE_ATTEMPT_ENDS } from './attempt-ends.js';
@@ -427,6 +427,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   SQLITE_ATTEMPT_BUDGET_KEY,
   DONE_BY_SYSTEM_INDEX,
   SQLITE_OUTAGE_FAILED_AT,
+  SQLITE_MARKED_VALUES,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -473,4 +474,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   POSTGRES_ATTEMPT_BUDGET_KEY,
   DONE_BY_SYSTEM_INDEX,
   POSTGRES_OUTAGE_FAILED_AT,
+  POSTGRES_MARKED_VALUES,
 ];

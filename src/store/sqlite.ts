@@ -118,7 +118,7 @@ import {
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
 import { JOB_COLUMNS } from './job-columns.js';
-import { jobsByKeyValueArgs, jobsByKeyValueSql } from './key-values.js';
+import { jobsByKeyValueArgs, jobsByKeyValueSql, keysOfMarkedValueArgs, keysOfMarkedValueSql } from './key-values.js';
 import { keyNumber, sqliteNumberedArgs, sqliteNumberedSql, type NumberedJobs } from './numbered-keys.js';
 import {
   INSERT_TRANSACTION_ENTRY_SQL,
@@ -741,6 +741,12 @@ export class SqliteStore implements Store {
   async findJobsByKeyValue(kind: string, value: string): Promise<OutboxJob[]> {
     const sql = sqliteParams(jobsByKeyValueSql('sqlite', JOB_COLUMNS));
     return this.read(() => (this.sql(sql).all(...jobsByKeyValueArgs(kind, value)) as Row[]).map(jobFromRow));
+  }
+
+  async findKeysOfMarkedValue(kind: string, value: string, mark: string): Promise<string[]> {
+    const sql = sqliteParams(keysOfMarkedValueSql('sqlite'));
+    const args = keysOfMarkedValueArgs(kind, value, mark);
+    return this.read(() => (this.sql(sql).all(...args) as Row[]).map((r) => String(r.prefix) + value));
   }
 
   async findNumberedJobs(key: string): Promise<NumberedJobs | undefined> {

@@ -480,6 +480,11 @@ export interface Store {
    */
   findJobsByKeyValue(kind: string, value: string): Promise<OutboxJob[]>;
   /**
+   * The keys `kind|<system>|value` under which a job is recorded with `mark` after the value
+   * (`mark`, `mark:n`, …; a delivery's drafts), in every system, sorted (v66, key-values.ts).
+   */
+  findKeysOfMarkedValue(kind: string, value: string, mark: string): Promise<string[]>;
+  /**
    * Which of jobs `ids` the database took after job `id`, in its own order, not by created_at
    * (each accepting instance's clock): SQLite's rowid, PostgreSQL's accept_seq (v25; a job done
    * before v25 has none, and is compared by created_at); undefined when job `id` is not in the

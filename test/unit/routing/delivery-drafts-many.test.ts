@@ -84,11 +84,12 @@ for (const engine of engineCases()) {
         'a search reads the delivery through its last draft',
       );
 
-      // without a system: the keys of the number found by its first draft and its completion
+      // without a system: the keys of the number found by its drafts (one range) and its completion
       lookups = 0;
       const counted: Parameters<typeof jobsWrittenUnder>[0] = {
         findJobsByKey: (k) => (lookups++, store.findJobsByKey(k)),
         findJobsByKeyValue: (kind, value) => (lookups++, store.findJobsByKeyValue(kind, value)),
+        findKeysOfMarkedValue: (kind, value, mark) => (lookups++, store.findKeysOfMarkedValue(kind, value, mark)),
         findNumberedJobs: (k) => (lookups++, store.findNumberedJobs(k)),
       };
       const anySystem = await jobsWrittenUnder(counted, DELIVERIES.writtenUnder, { value: 'DL-MANY-1' });

@@ -5,7 +5,12 @@
  * the key's value, not by a suffix match over every job (plans, not timings).
  */
 import t from 'tap';
-import { jobsByKeyValueArgs, jobsByKeyValueSql } from '../../../src/store/key-values.js';
+import {
+  jobsByKeyValueArgs,
+  jobsByKeyValueSql,
+  keysOfMarkedValueArgs,
+  keysOfMarkedValueSql,
+} from '../../../src/store/key-values.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 import { newJob } from '../../support/new-job.js';
 import { queryPlan, sqlitePlanner } from '../../support/query-plan.js';
@@ -33,6 +38,46 @@ for (const engine of engineCases()) {
   });
 }
 
+for (const engine of engineCases()) {
+  t.test(
+    `${engine.name}: keys of a value with a mark after it, in any system (v66)`,
+    { skip: engine.skip },
+    async (t) => {
+      const { store } = await freshStore(engine, t);
+      const delivery = (id: string, key: string) => newJob(id, { flow: 'delivery', idempotencyKey: key });
+      await store.recordWrite(delivery('d1', `delivery|${APP}|DL-1|in-progress:2`));
+      await store.recordWrite(delivery('d2', `delivery|${APP}|DL-1|in-progress:3`));
+      await store.recordWrite(delivery('d3', 'delivery|urn:other:app|DL-1|in-progress'));
+      await store.recordWrite(delivery('d4', 'delivery|urn:third:app|DL-1|in-progress:2|dhis2'));
+      await store.recordWrite(delivery('d5', `delivery|${APP}|DL-10|in-progress:2`));
+      await store.recordWrite(delivery('d6', 'delivery|urn:fourth:app|DL-1'));
+      await store.recordWrite(delivery('d7', 'delivery|urn:fifth:app|DL-1|dhis2'));
+      await store.recordWrite(newJob('o1', { idempotencyKey: `order|urn:sixth:app|DL-1|in-progress:2` }));
+
+      t.same(
+        await store.findKeysOfMarkedValue('delivery', 'DL-1', '|in-progress'),
+        [
+          'delivery|https://mobile.example.org/deliveries|DL-1',
+          'delivery|urn:other:app|DL-1',
+          'delivery|urn:third:app|DL-1',
+        ],
+        "each system's key once, by any draft kept (a copy's too); not another value, an unmarked write or kind",
+      );
+      t.same(await store.findKeysOfMarkedValue('delivery', 'DL-2', '|in-progress'), [], 'none of a value not written');
+    },
+  );
+}
+
+t.test('SQLite: the marked range searches the key-value index', async (t) => {
+  const plan = await sqlitePlanner(t);
+  const sql = keysOfMarkedValueSql('sqlite').replace(/\$\d+/g, '?');
+  const steps = plan(sql, ...keysOfMarkedValueArgs('delivery', 'DL-1', '|in-progress'));
+  t.ok(
+    steps.some((d) => /SEARCH outbox_jobs USING INDEX outbox_jobs_key_value \(<expr>>\? AND <expr><\?\)/.test(d)),
+    steps.join('\n'),
+  );
+});
+
 t.test('SQLite: the lookup searches the key-value index', async (t) => {
   const plan = await sqlitePlanner(t);
   const sql = jobsByKeyValueSql('sqlite', 'id').replace(/\$\d+/g, '?');
@@ -52,4 +97,15 @@ t.test('PostgreSQL: the lookup can be read from the key-value index', { skip: pg
     .replace('$2', String(length))
     .replace('$3', `'${prefix}'`);
   t.match(await queryPlan(databaseUrl, sql), /outbox_jobs_key_value/);
+});
+
+t.test('PostgreSQL: the marked range can be read from the byte-order index (v66)', { skip: pgCase.skip }, async (t) => {
+  const { databaseUrl } = await freshStore(pgCase, t);
+  const [from, below, length, prefix] = keysOfMarkedValueArgs('delivery', 'DL-1', '|in-progress');
+  const sql = keysOfMarkedValueSql('postgres')
+    .replace('$1', `'${from}'`)
+    .replace('$2', `'${below}'`)
+    .replace('$3', String(length))
+    .replace('$4', `'${prefix}'`);
+  t.match(await queryPlan(databaseUrl, sql), /outbox_jobs_key_value_bytes/);
 });
