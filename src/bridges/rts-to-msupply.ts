@@ -346,13 +346,15 @@ async function writeBackReceipts(
   msupply: MsupplyConnector,
   rejected: RejectedWrite[],
   unreadable: UnreadableReceipt[],
-  /** DHIS2's clock and zone as the run asked them at its start (one question per run). */
-  { serverNow, zone }: { serverNow: number; zone: string },
   /** The job's lock's: lost, no receipt, confirmation nor mark is written after (runRtsToMsupply). */
   signal: AbortSignal,
 ): Promise<{ receipts: ReceiptCounts; inbounds: InboundCounts } | undefined> {
-  const receipts = dhis2Of(deps.connectors())?.receipts;
+  const dhis2 = dhis2Of(deps.connectors());
+  const receipts = dhis2?.receipts;
   if (!receipts) return undefined;
+  // asked for this phase, not taken from the run's start: DHIS2 restarted in another zone since
+  // (during the requisitions or consignments phase) gave receipts times hours off
+  const { zone, serverNow } = await serverClockOf(dhis2);
   const counts: ReceiptCounts = {
     received: 0,
     written: 0,
@@ -363,7 +365,7 @@ async function writeBackReceipts(
     unreadable: 0,
   };
   const inbounds: InboundCounts = { confirmed: 0, queued: 0, already: 0, rejected: 0 };
-  // the run's zone, not the process's first: the mark is read and sent in the zone it asked
+  // the phase's zone, not the process's first: the mark is read and sent in the zone it asked
   const mark = await markOf(deps.store, RTS_RECEIPTS_CURSOR, zone, serverNow);
   const read = await receipts.completed(mark ? earlier(mark, RTS_OVERLAP_MS) : undefined, zone);
   // only the bridge's own consignments: their shipment's consignment is in the outbox
@@ -397,6 +399,18 @@ async function writeBackReceipts(
   signal.throwIfAborted();
   if (next && (!mark || next > mark)) await saveMark(deps.store, RTS_RECEIPTS_CURSOR, next, read.zone, serverNow);
   return { receipts: counts, inbounds };
+}
+
+/**
+ * DHIS2's zone and clock as a phase asks them (serverZoneNow: reused ZONE_REUSE_MS). Asked again
+ * each run and each phase: DHIS2 restarted in a zone west of its old one while the mediator ran
+ * on gave new events wall times before a mark read in the old zone, skipped for hours. DHIS2's
+ * clock, not ours: after a move west a mark is held at its wall time now (rts-mark-zone.ts), and
+ * one taken from a clock ahead of DHIS2's passed what it stamped after the run.
+ */
+async function serverClockOf(dhis2: Dhis2Connector): Promise<{ zone: string; serverNow: number }> {
+  const zone = await dhis2.serverZoneNow();
+  return { zone, serverNow: (await dhis2.serverNow()) ?? Date.now() };
 }
 
 /**
@@ -440,12 +454,7 @@ export async function runRtsToMsupply(
   const held: HeldRequisition[] = [];
   const skipped: SkippedRequisition[] = [];
   const suppliers = supplierOf(deps, msupply, dhis2);
-  // asked again each run: DHIS2 restarted in a zone west of its old one while the mediator ran
-  // on gave new events wall times before a mark read in the old zone, skipped for hours
-  const zone = await dhis2.serverZoneNow();
-  // DHIS2's clock, not ours: after a move west a mark is held at its wall time now (rts-mark-zone.ts),
-  // and one taken from a clock ahead of DHIS2's passed what it stamped after the run
-  const serverNow = (await dhis2.serverNow()) ?? Date.now();
+  const { zone, serverNow } = await serverClockOf(dhis2);
   let mark = await markOf(deps.store, RTS_REQUISITIONS_CURSOR, zone, serverNow);
   // the oldest held requisition's update time: the mark never passes it, so it is read again
   let floor: string | undefined;
@@ -514,7 +523,7 @@ export async function runRtsToMsupply(
       ...withDetail(rtsRunDetail({ held, skipped, unreadStores, consignSkipped: consigned })),
     };
   const unreadable: UnreadableReceipt[] = [];
-  const received = await writeBackReceipts(deps, msupply, rejected, unreadable, { serverNow, zone }, signal);
+  const received = await writeBackReceipts(deps, msupply, rejected, unreadable, signal);
   const prefixed = (prefix: string, c: Record<string, number> | undefined) =>
     Object.fromEntries(Object.entries(c ?? {}).map(([k, v]) => [`${prefix}.${k}`, v]));
   return {
