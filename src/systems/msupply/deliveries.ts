@@ -13,7 +13,7 @@ import type { MsupplyApi, ShipmentLineRow, ShipmentRow, StoreRow } from './api.j
 import { writeOrLanded } from './landed-meanwhile.js';
 import { UpstreamCallError } from '../../upstream/errors.js';
 import { recordedBefore } from './recorded-before.js';
-import { receiveRefusedMark, receiveSentMark, receiveTries } from './receive-tries.js';
+import { claimReceiveTry, receiveRefusedMark, receiveTries } from './receive-tries.js';
 import { MSUPPLY, SHIPMENT_SYSTEM, deliveryLineId, otherPartyRef, storeRef } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { orderOfShipment } from './shipment-order.js';
@@ -207,7 +207,9 @@ function countedSince(shipment: ShipmentRow, line: ShipmentLineRow, sent: number
  * A line of the shipment this accepted confirmation planned on is gone, or now several (a
  * storekeeper deleted or split it in Open mSupply; lines are editable until VERIFIED): which
  * packs to receive is theirs to say now, not this confirmation's. A 409 naming the line, not a
- * 422 (the delivery was right when accepted), nothing written or received by this write.
+ * 422 (the delivery was right when accepted), nothing received by this write and nothing more
+ * written. `begunBefore`: an earlier attempt began its steps, so it may have set the shipment
+ * DELIVERED and lines to their packs, which stay (the text says so, never "nothing written").
  */
 function linesChangedSince(
   shipment: ShipmentRow,
@@ -215,12 +217,16 @@ function linesChangedSince(
   batch: string | undefined,
   candidates: ShipmentLineRow[],
   i: number,
+  begunBefore: boolean,
 ) {
   const where = `Delivery.lines[${i}]`;
   const now = candidates.length ? `${candidates.length} lines` : 'no line';
+  const left = begunBefore
+    ? 'nothing was received, no more is written, and the shipment is left as it is to receive in Open mSupply (any line an earlier attempt of this confirmation set keeps the packs it set)'
+    : 'nothing was received or written, and the shipment is left as it is to receive in Open mSupply';
   const receipt = received(shipment.status)
     ? `it is ${shipment.status} there with those lines, and this confirmation is not applied to it`
-    : 'nothing was received, and the shipment is left as it is to receive in Open mSupply';
+    : left;
   return new ConflictError(
     `${where}: shipment ${shipment.invoiceNumber} has ${now} for item ${code}${batch ? ` batch ${batch}` : ''} in Open mSupply, one when this delivery was accepted: its line was ${candidates.length ? 'split, or another added for the item,' : 'deleted'} there since; ${receipt}`,
     409,
@@ -268,9 +274,10 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
   /**
    * What the confirmation sets on each shipment line, checked against the shipment. `wasAccepted`:
    * planned for a write already accepted (its precheck found one line for each), so a line with
-   * no match or several now was deleted or split in Open mSupply since (linesChangedSince).
+   * no match or several now was deleted or split in Open mSupply since (linesChangedSince), whose
+   * 409 says lines may hold packs set by an earlier attempt when `begunBefore`.
    */
-  const plan = (delivery: Delivery, shipment: ShipmentRow, wasAccepted = false) => {
+  const plan = (delivery: Delivery, shipment: ShipmentRow, wasAccepted = false, begunBefore = false) => {
     const products = deps.products();
     const confirmedBy = lineKeys();
     return delivery.lines.map((line, i) => {
@@ -280,7 +287,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
         (l) => l.itemCode === code && (!line.lot?.number || l.batch === line.lot.number),
       );
       if (candidates.length !== 1 && wasAccepted)
-        throw linesChangedSince(shipment, code, line.lot?.number, candidates, i);
+        throw linesChangedSince(shipment, code, line.lot?.number, candidates, i, begunBefore);
       if (candidates.length !== 1) {
         throw new BusinessRuleError(
           `${where}: ${candidates.length ? 'several lines' : 'no line'} of shipment ${shipment.invoiceNumber} for item ${code}${line.lot?.number ? ` batch ${line.lot.number}` : ''}${candidates.length ? ': name the lot' : ''}`,
@@ -413,7 +420,8 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
    * A receipt's steps up to RECEIVED: the shipment DELIVERED, each line set to the packs accepted
    * (planned on the shipment as it is now: a line a storekeeper split or deleted since acceptance
    * is a 409, linesChangedSince), then RECEIVED. `sentBefore`: an earlier attempt's RECEIVED
-   * may have landed; `thisTry`: the number this attempt's RECEIVED is recorded under.
+   * may have landed; `nextTry`: the first number this attempt's RECEIVED may be recorded under
+   * (claimReceiveTry: one an overlapping attempt took meanwhile is left to it).
    */
   const receiveAsPlanned = async (
     delivery: Delivery,
@@ -421,9 +429,10 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     shipment: ShipmentRow,
     journal: StepJournal,
     sentBefore: boolean,
-    thisTry: number,
+    nextTry: number,
   ): Promise<string> => {
-    const steps = plan(delivery, shipment, true);
+    // an earlier attempt that began its steps may have set lines a 409 here leaves as they are
+    const steps = plan(delivery, shipment, true, await recordedBefore(journal, 'delivered'));
     await journal.run('delivered', async () => {
       const now = await currentShipment(store, shipment);
       const due = (x: ShipmentRow) => x.status === 'SHIPPED' || x.status === 'NEW';
@@ -462,7 +471,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       const now = await receivedAsThis(delivery, store, shipment, sent, sentBefore);
       if (now) return now.status;
       await packsAsPlannedNow(delivery, store, shipment, sent);
-      await journal.run(receiveSentMark(thisTry), async () => true);
+      const thisTry = await claimReceiveTry(journal, nextTry);
       // no receivedDatetime: that is backdating, refused on a shipment not yet received
       return writeOrLanded(
         async () => {

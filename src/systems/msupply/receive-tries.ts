@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { StepJournal } from '../../routing/ports.js';
 import { recordedBefore } from './recorded-before.js';
 
@@ -7,7 +8,10 @@ import { recordedBefore } from './recorded-before.js';
  * refused it or it never reached Open mSupply ('receive-refused', 'receive-refused-2'…). They are
  * numbered so that a try refused (the link down) does not hide a later one that may have landed
  * with its answer lost. The first try's names are the ones journals held before tries were
- * numbered, so an older journal reads the same.
+ * numbered, so an older journal reads the same. A try's number is taken by recording its mark
+ * (claimReceiveTry), never assumed from what the journal held when the attempt began: two
+ * overlapping attempts (one taken over from a lapsed lease while the other still runs) get two
+ * numbers, so one's refusal never marks the other's RECEIVED, which may have landed.
  */
 export interface ReceiveTries {
   /** Tries earlier attempts recorded: this attempt's, should it send, is the next. */
@@ -28,4 +32,15 @@ export async function receiveTries(journal: StepJournal): Promise<ReceiveTries> 
     if (!(await recordedBefore(journal, receiveRefusedMark(count)))) mayHaveLanded = true;
   }
   return { count, mayHaveLanded };
+}
+
+/**
+ * The number this attempt's RECEIVED is recorded under, its mark recorded: the first from `from`
+ * whose mark this attempt wrote. The journal keeps a step's first result, so a mark holding
+ * another attempt's token (or `true`, from a release before tokens) is another's try: one number
+ * on. `from`: the tries receiveTries found (one past them).
+ */
+export async function claimReceiveTry(journal: StepJournal, from: number): Promise<number> {
+  const mine = randomUUID();
+  for (let n = from; ; n += 1) if ((await journal.run(receiveSentMark(n), async () => mine)) === mine) return n;
 }

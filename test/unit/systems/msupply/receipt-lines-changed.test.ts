@@ -2,8 +2,10 @@
  * A receipt accepted (its precheck found one shipment line for each delivery line) whose line a
  * storekeeper then split or deleted in Open mSupply (lines are editable until VERIFIED), before
  * the retry after a stop between its line steps and RECEIVED, or before its first attempt. The
- * delivery was right when accepted: a 409 naming the line, not a 422 (the client's fault), and
- * nothing written or received by this write; which packs to receive is the storekeeper's now.
+ * delivery was right when accepted: a 409 naming the line, not a 422 (the client's fault),
+ * nothing received and nothing more written; which packs to receive is the storekeeper's now. Its
+ * text says lines an earlier attempt set keep those packs, and "nothing written" only when no
+ * attempt began before.
  */
 import t from 'tap';
 import type { Delivery } from '../../../../src/domain/index.js';
@@ -52,22 +54,27 @@ function split(rig: Rig, line: ReturnType<Rig['sb']['state']['invoiceLinesOf']>[
   return copy;
 }
 
-t.test('a line split since its step: the retry is a 409 naming it, nothing written or received', async (t) => {
-  const rig = await startRig();
-  t.teardown(() => rig.close());
-  const { inbound, delivery, amoxicillin, ors, journal } = await stoppedBeforeReceived(rig, 'RCPT-SPLIT-1');
-  t.equal(amoxicillin.numberOfPacks, 2, 'the line step set 2 packs of 100');
-  const other = split(rig, amoxicillin);
-  const err = await failure(rig.connector.deliveries!.confirm(confirmation(delivery), journal));
-  t.equal(err?.status, 409, `a conflict, not the client's fault: ${err?.message}`);
-  t.match(String(err?.message), /has 2 lines for item \S+ batch B20260 .*one when this delivery was accepted.*split/);
-  t.match(String(err?.message), /nothing was received/);
-  t.same(err?.issues?.[0]?.expression, ['Delivery.lines[0].product']);
-  t.equal(amoxicillin.numberOfPacks, 1, "the storekeeper's split stands");
-  t.equal(other.numberOfPacks, 1);
-  t.equal(ors.numberOfPacks, 3, 'the other line keeps its step');
-  t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'DELIVERED', 'nothing received');
-});
+t.test(
+  'a line split since its step: the retry is a 409 naming it, nothing more written, nothing received',
+  async (t) => {
+    const rig = await startRig();
+    t.teardown(() => rig.close());
+    const { inbound, delivery, amoxicillin, ors, journal } = await stoppedBeforeReceived(rig, 'RCPT-SPLIT-1');
+    t.equal(amoxicillin.numberOfPacks, 2, 'the line step set 2 packs of 100');
+    const other = split(rig, amoxicillin);
+    const err = await failure(rig.connector.deliveries!.confirm(confirmation(delivery), journal));
+    t.equal(err?.status, 409, `a conflict, not the client's fault: ${err?.message}`);
+    t.match(String(err?.message), /has 2 lines for item \S+ batch B20260 .*one when this delivery was accepted.*split/);
+    t.match(String(err?.message), /nothing was received, no more is written/);
+    t.match(String(err?.message), /any line an earlier attempt of this confirmation set keeps the packs it set/);
+    t.notMatch(String(err?.message), /nothing was received or written/, 'never "nothing written": its lines were');
+    t.same(err?.issues?.[0]?.expression, ['Delivery.lines[0].product']);
+    t.equal(amoxicillin.numberOfPacks, 1, "the storekeeper's split stands");
+    t.equal(other.numberOfPacks, 1);
+    t.equal(ors.numberOfPacks, 3, 'the other line keeps its step');
+    t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'DELIVERED', 'nothing received');
+  },
+);
 
 t.test('a line deleted since its step: the retry is a 409 naming it, nothing received', async (t) => {
   const rig = await startRig();
@@ -91,6 +98,7 @@ t.test('a line deleted after acceptance, before the first attempt: a 409, nothin
   const err = await failure(rig.connector.deliveries!.confirm(confirmation(delivery), new MemoryJournal()));
   t.equal(err?.status, 409, `a conflict: ${err?.message}`);
   t.same(err?.issues?.[0]?.expression, ['Delivery.lines[0].product']);
+  t.match(String(err?.message), /nothing was received or written/);
   t.equal(rig.sb.state.applied.length, before, 'nothing sent to Open mSupply');
   t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'SHIPPED', 'nothing received');
 });
