@@ -224,6 +224,8 @@ export class Scheduler {
   private watchTimer?: NodeJS.Timeout;
   /** Per job, the cut run the watch last looked at. */
   private readonly cutSeen = new Map<string, number>();
+  /** Per job, another instance's run still marked running whose lock the watch found free, and when. */
+  private readonly freeSeen = new Map<string, { runId: number; at: number }>();
   /** Set by stop() (not merely "never started": a tick called directly still runs). */
   private stopped = false;
 
@@ -447,6 +449,7 @@ export class Scheduler {
         // a cut run looked at once is not again (one left to its next tick would be logged each time);
         // seen once closed, and unseen again by a look that failed (resumeCut): tried next minute
         if (!cut || this.cutSeen.get(job.name) === cut.id) return;
+        if (cut.outcome === 'running' && !(await this.abandonedOnTwoLooks(job, cut.id, every))) return;
         await this.closeAbandonedRunsOf(job);
         if (cut.outcome !== 'running') this.cutSeen.set(job.name, cut.id);
         // not waited for: the tick run again (a monthly bridge's hours) held the next look, and a run
@@ -464,6 +467,30 @@ export class Scheduler {
     }, every);
     // a process is kept up by its server, not by this look
     this.watchTimer.unref();
+  }
+
+  /**
+   * Whether another instance's run still marked running has its job's lock free on two looks at
+   * least `every` ms apart (the watch's interval), the lock asked without being taken
+   * (Store.advisoryLockHeld). Taking it to see was what cut live runs: in a PostgreSQL restart's
+   * gap (the holder's session gone, its instance not yet reconnected to take it again) the watch
+   * won the lock, closed the live run as abandoned and ran its tick again beside it. A holder
+   * comes back within seconds; a killed instance's lock stays free.
+   */
+  private async abandonedOnTwoLooks(job: ScheduledJob, runId: number, every: number): Promise<boolean> {
+    const now = Date.now();
+    if (await this.options.store.advisoryLockHeld(`schedule:${job.name}`)) {
+      this.freeSeen.delete(job.name);
+      return false;
+    }
+    const earlier = this.freeSeen.get(job.name);
+    if (earlier?.runId !== runId) {
+      this.freeSeen.set(job.name, { runId, at: now });
+      return false;
+    }
+    if (now - earlier.at < every) return false;
+    this.freeSeen.delete(job.name);
+    return true;
   }
 
   /** The job's runs left running by an instance that is gone, closed holding its lock (as at start). */

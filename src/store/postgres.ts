@@ -169,6 +169,7 @@ import {
   LOCK_CHECK_MS,
   LOCK_RETAKE_WITHIN_MS,
   LOCK_SILENT_MS,
+  lockHolders,
   takeLockUnlessHeld,
   type LockSession,
 } from './pg-held-lock.js';
@@ -1278,6 +1279,11 @@ export class PostgresStore implements Store {
    * session is watched while `fn` runs (pg-held-lock.ts): if it dies the lock is taken again on a
    * new one, and `fn`'s signal aborts only when another instance took it.
    */
+  /** Its holders as pg_locks lists them: a look that takes nothing (Store.advisoryLockHeld). */
+  async advisoryLockHeld(name: string): Promise<boolean> {
+    return (await lockHolders(this.pool, name)).length > 0;
+  }
+
   async withAdvisoryLock<T>(
     name: string,
     fn: (signal: AbortSignal) => Promise<T>,

@@ -1159,6 +1159,14 @@ export class SqliteStore implements Store {
 
   // scheduled jobs: advisory lock, job runs --------------------------------------------------
 
+  /** The lock file asked once (no wait) and given back at once (Store.advisoryLockHeld). */
+  async advisoryLockHeld(name: string): Promise<boolean> {
+    if (this.file === ':memory:' || this.file === '') return false;
+    const release = await takeJobLock(this.file, name, 0);
+    release?.();
+    return release === undefined;
+  }
+
   async withAdvisoryLock<T>(
     name: string,
     fn: (signal: AbortSignal) => Promise<T>,

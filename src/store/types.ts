@@ -678,6 +678,14 @@ export interface Store {
     fn: (signal: AbortSignal) => Promise<T>,
   ): Promise<{ ran: true; value: T } | { ran: false }>;
   /**
+   * Whether withAdvisoryLock's lock `name` is held now by any instance or process, asked without
+   * taking it where taking is what must not happen: PostgreSQL lists its holders (pg_locks), so a
+   * look in a restart's gap (the holder's session gone, before its instance takes it again) cannot
+   * win it from under a live run. SQLite asks its lock file once and gives it back at once: a lock
+   * there is lost only with its process, so a free one means nobody runs the job.
+   */
+  advisoryLockHeld(name: string): Promise<boolean>;
+  /**
    * Run `fn` holding the exclusive lock `name`, shared by every instance on this database, waiting
    * for it up to `waitMs` (then LockWaitTimeout, and `fn` never runs). PostgreSQL: a session
    * advisory lock on a connection held for the duration (a crashed instance's lock goes with its
