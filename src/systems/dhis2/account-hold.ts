@@ -58,11 +58,20 @@ function heldWords(refusal: AccountRefusal, retryAt: number): string {
 }
 
 /**
+ * How far the clock may step back during a hold and leave it on. NTP slews small offsets without
+ * stepping; ntpd steps only past 128 ms, chrony past its makestep threshold (1 s or more), so a
+ * step of a few seconds is an ordinary correction, each of which ended the hold for one more failed
+ * login (a locked account's 15 minutes restarted). Kept on, the hold lasts at most this longer: 5 s
+ * on 16 minutes, harmless. A larger step (a VM resumed, a clock set by hand) still ends it.
+ */
+export const STEP_BACK_TOLERANCE_MS = 5_000;
+
+/**
  * The connector's hold: started by a refusal, over once HOLD_MS has passed or the settings change.
  * The clock is a wall clock: stepped back (NTP, a VM resumed) it would make the hold last the step
  * longer (an hour's step: an hour of every DHIS2 call refused with the account long unlocked). A
- * time before the hold's start ends it instead: the next call asks DHIS2, and a refusal starts a
- * new hold from the clock as it is now (one more failed login at most).
+ * time more than STEP_BACK_TOLERANCE_MS before the hold's start ends it instead: the next call asks
+ * DHIS2, and a refusal starts a new hold from the clock as it is now (one more failed login at most).
  */
 export class AccountHold {
   private held?: { refusal: AccountRefusal; since: number; until: number };
@@ -93,9 +102,12 @@ export class AccountHold {
     return { refusal: this.held.refusal, until: new Date(this.held.until).toISOString() };
   }
 
-  /** Whether the hold lasts at `now`: less than HOLD_MS since it started, and not before it started. */
+  /**
+   * Whether the hold lasts at `now`: less than HOLD_MS since it started, and not more than
+   * STEP_BACK_TOLERANCE_MS before it started.
+   */
   private holding(now: number): boolean {
     const elapsed = now - this.held!.since;
-    return elapsed >= 0 && elapsed < HOLD_MS;
+    return elapsed >= -STEP_BACK_TOLERANCE_MS && elapsed < HOLD_MS;
   }
 }

@@ -138,6 +138,23 @@ t.test("the connector's clock steps back during a hold: the hold ends, one call 
   t.match(await me(), { username: 'mediator' }, 'after the new hold, DHIS2 had unlocked it');
 });
 
+// s36 Left [X2]: any step back ended the hold, each an extra failed login restarting the lockout
+t.test("small steps back of the connector's clock (NTP) keep the hold: no call reaches DHIS2", async (t) => {
+  const { sandbox, me, hits, later, stepBack } = await rig(t);
+  for (let i = 0; i < 4; i++) await statusOf(sandbox, 'wrong');
+  const before = hits();
+  await refusedWith(me());
+  t.equal(hits() - before, 1, 'refused: held');
+  for (const step of [1_000, 3_000]) {
+    // together 4 s back, within STEP_BACK_TOLERANCE_MS (the real time passing meanwhile only brings it closer)
+    stepBack(step);
+    for (let i = 0; i < 3; i++) t.ok((await refusedWith(me())) instanceof Dhis2AccountHeld);
+    t.equal(hits() - before, 1, `stepped back ${step} ms: still held, nothing sent (before: one failed login)`);
+  }
+  later(HOLD_MS + 4_000);
+  t.match(await me(), { username: 'mediator' }, 'after the hold, DHIS2 had unlocked it');
+});
+
 t.test("a disabled account enabled, then the connector's clock steps back an hour: no hour's hold", async (t) => {
   const { sandbox, me, hits, stepBack } = await rig(t);
   sandbox.state.logins.disabled.add('mediator');
