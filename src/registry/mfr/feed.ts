@@ -375,6 +375,13 @@ function keptChanging(since: string | undefined) {
 const WHOLE_READS = 3;
 
 /**
+ * The mark a first pull keeps when no whole read was proven: before any Location's instant, so
+ * the next pull's `_lastUpdated=ge` search is the whole search again. A first pull of a registry
+ * whose list moved under each read otherwise applied nothing and failed, run after run.
+ */
+export const FROM_THE_START = new Date(0).toISOString();
+
+/**
  * A registry may keep its Locations' instants to the second while its search's instant has
  * milliseconds (OpenMRS on MySQL `datetime`, which rounds): a change made just after the search,
  * to a Location already read, can carry an instant before the search's. When every instant read
@@ -407,7 +414,7 @@ interface Whole {
  * the registry counting the range before `at` against the Locations read there still in it (else,
  * without `_id` counts, its count of the search against the distinct Locations read and a second
  * read listing the same ones: steady()), and the answer is read again. Changes after `at` need no second read, so a busy registry makes progress;
- * after WHOLE_READS moved lists what was read is taken and the mark stays at `since`. A registry
+ * after WHOLE_READS moved lists what was read is taken and the mark stays at `since` (a first pull's at FROM_THE_START). A registry
  * telling no `at` keeps the count check alone, and fails the pull when the list moves each time.
  * `started` is the first page already read, when the read may go on from it.
  */
@@ -438,8 +445,9 @@ async function wholeAnswer(
     last = { records, cap: since };
   }
   // the list moved under every read: what was read is applied, and the mark stays to read it again
+  // (a first pull's, with no mark yet, at the start: the next pull reads the whole search again)
   reader.markHeld?.({ reason: 'list-moved', mark: since });
-  if (last && since !== undefined) return last;
+  if (last) return { records: last.records, cap: since ?? FROM_THE_START };
   throw malformedAnswer(
     REGISTRY,
     `GET /Location?_lastUpdated: the registry does not sort by _lastUpdated and its list changed during each of ${WHOLE_READS} whole reads (its count of the search differed from the Locations read): nothing of it is taken and the high-water mark stays`,
