@@ -34,6 +34,14 @@ export const SUPERSEDED = 'superseded';
  * be seconds apart, so a completion accepted after the draft could read as earlier (the draft
  * sent after it: DHIS2's events reopened) or a draft saved after the completion as earlier (an
  * app's new draft superseded, never sent, where it should be refused).
+ *
+ * accept_seq is taken at insert, not at commit, so two accepts whose transactions overlap can
+ * commit in the other order. That orders nothing a client ordered: a write sent after another's
+ * answer is inserted after that one committed, so after its number was taken (one sequence, no
+ * per-session cache: numbers rise across instances). Overlapping accepts were both sent before
+ * either was answered; either order is one the client could have meant, and each ends as a serial
+ * one would (the draft superseded, or sent and refused as after the completion); the completion
+ * is never undone by it. Only jobs done or in flight, both committed, are compared.
  */
 export type AcceptedAfter = (job: OutboxJob, others: OutboxJob[]) => Promise<Set<string>>;
 
