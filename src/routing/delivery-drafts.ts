@@ -23,13 +23,16 @@ export function draftMark(n: number | undefined): string {
 /**
  * A delivery's newest draft, read in one query (Store.findNumberedJobs under the first draft's
  * mark): the draft created last, whatever the numbers in use, and the highest number in use.
- * `numberedUnder(mark)`: that query under the delivery's key with that mark.
+ * `numberedUnder(mark)`: that query under the delivery's key with that mark, for the delivery's
+ * own identifier: identifier values are not escaped in keys, so another delivery's key can be
+ * one of its draft keys (its value `DL-1|in-progress:2`); that delivery's job is none of DL-1's
+ * drafts, though the number its key holds is in use.
  */
 export async function newestDraft(
   numberedUnder: (mark: string) => Promise<NumberedJobs | undefined>,
 ): Promise<{ n: number; newest?: OutboxJob; highest: number }> {
   const found = await numberedUnder(IN_PROGRESS);
-  if (!found) return { n: 0, highest: 0 };
+  if (!found?.newest) return { n: 0, highest: found?.highest ?? 0 };
   return { n: draftNumber(found.newest.idempotencyKey), newest: found.newest, highest: found.highest };
 }
 

@@ -1,5 +1,5 @@
 import { canonicalJson, contentVersion } from '../domain/ids.js';
-import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
+import type { Delivery, Facility, Identifier, Order, StockReport } from '../domain/index.js';
 import type { FacilityRef } from '../domain/identifiers.js';
 import type { JobStatus, OutboxJob } from '../store/types.js';
 import type { NumberedJobs } from '../store/numbered-keys.js';
@@ -118,7 +118,7 @@ export interface FlowSpec<T> {
    */
   drafts?(
     value: T,
-    numberedUnder: (key: string) => Promise<NumberedJobs | undefined>,
+    numberedUnder: (key: string, identifier: Identifier) => Promise<NumberedJobs | undefined>,
     same: (held: T, sent: T) => boolean,
   ): Promise<T>;
   /**
@@ -319,7 +319,7 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   // so is each draft of other content (numbered, delivery-drafts.ts)
   key: (d) => keyOf('delivery', d.identifier) + (d.status === 'in-progress' ? draftMark(d.draft) : ''),
   drafts: (d, numberedUnder, same) =>
-    numberedDraft(d, (mark) => numberedUnder(keyOf('delivery', d.identifier) + mark), same),
+    numberedDraft(d, (mark) => numberedUnder(keyOf('delivery', d.identifier) + mark, d.identifier), same),
   draftTaken: draftSavedMeanwhile,
   overtaken: (job, jobsUnder, refused, writtenTo, acceptedAfter) =>
     draftOvertaken(job, completionKeys(job), jobsUnder, refused, writtenTo, acceptedAfter),

@@ -1,3 +1,4 @@
+import { sameIdentifier, type Identifier } from '../domain/index.js';
 import type { OutboxJob, Store } from '../store/types.js';
 import type { FlowSpec } from './flows.js';
 import type { SearchCriteria } from './ports.js';
@@ -20,24 +21,49 @@ export async function jobsWrittenUnder<T>(
 ): Promise<OutboxJob[]> {
   if (!identifier || !under) return [];
   const key = under.key(identifier);
-  if (key) return [...(await store.findJobsByKey(key)), ...(await markedUnder(store, under, key))];
+  if (key) {
+    const own = { system: identifier.system!, value: identifier.value };
+    return [...(await store.findJobsByKey(key)), ...(await markedUnder(store, under, key, own))].filter(of(own));
+  }
   if (identifier.system !== undefined) return [];
   const unmarked = await store.findJobsByKeyValue(under.kind, identifier.value);
-  const found = [...unmarked];
-  for (const k of await keysOfValue(store, under, identifier.value, unmarked))
-    found.push(...(await markedUnder(store, under, k)));
+  const found = unmarked.filter((j) => identifierOf(j)?.value === identifier.value);
+  for (const k of await keysOfValue(store, under, identifier.value, unmarked)) {
+    const own = {
+      system: k.slice(under.kind.length + 1, k.length - identifier.value.length - 1),
+      value: identifier.value,
+    };
+    found.push(...(await markedUnder(store, under, k, own)).filter(of(own)));
+  }
   return found;
 }
 
-/** The jobs under `key` with a mark after it (alsoUnder), read by that key. */
-async function markedUnder<T>(store: KeyLookups, under: WrittenUnder<T>, key: string): Promise<OutboxJob[]> {
+/**
+ * The jobs under `key` with a mark after it (alsoUnder), read by that key, of `identifier`'s
+ * writes only: identifier values are not escaped in keys, so another value's key can be one of
+ * them (a delivery `DL-1|in-progress` is recorded under DL-1's first draft key).
+ */
+async function markedUnder<T>(
+  store: KeyLookups,
+  under: WrittenUnder<T>,
+  key: string,
+  identifier: Identifier,
+): Promise<OutboxJob[]> {
   return (
     (await under.alsoUnder?.(
-      (mark) => store.findJobsByKey(key + mark),
-      (mark) => store.findNumberedJobs(key + mark),
+      async (mark) => (await store.findJobsByKey(key + mark)).filter(of(identifier)),
+      (mark) => store.findNumberedJobs(key + mark, identifier),
     )) ?? []
   );
 }
+
+/** The identifier a job's write carries (every flow with writtenUnder has one: deliveries). */
+function identifierOf(job: OutboxJob): Identifier | undefined {
+  return (job.payload as { identifier?: Identifier } | undefined)?.identifier;
+}
+
+/** Whether a job is a write of `identifier`, not another value's under the same key. */
+const of = (identifier: Identifier) => (job: OutboxJob) => sameIdentifier(identifierOf(job), identifier);
 
 /**
  * The keys `kind|<any system>|value` writes were recorded under, sorted (the same order every

@@ -525,7 +525,7 @@ export class RoutedFlow<T> implements FlowService<T> {
     const same = this.sameWrite();
     if (!this.spec.drafts || !same) return value;
     const equal = (held: T, sent: T) => canonicalJson(same.of(held, sent)) === canonicalJson(same.of(sent, sent));
-    return this.spec.drafts(value, (key) => this.store.findNumberedJobs(key), equal);
+    return this.spec.drafts(value, (key, identifier) => this.store.findNumberedJobs(key, identifier), equal);
   }
 
   /**

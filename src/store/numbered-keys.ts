@@ -5,12 +5,16 @@
  * ones, an operator dropped one) and are reused (a rejected write's key is free again), so "is
  * number n held" is no monotone question and a search by halving lands on an old write.
  */
+import type { Identifier } from '../domain/index.js';
 import type { Migration } from './migrations.js';
 import type { OutboxJob } from './types.js';
 
-/** The newest job of a numbered key and the highest number in use (Store.findNumberedJobs). */
+/**
+ * The newest job of a numbered key and the highest number in use (Store.findNumberedJobs). Asked
+ * for one identifier's jobs, `newest` is absent when only other identifiers' jobs hold numbers.
+ */
 export interface NumberedJobs {
-  newest: OutboxJob;
+  newest?: OutboxJob;
   highest: number;
 }
 
@@ -35,14 +39,41 @@ const HIGHEST_FIRST = 'length(idempotency_key) DESC, idempotency_key DESC';
 const SQLITE_UNDER =
   "(idempotency_key = ? OR (idempotency_key > ? AND idempotency_key < ? AND instr(substr(idempotency_key, ?), '|') = 0))";
 
-export function sqliteNumberedSql(columns: string): string {
-  return numberedSql(columns, SQLITE_UNDER);
+export function sqliteNumberedSql(columns: string, mine = false): string {
+  if (!mine) return numberedSql(columns, SQLITE_UNDER);
+  return identifiersNumberedSql(columns, SQLITE_UNDER, SQLITE_NUMBER, SQLITE_MINE);
 }
 
-export function sqliteNumberedArgs(key: string): (string | number)[] {
+export function sqliteNumberedArgs(key: string, identifier?: Identifier): (string | number)[] {
   const args = [...numberedArgs(key), numberPosition(key)];
-  return [...args, ...args];
+  if (!identifier) return [...args, ...args];
+  const mine = [...args, identifier.system, identifier.value];
+  // the highest number's key (UNDER, NUMBER), the newest of mine (UNDER, MINE), my highest (UNDER, MINE)
+  return [...args, key, numberPosition(key), numberPosition(key), numberPosition(key), ...mine, ...mine];
 }
+
+/**
+ * A key under `key` that is a draft number as the mediator writes them (`key` itself, or `key:n`,
+ * n from 1 to 15 digits, no leading zero). Another delivery's key can fall in the range, as
+ * identifier values are not escaped in keys (`DL-1|in-progress:abc` is the key of a delivery
+ * whose value is that): read as a number (1, as keyNumber reads what is none), it was the
+ * "highest" whenever it sorted first (longer), and the next draft took a number its own drafts
+ * held, refused as taken on every try. A well-formed number another delivery's key holds still
+ * counts: it is a key in use, which no draft may take.
+ */
+const SQLITE_NUMBER =
+  "(idempotency_key = ? OR (substr(idempotency_key, ?) GLOB '[1-9]*' AND substr(idempotency_key, ?) NOT GLOB '*[^0-9]*' AND length(substr(idempotency_key, ?)) <= 15))";
+const POSTGRES_NUMBER = "(idempotency_key = $1 OR substr(idempotency_key, length($1) + 2) ~ '^[1-9][0-9]{0,14}$')";
+
+/**
+ * A job whose payload's identifier is the one asked (a delivery's own, `mine`): another delivery
+ * whose value holds the mark (`DL-1|in-progress`, `DL-1|in-progress:2`) has its key in DL-1's
+ * range, and read as DL-1's newest draft it was refused as an earlier draft waiting, or taken as
+ * the draft sent again. Jobs of every release carry their identifier in the payload.
+ */
+const SQLITE_MINE =
+  "(json_extract(payload, '$.identifier.system') = ? AND json_extract(payload, '$.identifier.value') = ?)";
+const POSTGRES_MINE = "(payload->'identifier'->>'system' = $4 AND payload->'identifier'->>'value' = $5)";
 
 /** Where a key's number starts under `key` (1-based, in characters as SQLite counts them: past `key:`). */
 function numberPosition(key: string): number {
@@ -63,12 +94,13 @@ function numberPosition(key: string): number {
 const POSTGRES_UNDER =
   "(idempotency_key = $1 OR (idempotency_key ~>~ $2 AND idempotency_key ~<~ $3 AND strpos(substr(idempotency_key, length($1) + 2), '|') = 0))";
 
-export function postgresNumberedSql(columns: string): string {
-  return numberedSql(columns, POSTGRES_UNDER);
+export function postgresNumberedSql(columns: string, mine = false): string {
+  if (!mine) return numberedSql(columns, POSTGRES_UNDER);
+  return identifiersNumberedSql(columns, POSTGRES_UNDER, POSTGRES_NUMBER, POSTGRES_MINE);
 }
 
-export function postgresNumberedArgs(key: string): string[] {
-  return numberedArgs(key);
+export function postgresNumberedArgs(key: string, identifier?: Identifier): string[] {
+  return identifier ? [...numberedArgs(key), identifier.system, identifier.value] : numberedArgs(key);
 }
 
 /** `key` itself, then the bounds of the range strictly between `key:` and `key;`. */
@@ -114,6 +146,21 @@ function numberedSql(columns: string, under: string): string {
   WHERE ${under}
   ORDER BY created_at + CASE WHEN idempotency_key = h.highest_key THEN ${INSTANCES_SKEW_MS} ELSE 0 END DESC,
     ${HIGHEST_FIRST}, id DESC LIMIT 1`;
+}
+
+/**
+ * numberedSql for one identifier's jobs: the highest number in use by any job under the key (a
+ * well-formed one, NUMBER), the newest of the identifier's own (MINE), its own highest number's
+ * jobs taken as created INSTANCES_SKEW_MS later. Always one row when a number is in use; its job
+ * columns are null when none of the jobs is the identifier's.
+ */
+function identifiersNumberedSql(columns: string, under: string, number: string, mine: string): string {
+  const highest = (where: string) =>
+    `SELECT idempotency_key FROM outbox_jobs WHERE ${under} AND ${where} ORDER BY ${HIGHEST_FIRST} LIMIT 1`;
+  return `SELECT ${columns}, h.highest_key FROM (${highest(number).replace('idempotency_key', 'idempotency_key AS highest_key')}) h
+  LEFT JOIN outbox_jobs ON outbox_jobs.id = (SELECT id FROM outbox_jobs WHERE ${under} AND ${mine}
+    ORDER BY created_at + CASE WHEN idempotency_key = (${highest(mine)}) THEN ${INSTANCES_SKEW_MS} ELSE 0 END DESC,
+      ${HIGHEST_FIRST}, id DESC LIMIT 1)`;
 }
 
 /** The number of `numberedKey` under `key`: `key` itself 1, `key:n` n. */

@@ -44,6 +44,7 @@ import {
   type RerunDebt,
 } from './rerun-updates.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
+import type { Identifier } from '../domain/index.js';
 import { POSTGRES_MIGRATIONS, type Migration } from './migrations.js';
 import { migratePostgres } from './pg-migrations.js';
 import { PG_KEY_WAITING_JOB_SQL } from './legacy-order-keys.js';
@@ -890,9 +891,11 @@ export class PostgresStore implements Store {
     return rows.map((r) => String(r.prefix) + value);
   }
 
-  async findNumberedJobs(key: string): Promise<NumberedJobs | undefined> {
-    const [r] = await this.rows(postgresNumberedSql(JOB_COLUMNS), postgresNumberedArgs(key));
-    return r && { newest: this.jobInOwnTime(r), highest: keyNumber(key, String(r.highest_key)) };
+  async findNumberedJobs(key: string, identifier?: Identifier): Promise<NumberedJobs | undefined> {
+    const [r] = await this.rows(postgresNumberedSql(JOB_COLUMNS, !!identifier), postgresNumberedArgs(key, identifier));
+    if (!r) return undefined;
+    const highest = keyNumber(key, String(r.highest_key));
+    return r.id == null ? { highest } : { newest: this.jobInOwnTime(r), highest };
   }
 
   async listJobs(filter: JobListFilter = {}): Promise<OutboxJob[]> {

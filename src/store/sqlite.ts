@@ -32,6 +32,7 @@ import {
   updateCountsOf,
 } from './transaction-updates.js';
 import type { CrosswalkRow } from '../registry/crosswalk-types.js';
+import type { Identifier } from '../domain/index.js';
 import { createIndexSql, dropIndexSql, SQLITE_MIGRATIONS, type Migration } from './migrations.js';
 import { NEWEST_UNKNOWN_SQL, newestKnownVersion, refuseNewerSchema } from './newer-schema.js';
 import { SQLITE_KEY_WAITING_JOB_SQL } from './legacy-order-keys.js';
@@ -749,10 +750,13 @@ export class SqliteStore implements Store {
     return this.read(() => (this.sql(sql).all(...args) as Row[]).map((r) => String(r.prefix) + value));
   }
 
-  async findNumberedJobs(key: string): Promise<NumberedJobs | undefined> {
+  async findNumberedJobs(key: string, identifier?: Identifier): Promise<NumberedJobs | undefined> {
     return this.read(() => {
-      const r = this.sql(sqliteNumberedSql(JOB_COLUMNS)).get(...sqliteNumberedArgs(key)) as Row | undefined;
-      return r && { newest: jobFromRow(r), highest: keyNumber(key, String(r.highest_key)) };
+      const sql = sqliteNumberedSql(JOB_COLUMNS, !!identifier);
+      const r = this.sql(sql).get(...sqliteNumberedArgs(key, identifier)) as Row | undefined;
+      if (!r) return undefined;
+      const highest = keyNumber(key, String(r.highest_key));
+      return r.id == null ? { highest } : { newest: jobFromRow(r), highest };
     });
   }
 

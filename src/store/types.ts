@@ -5,6 +5,7 @@ import type { CrosswalkPage, CrosswalkQuery, CrosswalkStateCount } from './cross
 import type { WriteResult } from '../routing/ports.js';
 import type { PruneBatch, PruneResult } from './retention.js';
 import type { NumberedJobs } from './numbered-keys.js';
+import type { Identifier } from '../domain/index.js';
 
 /**
  * The one store interface. Everything that is state lives behind it: crosswalk, outbox jobs,
@@ -494,8 +495,10 @@ export interface Store {
   /**
    * Of the jobs under `key` and `key:<n>` (writes numbered under one key: a delivery's drafts),
    * the newest and the highest number in use (`key` alone: 1); undefined: none (numbered-keys.ts).
+   * With `identifier`: the newest of the jobs whose payload has that identifier (none: absent),
+   * as other identifiers' keys can fall under `key`; their numbers are still in use.
    */
-  findNumberedJobs(key: string): Promise<NumberedJobs | undefined>;
+  findNumberedJobs(key: string, identifier?: Identifier): Promise<NumberedJobs | undefined>;
   listJobs(filter?: JobListFilter): Promise<OutboxJob[]>;
   /** Take due pending jobs and in-flight jobs whose lease expired; attempts += 1. */
   claimJobs(req: ClaimRequest): Promise<OutboxJob[]>;

@@ -51,7 +51,8 @@ async function seed(
         // a secondary target's job (`to`) is under the key and its system (routed-flow acceptRequests)
         idempotencyKey: (d.key ?? KEY) + draftMark(d.n) + (d.to ? `|${d.to}` : ''),
         payloadHash: `hash-${d.id}`,
-        payload: { ...draft(d.accepted), ...(d.n > 1 ? { draft: d.n } : {}) },
+        // a job's payload carries the identifier its key was made of (the other app's, under its key)
+        payload: { ...draft(d.accepted), identifier: identifierOf(d.key ?? KEY), ...(d.n > 1 ? { draft: d.n } : {}) },
         status: d.end ? 'in-flight' : 'pending',
         attempts: 1,
         nextAttemptAt: d.at + 3_600_000,
@@ -64,6 +65,11 @@ async function seed(
   if (!r.created) throw new Error(`draft ${d.n} (${d.id}) not recorded`);
   if (d.end === 'done') await store.finishJob(d.id, 'w1', { status: 'done', result: RESULT }, d.at + 1);
   if (d.end === 'rejected') await store.finishJob(d.id, 'w1', { status: 'rejected', error: ERROR }, d.at + 1);
+}
+
+/** The identifier of DL-HOLES-1 in the system a key `delivery|<system>|DL-HOLES-1` names. */
+function identifierOf(key: string): Delivery['identifier'] {
+  return { system: key.slice('delivery|'.length, -'|DL-HOLES-1'.length), value: 'DL-HOLES-1' };
 }
 
 const same = (held: Delivery, sent: Delivery) => canonicalJson(held) === canonicalJson(sent);
@@ -208,7 +214,7 @@ for (const engine of engineCases()) {
       await seed(store, { n, at: 1_000 * n, accepted: n, id: `d-${n}-dhis2`, end: 'done', to: 'dhis2' });
     }
     const found = await store.findNumberedJobs(KEY + draftMark(1));
-    t.same({ newest: found?.newest.id, highest: found?.highest }, { newest: 'd-2', highest: 2 }, "the drafts' own");
+    t.same({ newest: found?.newest?.id, highest: found?.highest }, { newest: 'd-2', highest: 2 }, "the drafts' own");
     t.equal((await numberedDraft(draft(2), numberedUnder(store), same)).draft, 2, 'draft 2 sent again is draft 2');
     t.equal(
       (await numberedDraft(draft(3), numberedUnder(store), same)).draft,
@@ -248,7 +254,7 @@ for (const engine of engineCases()) {
       [],
     );
     const found = await store.findNumberedJobs(key + draftMark(1));
-    t.equal(found?.newest.id, 'mine-2');
+    t.equal(found?.newest?.id, 'mine-2');
     t.equal(found?.highest, 2);
     t.equal(await store.findNumberedJobs(`${key}|in-progress-none`), undefined, 'none under a key no job has');
   });

@@ -70,7 +70,7 @@ for (const engine of engineCases()) {
     await saved(store, { n: 2, at: 101_000, skew: BEHIND, accepted: 2 });
 
     const found = await store.findNumberedJobs(KEY + draftMark(1));
-    t.same({ newest: found?.newest.id, highest: found?.highest }, { newest: 'd-2', highest: 2 }, 'draft 2 the newest');
+    t.same({ newest: found?.newest?.id, highest: found?.highest }, { newest: 'd-2', highest: 2 }, 'draft 2 the newest');
     t.equal(
       (await numberedDraft(draft(1), numberedUnder, same)).draft,
       3,

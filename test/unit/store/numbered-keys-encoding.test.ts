@@ -56,6 +56,6 @@ t.test(
       t.ok(r.created, `draft ${n} recorded`);
     }
     const found = await store.findNumberedJobs(KEY + draftMark(1));
-    t.same({ newest: found?.newest.id, highest: found?.highest }, { newest: 'd-3', highest: 3 }, 'draft 3, of 3');
+    t.same({ newest: found?.newest?.id, highest: found?.highest }, { newest: 'd-3', highest: 3 }, 'draft 3, of 3');
   },
 );

@@ -87,11 +87,11 @@ for (const engine of engineCases()) {
       await record(store, 'f', `${PREFIX}DL_1:9`, 6_000);
       await record(store, 'g', `${PREFIX}DL-1%:9`, 7_000);
       const found = await store.findNumberedJobs(KEY);
-      t.same({ newest: found?.newest.id, highest: found?.highest }, { newest: 'b', highest: 2 }, 'DL-1: its own two');
+      t.same({ newest: found?.newest?.id, highest: found?.highest }, { newest: 'b', highest: 2 }, 'DL-1: its own two');
       const ten = await store.findNumberedJobs(`${PREFIX}DL-10`);
-      t.same({ newest: ten?.newest.id, highest: ten?.highest }, { newest: 'd', highest: 7 }, 'DL-10: its own two');
+      t.same({ newest: ten?.newest?.id, highest: ten?.highest }, { newest: 'd', highest: 7 }, 'DL-10: its own two');
       const under = await store.findNumberedJobs(`${PREFIX}DL_1`);
-      t.same({ newest: under?.newest.id, highest: under?.highest }, { newest: 'f', highest: 9 }, '_ is no wildcard');
+      t.same({ newest: under?.newest?.id, highest: under?.highest }, { newest: 'f', highest: 9 }, '_ is no wildcard');
       t.equal(await store.findNumberedJobs(`${PREFIX}DL-2`), undefined, 'none under DL-2');
     },
   );
