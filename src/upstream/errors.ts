@@ -145,8 +145,8 @@ export function decodeHttpError(status: number, body: unknown, ctx: DecodeContex
 /**
  * Errors raised only while connecting, before the request is written: refused, no such host (or
  * DNS not answering), no route, the connect timeout. A reset, a socket closed or any other error
- * may come after bytes went out, so it is never taken as not sent (a TLS handshake refusal has no
- * code of its own that says when it came, so it is not either). The errno codes count only from
+ * may come after bytes went out, so it is never taken as not sent (nor a TLS refusal by the
+ * server: CERTIFICATE_REFUSED). The errno codes count only from
  * the system call that connects or resolves: the kernel reports an ICMP error (host or network
  * unreachable, even a port refused) on a connection already open once it gives up retransmitting,
  * and undici hands that to the request as is, though the server may have read it all.
@@ -159,12 +159,34 @@ const CONNECT_PHASE_CALLS = new Map([
   ['EAI_AGAIN', 'getaddrinfo'],
 ]);
 
+/**
+ * The server's certificate refused by this side (Node's verification codes, checked before the
+ * TLS connection is reported up): undici writes a request only once the connection is secure, so
+ * none went out. A refusal by the server (an alert, a client certificate it wants; under TLS 1.3
+ * that comes after the client has finished and may have written) is not among them: it reaches
+ * undici as an alert code or a socket closed, with nothing saying when, so it stays "may have".
+ */
+const CERTIFICATE_REFUSED = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** Did `err` (what undici threw) certainly come before the request was written? */
 export function connectPhaseFailure(err: unknown): boolean {
   // Node tries each address of a name in turn (happy eyeballs): all of them failed while connecting
   if (err instanceof AggregateError) return err.errors.length > 0 && err.errors.every(connectPhaseFailure);
   const e = err as { code?: unknown; syscall?: unknown } | undefined;
   if (e?.code === 'UND_ERR_CONNECT_TIMEOUT') return true;
+  if (typeof e?.code === 'string' && CERTIFICATE_REFUSED.has(e.code)) return true;
   return typeof e?.code === 'string' && e.syscall !== undefined && CONNECT_PHASE_CALLS.get(e.code) === e.syscall;
 }
 

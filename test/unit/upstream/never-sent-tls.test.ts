@@ -1,0 +1,100 @@
+/**
+ * TLS and UpstreamError.neverSent: a server certificate this side refuses (self-signed, expired,
+ * another name) is refused before undici writes the request, so the call was never sent. A
+ * server refusing the handshake (wanting a client certificate) reaches undici as a socket closed,
+ * as a drop after the request does: it stays "may have been sent".
+ */
+import t, { type Test } from 'tap';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Agent, request } from 'undici';
+import { anonymous } from '../../../src/upstream/auth/types.js';
+import { connectPhaseFailure } from '../../../src/upstream/errors.js';
+import { failure, upstreamAsAlice } from './harness.js';
+
+function haveOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A self-signed certificate for 127.0.0.1, made for the test. */
+function selfSigned(t: Test): { key: Buffer; cert: Buffer } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'never-sent-tls-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=upstream',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      'key.pem',
+      '-out',
+      'cert.pem',
+    ],
+    { cwd: dir, stdio: 'pipe' },
+  );
+  return { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) };
+}
+
+/** An HTTPS server counting the requests it read; `options` as node:https takes them. */
+async function tlsServer(t: Test, options: Parameters<typeof createServer>[0]) {
+  const seen = { requests: 0 };
+  const server = createServer(options, (req, res) => {
+    seen.requests += 1;
+    req.resume().on('end', () => res.end('{}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+const skip = haveOpenssl() ? false : 'skipped: openssl not found';
+
+t.test('a server certificate this side refuses (self-signed): never sent', { skip }, async (t) => {
+  const server = await tlsServer(t, selfSigned(t));
+  const { settings, client } = await upstreamAsAlice(t, () => anonymous, 1);
+  settings.baseUrl = server.url;
+  const err = await failure(client.call({ method: 'POST', path: '/things', body: { n: 1 } }));
+  t.equal(err.transient, true, `a transport failure: ${err.message}`);
+  t.equal(err.neverSent, true, 'refused before the request was written');
+  t.equal(server.seen.requests, 0, 'the server read no request');
+});
+
+t.test('a server refusing the handshake (a client certificate wanted): may have been sent', { skip }, async (t) => {
+  const pair = selfSigned(t);
+  const server = await tlsServer(t, { ...pair, requestCert: true, rejectUnauthorized: true });
+  // this side trusts the server: the refusal is the server's, after this side has finished (TLS 1.3)
+  const agent = new Agent({ connect: { rejectUnauthorized: false } });
+  t.teardown(() => agent.close());
+  const err = await request(`${server.url}/things`, { method: 'POST', body: '{}', dispatcher: agent }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.ok(err, 'refused');
+  t.equal(connectPhaseFailure(err), false, `nothing in it says when: ${String((err as Error)?.message)}`);
+});
+
+t.test("Node's certificate verification codes count; TLS alerts do not", async (t) => {
+  const withCode = (code: string) => Object.assign(new Error(code), { code });
+  for (const code of ['DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID'])
+    t.equal(connectPhaseFailure(withCode(code)), true, code);
+  for (const code of ['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION'])
+    t.equal(connectPhaseFailure(withCode(code)), false, code);
+});
