@@ -381,6 +381,11 @@ const WHOLE_READS = 3;
  */
 export const FROM_THE_START = new Date(0).toISOString();
 
+/** A held mark as told (feed-held.ts): FROM_THE_START is the start, as no mark is, held since the first pull held it. */
+function heldMark(since: string | undefined): string | undefined {
+  return since === FROM_THE_START ? undefined : since;
+}
+
 /**
  * A registry may keep its Locations' instants to the second while its search's instant has
  * milliseconds (OpenMRS on MySQL `datetime`, which rounds): a change made just after the search,
@@ -446,7 +451,7 @@ async function wholeAnswer(
   }
   // the list moved under every read: what was read is applied, and the mark stays to read it again
   // (a first pull's, with no mark yet, at the start: the next pull reads the whole search again)
-  reader.markHeld?.({ reason: 'list-moved', mark: since });
+  reader.markHeld?.({ reason: 'list-moved', mark: heldMark(since) });
   if (last) return { records: last.records, cap: since ?? FROM_THE_START };
   throw malformedAnswer(
     REGISTRY,
@@ -554,7 +559,7 @@ export async function* lastUpdatedFeed(reader: PageReader, cursor: string | unde
     if (verdict === 'changed') {
       // a record read has changed and shifted the offset pages: read this search again from its start
       if (++rereads >= MAX_REREADS) {
-        reader.markHeld?.({ reason: 'kept-changing', mark: since });
+        reader.markHeld?.({ reason: 'kept-changing', mark: heldMark(since) });
         throw keptChanging(since);
       }
       next = undefined;

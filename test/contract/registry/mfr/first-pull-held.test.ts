@@ -55,6 +55,17 @@ t.test('a first pull whose list moved under each whole read applies it and keeps
   );
   t.match(held, [{ reason: 'list-moved', mark: undefined }], 'the held mark is told');
 
+  // the list moving again: held at the start again, told as the same mark held since the first pull
+  const again: RegistryPage[] = [];
+  for await (const p of c.changesSince(first.at(-1)!.cursor)) again.push(p);
+  t.equal(deleted, 6, 'three more whole reads, each moved');
+  t.ok(
+    again.every((p) => p.cursor === FROM_THE_START),
+    'the mark is the start again',
+  );
+  t.match(held, [{ mark: undefined }, { reason: 'list-moved', mark: undefined }], 'told as the start');
+  t.equal(held[1].heldSince, held[0].heldSince, 'held since the first pull');
+
   // the list still: the next pull reads the whole search from the start, proven, and moves on
   moving = false;
   const second: RegistryPage[] = [];
@@ -69,5 +80,5 @@ t.test('a first pull whose list moved under each whole read applies it and keeps
     'every Location listed is read, the one each read missed among them',
   );
   t.ok(Date.parse(second.at(-1)!.cursor) > Date.parse(FROM_THE_START), 'the mark moves');
-  t.equal(held.length, 1, 'not held again');
+  t.equal(held.length, 2, 'not held again');
 });
