@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { ConfigError } from '../config/load.js';
 import { lockExclusively } from './lock-file.js';
+import { AdvisoryLockLost } from './pg-held-lock.js';
 
 /**
  * How long an attempt waits for the lock file while another process is taking or giving back its
@@ -123,6 +124,43 @@ function unwritableDirectory(file: string): string | undefined {
     return undefined;
   } catch {
     return dir;
+  }
+}
+
+/** How often a held job lock's file is looked at (watchLockFile). */
+export const LOCK_FILE_CHECK_MS = 1_000;
+
+/**
+ * Aborts `lost` (with AdvisoryLockLost, as PostgreSQL's lock does) once the path no longer names
+ * the file whose lock this run holds: removed (an operator's rm while a run holds it) or replaced.
+ * The lock stays on the old file, which nobody opens again, and a process starting now makes a
+ * new file and takes its lock: two runs of the job. Nothing else loses it while the process lives:
+ * no lease, no session; the kernel keeps it until its descriptor closes, and SQLite keeps a locked
+ * file's descriptor open whatever other connections of this process open and close. Asked with
+ * stat(2), never by opening the file: closing any descriptor of it drops this process's locks.
+ * Returns the stop of the watch.
+ */
+export function watchLockFile(dbFile: string, name: string, lost: AbortController, everyMs = LOCK_FILE_CHECK_MS) {
+  const file = jobLockFile(dbFile, name);
+  const held = identity(file);
+  const timer = setInterval(() => {
+    const now = identity(file);
+    if (held === undefined || now === held) return;
+    clearInterval(timer);
+    const why = now === undefined ? 'its lock file was removed' : 'its lock file was replaced by another';
+    lost.abort(new AdvisoryLockLost(name, `${why}: another process may hold it now`));
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+/** The file `file` names now (device and inode), undefined when none. */
+function identity(file: string): string | undefined {
+  try {
+    const st = fs.statSync(file);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return undefined;
   }
 }
 

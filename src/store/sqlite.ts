@@ -145,7 +145,7 @@ import {
   type CrosswalkStateCount,
 } from './crosswalk-query.js';
 import { inOrder, mutexFor } from './keyed-mutex.js';
-import { takeJobLock } from './sqlite-job-lock.js';
+import { takeJobLock, watchLockFile } from './sqlite-job-lock.js';
 import {
   consoleSessionFromRow,
   consoleSessionValues,
@@ -1185,9 +1185,13 @@ export class SqliteStore implements Store {
       release();
       throw new Error(`the store was closed while the lock ${name} was awaited: the job was not run`);
     }
+    // its file removed or replaced under the run: another process can take "the lock" now
+    const lost = new AbortController();
+    const unwatch = inMemory ? () => undefined : watchLockFile(this.file, name, lost);
     try {
-      return { ran: true, value: await fn(new AbortController().signal) };
+      return { ran: true, value: await fn(lost.signal) };
     } finally {
+      unwatch();
       release();
     }
   }
