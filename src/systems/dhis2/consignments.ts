@@ -115,14 +115,19 @@ export async function consignmentDeliveries(
 ): Promise<Delivery[]> {
   const p = deps.program();
   const products = deps.products();
-  const groups = new Map<string, Json[]>();
+  // by org unit and reference, each kept as read: a reference is free text (an app's delivery
+  // number, which may hold `|`), so one split back from a joined key cut it at its first bar
+  const groups = new Map<string, { orgUnit: string; ref: string; list: Json[] }>();
   for (const e of events) {
     const ref = valueOf(e, p.reference);
-    if (ref) groups.set(`${e.orgUnit}|${ref}`, [...(groups.get(`${e.orgUnit}|${ref}`) ?? []), e]);
+    if (!ref) continue;
+    const key = JSON.stringify([e.orgUnit, ref]);
+    const group = groups.get(key) ?? { orgUnit: String(e.orgUnit), ref: String(ref), list: [] };
+    group.list.push(e);
+    groups.set(key, group);
   }
   const out: Delivery[] = [];
-  for (const [key, list] of groups) {
-    const [orgUnit, ref] = key.split('|');
+  for (const { orgUnit, ref, list } of groups.values()) {
     const ou = await deps.reader.byId(orgUnit);
     const identifier = { system: CONSIGNMENT_SYSTEM, value: ref };
     // in the order of their UIDs: a confirmation as read pairs the lines of one item and lot
