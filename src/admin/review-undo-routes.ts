@@ -124,7 +124,9 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
           throw new ConflictError(
             `the decision on ${subject} made at ${decision} is not the last one: ${last.action} by ${last.actor} at ${row.decidedAt ?? 'no time'} is; nothing was undone`,
           );
-        const restored: CrosswalkRow = { ...before, decidedBy: actor, decidedAt: now().toISOString() };
+        // the session of the decision before it is not this undo's (v67): none, as an API call's
+        const { decidedIn: _session, ...kept } = before;
+        const restored: CrosswalkRow = { ...kept, decidedBy: actor, decidedAt: now().toISOString() };
         // a link taken back by a break may have been given to another record since
         if (restored.registryId && holdsRegistryId(restored.state))
           await assertFree(repo, restored, restored.registryId);

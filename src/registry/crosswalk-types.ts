@@ -41,6 +41,8 @@ export interface CrosswalkRow {
   /** 'auto' or the user who decided. A human decision is never overwritten by 'auto'. */
   decidedBy: string;
   decidedAt: string;
+  /** The console session a human decision was made in (a tag, not its cookie; v67): absent otherwise. */
+  decidedIn?: string;
   comment?: string;
   /** Hash of the inputs that produced an automatic row, so re-runs re-score only what changed. */
   inputHash?: string;

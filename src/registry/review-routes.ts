@@ -71,6 +71,22 @@ function operationOf(op: Op, body: ReviewBody): ReviewOperation {
   }
 }
 
+/**
+ * The console session deciding: the `X-Console-Session` header the console sends (its session's
+ * tag, admin/ui/session.ts decisionTag), kept on the decision (v67) so the console tells its own
+ * double click from a colleague signed in under the same name. Absent through the API alone.
+ */
+function consoleSessionOf(request: FastifyRequest): string | undefined {
+  const given = request.headers['x-console-session'];
+  if (given === undefined) return undefined;
+  if (typeof given !== 'string' || !/^[0-9a-f]{32}$/.test(given))
+    throw new InvalidInputError(
+      'X-Console-Session must be 32 lowercase hex digits (a console session tag)',
+      'X-Console-Session',
+    );
+  return given;
+}
+
 /** The reviewer: the `X-Actor` header, else the body's `actor`; required, and never 'auto'. */
 function actorOf(request: FastifyRequest, body: ReviewBody): string {
   const actor = actorHeader(request.headers['x-actor']) || body.actor?.trim();
@@ -415,7 +431,11 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
             );
           assertStillListed(row, operation.op);
           if (operation.op === 'accept' && operation.registryId) await assertFree(repo, row, operation.registryId);
-          const decision = applyReview(row, operation, { user: actor, at: now().toISOString() });
+          const decision = applyReview(row, operation, {
+            user: actor,
+            at: now().toISOString(),
+            session: consoleSessionOf(req),
+          });
           await repo.put(decision, {
             actor,
             action: `review.${op}`,

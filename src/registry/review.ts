@@ -20,6 +20,8 @@ export type ReviewOperation =
 export interface Actor {
   user: string;
   at: string;
+  /** The console session deciding (its tag, v67); absent through the API alone. */
+  session?: string;
 }
 
 const ALLOWED: Record<ReviewOperation['op'], CrosswalkState[]> = {
@@ -39,7 +41,10 @@ function guard(row: CrosswalkRow, op: ReviewOperation['op']): void {
 
 function decided(row: CrosswalkRow, actor: Actor, patch: Partial<CrosswalkRow>): CrosswalkRow {
   if (!actor.user || actor.user === 'auto') throw new ConflictError('a review decision needs a named user');
-  return { ...row, ...patch, decidedBy: actor.user, decidedAt: actor.at };
+  const decision = { ...row, ...patch, decidedBy: actor.user, decidedAt: actor.at };
+  // a decision made elsewhere is not the session's that made the one before
+  delete decision.decidedIn;
+  return actor.session ? { ...decision, decidedIn: actor.session } : decision;
 }
 
 function withRejected(row: CrosswalkRow, registryId: string | undefined): string[] {

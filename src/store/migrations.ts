@@ -41,6 +41,7 @@ import { POSTGRES_FAILING_SINCE, SQLITE_FAILING_SINCE } from './failing-since.js
 import { SECONDARY_LINKS } from './secondary-links.js';
 import { POSTGRES_ATTEMPT_ENDS, SQLITE_ATTEMPT_ENDS } from './attempt-ends.js';
 import { DONE_BY_SYSTEM_INDEX, POSTGRES_OUTAGE_FAILED_AT, SQLITE_OUTAGE_FAILED_AT } from './others-failing.js';
+import { DECIDED_IN } from './decided-in.js';
 import { POSTGRES_NUMBERED_KEYS, SQLITE_NUMBERED_KEYS } from './numbered-keys.js';
 import { POSTGRES_ATTEMPT_BUDGET_KEY, SQLITE_ATTEMPT_BUDGET_KEY } from './attempt-budget-key.js';
 
@@ -428,6 +429,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   DONE_BY_SYSTEM_INDEX,
   SQLITE_OUTAGE_FAILED_AT,
   SQLITE_MARKED_VALUES,
+  DECIDED_IN,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -475,4 +477,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   DONE_BY_SYSTEM_INDEX,
   POSTGRES_OUTAGE_FAILED_AT,
   POSTGRES_MARKED_VALUES,
+  DECIDED_IN,
 ];

@@ -115,6 +115,7 @@ export function crosswalkFromRow(r: Row): CrosswalkRow {
   if (r.score != null) row.score = Number(r.score);
   if (r.comment != null) row.comment = String(r.comment);
   if (r.input_hash != null) row.inputHash = String(r.input_hash);
+  if (r.decided_in != null) row.decidedIn = String(r.decided_in);
   return row;
 }
 
@@ -132,6 +133,7 @@ const CROSSWALK_COLUMNS = [
   'decided_at',
   'comment',
   'input_hash',
+  'decided_in',
 ] as const;
 
 export function crosswalkValues(row: CrosswalkRow): unknown[] {
@@ -148,6 +150,7 @@ export function crosswalkValues(row: CrosswalkRow): unknown[] {
     row.decidedAt,
     row.comment ?? null,
     row.inputHash ?? null,
+    row.decidedIn ?? null,
   ];
 }
 

@@ -41,7 +41,7 @@ export class DatabaseAwayAnswer extends Error {
  * process with the admin token and the signed-in person as the actor: every decision takes the
  * same validation, state checks and audit entry as a curl call would.
  */
-export function adminApi(app: FastifyInstance, token: () => string | undefined, user: string) {
+export function adminApi(app: FastifyInstance, token: () => string | undefined, user: string, sessionTag?: string) {
   const call = async (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: object): Promise<ApiAnswer> => {
     const res = await app.inject({
       method,
@@ -52,6 +52,8 @@ export function adminApi(app: FastifyInstance, token: () => string | undefined, 
         authorization: `Bearer ${token() ?? ''}`,
         'x-actor': user,
         'x-admin-user': user,
+        // which session decides (v67): "Sent twice" is told only to the session that decided
+        ...(sessionTag ? { 'x-console-session': sessionTag } : {}),
         ...(payload ? { 'content-type': 'application/json' } : {}),
       },
       ...(payload ? { payload: JSON.stringify(payload) } : {}),

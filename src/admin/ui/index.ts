@@ -27,6 +27,7 @@ import { confirmReleaseBody, loadPropagationPage, propagationBody, type Counts }
 import { QUEUE_PAGE, reviewBody, type QueueItem, type ReviewFilters } from './review-page.js';
 import {
   csrfOk,
+  decisionTag,
   SessionStore,
   setSessionCookie,
   UI_PREFIX,
@@ -221,7 +222,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
   /** A request a view cannot serve: a console page all the same (layout, navigation), with its status. */
   const refused = (reply: FastifyReply, session: Session, view: View, status: number, title: string, body: Html) =>
     send(reply, page({ title, view, session, body }), status);
-  const api = (session: Session): AdminApi => adminApi(root, opts.adminToken, session.user);
+  const api = (session: Session): AdminApi => adminApi(root, opts.adminToken, session.user, decisionTag(session));
 
   app.get(`${UI_PREFIX}/assets/console.css`, async (_req, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=300').send(CONSOLE_CSS),

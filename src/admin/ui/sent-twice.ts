@@ -1,5 +1,5 @@
 import { problemOf, type AdminApi, type ApiAnswer } from './api.js';
-import type { Session } from './session.js';
+import { decisionTag, type Session } from './session.js';
 
 /** The state each review action leaves a record in. */
 const STATE_AFTER: Record<string, string> = {
@@ -26,6 +26,8 @@ export interface SentDecision {
  * again to say so: a 409 "by <this name>" alone is no proof, since another tab of the session (or
  * a colleague signed in under the same name) may have decided it otherwise, accepting another
  * registry facility or flagging it: that person must see "Not decided" and the record as it is.
+ * Nor is the same decision under the same name: a colleague of that name may have made it, and is
+ * told apart by the session the decision was made in (its tag, crosswalk.decided_in, v67).
  */
 export async function sentTwice(api: AdminApi, session: Session, sent: SentDecision, answer: ApiAnswer) {
   if (answer.status !== 409 || !problemOf(answer).includes(`, by ${session.user} at `)) return false;
@@ -34,6 +36,8 @@ export async function sentTwice(api: AdminApi, session: Session, sent: SentDecis
   );
   const row = now.status === 200 ? now.body.rows?.[0] : undefined;
   if (!row || row.systemId !== sent.systemId || row.decidedBy !== session.user) return false;
+  // decided in this session (v67): a colleague signed in under the same name is another session
+  if (row.decidedIn !== decisionTag(session)) return false;
   if (row.state !== STATE_AFTER[sent.op]) return false;
   const { registryId, comment } = sent.payload;
   if (sent.op === 'accept' && registryId !== undefined && row.registryId !== registryId) return false;

@@ -334,3 +334,13 @@ export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, s
 export function csrfOk(session: Session, body: Record<string, unknown> | undefined): boolean {
   return sameText(String(body?._csrf ?? ''), session.csrf);
 }
+
+/**
+ * The tag a session's decisions carry (crosswalk.decided_in, v67): a digest of its cookie value
+ * under a label of its own, so it is neither the cookie nor the stored row's key (and signs
+ * nobody in if read), yet one session's decisions share it and another session's never do, even
+ * under the same name.
+ */
+export function decisionTag(session: Pick<Session, 'id'>): string {
+  return createHash('sha256').update(`console decision\0${session.id}`).digest('hex').slice(0, 32);
+}
