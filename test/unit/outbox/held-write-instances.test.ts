@@ -92,10 +92,14 @@ async function rig(
   Date.now = clock;
   const calls = new Map<string, number>();
   const delivered = new Map<string, number>();
-  const instance = (): Outbox => {
+  // a restarted instance takes its slot's id again: each id holds one lease-holder session (its own
+  // connection) until the store closes, and a new id per pass (hundreds of passes) held one each,
+  // taking the test server's connections ("too many clients" beside another file). Nothing is in
+  // flight across a restart (idle), so no lease of the id before it is taken for this one's.
+  const instance = (_: unknown, slot: number): Outbox => {
     const outbox = new Outbox({
       store,
-      options: OPTIONS,
+      options: { ...OPTIONS, instanceId: `instance-${slot}` },
       systemAnswers: async (system) => answers(clock() - start, system),
     });
     outbox.register('order', 'lmis', async (job) => {
