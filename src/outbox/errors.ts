@@ -11,9 +11,10 @@ export class KeyTakenError extends ConflictError {
     readonly idempotencyKey: string,
     readonly jobId: string,
     flow: string,
+    payload?: unknown,
   ) {
     super(
-      `Identifier "${clientIdentifierOf(idempotencyKey, flow)}" was already used for a different ${flow} payload (outbox job ${jobId}); resend the original payload or use a new identifier${flow === 'order' ? ' (to change the order, PUT or PATCH its lines)' : ''}`,
+      `Identifier "${clientIdentifierOf(idempotencyKey, flow, payload)}" was already used for a different ${flow} payload (outbox job ${jobId}); resend the original payload or use a new identifier${flow === 'order' ? ' (to change the order, PUT or PATCH its lines)' : ''}`,
     );
     this.name = 'KeyTakenError';
   }
@@ -24,11 +25,20 @@ export class KeyTakenError extends ConflictError {
  * (`order|system|value|rev:2`, a delivery's draft `…|in-progress:2`): the flow prefix, revision
  * and draft mark are the outbox's own terms, which a
  * client answered 409 had never seen and could not match against its payload. A key of another
- * form is shown whole.
+ * form is shown whole. The mark is cut only when the write (`payload`) is one that has it (a
+ * revision, a draft): identifier values are not escaped in keys, so a completed delivery numbered
+ * `DL-1|in-progress` is keyed as DL-1's first draft, and was told "DL-1" was used.
  */
-function clientIdentifierOf(idempotencyKey: string, flow: string): string {
+function clientIdentifierOf(idempotencyKey: string, flow: string, payload?: unknown): string {
   if (!idempotencyKey.startsWith(`${flow}|`)) return idempotencyKey;
-  return idempotencyKey.slice(flow.length + 1).replace(/\|(rev:\d+|in-progress(:\d+)?)$/, '');
+  const named = idempotencyKey.slice(flow.length + 1);
+  return payload === undefined || marked(payload) ? named.replace(/\|(rev:\d+|in-progress(:\d+)?)$/, '') : named;
+}
+
+/** Whether a write's key ends in a mark of the outbox's (routing/flows.ts key): an order's revision, a draft. */
+function marked(payload: unknown): boolean {
+  const p = payload as { revision?: unknown; status?: unknown } | null;
+  return !!p && (!!p.revision || p.status === 'in-progress');
 }
 
 /**

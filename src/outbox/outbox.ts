@@ -456,7 +456,7 @@ export class Outbox {
       await ahead.onDisk();
       if (err instanceof PayloadConflict) {
         const req = reqs.find((r) => r.idempotencyKey === err.idempotencyKey)!;
-        throw new KeyTakenError(err.idempotencyKey, err.jobId, req.flow);
+        throw new KeyTakenError(err.idempotencyKey, err.jobId, req.flow, req.payload);
       }
       throw err;
     }

@@ -100,6 +100,16 @@ for (const engine of engineCases()) {
         ['DL-BAR-2|in-progress:x'],
         'the other delivery found by its own',
       );
+
+      // a completed delivery numbered `DL-BAR-2|in-progress` is keyed as DL-BAR-2's first draft:
+      // refused as a reused identifier, told by the number it was sent with, not as DL-BAR-2
+      const taken = await post(rig, own.read, 'DL-BAR-2|in-progress', 'completed');
+      t.equal(taken.status, 409, why(taken));
+      t.match(
+        taken.body.issue?.[0]?.diagnostics,
+        `Identifier "${APP}|DL-BAR-2|in-progress" was already used`,
+        'named by the identifier it was sent with',
+      );
     },
   );
 }
