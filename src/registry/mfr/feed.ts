@@ -468,20 +468,29 @@ interface WholeRead {
   /** The instant the registry made the search, when it tells it. */
   at?: string;
   before?: WholeRead;
+  /** Whether the registry's counts, asked after the read, equalled the distinct Locations read. */
+  counted?: boolean;
 }
 
 /**
  * Whether a whole read is proven to hold every Location without per-id counts: the registry's
- * counts (of each page, of the search) equal the distinct Locations read, and the read before it
- * in this pull listed the same ones (sameLocations). The counts alone miss a deletion during the
- * read: a Location of a page already read deleted shifts an unchanged one onto that page, never
- * read, and the count drops by the one it hid. So the first read is never taken on counts alone.
+ * counts (of each page, of the search) equal the distinct Locations read, the same held for the
+ * read before it in this pull, and the two listed the same ones (sameLocations). The counts alone
+ * miss a deletion during the read: a Location of a page already read deleted shifts an unchanged
+ * one onto that page, never read, and the count drops by the one it hid. The earlier read's own
+ * counts are needed too: a change moving a Location to another place in an unsorted list (a row's
+ * new version stored elsewhere) skips one with the counts off, and a later read missing the same
+ * one through a deletion would list the same Locations with its counts right.
  */
 async function steady(reader: PageReader, query: Query, read: WholeRead) {
+  read.counted = await countsMatch(reader, query, read);
+  return read.counted && !!read.before?.counted && sameLocations(read.before, read.records);
+}
+
+/** Whether the registry's counts of a whole read (each page's, then the search's) equal the distinct Locations read. */
+async function countsMatch(reader: PageReader, query: Query, read: WholeRead): Promise<boolean> {
   const ids = new Set(read.records.map((r) => r.id)).size;
-  const counts = read.pages.map((p) => p.total);
-  if (!counts.every((n) => n === undefined || n === ids)) return false;
-  if (!read.before || !sameLocations(read.before, read.records)) return false;
+  if (!read.pages.every((p) => p.total === undefined || p.total === ids)) return false;
   const total = await countOf(reader, { _lastUpdated: query._lastUpdated, _summary: 'count' });
   return total === undefined || total === ids;
 }
@@ -490,8 +499,9 @@ async function steady(reader: PageReader, query: Query, read: WholeRead) {
  * Whether two whole reads in a row list the same Locations: every one of the earlier read is in
  * the later, and every one of the later listed before the earlier's search instant (all, when
  * the registry tells none) was in the earlier (one created since proves nothing either way). A
- * Location skipped by the later read was then skipped by the earlier too, which took a deletion
- * during the earlier read of a Location it read: one the later read cannot list, so they differ.
+ * Location skipped by the later read was then skipped by the earlier too, which with its counts
+ * right took a deletion during the earlier read of a Location it read: one the later read cannot
+ * list, so they differ (unless the registry re-created that id in between: not ruled out here).
  */
 function sameLocations(earlier: WholeRead, later: RegistryRecord[]): boolean {
   const laterIds = new Set(later.map((r) => r.id));

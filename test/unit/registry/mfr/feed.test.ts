@@ -899,3 +899,35 @@ t.test('lastUpdated: a deletion during an unsorted read of a registry ignoring _
     'c, shifted off the pages by the deletion, is read',
   );
 });
+
+t.test('lastUpdated: two unsorted reads listing the same Locations both missing one take neither', async (t) => {
+  // A registry listing in its table's storage order (no ORDER BY, ignoring _sort): a changed row's
+  // new version lands wherever there is room, before others or after. It ignores _id and gives no
+  // page totals. Read 1: a (page 1) is renamed to the end while page 2 is asked, c shifts onto page
+  // 1's place, on no page (its count, 5 against 4 read, shows it). Before read 2, x is renamed into
+  // the room at the front, c back to page 2's place; while read 2 asks page 2, b (read on page 1)
+  // is deleted, c shifts again: read 2 misses c too, and its count (4) equals what it read. Both
+  // reads list y, a, b, x: taken on read 2's count and the match, the mark moved past c for good.
+  const state = {
+    list: [location('y', 1, at(5)), ...['a', 'b', 'c', 'x'].map((id, i) => location(id, 1, at(1 + i)))],
+  };
+  let pages = 0;
+  const { reader } = liveRegistry(state, {
+    sorted: false,
+    ids: 'ignore',
+    at: registryNow(state),
+    onPage: () => {
+      pages++;
+      if (pages === 2) rename(state, 'a', 2, at(9));
+      if (pages === 3) state.list = [location('x', 2, at(11), 'x renamed'), ...state.list.filter((l) => l.id !== 'x')];
+      if (pages === 4) state.list = state.list.filter((l) => l.id !== 'b');
+    },
+  });
+  const first = await collect(lastUpdatedFeed(reader, undefined));
+  const second = await collect(lastUpdatedFeed(reader, first.at(-1)!.cursor));
+  t.ok(pages >= 4, 'b was deleted during the second read');
+  t.ok(
+    [...first, ...second].flatMap((b) => b.records).some((r) => r.id === 'c'),
+    'c, missed by two reads listing the same Locations, is read',
+  );
+});
