@@ -1,5 +1,6 @@
 import { UpstreamError, type IssueType } from '../domain/errors.js';
 import { askedOfAttempt } from './attempt-scope.js';
+import { reportedWhileConnecting } from './connect-phase.js';
 
 /**
  * Upstream failures decoded into the mediator's one `UpstreamError` (domain/errors.ts): the HTTP
@@ -160,9 +161,11 @@ const CONNECT_PHASE_CALLS = new Map([
 ]);
 
 /**
- * The server's certificate refused by this side (Node's verification codes, checked before the
- * TLS connection is reported up): undici writes a request only once the connection is secure, so
- * none went out. A refusal by the server (an alert, a client certificate it wants; under TLS 1.3
+ * The server's certificate refused by this side (Node's verification codes), counted only when
+ * undici's connector reported it (reportedWhileConnecting): undici writes a request only once the
+ * connection is secure, so none went out. Node verifies again at each TLS 1.2 renegotiation, which
+ * a server may start after reading the request (a client certificate wanted for one path), with
+ * the same codes: then the request may have been read and applied. A refusal by the server (an alert, a client certificate it wants; under TLS 1.3
  * that comes after the client has finished and may have written) is not among them: it reaches
  * undici as an alert code or a socket closed, with nothing saying when, so it stays "may have".
  */
@@ -186,7 +189,7 @@ export function connectPhaseFailure(err: unknown): boolean {
   if (err instanceof AggregateError) return err.errors.length > 0 && err.errors.every(connectPhaseFailure);
   const e = err as { code?: unknown; syscall?: unknown } | undefined;
   if (e?.code === 'UND_ERR_CONNECT_TIMEOUT') return true;
-  if (typeof e?.code === 'string' && CERTIFICATE_REFUSED.has(e.code)) return true;
+  if (typeof e?.code === 'string' && CERTIFICATE_REFUSED.has(e.code)) return reportedWhileConnecting(err);
   return typeof e?.code === 'string' && e.syscall !== undefined && CONNECT_PHASE_CALLS.get(e.code) === e.syscall;
 }
 

@@ -1,5 +1,6 @@
 import { bulkhead, type BulkheadPolicy } from 'cockatiel';
 import { Agent } from './undici-agent.js';
+import { markingConnector } from './connect-phase.js';
 
 /**
  * The keep-alive connection pool and concurrency limit for one upstream. Changing the base URL,
@@ -26,7 +27,8 @@ function newPool(s: TransportSettings): Pool {
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 120_000,
       connections,
-      connect: { timeout: s.timeoutMs },
+      // undici's connector with these options, marking what it reports (connect-phase.ts)
+      connect: markingConnector({ timeout: s.timeoutMs }),
     }),
     // an unbounded queue: callers wait their turn instead of failing, the outbox deadline bounds the wait
     limiter: bulkhead(connections, Number.POSITIVE_INFINITY),
