@@ -4,6 +4,7 @@ import { staticTokenAuth } from '../../upstream/auth/static-token.js';
 import type { AuthStrategy } from '../../upstream/auth/types.js';
 import { createUpstreamClient, type UpstreamRequest, type UpstreamResponse } from '../../upstream/client.js';
 import { asRecord, malformedAnswer } from '../../upstream/errors.js';
+import { UpstreamError } from '../../domain/errors.js';
 import { collectAllPages } from '../../upstream/paging.js';
 import type { Query } from '../../upstream/http.js';
 import { AccountHold, accountRefusalOf } from './account-hold.js';
@@ -34,7 +35,7 @@ export interface Dhis2Client {
   /**
    * The server's zone asked again (system/info): DHIS2's zone is its JVM's, so it changes when
    * DHIS2 restarts elsewhere, not when the mediator does. The answer replaces the known one for
-   * every later question; a failed question keeps the known one (reused ZONE_REUSE_MS more). An
+   * every later question; a failed question keeps the known one (after a timeout, reused ZONE_REUSE_MS more). An
    * answer younger than ZONE_REUSE_MS is reused, and callers asking at once share one question.
    */
   serverZoneNow(): Promise<string>;
@@ -153,14 +154,21 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
 
   /**
    * system/info asked again: its answer, once come, is the known one. A failure keeps the known
-   * answer and puts the next question off ZONE_REUSE_MS: asked again at once, every wave of calls
-   * while system/info is slow or broken would first wait for it to fail (its timeout, its retries).
+   * answer. One that took the whole timeout (slowAnswer) also puts the next question off
+   * ZONE_REUSE_MS: asked again at once, every wave of calls would first wait out that timeout and
+   * its retries. A quick failure (refused, 502, 503: DHIS2 restarting, the very time its zone
+   * moves) is asked again by the next call, cheaply: a DHIS2 back in another zone is read at once,
+   * not after up to ZONE_REUSE_MS of writes stamped hours off.
    */
   const systemInfoAgain = async (): Promise<Record<string, unknown>> => {
     const was = known;
-    const info = await askSystemInfo().catch(() => undefined);
+    let slow = false;
+    const info = await askSystemInfo().catch((err: unknown) => {
+      slow = slowAnswer(err);
+      return undefined;
+    });
     if (info === undefined) {
-      if (known === was) knownAt = clock();
+      if (known === was && slow) knownAt = clock();
       return systemInfo();
     }
     // unless a reconfigure dropped the known answer meanwhile (its server may be another)
@@ -175,9 +183,10 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
   /**
    * The answer serverZoneNow reads: the known one while fresh (or still asked: the first question
    * of the process, whose failure is the caller's as before), else one question shared by every
-   * caller until it is answered. After a failure the known one is reused ZONE_REUSE_MS more
-   * (systemInfoAgain): a DHIS2 back from a restart within that time is read in its old zone until
-   * then, the price of not making every call wait for a failing system/info.
+   * caller until it is answered. After a timeout the known one is reused ZONE_REUSE_MS more
+   * (systemInfoAgain): a DHIS2 answering again within that time is read in its old zone until
+   * then, the price of not making every call wait out a hanging system/info; after a quick failure
+   * the next caller asks again.
    */
   const freshSystemInfo = (): Promise<Record<string, unknown>> => {
     // an age below 0 is the wall clock stepped back (NTP, a VM resumed): no telling how old it is
@@ -285,4 +294,13 @@ function serverInstantOf(date: unknown, zone: string): number | undefined {
   if (typeof date !== 'string') return undefined;
   const at = /[zZ]$|[+-]\d\d:?\d\d$/.test(date) ? Date.parse(date) : instantOfWallTime(date, zone);
   return Number.isFinite(at) ? at : undefined;
+}
+
+/**
+ * A failure that took the whole wait: no answer within the timeout, or a gateway's 504 (DHIS2
+ * behind it not answering in time). Asking again at once would make the next caller wait as long.
+ */
+function slowAnswer(err: unknown): boolean {
+  if (!(err instanceof UpstreamError)) return false;
+  return err.upstreamStatus === 504 || err.issues.some((i) => i.code === 'timeout');
 }
