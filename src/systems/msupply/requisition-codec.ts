@@ -67,13 +67,17 @@ export function taggedAuthoredOn(comment: string | null | undefined): string | u
 }
 
 /** The order number a requisition carries: the tag in its comment, else its theirReference, else its own number. */
-/** The order number the mediator tagged a requisition's comment with, if it did. */
+/**
+ * The order number the mediator tagged a requisition's comment with, if it did: `system|value`
+ * split at the first bar, as a system (a URI) holds none and an app's order number may
+ * (`ORD|1`, split at the last, read back as another number of another system).
+ */
 export function taggedOrderNumber(comment: string | null | undefined): Identifier | undefined {
   const tagged = comment
     ?.split('\n')
     .find((l) => l.startsWith(ORDER_TAG))
     ?.slice(ORDER_TAG.length);
-  const bar = tagged?.lastIndexOf('|') ?? -1;
+  const bar = tagged?.indexOf('|') ?? -1;
   return tagged && bar > 0 ? { system: tagged.slice(0, bar), value: tagged.slice(bar + 1) } : undefined;
 }
 

@@ -48,9 +48,14 @@ export function operationRemarks(note: string | undefined, where: string): strin
     where,
   );
 }
+/**
+ * The identifier an operation's externalReference holds (referenceOf), split at the first bar: a
+ * system (a URI) holds none and an app's number may (`ORD|77`, split at the last, read back as
+ * another number of another system).
+ */
 export function identifierOf(externalReference: unknown): Identifier | undefined {
   if (typeof externalReference !== 'string') return undefined;
-  const bar = externalReference.lastIndexOf('|');
+  const bar = externalReference.indexOf('|');
   return bar > 0 ? { system: externalReference.slice(0, bar), value: externalReference.slice(bar + 1) } : undefined;
 }
 
