@@ -4,7 +4,7 @@ import type { MsupplyState } from './state.js';
 import { ledgerRows } from './ledger.js';
 import { itemStatsNode } from './item-stats.js';
 import { backdateRefusal } from './backdating.js';
-import { stocktakeLineMore } from './stock-line-more.js';
+import { moreUpdated, stocktakeLineMore } from './stock-line-more.js';
 import {
   connector,
   invoiceLineNode,
@@ -877,6 +877,10 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
         // the line's own pack size, kept if not given (stocktake_line/update/generate.rs)
         packSize: input.packSize ?? line.packSize,
         reasonOptionId: givenId ?? line.reasonOptionId,
+        // its batch (a String) and expiry (a NullableDateUpdate), kept if not given, and the rest
+        batch: input.batch ?? line.batch,
+        expiryDate: input.expiryDate ? (input.expiryDate.value ?? null) : line.expiryDate,
+        more: moreUpdated(line.more, input),
       };
       state.stocktakeLines.set(line.id, updated);
       state.applied.push({ mutation: 'updateStocktakeLine', id: line.id });

@@ -23,6 +23,27 @@ export function stocktakeLineMore(input: Obj): StockLineMore {
 }
 
 /**
+ * A stocktake line's fields after an update: each given one set (a NullableStringUpdate's or
+ * NullableDateUpdate's value, null clearing it; volume per pack a Float), the rest kept
+ * (msupply-foundation/open-msupply server/service/src/stocktake_line/update/generate.rs).
+ */
+export function moreUpdated(line: StockLineMore = {}, input: Obj): StockLineMore {
+  const set = (key: string, kept: string | null | undefined) => {
+    const update = input[key] as { value?: string | null } | null | undefined;
+    return update ? (update.value ?? null) : (kept ?? null);
+  };
+  return {
+    locationId: set('location', line.locationId),
+    manufactureDate: set('manufactureDate', line.manufactureDate),
+    volumePerPack: (input.volumePerPack as number | null | undefined) ?? line.volumePerPack ?? 0,
+    donorId: set('donorId', line.donorId),
+    manufacturerId: set('manufacturerId', line.manufacturerId),
+    campaignId: set('campaignId', line.campaignId),
+    programId: set('programId', line.programId),
+  };
+}
+
+/**
  * The stock line's fields after a count's finalise: the line's written over the stock line's,
  * none where the line has none (stocktake/update/generate.rs generate_stock_in_out_or_update: a
  * StockUpdate, stock-in or stock-out line all carry them), except the manufacture date a count
@@ -55,5 +76,20 @@ export function moreNodeFields(state: MsupplyState, more: StockLineMore = {}): O
     manufacturer: name(more.manufacturerId),
     campaign: more.campaignId ? { __typename: 'CampaignNode', id: more.campaignId } : null,
     program: more.programId ? { __typename: 'ProgramNode', id: more.programId } : null,
+  };
+}
+
+/** StocktakeLineNode's fields for them: a donor by id and name, not a NameNode as on a stock line. */
+export function stocktakeLineMoreFields(state: MsupplyState, more: StockLineMore = {}): Obj {
+  const node = moreNodeFields(state, more);
+  return {
+    location: node.location,
+    manufactureDate: node.manufactureDate,
+    volumePerPack: node.volumePerPack,
+    donorId: more.donorId ?? null,
+    donorName: more.donorId ? (state.names.get(more.donorId)?.name ?? null) : null,
+    manufacturer: node.manufacturer,
+    campaign: node.campaign,
+    program: node.program,
   };
 }

@@ -11,7 +11,7 @@ import type {
   Store,
 } from './model.js';
 import type { MsupplyState } from './state.js';
-import { moreNodeFields } from './stock-line-more.js';
+import { moreNodeFields, stocktakeLineMoreFields } from './stock-line-more.js';
 
 /**
  * Records → GraphQL objects. graphql-js's default resolver reads a property, or calls it with
@@ -320,7 +320,7 @@ export function stocktakeLineNode(state: MsupplyState, l: StocktakeLine): Obj {
     snapshotNumberOfPacks: l.snapshotNumberOfPacks,
     countedNumberOfPacks: l.countedNumberOfPacks,
     stockLine: stock ? stockLineNode(state, stock) : null,
-    volumePerPack: 0,
+    ...stocktakeLineMoreFields(state, l.more),
     comment: null,
     note: null,
     inventoryAdjustmentReasonId: null,

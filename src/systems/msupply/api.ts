@@ -178,12 +178,54 @@ export interface StocktakeRow {
       expiryDate: string | null;
       /** The pack size the line's insert gave (none if an earlier release's by its stock line). */
       packSize: number | null;
-      /** The stock line's packs now: a snapshot that differs is refused at finalise. */
-      stockLine: { id: string; totalNumberOfPacks: number } | null;
+      /**
+       * The line's own location, manufacture date, volume per pack, donor, manufacturer, campaign
+       * and program: what finalise writes over the stock line's (stocktake-top-up.ts).
+       */
+      location?: { id: string } | null;
+      manufactureDate?: string | null;
+      volumePerPack?: number;
+      donorId?: string | null;
+      manufacturer?: { id: string } | null;
+      campaign?: { id: string } | null;
+      program?: { id: string } | null;
+      /** The stock line's packs now (a snapshot that differs is refused at finalise) and its own fields. */
+      stockLine:
+        | ({ id: string; totalNumberOfPacks: number } & Partial<
+            Pick<
+              StockLineRow,
+              | 'batch'
+              | 'expiryDate'
+              | 'locationId'
+              | 'manufactureDate'
+              | 'volumePerPack'
+              | 'donor'
+              | 'manufacturer'
+              | 'campaign'
+              | 'program'
+            >
+          >)
+        | null;
       snapshotNumberOfPacks: number;
       countedNumberOfPacks: number | null;
     }[];
   };
+}
+
+/**
+ * A stocktake line's fields an update sets (UpdateStocktakeLineInput: batch a String, the rest
+ * NullableStringUpdate / NullableDateUpdate, volume per pack a Float).
+ */
+export interface StocktakeLineTopUp {
+  batch?: string;
+  expiryDate?: { value: string };
+  location?: { value: string };
+  manufactureDate?: { value: string };
+  volumePerPack?: number;
+  donorId?: { value: string };
+  manufacturerId?: { value: string };
+  campaignId?: { value: string };
+  programId?: { value: string };
 }
 
 export interface AdjustmentReasonRow {
@@ -558,7 +600,7 @@ export function createMsupplyApi(client: MsupplyClient) {
         countedNumberOfPacks?: number;
         packSize?: number;
         reasonOptionId?: string;
-      },
+      } & StocktakeLineTopUp,
     ) {
       return (
         await client.request<{ updateStocktakeLine: { id: string } }>({

@@ -653,10 +653,50 @@ export const STOCKTAKES = /* GraphQL */ `
               batch
               expiryDate
               packSize
+              location {
+                __typename
+                id
+              }
+              manufactureDate
+              volumePerPack
+              donorId
+              manufacturer(storeId: $storeId) {
+                __typename
+                id
+              }
+              campaign {
+                __typename
+                id
+              }
+              program {
+                __typename
+                id
+              }
               stockLine {
                 __typename
                 id
                 totalNumberOfPacks
+                batch
+                expiryDate
+                locationId
+                manufactureDate
+                volumePerPack
+                donor(storeId: $storeId) {
+                  __typename
+                  id
+                }
+                manufacturer(storeId: $storeId) {
+                  __typename
+                  id
+                }
+                campaign {
+                  __typename
+                  id
+                }
+                program {
+                  __typename
+                  id
+                }
               }
               snapshotNumberOfPacks
               countedNumberOfPacks

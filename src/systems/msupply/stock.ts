@@ -30,6 +30,7 @@ import {
 } from './stocktake-counts.js';
 import type { StockLedgerReader } from '../../domain/stock-ledger.js';
 import type { StoreDirectory } from './stores.js';
+import { topUpLines } from './stocktake-top-up.js';
 
 /**
  * InventoryReport ↔ Open mSupply stock. Read: the store's stock lines (batches with expiry, packs
@@ -447,6 +448,8 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         const current = await api.stocktake(store.id, id);
         if (current?.status === 'FINALISED') return finalisedAsThis(current, counts);
         if (current) refuseLinesBeyond(current, p.lines.length);
+        // lines an earlier release inserted without the stock line's fields, which finalise would erase
+        if (current) await topUpLines(api, store.id, current, p.lines.length);
         const finalise = () => api.updateStocktake(store.id, { id, status: 'FINALISED', ...countDay(report) });
         try {
           await finalise();

@@ -1,0 +1,159 @@
+/**
+ * A count journaled by an earlier release, its stocktake lines inserted by their stock line alone
+ * (without its location, manufacture date, volume per pack, donor, manufacturer, campaign and
+ * program; before that, without its batch and expiry too), not yet finalised. Open mSupply's
+ * finalise writes a line's fields over its stock line's, none where the line has none
+ * (stocktake/update/generate.rs). The retry after the upgrade, on the same stored journal, replays
+ * the line steps (or finds a line whose insert landed with its answer lost) and finalises: each
+ * line is first given the stock line's own fields it lacks (updateStocktakeLine), so the batch
+ * keeps them and the count is applied once.
+ */
+import t, { type Test } from 'tap';
+import type { StockReport } from '../../../../src/domain/index.js';
+import { StoreStepJournal } from '../../../../src/outbox/journal.js';
+import type { StepJournal } from '../../../../src/routing/ports.js';
+import type { Store } from '../../../../src/store/types.js';
+import type { StockLineMore } from '../../../../sandbox/msupply/model.js';
+import { engineCases, freshStore } from '../../../support/outbox-engines.js';
+import { newJob } from '../../../support/new-job.js';
+import { GTIN, ORS, failure, startRig } from './harness.js';
+
+type Rig = Awaited<ReturnType<typeof startRig>>;
+
+/** The step journal as a release before the 'counts' step kept it: a line step holds the line's id only. */
+class OldReleaseJournal implements StepJournal {
+  readonly idempotencyKey: string;
+  constructor(private readonly journal: StoreStepJournal) {
+    this.idempotencyKey = journal.idempotencyKey;
+  }
+  run<T>(step: string, action: () => Promise<T>): Promise<T> {
+    if (step === 'counts') return action();
+    if (!step.startsWith('line:')) return this.journal.run(step, action);
+    return this.journal.run(step, async () => {
+      const { lineId } = (await action()) as { lineId: string };
+      return { lineId } as T;
+    });
+  }
+}
+
+/** 600 sachets of ORS counted: the seed's batch N20262 holds 10 packs of 50, the count adds 2. */
+const count = (value: string): StockReport => ({
+  identifier: { system: 'https://mobile.example.org/counts', value },
+  status: 'active',
+  countType: 'snapshot',
+  reportedAt: '2026-11-21T09:00:00Z',
+  facility: { id: 'store-hc-north' },
+  lines: [{ product: { system: GTIN, code: ORS }, quantity: { value: 600, unit: 'dispensing-unit' } }],
+});
+
+/** What a storekeeper set on the batch in Open mSupply. */
+const asSet: StockLineMore = {
+  locationId: 'location-shelf-a',
+  manufactureDate: '2025-06-30',
+  volumePerPack: 0.25,
+  donorId: 'name-donor',
+  manufacturerId: 'name-donor',
+  campaignId: 'campaign-measles-2026',
+  programId: 'program-essential',
+};
+
+/** A stocktake line as an insert by its stock line alone keeps it: volume per pack 0, the rest none. */
+const bare: StockLineMore = {
+  locationId: null,
+  manufactureDate: null,
+  volumePerPack: 0,
+  donorId: null,
+  manufacturerId: null,
+  campaignId: null,
+  programId: null,
+};
+
+const orsLine = (rig: Rig) =>
+  [...rig.sb.state.stockLines.values()].find((l) => l.storeId === 'store-hc-north' && l.itemId === 'item-ors')!;
+
+async function oldJob(store: Store, id: string) {
+  await store.recordWrite(newJob(id, { flow: 'stock', system: 'msupply', idempotencyKey: `stock|${id}` }));
+  return new OldReleaseJournal(new StoreStepJournal(store, { id }));
+}
+
+type Stripped = 'fields' | 'fields, batch, expiry and pack size';
+
+/** The stocktake's one line as the earlier release inserted it. */
+function asOldReleaseInserted(rig: Rig, stripped: Stripped) {
+  const [line] = [...rig.sb.state.stocktakeLines.values()];
+  line.more = { ...bare };
+  if (stripped !== 'fields') Object.assign(line, { batch: null, expiryDate: null, packSize: null });
+}
+
+for (const engine of engineCases()) {
+  /** The earlier release's attempt, stopped by `fault`, then the retry on this release: the batch after it. */
+  const retried = async (t: Test, value: string, fault: 'finalise' | 'insert answer', stripped: Stripped) => {
+    const { store } = await freshStore(engine, t);
+    const rig = await startRig();
+    t.teardown(() => rig.close());
+    const stock = orsLine(rig);
+    stock.more = { ...asSet };
+    const before = { batch: stock.batch, expiryDate: stock.expiryDate, packSize: stock.packSize };
+    t.ok(before.batch && before.expiryDate, 'the seed batch has a batch number and an expiry');
+    rig.sb.faults.add(
+      fault === 'finalise'
+        ? { operation: 'updateStocktake', action: { type: 'reset' }, times: 1 }
+        : { operation: 'insertStocktakeLine', action: { type: 'afterApply', answer: 'reset' }, times: 1 },
+    );
+    await failure(rig.connector.stock!.report(count(value), await oldJob(store, value)));
+    t.equal(rig.sb.state.counts().finalisedStocktakes, 0, 'the earlier release did not finalise');
+    t.same(
+      (await store.listSteps(value)).map((s) => s.step).sort(),
+      fault === 'finalise' ? ['insert-stocktake', 'line:0'] : ['insert-stocktake'],
+      'its journal as it kept it',
+    );
+    asOldReleaseInserted(rig, stripped);
+    const done = await rig.connector.stock!.report(count(value), new StoreStepJournal(store, { id: value }));
+    t.equal(done.status, 'active', 'done');
+    t.equal(rig.sb.state.counts().finalisedStocktakes, 1, 'one stocktake, finalised');
+    const after = rig.sb.state.stockLines.get(stock.id)!;
+    t.equal(after.totalNumberOfPacks, 12, 'counted once: 600 sachets in packs of 50');
+    t.same(
+      { batch: after.batch, expiryDate: after.expiryDate, packSize: after.packSize },
+      before,
+      'its batch, expiry and pack size',
+    );
+    t.same(
+      after.more,
+      asSet,
+      'its location, manufacture date, volume per pack, donor, manufacturer, campaign, program',
+    );
+  };
+
+  for (const stripped of ['fields', 'fields, batch, expiry and pack size'] as const)
+    t.test(
+      `${engine.name}: lines journaled without the stock line's ${stripped}, retried: the batch keeps them`,
+      { skip: engine.skip },
+      (t) => retried(t, `TOP-UP-${stripped.length}`, 'finalise', stripped),
+    );
+
+  t.test(
+    `${engine.name}: a line whose insert landed with its answer lost, found by the retry: topped up too`,
+    { skip: engine.skip },
+    (t) => retried(t, 'TOP-UP-FOUND', 'insert answer', 'fields, batch, expiry and pack size'),
+  );
+
+  t.test(
+    `${engine.name}: a line's own location stays; only what it lacks is sent`,
+    { skip: engine.skip },
+    async (t) => {
+      const { store } = await freshStore(engine, t);
+      const rig = await startRig();
+      t.teardown(() => rig.close());
+      const stock = orsLine(rig);
+      stock.more = { ...asSet };
+      rig.sb.faults.add({ operation: 'updateStocktake', action: { type: 'reset' }, times: 1 });
+      await failure(rig.connector.stock!.report(count('TOP-UP-OWN'), await oldJob(store, 'TOP-UP-OWN')));
+      const [line] = [...rig.sb.state.stocktakeLines.values()];
+      // a storekeeper moved the batch to another shelf on the count in Open mSupply
+      line.more = { ...bare, locationId: 'location-cold-room' };
+      await rig.connector.stock!.report(count('TOP-UP-OWN'), new StoreStepJournal(store, { id: 'TOP-UP-OWN' }));
+      t.same(rig.sb.state.stockLines.get(stock.id)!.more, { ...asSet, locationId: 'location-cold-room' });
+    },
+  );
+}
