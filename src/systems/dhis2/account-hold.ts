@@ -61,8 +61,10 @@ function heldWords(refusal: AccountRefusal, retryAt: number): string {
  * How far the clock may step back during a hold and leave it on. NTP slews small offsets without
  * stepping; ntpd steps only past 128 ms, chrony past its makestep threshold (1 s or more), so a
  * step of a few seconds is an ordinary correction, each of which ended the hold for one more failed
- * login (a locked account's 15 minutes restarted). Kept on, the hold lasts at most this longer: 5 s
- * on 16 minutes, harmless. A larger step (a VM resumed, a clock set by hand) still ends it.
+ * login (a locked account's 15 minutes restarted). Kept on, a hold stepped back past its start
+ * lasts at most this longer: 5 s on 16 minutes, harmless. A larger step (a VM resumed, a clock set
+ * by hand) still ends it. A step landing after the start, like any wall clock's, lengthens the hold
+ * by the step (the outbox's deferral, on its own wall clock, waits it too).
  */
 export const STEP_BACK_TOLERANCE_MS = 5_000;
 

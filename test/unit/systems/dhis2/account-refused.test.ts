@@ -155,6 +155,24 @@ t.test("small steps back of the connector's clock (NTP) keep the hold: no call r
   t.match(await me(), { username: 'mediator' }, 'after the hold, DHIS2 had unlocked it');
 });
 
+// review RD of d3d4234a: the README said any step back of more than 5 s during a hold ends it; only
+// one landing more than 5 s before the hold's start does, a later one lengthens it by the step
+t.test("a step back landing after the hold's start lengthens the hold by the step, sends nothing", async (t) => {
+  const { sandbox, me, hits, later, stepBack } = await rig(t);
+  for (let i = 0; i < 4; i++) await statusOf(sandbox, 'wrong');
+  const before = hits();
+  await refusedWith(me());
+  later(10 * 60_000);
+  stepBack(9 * 60_000); // the clock reads 1 minute into the hold
+  await refusedWith(me());
+  t.equal(hits() - before, 1, 'stepped back 9 minutes, 10 minutes in: still held, nothing sent');
+  later(HOLD_MS - 10 * 60_000 + 1_000);
+  t.ok((await refusedWith(me())) instanceof Dhis2AccountHeld, 'past HOLD_MS of real time: held the step longer');
+  t.equal(hits() - before, 1);
+  later(9 * 60_000);
+  t.match(await me(), { username: 'mediator' }, 'the step later, the call goes through: DHIS2 had unlocked it');
+});
+
 t.test("a disabled account enabled, then the connector's clock steps back an hour: no hour's hold", async (t) => {
   const { sandbox, me, hits, stepBack } = await rig(t);
   sandbox.state.logins.disabled.add('mediator');
