@@ -208,8 +208,9 @@ function countedSince(shipment: ShipmentRow, line: ShipmentLineRow, sent: number
  * storekeeper deleted or split it in Open mSupply; lines are editable until VERIFIED): which
  * packs to receive is theirs to say now, not this confirmation's. A 409 naming the line, not a
  * 422 (the delivery was right when accepted), nothing received by this write and nothing more
- * written. `begunBefore`: an earlier attempt began its steps, so it may have set the shipment
- * DELIVERED and lines to their packs, which stay (the text says so, never "nothing written").
+ * written. `begunBefore`: an attempt (an earlier one, or this one past its line steps) began its
+ * steps, so may have set the shipment DELIVERED and lines to their packs, which stay (the text
+ * says so, never "nothing written").
  */
 function linesChangedSince(
   shipment: ShipmentRow,
@@ -222,7 +223,7 @@ function linesChangedSince(
   const where = `Delivery.lines[${i}]`;
   const now = candidates.length ? `${candidates.length} lines` : 'no line';
   const left = begunBefore
-    ? 'nothing was received, no more is written, and the shipment is left as it is to receive in Open mSupply (any line an earlier attempt of this confirmation set keeps the packs it set)'
+    ? 'nothing was received, no more is written, and the shipment is left as it is to receive in Open mSupply (any line an attempt of this confirmation set keeps the packs it set)'
     : 'nothing was received or written, and the shipment is left as it is to receive in Open mSupply';
   const receipt = received(shipment.status)
     ? `it is ${shipment.status} there with those lines, and this confirmation is not applied to it`
@@ -369,7 +370,8 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     sent: Map<string, number>,
   ) => {
     const now = await currentShipment(store, shipment);
-    const steps = plan(delivery, now, true);
+    // run after the line steps (this attempt's or an earlier one's): lines hold packs they set
+    const steps = plan(delivery, now, true, true);
     for (const [i, step] of steps.entries())
       if (step.line.numberOfPacks !== step.packs && step.line.numberOfPacks !== sent.get(step.line.id))
         throw countedSince(now, step.line, sent.get(step.line.id), i);

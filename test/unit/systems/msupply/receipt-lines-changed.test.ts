@@ -9,6 +9,7 @@
  */
 import t from 'tap';
 import type { Delivery } from '../../../../src/domain/index.js';
+import type { StepJournal } from '../../../../src/routing/ports.js';
 import { DyingJournal } from '../../../support/dying-journal.js';
 import { MemoryJournal } from '../../../support/memory-journal.js';
 import { AMOXICILLIN, shipOrder, startRig, failure } from './harness.js';
@@ -66,13 +67,39 @@ t.test(
     t.equal(err?.status, 409, `a conflict, not the client's fault: ${err?.message}`);
     t.match(String(err?.message), /has 2 lines for item \S+ batch B20260 .*one when this delivery was accepted.*split/);
     t.match(String(err?.message), /nothing was received, no more is written/);
-    t.match(String(err?.message), /any line an earlier attempt of this confirmation set keeps the packs it set/);
+    t.match(String(err?.message), /any line an attempt of this confirmation set keeps the packs it set/);
     t.notMatch(String(err?.message), /nothing was received or written/, 'never "nothing written": its lines were');
     t.same(err?.issues?.[0]?.expression, ['Delivery.lines[0].product']);
     t.equal(amoxicillin.numberOfPacks, 1, "the storekeeper's split stands");
     t.equal(other.numberOfPacks, 1);
     t.equal(ors.numberOfPacks, 3, 'the other line keeps its step');
     t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'DELIVERED', 'nothing received');
+  },
+);
+
+t.test(
+  'a line split between its step and RECEIVED in one attempt: the 409 never says nothing was written',
+  async (t) => {
+    const rig = await startRig();
+    t.teardown(() => rig.close());
+    const { inbound, delivery, amoxicillin, ors } = await shipped(rig, 'RCPT-SPLIT-5');
+    await rig.connector.deliveries!.precheck!(confirmation(delivery));
+    const inner = new MemoryJournal();
+    // the storekeeper splits the line once this attempt's line steps are done, before its RECEIVED
+    const journal: StepJournal = {
+      idempotencyKey: inner.idempotencyKey,
+      async run(step, action) {
+        if (step === 'received' && !inner.steps.has(step)) split(rig, amoxicillin);
+        return inner.run(step, action);
+      },
+    };
+    const err = await failure(rig.connector.deliveries!.confirm(confirmation(delivery), journal));
+    t.equal(err?.status, 409, `a conflict: ${err?.message}`);
+    t.match(String(err?.message), /has 2 lines for item \S+ batch B20260 .*split/);
+    t.equal(ors.numberOfPacks, 3, 'this attempt set a line');
+    t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'DELIVERED', 'and the shipment DELIVERED');
+    t.notMatch(String(err?.message), /nothing was received or written/, 'so never "nothing written"');
+    t.match(String(err?.message), /nothing was received, no more is written/);
   },
 );
 
