@@ -99,6 +99,8 @@ interface Armed {
 }
 
 const ERROR_LIMIT = 500;
+/** How many of a job's latest runs are read for one still marked running (an older one is long dead). */
+const RUNNING_LOOK = 5;
 /** A run's detail is a list (one line per held item): longer than an error, still bounded per run. */
 const DETAIL_LIMIT = 2000;
 export const ABANDONED = 'abandoned: the instance running it stopped before the run ended';
@@ -187,9 +189,11 @@ function boundedLines(text: string, limit: number): string {
   return [...kept, `… ${lines.length - kept.length} more line(s) not kept with the run`].join('\n');
 }
 
+const LOCKED_ELSEWHERE = 'the job is locked by another instance';
+
 /** Why a tick a cut run gave back is tried again: it could not run (locked elsewhere) or gave its tick back too. */
 function whyTryAgain(o: TickOutcome): string | undefined {
-  if (o.status === 'locked') return 'the job is locked by another instance';
+  if (o.status === 'locked') return LOCKED_ELSEWHERE;
   return o.storeWentAway ? 'the database went away mid-run' : undefined;
 }
 
@@ -324,15 +328,42 @@ export class Scheduler {
    */
   async closeAbandonedRuns(now = Date.now()): Promise<number> {
     const { store } = this.options;
-    let closed = 0;
-    for (const job of this.options.jobs) {
-      if (this.busy.has(job.name)) continue;
-      const locked = await store.withAdvisoryLock(`schedule:${job.name}`, () =>
-        store.abandonJobRuns(job.name, now, ABANDONED),
-      );
-      if (locked.ran) closed += locked.value;
-    }
-    return closed;
+    const closed = await Promise.all(
+      this.options.jobs.map(async (job) => {
+        // a run still marked running may be live, its holder's session cut by a restart: looked at twice
+        if (!(await this.mayRunElsewhere(job)) || !(await this.lockFreeOnTwoLooks(job))) return 0;
+        const locked = await store.withAdvisoryLock(`schedule:${job.name}`, () =>
+          store.abandonJobRuns(job.name, now, ABANDONED),
+        );
+        return locked.ran ? locked.value : 0;
+      }),
+    );
+    return closed.reduce((sum, n) => sum + n, 0);
+  }
+
+  /** Whether a run of the job may be going on elsewhere: one still marked running, not this process's. */
+  private async mayRunElsewhere(job: ScheduledJob): Promise<boolean> {
+    if (this.busy.has(job.name)) return false;
+    const runs = await this.options.store.listJobRuns(job.name, RUNNING_LOOK);
+    return runs.some((r) => r.outcome === 'running');
+  }
+
+  /**
+   * Whether the job's lock is free on two looks awayRetryMs apart, asked without taking it
+   * (Store.advisoryLockHeld), before a tick or the start takes it where a live run may hold it (a
+   * run still marked running; a tick that met it held). Taking it on one look cut live runs: in a
+   * PostgreSQL restart's gap (the holder's session gone, its instance not yet reconnected: up to
+   * LOCK_CHECK_MS after the database is back) the taker won it, closed the live run as abandoned
+   * and ran its tick (a hand run records none) or closed it only, and the holder, finding its lock
+   * held elsewhere, stopped the live run. The locked tick tried again every awayRetryMs made that
+   * likely in any restart during a long hand run. A stop ends the wait: not free.
+   */
+  private async lockFreeOnTwoLooks(job: ScheduledJob): Promise<boolean> {
+    const { store } = this.options;
+    const key = `schedule:${job.name}`;
+    if (await store.advisoryLockHeld(key)) return false;
+    const slept = await sleep(this.awayRetryMs, true, { signal: this.halt.signal }).catch(() => false);
+    return slept && !(await store.advisoryLockHeld(key));
   }
 
   private async execute(
@@ -578,11 +609,18 @@ export class Scheduler {
     // next start still owes it
     const following = nextFire(expression, tickAt);
     let said = false;
+    let metLock = false;
     for (;;) {
-      const why = await this.tick(job, tickAt, cut.id).then(whyTryAgain, (err) => {
-        if (isDatabaseAway(err)) return redact(String(err));
-        throw err;
-      });
+      // met held, the lock is taken again only once free on two looks (a restart's gap: wakeTick)
+      const why: string | undefined = await (metLock ? this.lockFreeOnTwoLooks(job) : Promise.resolve(true))
+        .then((free): Promise<TickOutcome> | TickOutcome =>
+          free ? this.tick(job, tickAt, cut.id) : { status: 'locked' },
+        )
+        .then(whyTryAgain, (err) => {
+          if (isDatabaseAway(err)) return redact(String(err));
+          throw err;
+        });
+      metLock = why === LOCKED_ELSEWHERE;
       if (!why || !this.started || following === undefined || Date.now() + this.awayRetryMs >= following) return;
       if (!said) this.options.logger?.warn({ job: job.name, tickAt, why }, 'the owed tick is tried again');
       said = true;
@@ -632,7 +670,7 @@ export class Scheduler {
     if (this.armed.get(job.name) !== armed) return; // rescheduled meanwhile
     if (Date.now() < armed.next) return this.wait(job, armed); // a step of a long wait, or a timer a little early
     let again = false;
-    const p = this.tick(job, armed.next)
+    const p = this.wakeTick(job, armed)
       .then((o) => {
         if (o.storeWentAway) {
           again = this.tryAgainLater(job, armed, 'the database went away mid-run');
@@ -647,7 +685,7 @@ export class Scheduler {
             { job: job.name, tickAt: armed.next, status: o.status },
             'the database is back: the tick was taken up again',
           );
-        if (armed.lockedSince !== undefined)
+        if (armed.lockedSince !== undefined && o.status !== 'locked')
           this.options.logger?.info?.(
             { job: job.name, tickAt: armed.next, status: o.status },
             'the job lock is free: the tick was taken up again',
@@ -667,6 +705,16 @@ export class Scheduler {
         else this.arm(job, Math.max(armed.next, Date.now()));
       });
     this.running.add(p);
+  }
+
+  /**
+   * An armed tick, taken only once its lock looked free twice where a live run may hold it: a
+   * tick that met it held (tried again while locked), or a run of the job still marked running.
+   */
+  private async wakeTick(job: ScheduledJob, armed: Armed): Promise<TickOutcome> {
+    const wary = armed.lockedSince !== undefined ? !this.busy.has(job.name) : await this.mayRunElsewhere(job);
+    if (wary && !(await this.lockFreeOnTwoLooks(job))) return { status: this.stopped ? 'stopped' : 'locked' };
+    return this.tick(job, armed.next);
   }
 
   /**
