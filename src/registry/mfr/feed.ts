@@ -442,11 +442,14 @@ async function wholeAnswer(
     const read: WholeRead = { pages, records, at, before };
     before = read;
     if (at === undefined) {
-      if (pages.length === 1 || (await steady(reader, query, read))) return { records };
+      if (pages.length === 1) return { records };
+      if (await steady(reader, query, read)) return { records, cap: provenTo(read.before!, since) };
       continue;
     }
     const cap = since !== undefined && instant(at) < instant(since) ? since : at;
-    if (pages.length === 1 || (await nothingSkipped(reader, query, read, since, at, idProbe))) return { records, cap };
+    if (pages.length === 1) return { records, cap };
+    const proof = await nothingSkipped(reader, query, read, since, at, idProbe);
+    if (proof) return { records, cap: proof === 'two-reads' ? provenTo(read.before!, since) : cap };
     last = { records, cap: since };
   }
   // the list moved under every read: what was read is applied, and the mark stays to read it again
@@ -496,6 +499,17 @@ async function countsMatch(reader: PageReader, query: Query, read: WholeRead): P
 }
 
 /**
+ * The mark a read taken by steady() may reach: the search instant of the read before it (else that
+ * read's newest Location's instant). The two reads prove only Locations there when the earlier was
+ * made: one created after it, then shifted off the later read's pages by a deletion, leaves the
+ * reads matching and the later's count right, and a mark at the later's instant stepped over it.
+ */
+function provenTo(earlier: WholeRead, since: string | undefined): string | undefined {
+  const bound = earlier.at ?? earlier.records.reduce<string | undefined>((m, r) => later(m, r.lastUpdated), since);
+  return bound !== undefined && since !== undefined && instant(bound) < instant(since) ? since : bound;
+}
+
+/**
  * Whether two whole reads in a row list the same Locations: every one of the earlier read is in
  * the later, and every one of the later listed before the earlier's search instant (all, when
  * the registry tells none) was in the earlier (one created since proves nothing either way). A
@@ -517,7 +531,8 @@ function sameLocations(earlier: WholeRead, later: RegistryRecord[]): boolean {
  * Whether a whole read holds every Location the registry lists from `since` up to (not at) `at`,
  * the instant the search was made: those read there still in it are as many as the range counts.
  * Locations changed or created after `at` leave or never enter the range and prove nothing either
- * way (the next pull reads them from the mark). Without per-id counts, steady().
+ * way (the next pull reads them from the mark). Without per-id counts, steady(): proven only up
+ * to the read before it (provenTo), said by 'two-reads'.
  */
 async function nothingSkipped(
   reader: PageReader,
@@ -526,11 +541,11 @@ async function nothingSkipped(
   since: string | undefined,
   at: string,
   idProbe: IdProbe,
-): Promise<boolean> {
+): Promise<'ids' | 'two-reads' | false> {
   const { range, total, ids } = await rangeCount(reader, since, at, read.records);
   const still = total === undefined ? undefined : await stillInRange(reader, range, ids, idProbe);
-  if (still === undefined) return steady(reader, query, read);
-  return total! <= still;
+  if (still === undefined) return (await steady(reader, query, read)) && 'two-reads';
+  return total! <= still && 'ids';
 }
 
 /** Batches whose marks stop at `cap`: a record past it is applied, and read again by the next pull. */

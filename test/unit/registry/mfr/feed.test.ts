@@ -931,3 +931,49 @@ t.test('lastUpdated: two unsorted reads listing the same Locations both missing 
     'c, missed by two reads listing the same Locations, is read',
   );
 });
+
+const ms = (instant: string, n: number) => new Date(Date.parse(instant) + n).toISOString();
+
+t.test(
+  'lastUpdated: a Location created between two matching unsorted reads and missed marks no later than it',
+  async (t) => {
+    // The registry of the test above (storage order, ignoring _id, no page totals). Read 1 lists
+    // y, a, b, x, its count right. Then, before read 2's search, c is created into free room before
+    // x and b is edited in place; while read 2 asks page 2, a (read on page 1) is deleted: c shifts
+    // onto page 1's place, on no page, and the count (y, b, c, x) equals the four read. The reads
+    // match (c is not in read 1: created since), so read 2 is taken and the mark moves to b's edit,
+    // past c: c was never read. Two reads prove nothing created after the first one's search: the
+    // mark stops at that instant.
+    const state = {
+      // instants to the millisecond: no second is taken off the search's instant (searchInstant)
+      list: [location('y', 1, ms(at(5), 250)), ...['a', 'b', 'x'].map((id, i) => location(id, 1, ms(at(1 + i), 250)))],
+    };
+    const now = registryNow(state);
+    let searches = 0;
+    let pages = 0;
+    const { reader } = liveRegistry(state, {
+      sorted: false,
+      ids: 'ignore',
+      at: () => {
+        if (++searches !== 3) return now();
+        state.list.splice(3, 0, location('c', 1, now()));
+        changeInPlace(state, 'b', 2, now());
+        return now();
+      },
+      onPage: () => {
+        if (++pages === 4) state.list = state.list.filter((l) => l.id !== 'a');
+      },
+    });
+    const first = await collect(lastUpdatedFeed(reader, undefined));
+    const second = await collect(lastUpdatedFeed(reader, first.at(-1)!.cursor));
+    t.ok(pages >= 4, 'a was deleted during the second read');
+    t.notOk(
+      first.flatMap((b) => b.records).some((r) => r.id === 'c'),
+      'the first pull missed c',
+    );
+    t.ok(
+      second.flatMap((b) => b.records).some((r) => r.id === 'c'),
+      'c, created between the reads and missed, is read by the next pull',
+    );
+  },
+);
