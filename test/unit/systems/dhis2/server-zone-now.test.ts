@@ -53,6 +53,20 @@ t.test('DHIS2 back from a restart in another zone right after a quick failure: r
   }
 });
 
+t.test("a gateway's 504 (DHIS2 not answering it in time) is put off ZONE_REUSE_MS like a timeout", async (t) => {
+  const h = await startHarness({ timeZone: 'Asia/Colombo' });
+  t.teardown(h.close);
+  t.equal(await h.client.serverZoneNow(), 'Asia/Colombo');
+  h.advance(ZONE_REUSE_MS);
+  h.sandbox.faults.failNext('GET', '/api/system/info', 504, 2);
+  t.equal(await h.client.serverZoneNow(), 'Asia/Colombo', 'the known zone kept');
+  h.sandbox.state.timeZone = 'America/Bogota';
+  t.equal(await h.client.serverZoneNow(), 'Asia/Colombo', 'not asked again at once');
+  t.equal(infoCalls(h), 3, 'the first question, then the 504 and its retry');
+  h.advance(ZONE_REUSE_MS);
+  t.equal(await h.client.serverZoneNow(), 'America/Bogota', 'asked again ZONE_REUSE_MS later');
+});
+
 // s36 Left [Z1]: a failed question left the known answer stale, so every wave of calls after it
 // waited for system/info to fail again (its timeout and retries) before DHIS2 was called
 t.test('a hanging system/info is asked once per ZONE_REUSE_MS, not once per wave of calls', async (t) => {
