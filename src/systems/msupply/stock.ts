@@ -448,13 +448,14 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         const current = await api.stocktake(store.id, id);
         if (current?.status === 'FINALISED') return finalisedAsThis(current, counts);
         if (current) refuseLinesBeyond(current, p.lines.length);
-        // lines an earlier release inserted without the stock line's fields, which finalise would erase
-        if (current) await topUpLines(api, store.id, current, p.lines.length);
         const finalise = () => api.updateStocktake(store.id, { id, status: 'FINALISED', ...countDay(report) });
         try {
+          // lines an earlier release inserted without the stock line's fields, which finalise would erase
+          if (current) await topUpLines(api, store.id, current, p.lines.length);
           await finalise();
         } catch (err) {
-          // refused (CannotEditStocktake) because another attempt finalised it first: done if with these counts
+          // refused (CannotEditStocktake: a top-up or the finalise) because another attempt finalised
+          // it first: done if with these counts
           const now = refusedWrite(err) ? await api.stocktake(store.id, id) : undefined;
           if (now?.status === 'FINALISED') return finalisedAsThis(now, counts);
           if (msupplyReason(err) !== SNAPSHOT_MISMATCH) throw err;

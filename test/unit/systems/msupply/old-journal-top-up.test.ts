@@ -156,4 +156,35 @@ for (const engine of engineCases()) {
       t.same(rig.sb.state.stockLines.get(stock.id)!.more, { ...asSet, locationId: 'location-cold-room' });
     },
   );
+
+  t.test(
+    `${engine.name}: finalised by another attempt while a top-up was on its way: done, counted once`,
+    { skip: engine.skip },
+    async (t) => {
+      const { store } = await freshStore(engine, t);
+      const rig = await startRig();
+      t.teardown(() => rig.close());
+      orsLine(rig).more = { ...asSet };
+      rig.sb.faults.add({ operation: 'updateStocktake', action: { type: 'reset' }, times: 1 });
+      await failure(rig.connector.stock!.report(count('TOP-UP-RACE'), await oldJob(store, 'TOP-UP-RACE')));
+      asOldReleaseInserted(rig, 'fields');
+      const [stocktake] = [...rig.sb.state.stocktakes.values()];
+      // the other attempt finalises after this one read the stocktake, before its top-up arrives
+      const finalisedMeanwhile = {
+        then(resolve: () => void) {
+          rig.sb.state.finaliseStocktake(stocktake);
+          resolve();
+        },
+      };
+      const released = finalisedMeanwhile as unknown as Promise<unknown>;
+      rig.sb.faults.add({ operation: 'updateStocktakeLine', action: { type: 'held', released }, times: 1 });
+      const done = await rig.connector.stock!.report(
+        count('TOP-UP-RACE'),
+        new StoreStepJournal(store, { id: 'TOP-UP-RACE' }),
+      );
+      t.equal(done.status, 'active', 'its refused top-up (CannotEditStocktake) reads back the finalised count');
+      t.equal(rig.sb.state.counts().finalisedStocktakes, 1, 'one stocktake, finalised');
+      t.equal(orsLine(rig).totalNumberOfPacks, 12, 'counted once');
+    },
+  );
 }
