@@ -69,6 +69,34 @@ for (const engine of engineCases()) {
   );
 }
 
+for (const engine of engineCases()) {
+  t.test(
+    `${engine.name}: the marked range of values holding ; | and non-ASCII (v66)`,
+    { skip: engine.skip },
+    async (t) => {
+      const { store } = await freshStore(engine, t);
+      const delivery = (id: string, key: string) => newJob(id, { flow: 'delivery', idempotencyKey: key });
+      await store.recordWrite(delivery('u1', `delivery|${APP}|Ü-1|in-progress:2`));
+      await store.recordWrite(delivery('u2', 'delivery|urn:other:app|Ü-1|in-progress'));
+      await store.recordWrite(delivery('u3', `delivery|${APP}|Ü-1;|in-progress`));
+      await store.recordWrite(delivery('u4', `delivery|${APP}|Ü-1|in-progressé`));
+      await store.recordWrite(delivery('u5', `delivery|${APP}|Ü-1é|in-progress`));
+      await store.recordWrite(delivery('s1', `delivery|${APP}|A;B|C|in-progress:3`));
+      await store.recordWrite(delivery('s2', `delivery|${APP}|A;B|in-progress`));
+      await store.recordWrite(delivery('s3', `delivery|${APP}|A;B|C;|in-progress`));
+
+      const keys = (value: string) => store.findKeysOfMarkedValue('delivery', value, '|in-progress');
+      t.same(
+        await keys('Ü-1'),
+        [`delivery|${APP}|Ü-1`, 'delivery|urn:other:app|Ü-1'],
+        'a non-ASCII value: its drafts in each system; not a value it begins (Ü-1;, Ü-1é) nor a byte above ; after the mark',
+      );
+      t.same(await keys('A;B|C'), [`delivery|${APP}|A;B|C`], 'a value holding ; and |: its own drafts only');
+      t.same(await keys('A;B'), [`delivery|${APP}|A;B`], 'the value before its bar: its own draft only');
+    },
+  );
+}
+
 t.test('SQLite: the marked range searches the key-value index', async (t) => {
   const plan = await sqlitePlanner(t);
   const sql = keysOfMarkedValueSql('sqlite').replace(/\$\d+/g, '?');
