@@ -551,6 +551,34 @@ export const UPDATE_INBOUND_SHIPMENT_LINE = /* GraphQL */ `
   }
 `;
 
+/**
+ * A stock line's own fields a count keeps: read with the stock (STOCK_LINES) and, before finalise,
+ * with a stocktake's lines (STOCKTAKES), to top up a line that lacks them (stocktake-top-up.ts).
+ */
+const STOCK_LINE_OWN_FIELDS = /* GraphQL */ `
+  fragment StockLineOwnFields on StockLineNode {
+    locationId
+    manufactureDate
+    volumePerPack
+    donor(storeId: $storeId) {
+      __typename
+      id
+    }
+    manufacturer(storeId: $storeId) {
+      __typename
+      id
+    }
+    campaign {
+      __typename
+      id
+    }
+    program {
+      __typename
+      id
+    }
+  }
+`;
+
 export const STOCK_LINES = /* GraphQL */ `
   query stockLines($storeId: String!, $filter: StockLineFilterInput, $page: PaginationInput) {
     stockLines(storeId: $storeId, filter: $filter, page: $page) {
@@ -573,29 +601,12 @@ export const STOCK_LINES = /* GraphQL */ `
           totalNumberOfPacks
           availableNumberOfPacks
           onHold
-          locationId
-          manufactureDate
-          volumePerPack
-          donor(storeId: $storeId) {
-            __typename
-            id
-          }
-          manufacturer(storeId: $storeId) {
-            __typename
-            id
-          }
-          campaign {
-            __typename
-            id
-          }
-          program {
-            __typename
-            id
-          }
+          ...StockLineOwnFields
         }
       }
     }
   }
+  ${STOCK_LINE_OWN_FIELDS}
 `;
 
 /** Stock movements of a store (the bridge to DHIS2 computes period indicators from them). */
@@ -678,25 +689,7 @@ export const STOCKTAKES = /* GraphQL */ `
                 totalNumberOfPacks
                 batch
                 expiryDate
-                locationId
-                manufactureDate
-                volumePerPack
-                donor(storeId: $storeId) {
-                  __typename
-                  id
-                }
-                manufacturer(storeId: $storeId) {
-                  __typename
-                  id
-                }
-                campaign {
-                  __typename
-                  id
-                }
-                program {
-                  __typename
-                  id
-                }
+                ...StockLineOwnFields
               }
               snapshotNumberOfPacks
               countedNumberOfPacks
@@ -706,6 +699,7 @@ export const STOCKTAKES = /* GraphQL */ `
       }
     }
   }
+  ${STOCK_LINE_OWN_FIELDS}
 `;
 
 /** Its result is StocktakeNode only: the schema types no insert error (a duplicate id is "Bad user input"). */
