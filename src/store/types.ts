@@ -685,7 +685,9 @@ export interface Store {
    * taking it where taking is what must not happen: PostgreSQL lists its holders (pg_locks), so a
    * look in a restart's gap (the holder's session gone, before its instance takes it again) cannot
    * win it from under a live run. SQLite asks its lock file once and gives it back at once: a lock
-   * there is lost only with its process, so a free one means nobody runs the job.
+   * there is lost only with its process or its file (removed or replaced under the run, which its
+   * holder hears within a second: watchLockFile), so a free one means nobody runs the job. Callers
+   * still look twice (scheduler.ts).
    */
   advisoryLockHeld(name: string): Promise<boolean>;
   /**
