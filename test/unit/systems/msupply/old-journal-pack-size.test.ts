@@ -13,32 +13,13 @@
 import t, { type Test } from 'tap';
 import type { StockReport } from '../../../../src/domain/index.js';
 import { StoreStepJournal } from '../../../../src/outbox/journal.js';
-import type { StepJournal } from '../../../../src/routing/ports.js';
 import type { Store } from '../../../../src/store/types.js';
 import { engineCases, freshStore } from '../../../support/outbox-engines.js';
 import { newJob } from '../../../support/new-job.js';
 import { GTIN, ORS, failure, startRig } from './harness.js';
+import { OldReleaseJournal } from './old-release-journal.js';
 
 type Rig = Awaited<ReturnType<typeof startRig>>;
-
-/**
- * The step journal as the release before 'counts' kept it in the store: no 'counts' step, and a
- * line step's record holds the line's id only.
- */
-class OldReleaseJournal implements StepJournal {
-  readonly idempotencyKey: string;
-  constructor(private readonly journal: StoreStepJournal) {
-    this.idempotencyKey = journal.idempotencyKey;
-  }
-  run<T>(step: string, action: () => Promise<T>): Promise<T> {
-    if (step === 'counts') return action();
-    if (!step.startsWith('line:')) return this.journal.run(step, action);
-    return this.journal.run(step, async () => {
-      const { lineId } = (await action()) as { lineId: string };
-      return { lineId } as T;
-    });
-  }
-}
 
 /**
  * `tablets` of ORS reported, as a count or a change: of the seed's batch N20262 (10 packs of 50)

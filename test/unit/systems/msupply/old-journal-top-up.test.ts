@@ -11,30 +11,14 @@
 import t, { type Test } from 'tap';
 import type { StockReport } from '../../../../src/domain/index.js';
 import { StoreStepJournal } from '../../../../src/outbox/journal.js';
-import type { StepJournal } from '../../../../src/routing/ports.js';
 import type { Store } from '../../../../src/store/types.js';
 import type { StockLineMore } from '../../../../sandbox/msupply/model.js';
 import { engineCases, freshStore } from '../../../support/outbox-engines.js';
 import { newJob } from '../../../support/new-job.js';
 import { GTIN, ORS, failure, startRig } from './harness.js';
+import { OldReleaseJournal } from './old-release-journal.js';
 
 type Rig = Awaited<ReturnType<typeof startRig>>;
-
-/** The step journal as a release before the 'counts' step kept it: a line step holds the line's id only. */
-class OldReleaseJournal implements StepJournal {
-  readonly idempotencyKey: string;
-  constructor(private readonly journal: StoreStepJournal) {
-    this.idempotencyKey = journal.idempotencyKey;
-  }
-  run<T>(step: string, action: () => Promise<T>): Promise<T> {
-    if (step === 'counts') return action();
-    if (!step.startsWith('line:')) return this.journal.run(step, action);
-    return this.journal.run(step, async () => {
-      const { lineId } = (await action()) as { lineId: string };
-      return { lineId } as T;
-    });
-  }
-}
 
 /** 600 sachets of ORS counted: the seed's batch N20262 holds 10 packs of 50, the count adds 2. */
 const count = (value: string): StockReport => ({

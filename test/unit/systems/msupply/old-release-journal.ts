@@ -1,0 +1,22 @@
+import { StoreStepJournal } from '../../../../src/outbox/journal.js';
+import type { StepJournal } from '../../../../src/routing/ports.js';
+
+/**
+ * The step journal as the release before 'counts' kept it in the store: no 'counts' step, and a
+ * line step's record holds the line's id only. A retry on this release reads it through a plain
+ * StoreStepJournal on the same store and job id.
+ */
+export class OldReleaseJournal implements StepJournal {
+  readonly idempotencyKey: string;
+  constructor(private readonly journal: StoreStepJournal) {
+    this.idempotencyKey = journal.idempotencyKey;
+  }
+  run<T>(step: string, action: () => Promise<T>): Promise<T> {
+    if (step === 'counts') return action();
+    if (!step.startsWith('line:')) return this.journal.run(step, action);
+    return this.journal.run(step, async () => {
+      const { lineId } = (await action()) as { lineId: string };
+      return { lineId } as T;
+    });
+  }
+}
