@@ -33,7 +33,10 @@ export async function newestDraft(
 ): Promise<{ n: number; newest?: OutboxJob; highest: number }> {
   const found = await numberedUnder(IN_PROGRESS);
   if (!found?.newest) return { n: 0, highest: found?.highest ?? 0 };
-  return { n: draftNumber(found.newest.idempotencyKey), newest: found.newest, highest: found.highest };
+  // its own newest draft's number is in use whatever its length: the store counts numbers of 15
+  // digits at most (another delivery's `DL-1|in-progress:999999999999999` pushed DL-1 past them)
+  const n = draftNumber(found.newest.idempotencyKey);
+  return { n, newest: found.newest, highest: Math.max(found.highest, n) };
 }
 
 /** The number of the draft whose key this is (it ends with `|in-progress` or `|in-progress:n`). */
