@@ -1,4 +1,5 @@
 import type { Settings } from '../../config/settings.js';
+import { shownValue } from '../../config/shown-value.js';
 import type { TransportSettings } from '../../upstream/pool.js';
 import type { ChangeFeed } from './types.js';
 
@@ -25,20 +26,29 @@ const str = (v: unknown): string | undefined => (v === undefined || v === null |
 const num = (v: unknown, fallback: number): number =>
   v !== '' && v !== undefined && v !== null && Number.isFinite(Number(v)) ? Number(v) : fallback;
 
+/** An http(s) URL with a host: another scheme (`user:pw@host/fhir` parses as one) is no FHIR base. */
+function isHttpUrl(value: string): boolean {
+  if (!/^https?:\/\//i.test(value)) return false;
+  try {
+    return new URL(value).host !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** undefined when registry.url is not set (no registry configured). */
 export function registrySettingsFrom(s: Settings): RegistrySettings | undefined {
   const url = str(s['registry.url']);
   if (!url) return undefined;
   const feed = str(s['registry.changeFeed']) ?? 'auto';
   if (!FEEDS.includes(feed as ChangeFeed))
-    throw new Error(`registry.changeFeed must be one of ${FEEDS.join(', ')}, got '${feed}'`);
-  try {
-    new URL(url);
-  } catch {
+    throw new Error(`registry.changeFeed must be one of ${FEEDS.join(', ')}, got ${shownValue(feed, 'word')}`);
+  // never the value itself: a URL that does not parse may still carry user:password@ (this is also
+  // reached without loadSettings' checks, by a client built directly)
+  if (!isHttpUrl(url))
     throw new Error(
-      `registry.url must be an absolute URL (the FHIR base, e.g. https://mfr.example.org/fhir), got '${url}'`,
+      `registry.url must be an absolute http(s) URL (the FHIR base, e.g. https://mfr.example.org/fhir), got ${shownValue(url, 'url')}`,
     );
-  }
   return {
     // the FHIR base without a trailing slash: every path here starts with one
     baseUrl: url.replace(/\/+$/, ''),
