@@ -142,6 +142,34 @@ for (const engine of engineCases()) {
   );
 
   t.test(
+    `${engine.name}: a top-up whose answer was lost: the next retry finds it applied and finalises once`,
+    { skip: engine.skip },
+    async (t) => {
+      const { store } = await freshStore(engine, t);
+      const rig = await startRig();
+      t.teardown(() => rig.close());
+      orsLine(rig).more = { ...asSet };
+      rig.sb.faults.add({ operation: 'updateStocktake', action: { type: 'reset' }, times: 1 });
+      await failure(rig.connector.stock!.report(count('TOP-UP-LOST'), await oldJob(store, 'TOP-UP-LOST')));
+      asOldReleaseInserted(rig, 'fields');
+      rig.sb.faults.add({
+        operation: 'updateStocktakeLine',
+        action: { type: 'afterApply', answer: 'reset' },
+        times: 1,
+      });
+      const journal = new StoreStepJournal(store, { id: 'TOP-UP-LOST' });
+      await failure(rig.connector.stock!.report(count('TOP-UP-LOST'), journal));
+      t.equal(rig.sb.state.counts().finalisedStocktakes, 0, 'not finalised while the top-up is unknown');
+      const done = await rig.connector.stock!.report(count('TOP-UP-LOST'), journal);
+      t.equal(done.status, 'active', 'done');
+      const topUps = rig.sb.state.applied.filter((a) => a.mutation === 'updateStocktakeLine');
+      t.equal(topUps.length, 1, 'the applied top-up is not sent again');
+      t.equal(orsLine(rig).totalNumberOfPacks, 12, 'counted once');
+      t.same(orsLine(rig).more, asSet, 'the batch keeps its fields');
+    },
+  );
+
+  t.test(
     `${engine.name}: finalised by another attempt while a top-up was on its way: done, counted once`,
     { skip: engine.skip },
     async (t) => {
