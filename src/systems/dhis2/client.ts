@@ -6,6 +6,7 @@ import { createUpstreamClient, type UpstreamRequest, type UpstreamResponse } fro
 import { asRecord, malformedAnswer } from '../../upstream/errors.js';
 import { UpstreamError } from '../../domain/errors.js';
 import { collectAllPages } from '../../upstream/paging.js';
+import { outsideAttempt } from '../../upstream/attempt-scope.js';
 import type { Query } from '../../upstream/http.js';
 import { AccountHold, accountRefusalOf } from './account-hold.js';
 import { DHIS2, Dhis2Error, decodeDhis2Error, loginRefusal, makeDhis2Error } from './errors.js';
@@ -193,7 +194,10 @@ export function createDhis2Client(settings: () => Dhis2Settings, options: Dhis2C
     const age = knownAt === undefined ? undefined : clock() - knownAt;
     if (!known || age === undefined || (age >= 0 && age < ZONE_REUSE_MS)) return systemInfo();
     if (!zoneAsked) {
-      const asked = systemInfoAgain().finally(() => {
+      // shared by every caller meanwhile, so not ended by the attempt that asked first (its read
+      // signal): ended so, a hanging question failed as that attempt's abort, not as a timeout
+      // (20 s and two retries outlast outbox.attemptTimeoutMs), and was never put off
+      const asked = outsideAttempt(systemInfoAgain).finally(() => {
         if (zoneAsked === asked) zoneAsked = undefined;
       });
       zoneAsked = asked;

@@ -10,6 +10,8 @@ import t from 'tap';
 import { createDhis2Client, ZONE_REUSE_MS } from '../../../../src/systems/dhis2/client.js';
 import { createFacilityCapability, createOrgUnitReader } from '../../../../src/systems/dhis2/facilities.js';
 import { LOGIN_PAGE, startHarness } from './harness.js';
+import { runInAttempt, type AttemptScope } from '../../../../src/upstream/attempt-scope.js';
+import { AttemptTimeoutError } from '../../../../src/outbox/errors.js';
 
 const infoCalls = (h: Awaited<ReturnType<typeof startHarness>>) => h.sandbox.state.count('GET', '/api/system/info');
 
@@ -89,6 +91,30 @@ t.test('a hanging system/info is asked once per ZONE_REUSE_MS, not once per wave
   h.advance(ZONE_REUSE_MS);
   await searches();
   t.equal(infoCalls(h), asked + 4, 'past it: asked (and retried) once more');
+});
+
+// review SB of 635d62cd: a zone question asked for a delivery attempt ended with the attempt
+// (its read signal): by default (dhis2.timeoutMs 20 s, two retries) a hanging system/info
+// outlasts outbox.attemptTimeoutMs (60 s), so it failed as the attempt's abort, not a timeout,
+// was never put off, and every next attempt waited on system/info again until dead-lettered
+t.test('a hanging zone question outlives the attempt that asked it, and is put off', async (t) => {
+  const h = await startHarness({ timeZone: 'Asia/Colombo' });
+  t.teardown(h.close);
+  t.equal(await h.client.serverZoneNow(), 'Asia/Colombo');
+  const asked = infoCalls(h);
+  h.advance(ZONE_REUSE_MS);
+  h.sandbox.faults.add({ method: 'GET', path: '/api/system/info', action: { type: 'hang' }, times: 1_000 });
+
+  const abandon = new AbortController();
+  const attempt: AttemptScope = { abandonedBy: undefined, signal: abandon.signal };
+  const zone = runInAttempt(attempt, () => h.client.serverZoneNow());
+  while (infoCalls(h) === asked) await new Promise((r) => setTimeout(r, 5));
+  abandon.abort(new AttemptTimeoutError(60_000, 'dhis2'));
+  t.equal(await zone, 'Asia/Colombo', 'the known zone kept');
+  t.equal(infoCalls(h), asked + 2, 'the question ran to its timeout (and its retry)');
+
+  t.equal(await h.client.serverZoneNow(), 'Asia/Colombo', 'the next caller does not ask again');
+  t.equal(infoCalls(h), asked + 2, 'put off ZONE_REUSE_MS, as after any timeout');
 });
 
 t.test('serverZoneNow: an answer reused for ZONE_REUSE_MS, one question for callers at once', async (t) => {
