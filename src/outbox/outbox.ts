@@ -17,7 +17,14 @@ import {
   reviveError,
   toStoredError,
 } from './errors.js';
-import { classifyFailure, credentialsRefusedRetryAt, INTERNAL_ERROR, internalError, retryAtOf } from './failures.js';
+import {
+  ambiguousFailure,
+  classifyFailure,
+  credentialsRefusedRetryAt,
+  INTERNAL_ERROR,
+  internalError,
+  retryAtOf,
+} from './failures.js';
 import { notBeforeOf } from '../upstream/retry-after.js';
 import { runInAttempt, type AttemptScope } from '../upstream/attempt-scope.js';
 import { HandlerRegistry } from './handlers.js';
@@ -992,7 +999,11 @@ export class Outbox {
    * given the whole bound again.
    */
   private async heldAloneTooLong(job: OutboxJob, err: unknown, breaker: SystemBreaker): Promise<boolean> {
-    if (!breaker.probeHeldForAWhile(err)) return false;
+    // held for good on other jobs failing in this process's memory (breakers.ts failingJobs): those
+    // may have ended on another instance, unseen here, and an instance that saw no success since
+    // sent a poisoned write every breakerOpenMs, uncharged, for hours after the outage; past the
+    // bound the store (every instance's view) and the readiness check decide, as for one alone
+    if (!breaker.probeHeldForAWhile(err) && !ambiguousFailure(err)) return false;
     if (failingForMs(job) <= heldAloneLimitMs(this.options.backoff)) return false;
     if (await this.othersFailTogether(job, err)) return false;
     // past the bound, charged only while its system answers: else an outage, however long
