@@ -316,9 +316,21 @@ export class Scheduler {
     const job = this.job(name);
     if (!job) return undefined;
     // stop() waits for (and stops) a run by hand as it does a scheduled one
-    const p = this.tick(job);
+    const p = this.handTick(job);
     this.running.add(p);
     return p.finally(() => this.running.delete(p));
+  }
+
+  /**
+   * A run by hand, taking the lock only once it looked free twice where a live run may hold it (a
+   * run of the job still marked running), as a tick does (wakeTick): taken in a PostgreSQL
+   * restart's gap, it closed the live run as abandoned and ran the job beside it until the holder,
+   * finding its lock held elsewhere, stopped its run part way. Nothing marked running: no look.
+   */
+  private async handTick(job: ScheduledJob): Promise<TickOutcome> {
+    if ((await this.mayRunElsewhere(job)) && !(await this.lockFreeOnTwoLooks(job)))
+      return { status: this.stopped ? 'stopped' : 'locked' };
+    return this.tick(job);
   }
 
   /**
