@@ -13,7 +13,7 @@ import type { MsupplyApi, ShipmentLineRow, ShipmentRow, StoreRow } from './api.j
 import { writeOrLanded } from './landed-meanwhile.js';
 import { UpstreamCallError } from '../../upstream/errors.js';
 import { recordedBefore } from './recorded-before.js';
-import { claimReceiveTry, receiveRefusedMark, receiveTries } from './receive-tries.js';
+import { claimReceiveTry, receiveRefusedMark, receiveTries, triedMeanwhile } from './receive-tries.js';
 import { MSUPPLY, SHIPMENT_SYSTEM, deliveryLineId, otherPartyRef, storeRef } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
 import { orderOfShipment } from './shipment-order.js';
@@ -346,12 +346,13 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     shipment: ShipmentRow,
     sent?: Map<string, number>,
     sentBefore = false,
+    triedSince?: () => Promise<boolean>,
   ): Promise<ShipmentRow | undefined> => {
     const now = await currentShipment(store, shipment);
     if (!received(now.status)) return undefined;
     // `sentBefore`: an earlier attempt's RECEIVED may have landed (receive-tries.ts): this may be
-    // its receipt
-    if (!sentBefore && !sameConfirmation(delivery, now, sent)) throw alreadyReceived(now);
+    // its receipt; `triedSince`: whether an overlapping attempt took a try since this one began
+    if (!sentBefore && !sameConfirmation(delivery, now, sent) && !(await triedSince?.())) throw alreadyReceived(now);
     return now;
   };
 
@@ -433,6 +434,8 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     sentBefore: boolean,
     nextTry: number,
   ): Promise<string> => {
+    // an overlapping attempt (a lapsed lease) may have sent RECEIVED since this one read its tries
+    const triedSince = () => triedMeanwhile(journal, nextTry);
     // an earlier attempt that began its steps may have set lines a 409 here leaves as they are
     const steps = plan(delivery, shipment, true, await recordedBefore(journal, 'delivered'));
     await journal.run('delivered', async () => {
@@ -454,7 +457,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
         // received meanwhile (another attempt, or a storekeeper by hand): Open mSupply takes line
         // edits until VERIFIED (invoice/validate.rs check_invoice_is_editable), its stock
         // following them, so writing would overwrite what was received: done only if it holds these packs
-        if (await receivedAsThis(delivery, store, shipment, sent)) return step.packs;
+        if (await receivedAsThis(delivery, store, shipment, sent, false, triedSince)) return step.packs;
         // refused (CannotEditInvoice once VERIFIED, BatchIsReserved once its stock is used) because
         // it was received between that look and the write: done if with these same packs
         return writeOrLanded(
@@ -462,7 +465,8 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
             await api.updateInboundShipmentLine(store.id, { id: step.line.id, numberOfPacks: step.packs });
             return step.packs;
           },
-          async () => ((await receivedAsThis(delivery, store, shipment, sent)) ? step.packs : undefined),
+          async () =>
+            (await receivedAsThis(delivery, store, shipment, sent, false, triedSince)) ? step.packs : undefined,
         );
       });
       sent.set(step.line.id, packs);
@@ -470,7 +474,7 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
     return journal.run('received', async () => {
       // received by hand meanwhile: this receipt only with its packs (receivedAsThis), or after an
       // earlier attempt sent RECEIVED
-      const now = await receivedAsThis(delivery, store, shipment, sent, sentBefore);
+      const now = await receivedAsThis(delivery, store, shipment, sent, sentBefore, triedSince);
       if (now) return now.status;
       await packsAsPlannedNow(delivery, store, shipment, sent);
       const thisTry = await claimReceiveTry(journal, nextTry);

@@ -23,15 +23,51 @@ export interface ReceiveTries {
 export const receiveSentMark = (n: number): string => (n === 1 ? 'receive-sent' : `receive-sent-${n}`);
 export const receiveRefusedMark = (n: number): string => (n === 1 ? 'receive-refused' : `receive-refused-${n}`);
 
+/** A mark triedMeanwhile records when it finds a number free: it takes the number, no try. */
+const LOOK = 'looked:';
+const isLook = (mark: unknown) => typeof mark === 'string' && mark.startsWith(LOOK);
+
+/** The mark recorded for `step`, if one is (looking records nothing). */
+async function markOf(journal: StepJournal, step: string): Promise<{ mark: unknown } | undefined> {
+  const notRecorded = new Error(`step ${step} not recorded`);
+  try {
+    return { mark: await journal.run(step, () => Promise.reject(notRecorded)) };
+  } catch (err) {
+    if (err === notRecorded) return undefined;
+    throw err;
+  }
+}
+
 /** The tries earlier attempts of this receipt recorded (looking records nothing). */
 export async function receiveTries(journal: StepJournal): Promise<ReceiveTries> {
   let count = 0;
   let mayHaveLanded = false;
-  while (await recordedBefore(journal, receiveSentMark(count + 1))) {
+  for (
+    let found = await markOf(journal, receiveSentMark(1));
+    found;
+    found = await markOf(journal, receiveSentMark(count + 1))
+  ) {
     count += 1;
-    if (!(await recordedBefore(journal, receiveRefusedMark(count)))) mayHaveLanded = true;
+    // a look (triedMeanwhile) took the number and sent nothing
+    if (!isLook(found.mark) && !(await recordedBefore(journal, receiveRefusedMark(count)))) mayHaveLanded = true;
   }
   return { count, mayHaveLanded };
+}
+
+/**
+ * Whether another attempt took a try from `from` on since this one read its tries (receiveTries
+ * then; the journal keeps what it read, so only a write finds a mark recorded since): one that
+ * did may have sent RECEIVED. Looked up by recording a look at the first number no attempt took,
+ * which takes it and sends nothing: an attempt claiming later goes one on, and receiveTries counts
+ * it as no try.
+ */
+export async function triedMeanwhile(journal: StepJournal, from: number): Promise<boolean> {
+  const look = `${LOOK}${randomUUID()}`;
+  for (let n = from; ; n += 1) {
+    const mark = await journal.run(receiveSentMark(n), async () => look);
+    if (mark === look) return false;
+    if (!isLook(mark)) return true;
+  }
 }
 
 /**
