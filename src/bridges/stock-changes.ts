@@ -120,8 +120,9 @@ export function staleValues(
   return [...current.entries()]
     .filter(([key]) => !keep.has(key))
     .map(([key, previous]) => {
-      const [productCode, measure] = key.split('|');
-      return { productCode, measure, previous };
+      // at the last bar: a measure (an indicator's name) holds none, a product's DHIS2 code may
+      const bar = key.lastIndexOf('|');
+      return { productCode: key.slice(0, bar), measure: key.slice(bar + 1), previous };
     })
     .sort((a, b) => a.productCode.localeCompare(b.productCode) || a.measure.localeCompare(b.measure));
 }
