@@ -21,6 +21,8 @@ export interface Name {
   storeId?: string;
   isCustomer: boolean;
   isSupplier: boolean;
+  /** name.is_manufacturer: a stocktake line may name it as its manufacturer. */
+  isManufacturer?: boolean;
   /** Name properties (name_property values by property key), served as NameNode.properties JSON. */
   properties?: Record<string, unknown>;
 }

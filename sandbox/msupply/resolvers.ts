@@ -5,6 +5,7 @@ import { ledgerRows } from './ledger.js';
 import { itemStatsNode } from './item-stats.js';
 import { backdateRefusal } from './backdating.js';
 import { moreUpdated, stocktakeLineMore } from './stock-line-more.js';
+import { refusedLocation, refusedSource } from './line-refusals.js';
 import {
   connector,
   invoiceLineNode,
@@ -810,6 +811,8 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
           more: stocktakeLineMore(input),
         };
       }
+      const badLocation = refusedLocation(state, storeId, line.itemId, input);
+      if (badLocation) throw badUserInput(badLocation);
       const change = (line.countedNumberOfPacks ?? line.snapshotNumberOfPacks) - line.snapshotNumberOfPacks;
       if (change !== 0) {
         const direction = change > 0 ? 'POSITIVE_INVENTORY_ADJUSTMENT' : 'NEGATIVE_INVENTORY_ADJUSTMENT';
@@ -827,6 +830,8 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
           );
         line.reasonOptionId = given?.id ?? null;
       }
+      const badSource = refusedSource(state, storeId, input);
+      if (badSource) throw badUserInput(badSource);
       state.stocktakeLines.set(line.id, line);
       state.applied.push({ mutation: 'insertStocktakeLine', id: line.id });
       return stocktakeLineNode(state, line);
@@ -847,6 +852,8 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
       if (stocktake.status !== 'NEW')
         return typedError('UpdateStocktakeLineError', 'CannotEditStocktake', 'Cannot edit stocktake');
       if (stocktake.storeId !== storeId) throw badUserInput('InvalidStore');
+      const badLocation = refusedLocation(state, storeId, line.itemId, input);
+      if (badLocation) throw badUserInput(badLocation);
       const counted = input.countedNumberOfPacks ?? undefined;
       if (counted !== undefined && counted < 0) throw badUserInput('CountedQuantityBelowZero');
       const change = counted === undefined ? 0 : counted - line.snapshotNumberOfPacks;
@@ -870,6 +877,8 @@ export function rootResolvers(): Record<string, (args: Args, ctx: RequestContext
           'SnapshotCountCurrentCountMismatchLine',
           'Snapshot count does not match current count.',
         );
+      const badSource = refusedSource(state, storeId, input);
+      if (badSource) throw badUserInput(badSource);
       const updated: StocktakeLine = {
         ...line,
         snapshotNumberOfPacks: input.snapshotNumberOfPacks ?? line.snapshotNumberOfPacks,

@@ -38,6 +38,7 @@ export function buildSeed(): Seed {
     name: 'Donor Agency',
     isCustomer: false,
     isSupplier: false,
+    isManufacturer: true,
   };
   // a customer of the warehouse without an Open mSupply site of its own
   const clinic: Name = {

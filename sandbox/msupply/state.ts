@@ -21,6 +21,7 @@ import { adjustmentType, OPENING_DATETIME, StockLedger } from './ledger.js';
 import { seedBulkStock, type BulkStock } from './bulk-stock.js';
 import { NO_BACKDATING, type Backdating } from './backdating.js';
 import { moreAfterCount } from './stock-line-more.js';
+import { lineFieldFixtures } from './line-refusals.js';
 
 /**
  * The sandbox's in-memory database and the rules that are not about GraphQL: logins and tokens
@@ -68,6 +69,8 @@ export class MsupplyState {
   readonly invoices = new Map<string, Invoice>();
   readonly stocktakes = new Map<string, Stocktake>();
   readonly stocktakeLines = new Map<string, StocktakeLine>();
+  /** Locations, campaigns and programs a stocktake line may name (line-refusals.ts). */
+  readonly lineFields = lineFieldFixtures();
   readonly adjustmentReasons: AdjustmentReason[];
   /** The backdating preference; tests may change it (StateOptions.backdating). */
   backdating: Backdating;

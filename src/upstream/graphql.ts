@@ -113,6 +113,17 @@ export const graphqlReason: ReasonDecoder = (body) => {
     : textReason(body);
 };
 
+/**
+ * Open mSupply's standard errors carry no code, only `details`: for a refusal it names, the
+ * service error's variant (`format!("{error:#?}")` of a unit variant, e.g. LocationDoesNotExist:
+ * server/graphql/core/src/standard_graphql_error.rs). Only a bare name is taken: other details
+ * are free text.
+ */
+function variantOf(entry: GraphQLErrorEntry): string | undefined {
+  const details = entry.extensions?.details;
+  return typeof details === 'string' && /^[A-Z][A-Za-z]*$/.test(details) ? details : undefined;
+}
+
 function entriesOf(body: unknown): GraphQLErrorEntry[] {
   const errors = asRecord(body)?.errors;
   return Array.isArray(errors) ? errors.filter((e) => asRecord(e)) : [];
@@ -138,7 +149,7 @@ export function decodeGraphQLAnswer<T>(
   if (errors.length) {
     const transient = errors.some(opts.isTransientError ?? serverError);
     const first = errors[0];
-    const code = typeof first.extensions?.code === 'string' ? first.extensions.code : undefined;
+    const code = typeof first.extensions?.code === 'string' ? first.extensions.code : variantOf(first);
     const words = errors
       .map((e) => [e.message, e.path?.length ? `at ${e.path.join('.')}` : ''].filter(Boolean).join(' '))
       .join('; ');

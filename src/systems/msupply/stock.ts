@@ -31,6 +31,7 @@ import {
 import type { StockLedgerReader } from '../../domain/stock-ledger.js';
 import type { StoreDirectory } from './stores.js';
 import { topUpLines } from './stocktake-top-up.js';
+import { sendDroppingRefused } from './refused-line-fields.js';
 
 /**
  * InventoryReport ↔ Open mSupply stock. Read: the store's stock lines (batches with expiry, packs
@@ -406,39 +407,39 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
           // this line: the refusal stands, not this write done
           const landed = async () => {
             const now = await api.stocktake(store.id, id);
-            return now?.lines.nodes.some((l) => l.id === lineId) ? { lineId } : undefined;
+            return now?.lines.nodes.some((l) => l.id === lineId) ? { lineId, withItsFields: true as const } : undefined;
           };
+          const stockLine = line.stockLine;
           const insert = () =>
-            api.insertStocktakeLine(
-              store.id,
-              line.stockLine
-                ? {
+            stockLine
+              ? // Open mSupply's finalise writes the line's batch, location and the like over the
+                // stock line's (none if not given) and keeps on the line only what this insert
+                // gives; one it refuses (a location no longer in the store) is left out
+                sendDroppingRefused(stockLineAsItIs(stockLine), (fields) =>
+                  api.insertStocktakeLine(store.id, {
                     id: lineId,
                     stocktakeId: id,
-                    stockLineId: line.stockLine.id,
-                    // Open mSupply's finalise writes the line's batch, location and the like over
-                    // the stock line's (none if not given) and keeps on the line only what this
-                    // insert gives
-                    ...stockLineAsItIs(line.stockLine),
+                    stockLineId: stockLine.id,
+                    ...fields,
                     countedNumberOfPacks: line.counted,
                     ...reason,
-                  }
-                : {
-                    id: lineId,
-                    stocktakeId: id,
-                    itemId: line.item.id,
-                    countedNumberOfPacks: line.counted,
-                    packSize: line.item.defaultPackSize,
-                    ...(line.batch ? { batch: line.batch } : {}),
-                    ...(line.expiry ? { expiryDate: line.expiry.slice(0, 10) } : {}),
-                    ...reason,
-                  },
-            );
+                  }),
+                )
+              : api.insertStocktakeLine(store.id, {
+                  id: lineId,
+                  stocktakeId: id,
+                  itemId: line.item.id,
+                  countedNumberOfPacks: line.counted,
+                  packSize: line.item.defaultPackSize,
+                  ...(line.batch ? { batch: line.batch } : {}),
+                  ...(line.expiry ? { expiryDate: line.expiry.slice(0, 10) } : {}),
+                  ...reason,
+                });
           // the count sent, in the packs of the pack size it was sent with (a crash between the
           // 'counts' step and this insert, the pack size changed meanwhile: these packs, not those)
           return writeOrLanded<LineStep>(async () => {
             await insert();
-            return { lineId, count: countsOf(report, { lines: [line] })[0] };
+            return { lineId, count: countsOf(report, { lines: [line] })[0], withItsFields: true };
           }, landed);
         });
         steps.push(step);
@@ -451,7 +452,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         const finalise = () => api.updateStocktake(store.id, { id, status: 'FINALISED', ...countDay(report) });
         try {
           // lines an earlier release inserted without the stock line's fields, which finalise would erase
-          if (current) await topUpLines(api, store.id, current, p.lines.length);
+          if (current) await topUpLines(api, store.id, current, linesToTopUp(steps));
           await finalise();
         } catch (err) {
           // refused (CannotEditStocktake: a top-up or the finalise) because another attempt finalised
@@ -488,8 +489,21 @@ const countsOf = (report: StockReport, p: { lines: CountLine[] }) =>
     })),
   );
 
-/** A stocktake line step's journal: the line, with the count it inserted (absent: found there, or journaled before counts were). */
-type LineStep = { lineId: string; count?: LineCount };
+/**
+ * A stocktake line step's journal: the line, with the count it inserted (absent: found there, or
+ * journaled before counts were), and whether this release inserted it with its stock line's own
+ * fields (absent: an earlier release's step, or a line found there).
+ */
+type LineStep = { lineId: string; count?: LineCount; withItsFields?: true };
+
+/**
+ * The lines to give their stock line's fields before finalising (topUpLines): those an earlier
+ * release's step inserted, or found there, not knowing what their insert gave. One this release
+ * inserted has them, and a field a storekeeper cleared on it since stays cleared.
+ */
+function linesToTopUp(steps: LineStep[]): number[] {
+  return [...steps.keys()].filter((i) => !steps[i].withItsFields);
+}
 
 /**
  * The count each line of this write's stocktake holds by this write: the one its line step sent,

@@ -1,5 +1,6 @@
 import type { MsupplyApi, StocktakeLineTopUp, StocktakeRow } from './api.js';
 import { stocktakeLineId } from './stocktake-counts.js';
+import { sendDroppingRefused } from './refused-line-fields.js';
 
 type Line = StocktakeRow['lines']['nodes'][number];
 
@@ -30,15 +31,19 @@ export function missingFromLine(line: Line): StocktakeLineTopUp | undefined {
 }
 
 /**
- * Before finalising, each of this write's `count` lines is given what it lacks of its stock line's
+ * Before finalising, each of this write's `lines` (by index) is given what it lacks of its stock line's
  * own fields (missingFromLine): a count journaled by an earlier release, retried after the upgrade,
  * replays its line steps and goes straight to finalise, and a line found there after a lost answer
  * is not inserted again. Sending it again changes nothing, so a retry after a crash here is safe.
  */
-export async function topUpLines(api: MsupplyApi, storeId: string, now: StocktakeRow, count: number): Promise<void> {
-  for (let i = 0; i < count; i++) {
+export async function topUpLines(api: MsupplyApi, storeId: string, now: StocktakeRow, lines: number[]): Promise<void> {
+  for (const i of lines) {
     const line = now.lines.nodes.find((l) => l.id === stocktakeLineId(now.id, i));
     const top = line && missingFromLine(line);
-    if (top) await api.updateStocktakeLine(storeId, { id: line.id, ...top });
+    // one Open mSupply refuses (a location no longer in the store) is left out, the rest sent
+    if (top)
+      await sendDroppingRefused(top, (fields) =>
+        Object.keys(fields).length ? api.updateStocktakeLine(storeId, { id: line.id, ...fields }) : Promise.resolve(),
+      );
   }
 }
