@@ -10,6 +10,7 @@ import { decodeRequisition, formerResponseLineIds, orderComment, orderStatusOf }
 import type { MsupplySettings } from './settings.js';
 import type { StoreDirectory } from './stores.js';
 import { orderChanges } from './order-change.js';
+import { refuseBarredSystem } from '../barred-system.js';
 import { itemsByCode, lineRefused, requisitionLines, type RequisitionLine } from './requisition-lines.js';
 import { writeOrLanded } from './landed-meanwhile.js';
 import { settleLine } from './requisition-line-step.js';
@@ -212,6 +213,7 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
     formerIdsWhy:
       "was an id of the warehouse's copy of the order (its Open mSupply response requisition, once listed under ids of its own); the same order now reads as the facility's request requisition, under the id every search gives it",
     async precheck(order) {
+      refuseBarredSystem(order.orderNumber, 'Order.orderNumber', "an Open mSupply requisition's comment");
       await plan(order);
     },
     // a changed or cancelled order: only while its request requisition is a DRAFT (order-change.ts)

@@ -13,6 +13,7 @@ import {
   operationReference,
 } from './operations.js';
 import { locationOf, type StockDeps } from './stock.js';
+import { refuseBarredSystem } from '../barred-system.js';
 import { dispensingUomOf } from './stock-reference.js';
 
 /**
@@ -133,6 +134,7 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
       return { items: orders.filter((o) => matches(o, criteria)) };
     },
     async precheck(order) {
+      refuseBarredSystem(order.orderNumber, 'Order.orderNumber', "an OpenMRS stock operation's external reference");
       await plan(order);
     },
     async submit(order: Order, journal: StepJournal): Promise<WriteResult> {
