@@ -12,6 +12,8 @@ export interface MarkHeldReport extends MarkHeld {
 const WHY: Record<MarkHeld['reason'], string> = {
   'list-moved': 'the registry ignores _sort and its list moved during each whole read',
   'kept-changing': 'Locations read kept changing under each search from the mark',
+  uncounted:
+    'the registry gives no counts (no Bundle.total, no _summary=count), so no read of more than one page is proven whole',
 };
 
 /** The registry's base for a log line: a URL with `user:password@` or a token in its query never reaches it. */
@@ -55,7 +57,7 @@ export function markHeldWarner(logger: { warn(obj: object, msg: string): void })
 
 /**
  * Counts each held mark on /metrics (`mediator_registry_mark_held_total`, by reason: list_moved,
- * kept_changing) and logs it as a warning (markHeldWarner): an operator alerts on a counter that
+ * kept_changing, uncounted) and logs it as a warning (markHeldWarner): an operator alerts on a counter that
  * keeps rising.
  */
 export function markHeldReporter(
@@ -65,7 +67,7 @@ export function markHeldReporter(
 ): (held: MarkHeldReport) => void {
   const counter = new Counter({
     name: `${prefix}registry_mark_held_total`,
-    help: "Registry pulls that ended with the change feed's high-water mark kept where it was, by reason (list_moved: a registry ignoring _sort whose list moved during each whole read; kept_changing: a search from the mark issued again 10 times)",
+    help: "Registry pulls that ended with the change feed's high-water mark kept where it was, by reason (list_moved: a registry ignoring _sort whose list moved during each whole read; kept_changing: a search from the mark issued again 10 times; uncounted: a registry giving no counts read past one page)",
     labelNames: ['reason'],
     registers: [registry],
   });

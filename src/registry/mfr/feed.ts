@@ -37,11 +37,13 @@ export interface PageReader {
 /**
  * A pull that takes what it read but keeps the mark: 'list-moved', a registry ignoring `_sort`
  * whose list moved during each whole read; 'kept-changing', a search from one mark issued again
- * MAX_REREADS times. A registry doing either on every pull never lets the mark move: unseen, its
- * feed stalls while each run looks fine or fails as transient, so each one is logged and counted.
+ * MAX_REREADS times; 'uncounted', a whole read of more than one page from a registry giving no
+ * count at all, which nothing proves whole (uncountedRead). A registry doing any of these on every
+ * pull never lets the mark move: unseen, its feed stalls while each run looks fine or fails as
+ * transient, so each one is logged and counted.
  */
 export interface MarkHeld {
-  reason: 'list-moved' | 'kept-changing';
+  reason: 'list-moved' | 'kept-changing' | 'uncounted';
   /** The mark kept (undefined: the first pull, nothing stored yet). */
   mark: string | undefined;
 }
@@ -420,7 +422,9 @@ interface Whole {
  * without `_id` counts, its count of the search against the distinct Locations read and a second
  * read listing the same ones: steady()), and the answer is read again. Changes after `at` need no second read, so a busy registry makes progress;
  * after WHOLE_READS moved lists what was read is taken and the mark stays at `since` (a first pull's at FROM_THE_START). A registry
- * telling no `at` keeps the count check alone, and fails the pull when the list moves each time.
+ * telling no `at` keeps the count check alone, and fails the pull when the list moves each time;
+ * one giving no count at all proves no read of more than one page: the mark is held at once
+ * (uncountedRead).
  * `started` is the first page already read, when the read may go on from it.
  */
 async function wholeAnswer(
@@ -443,12 +447,15 @@ async function wholeAnswer(
     before = read;
     if (at === undefined) {
       if (pages.length === 1) return { records };
-      if (await steady(reader, query, read)) return { records, cap: provenTo(read.before!, since) };
+      const proof = await steady(reader, query, read);
+      if (proof === 'uncounted') return uncountedRead(reader, records, since);
+      if (proof) return { records, cap: provenTo(read.before!, since) };
       continue;
     }
     const cap = since !== undefined && instant(at) < instant(since) ? since : at;
     if (pages.length === 1) return { records, cap };
     const proof = await nothingSkipped(reader, query, read, since, at, idProbe);
+    if (proof === 'uncounted') return uncountedRead(reader, records, since);
     if (proof) return { records, cap: proof === 'two-reads' ? provenTo(read.before!, since) : cap };
     last = { records, cap: since };
   }
@@ -464,6 +471,19 @@ async function wholeAnswer(
   );
 }
 
+/**
+ * A whole read of more than one page from a registry that gives no count at all (no Bundle.total
+ * on its pages, no `_summary=count` or a 400, 422 or 501 to it): nothing shows a Location was not
+ * shifted off the pages. Two reads listing the same Locations prove nothing without counts: a
+ * change moving one off the pages during the first and a deletion during the second skip the same
+ * one. So what was read is applied and the mark stays (a first pull's at FROM_THE_START): each pull
+ * reads again from the mark, at once rather than after WHOLE_READS reads no count could prove.
+ */
+function uncountedRead(reader: PageReader, records: RegistryRecord[], since: string | undefined): Whole {
+  reader.markHeld?.({ reason: 'uncounted', mark: heldMark(since) });
+  return { records, cap: since ?? FROM_THE_START };
+}
+
 /** One whole read of an unsorted answer, and the read before it in the same pull. */
 interface WholeRead {
   pages: BundlePage[];
@@ -472,7 +492,7 @@ interface WholeRead {
   at?: string;
   before?: WholeRead;
   /** Whether the registry's counts, asked after the read, equalled the distinct Locations read. */
-  counted?: boolean;
+  counted?: boolean | 'uncounted';
 }
 
 /**
@@ -485,17 +505,23 @@ interface WholeRead {
  * new version stored elsewhere) skips one with the counts off, and a later read missing the same
  * one through a deletion would list the same Locations with its counts right.
  */
-async function steady(reader: PageReader, query: Query, read: WholeRead) {
+async function steady(reader: PageReader, query: Query, read: WholeRead): Promise<boolean | 'uncounted'> {
   read.counted = await countsMatch(reader, query, read);
-  return read.counted && !!read.before?.counted && sameLocations(read.before, read.records);
+  if (read.counted === 'uncounted') return 'uncounted';
+  return read.counted && read.before?.counted === true && sameLocations(read.before, read.records);
 }
 
-/** Whether the registry's counts of a whole read (each page's, then the search's) equal the distinct Locations read. */
-async function countsMatch(reader: PageReader, query: Query, read: WholeRead): Promise<boolean> {
+/**
+ * Whether the registry's counts of a whole read (each page's, then the search's) equal the
+ * distinct Locations read; 'uncounted' when it gives none at all (uncountedRead).
+ */
+async function countsMatch(reader: PageReader, query: Query, read: WholeRead): Promise<boolean | 'uncounted'> {
   const ids = new Set(read.records.map((r) => r.id)).size;
-  if (!read.pages.every((p) => p.total === undefined || p.total === ids)) return false;
+  const totals = read.pages.flatMap((p) => (p.total === undefined ? [] : [p.total]));
+  if (!totals.every((total) => total === ids)) return false;
   const total = await countOf(reader, { _lastUpdated: query._lastUpdated, _summary: 'count' });
-  return total === undefined || total === ids;
+  if (total === undefined) return totals.length > 0 || 'uncounted';
+  return total === ids;
 }
 
 /**
@@ -532,7 +558,7 @@ function sameLocations(earlier: WholeRead, later: RegistryRecord[]): boolean {
  * the instant the search was made: those read there still in it are as many as the range counts.
  * Locations changed or created after `at` leave or never enter the range and prove nothing either
  * way (the next pull reads them from the mark). Without per-id counts, steady(): proven only up
- * to the read before it (provenTo), said by 'two-reads'.
+ * to the read before it (provenTo), said by 'two-reads'; with no count at all, 'uncounted'.
  */
 async function nothingSkipped(
   reader: PageReader,
@@ -541,10 +567,13 @@ async function nothingSkipped(
   since: string | undefined,
   at: string,
   idProbe: IdProbe,
-): Promise<'ids' | 'two-reads' | false> {
+): Promise<'ids' | 'two-reads' | 'uncounted' | false> {
   const { range, total, ids } = await rangeCount(reader, since, at, read.records);
   const still = total === undefined ? undefined : await stillInRange(reader, range, ids, idProbe);
-  if (still === undefined) return (await steady(reader, query, read)) && 'two-reads';
+  if (still === undefined) {
+    const proof = await steady(reader, query, read);
+    return proof === 'uncounted' ? proof : proof && 'two-reads';
+  }
   return total! <= still && 'ids';
 }
 

@@ -11,7 +11,14 @@ import { instantBeforeDate, pathUnderBase, readBundle } from '../../../../src/re
 import { declaresLocationHistory } from '../../../../src/registry/mfr/client.js';
 import { decodeRegistryError } from '../../../../src/registry/mfr/errors.js';
 import { heldSinceTracker, markHeldReporter, registryName } from '../../../../src/registry/mfr/feed-held.js';
-import { historyFeed, inTimeOrder, lastUpdatedFeed, type PageReader } from '../../../../src/registry/mfr/feed.js';
+import {
+  FROM_THE_START,
+  historyFeed,
+  inTimeOrder,
+  lastUpdatedFeed,
+  type MarkHeld,
+  type PageReader,
+} from '../../../../src/registry/mfr/feed.js';
 import { locationKind } from '../../../../src/registry/mfr/location-kind.js';
 import { historyEntryOf, recordOf } from '../../../../src/registry/mfr/record.js';
 import type { RegistryRecord } from '../../../../src/registry/mfr/types.js';
@@ -409,10 +416,13 @@ t.test('lastUpdated: a registry ignoring _sort, a Location read changed before t
 
 t.test('lastUpdated: a server that ignores _sort is read whole and sorted', async (t) => {
   const list = [location('c', 1, at(3)), location('a', 1, at(1)), location('b', 1, at(2))];
-  const { reader } = fakeReader((path) =>
-    path === '/Location'
-      ? { entries: list.slice(0, 2).map((resource) => ({ resource })), next: '/rest' }
-      : { entries: [{ resource: list[2] }] },
+  // it counts (a registry giving no count holds the mark: 'a registry giving no counts …' below)
+  const { reader } = fakeReader((path, query) =>
+    query?._summary === 'count'
+      ? { entries: [], total: list.length }
+      : path === '/Location'
+        ? { entries: list.slice(0, 2).map((resource) => ({ resource })), next: '/rest' }
+        : { entries: [{ resource: list[2] }] },
   );
   const batches = await collect(lastUpdatedFeed(reader, undefined));
   t.same(
@@ -977,3 +987,110 @@ t.test(
     );
   },
 );
+
+/**
+ * A registry that gives no count at all: no Bundle.total on its pages, and to `_summary=count`
+ * either a Bundle without a total or a 400 (an unknown parameter). Counts of anything else pass.
+ */
+function withoutCounts(reader: PageReader, refusal: 'no-total' | 400): PageReader {
+  const get = reader.get;
+  reader.get = async (path, query) => {
+    if (query?._summary === 'count') {
+      if (refusal === 'no-total') return { entries: [] };
+      const body = {
+        resourceType: 'OperationOutcome',
+        issue: [{ severity: 'error', code: 'processing', diagnostics: 'Unknown search parameter "_summary"' }],
+      };
+      throw decodeRegistryError(400, body, 'GET', '/Location');
+    }
+    const { total: _total, ...page } = await get(path, query);
+    return page;
+  };
+  return reader;
+}
+
+const ids = (batches: { records: RegistryRecord[] }[]) => batches.flatMap((b) => b.records.map((r) => r.id));
+
+t.test('lastUpdated: a registry giving no counts holds the mark on a read of more than one page', async (t) => {
+  // The registry of 'two unsorted reads listing the same Locations both missing one take neither',
+  // giving no count at all. Its two reads list the same Locations (y, a, b, x), both missing c:
+  // read 1 because a moved to the end shifted c off the pages, read 2 because b was deleted. With
+  // no count to tell, the match was taken and the mark moved past c for good. Now a read of more
+  // than one page with no count is not proven: it is applied and the mark held, each pull reads
+  // again from it, and the pull after the list stops moving reads c.
+  for (const refusal of ['no-total', 400] as const) {
+    const state = {
+      list: [location('y', 1, at(5)), ...['a', 'b', 'c', 'x'].map((id, i) => location(id, 1, at(1 + i)))],
+    };
+    let pages = 0;
+    const registry = liveRegistry(state, {
+      sorted: false,
+      ids: 'ignore',
+      at: registryNow(state),
+      onPage: () => {
+        pages++;
+        if (pages === 2) rename(state, 'a', 2, at(9));
+        if (pages === 3)
+          state.list = [location('x', 2, at(11), 'x renamed'), ...state.list.filter((l) => l.id !== 'x')];
+        if (pages === 4) state.list = state.list.filter((l) => l.id !== 'b');
+      },
+    });
+    const reader = withoutCounts(registry.reader, refusal);
+    const held: MarkHeld[] = [];
+    reader.markHeld = (h) => held.push(h);
+    const pulls: { records: RegistryRecord[]; cursor: string }[][] = [];
+    let mark: string | undefined;
+    for (let pull = 0; pull < 3; pull++) {
+      const batches = await collect(lastUpdatedFeed(reader, mark));
+      pulls.push(batches);
+      mark = batches.at(-1)?.cursor ?? mark;
+    }
+    const [first, second, third] = pulls;
+    t.notOk(ids(first).includes('c'), `${refusal}: the first pull missed c`);
+    t.ok(
+      first.length > 0 && first.every((b) => b.cursor === FROM_THE_START),
+      `${refusal}: what it read is applied, the mark held at the start`,
+    );
+    t.notOk(ids(second).includes('c'), `${refusal}: the second pull missed c too`);
+    t.ok(
+      second.every((b) => b.cursor === FROM_THE_START),
+      `${refusal}: its mark held at the start`,
+    );
+    t.same(
+      held.slice(0, 2),
+      [
+        { reason: 'uncounted', mark: undefined },
+        { reason: 'uncounted', mark: undefined },
+      ],
+      `${refusal}: each held mark told, as the start`,
+    );
+    t.ok(ids(third).includes('c'), `${refusal}: c, missed by both reads, is read by the next pull`);
+  }
+});
+
+t.test('lastUpdated: a registry giving no counts reads once a pull, and a single page moves the mark', async (t) => {
+  // A still registry ignoring _sort, with no instant of its search and no count: a read of two pages
+  // cannot be proven, so it is not read again within the pull (no read could prove it): applied
+  // once, the mark held at the one it came from. A search of one page is whole and moves the mark.
+  const state = {
+    list: [location('y', 1, at(5)), ...['a', 'b', 'c', 'x'].map((id, i) => location(id, 1, at(1 + i)))],
+  };
+  const registry = liveRegistry(state, { sorted: false, ids: 'ignore' });
+  const reader = withoutCounts(registry.reader, 'no-total');
+  const held: MarkHeld[] = [];
+  reader.markHeld = (h) => held.push(h);
+  const batches = await collect(lastUpdatedFeed(reader, at(1)));
+  t.same([...ids(batches)].sort(), ['a', 'b', 'c', 'x', 'y'], 'every Location read is applied');
+  t.ok(
+    batches.every((b) => b.cursor === at(1)),
+    'the mark held where it was',
+  );
+  t.same(held, [{ reason: 'uncounted', mark: at(1) }], 'the held mark told');
+  t.equal(registry.calls.filter((c) => c.includes('_offset')).length, 1, 'one whole read: its second page once');
+
+  state.list = state.list.filter((l) => ['a', 'y'].includes(l.id));
+  const one = await collect(lastUpdatedFeed(reader, at(1)));
+  t.same(ids(one), ['a', 'y'], 'a search of one page');
+  t.equal(one.at(-1)!.cursor, at(5), 'moves the mark');
+  t.equal(held.length, 1, 'no mark held');
+});
