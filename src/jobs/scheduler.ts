@@ -632,7 +632,9 @@ export class Scheduler {
           if (isDatabaseAway(err)) return redact(String(err));
           throw err;
         });
-      metLock = why === LOCKED_ELSEWHERE;
+      // kept once met: a look failing with the database away (a restart: the gap comes next) does not
+      // make the next try take the lock at once
+      if (why === LOCKED_ELSEWHERE) metLock = true;
       if (!why || !this.started || following === undefined || Date.now() + this.awayRetryMs >= following) return;
       if (!said) this.options.logger?.warn({ job: job.name, tickAt, why }, 'the owed tick is tried again');
       said = true;
