@@ -7,6 +7,7 @@ import type { Connector, Page, SearchCriteria, StepJournal, WriteResult } from '
 import type { Flow, WriteContext } from '../fhir/services.js';
 import { writtenDeliveryMatches } from './delivery-match.js';
 import { draftOvertaken, type AcceptedAfter } from './delivery-overtaken.js';
+import { deliveryWriteLock } from './delivery-write-lock.js';
 import { draftJobs, draftMark, draftSavedMeanwhile, numberedDraft } from './delivery-drafts.js';
 import { orderRevision, type WrittenOrder } from './order-revision.js';
 import { precheckOrderWrite, writeOrder } from './order-writes.js';
@@ -130,6 +131,12 @@ export interface FlowSpec<T> {
    * `writtenTo`: once refused, the writes to the upstream record the refusal named (a later write
    * of the same record under another key).
    */
+  /**
+   * The lock (Store.withLock) a job's delivery holds from its overtaken check to its write's end,
+   * so two jobs of one record never read and write it interleaved (delivery-write-lock.ts);
+   * undefined: none.
+   */
+  writeLock?(job: OutboxJob): string | undefined;
   overtaken?(
     job: OutboxJob,
     jobsUnder: (key: string) => Promise<OutboxJob[]>,
@@ -321,6 +328,7 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   drafts: (d, numberedUnder, same) =>
     numberedDraft(d, (mark) => numberedUnder(keyOf('delivery', d.identifier) + mark, d.identifier), same),
   draftTaken: draftSavedMeanwhile,
+  writeLock: deliveryWriteLock,
   overtaken: (job, jobsUnder, refused, writtenTo, acceptedAfter) =>
     draftOvertaken(job, completionKeys(job), jobsUnder, refused, writtenTo, acceptedAfter),
   fhirIds: (d) => [...(d.id ? [d.id] : []), ...d.lines.map((l) => l.lineId).filter((id): id is string => !!id)],

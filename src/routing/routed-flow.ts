@@ -816,6 +816,17 @@ export class RoutedFlow<T> implements FlowService<T> {
     write: (value: T) => Promise<WriteResult>,
     awaitJob?: DeliveryContext['awaitJob'],
   ): Promise<WriteResult> {
+    const lock = this.spec.writeLock?.(job);
+    if (!lock) return this.writeOrOvertaken(job, write, awaitJob);
+    return this.store.withLock(lock, () => this.writeOrOvertaken(job, write, awaitJob));
+  }
+
+  /** The write of a job, or what it ends with as overtaken; under its record's lock where it has one. */
+  private async writeOrOvertaken(
+    job: OutboxJob,
+    write: (value: T) => Promise<WriteResult>,
+    awaitJob?: DeliveryContext['awaitJob'],
+  ): Promise<WriteResult> {
     const overtaken = this.spec.overtaken;
     if (!overtaken) return this.writeOf(job, write, awaitJob);
     const jobsUnder = (key: string) => this.store.findJobsByKey(key);
