@@ -123,6 +123,12 @@ export interface FlowSpec<T> {
     same: (held: T, sent: T) => boolean,
   ): Promise<T>;
   /**
+   * The lock (Store.withLock) a job's delivery holds from its overtaken check to its write's end,
+   * so two jobs of one record never read and write it interleaved (delivery-write-lock.ts);
+   * undefined: none.
+   */
+  writeLock?(job: OutboxJob): string | undefined;
+  /**
    * A job made moot by a later write of the same record delivered before it (a queued draft whose
    * delivery was completed meanwhile, delivery-overtaken.ts): the result it ends done with, nothing
    * written; undefined: written as usual. Asked before the write, and again when the write is
@@ -131,12 +137,6 @@ export interface FlowSpec<T> {
    * `writtenTo`: once refused, the writes to the upstream record the refusal named (a later write
    * of the same record under another key).
    */
-  /**
-   * The lock (Store.withLock) a job's delivery holds from its overtaken check to its write's end,
-   * so two jobs of one record never read and write it interleaved (delivery-write-lock.ts);
-   * undefined: none.
-   */
-  writeLock?(job: OutboxJob): string | undefined;
   overtaken?(
     job: OutboxJob,
     jobsUnder: (key: string) => Promise<OutboxJob[]>,
