@@ -63,13 +63,12 @@ export function refusedLocation(state: MsupplyState, storeId: string, itemId: st
   return undefined;
 }
 
-/** The same for its campaign, program and manufacturer, checked after the count and its reason. */
+/**
+ * The same for its manufacturer (name.is_manufacturer, visible through name_store_join), campaign
+ * and program, in that order, checked after the count and its reason as upstream does.
+ */
 export function refusedSource(state: MsupplyState, storeId: string, input: Obj): string | undefined {
   const f = state.lineFields;
-  const campaign = idOf(input.campaignId);
-  if (campaign && !f.campaigns.has(campaign)) return 'CampaignDoesNotExist';
-  const program = idOf(input.programId);
-  if (program && !f.programs.has(program)) return 'ProgramDoesNotExist';
   const manufacturer = idOf(input.manufacturerId);
   if (manufacturer) {
     const name = state.names.get(manufacturer);
@@ -77,5 +76,9 @@ export function refusedSource(state: MsupplyState, storeId: string, input: Obj):
     if (!state.visibleName(storeId, manufacturer)) return 'ManufacturerNotVisible';
     if (!name.isManufacturer) return 'ManufacturerIsNotAManufacturer';
   }
+  const campaign = idOf(input.campaignId);
+  if (campaign && !f.campaigns.has(campaign)) return 'CampaignDoesNotExist';
+  const program = idOf(input.programId);
+  if (program && !f.programs.has(program)) return 'ProgramDoesNotExist';
   return undefined;
 }

@@ -109,6 +109,18 @@ for (const [what, reason, refused, change] of refusals)
     t.same(line.more, { ...asSet, [refused]: null }, 'its line sent again without it, all else given');
   });
 
+t.test('a batch with its location and its campaign both gone: each left out in turn', async (t) => {
+  const rig = await startRig();
+  t.teardown(() => rig.close());
+  const stock = orsLine(rig);
+  stock.more = { ...asSet };
+  rig.sb.state.lineFields.locations.delete('location-shelf-a');
+  rig.sb.state.lineFields.campaigns.delete('campaign-measles-2026');
+  await rig.connector.stock!.report(count('REFUSED-TWO'), new MemoryJournal());
+  t.equal(orsLine(rig).totalNumberOfPacks, 12, 'counted once');
+  t.same(orsLine(rig).more, { ...asSet, locationId: null, campaignId: null }, 'all else kept');
+});
+
 t.test('a location of the type its item is restricted to is kept', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
