@@ -3,6 +3,7 @@ import { settingDefs, type SettingDef, type Settings } from './settings.js';
 import { settingWithUrlCredentials, urlCredentialsMessage } from './url-credentials.js';
 import { cronProblem, isScheduleOff } from '../jobs/cron.js';
 import { shownValue } from './shown-value.js';
+import { isHttpUrl } from './http-url.js';
 
 /**
  * Settings come from three layers, later winning: defaults < config file (CONFIG_FILE, JSON with
@@ -176,16 +177,6 @@ const HTTP_URL_SETTINGS = [
   'openhim.apiUrl',
   'registry.url',
 ];
-
-/** An absolute http(s) URL with a host, as undici and the link builders need it. */
-function isHttpUrl(value: string): boolean {
-  if (!/^https?:\/\//i.test(value)) return false;
-  try {
-    return new URL(value).host !== '';
-  } catch {
-    return false;
-  }
-}
 
 /** The engines store/index.ts opens (resolveStoreTarget): PostgreSQL or an SQLite file. */
 function isStoreUrl(url: string): boolean {

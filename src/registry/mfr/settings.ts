@@ -1,4 +1,5 @@
 import type { Settings } from '../../config/settings.js';
+import { isHttpUrl } from '../../config/http-url.js';
 import { shownValue } from '../../config/shown-value.js';
 import type { TransportSettings } from '../../upstream/pool.js';
 import type { ChangeFeed } from './types.js';
@@ -25,16 +26,6 @@ const FEEDS: ChangeFeed[] = ['auto', 'history', 'lastUpdated'];
 const str = (v: unknown): string | undefined => (v === undefined || v === null || v === '' ? undefined : String(v));
 const num = (v: unknown, fallback: number): number =>
   v !== '' && v !== undefined && v !== null && Number.isFinite(Number(v)) ? Number(v) : fallback;
-
-/** An http(s) URL with a host: another scheme (`user:pw@host/fhir` parses as one) is no FHIR base. */
-function isHttpUrl(value: string): boolean {
-  if (!/^https?:\/\//i.test(value)) return false;
-  try {
-    return new URL(value).host !== '';
-  } catch {
-    return false;
-  }
-}
 
 /** undefined when registry.url is not set (no registry configured). */
 export function registrySettingsFrom(s: Settings): RegistrySettings | undefined {
