@@ -9,12 +9,12 @@
  * and its tick run again, as before. Both engines; PostgreSQL is where the gap happens.
  */
 import t from 'tap';
-import { ABANDONED, Scheduler, type ScheduledJob } from '../../../src/jobs/scheduler.js';
+import { ABANDONED, Scheduler } from '../../../src/jobs/scheduler.js';
 import { nextFire } from '../../../src/jobs/cron.js';
 import { engineCases, twoStoresOn } from '../../support/outbox-engines.js';
 import { waitFor } from '../../support/wait-for.js';
+import { countingJob, JOB } from './lock-gap-rig.js';
 
-const JOB = 'stockToDhis2';
 const MONTHLY = '0 3 1 * *';
 
 /** The monthly tick last due (at or before now): the next one is still to come. */
@@ -61,16 +61,7 @@ for (const engine of engineCases())
         return held;
       };
 
-      let calls = 0;
-      const job: ScheduledJob = {
-        name: JOB,
-        setting: 'schedules.stockToDhis2',
-        description: JOB,
-        run: async () => {
-          calls += 1;
-          return { counts: { sent: 1 } };
-        },
-      };
+      const { job, calls } = countingJob();
       const scheduler = new Scheduler({
         store: a,
         instance: 'watcher',
@@ -84,7 +75,7 @@ for (const engine of engineCases())
 
       await waitFor('three looks after the lock was taken again', () => looks.length >= 4, 15_000);
       t.same(looks.slice(0, 4), [false, true, true, true], 'free at the first look only');
-      t.equal(calls, 0, 'the tick was not run again beside the live run');
+      t.equal(calls(), 0, 'the tick was not run again beside the live run');
       const [still] = await a.listJobRuns(JOB);
       t.match(still, { id: live!.id, outcome: 'running', instance: 'live' }, 'the live run is not closed');
 
@@ -96,7 +87,7 @@ for (const engine of engineCases())
       const [again, closed] = await a.listJobRuns(JOB);
       t.match(closed, { id: live!.id, outcome: 'failed', detail: ABANDONED });
       t.match(again, { outcome: 'ok', trigger: 'schedule', instance: 'watcher', tickAt });
-      t.equal(calls, 1);
+      t.equal(calls(), 1);
       t.same(looks.slice(-2), [false, false], 'closed after two looks found it free');
     },
   );

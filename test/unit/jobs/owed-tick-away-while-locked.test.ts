@@ -8,17 +8,14 @@
  * failing so while the holder (a store of its own) lets go, and takes its lock again right after
  * the next look sees it free.
  */
-import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { holdingJobLock } from '../../../src/cli/job-lock.js';
 import { nextFire } from '../../../src/jobs/cron.js';
-import { ABANDONED, Scheduler, type ScheduledJob, type SchedulerLogger } from '../../../src/jobs/scheduler.js';
+import { ABANDONED, Scheduler, type SchedulerLogger } from '../../../src/jobs/scheduler.js';
 import { markDatabaseAway } from '../../../src/store/database-away.js';
-import type { Store } from '../../../src/store/types.js';
 import { engineCases, twoStoresOn } from '../../support/outbox-engines.js';
 import { waitFor } from '../../support/wait-for.js';
+import { countingJob, hold, JOB, type Holder } from './lock-gap-rig.js';
 
-const JOB = 'stockToDhis2';
 /** Once a year (midnight, 1 January): the tick before now is this year's, the next one months off. */
 const YEARLY = '0 0 1 1 *';
 const DAY = 86_400_000;
@@ -28,21 +25,6 @@ function lastTick(now = Date.now()): number {
   let last = nextFire(YEARLY, now - 800 * DAY)!;
   for (let next = nextFire(YEARLY, last)!; next <= now; next = nextFire(YEARLY, last)!) last = next;
   return last;
-}
-
-/** The lock held on `store` (the holder's own connection) until `end()`; resolves once held. */
-async function hold(store: Store): Promise<{ end(): void; exit: Promise<number> }> {
-  let end!: () => void;
-  const over = new Promise<void>((resolve) => (end = resolve));
-  let holding!: () => void;
-  const held = new Promise<void>((resolve) => (holding = resolve));
-  const exit = holdingJobLock(store, JOB, 'bridge stock-to-dhis2', new PassThrough(), async () => {
-    holding();
-    await over;
-    return 0;
-  });
-  await Promise.race([held, exit.then((code) => Promise.reject(new Error(`the holder exited ${code}`)))]);
-  return { end, exit };
 }
 
 function messages(): SchedulerLogger & { msgs: (string | undefined)[] } {
@@ -66,7 +48,7 @@ for (const engine of engineCases())
       const looks: boolean[] = [];
       let restart = false;
       let gone = false;
-      const back: { holder?: Awaited<ReturnType<typeof hold>> } = {};
+      const back: { holder?: Holder } = {};
       const real = a.advisoryLockHeld.bind(a);
       a.advisoryLockHeld = async (name: string) => {
         if (restart && !gone) {
@@ -84,16 +66,7 @@ for (const engine of engineCases())
         if (!held && gone && !back.holder) back.holder = await hold(b);
         return held;
       };
-      let calls = 0;
-      const job: ScheduledJob = {
-        name: JOB,
-        setting: 'schedules.stockToDhis2',
-        description: JOB,
-        run: async () => {
-          calls += 1;
-          return { counts: { sent: 1 } };
-        },
-      };
+      const { job, calls } = countingJob();
       const logger = messages();
       const scheduler = new Scheduler({
         store: a,
@@ -110,17 +83,17 @@ for (const engine of engineCases())
       restart = true;
       await waitFor(
         'the holder back and looked at three times, or the owed tick run in the gap',
-        () => calls > 0 || (back.holder !== undefined && looks.lastIndexOf(false) < looks.length - 3),
+        () => calls() > 0 || (back.holder !== undefined && looks.lastIndexOf(false) < looks.length - 3),
         15_000,
       );
-      t.equal(calls, 0, 'the owed tick did not run in the gap');
+      t.equal(calls(), 0, 'the owed tick did not run in the gap');
       t.ok(back.holder, 'the holder took its lock again');
 
       // the holder over for good: the owed tick runs once
       back.holder!.end();
       t.equal(await back.holder!.exit, 0, 'the holder ended whole: its lock was never taken from it');
       await scheduler.resumed();
-      t.equal(calls, 1, 'the owed tick run once');
+      t.equal(calls(), 1, 'the owed tick run once');
       t.same(looks.slice(-2), [false, false], 'taken after two free looks');
       const runs = await a.listJobRuns(JOB);
       t.equal(runs.filter((r) => r.outcome === 'ok').length, 1, 'one run of the owed tick');

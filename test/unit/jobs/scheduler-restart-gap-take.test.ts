@@ -7,78 +7,11 @@
  * (a hand run of a monthly bridge: hours of tries), so any restart meanwhile met one. Here the gap
  * is the lock free at one look, its holder (a store of its own) taking it again right after.
  */
-import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { holdingJobLock } from '../../../src/cli/job-lock.js';
-import { Scheduler, type ScheduledJob } from '../../../src/jobs/scheduler.js';
-import type { Store } from '../../../src/store/types.js';
+import { Scheduler } from '../../../src/jobs/scheduler.js';
 import { engineCases, twoStoresOn } from '../../support/outbox-engines.js';
 import { waitFor } from '../../support/wait-for.js';
-
-const JOB = 'stockToDhis2';
-
-/** Once a minute, its tick two seconds from now: the next one is a minute off. */
-function minutely(): string {
-  return `${new Date(Date.now() + 2_000).getSeconds()} * * * * *`;
-}
-
-/** The lock held on `store` (the holder's own connection) until `end()`; resolves once held. */
-async function hold(store: Store): Promise<{ end(): void; exit: Promise<number> }> {
-  let end!: () => void;
-  const over = new Promise<void>((resolve) => (end = resolve));
-  let holding!: () => void;
-  const held = new Promise<void>((resolve) => (holding = resolve));
-  const exit = holdingJobLock(store, JOB, 'bridge stock-to-dhis2', new PassThrough(), async () => {
-    holding();
-    await over;
-    return 0;
-  });
-  await Promise.race([held, exit.then((code) => Promise.reject(new Error(`the holder exited ${code}`)))]);
-  return { end, exit };
-}
-
-/**
- * `store`'s looks at the lock, counted; at the first free one the holder takes the lock again on
- * `holderStore` (its session back after the gap) before the look answers.
- */
-function gapAtFirstFreeLook(store: Store, holderStore: Store) {
-  const looks: boolean[] = [];
-  const back: { holder?: Awaited<ReturnType<typeof hold>> } = {};
-  const real = store.advisoryLockHeld.bind(store);
-  store.advisoryLockHeld = async (name: string) => {
-    const held = await real(name);
-    looks.push(held);
-    if (!held && !back.holder) back.holder = await hold(holderStore);
-    return held;
-  };
-  return { looks, back };
-}
-
-/** How many times `store` refused the lock (the lock itself untouched). */
-function refusals(store: Store): () => number {
-  let refused = 0;
-  const real = store.withAdvisoryLock.bind(store);
-  store.withAdvisoryLock = (async (key: string, fn: (signal: AbortSignal) => Promise<unknown>) => {
-    const got = await real(key, fn);
-    if (!got.ran) refused += 1;
-    return got;
-  }) as typeof store.withAdvisoryLock;
-  return () => refused;
-}
-
-function countingJob(): { job: ScheduledJob; calls: () => number } {
-  let calls = 0;
-  const job: ScheduledJob = {
-    name: JOB,
-    setting: 'schedules.stockToDhis2',
-    description: JOB,
-    run: async () => {
-      calls += 1;
-      return { counts: { sent: 1 } };
-    },
-  };
-  return { job, calls: () => calls };
-}
+import { countingJob, gapAtFirstFreeLook, hold, JOB, minutely, refusals } from './lock-gap-rig.js';
 
 for (const engine of engineCases())
   t.test(

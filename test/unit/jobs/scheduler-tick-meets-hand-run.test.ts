@@ -6,61 +6,25 @@
  * PostgreSQL (the multi-instance engine) two instances meeting the held lock still run the tick
  * once: the one that runs it records it, the other's try is then 'already-run'.
  */
-import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { holdingJobLock } from '../../../src/cli/job-lock.js';
-import { Scheduler, type ScheduledJob } from '../../../src/jobs/scheduler.js';
+import { Scheduler } from '../../../src/jobs/scheduler.js';
 import { openStore } from '../../../src/store/index.js';
 import type { Store } from '../../../src/store/types.js';
 import { capturingLogger, type CapturedLine } from '../../support/capturing-logger.js';
 import { engineCases, twoStoresOn } from '../../support/outbox-engines.js';
 import { waitFor } from '../../support/wait-for.js';
+import { countingJob, hold, JOB, minutely, refusals } from './lock-gap-rig.js';
 
-const JOB = 'stockToDhis2';
 const LOCKED =
   'the job is locked elsewhere (a run by hand or another instance): the tick is tried again until it is free';
 const FREE = 'the job lock is free: the tick was taken up again';
 
-/** Once a minute, its tick two seconds from now: the next one is a minute off. */
-function minutely(): string {
-  return `${new Date(Date.now() + 2_000).getSeconds()} * * * * *`;
-}
-
-/** `cli bridge stock-to-dhis2`'s hold of the job's lock, kept until `end()`; resolves once it holds it. */
-async function handRun(store: Store): Promise<{ end(): void; exit: Promise<number> }> {
-  let end!: () => void;
-  const over = new Promise<void>((resolve) => (end = resolve));
-  let holding!: () => void;
-  const held = new Promise<void>((resolve) => (holding = resolve));
-  const exit = holdingJobLock(store, JOB, 'bridge stock-to-dhis2', new PassThrough(), async () => {
-    holding();
-    await over;
-    return 0;
-  });
-  await Promise.race([held, exit.then((code) => Promise.reject(new Error(`the hand run exited ${code}`)))]);
-  return { end, exit };
-}
-
 /** A scheduler of one instance running JOB each minute; `calls` counts its runs, `refused` its locked tries. */
 function instance(t: { teardown(fn: () => unknown): void }, store: Store, expression: string, name: string) {
   const { lines, logger } = capturingLogger();
-  const seen = { calls: 0, refused: 0 };
-  const real = store.withAdvisoryLock.bind(store);
-  // the lock itself untouched: only how many tries found it held is counted
-  store.withAdvisoryLock = (async (key: string, fn: (signal: AbortSignal) => Promise<unknown>) => {
-    const got = await real(key, fn);
-    if (!got.ran) seen.refused += 1;
-    return got;
-  }) as typeof store.withAdvisoryLock;
-  const job: ScheduledJob = {
-    name: JOB,
-    setting: 'schedules.stockToDhis2',
-    description: JOB,
-    run: async () => {
-      seen.calls += 1;
-      return { counts: { sent: 1 } };
-    },
-  };
+  const refused = refusals(store);
+  const { job, calls } = countingJob();
+  const seen = { calls, refused };
   const scheduler = new Scheduler({
     store,
     logger,
@@ -82,10 +46,10 @@ for (const engine of engineCases())
     { skip: engine.skip },
     async (t) => {
       const { a, b } = await twoStoresOn(engine, t);
-      const hand = await handRun(b);
+      const hand = await hold(b, 'the hand run');
       const server = instance(t, a, minutely(), 'server');
-      await waitFor('the tick met the held lock', () => server.seen.refused >= 1, 15_000);
-      t.equal(server.seen.calls, 0, 'nothing ran beside the hand run');
+      await waitFor('the tick met the held lock', () => server.seen.refused() >= 1, 15_000);
+      t.equal(server.seen.calls(), 0, 'nothing ran beside the hand run');
       hand.end();
       t.equal(await hand.exit, 0, 'the hand run ended whole');
       await waitFor('the tick run', async () => (await a.listJobRuns(JOB))[0]?.outcome === 'ok', 15_000);
@@ -94,7 +58,7 @@ for (const engine of engineCases())
       t.equal(runs.length, 1, 'one run');
       t.match(runs[0], { trigger: 'schedule', instance: 'server', counts: { sent: 1 } });
       t.ok(runs[0].tickAt !== undefined, 'for its tick');
-      t.equal(server.seen.calls, 1);
+      t.equal(server.seen.calls(), 1);
       t.same(said(server.lines), [
         ['warn', LOCKED, undefined],
         ['info', FREE, 'ran'],
@@ -107,11 +71,11 @@ t.test("postgres: two instances meeting a hand run's lock run the tick once", { 
   const { a, b, databaseUrl } = await twoStoresOn(pg, t);
   const cli = await openStore({ databaseUrl });
   t.teardown(() => cli.close());
-  const hand = await handRun(cli);
+  const hand = await hold(cli, 'the hand run');
   const expression = minutely();
   const one = instance(t, a, expression, 'one');
   const two = instance(t, b, expression, 'two');
-  await waitFor('both met the held lock', () => one.seen.refused >= 1 && two.seen.refused >= 1, 15_000);
+  await waitFor('both met the held lock', () => one.seen.refused() >= 1 && two.seen.refused() >= 1, 15_000);
   hand.end();
   t.equal(await hand.exit, 0);
   const freed = (lines: CapturedLine[]) => lines.some((l) => l.msg === FREE);
@@ -121,7 +85,7 @@ t.test("postgres: two instances meeting a hand run's lock run the tick once", { 
   const runs = await a.listJobRuns(JOB);
   t.equal(runs.length, 1, 'one run of the tick');
   t.match(runs[0], { outcome: 'ok', trigger: 'schedule' });
-  t.equal(one.seen.calls + two.seen.calls, 1, 'the job ran once');
+  t.equal(one.seen.calls() + two.seen.calls(), 1, 'the job ran once');
   const statuses = [one.lines, two.lines].map((lines) => lines.find((l) => l.msg === FREE)!.obj.status).sort();
   t.same(statuses, ['already-run', 'ran'], 'the other instance found the tick recorded');
 });
