@@ -8,30 +8,7 @@
  * the stock line's own, read from StockLineNode.
  */
 import t from 'tap';
-import type { StockReport } from '../../../../src/domain/index.js';
-import type { StockLineMore } from '../../../../sandbox/msupply/model.js';
-import { GTIN, MemoryJournal, ORS, startRig } from './harness.js';
-
-/** `sachets` of ORS counted (the seed holds 10 packs of 50 of batch N20262). */
-const count = (value: string, sachets: number): StockReport => ({
-  identifier: { system: 'https://mobile.example.org/counts', value },
-  status: 'active',
-  countType: 'snapshot',
-  reportedAt: '2026-11-21T09:00:00Z',
-  facility: { id: 'store-hc-north' },
-  lines: [{ product: { system: GTIN, code: ORS }, quantity: { value: sachets, unit: 'dispensing-unit' } }],
-});
-
-/** What a storekeeper set on the batch in Open mSupply (the donor and manufacturer are names of the seed). */
-const asSet: StockLineMore = {
-  locationId: 'location-shelf-a',
-  manufactureDate: '2025-06-30',
-  volumePerPack: 0.25,
-  donorId: 'name-donor',
-  manufacturerId: 'name-donor',
-  campaignId: 'campaign-measles-2026',
-  programId: 'program-essential',
-};
+import { MemoryJournal, asSet, orsCount, orsLine, startRig } from './harness.js';
 
 for (const [what, sachets] of [
   ['a count that changes nothing', 500],
@@ -41,11 +18,9 @@ for (const [what, sachets] of [
   t.test(`${what}: the batch keeps its location, dates, volume and sources`, async (t) => {
     const rig = await startRig();
     t.teardown(() => rig.close());
-    const stock = [...rig.sb.state.stockLines.values()].find(
-      (l) => l.storeId === 'store-hc-north' && l.itemId === 'item-ors',
-    )!;
+    const stock = orsLine(rig);
     stock.more = { ...asSet };
-    await rig.connector.stock!.report(count(`KEEP-MORE-${sachets}`, sachets), new MemoryJournal());
+    await rig.connector.stock!.report(orsCount(`KEEP-MORE-${sachets}`, sachets), new MemoryJournal());
     t.equal(rig.sb.state.counts().finalisedStocktakes, 1, 'finalised');
     const after = rig.sb.state.stockLines.get(stock.id)!;
     t.equal(after.totalNumberOfPacks, sachets / 50, 'counted');
@@ -60,10 +35,8 @@ for (const [what, sachets] of [
 t.test('a batch without them stays without them', async (t) => {
   const rig = await startRig();
   t.teardown(() => rig.close());
-  const stock = [...rig.sb.state.stockLines.values()].find(
-    (l) => l.storeId === 'store-hc-north' && l.itemId === 'item-ors',
-  )!;
-  await rig.connector.stock!.report(count('KEEP-NONE', 600), new MemoryJournal());
+  const stock = orsLine(rig);
+  await rig.connector.stock!.report(orsCount('KEEP-NONE', 600), new MemoryJournal());
   t.equal(rig.sb.state.counts().finalisedStocktakes, 1, 'finalised');
   t.same(rig.sb.state.stockLines.get(stock.id)!.more, {
     locationId: null,

@@ -8,40 +8,14 @@
  * again, the count applied, the batch keeping everything else it had.
  */
 import t, { type Test } from 'tap';
-import type { StockReport } from '../../../../src/domain/index.js';
 import { StoreStepJournal } from '../../../../src/outbox/journal.js';
-import type { Store } from '../../../../src/store/types.js';
 import type { StockLineMore } from '../../../../sandbox/msupply/model.js';
 import { engineCases, freshStore } from '../../../support/outbox-engines.js';
 import { newJob } from '../../../support/new-job.js';
-import { GTIN, MemoryJournal, ORS, failure, startRig } from './harness.js';
-import { OldReleaseJournal } from './old-release-journal.js';
+import { MemoryJournal, asSet, failure, orsCount, orsLine, startRig } from './harness.js';
+import { oldJob } from './old-release-journal.js';
 
 type Rig = Awaited<ReturnType<typeof startRig>>;
-
-/** 600 sachets of ORS counted: the seed's batch N20262 holds 10 packs of 50, the count adds 2. */
-const count = (value: string): StockReport => ({
-  identifier: { system: 'https://mobile.example.org/counts', value },
-  status: 'active',
-  countType: 'snapshot',
-  reportedAt: '2026-11-21T09:00:00Z',
-  facility: { id: 'store-hc-north' },
-  lines: [{ product: { system: GTIN, code: ORS }, quantity: { value: 600, unit: 'dispensing-unit' } }],
-});
-
-/** What a storekeeper set on the batch in Open mSupply (all of them the seed's own). */
-const asSet: StockLineMore = {
-  locationId: 'location-shelf-a',
-  manufactureDate: '2025-06-30',
-  volumePerPack: 0.25,
-  donorId: 'name-donor',
-  manufacturerId: 'name-donor',
-  campaignId: 'campaign-measles-2026',
-  programId: 'program-essential',
-};
-
-const orsLine = (rig: Rig) =>
-  [...rig.sb.state.stockLines.values()].find((l) => l.storeId === 'store-hc-north' && l.itemId === 'item-ors')!;
 
 /** What changed in Open mSupply since the batch was set, and the field its stocktake line may no longer name. */
 const refusals: [string, string, keyof StockLineMore, (rig: Rig) => void][] = [
@@ -102,7 +76,7 @@ for (const [what, reason, refused, change] of refusals)
     const stock = orsLine(rig);
     stock.more = { ...asSet };
     change(rig);
-    const done = await rig.connector.stock!.report(count(`REFUSED-${reason}`), new MemoryJournal());
+    const done = await rig.connector.stock!.report(orsCount(`REFUSED-${reason}`), new MemoryJournal());
     t.equal(done.status, 'active', 'done, not a 422 for good');
     keptAllBut(t, rig, stock.id, refused);
     const [line] = [...rig.sb.state.stocktakeLines.values()];
@@ -116,7 +90,7 @@ t.test('a batch with its location and its campaign both gone: each left out in t
   stock.more = { ...asSet };
   rig.sb.state.lineFields.locations.delete('location-shelf-a');
   rig.sb.state.lineFields.campaigns.delete('campaign-measles-2026');
-  await rig.connector.stock!.report(count('REFUSED-TWO'), new MemoryJournal());
+  await rig.connector.stock!.report(orsCount('REFUSED-TWO'), new MemoryJournal());
   t.equal(orsLine(rig).totalNumberOfPacks, 12, 'counted once');
   t.same(orsLine(rig).more, { ...asSet, locationId: null, campaignId: null }, 'all else kept');
 });
@@ -128,15 +102,10 @@ t.test('a location of the type its item is restricted to is kept', async (t) => 
   stock.more = { ...asSet, locationId: 'location-cold-room' };
   rig.sb.state.lineFields.locations.get('location-cold-room')!.locationTypeId = 'location-type-cold';
   rig.sb.state.lineFields.restrictedLocationType.set('item-ors', 'location-type-cold');
-  await rig.connector.stock!.report(count('RESTRICTED-KEPT'), new MemoryJournal());
+  await rig.connector.stock!.report(orsCount('RESTRICTED-KEPT'), new MemoryJournal());
   t.equal(orsLine(rig).totalNumberOfPacks, 12, 'counted');
   t.same(orsLine(rig).more, { ...asSet, locationId: 'location-cold-room' }, 'every field kept');
 });
-
-async function oldJob(store: Store, id: string) {
-  await store.recordWrite(newJob(id, { flow: 'stock', system: 'msupply', idempotencyKey: `stock|${id}` }));
-  return new OldReleaseJournal(new StoreStepJournal(store, { id }));
-}
 
 for (const engine of engineCases()) {
   t.test(
@@ -149,12 +118,12 @@ for (const engine of engineCases()) {
       const stock = orsLine(rig);
       stock.more = { ...asSet };
       rig.sb.faults.add({ operation: 'updateStocktake', action: { type: 'reset' }, times: 1 });
-      await failure(rig.connector.stock!.report(count('TOP-UP-GONE'), await oldJob(store, 'TOP-UP-GONE')));
+      await failure(rig.connector.stock!.report(orsCount('TOP-UP-GONE'), await oldJob(store, 'TOP-UP-GONE')));
       const [line] = [...rig.sb.state.stocktakeLines.values()];
       line.more = { locationId: null, manufactureDate: null, volumePerPack: 0 };
       rig.sb.state.lineFields.locations.delete('location-shelf-a');
       const done = await rig.connector.stock!.report(
-        count('TOP-UP-GONE'),
+        orsCount('TOP-UP-GONE'),
         new StoreStepJournal(store, { id: 'TOP-UP-GONE' }),
       );
       t.equal(done.status, 'active', 'done');
@@ -174,12 +143,12 @@ for (const engine of engineCases()) {
       rig.sb.faults.add({ operation: 'updateStocktake', action: { type: 'reset' }, times: 1 });
       await store.recordWrite(newJob('CLEARED', { flow: 'stock', system: 'msupply', idempotencyKey: 'stock|CLEARED' }));
       const journal = new StoreStepJournal(store, { id: 'CLEARED' });
-      await failure(rig.connector.stock!.report(count('CLEARED'), journal));
+      await failure(rig.connector.stock!.report(orsCount('CLEARED'), journal));
       const [line] = [...rig.sb.state.stocktakeLines.values()];
       t.equal(line.more?.locationId, 'location-shelf-a', 'inserted with the batch shelf');
       // the storekeeper takes the batch off its shelf on the count in Open mSupply
       line.more = { ...line.more, locationId: null };
-      const done = await rig.connector.stock!.report(count('CLEARED'), journal);
+      const done = await rig.connector.stock!.report(orsCount('CLEARED'), journal);
       t.equal(done.status, 'active', 'done');
       keptAllBut(t, rig, stock.id, 'locationId');
       t.notOk(

@@ -1,4 +1,4 @@
-import type { Delivery, Order } from '../../../../src/domain/index.js';
+import type { Delivery, Order, StockReport } from '../../../../src/domain/index.js';
 import {
   createMsupplyConnector,
   type MsupplyConnector,
@@ -6,9 +6,11 @@ import {
 } from '../../../../src/systems/msupply/index.js';
 import {
   startMsupplySandbox,
+  type MsupplyFaultInput,
   type MsupplySandbox,
   type MsupplySandboxOptions,
 } from '../../../../sandbox/msupply/index.js';
+import type { StockLineMore } from '../../../../sandbox/msupply/model.js';
 
 /** The mSupply sandbox and a connector configured against it, for the connector's unit tests. */
 export const GTIN = 'https://www.gs1.org/gtin';
@@ -116,3 +118,46 @@ export async function shippedReceipt(rig: Rig, number: string): Promise<Delivery
     lines: d.lines.map((l) => ({ ...l, quantityAccepted: { value: l.quantityShipped!.value, unit: 'pack' } })),
   };
 }
+
+/** A receipt's confirmation received as 2 packs of amoxicillin and 3 packs of ORS. */
+export const receivedTwoAndThree = (d: Delivery): Delivery => ({
+  ...d,
+  status: 'completed',
+  lines: d.lines.map((l) => ({
+    ...l,
+    quantityAccepted: { value: l.product.code === AMOXICILLIN ? 2 : 3, unit: 'pack' },
+  })),
+});
+
+/** A receipt's RECEIVED applied once and its answer lost (the connection reset after it). */
+export const receivedAnswerLost = (): MsupplyFaultInput => ({
+  operation: 'updateInboundShipment',
+  variablesInclude: '"RECEIVED"',
+  action: { type: 'afterApply', answer: 'reset' },
+  times: 1,
+});
+
+/** `sachets` of ORS counted at store-hc-north (the seed holds 10 packs of 50 of batch N20262). */
+export const orsCount = (value: string, sachets = 600): StockReport => ({
+  identifier: { system: 'https://mobile.example.org/counts', value },
+  status: 'active',
+  countType: 'snapshot',
+  reportedAt: '2026-11-21T09:00:00Z',
+  facility: { id: 'store-hc-north' },
+  lines: [{ product: { system: GTIN, code: ORS }, quantity: { value: sachets, unit: 'dispensing-unit' } }],
+});
+
+/** The seed's ORS batch at store-hc-north, which orsCount counts. */
+export const orsLine = (rig: Rig) =>
+  [...rig.sb.state.stockLines.values()].find((l) => l.storeId === 'store-hc-north' && l.itemId === 'item-ors')!;
+
+/** What a storekeeper set on the ORS batch in Open mSupply (the donor and manufacturer are names of the seed). */
+export const asSet: StockLineMore = {
+  locationId: 'location-shelf-a',
+  manufactureDate: '2025-06-30',
+  volumePerPack: 0.25,
+  donorId: 'name-donor',
+  manufacturerId: 'name-donor',
+  campaignId: 'campaign-measles-2026',
+  programId: 'program-essential',
+};

@@ -9,37 +9,13 @@
  * keeps them and the count is applied once.
  */
 import t, { type Test } from 'tap';
-import type { StockReport } from '../../../../src/domain/index.js';
 import { StoreStepJournal } from '../../../../src/outbox/journal.js';
-import type { Store } from '../../../../src/store/types.js';
 import type { StockLineMore } from '../../../../sandbox/msupply/model.js';
 import { engineCases, freshStore } from '../../../support/outbox-engines.js';
-import { newJob } from '../../../support/new-job.js';
-import { GTIN, ORS, failure, startRig } from './harness.js';
-import { OldReleaseJournal } from './old-release-journal.js';
+import { asSet, failure, orsCount, orsLine, startRig } from './harness.js';
+import { oldJob } from './old-release-journal.js';
 
 type Rig = Awaited<ReturnType<typeof startRig>>;
-
-/** 600 sachets of ORS counted: the seed's batch N20262 holds 10 packs of 50, the count adds 2. */
-const count = (value: string): StockReport => ({
-  identifier: { system: 'https://mobile.example.org/counts', value },
-  status: 'active',
-  countType: 'snapshot',
-  reportedAt: '2026-11-21T09:00:00Z',
-  facility: { id: 'store-hc-north' },
-  lines: [{ product: { system: GTIN, code: ORS }, quantity: { value: 600, unit: 'dispensing-unit' } }],
-});
-
-/** What a storekeeper set on the batch in Open mSupply. */
-const asSet: StockLineMore = {
-  locationId: 'location-shelf-a',
-  manufactureDate: '2025-06-30',
-  volumePerPack: 0.25,
-  donorId: 'name-donor',
-  manufacturerId: 'name-donor',
-  campaignId: 'campaign-measles-2026',
-  programId: 'program-essential',
-};
 
 /** A stocktake line as an insert by its stock line alone keeps it: volume per pack 0, the rest none. */
 const bare: StockLineMore = {
@@ -51,14 +27,6 @@ const bare: StockLineMore = {
   campaignId: null,
   programId: null,
 };
-
-const orsLine = (rig: Rig) =>
-  [...rig.sb.state.stockLines.values()].find((l) => l.storeId === 'store-hc-north' && l.itemId === 'item-ors')!;
-
-async function oldJob(store: Store, id: string) {
-  await store.recordWrite(newJob(id, { flow: 'stock', system: 'msupply', idempotencyKey: `stock|${id}` }));
-  return new OldReleaseJournal(new StoreStepJournal(store, { id }));
-}
 
 type Stripped = 'fields' | 'fields, batch, expiry and pack size';
 
@@ -84,7 +52,7 @@ for (const engine of engineCases()) {
         ? { operation: 'updateStocktake', action: { type: 'reset' }, times: 1 }
         : { operation: 'insertStocktakeLine', action: { type: 'afterApply', answer: 'reset' }, times: 1 },
     );
-    await failure(rig.connector.stock!.report(count(value), await oldJob(store, value)));
+    await failure(rig.connector.stock!.report(orsCount(value), await oldJob(store, value)));
     t.equal(rig.sb.state.counts().finalisedStocktakes, 0, 'the earlier release did not finalise');
     t.same(
       (await store.listSteps(value)).map((s) => s.step).sort(),
@@ -92,7 +60,7 @@ for (const engine of engineCases()) {
       'its journal as it kept it',
     );
     asOldReleaseInserted(rig, stripped);
-    const done = await rig.connector.stock!.report(count(value), new StoreStepJournal(store, { id: value }));
+    const done = await rig.connector.stock!.report(orsCount(value), new StoreStepJournal(store, { id: value }));
     t.equal(done.status, 'active', 'done');
     t.equal(rig.sb.state.counts().finalisedStocktakes, 1, 'one stocktake, finalised');
     const after = rig.sb.state.stockLines.get(stock.id)!;
@@ -132,11 +100,11 @@ for (const engine of engineCases()) {
       const stock = orsLine(rig);
       stock.more = { ...asSet };
       rig.sb.faults.add({ operation: 'updateStocktake', action: { type: 'reset' }, times: 1 });
-      await failure(rig.connector.stock!.report(count('TOP-UP-OWN'), await oldJob(store, 'TOP-UP-OWN')));
+      await failure(rig.connector.stock!.report(orsCount('TOP-UP-OWN'), await oldJob(store, 'TOP-UP-OWN')));
       const [line] = [...rig.sb.state.stocktakeLines.values()];
       // a storekeeper moved the batch to another shelf on the count in Open mSupply
       line.more = { ...bare, locationId: 'location-cold-room' };
-      await rig.connector.stock!.report(count('TOP-UP-OWN'), new StoreStepJournal(store, { id: 'TOP-UP-OWN' }));
+      await rig.connector.stock!.report(orsCount('TOP-UP-OWN'), new StoreStepJournal(store, { id: 'TOP-UP-OWN' }));
       t.same(rig.sb.state.stockLines.get(stock.id)!.more, { ...asSet, locationId: 'location-cold-room' });
     },
   );
@@ -150,7 +118,7 @@ for (const engine of engineCases()) {
       t.teardown(() => rig.close());
       orsLine(rig).more = { ...asSet };
       rig.sb.faults.add({ operation: 'updateStocktake', action: { type: 'reset' }, times: 1 });
-      await failure(rig.connector.stock!.report(count('TOP-UP-LOST'), await oldJob(store, 'TOP-UP-LOST')));
+      await failure(rig.connector.stock!.report(orsCount('TOP-UP-LOST'), await oldJob(store, 'TOP-UP-LOST')));
       asOldReleaseInserted(rig, 'fields');
       rig.sb.faults.add({
         operation: 'updateStocktakeLine',
@@ -158,9 +126,9 @@ for (const engine of engineCases()) {
         times: 1,
       });
       const journal = new StoreStepJournal(store, { id: 'TOP-UP-LOST' });
-      await failure(rig.connector.stock!.report(count('TOP-UP-LOST'), journal));
+      await failure(rig.connector.stock!.report(orsCount('TOP-UP-LOST'), journal));
       t.equal(rig.sb.state.counts().finalisedStocktakes, 0, 'not finalised while the top-up is unknown');
-      const done = await rig.connector.stock!.report(count('TOP-UP-LOST'), journal);
+      const done = await rig.connector.stock!.report(orsCount('TOP-UP-LOST'), journal);
       t.equal(done.status, 'active', 'done');
       const topUps = rig.sb.state.applied.filter((a) => a.mutation === 'updateStocktakeLine');
       t.equal(topUps.length, 1, 'the applied top-up is not sent again');
@@ -178,7 +146,7 @@ for (const engine of engineCases()) {
       t.teardown(() => rig.close());
       orsLine(rig).more = { ...asSet };
       rig.sb.faults.add({ operation: 'updateStocktake', action: { type: 'reset' }, times: 1 });
-      await failure(rig.connector.stock!.report(count('TOP-UP-RACE'), await oldJob(store, 'TOP-UP-RACE')));
+      await failure(rig.connector.stock!.report(orsCount('TOP-UP-RACE'), await oldJob(store, 'TOP-UP-RACE')));
       asOldReleaseInserted(rig, 'fields');
       const [stocktake] = [...rig.sb.state.stocktakes.values()];
       // the other attempt finalises after this one read the stocktake, before its top-up arrives
@@ -191,7 +159,7 @@ for (const engine of engineCases()) {
       const released = finalisedMeanwhile as unknown as Promise<unknown>;
       rig.sb.faults.add({ operation: 'updateStocktakeLine', action: { type: 'held', released }, times: 1 });
       const done = await rig.connector.stock!.report(
-        count('TOP-UP-RACE'),
+        orsCount('TOP-UP-RACE'),
         new StoreStepJournal(store, { id: 'TOP-UP-RACE' }),
       );
       t.equal(done.status, 'active', 'its refused top-up (CannotEditStocktake) reads back the finalised count');

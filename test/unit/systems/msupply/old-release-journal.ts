@@ -1,5 +1,7 @@
 import { StoreStepJournal } from '../../../../src/outbox/journal.js';
 import type { StepJournal } from '../../../../src/routing/ports.js';
+import type { Store } from '../../../../src/store/types.js';
+import { newJob } from '../../../support/new-job.js';
 
 /**
  * The step journal as the release before 'counts' kept it in the store: no 'counts' step, and a
@@ -19,4 +21,10 @@ export class OldReleaseJournal implements StepJournal {
       return { lineId } as T;
     });
   }
+}
+
+/** Count `id`'s job recorded in `store`, and the journal the release before 'counts' kept for it. */
+export async function oldJob(store: Store, id: string): Promise<OldReleaseJournal> {
+  await store.recordWrite(newJob(id, { flow: 'stock', system: 'msupply', idempotencyKey: `stock|${id}` }));
+  return new OldReleaseJournal(new StoreStepJournal(store, { id }));
 }

@@ -7,25 +7,14 @@
  * (triedMeanwhile), and one was: done.
  */
 import t, { type Test } from 'tap';
-import type { Delivery } from '../../../../src/domain/index.js';
 import { StoreStepJournal } from '../../../../src/outbox/journal.js';
 import { engineCases, freshStore } from '../../../support/outbox-engines.js';
 import { newJob } from '../../../support/new-job.js';
 import type { StepJournal } from '../../../../src/routing/ports.js';
 import type { Store } from '../../../../src/store/types.js';
-import { AMOXICILLIN, shipOrder, startRig, failure } from './harness.js';
+import { failure, receivedTwoAndThree, shipOrder, startRig } from './harness.js';
 
 type Rig = Awaited<ReturnType<typeof startRig>>;
-
-/** Received: 2 packs of amoxicillin, 3 packs of ORS. */
-const confirmation = (d: Delivery): Delivery => ({
-  ...d,
-  status: 'completed',
-  lines: d.lines.map((l) => ({
-    ...l,
-    quantityAccepted: { value: l.product.code === AMOXICILLIN ? 2 : 3, unit: 'pack' },
-  })),
-});
 
 /** `inner`, telling `reached` and held until `go` settles before its 'received' step. */
 function heldAtReceived(inner: StepJournal, reached: () => void, go: Promise<unknown>): StepJournal {
@@ -45,7 +34,7 @@ async function landedByOverlap(t: Test, rig: Rig, store: Store, id: string, numb
   await store.recordWrite(newJob(id, { flow: 'delivery', system: 'msupply', idempotencyKey: `delivery|${id}` }));
   const journal = () => new StoreStepJournal(store, { id });
   const inbound = await shipOrder(rig, number);
-  const delivery = confirmation((await rig.connector.deliveries!.get(inbound.id))!);
+  const delivery = receivedTwoAndThree((await rig.connector.deliveries!.get(inbound.id))!);
   let go!: () => void;
   const released = new Promise<void>((resolve) => (go = resolve));
   let reached!: () => void;
@@ -79,7 +68,7 @@ async function receivedByHand(t: Test, rig: Rig, store: Store, id: string, numbe
   await store.recordWrite(newJob(id, { flow: 'delivery', system: 'msupply', idempotencyKey: `delivery|${id}` }));
   const journal = () => new StoreStepJournal(store, { id });
   const inbound = await shipOrder(rig, number);
-  const delivery = confirmation((await rig.connector.deliveries!.get(inbound.id))!);
+  const delivery = receivedTwoAndThree((await rig.connector.deliveries!.get(inbound.id))!);
   let go!: () => void;
   const released = new Promise<void>((resolve) => (go = resolve));
   let reached!: () => void;

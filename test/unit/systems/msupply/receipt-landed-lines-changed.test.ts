@@ -6,13 +6,12 @@
  * after this write stopped before sending RECEIVED stays a 409 (receipt-lines-changed.test.ts).
  */
 import t from 'tap';
-import type { Delivery } from '../../../../src/domain/index.js';
 import { DyingJournal } from '../../../support/dying-journal.js';
 import { HookedJournal } from '../../../support/hooked-journal.js';
 import { StoreStepJournal } from '../../../../src/outbox/journal.js';
 import { engineCases, freshStore } from '../../../support/outbox-engines.js';
 import { newJob } from '../../../support/new-job.js';
-import { AMOXICILLIN, shipOrder, startRig, failure } from './harness.js';
+import { failure, receivedTwoAndThree, shipOrder, startRig } from './harness.js';
 
 type Rig = Awaited<ReturnType<typeof startRig>>;
 
@@ -26,22 +25,12 @@ async function shipped(rig: Rig, number: string) {
   return { inbound, delivery, amoxicillin, ors };
 }
 
-/** Received: 2 packs of amoxicillin, 3 packs of ORS. */
-const confirmation = (d: Delivery): Delivery => ({
-  ...d,
-  status: 'completed',
-  lines: d.lines.map((l) => ({
-    ...l,
-    quantityAccepted: { value: l.product.code === AMOXICILLIN ? 2 : 3, unit: 'pack' },
-  })),
-});
-
 /** `step` ran and the process died before recording it. */
 async function diedAfter(rig: Rig, number: string, step: string) {
   const s = await shipped(rig, number);
-  await rig.connector.deliveries!.precheck!(confirmation(s.delivery));
+  await rig.connector.deliveries!.precheck!(receivedTwoAndThree(s.delivery));
   const journal = new DyingJournal(step, 'after');
-  const err = await failure(rig.connector.deliveries!.confirm(confirmation(s.delivery), journal));
+  const err = await failure(rig.connector.deliveries!.confirm(receivedTwoAndThree(s.delivery), journal));
   if (!/died/.test(String(err?.message))) throw err;
   return { ...s, journal };
 }
@@ -61,7 +50,7 @@ t.test('its RECEIVED landed, a line split since: the retry is done, nothing sent
   amoxicillin.numberOfPacks -= 1;
   rig.sb.state.invoiceLines.set(copy.id, copy);
   const before = writes(rig);
-  const done = await rig.connector.deliveries!.confirm(confirmation(delivery), journal);
+  const done = await rig.connector.deliveries!.confirm(receivedTwoAndThree(delivery), journal);
   t.equal(done.status, 'completed', 'the receipt this write made, done');
   t.equal(done.ids.shipment, inbound.id);
   t.equal(writes(rig), before, 'nothing written or received again');
@@ -75,7 +64,7 @@ t.test('its RECEIVED landed, a line deleted since: the retry is done', async (t)
   const { inbound, delivery, ors, journal } = await diedAfter(rig, 'RCPT-LANDED-2', 'received');
   rig.sb.state.invoiceLines.delete(ors.id);
   const before = writes(rig);
-  const done = await rig.connector.deliveries!.confirm(confirmation(delivery), journal);
+  const done = await rig.connector.deliveries!.confirm(receivedTwoAndThree(delivery), journal);
   t.equal(done.status, 'completed');
   t.equal(writes(rig), before, 'nothing written or received again');
   t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'RECEIVED');
@@ -87,7 +76,7 @@ t.test('received and recorded, VERIFIED lost, a line split in between: the retry
   const { inbound, delivery, amoxicillin, journal } = await diedAfter(rig, 'RCPT-LANDED-3', 'verified');
   t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'VERIFIED', 'the verification landed');
   rig.sb.state.invoiceLines.set(`${amoxicillin.id}-split`, { ...amoxicillin, id: `${amoxicillin.id}-split` });
-  const done = await rig.connector.deliveries!.confirm(confirmation(delivery), journal);
+  const done = await rig.connector.deliveries!.confirm(receivedTwoAndThree(delivery), journal);
   t.equal(done.status, 'completed');
   t.equal(journal.steps.get('verified'), 'VERIFIED');
 });
@@ -97,11 +86,11 @@ t.test('received and recorded, a line deleted, VERIFIED not yet sent: the retry 
   t.teardown(() => rig.close());
   const s = await shipped(rig, 'RCPT-LANDED-4');
   const journal = new DyingJournal('verified');
-  const err = await failure(rig.connector.deliveries!.confirm(confirmation(s.delivery), journal));
+  const err = await failure(rig.connector.deliveries!.confirm(receivedTwoAndThree(s.delivery), journal));
   t.match(String(err?.message), /died before verified/);
   t.equal(rig.sb.state.invoices.get(s.inbound.id)!.status, 'RECEIVED');
   rig.sb.state.invoiceLines.delete(s.ors.id);
-  const done = await rig.connector.deliveries!.confirm(confirmation(s.delivery), journal);
+  const done = await rig.connector.deliveries!.confirm(receivedTwoAndThree(s.delivery), journal);
   t.equal(done.status, 'completed');
   t.equal(rig.sb.state.invoices.get(s.inbound.id)!.status, 'VERIFIED', 'verified as msupply.verifyDeliveries says');
 });
@@ -118,10 +107,10 @@ t.test('its RECEIVED refused (verified by hand, a line split): a 409, and a repl
     rig.sb.state.invoiceLines.set(`${amoxicillin.id}-split`, { ...amoxicillin, id: `${amoxicillin.id}-split` });
     rig.sb.state.moveInbound(rig.sb.state.invoices.get(inbound.id)!, 'VERIFIED');
   });
-  const err = await failure(rig.connector.deliveries!.confirm(confirmation(delivery), journal));
+  const err = await failure(rig.connector.deliveries!.confirm(receivedTwoAndThree(delivery), journal));
   t.ok(byHand, 'verified by hand with a line split, then its RECEIVED sent');
   t.equal(err?.status, 409, `a conflict: ${err?.message}`);
-  const replay = await failure(rig.connector.deliveries!.confirm(confirmation(delivery), journal));
+  const replay = await failure(rig.connector.deliveries!.confirm(receivedTwoAndThree(delivery), journal));
   t.equal(replay?.status, 409, `an operator's replay is still a conflict, not done: ${replay?.message}`);
   t.match(String(replay?.message), /it is VERIFIED there with those lines/);
 });
@@ -142,13 +131,15 @@ for (const engine of engineCases()) {
         variablesInclude: '"RECEIVED"',
         action: { type: 'afterApply', answer: 'reset' },
       });
-      await failure(rig.connector.deliveries!.confirm(confirmation(delivery), new StoreStepJournal(store, { id })));
+      await failure(
+        rig.connector.deliveries!.confirm(receivedTwoAndThree(delivery), new StoreStepJournal(store, { id })),
+      );
       rig.sb.faults.clear();
       t.equal(rig.sb.state.invoices.get(inbound.id)!.status, 'RECEIVED', 'the receipt landed, its answer lost');
       rig.sb.state.invoiceLines.set(`${amoxicillin.id}-split`, { ...amoxicillin, id: `${amoxicillin.id}-split` });
       const before = writes(rig);
       const journal = new StoreStepJournal(store, { id });
-      const done = await rig.connector.deliveries!.confirm(confirmation(delivery), journal);
+      const done = await rig.connector.deliveries!.confirm(receivedTwoAndThree(delivery), journal);
       t.equal(done.status, 'completed', 'the receipt this write made, done');
       t.equal(writes(rig), before, 'nothing written or received again');
       t.ok((await journal.completedSteps()).includes('received'), 'its receive step recorded in the store');

@@ -7,28 +7,17 @@
  * try refused (tries are journaled each under its own number: receive-tries.ts).
  */
 import t, { type Test } from 'tap';
-import type { Delivery } from '../../../../src/domain/index.js';
 import { StoreStepJournal } from '../../../../src/outbox/journal.js';
 import { MemoryJournal } from '../../../support/memory-journal.js';
 import { engineCases, freshStore } from '../../../support/outbox-engines.js';
 import { newJob } from '../../../support/new-job.js';
 import type { StepJournal } from '../../../../src/routing/ports.js';
-import { AMOXICILLIN, shipOrder, startRig, failure } from './harness.js';
+import { failure, receivedAnswerLost, receivedTwoAndThree, shipOrder, startRig } from './harness.js';
 
 type Rig = Awaited<ReturnType<typeof startRig>>;
 
 /** Nothing listens there (as the existing transport tests use it): a connection is refused. */
 const REFUSING = 'http://127.0.0.1:1';
-
-/** Received: 2 packs of amoxicillin, 3 packs of ORS. */
-const confirmation = (d: Delivery): Delivery => ({
-  ...d,
-  status: 'completed',
-  lines: d.lines.map((l) => ({
-    ...l,
-    quantityAccepted: { value: l.product.code === AMOXICILLIN ? 2 : 3, unit: 'pack' },
-  })),
-});
 
 /** `inner`, but once 'receive-sent' is recorded the link to Open mSupply goes down: its RECEIVED is refused. */
 function linkDownAtReceive(rig: Rig, inner: StepJournal): StepJournal {
@@ -49,7 +38,7 @@ function linkDownAtReceive(rig: Rig, inner: StepJournal): StepJournal {
 /** Its RECEIVED never sent, then received by hand with 1 pack of amoxicillin; the retry is a 409. */
 async function neverSentThenByHand(t: Test, rig: Rig, number: string, journal: () => StepJournal) {
   const inbound = await shipOrder(rig, number);
-  const delivery = confirmation((await rig.connector.deliveries!.get(inbound.id))!);
+  const delivery = receivedTwoAndThree((await rig.connector.deliveries!.get(inbound.id))!);
   const err = await failure(rig.connector.deliveries!.confirm(delivery, linkDownAtReceive(rig, journal())));
   t.ok(err, `its RECEIVED refused while connecting: ${err?.message}`);
   t.equal(err?.transient, true, 'a transient failure: retried');
@@ -77,13 +66,8 @@ t.test('RECEIVED applied, its answer lost, lines edited by hand since: the retry
   t.teardown(() => rig.close());
   const journal = new MemoryJournal();
   const inbound = await shipOrder(rig, 'RCPT-NEVER-SENT-2');
-  const delivery = confirmation((await rig.connector.deliveries!.get(inbound.id))!);
-  rig.sb.faults.add({
-    operation: 'updateInboundShipment',
-    variablesInclude: '"RECEIVED"',
-    action: { type: 'afterApply', answer: 'reset' },
-    times: 1,
-  });
+  const delivery = receivedTwoAndThree((await rig.connector.deliveries!.get(inbound.id))!);
+  rig.sb.faults.add(receivedAnswerLost());
   const err = await failure(rig.connector.deliveries!.confirm(delivery, journal));
   t.ok(err, `its answer lost: ${err?.message}`);
   t.equal(err?.neverSent, false, 'it may have been sent');
@@ -99,16 +83,11 @@ t.test('RECEIVED applied, its answer lost, lines edited by hand since: the retry
 /** Its RECEIVED never sent, then sent again and applied with its answer lost, lines edited: done. */
 async function neverSentThenLanded(t: Test, rig: Rig, number: string, journal: () => StepJournal) {
   const inbound = await shipOrder(rig, number);
-  const delivery = confirmation((await rig.connector.deliveries!.get(inbound.id))!);
+  const delivery = receivedTwoAndThree((await rig.connector.deliveries!.get(inbound.id))!);
   const err = await failure(rig.connector.deliveries!.confirm(delivery, linkDownAtReceive(rig, journal())));
   t.equal(err?.neverSent, true, 'the first try never sent');
   rig.connector.reconfigure!(rig.settings);
-  rig.sb.faults.add({
-    operation: 'updateInboundShipment',
-    variablesInclude: '"RECEIVED"',
-    action: { type: 'afterApply', answer: 'reset' },
-    times: 1,
-  });
+  rig.sb.faults.add(receivedAnswerLost());
   const lost = await failure(rig.connector.deliveries!.confirm(delivery, journal()));
   t.equal(lost?.neverSent, false, 'the second try may have been sent');
   const shipment = rig.sb.state.invoices.get(inbound.id)!;

@@ -8,25 +8,14 @@
  * not a 409. Before, both took try 1 and the refusal marked the landed RECEIVED refused.
  */
 import t, { type Test } from 'tap';
-import type { Delivery } from '../../../../src/domain/index.js';
 import { StoreStepJournal } from '../../../../src/outbox/journal.js';
 import { engineCases, freshStore } from '../../../support/outbox-engines.js';
 import { newJob } from '../../../support/new-job.js';
 import type { StepJournal } from '../../../../src/routing/ports.js';
 import type { Store } from '../../../../src/store/types.js';
-import { AMOXICILLIN, shipOrder, startRig, failure } from './harness.js';
+import { failure, receivedAnswerLost, receivedTwoAndThree, shipOrder, startRig } from './harness.js';
 
 type Rig = Awaited<ReturnType<typeof startRig>>;
-
-/** Received: 2 packs of amoxicillin, 3 packs of ORS. */
-const confirmation = (d: Delivery): Delivery => ({
-  ...d,
-  status: 'completed',
-  lines: d.lines.map((l) => ({
-    ...l,
-    quantityAccepted: { value: l.product.code === AMOXICILLIN ? 2 : 3, unit: 'pack' },
-  })),
-});
 
 /** `inner`, held before its 'delivered' step until `go` settles: an attempt paused after it read its tries. */
 function heldAtDelivered(inner: StepJournal, go: Promise<unknown>): StepJournal {
@@ -59,7 +48,7 @@ async function overlapping(t: Test, rig: Rig, store: Store, id: string, number: 
   await store.recordWrite(newJob(id, { flow: 'delivery', system: 'msupply', idempotencyKey: `delivery|${id}` }));
   const journal = () => new StoreStepJournal(store, { id });
   const inbound = await shipOrder(rig, number);
-  const delivery = confirmation((await rig.connector.deliveries!.get(inbound.id))!);
+  const delivery = receivedTwoAndThree((await rig.connector.deliveries!.get(inbound.id))!);
   let go!: () => void;
   const released = new Promise<void>((resolve) => (go = resolve));
   // the stale attempt: it has read its tries (none) and waits before its first step
@@ -75,12 +64,7 @@ async function overlapping(t: Test, rig: Rig, store: Store, id: string, number: 
     });
     go();
     staleErr = await stale;
-    rig.sb.faults.add({
-      operation: 'updateInboundShipment',
-      variablesInclude: '"RECEIVED"',
-      action: { type: 'afterApply', answer: 'reset' },
-      times: 1,
-    });
+    rig.sb.faults.add(receivedAnswerLost());
   });
   const lost = await failure(rig.connector.deliveries!.confirm(delivery, first));
   t.ok(staleErr, `the overlapping attempt's RECEIVED refused: ${staleErr?.message}`);

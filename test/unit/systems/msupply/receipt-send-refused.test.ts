@@ -6,26 +6,15 @@
  * write's quantities, which Open mSupply does not hold.
  */
 import t, { type Test } from 'tap';
-import type { Delivery } from '../../../../src/domain/index.js';
 import { StoreStepJournal } from '../../../../src/outbox/journal.js';
 import { MemoryJournal } from '../../../support/memory-journal.js';
 import { engineCases, freshStore } from '../../../support/outbox-engines.js';
 import { newJob } from '../../../support/new-job.js';
 import type { StepJournal } from '../../../../src/routing/ports.js';
-import { AMOXICILLIN, shipOrder, startRig, failure } from './harness.js';
+import { failure, receivedTwoAndThree, shipOrder, startRig } from './harness.js';
 import type { MsupplyFaultAction } from '../../../../sandbox/msupply/faults.js';
 
 type Rig = Awaited<ReturnType<typeof startRig>>;
-
-/** Received: 2 packs of amoxicillin, 3 packs of ORS. */
-const confirmation = (d: Delivery): Delivery => ({
-  ...d,
-  status: 'completed',
-  lines: d.lines.map((l) => ({
-    ...l,
-    quantityAccepted: { value: l.product.code === AMOXICILLIN ? 2 : 3, unit: 'pack' },
-  })),
-});
 
 /** Its RECEIVED refused with `refusal`, then received by hand with 1 pack of amoxicillin; the replay's error. */
 async function refusedThenByHand(
@@ -36,7 +25,7 @@ async function refusedThenByHand(
   journal: () => StepJournal,
 ) {
   const inbound = await shipOrder(rig, number);
-  const delivery = confirmation((await rig.connector.deliveries!.get(inbound.id))!);
+  const delivery = receivedTwoAndThree((await rig.connector.deliveries!.get(inbound.id))!);
   rig.sb.faults.add({ operation: 'updateInboundShipment', variablesInclude: '"RECEIVED"', action: refusal, times: 1 });
   const err = await failure(rig.connector.deliveries!.confirm(delivery, journal()));
   t.ok(err, `its RECEIVED refused: ${err?.message}`);
