@@ -13,6 +13,7 @@ import type { Delivery } from '../../../src/domain/index.js';
 import { draftMark, numberedDraft } from '../../../src/routing/delivery-drafts.js';
 import type { Store } from '../../../src/store/types.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { deliveredAs, endedJob } from './ended-delivery-job.js';
 
 const APP = 'https://app.example.org/deliveries';
 const KEY = `delivery|${APP}|DL-1`;
@@ -27,31 +28,9 @@ const draft = (value: string, counted: number, n?: number): Delivery => ({
   ...(n ? { draft: n } : {}),
 });
 
-/** Job `id` writing `d` under `key`, delivered at `at`. */
-async function delivered(store: Store, id: string, key: string, d: Delivery, at: number): Promise<void> {
-  const [r] = await store.recordWrites(
-    [
-      {
-        id,
-        flow: 'deliveries',
-        system: 'a',
-        idempotencyKey: key,
-        payloadHash: `hash-${id}`,
-        payload: d,
-        status: 'in-flight',
-        attempts: 1,
-        nextAttemptAt: at + 3_600_000,
-        leaseOwner: 'w1',
-        leaseUntil: at + 3_600_000,
-        createdAt: at,
-      },
-    ],
-    [],
-  );
-  if (!r.created) throw new Error(`job ${id} not recorded`);
-  const outcome = { status: 'done' as const, result: { system: 'a', ids: { delivery: id } } };
-  if (!(await store.finishJob(id, 'w1', outcome, at + 1))) throw new Error(`job ${id} not ended`);
-}
+/** Job `id` writing `d` under `key`, delivered at `at` (as upstream delivery `id`). */
+const delivered = (store: Store, id: string, key: string, d: Delivery, at: number) =>
+  endedJob(store, id, key, d, at, deliveredAs(id));
 
 for (const engine of engineCases())
   t.test(`${engine.name}: a draft numbered past 15 digits is in use`, { skip: engine.skip }, async (t) => {

@@ -16,12 +16,12 @@ import type { Connector, WriteResult } from '../../../src/routing/ports.js';
 import { RoutedFlow } from '../../../src/routing/routed-flow.js';
 import type { Store } from '../../../src/store/types.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { deliveredAs, endedJob, pruneAll, REFUSED } from './ended-delivery-job.js';
 
 const APP = 'https://app.example.org/deliveries';
 const ONE = 'DL|1';
 const OTHER = `${ONE}${draftMark(2)}`;
 const KEY = `delivery|${APP}|${ONE}`;
-const ERROR = { name: 'UpstreamError', status: 400, issues: [{ code: 'invalid', diagnostics: 'refused' }] };
 
 const delivery = (id: string, status: Delivery['status'], value: string): Delivery => ({
   id,
@@ -48,42 +48,8 @@ function systemOfRecord(): Connector {
 }
 
 /** Job `id` writing `d` under `key`, accepted and ended at `at`: delivered (as upstream `upstream`), or refused. */
-async function ended(store: Store, id: string, key: string, d: Delivery, at: number, upstream?: string): Promise<void> {
-  const [r] = await store.recordWrites(
-    [
-      {
-        id,
-        flow: 'deliveries',
-        system: 'a',
-        idempotencyKey: key,
-        payloadHash: `hash-${id}`,
-        payload: d,
-        status: 'in-flight',
-        attempts: 1,
-        nextAttemptAt: at + 3_600_000,
-        leaseOwner: 'w1',
-        leaseUntil: at + 3_600_000,
-        createdAt: at,
-      },
-    ],
-    [],
-  );
-  if (!r.created) throw new Error(`job ${id} not recorded`);
-  const outcome = upstream
-    ? { status: 'done' as const, result: { system: 'a', ids: { delivery: upstream } } }
-    : { status: 'rejected' as const, error: ERROR };
-  if (!(await store.finishJob(id, 'w1', outcome, at + 1))) throw new Error(`job ${id} not ended`);
-}
-
-/** Retention's batches until one examines fewer than its limit. */
-async function pruneAll(store: Store, before: number): Promise<void> {
-  let after: Awaited<ReturnType<Store['pruneFinished']>>['last'];
-  for (;;) {
-    const r = await store.pruneFinished({ before, limit: 50, ...(after ? { after } : {}) });
-    if (r.examined < 50) return;
-    after = r.last ?? after;
-  }
-}
+const ended = (store: Store, id: string, key: string, d: Delivery, at: number, upstream?: string) =>
+  endedJob(store, id, key, d, at, upstream ? deliveredAs(upstream) : REFUSED);
 
 for (const engine of engineCases())
   t.test(

@@ -16,11 +16,10 @@ import type { Connector, WriteResult } from '../../../src/routing/ports.js';
 import { RoutedFlow } from '../../../src/routing/routed-flow.js';
 import type { Store } from '../../../src/store/types.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
+import { deliveredAs, endedJob, pruneAll, REFUSED } from './ended-delivery-job.js';
 
 const APP = 'https://app.example.org/deliveries';
 const KEY = `delivery|${APP}|DL-1`;
-const RESULT = { system: 'a', ids: { delivery: 'A-1' } };
-const ERROR = { name: 'UpstreamError', status: 400, issues: [{ code: 'invalid', diagnostics: 'refused' }] };
 
 const delivery = (id: string, status: Delivery['status'], identifier: Delivery['identifier']): Delivery => ({
   id,
@@ -46,41 +45,11 @@ function systemOfRecord(): Connector {
   };
 }
 
-/** Job `id` of the delivery under `key`, accepted and ended at `at`: delivered, or refused. */
-async function ended(store: Store, id: string, key: string, at: number, end: 'done' | 'rejected'): Promise<void> {
+/** Job `id` of the delivery under `key`, accepted and ended at `at`: delivered (as A-1), or refused. */
+function ended(store: Store, id: string, key: string, at: number, end: 'done' | 'rejected'): Promise<void> {
   const status = key === KEY ? 'completed' : 'in-progress';
-  const [r] = await store.recordWrites(
-    [
-      {
-        id,
-        flow: 'deliveries',
-        system: 'a',
-        idempotencyKey: key,
-        payloadHash: `hash-${id}`,
-        payload: delivery('d1', status, { system: APP, value: 'DL-1' }),
-        status: 'in-flight',
-        attempts: 1,
-        nextAttemptAt: at + 3_600_000,
-        leaseOwner: 'w1',
-        leaseUntil: at + 3_600_000,
-        createdAt: at,
-      },
-    ],
-    [],
-  );
-  if (!r.created) throw new Error(`job ${id} not recorded`);
-  const outcome = end === 'done' ? { status: end, result: RESULT } : { status: end, error: ERROR };
-  if (!(await store.finishJob(id, 'w1', outcome, at + 1))) throw new Error(`job ${id} not ended`);
-}
-
-/** Retention's batches until one examines fewer than its limit. */
-async function pruneAll(store: Store, before: number): Promise<void> {
-  let after: Awaited<ReturnType<Store['pruneFinished']>>['last'];
-  for (;;) {
-    const r = await store.pruneFinished({ before, limit: 50, ...(after ? { after } : {}) });
-    if (r.examined < 50) return;
-    after = r.last ?? after;
-  }
+  const d = delivery('d1', status, { system: APP, value: 'DL-1' });
+  return endedJob(store, id, key, d, at, end === 'done' ? deliveredAs('A-1') : REFUSED);
 }
 
 for (const engine of engineCases())
