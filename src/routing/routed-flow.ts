@@ -16,6 +16,7 @@ import { acceptAsHeld, type HeldOutcomes, type SameWrite } from './same-write.js
 import type { Flow, FlowService, WriteContext, WriteOutcome } from '../fhir/services.js';
 import { systemsForFlow } from '../fhir/services.js';
 import type { Outbox } from '../outbox/outbox.js';
+import { recordLockWaitMs, underRecordLock } from './record-write-lock.js';
 import type {
   AcceptOptions,
   AcceptWriteRequest,
@@ -818,7 +819,11 @@ export class RoutedFlow<T> implements FlowService<T> {
   ): Promise<WriteResult> {
     const lock = this.spec.writeLock?.(job);
     if (!lock) return this.writeOrOvertaken(job, write, awaitJob);
-    return this.store.withLock(lock, () => this.writeOrOvertaken(job, write, awaitJob));
+    // a handler called directly (a test's outbox stand-in) has no attempt timeout to share
+    const attemptMs = (this.outbox as Partial<Outbox>).options?.attemptTimeoutMs;
+    return underRecordLock(this.store, lock, job.system, recordLockWaitMs(attemptMs), () =>
+      this.writeOrOvertaken(job, write, awaitJob),
+    );
   }
 
   /** The write of a job, or what it ends with as overtaken; under its record's lock where it has one. */
