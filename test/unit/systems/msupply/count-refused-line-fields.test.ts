@@ -13,7 +13,7 @@ import type { StockLineMore } from '../../../../sandbox/msupply/model.js';
 import { engineCases, freshStore } from '../../../support/outbox-engines.js';
 import { newJob } from '../../../support/new-job.js';
 import { MemoryJournal, asSet, failure, orsCount, orsLine, startRig } from './harness.js';
-import { oldJob } from './old-release-journal.js';
+import { stoppedBeforeFinalise } from './old-release-journal.js';
 
 type Rig = Awaited<ReturnType<typeof startRig>>;
 
@@ -117,8 +117,7 @@ for (const engine of engineCases()) {
       t.teardown(() => rig.close());
       const stock = orsLine(rig);
       stock.more = { ...asSet };
-      rig.sb.faults.add({ operation: 'updateStocktake', action: { type: 'reset' }, times: 1 });
-      await failure(rig.connector.stock!.report(orsCount('TOP-UP-GONE'), await oldJob(store, 'TOP-UP-GONE')));
+      await stoppedBeforeFinalise(rig, store, 'TOP-UP-GONE');
       const [line] = [...rig.sb.state.stocktakeLines.values()];
       line.more = { locationId: null, manufactureDate: null, volumePerPack: 0 };
       rig.sb.state.lineFields.locations.delete('location-shelf-a');

@@ -13,7 +13,7 @@ import { StoreStepJournal } from '../../../../src/outbox/journal.js';
 import type { StockLineMore } from '../../../../sandbox/msupply/model.js';
 import { engineCases, freshStore } from '../../../support/outbox-engines.js';
 import { asSet, failure, orsCount, orsLine, startRig } from './harness.js';
-import { oldJob } from './old-release-journal.js';
+import { oldJob, stoppedBeforeFinalise } from './old-release-journal.js';
 
 type Rig = Awaited<ReturnType<typeof startRig>>;
 
@@ -99,8 +99,7 @@ for (const engine of engineCases()) {
       t.teardown(() => rig.close());
       const stock = orsLine(rig);
       stock.more = { ...asSet };
-      rig.sb.faults.add({ operation: 'updateStocktake', action: { type: 'reset' }, times: 1 });
-      await failure(rig.connector.stock!.report(orsCount('TOP-UP-OWN'), await oldJob(store, 'TOP-UP-OWN')));
+      await stoppedBeforeFinalise(rig, store, 'TOP-UP-OWN');
       const [line] = [...rig.sb.state.stocktakeLines.values()];
       // a storekeeper moved the batch to another shelf on the count in Open mSupply
       line.more = { ...bare, locationId: 'location-cold-room' };
@@ -117,8 +116,7 @@ for (const engine of engineCases()) {
       const rig = await startRig();
       t.teardown(() => rig.close());
       orsLine(rig).more = { ...asSet };
-      rig.sb.faults.add({ operation: 'updateStocktake', action: { type: 'reset' }, times: 1 });
-      await failure(rig.connector.stock!.report(orsCount('TOP-UP-LOST'), await oldJob(store, 'TOP-UP-LOST')));
+      await stoppedBeforeFinalise(rig, store, 'TOP-UP-LOST');
       asOldReleaseInserted(rig, 'fields');
       rig.sb.faults.add({
         operation: 'updateStocktakeLine',
@@ -145,8 +143,7 @@ for (const engine of engineCases()) {
       const rig = await startRig();
       t.teardown(() => rig.close());
       orsLine(rig).more = { ...asSet };
-      rig.sb.faults.add({ operation: 'updateStocktake', action: { type: 'reset' }, times: 1 });
-      await failure(rig.connector.stock!.report(orsCount('TOP-UP-RACE'), await oldJob(store, 'TOP-UP-RACE')));
+      await stoppedBeforeFinalise(rig, store, 'TOP-UP-RACE');
       asOldReleaseInserted(rig, 'fields');
       const [stocktake] = [...rig.sb.state.stocktakes.values()];
       // the other attempt finalises after this one read the stocktake, before its top-up arrives

@@ -2,6 +2,7 @@ import { StoreStepJournal } from '../../../../src/outbox/journal.js';
 import type { StepJournal } from '../../../../src/routing/ports.js';
 import type { Store } from '../../../../src/store/types.js';
 import { newJob } from '../../../support/new-job.js';
+import { failure, orsCount, type Rig } from './harness.js';
 
 /**
  * The step journal as the release before 'counts' kept it in the store: no 'counts' step, and a
@@ -27,4 +28,10 @@ export class OldReleaseJournal implements StepJournal {
 export async function oldJob(store: Store, id: string): Promise<OldReleaseJournal> {
   await store.recordWrite(newJob(id, { flow: 'stock', system: 'msupply', idempotencyKey: `stock|${id}` }));
   return new OldReleaseJournal(new StoreStepJournal(store, { id }));
+}
+
+/** The earlier release's attempt of count `id` (orsCount) on `rig`: inserted, its finalise reset, not finalised. */
+export async function stoppedBeforeFinalise(rig: Rig, store: Store, id: string): Promise<void> {
+  rig.sb.faults.add({ operation: 'updateStocktake', action: { type: 'reset' }, times: 1 });
+  await failure(rig.connector.stock!.report(orsCount(id), await oldJob(store, id)));
 }
