@@ -53,6 +53,17 @@ export function gapAtFirstFreeLook(store: Store, holderStore: Store) {
   return { looks, back };
 }
 
+/** A run of JOB recorded running by instance 'live' for a tick a second ago, as a live run of another instance. */
+export function liveRun(store: Store) {
+  return store.startJobRun({
+    name: JOB,
+    tickAt: Date.now() - 1_000,
+    trigger: 'schedule',
+    instance: 'live',
+    startedAt: Date.now(),
+  });
+}
+
 /** How many times `store` refused the lock (the lock itself untouched). */
 export function refusals(store: Store): () => number {
   let refused = 0;

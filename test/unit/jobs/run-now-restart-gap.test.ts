@@ -10,7 +10,7 @@
 import t from 'tap';
 import { Scheduler } from '../../../src/jobs/scheduler.js';
 import { engineCases, twoStoresOn } from '../../support/outbox-engines.js';
-import { countingJob, gapAtFirstFreeLook, JOB } from './lock-gap-rig.js';
+import { countingJob, gapAtFirstFreeLook, liveRun, JOB } from './lock-gap-rig.js';
 
 for (const engine of engineCases())
   t.test(
@@ -18,13 +18,7 @@ for (const engine of engineCases())
     { skip: engine.skip },
     async (t) => {
       const { a, b } = await twoStoresOn(engine, t);
-      const live = await b.startJobRun({
-        name: JOB,
-        tickAt: Date.now() - 1_000,
-        trigger: 'schedule',
-        instance: 'live',
-        startedAt: Date.now(),
-      });
+      const live = await liveRun(b);
       const { looks, back } = gapAtFirstFreeLook(a, b);
       const { job, calls } = countingJob();
       const scheduler = new Scheduler({
