@@ -6,9 +6,10 @@
  * secret, since it sits in a non-secret setting. So a value is quoted only when it has the shape of
  * what that kind of setting takes; anything else is described by its length alone.
  */
-export type ValueShape = 'number' | 'word' | 'url' | 'cron';
+export type ValueShape = 'number' | 'word' | 'url' | 'cron' | 'code';
 
 const WORD = /^[a-z][a-z_-]{0,23}$/i;
+const CODE = /^[A-Z0-9][A-Z0-9_.-]{0,31}$/;
 
 const SHAPES: Record<ValueShape, (s: string) => boolean> = {
   // digits with a sign, decimal point, exponent or separators and at most a short unit ("30s",
@@ -20,6 +21,10 @@ const SHAPES: Record<ValueShape, (s: string) => boolean> = {
   url: (s) => /^[\w.:/?#=&%~+ -]*$/.test(s) && /:\/\/|[.:]/.test(s),
   // space-separated fields of cron characters or words (a typo may have any number), or a macro
   cron: (s) => /^(@[a-z]+|[\w*/,?#-]+(\s+[\w*/,?#-]+)+)$/i.test(s),
+  // an item code as catalogues write them (EM_ORS, AMOX-250: upper case, digits, separators) or a
+  // name: also what is typed in place of a DHIS2 UID. Mixed case with digits (a UID miscopied) is
+  // what a generated password looks like, so it is described by its length (10 or 12 says enough)
+  code: (s) => CODE.test(s) || WORD.test(s),
 };
 
 const MAX_SHOWN = 64;

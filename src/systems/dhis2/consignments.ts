@@ -1,4 +1,5 @@
 import { eqFilter, withValue } from './tracker-filter.js';
+import { shownValue } from '../../config/shown-value.js';
 import { deliveryLineId } from '../../domain/line-ids.js';
 import { BusinessRuleError, ConflictError } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
@@ -63,8 +64,13 @@ export function parseConsignmentElements(
       .filter(([k, v]) => k && v),
   );
   for (const k of ['item', 'quantity', 'reference']) {
-    if (!isUid(pairs.get(k)))
-      throw new Error(`dhis2.consignmentDataElements needs ${k}=<data element UID> (got '${spec ?? ''}')`);
+    const uid = pairs.get(k);
+    // the value only when it looks like a code (shownValue), never the whole setting: a password
+    // pasted into it must not reach the log or the OpenHIM console
+    if (!isUid(uid))
+      throw new Error(
+        `dhis2.consignmentDataElements needs ${k}=<data element UID> (${uid === undefined ? `it names no ${k}` : `got ${k}=${shownValue(uid, 'code')}`})`,
+      );
   }
   if (!isUid(stage)) throw new Error('dhis2.consignmentStage must be the consignment program stage UID');
   return {

@@ -1,4 +1,5 @@
 import { UTC, serverWallTimeFrom } from './server-time.js';
+import { shownValue } from '../../config/shown-value.js';
 import { stableId } from '../../domain/ids.js';
 import type { Order, OrderLine } from '../../domain/index.js';
 import { malformedAnswer } from '../../upstream/errors.js';
@@ -37,14 +38,23 @@ export function parseRequisitionProgram(
   stage: string | undefined,
   spec: string | undefined,
 ): RequisitionProgram {
-  if (!isUid(program)) throw new Error(`dhis2.requisitionProgram must be a program UID, got '${program}'`);
+  // a value refused here is quoted only when it looks like a code (shownValue): a password pasted
+  // into one of these fields must not reach the log or the OpenHIM console
+  if (!isUid(program))
+    throw new Error(`dhis2.requisitionProgram must be a program UID, got ${shownValue(program, 'code')}`);
   if (!isUid(stage)) throw new Error('dhis2.requisitionStage must be the requisition program stage UID');
   const quantities = new Map<string, string>();
   for (const pair of (spec ?? '').split(',').map((p) => p.trim())) {
     if (!pair) continue;
     const [code, uid] = pair.split('=').map((x) => x.trim());
-    if (!code || !isUid(uid))
-      throw new Error(`dhis2.requisitionDataElements: '${pair}' is not <item code>=<data element UID>`);
+    const form = 'write <item code>=<data element UID>,…';
+    if (!code) throw new Error(`dhis2.requisitionDataElements: an entry has no item code before its '=': ${form}`);
+    if (!uid)
+      throw new Error(`dhis2.requisitionDataElements: ${shownValue(code, 'code')} names no data element: ${form}`);
+    if (!isUid(uid))
+      throw new Error(
+        `dhis2.requisitionDataElements: ${shownValue(code, 'code')}'s data element must be a UID, got ${shownValue(uid, 'code')}`,
+      );
     quantities.set(code, uid);
   }
   if (!quantities.size)

@@ -29,7 +29,7 @@ t.test('settings: program, stage and one quantity data element per product, or a
   t.throws(() => parseRequisitionProgram('not-a-uid', 'LkReqStage1', spec), /dhis2.requisitionProgram/);
   t.throws(
     () => parseRequisitionProgram('LkRequisitn', 'LkReqStage1', 'EM_ORS=short'),
-    /'EM_ORS=short' is not <item code>=<data element UID>/,
+    /'EM_ORS''s data element must be a UID, got 'short'/,
   );
   t.throws(() => parseRequisitionProgram('LkRequisitn', 'LkReqStage1', ''), /names no product/);
 });
