@@ -245,7 +245,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     },
     options: outboxOptionsFrom(settings),
   });
-  const connectors = await ConnectorSet.open(store, settings);
+  const connectors = await ConnectorSet.open(store, settings, logLevel.child({ component: 'connectors' }));
   // jobs an older release accepted, keyed as their writes are today, before this one accepts any
   const keyed = await keyWaitingJobs({ connectors: [...connectors.list(), ...(opts.connectors ?? [])], outbox, store });
   if (keyed) logger.info({ jobs: keyed }, 'waiting jobs given the order keys of their records');

@@ -1,5 +1,6 @@
 import type { Store } from '../store/types.js';
 import type { Connector } from '../routing/ports.js';
+import type { ConnectorLog } from './connector-log.js';
 import { LINKED } from '../routing/facility-facts.js';
 
 /** Registry id → the system's own id, from the crosswalk the reconciliation keeps. */
@@ -25,7 +26,8 @@ export function crosswalkLinked(store: Store, system: string): (systemId: string
 export interface ConnectorFactory {
   system: string;
   enabled: (s: Record<string, unknown>) => boolean;
-  create: (s: Record<string, unknown>, store: Store) => Connector;
+  /** `log`: where the connector says what the operator should hear of a write (connector-log.ts). */
+  create: (s: Record<string, unknown>, store: Store, log?: ConnectorLog) => Connector;
   /** Imports the system's code (once); `create` is called only after it resolved. */
   load?: () => Promise<void>;
 }
@@ -51,9 +53,9 @@ function builtIn(system: string, load: () => Promise<CreateConnector>): Connecto
       });
       create = await loaded;
     },
-    create: (s, store) => {
+    create: (s, store, log) => {
       if (!create) throw new Error(`the ${system} connector was created before its code was loaded`);
-      return create(s, store);
+      return create(s, store, log);
     },
   };
 }
@@ -67,7 +69,7 @@ const FACTORIES: ConnectorFactory[] = [
   }),
   builtIn('msupply', async () => {
     const { createMsupplyConnector } = await import('./msupply/index.js');
-    return (s, store) => createMsupplyConnector(s, { crosswalk: crosswalkLookup(store, 'msupply') });
+    return (s, store, log) => createMsupplyConnector(s, { crosswalk: crosswalkLookup(store, 'msupply'), log });
   }),
   builtIn('dhis2', async () => {
     const { createDhis2Connector, storePeriodLock } = await import('./dhis2/index.js');
@@ -117,12 +119,15 @@ export class ConnectorSet {
   /** The settings the connectors run on now: what a change refused part-way goes back to. */
   private applied: Record<string, unknown> | undefined;
 
-  /** An empty set; `open` is the usual way in. */
-  constructor(private readonly store: Store) {}
+  /** An empty set; `open` is the usual way in. `log`: the server's, handed to each connector. */
+  constructor(
+    private readonly store: Store,
+    private readonly log?: ConnectorLog,
+  ) {}
 
   /** The connectors the settings turn on, their code loaded. */
-  static async open(store: Store, settings: Record<string, unknown>): Promise<ConnectorSet> {
-    const set = new ConnectorSet(store);
+  static async open(store: Store, settings: Record<string, unknown>, log?: ConnectorLog): Promise<ConnectorSet> {
+    const set = new ConnectorSet(store, log);
     await set.apply(settings);
     return set;
   }
@@ -153,7 +158,8 @@ export class ConnectorSet {
     try {
       for (const f of FACTORIES) {
         const existing = this.bySystem.get(f.system);
-        if (f.enabled(settings) && !existing?.reconfigure) created.set(f.system, f.create(settings, this.store));
+        if (f.enabled(settings) && !existing?.reconfigure)
+          created.set(f.system, f.create(settings, this.store, this.log));
       }
       for (const f of FACTORIES) {
         const existing = this.bySystem.get(f.system);

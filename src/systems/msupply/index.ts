@@ -1,4 +1,5 @@
 import type { Connector } from '../../routing/ports.js';
+import type { ConnectorLog } from '../connector-log.js';
 import { createMsupplyApi } from './api.js';
 import { createMsupplyClient, type MsupplyClientOptions } from './client.js';
 import { createDeliveryCapability } from './deliveries.js';
@@ -19,6 +20,8 @@ import { createStoreDirectory } from './stores.js';
 export interface MsupplyConnectorOptions extends MsupplyClientOptions {
   /** Registry (MFR) id → Open mSupply store id, from the crosswalk. */
   crosswalk?: (registryId: string) => Promise<string | undefined>;
+  /** Where a write carried out other than as sent is said (a count's refused line field); none: silent. */
+  log?: ConnectorLog;
 }
 
 /** The Open mSupply connector with what only a supplier has: fulfilling orders raised elsewhere. */
@@ -47,7 +50,7 @@ export function createMsupplyConnector(
     facilities: createFacilityCapability(api, stores),
     orders: createOrderCapability({ api, stores, products: () => products, settings: () => current }),
     deliveries,
-    stock: createStockCapability({ api, stores, products: () => products }),
+    stock: createStockCapability({ api, stores, products: () => products, log: opts.log }),
     fulfilment: createFulfilmentCapability({
       api,
       stores,

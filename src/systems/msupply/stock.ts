@@ -32,6 +32,8 @@ import type { StockLedgerReader } from '../../domain/stock-ledger.js';
 import type { StoreDirectory } from './stores.js';
 import { topUpLines } from './stocktake-top-up.js';
 import { sendDroppingRefused } from './refused-line-fields.js';
+import { warnDroppedField } from './dropped-field-log.js';
+import { SILENT_LOG, type ConnectorLog } from '../connector-log.js';
 
 /**
  * InventoryReport ↔ Open mSupply stock. Read: the store's stock lines (batches with expiry, packs
@@ -53,6 +55,8 @@ export interface StockDeps {
   api: MsupplyApi;
   stores: StoreDirectory;
   products: () => MsupplyProductMap;
+  /** Where a count's stocktake line field Open mSupply refused, and the count went on without, is said. */
+  log?: ConnectorLog;
 }
 
 interface CountLine {
@@ -153,6 +157,7 @@ function itemStatsOf(figures: ItemStatsRow['stats']): ItemStats {
 
 export function createStockCapability(deps: StockDeps): StockCapability & StockLedgerReader {
   const { api, stores } = deps;
+  const log = deps.log ?? SILENT_LOG;
   const reasonsCache = new ExpiringCache(() => REASONS_TTL_MS);
   const reasons = () => reasonsCache.get<AdjustmentReasonRow[]>('reasons', () => api.adjustmentReasons());
 
@@ -415,14 +420,25 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
               ? // Open mSupply's finalise writes the line's batch, location and the like over the
                 // stock line's (none if not given) and keeps on the line only what this insert
                 // gives; one it refuses (a location no longer in the store) is left out
-                sendDroppingRefused(stockLineAsItIs(stockLine), (fields) =>
-                  api.insertStocktakeLine(store.id, {
-                    id: lineId,
+                sendDroppingRefused(
+                  stockLineAsItIs(stockLine),
+                  (fields) =>
+                    api.insertStocktakeLine(store.id, {
+                      id: lineId,
+                      stocktakeId: id,
+                      stockLineId: stockLine.id,
+                      ...fields,
+                      countedNumberOfPacks: line.counted,
+                      ...reason,
+                    }),
+                  warnDroppedField(log, {
+                    storeId: store.id,
                     stocktakeId: id,
+                    stocktakeNumber: current?.stocktakeNumber,
+                    itemId: line.item.id,
+                    itemCode: line.item.code,
+                    batch: stockLine.batch,
                     stockLineId: stockLine.id,
-                    ...fields,
-                    countedNumberOfPacks: line.counted,
-                    ...reason,
                   }),
                 )
               : api.insertStocktakeLine(store.id, {
@@ -452,7 +468,7 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
         const finalise = () => api.updateStocktake(store.id, { id, status: 'FINALISED', ...countDay(report) });
         try {
           // lines an earlier release inserted without the stock line's fields, which finalise would erase
-          if (current) await topUpLines(api, store.id, current, linesToTopUp(steps));
+          if (current) await topUpLines(api, store.id, current, linesToTopUp(steps), log);
           await finalise();
         } catch (err) {
           // refused (CannotEditStocktake: a top-up or the finalise) because another attempt finalised

@@ -1,6 +1,8 @@
 import type { MsupplyApi, StocktakeLineTopUp, StocktakeRow } from './api.js';
 import { stocktakeLineId } from './stocktake-counts.js';
 import { sendDroppingRefused } from './refused-line-fields.js';
+import { warnDroppedField } from './dropped-field-log.js';
+import type { ConnectorLog } from '../connector-log.js';
 
 type Line = StocktakeRow['lines']['nodes'][number];
 
@@ -35,15 +37,32 @@ export function missingFromLine(line: Line): StocktakeLineTopUp | undefined {
  * own fields (missingFromLine): a count journaled by an earlier release, retried after the upgrade,
  * replays its line steps and goes straight to finalise, and a line found there after a lost answer
  * is not inserted again. Sending it again changes nothing, so a retry after a crash here is safe.
+ * A field Open mSupply refuses is left out and said on `log`.
  */
-export async function topUpLines(api: MsupplyApi, storeId: string, now: StocktakeRow, lines: number[]): Promise<void> {
+export async function topUpLines(
+  api: MsupplyApi,
+  storeId: string,
+  now: StocktakeRow,
+  lines: number[],
+  log: ConnectorLog,
+): Promise<void> {
   for (const i of lines) {
     const line = now.lines.nodes.find((l) => l.id === stocktakeLineId(now.id, i));
     const top = line && missingFromLine(line);
     // one Open mSupply refuses (a location no longer in the store) is left out, the rest sent
     if (top)
-      await sendDroppingRefused(top, (fields) =>
-        Object.keys(fields).length ? api.updateStocktakeLine(storeId, { id: line.id, ...fields }) : Promise.resolve(),
+      await sendDroppingRefused(
+        top,
+        (fields) =>
+          Object.keys(fields).length ? api.updateStocktakeLine(storeId, { id: line.id, ...fields }) : Promise.resolve(),
+        warnDroppedField(log, {
+          storeId,
+          stocktakeId: now.id,
+          stocktakeNumber: now.stocktakeNumber,
+          itemId: line.itemId,
+          batch: line.batch ?? line.stockLine?.batch,
+          stockLineId: line.stockLine?.id,
+        }),
       );
   }
 }
