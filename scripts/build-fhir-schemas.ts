@@ -8,7 +8,7 @@
  * the generated file is missing.
  */
 import { hash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,10 +134,29 @@ export function buildValidatorsSource(allErrors = true): string {
 
 export function writeValidators(): string {
   mkdirSync(path.dirname(generatedValidatorsPath), { recursive: true });
-  writeFileSync(generatedValidatorsPath, buildValidatorsSource(true));
-  writeFileSync(generatedFirstErrorValidatorsPath, buildValidatorsSource(false));
-  writeFileSync(generatedMappingValidatorsPath, buildMappingValidatorsSource());
+  writeWhole(generatedValidatorsPath, buildValidatorsSource(true));
+  writeWhole(generatedFirstErrorValidatorsPath, buildValidatorsSource(false));
+  writeWhole(generatedMappingValidatorsPath, buildMappingValidatorsSource());
   return generatedValidatorsPath;
+}
+
+/**
+ * Writes `file` so that it is never seen half-written: a test process that finds it missing
+ * (a checkout where `npm run build:schemas` was not run) writes it while the other test processes
+ * started beside it check it exists and require it, and a file read half-written fails them (a
+ * SyntaxError, or an empty module: every resource type "not served"). So the text goes to a file
+ * of this process's own, renamed onto `file` once whole (a rename within one directory is atomic);
+ * a write that fails leaves no file behind, where a half file would be required by every later run.
+ */
+function writeWhole(file: string, text: string): void {
+  const own = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    writeFileSync(own, text);
+    renameSync(own, file);
+  } catch (err) {
+    rmSync(own, { force: true });
+    throw err;
+  }
 }
 
 /**
