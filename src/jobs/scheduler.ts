@@ -68,8 +68,8 @@ export interface SchedulerOptions {
 /**
  * ran/failed/skipped: this call ran the job (see the run's outcome). locked: another instance
  * holds the job right now. already-run: the tick is recorded already (another instance ran it).
- * busy: this process is still running the job (a run outlasting its interval). stopped: the
- * scheduler was stopped after this tick woke and before its run began.
+ * busy: this process is still running the job (a run outlasting its interval, or one by hand:
+ * `byHand`). stopped: the scheduler was stopped after this tick woke and before its run began.
  */
 export type TickStatus = 'ran' | 'failed' | 'skipped' | 'locked' | 'already-run' | 'busy' | 'stopped';
 
@@ -78,6 +78,8 @@ export interface TickOutcome {
   run?: JobRun;
   /** A scheduled run stopped by the database going away: its tick was given back, to be tried again. */
   storeWentAway?: true;
+  /** busy with a run by hand (admin API): it records no tick, so the tick is still owed. */
+  byHand?: true;
 }
 
 export interface JobView {
@@ -94,8 +96,13 @@ interface Armed {
   timer?: NodeJS.Timeout;
   /** Set while this tick is tried again because the database was away (said once, not each time). */
   awaySince?: number;
-  /** Set while this tick is tried again because its job's lock was held elsewhere (said once). */
+  /**
+   * Set while this tick is tried again because its job's lock was held elsewhere or by a run by
+   * hand here (said once).
+   */
   lockedSince?: number;
+  /** Whether a run by hand here was said to hold it (said once, after "locked elsewhere" or alone). */
+  metHandRun?: true;
 }
 
 const ERROR_LIMIT = 500;
@@ -190,6 +197,9 @@ function boundedLines(text: string, limit: number): string {
 }
 
 const LOCKED_ELSEWHERE = 'the job is locked by another instance';
+const LOCKED_ELSEWHERE_TRIED_AGAIN =
+  'the job is locked elsewhere (a run by hand or another instance): the tick is tried again until it is free';
+const HAND_RUN_HERE = 'a run by hand of the job is under way here: the tick is tried again once it is over';
 
 /** Why a tick a cut run gave back is tried again: it could not run (locked elsewhere) or gave its tick back too. */
 function whyTryAgain(o: TickOutcome): string | undefined {
@@ -212,6 +222,8 @@ function whyTryAgain(o: TickOutcome): string | undefined {
 export class Scheduler {
   private readonly armed = new Map<string, Armed>();
   private readonly busy = new Set<string>();
+  /** The jobs of `busy` run by hand (no tick). */
+  private readonly byHand = new Set<string>();
   private readonly running = new Set<Promise<unknown>>();
   /** Runs of this process under way (scheduled or by hand): what stop() cuts once its grace is over. */
   private readonly underWay = new Set<() => void>();
@@ -270,11 +282,15 @@ export class Scheduler {
    * the id of a cut run that gives the tick back as this run starts, in one write (cut-run.ts).
    */
   async tick(job: ScheduledJob, tickAt?: number, takesTickOf?: number): Promise<TickOutcome> {
-    if (this.busy.has(job.name)) return { status: 'busy' };
+    if (this.busy.has(job.name)) return { status: 'busy', ...(this.byHand.has(job.name) ? { byHand: true } : {}) };
     this.busy.add(job.name);
+    if (tickAt === undefined) this.byHand.add(job.name);
     let answer!: (outcome: TickOutcome) => void;
     const recorded = new Promise<TickOutcome>((resolve) => (answer = resolve));
-    const whole = this.lockedTick(job, tickAt, answer, takesTickOf).finally(() => this.busy.delete(job.name));
+    const whole = this.lockedTick(job, tickAt, answer, takesTickOf).finally(() => {
+      this.busy.delete(job.name);
+      this.byHand.delete(job.name);
+    });
     // a failure after the answer (the lock's release once the store closed) has no one to hear it
     return Promise.race([whole, recorded]);
   }
@@ -690,8 +706,9 @@ export class Scheduler {
           again = this.tryAgainLater(job, armed, 'the database went away mid-run');
           if (again) return;
         }
-        if (o.status === 'locked') {
-          again = this.tryAgainWhileLocked(job, armed);
+        // a run by hand here holds the lock as one elsewhere would: it records no tick either
+        if (o.status === 'locked' || o.byHand) {
+          again = this.tryAgainWhileLocked(job, armed, o.byHand ? 'here' : 'elsewhere');
           if (again) return;
         }
         if (armed.awaySince !== undefined)
@@ -699,7 +716,7 @@ export class Scheduler {
             { job: job.name, tickAt: armed.next, status: o.status },
             'the database is back: the tick was taken up again',
           );
-        if (armed.lockedSince !== undefined && o.status !== 'locked')
+        if (armed.lockedSince !== undefined && o.status !== 'locked' && o.status !== 'busy')
           this.options.logger?.info?.(
             { job: job.name, tickAt: armed.next, status: o.status },
             'the job lock is free: the tick was taken up again',
@@ -755,18 +772,23 @@ export class Scheduler {
    * hand (`cli bridge stock-to-dhis2`, `jobs run`) records no tick, so a tick dropped here waited
    * for the next (a monthly bridge: a month for the periods only that tick reads). Another
    * instance running this very tick records it, so once the lock frees the try is 'already-run'
-   * and the tick still runs once. Only while the next tick is further off than that retry.
+   * and the tick still runs once. So is one that met a run by hand of this process (`where`
+   * 'here': `POST /admin/jobs/{name}/run`, tick's 'busy' `byHand`), which holds the job as one
+   * elsewhere would: left out as "previous run still going", the tick waited for the next
+   * likewise. Only while the next tick is further off than that retry.
    */
-  private tryAgainWhileLocked(job: ScheduledJob, armed: Armed): boolean {
+  private tryAgainWhileLocked(job: ScheduledJob, armed: Armed, where: 'here' | 'elsewhere'): boolean {
     const following = nextFire(armed.expression, armed.next);
     if (following === undefined || Date.now() + this.awayRetryMs >= following) return false;
+    const log = { job: job.name, tickAt: armed.next, retryMs: this.awayRetryMs };
     if (armed.lockedSince === undefined) {
       armed.lockedSince = Date.now();
-      this.options.logger?.warn(
-        { job: job.name, tickAt: armed.next, retryMs: this.awayRetryMs },
-        'the job is locked elsewhere (a run by hand or another instance): the tick is tried again until it is free',
-      );
+      this.options.logger?.warn(log, where === 'here' ? HAND_RUN_HERE : LOCKED_ELSEWHERE_TRIED_AGAIN);
+    } else if (where === 'here' && !armed.metHandRun) {
+      // met locked elsewhere first: said once, truthfully, that a run by hand here holds it now
+      this.options.logger?.info?.(log, HAND_RUN_HERE);
     }
+    if (where === 'here') armed.metHandRun = true;
     return true;
   }
 

@@ -140,7 +140,11 @@ t.test('a run by hand is recorded as manual; while the job runs another one is r
   const scheduler = new Scheduler({ store, jobs: [j], expression: () => '0 0 1 1 *' });
   const first = scheduler.runNow('slow');
   await waitFor('the run to start', async () => (await store.listJobRuns('slow')).length === 1);
-  t.same(await scheduler.runNow('slow'), { status: 'busy' }, 'a second run while the first goes');
+  t.same(
+    await scheduler.runNow('slow'),
+    { status: 'busy', byHand: true },
+    'a second run while the first (by hand) goes',
+  );
   release();
   const done = await first;
   t.equal(done?.status, 'ran');
