@@ -6,7 +6,7 @@
  * secret, since it sits in a non-secret setting. So a value is quoted only when it has the shape of
  * what that kind of setting takes; anything else is described by its length alone.
  */
-export type ValueShape = 'number' | 'word' | 'url' | 'cron' | 'code';
+export type ValueShape = 'number' | 'word' | 'url' | 'cron' | 'code' | 'uid';
 
 const WORD = /^[a-z][a-z_-]{0,23}$/i;
 const CODE = /^[A-Z0-9][A-Z0-9_.-]{0,31}$/;
@@ -22,9 +22,12 @@ const SHAPES: Record<ValueShape, (s: string) => boolean> = {
   // space-separated fields of cron characters or words (a typo may have any number), or a macro
   cron: (s) => /^(@[a-z]+|[\w*/,?#-]+(\s+[\w*/,?#-]+)+)$/i.test(s),
   // an item code as catalogues write them (EM_ORS, AMOX-250: upper case, digits, separators) or a
-  // name: also what is typed in place of a DHIS2 UID. Mixed case with digits (a UID miscopied) is
-  // what a generated password looks like, so it is described by its length (10 or 12 says enough)
+  // name; mixed case with digits is what a generated password looks like, so it is not quoted
   code: (s) => CODE.test(s) || WORD.test(s),
+  // a DHIS2 UID (a letter, then 10 letters or digits: CodeGenerator.isValidUid) where one is
+  // expected but was not found, or a code or name typed in its place; a UID miscopied (10 or 12
+  // mixed-case letters and digits) looks like a password, and is described by its length
+  uid: (s) => /^[a-z][a-z0-9]{10}$/i.test(s) || CODE.test(s) || WORD.test(s),
 };
 
 const MAX_SHOWN = 64;

@@ -57,6 +57,8 @@ export function parseConsignmentElements(
   stage: string | undefined,
   spec: string | undefined,
 ): ConsignmentProgram {
+  if (!isUid(program))
+    throw new Error(`dhis2.consignmentProgram must be a program UID, got ${shownValue(program, 'uid')}`);
   const pairs = new Map(
     (spec ?? '')
       .split(',')
@@ -65,11 +67,11 @@ export function parseConsignmentElements(
   );
   for (const k of ['item', 'quantity', 'reference']) {
     const uid = pairs.get(k);
-    // the value only when it looks like a code (shownValue), never the whole setting: a password
-    // pasted into it must not reach the log or the OpenHIM console
+    // the value only when it has the shape of a UID or code (shownValue), never the whole setting:
+    // a password pasted into it must not reach the log or the OpenHIM console
     if (!isUid(uid))
       throw new Error(
-        `dhis2.consignmentDataElements needs ${k}=<data element UID> (${uid === undefined ? `it names no ${k}` : `got ${k}=${shownValue(uid, 'code')}`})`,
+        `dhis2.consignmentDataElements needs ${k}=<data element UID> (${uid === undefined ? `it names no ${k}` : `got ${k}=${shownValue(uid, 'uid')}`})`,
       );
   }
   if (!isUid(stage)) throw new Error('dhis2.consignmentStage must be the consignment program stage UID');

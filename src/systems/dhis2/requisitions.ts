@@ -38,10 +38,10 @@ export function parseRequisitionProgram(
   stage: string | undefined,
   spec: string | undefined,
 ): RequisitionProgram {
-  // a value refused here is quoted only when it looks like a code (shownValue): a password pasted
-  // into one of these fields must not reach the log or the OpenHIM console
+  // a value refused here is quoted only when it has the shape of a UID or code (shownValue): a
+  // password pasted into one of these fields must not reach the log or the OpenHIM console
   if (!isUid(program))
-    throw new Error(`dhis2.requisitionProgram must be a program UID, got ${shownValue(program, 'code')}`);
+    throw new Error(`dhis2.requisitionProgram must be a program UID, got ${shownValue(program, 'uid')}`);
   if (!isUid(stage)) throw new Error('dhis2.requisitionStage must be the requisition program stage UID');
   const quantities = new Map<string, string>();
   for (const pair of (spec ?? '').split(',').map((p) => p.trim())) {
@@ -53,7 +53,7 @@ export function parseRequisitionProgram(
       throw new Error(`dhis2.requisitionDataElements: ${shownValue(code, 'code')} names no data element: ${form}`);
     if (!isUid(uid))
       throw new Error(
-        `dhis2.requisitionDataElements: ${shownValue(code, 'code')}'s data element must be a UID, got ${shownValue(uid, 'code')}`,
+        `dhis2.requisitionDataElements: ${shownValue(code, 'code')}'s data element must be a UID, got ${shownValue(uid, 'uid')}`,
       );
     quantities.set(code, uid);
   }

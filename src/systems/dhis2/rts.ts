@@ -1,4 +1,5 @@
 import { serverFilterTime, serverFilterTimeUpTo, serverWallTime } from './server-time.js';
+import { shownValue } from '../../config/shown-value.js';
 import { codeCandidates } from '../../domain/identifiers.js';
 import { BusinessRuleError } from '../../domain/errors.js';
 import { stableId } from '../../domain/ids.js';
@@ -47,7 +48,7 @@ export async function loadUseCase(client: Dhis2Client, program: string): Promise
   const entry = (Array.isArray(cases) ? cases : []).map(asRecord).find((c) => c?.programUid === program);
   if (!entry)
     throw new BusinessRuleError(
-      `dhis2.rtsProgram ${program} is not a stock use case in the datastore (USE_CASES/stockUseCases)`,
+      `dhis2.rtsProgram ${shownValue(program, 'uid')} is not a stock use case in the datastore (USE_CASES/stockUseCases)`,
     );
   const tx = (type: string) =>
     ((entry.transactions as unknown[]) ?? []).map(asRecord).find((t) => t?.transactionType === type);

@@ -1,6 +1,9 @@
 import t from 'tap';
 import { parseConsignmentElements } from '../../../../src/systems/dhis2/consignments.js';
 import { parseRequisitionProgram } from '../../../../src/systems/dhis2/requisitions.js';
+import { loadUseCase } from '../../../../src/systems/dhis2/rts.js';
+import { RTS } from '../../../../sandbox/dhis2/index.js';
+import { startHarness } from './harness.js';
 
 // The program settings' refusals quote a value only when it has the shape of a code: a password
 // pasted into the wrong field (or a .env line shifted) must not be copied into the log, /ready or
@@ -54,6 +57,41 @@ t.test('a requisition setting typo that looks like a code is still quoted', asyn
     'an entry has no item code',
   );
 });
+
+t.test('dhis2.consignmentProgram: a UID, else refused without echoing a secret-looking value', async (t) => {
+  const spec = `item=${ITEM},quantity=${QTY},reference=${REF}`;
+  for (const secret of SECRETS) {
+    const m = message(() => parseConsignmentElements(secret, 'LkConStage1', spec));
+    t.notOk(m.includes(secret), `${secret.length} characters: not in "${m}"`);
+    t.match(m, `dhis2.consignmentProgram must be a program UID, got a value of ${secret.length} characters (not shown`);
+  }
+  t.match(
+    message(() => parseConsignmentElements('CONSIGNMENTS', 'LkConStage1', spec)),
+    "dhis2.consignmentProgram must be a program UID, got 'CONSIGNMENTS'",
+    'a code typed in its place is quoted',
+  );
+});
+
+t.test('dhis2.rtsProgram not among the RTS use cases: a UID quoted, a secret-looking value not', async (t) => {
+  const h = await startHarness();
+  t.teardown(() => h.close());
+  t.ok(await loadUseCase(h.client, RTS.program), 'the seed program is a use case');
+  for (const secret of SECRETS) {
+    const m = message2(await loadUseCase(h.client, secret).catch((e: unknown) => e));
+    t.notOk(m.includes(secret), `${secret.length} characters: not in "${m}"`);
+    t.match(m, `dhis2.rtsProgram a value of ${secret.length} characters (not shown`);
+  }
+  t.match(
+    message2(await loadUseCase(h.client, 'LkRtsOther1').catch((e: unknown) => e)),
+    "dhis2.rtsProgram 'LkRtsOther1' is not a stock use case",
+    'another program UID is quoted',
+  );
+});
+
+function message2(err: unknown): string {
+  if (!(err instanceof Error)) throw new Error(`not an error: ${String(err)}`);
+  return err.message;
+}
 
 t.test('dhis2.consignmentDataElements never echoes the setting, nor a secret-looking value in it', async (t) => {
   for (const secret of SECRETS) {
