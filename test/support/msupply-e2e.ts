@@ -6,6 +6,7 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { StartOptions } from '../../src/main.js';
 import { startMsupplySandbox } from '../../sandbox/msupply/index.js';
 import { orderLine, startRig, transactionOf, why, type Rig } from './openlmis-e2e.js';
 import type { EngineCase } from './outbox-engines.js';
@@ -22,10 +23,14 @@ export interface MsupplyRig extends Rig {
   ms: Awaited<ReturnType<typeof startMsupplySandbox>>;
 }
 
-/** `flows`: routing.json's flows; `env` adds or overrides settings (OPENLMIS_BASE_URL '' for mSupply alone). */
+/**
+ * `flows`: routing.json's flows; `env` adds or overrides settings (OPENLMIS_BASE_URL '' for mSupply
+ * alone); `start`: the mediator's start options (a test's own logger, to read its lines).
+ */
 export async function startMsupplyRig(
   flows: Record<string, unknown>,
   env: Record<string, string> = {},
+  start: StartOptions = {},
 ): Promise<MsupplyRig> {
   const ms = await startMsupplySandbox();
   const mappings = mkdtempSync(path.join(tmpdir(), 'msupply-e2e-'));
@@ -33,14 +38,17 @@ export async function startMsupplyRig(
   writeFileSync(path.join(mappings, 'routing.json'), JSON.stringify({ flows }));
   let rig: Rig;
   try {
-    rig = await startRig({
-      MAPPINGS_DIR: mappings,
-      MSUPPLY_BASE_URL: ms.url,
-      MSUPPLY_USERNAME: 'mediator',
-      MSUPPLY_PASSWORD: 'password',
-      MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
-      ...env,
-    });
+    rig = await startRig(
+      {
+        MAPPINGS_DIR: mappings,
+        MSUPPLY_BASE_URL: ms.url,
+        MSUPPLY_USERNAME: 'mediator',
+        MSUPPLY_PASSWORD: 'password',
+        MSUPPLY_SUPPLIER_CODE: 'WH-CENTRAL',
+        ...env,
+      },
+      start,
+    );
   } catch (err) {
     // a mediator that refuses to start (a bad routing.json) must not leave the sandbox holding the test open
     await ms.close();
@@ -64,12 +72,15 @@ export async function startMsupplyRigOn(
   engine: EngineCase,
   flows: Record<string, unknown>,
   env: Record<string, string> = {},
+  start: StartOptions = {},
 ): Promise<MsupplyRig> {
   const db = await engine.freshDatabase();
-  const rig = await startMsupplyRig(flows, { DATABASE_URL: db.databaseUrl, ...env }).catch(async (err: unknown) => {
-    await db.drop();
-    throw err;
-  });
+  const rig = await startMsupplyRig(flows, { DATABASE_URL: db.databaseUrl, ...env }, start).catch(
+    async (err: unknown) => {
+      await db.drop();
+      throw err;
+    },
+  );
   t.teardown(async () => {
     await rig.close();
     await db.drop();
