@@ -52,7 +52,8 @@ export async function loadUseCase(client: Dhis2Client, program: string): Promise
     );
   const tx = (type: string) =>
     ((entry.transactions as unknown[]) ?? []).map(asRecord).find((t) => t?.transactionType === type);
-  const programPath = `/api/programs/${program}`;
+  // a UID by configuration (settings.ts); encoded all the same, so that no other value can reach another path
+  const programPath = `/api/programs/${encodeURIComponent(program)}`;
   const p = await client.call<Json>({
     method: 'GET',
     path: programPath,

@@ -1,5 +1,6 @@
 import type { TransportSettings } from '../../upstream/pool.js';
 import { shownValue } from '../../config/shown-value.js';
+import { isUid } from './identifiers.js';
 
 /**
  * The DHIS2 connector's settings from the flat settings table (src/config/settings.ts keys
@@ -52,6 +53,19 @@ const scheme = (v: unknown, key: string): IdScheme => {
   return s;
 };
 
+/**
+ * A setting that goes into a request's path or query (`/api/programs/{rtsProgram}`,
+ * `/api/dataSets/{dataSet}`, `dataSet=`): set, it must be a UID. Anything else is refused here,
+ * quoted only when it has a UID's or code's shape: a password pasted into it would otherwise be
+ * sent to DHIS2 and come back in error text, the log and OpenHIM orchestrations (they record the
+ * upstream URL).
+ */
+function uidSetting(v: unknown, key: string, what: string): string | undefined {
+  const s = str(v);
+  if (s !== undefined && !isUid(s)) throw new Error(`${key} must be ${what} UID, got ${shownValue(s, 'uid')}`);
+  return s;
+}
+
 function stockTarget(v: unknown, rtsProgram: string | undefined): 'aggregate' | 'rts' {
   const t = str(v) ?? 'aggregate';
   if (t !== 'aggregate' && t !== 'rts')
@@ -74,7 +88,7 @@ export function dhis2SettingsFrom(s: Record<string, unknown>): Dhis2Settings {
     concurrency: Math.max(1, num(s['dhis2.concurrency'], 4)),
     facilityLevel: Math.max(1, num(s['dhis2.facilityLevel'], 4)),
     pageSize: Math.min(10_000, Math.max(1, num(s['dhis2.pageSize'], 500))),
-    dataSet: str(s['dhis2.dataSet']),
+    dataSet: uidSetting(s['dhis2.dataSet'], 'dhis2.dataSet', 'a data set'),
     periodType: str(s['dhis2.periodType']) ?? 'Monthly',
     dataElementIdScheme: scheme(s['dhis2.dataElementIdScheme'], 'dhis2.dataElementIdScheme'),
     orgUnitIdScheme: scheme(s['dhis2.orgUnitIdScheme'], 'dhis2.orgUnitIdScheme'),
@@ -83,7 +97,7 @@ export function dhis2SettingsFrom(s: Record<string, unknown>): Dhis2Settings {
     trackerAsyncThreshold: Math.max(1, num(s['dhis2.trackerAsyncThreshold'], 100)),
     jobPollMs: Math.max(1, num(s['dhis2.jobPollMs'], 1_000)),
     jobTimeoutMs: Math.max(1, num(s['dhis2.jobTimeoutMs'], 600_000)),
-    rtsProgram: str(s['dhis2.rtsProgram']),
+    rtsProgram: uidSetting(s['dhis2.rtsProgram'], 'dhis2.rtsProgram', 'the RTS program'),
     stockTarget: stockTarget(s['dhis2.stockTarget'], str(s['dhis2.rtsProgram'])),
     consignmentProgram: str(s['dhis2.consignmentProgram']),
     consignmentStage: str(s['dhis2.consignmentStage']),

@@ -206,10 +206,11 @@ export function createStockCapability(
       const periodType = client
         .call<Json>({
           method: 'GET',
-          path: `/api/dataSets/${ds}`,
+          // a UID by configuration (settings.ts); encoded all the same as a second line of defence
+          path: `/api/dataSets/${encodeURIComponent(ds)}`,
           query: { fields: 'id,periodType' },
           // a page kept as the data set gave the period type "undefined" until a reconfigure
-          decodeAnswer: objectAnswer(`/api/dataSets/${ds}`, ds),
+          decodeAnswer: objectAnswer(`/api/dataSets/${encodeURIComponent(ds)}`, ds),
         })
         .then((d) => String(d.periodType));
       const entry = { dataSet: ds, periodType };
