@@ -46,9 +46,17 @@ export interface BridgeCliDeps {
  * and answer "no DHIS2 connector configured" or "no mediator database" to a newcomer who ran the
  * README's command beside the demo. Exit 2, naming the demo's job to run instead.
  */
-function runtimeBesideDemo(job: string, cwd?: string, withRuntime = withCliRuntime): typeof withCliRuntime {
+function runtimeBesideDemo(
+  job: string,
+  cwd: string | undefined,
+  withRuntime = withCliRuntime,
+  // the command's stderr (masked), where its connectors' warnings go
+  err?: NodeJS.WritableStream,
+): typeof withCliRuntime {
   return (settings, fn) =>
-    refusedBesideDemo(settings, job, cwd, 'DATA_DIR or DATABASE_URL') ? Promise.resolve(2) : withRuntime(settings, fn);
+    refusedBesideDemo(settings, job, cwd, 'DATA_DIR or DATABASE_URL')
+      ? Promise.resolve(2)
+      : withRuntime(settings, fn, err);
 }
 
 /** The job name, whose lock a run by hand takes as the scheduled run does (stock-to-dhis2-job.ts). */
@@ -138,7 +146,7 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
         process.exitCode = 2;
         return;
       }
-      const withRuntime = runtimeBesideDemo(STOCK_JOB, deps.cwd, deps.withRuntime);
+      const withRuntime = runtimeBesideDemo(STOCK_JOB, deps.cwd, deps.withRuntime, err);
       process.exitCode = await withRuntime(settings(), async (runtime) => {
         const bridge = stockBridgeDeps({ ...runtime, settings, connectors: () => runtime.connectors });
         if ('skipped' in bridge) {
@@ -226,7 +234,7 @@ export function bridgeCommand(given: BridgeCliDeps = {}): Command {
       settings: deps.settings ?? (() => loadOperatorSettings()),
       out: deps.out,
       err: deps.err,
-      withRuntime: runtimeBesideDemo('rtsToMsupply', deps.cwd, deps.withRuntime),
+      withRuntime: runtimeBesideDemo('rtsToMsupply', deps.cwd, deps.withRuntime, deps.err),
     }),
   );
   return cmd;

@@ -6,7 +6,8 @@ import { jobsOverview, manualRunAnswer } from '../admin/jobs-routes.js';
 import { createScheduler, type Scheduler } from '../jobs/index.js';
 import type { Store } from '../store/types.js';
 import { knownSystems } from '../systems/index.js';
-import { withCliRuntime } from './runtime.js';
+import { withCliRuntime, type CliRuntime } from './runtime.js';
+import { stderrWarnings } from './stderr-warnings.js';
 import { registrySide } from '../registry/propagation/index.js';
 import { markHeldWarner } from '../registry/mfr/feed-held.js';
 import { demoDataDirNoted, refusedBesideDemo, storeUnconfigured } from './demo-data.js';
@@ -61,29 +62,17 @@ export function printTable(jobs: Overview, out: NodeJS.WritableStream): void {
 }
 
 /**
- * The CLI's logger for what the server logs as a warning: one line on stderr, the registry named
- * (without credentials: feed-held.ts) and its own text made safe for a terminal.
- */
-export function stderrWarnings(err: NodeJS.WritableStream): { warn(obj: object, msg: string): void } {
-  return {
-    warn: (obj, msg) => {
-      const registry = (obj as { registry?: unknown }).registry;
-      err.write(`warning: ${terminalText(msg)}${registry ? ` (registry ${terminalText(String(registry))})` : ''}\n`);
-    },
-  };
-}
-
-/**
  * The scheduler of this configuration (same store, connectors and jobs as `serve`), for one
  * command: nothing is armed, only listed or run by hand, under the same lock as the servers. A
- * held registry mark is said on `err` as the server logs it (no /metrics here to count it on).
+ * held registry mark, and a connector's warning (a field a write went on without), are said on
+ * `err` as the server logs them (no /metrics here to count them on).
  */
 async function withScheduler(
   settings: Settings,
   fn: (scheduler: Scheduler, store: Store) => Promise<number>,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
-  return withCliRuntime(settings, async ({ store, outbox, connectors }) => {
+  const run = async ({ store, outbox, connectors }: CliRuntime) => {
     const registry = registrySide({
       store,
       outbox,
@@ -106,7 +95,8 @@ async function withScheduler(
     } finally {
       await registry.close();
     }
-  });
+  };
+  return withCliRuntime(settings, run, err);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Connector } from '../routing/ports.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/types.js';
 import { ConnectorSet } from '../systems/index.js';
+import { stderrWarnings } from './stderr-warnings.js';
 import { systemAnswersOf } from '../systems/system-answers.js';
 
 export interface CliRuntime {
@@ -20,10 +21,13 @@ export interface CliRuntime {
  * by hand): upstream writes go through the outbox as the server's do, with every flow's delivery
  * handler registered; what is not delivered before the deadline waits for a server. Errors
  * printed are masked as the server's logs are. The store must exist (store/missing-store.ts).
+ * What a connector tells the operator (connector-log.ts: a field a count went on without) is
+ * said on `err`, as the server logs it: a write this command delivers is no less the operator's.
  */
 export async function withCliRuntime(
   settings: Settings,
   fn: (runtime: CliRuntime) => Promise<number>,
+  err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
   learnSecrets(settings);
   const store = await openStore({
@@ -33,7 +37,7 @@ export async function withCliRuntime(
     // a job or bridge run works on the server's store: never on an empty one a typo made
     existing: true,
   });
-  const connectors = await ConnectorSet.open(store, settings);
+  const connectors = await ConnectorSet.open(store, settings, stderrWarnings(err));
   // the server's options and readiness checks: a write held at its last attempt is held here too
   const outbox = new Outbox({
     store,
