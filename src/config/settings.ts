@@ -530,7 +530,9 @@ export const settingDefs: SettingDef[] = [
     env: 'DHIS2_PERIOD_TYPE',
     type: 'string',
     default: 'Monthly',
-    description: 'Period type of stock values when no data set is set (Daily, Weekly, Monthly, Quarterly, Yearly)',
+    enum: ['Daily', 'Weekly', 'Monthly', 'BiMonthly', 'Quarterly', 'SixMonthly', 'Yearly'],
+    description:
+      'Period type of stock values when no data set is set (Daily, Weekly, Monthly, BiMonthly, Quarterly, SixMonthly, Yearly)',
   },
   {
     key: 'dhis2.dataElementIdScheme',

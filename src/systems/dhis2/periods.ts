@@ -7,6 +7,11 @@ import { BusinessRuleError } from '../../domain/errors.js';
  */
 const pad = (n: number) => String(n).padStart(2, '0');
 
+/** The period types periodOf makes ids for (DHIS2's PeriodType names, case as DHIS2 writes them). */
+export const PERIOD_TYPES = ['Daily', 'Weekly', 'Monthly', 'BiMonthly', 'Quarterly', 'SixMonthly', 'Yearly'] as const;
+
+export const isPeriodType = (s: string): boolean => (PERIOD_TYPES as readonly string[]).includes(s);
+
 /** ISO 8601 week-numbering year and week of a UTC date. */
 function isoWeek(d: Date): { year: number; week: number } {
   const t = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()));
@@ -56,7 +61,8 @@ export function periodOf(periodType: string, instant: string, where = 'StockRepo
       return String(y);
     default:
       throw new BusinessRuleError(
-        `DHIS2 period type ${periodType} is not supported for stock reports (Daily, Weekly, Monthly, BiMonthly, Quarterly, SixMonthly, Yearly)`,
+        // a data set's type as DHIS2 reports it (dhis2.periodType is checked at configuration)
+        `DHIS2 period type ${periodType} is not supported for stock reports (${PERIOD_TYPES.join(', ')})`,
         where,
       );
   }

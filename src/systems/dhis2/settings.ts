@@ -1,6 +1,7 @@
 import type { TransportSettings } from '../../upstream/pool.js';
 import { shownValue } from '../../config/shown-value.js';
 import { isUid } from './identifiers.js';
+import { isPeriodType, PERIOD_TYPES } from './periods.js';
 
 /**
  * The DHIS2 connector's settings from the flat settings table (src/config/settings.ts keys
@@ -66,6 +67,18 @@ function uidSetting(v: unknown, key: string, what: string): string | undefined {
   return s;
 }
 
+/**
+ * The period type stock values are written for when no data set is set: one periodOf makes ids
+ * for. Checked here, not at the first write, so that a typo is found at start-up, and so that a
+ * password pasted into it is never copied into a stock report's OperationOutcome and the log.
+ */
+function periodTypeSetting(v: unknown): string {
+  const s = str(v) ?? 'Monthly';
+  if (!isPeriodType(s))
+    throw new Error(`dhis2.periodType must be one of ${PERIOD_TYPES.join(', ')}, got ${shownValue(s, 'word')}`);
+  return s;
+}
+
 function stockTarget(v: unknown, rtsProgram: string | undefined): 'aggregate' | 'rts' {
   const t = str(v) ?? 'aggregate';
   if (t !== 'aggregate' && t !== 'rts')
@@ -89,7 +102,7 @@ export function dhis2SettingsFrom(s: Record<string, unknown>): Dhis2Settings {
     facilityLevel: Math.max(1, num(s['dhis2.facilityLevel'], 4)),
     pageSize: Math.min(10_000, Math.max(1, num(s['dhis2.pageSize'], 500))),
     dataSet: uidSetting(s['dhis2.dataSet'], 'dhis2.dataSet', 'a data set'),
-    periodType: str(s['dhis2.periodType']) ?? 'Monthly',
+    periodType: periodTypeSetting(s['dhis2.periodType']),
     dataElementIdScheme: scheme(s['dhis2.dataElementIdScheme'], 'dhis2.dataElementIdScheme'),
     orgUnitIdScheme: scheme(s['dhis2.orgUnitIdScheme'], 'dhis2.orgUnitIdScheme'),
     chunkSize: Math.max(1, num(s['dhis2.chunkSize'], 5_000)),
