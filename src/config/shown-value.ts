@@ -6,7 +6,7 @@
  * secret, since it sits in a non-secret setting. So a value is quoted only when it has the shape of
  * what that kind of setting takes; anything else is described by its length alone.
  */
-export type ValueShape = 'number' | 'word' | 'url' | 'cron' | 'code' | 'uid';
+export type ValueShape = 'number' | 'word' | 'url' | 'cron' | 'code' | 'uid' | 'name';
 
 const WORD = /^[a-z][a-z_-]{0,23}$/i;
 const CODE = /^[A-Z0-9][A-Z0-9_.-]{0,31}$/;
@@ -28,6 +28,10 @@ const SHAPES: Record<ValueShape, (s: string) => boolean> = {
   // expected but was not found, or a code or name typed in its place; a UID miscopied (10 or 12
   // mixed-case letters and digits) looks like a password, and is described by its length
   uid: (s) => /^[a-z][a-z0-9]{10}$/i.test(s) || CODE.test(s) || WORD.test(s),
+  // an upstream object's display name (OpenMRS's "Master Facility Code"): words of letters with
+  // spaces and separators but no digits, or the object's uuid; or a code typed in its place
+  name: (s) =>
+    /^[a-z][a-z '_.-]{0,63}$/i.test(s) || /^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/i.test(s) || CODE.test(s),
 };
 
 const MAX_SHOWN = 64;

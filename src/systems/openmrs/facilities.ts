@@ -1,4 +1,5 @@
 import { BusinessRuleError } from '../../domain/errors.js';
+import { shownValue } from '../../config/shown-value.js';
 import type { Facility } from '../../domain/index.js';
 import { inRanges } from '../../domain/instant-range.js';
 import { facilityMatches } from '../../domain/facility-search.js';
@@ -190,7 +191,7 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
       const byId = facility.id && UUID.test(facility.id) ? facility.id : undefined;
       if (!code && !byId) {
         throw new BusinessRuleError(
-          `facility ${facility.name} has no identifier in ${s.registryCodeSystem} (the registry code OpenMRS keeps as '${s.registryCodeAttributeType}') and no OpenMRS location id`,
+          `facility ${facility.name} has no identifier in ${s.registryCodeSystem} (the registry code OpenMRS keeps as ${shownValue(s.registryCodeAttributeType, 'name')}) and no OpenMRS location id`,
           'Location.identifier',
         );
       }

@@ -1,4 +1,5 @@
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
+import { shownValue } from '../../config/shown-value.js';
 import { getOrAbsent } from '../../upstream/lookup.js';
 import type { OpenMrsClient, OpenMrsRequest } from './client.js';
 import { REST } from './client.js';
@@ -47,7 +48,7 @@ export function createReference(client: OpenMrsClient, ttlMs = 300_000): OpenMrs
             transient: false,
             status: 502,
             code: 'not-found',
-            diagnostics: `OpenMRS has no location attribute type '${wanted}' (openmrs.registryCodeAttributeType): create it in OpenMRS or name the one that holds the registry code`,
+            diagnostics: `OpenMRS has no location attribute type ${shownValue(wanted, 'name')} (openmrs.registryCodeAttributeType): create it in OpenMRS or name the one that holds the registry code`,
           });
         }
         return { uuid: String(found.uuid), name: String(found.name ?? found.display) };

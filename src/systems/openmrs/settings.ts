@@ -1,4 +1,5 @@
 import { NS } from '../../domain/namespace.js';
+import { shownValue } from '../../config/shown-value.js';
 
 /**
  * The OpenMRS connector's settings from the flat settings table (src/config/settings.ts keys
@@ -52,6 +53,20 @@ export function colonProblem(username: string | undefined, password: string | un
   return undefined;
 }
 
+/**
+ * The identifier system registry codes are read and written under: a FHIR Identifier.system, so an
+ * absolute URI (an http(s) URL or a URN). Checked here because refusals name it ("no identifier in
+ * <system>"): anything else, a password pasted into it too, is refused before it can be quoted.
+ */
+function registryCodeSystem(v: unknown): string {
+  const s = str(v) ?? DEFAULT_REGISTRY_CODE_SYSTEM;
+  if (!/^(https?:\/\/[^\s/]+\S*|urn:[a-z0-9][a-z0-9-]*:\S+)$/i.test(s))
+    throw new OpenMrsSettingsError(
+      `openmrs.registryCodeSystem must be an identifier system URI (http(s)://… or urn:…), got ${shownValue(s, 'url')}`,
+    );
+  return s;
+}
+
 export function openmrsSettingsFrom(s: Record<string, unknown>): OpenMrsSettings {
   const baseUrl = str(s['openmrs.baseUrl']);
   if (!baseUrl)
@@ -70,7 +85,7 @@ export function openmrsSettingsFrom(s: Record<string, unknown>): OpenMrsSettings
     timeoutMs: num(s['openmrs.timeoutMs'], 20_000),
     concurrency: Math.max(1, num(s['openmrs.concurrency'], 4)),
     registryCodeAttributeType: str(s['openmrs.registryCodeAttributeType']) ?? 'Master Facility Code',
-    registryCodeSystem: str(s['openmrs.registryCodeSystem']) ?? DEFAULT_REGISTRY_CODE_SYSTEM,
+    registryCodeSystem: registryCodeSystem(s['openmrs.registryCodeSystem']),
     facilityTags: tags
       .split(',')
       .map((t) => t.trim())
