@@ -1,4 +1,5 @@
 import { BusinessRuleError, ConflictError } from '../../domain/errors.js';
+import { shownValue } from '../../config/shown-value.js';
 import { inRanges } from '../../domain/instant-range.js';
 import type { Order } from '../../domain/index.js';
 import type { OrderCapability, SearchCriteria, StepJournal, WriteResult } from '../../routing/ports.js';
@@ -64,7 +65,7 @@ export function createOrderCapability(deps: OrderDeps): OrderCapability {
           'Order.supplier',
         );
       filter = { code: { equalTo: code } };
-      what = `name ${code} (msupply.supplierCode)`;
+      what = `name ${shownValue(code, 'code')} (msupply.supplierCode)`;
     }
     const names = await api.names(store.id, filter);
     const name = names[0];
