@@ -1,4 +1,5 @@
-import { BusinessRuleError } from '../../domain/errors.js';
+import { BusinessRuleError, UnknownFacilityError } from '../../domain/errors.js';
+import { shownValue } from '../../config/shown-value.js';
 import { stableUuid } from '../../domain/ids.js';
 import type { Delivery, DeliveryLine, Order } from '../../domain/index.js';
 import type { DeliveryCapability, StepJournal, WriteResult } from '../../routing/ports.js';
@@ -104,7 +105,17 @@ export function createFulfilmentCapability(deps: FulfilmentDeps): FulfilmentCapa
         'the order names no supplier and msupply.supplierCode is not set: a response requisition needs the supplying store',
         'Order.supplier',
       );
-    return stores.resolve({ identifier: { system: STORE_CODE_SYSTEM, value: code } }, 'Order.supplier');
+    return stores
+      .resolve({ identifier: { system: STORE_CODE_SYSTEM, value: code } }, 'Order.supplier')
+      .catch((err: unknown) => {
+        if (!(err instanceof UnknownFacilityError)) throw err;
+        // the code is the setting's, not the order's: quoted only as a code, so that a password
+        // pasted into msupply.supplierCode never reaches the OperationOutcome and the log
+        throw new BusinessRuleError(
+          `the order names no supplier and msupply.supplierCode ${shownValue(code, 'code')} is not an Open mSupply store (by store code)`,
+          'Order.supplier',
+        );
+      });
   };
 
   const customerOf = async (order: Order, store: StoreRow): Promise<NameRow> => {

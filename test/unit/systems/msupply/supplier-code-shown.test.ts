@@ -43,3 +43,36 @@ t.test('a code with a typo, or one that is no supplier, is still quoted', async 
     /^name 'DONOR-1' \(msupply\.supplierCode\) is not a supplier of Open/,
   );
 });
+
+// A response requisition (fulfilment) with no supplier is made in the store of that code: a code
+// that is no store was named raw in "facility store code|… is not an Open mSupply store".
+async function fulfilmentRefusalWith(supplierCode: string): Promise<BusinessRuleError> {
+  const rig = await startRig({ 'msupply.supplierCode': supplierCode });
+  try {
+    const forClinic = {
+      ...order('F-1', [{ gtin: ORS, qty: 10 }]),
+      facility: { identifier: { system: 'http://dhis2.org/identifiertypes#code', value: 'CL-WEST' } },
+    };
+    const err = await failure(rig.connector.fulfilment!.precheck(forClinic));
+    if (rig.sb.state.requisitions.size > 0) throw new Error('a refused requisition was written');
+    return err;
+  } finally {
+    await rig.close();
+  }
+}
+
+t.test('a response requisition: a secret-looking supplier code is not echoed, a typo is', async (t) => {
+  for (const secret of SECRETS) {
+    const err = await fulfilmentRefusalWith(secret);
+    t.ok(err instanceof BusinessRuleError, `${secret.length} characters: a business rule refusal`);
+    t.equal(
+      err.message,
+      `the order names no supplier and msupply.supplierCode a value of ${secret.length} characters (not shown: it may be a secret in the wrong setting) is not an Open mSupply store (by store code)`,
+    );
+    t.notOk(textOf(err).includes(secret), `${secret.length} characters: in neither message nor issues`);
+  }
+  t.match(
+    (await fulfilmentRefusalWith('WH-CENTRL')).message,
+    "msupply.supplierCode 'WH-CENTRL' is not an Open mSupply store",
+  );
+});
