@@ -9,24 +9,25 @@
  * sandbox, both engines.
  */
 import t from 'tap';
-import { CONSIGNMENT } from '../../../sandbox/dhis2/index.js';
 import { startDhis2RigOn } from '../../support/dhis2-e2e.js';
-import { CONSIGNMENT_ENV, consignmentDelivery } from '../../support/dhis2-consignments.js';
+import { CONSIGNMENT_ENV } from '../../support/dhis2-consignments.js';
 import { adminCall } from '../../support/march-stock-count.js';
 import { waitingForRetry } from '../../support/counted-delivery.js';
 import { why } from '../../support/openlmis-e2e.js';
-import { until } from '../../support/net.js';
 import { engineCases } from '../../support/outbox-engines.js';
-
-type Resource = Record<string, any>;
+import {
+  COMPLETION_PACKS,
+  DRAFT_PACKS,
+  consignment,
+  deliveryJobs,
+  endedJob,
+  holdTrackerPost,
+  raceFacility,
+  receivedWithCompletionCount,
+} from './delivery-race-rig.js';
 
 const ADMIN = 'sd-draft-completion-race-admin-Q4k';
-
-/** Consignment SHP-RACE-1 of `packs` packs of condoms at `facility`, in `status`. */
-function consignment(facility: string, packs: number, status: string): Resource {
-  const lines = [{ gtin: '10860012300034', value: packs, unit: 'pack' as const }];
-  return { ...consignmentDelivery({ shipment: 'SHP-RACE-1', location: facility, lines }), status };
-}
+const SHIPMENT = 'SHP-RACE-1';
 
 for (const engine of engineCases()) {
   t.test(
@@ -37,30 +38,17 @@ for (const engine of engineCases()) {
       const env = { ...CONSIGNMENT_ENV, ...waitingForRetry(ADMIN), OUTBOX_DEADLINE_MS: '1000' };
       const rig = await startDhis2RigOn(t, engine, { deliveries: { default: 'dhis2' } }, env);
       const sb = rig.dhis2;
-      const facility = sb.state.summary().orgUnits['LK-HC-103'];
-      const events = () =>
-        [...sb.tracker.events.values()]
-          .filter((e) => e.program === CONSIGNMENT.program)
-          .map((e) => [e.status, e.dataValues.find((d: Resource) => d.dataElement === CONSIGNMENT.quantity)?.value]);
-      const jobOf = async (id: string) =>
-        (await adminCall(rig.mediator.url, ADMIN, 'GET', `/outbox/jobs/${id}`)).body.job as Resource;
+      const facility = raceFacility(sb);
 
       const down = sb.faults.add({ method: 'POST', path: '/api/tracker', action: { type: 'status', status: 503 } });
-      const draft = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', consignment(facility, 7, 'in-progress'));
+      const draftBody = consignment(SHIPMENT, facility, DRAFT_PACKS, 'in-progress');
+      const draft = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', draftBody);
       t.equal(draft.status, 202, `the draft queued, DHIS2 down: ${why(draft)}`);
-      const jobs = await adminCall(rig.mediator.url, ADMIN, 'GET', '/outbox/jobs?system=dhis2');
-      const [draftJob] = jobs.body.jobs.filter((j: Resource) => j.flow === 'delivery');
+      const [draftJob] = await deliveryJobs(rig.mediator.url, ADMIN);
       sb.faults.remove(down.id);
 
       // the draft's post, planned from the events as they were, held on its way until released
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      const held = sb.faults.add({
-        method: 'POST',
-        path: '/api/tracker',
-        times: 1,
-        action: { type: 'held', released },
-      });
+      const held = holdTrackerPost(sb);
       const retried = await adminCall(
         rig.mediator.url,
         ADMIN,
@@ -68,30 +56,20 @@ for (const engine of engineCases()) {
         `/outbox/jobs/${draftJob.id}/retry?status=pending`,
       );
       t.equal(retried.status, 200, 'the operator retries the draft');
-      await until(
-        'the draft on its way',
-        async () => sb.faults.list().find((f) => f.id === held.id)?.hits === 1 || undefined,
-      );
+      await held.onItsWay();
 
       // the completion: on the old code it read and completed the events meanwhile (201)
-      const done = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', consignment(facility, 9, 'completed'));
+      const doneBody = consignment(SHIPMENT, facility, COMPLETION_PACKS, 'completed');
+      const done = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', doneBody);
       t.ok([201, 202].includes(done.status), `the completion accepted: ${why(done)}`);
-      release();
+      held.release();
 
-      const ended = await until('the draft ended', async () => {
-        const job = await jobOf(draftJob.id);
-        return ['done', 'rejected', 'dead'].includes(job?.status) ? job : undefined;
-      });
+      const ended = await endedJob(rig.mediator.url, ADMIN, draftJob.id, 'the draft ended');
       t.equal(ended.status, 'done', `the draft delivered: ${ended.lastError ?? ''}`);
-      const all = await adminCall(rig.mediator.url, ADMIN, 'GET', '/outbox/jobs?system=dhis2');
-      const completion = all.body.jobs.find((j: Resource) => j.flow === 'delivery' && j.id !== draftJob.id);
-      const completed = await until('the completion ended', async () => {
-        const job = await jobOf(completion.id);
-        return ['done', 'rejected', 'dead'].includes(job?.status) ? job : undefined;
-      });
+      const completion = (await deliveryJobs(rig.mediator.url, ADMIN)).find((j) => j.id !== draftJob.id)!;
+      const completed = await endedJob(rig.mediator.url, ADMIN, completion.id, 'the completion ended');
       t.equal(completed.status, 'done', `the completion delivered: ${completed.lastError ?? ''}`);
-      // in units: a pack holds 144 condoms (the draft's 7 packs would read 1008)
-      t.same(events(), [['COMPLETED', String(9 * 144)]], "the consignment received, with the completion's count");
+      receivedWithCompletionCount(t, sb);
     },
   );
 }

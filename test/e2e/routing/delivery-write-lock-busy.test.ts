@@ -11,23 +11,24 @@
  * DHIS2 sandbox, both engines.
  */
 import t from 'tap';
-import { CONSIGNMENT } from '../../../sandbox/dhis2/index.js';
 import { startDhis2RigOn } from '../../support/dhis2-e2e.js';
-import { CONSIGNMENT_ENV, consignmentDelivery } from '../../support/dhis2-consignments.js';
-import { adminCall } from '../../support/march-stock-count.js';
+import { CONSIGNMENT_ENV } from '../../support/dhis2-consignments.js';
 import { why } from '../../support/openlmis-e2e.js';
 import { until } from '../../support/net.js';
 import { engineCases } from '../../support/outbox-engines.js';
-
-type Resource = Record<string, any>;
+import {
+  COMPLETION_PACKS,
+  DRAFT_PACKS,
+  bothEnded,
+  consignment,
+  deliveryJobs,
+  holdTrackerPost,
+  raceFacility,
+  receivedWithCompletionCount,
+} from './delivery-race-rig.js';
 
 const ADMIN = 'rs-delivery-lock-busy-admin-T7v';
-
-/** Consignment SHP-LOCK-1 of `packs` packs of condoms at `facility`, in `status`. */
-function consignment(facility: string, packs: number, status: string): Resource {
-  const lines = [{ gtin: '10860012300034', value: packs, unit: 'pack' as const }];
-  return { ...consignmentDelivery({ shipment: 'SHP-LOCK-1', location: facility, lines }), status };
-}
+const SHIPMENT = 'SHP-LOCK-1';
 
 for (const engine of engineCases()) {
   t.test(
@@ -44,54 +45,32 @@ for (const engine of engineCases()) {
       };
       const rig = await startDhis2RigOn(t, engine, { deliveries: { default: 'dhis2' } }, env);
       const sb = rig.dhis2;
-      const facility = sb.state.summary().orgUnits['LK-HC-103'];
-      const events = () =>
-        [...sb.tracker.events.values()]
-          .filter((e) => e.program === CONSIGNMENT.program)
-          .map((e) => [e.status, e.dataValues.find((d: Resource) => d.dataElement === CONSIGNMENT.quantity)?.value]);
-      const jobsOf = async () =>
-        ((await adminCall(rig.mediator.url, ADMIN, 'GET', '/outbox/jobs?system=dhis2')).body.jobs as Resource[]).filter(
-          (j) => j.flow === 'delivery',
-        );
+      const facility = raceFacility(sb);
 
       // the draft's tracker POST hangs in DHIS2 past its attempt's end, holding the delivery's lock
-      let release!: () => void;
-      const released = new Promise<void>((r) => (release = r));
-      const held = sb.faults.add({
-        method: 'POST',
-        path: '/api/tracker',
-        times: 1,
-        action: { type: 'held', released },
-      });
-      const draft = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', consignment(facility, 7, 'in-progress'));
+      const held = holdTrackerPost(sb);
+      const draftBody = consignment(SHIPMENT, facility, DRAFT_PACKS, 'in-progress');
+      const draft = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', draftBody);
       t.equal(draft.status, 202, `the draft answered at its deadline: ${why(draft)}`);
-      await until(
-        'the draft on its way',
-        async () => sb.faults.list().find((f) => f.id === held.id)?.hits === 1 || undefined,
-      );
-      const [draftJob] = await jobsOf();
+      await held.onItsWay();
+      const [draftJob] = await deliveryJobs(rig.mediator.url, ADMIN);
 
-      const done = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', consignment(facility, 9, 'completed'));
+      const doneBody = consignment(SHIPMENT, facility, COMPLETION_PACKS, 'completed');
+      const done = await rig.fhir('POST', '/fhir/R5/SupplyDelivery', doneBody);
       t.equal(done.status, 202, `the completion queued behind the draft's write: ${why(done)}`);
       const waiting = await until('the completion waited for the lock', async () => {
-        const job = (await jobsOf()).find((j) => j.id !== draftJob.id);
+        const job = (await deliveryJobs(rig.mediator.url, ADMIN)).find((j) => j.id !== draftJob.id);
         return job?.lastError ? job : undefined;
       });
       t.match(waiting.lastError, /delivery-write\|dhis2\|/, `its wait names the delivery's lock: ${waiting.lastError}`);
       t.equal(waiting.attempts, 0, 'a wait for our own write is not charged an attempt');
       t.not(waiting.status, 'dead', 'nor dead-lettered');
-      release();
+      held.release();
 
-      const ended = await until('both writes ended', async () => {
-        const jobs = await jobsOf();
-        return jobs.length === 2 && jobs.every((j) => ['done', 'rejected', 'dead'].includes(j.status))
-          ? jobs
-          : undefined;
-      });
+      const ended = await bothEnded(rig.mediator.url, ADMIN);
       const completion = ended.find((j) => j.id !== draftJob.id)!;
       t.equal(completion.status, 'done', `the completion delivered: ${completion.lastError ?? ''}`);
-      // in units: a pack holds 144 condoms (the draft's 7 packs would read 1008)
-      t.same(events(), [['COMPLETED', String(9 * 144)]], "the consignment received, with the completion's count");
+      receivedWithCompletionCount(t, sb);
     },
   );
 }
