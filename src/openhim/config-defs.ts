@@ -44,7 +44,7 @@ export const OPENHIM_SETTINGS: readonly OpenHimSettingMapping[] = [
     // issue 11: id schemes, period type and the RTS program/stage/data element UIDs from the console too
     { param: 'dhis2DataElementIdScheme', setting: 'dhis2.dataElementIdScheme', type: 'option' },
     { param: 'dhis2OrgUnitIdScheme', setting: 'dhis2.orgUnitIdScheme', type: 'option' },
-    { param: 'dhis2PeriodType', setting: 'dhis2.periodType', type: 'string' },
+    { param: 'dhis2PeriodType', setting: 'dhis2.periodType', type: 'option' },
     { param: 'dhis2RtsProgram', setting: 'dhis2.rtsProgram', type: 'string' },
     { param: 'dhis2ConsignmentProgram', setting: 'dhis2.consignmentProgram', type: 'string' },
     { param: 'dhis2ConsignmentStage', setting: 'dhis2.consignmentStage', type: 'string' },
