@@ -9,7 +9,13 @@ import type { buildConnector as BuildConnector } from 'undici';
  * with the same codes as at connect) reaches the request through the socket, unmarked.
  */
 const require = createRequire(import.meta.url);
-const buildConnector = require('undici/lib/core/connect.js') as typeof BuildConnector;
+
+/**
+ * Loaded on a pool's first use, not with this module: errors.ts reads the marks at start-up, and a
+ * mediator with no upstream configured loads no undici (test/e2e/systems/lazy-connectors).
+ */
+const buildConnector = (options: BuildConnector.BuildOptions): BuildConnector.connector =>
+  (require('undici/lib/core/connect.js') as typeof BuildConnector)(options);
 
 const whileConnecting = new WeakSet<object>();
 
