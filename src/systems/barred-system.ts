@@ -16,3 +16,9 @@ export function refuseBarredSystem(number: Identifier, where: string, keptAs: st
     `${where}.system`,
   );
 }
+
+/** A number kept as `system|value`, read back at the first bar (see refuseBarredSystem); undefined without a system. */
+export function keptNumber(text: string): Identifier | undefined {
+  const bar = text.indexOf('|');
+  return bar > 0 ? { system: text.slice(0, bar), value: text.slice(bar + 1) } : undefined;
+}

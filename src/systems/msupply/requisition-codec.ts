@@ -3,6 +3,7 @@ import type { RequisitionRow, StoreRow } from './api.js';
 import { stableId } from '../../domain/ids.js';
 import { MSUPPLY, REQUISITION_NUMBER_SYSTEM, orderLineId, otherPartyRef, storeRef } from './identifiers.js';
 import type { MsupplyProductMap } from './products.js';
+import { keptNumber } from '../barred-system.js';
 
 /**
  * Open mSupply requisition ↔ domain Order, pure. Status map (RequisitionNodeStatus in the schema):
@@ -77,8 +78,7 @@ export function taggedOrderNumber(comment: string | null | undefined): Identifie
     ?.split('\n')
     .find((l) => l.startsWith(ORDER_TAG))
     ?.slice(ORDER_TAG.length);
-  const bar = tagged?.indexOf('|') ?? -1;
-  return tagged && bar > 0 ? { system: tagged.slice(0, bar), value: tagged.slice(bar + 1) } : undefined;
+  return tagged ? keptNumber(tagged) : undefined;
 }
 
 export function orderNumberOf(

@@ -2,6 +2,7 @@ import { BusinessRuleError } from '../../domain/errors.js';
 import type { Identifier } from '../../domain/index.js';
 import type { StepJournal } from '../../routing/ports.js';
 import { NS } from '../../domain/namespace.js';
+import { keptNumber } from '../barred-system.js';
 import type { OpenMrsClient } from './client.js';
 import { OPENMRS, OpenMrsError, answered, makeOpenMrsError } from './errors.js';
 import { SM } from './stock-reference.js';
@@ -55,8 +56,7 @@ export function operationRemarks(note: string | undefined, where: string): strin
  */
 export function identifierOf(externalReference: unknown): Identifier | undefined {
   if (typeof externalReference !== 'string') return undefined;
-  const bar = externalReference.indexOf('|');
-  return bar > 0 ? { system: externalReference.slice(0, bar), value: externalReference.slice(bar + 1) } : undefined;
+  return keptNumber(externalReference);
 }
 
 /** Line ids: the FHIR edge's formula, so reads give back the posted ids. */
