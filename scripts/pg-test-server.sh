@@ -52,7 +52,7 @@ start() {
   as_owner "$bin/initdb" -D "$dir/data" -U mediator --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
     || as_owner "$bin/initdb" -D "$dir/data" -U mediator --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
     || { log "initdb failed:"; cat "$dir/initdb.log" >&2; exit 1; }
-  opts="-c listen_addresses=127.0.0.1 -k $dir -c max_connections=200"
+  opts="-c listen_addresses=127.0.0.1 -k $dir -c max_connections=400"
   if [[ "${PG_TEST_FAST:-0}" == "1" ]]; then opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"; fi
   # the port can be taken between choosing and binding it: try a few
   for attempt in 1 2 3 4 5; do
