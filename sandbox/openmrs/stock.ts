@@ -416,6 +416,19 @@ export class StockService {
   }
 
   /**
+   * StockOperationDTOValidator refuses an operation dated after the server's clock
+   * (`operationDate.after(new Date())`), on a create and on an update alike. Only the REST calls
+   * check it: an operation a test backdates or forward-dates (completeAt) is history, not a call.
+   */
+  requireNotFuture(body: Record<string, any>): void {
+    const date = body?.operationDate;
+    if (typeof date !== 'string') return;
+    const at = Date.parse(date.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+    if (at > this.store.now())
+      throw invalidSubmission({ operationDate: 'stockmanagement.stockoperation.operationdatenotfuture' });
+  }
+
+  /**
    * Lines of a type that moves existing stock must name a known batch by `stockBatchUuid`
    * (NAMES_BATCH_UUID); a batch number is not looked up. Only the REST create checks it.
    */
@@ -822,10 +835,12 @@ export function registerStockRoutes(app: FastifyInstance, d: StockRouteDeps): vo
     const body = req.body as Record<string, unknown>;
     stock.requirePackagingUoms(body);
     stock.requireBatches(body);
+    stock.requireNotFuture(body);
     return reply.code(201).send(stock.operationRep(stock.create(body, user)));
   });
   app.post(`${SM}/stockoperation/:uuid`, async (req) => {
     d.user(req, 'App: stockmanagement.stockoperations');
+    stock.requireNotFuture(req.body as Record<string, unknown>);
     return stock.operationRep(stock.update((req.params as Q).uuid!, req.body as Record<string, unknown>));
   });
   // the module answers the action it was sent, not the operation: StockOperationActionResource.save

@@ -129,6 +129,8 @@ function stockTranslator(parts: PostedPart[]): Translate {
   const lineSuffix = (element: Json, at: string, suffix: string): string => {
     if (/^\.(item|product)\b/.test(suffix)) return `${at}.item.concept`;
     if (/^\.quantity\b/.test(suffix)) return `${at}.quantity`;
+    // a line's count time is its listing's countingDateTime
+    if (/^\.countedAt\b/.test(suffix)) return `${at.replace(/\.item\[\d+\]$/, '')}.countingDateTime`;
     // the connector points a reason problem at countingDateTime: the reason is the line's extension, else the report's
     if (/^\.(countingDateTime|reason)\b/.test(suffix)) {
       const own = ((element?.extension ?? []) as Json[]).findIndex((e) => e?.url === EXT.stockReason);

@@ -15,6 +15,7 @@ import {
 import { locationOf, type StockDeps } from './stock.js';
 import { refuseBarredSystem } from '../barred-system.js';
 import { dispensingUomOf } from './stock-reference.js';
+import { refuseFutureOrderDate } from './operation-date.js';
 
 /**
  * Orders ↔ `requisition` stock operations: the requesting location's party is the destination,
@@ -76,6 +77,8 @@ export function createOrderCapability(deps: StockDeps): OrderCapability {
     listOperations(client, { operationTypeUuid: await reference.operationType('requisition'), locationUuid: location });
 
   const plan = async (order: Order) => {
+    // first, before any call: refused even while OpenMRS cannot be asked
+    refuseFutureOrderDate(order.authoredOn);
     const location = await locationOf(deps, order.facility, 'Order.facility');
     const destination = await reference.partyOf(location, 'Order.facility');
     if (!order.supplier)

@@ -18,6 +18,7 @@ import { openmrsLedgers } from './stock-ledger.js';
 import type { StockLedgerReader } from '../../domain/stock-ledger.js';
 import { eachLimited } from '../../platform/each-limited.js';
 import { firstRepeatedLine } from '../../domain/repeated-lines.js';
+import { refuseFutureCountDate } from './operation-date.js';
 
 /**
  * Stock through the stock management module. Reads: `stockiteminventory` per location (one party)
@@ -189,6 +190,8 @@ export function createStockCapability(deps: StockDeps): StockCapability & StockL
    * check is left to the caller: once an operation exists, the module's SUBMIT is the judge.
    */
   const plan = async (report: StockReport) => {
+    // first, before any call: refused even while OpenMRS cannot be asked
+    refuseFutureCountDate(report);
     const location = await locationOf(deps, report.facility, WHERE);
     const party = await reference.partyOf(location, WHERE);
     const type = report.countType === 'snapshot' ? 'stocktake' : 'adjustment';
