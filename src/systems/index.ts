@@ -2,6 +2,7 @@ import type { Store } from '../store/types.js';
 import type { Connector } from '../routing/ports.js';
 import type { ConnectorLog } from './connector-log.js';
 import { LINKED } from '../routing/facility-facts.js';
+import { settingsRefusal } from './settings-refusal.js';
 
 /** Registry id → the system's own id, from the crosswalk the reconciliation keeps. */
 export function crosswalkLookup(store: Store, system: string): (registryId: string) => Promise<string | undefined> {
@@ -170,7 +171,7 @@ export class ConnectorSet {
     } catch (err) {
       for (const c of reconfigured) if (this.applied) c.reconfigure?.(this.applied);
       for (const c of created.values()) void c.close?.();
-      throw err;
+      throw settingsRefusal(err);
     }
     for (const f of FACTORIES) {
       const existing = this.bySystem.get(f.system);
