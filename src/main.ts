@@ -31,6 +31,7 @@ import { packagePath } from './platform/package-root.js';
 import { createMetrics, upstreamCallRecorder } from './platform/metrics.js';
 import { openStore, type Store } from './store/index.js';
 import { unusablePathError } from './config/unusable-path.js';
+import { checkTlsFiles } from './config/tls-files.js';
 import { createRoutingServices, keyWaitingJobs } from './routing/index.js';
 import type { Connector } from './routing/ports.js';
 import { ConnectorSet, knownSystems } from './systems/index.js';
@@ -91,11 +92,14 @@ function settingFile(s: Settings, key: string): Buffer {
 function tlsOptions(s: Settings) {
   if (!s['server.tlsCertFile']) return undefined;
   const ca = s['server.tlsClientCaFile'] ? settingFile(s, 'server.tlsClientCaFile') : undefined;
-  return {
-    cert: settingFile(s, 'server.tlsCertFile'),
-    key: settingFile(s, 'server.tlsKeyFile'),
-    ...(ca ? { ca, requestCert: true, rejectUnauthorized: true } : {}),
-  };
+  const cert = settingFile(s, 'server.tlsCertFile');
+  const key = settingFile(s, 'server.tlsKeyFile');
+  checkTlsFiles({
+    cert: { path: String(s['server.tlsCertFile']), pem: cert },
+    key: { path: String(s['server.tlsKeyFile']), pem: key },
+    ca: ca && { path: String(s['server.tlsClientCaFile']), pem: ca },
+  });
+  return { cert, key, ...(ca ? { ca, requestCert: true, rejectUnauthorized: true } : {}) };
 }
 
 /** The services the FHIR edge calls: routing over the configured connectors and the outbox. */
