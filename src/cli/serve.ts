@@ -1,4 +1,5 @@
 import { misspeltSettings } from '../config/misspelt-env.js';
+import { registryFileProblem } from '../registry/registry-file-check.js';
 import type { Settings } from '../config/settings.js';
 import { startMediator, type RunningMediator } from '../main.js';
 import { ownSqliteStore, type StoreOwnership } from '../store/sqlite-owner.js';
@@ -73,6 +74,8 @@ export async function serve(
       { variable: given, meant },
       `environment variable ${given} is not a setting and is ignored: did you mean ${meant}?`,
     );
+  const registryFile = registryFileProblem(settings);
+  if (registryFile) mediator.app.log.warn({ setting: 'registry.file' }, registryFile);
   let stopping = false;
   const shutdown = async (signal: string, leftMs?: number) => {
     if (stopping) return;

@@ -829,7 +829,7 @@ export const settingDefs: SettingDef[] = [
     env: 'REGISTRY_FILE',
     type: 'string',
     description:
-      'The registry facility list (CSV or JSON, as `cli reconcile --right` reads) the reconcile job matches against; absent = the job is skipped',
+      'The registry facility list (CSV or JSON, as `cli reconcile --right` reads) the reconcile job matches against; absent = the job is skipped; one that cannot be read (not there, a directory) is warned of at start, naming it',
   },
   {
     key: 'registry.url',
