@@ -394,8 +394,13 @@ export function createDeliveryCapability(deps: DeliveryDeps): DeliveryCapability
       if (!op) throw notFound(delivery);
       // sent again while its write is recorded: the outbox answers it as that write (de-duplicated).
       // Its job may have completed the operation with the answer lost, and waits to learn so.
-      if (!(await deps.confirmedBy?.recorded(delivery)))
-        await refuseCompletedByAnother(op, delivery, numberOf(op), deps.confirmedBy);
+      const recorded = await deps.confirmedBy?.recorded(delivery);
+      if (!recorded) await refuseCompletedByAnother(op, delivery, numberOf(op), deps.confirmedBy);
+      // completed by its write on record: a receipt received short now holds the quantities
+      // received (its correction rewrote the lines), so other figures read against them as "more
+      // than was sent" (a 422 naming the corrected figure as sent). The write on record answers it:
+      // the same confirmation replayed, other figures a 409 (the outbox's key)
+      else if (op.status === 'COMPLETED') return;
       await checkLines(op, delivery);
     },
     async confirm(delivery: Delivery, journal: StepJournal): Promise<WriteResult> {
