@@ -120,3 +120,35 @@ t.test('a batch entry naming another entry of the batch is a 400 naming both; ot
   t.same(err.issues[0].expression, ['Bundle.entry[1].resource.partOf.reference']);
   t.match(err.issues[0].diagnostics, /names Bundle\.entry\[0\] of this batch.*send them as a transaction/);
 });
+
+t.test('an entry naming no other entry is handed on as it came; one naming another is a copy', async (t) => {
+  const entries: E[] = [
+    { index: 0, fullUrl: DISTRICT, method: 'POST', type: 'Location', resource: { resourceType: 'Location' } },
+    {
+      index: 1,
+      method: 'POST',
+      type: 'SupplyRequest',
+      // a reference that is not a urn, deep in arrays, and a `reference` that is no string
+      resource: {
+        resourceType: 'SupplyRequest',
+        deliverTo: { reference: 'Location/x' },
+        note: [{ text: 'urn:uuid:not-a-reference' }],
+        extension: [{ valueReference: { reference: 'urn-like but not urn:uuid:' } }, { reference: 7 }],
+      },
+    },
+    {
+      index: 2,
+      method: 'POST',
+      type: 'SupplyRequest',
+      resource: { resourceType: 'SupplyRequest', item: [{ x: [{ deliverFrom: { reference: DISTRICT } }] }] },
+    },
+  ];
+  const out = await resolveEntryReferences(entries, targetOf);
+  // no copy of a resource with nothing to rewrite (issue 18: most orders' lines name no entry)
+  t.equal(out[0], entries[0]);
+  t.equal(out[1], entries[1]);
+  t.same(out[1].resource, entries[1].resource);
+  t.not(out[2].resource, entries[2].resource);
+  t.same(out[2].resource!.item[0].x[0].deliverFrom, { reference: 'Location/made-0' });
+  t.equal(entries[2].resource!.item[0].x[0].deliverFrom.reference, DISTRICT, "the client's Bundle is left as sent");
+});
