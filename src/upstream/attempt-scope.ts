@@ -105,7 +105,10 @@ export function attemptReadSignal(): AbortSignal | undefined {
  */
 export function outsideAttempt<T>(fn: () => T): T {
   const starter = storage.getStore();
-  if (!starter?.calling) return storage.exit(fn);
+  // outside any attempt there is nothing to leave: exit() would switch Node's async hooks off and
+  // on again when no other store is in use (a client's precheck filling a cache, once per order)
+  if (!starter) return fn();
+  if (!starter.calling) return storage.exit(fn);
   const shared: AttemptScope = {
     abandonedBy: undefined,
     calling: (system) => starter.calling?.(system),
