@@ -12,7 +12,7 @@ import {
 import { knownSystems } from '../systems/index.js';
 import { demoDataDirNoted } from './demo-data.js';
 import { terminalText } from './terminal-text.js';
-import { countOption } from './count-option.js';
+import { countOption, offsetOption } from './count-option.js';
 import { configuredStore, type StoreOptions } from './configured-store.js';
 import { refusalText, updatedAtOption } from './outbox-refusal.js';
 
@@ -55,6 +55,14 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
     }
   };
   const actor = () => process.env.USER ?? 'cli';
+  type ListOptions = {
+    status?: JobStatus;
+    system?: string;
+    flow?: string;
+    limit: number;
+    offset: number;
+    json?: boolean;
+  };
 
   cmd
     .command('list')
@@ -63,8 +71,14 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
     .option('--system <system>')
     .option('--flow <flow>')
     .option('--limit <n>', 'rows', countOption, 100)
+    .option(
+      '--offset <n>',
+      'rows to skip: the list is oldest first (as ?offset= of GET /admin/outbox/jobs)',
+      offsetOption,
+      0,
+    )
     .option('--json', 'JSON output')
-    .action(async (o: { status?: JobStatus; system?: string; flow?: string; limit: number; json?: boolean }) =>
+    .action(async (o: ListOptions) =>
       withStore(async (store) => {
         if (o.system && (await unknownJobSystem(store, o.system, knownSystems()))) {
           process.stderr.write(
@@ -83,7 +97,11 @@ export function outboxCommand(open?: () => Promise<Store>): Command {
             );
           }
           const counts = await store.countJobsByStatus();
-          process.stdout.write(`${jobs.length} shown; ${JOB_STATUSES.map((s) => `${s}=${counts[s]}`).join(' ')}\n`);
+          // a full page may have more after it: the oldest come first, so say how to reach the newer
+          const more = jobs.length === o.limit ? ` (more after them: --offset ${o.offset + o.limit})` : '';
+          process.stdout.write(
+            `${jobs.length} shown; ${JOB_STATUSES.map((s) => `${s}=${counts[s]}`).join(' ')}${more}\n`,
+          );
         }
         return 0;
       }),
