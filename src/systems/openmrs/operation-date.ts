@@ -1,5 +1,6 @@
 import { BusinessRuleError } from '../../domain/errors.js';
 import type { StockReport } from '../../domain/index.js';
+import { OPENMRS, OpenMrsError, makeOpenMrsError } from './errors.js';
 
 /**
  * OpenMRS's stockmanagement module refuses a stock operation dated after its own clock
@@ -34,4 +35,26 @@ export function refuseFutureCountDate(report: StockReport, now = Date.now()): vo
   report.lines.forEach(
     (l, i) => l.countedAt && refuseFuture(l.countedAt, `StockReport.lines[${i}].countedAt`, what, now),
   );
+}
+
+/**
+ * OpenMRS's own refusal of a date as in the future when it is not after this mediator's clock:
+ * OpenMRS's clock runs behind ours (a count made a second ago, a server a few seconds slow). The
+ * date is right and becomes acceptable once OpenMRS's clock passes it, so the write is retried
+ * (transient), not refused for good. A date after our clock too is the client's, refused.
+ * Undefined for any other error.
+ */
+export function clockBehind(err: unknown, operationDate: string, now = Date.now()): OpenMrsError | undefined {
+  if (!(err instanceof OpenMrsError) || err.upstreamStatus !== 400) return undefined;
+  if (!/operationdatenotfuture/i.test(err.upstreamMessage ?? '')) return undefined;
+  const at = Date.parse(operationDate);
+  if (Number.isNaN(at) || at > now) return undefined;
+  return makeOpenMrsError({
+    system: OPENMRS,
+    transient: true,
+    status: 503,
+    code: 'transient',
+    upstreamStatus: 400,
+    diagnostics: `OpenMRS refused the operation date ${operationDate} as in the future, which it is not by this mediator's clock (${new Date(now).toISOString()}): OpenMRS's clock is behind, and the write is sent again once it has passed that time`,
+  });
 }

@@ -8,6 +8,7 @@ import { OPENMRS, OpenMrsError, answered, makeOpenMrsError } from './errors.js';
 import { SM } from './stock-reference.js';
 import { createOrSettle, type OperationBody } from './duplicate-write.js';
 import { unknownWriteOutcome } from '../../upstream/errors.js';
+import { clockBehind } from './operation-date.js';
 
 /**
  * What the order and delivery flows share about stock operations: the business key kept in the
@@ -83,7 +84,9 @@ export function createOperation(
   return createOrSettle(
     async () =>
       answered(
-        await client.send<Json>({ method: 'POST', path: `${SM}/stockoperation`, body }),
+        await client
+          .send<Json>({ method: 'POST', path: `${SM}/stockoperation`, body })
+          .catch((err: unknown) => Promise.reject(clockBehind(err, String(body.operationDate)) ?? err)),
         'uuid',
         `POST stockoperation (${label})`,
       ),

@@ -11,6 +11,7 @@
 import t from 'tap';
 import { order } from '../../../support/openmrs-app-orders.js';
 import { appCount } from '../../../support/openmrs-inventory-report.js';
+import { until } from '../../../support/net.js';
 import { engineCases } from '../../../support/outbox-engines.js';
 import { startOpenMrsRigOn, why } from '../../../support/openmrs-e2e.js';
 
@@ -96,3 +97,30 @@ t.test('the OpenMRS sandbox refuses an operation dated after its clock, as the m
     error: { fieldErrors: { operationDate: [{ message: 'stockmanagement.stockoperation.operationdatenotfuture' }] } },
   });
 });
+
+for (const engine of engineCases())
+  t.test(
+    `OpenMRS's clock behind ours: a count of a minute ago is retried, not refused (${engine.name})`,
+    { skip: engine.skip },
+    async (t) => {
+      const rig = await startOpenMrsRigOn(t, engine, 'openmrs-clock-behind');
+      const { sb, fhir } = rig;
+      const stocktakes = () =>
+        [...sb.stock.operations.values()].filter((o) => String(o.externalReference).endsWith('|CNT-BEHIND-1'));
+      const count = structuredClone(appCount('CNT-BEHIND-1')) as any;
+      count.inventoryListing[0].countingDateTime = new Date(Date.now() - 60_000).toISOString();
+
+      sb.store.clockOffsetMs = -3_600_000; // OpenMRS an hour slow
+      const posted = await fhir('POST', '/fhir/R5/InventoryReport', count);
+      t.equal(posted.status, 202, `queued, not refused: ${why(posted)}`);
+      t.match(why(posted), /OpenMRS's clock is behind/);
+      t.same(stocktakes(), [], 'nothing made while OpenMRS refuses the date');
+
+      sb.store.clockOffsetMs = 0; // its clock set right (or past the count's time)
+      await until('the count approved', async () => stocktakes()[0]?.status === 'COMPLETED', 20_000);
+      const again = await fhir('POST', '/fhir/R5/InventoryReport', count);
+      t.equal(again.status, 200, `the same count again: ${why(again)}`);
+      t.equal(stocktakes().length, 1, 'one stocktake');
+      t.equal(sb.store.writes['stockoperation.create.stocktake'], 1, 'made once');
+    },
+  );
