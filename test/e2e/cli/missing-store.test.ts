@@ -15,12 +15,14 @@ import { openStore } from '../../../src/store/index.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
 const run = promisify(execFile);
-const cliPath = path.resolve(import.meta.dirname, '../../../src/cli/index.ts');
-const tsx = path.resolve(import.meta.dirname, '../../../node_modules/.bin/tsx');
+const root = path.resolve(import.meta.dirname, '../../..');
+const cliPath = path.join(root, 'src/cli/index.ts');
 
+/** The real CLI, node with tsx's loader (one process; the tsx command starts node again beneath itself). */
 async function cli(...args: string[]) {
   try {
-    const { stdout, stderr } = await run(tsx, [cliPath, ...args], {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', cliPath, ...args], {
+      cwd: root,
       env: { ...process.env, DATABASE_URL: '', DATA_DIR: '' },
       timeout: 60_000,
     });
@@ -43,8 +45,10 @@ for (const engine of engineCases())
   t.test(`${engine.name}: commands pointed at no database are refused, naming it`, { skip: engine.skip }, async (t) => {
     const db = await engine.freshDatabase();
     t.teardown(db.drop);
-    for (const command of COMMANDS) {
-      const r = await cli(...command, '--database-url', db.databaseUrl);
+    // the four commands at once (each its own process), checked in order
+    const refusals = await Promise.all(COMMANDS.map((command) => cli(...command, '--database-url', db.databaseUrl)));
+    for (const [i, command] of COMMANDS.entries()) {
+      const r = refusals[i];
       t.equal(r.code, 1, `${command.join(' ')}: exit 1`);
       t.match(r.stderr, placeOf(db.databaseUrl), `${command.join(' ')}: names where it looked`);
       t.match(r.stderr, /^configuration error: no mediator database .*--database-url or DATABASE_URL.*\n$/);
