@@ -29,8 +29,26 @@ function outOfBounds(def: SettingDef, n: number): string | undefined {
   return undefined;
 }
 
+/** What a setting's value must be, in words. */
+function expected(def: SettingDef): string {
+  if (def.type === 'number') return 'a number';
+  return def.type === 'boolean' ? 'true or false' : 'a string';
+}
+
+/** A JSON value that is no setting's value, by its kind (never its content: it may hold a secret). */
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
 function coerce(def: SettingDef, raw: unknown, source: string): string | number | boolean | undefined {
-  if (raw === undefined || raw === '') return undefined;
+  // null is "not set here", as an empty value is (and as a console value is): a config file's
+  // `"port": null` was read as port 0 (any free port) and `"username": null` as the text "null"
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  // a JSON list is no setting's value: [3000] was read as 3000, [] as 0, ["a", "b"] as "a,b"
+  if (typeof raw === 'object')
+    throw new ConfigError(`${source}: ${def.key} must be ${expected(def)}, got ${jsonKind(raw)}`);
   if (def.type === 'number') {
     const n = typeof raw === 'number' ? raw : Number(raw);
     if (!Number.isFinite(n))
@@ -107,6 +125,11 @@ export function layeredSettings(
     } catch (err) {
       throw new ConfigError(`CONFIG_FILE ${env.CONFIG_FILE}: ${unreadableConfig(err, text)}`);
     }
+    // a list or a bare value at the top was refused as "unknown setting '0'", naming no mistake
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new ConfigError(
+        `CONFIG_FILE ${env.CONFIG_FILE}: must be a JSON object of settings ({"openlmis": {"baseUrl": "…"}}), got ${jsonKind(parsed)}`,
+      );
     settings = mergeSettings(settings, flatten(parsed as Record<string, unknown>), `CONFIG_FILE ${env.CONFIG_FILE}`);
   }
   const fromEnv: Record<string, unknown> = {};
