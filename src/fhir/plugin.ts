@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler, RouteOptions } from 'fastify';
+import { hookList } from '../platform/route-hooks.js';
 import { MediatorError, MethodNotAllowedError } from '../domain/errors.js';
 import { processBundle } from './bundle.js';
 import { capabilityStatement, ownSearchParameters, type CapabilityInfo } from './capability.js';
@@ -95,6 +96,10 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
       maxCount: opts.maxCount,
     };
   };
+  // before any route of this base: each route that takes a resource body gets the media type check
+  app.addHook('onRoute', (route) => {
+    if (takesResourceBody(route)) route.preHandler = [...hookList(route.preHandler), resourceMediaTypeOnly];
+  });
   const searchParameters = ownSearchParameters(version);
   const idParam = (request: FastifyRequest, name = 'id'): string => {
     const id = (request.params as Record<string, string>)[name];
@@ -126,12 +131,6 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
         expression: ['id'],
       });
     return send(request, reply, { status: 200, body: sp });
-  });
-  // a resource body is FHIR JSON: the form bodies _search takes and a JSON Patch are a 415 here
-  app.addHook('preHandler', async (request) => {
-    const url = request.routeOptions.url ?? '';
-    if (request.method === 'PATCH' || url.endsWith('/_search')) return;
-    if (request.method === 'POST' || request.method === 'PUT') requireResourceMediaType(request);
   });
   app.post('/', async (request, reply) => send(request, reply, await processBundle(ctxFor(request), request.body)));
   app.get('/:type', async (request, reply) =>
@@ -263,6 +262,29 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
 }
 
 const typeParam = (request: FastifyRequest): string => (request.params as { type: string }).type;
+
+/**
+ * Whether a route's POST or PUT carries a resource body (FHIR JSON): not a POST `_search`, whose
+ * form body is parsed, nor a PATCH, whose body is a JSON Patch (requireJsonPatch).
+ */
+function takesResourceBody(route: RouteOptions): boolean {
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
+  return methods.some((m) => m === 'POST' || m === 'PUT') && !route.url.endsWith('/_search');
+}
+
+/**
+ * A resource body is FHIR JSON: a form body or a JSON Patch is a 415 here. A route's own callback
+ * hook (issue 18): a hook for the whole base, async, read `request.routeOptions` (a 13-field
+ * object Fastify builds on every read) and made a promise on every request, a GET's too.
+ */
+const resourceMediaTypeOnly: preHandlerHookHandler = (request, _reply, done) => {
+  try {
+    if (request.method === 'POST' || request.method === 'PUT') requireResourceMediaType(request);
+  } catch (err) {
+    return done(err as Error);
+  }
+  done();
+};
 
 /** The URLs under a type that are no instance: POST _search and $validate, the history (no method). */
 const OPERATION_URLS: Record<string, string[]> = { _search: ['POST'], $validate: ['POST'], _history: [] };
