@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { layeredSettings } from '../config/load.js';
 import { checkAllMappings } from '../config/mapping-files.js';
 import { mappingsDirOf, type MappingProblem } from '../config/mappings.js';
+import { mappingsDirProblem } from '../config/mappings-dir-check.js';
 import { PRODUCTS_FILE } from '../config/product-catalogue.js';
 import { ROUTING_FILE, unknownSystems, type RoutingRules } from '../routing/rules.js';
 import { knownSystems } from '../systems/index.js';
@@ -80,6 +81,12 @@ export function checkMappingsCommand(): Command {
     .option('--json', 'print the report as JSON')
     .action((o: { dir?: string; json?: boolean }) => {
       const dir = o.dir ? path.resolve(o.dir) : mappingsDirOf(layeredSettings());
+      const problem = mappingsDirProblem(dir);
+      if (problem) {
+        process.stderr.write(`mapping directory ${problem}\n`);
+        process.exitCode = 1;
+        return;
+      }
       const report = mappingsReport(dir);
       process.stdout.write(`${o.json ? JSON.stringify(report, null, 2) : formatReport(report)}\n`);
       if (report.files.some((f) => !f.valid)) process.exitCode = 1;

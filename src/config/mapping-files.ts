@@ -14,6 +14,8 @@ import {
   type MappingFile,
 } from './mappings.js';
 import { PRODUCTS_FILE } from './product-catalogue.js';
+import { ConfigError } from './load.js';
+import { mappingsDirProblem } from './mappings-dir-check.js';
 import { ROUTING_FILE, unknownSystems, type RoutingRules } from '../routing/rules.js';
 import { DHIS2_INDICATORS_FILE } from '../systems/dhis2/products.js';
 
@@ -49,6 +51,8 @@ export function checkAllMappings(dir: string) {
  */
 export function useCheckedMappings(settings: Record<string, unknown>): string {
   const dir = mappingsDirOf(settings);
+  const problem = mappingsDirProblem(dir);
+  if (problem) throw new ConfigError(`mappings.dir (MAPPINGS_DIR): ${problem}`);
   assertMappings(dir);
   useMappingsDir(dir);
   return dir;
