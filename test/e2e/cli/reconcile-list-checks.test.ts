@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { reconcileCli } from '../../support/reconcile-cli.js';
+import { fewAtOnce } from '../../support/few-at-once.js';
 import { engineCases } from '../../support/outbox-engines.js';
 import { openStore } from '../../../src/store/index.js';
 
@@ -68,10 +69,14 @@ t.test('lists reconcile would take wrong: refused naming file, line and column, 
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const right = path.join(dir, 'registry.csv');
   writeFileSync(right, REGISTRY);
-  for (const [name, bytes, said] of BAD) {
-    writeFileSync(path.join(dir, name), bytes);
+  for (const [name, bytes] of BAD) writeFileSync(path.join(dir, name), bytes);
+  // each list its own run and --out, a few at once; checked in order
+  const refused = await fewAtOnce(BAD, ([name]) =>
+    reconcile(['--left', path.join(dir, name), '--right', right, '--out', path.join(dir, `out-${name}`)]),
+  );
+  for (const [i, [name, , said]] of BAD.entries()) {
     const out = path.join(dir, `out-${name}`);
-    const r = await reconcile(['--left', path.join(dir, name), '--right', right, '--out', out]);
+    const r = refused[i];
     t.equal(r.code, 1, `${name}: exit 1`);
     t.match(r.stderr.trim(), said, `${name}: one line naming file, line and column`);
     t.equal(r.stdout, '', `${name}: no summary`);
@@ -104,10 +109,13 @@ t.test('what the CSV reader takes right is still taken', async (t) => {
     // a U+FFFD written as such is a character, not a bad byte
     ['replacement.csv', 'id,name,county\nL1,Kaumu Dispensary \ufffd,Kitui\nL2,Kasikeu Health Centre,Makueni\n'],
   ];
-  for (const [name, text] of lists) {
-    writeFileSync(path.join(dir, name), text);
+  for (const [name, text] of lists) writeFileSync(path.join(dir, name), text);
+  const taken = await fewAtOnce(lists, ([name]) =>
+    reconcile(['--left', path.join(dir, name), '--right', right, '--out', path.join(dir, `out-${name}`)]),
+  );
+  for (const [i, [name]] of lists.entries()) {
     const out = path.join(dir, `out-${name}`);
-    const r = await reconcile(['--left', path.join(dir, name), '--right', right, '--out', out]);
+    const r = taken[i];
     t.equal(r.code, 0, `${name}: taken (${r.stderr.trim()})`);
     const csv = readFileSync(path.join(out, 'crosswalk.csv'), 'utf8');
     t.match(csv, /,L1,R1,auto-match,/, `${name}: L1 linked to R1`);
@@ -137,9 +145,13 @@ for (const engine of engineCases())
     t.equal(first.code, 0, `the first run stores the crosswalk (${first.stderr.trim()})`);
     const before = await storedRows(db.databaseUrl);
     t.equal(before.length, 2);
-    for (const [name, bytes, said] of BAD) {
-      writeFileSync(path.join(dir, name), bytes);
-      const r = await reconcile(['--left', path.join(dir, name), '--right', right, '--out', dir + '/o2', ...store]);
+    for (const [name, bytes] of BAD) writeFileSync(path.join(dir, name), bytes);
+    // a few at once: each is refused on reading its list, before it opens the store
+    const refused = await fewAtOnce(BAD, ([name]) =>
+      reconcile(['--left', path.join(dir, name), '--right', right, '--out', dir + '/o2', ...store]),
+    );
+    for (const [i, [name, , said]] of BAD.entries()) {
+      const r = refused[i];
       t.equal(r.code, 1, `${name}: exit 1`);
       t.match(r.stderr.trim(), said, `${name}: says where`);
     }
