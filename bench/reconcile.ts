@@ -211,7 +211,7 @@ export interface RepeatedSplits {
   shareMeetingLimits: number;
 }
 
-interface Loaded {
+export interface Loaded {
   graph: CandidateGraph;
   truth: Truth;
   hard: (li: number) => boolean;
@@ -318,11 +318,32 @@ export function runBenchmark(input: BenchInput, opts: BenchOptions = {}): BenchR
     candidatesByKey: graph.candidatesByKey,
     thresholds: weights.thresholds,
   };
-  const loaded = { graph, truth, hard };
+  return { ...report, ...calibrationRuns({ graph, truth, hard }, opts) };
+}
+
+/**
+ * The lists loaded and their candidate graph built, as runBenchmark does, without the figures of
+ * the full run: for checks that run several calibrations on one input (the contract tests), which
+ * rebuilt the graph, the costly part, for each.
+ */
+export function loadBench(input: BenchInput): Loaded {
+  const truth = loadTruth(input);
+  const { left, right } = loadLists(input);
+  const graph = buildCandidateGraph(left, right, { leftAsOf: input.leftAsOf });
+  return { graph, truth, hard: hardPairs(truth, left, right) };
+}
+
+/** The --cv and --cv-repeats runs of `opts` on lists loaded once (runBenchmark, loadBench). */
+export function calibrationRuns(
+  loaded: Loaded,
+  opts: BenchOptions,
+): Pick<BenchReport, 'crossValidation' | 'repeatedSplits'> {
+  const weights = opts.weights ?? defaultWeights();
   const policy = opts.policy ?? CALIBRATION_POLICY;
-  if (opts.cv) report.crossValidation = crossValidate(loaded, weights, policy);
-  if (opts.cvRepeats) report.repeatedSplits = repeatedSplits(loaded, weights, policy, opts.cvRepeats, opts.seed ?? 1);
-  return report;
+  const runs: Pick<BenchReport, 'crossValidation' | 'repeatedSplits'> = {};
+  if (opts.cv) runs.crossValidation = crossValidate(loaded, weights, policy);
+  if (opts.cvRepeats) runs.repeatedSplits = repeatedSplits(loaded, weights, policy, opts.cvRepeats, opts.seed ?? 1);
+  return runs;
 }
 
 /** GOFR's suggestion buckets keep every tie: assisted recall if a reviewer reads the whole bucket list. */

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { runBenchmark } from '../../../../bench/reconcile.js';
+import { calibrationRuns, loadBench, type BenchOptions, type Loaded } from '../../../../bench/reconcile.js';
 import { CALIBRATION_POLICY } from '../../../../src/registry/match/calibrate.js';
 import { kenya, kenyaPresent } from '../../../support/kenya.js';
 
@@ -7,11 +7,15 @@ if (!kenyaPresent) {
   t.comment('contract tier skipped: ../shared/fixtures not found');
   t.pass('skipped');
 } else {
+  // runBenchmark's calibrations on the lists and candidate graph built once for the file (each
+  // runBenchmark built them again, most of its time)
+  let loaded: Loaded | undefined;
+  const calibrated = (opts: BenchOptions) => calibrationRuns((loaded ??= loadBench(kenya)), opts);
   t.test(
     'repeated county splits: deterministic for a seed, and the calibration generalises to unseen counties',
     async (t) => {
-      const a = runBenchmark(kenya, { cvRepeats: 2, seed: 5 }).repeatedSplits!;
-      const b = runBenchmark(kenya, { cvRepeats: 2, seed: 5 }).repeatedSplits!;
+      const a = calibrated({ cvRepeats: 2, seed: 5 }).repeatedSplits!;
+      const b = calibrated({ cvRepeats: 2, seed: 5 }).repeatedSplits!;
       t.equal(a.measurements.length, 4, 'each halving measured both ways');
       t.same(a.spread, b.spread, 'same seed, same figures');
       for (const m of a.measurements) {
@@ -35,7 +39,7 @@ if (!kenyaPresent) {
 
   t.test('unreachable targets stop at the auto ceiling instead of climbing to the noise', async (t) => {
     const strict = { ...CALIBRATION_POLICY, PRECISION_FLOOR: 1, FALSE_AUTO_CEILING: 0 };
-    const cv = runBenchmark(kenya, { cv: true, policy: strict }).crossValidation!;
+    const cv = calibrated({ cv: true, policy: strict }).crossValidation!;
     for (const fold of cv) {
       t.equal(fold.thresholds.auto, CALIBRATION_POLICY.AUTO_CEILING);
       t.equal(fold.thresholds.margin, CALIBRATION_POLICY.MIN_MARGIN);
@@ -50,9 +54,9 @@ if (!kenyaPresent) {
 
   t.test('the clear-winner guard can switch the rule off; the shipped policy keeps it on Kenya', async (t) => {
     const picky = { ...CALIBRATION_POLICY, CLEAR_ADDED_FALSE_AUTO: -1 };
-    const cv = runBenchmark(kenya, { cv: true, policy: picky }).crossValidation!;
+    const cv = calibrated({ cv: true, policy: picky }).crossValidation!;
     for (const fold of cv) t.equal(fold.thresholds.clearAuto, undefined);
-    const shipped = runBenchmark(kenya, { cv: true }).crossValidation!;
+    const shipped = calibrated({ cv: true }).crossValidation!;
     for (const fold of shipped) t.equal(fold.thresholds.clearAuto, 4, 'kept under the shipped policy');
   });
 }
