@@ -63,7 +63,7 @@ export async function startDhis2RigOn(
   start: StartOptions = {},
   sandbox: Dhis2SandboxOptions = {},
 ): Promise<Dhis2Rig> {
-  const db = await engine.freshDatabase();
+  const db = await engine.freshDatabase({ migrated: true });
   const rig = await startDhis2Rig(flows, { ...env, DATABASE_URL: db.databaseUrl }, start, sandbox);
   t.teardown(async () => {
     await rig.close();

@@ -63,7 +63,7 @@ export async function startEchoRig(
   flows: Record<string, unknown> | undefined,
   env: Record<string, string>,
 ): Promise<EchoRig> {
-  const db = await engine.freshDatabase();
+  const db = await engine.freshDatabase({ migrated: true });
   const openhim = await startOpenHimSandbox({ users: [{ ...OPENHIM_USER, admin: true }] });
   const dir = mkdtempSync(path.join(tmpdir(), 'echo-secrets-'));
   const mappings = path.join(dir, 'mappings');

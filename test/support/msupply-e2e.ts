@@ -74,7 +74,7 @@ export async function startMsupplyRigOn(
   env: Record<string, string> = {},
   start: StartOptions = {},
 ): Promise<MsupplyRig> {
-  const db = await engine.freshDatabase();
+  const db = await engine.freshDatabase({ migrated: true });
   const rig = await startMsupplyRig(flows, { DATABASE_URL: db.databaseUrl, ...env }, start).catch(
     async (err: unknown) => {
       await db.drop();

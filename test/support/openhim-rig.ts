@@ -67,7 +67,7 @@ export async function startRigThroughOpenHim(
  * claimed by a process that died is taken again after 500 ms.
  */
 export async function startProcessThroughOpenHim(t: Teardowns, engine: EngineCase, name: string) {
-  const db = await engine.freshDatabase();
+  const db = await engine.freshDatabase({ migrated: true });
   t.teardown(db.drop);
   const openhim = await startOpenHimSandbox({ port: 0 });
   t.teardown(() => openhim.close());

@@ -120,7 +120,7 @@ export async function startRigOn(
   engine: EngineCase,
   env: Record<string, string> = {},
 ): Promise<Rig> {
-  const db = await engine.freshDatabase();
+  const db = await engine.freshDatabase({ migrated: true });
   const rig = await startRig({ DATABASE_URL: db.databaseUrl, ...env });
   t.teardown(async () => {
     await rig.close();

@@ -82,7 +82,7 @@ export async function startOpenMrsRigOn(
   name: string,
   env: Record<string, string> = {},
 ): Promise<OpenMrsRig> {
-  const db = await engine.freshDatabase();
+  const db = await engine.freshDatabase({ migrated: true });
   const rig = await startOpenMrsRig(name, { DATABASE_URL: db.databaseUrl, ...env });
   t.teardown(async () => {
     await rig.close();

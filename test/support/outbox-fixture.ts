@@ -36,7 +36,7 @@ export async function outboxFixture(
   engine: EngineCase,
   opts: { options?: OutboxSettings; faults?: Partial<FaultSettings>; metrics?: OutboxMetrics } = {},
 ): Promise<OutboxFixture> {
-  const db = await engine.freshDatabase();
+  const db = await engine.freshDatabase({ migrated: true });
   t.teardown(db.drop);
   const upstream = await startFaultyUpstream({ faults: opts.faults });
   t.teardown(() => upstream.close());

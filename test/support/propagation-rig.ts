@@ -197,7 +197,7 @@ export async function startPropagationRigOn(
   engine: EngineCase,
   options: RigOptions = {},
 ): Promise<PropagationRig> {
-  const db = await engine.freshDatabase();
+  const db = await engine.freshDatabase({ migrated: true });
   const rig = await startPropagationRig({ ...options, env: { ...options.env, DATABASE_URL: db.databaseUrl } });
   t.teardown(async () => {
     await rig.close();
