@@ -1,5 +1,6 @@
-import { defaultSettings, layeredSettings } from '../config/load.js';
+import { ConfigError, defaultSettings, layeredSettings } from '../config/load.js';
 import { mappingsDirOf } from '../config/mappings.js';
+import { mappingsDirProblem } from '../config/mappings-dir-check.js';
 
 /**
  * The mapping directory an operator command reads, as `serve` and the scheduled reconcile find
@@ -13,9 +14,16 @@ export function configuredMappingsDir(
   option: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
-  if (option) return mappingsDirOf({ 'mappings.dir': option });
+  if (option) return existing(mappingsDirOf({ 'mappings.dir': option }), '--mappings-dir (MAPPINGS_DIR)');
   const file = env.CONFIG_FILE ? layeredSettings({ CONFIG_FILE: env.CONFIG_FILE }) : {};
   const fileDir = file['mappings.dir'];
   if (fileDir === undefined || fileDir === '' || fileDir === defaultSettings()['mappings.dir']) return undefined;
-  return mappingsDirOf({ 'mappings.dir': fileDir });
+  return existing(mappingsDirOf({ 'mappings.dir': fileDir }), `CONFIG_FILE ${env.CONFIG_FILE}: mappings.dir`);
+}
+
+/** The directory, if it is one; else a configuration error naming where it came from (not seven unreadable files). */
+function existing(dir: string, givenBy: string): string {
+  const problem = mappingsDirProblem(dir);
+  if (problem) throw new ConfigError(`${givenBy}: ${problem}`);
+  return dir;
 }

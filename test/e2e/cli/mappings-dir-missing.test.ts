@@ -62,3 +62,18 @@ t.test('serve with MAPPINGS_DIR not there: one configuration line naming the set
     `configuration error: mappings.dir (MAPPINGS_DIR): ${missing} does not exist (ENOENT)`,
   );
 });
+
+t.test('reconcile --mappings-dir not there: one configuration line naming the option', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mappings-dir-reconcile-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const list = path.join(dir, 'facilities.csv');
+  writeFileSync(list, 'id,name\nF1,Mberewa Health Centre\n');
+  const missing = path.join(dir, 'site-mappings');
+  const args = ['reconcile', '--left', list, '--right', list, '--out', path.join(dir, 'out')];
+  const outcome = await cli([...args, '--mappings-dir', missing]);
+  t.equal(outcome.code, 1, 'exit 1');
+  t.equal(
+    outcome.stderr.trim(),
+    `configuration error: --mappings-dir (MAPPINGS_DIR): ${missing} does not exist (ENOENT)`,
+  );
+});
