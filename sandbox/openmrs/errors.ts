@@ -36,6 +36,23 @@ export function invalidSubmission(fieldErrors: Record<string, string>, globalErr
   });
 }
 
+/**
+ * A validator that passes its message already resolved as the error code
+ * (`errors.rejectValue(field, messageSourceService.getMessage(key))`, as the stockmanagement
+ * module's do): RestUtil.wrapValidationErrorResponse answers that text as both code and message,
+ * never the key.
+ */
+export function rejectedValue(field: string, text: string): SandboxError {
+  return new SandboxError(400, {
+    error: {
+      message: 'Invalid Submission',
+      code: 'webservices.rest.error.invalid.submission',
+      globalErrors: [],
+      fieldErrors: { [field]: [{ code: text, message: text }] },
+    },
+  });
+}
+
 export function containerError(status: number, message: string): SandboxError {
   const title = `HTTP Status ${status} – ${message}`;
   return new SandboxError(

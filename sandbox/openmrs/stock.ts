@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { dataTooLong, invalidSubmission, notFound, restError } from './errors.js';
+import { dataTooLong, invalidSubmission, notFound, rejectedValue, restError } from './errors.js';
 import type { User } from './model.js';
 import { pageOf } from './paging.js';
 import { restDate } from './representation.js';
@@ -425,7 +425,8 @@ export class StockService {
     if (typeof date !== 'string') return;
     const at = Date.parse(date.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
     if (at > this.store.now())
-      throw invalidSubmission({ operationDate: 'stockmanagement.stockoperation.operationdatenotfuture' });
+      // the module's messages.properties text for stockmanagement.stockoperation.operationdatenotfuture
+      throw rejectedValue('operationDate', 'Operation date must not be in the future');
   }
 
   /**
