@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { buildApp } from './app.js';
-import { mergeSettings, validateSettings } from './config/load.js';
+import { ConfigError, mergeSettings, validateSettings } from './config/load.js';
 import { assertRoutingSystems, useCheckedMappings } from './config/mapping-files.js';
 import { secretKeys, settingDefs, type Settings } from './config/settings.js';
 import type { FhirServices } from './fhir/services.js';
@@ -32,6 +32,7 @@ import { createMetrics, upstreamCallRecorder } from './platform/metrics.js';
 import { openStore, type Store } from './store/index.js';
 import { unusablePathError } from './config/unusable-path.js';
 import { checkTlsFiles } from './config/tls-files.js';
+import { hostLookupProblem } from './platform/host-lookup.js';
 import { createRoutingServices, keyWaitingJobs } from './routing/index.js';
 import type { Connector } from './routing/ports.js';
 import { ConnectorSet, knownSystems } from './systems/index.js';
@@ -395,7 +396,11 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
 
   // before it answers: the console and GET /admin/jobs never show a dead process's run running
   await closeAbandonedRuns(scheduler, logger);
-  const address = await app.listen({ host: String(settings['server.host']), port: Number(settings['server.port']) });
+  const host = String(settings['server.host']);
+  const address = await app.listen({ host, port: Number(settings['server.port']) }).catch((err: unknown) => {
+    const problem = hostLookupProblem(err, host);
+    throw problem ? new ConfigError(problem) : err;
+  });
   // unset, links use the address each client used (app.ts): no URL to name here
   const linksBase =
     (settings['server.publicBaseUrl'] as string | undefined) ?? 'unset: links use the address each client used';
