@@ -255,6 +255,14 @@ export class UpstreamError extends MediatorError {
    */
   readonly otherShape: boolean;
   /**
+   * The system answered and is up; only this write must wait (OpenMRS refusing a date its clock has
+   * not reached yet, systems/openmrs/operation-date.ts clockBehind). Retried with backoff and
+   * charged its attempts like any transient failure, but counted against no circuit breaker
+   * (outbox/failures.ts failsSystem): a few counts sent to a server whose clock is slow would
+   * otherwise open it and hold every other write to that system.
+   */
+  readonly systemUp: boolean;
+  /**
    * The request certainly never reached the server: it failed while connecting (upstream/errors.ts
    * connectPhaseFailure), before a byte of it was written. False whenever it may have (a reset, a
    * timeout after connecting, any answer, or an earlier try of the same call that may have: the
@@ -266,6 +274,7 @@ export class UpstreamError extends MediatorError {
     transient: boolean;
     diagnostics: string;
     otherShape?: boolean;
+    systemUp?: boolean;
     neverSent?: boolean;
     upstreamStatus?: number;
     status?: number;
@@ -283,6 +292,7 @@ export class UpstreamError extends MediatorError {
     this.transient = opts.transient;
     this.upstreamStatus = opts.upstreamStatus;
     this.otherShape = opts.otherShape === true;
+    this.systemUp = opts.systemUp === true;
     this.neverSent = opts.neverSent === true;
   }
 }

@@ -72,7 +72,9 @@ export function credentialsRefusedRetryAt(err: unknown, now = Date.now()): numbe
  * wait would open the breaker after it, holding the system's writes back for nothing. Nor, by
  * itself, does an answer of another shape (a list without its items, a pager that never ends):
  * the system answered, and one odd endpoint or record would otherwise stall its healthy writes.
- * The breaker counts those only when they are the system's (otherShapeAnswer, breakers.ts).
+ * The breaker counts those only when they are the system's (otherShapeAnswer, breakers.ts). Nor
+ * does a failure the system marked as its being up and the write having to wait (`systemUp`:
+ * OpenMRS's clock behind ours): that job is retried and charged, the others go on.
  */
 export function countsAgainstSystem(err: unknown, system?: string): boolean {
   return failsSystem(err, system) && !(err instanceof UpstreamError && err.otherShape);
@@ -92,6 +94,7 @@ function failsSystem(err: unknown, system?: string): boolean {
     classifyFailure(err) === 'transient' &&
     !waitsForOwnWrite(err) &&
     retryAtOf(err) === undefined &&
+    !(err instanceof UpstreamError && err.systemUp) &&
     !(system !== undefined && ofAnotherSystem(err, system))
   );
 }

@@ -66,7 +66,9 @@ export function refuseFutureCountDate(report: StockReport, now = Date.now()): vo
  * (give or take the allowance): OpenMRS's clock runs behind ours (a count made a second ago, a
  * server a few seconds slow) or the client's a little ahead. The date is right and becomes
  * acceptable once OpenMRS's clock passes it, so the write is retried (transient), not refused for
- * good. A date surely after our clock too is the client's, refused. Undefined for any other error.
+ * good; OpenMRS answered, so it is up (`systemUp`: no breaker counts it, only this write waits,
+ * charged, so a clock hours behind ends as a dead letter). A date surely after our clock too is
+ * the client's, refused. Undefined for any other error.
  */
 export function clockBehind(err: unknown, operationDate: string, now = Date.now()): OpenMrsError | undefined {
   if (!refusedDate(err) || Number.isNaN(Date.parse(operationDate)) || surelyFuture(operationDate, now))
@@ -74,6 +76,7 @@ export function clockBehind(err: unknown, operationDate: string, now = Date.now(
   return makeOpenMrsError({
     system: OPENMRS,
     transient: true,
+    systemUp: true,
     status: 503,
     code: 'transient',
     upstreamStatus: 400,
