@@ -6,40 +6,14 @@
  * operator can act on. A value not shaped like its setting (a password pasted there) is still
  * given by its length only. A separate process, as an operator runs it.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import t from 'tap';
 import type { Test } from 'tap';
+import { cliToEnd, serveEnv, tempDir } from '../../support/minimal-env-cli.js';
 import { freePort } from '../../support/net.js';
-
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../../..');
-const cliPath = path.join(root, 'src/cli/index.ts');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
 
 /** `serve` with these settings on top of a minimal environment: its exit code and stderr. */
 async function serveWith(t: Test, settings: Record<string, string>) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'connector-refusal-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    DATA_DIR: dir,
-    AUTH_PASSWORD: 'Inbound7Secret3Pw',
-    HOST: '127.0.0.1',
-    PORT: String(await freePort()),
-    ...settings,
-  };
-  return run(tsx, [cliPath, 'serve'], { env, timeout: 30_000 }).then(
-    () => ({ code: 0 as number | string | null, stderr: '' }),
-    (err: { code: number | null; stderr: string; killed?: boolean }) => ({
-      code: err.killed ? 'still serving' : err.code,
-      stderr: err.stderr,
-    }),
-  );
+  return cliToEnd(['serve'], await serveEnv({ DATA_DIR: tempDir(t, 'connector-refusal'), ...settings }));
 }
 
 t.test('DHIS2 dataSet that is no UID: one configuration line, the value by its length only', async (t) => {

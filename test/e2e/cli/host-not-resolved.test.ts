@@ -5,39 +5,15 @@
  * is one configuration line too, naming HOST, exit 1. `.invalid` never resolves (RFC 6761); a
  * resolver that cannot be reached answers EAI_AGAIN instead, said the same way.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import t from 'tap';
 import { hostLookupProblem } from '../../../src/platform/host-lookup.js';
-import { freePort } from '../../support/net.js';
+import { cliToEnd, serveEnv, tempDir } from '../../support/minimal-env-cli.js';
 
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../../..');
-const cliPath = path.join(root, 'src/cli/index.ts');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
 const HOST = 'mediatr.invalid';
 
 t.test('a HOST that does not resolve: one line naming HOST, exit 1', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'host-not-resolved-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const env = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    DATA_DIR: dir,
-    AUTH_PASSWORD: 'Inbound7Secret3Pw',
-    HOST,
-    PORT: String(await freePort()),
-  };
-  const outcome = await run(tsx, [cliPath, 'serve'], { env, timeout: 60_000 }).then(
-    () => ({ code: 0 as number | string | null, stderr: '' }),
-    (err: { code: number | null; stderr: string; killed?: boolean }) => ({
-      code: err.killed ? 'still serving' : err.code,
-      stderr: err.stderr,
-    }),
-  );
+  const env = await serveEnv({ DATA_DIR: tempDir(t, 'host-not-resolved'), HOST });
+  const outcome = await cliToEnd(['serve'], env, 60_000);
   t.equal(outcome.code, 1, 'exit 1');
   t.match(
     outcome.stderr.trim(),

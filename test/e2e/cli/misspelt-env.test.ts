@@ -4,44 +4,21 @@
  * login fails with nothing saying why. Start-up now warns, naming the variable and the one it
  * is close to, never its value. A separate process, as an operator runs it.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { freePort, until } from '../../support/net.js';
+import { serveEnv, servingCli, tempDir } from '../../support/minimal-env-cli.js';
+import { until } from '../../support/net.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
 const VALUE = 'Meant7For3Lmis9Pw';
 
 t.test('a misspelt setting variable is named at start-up, its value never', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'misspelt-env-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATA_DIR: dir,
-      AUTH_PASSWORD: 'Inbound4Secret8Pw',
-      OPENLMIS_PASSWROD: VALUE,
-      SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt', // OpenSSL's own: not a typo of TLS_CERT_FILE
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const env = await serveEnv({
+    DATA_DIR: tempDir(t, 'misspelt-env'),
+    OPENLMIS_PASSWROD: VALUE,
+    SSL_CERT_FILE: '/etc/ssl/certs/ca-certificates.crt', // OpenSSL's own: not a typo of TLS_CERT_FILE
   });
-  let output = '';
-  child.stdout.on('data', (c) => (output += String(c)));
-  child.stderr.on('data', (c) => (output += String(c)));
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  t.teardown(async () => {
-    child.kill('SIGTERM');
-    await exited;
-  });
-  await until('the warning', async () => (output.includes('is not a setting') ? true : undefined), 30_000);
-  const warnings = output
+  const { output } = servingCli(t, env);
+  await until('the warning', async () => (output().includes('is not a setting') ? true : undefined), 30_000);
+  const warnings = output()
     .split('\n')
     .filter((l) => l.includes('is not a setting'))
     .map((l) => JSON.parse(l) as { level: number; msg: string; variable: string; meant: string });
@@ -56,6 +33,6 @@ t.test('a misspelt setting variable is named at start-up, its value never', asyn
       ],
     ],
   );
-  t.notOk(output.includes(VALUE), 'the value is never printed');
-  t.ok((await fetch(`http://127.0.0.1:${port}/health`)).ok, 'and the mediator serves');
+  t.notOk(output().includes(VALUE), 'the value is never printed');
+  t.ok((await fetch(`http://127.0.0.1:${env.PORT}/health`)).ok, 'and the mediator serves');
 });

@@ -6,46 +6,27 @@
  * file and a registry server are no problem, a directory is. A separate process, as an operator
  * runs it.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { defaultSettings } from '../../../src/config/load.js';
 import { registryFileProblem } from '../../../src/registry/registry-file-check.js';
-import { freePort, until } from '../../support/net.js';
+import { serveEnv, servingCli, tempDir } from '../../support/minimal-env-cli.js';
+import { until } from '../../support/net.js';
 
-const root = path.resolve(import.meta.dirname, '../../..');
 const AFTER = 'the reconcile job and the review console cannot read the registry list until it can';
 
 t.test('serve with REGISTRY_FILE not there: a warning at start naming it, and it serves', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'registry-file-missing-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'registry-file-missing');
   const missing = path.join(dir, 'registry-export.csv');
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/index.ts'), 'serve'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATA_DIR: dir,
-      AUTH_PASSWORD: 'Inbound4Secret8Pw',
-      REGISTRY_FILE: missing,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (c) => (output += String(c)));
-  child.stderr.on('data', (c) => (output += String(c)));
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  t.teardown(async () => {
-    child.kill('SIGTERM');
-    await exited;
-  });
-  await until('the warning', async () => (output.includes('registry.file (REGISTRY_FILE)') ? true : undefined), 30_000);
-  const warnings = output
+  const env = await serveEnv({ DATA_DIR: dir, REGISTRY_FILE: missing });
+  const { output } = servingCli(t, env);
+  await until(
+    'the warning',
+    async () => (output().includes('registry.file (REGISTRY_FILE)') ? true : undefined),
+    30_000,
+  );
+  const warnings = output()
     .split('\n')
     .filter((l) => l.includes('registry.file (REGISTRY_FILE)'))
     .map((l) => JSON.parse(l) as { level: number; msg: string; setting: string });
@@ -53,12 +34,11 @@ t.test('serve with REGISTRY_FILE not there: a warning at start naming it, and it
     warnings.map((w) => [w.level, w.setting, w.msg]),
     [[40, 'registry.file', `registry.file (REGISTRY_FILE) ${missing} cannot be read (ENOENT): ${AFTER}`]],
   );
-  t.ok((await fetch(`http://127.0.0.1:${port}/health`)).ok, 'and the mediator serves');
+  t.ok((await fetch(`http://127.0.0.1:${env.PORT}/health`)).ok, 'and the mediator serves');
 });
 
 t.test('registryFileProblem: a readable file or a registry server is none, a directory is one', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'registry-file-check-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'registry-file-check');
   const file = path.join(dir, 'registry.csv');
   writeFileSync(file, 'id,name\nF1,Mberewa Health Centre\n');
   const folder = path.join(dir, 'exports');

@@ -5,43 +5,18 @@
  * DATABASE_URL itself (it carries the database password). Separate processes, as an operator
  * runs them.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import t from 'tap';
-import { freePort } from '../../support/net.js';
+import { cliToEnd, serveEnv, tempDir } from '../../support/minimal-env-cli.js';
 
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../../..');
-const cliPath = path.join(root, 'src/cli/index.ts');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
 const DB_PASSWORD = 'Db7Pw3Secret9Xq';
 
-async function serve(
-  env: Record<string, string>,
-  args = ['serve'],
-): Promise<{ code: number | string; stderr: string }> {
-  const base = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    AUTH_PASSWORD: 'Inbound5Secret8Pw',
-    HOST: '127.0.0.1',
-    PORT: String(await freePort()),
-  };
-  return run(tsx, [cliPath, ...args], { env: { ...base, ...env }, timeout: 30_000 }).then(
-    () => ({ code: 0, stderr: '' }),
-    (err: { code: number | null; stderr: string; killed?: boolean }) => ({
-      code: err.killed ? 'still running' : (err.code ?? 'signal'),
-      stderr: err.stderr,
-    }),
-  );
-}
+/** `cli …args` (serve by default) with what serve needs and `env` over it, run to its end. */
+const serve = async (env: Record<string, string>, args = ['serve']) => cliToEnd(args, await serveEnv(env));
 
 t.test('unusable store and TLS settings: one line naming the setting, exit 1', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'start-up-files-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'start-up-files');
   const aFile = path.join(dir, 'a-file');
   writeFileSync(aFile, 'not a directory');
   const cases: [string, Record<string, string>, string][] = [
@@ -70,8 +45,7 @@ t.test('unusable store and TLS settings: one line naming the setting, exit 1', a
 });
 
 t.test('the operator CLI says the same of its --database-url and --data-dir', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'start-up-files-cli-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'start-up-files-cli');
   const aFile = path.join(dir, 'a-file');
   writeFileSync(aFile, 'not a directory');
   const url = `mysql://mediator:${DB_PASSWORD}@db.example.org/mediator`;

@@ -7,20 +7,13 @@
  * certificate, which Node took silently and which then refused every client) are checked on
  * checkTlsFiles itself. Certificates made fresh with openssl; skipped, and said, without it.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import t from 'tap';
 import { checkTlsFiles } from '../../../src/config/tls-files.js';
-import { freePort } from '../../support/net.js';
+import { cliToEnd, serveEnv, tempDir } from '../../support/minimal-env-cli.js';
 import { haveOpenssl } from '../../support/openssl.js';
-
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../../..');
-const cliPath = path.join(root, 'src/cli/index.ts');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
 
 /** Two self-signed certificates with their keys, `a` also as DER and its key under a passphrase. */
 function makeFiles(dir: string) {
@@ -47,28 +40,13 @@ function makeFiles(dir: string) {
   return { file, read: (name: string) => ({ path: file(name), pem: readFileSync(file(name)) }) };
 }
 
-async function serve(env: Record<string, string>): Promise<{ code: number | string; stderr: string }> {
-  const base = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
-    AUTH_PASSWORD: 'Inbound5Secret8Pw',
-    HOST: '127.0.0.1',
-    PORT: String(await freePort()),
-  };
-  return run(tsx, [cliPath, 'serve'], { env: { ...base, ...env }, timeout: 30_000 }).then(
-    () => ({ code: 0, stderr: '' }),
-    (err: { code: number | null; stderr: string; killed?: boolean }) => ({
-      code: err.killed ? 'still serving' : (err.code ?? 'signal'),
-      stderr: err.stderr,
-    }),
-  );
-}
+/** `serve` in a minimal environment with `env` over it, run to its end. */
+const serve = async (env: Record<string, string>) => cliToEnd(['serve'], await serveEnv(env));
 
 const skip = haveOpenssl() ? false : 'TLS file checks skipped: openssl not found';
 
 t.test('serve with TLS files OpenSSL refuses: one line naming the setting, exit 1', { skip }, async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tls-files-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tls-files');
   const { file } = makeFiles(dir);
   const der = await serve({ DATA_DIR: dir, TLS_CERT_FILE: file('a.der'), TLS_KEY_FILE: file('a.key') });
   t.equal(der.code, 1, 'a DER certificate: exit 1');
@@ -87,8 +65,7 @@ t.test('serve with TLS files OpenSSL refuses: one line naming the setting, exit 
 });
 
 t.test('checkTlsFiles: swapped files, a key under a passphrase, a CA file with no certificate', { skip }, async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tls-files-check-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tls-files-check');
   const { read } = makeFiles(dir);
   t.doesNotThrow(() => checkTlsFiles({ cert: read('a.crt'), key: read('a.key'), ca: read('b.crt') }), 'a usable set');
   t.throws(() => checkTlsFiles({ cert: read('a.key'), key: read('a.crt') }), {
