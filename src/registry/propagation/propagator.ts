@@ -14,6 +14,7 @@ import type { RegistryRecord } from '../mfr/types.js';
 import { DEFAULT_IDENTIFIER_SYSTEM } from '../mfr/settings.js';
 import { eachLimited } from '../../platform/each-limited.js';
 import { crosswalkIndex, type CrosswalkIndex } from './crosswalk-index.js';
+import { crosswalkMoved } from './crosswalk-moved.js';
 import { decodeRow } from '../store-crosswalk.js';
 import { plan, type Decision, type PlanInput } from './plan.js';
 import { sameChange } from './same-change.js';
@@ -208,6 +209,7 @@ export class Propagator {
 
   /** Plan one registry version for every system; queue the writes. */
   private async fanOut(record: RegistryRecord, batch: Batch): Promise<Decision[]> {
+    await this.currentFor(record.id, batch);
     const facility = record.facility!;
     const routed = await routedSystems(facility, this.deps);
     const unpublishedParent = await this.unpublishedParent(facility);
@@ -219,6 +221,21 @@ export class Propagator {
       if (await this.record(record, connector.system, decision)) decisions.push(decision);
     }
     return decisions;
+  }
+
+  /**
+   * The batch's crosswalk made current for one facility before it is planned. A batch is read once
+   * per pull or decision and planned from for seconds; a person's decision on this facility landing
+   * meanwhile (an undo, a reject) must not be planned over from the old read: a pull's 'held',
+   * planned from a crosswalk read before an undo, was written over the undo's 'queued' and the
+   * change waited for the next pull (decision-while-hold-ends, when the store commits fast). One
+   * indexed read per facility; a system's crosswalk is read again only when this facility's links
+   * in it moved.
+   */
+  private async currentFor(registryId: string, batch: Batch): Promise<void> {
+    const current = await this.deps.store.listCrosswalkByRegistryId(registryId);
+    for (const system of crosswalkMoved(batch.crosswalks, registryId, current))
+      batch.crosswalks.set(system, crosswalkIndex((await this.deps.store.listCrosswalk(system)).map(decodeRow)));
   }
 
   /** One system's plan of one registry facility, from its crosswalk as the batch read it. */
