@@ -2,19 +2,11 @@ import t from 'tap';
 import type { CrosswalkRow } from '../../../../src/registry/crosswalk-types.js';
 import { crosswalkIndex, type CrosswalkIndex } from '../../../../src/registry/propagation/crosswalk-index.js';
 import { crosswalkMoved } from '../../../../src/registry/propagation/crosswalk-moved.js';
+import { crosswalkRow } from '../../../support/crosswalk-row.js';
 
-const row = (over: Partial<CrosswalkRow> = {}): CrosswalkRow => ({
-  system: 'openlmis',
-  systemId: 'L-1',
-  registryId: 'R-1',
-  state: 'auto-match',
-  zone: 'auto',
-  reasons: [],
-  suggestions: [],
-  decidedBy: 'auto',
-  decidedAt: '2026-01-01T00:00:00Z',
-  ...over,
-});
+/** An OpenLMIS record L-1 linked to registry facility R-1. */
+const row = (over: Partial<CrosswalkRow> = {}): CrosswalkRow =>
+  crosswalkRow({ system: 'openlmis', systemId: 'L-1', ...over });
 
 /** The batch as planning read it: each system's crosswalk indexed. */
 const batch = (rows: CrosswalkRow[]): Map<string, CrosswalkIndex> =>

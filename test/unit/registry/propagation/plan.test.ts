@@ -2,6 +2,7 @@ import t from 'tap';
 import type { Facility } from '../../../../src/domain/facility.js';
 import type { CrosswalkRow } from '../../../../src/registry/crosswalk-types.js';
 import { plan, type PlanInput } from '../../../../src/registry/propagation/plan.js';
+import { crosswalkRow } from '../../../support/crosswalk-row.js';
 
 const facility = (over: Partial<Facility> = {}): Facility => ({
   id: 'R-1',
@@ -12,18 +13,7 @@ const facility = (over: Partial<Facility> = {}): Facility => ({
   ...over,
 });
 
-const row = (over: Partial<CrosswalkRow> = {}): CrosswalkRow => ({
-  system: 'dhis2',
-  systemId: 'S-1',
-  registryId: 'R-1',
-  state: 'auto-match',
-  zone: 'auto',
-  reasons: [],
-  suggestions: [],
-  decidedBy: 'auto',
-  decidedAt: '2026-01-01T00:00:00Z',
-  ...over,
-});
+const row = crosswalkRow;
 
 const input = (over: Partial<PlanInput> = {}): PlanInput => ({
   facility: facility(),
