@@ -1,6 +1,6 @@
-import { ConfigError, defaultSettings, layeredSettings } from '../config/load.js';
+import { defaultSettings, layeredSettings } from '../config/load.js';
 import { mappingsDirOf } from '../config/mappings.js';
-import { mappingsDirProblem } from '../config/mappings-dir-check.js';
+import { existingMappingsDir as existing } from '../config/mappings-dir-check.js';
 
 /**
  * The mapping directory an operator command reads, as `serve` and the scheduled reconcile find
@@ -19,11 +19,4 @@ export function configuredMappingsDir(
   const fileDir = file['mappings.dir'];
   if (fileDir === undefined || fileDir === '' || fileDir === defaultSettings()['mappings.dir']) return undefined;
   return existing(mappingsDirOf({ 'mappings.dir': fileDir }), `CONFIG_FILE ${env.CONFIG_FILE}: mappings.dir`);
-}
-
-/** The directory, if it is one; else a configuration error naming where it came from (not seven unreadable files). */
-function existing(dir: string, givenBy: string): string {
-  const problem = mappingsDirProblem(dir);
-  if (problem) throw new ConfigError(`${givenBy}: ${problem}`);
-  return dir;
 }

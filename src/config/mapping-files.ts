@@ -14,8 +14,7 @@ import {
   type MappingFile,
 } from './mappings.js';
 import { PRODUCTS_FILE } from './product-catalogue.js';
-import { ConfigError } from './load.js';
-import { mappingsDirProblem } from './mappings-dir-check.js';
+import { existingMappingsDir } from './mappings-dir-check.js';
 import { ROUTING_FILE, unknownSystems, type RoutingRules } from '../routing/rules.js';
 import { DHIS2_INDICATORS_FILE } from '../systems/dhis2/products.js';
 
@@ -50,9 +49,7 @@ export function checkAllMappings(dir: string) {
  * code without settings at hand reads from.
  */
 export function useCheckedMappings(settings: Record<string, unknown>): string {
-  const dir = mappingsDirOf(settings);
-  const problem = mappingsDirProblem(dir);
-  if (problem) throw new ConfigError(`mappings.dir (MAPPINGS_DIR): ${problem}`);
+  const dir = existingMappingsDir(mappingsDirOf(settings), 'mappings.dir (MAPPINGS_DIR)');
   assertMappings(dir);
   useMappingsDir(dir);
   return dir;

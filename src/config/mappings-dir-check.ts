@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { ConfigError } from './load.js';
 
 /**
  * Why a mapping directory cannot be one (not there, a file), or undefined. Checked before its
@@ -13,4 +14,11 @@ export function mappingsDirProblem(dir: string): string | undefined {
     const { code, message } = err as NodeJS.ErrnoException;
     return code === 'ENOENT' ? `${dir} does not exist (ENOENT)` : `${dir} cannot be read (${code ?? message})`;
   }
+}
+
+/** The directory, if it is one; else a configuration error naming where it came from (`givenBy`). */
+export function existingMappingsDir(dir: string, givenBy: string): string {
+  const problem = mappingsDirProblem(dir);
+  if (problem) throw new ConfigError(`${givenBy}: ${problem}`);
+  return dir;
 }
