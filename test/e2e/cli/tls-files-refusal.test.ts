@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
+import { selfSigned } from '../../support/self-signed.js';
 import { checkTlsFiles } from '../../../src/config/tls-files.js';
 import { cliToEnd, serveEnv, tempDir } from '../../support/minimal-env-cli.js';
 import { haveOpenssl } from '../../support/openssl.js';
@@ -18,22 +19,7 @@ import { haveOpenssl } from '../../support/openssl.js';
 /** Two self-signed certificates with their keys, `a` also as DER and its key under a passphrase. */
 function makeFiles(dir: string) {
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  for (const name of ['a', 'b'])
-    ssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.crt`,
-    );
+  for (const name of ['a', 'b']) selfSigned(dir, name);
   ssl('x509', '-in', 'a.crt', '-outform', 'DER', '-out', 'a.der');
   ssl('pkey', '-in', 'a.key', '-aes256', '-passout', 'pass:Tls7Pass3phrase', '-out', 'a-encrypted.key');
   const file = (name: string) => path.join(dir, name);

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { selfSigned } from '../../support/self-signed.js';
 import { Agent, request } from 'undici';
 import { loadSettings } from '../../../src/config/load.js';
 import { startMediator } from '../../../src/main.js';
@@ -16,22 +17,7 @@ import { haveOpenssl } from '../../support/openssl.js';
 /** A CA, a certificate it signs for `cn`, and the key; `ext` adds an extensions file (SAN). */
 function makeCerts(dir: string) {
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const ca = (name: string) =>
-    ssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.crt`,
-    );
+  const ca = (name: string) => selfSigned(dir, name);
   const leaf = (name: string, caName: string, ext?: string) => {
     ssl(
       'req',
