@@ -52,9 +52,10 @@ function runtimeBesideDemo(
   withRuntime = withCliRuntime,
   // the command's stderr (masked), where its connectors' warnings go
   err?: NodeJS.WritableStream,
+  dryRun = false,
 ): typeof withCliRuntime {
   return (settings, fn) =>
-    refusedBesideDemo(settings, job, cwd, 'DATA_DIR or DATABASE_URL')
+    refusedBesideDemo(settings, job, cwd, 'DATA_DIR or DATABASE_URL', dryRun)
       ? Promise.resolve(2)
       : withRuntime(settings, fn, err);
 }
@@ -146,7 +147,7 @@ export function stockToDhis2Command(deps: BridgeCliDeps = {}): Command {
         process.exitCode = 2;
         return;
       }
-      const withRuntime = runtimeBesideDemo(STOCK_JOB, deps.cwd, deps.withRuntime, err);
+      const withRuntime = runtimeBesideDemo(STOCK_JOB, deps.cwd, deps.withRuntime, err, o.dryRun);
       process.exitCode = await withRuntime(settings(), async (runtime) => {
         const bridge = stockBridgeDeps({ ...runtime, settings, connectors: () => runtime.connectors });
         if ('skipped' in bridge) {

@@ -102,11 +102,17 @@ export function refusedBesideDemo(
   name: string,
   cwd?: string,
   storeNamedBy = '--data-dir or --database-url',
+  /** A dry run: the demo's job is no stand-in for it (that POST sends for real), so it is not offered as one. */
+  dryRun = false,
 ): boolean {
   const demo = storeUnconfigured(settings) ? runningDemo(cwd) : undefined;
   if (demo)
     process.stderr.write(
-      `not run: a demo runs from this directory, and this command runs with this shell's settings, not the demo's; run the demo's job with POST ${demo.url}/admin/jobs/${name}/run, or name a database with ${storeNamedBy}\n`,
+      `not run: a demo runs from this directory, and this command runs with this shell's settings, not the demo's; ${
+        dryRun
+          ? `a dry run needs this shell set up for the systems to preview (a database with ${storeNamedBy}, and their connectors); POST ${demo.url}/admin/jobs/${name}/run is no dry run: it runs the demo's job for real`
+          : `run the demo's job with POST ${demo.url}/admin/jobs/${name}/run, or name a database with ${storeNamedBy}`
+      }\n`,
     );
   return demo !== undefined;
 }

@@ -87,9 +87,20 @@ t.test('jobs list and jobs run beside a running demo, without AUTH_PASSWORD', as
     'a run by hand says it is not the demo’s, in one line',
   );
   t.notOk(existsSync(path.join(cwd, 'data', 'mediator.db')), 'nor run on ./data instead');
+  const unknown = await cli(cwd, ['jobs', 'run', 'reconcil']);
+  t.equal(unknown.code, 2, 'a job that does not exist: exit 2');
+  t.match(unknown.stderr, /^no job named reconcil; jobs: reconcile, /, 'says so, not "run the demo\'s job reconcil"');
   t.notMatch(ran.stderr, /AUTH_PASSWORD/, 'and needs no inbound credentials either');
+  const dry = await cli(cwd, ['bridge', 'stock-to-dhis2', '--dry-run']);
+  t.equal(dry.code, 2, 'a dry run beside the demo: not run (exit 2)');
+  t.match(
+    dry.stderr,
+    /^not run: a demo runs from this directory, .*a dry run needs this shell set up .*DATA_DIR or DATABASE_URL.*POST http:\/\/127\.0\.0\.1:3917\/admin\/jobs\/stockToDhis2\/run is no dry run: it runs the demo's job for real\n$/,
+    'says the demo’s job is a real run, not offered as the dry run asked for',
+  );
+  t.notMatch(dry.stderr, /run the demo's job with POST/, 'a real run is not suggested in place of a dry one');
   for (const [args, job] of [
-    [['bridge', 'stock-to-dhis2', '--dry-run'], 'stockToDhis2'],
+    [['bridge', 'stock-to-dhis2'], 'stockToDhis2'],
     [['bridge', 'rts-to-msupply'], 'rtsToMsupply'],
   ] as const) {
     const bridge = await cli(cwd, [...args]);
