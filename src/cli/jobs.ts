@@ -4,6 +4,7 @@ import { loadOperatorSettings } from '../config/load.js';
 import type { Settings } from '../config/settings.js';
 import { jobsOverview, manualRunAnswer } from '../admin/jobs-routes.js';
 import { createScheduler, type Scheduler } from '../jobs/index.js';
+import { jobNames } from '../jobs/job-names.js';
 import type { Store } from '../store/types.js';
 import { knownSystems } from '../systems/index.js';
 import { withCliRuntime, type CliRuntime } from './runtime.js';
@@ -143,6 +144,11 @@ export function jobsCommand(deps: JobsCliDeps = {}): Command {
     )
     .argument('<name>', 'job name (see jobs list)')
     .action(async (name: string) => {
+      if (!jobNames().includes(name)) {
+        process.stderr.write(`no job named ${terminalText(name)}; jobs: ${jobNames().join(', ')}\n`);
+        process.exitCode = 2;
+        return;
+      }
       const current = settings();
       if (refusedBesideDemo(current, name, deps.cwd)) {
         process.exitCode = 2;
