@@ -18,6 +18,8 @@ import {
 
 export interface MappingsReport {
   dir: string;
+  /** The directory itself cannot be checked (not there, not a directory): no file was read. */
+  problem?: string;
   files: { file: string; valid: boolean; problems: MappingProblem[] }[];
   /** Per system, the products without a code for it; absent when products.json is invalid. */
   missing?: Record<CatalogueSystem, string[]>;
@@ -84,6 +86,8 @@ export function checkMappingsCommand(): Command {
       const problem = mappingsDirProblem(dir);
       if (problem) {
         process.stderr.write(`mapping directory ${problem}\n`);
+        // a script reading --json gets the refusal as JSON too, not an empty stdout to parse
+        if (o.json) process.stdout.write(`${JSON.stringify({ dir, problem, files: [] }, null, 2)}\n`);
         process.exitCode = 1;
         return;
       }

@@ -22,6 +22,11 @@ t.test('check-mappings --dir that is not a directory: one line, exit 1', async (
   const file = await cliToEnd(['check-mappings', '--dir', aFile, '--json']);
   t.equal(file.code, 1, 'a file: exit 1');
   t.equal(file.stderr, `mapping directory ${aFile} is not a directory\n`);
+  t.same(
+    JSON.parse(file.stdout),
+    { dir: aFile, problem: `${aFile} is not a directory`, files: [] },
+    '--json: the refusal as JSON on stdout, for a script to read',
+  );
 });
 
 t.test('serve with MAPPINGS_DIR not there: one configuration line naming the setting', async (t) => {
