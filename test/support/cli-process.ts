@@ -24,7 +24,8 @@ export function cliProcess(args: string[], env: Record<string, string>): Promise
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    child.on('exit', (code) => resolve({ code, out, err }));
+    // 'close', not 'exit': the pipes may still hold the last output when the process exits
+    child.on('close', (code) => resolve({ code, out, err }));
   });
 }
 
