@@ -31,7 +31,12 @@ function lineAt(text: string, index: number): number {
  * comma in a name) shifts or drops values. Either way a record would be lost or wrong without a
  * word. A short row (fewer cells) is fine: it keeps the cells it has.
  */
-function listProblem(text: string, errors: Papa.ParseError[], rows: Record<string, unknown>[]): string | undefined {
+function listProblem(
+  text: string,
+  errors: Papa.ParseError[],
+  rows: Record<string, unknown>[],
+  delimiter: string,
+): string | undefined {
   const quote = errors.find((e) => e.type === 'Quotes');
   if (quote)
     return `line ${lineAt(text, quote.index ?? 0)}: a quote the CSV cannot place (a cell holding " must be quoted as a whole, each inner " doubled: "=HYPERLINK(""http://x"")"), so the rows after it would be read as part of it`;
@@ -42,7 +47,7 @@ function listProblem(text: string, errors: Papa.ParseError[], rows: Record<strin
     const cells = counts ? `${counts[2]} cells for the ${counts[1]} columns of the header` : extra.message;
     // by its line in the file, as an editor shows it (a quoted line break or a blank line before it moves it)
     const line = csvRecordLines(text)[(extra.row ?? 0) + 1] ?? (extra.row ?? 0) + 2;
-    return `line ${line} (row ${(extra.row ?? 0) + 1}): ${cells} (a comma inside a value needs the cell in quotes)`;
+    return `line ${line} (row ${(extra.row ?? 0) + 1}): ${cells} (${separatorInValue(delimiter)})`;
   }
   return undefined;
 }
@@ -54,10 +59,26 @@ function listProblem(text: string, errors: Papa.ParseError[], rows: Record<strin
 export function parseCsvObjects(text: string, source = 'CSV'): Record<string, string>[] {
   const plain = normalised(text);
   const parsed = Papa.parse<Record<string, string>>(plain, { header: true, skipEmptyLines: true, newline: '\n' });
-  const problem = listProblem(plain, parsed.errors, parsed.data);
+  const problem = listProblem(plain, parsed.errors, parsed.data, parsed.meta.delimiter);
   if (problem) throw new InvalidInputError(`${source}: ${problem}; nothing was read`);
   for (const row of parsed.data) delete (row as Record<string, unknown>)[EXTRA];
   return parsed.data;
+}
+
+const SEPARATOR_NAMES: Record<string, string> = {
+  ',': 'a comma',
+  ';': 'a semicolon (;)',
+  '\t': 'a tab',
+  '|': 'a vertical bar (|)',
+};
+
+/**
+ * The advice for a row with too many cells, in the list's own separator: a `;` list (Excel in a
+ * French locale) was told about commas, which it may hold unquoted without harm.
+ */
+function separatorInValue(delimiter: string): string {
+  const name = SEPARATOR_NAMES[delimiter] ?? `a ${delimiter}`;
+  return `${name} inside a value needs the cell in quotes`;
 }
 
 /** Where papaparse puts the cells of a row beyond the header's columns. */

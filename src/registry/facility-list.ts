@@ -8,7 +8,15 @@ import { FACILITY_COLUMNS_FILE, type HeaderSynonyms } from './facility-columns.j
 import { parseCsvObjects } from './csv.js';
 import type { MatchRecord } from './match/prepare.js';
 import { codeIdColumn } from './list-ids.js';
-import { csvRecordLines, missingKeyColumns, rowKeyProblems, utf8ListText, type RowPlace } from './list-checks.js';
+import { readCoordinate, type Axis } from './coordinate.js';
+import {
+  coordinateProblems,
+  csvRecordLines,
+  missingKeyColumns,
+  rowKeyProblems,
+  utf8ListText,
+  type RowPlace,
+} from './list-checks.js';
 
 /** Which column holds what, for one facility list (CSV or JSON rows). */
 export interface ColumnMapping {
@@ -98,17 +106,9 @@ function statusFromValue(value: string | undefined): FacilityStatus {
   return 'active';
 }
 
-/**
- * A coordinate cell as a number. A decimal comma (`-1,2346`, as a French or Portuguese spreadsheet
- * writes it in a `;`-separated export) is read as a decimal point: `Number` gave NaN, and every
- * record of such a list lost its position without a word. Only one comma between digits: a
- * thousands separator has no place in a latitude or a longitude.
- */
-function num(v: string | undefined): number | undefined {
-  if (v === undefined || v.trim() === '') return undefined;
-  const text = v.trim();
-  const n = Number(/^[-+]?\d+,\d+$/.test(text) ? text.replace(',', '.') : text);
-  return Number.isFinite(n) ? n : undefined;
+/** A coordinate cell as a number (coordinate.ts); a cell it cannot read is no position. */
+function coordinate(v: string | undefined, axis: Axis): number | undefined {
+  return readCoordinate(v, axis).value;
 }
 
 /** One row → a domain Facility plus the level key of each area, using the mapping. */
@@ -120,8 +120,8 @@ function rowToRecord(row: Record<string, string>, mapping: ColumnMapping, index:
   const identifiers: Identifier[] = (mapping.identifiers ?? [])
     .map((x) => ({ system: x.system, value: cell(x.column) ?? '' }))
     .filter((x) => x.value);
-  const lat = num(cell(mapping.lat));
-  const lon = num(cell(mapping.lon));
+  const lat = coordinate(cell(mapping.lat), 'latitude');
+  const lon = coordinate(cell(mapping.lon), 'longitude');
   const type = cell(mapping.type);
   const facility: Facility = {
     id,
@@ -228,7 +228,7 @@ export interface LoadOptions {
   /**
    * Refuse, naming the line and column, what would be taken wrong without a word (list-checks.ts):
    * bytes that are not UTF-8, a key column the mapping names that the file lacks, a blank or
-   * repeated id, a blank name. The CLI and the reconcile job check; the benchmark reads as is.
+   * repeated id, a blank name, a coordinate it cannot read. The CLI and the reconcile job check; the benchmark reads as is.
    */
   checked?: boolean;
 }
@@ -244,6 +244,7 @@ export function loadFacilityList(file: string, options: LoadOptions = {}): Loade
   if (options.checked) {
     missingKeyColumns(path.basename(file), headers, mapping, rows.length);
     rowKeyProblems(path.basename(file), rows, mapping, place);
+    coordinateProblems(path.basename(file), rows, mapping, place);
   }
   let ids: LoadedList['ids'] = mapping.id ? 'column' : 'row';
   const code = !mapping.id && !options.mapping && !options.rowIds ? codeIdColumn(rows, mapping) : undefined;

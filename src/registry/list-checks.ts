@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../domain/errors.js';
+import { readCoordinate } from './coordinate.js';
 
 /**
  * Checks on a facility list a data manager hands the reconcile CLI, the reconcile job
@@ -102,6 +103,30 @@ export function rowKeyProblems(
       seen.set(id, i);
     }
     if (!cell(row, mapping.name)) refuse(name, place(i), mapping.name, 'no facility name');
+  });
+}
+
+/**
+ * Coordinates the list gives in a form coordinate.ts cannot read (`1.2.3`, `36 49 E` in the
+ * latitude column): such a position was dropped without a word, so its record lost the distance
+ * evidence while the data manager believed the list had it.
+ */
+export function coordinateProblems(
+  name: string,
+  rows: Record<string, string>[],
+  mapping: { lat?: string; lon?: string },
+  place: RowPlace,
+): void {
+  const axes = [
+    ['latitude', mapping.lat],
+    ['longitude', mapping.lon],
+  ] as const;
+  rows.forEach((row, i) => {
+    for (const [axis, column] of axes) {
+      if (column === undefined) continue;
+      const { problem } = readCoordinate((row[column] ?? '').toString(), axis);
+      if (problem) refuse(name, place(i), column, problem);
+    }
   });
 }
 

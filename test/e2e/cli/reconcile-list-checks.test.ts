@@ -62,6 +62,12 @@ const BAD: [string, string | Buffer, RegExp][] = [
     /^error: extra\.csv: line 5 \(row 2\): 3 cells for the 2 columns of the header .*nothing was read$/,
   ],
   ['noname.csv', 'id,county\nL1,Kitui\n', /^error: noname\.csv: line 1: no facility name column among id, county$/],
+  [
+    // a position in the wrong column (or a typo) was dropped without a word, its distance evidence lost
+    'coords.csv',
+    'id;name;latitude;longitude\r\nL1;Kaumu Dispensary;1 14 S;38 07 E\r\nL2;Kasikeu HC;37 30 E;1 54 S\r\n',
+    /^error: coords\.csv: line 3, column latitude: "37 30 E" is not a latitude \(E is not a hemisphere of a latitude\): write it as .*nothing was read$/,
+  ],
 ];
 
 t.test('lists reconcile would take wrong: refused naming file, line and column, nothing written', async (t) => {
@@ -168,22 +174,28 @@ async function storedRows(databaseUrl: string) {
 }
 
 // a `;`-separated export from a French or Portuguese spreadsheet writes coordinates with a decimal
-// comma: they were read as NaN and every record lost its position (no distance evidence) silently
-t.test('a decimal comma in coordinates is a decimal point', async (t) => {
+// comma, a GPS unit or a paper register in degrees, minutes and seconds: they were read as NaN and
+// every record lost its position (no distance evidence) silently
+t.test('a decimal comma or degrees-minutes-seconds in coordinates is the position it says', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'reconcile-list-comma-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const right = path.join(dir, 'registry.csv');
-  writeFileSync(right, 'id,name,county,latitude,longitude\nR1,Kaumu Dispensary,Kitui,-1.2345,38.1234\n');
+  writeFileSync(
+    right,
+    'id,name,county,latitude,longitude\nR1,Kaumu Dispensary,Kitui,-1.2345,38.1234\nR2,Kasikeu Health Centre,Makueni,-1.9,37.5\n',
+  );
   const left = path.join(dir, 'emr.csv');
-  writeFileSync(left, 'id;name;county;latitude;longitude\nL1;Kaumu Disp;Kitui;-1,2346;38,1235\n');
+  writeFileSync(
+    left,
+    'id;name;county;latitude;longitude\nL1;Kaumu Disp;Kitui;-1,2346;38,1235\nL2;Kasikeu HC;Makueni;"1°54\'00""S";37°30,6\' E\n',
+  );
   const r = await reconcile(['--left', left, '--right', right, '--out', path.join(dir, 'out')]);
   t.equal(r.code, 0, r.stderr);
-  const [row] = JSON.parse(readFileSync(path.join(dir, 'out', 'crosswalk.json'), 'utf8')) as {
+  const rows = JSON.parse(readFileSync(path.join(dir, 'out', 'crosswalk.json'), 'utf8')) as {
+    systemId: string;
     reasons: { field: string; detail: string }[];
   }[];
-  t.match(
-    row.reasons.find((x) => x.field === 'distance'),
-    { detail: /0\.02 km/ },
-    'the two positions are compared: 0.02 km apart',
-  );
+  const distance = (id: string) => rows.find((x) => x.systemId === id)?.reasons.find((x) => x.field === 'distance');
+  t.match(distance('L1'), { detail: /0\.02 km/ }, 'decimal commas: the two positions are 0.02 km apart');
+  t.match(distance('L2'), { detail: /1\.11 km/ }, 'degrees and minutes: 0.01° of longitude, 1.11 km apart');
 });

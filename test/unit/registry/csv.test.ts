@@ -28,3 +28,15 @@ t.test('an unclosed quote runs to the end of the text instead of throwing', asyn
     ['1', 'open'],
   ]);
 });
+
+// a `;` list (Excel in a French locale) with a stray `;` in a name was told about commas, which it
+// may hold unquoted: the advice names the list's own separator
+t.test('too many cells: the advice names the separator the list uses', async (t) => {
+  t.throws(() => parseCsvObjects('id;name\nL1;Kaumu; Dispensary\n', 'emr.csv'), {
+    message:
+      'emr.csv: line 2 (row 1): 3 cells for the 2 columns of the header (a semicolon (;) inside a value needs the cell in quotes); nothing was read',
+  });
+  t.throws(() => parseCsvObjects('id,name\nL1,Kaumu, Dispensary\n', 'emr.csv'), {
+    message: /\(a comma inside a value needs the cell in quotes\); nothing was read$/,
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * One latitude or longitude cell of a facility list, as people write them: decimal degrees
+ * (`-1.2345`, or `-1,2345` from a French or Portuguese spreadsheet), or degrees and minutes with
+ * or without seconds and a hemisphere (`1°14'04.2"S`, `1°14.07' S`, `S 1 14 4.2`), as GPS units
+ * and paper registers give them. `Number` read all but the first as NaN, so such a list lost every
+ * position, and with it the distance evidence, without a word.
+ */
+export type Axis = 'latitude' | 'longitude';
+
+export type CoordinateCell = { value?: number; problem?: undefined } | { value?: undefined; problem: string };
+
+const HEMISPHERES: Record<Axis, Record<string, 1 | -1>> = {
+  latitude: { N: 1, S: -1 },
+  longitude: { E: 1, W: -1, O: -1 }, // O: Ouest, as a French register writes west
+};
+
+/** Marks that may follow degrees, minutes or seconds; spaces and colons separate them too. */
+const MARKS = /[°º˚'′’‘"″”:]/g;
+
+/** What registers write for a position nobody took: no position, like a blank cell. */
+const NONE = new Set(['-', '--', '?', 'n/a', 'na', 'none', 'null', 'nil', 'unknown', 'nd', 'n.d.']);
+
+/** A decimal number as `Number` reads it, exponent and all. */
+const PLAIN = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i;
+
+/** A decimal number with a point or a decimal comma. */
+const NUMBER = /^\d+(?:[.,]\d+)?$/;
+
+const decimal = (text: string): number => Number(text.replace(',', '.'));
+
+function unreadable(text: string, axis: Axis, why?: string): CoordinateCell {
+  const example = axis === 'latitude' ? `-1.2345 or 1°14'04"S` : `36.8172 or 36°49'02"E`;
+  return { problem: `${JSON.stringify(text)} is not a ${axis}${why ? ` (${why})` : ''}: write it as ${example}` };
+}
+
+/** The hemisphere letter at either end of the cell, and the cell without it. */
+function hemisphere(text: string): { letter?: string; rest: string } {
+  const m = /^([A-Za-z])\s*(.*)$/.exec(text) ?? /^(.*?)\s*([A-Za-z])$/.exec(text);
+  if (!m) return { rest: text };
+  const [letter, rest] = /^[A-Za-z]$/.test(m[1]) ? [m[1], m[2]] : [m[2], m[1]];
+  return { letter: letter.toUpperCase(), rest };
+}
+
+/** A blank cell is no position (undefined); anything else is a number or a problem to name. */
+export function readCoordinate(cell: string | undefined, axis: Axis): CoordinateCell {
+  const text = (cell ?? '').trim();
+  if (text === '' || NONE.has(text.toLowerCase())) return {};
+  // a number as JSON or JavaScript writes it (`-1.2e-7` from a JSON list's number) needs no more
+  if (PLAIN.test(text)) return { value: Number(text) };
+  const { letter, rest } = hemisphere(text);
+  const signMatch = /^([-+−])\s*(.*)$/.exec(rest);
+  const body = signMatch ? signMatch[2] : rest;
+  const parts = body.replace(MARKS, ' ').trim().split(/\s+/);
+  if (body.trim() === '' || !parts.every((p) => NUMBER.test(p)) || parts.length > 3) return unreadable(text, axis);
+  let sign: 1 | -1 = signMatch && signMatch[1] !== '+' ? -1 : 1;
+  if (letter !== undefined) {
+    const side = HEMISPHERES[axis][letter];
+    if (side === undefined) return unreadable(text, axis, `${letter} is not a hemisphere of a ${axis}`);
+    if (signMatch) return unreadable(text, axis, 'a sign and a hemisphere both');
+    sign = side;
+  }
+  // only the last part may have a fraction: `1.5 30` says two different things
+  if (parts.slice(0, -1).some((p) => /[.,]/.test(p))) return unreadable(text, axis);
+  const [degrees, minutes = 0, seconds = 0] = parts.map(decimal);
+  if (minutes >= 60 || seconds >= 60) return unreadable(text, axis, 'minutes and seconds run to 59');
+  return { value: sign * (degrees + minutes / 60 + seconds / 3600) };
+}
