@@ -14,6 +14,11 @@ import { toMatchRecord, type MatchRecord } from './match/prepare.js';
 import { defaultWeights } from './match/weights.js';
 import { facilityInputHash, mergeRun } from './review.js';
 import { StoreCrosswalkRepository } from './store-crosswalk.js';
+import { demoteClaimedMeanwhile } from './claimed-meanwhile.js';
+import { reviewLockName } from './review-lock.js';
+
+/** How long a run's write waits for review decisions being written (each takes milliseconds). */
+const RUN_LOCK_WAIT_MS = 60_000;
 
 /**
  * Incremental reconciliation into the store.
@@ -178,7 +183,8 @@ function emptyResult(right: number, options: StoreReconcileOptions): MatchResult
  * Zones of the list's rows once this run's rows are written, without reading the crosswalk back:
  * the rows listed at the start with the written ones over them. The store refuses only an
  * automatic row over a human one and `changed` holds none; like `written`, this assumes no
- * reviewer decides one of the rows while the run is between its read and its write.
+ * reviewer decides one of the rows while the run is between its read and its write (the count is
+ * off by such a decision; the links are not: claimed-meanwhile.ts).
  */
 function zonesAfter(
   stored: Map<string, CrosswalkRow>,
@@ -277,34 +283,43 @@ export async function reconcileIntoStore(
       inputHash: GONE_FROM_LIST,
       decidedAt: at,
     }));
-  const zones = zonesAfter(stored, changed, leftIds);
   const human = [...stored.values()].filter((r) => isHumanDecision(r) && leftIds.has(r.systemId)).length;
   const snapshot = Object.fromEntries([...registryHashes].map(([id, h]) => [id, h.slice(0, 12)]));
   let summary!: StoreReconcileSummary;
-  // One transaction for the whole run, its audit entry included: a crash leaves the previous run's
-  // rows and entry, never half of this one, nor rows without the entry (the next run's snapshot).
-  // (gone rows are automatic, so each of them is written; the rest of the count is this run's.)
-  await repo.writeMany([...changed, ...gone], (total) => {
-    const written = total - gone.length;
-    summary = {
-      system,
-      left: left.length,
-      right: registry.length,
-      rescored: dirty.length,
-      pairsCompared: result.stats.pairsCompared,
-      written,
-      kept: left.length - written,
-      human,
-      retired: gone.length,
-      zones,
-      firstRun,
-    };
-    return {
-      actor: 'auto',
-      action: RUN_AUDIT_ACTION,
-      subject: runAuditSubject(system),
-      details: { ...summary, config, registry: snapshot },
-    };
-  });
+  // Under the review lock, against the crosswalk as it is now: a person may have linked one of
+  // the facilities this run offered while it matched (claimed-meanwhile.ts).
+  await store.withLock(
+    reviewLockName(system),
+    async () => {
+      const rows = demoteClaimedMeanwhile(changed, await repo.listBySystem(system));
+      const zones = zonesAfter(stored, rows, leftIds);
+      // One transaction for the whole run, its audit entry included: a crash leaves the previous
+      // run's rows and entry, never half of this one, nor rows without the entry (the next run's
+      // snapshot). (gone rows are automatic, so each of them is written; the rest is this run's.)
+      await repo.writeMany([...rows, ...gone], (total) => {
+        const written = total - gone.length;
+        summary = {
+          system,
+          left: left.length,
+          right: registry.length,
+          rescored: dirty.length,
+          pairsCompared: result.stats.pairsCompared,
+          written,
+          kept: left.length - written,
+          human,
+          retired: gone.length,
+          zones,
+          firstRun,
+        };
+        return {
+          actor: 'auto',
+          action: RUN_AUDIT_ACTION,
+          subject: runAuditSubject(system),
+          details: { ...summary, config, registry: snapshot },
+        };
+      });
+    },
+    { waitMs: RUN_LOCK_WAIT_MS },
+  );
   return summary;
 }

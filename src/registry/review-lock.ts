@@ -5,6 +5,9 @@ import type { Store } from '../store/types.js';
 /** How long a decision waits for another on the same system (each takes a few store round trips). */
 const REVIEW_LOCK_WAIT_MS = 15_000;
 
+/** The lock of a system's review decisions, which a reconcile run's write takes too. */
+export const reviewLockName = (system: string) => `review:${system}`;
+
 /**
  * Review decisions and undos of one system's crosswalk, one at a time, across every instance on
  * the database (Store.withLock: an advisory lock on PostgreSQL). Each reads the row, checks what
@@ -16,7 +19,7 @@ const REVIEW_LOCK_WAIT_MS = 15_000;
  */
 export async function oneReviewAtATime<T>(store: Store, system: string, decide: () => Promise<T>): Promise<T> {
   try {
-    return await store.withLock(`review:${system}`, decide, { waitMs: REVIEW_LOCK_WAIT_MS });
+    return await store.withLock(reviewLockName(system), decide, { waitMs: REVIEW_LOCK_WAIT_MS });
   } catch (err) {
     if (!(err instanceof LockWaitTimeout)) throw err;
     throw new ConflictError(
