@@ -226,6 +226,23 @@ export class ChangedMeanwhileError extends ConflictError {
   }
 }
 
+/**
+ * The client of a write closed its connection before the write was recorded: OpenHIM gave up on
+ * it (a channel timeout shorter than the upstream's slow reads) and keeps its transaction as
+ * failed, to be rerun. Recording it now would apply a write OpenHIM says failed; nobody reads this
+ * answer, its log line says what happened.
+ */
+export class ClientGoneError extends MediatorError {
+  constructor() {
+    super(503, {
+      code: 'timeout',
+      diagnostics:
+        'The client closed the connection before the write was recorded (an OpenHIM channel timeout?): nothing was written; a rerun applies it once',
+    });
+    this.name = 'ClientGoneError';
+  }
+}
+
 /** The flow needs a system that is not configured: tells the operator which one. */
 export class NotConfiguredError extends MediatorError {
   constructor(flow: string, systems: string[]) {

@@ -23,6 +23,7 @@ import {
 import {
   callsOf,
   createOrchestrationStore,
+  noteClientGone,
   requestKeyOf,
   runWithOrchestrations,
   transactionJobsIn,
@@ -160,6 +161,22 @@ function logDropped(request: FastifyRequest, jobIds: readonly string[], dropped:
   );
 }
 
+/**
+ * OpenHIM gave up on a request whose writes were already recorded (a channel timeout shorter than
+ * the delivery deadline): they are delivered as recorded, while core keeps the transaction as
+ * failed, with no envelope of ours to prove it routed to us, so no update of it is sent
+ * (transaction-ownership.ts). Said once, so an operator reading the failed transaction finds what
+ * became of its writes, and what setting to change.
+ */
+function logGoneAfterRecorded(request: FastifyRequest, jobIds: readonly string[]): void {
+  request.log.warn(
+    { openhimTransactionId: request.openhimTransactionId, writes: writeTagsOf(jobIds) },
+    'OpenHIM gave up on the request after its writes were recorded: they are delivered all the same, ' +
+      'though OpenHIM shows the transaction failed; its rerun is answered with their state. ' +
+      'Keep outbox.deadlineMs (console: deliveryDeadlineMs) well under the channel timeout',
+  );
+}
+
 const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options, done) => {
   const decide = options.transientError ?? defaultTransientError;
   const bodyLimit = () =>
@@ -172,12 +189,21 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
   // The store is made here, so that a reply refused before the handler (a 401) is enveloped too;
   // it is entered once, in preHandler: no hook before the handler calls an upstream, and body
   // parsing resumes in the socket's async context anyway (each AsyncLocalStorage run is not free).
-  app.addHook('onRequest', (request, _reply, next) => {
+  app.addHook('onRequest', (request, reply, next) => {
     if (!request.headers['x-openhim-transactionid']) return next();
     // answered in OpenHIM's format whatever the value; only one core could have made is kept
     request.openhimTransactionId = openHimTransactionIdOf(request.headers) ?? null;
     request.openhimProperties = {};
-    (request as WithStore)[STORE] = createOrchestrationStore();
+    const store = createOrchestrationStore();
+    (request as WithStore)[STORE] = store;
+    // core destroys its request at the channel timeout (openhim-core-js src/middleware/router.js
+    // sendHttpRequest): a write not recorded by then is not recorded (Outbox.acceptWrites)
+    reply.raw.once('close', () => {
+      if (reply.raw.writableFinished) return;
+      noteClientGone(store);
+      const jobIds = transactionJobsIn(store);
+      if (jobIds.length > 0) logGoneAfterRecorded(request, jobIds);
+    });
     next();
   });
 

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { BrokenCircuitError, IsolatedCircuitError } from 'cockatiel';
-import { ConflictError, InvalidInputError, MediatorError, NotConfiguredError } from '../domain/errors.js';
+import {
+  ClientGoneError,
+  ConflictError,
+  InvalidInputError,
+  MediatorError,
+  NotConfiguredError,
+} from '../domain/errors.js';
 import { withinDeadline } from '../platform/deadline.js';
 import { RERUN_UPDATES_PER_JOB } from '../store/rerun-updates.js';
 import { PayloadConflict, type JobAttempt, type JobOutcome, type OutboxJob, type Store } from '../store/types.js';
@@ -34,7 +40,7 @@ import { StoreStepJournal } from './journal.js';
 import { NO_METRICS, type OutboxMetrics } from './metrics.js';
 import { outboxOptionProblems } from './option-bounds.js';
 import { Semaphore } from './semaphore.js';
-import { noteTransactionJobs, noteWriteAccepted } from '../platform/call-recording.js';
+import { currentClientGone, noteTransactionJobs, noteWriteAccepted } from '../platform/call-recording.js';
 import { AttemptSlot } from './attempt-slot.js';
 import { lastAttemptHold, ownSystemServesNobody } from './last-attempt-hold.js';
 import { sharedAnswers } from './shared-answers.js';
@@ -423,6 +429,9 @@ export class Outbox {
       if (!req.idempotencyKey?.trim())
         throw new InvalidInputError(`A ${req.flow} write needs a business identifier to deduplicate on`, 'identifier');
     }
+    // its client gave up while it was checked (slow reference reads): recorded, it would be applied
+    // while OpenHIM shows the transaction failed; unrecorded, OpenHIM's rerun applies it once
+    if (currentClientGone()) throw new ClientGoneError();
     const now = Date.now();
     const jobs = reqs.map((req) => {
       const leaseOwner = this.leaseToken();

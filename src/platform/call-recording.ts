@@ -42,6 +42,8 @@ interface OrchestrationStore {
   transactionJobs?: string[];
   /** Names the request among others under the same OpenHIM transaction id (requestKeyOf). */
   requestKey?: string;
+  /** Its client closed the connection before it was answered (noteClientGone). */
+  clientGone?: boolean;
 }
 
 const storage = new AsyncLocalStorage<OrchestrationStore>();
@@ -114,6 +116,19 @@ export function writeAcceptedIn(store: OrchestrationStore): boolean {
 export function currentWriteAccepted(): boolean | undefined {
   const store = storage.getStore();
   return store && writeAcceptedIn(store);
+}
+
+/**
+ * Notes that the client of the request `store` records closed its connection before its answer
+ * was sent: OpenHIM gave up on it (its channel timeout) and recorded the transaction as failed.
+ */
+export function noteClientGone(store: OrchestrationStore): void {
+  store.clientGone = true;
+}
+
+/** Whether the client of the request being handled is gone (noteClientGone); false outside a recorded request. */
+export function currentClientGone(): boolean {
+  return storage.getStore()?.clientGone === true;
 }
 
 /**
