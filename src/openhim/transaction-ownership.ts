@@ -36,6 +36,8 @@ interface StoredTransaction {
   properties?: Record<string, unknown> | null;
   response?: { status?: unknown } | null;
   orchestrations?: unknown;
+  /** Core's own failure to get the primary route's answer (a timeout, a reset). */
+  error?: { message?: unknown } | null;
 }
 
 /** The parts of an orchestration that tell one call from another, bodies aside (simpledetails has none). */
@@ -121,8 +123,30 @@ export function ownershipOf(stored: StoredTransaction | undefined, transactionId
   // core stores the mediator's answer just after it arrives: an update sent at once may be quicker
   if (stored.response == null || stored.response.status == null)
     return { kind: 'retry', reason: `OpenHIM has not stored the answer to transaction ${transactionId} yet` };
+  const gaveUp = coreGaveUp(stored);
+  if (gaveUp)
+    return {
+      kind: 'refused',
+      reason: `OpenHIM gave up on transaction ${transactionId} before ${urn} answered it (core: ${gaveUp}): OpenHIM keeps it failed, and a rerun of it (its channel's auto-retry, or the console) is answered with the write's state; not updated`,
+    };
   return {
     kind: 'refused',
     reason: `OpenHIM transaction ${transactionId} awaits no update from ${urn} (it was not answered 202 by it through OpenHIM): not updated`,
   };
+}
+
+/**
+ * Core's reason for a transaction it failed itself, no answer of the mediator read: its route call
+ * timed out or broke (openhim-core-js src/middleware/router.js handleServerError: the transaction's
+ * `error`, a 500 of core's own, and core's orchestration of the call with an error and no
+ * response). An answer of ours that core read (an envelope with `error`, for its auto-retry) left
+ * a response on core's orchestration of the call, and its own status: not this. Said in the
+ * refusal, so an operator reading it learns what became of the transaction.
+ */
+function coreGaveUp(stored: StoredTransaction): string | undefined {
+  const message = stored.error?.message;
+  if (typeof message !== 'string' || !message || stored.response?.status !== 500) return undefined;
+  const calls = Array.isArray(stored.orchestrations) ? (stored.orchestrations as OrchestrationParts[]) : [];
+  if (calls.some((o) => o?.response != null)) return undefined;
+  return JSON.stringify(message.slice(0, 200));
 }

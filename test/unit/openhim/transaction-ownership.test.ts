@@ -193,3 +193,38 @@ t.test("the mark's read names the routed request's key beside its writes (v50), 
       `${JSON.stringify(odd)}: no key (marked before v50, or not one we made)`,
     );
 });
+
+t.test(
+  'a transaction core failed itself, our answer never read: refused, the reason says OpenHIM gave up',
+  async (t) => {
+    const tx = newTransactionId();
+    // as core keeps a transaction whose route call it timed out (router.js handleServerError)
+    const timedOut = {
+      response: { status: 500 },
+      error: { message: 'Request took longer than 5000ms' },
+      orchestrations: [{ name: 'FHIR supply mediator', error: { message: 'Request took longer than 5000ms' } }],
+    };
+    const refused = ownershipOf(timedOut, tx, TEST_URN) as { kind: string; reason: string };
+    t.equal(refused.kind, 'refused', 'no mark of ours: not updated');
+    t.match(refused.reason, `OpenHIM gave up on transaction ${tx} before ${TEST_URN} answered it`);
+    t.match(refused.reason, '"Request took longer than 5000ms"');
+    t.notMatch(refused.reason, /was not answered 202/, 'not said to have come around OpenHIM');
+    const direct = ownershipOf({ response: { status: 201 } }, tx, TEST_URN) as { reason: string };
+    t.match(direct.reason, /was not answered 202 by it through OpenHIM/, 'a transaction answered at once is as before');
+    // our 503 envelope with `error` (core's auto-retry): core read our answer, its orchestration has it
+    const answered = {
+      response: { status: 503 },
+      error: { message: 'OpenLMIS unavailable' },
+      orchestrations: [{ name: 'openlmis POST /api/requisitions/initiate', error: { message: 'ECONNREFUSED' } }],
+    };
+    const ours = ownershipOf(answered, tx, TEST_URN) as { reason: string };
+    t.match(ours.reason, /was not answered 202 by it through OpenHIM/, 'an error of our answer is not core giving up');
+    const read500 = {
+      ...answered,
+      response: { status: 500 },
+      orchestrations: [{ name: 'route', response: { status: 500 } }],
+    };
+    const ours500 = ownershipOf(read500, tx, TEST_URN) as { reason: string };
+    t.match(ours500.reason, /was not answered 202 by it through OpenHIM/, 'nor is a 500 of ours core read');
+  },
+);
