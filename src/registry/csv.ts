@@ -46,23 +46,30 @@ function listProblem(
     const counts = /expected (\d+) fields but parsed (\d+)/.exec(extra.message);
     const cells = counts ? `${counts[2]} cells for the ${counts[1]} columns of the header` : extra.message;
     // by its line in the file, as an editor shows it (a quoted line break or a blank line before it moves it)
-    const line = csvRecordLines(text)[(extra.row ?? 0) + 1] ?? (extra.row ?? 0) + 2;
+    const line = csvRecordLines(text, delimiter)[(extra.row ?? 0) + 1] ?? (extra.row ?? 0) + 2;
     return `line ${line} (row ${(extra.row ?? 0) + 1}): ${cells} (${separatorInValue(delimiter)})`;
   }
   return undefined;
 }
 
 /**
- * Rows keyed by the header; a short row keeps only the cells it has. A list that would be read
- * wrong (listProblem) is refused with the row and why.
+ * Rows keyed by the header; a short row keeps only the cells it has; a row with no content (blank,
+ * or bare separators: `;;;`) is no record. A list that would be read wrong (listProblem) is refused
+ * with the row and why.
  */
 export function parseCsvObjects(text: string, source = 'CSV'): Record<string, string>[] {
+  return parseCsvList(text, source).rows;
+}
+
+/** parseCsvObjects, with the separator the list uses (for csvRecordLines). */
+export function parseCsvList(text: string, source = 'CSV'): { rows: Record<string, string>[]; delimiter: string } {
   const plain = normalised(text);
-  const parsed = Papa.parse<Record<string, string>>(plain, { header: true, skipEmptyLines: true, newline: '\n' });
+  // greedy: a row of bare separators was a record with no id and no name, refused as such
+  const parsed = Papa.parse<Record<string, string>>(plain, { header: true, skipEmptyLines: 'greedy', newline: '\n' });
   const problem = listProblem(plain, parsed.errors, parsed.data, parsed.meta.delimiter);
   if (problem) throw new InvalidInputError(`${source}: ${problem}; nothing was read`);
   for (const row of parsed.data) delete (row as Record<string, unknown>)[EXTRA];
-  return parsed.data;
+  return { rows: parsed.data, delimiter: parsed.meta.delimiter };
 }
 
 const SEPARATOR_NAMES: Record<string, string> = {

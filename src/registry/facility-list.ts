@@ -5,7 +5,7 @@ import type { Identifier } from '../domain/identifiers.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { activeMapping, loadMappingFile } from '../config/mappings.js';
 import { FACILITY_COLUMNS_FILE, type HeaderSynonyms } from './facility-columns.js';
-import { parseCsvObjects } from './csv.js';
+import { parseCsvList } from './csv.js';
 import type { MatchRecord } from './match/prepare.js';
 import { codeIdColumn } from './list-ids.js';
 import { readCoordinate, type Axis } from './coordinate.js';
@@ -153,8 +153,8 @@ export interface LoadedList {
 }
 
 /** Parses CSV text into rows keyed by header; a refusal names the file. */
-function parseCsv(text: string, file: string): Record<string, string>[] {
-  return parseCsvObjects(text, path.basename(file));
+function parseCsv(text: string, file: string): { rows: Record<string, string>[]; delimiter: string } {
+  return parseCsvList(text, path.basename(file));
 }
 
 /**
@@ -208,9 +208,9 @@ export function readRows(file: string): Record<string, string>[] {
 function readList(file: string, checked = false): { rows: Record<string, string>[]; place: RowPlace } {
   const text = readListText(file, checked);
   if (/\.json$/i.test(file)) return { rows: jsonRows(text, file, checked), place: (i) => `entry ${i + 1}` };
-  const rows = parseCsv(text, file);
+  const { rows, delimiter } = parseCsv(text, file);
   // the header is the first record; a BOM is no line of its own
-  const lines = checked ? csvRecordLines(text.replace(/^\ufeff/, '')) : [];
+  const lines = checked ? csvRecordLines(text.replace(/^\ufeff/, ''), delimiter) : [];
   return { rows, place: (i) => `line ${lines[i + 1] ?? i + 2}` };
 }
 

@@ -14,6 +14,11 @@ import { readCoordinate } from './coordinate.js';
  * unmatchable name. The first such byte is named by line and column.
  */
 export function utf8ListText(bytes: Buffer, name: string): string {
+  // Excel's "Unicode Text" is UTF-16 with a byte order mark: no Latin-1 at all, as the message below would say
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+    throw new InvalidInputError(
+      `${name}: the file is UTF-16 (Excel's "Unicode Text"), not UTF-8; save the list as UTF-8 (Excel: CSV UTF-8); nothing was read`,
+    );
   const text = bytes.toString('utf8');
   for (let at = text.indexOf('\ufffd'); at >= 0; at = text.indexOf('\ufffd', at + 1)) {
     const offset = Buffer.byteLength(text.slice(0, at));
@@ -30,27 +35,30 @@ export function utf8ListText(bytes: Buffer, name: string): string {
 }
 
 /**
- * The line each CSV record starts on (1-based; the header's first), blank lines skipped as the
- * parser skips them. A line break inside a quoted cell does not end a record. Called only on text
- * the parser took (csv.ts listProblem refuses the stray quotes that would throw this off).
+ * The line each CSV record starts on (1-based; the header's first), records with no content
+ * skipped as the parser skips them (csv.ts): blank lines, and rows of bare separators (`;;;`, what
+ * Excel exports for rows it once formatted). A line break inside a quoted cell does not end a
+ * record. Called only on text the parser took (csv.ts listProblem refuses the stray quotes that
+ * would throw this off).
  */
-export function csvRecordLines(text: string): number[] {
+export function csvRecordLines(text: string, delimiter = ','): number[] {
   const lines: number[] = [];
   let line = 1;
+  let start = 1;
   let quoted = false;
-  let empty = true;
+  let content = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
-    if (empty && c !== '\n' && c !== '\r') {
-      lines.push(line);
-      empty = false;
-    }
     if (c === '"') quoted = !quoted;
     else if (c === '\n') {
       line += 1;
-      if (!quoted) empty = true;
-    }
+      if (quoted) continue;
+      if (content) lines.push(start);
+      content = false;
+      start = line;
+    } else if (c !== delimiter && c.trim() !== '') content = true;
   }
+  if (content) lines.push(start);
   return lines;
 }
 

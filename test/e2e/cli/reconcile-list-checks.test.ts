@@ -6,7 +6,8 @@
  * id landed on one crosswalk key, a blank id became `row-3` beside real ids, a blank name went to
  * no-match as if decided, and a --mapping naming an id column the file lacks gave every record a
  * row number. What the CSV reader takes right is still taken: a BOM with CRLF, semicolons, a line
- * break inside a quoted name.
+ * break inside a quoted name, rows of bare separators (`;;`, no records: they were refused as
+ * records with no id). A UTF-16 file is said to be one (it was called a Latin-1 export).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,6 +64,18 @@ const BAD: [string, string | Buffer, RegExp][] = [
   ],
   ['noname.csv', 'id,county\nL1,Kitui\n', /^error: noname\.csv: line 1: no facility name column among id, county$/],
   [
+    // Excel's "Unicode Text": it was called a Latin-1 or Windows export
+    'unicode.txt',
+    Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id\tname\r\nL1\tKaumu Dispensary\r\n', 'utf16le')]),
+    /^error: unicode\.txt: the file is UTF-16 \(Excel's "Unicode Text"\), not UTF-8; save the list as UTF-8 \(Excel: CSV UTF-8\); nothing was read$/,
+  ],
+  [
+    // rows of bare separators are no records, and count as lines: the repeat is on line 6
+    'dup-after-empty-rows.csv',
+    'id;name;county\r\nL1;Kaumu Dispensary;Kitui\r\n;;\r\n ; ;\r\nL2;"Kasikeu\r\nHC";Makueni\r\nL1;Mutomo;Kitui\r\n',
+    /^error: dup-after-empty-rows\.csv: line 7, column id: id "L1" again \(first on line 2\); nothing was read$/,
+  ],
+  [
     // a position in the wrong column (or a typo) was dropped without a word, its distance evidence lost
     'coords.csv',
     'id;name;latitude;longitude\r\nL1;Kaumu Dispensary;1 14 S;38 07 E\r\nL2;Kasikeu HC;37 30 E;1 54 S\r\n',
@@ -112,6 +125,11 @@ t.test('what the CSV reader takes right is still taken', async (t) => {
     ['bom-crlf.csv', '\ufeffid,name,county\r\nL1,Kaumu Dispensary,Kitui\r\nL2,Kasikeu Health Centre,Makueni\r\n'],
     ['semicolons.csv', 'id;name;county\nL1;Kaumu Dispensary;Kitui\nL2;Kasikeu Health Centre;Makueni\n'],
     ['quoted.csv', 'id,name,county\nL1,"Kaumu\nDispensary",Kitui\nL2,"Kasikeu Health Centre",Makueni\n'],
+    // Excel exports rows it once formatted as bare separators: they were records with no id
+    [
+      'empty-rows.csv',
+      'id;name;county\r\nL1;Kaumu Dispensary;Kitui\r\n;;\r\nL2;Kasikeu Health Centre;Makueni\r\n;;\r\n;;\r\n',
+    ],
     // a U+FFFD written as such is a character, not a bad byte
     ['replacement.csv', 'id,name,county\nL1,Kaumu Dispensary \ufffd,Kitui\nL2,Kasikeu Health Centre,Makueni\n'],
   ];
