@@ -199,7 +199,8 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
     // core destroys its request at the channel timeout (openhim-core-js src/middleware/router.js
     // sendHttpRequest): a write not recorded by then is not recorded (Outbox.acceptWrites)
     reply.raw.once('close', () => {
-      if (reply.raw.writableFinished) return;
+      // answered: its end was written (app.inject's reply is never flushed to a socket, so not writableFinished)
+      if (reply.raw.writableEnded) return;
       noteClientGone(store);
       const jobIds = transactionJobsIn(store);
       if (jobIds.length > 0) logGoneAfterRecorded(request, jobIds);
