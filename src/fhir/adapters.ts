@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
 import type { Identifier } from '../domain/identifiers.js';
+import { businessKey } from '../domain/business-key.js';
 import { contentVersion, contentVersionWithout, stableId } from '../domain/ids.js';
 import { deliveryLineId, orderLineId } from '../domain/line-ids.js';
 import type { Json } from './codecs/common.js';
@@ -138,7 +139,8 @@ const supplyRequest: ResourceAdapter<Order> = {
     return {
       id,
       explicitGroup: explicitOrderNumber,
-      groupKey: `order|${order.orderNumber.system}|${order.orderNumber.value}`,
+      // the order's own business key: escaped, so orders `S`/`a|b` and `S|a`/`b` are two groups
+      groupKey: businessKey('order', order.orderNumber),
       build(previous) {
         // a PUT of an order's only line describes the whole order, as it was first written: a
         // retried PUT then carries the same payload and is deduplicated, not a conflict with the
@@ -222,7 +224,7 @@ export function sameDay(a: string, b: string): boolean {
   return (a.length === 10 || b.length === 10) && a.slice(0, 10) === b.slice(0, 10);
 }
 
-const deliveryGroupKey = (identifier: Identifier) => `delivery|${identifier.system}|${identifier.value}`;
+const deliveryGroupKey = (identifier: Identifier) => businessKey('delivery', identifier);
 
 /** The id an R5 create of a delivery gets: its number's, so a resend of the create is the same write. */
 const deliveryId = (identifier: Identifier) => stableId('SupplyDelivery', identifier.system, identifier.value);

@@ -1,5 +1,6 @@
 import { ConflictError, MediatorError, UpstreamError, isUnknownUpstreamOutcome } from '../domain/errors.js';
 import type { StoredError } from '../store/types.js';
+import { keyPartText } from '../domain/business-key.js';
 import { redact } from '../platform/redaction.js';
 
 /**
@@ -26,13 +27,16 @@ export class KeyTakenError extends ConflictError {
  * and draft mark are the outbox's own terms, which a
  * client answered 409 had never seen and could not match against its payload. A key of another
  * form is shown whole. The mark is cut only when the write (`payload`) is one that has it (a
- * revision, a draft): identifier values are not escaped in keys, so a completed delivery numbered
- * `DL-1|in-progress` is keyed as DL-1's first draft, and was told "DL-1" was used.
+ * revision, a draft): a key an older release stored escaped no value, so a completed delivery
+ * numbered `DL-1|in-progress` was keyed as DL-1's first draft, and was told "DL-1" was used.
  */
 function clientIdentifierOf(idempotencyKey: string, flow: string, payload?: unknown): string {
   if (!idempotencyKey.startsWith(`${flow}|`)) return idempotencyKey;
   const named = idempotencyKey.slice(flow.length + 1);
-  return payload === undefined || marked(payload) ? named.replace(/\|(rev:\d+|in-progress(:\d+)?)$/, '') : named;
+  const unmarked =
+    payload === undefined || marked(payload) ? named.replace(/\|(rev:\d+|in-progress(:\d+)?)$/, '') : named;
+  // the system and value as the client wrote them: a key holds them escaped (domain/business-key.ts)
+  return unmarked.split('|').map(keyPartText).join('|');
 }
 
 /** Whether a write's key ends in a mark of the outbox's (routing/flows.ts key): an order's revision, a draft. */

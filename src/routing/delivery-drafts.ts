@@ -24,9 +24,10 @@ export function draftMark(n: number | undefined): string {
  * A delivery's newest draft, read in one query (Store.findNumberedJobs under the first draft's
  * mark): the draft created last, whatever the numbers in use, and the highest number in use.
  * `numberedUnder(mark)`: that query under the delivery's key with that mark, for the delivery's
- * own identifier: identifier values are not escaped in keys, so another delivery's key can be
- * one of its draft keys (its value `DL-1|in-progress:2`); that delivery's job is none of DL-1's
- * drafts, though the number its key holds is in use.
+ * own identifier: keys escape identifier values since v68 (domain/business-key.ts), but a key
+ * stored by an older instance still running after the upgrade does not, so another delivery's
+ * key can be one of its draft keys (its value `DL-1|in-progress:2`); that delivery's job is none
+ * of DL-1's drafts, though the number its key holds is in use.
  */
 export async function newestDraft(
   numberedUnder: (mark: string) => Promise<NumberedJobs | undefined>,

@@ -95,8 +95,9 @@ export async function draftOvertaken(
     const after = await later(found);
     return found.find((c) => after.has(c.id));
   };
-  // of this delivery only: an identifier value may hold `|`, so another delivery's key can be one
-  // of `keys` (DL-1|dhis2's is DL-1's copy key for DHIS2), and its completion is not this one's
+  // of this delivery only: an identifier value may hold `|`, and `keys` holds the spelling a
+  // release before v68 gave them, unescaped, so another delivery's key can be one of them
+  // (DL-1|dhis2's was DL-1's copy key for DHIS2), and its completion is not this one's
   const underKey = (await Promise.all(keys.map(findJobsByKey))).flat().filter((c) => sameDelivery(c, job));
   let linked: OutboxJob[] | undefined;
   const linkedJobs = async () => (linked ??= await writtenTo());

@@ -1,3 +1,4 @@
+import { businessKey, unescapedBusinessKey } from '../domain/business-key.js';
 import { canonicalJson, contentVersion } from '../domain/ids.js';
 import type { Delivery, Facility, Identifier, Order, StockReport } from '../domain/index.js';
 import type { FacilityRef } from '../domain/identifiers.js';
@@ -30,6 +31,12 @@ export interface FlowSpec<T> {
   precheck(c: Connector): ((value: T, earlier: T[]) => Promise<void>) | undefined;
   /** The business identifier (never the OpenHIM transaction id: a rerun carries a new one). */
   key(value: T): string | undefined;
+  /**
+   * The key a release before v68 gave the same write, its identifier unescaped
+   * (domain/business-key.ts); absent where keys were never escaped. Looked up only where it
+   * differs from `key`, and only a job of this very write under it counts (keysOfWrite).
+   */
+  formerKey?(value: T): string | undefined;
   /**
    * The key also names the version the write replaces (as the system of record now holds it), so
    * going back to an earlier version (active → inactive → active) is a new write, not a duplicate
@@ -241,8 +248,21 @@ export interface RouteBy {
 
 const takesOrders = (c: Connector): boolean => !!c.orders && !c.orders.readOnly;
 
+/** A write's business key (domain/business-key.ts: its parts escaped, so no two writes share one). */
 const keyOf = (kind: string, id: { system: string; value: string } | undefined) =>
-  id ? `${kind}|${id.system}|${id.value}` : undefined;
+  id ? businessKey(kind, id) : undefined;
+/** keyOf as releases before v68 spelled it: the identifier unescaped (FlowSpec.formerKey). */
+const unescapedBusinessKeyOf: typeof keyOf = (kind, id) => (id ? unescapedBusinessKey(kind, id) : undefined);
+const unescapedKeyOf = (id: Identifier | undefined) => (id ? `|${id.system}|${id.value}` : undefined);
+/** An order's key by `keyOfId`: each amendment is its own write under the order's key (order-revision.ts). */
+const orderKey = (o: Order, keyOfId: typeof keyOf) =>
+  keyOfId('order', o.orderNumber) + (o.revision ? `|rev:${o.revision}` : '');
+/** A delivery's key by `keyOfId`: a draft's carries its mark (delivery-drafts.ts). */
+const deliveryKey = (d: Delivery, keyOfId: typeof keyOf) =>
+  keyOfId('delivery', d.identifier) + (d.status === 'in-progress' ? draftMark(d.draft) : '');
+/** A stock report's key by `keyOfId`; without a business identifier its FHIR id (client-chosen on PUT, server-assigned on POST). */
+const stockKey = (r: StockReport, keyOfId: typeof keyOf) =>
+  keyOfId('stock', r.identifier) ?? (r.id ? `stock-id|${r.id}` : undefined);
 const failed = (s: JobStatus) => s === 'rejected' || s === 'dead';
 const productKey = (p: { system: string; code: string }) => `${p.system}|${p.code}`;
 
@@ -294,8 +314,8 @@ export const ORDERS: FlowSpec<Order> = {
   write: (c) => (takesOrders(c) ? (v, j) => writeOrder(c.system, c.orders!, v, j) : undefined),
   precheck: (c) => (takesOrders(c) ? (v, earlier) => precheckOrderWrite(c.system, c.orders!, v, earlier) : undefined),
   readOnly: (c) => c.orders?.readOnly,
-  // each amendment is its own write under the order's key (exactly once, in order: order-revision.ts)
-  key: (o) => keyOf('order', o.orderNumber) + (o.revision ? `|rev:${o.revision}` : ''),
+  key: (o) => orderKey(o, keyOf),
+  formerKey: (o) => orderKey(o, unescapedBusinessKeyOf),
   revise: (v, context, written) => orderRevision(v, context, written as WrittenOrder | undefined),
   isChange: (o) => !!o.revision,
   // a cancelled order may be gone upstream (OpenLMIS deletes the requisition): it reads as written
@@ -324,7 +344,8 @@ export const DELIVERIES: FlowSpec<Delivery> = {
   // an in-progress write (a proof of delivery's draft saved, DHIS2's events left active) is a write
   // of its own: the confirmation of the same delivery after it is not "another payload" (409);
   // so is each draft of other content (numbered, delivery-drafts.ts)
-  key: (d) => keyOf('delivery', d.identifier) + (d.status === 'in-progress' ? draftMark(d.draft) : ''),
+  key: (d) => deliveryKey(d, keyOf),
+  formerKey: (d) => deliveryKey(d, unescapedBusinessKeyOf),
   drafts: (d, numberedUnder, same) =>
     numberedDraft(d, (mark) => numberedUnder(keyOf('delivery', d.identifier) + mark, d.identifier), same),
   draftTaken: draftSavedMeanwhile,
@@ -384,8 +405,8 @@ export const STOCK: FlowSpec<StockReport> = {
   search: (c) => c.stock && ((q) => c.stock!.search(q)),
   write: (c) => c.stock && ((v, j) => c.stock!.report(v, j)),
   precheck: (c) => c.stock?.precheck && ((v, earlier) => c.stock!.precheck!(v, earlier)),
-  // Without a business identifier the FHIR id (client-chosen on PUT, server-assigned on POST) is the key.
-  key: (r) => keyOf('stock', r.identifier) ?? (r.id ? `stock-id|${r.id}` : undefined),
+  key: (r) => stockKey(r, keyOf),
+  formerKey: (r) => stockKey(r, unescapedBusinessKeyOf),
   fhirIds: (r) => (r.id ? [r.id] : []),
   pendingView: (r, s) => ({ ...r, status: failed(s) ? 'entered-in-error' : 'requested' }),
   withClientIds: (u, w) => ({ ...u, id: w.id ?? u.id, identifier: w.identifier ?? u.identifier }),
@@ -413,7 +434,10 @@ export const FACILITIES: FlowSpec<Facility> = {
   write: (c) => c.facilities?.upsert && ((v, j) => c.facilities!.upsert!(v, j)),
   precheck: () => undefined,
   // Facilities change over time: the same update twice is one write, a new version is another.
-  key: (f) => `facility|${f.id ?? keyOf('', f.identifiers[0])}|${contentVersion({ ...f, lastUpdated: undefined })}`,
+  // (unescaped, as before v68: the content version ends it, and the content holds the identifiers,
+  // so two facilities never share one; escaped, a facility's next write would not find its last)
+  key: (f) =>
+    `facility|${f.id ?? unescapedKeyOf(f.identifiers[0])}|${contentVersion({ ...f, lastUpdated: undefined })}`,
   keyedOnReplaced: true,
   writeKey: (c) => c.facilities?.writeKey && ((f) => c.facilities!.writeKey!(f)),
   fhirIds: (f) => (f.id ? [f.id] : []),
@@ -445,11 +469,31 @@ export const FACILITIES: FlowSpec<Facility> = {
  * only the jobs to the draft's own system.
  */
 function completionKeys(job: OutboxJob): string[] {
-  const key = keyOf('delivery', (job.payload as Delivery).identifier);
-  return key ? [key, secondaryKey(key, job.system)] : [];
+  const { identifier } = job.payload as Delivery;
+  // each as this release keys it, and as one before v68 did (an instance of it still running)
+  const keys = [keyOf('delivery', identifier), unescapedBusinessKeyOf('delivery', identifier)];
+  return [...new Set(keys.filter((k): k is string => !!k))].flatMap((key) => [key, secondaryKey(key, job.system)]);
 }
 
 /** The business key of a secondary target's job: the write's own, for that system. */
 export function secondaryKey(key: string, system: string): string {
   return `${key}|${system}`;
+}
+
+/**
+ * The keys a write of `value` may be held under: its own, and the one a release before v68 gave
+ * it where that differs (FlowSpec.formerKey): v68 rekeyed what was stored, but an instance of an
+ * older release still running after it keys as before. The former key may be another write's
+ * (DL-1's copy for DHIS2 was `…|DL-1|dhis2`, delivery `DL-1|dhis2`'s key): a job found under it is
+ * this write's only when its payload's own key is `value`'s (the caller checks: heldAsWriteOf).
+ */
+export function keysOfWrite<T>(spec: Pick<FlowSpec<T>, 'key' | 'formerKey'>, value: T): string[] {
+  const key = spec.key(value);
+  const former = spec.formerKey?.(value);
+  return [key, former].filter((k, i, all): k is string => !!k && all.indexOf(k) === i);
+}
+
+/** Whether `job` is a write of the same key as `value`'s (held under its former key, keysOfWrite). */
+export function heldAsWriteOf<T>(spec: Pick<FlowSpec<T>, 'key'>, job: OutboxJob, value: T): boolean {
+  return spec.key(job.payload as T) === spec.key(value);
 }

@@ -1,3 +1,4 @@
+import { keyPart, keyPartText } from '../domain/business-key.js';
 import { sameIdentifier, type Identifier } from '../domain/index.js';
 import type { OutboxJob, Store } from '../store/types.js';
 import type { FlowSpec } from './flows.js';
@@ -28,9 +29,11 @@ export async function jobsWrittenUnder<T>(
   if (identifier.system !== undefined) return [];
   const unmarked = await store.findJobsByKeyValue(under.kind, identifier.value);
   const found = unmarked.filter((j) => identifierOf(j)?.value === identifier.value);
+  const valuePart = keyPart(identifier.value);
   for (const k of await keysOfValue(store, under, identifier.value, unmarked)) {
+    // `kind|system|value`, each part escaped (domain/business-key.ts)
     const own = {
-      system: k.slice(under.kind.length + 1, k.length - identifier.value.length - 1),
+      system: keyPartText(k.slice(under.kind.length + 1, k.length - valuePart.length - 1)),
       value: identifier.value,
     };
     found.push(...(await markedUnder(store, under, k, own)).filter(of(own)));
@@ -40,8 +43,9 @@ export async function jobsWrittenUnder<T>(
 
 /**
  * The jobs under `key` with a mark after it (alsoUnder), read by that key, of `identifier`'s
- * writes only: identifier values are not escaped in keys, so another value's key can be one of
- * them (a delivery `DL-1|in-progress` is recorded under DL-1's first draft key).
+ * writes only: keys stored before v68 escaped no identifier value, and one an older instance
+ * still running wrote after it escapes none either, so another value's key can be one of them (a
+ * delivery `DL-1|in-progress` was recorded under DL-1's first draft key).
  */
 async function markedUnder<T>(
   store: KeyLookups,

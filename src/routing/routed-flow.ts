@@ -34,7 +34,7 @@ import type {
   WritesAhead,
 } from '../store/types.js';
 import type { Connector, Page, SearchCriteria, WriteResult } from './ports.js';
-import { secondaryKey, type FlowSpec } from './flows.js';
+import { heldAsWriteOf, keysOfWrite, secondaryKey, type FlowSpec } from './flows.js';
 import { storeOrder } from './delivery-overtaken.js';
 import { facilityFacts } from './facility-facts.js';
 import { jobsWrittenUnder } from './jobs-written-under.js';
@@ -633,7 +633,7 @@ export class RoutedFlow<T> implements FlowService<T> {
    * on its own, and is not waited for: its outcome shows in the admin API, never in the answer.
    */
   async acceptRequests(value: T, context: WriteContext, known?: Targets): Promise<AcceptWriteRequest[]> {
-    const base = this.spec.key(value);
+    const base = await this.keyHeld(value);
     if (!base)
       throw new MediatorError(400, [
         {
@@ -662,6 +662,21 @@ export class RoutedFlow<T> implements FlowService<T> {
       ...this.orderKeyFor(system, value),
     });
     return [job(primary, true), ...secondary.map((s) => job(s, false))];
+  }
+
+  /**
+   * The write's key: its own, or the one a release before v68 gave it (FlowSpec.formerKey) when a
+   * job of this very write stands under that one: accepted by an instance of that release still
+   * running after v68 rekeyed what was stored, so its retry here finds that job and is not sent
+   * twice. Asked only where the two differ (an identifier holding '|' or '%'); a job under the
+   * former key that is another write's (DL-1's copy for DHIS2 under delivery `DL-1|dhis2`'s former
+   * key) does not count.
+   */
+  private async keyHeld(value: T): Promise<string | undefined> {
+    const [key, former] = keysOfWrite(this.spec, value);
+    if (!key || !former) return key;
+    const held = await this.store.findJobsByKey(former);
+    return held.some((j) => j.flow === this.spec.outboxFlow && heldAsWriteOf(this.spec, j, value)) ? former : key;
   }
 
   /** A job's order key: a record replaced by its writes, else what an in-order connector's write names (writeKey). */

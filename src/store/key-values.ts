@@ -1,3 +1,4 @@
+import { keyPart } from '../domain/business-key.js';
 import type { Migration } from './migrations.js';
 
 /**
@@ -6,7 +7,8 @@ import type { Migration } from './migrations.js';
  * search token without a system (`SupplyDelivery?identifier=DL-1`) as that value in any system
  * (search.html, token): a search by the app's number alone finds what it wrote, though the system
  * of record lists it under its own (routing/flows.ts writtenUnder). The value is what follows the
- * key's second bar (a system, a URI, has none; a value may). Indexed by that expression, the same
+ * key's second bar (its system and value are escaped since v68, domain/business-key.ts: neither
+ * holds one; the value is followed by the key's marks, if any). Indexed by that expression, the same
  * one the lookup is written with (each engine matches its index by the expression's text): a
  * suffix match on the key read every job.
  */
@@ -43,9 +45,9 @@ export function jobsByKeyValueSql(engine: 'sqlite' | 'postgres', columns: string
   AND substr(idempotency_key, 1, $2) = $3 ORDER BY created_at, id`;
 }
 
-/** $1 the value, $2 the length of $3, `kind|`. */
+/** $1 the value as keys hold it (escaped: business-key.ts), $2 the length of $3, `kind|`. */
 export function jobsByKeyValueArgs(kind: string, value: string): [string, number, string] {
-  return [value, kind.length + 1, `${kind}|`];
+  return [keyPart(value), kind.length + 1, `${kind}|`];
 }
 
 /**
@@ -87,7 +89,16 @@ export function keysOfMarkedValueSql(engine: 'sqlite' | 'postgres'): string {
   AND substr(idempotency_key, 1, $3) = $4 ORDER BY prefix`;
 }
 
-/** $1 `value` + mark, $2 that and `;` (which follows `:` in byte order), $3 the length of $4, `kind|`. */
+/**
+ * $1 `value` (as keys hold it, escaped) + mark, $2 that and `;` (which follows `:` in byte order),
+ * $3 the length of $4, `kind|`.
+ */
 export function keysOfMarkedValueArgs(kind: string, value: string, mark: string): [string, string, number, string] {
-  return [value + mark, `${value}${mark};`, kind.length + 1, `${kind}|`];
+  const part = keyPart(value);
+  return [part + mark, `${part}${mark};`, kind.length + 1, `${kind}|`];
+}
+
+/** The key `kind|system|value` of a `prefix` (`kind|system|`) keysOfMarkedValueSql found for `value`. */
+export function keyOfMarkedValue(prefix: string, value: string): string {
+  return prefix + keyPart(value);
 }

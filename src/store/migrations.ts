@@ -42,6 +42,7 @@ import { SECONDARY_LINKS } from './secondary-links.js';
 import { POSTGRES_ATTEMPT_ENDS, SQLITE_ATTEMPT_ENDS } from './attempt-ends.js';
 import { DONE_BY_SYSTEM_INDEX, POSTGRES_OUTAGE_FAILED_AT, SQLITE_OUTAGE_FAILED_AT } from './others-failing.js';
 import { DECIDED_IN } from './decided-in.js';
+import { POSTGRES_ESCAPED_KEYS, SQLITE_ESCAPED_KEYS } from './escaped-keys.js';
 import { POSTGRES_NUMBERED_KEYS, SQLITE_NUMBERED_KEYS } from './numbered-keys.js';
 import { POSTGRES_ATTEMPT_BUDGET_KEY, SQLITE_ATTEMPT_BUDGET_KEY } from './attempt-budget-key.js';
 
@@ -430,6 +431,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   SQLITE_OUTAGE_FAILED_AT,
   SQLITE_MARKED_VALUES,
   DECIDED_IN,
+  SQLITE_ESCAPED_KEYS,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -478,4 +480,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   POSTGRES_OUTAGE_FAILED_AT,
   POSTGRES_MARKED_VALUES,
   DECIDED_IN,
+  POSTGRES_ESCAPED_KEYS,
 ];

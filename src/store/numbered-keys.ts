@@ -54,12 +54,13 @@ export function sqliteNumberedArgs(key: string, identifier?: Identifier): (strin
 
 /**
  * A key under `key` that is a draft number as the mediator writes them (`key` itself, or `key:n`,
- * n from 1 to 15 digits, no leading zero). Another delivery's key can fall in the range, as
- * identifier values are not escaped in keys (`DL-1|in-progress:abc` is the key of a delivery
- * whose value is that): read as a number (1, as keyNumber reads what is none), it was the
- * "highest" whenever it sorted first (longer), and the next draft took a number its own drafts
- * held, refused as taken on every try. A well-formed number another delivery's key holds still
- * counts: it is a key in use, which no draft may take.
+ * n from 1 to 15 digits, no leading zero). Another delivery's key could fall in the range, as
+ * identifier values were not escaped in keys before v68 (`DL-1|in-progress:abc` was the key of a
+ * delivery whose value is that; escaped since, domain/business-key.ts, but an older instance
+ * still running after the upgrade keys so still): read as a number (1, as keyNumber reads what
+ * is none), it was the "highest" whenever it sorted first (longer), and the next draft took a
+ * number its own drafts held, refused as taken on every try. A well-formed number another
+ * delivery's key holds still counts: it is a key in use, which no draft may take.
  */
 const SQLITE_NUMBER =
   "(idempotency_key = ? OR (substr(idempotency_key, ?) GLOB '[1-9]*' AND substr(idempotency_key, ?) NOT GLOB '*[^0-9]*' AND length(substr(idempotency_key, ?)) <= 15))";

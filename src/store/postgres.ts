@@ -50,7 +50,13 @@ import { migratePostgres } from './pg-migrations.js';
 import { PG_KEY_WAITING_JOB_SQL } from './legacy-order-keys.js';
 import { StoreClient } from './pg-connection.js';
 import { JOB_COLUMNS, jobColumns } from './job-columns.js';
-import { jobsByKeyValueArgs, jobsByKeyValueSql, keysOfMarkedValueArgs, keysOfMarkedValueSql } from './key-values.js';
+import {
+  jobsByKeyValueArgs,
+  jobsByKeyValueSql,
+  keyOfMarkedValue,
+  keysOfMarkedValueArgs,
+  keysOfMarkedValueSql,
+} from './key-values.js';
 import { keyNumber, postgresNumberedArgs, postgresNumberedSql, type NumberedJobs } from './numbered-keys.js';
 import { isDatabaseAway } from './database-away.js';
 import {
@@ -888,7 +894,7 @@ export class PostgresStore implements Store {
 
   async findKeysOfMarkedValue(kind: string, value: string, mark: string): Promise<string[]> {
     const rows = await this.rows(keysOfMarkedValueSql('postgres'), keysOfMarkedValueArgs(kind, value, mark));
-    return rows.map((r) => String(r.prefix) + value);
+    return rows.map((r) => keyOfMarkedValue(String(r.prefix), value));
   }
 
   async findNumberedJobs(key: string, identifier?: Identifier): Promise<NumberedJobs | undefined> {

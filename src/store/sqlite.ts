@@ -119,7 +119,13 @@ import {
 } from './job-runs.js';
 import { PayloadConflict } from './types.js';
 import { JOB_COLUMNS } from './job-columns.js';
-import { jobsByKeyValueArgs, jobsByKeyValueSql, keysOfMarkedValueArgs, keysOfMarkedValueSql } from './key-values.js';
+import {
+  jobsByKeyValueArgs,
+  jobsByKeyValueSql,
+  keyOfMarkedValue,
+  keysOfMarkedValueArgs,
+  keysOfMarkedValueSql,
+} from './key-values.js';
 import { keyNumber, sqliteNumberedArgs, sqliteNumberedSql, type NumberedJobs } from './numbered-keys.js';
 import {
   INSERT_TRANSACTION_ENTRY_SQL,
@@ -747,7 +753,7 @@ export class SqliteStore implements Store {
   async findKeysOfMarkedValue(kind: string, value: string, mark: string): Promise<string[]> {
     const sql = sqliteParams(keysOfMarkedValueSql('sqlite'));
     const args = keysOfMarkedValueArgs(kind, value, mark);
-    return this.read(() => (this.sql(sql).all(...args) as Row[]).map((r) => String(r.prefix) + value));
+    return this.read(() => (this.sql(sql).all(...args) as Row[]).map((r) => keyOfMarkedValue(String(r.prefix), value)));
   }
 
   async findNumberedJobs(key: string, identifier?: Identifier): Promise<NumberedJobs | undefined> {

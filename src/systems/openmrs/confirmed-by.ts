@@ -1,6 +1,6 @@
 import { ConflictError } from '../../domain/errors.js';
 import { sameIdentifier, type Delivery, type Identifier } from '../../domain/index.js';
-import { DELIVERIES } from '../../routing/flows.js';
+import { DELIVERIES, keysOfWrite } from '../../routing/flows.js';
 import type { JobStatus, Store } from '../../store/types.js';
 import { unknownWriteOutcome } from '../../upstream/errors.js';
 import { OPENMRS, makeOpenMrsError } from './errors.js';
@@ -48,11 +48,11 @@ export function storeConfirmations(store: Pick<Store, 'linksToUpstream' | 'getJo
       return undefined;
     },
     async recorded(delivery) {
-      const key = DELIVERIES.key(delivery);
-      if (!key) return false;
-      // of this delivery: identifier values are not escaped in keys, so DL-1|openmrs's key is
-      // DL-1's copy key for OpenMRS, and that copy is not its write
-      const jobs = await store.findJobsByKey(key);
+      // as this release keys it, or a release before v68 did (an instance of it still running);
+      // of this delivery: that release's key for DL-1|openmrs is DL-1's copy key for OpenMRS, and
+      // that copy is not its write
+      const keys = keysOfWrite(DELIVERIES, delivery);
+      const jobs = (await Promise.all(keys.map((key) => store.findJobsByKey(key)))).flat();
       return jobs.some((job) => job.system === OPENMRS && stands(job.status) && writesDelivery(job, delivery));
     },
     laterSender: (operationUuid, delivery) => laterSender(store, operationUuid, delivery),

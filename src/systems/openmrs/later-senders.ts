@@ -1,6 +1,6 @@
 import { sameIdentifier, type Delivery } from '../../domain/index.js';
 import { eachLimited } from '../../platform/each-limited.js';
-import { DELIVERIES, secondaryKey } from '../../routing/flows.js';
+import { DELIVERIES, keysOfWrite, secondaryKey } from '../../routing/flows.js';
 import type { JournalStep, OutboxJob, Store } from '../../store/types.js';
 import { OPENMRS } from './errors.js';
 
@@ -61,12 +61,12 @@ async function stillToRun(store: SenderStore): Promise<OutboxJob[]> {
  * The other number is refused naming it (409).
  */
 export async function laterSender(store: SenderStore, operationUuid: string, delivery: Delivery): Promise<boolean> {
-  const key = DELIVERIES.key(delivery);
   // this write's own job: under the delivery's key, or (OpenMRS a secondary target) that key for
-  // OpenMRS; missed, the write took its own mark for a later sender and waited on itself until dead.
-  // Of this delivery only: identifier values are not escaped in keys, so delivery `DL-1|openmrs`'s
-  // key is DL-1's copy key for OpenMRS, and its write is another's, a later sender like any other
-  const ownKeys = key ? [key, secondaryKey(key, OPENMRS)] : [];
+  // OpenMRS, each as this release keys it or as one before v68 did (an instance of it still
+  // running); missed, the write took its own mark for a later sender and waited on itself until
+  // dead. Of this delivery only: the key a release before v68 gave delivery `DL-1|openmrs` is
+  // DL-1's copy key for OpenMRS, and its write is another's, a later sender like any other
+  const ownKeys = keysOfWrite(DELIVERIES, delivery).flatMap((key) => [key, secondaryKey(key, OPENMRS)]);
   const isOwn = (j: OutboxJob) => ownKeys.includes(j.idempotencyKey) && writesDelivery(j, delivery);
   const own = (await Promise.all(ownKeys.map((k) => store.findJobsByKey(k))))
     .flat()

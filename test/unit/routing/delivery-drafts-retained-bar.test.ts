@@ -1,13 +1,14 @@
 /**
  * A delivery whose number holds `|` is found by that number without a system after retention,
  * through its kept draft, and no other delivery's key read as one of its own: identifier values
- * are not escaped in keys, so the completion of a delivery numbered `DL|1|in-progress:2` is
- * recorded under DL|1's second draft key (DL|1's drafts then skip number 2). The keys of a
- * number's kept drafts are read as one range of the key's value (v66, jobs-written-under.ts),
- * and only the number's own writes under them count (0fd21519). Over the real store and its
- * retention, both engines.
+ * were not escaped in keys before v68, so the completion of a delivery numbered
+ * `DL|1|in-progress:2` was recorded under DL|1's second draft key; escaped now
+ * (domain/business-key.ts), it is under its own. The keys of a number's kept drafts are read as
+ * one range of the key's value (v66, jobs-written-under.ts), and only the number's own writes
+ * under them count (0fd21519). Over the real store and its retention, both engines.
  */
 import t from 'tap';
+import { businessKey } from '../../../src/domain/business-key.js';
 import type { Delivery } from '../../../src/domain/index.js';
 import { Outbox } from '../../../src/outbox/outbox.js';
 import { draftMark } from '../../../src/routing/delivery-drafts.js';
@@ -21,7 +22,8 @@ import { deliveredAs, endedJob, pruneAll, REFUSED } from './ended-delivery-job.j
 const APP = 'https://app.example.org/deliveries';
 const ONE = 'DL|1';
 const OTHER = `${ONE}${draftMark(2)}`;
-const KEY = `delivery|${APP}|${ONE}`;
+const keyOf = (value: string) => businessKey('delivery', { system: APP, value });
+const KEY = keyOf(ONE);
 
 const delivery = (id: string, status: Delivery['status'], value: string): Delivery => ({
   id,
@@ -59,23 +61,23 @@ for (const engine of engineCases())
       const { store } = await freshStore(engine, t);
       const outbox = new Outbox({ store, options: { deadlineMs: 2_000, pollMs: 20 } });
       t.teardown(() => outbox.stop());
-      // DL|1: draft 1 delivered, its completion refused; another delivery numbered DL|1|in-progress:2
-      // completed under DL|1's second draft key; so DL|1's next draft is its third
+      // DL|1: draft 1 delivered, its completion refused, draft 3 delivered; another delivery
+      // numbered DL|1|in-progress:2 completed under its own key
       await ended(store, 'draft-1', KEY + draftMark(1), delivery('d1', 'in-progress', ONE), 1_000, 'A-1');
       await ended(store, 'completion', KEY, delivery('d1', 'completed', ONE), 2_000);
-      await ended(store, 'other', KEY + draftMark(2), delivery('d2', 'completed', OTHER), 2_500, 'B-2');
+      await ended(store, 'other', keyOf(OTHER), delivery('d2', 'completed', OTHER), 2_500, 'B-2');
       await ended(store, 'draft-3', KEY + draftMark(3), delivery('d1', 'in-progress', ONE), 3_000, 'A-1');
       await store.putLinks([
         { flow: 'deliveries', fhirId: 'd1', system: 'a', upstreamId: 'A-1', jobId: 'draft-3' },
         { flow: 'deliveries', fhirId: 'd2', system: 'a', upstreamId: 'B-2', jobId: 'other' },
       ]);
 
-      // DL|9: its one draft kept (numbered 3) refused; DL|9|in-progress:2 completed under its second draft key
-      const NINE = `delivery|${APP}|DL|9`;
+      // DL|9: its one draft kept (numbered 3) refused; DL|9|in-progress:2 completed under its own key
+      const NINE = keyOf('DL|9');
       await ended(
         store,
         'other-9',
-        NINE + draftMark(2),
+        keyOf('DL|9|in-progress:2'),
         delivery('d9x', 'completed', 'DL|9|in-progress:2'),
         2_600,
         'C-9',

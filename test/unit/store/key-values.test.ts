@@ -2,7 +2,8 @@
  * Store.findJobsByKeyValue (v49, key-values.ts): the writes whose business key is
  * `kind|<any system>|value`, for a search by an identifier without a system (FHIR: the value in
  * any system). Found on both engines, none of another kind or value; and read from v49's index on
- * the key's value, not by a suffix match over every job (plans, not timings).
+ * the key's value, not by a suffix match over every job (plans, not timings). Keys as the mediator
+ * writes them since v68: a value's bars escaped (domain/business-key.ts).
  */
 import t from 'tap';
 import {
@@ -24,15 +25,19 @@ for (const engine of engineCases()) {
     await store.recordWrite(delivery('d1', `delivery|${APP}|DL-1`));
     await store.recordWrite(delivery('d2', 'delivery|urn:other:app|DL-1'));
     await store.recordWrite(delivery('d3', `delivery|${APP}|DL-10`));
-    await store.recordWrite(delivery('d4', `delivery|${APP}|X|DL-1`));
-    await store.recordWrite(delivery('d5', `delivery|${APP}|A|B`));
+    await store.recordWrite(delivery('d4', `delivery|${APP}|X%7CDL-1`));
+    await store.recordWrite(delivery('d5', `delivery|${APP}|A%7CB`));
     await store.recordWrite(newJob('o1', { idempotencyKey: `order|${APP}|DL-1` }));
     await store.recordWrite(newJob('o2', { idempotencyKey: `deliveryx|${APP}|DL-1` }));
 
     const ids = async (kind: string, value: string) =>
       (await store.findJobsByKeyValue(kind, value)).map((j) => j.id).sort();
     t.same(await ids('delivery', 'DL-1'), ['d1', 'd2'], 'the value in each system; no other value, kind or prefix');
-    t.same(await ids('delivery', 'A|B'), ['d5'], 'a value with a bar: what follows the second');
+    t.same(
+      await ids('delivery', 'A|B'),
+      ['d5'],
+      'a value with a bar (escaped, domain/business-key.ts): what follows the second bar',
+    );
     t.same(await ids('delivery', 'dl-1'), [], 'values match exactly (case too)');
     t.same(await ids('order', 'DL-1'), ['o1'], 'by kind');
   });
@@ -80,9 +85,9 @@ for (const engine of engineCases()) {
       await store.recordWrite(delivery('u3', `delivery|${APP}|Ü-1;|in-progress`));
       await store.recordWrite(delivery('u4', `delivery|${APP}|Ü-1|in-progressé`));
       await store.recordWrite(delivery('u5', `delivery|${APP}|Ü-1é|in-progress`));
-      await store.recordWrite(delivery('s1', `delivery|${APP}|A;B|C|in-progress:3`));
+      await store.recordWrite(delivery('s1', `delivery|${APP}|A;B%7CC|in-progress:3`));
       await store.recordWrite(delivery('s2', `delivery|${APP}|A;B|in-progress`));
-      await store.recordWrite(delivery('s3', `delivery|${APP}|A;B|C;|in-progress`));
+      await store.recordWrite(delivery('s3', `delivery|${APP}|A;B%7CC;|in-progress`));
 
       const keys = (value: string) => store.findKeysOfMarkedValue('delivery', value, '|in-progress');
       t.same(
@@ -90,7 +95,7 @@ for (const engine of engineCases()) {
         [`delivery|${APP}|Ü-1`, 'delivery|urn:other:app|Ü-1'],
         'a non-ASCII value: its drafts in each system; not a value it begins (Ü-1;, Ü-1é) nor a byte above ; after the mark',
       );
-      t.same(await keys('A;B|C'), [`delivery|${APP}|A;B|C`], 'a value holding ; and |: its own drafts only');
+      t.same(await keys('A;B|C'), [`delivery|${APP}|A;B%7CC`], 'a value holding ; and |: its own drafts only');
       t.same(await keys('A;B'), [`delivery|${APP}|A;B`], 'the value before its bar: its own draft only');
     },
   );
