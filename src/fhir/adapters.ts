@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Delivery, Facility, Order, StockReport } from '../domain/index.js';
 import type { Identifier } from '../domain/identifiers.js';
 import { businessKey } from '../domain/business-key.js';
-import { contentVersion, contentVersionWithout, stableId } from '../domain/ids.js';
+import { stableId } from '../domain/ids.js';
 import { deliveryLineId, orderLineId } from '../domain/line-ids.js';
 import type { Json } from './codecs/common.js';
 import { decodeLocation, encodeLocation } from './codecs/location.js';
@@ -12,6 +12,8 @@ import { decodeInventoryReport, encodeInventoryReport } from './codecs/inventory
 import { InvalidInputError } from '../domain/errors.js';
 import type { ResourceType } from './routes.js';
 import type { FhirVersion } from './versions.js';
+import { withJsonTextOf } from './json-text.js';
+import { rememberHashedFrom, versionOfText } from './version-id.js';
 import { withMembers } from './with-members.js';
 
 /**
@@ -44,24 +46,59 @@ const EPOCH = '1970-01-01T00:00:00.000Z';
 
 /**
  * meta.versionId is a content hash, so the ETag of an object read live changes exactly when it
- * does. `hashed`: the rendering the version is hashed from, when not this one (releaseNeutral).
+ * does: the hash of the resource's own JSON text without meta (version-id.ts), and that text with
+ * meta put in is the answer's (json-text.ts), so the resource is walked once for both.
+ * `hashed`: the rendering the version is hashed from, when not this one (releaseNeutral; a fresh
+ * object of the caller's, whose meta is left out in place).
  */
 export function withMeta(resource: Json, lastUpdated: string | undefined, hashed: Json = resource): Json {
   // The encoders put meta third (after resourceType and id) in the fresh object they return: it
-  // is finished in place, and hashed without meta, with no copy (two object spreads cost about
-  // as much as the rest of encoding a SupplyRequest). Same text, same hash.
-  if (metaIsThird(resource)) {
-    resource.meta = plainMeta(contentVersionWithout(hashed, 'meta'), lastUpdated);
-    return resource;
+  // is finished in place, with no copy (two object spreads cost about as much as the rest of
+  // encoding a SupplyRequest).
+  const finished = metaIsThird(resource) ? resource : withMetaThird(resource);
+  finished.meta = undefined; // JSON.stringify leaves it out; the key keeps its place
+  const text = JSON.stringify(finished);
+  let versionId: string;
+  if (hashed === resource) versionId = versionOfText(text);
+  else {
+    hashed.meta = undefined;
+    versionId = versionOfText(JSON.stringify(hashed));
+    rememberHashedFrom(finished, hashed);
   }
+  const meta = plainMeta(versionId, lastUpdated);
+  finished.meta = meta;
+  const answer = textWithMeta(finished, text, meta);
+  return answer === undefined ? finished : withJsonTextOf(finished, answer);
+}
+
+/** A copy with meta third (its value set by the caller): the spread only sets keys already there. */
+function withMetaThird(resource: Json): Json {
   const { meta: _ignored, ...content } = resource;
-  // meta keeps its third place: the spread only sets the values of keys already there
-  const finished: Json = { resourceType: resource.resourceType, id: resource.id, meta: undefined, ...content };
-  finished.meta = plainMeta(
-    hashed === resource ? contentVersion(content) : contentVersionWithout(hashed, 'meta'),
-    lastUpdated,
-  );
-  return finished;
+  return { resourceType: resource.resourceType, id: resource.id, meta: undefined, ...content };
+}
+
+/**
+ * JSON.stringify of the resource, from its text without meta: meta goes in third, after
+ * resourceType and id (where the encoders and withMetaThird put it). Undefined when the text
+ * does not start as expected (an id that is not a string): then the answer is stringified.
+ */
+function textWithMeta(resource: Json, text: string, meta: Json): string | undefined {
+  if (typeof resource.resourceType !== 'string' || typeof resource.id !== 'string') return undefined;
+  // a type name and a FHIR id need no escape; one that would is caught by startsWith
+  const head = `{"resourceType":"${resource.resourceType}","id":"${resource.id}"`;
+  if (!text.startsWith(head)) return undefined;
+  return `${head},"meta":${metaText(meta)}${text.slice(head.length)}`;
+}
+
+/** An instant's characters: no escape needed between quotes. */
+const INSTANT = /^[-0-9T:.Z+]*$/;
+
+/** JSON.stringify(meta) of plainMeta's meta (a hex versionId, an instant), without a call into the runtime. */
+function metaText(meta: Json): string {
+  const { versionId, lastUpdated } = meta;
+  return typeof lastUpdated === 'string' && INSTANT.test(lastUpdated)
+    ? `{"versionId":"${versionId}","lastUpdated":"${lastUpdated}"}`
+    : `{"versionId":"${versionId}","lastUpdated":${JSON.stringify(lastUpdated)}}`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Json } from './codecs/common.js';
+import { atVersion } from './version-id.js';
 
 /** The validators a read (or vread) is made conditional on: FHIR http.html#cread, RFC 9110 §13.1.2-3. */
 export interface ReadConditions {
@@ -34,7 +35,7 @@ export function notModified(resource: Json, conditions: ReadConditions | undefin
   const { ifNoneMatch, ifModifiedSince } = conditions;
   if (ifNoneMatch !== undefined) {
     const versions = etagVersions(ifNoneMatch);
-    return versions === '*' || versions.includes(String(resource.meta?.versionId));
+    return versions === '*' || atVersion(resource, versions);
   }
   if (ifModifiedSince === undefined) return false;
   const since = sinceInstant(ifModifiedSince);

@@ -1,6 +1,7 @@
 import { ContentMemo } from '../domain/content-memo.js';
 import { deepFreeze } from '../platform/deep-freeze.js';
 import type { Json } from './codecs/common.js';
+import { jsonText } from './json-text.js';
 
 /** Values remembered; past this the longest unchanged are dropped (about 5 KB each). */
 const MAX_VALUES = 2_000;
@@ -56,7 +57,7 @@ export function isShared(resource: Json): boolean {
 export function resourceJson(resource: Json): string {
   const known = texts.get(resource);
   if (known) return known;
-  const text = JSON.stringify(resource);
+  const text = jsonText(resource); // the text withMeta made, when it did
   if (known === null) texts.set(resource, text);
   return text;
 }

@@ -24,6 +24,7 @@ import { assertValidResource, type ValidateOptions } from './validation/index.js
 import { httpDate } from './http-date.js';
 import { etagVersions, notModified, type ReadConditions } from './conditional-read.js';
 import { basePath, type FhirVersion } from './versions.js';
+import { atVersion } from './version-id.js';
 
 export interface FhirContext {
   version: FhirVersion;
@@ -275,7 +276,7 @@ export function staleIfMatch(current: Json | undefined, ifMatch: string | undefi
   if (!ifMatch) return false;
   if (!current) return true;
   const versions = etagVersions(ifMatch);
-  return versions !== '*' && !versions.includes(String(current.meta?.versionId));
+  return versions !== '*' && !atVersion(current, versions);
 }
 
 export function checkIfMatch(
@@ -310,7 +311,7 @@ export function checkIfNoneMatch(
       412,
       [where],
     );
-  if (versions.includes(String(current.meta?.versionId)))
+  if (atVersion(current, versions))
     throw new ConflictError(`${path} is at version W/"${current.meta?.versionId}", which If-None-Match excludes`, 412, [
       where,
     ]);
@@ -655,16 +656,18 @@ export async function vread(
   vid: string,
   conditions?: ReadConditions,
 ): Promise<FhirResult> {
-  const result = await read(ctx, type, id, conditions);
+  const result = await read(ctx, type, id);
   if (result.status === 301) return result;
-  const current = result.headers?.ETag.replace(/^W\/"|"$/g, '');
-  if (vid !== current) {
+  const resource = result.body as Json;
+  // a version of the earlier form is the current one while the content is unchanged (version-id.ts)
+  if (!atVersion(resource, [vid])) {
     throw new MediatorError(410, {
       code: 'deleted',
-      diagnostics: `${type}/${id} version ${vid} is no longer available: only the current version W/"${current}" is kept`,
+      diagnostics: `${type}/${id} version ${vid} is no longer available: only the current version W/"${resource.meta?.versionId}" is kept`,
       expression: ['vid'],
     });
   }
+  if (notModified(resource, conditions)) return { status: 304, headers: result.headers };
   return result;
 }
 

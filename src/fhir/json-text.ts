@@ -5,7 +5,7 @@
  * batch entry's search) costs nothing more. Whoever registers a text does not change the body
  * afterwards; the text must be exactly JSON.stringify(body) (tests check it byte for byte).
  */
-const texts = new WeakMap<object, () => string>();
+const texts = new WeakMap<object, string | (() => string)>();
 
 /** Registers how to make `body`'s JSON text; returns the body. */
 export function withJsonText<T extends object>(body: T, text: () => string): T {
@@ -13,8 +13,15 @@ export function withJsonText<T extends object>(body: T, text: () => string): T {
   return body;
 }
 
+/** Registers `body`'s JSON text, made already (adapters.ts withMeta: the text its version was hashed from); returns the body. */
+export function withJsonTextOf<T extends object>(body: T, text: string): T {
+  texts.set(body, text);
+  return body;
+}
+
 /** `body` as JSON text: the registered text when there is one, else JSON.stringify. */
 export function jsonText(body: unknown): string {
   const text = typeof body === 'object' && body !== null ? texts.get(body) : undefined;
-  return text ? text() : JSON.stringify(body);
+  if (text === undefined) return JSON.stringify(body);
+  return typeof text === 'string' ? text : text();
 }

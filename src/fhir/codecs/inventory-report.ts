@@ -38,7 +38,9 @@ export function encodeInventoryReport(s: StockReport, meta: Json): Json {
     operationTypeReason: s.reason ? codeToConcept(s.reason) : undefined,
     reportedDateTime: s.reportedAt,
     reporter: s.reporter ? { display: s.reporter } : undefined,
-    reportingPeriod: s.period && (s.period.start || s.period.end) ? compact({ ...s.period }) : undefined,
+    // member by member, not a spread: one state, one text (version-id.ts), whatever its key order
+    reportingPeriod:
+      s.period && (s.period.start || s.period.end) ? compact({ start: s.period.start, end: s.period.end }) : undefined,
     // one listing per counting time, so the client's countingDateTime reads back as it was sent
     inventoryListing: byCountingTime(s.lines).map(([countedAt, lines]) =>
       compact({

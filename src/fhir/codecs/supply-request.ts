@@ -42,7 +42,10 @@ function encodeOrderLine(version: FhirVersion, order: Order, line: OrderLine, me
   if (isR5(version)) r.item = { concept };
   else r.itemCodeableConcept = concept;
   r.quantity = quantityToFhir(line.quantity);
-  if (order.period && (order.period.start || order.period.end)) r.occurrencePeriod = compact({ ...order.period });
+  // member by member, not a spread: the text is the versionId's (version-id.ts), and a period read
+  // back from PostgreSQL's jsonb has its keys in another order
+  if (order.period && (order.period.start || order.period.end))
+    r.occurrencePeriod = compact({ start: order.period.start, end: order.period.end });
   // occurrence[x] is one choice: a period the client gave wins over a date read back from the system
   else if (order.neededBy !== undefined) r.occurrenceDateTime = order.neededBy;
   if (order.authoredOn !== undefined) r.authoredOn = order.authoredOn;
