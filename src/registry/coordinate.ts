@@ -17,8 +17,12 @@ const HEMISPHERES: Record<Axis, Record<string, 1 | -1>> = {
 /** Marks that may follow degrees, minutes or seconds; spaces and colons separate them too. */
 const MARKS = /[°º˚'′’‘"″”:]/g;
 
-/** What registers write for a position nobody took: no position, like a blank cell. */
-const NONE = new Set(['-', '--', '?', 'n/a', 'na', 'none', 'null', 'nil', 'unknown', 'nd', 'n.d.']);
+/**
+ * What registers write for a position nobody took: no position, like a blank cell. `#N/A` is what
+ * Excel shows for a lookup that found nothing, `nan` what a Python script writes for a missing
+ * number: refused, one such cell refused a whole national list.
+ */
+const NONE = new Set(['-', '--', '?', 'n/a', '#n/a', 'na', 'nan', 'none', 'null', 'nil', 'unknown', 'nd', 'n.d.']);
 
 /** A decimal number as `Number` reads it, exponent and all. */
 const PLAIN = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i;

@@ -29,7 +29,8 @@ t.test('decimal degrees, degrees-minutes and degrees-minutes-seconds with a hemi
 });
 
 t.test('a blank or a "none" marker is no position, not a problem', async (t) => {
-  for (const cell of ['', '  ', 'N/A', 'n/a', '-', 'unknown', undefined])
+  // #N/A: Excel's lookup that found nothing; nan/NaN: a Python script's missing number
+  for (const cell of ['', '  ', 'N/A', 'n/a', '-', 'unknown', '#N/A', 'nan', 'NaN', undefined])
     t.same(readCoordinate(cell, 'latitude'), {}, JSON.stringify(cell));
 });
 
