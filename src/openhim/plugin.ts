@@ -201,9 +201,8 @@ const openhimPlugin: FastifyPluginCallback<OpenHimPluginOptions> = (app, options
     reply.raw.once('close', () => {
       // answered: its end was written (app.inject's reply is never flushed to a socket, so not writableFinished)
       if (reply.raw.writableEnded) return;
-      noteClientGone(store);
-      const jobIds = transactionJobsIn(store);
-      if (jobIds.length > 0) logGoneAfterRecorded(request, jobIds);
+      // said for writes recorded already, and for one whose record was under way (past its check)
+      noteClientGone(store, (jobIds) => logGoneAfterRecorded(request, jobIds));
     });
     next();
   });

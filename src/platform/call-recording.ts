@@ -44,6 +44,8 @@ interface OrchestrationStore {
   requestKey?: string;
   /** Its client closed the connection before it was answered (noteClientGone). */
   clientGone?: boolean;
+  /** Told of the writes recorded for it once its client is gone (noteClientGone). */
+  onGoneWrites?: (jobIds: readonly string[]) => void;
 }
 
 const storage = new AsyncLocalStorage<OrchestrationStore>();
@@ -121,9 +123,14 @@ export function currentWriteAccepted(): boolean | undefined {
 /**
  * Notes that the client of the request `store` records closed its connection before its answer
  * was sent: OpenHIM gave up on it (its channel timeout) and recorded the transaction as failed.
+ * `onWrites` is told of the writes noted for it (noteTransactionJobs): those noted already, and
+ * those noted after, whose record was under way when the client went (past Outbox.acceptWrites'
+ * check): they are delivered all the same, and must be said as the others are.
  */
-export function noteClientGone(store: OrchestrationStore): void {
+export function noteClientGone(store: OrchestrationStore, onWrites?: (jobIds: readonly string[]) => void): void {
   store.clientGone = true;
+  store.onGoneWrites = onWrites;
+  if (onWrites && store.transactionJobs?.length) onWrites(store.transactionJobs);
 }
 
 /** Whether the client of the request being handled is gone (noteClientGone); false outside a recorded request. */
@@ -138,7 +145,9 @@ export function currentClientGone(): boolean {
  */
 export function noteTransactionJobs(jobIds: readonly string[]): void {
   const store = storage.getStore();
-  if (store && jobIds.length > 0) (store.transactionJobs ??= []).push(...jobIds);
+  if (!store || jobIds.length === 0) return;
+  (store.transactionJobs ??= []).push(...jobIds);
+  if (store.clientGone) store.onGoneWrites?.(jobIds);
 }
 
 /** The jobs noted by noteTransactionJobs in the request the store records, in order noted. */
