@@ -1,4 +1,5 @@
 import t from 'tap';
+import { inspect } from 'node:util';
 import Fastify from 'fastify';
 import { AcceptedHeaders, registerAuth, type AuthSettings } from '../../../src/platform/auth.js';
 
@@ -73,4 +74,34 @@ t.test('through the app: a password changed live refuses the header accepted a m
   current = settings('changed-in-console-99');
   t.equal((await get(old)).statusCode, 401);
   t.equal((await get(basic('openhim', 'changed-in-console-99'))).statusCode, 200);
+});
+
+t.test('the header accepted last: the same header again is accepted, any other is checked in full', async (t) => {
+  const cache = new AcceptedHeaders();
+  const header = basic('openhim', PASSWORD);
+  t.equal(cache.authenticate(header, settings()), 'openhim');
+  // same length, one character changed: in the scheme, and in the credentials (not in the last
+  // base64 characters, whose padding bits may decode to the same pair)
+  const first = `${header[0] === 'B' ? 'b' : 'B'}${header.slice(1)}`;
+  const at = header.length - 8;
+  const near = `${header.slice(0, at)}${header[at] === 'A' ? 'B' : 'A'}${header.slice(at + 1)}`;
+  t.equal(cache.authenticate(near, settings()), undefined, 'a header one character off is refused');
+  t.equal(cache.authenticate(header, settings()), 'openhim');
+  t.equal(cache.authenticate(first, settings()), 'openhim', 'the scheme in other case is the same credential');
+  t.equal(cache.authenticate(header, settings()), 'openhim');
+  const other = basic('openhim', 'first-Passw0rd-78');
+  t.equal(other.length, header.length);
+  t.equal(cache.authenticate(other, settings()), undefined, 'another password of the same length is refused');
+  t.equal(cache.authenticate(header, settings('second-Passw0rd-88')), undefined, 'refused once the password changed');
+  t.equal(cache.size, 0);
+});
+
+t.test('neither inspecting nor serializing the cache shows an accepted header or its secret', async (t) => {
+  const cache = new AcceptedHeaders();
+  const header = basic('openhim', PASSWORD);
+  cache.authenticate(header, settings());
+  cache.authenticate(header, settings());
+  for (const shown of [inspect(cache, { depth: 10, showHidden: true }), JSON.stringify(cache)]) {
+    t.notOk(shown.includes(header.slice(6)) || shown.includes(PASSWORD), shown);
+  }
 });
