@@ -61,15 +61,39 @@ export function parseCsvObjects(text: string, source = 'CSV'): Record<string, st
   return parseCsvList(text, source).rows;
 }
 
-/** parseCsvObjects, with the separator the list uses (for csvRecordLines). */
-export function parseCsvList(text: string, source = 'CSV'): { rows: Record<string, string>[]; delimiter: string } {
+/**
+ * parseCsvObjects, with the separator the list uses (for csvRecordLines) and its header as the
+ * file writes it: a repeated header is renamed here as papaparse would (`name`, `name_1`), so
+ * papaparse does not write "Duplicate headers found and renamed." to the process's stderr, a line
+ * out of nowhere in the CLI's output and the server's log; list-checks.ts says which is meant.
+ */
+export function parseCsvList(
+  text: string,
+  source = 'CSV',
+): { rows: Record<string, string>[]; delimiter: string; headers: string[] } {
   const plain = normalised(text);
-  // greedy: a row of bare separators was a record with no id and no name, refused as such
-  const parsed = Papa.parse<Record<string, string>>(plain, { header: true, skipEmptyLines: 'greedy', newline: '\n' });
+  const headers: string[] = [];
+  const parsed = Papa.parse<Record<string, string>>(plain, {
+    header: true,
+    // greedy: a row of bare separators was a record with no id and no name, refused as such
+    skipEmptyLines: 'greedy',
+    newline: '\n',
+    transformHeader: (header) => uniqueHeader(header, headers),
+  });
   const problem = listProblem(plain, parsed.errors, parsed.data, parsed.meta.delimiter);
   if (problem) throw new InvalidInputError(`${source}: ${problem}; nothing was read`);
   for (const row of parsed.data) delete (row as Record<string, unknown>)[EXTRA];
-  return { rows: parsed.data, delimiter: parsed.meta.delimiter };
+  return { rows: parsed.data, delimiter: parsed.meta.delimiter, headers };
+}
+
+/** The header, or `header_N` when an earlier column has it; `seen` collects the file's own. */
+function uniqueHeader(header: string, seen: string[]): string {
+  const earlier = seen.filter((h) => h === header).length;
+  seen.push(header);
+  if (earlier === 0) return header;
+  let n = earlier;
+  while (seen.includes(`${header}_${n}`)) n += 1;
+  return `${header}_${n}`;
 }
 
 const SEPARATOR_NAMES: Record<string, string> = {

@@ -25,3 +25,14 @@ export const FACILITY_COLUMNS_FILE: MappingFile<HeaderSynonyms> = {
   file: 'facility-columns.json',
   schema: 'facility-columns.schema.json',
 };
+
+/**
+ * A header as the synonym table names it: `Facility Name`, `facility-name` and `facility_name`
+ * are one column to the reader (facility-list.ts inferColumnMapping).
+ */
+export const headerKey = (h: string) =>
+  h
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_|_$/g, '');

@@ -4,12 +4,13 @@ import type { Facility, FacilityStatus } from '../domain/facility.js';
 import type { Identifier } from '../domain/identifiers.js';
 import { InvalidInputError } from '../domain/errors.js';
 import { activeMapping, loadMappingFile } from '../config/mappings.js';
-import { FACILITY_COLUMNS_FILE, type HeaderSynonyms } from './facility-columns.js';
+import { FACILITY_COLUMNS_FILE, headerKey, type HeaderSynonyms } from './facility-columns.js';
 import { parseCsvList } from './csv.js';
 import type { MatchRecord } from './match/prepare.js';
 import { codeIdColumn } from './list-ids.js';
 import { readCoordinate, type Axis } from './coordinate.js';
 import {
+  ambiguousColumns,
   coordinateProblems,
   csvRecordLines,
   missingKeyColumns,
@@ -41,12 +42,17 @@ function headerSynonyms(): HeaderSynonyms {
   return activeMapping(FACILITY_COLUMNS_FILE);
 }
 
-const headerKey = (h: string) =>
-  h
-    .trim()
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_|_$/g, '');
+/**
+ * The header cells for a message. A title line above the header (`Facility list June 2024;;`, as
+ * a spreadsheet's first row often is) was listed as `Facility list June 2024, , _1`: said as such.
+ */
+function headerList(headers: string[]): string {
+  const named = headers.filter((h) => h.trim() !== '' && !/^_\d+$/.test(h));
+  const title = named.length <= 1 && headers.length > 1;
+  return title
+    ? `${named.map((h) => JSON.stringify(h)).join(', ') || 'nothing'}: is that a title? The first line must be the header`
+    : headers.join(', ');
+}
 
 /** Identifier headers this generic say nothing about who issued the code: kept per list. */
 const GENERIC_ID_HEADERS = new Set(['code', 'id']);
@@ -62,7 +68,7 @@ function inferColumnMapping(headers: string[], listLabel = 'list', file = listLa
   const first = (names: string[]) => names.map((n) => byKey.get(n)).find((h) => h !== undefined);
   const name = first(syn.name);
   // named by its file: the label of a registry list is `registry`, whatever file it came from
-  if (!name) throw new InvalidInputError(`${file}: line 1: no facility name column among ${headers.join(', ')}`);
+  if (!name) throw new InvalidInputError(`${file}: line 1: no facility name column among ${headerList(headers)}`);
   const id = first(syn.id);
   const used = new Set([name, id].filter(Boolean));
   const identifiers = syn.identifiers
@@ -144,6 +150,14 @@ function rowToRecord(row: Record<string, string>, mapping: ColumnMapping, index:
   };
 }
 
+/** Every column a mapping reads. */
+function mappedColumns(m: ColumnMapping): string[] {
+  const areas = (m.areas ?? []).map((a) => (typeof a === 'string' ? a : a.column));
+  const identifiers = (m.identifiers ?? []).map((x) => x.column);
+  const single = [m.id, m.name, m.type, m.lat, m.lon, m.status, m.registered];
+  return [...single, ...(m.aliases ?? []), ...areas, ...identifiers].filter((c): c is string => !!c);
+}
+
 export interface LoadedList {
   records: MatchRecord[];
   rows: Record<string, string>[];
@@ -153,7 +167,7 @@ export interface LoadedList {
 }
 
 /** Parses CSV text into rows keyed by header; a refusal names the file. */
-function parseCsv(text: string, file: string): { rows: Record<string, string>[]; delimiter: string } {
+function parseCsv(text: string, file: string): ReturnType<typeof parseCsvList> {
   return parseCsvList(text, path.basename(file));
 }
 
@@ -204,14 +218,20 @@ export function readRows(file: string): Record<string, string>[] {
   return readList(file).rows;
 }
 
-/** The rows, and where each is in the file for a message (`checked`: the text must be UTF-8). */
-function readList(file: string, checked = false): { rows: Record<string, string>[]; place: RowPlace } {
+/**
+ * The rows, and where each is in the file for a message (`checked`: the text must be UTF-8), and a
+ * CSV's header as the file writes it (a second `name` is read as `name_1`).
+ */
+function readList(
+  file: string,
+  checked = false,
+): { rows: Record<string, string>[]; place: RowPlace; headers?: string[] } {
   const text = readListText(file, checked);
   if (/\.json$/i.test(file)) return { rows: jsonRows(text, file, checked), place: (i) => `entry ${i + 1}` };
-  const { rows, delimiter } = parseCsv(text, file);
+  const { rows, delimiter, headers } = parseCsv(text, file);
   // the header is the first record; a BOM is no line of its own
   const lines = checked ? csvRecordLines(text.replace(/^\ufeff/, ''), delimiter) : [];
-  return { rows, place: (i) => `line ${lines[i + 1] ?? i + 2}` };
+  return { rows, place: (i) => `line ${lines[i + 1] ?? i + 2}`, headers };
 }
 
 export interface LoadOptions {
@@ -237,12 +257,14 @@ export interface LoadOptions {
 export function loadFacilityList(file: string, options: LoadOptions = {}): LoadedList {
   const system = options.system ?? path.basename(file).replace(/\.[^.]+$/, '');
   const drop = new Set(options.dropColumns ?? []);
-  const { rows, place } = readList(file, options.checked);
+  const list = readList(file, options.checked);
+  const { rows, place } = list;
   for (const r of rows) for (const k of drop) delete r[k];
   const headers = rows.length ? Object.keys(rows[0]) : [];
   let mapping = options.mapping ?? inferColumnMapping(headers, system, path.basename(file));
   if (options.checked) {
     missingKeyColumns(path.basename(file), headers, mapping, rows.length);
+    if (rows.length) ambiguousColumns(path.basename(file), list.headers ?? headers, mappedColumns(mapping));
     rowKeyProblems(path.basename(file), rows, mapping, place);
     coordinateProblems(path.basename(file), rows, mapping, place);
   }

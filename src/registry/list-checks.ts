@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../domain/errors.js';
 import { readCoordinate } from './coordinate.js';
+import { headerKey } from './facility-columns.js';
 
 /**
  * Checks on a facility list a data manager hands the reconcile CLI, the reconcile job
@@ -86,6 +87,23 @@ export function missingKeyColumns(
       throw new InvalidInputError(
         `${name}: the ${key} column "${column}" is not in the header (${headers.join(', ')}); nothing was read`,
       );
+}
+
+/**
+ * A column the mapping reads that the header names twice (`name` and `name`, or `Name` and
+ * `name`, one column to the synonym table): the reader took one of them without a word, maybe the
+ * district's name for the facility's. Refused on line 1, naming both places. `headers`: as the
+ * file writes them, before the CSV reader renames a repeat (`name_1`).
+ */
+export function ambiguousColumns(name: string, headers: string[], columns: string[]): void {
+  for (const column of new Set(columns)) {
+    const at = headers.flatMap((h, i) => (headerKey(h) === headerKey(column) ? [i + 1] : []));
+    if (at.length < 2) continue;
+    const which = at.map((i) => `${i} (${JSON.stringify(headers[i - 1])})`).join(' and ');
+    throw new InvalidInputError(
+      `${name}: line 1: columns ${which} are one column to the reader, which would take one of them without a word; rename all but the one to read; nothing was read`,
+    );
+  }
 }
 
 /**

@@ -7,7 +7,9 @@
  * no-match as if decided, and a --mapping naming an id column the file lacks gave every record a
  * row number. What the CSV reader takes right is still taken: a BOM with CRLF, semicolons, a line
  * break inside a quoted name, rows of bare separators (`;;`, no records: they were refused as
- * records with no id). A UTF-16 file is said to be one (it was called a Latin-1 export).
+ * records with no id). A UTF-16 file is said to be one (it was called a Latin-1 export); a
+ * column the mapping reads named twice is refused (one was read without a word), a title line
+ * above the header said to be one.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,6 +65,24 @@ const BAD: [string, string | Buffer, RegExp][] = [
     /^error: extra\.csv: line 5 \(row 2\): 3 cells for the 2 columns of the header .*nothing was read$/,
   ],
   ['noname.csv', 'id,county\nL1,Kitui\n', /^error: noname\.csv: line 1: no facility name column among id, county$/],
+  [
+    // the district's `Name` beside the facility's `name`: one was read without a word (the last)
+    'twice.csv',
+    'id,Name,name,county\nL1,Kaumu Dispensary,Kitui,Kitui\n',
+    /^error: twice\.csv: line 1: columns 2 \("Name"\) and 3 \("name"\) are one column to the reader, .*rename all but the one to read; nothing was read$/,
+  ],
+  [
+    // a repeated header: papaparse also wrote "Duplicate headers found and renamed." to stderr
+    'repeated.csv',
+    'id;name;name;county\nL1;Kaumu Dispensary;Kaumu;Kitui\n',
+    /^error: repeated\.csv: line 1: columns 2 \("name"\) and 3 \("name"\) are one column to the reader/,
+  ],
+  [
+    // a spreadsheet's title row above the header was listed as `Facility list June 2024, , _1`
+    'title.csv',
+    'Facility list June 2024;;\nid;name;county\nL1;Kaumu Dispensary;Kitui\n',
+    /^error: title\.csv: line 1: no facility name column among "Facility list June 2024": is that a title\? The first line must be the header$/,
+  ],
   [
     // Excel's "Unicode Text": it was called a Latin-1 or Windows export
     'unicode.txt',
@@ -125,6 +145,11 @@ t.test('what the CSV reader takes right is still taken', async (t) => {
     ['bom-crlf.csv', '\ufeffid,name,county\r\nL1,Kaumu Dispensary,Kitui\r\nL2,Kasikeu Health Centre,Makueni\r\n'],
     ['semicolons.csv', 'id;name;county\nL1;Kaumu Dispensary;Kitui\nL2;Kasikeu Health Centre;Makueni\n'],
     ['quoted.csv', 'id,name,county\nL1,"Kaumu\nDispensary",Kitui\nL2,"Kasikeu Health Centre",Makueni\n'],
+    // blank header cells (a deleted column) and a repeated column the mapping does not read
+    [
+      'spare-columns.csv',
+      'id,name,county,note,note,,\nL1,Kaumu Dispensary,Kitui,a,b,,\nL2,Kasikeu Health Centre,Makueni,,,,\n',
+    ],
     // Excel exports rows it once formatted as bare separators: they were records with no id
     [
       'empty-rows.csv',
@@ -141,6 +166,7 @@ t.test('what the CSV reader takes right is still taken', async (t) => {
     const out = path.join(dir, `out-${name}`);
     const r = taken[i];
     t.equal(r.code, 0, `${name}: taken (${r.stderr.trim()})`);
+    t.equal(r.stderr, '', `${name}: nothing on stderr`);
     const csv = readFileSync(path.join(out, 'crosswalk.csv'), 'utf8');
     t.match(csv, /,L1,R1,auto-match,/, `${name}: L1 linked to R1`);
     t.match(csv, /,L2,R2,auto-match,/, `${name}: L2 linked to R2`);
