@@ -43,6 +43,7 @@ import { POSTGRES_ATTEMPT_ENDS, SQLITE_ATTEMPT_ENDS } from './attempt-ends.js';
 import { DONE_BY_SYSTEM_INDEX, POSTGRES_OUTAGE_FAILED_AT, SQLITE_OUTAGE_FAILED_AT } from './others-failing.js';
 import { DECIDED_IN } from './decided-in.js';
 import { POSTGRES_ESCAPED_KEYS, SQLITE_ESCAPED_KEYS } from './escaped-keys.js';
+import { PROPAGATION_REVISION } from './propagation-revision.js';
 import { POSTGRES_NUMBERED_KEYS, SQLITE_NUMBERED_KEYS } from './numbered-keys.js';
 import { POSTGRES_ATTEMPT_BUDGET_KEY, SQLITE_ATTEMPT_BUDGET_KEY } from './attempt-budget-key.js';
 
@@ -432,6 +433,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   SQLITE_MARKED_VALUES,
   DECIDED_IN,
   SQLITE_ESCAPED_KEYS,
+  PROPAGATION_REVISION,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -481,4 +483,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   POSTGRES_MARKED_VALUES,
   DECIDED_IN,
   POSTGRES_ESCAPED_KEYS,
+  PROPAGATION_REVISION,
 ];

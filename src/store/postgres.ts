@@ -203,6 +203,8 @@ import {
   propagationFromRow,
   propagationValues,
   PUT_PROPAGATION_SQL,
+  PUT_PROPAGATION_IF_SQL,
+  propagationIfValues,
   PUT_REGISTRY_RECORD_SQL,
   registryRecordFromRow,
   registryRecordValues,
@@ -1514,8 +1516,12 @@ export class PostgresStore implements Store {
     return (await this.rows(LIST_REGISTRY_RECORDS_SQL)).map(registryRecordFromRow);
   }
 
-  async putPropagation(p: Propagation): Promise<boolean> {
-    return ((await this.pool.query(PUT_PROPAGATION_SQL, propagationValues(p))).rowCount ?? 0) > 0;
+  async putPropagation(p: Propagation, seen?: number | null): Promise<boolean> {
+    const { rowCount } =
+      seen === undefined
+        ? await this.pool.query(PUT_PROPAGATION_SQL, propagationValues(p))
+        : await this.pool.query(PUT_PROPAGATION_IF_SQL, propagationIfValues(p, seen));
+    return (rowCount ?? 0) > 0;
   }
 
   async settlePropagation(p: Propagation): Promise<boolean> {

@@ -41,19 +41,32 @@ export const LIST_REGISTRY_RECORDS_SQL = 'SELECT * FROM registry_records ORDER B
  * is taken, so nothing would ever settle the row again.
  */
 export const PUT_PROPAGATION_SQL = `INSERT INTO propagations
-  (registry_id, system, version, action, state, reason, system_id, unsupported, updated_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+  (registry_id, system, version, action, state, reason, system_id, unsupported, updated_at, revision)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)
   ON CONFLICT (registry_id, system) DO UPDATE SET version = excluded.version, action = excluded.action,
     state = excluded.state, reason = excluded.reason, system_id = excluded.system_id,
-    unsupported = excluded.unsupported, updated_at = excluded.updated_at
+    unsupported = excluded.unsupported, updated_at = excluded.updated_at, revision = propagations.revision + 1
   WHERE NOT EXISTS (SELECT 1 FROM registry_records r
     WHERE r.registry_id = excluded.registry_id AND r.version <> excluded.version)
   AND NOT (propagations.version = excluded.version AND propagations.state IN ('done', 'failed')
     AND excluded.state IN ('queued', 'held', 'skipped'))`;
 
+/**
+ * PUT_PROPAGATION_SQL written only over the row its plan read: the row still has revision $10
+ * (propagation-revision.ts). A plan that read no row ($10 NULL) only inserts: a row there now was
+ * written by another plan since.
+ */
+export const PUT_PROPAGATION_IF_SQL = `${PUT_PROPAGATION_SQL}
+  AND propagations.revision = $10`;
+
+/** PUT_PROPAGATION_IF_SQL's values: the row's, then the revision its plan read (null: none). */
+export function propagationIfValues(p: Propagation, seen: number | null): unknown[] {
+  return [...propagationValues(p), seen];
+}
+
 /** The outcome of delivering a version: written only while that version is still the latest. */
 export const SETTLE_PROPAGATION_SQL = `UPDATE propagations SET state = $1, reason = $2, system_id = $3, unsupported = $4,
-  updated_at = $5 WHERE registry_id = $6 AND system = $7 AND version = $8`;
+  updated_at = $5, revision = revision + 1 WHERE registry_id = $6 AND system = $7 AND version = $8`;
 
 export function settlePropagationValues(p: Propagation): unknown[] {
   return [
@@ -138,6 +151,7 @@ export function propagationFromRow(r: Record<string, unknown>): Propagation {
     ...(r.system_id != null ? { systemId: String(r.system_id) } : {}),
     ...(unsupported ? { unsupported } : {}),
     updatedAt: num(r.updated_at) ?? 0,
+    revision: num(r.revision) ?? 0,
   };
 }
 

@@ -195,6 +195,8 @@ import {
   propagationFromRow,
   propagationValues,
   PUT_PROPAGATION_SQL,
+  PUT_PROPAGATION_IF_SQL,
+  propagationIfValues,
   PUT_REGISTRY_RECORD_SQL,
   registryRecordFromRow,
   registryRecordValues,
@@ -1264,8 +1266,12 @@ export class SqliteStore implements Store {
     return this.read(() => (this.sql(LIST_REGISTRY_RECORDS_SQL).all() as Row[]).map(registryRecordFromRow));
   }
 
-  async putPropagation(p: Propagation): Promise<boolean> {
-    return this.write(() => this.sql(sqliteParams(PUT_PROPAGATION_SQL)).run(...propagationValues(p)).changes > 0);
+  async putPropagation(p: Propagation, seen?: number | null): Promise<boolean> {
+    if (seen === undefined)
+      return this.write(() => this.sql(sqliteParams(PUT_PROPAGATION_SQL)).run(...propagationValues(p)).changes > 0);
+    return this.write(
+      () => this.sql(sqliteParams(PUT_PROPAGATION_IF_SQL)).run(...propagationIfValues(p, seen)).changes > 0,
+    );
   }
 
   async settlePropagation(p: Propagation): Promise<boolean> {

@@ -416,6 +416,11 @@ export interface Propagation {
   /** Changed fields the system cannot keep, each with why (never silently dropped). */
   unsupported?: Record<string, string>;
   updatedAt: number;
+  /**
+   * How many times the row was written (read back from the store; ignored when writing): a plan
+   * passes the revision it planned from to putPropagation, which then writes only over that row.
+   */
+  revision?: number;
 }
 
 export interface PropagationFilter {
@@ -736,8 +741,10 @@ export interface Store {
   /**
    * Plan `p.version` for its system, unless the registry record kept now is another version (a
    * newer one, kept and planned by another intake meanwhile: PUT_PROPAGATION_SQL); false then.
+   * With `seen` (the revision of the row the plan read, null when it read none), written only if
+   * the row still has that revision (compare-and-set: PUT_PROPAGATION_IF_SQL); false otherwise.
    */
-  putPropagation(p: Propagation): Promise<boolean>;
+  putPropagation(p: Propagation, seen?: number | null): Promise<boolean>;
   /**
    * Record how delivering `p.version` ended (state, reason, systemId, unsupported) only if that
    * version is still the latest for its facility and system; false when a newer one replaced it.

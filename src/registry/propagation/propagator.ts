@@ -24,7 +24,9 @@ import { ExpiringCache } from '../../upstream/expiring-cache.js';
 import { systemTypes, type FacilityTypeMap } from './facility-types.js';
 import { changedFields, facilityToWrite, fieldsToReport, unsupportedFields } from './write.js';
 import { LinkTakenBack } from './link-taken-back.js';
+import { PlannedMeanwhile } from './planned-meanwhile.js';
 import { sendNow } from './send-now.js';
+import { REPLANS, writePlan, type PlanWrite } from './plan-write.js';
 import { LINKED } from '../../routing/facility-facts.js';
 
 /**
@@ -173,11 +175,13 @@ export class Propagator {
    * delivery still pending is planned again as usual (its job ends as superseded).
    */
   private async carryOver(from: string, record: RegistryRecord): Promise<void> {
-    for (const c of this.systems()) {
-      const row = await this.deps.store.getPropagation(record.id, c.system);
-      if (row?.version !== from || (row.state !== 'done' && row.state !== 'skipped')) continue;
-      await this.deps.store.putPropagation({ ...row, version: record.version, updatedAt: this.now() });
-    }
+    for (const c of this.systems())
+      for (let tries = 1; tries <= REPLANS; tries++) {
+        const row = await this.deps.store.getPropagation(record.id, c.system);
+        if (row?.version !== from || (row.state !== 'done' && row.state !== 'skipped')) break;
+        const carried = { ...row, version: record.version, updatedAt: this.now() };
+        if ((await writePlan(this.deps.store, carried, row)) !== 'moved') break;
+      }
   }
 
   /**
@@ -207,18 +211,32 @@ export class Propagator {
     };
   }
 
-  /** Plan one registry version for every system; queue the writes. */
+  /**
+   * Plan one registry version for every system; queue the writes. The rows are read before the
+   * links: a decision moving the links after the links' read writes the row after the rows' read
+   * too, and the plan's write, made only over the row it read (writePlan), meets it and plans
+   * again from fresh reads.
+   */
   private async fanOut(record: RegistryRecord, batch: Batch): Promise<Decision[]> {
+    const systems = this.systems();
+    const rows = new Map<string, Propagation | undefined>();
+    for (const c of systems) rows.set(c.system, await this.deps.store.getPropagation(record.id, c.system));
     await this.currentFor(record.id, batch);
     const facility = record.facility!;
     const routed = await routedSystems(facility, this.deps);
     const unpublishedParent = await this.unpublishedParent(facility);
     const decisions: Decision[] = [];
-    for (const connector of this.systems()) {
-      const existing = await this.deps.store.getPropagation(record.id, connector.system);
-      if (existing?.version === record.version && existing.state !== 'held' && (await this.hasJob(existing))) continue;
-      const decision = await this.decide(connector, facility, batch, routed.has(connector.system), unpublishedParent);
-      if (await this.record(record, connector.system, decision)) decisions.push(decision);
+    for (const connector of systems) {
+      let existing = rows.get(connector.system);
+      for (let tries = 1; tries <= REPLANS; tries++) {
+        if (existing?.version === record.version && existing.state !== 'held' && (await this.hasJob(existing))) break;
+        const decision = await this.decide(connector, facility, batch, routed.has(connector.system), unpublishedParent);
+        const written = await this.record(record, connector.system, decision, existing);
+        if (written === 'written') decisions.push(decision);
+        if (written !== 'moved') break;
+        existing = await this.deps.store.getPropagation(record.id, connector.system);
+        await this.currentFor(record.id, batch);
+      }
     }
     return decisions;
   }
@@ -319,18 +337,17 @@ export class Propagator {
    * row's version differs, or its job is missing, and the job's key makes a second accept a no-op).
    * A plan the store does not take (a newer version was kept meanwhile, and is planned by its own
    * intake) queues nothing: its job would only end superseded, and the run would count it queued.
-   * False then.
+   * Nor one made from a row written since (`seen` is the row the plan read): it is made again.
    */
-  private async record(record: RegistryRecord, system: string, decision: Decision): Promise<boolean> {
-    const planned = await this.deps.store.putPropagation({
-      registryId: record.id,
-      system,
-      version: record.version,
-      ...decision,
-      updatedAt: this.now(),
-    });
-    if (!planned) return false;
-    if (decision.state !== 'queued') return true;
+  private async record(
+    record: RegistryRecord,
+    system: string,
+    decision: Decision,
+    seen: Propagation | undefined,
+  ): Promise<PlanWrite> {
+    const row = { registryId: record.id, system, version: record.version, ...decision, updatedAt: this.now() };
+    const written = await writePlan(this.deps.store, row, seen);
+    if (written !== 'written' || decision.state !== 'queued') return written;
     const payload: PropagationPayload = { registryId: record.id, version: record.version };
     const key = propagationKey(record.id, record.version, system);
     const accept = () =>
@@ -349,7 +366,7 @@ export class Propagator {
     await accept();
     const change = { registryId: record.id, system, version: record.version, key };
     await sendNow(this.deps.store, change, earlier, accept, this.now());
-    return true;
+    return 'written';
   }
 
   /**
@@ -424,27 +441,44 @@ export class Propagator {
   private async deliver(system: string, job: OutboxJob, journal: StepJournal): Promise<WriteResult> {
     const { registryId, version } = job.payload as PropagationPayload;
     return this.deps.store.withLock(`propagate:${registryId}:${system}`, async () => {
-      const row = await this.deps.store.getPropagation(registryId, system);
-      if (!row || row.version !== version) return { system, ids: {}, status: 'superseded' };
-      if (row.state === 'done') return { system, ids: row.systemId ? { record: row.systemId } : {}, status: 'done' };
-      // held since its link was taken back (an operator retried the job that ended so): a person
-      // decides first, and the decision plans it queued with a job of its own
-      if (row.state === 'held') throw new LinkTakenBack(system, registryId, row.reason ?? 'held');
-      try {
-        return await this.apply(system, row, journal);
-      } catch (err) {
-        // a refusal is final for this version: say why in the status; a transient failure retries.
-        // Masked as the outbox masks its stored errors: a server may echo the request's credentials.
-        // A hold is no refusal: the row says held, and why
-        if (
-          err instanceof MediatorError &&
-          !(err as { transient?: boolean }).transient &&
-          !(err instanceof LinkTakenBack)
-        )
-          await this.settle(row, { state: 'failed', reason: describeError(err) });
-        throw err;
-      }
+      for (let tries = 1; ; tries++)
+        try {
+          return await this.deliverRow(system, registryId, version, journal);
+        } catch (err) {
+          // the row was planned again while this delivery planned it from its links: read it again
+          if (!(err instanceof PlannedMeanwhile)) throw err;
+          if (tries >= REPLANS) throw err.retryLater(system);
+        }
     });
+  }
+
+  /** One delivery of the version's row as read now (deliver's lock held). */
+  private async deliverRow(
+    system: string,
+    registryId: string,
+    version: string,
+    journal: StepJournal,
+  ): Promise<WriteResult> {
+    const row = await this.deps.store.getPropagation(registryId, system);
+    if (!row || row.version !== version) return { system, ids: {}, status: 'superseded' };
+    if (row.state === 'done') return { system, ids: row.systemId ? { record: row.systemId } : {}, status: 'done' };
+    // held since its link was taken back (an operator retried the job that ended so): a person
+    // decides first, and the decision plans it queued with a job of its own
+    if (row.state === 'held') throw new LinkTakenBack(system, registryId, row.reason ?? 'held');
+    try {
+      return await this.apply(system, row, journal);
+    } catch (err) {
+      // a refusal is final for this version: say why in the status; a transient failure retries.
+      // Masked as the outbox masks its stored errors: a server may echo the request's credentials.
+      // A hold is no refusal: the row says held, and why
+      if (
+        err instanceof MediatorError &&
+        !(err as { transient?: boolean }).transient &&
+        !(err instanceof LinkTakenBack)
+      )
+        await this.settle(row, { state: 'failed', reason: describeError(err) });
+      throw err;
+    }
   }
 
   private async apply(system: string, row: Propagation, journal: StepJournal): Promise<WriteResult> {
@@ -505,7 +539,8 @@ export class Propagator {
       await this.unpublishedParent(facility),
     );
     const next: Propagation = { ...row, ...decision, systemId: decision.systemId, updatedAt: this.now() };
-    await this.deps.store.putPropagation(next);
+    // planned from the links read after the row: a decision's plan written since is not written over
+    if ((await writePlan(this.deps.store, next, row)) === 'moved') throw new PlannedMeanwhile(row);
     if (decision.state === 'queued') return next;
     if (decision.state === 'skipped') return undefined;
     throw new LinkTakenBack(connector.system, row.registryId, decision.reason ?? 'held', row.systemId);

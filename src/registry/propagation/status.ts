@@ -7,7 +7,7 @@ import { propagationKey } from './propagator.js';
  * CLI. A queued change whose outbox job has given up (dead) or been refused reads as failed, with
  * the job's reason: the job, not the row, knows that.
  */
-export interface PropagationView extends Omit<Propagation, 'updatedAt'> {
+export interface PropagationView extends Omit<Propagation, 'updatedAt' | 'revision'> {
   /** When the row last changed, ISO 8601 UTC: the form every operator surface gives an instant in. */
   updatedAt: string;
   /** The registry facility's name, as last seen. */
@@ -32,8 +32,10 @@ export async function propagationStatus(store: Store, filter: PropagationFilter 
 
 async function view(store: Store, row: Propagation): Promise<PropagationView> {
   const record = (await store.getRegistryRecord(row.registryId))?.record as RegistryRecord | undefined;
+  // the revision is the store's guard of plans (propagation-revision.ts), nothing an operator reads
+  const { revision: _revision, ...shown } = row;
   const named: PropagationView = {
-    ...row,
+    ...shown,
     updatedAt: new Date(row.updatedAt).toISOString(),
     ...(record?.facility ? { name: record.facility.name } : {}),
   };

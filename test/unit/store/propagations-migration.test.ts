@@ -58,7 +58,19 @@ for (const engine of engineCases()) {
     );
     t.same(
       await propagationColumns(engine, db.databaseUrl),
-      ['action', 'reason', 'registry_id', 'state', 'system', 'system_id', 'unsupported', 'updated_at', 'version'],
+      // revision: v70 (propagation-revision.ts)
+      [
+        'action',
+        'reason',
+        'registry_id',
+        'revision',
+        'state',
+        'system',
+        'system_id',
+        'unsupported',
+        'updated_at',
+        'version',
+      ],
       'job_id is gone, every other column is kept',
     );
     const done = await store.getPropagation('R-1', 'openlmis');
@@ -73,6 +85,8 @@ for (const engine of engineCases()) {
         systemId: 'F-1',
         unsupported: { position: 'no coordinates' },
         updatedAt: 10,
+        // a row from before v70 starts at revision 0
+        revision: 0,
       },
       'a row written with a job_id reads back whole, without it',
     );
@@ -85,6 +99,7 @@ for (const engine of engineCases()) {
       state: 'held',
       reason: 'in review',
       updatedAt: 20,
+      revision: 0,
     });
 
     await store.putPropagation({

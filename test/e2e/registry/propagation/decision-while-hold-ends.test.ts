@@ -40,13 +40,13 @@ for (const engine of engineCases())
       const undoAccepted = new Promise<void>((resolve) => (accepted = resolve));
       let ownerAtAccept: string | undefined;
       const put = rig.store.putPropagation.bind(rig.store);
-      rig.store.putPropagation = async (p: Propagation) => {
+      rig.store.putPropagation = async (p: Propagation, seen?: number | null) => {
         const mine = p.system === 'openlmis' && p.registryId === REGISTRY_ID;
         if (mine && !rejected && p.state === 'queued') {
           rejected = (await decide('reject')).statusCode === 200;
-          return put(p);
+          return put(p, seen);
         }
-        const written = await put(p);
+        const written = await put(p, seen);
         if (mine && rejected && !undo && p.state === 'held') undo = decide('undo');
         return written;
       };

@@ -49,16 +49,16 @@ for (const engine of engineCases())
       const releasePlanned = signal();
       const pushDelivered = signal();
       let release: Promise<number> | undefined;
-      rig.store.putPropagation = async (p: Propagation) => {
-        if (p.registryId !== REGISTRY_ID || p.system !== 'openlmis' || p.state !== 'queued') return put(p);
+      rig.store.putPropagation = async (p: Propagation, seen?: number | null) => {
+        if (p.registryId !== REGISTRY_ID || p.system !== 'openlmis' || p.state !== 'queued') return put(p, seen);
         if (!release) {
           release = rig.side.propagator.releaseHeld('openlmis');
           await releasePlanned.done;
-          return put(p);
+          return put(p, seen);
         }
         releasePlanned.fire();
         await pushDelivered.done;
-        return put(p);
+        return put(p, seen);
       };
       await push(feed, location(DISTRICT, DISTRICT_CODE, 'Tsangano District', 'jurisdiction', 'jur-lkl-n'));
       await drain(rig.store);

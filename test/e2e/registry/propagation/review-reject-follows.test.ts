@@ -68,10 +68,10 @@ for (const engine of engineCases())
       rig.mfr.state.rename(CODE, 'Mberewa HC (renamed)');
       const put = rig.store.putPropagation.bind(rig.store);
       let rejected: Awaited<ReturnType<typeof decide>> | undefined;
-      rig.store.putPropagation = async (p: Propagation) => {
+      rig.store.putPropagation = async (p: Propagation, seen?: number | null) => {
         if (!rejected && p.system === 'openlmis' && p.registryId === REGISTRY_ID && p.state === 'queued')
           rejected = await decide('reject');
-        return put(p);
+        return put(p, seen);
       };
       await propagateChanges({
         store: rig.store,

@@ -39,12 +39,12 @@ for (const engine of engineCases())
       // the newer version arrives (and is planned) just as the older one's first plan is recorded
       const putPropagation = rig.store.putPropagation.bind(rig.store);
       let newerIntake: ReturnType<typeof rig.side.propagator.intake> | undefined;
-      rig.store.putPropagation = async (p) => {
+      rig.store.putPropagation = async (p, seen) => {
         if (p.version === older.version && !newerIntake) {
           newerIntake = rig.side.propagator.intake([newer]);
           await newerIntake;
         }
-        return putPropagation(p);
+        return putPropagation(p, seen);
       };
       const olderCounts = await rig.side.propagator.intake([older]);
       const newerCounts = await newerIntake!;
