@@ -6,7 +6,7 @@ import { describeError } from '../outbox/errors.js';
 import type { Store } from '../store/types.js';
 import type { CrosswalkStateCount } from '../store/crosswalk-query.js';
 import { crosswalkToCsv, crosswalkToLocationBundle } from './crosswalk.js';
-import { holdsRegistryId, isGoneFromList, type CrosswalkRow } from './crosswalk-types.js';
+import { holdsRegistryId, isGoneFromList, isHumanDecision, type CrosswalkRow } from './crosswalk-types.js';
 import { applyReview, type ReviewOperation } from './review.js';
 import { oneReviewAtATime } from './review-lock.js';
 import { decodeRow, StoreCrosswalkRepository } from './store-crosswalk.js';
@@ -137,6 +137,15 @@ async function assertKnownRegistryId(
     `registryId ${JSON.stringify(registryId)} is neither a candidate of ${row.system}/${row.systemId} nor a facility the registry lists`,
     'registryId',
   );
+}
+
+/**
+ * Who last wrote a row, in a data manager's words: a reconcile run re-scoring it was told as
+ * "by auto", the store's name for the matcher, which names no one a person could ask.
+ */
+function changedBy(row: CrosswalkRow): string {
+  if (!row.decidedBy) return 'nobody';
+  return isHumanDecision(row) ? row.decidedBy : 'a reconcile run (re-scored)';
 }
 
 /**
@@ -427,7 +436,7 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
           // overrule what the person never saw
           if (body.seenDecidedAt !== undefined && !sameInstant(body.seenDecidedAt, row.decidedAt))
             throw new ConflictError(
-              `${system}/${systemId} changed since it was shown: now '${row.state}', by ${row.decidedBy ?? 'nobody'} at ${row.decidedAt ?? 'no time'}; look at it again (nothing was decided)`,
+              `${system}/${systemId} changed since it was shown: now '${row.state}', by ${changedBy(row)} at ${row.decidedAt ?? 'no time'}; look at it again (nothing was decided)`,
             );
           assertStillListed(row, operation.op);
           if (operation.op === 'accept' && operation.registryId) await assertFree(repo, row, operation.registryId);
