@@ -286,12 +286,12 @@ export async function reconcileIntoStore(
   const human = [...stored.values()].filter((r) => isHumanDecision(r) && leftIds.has(r.systemId)).length;
   const snapshot = Object.fromEntries([...registryHashes].map(([id, h]) => [id, h.slice(0, 12)]));
   let summary!: StoreReconcileSummary;
-  // Under the review lock, against the crosswalk as it is now: a person may have linked one of
-  // the facilities this run offered while it matched (claimed-meanwhile.ts).
+  // Under the review lock, against the crosswalk as it is now: a person, or another run, may have
+  // linked one of the facilities this run offered while it matched (claimed-meanwhile.ts).
   await store.withLock(
     reviewLockName(system),
     async () => {
-      const rows = demoteClaimedMeanwhile(changed, await repo.listBySystem(system));
+      const rows = demoteClaimedMeanwhile(changed, await repo.listBySystem(system), gone);
       const zones = zonesAfter(stored, rows, leftIds);
       // One transaction for the whole run, its audit entry included: a crash leaves the previous
       // run's rows and entry, never half of this one, nor rows without the entry (the next run's
