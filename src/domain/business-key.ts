@@ -30,6 +30,8 @@ export function unescapedBusinessKey(kind: string, id: Identifier): string {
 
 /** A system or value as a key holds it: no bar, so it ends where the next bar is. */
 export function keyPart(text: string): string {
+  // nearly every identifier holds neither: kept as it is, without a regular expression's pass
+  if (!text.includes('%') && !text.includes('|')) return text;
   return text.replace(/%/g, '%25').replace(/\|/g, '%7C');
 }
 

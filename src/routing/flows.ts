@@ -489,8 +489,20 @@ export function secondaryKey(key: string, system: string): string {
  */
 export function keysOfWrite<T>(spec: Pick<FlowSpec<T>, 'key' | 'formerKey'>, value: T): string[] {
   const key = spec.key(value);
+  if (!key) return [];
+  const former = formerKeyOf(spec, value, key);
+  return former ? [key, former] : [key];
+}
+
+/**
+ * The key a release before v68 gave the write of `value` whose key is `key`, where it differs.
+ * Every write asks (routed-flow's keyHeld), nearly all of an identifier with neither '|' nor '%':
+ * its key holds no escape ('%'), so it is spelled as before, and nothing more is built for it.
+ */
+export function formerKeyOf<T>(spec: Pick<FlowSpec<T>, 'formerKey'>, value: T, key: string): string | undefined {
+  if (!key.includes('%')) return undefined;
   const former = spec.formerKey?.(value);
-  return [key, former].filter((k, i, all): k is string => !!k && all.indexOf(k) === i);
+  return former !== key ? former : undefined;
 }
 
 /** Whether `job` is a write of the same key as `value`'s (held under its former key, keysOfWrite). */

@@ -34,7 +34,7 @@ import type {
   WritesAhead,
 } from '../store/types.js';
 import type { Connector, Page, SearchCriteria, WriteResult } from './ports.js';
-import { heldAsWriteOf, keysOfWrite, secondaryKey, type FlowSpec } from './flows.js';
+import { formerKeyOf, heldAsWriteOf, secondaryKey, type FlowSpec } from './flows.js';
 import { storeOrder } from './delivery-overtaken.js';
 import { facilityFacts } from './facility-facts.js';
 import { jobsWrittenUnder } from './jobs-written-under.js';
@@ -673,8 +673,9 @@ export class RoutedFlow<T> implements FlowService<T> {
    * key) does not count.
    */
   private async keyHeld(value: T): Promise<string | undefined> {
-    const [key, former] = keysOfWrite(this.spec, value);
-    if (!key || !former) return key;
+    const key = this.spec.key(value);
+    const former = key && formerKeyOf(this.spec, value, key);
+    if (!former) return key;
     const held = await this.store.findJobsByKey(former);
     return held.some((j) => j.flow === this.spec.outboxFlow && heldAsWriteOf(this.spec, j, value)) ? former : key;
   }

@@ -14,6 +14,15 @@ import type { Migration } from './migrations.js';
  * update meets a row not yet rekeyed that holds its new spelling (a value `a%7Cb` stored as it
  * was, beside `a|b`). Every identifier without those characters is spelled as before: nothing of
  * theirs changes. One pass over the jobs of these flows (their payloads read), at the upgrade.
+ *
+ * The jobs first, then the rows of the jobs rekeyed (a row still in the old spelling of a job now
+ * in the new): PostgreSQL runs each statement on a snapshot of its own (READ COMMITTED), and an
+ * older instance still running commits a write (its job and its row together) between two of
+ * them. Rows parked first, a write committed between the parking and the jobs' rekeying had its
+ * job rekeyed and its row left in the old spelling: its retry, keyed as now, found no row, and
+ * the write was recorded and sent again. Rows chosen by their job's new key, such a write keeps
+ * both in the old spelling (its retry finds it under its former key, routing's keyHeld), or has
+ * both rekeyed.
  */
 export const ESCAPED_KEYS_VERSION = 68;
 
@@ -26,10 +35,15 @@ const KEYED_FLOWS: { flow: string; field: string }[] = [
   { flow: 'stock', field: 'identifier' },
 ];
 
-/** A payload's identifier part, in each engine's JSON. */
+/**
+ * A payload's identifier part, in each engine's JSON. SQLite keeps a payload as text, and
+ * json_extract fails the statement on text that is no JSON: one such row (an operator's hand
+ * edit) stopped every start of the upgrade. Such a row names no identifier, and is left (jsonb
+ * holds none; a payload that is JSON but no object names none either, on both engines).
+ */
 function part(engine: Engine, field: string, name: 'system' | 'value', payload: string): string {
   return engine === 'sqlite'
-    ? `json_extract(${payload}, '$.${field}.${name}')`
+    ? `json_extract(CASE WHEN json_valid(${payload}) THEN ${payload} END, '$.${field}.${name}')`
     : `(${payload}->'${field}'->>'${name}')`;
 }
 
@@ -42,13 +56,15 @@ function holdsEscaped(engine: Engine, text: string): string {
   return `(${find}(${text}, '|') > 0 OR ${find}(${text}, '%') > 0)`;
 }
 
-/** The old key's head and the new one's, and when a job `j` is to be rekeyed. */
-function keyed(engine: Engine, flow: string, field: string, j: string) {
-  const system = part(engine, field, 'system', `${j}.payload`);
-  const value = part(engine, field, 'value', `${j}.payload`);
+/**
+ * When a key `key` of flow `flow`, of the job whose payload is `payload`, is in the old spelling of
+ * one to rekey (its identifier holds '|' or '%'), and that key in the new spelling.
+ */
+function keyed(engine: Engine, flow: string, field: string, payload: string, key: string) {
+  const system = part(engine, field, 'system', payload);
+  const value = part(engine, field, 'value', payload);
   const head = `('${flow}|' || ${system} || '|' || ${value})`;
-  const key = `${j}.idempotency_key`;
-  const rekeyed = `${j}.flow = '${flow}' AND (${holdsEscaped(engine, system)} OR ${holdsEscaped(engine, value)})
+  const rekeyed = `(${holdsEscaped(engine, system)} OR ${holdsEscaped(engine, value)})
     AND substr(${key}, 1, length(${head})) = ${head}
     AND (length(${key}) = length(${head}) OR substr(${key}, length(${head}) + 1, 1) = '|')`;
   const newKey = `'${flow}|' || ${escaped(system)} || '|' || ${escaped(value)} || substr(${key}, length(${head}) + 1)`;
@@ -57,20 +73,22 @@ function keyed(engine: Engine, flow: string, field: string, j: string) {
 
 const PARKED = "'#v68|'";
 
-function escapedKeysSql(engine: Engine): string {
+/** v68's statements, in order (each its own snapshot on PostgreSQL: see above). */
+export function escapedKeysSteps(engine: Engine): string[] {
   const steps = KEYED_FLOWS.flatMap(({ flow, field }) => {
-    const held = keyed(engine, flow, field, 'j');
-    const own = keyed(engine, flow, field, 'outbox_jobs');
+    const job = keyed(engine, flow, field, 'outbox_jobs.payload', 'outbox_jobs.idempotency_key');
+    // the row's own key in the old spelling, its job's already in the new one
+    const row = keyed(engine, flow, field, 'j.payload', 'idempotency_keys.key');
     return [
+      `UPDATE outbox_jobs SET idempotency_key = ${job.newKey} WHERE outbox_jobs.flow = '${flow}' AND ${job.rekeyed};`,
       `UPDATE idempotency_keys SET key = ${PARKED} || job_id WHERE flow = '${flow}' AND EXISTS (
-  SELECT 1 FROM outbox_jobs j WHERE j.id = idempotency_keys.job_id AND j.idempotency_key = idempotency_keys.key
-    AND ${held.rekeyed});`,
-      `UPDATE outbox_jobs SET idempotency_key = ${own.newKey} WHERE ${own.rekeyed};`,
+  SELECT 1 FROM outbox_jobs j WHERE j.id = idempotency_keys.job_id AND j.flow = '${flow}'
+    AND ${row.rekeyed} AND j.idempotency_key = ${row.newKey});`,
     ];
   });
   const settle = `UPDATE idempotency_keys SET key = (SELECT j.idempotency_key FROM outbox_jobs j WHERE j.id = idempotency_keys.job_id)
   WHERE substr(key, 1, 5) = ${PARKED};`;
-  return [...steps, settle].join('\n');
+  return [...steps, settle];
 }
 
 const NAME = "outbox: business keys of identifiers holding '|' or '%' escaped, as new writes key them";
@@ -78,10 +96,10 @@ const NAME = "outbox: business keys of identifiers holding '|' or '%' escaped, a
 export const SQLITE_ESCAPED_KEYS: Migration = {
   version: ESCAPED_KEYS_VERSION,
   name: NAME,
-  sql: escapedKeysSql('sqlite'),
+  sql: escapedKeysSteps('sqlite').join('\n'),
 };
 export const POSTGRES_ESCAPED_KEYS: Migration = {
   version: ESCAPED_KEYS_VERSION,
   name: NAME,
-  sql: escapedKeysSql('postgres'),
+  sql: escapedKeysSteps('postgres').join('\n'),
 };
