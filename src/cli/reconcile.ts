@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { useMappingsDir } from '../config/mappings.js';
@@ -179,12 +179,29 @@ function writeOutputs(o: ReconcileOptions, loaded: Loaded, rows: CrosswalkRow[])
       ) + '\n',
     'review.csv': reviewToCsv(rows, names),
   };
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(o.out, name), text);
+  // summary.json, written last, says the set beside it is whole: a previous run's must not stay
+  // beside this run's files if it stops halfway (killed, a full disk)
+  rmSync(path.join(o.out, 'summary.json'), { force: true });
+  for (const [name, text] of Object.entries(files)) writeWhole(path.join(o.out, name), text);
   return [...Object.keys(files), 'summary.json'];
 }
 
+/** The file, or the one before it if the write stops: written beside it, then renamed over it. */
+function writeWhole(file: string, text: string): void {
+  const part = path.join(path.dirname(file), `.${path.basename(file)}.part`);
+  try {
+    writeFileSync(part, text);
+    renameSync(part, file);
+  } catch (err) {
+    rmSync(part, { force: true });
+    // named as the file the person asked for, not the part beside it (cli/index.ts fileProblem)
+    Object.assign(err as NodeJS.ErrnoException, { path: file, syscall: 'write' });
+    throw err;
+  }
+}
+
 function finish(o: ReconcileOptions, summary: ReconcileSummary): ReconcileSummary {
-  writeFileSync(path.join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeWhole(path.join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }
 
