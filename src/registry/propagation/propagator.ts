@@ -232,8 +232,11 @@ export class Propagator {
         if (existing?.version === record.version && existing.state !== 'held' && (await this.hasJob(existing))) break;
         const decision = await this.decide(connector, facility, batch, routed.has(connector.system), unpublishedParent);
         const written = await this.record(record, connector.system, decision, existing);
-        if (written === 'written') decisions.push(decision);
-        if (written !== 'moved') break;
+        if (written === 'refused') break;
+        if (written === 'written' && !(await this.heldFromMovedLinks(record.id, connector.system, decision, batch))) {
+          decisions.push(decision);
+          break;
+        }
         existing = await this.deps.store.getPropagation(record.id, connector.system);
         await this.currentFor(record.id, batch);
       }
@@ -254,6 +257,20 @@ export class Propagator {
     const current = await this.deps.store.listCrosswalkByRegistryId(registryId);
     for (const system of crosswalkMoved(batch.crosswalks, registryId, current))
       batch.crosswalks.set(system, crosswalkIndex((await this.deps.store.listCrosswalk(system)).map(decodeRow)));
+  }
+
+  /**
+   * A hold planned from links a decision moved since they were read (an undo, a link): that
+   * decision's release found no held row to plan (it was not held yet), so none would release it
+   * until the next pull, or, with pulls off, the next decision. Planned again then. Asked of holds
+   * only: a queued change is planned again from the links at delivery (followLink), and a person's
+   * decision releases held changes, not skipped ones.
+   */
+  private async heldFromMovedLinks(registryId: string, system: string, decision: Decision, batch: Batch) {
+    const read = batch.crosswalks.get(system);
+    if (decision.state !== 'held' || !read) return false;
+    const now = await this.deps.store.listCrosswalkByRegistryId(registryId);
+    return crosswalkMoved(new Map([[system, read]]), registryId, now).length > 0;
   }
 
   /** One system's plan of one registry facility, from its crosswalk as the batch read it. */
