@@ -264,7 +264,8 @@ export function loadFacilityList(file: string, options: LoadOptions = {}): Loade
   let mapping = options.mapping ?? inferColumnMapping(headers, system, path.basename(file));
   if (options.checked) {
     missingKeyColumns(path.basename(file), headers, mapping, rows.length);
-    if (rows.length) ambiguousColumns(path.basename(file), list.headers ?? headers, mappedColumns(mapping));
+    if (rows.length)
+      ambiguousColumns(path.basename(file), list.headers ?? headers, mappedColumns(mapping), !!options.mapping);
     rowKeyProblems(path.basename(file), rows, mapping, place);
     coordinateProblems(path.basename(file), rows, mapping, place);
   }

@@ -93,11 +93,15 @@ export function missingKeyColumns(
  * A column the mapping reads that the header names twice (`name` and `name`, or `Name` and
  * `name`, one column to the synonym table): the reader took one of them without a word, maybe the
  * district's name for the facility's. Refused on line 1, naming both places. `headers`: as the
- * file writes them, before the CSV reader renames a repeat (`name_1`).
+ * file writes them, before the CSV reader renames a repeat (`name_1`). `exact`: the mapping was
+ * given (--mapping), naming its columns as the header writes them, and the reader takes that very
+ * cell: only a header written twice exactly is ambiguous then (`Name` beside `name` was refused
+ * though the mapping named one, and only editing the export got past it).
  */
-export function ambiguousColumns(name: string, headers: string[], columns: string[]): void {
+export function ambiguousColumns(name: string, headers: string[], columns: string[], exact = false): void {
+  const same = exact ? (a: string, b: string) => a === b : (a: string, b: string) => headerKey(a) === headerKey(b);
   for (const column of new Set(columns)) {
-    const at = headers.flatMap((h, i) => (headerKey(h) === headerKey(column) ? [i + 1] : []));
+    const at = headers.flatMap((h, i) => (same(h, column) ? [i + 1] : []));
     if (at.length < 2) continue;
     const which = at.map((i) => `${i} (${JSON.stringify(headers[i - 1])})`).join(' and ');
     throw new InvalidInputError(
