@@ -30,7 +30,7 @@ t.test('a run stopped while writing leaves no summary.json and no half file', as
   writeFileSync(path.join(out, 'review.csv', 'x'), '');
   t.throws(
     () => runReconcile({ left, right, out }, quiet),
-    { path: path.join(out, 'review.csv'), syscall: 'write' },
+    { code: 'EISDIR', path: path.join(out, 'review.csv'), syscall: 'write' },
     'the run fails, naming the file it could not write (not the part beside it)',
   );
   t.notOk(existsSync(path.join(out, 'summary.json')), 'no summary.json: the set is not whole');
