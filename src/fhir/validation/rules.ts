@@ -1,6 +1,6 @@
 import type { Issue } from '../../domain/errors.js';
 import type { FhirVersion } from '../versions.js';
-import { requiredBindings, requiredElements, singleElements } from './bindings.js';
+import { requiredBindings, requiredElements, singleElements, type RequiredBinding } from './bindings.js';
 import { walkResource, type WalkIssues } from './walk.js';
 
 /**
@@ -24,7 +24,9 @@ export function validateRules(
 }
 
 function checkSingleElements(version: FhirVersion, resource: Record<string, unknown>, type: string): Issue[] {
-  return (singleElements[type] ?? [])
+  const rules = singleElements[type];
+  if (rules === undefined) return [];
+  return rules
     .filter((rule) => applies(rule.versions, version) && Array.isArray(resource[rule.path]))
     .map((rule) => ({
       code: 'structure' as const,
@@ -75,10 +77,21 @@ function valuesAt(root: unknown, path: string, base: string): { value: unknown; 
   return current;
 }
 
+/**
+ * A top-level code element absent or holding an allowed code (nearly every request): settled
+ * without valuesAt, which splits the path and writes each element's FHIRPath before any is needed.
+ */
+function holdsAllowedCode(resource: Record<string, unknown>, binding: RequiredBinding): boolean {
+  if (binding.kind === 'coding' || binding.path.includes('.')) return false;
+  const value = resource[binding.path];
+  return value === undefined || (typeof value === 'string' && binding.codes.includes(value));
+}
+
 function checkBindings(version: FhirVersion, resource: Record<string, unknown>, type: string): Issue[] {
   const issues: Issue[] = [];
   for (const binding of requiredBindings[type] ?? []) {
     if (!applies(binding.versions, version)) continue;
+    if (holdsAllowedCode(resource, binding)) continue;
     for (const { value, path } of valuesAt(resource, binding.path, type)) {
       if (binding.kind === 'coding') {
         const codings = (value as { coding?: { system?: string; code?: string }[] }).coding ?? [];

@@ -28,6 +28,31 @@ function mayBeZoneless(value: string): boolean {
 }
 
 /**
+ * Could be blank: empty, or starting with a character `trim` may take off (ASCII controls and
+ * space, or anything past ASCII, where Unicode's spaces are). Most strings start with a letter or
+ * digit and are settled here, without `trim` making a copy to compare.
+ */
+function mayBeBlank(value: string): boolean {
+  if (value === '') return true;
+  const c = value.charCodeAt(0);
+  return c <= 0x20 || c >= 0x7f;
+}
+
+/**
+ * Could be a FHIR date, dateTime or instant: four digits then '-' (looksLikeDate, dates.ts, decides).
+ * Every other string skips the element-name pattern (DATE_KEY), a regular expression run per
+ * string value, most of the walk's cost on a valid body (issue 18). For any other value of a
+ * date-named element dateIssue finds nothing (looksLikeDate is false), so no issue is lost.
+ */
+function mayBeDate(value: string): boolean {
+  return value.length >= 7 && value.charCodeAt(4) === 0x2d /* - */ && isDigit(value.charCodeAt(0));
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/**
  * One walk over a resource for the rules' value checks and the semantic checks, which each
  * walked it on their own before. The FHIRPath of an element is kept as a list of steps and
  * written out only for an issue: on a valid body (nearly every one) no path string is built.
@@ -63,9 +88,11 @@ export function walkResource(
           expression: [path],
         });
       }
-      if (value === '' || value.trim() === '') empty('value', 'is an empty string; FHIR does not allow empty values');
+      if (mayBeBlank(value) && value.trim() === '')
+        empty('value', 'is an empty string; FHIR does not allow empty values');
       if (semantic.length >= max) return;
-      if (DATE_KEY.test(key)) {
+      // the value's shape first: the element name's pattern is tested only for a date-like value
+      if (mayBeDate(value) && DATE_KEY.test(key)) {
         const issue = dateIssue(value, here);
         if (issue) semantic.push(issue);
       } else if (key === 'reference' && !isLocalReference(value)) checkReference(value, here(), opts, semantic);
