@@ -72,13 +72,21 @@ export function parseCsvList(
   source = 'CSV',
 ): { rows: Record<string, string>[]; delimiter: string; headers: string[] } {
   const plain = normalised(text);
+  // the header row alone first: a repeat's new name must avoid every column the file names,
+  // those right of it too (papaparse's own renaming does; the header row is all it parses here)
+  const first = Papa.parse<string[]>(plain, { preview: 1, skipEmptyLines: 'greedy', newline: '\n' }).data[0];
+  const keys = first && uniqueHeaders(first);
   const headers: string[] = [];
   const parsed = Papa.parse<Record<string, string>>(plain, {
     header: true,
     // greedy: a row of bare separators was a record with no id and no name, refused as such
     skipEmptyLines: 'greedy',
     newline: '\n',
-    transformHeader: (header) => uniqueHeader(header, headers),
+    transformHeader: (header, i) => {
+      headers.push(header);
+      // no header row read alone (a blank or bare-separator first line): the columns so far
+      return (keys ?? uniqueHeaders(headers))[i] ?? header;
+    },
   });
   const problem = listProblem(plain, parsed.errors, parsed.data, parsed.meta.delimiter);
   if (problem) throw new InvalidInputError(`${source}: ${problem}; nothing was read`);
@@ -86,14 +94,24 @@ export function parseCsvList(
   return { rows: parsed.data, delimiter: parsed.meta.delimiter, headers };
 }
 
-/** The header, or `header_N` when an earlier column has it; `seen` collects the file's own. */
-function uniqueHeader(header: string, seen: string[]): string {
-  const earlier = seen.filter((h) => h === header).length;
-  seen.push(header);
-  if (earlier === 0) return header;
-  let n = earlier;
-  while (seen.includes(`${header}_${n}`)) n += 1;
-  return `${header}_${n}`;
+/**
+ * Each header, a repeat as `header_N`: the first N from its count so far that no column of the
+ * file is named, nor an earlier repeat (papaparse's rule). Looking only at the columns before it
+ * named the second `note` `note_1` beside the file's own `note_1`, whose cells papaparse then
+ * moved to `note_1_1`: a mapping reading `note_1` read the second `note`.
+ */
+function uniqueHeaders(headers: string[]): string[] {
+  const used = new Set(headers);
+  const counts = new Map<string, number>();
+  return headers.map((header) => {
+    const earlier = counts.get(header) ?? 0;
+    counts.set(header, earlier + 1);
+    if (earlier === 0) return header;
+    let n = earlier;
+    while (used.has(`${header}_${n}`)) n += 1;
+    used.add(`${header}_${n}`);
+    return `${header}_${n}`;
+  });
 }
 
 const SEPARATOR_NAMES: Record<string, string> = {
