@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { useMappingsDir } from '../config/mappings.js';
@@ -26,6 +26,7 @@ import { openStore, resolveStoreTarget, type StoreSettings } from '../store/inde
 import type { Store } from '../store/types.js';
 import { configuredMappingsDir } from './configured-mappings.js';
 import { configuredStore } from './configured-store.js';
+import { writeWhole } from './whole-file.js';
 
 export interface ReconcileOptions {
   left: string;
@@ -184,20 +185,6 @@ function writeOutputs(o: ReconcileOptions, loaded: Loaded, rows: CrosswalkRow[])
   rmSync(path.join(o.out, 'summary.json'), { force: true });
   for (const [name, text] of Object.entries(files)) writeWhole(path.join(o.out, name), text);
   return [...Object.keys(files), 'summary.json'];
-}
-
-/** The file, or the one before it if the write stops: written beside it, then renamed over it. */
-function writeWhole(file: string, text: string): void {
-  const part = path.join(path.dirname(file), `.${path.basename(file)}.part`);
-  try {
-    writeFileSync(part, text);
-    renameSync(part, file);
-  } catch (err) {
-    rmSync(part, { force: true });
-    // named as the file the person asked for, not the part beside it (cli/index.ts fileProblem)
-    Object.assign(err as NodeJS.ErrnoException, { path: file, syscall: 'write' });
-    throw err;
-  }
 }
 
 function finish(o: ReconcileOptions, summary: ReconcileSummary): ReconcileSummary {
