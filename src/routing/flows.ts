@@ -253,7 +253,6 @@ const keyOf = (kind: string, id: { system: string; value: string } | undefined) 
   id ? businessKey(kind, id) : undefined;
 /** keyOf as releases before v68 spelled it: the identifier unescaped (FlowSpec.formerKey). */
 const unescapedBusinessKeyOf: typeof keyOf = (kind, id) => (id ? unescapedBusinessKey(kind, id) : undefined);
-const unescapedKeyOf = (id: Identifier | undefined) => (id ? `|${id.system}|${id.value}` : undefined);
 /** An order's key by `keyOfId`: each amendment is its own write under the order's key (order-revision.ts). */
 const orderKey = (o: Order, keyOfId: typeof keyOf) =>
   keyOfId('order', o.orderNumber) + (o.revision ? `|rev:${o.revision}` : '');
@@ -437,7 +436,7 @@ export const FACILITIES: FlowSpec<Facility> = {
   // (unescaped, as before v68: the content version ends it, and the content holds the identifiers,
   // so two facilities never share one; escaped, a facility's next write would not find its last)
   key: (f) =>
-    `facility|${f.id ?? unescapedKeyOf(f.identifiers[0])}|${contentVersion({ ...f, lastUpdated: undefined })}`,
+    `facility|${f.id ?? unescapedBusinessKeyOf('', f.identifiers[0])}|${contentVersion({ ...f, lastUpdated: undefined })}`,
   keyedOnReplaced: true,
   writeKey: (c) => c.facilities?.writeKey && ((f) => c.facilities!.writeKey!(f)),
   fhirIds: (f) => (f.id ? [f.id] : []),
