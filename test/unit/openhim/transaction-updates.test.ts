@@ -3,7 +3,7 @@
  * the outbox settles the job, OpenHIM's transaction gets its final status via PUT /transactions.
  * A write settled within the client's deadline sends nothing (the response already was final).
  */
-import { execFileSync } from 'node:child_process';
+import { selfSigned } from '../../support/self-signed.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -184,30 +184,10 @@ t.test(
   async (t) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'openhim-tls-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=openhim',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        'key.pem',
-        '-out',
-        'cert.pem',
-      ],
-      { cwd: dir, stdio: 'pipe' },
-    );
+    selfSigned(dir, 'openhim', 'IP:127.0.0.1');
     const updates: string[] = [];
     const server = createServer(
-      { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) },
+      { key: readFileSync(path.join(dir, 'openhim.key')), cert: readFileSync(path.join(dir, 'openhim.crt')) },
       (req, res) => {
         updates.push(`${req.method} ${req.url}`);
         // the transaction as core keeps one this mediator answered 202, then the update's answer

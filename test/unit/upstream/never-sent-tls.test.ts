@@ -19,6 +19,7 @@ import { anonymous } from '../../../src/upstream/auth/types.js';
 import { markingConnector } from '../../../src/upstream/connect-phase.js';
 import { connectPhaseFailure } from '../../../src/upstream/errors.js';
 import { failure, upstreamAsAlice } from './harness.js';
+import { selfSigned as makeSelfSigned } from '../../support/self-signed.js';
 
 function haveOpenssl(): boolean {
   try {
@@ -33,28 +34,8 @@ function haveOpenssl(): boolean {
 function selfSigned(t: Test): { key: Buffer; cert: Buffer } {
   const dir = mkdtempSync(path.join(tmpdir(), 'never-sent-tls-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=upstream',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      'key.pem',
-      '-out',
-      'cert.pem',
-    ],
-    { cwd: dir, stdio: 'pipe' },
-  );
-  return { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) };
+  makeSelfSigned(dir, 'upstream', 'IP:127.0.0.1');
+  return { key: readFileSync(path.join(dir, 'upstream.key')), cert: readFileSync(path.join(dir, 'upstream.crt')) };
 }
 
 /**
