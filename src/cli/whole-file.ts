@@ -21,37 +21,22 @@ import path from 'node:path';
  * rename each other's half-written parts.
  */
 export function writeWhole(file: string, text: string): void {
-  const target = lstatOrUndefined(file)?.isSymbolicLink() ? realpathSync(file) : file;
-  const before = statOrUndefined(target);
-  const part = path.join(
-    path.dirname(target),
-    `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.part`,
-  );
+  let part: string | undefined;
   try {
+    const target = lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink() ? realpathSync(file) : file;
+    const before = statSync(target, { throwIfNoEntry: false });
+    part = path.join(
+      path.dirname(target),
+      `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.part`,
+    );
     if (before) accessSync(target, constants.W_OK);
     writeFileSync(part, text);
     if (before) chmodSync(part, before.mode & 0o7777);
     renameSync(part, target);
   } catch (err) {
-    rmSync(part, { force: true });
+    if (part) rmSync(part, { force: true });
     // named as the file the person asked for, not the part beside it (cli/index.ts fileProblem)
     Object.assign(err as NodeJS.ErrnoException, { path: file, syscall: 'write' });
     throw err;
-  }
-}
-
-function lstatOrUndefined(file: string) {
-  try {
-    return lstatSync(file);
-  } catch {
-    return undefined;
-  }
-}
-
-function statOrUndefined(file: string) {
-  try {
-    return statSync(file);
-  } catch {
-    return undefined;
   }
 }
