@@ -13,7 +13,7 @@ import { applyReview } from '../../../src/registry/review.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 import { countyFacility as fac } from '../../support/match-facilities.js';
 import { holdsRegistryId } from '../../../src/registry/crosswalk-types.js';
-import type { Store } from '../../../src/store/index.js';
+import { meanwhileDuringRun } from '../../support/store-meanwhile.js';
 
 const registry = [
   fac('R1', 'Kaumu Dispensary', 'Kitui South', 'Kitui'),
@@ -21,25 +21,6 @@ const registry = [
 ];
 const unrelated = fac('L2', 'Unrelated Place', 'Nowhere', 'Elsewhere');
 const kaumu = fac('L1', 'Kaumu Dispensary', 'Kitui South', 'Kitui');
-
-/** The store as the run sees it, `meanwhile` done once the run has read the crosswalk. */
-function decidingDuringRun(store: Store, meanwhile: () => Promise<void>): Store {
-  let done = false;
-  return new Proxy(store, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver) as unknown;
-      if (key !== 'listAudit' || typeof value !== 'function')
-        return typeof value === 'function' ? value.bind(target) : value;
-      return async (...args: unknown[]) => {
-        if (!done) {
-          done = true;
-          await meanwhile();
-        }
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}
 
 for (const engine of engineCases())
   t.test(
@@ -55,7 +36,7 @@ for (const engine of engineCases())
         const at = new Date().toISOString();
         await store.upsertCrosswalk(applyReview(row, { op: 'accept', registryId: 'R1' }, { user: 'amina', at }));
       };
-      await reconcileIntoStore(decidingDuringRun(store, acceptL2), 'emr', [kaumu, unrelated], registry);
+      await reconcileIntoStore(meanwhileDuringRun(store, acceptL2), 'emr', [kaumu, unrelated], registry);
 
       const rows = await store.listCrosswalk('emr');
       const linkingR1 = rows.filter((r) => r.registryId === 'R1' && holdsRegistryId(r.state)).map((r) => r.systemId);

@@ -11,7 +11,7 @@ import { reconcileIntoStore } from '../../../src/registry/reconcile-run.js';
 import { engineCases, freshStore } from '../../support/outbox-engines.js';
 import { countyFacility as fac } from '../../support/match-facilities.js';
 import { holdsRegistryId } from '../../../src/registry/crosswalk-types.js';
-import type { Store } from '../../../src/store/index.js';
+import { meanwhileDuringRun } from '../../support/store-meanwhile.js';
 
 const registry = [
   fac('R1', 'Kaumu Dispensary', 'Kitui South', 'Kitui'),
@@ -20,25 +20,6 @@ const registry = [
 const kaumu = fac('L1', 'Kaumu Dispensary', 'Kitui South', 'Kitui');
 const kaumuAgain = fac('L3', 'Kaumu Dispensary', 'Kitui South', 'Kitui');
 const unrelated = fac('L2', 'Unrelated Place', 'Nowhere', 'Elsewhere');
-
-/** The store as a run sees it, `meanwhile` done once the run has read the crosswalk. */
-function meanwhileDuringRun(store: Store, meanwhile: () => Promise<void>): Store {
-  let done = false;
-  return new Proxy(store, {
-    get(target, key, receiver) {
-      const value = Reflect.get(target, key, receiver) as unknown;
-      if (key !== 'listAudit' || typeof value !== 'function')
-        return typeof value === 'function' ? value.bind(target) : value;
-      return async (...args: unknown[]) => {
-        if (!done) {
-          done = true;
-          await meanwhile();
-        }
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}
 
 for (const engine of engineCases())
   t.test(
