@@ -37,6 +37,32 @@ function unreadable(text: string, axis: Axis, why?: string): CoordinateCell {
   return { problem: `${JSON.stringify(text)} is not a ${axis}${why ? ` (${why})` : ''}: write it as ${example}` };
 }
 
+/** The largest magnitude each axis takes, in degrees. */
+const LIMIT: Record<Axis, number> = { latitude: 90, longitude: 180 };
+
+/**
+ * Beyond this a number is no angle mistyped but a distance: UTM eastings run from about 166,000
+ * to 834,000 metres and northings to 10,000,000, the numbers a GIS export in a projected system
+ * gives. Taken as degrees they put a facility nowhere on Earth and its distances to every
+ * candidate in the thousands of kilometres: the distance evidence spoke against the right match.
+ */
+const PROJECTED = 1000;
+
+/**
+ * A number read from the cell, if it can be a position on Earth: `1e999` (Infinity), a latitude
+ * beyond 90, a longitude beyond 180 is a problem, said as what it most likely is.
+ */
+function degrees(text: string, value: number, axis: Axis): CoordinateCell {
+  if (!Number.isFinite(value)) return unreadable(text, axis, 'not a finite number');
+  const magnitude = Math.abs(value);
+  if (magnitude <= LIMIT[axis]) return { value };
+  if (magnitude >= PROJECTED)
+    return unreadable(text, axis, 'it looks like projected metres, as UTM gives, not degrees');
+  if (axis === 'latitude' && magnitude <= LIMIT.longitude)
+    return unreadable(text, axis, 'beyond 90 degrees: are the latitude and longitude columns swapped?');
+  return unreadable(text, axis, `beyond ${LIMIT[axis]} degrees`);
+}
+
 /** The hemisphere letter at either end of the cell, and the cell without it. */
 function hemisphere(text: string): { letter?: string; rest: string } {
   const m = /^([A-Za-z])\s*(.*)$/.exec(text) ?? /^(.*?)\s*([A-Za-z])$/.exec(text);
@@ -45,12 +71,16 @@ function hemisphere(text: string): { letter?: string; rest: string } {
   return { letter: letter.toUpperCase(), rest };
 }
 
-/** A blank cell is no position (undefined); anything else is a number or a problem to name. */
+/**
+ * A blank cell is no position (undefined); anything else is a number of degrees within its axis's
+ * range or a problem to name. A checked list (list-checks.ts) is refused for a problem, as for
+ * every cell it cannot take; an unchecked one (the benchmark) reads it as no position.
+ */
 export function readCoordinate(cell: string | undefined, axis: Axis): CoordinateCell {
   const text = (cell ?? '').trim();
   if (text === '' || NONE.has(text.toLowerCase())) return {};
   // a number as JSON or JavaScript writes it (`-1.2e-7` from a JSON list's number) needs no more
-  if (PLAIN.test(text)) return { value: Number(text) };
+  if (PLAIN.test(text)) return degrees(text, Number(text), axis);
   const { letter, rest } = hemisphere(text);
   const signMatch = /^([-+−])\s*(.*)$/.exec(rest);
   const body = signMatch ? signMatch[2] : rest;
@@ -65,7 +95,7 @@ export function readCoordinate(cell: string | undefined, axis: Axis): Coordinate
   }
   // only the last part may have a fraction: `1.5 30` says two different things
   if (parts.slice(0, -1).some((p) => /[.,]/.test(p))) return unreadable(text, axis);
-  const [degrees, minutes = 0, seconds = 0] = parts.map(decimal);
+  const [whole, minutes = 0, seconds = 0] = parts.map(decimal);
   if (minutes >= 60 || seconds >= 60) return unreadable(text, axis, 'minutes and seconds run to 59');
-  return { value: sign * (degrees + minutes / 60 + seconds / 3600) };
+  return degrees(text, sign * (whole + minutes / 60 + seconds / 3600), axis);
 }

@@ -29,24 +29,26 @@ function lineAt(text: string, index: number): number {
  * that is not quoted as a whole (`L1,=HYPERLINK("http://x","a")`) makes the parser read on into
  * the next lines, merging records into one; more cells than the header has columns (an unquoted
  * comma in a name) shifts or drops values. Either way a record would be lost or wrong without a
- * word. A short row (fewer cells) is fine: it keeps the cells it has.
+ * word. A short row (fewer cells) is fine: it keeps the cells it has. `lead`: the blank lines
+ * before `text` in the file, for the line numbers.
  */
 function listProblem(
   text: string,
   errors: Papa.ParseError[],
   rows: Record<string, unknown>[],
   delimiter: string,
+  lead: number,
 ): string | undefined {
   const quote = errors.find((e) => e.type === 'Quotes');
   if (quote)
-    return `line ${lineAt(text, quote.index ?? 0)}: a quote the CSV cannot place (a cell holding " must be quoted as a whole, each inner " doubled: "=HYPERLINK(""http://x"")"), so the rows after it would be read as part of it`;
+    return `line ${lead + lineAt(text, quote.index ?? 0)}: a quote the CSV cannot place (a cell holding " must be quoted as a whole, each inner " doubled: "=HYPERLINK(""http://x"")"), so the rows after it would be read as part of it`;
   // extra cells that are all empty (trailing commas, as spreadsheets export a deleted column) lose nothing
   const extra = errors.find((e) => e.code === 'TooManyFields' && !onlyEmptyExtras(rows[e.row ?? -1]));
   if (extra) {
     const counts = /expected (\d+) fields but parsed (\d+)/.exec(extra.message);
     const cells = counts ? `${counts[2]} cells for the ${counts[1]} columns of the header` : extra.message;
     // by its line in the file, as an editor shows it (a quoted line break or a blank line before it moves it)
-    const line = csvRecordLines(text, delimiter)[(extra.row ?? 0) + 1] ?? (extra.row ?? 0) + 2;
+    const line = lead + (csvRecordLines(text, delimiter)[(extra.row ?? 0) + 1] ?? (extra.row ?? 0) + 2);
     return `line ${line} (row ${(extra.row ?? 0) + 1}): ${cells} (${separatorInValue(delimiter)})`;
   }
   return undefined;
@@ -62,16 +64,16 @@ export function parseCsvObjects(text: string, source = 'CSV'): Record<string, st
 }
 
 /**
- * parseCsvObjects, with the separator the list uses (for csvRecordLines) and its header as the
- * file writes it: a repeated header is renamed here as papaparse would (`name`, `name_1`), so
+ * parseCsvObjects, with the separator the list uses (for csvRecordLines), its header as the
+ * file writes it and the header's line (after any blank lines): a repeated header is renamed here as papaparse would (`name`, `name_1`), so
  * papaparse does not write "Duplicate headers found and renamed." to the process's stderr, a line
  * out of nowhere in the CLI's output and the server's log; list-checks.ts says which is meant.
  */
 export function parseCsvList(
   text: string,
   source = 'CSV',
-): { rows: Record<string, string>[]; delimiter: string; headers: string[] } {
-  const plain = normalised(text);
+): { rows: Record<string, string>[]; delimiter: string; headers: string[]; headerLine: number } {
+  const { body: plain, lead } = withoutLeadingBlankLines(normalised(text));
   // the header row alone first: a repeat's new name must avoid every column the file names,
   // those right of it too (papaparse's own renaming does; the header row is all it parses here)
   const first = Papa.parse<string[]>(plain, { preview: 1, skipEmptyLines: 'greedy', newline: '\n' }).data[0];
@@ -84,14 +86,25 @@ export function parseCsvList(
     newline: '\n',
     transformHeader: (header, i) => {
       headers.push(header);
-      // no header row read alone (a blank or bare-separator first line): the columns so far
+      // no header row read alone (a bare-separator first line): the columns so far
       return (keys ?? uniqueHeaders(headers))[i] ?? header;
     },
   });
-  const problem = listProblem(plain, parsed.errors, parsed.data, parsed.meta.delimiter);
+  const problem = listProblem(plain, parsed.errors, parsed.data, parsed.meta.delimiter, lead);
   if (problem) throw new InvalidInputError(`${source}: ${problem}; nothing was read`);
   for (const row of parsed.data) delete (row as Record<string, unknown>)[EXTRA];
-  return { rows: parsed.data, delimiter: parsed.meta.delimiter, headers };
+  return { rows: parsed.data, delimiter: parsed.meta.delimiter, headers, headerLine: lead + 1 };
+}
+
+/**
+ * The text from its first line with content, and how many blank lines were before it. papaparse
+ * takes a blank first line for the header: it hands transformHeader that one empty cell, then
+ * keys the rows by the next line with its repeats not renamed, so `name,name` kept the second
+ * column's cells as the name and the repeat went unseen (list-checks.ts ambiguousColumns).
+ */
+function withoutLeadingBlankLines(text: string): { body: string; lead: number } {
+  const blank = /^(?:[ \t]*\n)*/.exec(text)![0];
+  return { body: text.slice(blank.length), lead: blank.split('\n').length - 1 };
 }
 
 /**

@@ -11,10 +11,10 @@ import { codeIdColumn } from './list-ids.js';
 import { readCoordinate, type Axis } from './coordinate.js';
 import {
   ambiguousColumns,
-  coordinateProblems,
+  cellProblems,
   csvRecordLines,
   missingKeyColumns,
-  rowKeyProblems,
+  refuseCellProblems,
   utf8ListText,
   type RowPlace,
 } from './list-checks.js';
@@ -62,13 +62,14 @@ const GENERIC_ID_HEADERS = new Set(['code', 'id']);
  * ("code") get a list-specific identifier system, so two lists' unrelated code spaces are never
  * compared with each other (GOFR's identifier rule ignores systems; we do not).
  */
-function inferColumnMapping(headers: string[], listLabel = 'list', file = listLabel): ColumnMapping {
+function inferColumnMapping(headers: string[], listLabel = 'list', file = listLabel, headerLine = 1): ColumnMapping {
   const syn = headerSynonyms();
   const byKey = new Map(headers.map((h) => [headerKey(h), h]));
   const first = (names: string[]) => names.map((n) => byKey.get(n)).find((h) => h !== undefined);
   const name = first(syn.name);
   // named by its file: the label of a registry list is `registry`, whatever file it came from
-  if (!name) throw new InvalidInputError(`${file}: line 1: no facility name column among ${headerList(headers)}`);
+  if (!name)
+    throw new InvalidInputError(`${file}: line ${headerLine}: no facility name column among ${headerList(headers)}`);
   const id = first(syn.id);
   const used = new Set([name, id].filter(Boolean));
   const identifiers = syn.identifiers
@@ -225,13 +226,13 @@ export function readRows(file: string): Record<string, string>[] {
 function readList(
   file: string,
   checked = false,
-): { rows: Record<string, string>[]; place: RowPlace; headers?: string[] } {
+): { rows: Record<string, string>[]; place: RowPlace; headers?: string[]; headerLine?: number } {
   const text = readListText(file, checked);
   if (/\.json$/i.test(file)) return { rows: jsonRows(text, file, checked), place: (i) => `entry ${i + 1}` };
-  const { rows, delimiter, headers } = parseCsv(text, file);
+  const { rows, delimiter, headers, headerLine } = parseCsv(text, file);
   // the header is the first record; a BOM is no line of its own
   const lines = checked ? csvRecordLines(text.replace(/^\ufeff/, ''), delimiter) : [];
-  return { rows, place: (i) => `line ${lines[i + 1] ?? i + 2}`, headers };
+  return { rows, place: (i) => `line ${lines[i + 1] ?? i + 2}`, headers, headerLine };
 }
 
 export interface LoadOptions {
@@ -261,13 +262,18 @@ export function loadFacilityList(file: string, options: LoadOptions = {}): Loade
   const { rows, place } = list;
   for (const r of rows) for (const k of drop) delete r[k];
   const headers = rows.length ? Object.keys(rows[0]) : [];
-  let mapping = options.mapping ?? inferColumnMapping(headers, system, path.basename(file));
+  let mapping = options.mapping ?? inferColumnMapping(headers, system, path.basename(file), list.headerLine);
   if (options.checked) {
     missingKeyColumns(path.basename(file), headers, mapping, rows.length);
     if (rows.length)
-      ambiguousColumns(path.basename(file), list.headers ?? headers, mappedColumns(mapping), !!options.mapping);
-    rowKeyProblems(path.basename(file), rows, mapping, place);
-    coordinateProblems(path.basename(file), rows, mapping, place);
+      ambiguousColumns(
+        path.basename(file),
+        list.headers ?? headers,
+        mappedColumns(mapping),
+        !!options.mapping,
+        list.headerLine,
+      );
+    refuseCellProblems(path.basename(file), cellProblems(rows, mapping, place));
   }
   let ids: LoadedList['ids'] = mapping.id ? 'column' : 'row';
   const code = !mapping.id && !options.mapping && !options.rowIds ? codeIdColumn(rows, mapping) : undefined;

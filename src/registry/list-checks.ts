@@ -57,7 +57,8 @@ export function csvRecordLines(text: string, delimiter = ','): number[] {
       if (content) lines.push(start);
       content = false;
       start = line;
-    } else if (c !== delimiter && c.trim() !== '') content = true;
+      // a separator inside quotes is a cell's text: `","` is a record (csv.ts), not a bare-separator row
+    } else if ((quoted || c !== delimiter) && c.trim() !== '') content = true;
   }
   if (content) lines.push(start);
   return lines;
@@ -92,74 +93,97 @@ export function missingKeyColumns(
 /**
  * A column the mapping reads that the header names twice (`name` and `name`, or `Name` and
  * `name`, one column to the synonym table): the reader took one of them without a word, maybe the
- * district's name for the facility's. Refused on line 1, naming both places. `headers`: as the
+ * district's name for the facility's. Refused on the header's line, naming both places. `headers`: as the
  * file writes them, before the CSV reader renames a repeat (`name_1`). `exact`: the mapping was
  * given (--mapping), naming its columns as the header writes them, and the reader takes that very
  * cell: only a header written twice exactly is ambiguous then (`Name` beside `name` was refused
  * though the mapping named one, and only editing the export got past it).
  */
-export function ambiguousColumns(name: string, headers: string[], columns: string[], exact = false): void {
+export function ambiguousColumns(
+  name: string,
+  headers: string[],
+  columns: string[],
+  exact = false,
+  headerLine = 1,
+): void {
   const same = exact ? (a: string, b: string) => a === b : (a: string, b: string) => headerKey(a) === headerKey(b);
   for (const column of new Set(columns)) {
     const at = headers.flatMap((h, i) => (same(h, column) ? [i + 1] : []));
     if (at.length < 2) continue;
     const which = at.map((i) => `${i} (${JSON.stringify(headers[i - 1])})`).join(' and ');
     throw new InvalidInputError(
-      `${name}: line 1: columns ${which} are one column to the reader, which would take one of them without a word; rename all but the one to read; nothing was read`,
+      `${name}: line ${headerLine}: columns ${which} are one column to the reader, which would take one of them without a word; rename all but the one to read; nothing was read`,
     );
   }
 }
 
+/** One cell a checked list cannot take: where it is, its column, and why. */
+export interface CellProblem {
+  where: string;
+  column: string;
+  why: string;
+}
+
 /**
- * Ids and names every record must have. A duplicate id put two records on one crosswalk row (the
- * second's decisions overwrote the first's); a blank id in the id column fell back to a row
- * number; a blank name matched nothing and sent the record to no-match as if decided.
+ * How many cell problems one refusal lists: a national list exported with its coordinates in UTM
+ * has thousands, and the first fifty say what is wrong; the count says how much.
  */
-export function rowKeyProblems(
-  name: string,
+export const LISTED_CELL_PROBLEMS = 50;
+
+/**
+ * Ids and names every record must have, and coordinates it can read, each row's problems in the
+ * order of its columns. A duplicate id put two records on one crosswalk row (the second's
+ * decisions overwrote the first's); a blank id in the id column fell back to a row number; a blank
+ * name matched nothing and sent the record to no-match as if decided.
+ */
+export function cellProblems(
   rows: Record<string, string>[],
-  mapping: { id?: string; name: string },
+  mapping: { id?: string; name: string; lat?: string; lon?: string },
   place: RowPlace,
-): void {
+): CellProblem[] {
   const seen = new Map<string, number>();
   const cell = (row: Record<string, string>, column: string) => (row[column] ?? '').toString().trim();
-  rows.forEach((row, i) => {
+  return rows.flatMap((row, i) => {
+    const problems: CellProblem[] = [];
+    const problem = (column: string, why: string) => problems.push({ where: place(i), column, why });
     if (mapping.id !== undefined) {
       const id = cell(row, mapping.id);
-      if (!id) refuse(name, place(i), mapping.id, 'no id (every record needs one: the crosswalk keeps it)');
       const first = seen.get(id);
-      if (first !== undefined)
-        refuse(name, place(i), mapping.id, `id ${JSON.stringify(id)} again (first on ${place(first)})`);
-      seen.set(id, i);
+      if (!id) problem(mapping.id, 'no id (every record needs one: the crosswalk keeps it)');
+      else if (first !== undefined) problem(mapping.id, `id ${JSON.stringify(id)} again (first on ${place(first)})`);
+      else seen.set(id, i);
     }
-    if (!cell(row, mapping.name)) refuse(name, place(i), mapping.name, 'no facility name');
+    if (!cell(row, mapping.name)) problem(mapping.name, 'no facility name');
+    for (const [axis, column] of [
+      ['latitude', mapping.lat],
+      ['longitude', mapping.lon],
+    ] as const) {
+      if (column === undefined) continue;
+      // Coordinates in a form coordinate.ts cannot read (`1.2.3`, `36 49 E` in the latitude
+      // column, UTM metres): such a position was dropped, or taken as degrees, without a word
+      const why = readCoordinate((row[column] ?? '').toString(), axis).problem;
+      if (why) problem(column, why);
+    }
+    return problems;
   });
 }
 
 /**
- * Coordinates the list gives in a form coordinate.ts cannot read (`1.2.3`, `36 49 E` in the
- * latitude column): such a position was dropped without a word, so its record lost the distance
- * evidence while the data manager believed the list had it.
+ * Refuses a list with cell problems, naming every one (up to LISTED_CELL_PROBLEMS, then a count):
+ * naming only the first made a list with twenty bad cells twenty runs, each finding the next.
+ * One problem is one line, as the CLI prints every refusal.
  */
-export function coordinateProblems(
-  name: string,
-  rows: Record<string, string>[],
-  mapping: { lat?: string; lon?: string },
-  place: RowPlace,
-): void {
-  const axes = [
-    ['latitude', mapping.lat],
-    ['longitude', mapping.lon],
-  ] as const;
-  rows.forEach((row, i) => {
-    for (const [axis, column] of axes) {
-      if (column === undefined) continue;
-      const { problem } = readCoordinate((row[column] ?? '').toString(), axis);
-      if (problem) refuse(name, place(i), column, problem);
-    }
-  });
-}
-
-function refuse(name: string, where: string, column: string, why: string): never {
-  throw new InvalidInputError(`${name}: ${where}, column ${column}: ${why}; nothing was read`);
+export function refuseCellProblems(name: string, problems: CellProblem[]): void {
+  if (problems.length === 0) return;
+  const said = (p: CellProblem) => `${p.where}, column ${p.column}: ${p.why}`;
+  if (problems.length === 1) throw new InvalidInputError(`${name}: ${said(problems[0])}; nothing was read`);
+  const listed = problems.slice(0, LISTED_CELL_PROBLEMS);
+  const rest = problems.length - listed.length;
+  throw new InvalidInputError(
+    [
+      `${name}: ${problems.length} cells cannot be taken${rest ? ` (the first ${listed.length} below)` : ''}; nothing was read`,
+      ...listed.map((p) => `  ${said(p)}`),
+      ...(rest ? [`  and ${rest} more`] : []),
+    ].join('\n'),
+  );
 }

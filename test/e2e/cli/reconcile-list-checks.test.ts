@@ -98,8 +98,14 @@ const BAD: [string, string | Buffer, RegExp][] = [
   [
     // a position in the wrong column (or a typo) was dropped without a word, its distance evidence lost
     'coords.csv',
-    'id;name;latitude;longitude\r\nL1;Kaumu Dispensary;1 14 S;38 07 E\r\nL2;Kasikeu HC;37 30 E;1 54 S\r\n',
+    'id;name;latitude;longitude\r\nL1;Kaumu Dispensary;1 14 S;38 07 E\r\nL2;Kasikeu HC;37 30 E;1 54 E\r\n',
     /^error: coords\.csv: line 3, column latitude: "37 30 E" is not a latitude \(E is not a hemisphere of a latitude\): write it as .*nothing was read$/,
+  ],
+  [
+    // every bad cell at once (the first alone was one rerun per cell); UTM metres were taken as degrees
+    'cells.csv',
+    'id;name;latitude;longitude\r\nL1;Kaumu Dispensary;1 14 S;38 07 E\r\nL2;;9856321;412345\r\n',
+    /^error: cells\.csv: 3 cells cannot be taken; nothing was read\n {2}line 3, column name: no facility name\n {2}line 3, column latitude: "9856321" is not a latitude \(it looks like projected metres, as UTM gives, not degrees\): .*\n {2}line 3, column longitude: "412345" is not a longitude \(it looks like projected metres/,
   ],
 ];
 
