@@ -15,7 +15,7 @@ import { defaultWeights } from './match/weights.js';
 import { facilityInputHash, mergeRun } from './review.js';
 import { StoreCrosswalkRepository } from './store-crosswalk.js';
 import { demoteClaimedMeanwhile } from './claimed-meanwhile.js';
-import { reviewLockName } from './review-lock.js';
+import { REVIEW_LOCK_ACROSS_PROCESSES, reviewLockName } from './review-lock.js';
 
 /** How long a run's write waits for review decisions being written (each takes milliseconds). */
 const RUN_LOCK_WAIT_MS = 60_000;
@@ -319,7 +319,7 @@ export async function reconcileIntoStore(
         };
       });
     },
-    { waitMs: RUN_LOCK_WAIT_MS },
+    { waitMs: RUN_LOCK_WAIT_MS, ...REVIEW_LOCK_ACROSS_PROCESSES },
   );
   return summary;
 }

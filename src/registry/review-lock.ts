@@ -9,8 +9,17 @@ const REVIEW_LOCK_WAIT_MS = 15_000;
 export const reviewLockName = (system: string) => `review:${system}`;
 
 /**
+ * Across processes: `reconcile --store` writes its run from the CLI beside the server that takes
+ * the decisions, on one SQLite file too (PostgreSQL's advisory lock is across processes anyway).
+ */
+export const REVIEW_LOCK_ACROSS_PROCESSES = { acrossProcesses: true } as const;
+
+const REVIEW_LOCK_OPTIONS = { waitMs: REVIEW_LOCK_WAIT_MS, ...REVIEW_LOCK_ACROSS_PROCESSES };
+
+/**
  * Review decisions and undos of one system's crosswalk, one at a time, across every instance on
- * the database (Store.withLock: an advisory lock on PostgreSQL). Each reads the row, checks what
+ * the database and every process on it (Store.withLock: an advisory lock on PostgreSQL, a lock
+ * file beside a SQLite database). Each reads the row, checks what
  * the caller saw (`seenDecidedAt`, the state, whether a registry facility is already linked to
  * another record) and writes: without the lock two data managers deciding at once both pass the
  * checks on the same old row, and the second silently overrules the first, or one registry
@@ -19,7 +28,7 @@ export const reviewLockName = (system: string) => `review:${system}`;
  */
 export async function oneReviewAtATime<T>(store: Store, system: string, decide: () => Promise<T>): Promise<T> {
   try {
-    return await store.withLock(reviewLockName(system), decide, { waitMs: REVIEW_LOCK_WAIT_MS });
+    return await store.withLock(reviewLockName(system), decide, REVIEW_LOCK_OPTIONS);
   } catch (err) {
     if (!(err instanceof LockWaitTimeout)) throw err;
     throw new ConflictError(

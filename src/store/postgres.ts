@@ -1339,7 +1339,11 @@ export class PostgresStore implements Store {
    * scheduler and migrations use): withLocks of the one name, so an OpenLMIS ledger's or the
    * propagator's lock is taken on the shared session too, and a holder keeps no connection.
    */
-  withLock<T>(name: string, fn: () => Promise<T>, opts: { waitMs?: number } = {}): Promise<T> {
+  withLock<T>(
+    name: string,
+    fn: () => Promise<T>,
+    opts: { waitMs?: number; acrossProcesses?: boolean } = {},
+  ): Promise<T> {
     return this.withLocks([name], fn, opts);
   }
 

@@ -152,6 +152,7 @@ import {
 } from './crosswalk-query.js';
 import { inOrder, mutexFor } from './keyed-mutex.js';
 import { takeJobLock, watchLockFile } from './sqlite-job-lock.js';
+import { withProcessLock } from './sqlite-process-lock.js';
 import {
   consoleSessionFromRow,
   consoleSessionValues,
@@ -1204,9 +1205,25 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** One process owns the file: a mutex shared by every store object on this file in the process is the lock. */
-  withLock<T>(name: string, fn: () => Promise<T>, opts: { waitMs?: number } = {}): Promise<T> {
-    return mutexFor(this.db.name).run(name, fn, opts.waitMs);
+  /**
+   * A mutex shared by every store object on this file in the process is the lock; with
+   * `acrossProcesses` (a CLI beside the server on one file), a lock file too (sqlite-process-lock.ts),
+   * taken within what is left of `waitMs` once the mutex is held.
+   */
+  withLock<T>(
+    name: string,
+    fn: () => Promise<T>,
+    opts: { waitMs?: number; acrossProcesses?: boolean } = {},
+  ): Promise<T> {
+    const inMemory = this.file === ':memory:' || this.file === '';
+    if (!opts.acrossProcesses || inMemory) return mutexFor(this.db.name).run(name, fn, opts.waitMs);
+    const started = Date.now();
+    const waitMs = opts.waitMs ?? Number.POSITIVE_INFINITY;
+    return mutexFor(this.db.name).run(
+      name,
+      () => withProcessLock(this.file, name, fn, waitMs - (Date.now() - started)),
+      waitMs,
+    );
   }
 
   withLocks<T>(names: string[], fn: () => Promise<T>, opts: { waitMs?: number } = {}): Promise<T> {

@@ -699,11 +699,13 @@ export interface Store {
    * Run `fn` holding the exclusive lock `name`, shared by every instance on this database, waiting
    * for it up to `waitMs` (then LockWaitTimeout, and `fn` never runs). PostgreSQL: a session
    * advisory lock on a connection held for the duration (a crashed instance's lock goes with its
-   * connection). SQLite: an in-process mutex per database file, enough because one process owns
-   * the file (scale-out needs PostgreSQL). Serialises upstream writes that cannot be told apart
+   * connection). SQLite: an in-process mutex per database file, enough where only the server
+   * writes (scale-out needs PostgreSQL); with `acrossProcesses`, a lock file beside the database
+   * too, for what a CLI command writes beside a running server (the review lock: a `reconcile
+   * --store` run meets a console decision). Serialises upstream writes that cannot be told apart
    * afterwards (OpenLMIS requisition initiates for one facility/program/period).
    */
-  withLock<T>(name: string, fn: () => Promise<T>, opts?: { waitMs?: number }): Promise<T>;
+  withLock<T>(name: string, fn: () => Promise<T>, opts?: { waitMs?: number; acrossProcesses?: boolean }): Promise<T>;
   /**
    * withLock for several names at once, all held while `fn` runs (a FHIR transaction Bundle's
    * conditional entries, checked and written as one). Taken in one stable order, so two callers
