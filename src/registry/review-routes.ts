@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { adminErrorAnswer } from '../admin/error-answer.js';
 import type { Facility } from '../domain/facility.js';
-import { ConflictError, InvalidInputError, MediatorError, NotFoundError } from '../domain/errors.js';
+import { BusinessRuleError, ConflictError, InvalidInputError, MediatorError, NotFoundError } from '../domain/errors.js';
 import { describeError } from '../outbox/errors.js';
 import type { Store } from '../store/types.js';
 import type { CrosswalkStateCount } from '../store/crosswalk-query.js';
@@ -48,6 +48,8 @@ interface ReviewBody {
   actor?: string;
   /** The row's decidedAt as the caller was shown it ('' for none): a row changed since is not decided on. */
   seenDecidedAt?: string;
+  /** An accept of a registry facility the registry has closed, meant as such (assertOpenInRegistry). */
+  linkClosed?: boolean;
 }
 
 /**
@@ -183,6 +185,31 @@ async function assertStillInRegistry(
   );
 }
 
+/**
+ * An accept of a registry facility the registry has closed (status inactive: in the pull's record,
+ * else in the registry list) is refused unless the body says `"linkClosed": true`. Propagation
+ * deactivates every record linked to a closed facility (propagation/plan.ts), so such a link, made
+ * from a suggestion older than the closure or by picking the old facility beside its successor,
+ * closed the system's live record at the next run without anyone having asked for that. A
+ * registry that cannot be read does not stop a review, as in assertStillInRegistry.
+ */
+async function assertOpenInRegistry(
+  row: CrosswalkRow,
+  registryId: string,
+  known: { registry?: () => Promise<Facility[]>; store: Store },
+  linkClosed: boolean | undefined,
+): Promise<void> {
+  if (linkClosed) return;
+  const kept = (await known.store.getRegistryRecord(registryId))?.record as { facility?: Facility } | undefined;
+  const facility =
+    kept?.facility ?? (await known.registry?.().catch(() => undefined))?.find((f) => f.id === registryId);
+  if (facility?.status !== 'inactive') return;
+  throw new BusinessRuleError(
+    `registry facility ${registryId} (${facility.name}) is closed in the registry: linked to it, ${row.system}/${row.systemId} would be deactivated by the next registry propagation; link the facility that replaced it, or send "linkClosed": true to link it all the same; nothing was decided`,
+    'registryId',
+  );
+}
+
 const systemParams = {
   type: 'object',
   required: ['system'],
@@ -203,6 +230,7 @@ const reviewBody = {
     comment: { type: 'string', maxLength: 2000 },
     actor: { type: 'string', maxLength: 200 },
     seenDecidedAt: { type: 'string', maxLength: 100 },
+    linkClosed: { type: 'boolean' },
   },
   additionalProperties: false,
 } as const;
@@ -429,6 +457,8 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
             registry: opts.registry,
             store: opts.store,
           });
+        if (operation.op === 'accept' && operation.registryId)
+          await assertOpenInRegistry(shown, operation.registryId, opts, body.linkClosed);
         const next = await oneReviewAtATime(opts.store, system, async () => {
           const row = await repo.get(system, systemId);
           if (!row) throw new NotFoundError(`no crosswalk record ${system}/${systemId}`);
@@ -455,6 +485,7 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
               registryId: decision.registryId ?? null,
               previousRegistryId: row.registryId ?? null,
               comment: decision.comment ?? null,
+              ...(operation.op === 'accept' && body.linkClosed ? { linkClosed: true } : {}),
               before: row,
             },
           });
