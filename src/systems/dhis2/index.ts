@@ -13,6 +13,7 @@ import { createReceiptFeed, type ReceiptFeed } from './receipts.js';
 import { loadUseCase, type RtsUseCase } from './rts.js';
 import { createRequisitionOrders } from './requisition-orders.js';
 import { zeroSetupCheck } from './zero-check.js';
+import { settingsChanged } from '../settings-changed.js';
 import {
   createRequisitionFeed,
   parseRequisitionProgram,
@@ -181,7 +182,9 @@ export function createDhis2Connector(
       consignments = nextConsignments;
       requisitions = nextRequisitions;
       useCase = undefined;
+      const changed = settingsChanged(current, parsed);
       current = parsed;
+      if (!changed) return; // another system's setting: the login and org units stay good
       client.reconfigure(current);
       orgUnits.clear();
       orgUnitLists.clear();

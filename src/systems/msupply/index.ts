@@ -11,6 +11,7 @@ import { loadMsupplyProducts } from './products.js';
 import { msupplySettingsFrom, type MsupplySettings } from './settings.js';
 import { createStockCapability } from './stock.js';
 import { createStoreDirectory } from './stores.js';
+import { settingsChanged } from '../settings-changed.js';
 
 /**
  * The Open mSupply connector (DESIGN §3): GraphQL over the shared transport, Locations from
@@ -68,8 +69,10 @@ export function createMsupplyConnector(
       const parsed = msupplySettingsFrom(next);
       // load first: a bad catalogue must leave the running configuration untouched
       const nextProducts = loadMsupplyProducts(next);
+      const changed = settingsChanged(current, parsed);
       current = parsed;
       products = nextProducts;
+      if (!changed) return; // another system's setting: the login and store list stay good
       client.reconfigure(parsed);
       stores.clear();
     },

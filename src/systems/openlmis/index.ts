@@ -17,6 +17,7 @@ import { createStockCapability } from './stock/stock.js';
 import { memoryLedger, type WriteLedger } from './requisition/write-ledger.js';
 import { RecentAnswers } from './recent-answers.js';
 import { forgettingWrittenOnWrite } from './requisition/requisition-recent.js';
+import { settingsChanged } from '../settings-changed.js';
 
 /**
  * The OpenLMIS connector the router uses (DESIGN §3): one client, one reference-data cache and
@@ -82,8 +83,10 @@ export function createOpenLmisConnector(
       const parsed = lmisSettingsFrom(next);
       // load first: a bad map file must leave the running configuration untouched
       const nextProducts = loadProductMap(mapFile(next), productSettings(next));
+      const changed = settingsChanged(current, parsed);
       current = parsed;
       products = nextProducts;
+      if (!changed) return; // another system's setting: the token and reference data stay good
       client.reconfigure(parsed);
       refs.clear();
       deps.recent?.clear();

@@ -12,6 +12,7 @@ import { createReference } from './reference.js';
 import { createStockCapability } from './stock.js';
 import { createStockReference } from './stock-reference.js';
 import { openmrsSettingsFrom, type OpenMrsSettings } from './settings.js';
+import { settingsChanged } from '../settings-changed.js';
 
 /**
  * The OpenMRS connector (DESIGN §3): locations through REST; stock, orders (requisitions) and
@@ -72,8 +73,10 @@ export function createOpenMrsConnector(
       const parsed = openmrsSettingsFrom(next);
       // load first: a bad map file must leave the running configuration untouched
       const nextProducts = loadOpenMrsProducts(next, options.productMapFile);
+      const changed = settingsChanged(current, parsed);
       current = parsed;
       products = nextProducts;
+      if (!changed) return; // another system's setting: the session and reference data stay good
       client.reconfigure(parsed);
       reference.clear();
       stockReference.clear();
