@@ -123,11 +123,11 @@ export function ownershipOf(stored: StoredTransaction | undefined, transactionId
   // core stores the mediator's answer just after it arrives: an update sent at once may be quicker
   if (stored.response == null || stored.response.status == null)
     return { kind: 'retry', reason: `OpenHIM has not stored the answer to transaction ${transactionId} yet` };
-  const gaveUp = coreGaveUp(stored);
-  if (gaveUp)
+  const failed = coreFailedItself(stored);
+  if (failed)
     return {
       kind: 'refused',
-      reason: `OpenHIM gave up on transaction ${transactionId} before ${urn} answered it (core: ${gaveUp}): OpenHIM keeps it failed, and a rerun of it (its channel's auto-retry, or the console) is answered with the write's state; not updated`,
+      reason: `${failedWithoutOurAnswer(failed, transactionId, urn)}: OpenHIM keeps it failed, and a rerun of it (its channel's auto-retry, or the console) is answered with the write's state; not updated`,
     };
   return {
     kind: 'refused',
@@ -136,17 +136,33 @@ export function ownershipOf(stored: StoredTransaction | undefined, transactionId
 }
 
 /**
- * Core's reason for a transaction it failed itself, no answer of the mediator read: its route call
- * timed out or broke (openhim-core-js src/middleware/router.js handleServerError: the transaction's
- * `error`, a 500 of core's own, and core's orchestration of the call with an error and no
- * response). An answer of ours that core read (an envelope with `error`, for its auto-retry) left
- * a response on core's orchestration of the call, and its own status: not this. Said in the
- * refusal, so an operator reading it learns what became of the transaction.
+ * Core's reason for a transaction failed with no answer of ours read: its route call timed out or
+ * broke (openhim-core-js src/middleware/router.js handleServerError: the transaction's `error`, a
+ * 500 of core's own, and core's orchestration of the call with an error and no response). An
+ * answer of ours that core read (an envelope with `error`, for its auto-retry) left a response on
+ * core's orchestration of the call, and its own status: not this. A core that records no
+ * orchestration of its route call (before openhim-core-js router.js recordOrchestration) keeps our
+ * own 500 with `error` and no call answered alike: the record says core failed it, not why.
  */
-function coreGaveUp(stored: StoredTransaction): string | undefined {
+function coreFailedItself(stored: StoredTransaction): string | undefined {
   const message = stored.error?.message;
   if (typeof message !== 'string' || !message || stored.response?.status !== 500) return undefined;
   const calls = Array.isArray(stored.orchestrations) ? (stored.orchestrations as OrchestrationParts[]) : [];
   if (calls.some((o) => o?.response != null)) return undefined;
-  return JSON.stringify(message.slice(0, 200));
+  return message;
+}
+
+/** Core's words when its call of the mediator ran past the channel's timeout (router.js sendHttpRequest). */
+const CORE_TIMEOUT = /^Request took longer than \d+ ?ms$/;
+
+/**
+ * What the record says became of the transaction, true whichever it was: core's own timeout says
+ * OpenHIM gave up; any other reason may be core's (a reset) or ours (a 500 with `error`), so both
+ * are named, with core's reason quoted, for an operator to tell by the mediator's log.
+ */
+function failedWithoutOurAnswer(message: string, transactionId: string, urn: string): string {
+  const quoted = JSON.stringify(message.slice(0, 200));
+  if (CORE_TIMEOUT.test(message))
+    return `OpenHIM gave up on transaction ${transactionId} before ${urn} answered it (core: ${quoted}, its channel's timeout)`;
+  return `OpenHIM keeps transaction ${transactionId} failed with a 500 and no answer on record (its error: ${quoted}): either its call of ${urn} failed before the answer, or ${urn} answered a failure of its own with no upstream answer; the mediator's log under the transaction id says which`;
 }

@@ -228,3 +228,24 @@ t.test(
     t.match(ours500.reason, /was not answered 202 by it through OpenHIM/, 'nor is a 500 of ours core read');
   },
 );
+
+t.test('a 500 of our own with `error` and no call answered is not said to be OpenHIM giving up', async (t) => {
+  const tx = newTransactionId();
+  // as a core that records no orchestration of its route call keeps our own 500 envelope with
+  // `error` (its auto-retry) and no upstream call answered: the same shape as core failing it
+  const ours = {
+    response: { status: 500 },
+    error: { message: 'openlmis: the connection was reset' },
+    orchestrations: [{ name: 'openlmis GET /api/programs', error: { message: 'ECONNRESET' } }],
+  };
+  const refused = ownershipOf(ours, tx, TEST_URN) as { kind: string; reason: string };
+  t.equal(refused.kind, 'refused');
+  t.notMatch(refused.reason, /OpenHIM gave up/, 'not said to be core giving up: the record does not show it');
+  t.match(refused.reason, `OpenHIM keeps transaction ${tx} failed with a 500 and no answer on record`);
+  t.match(refused.reason, /either its call of .* failed before the answer, or .* answered a failure of its own/);
+  t.match(refused.reason, '"openlmis: the connection was reset"');
+  // core's own words for its channel timeout: core gave up, whatever orchestrations it kept
+  const timedOut = { ...ours, error: { message: 'Request took longer than 30000ms' }, orchestrations: [] };
+  const gaveUp = ownershipOf(timedOut, tx, TEST_URN) as { reason: string };
+  t.match(gaveUp.reason, `OpenHIM gave up on transaction ${tx} before ${TEST_URN} answered it`);
+});
