@@ -67,9 +67,16 @@ const JSON_FORMATS: Record<string, string> = {
  */
 export function answerMediaType(type: string, version: FhirVersion | undefined): string {
   if (type !== 'application/fhir+json' || !version) return `${type}; charset=utf-8`;
-  const release = fhirVersionNumber[version].split('.').slice(0, 2).join('.');
-  return `${type}; fhirVersion=${release}; charset=utf-8`;
+  return FHIR_JSON_OF[version];
 }
+
+/** answerMediaType's FHIR JSON type of each release, written once (every answer carries one). */
+const FHIR_JSON_OF = Object.fromEntries(
+  (Object.keys(fhirVersionNumber) as FhirVersion[]).map((version) => {
+    const release = fhirVersionNumber[version].split('.').slice(0, 2).join('.');
+    return [version, `application/fhir+json; fhirVersion=${release}; charset=utf-8`];
+  }),
+) as Record<FhirVersion, string>;
 
 /**
  * Whether a media range is plain `application/json`. Not a prefix test: `application/json+fhir`
@@ -226,11 +233,17 @@ const RESOURCE_MEDIA_TYPES = new Set(['application/fhir+json', 'application/json
 export function requireResourceMediaType(request: FastifyRequest): void {
   const header = request.headers['content-type'];
   if (header === undefined) return;
-  const type = String(header).split(';')[0].trim().toLowerCase();
+  const type = mediaTypeOf(String(header));
   if (RESOURCE_MEDIA_TYPES.has(type)) return;
   throw new MediatorError(415, {
     code: 'not-supported',
     diagnostics: `A ${request.method} of a resource takes application/fhir+json, got '${type || 'none'}'`,
     expression: ['Content-Type'],
   });
+}
+
+/** A Content-Type's media type, without its parameters, in lower case (no array: every write asks). */
+function mediaTypeOf(header: string): string {
+  const end = header.indexOf(';');
+  return (end < 0 ? header : header.slice(0, end)).trim().toLowerCase();
 }

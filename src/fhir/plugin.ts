@@ -44,6 +44,11 @@ function queryParams(request: FastifyRequest): SearchParams {
   return parseQuery(q >= 0 ? url.slice(q + 1) : '');
 }
 
+/** The URL without one trailing '/' (what `.replace(/\/$/, '')` did, without a regex per request). */
+function withoutTrailingSlash(url: string): string {
+  return url.endsWith('/') ? url.slice(0, -1) : url;
+}
+
 const NO_PREFERENCES: { handling?: string; return?: string } = Object.freeze({});
 
 function preferences(request: FastifyRequest): { handling?: string; return?: string } {
@@ -87,7 +92,7 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
     return {
       version,
       services: opts.services(),
-      baseUrl: `${opts.publicBaseUrl(request).replace(/\/$/, '')}${basePath[version]}`,
+      baseUrl: `${withoutTrailingSlash(opts.publicBaseUrl(request))}${basePath[version]}`,
       actor: (request as FastifyRequest & { actor?: string }).actor,
       transactionId: openHimTransactionIdOf(request.headers),
       strictHandling: prefer.handling?.toLowerCase() === 'strict',
