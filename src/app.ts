@@ -10,7 +10,7 @@ import { fhirBase } from './fhir/plugin.js';
 import type { FhirServices } from './fhir/services.js';
 import { openHimTransactionIdOf } from './openhim/transaction-id.js';
 import { registerAuth, type AuthSettings } from './platform/auth.js';
-import { fhirClientErrorHandler } from './platform/client-errors.js';
+import { fhirClientErrorHandlerWith, type ClientErrorWrap } from './platform/client-errors.js';
 import { answerRefusedUrl } from './platform/refused-url.js';
 import { registerResponseRedaction } from './platform/response-redaction.js';
 import { registerClosingAnswer } from './platform/closing.js';
@@ -31,6 +31,8 @@ export interface AppDeps {
   plugins?: ((app: FastifyInstance) => Promise<void> | void)[];
   https?: import('node:https').ServerOptions;
   startedAt?: string;
+  /** Re-wraps the answer to a request Node refuses before Fastify (OpenHIM's envelope, main.ts). */
+  clientErrorWrap?: ClientErrorWrap;
 }
 
 function authSettings(s: Settings): AuthSettings {
@@ -82,7 +84,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: Number(initial['limits.bodyBytes']),
     ...timeouts.fastify,
     http: timeouts.node,
-    clientErrorHandler: fhirClientErrorHandler,
+    clientErrorHandler: fhirClientErrorHandlerWith(deps.clientErrorWrap),
     // a path the router refuses (%zz, a segment past maxParamLength): an OperationOutcome or the console's page
     frameworkErrors: answerRefusedUrl,
     // OpenHIM's transaction id becomes the request id, so every log line of a request carries it;

@@ -9,6 +9,7 @@ import type { FhirServices } from './fhir/services.js';
 // the OpenHIM modules one by one, not its index: that would load the transaction updater (below)
 import { observeUpstreamCalls } from './platform/call-recording.js';
 import openhimPlugin from './openhim/plugin.js';
+import { openHimClientErrorEnvelope } from './openhim/client-error-envelope.js';
 import { startOpenHimFromSettings } from './openhim/lifecycle.js';
 import type { OpenHimHandle } from './openhim/registration.js';
 import type { ReadinessCheck } from './platform/health.js';
@@ -316,6 +317,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     metrics,
     https: tlsOptions(settings),
     readiness,
+    clientErrorWrap: openHimClientErrorEnvelope(mediatorConfig.urn),
     plugins: [
       async (a) => {
         await a.register(openhimPlugin, {

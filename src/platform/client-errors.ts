@@ -38,24 +38,38 @@ function outcomeFor(err: NodeJS.ErrnoException): {
   };
 }
 
-export function fhirClientErrorHandler(
-  this: { log: FastifyBaseLogger },
-  err: NodeJS.ErrnoException,
-  socket: Socket,
-): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const { status, code, diagnostics, expression } = outcomeFor(err);
-  this.log.debug({ code: err.code, status }, 'client error');
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const body = JSON.stringify({
-    resourceType: 'OperationOutcome',
-    issue: [{ severity: 'error', code, diagnostics, expression: [expression] }],
-  });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/fhir+json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
+/** What platform/client-errors.ts answers, re-wrapped for a request that came through OpenHIM (openhim/client-error-envelope.ts). */
+export type ClientErrorWrap = (
+  rawPacket: Buffer | undefined,
+  answer: { status: number; contentType: string; body: string },
+) => { contentType: string; body: string } | undefined;
+
+/** Fastify's clientErrorHandler answering an OperationOutcome, wrapped by `wrap` where it applies. */
+export function fhirClientErrorHandlerWith(wrap?: ClientErrorWrap) {
+  return function handle(this: { log: FastifyBaseLogger }, err: NodeJS.ErrnoException, socket: Socket): void {
+    if (err.code === 'ECONNRESET' || socket.destroyed) return;
+    const { status, code, diagnostics, expression } = outcomeFor(err);
+    this.log.debug({ code: err.code, status }, 'client error');
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const outcome = {
+      status,
+      contentType: 'application/fhir+json; charset=utf-8',
+      body: JSON.stringify({
+        resourceType: 'OperationOutcome',
+        issue: [{ severity: 'error', code, diagnostics, expression: [expression] }],
+      }),
+    };
+    // the bytes the parser was reading (Node's clientError event): a Buffer, whatever Fastify's type says
+    const raw = (err as { rawPacket?: unknown }).rawPacket;
+    const { contentType, body } = wrap?.(Buffer.isBuffer(raw) ? raw : undefined, outcome) ?? outcome;
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${contentType}\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  };
 }
+
+export const fhirClientErrorHandler = fhirClientErrorHandlerWith();
