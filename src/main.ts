@@ -380,6 +380,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
             prefix: '/admin',
             store,
             adminToken: token,
+            registry,
             onDecision: (system) => propagation.propagator.releaseHeld(system),
           });
           await scope.register(operatorConsole, {

@@ -3,6 +3,8 @@ import { adminErrorAnswer } from './error-answer.js';
 import { ConflictError, InvalidInputError, NotFoundError } from '../domain/errors.js';
 import { holdsRegistryId, type CrosswalkRow } from '../registry/crosswalk-types.js';
 import { assertFree } from '../registry/review-routes.js';
+import { assertOpenInRegistry } from '../registry/closed-link.js';
+import type { Facility } from '../domain/facility.js';
 import { StoreCrosswalkRepository } from '../registry/store-crosswalk.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import type { AuditEntry, Store } from '../store/types.js';
@@ -21,6 +23,8 @@ export interface ReviewUndoOptions {
    * failure there is logged, not the undo's: the next propagation run tries again.
    */
   onDecision?: (system: string) => Promise<unknown>;
+  /** The registry's facilities: an undo putting back a link to one closed since needs linkClosed. */
+  registry?: () => Promise<Facility[]>;
 }
 
 /**
@@ -46,11 +50,24 @@ function undoOf(reviews: AuditEntry[], decidedAt: string): AuditEntry | undefine
   );
 }
 
+/**
+ * The registry facility an undo of the last review decision on `subject` would link again, if it
+ * links one the row does not hold now (a break, a reject or a no-match taken back): read without
+ * the lock, to check it before it; the undo itself looks again under the lock.
+ */
+async function linkPutBack(store: Store, subject: string): Promise<string | undefined> {
+  const [last] = (await store.listAudit({ subject, limit: 50 })).filter((e) => e.action.startsWith('review.'));
+  const before = last?.action === 'review.undo' ? undefined : (last?.details.before as CrosswalkRow | undefined);
+  if (!before?.registryId || !holdsRegistryId(before.state)) return undefined;
+  return before.registryId === last.details.registryId ? undefined : before.registryId;
+}
+
 const undoBody = {
   type: ['object', 'null'],
   properties: {
     decidedBy: { type: 'string', minLength: 1, maxLength: 200 },
     decidedAt: { type: 'string', minLength: 1, maxLength: 100 },
+    linkClosed: { type: 'boolean' },
   },
   additionalProperties: false,
 } as const;
@@ -84,11 +101,21 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
       if (!given) throw new InvalidInputError('say who undoes: X-Actor header', 'actor');
       const actor = checkedActor(given, 'actor');
       const subject = `${system}/${systemId}`;
-      const { decidedBy: expected, decidedAt: decision } = (req.body ?? {}) as {
+      const {
+        decidedBy: expected,
+        decidedAt: decision,
+        linkClosed,
+      } = (req.body ?? {}) as {
         decidedBy?: string;
         decidedAt?: string;
+        linkClosed?: boolean;
       };
       assertShownInstant(decision, 'decidedAt');
+      // may ask the registry server: before the lock, for the link the last decision would put back
+      const peeked = await linkPutBack(opts.store, subject);
+      const known = { store: opts.store, registry: opts.registry };
+      const row0 = await repo.get(system, systemId);
+      if (peeked && row0) await assertOpenInRegistry(row0, peeked, known, linkClosed, 'put back the link');
       // checked and written with no review decision of the system in between (review-lock.ts)
       const answer = await oneReviewAtATime(opts.store, system, async () => {
         const row = await repo.get(system, systemId);
@@ -128,8 +155,18 @@ export const reviewUndoRoutes: FastifyPluginAsync<ReviewUndoOptions> = async (ap
         const { decidedIn: _session, ...kept } = before;
         const restored: CrosswalkRow = { ...kept, decidedBy: actor, decidedAt: now().toISOString() };
         // a link taken back by a break may have been given to another record since
-        if (restored.registryId && holdsRegistryId(restored.state))
+        if (restored.registryId && holdsRegistryId(restored.state)) {
           await assertFree(repo, restored, restored.registryId);
+          // a decision came between the look before the lock and now: the pull's record only (no registry read under the lock)
+          if (restored.registryId !== peeked && restored.registryId !== row.registryId)
+            await assertOpenInRegistry(
+              row,
+              restored.registryId,
+              { store: opts.store },
+              linkClosed,
+              'put back the link',
+            );
+        }
         await repo.put(restored, {
           actor,
           action: 'review.undo',

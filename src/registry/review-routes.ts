@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { adminErrorAnswer } from '../admin/error-answer.js';
 import type { Facility } from '../domain/facility.js';
-import { BusinessRuleError, ConflictError, InvalidInputError, MediatorError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, InvalidInputError, MediatorError, NotFoundError } from '../domain/errors.js';
 import { describeError } from '../outbox/errors.js';
 import type { Store } from '../store/types.js';
 import type { CrosswalkStateCount } from '../store/crosswalk-query.js';
@@ -9,6 +9,7 @@ import { crosswalkToCsv, crosswalkToLocationBundle } from './crosswalk.js';
 import { holdsRegistryId, isGoneFromList, isHumanDecision, type CrosswalkRow } from './crosswalk-types.js';
 import { applyReview, type ReviewOperation } from './review.js';
 import { oneReviewAtATime } from './review-lock.js';
+import { assertOpenInRegistry } from './closed-link.js';
 import { decodeRow, StoreCrosswalkRepository } from './store-crosswalk.js';
 import { bearerCheck, type AdminToken } from '../platform/admin-auth.js';
 import { offsetSchema } from '../admin/offset-schema.js';
@@ -182,31 +183,6 @@ async function assertStillInRegistry(
   if (!listed?.length || listed.some((f) => f.id === registryId)) return;
   throw new ConflictError(
     `registry facility ${registryId}, a candidate of ${row.system}/${row.systemId}, is no longer in the registry's list: link another or wait for the next reconcile run; nothing was decided`,
-  );
-}
-
-/**
- * An accept of a registry facility the registry has closed (status inactive: in the pull's record,
- * else in the registry list) is refused unless the body says `"linkClosed": true`. Propagation
- * deactivates every record linked to a closed facility (propagation/plan.ts), so such a link, made
- * from a suggestion older than the closure or by picking the old facility beside its successor,
- * closed the system's live record at the next run without anyone having asked for that. A
- * registry that cannot be read does not stop a review, as in assertStillInRegistry.
- */
-async function assertOpenInRegistry(
-  row: CrosswalkRow,
-  registryId: string,
-  known: { registry?: () => Promise<Facility[]>; store: Store },
-  linkClosed: boolean | undefined,
-): Promise<void> {
-  if (linkClosed) return;
-  const kept = (await known.store.getRegistryRecord(registryId))?.record as { facility?: Facility } | undefined;
-  const facility =
-    kept?.facility ?? (await known.registry?.().catch(() => undefined))?.find((f) => f.id === registryId);
-  if (facility?.status !== 'inactive') return;
-  throw new BusinessRuleError(
-    `registry facility ${registryId} (${facility.name}) is closed in the registry: linked to it, ${row.system}/${row.systemId} would be deactivated by the next registry propagation; link the facility that replaced it, or send "linkClosed": true to link it all the same; nothing was decided`,
-    'registryId',
   );
 }
 
@@ -458,7 +434,7 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
             store: opts.store,
           });
         if (operation.op === 'accept' && operation.registryId)
-          await assertOpenInRegistry(shown, operation.registryId, opts, body.linkClosed);
+          await assertOpenInRegistry(shown, operation.registryId, opts, body.linkClosed, 'link');
         const next = await oneReviewAtATime(opts.store, system, async () => {
           const row = await repo.get(system, systemId);
           if (!row) throw new NotFoundError(`no crosswalk record ${system}/${systemId}`);
