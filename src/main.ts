@@ -39,7 +39,7 @@ import type { Connector } from './routing/ports.js';
 import { ConnectorSet, knownSystems } from './systems/index.js';
 import { systemAnswersOf } from './systems/system-answers.js';
 import { markHeldReporter } from './registry/mfr/feed-held.js';
-import { registrySide } from './registry/propagation/index.js';
+import { plansGivenUpCounter, registrySide } from './registry/propagation/index.js';
 import { propagationRoutes } from './registry/propagation/routes.js';
 import { registryFeedRoutes } from './registry/propagation/feed-routes.js';
 import { decodeRequestBodies } from './platform/request-decoding.js';
@@ -265,6 +265,8 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     settings: () => settings,
     systems: knownSystems(),
     onMarkHeld: markHeldReporter(metrics.registry, logLevel.child({ component: 'registry' })),
+    logger: logLevel.child({ component: 'propagation' }),
+    countPlanGivenUp: plansGivenUpCounter(metrics.registry),
   });
   const scheduler = createScheduler({
     store,

@@ -81,6 +81,8 @@ async function withScheduler(
       settings: () => settings,
       systems: knownSystems(),
       onMarkHeld: markHeldWarner(stderrWarnings(err)),
+      // a plan given up is said where a held mark is (no /metrics here to count it on)
+      logger: stderrWarnings(err),
     });
     try {
       const scheduler = createScheduler({

@@ -12,7 +12,7 @@ import type { Settings } from '../../src/config/settings.js';
 import { Outbox } from '../../src/outbox/outbox.js';
 import { observeUpstreamCalls, type UpstreamCall } from '../../src/platform/call-recording.js';
 import { createRoutingServices } from '../../src/routing/index.js';
-import { registrySide, type RegistrySide } from '../../src/registry/propagation/index.js';
+import { registrySide, type RegistrySide, type RegistrySideDeps } from '../../src/registry/propagation/index.js';
 import { openStore, type Store } from '../../src/store/index.js';
 import { ConnectorSet, knownSystems } from '../../src/systems/index.js';
 import { propagateChanges } from '../../src/jobs/propagate-job.js';
@@ -86,6 +86,8 @@ export interface RigOptions {
   breakerOpenMs?: number;
   /** Options of the registry sandbox (its clock, page size, history). */
   mfr?: MfrSandboxOptions;
+  /** Propagation's logger and plan-given-up counter (the server's; none by default). */
+  propagation?: Pick<RegistrySideDeps, 'logger' | 'countPlanGivenUp'>;
 }
 
 export async function startPropagationRig(options: RigOptions = {}): Promise<PropagationRig> {
@@ -136,6 +138,7 @@ export async function startPropagationRig(options: RigOptions = {}): Promise<Pro
       settings: () => settings,
       systems: knownSystems(),
       ...(options.routing ? { routing: () => options.routing } : {}),
+      ...options.propagation,
     });
     const writes: UpstreamCall[] = [];
     const stopObserving = observeUpstreamCalls((call) => {

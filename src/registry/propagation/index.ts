@@ -9,9 +9,11 @@ import { lazyRegistryClient } from '../mfr/lazy-client.js';
 import type { RegistryClient } from '../mfr/types.js';
 import { Propagator } from './propagator.js';
 import { FACILITY_TYPES_FILE, type FacilityTypeMap } from './facility-types.js';
+import type { PropagationLogger } from './plan-given-up.js';
 
 export { Propagator, PROPAGATE_FLOW, registryCodeSystem } from './propagator.js';
 export type { IntakeCounts, PropagationPayload } from './propagator.js';
+export { plansGivenUpCounter } from './plan-given-up.js';
 
 export interface RegistrySideDeps {
   store: Store;
@@ -24,6 +26,10 @@ export interface RegistrySideDeps {
   routing?: () => FlowRouting | undefined;
   /** A pull that kept the feed's mark where it was (the server logs and counts it: feed-held.ts). */
   onMarkHeld?: (held: MarkHeldReport) => void;
+  /** Where propagation warns an operator (a plan given up: plan-given-up.ts). */
+  logger?: PropagationLogger;
+  /** Counts a plan given up, by system (the server's plansGivenUpCounter). */
+  countPlanGivenUp?: (system: string) => void;
 }
 
 export interface RegistrySide {

@@ -28,6 +28,7 @@ import { PlannedMeanwhile } from './planned-meanwhile.js';
 import { sendNow } from './send-now.js';
 import { REPLANS, writePlan, type PlanWrite } from './plan-write.js';
 import { LINKED } from '../../routing/facility-facts.js';
+import { reportPlanGivenUp, type PropagationLogger } from './plan-given-up.js';
 
 /**
  * Registry propagation (issue 14): every registry change reaches every configured system exactly
@@ -61,6 +62,18 @@ export interface PropagatorDeps {
   /** facility-types.json: registry types in each system's vocabulary. */
   types: () => FacilityTypeMap;
   now?: () => number;
+  /** Where a plan given up is said (plan-given-up.ts); none in tests that pass nothing. */
+  logger?: PropagationLogger;
+  /** Counts a plan given up, by system (the server's /metrics counter). */
+  countPlanGivenUp?: (system: string) => void;
+}
+
+/** What a plan of one facility reads besides its links: read again for each re-plan. */
+interface PlanReads {
+  /** The systems routing.json places a new facility like it in. */
+  routed: Set<string>;
+  /** Its registry parent, when not published yet (unpublishedParent). */
+  unpublishedParent: string | undefined;
 }
 
 export interface IntakeCounts {
@@ -215,7 +228,8 @@ export class Propagator {
    * Plan one registry version for every system; queue the writes. The rows are read before the
    * links: a decision moving the links after the links' read writes the row after the rows' read
    * too, and the plan's write, made only over the row it read (writePlan), meets it and plans
-   * again from fresh reads.
+   * again from fresh reads: the row, the links, routing's facts and the parent's publication (the
+   * write met may be the decision or the pull that moved any of them).
    */
   private async fanOut(record: RegistryRecord, batch: Batch): Promise<Decision[]> {
     const systems = this.systems();
@@ -223,25 +237,63 @@ export class Propagator {
     for (const c of systems) rows.set(c.system, await this.deps.store.getPropagation(record.id, c.system));
     await this.currentFor(record.id, batch);
     const facility = record.facility!;
-    const routed = await routedSystems(facility, this.deps);
-    const unpublishedParent = await this.unpublishedParent(facility);
+    let reads = await this.planReads(facility);
     const decisions: Decision[] = [];
     for (const connector of systems) {
       let existing = rows.get(connector.system);
-      for (let tries = 1; tries <= REPLANS; tries++) {
+      for (let tries = 1; ; tries++) {
         if (existing?.version === record.version && existing.state !== 'held' && (await this.hasJob(existing))) break;
-        const decision = await this.decide(connector, facility, batch, routed.has(connector.system), unpublishedParent);
+        if (tries > REPLANS) {
+          await this.planGivenUp(record, connector.system, existing);
+          break;
+        }
+        const decision = await this.decide(
+          connector,
+          facility,
+          batch,
+          reads.routed.has(connector.system),
+          reads.unpublishedParent,
+        );
         const written = await this.record(record, connector.system, decision, existing);
         if (written === 'refused') break;
-        if (written === 'written' && !(await this.heldFromMovedLinks(record.id, connector.system, decision, batch))) {
+        if (
+          written === 'written' &&
+          !(await this.heldFromMovedReads(record, connector.system, decision, batch, reads))
+        ) {
           decisions.push(decision);
           break;
         }
         existing = await this.deps.store.getPropagation(record.id, connector.system);
         await this.currentFor(record.id, batch);
+        reads = await this.planReads(facility);
       }
     }
     return decisions;
+  }
+
+  /** What a plan of the facility reads besides its links and its row, as it is now. */
+  private async planReads(facility: Facility): Promise<PlanReads> {
+    return {
+      routed: await routedSystems(facility, this.deps),
+      unpublishedParent: await this.unpublishedParent(facility),
+    };
+  }
+
+  /**
+   * Planned REPLANS times, each write meeting another: said (plan-given-up.ts), and not left to a
+   * next pull that may never come (pulls off: the next decision releases holds only). A hold of
+   * this version written meanwhile stands, as any hold (a decision or the next pull plans it
+   * again); otherwise the change's job is queued anyway, and its delivery plans it from what it
+   * reads then (planAtDelivery), retried later while its writes keep meeting others.
+   */
+  private async planGivenUp(record: RegistryRecord, system: string, row: Propagation | undefined): Promise<void> {
+    const held = row?.version === record.version && row.state === 'held';
+    if (!held) await this.queue(record, system);
+    reportPlanGivenUp(
+      { registryId: record.id, version: record.version, system, next: held ? 'held' : 'delivery' },
+      this.deps.logger,
+      this.deps.countPlanGivenUp,
+    );
   }
 
   /**
@@ -271,6 +323,23 @@ export class Propagator {
     if (decision.state !== 'held' || !read) return false;
     const now = await this.deps.store.listCrosswalkByRegistryId(registryId);
     return crosswalkMoved(new Map([[system, read]]), registryId, now).length > 0;
+  }
+
+  /**
+   * heldFromMovedLinks, or a hold for a parent the registry published since it was read: that
+   * jurisdiction's intake released the facilities held under it before this hold was written, so
+   * none would plan it until the next pull (pulls off: never). Planned again then.
+   */
+  private async heldFromMovedReads(
+    record: RegistryRecord,
+    system: string,
+    decision: Decision,
+    batch: Batch,
+    reads: PlanReads,
+  ): Promise<boolean> {
+    if (decision.state !== 'held') return false;
+    if (reads.unpublishedParent && !(await this.unpublishedParent(record.facility!))) return true;
+    return this.heldFromMovedLinks(record.id, system, decision, batch);
   }
 
   /** One system's plan of one registry facility, from its crosswalk as the batch read it. */
@@ -365,6 +434,12 @@ export class Propagator {
     const row = { registryId: record.id, system, version: record.version, ...decision, updatedAt: this.now() };
     const written = await writePlan(this.deps.store, row, seen);
     if (written !== 'written' || decision.state !== 'queued') return written;
+    await this.queue(record, system);
+    return 'written';
+  }
+
+  /** The version's job for the system, accepted (its key makes a second accept a no-op), and sent now if it waited. */
+  private async queue(record: RegistryRecord, system: string): Promise<void> {
     const payload: PropagationPayload = { registryId: record.id, version: record.version };
     const key = propagationKey(record.id, record.version, system);
     const accept = () =>
@@ -383,7 +458,6 @@ export class Propagator {
     await accept();
     const change = { registryId: record.id, system, version: record.version, key };
     await sendNow(this.deps.store, change, earlier, accept, this.now());
-    return 'written';
   }
 
   /**
@@ -477,7 +551,7 @@ export class Propagator {
     journal: StepJournal,
   ): Promise<WriteResult> {
     const row = await this.deps.store.getPropagation(registryId, system);
-    if (!row || row.version !== version) return { system, ids: {}, status: 'superseded' };
+    if (!row || row.version !== version) return this.planAtDelivery(system, registryId, version, row, journal);
     if (row.state === 'done') return { system, ids: row.systemId ? { record: row.systemId } : {}, status: 'done' };
     // held since its link was taken back (an operator retried the job that ended so): a person
     // decides first, and the decision plans it queued with a job of its own
@@ -496,6 +570,42 @@ export class Propagator {
         await this.settle(row, { state: 'failed', reason: describeError(err) });
       throw err;
     }
+  }
+
+  /**
+   * A job whose version the row does not hold: superseded by a newer version kept, or, while its
+   * version is still the kept one, a plan given up (planGivenUp) whose job was queued anyway.
+   * Planned here from fresh reads, written only over the row read (PlannedMeanwhile: read again),
+   * then delivered as planned; a hold ends the job as any hold found at delivery does.
+   */
+  private async planAtDelivery(
+    system: string,
+    registryId: string,
+    version: string,
+    seen: Propagation | undefined,
+    journal: StepJournal,
+  ): Promise<WriteResult> {
+    const superseded: WriteResult = { system, ids: {}, status: 'superseded' };
+    const record = (await this.deps.store.getRegistryRecord(registryId))?.record as RegistryRecord | undefined;
+    if (record?.version !== version || !record.facility) return superseded;
+    const connector = this.deps.connectors().find((c) => c.system === system);
+    if (!connector?.facilities) throw new NotConfiguredError(PROPAGATE_FLOW, [system]);
+    const decision = await this.decideNow(connector, record.facility);
+    const next: Propagation = { registryId, system, version, ...decision, updatedAt: this.now() };
+    const written = await writePlan(this.deps.store, next, seen);
+    if (written === 'moved') throw new PlannedMeanwhile(next);
+    // a newer version kept since the record's read: it has its own plan and job
+    if (written === 'refused') return superseded;
+    if (decision.state === 'queued') return this.deliverRow(system, registryId, version, journal);
+    if (decision.state === 'skipped') return { system, ids: {}, status: 'skipped' };
+    throw new LinkTakenBack(system, registryId, decision.reason ?? 'held');
+  }
+
+  /** One system's plan of the facility from its links, routing and parent as they are now. */
+  private async decideNow(connector: Connector, facility: Facility): Promise<Decision> {
+    const reads = await this.planReads(facility);
+    const batch = await this.batch([connector]);
+    return this.decide(connector, facility, batch, reads.routed.has(connector.system), reads.unpublishedParent);
   }
 
   private async apply(system: string, row: Propagation, journal: StepJournal): Promise<WriteResult> {
@@ -546,18 +656,15 @@ export class Propagator {
       (r) => r.system === connector.system && LINKED.has(r.state),
     );
     if (linked) return linked.systemId === row.systemId ? row : { ...row, systemId: linked.systemId };
-    const facility = record.facility;
-    const routed = await routedSystems(facility, this.deps);
-    const decision = await this.decide(
-      connector,
-      facility,
-      await this.batch([connector]),
-      routed.has(connector.system),
-      await this.unpublishedParent(facility),
-    );
+    const decision = await this.decideNow(connector, record.facility);
     const next: Propagation = { ...row, ...decision, systemId: decision.systemId, updatedAt: this.now() };
     // planned from the links read after the row: a decision's plan written since is not written over
-    if ((await writePlan(this.deps.store, next, row)) === 'moved') throw new PlannedMeanwhile(row);
+    const written = await writePlan(this.deps.store, next, row);
+    if (written === 'moved') throw new PlannedMeanwhile(row);
+    // refused as a newer version was kept since apply read the record: this plan was never written,
+    // and going on would send a change that version supersedes (its own job writes it); read again
+    if (written === 'refused' && (await this.deps.store.getRegistryRecord(row.registryId))?.version !== row.version)
+      throw new PlannedMeanwhile(row);
     if (decision.state === 'queued') return next;
     if (decision.state === 'skipped') return undefined;
     throw new LinkTakenBack(connector.system, row.registryId, decision.reason ?? 'held', row.systemId);
