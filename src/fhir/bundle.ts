@@ -65,6 +65,7 @@ import { parseQuery } from './query.js';
 import { routeFor, type ResourceType } from './routes.js';
 import { search } from './search.js';
 import { validateResource } from './validation/index.js';
+import { encodeWrittenOnce } from './written-encodings.js';
 
 interface Entry {
   index: number;
@@ -682,6 +683,8 @@ async function acceptAll(
     const answers = w.group.parts.map((p) => ({ entry: p.entry.index, answer: deliveredAnswer(ctx, p, existed) }));
     return { ...w, route, context, entries: answers };
   });
+  // an order's lines are one write: encoded once for all their entries, not once per entry
+  const encode = encodeWrittenOnce(ctx.version);
   const record = (w: (typeof planned)[number], outcome: WriteOutcome<unknown>) => {
     for (const { entry, part } of w.group.parts) {
       const answered =
@@ -690,7 +693,7 @@ async function acceptAll(
           : outcome;
       // a PUT is answered under the id it named, whatever write it was found the same as
       const sent = entry.method === 'PUT' ? w.value : undefined;
-      const result = writeResult({ ...ctx, preferReturn: undefined }, w.group.type, part.id, answered, sent);
+      const result = writeResult({ ...ctx, preferReturn: undefined }, w.group.type, part.id, answered, sent, encode);
       results.set(entry.index, entry.deleted ? deleteAnswer(w.group.type, part.id, result) : result);
     }
   };

@@ -25,6 +25,7 @@ import { httpDate } from './http-date.js';
 import { etagVersions, notModified, type ReadConditions } from './conditional-read.js';
 import { basePath, type FhirVersion } from './versions.js';
 import { atVersion } from './version-id.js';
+import { encodeWritten, type EncodeWritten } from './written-encodings.js';
 
 export interface FhirContext {
   version: FhirVersion;
@@ -324,8 +325,9 @@ export function writeResult(
   id: string,
   outcome: WriteOutcome<unknown>,
   sent?: unknown,
+  encode: EncodeWritten = encodeWritten(ctx.version),
 ): FhirResult {
-  const { resource, held } = answeredResource(ctx.version, type, id, outcome.value, sent);
+  const { resource, held } = answeredResource(type, id, outcome.value, sent, encode);
   const headers = versionHeaders(ctx, resource);
   if (outcome.status === 'accepted') {
     // the id Location names: a POST found the same as a queued write is that write, under its id.
@@ -355,17 +357,16 @@ export function writeResult(
  * what it sent, under the id its client chose, not as a resource it never named.
  */
 function answeredResource(
-  version: FhirVersion,
   type: string,
   id: string,
   value: unknown,
   sent: unknown,
+  encode: EncodeWritten,
 ): { resource: Json; held?: Json } {
-  const adapter = adapters[type as keyof typeof adapters];
-  const resources = adapter.encode(version, value);
+  const resources = encode(type, value);
   const mine = resources.find((r) => r.id === id);
   if (mine || sent === undefined) return { resource: mine ?? resources[0] };
-  const asked = adapter.encode(version, sent).find((r) => r.id === id);
+  const asked = encode(type, sent).find((r) => r.id === id);
   // `held`: the write it was found the same as, read under its own id
   return asked ? { resource: asked, held: resources[0] } : { resource: resources[0] };
 }
