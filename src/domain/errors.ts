@@ -243,6 +243,28 @@ export class ClientGoneError extends MediatorError {
   }
 }
 
+/**
+ * A write's checks before it is recorded (its reference reads) outlasted its deadline
+ * (routing/checks-deadline.ts): nothing was recorded, and the answer comes while OpenHIM still
+ * waits, naming whom the checks waited on, rather than core's own timeout naming nobody. A 504,
+ * so OpenHIM's auto-retry sends it again; the reads go on and fill the caches it then finds warm.
+ */
+export class ChecksTooSlowError extends MediatorError {
+  constructor(
+    readonly waitedOn: string[],
+    ms: number,
+    deadlineMs: number,
+  ) {
+    const whom = waitedOn.length ? ` for ${waitedOn.join(', ')}` : '';
+    const budget = ms === deadlineMs ? 'outbox.deadlineMs' : `outbox.deadlineMs ${deadlineMs} ms, at least ${ms}`;
+    super(504, {
+      code: 'timeout',
+      diagnostics: `The checks of this write before it is recorded waited more than ${ms} ms${whom} (${budget}): nothing was written; send it again (the reads go on, so it is checked sooner)`,
+    });
+    this.name = 'ChecksTooSlowError';
+  }
+}
+
 /** The flow needs a system that is not configured: tells the operator which one. */
 export class NotConfiguredError extends MediatorError {
   constructor(flow: string, systems: string[]) {

@@ -10,6 +10,7 @@ import { batchAnswersKept } from './batch-answers-gate.js';
 import { activeMapping } from '../config/mappings.js';
 import { ROUTING_FILE, type RoutingRules, type Targets } from './rules.js';
 import { checkOnly, precheckAll, settleTransaction } from './transaction.js';
+import { withDeliveryDeadline, writeBudgetOf } from './checks-deadline.js';
 import { exclusivelyForClient } from './write-locks.js';
 
 export interface RoutingDeps {
@@ -67,7 +68,8 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     // the store lookups before the writes are recorded only feed them, and the record's own sync
     // covers what they saw: they need not wait for the disk (Store.lookupsAhead), as a single write's
     const lookups = deps.store.lookupsAhead();
-    const recordAll = async () => {
+    const budget = writeBudgetOf(deps.outbox);
+    const checked = async () => {
       // an entry changing what was written is its next revision (orders: amendments, cancellations)
       const writes = await Promise.all(
         sent.map(async (w) => ({
@@ -85,6 +87,10 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
         targets.set(w, known);
         await flows[w.flow].precheck(w.value, earlier, known);
       });
+      return { writes, targets };
+    };
+    const recordAll = async () => {
+      const { writes, targets } = await (budget ? budget.checked(checked) : checked());
       const requests = await Promise.all(
         writes.map((w) => flows[w.flow].acceptRequests(w.value, w.context, targets.get(w))),
       );
@@ -94,7 +100,8 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
       const owner = new Map(requests.flatMap((r, i) => r.map((req) => [req.idempotencyKey, flows[writes[i].flow]])));
       // each job's end settles at its COMMIT (endAhead): the read-backs below overlap its sync
       const { outcomes, sameAs } = await acceptAsHeld(
-        (reqs) => deps.outbox.acceptWrites(reqs, { entries, endAhead: true }),
+        (reqs) =>
+          deps.outbox.acceptWrites(budget ? withDeliveryDeadline(reqs, budget) : reqs, { entries, endAhead: true }),
         requests.flat(),
         (id) => deps.store.getJob(id),
         (req) => owner.get(req.idempotencyKey)?.sameWrite(),

@@ -41,6 +41,7 @@ import { jobsWrittenUnder } from './jobs-written-under.js';
 import { readOnlyReason, readOnlyReasons, refuseReadOnlyWrite } from './read-only.js';
 import { resolveTargets, type FlowRouting, type Targets } from './rules.js';
 import { withinDeadline } from '../platform/deadline.js';
+import { withDeliveryDeadline, writeBudgetOf } from './checks-deadline.js';
 import { canonicalJson, contentVersion } from '../domain/ids.js';
 import { isWholeSecond, refinedStamp } from './whole-second-stamp.js';
 import { SeenVersions, sightingTrustMs, type Sighting } from './seen-versions.js';
@@ -405,25 +406,31 @@ export class RoutedFlow<T> implements FlowService<T> {
     // the store lookups before the write is recorded only feed that write, whose own sync
     // covers what they saw: they need not wait for the disk (Store.lookupsAhead)
     const lookups = this.store.lookupsAhead();
+    const budget = writeBudgetOf(this.outbox);
     let value: T;
     let primary: OutboxOutcome;
     let held: OutboxJob | undefined;
     try {
-      value = await this.revise(sent, context, lookups);
       // its facility's targets are looked up once, for the precheck and for the outbox jobs
       let targets: Targets | undefined;
-      const check = async () => {
-        targets = await this.targets(value, lookups);
-        await this.precheck(value, [], targets);
+      const check = async (revised: T) => {
+        targets = await this.targets(revised, lookups);
+        await this.precheck(revised, [], targets);
       };
-      // a write the upstream cannot be asked about now is queued: its delivery checks it again
-      await check().catch((err: unknown) => {
-        if (!isTransient(err)) throw err;
-      });
+      const checked = async () => {
+        const revised = await this.revise(sent, context, lookups);
+        // a write the upstream cannot be asked about now is queued: its delivery checks it again
+        await check(revised).catch((err: unknown) => {
+          if (!isTransient(err)) throw err;
+        });
+        return revised;
+      };
+      value = await (budget ? budget.checked(checked) : checked());
       // the answer is the system of record's; secondary targets are their own jobs (admin API)
       // the job's end settles at its COMMIT (endAhead): the read-back below overlaps its sync
       const options = { endAhead: true, entries: this.recordsEntries() ? context.entries : undefined };
-      const accepted = await this.acceptAsHeld(await this.acceptRequests(value, context, targets), options);
+      const requests = await this.acceptRequests(value, context, targets);
+      const accepted = await this.acceptAsHeld(budget ? withDeliveryDeadline(requests, budget) : requests, options);
       [primary] = accepted.outcomes;
       held = accepted.sameAs.get(0);
     } catch (err) {
