@@ -66,7 +66,8 @@ function openhimUpdatesLine(d: OutboxData): Html | string {
   const lost = [u.refused ? `${count(u.refused)} refused` : '', u.abandoned ? `${count(u.abandoned)} abandoned` : '']
     .filter(Boolean)
     .join(', ');
-  return html`<p data-testid="openhim-updates">${owed}${lost ? `; ${lost} (those transactions stay Processing in OpenHIM)` : ''}</p>`;
+  // a refusal may be OpenHIM's own failure of the transaction (it gave up before our answer): Failed there, not Processing
+  return html`<p data-testid="openhim-updates">${owed}${lost ? `; ${lost} (OpenHIM keeps those as it last had them, Processing or, where it gave up first, Failed: each job's page says why)` : ''}</p>`;
 }
 
 /**
@@ -168,6 +169,17 @@ function repeatsText(a: JobDetail['attempts'][number]): string {
   return a.repeats && a.firstStartedAt ? `, ${count(a.repeats)} times since ${a.firstStartedAt}` : '';
 }
 
+/**
+ * The job's update of its OpenHIM transaction when not sent (owed, refused, abandoned), and why:
+ * a write OpenHIM gave up on after it was recorded is delivered while OpenHIM shows its
+ * transaction failed, and the refusal's reason (transaction-ownership.ts) is where an operator
+ * reading that failed transaction learns so, beside the write's own state.
+ */
+function openhimUpdateText(update: JobDetail['job']['transactionUpdate']): Html | string {
+  if (!update || update.state === 'sent') return '';
+  return html`<p data-testid="openhim-update">OpenHIM transaction update: <strong class="${update.state === 'owed' ? 'state-warn' : 'state-bad'}">${update.state}</strong>${update.lastError ? html` (${update.lastError})` : ''}</p>`;
+}
+
 /** A job's timeline: created, each attempt, each journaled step, each operator action, where it stands now. */
 export function jobBody(detail: Pick<JobDetail, 'job' | 'steps' | 'audit'> & Partial<JobDetail>, now: number): Html {
   const j = detail.job;
@@ -197,6 +209,7 @@ export function jobBody(detail: Pick<JobDetail, 'job' | 'steps' | 'audit'> & Par
 <p>State: <strong class="${statusClass(j.status)}" data-testid="job-status">${j.status}</strong> · ${j.attempts} ${j.attempts === 1 ? 'attempt' : 'attempts'} in the current budget${j.status === 'pending' ? html` · next attempt ${nextAttemptAt <= now ? 'now' : `in ${age(nextAttemptAt - now)}`}` : ''}</p>
 ${superseded ? html`<p data-testid="superseded">Superseded: not sent. A later write for the same record made it moot${ids.length ? '; the ids below are those of that write' : ''}.</p>` : ''}
 ${j.lastError ? html`<p>${j.status === 'done' ? (superseded ? 'Error of an earlier attempt (superseded since)' : 'Error of an earlier attempt (delivered since)') : 'Last error'}: <span data-testid="last-error">${j.lastError}</span></p>` : ''}
+${openhimUpdateText(j.transactionUpdate)}
 ${j.error ? html`<p>Upstream's answer${j.error.upstreamStatus ? ` (HTTP ${j.error.upstreamStatus})` : ''}: ${j.error.issues.map((i) => i.diagnostics).join('; ')}</p>` : ''}
 ${ids.length ? html`<h2>${superseded ? 'Upstream ids (of the write that superseded it)' : 'Upstream ids'}</h2><dl class="facts" data-testid="upstream-ids">${ids.map(([k, v]) => html`<dt>${k}</dt><dd><code>${v}</code></dd>`)}</dl>` : ''}
 <h2>Timeline</h2>
