@@ -135,11 +135,28 @@ async function assertKnownRegistryId(
       'registryId',
     );
   if (kept) return;
-  if ((await known.registry?.())?.some((f) => f.id === registryId)) return;
+  if (known.registry && (await registryToCheck(known.registry, registryId)).some((f) => f.id === registryId)) return;
   throw new InvalidInputError(
     `registryId ${JSON.stringify(registryId)} is neither a candidate of ${row.system}/${row.systemId} nor a facility the registry lists`,
     'registryId',
   );
+}
+
+/**
+ * The registry's list, read to check an id that is no candidate. A registry that cannot be read
+ * (its server down, its `registry.file` refused for its own cells) is no fault of the request:
+ * that file's 400 answered a data manager's accept as if the accept were malformed. 503, naming
+ * what could not be read and why, nothing decided.
+ */
+async function registryToCheck(read: () => Promise<Facility[]>, registryId: string): Promise<Facility[]> {
+  try {
+    return await read();
+  } catch (err) {
+    throw new MediatorError(503, {
+      code: 'transient',
+      diagnostics: `the registry could not be read to check registryId ${JSON.stringify(registryId)}, which is no candidate of the run: ${describeError(err)}; nothing was decided (link a candidate, or try again once registry.url or registry.file can be read)`,
+    });
+  }
 }
 
 /**
