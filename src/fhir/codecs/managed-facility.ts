@@ -54,8 +54,15 @@ function containedLocation(location: Json, path: string): FacilityRef {
   return facilityRefFromFhir({ identifier, display: location.name ?? location.display }, path)!;
 }
 
+const ORGANIZATION_REFERENCE = /^(?:https?:\/\/[^\s]+\/)?Organization\/[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * `Organization/<id>`, relative or absolute. The pattern is asked only of a text holding
+ * `Organization/`, which each of its matches does: nearly every facility reference is a
+ * `Location/<id>`, and each entered the regex engine for this (issue 18).
+ */
 function isOrganization(reference: string): boolean {
-  return /^(?:https?:\/\/[^\s]+\/)?Organization\/[A-Za-z0-9\-.]{1,64}$/.test(reference);
+  return reference.includes('Organization/') && ORGANIZATION_REFERENCE.test(reference);
 }
 
 /** `Organization/x` and `[base]/Organization/x` are the same Organization; `#org` only itself. */

@@ -20,6 +20,65 @@ export function daysIn(year: number, month: number): number {
 
 /** True when a FHIR-shaped date/dateTime string names a real day and time (unknown shapes: true, the schema judges them). */
 export function isCalendarDate(value: string): boolean {
+  return plainCalendarDate(value) ?? calendarDateByParts(value);
+}
+
+function isDigitAt(text: string, at: number): boolean {
+  const c = text.charCodeAt(at);
+  return c >= 0x30 && c <= 0x39;
+}
+
+function digitsAt(text: string, from: number, count: number): boolean {
+  for (let i = from; i < from + count; i++) if (!isDigitAt(text, i)) return false;
+  return true;
+}
+
+function numberAt(text: string, from: number, count: number): number {
+  let value = 0;
+  for (let i = from; i < from + count; i++) value = value * 10 + text.charCodeAt(i) - 0x30;
+  return value;
+}
+
+/**
+ * isCalendarDate's answer for the shapes nearly every value has, read from their digits:
+ * `YYYY-MM-DD`, and `YYYY-MM-DDThh:mm:ss` with a fraction or not, then `Z` or `±hh:mm`.
+ * undefined for any other text, which PARTS reads: its match array and strings per value were
+ * most of a valid date's check (issue 18). The same limits as calendarDateByParts.
+ */
+function plainCalendarDate(v: string): boolean | undefined {
+  const n = v.length;
+  if (n < 10 || !digitsAt(v, 0, 4) || v.charCodeAt(4) !== 0x2d || !digitsAt(v, 5, 2)) return undefined;
+  if (v.charCodeAt(7) !== 0x2d || !digitsAt(v, 8, 2)) return undefined;
+  if (n > 10) {
+    if (n < 20 || v.charCodeAt(10) !== 0x54 /* T */ || !digitsAt(v, 11, 2) || v.charCodeAt(13) !== 0x3a)
+      return undefined;
+    if (!digitsAt(v, 14, 2) || v.charCodeAt(16) !== 0x3a || !digitsAt(v, 17, 2)) return undefined;
+    // the zone, read from the end: Z, or ±hh:mm
+    let zoneAt = n - 1;
+    let zoneHours = 0;
+    let zoneMinutes = 0;
+    if (v.charCodeAt(n - 1) !== 0x5a /* Z */) {
+      zoneAt = n - 6;
+      const sign = v.charCodeAt(zoneAt);
+      if (n < 25 || (sign !== 0x2b && sign !== 0x2d) || !digitsAt(v, n - 5, 2) || v.charCodeAt(n - 3) !== 0x3a)
+        return undefined;
+      if (!digitsAt(v, n - 2, 2)) return undefined;
+      zoneHours = numberAt(v, n - 5, 2);
+      zoneMinutes = numberAt(v, n - 2, 2);
+    }
+    // between the seconds and the zone: nothing, or '.' and digits
+    if (zoneAt !== 19 && !(zoneAt > 20 && v.charCodeAt(19) === 0x2e && digitsAt(v, 20, zoneAt - 20))) return undefined;
+    if (numberAt(v, 11, 2) > 23 || numberAt(v, 14, 2) > 59 || numberAt(v, 17, 2) > 60) return false;
+    if (zoneHours > 14 || zoneMinutes > 59) return false;
+  }
+  const month = numberAt(v, 5, 2);
+  if (month < 1 || month > 12) return false;
+  const day = numberAt(v, 8, 2);
+  return day >= 1 && day <= daysIn(numberAt(v, 0, 4), month);
+}
+
+/** isCalendarDate by PARTS: every shape it takes. */
+function calendarDateByParts(value: string): boolean {
   const m = PARTS.exec(value);
   if (!m) return true;
   const [, y, mo, d, h, mi, s, , zh, zm] = m;

@@ -153,9 +153,15 @@ export function checkReference(value: string, path: string, opts: SemanticOption
   }
 }
 
-/** A reference that needs no more checking: #contained, urn:uuid:/urn:oid:, or [type]/[id]. */
+const URN_REFERENCE = /^urn:(uuid|oid):\S+$/;
+
+/**
+ * A reference that needs no more checking: #contained, urn:uuid:/urn:oid:, or [type]/[id]. The
+ * urn pattern is asked only of a text starting `urn:`, which each of its matches does: every
+ * reference of a create entered the regex engine for it, and nearly all are [type]/[id] (issue 18).
+ */
 export function isLocalReference(value: string): boolean {
-  return value.startsWith('#') || /^urn:(uuid|oid):\S+$/.test(value) || RELATIVE.test(value);
+  return value.startsWith('#') || (value.startsWith('urn:') && URN_REFERENCE.test(value)) || RELATIVE.test(value);
 }
 
 /** All issues of these rules, in document order, at most opts.maxIssues (walk.ts checks them in its one walk). */
