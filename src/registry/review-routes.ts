@@ -135,7 +135,9 @@ async function assertKnownRegistryId(
       'registryId',
     );
   if (kept) return;
-  if (known.registry && (await registryToCheck(known.registry, registryId)).some((f) => f.id === registryId)) return;
+  const purpose = `to check registryId ${JSON.stringify(registryId)}, which is no candidate of the run`;
+  const listed = known.registry ? await registryRead(known.registry, purpose, 'nothing was decided') : [];
+  if (listed.some((f) => f.id === registryId)) return;
   throw new InvalidInputError(
     `registryId ${JSON.stringify(registryId)} is neither a candidate of ${row.system}/${row.systemId} nor a facility the registry lists`,
     'registryId',
@@ -143,18 +145,20 @@ async function assertKnownRegistryId(
 }
 
 /**
- * The registry's list, read to check an id that is no candidate. A registry that cannot be read
- * (its server down, its `registry.file` refused for its own cells) is no fault of the request:
- * that file's 400 answered a data manager's accept as if the accept were malformed. 503, naming
- * what could not be read and why, nothing decided.
+ * The registry's list, read to check an id that is no candidate or to name the export's
+ * facilities. A registry that cannot be read (its server down, its `registry.file` refused for its
+ * own cells) is no fault of the request: that file's 400 answered a data manager's accept as if
+ * the accept were malformed. 503, naming what could not be read and why, and what was not done.
  */
-async function registryToCheck(read: () => Promise<Facility[]>, registryId: string): Promise<Facility[]> {
+async function registryRead(read: () => Promise<Facility[]>, purpose: string, outcome: string): Promise<Facility[]> {
   try {
     return await read();
   } catch (err) {
+    // the registry server's own failure (502, 504) says already what the registry did
+    if (err instanceof MediatorError && err.status >= 500) throw err;
     throw new MediatorError(503, {
       code: 'transient',
-      diagnostics: `the registry could not be read to check registryId ${JSON.stringify(registryId)}, which is no candidate of the run: ${describeError(err)}; nothing was decided (link a candidate, or try again once registry.url or registry.file can be read)`,
+      diagnostics: `the registry could not be read ${purpose}: ${describeError(err)}; ${outcome} (try again once registry.url or registry.file can be read)`,
     });
   }
 }
@@ -422,7 +426,9 @@ export const reviewRoutes: FastifyPluginAsync<ReviewRoutesOptions> = async (app,
   app.get('/reconcile/:system/export.json', { schema: { params: systemParams } }, async (req, reply) => {
     const { system } = req.params as { system: string };
     const rows = await crosswalkOf(system);
-    const registry = opts.registry ? await opts.registry() : [];
+    const registry = opts.registry
+      ? await registryRead(opts.registry, 'to name the linked facilities', 'no export was made')
+      : [];
     const bundle = crosswalkToLocationBundle(rows, registry, opts.identifierBase ?? 'urn:fhir-supply-mediator:system');
     return reply.type('application/fhir+json').send(bundle);
   });

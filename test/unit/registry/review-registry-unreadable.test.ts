@@ -3,7 +3,8 @@
  * list. When that list cannot be read (its server down, its `registry.file` refused for its own
  * bad cells), the data manager was answered with the file's own 400, as if the accept were
  * malformed. Now a 503 saying the registry could not be read and why, nothing decided; a candidate
- * is still linked (its check tolerates a registry that cannot be read).
+ * is still linked (its check tolerates a registry that cannot be read). The Location export, which
+ * names the linked facilities from the list, says the same.
  */
 import t from 'tap';
 import Fastify from 'fastify';
@@ -46,7 +47,7 @@ for (const engine of engineCases())
     t.match(
       refused.json().issue[0].diagnostics,
       new RegExp(
-        `^the registry could not be read to check registryId "${other}", which is no candidate of the run: registry\\.csv line 7, column latitude: "91\\.5" is beyond 90 degrees; nothing was decided`,
+        `^the registry could not be read to check registryId "${other}", which is no candidate of the run: registry\\.csv line 7, column latitude: "91\\.5" is beyond 90 degrees; nothing was decided \\(try again`,
       ),
     );
     t.same(await store.getCrosswalk('emr', 'L4'), before, 'nothing decided');
@@ -59,4 +60,15 @@ for (const engine of engineCases())
     });
     t.equal(linked.statusCode, 200, 'a candidate is linked without the list');
     t.equal((await store.getCrosswalk('emr', 'L4'))?.registryId, candidate);
+
+    const exported = await app.inject({
+      method: 'GET',
+      url: '/admin/reconcile/emr/export.json',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    t.equal(exported.statusCode, 503, 'the export, which names the linked facilities, cannot be made');
+    t.match(
+      exported.json().issue[0].diagnostics,
+      /^the registry could not be read to name the linked facilities: .*; no export was made/,
+    );
   });
