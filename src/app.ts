@@ -75,6 +75,19 @@ function requestIdOf(): (request: IncomingMessage) => string {
   };
 }
 
+/**
+ * `protocol://host`, the same string object again while both are the same (a memo of one): the
+ * FHIR base URL and the validation options built from it are then found by identity, not by
+ * building and hashing a fresh string per request (issue 18).
+ */
+function originOf(): (protocol: string, host: string) => string {
+  let last = { protocol: '', host: '', origin: '' };
+  return (protocol, host) => {
+    if (protocol !== last.protocol || host !== last.host) last = { protocol, host, origin: `${protocol}://${host}` };
+    return last.origin;
+  };
+}
+
 /** The HTTP application. No I/O happens here: main.ts opens stores and sockets; tests use app.inject(). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const initial = deps.settings();
@@ -128,11 +141,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps.readiness ?? (() => []));
   registerAuth(app, () => authSettings(deps.settings()));
 
+  const origin = originOf();
   const common = {
     services: deps.services,
     // Unset: the address the client used (a direct client); behind OpenHIM set server.publicBaseUrl.
     publicBaseUrl: (request: FastifyRequest) =>
-      (deps.settings()['server.publicBaseUrl'] as string | undefined) ?? `${request.protocol}://${request.host}`,
+      (deps.settings()['server.publicBaseUrl'] as string | undefined) ?? origin(request.protocol, request.host),
     capability: {
       softwareName: 'fhir-supply-mediator',
       softwareVersion: deps.softwareVersion,

@@ -52,6 +52,9 @@ export interface FhirResult {
 
 /** What the edge's validation needs to know of this server: its base (for absolute references) and the types it serves. */
 export function validationOptions(ctx: FhirContext): ValidateOptions {
+  // the base of the request before, asked first: its URL is nearly always the same string object
+  // (fhir/plugin.ts ctxFor), where the key below is a fresh string to hash per request
+  if (ctx.baseUrl === lastValidation.baseUrl && ctx.version === lastValidation.version) return lastValidation.opts;
   // the same few bases on every request: built once each (the Host header can vary, so bounded)
   const key = `${ctx.version} ${ctx.baseUrl}`;
   let opts = knownValidationOptions.get(key);
@@ -59,8 +62,11 @@ export function validationOptions(ctx: FhirContext): ValidateOptions {
     if (knownValidationOptions.size >= 64) knownValidationOptions.clear();
     knownValidationOptions.set(key, (opts = buildValidationOptions(ctx)));
   }
+  lastValidation = { version: ctx.version, baseUrl: ctx.baseUrl, opts };
   return opts;
 }
+
+let lastValidation: { version?: FhirVersion; baseUrl?: string; opts: ValidateOptions } = { opts: {} };
 
 const knownValidationOptions = new Map<string, ValidateOptions>();
 

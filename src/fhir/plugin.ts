@@ -63,6 +63,18 @@ function preferences(request: FastifyRequest): { handling?: string; return?: str
   return out;
 }
 
+/**
+ * The header names of nearly every answer as Fastify keeps them (it lower-cases each name it is
+ * given): a name already in lower case is kept as it is, where each `ETag`, `Last-Modified` and
+ * `Location` became a fresh string per answer, looked up in V8's string table to be stored as a
+ * key (issue 18).
+ */
+const WIRE_NAMES = new Map([
+  ['ETag', 'etag'],
+  ['Last-Modified', 'last-modified'],
+  ['Location', 'location'],
+]);
+
 /** A body already serialised (a string, or one with its text registered: json-text.ts) is sent as it is. */
 function sendAnswer(
   request: FastifyRequest,
@@ -72,7 +84,8 @@ function sendAnswer(
 ): FastifyReply {
   const type = responseMediaType(request, version);
   reply.code(result.status);
-  for (const [k, v] of Object.entries(result.headers ?? {})) reply.header(k, v);
+  const headers = result.headers;
+  if (headers) for (const name in headers) reply.header(WIRE_NAMES.get(name) ?? name, headers[name]);
   if (result.body === undefined) return reply.send();
   const body: unknown = result.body;
   return reply.type(answerMediaType(type, version)).send(typeof body === 'string' ? body : jsonText(body));
@@ -85,6 +98,13 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
   const { version } = opts;
   const send = (request: FastifyRequest, reply: FastifyReply, result: FhirResult) =>
     sendAnswer(request, reply, result, version);
+  // the last root's base URL, the same string object again while the root is the same (a memo
+  // of one: each request built it, and validationOptions then hashed it, issue 18)
+  let last = { root: '', baseUrl: '' };
+  const baseUrlOf = (root: string): string => {
+    if (root !== last.root) last = { root, baseUrl: `${withoutTrailingSlash(root)}${basePath[version]}` };
+    return last.baseUrl;
+  };
   const ctxFor = (request: FastifyRequest): FhirContext => {
     const prefer = preferences(request);
     responseMediaType(request); // refuse unsupported formats before doing any work
@@ -92,7 +112,7 @@ export async function fhirBase(app: FastifyInstance, opts: FhirPluginOptions): P
     return {
       version,
       services: opts.services(),
-      baseUrl: `${withoutTrailingSlash(opts.publicBaseUrl(request))}${basePath[version]}`,
+      baseUrl: baseUrlOf(opts.publicBaseUrl(request)),
       actor: (request as FastifyRequest & { actor?: string }).actor,
       transactionId: openHimTransactionIdOf(request.headers),
       strictHandling: prefer.handling?.toLowerCase() === 'strict',
