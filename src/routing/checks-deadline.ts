@@ -2,7 +2,7 @@ import { ChecksTooSlowError } from '../domain/errors.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { AcceptWriteRequest } from '../outbox/types.js';
 import { withinDeadline } from '../platform/deadline.js';
-import { runInAttempt, type AttemptScope } from '../upstream/attempt-scope.js';
+import { runInAttempt, type AttemptScope, type SharedLoad } from '../upstream/attempt-scope.js';
 
 /**
  * The least time a write's checks (its reference reads before it is recorded) are given, whatever
@@ -46,11 +46,14 @@ export function writeBudgetOf(outbox: Partial<Outbox>): WriteBudget | undefined 
 
 /**
  * `checks` run as an attempt of their own (attempt-scope.ts) that only counts which systems they
- * wait on: nothing of an outbox attempt's (no signal, no abandon), so reads left running when the
- * time is up go on and fill the caches a rerun then finds warm.
+ * wait on, a cache fill another write started and they joined included (its calls are not theirs,
+ * yet a rerun meeting the fill the first try left running waits on them as much): nothing of an
+ * outbox attempt's (no signal, no abandon), so reads left running when the time is up go on and
+ * fill the caches a rerun then finds warm.
  */
 async function checkedWithin<T>(checks: () => Promise<T>, ms: number, deadlineMs: number): Promise<T> {
   const waiting = new Map<string, number>();
+  const joined = new Set<SharedLoad<unknown>>();
   const scope: AttemptScope = {
     abandonedBy: undefined,
     // set, so a shared cache fill (outsideAttempt) still tells this scope whom it waits on
@@ -61,11 +64,18 @@ async function checkedWithin<T>(checks: () => Promise<T>, ms: number, deadlineMs
       if (n > 0) waiting.set(system, n);
       else waiting.delete(system);
     },
+    joining: (load) => {
+      joined.add(load);
+      const left = () => joined.delete(load);
+      load.value.then(left, left);
+    },
   };
   const run = runInAttempt(scope, checks).then((value) => ({ value }));
   const done = await withinDeadline(run, ms);
   if (done) return done.value;
-  throw new ChecksTooSlowError([...waiting.keys()], ms, deadlineMs);
+  // a fill another write started, joined: its calls are not this scope's, but it waits on them
+  const joinedOn = [...joined].flatMap((load) => load.waitingOn());
+  throw new ChecksTooSlowError([...new Set([...waiting.keys(), ...joinedOn])], ms, deadlineMs);
 }
 
 /** The write's jobs, those on the outbox's deadline (the system of record's) given what the checks left of it. */

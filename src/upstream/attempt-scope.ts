@@ -24,6 +24,13 @@ export interface AttemptScope {
   /** Told when such a call has its answer or its failure, after its last retry (noteAsking's end). */
   ended?(system: string): void;
   /**
+   * Told that the attempt waits on a shared load another started (a cache fill: noteJoining),
+   * until its value settles. Only a write's checks listen (routing/checks-deadline.ts), to name
+   * whom it waits on in their timeout; an outbox attempt does not, so the system its timeout is
+   * blamed on (its breaker) stays its own calls'.
+   */
+  joining?(load: SharedLoad<unknown>): void;
+  /**
    * Settles once the attempt's write is durably accepted (its outbox record on disk); until then
    * its reads go out but no write does (writesMayGo). Rejects if that record failed to reach disk.
    */
@@ -116,6 +123,48 @@ export function outsideAttempt<T>(fn: () => T): T {
     ended: (system) => starter.ended?.(system),
   };
   return storage.run(shared, fn);
+}
+
+/** A load others may join (sharedLoad): its value, and the systems its calls are waiting on now. */
+export interface SharedLoad<T> {
+  value: Promise<T>;
+  waitingOn(): string[];
+}
+
+/**
+ * outsideAttempt for a load others join while it runs (ExpiringCache): it also counts the systems
+ * its calls wait on now, so a caller joining it can be told whom it waits on (noteJoining); the
+ * calls are otherwise the starter's, as outsideAttempt's. Where outsideAttempt leaves the load no
+ * scope (outside any attempt: 78a7b50c), nothing counts them, and a joiner is told of no system.
+ */
+export function sharedLoad<T>(fn: () => Promise<T>): SharedLoad<T> {
+  const starter = storage.getStore();
+  // as outsideAttempt: no store to leave, or one whose calls nobody counts
+  if (!starter?.calling) return { value: outsideAttempt(fn), waitingOn: () => [] };
+  const waiting = new Map<string, number>();
+  const count = (system: string, by: number) => {
+    const n = (waiting.get(system) ?? 0) + by;
+    if (n > 0) waiting.set(system, n);
+    else waiting.delete(system);
+  };
+  const shared: AttemptScope = {
+    abandonedBy: undefined,
+    calling: (system) => starter.calling?.(system),
+    asking: (system) => {
+      count(system, 1);
+      starter.asking?.(system);
+    },
+    ended: (system) => {
+      count(system, -1);
+      starter.ended?.(system);
+    },
+  };
+  return { value: storage.run(shared, fn), waitingOn: () => [...waiting.keys()] };
+}
+
+/** The current attempt, if it listens (AttemptScope.joining), waits on `load` another started. */
+export function noteJoining(load: SharedLoad<unknown>): void {
+  storage.getStore()?.joining?.(load);
 }
 
 /**

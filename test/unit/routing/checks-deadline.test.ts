@@ -6,6 +6,7 @@ import t from 'tap';
 import { ChecksTooSlowError } from '../../../src/domain/errors.js';
 import { withDeliveryDeadline, writeBudget } from '../../../src/routing/checks-deadline.js';
 import { noteAsking, outsideAttempt } from '../../../src/upstream/attempt-scope.js';
+import { ExpiringCache } from '../../../src/upstream/expiring-cache.js';
 import type { AcceptWriteRequest } from '../../../src/outbox/types.js';
 
 t.test('the delivery gets what the checks left of the deadline, never less than nothing', async (t) => {
@@ -62,4 +63,27 @@ t.test('checks past the deadline: refused, naming whom they wait on, a shared fi
 
 t.test('checks in time answer their value', async (t) => {
   t.equal(await writeBudget(8_000).checked(async () => 'checked'), 'checked');
+});
+
+t.test("checks joining a fill another write's checks started: named too, the fill's system", async (t) => {
+  // OpenHIM's rerun of a write answered 504 (or another write) meets the fill the first one left
+  // running: its checks wait on that system as much as the first's did
+  const cache = new ExpiringCache(() => 60_000);
+  let letGo!: () => void;
+  const hung = new Promise<void>((resolve) => (letGo = resolve));
+  t.teardown(letGo);
+  const programs = () =>
+    cache.get('programs', async () => {
+      const answered = noteAsking('openlmis');
+      await hung;
+      answered();
+      return ['EM01'];
+    });
+  const first = writeBudget(0, { floorMs: 20 }).checked(programs);
+  const second = writeBudget(0, { floorMs: 20 }).checked(programs);
+  const [a, b] = await Promise.all([first.catch((e: unknown) => e), second.catch((e: unknown) => e)]);
+  t.same((a as ChecksTooSlowError).waitedOn, ['openlmis'], 'the one that started it');
+  t.same((b as ChecksTooSlowError).waitedOn, ['openlmis'], 'the one that joined it');
+  letGo();
+  t.same(await writeBudget(0, { floorMs: 20 }).checked(programs), ['EM01'], 'the fill, ended, serves the next');
 });
