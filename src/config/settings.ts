@@ -238,7 +238,8 @@ export const settingDefs: SettingDef[] = [
     default: 8000,
     min: 0,
     max: MAX_TIMER_MS,
-    description: 'How long a write waits for the upstream before answering 202 (queued)',
+    description:
+      "One budget for a write's answer: first its checks before it is recorded (given at least 5 s; past that, 504 and nothing recorded), then its delivery, which gets what they left before answering 202 (queued)",
   },
   {
     key: 'outbox.maxAttempts',
