@@ -15,7 +15,7 @@ import { defaultWeights } from './match/weights.js';
 import { facilityInputHash, mergeRun } from './review.js';
 import { StoreCrosswalkRepository } from './store-crosswalk.js';
 import { demoteClaimedMeanwhile } from './claimed-meanwhile.js';
-import { REVIEW_LOCK_ACROSS_PROCESSES, reviewLockName } from './review-lock.js';
+import { runWriteUnderReviewLock } from './review-lock.js';
 
 /** How long a run's write waits for review decisions being written (each takes milliseconds). */
 const RUN_LOCK_WAIT_MS = 60_000;
@@ -45,6 +45,8 @@ export interface StoreReconcileOptions extends Pick<
   /** Re-score every automatic row (e.g. after a weights change the fingerprint cannot see). */
   full?: boolean;
   at?: string;
+  /** How long the run's write waits for the review lock (RUN_LOCK_WAIT_MS); a test's shorter wait. */
+  lockWaitMs?: number;
 }
 
 export interface StoreReconcileSummary {
@@ -288,8 +290,9 @@ export async function reconcileIntoStore(
   let summary!: StoreReconcileSummary;
   // Under the review lock, against the crosswalk as it is now: a person, or another run, may have
   // linked one of the facilities this run offered while it matched (claimed-meanwhile.ts).
-  await store.withLock(
-    reviewLockName(system),
+  await runWriteUnderReviewLock(
+    store,
+    system,
     async () => {
       const rows = demoteClaimedMeanwhile(changed, await repo.listBySystem(system), gone);
       const zones = zonesAfter(stored, rows, leftIds);
@@ -319,7 +322,7 @@ export async function reconcileIntoStore(
         };
       });
     },
-    { waitMs: RUN_LOCK_WAIT_MS, ...REVIEW_LOCK_ACROSS_PROCESSES },
+    options.lockWaitMs ?? RUN_LOCK_WAIT_MS,
   );
   return summary;
 }

@@ -1,5 +1,6 @@
-import { ConflictError } from '../domain/errors.js';
+import { ConflictError, MediatorError } from '../domain/errors.js';
 import { LockWaitTimeout } from '../store/keyed-mutex.js';
+import { LockFileUnusable } from '../store/sqlite-job-lock.js';
 import type { Store } from '../store/types.js';
 
 /** How long a decision waits for another on the same system (each takes a few store round trips). */
@@ -13,6 +14,10 @@ export const reviewLockName = (system: string) => `review:${system}`;
  * the decisions, on one SQLite file too (PostgreSQL's advisory lock is across processes anyway).
  */
 export const REVIEW_LOCK_ACROSS_PROCESSES = { acrossProcesses: true } as const;
+
+/** Who holds a system's review lock, for a wait that ran out: the holder may be another process. */
+const HOLDERS =
+  "another review decision or a reconcile run's write (the scheduled job, or a reconcile --store beside the server, perhaps stopped)";
 
 const REVIEW_LOCK_OPTIONS = { waitMs: REVIEW_LOCK_WAIT_MS, ...REVIEW_LOCK_ACROSS_PROCESSES };
 
@@ -30,9 +35,45 @@ export async function oneReviewAtATime<T>(store: Store, system: string, decide: 
   try {
     return await store.withLock(reviewLockName(system), decide, REVIEW_LOCK_OPTIONS);
   } catch (err) {
+    if (err instanceof LockFileUnusable) throw lockFileRefusal(system, err);
     if (!(err instanceof LockWaitTimeout)) throw err;
     throw new ConflictError(
-      `another review decision on ${system} is still being written after ${REVIEW_LOCK_WAIT_MS / 1000} s; nothing was decided, send it again`,
+      `the review lock of ${system} was still held after ${REVIEW_LOCK_WAIT_MS / 1000} s, by ${HOLDERS}: nothing was decided, send it again`,
+    );
+  }
+}
+
+/**
+ * The review lock's file beside a SQLite database that this process may not use (a `sudo …
+ * reconcile --store` left it root's): every decision of the system was a bare 500 "internal
+ * error", the why only in the log. Said to the person, for the operator: no resend helps.
+ */
+function lockFileRefusal(system: string, err: LockFileUnusable): MediatorError {
+  return new MediatorError(503, {
+    code: 'lock-error',
+    diagnostics: `the review lock of ${system} cannot be taken: ${err.message}; nothing was written`,
+  });
+}
+
+/**
+ * A reconcile run's write under the review lock of `system` (reconcile-run.ts), waiting `waitMs`.
+ * Its wait run out was a LockWaitTimeout the CLI printed as a stack trace ("still held by another
+ * write"), with nothing said of what was kept: now a 409 saying who holds the lock, that nothing
+ * of the run was written, and to run it again.
+ */
+export async function runWriteUnderReviewLock<T>(
+  store: Store,
+  system: string,
+  write: () => Promise<T>,
+  waitMs: number,
+): Promise<T> {
+  try {
+    return await store.withLock(reviewLockName(system), write, { waitMs, ...REVIEW_LOCK_ACROSS_PROCESSES });
+  } catch (err) {
+    // an unusable lock file stays the configuration error it is (the CLI: `configuration error: …`)
+    if (!(err instanceof LockWaitTimeout)) throw err;
+    throw new ConflictError(
+      `the review lock of ${system} was still held after ${waitMs / 1000} s, by ${HOLDERS}: nothing of this reconcile run was written to the stored crosswalk; run it again`,
     );
   }
 }

@@ -92,22 +92,29 @@ function assertReadWrite(file: string): void {
   fs.accessSync(file, fs.constants.R_OK | fs.constants.W_OK);
 }
 
+/**
+ * A lock file beside the database this process may not use (sqlite-job-lock.ts's, the review
+ * lock's of sqlite-process-lock.ts): a configuration error the CLI says in one line, and one an
+ * API answers as such (review-lock.ts: a 503 naming the file, not a bare 500).
+ */
+export class LockFileUnusable extends ConfigError {}
+
 /** The configuration error naming the lock file and what to do, for a file this process may not use. */
-function unusableLockFile(file: string, err: unknown): ConfigError | undefined {
+function unusableLockFile(file: string, err: unknown): LockFileUnusable | undefined {
   const code = (err as { code?: unknown }).code;
   if (typeof code !== 'string' || !UNUSABLE.has(code)) return undefined;
   const dir = unwritableDirectory(file);
   if (dir)
-    return new ConfigError(
-      `the directory ${dir} is not writable by this process, so the job lock file ${file} cannot be made there ` +
-        `(${code}): every process running jobs on this database makes its lock files beside it: let the user ` +
-        'the mediator runs as write to that directory, or run the command as the user that can',
+    return new LockFileUnusable(
+      `the directory ${dir} is not writable by this process, so the lock file ${file} cannot be made there ` +
+        `(${code}): every mediator process on this database (the server, jobs and reconcile --store) makes its ` +
+        'lock files beside it: let the user the mediator runs as write to that directory, or run the command as the user that can',
     );
-  return new ConfigError(
-    `the job lock file ${file} cannot be read and written by this process (${code}): ` +
-      'every process running jobs on this database needs it (a command run as another user, as with sudo, ' +
-      "leaves it that user's): give it to the user the mediator runs as (chown), or remove it while no " +
-      'mediator or jobs command runs on this database (it is made again)',
+  return new LockFileUnusable(
+    `the lock file ${file} cannot be read and written by this process (${code}): ` +
+      'every mediator process on this database (the server, jobs and reconcile --store) needs it (a command run as ' +
+      "another user, as with sudo, leaves it that user's): give it to the user the mediator runs as (chown), or " +
+      'remove it while no mediator or command runs on this database (it is made again)',
   );
 }
 

@@ -90,7 +90,11 @@ t.test(
       const dbFile = lockFileOfMode(t, mode);
       const file = jobLockFile(dbFile, 'schedule:x');
       const answer = tryInOtherProcess(node, dbFile);
-      t.equal(answer.kind, 'ConfigError', `${what}: refused as a configuration error`);
+      t.equal(
+        answer.kind,
+        'LockFileUnusable', // a ConfigError, said as one by the CLI
+        `${what}: refused as a configuration error`,
+      );
       t.match(answer.error, file, `${what}: the lock file named`);
       t.match(answer.error, /chown/, `${what}: what to do said`);
     }
@@ -103,7 +107,11 @@ t.test(
     t.teardown(() => fs.chmodSync(dir, 0o755));
     const answer = tryInOtherProcess(node, path.join(dir, 'mediator.db'));
     const what = 'a directory not writable, no lock file yet';
-    t.equal(answer.kind, 'ConfigError', `${what}: refused as a configuration error`);
+    t.equal(
+      answer.kind,
+      'LockFileUnusable', // a ConfigError, said as one by the CLI
+      `${what}: refused as a configuration error`,
+    );
     t.match(answer.error, `the directory ${dir} is not writable`, `${what}: the directory named as the problem`);
     t.notMatch(answer.error, /cannot be read and written|chown/, `${what}: not told to chown a file that is not there`);
   },
