@@ -94,7 +94,17 @@ function missingParent(partOf: string | undefined, parent: RegistryArea | undefi
     const codes = parent?.codes.length ? ` or code ${parent.codes.join(', ')}` : '';
     return `no area named ${names[0]}${codes}`;
   }
-  return partOf ? `no area for registry parent ${partOf}, a jurisdiction the registry has not published` : undefined;
+  return partOf ? `no area for registry parent ${partOf}, ${UNPUBLISHED}` : undefined;
+}
+
+const UNPUBLISHED = 'a jurisdiction the registry has not published';
+
+/**
+ * Whether a write's report says the parent was not found because the registry had not published
+ * it (not because the system has no such area): publishing it lets a new write place the record.
+ */
+export function parentWasUnpublished(unsupported: Record<string, string> | undefined): boolean {
+  return unsupported?.parent?.includes(UNPUBLISHED) ?? false;
 }
 
 /**

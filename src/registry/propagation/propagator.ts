@@ -19,7 +19,14 @@ import { decodeRow } from '../store-crosswalk.js';
 import { plan, type Decision, type PlanInput } from './plan.js';
 import { sameChange } from './same-change.js';
 import { routedSystems } from './routed.js';
-import { findArea, findAreaByCode, systemArea, withMissingParent, type RegistryArea } from './areas.js';
+import {
+  findArea,
+  findAreaByCode,
+  parentWasUnpublished,
+  systemArea,
+  withMissingParent,
+  type RegistryArea,
+} from './areas.js';
 import { ExpiringCache } from '../../upstream/expiring-cache.js';
 import { systemTypes, type FacilityTypeMap } from './facility-types.js';
 import { changedFields, facilityToWrite, fieldsToReport, unsupportedFields } from './write.js';
@@ -98,6 +105,8 @@ const AREA_TTL_MS = 5 * 60_000;
 const ABSENT = '+absent';
 /** The version suffix of such a closure undone: a later full read listed that same version again. */
 const RELISTED = '+relisted';
+/** The version suffix of a facility written again once the registry published the parent it was moved under. */
+const REPARENTED = '+parent';
 /** Registry records planned at once in a batch (their upstream look-ups overlap). */
 const PLAN_CONCURRENCY = 8;
 
@@ -148,7 +157,10 @@ export class Propagator {
     });
     // a jurisdiction now published: the creates held waiting for it go out now, not at the next run
     const areas = latest.records.filter((r) => r.facility?.kind === 'area').map((r) => r.id);
-    if (areas.length) await this.releaseHeld(undefined, new Set(areas));
+    if (areas.length) {
+      await this.releaseHeld(undefined, new Set(areas));
+      await this.moveUnderPublished(new Set(areas));
+    }
     return counts;
   }
 
@@ -187,14 +199,65 @@ export class Propagator {
    * each system settled for it stands for this version too, so nothing is written again. A
    * delivery still pending is planned again as usual (its job ends as superseded).
    */
-  private async carryOver(from: string, record: RegistryRecord): Promise<void> {
-    for (const c of this.systems())
+  private async carryOver(from: string, record: RegistryRecord, systems = this.systems()): Promise<void> {
+    for (const c of systems)
       for (let tries = 1; tries <= REPLANS; tries++) {
         const row = await this.deps.store.getPropagation(record.id, c.system);
         if (row?.version !== from || (row.state !== 'done' && row.state !== 'skipped')) break;
         const carried = { ...row, version: record.version, updatedAt: this.now() };
         if ((await writePlan(this.deps.store, carried, row)) !== 'moved') break;
       }
+  }
+
+  /**
+   * Facilities moved under a jurisdiction the registry had not published yet: a system that could
+   * not find it kept their old parent (or, OpenMRS, made them without one) and said so
+   * (unsupported.parent), and, the facility not changing again, nothing would place them once the
+   * registry publishes it. Written again then, under a version of the mediator's own just after
+   * the one written (as a closure is), to those systems; the others' outcome is carried over, so
+   * nothing else is written twice.
+   */
+  private async moveUnderPublished(parents: Set<string>): Promise<void> {
+    const written = new Map<string, Propagation[]>();
+    for (const row of await this.deps.store.listPropagations({ state: 'done', limit: 10_000 }))
+      if (parentWasUnpublished(row.unsupported))
+        written.set(row.registryId, [...(written.get(row.registryId) ?? []), row]);
+    for (const [registryId, rows] of written) {
+      const stored = await this.deps.store.getRegistryRecord(registryId);
+      const record = stored?.record as RegistryRecord | undefined;
+      if (!stored || !record?.facility || !parents.has(record.facility.partOf ?? '')) continue;
+      // only once every system settled the version kept: a write still queued or held (a create
+      // the district's release just queued) finds the parent itself, and planning a new version
+      // over it would race its job
+      if (!(await this.settledEverywhere(registryId, stored.version))) continue;
+      const systems = new Set(rows.map((r) => r.system));
+      const again: RegistryRecord = {
+        ...record,
+        version: `${stored.version}${REPARENTED}`,
+        lastUpdated: new Date(stored.changedAt + 1).toISOString(),
+      };
+      const row = {
+        registryId,
+        version: again.version,
+        changedAt: stored.changedAt + 1,
+        record: again,
+        seenAt: this.now(),
+      };
+      // not taken: a newer version was kept meanwhile, and is written under the parent as it is
+      if (!(await this.deps.store.putRegistryRecords([row])).length) continue;
+      await this.carryOver(
+        stored.version,
+        again,
+        this.systems().filter((c) => !systems.has(c.system)),
+      );
+      await this.fanOut(again, await this.batch());
+    }
+  }
+
+  /** Whether every system's row of the facility is of this version and done or skipped. */
+  private async settledEverywhere(registryId: string, version: string): Promise<boolean> {
+    const rows = await this.deps.store.listPropagations({ registryId });
+    return rows.every((r) => r.version === version && (r.state === 'done' || r.state === 'skipped'));
   }
 
   /**
@@ -788,9 +851,9 @@ function upstreamFailure(err: unknown): string {
   throw err;
 }
 
-/** The registry version under the mediator's own closures and reopenings (`3+absent+relisted+absent` → `3`). */
+/** The registry version under the mediator's own closures, reopenings and re-parentings (`3+parent+absent+relisted` → `3`). */
 export function closedVersion(version: string): string {
-  return version.replace(/(?:\+absent|\+relisted)+$/, '');
+  return version.replace(/(?:\+absent|\+relisted|\+parent)+$/, '');
 }
 
 /**
