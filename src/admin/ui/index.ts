@@ -380,9 +380,14 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     const payload: Record<string, string> = {};
     if ((op === 'accept' || op === 'reject') && str(body.registryId)) payload.registryId = str(body.registryId);
     if (op === 'flag') payload.comment = str(body.comment);
+    // the box beside a closed candidate (review-page.ts): the API refuses such an accept without it
+    const linkClosed = op === 'accept' && body.linkClosed === 'true';
     // the record as the page showed it: one changed since is refused (409), not overruled
     if (typeof body.seen === 'string') payload.seenDecidedAt = body.seen;
-    const answer = await api(session).post(`/admin/reconcile/${enc(filters.system)}/${enc(systemId)}/${op}`, payload);
+    const answer = await api(session).post(`/admin/reconcile/${enc(filters.system)}/${enc(systemId)}/${op}`, {
+      ...payload,
+      ...(linkClosed ? { linkClosed: true } : {}),
+    });
     if (answer.status === 200) {
       stored.add(req);
       const decidedAt = typeof answer.body.row?.decidedAt === 'string' ? answer.body.row.decidedAt : undefined;
@@ -401,7 +406,12 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
         text: `Sent twice: your first send decided ${systemId}; the second changed nothing (${problemOf(answer)}).`,
       };
     } else {
-      session.flash = { kind: 'error', text: `Not decided (${answer.status}): ${problemOf(answer)}` };
+      const problem = problemOf(answer);
+      // the API's words are a script's ("send linkClosed"): the console's way is the box
+      const box = problem.includes('"linkClosed": true')
+        ? ' To link it all the same, tick the box under the candidates.'
+        : '';
+      session.flash = { kind: 'error', text: `Not decided (${answer.status}): ${problem}${box}` };
       return reply.redirect(`${UI_PREFIX}/review${query({ ...filters, at: systemId })}`, 303);
     }
     return reply.redirect(backToQueue(filters), 303);

@@ -79,6 +79,16 @@ function candidate(item: QueueItem, s: QueueItem['suggestions'][number], data: R
 </div>`;
 }
 
+/**
+ * The box that says an accept of a candidate the registry has closed is meant: the review API
+ * refuses such an accept without it (registry/closed-link.ts: propagation would deactivate the
+ * record), and without the box the console could not link one at all, only say "send linkClosed".
+ */
+function linkClosedBox(item: QueueItem, data: ReviewData): Html | '' {
+  if (!item.suggestions.some((s) => data.registry.get(s.registryId)?.status === 'inactive')) return '';
+  return html`<p><label><input type="checkbox" name="linkClosed" value="true" data-testid="link-closed"> Link a candidate the registry has closed all the same (${data.filters.system}'s record is then deactivated by the next registry propagation)</label></p>`;
+}
+
 function hidden(data: ReviewData, systemId?: string, decidedAt?: string): Html {
   const f = data.filters;
   return html`<input type="hidden" name="_csrf" value="${data.session.csrf}">
@@ -158,6 +168,7 @@ ${progress}
         <legend id="candidates-title">${matched ? 'Linked registry record' : html`Candidates in the registry (<kbd>↑</kbd>/<kbd>↓</kbd> to choose)`}</legend>
         ${current.suggestions.length ? current.suggestions.map((s, i) => candidate(current, s, data, i === 0)) : html`<p>No candidate: the matcher found nothing close.</p>`}
       </fieldset>
+      ${matched ? '' : linkClosedBox(current, data)}
       <div class="actions">${
         matched
           ? html`<button type="submit" name="op" value="break" data-key="b" class="danger">Break this match <kbd>b</kbd></button>`
