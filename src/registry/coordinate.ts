@@ -93,6 +93,14 @@ export function readCoordinate(cell: string | undefined, axis: Axis): Coordinate
     if (signMatch) return unreadable(text, axis, 'a sign and a hemisphere both');
     sign = side;
   }
+  // minutes and seconds have two digits: `166 021` is a number with its thousands set apart (a UTM
+  // easting as a spreadsheet groups it), not 166°21', a place on Earth and a wrong one
+  if (parts.slice(1).some((p) => /^\d{3}/.test(p)))
+    return unreadable(
+      text,
+      axis,
+      'a number with its thousands set apart, as projected metres are written, not degrees',
+    );
   // only the last part may have a fraction: `1.5 30` says two different things
   if (parts.slice(0, -1).some((p) => /[.,]/.test(p))) return unreadable(text, axis);
   const [whole, minutes = 0, seconds = 0] = parts.map(decimal);

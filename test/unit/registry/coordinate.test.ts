@@ -50,3 +50,25 @@ t.test('a cell no reader can take is named with why and how to write it', async 
     t.match(read.problem, said, `${cell}: says why`);
   }
 });
+
+t.test('a number with its thousands set apart by spaces is no degrees and minutes', async (t) => {
+  // `166 021`, a UTM easting as a French or Kenyan spreadsheet groups it, was read as 166°21'
+  // (a place on Earth, and a wrong one) and `1 000` as 1°00'; minutes and seconds have two digits
+  const cases: [string, 'latitude' | 'longitude'][] = [
+    ['166 021', 'longitude'],
+    ['1 000', 'longitude'],
+    ['9 856 321', 'latitude'],
+    ['12 345,6', 'longitude'],
+  ];
+  for (const [cell, axis] of cases) {
+    const read = readCoordinate(cell, axis);
+    t.equal(read.value, undefined, `${cell}: no value`);
+    t.match(read.problem, /thousands set apart/, `${cell}: says why`);
+  }
+  close(
+    t,
+    readCoordinate(`1 05 30`, 'latitude').value,
+    1 + 5 / 60 + 30 / 3600,
+    'two-digit minutes and seconds still read',
+  );
+});
