@@ -239,7 +239,7 @@ export const settingDefs: SettingDef[] = [
     min: 0,
     max: MAX_TIMER_MS,
     description:
-      "One budget for a write's answer: first its checks before it is recorded (given at least 5 s; past that, 504 and nothing recorded), then its delivery, which gets what they left before answering 202 (queued)",
+      "One budget for a write's answer: first its checks before it is recorded (given at least 5 s; past that, a single write is queued unchecked as through a system down, a transaction of several is answered 504 with nothing recorded), then its delivery, which gets what they left before answering 202 (queued)",
   },
   {
     key: 'outbox.maxAttempts',

@@ -78,6 +78,20 @@ async function checkedWithin<T>(checks: () => Promise<T>, ms: number, deadlineMs
   throw new ChecksTooSlowError([...new Set([...waiting.keys(), ...joinedOn])], ms, deadlineMs);
 }
 
+/**
+ * A single write whose checks outlast the budget once it is revised (its own record read): its
+ * system answers no sooner than one that is down, and is treated as one (a single write is still
+ * accepted when its system cannot be asked, its delivery checks it again): recorded and queued, a
+ * 202 within the deadline. Refusing it instead (a 504, nothing recorded) left a mobile app with an
+ * order it had to keep and send again through a system that hangs rather than fails. Not revised
+ * yet (that read itself hangs) there is nothing to queue: the 504 stands, as for a transaction of
+ * several writes, which is refused whole when its entries cannot all be checked.
+ */
+export function uncheckedIfSlow<T>(err: unknown, revised: T | undefined): T {
+  if (err instanceof ChecksTooSlowError && revised !== undefined) return revised;
+  throw err;
+}
+
 /** The write's jobs, those on the outbox's deadline (the system of record's) given what the checks left of it. */
 export function withDeliveryDeadline(requests: AcceptWriteRequest[], budget: WriteBudget): AcceptWriteRequest[] {
   const left = budget.deliveryMs();

@@ -10,7 +10,7 @@ import { batchAnswersKept } from './batch-answers-gate.js';
 import { activeMapping } from '../config/mappings.js';
 import { ROUTING_FILE, type RoutingRules, type Targets } from './rules.js';
 import { checkOnly, precheckAll, settleTransaction } from './transaction.js';
-import { withDeliveryDeadline, writeBudgetOf } from './checks-deadline.js';
+import { uncheckedIfSlow, withDeliveryDeadline, writeBudgetOf } from './checks-deadline.js';
 import { exclusivelyForClient } from './write-locks.js';
 
 export interface RoutingDeps {
@@ -69,6 +69,9 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     // covers what they saw: they need not wait for the disk (Store.lookupsAhead), as a single write's
     const lookups = deps.store.lookupsAhead();
     const budget = writeBudgetOf(deps.outbox);
+    // each entry's targets are looked up once, for its precheck and for its outbox jobs
+    const targets = new Map<PlannedWrite, Targets>();
+    let revised: PlannedWrite[] | undefined;
     const checked = async () => {
       // an entry changing what was written is its next revision (orders: amendments, cancellations)
       const writes = await Promise.all(
@@ -79,9 +82,8 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
           }),
         })),
       );
+      revised = writes;
       // every entry checked before any is recorded: one bad entry leaves upstream and store untouched
-      // each entry's targets are looked up once, for its precheck and for its outbox jobs
-      const targets = new Map<PlannedWrite, Targets>();
       await precheckAll(writes, async (w, earlier) => {
         const known = await flows[w.flow].targets(w.value, lookups);
         targets.set(w, known);
@@ -90,7 +92,13 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
       return { writes, targets };
     };
     const recordAll = async () => {
-      const { writes, targets } = await (budget ? budget.checked(checked) : checked());
+      // one write whose system is too slow to check it in time is queued, as one whose system is
+      // down (precheckAll); a transaction of several is refused whole (checks-deadline.ts)
+      const { writes } = await (budget
+        ? budget
+            .checked(checked)
+            .catch((err: unknown) => ({ writes: uncheckedIfSlow(err, revised?.length === 1 ? revised : undefined) }))
+        : checked());
       const requests = await Promise.all(
         writes.map((w) => flows[w.flow].acceptRequests(w.value, w.context, targets.get(w))),
       );

@@ -11,6 +11,7 @@ import {
   UnknownFacilityError,
   isTransient,
 } from '../domain/errors.js';
+import { uncheckedIfSlow } from './checks-deadline.js';
 import { KeyTakenError } from '../outbox/errors.js';
 import { acceptAsHeld, type HeldOutcomes, type SameWrite } from './same-write.js';
 import type { Flow, FlowService, WriteContext, WriteOutcome } from '../fhir/services.js';
@@ -417,15 +418,19 @@ export class RoutedFlow<T> implements FlowService<T> {
         targets = await this.targets(revised, lookups);
         await this.precheck(revised, [], targets);
       };
+      let revised: T | undefined;
       const checked = async () => {
-        const revised = await this.revise(sent, context, lookups);
+        revised = await this.revise(sent, context, lookups);
         // a write the upstream cannot be asked about now is queued: its delivery checks it again
         await check(revised).catch((err: unknown) => {
           if (!isTransient(err)) throw err;
         });
         return revised;
       };
-      value = await (budget ? budget.checked(checked) : checked());
+      // a system too slow to answer the checks in time is one that cannot be asked now, as above
+      value = await (budget
+        ? budget.checked(checked).catch((err: unknown) => uncheckedIfSlow(err, revised))
+        : checked());
       // the answer is the system of record's; secondary targets are their own jobs (admin API)
       // the job's end settles at its COMMIT (endAhead): the read-back below overlaps its sync
       const options = { endAhead: true, entries: this.recordsEntries() ? context.entries : undefined };

@@ -1,10 +1,14 @@
 /**
  * A write's checks before it is recorded (its reference reads: a cold cache behind a slow
- * OpenLMIS) count against its deadline (routing/checks-deadline.ts): past it, the mediator
- * answers while OpenHIM still waits, a 504 envelope with `error` set (OpenHIM's auto-retry) and an
- * OperationOutcome naming OpenLMIS, and records nothing. Before, the answer came after the reads,
- * whenever that was: past core's channel timeout, core failed the transaction with its own
- * timeout, naming nobody. The rerun, its reads done meanwhile, is applied once.
+ * OpenLMIS) count against its deadline (routing/checks-deadline.ts), so the mediator answers while
+ * OpenHIM still waits. Before, the answer came after the reads, whenever that was: past core's
+ * channel timeout, core failed the transaction with its own timeout, naming nobody.
+ * - A single write is then treated as one whose system is down: recorded and queued (202, OpenHIM
+ *   "Processing"), its delivery checks it again; once OpenLMIS answers it is applied, once, and a
+ *   rerun is answered with it.
+ * - A transaction of several writes, refused whole when its entries cannot all be checked, is
+ *   answered 504 in an envelope with `error` set (OpenHIM's auto-retry), an OperationOutcome naming
+ *   OpenLMIS, and nothing recorded; the rerun, its reads done meanwhile, is applied once.
  * Through the real mediator, the OpenLMIS connector and its sandbox, the OpenHIM sandbox.
  */
 import t, { type Test } from 'tap';
@@ -12,9 +16,11 @@ import { newTransactionId } from '../../../sandbox/openhim/index.js';
 import { CHECKS_FLOOR_MS } from '../../../src/routing/checks-deadline.js';
 import { startRigThroughOpenHim } from '../../support/openhim-rig.js';
 import { orderLine, requisitionsAt, transactionOf, type Rig } from '../../support/openlmis-e2e.js';
+import { until } from '../../support/net.js';
 import { engineCases } from '../../support/outbox-engines.js';
 
 const FACILITY = 'LK-HC-101';
+const OTHER = 'LK-HC-102';
 
 /** OpenLMIS's programs held (the first read a cold order makes before it is recorded) until the returned release. */
 function holdPrograms(t: Test, rig: Rig): () => void {
@@ -52,31 +58,46 @@ const orderOf = (rig: Rig, order: string) =>
 const ENV = { OUTBOX_DEADLINE_MS: '1000' };
 
 t.test(
-  'a write whose checks are held past the deadline: answered in time, nothing recorded; the rerun applies it',
+  'a write whose checks are held past the deadline: queued in time, as through a system down; applied once',
   async (t) => {
     const { rig } = await startRigThroughOpenHim(t, engineCases()[0], ENV);
     const order = orderOf(rig, 'SLOW-CHECKS-1');
     const release = holdPrograms(t, rig);
-    await answeredInTime(
-      t,
-      rig,
-      await rig.fhir('POST', '/fhir/SupplyRequest', order, { 'x-openhim-transactionid': newTransactionId() }),
-    );
+    const first = await rig.fhir('POST', '/fhir/SupplyRequest', order, {
+      'x-openhim-transactionid': newTransactionId(),
+    });
+    t.match(first.headers.get('content-type'), /application\/json\+openhim/, 'an envelope');
+    t.match(first.body, { status: 'Processing', response: { status: 202 } }, 'accepted, not yet applied');
+    t.equal((await rig.mediator.store.listJobs()).length, 1, 'recorded');
 
     release();
+    await until('the order reaches OpenLMIS', async () => requisitionsAt(rig, FACILITY).length > 0 || undefined);
+    await until(
+      'its job is done',
+      async () => (await rig.mediator.store.listJobs()).every((j) => j.status === 'done') || undefined,
+    );
     const again = await rig.fhir('POST', '/fhir/SupplyRequest', order, {
       'x-openhim-transactionid': newTransactionId(),
     });
-    t.match(again.body, { status: 'Successful', response: { status: 201 } }, 'the rerun is applied');
+    t.match(again.body, { status: 'Successful', response: { status: 200 } }, 'the rerun is answered with it');
     t.equal(requisitionsAt(rig, FACILITY).length, 1, 'once');
+    t.equal((await rig.mediator.store.listJobs()).length, 1, 'one job');
   },
 );
 
 t.test(
-  'a transaction Bundle whose checks are held past the deadline: the same, none of its entries recorded',
+  'a transaction Bundle of two writes whose checks are held past the deadline: 504, none recorded; the rerun applies it',
   async (t) => {
     const { rig } = await startRigThroughOpenHim(t, engineCases()[0], ENV);
-    const bundle = transactionOf([orderOf(rig, 'SLOW-CHECKS-2')]);
+    // two orders, two writes (the lines of one order are one write)
+    const other = orderLine({
+      order: 'SLOW-CHECKS-3',
+      facilityId: rig.lmis.seed.facilities[OTHER],
+      program: 'EM01',
+      productCode: 'EM-ORS',
+      qty: 10,
+    });
+    const bundle = transactionOf([orderOf(rig, 'SLOW-CHECKS-2'), other]);
     const release = holdPrograms(t, rig);
     await answeredInTime(
       t,
@@ -88,5 +109,6 @@ t.test(
     const again = await rig.fhir('POST', '/fhir', bundle, { 'x-openhim-transactionid': newTransactionId() });
     t.match(again.body, { status: 'Successful', response: { status: 200 } }, 'the rerun is applied');
     t.equal(requisitionsAt(rig, FACILITY).length, 1, 'once');
+    t.equal(requisitionsAt(rig, OTHER).length, 1, 'the other once');
   },
 );
