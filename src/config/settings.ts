@@ -239,7 +239,7 @@ export const settingDefs: SettingDef[] = [
     min: 0,
     max: MAX_TIMER_MS,
     description:
-      "One budget for a write's answer: first its checks before it is recorded (given at least 5 s; past that, a single write is queued unchecked as through a system down, a transaction of several is answered 504 with nothing recorded), then its delivery, which gets what they left before answering 202 (queued)",
+      'How long a write waits for the upstream before answering 202 (queued); its checks before it is recorded are bounded by it too (given at least 5 s; past that, a single write is queued unchecked as through a system down, a transaction of several is answered 504 with nothing recorded)',
   },
   {
     key: 'outbox.maxAttempts',

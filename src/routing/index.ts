@@ -10,7 +10,7 @@ import { batchAnswersKept } from './batch-answers-gate.js';
 import { activeMapping } from '../config/mappings.js';
 import { ROUTING_FILE, type RoutingRules, type Targets } from './rules.js';
 import { checkOnly, precheckAll, settleTransaction } from './transaction.js';
-import { uncheckedIfSlow, withDeliveryDeadline, writeBudgetOf } from './checks-deadline.js';
+import { answeredAtOnce, uncheckedIfSlow, writeBudgetOf } from './checks-deadline.js';
 import { exclusivelyForClient } from './write-locks.js';
 
 export interface RoutingDeps {
@@ -94,10 +94,13 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     const recordAll = async () => {
       // one write whose system is too slow to check it in time is queued, as one whose system is
       // down (precheckAll); a transaction of several is refused whole (checks-deadline.ts)
+      let unchecked = false;
       const { writes } = await (budget
-        ? budget
-            .checked(checked)
-            .catch((err: unknown) => ({ writes: uncheckedIfSlow(err, revised?.length === 1 ? revised : undefined) }))
+        ? budget.checked(checked).catch((err: unknown) => {
+            const queued = uncheckedIfSlow(err, revised?.length === 1 ? revised : undefined);
+            unchecked = true;
+            return { writes: queued };
+          })
         : checked());
       const requests = await Promise.all(
         writes.map((w) => flows[w.flow].acceptRequests(w.value, w.context, targets.get(w))),
@@ -108,8 +111,7 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
       const owner = new Map(requests.flatMap((r, i) => r.map((req) => [req.idempotencyKey, flows[writes[i].flow]])));
       // each job's end settles at its COMMIT (endAhead): the read-backs below overlap its sync
       const { outcomes, sameAs } = await acceptAsHeld(
-        (reqs) =>
-          deps.outbox.acceptWrites(budget ? withDeliveryDeadline(reqs, budget) : reqs, { entries, endAhead: true }),
+        (reqs) => deps.outbox.acceptWrites(unchecked ? answeredAtOnce(reqs) : reqs, { entries, endAhead: true }),
         requests.flat(),
         (id) => deps.store.getJob(id),
         (req) => owner.get(req.idempotencyKey)?.sameWrite(),

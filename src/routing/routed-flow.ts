@@ -42,7 +42,7 @@ import { jobsWrittenUnder } from './jobs-written-under.js';
 import { readOnlyReason, readOnlyReasons, refuseReadOnlyWrite } from './read-only.js';
 import { resolveTargets, type FlowRouting, type Targets } from './rules.js';
 import { withinDeadline } from '../platform/deadline.js';
-import { withDeliveryDeadline, writeBudgetOf } from './checks-deadline.js';
+import { answeredAtOnce, writeBudgetOf } from './checks-deadline.js';
 import { canonicalJson, contentVersion } from '../domain/ids.js';
 import { isWholeSecond, refinedStamp } from './whole-second-stamp.js';
 import { SeenVersions, sightingTrustMs, type Sighting } from './seen-versions.js';
@@ -428,14 +428,19 @@ export class RoutedFlow<T> implements FlowService<T> {
         return revised;
       };
       // a system too slow to answer the checks in time is one that cannot be asked now, as above
+      let unchecked = false;
       value = await (budget
-        ? budget.checked(checked).catch((err: unknown) => uncheckedIfSlow(err, revised))
+        ? budget.checked(checked).catch((err: unknown) => {
+            const queued = uncheckedIfSlow(err, revised);
+            unchecked = true;
+            return queued;
+          })
         : checked());
       // the answer is the system of record's; secondary targets are their own jobs (admin API)
       // the job's end settles at its COMMIT (endAhead): the read-back below overlaps its sync
       const options = { endAhead: true, entries: this.recordsEntries() ? context.entries : undefined };
       const requests = await this.acceptRequests(value, context, targets);
-      const accepted = await this.acceptAsHeld(budget ? withDeliveryDeadline(requests, budget) : requests, options);
+      const accepted = await this.acceptAsHeld(unchecked ? answeredAtOnce(requests) : requests, options);
       [primary] = accepted.outcomes;
       held = accepted.sameAs.get(0);
     } catch (err) {

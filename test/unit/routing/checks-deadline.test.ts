@@ -1,19 +1,17 @@
 /**
- * One deadline for a write's answer (routing/checks-deadline.ts): its delivery gets what its checks
- * left of outbox.deadlineMs, and the checks' time out names the systems they were still waiting on.
+ * A bound on a write's checks before it is recorded (routing/checks-deadline.ts): outbox.deadlineMs,
+ * given at least the floor; their time out names the systems they were still waiting on. A single
+ * write whose checks run out once it is revised is queued unchecked, its delivery not waited on;
+ * one not yet revised, or a transaction of several, keeps the refusal.
  */
 import t from 'tap';
 import { ChecksTooSlowError } from '../../../src/domain/errors.js';
-import { withDeliveryDeadline, writeBudget } from '../../../src/routing/checks-deadline.js';
+import { answeredAtOnce, uncheckedIfSlow, writeBudget } from '../../../src/routing/checks-deadline.js';
 import { noteAsking, outsideAttempt } from '../../../src/upstream/attempt-scope.js';
 import { ExpiringCache } from '../../../src/upstream/expiring-cache.js';
 import type { AcceptWriteRequest } from '../../../src/outbox/types.js';
 
-t.test('the delivery gets what the checks left of the deadline, never less than nothing', async (t) => {
-  let now = 1_000;
-  const budget = writeBudget(8_000, { now: () => now });
-  now += 3_000; // the checks' reads
-  t.equal(budget.deliveryMs(), 5_000);
+t.test('a write queued unchecked: its own job answered at once, a secondary keeps its deadline', async (t) => {
   const request = (deadlineMs?: number): AcceptWriteRequest => ({
     flow: 'orders',
     system: 'openlmis',
@@ -22,13 +20,15 @@ t.test('the delivery gets what the checks left of the deadline, never less than 
     ...(deadlineMs === undefined ? {} : { deadlineMs }),
   });
   t.same(
-    withDeliveryDeadline([request(), request(1)], budget).map((r) => r.deadlineMs),
-    [5_000, 1],
-    "the system of record's job on what is left; a secondary's own deadline kept",
+    answeredAtOnce([request(), request(250)]).map((r) => r.deadlineMs),
+    [1, 250],
+    "the system of record's job starts and is not waited on; a secondary's own deadline kept",
   );
-  now += 9_000;
-  t.equal(budget.deliveryMs(), 1, 'spent: its attempt starts, and the write is answered 202 with it under way');
-  t.equal(writeBudget(0, { now: () => now }).deliveryMs(), 0, 'a deadline of 0 asks for no wait at all');
+  const slow = new ChecksTooSlowError(['openlmis'], 5_000, 0);
+  t.equal(uncheckedIfSlow(slow, 'revised'), 'revised', 'revised, then too slow: queued unchecked');
+  t.throws(() => uncheckedIfSlow(slow, undefined), slow, 'not revised yet: nothing to queue, refused');
+  const refused = new Error('unknown facility');
+  t.throws(() => uncheckedIfSlow(refused, 'revised'), refused, 'a refusal is no slowness');
 });
 
 t.test('checks past the deadline: refused, naming whom they wait on, a shared fill among them', async (t) => {
