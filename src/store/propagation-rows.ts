@@ -170,6 +170,11 @@ export function listPropagationsSql(filter: PropagationFilter): { sql: string; a
   else add('p.state', filter.state);
   add('p.system', filter.system);
   add('p.registry_id', filter.registryId);
+  if (filter.unsupportedHas !== undefined) {
+    // the report as text on both engines (JSONB on PostgreSQL); LIKE's own characters taken as such
+    args.push(`%${filter.unsupportedHas.replace(/[\\%_]/g, '\\$&')}%`);
+    where.push(`CAST(p.unsupported AS TEXT) LIKE $${args.length} ESCAPE '\\'`);
+  }
   args.push(filter.limit ?? 100, filter.offset ?? 0);
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
   return {

@@ -427,6 +427,8 @@ export interface PropagationFilter {
   state?: PropagationState;
   system?: string;
   registryId?: string;
+  /** Rows whose report of what a system could not keep (unsupported) holds this text. */
+  unsupportedHas?: string;
   limit?: number;
   offset?: number;
 }

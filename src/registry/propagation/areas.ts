@@ -97,7 +97,8 @@ function missingParent(partOf: string | undefined, parent: RegistryArea | undefi
   return partOf ? `no area for registry parent ${partOf}, ${UNPUBLISHED}` : undefined;
 }
 
-const UNPUBLISHED = 'a jurisdiction the registry has not published';
+/** What a write reports of a parent the registry had not published (looked for by moveUnderPublished). */
+export const UNPUBLISHED = 'a jurisdiction the registry has not published';
 
 /**
  * Whether a write's report says the parent was not found because the registry had not published

@@ -24,6 +24,7 @@ import {
   findAreaByCode,
   parentWasUnpublished,
   systemArea,
+  UNPUBLISHED,
   withMissingParent,
   type RegistryArea,
 } from './areas.js';
@@ -107,6 +108,8 @@ const ABSENT = '+absent';
 const RELISTED = '+relisted';
 /** The version suffix of a facility written again once the registry published the parent it was moved under. */
 const REPARENTED = '+parent';
+/** Propagation rows read at once when looking through them. */
+const PAGE = 1_000;
 /** Registry records planned at once in a batch (their upstream look-ups overlap). */
 const PLAN_CONCURRENCY = 8;
 
@@ -219,39 +222,72 @@ export class Propagator {
    */
   private async moveUnderPublished(parents: Set<string>): Promise<void> {
     const written = new Map<string, Propagation[]>();
-    for (const row of await this.deps.store.listPropagations({ state: 'done', limit: 10_000 }))
+    for (const row of await this.parentsNotFound())
       if (parentWasUnpublished(row.unsupported))
         written.set(row.registryId, [...(written.get(row.registryId) ?? []), row]);
     for (const [registryId, rows] of written) {
       const stored = await this.deps.store.getRegistryRecord(registryId);
       const record = stored?.record as RegistryRecord | undefined;
       if (!stored || !record?.facility || !parents.has(record.facility.partOf ?? '')) continue;
-      // only once every system settled the version kept: a write still queued or held (a create
-      // the district's release just queued) finds the parent itself, and planning a new version
-      // over it would race its job
-      if (!(await this.settledEverywhere(registryId, stored.version))) continue;
-      const systems = new Set(rows.map((r) => r.system));
-      const again: RegistryRecord = {
-        ...record,
-        version: `${stored.version}${REPARENTED}`,
-        lastUpdated: new Date(stored.changedAt + 1).toISOString(),
-      };
-      const row = {
-        registryId,
-        version: again.version,
-        changedAt: stored.changedAt + 1,
-        record: again,
-        seenAt: this.now(),
-      };
-      // not taken: a newer version was kept meanwhile, and is written under the parent as it is
-      if (!(await this.deps.store.putRegistryRecords([row])).length) continue;
+      const again = await this.reparented(stored, rows);
+      if (!again) continue;
+      const from = again.version.slice(0, -REPARENTED.length);
+      const reported = new Set(rows.filter((r) => r.version === from).map((r) => r.system));
       await this.carryOver(
-        stored.version,
+        from,
         again,
-        this.systems().filter((c) => !systems.has(c.system)),
+        this.systems().filter((c) => !reported.has(c.system)),
       );
       await this.fanOut(again, await this.batch());
     }
+  }
+
+  /**
+   * Every settled row whose write reported its parent unpublished, read by that report (not the
+   * latest N settled rows: a registry of 15,000 facilities settles tens of thousands of rows, and
+   * a move older than the latest ones was never written under its district), page by page.
+   */
+  private async parentsNotFound(): Promise<Propagation[]> {
+    const found: Propagation[] = [];
+    for (let offset = 0; ; offset += PAGE) {
+      const page = await this.deps.store.listPropagations({
+        state: 'done',
+        unsupportedHas: UNPUBLISHED,
+        limit: PAGE,
+        offset,
+      });
+      found.push(...page);
+      if (page.length < PAGE) return found;
+    }
+  }
+
+  /**
+   * The `+parent` version of a facility whose rows (`reported`) said its parent was unpublished:
+   * kept now, or already kept by a run that stopped before planning it (killed, or its plan
+   * failed), whose rows are still of the version before: planned now, since nothing else would
+   * (the facility not changing, no later version replaces it). Undefined when not to be planned.
+   */
+  private async reparented(stored: RegistryRecordRow, reported: Propagation[]): Promise<RegistryRecord | undefined> {
+    const record = stored.record as RegistryRecord;
+    if (reported.some((r) => `${r.version}${REPARENTED}` === stored.version)) return record;
+    // only once every system settled the version kept: a write still queued or held (a create
+    // the district's release just queued) finds the parent itself, and planning a new version
+    // over it would race its job
+    if (!(await this.settledEverywhere(stored.registryId, stored.version))) return undefined;
+    const again: RegistryRecord = {
+      ...record,
+      version: `${stored.version}${REPARENTED}`,
+      lastUpdated: new Date(stored.changedAt + 1).toISOString(),
+    };
+    const row = {
+      registryId: stored.registryId,
+      version: again.version,
+      changedAt: stored.changedAt + 1,
+      record: again,
+      seenAt: this.now(),
+    };
+    // not taken: a newer version was kept meanwhile, and is written under the parent as it is
+    return (await this.deps.store.putRegistryRecords([row])).length ? again : undefined;
   }
 
   /** Whether every system's row of the facility is of this version and done or skipped. */
@@ -562,7 +598,7 @@ export class Propagator {
       const last = row.record as RegistryRecord;
       const listed = present.get(row.registryId);
       if (listed) {
-        if (listed.facility && row.version.endsWith(ABSENT) && closedVersion(row.version) === listed.version)
+        if (listed.facility && closedAsAbsent(row.version) && closedVersion(row.version) === listed.version)
           back.push({
             ...listed,
             version: `${row.version}${RELISTED}`,
@@ -849,6 +885,14 @@ export class Propagator {
 function upstreamFailure(err: unknown): string {
   if (err instanceof UpstreamError) return describeError(err);
   throw err;
+}
+
+/**
+ * Whether the mediator's last word on a version is a closure for absence: `3+absent`, or such a
+ * closure written again under a parent published since (`3+absent+parent`), still closed.
+ */
+function closedAsAbsent(version: string): boolean {
+  return version.replace(/(?:\+parent)+$/, '').endsWith(ABSENT);
 }
 
 /** The registry version under the mediator's own closures, reopenings and re-parentings (`3+parent+absent+relisted` → `3`). */
