@@ -53,11 +53,13 @@ export function printTable(jobs: Overview, out: NodeJS.WritableStream): void {
             .map(([k, v]) => `${k}=${v}`)
             .join(' ')
         : '';
+      // an error of several lines (a reconcile run's systems) as a detail is: its first line on the run's
+      const [error, ...errorLines] = r.error?.split('\n') ?? [];
       out.write(
-        `  ${terminalText(`${r.start} → ${r.end ?? '…'}  ${r.trigger}  ${r.outcome}${r.error ? `: ${r.error}` : ''}${counts}`)}\n`,
+        `  ${terminalText(`${r.start} → ${r.end ?? '…'}  ${r.trigger}  ${r.outcome}${error ? `: ${error}` : ''}${counts}`)}\n`,
       );
       // one line per item by design; each line's own text is an upstream's or a client's
-      for (const line of r.detail?.split('\n') ?? []) out.write(`    ${terminalText(line)}\n`);
+      for (const line of [...errorLines, ...(r.detail?.split('\n') ?? [])]) out.write(`    ${terminalText(line)}\n`);
     }
   }
 }

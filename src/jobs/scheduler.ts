@@ -19,6 +19,12 @@ export interface JobResult {
    * is, and shown by GET /admin/jobs, the console and the `jobs` CLI. Counts alone say how many, not why.
    */
   detail?: string;
+  /**
+   * Set when a part of the run failed and the others did their work (one system of several down):
+   * recorded as 'failed', with the counts and `detail` (each part's outcome and why), not as 'ok',
+   * so an operator sees at once that something was left for the next run.
+   */
+  someFailed?: true;
 }
 
 export interface ScheduledJob {
@@ -144,6 +150,8 @@ export class StoppedPartWay extends Error {
   constructor(
     stoppedBy: unknown,
     readonly counts: Record<string, number>,
+    /** What it had done, part by part (the reconcile job's systems): kept after why it stopped. */
+    readonly done?: string,
   ) {
     // the cause is what stopped it (a lost lock, the database away): read as the job's own error
     super(stoppedBy instanceof Error ? stoppedBy.message : String(stoppedBy), { cause: stoppedBy });
@@ -416,7 +424,9 @@ export class Scheduler {
       // the lock went mid-run: whatever the job says, it stopped (or should have) part way; a job
       // that ended its work although asked to stop (the stop came after its last write) did it all
       if (!(signal.reason instanceof SchedulerStopped)) signal.throwIfAborted();
-      end = { outcome: result.skipped ? 'skipped' : 'ok', detail: runDetail(result), counts: result.counts };
+      const outcome = result.skipped ? 'skipped' : result.someFailed ? 'failed' : 'ok';
+      if (result.someFailed) this.options.logger?.error({ job: job.name }, 'scheduled job failed in part');
+      end = { outcome, detail: runDetail(result), counts: result.counts };
     } catch (err) {
       wasCut = err instanceof CutByStop;
       end = this.failedEnd(job, run, err, signal);
@@ -448,21 +458,24 @@ export class Scheduler {
     // stored and shown later: an upstream's echo of a credential is masked before it is kept
     const message = redact(err instanceof Error ? err.message : String(err));
     const counts = err instanceof StoppedPartWay ? { counts: err.counts } : {};
+    // the parts a stopped run had done, after why it stopped: bounded as a detail is
+    const done = (text: string) =>
+      err instanceof StoppedPartWay && err.done ? boundedLines(`${text}\n${redact(err.done)}`, DETAIL_LIMIT) : text;
     if (signal.reason instanceof SchedulerStopped) {
       const { why } = signal.reason;
       const cutAfterMs = err instanceof CutByStop ? this.stopGraceMs : undefined;
       logger?.warn({ job: job.name, reason: why, cutAfterMs }, 'scheduled job interrupted by the stop');
-      return { outcome: 'failed', detail: interruptedDetail(why, cutAfterMs), ...counts };
+      return { outcome: 'failed', detail: done(interruptedDetail(why, cutAfterMs)), ...counts };
     }
     if (run.tickAt === undefined || !stoppedByStoreOutage(err, signal)) {
       logger?.error({ job: job.name, err: message.slice(0, ERROR_LIMIT) }, 'scheduled job failed');
-      return { outcome: 'failed', detail: message.slice(0, ERROR_LIMIT), ...counts };
+      return { outcome: 'failed', detail: done(message.slice(0, ERROR_LIMIT)), ...counts };
     }
     logger?.warn(
       { job: job.name, err: message.slice(0, ERROR_LIMIT) },
       'scheduled run stopped by the database going away',
     );
-    const detail = `${message.slice(0, ERROR_LIMIT - AWAY_MID_RUN.length)}${AWAY_MID_RUN}`;
+    const detail = done(`${message.slice(0, ERROR_LIMIT - AWAY_MID_RUN.length)}${AWAY_MID_RUN}`);
     return { outcome: 'failed', detail, givesBackTick: true, ...counts };
   }
 

@@ -248,6 +248,16 @@ function runCounts(counts?: Record<string, number>): Html {
 const outcomeClass = (o: string) =>
   o === 'ok' ? 'state-ok' : o === 'failed' ? 'state-bad' : o === 'running' ? 'state-warn' : 'muted';
 
+/**
+ * A run's error and detail: an error of several lines (a reconcile run's systems, one failed) has
+ * its first line after the outcome and the rest under it, as a detail is, not run together.
+ */
+function runError(r: RunView): Html {
+  const [error, ...more] = r.error?.split('\n') ?? [];
+  const below = [...more, ...(r.detail ? [r.detail] : [])].join('\n');
+  return html`${error ? html`: ${error}` : ''}${below ? html`<div class="run-detail">${below}</div>` : ''}`;
+}
+
 function jobSection(name: string, job: BridgeJob | undefined): Html {
   const id = `job-${name}`;
   if (!job)
@@ -256,7 +266,7 @@ function jobSection(name: string, job: BridgeJob | undefined): Html {
     ? html`<div class="scroll" role="region" aria-label="Last runs of ${name}" tabindex="0"><table><thead><tr><th scope="col">Started (UTC)</th><th scope="col">Trigger</th><th scope="col">Outcome</th><th scope="col">Counts</th></tr></thead>
 <tbody>${job.lastRuns.map(
         (r) =>
-          html`<tr><th scope="row"><time datetime="${r.start ?? ''}">${(r.start ?? '').slice(0, 19).replace('T', ' ')}</time></th><td>${r.trigger}</td><td class="${outcomeClass(r.outcome.split(':')[0])}">${r.outcome}${r.error ? html`: ${r.error}` : ''}${r.detail ? html`<div class="run-detail">${r.detail}</div>` : ''}</td><td>${runCounts(r.counts)}</td></tr>`,
+          html`<tr><th scope="row"><time datetime="${r.start ?? ''}">${(r.start ?? '').slice(0, 19).replace('T', ' ')}</time></th><td>${r.trigger}</td><td class="${outcomeClass(r.outcome.split(':')[0])}">${r.outcome}${runError(r)}</td><td>${runCounts(r.counts)}</td></tr>`,
       )}</tbody></table></div>`
     : html`<p class="muted">No run yet.</p>`;
   return html`<section aria-labelledby="${id}" data-testid="${id}"><h3 id="${id}">${name}</h3>
