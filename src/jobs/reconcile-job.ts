@@ -82,7 +82,10 @@ export async function reconcileAll(
   }
   if (failed === 0) return { counts: tally() };
   const which = said.filter((line) => !line.endsWith(': ok')).map((line) => line.split(':')[0]);
-  const summary = `${failed} of ${systems.length} systems failed (${which.join(', ')}); the others were reconciled`;
+  const summary =
+    failed === systems.length
+      ? `every system failed (${which.join(', ')})`
+      : `${failed} of ${systems.length} systems failed (${which.join(', ')}); the others were reconciled`;
   return { counts: tally(), detail: [summary, ...said].join('\n'), someFailed: true };
 }
 

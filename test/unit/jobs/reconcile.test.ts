@@ -93,6 +93,11 @@ t.test('reconcile job', async (t) => {
     ];
     const failed = await scheduler.runNow('reconcile');
     t.match(failed?.run, { outcome: 'failed', detail: 'OpenLMIS: 503 Service Unavailable' });
+    t.match(
+      failed?.run?.detail,
+      /^every system failed \(lmis\)\nlmis: failed: OpenLMIS: 503/,
+      'the only system: no others',
+    );
     settings = { 'registry.file': path.join(dir, 'missing.csv') };
     connectors = [lmis(async () => facilities)];
     const unreadable = await scheduler.runNow('reconcile');
