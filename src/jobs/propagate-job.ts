@@ -22,7 +22,8 @@ export const NO_REGISTRY_URL = 'no registry configured (registry.url)';
  * One pull: the registry's changes since the stored high-water mark, page by page, each page
  * propagated before its cursor is stored (a kill between the two re-reads that page, which the
  * (registry id, version, system) keys make harmless); then held changes are planned again (a
- * person may have decided since); a version the registry sent invalid is left out and listed in
+ * person may have decided since) and facilities moved under a district published since are
+ * written under it (Propagator.moveUnderPublished); a version the registry sent invalid is left out and listed in
  * the run's detail; then, at most every `registry.fullReadHours`, a full read
  * confirms which facilities the registry no longer lists.
  */
@@ -52,6 +53,10 @@ export async function propagateChanges(
   }
   stopIfAsked();
   const released = await deps.propagator.releaseHeld();
+  stopIfAsked();
+  // a facility moved under a district published since, not moved yet (a run killed mid-move, a
+  // delivery's own look failing): each pull looks again
+  await deps.propagator.moveUnderPublished();
   stopIfAsked();
   const { absent, relisted } = (await fullReadDue(deps))
     ? await confirmAbsent(deps, client, stopIfAsked)

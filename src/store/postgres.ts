@@ -206,6 +206,7 @@ import {
   PUT_PROPAGATION_IF_SQL,
   propagationIfValues,
   PUT_REGISTRY_RECORD_SQL,
+  PUT_REGISTRY_RECORD_OVER_SQL,
   registryRecordFromRow,
   registryRecordValues,
   SET_CURSOR_SQL,
@@ -1509,6 +1510,10 @@ export class PostgresStore implements Store {
       }
       return kept;
     });
+  }
+
+  async putRegistryRecordOver(record: RegistryRecordRow, over: string): Promise<boolean> {
+    return (await this.rows(PUT_REGISTRY_RECORD_OVER_SQL, [...registryRecordValues(record), over])).length > 0;
   }
 
   async getRegistryRecord(registryId: string): Promise<RegistryRecordRow | undefined> {

@@ -26,6 +26,17 @@ export const PUT_REGISTRY_RECORD_SQL = `INSERT INTO registry_records (registry_i
   WHERE registry_records.version <> excluded.version AND registry_records.changed_at <= excluded.changed_at
   RETURNING registry_id`;
 
+/**
+ * A record of the mediator's own (a `+parent` version) kept only over the version it was made
+ * from: PUT_REGISTRY_RECORD_SQL takes a version as new as the kept one, and a registry push
+ * without a date, kept meanwhile just after that version (changedAt + 1, as this one), would be
+ * replaced by it and never written anywhere.
+ */
+export const PUT_REGISTRY_RECORD_OVER_SQL = `UPDATE registry_records
+  SET version = $2, changed_at = $3, record = $4, seen_at = $5
+  WHERE registry_id = $1 AND version = $6 AND changed_at <= $3
+  RETURNING registry_id`;
+
 export const GET_REGISTRY_RECORD_SQL = 'SELECT * FROM registry_records WHERE registry_id = $1';
 export const LIST_REGISTRY_RECORDS_SQL = 'SELECT * FROM registry_records ORDER BY registry_id';
 

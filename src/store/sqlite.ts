@@ -199,6 +199,7 @@ import {
   PUT_PROPAGATION_IF_SQL,
   propagationIfValues,
   PUT_REGISTRY_RECORD_SQL,
+  PUT_REGISTRY_RECORD_OVER_SQL,
   registryRecordFromRow,
   registryRecordValues,
   SET_CURSOR_SQL,
@@ -1270,6 +1271,13 @@ export class SqliteStore implements Store {
         return kept ? [String(kept.registry_id)] : [];
       }),
     );
+  }
+
+  async putRegistryRecordOver(record: RegistryRecordRow, over: string): Promise<boolean> {
+    const stmt = this.sql(sqliteParams(PUT_REGISTRY_RECORD_OVER_SQL));
+    const [id, version, changedAt, json, seenAt] = registryRecordValues(record);
+    // `?` in the order the parameters appear (sqliteParams)
+    return this.write(() => stmt.get(version, changedAt, json, seenAt, id, over, changedAt) !== undefined);
   }
 
   async getRegistryRecord(registryId: string): Promise<RegistryRecordRow | undefined> {

@@ -740,6 +740,8 @@ export interface Store {
    * one); returns the ids of those kept, so a repeated pull yields nothing to propagate.
    */
   putRegistryRecords(records: RegistryRecordRow[]): Promise<string[]>;
+  /** Keep `record` only over the kept version `over` (still kept, not newer): whether it was. */
+  putRegistryRecordOver(record: RegistryRecordRow, over: string): Promise<boolean>;
   getRegistryRecord(registryId: string): Promise<RegistryRecordRow | undefined>;
   listRegistryRecords(): Promise<RegistryRecordRow[]>;
   /**

@@ -108,6 +108,8 @@ const ABSENT = '+absent';
 const RELISTED = '+relisted';
 /** The version suffix of a facility written again once the registry published the parent it was moved under. */
 const REPARENTED = '+parent';
+/** A row with no write of its version to come. */
+const SETTLED = new Set<Propagation['state']>(['done', 'skipped', 'failed']);
 /** Propagation rows read at once when looking through them. */
 const PAGE = 1_000;
 /** Registry records planned at once in a batch (their upstream look-ups overlap). */
@@ -162,7 +164,7 @@ export class Propagator {
     const areas = latest.records.filter((r) => r.facility?.kind === 'area').map((r) => r.id);
     if (areas.length) {
       await this.releaseHeld(undefined, new Set(areas));
-      await this.moveUnderPublished(new Set(areas));
+      await this.moveUnderPublished();
     }
     return counts;
   }
@@ -218,28 +220,46 @@ export class Propagator {
    * (unsupported.parent), and, the facility not changing again, nothing would place them once the
    * registry publishes it. Written again then, under a version of the mediator's own just after
    * the one written (as a closure is), to those systems; the others' outcome is carried over, so
-   * nothing else is written twice.
+   * nothing else is written twice. Looked for when a jurisdiction arrives and at each pull's end,
+   * by whether the parent is published now (not whether it came in this batch: a facility not
+   * settled everywhere when its district came is moved later, when it is, by this or by
+   * moveOnceSettled).
    */
-  private async moveUnderPublished(parents: Set<string>): Promise<void> {
+  async moveUnderPublished(): Promise<void> {
     const written = new Map<string, Propagation[]>();
     for (const row of await this.parentsNotFound())
       if (parentWasUnpublished(row.unsupported))
         written.set(row.registryId, [...(written.get(row.registryId) ?? []), row]);
-    for (const [registryId, rows] of written) {
-      const stored = await this.deps.store.getRegistryRecord(registryId);
-      const record = stored?.record as RegistryRecord | undefined;
-      if (!stored || !record?.facility || !parents.has(record.facility.partOf ?? '')) continue;
-      const again = await this.reparented(stored, rows);
-      if (!again) continue;
-      const from = again.version.slice(0, -REPARENTED.length);
-      const reported = new Set(rows.filter((r) => r.version === from).map((r) => r.system));
-      await this.carryOver(
-        from,
-        again,
-        this.systems().filter((c) => !reported.has(c.system)),
-      );
-      await this.fanOut(again, await this.batch());
-    }
+    for (const [registryId, rows] of written) await this.moveUnderParent(registryId, rows);
+  }
+
+  /**
+   * A facility's rows just changed (a delivery ended, a held change was planned again): if some
+   * reported its parent unpublished and the last of the others just settled, it is moved now.
+   * Before, that was looked at only when the district arrived: a system down (its write queued),
+   * in review (held) or refused then left the reporting systems in the old zone for good.
+   */
+  private async moveOnceSettled(registryId: string): Promise<void> {
+    const rows = await this.deps.store.listPropagations({ registryId });
+    const reported = rows.filter((r) => r.state === 'done' && parentWasUnpublished(r.unsupported));
+    if (reported.length) await this.moveUnderParent(registryId, reported);
+  }
+
+  /** One facility whose rows (`reported`) said its parent was unpublished, moved if that parent is published now. */
+  private async moveUnderParent(registryId: string, reported: Propagation[]): Promise<void> {
+    const stored = await this.deps.store.getRegistryRecord(registryId);
+    const parent = (stored?.record as RegistryRecord | undefined)?.facility?.partOf;
+    if (!stored || !parent || !(await this.registryArea(parent))) return;
+    const again = await this.reparented(stored, reported);
+    if (!again) return;
+    const from = again.version.slice(0, -REPARENTED.length);
+    const systems = new Set(reported.filter((r) => r.version === from).map((r) => r.system));
+    await this.carryOver(
+      from,
+      again,
+      this.systems().filter((c) => !systems.has(c.system)),
+    );
+    await this.fanOut(again, await this.batch());
   }
 
   /**
@@ -286,14 +306,19 @@ export class Propagator {
       record: again,
       seenAt: this.now(),
     };
-    // not taken: a newer version was kept meanwhile, and is written under the parent as it is
-    return (await this.deps.store.putRegistryRecords([row])).length ? again : undefined;
+    // not taken: another version was kept meanwhile (a push without a date is kept at the very
+    // instant this one takes, and would be replaced), and is written under the parent as it is
+    return (await this.deps.store.putRegistryRecordOver(row, stored.version)) ? again : undefined;
   }
 
-  /** Whether every system's row of the facility is of this version and done or skipped. */
+  /**
+   * Whether every system's row of the facility is of this version and has no write to come: done,
+   * skipped or failed (refused: its job ended; the `+parent` version plans it afresh, a refused
+   * write was never made, so it is not made twice).
+   */
   private async settledEverywhere(registryId: string, version: string): Promise<boolean> {
     const rows = await this.deps.store.listPropagations({ registryId });
-    return rows.every((r) => r.version === version && (r.state === 'done' || r.state === 'skipped'));
+    return rows.every((r) => r.version === version && SETTLED.has(r.state));
   }
 
   /**
@@ -577,6 +602,8 @@ export class Propagator {
       if (parents && !parents.has(record.facility?.partOf ?? '')) return;
       const decisions = await this.fanOut(record, batch);
       released += decisions.filter((d) => d.state === 'queued').length;
+      // a hold planned skipped settles its row with no delivery: the last one a move waited for
+      await this.moveOnceSettled(registryId);
     });
     return released;
   }
@@ -630,16 +657,26 @@ export class Propagator {
 
   private async deliver(system: string, job: OutboxJob, journal: StepJournal): Promise<WriteResult> {
     const { registryId, version } = job.payload as PropagationPayload;
-    return this.deps.store.withLock(`propagate:${registryId}:${system}`, async () => {
-      for (let tries = 1; ; tries++)
-        try {
-          return await this.deliverRow(system, registryId, version, journal);
-        } catch (err) {
-          // the row was planned again while this delivery planned it from its links: read it again
-          if (!(err instanceof PlannedMeanwhile)) throw err;
-          if (tries >= REPLANS) throw err.retryLater(system);
-        }
-    });
+    const result = await this.deps.store
+      .withLock(`propagate:${registryId}:${system}`, async () => {
+        for (let tries = 1; ; tries++)
+          try {
+            return await this.deliverRow(system, registryId, version, journal);
+          } catch (err) {
+            // the row was planned again while this delivery planned it from its links: read it again
+            if (!(err instanceof PlannedMeanwhile)) throw err;
+            if (tries >= REPLANS) throw err.retryLater(system);
+          }
+      })
+      .catch(async (err: unknown) => {
+        // refused (settled failed): the last row a move waited for; the refusal is what is told
+        if (err instanceof MediatorError) await this.moveOnceSettled(registryId).catch(() => undefined);
+        throw err;
+      });
+    // outside the lock: the move plans this system's row too. Failing, the job is tried again,
+    // finds its row done and looks again
+    await this.moveOnceSettled(registryId);
+    return result;
   }
 
   /** One delivery of the version's row as read now (deliver's lock held). */

@@ -89,5 +89,18 @@ for (const engine of engineCases()) {
         'settling writes the outcome only: the planned action stays',
       );
     });
+
+    t.test("a mediator's version is kept only over the version it was made from", async (t) => {
+      await store.putRegistryRecords([record('R-9', '1', 100)]);
+      // a push without a date kept meanwhile just after version 1, at the instant `1+parent` takes
+      t.same(await store.putRegistryRecords([record('R-9', '2', 101, 'Pushed')]), ['R-9']);
+      t.equal(await store.putRegistryRecordOver(record('R-9', '1+parent', 101), '1'), false, 'not over version 2');
+      t.match(await store.getRegistryRecord('R-9'), { version: '2', record: { facility: { name: 'Pushed' } } });
+      t.equal(await store.putRegistryRecordOver(record('R-9', '2+parent', 102, 'Pushed'), '2'), true);
+      t.match(await store.getRegistryRecord('R-9'), { version: '2+parent', changedAt: 102 });
+      t.equal(await store.putRegistryRecordOver(record('R-9', '2+parent+parent', 103), '2'), false, 'kept once');
+      t.equal(await store.putRegistryRecordOver(record('R-0', '1+parent', 1), '1'), false, 'nothing kept, none made');
+      t.equal(await store.getRegistryRecord('R-0'), undefined);
+    });
   });
 }

@@ -30,11 +30,10 @@ const ROUTING: FlowRouting = { default: 'openlmis' };
 function dyingAfterReparentKept(store: Store): Store {
   return new Proxy(store, {
     get(target, prop, receiver) {
-      if (prop !== 'putRegistryRecords') return Reflect.get(target, prop, receiver) as unknown;
-      return async (rows: Parameters<Store['putRegistryRecords']>[0]) => {
-        const taken = await target.putRegistryRecords(rows);
-        if (rows.some((r) => r.version.endsWith('+parent')))
-          throw new Error('killed (-9) after the +parent version was kept');
+      if (prop !== 'putRegistryRecordOver') return Reflect.get(target, prop, receiver) as unknown;
+      return async (...args: Parameters<Store['putRegistryRecordOver']>) => {
+        const taken = await target.putRegistryRecordOver(...args);
+        if (args[0].version.endsWith('+parent')) throw new Error('killed (-9) after the +parent version was kept');
         return taken;
       };
     },
