@@ -7,18 +7,13 @@
  * Real feed routes, connectors and sandboxes, both store engines.
  */
 import t from 'tap';
-import { facilityId, jurisdictionId } from '../../../../sandbox/mfr/index.js';
+import { CODE, DISTRICT, DISTRICT_CODE, REGISTRY_ID, linkedInOpenLmis } from '../../../support/moved-facility.js';
 import type { FlowRouting } from '../../../../src/routing/rules.js';
 import type { Store } from '../../../../src/store/types.js';
 import { drain, startPropagationRigOn } from '../../../support/propagation-rig.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { connectorOf, idByCode } from '../../../support/linked-facility.js';
 import { feedApp, location, push } from '../../../support/pushed-location.js';
 
-const CODE = 'LK-HC-101';
-const REGISTRY_ID = facilityId(CODE);
-const DISTRICT_CODE = 'LKL-N-TSG';
-const DISTRICT = jurisdictionId(DISTRICT_CODE);
 const ROUTING: FlowRouting = { default: 'openlmis' };
 const OTHERS = 10_000;
 
@@ -47,10 +42,7 @@ for (const engine of engineCases())
     { skip: engine.skip },
     async (t) => {
       const rig = await startPropagationRigOn(t, engine, { routing: ROUTING });
-      const lmis = connectorOf(rig, 'openlmis');
-      const lmisId = (await idByCode(lmis, CODE))!;
-      await rig.link('openlmis', lmisId, REGISTRY_ID);
-      const zone = await idByCode(lmis, DISTRICT_CODE, 'area');
+      const { lmis, lmisId, zone } = await linkedInOpenLmis(rig);
       const app = await feedApp(t, rig, ROUTING);
 
       await push(app, location(REGISTRY_ID, CODE, 'Mberewa HC', 'facility', DISTRICT));

@@ -10,17 +10,12 @@
  * Real feed routes, connectors and sandboxes, both store engines.
  */
 import t from 'tap';
-import { facilityId, jurisdictionId } from '../../../../sandbox/mfr/index.js';
+import { CODE, DISTRICT, DISTRICT_CODE, REGISTRY_ID, linkedInOpenLmis } from '../../../support/moved-facility.js';
 import type { FlowRouting } from '../../../../src/routing/rules.js';
 import { drain, startPropagationRigOn } from '../../../support/propagation-rig.js';
 import { engineCases } from '../../../support/outbox-engines.js';
-import { connectorOf, idByCode } from '../../../support/linked-facility.js';
 import { feedApp, location, push } from '../../../support/pushed-location.js';
 
-const CODE = 'LK-HC-101';
-const REGISTRY_ID = facilityId(CODE);
-const DISTRICT_CODE = 'LKL-N-TSG';
-const DISTRICT = jurisdictionId(DISTRICT_CODE);
 const ROUTING: FlowRouting = { default: 'openlmis' };
 
 for (const engine of engineCases())
@@ -29,10 +24,7 @@ for (const engine of engineCases())
     { skip: engine.skip },
     async (t) => {
       const rig = await startPropagationRigOn(t, engine, { routing: ROUTING });
-      const lmis = connectorOf(rig, 'openlmis');
-      const lmisId = (await idByCode(lmis, CODE))!;
-      await rig.link('openlmis', lmisId, REGISTRY_ID);
-      const zone = await idByCode(lmis, DISTRICT_CODE, 'area');
+      const { lmis, lmisId, zone } = await linkedInOpenLmis(rig);
       const before = (await lmis.facilities!.get(lmisId))?.partOf;
       t.ok(zone && before && zone !== before, 'OpenLMIS has the district as a zone, the facility elsewhere');
       const app = await feedApp(t, rig, ROUTING);
