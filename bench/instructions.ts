@@ -73,9 +73,11 @@ const keepDumps = process.env.BENCH_KEEP_DUMPS === '1';
  * and compiling on the main thread (--single-threaded), and no idle-time memory reducer runs
  * while the counters wait.
  */
-const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? '--expose-gc --single-threaded --no-memory-reducer')
-  .split(' ')
-  .filter(Boolean);
+// BENCH_NODE_FLAGS adds to these (as in bench/openlmis-instructions.ts): replacing them, a profile
+// run with --perf-basic-prof alone lost --single-threaded and counted V8's compiling (session 40)
+const nodeFlags = ['--expose-gc', '--single-threaded', '--no-memory-reducer'].concat(
+  (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+);
 
 const ALL_SIDES = ['bare', 'edge', 'medplum', 'forward', 'create'] as const;
 /** Sides that call the no-op upstream (bench/http/noop-upstream.ts, its own process, not instrumented). */
