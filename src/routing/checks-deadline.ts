@@ -84,6 +84,24 @@ export function uncheckedIfSlow<T>(err: unknown, revised: T | undefined): T {
 }
 
 /**
+ * `checks` within the write's budget (none: as they are), answered unchecked when they ran out
+ * once `revised()` has the write to queue (uncheckedIfSlow): one place for a single write and a
+ * transaction, which differ only in what they can queue.
+ */
+export async function checkedOrQueued<T>(
+  budget: WriteBudget | undefined,
+  checks: () => Promise<T>,
+  revised: () => T | undefined,
+): Promise<{ value: T; unchecked: boolean }> {
+  if (!budget) return { value: await checks(), unchecked: false };
+  try {
+    return { value: await budget.checked(checks), unchecked: false };
+  } catch (err) {
+    return { value: uncheckedIfSlow(err, revised()), unchecked: true };
+  }
+}
+
+/**
  * The jobs of a write queued unchecked (uncheckedIfSlow): its system has just kept its checks
  * waiting past the deadline, so the delivery is not waited on (1 ms, as a secondary target's: its
  * attempt starts, the answer is a 202 with it under way); a job with its own deadline keeps it.

@@ -10,7 +10,7 @@ import { batchAnswersKept } from './batch-answers-gate.js';
 import { activeMapping } from '../config/mappings.js';
 import { ROUTING_FILE, type RoutingRules, type Targets } from './rules.js';
 import { checkOnly, precheckAll, settleTransaction } from './transaction.js';
-import { answeredAtOnce, uncheckedIfSlow, writeBudgetOf } from './checks-deadline.js';
+import { answeredAtOnce, checkedOrQueued, writeBudgetOf } from './checks-deadline.js';
 import { exclusivelyForClient } from './write-locks.js';
 
 export interface RoutingDeps {
@@ -89,19 +89,14 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
         targets.set(w, known);
         await flows[w.flow].precheck(w.value, earlier, known);
       });
-      return { writes, targets };
+      return writes;
     };
     const recordAll = async () => {
       // one write whose system is too slow to check it in time is queued, as one whose system is
       // down (precheckAll); a transaction of several is refused whole (checks-deadline.ts)
-      let unchecked = false;
-      const { writes } = await (budget
-        ? budget.checked(checked).catch((err: unknown) => {
-            const queued = uncheckedIfSlow(err, revised?.length === 1 ? revised : undefined);
-            unchecked = true;
-            return { writes: queued };
-          })
-        : checked());
+      const { value: writes, unchecked } = await checkedOrQueued(budget, checked, () =>
+        revised?.length === 1 ? revised : undefined,
+      );
       const requests = await Promise.all(
         writes.map((w) => flows[w.flow].acceptRequests(w.value, w.context, targets.get(w))),
       );

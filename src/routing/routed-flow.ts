@@ -11,7 +11,6 @@ import {
   UnknownFacilityError,
   isTransient,
 } from '../domain/errors.js';
-import { uncheckedIfSlow } from './checks-deadline.js';
 import { KeyTakenError } from '../outbox/errors.js';
 import { acceptAsHeld, type HeldOutcomes, type SameWrite } from './same-write.js';
 import type { Flow, FlowService, WriteContext, WriteOutcome } from '../fhir/services.js';
@@ -42,7 +41,7 @@ import { jobsWrittenUnder } from './jobs-written-under.js';
 import { readOnlyReason, readOnlyReasons, refuseReadOnlyWrite } from './read-only.js';
 import { resolveTargets, type FlowRouting, type Targets } from './rules.js';
 import { withinDeadline } from '../platform/deadline.js';
-import { answeredAtOnce, writeBudgetOf } from './checks-deadline.js';
+import { answeredAtOnce, checkedOrQueued, writeBudgetOf } from './checks-deadline.js';
 import { canonicalJson, contentVersion } from '../domain/ids.js';
 import { isWholeSecond, refinedStamp } from './whole-second-stamp.js';
 import { SeenVersions, sightingTrustMs, type Sighting } from './seen-versions.js';
@@ -428,14 +427,8 @@ export class RoutedFlow<T> implements FlowService<T> {
         return revised;
       };
       // a system too slow to answer the checks in time is one that cannot be asked now, as above
-      let unchecked = false;
-      value = await (budget
-        ? budget.checked(checked).catch((err: unknown) => {
-            const queued = uncheckedIfSlow(err, revised);
-            unchecked = true;
-            return queued;
-          })
-        : checked());
+      const { value: checkedValue, unchecked } = await checkedOrQueued(budget, checked, () => revised);
+      value = checkedValue;
       // the answer is the system of record's; secondary targets are their own jobs (admin API)
       // the job's end settles at its COMMIT (endAhead): the read-back below overlaps its sync
       const options = { endAhead: true, entries: this.recordsEntries() ? context.entries : undefined };
