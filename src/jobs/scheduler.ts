@@ -181,6 +181,11 @@ function runDetail(result: JobResult): string | undefined {
   return boundedLines(redact(text), DETAIL_LIMIT);
 }
 
+/** Line breaks (CR, LF, and Unicode's line and paragraph separators) as one space each run. */
+function oneLine(text: string): string {
+  return text.replace(/[\r\n\u2028\u2029]+/g, ' ');
+}
+
 /**
  * A detail within `limit` characters, cut between its lines: a line cut in the middle loses the
  * words an operator acts on (which job to retry, what to change) and hides how much is missing,
@@ -455,8 +460,10 @@ export class Scheduler {
    */
   private failedEnd(job: ScheduledJob, run: JobRun, err: unknown, signal: AbortSignal): JobRunEnd {
     const { logger } = this.options;
-    // stored and shown later: an upstream's echo of a credential is masked before it is kept
-    const message = redact(err instanceof Error ? err.message : String(err));
+    // stored and shown later: an upstream's echo of a credential is masked before it is kept, and
+    // its own line breaks made spaces: `jobs list` and the console split a run's error into lines
+    // (a stopped run's parts done, one per line), so a line an upstream wrote would pass for one
+    const message = oneLine(redact(err instanceof Error ? err.message : String(err)));
     const counts = err instanceof StoppedPartWay ? { counts: err.counts } : {};
     // the parts a stopped run had done, after why it stopped: bounded as a detail is
     const done = (text: string) =>

@@ -452,3 +452,25 @@ t.test('a run whose end meets the database away is recorded as it ended once it 
   );
   t.same(lines, [], 'nothing said: no tick failed');
 });
+
+t.test("a failed run's error keeps an upstream's line breaks off the run's lines", async (t) => {
+  const store = await tempStore(t);
+  const forged = 'openlmis: 500 boom\r\nfake-job  schedule 0 3 * * *\u2028  2026-12-01T03:00:00.000Z → …  ok';
+  const j = job('forged', async () => {
+    throw new Error(forged);
+  });
+  const scheduler = new Scheduler({ store, jobs: [j], expression: () => '0 0 1 1 *' });
+  const done = await scheduler.runNow('forged');
+  t.equal(done?.run?.outcome, 'failed');
+  const [run] = await store.listJobRuns('forged');
+  t.equal(
+    run.detail,
+    'openlmis: 500 boom fake-job  schedule 0 3 * * *   2026-12-01T03:00:00.000Z → …  ok',
+    'one line: the breaks became spaces, every word kept',
+  );
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (c) => (text += String(c)));
+  printTable([{ name: 'forged', schedule: null, setting: 's', nextRun: null, lastRuns: [runView(run)] }] as never, out);
+  t.equal(text.trimEnd().split('\n').length, 2, '`jobs list`: the job and its one run, no forged row');
+});
