@@ -106,6 +106,20 @@ function forget(session: Session, target: UndoEntry): void {
   const i = session.undo.findLastIndex(same);
   if (i >= 0) session.undo.splice(i, 1);
 }
+
+/**
+ * Keeps a decision whose undo was refused for putting back a link to a facility the registry has
+ * closed since: last on the undo list and marked, the undo form offers it again with the box that
+ * says it is meant (review-page.ts), instead of losing it and offering the decision before it.
+ */
+function keepForClosedLink(session: Session, target: UndoEntry): void {
+  forget(session, target);
+  session.undo.push({ ...target, closedLink: true });
+  if (session.undo.length > MAX_UNDO) session.undo.shift();
+}
+
+/** The review API's refusal of a link to a closed registry facility, unless the request says it is meant. */
+const asksLinkClosed = (problem: string) => problem.includes('"linkClosed": true');
 const enc = encodeURIComponent;
 const backToReview = html`<p><a href="${UI_PREFIX}/review">Back to the review queue</a></p>`;
 const backToOutbox = html`<p><a href="${UI_PREFIX}/outbox">Back to the outbox</a></p>`;
@@ -408,9 +422,7 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     } else {
       const problem = problemOf(answer);
       // the API's words are a script's ("send linkClosed"): the console's way is the box
-      const box = problem.includes('"linkClosed": true')
-        ? ' To link it all the same, tick the box under the candidates.'
-        : '';
+      const box = asksLinkClosed(problem) ? ' To link it all the same, tick the box under the candidates.' : '';
       session.flash = { kind: 'error', text: `Not decided (${answer.status}): ${problem}${box}` };
       return reply.redirect(`${UI_PREFIX}/review${query({ ...filters, at: systemId })}`, 303);
     }
@@ -430,12 +442,19 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
     }
     // "undo your last decision": a decision someone made on that record since stands; naming the
     // decision (decidedAt) makes a second send of the same form say it was undone, not undo the one before
+    // the box beside Undo (review-page.ts), offered once the API refused the undo for a closed link
+    const linkClosed = body.linkClosed === 'true';
     const answer = await api(session).post(`/admin/reconcile/${enc(target.system)}/${enc(target.systemId)}/undo`, {
       decidedBy: session.user,
       ...(target.decidedAt ? { decidedAt: target.decidedAt } : {}),
+      ...(linkClosed ? { linkClosed: true } : {}),
     });
-    forget(session, target);
-    const twice = answer.status === 409 && problemOf(answer).includes(`was already undone by ${session.user} at `);
+    const problem = answer.status === 200 ? '' : problemOf(answer);
+    // refused for the closed link only: nothing changed, the decision stays to undo with the box
+    const closed = answer.status === 422 && asksLinkClosed(problem);
+    if (closed) keepForClosedLink(session, target);
+    else forget(session, target);
+    const twice = answer.status === 409 && problem.includes(`was already undone by ${session.user} at `);
     if (answer.status === 200 || twice) stored.add(req);
     session.flash =
       answer.status === 200
@@ -444,10 +463,14 @@ export const operatorConsole: FastifyPluginAsync<OperatorConsoleOptions> = async
             text: `Undone: ${answer.body.undid.action.replace('review.', '')} on ${target.systemId} (back to ${answer.body.row.state}).`,
           }
         : twice
-          ? { kind: 'ok', text: `Already undone: ${problemOf(answer)}.` }
-          : { kind: 'error', text: `Not undone (${answer.status}): ${problemOf(answer)}` };
+          ? { kind: 'ok', text: `Already undone: ${problem}.` }
+          : {
+              kind: 'error',
+              text: `Not undone (${answer.status}): ${problem}${closed ? ' To put the link back all the same, tick the box beside Undo.' : ''}`,
+            };
+    const shown = answer.status === 200 || twice || closed;
     return reply.redirect(
-      `${UI_PREFIX}/review${query({ ...filters, system: target.system, at: answer.status === 200 || twice ? target.systemId : undefined })}`,
+      `${UI_PREFIX}/review${query({ ...filters, system: target.system, at: shown ? target.systemId : undefined })}`,
       303,
     );
   });

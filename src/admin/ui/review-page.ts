@@ -3,7 +3,7 @@ import type { ScoreReason } from '../../registry/crosswalk-types.js';
 import { distanceKm, evidenceOf } from './evidence.js';
 import { count, html, query, type Html } from './html.js';
 import { miniMap, type MapPoint } from './mini-map.js';
-import { UI_PREFIX, type Session } from './session.js';
+import { UI_PREFIX, type Session, type UndoEntry } from './session.js';
 
 export interface QueueItem {
   systemId: string;
@@ -86,7 +86,20 @@ function candidate(item: QueueItem, s: QueueItem['suggestions'][number], data: R
  */
 function linkClosedBox(item: QueueItem, data: ReviewData): Html | '' {
   if (!item.suggestions.some((s) => data.registry.get(s.registryId)?.status === 'inactive')) return '';
-  return html`<p><label><input type="checkbox" name="linkClosed" value="true" data-testid="link-closed"> Link a candidate the registry has closed all the same (${data.filters.system}'s record is then deactivated by the next registry propagation)</label></p>`;
+  return closedBox('link-closed', 'Link a candidate the registry has closed all the same', data.filters.system);
+}
+
+/**
+ * The same box beside Undo, once the API refused to take back the last decision because that put
+ * back a link to a facility closed since (index.ts keepForClosedLink): the console's way to mean it.
+ */
+function undoLinkClosedBox(last: UndoEntry | undefined): Html | '' {
+  if (!last?.closedLink) return '';
+  return closedBox('undo-link-closed', 'Put the link to the closed facility back all the same', last.system);
+}
+
+function closedBox(testId: string, words: string, system: string): Html {
+  return html`<p><label><input type="checkbox" name="linkClosed" value="true" data-testid="${testId}"> ${words} (${system}'s record is then deactivated by the next registry propagation)</label></p>`;
 }
 
 function hidden(data: ReviewData, systemId?: string, decidedAt?: string): Html {
@@ -128,7 +141,7 @@ export function reviewBody(data: ReviewData): Html {
   const which = last
     ? html`<input type="hidden" name="undoSystem" value="${last.system}"><input type="hidden" name="undoRecord" value="${last.systemId}"><input type="hidden" name="undoAt" value="${last.decidedAt ?? ''}">`
     : '';
-  const undo = html`<form method="post" action="${UI_PREFIX}/review/undo" class="inline">${hidden(data)}${which}
+  const undo = html`<form method="post" action="${UI_PREFIX}/review/undo" class="inline">${hidden(data)}${which}${undoLinkClosedBox(last)}
   <button type="submit" class="secondary" data-key="u"${data.session.undo.length ? '' : html` disabled`}>Undo last decision <kbd>u</kbd></button></form>`;
   const notices = data.notices.map((n) => html`<p class="flash error" role="status">${n}</p>`);
   if (!current) {

@@ -29,6 +29,11 @@ export interface UndoEntry {
   systemId: string;
   /** The row's decidedAt as this decision left it: names the decision, so one undo takes back one. */
   decidedAt?: string;
+  /**
+   * Its undo was refused for putting back a link to a facility the registry has closed since: the
+   * undo form then offers the box that says it is meant (review-page.ts).
+   */
+  closedLink?: true;
 }
 
 export interface Session {
@@ -163,7 +168,8 @@ const MAX_MERGES = 20;
 /** The most decisions a session keeps to undo: the oldest go first. */
 export const MAX_UNDO = 100;
 
-const undoKey = (e: UndoEntry) => JSON.stringify([e.system, e.systemId, e.decidedAt ?? null]);
+// closedLink in the key: an entry marked by this request is its change, kept over the row as stored
+const undoKey = (e: UndoEntry) => JSON.stringify([e.system, e.systemId, e.decidedAt ?? null, e.closedLink === true]);
 
 /** `from` without one entry per entry of `taken` (the newest matching), as a multiset. */
 function without(from: UndoEntry[], taken: UndoEntry[]): UndoEntry[] {
