@@ -14,6 +14,12 @@ export interface Evidence {
 
 const pair = /\("(.*)" vs "(.*)"\)/;
 
+/**
+ * A rule's reason, not a score's (its weight 0): a closed candidate offered for a live record is
+ * never linked by a run (match/closed-in-registry.ts), so the reason speaks against it.
+ */
+const CLOSED_IN_REGISTRY = 'closed-in-registry';
+
 function nameWords(detail: string): string {
   const kind = detail.split(':')[0];
   const names = pair.exec(detail);
@@ -65,6 +71,8 @@ export function reasonInWords(reason: ScoreReason): string {
       const km = /([0-9.]+) km/.exec(reason.detail);
       return km ? `${km[1]} km apart` : `distance: ${reason.detail}`;
     }
+    case CLOSED_IN_REGISTRY:
+      return `closed in the registry: ${reason.detail}`;
     default:
       return `${reason.field}: ${reason.detail}`;
   }
@@ -73,7 +81,11 @@ export function reasonInWords(reason: ScoreReason): string {
 export function evidenceOf(reasons: ScoreReason[]): Evidence[] {
   return reasons
     .filter((r) => r.field !== 'rejected')
-    .map((r) => ({ text: reasonInWords(r), for: r.weight >= 0, weight: r.weight }))
+    .map((r) => {
+      const rule = r.field === CLOSED_IN_REGISTRY;
+      // the rule decides whatever the scores say: shown first, against the candidate
+      return { text: reasonInWords(r), for: r.weight >= 0 && !rule, weight: rule ? -Infinity : r.weight };
+    })
     .sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight));
 }
 

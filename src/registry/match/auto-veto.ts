@@ -1,6 +1,7 @@
 import type { ScoreReason } from '../crosswalk-types.js';
 import type { CandidatePair, CandidateGraph } from './matcher.js';
 import { registeredAfterList, registeredAfterReason } from './registered-after.js';
+import { closedForLiveRecord, closedInRegistryReason } from './closed-in-registry.js';
 
 /**
  * Evidence that keeps a pick out of the automatic zone whatever its score (it may still be
@@ -10,10 +11,13 @@ import { registeredAfterList, registeredAfterReason } from './registered-after.j
  *    namespace's own issuer they are two registrations. Agreement in the same namespace is strong
  *    evidence for; disagreement is as strong against. Codes from unrelated namespaces are never
  *    compared (features.ts), so this is not GOFR's mistake turned round;
- *  - the registry record was registered after the system list was taken (registered-after.ts).
+ *  - the registry record was registered after the system list was taken (registered-after.ts);
+ *  - the registry facility is closed and the record live in its system (closed-in-registry.ts):
+ *    not even a shared code outranks this one, the code being the closed registration's own.
  * Each comes with the reason shown in the review queue.
  */
 export function autoVeto(graph: CandidateGraph, pair: CandidatePair): ScoreReason | undefined {
+  if (closedForLiveRecord(pair.comparison)) return closedInRegistryReason(pair.comparison);
   if (pair.deterministic === 'identifier') return undefined;
   const { comparison } = pair;
   if (comparison.levels.identifier === 'different') return identifierConflict(pair);

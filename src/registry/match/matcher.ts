@@ -6,6 +6,7 @@ import { buildBlockingIndex, candidatesFor, keysOf, KEY_BITS, type BlockingKey }
 import { comparePair, FEATURES, type FeatureLevels, type PairComparison } from './features.js';
 import { prepareLists, type MatchRecord, type PreparedList, type PreparedRecord } from './prepare.js';
 import { autoVeto } from './auto-veto.js';
+import { closedForLiveRecord, withClosedReason } from './closed-in-registry.js';
 import { listAsOfMs } from './registered-after.js';
 import { buildTokenStats, type TokenStats } from './similarity.js';
 import { defaultVocabulary, type Vocabulary } from './vocabulary.js';
@@ -248,7 +249,10 @@ export function scoreGraph(graph: CandidateGraph, weights: MatchWeights): Scored
   ranked.forEach((c, li) => {
     for (const p of c) {
       all.push({ left: li, right: p.right, score: p.score });
-      if (p.deterministic) forced.push({ left: li, right: p.right, score: p.score });
+      // a closed registration never links a live record by itself (closed-in-registry.ts): it is
+      // assigned by score, so an open successor scoring above it is the pick, not pushed aside
+      if (p.deterministic && !closedForLiveRecord(p.comparison))
+        forced.push({ left: li, right: p.right, score: p.score });
       const top = topForRight.get(p.right);
       const entry = { left: li, score: p.score };
       if (!top) topForRight.set(p.right, [entry]);
@@ -355,7 +359,7 @@ export function decide(scored: ScoredGraph, thresholds: Thresholds = scored.weig
       deterministic: zone === 'auto' ? pick?.candidate.deterministic : undefined,
       suggestions: suggestions[li].map((p) => ({
         registryId: graph.right[p.right].id,
-        ...scoreComparison(weights, p.comparison),
+        ...withClosedReason(p.comparison, scoreComparison(weights, p.comparison)),
       })),
     };
   });
