@@ -1,6 +1,7 @@
 import { ConflictError, MediatorError } from '../domain/errors.js';
 import { LockWaitTimeout } from '../store/keyed-mutex.js';
 import { LockFileUnusable } from '../store/sqlite-job-lock.js';
+import { ProcessLockLost } from '../store/sqlite-process-lock.js';
 import type { Store } from '../store/types.js';
 
 /** How long a decision waits for another on the same system (each takes a few store round trips). */
@@ -36,6 +37,7 @@ export async function oneReviewAtATime<T>(store: Store, system: string, decide: 
     return await store.withLock(reviewLockName(system), decide, REVIEW_LOCK_OPTIONS);
   } catch (err) {
     if (err instanceof LockFileUnusable) throw lockFileRefusal(system, err);
+    if (err instanceof ProcessLockLost) throw lockLostRefusal(system, err);
     if (!(err instanceof LockWaitTimeout)) throw err;
     throw new ConflictError(
       `the review lock of ${system} was still held after ${REVIEW_LOCK_WAIT_MS / 1000} s, by ${HOLDERS}: nothing was decided, send it again`,
@@ -55,6 +57,22 @@ function lockFileRefusal(system: string, err: LockFileUnusable): MediatorError {
   });
 }
 
+/** What happened to a review lock whose file went while held (sqlite-process-lock.ts). */
+const lockLost = (system: string, err: ProcessLockLost) =>
+  `the review lock of ${system} was lost while held: its lock file ${err.file} was removed or replaced (another process may hold the lock now)`;
+
+/**
+ * The review lock's file removed or replaced while this decision held it (sqlite-process-lock.ts):
+ * its write was refused, since another process may hold the lock now. Sent again, it takes the
+ * lock on the file as it is now.
+ */
+function lockLostRefusal(system: string, err: ProcessLockLost): MediatorError {
+  return new MediatorError(503, {
+    code: 'lock-error',
+    diagnostics: `${lockLost(system, err)}; this decision was not written: send it again`,
+  });
+}
+
 /**
  * A reconcile run's write under the review lock of `system` (reconcile-run.ts), waiting `waitMs`.
  * Its wait run out was a LockWaitTimeout the CLI printed as a stack trace ("still held by another
@@ -70,6 +88,10 @@ export async function runWriteUnderReviewLock<T>(
   try {
     return await store.withLock(reviewLockName(system), write, { waitMs, ...REVIEW_LOCK_ACROSS_PROCESSES });
   } catch (err) {
+    if (err instanceof ProcessLockLost)
+      throw new ConflictError(
+        `${lockLost(system, err)}: nothing of this reconcile run was written to the stored crosswalk; run it again`,
+      );
     // an unusable lock file stays the configuration error it is (the CLI: `configuration error: …`)
     if (!(err instanceof LockWaitTimeout)) throw err;
     throw new ConflictError(

@@ -149,9 +149,9 @@ export const LOCK_FILE_CHECK_MS = 1_000;
  */
 export function watchLockFile(dbFile: string, name: string, lost: AbortController, everyMs = LOCK_FILE_CHECK_MS) {
   const file = jobLockFile(dbFile, name);
-  const held = identity(file);
+  const held = fileIdentity(file);
   const timer = setInterval(() => {
-    const now = identity(file);
+    const now = fileIdentity(file);
     if (held === undefined || now === held) return;
     clearInterval(timer);
     const why = now === undefined ? 'its lock file was removed' : 'its lock file was replaced by another';
@@ -162,7 +162,7 @@ export function watchLockFile(dbFile: string, name: string, lost: AbortControlle
 }
 
 /** The file `file` names now (device and inode), undefined when none. */
-function identity(file: string): string | undefined {
+export function fileIdentity(file: string): string | undefined {
   try {
     const st = fs.statSync(file);
     return `${st.dev}:${st.ino}`;

@@ -152,7 +152,7 @@ import {
 } from './crosswalk-query.js';
 import { inOrder, mutexFor } from './keyed-mutex.js';
 import { takeJobLock, watchLockFile } from './sqlite-job-lock.js';
-import { withProcessLock } from './sqlite-process-lock.js';
+import { heldLockCheck, withProcessLock } from './sqlite-process-lock.js';
 import {
   consoleSessionFromRow,
   consoleSessionValues,
@@ -273,6 +273,20 @@ const INSERT_APPENDED_ATTEMPT_SQLITE = sqliteParams(INSERT_APPENDED_ATTEMPT_SQL)
 const INSERT_AUDIT_SQL = 'INSERT INTO audit (at, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)';
 
 /**
+ * A write made under a process lock (withLock's acrossProcesses) checks first, when it is made,
+ * that the lock's file is still the one taken (sqlite-process-lock.ts); any other write as it is.
+ */
+function underHeldLocks<T>(fn: () => T): () => T {
+  const check = heldLockCheck();
+  return check
+    ? () => {
+        check();
+        return fn();
+      }
+    : fn;
+}
+
+/**
  * The embedded engine: one better-sqlite3 connection per file in WAL mode (synchronous=NORMAL
  * plus our own fsync of the WAL after each commit, which is what FULL adds: wal-sync.ts), shared
  * by every store on that file in this process (sqlite-connection.ts). Writes are group
@@ -307,7 +321,7 @@ export class SqliteStore implements Store {
 
   /** A call that changes data: in this turn's group commit, answered once it is on disk. */
   private write<T>(fn: () => T): Promise<T> {
-    return this.conn.commits.write(fn);
+    return this.conn.commits.write(underHeldLocks(fn));
   }
 
   /**
@@ -315,7 +329,7 @@ export class SqliteStore implements Store {
    * savepoint of its own (GroupCommit.writeStatement).
    */
   private writeStatement<T>(fn: () => T): Promise<T> {
-    return this.conn.commits.writeStatement(fn);
+    return this.conn.commits.writeStatement(underHeldLocks(fn));
   }
 
   /** A call that only reads: answered at once, or after the open batch it may have seen commits. */

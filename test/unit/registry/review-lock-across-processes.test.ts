@@ -8,11 +8,14 @@
  * operating system when it is killed, so a crashed CLI never blocks the server's decisions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { openStore } from '../../../src/store/index.js';
 import { oneReviewAtATime } from '../../../src/registry/review-lock.js';
 import { engineCases } from '../../support/outbox-engines.js';
+import { jobLockFile } from '../../../src/store/sqlite-job-lock.js';
+import { crosswalkRow } from '../../support/crosswalk-row.js';
 import { killHard } from '../../support/net.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -94,3 +97,37 @@ for (const engine of engineCases()) {
     t.notOk(other.lines.includes('written'), 'the killed process wrote nothing');
   });
 }
+
+/**
+ * The review lock's file removed while the other process holds it (an operator's rm, a cleanup
+ * cron): the lock stays on the old file and this process takes "the" lock on a new one beside it.
+ * Before, both then wrote the same review rows (the other's write overruled this decision);
+ * now the holder whose file is gone refuses its write, and this process's decision stands.
+ */
+t.test('sqlite: the lock file removed under the holder: its write is refused', async (t) => {
+  const db = await engineCases()[0].freshDatabase();
+  t.teardown(db.drop);
+  const store = await openStore({ databaseUrl: db.databaseUrl });
+  t.teardown(() => store.close());
+  const other = holder(t, db.databaseUrl);
+  await other.printed('held');
+  const dbFile = db.databaseUrl.replace(/^sqlite:/, '');
+  fs.rmSync(jobLockFile(dbFile, 'shared-lock:review:emr'));
+
+  await oneReviewAtATime(store, 'emr', async () => {
+    const row = { system: 'emr', systemId: 'L1', registryId: 'R2', state: 'manual-match' as const };
+    await store.upsertCrosswalk(crosswalkRow({ ...row, decidedBy: 'bo', decidedAt: '2026-12-07T10:01:00Z' }));
+  });
+  t.notOk(other.lines.includes('released'), 'taken here while the other process still held its old file');
+
+  other.child.stdin!.write('go\n');
+  await other.printed('released');
+  t.notOk(other.lines.includes('written'), "the other process's write refused");
+  t.match(
+    other.lines.find((l) => l.startsWith('refused: ')),
+    /the review lock of emr was lost while held: its lock file \S+ was removed or replaced/,
+  );
+  const row = await store.getCrosswalk('emr', 'L1');
+  t.equal(row?.registryId, 'R2', 'the decision taken on the new file stands');
+  t.equal(row?.decidedBy, 'bo');
+});

@@ -2,7 +2,7 @@
  * A second process on the mediator's database (review-lock-across-processes.test.ts), as a
  * `reconcile --store` run beside the server is: it takes the review lock of system `emr`, prints
  * `held`, and once a line comes on stdin links record L1 to R1 under it, prints `written`, and
- * gives the lock back (`released`). Settings from the environment: DATABASE_URL.
+ * gives the lock back (`released`); a write refused prints `refused: <why>` instead of `written`. Settings from the environment: DATABASE_URL.
  */
 import { openStore } from '../../../src/store/index.js';
 import { oneReviewAtATime } from '../../../src/registry/review-lock.js';
@@ -15,12 +15,17 @@ const go = new Promise<void>((resolve) =>
     resolve();
   }),
 );
-await oneReviewAtATime(store, 'emr', async () => {
-  process.stdout.write('held\n');
-  await go;
-  const row = { system: 'emr', systemId: 'L1', registryId: 'R1', state: 'manual-match' as const };
-  await store.upsertCrosswalk(crosswalkRow({ ...row, decidedBy: 'amina', decidedAt: '2026-12-07T10:00:00Z' }));
-  process.stdout.write('written\n');
-});
+try {
+  await oneReviewAtATime(store, 'emr', async () => {
+    process.stdout.write('held\n');
+    await go;
+    const row = { system: 'emr', systemId: 'L1', registryId: 'R1', state: 'manual-match' as const };
+    await store.upsertCrosswalk(crosswalkRow({ ...row, decidedBy: 'amina', decidedAt: '2026-12-07T10:00:00Z' }));
+    process.stdout.write('written\n');
+  });
+} catch (err) {
+  // one line: the parent reads stdout line by line
+  process.stdout.write(`refused: ${(err as Error).message.replaceAll('\n', ' ')}\n`);
+}
 process.stdout.write('released\n');
 await store.close();
