@@ -2,6 +2,7 @@ import type { Facility } from '../domain/facility.js';
 import { BusinessRuleError } from '../domain/errors.js';
 import type { RegistryRecordRow, Store } from '../store/types.js';
 import type { CrosswalkRow } from './crosswalk-types.js';
+import type { RegistryRecord } from './mfr/types.js';
 
 /**
  * A link to a registry facility the registry has closed (status inactive, as the registry's
@@ -37,12 +38,14 @@ export async function assertOpenInRegistry(
  * always, so a facility the list had since reopened was refused, and one the list had since
  * closed was linked. When which is fresher cannot be told (a time missing, or the same time and
  * two answers), closed if either says so: a refusal wrongly made costs the caller a
- * `"linkClosed": true`, a link wrongly allowed deactivates a live record.
+ * `"linkClosed": true`, a link wrongly allowed deactivates a live record. A record pushed without
+ * meta.lastUpdated (unstamped) has no time: its changedAt is a place just after the version kept
+ * before it (propagator.ts), so a list read before the push looked fresher than its closure.
  */
 export function latestWord(kept: RegistryRecordRow | undefined, listed: Facility | undefined): Facility | undefined {
   const pulled = (kept?.record as { facility?: Facility } | undefined)?.facility;
   if (!pulled || !listed) return pulled ?? listed;
-  const pulledAt = kept!.changedAt;
+  const pulledAt = (kept!.record as RegistryRecord).unstamped ? NaN : kept!.changedAt;
   const listedAt = listed.lastUpdated === undefined ? NaN : Date.parse(listed.lastUpdated);
   if (Number.isFinite(pulledAt) && Number.isFinite(listedAt) && pulledAt !== listedAt)
     return listedAt > pulledAt ? listed : pulled;

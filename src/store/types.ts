@@ -347,7 +347,8 @@ export interface JobRun {
   name: string;
   /** Epoch ms of the cron tick a scheduled run belongs to; absent for a run started by hand. */
   tickAt?: number;
-  trigger: 'schedule' | 'manual';
+  /** 'retry': a run of only the parts the run before it left failed (jobs/failed-retry.ts). */
+  trigger: 'schedule' | 'manual' | 'retry';
   /** Which mediator instance ran it (host:pid). */
   instance?: string;
   startedAt: number;

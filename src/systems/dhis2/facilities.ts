@@ -18,6 +18,7 @@ import {
 import { OrgUnitLists } from './org-unit-lists.js';
 import { listAnswer, noBodyAnswer, withIdAnswer } from './page-answer.js';
 import { serverWallTime, serverWallTimeUpTo, wallTimeIn } from './server-time.js';
+import { readsEndWith } from '../../upstream/attempt-scope.js';
 
 /**
  * Locations served from DHIS2 organisation units: read and searched live with the server's own
@@ -240,9 +241,11 @@ export function createFacilityCapability(
         .filter((ou) => !seen.has(ou.id) && !!seen.add(ou.id));
       return { items: (await decodeAll(raw, zone)).filter((f) => matches(f, criteria)) };
     },
-    async listAll() {
-      const zone = await client.serverZoneNow();
-      return decodeAll(await listWhere([]), zone);
+    listAll(signal?: AbortSignal) {
+      return readsEndWith(signal, async () => {
+        const zone = await client.serverZoneNow();
+        return decodeAll(await listWhere([]), zone);
+      });
     },
     async upsert(facility: Facility, journal: StepJournal): Promise<WriteResult> {
       const uid = uidOf(facility);

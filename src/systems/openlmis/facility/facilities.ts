@@ -16,6 +16,7 @@ import type { LmisReferenceData } from '../reference-data.js';
 import * as api from '../api.js';
 import { searchLocationPage } from './location-search.js';
 import { DecodedFacilities } from './decoded-facilities.js';
+import { readsEndWith } from '../../../upstream/attempt-scope.js';
 
 /**
  * Locations served from OpenLMIS: facilities and geographic zones (as area Locations) read live,
@@ -141,13 +142,15 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
         );
       return { items: (await candidates(criteria)).filter((f) => matches(f, criteria)) };
     },
-    async listAll() {
+    listAll(signal?: AbortSignal) {
       // fresh objects: reconciliation and propagation own what they list (search matches are shared)
-      const [facilities, zones] = await Promise.all([
-        api.listFullFacilities(client, {}).then((list) => list.map(decodeFacility)),
-        allZones(),
-      ]);
-      return [...facilities, ...zones];
+      return readsEndWith(signal, async () => {
+        const [facilities, zones] = await Promise.all([
+          api.listFullFacilities(client, {}).then((list) => list.map(decodeFacility)),
+          allZones(),
+        ]);
+        return [...facilities, ...zones];
+      });
     },
     // upsert finds the facility by this code, whatever the FHIR id it was written under
     writeKey: (facility) => {
