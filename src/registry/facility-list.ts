@@ -104,12 +104,24 @@ export function loadColumnMappingFile(file: string): { left: ColumnMapping; righ
   return 'left' in m ? m : { left: m, right: m };
 }
 
+/**
+ * A status word as compared: lower case, hyphens, underscores and spaces as one space. Registries
+ * and exports write one status many ways ("Non-Operational", "non_operational", "not operational"):
+ * a closed facility read as active was linked to live records and never deactivated in them.
+ */
+function statusWord(value: string): string {
+  return value
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, ' ');
+}
+
 function statusFromValue(value: string | undefined): FacilityStatus {
-  const v = (value ?? '').trim().toLowerCase();
+  const v = statusWord(value ?? '');
   if (!v) return 'active';
   const syn = headerSynonyms();
-  if (syn.inactiveValues.includes(v)) return 'inactive';
-  if (syn.suspendedValues.includes(v)) return 'suspended';
+  if (syn.inactiveValues.some((w) => statusWord(w) === v)) return 'inactive';
+  if (syn.suspendedValues.some((w) => statusWord(w) === v)) return 'suspended';
   return 'active';
 }
 
