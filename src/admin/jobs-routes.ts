@@ -41,6 +41,8 @@ export async function jobsOverview(store: Store, scheduler: Scheduler, limit = 1
       setting: v.setting,
       schedule: v.schedule ?? null,
       nextRun: iso(v.nextRunAt) ?? null,
+      // the failed parts of its last run tried again then (a 'retry' run), sooner than the next run
+      ...(v.retryAt !== undefined ? { retryFailed: iso(v.retryAt) } : {}),
       lastRuns: (await store.listJobRuns(v.name, limit)).map(runView),
     })),
   );

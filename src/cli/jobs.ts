@@ -44,7 +44,8 @@ type Overview = Awaited<ReturnType<typeof jobsOverview>>;
 /** The `jobs list` table: each job, then its runs, each run's detail indented under it. */
 export function printTable(jobs: Overview, out: NodeJS.WritableStream): void {
   for (const j of jobs) {
-    out.write(`${j.name}  schedule ${j.schedule ?? '(none)'} (${j.setting})  next ${j.nextRun ?? '-'}\n`);
+    const retry = 'retryFailed' in j ? `  retry of failed parts ${j.retryFailed}` : '';
+    out.write(`${j.name}  schedule ${j.schedule ?? '(none)'} (${j.setting})  next ${j.nextRun ?? '-'}${retry}\n`);
     if (j.lastRuns.length === 0) out.write('  no runs yet\n');
     for (const r of j.lastRuns) {
       const counts = r.counts

@@ -4,9 +4,9 @@ import type { MatchRecord } from '../registry/match/prepare.js';
 import type { RegistryClient } from '../registry/mfr/types.js';
 import { readRegistryFile, readRegistryServer, registrySource } from '../registry/registry-facilities.js';
 import type { Connector } from '../routing/ports.js';
-import type { Store } from '../store/types.js';
+import type { JobRun, Store } from '../store/types.js';
 import { isDatabaseAway } from '../store/database-away.js';
-import { StoppedPartWay, type JobResult, type ScheduledJob } from './scheduler.js';
+import { StoppedPartWay, type JobProgress, type JobResult, type ScheduledJob } from './scheduler.js';
 
 export interface ReconcileJobDeps {
   store: Store;
@@ -24,6 +24,16 @@ export interface ReconcileJobDeps {
 
 export const NO_REGISTRY = 'no registry configured';
 export const NO_SYSTEM = 'no configured system lists its facilities';
+export const NO_FAILED_SYSTEM = 'none of the systems to try again is configured any more';
+/** A system's count in a run that left it failed: what a retry of the failed systems reads (failedSystems). */
+const FAILED = '.failed';
+
+/** The systems a run as stored left failed (its `<system>.failed` counts), for its retry. */
+export function failedSystems(run: JobRun): string[] {
+  return Object.entries(run.counts ?? {})
+    .filter(([key, n]) => key.endsWith(FAILED) && n > 0)
+    .map(([key]) => key.slice(0, -FAILED.length));
+}
 
 /**
  * Reconciles each configured system's facility list against the registry into the store's
@@ -37,19 +47,23 @@ export const NO_SYSTEM = 'no configured system lists its facilities';
  * a `reconcile --store` from the CLI, a console decision) no longer stops the run for the systems
  * after it. Its crosswalk is left as it was, the run's detail says per system `ok` or `failed:
  * why`, and the run is recorded failed (someFailed) so GET /admin/jobs, the console and `jobs
- * list` show that something was left; the next run tries it again (the job has no retry of its
- * own: a failed run is not an owed tick). The registry unreadable, the mediator's own database
+ * list` show that something was left. The scheduler tries the failed systems again alone (a
+ * 'retry' run: an hour later, then doubling, failed-retry.ts) until the next tick; each failed
+ * system is counted `<system>.failed`, which the retry reads from the run as stored. The registry unreadable, the mediator's own database
  * away, or a stop still end the whole run, with the systems done so far in its counts and detail.
  */
 export async function reconcileAll(
   deps: ReconcileJobDeps,
   signal: AbortSignal = new AbortController().signal,
+  progress: (sofar: JobProgress) => void = () => {},
+  /** Only these systems (a retry of the ones the run before left failed): the others are not read. */
+  only?: string[],
 ): Promise<JobResult> {
   const settings = deps.settings();
   const source = registrySource(settings);
   if (source.kind === 'none') return { skipped: NO_REGISTRY };
-  const systems = deps.connectors().filter((c) => c.facilities?.listAll);
-  if (systems.length === 0) return { skipped: NO_SYSTEM };
+  const systems = deps.connectors().filter((c) => c.facilities?.listAll && (!only || only.includes(c.system)));
+  if (systems.length === 0) return { skipped: only ? NO_FAILED_SYSTEM : NO_SYSTEM };
   const names = systems.map((c) => c.system);
   // read once per run: a registry change (or a replaced file) is picked up at the next one
   const registry =
@@ -77,8 +91,11 @@ export async function reconcileAll(
         throw new StoppedPartWay(err, tally(), said.join('\n'));
       // one system down (its list unreadable) or its review lock held (409): the others go on
       failed++;
+      counts[`${connector.system}${FAILED}`] = 1;
       said.push(`${connector.system}: failed: ${whyOf(err)}${KEPT}`);
     }
+    // kept with the run if a stop cuts it in the next system's list (scheduler.ts JobProgress)
+    progress({ counts: tally(), done: said.join('\n') });
   }
   if (failed === 0) return { counts: tally() };
   const which = said.filter((line) => !line.endsWith(': ok')).map((line) => line.split(':')[0]);
@@ -90,7 +107,7 @@ export async function reconcileAll(
 }
 
 /** Said after a system's failure: what the run did about its crosswalk, and when it is tried again. */
-const KEPT = ' (its crosswalk kept as it was; tried again at the next run)';
+const KEPT = ' (its crosswalk kept as it was; tried again at the next run, or alone before it: a retry run)';
 /** A system's failure in the run's detail: one line, bounded (the detail holds one per system). */
 const WHY_LIMIT = 300;
 
@@ -109,7 +126,7 @@ async function reconcileOne(
   // the matcher is imported by the first run, not at start-up (issue 18)
   const { reconcileIntoStore } = await import('../registry/reconcile-run.js');
   // zones are areas, not facilities: the registry list holds facilities only
-  const left = (await connector.facilities!.listAll!()).filter((f) => f.kind === 'facility');
+  const left = (await connector.facilities!.listAll!(signal)).filter((f) => f.kind === 'facility');
   signal.throwIfAborted(); // the job's lock lost to another instance: no write beside its run
   const options = deps.lockWaitMs !== undefined ? { lockWaitMs: deps.lockWaitMs } : {};
   const s = await reconcileIntoStore(deps.store, connector.system, left, registry, options);
@@ -129,6 +146,10 @@ export function reconcileJob(deps: ReconcileJobDeps): ScheduledJob {
     name: 'reconcile',
     setting: 'schedules.reconcile',
     description: "Reconcile each configured system's facility list against the registry",
-    run: (signal) => reconcileAll(deps, signal),
+    run: (signal, progress) => reconcileAll(deps, signal, progress),
+    retry: {
+      run: (systems, signal, progress) => reconcileAll(deps, signal, progress, systems),
+      failedParts: failedSystems,
+    },
   };
 }

@@ -7,6 +7,7 @@ import { AdvisoryLockLost } from '../store/pg-held-lock.js';
 import { nextFire } from './cron.js';
 import { cutRunOwed, ranSinceCut, type CutRun } from './cut-run.js';
 import { cutElsewhere } from './cut-elsewhere.js';
+import { RETRY_RUNS_READ, retryOwed, type FailedRetryPolicy, type RetryPlan } from './failed-retry.js';
 
 /** What a job reports: counts of what it did, or why it did nothing. */
 export interface JobResult {
@@ -27,6 +28,16 @@ export interface JobResult {
   someFailed?: true;
 }
 
+/**
+ * What a run has done so far (its counts, and part by part what it did), told as it goes: kept
+ * with the run if stop() has to cut it (held in an upstream call past the grace), which then
+ * says how far it got as a run that stopped itself part way does (StoppedPartWay).
+ */
+export interface JobProgress {
+  counts: Record<string, number>;
+  done?: string;
+}
+
 export interface ScheduledJob {
   /** Unique name: the advisory-lock key, the `job_runs` name and the CLI/admin name. */
   name: string;
@@ -37,7 +48,16 @@ export interface ScheduledJob {
    * `signal` aborts when the job's lock was lost mid-run (another instance runs it now): stop
    * before the next write. The run is recorded failed, with why, whatever it returns.
    */
-  run: (signal?: AbortSignal) => Promise<JobResult | void>;
+  run: (signal?: AbortSignal, progress?: (sofar: JobProgress) => void) => Promise<JobResult | void>;
+  /**
+   * A job made of parts (the reconcile job's systems) that can do only the parts a run left
+   * failed: the scheduler tries them again sooner than the next tick (failed-retry.ts), as a run
+   * triggered 'retry'. `failedParts` reads them from a run as stored, so a restart plans the same.
+   */
+  retry?: {
+    run: (parts: string[], signal: AbortSignal, progress: (sofar: JobProgress) => void) => Promise<JobResult | void>;
+    failedParts: (run: JobRun) => string[];
+  };
 }
 
 export interface SchedulerLogger {
@@ -69,6 +89,8 @@ export interface SchedulerOptions {
    * looked, so only an instance already running can run that tick again (cut-elsewhere.ts).
    */
   cutWatchMs?: number;
+  /** When a job's failed parts are tried again (default failed-retry.ts FAILED_RETRY: 1 h, doubling, 8 h at most). */
+  failedRetry?: FailedRetryPolicy;
 }
 
 /**
@@ -94,6 +116,8 @@ export interface JobView {
   setting: string;
   schedule?: string;
   nextRunAt?: number;
+  /** When the parts its last run left failed are tried again (a 'retry' run), if they are. */
+  retryAt?: number;
 }
 
 interface Armed {
@@ -255,6 +279,8 @@ export class Scheduler {
   private readonly cutSeen = new Map<string, number>();
   /** Per job, another instance's run still marked running whose lock the watch found free, and when. */
   private readonly freeSeen = new Map<string, { runId: number; at: number }>();
+  /** Per job, the retry of its failed parts waiting for its time (failed-retry.ts). */
+  private readonly retries = new Map<string, { plan: RetryPlan; timer?: NodeJS.Timeout }>();
   /** Set by stop() (not merely "never started": a tick called directly still runs). */
   private stopped = false;
 
@@ -278,12 +304,14 @@ export class Scheduler {
     return this.options.jobs.map((job) => {
       const schedule = this.options.expression(job.setting);
       const nextRunAt = this.armed.get(job.name)?.next ?? (schedule ? nextFire(schedule, now) : undefined);
+      const retryAt = this.retries.get(job.name)?.plan.at;
       return {
         name: job.name,
         description: job.description,
         setting: job.setting,
         ...(schedule ? { schedule } : {}),
         ...(nextRunAt !== undefined ? { nextRunAt } : {}),
+        ...(retryAt !== undefined ? { retryAt } : {}),
       };
     });
   }
@@ -294,13 +322,23 @@ export class Scheduler {
    * before its work has stopped; the job stays locked (and busy here) until it has. `takesTickOf`:
    * the id of a cut run that gives the tick back as this run starts, in one write (cut-run.ts).
    */
-  async tick(job: ScheduledJob, tickAt?: number, takesTickOf?: number): Promise<TickOutcome> {
+  tick(job: ScheduledJob, tickAt?: number, takesTickOf?: number): Promise<TickOutcome> {
+    return this.begin(job, tickAt, takesTickOf);
+  }
+
+  /** tick's work, or a retry of the parts a run left failed (`retryOf`: no tick, not by hand). */
+  private async begin(
+    job: ScheduledJob,
+    tickAt?: number,
+    takesTickOf?: number,
+    retryOf?: RetryPlan,
+  ): Promise<TickOutcome> {
     if (this.busy.has(job.name)) return { status: 'busy', ...(this.byHand.has(job.name) ? { byHand: true } : {}) };
     this.busy.add(job.name);
-    if (tickAt === undefined) this.byHand.add(job.name);
+    if (tickAt === undefined && !retryOf) this.byHand.add(job.name);
     let answer!: (outcome: TickOutcome) => void;
     const recorded = new Promise<TickOutcome>((resolve) => (answer = resolve));
-    const whole = this.lockedTick(job, tickAt, answer, takesTickOf).finally(() => {
+    const whole = this.lockedTick(job, tickAt, answer, takesTickOf, retryOf).finally(() => {
       this.busy.delete(job.name);
       this.byHand.delete(job.name);
     });
@@ -313,6 +351,7 @@ export class Scheduler {
     tickAt: number | undefined,
     answer: (outcome: TickOutcome) => void,
     takesTickOf?: number,
+    retryOf?: RetryPlan,
   ): Promise<TickOutcome> {
     const { store } = this.options;
     const locked = await store.withAdvisoryLock(`schedule:${job.name}`, async (signal): Promise<TickOutcome> => {
@@ -321,7 +360,10 @@ export class Scheduler {
       await store.abandonJobRuns(job.name, Date.now(), ABANDONED);
       // the lock and the write above wait (another instance, a group commit): a shutdown begun
       // meanwhile must not see a run start after it, which it would then wait for or a SIGKILL cut
-      if (tickAt !== undefined && this.stopped) return { status: 'stopped' };
+      if ((tickAt !== undefined || retryOf) && this.stopped) return { status: 'stopped' };
+      // a retry is of the run it was planned after: a run since (a tick, a run by hand, another
+      // instance's retry of the same parts) did or tried them, and planned what follows itself
+      if (retryOf && (await store.listJobRuns(job.name, 1))[0]?.id !== retryOf.after) return { status: 'already-run' };
       if (takesTickOf !== undefined && (await ranSinceCut(store, job.name, takesTickOf))) {
         this.options.logger?.info?.({ job: job.name, tickAt }, 'the owed tick was run meanwhile (by hand)');
         return { status: 'already-run' };
@@ -330,12 +372,15 @@ export class Scheduler {
         name: job.name,
         tickAt,
         ...(takesTickOf !== undefined ? { takesTickOf } : {}),
-        trigger: tickAt === undefined ? 'manual' : 'schedule',
+        trigger: retryOf ? 'retry' : tickAt === undefined ? 'manual' : 'schedule',
         instance: this.instance,
         startedAt: Date.now(),
       });
       if (!run) return { status: 'already-run' };
-      return this.execute(job, run, signal, answer);
+      const runner: ScheduledJob['run'] = retryOf
+        ? (s, progress) => job.retry!.run(retryOf.parts, s!, progress!)
+        : (s, progress) => job.run(s, progress);
+      return this.execute(job, run, signal, answer, runner);
     });
     return locked.ran ? locked.value : { status: 'locked' };
   }
@@ -412,6 +457,7 @@ export class Scheduler {
     run: JobRun,
     lockSignal: AbortSignal,
     answer: (outcome: TickOutcome) => void,
+    runner: ScheduledJob['run'],
   ): Promise<TickOutcome> {
     const signal = AbortSignal.any([lockSignal, this.halt.signal]);
     let cut!: () => void;
@@ -420,8 +466,9 @@ export class Scheduler {
     let end: JobRunEnd;
     let work: Promise<unknown> = Promise.resolve();
     let wasCut = false;
+    let sofar: JobProgress | undefined;
     try {
-      const running = job.run(signal);
+      const running = runner(signal, (p) => (sofar = p));
       // a run cut by stop() (held in an upstream call past the grace) is recorded by this call
       // now; its end is no one's to hear, but the lock is kept until it has really stopped
       work = running.catch(() => undefined);
@@ -434,12 +481,20 @@ export class Scheduler {
       end = { outcome, detail: runDetail(result), counts: result.counts };
     } catch (err) {
       wasCut = err instanceof CutByStop;
-      end = this.failedEnd(job, run, err, signal);
+      // a cut run's own account never comes (its work goes on): what it told so far stands for it
+      end = this.failedEnd(
+        job,
+        run,
+        err instanceof CutByStop && sofar ? new StoppedPartWay(err, sofar.counts, sofar.done) : err,
+        signal,
+      );
     } finally {
       this.underWay.delete(cut);
     }
     const finished: JobRun & JobRunEnd = { ...run, ...end, endedAt: Date.now() };
     await this.recordEnd(finished);
+    // the parts this run left failed are tried again sooner; a run that did them drops the retry
+    if (job.retry) this.planRetryLogged(job);
     const status = end.outcome === 'ok' ? 'ran' : (end.outcome as 'failed' | 'skipped');
     const { givesBackTick, tickAt, ...recorded } = finished;
     const outcome: TickOutcome = givesBackTick
@@ -470,7 +525,8 @@ export class Scheduler {
       err instanceof StoppedPartWay && err.done ? boundedLines(`${text}\n${redact(err.done)}`, DETAIL_LIMIT) : text;
     if (signal.reason instanceof SchedulerStopped) {
       const { why } = signal.reason;
-      const cutAfterMs = err instanceof CutByStop ? this.stopGraceMs : undefined;
+      const cutAfterMs =
+        (err instanceof StoppedPartWay ? err.cause : err) instanceof CutByStop ? this.stopGraceMs : undefined;
       logger?.warn({ job: job.name, reason: why, cutAfterMs }, 'scheduled job interrupted by the stop');
       return { outcome: 'failed', detail: done(interruptedDetail(why, cutAfterMs)), ...counts };
     }
@@ -508,6 +564,8 @@ export class Scheduler {
     this.stopped = false;
     if (this.halt.signal.aborted) this.halt = new AbortController();
     for (const job of this.options.jobs) this.arm(job, Date.now());
+    // a retry planned before a restart is planned again from the runs as stored
+    for (const job of this.options.jobs) if (job.retry) this.planRetryLogged(job);
     this.resuming = Promise.all(this.options.jobs.map((job) => this.resumeCut(job))).then(() => undefined);
     this.watchCut();
   }
@@ -812,6 +870,69 @@ export class Scheduler {
     return true;
   }
 
+  /** planRetry, its failure logged (a store failure: the next run plans again). */
+  private planRetryLogged(job: ScheduledJob, afterMs = 0): void {
+    const plan = () =>
+      this.planRetry(job).catch((err) =>
+        this.options.logger?.warn(
+          { job: job.name, err: redact(String(err)) },
+          'the retry of failed parts was not planned',
+        ),
+      );
+    if (afterMs === 0) return void plan();
+    const timer = setTimeout(() => void (this.started && plan()), afterMs);
+    this.retries.set(job.name, { plan: { at: Date.now() + afterMs, parts: [], after: -1, attempt: 0 }, timer });
+  }
+
+  /**
+   * Arms the retry the job's runs owe (failed-retry.ts), in place of any armed before: read from
+   * the store, so every instance and every restart plans the same one, and the latest run's id it
+   * is planned after keeps it to one run across them (lockedTick).
+   */
+  private async planRetry(job: ScheduledJob): Promise<void> {
+    const expression = this.options.expression(job.setting);
+    if (!job.retry || !expression) return;
+    const runs = await this.options.store.listJobRuns(job.name, RETRY_RUNS_READ);
+    const plan = retryOwed(runs, expression, job.retry.failedParts, ABANDONED, this.options.failedRetry);
+    clearTimeout(this.retries.get(job.name)?.timer);
+    this.retries.delete(job.name);
+    if (!plan || !this.started) return;
+    const entry: { plan: RetryPlan; timer?: NodeJS.Timeout } = { plan };
+    this.retries.set(job.name, entry);
+    this.options.logger?.info?.(
+      { job: job.name, parts: plan.parts, retryAt: plan.at },
+      'failed parts tried again then',
+    );
+    this.waitRetry(job, entry);
+  }
+
+  private waitRetry(job: ScheduledJob, entry: { plan: RetryPlan; timer?: NodeJS.Timeout }): void {
+    const delay = Math.min(Math.max(entry.plan.at - Date.now(), 0), this.maxSleepMs);
+    entry.timer = setTimeout(() => {
+      if (this.retries.get(job.name) !== entry || !this.started) return;
+      if (Date.now() < entry.plan.at) return this.waitRetry(job, entry);
+      this.retries.delete(job.name);
+      const p = this.retryTick(job, entry.plan)
+        .catch((err) => {
+          this.options.logger?.error({ job: job.name, err: redact(String(err)) }, 'the retry of failed parts failed');
+          return { status: 'failed' } as TickOutcome;
+        })
+        .then((o) => {
+          // it did not run (the job busy or locked, the database away): looked at again later;
+          // a run that did plans what follows itself (execute)
+          if (!o.run && this.started) this.planRetryLogged(job, this.awayRetryMs);
+        })
+        .finally(() => this.running.delete(p));
+      this.running.add(p);
+    }, delay);
+  }
+
+  /** A retry, its lock taken only once free on two looks where a live run may hold it (as wakeTick). */
+  private async retryTick(job: ScheduledJob, plan: RetryPlan): Promise<TickOutcome> {
+    if ((await this.mayRunElsewhere(job)) && !(await this.lockFreeOnTwoLooks(job))) return { status: 'locked' };
+    return this.begin(job, undefined, undefined, plan);
+  }
+
   /**
    * Stop arming and stop the runs in progress: each is asked to stop before its next write (its
    * signal) and waited for up to stopGraceMs; one still going then (held in an upstream call) is
@@ -824,6 +945,8 @@ export class Scheduler {
     for (const a of this.armed.values()) clearTimeout(a.timer);
     clearTimeout(this.watchTimer);
     this.armed.clear();
+    for (const r of this.retries.values()) clearTimeout(r.timer);
+    this.retries.clear();
     this.halt.abort(new SchedulerStopped(reason));
     const settled = Promise.allSettled([...this.running]);
     let timer: NodeJS.Timeout | undefined;

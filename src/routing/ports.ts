@@ -109,8 +109,11 @@ export interface FacilityCapability {
    * (outbox_jobs.order_key); undefined when the facility names no record the upsert could find.
    */
   writeKey?(facility: Facility): string | undefined;
-  /** Every facility, for reconciliation. */
-  listAll?(): Promise<Facility[]>;
+  /**
+   * Every facility, for reconciliation. `signal` ends its reads (the reconcile job stopped): a
+   * system that does not answer would otherwise hold the job's stop until the connector's timeout.
+   */
+  listAll?(signal?: AbortSignal): Promise<Facility[]>;
   /**
    * Fields this system cannot keep, each with why (Open mSupply names have no coordinates): a
    * registry change to one of them is reported per field by propagation, never silently dropped.

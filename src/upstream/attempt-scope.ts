@@ -104,6 +104,18 @@ export function attemptReadSignal(): AbortSignal | undefined {
 }
 
 /**
+ * Runs `fn` (a long read of a system's whole list: the reconcile job's) so that its reads end
+ * with `signal`, as an attempt's reads end with it (attemptReadSignal): a stop of the job would
+ * otherwise wait for the connector's own timeout on a system that does not answer. Reads only:
+ * it names no attempt, so no write waits for one and no breaker counts its calls. A load others
+ * share (outsideAttempt) is not cut by it. No signal: `fn` as it is.
+ */
+export function readsEndWith<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  if (!signal) return fn();
+  return storage.run({ abandonedBy: undefined, signal }, fn);
+}
+
+/**
  * Runs `fn` outside any attempt's end: for a load whose result other attempts share (a cache
  * fill), which one attempt's end must not cut short for the others waiting on it. Its requests
  * are still the starting attempt's calls: an attempt whose only call is a fill that hangs until

@@ -7,6 +7,7 @@ import { facilityMatches as matches } from '../../domain/facility-search.js';
 import type { MsupplyApi, NameRow, StoreRow } from './api.js';
 import { MSUPPLY, NAME_CODE_SYSTEM, STORE_CODE_SYSTEM } from './identifiers.js';
 import type { StoreDirectory } from './stores.js';
+import { readsEndWith } from '../../upstream/attempt-scope.js';
 
 /** What a name is to the store it is seen from: customer and/or supplier. */
 export const NAME_ROLE_SYSTEM = `${NS}/CodeSystem/msupply-name-role`;
@@ -151,9 +152,11 @@ export function createFacilityCapability(api: MsupplyApi, stores: StoreDirectory
       ]);
       return { items: [...storeList, ...nameList].filter((f) => matches(f, criteria)) };
     },
-    async listAll() {
-      const [storeList, nameList] = await Promise.all([api.stores(), names({})]);
-      return [...storeList.map(decodeStore), ...nameList];
+    listAll(signal?: AbortSignal) {
+      return readsEndWith(signal, async () => {
+        const [storeList, nameList] = await Promise.all([api.stores(), names({})]);
+        return [...storeList.map(decodeStore), ...nameList];
+      });
     },
   };
 }

@@ -20,6 +20,7 @@ import {
 } from './location-codec.js';
 import { objectAnswer, sameUuid } from './object-answer.js';
 import type { OpenMrsReference } from './reference.js';
+import { readsEndWith } from '../../upstream/attempt-scope.js';
 
 /**
  * Locations served from OpenMRS REST (`/ws/rest/v1/location`), read live with a custom
@@ -169,8 +170,8 @@ export function createFacilityCapability(client: OpenMrsClient, reference: OpenM
       const items = criteria.kind === 'area' ? areasOf(listed) : facilitiesOf(listed);
       return { items: items.filter((f) => matches(f, criteria)) };
     },
-    async listAll() {
-      return facilitiesOf(await allLocations());
+    listAll(signal?: AbortSignal) {
+      return readsEndWith(signal, async () => facilitiesOf(await allLocations()));
     },
     // upsert finds the location by its uuid, else by the registry code: the code first here, so a
     // write by code and one by uuid that carries the code are one location's, in order
