@@ -166,7 +166,7 @@ export function propagationFromRow(r: Record<string, unknown>): Propagation {
   };
 }
 
-/** The WHERE clause and arguments of a propagation listing (newest first). */
+/** The WHERE clause and arguments of a propagation listing (newest first; a keyset page by registry id). */
 export function listPropagationsSql(filter: PropagationFilter): { sql: string; args: unknown[] } {
   const where: string[] = [];
   const args: unknown[] = [];
@@ -186,10 +186,16 @@ export function listPropagationsSql(filter: PropagationFilter): { sql: string; a
     args.push(`%${filter.unsupportedHas.replace(/[\\%_]/g, '\\$&')}%`);
     where.push(`CAST(p.unsupported AS TEXT) LIKE $${args.length} ESCAPE '\\'`);
   }
+  const keyset = filter.registryIdAfter !== undefined;
+  if (keyset) {
+    args.push(filter.registryIdAfter);
+    where.push(`p.registry_id > $${args.length}`);
+  }
   args.push(filter.limit ?? 100, filter.offset ?? 0);
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+  const order = keyset ? 'p.registry_id, p.system' : 'p.updated_at DESC, p.registry_id, p.system';
   return {
-    sql: `SELECT p.* FROM propagations p ${clause} ORDER BY p.updated_at DESC, p.registry_id, p.system LIMIT $${args.length - 1} OFFSET $${args.length}`,
+    sql: `SELECT p.* FROM propagations p ${clause} ORDER BY ${order} LIMIT $${args.length - 1} OFFSET $${args.length}`,
     args,
   };
 }

@@ -430,6 +430,12 @@ export interface PropagationFilter {
   registryId?: string;
   /** Rows whose report of what a system could not keep (unsupported) holds this text. */
   unsupportedHas?: string;
+  /**
+   * Rows of registry ids after this one (`''`: from the first), ordered by registry id: a keyset
+   * page, which rows changing state or time meanwhile never shift (an offset page over the newest
+   * first skips a row each time one before it leaves the listing).
+   */
+  registryIdAfter?: string;
   limit?: number;
   offset?: number;
 }

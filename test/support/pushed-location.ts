@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { activeMapping } from '../../src/config/mappings.js';
 import { FACILITY_TYPES_FILE, type FacilityTypeMap } from '../../src/registry/propagation/facility-types.js';
 import { registryFeedRoutes } from '../../src/registry/propagation/feed-routes.js';
-import { Propagator } from '../../src/registry/propagation/propagator.js';
+import { Propagator, type PropagatorDeps } from '../../src/registry/propagation/propagator.js';
 import type { FlowRouting } from '../../src/routing/rules.js';
 import type { PropagationRig } from './propagation-rig.js';
 
@@ -45,15 +45,9 @@ export async function feedApp(
   t: { teardown(fn: () => unknown): void },
   rig: PropagationRig,
   routing: FlowRouting,
+  deps: Partial<PropagatorDeps> = {},
 ): Promise<FastifyInstance> {
-  const propagator = new Propagator({
-    store: rig.store,
-    outbox: rig.outbox,
-    connectors: () => rig.connectors.list(),
-    settings: () => rig.settings,
-    routing: () => routing,
-    types: () => activeMapping<FacilityTypeMap>(FACILITY_TYPES_FILE),
-  });
+  const propagator = feedPropagator(rig, routing, deps);
   const app = Fastify();
   await app.register(registryFeedRoutes, {
     propagator,
@@ -63,6 +57,19 @@ export async function feedApp(
   });
   t.teardown(() => app.close());
   return app;
+}
+
+/** A propagator of its own (a fresh process's) on the rig's store and outbox; `deps` replace its parts. */
+export function feedPropagator(rig: PropagationRig, routing: FlowRouting, deps: Partial<PropagatorDeps> = {}) {
+  return new Propagator({
+    store: rig.store,
+    outbox: rig.outbox,
+    connectors: () => rig.connectors.list(),
+    settings: () => rig.settings,
+    routing: () => routing,
+    types: () => activeMapping<FacilityTypeMap>(FACILITY_TYPES_FILE),
+    ...deps,
+  });
 }
 
 /** PUT of the Location to the feed; anything but 200 throws. */

@@ -74,6 +74,8 @@ export interface PropagatorDeps {
   logger?: PropagationLogger;
   /** Counts a plan given up, by system (the server's /metrics counter). */
   countPlanGivenUp?: (system: string) => void;
+  /** Held rows read at once when releasing them (default 1,000; a test's small page shows the paging). */
+  heldPage?: number;
 }
 
 /** What a plan of one facility reads besides its links: read again for each re-plan. */
@@ -108,8 +110,8 @@ const ABSENT = '+absent';
 const RELISTED = '+relisted';
 /** The version suffix of a facility written again once the registry published the parent it was moved under. */
 const REPARENTED = '+parent';
-/** A row with no write of its version to come. */
-const SETTLED = new Set<Propagation['state']>(['done', 'skipped', 'failed']);
+/** A row with no write of its version to come (a hold's comes, if ever, with its release's own plan). */
+const SETTLED = new Set<Propagation['state']>(['done', 'skipped', 'failed', 'held']);
 /** Propagation rows read at once when looking through them. */
 const PAGE = 1_000;
 /** Registry records planned at once in a batch (their upstream look-ups overlap). */
@@ -126,8 +128,12 @@ export class Propagator {
   /** Each system's areas by name: looked up for every change, changed rarely. */
   private readonly areas = new ExpiringCache(() => AREA_TTL_MS);
 
+  /** Held rows read at once by releaseHeld. */
+  private readonly heldPage: number;
+
   constructor(private readonly deps: PropagatorDeps) {
     this.now = deps.now ?? Date.now;
+    this.heldPage = deps.heldPage ?? PAGE;
   }
 
   /** Systems propagation writes to, or reports on: every connector that serves facilities. */
@@ -155,18 +161,47 @@ export class Propagator {
     // registry's fix arrives as a newer version
     const latest = await this.keep(records.filter((r) => !r.invalid));
     counts.changed = latest.changed;
+    await this.planKept(latest.records, counts);
+    return counts;
+  }
+
+  /** Versions just kept, planned for every system (counted in `counts`, when given). */
+  private async planKept(records: RegistryRecord[], counts?: IntakeCounts): Promise<void> {
     const batch = await this.batch();
-    await eachLimited(latest.records, PLAN_CONCURRENCY, async (record) => {
+    await eachLimited(records, PLAN_CONCURRENCY, async (record) => {
       for (const decision of await this.fanOut(record, batch))
-        counts[decision.state as 'queued' | 'held' | 'skipped']++;
+        if (counts) counts[decision.state as 'queued' | 'held' | 'skipped']++;
     });
     // a jurisdiction now published: the creates held waiting for it go out now, not at the next run
-    const areas = latest.records.filter((r) => r.facility?.kind === 'area').map((r) => r.id);
+    const areas = records.filter((r) => r.facility?.kind === 'area').map((r) => r.id);
     if (areas.length) {
       await this.releaseHeld(undefined, new Set(areas));
       await this.moveUnderPublished();
     }
-    return counts;
+  }
+
+  /**
+   * A version of the mediator's own (`<v>+absent`, `<v>+relisted`, `<v>+parent`) of the facility
+   * as kept (`over`), placed just after it on the registry's clock (a re-read of `over` stays
+   * older, the registry's next version is newer however far this machine's clock runs ahead),
+   * and kept only over `over` itself (Store.putRegistryRecordOver): a push without a date, kept
+   * meanwhile just after `over` too, would otherwise be replaced by it at the very same instant
+   * (PUT_REGISTRY_RECORD_SQL takes a version as new as the kept one) and never written anywhere.
+   * Undefined when not taken: the version kept meanwhile is planned as it is.
+   */
+  private async keepOwn(
+    over: RegistryRecordRow,
+    suffix: string,
+    record: RegistryRecord,
+  ): Promise<RegistryRecord | undefined> {
+    const changedAt = over.changedAt + 1;
+    const own: RegistryRecord = {
+      ...record,
+      version: `${over.version}${suffix}`,
+      lastUpdated: new Date(changedAt).toISOString(),
+    };
+    const row = { registryId: over.registryId, version: own.version, changedAt, record: own, seenAt: this.now() };
+    return (await this.deps.store.putRegistryRecordOver(row, over.version)) ? own : undefined;
   }
 
   /** Stored, with deletions turned into closures of the last version seen; the latest of each id. */
@@ -290,31 +325,21 @@ export class Propagator {
   private async reparented(stored: RegistryRecordRow, reported: Propagation[]): Promise<RegistryRecord | undefined> {
     const record = stored.record as RegistryRecord;
     if (reported.some((r) => `${r.version}${REPARENTED}` === stored.version)) return record;
-    // only once every system settled the version kept: a write still queued or held (a create
-    // the district's release just queued) finds the parent itself, and planning a new version
-    // over it would race its job
+    // only once no system has a write of the version kept to come: a write still queued (a
+    // create the district's release just queued) finds the parent itself, and planning a new
+    // version over it would race its job. A hold has no job: it is planned again under the new
+    // version, and its release writes the move
     if (!(await this.settledEverywhere(stored.registryId, stored.version))) return undefined;
-    const again: RegistryRecord = {
-      ...record,
-      version: `${stored.version}${REPARENTED}`,
-      lastUpdated: new Date(stored.changedAt + 1).toISOString(),
-    };
-    const row = {
-      registryId: stored.registryId,
-      version: again.version,
-      changedAt: stored.changedAt + 1,
-      record: again,
-      seenAt: this.now(),
-    };
-    // not taken: another version was kept meanwhile (a push without a date is kept at the very
-    // instant this one takes, and would be replaced), and is written under the parent as it is
-    return (await this.deps.store.putRegistryRecordOver(row, stored.version)) ? again : undefined;
+    // not taken: another version was kept meanwhile, and is written under the parent as it is
+    return this.keepOwn(stored, REPARENTED, record);
   }
 
   /**
    * Whether every system's row of the facility is of this version and has no write to come: done,
    * skipped or failed (refused: its job ended; the `+parent` version plans it afresh, a refused
-   * write was never made, so it is not made twice).
+   * write was never made, so it is not made twice), or held (a person's review, a reconciliation
+   * never run: no job; waiting for it kept the other systems in the old parent as long as the
+   * hold lasted, and the `+parent` version is held in its place until released).
    */
   private async settledEverywhere(registryId: string, version: string): Promise<boolean> {
     const rows = await this.deps.store.listPropagations({ registryId });
@@ -588,14 +613,34 @@ export class Propagator {
    * Plan held changes again (a person decided, the crosswalk changed, or the registry published
    * the jurisdiction a create waited for): those now clear are queued, the others stay held with
    * their current reason. Limited to one system when given, and to the facilities under one of
-   * `parents` (registry jurisdiction ids) when given.
+   * `parents` (registry jurisdiction ids) when given. Every held row, page by page in registry id
+   * order: the 10,000 newest once, and a national registry's holds past them (a system never
+   * reconciled holds every facility) were never planned, those waiting for a district included.
    */
   async releaseHeld(system?: string, parents?: Set<string>): Promise<number> {
-    const held = await this.deps.store.listPropagations({ state: 'held', system, limit: 10_000 });
-    if (held.length === 0) return 0;
-    const batch = await this.batch();
     let released = 0;
-    await eachLimited([...new Set(held.map((h) => h.registryId))], PLAN_CONCURRENCY, async (registryId) => {
+    let batch: Batch | undefined;
+    for (let after = ''; ;) {
+      const held = await this.deps.store.listPropagations({
+        state: 'held',
+        system,
+        registryIdAfter: after,
+        limit: this.heldPage,
+      });
+      if (held.length === 0) return released;
+      batch ??= await this.batch();
+      // a facility's other rows on the next page are planned with it (fanOut plans every system)
+      const ids = [...new Set(held.map((h) => h.registryId))];
+      released += await this.releaseFacilities(ids, batch, parents);
+      if (held.length < this.heldPage) return released;
+      after = ids[ids.length - 1]!;
+    }
+  }
+
+  /** releaseHeld's plan of some held facilities: how many of their changes are queued now. */
+  private async releaseFacilities(registryIds: string[], batch: Batch, parents?: Set<string>): Promise<number> {
+    let released = 0;
+    await eachLimited(registryIds, PLAN_CONCURRENCY, async (registryId) => {
       const stored = await this.deps.store.getRegistryRecord(registryId);
       if (!stored) return;
       const record = stored.record as RegistryRecord;
@@ -625,28 +670,24 @@ export class Propagator {
       const last = row.record as RegistryRecord;
       const listed = present.get(row.registryId);
       if (listed) {
+        // just after the closure, as the closure is just after the version it closed
         if (listed.facility && closedAsAbsent(row.version) && closedVersion(row.version) === listed.version)
-          back.push({
-            ...listed,
-            version: `${row.version}${RELISTED}`,
-            // just after the closure, as the closure is just after the version it closed
-            lastUpdated: new Date(row.changedAt + 1).toISOString(),
-          });
+          await this.keptOwn(back, row, RELISTED, listed);
         continue;
       }
       if (!last.facility || last.facility.status === 'inactive') continue;
-      gone.push({
-        id: row.registryId,
-        version: `${row.version}${ABSENT}`,
-        // just after the version it closes, on the registry's clock: a re-read of that version
-        // stays older, and the registry's next version (republished) is newer however far this
-        // machine's clock runs ahead of the registry's
-        lastUpdated: new Date(row.changedAt + 1).toISOString(),
-        facility: { ...last.facility, status: 'inactive' },
-      });
+      // just after the version it closes, on the registry's clock (keepOwn)
+      const closed = { ...last.facility, status: 'inactive' as const };
+      await this.keptOwn(gone, row, ABSENT, { id: row.registryId, version: '', lastUpdated: '', facility: closed });
     }
-    if (gone.length || back.length) await this.intake([...gone, ...back]);
+    if (gone.length || back.length) await this.planKept([...gone, ...back]);
     return { absent: gone.length, relisted: back.length };
+  }
+
+  /** keepOwn, the version added to `kept` when taken (another kept meanwhile stands, and was planned by its own intake). */
+  private async keptOwn(kept: RegistryRecord[], over: RegistryRecordRow, suffix: string, record: RegistryRecord) {
+    const own = await this.keepOwn(over, suffix, record);
+    if (own) kept.push(own);
   }
 
   /** The outbox handler of each system's propagation jobs (registered once; connectors looked up live). */
