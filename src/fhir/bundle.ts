@@ -11,6 +11,7 @@ import type { Json } from './codecs/common.js';
 import type { BundleEntries, WriteOutcome } from './services.js';
 import type { EntryAnswer } from '../store/types.js';
 import {
+  changeBegun,
   changedMeanwhile,
   checkIfMatch,
   checkIfNoneMatch,
@@ -273,8 +274,12 @@ async function processBatch(ctx: FhirContext, raw: Json[]): Promise<FhirResult> 
   const batch =
     ctx.transactionId && raw.length > 1 ? { transactionId: ctx.transactionId, count: raw.length } : undefined;
   const named = raw.map((r, i) => ({ index: i, fullUrl: r?.fullUrl, method: '', resource: r?.resource }));
+  // one bound for the whole batch, not one per entry after another (N entries, N deadlines, past
+  // OpenHIM's channel timeout): an entry reached once it is spent is answered as a single write
+  // past it is (checks-deadline.ts: queued unchecked, or a 504 with nothing recorded)
+  const begun = changeBegun(ctx);
   for (let i = 0; i < raw.length; i++) {
-    const entryCtx = batch ? { ...ctx, batchEntry: { ...batch, index: i } } : ctx;
+    const entryCtx = batch ? { ...begun, batchEntry: { ...batch, index: i } } : begun;
     try {
       assertNoEntryReference(named[i], named);
       out.push(responseEntry(await runEntry(entryCtx, parseEntry(raw[i], i))));

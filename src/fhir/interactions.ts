@@ -42,6 +42,26 @@ export interface FhirContext {
   preferReturn?: string;
   defaultCount: number;
   maxCount: number;
+  /** When the reads a write rests on began: its change's first read, its batch's start (WriteContext.checksSince). */
+  checksSince?: number;
+}
+
+/** The context of a change whose reads begin now, unless they began before (its batch's, a PATCH's). */
+export function changeBegun(ctx: FhirContext): FhirContext {
+  return ctx.checksSince === undefined ? { ...ctx, checksSince: performance.now() } : ctx;
+}
+
+/**
+ * A read a change is made to (the proof of delivery a confirmation changes), within the bound of
+ * the write's checks (FhirServices.checked): a system hanging here answered past OpenHIM's
+ * channel timeout, which reported a failure while the change was recorded and delivered once the
+ * read came back (a client's retry then found it in place). Past the bound there is nothing to
+ * queue (the change is made to what is read): a 504 naming the system, nothing recorded, as a
+ * transaction's checks.
+ */
+function readToChange<T>(ctx: FhirContext, read: () => Promise<T>): Promise<T> {
+  const since = ctx.checksSince;
+  return since !== undefined && ctx.services.checked ? ctx.services.checked(read, since) : read();
 }
 
 export interface FhirResult {
@@ -407,6 +427,7 @@ export async function create(ctx: FhirContext, type: string, body: unknown, ifNo
         mode: 'create',
         actor: ctx.actor,
         transactionId: ctx.transactionId,
+        checksSince: ctx.checksSince,
         entries: writtenEntries(ctx.batchEntry, 201, `${ctx.baseUrl}/${type}/${part.id}`),
       })
       .catch((err: unknown) => {
@@ -526,8 +547,9 @@ export async function update(
   }
   const service = serviceFor<unknown>(ctx, route);
   const conditions = { ifMatch, ifNoneMatch };
+  const begun = changeBegun(ctx);
   return exclusively(ctx, writeLocks(ctx, route, id, resource), () =>
-    updateChecked(ctx, route, service, resource, conditions),
+    updateChecked(begun, route, service, resource, conditions),
   ).catch(changedAt(type));
 }
 
@@ -575,7 +597,7 @@ async function updateChecked(
   const id = String(resource.id);
   let currentValue: unknown;
   try {
-    currentValue = await service.read(id);
+    currentValue = await readToChange(ctx, () => service.read(id));
   } catch (err) {
     return updateOfDeleted(type, id, resource, err);
   }
@@ -611,6 +633,7 @@ async function updateChecked(
       actor: ctx.actor,
       transactionId: ctx.transactionId,
       current: { value: currentValue },
+      checksSince: ctx.checksSince,
       entries: writtenEntries(ctx.batchEntry, current ? 200 : 201, `${ctx.baseUrl}/${type}/${id}`),
     })
     .catch((err: unknown) => {
@@ -693,8 +716,10 @@ export async function patch(
   body: unknown,
   ifMatch?: string,
 ): Promise<FhirResult> {
-  return patchedResource(ctx, type, id, body, ifMatch, 'PATCH').then(
-    (change) => update(ctx, type, id, ...change),
+  // its read of the resource patched and its write share one bound (readToChange)
+  const begun = changeBegun(ctx);
+  return patchedResource(begun, type, id, body, ifMatch, 'PATCH').then(
+    (change) => update(begun, type, id, ...change),
     changedAt(type),
   );
 }
@@ -741,9 +766,12 @@ function patchLeaves(current: Json, patch: unknown, where: string, type: string,
  */
 export async function remove(ctx: FhirContext, type: string, id: string, ifMatch?: string): Promise<FhirResult> {
   // by an id the record is not served under here: the 409 at its id, as a PUT's or PATCH's
-  const deleted = await deletedResource(ctx, type, id, ifMatch).catch(alreadyDeleted(type, id)).catch(changedAt(type));
+  const begun = changeBegun(ctx);
+  const deleted = await deletedResource(begun, type, id, ifMatch)
+    .catch(alreadyDeleted(type, id))
+    .catch(changedAt(type));
   if ('status' in deleted) return deleted;
-  return deleteAnswer(type, id, await update(ctx, type, id, ...deleted));
+  return deleteAnswer(type, id, await update(begun, type, id, ...deleted));
 }
 
 /**
@@ -858,7 +886,7 @@ async function currentToChange(
   if (!route.interactions.includes(refusals.interaction)) {
     throw new MethodNotAllowedError(refusals.notAllowed, allowedMethods(route, 'instance'), [at.method]);
   }
-  const read = await readCurrent(ctx, route, id).catch((err: unknown) => {
+  const read = await readToChange(ctx, () => readCurrent(ctx, route, id)).catch((err: unknown) => {
     throw unreadableForChange(`${type}/${id}`, err);
   });
   if (!read) throw new MediatorError(404, { code: 'not-found', diagnostics: refusals.notFound, expression: [at.id] });

@@ -21,6 +21,12 @@ export interface WriteContext {
   current?: { value: unknown };
   /** A batch entry through OpenHIM: its row of the Bundle's entry map, recorded with the write (store v24). */
   entries?: TransactionEntries;
+  /**
+   * When the reads this write rests on began (performance.now()): the edge's read of what a
+   * change is made to, a batch's start. Its checks end within their bound counted from then
+   * (FhirServices.checked), not a bound of their own after them. Undefined: when the write began.
+   */
+  checksSince?: number;
 }
 
 export interface WriteOutcome<T> {
@@ -96,13 +102,19 @@ export interface FhirServices {
    */
   exclusively?<T>(names: string[], fn: () => Promise<T>): Promise<T>;
   /**
+   * The edge's reads before a write (the resource as its system holds it now, which a change is
+   * made to) within the bound of the write's checks counted from `since` (WriteContext.checksSince):
+   * a 504 naming the system waited on when they outlast it, nothing recorded. Absent: as they are.
+   */
+  checked?<T>(reads: () => Promise<T>, since: number): Promise<T>;
+  /**
    * Records how a batch Bundle's entries were answered (store v24), once it is answered: the rows
    * its writes recorded stay. Absent: nothing to tell OpenHIM (services in memory).
    */
   recordEntries?(entries: TransactionEntries): Promise<void>;
 }
 
-export type Flow = keyof Omit<FhirServices, 'writeAll' | 'checkAll' | 'exclusively' | 'recordEntries'>;
+export type Flow = keyof Omit<FhirServices, 'writeAll' | 'checkAll' | 'exclusively' | 'recordEntries' | 'checked'>;
 
 /** Which systems can serve each flow, for the "configure X" OperationOutcome. */
 export const systemsForFlow: Record<Flow, string[]> = {

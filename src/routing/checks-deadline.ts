@@ -21,12 +21,28 @@ export const CHECKS_FLOOR_MS = 5_000;
  * answer comes within the checks' bound plus the deadline.
  */
 export interface WriteBudget {
-  /** `checks` (reads only: nothing recorded) within the bound, or ChecksTooSlowError naming whom they waited on. */
-  checked<T>(checks: () => Promise<T>): Promise<T>;
+  /**
+   * `checks` (reads only: nothing recorded) within the bound, or ChecksTooSlowError naming whom
+   * they waited on. `since` (performance.now()): when the reads the write rests on began (the
+   * edge's read of what a change is made to, a batch's start): the bound counts from then.
+   */
+  checked<T>(checks: () => Promise<T>, since?: number): Promise<T>;
+  /**
+   * How long a write whose reads began at `since` still waits on its delivery: the deadline, but
+   * never past the bound plus the deadline counted from `since` (a batch's later entries), at
+   * least 1 ms (answered with the delivery under way). Undefined: the outbox's own deadline.
+   */
+  deliveryWait(since: number | undefined): number | undefined;
 }
 
 export function writeBudget(deadlineMs: number, { floorMs = CHECKS_FLOOR_MS }: { floorMs?: number } = {}): WriteBudget {
-  return { checked: (checks) => checkedWithin(checks, Math.max(deadlineMs, floorMs), deadlineMs) };
+  const boundMs = Math.max(deadlineMs, floorMs);
+  const elapsed = (since: number | undefined) => (since === undefined ? 0 : performance.now() - since);
+  return {
+    checked: (checks, since) => checkedWithin(checks, boundMs - elapsed(since), boundMs, deadlineMs),
+    deliveryWait: (since) =>
+      since === undefined ? undefined : Math.max(1, Math.min(deadlineMs, boundMs + deadlineMs - elapsed(since))),
+  };
 }
 
 /** A write's budget on the outbox's deadline in force; none for a test's stand-in outbox without options. */
@@ -42,7 +58,7 @@ export function writeBudgetOf(outbox: Partial<Outbox>): WriteBudget | undefined 
  * outbox attempt's (no signal, no abandon), so reads left running when the time is up go on and
  * fill the caches a rerun then finds warm.
  */
-async function checkedWithin<T>(checks: () => Promise<T>, ms: number, deadlineMs: number): Promise<T> {
+async function checkedWithin<T>(checks: () => Promise<T>, leftMs: number, ms: number, deadlineMs: number): Promise<T> {
   const waiting = new Map<string, number>();
   const joined = new Set<SharedLoad<unknown>>();
   const scope: AttemptScope = {
@@ -62,7 +78,9 @@ async function checkedWithin<T>(checks: () => Promise<T>, ms: number, deadlineMs
     },
   };
   const run = runInAttempt(scope, checks).then((value) => ({ value }));
-  const done = await withinDeadline(run, ms);
+  // past the bound already (a batch's later entry): not raced, so its failure is handled here
+  run.catch(() => undefined);
+  const done = await withinDeadline(run, leftMs);
   if (done) return done.value;
   // a fill another write started, joined: its calls are not this scope's, but it waits on them
   const joinedOn = [...joined].flatMap((load) => load.waitingOn());
@@ -86,18 +104,22 @@ export function uncheckedIfSlow<T>(err: unknown, revised: T | undefined): T {
 /**
  * `checks` within the write's budget (none: as they are), answered unchecked when they ran out
  * once `revised()` has the write to queue (uncheckedIfSlow): one place for a single write and a
- * transaction, which differ only in what they can queue.
+ * transaction, which differ only in what they can queue. The revision (the outbox's own records,
+ * no system asked) is waited for when the time ran out before it ended: a batch's later entry
+ * starts with its time spent, and is queued as the first one was, not refused for it.
  */
 export async function checkedOrQueued<T>(
   budget: WriteBudget | undefined,
   checks: () => Promise<T>,
-  revised: () => T | undefined,
+  revised: () => Promise<T | undefined> | undefined,
+  since?: number,
 ): Promise<{ value: T; unchecked: boolean }> {
   if (!budget) return { value: await checks(), unchecked: false };
   try {
-    return { value: await budget.checked(checks), unchecked: false };
+    return { value: await budget.checked(checks, since), unchecked: false };
   } catch (err) {
-    return { value: uncheckedIfSlow(err, revised()), unchecked: true };
+    const queued = err instanceof ChecksTooSlowError ? await revised()?.catch(() => undefined) : undefined;
+    return { value: uncheckedIfSlow(err, queued), unchecked: true };
   }
 }
 
@@ -107,5 +129,11 @@ export async function checkedOrQueued<T>(
  * attempt starts, the answer is a 202 with it under way); a job with its own deadline keeps it.
  */
 export function answeredAtOnce(requests: AcceptWriteRequest[]): AcceptWriteRequest[] {
-  return requests.map((r) => (r.deadlineMs === undefined ? { ...r, deadlineMs: 1 } : r));
+  return answeredWithin(requests, 1);
+}
+
+/** The jobs of a write waited on `ms` at most (WriteBudget.deliveryWait; undefined: the outbox's deadline); a job with its own deadline keeps it. */
+export function answeredWithin(requests: AcceptWriteRequest[], ms: number | undefined): AcceptWriteRequest[] {
+  if (ms === undefined) return requests;
+  return requests.map((r) => (r.deadlineMs === undefined ? { ...r, deadlineMs: ms } : r));
 }

@@ -10,7 +10,7 @@ import { batchAnswersKept } from './batch-answers-gate.js';
 import { activeMapping } from '../config/mappings.js';
 import { ROUTING_FILE, type RoutingRules, type Targets } from './rules.js';
 import { checkOnly, precheckAll, settleTransaction } from './transaction.js';
-import { answeredAtOnce, checkedOrQueued, writeBudgetOf } from './checks-deadline.js';
+import { answeredAtOnce, answeredWithin, checkedOrQueued, writeBudgetOf } from './checks-deadline.js';
 import { exclusivelyForClient } from './write-locks.js';
 
 export interface RoutingDeps {
@@ -71,10 +71,10 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     const budget = writeBudgetOf(deps.outbox);
     // each entry's targets are looked up once, for its precheck and for its outbox jobs
     const targets = new Map<PlannedWrite, Targets>();
-    let revised: PlannedWrite[] | undefined;
+    let revising: Promise<PlannedWrite[]> | undefined;
     const checked = async () => {
       // an entry changing what was written is its next revision (orders: amendments, cancellations)
-      const writes = await Promise.all(
+      revising = Promise.all(
         sent.map(async (w) => ({
           ...w,
           value: await flows[w.flow].revise(w.value, w.context, lookups).catch((err: unknown) => {
@@ -82,7 +82,7 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
           }),
         })),
       );
-      revised = writes;
+      const writes = await revising;
       // every entry checked before any is recorded: one bad entry leaves upstream and store untouched
       await precheckAll(writes, async (w, earlier) => {
         const known = await flows[w.flow].targets(w.value, lookups);
@@ -94,8 +94,12 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     const recordAll = async () => {
       // one write whose system is too slow to check it in time is queued, as one whose system is
       // down (precheckAll); a transaction of several is refused whole (checks-deadline.ts)
-      const { value: writes, unchecked } = await checkedOrQueued(budget, checked, () =>
-        revised?.length === 1 ? revised : undefined,
+      const since = sent[0]?.context.checksSince;
+      const { value: writes, unchecked } = await checkedOrQueued(
+        budget,
+        checked,
+        () => revising?.then((revised) => (revised.length === 1 ? revised : undefined)),
+        since,
       );
       const requests = await Promise.all(
         writes.map((w) => flows[w.flow].acceptRequests(w.value, w.context, targets.get(w))),
@@ -106,7 +110,11 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
       const owner = new Map(requests.flatMap((r, i) => r.map((req) => [req.idempotencyKey, flows[writes[i].flow]])));
       // each job's end settles at its COMMIT (endAhead): the read-backs below overlap its sync
       const { outcomes, sameAs } = await acceptAsHeld(
-        (reqs) => deps.outbox.acceptWrites(unchecked ? answeredAtOnce(reqs) : reqs, { entries, endAhead: true }),
+        (reqs) =>
+          deps.outbox.acceptWrites(
+            unchecked ? answeredAtOnce(reqs) : answeredWithin(reqs, budget?.deliveryWait(since)),
+            { entries, endAhead: true },
+          ),
         requests.flat(),
         (id) => deps.store.getJob(id),
         (req) => owner.get(req.idempotencyKey)?.sameWrite(),
@@ -146,6 +154,7 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
       (w, earlier) => flows[w.flow].precheck(w.value, earlier),
     );
   services.exclusively = (names, fn) => exclusivelyForClient(deps.store, names, fn);
+  services.checked = (reads, since) => writeBudgetOf(deps.outbox)?.checked(reads, since) ?? reads();
   services.recordEntries = async (entries) => {
     if (recordsEntries() && (await batchAnswersKept(deps.store, entries)))
       await deps.store.recordTransactionEntries(entries);

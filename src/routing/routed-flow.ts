@@ -41,7 +41,7 @@ import { jobsWrittenUnder } from './jobs-written-under.js';
 import { readOnlyReason, readOnlyReasons, refuseReadOnlyWrite } from './read-only.js';
 import { resolveTargets, type FlowRouting, type Targets } from './rules.js';
 import { withinDeadline } from '../platform/deadline.js';
-import { answeredAtOnce, checkedOrQueued, writeBudgetOf } from './checks-deadline.js';
+import { answeredAtOnce, answeredWithin, checkedOrQueued, writeBudgetOf } from './checks-deadline.js';
 import { canonicalJson, contentVersion } from '../domain/ids.js';
 import { isWholeSecond, refinedStamp } from './whole-second-stamp.js';
 import { SeenVersions, sightingTrustMs, type Sighting } from './seen-versions.js';
@@ -417,9 +417,10 @@ export class RoutedFlow<T> implements FlowService<T> {
         targets = await this.targets(revised, lookups);
         await this.precheck(revised, [], targets);
       };
-      let revised: T | undefined;
+      let revising: Promise<T> | undefined;
       const checked = async () => {
-        revised = await this.revise(sent, context, lookups);
+        revising = this.revise(sent, context, lookups);
+        const revised = await revising;
         // a write the upstream cannot be asked about now is queued: its delivery checks it again
         await check(revised).catch((err: unknown) => {
           if (!isTransient(err)) throw err;
@@ -427,13 +428,21 @@ export class RoutedFlow<T> implements FlowService<T> {
         return revised;
       };
       // a system too slow to answer the checks in time is one that cannot be asked now, as above
-      const { value: checkedValue, unchecked } = await checkedOrQueued(budget, checked, () => revised);
+      const { value: checkedValue, unchecked } = await checkedOrQueued(
+        budget,
+        checked,
+        () => revising,
+        context.checksSince,
+      );
       value = checkedValue;
       // the answer is the system of record's; secondary targets are their own jobs (admin API)
       // the job's end settles at its COMMIT (endAhead): the read-back below overlaps its sync
       const options = { endAhead: true, entries: this.recordsEntries() ? context.entries : undefined };
       const requests = await this.acceptRequests(value, context, targets);
-      const accepted = await this.acceptAsHeld(unchecked ? answeredAtOnce(requests) : requests, options);
+      const waited = unchecked
+        ? answeredAtOnce(requests)
+        : answeredWithin(requests, budget?.deliveryWait(context.checksSince));
+      const accepted = await this.acceptAsHeld(waited, options);
       [primary] = accepted.outcomes;
       held = accepted.sameAs.get(0);
     } catch (err) {

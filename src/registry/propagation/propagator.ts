@@ -969,7 +969,7 @@ function upstreamFailure(err: unknown): string {
  * Whether the mediator's last word on a version is a closure for absence: `3+absent`, or such a
  * closure written again under a parent published since (`3+absent+parent`), still closed.
  */
-function closedAsAbsent(version: string): boolean {
+export function closedAsAbsent(version: string): boolean {
   return version.replace(/(?:\+parent)+$/, '').endsWith(ABSENT);
 }
 

@@ -2,7 +2,7 @@ import { BusinessRuleError, MediatorError, type Issue } from '../../domain/error
 import type { Facility } from '../../domain/facility.js';
 import type { RegistryRecordRow } from '../../store/types.js';
 import type { RegistryRecord } from '../mfr/types.js';
-import { closedVersion } from './propagator.js';
+import { closedAsAbsent, closedVersion } from './propagator.js';
 
 /**
  * A push that carries meta.lastUpdated is ordered by it (the store keeps the newest version), so
@@ -72,19 +72,24 @@ const PROPAGATED: { name: string; of: (f: Facility) => unknown }[] = [
 /**
  * A push that reuses the version kept for other content (a sender that did not bump
  * meta.versionId) is refused (409) naming the fields that differ. Taken as a resend, the change
- * was answered 200 "already as kept" and reached no system: lost without a word.
+ * was answered 200 "already as kept" and reached no system: lost without a word. The version kept
+ * may be the mediator's own of it (`<v>+parent`, `<v>+absent`, `<v>+absent+relisted`): `<v>` is
+ * then compared with it as with `<v>` itself, but for the status of a closure for absence, which
+ * is the mediator's, not the sender's.
  */
 export function refuseReusedVersion(pushed: RegistryRecord, at: string, kept: RegistryRecordRow | undefined): void {
   const before = (kept?.record as RegistryRecord | undefined)?.facility;
-  if (!before || !pushed.facility || kept!.version !== pushed.version) return;
-  const differ = PROPAGATED.filter((f) => JSON.stringify(f.of(before)) !== JSON.stringify(f.of(pushed.facility!))).map(
-    (f) => f.name,
-  );
+  if (!before || !pushed.facility || closedVersion(kept!.version) !== pushed.version) return;
+  const own = kept!.version !== pushed.version;
+  const compared = own && closedAsAbsent(kept!.version) ? PROPAGATED.filter((f) => f.name !== 'status') : PROPAGATED;
+  const differ = compared
+    .filter((f) => JSON.stringify(f.of(before)) !== JSON.stringify(f.of(pushed.facility!)))
+    .map((f) => f.name);
   if (differ.length === 0) return;
   throw new MediatorError(409, {
     severity: 'error',
     code: 'conflict',
-    diagnostics: `Location/${pushed.id} as pushed is version ${pushed.version}, the version kept, but its ${differ.join(', ')} differ: a changed Location needs a new meta.versionId, so nothing was taken`,
+    diagnostics: `Location/${pushed.id} as pushed is version ${pushed.version}, the version kept${own ? ` (as ${kept!.version})` : ''}, but its ${differ.join(', ')} differ: a changed Location needs a new meta.versionId, so nothing was taken`,
     expression: [`${at}.meta.versionId`],
   });
 }

@@ -112,3 +112,39 @@ t.test(
     t.equal(requisitionsAt(rig, OTHER).length, 1, 'the other once');
   },
 );
+
+t.test(
+  'a batch Bundle of three orders whose checks are held: one bound for all, each queued as a single write; applied once',
+  async (t) => {
+    const { rig } = await startRigThroughOpenHim(t, engineCases()[0], ENV);
+    const others = [OTHER, 'LK-HC-103'].map((facility, i) =>
+      orderLine({
+        order: `SLOW-BATCH-${i + 2}`,
+        facilityId: rig.lmis.seed.facilities[facility],
+        program: 'EM01',
+        productCode: 'EM-ORS',
+        qty: 10,
+      }),
+    );
+    const batch = { ...transactionOf([orderOf(rig, 'SLOW-BATCH-1'), ...others]), type: 'batch' };
+    const release = holdPrograms(t, rig);
+    // the first entry spends the bound; the others, reached with it spent, are queued at once
+    // (before, each waited a bound of its own: three bounds, past a channel timeout of two)
+    const res = await rig.fhir('POST', '/fhir', batch, { 'x-openhim-transactionid': newTransactionId() });
+    const answer = JSON.parse(res.body.response.body);
+    t.same(
+      answer.entry.map((e: any) => e.response.status.split(' ')[0]),
+      ['202', '202', '202'],
+      'each entry queued',
+    );
+    t.equal((await rig.mediator.store.listJobs()).length, 3, 'each recorded once');
+
+    release();
+    await until(
+      'their jobs are done',
+      async () => (await rig.mediator.store.listJobs()).every((j) => j.status === 'done') || undefined,
+    );
+    for (const facility of [FACILITY, OTHER, 'LK-HC-103'])
+      t.equal(requisitionsAt(rig, facility).length, 1, `${facility}: applied once`);
+  },
+);

@@ -6,7 +6,13 @@
  */
 import t from 'tap';
 import { ChecksTooSlowError } from '../../../src/domain/errors.js';
-import { answeredAtOnce, uncheckedIfSlow, writeBudget } from '../../../src/routing/checks-deadline.js';
+import {
+  answeredAtOnce,
+  answeredWithin,
+  checkedOrQueued,
+  uncheckedIfSlow,
+  writeBudget,
+} from '../../../src/routing/checks-deadline.js';
 import { noteAsking, outsideAttempt } from '../../../src/upstream/attempt-scope.js';
 import { ExpiringCache } from '../../../src/upstream/expiring-cache.js';
 import type { AcceptWriteRequest } from '../../../src/outbox/types.js';
@@ -86,4 +92,46 @@ t.test("checks joining a fill another write's checks started: named too, the fil
   t.same((b as ChecksTooSlowError).waitedOn, ['openlmis'], 'the one that joined it');
   letGo();
   t.same(await writeBudget(0, { floorMs: 20 }).checked(programs), ['EM01'], 'the fill, ended, serves the next');
+});
+
+t.test('checks counted from when the reads began: a bound spent before them refuses at once', async (t) => {
+  // a bound no test waits out: before, `since` was not counted and this hung
+  const budget = writeBudget(0, { floorMs: 600_000 });
+  const spent = performance.now() - 600_000;
+  const err = await budget.checked(() => new Promise<never>(() => undefined), spent).catch((e: unknown) => e);
+  t.ok(err instanceof ChecksTooSlowError, 'refused without waiting');
+  t.match((err as ChecksTooSlowError).message, /waited more than 600000 ms/, 'naming the whole bound');
+  t.equal(await budget.checked(async () => 'checked', performance.now()), 'checked', 'begun now: in time');
+});
+
+t.test("a batch's later entry, its bound spent: queued unchecked once revised, not refused", async (t) => {
+  const budget = writeBudget(0, { floorMs: 600_000 });
+  const spent = performance.now() - 600_000;
+  let revising: Promise<string> | undefined;
+  const checks = async () => {
+    revising = Promise.resolve('revised');
+    await revising;
+    return new Promise<string>(() => undefined); // its system hangs
+  };
+  t.same(await checkedOrQueued(budget, checks, () => revising, spent), { value: 'revised', unchecked: true });
+  const refused = checkedOrQueued(
+    budget,
+    () => new Promise<string>(() => undefined),
+    () => undefined,
+    spent,
+  );
+  await t.rejects(refused, ChecksTooSlowError, 'nothing revised to queue: refused');
+});
+
+t.test("the delivery's wait: the deadline, never past the bound and the deadline from the reads' start", async (t) => {
+  const budget = writeBudget(1_000, { floorMs: 600_000 });
+  t.equal(budget.deliveryWait(undefined), undefined, "no start: the outbox's own deadline");
+  t.equal(budget.deliveryWait(performance.now()), 1_000, 'begun now: the whole deadline after the checks');
+  t.equal(budget.deliveryWait(performance.now() - 700_000), 1, 'spent: answered with the delivery under way');
+  t.same(
+    answeredWithin([{ flow: 'orders', system: 'openlmis', idempotencyKey: 'k', payload: {} }], 40).map(
+      (r) => r.deadlineMs,
+    ),
+    [40],
+  );
 });
