@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger } from 'fastify';
 
@@ -65,11 +65,37 @@ export function fhirClientErrorHandlerWith(wrap?: ClientErrorWrap) {
     // the bytes the parser was reading (Node's clientError event): a Buffer, whatever Fastify's type says
     const raw = (err as { rawPacket?: unknown }).rawPacket;
     const { contentType, body } = wrap?.(Buffer.isBuffer(raw) ? raw : undefined, outcome) ?? outcome;
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${contentType}\r\n` +
-        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    const answer = () =>
+      socket.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${contentType}\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    afterInFlight(socket, answer);
   };
+}
+
+/**
+ * Answers the bad request (`answer`) once the answer to an earlier request on the connection is
+ * written (keep-alive: bad bytes after a whole request, its handler still at work or its answer
+ * still streaming). Written at once, the error went out as the first answer, which a client pairs
+ * with its first request (an order it posted, then told 400 while it was recorded: sent again),
+ * or into the middle of that answer's body, and the answer itself was lost on the ended socket.
+ * Node's own handler checks the same (`_httpMessage`, its in-flight response). A response already
+ * begun for this very request (answered early, its body still arriving) is its answer: the
+ * connection is closed after it, no second one written. No response, or one to this request
+ * not begun (its body too slow): answered now, as before.
+ */
+function afterInFlight(socket: Socket, answer: () => void): void {
+  const res = (socket as { _httpMessage?: ServerResponse })._httpMessage;
+  if (!res || res.writableFinished || (!res.headersSent && !res.req.complete)) {
+    answer();
+    return;
+  }
+  const ownAnswered = !res.req.complete;
+  res.once('close', () => {
+    if (ownAnswered || !socket.writable) socket.destroy();
+    else answer();
+  });
 }
 
 export const fhirClientErrorHandler = fhirClientErrorHandlerWith();
