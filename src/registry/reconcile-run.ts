@@ -11,6 +11,7 @@ import {
 import { toCrosswalkRows } from './crosswalk.js';
 import { blockedRightIndices, matchFacilities, type MatchOptions, type MatchResult } from './match/matcher.js';
 import { toMatchRecord, type MatchRecord } from './match/prepare.js';
+import { closedForLiveRecord } from './match/closed-in-registry.js';
 import { defaultWeights } from './match/weights.js';
 import { facilityInputHash, mergeRun } from './review.js';
 import { StoreCrosswalkRepository } from './store-crosswalk.js';
@@ -117,6 +118,21 @@ export function fingerprint(
 }
 
 const idOf = (input: Facility | MatchRecord, i: number) => toMatchRecord(input).facility.id ?? String(i);
+
+/**
+ * An automatic link of a record live in its system to a registry facility the registry has closed:
+ * no run makes one (match/closed-in-registry.ts), but a row kept from a run before that rule is
+ * not re-scored by its fingerprint (neither side changed), and the next propagation of the
+ * facility would deactivate the live record. Re-scored, it goes to review.
+ */
+function linksLiveToClosed(
+  row: CrosswalkRow,
+  record: Facility | MatchRecord,
+  registryStatus: Map<string, Facility['status']>,
+): boolean {
+  const status = row.state === 'auto-match' && row.registryId ? registryStatus.get(row.registryId) : undefined;
+  return status !== undefined && closedForLiveRecord({ a: toMatchRecord(record).facility, b: { status } });
+}
 
 /** Registry ids added or changed since the snapshot of the last run. */
 function changedRegistryIds(previous: Record<string, string> | undefined, current: Map<string, string>): Set<string> {
@@ -229,6 +245,7 @@ export async function reconcileIntoStore(
           left,
           options,
         );
+  const registryStatus = new Map(registry.map((f, i) => [idOf(f, i), toMatchRecord(f).facility.status]));
   const dirty: number[] = [];
   left.forEach((f, i) => {
     const row = stored.get(idOf(f, i));
@@ -238,7 +255,8 @@ export async function reconcileIntoStore(
       options.full ||
       firstRun ||
       reached.has(i) ||
-      row.inputHash !== fingerprint(row, leftHashes[i], registryHashes, config);
+      row.inputHash !== fingerprint(row, leftHashes[i], registryHashes, config) ||
+      linksLiveToClosed(row, f, registryStatus);
     if (stale) dirty.push(i);
   });
 

@@ -15,7 +15,13 @@ import type { PairComparison } from './features.js';
  * entry instead of offering that entry to the live records. Status stays a matcher feature
  * (features.ts statusLevel) with its calibrated weight; this is a rule after scoring, not a score.
  */
-export function closedForLiveRecord({ a, b }: Pick<PairComparison, 'a' | 'b'>): boolean {
+export function closedForLiveRecord({
+  a,
+  b,
+}: {
+  a: Pick<PairComparison['a'], 'status'>;
+  b: Pick<PairComparison['b'], 'status'>;
+}): boolean {
   return b.status === 'inactive' && a.status !== 'inactive';
 }
 
