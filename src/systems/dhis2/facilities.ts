@@ -13,6 +13,7 @@ import {
   leafAboveLevel,
   orgUnitCodeOf,
   orgUnitFields,
+  unchangedOrgUnit,
   type DecodeContext,
 } from './orgunit-codec.js';
 import { OrgUnitLists } from './org-unit-lists.js';
@@ -275,6 +276,7 @@ export function createFacilityCapability(
           },
           existing,
         );
+        if (existing && unchangedOrgUnit(body, existing)) return { id: uid, status: 'unchanged' };
         if (existing) await client.call({ method: 'PUT', path: `${PATH}/${uid}`, body, retry: true });
         else await client.call({ method: 'POST', path: PATH, body });
         return { id: uid, status: existing ? 'updated' : 'created' };

@@ -1,5 +1,6 @@
 import { instantOfWallTime, UTC } from './server-time.js';
 import type { Facility, GeoPoint } from '../../domain/index.js';
+import { putChangesNothing } from '../unchanged-put.js';
 import { DHIS2_CODE_SYSTEM, DHIS2_ID_SYSTEM, DHIS2_SYSTEM, ORG_UNIT_LEVEL_SYSTEM } from './identifiers.js';
 
 /**
@@ -185,8 +186,23 @@ export function encodeOrgUnit(facility: Facility, w: OrgUnitWrite, existing?: Js
     else Object.assign(body, { featureType: 'POINT', coordinates: `[${longitude},${latitude}]` });
   }
   if (facility.description !== undefined) body.description = facility.description;
-  // read-only views the GET answered with: not part of what PUT takes
-  for (const k of ['level', 'path', 'ancestors', 'leaf', 'lastUpdated', 'created', 'displayName', 'href'])
-    delete body[k];
-  return body;
+  return withoutReadOnly(body);
+}
+
+/** Read-only views a GET answers with: not part of what PUT takes. */
+const READ_ONLY = ['level', 'path', 'ancestors', 'leaf', 'lastUpdated', 'created', 'displayName', 'href'];
+
+function withoutReadOnly(ou: Json): Json {
+  const own = { ...ou };
+  for (const k of READ_ONLY) delete own[k];
+  return own;
+}
+
+/**
+ * Whether the org unit to PUT (encodeOrgUnit over `existing`, as just read) would change nothing,
+ * so it is not written: DHIS2 audits every metadata write and clears its org-unit caches on one.
+ * Its openingDate is the one read (kept), so it never differs on its own.
+ */
+export function unchangedOrgUnit(body: Json, existing: Json): boolean {
+  return putChangesNothing(body, withoutReadOnly(existing));
 }

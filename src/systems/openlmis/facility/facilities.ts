@@ -10,6 +10,7 @@ import {
   encodeFacility,
   facilityCodeOf,
   type FacilityWriteRefs,
+  unchangedFacility,
 } from './facility-codec.js';
 import { FACILITY_CODE_SYSTEM, isUuid, LMIS_SYSTEM, ZONE_CODE_SYSTEM } from '../identifiers.js';
 import type { LmisReferenceData } from '../reference-data.js';
@@ -175,12 +176,13 @@ export function createFacilityCapability(client: LmisClient, refs: LmisReference
         const match = await findByCode(code);
         const existing = match ? found(await api.getFacility(client, match.id, ABSENT)) : undefined;
         const body = encodeFacility(facility, code, await resolveWriteRefs(facility, existing), existing);
+        if (existing && unchangedFacility(body, existing)) return { id: String(existing.id), status: 'unchanged' };
         const dto = existing
           ? await api.updateFacility(client, existing.id, body)
           : await api.createFacility(client, body);
         return { id: String(dto.id), status: existing ? 'updated' : 'created' };
       });
-      refs.clear();
+      if (saved.status !== 'unchanged') refs.clear();
       return { system: LMIS_SYSTEM, ids: { facility: saved.id }, status: saved.status };
     },
   };

@@ -1,6 +1,7 @@
 import type { Facility, FacilityStatus } from '../../../domain/index.js';
 import { NS } from '../../../domain/namespace.js';
 import { FACILITY_CODE_SYSTEM, LMIS_SYSTEM, ZONE_CODE_SYSTEM } from '../identifiers.js';
+import { putChangesNothing } from '../../unchanged-put.js';
 
 /**
  * OpenLMIS facility / geographic zone JSON ↔ domain Facility (issue 4 "Location ↔ facility"),
@@ -152,4 +153,14 @@ export function encodeFacility(facility: Facility, code: string, refs: FacilityW
     body.goLiveDate = null;
   }
   return body;
+}
+
+/**
+ * Whether the FacilityDto to PUT (encodeFacility over `existing`, as just read) would change
+ * nothing, so it is not written. The isManagedExternally mark alone is no change: the facilities a
+ * reconcile links are OpenLMIS's own, never marked, and a PUT of each of thousands that agree with
+ * the registry only to mark it is what the comparison spares; the mark goes with a real change.
+ */
+export function unchangedFacility(body: Json, existing: Json): boolean {
+  return putChangesNothing({ ...body, extraData: existing.extraData }, existing);
 }
