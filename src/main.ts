@@ -39,7 +39,7 @@ import type { Connector } from './routing/ports.js';
 import { ConnectorSet, knownSystems } from './systems/index.js';
 import { systemAnswersOf } from './systems/system-answers.js';
 import { markHeldReporter } from './registry/mfr/feed-held.js';
-import { plansGivenUpCounter, registrySide } from './registry/propagation/index.js';
+import { plansGivenUpCounter, registrySide, type Propagator } from './registry/propagation/index.js';
 import { propagationRoutes } from './registry/propagation/routes.js';
 import { registryFeedRoutes } from './registry/propagation/feed-routes.js';
 import { decodeRequestBodies } from './platform/request-decoding.js';
@@ -77,6 +77,23 @@ async function closeAbandonedRuns(scheduler: Scheduler, logger: Logger): Promise
   } catch (err) {
     logger.warn({ err: redact(String(err)) }, 'job runs left running were not checked at start');
   }
+}
+
+/**
+ * Registry versions an earlier process kept and was killed before planning (Propagator.planUnplanned),
+ * planned at start in the background (a plan may read the systems): not left to the next pull, which
+ * a push-only deployment never runs. Failing, it is said; each pull looks again.
+ */
+function planUnplannedAtStart(propagator: Propagator, logger: Logger): void {
+  propagator
+    .planUnplanned()
+    .then((planned) => {
+      if (planned)
+        logger.warn({ versions: planned }, 'registry versions kept but not planned before a stop planned now');
+    })
+    .catch((err: unknown) =>
+      logger.warn({ err: redact(String(err)) }, 'registry versions kept but not planned were not looked for at start'),
+    );
 }
 
 export const packageVersion: string = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')).version;
@@ -415,6 +432,7 @@ export async function startMediator(initial: Settings, opts: StartOptions = {}):
     outbox.startWorker();
     if (openhimConfigured(settings)) transactionUpdates.start();
     scheduler.start();
+    planUnplannedAtStart(propagation.propagator, logger);
   } else logger.info('a stop was asked for while starting: no background work started');
 
   const openhim = !working

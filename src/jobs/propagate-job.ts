@@ -52,6 +52,9 @@ export async function propagateChanges(
     pages++;
   }
   stopIfAsked();
+  // a version kept by a run killed before its plan (a closure for absence, a push not resent)
+  await deps.propagator.planUnplanned();
+  stopIfAsked();
   const released = await deps.propagator.releaseHeld();
   stopIfAsked();
   // a facility moved under a district published since, not moved yet (a run killed mid-move, a

@@ -44,6 +44,7 @@ import { DONE_BY_SYSTEM_INDEX, POSTGRES_OUTAGE_FAILED_AT, SQLITE_OUTAGE_FAILED_A
 import { DECIDED_IN } from './decided-in.js';
 import { POSTGRES_ESCAPED_KEYS, SQLITE_ESCAPED_KEYS } from './escaped-keys.js';
 import { PROPAGATION_REVISION } from './propagation-revision.js';
+import { REGISTRY_UNPLANNED } from './registry-unplanned.js';
 import { POSTGRES_NUMBERED_KEYS, SQLITE_NUMBERED_KEYS } from './numbered-keys.js';
 import { POSTGRES_ATTEMPT_BUDGET_KEY, SQLITE_ATTEMPT_BUDGET_KEY } from './attempt-budget-key.js';
 
@@ -434,6 +435,7 @@ export const SQLITE_MIGRATIONS: Migration[] = [
   DECIDED_IN,
   SQLITE_ESCAPED_KEYS,
   PROPAGATION_REVISION,
+  REGISTRY_UNPLANNED,
 ];
 
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -484,4 +486,5 @@ export const POSTGRES_MIGRATIONS: Migration[] = [
   DECIDED_IN,
   POSTGRES_ESCAPED_KEYS,
   PROPAGATION_REVISION,
+  REGISTRY_UNPLANNED,
 ];

@@ -198,6 +198,8 @@ import {
   GET_PROPAGATION_SQL,
   GET_REGISTRY_RECORD_SQL,
   LIST_REGISTRY_RECORDS_SQL,
+  LIST_UNPLANNED_REGISTRY_RECORDS_SQL,
+  MARK_REGISTRY_RECORD_PLANNED_SQL,
   listPropagationsSql,
   propagationCounts,
   propagationFromRow,
@@ -1523,6 +1525,14 @@ export class PostgresStore implements Store {
 
   async listRegistryRecords(): Promise<RegistryRecordRow[]> {
     return (await this.rows(LIST_REGISTRY_RECORDS_SQL)).map(registryRecordFromRow);
+  }
+
+  async markRegistryRecordPlanned(registryId: string, version: string): Promise<void> {
+    await this.pool.query(MARK_REGISTRY_RECORD_PLANNED_SQL, [registryId, version]);
+  }
+
+  async listUnplannedRegistryRecords(after: string, limit: number): Promise<RegistryRecordRow[]> {
+    return (await this.rows(LIST_UNPLANNED_REGISTRY_RECORDS_SQL, [after, limit])).map(registryRecordFromRow);
   }
 
   async putPropagation(p: Propagation, seen?: number | null): Promise<boolean> {

@@ -19,10 +19,10 @@ export const SET_CURSOR_SQL = `INSERT INTO cursors (name, value, updated_at) VAL
  * A record is kept only when it is a new version no older than the kept one: a re-read page
  * (the cursor is inclusive) or an older version replayed from history changes nothing.
  */
-export const PUT_REGISTRY_RECORD_SQL = `INSERT INTO registry_records (registry_id, version, changed_at, record, seen_at)
-  VALUES ($1, $2, $3, $4, $5)
+export const PUT_REGISTRY_RECORD_SQL = `INSERT INTO registry_records (registry_id, version, changed_at, record, seen_at, unplanned)
+  VALUES ($1, $2, $3, $4, $5, 1)
   ON CONFLICT (registry_id) DO UPDATE SET version = excluded.version, changed_at = excluded.changed_at,
-    record = excluded.record, seen_at = excluded.seen_at
+    record = excluded.record, seen_at = excluded.seen_at, unplanned = 1
   WHERE registry_records.version <> excluded.version AND registry_records.changed_at <= excluded.changed_at
   RETURNING registry_id`;
 
@@ -33,12 +33,22 @@ export const PUT_REGISTRY_RECORD_SQL = `INSERT INTO registry_records (registry_i
  * replaced by it and never written anywhere.
  */
 export const PUT_REGISTRY_RECORD_OVER_SQL = `UPDATE registry_records
-  SET version = $2, changed_at = $3, record = $4, seen_at = $5
+  SET version = $2, changed_at = $3, record = $4, seen_at = $5, unplanned = 1
   WHERE registry_id = $1 AND version = $6 AND changed_at <= $3
   RETURNING registry_id`;
 
 export const GET_REGISTRY_RECORD_SQL = 'SELECT * FROM registry_records WHERE registry_id = $1';
 export const LIST_REGISTRY_RECORDS_SQL = 'SELECT * FROM registry_records ORDER BY registry_id';
+
+/**
+ * A version kept is marked unplanned (v71: registry-unplanned.ts) until its plan for every system
+ * is written; the mark is cleared for that version only (a newer one kept meanwhile keeps it).
+ */
+export const MARK_REGISTRY_RECORD_PLANNED_SQL = `UPDATE registry_records SET unplanned = 0
+  WHERE registry_id = $1 AND version = $2 AND unplanned = 1`;
+/** Versions still marked, a page in registry id order after $1 (the partial index's order). */
+export const LIST_UNPLANNED_REGISTRY_RECORDS_SQL = `SELECT * FROM registry_records
+  WHERE unplanned = 1 AND registry_id > $1 ORDER BY registry_id LIMIT $2`;
 
 /**
  * A version's plan replaces the row unless the registry record kept now is another version: the

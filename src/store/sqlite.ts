@@ -191,6 +191,8 @@ import {
   GET_PROPAGATION_SQL,
   GET_REGISTRY_RECORD_SQL,
   LIST_REGISTRY_RECORDS_SQL,
+  LIST_UNPLANNED_REGISTRY_RECORDS_SQL,
+  MARK_REGISTRY_RECORD_PLANNED_SQL,
   listPropagationsSql,
   propagationCounts,
   propagationFromRow,
@@ -1303,6 +1305,18 @@ export class SqliteStore implements Store {
 
   async listRegistryRecords(): Promise<RegistryRecordRow[]> {
     return this.read(() => (this.sql(LIST_REGISTRY_RECORDS_SQL).all() as Row[]).map(registryRecordFromRow));
+  }
+
+  async markRegistryRecordPlanned(registryId: string, version: string): Promise<void> {
+    await this.write(() => this.sql(sqliteParams(MARK_REGISTRY_RECORD_PLANNED_SQL)).run(registryId, version));
+  }
+
+  async listUnplannedRegistryRecords(after: string, limit: number): Promise<RegistryRecordRow[]> {
+    return this.read(() =>
+      (this.sql(sqliteParams(LIST_UNPLANNED_REGISTRY_RECORDS_SQL)).all(after, limit) as Row[]).map(
+        registryRecordFromRow,
+      ),
+    );
   }
 
   async putPropagation(p: Propagation, seen?: number | null): Promise<boolean> {

@@ -751,6 +751,10 @@ export interface Store {
   putRegistryRecordOver(record: RegistryRecordRow, over: string): Promise<boolean>;
   getRegistryRecord(registryId: string): Promise<RegistryRecordRow | undefined>;
   listRegistryRecords(): Promise<RegistryRecordRow[]>;
+  /** The version's plan written for every system: its unplanned mark cleared (that version only). */
+  markRegistryRecordPlanned(registryId: string, version: string): Promise<void>;
+  /** Versions kept and not planned yet (a kill between the two), `limit` after registry id `after`. */
+  listUnplannedRegistryRecords(after: string, limit: number): Promise<RegistryRecordRow[]>;
   /**
    * Plan `p.version` for its system, unless the registry record kept now is another version (a
    * newer one, kept and planned by another intake meanwhile: PUT_PROPAGATION_SQL); false then.

@@ -165,18 +165,50 @@ export class Propagator {
     return counts;
   }
 
-  /** Versions just kept, planned for every system (counted in `counts`, when given). */
+  /**
+   * Versions just kept, planned for every system (counted in `counts`, when given), each marked
+   * planned once its plan is written everywhere (a kill before that leaves it to planUnplanned).
+   */
   private async planKept(records: RegistryRecord[], counts?: IntakeCounts): Promise<void> {
     const batch = await this.batch();
     await eachLimited(records, PLAN_CONCURRENCY, async (record) => {
       for (const decision of await this.fanOut(record, batch))
         if (counts) counts[decision.state as 'queued' | 'held' | 'skipped']++;
+      await this.deps.store.markRegistryRecordPlanned(record.id, record.version);
     });
     // a jurisdiction now published: the creates held waiting for it go out now, not at the next run
     const areas = records.filter((r) => r.facility?.kind === 'area').map((r) => r.id);
     if (areas.length) {
       await this.releaseHeld(undefined, new Set(areas));
       await this.moveUnderPublished();
+    }
+  }
+
+  /**
+   * Versions kept and never planned: the process died between the two (kill -9, power cut). Nothing
+   * else plans them when nothing reads them again: a full read skips a closure for absence kept
+   * (`+absent`) as closed already and a reopening (`+relisted`) as open, a push nobody resends is
+   * never read again. Each pull and each start plans them (the plan skips a system whose row of
+   * that version is planned already, and a job's key makes a second accept a no-op: none is
+   * written twice). A `+parent` version is first resumed as a move (moveOnceSettled: the other
+   * systems' outcome carried over, not written again). Page by page through the mark's index.
+   */
+  async planUnplanned(): Promise<number> {
+    let planned = 0;
+    for (let after = ''; ;) {
+      const page = await this.deps.store.listUnplannedRegistryRecords(after, PAGE);
+      if (page.length === 0) return planned;
+      const records: RegistryRecord[] = [];
+      for (const row of page) {
+        const record = row.record as RegistryRecord;
+        if (!record.facility) await this.deps.store.markRegistryRecordPlanned(row.registryId, row.version);
+        else if (row.version.endsWith(REPARENTED)) await this.moveOnceSettled(row.registryId);
+        if (record.facility) records.push(record);
+      }
+      await this.planKept(records);
+      planned += records.length;
+      if (page.length < PAGE) return planned;
+      after = page[page.length - 1]!.registryId;
     }
   }
 
@@ -295,6 +327,7 @@ export class Propagator {
       this.systems().filter((c) => !systems.has(c.system)),
     );
     await this.fanOut(again, await this.batch());
+    await this.deps.store.markRegistryRecordPlanned(again.id, again.version);
   }
 
   /**
@@ -663,6 +696,8 @@ export class Propagator {
    */
   async confirmAbsent(full: RegistryRecord[]): Promise<{ absent: number; relisted: number }> {
     if (full.length === 0) throw new Error('the registry listed no facility at all: absence is not confirmed');
+    // a closure or reopening kept by a read killed before its plan: skipped below as done already
+    await this.planUnplanned();
     const present = new Map(full.map((r) => [r.id, r]));
     const gone: RegistryRecord[] = [];
     const back: RegistryRecord[] = [];

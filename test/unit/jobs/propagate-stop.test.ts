@@ -31,6 +31,8 @@ function rig(stop: AbortController, stopDuring: 'listAll' | 'intake') {
       releaseHeld: async () => 0,
       // each pull looks for facilities moved under a district published since (9e092a8e)
       moveUnderPublished: async () => undefined,
+      // and for versions kept by a run killed before their plan (registry-unplanned.ts)
+      planUnplanned: async () => 0,
       confirmAbsent: async (listed: unknown) => {
         confirmed.push(listed);
         return { absent: 1, relisted: 0 };
