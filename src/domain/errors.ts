@@ -265,6 +265,25 @@ export class ChecksTooSlowError extends MediatorError {
   }
 }
 
+/**
+ * A batch's read entry outlasted the batch's time (its writes' checks' bound plus
+ * outbox.deadlineMs, from the batch's start): answered alone, naming whom it waited on, so the
+ * batch is answered while OpenHIM still waits. It changed nothing; the read goes on.
+ */
+export class ReadTooSlowError extends MediatorError {
+  constructor(
+    readonly waitedOn: string[],
+    ms: number,
+  ) {
+    const whom = waitedOn.length ? ` for ${waitedOn.join(', ')}` : '';
+    super(504, {
+      code: 'timeout',
+      diagnostics: `This read waited more than ${ms} ms${whom}, the time its batch is answered in (the checks' bound plus outbox.deadlineMs): read it again`,
+    });
+    this.name = 'ReadTooSlowError';
+  }
+}
+
 /** The flow needs a system that is not configured: tells the operator which one. */
 export class NotConfiguredError extends MediatorError {
   constructor(flow: string, systems: string[]) {

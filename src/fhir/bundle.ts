@@ -1,5 +1,6 @@
 import {
   ChangedMeanwhileError,
+  ChecksTooSlowError,
   MediatorError,
   MethodNotAllowedError,
   UpstreamError,
@@ -29,6 +30,7 @@ import {
   patchedResource,
   read,
   readCurrent,
+  readToChange,
   requireRoute,
   writeLocks,
   sameGroup,
@@ -282,7 +284,7 @@ async function processBatch(ctx: FhirContext, raw: Json[]): Promise<FhirResult> 
     const entryCtx = batch ? { ...begun, batchEntry: { ...batch, index: i } } : begun;
     try {
       assertNoEntryReference(named[i], named);
-      out.push(responseEntry(await runEntry(entryCtx, parseEntry(raw[i], i))));
+      out.push(responseEntry(await runBatchEntry(entryCtx, parseEntry(raw[i], i))));
     } catch (err) {
       const e = toMediatorError(err);
       // an entry's resource is named as it sits in the Bundle, as in a transaction
@@ -295,6 +297,18 @@ async function processBatch(ctx: FhirContext, raw: Json[]): Promise<FhirResult> 
   }
   if (batch) await recordBatchAnswers(ctx, batch, out);
   return { status: 200, body: { resourceType: 'Bundle', type: 'batch-response', entry: out } };
+}
+
+/**
+ * A batch's entry; a read (GET) within what is left of the batch's time (FhirServices.answered):
+ * its writes are answered within their checks' bound plus the deadline from the batch's start
+ * (checks-deadline.ts), and a read entry hanging on its system kept the whole batch's answer past
+ * OpenHIM's channel timeout. Past it the entry alone is a 504 naming the system; it wrote nothing.
+ */
+function runBatchEntry(ctx: FhirContext, e: Entry): Promise<FhirResult> {
+  const since = ctx.checksSince;
+  if (e.method !== 'GET' || since === undefined || !ctx.services.answered) return runEntry(ctx, e);
+  return ctx.services.answered(() => runEntry(ctx, e), since);
 }
 
 /**
@@ -411,7 +425,11 @@ type Requested = Entry & { fullUrl?: string; refused?: boolean };
  * An entry refused at any step is left out of the later ones, which the others still go through
  * (writing nothing), so one answer names every entry's problems.
  */
-async function processTransaction(ctx: FhirContext, raw: Json[], shape: Map<number, Issue[]>): Promise<FhirResult> {
+async function processTransaction(request: FhirContext, raw: Json[], shape: Map<number, Issue[]>): Promise<FhirResult> {
+  // every read before the writes are recorded (If-None-Exist searches, the resources PUT, PATCH
+  // and DELETE entries change) and the writes' checks share one bound from the start: past it the
+  // transaction is refused whole, a 504 naming the system, nothing recorded (readToChange)
+  const ctx = changeBegun(request);
   const problems = new EntryProblems();
   const requested = requestedEntries(ctx, raw, shape, problems);
   /** Entries refused already: left out of the later checks. */
@@ -458,7 +476,8 @@ async function processTransaction(ctx: FhirContext, raw: Json[], shape: Map<numb
     throw problems.answer(); // acceptAll, given a refusal, has thrown it already with the rest
   }
   await guarded(ctx, entries, () => acceptAll(ctx, entries, results));
-  for (const e of entries.filter((x) => x.method === 'GET')) results.set(e.index, await runEntry(ctx, e));
+  // read after the writes are recorded: not bounded, a 504 now would say nothing was
+  for (const e of entries.filter((x) => x.method === 'GET')) results.set(e.index, await runEntry(request, e));
   return {
     status: 200,
     body: {
@@ -684,7 +703,7 @@ async function acceptAll(
     const route = requireRoute(ctx, w.group.type);
     const mode: 'create' | 'update' = w.group.parts.every((p) => p.entry.method === 'PUT') ? 'update' : 'create';
     serviceFor<unknown>(ctx, route); // a flow with no system configured fails before anything is accepted
-    const context = { mode, actor: ctx.actor, transactionId: ctx.transactionId };
+    const context = { mode, actor: ctx.actor, transactionId: ctx.transactionId, checksSince: ctx.checksSince };
     const answers = w.group.parts.map((p) => ({ entry: p.entry.index, answer: deliveredAnswer(ctx, p, existed) }));
     return { ...w, route, context, entries: answers };
   });
@@ -792,8 +811,9 @@ async function locationIdentifiers(ctx: FhirContext, id: string): Promise<Identi
   const facilities = ctx.services.facilities;
   if (!facilities) return undefined;
   try {
-    return (await facilities.read(id))?.identifiers ?? [];
+    return (await readToChange(ctx, () => facilities.read(id)))?.identifiers ?? [];
   } catch (err) {
+    if (err instanceof ChecksTooSlowError) throw err; // the transaction's bound spent: refused whole
     if (err instanceof UpstreamError && (isTransient(err) || err.status >= 500)) throw err;
     if (err instanceof MediatorError && err.status < 500) return [];
     return undefined;
@@ -835,7 +855,7 @@ async function groupEntry(
   let current: Current | undefined;
   if (e.method === 'PUT') {
     try {
-      current = await readCurrent(ctx, route, e.id!);
+      current = await readToChange(ctx, () => readCurrent(ctx, route, e.id!));
     } catch (err) {
       // a PUT of a deleted resource (a cancelled order line): answered without a write, or a 409
       results.set(e.index, updateOfDeleted(e.type, e.id!, e.resource!, err, `Bundle.entry[${e.index}].resource`));

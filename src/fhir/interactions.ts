@@ -52,14 +52,14 @@ export function changeBegun(ctx: FhirContext): FhirContext {
 }
 
 /**
- * A read a change is made to (the proof of delivery a confirmation changes), within the bound of
- * the write's checks (FhirServices.checked): a system hanging here answered past OpenHIM's
- * channel timeout, which reported a failure while the change was recorded and delivered once the
- * read came back (a client's retry then found it in place). Past the bound there is nothing to
- * queue (the change is made to what is read): a 504 naming the system, nothing recorded, as a
- * transaction's checks.
+ * A read a change is made to (the proof of delivery a confirmation changes), or a create's
+ * If-None-Exist search, within the bound of the write's checks (FhirServices.checked): a system
+ * hanging here answered past OpenHIM's channel timeout, which reported a failure while the change
+ * was recorded and delivered once the read came back (a client's retry then found it in place).
+ * Past the bound there is nothing to queue (the change is made to what is read; a create may find
+ * its resource made already): a 504 naming the system, nothing recorded, as a transaction's checks.
  */
-function readToChange<T>(ctx: FhirContext, read: () => Promise<T>): Promise<T> {
+export function readToChange<T>(ctx: FhirContext, read: () => Promise<T>): Promise<T> {
   const since = ctx.checksSince;
   return since !== undefined && ctx.services.checked ? ctx.services.checked(read, since) : read();
 }
@@ -412,6 +412,8 @@ export async function create(ctx: FhirContext, type: string, body: unknown, ifNo
   const route = requireRoute(ctx, type);
   assertValidResource(ctx.version, body, type, validationOptions(ctx));
   const service = serviceFor<unknown>(ctx, route);
+  // its search and its write's checks share one bound (readToChange)
+  ctx = ifNoneExist === undefined ? ctx : changeBegun(ctx);
   if (ifNoneExist !== undefined) {
     const existing = await conditionalMatch(ctx, type, ifNoneExist, () => createdId(ctx, route, body as Json));
     if (existing) {
@@ -510,11 +512,11 @@ export async function conditionalMatch(
       diagnostics: `${where} '${query}' names no search criterion; give the resource's business identifier (identifier=system|value), or leave the condition out`,
       expression: [where],
     });
-  const found = await searchResources({ ...ctx, strictHandling: true }, type, params, { all: true }).catch(
-    (err: unknown) => {
-      throw conditionRefused(err, where, query);
-    },
-  );
+  const found = await readToChange(ctx, () =>
+    searchResources({ ...ctx, strictHandling: true }, type, params, { all: true }),
+  ).catch((err: unknown) => {
+    throw conditionRefused(err, where, query);
+  });
   if (found.resources.length <= 1) return found.resources[0];
   const id = wouldBe();
   const itself = found.resources.find((r) => r.id === id);

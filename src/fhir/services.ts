@@ -108,13 +108,22 @@ export interface FhirServices {
    */
   checked?<T>(reads: () => Promise<T>, since: number): Promise<T>;
   /**
+   * A batch's read entry within what is left of the batch's time from `since` (its writes'
+   * checks' bound plus the deadline, WriteBudget.answered): a 504 naming the system waited on
+   * when it outlasts it. Absent: as it is.
+   */
+  answered?<T>(reads: () => Promise<T>, since: number): Promise<T>;
+  /**
    * Records how a batch Bundle's entries were answered (store v24), once it is answered: the rows
    * its writes recorded stay. Absent: nothing to tell OpenHIM (services in memory).
    */
   recordEntries?(entries: TransactionEntries): Promise<void>;
 }
 
-export type Flow = keyof Omit<FhirServices, 'writeAll' | 'checkAll' | 'exclusively' | 'recordEntries' | 'checked'>;
+export type Flow = keyof Omit<
+  FhirServices,
+  'writeAll' | 'checkAll' | 'exclusively' | 'recordEntries' | 'checked' | 'answered'
+>;
 
 /** Which systems can serve each flow, for the "configure X" OperationOutcome. */
 export const systemsForFlow: Record<Flow, string[]> = {

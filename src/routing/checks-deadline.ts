@@ -1,4 +1,4 @@
-import { ChecksTooSlowError } from '../domain/errors.js';
+import { ChecksTooSlowError, ReadTooSlowError } from '../domain/errors.js';
 import type { Outbox } from '../outbox/outbox.js';
 import type { AcceptWriteRequest } from '../outbox/types.js';
 import { withinDeadline } from '../platform/deadline.js';
@@ -33,15 +33,28 @@ export interface WriteBudget {
    * least 1 ms (answered with the delivery under way). Undefined: the outbox's own deadline.
    */
   deliveryWait(since: number | undefined): number | undefined;
+  /**
+   * A batch's read entry (nothing recorded) within what is left of the batch's time from `since`,
+   * the bound plus the deadline its writes are answered within (deliveryWait), or
+   * ReadTooSlowError naming whom it waited on.
+   */
+  answered<T>(reads: () => Promise<T>, since: number): Promise<T>;
 }
 
 export function writeBudget(deadlineMs: number, { floorMs = CHECKS_FLOOR_MS }: { floorMs?: number } = {}): WriteBudget {
   const boundMs = Math.max(deadlineMs, floorMs);
   const elapsed = (since: number | undefined) => (since === undefined ? 0 : performance.now() - since);
   return {
-    checked: (checks, since) => checkedWithin(checks, boundMs - elapsed(since), boundMs, deadlineMs),
+    checked: (checks, since) =>
+      checkedWithin(checks, boundMs - elapsed(since), (on) => new ChecksTooSlowError(on, boundMs, deadlineMs)),
     deliveryWait: (since) =>
       since === undefined ? undefined : Math.max(1, Math.min(deadlineMs, boundMs + deadlineMs - elapsed(since))),
+    answered: (reads, since) =>
+      checkedWithin(
+        reads,
+        boundMs + deadlineMs - elapsed(since),
+        (on) => new ReadTooSlowError(on, boundMs + deadlineMs),
+      ),
   };
 }
 
@@ -58,7 +71,11 @@ export function writeBudgetOf(outbox: Partial<Outbox>): WriteBudget | undefined 
  * outbox attempt's (no signal, no abandon), so reads left running when the time is up go on and
  * fill the caches a rerun then finds warm.
  */
-async function checkedWithin<T>(checks: () => Promise<T>, leftMs: number, ms: number, deadlineMs: number): Promise<T> {
+async function checkedWithin<T>(
+  checks: () => Promise<T>,
+  leftMs: number,
+  tooSlow: (waitedOn: string[]) => Error,
+): Promise<T> {
   const waiting = new Map<string, number>();
   const joined = new Set<SharedLoad<unknown>>();
   const scope: AttemptScope = {
@@ -84,7 +101,7 @@ async function checkedWithin<T>(checks: () => Promise<T>, leftMs: number, ms: nu
   if (done) return done.value;
   // a fill another write started, joined: its calls are not this scope's, but it waits on them
   const joinedOn = [...joined].flatMap((load) => load.waitingOn());
-  throw new ChecksTooSlowError([...new Set([...waiting.keys(), ...joinedOn])], ms, deadlineMs);
+  throw tooSlow([...new Set([...waiting.keys(), ...joinedOn])]);
 }
 
 /**

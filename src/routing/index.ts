@@ -155,6 +155,7 @@ export function createRoutingServices(deps: RoutingDeps): FhirServices {
     );
   services.exclusively = (names, fn) => exclusivelyForClient(deps.store, names, fn);
   services.checked = (reads, since) => writeBudgetOf(deps.outbox)?.checked(reads, since) ?? reads();
+  services.answered = (reads, since) => writeBudgetOf(deps.outbox)?.answered(reads, since) ?? reads();
   services.recordEntries = async (entries) => {
     if (recordsEntries() && (await batchAnswersKept(deps.store, entries)))
       await deps.store.recordTransactionEntries(entries);

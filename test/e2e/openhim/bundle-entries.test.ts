@@ -168,13 +168,18 @@ for (const engine of engineCases()) {
       const { openhim, rig } = await rigThroughOpenHim(t, engine);
       const [a, b, c] = ['LK-HC-101', 'LK-HC-102', 'LK-DH-201'].map((code) => rig.lmis.seed.facilities[code]);
       // both writes answered 202 (a 503 each), delivered on retry while the last entry, a read of a
-      // third facility, still waits for OpenLMIS: the writes end before the batch is answered. The
-      // read's wait is generous: under CI's load two retries took longer than 1.5 s
+      // third facility, is held by OpenLMIS until they end: the writes end before the batch is
+      // answered. Held, not delayed by a guess (under CI's load two retries took longer than 1.5 s),
+      // and let go at once, as a batch's read has only the batch's time (the checks' bound plus
+      // the deadline: 5.3 s here) before it is answered 504
       initiateUnavailable(rig, 2);
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      t.teardown(release);
       rig.lmis.sb.faults.add({
         method: 'GET',
         path: `/api/facilities/${c}`,
-        action: { type: 'delay', ms: 6_000 },
+        action: { type: 'held', released },
         times: 1,
       });
       const batch = {
@@ -205,7 +210,13 @@ for (const engine of engineCases()) {
         ],
       };
       const tx = '65f0c0ffee00000000e0a003';
-      const answer = await post(rig, batch, tx);
+      const answering = post(rig, batch, tx);
+      await until('both writes end', async () => {
+        const jobs = await rig.mediator.store.jobsOfTransaction(tx);
+        return (jobs.length === 2 && jobs.every((j) => j.status === 'done')) || undefined;
+      });
+      release();
+      const answer = await answering;
       t.equal(answer.status, 200, why(answer));
       t.match(
         answer.body.entry.map((e: any) => e.response.status),

@@ -5,7 +5,7 @@
  * one not yet revised, or a transaction of several, keeps the refusal.
  */
 import t from 'tap';
-import { ChecksTooSlowError } from '../../../src/domain/errors.js';
+import { ChecksTooSlowError, ReadTooSlowError } from '../../../src/domain/errors.js';
 import {
   answeredAtOnce,
   answeredWithin,
@@ -134,4 +134,20 @@ t.test("the delivery's wait: the deadline, never past the bound and the deadline
     ),
     [40],
   );
+});
+
+t.test("a batch's read: within the bound plus the deadline from the batch's start, not the bound alone", async (t) => {
+  const budget = writeBudget(200_000, { floorMs: 600_000 });
+  const pastBound = performance.now() - 700_000;
+  await t.rejects(
+    budget.checked(() => Promise.resolve('read'), pastBound),
+    ChecksTooSlowError,
+    "a write's checks: spent",
+  );
+  t.equal(await budget.answered(() => Promise.resolve('read'), pastBound), 'read', 'a read: time left');
+  const err = await budget
+    .answered(() => new Promise<never>(() => undefined), performance.now() - 900_000)
+    .catch((e: unknown) => e);
+  t.type(err, ReadTooSlowError, 'past both: refused at once');
+  t.match((err as ReadTooSlowError).issues, [{ code: 'timeout', diagnostics: /800000 ms.*read it again/ }]);
 });
