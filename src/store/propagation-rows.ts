@@ -51,6 +51,13 @@ export const LIST_UNPLANNED_REGISTRY_RECORDS_SQL = `SELECT * FROM registry_recor
   WHERE unplanned = 1 AND registry_id > $1 ORDER BY registry_id LIMIT $2`;
 
 /**
+ * A plan of a version delivered (done, refused) for one record, queued for another record the
+ * facility is linked to now (relinked.ts): the outcome was that record's, not this one's. NULL
+ * (not taken) when either record is unknown: a hold or a create planned over its outcome.
+ */
+const RELINKED_SQL = `(excluded.state = 'queued' AND excluded.system_id <> propagations.system_id)`;
+
+/**
  * A version's plan replaces the row unless the registry record kept now is another version: the
  * plan of an older version made while a newer one was kept and planned (a push beside a pull, two
  * instances) would put the older version back over the newer one's row, and both their jobs would
@@ -70,7 +77,7 @@ export const PUT_PROPAGATION_SQL = `INSERT INTO propagations
   WHERE NOT EXISTS (SELECT 1 FROM registry_records r
     WHERE r.registry_id = excluded.registry_id AND r.version <> excluded.version)
   AND NOT (propagations.version = excluded.version AND propagations.state IN ('done', 'failed')
-    AND excluded.state IN ('queued', 'held', 'skipped'))`;
+    AND excluded.state IN ('queued', 'held', 'skipped') AND NOT ${RELINKED_SQL})`;
 
 /**
  * PUT_PROPAGATION_SQL written only over the row its plan read: the row still has revision $10
@@ -109,12 +116,23 @@ export function propagationKey(registryId: string, version: string, system: stri
   return `propagate|${registryId}|${version}|${system}`;
 }
 
+/**
+ * The key of a version's job for a record the facility is linked to anew, the version having been
+ * delivered (done or refused) for another record under propagationKey: one key per record, so the
+ * record gets the version once (registry/propagation/relinked.ts).
+ */
+export function relinkKey(registryId: string, version: string, system: string, systemId: string): string {
+  return `${propagationKey(registryId, version, system)}|${systemId}`;
+}
+
 /** propagationKey of a `propagations p` row, in SQL (both engines concatenate with ||). */
 const ROW_KEY_SQL = `'propagate|' || p.registry_id || '|' || p.version || '|' || p.system`;
+/** relinkKey of the row's record, in SQL: NULL (no job) for a row without one. */
+const ROW_RELINK_KEY_SQL = `${ROW_KEY_SQL} || '|' || p.system_id`;
 
 /** The status of the job holding a row's key: the first not superseded, else the first (status.ts). */
-const keyJobStatusSql = (notSuperseded: boolean) =>
-  `(SELECT j.status FROM outbox_jobs j WHERE j.idempotency_key = ${ROW_KEY_SQL}` +
+const keyJobStatusSql = (notSuperseded: boolean, key = ROW_KEY_SQL) =>
+  `(SELECT j.status FROM outbox_jobs j WHERE j.idempotency_key = ${key}` +
   `${notSuperseded ? ' AND j.superseded_by IS NULL' : ''} ORDER BY j.created_at, j.id LIMIT 1)`;
 
 /**
@@ -122,9 +140,10 @@ const keyJobStatusSql = (notSuperseded: boolean) =>
  * failed (registry/propagation/status.ts), so the counts and the `state` filter take it as failed
  * too, and `/admin/propagation` never counts as queued what its items list as failed. Asked only
  * of queued rows (the `propagations_state` index finds them): over every row, the two subqueries
- * made each count and state listing 10-30 times slower, and PostgreSQL JIT-compiled them.
+ * made each count and state listing 10-30 times slower, and PostgreSQL JIT-compiled them. A row
+ * queued for a record linked anew is asked of its relinkKey first, as status.ts asks it.
  */
-const GAVE_UP_SQL = `COALESCE(${keyJobStatusSql(true)}, ${keyJobStatusSql(false)}, 'none') IN ('dead', 'rejected')`;
+const GAVE_UP_SQL = `COALESCE(${keyJobStatusSql(true, ROW_RELINK_KEY_SQL)}, ${keyJobStatusSql(false, ROW_RELINK_KEY_SQL)}, ${keyJobStatusSql(true)}, ${keyJobStatusSql(false)}, 'none') IN ('dead', 'rejected')`;
 
 /** Counts by system and state from the rows; queued rows whose job gave up are moved to failed below. */
 export const COUNT_PROPAGATIONS_SQL = 'SELECT system, state, COUNT(*) AS n FROM propagations GROUP BY system, state';

@@ -32,6 +32,7 @@ import { ExpiringCache } from '../../upstream/expiring-cache.js';
 import { systemTypes, type FacilityTypeMap } from './facility-types.js';
 import { changedFields, facilityToWrite, fieldsToReport, unsupportedFields } from './write.js';
 import { LinkTakenBack } from './link-taken-back.js';
+import { planKey, relinked, relinkedTo, rowJobs } from './relinked.js';
 import { PlannedMeanwhile } from './planned-meanwhile.js';
 import { sendNow } from './send-now.js';
 import { REPLANS, writePlan, type PlanWrite } from './plan-write.js';
@@ -424,7 +425,13 @@ export class Propagator {
     for (const connector of systems) {
       let existing = rows.get(connector.system);
       for (let tries = 1; ; tries++) {
-        if (existing?.version === record.version && existing.state !== 'held' && (await this.hasJob(existing))) break;
+        if (
+          existing?.version === record.version &&
+          existing.state !== 'held' &&
+          !relinked(existing, batch.crosswalks.get(connector.system)) &&
+          (await this.hasJob(existing))
+        )
+          break;
         if (tries > REPLANS) {
           await this.planGivenUp(record, connector.system, existing);
           break;
@@ -565,7 +572,7 @@ export class Propagator {
   /** Planned already: not queued, or queued with its job recorded (a crash may fall between the two). */
   private async hasJob(row: Propagation): Promise<boolean> {
     if (row.state !== 'queued') return true;
-    return (await this.deps.store.findJobsByKey(propagationKey(row.registryId, row.version, row.system))).length > 0;
+    return (await rowJobs(this.deps.store, row)).length > 0;
   }
 
   /**
@@ -616,14 +623,16 @@ export class Propagator {
     const row = { registryId: record.id, system, version: record.version, ...decision, updatedAt: this.now() };
     const written = await writePlan(this.deps.store, row, seen);
     if (written !== 'written' || decision.state !== 'queued') return written;
-    await this.queue(record, system);
+    const anew = relinkedTo(seen, row);
+    // that record has this version already, by its own key's job: done, as it was (once only)
+    if (!(await this.queue(record, system, anew)) && anew) await this.settle(row, { state: 'done' });
     return 'written';
   }
 
   /** The version's job for the system, accepted (its key makes a second accept a no-op), and sent now if it waited. */
-  private async queue(record: RegistryRecord, system: string): Promise<void> {
+  private async queue(record: RegistryRecord, system: string, relinkedTo?: string): Promise<boolean> {
     const payload: PropagationPayload = { registryId: record.id, version: record.version };
-    const key = propagationKey(record.id, record.version, system);
+    const key = planKey(record.id, record.version, system, relinkedTo);
     const accept = () =>
       this.deps.outbox.acceptWrites([
         {
@@ -640,6 +649,8 @@ export class Propagator {
     await accept();
     const change = { registryId: record.id, system, version: record.version, key };
     await sendNow(this.deps.store, change, earlier, accept, this.now());
+    // a key whose job is done already: the version reached that record (a link back to it)
+    return !earlier.some((j) => j.status === 'done');
   }
 
   /**
@@ -649,10 +660,45 @@ export class Propagator {
    * `parents` (registry jurisdiction ids) when given. Every held row, page by page in registry id
    * order: the 10,000 newest once, and a national registry's holds past them (a system never
    * reconciled holds every facility) were never planned, those waiting for a district included.
+   * Then (a person decided, or a run: not a jurisdiction's arrival) the facilities linked anew
+   * since their version was delivered, for the record linked now (relinked.ts).
    */
   async releaseHeld(system?: string, parents?: Set<string>): Promise<number> {
+    if (parents) return this.releaseHeldRows(system, parents);
+    // one read of the crosswalks for both (a decision waits for them)
+    const batch = await this.batch();
+    return (await this.releaseHeldRows(system, parents, batch)) + (await this.planRelinked(batch, system));
+  }
+
+  /**
+   * The facilities whose version was delivered (done, refused) for a record other than the one
+   * linked now, planned again: a decision or a run that moved a link plans no row by itself (only
+   * holds were planned again), and the record linked now kept its old name, zone and position.
+   * Every delivered row of the system (or of every system), page by page, against the crosswalk
+   * the batch reads once (as releaseHeld does).
+   */
+  private async planRelinked(batch: Batch, system?: string): Promise<number> {
+    const ids = new Set<string>();
+    // one system at a time: a keyset page of several would skip a facility's rows past its end
+    for (const one of system ? [system] : [...batch.crosswalks.keys()])
+      for (const state of ['done', 'failed'] as const)
+        for (let after = ''; ;) {
+          const page = await this.deps.store.listPropagations({
+            state,
+            system: one,
+            registryIdAfter: after,
+            limit: PAGE,
+          });
+          for (const row of page) if (relinked(row, batch.crosswalks.get(one))) ids.add(row.registryId);
+          if (page.length < PAGE) break;
+          after = page[page.length - 1]!.registryId;
+        }
+    return ids.size ? this.releaseFacilities([...ids], batch) : 0;
+  }
+
+  private async releaseHeldRows(system?: string, parents?: Set<string>, read?: Batch): Promise<number> {
     let released = 0;
-    let batch: Batch | undefined;
+    let batch = read;
     for (let after = ''; ;) {
       const held = await this.deps.store.listPropagations({
         state: 'held',

@@ -1,6 +1,6 @@
 import type { OutboxJob, Propagation, PropagationFilter, PropagationState, Store } from '../../store/types.js';
 import type { RegistryRecord } from '../mfr/types.js';
-import { propagationKey } from './propagator.js';
+import { rowJobs } from './relinked.js';
 
 /**
  * Where each registry change stands in each system, for `/admin/propagation`, the console and the
@@ -12,7 +12,7 @@ export interface PropagationView extends Omit<Propagation, 'updatedAt' | 'revisi
   updatedAt: string;
   /** The registry facility's name, as last seen. */
   name?: string;
-  /** The change's outbox job (found by its business key, propagationKey), while it is queued. */
+  /** The change's outbox job (found by its business key, propagationKey or relinkKey), while it is queued. */
   jobId?: string;
   jobStatus?: OutboxJob['status'];
   /** The job's last error (redacted when stored), while it retries or after it gave up. */
@@ -42,7 +42,7 @@ async function view(store: Store, row: Propagation): Promise<PropagationView> {
   if (row.state !== 'queued') return named;
   // the job holding the key: a refused job's key is taken over by the next (a change held since
   // its link was taken back, then released), and the refused one is kept, oldest first
-  const jobs = await store.findJobsByKey(propagationKey(row.registryId, row.version, row.system));
+  const jobs = await rowJobs(store, row);
   const job = jobs.find((j) => !j.supersededBy) ?? jobs[0];
   if (!job) return named;
   const failed = job.status === 'dead' || job.status === 'rejected';
