@@ -155,6 +155,20 @@ export async function shippedDelivery(
   return { read: read.body, etag: read.headers.get('etag')!, podId };
 }
 
+/**
+ * The in-progress delivery `read` (shippedDelivery's) confirmed as a client does: completed at
+ * `occurrenceDateTime`, every item received as shipped, by `receiver` unless it is null.
+ */
+export function confirmedInFull(read: any, occurrenceDateTime: string, receiver: string | null = 'Nurse Achieng'): any {
+  const { meta: _meta, ...delivery } = structuredClone(read);
+  delivery.status = 'completed';
+  delivery.occurrenceDateTime = occurrenceDateTime;
+  if (receiver !== null) delivery.receiver = [{ display: receiver }];
+  for (const item of delivery.suppliedItem as any[])
+    item.quantity = { ...item.extension.find((e: any) => e.url.endsWith('/quantity-shipped')).valueQuantity };
+  return delivery;
+}
+
 /** One SupplyRequest line of an order: quantity in dispensing units unless `packs`. */
 export function orderLine(opts: {
   order: string;

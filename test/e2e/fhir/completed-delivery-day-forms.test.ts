@@ -9,19 +9,7 @@
  */
 import t from 'tap';
 import { engineCases } from '../../support/outbox-engines.js';
-import { shippedDelivery, startRigOn, why, writesSince } from '../../support/openlmis-e2e.js';
-
-type Resource = Record<string, any>;
-
-/** The delivery confirmed as a client does: completed, everything accepted, on that day. */
-function confirmed(read: Resource, occurrenceDateTime: string): Resource {
-  const { meta: _meta, ...delivery } = structuredClone(read);
-  delivery.status = 'completed';
-  delivery.occurrenceDateTime = occurrenceDateTime;
-  for (const item of delivery.suppliedItem as Resource[])
-    item.quantity = { ...item.extension.find((e: Resource) => e.url.endsWith('/quantity-shipped')).valueQuantity };
-  return delivery;
-}
+import { confirmedInFull, shippedDelivery, startRigOn, why, writesSince } from '../../support/openlmis-e2e.js';
 
 for (const engine of engineCases())
   t.test(`a confirmed delivery's day sent again in another form (${engine.name})`, { skip: engine.skip }, async (t) => {
@@ -30,12 +18,14 @@ for (const engine of engineCases())
       { productCode: 'EM-ORS', qty: 100 },
     ]);
     const path = `/fhir/R5/SupplyDelivery/${podId}`;
-    const first = await rig.fhir('PUT', path, confirmed(read, '2026-11-30T10:00:00+01:00'), { 'if-match': etag });
+    const first = await rig.fhir('PUT', path, confirmedInFull(read, '2026-11-30T10:00:00+01:00', null), {
+      'if-match': etag,
+    });
     t.equal(first.status, 200, why(first));
 
     const before = rig.lmis.sb.state.requestCount();
     for (const sameDay of ['2026-11-30', '2026-11-30T23:30:00-05:00', '2026-11-30T00:05:00.250+03:00']) {
-      const again = await rig.fhir('PUT', path, confirmed(read, sameDay), { 'if-match': etag });
+      const again = await rig.fhir('PUT', path, confirmedInFull(read, sameDay, null), { 'if-match': etag });
       t.equal(again.status, 200, `the day kept, sent as ${sameDay}: ${why(again)}`);
       t.equal(again.body.occurrenceDateTime, '2026-11-30');
     }
@@ -52,7 +42,7 @@ for (const engine of engineCases())
     t.equal(otherPatched.status, 412, `another day patched under a stale If-Match: ${why(otherPatched)}`);
     t.same(otherPatched.body.issue?.[0]?.expression, ['If-Match']);
     t.same(writesSince(rig, before), [], 'nothing written to OpenLMIS');
-    const otherDay = await rig.fhir('PUT', path, confirmed(read, '2026-12-01'));
+    const otherDay = await rig.fhir('PUT', path, confirmedInFull(read, '2026-12-01', null));
     t.equal(otherDay.status, 409, `another day: ${why(otherDay)}`);
     t.same(otherDay.body.issue?.[0]?.expression, ['SupplyDelivery.occurrenceDateTime']);
   });

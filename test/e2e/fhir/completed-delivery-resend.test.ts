@@ -11,20 +11,9 @@
  */
 import t from 'tap';
 import { engineCases } from '../../support/outbox-engines.js';
-import { shippedDelivery, startRigOn, why, writesSince } from '../../support/openlmis-e2e.js';
+import { confirmedInFull, shippedDelivery, startRigOn, why, writesSince } from '../../support/openlmis-e2e.js';
 
 type Resource = Record<string, any>;
-
-/** The delivery confirmed as a client does: completed, everything accepted, received that day by that person. */
-function confirmed(read: Resource, occurrenceDateTime: string, receiver: string): Resource {
-  const { meta: _meta, ...delivery } = structuredClone(read);
-  delivery.status = 'completed';
-  delivery.occurrenceDateTime = occurrenceDateTime;
-  delivery.receiver = [{ display: receiver }];
-  for (const item of delivery.suppliedItem as Resource[])
-    item.quantity = { ...item.extension.find((e: Resource) => e.url.endsWith('/quantity-shipped')).valueQuantity };
-  return delivery;
-}
 
 for (const engine of engineCases()) {
   t.test(
@@ -36,7 +25,7 @@ for (const engine of engineCases()) {
         { productCode: 'EM-ORS', qty: 100 },
       ]);
       const path = `/fhir/R5/SupplyDelivery/${podId}`;
-      const confirmation = confirmed(read, '2026-11-30T09:15:00Z', 'Nurse Achieng');
+      const confirmation = confirmedInFull(read, '2026-11-30T09:15:00Z', 'Nurse Achieng');
       const first = await rig.fhir('PUT', path, confirmation);
       t.equal(first.status, 200, why(first));
       const admin = await rig.lmis.login();

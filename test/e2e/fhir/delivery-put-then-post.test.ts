@@ -11,20 +11,7 @@
 import t from 'tap';
 import { EXT } from '../../../src/fhir/conventions.js';
 import { engineCases } from '../../support/outbox-engines.js';
-import { shippedDelivery, startRigOn, why, writesSince } from '../../support/openlmis-e2e.js';
-
-type Resource = Record<string, any>;
-
-/** The delivery confirmed as a client does: completed, everything accepted, received that day by that person. */
-function confirmed(read: Resource): Resource {
-  const { meta: _meta, ...delivery } = structuredClone(read);
-  delivery.status = 'completed';
-  delivery.occurrenceDateTime = '2026-11-30T09:15:00Z';
-  delivery.receiver = [{ display: 'Nurse Achieng' }];
-  for (const item of delivery.suppliedItem as Resource[])
-    item.quantity = { ...item.extension.find((e: Resource) => e.url.endsWith('/quantity-shipped')).valueQuantity };
-  return delivery;
-}
+import { confirmedInFull, shippedDelivery, startRigOn, why, writesSince } from '../../support/openlmis-e2e.js';
 
 for (const engine of engineCases())
   t.test(`a delivery confirmed by PUT, then POSTed the same (${engine.name})`, { skip: engine.skip }, async (t) => {
@@ -32,7 +19,7 @@ for (const engine of engineCases())
     const { read, podId } = await shippedDelivery(rig, 'LK-HC-105', 'PUT-THEN-POST', [
       { productCode: 'EM-ORS', qty: 100 },
     ]);
-    const confirmation = confirmed(read);
+    const confirmation = confirmedInFull(read, '2026-11-30T09:15:00Z');
     const put = await rig.fhir('PUT', `/fhir/R5/SupplyDelivery/${podId}`, confirmation);
     t.equal(put.status, 200, why(put));
 

@@ -12,21 +12,8 @@ import t from 'tap';
 import { newTransactionId } from '../../../sandbox/openhim/index.js';
 import { CHECKS_FLOOR_MS } from '../../../src/routing/checks-deadline.js';
 import { startRigThroughOpenHim } from '../../support/openhim-rig.js';
-import { shippedDelivery } from '../../support/openlmis-e2e.js';
+import { confirmedInFull, shippedDelivery } from '../../support/openlmis-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
-
-type Resource = Record<string, any>;
-
-/** The in-progress delivery read, confirmed as received in full. */
-function confirmed(read: Resource): Resource {
-  const { meta: _meta, ...delivery } = structuredClone(read);
-  delivery.status = 'completed';
-  delivery.occurrenceDateTime = '2026-12-07T09:15:00Z';
-  delivery.receiver = [{ display: 'Nurse Achieng' }];
-  for (const item of delivery.suppliedItem as Resource[])
-    item.quantity = { ...item.extension.find((e: Resource) => e.url.endsWith('/quantity-shipped')).valueQuantity };
-  return delivery;
-}
 
 // a deadline under the checks' floor: they get the floor
 const ENV = { OUTBOX_DEADLINE_MS: '1000' };
@@ -51,7 +38,9 @@ t.test(
     t.teardown(release);
 
     const path = `/fhir/R5/SupplyDelivery/${podId}`;
-    const held = await rig.fhir('PUT', path, confirmed(read), { 'x-openhim-transactionid': newTransactionId() });
+    const held = await rig.fhir('PUT', path, confirmedInFull(read, '2026-12-07T09:15:00Z'), {
+      'x-openhim-transactionid': newTransactionId(),
+    });
     // answered while OpenLMIS still holds the read: before, the answer waited for it
     t.match(held.headers.get('content-type'), /application\/json\+openhim/, 'an envelope');
     t.match(
@@ -70,7 +59,9 @@ t.test(
     rig.lmis.sb.faults.remove(fault.id);
     release();
     t.equal(pod().status, 'INITIATED', 'the held read, let go, records nothing after the answer');
-    const again = await rig.fhir('PUT', path, confirmed(read), { 'x-openhim-transactionid': newTransactionId() });
+    const again = await rig.fhir('PUT', path, confirmedInFull(read, '2026-12-07T09:15:00Z'), {
+      'x-openhim-transactionid': newTransactionId(),
+    });
     t.match(again.body, { status: 'Successful', response: { status: 200 } }, 'the retry is applied');
     t.equal(pod().status, 'CONFIRMED', 'confirmed');
     t.equal((await rig.mediator.store.listJobs()).length, jobsBefore + 1, 'once');

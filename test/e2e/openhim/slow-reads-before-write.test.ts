@@ -23,13 +23,12 @@ import {
   ORDER_SYSTEM,
   orderLine,
   requisitionsAt,
+  confirmedInFull,
   shippedDelivery,
   transactionOf,
   type Rig,
 } from '../../support/openlmis-e2e.js';
 import { engineCases } from '../../support/outbox-engines.js';
-
-type Resource = Record<string, any>;
 
 // a deadline under the checks' floor: they get the floor
 const ENV = { OUTBOX_DEADLINE_MS: '1000' };
@@ -66,17 +65,6 @@ function timedOut(t: Test, res: { body: any; headers: Headers }, read = /nothing
 const jobs = async (rig: Rig) => (await rig.mediator.store.listJobs()).length;
 const through = () => ({ 'x-openhim-transactionid': newTransactionId() });
 
-/** The in-progress delivery read, confirmed as received in full. */
-function confirmed(read: Resource): Resource {
-  const { meta: _meta, ...delivery } = structuredClone(read);
-  delivery.status = 'completed';
-  delivery.occurrenceDateTime = '2026-12-07T09:15:00Z';
-  delivery.receiver = [{ display: 'Nurse Achieng' }];
-  for (const item of delivery.suppliedItem as Resource[])
-    item.quantity = { ...item.extension.find((e: Resource) => e.url.endsWith('/quantity-shipped')).valueQuantity };
-  return delivery;
-}
-
 t.test("a conditional create whose search is held past the checks' bound: 504 in time, nothing recorded", async (t) => {
   const { rig } = await startRigThroughOpenHim(t, engineCases()[0], ENV);
   const facilityId = rig.lmis.seed.facilities['LK-HC-101'];
@@ -109,7 +97,12 @@ t.test(
     const bundle = {
       resourceType: 'Bundle',
       type: 'transaction',
-      entry: [{ resource: confirmed(read), request: { method: 'PUT', url: `SupplyDelivery/${podId}` } }],
+      entry: [
+        {
+          resource: confirmedInFull(read, '2026-12-07T09:15:00Z'),
+          request: { method: 'PUT', url: `SupplyDelivery/${podId}` },
+        },
+      ],
     };
     const jobsBefore = await jobs(rig);
     const release = hold(t, rig, '/api/proofsOfDelivery/*');
