@@ -196,9 +196,8 @@ export class Propagator {
    */
   async planUnplanned(): Promise<number> {
     let planned = 0;
-    for (let after = ''; ;) {
-      const page = await this.deps.store.listUnplannedRegistryRecords(after, PAGE);
-      if (page.length === 0) return planned;
+    const read = (after: string) => this.deps.store.listUnplannedRegistryRecords(after, PAGE);
+    for await (const page of byRegistryId(read, PAGE)) {
       const records: RegistryRecord[] = [];
       for (const row of page) {
         const record = row.record as RegistryRecord;
@@ -208,9 +207,8 @@ export class Propagator {
       }
       await this.planKept(records);
       planned += records.length;
-      if (page.length < PAGE) return planned;
-      after = page[page.length - 1]!.registryId;
     }
+    return planned;
   }
 
   /**
@@ -682,38 +680,26 @@ export class Propagator {
     // one system at a time: a keyset page of several would skip a facility's rows past its end
     for (const one of system ? [system] : [...batch.crosswalks.keys()])
       for (const state of ['done', 'failed'] as const)
-        for (let after = ''; ;) {
-          const page = await this.deps.store.listPropagations({
-            state,
-            system: one,
-            registryIdAfter: after,
-            limit: PAGE,
-          });
+        for await (const page of byRegistryId(
+          (after) => this.deps.store.listPropagations({ state, system: one, registryIdAfter: after, limit: PAGE }),
+          PAGE,
+        ))
           for (const row of page) if (relinked(row, batch.crosswalks.get(one))) ids.add(row.registryId);
-          if (page.length < PAGE) break;
-          after = page[page.length - 1]!.registryId;
-        }
     return ids.size ? this.releaseFacilities([...ids], batch) : 0;
   }
 
   private async releaseHeldRows(system?: string, parents?: Set<string>, read?: Batch): Promise<number> {
     let released = 0;
     let batch = read;
-    for (let after = ''; ;) {
-      const held = await this.deps.store.listPropagations({
-        state: 'held',
-        system,
-        registryIdAfter: after,
-        limit: this.heldPage,
-      });
-      if (held.length === 0) return released;
+    const heldAfter = (after: string) =>
+      this.deps.store.listPropagations({ state: 'held', system, registryIdAfter: after, limit: this.heldPage });
+    for await (const held of byRegistryId(heldAfter, this.heldPage)) {
       batch ??= await this.batch();
       // a facility's other rows on the next page are planned with it (fanOut plans every system)
       const ids = [...new Set(held.map((h) => h.registryId))];
       released += await this.releaseFacilities(ids, batch, parents);
-      if (held.length < this.heldPage) return released;
-      after = ids[ids.length - 1]!;
     }
+    return released;
   }
 
   /** releaseHeld's plan of some held facilities: how many of their changes are queued now. */
@@ -1041,6 +1027,23 @@ export class Propagator {
  * Why a system could not be read, for a change that waits on it; anything but an upstream failure
  * (a programming error) is thrown on, never turned into a wait.
  */
+/**
+ * The rows `read` gives, page by page in registry id order, each page read after the last id of
+ * the one before: rows written meanwhile (a plan makes its row newer) never shift a page, as an
+ * offset or a newest-first read would. Ends at the first page shorter than `size`.
+ */
+async function* byRegistryId<T extends { registryId: string }>(
+  read: (after: string) => Promise<T[]>,
+  size: number,
+): AsyncGenerator<T[]> {
+  for (let after = ''; ;) {
+    const page = await read(after);
+    if (page.length) yield page;
+    if (page.length < size) return;
+    after = page[page.length - 1]!.registryId;
+  }
+}
+
 function upstreamFailure(err: unknown): string {
   if (err instanceof UpstreamError) return describeError(err);
   throw err;
